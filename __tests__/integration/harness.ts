@@ -1,0 +1,103 @@
+/**
+ * Runs the built action (dist/index.js) the way the GitHub runner does: inputs as INPUT_* variables,
+ * outputs and summary through files, OIDC through a token endpoint; AWS is a local moto.
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+
+/** Node 24, as `runs.using: node24` runs the action, when the `node` dev dependency brought it. */
+export const NODE_BINARY = existsSync(join(ROOT, 'node_modules/node/bin/node'))
+  ? join(ROOT, 'node_modules/node/bin/node')
+  : process.execPath
+
+export interface ActionRun {
+  readonly exitCode: number
+  readonly stdout: string
+  readonly stderr: string
+  readonly outputs: Record<string, string>
+  readonly summary: string
+}
+
+/** Starts moto on its own port (the demo's default port stays free) and returns its URL. */
+export function startEmulator(port: number): string {
+  execFileSync('bash', [join(ROOT, 'scripts/emulator.sh'), 'start'], {
+    env: { ...process.env, MOTO_PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit']
+  })
+  return `http://127.0.0.1:${port}`
+}
+
+export function stopEmulator(port: number): void {
+  execFileSync('bash', [join(ROOT, 'scripts/emulator.sh'), 'stop'], {
+    env: { ...process.env, MOTO_PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit']
+  })
+}
+
+/** Parses the GITHUB_OUTPUT file format that @actions/core writes (`name<<delimiter` blocks). */
+export function parseOutputFile(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^([^<=]+)<<(.+)$/.exec(lines[i] ?? '')
+    if (!match) continue
+    const [, name, delimiter] = match as unknown as [string, string, string]
+    const value: string[] = []
+    for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i] ?? '')
+    outputs[name] = value.join('\n')
+  }
+  return outputs
+}
+
+export interface RunOptions {
+  readonly endpoint: string
+  readonly inputs: Record<string, string>
+  readonly env?: Record<string, string | undefined>
+  /** Called once the process is running, e.g. to signal it. */
+  readonly onSpawn?: (pid: number) => void
+}
+
+/** Runs dist/index.js with these inputs and waits for it to exit. */
+export async function runAction(options: RunOptions): Promise<ActionRun> {
+  const work = mkdtempSync(join(tmpdir(), 'rotel-action-'))
+  const outputFile = join(work, 'output')
+  const summaryFile = join(work, 'summary')
+  writeFileSync(outputFile, '')
+  writeFileSync(summaryFile, '')
+  const inputEnv = Object.fromEntries(
+    Object.entries(options.inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value])
+  )
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? work,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_ACTIONS: 'true',
+    AWS_ENDPOINT_URL: options.endpoint,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...inputEnv
+  }
+  for (const [key, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[key]
+    else env[key] = value
+  }
+  const child = spawn(NODE_BINARY, [join(ROOT, 'dist/index.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  if (child.pid !== undefined) options.onSpawn?.(child.pid)
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const exitCode = await new Promise<number>((done) => child.on('close', (code) => done(code ?? -1)))
+  return {
+    exitCode,
+    stdout,
+    stderr,
+    outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
+    summary: readFileSync(summaryFile, 'utf8')
+  }
+}

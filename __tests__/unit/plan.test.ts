@@ -1,0 +1,176 @@
+import { describe, expect, it } from '@jest/globals'
+import { type Desired, type FunctionState, isRotelLayer, planApply, variablesSize } from '../../src/plan.js'
+
+const ROTEL_AMD64_42 = 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-amd64-alpha:42'
+const ROTEL_AMD64_40 = 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-amd64-alpha:40'
+const ROTEL_ARM64_7 = 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-arm64:7'
+const USER_A = 'arn:aws:lambda:us-east-1:123456789012:layer:shared-utils:3'
+const USER_B = 'arn:aws:lambda:us-east-1:123456789012:layer:pandas:12'
+
+const state = (overrides: Partial<FunctionState> = {}): FunctionState => ({
+  name: 'orders-api',
+  arn: 'arn:aws:lambda:us-east-1:123456789012:function:orders-api',
+  region: 'us-east-1',
+  architecture: 'x86_64',
+  packageType: 'Zip',
+  layers: [],
+  variables: undefined,
+  revisionId: 'rev-1',
+  logGroup: '/aws/lambda/orders-api',
+  ...overrides
+})
+
+const desired = (overrides: Partial<Desired> = {}): Desired => ({
+  layerArn: ROTEL_AMD64_42,
+  layerArchitectures: ['x86_64'],
+  architecture: 'auto',
+  variables: { ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317' },
+  layerNames: ['rotel-extension-amd64-alpha', 'rotel-extension-arm64-alpha'],
+  ...overrides
+})
+
+describe('planApply: layers', () => {
+  it('appends the Rotel layer after the user layers, keeping their order', () => {
+    const plan = planApply(state({ layers: [USER_B, USER_A] }), desired())
+    expect(plan.layersAfter).toEqual([USER_B, USER_A, ROTEL_AMD64_42])
+    expect(plan.rotelLayerBefore).toBeNull()
+    expect(plan.changed).toBe(true)
+  })
+
+  it('replaces an older Rotel layer in its place, not at the end', () => {
+    const plan = planApply(state({ layers: [USER_A, ROTEL_AMD64_40, USER_B] }), desired())
+    expect(plan.layersAfter).toEqual([USER_A, ROTEL_AMD64_42, USER_B])
+    expect(plan.rotelLayerBefore).toBe(ROTEL_AMD64_40)
+  })
+
+  it('replaces a Rotel layer of the other line and the wrong architecture', () => {
+    const plan = planApply(state({ layers: [ROTEL_ARM64_7, USER_A] }), desired())
+    expect(plan.layersAfter).toEqual([ROTEL_AMD64_42, USER_A])
+    expect(plan.rotelLayerBefore).toBe(ROTEL_ARM64_7)
+  })
+
+  it('drops a second Rotel layer, since two extensions would both start', () => {
+    const plan = planApply(state({ layers: [ROTEL_AMD64_40, USER_A, ROTEL_ARM64_7] }), desired())
+    expect(plan.layersAfter).toEqual([ROTEL_AMD64_42, USER_A])
+  })
+
+  it('treats a mirrored copy (another account, same name) as the Rotel layer', () => {
+    const mirrored = 'arn:aws:lambda:us-east-1:999999999999:layer:rotel-extension-amd64-alpha:3'
+    expect(planApply(state({ layers: [mirrored] }), desired()).layersAfter).toEqual([ROTEL_AMD64_42])
+  })
+
+  it('recognises a custom layer name given through layer-name', () => {
+    const custom = 'arn:aws:lambda:us-east-1:123456789012:layer:my-rotel-amd64:9'
+    const plan = planApply(
+      state({ layers: [custom, USER_A] }),
+      desired({ layerNames: ['my-rotel-amd64', 'my-rotel-arm64'] })
+    )
+    expect(plan.layersAfter).toEqual([ROTEL_AMD64_42, USER_A])
+  })
+
+  it('does not take layers with similar names for Rotel layers', () => {
+    for (const arn of [
+      'arn:aws:lambda:us-east-1:123456789012:layer:rotel-extension-amd64-alpha-fork:1',
+      'arn:aws:lambda:us-east-1:123456789012:layer:my-rotel-extension-amd64:1',
+      'arn:aws:lambda:us-east-1:123456789012:layer:rotel-extension-x86:1'
+    ])
+      expect(isRotelLayer(arn)).toBe(false)
+  })
+
+  it('refuses a sixth layer', () => {
+    const five = [1, 2, 3, 4, 5].map((n) => `arn:aws:lambda:us-east-1:123456789012:layer:l${n}:1`)
+    const plan = planApply(state({ layers: five }), desired())
+    expect(plan.problems.join(' ')).toMatch(/6 layers and Lambda allows 5/)
+  })
+
+  it('allows five layers when the Rotel layer replaces one of them', () => {
+    const four = [1, 2, 3, 4].map((n) => `arn:aws:lambda:us-east-1:123456789012:layer:l${n}:1`)
+    const plan = planApply(state({ layers: [...four, ROTEL_AMD64_40] }), desired())
+    expect(plan.problems).toEqual([])
+    expect(plan.layersAfter).toHaveLength(5)
+  })
+})
+
+describe('planApply: variables', () => {
+  it('keeps every user variable and sets only the action keys', () => {
+    const plan = planApply(
+      state({ variables: { LOG_LEVEL: 'info', DB_HOST: 'db', ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://old:4317' } }),
+      desired({ variables: { ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://new:4317', ROTEL_OTLP_EXPORTER_PROTOCOL: 'grpc' } })
+    )
+    expect(plan.variablesAfter).toEqual({
+      LOG_LEVEL: 'info',
+      DB_HOST: 'db',
+      ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://new:4317',
+      ROTEL_OTLP_EXPORTER_PROTOCOL: 'grpc'
+    })
+    expect(plan.changedVariables).toEqual(['ROTEL_OTLP_EXPORTER_ENDPOINT', 'ROTEL_OTLP_EXPORTER_PROTOCOL'])
+  })
+
+  it('plans no change when the function already has the layer and the settings', () => {
+    const current = state({
+      layers: [USER_A, ROTEL_AMD64_42],
+      variables: { A: '1', ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317' }
+    })
+    const plan = planApply(current, desired())
+    expect(plan.changed).toBe(false)
+    expect(plan.changedVariables).toEqual([])
+    expect(plan.layersChanged).toBe(false)
+  })
+
+  it('is idempotent: planning the planned configuration changes nothing', () => {
+    const first = planApply(state({ layers: [ROTEL_ARM64_7, USER_A], variables: { X: 'y' } }), desired())
+    const second = planApply(
+      state({ layers: first.layersAfter, variables: first.variablesAfter }),
+      desired()
+    )
+    expect(second.changed).toBe(false)
+  })
+
+  it('refuses variables over 4 KB, measured as Lambda does (JSON)', () => {
+    const big = { BIG: 'x'.repeat(4050) }
+    expect(variablesSize({ A: 'b' })).toBe(9)
+    const plan = planApply(state({ variables: big }), desired())
+    expect(plan.problems.join(' ')).toMatch(/would take \d+ bytes and Lambda allows 4096/)
+  })
+
+  it('accepts variables of exactly 4096 bytes', () => {
+    const endpoint = { ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317' }
+    const base = variablesSize({ ...endpoint, PAD: '' })
+    const plan = planApply(state({ variables: { PAD: 'p'.repeat(4096 - base) } }), desired())
+    expect(variablesSize(plan.variablesAfter)).toBe(4096)
+    expect(plan.problems).toEqual([])
+  })
+
+  it('refuses to leave a function with no telemetry destination', () => {
+    const plan = planApply(state(), desired({ variables: {} }))
+    expect(plan.problems.join(' ')).toMatch(/set otlp-endpoint/)
+  })
+
+  it("accepts a destination the function already has, or an env file", () => {
+    expect(
+      planApply(state({ variables: { ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://x:4317' } }), desired({ variables: {} }))
+        .problems
+    ).toEqual([])
+    expect(planApply(state(), desired({ variables: { ROTEL_ENV_FILE: '/var/task/rotel.env' } })).problems).toEqual([])
+  })
+})
+
+describe('planApply: functions that cannot take the layer', () => {
+  it('refuses a container-image function', () => {
+    expect(planApply(state({ packageType: 'Image' }), desired()).problems.join(' ')).toMatch(/container-image/)
+  })
+
+  it('refuses a layer whose architectures do not include the function', () => {
+    const plan = planApply(state({ architecture: 'arm64' }), desired())
+    expect(plan.problems.join(' ')).toMatch(/is for x86_64, not arm64/)
+  })
+
+  it('refuses a forced architecture that differs from the function', () => {
+    const plan = planApply(state(), desired({ architecture: 'arm64', layerArchitectures: [] }))
+    expect(plan.problems.join(' ')).toMatch(/architecture input says arm64/)
+  })
+
+  it('accepts a layer that declares no architectures', () => {
+    expect(planApply(state(), desired({ layerArchitectures: [] })).problems).toEqual([])
+  })
+})

@@ -1,0 +1,331 @@
+import { beforeEach, describe, expect, it } from '@jest/globals'
+import { CloudWatchLogsClient, DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs'
+import {
+  type FunctionConfiguration,
+  GetFunctionConfigurationCommand,
+  GetLayerVersionCommand,
+  InvokeCommand,
+  LambdaClient,
+  PreconditionFailedException,
+  ResourceConflictException,
+  ResourceNotFoundException,
+  UpdateFunctionConfigurationCommand
+} from '@aws-sdk/client-lambda'
+import { mockClient } from 'aws-sdk-client-mock'
+import { loadConfig } from '../../src/config.js'
+import { LayerResolver } from '../../src/layerVersions.js'
+import { rolloutFunction, type RolloutContext } from '../../src/rollout.js'
+
+const lambda = mockClient(LambdaClient)
+const logs = mockClient(CloudWatchLogsClient)
+
+const ACCOUNT = '418653438961'
+const layerArn = (arch: string, version: number): string =>
+  `arn:aws:lambda:us-east-1:${ACCOUNT}:layer:rotel-extension-${arch}-alpha:${version}`
+const USER_LAYER = 'arn:aws:lambda:us-east-1:123456789012:layer:shared-utils:1'
+const FN_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:orders-api'
+const LATEST = 42
+
+const baseConfiguration = (overrides: Partial<FunctionConfiguration> = {}): FunctionConfiguration => ({
+  FunctionName: 'orders-api',
+  FunctionArn: FN_ARN,
+  Architectures: ['x86_64'],
+  PackageType: 'Zip',
+  Layers: [{ Arn: USER_LAYER }, { Arn: layerArn('amd64', 40) }],
+  Environment: { Variables: { LOG_LEVEL: 'info', DB_HOST: 'db.internal' } },
+  RevisionId: 'rev-1',
+  LastUpdateStatus: 'Successful',
+  State: 'Active',
+  ...overrides
+})
+
+function context(inputs: Record<string, string> = {}): RolloutContext {
+  const config = loadConfig(
+    (name) =>
+      ({
+        functions: 'orders-api',
+        'aws-region': 'us-east-1',
+        'otlp-endpoint': 'https://clickstack.example.com:4317',
+        'otlp-headers': 'Authorization=secret-ingestion-key',
+        'cloudwatch-check-seconds': '0',
+        ...inputs
+      })[name] ?? '',
+    {}
+  )
+  const lambdaClient = new LambdaClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
+  const logsClient = new CloudWatchLogsClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
+  return {
+    config,
+    lambdaFor: () => lambdaClient,
+    logsFor: () => logsClient,
+    layers: new LayerResolver({ clientFor: () => lambdaClient, hints: { 'rotel-extension-amd64-alpha': LATEST } }),
+    sleep: async () => {}
+  }
+}
+
+const target = { given: 'orders-api', name: 'orders-api', region: 'us-east-1', account: undefined, partition: 'aws' }
+
+const updateInputs = () => lambda.commandCalls(UpdateFunctionConfigurationCommand).map((call) => call.args[0].input)
+
+beforeEach(() => {
+  lambda.reset()
+  logs.reset()
+  lambda.on(GetLayerVersionCommand).callsFake(({ VersionNumber, LayerName }: { VersionNumber: number; LayerName: string }) => {
+    if (VersionNumber > LATEST)
+      throw new ResourceNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 404 } })
+    const arch = LayerName.includes('arm64') ? 'arm64' : 'x86_64'
+    return {
+      LayerVersionArn: `${LayerName}:${VersionNumber}`,
+      LayerArn: LayerName,
+      Version: VersionNumber,
+      Description: `Tag=v${VersionNumber}-alpha`,
+      CompatibleArchitectures: [arch]
+    }
+  })
+  lambda.on(GetFunctionConfigurationCommand).resolves(baseConfiguration())
+  lambda.on(UpdateFunctionConfigurationCommand).resolves({ LastUpdateStatus: 'Successful', RevisionId: 'rev-2' })
+  lambda.on(InvokeCommand).resolves({ StatusCode: 200, $metadata: { requestId: 'req-1' } })
+  logs.on(DescribeLogStreamsCommand).resolves({ logStreams: [] })
+})
+
+describe('rolloutFunction', () => {
+  it('writes the layers in the user order with the Rotel layer replaced, all variables kept, and the revision read', async () => {
+    const { report } = await rolloutFunction(context(), target)
+    expect(report.status).toBe('updated')
+    expect(updateInputs()).toEqual([
+      {
+        FunctionName: FN_ARN,
+        Layers: [USER_LAYER, layerArn('amd64', LATEST)],
+        Environment: {
+          Variables: {
+            LOG_LEVEL: 'info',
+            DB_HOST: 'db.internal',
+            ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317',
+            ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS: 'Authorization=secret-ingestion-key'
+          }
+        },
+        RevisionId: 'rev-1'
+      }
+    ])
+    expect(report).toMatchObject({
+      layerBefore: layerArn('amd64', 40),
+      layerAfter: layerArn('amd64', LATEST),
+      changedVariables: ['ROTEL_OTLP_EXPORTER_ENDPOINT', 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS'],
+      invocation: { status: 'ok', statusCode: 200, functionError: null },
+      cloudwatch: 'off',
+      error: null
+    })
+    const invoke = lambda.commandCalls(InvokeCommand)[0]?.args[0].input
+    expect(invoke).toMatchObject({ FunctionName: FN_ARN, InvocationType: 'RequestResponse', LogType: 'Tail' })
+    expect(Buffer.from(invoke?.Payload as Uint8Array).toString()).toBe('{"test":"data"}')
+  })
+
+  it('makes no write and no invocation when the function is already in the target state', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(
+      baseConfiguration({
+        Layers: [{ Arn: USER_LAYER }, { Arn: layerArn('amd64', LATEST) }],
+        Environment: {
+          Variables: {
+            LOG_LEVEL: 'info',
+            ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317',
+            ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS: 'Authorization=secret-ingestion-key'
+          }
+        }
+      })
+    )
+    const { report } = await rolloutFunction(context(), target)
+    expect(report.status).toBe('unchanged')
+    expect(updateInputs()).toEqual([])
+    expect(lambda.commandCalls(InvokeCommand)).toHaveLength(0)
+  })
+
+  it('re-reads and re-plans when someone changed the function between read and write, keeping their change', async () => {
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .resolvesOnce(baseConfiguration())
+      .resolves(
+        baseConfiguration({
+          RevisionId: 'rev-other',
+          Environment: { Variables: { LOG_LEVEL: 'debug', DB_HOST: 'db.internal', ADDED_BY_OTHERS: 'yes' } }
+        })
+      )
+    lambda
+      .on(UpdateFunctionConfigurationCommand)
+      .rejectsOnce(new PreconditionFailedException({ message: 'revision mismatch', $metadata: { httpStatusCode: 412 } }))
+      .resolves({ LastUpdateStatus: 'Successful', RevisionId: 'rev-3' })
+    const { report } = await rolloutFunction(context(), target)
+    expect(report.status).toBe('updated')
+    const [first, second] = updateInputs()
+    expect(first?.RevisionId).toBe('rev-1')
+    expect(second?.RevisionId).toBe('rev-other')
+    expect(second?.Environment?.Variables).toMatchObject({ LOG_LEVEL: 'debug', ADDED_BY_OTHERS: 'yes' })
+  })
+
+  it('gives up, with a clear error, when the function keeps changing', async () => {
+    lambda
+      .on(UpdateFunctionConfigurationCommand)
+      .rejects(new PreconditionFailedException({ message: 'revision mismatch', $metadata: { httpStatusCode: 412 } }))
+    const { report } = await rolloutFunction(context(), target)
+    expect(report.status).toBe('failed')
+    expect(report.error).toMatch(/kept changing/)
+    expect(updateInputs()).toHaveLength(4)
+  })
+
+  it('waits out an update in progress, then writes', async () => {
+    lambda
+      .on(UpdateFunctionConfigurationCommand)
+      .rejectsOnce(new ResourceConflictException({ message: 'An update is in progress', $metadata: { httpStatusCode: 409 } }))
+      .resolves({ LastUpdateStatus: 'Successful', RevisionId: 'rev-2' })
+    const { report } = await rolloutFunction(context(), target)
+    expect(report.status).toBe('updated')
+    expect(updateInputs()).toHaveLength(2)
+  })
+
+  it('rolls back exactly when the update ends Failed, guarded by the revision after the write', async () => {
+    lambda
+      .on(UpdateFunctionConfigurationCommand)
+      .resolvesOnce({ LastUpdateStatus: 'InProgress', RevisionId: 'rev-2' })
+      .resolves({ LastUpdateStatus: 'Successful', RevisionId: 'rev-4' })
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .resolvesOnce(baseConfiguration())
+      .resolves(
+        baseConfiguration({ LastUpdateStatus: 'Failed', LastUpdateStatusReason: 'Extension init failed', RevisionId: 'rev-3' })
+      )
+    const { report } = await rolloutFunction(context(), target)
+    expect(report.status).toBe('rolled-back')
+    expect(report.error).toMatch(/Extension init failed/)
+    const restore = updateInputs()[1]
+    expect(restore).toEqual({
+      FunctionName: FN_ARN,
+      Layers: [USER_LAYER, layerArn('amd64', 40)],
+      Environment: { Variables: { LOG_LEVEL: 'info', DB_HOST: 'db.internal' } },
+      RevisionId: 'rev-3'
+    })
+    expect(lambda.commandCalls(InvokeCommand)).toHaveLength(0)
+  })
+
+  it('rolls back when the test invocation fails, showing the log tail', async () => {
+    lambda.on(InvokeCommand).resolves({
+      StatusCode: 200,
+      FunctionError: 'Unhandled',
+      LogResult: Buffer.from('START\nextension rotel failed to start\nEND').toString('base64')
+    })
+    const { report, log } = await rolloutFunction(context(), target)
+    expect(report.status).toBe('rolled-back')
+    expect(report.invocation).toEqual({ status: 'failed', statusCode: 200, functionError: 'Unhandled' })
+    expect(report.error).toMatch(/extension rotel failed to start/)
+    expect(log.join('\n')).toMatch(/Log tail/)
+    const [, restore] = updateInputs()
+    expect(restore).toMatchObject({
+      Layers: [USER_LAYER, layerArn('amd64', 40)],
+      Environment: { Variables: { LOG_LEVEL: 'info', DB_HOST: 'db.internal' } },
+      RevisionId: 'rev-2'
+    })
+    // The rolled-back report no longer claims the new layer or variables.
+    expect(report.layerAfter).toBe(layerArn('amd64', 40))
+    expect(report.changedVariables).toEqual([])
+  })
+
+  it('restores a function that had no variables at all to an empty map', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(baseConfiguration({ Environment: undefined, Layers: undefined }))
+    lambda.on(InvokeCommand).resolves({ StatusCode: 500 })
+    const { report } = await rolloutFunction(context(), target)
+    expect(report.status).toBe('rolled-back')
+    expect(updateInputs()[1]).toMatchObject({ Layers: [], Environment: { Variables: {} } })
+  })
+
+  it('leaves the function updated and fails when rollback-on-failure is false', async () => {
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Handled' })
+    const { report } = await rolloutFunction(context({ 'rollback-on-failure': 'false' }), target)
+    expect(report.status).toBe('failed')
+    expect(report.error).toMatch(/rollback-on-failure is false/)
+    expect(updateInputs()).toHaveLength(1)
+  })
+
+  it('never overwrites a change made after our write: a refused rollback is reported with the restore command', async () => {
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled' })
+    lambda
+      .on(UpdateFunctionConfigurationCommand)
+      .resolvesOnce({ LastUpdateStatus: 'Successful', RevisionId: 'rev-2' })
+      .rejects(new PreconditionFailedException({ message: 'revision mismatch', $metadata: { httpStatusCode: 412 } }))
+    const { report } = await rolloutFunction(context(), target)
+    expect(report.status).toBe('failed')
+    expect(report.error).toMatch(/did not overwrite their change/)
+    expect(report.error).toContain(`--layers ${USER_LAYER} ${layerArn('amd64', 40)}`)
+    expect(report.error).not.toContain('db.internal')
+    expect(updateInputs()).toHaveLength(2)
+  })
+
+  it('reports a function that does not exist without writing anything', async () => {
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .rejects(new ResourceNotFoundException({ message: 'Function not found', $metadata: { httpStatusCode: 404 } }))
+    const { report } = await rolloutFunction(context(), target)
+    expect(report.status).toBe('failed')
+    expect(report.error).toMatch(/does not exist in us-east-1/)
+    expect(updateInputs()).toEqual([])
+  })
+
+  it('refuses a container-image function before writing', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(baseConfiguration({ PackageType: 'Image', Layers: [] }))
+    const { report } = await rolloutFunction(context(), target)
+    expect(report.status).toBe('failed')
+    expect(report.error).toMatch(/container-image/)
+    expect(updateInputs()).toEqual([])
+  })
+
+  it('uses the arm64 layer for an arm64 function and replaces the wrong arch layer', async () => {
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .resolves(baseConfiguration({ Architectures: ['arm64'], Layers: [{ Arn: layerArn('amd64', 3) }] }))
+    const { report, layer } = await rolloutFunction(context(), target)
+    expect(report.status).toBe('updated')
+    expect(layer?.arn).toBe(layerArn('arm64', LATEST))
+    expect(updateInputs()[0]?.Layers).toEqual([layerArn('arm64', LATEST)])
+  })
+
+  it('fails the function, without writing, when the layer cannot be found', async () => {
+    const { report } = await rolloutFunction(context({ 'layer-version': '99' }), target)
+    expect(report.status).toBe('failed')
+    expect(report.error).toMatch(/Could not find the Rotel layer for us-east-1\/x86_64/)
+    expect(updateInputs()).toEqual([])
+  })
+
+  it('warns when CloudWatch still receives logs after the invocation', async () => {
+    const old = { logStreamName: '2026/11/20/[$LATEST]old', creationTime: Date.now() - 1000, lastIngestionTime: Date.now() - 500 }
+    logs
+      .on(DescribeLogStreamsCommand)
+      .resolvesOnce({ logStreams: [old] })
+      .resolves({ logStreams: [{ logStreamName: '2026/11/25/[$LATEST]abc', creationTime: Date.now() + 1000 }, old] })
+    const { report, warnings } = await rolloutFunction(context(), target)
+    expect(report.cloudwatch).toBe('on')
+    expect(warnings.join(' ')).toMatch(/CloudWatch Logs still receives/)
+    expect(logs.commandCalls(DescribeLogStreamsCommand)[0]?.args[0].input.logGroupName).toBe('/aws/lambda/orders-api')
+  })
+
+  it('does not take a stream written just before the invocation, and unchanged since, for CloudWatch being on', async () => {
+    const recent = { logStreamName: '2026/11/25/[$LATEST]before', creationTime: Date.now() - 500, lastIngestionTime: Date.now() - 100 }
+    logs.on(DescribeLogStreamsCommand).resolves({ logStreams: [recent] })
+    const { report } = await rolloutFunction(context(), target)
+    expect(report.cloudwatch).toBe('off')
+    // One snapshot before the invocation, one look after it.
+    expect(logs.commandCalls(DescribeLogStreamsCommand)).toHaveLength(2)
+  })
+
+  it('checks the log group the function configures, not the default', async () => {
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .resolves(baseConfiguration({ LoggingConfig: { LogGroup: '/custom/orders', LogFormat: 'Text' } }))
+    await rolloutFunction(context(), target)
+    expect(logs.commandCalls(DescribeLogStreamsCommand)[0]?.args[0].input.logGroupName).toBe('/custom/orders')
+  })
+
+  it('skips invocation and CloudWatch check with test-invoke false', async () => {
+    const { report } = await rolloutFunction(context({ 'test-invoke': 'false' }), target)
+    expect(report.status).toBe('updated')
+    expect(report.invocation.status).toBe('skipped')
+    expect(lambda.commandCalls(InvokeCommand)).toHaveLength(0)
+    expect(logs.commandCalls(DescribeLogStreamsCommand)).toHaveLength(0)
+  })
+})

@@ -1,0 +1,69 @@
+// Seeds the emulator with the sample fleet, then runs dist/index.js the way the runner does (inputs as
+// INPUT_*, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, an OIDC token endpoint, Node 24 where available), twice:
+// the first run instruments the fleet, the second shows that nothing is left to change.
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { resetEmulator, seedSampleFleet } from './emulator-fixtures.mjs'
+import { startFakeOidc } from './fake-oidc.mjs'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const endpoint = process.env.AWS_ENDPOINT_URL
+if (!endpoint) throw new Error('AWS_ENDPOINT_URL must point at the emulator (scripts/demo.sh sets it)')
+const node24 = join(root, 'node_modules/node/bin/node')
+const node = existsSync(node24) ? node24 : process.execPath
+
+await resetEmulator(endpoint)
+const fleet = await seedSampleFleet(endpoint)
+const requestToken = 'demo-request-token'
+const oidc = await startFakeOidc({ requestToken })
+
+const inputs = {
+  functions: [fleet.functions[0].name, fleet.functions[1].arn, fleet.functions[2].name].join('\n'),
+  'aws-region': 'us-east-1',
+  'role-to-assume': `arn:aws:iam::${fleet.layerAccount}:role/deploy`,
+  'layer-account': fleet.layerAccount,
+  'otlp-endpoint': 'https://clickstack.example.com:4317',
+  'otlp-headers': 'Authorization=demo-ingestion-key-not-shown',
+  'resource-attributes': 'deployment.environment=demo',
+  'cloudwatch-check-seconds': '3'
+}
+
+function runAction(title) {
+  const work = mkdtempSync(join(tmpdir(), 'rotel-demo-'))
+  const output = join(work, 'output')
+  const summary = join(work, 'summary')
+  writeFileSync(output, '')
+  writeFileSync(summary, '')
+  console.log(`\n━━━ ${title}: ${node} dist/index.js ━━━\n`)
+  const run = spawnSync(node, [join(root, 'dist/index.js')], {
+    stdio: 'inherit',
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      GITHUB_ACTIONS: 'true',
+      GITHUB_OUTPUT: output,
+      GITHUB_STEP_SUMMARY: summary,
+      ACTIONS_ID_TOKEN_REQUEST_URL: oidc.url,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: requestToken,
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]))
+    }
+  })
+  console.log(`\n━━━ ${title}: exit code ${run.status}; job summary ━━━\n`)
+  console.log(readFileSync(summary, 'utf8'))
+  console.log(`━━━ ${title}: outputs (GITHUB_OUTPUT) ━━━\n`)
+  console.log(readFileSync(output, 'utf8'))
+  return run.status
+}
+
+try {
+  const first = runAction('First run')
+  const second = runAction('Second run (nothing should change)')
+  process.exitCode = first === 0 && second === 0 ? 0 : 1
+} finally {
+  await oidc.close()
+}

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests (jest + aws-sdk-client-mock) and integration tests that run dist/index.js
+# as the runner does, against a local moto. Installs what is missing first, so that it works on a
+# fresh clone: node_modules (npm ci) and moto (scripts/install-moto.sh). Extra arguments go to jest.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+[ -x node_modules/.bin/jest ] || npm ci --no-audit --no-fund
+bash scripts/install-moto.sh >&2
+NODE_OPTIONS=--experimental-vm-modules NODE_NO_WARNINGS=1 node_modules/.bin/jest "$@"

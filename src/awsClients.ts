@@ -1,0 +1,36 @@
+/** One SDK client per service and region for the whole run, all with the same credentials. */
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs'
+import { LambdaClient } from '@aws-sdk/client-lambda'
+import type { AwsCredentials } from './credentials.js'
+
+export interface AwsClients {
+  lambdaFor(region: string): LambdaClient
+  logsFor(region: string): CloudWatchLogsClient
+}
+
+/**
+ * Clients use adaptive retry: on a fleet, many functions share one account's Lambda rate limit, and
+ * adaptive mode slows every caller down when any of them is throttled.
+ */
+export function createAwsClients(credentials: AwsCredentials | undefined): AwsClients {
+  const common = {
+    maxAttempts: 6,
+    retryMode: 'adaptive',
+    customUserAgent: 'rotel-clickstack-action',
+    ...(credentials ? { credentials } : {})
+  } as const
+  const lambdas = new Map<string, LambdaClient>()
+  const logs = new Map<string, CloudWatchLogsClient>()
+  return {
+    lambdaFor(region) {
+      let client = lambdas.get(region)
+      if (!client) lambdas.set(region, (client = new LambdaClient({ ...common, region })))
+      return client
+    },
+    logsFor(region) {
+      let client = logs.get(region)
+      if (!client) logs.set(region, (client = new CloudWatchLogsClient({ ...common, region })))
+      return client
+    }
+  }
+}

@@ -1,0 +1,487 @@
+/**
+ * Turns the action's inputs into one readonly, validated configuration. Every input error is found
+ * here, before any AWS call, and all of them are reported at once.
+ */
+
+export type Architecture = 'x86_64' | 'arm64'
+
+/** A function the user listed, as far as it can be known without asking AWS. */
+export interface FunctionTarget {
+  /** What the user wrote, for messages. */
+  readonly given: string
+  readonly name: string
+  readonly region: string
+  /** Set when the user gave an ARN. */
+  readonly account: string | undefined
+  readonly partition: string
+}
+
+export interface ActionConfig {
+  readonly functions: readonly FunctionTarget[]
+  readonly roleToAssume: string | undefined
+  readonly roleSessionName: string
+  readonly audience: string
+  readonly roleDurationSeconds: number
+  /** Region for STS and for clients that need one before any function is known. */
+  readonly homeRegion: string
+  readonly layerVersion: 'latest' | number
+  /** May hold `{arch}`, replaced by `amd64` or `arm64`. */
+  readonly layerNameTemplate: string
+  readonly layerAccount: string
+  readonly architecture: 'auto' | Architecture
+  /** The variables the action sets on every function, in the order they are documented. */
+  readonly managedVariables: Readonly<Record<string, string>>
+  /** Names of managed variables whose values are secret and never shown. */
+  readonly secretVariableNames: readonly string[]
+  /** Every secret value the action knows of: masked in logs, redacted from summary and outputs. */
+  readonly secretValues: readonly string[]
+  readonly testInvoke: boolean
+  readonly testPayload: string
+  readonly rollbackOnFailure: boolean
+  readonly maxConcurrency: number
+  readonly cloudwatchCheckSeconds: number
+}
+
+export const DEFAULT_LAYER_ACCOUNT = '418653438961'
+export const DEFAULT_LAYER_NAME = 'rotel-extension-{arch}-alpha'
+export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+
+/** Regions where the Rotel layer is published in its own account. */
+export const ROTEL_REGIONS: readonly string[] = [
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'ca-central-1',
+  'eu-central-1',
+  'eu-north-1',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-south-1',
+  'sa-east-1'
+]
+
+export const ENV = {
+  endpoint: 'ROTEL_OTLP_EXPORTER_ENDPOINT',
+  protocol: 'ROTEL_OTLP_EXPORTER_PROTOCOL',
+  headers: 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS',
+  resourceAttributes: 'ROTEL_OTEL_RESOURCE_ATTRIBUTES',
+  envFile: 'ROTEL_ENV_FILE'
+} as const
+
+/** Variables Lambda sets itself and refuses to take from a function's configuration. */
+const RESERVED_VARIABLES = new Set([
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'AWS_DEFAULT_REGION',
+  'AWS_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API',
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR'
+])
+
+const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/
+const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
+const FUNCTION_ARN_PATTERN =
+  /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9$_-]+))?$/
+const ROLE_ARN_PATTERN = /^arn:(aws[a-z-]*):iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/
+const SESSION_NAME_PATTERN = /^[\w+=,.@-]{2,64}$/
+const VARIABLE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/
+const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+const LAYER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,140}$/
+
+/** Thrown with every problem in the inputs, each naming the input and the fix. */
+export class InputError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      problems.length === 1
+        ? `Invalid input: ${problems[0]}`
+        : `${problems.length} inputs are invalid: ${problems.join(' ')}`
+    )
+    this.name = 'InputError'
+  }
+}
+
+export type InputReader = (name: string) => string
+
+/** Reads and validates every input; throws an InputError naming each bad one. */
+export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): ActionConfig {
+  const problems: string[] = []
+  const input = (name: string): string => readInput(name).trim()
+  const problem = (message: string): void => void problems.push(message)
+
+  const homeRegionInput = input('aws-region')
+  const envRegion = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || ''
+  const defaultRegion = homeRegionInput || envRegion
+  if (homeRegionInput && !REGION_PATTERN.test(homeRegionInput))
+    problem(`aws-region "${homeRegionInput}" is not an AWS region name; write one like us-east-1.`)
+
+  const layerAccount = input('layer-account') || DEFAULT_LAYER_ACCOUNT
+  if (!/^\d{12}$/.test(layerAccount))
+    problem(`layer-account "${layerAccount}" is not a 12-digit AWS account ID.`)
+  const mirrored = layerAccount !== DEFAULT_LAYER_ACCOUNT
+
+  const functions = parseFunctions(input('functions'), defaultRegion, problem)
+  const partitions = new Set(functions.map((f) => f.partition))
+  if (partitions.size > 1)
+    problem(
+      `functions mixes ARNs of the partitions ${[...partitions].join(' and ')}; one run has credentials for one partition: split them into separate steps.`
+    )
+  for (const f of functions) {
+    if (f.partition !== 'aws' && !mirrored)
+      problem(
+        `functions: ${f.given} is in the ${f.partition} partition, where the Rotel layer is not published; mirror the layer into an account there and set layer-account.`
+      )
+    if (!REGION_PATTERN.test(f.region)) {
+      problem(
+        f.account === undefined
+          ? `the region "${f.region}" (from aws-region, AWS_REGION or AWS_DEFAULT_REGION) is not an AWS region name; write one like us-east-1.`
+          : `functions: ${f.given} names the region "${f.region}", which is not an AWS region name; write one like us-east-1.`
+      )
+    } else if (!mirrored && f.partition === 'aws' && !ROTEL_REGIONS.includes(f.region)) {
+      problem(
+        `functions: ${f.given} is in ${f.region}, where the Rotel layer is not published (it is in ${ROTEL_REGIONS.join(', ')}); mirror the layer into your own account there and set layer-account.`
+      )
+    }
+  }
+
+  const roleToAssume = input('role-to-assume') || undefined
+  if (roleToAssume && !ROLE_ARN_PATTERN.test(roleToAssume))
+    problem(
+      `role-to-assume "${roleToAssume}" is not an IAM role ARN; write it as arn:aws:iam::123456789012:role/NAME, or leave it empty to use the credentials already in the environment.`
+    )
+  const roleSessionName = input('role-session-name') || 'rotel-clickstack-action'
+  if (!SESSION_NAME_PATTERN.test(roleSessionName))
+    problem(
+      `role-session-name "${roleSessionName}" must be 2 to 64 characters of letters, digits and _+=,.@-.`
+    )
+  const audience = input('audience') || 'sts.amazonaws.com'
+  const roleDurationSeconds = parseInteger(
+    'role-duration-seconds',
+    input('role-duration-seconds') || '3600',
+    900,
+    43200,
+    problem
+  )
+
+  const layerVersionInput = input('layer-version') || 'latest'
+  let layerVersion: 'latest' | number = 'latest'
+  if (layerVersionInput.toLowerCase() !== 'latest') {
+    if (/^[1-9]\d{0,6}$/.test(layerVersionInput)) layerVersion = Number(layerVersionInput)
+    else
+      problem(
+        `layer-version "${layerVersionInput}" must be "latest" or a layer version number (a whole number from 1).`
+      )
+  }
+  const layerNameTemplate = input('layer-name') || DEFAULT_LAYER_NAME
+  if (!LAYER_NAME_PATTERN.test(layerNameTemplate.replaceAll('{arch}', 'arch')))
+    problem(
+      `layer-name "${layerNameTemplate}" must be a layer name of letters, digits, - and _, with {arch} where amd64 or arm64 belongs (e.g. rotel-extension-{arch}-alpha).`
+    )
+
+  const architectureInput = input('architecture') || 'auto'
+  let architecture: 'auto' | Architecture = 'auto'
+  if (architectureInput === 'x86_64' || architectureInput === 'arm64') architecture = architectureInput
+  else if (architectureInput !== 'auto')
+    problem(`architecture "${architectureInput}" must be auto, x86_64 or arm64.`)
+
+  const { managedVariables, secretVariableNames, secretValues } = parseManagedVariables(input, problem)
+
+  const testInvoke = parseBoolean('test-invoke', input('test-invoke'), true, problem)
+  const testPayload = input('test-payload') || '{"test":"data"}'
+  if (Buffer.byteLength(testPayload) > MAX_PAYLOAD_BYTES) {
+    problem(`test-payload is ${Buffer.byteLength(testPayload)} bytes; Lambda takes at most 6 MB (6291456 bytes) in a synchronous invocation.`)
+  } else {
+    try {
+      JSON.parse(testPayload)
+    } catch (error) {
+      problem(`test-payload is not valid JSON (${(error as Error).message}); write a JSON document such as {"test":"data"}.`)
+    }
+  }
+  const rollbackOnFailure = parseBoolean('rollback-on-failure', input('rollback-on-failure'), true, problem)
+  const maxConcurrency = parseInteger('max-concurrency', input('max-concurrency') || '8', 1, 64, problem)
+  const cloudwatchCheckSeconds = parseInteger(
+    'cloudwatch-check-seconds',
+    input('cloudwatch-check-seconds') || '15',
+    0,
+    300,
+    problem
+  )
+
+  if (problems.length > 0) throw new InputError([...new Set(problems)])
+
+  return {
+    functions,
+    roleToAssume,
+    roleSessionName,
+    audience,
+    roleDurationSeconds,
+    homeRegion: defaultRegion || functions[0]?.region || 'us-east-1',
+    layerVersion,
+    layerNameTemplate,
+    layerAccount,
+    architecture,
+    managedVariables,
+    secretVariableNames,
+    secretValues,
+    testInvoke,
+    testPayload,
+    rollbackOnFailure,
+    maxConcurrency,
+    cloudwatchCheckSeconds
+  }
+}
+
+/** Splits a list input written one item a line, or comma-separated, or both; `#` starts a comment. */
+export function splitList(value: string): string[] {
+  return value
+    .split(/\r?\n/)
+    .map((line) => line.replace(/(^|\s)#.*$/, ''))
+    .flatMap((line) => line.split(','))
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0)
+}
+
+function parseFunctions(
+  value: string,
+  defaultRegion: string,
+  problem: (message: string) => void
+): FunctionTarget[] {
+  const items = splitList(value)
+  if (items.length === 0) {
+    problem('functions is empty; list the Lambda functions to instrument, by name or ARN, one a line.')
+    return []
+  }
+  const byKey = new Map<string, FunctionTarget>()
+  for (const given of items) {
+    let target: FunctionTarget | undefined
+    if (given.startsWith('arn:')) {
+      const match = FUNCTION_ARN_PATTERN.exec(given)
+      if (!match) {
+        problem(
+          `functions: "${given}" is not a Lambda function ARN; write arn:aws:lambda:REGION:ACCOUNT:function:NAME, or the plain function name.`
+        )
+        continue
+      }
+      const [, partition, region, account, name, qualifier] = match as unknown as [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string | undefined
+      ]
+      if (qualifier !== undefined) {
+        problem(
+          `functions: "${given}" names the version or alias ${qualifier}; only the function itself ($LATEST) can be configured: drop ":${qualifier}".`
+        )
+        continue
+      }
+      target = { given, name, region, account, partition }
+    } else if (FUNCTION_NAME_PATTERN.test(given)) {
+      if (!defaultRegion) {
+        problem(
+          `functions: "${given}" is a plain name but no region is known; set aws-region (or AWS_REGION), or give the function's ARN.`
+        )
+        continue
+      }
+      target = { given, name: given, region: defaultRegion, account: undefined, partition: partitionOf(defaultRegion) }
+    } else {
+      problem(
+        `functions: "${given}" is neither a function name (1 to 64 letters, digits, - and _) nor a function ARN.`
+      )
+      continue
+    }
+    // The same function by name and by ARN is one function: keep the more precise (ARN) form.
+    const key = `${target.region}/${target.name}`
+    const earlier = byKey.get(key)
+    if (!earlier || (earlier.account === undefined && target.account !== undefined)) byKey.set(key, target)
+  }
+  return [...byKey.values()]
+}
+
+interface ManagedVariables {
+  managedVariables: Record<string, string>
+  secretVariableNames: string[]
+  secretValues: string[]
+}
+
+function parseManagedVariables(
+  input: (name: string) => string,
+  problem: (message: string) => void
+): ManagedVariables {
+  const variables: Record<string, string> = {}
+  const secretValues: string[] = []
+  const secretVariableNames: string[] = []
+
+  const endpoint = input('otlp-endpoint')
+  if (endpoint) {
+    let url: URL | undefined
+    try {
+      url = new URL(endpoint)
+    } catch {
+      url = undefined
+    }
+    if (!url || !['http:', 'https:'].includes(url.protocol) || !url.hostname)
+      problem(
+        // An endpoint with "@" may carry a password: it is not echoed.
+        `otlp-endpoint ${endpoint.includes('@') ? '' : `"${endpoint}" `}is not an http(s) URL; write it like https://clickstack.example.com:4317.`
+      )
+    else if (url.username || url.password)
+      problem('otlp-endpoint must not carry credentials in the URL; put the ingestion key in otlp-headers.')
+    else variables[ENV.endpoint] = endpoint
+  }
+
+  const protocol = input('otlp-protocol')
+  if (protocol) {
+    if (protocol === 'grpc' || protocol === 'http') variables[ENV.protocol] = protocol
+    else problem(`otlp-protocol "${protocol}" must be grpc or http (or empty for the extension's default, grpc).`)
+  }
+
+  const headers = input('otlp-headers')
+  if (headers) {
+    secretValues.push(headers)
+    const pairs = parsePairs(headers, 'otlp-headers', HEADER_NAME_PATTERN, problem, true)
+    for (const [, headerValue] of pairs) if (headerValue) secretValues.push(headerValue)
+    if (pairs.length > 0) {
+      variables[ENV.headers] = pairs.map(([k, v]) => `${k}=${v}`).join(',')
+      secretVariableNames.push(ENV.headers)
+    }
+  }
+
+  const attributes = input('resource-attributes')
+  if (attributes) {
+    const pairs = parsePairs(attributes, 'resource-attributes', /^[A-Za-z0-9_.\-/]+$/, problem, false)
+    if (pairs.length > 0) variables[ENV.resourceAttributes] = pairs.map(([k, v]) => `${k}=${v}`).join(',')
+  }
+
+  const envFile = input('env-file')
+  if (envFile) {
+    if (envFile.startsWith('/') && !/[\s,]/.test(envFile)) variables[ENV.envFile] = envFile
+    else problem(`env-file "${envFile}" must be an absolute path inside the function, like /var/task/rotel.env.`)
+  }
+
+  input('environment')
+    .split(/\r?\n/)
+    .forEach((line, index) => {
+    const trimmed = line.trim()
+    if (!trimmed || trimmed.startsWith('#')) return
+    const eq = trimmed.indexOf('=')
+    if (eq <= 0) {
+      // The line is not shown: it may be a secret pasted without its key.
+      problem(`environment: line ${index + 1} is not of the form KEY=VALUE; write one KEY=VALUE a line.`)
+      return
+    }
+    const key = trimmed.slice(0, eq).trim()
+    const value = trimmed.slice(eq + 1).trim()
+    if (!VARIABLE_NAME_PATTERN.test(key)) {
+      problem(`environment: "${key}" is not a valid variable name (a letter, then letters, digits and _).`)
+    } else if (RESERVED_VARIABLES.has(key)) {
+      problem(`environment: ${key} is reserved by Lambda and cannot be set; remove that line.`)
+    } else if (Object.hasOwn(variables, key)) {
+      problem(`environment: ${key} is already set by another input of this action; set it in one place only.`)
+    } else {
+      variables[key] = value
+      if (/KEY|SECRET|TOKEN|PASSWORD|AUTH|CREDENTIAL/i.test(key)) {
+        secretVariableNames.push(key)
+        if (value) secretValues.push(value)
+      }
+    }
+  })
+
+  return { managedVariables: variables, secretVariableNames, secretValues }
+}
+
+/**
+ * Parses `k=v` pairs given comma-separated or one a line. The extension splits its value on commas,
+ * so a comma inside a value would silently cut it: that is an error here.
+ */
+function parsePairs(
+  value: string,
+  inputName: string,
+  keyPattern: RegExp,
+  problem: (message: string) => void,
+  secret: boolean
+): Array<[string, string]> {
+  const pairs: Array<[string, string]> = []
+  const items = value
+    .split(/\r?\n/)
+    .flatMap((line) => line.split(','))
+    .map((item) => item.trim())
+  items.forEach((item, index) => {
+    if (!item) return
+    const eq = item.indexOf('=')
+    if (eq <= 0) {
+      problem(
+        index > 0
+          ? `${inputName}: a value contains a comma, or an entry lacks "="; write name=value entries separated by commas or new lines, with no comma inside a value.`
+          : `${inputName}: the entry ${secret ? '(value hidden)' : `"${item}"`} is not name=value.`
+      )
+      return
+    }
+    const key = item.slice(0, eq).trim()
+    const entryValue = item.slice(eq + 1).trim()
+    if (!keyPattern.test(key)) {
+      // In a secret input, text before "=" may be a key pasted in the wrong form: it is not echoed.
+      problem(`${inputName}: ${secret ? `entry ${index + 1}` : `"${key}"`} does not start with a valid name followed by "=".`)
+      return
+    }
+    pairs.push([key, entryValue])
+  })
+  return pairs
+}
+
+function parseBoolean(
+  name: string,
+  value: string,
+  fallback: boolean,
+  problem: (message: string) => void
+): boolean {
+  if (!value) return fallback
+  if (/^(true|yes|on)$/i.test(value)) return true
+  if (/^(false|no|off)$/i.test(value)) return false
+  problem(`${name} "${value}" must be true or false.`)
+  return fallback
+}
+
+function parseInteger(
+  name: string,
+  value: string,
+  min: number,
+  max: number,
+  problem: (message: string) => void
+): number {
+  if (!/^-?\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    problem(`${name} "${value}" must be a whole number from ${min} to ${max}.`)
+    return min
+  }
+  return Number(value)
+}
+
+/** The partition a region belongs to. */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn'
+  if (region.startsWith('us-gov-')) return 'aws-us-gov'
+  return 'aws'
+}
+
+/** The layer name for one architecture. */
+export function layerNameFor(template: string, architecture: Architecture): string {
+  return template.replaceAll('{arch}', architecture === 'arm64' ? 'arm64' : 'amd64')
+}

@@ -1,0 +1,278 @@
+/** Finding the Rotel Lambda Extension layer version to attach, in another account's layer, by probing. */
+
+import { GetLayerVersionCommand, type LambdaClient } from '@aws-sdk/client-lambda'
+import { errorName, isTransient, messageOf, withRetry, type RetryOptions } from './retry.js'
+
+/** The account that publishes the Rotel Lambda Extension layers. */
+export const DEFAULT_LAYER_ACCOUNT = '418653438961'
+
+/** One published version of a layer, as GetLayerVersion describes it. */
+export interface LayerVersion {
+  /** The versioned ARN, the one a function's configuration takes. */
+  arn: string
+  /** The unversioned layer ARN. */
+  layerArn: string
+  version: number
+  description: string | undefined
+  /** The release tag, from a description of the form `Tag=<release tag>`. */
+  tag: string | undefined
+  compatibleArchitectures: string[]
+}
+
+/** Looks up one version of one layer: the version, or undefined when it is absent (or not visible to us). */
+export type LayerProbe = (version: number) => Promise<LayerVersion | undefined>
+
+/** The parts of a versioned layer ARN. */
+export interface LayerVersionArnParts {
+  region: string
+  account: string
+  name: string
+  version: number
+}
+
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/
+const ACCOUNT = /^\d{12}$/
+const LAYER_NAME = /^[A-Za-z0-9_-]{1,140}$/
+const LAYER_VERSION_ARN =
+  /^arn:(aws|aws-cn|aws-us-gov):lambda:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):(\d{12}):layer:([A-Za-z0-9_-]{1,140}):([1-9]\d{0,15})$/
+
+function partitionOf(region: string): 'aws' | 'aws-cn' | 'aws-us-gov' {
+  if (region.startsWith('cn-')) return 'aws-cn'
+  if (region.startsWith('us-gov-')) return 'aws-us-gov'
+  return 'aws'
+}
+
+/** The unversioned ARN of layer `name` of `account` in `region`, with the partition the region belongs to. */
+export function layerArnFor(region: string, account: string, name: string): string {
+  // Caught here rather than by Lambda, whose ValidationException would not say which input was wrong.
+  if (!REGION.test(region)) throw new Error(`invalid region "${region}": expected a region such as us-east-1`)
+  if (!ACCOUNT.test(account)) throw new Error(`invalid layer-account "${account}": expected a 12-digit AWS account id`)
+  if (!LAYER_NAME.test(name))
+    throw new Error(`invalid layer-name "${name}": expected 1 to 140 letters, digits, hyphens or underscores`)
+  return `arn:${partitionOf(region)}:lambda:${region}:${account}:layer:${name}`
+}
+
+/** The region, account, name and version of a versioned layer ARN, or undefined if it is not one. */
+export function parseLayerVersionArn(arn: string): LayerVersionArnParts | undefined {
+  const match = LAYER_VERSION_ARN.exec(arn)
+  if (!match) return undefined
+  const [, partition, region, account, name, version] = match
+  if (region === undefined || account === undefined || name === undefined || version === undefined) return undefined
+  // An ARN whose partition does not own its region names nothing that exists.
+  if (partitionOf(region) !== partition) return undefined
+  const number = Number(version)
+  if (!Number.isSafeInteger(number)) return undefined
+  return { region, account, name, version: number }
+}
+
+/** The release tag in a layer description of the form `Tag=<release tag>`, if there is one. */
+export function tagFromDescription(description: string | undefined): string | undefined {
+  if (description === undefined) return undefined
+  return /(?:^|[\s,;])Tag=([^\s,;]+)/.exec(description)?.[1]
+}
+
+/** How `lambdaLayerProbe` retries; every field has a default. */
+export interface LambdaLayerProbeOptions {
+  readonly attempts?: number
+  readonly baseDelayMs?: number
+  readonly maxDelayMs?: number
+  readonly sleep?: (ms: number) => Promise<void>
+  readonly random?: () => number
+  readonly onRetry?: (error: unknown, attempt: number, delayMs: number) => void
+}
+
+// Cross-account, Lambda will not say whether a version exists: a missing or non-public one is refused.
+const ABSENT_ERRORS = new Set(['AccessDeniedException', 'ResourceNotFoundException'])
+
+/** A probe that asks GetLayerVersion, retrying throttling and server faults, and calls refused or missing versions absent. */
+export function lambdaLayerProbe(
+  client: LambdaClient,
+  layerArn: string,
+  options: LambdaLayerProbeOptions = {}
+): LayerProbe {
+  const retry: RetryOptions = {
+    attempts: options.attempts ?? 5,
+    baseDelayMs: options.baseDelayMs ?? 250,
+    maxDelayMs: options.maxDelayMs ?? 5000,
+    isRetryable: isTransient,
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.random ? { random: options.random } : {}),
+    ...(options.onRetry ? { onRetry: options.onRetry } : {})
+  }
+  return async (version) => {
+    try {
+      const response = await withRetry(
+        () => client.send(new GetLayerVersionCommand({ LayerName: layerArn, VersionNumber: version })),
+        retry
+      )
+      return {
+        arn: response.LayerVersionArn ?? `${layerArn}:${version}`,
+        layerArn: response.LayerArn ?? layerArn,
+        version: response.Version ?? version,
+        description: response.Description,
+        tag: tagFromDescription(response.Description),
+        compatibleArchitectures: [...(response.CompatibleArchitectures ?? [])]
+      }
+    } catch (error) {
+      if (ABSENT_ERRORS.has(errorName(error))) return undefined
+      throw new Error(`GetLayerVersion ${layerArn}:${version} failed: ${errorName(error)}: ${messageOf(error)}`, {
+        cause: error
+      })
+    }
+  }
+}
+
+/** Options of `findLatestVersion`. */
+export interface FindLatestOptions {
+  /** Where to start looking; the closer to the latest, the fewer probes. Defaults to 1. */
+  hint?: number
+  /**
+   * How many versions above a candidate must all be absent before it is called the latest.
+   * Defaults to 2, which sees past one missing version (a failed release, a deleted version).
+   */
+  gapWindow?: number
+}
+
+/** The highest version a probe finds, in O(log V) probes, seeing past small gaps in the numbering. */
+export async function findLatestVersion(
+  probe: LayerProbe,
+  options: FindLatestOptions = {}
+): Promise<{ latest: LayerVersion | undefined; probes: number }> {
+  const found = new Map<number, LayerVersion | undefined>()
+  const exists = async (version: number): Promise<boolean> => {
+    if (!found.has(version)) found.set(version, await probe(version))
+    return found.get(version) !== undefined
+  }
+  const done = (top: number | undefined) => ({
+    latest: top === undefined ? undefined : found.get(top),
+    probes: found.size
+  })
+  const firstPresent = async (from: number, to: number): Promise<number | undefined> => {
+    for (let version = from; version <= to; version++) if (await exists(version)) return version
+    return undefined
+  }
+
+  const hint = Number.isFinite(options.hint) ? Math.max(1, Math.floor(options.hint ?? 1)) : 1
+  const gapWindow = Math.max(1, Math.floor(options.gapWindow ?? 2))
+
+  // The search keeps a bracket: `lo` exists and `hi` (0 while not yet known) is absent.
+  let lo: number
+  let hi = 0
+  if (await exists(hint)) {
+    lo = hint
+  } else {
+    // The hint may be a hole (a deleted version) with newer versions above it.
+    const above = await firstPresent(hint + 1, hint + gapWindow)
+    if (above !== undefined) {
+      lo = above
+    } else {
+      // Or this region is behind the hint: gallop down until something exists.
+      let below: number | undefined
+      hi = hint
+      for (let step = 1; below === undefined; step *= 2) {
+        const version = Math.max(1, hint - step)
+        if (version >= hi) break
+        if (await exists(version)) below = version
+        else hi = version
+      }
+      if (below === undefined) return done(undefined)
+      lo = below
+    }
+  }
+
+  for (;;) {
+    for (let step = 1; hi === 0; step *= 2) {
+      if (await exists(lo + step)) lo += step
+      else hi = lo + step
+    }
+    while (hi - lo > 1) {
+      const mid = lo + Math.floor((hi - lo) / 2)
+      if (await exists(mid)) lo = mid
+      else hi = mid
+    }
+    // "Exists" is not monotone when versions are missing, so the bracket may have closed on a hole, not the top.
+    const beyond = await firstPresent(lo + 1, lo + gapWindow)
+    if (beyond === undefined) return done(lo)
+    lo = beyond
+    hi = 0
+  }
+}
+
+/** What to resolve: a layer in a region and account, at a version or the latest one. */
+export interface LayerRequest {
+  region: string
+  account: string
+  name: string
+  version: 'latest' | number
+}
+
+/** Options of `LayerResolver`. */
+export interface LayerResolverOptions {
+  clientFor: (region: string) => LambdaClient
+  /** Starting points for the latest search, keyed by unversioned layer ARN (one region) or by layer name (all regions). */
+  hints?: Record<string, number>
+  probe?: LambdaLayerProbeOptions
+  gapWindow?: number
+}
+
+/** Resolves layer requests to layer versions, one lookup per distinct request however many callers ask at once. */
+export class LayerResolver {
+  /** How many lookups (latest searches or single-version gets) have started. */
+  lookups = 0
+  /** How many GetLayerVersion probes those lookups made, retries not counted. */
+  probes = 0
+
+  private readonly cache = new Map<string, Promise<LayerVersion | undefined>>()
+
+  constructor(private readonly options: LayerResolverOptions) {}
+
+  /** The layer version a request names; throws, saying what to fix, when there is none. */
+  async resolve(request: LayerRequest): Promise<LayerVersion> {
+    const { region, account, name, version } = request
+    if (version !== 'latest' && !(Number.isSafeInteger(version) && version > 0))
+      throw new Error(`invalid layer-version ${String(version)}: expected "latest" or a positive whole number`)
+    const layerArn = layerArnFor(region, account, name)
+    const key = `${layerArn}:${version}`
+    let lookup = this.cache.get(key)
+    if (!lookup) {
+      lookup = this.lookup(region, layerArn, name, version)
+      this.cache.set(key, lookup)
+      // A transport failure says nothing about the layer, so a later call may try again; an absence stays cached.
+      lookup.catch(() => {
+        if (this.cache.get(key) === lookup) this.cache.delete(key)
+      })
+    }
+    const result = await lookup
+    if (result) return result
+    if (version === 'latest')
+      throw new Error(
+        `no version of layer ${layerArn} is visible in ${region}: the layer is not published there, ` +
+          `or the deploy role cannot read it; set layer-account/layer-name to a mirrored copy`
+      )
+    throw new Error(
+      `layer version ${layerArn}:${version} does not exist or is not visible: ` +
+        `check layer-version / layer-name / layer-account, or that the layer exists in ${region}`
+    )
+  }
+
+  private async lookup(
+    region: string,
+    layerArn: string,
+    name: string,
+    version: 'latest' | number
+  ): Promise<LayerVersion | undefined> {
+    this.lookups++
+    const base = lambdaLayerProbe(this.options.clientFor(region), layerArn, this.options.probe)
+    const probe: LayerProbe = (v) => {
+      this.probes++
+      return base(v)
+    }
+    if (version !== 'latest') return probe(version)
+    const hint = this.options.hints?.[layerArn] ?? this.options.hints?.[name]
+    const { latest } = await findLatestVersion(probe, {
+      ...(hint !== undefined ? { hint } : {}),
+      ...(this.options.gapWindow !== undefined ? { gapWindow: this.options.gapWindow } : {})
+    })
+    return latest
+  }
+}

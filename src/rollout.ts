@@ -1,0 +1,332 @@
+/**
+ * One function's way through the apply path: read, plan, write (guarded by its revision), wait,
+ * test-invoke, check CloudWatch, and put it back exactly as it was when a step fails.
+ */
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs'
+import type { LambdaClient } from '@aws-sdk/client-lambda'
+import { checkCloudWatch, type CloudWatchStatus, snapshotLogStreams } from './cloudwatchCheck.js'
+import { type ActionConfig, type Architecture, type FunctionTarget, layerNameFor } from './config.js'
+import {
+  functionId,
+  type InvocationResult,
+  invokeFunction,
+  readFunction,
+  waitForUpdate,
+  writeConfiguration
+} from './lambdaFunction.js'
+import type { LayerResolver, LayerVersion } from './layerVersions.js'
+import { type FunctionState, layerNamesOf, type Plan, planApply } from './plan.js'
+import { errorName, messageOf } from './retry.js'
+
+export type FunctionStatus = 'updated' | 'unchanged' | 'failed' | 'rolled-back'
+
+/** One row of the `report` output. */
+export interface FunctionReport {
+  function: string
+  arn: string | null
+  region: string
+  architecture: Architecture | null
+  status: FunctionStatus
+  layerBefore: string | null
+  layerAfter: string | null
+  layersBefore: string[]
+  layersAfter: string[]
+  changedVariables: string[]
+  invocation: {
+    status: 'ok' | 'failed' | 'skipped'
+    statusCode: number | null
+    functionError: string | null
+  }
+  cloudwatch: CloudWatchStatus
+  error: string | null
+}
+
+/** What one function's rollout leaves besides its report row: its log and the layer it used. */
+export interface FunctionOutcome {
+  readonly report: FunctionReport
+  readonly layer: LayerVersion | undefined
+  readonly log: readonly string[]
+  /** Said as an annotation, beside the error. */
+  readonly warnings: readonly string[]
+}
+
+export interface RolloutContext {
+  readonly config: ActionConfig
+  readonly lambdaFor: (region: string) => LambdaClient
+  readonly logsFor: (region: string) => CloudWatchLogsClient
+  readonly layers: LayerResolver
+  readonly now?: () => number
+  readonly sleep?: (ms: number) => Promise<void>
+}
+
+/** How often a write is re-planned after someone else changed the function between read and write. */
+const MAX_REPLANS = 3
+/** How often a write waits out an update in progress (ResourceConflictException) before giving up. */
+const MAX_CONFLICT_WAITS = 3
+
+/** Rolls the extension out to one function; never throws, every failure ends up in the report. */
+export async function rolloutFunction(ctx: RolloutContext, target: FunctionTarget): Promise<FunctionOutcome> {
+  const log: string[] = []
+  const warnings: string[] = []
+  const now = ctx.now ?? Date.now
+  const lambda = ctx.lambdaFor(target.region)
+  const report: FunctionReport = {
+    function: target.name,
+    arn: null,
+    region: target.region,
+    architecture: null,
+    status: 'failed',
+    layerBefore: null,
+    layerAfter: null,
+    layersBefore: [],
+    layersAfter: [],
+    changedVariables: [],
+    invocation: { status: 'skipped', statusCode: null, functionError: null },
+    cloudwatch: 'unknown',
+    error: null
+  }
+  let layer: LayerVersion | undefined
+  const fail = (message: string): FunctionOutcome => {
+    report.status = report.status === 'rolled-back' ? 'rolled-back' : 'failed'
+    report.error = message
+    log.push(`✖ ${message}`)
+    return { report, layer, log, warnings }
+  }
+
+  let state: FunctionState
+  try {
+    state = await readFunction(lambda, target)
+  } catch (error) {
+    return fail(describeReadError(error, target))
+  }
+  Object.assign(report, {
+    arn: state.arn,
+    architecture: state.architecture,
+    layersBefore: [...state.layers]
+  })
+
+  const architecture = ctx.config.architecture === 'auto' ? state.architecture : ctx.config.architecture
+  try {
+    layer = await ctx.layers.resolve({
+      region: target.region,
+      account: ctx.config.layerAccount,
+      name: layerNameFor(ctx.config.layerNameTemplate, architecture),
+      version: ctx.config.layerVersion
+    })
+  } catch (error) {
+    return fail(`Could not find the Rotel layer for ${target.region}/${architecture}: ${messageOf(error)}`)
+  }
+  log.push(`Target layer: ${layer.arn}${layer.tag ? ` (${layer.tag})` : ''}`)
+
+  // Plan, write; if someone changed the function since it was read, read again and plan again.
+  let plan: Plan | undefined
+  let written: { revisionId: string | undefined; basis: FunctionState } | undefined
+  for (let replan = 0; ; replan++) {
+    plan = planApply(state, desiredFor(ctx.config, layer))
+    Object.assign(report, {
+      layerBefore: plan.rotelLayerBefore,
+      layerAfter: layer.arn,
+      layersBefore: [...state.layers],
+      layersAfter: [...plan.layersAfter],
+      changedVariables: [...plan.changedVariables]
+    })
+    if (plan.problems.length > 0) {
+      report.layerAfter = plan.rotelLayerBefore
+      report.layersAfter = [...state.layers]
+      report.changedVariables = []
+      return fail(`${target.name} was not changed: ${plan.problems.join(' Also, ')}`)
+    }
+    if (!plan.changed) {
+      report.status = 'unchanged'
+      log.push('Already has the target layer and settings: nothing to change.')
+      return { report, layer, log, warnings }
+    }
+    log.push(
+      `Layers: ${describeLayers(state.layers)} → ${describeLayers(plan.layersAfter)}`,
+      `Variables set: ${plan.changedVariables.join(', ') || 'none'}`
+    )
+    try {
+      const result = await writeWithConflictWaits(lambda, state, plan, log)
+      if (result.status === 'Failed') {
+        written = { revisionId: result.revisionId, basis: state }
+        const reason = `Lambda could not apply the update: ${result.reason ?? 'no reason given'}`
+        return await rollbackOrFail(ctx, lambda, state, result.revisionId, reason, report, log, layer, warnings)
+      }
+      written = { revisionId: result.revisionId, basis: state }
+      break
+    } catch (error) {
+      if (errorName(error) === 'PreconditionFailedException' && replan < MAX_REPLANS) {
+        log.push('The function changed since it was read (revision mismatch): reading it again and re-planning.')
+        try {
+          state = await readFunction(lambda, target)
+        } catch (readError) {
+          return fail(describeReadError(readError, target))
+        }
+        continue
+      }
+      const hint =
+        errorName(error) === 'PreconditionFailedException'
+          ? ' It kept changing while the action tried to write it; run again when other deployments are done.'
+          : ''
+      return fail(`Failed to update ${target.name}: ${errorName(error)}: ${messageOf(error)}.${hint}`)
+    }
+  }
+  report.status = 'updated'
+  log.push(`Updated (revision ${written.revisionId ?? 'unknown'}).`)
+
+  if (!ctx.config.testInvoke) {
+    report.cloudwatch = 'unknown'
+    return { report, layer, log, warnings }
+  }
+
+  const logs = ctx.logsFor(target.region)
+  const baseline = await snapshotLogStreams(logs, state.logGroup)
+  const invokedAt = now()
+  let invocation: InvocationResult
+  try {
+    invocation = await invokeFunction(lambda, state.arn || functionId(target), ctx.config.testPayload)
+  } catch (error) {
+    report.invocation = { status: 'failed', statusCode: null, functionError: null }
+    const reason = `the test invocation could not be made: ${errorName(error)}: ${messageOf(error)}`
+    return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings)
+  }
+  report.invocation = {
+    status: invocation.ok ? 'ok' : 'failed',
+    statusCode: invocation.statusCode ?? null,
+    functionError: invocation.functionError ?? null
+  }
+  log.push(
+    `Test invocation: status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, FunctionError ${invocation.functionError}` : ''}${invocation.requestId ? ` (request ${invocation.requestId})` : ''}`
+  )
+  if (invocation.logTail) log.push('Log tail:', ...indent(invocation.logTail))
+  if (!invocation.ok) {
+    const tail = invocation.logTail ? ` Log tail: ${lastLines(invocation.logTail, 5)}` : ''
+    const reason = `the test invocation failed (status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, ${invocation.functionError} error` : ''}).${tail}`
+    return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings)
+  }
+
+  const verdict = await checkCloudWatch(logs, {
+    logGroup: state.logGroup,
+    since: invokedAt,
+    ...(baseline ? { baseline } : {}),
+    pollSeconds: ctx.config.cloudwatchCheckSeconds,
+    ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
+    ...(ctx.now ? { now: ctx.now } : {})
+  })
+  report.cloudwatch = verdict.status
+  log.push(`CloudWatch Logs: ${verdict.status} (${verdict.detail})`)
+  if (verdict.status === 'on')
+    warnings.push(
+      `${target.name}: CloudWatch Logs still receives its logs (${verdict.detail}); its execution role may still write logs, so CloudWatch keeps billing for them.`
+    )
+  return { report, layer, log, warnings }
+}
+
+/** The layers and variables the action wants on a function that uses this layer version. */
+function desiredFor(config: ActionConfig, layer: LayerVersion): Parameters<typeof planApply>[1] {
+  return {
+    layerArn: layer.arn,
+    layerArchitectures: layer.compatibleArchitectures,
+    architecture: config.architecture,
+    variables: config.managedVariables,
+    layerNames: layerNamesOf(config.layerNameTemplate)
+  }
+}
+
+async function writeWithConflictWaits(
+  lambda: LambdaClient,
+  state: FunctionState,
+  plan: Plan,
+  log: string[]
+): ReturnType<typeof writeConfiguration> {
+  for (let wait = 0; ; wait++) {
+    try {
+      return await writeConfiguration(lambda, state.arn, plan.layersAfter, plan.variablesAfter, state.revisionId)
+    } catch (error) {
+      if (errorName(error) !== 'ResourceConflictException' || wait >= MAX_CONFLICT_WAITS) throw error
+      // Another update is in progress: let it finish; the revision check then decides whether ours still applies.
+      log.push('Another update of the function is in progress: waiting for it to finish.')
+      await waitForUpdate(lambda, state.arn)
+    }
+  }
+}
+
+/**
+ * Puts the function's layers and variables back as they were read, guarded by the revision our own
+ * write produced, so that a change someone else made in between is never overwritten.
+ */
+async function rollbackOrFail(
+  ctx: RolloutContext,
+  lambda: LambdaClient,
+  original: FunctionState,
+  revisionAfterWrite: string | undefined,
+  reason: string,
+  report: FunctionReport,
+  log: string[],
+  layer: LayerVersion | undefined,
+  warnings: string[]
+): Promise<FunctionOutcome> {
+  const done = (status: FunctionStatus, error: string): FunctionOutcome => {
+    report.status = status
+    report.error = error
+    log.push(`✖ ${error}`)
+    return { report, layer, log, warnings }
+  }
+  if (!ctx.config.rollbackOnFailure)
+    return done(
+      'failed',
+      `${original.name} was updated but ${reason} It was left updated because rollback-on-failure is false. ${restoreHint(original)}`
+    )
+  try {
+    const restored = await writeConfiguration(
+      lambda,
+      original.arn,
+      original.layers,
+      original.variables ?? {},
+      revisionAfterWrite
+    )
+    if (restored.status === 'Failed')
+      return done(
+        'failed',
+        `${original.name}: ${reason} Rolling back failed too (${restored.reason ?? 'no reason given'}); it needs attention. ${restoreHint(original)}`
+      )
+    report.layersAfter = [...original.layers]
+    report.layerAfter = report.layerBefore
+    report.changedVariables = []
+    log.push('Rolled back: layers and variables are as they were before this run.')
+    return done('rolled-back', `${original.name}: ${reason} It was rolled back to its previous configuration.`)
+  } catch (error) {
+    const concurrent =
+      errorName(error) === 'PreconditionFailedException'
+        ? ' Someone else changed the function after our update, so the rollback did not overwrite their change.'
+        : ` The rollback failed: ${errorName(error)}: ${messageOf(error)}.`
+    return done('failed', `${original.name}: ${reason}${concurrent} It needs attention. ${restoreHint(original)}`)
+  }
+}
+
+/** A command that puts the layers back; variables are named, never printed, because they may hold secrets. */
+function restoreHint(original: FunctionState): string {
+  const layers = original.layers.length > 0 ? original.layers.join(' ') : '[]'
+  return `To restore its layers: aws lambda update-function-configuration --region ${original.region} --function-name ${original.arn} --layers ${layers} ; its variables before this run were: ${Object.keys(original.variables ?? {}).join(', ') || 'none'}.`
+}
+
+function describeReadError(error: unknown, target: FunctionTarget): string {
+  const name = errorName(error)
+  if (name === 'ResourceNotFoundException')
+    return `Function ${target.given} does not exist in ${target.region}; check the name, the region (aws-region) and the account.`
+  if (name === 'AccessDeniedException' || name === 'AccessDenied')
+    return `Not allowed to read ${target.given} in ${target.region} (${messageOf(error)}); the deploy role needs lambda:GetFunctionConfiguration on it.`
+  return `Could not read ${target.given} in ${target.region}: ${name}: ${messageOf(error)}`
+}
+
+function describeLayers(layers: readonly string[]): string {
+  return layers.length === 0 ? '(none)' : layers.map((arn) => arn.replace(/^.*:layer:/, '')).join(', ')
+}
+
+function indent(text: string): string[] {
+  return text.split(/\r?\n/).map((line) => `    ${line}`)
+}
+
+function lastLines(text: string, count: number): string {
+  return text.trimEnd().split(/\r?\n/).slice(-count).join(' | ')
+}
