@@ -67655,12 +67655,301 @@ function createAwsClients(credentials) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/retry.ts
+/** Retry with full-jitter exponential backoff, for the errors that a later attempt can cure. */
+const retry_sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+async function withRetry(operation, options) {
+    const wait = options.sleep ?? retry_sleep;
+    const random = options.random ?? Math.random;
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await operation(attempt);
+        }
+        catch (error) {
+            if (attempt >= options.attempts || !options.isRetryable(error))
+                throw error;
+            const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+            const delayMs = Math.floor(random() * ceiling);
+            options.onRetry?.(error, attempt, delayMs);
+            await wait(delayMs);
+        }
+    }
+}
+const THROTTLING_NAMES = new Set([
+    'ThrottlingException',
+    'Throttling',
+    'TooManyRequestsException',
+    'RequestLimitExceeded',
+    'ProvisionedThroughputExceededException',
+    'SlowDown'
+]);
+const NETWORK_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EAI_AGAIN',
+    'ENOTFOUND',
+    'UND_ERR_SOCKET'
+]);
+function asAwsLike(error) {
+    return typeof error === 'object' && error !== null ? error : {};
+}
+function errorName(error) {
+    return asAwsLike(error).name ?? 'Error';
+}
+function httpStatusOf(error) {
+    return asAwsLike(error).$metadata?.httpStatusCode;
+}
+function isThrottling(error) {
+    const e = asAwsLike(error);
+    return THROTTLING_NAMES.has(e.name ?? '') || e.$metadata?.httpStatusCode === 429;
+}
+/** Throttling, a 5xx, a network fault or a timeout: worth another attempt. Validation and access errors are not. */
+function isTransient(error) {
+    const e = asAwsLike(error);
+    if (isThrottling(error))
+        return true;
+    const status = e.$metadata?.httpStatusCode;
+    if (status !== undefined && status >= 500)
+        return true;
+    if (e.name === 'TimeoutError' || e.name === 'RequestTimeout' || e.name === 'RequestTimeoutException')
+        return true;
+    if (e.name === 'ServiceException' || e.name === 'ServiceUnavailableException' || e.name === 'InternalFailure')
+        return true;
+    return NETWORK_CODES.has(e.code ?? '');
+}
+/** The message of anything thrown, never `[object Object]`. */
+function messageOf(error) {
+    if (error instanceof Error)
+        return error.message || error.name;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/layerVersions.ts
+/** Finding the Rotel Lambda Extension layer version to attach, in another account's layer, by probing. */
+
+
+/** The account that publishes the Rotel Lambda Extension layers. */
+const DEFAULT_LAYER_ACCOUNT = '418653438961';
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+const ACCOUNT = /^\d{12}$/;
+const LAYER_NAME = /^[A-Za-z0-9_-]{1,140}$/;
+const LAYER_VERSION_ARN = /^arn:(aws|aws-cn|aws-us-gov):lambda:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):(\d{12}):layer:([A-Za-z0-9_-]{1,140}):([1-9]\d{0,15})$/;
+function partitionOf(region) {
+    if (region.startsWith('cn-'))
+        return 'aws-cn';
+    if (region.startsWith('us-gov-'))
+        return 'aws-us-gov';
+    return 'aws';
+}
+/** The unversioned ARN of layer `name` of `account` in `region`, with the partition the region belongs to. */
+function layerArnFor(region, account, name) {
+    // Caught here rather than by Lambda, whose ValidationException would not say which input was wrong.
+    if (!REGION.test(region))
+        throw new Error(`invalid region "${region}": expected a region such as us-east-1`);
+    if (!ACCOUNT.test(account))
+        throw new Error(`invalid layer-account "${account}": expected a 12-digit AWS account id`);
+    if (!LAYER_NAME.test(name))
+        throw new Error(`invalid layer-name "${name}": expected 1 to 140 letters, digits, hyphens or underscores`);
+    return `arn:${partitionOf(region)}:lambda:${region}:${account}:layer:${name}`;
+}
+/** The region, account, name and version of a versioned layer ARN, or undefined if it is not one. */
+function parseLayerVersionArn(arn) {
+    const match = LAYER_VERSION_ARN.exec(arn);
+    if (!match)
+        return undefined;
+    const [, partition, region, account, name, version] = match;
+    if (region === undefined || account === undefined || name === undefined || version === undefined)
+        return undefined;
+    // An ARN whose partition does not own its region names nothing that exists.
+    if (partitionOf(region) !== partition)
+        return undefined;
+    const number = Number(version);
+    if (!Number.isSafeInteger(number))
+        return undefined;
+    return { region, account, name, version: number };
+}
+/** The release tag in a layer description of the form `Tag=<release tag>`, if there is one. */
+function tagFromDescription(description) {
+    if (description === undefined)
+        return undefined;
+    return /(?:^|[\s,;])Tag=([^\s,;]+)/.exec(description)?.[1];
+}
+// Cross-account, Lambda will not say whether a version exists: a missing or non-public one is refused.
+const ABSENT_ERRORS = new Set(['AccessDeniedException', 'ResourceNotFoundException']);
+/** A probe that asks GetLayerVersion, retrying throttling and server faults, and calls refused or missing versions absent. */
+function lambdaLayerProbe(client, layerArn, options = {}) {
+    const retry = {
+        attempts: options.attempts ?? 5,
+        baseDelayMs: options.baseDelayMs ?? 250,
+        maxDelayMs: options.maxDelayMs ?? 5000,
+        isRetryable: isTransient,
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+        ...(options.random ? { random: options.random } : {}),
+        ...(options.onRetry ? { onRetry: options.onRetry } : {})
+    };
+    return async (version) => {
+        try {
+            const response = await withRetry(() => client.send(new client_lambda_dist_cjs/* GetLayerVersionCommand */.VK5({ LayerName: layerArn, VersionNumber: version })), retry);
+            return {
+                arn: response.LayerVersionArn ?? `${layerArn}:${version}`,
+                layerArn: response.LayerArn ?? layerArn,
+                version: response.Version ?? version,
+                description: response.Description,
+                tag: tagFromDescription(response.Description),
+                compatibleArchitectures: [...(response.CompatibleArchitectures ?? [])]
+            };
+        }
+        catch (error) {
+            if (ABSENT_ERRORS.has(errorName(error)))
+                return undefined;
+            throw new Error(`GetLayerVersion ${layerArn}:${version} failed: ${errorName(error)}: ${messageOf(error)}`, {
+                cause: error
+            });
+        }
+    };
+}
+/** The highest version a probe finds, in O(log V) probes, seeing past small gaps in the numbering. */
+async function findLatestVersion(probe, options = {}) {
+    const found = new Map();
+    const exists = async (version) => {
+        if (!found.has(version))
+            found.set(version, await probe(version));
+        return found.get(version) !== undefined;
+    };
+    const done = (top) => ({
+        latest: top === undefined ? undefined : found.get(top),
+        probes: found.size
+    });
+    const firstPresent = async (from, to) => {
+        for (let version = from; version <= to; version++)
+            if (await exists(version))
+                return version;
+        return undefined;
+    };
+    const hint = Number.isFinite(options.hint) ? Math.max(1, Math.floor(options.hint ?? 1)) : 1;
+    const gapWindow = Math.max(1, Math.floor(options.gapWindow ?? 2));
+    // The search keeps a bracket: `lo` exists and `hi` (0 while not yet known) is absent.
+    let lo;
+    let hi = 0;
+    if (await exists(hint)) {
+        lo = hint;
+    }
+    else {
+        // The hint may be a hole (a deleted version) with newer versions above it.
+        const above = await firstPresent(hint + 1, hint + gapWindow);
+        if (above !== undefined) {
+            lo = above;
+        }
+        else {
+            // Or this region is behind the hint: gallop down until something exists.
+            let below;
+            hi = hint;
+            for (let step = 1; below === undefined; step *= 2) {
+                const version = Math.max(1, hint - step);
+                if (version >= hi)
+                    break;
+                if (await exists(version))
+                    below = version;
+                else
+                    hi = version;
+            }
+            if (below === undefined)
+                return done(undefined);
+            lo = below;
+        }
+    }
+    for (;;) {
+        for (let step = 1; hi === 0; step *= 2) {
+            if (await exists(lo + step))
+                lo += step;
+            else
+                hi = lo + step;
+        }
+        while (hi - lo > 1) {
+            const mid = lo + Math.floor((hi - lo) / 2);
+            if (await exists(mid))
+                lo = mid;
+            else
+                hi = mid;
+        }
+        // "Exists" is not monotone when versions are missing, so the bracket may have closed on a hole, not the top.
+        const beyond = await firstPresent(lo + 1, lo + gapWindow);
+        if (beyond === undefined)
+            return done(lo);
+        lo = beyond;
+        hi = 0;
+    }
+}
+/** Resolves layer requests to layer versions, one lookup per distinct request however many callers ask at once. */
+class LayerResolver {
+    options;
+    /** How many lookups (latest searches or single-version gets) have started. */
+    lookups = 0;
+    /** How many GetLayerVersion probes those lookups made, retries not counted. */
+    probes = 0;
+    cache = new Map();
+    constructor(options) {
+        this.options = options;
+    }
+    /** The layer version a request names; throws, saying what to fix, when there is none. */
+    async resolve(request) {
+        const { region, account, name, version } = request;
+        if (version !== 'latest' && !(Number.isSafeInteger(version) && version > 0))
+            throw new Error(`invalid layer-version ${String(version)}: expected "latest" or a positive whole number`);
+        const layerArn = layerArnFor(region, account, name);
+        const key = `${layerArn}:${version}`;
+        let lookup = this.cache.get(key);
+        if (!lookup) {
+            lookup = this.lookup(region, layerArn, name, version);
+            this.cache.set(key, lookup);
+            // A transport failure says nothing about the layer, so a later call may try again; an absence stays cached.
+            lookup.catch(() => {
+                if (this.cache.get(key) === lookup)
+                    this.cache.delete(key);
+            });
+        }
+        const result = await lookup;
+        if (result)
+            return result;
+        if (version === 'latest')
+            throw new Error(`no version of layer ${layerArn} is visible in ${region}: the layer is not published there, ` +
+                `or the deploy role cannot read it; set layer-account/layer-name to a mirrored copy`);
+        throw new Error(`layer version ${layerArn}:${version} does not exist or is not visible: ` +
+            `check layer-version / layer-name / layer-account, or that the layer exists in ${region}`);
+    }
+    async lookup(region, layerArn, name, version) {
+        this.lookups++;
+        const base = lambdaLayerProbe(this.options.clientFor(region), layerArn, this.options.probe);
+        const probe = (v) => {
+            this.probes++;
+            return base(v);
+        };
+        if (version !== 'latest')
+            return probe(version);
+        const hint = this.options.hints?.[layerArn] ?? this.options.hints?.[name];
+        const { latest } = await findLatestVersion(probe, {
+            ...(hint !== undefined ? { hint } : {}),
+            ...(this.options.gapWindow !== undefined ? { gapWindow: this.options.gapWindow } : {})
+        });
+        return latest;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/config.ts
 /**
  * Turns the action's inputs into one readonly, validated configuration. Every input error is found
  * here, before any AWS call, and all of them are reported at once.
  */
-const DEFAULT_LAYER_ACCOUNT = '418653438961';
+
 const DEFAULT_LAYER_NAME = 'rotel-extension-{arch}-alpha';
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 /** Regions where the Rotel layer is published in its own account. */
@@ -67860,7 +68149,7 @@ function parseFunctions(value, defaultRegion, problem) {
                 problem(`functions: "${given}" is a plain name but no region is known; set aws-region (or AWS_REGION), or give the function's ARN.`);
                 continue;
             }
-            target = { given, name: given, region: defaultRegion, account: undefined, partition: partitionOf(defaultRegion) };
+            target = { given, name: given, region: defaultRegion, account: undefined, partition: config_partitionOf(defaultRegion) };
         }
         else {
             problem(`functions: "${given}" is neither a function name (1 to 64 letters, digits, - and _) nor a function ARN.`);
@@ -68011,7 +68300,7 @@ function parseInteger(name, value, min, max, problem) {
     return Number(value);
 }
 /** The partition a region belongs to. */
-function partitionOf(region) {
+function config_partitionOf(region) {
     if (region.startsWith('cn-'))
         return 'aws-cn';
     if (region.startsWith('us-gov-'))
@@ -68025,84 +68314,6 @@ function layerNameFor(template, architecture) {
 
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-sts/dist-cjs/index.js
 var client_sts_dist_cjs = __nccwpck_require__(1695);
-;// CONCATENATED MODULE: ./src/retry.ts
-/** Retry with full-jitter exponential backoff, for the errors that a later attempt can cure. */
-const retry_sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-async function withRetry(operation, options) {
-    const wait = options.sleep ?? retry_sleep;
-    const random = options.random ?? Math.random;
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await operation(attempt);
-        }
-        catch (error) {
-            if (attempt >= options.attempts || !options.isRetryable(error))
-                throw error;
-            const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
-            const delayMs = Math.floor(random() * ceiling);
-            options.onRetry?.(error, attempt, delayMs);
-            await wait(delayMs);
-        }
-    }
-}
-const THROTTLING_NAMES = new Set([
-    'ThrottlingException',
-    'Throttling',
-    'TooManyRequestsException',
-    'RequestLimitExceeded',
-    'ProvisionedThroughputExceededException',
-    'SlowDown'
-]);
-const NETWORK_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EAI_AGAIN',
-    'ENOTFOUND',
-    'UND_ERR_SOCKET'
-]);
-function asAwsLike(error) {
-    return typeof error === 'object' && error !== null ? error : {};
-}
-function errorName(error) {
-    return asAwsLike(error).name ?? 'Error';
-}
-function httpStatusOf(error) {
-    return asAwsLike(error).$metadata?.httpStatusCode;
-}
-function isThrottling(error) {
-    const e = asAwsLike(error);
-    return THROTTLING_NAMES.has(e.name ?? '') || e.$metadata?.httpStatusCode === 429;
-}
-/** Throttling, a 5xx, a network fault or a timeout: worth another attempt. Validation and access errors are not. */
-function isTransient(error) {
-    const e = asAwsLike(error);
-    if (isThrottling(error))
-        return true;
-    const status = e.$metadata?.httpStatusCode;
-    if (status !== undefined && status >= 500)
-        return true;
-    if (e.name === 'TimeoutError' || e.name === 'RequestTimeout' || e.name === 'RequestTimeoutException')
-        return true;
-    if (e.name === 'ServiceException' || e.name === 'ServiceUnavailableException' || e.name === 'InternalFailure')
-        return true;
-    return NETWORK_CODES.has(e.code ?? '');
-}
-/** The message of anything thrown, never `[object Object]`. */
-function messageOf(error) {
-    if (error instanceof Error)
-        return error.message || error.name;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/credentials.ts
 /** Assume an AWS role with a GitHub OIDC ID token. */
 
@@ -68255,217 +68466,6 @@ async function assumeRoleWithOidc(params) {
         // Only a client made here is ours to close; its keep-alive sockets would otherwise outlive the step.
         if (!params.stsClient)
             client.destroy();
-    }
-}
-
-;// CONCATENATED MODULE: ./src/layerVersions.ts
-/** Finding the Rotel Lambda Extension layer version to attach, in another account's layer, by probing. */
-
-
-/** The account that publishes the Rotel Lambda Extension layers. */
-const layerVersions_DEFAULT_LAYER_ACCOUNT = '418653438961';
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
-const ACCOUNT = /^\d{12}$/;
-const LAYER_NAME = /^[A-Za-z0-9_-]{1,140}$/;
-const LAYER_VERSION_ARN = /^arn:(aws|aws-cn|aws-us-gov):lambda:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):(\d{12}):layer:([A-Za-z0-9_-]{1,140}):([1-9]\d{0,15})$/;
-function layerVersions_partitionOf(region) {
-    if (region.startsWith('cn-'))
-        return 'aws-cn';
-    if (region.startsWith('us-gov-'))
-        return 'aws-us-gov';
-    return 'aws';
-}
-/** The unversioned ARN of layer `name` of `account` in `region`, with the partition the region belongs to. */
-function layerArnFor(region, account, name) {
-    // Caught here rather than by Lambda, whose ValidationException would not say which input was wrong.
-    if (!REGION.test(region))
-        throw new Error(`invalid region "${region}": expected a region such as us-east-1`);
-    if (!ACCOUNT.test(account))
-        throw new Error(`invalid layer-account "${account}": expected a 12-digit AWS account id`);
-    if (!LAYER_NAME.test(name))
-        throw new Error(`invalid layer-name "${name}": expected 1 to 140 letters, digits, hyphens or underscores`);
-    return `arn:${layerVersions_partitionOf(region)}:lambda:${region}:${account}:layer:${name}`;
-}
-/** The region, account, name and version of a versioned layer ARN, or undefined if it is not one. */
-function parseLayerVersionArn(arn) {
-    const match = LAYER_VERSION_ARN.exec(arn);
-    if (!match)
-        return undefined;
-    const [, partition, region, account, name, version] = match;
-    if (region === undefined || account === undefined || name === undefined || version === undefined)
-        return undefined;
-    // An ARN whose partition does not own its region names nothing that exists.
-    if (layerVersions_partitionOf(region) !== partition)
-        return undefined;
-    const number = Number(version);
-    if (!Number.isSafeInteger(number))
-        return undefined;
-    return { region, account, name, version: number };
-}
-/** The release tag in a layer description of the form `Tag=<release tag>`, if there is one. */
-function tagFromDescription(description) {
-    if (description === undefined)
-        return undefined;
-    return /(?:^|[\s,;])Tag=([^\s,;]+)/.exec(description)?.[1];
-}
-// Cross-account, Lambda will not say whether a version exists: a missing or non-public one is refused.
-const ABSENT_ERRORS = new Set(['AccessDeniedException', 'ResourceNotFoundException']);
-/** A probe that asks GetLayerVersion, retrying throttling and server faults, and calls refused or missing versions absent. */
-function lambdaLayerProbe(client, layerArn, options = {}) {
-    const retry = {
-        attempts: options.attempts ?? 5,
-        baseDelayMs: options.baseDelayMs ?? 250,
-        maxDelayMs: options.maxDelayMs ?? 5000,
-        isRetryable: isTransient,
-        ...(options.sleep ? { sleep: options.sleep } : {}),
-        ...(options.random ? { random: options.random } : {}),
-        ...(options.onRetry ? { onRetry: options.onRetry } : {})
-    };
-    return async (version) => {
-        try {
-            const response = await withRetry(() => client.send(new client_lambda_dist_cjs/* GetLayerVersionCommand */.VK5({ LayerName: layerArn, VersionNumber: version })), retry);
-            return {
-                arn: response.LayerVersionArn ?? `${layerArn}:${version}`,
-                layerArn: response.LayerArn ?? layerArn,
-                version: response.Version ?? version,
-                description: response.Description,
-                tag: tagFromDescription(response.Description),
-                compatibleArchitectures: [...(response.CompatibleArchitectures ?? [])]
-            };
-        }
-        catch (error) {
-            if (ABSENT_ERRORS.has(errorName(error)))
-                return undefined;
-            throw new Error(`GetLayerVersion ${layerArn}:${version} failed: ${errorName(error)}: ${messageOf(error)}`, {
-                cause: error
-            });
-        }
-    };
-}
-/** The highest version a probe finds, in O(log V) probes, seeing past small gaps in the numbering. */
-async function findLatestVersion(probe, options = {}) {
-    const found = new Map();
-    const exists = async (version) => {
-        if (!found.has(version))
-            found.set(version, await probe(version));
-        return found.get(version) !== undefined;
-    };
-    const done = (top) => ({
-        latest: top === undefined ? undefined : found.get(top),
-        probes: found.size
-    });
-    const firstPresent = async (from, to) => {
-        for (let version = from; version <= to; version++)
-            if (await exists(version))
-                return version;
-        return undefined;
-    };
-    const hint = Number.isFinite(options.hint) ? Math.max(1, Math.floor(options.hint ?? 1)) : 1;
-    const gapWindow = Math.max(1, Math.floor(options.gapWindow ?? 2));
-    // The search keeps a bracket: `lo` exists and `hi` (0 while not yet known) is absent.
-    let lo;
-    let hi = 0;
-    if (await exists(hint)) {
-        lo = hint;
-    }
-    else {
-        // The hint may be a hole (a deleted version) with newer versions above it.
-        const above = await firstPresent(hint + 1, hint + gapWindow);
-        if (above !== undefined) {
-            lo = above;
-        }
-        else {
-            // Or this region is behind the hint: gallop down until something exists.
-            let below;
-            hi = hint;
-            for (let step = 1; below === undefined; step *= 2) {
-                const version = Math.max(1, hint - step);
-                if (version >= hi)
-                    break;
-                if (await exists(version))
-                    below = version;
-                else
-                    hi = version;
-            }
-            if (below === undefined)
-                return done(undefined);
-            lo = below;
-        }
-    }
-    for (;;) {
-        for (let step = 1; hi === 0; step *= 2) {
-            if (await exists(lo + step))
-                lo += step;
-            else
-                hi = lo + step;
-        }
-        while (hi - lo > 1) {
-            const mid = lo + Math.floor((hi - lo) / 2);
-            if (await exists(mid))
-                lo = mid;
-            else
-                hi = mid;
-        }
-        // "Exists" is not monotone when versions are missing, so the bracket may have closed on a hole, not the top.
-        const beyond = await firstPresent(lo + 1, lo + gapWindow);
-        if (beyond === undefined)
-            return done(lo);
-        lo = beyond;
-        hi = 0;
-    }
-}
-/** Resolves layer requests to layer versions, one lookup per distinct request however many callers ask at once. */
-class LayerResolver {
-    options;
-    /** How many lookups (latest searches or single-version gets) have started. */
-    lookups = 0;
-    /** How many GetLayerVersion probes those lookups made, retries not counted. */
-    probes = 0;
-    cache = new Map();
-    constructor(options) {
-        this.options = options;
-    }
-    /** The layer version a request names; throws, saying what to fix, when there is none. */
-    async resolve(request) {
-        const { region, account, name, version } = request;
-        if (version !== 'latest' && !(Number.isSafeInteger(version) && version > 0))
-            throw new Error(`invalid layer-version ${String(version)}: expected "latest" or a positive whole number`);
-        const layerArn = layerArnFor(region, account, name);
-        const key = `${layerArn}:${version}`;
-        let lookup = this.cache.get(key);
-        if (!lookup) {
-            lookup = this.lookup(region, layerArn, name, version);
-            this.cache.set(key, lookup);
-            // A transport failure says nothing about the layer, so a later call may try again; an absence stays cached.
-            lookup.catch(() => {
-                if (this.cache.get(key) === lookup)
-                    this.cache.delete(key);
-            });
-        }
-        const result = await lookup;
-        if (result)
-            return result;
-        if (version === 'latest')
-            throw new Error(`no version of layer ${layerArn} is visible in ${region}: the layer is not published there, ` +
-                `or the deploy role cannot read it; set layer-account/layer-name to a mirrored copy`);
-        throw new Error(`layer version ${layerArn}:${version} does not exist or is not visible: ` +
-            `check layer-version / layer-name / layer-account, or that the layer exists in ${region}`);
-    }
-    async lookup(region, layerArn, name, version) {
-        this.lookups++;
-        const base = lambdaLayerProbe(this.options.clientFor(region), layerArn, this.options.probe);
-        const probe = (v) => {
-            this.probes++;
-            return base(v);
-        };
-        if (version !== 'latest')
-            return probe(version);
-        const hint = this.options.hints?.[layerArn] ?? this.options.hints?.[name];
-        const { latest } = await findLatestVersion(probe, {
-            ...(hint !== undefined ? { hint } : {}),
-            ...(this.options.gapWindow !== undefined ? { gapWindow: this.options.gapWindow } : {})
-        });
-        return latest;
     }
 }
 
@@ -69020,7 +69020,7 @@ function renderSummary(result, redact) {
     if (reports.length > 0) {
         lines.push('### Functions', '', '| function | region | arch | result | Rotel layer before → after | settings changed | test invocation | CloudWatch Logs |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
         for (const r of reports) {
-            lines.push(`| ${cell(r.function)} | ${r.region} | ${r.architecture ?? '?'} | ${STATUS_ICON[r.status]} | ${layerTransition(r)} | ${cell(r.changedVariables.join(', ') || '—')} | ${invocationCell(r, result.testInvoke)} | ${r.cloudwatch} |`);
+            lines.push(`| ${cell(r.function)} | ${r.region} | ${r.architecture ?? '?'} | ${STATUS_ICON[r.status]} | ${layerTransition(r)} | ${cell(r.changedVariables.join(', ') || '—')} | ${invocationCell(r, result.testInvoke)} | ${r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch} |`);
         }
         lines.push('');
     }
@@ -69071,12 +69071,15 @@ const LAYER_VERSION_HINTS = {
     'rotel-extension-arm64-alpha': 41
 };
 async function run(env = process.env) {
-    let redact = createRedactor(maskRawSecrets());
+    const maskedEarly = maskRawSecrets();
+    let redact = createRedactor(maskedEarly);
     try {
         const config = loadConfig((name) => getInput(name), env);
+        const masked = new Set(maskedEarly);
         for (const secret of config.secretValues)
-            setSecret(secret);
-        redact = createRedactor(config.secretValues);
+            if (!masked.has(secret))
+                setSecret(secret);
+        redact = createRedactor([...maskedEarly, ...config.secretValues]);
         const clients = createAwsClients(config.roleToAssume ? await group('Assume the deploy role', () => assumeRole(config, env)) : undefined);
         const outcomes = await rollout(config, clients);
         await report(config, outcomes, redact);
@@ -69095,7 +69098,7 @@ function maskRawSecrets() {
         .split(/[\r\n,]+/)
         .map((entry) => entry.slice(entry.indexOf('=') + 1).trim())
         .filter((part) => part.length >= 3);
-    const secrets = [raw.trim(), ...parts].filter((secret) => secret.length > 0);
+    const secrets = [...new Set([raw.trim(), ...parts].filter((secret) => secret.length > 0))];
     for (const secret of secrets)
         setSecret(secret);
     return secrets;

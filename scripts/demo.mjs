@@ -1,7 +1,7 @@
 // Seeds the emulator with the sample fleet, then runs dist/index.js the way the runner does (inputs as
 // INPUT_*, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, an OIDC token endpoint, Node 24 where available), twice:
 // the first run instruments the fleet, the second shows that nothing is left to change.
-import { spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -31,14 +31,15 @@ const inputs = {
   'cloudwatch-check-seconds': '3'
 }
 
-function runAction(title) {
+async function runAction(title) {
   const work = mkdtempSync(join(tmpdir(), 'rotel-demo-'))
   const output = join(work, 'output')
   const summary = join(work, 'summary')
   writeFileSync(output, '')
   writeFileSync(summary, '')
   console.log(`\n━━━ ${title}: ${node} dist/index.js ━━━\n`)
-  const run = spawnSync(node, [join(root, 'dist/index.js')], {
+  // Asynchronous: the OIDC token endpoint is served from this process and must keep answering.
+  const child = spawn(node, [join(root, 'dist/index.js')], {
     stdio: 'inherit',
     env: {
       PATH: process.env.PATH,
@@ -53,16 +54,17 @@ function runAction(title) {
       ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]))
     }
   })
-  console.log(`\n━━━ ${title}: exit code ${run.status}; job summary ━━━\n`)
+  const status = await new Promise((done) => child.on('close', (code) => done(code)))
+  console.log(`\n━━━ ${title}: exit code ${status}; job summary ━━━\n`)
   console.log(readFileSync(summary, 'utf8'))
   console.log(`━━━ ${title}: outputs (GITHUB_OUTPUT) ━━━\n`)
   console.log(readFileSync(output, 'utf8'))
-  return run.status
+  return status
 }
 
 try {
-  const first = runAction('First run')
-  const second = runAction('Second run (nothing should change)')
+  const first = await runAction('First run')
+  const second = await runAction('Second run (nothing should change)')
   process.exitCode = first === 0 && second === 0 ? 0 : 1
 } finally {
   await oidc.close()

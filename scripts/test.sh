@@ -6,4 +6,13 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [ -x node_modules/.bin/jest ] || npm ci --no-audit --no-fund
 bash scripts/install-moto.sh >&2
-NODE_OPTIONS=--experimental-vm-modules NODE_NO_WARNINGS=1 node_modules/.bin/jest "$@"
+results=.jest-results.json
+rm -f "$results"
+status=0
+NODE_OPTIONS=--experimental-vm-modules NODE_NO_WARNINGS=1 node_modules/.bin/jest --json --outputFile="$results" "$@" || status=$?
+# One plain closing line that any reader of the log understands: "N passed, N failed, N skipped".
+[ -f "$results" ] && node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)
+' "$results"
+exit "$status"

@@ -2,6 +2,7 @@
  * Turns the action's inputs into one readonly, validated configuration. Every input error is found
  * here, before any AWS call, and all of them are reported at once.
  */
+import { DEFAULT_LAYER_ACCOUNT } from './layerVersions.js'
 
 export type Architecture = 'x86_64' | 'arm64'
 
@@ -42,7 +43,6 @@ export interface ActionConfig {
   readonly cloudwatchCheckSeconds: number
 }
 
-export const DEFAULT_LAYER_ACCOUNT = '418653438961'
 export const DEFAULT_LAYER_NAME = 'rotel-extension-{arch}-alpha'
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 

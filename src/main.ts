@@ -17,11 +17,13 @@ const LAYER_VERSION_HINTS: Record<string, number> = {
 }
 
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  let redact: Redactor = createRedactor(maskRawSecrets())
+  const maskedEarly = maskRawSecrets()
+  let redact: Redactor = createRedactor(maskedEarly)
   try {
     const config = loadConfig((name) => core.getInput(name), env)
-    for (const secret of config.secretValues) core.setSecret(secret)
-    redact = createRedactor(config.secretValues)
+    const masked = new Set(maskedEarly)
+    for (const secret of config.secretValues) if (!masked.has(secret)) core.setSecret(secret)
+    redact = createRedactor([...maskedEarly, ...config.secretValues])
 
     const clients = createAwsClients(
       config.roleToAssume ? await core.group('Assume the deploy role', () => assumeRole(config, env)) : undefined
@@ -41,7 +43,7 @@ function maskRawSecrets(): string[] {
     .split(/[\r\n,]+/)
     .map((entry) => entry.slice(entry.indexOf('=') + 1).trim())
     .filter((part) => part.length >= 3)
-  const secrets = [raw.trim(), ...parts].filter((secret) => secret.length > 0)
+  const secrets = [...new Set([raw.trim(), ...parts].filter((secret) => secret.length > 0))]
   for (const secret of secrets) core.setSecret(secret)
   return secrets
 }

@@ -74,7 +74,7 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
     )
     for (const r of reports) {
       lines.push(
-        `| ${cell(r.function)} | ${r.region} | ${r.architecture ?? '?'} | ${STATUS_ICON[r.status]} | ${layerTransition(r)} | ${cell(r.changedVariables.join(', ') || '—')} | ${invocationCell(r, result.testInvoke)} | ${r.cloudwatch} |`
+        `| ${cell(r.function)} | ${r.region} | ${r.architecture ?? '?'} | ${STATUS_ICON[r.status]} | ${layerTransition(r)} | ${cell(r.changedVariables.join(', ') || '—')} | ${invocationCell(r, result.testInvoke)} | ${r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch} |`
       )
     }
     lines.push('')

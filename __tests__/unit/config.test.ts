@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from '@jest/globals'
 import {
   type ActionConfig,
-  DEFAULT_LAYER_ACCOUNT,
   DEFAULT_LAYER_NAME,
   ENV,
   InputError,
   type InputReader,
   loadConfig
 } from '../../src/config.js'
+import { DEFAULT_LAYER_ACCOUNT } from '../../src/layerVersions.js'
 
 type Inputs = Record<string, string>
 

@@ -165,7 +165,8 @@ describe('renderSummary', () => {
     expect(worker.slice(0, 4)).toEqual(['image-worker', 'eu-west-1', 'arm64', '➖ unchanged'])
     expect(worker[4]).toBe('`rotel-extension-arm64-alpha:41`')
     expect(worker[5]).toBe('—')
-    expect(worker[7]).toBe('off')
+    // Nothing was invoked, so nothing was checked: the cell says so rather than a stale status.
+    expect(worker[7]).toBe('not checked')
 
     const billing = rowOf(functions, 'billing-job')
     expect(billing.slice(0, 4)).toEqual(['billing-job', 'us-east-1', 'arm64', '↩️ rolled back'])
