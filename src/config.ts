@@ -2,9 +2,14 @@
  * Turns the action's inputs into one readonly, validated configuration. Every input error is found
  * here, before any AWS call, and all of them are reported at once.
  */
-import { DEFAULT_LAYER_ACCOUNT } from './layerVersions.js'
+import { type FunctionPattern, parseSelection } from './functionSelection.js'
+import { splitList } from './inputText.js'
+import { DEFAULT_LAYER_ACCOUNT, partitionOf } from './layerVersions.js'
 
 export type Architecture = 'x86_64' | 'arm64'
+
+export const MODES = ['apply', 'plan', 'check', 'remove'] as const
+export type Mode = (typeof MODES)[number]
 
 /** A function the user listed, as far as it can be known without asking AWS. */
 export interface FunctionTarget {
@@ -18,7 +23,15 @@ export interface FunctionTarget {
 }
 
 export interface ActionConfig {
+  readonly mode: Mode
+  /** The functions named outright (by name or ARN). */
   readonly functions: readonly FunctionTarget[]
+  /** Patterns in `functions`, resolved with ListFunctions once credentials exist. */
+  readonly patterns: readonly FunctionPattern[]
+  /** From `exclude`: each tests a name or an ARN of what the patterns select. */
+  readonly excludes: readonly RegExp[]
+  /** Every region aws-region lists; the first is where plain names live. */
+  readonly regions: readonly string[]
   readonly roleToAssume: string | undefined
   readonly roleSessionName: string
   readonly audience: string
@@ -41,6 +54,16 @@ export interface ActionConfig {
   readonly rollbackOnFailure: boolean
   readonly maxConcurrency: number
   readonly cloudwatchCheckSeconds: number
+  /** Keys `remove` takes off: the settings this action manages, whatever their values. */
+  readonly managedKeys: readonly string[]
+  readonly failOnDrift: boolean
+  readonly prComment: boolean
+  readonly githubToken: string
+  /**
+   * Workspace globs scanned for Rotel layer ARNs in plan and check modes: undefined for the built-in
+   * list, empty to turn the scan off.
+   */
+  readonly annotateFiles: readonly string[] | undefined
 }
 
 export const DEFAULT_LAYER_NAME = 'rotel-extension-{arch}-alpha'
@@ -126,18 +149,28 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
   const input = (name: string): string => readInput(name).trim()
   const problem = (message: string): void => void problems.push(message)
 
-  const homeRegionInput = input('aws-region')
+  const modeInput = input('mode') || 'apply'
+  const mode = (MODES as readonly string[]).includes(modeInput) ? (modeInput as Mode) : 'apply'
+  if (mode !== modeInput) problem(`mode "${modeInput}" must be one of ${MODES.join(', ')}.`)
+
+  const regionInputs = splitList(input('aws-region'))
+  for (const region of regionInputs)
+    if (!REGION_PATTERN.test(region))
+      problem(`aws-region "${region}" is not an AWS region name; write one like us-east-1.`)
   const envRegion = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || ''
-  const defaultRegion = homeRegionInput || envRegion
-  if (homeRegionInput && !REGION_PATTERN.test(homeRegionInput))
-    problem(`aws-region "${homeRegionInput}" is not an AWS region name; write one like us-east-1.`)
+  const defaultRegion = regionInputs[0] ?? envRegion
+  const regions = regionInputs.length > 0 ? regionInputs : envRegion ? [envRegion] : []
 
   const layerAccount = input('layer-account') || DEFAULT_LAYER_ACCOUNT
   if (!/^\d{12}$/.test(layerAccount))
     problem(`layer-account "${layerAccount}" is not a 12-digit AWS account ID.`)
   const mirrored = layerAccount !== DEFAULT_LAYER_ACCOUNT
 
-  const functions = parseFunctions(input('functions'), defaultRegion, problem)
+  const selection = parseSelection({ functions: input('functions'), exclude: input('exclude'), regions })
+  selection.problems.forEach(problem)
+  if (selection.names.length === 0 && selection.patterns.length === 0 && selection.problems.length === 0)
+    problem('functions is empty; list the Lambda functions to instrument, by name, ARN or pattern, one a line.')
+  const functions = parseFunctions(selection.names, defaultRegion, problem)
   const partitions = new Set(functions.map((f) => f.partition))
   if (partitions.size > 1)
     problem(
@@ -224,10 +257,28 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
     problem
   )
 
+  const failOnDrift = parseBoolean('fail-on-drift', input('fail-on-drift'), true, problem)
+  const prComment = parseBoolean('pr-comment', input('pr-comment'), true, problem)
+  const githubToken = input('github-token')
+  const annotateInput = input('annotate-files')
+  const annotateFiles = !annotateInput
+    ? undefined
+    : /^(false|none|off)$/i.test(annotateInput)
+      ? []
+      : // One glob a line: a comma belongs to braces, as in **/template.{yml,yaml}.
+        annotateInput
+          .split(/\r?\n/)
+          .map((line) => line.trim())
+          .filter((line) => line !== '' && !line.startsWith('#'))
+
   if (problems.length > 0) throw new InputError([...new Set(problems)])
 
   return {
+    mode,
     functions,
+    patterns: selection.patterns,
+    excludes: selection.excludes,
+    regions,
     roleToAssume,
     roleSessionName,
     audience,
@@ -244,30 +295,21 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
     testPayload,
     rollbackOnFailure,
     maxConcurrency,
-    cloudwatchCheckSeconds
+    cloudwatchCheckSeconds,
+    managedKeys: [...new Set([...Object.values(ENV), ...Object.keys(managedVariables)])],
+    failOnDrift,
+    prComment,
+    githubToken,
+    annotateFiles
   }
 }
 
-/** Splits a list input written one item a line, or comma-separated, or both; `#` starts a comment. */
-export function splitList(value: string): string[] {
-  return value
-    .split(/\r?\n/)
-    .map((line) => line.replace(/(^|\s)#.*$/, ''))
-    .flatMap((line) => line.split(','))
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0)
-}
 
 function parseFunctions(
-  value: string,
+  items: readonly string[],
   defaultRegion: string,
   problem: (message: string) => void
 ): FunctionTarget[] {
-  const items = splitList(value)
-  if (items.length === 0) {
-    problem('functions is empty; list the Lambda functions to instrument, by name or ARN, one a line.')
-    return []
-  }
   const byKey = new Map<string, FunctionTarget>()
   for (const given of items) {
     let target: FunctionTarget | undefined
@@ -472,13 +514,6 @@ function parseInteger(
     return min
   }
   return Number(value)
-}
-
-/** The partition a region belongs to. */
-export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn'
-  if (region.startsWith('us-gov-')) return 'aws-us-gov'
-  return 'aws'
 }
 
 /** The layer name for one architecture. */

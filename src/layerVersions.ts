@@ -36,7 +36,8 @@ const LAYER_NAME = /^[A-Za-z0-9_-]{1,140}$/
 const LAYER_VERSION_ARN =
   /^arn:(aws|aws-cn|aws-us-gov):lambda:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):(\d{12}):layer:([A-Za-z0-9_-]{1,140}):([1-9]\d{0,15})$/
 
-function partitionOf(region: string): 'aws' | 'aws-cn' | 'aws-us-gov' {
+/** The partition a region belongs to. */
+export function partitionOf(region: string): 'aws' | 'aws-cn' | 'aws-us-gov' {
   if (region.startsWith('cn-')) return 'aws-cn'
   if (region.startsWith('us-gov-')) return 'aws-us-gov'
   return 'aws'

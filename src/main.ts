@@ -1,14 +1,18 @@
-/** The action: inputs → credentials → one rollout per function → outputs, annotations and job summary. */
+/** The action: inputs → credentials → one pass per function in the chosen mode → outputs, annotations, summary. */
 import * as core from '@actions/core'
 import { type AwsClients, createAwsClients } from './awsClients.js'
 import { type ActionConfig, InputError, loadConfig } from './config.js'
 import { assumeRoleWithOidc } from './credentials.js'
+import { selectFunctions } from './functionSelection.js'
 import { LayerResolver } from './layerVersions.js'
+import { postPlanComment } from './planComment.js'
 import { mapWithConcurrency } from './pool.js'
 import { createRedactor, type Redactor } from './redact.js'
+import { publishResult } from './report.js'
 import { messageOf } from './retry.js'
 import { type FunctionOutcome, rolloutFunction } from './rollout.js'
-import { layersByRegionAndArch, renderOutputs, renderSummary } from './summary.js'
+import { layersByRegionAndArch, type RunResult } from './summary.js'
+import { annotateWorkspace } from './workspaceAnnotations.js'
 
 /** The last alpha release known when this version of the action was made; only where the search starts. */
 const LAYER_VERSION_HINTS: Record<string, number> = {
@@ -28,8 +32,23 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const clients = createAwsClients(
       config.roleToAssume ? await core.group('Assume the deploy role', () => assumeRole(config, env)) : undefined
     )
-    const outcomes = await rollout(config, clients)
-    await report(config, outcomes, redact)
+    const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints: LAYER_VERSION_HINTS })
+    const selection = await selectFunctions(config, clients.lambdaFor)
+    const outcomes = await processFunctions(config, clients, layers, selection.targets)
+    for (const warning of selection.warnings) core.warning(redact(warning))
+    const notes = [...selection.warnings]
+    if ((config.mode === 'plan' || config.mode === 'check') && config.annotateFiles?.length !== 0)
+      notes.push(...(await annotateWorkspace(config, layers, env)))
+
+    const result: RunResult = {
+      mode: config.mode,
+      outcomes,
+      layers: layersByRegionAndArch(outcomes),
+      testInvoke: config.testInvoke,
+      notes
+    }
+    if (config.mode === 'plan' && config.prComment) await postPlanComment(config, result, redact, env)
+    await publishResult(config, result, redact)
   } catch (error) {
     if (error instanceof InputError) for (const problem of error.problems) core.error(redact(problem))
     core.setFailed(redact(messageOf(error)))
@@ -64,42 +83,24 @@ async function assumeRole(config: ActionConfig, env: NodeJS.ProcessEnv): ReturnT
   return credentials
 }
 
-async function rollout(config: ActionConfig, clients: AwsClients): Promise<FunctionOutcome[]> {
-  const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints: LAYER_VERSION_HINTS })
+const VERB = { apply: 'Rolling the Rotel extension out to', plan: 'Planning', check: 'Checking', remove: 'Removing the Rotel extension from' }
+
+async function processFunctions(
+  config: ActionConfig,
+  clients: AwsClients,
+  layers: LayerResolver,
+  targets: ActionConfig['functions']
+): Promise<FunctionOutcome[]> {
   core.info(
-    `Rolling the Rotel extension out to ${config.functions.length} function${config.functions.length === 1 ? '' : 's'}, ${config.maxConcurrency} at a time.`
+    `${VERB[config.mode]} ${targets.length} function${targets.length === 1 ? '' : 's'}, ${config.maxConcurrency} at a time.`
   )
-  return mapWithConcurrency(config.functions, config.maxConcurrency, async (target) => {
-    const outcome = await rolloutFunction({ config, lambdaFor: clients.lambdaFor, logsFor: clients.logsFor, layers }, target)
+  const context = { config, lambdaFor: clients.lambdaFor, logsFor: clients.logsFor, layers }
+  return mapWithConcurrency(targets, config.maxConcurrency, async (target) => {
+    const outcome = await rolloutFunction(context, target)
     // Functions run in parallel, so each one's log is printed whole when it is done, in its own group.
     core.startGroup(`${target.name} (${target.region}): ${outcome.report.status}`)
     for (const line of outcome.log) core.info(line)
     core.endGroup()
     return outcome
   })
-}
-
-async function report(config: ActionConfig, outcomes: FunctionOutcome[], redact: Redactor): Promise<void> {
-  const result = { outcomes, layers: layersByRegionAndArch(outcomes), testInvoke: config.testInvoke }
-  const outputs = renderOutputs(result, redact)
-  for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
-
-  for (const { report: row, warnings } of outcomes) {
-    for (const warning of warnings) core.warning(redact(warning), { title: `${row.function}: CloudWatch Logs` })
-    if (row.error) core.error(redact(row.error), { title: `${row.function}: ${row.status}` })
-  }
-
-  const summary = renderSummary(result, redact)
-  // Outside a runner (a local run) there is no summary file: print it instead.
-  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary, true).write()
-  else core.info(summary)
-
-  const failed = outcomes.filter(({ report: row }) => row.status === 'failed' || row.status === 'rolled-back')
-  if (failed.length > 0)
-    core.setFailed(
-      `${failed.length} of ${outcomes.length} function${outcomes.length === 1 ? '' : 's'} could not be instrumented (${failed.map(({ report: row }) => row.function).join(', ')}); see the errors above and the job summary.`
-    )
-  else if (outcomes.some(({ report: row }) => row.status === 'updated'))
-    core.info('Every function has the Rotel extension and its settings.')
-  else core.info('Nothing changed: every function already had the Rotel extension and its settings.')
 }

@@ -41,6 +41,8 @@ export interface Plan {
   readonly rotelLayerBefore: string | null
   /** Variables the write adds or changes, by name. */
   readonly changedVariables: readonly string[]
+  /** Variables the write takes off, by name. */
+  readonly removedVariables: readonly string[]
   readonly layersChanged: boolean
   readonly changed: boolean
   /** Why this function cannot be written; empty when it can. */
@@ -130,10 +132,115 @@ export function planApply(state: FunctionState, desired: Desired): Plan {
     variablesAfter,
     rotelLayerBefore,
     changedVariables,
+    removedVariables: [],
     layersChanged,
     changed: layersChanged || changedVariables.length > 0,
     problems
   }
+}
+
+/**
+ * Plans the write that takes the Rotel layer and the action's settings off a function, keeping every
+ * other layer in its order and every other variable as it is.
+ */
+export function planRemove(
+  state: FunctionState,
+  managedKeys: readonly string[],
+  layerNames: readonly string[]
+): Plan {
+  const rotelLayers = state.layers.filter((layer) => isRotelLayer(layer, layerNames))
+  const layersAfter = state.layers.filter((layer) => !isRotelLayer(layer, layerNames))
+  const before = state.variables ?? {}
+  const removedVariables = managedKeys.filter((key) => Object.hasOwn(before, key))
+  const variablesAfter = Object.fromEntries(
+    Object.entries(before).filter(([key]) => !removedVariables.includes(key))
+  )
+  const layersChanged = rotelLayers.length > 0
+  return {
+    layersBefore: state.layers,
+    layersAfter,
+    variablesAfter,
+    rotelLayerBefore: rotelLayers[0] ?? null,
+    changedVariables: [],
+    removedVariables,
+    layersChanged,
+    changed: layersChanged || removedVariables.length > 0,
+    problems: []
+  }
+}
+
+export interface VariableChange {
+  readonly name: string
+  readonly change: 'added' | 'changed' | 'removed'
+  /** Null when absent, or `***` when the variable holds a secret. */
+  readonly before: string | null
+  readonly after: string | null
+}
+
+export interface PlanDiff {
+  readonly layers: { readonly before: readonly string[]; readonly after: readonly string[] }
+  readonly variables: readonly VariableChange[]
+}
+
+/** Names whose values are shown as `***` even when the action did not set them. */
+const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD|PASSWD|AUTH|CREDENTIAL|HEADERS/i
+
+/** The plan as a diff a person can review: layers in order, variables by name, secret values hidden. */
+export function diffOf(
+  state: FunctionState,
+  plan: Plan,
+  secretNames: readonly string[]
+): PlanDiff {
+  const before = state.variables ?? {}
+  const show = (name: string, value: string | undefined): string | null =>
+    value === undefined ? null : secretNames.includes(name) || SECRET_NAME.test(name) ? '***' : value
+  const variables: VariableChange[] = [
+    ...plan.changedVariables.map((name) => ({
+      name,
+      change: Object.hasOwn(before, name) ? ('changed' as const) : ('added' as const),
+      before: show(name, before[name]),
+      after: show(name, plan.variablesAfter[name])
+    })),
+    ...plan.removedVariables.map((name) => ({
+      name,
+      change: 'removed' as const,
+      before: show(name, before[name]),
+      after: null
+    }))
+  ]
+  return { layers: { before: [...plan.layersBefore], after: [...plan.layersAfter] }, variables }
+}
+
+/**
+ * What differs between a function and the target, in words for an annotation: the layer (missing,
+ * older, of the other architecture or line) and each setting missing or different.
+ */
+export function driftOf(state: FunctionState, plan: Plan, targetLayerArn: string): string[] {
+  const reasons: string[] = []
+  const target = parseLayerArn(targetLayerArn)
+  const current = plan.rotelLayerBefore ? parseLayerArn(plan.rotelLayerBefore) : undefined
+  if (!current) reasons.push('the Rotel layer is missing')
+  else if (target && current.name !== target.name) {
+    const archOf = (name: string): string | undefined => /(amd64|arm64)/.exec(name)?.[1]
+    reasons.push(
+      archOf(current.name) !== archOf(target.name)
+        ? `it has the ${archOf(current.name) ?? 'other'} Rotel layer (${current.name}:${current.version}) but needs ${target.name}:${target.version}`
+        : `it has ${current.name}:${current.version}, not ${target.name}:${target.version}`
+    )
+  } else if (target && current.version < target.version)
+    reasons.push(`the Rotel layer is version ${current.version}, older than the target ${target.version}`)
+  else if (target && current.version > target.version)
+    reasons.push(`the Rotel layer is version ${current.version}, not the target ${target.version}`)
+  if (plan.layersChanged && reasons.length === 0) reasons.push('its layers hold more than one Rotel layer')
+  const before = state.variables ?? {}
+  for (const name of plan.changedVariables)
+    reasons.push(Object.hasOwn(before, name) ? `${name} differs` : `${name} is missing`)
+  return reasons
+}
+
+function parseLayerArn(arn: string): { name: string; version: number } | undefined {
+  const match = /:layer:([A-Za-z0-9_-]+):(\d+)$/.exec(arn)
+  return match ? { name: match[1] ?? '', version: Number(match[2]) } : undefined
 }
 
 function hasExporterTarget(variables: Readonly<Record<string, string>>): boolean {

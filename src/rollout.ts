@@ -15,10 +15,28 @@ import {
   writeConfiguration
 } from './lambdaFunction.js'
 import type { LayerResolver, LayerVersion } from './layerVersions.js'
-import { type FunctionState, layerNamesOf, type Plan, planApply } from './plan.js'
+import {
+  diffOf,
+  driftOf,
+  type FunctionState,
+  layerNamesOf,
+  type Plan,
+  type PlanDiff,
+  planApply,
+  planRemove
+} from './plan.js'
 import { errorName, messageOf } from './retry.js'
 
-export type FunctionStatus = 'updated' | 'unchanged' | 'failed' | 'rolled-back'
+/** apply: updated/unchanged; plan: planned/in-sync; check: drifted/in-sync; remove: removed/unchanged; all: failed, rolled-back. */
+export type FunctionStatus =
+  | 'updated'
+  | 'unchanged'
+  | 'planned'
+  | 'in-sync'
+  | 'drifted'
+  | 'removed'
+  | 'failed'
+  | 'rolled-back'
 
 /** One row of the `report` output. */
 export interface FunctionReport {
@@ -38,6 +56,10 @@ export interface FunctionReport {
     functionError: string | null
   }
   cloudwatch: CloudWatchStatus
+  /** What the mode's write changes (or would change): layers in order, variables by name, secrets as ***. */
+  diff: PlanDiff | null
+  /** check mode: what differs from the target, in words. */
+  drift: string[]
   error: string | null
 }
 
@@ -83,8 +105,11 @@ export async function rolloutFunction(ctx: RolloutContext, target: FunctionTarge
     changedVariables: [],
     invocation: { status: 'skipped', statusCode: null, functionError: null },
     cloudwatch: 'unknown',
+    diff: null,
+    drift: [],
     error: null
   }
+  const { mode } = ctx.config
   let layer: LayerVersion | undefined
   const fail = (message: string): FunctionOutcome => {
     report.status = report.status === 'rolled-back' ? 'rolled-back' : 'failed'
@@ -105,45 +130,67 @@ export async function rolloutFunction(ctx: RolloutContext, target: FunctionTarge
     layersBefore: [...state.layers]
   })
 
-  const architecture = ctx.config.architecture === 'auto' ? state.architecture : ctx.config.architecture
-  try {
-    layer = await ctx.layers.resolve({
-      region: target.region,
-      account: ctx.config.layerAccount,
-      name: layerNameFor(ctx.config.layerNameTemplate, architecture),
-      version: ctx.config.layerVersion
-    })
-  } catch (error) {
-    return fail(`Could not find the Rotel layer for ${target.region}/${architecture}: ${messageOf(error)}`)
+  // remove needs no layer: it takes off whichever Rotel layer is there.
+  let planFor: (current: FunctionState) => Plan
+  if (mode === 'remove') {
+    const names = layerNamesOf(ctx.config.layerNameTemplate)
+    planFor = (current) => planRemove(current, ctx.config.managedKeys, names)
+  } else {
+    const architecture = ctx.config.architecture === 'auto' ? state.architecture : ctx.config.architecture
+    try {
+      layer = await ctx.layers.resolve({
+        region: target.region,
+        account: ctx.config.layerAccount,
+        name: layerNameFor(ctx.config.layerNameTemplate, architecture),
+        version: ctx.config.layerVersion
+      })
+    } catch (error) {
+      return fail(`Could not find the Rotel layer for ${target.region}/${architecture}: ${messageOf(error)}`)
+    }
+    log.push(`Target layer: ${layer.arn}${layer.tag ? ` (${layer.tag})` : ''}`)
+    const desired = desiredFor(ctx.config, layer)
+    planFor = (current) => planApply(current, desired)
   }
-  log.push(`Target layer: ${layer.arn}${layer.tag ? ` (${layer.tag})` : ''}`)
+  const secretNames = ctx.config.secretVariableNames
 
   // Plan, write; if someone changed the function since it was read, read again and plan again.
   let plan: Plan | undefined
   let written: { revisionId: string | undefined; basis: FunctionState } | undefined
   for (let replan = 0; ; replan++) {
-    plan = planApply(state, desiredFor(ctx.config, layer))
+    plan = planFor(state)
     Object.assign(report, {
       layerBefore: plan.rotelLayerBefore,
-      layerAfter: layer.arn,
+      layerAfter: layer?.arn ?? null,
       layersBefore: [...state.layers],
       layersAfter: [...plan.layersAfter],
-      changedVariables: [...plan.changedVariables]
+      changedVariables: [...plan.changedVariables, ...plan.removedVariables],
+      diff: diffOf(state, plan, secretNames)
     })
     if (plan.problems.length > 0) {
-      report.layerAfter = plan.rotelLayerBefore
-      report.layersAfter = [...state.layers]
-      report.changedVariables = []
-      return fail(`${target.name} was not changed: ${plan.problems.join(' Also, ')}`)
+      Object.assign(report, {
+        layerAfter: plan.rotelLayerBefore,
+        layersAfter: [...state.layers],
+        changedVariables: [],
+        diff: null
+      })
+      const verb = mode === 'plan' || mode === 'check' ? 'could not be' : 'was not'
+      return fail(`${target.name} ${verb} changed: ${plan.problems.join(' Also, ')}`)
     }
+    if (mode === 'plan' || mode === 'check') return judge(report, state, plan, layer, log, warnings, mode)
     if (!plan.changed) {
       report.status = 'unchanged'
-      log.push('Already has the target layer and settings: nothing to change.')
+      log.push(
+        mode === 'remove'
+          ? 'Has no Rotel layer and none of the settings: nothing to remove.'
+          : 'Already has the target layer and settings: nothing to change.'
+      )
       return { report, layer, log, warnings }
     }
     log.push(
       `Layers: ${describeLayers(state.layers)} → ${describeLayers(plan.layersAfter)}`,
-      `Variables set: ${plan.changedVariables.join(', ') || 'none'}`
+      mode === 'remove'
+        ? `Variables removed: ${plan.removedVariables.join(', ') || 'none'}`
+        : `Variables set: ${plan.changedVariables.join(', ') || 'none'}`
     )
     try {
       const result = await writeWithConflictWaits(lambda, state, plan, log)
@@ -171,8 +218,8 @@ export async function rolloutFunction(ctx: RolloutContext, target: FunctionTarge
       return fail(`Failed to update ${target.name}: ${errorName(error)}: ${messageOf(error)}.${hint}`)
     }
   }
-  report.status = 'updated'
-  log.push(`Updated (revision ${written.revisionId ?? 'unknown'}).`)
+  report.status = mode === 'remove' ? 'removed' : 'updated'
+  log.push(`${mode === 'remove' ? 'Removed' : 'Updated'} (revision ${written.revisionId ?? 'unknown'}).`)
 
   if (!ctx.config.testInvoke) {
     report.cloudwatch = 'unknown'
@@ -204,6 +251,8 @@ export async function rolloutFunction(ctx: RolloutContext, target: FunctionTarge
     const reason = `the test invocation failed (status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, ${invocation.functionError} error` : ''}).${tail}`
     return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings)
   }
+  // After a removal the logs are the function's own business again: nothing to verify.
+  if (mode === 'remove') return { report, layer, log, warnings }
 
   const verdict = await checkCloudWatch(logs, {
     logGroup: state.logGroup,
@@ -219,6 +268,34 @@ export async function rolloutFunction(ctx: RolloutContext, target: FunctionTarge
     warnings.push(
       `${target.name}: CloudWatch Logs still receives its logs (${verdict.detail}); its execution role may still write logs, so CloudWatch keeps billing for them.`
     )
+  return { report, layer, log, warnings }
+}
+
+/** plan and check end here: the plan is reported, or judged, and nothing is written. */
+function judge(
+  report: FunctionReport,
+  state: FunctionState,
+  plan: Plan,
+  layer: LayerVersion | undefined,
+  log: string[],
+  warnings: string[],
+  mode: 'plan' | 'check'
+): FunctionOutcome {
+  if (!plan.changed) {
+    report.status = 'in-sync'
+    log.push('In sync: it already has the target layer and settings.')
+    return { report, layer, log, warnings }
+  }
+  log.push(`Layers: ${describeLayers(state.layers)} → ${describeLayers(plan.layersAfter)}`)
+  for (const change of report.diff?.variables ?? [])
+    log.push(`${change.change === 'added' ? '+' : '~'} ${change.name}${change.after !== null ? `=${change.after}` : ''}`)
+  if (mode === 'plan') {
+    report.status = 'planned'
+    return { report, layer, log, warnings }
+  }
+  report.status = 'drifted'
+  report.drift = driftOf(state, plan, layer?.arn ?? '')
+  log.push(`Drifted: ${report.drift.join('; ')}.`)
   return { report, layer, log, warnings }
 }
 
@@ -293,6 +370,7 @@ async function rollbackOrFail(
     report.layersAfter = [...original.layers]
     report.layerAfter = report.layerBefore
     report.changedVariables = []
+    report.diff = null
     log.push('Rolled back: layers and variables are as they were before this run.')
     return done('rolled-back', `${original.name}: ${reason} It was rolled back to its previous configuration.`)
   } catch (error) {

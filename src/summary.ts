@@ -1,19 +1,33 @@
-/** The job summary and the outputs, rendered from the run's results; pure, so that tests read them whole. */
+/** The job summary, the plan comment and the outputs, rendered from the run's results; pure, so that tests read them whole. */
+import type { Mode } from './config.js'
 import type { LayerVersion } from './layerVersions.js'
+import type { PlanDiff } from './plan.js'
 import { type Redactor, redactDeep } from './redact.js'
-import type { FunctionOutcome, FunctionReport } from './rollout.js'
+import type { FunctionOutcome, FunctionReport, FunctionStatus } from './rollout.js'
 
 export interface RunResult {
+  readonly mode: Mode
   readonly outcomes: readonly FunctionOutcome[]
   /** Layer versions used, keyed "<region>/<arch>". */
   readonly layers: ReadonlyMap<string, LayerVersion>
   readonly testInvoke: boolean
+  /** Things the run wants said that belong to no one function (e.g. a pattern that matched nothing). */
+  readonly notes?: readonly string[]
 }
 
 export interface Outputs {
   readonly 'layer-arns': string
   readonly changed: string
+  readonly drift: string
   readonly report: string
+}
+
+/** The statuses that mean "this run changes (or would change) the function", per mode. */
+const CHANGE_STATUS: Record<Mode, FunctionStatus> = {
+  apply: 'updated',
+  plan: 'planned',
+  check: 'drifted',
+  remove: 'removed'
 }
 
 /** The layers used, keyed "<region>/<arch>" as the `layer-arns` output has them. */
@@ -27,36 +41,51 @@ export function layersByRegionAndArch(outcomes: readonly FunctionOutcome[]): Map
 
 export function renderOutputs(result: RunResult, redact: Redactor): Outputs {
   const layerArns = Object.fromEntries([...result.layers].map(([key, layer]) => [key, layer.arn]))
+  const changed = result.outcomes.some(({ report }) => report.status === CHANGE_STATUS[result.mode])
   return {
     // Values are redacted before serialising: a secret with a quote or backslash is escaped in JSON.
     'layer-arns': JSON.stringify(redactDeep(layerArns, redact)),
-    changed: String(result.outcomes.some(({ report }) => report.status === 'updated')),
+    changed: String(changed),
+    drift: String(result.outcomes.some(({ report }) => report.status === 'drifted')),
     report: JSON.stringify(redactDeep(result.outcomes.map(({ report }) => report), redact))
   }
 }
 
-const STATUS_ICON: Record<FunctionReport['status'], string> = {
+const STATUS_LABEL: Record<FunctionStatus, string> = {
   updated: '✅ updated',
   unchanged: '➖ unchanged',
+  planned: '📝 will change',
+  'in-sync': '✅ in sync',
+  drifted: '⚠️ drifted',
+  removed: '🗑️ removed',
   failed: '❌ failed',
   'rolled-back': '↩️ rolled back'
+}
+
+const TITLE: Record<Mode, string> = {
+  apply: 'Rotel Lambda Extension for ClickStack',
+  plan: 'Rotel Lambda Extension for ClickStack: plan',
+  check: 'Rotel Lambda Extension for ClickStack: drift check',
+  remove: 'Rotel Lambda Extension for ClickStack: removal'
 }
 
 /** The job summary as Markdown. */
 export function renderSummary(result: RunResult, redact: Redactor): string {
   const reports = result.outcomes.map(({ report }) => report)
-  const count = (status: FunctionReport['status']): number => reports.filter((r) => r.status === status).length
-  const lines: string[] = ['## Rotel Lambda Extension for ClickStack', '']
-  const tally = [
-    `${count('updated')} updated`,
-    `${count('unchanged')} unchanged`,
-    `${count('rolled-back')} rolled back`,
-    `${count('failed')} failed`
-  ]
-  lines.push(`${reports.length} function${reports.length === 1 ? '' : 's'}: ${tally.join(', ')}.`)
-  if (reports.length > 0 && count('updated') === 0 && count('failed') === 0 && count('rolled-back') === 0)
-    lines.push('', 'Nothing to change: every function already has the target layer and settings.')
-  lines.push('')
+  const lines: string[] = [`## ${TITLE[result.mode]}`, '', tallyLine(reports), '']
+  const quiet = reports.length > 0 && reports.every((r) => r.status === 'unchanged' || r.status === 'in-sync')
+  if (quiet)
+    lines.push(
+      result.mode === 'remove'
+        ? 'Nothing to remove: no function has the Rotel layer or its settings.'
+        : result.mode === 'apply'
+          ? 'Nothing to change: every function already has the target layer and settings.'
+          : 'Every function is in sync: apply would change nothing.',
+      ''
+    )
+  if (result.mode === 'plan') lines.push('This is a plan: nothing was written.', '')
+  if (result.mode === 'check') lines.push('This is a check: nothing was written.', '')
+  for (const note of result.notes ?? []) lines.push(`> ${note}`, '')
 
   if (result.layers.size > 0) {
     lines.push('### Layer', '', '| region / arch | layer version | tag |', '| --- | --- | --- |')
@@ -66,18 +95,40 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
   }
 
   if (reports.length > 0) {
+    const writes = result.mode === 'apply' || result.mode === 'remove'
     lines.push(
       '### Functions',
       '',
-      '| function | region | arch | result | Rotel layer before → after | settings changed | test invocation | CloudWatch Logs |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- |'
+      writes
+        ? '| function | region | arch | result | Rotel layer before → after | settings changed | test invocation | CloudWatch Logs |'
+        : '| function | region | arch | result | Rotel layer now → target | settings that would change |',
+      writes ? '| --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- | --- |'
     )
     for (const r of reports) {
-      lines.push(
-        `| ${cell(r.function)} | ${r.region} | ${r.architecture ?? '?'} | ${STATUS_ICON[r.status]} | ${layerTransition(r)} | ${cell(r.changedVariables.join(', ') || '—')} | ${invocationCell(r, result.testInvoke)} | ${r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch} |`
-      )
+      const row = [
+        cell(r.function),
+        r.region,
+        r.architecture ?? '?',
+        STATUS_LABEL[r.status],
+        layerTransition(r),
+        cell(r.changedVariables.join(', ') || '—')
+      ]
+      if (writes)
+        row.push(
+          invocationCell(r, result.testInvoke),
+          r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch
+        )
+      lines.push(`| ${row.join(' | ')} |`)
     }
     lines.push('')
+  }
+
+  const detailed = reports.filter(
+    (r) => r.diff && (r.status === 'planned' || r.status === 'drifted' || r.status === 'removed' || r.status === 'updated')
+  )
+  if (detailed.length > 0 && result.mode !== 'apply') {
+    lines.push('### Changes', '')
+    for (const r of detailed) lines.push(...renderDetails(r), '')
   }
 
   const errors = reports.filter((r) => r.error !== null)
@@ -96,6 +147,71 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
       ''
     )
   return redact(lines.join('\n'))
+}
+
+/** The pull-request comment of a plan: the summary, which already says what would change and why. */
+export function renderPlanComment(result: RunResult, redact: Redactor, runUrl: string | undefined): string {
+  const footer = runUrl ? `\n\n<sub>From [this run](${runUrl}). Updated on every run of the workflow.</sub>` : ''
+  return `${renderSummary(result, redact)}${footer}`
+}
+
+function tallyLine(reports: readonly FunctionReport[]): string {
+  const counts = new Map<FunctionStatus, number>()
+  for (const r of reports) counts.set(r.status, (counts.get(r.status) ?? 0) + 1)
+  const order: FunctionStatus[] = ['updated', 'planned', 'drifted', 'removed', 'unchanged', 'in-sync', 'rolled-back', 'failed']
+  const parts = order
+    .filter((status) => counts.has(status))
+    .map((status) => `${counts.get(status)} ${STATUS_LABEL[status].replace(/^\S+ /, '')}`)
+  return `${reports.length} function${reports.length === 1 ? '' : 's'}${parts.length > 0 ? `: ${parts.join(', ')}` : ''}.`
+}
+
+/** One function's diff as a Markdown `diff` block: layers in order, then variables. */
+export function renderDetails(r: FunctionReport): string[] {
+  const diff = r.diff as PlanDiff
+  const lines = [`**${cell(r.function)}** (${r.region}, ${r.architecture ?? '?'}) – ${STATUS_LABEL[r.status]}`]
+  if (r.drift.length > 0) lines.push('', `Drift: ${r.drift.join('; ')}.`)
+  lines.push('', '```diff', '# layers, in order')
+  for (const [sign, arn] of diffLists(diff.layers.before, diff.layers.after)) lines.push(`${sign} ${arn}`)
+  if (diff.variables.length > 0) {
+    lines.push('# variables')
+    for (const change of diff.variables) {
+      if (change.before !== null) lines.push(`- ${change.name}=${change.before}`)
+      if (change.after !== null) lines.push(`+ ${change.name}=${change.after}`)
+    }
+  }
+  lines.push('```')
+  return lines
+}
+
+/** A line diff of two short lists (a longest common subsequence), so that an unmoved layer shows unchanged. */
+export function diffLists(before: readonly string[], after: readonly string[]): Array<[' ' | '-' | '+', string]> {
+  const common: number[][] = Array.from({ length: before.length + 1 }, () => new Array<number>(after.length + 1).fill(0))
+  for (let i = before.length - 1; i >= 0; i--)
+    for (let j = after.length - 1; j >= 0; j--)
+      (common[i] as number[])[j] =
+        before[i] === after[j]
+          ? ((common[i + 1] as number[])[j + 1] as number) + 1
+          : Math.max((common[i + 1] as number[])[j] as number, (common[i] as number[])[j + 1] as number)
+  const out: Array<[' ' | '-' | '+', string]> = []
+  let i = 0
+  let j = 0
+  while (i < before.length || j < after.length) {
+    if (i < before.length && j < after.length && before[i] === after[j]) {
+      out.push([' ', before[i] as string])
+      i++
+      j++
+    } else if (
+      j >= after.length ||
+      (i < before.length && ((common[i + 1] as number[])[j] as number) >= ((common[i] as number[])[j + 1] as number))
+    ) {
+      out.push(['-', before[i] as string])
+      i++
+    } else {
+      out.push(['+', after[j] as string])
+      j++
+    }
+  }
+  return out
 }
 
 function layerTransition(r: FunctionReport): string {

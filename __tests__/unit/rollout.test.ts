@@ -329,3 +329,112 @@ describe('rolloutFunction', () => {
     expect(logs.commandCalls(DescribeLogStreamsCommand)).toHaveLength(0)
   })
 })
+
+describe('rolloutFunction in plan, check and remove modes', () => {
+  it('plan: writes nothing, reports the diff with the secret hidden and the endpoint shown', async () => {
+    const { report } = await rolloutFunction(context({ mode: 'plan' }), target)
+    expect(report.status).toBe('planned')
+    expect(updateInputs()).toEqual([])
+    expect(lambda.commandCalls(InvokeCommand)).toHaveLength(0)
+    expect(report.diff).toEqual({
+      layers: { before: [USER_LAYER, layerArn('amd64', 40)], after: [USER_LAYER, layerArn('amd64', LATEST)] },
+      variables: [
+        { name: 'ROTEL_OTLP_EXPORTER_ENDPOINT', change: 'added', before: null, after: 'https://clickstack.example.com:4317' },
+        { name: 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS', change: 'added', before: null, after: '***' }
+      ]
+    })
+    expect(JSON.stringify(report)).not.toContain('secret-ingestion-key')
+  })
+
+  it('plan: an in-sync function is reported in-sync', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(
+      baseConfiguration({
+        Layers: [{ Arn: USER_LAYER }, { Arn: layerArn('amd64', LATEST) }],
+        Environment: {
+          Variables: {
+            ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317',
+            ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS: 'Authorization=secret-ingestion-key'
+          }
+        }
+      })
+    )
+    const { report } = await rolloutFunction(context({ mode: 'plan' }), target)
+    expect(report.status).toBe('in-sync')
+  })
+
+  it('check: names what drifted – an older layer and a setting that differs – and writes nothing', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(
+      baseConfiguration({
+        Environment: {
+          Variables: {
+            ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://old.example.com:4317',
+            ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS: 'Authorization=secret-ingestion-key'
+          }
+        }
+      })
+    )
+    const { report } = await rolloutFunction(context({ mode: 'check' }), target)
+    expect(report.status).toBe('drifted')
+    expect(report.drift).toEqual([
+      `the Rotel layer is version 40, older than the target ${LATEST}`,
+      'ROTEL_OTLP_EXPORTER_ENDPOINT differs'
+    ])
+    expect(updateInputs()).toEqual([])
+  })
+
+  it('check: the wrong architecture and a missing layer are named', async () => {
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .resolvesOnce(baseConfiguration({ Architectures: ['arm64'], Layers: [{ Arn: layerArn('amd64', LATEST) }] }))
+      .resolves(baseConfiguration({ Layers: [] }))
+    const wrongArch = await rolloutFunction(context({ mode: 'check' }), target)
+    expect(wrongArch.report.drift[0]).toMatch(/has the amd64 Rotel layer .* but needs rotel-extension-arm64-alpha/)
+    const missing = await rolloutFunction(context({ mode: 'check' }), target)
+    expect(missing.report.drift[0]).toBe('the Rotel layer is missing')
+  })
+
+  it('remove: takes off the Rotel layer and the managed settings, keeping the rest in order', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(
+      baseConfiguration({
+        Layers: [{ Arn: USER_LAYER }, { Arn: layerArn('amd64', 40) }, { Arn: 'arn:aws:lambda:us-east-1:123456789012:layer:last:2' }],
+        Environment: {
+          Variables: {
+            LOG_LEVEL: 'info',
+            ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317',
+            ROTEL_ENV_FILE: '/var/task/rotel.env',
+            ROTEL_SOMETHING_ELSE: 'kept'
+          }
+        }
+      })
+    )
+    const { report } = await rolloutFunction(context({ mode: 'remove', 'otlp-endpoint': '', 'otlp-headers': '' }), target)
+    expect(report.status).toBe('removed')
+    expect(updateInputs()).toEqual([
+      {
+        FunctionName: FN_ARN,
+        Layers: [USER_LAYER, 'arn:aws:lambda:us-east-1:123456789012:layer:last:2'],
+        Environment: { Variables: { LOG_LEVEL: 'info', ROTEL_SOMETHING_ELSE: 'kept' } },
+        RevisionId: 'rev-1'
+      }
+    ])
+    expect(report.changedVariables).toEqual(['ROTEL_OTLP_EXPORTER_ENDPOINT', 'ROTEL_ENV_FILE'])
+    // No layer lookup is needed to remove one.
+    expect(lambda.commandCalls(GetLayerVersionCommand)).toHaveLength(0)
+  })
+
+  it('remove: a function without the extension is left alone', async () => {
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .resolves(baseConfiguration({ Layers: [{ Arn: USER_LAYER }], Environment: { Variables: { A: '1' } } }))
+    const { report } = await rolloutFunction(context({ mode: 'remove' }), target)
+    expect(report.status).toBe('unchanged')
+    expect(updateInputs()).toEqual([])
+  })
+
+  it('remove: a failing test invocation puts the extension back', async () => {
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled' })
+    const { report } = await rolloutFunction(context({ mode: 'remove' }), target)
+    expect(report.status).toBe('rolled-back')
+    expect(updateInputs()[1]?.Layers).toEqual([USER_LAYER, layerArn('amd64', 40)])
+  })
+})

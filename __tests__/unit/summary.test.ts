@@ -28,6 +28,8 @@ const report = (overrides: Partial<FunctionReport> & Pick<FunctionReport, 'funct
   changedVariables: [],
   invocation: { status: 'skipped', statusCode: null, functionError: null },
   cloudwatch: 'unknown',
+  diff: null,
+  drift: [],
   error: null,
   ...overrides
 })
@@ -108,6 +110,7 @@ const failed = outcome(
 
 const ALL = [updated, unchanged, rolledBack, failed]
 const result = (outcomes: readonly FunctionOutcome[], testInvoke = true): RunResult => ({
+  mode: 'apply',
   outcomes,
   layers: layersByRegionAndArch(outcomes),
   testInvoke
@@ -253,6 +256,8 @@ describe('renderOutputs', () => {
         'changedVariables',
         'invocation',
         'cloudwatch',
+        'diff',
+        'drift',
         'error'
       ])
         expect(row).toHaveProperty(field)
@@ -271,6 +276,8 @@ describe('renderOutputs', () => {
       changedVariables: ['ROTEL_OTLP_EXPORTER_ENDPOINT', 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS'],
       invocation: { status: 'ok', statusCode: 200, functionError: null },
       cloudwatch: 'on',
+      diff: null,
+      drift: [],
       error: null
     })
     expect(parsed.map((r) => [r.function, r.status, r.cloudwatch])).toEqual([

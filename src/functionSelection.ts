@@ -1,0 +1,389 @@
+/**
+ * Fleets: `functions` may hold glob patterns (`orders-*`), resolved against ListFunctions in the
+ * regions given, and `exclude` removes functions from what the patterns select. Parsing is pure, so
+ * every input problem is found before any AWS call; resolving lists each region once.
+ */
+import { type FunctionConfiguration, type LambdaClient, paginateListFunctions } from '@aws-sdk/client-lambda'
+import type { ActionConfig, FunctionTarget } from './config.js'
+import { splitList } from './inputText.js'
+import { partitionOf } from './layerVersions.js'
+import { errorName, messageOf } from './retry.js'
+
+/** A pattern from `functions`, with where to look for the functions it may match. */
+export interface FunctionPattern {
+  /** What the user wrote, for messages. */
+  readonly given: string
+  /** Tests a function name; anchored. */
+  readonly regex: RegExp
+  /** The regions to list: those of aws-region, or the one region of an ARN pattern. */
+  readonly regions: readonly string[]
+  /** Set for an ARN pattern: only that account's functions match. */
+  readonly account: string | undefined
+}
+
+/** What `functions` and `exclude` say, read without calling AWS. */
+export interface Selection {
+  /** The items that are not patterns, as written: config reads them as names or ARNs. */
+  readonly names: string[]
+  readonly patterns: FunctionPattern[]
+  /** Each tests a function name or a function ARN; a function is excluded when any matches either. */
+  readonly excludes: RegExp[]
+  readonly problems: string[]
+}
+
+/** What the patterns selected in AWS, with what to warn about. */
+export interface Resolution {
+  /** The functions the patterns selected, less the excluded ones, sorted by region then name. */
+  readonly targets: FunctionTarget[]
+  readonly warnings: string[]
+  /** ListFunctions requests sent, every page counted. */
+  readonly listCalls: number
+}
+
+const NAME_CHAR = '[A-Za-z0-9_-]'
+const NAME_CHAR_TEST = /^[A-Za-z0-9_-]$/
+const MAX_NAME_LENGTH = 64
+const PAGE_SIZE = 50
+// The same region shape config accepts; repeated because config does not export it.
+const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/
+const ARN_PARTS = /^arn:([^:]*):lambda:([^:]*):([^:]*):function:([^:]*)(?::(.*))?$/
+
+/** Tells whether a `functions` or `exclude` item is a pattern: it holds `*`, `?` or `[`. */
+export function isFunctionPattern(item: string): boolean {
+  return /[*?[]/.test(item)
+}
+
+/** Turns a glob over function names into an anchored RegExp; throws an Error saying what is wrong with the pattern. */
+export function functionPatternToRegExp(pattern: string): RegExp {
+  return new RegExp(`^${globSource(pattern)}$`)
+}
+
+/**
+ * The RegExp source of a name glob, unanchored. `*` is any run of name characters, empty included;
+ * `?` is one; `[abc]`, `[a-z]` and the negations `[!abc]`, `[^abc]` are one name character of (or
+ * not of) the class.
+ *
+ * A plain translation (`a.*b.*c`) backtracks exponentially in the number of stars: `a*a*a*a*a*a*a*a*a*a*b`
+ * took minutes on a 64-character name. Every piece between two stars has a fixed length, so placing
+ * each at its leftmost occurrence is enough; the lookahead and backreference make that placement
+ * atomic (JavaScript has no atomic groups), which keeps a match to about names × pattern steps.
+ */
+function globSource(pattern: string): string {
+  if (pattern === '') throw new Error('it is empty')
+  // The pieces between stars, each a list of one-character sources.
+  const pieces: string[][] = [[]]
+  let minLength = 0
+  let i = 0
+  while (i < pattern.length) {
+    const c = pattern[i] as string
+    if (c === '*') {
+      while (pattern[i + 1] === '*') i++
+      pieces.push([])
+      i++
+      continue
+    }
+    const piece = pieces[pieces.length - 1] as string[]
+    if (c === '?') {
+      piece.push(NAME_CHAR)
+      i++
+    } else if (c === '[') {
+      const { source, end } = classAt(pattern, i)
+      piece.push(source)
+      i = end
+    } else if (NAME_CHAR_TEST.test(c)) {
+      // "-" is the only name character that means something in a RegExp, and only inside a class.
+      piece.push(c)
+      i++
+    } else {
+      throw new Error(
+        `"${c}" cannot be in a function name (names are letters, digits, - and _; patterns add *, ? and [...])`
+      )
+    }
+    minLength++
+  }
+  if (minLength > MAX_NAME_LENGTH)
+    throw new Error(`it needs at least ${minLength} characters, and a function name has at most ${MAX_NAME_LENGTH}`)
+
+  const [first, ...rest] = pieces.map((piece) => piece.join(''))
+  let source = first ?? ''
+  const last = rest.pop()
+  rest.forEach((middle, index) => {
+    source += `(?=(${NAME_CHAR}*?${middle}))\\${index + 1}`
+  })
+  if (last !== undefined) source += `${NAME_CHAR}*${last}`
+  return source
+}
+
+/** Reads the class that opens at `start`, returning its RegExp source and the index after its `]`. */
+function classAt(pattern: string, start: number): { source: string; end: number } {
+  const close = pattern.indexOf(']', start + 1)
+  if (close < 0) throw new Error(`the "[" at character ${start + 1} is never closed by "]"`)
+  let body = pattern.slice(start + 1, close)
+  const negated = body.startsWith('!') || body.startsWith('^')
+  if (negated) body = body.slice(1)
+  if (body === '') throw new Error(`the class "${pattern.slice(start, close + 1)}" is empty`)
+  const members: string[] = []
+  for (let j = 0; j < body.length; j++) {
+    const from = body[j] as string
+    if (!NAME_CHAR_TEST.test(from))
+      throw new Error(`the class "${pattern.slice(start, close + 1)}" holds "${from}", which cannot be in a function name`)
+    const to = body[j + 2]
+    // A "-" first or last is the character itself, as in shell globs.
+    if (body[j + 1] === '-' && to !== undefined) {
+      if (!NAME_CHAR_TEST.test(to))
+        throw new Error(`the class "${pattern.slice(start, close + 1)}" holds "${to}", which cannot be in a function name`)
+      if (to < from)
+        throw new Error(`the range "${from}-${to}" in "${pattern.slice(start, close + 1)}" runs backwards; write "${to}-${from}"`)
+      members.push(`${escapeInClass(from)}-${escapeInClass(to)}`)
+      j += 2
+    } else {
+      members.push(escapeInClass(from))
+    }
+  }
+  const set = `[${members.join('')}]`
+  // A range such as 0-z spans punctuation too: the lookahead keeps the class to name characters.
+  const source = negated ? `(?!${set})${NAME_CHAR}` : `(?=${NAME_CHAR})${set}`
+  return { source, end: close + 1 }
+}
+
+function escapeInClass(c: string): string {
+  return c === '-' ? '\\-' : c
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+interface ParsedArn {
+  partition: string
+  region: string
+  account: string
+  name: string
+}
+
+/**
+ * Splits a function ARN whose name may be a pattern; any other part holding a pattern, or a
+ * malformed ARN, is a problem for `inputName`.
+ */
+function parseArnItem(inputName: string, given: string): ParsedArn | string {
+  const match = ARN_PARTS.exec(given)
+  if (!match)
+    return `${inputName}: "${given}" is not a Lambda function ARN; write arn:aws:lambda:REGION:ACCOUNT:function:NAME, where NAME may be a pattern such as orders-*.`
+  const [, partition, region, account, name, qualifier] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string | undefined
+  ]
+  if (isFunctionPattern(region))
+    return `${inputName}: "${given}" has a pattern in its region, which is not supported; give the plain pattern (${name}) and list the regions in aws-region instead.`
+  if (isFunctionPattern(account) || isFunctionPattern(partition))
+    return `${inputName}: "${given}" has a pattern outside the function name; only the name part of an ARN may be a pattern.`
+  if (qualifier !== undefined)
+    return `${inputName}: "${given}" names a version or alias (:${qualifier}); only the function itself can be selected: drop ":${qualifier}".`
+  if (!REGION_PATTERN.test(region))
+    return `${inputName}: "${given}" names the region "${region}", which is not an AWS region name; write one like us-east-1.`
+  if (!/^\d{12}$/.test(account))
+    return `${inputName}: "${given}" names the account "${account}", which is not a 12-digit AWS account ID.`
+  if (partition !== partitionOf(region))
+    return `${inputName}: "${given}" puts ${region} in the partition "${partition}", but it is in ${partitionOf(region)}; write arn:${partitionOf(region)}:lambda:...`
+  return { partition, region, account, name }
+}
+
+/** Splits `functions` into names and patterns and reads `exclude`, finding every problem without calling AWS. */
+export function parseSelection(input: { functions: string; exclude: string; regions: readonly string[] }): Selection {
+  const problems: string[] = []
+  const names: string[] = []
+  const patterns: FunctionPattern[] = []
+  const regions = [...new Set(input.regions.map((region) => region.trim()).filter((region) => region !== ''))]
+
+  for (const given of splitList(input.functions)) {
+    if (!isFunctionPattern(given)) {
+      names.push(given)
+      continue
+    }
+    if (patterns.some((pattern) => pattern.given === given)) continue
+    if (given.startsWith('arn:')) {
+      const arn = parseArnItem('functions', given)
+      if (typeof arn === 'string') {
+        problems.push(arn)
+        continue
+      }
+      const regex = compile('functions', given, arn.name, problems)
+      if (regex) patterns.push({ given, regex, regions: [arn.region], account: arn.account })
+      continue
+    }
+    const regex = compile('functions', given, given, problems)
+    if (!regex) continue
+    if (regions.length === 0) {
+      problems.push(
+        `functions: the pattern "${given}" needs regions to look in; list them in aws-region (e.g. us-east-1, eu-west-1), or give an ARN pattern such as arn:aws:lambda:us-east-1:123456789012:function:${given}.`
+      )
+      continue
+    }
+    patterns.push({ given, regex, regions, account: undefined })
+  }
+
+  const excludes: RegExp[] = []
+  for (const given of splitList(input.exclude)) {
+    if (given.startsWith('arn:')) {
+      const arn = parseArnItem('exclude', given)
+      if (typeof arn === 'string') {
+        problems.push(arn)
+        continue
+      }
+      const name = compileSource('exclude', given, arn.name, problems)
+      if (name === undefined) continue
+      const prefix = `arn:${arn.partition}:lambda:${arn.region}:${arn.account}:function:`
+      excludes.push(new RegExp(`^${escapeRegExp(prefix)}${name}$`))
+    } else {
+      const regex = compile('exclude', given, given, problems)
+      if (regex) excludes.push(regex)
+    }
+  }
+
+  // Naming a function and excluding it at once leaves its fate to the reader: make the user choose.
+  for (const given of names) {
+    const name = given.startsWith('arn:') ? given.slice(given.lastIndexOf(':') + 1) : given
+    if (excludes.some((exclude) => exclude.test(given) || exclude.test(name)))
+      problems.push(
+        `functions names ${given} and exclude excludes it; remove it from one of the two (exclude only narrows what patterns select).`
+      )
+  }
+
+  return { names, patterns, excludes, problems }
+}
+
+function compile(inputName: string, given: string, glob: string, problems: string[]): RegExp | undefined {
+  const source = compileSource(inputName, given, glob, problems)
+  return source === undefined ? undefined : new RegExp(`^${source}$`)
+}
+
+function compileSource(inputName: string, given: string, glob: string, problems: string[]): string | undefined {
+  try {
+    return globSource(glob)
+  } catch (error) {
+    problems.push(`${inputName}: "${given}" is not a usable function name pattern: ${messageOf(error)}.`)
+    return undefined
+  }
+}
+
+interface Listed {
+  readonly name: string
+  readonly arn: string
+  readonly partition: string
+  readonly account: string | undefined
+}
+
+/** Lists the functions of every region the patterns use, matches them, and drops the excluded ones; throws when a listing fails. */
+export async function resolvePatterns(
+  patterns: readonly FunctionPattern[],
+  excludes: readonly RegExp[],
+  lambdaFor: (region: string) => LambdaClient
+): Promise<Resolution> {
+  const users = new Map<string, string[]>()
+  for (const pattern of patterns)
+    for (const region of pattern.regions) {
+      const given = users.get(region) ?? []
+      if (!given.includes(pattern.given)) given.push(pattern.given)
+      users.set(region, given)
+    }
+
+  let listCalls = 0
+  const countPage = (): void => void listCalls++
+  // Every region is listed once, however many patterns look in it, and all regions at once.
+  const regions = [...users.keys()]
+  const settled = await Promise.allSettled(regions.map((region) => listRegion(lambdaFor(region), region, countPage)))
+  const listings = new Map<string, Listed[]>()
+  for (const [index, outcome] of settled.entries()) {
+    const region = regions[index] as string
+    // The first failing region in the patterns' order, so that the message does not depend on timing.
+    if (outcome.status === 'rejected') {
+      const error: unknown = outcome.reason
+      throw new Error(
+        `Could not list the functions in ${region} to resolve ${(users.get(region) ?? []).join(', ')}: ${errorName(error)}: ${messageOf(error)}; the deploy role needs lambda:ListFunctions`,
+        { cause: error }
+      )
+    }
+    listings.set(region, outcome.value)
+  }
+
+  const warnings: string[] = []
+  const byKey = new Map<string, FunctionTarget>()
+  for (const pattern of patterns) {
+    let matched = 0
+    let excluded = 0
+    for (const region of pattern.regions) {
+      for (const fn of listings.get(region) ?? []) {
+        if (pattern.account !== undefined && fn.account !== pattern.account) continue
+        if (!pattern.regex.test(fn.name)) continue
+        if (excludes.some((exclude) => exclude.test(fn.name) || exclude.test(fn.arn))) {
+          excluded++
+          continue
+        }
+        matched++
+        const key = `${region}/${fn.name}`
+        if (!byKey.has(key))
+          byKey.set(key, { given: fn.arn, name: fn.name, region, account: fn.account, partition: fn.partition })
+      }
+    }
+    if (matched === 0) {
+      const where = `${pattern.regions.join(', ')}${pattern.account === undefined ? '' : ` (account ${pattern.account})`}`
+      warnings.push(
+        excluded > 0
+          ? `functions: the pattern "${pattern.given}" matched ${excluded} function${excluded === 1 ? '' : 's'} in ${where}, all removed by exclude.`
+          : `functions: the pattern "${pattern.given}" matched no function in ${where}.`
+      )
+    }
+  }
+
+  const targets = [...byKey.values()].sort((a, b) => compare(a.region, b.region) || compare(a.name, b.name))
+  return { targets, warnings, listCalls }
+}
+
+// Code-unit order, not the locale's: the same on every runner.
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+async function listRegion(client: LambdaClient, region: string, countPage: () => void): Promise<Listed[]> {
+  const listed: Listed[] = []
+  // stopOnSameToken: a service that hands back the marker it was given would otherwise loop forever.
+  const pages = paginateListFunctions(
+    { client, pageSize: PAGE_SIZE, stopOnSameToken: true, withCommand: (command) => (countPage(), command) },
+    {}
+  )
+  for await (const page of pages) {
+    for (const configuration of page.Functions ?? []) {
+      const fn = toListed(configuration, region)
+      if (fn) listed.push(fn)
+    }
+  }
+  return listed
+}
+
+function toListed(configuration: FunctionConfiguration, region: string): Listed | undefined {
+  const name = configuration.FunctionName
+  if (!name) return undefined
+  const match = /^arn:([^:]+):lambda:[^:]+:(\d{12}):function:[^:]+/.exec(configuration.FunctionArn ?? '')
+  if (!match) return { name, arn: name, partition: partitionOf(region), account: undefined }
+  const [arn, partition, account] = match as unknown as [string, string, string]
+  return { name, arn, partition, account }
+}
+
+/**
+ * The functions of this run: those named outright, then those the patterns select that were not
+ * named; with the warnings of patterns that matched nothing.
+ */
+export async function selectFunctions(
+  config: Pick<ActionConfig, 'functions' | 'patterns' | 'excludes'>,
+  lambdaFor: (region: string) => LambdaClient
+): Promise<{ targets: FunctionTarget[]; warnings: string[]; listCalls: number }> {
+  if (config.patterns.length === 0) return { targets: [...config.functions], warnings: [], listCalls: 0 }
+  const resolved = await resolvePatterns(config.patterns, config.excludes, lambdaFor)
+  const named = new Set(config.functions.map((target) => `${target.region}/${target.name}`))
+  const selected = resolved.targets.filter((target) => !named.has(`${target.region}/${target.name}`))
+  return { targets: [...config.functions, ...selected], warnings: resolved.warnings, listCalls: resolved.listCalls }
+}

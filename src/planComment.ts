@@ -1,0 +1,40 @@
+/** Posts the plan on the pull request the run is for; a comment that cannot be written never fails the step. */
+import * as core from '@actions/core'
+import { context } from '@actions/github'
+import type { ActionConfig } from './config.js'
+import { planMarker, pullRequestOf, upsertPlanComment } from './prComment.js'
+import type { Redactor } from './redact.js'
+import { messageOf } from './retry.js'
+import { renderPlanComment, type RunResult } from './summary.js'
+
+export async function postPlanComment(
+  config: ActionConfig,
+  result: RunResult,
+  redact: Redactor,
+  env: NodeJS.ProcessEnv
+): Promise<void> {
+  const pullRequest = pullRequestOf(context)
+  if (!pullRequest) return
+  if (!config.githubToken) {
+    core.warning('No github-token: the plan is not posted on the pull request. Leave github-token at its default (github.token).')
+    return
+  }
+  // One comment per workflow and job, so that two plan jobs in one workflow keep their own.
+  const marker = planMarker(`${env.GITHUB_WORKFLOW ?? ''}/${env.GITHUB_JOB ?? ''}`)
+  const runUrl =
+    env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+      ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+      : undefined
+  try {
+    const posted = await upsertPlanComment({
+      token: config.githubToken,
+      pullRequest,
+      body: renderPlanComment(result, redact, runUrl),
+      marker
+    })
+    if (posted.outcome === 'no-permission') core.warning(redact(posted.message))
+    else core.info(`Plan comment ${posted.outcome} on pull request #${pullRequest.number}${posted.url ? `: ${posted.url}` : ''}.`)
+  } catch (error) {
+    core.warning(redact(messageOf(error)))
+  }
+}
