@@ -1,5 +1,14 @@
 import { describe, expect, it } from '@jest/globals'
-import { type Desired, type FunctionState, isRotelLayer, planApply, variablesSize } from '../../src/plan.js'
+import {
+  type Desired,
+  diffOf,
+  driftOf,
+  type FunctionState,
+  isRotelLayer,
+  planApply,
+  planRemove,
+  variablesSize
+} from '../../src/plan.js'
 
 const ROTEL_AMD64_42 = 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-amd64-alpha:42'
 const ROTEL_AMD64_40 = 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-amd64-alpha:40'
@@ -172,5 +181,103 @@ describe('planApply: functions that cannot take the layer', () => {
 
   it('accepts a layer that declares no architectures', () => {
     expect(planApply(state(), desired({ layerArchitectures: [] })).problems).toEqual([])
+  })
+})
+
+describe('planRemove', () => {
+  const managed = ['ROTEL_OTLP_EXPORTER_ENDPOINT', 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS', 'EXTRA']
+  const names = ['rotel-extension-amd64-alpha', 'rotel-extension-arm64-alpha']
+
+  it('takes off every Rotel layer and the managed keys, keeping the rest in order', () => {
+    const plan = planRemove(
+      state({
+        layers: [USER_A, ROTEL_AMD64_40, USER_B, ROTEL_ARM64_7],
+        variables: { A: '1', ROTEL_OTLP_EXPORTER_ENDPOINT: 'x', EXTRA: 'y', ROTEL_OTHER: 'kept' }
+      }),
+      managed,
+      names
+    )
+    expect(plan.layersAfter).toEqual([USER_A, USER_B])
+    expect(plan.variablesAfter).toEqual({ A: '1', ROTEL_OTHER: 'kept' })
+    expect(plan.removedVariables).toEqual(['ROTEL_OTLP_EXPORTER_ENDPOINT', 'EXTRA'])
+    expect(plan.rotelLayerBefore).toBe(ROTEL_AMD64_40)
+    expect(plan.changed).toBe(true)
+  })
+
+  it('changes nothing on a function without the extension', () => {
+    const plan = planRemove(state({ layers: [USER_A], variables: { A: '1' } }), managed, names)
+    expect(plan.changed).toBe(false)
+  })
+})
+
+describe('diffOf', () => {
+  it('lists added, changed and removed variables, hiding secret values', () => {
+    const current = state({
+      layers: [ROTEL_AMD64_40],
+      variables: { ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://old:4317', DB_PASSWORD: 'hunter2', ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS: 'Authorization=old' }
+    })
+    const plan = planApply(
+      current,
+      desired({
+        variables: {
+          ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://new:4317',
+          ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS: 'Authorization=new-key',
+          ROTEL_OTEL_RESOURCE_ATTRIBUTES: 'a=b'
+        }
+      })
+    )
+    const diff = diffOf(current, plan, ['ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS'])
+    expect(diff.layers).toEqual({ before: [ROTEL_AMD64_40], after: [ROTEL_AMD64_42] })
+    expect(diff.variables).toEqual([
+      { name: 'ROTEL_OTLP_EXPORTER_ENDPOINT', change: 'changed', before: 'https://old:4317', after: 'https://new:4317' },
+      { name: 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS', change: 'changed', before: '***', after: '***' },
+      { name: 'ROTEL_OTEL_RESOURCE_ATTRIBUTES', change: 'added', before: null, after: 'a=b' }
+    ])
+    const removal = planRemove(current, ['DB_PASSWORD'], [])
+    expect(diffOf(current, removal, []).variables).toEqual([
+      { name: 'DB_PASSWORD', change: 'removed', before: '***', after: null }
+    ])
+  })
+})
+
+describe('driftOf', () => {
+  const drift = (current: FunctionState, target = ROTEL_AMD64_42): string[] =>
+    driftOf(current, planApply(current, desired({ layerArn: target, layerArchitectures: [] })), target)
+
+  it('names each kind of drift', () => {
+    expect(drift(state({ layers: [USER_A] }))).toEqual([
+      'the Rotel layer is missing',
+      'ROTEL_OTLP_EXPORTER_ENDPOINT is missing'
+    ])
+    expect(
+      drift(state({ layers: [ROTEL_AMD64_40], variables: { ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://x:4317' } }))
+    ).toEqual(['the Rotel layer is version 40, older than the target 42', 'ROTEL_OTLP_EXPORTER_ENDPOINT differs'])
+    expect(
+      drift(
+        state({ layers: [ROTEL_AMD64_42], variables: { ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317' } }),
+        ROTEL_AMD64_40
+      )
+    ).toEqual(['the Rotel layer is version 42, not the target 40'])
+    expect(
+      drift(
+        state({
+          architecture: 'arm64',
+          layers: [ROTEL_AMD64_42],
+          variables: { ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317' }
+        }),
+        'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-arm64-alpha:42'
+      )
+    ).toEqual(['it has the amd64 Rotel layer (rotel-extension-amd64-alpha:42) but needs rotel-extension-arm64-alpha:42'])
+  })
+
+  it('names two Rotel layers when the target is there but a second one is too', () => {
+    expect(
+      drift(
+        state({
+          layers: [ROTEL_AMD64_42, ROTEL_ARM64_7],
+          variables: { ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317' }
+        })
+      )
+    ).toEqual(['its layers hold more than one Rotel layer'])
   })
 })
