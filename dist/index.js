@@ -65493,7 +65493,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1076);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9862);
 /** The action's entry point. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -65503,7 +65503,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1076:
+/***/ 9862:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -68494,6 +68494,50 @@ function createAwsClients(credentials) {
             return client;
         }
     };
+}
+
+;// CONCATENATED MODULE: ./src/cancellation.ts
+/** SIGINT gives in-flight functions this long to finish or roll back before the run stops anyway (GitHub sends SIGTERM 7.5 s after SIGINT). */
+const GRACE_MS = 6000;
+class RunControl {
+    hardStop;
+    log;
+    graceMs;
+    inFlight = new Set();
+    signalCount = 0;
+    graceTimer;
+    constructor(hardStop, log, graceMs = GRACE_MS) {
+        this.hardStop = hardStop;
+        this.log = log;
+        this.graceMs = graceMs;
+    }
+    /** Whether the run was asked to stop: no new function starts, in-flight ones wind down. */
+    get cancelled() {
+        return this.signalCount > 0;
+    }
+    /** Listens for the runner's signals until `dispose`. */
+    install(target = process) {
+        const onSignal = (signal) => this.receive(signal);
+        target.on('SIGINT', onSignal);
+        target.on('SIGTERM', onSignal);
+        return () => {
+            target.off('SIGINT', onSignal);
+            target.off('SIGTERM', onSignal);
+            if (this.graceTimer)
+                clearTimeout(this.graceTimer);
+        };
+    }
+    receive(signal) {
+        this.signalCount++;
+        if (this.signalCount === 1) {
+            this.log(`Received ${signal}: starting no new function; the ${this.inFlight.size} in flight finish or roll back (at most ${Math.round(this.graceMs / 1000)} s).`);
+            this.graceTimer = setTimeout(() => this.hardStop('the grace period after cancellation ran out'), this.graceMs);
+            this.graceTimer.unref();
+        }
+        else {
+            this.hardStop(`received ${signal} after cancellation`);
+        }
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/inputText.ts
@@ -74854,7 +74898,8 @@ const STATUS_LABEL = {
     drifted: '⚠️ drifted',
     removed: '🗑️ removed',
     failed: '❌ failed',
-    'rolled-back': '↩️ rolled back'
+    'rolled-back': '↩️ rolled back',
+    cancelled: '⏹️ cancelled'
 };
 const TITLE = {
     apply: 'Rotel Lambda Extension for ClickStack',
@@ -74932,7 +74977,7 @@ function tallyLine(reports) {
     const counts = new Map();
     for (const r of reports)
         counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
-    const order = ['updated', 'planned', 'drifted', 'removed', 'unchanged', 'in-sync', 'rolled-back', 'failed'];
+    const order = ['updated', 'planned', 'drifted', 'removed', 'unchanged', 'in-sync', 'rolled-back', 'failed', 'cancelled'];
     const parts = order
         .filter((status) => counts.has(status))
         .map((status) => `${counts.get(status)} ${STATUS_LABEL[status].replace(/^\S+ /, '')}`);
@@ -75107,6 +75152,12 @@ function verdictOf(config, outcomes) {
             message: ''
         };
     }
+    const cancelled = rows.filter((row) => row.status === 'cancelled');
+    if (cancelled.length > 0)
+        return {
+            failure: `The run was cancelled: ${cancelled.length} ${of} ${cancelled.length === 1 ? 'was' : 'were'} not processed (${names(cancelled)}); the others are as the summary says.`,
+            message: ''
+        };
     const count = (status) => rows.filter((row) => row.status === status).length;
     switch (config.mode) {
         case 'check': {
@@ -75466,13 +75517,29 @@ function sameList(a, b) {
 const MAX_REPLANS = 3;
 /** How often a write waits out an update in progress (ResourceConflictException) before giving up. */
 const MAX_CONFLICT_WAITS = 3;
-/** Rolls the extension out to one function; never throws, every failure ends up in the report. */
+/** Processes one function in the configured mode; never throws, every failure ends up in the report. */
 async function rolloutFunction(ctx, target) {
-    const log = [];
-    const warnings = [];
-    const now = ctx.now ?? Date.now;
-    const lambda = ctx.lambdaFor(target.region);
-    const report = {
+    const report = emptyReport(target);
+    if (ctx.isCancelled?.())
+        return cancelledOutcome(report);
+    const flight = { report, phase: 'reading', original: undefined };
+    ctx.inFlight?.add(flight);
+    try {
+        return await processFunction(ctx, target, report, flight);
+    }
+    finally {
+        ctx.inFlight?.delete(flight);
+    }
+}
+/** The outcome of a function the run never started, or stopped before writing, because it was cancelled. */
+function cancelledOutcome(report) {
+    report.status = 'cancelled';
+    report.error = `${report.function} was not changed: the run was cancelled before it was processed.`;
+    return { report, layer: undefined, log: [report.error], warnings: [] };
+}
+/** A report row before anything is known of the function. */
+function emptyReport(target) {
+    return {
         function: target.name,
         arn: null,
         region: target.region,
@@ -75489,6 +75556,12 @@ async function rolloutFunction(ctx, target) {
         drift: [],
         error: null
     };
+}
+async function processFunction(ctx, target, report, flight) {
+    const log = [];
+    const warnings = [];
+    const now = ctx.now ?? Date.now;
+    const lambda = ctx.lambdaFor(target.region);
     const { mode } = ctx.config;
     let layer;
     const fail = (message) => {
@@ -75509,6 +75582,7 @@ async function rolloutFunction(ctx, target) {
         architecture: state.architecture,
         layersBefore: [...state.layers]
     });
+    flight.original = state;
     // remove needs no layer: it takes off whichever Rotel layer is there.
     let planFor;
     if (mode === 'remove') {
@@ -75565,6 +75639,10 @@ async function rolloutFunction(ctx, target) {
                 : 'Already has the target layer and settings: nothing to change.');
             return { report, layer, log, warnings };
         }
+        if (ctx.isCancelled?.())
+            return cancelledOutcome(report);
+        flight.original = state;
+        flight.phase = 'writing';
         log.push(`Layers: ${describeLayers(state.layers)} → ${describeLayers(plan.layersAfter)}`, mode === 'remove'
             ? `Variables removed: ${plan.removedVariables.join(', ') || 'none'}`
             : `Variables set: ${plan.changedVariables.join(', ') || 'none'}`);
@@ -75601,6 +75679,13 @@ async function rolloutFunction(ctx, target) {
         report.cloudwatch = 'unknown';
         return { report, layer, log, warnings };
     }
+    // A write that cannot be verified any more is undone, so that nothing is left half-done.
+    if (ctx.isCancelled?.()) {
+        flight.phase = 'rolling back';
+        const reason = 'the run was cancelled before the test invocation could verify the change.';
+        return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings);
+    }
+    flight.phase = 'verifying';
     const logs = ctx.logsFor(target.region);
     const baseline = await snapshotLogStreams(logs, state.logGroup);
     const invokedAt = now();
@@ -76200,6 +76285,7 @@ async function annotateWorkspace(config, layers, env) {
 
 
 
+
 /** The last alpha release known when this version of the action was made; only where the search starts. */
 const LAYER_VERSION_HINTS = {
     'rotel-extension-amd64-alpha': 41,
@@ -76218,9 +76304,18 @@ async function run(env = process.env) {
         const clients = createAwsClients(config.roleToAssume ? await group('Assume the deploy role', () => assumeRole(config, env)) : undefined);
         const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints: LAYER_VERSION_HINTS });
         const selection = await selectFunctions(config, clients.lambdaFor);
-        const outcomes = await processFunctions(config, clients, layers, selection.targets);
         for (const warning of selection.warnings)
             core_warning(redact(warning));
+        const done = new Map();
+        const publishOnce = once(publishResult);
+        const control = new RunControl((reason) => {
+            // The runner kills the process soon: report what is known, now, and leave.
+            const outcomes = selection.targets.map((target) => done.get(target) ?? interrupted(control, target, reason));
+            const result = { mode: config.mode, outcomes, layers: layersByRegionAndArch(outcomes), testInvoke: config.testInvoke };
+            void publishOnce(config, result, redact).finally(() => process.exit(1));
+        }, (message) => core_warning(message));
+        const dispose = control.install();
+        const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done).finally(dispose);
         const notes = [...selection.warnings];
         if ((config.mode === 'plan' || config.mode === 'check') && config.annotateFiles?.length !== 0)
             notes.push(...(await annotateWorkspace(config, layers, env)));
@@ -76233,7 +76328,7 @@ async function run(env = process.env) {
         };
         if (config.mode === 'plan' && config.prComment)
             await postPlanComment(config, result, redact, env);
-        await publishResult(config, result, redact);
+        await publishOnce(config, result, redact);
     }
     catch (error) {
         if (error instanceof InputError)
@@ -76241,6 +76336,24 @@ async function run(env = process.env) {
                 core_error(redact(problem));
         setFailed(redact(messageOf(error)));
     }
+}
+/** A function in flight, or never started, when the run had to stop at once. */
+function interrupted(control, target, reason) {
+    const flight = [...control.inFlight].find(({ report }) => report.function === target.name && report.region === target.region);
+    if (!flight)
+        return cancelledOutcome(emptyReport(target));
+    const { report, phase, original } = flight;
+    report.status = 'failed';
+    report.error =
+        phase === 'reading'
+            ? `${target.name} was not changed: the run stopped (${reason}) while reading it.`
+            : `${target.name} needs attention: the run stopped (${reason}) while ${phase}, so it may hold the new configuration unverified. ${original ? restoreHint(original) : ''}`;
+    return { report, layer: undefined, log: [report.error], warnings: [] };
+}
+/** Wraps an async function so that only its first call runs; later calls get the first call's promise. */
+function once(fn) {
+    let first;
+    return (...args) => (first ??= fn(...args));
 }
 /** Masks the secret inputs before anything can fail and print them, even when they are malformed. */
 function maskRawSecrets() {
@@ -76270,11 +76383,19 @@ async function assumeRole(config, env) {
     return credentials;
 }
 const VERB = { apply: 'Rolling the Rotel extension out to', plan: 'Planning', check: 'Checking', remove: 'Removing the Rotel extension from' };
-async function processFunctions(config, clients, layers, targets) {
+async function processFunctions(config, clients, layers, targets, control, done) {
     info(`${VERB[config.mode]} ${targets.length} function${targets.length === 1 ? '' : 's'}, ${config.maxConcurrency} at a time.`);
-    const context = { config, lambdaFor: clients.lambdaFor, logsFor: clients.logsFor, layers };
+    const context = {
+        config,
+        lambdaFor: clients.lambdaFor,
+        logsFor: clients.logsFor,
+        layers,
+        isCancelled: () => control.cancelled,
+        inFlight: control.inFlight
+    };
     return mapWithConcurrency(targets, config.maxConcurrency, async (target) => {
         const outcome = await rolloutFunction(context, target);
+        done.set(target, outcome);
         // Functions run in parallel, so each one's log is printed whole when it is done, in its own group.
         startGroup(`${target.name} (${target.region}): ${outcome.report.status}`);
         for (const line of outcome.log)

@@ -1,7 +1,8 @@
 /** The action: inputs → credentials → one pass per function in the chosen mode → outputs, annotations, summary. */
 import * as core from '@actions/core'
 import { type AwsClients, createAwsClients } from './awsClients.js'
-import { type ActionConfig, InputError, loadConfig } from './config.js'
+import { RunControl } from './cancellation.js'
+import { type ActionConfig, type FunctionTarget, InputError, loadConfig } from './config.js'
 import { assumeRoleWithOidc } from './credentials.js'
 import { selectFunctions } from './functionSelection.js'
 import { LayerResolver } from './layerVersions.js'
@@ -10,7 +11,7 @@ import { mapWithConcurrency } from './pool.js'
 import { createRedactor, type Redactor } from './redact.js'
 import { publishResult } from './report.js'
 import { messageOf } from './retry.js'
-import { type FunctionOutcome, rolloutFunction } from './rollout.js'
+import { cancelledOutcome, emptyReport, type FunctionOutcome, restoreHint, rolloutFunction } from './rollout.js'
 import { layersByRegionAndArch, type RunResult } from './summary.js'
 import { annotateWorkspace } from './workspaceAnnotations.js'
 
@@ -34,8 +35,21 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     )
     const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints: LAYER_VERSION_HINTS })
     const selection = await selectFunctions(config, clients.lambdaFor)
-    const outcomes = await processFunctions(config, clients, layers, selection.targets)
     for (const warning of selection.warnings) core.warning(redact(warning))
+
+    const done = new Map<FunctionTarget, FunctionOutcome>()
+    const publishOnce = once(publishResult)
+    const control = new RunControl(
+      (reason) => {
+        // The runner kills the process soon: report what is known, now, and leave.
+        const outcomes = selection.targets.map((target) => done.get(target) ?? interrupted(control, target, reason))
+        const result = { mode: config.mode, outcomes, layers: layersByRegionAndArch(outcomes), testInvoke: config.testInvoke }
+        void publishOnce(config, result, redact).finally(() => process.exit(1))
+      },
+      (message) => core.warning(message)
+    )
+    const dispose = control.install()
+    const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done).finally(dispose)
     const notes = [...selection.warnings]
     if ((config.mode === 'plan' || config.mode === 'check') && config.annotateFiles?.length !== 0)
       notes.push(...(await annotateWorkspace(config, layers, env)))
@@ -48,11 +62,30 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       notes
     }
     if (config.mode === 'plan' && config.prComment) await postPlanComment(config, result, redact, env)
-    await publishResult(config, result, redact)
+    await publishOnce(config, result, redact)
   } catch (error) {
     if (error instanceof InputError) for (const problem of error.problems) core.error(redact(problem))
     core.setFailed(redact(messageOf(error)))
   }
+}
+
+/** A function in flight, or never started, when the run had to stop at once. */
+function interrupted(control: RunControl, target: FunctionTarget, reason: string): FunctionOutcome {
+  const flight = [...control.inFlight].find(({ report }) => report.function === target.name && report.region === target.region)
+  if (!flight) return cancelledOutcome(emptyReport(target))
+  const { report, phase, original } = flight
+  report.status = 'failed'
+  report.error =
+    phase === 'reading'
+      ? `${target.name} was not changed: the run stopped (${reason}) while reading it.`
+      : `${target.name} needs attention: the run stopped (${reason}) while ${phase}, so it may hold the new configuration unverified. ${original ? restoreHint(original) : ''}`
+  return { report, layer: undefined, log: [report.error], warnings: [] }
+}
+
+/** Wraps an async function so that only its first call runs; later calls get the first call's promise. */
+function once<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  let first: Promise<R> | undefined
+  return (...args) => (first ??= fn(...args))
 }
 
 /** Masks the secret inputs before anything can fail and print them, even when they are malformed. */
@@ -89,14 +122,24 @@ async function processFunctions(
   config: ActionConfig,
   clients: AwsClients,
   layers: LayerResolver,
-  targets: ActionConfig['functions']
+  targets: readonly FunctionTarget[],
+  control: RunControl,
+  done: Map<FunctionTarget, FunctionOutcome>
 ): Promise<FunctionOutcome[]> {
   core.info(
     `${VERB[config.mode]} ${targets.length} function${targets.length === 1 ? '' : 's'}, ${config.maxConcurrency} at a time.`
   )
-  const context = { config, lambdaFor: clients.lambdaFor, logsFor: clients.logsFor, layers }
+  const context = {
+    config,
+    lambdaFor: clients.lambdaFor,
+    logsFor: clients.logsFor,
+    layers,
+    isCancelled: () => control.cancelled,
+    inFlight: control.inFlight
+  }
   return mapWithConcurrency(targets, config.maxConcurrency, async (target) => {
     const outcome = await rolloutFunction(context, target)
+    done.set(target, outcome)
     // Functions run in parallel, so each one's log is printed whole when it is done, in its own group.
     core.startGroup(`${target.name} (${target.region}): ${outcome.report.status}`)
     for (const line of outcome.log) core.info(line)

@@ -50,6 +50,12 @@ export function verdictOf(
       message: ''
     }
   }
+  const cancelled = rows.filter((row) => row.status === 'cancelled')
+  if (cancelled.length > 0)
+    return {
+      failure: `The run was cancelled: ${cancelled.length} ${of} ${cancelled.length === 1 ? 'was' : 'were'} not processed (${names(cancelled)}); the others are as the summary says.`,
+      message: ''
+    }
   const count = (status: string): number => rows.filter((row) => row.status === status).length
   switch (config.mode) {
     case 'check': {

@@ -25,6 +25,7 @@ import {
   planApply,
   planRemove
 } from './plan.js'
+import type { InFlight } from './cancellation.js'
 import { errorName, messageOf } from './retry.js'
 
 /** apply: updated/unchanged; plan: planned/in-sync; check: drifted/in-sync; remove: removed/unchanged; all: failed, rolled-back. */
@@ -37,6 +38,7 @@ export type FunctionStatus =
   | 'removed'
   | 'failed'
   | 'rolled-back'
+  | 'cancelled'
 
 /** One row of the `report` output. */
 export interface FunctionReport {
@@ -79,6 +81,10 @@ export interface RolloutContext {
   readonly layers: LayerResolver
   readonly now?: () => number
   readonly sleep?: (ms: number) => Promise<void>
+  /** True once the runner cancelled the step: nothing new is written, a write not yet verified is undone. */
+  readonly isCancelled?: () => boolean
+  /** Functions in flight register here, so that a hard stop can report them. */
+  readonly inFlight?: Set<InFlight>
 }
 
 /** How often a write is re-planned after someone else changed the function between read and write. */
@@ -86,13 +92,29 @@ const MAX_REPLANS = 3
 /** How often a write waits out an update in progress (ResourceConflictException) before giving up. */
 const MAX_CONFLICT_WAITS = 3
 
-/** Rolls the extension out to one function; never throws, every failure ends up in the report. */
+/** Processes one function in the configured mode; never throws, every failure ends up in the report. */
 export async function rolloutFunction(ctx: RolloutContext, target: FunctionTarget): Promise<FunctionOutcome> {
-  const log: string[] = []
-  const warnings: string[] = []
-  const now = ctx.now ?? Date.now
-  const lambda = ctx.lambdaFor(target.region)
-  const report: FunctionReport = {
+  const report = emptyReport(target)
+  if (ctx.isCancelled?.()) return cancelledOutcome(report)
+  const flight: InFlight = { report, phase: 'reading', original: undefined }
+  ctx.inFlight?.add(flight)
+  try {
+    return await processFunction(ctx, target, report, flight)
+  } finally {
+    ctx.inFlight?.delete(flight)
+  }
+}
+
+/** The outcome of a function the run never started, or stopped before writing, because it was cancelled. */
+export function cancelledOutcome(report: FunctionReport): FunctionOutcome {
+  report.status = 'cancelled'
+  report.error = `${report.function} was not changed: the run was cancelled before it was processed.`
+  return { report, layer: undefined, log: [report.error], warnings: [] }
+}
+
+/** A report row before anything is known of the function. */
+export function emptyReport(target: FunctionTarget): FunctionReport {
+  return {
     function: target.name,
     arn: null,
     region: target.region,
@@ -109,6 +131,18 @@ export async function rolloutFunction(ctx: RolloutContext, target: FunctionTarge
     drift: [],
     error: null
   }
+}
+
+async function processFunction(
+  ctx: RolloutContext,
+  target: FunctionTarget,
+  report: FunctionReport,
+  flight: InFlight
+): Promise<FunctionOutcome> {
+  const log: string[] = []
+  const warnings: string[] = []
+  const now = ctx.now ?? Date.now
+  const lambda = ctx.lambdaFor(target.region)
   const { mode } = ctx.config
   let layer: LayerVersion | undefined
   const fail = (message: string): FunctionOutcome => {
@@ -129,6 +163,7 @@ export async function rolloutFunction(ctx: RolloutContext, target: FunctionTarge
     architecture: state.architecture,
     layersBefore: [...state.layers]
   })
+  flight.original = state
 
   // remove needs no layer: it takes off whichever Rotel layer is there.
   let planFor: (current: FunctionState) => Plan
@@ -186,6 +221,9 @@ export async function rolloutFunction(ctx: RolloutContext, target: FunctionTarge
       )
       return { report, layer, log, warnings }
     }
+    if (ctx.isCancelled?.()) return cancelledOutcome(report)
+    flight.original = state
+    flight.phase = 'writing'
     log.push(
       `Layers: ${describeLayers(state.layers)} → ${describeLayers(plan.layersAfter)}`,
       mode === 'remove'
@@ -225,6 +263,13 @@ export async function rolloutFunction(ctx: RolloutContext, target: FunctionTarge
     report.cloudwatch = 'unknown'
     return { report, layer, log, warnings }
   }
+  // A write that cannot be verified any more is undone, so that nothing is left half-done.
+  if (ctx.isCancelled?.()) {
+    flight.phase = 'rolling back'
+    const reason = 'the run was cancelled before the test invocation could verify the change.'
+    return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings)
+  }
+  flight.phase = 'verifying'
 
   const logs = ctx.logsFor(target.region)
   const baseline = await snapshotLogStreams(logs, state.logGroup)
@@ -383,7 +428,7 @@ async function rollbackOrFail(
 }
 
 /** A command that puts the layers back; variables are named, never printed, because they may hold secrets. */
-function restoreHint(original: FunctionState): string {
+export function restoreHint(original: FunctionState): string {
   const layers = original.layers.length > 0 ? original.layers.join(' ') : '[]'
   return `To restore its layers: aws lambda update-function-configuration --region ${original.region} --function-name ${original.arn} --layers ${layers} ; its variables before this run were: ${Object.keys(original.variables ?? {}).join(', ') || 'none'}.`
 }

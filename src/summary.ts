@@ -59,7 +59,8 @@ const STATUS_LABEL: Record<FunctionStatus, string> = {
   drifted: '⚠️ drifted',
   removed: '🗑️ removed',
   failed: '❌ failed',
-  'rolled-back': '↩️ rolled back'
+  'rolled-back': '↩️ rolled back',
+  cancelled: '⏹️ cancelled'
 }
 
 const TITLE: Record<Mode, string> = {
@@ -158,7 +159,7 @@ export function renderPlanComment(result: RunResult, redact: Redactor, runUrl: s
 function tallyLine(reports: readonly FunctionReport[]): string {
   const counts = new Map<FunctionStatus, number>()
   for (const r of reports) counts.set(r.status, (counts.get(r.status) ?? 0) + 1)
-  const order: FunctionStatus[] = ['updated', 'planned', 'drifted', 'removed', 'unchanged', 'in-sync', 'rolled-back', 'failed']
+  const order: FunctionStatus[] = ['updated', 'planned', 'drifted', 'removed', 'unchanged', 'in-sync', 'rolled-back', 'failed', 'cancelled']
   const parts = order
     .filter((status) => counts.has(status))
     .map((status) => `${counts.get(status)} ${STATUS_LABEL[status].replace(/^\S+ /, '')}`)

@@ -438,3 +438,26 @@ describe('rolloutFunction in plan, check and remove modes', () => {
     expect(updateInputs()[1]?.Layers).toEqual([USER_LAYER, layerArn('amd64', 40)])
   })
 })
+
+describe('rolloutFunction when the run is cancelled', () => {
+  it('does not start a function once cancelled', async () => {
+    const { report } = await rolloutFunction({ ...context(), isCancelled: () => true }, target)
+    expect(report.status).toBe('cancelled')
+    expect(lambda.calls()).toHaveLength(0)
+  })
+
+  it('undoes a write that can no longer be verified', async () => {
+    let cancelled = false
+    lambda.on(UpdateFunctionConfigurationCommand).callsFake(() => {
+      cancelled = true
+      return { LastUpdateStatus: 'Successful', RevisionId: 'rev-2' }
+    })
+    const inFlight = new Set<import('../../src/cancellation.js').InFlight>()
+    const { report } = await rolloutFunction({ ...context(), isCancelled: () => cancelled, inFlight }, target)
+    expect(report.status).toBe('rolled-back')
+    expect(report.error).toMatch(/cancelled before the test invocation/)
+    expect(updateInputs()[1]).toMatchObject({ Layers: [USER_LAYER, layerArn('amd64', 40)], RevisionId: 'rev-2' })
+    expect(lambda.commandCalls(InvokeCommand)).toHaveLength(0)
+    expect(inFlight.size).toBe(0)
+  })
+})
