@@ -10,9 +10,9 @@ import {
 import { type FunctionConfiguration, GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import { resetEmulator, seedSampleFleet } from '../../scripts/emulator-fixtures.mjs'
 import { startFakeOidc } from '../../scripts/fake-oidc.mjs'
-import { type ActionRun, runAction, startEmulator, stopEmulator } from './harness.js'
+import { type ActionRun, freePort, runAction, startEmulator, stopEmulator } from './harness.js'
 
-const PORT = 5077
+let port = 0
 const ACCOUNT = '123456789012'
 const SECRET_KEY = 'ck_live_5up3r5ecretIngestionKey'
 const REQUEST_TOKEN = 'runtime-request-token-4f8b1c'
@@ -57,13 +57,14 @@ function emitted(run: ActionRun): string {
 }
 
 beforeAll(async () => {
-  endpoint = startEmulator(PORT)
+  port = await freePort()
+  endpoint = startEmulator(port)
   oidc = await startFakeOidc({ requestToken: REQUEST_TOKEN })
 })
 
 afterAll(async () => {
   await oidc?.close()
-  stopEmulator(PORT)
+  stopEmulator(port)
 })
 
 beforeEach(async () => {

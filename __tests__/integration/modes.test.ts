@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { resetEmulator, seedSampleFleet } from '../../scripts/emulator-fixtures.mjs'
 import { GitHubStandIn } from '../support/githubStandIn.js'
-import { type ActionRun, runAction, startEmulator, stopEmulator } from './harness.js'
+import { type ActionRun, freePort, runAction, startEmulator, stopEmulator } from './harness.js'
 
-const PORT = 5078
+let port = 0
 const ACCOUNT = '123456789012'
 const SECRET_KEY = 'ck_live_M0desSecretIngestionKey'
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' }
@@ -69,12 +69,13 @@ function emitted(result: ActionRun): string {
   return `${streams}\n${result.summary}\n${JSON.stringify(result.outputs)}`
 }
 
-beforeAll(() => {
-  endpoint = startEmulator(PORT)
+beforeAll(async () => {
+  port = await freePort()
+  endpoint = startEmulator(port)
 })
 
 afterAll(() => {
-  stopEmulator(PORT)
+  stopEmulator(port)
 })
 
 beforeEach(async () => {
