@@ -4,6 +4,12 @@
  */
 import { type FunctionPattern, parseSelection } from './functionSelection.js'
 import { splitList } from './inputText.js'
+import { findSecretReferences, type SecretReference } from './secretReferences.js'
+import {
+  INSTRUMENTATION_SETTINGS,
+  type InstrumentationSetting,
+  isValidInstrumentationTemplate
+} from './instrumentation.js'
 import { DEFAULT_LAYER_ACCOUNT, partitionOf } from './layerVersions.js'
 
 export type Architecture = 'x86_64' | 'arm64'
@@ -64,6 +70,13 @@ export interface ActionConfig {
    * list, empty to turn the scan off.
    */
   readonly annotateFiles: readonly string[] | undefined
+  readonly instrumentation: InstrumentationSetting
+  /** ARN template with {region} and {arch} for the instrumentation layer, replacing the shipped table. */
+  readonly instrumentationLayer: string | undefined
+  /** References to secrets in the ROTEL_* settings, resolved by the extension at start-up. */
+  readonly secretReferences: readonly SecretReference[]
+  /** otlp-headers holds a key itself, which Lambda stores in plain text in the function's configuration. */
+  readonly literalIngestionKey: boolean
 }
 
 export const DEFAULT_LAYER_NAME = 'rotel-extension-{arch}-alpha'
@@ -96,6 +109,11 @@ export const ENV = {
   resourceAttributes: 'ROTEL_OTEL_RESOURCE_ATTRIBUTES',
   envFile: 'ROTEL_ENV_FILE'
 } as const
+
+const CLOUD_ATTRIBUTES: ReadonlyArray<[string, string]> = [
+  ['cloud.provider', 'aws'],
+  ['cloud.platform', 'aws_lambda']
+]
 
 /** Variables Lambda sets itself and refuses to take from a function's configuration. */
 const RESERVED_VARIABLES = new Set([
@@ -234,7 +252,10 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
   else if (architectureInput !== 'auto')
     problem(`architecture "${architectureInput}" must be auto, x86_64 or arm64.`)
 
-  const { managedVariables, secretVariableNames, secretValues } = parseManagedVariables(input, problem)
+  const { managedVariables, secretVariableNames, secretValues, secretReferences } = parseManagedVariables(
+    input,
+    problem
+  )
 
   const testInvoke = parseBoolean('test-invoke', input('test-invoke'), true, problem)
   const testPayload = input('test-payload') || '{"test":"data"}'
@@ -271,6 +292,18 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
           .map((line) => line.trim())
           .filter((line) => line !== '' && !line.startsWith('#'))
 
+  const instrumentationInput = input('instrumentation') || 'none'
+  const instrumentation = (INSTRUMENTATION_SETTINGS as readonly string[]).includes(instrumentationInput)
+    ? (instrumentationInput as InstrumentationSetting)
+    : 'none'
+  if (instrumentation !== instrumentationInput)
+    problem(`instrumentation "${instrumentationInput}" must be one of ${INSTRUMENTATION_SETTINGS.join(', ')}.`)
+  const instrumentationLayer = input('instrumentation-layer') || undefined
+  if (instrumentationLayer && !isValidInstrumentationTemplate(instrumentationLayer))
+    problem(
+      `instrumentation-layer "${instrumentationLayer}" must be a layer version ARN, with {region} and {arch} where they vary, e.g. arn:aws:lambda:{region}:901920570463:layer:aws-otel-nodejs-{arch}-ver-1-30-2:1.`
+    )
+
   if (problems.length > 0) throw new InputError([...new Set(problems)])
 
   return {
@@ -300,7 +333,13 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
     failOnDrift,
     prComment,
     githubToken,
-    annotateFiles
+    annotateFiles,
+    instrumentation,
+    instrumentationLayer,
+    secretReferences,
+    literalIngestionKey:
+      ENV.headers in managedVariables &&
+      !secretReferences.some((reference) => (managedVariables[ENV.headers] ?? '').includes(reference.text))
   }
 }
 
@@ -362,6 +401,7 @@ interface ManagedVariables {
   managedVariables: Record<string, string>
   secretVariableNames: string[]
   secretValues: string[]
+  secretReferences: SecretReference[]
 }
 
 function parseManagedVariables(
@@ -397,7 +437,12 @@ function parseManagedVariables(
   }
 
   const headers = input('otlp-headers')
-  if (headers) {
+  if (/^secret:\/\//.test(headers)) {
+    // The whole header list lives in a secret: the extension reads it at start-up.
+    secretValues.push(headers)
+    variables[ENV.headers] = headers
+    secretVariableNames.push(ENV.headers)
+  } else if (headers) {
     secretValues.push(headers)
     const pairs = parsePairs(headers, 'otlp-headers', HEADER_NAME_PATTERN, problem, true)
     for (const [, headerValue] of pairs) if (headerValue) secretValues.push(headerValue)
@@ -408,10 +453,11 @@ function parseManagedVariables(
   }
 
   const attributes = input('resource-attributes')
-  if (attributes) {
-    const pairs = parsePairs(attributes, 'resource-attributes', /^[A-Za-z0-9_.\-/]+$/, problem, false)
-    if (pairs.length > 0) variables[ENV.resourceAttributes] = pairs.map(([k, v]) => `${k}=${v}`).join(',')
-  }
+  const pairs = attributes ? parsePairs(attributes, 'resource-attributes', /^[A-Za-z0-9_.\-/]+$/, problem, false) : []
+  // The extension does not set these, although the guide tells users to look for them in HyperDX.
+  if (parseBoolean('cloud-attributes', input('cloud-attributes'), true, problem))
+    for (const [key, value] of CLOUD_ATTRIBUTES) if (!pairs.some(([k]) => k === key)) pairs.push([key, value])
+  if (pairs.length > 0) variables[ENV.resourceAttributes] = pairs.map(([k, v]) => `${k}=${v}`).join(',')
 
   const envFile = input('env-file')
   if (envFile) {
@@ -447,7 +493,28 @@ function parseManagedVariables(
     }
   })
 
-  return { managedVariables: variables, secretVariableNames, secretValues }
+  const secretReferences: SecretReference[] = []
+  for (const [key, value] of Object.entries(variables)) {
+    if (!key.startsWith('ROTEL_')) continue
+    const found = findSecretReferences(value, inputNameOf(key))
+    found.problems.forEach(problem)
+    secretReferences.push(...found.references)
+  }
+  return { managedVariables: variables, secretVariableNames, secretValues, secretReferences }
+}
+
+/** The input a managed variable comes from, for messages. */
+function inputNameOf(key: string): string {
+  const entry = Object.entries(ENV).find(([, variable]) => variable === key)
+  return entry ? INPUT_OF[entry[0] as keyof typeof ENV] : `environment (${key})`
+}
+
+const INPUT_OF: Record<keyof typeof ENV, string> = {
+  endpoint: 'otlp-endpoint',
+  protocol: 'otlp-protocol',
+  headers: 'otlp-headers',
+  resourceAttributes: 'resource-attributes',
+  envFile: 'env-file'
 }
 
 /**

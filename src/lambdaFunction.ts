@@ -41,7 +41,8 @@ export function toState(configuration: FunctionConfiguration, region: string): F
     layers: (configuration.Layers ?? []).map((layer) => layer.Arn ?? '').filter((arn) => arn !== ''),
     variables: configuration.Environment?.Variables,
     revisionId: configuration.RevisionId,
-    logGroup: configuration.LoggingConfig?.LogGroup || `/aws/lambda/${name}`
+    logGroup: configuration.LoggingConfig?.LogGroup || `/aws/lambda/${name}`,
+    runtime: configuration.Runtime
   }
 }
 

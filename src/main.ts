@@ -29,6 +29,11 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const masked = new Set(maskedEarly)
     for (const secret of config.secretValues) if (!masked.has(secret)) core.setSecret(secret)
     redact = createRedactor([...maskedEarly, ...config.secretValues])
+    if (config.literalIngestionKey && config.mode === 'apply')
+      core.notice(
+        'otlp-headers holds the ingestion key itself: Lambda keeps it in plain text in each function\'s configuration, readable by anyone allowed to read the function. Store it in Secrets Manager or Parameter Store and give a reference instead, e.g. Authorization=${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME}.',
+        { title: 'Ingestion key in plain text' }
+      )
 
     const clients = createAwsClients(
       config.roleToAssume ? await core.group('Assume the deploy role', () => assumeRole(config, env)) : undefined

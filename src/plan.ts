@@ -3,6 +3,7 @@
  * configuration to write, what differs, and why it cannot be written when it cannot.
  */
 import type { Architecture } from './config.js'
+import { isInstrumentationLayer, WRAPPER_VARIABLE, WRAPPERS } from './instrumentation.js'
 
 export const MAX_LAYERS = 5
 export const MAX_VARIABLES_BYTES = 4096
@@ -20,6 +21,7 @@ export interface FunctionState {
   readonly variables: Readonly<Record<string, string>> | undefined
   readonly revisionId: string | undefined
   readonly logGroup: string
+  readonly runtime?: string | undefined
 }
 
 export interface Desired {
@@ -31,6 +33,8 @@ export interface Desired {
   readonly variables: Readonly<Record<string, string>>
   /** Extra layer names (besides the Rotel defaults) that count as the Rotel layer, e.g. a mirror's. */
   readonly layerNames: readonly string[]
+  /** AWS's auto-instrumentation layer and the wrapper that turns it on, when wanted for this function. */
+  readonly instrumentation?: { readonly layerArn: string; readonly wrapper: string } | undefined
 }
 
 export interface Plan {
@@ -103,17 +107,39 @@ export function planApply(state: FunctionState, desired: Desired): Plan {
     }
   }
   if (rotelLayerBefore === null) layersAfter.push(desired.layerArn)
+  const before = state.variables ?? {}
+  const variablesAfter: Record<string, string> = { ...before }
+  const changedVariables: string[] = []
+  const set = (key: string, value: string): void => {
+    if (before[key] !== value && !changedVariables.includes(key)) changedVariables.push(key)
+    variablesAfter[key] = value
+  }
+  if (desired.instrumentation) {
+    // Same rule as for the Rotel layer: an older instrumentation layer is replaced where it stands.
+    const { layerArn, wrapper } = desired.instrumentation
+    const first = layersAfter.findIndex((layer) => isInstrumentationLayer(layer))
+    if (first === -1) layersAfter.push(layerArn)
+    else {
+      layersAfter[first] = layerArn
+      for (let i = layersAfter.length - 1; i > first; i--)
+        if (isInstrumentationLayer(layersAfter[i] ?? '')) layersAfter.splice(i, 1)
+    }
+    const current = before[WRAPPER_VARIABLE]
+    if (current && current !== wrapper && !Object.values(WRAPPERS).includes(current))
+      problems.push(
+        `its ${WRAPPER_VARIABLE} is already ${current}, a wrapper for something else; auto-instrumentation would replace it. Remove that wrapper first, or set instrumentation: none.`
+      )
+    else set(WRAPPER_VARIABLE, wrapper)
+  }
   if (layersAfter.length > MAX_LAYERS)
     problems.push(
       `it would have ${layersAfter.length} layers and Lambda allows ${MAX_LAYERS}; remove one of its layers first.`
     )
 
-  const before = state.variables ?? {}
-  const variablesAfter: Record<string, string> = { ...before }
-  const changedVariables: string[] = []
   for (const [key, value] of Object.entries(desired.variables)) {
-    if (before[key] !== value) changedVariables.push(key)
-    variablesAfter[key] = value
+    if (key === WRAPPER_VARIABLE && desired.instrumentation && value !== desired.instrumentation.wrapper)
+      problems.push(`environment sets ${WRAPPER_VARIABLE}, which instrumentation sets too; set it in one place only.`)
+    else set(key, value)
   }
   const size = variablesSize(variablesAfter)
   if (size > MAX_VARIABLES_BYTES)
@@ -146,16 +172,23 @@ export function planApply(state: FunctionState, desired: Desired): Plan {
 export function planRemove(
   state: FunctionState,
   managedKeys: readonly string[],
-  layerNames: readonly string[]
+  layerNames: readonly string[],
+  instrumentation = false
 ): Plan {
+  // Instrumentation comes off only when this run manages it: a user's own ADOT setup stays.
+  const ours = (layer: string): boolean =>
+    isRotelLayer(layer, layerNames) || (instrumentation && isInstrumentationLayer(layer))
   const rotelLayers = state.layers.filter((layer) => isRotelLayer(layer, layerNames))
-  const layersAfter = state.layers.filter((layer) => !isRotelLayer(layer, layerNames))
+  const layersAfter = state.layers.filter((layer) => !ours(layer))
   const before = state.variables ?? {}
-  const removedVariables = managedKeys.filter((key) => Object.hasOwn(before, key))
+  const wrapperIsOurs = instrumentation && Object.values(WRAPPERS).includes(before[WRAPPER_VARIABLE] ?? '')
+  const removedVariables = [...managedKeys, ...(wrapperIsOurs ? [WRAPPER_VARIABLE] : [])].filter((key) =>
+    Object.hasOwn(before, key)
+  )
   const variablesAfter = Object.fromEntries(
     Object.entries(before).filter(([key]) => !removedVariables.includes(key))
   )
-  const layersChanged = rotelLayers.length > 0
+  const layersChanged = layersAfter.length !== state.layers.length
   return {
     layersBefore: state.layers,
     layersAfter,

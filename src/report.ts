@@ -10,7 +10,8 @@ export async function publishResult(config: ActionConfig, result: RunResult, red
   const outputs = renderOutputs(result, redact)
   for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
 
-  for (const { report: row, warnings } of result.outcomes) {
+  for (const { report: row, warnings, notices = [] } of result.outcomes) {
+    for (const notice of notices) core.notice(redact(notice), { title: `${row.function}: instrumentation` })
     for (const warning of warnings) core.warning(redact(warning), { title: `${row.function}: CloudWatch Logs` })
     if (row.status === 'drifted')
       core.warning(redact(`${row.function} (${row.region}) has drifted: ${row.drift.join('; ')}.`), {

@@ -26,6 +26,7 @@ import {
   planRemove
 } from './plan.js'
 import type { InFlight } from './cancellation.js'
+import { instrumentationLayerArn, languageFor, WRAPPERS } from './instrumentation.js'
 import { errorName, messageOf } from './retry.js'
 
 /** apply: updated/unchanged; plan: planned/in-sync; check: drifted/in-sync; remove: removed/unchanged; all: failed, rolled-back. */
@@ -72,6 +73,8 @@ export interface FunctionOutcome {
   readonly log: readonly string[]
   /** Said as an annotation, beside the error. */
   readonly warnings: readonly string[]
+  /** Said as notices: worth knowing, nothing wrong. */
+  readonly notices?: readonly string[]
 }
 
 export interface RolloutContext {
@@ -98,8 +101,9 @@ export async function rolloutFunction(ctx: RolloutContext, target: FunctionTarge
   if (ctx.isCancelled?.()) return cancelledOutcome(report)
   const flight: InFlight = { report, phase: 'reading', original: undefined }
   ctx.inFlight?.add(flight)
+  const notices: string[] = []
   try {
-    return await processFunction(ctx, target, report, flight)
+    return { ...(await processFunction(ctx, target, report, flight, notices)), notices }
   } finally {
     ctx.inFlight?.delete(flight)
   }
@@ -137,7 +141,8 @@ async function processFunction(
   ctx: RolloutContext,
   target: FunctionTarget,
   report: FunctionReport,
-  flight: InFlight
+  flight: InFlight,
+  notices: string[]
 ): Promise<FunctionOutcome> {
   const log: string[] = []
   const warnings: string[] = []
@@ -169,7 +174,7 @@ async function processFunction(
   let planFor: (current: FunctionState) => Plan
   if (mode === 'remove') {
     const names = layerNamesOf(ctx.config.layerNameTemplate)
-    planFor = (current) => planRemove(current, ctx.config.managedKeys, names)
+    planFor = (current) => planRemove(current, ctx.config.managedKeys, names, ctx.config.instrumentation !== 'none')
   } else {
     const architecture = ctx.config.architecture === 'auto' ? state.architecture : ctx.config.architecture
     try {
@@ -183,7 +188,11 @@ async function processFunction(
       return fail(`Could not find the Rotel layer for ${target.region}/${architecture}: ${messageOf(error)}`)
     }
     log.push(`Target layer: ${layer.arn}${layer.tag ? ` (${layer.tag})` : ''}`)
-    const desired = desiredFor(ctx.config, layer)
+    const desired = desiredFor(ctx.config, layer, state, target.region)
+    if (ctx.config.instrumentation === 'auto' && !desired.instrumentation)
+      notices.push(
+        `${target.name}: its runtime ${state.runtime ?? '(none: a container image)'} has no AWS auto-instrumentation layer (Node.js, Python and Java have), so only the Rotel extension is added.`
+      )
     planFor = (current) => planApply(current, desired)
   }
   const secretNames = ctx.config.secretVariableNames
@@ -345,13 +354,23 @@ function judge(
 }
 
 /** The layers and variables the action wants on a function that uses this layer version. */
-function desiredFor(config: ActionConfig, layer: LayerVersion): Parameters<typeof planApply>[1] {
+function desiredFor(
+  config: ActionConfig,
+  layer: LayerVersion,
+  state: FunctionState,
+  region: string
+): Parameters<typeof planApply>[1] {
+  const language = languageFor(config.instrumentation, state.runtime)
   return {
     layerArn: layer.arn,
     layerArchitectures: layer.compatibleArchitectures,
     architecture: config.architecture,
     variables: config.managedVariables,
-    layerNames: layerNamesOf(config.layerNameTemplate)
+    layerNames: layerNamesOf(config.layerNameTemplate),
+    instrumentation: language && {
+      layerArn: instrumentationLayerArn(language, region, state.architecture, config.instrumentationLayer),
+      wrapper: WRAPPERS[language]
+    }
   }
 }
 

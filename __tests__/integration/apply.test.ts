@@ -88,7 +88,7 @@ describe('apply against moto', () => {
       DB_HOST: 'db.internal',
       ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317',
       ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS: `Authorization=${SECRET_KEY}`,
-      ROTEL_OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test'
+      ROTEL_OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test,cloud.provider=aws,cloud.platform=aws_lambda'
     })
 
     const billing = await readBack('eu-west-1', 'billing-worker')

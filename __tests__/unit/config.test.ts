@@ -170,7 +170,7 @@ describe('loadConfig: defaults', () => {
       layerNameTemplate: 'rotel-extension-{arch}-alpha',
       layerAccount: '418653438961',
       architecture: 'auto',
-      managedVariables: {},
+      managedVariables: { ROTEL_OTEL_RESOURCE_ATTRIBUTES: 'cloud.provider=aws,cloud.platform=aws_lambda' },
       secretVariableNames: [],
       secretValues: [],
       testInvoke: true,
@@ -192,7 +192,11 @@ describe('loadConfig: defaults', () => {
       failOnDrift: true,
       prComment: true,
       githubToken: '',
-      annotateFiles: undefined
+      annotateFiles: undefined,
+      instrumentation: 'none',
+      instrumentationLayer: undefined,
+      secretReferences: [],
+      literalIngestionKey: false
     })
     expect(DEFAULT_LAYER_ACCOUNT).toBe('418653438961')
     expect(DEFAULT_LAYER_NAME).toBe('rotel-extension-{arch}-alpha')
@@ -298,7 +302,8 @@ describe('loadConfig: managed variables', () => {
       ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317',
       ROTEL_OTLP_EXPORTER_PROTOCOL: 'http',
       ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS: 'Authorization=ingest-key-123,x-team=core',
-      ROTEL_OTEL_RESOURCE_ATTRIBUTES: 'service.namespace=shop,deployment.environment=prod,team=payments',
+      ROTEL_OTEL_RESOURCE_ATTRIBUTES:
+        'service.namespace=shop,deployment.environment=prod,team=payments,cloud.provider=aws,cloud.platform=aws_lambda',
       ROTEL_ENV_FILE: '/var/task/rotel.env',
       LOG_LEVEL: 'debug',
       ROTEL_BATCH_SIZE: '512',
@@ -348,13 +353,20 @@ describe('loadConfig: managed variables', () => {
     expect(config.secretValues).toContain('Basic dXNlcjpwYXNz==')
   })
 
+  it("adds the cloud attributes the extension lacks, the user's own values winning", () => {
+    expect(load({ ...BASE, 'resource-attributes': 'cloud.platform=custom' }).managedVariables).toEqual({
+      ROTEL_OTEL_RESOURCE_ATTRIBUTES: 'cloud.platform=custom,cloud.provider=aws'
+    })
+    expect(load({ ...BASE, 'cloud-attributes': 'false' }).managedVariables).toEqual({})
+  })
+
   it('keeps = inside an environment value', () => {
-    const config = load({ ...BASE, environment: 'OPTS=a=b=c' })
+    const config = load({ ...BASE, environment: 'OPTS=a=b=c', 'cloud-attributes': 'false' })
     expect(config.managedVariables).toEqual({ OPTS: 'a=b=c' })
   })
 
   it('sets an environment variable named like an Object.prototype member', () => {
-    const config = load({ ...BASE, environment: 'constructor=1\ntoString=2' })
+    const config = load({ ...BASE, environment: 'constructor=1\ntoString=2', 'cloud-attributes': 'false' })
     expect(config.managedVariables).toEqual({ constructor: '1', toString: '2' })
   })
 

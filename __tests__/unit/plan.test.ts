@@ -281,3 +281,53 @@ describe('driftOf', () => {
     ).toEqual(['its layers hold more than one Rotel layer'])
   })
 })
+
+describe('planApply with auto-instrumentation', () => {
+  const ADOT_NODE_OLD = 'arn:aws:lambda:us-east-1:901920570463:layer:aws-otel-nodejs-amd64-ver-1-18-1:4'
+  const ADOT_NODE_NEW = 'arn:aws:lambda:us-east-1:901920570463:layer:aws-otel-nodejs-amd64-ver-1-30-2:1'
+  const instrumentation = { layerArn: ADOT_NODE_NEW, wrapper: '/opt/otel-handler' }
+
+  it('adds the layer after the Rotel layer and sets the wrapper', () => {
+    const plan = planApply(state({ layers: [USER_A] }), desired({ instrumentation }))
+    expect(plan.layersAfter).toEqual([USER_A, ROTEL_AMD64_42, ADOT_NODE_NEW])
+    expect(plan.variablesAfter.AWS_LAMBDA_EXEC_WRAPPER).toBe('/opt/otel-handler')
+    expect(plan.changedVariables).toContain('AWS_LAMBDA_EXEC_WRAPPER')
+  })
+
+  it('replaces an older instrumentation layer in its place', () => {
+    const plan = planApply(
+      state({ layers: [ADOT_NODE_OLD, USER_A], variables: { AWS_LAMBDA_EXEC_WRAPPER: '/opt/otel-handler' } }),
+      desired({ instrumentation })
+    )
+    expect(plan.layersAfter).toEqual([ADOT_NODE_NEW, USER_A, ROTEL_AMD64_42])
+  })
+
+  it('refuses to replace a wrapper set for something else', () => {
+    const plan = planApply(
+      state({ variables: { AWS_LAMBDA_EXEC_WRAPPER: '/opt/datadog_wrapper' } }),
+      desired({ instrumentation })
+    )
+    expect(plan.problems.join(' ')).toMatch(/already \/opt\/datadog_wrapper, a wrapper for something else/)
+  })
+
+  it('counts the instrumentation layer against the 5-layer limit', () => {
+    const four = [1, 2, 3, 4].map((n) => `arn:aws:lambda:us-east-1:123456789012:layer:l${n}:1`)
+    expect(planApply(state({ layers: four }), desired({ instrumentation })).problems.join(' ')).toMatch(/6 layers/)
+  })
+
+  it('remove with instrumentation takes the layer and our wrapper off, and leaves a foreign wrapper', () => {
+    const names = ['rotel-extension-amd64-alpha']
+    const ours = planRemove(
+      state({ layers: [USER_A, ROTEL_AMD64_42, ADOT_NODE_NEW], variables: { AWS_LAMBDA_EXEC_WRAPPER: '/opt/otel-handler', A: '1' } }),
+      [],
+      names,
+      true
+    )
+    expect(ours.layersAfter).toEqual([USER_A])
+    expect(ours.variablesAfter).toEqual({ A: '1' })
+    const foreign = planRemove(state({ layers: [ADOT_NODE_NEW], variables: { AWS_LAMBDA_EXEC_WRAPPER: '/opt/mine' } }), [], names, true)
+    expect(foreign.variablesAfter).toEqual({ AWS_LAMBDA_EXEC_WRAPPER: '/opt/mine' })
+    const without = planRemove(state({ layers: [ADOT_NODE_NEW] }), [], names, false)
+    expect(without.changed).toBe(false)
+  })
+})

@@ -48,6 +48,7 @@ function context(inputs: Record<string, string> = {}): RolloutContext {
         'otlp-endpoint': 'https://clickstack.example.com:4317',
         'otlp-headers': 'Authorization=secret-ingestion-key',
         'cloudwatch-check-seconds': '0',
+        'cloud-attributes': 'false',
         ...inputs
       })[name] ?? '',
     {}
@@ -459,5 +460,40 @@ describe('rolloutFunction when the run is cancelled', () => {
     expect(updateInputs()[1]).toMatchObject({ Layers: [USER_LAYER, layerArn('amd64', 40)], RevisionId: 'rev-2' })
     expect(lambda.commandCalls(InvokeCommand)).toHaveLength(0)
     expect(inFlight.size).toBe(0)
+  })
+})
+
+describe('rolloutFunction with instrumentation', () => {
+  it('auto picks the Python layer and wrapper from the runtime, for the function region and arch', async () => {
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .resolves(baseConfiguration({ Runtime: 'python3.12', Architectures: ['arm64'], Layers: [] }))
+    const { report } = await rolloutFunction(context({ instrumentation: 'auto' }), target)
+    expect(report.status).toBe('updated')
+    expect(updateInputs()[0]?.Layers).toEqual([
+      layerArn('arm64', LATEST),
+      'arn:aws:lambda:us-east-1:901920570463:layer:aws-otel-python-arm64-ver-1-20-0:3'
+    ])
+    expect(updateInputs()[0]?.Environment?.Variables?.AWS_LAMBDA_EXEC_WRAPPER).toBe('/opt/otel-instrument')
+  })
+
+  it('auto gives a runtime without a layer a notice and only the extension', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(baseConfiguration({ Runtime: 'provided.al2023' }))
+    const { report, notices } = await rolloutFunction(context({ instrumentation: 'auto' }), target)
+    expect(report.status).toBe('updated')
+    expect(notices?.join(' ')).toMatch(/provided.al2023 has no AWS auto-instrumentation layer/)
+    expect(updateInputs()[0]?.Environment?.Variables?.AWS_LAMBDA_EXEC_WRAPPER).toBeUndefined()
+  })
+
+  it('uses the instrumentation-layer template', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(baseConfiguration({ Runtime: 'nodejs22.x' }))
+    await rolloutFunction(
+      context({
+        instrumentation: 'nodejs',
+        'instrumentation-layer': 'arn:aws:lambda:{region}:123456789012:layer:my-otel-{arch}:7'
+      }),
+      target
+    )
+    expect(updateInputs()[0]?.Layers).toContain('arn:aws:lambda:us-east-1:123456789012:layer:my-otel-amd64:7')
   })
 })
