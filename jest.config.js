@@ -12,13 +12,14 @@ const common = {
 }
 
 export default {
+  // A global option: jest ignores it inside a project. Integration tests run the action for real.
+  testTimeout: 120000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/__tests__/unit/**/*.test.ts'] },
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/__tests__/integration/**/*.test.ts'],
-      testTimeout: 120000
+      testMatch: ['<rootDir>/__tests__/integration/**/*.test.ts']
     }
   ]
 }
