@@ -1,7 +1,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 2827:
+/***/ 9659:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -54,9 +54,9 @@ exports.getProxyUrl = getProxyUrl;
 exports.isHttps = isHttps;
 const http = __importStar(__nccwpck_require__(8611));
 const https = __importStar(__nccwpck_require__(5692));
-const pm = __importStar(__nccwpck_require__(8503));
-const tunnel = __importStar(__nccwpck_require__(8258));
-const undici_1 = __nccwpck_require__(576);
+const pm = __importStar(__nccwpck_require__(3335));
+const tunnel = __importStar(__nccwpck_require__(770));
+const undici_1 = __nccwpck_require__(6752);
 var HttpCodes;
 (function (HttpCodes) {
     HttpCodes[HttpCodes["OK"] = 200] = "OK";
@@ -744,7 +744,7 @@ const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCa
 
 /***/ }),
 
-/***/ 8503:
+/***/ 3335:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -844,28 +844,28 @@ class DecodedURL extends URL {
 
 /***/ }),
 
-/***/ 2671:
+/***/ 303:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(1616);
-const { getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin, createPaginator } = __nccwpck_require__(930);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(9362);
-const { Command: $Command } = __nccwpck_require__(9362);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
+const { getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin, createPaginator } = __nccwpck_require__(402);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(2658);
+const { Command: $Command } = __nccwpck_require__(2658);
 __webpack_unused_export__ = $Command;
 __webpack_unused_export__ = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(1691);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(853);
-const { eventStreamSerdeProvider, resolveEventStreamSerdeConfig } = __nccwpck_require__(2019);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(2782);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(729);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(9930);
-const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(1283);
-const { defaultProvider } = __nccwpck_require__(3477);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(6686);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(7743);
-const { AwsJson1_1Protocol } = __nccwpck_require__(1416);
-const { Sha256 } = __nccwpck_require__(9814);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(7291);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(2085);
+const { eventStreamSerdeProvider, resolveEventStreamSerdeConfig } = __nccwpck_require__(6579);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
+const { defaultProvider } = __nccwpck_require__(5861);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
+const { AwsJson1_1Protocol } = __nccwpck_require__(7288);
+const { Sha256 } = __nccwpck_require__(9542);
 
 const defaultCloudWatchLogsHttpAuthSchemeParametersProvider = async (config, context, input) => {
     return {
@@ -6127,28 +6127,28 @@ __webpack_unused_export__ = paginateListSourcesForS3TableIntegration;
 
 /***/ }),
 
-/***/ 4672:
+/***/ 1696:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(1616);
-const { getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin, createPaginator } = __nccwpck_require__(930);
-const { normalizeProvider, getSmithyContext, ServiceException: ServiceException$1, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createWaiter, checkExceptions, WaiterState, createAggregatedClient } = __nccwpck_require__(9362);
-const { Command: $Command } = __nccwpck_require__(9362);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
+const { getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin, createPaginator } = __nccwpck_require__(402);
+const { normalizeProvider, getSmithyContext, ServiceException: ServiceException$1, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createWaiter, checkExceptions, WaiterState, createAggregatedClient } = __nccwpck_require__(2658);
+const { Command: $Command } = __nccwpck_require__(2658);
 __webpack_unused_export__ = $Command;
 __webpack_unused_export__ = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(1691);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(853);
-const { eventStreamSerdeProvider, resolveEventStreamSerdeConfig } = __nccwpck_require__(2019);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(2782);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(729);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(9930);
-const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(1283);
-const { defaultProvider } = __nccwpck_require__(3477);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(6686);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(7743);
-const { AwsRestJsonProtocol } = __nccwpck_require__(1416);
-const { Sha256 } = __nccwpck_require__(9814);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(7291);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(2085);
+const { eventStreamSerdeProvider, resolveEventStreamSerdeConfig } = __nccwpck_require__(6579);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
+const { defaultProvider } = __nccwpck_require__(5861);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
+const { AwsRestJsonProtocol } = __nccwpck_require__(7288);
+const { Sha256 } = __nccwpck_require__(9542);
 
 const defaultLambdaHttpAuthSchemeParametersProvider = async (config, context, input) => {
     return {
@@ -11875,28 +11875,28 @@ __webpack_unused_export__ = waitUntilPublishedVersionActive;
 
 /***/ }),
 
-/***/ 8975:
+/***/ 1695:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin, setCredentialFeature, stsRegionDefaultResolver } = __nccwpck_require__(1616);
-const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(930);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(9362);
-const { Command: $Command } = __nccwpck_require__(9362);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin, setCredentialFeature, stsRegionDefaultResolver } = __nccwpck_require__(5152);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(402);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(2658);
+const { Command: $Command } = __nccwpck_require__(2658);
 __webpack_unused_export__ = $Command;
 __webpack_unused_export__ = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(1691);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveParams, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(853);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(2782);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(729);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(9930);
-const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(1283);
-const { SignatureV4MultiRegion } = __nccwpck_require__(4425);
-const { defaultProvider } = __nccwpck_require__(3477);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(6686);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(7743);
-const { AwsQueryProtocol } = __nccwpck_require__(1416);
-const { Sha256 } = __nccwpck_require__(9814);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(7291);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveParams, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(2085);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
+const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
+const { SignatureV4MultiRegion } = __nccwpck_require__(5785);
+const { defaultProvider } = __nccwpck_require__(5861);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
+const { AwsQueryProtocol } = __nccwpck_require__(7288);
+const { Sha256 } = __nccwpck_require__(9542);
 
 const q = "ref";
 const a = -1, b = true, c = "isSet", d = "PartitionResult", e = "booleanEquals", f = "stringEquals", g = "getAttr", h = "us-east-1", i = "sigv4", j = "sts", k = "https://sts.{Region}.{PartitionResult#dnsSuffix}", l = { [q]: "Endpoint" }, m = { [q]: "Region" }, n = { [q]: d }, o = {}, p = [m];
@@ -13283,23 +13283,23 @@ __webpack_unused_export__ = getDefaultRoleAssumerWithWebIdentity;
 
 /***/ }),
 
-/***/ 1616:
+/***/ 5152:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { HttpRequest, parseUrl } = __nccwpck_require__(2782);
-const { NoOpLogger } = __nccwpck_require__(9362);
-const { InvokeStore } = __nccwpck_require__(7704);
-const { normalizeProvider } = __nccwpck_require__(930);
-const { RETRY_MODES } = __nccwpck_require__(729);
+const { HttpRequest, parseUrl } = __nccwpck_require__(3422);
+const { NoOpLogger } = __nccwpck_require__(2658);
+const { InvokeStore } = __nccwpck_require__(9320);
+const { normalizeProvider } = __nccwpck_require__(402);
+const { RETRY_MODES } = __nccwpck_require__(3609);
 const { platform, release } = __nccwpck_require__(8161);
 const { versions, env } = __nccwpck_require__(1708);
-const { isValidHostLabel, isIpAddress, customEndpointFunctions } = __nccwpck_require__(853);
-const { EndpointError, resolveEndpoint } = __nccwpck_require__(853);
+const { isValidHostLabel, isIpAddress, customEndpointFunctions } = __nccwpck_require__(2085);
+const { EndpointError, resolveEndpoint } = __nccwpck_require__(2085);
 exports.EndpointError = EndpointError;
 exports.isIpAddress = isIpAddress;
 exports.resolveEndpoint = resolveEndpoint;
-const { loadConfig, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS } = __nccwpck_require__(1691);
-const { REGION_ENV_NAME, REGION_INI_NAME, resolveRegionConfig } = __nccwpck_require__(1691);
+const { loadConfig, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS } = __nccwpck_require__(7291);
+const { REGION_ENV_NAME, REGION_INI_NAME, resolveRegionConfig } = __nccwpck_require__(7291);
 exports.NODE_REGION_CONFIG_FILE_OPTIONS = NODE_REGION_CONFIG_FILE_OPTIONS;
 exports.NODE_REGION_CONFIG_OPTIONS = NODE_REGION_CONFIG_OPTIONS;
 exports.REGION_ENV_NAME = REGION_ENV_NAME;
@@ -14102,7 +14102,7 @@ const NODE_APP_ID_CONFIG_OPTIONS = {
 };
 
 const createUserAgentStringParsingProvider = ({ serviceId, clientVersion }) => async (config) => {
-    const module = __nccwpck_require__(5289);
+    const module = __nccwpck_require__(9449);
     const parse = module.parse ?? module.default.parse ?? (() => "");
     const parsedUA = typeof window !== "undefined" && window?.navigator?.userAgent ? parse(window.navigator.userAgent) : undefined;
     const sections = [
@@ -14309,15 +14309,15 @@ exports.userAgentMiddleware = userAgentMiddleware;
 
 /***/ }),
 
-/***/ 1283:
+/***/ 7523:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { ProviderError, booleanSelector, SelectorType, loadConfig } = __nccwpck_require__(1691);
-const { setCredentialFeature } = __nccwpck_require__(1616);
-const { normalizeProvider, memoizeIdentityProvider, isIdentityExpired, doesIdentityRequireRefresh } = __nccwpck_require__(930);
-const { SignatureV4 } = __nccwpck_require__(8398);
-const { HttpResponse, HttpRequest } = __nccwpck_require__(2782);
-const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(8642);
+const { ProviderError, booleanSelector, SelectorType, loadConfig } = __nccwpck_require__(7291);
+const { setCredentialFeature } = __nccwpck_require__(5152);
+const { normalizeProvider, memoizeIdentityProvider, isIdentityExpired, doesIdentityRequireRefresh } = __nccwpck_require__(402);
+const { SignatureV4 } = __nccwpck_require__(5118);
+const { HttpResponse, HttpRequest } = __nccwpck_require__(3422);
+const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(690);
 
 const getDateHeader = (response) => HttpResponse.isInstance(response) ? (response.headers?.date ?? response.headers?.Date) : undefined;
 const getAgeHeader = (response) => HttpResponse.isInstance(response) ? (response.headers?.age ?? response.headers?.Age) : undefined;
@@ -14677,14 +14677,14 @@ exports.validateSigningProperties = validateSigningProperties;
 
 /***/ }),
 
-/***/ 1416:
+/***/ 7288:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { SmithyRpcV2CborProtocol, loadSmithyRpcV2CborErrorCode } = __nccwpck_require__(8949);
-const { TypeRegistry, NormalizedSchema, deref } = __nccwpck_require__(9930);
-const { decorateServiceException, getValueFromTextNode } = __nccwpck_require__(9362);
-const { RpcProtocol, JsonCodec2, loadJsonRpcErrorCode, HttpBindingProtocol, HttpInterceptingShapeSerializer, HttpInterceptingShapeDeserializer, loadRestJsonErrorCode, SmithyRpcV2JsonProtocol, loadSmithyRpcV2JsonErrorCode, FromStringShapeDeserializer, determineTimestampFormat, extendedEncodeURIComponent, collectBody } = __nccwpck_require__(2782);
-const { JsonCodec, JsonShapeDeserializer, JsonShapeDeserializer2, JsonShapeSerializer, JsonShapeSerializer2, parseJsonBody, parseJsonErrorBody } = __nccwpck_require__(2782);
+const { SmithyRpcV2CborProtocol, loadSmithyRpcV2CborErrorCode } = __nccwpck_require__(4645);
+const { TypeRegistry, NormalizedSchema, deref } = __nccwpck_require__(6890);
+const { decorateServiceException, getValueFromTextNode } = __nccwpck_require__(2658);
+const { RpcProtocol, JsonCodec2, loadJsonRpcErrorCode, HttpBindingProtocol, HttpInterceptingShapeSerializer, HttpInterceptingShapeDeserializer, loadRestJsonErrorCode, SmithyRpcV2JsonProtocol, loadSmithyRpcV2JsonErrorCode, FromStringShapeDeserializer, determineTimestampFormat, extendedEncodeURIComponent, collectBody } = __nccwpck_require__(3422);
+const { JsonCodec, JsonShapeDeserializer, JsonShapeDeserializer2, JsonShapeSerializer, JsonShapeSerializer2, parseJsonBody, parseJsonErrorBody } = __nccwpck_require__(3422);
 exports.JsonCodec = JsonCodec;
 exports.JsonCodec2 = JsonCodec2;
 exports.JsonShapeDeserializer = JsonShapeDeserializer;
@@ -14695,8 +14695,8 @@ exports.loadJsonRpcErrorCode = loadJsonRpcErrorCode;
 exports.loadRestJsonErrorCode = loadRestJsonErrorCode;
 exports.parseJsonBody = parseJsonBody;
 exports.parseJsonErrorBody = parseJsonErrorBody;
-const { parseXML, XmlNode, XmlText } = __nccwpck_require__(162);
-const { toUtf8, toBase64, generateIdempotencyToken, NumericValue, dateToUtcString, fromBase64, expectUnion } = __nccwpck_require__(6686);
+const { parseXML, XmlNode, XmlText } = __nccwpck_require__(4274);
+const { toUtf8, toBase64, generateIdempotencyToken, NumericValue, dateToUtcString, fromBase64, expectUnion } = __nccwpck_require__(2430);
 
 class ProtocolLib {
     queryCompat;
@@ -16188,11 +16188,11 @@ exports.parseXmlErrorBody = parseXmlErrorBody;
 
 /***/ }),
 
-/***/ 7670:
+/***/ 5606:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setCredentialFeature } = __nccwpck_require__(1616);
-const { CredentialsProviderError } = __nccwpck_require__(1691);
+const { setCredentialFeature } = __nccwpck_require__(5152);
+const { CredentialsProviderError } = __nccwpck_require__(7291);
 
 const ENV_KEY = "AWS_ACCESS_KEY_ID";
 const ENV_SECRET = "AWS_SECRET_ACCESS_KEY";
@@ -16234,15 +16234,15 @@ exports.fromEnv = fromEnv;
 
 /***/ }),
 
-/***/ 9677:
+/***/ 8605:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setCredentialFeature } = __nccwpck_require__(1616);
-const { CredentialsProviderError } = __nccwpck_require__(1691);
-const { NodeHttpHandler } = __nccwpck_require__(7743);
+const { setCredentialFeature } = __nccwpck_require__(5152);
+const { CredentialsProviderError } = __nccwpck_require__(7291);
+const { NodeHttpHandler } = __nccwpck_require__(1279);
 const fs = __nccwpck_require__(1455);
-const { HttpRequest } = __nccwpck_require__(2782);
-const { sdkStreamMixin, parseRfc3339DateTime } = __nccwpck_require__(6686);
+const { HttpRequest } = __nccwpck_require__(3422);
+const { sdkStreamMixin, parseRfc3339DateTime } = __nccwpck_require__(2430);
 
 const ECS_CONTAINER_HOST = "169.254.170.2";
 const EKS_CONTAINER_HOST_IPv4 = "169.254.170.23";
@@ -16420,28 +16420,28 @@ exports.fromHttp = fromHttp;
 
 /***/ }),
 
-/***/ 3917:
+/***/ 5869:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { CredentialsProviderError, chain, getProfileName, parseKnownFiles } = __nccwpck_require__(1691);
-const { setCredentialFeature } = __nccwpck_require__(1616);
+const { CredentialsProviderError, chain, getProfileName, parseKnownFiles } = __nccwpck_require__(7291);
+const { setCredentialFeature } = __nccwpck_require__(5152);
 
 const resolveCredentialSource = (credentialSource, profileName, logger) => {
     const sourceProvidersMap = {
         EcsContainer: async (options) => {
-            const { fromHttp } = __nccwpck_require__(9677);
-            const { fromContainerMetadata } = __nccwpck_require__(3558);
+            const { fromHttp } = __nccwpck_require__(8605);
+            const { fromContainerMetadata } = __nccwpck_require__(566);
             logger?.debug("@aws-sdk/credential-provider-ini - credential_source is EcsContainer");
             return async () => chain(fromHttp(options ?? {}), fromContainerMetadata(options))().then(setNamedProvider);
         },
         Ec2InstanceMetadata: async (options) => {
             logger?.debug("@aws-sdk/credential-provider-ini - credential_source is Ec2InstanceMetadata");
-            const { fromInstanceMetadata } = __nccwpck_require__(3558);
+            const { fromInstanceMetadata } = __nccwpck_require__(566);
             return async () => fromInstanceMetadata(options)().then(setNamedProvider);
         },
         Environment: async (options) => {
             logger?.debug("@aws-sdk/credential-provider-ini - credential_source is Environment");
-            const { fromEnv } = __nccwpck_require__(7670);
+            const { fromEnv } = __nccwpck_require__(5606);
             return async () => fromEnv(options)().then(setNamedProvider);
         },
     };
@@ -16483,7 +16483,7 @@ const resolveAssumeRoleCredentials = async (profileName, profiles, options, call
     const profileData = profiles[profileName];
     const { source_profile, region } = profileData;
     if (!options.roleAssumer) {
-        const { getDefaultRoleAssumer } = __nccwpck_require__(9328);
+        const { getDefaultRoleAssumer } = __nccwpck_require__(1136);
         options.roleAssumer = getDefaultRoleAssumer({
             ...options.clientConfig,
             credentialProviderLogger: options.logger,
@@ -16536,7 +16536,7 @@ const isLoginProfile = (data) => {
     return Boolean(data && data.login_session);
 };
 const resolveLoginCredentials = async (profileName, options, callerClientConfig) => {
-    const { fromLoginCredentials } = __nccwpck_require__(7976);
+    const { fromLoginCredentials } = __nccwpck_require__(4072);
     const credentials = await fromLoginCredentials({
         ...options,
         profile: profileName,
@@ -16546,7 +16546,7 @@ const resolveLoginCredentials = async (profileName, options, callerClientConfig)
 
 const isProcessProfile = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.credential_process === "string";
 const resolveProcessCredentials = async (options, profile) => {
-    const { fromProcess } = __nccwpck_require__(7072);
+    const { fromProcess } = __nccwpck_require__(5360);
     const credentials = await fromProcess({
         ...options,
         profile,
@@ -16555,7 +16555,7 @@ const resolveProcessCredentials = async (options, profile) => {
 };
 
 const resolveSsoCredentials = async (profile, profileData, options = {}, callerClientConfig) => {
-    const { fromSSO } = __nccwpck_require__(9526);
+    const { fromSSO } = __nccwpck_require__(998);
     return fromSSO({
         profile,
         logger: options.logger,
@@ -16603,7 +16603,7 @@ const isWebIdentityProfile = (arg) => Boolean(arg) &&
     typeof arg.role_arn === "string" &&
     ["undefined", "string"].indexOf(typeof arg.role_session_name) > -1;
 const resolveWebIdentityCredentials = async (profile, options, callerClientConfig) => {
-    const { fromTokenFile } = __nccwpck_require__(9796);
+    const { fromTokenFile } = __nccwpck_require__(9956);
     const credentials = await fromTokenFile({
         webIdentityTokenFile: profile.web_identity_token_file,
         roleArn: profile.role_arn,
@@ -16656,12 +16656,12 @@ exports.fromIni = fromIni;
 
 /***/ }),
 
-/***/ 7976:
+/***/ 4072:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setCredentialFeature } = __nccwpck_require__(1616);
-const { CredentialsProviderError, parseKnownFiles, getProfileName } = __nccwpck_require__(1691);
-const { HttpRequest } = __nccwpck_require__(2782);
+const { setCredentialFeature } = __nccwpck_require__(5152);
+const { CredentialsProviderError, parseKnownFiles, getProfileName } = __nccwpck_require__(7291);
+const { HttpRequest } = __nccwpck_require__(3422);
 const { createHash, createPrivateKey, createPublicKey, sign } = __nccwpck_require__(7598);
 const { promises } = __nccwpck_require__(3024);
 const { homedir } = __nccwpck_require__(8161);
@@ -16716,7 +16716,7 @@ class LoginCredentialsFetcher {
         if (freshExpiry - Date.now() > LoginCredentialsFetcher.REFRESH_THRESHOLD) {
             return this.toCredentials(freshToken.accessToken);
         }
-        const { SigninClient, CreateOAuth2TokenCommand } = __nccwpck_require__(3122);
+        const { SigninClient, CreateOAuth2TokenCommand } = __nccwpck_require__(9762);
         const { logger, userAgentAppId } = this.callerClientConfig ?? {};
         const isH2 = (requestHandler) => {
             return requestHandler?.metadata?.handlerProtocol === "h2";
@@ -16957,18 +16957,18 @@ exports.fromLoginCredentials = fromLoginCredentials;
 
 /***/ }),
 
-/***/ 3477:
+/***/ 5861:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { ENV_KEY, ENV_SECRET, fromEnv } = __nccwpck_require__(7670);
-const { chain, CredentialsProviderError, ENV_PROFILE } = __nccwpck_require__(1691);
+const { ENV_KEY, ENV_SECRET, fromEnv } = __nccwpck_require__(5606);
+const { chain, CredentialsProviderError, ENV_PROFILE } = __nccwpck_require__(7291);
 
 const ENV_IMDS_DISABLED = "AWS_EC2_METADATA_DISABLED";
 const remoteProvider = async (init) => {
-    const { ENV_CMDS_FULL_URI, ENV_CMDS_RELATIVE_URI, fromContainerMetadata, fromInstanceMetadata } = __nccwpck_require__(3558);
+    const { ENV_CMDS_FULL_URI, ENV_CMDS_RELATIVE_URI, fromContainerMetadata, fromInstanceMetadata } = __nccwpck_require__(566);
     if (process.env[ENV_CMDS_RELATIVE_URI] || process.env[ENV_CMDS_FULL_URI]) {
         init.logger?.debug("@aws-sdk/credential-provider-node - remoteProvider::fromHttp/fromContainerMetadata");
-        const { fromHttp } = __nccwpck_require__(9677);
+        const { fromHttp } = __nccwpck_require__(8605);
         return chain(fromHttp(init), fromContainerMetadata(init));
     }
     if (process.env[ENV_IMDS_DISABLED] && process.env[ENV_IMDS_DISABLED] !== "false") {
@@ -17091,22 +17091,22 @@ const defaultProvider = (init = {}) => memoizeChain([
         if (!ssoStartUrl && !ssoAccountId && !ssoRegion && !ssoRoleName && !ssoSession) {
             throw new CredentialsProviderError("Skipping SSO provider in default chain (inputs do not include SSO fields).", { logger: init.logger });
         }
-        const { fromSSO } = __nccwpck_require__(9526);
+        const { fromSSO } = __nccwpck_require__(998);
         return fromSSO(init)(awsIdentityProperties);
     },
     async (awsIdentityProperties) => {
         init.logger?.debug("@aws-sdk/credential-provider-node - defaultProvider::fromIni");
-        const { fromIni } = __nccwpck_require__(3917);
+        const { fromIni } = __nccwpck_require__(5869);
         return fromIni(init)(awsIdentityProperties);
     },
     async (awsIdentityProperties) => {
         init.logger?.debug("@aws-sdk/credential-provider-node - defaultProvider::fromProcess");
-        const { fromProcess } = __nccwpck_require__(7072);
+        const { fromProcess } = __nccwpck_require__(5360);
         return fromProcess(init)(awsIdentityProperties);
     },
     async (awsIdentityProperties) => {
         init.logger?.debug("@aws-sdk/credential-provider-node - defaultProvider::fromTokenFile");
-        const { fromTokenFile } = __nccwpck_require__(9796);
+        const { fromTokenFile } = __nccwpck_require__(9956);
         return fromTokenFile(init)(awsIdentityProperties);
     },
     async () => {
@@ -17130,13 +17130,13 @@ exports.defaultProvider = defaultProvider;
 
 /***/ }),
 
-/***/ 7072:
+/***/ 5360:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { externalDataInterceptor, CredentialsProviderError, parseKnownFiles, getProfileName } = __nccwpck_require__(1691);
+const { externalDataInterceptor, CredentialsProviderError, parseKnownFiles, getProfileName } = __nccwpck_require__(7291);
 const { exec } = __nccwpck_require__(1421);
 const { promisify } = __nccwpck_require__(7975);
-const { setCredentialFeature } = __nccwpck_require__(1616);
+const { setCredentialFeature } = __nccwpck_require__(5152);
 
 const getValidatedProcessCredentials = (profileName, data, profiles) => {
     if (data.Version !== 1) {
@@ -17213,12 +17213,12 @@ exports.fromProcess = fromProcess;
 
 /***/ }),
 
-/***/ 9526:
+/***/ 998:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { CredentialsProviderError, getSSOTokenFromFile, getProfileName, parseKnownFiles, loadSsoSessionData } = __nccwpck_require__(1691);
-const { setCredentialFeature } = __nccwpck_require__(1616);
-const { fromSso } = __nccwpck_require__(4969);
+const { CredentialsProviderError, getSSOTokenFromFile, getProfileName, parseKnownFiles, loadSsoSessionData } = __nccwpck_require__(7291);
+const { setCredentialFeature } = __nccwpck_require__(5152);
+const { fromSso } = __nccwpck_require__(5433);
 
 const isSsoProfile = (arg) => arg &&
     (typeof arg.sso_start_url === "string" ||
@@ -17272,7 +17272,7 @@ const resolveSSOCredentials = async ({ ssoStartUrl, ssoSession, ssoAccountId, ss
         });
     }
     const { accessToken } = token;
-    const { SSOClient, GetRoleCredentialsCommand } = __nccwpck_require__(2187);
+    const { SSOClient, GetRoleCredentialsCommand } = __nccwpck_require__(3707);
     const sso = ssoClient ||
         new SSOClient(Object.assign({}, clientConfig ?? {}, {
             logger: clientConfig?.logger ?? callerClientConfig?.logger ?? parentClientConfig?.logger,
@@ -17412,21 +17412,21 @@ exports.validateSsoProfile = validateSsoProfile;
 
 /***/ }),
 
-/***/ 2187:
+/***/ 3707:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { GetRoleCredentialsCommand, SSOClient } = __nccwpck_require__(1443);
+const { GetRoleCredentialsCommand, SSOClient } = __nccwpck_require__(2579);
 exports.GetRoleCredentialsCommand = GetRoleCredentialsCommand;
 exports.SSOClient = SSOClient;
 
 
 /***/ }),
 
-/***/ 9796:
+/***/ 9956:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setCredentialFeature } = __nccwpck_require__(1616);
-const { CredentialsProviderError, externalDataInterceptor } = __nccwpck_require__(1691);
+const { setCredentialFeature } = __nccwpck_require__(5152);
+const { CredentialsProviderError, externalDataInterceptor } = __nccwpck_require__(7291);
 const { readFileSync } = __nccwpck_require__(3024);
 
 const fromWebToken = (init) => async (awsIdentityProperties) => {
@@ -17434,7 +17434,7 @@ const fromWebToken = (init) => async (awsIdentityProperties) => {
     const { roleArn, roleSessionName, webIdentityToken, providerId, policyArns, policy, durationSeconds } = init;
     let { roleAssumerWithWebIdentity } = init;
     if (!roleAssumerWithWebIdentity) {
-        const { getDefaultRoleAssumerWithWebIdentity } = __nccwpck_require__(9328);
+        const { getDefaultRoleAssumerWithWebIdentity } = __nccwpck_require__(1136);
         roleAssumerWithWebIdentity = getDefaultRoleAssumerWithWebIdentity({
             ...init.clientConfig,
             credentialProviderLogger: init.logger,
@@ -17487,25 +17487,25 @@ exports.fromWebToken = fromWebToken;
 
 /***/ }),
 
-/***/ 3122:
+/***/ 9762:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(1616);
-const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(930);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(9362);
-const { Command: $Command } = __nccwpck_require__(9362);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(402);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(2658);
+const { Command: $Command } = __nccwpck_require__(2658);
 exports.$Command = $Command;
 exports.__Client = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(1691);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(853);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(2782);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(729);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(9930);
-const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(1283);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(6686);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(7743);
-const { AwsRestJsonProtocol } = __nccwpck_require__(1416);
-const { Sha256 } = __nccwpck_require__(9814);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(7291);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(2085);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
+const { AwsRestJsonProtocol } = __nccwpck_require__(7288);
+const { Sha256 } = __nccwpck_require__(9542);
 
 const defaultSigninHttpAuthSchemeParametersProvider = async (config, context, input) => {
     return {
@@ -18097,25 +18097,25 @@ exports.errorTypeRegistries = errorTypeRegistries;
 
 /***/ }),
 
-/***/ 3:
+/***/ 9443:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(1616);
-const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(930);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(9362);
-const { Command: $Command } = __nccwpck_require__(9362);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(402);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(2658);
+const { Command: $Command } = __nccwpck_require__(2658);
 exports.$Command = $Command;
 exports.__Client = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(1691);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(853);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(2782);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(729);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(9930);
-const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(1283);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(6686);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(7743);
-const { AwsRestJsonProtocol } = __nccwpck_require__(1416);
-const { Sha256 } = __nccwpck_require__(9814);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(7291);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(2085);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
+const { AwsRestJsonProtocol } = __nccwpck_require__(7288);
+const { Sha256 } = __nccwpck_require__(9542);
 
 const defaultSSOOIDCHttpAuthSchemeParametersProvider = async (config, context, input) => {
     return {
@@ -18791,25 +18791,25 @@ exports.errorTypeRegistries = errorTypeRegistries;
 
 /***/ }),
 
-/***/ 1443:
+/***/ 2579:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(1616);
-const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(930);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(9362);
-const { Command: $Command } = __nccwpck_require__(9362);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(402);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(2658);
+const { Command: $Command } = __nccwpck_require__(2658);
 exports.$Command = $Command;
 exports.__Client = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(1691);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(853);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(2782);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(729);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(9930);
-const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(1283);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(6686);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(7743);
-const { AwsRestJsonProtocol } = __nccwpck_require__(1416);
-const { Sha256 } = __nccwpck_require__(9814);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(7291);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(2085);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
+const { AwsRestJsonProtocol } = __nccwpck_require__(7288);
+const { Sha256 } = __nccwpck_require__(9542);
 
 const defaultSSOHttpAuthSchemeParametersProvider = async (config, context, input) => {
     return {
@@ -19272,26 +19272,26 @@ exports.errorTypeRegistries = errorTypeRegistries;
 
 /***/ }),
 
-/***/ 9328:
+/***/ 1136:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin, setCredentialFeature, stsRegionDefaultResolver } = __nccwpck_require__(1616);
-const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(930);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(9362);
-const { Command: $Command } = __nccwpck_require__(9362);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin, setCredentialFeature, stsRegionDefaultResolver } = __nccwpck_require__(5152);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(402);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(2658);
+const { Command: $Command } = __nccwpck_require__(2658);
 exports.$Command = $Command;
 exports.__Client = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(1691);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveParams, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(853);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(2782);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(729);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(9930);
-const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(1283);
-const { SignatureV4MultiRegion } = __nccwpck_require__(4425);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(6686);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(7743);
-const { AwsQueryProtocol } = __nccwpck_require__(1416);
-const { Sha256 } = __nccwpck_require__(9814);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(7291);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveParams, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(2085);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
+const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
+const { SignatureV4MultiRegion } = __nccwpck_require__(5785);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
+const { AwsQueryProtocol } = __nccwpck_require__(7288);
+const { Sha256 } = __nccwpck_require__(9542);
 
 const q = "ref";
 const a = -1, b = true, c = "isSet", d = "PartitionResult", e = "booleanEquals", f = "stringEquals", g = "getAttr", h = "us-east-1", i = "sigv4", j = "sts", k = "https://sts.{Region}.{PartitionResult#dnsSuffix}", l = { [q]: "Endpoint" }, m = { [q]: "Region" }, n = { [q]: d }, o = {}, p = [m];
@@ -20169,10 +20169,10 @@ exports.getDefaultRoleAssumerWithWebIdentity = getDefaultRoleAssumerWithWebIdent
 
 /***/ }),
 
-/***/ 4425:
+/***/ 5785:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { SignatureV4, signatureV4aContainer } = __nccwpck_require__(8398);
+const { SignatureV4, signatureV4aContainer } = __nccwpck_require__(5118);
 
 const signatureV4CrtContainer = {
     CrtSignerV4: null,
@@ -20331,12 +20331,12 @@ exports.signatureV4CrtContainer = signatureV4CrtContainer;
 
 /***/ }),
 
-/***/ 4969:
+/***/ 5433:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setTokenFeature } = __nccwpck_require__(1616);
-const { getBearerTokenEnvKey } = __nccwpck_require__(1283);
-const { TokenProviderError, getSSOTokenFilepath, parseKnownFiles, getProfileName, loadSsoSessionData, getSSOTokenFromFile, memoize, chain } = __nccwpck_require__(1691);
+const { setTokenFeature } = __nccwpck_require__(5152);
+const { getBearerTokenEnvKey } = __nccwpck_require__(7523);
+const { TokenProviderError, getSSOTokenFilepath, parseKnownFiles, getProfileName, loadSsoSessionData, getSSOTokenFromFile, memoize, chain } = __nccwpck_require__(7291);
 const { promises } = __nccwpck_require__(3024);
 
 const fromEnvSigningName = ({ logger, signingName } = {}) => async () => {
@@ -20357,7 +20357,7 @@ const EXPIRE_WINDOW_MS = 5 * 60 * 1000;
 const REFRESH_MESSAGE = `To refresh this SSO session run 'aws sso login' with the corresponding profile.`;
 
 const getSsoOidcClient = async (ssoRegion, init = {}, callerClientConfig) => {
-    const { SSOOIDCClient } = __nccwpck_require__(3);
+    const { SSOOIDCClient } = __nccwpck_require__(9443);
     const coalesce = (prop) => init.clientConfig?.[prop] ?? init.parentClientConfig?.[prop] ?? callerClientConfig?.[prop];
     const ssoOidcClient = new SSOOIDCClient(Object.assign({}, init.clientConfig ?? {}, {
         region: ssoRegion ?? init.clientConfig?.region,
@@ -20368,7 +20368,7 @@ const getSsoOidcClient = async (ssoRegion, init = {}, callerClientConfig) => {
 };
 
 const getNewSsoOidcToken = async (ssoToken, ssoRegion, init = {}, callerClientConfig) => {
-    const { CreateTokenCommand } = __nccwpck_require__(3);
+    const { CreateTokenCommand } = __nccwpck_require__(9443);
     const ssoOidcClient = await getSsoOidcClient(ssoRegion, init, callerClientConfig);
     return ssoOidcClient.send(new CreateTokenCommand({
         clientId: ssoToken.clientId,
@@ -20514,7 +20514,7 @@ exports.nodeProvider = nodeProvider;
 
 /***/ }),
 
-/***/ 162:
+/***/ 4274:
 /***/ ((__unused_webpack_module, exports) => {
 
 const ATTR_ESCAPE_RE = /[&<>"]/g;
@@ -20893,7 +20893,7 @@ exports.parseXML = parseXML;
 
 /***/ }),
 
-/***/ 7704:
+/***/ 9320:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -21031,15 +21031,4981 @@ exports.InvokeStoreBase = InvokeStoreBase;
 
 /***/ }),
 
-/***/ 930:
+/***/ 1504:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { getSmithyContext, hasOwn } = __nccwpck_require__(5030);
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.NodeClickHouseClient = void 0;
+exports.createClient = createClient;
+const index_1 = __nccwpck_require__(1349);
+const config_1 = __nccwpck_require__(8637);
+class NodeClickHouseClient extends index_1.ClickHouseClient {
+    /** See {@link ClickHouseClient.query}. */
+    query(params) {
+        return super.query(params);
+    }
+}
+exports.NodeClickHouseClient = NodeClickHouseClient;
+function createClient(config) {
+    // If the caller injected a pre-built Connection, override the
+    // default HTTP make_connection factory to return THAT connection
+    // instead. Used for the experimental integration with chDB only.
+    const injected = config?.connection;
+    const impl = injected !== undefined
+        ? { ...config_1.NodeConfigImpl, make_connection: () => injected }
+        : config_1.NodeConfigImpl;
+    return new index_1.ClickHouseClient({
+        impl,
+        ...(config || {}),
+    });
+}
+//# sourceMappingURL=client.js.map
+
+/***/ }),
+
+/***/ 8287:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.isProgressRow = isProgressRow;
+exports.isRow = isRow;
+exports.isException = isException;
+/** Type guard to use with `JSONEachRowWithProgress`, checking if the emitted row is a progress row.
+ *  @see https://clickhouse.com/docs/interfaces/formats/JSONEachRowWithProgress */
+function isProgressRow(row) {
+    return (row !== null &&
+        typeof row === "object" &&
+        "progress" in row &&
+        Object.keys(row).length === 1);
+}
+/** Type guard to use with `JSONEachRowWithProgress`, checking if the emitted row is a row with data.
+ *  @see https://clickhouse.com/docs/interfaces/formats/JSONEachRowWithProgress */
+function isRow(row) {
+    return (row !== null &&
+        typeof row === "object" &&
+        "row" in row &&
+        Object.keys(row).length === 1);
+}
+/** Type guard to use with `JSONEachRowWithProgress`, checking if the row contains an exception.
+ *  @see https://clickhouse.com/docs/interfaces/formats/JSONEachRowWithProgress */
+function isException(row) {
+    return (row !== null &&
+        typeof row === "object" &&
+        "exception" in row &&
+        Object.keys(row).length === 1);
+}
+//# sourceMappingURL=clickhouse_types.js.map
+
+/***/ }),
+
+/***/ 7646:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.ClickHouseClient = void 0;
+const parse_1 = __nccwpck_require__(953);
+const logger_1 = __nccwpck_require__(7581);
+const config_1 = __nccwpck_require__(9367);
+const tracing_1 = __nccwpck_require__(7739);
+class ClickHouseClient {
+    clientClickHouseSettings;
+    connectionParams;
+    connection;
+    makeResultSet;
+    valuesEncoder;
+    sessionId;
+    role;
+    jsonHandling;
+    tracer;
+    constructor(config) {
+        const logger = config?.log?.LoggerClass
+            ? new config.log.LoggerClass()
+            : new logger_1.DefaultLogger();
+        const configWithURL = (0, config_1.prepareConfigWithURL)(config, logger, config.impl.handle_specific_url_params ?? null);
+        this.connectionParams = (0, config_1.getConnectionParams)(configWithURL, logger);
+        this.clientClickHouseSettings = this.connectionParams.clickhouse_settings;
+        this.sessionId = config.session_id;
+        this.role = config.role;
+        this.connection = config.impl.make_connection(configWithURL, this.connectionParams);
+        // Using the connection params log level as it does the parsing.
+        // TODO: it would be better to parse the log level in the client itself.
+        this.makeResultSet = config.impl.make_result_set;
+        this.jsonHandling = {
+            ...parse_1.defaultJSONHandling,
+            ...config.json,
+        };
+        this.valuesEncoder = config.impl.values_encoder(this.jsonHandling);
+        // Assigned once at client creation: when no tracer is configured, the
+        // shared no-op tracer keeps the hot path branch-free.
+        this.tracer = config.tracer ?? tracing_1.NoopClickHouseTracer;
+    }
+    /**
+     * Used for most statements that can have a response, such as `SELECT`.
+     * Returns an implementation of {@link BaseResultSet}.
+     *
+     * The `FORMAT` clause should be specified separately via {@link QueryParams.format} (default is `JSON`);
+     * this method will always append `FORMAT <format>` to the end of {@link QueryParams.query}.
+     * If the query already contains a `FORMAT` clause, ClickHouse will return a syntax error due to a duplicate `FORMAT`.
+     * This is intended behavior.
+     * Use {@link ClickHouseClient.insert} for data insertion, {@link ClickHouseClient.command} for DDLs,
+     * or {@link ClickHouseClient.exec} for queries where you need to provide the full SQL (including `FORMAT`) yourself or where the `FORMAT` suffix is not supported.
+     *
+     * @note For `SHOW [ROW] POLICIES`, use the full syntax `SHOW POLICIES ON *`,
+     * as the short version does not support appending `FORMAT` at the server SQL parser level.
+     * See https://github.com/ClickHouse/ClickHouse/issues/105899
+     *
+     * See {@link DataFormat} for the formats supported by the client.
+     */
+    async query(params) {
+        const format = params.format ?? "JSON";
+        const query = formatQuery(params.query, format);
+        const queryParams = this.withClientQueryParams(params);
+        const { log_writer, log_level } = this.connectionParams;
+        return this.tracer.startActiveSpan(tracing_1.ClickHouseSpanNames.query, {
+            kind: tracing_1.ClickHouseSpanKind.CLIENT,
+            attributes: this.withBaseSpanAttributes({
+                "clickhouse.response.format": format,
+                "clickhouse.request.query_id": queryParams.query_id,
+                "clickhouse.request.session_id": queryParams.session_id,
+            }),
+        }, async (span) => {
+            let queryResult;
+            try {
+                queryResult = await this.connection.query({
+                    query,
+                    ...queryParams,
+                });
+            }
+            catch (err) {
+                (0, tracing_1.recordSpanError)(span, err);
+                span.end();
+                throw err;
+            }
+            const { stream, query_id, response_headers, http_status_code } = queryResult;
+            // The query_id may have been generated by the connection layer.
+            span.setAttributes({ "clickhouse.request.query_id": query_id });
+            setResponseSpanAttributes(span, { http_status_code });
+            // The clickhouse.query span covers the HTTP request lifetime only:
+            // it ends here, once response headers are received.  A separate
+            // clickhouse.query.stream child span is started and handed to the
+            // ResultSet to track the response stream consumption (decoded bytes,
+            // returned rows, streaming errors).  Separating the two spans makes
+            // it easy to distinguish the original request duration from a stream
+            // that may never end (e.g. tailing a live table).
+            span.end();
+            return this.tracer.startActiveSpan(tracing_1.ClickHouseSpanNames.query_stream, { kind: tracing_1.ClickHouseSpanKind.CLIENT }, (streamSpan) => {
+                try {
+                    return this.makeResultSet(stream, format, query_id, (err) => {
+                        if (log_level <= logger_1.ClickHouseLogLevel.ERROR) {
+                            log_writer.error({
+                                err,
+                                module: "Client",
+                                message: "Error while processing the ResultSet.",
+                                args: {
+                                    session_id: queryParams.session_id,
+                                    role: queryParams.role,
+                                    query_id,
+                                },
+                            });
+                        }
+                    }, response_headers, this.jsonHandling, streamSpan);
+                }
+                catch (err) {
+                    (0, tracing_1.recordSpanError)(streamSpan, err);
+                    streamSpan.end();
+                    throw err;
+                }
+                // streamSpan is NOT ended here - the ResultSet owns its lifetime.
+            });
+        });
+    }
+    /**
+     * It should be used for statements that do not have any output,
+     * when the format clause is not applicable, or when you are not interested in the response at all.
+     * The response stream is destroyed immediately as we do not expect useful information there.
+     * Examples of such statements are DDLs or custom inserts.
+     *
+     * @note if you have a custom query that does not work with {@link ClickHouseClient.query},
+     * and you are interested in the response data, consider using {@link ClickHouseClient.exec}.
+     */
+    async command(params) {
+        const query = removeTrailingSemi(params.query.trim());
+        const ignore_error_response = params.ignore_error_response ?? false;
+        const queryParams = this.withClientQueryParams(params);
+        return this.tracer.startActiveSpan(tracing_1.ClickHouseSpanNames.command, {
+            kind: tracing_1.ClickHouseSpanKind.CLIENT,
+            attributes: this.withBaseSpanAttributes({
+                "clickhouse.request.query_id": queryParams.query_id,
+                "clickhouse.request.session_id": queryParams.session_id,
+            }),
+        }, async (span) => {
+            try {
+                const result = await this.connection.command({
+                    query,
+                    ignore_error_response,
+                    ...queryParams,
+                });
+                span.setAttributes({
+                    "clickhouse.request.query_id": result.query_id,
+                });
+                setResponseSpanAttributes(span, result);
+                return result;
+            }
+            catch (err) {
+                (0, tracing_1.recordSpanError)(span, err);
+                throw err;
+            }
+            finally {
+                span.end();
+            }
+        });
+    }
+    /**
+     * Similar to {@link ClickHouseClient.command}, but for the cases where the output _is expected_,
+     * but format clause is not applicable. The caller of this method _must_ consume the stream,
+     * as the underlying socket will not be released until then, and the request will eventually be timed out.
+     *
+     * @note it is not intended to use this method to execute the DDLs, such as `CREATE TABLE` or similar;
+     * use {@link ClickHouseClient.command} instead.
+     */
+    async exec(params) {
+        const query = removeTrailingSemi(params.query.trim());
+        const values = "values" in params ? params.values : undefined;
+        const decompress_response_stream = params.decompress_response_stream ?? true;
+        const ignore_error_response = params.ignore_error_response ?? false;
+        const queryParams = this.withClientQueryParams(params);
+        return this.tracer.startActiveSpan(tracing_1.ClickHouseSpanNames.exec, {
+            kind: tracing_1.ClickHouseSpanKind.CLIENT,
+            attributes: this.withBaseSpanAttributes({
+                "clickhouse.request.query_id": queryParams.query_id,
+                "clickhouse.request.session_id": queryParams.session_id,
+            }),
+        }, async (span) => {
+            try {
+                const result = await this.connection.exec({
+                    query,
+                    values,
+                    decompress_response_stream,
+                    ignore_error_response,
+                    ...queryParams,
+                });
+                span.setAttributes({
+                    "clickhouse.request.query_id": result.query_id,
+                });
+                setResponseSpanAttributes(span, result);
+                return result;
+            }
+            catch (err) {
+                (0, tracing_1.recordSpanError)(span, err);
+                throw err;
+            }
+            finally {
+                span.end();
+            }
+        });
+    }
+    /**
+     * The primary method for data insertion. It is recommended to avoid arrays in case of large inserts
+     * to reduce application memory consumption and consider streaming for most of such use cases.
+     * As the insert operation does not provide any output, the response stream is immediately destroyed.
+     *
+     * @note in case of a custom insert operation (e.g., `INSERT FROM SELECT`),
+     * consider using {@link ClickHouseClient.command}, passing the entire raw query there
+     * (including the `FORMAT` clause).
+     */
+    async insert(params) {
+        if (Array.isArray(params.values) && params.values.length === 0) {
+            return { executed: false, query_id: "", response_headers: {} };
+        }
+        const format = params.format || "JSONCompactEachRow";
+        this.valuesEncoder.validateInsertValues(params.values, format);
+        const query = getInsertQuery(params, format);
+        const queryParams = this.withClientQueryParams(params);
+        return this.tracer.startActiveSpan(tracing_1.ClickHouseSpanNames.insert, {
+            kind: tracing_1.ClickHouseSpanKind.CLIENT,
+            attributes: this.withBaseSpanAttributes({
+                "db.operation.name": "INSERT",
+                "db.collection.name": params.table,
+                "clickhouse.request.format": format,
+                "clickhouse.request.query_id": queryParams.query_id,
+                "clickhouse.request.session_id": queryParams.session_id,
+                // Only known up front for array-based inserts; for streamed
+                // inserts, the row count is not observable by the client.
+                "clickhouse.request.sent_rows": Array.isArray(params.values)
+                    ? params.values.length
+                    : undefined,
+            }),
+        }, async (span) => {
+            try {
+                const values = this.valuesEncoder.encodeValues(params.values, format);
+                // TODO: record `clickhouse.request.encoded_bytes` (the
+                // pre-compression request body size) here. This is a
+                // post-common-deprecation feature: once `client-common` is
+                // deprecated and the Node.js / Web clients are fully independent,
+                // each client can measure the encoded payload using its own
+                // platform-native byte-length primitive (e.g. `Buffer.byteLength`)
+                // instead of a hand-rolled common implementation.
+                const result = await this.connection.insert({
+                    query,
+                    values,
+                    ...queryParams,
+                });
+                span.setAttributes({
+                    "clickhouse.request.query_id": result.query_id,
+                });
+                setResponseSpanAttributes(span, result);
+                return { ...result, executed: true };
+            }
+            catch (err) {
+                (0, tracing_1.recordSpanError)(span, err);
+                throw err;
+            }
+            finally {
+                span.end();
+            }
+        });
+    }
+    /**
+     * A health-check request. It does not throw if an error occurs - the error is returned inside the result object.
+     *
+     * By default, Node.js version uses the built-in `/ping` endpoint, which does not verify credentials.
+     * Optionally, it can be switched to a `SELECT` query (see {@link PingParamsWithSelectQuery}).
+     * In that case, the server will verify the credentials.
+     *
+     * **NOTE**: Since the `/ping` endpoint does not support CORS, the Web version always uses a `SELECT` query.
+     */
+    async ping(params) {
+        const select = params?.select ?? false;
+        return this.tracer.startActiveSpan(tracing_1.ClickHouseSpanNames.ping, {
+            kind: tracing_1.ClickHouseSpanKind.CLIENT,
+            attributes: this.withBaseSpanAttributes({
+                "clickhouse.ping.select": select,
+            }),
+        }, async (span) => {
+            try {
+                return await this.connection.ping(params ?? { select: false });
+            }
+            catch (err) {
+                (0, tracing_1.recordSpanError)(span, err);
+                throw err;
+            }
+            finally {
+                span.end();
+            }
+        });
+    }
+    /**
+     * Shuts down the underlying connection.
+     * This method should ideally be called only once per application lifecycle,
+     * for example, during the graceful shutdown phase.
+     */
+    async close() {
+        return await this.connection.close();
+    }
+    /**
+     * Closes the client connection.
+     *
+     * Automatically called when using `using` statement in supported environments.
+     * @see {@link ClickHouseClient.close}
+     * @see https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Statements/using
+     */
+    async [Symbol.asyncDispose]() {
+        await this.close();
+    }
+    withBaseSpanAttributes(extra) {
+        const url = this.connectionParams.url;
+        const attrs = {
+            "db.system.name": "clickhouse",
+            "server.address": url.hostname,
+            "server.port": getServerPort(url),
+            "db.namespace": this.connectionParams.database,
+        };
+        if (this.connectionParams.application_id !== undefined) {
+            attrs["clickhouse.application"] = this.connectionParams.application_id;
+        }
+        for (const [k, v] of Object.entries(extra)) {
+            if (v !== undefined)
+                attrs[k] = v;
+        }
+        return attrs;
+    }
+    withClientQueryParams(params) {
+        return {
+            clickhouse_settings: {
+                ...this.clientClickHouseSettings,
+                ...params.clickhouse_settings,
+            },
+            query_params: params.query_params,
+            abort_signal: params.abort_signal,
+            query_id: params.query_id,
+            session_id: params.session_id ?? this.sessionId,
+            role: params.role ?? this.role,
+            auth: params.auth,
+            http_headers: params.http_headers,
+            use_multipart_params: params.use_multipart_params,
+            use_multipart_params_auto: params.use_multipart_params_auto,
+        };
+    }
+}
+exports.ClickHouseClient = ClickHouseClient;
+function getServerPort(url) {
+    if (url.port !== "") {
+        return Number(url.port);
+    }
+    return url.protocol === "https:" ? 443 : 80;
+}
+/** Records HTTP status and `X-ClickHouse-Summary` counters on the span once
+ *  the response (headers) arrived. The summary values are complete only when
+ *  the query was executed with `wait_end_of_query=1`; see
+ *  {@link ClickHouseSummary}. */
+function setResponseSpanAttributes(span, result) {
+    const attributes = {};
+    if (result.http_status_code !== undefined) {
+        attributes["db.response.status_code"] = result.http_status_code;
+    }
+    const summary = result.summary;
+    if (summary !== undefined) {
+        attributes["clickhouse.summary.read_rows"] = summary.read_rows;
+        attributes["clickhouse.summary.read_bytes"] = summary.read_bytes;
+        attributes["clickhouse.summary.written_rows"] = summary.written_rows;
+        attributes["clickhouse.summary.written_bytes"] = summary.written_bytes;
+        attributes["clickhouse.summary.result_rows"] = summary.result_rows;
+        attributes["clickhouse.summary.result_bytes"] = summary.result_bytes;
+        attributes["clickhouse.summary.elapsed_ns"] = summary.elapsed_ns;
+    }
+    span.setAttributes(attributes);
+}
+function formatQuery(query, format) {
+    query = query.trim();
+    query = removeTrailingSemi(query);
+    return query + " \nFORMAT " + format;
+}
+function removeTrailingSemi(query) {
+    let lastNonSemiIdx = query.length;
+    for (let i = lastNonSemiIdx; i > 0; i--) {
+        if (query[i - 1] !== ";") {
+            lastNonSemiIdx = i;
+            break;
+        }
+    }
+    if (lastNonSemiIdx !== query.length) {
+        return query.slice(0, lastNonSemiIdx);
+    }
+    return query;
+}
+function isInsertColumnsExcept(obj) {
+    return (obj !== undefined &&
+        obj !== null &&
+        typeof obj === "object" &&
+        // Avoiding ESLint no-prototype-builtins error
+        Object.prototype.hasOwnProperty.call(obj, "except"));
+}
+function getInsertQuery(params, format) {
+    let columnsPart = "";
+    if (params.columns !== undefined) {
+        if (Array.isArray(params.columns) && params.columns.length > 0) {
+            columnsPart = ` (${params.columns.join(", ")})`;
+        }
+        else if (isInsertColumnsExcept(params.columns) &&
+            params.columns.except.length > 0) {
+            columnsPart = ` (* EXCEPT (${params.columns.except.join(", ")}))`;
+        }
+    }
+    return `INSERT INTO ${params.table.trim()}${columnsPart} FORMAT ${format}`;
+}
+//# sourceMappingURL=client.js.map
+
+/***/ }),
+
+/***/ 9367:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.prepareConfigWithURL = prepareConfigWithURL;
+exports.getConnectionParams = getConnectionParams;
+exports.mergeConfigs = mergeConfigs;
+exports.createUrl = createUrl;
+exports.loadConfigOptionsFromURL = loadConfigOptionsFromURL;
+exports.booleanConfigURLValue = booleanConfigURLValue;
+exports.numberConfigURLValue = numberConfigURLValue;
+exports.enumConfigURLValue = enumConfigURLValue;
+const logger_1 = __nccwpck_require__(7581);
+const json_handling_1 = __nccwpck_require__(2735);
+/** Normalizes the public request compression option into the internal codec
+ *  object, or `undefined` when disabled. `true` keeps gzip for backwards
+ *  compatibility; the object form (carrying its per-codec option) is passed
+ *  through verbatim, so untyped JS supplying an unknown codec still reaches the
+ *  Node guard, which rejects it with a clear error. */
+function normalizeRequestCompression(value) {
+    if (!value) {
+        return undefined;
+    }
+    if (value === true) {
+        return { codec: "gzip" };
+    }
+    return value;
+}
+/** Normalizes the public response compression option
+ *  (`false | true | { codec }`) into the internal codec object, or `undefined`
+ *  when disabled. `true` keeps gzip for backwards compatibility. */
+function normalizeResponseCompression(value) {
+    if (!value) {
+        return undefined;
+    }
+    if (value === true) {
+        return { codec: "gzip" };
+    }
+    return { codec: value.codec };
+}
+/**
+ * Validates and normalizes the provided "base" config.
+ * Warns about deprecated configuration parameters usage.
+ * Parses the common URL parameters into the configuration parameters (these are the same for all implementations).
+ * Parses implementation-specific URL parameters using the handler provided by that implementation.
+ * Merges these parameters with the base config and implementation-specific defaults.
+ * Enforces certain defaults in case of deprecated keys or readonly mode.
+ */
+function prepareConfigWithURL(baseConfigOptions, logger, handleImplURLParams) {
+    const baseConfig = { ...baseConfigOptions };
+    if (baseConfig.additional_headers !== undefined) {
+        logger.warn({
+            module: "Config",
+            message: '"additional_headers" is deprecated. Use "http_headers" instead.',
+        });
+        baseConfig.http_headers = baseConfig.additional_headers;
+        delete baseConfig.additional_headers;
+    }
+    let configURL;
+    if (baseConfig.host !== undefined) {
+        logger.warn({
+            module: "Config",
+            message: '"host" is deprecated. Use "url" instead.',
+        });
+        configURL = createUrl(baseConfig.host);
+        delete baseConfig.host;
+    }
+    else {
+        configURL = createUrl(baseConfig.url);
+    }
+    const [url, configFromURL] = loadConfigOptionsFromURL(configURL, handleImplURLParams);
+    const config = mergeConfigs(baseConfig, configFromURL, logger);
+    if (config.pathname !== undefined) {
+        url.pathname = config.pathname;
+    }
+    config.url = url;
+    return config;
+}
+function getConnectionParams(config, logger) {
+    let auth;
+    if (config.access_token !== undefined) {
+        if (config.username !== undefined || config.password !== undefined) {
+            throw new Error("Both access token and username/password are provided in the configuration. Please use only one authentication method.");
+        }
+        auth = { access_token: config.access_token, type: "JWT" };
+    }
+    else {
+        auth = {
+            username: config.username ?? "default",
+            password: config.password ?? "",
+            type: "Credentials",
+        };
+    }
+    const log_level = config.log?.level ?? logger_1.ClickHouseLogLevel.WARN;
+    const request_timeout = config.request_timeout ?? 30_000;
+    const clickhouse_settings = config.clickhouse_settings ?? {};
+    if (log_level <= logger_1.ClickHouseLogLevel.WARN) {
+        // Warn if request_timeout is high but progress headers are not configured
+        // This can lead to socket hang-up errors when long-running queries exceed load balancer idle timeouts
+        const THRESHOLD_MS = 60_000; // 60 seconds
+        if (request_timeout > THRESHOLD_MS) {
+            const send_progress = String(clickhouse_settings.send_progress_in_http_headers) === "1";
+            const progress_interval = clickhouse_settings.http_headers_progress_interval_ms;
+            if (!send_progress) {
+                logger.warn({
+                    module: "Config",
+                    message: `request_timeout is set to ${request_timeout}ms, but send_progress_in_http_headers is not enabled. Long-running queries may fail with socket hang-up errors if they exceed the load balancer idle timeout. Consider enabling progress headers with clickhouse_settings: { send_progress_in_http_headers: 1, http_headers_progress_interval_ms: '<interval>' }. See https://github.com/ClickHouse/clickhouse-js/blob/main/docs/howto/long_running_queries.md for more details.`,
+                });
+            }
+            else if (progress_interval === undefined) {
+                logger.warn({
+                    module: "Config",
+                    message: `request_timeout is set to ${request_timeout}ms and send_progress_in_http_headers is enabled, but http_headers_progress_interval_ms is not set. It is recommended to set http_headers_progress_interval_ms to a value slightly below your load balancer's idle timeout (e.g., '110000' for a 120s LB timeout). See https://github.com/ClickHouse/clickhouse-js/blob/main/docs/howto/long_running_queries.md for more details.`,
+                });
+            }
+        }
+    }
+    return {
+        auth,
+        url: config.url,
+        application_id: config.application,
+        request_timeout,
+        max_open_connections: config.max_open_connections ?? 10,
+        compression: {
+            decompress_response: normalizeResponseCompression(config.compression?.response),
+            compress_request: normalizeRequestCompression(config.compression?.request),
+        },
+        database: config.database ?? "default",
+        log_writer: new logger_1.LogWriter(logger, "Connection", log_level),
+        log_level: log_level,
+        keep_alive: { enabled: config.keep_alive?.enabled ?? true },
+        clickhouse_settings,
+        http_headers: config.http_headers ?? {},
+        json: {
+            ...json_handling_1.defaultJSONHandling,
+            ...config.json,
+        },
+        ...(config.use_multipart_params ? { use_multipart_params: true } : {}),
+        ...(config.use_multipart_params_auto
+            ? { use_multipart_params_auto: true }
+            : {}),
+    };
+}
+/**
+ * Merge two versions of the config: base (hardcoded) from the instance creation and the URL parsed one.
+ * URL config takes priority and overrides the base config parameters.
+ * If a value is overridden, then a warning will be logged (even if the log level is OFF).
+ */
+function mergeConfigs(baseConfig, configFromURL, logger) {
+    function deepMerge(base, fromURL, path = []) {
+        for (const key of Object.keys(fromURL)) {
+            if (typeof fromURL[key] === "object") {
+                deepMerge(base, fromURL[key], path.concat(key));
+            }
+            else {
+                let baseAtPath = base;
+                for (const key of path) {
+                    if (baseAtPath[key] === undefined) {
+                        baseAtPath[key] = {};
+                    }
+                    baseAtPath = baseAtPath[key];
+                }
+                const baseAtKey = baseAtPath[key];
+                if (baseAtKey !== undefined) {
+                    const fullPath = path.concat(key).join(".");
+                    logger.warn({
+                        module: "Config",
+                        message: `"${fullPath}" is overridden by a URL parameter.`,
+                    });
+                }
+                baseAtPath[key] = fromURL[key];
+            }
+        }
+    }
+    const config = { ...baseConfig };
+    deepMerge(config, configFromURL);
+    return config;
+}
+function createUrl(configURL) {
+    let url;
+    try {
+        if (typeof configURL === "string" || configURL instanceof URL) {
+            url = new URL(configURL);
+        }
+        else {
+            return new URL("http://localhost:8123");
+        }
+    }
+    catch (err) {
+        throw new Error("ClickHouse URL is malformed. Expected format: http[s]://[username:password@]hostname:port[/database][?param1=value1&param2=value2]", { cause: err });
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+        throw new Error(`ClickHouse URL protocol must be either http or https. Got: ${url.protocol}`);
+    }
+    return url;
+}
+/**
+ * @param url potentially contains auth, database and URL params to parse the configuration from
+ * @param handleExtraURLParams some platform-specific URL params might be unknown by the common package;
+ * use this function defined in the implementation to handle them. Logs warnings in case of hardcode overrides.
+ */
+function loadConfigOptionsFromURL(url, handleExtraURLParams) {
+    let config = {};
+    // trim is not needed, cause space is not allowed in the URL basic auth and should be encoded as %20
+    if (url.username !== "") {
+        config.username = decodeURIComponent(url.username);
+    }
+    if (url.password !== "") {
+        config.password = decodeURIComponent(url.password);
+    }
+    if (url.pathname.trim().length > 1) {
+        config.database = url.pathname.slice(1);
+    }
+    const urlSearchParamsKeys = [...url.searchParams.keys()];
+    if (urlSearchParamsKeys.length > 0) {
+        const unknownParams = new Set();
+        const settingPrefix = "clickhouse_setting_";
+        const settingShortPrefix = "ch_";
+        const httpHeaderPrefix = "http_header_";
+        urlSearchParamsKeys.forEach((key) => {
+            let paramWasProcessed = true;
+            const value = url.searchParams.get(key);
+            if (key.startsWith(settingPrefix)) {
+                // clickhouse_settings_*
+                const settingKey = key.slice(settingPrefix.length);
+                if (config.clickhouse_settings === undefined) {
+                    config.clickhouse_settings = {};
+                }
+                config.clickhouse_settings[settingKey] = value;
+            }
+            else if (key.startsWith(settingShortPrefix)) {
+                // ch_*
+                const settingKey = key.slice(settingShortPrefix.length);
+                if (config.clickhouse_settings === undefined) {
+                    config.clickhouse_settings = {};
+                }
+                config.clickhouse_settings[settingKey] = value;
+            }
+            else if (key.startsWith(httpHeaderPrefix)) {
+                // http_headers_*
+                const headerKey = key.slice(httpHeaderPrefix.length);
+                if (config.http_headers === undefined) {
+                    config.http_headers = {};
+                }
+                config.http_headers[headerKey] = value;
+            }
+            else {
+                // static known parameters
+                switch (key) {
+                    case "application":
+                        config.application = value;
+                        break;
+                    case "pathname":
+                        config.pathname = value;
+                        break;
+                    case "session_id":
+                        config.session_id = value;
+                        break;
+                    case "request_timeout":
+                        config.request_timeout = numberConfigURLValue({
+                            key,
+                            value,
+                            min: 0,
+                        });
+                        break;
+                    case "max_open_connections":
+                        config.max_open_connections = numberConfigURLValue({
+                            key,
+                            value,
+                            min: 1,
+                        });
+                        break;
+                    case "compression_request":
+                        if (config.compression === undefined) {
+                            config.compression = {};
+                        }
+                        config.compression.request = booleanConfigURLValue({ key, value });
+                        break;
+                    case "compression_response":
+                        if (config.compression === undefined) {
+                            config.compression = {};
+                        }
+                        config.compression.response = booleanConfigURLValue({
+                            key,
+                            value,
+                        });
+                        break;
+                    case "log_level":
+                        if (config.log === undefined) {
+                            config.log = {};
+                        }
+                        config.log.level = enumConfigURLValue({
+                            key,
+                            value,
+                            enumObject: logger_1.ClickHouseLogLevel,
+                        });
+                        break;
+                    case "keep_alive_enabled":
+                        if (config.keep_alive === undefined) {
+                            config.keep_alive = {};
+                        }
+                        config.keep_alive.enabled = booleanConfigURLValue({ key, value });
+                        break;
+                    case "access_token":
+                        config.access_token = value;
+                        break;
+                    default:
+                        paramWasProcessed = false;
+                        unknownParams.add(key);
+                        break;
+                }
+            }
+            if (paramWasProcessed) {
+                // so it won't be passed to the impl URL params handler
+                url.searchParams.delete(key);
+            }
+        });
+        if (handleExtraURLParams !== null) {
+            const res = handleExtraURLParams(config, url);
+            config = res.config;
+            if (unknownParams.size > 0) {
+                res.handled_params.forEach((k) => unknownParams.delete(k));
+            }
+            if (res.unknown_params.size > 0) {
+                res.unknown_params.forEach((k) => unknownParams.add(k));
+            }
+        }
+        if (unknownParams.size > 0) {
+            throw new Error(`Unknown URL parameters: ${Array.from(unknownParams).join(", ")}`);
+        }
+    }
+    // clean up the final ClickHouse URL to be used in the connection
+    const clickHouseURL = new URL(`${url.protocol}//${url.host}`);
+    return [clickHouseURL, config];
+}
+function booleanConfigURLValue({ key, value, }) {
+    const trimmed = value.trim();
+    if (trimmed === "true" || trimmed === "1")
+        return true;
+    if (trimmed === "false" || trimmed === "0")
+        return false;
+    throw new Error(`"${key}" has invalid boolean value: ${trimmed}. Expected one of: 0, 1, true, false.`);
+}
+function numberConfigURLValue({ key, value, min, max, }) {
+    const trimmed = value.trim();
+    const number = Number(trimmed);
+    if (isNaN(number))
+        throw new Error(`"${key}" has invalid numeric value: ${trimmed}`);
+    if (min !== undefined && number < min) {
+        throw new Error(`"${key}" value ${trimmed} is less than min allowed ${min}`);
+    }
+    if (max !== undefined && number > max) {
+        throw new Error(`"${key}" value ${trimmed} is greater than max allowed ${max}`);
+    }
+    return number;
+}
+function enumConfigURLValue({ key, value, enumObject, }) {
+    const values = Object.keys(enumObject).filter((item) => isNaN(Number(item)));
+    const trimmed = value.trim();
+    if (!values.includes(trimmed)) {
+        const expected = values.join(", ");
+        throw new Error(`"${key}" has invalid value: ${trimmed}. Expected one of: ${expected}.`);
+    }
+    return enumObject[trimmed];
+}
+//# sourceMappingURL=config.js.map
+
+/***/ }),
+
+/***/ 1784:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.TupleParam = void 0;
+exports.formatQueryParams = formatQueryParams;
+class TupleParam {
+    values;
+    constructor(values) {
+        this.values = values;
+    }
+}
+exports.TupleParam = TupleParam;
+function formatQueryParams({ value, wrapStringInQuotes, printNullAsKeyword, }) {
+    return formatQueryParamsInternal({
+        value,
+        wrapStringInQuotes,
+        printNullAsKeyword,
+        isInArrayOrTuple: false,
+    });
+}
+function formatQueryParamsInternal({ value, wrapStringInQuotes, printNullAsKeyword, isInArrayOrTuple, }) {
+    if (value === null || value === undefined) {
+        if (printNullAsKeyword)
+            return "NULL";
+        return "\\N";
+    }
+    if (Number.isNaN(value))
+        return "nan";
+    if (value === Number.POSITIVE_INFINITY)
+        return "+inf";
+    if (value === Number.NEGATIVE_INFINITY)
+        return "-inf";
+    if (typeof value === "number" || typeof value === "bigint")
+        return String(value);
+    if (typeof value === "boolean") {
+        if (isInArrayOrTuple) {
+            return value ? "TRUE" : "FALSE";
+        }
+        return value ? "1" : "0";
+    }
+    if (typeof value === "string") {
+        let result = "";
+        for (let i = 0; i < value.length; i++) {
+            switch (value.charCodeAt(i)) {
+                case TabASCII:
+                    result += "\\t";
+                    break;
+                case NewlineASCII:
+                    result += "\\n";
+                    break;
+                case CarriageReturnASCII:
+                    result += "\\r";
+                    break;
+                case SingleQuoteASCII:
+                    result += `\\'`;
+                    break;
+                case BackslashASCII:
+                    result += "\\\\";
+                    break;
+                default:
+                    result += value[i];
+            }
+        }
+        return wrapStringInQuotes ? `'${result}'` : result;
+    }
+    if (Array.isArray(value)) {
+        return `[${value
+            .map((v) => formatQueryParamsInternal({
+            value: v,
+            wrapStringInQuotes: true,
+            printNullAsKeyword: true,
+            isInArrayOrTuple: true,
+        }))
+            .join(",")}]`;
+    }
+    if (value instanceof Date) {
+        // The ClickHouse server parses numbers as time-zone-agnostic Unix timestamps
+        const unixTimestamp = Math.floor(value.getTime() / 1000)
+            .toString()
+            .padStart(10, "0");
+        const milliseconds = value.getUTCMilliseconds();
+        return milliseconds === 0
+            ? unixTimestamp
+            : `${unixTimestamp}.${milliseconds.toString().padStart(3, "0")}`;
+    }
+    // (42,'foo',NULL)
+    if (value instanceof TupleParam) {
+        return `(${value.values
+            .map((v) => formatQueryParamsInternal({
+            value: v,
+            wrapStringInQuotes: true,
+            printNullAsKeyword: true,
+            isInArrayOrTuple: true,
+        }))
+            .join(",")})`;
+    }
+    if (value instanceof Map) {
+        return formatObjectLikeParam(value.entries());
+    }
+    // This is only useful for simple maps where the keys are strings
+    if (typeof value === "object") {
+        return formatObjectLikeParam(Object.entries(value));
+    }
+    throw new Error(`Unsupported value in query parameters: [${value}].`);
+}
+// {'key1':'value1',42:'value2'}
+function formatObjectLikeParam(entries) {
+    const formatted = [];
+    for (const [key, val] of entries) {
+        formatted.push(`${formatQueryParamsInternal({
+            value: key,
+            wrapStringInQuotes: true,
+            printNullAsKeyword: true,
+            isInArrayOrTuple: true,
+        })}:${formatQueryParamsInternal({
+            value: val,
+            wrapStringInQuotes: true,
+            printNullAsKeyword: true,
+            isInArrayOrTuple: true,
+        })}`);
+    }
+    return `{${formatted.join(",")}}`;
+}
+const TabASCII = 9;
+const NewlineASCII = 10;
+const CarriageReturnASCII = 13;
+const SingleQuoteASCII = 39;
+const BackslashASCII = 92;
+//# sourceMappingURL=format_query_params.js.map
+
+/***/ }),
+
+/***/ 9815:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.formatQuerySettings = formatQuerySettings;
+const settings_1 = __nccwpck_require__(5272);
+function formatQuerySettings(value) {
+    if (typeof value === "boolean")
+        return value ? "1" : "0";
+    if (typeof value === "number")
+        return String(value);
+    if (typeof value === "string")
+        return value;
+    // ClickHouse requires a specific, non-JSON format for passing maps
+    // as a setting value - single quotes instead of double
+    // Example: {'system.numbers':'number != 3'}
+    if (value instanceof settings_1.SettingsMap) {
+        return value.toString();
+    }
+    throw new Error(`Unsupported value in query settings: [${value}].`);
+}
+//# sourceMappingURL=format_query_settings.js.map
+
+/***/ }),
+
+/***/ 7393:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.StreamableFormats = exports.SupportedRawFormats = exports.SupportedJSONFormats = exports.SingleDocumentJSONFormats = exports.RecordsJSONFormats = exports.StreamableJSONFormats = void 0;
+exports.isNotStreamableJSONFamily = isNotStreamableJSONFamily;
+exports.isStreamableJSONFamily = isStreamableJSONFamily;
+exports.isSupportedRawFormat = isSupportedRawFormat;
+exports.validateStreamFormat = validateStreamFormat;
+exports.encodeJSON = encodeJSON;
+exports.StreamableJSONFormats = [
+    "JSONEachRow",
+    "JSONStringsEachRow",
+    "JSONCompactEachRow",
+    "JSONCompactStringsEachRow",
+    "JSONCompactEachRowWithNames",
+    "JSONCompactEachRowWithNamesAndTypes",
+    "JSONCompactStringsEachRowWithNames",
+    "JSONCompactStringsEachRowWithNamesAndTypes",
+    "JSONEachRowWithProgress",
+];
+exports.RecordsJSONFormats = ["JSONObjectEachRow"];
+exports.SingleDocumentJSONFormats = [
+    "JSON",
+    "JSONStrings",
+    "JSONCompact",
+    "JSONCompactStrings",
+    "JSONColumnsWithMetadata",
+];
+exports.SupportedJSONFormats = [
+    ...exports.RecordsJSONFormats,
+    ...exports.SingleDocumentJSONFormats,
+    ...exports.StreamableJSONFormats,
+];
+exports.SupportedRawFormats = [
+    "CSV",
+    "CSVWithNames",
+    "CSVWithNamesAndTypes",
+    "TabSeparated",
+    "TabSeparatedRaw",
+    "TabSeparatedWithNames",
+    "TabSeparatedWithNamesAndTypes",
+    "CustomSeparated",
+    "CustomSeparatedWithNames",
+    "CustomSeparatedWithNamesAndTypes",
+    "Parquet",
+];
+exports.StreamableFormats = [
+    ...exports.StreamableJSONFormats,
+    ...exports.SupportedRawFormats,
+];
+function isNotStreamableJSONFamily(format) {
+    return (exports.SingleDocumentJSONFormats.includes(format) ||
+        exports.RecordsJSONFormats.includes(format));
+}
+function isStreamableJSONFamily(format) {
+    return exports.StreamableJSONFormats.includes(format);
+}
+function isSupportedRawFormat(dataFormat) {
+    return exports.SupportedRawFormats.includes(dataFormat);
+}
+function validateStreamFormat(format) {
+    if (!exports.StreamableFormats.includes(format)) {
+        throw new Error(`${format} format is not streamable. Streamable formats: ${exports.StreamableFormats.join(",")}`);
+    }
+    return true;
+}
+/**
+ * Encodes a single row of values into a string in a JSON format acceptable by ClickHouse.
+ * @param value a single value to encode.
+ * @param format One of the supported JSON formats: https://clickhouse.com/docs/en/interfaces/formats/
+ * @returns string
+ */
+function encodeJSON(value, format, stringifyFn) {
+    if (exports.SupportedJSONFormats.includes(format)) {
+        return stringifyFn(value) + "\n";
+    }
+    throw new Error(`The client does not support JSON encoding in [${format}] format.`);
+}
+//# sourceMappingURL=formatter.js.map
+
+/***/ }),
+
+/***/ 3195:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __exportStar = (this && this.__exportStar) || function(m, exports) {
+    for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.formatQuerySettings = exports.formatQueryParams = exports.TupleParam = void 0;
+__exportStar(__nccwpck_require__(7393), exports);
+var format_query_params_1 = __nccwpck_require__(1784);
+Object.defineProperty(exports, "TupleParam", ({ enumerable: true, get: function () { return format_query_params_1.TupleParam; } }));
+Object.defineProperty(exports, "formatQueryParams", ({ enumerable: true, get: function () { return format_query_params_1.formatQueryParams; } }));
+var format_query_settings_1 = __nccwpck_require__(9815);
+Object.defineProperty(exports, "formatQuerySettings", ({ enumerable: true, get: function () { return format_query_settings_1.formatQuerySettings; } }));
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 3914:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.ClickHouseError = void 0;
+exports.parseError = parseError;
+exports.getCurrentStackTrace = getCurrentStackTrace;
+exports.enhanceStackTrace = enhanceStackTrace;
+// In cluster mode, the server wraps the original exception, repeating the
+// `Code`/`Exception`/`(TYPE)` markers, e.g.:
+//   Code: 57. DB::Exception: There was an error on [host:9000]: Code: 57. DB::Exception: <message>. (TABLE_ALREADY_EXISTS) (version ...). (TABLE_ALREADY_EXISTS) (version ...)
+// The leading `.*Exception: ` is greedy so we anchor on the innermost (last)
+// exception, while `(?<message>.+?)` is lazy so the message stops at the first
+// `(TYPE)` marker rather than swallowing the repeated suffixes. The type
+// lookahead requires at least three consecutive uppercase letters so that
+// parenthesised groups like `(2)` or `(official build)` are not mistaken for it.
+//
+// NOTE: In normal usage, the string fed to `parseError` comes from ClickHouse,
+// but it may still include user-controlled fragments (e.g. parts of a query) or
+// even non-ClickHouse payloads (proxy/HTML errors) when parsing failed requests.
+// Keep this regex simple to avoid excessive backtracking on large/unexpected input.
+// (If this ever becomes a concern, consider a non-regex parser or input length limits.)
+const errorRe = /(Code|Error): (?<code>\d+).*Exception: (?<message>.+?)\((?<type>(?=[A-Z0-9_]*[A-Z]{3})[A-Z0-9_]+)\)/s;
+/** An error that is thrown by the ClickHouse server. */
+class ClickHouseError extends Error {
+    code;
+    type;
+    constructor({ message, code, type }) {
+        super(message);
+        this.code = code;
+        this.type = type;
+        // Set the prototype explicitly, see:
+        // https://github.com/Microsoft/TypeScript/wiki/Breaking-Changes#extending-built-ins-like-error-array-and-map-may-no-longer-work
+        Object.setPrototypeOf(this, ClickHouseError.prototype);
+    }
+}
+exports.ClickHouseError = ClickHouseError;
+function parseError(input) {
+    const inputIsError = input instanceof Error;
+    const message = inputIsError ? input.message : input;
+    const match = message.match(errorRe);
+    const groups = match?.groups;
+    if (groups) {
+        return new ClickHouseError(groups);
+    }
+    else {
+        return inputIsError ? input : new Error(input);
+    }
+}
+/** Captures the current stack trace from the sync context before going async.
+ *  It is necessary since the majority of the stack trace is lost when an async callback is called. */
+function getCurrentStackTrace() {
+    const stack = new Error().stack;
+    if (!stack)
+        return "";
+    // Skip the first three lines of the stack trace, containing useless information
+    // - Text `Error`
+    // - Info about this function call
+    // - Info about the originator of this function call, e.g., `request`
+    // Additionally, the original stack trace is, in fact, reversed.
+    return stack.split("\n").slice(3).reverse().join("\n");
+}
+/** Having the stack trace produced by the {@link getCurrentStackTrace} function,
+ *  add it to an arbitrary error stack trace. No-op if there is no additional stack trace to add.
+ *  It could happen if this feature was disabled due to its performance overhead. */
+function enhanceStackTrace(err, stackTrace) {
+    if (err.stack && stackTrace) {
+        const firstNewlineIndex = err.stack.indexOf("\n");
+        const firstLine = err.stack.substring(0, firstNewlineIndex);
+        const errStack = err.stack.substring(firstNewlineIndex + 1);
+        err.stack = `${firstLine}\n${stackTrace}\n${errStack}`;
+    }
+    return err;
+}
+//# sourceMappingURL=error.js.map
+
+/***/ }),
+
+/***/ 280:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __exportStar = (this && this.__exportStar) || function(m, exports) {
+    for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+__exportStar(__nccwpck_require__(3914), exports);
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 1349:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+/**
+ * @deprecated The `@clickhouse/client-common` package is deprecated. It is no longer used by
+ * `@clickhouse/client` or `@clickhouse/client-web`; the shared code is bundled into each client
+ * package instead. Import everything from `@clickhouse/client` (Node.js) or
+ * `@clickhouse/client-web` (Web) instead.
+ *
+ * @packageDocumentation
+ */
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.getCurrentStackTrace = exports.DefaultLogger = exports.LogWriter = exports.CARET_RETURN = exports.extractErrorAtTheEndOfChunk = exports.isJWTAuth = exports.isCredentialsAuth = exports.withHttpSettings = exports.withCompressionHeaders = exports.transformUrl = exports.toSearchParams = exports.serializeQueryParamsForUrl = exports.MAX_URL_BIND_PARAM_LENGTH = exports.buildMultipartBody = exports.sleep = exports.isSuccessfulResponse = exports.EXCEPTION_TAG_HEADER_NAME = exports.numberConfigURLValue = exports.getConnectionParams = exports.enumConfigURLValue = exports.booleanConfigURLValue = exports.validateStreamFormat = exports.isNotStreamableJSONFamily = exports.isStreamableJSONFamily = exports.isSupportedRawFormat = exports.encodeJSON = exports.formatQueryParams = exports.formatQuerySettings = exports.recordSpanError = exports.ClickHouseSpanNames = exports.ClickHouseSpanKind = exports.ClickHouseSpanStatusCode = exports.defaultJSONHandling = exports.parseColumnType = exports.SimpleColumnTypes = exports.SettingsMap = exports.isException = exports.isRow = exports.isProgressRow = exports.ClickHouseLogLevel = exports.parseError = exports.ClickHouseError = exports.TupleParam = exports.RecordsJSONFormats = exports.SingleDocumentJSONFormats = exports.StreamableJSONFormats = exports.StreamableFormats = exports.SupportedRawFormats = exports.SupportedJSONFormats = exports.ClickHouseClient = void 0;
+exports.enhanceStackTrace = void 0;
+/** Should be re-exported by the implementation */
+var client_1 = __nccwpck_require__(7646);
+/** @deprecated Import `ClickHouseClient` from `@clickhouse/client` instead. In Web projects, use `import type { ClickHouseClient } from '@clickhouse/client-web'`. Importing it from `@clickhouse/client-common` is deprecated. */
+Object.defineProperty(exports, "ClickHouseClient", ({ enumerable: true, get: function () { return client_1.ClickHouseClient; } }));
+var data_formatter_1 = __nccwpck_require__(3195);
+/** @deprecated Import `SupportedJSONFormats` from `@clickhouse/client` (Node.js) or `@clickhouse/client-web` (Web) instead. Importing it from `@clickhouse/client-common` is deprecated. */
+Object.defineProperty(exports, "SupportedJSONFormats", ({ enumerable: true, get: function () { return data_formatter_1.SupportedJSONFormats; } }));
+/** @deprecated Import `SupportedRawFormats` from `@clickhouse/client` (Node.js) or `@clickhouse/client-web` (Web) instead. Importing it from `@clickhouse/client-common` is deprecated. */
+Object.defineProperty(exports, "SupportedRawFormats", ({ enumerable: true, get: function () { return data_formatter_1.SupportedRawFormats; } }));
+/** @deprecated Import `StreamableFormats` from `@clickhouse/client` (Node.js) or `@clickhouse/client-web` (Web) instead. Importing it from `@clickhouse/client-common` is deprecated. */
+Object.defineProperty(exports, "StreamableFormats", ({ enumerable: true, get: function () { return data_formatter_1.StreamableFormats; } }));
+/** @deprecated Import `StreamableJSONFormats` from `@clickhouse/client` (Node.js) or `@clickhouse/client-web` (Web) instead. Importing it from `@clickhouse/client-common` is deprecated. */
+Object.defineProperty(exports, "StreamableJSONFormats", ({ enumerable: true, get: function () { return data_formatter_1.StreamableJSONFormats; } }));
+/** @deprecated Import `SingleDocumentJSONFormats` from `@clickhouse/client` (Node.js) or `@clickhouse/client-web` (Web) instead. Importing it from `@clickhouse/client-common` is deprecated. */
+Object.defineProperty(exports, "SingleDocumentJSONFormats", ({ enumerable: true, get: function () { return data_formatter_1.SingleDocumentJSONFormats; } }));
+/** @deprecated Import `RecordsJSONFormats` from `@clickhouse/client` (Node.js) or `@clickhouse/client-web` (Web) instead. Importing it from `@clickhouse/client-common` is deprecated. */
+Object.defineProperty(exports, "RecordsJSONFormats", ({ enumerable: true, get: function () { return data_formatter_1.RecordsJSONFormats; } }));
+/** @deprecated Import `TupleParam` from `@clickhouse/client` (Node.js) or `@clickhouse/client-web` (Web) instead. Importing it from `@clickhouse/client-common` is deprecated. */
+Object.defineProperty(exports, "TupleParam", ({ enumerable: true, get: function () { return data_formatter_1.TupleParam; } }));
+var error_1 = __nccwpck_require__(280);
+/** @deprecated Import `ClickHouseError` from `@clickhouse/client` (Node.js) or `@clickhouse/client-web` (Web) instead. Importing it from `@clickhouse/client-common` is deprecated. */
+Object.defineProperty(exports, "ClickHouseError", ({ enumerable: true, get: function () { return error_1.ClickHouseError; } }));
+/** @deprecated Import `parseError` from `@clickhouse/client` (Node.js) or `@clickhouse/client-web` (Web) instead. Importing it from `@clickhouse/client-common` is deprecated. */
+Object.defineProperty(exports, "parseError", ({ enumerable: true, get: function () { return error_1.parseError; } }));
+var logger_1 = __nccwpck_require__(7581);
+/** @deprecated Import `ClickHouseLogLevel` from `@clickhouse/client` (Node.js) or `@clickhouse/client-web` (Web) instead. Importing it from `@clickhouse/client-common` is deprecated. */
+Object.defineProperty(exports, "ClickHouseLogLevel", ({ enumerable: true, get: function () { return logger_1.ClickHouseLogLevel; } }));
+var clickhouse_types_1 = __nccwpck_require__(8287);
+/** @deprecated Import `isProgressRow` from `@clickhouse/client` (Node.js) or `@clickhouse/client-web` (Web) instead. Importing it from `@clickhouse/client-common` is deprecated. */
+Object.defineProperty(exports, "isProgressRow", ({ enumerable: true, get: function () { return clickhouse_types_1.isProgressRow; } }));
+/** @deprecated Import `isRow` from `@clickhouse/client` (Node.js) or `@clickhouse/client-web` (Web) instead. Importing it from `@clickhouse/client-common` is deprecated. */
+Object.defineProperty(exports, "isRow", ({ enumerable: true, get: function () { return clickhouse_types_1.isRow; } }));
+/** @deprecated Import `isException` from `@clickhouse/client` (Node.js) or `@clickhouse/client-web` (Web) instead. Importing it from `@clickhouse/client-common` is deprecated. */
+Object.defineProperty(exports, "isException", ({ enumerable: true, get: function () { return clickhouse_types_1.isException; } }));
+var settings_1 = __nccwpck_require__(5272);
+/** @deprecated Import `SettingsMap` from `@clickhouse/client` (Node.js) or `@clickhouse/client-web` (Web) instead. Importing it from `@clickhouse/client-common` is deprecated. */
+Object.defineProperty(exports, "SettingsMap", ({ enumerable: true, get: function () { return settings_1.SettingsMap; } }));
+var parse_1 = __nccwpck_require__(953);
+/** @deprecated Superseded by the `@clickhouse/datatype-parser` package (`parseDataType` + its `Node` AST); slated for removal in a future major version. (Also: import client APIs from `@clickhouse/client`/`@clickhouse/client-web`, not `@clickhouse/client-common`.) */
+Object.defineProperty(exports, "SimpleColumnTypes", ({ enumerable: true, get: function () { return parse_1.SimpleColumnTypes; } }));
+/** @deprecated Superseded by the `@clickhouse/datatype-parser` package (`parseDataType` + its `Node` AST); slated for removal in a future major version. (Also: import client APIs from `@clickhouse/client`/`@clickhouse/client-web`, not `@clickhouse/client-common`.) */
+Object.defineProperty(exports, "parseColumnType", ({ enumerable: true, get: function () { return parse_1.parseColumnType; } }));
+/** @deprecated Import `defaultJSONHandling` from `@clickhouse/client` (Node.js) or `@clickhouse/client-web` (Web) instead. Importing it from `@clickhouse/client-common` is deprecated. */
+Object.defineProperty(exports, "defaultJSONHandling", ({ enumerable: true, get: function () { return parse_1.defaultJSONHandling; } }));
+var tracing_1 = __nccwpck_require__(7739);
+Object.defineProperty(exports, "ClickHouseSpanStatusCode", ({ enumerable: true, get: function () { return tracing_1.ClickHouseSpanStatusCode; } }));
+Object.defineProperty(exports, "ClickHouseSpanKind", ({ enumerable: true, get: function () { return tracing_1.ClickHouseSpanKind; } }));
+Object.defineProperty(exports, "ClickHouseSpanNames", ({ enumerable: true, get: function () { return tracing_1.ClickHouseSpanNames; } }));
+Object.defineProperty(exports, "recordSpanError", ({ enumerable: true, get: function () { return tracing_1.recordSpanError; } }));
+/** For implementation usage only - should not be re-exported */
+var data_formatter_2 = __nccwpck_require__(3195);
+Object.defineProperty(exports, "formatQuerySettings", ({ enumerable: true, get: function () { return data_formatter_2.formatQuerySettings; } }));
+Object.defineProperty(exports, "formatQueryParams", ({ enumerable: true, get: function () { return data_formatter_2.formatQueryParams; } }));
+Object.defineProperty(exports, "encodeJSON", ({ enumerable: true, get: function () { return data_formatter_2.encodeJSON; } }));
+Object.defineProperty(exports, "isSupportedRawFormat", ({ enumerable: true, get: function () { return data_formatter_2.isSupportedRawFormat; } }));
+Object.defineProperty(exports, "isStreamableJSONFamily", ({ enumerable: true, get: function () { return data_formatter_2.isStreamableJSONFamily; } }));
+Object.defineProperty(exports, "isNotStreamableJSONFamily", ({ enumerable: true, get: function () { return data_formatter_2.isNotStreamableJSONFamily; } }));
+Object.defineProperty(exports, "validateStreamFormat", ({ enumerable: true, get: function () { return data_formatter_2.validateStreamFormat; } }));
+var config_1 = __nccwpck_require__(9367);
+Object.defineProperty(exports, "booleanConfigURLValue", ({ enumerable: true, get: function () { return config_1.booleanConfigURLValue; } }));
+Object.defineProperty(exports, "enumConfigURLValue", ({ enumerable: true, get: function () { return config_1.enumConfigURLValue; } }));
+Object.defineProperty(exports, "getConnectionParams", ({ enumerable: true, get: function () { return config_1.getConnectionParams; } }));
+Object.defineProperty(exports, "numberConfigURLValue", ({ enumerable: true, get: function () { return config_1.numberConfigURLValue; } }));
+var utils_1 = __nccwpck_require__(2759);
+Object.defineProperty(exports, "EXCEPTION_TAG_HEADER_NAME", ({ enumerable: true, get: function () { return utils_1.EXCEPTION_TAG_HEADER_NAME; } }));
+Object.defineProperty(exports, "isSuccessfulResponse", ({ enumerable: true, get: function () { return utils_1.isSuccessfulResponse; } }));
+Object.defineProperty(exports, "sleep", ({ enumerable: true, get: function () { return utils_1.sleep; } }));
+Object.defineProperty(exports, "buildMultipartBody", ({ enumerable: true, get: function () { return utils_1.buildMultipartBody; } }));
+Object.defineProperty(exports, "MAX_URL_BIND_PARAM_LENGTH", ({ enumerable: true, get: function () { return utils_1.MAX_URL_BIND_PARAM_LENGTH; } }));
+Object.defineProperty(exports, "serializeQueryParamsForUrl", ({ enumerable: true, get: function () { return utils_1.serializeQueryParamsForUrl; } }));
+Object.defineProperty(exports, "toSearchParams", ({ enumerable: true, get: function () { return utils_1.toSearchParams; } }));
+Object.defineProperty(exports, "transformUrl", ({ enumerable: true, get: function () { return utils_1.transformUrl; } }));
+Object.defineProperty(exports, "withCompressionHeaders", ({ enumerable: true, get: function () { return utils_1.withCompressionHeaders; } }));
+Object.defineProperty(exports, "withHttpSettings", ({ enumerable: true, get: function () { return utils_1.withHttpSettings; } }));
+Object.defineProperty(exports, "isCredentialsAuth", ({ enumerable: true, get: function () { return utils_1.isCredentialsAuth; } }));
+Object.defineProperty(exports, "isJWTAuth", ({ enumerable: true, get: function () { return utils_1.isJWTAuth; } }));
+Object.defineProperty(exports, "extractErrorAtTheEndOfChunk", ({ enumerable: true, get: function () { return utils_1.extractErrorAtTheEndOfChunk; } }));
+Object.defineProperty(exports, "CARET_RETURN", ({ enumerable: true, get: function () { return utils_1.CARET_RETURN; } }));
+var logger_2 = __nccwpck_require__(7581);
+Object.defineProperty(exports, "LogWriter", ({ enumerable: true, get: function () { return logger_2.LogWriter; } }));
+Object.defineProperty(exports, "DefaultLogger", ({ enumerable: true, get: function () { return logger_2.DefaultLogger; } }));
+var error_2 = __nccwpck_require__(280);
+Object.defineProperty(exports, "getCurrentStackTrace", ({ enumerable: true, get: function () { return error_2.getCurrentStackTrace; } }));
+Object.defineProperty(exports, "enhanceStackTrace", ({ enumerable: true, get: function () { return error_2.enhanceStackTrace; } }));
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 7581:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.ClickHouseLogLevel = exports.LogWriter = exports.DefaultLogger = void 0;
+class DefaultLogger {
+    trace({ module, message, args }) {
+        const params = [
+            formatMessage({ module, message, level: "TRACE" }),
+        ];
+        if (args) {
+            params.push("\nArguments:", args);
+        }
+        console.debug(...params);
+    }
+    debug({ module, message, args }) {
+        const params = [
+            formatMessage({ module, message, level: "DEBUG" }),
+        ];
+        if (args) {
+            params.push("\nArguments:", args);
+        }
+        console.debug(...params);
+    }
+    info({ module, message, args }) {
+        const params = [
+            formatMessage({ module, message, level: "INFO" }),
+        ];
+        if (args) {
+            params.push("\nArguments:", args);
+        }
+        console.info(...params);
+    }
+    warn({ module, message, args, err }) {
+        const params = [
+            formatMessage({ module, message, level: "WARN" }),
+        ];
+        if (args) {
+            params.push("\nArguments:", args);
+        }
+        if (err) {
+            params.push("\nCaused by:", err);
+        }
+        console.warn(...params);
+    }
+    error({ module, message, args, err }) {
+        const params = [
+            formatMessage({ module, message, level: "ERROR" }),
+        ];
+        if (args) {
+            params.push("\nArguments:", args);
+        }
+        params.push("\nCaused by:", err);
+        console.error(...params);
+    }
+}
+exports.DefaultLogger = DefaultLogger;
+class LogWriter {
+    logger;
+    module;
+    logLevel;
+    constructor(logger, module, logLevel) {
+        this.logger = logger;
+        this.module = module;
+        this.logLevel = logLevel;
+        this.info({
+            message: `Log level is set to ${exports.ClickHouseLogLevel[this.logLevel]}`,
+        });
+    }
+    trace(params) {
+        if (this.logLevel <= exports.ClickHouseLogLevel.TRACE) {
+            this.logger.trace({
+                ...params,
+                module: params.module ?? this.module,
+            });
+        }
+    }
+    debug(params) {
+        if (this.logLevel <= exports.ClickHouseLogLevel.DEBUG) {
+            this.logger.debug({
+                ...params,
+                module: params.module ?? this.module,
+            });
+        }
+    }
+    info(params) {
+        if (this.logLevel <= exports.ClickHouseLogLevel.INFO) {
+            this.logger.info({
+                ...params,
+                module: params.module ?? this.module,
+            });
+        }
+    }
+    warn(params) {
+        if (this.logLevel <= exports.ClickHouseLogLevel.WARN) {
+            this.logger.warn({
+                ...params,
+                module: params.module ?? this.module,
+            });
+        }
+    }
+    error(params) {
+        if (this.logLevel <= exports.ClickHouseLogLevel.ERROR) {
+            this.logger.error({
+                ...params,
+                module: params.module ?? this.module,
+            });
+        }
+    }
+}
+exports.LogWriter = LogWriter;
+/**
+ * Mimics the runtime shape of a numeric TypeScript `enum`: an object with both
+ * forward (`Name -> number`) and reverse (`number -> Name`) mappings. This
+ * preserves backwards compatibility with the previous `enum ClickHouseLogLevel`
+ * — both `ClickHouseLogLevel.TRACE` (returns `0`) and `ClickHouseLogLevel[0]`
+ * (returns `'TRACE'`) continue to work — while staying compatible with the
+ * `--erasableSyntaxOnly` TypeScript option (no TS `enum` declaration).
+ */
+exports.ClickHouseLogLevel = {
+    /**
+     * A fine-grained debugging event. Might produce a lot of logs, so use with caution.
+     */
+    TRACE: 0,
+    /**
+     * A debugging event. Useful for debugging, but generally not needed in production. Includes technical values that might require redacting.
+     */
+    DEBUG: 1,
+    /**
+     * An informational event. Indicates that an event happened.
+     */
+    INFO: 2,
+    /**
+     * A warning event. Not an error, but is likely more important than an informational event. Addressing should help prevent potential issues.
+     */
+    WARN: 3,
+    /**
+     * An error event. Something went wrong.
+     */
+    ERROR: 4,
+    /**
+     * Logging is turned off.
+     */
+    OFF: 127,
+    0: "TRACE",
+    1: "DEBUG",
+    2: "INFO",
+    3: "WARN",
+    4: "ERROR",
+    127: "OFF",
+};
+function formatMessage({ level, module, message, }) {
+    const ts = new Date().toISOString();
+    return `[${ts}][${level}][@clickhouse/client][${module}] ${message}`;
+}
+//# sourceMappingURL=logger.js.map
+
+/***/ }),
+
+/***/ 2749:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.SimpleColumnTypes = exports.ColumnTypeParseError = void 0;
+exports.parseColumnType = parseColumnType;
+exports.parseDecimalType = parseDecimalType;
+exports.parseEnumType = parseEnumType;
+exports.parseMapType = parseMapType;
+exports.parseTupleType = parseTupleType;
+exports.parseArrayType = parseArrayType;
+exports.parseDateTimeType = parseDateTimeType;
+exports.parseDateTime64Type = parseDateTime64Type;
+exports.parseFixedStringType = parseFixedStringType;
+exports.asNullableType = asNullableType;
+exports.getElementsTypes = getElementsTypes;
+/** @deprecated Superseded by the `@clickhouse/datatype-parser` package (`parseDataType` + its `Node` AST); slated for removal in a future major version. */
+class ColumnTypeParseError extends Error {
+    args;
+    constructor(message, args) {
+        super(message);
+        this.args = args ?? {};
+        // Set the prototype explicitly, see:
+        // https://github.com/Microsoft/TypeScript/wiki/Breaking-Changes#extending-built-ins-like-error-array-and-map-may-no-longer-work
+        Object.setPrototypeOf(this, ColumnTypeParseError.prototype);
+    }
+}
+exports.ColumnTypeParseError = ColumnTypeParseError;
+/** @deprecated Superseded by the `@clickhouse/datatype-parser` package (`parseDataType` + its `Node` AST); slated for removal in a future major version. */
+exports.SimpleColumnTypes = [
+    "Bool",
+    "UInt8",
+    "Int8",
+    "UInt16",
+    "Int16",
+    "UInt32",
+    "Int32",
+    "UInt64",
+    "Int64",
+    "UInt128",
+    "Int128",
+    "UInt256",
+    "Int256",
+    "Float32",
+    "Float64",
+    "String",
+    "UUID",
+    "Date",
+    "Date32",
+    "IPv4",
+    "IPv6",
+];
+/**
+ * @deprecated Superseded by the standalone `@clickhouse/datatype-parser` package
+ * — use `parseDataType` and its `Node` AST instead. That parser is
+ * server-faithful and already handles the source types listed below as
+ * unsupported here (Geo, (Simple)AggregateFunction, Nested, JSON, Dynamic,
+ * Variant). Slated for removal in a future major version.
+ *
+ * @experimental - incomplete, unstable API;
+ * originally intended to be used for RowBinary/Native header parsing internally.
+ * Currently unsupported source types:
+ * * Geo
+ * * (Simple)AggregateFunction
+ * * Nested
+ * * Old/new JSON
+ * * Dynamic
+ * * Variant
+ */
+function parseColumnType(sourceType) {
+    let columnType = sourceType;
+    let isNullable = false;
+    if (columnType.startsWith(LowCardinalityPrefix)) {
+        columnType = columnType.slice(LowCardinalityPrefix.length, -1);
+    }
+    if (columnType.startsWith(NullablePrefix)) {
+        columnType = columnType.slice(NullablePrefix.length, -1);
+        isNullable = true;
+    }
+    let result;
+    if (exports.SimpleColumnTypes.includes(columnType)) {
+        result = {
+            type: "Simple",
+            columnType: columnType,
+            sourceType,
+        };
+    }
+    else if (columnType.startsWith(DecimalPrefix)) {
+        result = parseDecimalType({
+            sourceType,
+            columnType,
+        });
+    }
+    else if (columnType.startsWith(DateTime64Prefix)) {
+        result = parseDateTime64Type({ sourceType, columnType });
+    }
+    else if (columnType.startsWith(DateTimePrefix)) {
+        result = parseDateTimeType({ sourceType, columnType });
+    }
+    else if (columnType.startsWith(FixedStringPrefix)) {
+        result = parseFixedStringType({ sourceType, columnType });
+    }
+    else if (columnType.startsWith(Enum8Prefix) ||
+        columnType.startsWith(Enum16Prefix)) {
+        result = parseEnumType({ sourceType, columnType });
+    }
+    else if (columnType.startsWith(ArrayPrefix)) {
+        result = parseArrayType({ sourceType, columnType });
+    }
+    else if (columnType.startsWith(MapPrefix)) {
+        result = parseMapType({ sourceType, columnType });
+    }
+    else if (columnType.startsWith(TuplePrefix)) {
+        result = parseTupleType({ sourceType, columnType });
+    }
+    else {
+        throw new ColumnTypeParseError("Unsupported column type", { columnType });
+    }
+    if (isNullable) {
+        return asNullableType(result, sourceType);
+    }
+    else {
+        return result;
+    }
+}
+function parseDecimalType({ columnType, sourceType, }) {
+    if (!columnType.startsWith(DecimalPrefix) ||
+        columnType.length < DecimalPrefix.length + 5 // Decimal(1, 0) is the shortest valid definition
+    ) {
+        throw new ColumnTypeParseError("Invalid Decimal type", {
+            sourceType,
+            columnType,
+        });
+    }
+    const split = columnType.slice(DecimalPrefix.length, -1).split(", ");
+    if (split.length !== 2) {
+        throw new ColumnTypeParseError("Expected Decimal type to have both precision and scale", {
+            sourceType,
+            columnType,
+            split,
+        });
+    }
+    // SAFETY: `split` length is checked to be exactly 2 above
+    const [precisionStr, scaleStr] = split;
+    let intSize = 32;
+    const precision = parseInt(precisionStr, 10);
+    if (Number.isNaN(precision) || precision < 1 || precision > 76) {
+        throw new ColumnTypeParseError("Invalid Decimal precision", {
+            columnType,
+            sourceType,
+            precision,
+        });
+    }
+    const scale = parseInt(scaleStr, 10);
+    if (Number.isNaN(scale) || scale < 0 || scale > precision) {
+        throw new ColumnTypeParseError("Invalid Decimal scale", {
+            columnType,
+            sourceType,
+            precision,
+            scale,
+        });
+    }
+    if (precision > 38) {
+        intSize = 256;
+    }
+    else if (precision > 18) {
+        intSize = 128;
+    }
+    else if (precision > 9) {
+        intSize = 64;
+    }
+    return {
+        type: "Decimal",
+        params: {
+            precision,
+            scale,
+            intSize,
+        },
+        sourceType,
+    };
+}
+/**
+ * Unescape backslash escape sequences in enum names.
+ * Recognized escapes are decoded using ClickHouse-style string escaping:
+ * `\\n` -> newline, `\\t` -> tab, `\\r` -> carriage return, `\\\\` -> `\\`,
+ * and `\\'` -> `'`.
+ * For any other escaped character, the backslash is removed and the following
+ * character is kept verbatim to preserve the previous permissive behavior.
+ */
+function unescapeEnumName(escaped) {
+    let unescaped = "";
+    let i = 0;
+    while (i < escaped.length) {
+        if (escaped.charCodeAt(i) === BackslashASCII && i + 1 < escaped.length) {
+            i++;
+            switch (escaped[i]) {
+                case "n":
+                    unescaped += "\n";
+                    break;
+                case "t":
+                    unescaped += "\t";
+                    break;
+                case "r":
+                    unescaped += "\r";
+                    break;
+                case "\\":
+                    unescaped += "\\";
+                    break;
+                case "'":
+                    unescaped += "'";
+                    break;
+                default:
+                    // Preserve previous behavior for unknown escape sequences by
+                    // dropping the backslash and keeping the escaped character.
+                    unescaped += escaped[i];
+                    break;
+            }
+        }
+        else {
+            unescaped += escaped[i];
+        }
+        i++;
+    }
+    return unescaped;
+}
+function parseEnumType({ columnType, sourceType, }) {
+    let intSize;
+    if (columnType.startsWith(Enum8Prefix)) {
+        columnType = columnType.slice(Enum8Prefix.length, -1);
+        intSize = 8;
+    }
+    else if (columnType.startsWith(Enum16Prefix)) {
+        columnType = columnType.slice(Enum16Prefix.length, -1);
+        intSize = 16;
+    }
+    else {
+        throw new ColumnTypeParseError("Expected Enum to be either Enum8 or Enum16", {
+            columnType,
+            sourceType,
+        });
+    }
+    // The minimal allowed Enum definition is Enum8('' = 0), i.e. 6 chars inside.
+    if (columnType.length < 6) {
+        throw new ColumnTypeParseError("Invalid Enum type values", {
+            columnType,
+            sourceType,
+        });
+    }
+    const names = [];
+    const indices = [];
+    let parsingName = true; // false when parsing the index
+    let charEscaped = false; // we should ignore escaped ticks
+    let startIndex = 1; // Skip the first '
+    // Should support the most complicated enums, such as Enum8('f\'' = 1, 'x =' = 2, 'b\'\'\'' = 3, '\'c=4=' = 42, '4' = 100)
+    for (let i = 1; i < columnType.length; i++) {
+        if (parsingName) {
+            if (charEscaped) {
+                charEscaped = false;
+            }
+            else {
+                if (columnType.charCodeAt(i) === BackslashASCII) {
+                    charEscaped = true;
+                }
+                else if (columnType.charCodeAt(i) === SingleQuoteASCII) {
+                    // non-escaped closing tick - push the name
+                    const rawName = columnType.slice(startIndex, i);
+                    // Unescape the name by removing backslash escape sequences
+                    const name = unescapeEnumName(rawName);
+                    if (names.includes(name)) {
+                        throw new ColumnTypeParseError("Duplicate Enum name", {
+                            columnType,
+                            sourceType,
+                            name,
+                            names,
+                            indices,
+                        });
+                    }
+                    names.push(name);
+                    i += 4; // skip ` = ` and the first digit, as it will always have at least one.
+                    startIndex = i;
+                    parsingName = false;
+                }
+            }
+        }
+        // Parsing the index, skipping next iterations until the first non-digit one
+        else if (columnType.charCodeAt(i) < ZeroASCII ||
+            columnType.charCodeAt(i) > NineASCII) {
+            pushEnumIndex(startIndex, i);
+            // the char at this index should be comma.
+            i += 2; // skip ` '`, but not the first char - ClickHouse allows something like Enum8('foo' = 0, '' = 42)
+            startIndex = i + 1;
+            parsingName = true;
+            charEscaped = false;
+        }
+    }
+    // Push the last index
+    pushEnumIndex(startIndex, columnType.length);
+    if (names.length !== indices.length) {
+        throw new ColumnTypeParseError("Expected Enum to have the same number of names and indices", { columnType, sourceType, names, indices });
+    }
+    const values = {};
+    for (let i = 0; i < names.length; i++) {
+        const idx = indices[i];
+        const name = names[i];
+        // SAFETY: `names.length !== indices.length` is checked and throws above, so both indexed values are always defined.
+        values[idx] = name;
+    }
+    return {
+        type: "Enum",
+        values,
+        intSize,
+        sourceType,
+    };
+    function pushEnumIndex(start, end) {
+        const index = parseInt(columnType.slice(start, end), 10);
+        if (Number.isNaN(index) || index < 0) {
+            throw new ColumnTypeParseError("Expected Enum index to be a valid number", {
+                columnType,
+                sourceType,
+                names,
+                indices,
+                index,
+                start,
+                end,
+            });
+        }
+        if (indices.includes(index)) {
+            throw new ColumnTypeParseError("Duplicate Enum index", {
+                columnType,
+                sourceType,
+                index,
+                names,
+                indices,
+            });
+        }
+        indices.push(index);
+    }
+}
+function parseMapType({ columnType, sourceType, }) {
+    if (!columnType.startsWith(MapPrefix) ||
+        columnType.length < MapPrefix.length + 11 // the shortest definition seems to be Map(Int8, Int8)
+    ) {
+        throw new ColumnTypeParseError("Invalid Map type", {
+            columnType,
+            sourceType,
+        });
+    }
+    columnType = columnType.slice(MapPrefix.length, -1);
+    const [keyType, valueType] = getElementsTypes({ columnType, sourceType }, 2);
+    const key = parseColumnType(keyType);
+    if (key.type === "DateTime64" ||
+        key.type === "Nullable" ||
+        key.type === "Array" ||
+        key.type === "Map" ||
+        key.type === "Decimal" ||
+        key.type === "Tuple") {
+        throw new ColumnTypeParseError("Invalid Map key type", {
+            key,
+            sourceType,
+        });
+    }
+    const value = parseColumnType(valueType);
+    return {
+        type: "Map",
+        key,
+        value,
+        sourceType,
+    };
+}
+function parseTupleType({ columnType, sourceType, }) {
+    if (!columnType.startsWith(TuplePrefix) ||
+        columnType.length < TuplePrefix.length + 5 // Tuple(Int8) is the shortest valid definition
+    ) {
+        throw new ColumnTypeParseError("Invalid Tuple type", {
+            columnType,
+            sourceType,
+        });
+    }
+    columnType = columnType.slice(TuplePrefix.length, -1);
+    const elements = getElementsTypes({ columnType, sourceType }, 1).map((type) => parseColumnType(type));
+    return {
+        type: "Tuple",
+        elements,
+        sourceType,
+    };
+}
+function parseArrayType({ columnType, sourceType, }) {
+    if (!columnType.startsWith(ArrayPrefix) ||
+        columnType.length < ArrayPrefix.length + 5 // Array(Int8) is the shortest valid definition
+    ) {
+        throw new ColumnTypeParseError("Invalid Array type", {
+            columnType,
+            sourceType,
+        });
+    }
+    let dimensions = 0;
+    while (columnType.length > 0) {
+        if (columnType.startsWith(ArrayPrefix)) {
+            columnType = columnType.slice(ArrayPrefix.length, -1); // Array(T) -> T
+            dimensions++;
+        }
+        else {
+            break;
+        }
+    }
+    if (dimensions === 0 || dimensions > 10) {
+        // TODO: check how many we can handle; max 10 seems more than enough.
+        throw new ColumnTypeParseError("Expected Array to have between 1 and 10 dimensions", { columnType });
+    }
+    const value = parseColumnType(columnType);
+    if (value.type === "Array") {
+        throw new ColumnTypeParseError("Unexpected Array as value type", {
+            columnType,
+            sourceType,
+        });
+    }
+    return {
+        type: "Array",
+        value,
+        dimensions,
+        sourceType,
+    };
+}
+function parseDateTimeType({ columnType, sourceType, }) {
+    if (columnType.startsWith(DateTimeWithTimezonePrefix) &&
+        columnType.length > DateTimeWithTimezonePrefix.length + 4 // DateTime('GB') has the least amount of chars
+    ) {
+        const timezone = columnType.slice(DateTimeWithTimezonePrefix.length + 1, -2);
+        return {
+            type: "DateTime",
+            timezone,
+            sourceType,
+        };
+    }
+    else if (columnType.startsWith(DateTimePrefix) &&
+        columnType.length === DateTimePrefix.length) {
+        return {
+            type: "DateTime",
+            timezone: null,
+            sourceType,
+        };
+    }
+    else {
+        throw new ColumnTypeParseError("Invalid DateTime type", {
+            columnType,
+            sourceType,
+        });
+    }
+}
+function parseDateTime64Type({ columnType, sourceType, }) {
+    if (!columnType.startsWith(DateTime64Prefix) ||
+        columnType.length < DateTime64Prefix.length + 2 // should at least have a precision
+    ) {
+        throw new ColumnTypeParseError("Invalid DateTime64 type", {
+            columnType,
+            sourceType,
+        });
+    }
+    const precision = parseInt(columnType[DateTime64Prefix.length] ?? "", 10);
+    if (Number.isNaN(precision) || precision < 0 || precision > 9) {
+        throw new ColumnTypeParseError("Invalid DateTime64 precision", {
+            columnType,
+            sourceType,
+            precision,
+        });
+    }
+    let timezone = null;
+    if (columnType.length > DateTime64Prefix.length + 2) {
+        // e.g. DateTime64(3, 'UTC') -> UTC
+        timezone = columnType.slice(DateTime64Prefix.length + 4, -2);
+    }
+    return {
+        type: "DateTime64",
+        timezone,
+        precision,
+        sourceType,
+    };
+}
+function parseFixedStringType({ columnType, sourceType, }) {
+    if (!columnType.startsWith(FixedStringPrefix) ||
+        columnType.length < FixedStringPrefix.length + 2 // i.e. at least FixedString(1)
+    ) {
+        throw new ColumnTypeParseError("Invalid FixedString type", {
+            columnType,
+            sourceType,
+        });
+    }
+    const sizeBytes = parseInt(columnType.slice(FixedStringPrefix.length, -1), 10);
+    if (Number.isNaN(sizeBytes) || sizeBytes < 1) {
+        throw new ColumnTypeParseError("Invalid FixedString size in bytes", {
+            columnType,
+            sourceType,
+            sizeBytes,
+        });
+    }
+    return {
+        type: "FixedString",
+        sizeBytes,
+        sourceType,
+    };
+}
+function asNullableType(value, sourceType) {
+    if (value.type === "Array" ||
+        value.type === "Map" ||
+        value.type === "Tuple" ||
+        value.type === "Nullable") {
+        throw new ColumnTypeParseError(`${value.type} cannot be Nullable`, {
+            sourceType,
+        });
+    }
+    if (value.sourceType.startsWith(NullablePrefix)) {
+        value.sourceType = value.sourceType.slice(NullablePrefix.length, -1);
+    }
+    return {
+        type: "Nullable",
+        sourceType,
+        value,
+    };
+}
+/** Used for Map key/value types and Tuple elements.
+ *  * `String, UInt8` results in [`String`, `UInt8`].
+ *  * `String, UInt8, Array(String)` results in [`String`, `UInt8`, `Array(String)`].
+ *  * Throws if parsed values are below the required minimum. */
+function getElementsTypes({ columnType, sourceType }, minElements) {
+    const elements = [];
+    /** Consider the element type parsed once we reach a comma outside of parens AND after an unescaped tick.
+     *  The most complicated cases are values names in the self-defined Enum types:
+     *  * `Tuple(Enum8('f\'()' = 1))`  ->  `f\'()`
+     *  * `Tuple(Enum8('(' = 1))`      ->  `(`
+     *  See also: {@link parseEnumType }, which works similarly (but has to deal with the indices following the names). */
+    let openParens = 0;
+    let quoteOpen = false;
+    let charEscaped = false;
+    let lastElementIndex = 0;
+    for (let i = 0; i < columnType.length; i++) {
+        if (charEscaped) {
+            charEscaped = false;
+        }
+        else if (columnType.charCodeAt(i) === BackslashASCII) {
+            charEscaped = true;
+        }
+        else if (columnType.charCodeAt(i) === SingleQuoteASCII) {
+            quoteOpen = !quoteOpen; // unescaped quote
+        }
+        else {
+            if (!quoteOpen) {
+                if (columnType.charCodeAt(i) === LeftParenASCII) {
+                    openParens++;
+                }
+                else if (columnType.charCodeAt(i) === RightParenASCII) {
+                    openParens--;
+                }
+                else if (columnType.charCodeAt(i) === CommaASCII) {
+                    if (openParens === 0) {
+                        elements.push(columnType.slice(lastElementIndex, i));
+                        i += 2; // skip ', '
+                        lastElementIndex = i;
+                    }
+                }
+            }
+        }
+    }
+    // Push the remaining part of the type if it seems to be valid (at least all parentheses are closed)
+    if (!openParens && lastElementIndex < columnType.length - 1) {
+        elements.push(columnType.slice(lastElementIndex));
+    }
+    if (elements.length < minElements) {
+        throw new ColumnTypeParseError("Expected more elements in the type", {
+            sourceType,
+            columnType,
+            elements,
+            minElements,
+        });
+    }
+    return elements;
+}
+const NullablePrefix = "Nullable(";
+const LowCardinalityPrefix = "LowCardinality(";
+const DecimalPrefix = "Decimal(";
+const ArrayPrefix = "Array(";
+const MapPrefix = "Map(";
+const Enum8Prefix = "Enum8(";
+const Enum16Prefix = "Enum16(";
+const TuplePrefix = "Tuple(";
+const DateTimePrefix = "DateTime";
+const DateTimeWithTimezonePrefix = "DateTime(";
+const DateTime64Prefix = "DateTime64(";
+const FixedStringPrefix = "FixedString(";
+const SingleQuoteASCII = 39;
+const LeftParenASCII = 40;
+const RightParenASCII = 41;
+const CommaASCII = 44;
+const ZeroASCII = 48;
+const NineASCII = 57;
+const BackslashASCII = 92;
+//# sourceMappingURL=column_types.js.map
+
+/***/ }),
+
+/***/ 953:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __exportStar = (this && this.__exportStar) || function(m, exports) {
+    for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+__exportStar(__nccwpck_require__(2749), exports);
+__exportStar(__nccwpck_require__(2735), exports);
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 2735:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.defaultJSONHandling = void 0;
+exports.defaultJSONHandling = {
+    parse: JSON.parse,
+    stringify: JSON.stringify,
+};
+//# sourceMappingURL=json_handling.js.map
+
+/***/ }),
+
+/***/ 5272:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.SettingsMap = void 0;
+class SettingsMap {
+    record;
+    constructor(record) {
+        this.record = record;
+    }
+    toString() {
+        return `{${Object.entries(this.record)
+            .map(([k, v]) => `'${k}':'${v}'`)
+            .join(",")}}`;
+    }
+    static from(record) {
+        return new this(record);
+    }
+}
+exports.SettingsMap = SettingsMap;
+//# sourceMappingURL=settings.js.map
+
+/***/ }),
+
+/***/ 7739:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.NoopClickHouseTracer = exports.NoopClickHouseSpan = exports.ClickHouseSpanNames = exports.ClickHouseSpanKind = exports.ClickHouseSpanStatusCode = void 0;
+exports.recordSpanError = recordSpanError;
+const error_1 = __nccwpck_require__(280);
+/** Value-identical to OTEL's `SpanStatusCode`, so non-OTEL implementations
+ *  do not have to deal with magic numbers. */
+exports.ClickHouseSpanStatusCode = {
+    UNSET: 0,
+    OK: 1,
+    ERROR: 2,
+};
+/** Value-identical to OTEL's `SpanKind`. The client only ever uses
+ *  {@link ClickHouseSpanKind.CLIENT}. */
+exports.ClickHouseSpanKind = {
+    INTERNAL: 0,
+    SERVER: 1,
+    CLIENT: 2,
+    PRODUCER: 3,
+    CONSUMER: 4,
+};
+/** Span name constants used by the client when starting spans.
+ *  Exposed so that adapters and tests can match on them. */
+exports.ClickHouseSpanNames = {
+    query: "clickhouse.query",
+    /** A child of {@link ClickHouseSpanNames.query} that covers the lifetime
+     *  of the `ResultSet` stream - from the first byte read to full
+     *  consumption, cancellation, or failure.  Ends with
+     *  `clickhouse.response.decoded_bytes` and (for row-streaming paths)
+     *  `db.response.returned_rows`. */
+    query_stream: "clickhouse.query.stream",
+    command: "clickhouse.command",
+    exec: "clickhouse.exec",
+    insert: "clickhouse.insert",
+    ping: "clickhouse.ping",
+};
+const noop = () => undefined;
+/** Shared no-op span handed out by {@link NoopClickHouseTracer}. @internal */
+exports.NoopClickHouseSpan = {
+    setAttributes: noop,
+    setStatus: noop,
+    recordException: noop,
+    end: noop,
+};
+/** No-op tracer assigned once at client creation when no tracer is
+ *  configured, so the hot path stays branch-free (monomorphic call sites
+ *  that the JIT can inline). @internal */
+exports.NoopClickHouseTracer = {
+    startActiveSpan: (_name, _options, fn) => fn(exports.NoopClickHouseSpan),
+};
+/** Records the exception on the span and marks it with the ERROR status,
+ *  normalizing non-`Error` throwables to `Error`.
+ *
+ *  Sets the {@link https://opentelemetry.io/docs/specs/semconv/registry/attributes/error/#error-type `error.type`}
+ *  attribute to the error class name (e.g. `ClickHouseError`, `TypeError`),
+ *  and, for server-side errors ({@link ClickHouseError}), the numeric server
+ *  error code as `clickhouse.error.code`. */
+function recordSpanError(span, err) {
+    const error = err instanceof Error ? err : new Error(String(err));
+    const attributes = {
+        "error.type": error.constructor.name,
+    };
+    if (error instanceof error_1.ClickHouseError) {
+        const code = Number(error.code);
+        attributes["clickhouse.error.code"] = Number.isNaN(code)
+            ? error.code
+            : code;
+    }
+    span.setAttributes(attributes);
+    span.recordException(error);
+    span.setStatus({
+        code: exports.ClickHouseSpanStatusCode.ERROR,
+        message: error.message,
+    });
+}
+//# sourceMappingURL=tracing.js.map
+
+/***/ }),
+
+/***/ 123:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.EXCEPTION_TAG_HEADER_NAME = void 0;
+exports.withCompressionHeaders = withCompressionHeaders;
+exports.withHttpSettings = withHttpSettings;
+exports.isSuccessfulResponse = isSuccessfulResponse;
+exports.isJWTAuth = isJWTAuth;
+exports.isCredentialsAuth = isCredentialsAuth;
+function withCompressionHeaders({ headers, request_compression_codec, response_compression_codec, }) {
+    return {
+        ...headers,
+        ...(response_compression_codec
+            ? { "Accept-Encoding": response_compression_codec }
+            : {}),
+        ...(request_compression_codec
+            ? { "Content-Encoding": request_compression_codec }
+            : {}),
+    };
+}
+function withHttpSettings(clickhouse_settings, compression) {
+    return {
+        ...(compression
+            ? {
+                enable_http_compression: 1,
+            }
+            : {}),
+        ...clickhouse_settings,
+    };
+}
+function isSuccessfulResponse(statusCode) {
+    return Boolean(statusCode && 200 <= statusCode && statusCode < 300);
+}
+function isJWTAuth(auth) {
+    return auth !== null && typeof auth === "object" && "access_token" in auth;
+}
+function isCredentialsAuth(auth) {
+    return (auth !== null &&
+        typeof auth === "object" &&
+        "username" in auth &&
+        "password" in auth);
+}
+exports.EXCEPTION_TAG_HEADER_NAME = "x-clickhouse-exception-tag";
+//# sourceMappingURL=connection.js.map
+
+/***/ }),
+
+/***/ 2759:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __exportStar = (this && this.__exportStar) || function(m, exports) {
+    for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+__exportStar(__nccwpck_require__(123), exports);
+__exportStar(__nccwpck_require__(8511), exports);
+__exportStar(__nccwpck_require__(204), exports);
+__exportStar(__nccwpck_require__(5955), exports);
+__exportStar(__nccwpck_require__(2590), exports);
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 8511:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.MAX_URL_BIND_PARAM_LENGTH = void 0;
+exports.serializeQueryParamsForUrl = serializeQueryParamsForUrl;
+exports.buildMultipartBody = buildMultipartBody;
+const data_formatter_1 = __nccwpck_require__(3195);
+const SAFE_PART_NAME = /^[A-Za-z0-9_.-]+$/;
+/**
+ * Query parameters are URL-encoded into the request URL as `param_*` entries.
+ * Once their encoded length passes this budget, {@link serializeQueryParamsForUrl}
+ * returns null so that they are routed through the multipart body instead, keeping
+ * oversized payloads out of the URL where HTTP intermediaries (nginx, AWS ALB,
+ * CloudFront) reject them with HTTP 414 or 400. The threshold leaves ample
+ * headroom under common request line limits.
+ */
+exports.MAX_URL_BIND_PARAM_LENGTH = 4096;
+/**
+ * Early-return variant of the `param_*` serialization performed by
+ * {@link toSearchParams}: serializes {@link query_params} into `param_*`
+ * URL entries, returning them so the caller can reuse the result without
+ * serializing the params a second time, or returns null as soon as the
+ * URL-encoded length exceeds {@link MAX_URL_BIND_PARAM_LENGTH} — in which
+ * case the params should be sent as a multipart/form-data body instead.
+ */
+function serializeQueryParamsForUrl(query_params) {
+    const entries = [];
+    // Raw length is a lower bound on the encoded length, so large payloads
+    // short-circuit without materializing the encoded string.
+    let rawLength = 0;
+    for (const [key, value] of Object.entries(query_params)) {
+        const name = `param_${key}`;
+        const formatted = (0, data_formatter_1.formatQueryParams)({ value });
+        rawLength += name.length + formatted.length;
+        if (rawLength > exports.MAX_URL_BIND_PARAM_LENGTH) {
+            return null;
+        }
+        entries.push([name, formatted]);
+    }
+    // Measure the exact encoded length, accounting for percent-encoding expansion.
+    if (new URLSearchParams(entries).toString().length > exports.MAX_URL_BIND_PARAM_LENGTH) {
+        return null;
+    }
+    return entries;
+}
+/**
+ * Builds a multipart/form-data body from a record of named string parts.
+ *
+ * Example output:
+ *
+ *   --BOUNDARY\r\n
+ *   Content-Disposition: form-data; name="query"\r\n
+ *   \r\n
+ *   SELECT * FROM t WHERE x IN {values:Array(String)}\r\n
+ *   --BOUNDARY\r\n
+ *   Content-Disposition: form-data; name="param_values"\r\n
+ *   \r\n
+ *   ['a@b.com','c@d.com']\r\n
+ *   --BOUNDARY--\r\n
+ */
+function buildMultipartBody(parts, boundary) {
+    const chunks = [];
+    // Part names are validated against SAFE_PART_NAME to prevent header injection
+    // (a name could otherwise smuggle CRLF or quotes into the Content-Disposition
+    // line). Part values are intentionally NOT validated/escaped: the only way a
+    // value could forge a part delimiter is by containing the boundary, and the
+    // boundary is a random UUID generated per request by the caller, so it cannot
+    // be predicted or collided with by user-supplied input.
+    for (const [name, value] of Object.entries(parts)) {
+        if (!SAFE_PART_NAME.test(name)) {
+            throw new Error(`Invalid multipart part name: "${name}". ` +
+                `Part names must match ${SAFE_PART_NAME}.`);
+        }
+        chunks.push(`--${boundary}\r\n` +
+            `Content-Disposition: form-data; name="${name}"\r\n` +
+            `\r\n` +
+            `${value}\r\n`);
+    }
+    chunks.push(`--${boundary}--\r\n`);
+    return chunks.join("");
+}
+//# sourceMappingURL=multipart.js.map
+
+/***/ }),
+
+/***/ 204:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.sleep = sleep;
+/**
+ * @deprecated This utility function is not intended to be used outside of the client implementation anymore. Please, use `setTimeout` directly or a more full-featured utility library if you need additional features like cancellation or timers management.
+ */
+async function sleep(ms) {
+    await new Promise((resolve) => setTimeout(() => {
+        resolve(void 0);
+    }, ms));
+}
+//# sourceMappingURL=sleep.js.map
+
+/***/ }),
+
+/***/ 5955:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.CARET_RETURN = void 0;
+exports.extractErrorAtTheEndOfChunk = extractErrorAtTheEndOfChunk;
+const error_1 = __nccwpck_require__(280);
+const EXCEPTION_MARKER = "__exception__";
+const NEWLINE = 0x0a;
+exports.CARET_RETURN = 0x0d;
+/**
+ * After 25.11, a newline error character is preceded by a caret return
+ * this is a strong indication that we have an exception in the stream.
+ *
+ * Example with exception marker `FOOBAR`:
+ *
+ * \r\n__exception__\r\nFOOBAR
+ * boom
+ * 5 FOOBAR\r\n__exception__\r\n
+ *
+ * In this case, the exception length is 5 (including the newline character),
+ * and the exception message is "boom".
+ */
+function extractErrorAtTheEndOfChunk(chunk, exceptionTag) {
+    try {
+        const bytesCountAfterErrLenHint = 1 + // space
+            EXCEPTION_MARKER.length + // __exception__
+            2 + // \r\n
+            exceptionTag.length + // <value taken from the header>
+            2; // \r\n
+        let errMsgLenStartIdx = chunk.length - bytesCountAfterErrLenHint;
+        if (errMsgLenStartIdx < 1) {
+            return new Error("there was an error in the stream, but the last chunk is malformed");
+        }
+        do {
+            --errMsgLenStartIdx;
+        } while (chunk[errMsgLenStartIdx] !== NEWLINE);
+        const textDecoder = new TextDecoder("utf-8");
+        const errMsgLen = parseInt(textDecoder.decode(chunk.subarray(errMsgLenStartIdx, -bytesCountAfterErrLenHint)));
+        if (isNaN(errMsgLen) || errMsgLen <= 0) {
+            return new Error("there was an error in the stream; failed to parse the message length");
+        }
+        const errMsg = textDecoder.decode(chunk.subarray(errMsgLenStartIdx - errMsgLen + 1, // skipping the newline character
+        errMsgLenStartIdx));
+        return (0, error_1.parseError)(errMsg);
+    }
+    catch (err) {
+        // theoretically, it can happen if a proxy cuts the last chunk
+        return err;
+    }
+}
+//# sourceMappingURL=stream.js.map
+
+/***/ }),
+
+/***/ 2590:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.transformUrl = transformUrl;
+exports.toSearchParams = toSearchParams;
+const data_formatter_1 = __nccwpck_require__(3195);
+function transformUrl({ url, pathname, searchParams, }) {
+    const newUrl = new URL(url);
+    if (pathname) {
+        // See https://developer.mozilla.org/en-US/docs/Web/API/URL/pathname
+        // > value for such "special scheme" URLs can never be the empty string,
+        // > but will instead always have at least one / character.
+        if (newUrl.pathname === "/") {
+            newUrl.pathname = pathname;
+        }
+        else {
+            newUrl.pathname += pathname;
+        }
+    }
+    if (searchParams) {
+        newUrl.search = searchParams?.toString();
+    }
+    return newUrl;
+}
+function toSearchParams({ database, query, query_params, param_entries, clickhouse_settings, session_id, query_id, role, }) {
+    let entries;
+    if (param_entries) {
+        entries = param_entries;
+        entries.push(["query_id", query_id]);
+    }
+    else {
+        entries = [["query_id", query_id]];
+        if (query_params !== undefined) {
+            for (const [key, value] of Object.entries(query_params)) {
+                const formattedParam = (0, data_formatter_1.formatQueryParams)({ value });
+                entries.push([`param_${key}`, formattedParam]);
+            }
+        }
+    }
+    if (clickhouse_settings !== undefined) {
+        for (const [key, value] of Object.entries(clickhouse_settings)) {
+            if (value !== undefined) {
+                entries.push([key, (0, data_formatter_1.formatQuerySettings)(value)]);
+            }
+        }
+    }
+    if (database !== undefined && database !== "default") {
+        entries.push(["database", database]);
+    }
+    if (query) {
+        entries.push(["query", query]);
+    }
+    if (session_id) {
+        entries.push(["session_id", session_id]);
+    }
+    if (role) {
+        if (typeof role === "string") {
+            entries.push(["role", role]);
+        }
+        else if (Array.isArray(role)) {
+            for (const r of role) {
+                entries.push(["role", r]);
+            }
+        }
+    }
+    return new URLSearchParams(entries);
+}
+//# sourceMappingURL=url.js.map
+
+/***/ }),
+
+/***/ 8637:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+
+var __importDefault = (this && this.__importDefault) || function (mod) {
+    return (mod && mod.__esModule) ? mod : { "default": mod };
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.NodeConfigImpl = void 0;
+const index_1 = __nccwpck_require__(1349);
+const zlib_1 = __importDefault(__nccwpck_require__(3106));
+const connection_1 = __nccwpck_require__(2724);
+const result_set_1 = __nccwpck_require__(5657);
+const utils_1 = __nccwpck_require__(4977);
+function unknownCodecError(value, direction) {
+    return new Error(`Unknown ${direction} compression codec "${value}". ` +
+        `Supported codecs: gzip, zstd, br.`);
+}
+// zstd's zlib APIs were added in Node.js 22.15.0, and compression /
+// decompression are separate functions - so each direction is gated on its own,
+// naming the missing function to make the diagnosis concrete.
+/** Fails fast at client creation on an unknown request codec, or on `zstd` when
+ *  this Node.js runtime's `zlib` does not provide the zstd compression API -
+ *  rather than a TypeError deep in a later insert. The boolean forms (`false`
+ *  off, `true` gzip) need no validation and are filtered out by the caller. */
+function ensureRequestCodecSupported(value) {
+    if (value === "zstd") {
+        if (typeof zlib_1.default.createZstdCompress !== "function") {
+            throw new Error("zstd compression is not supported by this Node.js runtime (v" +
+                process.versions.node +
+                "): the built-in zlib module does not provide `createZstdCompress` " +
+                "(the zstd APIs were added in Node.js 22.15.0). Use gzip compression instead.");
+        }
+    }
+    else if (value !== "gzip" && value !== "br") {
+        throw unknownCodecError(value, "request");
+    }
+}
+/** Fails fast at client creation on an unknown response codec, or on `zstd`
+ *  when this Node.js runtime's `zlib` does not provide the zstd decompression
+ *  API - rather than a TypeError deep in a later query. The boolean forms
+ *  (`false` off, `true` gzip) need no validation and are filtered by the caller. */
+function ensureResponseCodecSupported(value) {
+    if (value === "zstd") {
+        if (typeof zlib_1.default.createZstdDecompress !== "function") {
+            throw new Error("zstd compression is not supported by this Node.js runtime (v" +
+                process.versions.node +
+                "): the built-in zlib module does not provide `createZstdDecompress` " +
+                "(the zstd APIs were added in Node.js 22.15.0). Use gzip compression instead.");
+        }
+    }
+    else if (value !== "gzip" && value !== "br") {
+        throw unknownCodecError(value, "response");
+    }
+}
+exports.NodeConfigImpl = {
+    handle_specific_url_params: (config, url) => {
+        const nodeConfig = { ...config };
+        const unknownParams = new Set();
+        const handledParams = new Set();
+        const urlSearchParamsKeys = [...url.searchParams.keys()];
+        if (urlSearchParamsKeys.length > 0) {
+            urlSearchParamsKeys.forEach((key) => {
+                const value = url.searchParams.get(key);
+                switch (key) {
+                    case "keep_alive_idle_socket_ttl":
+                        if (nodeConfig.keep_alive === undefined) {
+                            nodeConfig.keep_alive = {};
+                        }
+                        nodeConfig.keep_alive.idle_socket_ttl = (0, index_1.numberConfigURLValue)({
+                            key,
+                            value,
+                            min: 0,
+                        });
+                        handledParams.add(key);
+                        break;
+                    default:
+                        unknownParams.add(key);
+                }
+            });
+        }
+        return {
+            config: nodeConfig,
+            unknown_params: unknownParams,
+            handled_params: handledParams,
+        };
+    },
+    make_connection: (nodeConfig, params) => {
+        const { compress_request, decompress_response } = params.compression;
+        if (compress_request) {
+            ensureRequestCodecSupported(compress_request.codec);
+        }
+        if (decompress_response) {
+            ensureResponseCodecSupported(decompress_response.codec);
+        }
+        let tls = undefined;
+        if (nodeConfig.tls !== undefined) {
+            if ("cert" in nodeConfig.tls && "key" in nodeConfig.tls) {
+                tls = {
+                    type: "Mutual",
+                    ...nodeConfig.tls,
+                };
+            }
+            else {
+                tls = {
+                    type: "Basic",
+                    ...nodeConfig.tls,
+                };
+            }
+        }
+        // normally, it should be already set after processing the config
+        const keep_alive = {
+            enabled: nodeConfig?.keep_alive?.enabled ?? true,
+            idle_socket_ttl: nodeConfig?.keep_alive?.idle_socket_ttl ?? 2500,
+        };
+        return connection_1.NodeConnectionFactory.create({
+            connection_params: params,
+            set_basic_auth_header: nodeConfig.set_basic_auth_header ?? true,
+            capture_enhanced_stack_trace: nodeConfig.capture_enhanced_stack_trace ?? false,
+            eagerly_destroy_stale_sockets: nodeConfig.keep_alive?.eagerly_destroy_stale_sockets ?? false,
+            http_agent: nodeConfig.http_agent,
+            keep_alive,
+            tls,
+            max_response_headers_size: nodeConfig.max_response_headers_size,
+        });
+    },
+    values_encoder: (jsonHandling) => new utils_1.NodeValuesEncoder(jsonHandling),
+    make_result_set: ((stream, format, query_id, log_error, response_headers, jsonHandling, span) => result_set_1.ResultSet.instance({
+        stream,
+        format,
+        query_id,
+        log_error,
+        response_headers,
+        jsonHandling,
+        span,
+    })),
+};
+//# sourceMappingURL=config.js.map
+
+/***/ }),
+
+/***/ 3290:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+
+var __importDefault = (this && this.__importDefault) || function (mod) {
+    return (mod && mod.__esModule) ? mod : { "default": mod };
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.decompressResponse = decompressResponse;
+exports.isDecompressionError = isDecompressionError;
+exports.createRequestCompressor = createRequestCompressor;
+const index_1 = __nccwpck_require__(1349);
+const stream_1 = __importDefault(__nccwpck_require__(2203));
+const zlib_1 = __importDefault(__nccwpck_require__(3106));
+function decompressResponse(response, log_writer, log_level) {
+    const encoding = response.headers["content-encoding"];
+    // No `Content-Encoding`: nothing to decompress.
+    if (encoding === undefined) {
+        return { response };
+    }
+    if (encoding === "gzip") {
+        return {
+            response: stream_1.default.pipeline(response, zlib_1.default.createGunzip(), function pipelineCb(err) {
+                if (err && log_level <= index_1.ClickHouseLogLevel.ERROR) {
+                    log_writer.error({
+                        message: "An error occurred while decompressing the response",
+                        err,
+                    });
+                }
+            }),
+        };
+    }
+    if (encoding === "zstd") {
+        // zstd's zlib API was added in Node.js 22.15.0; on an older runtime the
+        // codec is recognized but unusable, so report that explicitly rather than
+        // falling through to a misleading "Unexpected encoding".
+        if (typeof zlib_1.default.createZstdDecompress !== "function") {
+            return {
+                error: new Error("Received a zstd-compressed response, but this Node.js runtime (v" +
+                    process.versions.node +
+                    ") does not support zstd decompression: the built-in zlib module " +
+                    "does not provide the zstd APIs (added in Node.js 22.15.0). Use gzip " +
+                    "compression instead, or upgrade Node.js."),
+            };
+        }
+        return {
+            response: stream_1.default.pipeline(response, zlib_1.default.createZstdDecompress(), function pipelineCb(err) {
+                if (err && log_level <= index_1.ClickHouseLogLevel.ERROR) {
+                    log_writer.error({
+                        message: "An error occurred while decompressing the response",
+                        err,
+                    });
+                }
+            }),
+        };
+    }
+    if (encoding === "br") {
+        return {
+            response: stream_1.default.pipeline(response, zlib_1.default.createBrotliDecompress(), function pipelineCb(err) {
+                if (err && log_level <= index_1.ClickHouseLogLevel.ERROR) {
+                    log_writer.error({
+                        message: "An error occurred while decompressing the response",
+                        err,
+                    });
+                }
+            }),
+        };
+    }
+    return { error: new Error(`Unexpected encoding: ${encoding}`) };
+}
+function isDecompressionError(result) {
+    return result.error !== undefined;
+}
+/** Returns the request-body compressor for the given config. Each codec carries
+ *  its own optional tuning option - a `level` for gzip/zstd, a `quality` for
+ *  Brotli; when omitted, the codec default is used (Brotli defaults to quality 4
+ *  rather than zlib's slow default of 11, which is impractical for a streaming
+ *  insert body). The exhaustive switch fails the build if a codec is added to
+ *  {@link RequestCompression} without a corresponding case here. */
+function createRequestCompressor(compression) {
+    switch (compression.codec) {
+        case "gzip":
+            return zlib_1.default.createGzip(compression.level !== undefined
+                ? { level: compression.level }
+                : undefined);
+        case "zstd":
+            return zlib_1.default.createZstdCompress(compression.level !== undefined
+                ? {
+                    params: {
+                        [zlib_1.default.constants.ZSTD_c_compressionLevel]: compression.level,
+                    },
+                }
+                : undefined);
+        case "br":
+            return zlib_1.default.createBrotliCompress({
+                params: {
+                    [zlib_1.default.constants.BROTLI_PARAM_QUALITY]: compression.quality ?? 4,
+                },
+            });
+        default: {
+            const exhaustiveCheck = compression;
+            throw new Error(`Unsupported request compression codec: ${String(exhaustiveCheck.codec)}`);
+        }
+    }
+}
+//# sourceMappingURL=compression.js.map
+
+/***/ }),
+
+/***/ 3241:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.NodeConnectionFactory = void 0;
+const node_custom_agent_connection_1 = __nccwpck_require__(7055);
+const node_http_connection_1 = __nccwpck_require__(2540);
+const node_https_connection_1 = __nccwpck_require__(83);
+/** A factory for easier mocking after Node.js 22.18 */
+// eslint-disable-next-line @typescript-eslint/no-extraneous-class
+class NodeConnectionFactory {
+    static create({ connection_params, tls, keep_alive, http_agent, set_basic_auth_header, capture_enhanced_stack_trace, eagerly_destroy_stale_sockets = false, max_response_headers_size, }) {
+        if (http_agent !== undefined) {
+            return new node_custom_agent_connection_1.NodeCustomAgentConnection({
+                ...connection_params,
+                set_basic_auth_header,
+                capture_enhanced_stack_trace,
+                keep_alive, // only used to enforce proper KeepAlive headers
+                http_agent,
+                eagerly_destroy_stale_sockets,
+                max_response_headers_size,
+            });
+        }
+        switch (connection_params.url.protocol) {
+            case "http:":
+                return new node_http_connection_1.NodeHttpConnection({
+                    ...connection_params,
+                    set_basic_auth_header,
+                    capture_enhanced_stack_trace,
+                    keep_alive,
+                    eagerly_destroy_stale_sockets,
+                    max_response_headers_size,
+                });
+            case "https:":
+                return new node_https_connection_1.NodeHttpsConnection({
+                    ...connection_params,
+                    set_basic_auth_header,
+                    capture_enhanced_stack_trace,
+                    keep_alive,
+                    tls,
+                    eagerly_destroy_stale_sockets,
+                    max_response_headers_size,
+                });
+            default:
+                throw new Error("Only HTTP and HTTPS protocols are supported");
+        }
+    }
+}
+exports.NodeConnectionFactory = NodeConnectionFactory;
+//# sourceMappingURL=create_connection.js.map
+
+/***/ }),
+
+/***/ 2724:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __exportStar = (this && this.__exportStar) || function(m, exports) {
+    for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+__exportStar(__nccwpck_require__(9431), exports);
+__exportStar(__nccwpck_require__(2540), exports);
+__exportStar(__nccwpck_require__(83), exports);
+__exportStar(__nccwpck_require__(3241), exports);
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 9431:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+
+var __importDefault = (this && this.__importDefault) || function (mod) {
+    return (mod && mod.__esModule) ? mod : { "default": mod };
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.NodeBaseConnection = void 0;
+const index_1 = __nccwpck_require__(1349);
+const crypto_1 = __importDefault(__nccwpck_require__(6982));
+const utils_1 = __nccwpck_require__(4977);
+const stream_1 = __nccwpck_require__(6394);
+const socket_pool_1 = __nccwpck_require__(9296);
+class NodeBaseConnection {
+    defaultAuthHeader;
+    defaultHeaders;
+    connectionId = crypto_1.default.randomUUID();
+    socketPool;
+    params;
+    agent;
+    constructor(params, agent) {
+        this.params = params;
+        this.agent = agent;
+        this.socketPool = new socket_pool_1.SocketPool(this.connectionId, this.params, this.createClientRequest.bind(this), this.agent);
+        if (params.auth.type === "Credentials") {
+            this.defaultAuthHeader = `Basic ${Buffer.from(`${params.auth.username}:${params.auth.password}`).toString("base64")}`;
+        }
+        else if (params.auth.type === "JWT") {
+            this.defaultAuthHeader = `Bearer ${params.auth.access_token}`;
+        }
+        else {
+            throw new Error(`Unknown auth type: ${params.auth.type}`);
+        }
+        this.defaultHeaders = {
+            // Node.js HTTP agent, for some reason, does not set this on its own when KeepAlive is enabled
+            Connection: this.params.keep_alive.enabled ? "keep-alive" : "close",
+            "User-Agent": (0, utils_1.getUserAgent)(this.params.application_id),
+        };
+    }
+    async ping(params) {
+        const { log_writer, log_level } = this.params;
+        const query_id = this.getQueryId(params.query_id);
+        const { controller, controllerCleanup } = this.getAbortController(params);
+        try {
+            let result;
+            if (params.select) {
+                const searchParams = (0, index_1.toSearchParams)({
+                    database: undefined,
+                    query: PingQuery,
+                    query_id,
+                });
+                result = await this.request({
+                    query: PingQuery,
+                    method: "GET",
+                    url: (0, index_1.transformUrl)({ url: this.params.url, searchParams }),
+                    abort_signal: controller.signal,
+                    headers: this.buildRequestHeaders(),
+                    query_id,
+                    log_writer,
+                    log_level,
+                }, "Ping");
+            }
+            else {
+                result = await this.request({
+                    query: "ping",
+                    method: "GET",
+                    url: (0, index_1.transformUrl)({ url: this.params.url, pathname: "/ping" }),
+                    abort_signal: controller.signal,
+                    headers: this.buildRequestHeaders(),
+                    query_id,
+                    log_writer,
+                    log_level,
+                }, "Ping");
+            }
+            await (0, stream_1.drainStreamInternal)({
+                op: "Ping",
+                log_writer,
+                query_id,
+                log_level,
+            }, result.stream);
+            return { success: true };
+        }
+        catch (error) {
+            // it is used to ensure that the outgoing request is terminated,
+            // and we don't get unhandled error propagation later
+            controller.abort("Ping failed");
+            // not an error, as this might be semi-expected
+            if (log_level <= index_1.ClickHouseLogLevel.WARN) {
+                log_writer.warn({
+                    message: this.httpRequestErrorMessage("Ping"),
+                    err: error,
+                    args: {
+                        connection_id: this.connectionId,
+                        query_id,
+                    },
+                });
+            }
+            return {
+                success: false,
+                error: error, // should NOT be propagated to the user
+            };
+        }
+        finally {
+            controllerCleanup();
+        }
+    }
+    async query(params) {
+        const { log_writer, log_level } = this.params;
+        const query_id = this.getQueryId(params.query_id);
+        const clickhouse_settings = (0, index_1.withHttpSettings)(params.clickhouse_settings, this.params.compression.decompress_response);
+        const queryParams = params.query_params;
+        const hasQueryParams = queryParams !== undefined && Object.keys(queryParams).length > 0;
+        let useMultipart = hasQueryParams &&
+            (params.use_multipart_params ?? this.params.use_multipart_params);
+        // In auto mode, serialize the params for the URL once with an early
+        // return: a null result means they exceed the URL budget and should be
+        // promoted to a multipart body; otherwise the entries are reused below.
+        let urlParamEntries;
+        if (hasQueryParams &&
+            !useMultipart &&
+            (params.use_multipart_params_auto ??
+                this.params.use_multipart_params_auto)) {
+            const entries = (0, index_1.serializeQueryParamsForUrl)(queryParams);
+            if (entries === null) {
+                useMultipart = true;
+            }
+            else {
+                urlParamEntries = entries;
+            }
+        }
+        const searchParams = (0, index_1.toSearchParams)({
+            database: this.params.database,
+            // When using multipart, query_params are sent in the multipart body
+            query_params: useMultipart ? undefined : params.query_params,
+            param_entries: urlParamEntries,
+            session_id: params.session_id,
+            clickhouse_settings,
+            query_id,
+            role: params.role,
+        });
+        const { controller, controllerCleanup } = this.getAbortController(params);
+        // Accept-Encoding is sent whenever the server is asked to compress
+        // (enable_http_compression), independent of whether the client decompresses;
+        // the codec is the explicitly configured one, defaulting to gzip.
+        const responseCompressionCodec = clickhouse_settings.enable_http_compression === 1
+            ? (this.params.compression.decompress_response?.codec ?? "gzip")
+            : undefined;
+        let body = params.query;
+        const headers = this.buildRequestHeaders(params);
+        if (useMultipart && params.query_params !== undefined) {
+            const boundary = `----clickhouse-js-${crypto_1.default.randomUUID()}`;
+            const parts = { query: params.query };
+            for (const [key, value] of Object.entries(params.query_params)) {
+                parts[`param_${key}`] = (0, index_1.formatQueryParams)({ value });
+            }
+            body = (0, index_1.buildMultipartBody)(parts, boundary);
+            headers["Content-Type"] = `multipart/form-data; boundary=${boundary}`;
+        }
+        try {
+            const { response_headers, stream, http_status_code } = await this.request({
+                method: "POST",
+                url: (0, index_1.transformUrl)({ url: this.params.url, searchParams }),
+                body,
+                abort_signal: controller.signal,
+                response_compression_codec: responseCompressionCodec,
+                headers,
+                query: params.query,
+                query_id,
+                log_writer,
+                log_level,
+            }, "Query");
+            return {
+                stream,
+                response_headers,
+                query_id,
+                http_status_code,
+            };
+        }
+        catch (err) {
+            controller.abort("Query HTTP request failed");
+            this.logRequestError({
+                op: "Query",
+                query_id: query_id,
+                query_params: params,
+                search_params: searchParams,
+                err: err,
+                extra_args: {
+                    decompress_response: responseCompressionCodec,
+                    clickhouse_settings,
+                },
+            });
+            throw err; // should be propagated to the user
+        }
+        finally {
+            controllerCleanup();
+        }
+    }
+    async insert(params) {
+        const { log_writer, log_level } = this.params;
+        const query_id = this.getQueryId(params.query_id);
+        const searchParams = (0, index_1.toSearchParams)({
+            database: this.params.database,
+            clickhouse_settings: params.clickhouse_settings,
+            query_params: params.query_params,
+            query: params.query,
+            session_id: params.session_id,
+            role: params.role,
+            query_id,
+        });
+        const { controller, controllerCleanup } = this.getAbortController(params);
+        try {
+            const { stream, summary, response_headers, http_status_code } = await this.request({
+                method: "POST",
+                url: (0, index_1.transformUrl)({ url: this.params.url, searchParams }),
+                body: params.values,
+                abort_signal: controller.signal,
+                request_compression: this.params.compression.compress_request,
+                parse_summary: true,
+                headers: this.buildRequestHeaders(params),
+                query: params.query,
+                query_id,
+                log_writer,
+                log_level,
+            }, "Insert");
+            await (0, stream_1.drainStreamInternal)({
+                op: "Insert",
+                log_writer,
+                query_id,
+                log_level,
+            }, stream);
+            return { query_id, summary, response_headers, http_status_code };
+        }
+        catch (err) {
+            controller.abort("Insert HTTP request failed");
+            this.logRequestError({
+                op: "Insert",
+                query_id: query_id,
+                query_params: params,
+                search_params: searchParams,
+                err: err,
+                extra_args: {
+                    clickhouse_settings: params.clickhouse_settings ?? {},
+                },
+            });
+            throw err; // should be propagated to the user
+        }
+        finally {
+            controllerCleanup();
+        }
+    }
+    async exec(params) {
+        const query_id = this.getQueryId(params.query_id);
+        return this.runExec({
+            ...params,
+            query_id,
+            op: "Exec",
+        });
+    }
+    async command(params) {
+        const { log_writer, log_level } = this.params;
+        const query_id = this.getQueryId(params.query_id);
+        const commandStartTime = Date.now();
+        if (log_level <= index_1.ClickHouseLogLevel.TRACE) {
+            log_writer.trace({
+                message: "Command: operation started",
+                args: {
+                    operation: "Command",
+                    connection_id: this.connectionId,
+                    query_id,
+                },
+            });
+        }
+        const { stream, summary, response_headers } = await this.runExec({
+            ...params,
+            query_id,
+            op: "Command",
+        });
+        const runExecDuration = Date.now() - commandStartTime;
+        if (log_level <= index_1.ClickHouseLogLevel.TRACE) {
+            log_writer.trace({
+                message: "Command: runExec completed, starting stream drain",
+                args: {
+                    operation: "Command",
+                    connection_id: this.connectionId,
+                    query_id,
+                    runExec_duration_ms: runExecDuration,
+                    stream_state: {
+                        readable: stream.readable,
+                        readableEnded: stream.readableEnded,
+                        readableLength: stream.readableLength,
+                    },
+                },
+            });
+        }
+        // ignore the response stream and release the socket immediately
+        const drainStartTime = Date.now();
+        await (0, stream_1.drainStreamInternal)({
+            op: "Command",
+            log_writer,
+            query_id,
+            log_level,
+        }, stream);
+        if (log_level <= index_1.ClickHouseLogLevel.TRACE) {
+            const drainDuration = Date.now() - drainStartTime;
+            const totalDuration = Date.now() - commandStartTime;
+            log_writer.trace({
+                message: "Command: operation completed",
+                args: {
+                    operation: "Command",
+                    connection_id: this.connectionId,
+                    query_id,
+                    drain_duration_ms: drainDuration,
+                    total_duration_ms: totalDuration,
+                },
+            });
+        }
+        return { query_id, summary, response_headers };
+    }
+    async close() {
+        if (this.agent !== undefined && this.agent.destroy !== undefined) {
+            this.agent.destroy();
+        }
+    }
+    defaultHeadersWithOverride(params) {
+        return {
+            // Custom HTTP headers from the client configuration
+            ...(this.params.http_headers ?? {}),
+            // Custom HTTP headers for this particular request; it will override the client configuration with the same keys
+            ...(params?.http_headers ?? {}),
+            // Includes the `Connection` + `User-Agent` headers which we do not allow to override
+            // An appropriate `Authorization` header might be added later
+            // It is not always required - see the TLS headers in `node_https_connection.ts`
+            ...this.defaultHeaders,
+        };
+    }
+    buildRequestHeaders(params) {
+        const headers = this.defaultHeadersWithOverride(params);
+        if ((0, index_1.isJWTAuth)(params?.auth)) {
+            return {
+                ...headers,
+                Authorization: `Bearer ${params.auth.access_token}`,
+            };
+        }
+        if (this.params.set_basic_auth_header) {
+            if ((0, index_1.isCredentialsAuth)(params?.auth)) {
+                return {
+                    ...headers,
+                    Authorization: `Basic ${Buffer.from(`${params.auth.username}:${params.auth.password}`).toString("base64")}`,
+                };
+            }
+            else {
+                return {
+                    ...headers,
+                    Authorization: this.defaultAuthHeader,
+                };
+            }
+        }
+        return {
+            ...headers,
+        };
+    }
+    getQueryId(query_id) {
+        return query_id || crypto_1.default.randomUUID();
+    }
+    // a wrapper over the user's Signal to terminate the failed requests
+    getAbortController(params) {
+        const controller = new AbortController();
+        function onAbort() {
+            controller.abort();
+        }
+        params.abort_signal?.addEventListener("abort", onAbort);
+        return {
+            controller,
+            controllerCleanup: () => {
+                params.abort_signal?.removeEventListener("abort", onAbort);
+            },
+        };
+    }
+    logRequestError({ op, err, query_id, query_params, extra_args, }) {
+        if (this.params.log_level <= index_1.ClickHouseLogLevel.ERROR) {
+            this.params.log_writer.error({
+                message: this.httpRequestErrorMessage(op),
+                err: err,
+                args: {
+                    operation: op,
+                    connection_id: this.connectionId,
+                    query_id,
+                    with_abort_signal: query_params.abort_signal !== undefined,
+                    session_id: query_params.session_id,
+                    ...extra_args,
+                },
+            });
+        }
+    }
+    httpRequestErrorMessage(op) {
+        return `${op}: HTTP request error.`;
+    }
+    async runExec(params) {
+        const { log_writer, log_level } = this.params;
+        const query_id = params.query_id;
+        const sendQueryInParams = params.values !== undefined;
+        const clickhouse_settings = (0, index_1.withHttpSettings)(params.clickhouse_settings, this.params.compression.decompress_response);
+        const toSearchParamsOptions = {
+            query: sendQueryInParams ? params.query : undefined,
+            database: this.params.database,
+            query_params: params.query_params,
+            session_id: params.session_id,
+            role: params.role,
+            clickhouse_settings,
+            query_id,
+        };
+        const searchParams = (0, index_1.toSearchParams)(toSearchParamsOptions);
+        const { controller, controllerCleanup } = this.getAbortController(params);
+        const tryDecompressResponseStream = params.op === "Exec"
+            ? // allows disabling stream decompression for the `Exec` operation only
+                (params.decompress_response_stream ??
+                    Boolean(this.params.compression.decompress_response))
+            : // there is nothing useful in the response stream for the `Command` operation,
+                // and it is immediately destroyed; never decompress it
+                false;
+        const ignoreErrorResponse = params.ignore_error_response ?? false;
+        try {
+            const { stream, summary, response_headers, http_status_code } = await this.request({
+                method: "POST",
+                url: (0, index_1.transformUrl)({ url: this.params.url, searchParams }),
+                body: sendQueryInParams ? params.values : params.query,
+                abort_signal: controller.signal,
+                parse_summary: true,
+                request_compression: this.params.compression.compress_request,
+                response_compression_codec: this.params.compression.decompress_response?.codec,
+                try_decompress_response_stream: tryDecompressResponseStream,
+                ignore_error_response: ignoreErrorResponse,
+                headers: this.buildRequestHeaders(params),
+                query: params.query,
+                query_id,
+                log_writer,
+                log_level,
+            }, params.op);
+            return {
+                stream,
+                query_id,
+                summary,
+                response_headers,
+                http_status_code,
+            };
+        }
+        catch (err) {
+            controller.abort(`${params.op} HTTP request failed`);
+            this.logRequestError({
+                op: params.op,
+                query_id: query_id,
+                query_params: params,
+                search_params: searchParams,
+                err: err,
+                extra_args: {
+                    clickhouse_settings: params.clickhouse_settings ?? {},
+                },
+            });
+            throw err; // should be propagated to the user
+        }
+        finally {
+            controllerCleanup();
+        }
+    }
+    async request(params, op) {
+        return this.socketPool.request(params, op);
+    }
+}
+exports.NodeBaseConnection = NodeBaseConnection;
+const PingQuery = `SELECT 'ping'`;
+//# sourceMappingURL=node_base_connection.js.map
+
+/***/ }),
+
+/***/ 7055:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+
+var __importDefault = (this && this.__importDefault) || function (mod) {
+    return (mod && mod.__esModule) ? mod : { "default": mod };
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.NodeCustomAgentConnection = void 0;
+const http_1 = __importDefault(__nccwpck_require__(8611));
+const https_1 = __importDefault(__nccwpck_require__(5692));
+const node_base_connection_1 = __nccwpck_require__(9431);
+const index_1 = __nccwpck_require__(1349);
+class NodeCustomAgentConnection extends node_base_connection_1.NodeBaseConnection {
+    httpRequestFn;
+    constructor(params) {
+        if (!params.http_agent) {
+            throw new Error("http_agent is required to create NodeCustomAgentConnection");
+        }
+        super(params, params.http_agent);
+        // See https://github.com/ClickHouse/clickhouse-js/issues/352
+        if (params.url.protocol.startsWith("https")) {
+            this.httpRequestFn = https_1.default.request;
+        }
+        else {
+            this.httpRequestFn = http_1.default.request;
+        }
+    }
+    createClientRequest(params) {
+        const headers = (0, index_1.withCompressionHeaders)({
+            headers: params.headers,
+            request_compression_codec: params.request_compression?.codec,
+            response_compression_codec: params.response_compression_codec,
+        });
+        return this.httpRequestFn(params.url, {
+            method: params.method,
+            agent: this.agent,
+            timeout: this.params.request_timeout,
+            signal: params.abort_signal,
+            headers,
+            ...(this.params.max_response_headers_size !== undefined && {
+                maxHeaderSize: this.params.max_response_headers_size,
+            }),
+        });
+    }
+}
+exports.NodeCustomAgentConnection = NodeCustomAgentConnection;
+//# sourceMappingURL=node_custom_agent_connection.js.map
+
+/***/ }),
+
+/***/ 2540:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+
+var __importDefault = (this && this.__importDefault) || function (mod) {
+    return (mod && mod.__esModule) ? mod : { "default": mod };
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.NodeHttpConnection = void 0;
+const index_1 = __nccwpck_require__(1349);
+const http_1 = __importDefault(__nccwpck_require__(8611));
+const node_base_connection_1 = __nccwpck_require__(9431);
+class NodeHttpConnection extends node_base_connection_1.NodeBaseConnection {
+    constructor(params) {
+        const agent = new http_1.default.Agent({
+            keepAlive: params.keep_alive.enabled,
+            maxSockets: params.max_open_connections,
+        });
+        super(params, agent);
+    }
+    createClientRequest(params) {
+        const headers = (0, index_1.withCompressionHeaders)({
+            headers: params.headers,
+            request_compression_codec: params.request_compression?.codec,
+            response_compression_codec: params.response_compression_codec,
+        });
+        return http_1.default.request(params.url, {
+            method: params.method,
+            agent: this.agent,
+            timeout: this.params.request_timeout,
+            signal: params.abort_signal,
+            headers,
+            ...(this.params.max_response_headers_size !== undefined && {
+                maxHeaderSize: this.params.max_response_headers_size,
+            }),
+        });
+    }
+}
+exports.NodeHttpConnection = NodeHttpConnection;
+//# sourceMappingURL=node_http_connection.js.map
+
+/***/ }),
+
+/***/ 83:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+
+var __importDefault = (this && this.__importDefault) || function (mod) {
+    return (mod && mod.__esModule) ? mod : { "default": mod };
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.NodeHttpsConnection = void 0;
+const index_1 = __nccwpck_require__(1349);
+const https_1 = __importDefault(__nccwpck_require__(5692));
+const node_base_connection_1 = __nccwpck_require__(9431);
+class NodeHttpsConnection extends node_base_connection_1.NodeBaseConnection {
+    constructor(params) {
+        const agent = new https_1.default.Agent({
+            keepAlive: params.keep_alive.enabled,
+            maxSockets: params.max_open_connections,
+            ca: params.tls?.ca_cert,
+            key: params.tls?.type === "Mutual" ? params.tls.key : undefined,
+            cert: params.tls?.type === "Mutual" ? params.tls.cert : undefined,
+        });
+        super(params, agent);
+    }
+    buildRequestHeaders(params) {
+        if (this.params.tls !== undefined) {
+            if (this.params.auth.type === "JWT") {
+                throw new Error("JWT auth is not supported with HTTPS connection using custom certificates");
+            }
+            let headers;
+            if ((0, index_1.isCredentialsAuth)(params?.auth)) {
+                headers = {
+                    ...this.defaultHeadersWithOverride(params),
+                    "X-ClickHouse-User": params.auth.username,
+                    "X-ClickHouse-Key": params.auth.password,
+                };
+            }
+            else {
+                headers = {
+                    ...this.defaultHeadersWithOverride(params),
+                    "X-ClickHouse-User": this.params.auth.username,
+                    "X-ClickHouse-Key": this.params.auth.password,
+                };
+            }
+            const tlsType = this.params.tls.type;
+            switch (tlsType) {
+                case "Basic":
+                    return headers;
+                case "Mutual":
+                    return {
+                        ...headers,
+                        "X-ClickHouse-SSL-Certificate-Auth": "on",
+                    };
+                default:
+                    throw new Error(`Unknown TLS type: ${tlsType}`);
+            }
+        }
+        return super.buildRequestHeaders(params);
+    }
+    createClientRequest(params) {
+        const headers = (0, index_1.withCompressionHeaders)({
+            headers: params.headers,
+            request_compression_codec: params.request_compression?.codec,
+            response_compression_codec: params.response_compression_codec,
+        });
+        return https_1.default.request(params.url, {
+            method: params.method,
+            agent: this.agent,
+            timeout: this.params.request_timeout,
+            signal: params.abort_signal,
+            headers,
+            ...(this.params.max_response_headers_size !== undefined && {
+                maxHeaderSize: this.params.max_response_headers_size,
+            }),
+        });
+    }
+}
+exports.NodeHttpsConnection = NodeHttpsConnection;
+//# sourceMappingURL=node_https_connection.js.map
+
+/***/ }),
+
+/***/ 9296:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+
+var __importDefault = (this && this.__importDefault) || function (mod) {
+    return (mod && mod.__esModule) ? mod : { "default": mod };
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.SocketPool = void 0;
+const http_1 = __importDefault(__nccwpck_require__(8611));
+const stream_1 = __importDefault(__nccwpck_require__(2203));
+const index_1 = __nccwpck_require__(1349);
+const utils_1 = __nccwpck_require__(4977);
+const compression_1 = __nccwpck_require__(3290);
+class SocketPool {
+    jsonHandling;
+    knownSockets = new WeakMap();
+    // For overflow concerns:
+    //   node -e 'console.log(Number.MAX_SAFE_INTEGER / (1_000_000 * 60 * 60 * 24 * 366))'
+    // gives 284 years of continuous operation at 1M requests per second
+    // before overflowing the 53-bit integer
+    requestCounter = 0;
+    getNewRequestId() {
+        this.requestCounter += 1;
+        return `${this.connectionId}:${this.requestCounter}`;
+    }
+    socketCounter = 0;
+    getNewSocketId() {
+        this.socketCounter += 1;
+        return `${this.connectionId}:${this.socketCounter}`;
+    }
+    connectionId;
+    params;
+    createClientRequest;
+    agent;
+    constructor(connectionId, params, createClientRequest, agent) {
+        this.connectionId = connectionId;
+        this.params = params;
+        this.createClientRequest = createClientRequest;
+        this.agent = agent;
+        this.jsonHandling = params.json ?? {
+            parse: JSON.parse,
+            stringify: JSON.stringify,
+        };
+    }
+    async request(params, op) {
+        // allows the event loop to process the idle socket timers, if the CPU load is high
+        // otherwise, we can occasionally get an expired socket, see https://github.com/ClickHouse/clickhouse-js/issues/294
+        await (0, index_1.sleep)(0);
+        const { log_writer, query_id, log_level } = params;
+        const currentStackTrace = this.params.capture_enhanced_stack_trace
+            ? (0, index_1.getCurrentStackTrace)()
+            : undefined;
+        const requestTimeout = this.params.request_timeout;
+        if (this.params.eagerly_destroy_stale_sockets &&
+            this.params.keep_alive.enabled &&
+            this.params.keep_alive.idle_socket_ttl > 0) {
+            // Only run this cleanup for the built-in Node.js HTTP agent, since it relies on `freeSockets`.
+            if (this.agent instanceof http_1.default.Agent) {
+                for (const host of Object.keys(this.agent.freeSockets)) {
+                    const byHostSockets = this.agent.freeSockets[host];
+                    if (byHostSockets) {
+                        for (const socket of [...byHostSockets]) {
+                            const socketInfo = this.knownSockets.get(socket);
+                            if (socketInfo) {
+                                const freedAt = socketInfo.freed_at_timestamp_ms;
+                                if (freedAt) {
+                                    const socketAge = Date.now() - freedAt;
+                                    // The check below is still racy on a CPU starved machine.
+                                    // A throttled machine can check time on one line, then get descheduled,
+                                    // decide the socket is still good after rescheduling, and then proceed
+                                    // to use a socket that has actually been idle for much longer than `idle_socket_ttl`.
+                                    // However, this is an edge case that should be clearly visible in the
+                                    // application monitoring.
+                                    if (socketAge >= this.params.keep_alive.idle_socket_ttl) {
+                                        if (log_level <= index_1.ClickHouseLogLevel.TRACE) {
+                                            log_writer.trace({
+                                                message: `${op}: socket TTL expired based on timestamp, destroying socket`,
+                                                args: {
+                                                    operation: op,
+                                                    connection_id: this.connectionId,
+                                                    query_id,
+                                                    socket_id: socketInfo.id,
+                                                    socket_age_ms: socketAge,
+                                                    idle_socket_ttl_ms: this.params.keep_alive.idle_socket_ttl,
+                                                },
+                                            });
+                                        }
+                                        clearTimeout(socketInfo.idle_timeout_handle);
+                                        this.knownSockets.delete(socket);
+                                        socket.destroy();
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        const start = Date.now();
+        const request = this.createClientRequest(params);
+        const request_id = this.getNewRequestId();
+        return new Promise((resolve, reject) => {
+            const onError = (e) => {
+                removeRequestListeners();
+                if (e instanceof Error) {
+                    if (log_level <= index_1.ClickHouseLogLevel.TRACE) {
+                        if (e.code === "ECONNRESET") {
+                            log_writer.trace({
+                                message: `${op}: connection reset by peer`,
+                                args: {
+                                    operation: op,
+                                    connection_id: this.connectionId,
+                                    query_id,
+                                    request_id,
+                                },
+                                module: "HTTP Adapter",
+                            });
+                        }
+                    }
+                    if (log_level <= index_1.ClickHouseLogLevel.WARN) {
+                        if (this.params.keep_alive.enabled) {
+                            if (e.code === "ECONNRESET") {
+                                const socket = request.socket;
+                                if (socket) {
+                                    const socketInfo = this.knownSockets.get(socket);
+                                    if (socketInfo) {
+                                        const serverTimeoutMs = socketInfo.server_keep_alive_timeout_ms;
+                                        if (serverTimeoutMs !== undefined) {
+                                            if (this.params.keep_alive.idle_socket_ttl > serverTimeoutMs) {
+                                                log_writer.warn({
+                                                    message: `${op}: idle socket TTL is greater than server keep-alive timeout, try setting idle socket TTL to a value lower than the server keep-alive timeout to prevent unexpected connection resets, see https://github.com/ClickHouse/clickhouse-js/blob/main/docs/howto/keep_alive_timeout.md for more details.`,
+                                                    args: {
+                                                        operation: op,
+                                                        connection_id: this.connectionId,
+                                                        query_id,
+                                                        request_id,
+                                                        socket_id: socketInfo.id,
+                                                        server_keep_alive_timeout_ms: serverTimeoutMs,
+                                                        idle_socket_ttl: this.params.keep_alive.idle_socket_ttl,
+                                                    },
+                                                    module: "HTTP Adapter",
+                                                });
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    const err = (0, index_1.enhanceStackTrace)(e, currentStackTrace);
+                    reject(err);
+                }
+                else {
+                    reject(e);
+                }
+            };
+            let responseStream;
+            const onResponse = async (_response) => {
+                if (this.params.log_level <= index_1.ClickHouseLogLevel.DEBUG) {
+                    const duration = Date.now() - start;
+                    this.params.log_writer.debug({
+                        module: "HTTP Adapter",
+                        message: `${op}: got a response from ClickHouse`,
+                        args: {
+                            operation: op,
+                            connection_id: this.connectionId,
+                            query_id,
+                            request_id,
+                            request_method: params.method,
+                            request_path: params.url.pathname,
+                            response_status: _response.statusCode,
+                            response_time_ms: duration,
+                        },
+                    });
+                }
+                if (this.params.keep_alive.enabled) {
+                    const keepAliveHeader = _response.headers["keep-alive"];
+                    if (keepAliveHeader) {
+                        const [, timeout] = /timeout=(\d+)/i.exec(String(keepAliveHeader)) ?? [];
+                        if (timeout) {
+                            const socketInfo = this.knownSockets.get(_response.socket);
+                            if (socketInfo) {
+                                const timeoutMs = Number(timeout) * 1000;
+                                socketInfo.server_keep_alive_timeout_ms = timeoutMs;
+                                if (log_level <= index_1.ClickHouseLogLevel.TRACE) {
+                                    this.params.log_writer.trace({
+                                        module: "HTTP Adapter",
+                                        message: `${op}: updated server sent socket keep-alive timeout`,
+                                        args: {
+                                            operation: op,
+                                            connection_id: this.connectionId,
+                                            query_id,
+                                            request_id,
+                                            socket_id: socketInfo.id,
+                                            server_keep_alive_timeout_ms: timeoutMs,
+                                        },
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+                const tryDecompressResponseStream = params.try_decompress_response_stream ?? true;
+                const ignoreErrorResponse = params.ignore_error_response ?? false;
+                // even if the stream decompression is disabled, we have to decompress it in case of an error
+                const isFailedResponse = !(0, index_1.isSuccessfulResponse)(_response.statusCode) ||
+                    _response.headers["x-clickhouse-exception-code"] !== undefined;
+                if (tryDecompressResponseStream ||
+                    (isFailedResponse && !ignoreErrorResponse)) {
+                    const decompressionResult = (0, compression_1.decompressResponse)(_response, log_writer, log_level);
+                    if ((0, compression_1.isDecompressionError)(decompressionResult)) {
+                        const err = (0, index_1.enhanceStackTrace)(decompressionResult.error, currentStackTrace);
+                        return reject(err);
+                    }
+                    responseStream = decompressionResult.response;
+                }
+                else {
+                    responseStream = _response;
+                }
+                if (log_level <= index_1.ClickHouseLogLevel.TRACE) {
+                    log_writer.trace({
+                        message: `${op}: response stream created`,
+                        args: {
+                            operation: op,
+                            connection_id: this.connectionId,
+                            query_id,
+                            request_id,
+                            stream_state: {
+                                readable: responseStream.readable,
+                                readableEnded: responseStream.readableEnded,
+                                readableLength: responseStream.readableLength,
+                            },
+                            is_failed_response: isFailedResponse,
+                            will_decompress: tryDecompressResponseStream,
+                        },
+                    });
+                }
+                if (isFailedResponse && !ignoreErrorResponse) {
+                    try {
+                        const errorMessage = await (0, utils_1.getAsText)(responseStream);
+                        const err = (0, index_1.enhanceStackTrace)((0, index_1.parseError)(errorMessage), currentStackTrace);
+                        reject(err);
+                    }
+                    catch (e) {
+                        // If the ClickHouse response is malformed
+                        const err = (0, index_1.enhanceStackTrace)(e, currentStackTrace);
+                        reject(err);
+                    }
+                }
+                else {
+                    return resolve({
+                        stream: responseStream,
+                        summary: params.parse_summary
+                            ? this.parseSummary(op, _response)
+                            : undefined,
+                        response_headers: { ..._response.headers },
+                        http_status_code: _response.statusCode ?? undefined,
+                    });
+                }
+            };
+            function onAbort() {
+                // Prefer 'abort' event since it always triggered unlike 'error' and 'close'
+                // see the full sequence of events https://nodejs.org/api/http.html#httprequesturl-options-callback
+                removeRequestListeners();
+                request.once("error", function () {
+                    /**
+                     * catch "Error: ECONNRESET" error which shouldn't be reported to users.
+                     * see the full sequence of events https://nodejs.org/api/http.html#httprequesturl-options-callback
+                     * */
+                });
+                const err = (0, index_1.enhanceStackTrace)(new Error("The user aborted a request."), currentStackTrace);
+                reject(err);
+            }
+            function onClose() {
+                // Adapter uses 'close' event to clean up listeners after the successful response.
+                // It's necessary in order to handle 'abort' and 'timeout' events while response is streamed.
+                // It's always the last event, according to https://nodejs.org/docs/latest-v14.x/api/http.html#http_http_request_url_options_callback
+                removeRequestListeners();
+            }
+            function pipeStream() {
+                // if request.end() was called due to no data to send
+                if (request.writableEnded) {
+                    return;
+                }
+                const bodyStream = (0, utils_1.isStream)(params.body)
+                    ? params.body
+                    : stream_1.default.Readable.from([params.body]);
+                const callback = (e) => {
+                    if (e) {
+                        removeRequestListeners();
+                        const err = (0, index_1.enhanceStackTrace)(e, currentStackTrace);
+                        reject(err);
+                    }
+                };
+                if (params.request_compression) {
+                    const compressor = (0, compression_1.createRequestCompressor)(params.request_compression);
+                    stream_1.default.pipeline(bodyStream, compressor, request, callback);
+                }
+                else {
+                    stream_1.default.pipeline(bodyStream, request, callback);
+                }
+            }
+            const onSocket = (socket) => {
+                try {
+                    if (this.params.keep_alive.enabled &&
+                        this.params.keep_alive.idle_socket_ttl > 0) {
+                        const socketInfo = this.knownSockets.get(socket);
+                        // It is the first time we've encountered this socket,
+                        // so it doesn't have the idle timeout handler attached to it
+                        if (socketInfo === undefined) {
+                            const socket_id = this.getNewSocketId();
+                            if (log_level <= index_1.ClickHouseLogLevel.TRACE) {
+                                log_writer.trace({
+                                    message: `${op}: using a fresh socket, setting up a new 'free' listener`,
+                                    args: {
+                                        operation: op,
+                                        connection_id: this.connectionId,
+                                        query_id,
+                                        request_id,
+                                        socket_id,
+                                    },
+                                });
+                            }
+                            const newSocketInfo = {
+                                id: socket_id,
+                                idle_timeout_handle: undefined,
+                                usage_count: 1,
+                            };
+                            this.knownSockets.set(socket, newSocketInfo);
+                            // When the request is complete and the socket is released,
+                            // make sure that the socket is removed after `idle_socket_ttl`.
+                            socket.on("free", () => {
+                                if (log_level <= index_1.ClickHouseLogLevel.TRACE) {
+                                    log_writer.trace({
+                                        message: `${op}: socket was released`,
+                                        args: {
+                                            operation: op,
+                                            connection_id: this.connectionId,
+                                            query_id,
+                                            request_id,
+                                            socket_id,
+                                        },
+                                    });
+                                }
+                                const freed_at_timestamp_ms = Date.now();
+                                newSocketInfo.freed_at_timestamp_ms = freed_at_timestamp_ms;
+                                // Avoiding the built-in socket.timeout() method usage here,
+                                // as we don't want to clash with the actual request timeout.
+                                const idleTimeoutHandle = setTimeout(() => {
+                                    const freedAfter = Date.now() - freed_at_timestamp_ms;
+                                    if (log_level <= index_1.ClickHouseLogLevel.TRACE) {
+                                        log_writer.trace({
+                                            message: `${op}: removing idle socket`,
+                                            args: {
+                                                operation: op,
+                                                connection_id: this.connectionId,
+                                                query_id,
+                                                request_id,
+                                                socket_id,
+                                                idle_socket_ttl_ms: this.params.keep_alive.idle_socket_ttl,
+                                                freed_after_ms: freedAfter,
+                                            },
+                                        });
+                                    }
+                                    this.knownSockets.delete(socket);
+                                    socket.destroy();
+                                }, this.params.keep_alive.idle_socket_ttl).unref();
+                                newSocketInfo.idle_timeout_handle = idleTimeoutHandle;
+                            });
+                            const cleanup = (eventName) => () => {
+                                const maybeSocketInfo = this.knownSockets.get(socket);
+                                // clean up a possibly dangling idle timeout handle (preventing leaks)
+                                if (maybeSocketInfo?.idle_timeout_handle) {
+                                    clearTimeout(maybeSocketInfo.idle_timeout_handle);
+                                }
+                                if (log_level <= index_1.ClickHouseLogLevel.TRACE) {
+                                    log_writer.trace({
+                                        message: `${op}: received '${eventName}' event, 'free' listener removed`,
+                                        args: {
+                                            operation: op,
+                                            connection_id: this.connectionId,
+                                            query_id,
+                                            request_id,
+                                            socket_id,
+                                            event: eventName,
+                                        },
+                                    });
+                                }
+                                if (log_level <= index_1.ClickHouseLogLevel.WARN) {
+                                    if (responseStream && !responseStream.readableEnded) {
+                                        log_writer.warn({
+                                            message: `${op}: socket was closed or ended before the response was fully read. This can potentially result in an uncaught ECONNRESET error! Consider fully consuming, draining, or destroying the response stream.`,
+                                            args: {
+                                                operation: op,
+                                                connection_id: this.connectionId,
+                                                query_id,
+                                                request_id,
+                                                socket_id,
+                                                event: eventName,
+                                            },
+                                        });
+                                    }
+                                }
+                            };
+                            socket.once("end", cleanup("end"));
+                            socket.once("close", cleanup("close"));
+                        }
+                        else {
+                            const freedAt = socketInfo.freed_at_timestamp_ms;
+                            if (freedAt) {
+                                // On a CPU throttled machine or when event loop is delayed,
+                                // the socket can be idle for much longer than `idle_socket_ttl`
+                                // as the timers don't fire exactly on time which can lead
+                                // to a stale socket being reused.
+                                const socketAge = Date.now() - freedAt;
+                                const overdueBy = socketAge - this.params.keep_alive.idle_socket_ttl;
+                                // Give some grace period to account for timer inaccuracy and minor
+                                // event loop delays, but log if the socket is significantly overdue
+                                if (overdueBy > 1000) {
+                                    if (log_level <= index_1.ClickHouseLogLevel.WARN) {
+                                        log_writer.warn({
+                                            message: `${op}: reusing socket with TTL expired based on timestamp; this may indicate a starved Node.js process or delayed event loop; set keep_alive.eagerly_destroy_stale_sockets=true to mitigate, see more details at https://github.com/ClickHouse/clickhouse-js/blob/main/docs/howto/keep_alive_timeout.md`,
+                                            args: {
+                                                operation: op,
+                                                connection_id: this.connectionId,
+                                                query_id,
+                                                socket_id: socketInfo.id,
+                                                socket_age_ms: socketAge,
+                                                idle_socket_ttl_ms: this.params.keep_alive.idle_socket_ttl,
+                                            },
+                                        });
+                                    }
+                                }
+                            }
+                            clearTimeout(socketInfo.idle_timeout_handle);
+                            socketInfo.idle_timeout_handle = undefined;
+                            if (log_level <= index_1.ClickHouseLogLevel.TRACE) {
+                                log_writer.trace({
+                                    message: `${op}: reusing socket`,
+                                    args: {
+                                        operation: op,
+                                        connection_id: this.connectionId,
+                                        query_id,
+                                        request_id,
+                                        socket_id: socketInfo.id,
+                                        usage_count: socketInfo.usage_count,
+                                    },
+                                });
+                            }
+                            socketInfo.usage_count++;
+                        }
+                    }
+                }
+                catch (e) {
+                    if (log_level <= index_1.ClickHouseLogLevel.ERROR) {
+                        log_writer.error({
+                            message: `${op}: an error occurred while housekeeping the idle sockets`,
+                            err: e,
+                            args: {
+                                operation: op,
+                                connection_id: this.connectionId,
+                                query_id,
+                                request_id,
+                            },
+                        });
+                    }
+                }
+                // Socket is "prepared" with idle handlers, continue with our request
+                pipeStream();
+                // This is for request timeout only. Surprisingly, it is not always enough to set in the HTTP request.
+                // The socket won't be destroyed, and it will be returned to the pool.
+                if (log_level <= index_1.ClickHouseLogLevel.TRACE) {
+                    const socketInfo = this.knownSockets.get(socket);
+                    if (socketInfo) {
+                        log_writer.trace({
+                            message: `${op}: setting up request timeout`,
+                            args: {
+                                operation: op,
+                                connection_id: this.connectionId,
+                                query_id,
+                                request_id,
+                                socket_id: socketInfo.id,
+                                timeout_ms: requestTimeout,
+                            },
+                        });
+                    }
+                    else {
+                        log_writer.trace({
+                            message: `${op}: setting up request timeout on a socket`,
+                            args: {
+                                operation: op,
+                                connection_id: this.connectionId,
+                                query_id,
+                                request_id,
+                                timeout_ms: requestTimeout,
+                            },
+                        });
+                    }
+                }
+                socket.setTimeout(this.params.request_timeout, onTimeout);
+            };
+            const onTimeout = () => {
+                removeRequestListeners();
+                if (log_level <= index_1.ClickHouseLogLevel.TRACE) {
+                    const socket = request.socket;
+                    const maybeSocketInfo = socket
+                        ? this.knownSockets.get(socket)
+                        : undefined;
+                    const socketState = request.socket
+                        ? {
+                            connecting: request.socket.connecting,
+                            pending: request.socket.pending,
+                            destroyed: request.socket.destroyed,
+                            readyState: request.socket.readyState,
+                        }
+                        : undefined;
+                    const responseStreamState = responseStream
+                        ? {
+                            readable: responseStream.readable,
+                            readableEnded: responseStream.readableEnded,
+                            readableLength: responseStream.readableLength,
+                        }
+                        : undefined;
+                    log_writer.trace({
+                        message: `${op}: timeout occurred`,
+                        args: {
+                            operation: op,
+                            connection_id: this.connectionId,
+                            query_id,
+                            request_id,
+                            socket_id: maybeSocketInfo?.id,
+                            timeout_ms: requestTimeout,
+                            socket_state: socketState,
+                            response_stream_state: responseStreamState,
+                            has_response_stream: responseStream !== undefined,
+                        },
+                    });
+                }
+                const err = (0, index_1.enhanceStackTrace)(new Error("Timeout error."), currentStackTrace);
+                try {
+                    request.destroy();
+                }
+                catch (e) {
+                    if (log_level <= index_1.ClickHouseLogLevel.ERROR) {
+                        log_writer.error({
+                            message: `${op}: An error occurred while destroying the request`,
+                            err: e,
+                            args: {
+                                operation: op,
+                                connection_id: this.connectionId,
+                                query_id,
+                                request_id,
+                            },
+                        });
+                    }
+                }
+                reject(err);
+            };
+            function removeRequestListeners() {
+                if (request.socket) {
+                    request.socket.setTimeout(0); // reset previously set timeout
+                    request.socket.removeListener("timeout", onTimeout);
+                }
+                request.removeListener("socket", onSocket);
+                request.removeListener("response", onResponse);
+                request.removeListener("error", onError);
+                request.removeListener("close", onClose);
+                if (params.abort_signal) {
+                    request.removeListener("abort", onAbort);
+                }
+            }
+            request.on("socket", onSocket);
+            request.on("response", onResponse);
+            request.on("error", onError);
+            request.on("close", onClose);
+            if (params.abort_signal) {
+                params.abort_signal.addEventListener("abort", onAbort, {
+                    once: true,
+                });
+            }
+            if (!params.body) {
+                try {
+                    return request.end();
+                }
+                catch (e) {
+                    if (log_level <= index_1.ClickHouseLogLevel.ERROR) {
+                        log_writer.error({
+                            message: `${op}: an error occurred while ending the request without body`,
+                            err: e,
+                            args: {
+                                operation: op,
+                                connection_id: this.connectionId,
+                                query_id,
+                                request_id,
+                            },
+                        });
+                    }
+                }
+            }
+        });
+    }
+    parseSummary(op, response) {
+        const summaryHeader = response.headers["x-clickhouse-summary"];
+        if (typeof summaryHeader === "string") {
+            try {
+                return this.jsonHandling.parse(summaryHeader);
+            }
+            catch (err) {
+                if (this.params.log_level <= index_1.ClickHouseLogLevel.ERROR) {
+                    this.params.log_writer.error({
+                        message: `${op}: failed to parse X-ClickHouse-Summary header.`,
+                        args: {
+                            operation: op,
+                            connection_id: this.connectionId,
+                            "X-ClickHouse-Summary": summaryHeader,
+                        },
+                        err: err,
+                    });
+                }
+            }
+        }
+    }
+}
+exports.SocketPool = SocketPool;
+//# sourceMappingURL=socket_pool.js.map
+
+/***/ }),
+
+/***/ 6394:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.drainStream = drainStream;
+exports.drainStreamInternal = drainStreamInternal;
+const index_1 = __nccwpck_require__(1349);
+/** Drains the response stream, as calling `destroy` on a {@link Stream.Readable} response stream
+ *  will result in closing the underlying socket, and negate the KeepAlive feature benefits.
+ *  See https://github.com/ClickHouse/clickhouse-js/pull/203
+ *  @deprecated This method is not intended to be used outside of the client implementation anymore. Use `client.command()` instead, which will handle draining the stream internally when needed.
+ * */
+async function drainStream(stream) {
+    return new Promise((resolve, reject) => {
+        // If the stream has already emitted an error, we can reject the promise immediately.
+        if (stream.errored) {
+            // the stream is already errored, no need to attach listeners
+            reject(stream.errored);
+            return;
+        }
+        // Avoid a race condition where the stream has already sent the 'end' event before we attach the listener.
+        // In this case, we can resolve the promise immediately without attaching any listeners.
+        if (stream.readableEnded) {
+            // the stream is already ended, no need to attach listeners
+            resolve();
+            return;
+        }
+        // If the stream is already closed, we can resolve the promise immediately as well.
+        if (stream.closed) {
+            // the stream is already closed, no need to attach listeners
+            resolve();
+            return;
+        }
+        function dropData() {
+            // used only for the methods without expected response; we don't care about the data here
+        }
+        function onEnd() {
+            removeListeners();
+            resolve();
+        }
+        function onError(err) {
+            removeListeners();
+            reject(err);
+        }
+        function onClose() {
+            removeListeners();
+            // The `end` event might not be emitted if the server closes the connection.
+            // Making sure to resolve the promise in this case as well.
+            resolve();
+        }
+        function removeListeners() {
+            stream.removeListener("data", dropData);
+            stream.removeListener("end", onEnd);
+            stream.removeListener("error", onError);
+            stream.removeListener("close", onClose);
+        }
+        stream.on("data", dropData);
+        stream.on("end", onEnd);
+        stream.on("error", onError);
+        stream.on("close", onClose);
+    });
+}
+/** Drains the response stream, as calling `destroy` on a {@link Stream.Readable} response stream
+ *  will result in closing the underlying socket, and negate the KeepAlive feature benefits.
+ * Also, provides additional internal logging for debugging stream issues. Not intended to be used outside of the client implementation.
+ *  See https://github.com/ClickHouse/clickhouse-js/pull/203 */
+async function drainStreamInternal(ctx, stream) {
+    return new Promise((resolve, reject) => {
+        const startTime = Date.now();
+        let bytesReceived = 0;
+        let chunkCount = 0;
+        if (ctx.log_level <= index_1.ClickHouseLogLevel.TRACE) {
+            ctx.log_writer.trace({
+                message: `${ctx.op}: starting stream drain`,
+                args: {
+                    query_id: ctx.query_id,
+                    stream_state: {
+                        readable: stream.readable,
+                        readableEnded: stream.readableEnded,
+                        readableLength: stream.readableLength,
+                    },
+                },
+            });
+        }
+        // If the stream has already emitted an error, we can reject the promise immediately.
+        if (stream.errored) {
+            if (ctx.log_level <= index_1.ClickHouseLogLevel.TRACE) {
+                ctx.log_writer.trace({
+                    message: `${ctx.op}: stream already errored before drain`,
+                    args: {
+                        query_id: ctx.query_id,
+                        chunk_number: chunkCount,
+                        total_bytes_received: bytesReceived,
+                    },
+                });
+            }
+            // the stream is already errored, no need to attach listeners
+            reject(stream.errored);
+            return;
+        }
+        // Avoid a race condition where the stream has already sent the 'end' event before we attach the listener.
+        // In this case, we can resolve the promise immediately without attaching any listeners.
+        if (stream.readableEnded) {
+            if (ctx.log_level <= index_1.ClickHouseLogLevel.TRACE) {
+                ctx.log_writer.trace({
+                    message: `${ctx.op}: stream already ended before drain`,
+                    args: {
+                        query_id: ctx.query_id,
+                        chunk_number: chunkCount,
+                        total_bytes_received: bytesReceived,
+                    },
+                });
+            }
+            // the stream is already ended, no need to attach listeners
+            resolve();
+            return;
+        }
+        // If the stream is already closed, we can resolve the promise immediately as well.
+        if (stream.closed) {
+            if (ctx.log_level <= index_1.ClickHouseLogLevel.TRACE) {
+                ctx.log_writer.trace({
+                    message: `${ctx.op}: stream already closed before drain`,
+                    args: {
+                        query_id: ctx.query_id,
+                        chunk_number: chunkCount,
+                        total_bytes_received: bytesReceived,
+                    },
+                });
+            }
+            // the stream is already closed, no need to attach listeners
+            resolve();
+            return;
+        }
+        function dropData(chunk) {
+            // used only for the methods without expected response; we don't care about the data here
+            if (ctx.log_level <= index_1.ClickHouseLogLevel.TRACE) {
+                chunkCount++;
+                const chunk_size = Buffer.byteLength(chunk);
+                bytesReceived += chunk_size;
+                ctx.log_writer.trace({
+                    message: `${ctx.op}: received data chunk during drain`,
+                    args: {
+                        query_id: ctx.query_id,
+                        chunk_number: chunkCount,
+                        chunk_size,
+                        total_bytes_received: bytesReceived,
+                    },
+                });
+            }
+        }
+        function onEnd() {
+            removeListeners();
+            if (ctx.log_level <= index_1.ClickHouseLogLevel.TRACE) {
+                const duration = Date.now() - startTime;
+                ctx.log_writer.trace({
+                    message: `${ctx.op}: stream drain completed (end event)`,
+                    args: {
+                        query_id: ctx.query_id,
+                        duration_ms: duration,
+                        total_bytes_received: bytesReceived,
+                        total_chunks: chunkCount,
+                    },
+                });
+            }
+            resolve();
+        }
+        function onError(err) {
+            removeListeners();
+            if (ctx.log_level <= index_1.ClickHouseLogLevel.TRACE) {
+                const duration = Date.now() - startTime;
+                ctx.log_writer.trace({
+                    message: `${ctx.op}: stream drain failed (error event)`,
+                    args: {
+                        query_id: ctx.query_id,
+                        duration_ms: duration,
+                        total_bytes_received: bytesReceived,
+                        total_chunks: chunkCount,
+                        error: err.message,
+                    },
+                });
+            }
+            reject(err);
+        }
+        function onClose() {
+            removeListeners();
+            if (ctx.log_level <= index_1.ClickHouseLogLevel.TRACE) {
+                const duration = Date.now() - startTime;
+                ctx.log_writer.trace({
+                    message: `${ctx.op}: stream closed during drain (close event)`,
+                    args: {
+                        query_id: ctx.query_id,
+                        duration_ms: duration,
+                        total_bytes_received: bytesReceived,
+                        total_chunks: chunkCount,
+                    },
+                });
+            }
+            // The `end` event might not be emitted if the server closes the connection.
+            // Making sure to resolve the promise in this case as well.
+            resolve();
+        }
+        function removeListeners() {
+            stream.removeListener("data", dropData);
+            stream.removeListener("end", onEnd);
+            stream.removeListener("error", onError);
+            stream.removeListener("close", onClose);
+        }
+        stream.on("data", dropData);
+        stream.on("end", onEnd);
+        stream.on("error", onError);
+        stream.on("close", onClose);
+    });
+}
+//# sourceMappingURL=stream.js.map
+
+/***/ }),
+
+/***/ 5671:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+var __webpack_unused_export__;
+
+__webpack_unused_export__ = ({ value: true });
+__webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = exports.P1 = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = exports.UU = __webpack_unused_export__ = void 0;
+var client_1 = __nccwpck_require__(1504);
+__webpack_unused_export__ = ({ enumerable: true, get: function () { return client_1.NodeClickHouseClient; } });
+var client_2 = __nccwpck_require__(1504);
+Object.defineProperty(exports, "UU", ({ enumerable: true, get: function () { return client_2.createClient; } }));
+var result_set_1 = __nccwpck_require__(5657);
+__webpack_unused_export__ = ({ enumerable: true, get: function () { return result_set_1.ResultSet; } });
+var stream_1 = __nccwpck_require__(6394);
+__webpack_unused_export__ = ({ enumerable: true, get: function () { return stream_1.drainStream; } });
+/**
+ * Re-export common (formerly @clickhouse/client-common) runtime values.
+ *
+ * These are intentionally re-exported through local bindings (rather than a direct
+ * `export { ... } from './common/index'`) so that the `@deprecated` JSDoc tags
+ * applied to them in `./common/index` are NOT propagated to consumers of this package.
+ * Importing these values from `@clickhouse/client` is the recommended, non-deprecated path.
+ */
+const index_1 = __nccwpck_require__(1349);
+__webpack_unused_export__ = index_1.ClickHouseError;
+__webpack_unused_export__ = index_1.parseError;
+exports.P1 = index_1.ClickHouseLogLevel;
+__webpack_unused_export__ = index_1.SettingsMap;
+__webpack_unused_export__ = index_1.SupportedJSONFormats;
+__webpack_unused_export__ = index_1.SupportedRawFormats;
+__webpack_unused_export__ = index_1.StreamableFormats;
+__webpack_unused_export__ = index_1.StreamableJSONFormats;
+__webpack_unused_export__ = index_1.SingleDocumentJSONFormats;
+__webpack_unused_export__ = index_1.RecordsJSONFormats;
+/** @deprecated Superseded by the `@clickhouse/datatype-parser` package (`parseDataType` + its `Node` AST); slated for removal in a future major version. */
+__webpack_unused_export__ = index_1.parseColumnType;
+/** @deprecated Superseded by the `@clickhouse/datatype-parser` package (`parseDataType` + its `Node` AST); slated for removal in a future major version. */
+__webpack_unused_export__ = index_1.SimpleColumnTypes;
+__webpack_unused_export__ = index_1.isProgressRow;
+__webpack_unused_export__ = index_1.isRow;
+__webpack_unused_export__ = index_1.isException;
+__webpack_unused_export__ = index_1.TupleParam;
+__webpack_unused_export__ = index_1.ClickHouseSpanNames;
+__webpack_unused_export__ = index_1.ClickHouseSpanStatusCode;
+__webpack_unused_export__ = index_1.ClickHouseSpanKind;
+__webpack_unused_export__ = index_1.defaultJSONHandling;
+__webpack_unused_export__ = index_1.EXCEPTION_TAG_HEADER_NAME;
+__webpack_unused_export__ = index_1.extractErrorAtTheEndOfChunk;
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 5657:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.ResultSet = void 0;
+const index_1 = __nccwpck_require__(1349);
+const index_2 = __nccwpck_require__(1349);
+const buffer_1 = __nccwpck_require__(181);
+const stream_1 = __importStar(__nccwpck_require__(2203));
+const utils_1 = __nccwpck_require__(4977);
+const NEWLINE = 0x0a;
+class ResultSet {
+    response_headers = {};
+    exceptionTag = undefined;
+    log_error;
+    jsonHandling;
+    _consumed = false;
+    /**
+     * The stream of the response body.
+     *
+     * It is expected that the stream is passed directly from the response of the HTTP request
+     * and has not been consumed or altered yet.
+     */
+    _stream;
+    format;
+    /** The `clickhouse.query.stream` span owned by this result set (if the
+     *  client was configured with a tracer); it ends via {@link finishSpan}
+     *  when the response stream is fully consumed, closed, or fails. */
+    span;
+    /** Decoded (decompressed) bytes received from the server so far. */
+    span_bytes = 0;
+    /** Rows decoded from the response stream so far. */
+    span_rows = 0;
+    span_rows_counted = false;
+    span_finished = false;
+    query_id;
+    constructor(_stream, format, query_id, log_error, _response_headers, jsonHandling, span) {
+        this._stream = _stream;
+        this.format = format;
+        this.query_id = query_id;
+        this.span = span;
+        this.jsonHandling = {
+            ...index_1.defaultJSONHandling,
+            ...jsonHandling,
+        };
+        // eslint-disable-next-line no-console
+        this.log_error = log_error ?? ((err) => console.error(err));
+        if (_response_headers !== undefined) {
+            this.response_headers = Object.freeze(_response_headers);
+            this.exceptionTag = _response_headers[index_1.EXCEPTION_TAG_HEADER_NAME];
+        }
+    }
+    consume() {
+        if (this._consumed) {
+            throw new Error(streamAlreadyConsumedMessage);
+        }
+        this._consumed = true;
+        return this._stream;
+    }
+    /** Add the number of rows decoded from the response stream. */
+    addSpanRows(count) {
+        this.span_rows_counted = true;
+        this.span_rows += count;
+    }
+    /** Record the final response metrics (`clickhouse.response.decoded_bytes`
+     *  and, when rows were counted, `db.response.returned_rows`) and the error
+     *  (if any) on the span, and end it. Safe to call multiple times - only
+     *  the first call wins. */
+    finishSpan(err) {
+        if (!this.span || this.span_finished) {
+            return;
+        }
+        this.span_finished = true;
+        const attributes = {
+            "clickhouse.response.decoded_bytes": this.span_bytes,
+        };
+        if (this.span_rows_counted) {
+            attributes["db.response.returned_rows"] = this.span_rows;
+        }
+        this.span.setAttributes(attributes);
+        if (err) {
+            (0, index_1.recordSpanError)(this.span, err);
+        }
+        this.span.end();
+    }
+    /** See {@link BaseResultSet.text}. */
+    async text() {
+        const stream = this.consume();
+        try {
+            const text = await (0, utils_1.getAsText)(stream);
+            this.span_bytes += buffer_1.Buffer.byteLength(text);
+            this.finishSpan();
+            return text;
+        }
+        catch (err) {
+            this.finishSpan(err);
+            throw err;
+        }
+    }
+    /** See {@link BaseResultSet.json}. */
+    async json() {
+        // JSONEachRow, etc.
+        if ((0, index_2.isStreamableJSONFamily)(this.format)) {
+            const result = [];
+            // Using the stream() instead of _stream directly to leverage the existing logic
+            // for handling incomplete chunks and exception tags.
+            // The span progress is updated and the span is finished by the stream() pipeline.
+            // TODO: consider using stream() for all formats to unify the logic and error handling.
+            const stream = this.stream();
+            for await (const rows of stream) {
+                for (const row of rows) {
+                    result.push(row.json());
+                }
+            }
+            return result;
+        }
+        // JSON, JSONObjectEachRow, etc.
+        if ((0, index_2.isNotStreamableJSONFamily)(this.format)) {
+            const stream = this.consume();
+            try {
+                const text = await (0, utils_1.getAsText)(stream);
+                this.span_bytes += buffer_1.Buffer.byteLength(text);
+                this.finishSpan();
+                return this.jsonHandling.parse(text);
+            }
+            catch (err) {
+                this.finishSpan(err);
+                throw err;
+            }
+        }
+        // should not be called for CSV, etc.
+        throw new Error(`Cannot decode ${this.format} as JSON`);
+    }
+    /** See {@link BaseResultSet.stream}. */
+    stream() {
+        (0, index_2.validateStreamFormat)(this.format);
+        const incompleteChunks = [];
+        const logError = this.log_error;
+        const exceptionTag = this.exceptionTag;
+        const jsonHandling = this.jsonHandling;
+        // eslint-disable-next-line @typescript-eslint/no-this-alias
+        const resultSet = this;
+        const toRows = new stream_1.Transform({
+            transform(chunk, _encoding, callback) {
+                resultSet.span_bytes += chunk.length;
+                const rows = [];
+                let lastIdx = 0;
+                let currentChunkPart;
+                while (true) {
+                    // an unescaped newline character denotes the end of a row,
+                    // or at least the beginning of the exception marker
+                    const idx = chunk.indexOf(NEWLINE, lastIdx);
+                    if (idx === -1) {
+                        incompleteChunks.push(chunk.subarray(lastIdx));
+                        if (rows.length > 0) {
+                            resultSet.addSpanRows(rows.length);
+                            this.push(rows);
+                        }
+                        break;
+                    }
+                    else {
+                        // Check for exception in the chunk (only after 25.11)
+                        if (exceptionTag !== undefined &&
+                            idx >= 1 &&
+                            chunk[idx - 1] === index_1.CARET_RETURN) {
+                            return callback((0, index_1.extractErrorAtTheEndOfChunk)(chunk, exceptionTag));
+                        }
+                        if (incompleteChunks.length > 0) {
+                            incompleteChunks.push(chunk.subarray(lastIdx, idx));
+                            currentChunkPart = buffer_1.Buffer.concat(incompleteChunks);
+                            // Removing used buffers and reusing the already allocated memory
+                            // by setting length to 0
+                            incompleteChunks.length = 0;
+                        }
+                        else {
+                            currentChunkPart = chunk.subarray(lastIdx, idx);
+                        }
+                        const text = currentChunkPart.toString();
+                        rows.push({
+                            text,
+                            json() {
+                                return jsonHandling.parse(text);
+                            },
+                        });
+                        lastIdx = idx + 1; // skipping newline character
+                    }
+                }
+                callback();
+            },
+            autoDestroy: true,
+            objectMode: true,
+        });
+        const pipeline = stream_1.default.pipeline(this.consume(), toRows, function pipelineCb(err) {
+            if (err &&
+                err.name !== "AbortError" &&
+                err.message !== resultSetClosedMessage) {
+                logError(err);
+                resultSet.finishSpan(err);
+            }
+            else {
+                resultSet.finishSpan();
+            }
+        });
+        return pipeline;
+    }
+    /** See {@link BaseResultSet.close}. */
+    close() {
+        // NB: _consumed is intentionally NOT set here. The stream is destroyed
+        // (not read to completion), so marking it as "consumed" would produce the
+        // misleading "Stream has been already consumed" error on any subsequent
+        // call. Downstream code will instead receive a "ResultSet has been closed"
+        // error from the destroyed stream, which accurately describes what happened.
+        this._stream.destroy(new Error(resultSetClosedMessage));
+        this.finishSpan();
+    }
+    /**
+     * Closes the `ResultSet`.
+     *
+     * Automatically called when using `using` statement in supported environments.
+     * @see {@link ResultSet.close}
+     * @see https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Statements/using
+     */
+    [Symbol.dispose]() {
+        this.close();
+    }
+    static instance({ stream, format, query_id, log_error, response_headers, jsonHandling, span, }) {
+        return new ResultSet(stream, format, query_id, log_error, response_headers, jsonHandling, span);
+    }
+}
+exports.ResultSet = ResultSet;
+const streamAlreadyConsumedMessage = "Stream has been already consumed";
+const resultSetClosedMessage = "ResultSet has been closed";
+//# sourceMappingURL=result_set.js.map
+
+/***/ }),
+
+/***/ 7881:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+
+var __importDefault = (this && this.__importDefault) || function (mod) {
+    return (mod && mod.__esModule) ? mod : { "default": mod };
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.NodeValuesEncoder = void 0;
+const index_1 = __nccwpck_require__(1349);
+const stream_1 = __importDefault(__nccwpck_require__(2203));
+const stream_2 = __nccwpck_require__(9253);
+class NodeValuesEncoder {
+    json;
+    constructor(customJSONConfig) {
+        this.json = customJSONConfig;
+    }
+    encodeValues(values, format) {
+        if ((0, stream_2.isStream)(values)) {
+            // TSV/CSV/CustomSeparated formats don't require additional serialization
+            if (!values.readableObjectMode) {
+                return values;
+            }
+            // JSON* formats streams
+            return stream_1.default.pipeline(values, (0, stream_2.mapStream)((value) => (0, index_1.encodeJSON)(value, format, this.json.stringify)), pipelineCb);
+        }
+        // JSON* arrays
+        if (Array.isArray(values)) {
+            return values
+                .map((value) => (0, index_1.encodeJSON)(value, format, this.json.stringify))
+                .join("");
+        }
+        // JSON & JSONObjectEachRow format input
+        if (typeof values === "object") {
+            return (0, index_1.encodeJSON)(values, format, this.json.stringify);
+        }
+        throw new Error(`Cannot encode values of type ${typeof values} with ${format} format`);
+    }
+    validateInsertValues(values, format) {
+        if (!Array.isArray(values) &&
+            !(0, stream_2.isStream)(values) &&
+            typeof values !== "object") {
+            throw new Error('Insert expected "values" to be an array, a stream of values or a JSON object, ' +
+                `got: ${typeof values}`);
+        }
+        if ((0, stream_2.isStream)(values)) {
+            if ((0, index_1.isSupportedRawFormat)(format)) {
+                if (values.readableObjectMode) {
+                    throw new Error(`Insert for ${format} expected Readable Stream with disabled object mode.`);
+                }
+            }
+            else if (!values.readableObjectMode) {
+                throw new Error(`Insert for ${format} expected Readable Stream with enabled object mode.`);
+            }
+        }
+    }
+}
+exports.NodeValuesEncoder = NodeValuesEncoder;
+function pipelineCb(err) {
+    if (err) {
+        // FIXME: use logger instead
+        // eslint-disable-next-line no-console
+        console.error(err);
+    }
+}
+//# sourceMappingURL=encoder.js.map
+
+/***/ }),
+
+/***/ 4977:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __exportStar = (this && this.__exportStar) || function(m, exports) {
+    for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+__exportStar(__nccwpck_require__(9253), exports);
+__exportStar(__nccwpck_require__(7881), exports);
+__exportStar(__nccwpck_require__(9236), exports);
+__exportStar(__nccwpck_require__(5960), exports);
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 9236:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.getProcessVersion = getProcessVersion;
+// for easy mocking in the tests
+function getProcessVersion() {
+    return process.version;
+}
+//# sourceMappingURL=process.js.map
+
+/***/ }),
+
+/***/ 3469:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+var __importDefault = (this && this.__importDefault) || function (mod) {
+    return (mod && mod.__esModule) ? mod : { "default": mod };
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Runtime = void 0;
+const os = __importStar(__nccwpck_require__(8161));
+const version_1 = __importDefault(__nccwpck_require__(8679));
+/** Indirect export of package version and node version for easier mocking since Node.js 22.18 */
+// eslint-disable-next-line @typescript-eslint/no-extraneous-class
+class Runtime {
+    static package = version_1.default;
+    static node = process.version;
+    static os = os.platform();
+}
+exports.Runtime = Runtime;
+//# sourceMappingURL=runtime.js.map
+
+/***/ }),
+
+/***/ 9253:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+
+var __importDefault = (this && this.__importDefault) || function (mod) {
+    return (mod && mod.__esModule) ? mod : { "default": mod };
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.isStream = isStream;
+exports.getAsText = getAsText;
+exports.mapStream = mapStream;
+const stream_1 = __importDefault(__nccwpck_require__(2203));
+const buffer_1 = __nccwpck_require__(181);
+const { MAX_STRING_LENGTH } = buffer_1.constants;
+function isStream(obj) {
+    return (typeof obj === "object" &&
+        obj !== null &&
+        "pipe" in obj &&
+        typeof obj.pipe === "function" &&
+        "on" in obj &&
+        typeof obj.on === "function");
+}
+async function getAsText(stream) {
+    try {
+        let text = "";
+        const textDecoder = new TextDecoder();
+        for await (const chunk of stream) {
+            text += textDecoder.decode(chunk, { stream: true });
+        }
+        // flush unfinished multi-byte characters
+        text += textDecoder.decode();
+        return text;
+    }
+    catch (err) {
+        // V8 (Node.js) throws a RangeError with "Invalid string length" once a
+        // string grows past MAX_STRING_LENGTH; JavaScriptCore (Bun) throws a
+        // RangeError with "Out of memory" in the same situation.
+        if (err instanceof RangeError &&
+            (err.message.includes("Invalid string length") ||
+                err.message.includes("Out of memory"))) {
+            throw new Error(`The response length exceeds the maximum allowed size of a string: ${MAX_STRING_LENGTH} characters.`, { cause: err });
+        }
+        throw err;
+    }
+}
+function mapStream(mapper) {
+    return new stream_1.default.Transform({
+        objectMode: true,
+        transform(chunk, encoding, callback) {
+            callback(null, mapper(chunk));
+        },
+    });
+}
+//# sourceMappingURL=stream.js.map
+
+/***/ }),
+
+/***/ 5960:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.getUserAgent = getUserAgent;
+const runtime_1 = __nccwpck_require__(3469);
+/**
+ * Generate a user agent string like
+ * ```
+ * clickhouse-js/0.0.11 (lv:nodejs/19.0.4; os:linux)
+ * ```
+ * or
+ * ```
+ * MyApplicationName clickhouse-js/0.0.11 (lv:nodejs/19.0.4; os:linux)
+ * ```
+ */
+function getUserAgent(application_id) {
+    const defaultUserAgent = `clickhouse-js/${runtime_1.Runtime.package} (lv:nodejs/${runtime_1.Runtime.node}; os:${runtime_1.Runtime.os})`;
+    return application_id
+        ? `${application_id} ${defaultUserAgent}`
+        : defaultUserAgent;
+}
+//# sourceMappingURL=user_agent.js.map
+
+/***/ }),
+
+/***/ 8679:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports["default"] = "1.23.1";
+//# sourceMappingURL=version.js.map
+
+/***/ }),
+
+/***/ 402:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+const { getSmithyContext, hasOwn } = __nccwpck_require__(4534);
 exports.getSmithyContext = getSmithyContext;
-const { HttpRequest } = __nccwpck_require__(2782);
-const { requestBuilder } = __nccwpck_require__(2782);
+const { HttpRequest } = __nccwpck_require__(3422);
+const { requestBuilder } = __nccwpck_require__(3422);
 exports.requestBuilder = requestBuilder;
-const { HttpApiKeyAuthLocation } = __nccwpck_require__(8642);
+const { HttpApiKeyAuthLocation } = __nccwpck_require__(690);
 
 const resolveAuthOptions = (candidateAuthOptions, authSchemePreference) => {
     if (!authSchemePreference || authSchemePreference.length === 0) {
@@ -21384,13 +26350,13 @@ exports.setFeature = setFeature;
 
 /***/ }),
 
-/***/ 8949:
+/***/ 4645:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { nv, NumericValue, calculateBodyLength, generateIdempotencyToken, fromBase64, _parseEpochTimestamp } = __nccwpck_require__(6686);
-const { hasOwn } = __nccwpck_require__(5030);
-const { HttpRequest, collectBody, SerdeContext, AbstractRpcV2Protocol } = __nccwpck_require__(2782);
-const { NormalizedSchema, TypeRegistry } = __nccwpck_require__(9930);
+const { nv, NumericValue, calculateBodyLength, generateIdempotencyToken, fromBase64, _parseEpochTimestamp } = __nccwpck_require__(2430);
+const { hasOwn } = __nccwpck_require__(4534);
+const { HttpRequest, collectBody, SerdeContext, AbstractRpcV2Protocol } = __nccwpck_require__(3422);
+const { NormalizedSchema, TypeRegistry } = __nccwpck_require__(6890);
 
 const majorUint64 = 0;
 const majorNegativeInt64 = 1;
@@ -23933,12 +28899,12 @@ exports.tagSymbol = tagSymbol;
 
 /***/ }),
 
-/***/ 9814:
+/***/ 9542:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { createReadStream } = __nccwpck_require__(3024);
 const { Writable } = __nccwpck_require__(7075);
-const { toUint8Array, concatBytes } = __nccwpck_require__(6686);
+const { toUint8Array, concatBytes } = __nccwpck_require__(2430);
 const { createHash, createHmac } = __nccwpck_require__(7598);
 const zlib = __nccwpck_require__(8522);
 
@@ -24517,16 +29483,16 @@ exports.readableStreamHasher = readableStreamHasher;
 
 /***/ }),
 
-/***/ 9362:
+/***/ 2658:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { hasOwn } = __nccwpck_require__(5030);
-const { getSmithyContext, normalizeProvider } = __nccwpck_require__(5030);
+const { hasOwn } = __nccwpck_require__(4534);
+const { getSmithyContext, normalizeProvider } = __nccwpck_require__(4534);
 exports.getSmithyContext = getSmithyContext;
 exports.normalizeProvider = normalizeProvider;
-const { SMITHY_CONTEXT_KEY, AlgorithmId } = __nccwpck_require__(8642);
+const { SMITHY_CONTEXT_KEY, AlgorithmId } = __nccwpck_require__(690);
 exports.AlgorithmId = AlgorithmId;
-const { NormalizedSchema } = __nccwpck_require__(9930);
+const { NormalizedSchema } = __nccwpck_require__(6890);
 
 const getAllAliases = (name, aliases) => {
     const _aliases = [];
@@ -25757,16 +30723,16 @@ exports.withBaseException = withBaseException;
 
 /***/ }),
 
-/***/ 1691:
+/***/ 7291:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { homedir } = __nccwpck_require__(8161);
 const { sep, join } = __nccwpck_require__(6760);
 const { createHash } = __nccwpck_require__(7598);
 const { readFile: readFile$1 } = __nccwpck_require__(1455);
-const { IniSectionType } = __nccwpck_require__(8642);
-const { normalizeProvider } = __nccwpck_require__(9362);
-const { isValidHostLabel } = __nccwpck_require__(5030);
+const { IniSectionType } = __nccwpck_require__(690);
+const { normalizeProvider } = __nccwpck_require__(2658);
+const { isValidHostLabel } = __nccwpck_require__(4534);
 
 class ProviderError extends Error {
     name = "ProviderError";
@@ -26551,15 +31517,15 @@ exports.resolveRegionConfig = resolveRegionConfig;
 
 /***/ }),
 
-/***/ 853:
+/***/ 2085:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { CONFIG_PREFIX_SEPARATOR, booleanSelector, SelectorType, loadConfig } = __nccwpck_require__(1691);
-const { toEndpointV1, getSmithyContext, normalizeProvider, isValidHostLabel, hasOwn } = __nccwpck_require__(5030);
+const { CONFIG_PREFIX_SEPARATOR, booleanSelector, SelectorType, loadConfig } = __nccwpck_require__(7291);
+const { toEndpointV1, getSmithyContext, normalizeProvider, isValidHostLabel, hasOwn } = __nccwpck_require__(4534);
 exports.isValidHostLabel = isValidHostLabel;
 exports.middlewareEndpointToEndpointV1 = toEndpointV1;
 exports.toEndpointV1 = toEndpointV1;
-const { EndpointURLScheme } = __nccwpck_require__(8642);
+const { EndpointURLScheme } = __nccwpck_require__(690);
 
 const ENV_ENDPOINT_URL = "AWS_ENDPOINT_URL";
 const CONFIG_ENDPOINT_URL = "endpoint_url";
@@ -27442,14 +32408,14 @@ exports.resolveParams = resolveParams;
 
 /***/ }),
 
-/***/ 2019:
+/***/ 6579:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { Crc32 } = __nccwpck_require__(9814);
-const { hasOwn } = __nccwpck_require__(5030);
-const { toHex, fromHex, toUtf8, fromUtf8 } = __nccwpck_require__(6686);
+const { Crc32 } = __nccwpck_require__(9542);
+const { hasOwn } = __nccwpck_require__(4534);
+const { toHex, fromHex, toUtf8, fromUtf8 } = __nccwpck_require__(2430);
 const { Readable } = __nccwpck_require__(7075);
-const { TypeRegistry } = __nccwpck_require__(9930);
+const { TypeRegistry } = __nccwpck_require__(6890);
 
 class Int64 {
     bytes;
@@ -28392,19 +33358,19 @@ exports.universalEventStreamSerdeProvider = eventStreamSerdeProvider$1;
 
 /***/ }),
 
-/***/ 2782:
+/***/ 3422:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { Uint8ArrayBlobAdapter, writeKey, sdkStreamMixin, splitEvery, splitHeader, NumericValue, toUtf8, fromBase64, LazyJsonString, _parseEpochTimestamp, _parseRfc7231DateTime, _parseRfc3339DateTimeWithOffset, fromUtf8, generateIdempotencyToken, toBase64, dateToUtcString, quoteHeader, parseEpochTimestamp, parseRfc7231DateTime, parseRfc3339DateTimeWithOffset } = __nccwpck_require__(6686);
-const { HttpRequest, HttpResponse, hasOwn, isValidHostname, getSmithyContext } = __nccwpck_require__(5030);
-const { parseQueryString, parseUrl } = __nccwpck_require__(5030);
+const { Uint8ArrayBlobAdapter, writeKey, sdkStreamMixin, splitEvery, splitHeader, NumericValue, toUtf8, fromBase64, LazyJsonString, _parseEpochTimestamp, _parseRfc7231DateTime, _parseRfc3339DateTimeWithOffset, fromUtf8, generateIdempotencyToken, toBase64, dateToUtcString, quoteHeader, parseEpochTimestamp, parseRfc7231DateTime, parseRfc3339DateTimeWithOffset } = __nccwpck_require__(2430);
+const { HttpRequest, HttpResponse, hasOwn, isValidHostname, getSmithyContext } = __nccwpck_require__(4534);
+const { parseQueryString, parseUrl } = __nccwpck_require__(4534);
 exports.HttpRequest = HttpRequest;
 exports.HttpResponse = HttpResponse;
 exports.isValidHostname = isValidHostname;
 exports.parseQueryString = parseQueryString;
 exports.parseUrl = parseUrl;
-const { NormalizedSchema, translateTraits, TypeRegistry, deref } = __nccwpck_require__(9930);
-const { FieldPosition } = __nccwpck_require__(8642);
+const { NormalizedSchema, translateTraits, TypeRegistry, deref } = __nccwpck_require__(6890);
+const { FieldPosition } = __nccwpck_require__(690);
 
 const collectBody = async (streamBody = new Uint8Array(), context) => {
     if (streamBody instanceof Uint8Array) {
@@ -28807,7 +33773,7 @@ class HttpProtocol extends SerdeContext {
         });
     }
     async loadEventStreamCapability() {
-        const { EventStreamSerde, eventStreamSerdeProvider } = __nccwpck_require__(2019);
+        const { EventStreamSerde, eventStreamSerdeProvider } = __nccwpck_require__(6579);
         const marshaller = this.resolveEventStreamMarshaller(eventStreamSerdeProvider);
         return new EventStreamSerde({
             marshaller,
@@ -31495,15 +36461,15 @@ exports.resolvedPath = resolvedPath;
 
 /***/ }),
 
-/***/ 729:
+/***/ 3609:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { Readable } = __nccwpck_require__(7075);
-const { NoOpLogger, normalizeProvider } = __nccwpck_require__(9362);
-const { HttpResponse, HttpRequest } = __nccwpck_require__(2782);
-const { parseRfc7231DateTime, v4 } = __nccwpck_require__(6686);
-const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(8642);
-const { hasOwn } = __nccwpck_require__(5030);
+const { NoOpLogger, normalizeProvider } = __nccwpck_require__(2658);
+const { HttpResponse, HttpRequest } = __nccwpck_require__(3422);
+const { parseRfc7231DateTime, v4 } = __nccwpck_require__(2430);
+const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(690);
+const { hasOwn } = __nccwpck_require__(4534);
 
 const isStreamingPayload = (request) => request?.body instanceof Readable ||
     (typeof ReadableStream !== "undefined" && request?.body instanceof ReadableStream);
@@ -32399,10 +37365,10 @@ exports.retryMiddlewareOptions = retryMiddlewareOptions;
 
 /***/ }),
 
-/***/ 9930:
+/***/ 6890:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { getSmithyContext, HttpResponse, toEndpointV1 } = __nccwpck_require__(5030);
+const { getSmithyContext, HttpResponse, toEndpointV1 } = __nccwpck_require__(4534);
 
 const deref = (schemaRef) => {
     if (typeof schemaRef === "function") {
@@ -33115,14 +38081,14 @@ exports.translateTraits = translateTraits;
 
 /***/ }),
 
-/***/ 6686:
+/***/ 2430:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { createHmac, createHash, getRandomValues } = __nccwpck_require__(7598);
-const { hasOwn, HttpResponse } = __nccwpck_require__(5030);
+const { hasOwn, HttpResponse } = __nccwpck_require__(4534);
 exports.hasOwn = hasOwn;
 const { ReadStream, lstatSync, fstatSync } = __nccwpck_require__(3024);
-const { toEndpointV1 } = __nccwpck_require__(853);
+const { toEndpointV1 } = __nccwpck_require__(2085);
 const { Readable, Writable, PassThrough } = __nccwpck_require__(7075);
 
 const isArrayBuffer = (arg) => (typeof ArrayBuffer === "function" && arg instanceof ArrayBuffer) ||
@@ -34898,10 +39864,10 @@ exports.writeKey = writeKey;
 
 /***/ }),
 
-/***/ 5030:
+/***/ 4534:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(8642);
+const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(690);
 
 const getSmithyContext = (context) => context[SMITHY_CONTEXT_KEY] || (context[SMITHY_CONTEXT_KEY] = {});
 
@@ -35097,12 +40063,12 @@ exports.toEndpointV1 = toEndpointV1;
 
 /***/ }),
 
-/***/ 3558:
+/***/ 566:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { ProviderError, CredentialsProviderError, loadConfig } = __nccwpck_require__(1691);
+const { ProviderError, CredentialsProviderError, loadConfig } = __nccwpck_require__(7291);
 const node_http = __nccwpck_require__(7067);
-const { parseUrl } = __nccwpck_require__(2782);
+const { parseUrl } = __nccwpck_require__(3422);
 
 const isImdsCredentials = (arg) => Boolean(arg) &&
     typeof arg === "object" &&
@@ -35474,13 +40440,13 @@ exports.providerConfigFromInit = providerConfigFromInit;
 
 /***/ }),
 
-/***/ 7743:
+/***/ 1279:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { hasOwn } = __nccwpck_require__(6686);
-const { streamCollector } = __nccwpck_require__(6686);
+const { hasOwn } = __nccwpck_require__(2430);
+const { streamCollector } = __nccwpck_require__(2430);
 exports.streamCollector = streamCollector;
-const { buildQueryString, HttpResponse } = __nccwpck_require__(2782);
+const { buildQueryString, HttpResponse } = __nccwpck_require__(3422);
 const node_https = __nccwpck_require__(4708);
 const { Readable } = __nccwpck_require__(7075);
 const http2 = __nccwpck_require__(2467);
@@ -36395,12 +41361,12 @@ exports.NodeHttpHandler = NodeHttpHandler;
 
 /***/ }),
 
-/***/ 8398:
+/***/ 5118:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { hasOwn, fromUtf8, fromHex, toHex, toUint8Array, writeKey, isArrayBuffer } = __nccwpck_require__(6686);
-const { normalizeProvider } = __nccwpck_require__(9362);
-const { escapeUri, HttpRequest } = __nccwpck_require__(2782);
+const { hasOwn, fromUtf8, fromHex, toHex, toUint8Array, writeKey, isArrayBuffer } = __nccwpck_require__(2430);
+const { normalizeProvider } = __nccwpck_require__(2658);
+const { escapeUri, HttpRequest } = __nccwpck_require__(3422);
 
 class HeaderFormatter {
     format(headers) {
@@ -36999,7 +41965,7 @@ exports.signatureV4aContainer = signatureV4aContainer;
 
 /***/ }),
 
-/***/ 8642:
+/***/ 690:
 /***/ ((__unused_webpack_module, exports) => {
 
 var HttpAuthLocation;
@@ -37102,7 +42068,7 @@ exports.resolveDefaultRuntimeConfig = resolveDefaultRuntimeConfig;
 
 /***/ }),
 
-/***/ 5289:
+/***/ 9449:
 /***/ (function(module) {
 
 /*!
@@ -37122,15 +42088,15 @@ function(e,t){for(var r=0;r<t.length;r++){var i=t[r];i.enumerable=i.enumerable||
 
 /***/ }),
 
-/***/ 8258:
+/***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__(5258);
+module.exports = __nccwpck_require__(218);
 
 
 /***/ }),
 
-/***/ 5258:
+/***/ 218:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -37401,33 +42367,33 @@ exports.debug = debug; // for test
 
 /***/ }),
 
-/***/ 576:
+/***/ 6752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Client = __nccwpck_require__(5061)
-const Dispatcher = __nccwpck_require__(2243)
-const Pool = __nccwpck_require__(20)
-const BalancedPool = __nccwpck_require__(9989)
-const Agent = __nccwpck_require__(3389)
-const ProxyAgent = __nccwpck_require__(7408)
-const EnvHttpProxyAgent = __nccwpck_require__(2785)
-const RetryAgent = __nccwpck_require__(8610)
-const errors = __nccwpck_require__(1059)
-const util = __nccwpck_require__(2272)
+const Client = __nccwpck_require__(3701)
+const Dispatcher = __nccwpck_require__(883)
+const Pool = __nccwpck_require__(628)
+const BalancedPool = __nccwpck_require__(837)
+const Agent = __nccwpck_require__(7405)
+const ProxyAgent = __nccwpck_require__(6672)
+const EnvHttpProxyAgent = __nccwpck_require__(3137)
+const RetryAgent = __nccwpck_require__(50)
+const errors = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(6135)
-const buildConnector = __nccwpck_require__(1952)
-const MockClient = __nccwpck_require__(6197)
-const MockAgent = __nccwpck_require__(2781)
-const MockPool = __nccwpck_require__(9396)
-const mockErrors = __nccwpck_require__(9037)
-const RetryHandler = __nccwpck_require__(1131)
-const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(8085)
-const DecoratorHandler = __nccwpck_require__(5579)
-const RedirectHandler = __nccwpck_require__(9714)
-const createRedirectInterceptor = __nccwpck_require__(2276)
+const api = __nccwpck_require__(6615)
+const buildConnector = __nccwpck_require__(9136)
+const MockClient = __nccwpck_require__(7365)
+const MockAgent = __nccwpck_require__(7501)
+const MockPool = __nccwpck_require__(4004)
+const mockErrors = __nccwpck_require__(2429)
+const RetryHandler = __nccwpck_require__(7816)
+const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(2581)
+const DecoratorHandler = __nccwpck_require__(8155)
+const RedirectHandler = __nccwpck_require__(8754)
+const createRedirectInterceptor = __nccwpck_require__(5092)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -37445,10 +42411,10 @@ module.exports.DecoratorHandler = DecoratorHandler
 module.exports.RedirectHandler = RedirectHandler
 module.exports.createRedirectInterceptor = createRedirectInterceptor
 module.exports.interceptors = {
-  redirect: __nccwpck_require__(1530),
-  retry: __nccwpck_require__(7114),
-  dump: __nccwpck_require__(5596),
-  dns: __nccwpck_require__(1643)
+  redirect: __nccwpck_require__(1514),
+  retry: __nccwpck_require__(2026),
+  dump: __nccwpck_require__(8060),
+  dns: __nccwpck_require__(379)
 }
 
 module.exports.buildConnector = buildConnector
@@ -37510,7 +42476,7 @@ function makeDispatcher (fn) {
 module.exports.setGlobalDispatcher = setGlobalDispatcher
 module.exports.getGlobalDispatcher = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(3345).fetch)
+const fetchImpl = (__nccwpck_require__(4398).fetch)
 module.exports.fetch = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
@@ -37522,39 +42488,39 @@ module.exports.fetch = async function fetch (init, options = undefined) {
     throw err
   }
 }
-module.exports.Headers = __nccwpck_require__(548).Headers
-module.exports.Response = __nccwpck_require__(1627).Response
-module.exports.Request = __nccwpck_require__(268).Request
-module.exports.FormData = __nccwpck_require__(2134).FormData
+module.exports.Headers = __nccwpck_require__(660).Headers
+module.exports.Response = __nccwpck_require__(9051).Response
+module.exports.Request = __nccwpck_require__(9967).Request
+module.exports.FormData = __nccwpck_require__(5910).FormData
 module.exports.File = globalThis.File ?? (__nccwpck_require__(4573).File)
-module.exports.FileReader = __nccwpck_require__(8755).FileReader
+module.exports.FileReader = __nccwpck_require__(8355).FileReader
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(5779)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
 
 module.exports.setGlobalOrigin = setGlobalOrigin
 module.exports.getGlobalOrigin = getGlobalOrigin
 
-const { CacheStorage } = __nccwpck_require__(4045)
-const { kConstruct } = __nccwpck_require__(3165)
+const { CacheStorage } = __nccwpck_require__(3245)
+const { kConstruct } = __nccwpck_require__(109)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
 module.exports.caches = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(6693)
+const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(9061)
 
 module.exports.deleteCookie = deleteCookie
 module.exports.getCookies = getCookies
 module.exports.getSetCookies = getSetCookies
 module.exports.setCookie = setCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(428)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
 
 module.exports.parseMIMEType = parseMIMEType
 module.exports.serializeAMimeType = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5924)
-module.exports.WebSocket = __nccwpck_require__(5358).WebSocket
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
+module.exports.WebSocket = __nccwpck_require__(3726).WebSocket
 module.exports.CloseEvent = CloseEvent
 module.exports.ErrorEvent = ErrorEvent
 module.exports.MessageEvent = MessageEvent
@@ -37570,18 +42536,18 @@ module.exports.MockPool = MockPool
 module.exports.MockAgent = MockAgent
 module.exports.mockErrors = mockErrors
 
-const { EventSource } = __nccwpck_require__(8742)
+const { EventSource } = __nccwpck_require__(1238)
 
 module.exports.EventSource = EventSource
 
 
 /***/ }),
 
-/***/ 3134:
+/***/ 158:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { addAbortListener } = __nccwpck_require__(2272)
-const { RequestAbortedError } = __nccwpck_require__(1059)
+const { addAbortListener } = __nccwpck_require__(3440)
+const { RequestAbortedError } = __nccwpck_require__(8707)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -37641,16 +42607,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6900:
+/***/ 2279:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(1059)
-const util = __nccwpck_require__(2272)
-const { addSignal, removeSignal } = __nccwpck_require__(3134)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 
 class ConnectHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -37756,7 +42722,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 9294:
+/***/ 6862:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -37770,10 +42736,10 @@ const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(1059)
-const util = __nccwpck_require__(2272)
+} = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(3134)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 const assert = __nccwpck_require__(4589)
 
 const kResume = Symbol('resume')
@@ -38014,16 +42980,16 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 5259:
+/***/ 4043:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { Readable } = __nccwpck_require__(2519)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(1059)
-const util = __nccwpck_require__(2272)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(7863)
+const { Readable } = __nccwpck_require__(9927)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
 const { AsyncResource } = __nccwpck_require__(6698)
 
 class RequestHandler extends AsyncResource {
@@ -38235,18 +43201,18 @@ module.exports.RequestHandler = RequestHandler
 
 /***/ }),
 
-/***/ 792:
+/***/ 3560:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { finished, PassThrough } = __nccwpck_require__(7075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(1059)
-const util = __nccwpck_require__(2272)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(7863)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(3134)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 
 class StreamHandler extends AsyncResource {
   constructor (opts, factory, callback) {
@@ -38462,15 +43428,15 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 1098:
+/***/ 1882:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(1059)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
 const { AsyncResource } = __nccwpck_require__(6698)
-const util = __nccwpck_require__(2272)
-const { addSignal, removeSignal } = __nccwpck_require__(3134)
+const util = __nccwpck_require__(3440)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 const assert = __nccwpck_require__(4589)
 
 class UpgradeHandler extends AsyncResource {
@@ -38577,21 +43543,21 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 6135:
+/***/ 6615:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(5259)
-module.exports.stream = __nccwpck_require__(792)
-module.exports.pipeline = __nccwpck_require__(9294)
-module.exports.upgrade = __nccwpck_require__(1098)
-module.exports.connect = __nccwpck_require__(6900)
+module.exports.request = __nccwpck_require__(4043)
+module.exports.stream = __nccwpck_require__(3560)
+module.exports.pipeline = __nccwpck_require__(6862)
+module.exports.upgrade = __nccwpck_require__(1882)
+module.exports.connect = __nccwpck_require__(2279)
 
 
 /***/ }),
 
-/***/ 2519:
+/***/ 9927:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Ported from https://github.com/nodejs/undici/pull/907
@@ -38600,9 +43566,9 @@ module.exports.connect = __nccwpck_require__(6900)
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(1059)
-const util = __nccwpck_require__(2272)
-const { ReadableStreamFrom } = __nccwpck_require__(2272)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { ReadableStreamFrom } = __nccwpck_require__(3440)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -38983,15 +43949,15 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 
 /***/ }),
 
-/***/ 7863:
+/***/ 7655:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const assert = __nccwpck_require__(4589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(1059)
+} = __nccwpck_require__(8707)
 
-const { chunksDecode } = __nccwpck_require__(2519)
+const { chunksDecode } = __nccwpck_require__(9927)
 const CHUNK_LIMIT = 128 * 1024
 
 async function getResolveErrorBodyCallback ({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -39083,16 +44049,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1952:
+/***/ 9136:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const net = __nccwpck_require__(7030)
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(2272)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(1059)
-const timers = __nccwpck_require__(7787)
+const util = __nccwpck_require__(3440)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(8707)
+const timers = __nccwpck_require__(6603)
 
 function noop () {}
 
@@ -39330,7 +44296,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 7887:
+/***/ 735:
 /***/ ((module) => {
 
 
@@ -39455,7 +44421,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5726:
+/***/ 2414:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -39664,7 +44630,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1059:
+/***/ 8707:
 /***/ ((module) => {
 
 
@@ -40096,7 +45062,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2543:
+/***/ 4655:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -40104,7 +45070,7 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(1059)
+} = __nccwpck_require__(8707)
 const assert = __nccwpck_require__(4589)
 const {
   isValidHTTPToken,
@@ -40119,9 +45085,9 @@ const {
   validateHandler,
   getServerName,
   normalizedMethodRecords
-} = __nccwpck_require__(2272)
-const { channels } = __nccwpck_require__(5726)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(7887)
+} = __nccwpck_require__(3440)
+const { channels } = __nccwpck_require__(2414)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -40585,7 +45551,7 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 1003:
+/***/ 6443:
 /***/ ((module) => {
 
 module.exports = {
@@ -40659,7 +45625,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9112:
+/***/ 7752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -40667,7 +45633,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(7887)
+} = __nccwpck_require__(735)
 
 class TstNode {
   /** @type {any} */
@@ -40818,13 +45784,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2272:
+/***/ 3440:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(1003)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(6443)
 const { IncomingMessage } = __nccwpck_require__(7067)
 const stream = __nccwpck_require__(7075)
 const net = __nccwpck_require__(7030)
@@ -40832,9 +45798,9 @@ const { Blob } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 const { stringify } = __nccwpck_require__(1792)
 const { EventEmitter: EE } = __nccwpck_require__(8474)
-const { InvalidArgumentError } = __nccwpck_require__(1059)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(7887)
-const { tree } = __nccwpck_require__(9112)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
+const { tree } = __nccwpck_require__(7752)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(v => Number(v))
 
@@ -41544,18 +46510,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3389:
+/***/ 7405:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(1059)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(1003)
-const DispatcherBase = __nccwpck_require__(8641)
-const Pool = __nccwpck_require__(20)
-const Client = __nccwpck_require__(5061)
-const util = __nccwpck_require__(2272)
-const createRedirectInterceptor = __nccwpck_require__(2276)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
+const DispatcherBase = __nccwpck_require__(1841)
+const Pool = __nccwpck_require__(628)
+const Client = __nccwpck_require__(3701)
+const util = __nccwpck_require__(3440)
+const createRedirectInterceptor = __nccwpck_require__(5092)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -41684,7 +46650,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 9989:
+/***/ 837:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -41692,7 +46658,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(1059)
+} = __nccwpck_require__(8707)
 const {
   PoolBase,
   kClients,
@@ -41700,10 +46666,10 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(7632)
-const Pool = __nccwpck_require__(20)
-const { kUrl, kInterceptors } = __nccwpck_require__(1003)
-const { parseOrigin } = __nccwpck_require__(2272)
+} = __nccwpck_require__(2128)
+const Pool = __nccwpck_require__(628)
+const { kUrl, kInterceptors } = __nccwpck_require__(6443)
+const { parseOrigin } = __nccwpck_require__(3440)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -41900,7 +46866,7 @@ module.exports = BalancedPool
 
 /***/ }),
 
-/***/ 1021:
+/***/ 637:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -41908,9 +46874,9 @@ module.exports = BalancedPool
 /* global WebAssembly */
 
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(2272)
-const { channels } = __nccwpck_require__(5726)
-const timers = __nccwpck_require__(7787)
+const util = __nccwpck_require__(3440)
+const { channels } = __nccwpck_require__(2414)
+const timers = __nccwpck_require__(6603)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -41923,7 +46889,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(1059)
+} = __nccwpck_require__(8707)
 const {
   kUrl,
   kReset,
@@ -41956,9 +46922,9 @@ const {
   kOnError,
   kResume,
   kHTTPContext
-} = __nccwpck_require__(1003)
+} = __nccwpck_require__(6443)
 
-const constants = __nccwpck_require__(3512)
+const constants = __nccwpck_require__(2824)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const addListener = util.addListener
@@ -41970,11 +46936,11 @@ const kSocketUsed = Symbol('kSocketUsed')
 let extractBody
 
 async function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(1630) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(3870) : undefined
 
   let mod
   try {
-    mod = await WebAssembly.compile(__nccwpck_require__(4826))
+    mod = await WebAssembly.compile(__nccwpck_require__(3434))
   } catch (e) {
     /* istanbul ignore next */
 
@@ -41982,7 +46948,7 @@ async function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(1630))
+    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(3870))
   }
 
   return await WebAssembly.instantiate(mod, {
@@ -42897,7 +47863,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(9852).extractBody)
+      extractBody = (__nccwpck_require__(4492).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -43420,7 +48386,7 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 2820:
+/***/ 8788:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -43428,13 +48394,13 @@ module.exports = connectH1
 const assert = __nccwpck_require__(4589)
 const { errorMonitor } = __nccwpck_require__(8474)
 const { pipeline } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(2272)
+const util = __nccwpck_require__(3440)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(1059)
+} = __nccwpck_require__(8707)
 const {
   kUrl,
   kReset,
@@ -43453,7 +48419,7 @@ const {
   kResume,
   kSize,
   kHTTPContext
-} = __nccwpck_require__(1003)
+} = __nccwpck_require__(6443)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -43859,7 +48825,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(9852).extractBody)
+    extractBody ??= (__nccwpck_require__(4492).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -44219,7 +49185,7 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 5061:
+/***/ 3701:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
@@ -44229,16 +49195,16 @@ module.exports = connectH2
 const assert = __nccwpck_require__(4589)
 const net = __nccwpck_require__(7030)
 const http = __nccwpck_require__(7067)
-const util = __nccwpck_require__(2272)
-const { channels } = __nccwpck_require__(5726)
-const Request = __nccwpck_require__(2543)
-const DispatcherBase = __nccwpck_require__(8641)
+const util = __nccwpck_require__(3440)
+const { channels } = __nccwpck_require__(2414)
+const Request = __nccwpck_require__(4655)
+const DispatcherBase = __nccwpck_require__(1841)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(1059)
-const buildConnector = __nccwpck_require__(1952)
+} = __nccwpck_require__(8707)
+const buildConnector = __nccwpck_require__(9136)
 const {
   kUrl,
   kServerName,
@@ -44280,9 +49246,9 @@ const {
   kHTTPContext,
   kMaxConcurrentStreams,
   kResume
-} = __nccwpck_require__(1003)
-const connectH1 = __nccwpck_require__(1021)
-const connectH2 = __nccwpck_require__(2820)
+} = __nccwpck_require__(6443)
+const connectH1 = __nccwpck_require__(637)
+const connectH2 = __nccwpck_require__(8788)
 let deprecatedInterceptorWarned = false
 
 const kClosedResolve = Symbol('kClosedResolve')
@@ -44590,7 +49556,7 @@ class Client extends DispatcherBase {
   }
 }
 
-const createRedirectInterceptor = __nccwpck_require__(2276)
+const createRedirectInterceptor = __nccwpck_require__(5092)
 
 function onError (client, err) {
   if (
@@ -44850,19 +49816,19 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 8641:
+/***/ 1841:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(2243)
+const Dispatcher = __nccwpck_require__(883)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(1059)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(1003)
+} = __nccwpck_require__(8707)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(6443)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -45065,7 +50031,7 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 2243:
+/***/ 883:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -45137,15 +50103,15 @@ module.exports = Dispatcher
 
 /***/ }),
 
-/***/ 2785:
+/***/ 3137:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(8641)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(1003)
-const ProxyAgent = __nccwpck_require__(7408)
-const Agent = __nccwpck_require__(3389)
+const DispatcherBase = __nccwpck_require__(1841)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(6443)
+const ProxyAgent = __nccwpck_require__(6672)
+const Agent = __nccwpck_require__(7405)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -45304,7 +50270,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 9220:
+/***/ 4660:
 /***/ ((module) => {
 
 /* eslint-disable */
@@ -45428,15 +50394,15 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 7632:
+/***/ 2128:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(8641)
-const FixedQueue = __nccwpck_require__(9220)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(1003)
-const PoolStats = __nccwpck_require__(398)
+const DispatcherBase = __nccwpck_require__(1841)
+const FixedQueue = __nccwpck_require__(4660)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(6443)
+const PoolStats = __nccwpck_require__(3246)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -45629,10 +50595,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 398:
+/***/ 3246:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(1003)
+const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(6443)
 const kPool = Symbol('pool')
 
 class PoolStats {
@@ -45670,7 +50636,7 @@ module.exports = PoolStats
 
 /***/ }),
 
-/***/ 20:
+/***/ 628:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -45681,14 +50647,14 @@ const {
   kNeedDrain,
   kAddClient,
   kGetDispatcher
-} = __nccwpck_require__(7632)
-const Client = __nccwpck_require__(5061)
+} = __nccwpck_require__(2128)
+const Client = __nccwpck_require__(3701)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(1059)
-const util = __nccwpck_require__(2272)
-const { kUrl, kInterceptors } = __nccwpck_require__(1003)
-const buildConnector = __nccwpck_require__(1952)
+} = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { kUrl, kInterceptors } = __nccwpck_require__(6443)
+const buildConnector = __nccwpck_require__(9136)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -45784,19 +50750,19 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 7408:
+/***/ 6672:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(1003)
+const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
 const { URL } = __nccwpck_require__(3136)
-const Agent = __nccwpck_require__(3389)
-const Pool = __nccwpck_require__(20)
-const DispatcherBase = __nccwpck_require__(8641)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(1059)
-const buildConnector = __nccwpck_require__(1952)
-const Client = __nccwpck_require__(5061)
+const Agent = __nccwpck_require__(7405)
+const Pool = __nccwpck_require__(628)
+const DispatcherBase = __nccwpck_require__(1841)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8707)
+const buildConnector = __nccwpck_require__(9136)
+const Client = __nccwpck_require__(3701)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -46065,13 +51031,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 8610:
+/***/ 50:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(2243)
-const RetryHandler = __nccwpck_require__(1131)
+const Dispatcher = __nccwpck_require__(883)
+const RetryHandler = __nccwpck_require__(7816)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -46107,7 +51073,7 @@ module.exports = RetryAgent
 
 /***/ }),
 
-/***/ 8085:
+/***/ 2581:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -46115,8 +51081,8 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(1059)
-const Agent = __nccwpck_require__(3389)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const Agent = __nccwpck_require__(7405)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -46146,7 +51112,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5579:
+/***/ 8155:
 /***/ ((module) => {
 
 
@@ -46197,15 +51163,15 @@ module.exports = class DecoratorHandler {
 
 /***/ }),
 
-/***/ 9714:
+/***/ 8754:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(2272)
-const { kBodyUsed } = __nccwpck_require__(1003)
+const util = __nccwpck_require__(3440)
+const { kBodyUsed } = __nccwpck_require__(6443)
 const assert = __nccwpck_require__(4589)
-const { InvalidArgumentError } = __nccwpck_require__(1059)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 const EE = __nccwpck_require__(8474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
@@ -46436,20 +51402,20 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 1131:
+/***/ 7816:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const assert = __nccwpck_require__(4589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(1003)
-const { RequestRetryError } = __nccwpck_require__(1059)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(6443)
+const { RequestRetryError } = __nccwpck_require__(8707)
 const {
   isDisturbed,
   parseHeaders,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(2272)
+} = __nccwpck_require__(3440)
 
 function calculateRetryAfterHeader (retryAfter) {
   const current = Date.now()
@@ -46880,14 +51846,14 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 1643:
+/***/ 379:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const { isIP } = __nccwpck_require__(7030)
 const { lookup } = __nccwpck_require__(610)
-const DecoratorHandler = __nccwpck_require__(5579)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(1059)
+const DecoratorHandler = __nccwpck_require__(8155)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(8707)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -47262,14 +52228,14 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 5596:
+/***/ 8060:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(2272)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(1059)
-const DecoratorHandler = __nccwpck_require__(5579)
+const util = __nccwpck_require__(3440)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
+const DecoratorHandler = __nccwpck_require__(8155)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -47392,12 +52358,12 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 2276:
+/***/ 5092:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const RedirectHandler = __nccwpck_require__(9714)
+const RedirectHandler = __nccwpck_require__(8754)
 
 function createRedirectInterceptor ({ maxRedirections: defaultMaxRedirections }) {
   return (dispatch) => {
@@ -47420,11 +52386,11 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 1530:
+/***/ 1514:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RedirectHandler = __nccwpck_require__(9714)
+const RedirectHandler = __nccwpck_require__(8754)
 
 module.exports = opts => {
   const globalMaxRedirections = opts?.maxRedirections
@@ -47451,11 +52417,11 @@ module.exports = opts => {
 
 /***/ }),
 
-/***/ 7114:
+/***/ 2026:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(1131)
+const RetryHandler = __nccwpck_require__(7816)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -47477,13 +52443,13 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 3512:
+/***/ 2824:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-const utils_1 = __nccwpck_require__(6972);
+const utils_1 = __nccwpck_require__(172);
 // C headers
 var ERROR;
 (function (ERROR) {
@@ -47761,7 +52727,7 @@ exports.SPECIAL_HEADERS = {
 
 /***/ }),
 
-/***/ 1630:
+/***/ 3870:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -47773,7 +52739,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 4826:
+/***/ 3434:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -47785,7 +52751,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 6972:
+/***/ 172:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -47806,13 +52772,13 @@ exports.enumToMap = enumToMap;
 
 /***/ }),
 
-/***/ 2781:
+/***/ 7501:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(1003)
-const Agent = __nccwpck_require__(3389)
+const { kClients } = __nccwpck_require__(6443)
+const Agent = __nccwpck_require__(7405)
 const {
   kAgent,
   kMockAgentSet,
@@ -47823,14 +52789,14 @@ const {
   kGetNetConnect,
   kOptions,
   kFactory
-} = __nccwpck_require__(1501)
-const MockClient = __nccwpck_require__(6197)
-const MockPool = __nccwpck_require__(9396)
-const { matchValue, buildMockOptions } = __nccwpck_require__(1205)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(1059)
-const Dispatcher = __nccwpck_require__(2243)
-const Pluralizer = __nccwpck_require__(8233)
-const PendingInterceptorsFormatter = __nccwpck_require__(6110)
+} = __nccwpck_require__(1117)
+const MockClient = __nccwpck_require__(7365)
+const MockPool = __nccwpck_require__(4004)
+const { matchValue, buildMockOptions } = __nccwpck_require__(3397)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
+const Dispatcher = __nccwpck_require__(883)
+const Pluralizer = __nccwpck_require__(1529)
+const PendingInterceptorsFormatter = __nccwpck_require__(6142)
 
 class MockAgent extends Dispatcher {
   constructor (opts) {
@@ -47973,14 +52939,14 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 6197:
+/***/ 7365:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Client = __nccwpck_require__(5061)
-const { buildMockDispatch } = __nccwpck_require__(1205)
+const Client = __nccwpck_require__(3701)
+const { buildMockDispatch } = __nccwpck_require__(3397)
 const {
   kDispatches,
   kMockAgent,
@@ -47989,10 +52955,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(1501)
-const { MockInterceptor } = __nccwpck_require__(3319)
-const Symbols = __nccwpck_require__(1003)
-const { InvalidArgumentError } = __nccwpck_require__(1059)
+} = __nccwpck_require__(1117)
+const { MockInterceptor } = __nccwpck_require__(1511)
+const Symbols = __nccwpck_require__(6443)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -48039,12 +53005,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 9037:
+/***/ 2429:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(1059)
+const { UndiciError } = __nccwpck_require__(8707)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -48074,12 +53040,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3319:
+/***/ 1511:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(1205)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(3397)
 const {
   kDispatches,
   kDispatchKey,
@@ -48087,9 +53053,9 @@ const {
   kDefaultTrailers,
   kContentLength,
   kMockDispatch
-} = __nccwpck_require__(1501)
-const { InvalidArgumentError } = __nccwpck_require__(1059)
-const { buildURL } = __nccwpck_require__(2272)
+} = __nccwpck_require__(1117)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { buildURL } = __nccwpck_require__(3440)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -48288,14 +53254,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 9396:
+/***/ 4004:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Pool = __nccwpck_require__(20)
-const { buildMockDispatch } = __nccwpck_require__(1205)
+const Pool = __nccwpck_require__(628)
+const { buildMockDispatch } = __nccwpck_require__(3397)
 const {
   kDispatches,
   kMockAgent,
@@ -48304,10 +53270,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(1501)
-const { MockInterceptor } = __nccwpck_require__(3319)
-const Symbols = __nccwpck_require__(1003)
-const { InvalidArgumentError } = __nccwpck_require__(1059)
+} = __nccwpck_require__(1117)
+const { MockInterceptor } = __nccwpck_require__(1511)
+const Symbols = __nccwpck_require__(6443)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -48354,7 +53320,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 1501:
+/***/ 1117:
 /***/ ((module) => {
 
 
@@ -48384,20 +53350,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1205:
+/***/ 3397:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(9037)
+const { MockNotMatchedError } = __nccwpck_require__(2429)
 const {
   kDispatches,
   kMockAgent,
   kOriginalDispatch,
   kOrigin,
   kGetNetConnect
-} = __nccwpck_require__(1501)
-const { buildURL } = __nccwpck_require__(2272)
+} = __nccwpck_require__(1117)
+const { buildURL } = __nccwpck_require__(3440)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const {
   types: {
@@ -48758,7 +53724,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6110:
+/***/ 6142:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -48808,7 +53774,7 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 8233:
+/***/ 1529:
 /***/ ((module) => {
 
 
@@ -48844,7 +53810,7 @@ module.exports = class Pluralizer {
 
 /***/ }),
 
-/***/ 7787:
+/***/ 6603:
 /***/ ((module) => {
 
 
@@ -49274,20 +54240,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3186:
+/***/ 9634:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(3165)
-const { urlEquals, getFieldValues } = __nccwpck_require__(7406)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(2272)
-const { webidl } = __nccwpck_require__(1861)
-const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(1627)
-const { Request, fromInnerRequest } = __nccwpck_require__(268)
-const { kState } = __nccwpck_require__(907)
-const { fetching } = __nccwpck_require__(3345)
-const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(1168)
+const { kConstruct } = __nccwpck_require__(109)
+const { urlEquals, getFieldValues } = __nccwpck_require__(6798)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
+const { webidl } = __nccwpck_require__(5893)
+const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(9051)
+const { Request, fromInnerRequest } = __nccwpck_require__(9967)
+const { kState } = __nccwpck_require__(3627)
+const { fetching } = __nccwpck_require__(4398)
+const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(3168)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -50140,15 +55106,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4045:
+/***/ 3245:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(3165)
-const { Cache } = __nccwpck_require__(3186)
-const { webidl } = __nccwpck_require__(1861)
-const { kEnumerableProperty } = __nccwpck_require__(2272)
+const { kConstruct } = __nccwpck_require__(109)
+const { Cache } = __nccwpck_require__(9634)
+const { webidl } = __nccwpck_require__(5893)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 
 class CacheStorage {
   /**
@@ -50299,26 +55265,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3165:
+/***/ 109:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports = {
-  kConstruct: (__nccwpck_require__(1003).kConstruct)
+  kConstruct: (__nccwpck_require__(6443).kConstruct)
 }
 
 
 /***/ }),
 
-/***/ 7406:
+/***/ 6798:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { URLSerializer } = __nccwpck_require__(428)
-const { isValidHeaderName } = __nccwpck_require__(1168)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { isValidHeaderName } = __nccwpck_require__(3168)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -50363,7 +55329,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2044:
+/***/ 1276:
 /***/ ((module) => {
 
 
@@ -50382,15 +55348,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6693:
+/***/ 9061:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(7818)
-const { stringify } = __nccwpck_require__(1061)
-const { webidl } = __nccwpck_require__(1861)
-const { Headers } = __nccwpck_require__(548)
+const { parseSetCookie } = __nccwpck_require__(1978)
+const { stringify } = __nccwpck_require__(7797)
+const { webidl } = __nccwpck_require__(5893)
+const { Headers } = __nccwpck_require__(660)
 
 /**
  * @typedef {Object} Cookie
@@ -50573,14 +55539,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7818:
+/***/ 1978:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(2044)
-const { isCTLExcludingHtab } = __nccwpck_require__(1061)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(428)
+const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(1276)
+const { isCTLExcludingHtab } = __nccwpck_require__(7797)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(1900)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -50890,7 +55856,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1061:
+/***/ 7797:
 /***/ ((module) => {
 
 
@@ -51249,13 +56215,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3535:
+/***/ 4031:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
 const { Transform } = __nccwpck_require__(7075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(9003)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(4811)
 
 /**
  * @type {number[]} BOM
@@ -51830,23 +56796,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8742:
+/***/ 1238:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { pipeline } = __nccwpck_require__(7075)
-const { fetching } = __nccwpck_require__(3345)
-const { makeRequest } = __nccwpck_require__(268)
-const { webidl } = __nccwpck_require__(1861)
-const { EventSourceStream } = __nccwpck_require__(3535)
-const { parseMIMEType } = __nccwpck_require__(428)
-const { createFastMessageEvent } = __nccwpck_require__(5924)
-const { isNetworkError } = __nccwpck_require__(1627)
-const { delay } = __nccwpck_require__(9003)
-const { kEnumerableProperty } = __nccwpck_require__(2272)
-const { environmentSettingsObject } = __nccwpck_require__(1168)
-const { getGlobalDispatcher } = __nccwpck_require__(8085)
+const { fetching } = __nccwpck_require__(4398)
+const { makeRequest } = __nccwpck_require__(9967)
+const { webidl } = __nccwpck_require__(5893)
+const { EventSourceStream } = __nccwpck_require__(4031)
+const { parseMIMEType } = __nccwpck_require__(1900)
+const { createFastMessageEvent } = __nccwpck_require__(5188)
+const { isNetworkError } = __nccwpck_require__(9051)
+const { delay } = __nccwpck_require__(4811)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { environmentSettingsObject } = __nccwpck_require__(3168)
+const { getGlobalDispatcher } = __nccwpck_require__(2581)
 
 let experimentalWarned = false
 
@@ -52320,7 +57286,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9003:
+/***/ 4811:
 /***/ ((module) => {
 
 
@@ -52364,12 +57330,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9852:
+/***/ 4492:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(2272)
+const util = __nccwpck_require__(3440)
 const {
   ReadableStreamFrom,
   isBlobLike,
@@ -52379,16 +57345,16 @@ const {
   fullyReadBody,
   extractMimeType,
   utf8DecodeBytes
-} = __nccwpck_require__(1168)
-const { FormData } = __nccwpck_require__(2134)
-const { kState } = __nccwpck_require__(907)
-const { webidl } = __nccwpck_require__(1861)
+} = __nccwpck_require__(3168)
+const { FormData } = __nccwpck_require__(5910)
+const { kState } = __nccwpck_require__(3627)
+const { webidl } = __nccwpck_require__(5893)
 const { Blob } = __nccwpck_require__(4573)
 const assert = __nccwpck_require__(4589)
 const { isErrored, isDisturbed } = __nccwpck_require__(7075)
 const { isArrayBuffer } = __nccwpck_require__(3429)
-const { serializeAMimeType } = __nccwpck_require__(428)
-const { multipartFormDataParser } = __nccwpck_require__(948)
+const { serializeAMimeType } = __nccwpck_require__(1900)
+const { multipartFormDataParser } = __nccwpck_require__(116)
 let random
 
 try {
@@ -52900,7 +57866,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5055:
+/***/ 4495:
 /***/ ((module) => {
 
 
@@ -53031,7 +57997,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 428:
+/***/ 1900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -53782,12 +58748,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8701:
+/***/ 6653:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConnected, kSize } = __nccwpck_require__(1003)
+const { kConnected, kSize } = __nccwpck_require__(6443)
 
 class CompatWeakRef {
   constructor (value) {
@@ -53835,14 +58801,14 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 5114:
+/***/ 7114:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Blob, File } = __nccwpck_require__(4573)
-const { kState } = __nccwpck_require__(907)
-const { webidl } = __nccwpck_require__(1861)
+const { kState } = __nccwpck_require__(3627)
+const { webidl } = __nccwpck_require__(5893)
 
 // TODO(@KhafraDev): remove
 class FileLike {
@@ -53968,16 +58934,16 @@ module.exports = { FileLike, isFileLike }
 
 /***/ }),
 
-/***/ 948:
+/***/ 116:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(2272)
-const { utf8DecodeBytes } = __nccwpck_require__(1168)
-const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(428)
-const { isFileLike } = __nccwpck_require__(5114)
-const { makeEntry } = __nccwpck_require__(2134)
+const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
+const { utf8DecodeBytes } = __nccwpck_require__(3168)
+const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(1900)
+const { isFileLike } = __nccwpck_require__(7114)
+const { makeEntry } = __nccwpck_require__(5910)
 const assert = __nccwpck_require__(4589)
 const { File: NodeFile } = __nccwpck_require__(4573)
 
@@ -54449,16 +59415,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2134:
+/***/ 5910:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isBlobLike, iteratorMixin } = __nccwpck_require__(1168)
-const { kState } = __nccwpck_require__(907)
-const { kEnumerableProperty } = __nccwpck_require__(2272)
-const { FileLike, isFileLike } = __nccwpck_require__(5114)
-const { webidl } = __nccwpck_require__(1861)
+const { isBlobLike, iteratorMixin } = __nccwpck_require__(3168)
+const { kState } = __nccwpck_require__(3627)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { FileLike, isFileLike } = __nccwpck_require__(7114)
+const { webidl } = __nccwpck_require__(5893)
 const { File: NativeFile } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 
@@ -54708,7 +59674,7 @@ module.exports = { FormData, makeEntry }
 
 /***/ }),
 
-/***/ 5779:
+/***/ 1059:
 /***/ ((module) => {
 
 
@@ -54755,21 +59721,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 548:
+/***/ 660:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(1003)
-const { kEnumerableProperty } = __nccwpck_require__(2272)
+const { kConstruct } = __nccwpck_require__(6443)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(1168)
-const { webidl } = __nccwpck_require__(1861)
+} = __nccwpck_require__(3168)
+const { webidl } = __nccwpck_require__(5893)
 const assert = __nccwpck_require__(4589)
 const util = __nccwpck_require__(7975)
 
@@ -55449,7 +60415,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3345:
+/***/ 4398:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -55462,9 +60428,9 @@ const {
   filterResponse,
   makeResponse,
   fromInnerResponse
-} = __nccwpck_require__(1627)
-const { HeadersList } = __nccwpck_require__(548)
-const { Request, cloneRequest } = __nccwpck_require__(268)
+} = __nccwpck_require__(9051)
+const { HeadersList } = __nccwpck_require__(660)
+const { Request, cloneRequest } = __nccwpck_require__(9967)
 const zlib = __nccwpck_require__(8522)
 const {
   bytesMatch,
@@ -55500,23 +60466,23 @@ const {
   buildContentRange,
   createInflate,
   extractMimeType
-} = __nccwpck_require__(1168)
-const { kState, kDispatcher } = __nccwpck_require__(907)
+} = __nccwpck_require__(3168)
+const { kState, kDispatcher } = __nccwpck_require__(3627)
 const assert = __nccwpck_require__(4589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(9852)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(4492)
 const {
   redirectStatusSet,
   nullBodyStatus,
   safeMethodsSet,
   requestBodyHeader,
   subresourceSet
-} = __nccwpck_require__(5055)
+} = __nccwpck_require__(4495)
 const EE = __nccwpck_require__(8474)
 const { Readable, pipeline, finished } = __nccwpck_require__(7075)
-const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(2272)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(428)
-const { getGlobalDispatcher } = __nccwpck_require__(8085)
-const { webidl } = __nccwpck_require__(1861)
+const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(1900)
+const { getGlobalDispatcher } = __nccwpck_require__(2581)
+const { webidl } = __nccwpck_require__(5893)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const GET_OR_HEAD = ['GET', 'HEAD']
 
@@ -57726,23 +62692,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 268:
+/***/ 9967:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* globals AbortController */
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(9852)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(548)
-const { FinalizationRegistry } = __nccwpck_require__(8701)()
-const util = __nccwpck_require__(2272)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(4492)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(660)
+const { FinalizationRegistry } = __nccwpck_require__(6653)()
+const util = __nccwpck_require__(3440)
 const nodeUtil = __nccwpck_require__(7975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(1168)
+} = __nccwpck_require__(3168)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -57752,12 +62718,12 @@ const {
   requestCredentials,
   requestCache,
   requestDuplex
-} = __nccwpck_require__(5055)
+} = __nccwpck_require__(4495)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(907)
-const { webidl } = __nccwpck_require__(1861)
-const { URLSerializer } = __nccwpck_require__(428)
-const { kConstruct } = __nccwpck_require__(1003)
+const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(3627)
+const { webidl } = __nccwpck_require__(5893)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { kConstruct } = __nccwpck_require__(6443)
 const assert = __nccwpck_require__(4589)
 const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(8474)
 
@@ -58770,14 +63736,14 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 /***/ }),
 
-/***/ 1627:
+/***/ 9051:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(548)
-const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(9852)
-const util = __nccwpck_require__(2272)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(660)
+const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(4492)
+const util = __nccwpck_require__(3440)
 const nodeUtil = __nccwpck_require__(7975)
 const { kEnumerableProperty } = util
 const {
@@ -58789,16 +63755,16 @@ const {
   isErrorLike,
   isomorphicEncode,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(1168)
+} = __nccwpck_require__(3168)
 const {
   redirectStatusSet,
   nullBodyStatus
-} = __nccwpck_require__(5055)
-const { kState, kHeaders } = __nccwpck_require__(907)
-const { webidl } = __nccwpck_require__(1861)
-const { FormData } = __nccwpck_require__(2134)
-const { URLSerializer } = __nccwpck_require__(428)
-const { kConstruct } = __nccwpck_require__(1003)
+} = __nccwpck_require__(4495)
+const { kState, kHeaders } = __nccwpck_require__(3627)
+const { webidl } = __nccwpck_require__(5893)
+const { FormData } = __nccwpck_require__(5910)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { kConstruct } = __nccwpck_require__(6443)
 const assert = __nccwpck_require__(4589)
 const { types } = __nccwpck_require__(7975)
 
@@ -59387,7 +64353,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 907:
+/***/ 3627:
 /***/ ((module) => {
 
 
@@ -59403,21 +64369,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1168:
+/***/ 3168:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Transform } = __nccwpck_require__(7075)
 const zlib = __nccwpck_require__(8522)
-const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(5055)
-const { getGlobalOrigin } = __nccwpck_require__(5779)
-const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(428)
+const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
+const { getGlobalOrigin } = __nccwpck_require__(1059)
+const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(1900)
 const { performance } = __nccwpck_require__(643)
-const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(2272)
+const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
 const assert = __nccwpck_require__(4589)
 const { isUint8Array } = __nccwpck_require__(3429)
-const { webidl } = __nccwpck_require__(1861)
+const { webidl } = __nccwpck_require__(5893)
 
 let supportedHashes = []
 
@@ -61042,14 +66008,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1861:
+/***/ 5893:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { types, inspect } = __nccwpck_require__(7975)
 const { markAsUncloneable } = __nccwpck_require__(5919)
-const { toUSVString } = __nccwpck_require__(2272)
+const { toUSVString } = __nccwpck_require__(3440)
 
 /** @type {import('../../../types/webidl').Webidl} */
 const webidl = {}
@@ -61744,7 +66710,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1727:
+/***/ 2607:
 /***/ ((module) => {
 
 
@@ -62041,7 +67007,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8755:
+/***/ 8355:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -62050,16 +67016,16 @@ const {
   staticPropertyDescriptors,
   readOperation,
   fireAProgressEvent
-} = __nccwpck_require__(234)
+} = __nccwpck_require__(3610)
 const {
   kState,
   kError,
   kResult,
   kEvents,
   kAborted
-} = __nccwpck_require__(9521)
-const { webidl } = __nccwpck_require__(1861)
-const { kEnumerableProperty } = __nccwpck_require__(2272)
+} = __nccwpck_require__(961)
+const { webidl } = __nccwpck_require__(5893)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 
 class FileReader extends EventTarget {
   constructor () {
@@ -62392,12 +67358,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7309:
+/***/ 8573:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(1861)
+const { webidl } = __nccwpck_require__(5893)
 
 const kState = Symbol('ProgressEvent state')
 
@@ -62477,7 +67443,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9521:
+/***/ 961:
 /***/ ((module) => {
 
 
@@ -62494,7 +67460,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 234:
+/***/ 3610:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -62505,10 +67471,10 @@ const {
   kResult,
   kAborted,
   kLastProgressEventFired
-} = __nccwpck_require__(9521)
-const { ProgressEvent } = __nccwpck_require__(7309)
-const { getEncoding } = __nccwpck_require__(1727)
-const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(428)
+} = __nccwpck_require__(961)
+const { ProgressEvent } = __nccwpck_require__(8573)
+const { getEncoding } = __nccwpck_require__(2607)
+const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(1900)
 const { types } = __nccwpck_require__(7975)
 const { StringDecoder } = __nccwpck_require__(3193)
 const { btoa } = __nccwpck_require__(4573)
@@ -62892,27 +67858,27 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3969:
+/***/ 6897:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(6976)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(736)
 const {
   kReadyState,
   kSentClose,
   kByteParser,
   kReceivedClose,
   kResponse
-} = __nccwpck_require__(4896)
-const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(3105)
-const { channels } = __nccwpck_require__(5726)
-const { CloseEvent } = __nccwpck_require__(5924)
-const { makeRequest } = __nccwpck_require__(268)
-const { fetching } = __nccwpck_require__(3345)
-const { Headers, getHeadersList } = __nccwpck_require__(548)
-const { getDecodeSplit } = __nccwpck_require__(1168)
-const { WebsocketFrameSend } = __nccwpck_require__(9104)
+} = __nccwpck_require__(1216)
+const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(8625)
+const { channels } = __nccwpck_require__(2414)
+const { CloseEvent } = __nccwpck_require__(5188)
+const { makeRequest } = __nccwpck_require__(9967)
+const { fetching } = __nccwpck_require__(4398)
+const { Headers, getHeadersList } = __nccwpck_require__(660)
+const { getDecodeSplit } = __nccwpck_require__(3168)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
 
 /** @type {import('crypto')} */
 let crypto
@@ -63270,7 +68236,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6976:
+/***/ 736:
 /***/ ((module) => {
 
 
@@ -63343,14 +68309,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5924:
+/***/ 5188:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(1861)
-const { kEnumerableProperty } = __nccwpck_require__(2272)
-const { kConstruct } = __nccwpck_require__(1003)
+const { webidl } = __nccwpck_require__(5893)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(6443)
 const { MessagePort } = __nccwpck_require__(5919)
 
 /**
@@ -63679,12 +68645,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9104:
+/***/ 3264:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxUnsigned16Bit } = __nccwpck_require__(6976)
+const { maxUnsigned16Bit } = __nccwpck_require__(736)
 
 const BUFFER_SIZE = 16386
 
@@ -63782,14 +68748,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8029:
+/***/ 9469:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(8522)
-const { isValidClientWindowBits } = __nccwpck_require__(3105)
-const { MessageSizeExceededError } = __nccwpck_require__(1059)
+const { isValidClientWindowBits } = __nccwpck_require__(8625)
+const { MessageSizeExceededError } = __nccwpck_require__(8707)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -63894,16 +68860,16 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 276:
+/***/ 1652:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(7075)
 const assert = __nccwpck_require__(4589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(6976)
-const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(4896)
-const { channels } = __nccwpck_require__(5726)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(736)
+const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(1216)
+const { channels } = __nccwpck_require__(2414)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -63913,11 +68879,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(3105)
-const { WebsocketFrameSend } = __nccwpck_require__(9104)
-const { closeWebSocketConnection } = __nccwpck_require__(3969)
-const { PerMessageDeflate } = __nccwpck_require__(8029)
-const { MessageSizeExceededError } = __nccwpck_require__(1059)
+} = __nccwpck_require__(8625)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
+const { closeWebSocketConnection } = __nccwpck_require__(6897)
+const { PerMessageDeflate } = __nccwpck_require__(9469)
+const { MessageSizeExceededError } = __nccwpck_require__(8707)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -64428,14 +69394,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5388:
+/***/ 3900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(9104)
-const { opcodes, sendHints } = __nccwpck_require__(6976)
-const FixedQueue = __nccwpck_require__(9220)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
+const { opcodes, sendHints } = __nccwpck_require__(736)
+const FixedQueue = __nccwpck_require__(4660)
 
 /** @type {typeof Uint8Array} */
 const FastBuffer = Buffer[Symbol.species]
@@ -64539,7 +69505,7 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 4896:
+/***/ 1216:
 /***/ ((module) => {
 
 
@@ -64558,16 +69524,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3105:
+/***/ 8625:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(4896)
-const { states, opcodes } = __nccwpck_require__(6976)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(5924)
+const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(1216)
+const { states, opcodes } = __nccwpck_require__(736)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(5188)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(428)
+const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(1900)
 
 /* globals Blob */
 
@@ -64887,15 +69853,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5358:
+/***/ 3726:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(1861)
-const { URLSerializer } = __nccwpck_require__(428)
-const { environmentSettingsObject } = __nccwpck_require__(1168)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(6976)
+const { webidl } = __nccwpck_require__(5893)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { environmentSettingsObject } = __nccwpck_require__(3168)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(736)
 const {
   kWebSocketURL,
   kReadyState,
@@ -64904,21 +69870,21 @@ const {
   kResponse,
   kSentClose,
   kByteParser
-} = __nccwpck_require__(4896)
+} = __nccwpck_require__(1216)
 const {
   isConnecting,
   isEstablished,
   isClosing,
   isValidSubprotocol,
   fireEvent
-} = __nccwpck_require__(3105)
-const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(3969)
-const { ByteParser } = __nccwpck_require__(276)
-const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(2272)
-const { getGlobalDispatcher } = __nccwpck_require__(8085)
+} = __nccwpck_require__(8625)
+const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(6897)
+const { ByteParser } = __nccwpck_require__(1652)
+const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(3440)
+const { getGlobalDispatcher } = __nccwpck_require__(2581)
 const { types } = __nccwpck_require__(7975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(5924)
-const { SendQueue } = __nccwpck_require__(5388)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(5188)
+const { SendQueue } = __nccwpck_require__(3900)
 
 // https://websockets.spec.whatwg.org/#interface-definition
 class WebSocket extends EventTarget {
@@ -65489,11 +70455,11 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7890:
+/***/ 9407:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1261);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8851);
 /** The action's entry point. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -65503,7 +70469,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1261:
+/***/ 8851:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -65514,7 +70480,7 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/utils.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /**
@@ -65550,7 +70516,7 @@ function toCommandProperties(annotationProperties) {
     };
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/command.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
 
 
 /**
@@ -65642,11 +70608,11 @@ function escapeProperty(s) {
         .replace(/,/g, '%2C');
 }
 //# sourceMappingURL=command.js.map
-;// CONCATENATED MODULE: external "crypto"
-const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
+// EXTERNAL MODULE: external "crypto"
+var external_crypto_ = __nccwpck_require__(6982);
 ;// CONCATENATED MODULE: external "fs"
 const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/file-command.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -65667,7 +70633,7 @@ function file_command_issueFileCommand(command, message) {
     });
 }
 function file_command_prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
+    const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
     const convertedValue = utils_toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
@@ -65689,7 +70655,7 @@ var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
 var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/http-client/lib/proxy.js
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
     if (checkBypass(reqUrl)) {
@@ -65780,11 +70746,11 @@ class DecodedURL extends URL {
     }
 }
 //# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ../../work/main/node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(8258);
-// EXTERNAL MODULE: ../../work/main/node_modules/undici/index.js
-var undici = __nccwpck_require__(576);
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/http-client/lib/index.js
+// EXTERNAL MODULE: ./node_modules/tunnel/index.js
+var tunnel = __nccwpck_require__(770);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -66481,7 +71447,7 @@ class HttpClient {
 }
 const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/http-client/lib/auth.js
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
 var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -66557,7 +71523,7 @@ class PersonalAccessTokenCredentialHandler {
     }
 }
 //# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/oidc-utils.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
 var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -66631,7 +71597,7 @@ class OidcClient {
     }
 }
 //# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/summary.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
 var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -66912,7 +71878,7 @@ const _summary = new Summary();
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
 const summary_summary = _summary;
 //# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/path-utils.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
 
 /**
  * toPosixPath converts the given path to the posix form. On Windows, \\ will be
@@ -66954,7 +71920,7 @@ var external_events_ = __nccwpck_require__(4434);
 const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
 // EXTERNAL MODULE: external "assert"
 var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/io/lib/io-util.js
+;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
 var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -67134,7 +72100,7 @@ function getCmdPath() {
     return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
 }
 //# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/io/lib/io.js
+;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
 var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -67408,7 +72374,7 @@ function io_copyFile(srcFile, destFile, force) {
 //# sourceMappingURL=io.js.map
 ;// CONCATENATED MODULE: external "timers"
 const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/exec/lib/toolrunner.js
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
 var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -67996,7 +72962,7 @@ class ExecState extends external_events_.EventEmitter {
     }
 }
 //# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/exec/lib/exec.js
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
 var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -68076,7 +73042,7 @@ function getExecOutput(commandLine, args, options) {
     });
 }
 //# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/platform.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
 var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -68141,7 +73107,7 @@ function getDetails() {
     });
 }
 //# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/core.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
 var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -68459,10 +73425,10 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: ../../work/main/node_modules/@aws-sdk/client-cloudwatch-logs/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(2671);
-// EXTERNAL MODULE: ../../work/main/node_modules/@aws-sdk/client-lambda/dist-cjs/index.js
-var client_lambda_dist_cjs = __nccwpck_require__(4672);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-cloudwatch-logs/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(303);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-lambda/dist-cjs/index.js
+var client_lambda_dist_cjs = __nccwpck_require__(1696);
 ;// CONCATENATED MODULE: ./src/awsClients.ts
 /** One SDK client per service and region for the whole run, all with the same credentials. */
 
@@ -69461,6 +74427,8 @@ function loadConfig(readInput, env) {
     const instrumentationLayer = input('instrumentation-layer') || undefined;
     if (instrumentationLayer && !isValidInstrumentationTemplate(instrumentationLayer))
         problem(`instrumentation-layer "${instrumentationLayer}" must be a layer version ARN, with {region} and {arch} where they vary, e.g. arn:aws:lambda:{region}:901920570463:layer:aws-otel-nodejs-{arch}-ver-1-30-2:1.`);
+    const preflight = parseBoolean('preflight', input('preflight'), true, problem);
+    const delivery = parseDelivery(input, problem, secretValues);
     if (problems.length > 0)
         throw new InputError([...new Set(problems)]);
     return {
@@ -69495,7 +74463,9 @@ function loadConfig(readInput, env) {
         instrumentationLayer,
         secretReferences,
         literalIngestionKey: ENV.headers in managedVariables &&
-            !secretReferences.some((reference) => (managedVariables[ENV.headers] ?? '').includes(reference.text))
+            !secretReferences.some((reference) => (managedVariables[ENV.headers] ?? '').includes(reference.text)),
+        preflight,
+        delivery
     };
 }
 function parseFunctions(items, defaultRegion, problem) {
@@ -69639,6 +74609,59 @@ function parseManagedVariables(input, problem) {
     }
     return { managedVariables: variables, secretVariableNames, secretValues, secretReferences };
 }
+function parseDelivery(input, problem, secretValues) {
+    const url = input('clickhouse-url');
+    const password = input('clickhouse-password');
+    if (password)
+        secretValues.push(password);
+    const setting = input('verify-delivery') || (url ? 'warn' : 'off');
+    if (!['off', 'warn', 'require'].includes(setting)) {
+        problem(`verify-delivery "${setting}" must be off, warn or require.`);
+        return undefined;
+    }
+    const timeoutSeconds = parseInteger('verify-delivery-timeout', input('verify-delivery-timeout') || '90', 5, 900, problem);
+    const username = input('clickhouse-user') || undefined;
+    const logsTable = input('logs-table') || 'otel_logs';
+    const tracesTable = input('traces-table') || 'otel_traces';
+    const database = input('clickhouse-database') || 'default';
+    const hyperdxUrl = input('hyperdx-url') || undefined;
+    if (setting === 'off')
+        return undefined;
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        parsed = undefined;
+    }
+    if (!url) {
+        problem(`verify-delivery is ${setting} but clickhouse-url is empty; set it to ClickStack's ClickHouse HTTP endpoint, e.g. https://clickhouse.example.com:8443.`);
+        return undefined;
+    }
+    if (parsed?.password)
+        secretValues.push(decodeURIComponent(parsed.password));
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
+        problem('clickhouse-url is not an http(s) URL; write it like https://clickhouse.example.com:8443.');
+        return undefined;
+    }
+    const table = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
+    for (const [name, value] of [['logs-table', logsTable], ['traces-table', tracesTable], ['clickhouse-database', database]])
+        if (!table.test(value))
+            problem(`${name} "${value}" is not a ClickHouse table or database name.`);
+    if (hyperdxUrl && !/^https?:\/\/[^\s]+$/.test(hyperdxUrl))
+        problem(`hyperdx-url "${hyperdxUrl}" is not an http(s) URL; write it like https://hyperdx.example.com.`);
+    return {
+        mode: setting,
+        url,
+        username,
+        password: password || undefined,
+        database,
+        logsTable,
+        tracesTable,
+        timeoutSeconds,
+        hyperdxUrl
+    };
+}
 /** The input a managed variable comes from, for messages. */
 function inputNameOf(key) {
     const entry = Object.entries(ENV).find(([, variable]) => variable === key);
@@ -69704,8 +74727,8 @@ function layerNameFor(template, architecture) {
     return template.replaceAll('{arch}', architecture === 'arm64' ? 'arm64' : 'amd64');
 }
 
-// EXTERNAL MODULE: ../../work/main/node_modules/@aws-sdk/client-sts/dist-cjs/index.js
-var client_sts_dist_cjs = __nccwpck_require__(8975);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-sts/dist-cjs/index.js
+var client_sts_dist_cjs = __nccwpck_require__(1695);
 ;// CONCATENATED MODULE: ./src/credentials.ts
 /** Assume an AWS role with a GitHub OIDC ID token. */
 
@@ -69861,7 +74884,7 @@ async function assumeRoleWithOidc(params) {
     }
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/github/lib/context.js
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
 
 
 class Context {
@@ -69914,9 +74937,9 @@ class Context {
     }
 }
 //# sourceMappingURL=context.js.map
-// EXTERNAL MODULE: ../../work/main/node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
-var lib = __nccwpck_require__(2827);
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/github/lib/internal/utils.js
+// EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
+var lib = __nccwpck_require__(9659);
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
 var utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -69969,7 +74992,7 @@ function getUserAgentWithOrchestrationId(baseUserAgent) {
     return baseUserAgent;
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/universal-user-agent/index.js
+;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
 function getUserAgent() {
   if (typeof navigator === "object" && "userAgent" in navigator) {
     return navigator.userAgent;
@@ -69984,7 +75007,7 @@ function getUserAgent() {
   return "<environment undetectable>";
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/before-after-hook/lib/register.js
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/register.js
 // @ts-check
 
 function register(state, name, method, options) {
@@ -70013,7 +75036,7 @@ function register(state, name, method, options) {
   });
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/before-after-hook/lib/add.js
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/add.js
 // @ts-check
 
 function addHook(state, kind, name, hook) {
@@ -70061,7 +75084,7 @@ function addHook(state, kind, name, hook) {
   });
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/before-after-hook/lib/remove.js
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/remove.js
 // @ts-check
 
 function removeHook(state, name, method) {
@@ -70082,7 +75105,7 @@ function removeHook(state, name, method) {
   state.registry[name].splice(index, 1);
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/before-after-hook/index.js
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/index.js
 // @ts-check
 
 
@@ -70129,7 +75152,7 @@ function Collection() {
 
 /* harmony default export */ const before_after_hook = ({ Singular, Collection });
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/endpoint/dist-bundle/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/endpoint/dist-bundle/index.js
 // pkg/dist-src/defaults.js
 
 
@@ -70475,7 +75498,7 @@ function withDefaults(oldDefaults, newDefaults) {
 var endpoint = withDefaults(null, DEFAULTS);
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/content-type/dist/index.js
+;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
 /*!
  * content-type
  * Copyright(c) 2015 Douglas Christopher Wilson
@@ -70767,7 +75790,7 @@ function unescapeQuotedPairs(str, start, end) {
     return result + str.slice(start, end);
 }
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/json-with-bigint/json-with-bigint.js
+;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
 const intRegex = /^-?\d+$/;
 const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
 const originalStringify = JSON.stringify;
@@ -71368,7 +76391,7 @@ const JSONParse = (text, reviver) => {
 
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/request-error/dist-src/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
 class RequestError extends Error {
   name;
   /**
@@ -71409,7 +76432,7 @@ class RequestError extends Error {
 }
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/request/dist-bundle/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/request/dist-bundle/index.js
 // pkg/dist-src/index.js
 
 
@@ -71616,7 +76639,7 @@ var request = dist_bundle_withDefaults(endpoint, defaults_default);
 /* v8 ignore next -- @preserve */
 /* v8 ignore else -- @preserve */
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/graphql/dist-bundle/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/graphql/dist-bundle/index.js
 // pkg/dist-src/index.js
 
 
@@ -71747,7 +76770,7 @@ function withCustomRequest(customRequest) {
 
 /* v8 ignore if -- @preserve */
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/auth-token/dist-bundle/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/auth-token/dist-bundle/index.js
 // pkg/dist-src/is-jwt.js
 var b64url = "(?:[a-zA-Z0-9_-]+)";
 var sep = "\\.";
@@ -71802,11 +76825,11 @@ var createTokenAuth = function createTokenAuth2(token) {
 };
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/core/dist-src/version.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/version.js
 const version_VERSION = "7.0.8";
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/core/dist-src/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/index.js
 
 
 
@@ -71947,12 +76970,12 @@ class Octokit {
 }
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
 const dist_src_version_VERSION = "17.0.0";
 
 //# sourceMappingURL=version.js.map
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
 const Endpoints = {
   actions: {
     addCustomLabelsToSelfHostedRunnerForOrg: [
@@ -74246,7 +79269,7 @@ var endpoints_default = Endpoints;
 
 //# sourceMappingURL=endpoints.js.map
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
 
 const endpointMethodsMap = /* @__PURE__ */ new Map();
 for (const [scope, endpoints] of Object.entries(endpoints_default)) {
@@ -74372,7 +79395,7 @@ function decorate(octokit, scope, methodName, defaults, decorations) {
 
 //# sourceMappingURL=endpoints-to-methods.js.map
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
 
 
 function restEndpointMethods(octokit) {
@@ -74393,7 +79416,7 @@ legacyRestEndpointMethods.VERSION = dist_src_version_VERSION;
 
 //# sourceMappingURL=index.js.map
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
 // pkg/dist-src/version.js
 var plugin_paginate_rest_dist_bundle_VERSION = "0.0.0-development";
 
@@ -74805,7 +79828,7 @@ function paginateRest(octokit) {
 paginateRest.VERSION = plugin_paginate_rest_dist_bundle_VERSION;
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/github/lib/utils.js
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/utils.js
 
 
 // octokit + plugins
@@ -74844,7 +79867,7 @@ function getOctokitOptions(token, options) {
     return opts;
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/github/lib/github.js
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/github.js
 
 
 const github_context = new Context();
@@ -75126,6 +80149,17 @@ function renderSummary(result, redact) {
         for (const r of errors)
             lines.push(`- **${cell(r.function)}** (${r.region}): ${r.error}`);
         lines.push('');
+    }
+    const verified = reports.filter((r) => r.delivery !== null);
+    if (verified.length > 0) {
+        lines.push('### Delivery to ClickStack', '', '| function | telemetry of the test invocation | log records | spans | first seen after | HyperDX |', '| --- | --- | --- | --- | --- | --- |');
+        for (const r of verified) {
+            const d = r.delivery;
+            lines.push(`| ${cell(r.function)} | ${d.status === 'delivered' ? '✅ delivered' : d.status === 'error' ? `❌ ${cell(d.detail ?? 'error')}` : '❌ not delivered'} | ${d.logRecords} | ${d.spans} | ${d.firstArrivalMs === null ? '—' : `≤ ${Math.ceil(d.firstArrivalMs / 1000)} s`} | ${d.link ? `[search](${d.link})` : '—'} |`);
+        }
+        lines.push('');
+        if (verified.some((r) => r.delivery?.status === 'delivered' && !r.delivery.withInvocationId))
+            lines.push('Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set the functions\' log format to JSON (LoggingConfig.LogFormat) to tie each record to its invocation.', '');
     }
     const cloudwatchOn = reports.filter((r) => r.cloudwatch === 'on');
     if (cloudwatchOn.length > 0)
@@ -75702,7 +80736,358 @@ function sameList(a, b) {
     return a.length === b.length && a.every((item, i) => item === b[i]);
 }
 
+// EXTERNAL MODULE: ./node_modules/@clickhouse/client/dist/index.js
+var dist = __nccwpck_require__(5671);
+;// CONCATENATED MODULE: ./src/deliveryCheck.ts
+/**
+ * Delivery verification: after a function's test invocation, polls ClickStack's ClickHouse for the
+ * records the Rotel extension sent, until they arrive or the time is up.
+ *
+ * What counts as "the function's records" (tables as the OpenTelemetry ClickHouse exporter creates them):
+ * - log records in `logs-table` whose `ServiceName` (resource `service.name`) or
+ *   `ResourceAttributes['faas.name']` is the function, with `Timestamp` at or after the invocation began
+ *   (less a small clock-skew allowance), and – when a record carries `faas.invocation_id` (a log attribute,
+ *   or a resource attribute) – only when it is the test invocation's request id. Records without it count:
+ *   the extension attaches it only when the function logs JSON (Lambda `LoggingConfig.LogFormat = JSON`).
+ * - spans in `traces-table` of the function, on the same terms (`SpanAttributes['faas.invocation_id']`).
+ *
+ * Every value (function name, request id, time, database and table names) goes to ClickHouse as a query
+ * parameter (`{name:Type}`, tables as `{name:Identifier}`): no SQL is built from input.
+ *
+ * Read-only: each query carries the setting `readonly=1`, so that even credentials that may write can only
+ * read through this check. ClickHouse refuses to change `readonly` for a user whose profile already sets
+ * `readonly=2` (and `readonly=1` → 2 for a `readonly=1` profile), with code 164 READONLY; then the check
+ * asks again without the setting, because such a user is read-only on the server already. `readonly=2`
+ * would not help: a `readonly=1` user could not send it. The client asks for no other setting (no
+ * response compression), so `readonly=1` alone never blocks the query.
+ *
+ * First arrival latency: neither exporter schema has an ingestion time, so it is the time of the first
+ * poll that saw records (when its answer came) minus `since`: an upper bound, as coarse as the backoff.
+ */
+
+
+
+const JSON_LOG_FORMAT_HINT = 'Its log records arrived without faas.invocation_id: set the function to log JSON (Lambda LoggingConfig LogFormat = JSON) so that each record names its invocation.';
+const DEFAULT_CLOCK_SKEW_MS = 2000;
+function tableRef(given, fallback, database, input) {
+    const name = given?.trim() || fallback;
+    const dot = name.indexOf('.');
+    return dot > 0 && dot < name.length - 1
+        ? { database: name.slice(0, dot), table: name.slice(dot + 1), input }
+        : { database, table: name, input };
+}
+const INVOCATION_FILTER = `({requestId:String} = ''
+      OR (LogAttributes['faas.invocation_id'] = '' AND ResourceAttributes['faas.invocation_id'] = '')
+      OR LogAttributes['faas.invocation_id'] = {requestId:String}
+      OR ResourceAttributes['faas.invocation_id'] = {requestId:String})`;
+/** Log records of the function since the invocation began. TimestampTime prunes partitions of the exporter's table. */
+function logsQuery(withTimestampTime) {
+    return `SELECT
+    count() AS records,
+    countIf(LogAttributes['faas.invocation_id'] != '' OR ResourceAttributes['faas.invocation_id'] != '') AS with_invocation_id
+  FROM {logsDatabase:Identifier}.{logsTable:Identifier}
+  WHERE (ServiceName = {functionName:String} OR ResourceAttributes['faas.name'] = {functionName:String})
+    AND Timestamp >= fromUnixTimestamp64Milli({sinceMs:Int64})${withTimestampTime ? `\n    AND TimestampTime >= toDateTime(intDiv({sinceMs:Int64}, 1000))` : ''}
+    AND ${INVOCATION_FILTER}`;
+}
+const SPANS_QUERY = `SELECT count() AS spans
+  FROM {tracesDatabase:Identifier}.{tracesTable:Identifier}
+  WHERE (ServiceName = {functionName:String} OR ResourceAttributes['faas.name'] = {functionName:String})
+    AND Timestamp >= fromUnixTimestamp64Milli({sinceMs:Int64})
+    AND ({requestId:String} = ''
+      OR SpanAttributes['faas.invocation_id'] = ''
+      OR SpanAttributes['faas.invocation_id'] = {requestId:String})`;
+/** An error that a later poll cannot cure: the input named in the message has to change. */
+class PermanentError extends Error {
+}
+/** Numbers come as JSON numbers or, for 64-bit integers with output_format_json_quote_64bit_integers, as strings. */
+const toCount = (value) => {
+    const number = typeof value === 'number' ? value : Number(value ?? 0);
+    return Number.isFinite(number) ? number : 0;
+};
+function createDeliveryChecker(options) {
+    const database = options.database?.trim() || 'default';
+    // Credentials in the URL are used only when the inputs give none; the client gets the URL without them.
+    const fromUrl = urlCredentials(options.url);
+    const username = options.username?.trim() || fromUrl.username || 'default';
+    const password = options.password || fromUrl.password || '';
+    const logs = tableRef(options.logsTable, 'otel_logs', database, 'logs-table');
+    const traces = tableRef(options.tracesTable, 'otel_traces', database, 'traces-table');
+    const redact = redactorFor(options);
+    const shownUrl = displayUrl(options.url);
+    const config = {
+        url: fromUrl.url,
+        username,
+        password,
+        database,
+        application: 'rotel-clickstack-action',
+        request_timeout: options.requestTimeoutMs ?? 30000,
+        // No response compression: it would need the setting enable_http_compression, which readonly=1 forbids.
+        compression: { request: false, response: false },
+        // Its own logging would print failed requests (URL, parameters) beside ours.
+        log: { level: dist/* ClickHouseLogLevel */.P1.OFF }
+    };
+    let client;
+    const clientOrThrow = () => {
+        if (client)
+            return client;
+        try {
+            client = options.clientFactory ? options.clientFactory(config) : (0,dist/* createClient */.UU)(config);
+        }
+        catch (error) {
+            throw new PermanentError(`clickhouse-url ${shownUrl} cannot be used: ${redact(deliveryCheck_messageOf(error))}.`);
+        }
+        return client;
+    };
+    // Learnt once per run: whether to send readonly=1, and whether the logs table has TimestampTime.
+    let sendReadonly = true;
+    let logsHaveTimestampTime = true;
+    async function run(logsTableQuery, params, table) {
+        for (;;) {
+            // What this attempt sends: the other table's query, in flight at once, may learn the same lesson.
+            const withReadonly = sendReadonly;
+            const withTimestampTime = logsHaveTimestampTime;
+            try {
+                const result = await clientOrThrow().query({
+                    query: logsTableQuery ? logsQuery(withTimestampTime) : SPANS_QUERY,
+                    format: 'JSONEachRow',
+                    query_params: params,
+                    ...(withReadonly ? { clickhouse_settings: { readonly: '1' } } : {})
+                });
+                return await result.json();
+            }
+            catch (error) {
+                const code = clickHouseCode(error);
+                if (withReadonly && (code === 164 || (code === 452 && /readonly/.test(deliveryCheck_messageOf(error))))) {
+                    // The user's profile is read-only already and may not change `readonly` (164 READONLY), or a
+                    // settings constraint pins it (452 SETTING_CONSTRAINT_VIOLATION): ask without it.
+                    sendReadonly = false;
+                    continue;
+                }
+                if (code === 47 && logsTableQuery && withTimestampTime && /TimestampTime/.test(deliveryCheck_messageOf(error))) {
+                    // An older or hand-made table without the exporter's TimestampTime column: filter on Timestamp alone.
+                    logsHaveTimestampTime = false;
+                    continue;
+                }
+                throw classify(error, { table, username, shownUrl, redact });
+            }
+        }
+    }
+    async function poll(functionName, requestId, sinceMs) {
+        const common = { functionName, requestId, sinceMs };
+        const [logRows, spanRows] = await Promise.all([
+            run(true, { ...common, logsDatabase: logs.database, logsTable: logs.table }, logs),
+            run(false, { ...common, tracesDatabase: traces.database, tracesTable: traces.table }, traces)
+        ]);
+        return {
+            logRecords: toCount(logRows[0]?.records),
+            withInvocationId: toCount(logRows[0]?.with_invocation_id),
+            spans: toCount(spanRows[0]?.spans)
+        };
+    }
+    async function waitForDelivery(wait) {
+        const sleep = wait.sleep ?? retry_sleep;
+        const now = wait.now ?? Date.now;
+        const maxDelayMs = wait.maxDelayMs ?? 8000;
+        let delayMs = wait.initialDelayMs ?? 1000;
+        const sinceMs = wait.since.getTime() - (wait.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS);
+        const deadline = now() + Math.max(0, wait.timeoutMs);
+        const result = {
+            delivered: false,
+            logRecords: 0,
+            spans: 0,
+            firstArrivalMs: null,
+            withInvocationId: false,
+            polls: 0
+        };
+        for (;;) {
+            let transient;
+            try {
+                result.polls++;
+                const counts = await poll(wait.functionName, wait.requestId ?? '', sinceMs);
+                if (counts.logRecords + counts.spans > 0) {
+                    result.delivered = true;
+                    result.logRecords = counts.logRecords;
+                    result.spans = counts.spans;
+                    result.withInvocationId = counts.withInvocationId > 0;
+                    result.firstArrivalMs = Math.max(0, now() - wait.since.getTime());
+                    if (result.logRecords > 0 && !result.withInvocationId)
+                        result.hint = JSON_LOG_FORMAT_HINT;
+                    return result;
+                }
+            }
+            catch (error) {
+                if (error instanceof PermanentError) {
+                    result.error = error.message;
+                    return result;
+                }
+                transient = redact(deliveryCheck_messageOf(error));
+            }
+            const remaining = deadline - now();
+            if (remaining <= 0) {
+                if (transient !== undefined)
+                    result.error = `ClickHouse at clickhouse-url ${shownUrl} could not be queried (${transient}); the records of ${wait.functionName} could not be checked.`;
+                return result;
+            }
+            await sleep(Math.min(delayMs, remaining));
+            delayMs = Math.min(delayMs * 2, maxDelayMs);
+        }
+    }
+    async function check() {
+        try {
+            // A name no Lambda function can have (they are [A-Za-z0-9_-]): nothing matches, everything is checked.
+            await poll('rotel-clickstack-action/check', '', Date.now());
+            return { ok: true };
+        }
+        catch (error) {
+            return {
+                ok: false,
+                reason: error instanceof PermanentError
+                    ? error.message
+                    : `ClickHouse at clickhouse-url ${shownUrl} could not be queried (${redact(deliveryCheck_messageOf(error))}).`
+            };
+        }
+    }
+    return {
+        waitForDelivery,
+        check,
+        async close() {
+            const open = client;
+            client = undefined;
+            await open?.close();
+        }
+    };
+}
+function urlCredentials(url) {
+    try {
+        const parsed = new URL(url);
+        if (!parsed.username && !parsed.password)
+            return { url };
+        const username = decodeURIComponent(parsed.username);
+        const password = decodeURIComponent(parsed.password);
+        parsed.username = '';
+        parsed.password = '';
+        return { url: parsed.toString(), ...(username ? { username } : {}), ...(password ? { password } : {}) };
+    }
+    catch {
+        return { url };
+    }
+}
+function redactorFor(options) {
+    const secrets = [];
+    if (options.password)
+        secrets.push(options.password, encodeURIComponent(options.password));
+    try {
+        const url = new URL(options.url);
+        if (url.password)
+            secrets.push(url.password, decodeURIComponent(url.password));
+    }
+    catch {
+        // Not a URL: nothing more to hide; the client says so.
+    }
+    const redact = createRedactor(secrets);
+    // createRedactor ignores secrets shorter than 3 characters; a short password is still never shown whole.
+    const short = secrets.filter((secret) => secret.length > 0 && secret.length < 3);
+    return (text) => short.reduce((result, secret) => result.split(secret).join('***'), redact(text));
+}
+/** The URL as it may be shown: no user name, no password, no query. */
+function displayUrl(url) {
+    try {
+        const parsed = new URL(url);
+        return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
+    }
+    catch {
+        return '(not a valid URL)';
+    }
+}
+function clickHouseCode(error) {
+    const code = error?.code;
+    if (typeof code === 'string' && /^\d+$/.test(code))
+        return Number(code);
+    const match = /Code: (\d+)\. DB::Exception/.exec(deliveryCheck_messageOf(error));
+    return match?.[1] ? Number(match[1]) : undefined;
+}
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+function isTlsError(error) {
+    const code = String(error?.code ?? '');
+    return (/^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|EPROTO)/.test(code) ||
+        /certificate|SSL routines|wrong version number/i.test(deliveryCheck_messageOf(error)));
+}
+/** ClickHouse's message without its trailing "(TYPE) (version …)" noise, and without any secret. */
+function shortMessage(error, redact) {
+    return redact(deliveryCheck_messageOf(error))
+        .replace(/\s*\(version [^)]*\)\)?\s*$/, '')
+        .replace(/\s+/g, ' ')
+        .trim()
+        .replace(/\.+$/, '')
+        .slice(0, 300);
+}
+function classify(error, context) {
+    const { table, username, shownUrl, redact } = context;
+    const where = `${table.database}.${table.table}`;
+    const code = clickHouseCode(error);
+    const said = shortMessage(error, redact);
+    switch (code) {
+        case 516: // AUTHENTICATION_FAILED
+        case 192: // UNKNOWN_USER
+        case 193: // WRONG_PASSWORD
+        case 194: // REQUIRED_PASSWORD
+            return new PermanentError(`ClickHouse at clickhouse-url ${shownUrl} refused the user "${username}" and its password: check clickhouse-user and clickhouse-password (the ClickStack user that may read ${where}).`);
+        case 497: // ACCESS_DENIED
+            return new PermanentError(`The ClickHouse user "${username}" (clickhouse-user) may not read ${where}: grant it SELECT on ${table.input === 'logs-table' ? 'the logs table' : 'the traces table'} (ClickHouse said: ${said}).`);
+        case 60: // UNKNOWN_TABLE
+            return new PermanentError(`Table ${where} does not exist: check ${table.input} and clickhouse-database (ClickStack's defaults are ${table.input === 'logs-table' ? 'otel_logs' : 'otel_traces'} in database default).`);
+        case 81: // UNKNOWN_DATABASE
+            return new PermanentError(`Database ${table.database} does not exist on ClickHouse at clickhouse-url ${shownUrl}: check clickhouse-database (or the database part of ${table.input}).`);
+        case 47: // UNKNOWN_IDENTIFIER
+        case 16: // NO_SUCH_COLUMN_IN_TABLE
+            return new PermanentError(`Table ${where} lacks the columns of the OpenTelemetry ClickHouse exporter's schema (${said}): check ${table.input}.`);
+        case 43: // ILLEGAL_TYPE_OF_ARGUMENT: attributes that are JSON, not Map
+        case 386: // NO_COMMON_TYPE
+            return new PermanentError(`Table ${where} does not have the exporter's Map attribute columns (ResourceAttributes, ${table.input === 'logs-table' ? 'LogAttributes' : 'SpanAttributes'}); tables of the JSON schema are not supported: check ${table.input} (ClickHouse said: ${said}).`);
+        case 164: // READONLY, even without the setting
+            return new PermanentError(`ClickHouse at clickhouse-url ${shownUrl} refused a read-only query of ${where}: ${said}.`);
+        default:
+            break;
+    }
+    if (code !== undefined)
+        return new Error(said); // e.g. memory or simultaneous-query limits: try again later.
+    const systemCode = String(error?.code ?? '');
+    if (CONNECT_CODES.has(systemCode))
+        return new PermanentError(`Could not connect to clickhouse-url ${shownUrl} (${systemCode}): check the host and port of ClickStack's ClickHouse HTTP interface (usually 8123, or 8443 with https).`);
+    if (isTlsError(error))
+        return new PermanentError(`TLS failed with clickhouse-url ${shownUrl} (${systemCode || said}): check the scheme (https:// for 8443, http:// for 8123) and the server's certificate.`);
+    if (systemCode || /^Timeout error/.test(deliveryCheck_messageOf(error)) || /socket hang up/i.test(deliveryCheck_messageOf(error)))
+        return new Error(`${systemCode || said}`);
+    // An answer that is not ClickHouse's (a proxy, or HyperDX's UI port): no later poll will change it.
+    return new PermanentError(`clickhouse-url ${shownUrl} did not answer like ClickHouse's HTTP interface (${said.slice(0, 120) || 'empty answer'}): check the URL (ClickStack's ClickHouse HTTP port, usually 8123 or 8443, not HyperDX's).`);
+}
+function deliveryCheck_messageOf(error) {
+    if (error instanceof Error)
+        return error.message || error.name;
+    return typeof error === 'string' ? error : String(error);
+}
+/**
+ * A link to HyperDX's search for the function's records in a time window: `/search` with `from`/`to` in
+ * ms since the epoch, a Lucene `where` on ServiceName (a column of both the logs and the traces source),
+ * `whereLanguage=lucene` and `isLive=false` – the query parameters of HyperDX v2's search page, as in
+ * ClickStack's documentation links. No `source`: that is a HyperDX id the action does not know, so the
+ * page opens the user's current source.
+ */
+function hyperdxSearchUrl(base, functionName, fromMs, toMs) {
+    const root = base.trim().replace(/\/+$/, '').replace(/\/search$/, '');
+    const params = new URLSearchParams({
+        from: String(Math.floor(fromMs)),
+        to: String(Math.ceil(toMs)),
+        isLive: 'false',
+        where: `ServiceName:"${functionName.replace(/["\\]/g, '\\$&')}"`,
+        whereLanguage: 'lucene'
+    });
+    return `${root}/search?${params.toString()}`;
+}
+
 ;// CONCATENATED MODULE: ./src/rollout.ts
+
 
 
 
@@ -75751,6 +81136,7 @@ function emptyReport(target) {
         cloudwatch: 'unknown',
         diff: null,
         drift: [],
+        delivery: null,
         error: null
     };
 }
@@ -75913,19 +81299,63 @@ async function processFunction(ctx, target, report, flight, notices) {
     // After a removal the logs are the function's own business again: nothing to verify.
     if (mode === 'remove')
         return { report, layer, log, warnings };
-    const verdict = await checkCloudWatch(logs, {
-        logGroup: state.logGroup,
-        since: invokedAt,
-        ...(baseline ? { baseline } : {}),
-        pollSeconds: ctx.config.cloudwatchCheckSeconds,
-        ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
-        ...(ctx.now ? { now: ctx.now } : {})
-    });
+    // Both wait for things that arrive with a delay: look for them at the same time.
+    const [verdict, delivery] = await Promise.all([
+        checkCloudWatch(logs, {
+            logGroup: state.logGroup,
+            since: invokedAt,
+            ...(baseline ? { baseline } : {}),
+            pollSeconds: ctx.config.cloudwatchCheckSeconds,
+            ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
+            ...(ctx.now ? { now: ctx.now } : {})
+        }),
+        verifyDelivery(ctx, target, invocation.requestId, invokedAt)
+    ]);
+    report.delivery = delivery;
+    if (delivery) {
+        log.push(delivery.status === 'delivered'
+            ? `ClickStack: ${delivery.logRecords} log record(s) and ${delivery.spans} span(s) arrived within ${Math.round((delivery.firstArrivalMs ?? 0) / 1000)} s.`
+            : `ClickStack: ${delivery.detail ?? 'nothing arrived'}`);
+        if (delivery.status === 'delivered' && !delivery.withInvocationId)
+            notices.push(`${target.name}: ${JSON_LOG_FORMAT_HINT}`);
+        if (delivery.status !== 'delivered') {
+            const reason = `its test invocation's telemetry did not reach ClickStack: ${delivery.detail ?? 'nothing arrived'}`;
+            if (ctx.config.delivery?.mode === 'require') {
+                flight.phase = 'rolling back';
+                return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, `${reason}.`, report, log, layer, warnings);
+            }
+            warnings.push(`${target.name}: ${reason}; check otlp-endpoint, otlp-headers and that the function can reach the endpoint.`);
+        }
+    }
     report.cloudwatch = verdict.status;
     log.push(`CloudWatch Logs: ${verdict.status} (${verdict.detail})`);
     if (verdict.status === 'on')
         warnings.push(`${target.name}: CloudWatch Logs still receives its logs (${verdict.detail}); its execution role may still write logs, so CloudWatch keeps billing for them.`);
     return { report, layer, log, warnings };
+}
+/** Waits for the test invocation's records in ClickHouse, when delivery verification is on. */
+async function verifyDelivery(ctx, target, requestId, invokedAt) {
+    const settings = ctx.config.delivery;
+    if (!ctx.delivery || !settings)
+        return null;
+    const result = await ctx.delivery.waitForDelivery({
+        functionName: target.name,
+        ...(requestId ? { requestId } : {}),
+        since: new Date(invokedAt),
+        timeoutMs: settings.timeoutSeconds * 1000,
+        ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
+        ...(ctx.now ? { now: ctx.now } : {})
+    });
+    const windowEnd = invokedAt + Math.max(result.firstArrivalMs ?? 0, 60_000) + 60_000;
+    return {
+        status: result.error ? 'error' : result.delivered ? 'delivered' : 'not-delivered',
+        logRecords: result.logRecords,
+        spans: result.spans,
+        firstArrivalMs: result.firstArrivalMs,
+        withInvocationId: result.withInvocationId,
+        link: settings.hyperdxUrl ? hyperdxSearchUrl(settings.hyperdxUrl, target.name, invokedAt - 60_000, windowEnd) : null,
+        detail: result.error ?? (result.delivered ? null : `no record of it within ${settings.timeoutSeconds} s`)
+    };
 }
 /** plan and check end here: the plan is reported, or judged, and nothing is written. */
 function judge(report, state, plan, layer, log, warnings, mode) {
@@ -76027,6 +81457,506 @@ function indent(text) {
 }
 function lastLines(text, count) {
     return text.trimEnd().split(/\r?\n/).slice(-count).join(' | ');
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
+// EXTERNAL MODULE: external "node:http2"
+var external_node_http2_ = __nccwpck_require__(2467);
+var external_node_http2_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http2_);
+// EXTERNAL MODULE: external "node:https"
+var external_node_https_ = __nccwpck_require__(4708);
+var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_);
+;// CONCATENATED MODULE: ./src/preflight.ts
+/**
+ * Endpoint preflight: before any function is changed, the runner sends one small OTLP log record to
+ * otlp-endpoint with otlp-headers, as the extension will, so that a wrong address, port, scheme,
+ * certificate, path or ingestion key fails the run at once instead of silently dropping every
+ * function's telemetry later.
+ *
+ * The record is marked: resource `service.name=rotel-clickstack-action`, scope `rotel-clickstack-action`,
+ * body "rotel-clickstack-action preflight", log attribute `rotel.preflight=true`.
+ *
+ * Protocol: an explicit otlp-protocol wins; otherwise port 4318 is OTLP/HTTP, 4317 and anything else
+ * gRPC (the extension's default).
+ * - OTLP/HTTP: `POST <endpoint>/v1/logs`, `Content-Type: application/json`, OTLP/JSON.
+ * - OTLP/gRPC without a gRPC library: one unary HTTP/2 call (node:http2; h2c for http://, TLS with ALPN h2
+ *   for https://) to `/opentelemetry.proto.collector.logs.v1.LogsService/Export`, `content-type:
+ *   application/grpc`, the ExportLogsServiceRequest encoded by hand as protobuf in a 5-byte
+ *   length-prefixed frame; the answer is judged by `grpc-status` (trailers, or headers of a
+ *   trailers-only answer).
+ *
+ * Header values are never part of any message: every message goes through a redactor of them.
+ */
+
+
+
+
+const PREFLIGHT_SERVICE_NAME = 'rotel-clickstack-action';
+const PREFLIGHT_BODY = 'rotel-clickstack-action preflight';
+const GRPC_LOGS_EXPORT_PATH = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
+/** Whether a value is resolved by the extension from Secrets Manager or SSM, not by the runner. */
+function isSecretReference(value) {
+    return value.includes('${arn:') || value.trim().startsWith('secret://');
+}
+/** The protocol the extension will use: explicit otlp-protocol, else by port (4318 http, else grpc). */
+function preflightProtocol(endpoint, protocol) {
+    if (protocol)
+        return protocol;
+    try {
+        return new URL(endpoint.trim()).port === '4318' ? 'http' : 'grpc';
+    }
+    catch {
+        return 'grpc';
+    }
+}
+async function sendPreflight(options) {
+    const endpointText = options.endpoint.trim();
+    if (!endpointText)
+        return { skipped: 'otlp-endpoint is not set, so there is no destination to test from the runner' };
+    if (isSecretReference(endpointText))
+        return { skipped: 'otlp-endpoint is a secret reference that only the function can resolve' };
+    if (Object.values(options.headers).some(isSecretReference))
+        return { skipped: 'the headers hold secret references that only the function can resolve' };
+    let url;
+    try {
+        url = new URL(endpointText);
+    }
+    catch {
+        return failure('endpoint', 'otlp-endpoint is not a URL: give it with its scheme and port, e.g. https://clickstack.example.com:4317.');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        return failure('endpoint', `otlp-endpoint must start with https:// or http:// (it starts with ${url.protocol}//): e.g. https://clickstack.example.com:4317.`);
+    const redact = createRedactor([
+        ...Object.values(options.headers),
+        decodeURIComponent(url.password),
+        url.password
+    ]);
+    const protocol = preflightProtocol(endpointText, options.protocol);
+    const context = {
+        url,
+        shown: displayEndpoint(url),
+        headers: options.headers,
+        timeoutMs: options.timeoutMs,
+        redact,
+        nowNs: BigInt(Math.round((options.now ?? Date.now)())) * 1000000n,
+        ...(options.ca !== undefined ? { ca: options.ca } : {})
+    };
+    try {
+        const verdict = protocol === 'http' ? await viaHttp(context) : await viaGrpc(context);
+        return verdict ?? { ok: true, protocol };
+    }
+    catch (error) {
+        return describeError(error, context, protocol);
+    }
+}
+function failure(kind, reason) {
+    return { ok: false, kind, reason };
+}
+/** Scheme, host, port and path: never a user name, password or query. */
+function displayEndpoint(url) {
+    return `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+}
+class PreflightTimeout extends Error {
+    constructor() {
+        super('timed out');
+        this.name = 'PreflightTimeout';
+    }
+}
+// ---------------------------------------------------------------- OTLP/HTTP
+/** The preflight record as OTLP/JSON (ExportLogsServiceRequest). */
+function preflightJson(nowNs) {
+    const attribute = (key, value) => ({ key, value: { stringValue: value } });
+    return {
+        resourceLogs: [
+            {
+                resource: { attributes: [attribute('service.name', PREFLIGHT_SERVICE_NAME)] },
+                scopeLogs: [
+                    {
+                        scope: { name: PREFLIGHT_SERVICE_NAME },
+                        logRecords: [
+                            {
+                                timeUnixNano: String(nowNs),
+                                observedTimeUnixNano: String(nowNs),
+                                severityNumber: 9,
+                                severityText: 'INFO',
+                                body: { stringValue: PREFLIGHT_BODY },
+                                attributes: [attribute('rotel.preflight', 'true')]
+                            }
+                        ]
+                    }
+                ]
+            }
+        ]
+    };
+}
+async function viaHttp(context) {
+    const { url, shown, redact } = context;
+    const path = `${url.pathname.replace(/\/+$/, '')}/v1/logs`;
+    const body = Buffer.from(JSON.stringify(preflightJson(context.nowNs)), 'utf8');
+    const { status, text } = await new Promise((resolve, reject) => {
+        const transport = url.protocol === 'https:' ? (external_node_https_default()) : (external_node_http_default());
+        let request;
+        try {
+            request = transport.request({
+                protocol: url.protocol,
+                hostname: url.hostname.replace(/^\[|\]$/g, ''),
+                port: url.port || (url.protocol === 'https:' ? 443 : 80),
+                method: 'POST',
+                path,
+                agent: false,
+                ...(context.ca !== undefined ? { ca: context.ca } : {}),
+                headers: {
+                    ...context.headers,
+                    'content-type': 'application/json',
+                    'content-length': String(body.length),
+                    'user-agent': 'rotel-clickstack-action-preflight'
+                }
+            });
+        }
+        catch (error) {
+            reject(error);
+            return;
+        }
+        let settled = false;
+        let timedOut = false;
+        const settle = (error, value) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            if (value)
+                resolve(value);
+            else
+                reject(error);
+        };
+        const timer = setTimeout(() => {
+            timedOut = true;
+            request.destroy(new PreflightTimeout());
+        }, context.timeoutMs);
+        request.on('error', (error) => settle(error));
+        request.on('response', (response) => {
+            const chunks = [];
+            let size = 0;
+            response.on('data', (chunk) => {
+                if (size < 4096)
+                    chunks.push(chunk);
+                size += chunk.length;
+            });
+            response.on('end', () => settle(undefined, { status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+            response.on('error', (error) => settle(error));
+            // Cut off in the middle of the answer: by our timeout, or by the other side.
+            response.on('close', () => settle(timedOut ? new PreflightTimeout() : Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' })));
+        });
+        request.end(body);
+    });
+    if (status >= 200 && status < 300)
+        return undefined;
+    const said = excerpt(text, redact);
+    if (status === 401 || status === 403)
+        return failure('auth', `The ingestion key in otlp-headers was refused by otlp-endpoint ${shown} (HTTP ${status}): set otlp-headers to Authorization=<your ClickStack ingestion API key>.`);
+    if (status === 404 || status === 405)
+        return failure('path', `otlp-endpoint ${shown} answered HTTP ${status} to POST ${path}: wrong path or port; give the OTLP/HTTP base address without /v1/logs (usually port 4318), or use the gRPC port (usually 4317) without otlp-protocol: http.`);
+    if (status >= 300 && status < 400)
+        return failure('path', `otlp-endpoint ${shown} answered HTTP ${status} (a redirect) to POST ${path}: set otlp-endpoint to the address it redirects to (often https:// instead of http://).`);
+    if (status === 415)
+        return failure('protocol', `otlp-endpoint ${shown} does not take OTLP/HTTP JSON (HTTP 415): check otlp-endpoint's port, and set otlp-protocol to the protocol that port serves.`);
+    if (status === 429 || status === 502 || status === 503 || status === 504)
+        return failure('unavailable', `otlp-endpoint ${shown} is not taking data now (HTTP ${status}${said ? `: ${said}` : ''}): check that ClickStack's collector is up and not overloaded, then run again.`);
+    return failure('rejected', `otlp-endpoint ${shown} refused the preflight log record (HTTP ${status}${said ? `: ${said}` : ''}): check that otlp-endpoint is ClickStack's OTLP endpoint.`);
+}
+// ---------------------------------------------------------------- OTLP/gRPC
+function varint(value) {
+    let rest = BigInt(value);
+    const bytes = [];
+    while (rest > 0x7fn) {
+        bytes.push(Number(rest & 0x7fn) | 0x80);
+        rest >>= 7n;
+    }
+    bytes.push(Number(rest));
+    return bytes;
+}
+const key = (field, wireType) => varint((field << 3) | wireType);
+const lengthDelimited = (field, payload) => [
+    ...key(field, 2),
+    ...varint(payload.length),
+    ...payload
+];
+const stringField = (field, text) => lengthDelimited(field, [...Buffer.from(text, 'utf8')]);
+const varintField = (field, value) => [...key(field, 0), ...varint(value)];
+function fixed64Field(field, value) {
+    const bytes = Buffer.alloc(8);
+    bytes.writeBigUInt64LE(value);
+    return [...key(field, 1), ...bytes];
+}
+/** KeyValue { key = 1; AnyValue value = 2 { string_value = 1 } } */
+const stringAttribute = (name, value) => [
+    ...stringField(1, name),
+    ...lengthDelimited(2, stringField(1, value))
+];
+/**
+ * The preflight record as a protobuf ExportLogsServiceRequest:
+ * resource_logs(1) → { resource(1) → attributes(1), scope_logs(2) → { scope(1) → name(1),
+ * log_records(2) → { time_unix_nano(1) fixed64, severity_number(2), severity_text(3), body(5),
+ * attributes(6), observed_time_unix_nano(11) fixed64 } } }
+ */
+function encodePreflightRequest(nowNs) {
+    const logRecord = [
+        ...fixed64Field(1, nowNs),
+        ...varintField(2, 9), // SEVERITY_NUMBER_INFO
+        ...stringField(3, 'INFO'),
+        ...lengthDelimited(5, stringField(1, PREFLIGHT_BODY)),
+        ...lengthDelimited(6, stringAttribute('rotel.preflight', 'true')),
+        ...fixed64Field(11, nowNs)
+    ];
+    const scopeLogs = [...lengthDelimited(1, stringField(1, PREFLIGHT_SERVICE_NAME)), ...lengthDelimited(2, logRecord)];
+    const resource = lengthDelimited(1, stringAttribute('service.name', PREFLIGHT_SERVICE_NAME));
+    const resourceLogs = [...lengthDelimited(1, resource), ...lengthDelimited(2, scopeLogs)];
+    return Buffer.from(lengthDelimited(1, resourceLogs));
+}
+/** A gRPC message frame: compressed flag 0, 4-byte big-endian length, the message. */
+function grpcFrame(message) {
+    const header = Buffer.alloc(5);
+    header.writeUInt32BE(message.length, 1);
+    return Buffer.concat([header, message]);
+}
+const GRPC_CODES = {
+    1: 'CANCELLED',
+    2: 'UNKNOWN',
+    3: 'INVALID_ARGUMENT',
+    4: 'DEADLINE_EXCEEDED',
+    5: 'NOT_FOUND',
+    7: 'PERMISSION_DENIED',
+    8: 'RESOURCE_EXHAUSTED',
+    9: 'FAILED_PRECONDITION',
+    12: 'UNIMPLEMENTED',
+    13: 'INTERNAL',
+    14: 'UNAVAILABLE',
+    16: 'UNAUTHENTICATED'
+};
+/** Headers HTTP/2 forbids (connection-specific) or that the call sets itself. */
+const H2_OWN_OR_FORBIDDEN = new Set([
+    'connection',
+    'keep-alive',
+    'proxy-connection',
+    'transfer-encoding',
+    'upgrade',
+    'host',
+    'te',
+    'content-type',
+    'content-length'
+]);
+async function viaGrpc(context) {
+    const { url, shown, redact } = context;
+    const headers = {};
+    for (const [name, value] of Object.entries(context.headers)) {
+        const lower = name.toLowerCase();
+        if (!H2_OWN_OR_FORBIDDEN.has(lower))
+            headers[lower] = value;
+    }
+    const answer = await new Promise((resolve, reject) => {
+        let settled = false;
+        let session;
+        const finish = (error, value) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            session?.destroy();
+            if (value)
+                resolve(value);
+            else
+                reject(error);
+        };
+        const timer = setTimeout(() => finish(new PreflightTimeout()), context.timeoutMs);
+        try {
+            session = external_node_http2_default().connect(url.origin, {
+                ...(context.ca !== undefined ? { ca: context.ca } : {}),
+                ...(url.protocol === 'https:' ? { ALPNProtocols: ['h2'] } : {})
+            });
+            session.on('error', (error) => finish(error));
+            session.on('goaway', (code) => {
+                if (code !== 0)
+                    finish(Object.assign(new Error(`HTTP/2 GOAWAY ${code}`), { code: 'ERR_HTTP2_GOAWAY' }));
+            });
+            const stream = session.request({
+                ':method': 'POST',
+                ':path': GRPC_LOGS_EXPORT_PATH,
+                ...headers,
+                'content-type': 'application/grpc',
+                te: 'trailers',
+                'grpc-timeout': `${Math.min(99_999_999, Math.max(1, Math.ceil(context.timeoutMs)))}m`,
+                'user-agent': 'rotel-clickstack-action-preflight'
+            });
+            let status = 0;
+            let grpcStatus;
+            let grpcMessage = '';
+            const take = (fields) => {
+                const value = fields['grpc-status'];
+                if (value !== undefined)
+                    grpcStatus = String(value);
+                const message = fields['grpc-message'];
+                if (message !== undefined)
+                    grpcMessage = decodeGrpcMessage(String(message));
+            };
+            stream.on('response', (fields) => {
+                status = Number(fields[':status'] ?? 0);
+                take(fields);
+            });
+            stream.on('trailers', (fields) => take(fields));
+            stream.on('data', () => undefined);
+            // A stream cancelled because its session failed carries the session's error (ECONNREFUSED, TLS) as cause.
+            stream.on('error', (error) => finish(codeOf(error) === 'ERR_HTTP2_STREAM_CANCEL' && error.cause !== undefined ? error.cause : error));
+            stream.on('close', () => {
+                if (status === 0 && grpcStatus === undefined)
+                    finish(Object.assign(new Error(`the stream was closed without an answer (RST_STREAM ${stream.rstCode ?? '?'})`), {
+                        code: NO_ANSWER
+                    }));
+                else
+                    finish(undefined, { status, grpcStatus, grpcMessage });
+            });
+            stream.end(grpcFrame(encodePreflightRequest(context.nowNs)));
+        }
+        catch (error) {
+            finish(error);
+        }
+    });
+    const said = excerpt(answer.grpcMessage, redact);
+    if (answer.status !== 200) {
+        if (answer.status === 401 || answer.status === 403)
+            return failure('auth', `The ingestion key in otlp-headers was refused by otlp-endpoint ${shown} (HTTP ${answer.status}): set otlp-headers to Authorization=<your ClickStack ingestion API key>.`);
+        if (answer.status === 404)
+            return failure('path', `otlp-endpoint ${shown} answered HTTP 404 to the OTLP gRPC logs call: wrong path or port; gRPC is usually port 4317, and for OTLP/HTTP (usually 4318) set otlp-protocol: http.`);
+        if (answer.status === 502 || answer.status === 503 || answer.status === 504)
+            return failure('unavailable', `otlp-endpoint ${shown} is not taking data now (HTTP ${answer.status}): check that ClickStack's collector is up, then run again.`);
+        return failure('protocol', `otlp-endpoint ${shown} did not answer the OTLP gRPC logs call as gRPC (HTTP ${answer.status}): check the port; for OTLP/HTTP (usually 4318) set otlp-protocol: http.`);
+    }
+    if (answer.grpcStatus === undefined)
+        return failure('protocol', `otlp-endpoint ${shown} answered without a grpc-status, so it is not a gRPC server: check the port; for OTLP/HTTP (usually 4318) set otlp-protocol: http.`);
+    const code = Number(answer.grpcStatus);
+    if (code === 0)
+        return undefined;
+    const name = `grpc-status ${code} ${GRPC_CODES[code] ?? ''}`.trim();
+    if (code === 16 || code === 7)
+        return failure('auth', `The ingestion key in otlp-headers was refused by otlp-endpoint ${shown} (${name}): set otlp-headers to Authorization=<your ClickStack ingestion API key>.`);
+    if (code === 12)
+        return failure('path', `otlp-endpoint ${shown} does not serve the OTLP gRPC logs service (${name}): wrong path or port; gRPC is usually port 4317, and for OTLP/HTTP (usually 4318) set otlp-protocol: http.`);
+    if (code === 14 || code === 8 || code === 4)
+        return failure('unavailable', `otlp-endpoint ${shown} is not taking data now (${name}${said ? `: ${said}` : ''}): check that ClickStack's collector is up and not overloaded, then run again.`);
+    return failure('rejected', `otlp-endpoint ${shown} refused the preflight log record (${name}${said ? `: ${said}` : ''}): check that otlp-endpoint is ClickStack's OTLP endpoint.`);
+}
+/** grpc-message is percent-encoded. */
+function decodeGrpcMessage(text) {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+}
+// ---------------------------------------------------------------- errors
+const preflight_CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+/** A gRPC call whose stream or connection closed before any answer. */
+const NO_ANSWER = 'ERR_PREFLIGHT_NO_ANSWER';
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_HTTP2_STREAM_CANCEL', NO_ANSWER]);
+function codeOf(error) {
+    const code = error?.code;
+    return typeof code === 'string' ? code : '';
+}
+function preflight_messageOf(error) {
+    return error instanceof Error ? error.message || error.name : String(error);
+}
+function isTls(error) {
+    const code = codeOf(error);
+    return (/^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|EPROTO$|HOSTNAME_MISMATCH)/.test(code) ||
+        /certificate|SSL routines|wrong version number|TLS/i.test(preflight_messageOf(error)));
+}
+function describeError(error, context, protocol) {
+    const { shown, redact } = context;
+    const code = codeOf(error);
+    const message = preflight_messageOf(error);
+    const detail = redact(code && !message.includes(code) ? `${code}: ${message}` : message).slice(0, 200);
+    const other = protocol === 'grpc' ? 'http' : 'grpc';
+    const usualPort = protocol === 'grpc' ? 4317 : 4318;
+    if (error instanceof PreflightTimeout)
+        return failure('timeout', `otlp-endpoint ${shown} did not answer within ${Math.round(context.timeoutMs / 1000)} s: check the host and port, and that the runner may reach it (firewall, private network).`);
+    if (code === 'ERR_INVALID_CHAR' || code === 'ERR_INVALID_HTTP_TOKEN' || code.startsWith('ERR_HTTP2_INVALID_'))
+        return failure('headers', `otlp-headers holds a header that cannot be sent (${redact(preflight_messageOf(error)).slice(0, 120)}): give plain name=value pairs, without line breaks.`);
+    if (preflight_CONNECT_CODES.has(code))
+        return failure('connect', `Could not connect to otlp-endpoint ${shown} (${code}): check the host name and port, and that the runner may reach it.`);
+    if (isTls(error))
+        return failure('tls', `TLS failed with otlp-endpoint ${shown} (${detail}): check that the scheme matches the port (https:// for TLS, http:// for plain) and that the certificate is valid for the host name.`);
+    if (RESET_CODES.has(code) || /socket hang up/i.test(preflight_messageOf(error)))
+        return failure('connect', `Could not connect to otlp-endpoint ${shown}: the connection was closed without an answer (${code === NO_ANSWER ? 'HTTP/2 stream reset' : code || 'socket hang up'}); check the port and scheme (OTLP/${protocol === 'grpc' ? 'gRPC' : 'HTTP'} is usually ${usualPort}) and any proxy or firewall in between.`);
+    if (code.startsWith('HPE_') || code.startsWith('ERR_HTTP2_'))
+        return failure('protocol', `otlp-endpoint ${shown} does not speak OTLP/${protocol === 'grpc' ? 'gRPC' : 'HTTP'} (${detail}): check the port, or set otlp-protocol: ${other} if that is what it serves (gRPC usually 4317, HTTP 4318).`);
+    return failure('connect', `Could not reach otlp-endpoint ${shown} (${detail}): check otlp-endpoint.`);
+}
+function excerpt(text, redact) {
+    return redact(text).replace(/\s+/g, ' ').trim().slice(0, 160);
+}
+
+;// CONCATENATED MODULE: ./src/telemetryEndpoint.ts
+/**
+ * The checks on the telemetry side of the run, before any function is changed: the OTLP endpoint
+ * takes a record with the run's headers, and ClickStack's ClickHouse answers the delivery queries.
+ */
+
+
+
+
+/** Throws one clear sentence when the endpoint refuses the preflight record; says so when it cannot be tried. */
+async function preflightEndpoint(config) {
+    const endpoint = config.managedVariables[ENV.endpoint];
+    if (!config.preflight || config.mode !== 'apply' || !endpoint)
+        return;
+    const protocol = config.managedVariables[ENV.protocol];
+    const result = await sendPreflight({
+        endpoint,
+        protocol,
+        headers: headerMap(config.managedVariables[ENV.headers] ?? ''),
+        timeoutMs: 10_000
+    });
+    if ('skipped' in result)
+        core_notice(`Preflight skipped: ${result.skipped}.`, { title: 'OTLP endpoint' });
+    else if (!result.ok)
+        throw new Error(`The OTLP endpoint check failed before any function was changed: ${result.reason} (Set preflight: false if only the functions can reach the endpoint.)`);
+    else
+        info(`Preflight: ${endpoint} took a test record over OTLP/${result.protocol === 'http' ? 'HTTP' : 'gRPC'}.`);
+}
+/** The delivery checker for this run, proven able to query before any function is changed; undefined when verification is off. */
+async function openDeliveryChecker(config) {
+    const settings = config.delivery;
+    if (!settings || config.mode !== 'apply')
+        return undefined;
+    if (!config.testInvoke) {
+        core_warning('verify-delivery needs the test invocation: with test-invoke false there is nothing to look for in ClickStack.');
+        return undefined;
+    }
+    const checker = createDeliveryChecker({
+        url: settings.url,
+        database: settings.database,
+        logsTable: settings.logsTable,
+        tracesTable: settings.tracesTable,
+        ...(settings.username ? { username: settings.username } : {}),
+        ...(settings.password ? { password: settings.password } : {})
+    });
+    const ready = await checker.check();
+    if (!ready.ok) {
+        await checker.close();
+        throw new Error(`ClickStack cannot be queried to verify delivery, so no function was changed: ${ready.reason ?? 'no reason given'}`);
+    }
+    return checker;
+}
+/** otlp-headers as the extension reads them: `k=v` pairs split on commas. */
+function headerMap(value) {
+    if (value.startsWith('secret://'))
+        return { secret: value };
+    return Object.fromEntries(value
+        .split(',')
+        .filter((pair) => pair.includes('='))
+        .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
 }
 
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -76490,6 +82420,7 @@ async function annotateWorkspace(config, layers, env) {
 
 
 
+
 /** The last alpha release known when this version of the action was made; only where the search starts. */
 const LAYER_VERSION_HINTS = {
     'rotel-extension-amd64-alpha': 41,
@@ -76508,6 +82439,8 @@ async function run(env = process.env) {
         if (config.literalIngestionKey && config.mode === 'apply')
             core_notice('otlp-headers holds the ingestion key itself: Lambda keeps it in plain text in each function\'s configuration, readable by anyone allowed to read the function. Store it in Secrets Manager or Parameter Store and give a reference instead, e.g. Authorization=${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME}.', { title: 'Ingestion key in plain text' });
         const clients = createAwsClients(config.roleToAssume ? await group('Assume the deploy role', () => assumeRole(config, env)) : undefined);
+        await preflightEndpoint(config);
+        const delivery = await openDeliveryChecker(config);
         const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints: LAYER_VERSION_HINTS });
         const selection = await selectFunctions(config, clients.lambdaFor);
         for (const warning of selection.warnings)
@@ -76521,7 +82454,10 @@ async function run(env = process.env) {
             void publishOnce(config, result, redact).finally(() => process.exit(1));
         }, (message) => core_warning(message));
         const dispose = control.install();
-        const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done).finally(dispose);
+        const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done, delivery).finally(async () => {
+            dispose();
+            await delivery?.close();
+        });
         const notes = [...selection.warnings];
         if ((config.mode === 'plan' || config.mode === 'check') && config.annotateFiles?.length !== 0)
             notes.push(...(await annotateWorkspace(config, layers, env)));
@@ -76563,12 +82499,15 @@ function once(fn) {
 }
 /** Masks the secret inputs before anything can fail and print them, even when they are malformed. */
 function maskRawSecrets() {
+    const password = getInput('clickhouse-password').trim();
+    if (password)
+        setSecret(password);
     const raw = getInput('otlp-headers');
     const parts = raw
         .split(/[\r\n,]+/)
         .map((entry) => entry.slice(entry.indexOf('=') + 1).trim())
         .filter((part) => part.length >= 3);
-    const secrets = [...new Set([raw.trim(), ...parts].filter((secret) => secret.length > 0))];
+    const secrets = [...new Set([raw.trim(), ...parts, password].filter((secret) => secret.length > 0))];
     for (const secret of secrets)
         setSecret(secret);
     return secrets;
@@ -76589,7 +82528,7 @@ async function assumeRole(config, env) {
     return credentials;
 }
 const VERB = { apply: 'Rolling the Rotel extension out to', plan: 'Planning', check: 'Checking', remove: 'Removing the Rotel extension from' };
-async function processFunctions(config, clients, layers, targets, control, done) {
+async function processFunctions(config, clients, layers, targets, control, done, delivery) {
     info(`${VERB[config.mode]} ${targets.length} function${targets.length === 1 ? '' : 's'}, ${config.maxConcurrency} at a time.`);
     const context = {
         config,
@@ -76597,7 +82536,8 @@ async function processFunctions(config, clients, layers, targets, control, done)
         logsFor: clients.logsFor,
         layers,
         isCancelled: () => control.cancelled,
-        inFlight: control.inFlight
+        inFlight: control.inFlight,
+        delivery
     };
     return mapWithConcurrency(targets, config.maxConcurrency, async (target) => {
         const outcome = await rolloutFunction(context, target);
@@ -76618,6 +82558,20 @@ async function processFunctions(config, clients, layers, targets, control, done)
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
+
+/***/ }),
+
+/***/ 181:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
+
+/***/ }),
+
+/***/ 6982:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
 
 /***/ }),
 
@@ -76838,6 +82792,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 
 /***/ }),
 
+/***/ 2203:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
+
+/***/ }),
+
 /***/ 3193:
 /***/ ((module) => {
 
@@ -76856,6 +82817,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
+
+/***/ }),
+
+/***/ 3106:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
 
 /***/ })
 
@@ -76964,6 +82932,18 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/create fake namespace object */
 /******/ (() => {
 /******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
@@ -77027,6 +83007,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ // startup
 /******/ // Load entry module and return exports
 /******/ // This entry module used 'module' so it can't be inlined
-/******/ var __webpack_exports__ = __nccwpck_require__(7890);
+/******/ var __webpack_exports__ = __nccwpck_require__(9407);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 

@@ -2,6 +2,7 @@
 // INPUT_*, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, an OIDC token endpoint, Node 24 where available), twice:
 // the first run instruments the fleet, the second shows that nothing is left to change.
 import { spawn } from 'node:child_process'
+import { createServer } from 'node:http'
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -20,12 +21,25 @@ const fleet = await seedSampleFleet(endpoint)
 const requestToken = 'demo-request-token'
 const oidc = await startFakeOidc({ requestToken })
 
+// Stands for ClickStack's OTLP/HTTP endpoint, so that the action's preflight has someone to talk to.
+const received = []
+const otlp = createServer((request, response) => {
+  request.resume()
+  request.on('end', () => {
+    received.push(`${request.method} ${request.url}`)
+    response.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+  })
+})
+await new Promise((done) => otlp.listen(0, '127.0.0.1', done))
+const otlpEndpoint = `http://127.0.0.1:${otlp.address().port}`
+
 const inputs = {
   functions: [fleet.functions[0].name, fleet.functions[1].arn, fleet.functions[2].name].join('\n'),
   'aws-region': 'us-east-1',
   'role-to-assume': `arn:aws:iam::${fleet.layerAccount}:role/deploy`,
   'layer-account': fleet.layerAccount,
-  'otlp-endpoint': 'https://clickstack.example.com:4317',
+  'otlp-endpoint': otlpEndpoint,
+  'otlp-protocol': 'http',
   'otlp-headers': 'Authorization=demo-ingestion-key-not-shown',
   'resource-attributes': 'deployment.environment=demo',
   'cloudwatch-check-seconds': '3'
@@ -66,6 +80,8 @@ try {
   const first = await runAction('First run')
   const second = await runAction('Second run (nothing should change)')
   process.exitCode = first === 0 && second === 0 ? 0 : 1
+  console.log(`The local OTLP endpoint received: ${received.join(', ') || 'nothing'} (the preflight records).`)
 } finally {
   await oidc.close()
+  otlp.close()
 }

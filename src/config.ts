@@ -77,6 +77,22 @@ export interface ActionConfig {
   readonly secretReferences: readonly SecretReference[]
   /** otlp-headers holds a key itself, which Lambda stores in plain text in the function's configuration. */
   readonly literalIngestionKey: boolean
+  /** Send one OTLP record to the endpoint before changing any function (apply mode). */
+  readonly preflight: boolean
+  /** Proving that the test invocation's telemetry reached ClickStack's ClickHouse. */
+  readonly delivery: DeliveryConfig | undefined
+}
+
+export interface DeliveryConfig {
+  readonly mode: 'warn' | 'require'
+  readonly url: string
+  readonly username: string | undefined
+  readonly password: string | undefined
+  readonly database: string
+  readonly logsTable: string
+  readonly tracesTable: string
+  readonly timeoutSeconds: number
+  readonly hyperdxUrl: string | undefined
 }
 
 export const DEFAULT_LAYER_NAME = 'rotel-extension-{arch}-alpha'
@@ -304,6 +320,9 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
       `instrumentation-layer "${instrumentationLayer}" must be a layer version ARN, with {region} and {arch} where they vary, e.g. arn:aws:lambda:{region}:901920570463:layer:aws-otel-nodejs-{arch}-ver-1-30-2:1.`
     )
 
+  const preflight = parseBoolean('preflight', input('preflight'), true, problem)
+  const delivery = parseDelivery(input, problem, secretValues)
+
   if (problems.length > 0) throw new InputError([...new Set(problems)])
 
   return {
@@ -339,7 +358,9 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
     secretReferences,
     literalIngestionKey:
       ENV.headers in managedVariables &&
-      !secretReferences.some((reference) => (managedVariables[ENV.headers] ?? '').includes(reference.text))
+      !secretReferences.some((reference) => (managedVariables[ENV.headers] ?? '').includes(reference.text)),
+    preflight,
+    delivery
   }
 }
 
@@ -501,6 +522,59 @@ function parseManagedVariables(
     secretReferences.push(...found.references)
   }
   return { managedVariables: variables, secretVariableNames, secretValues, secretReferences }
+}
+
+function parseDelivery(
+  input: (name: string) => string,
+  problem: (message: string) => void,
+  secretValues: string[]
+): DeliveryConfig | undefined {
+  const url = input('clickhouse-url')
+  const password = input('clickhouse-password')
+  if (password) secretValues.push(password)
+  const setting = input('verify-delivery') || (url ? 'warn' : 'off')
+  if (!['off', 'warn', 'require'].includes(setting)) {
+    problem(`verify-delivery "${setting}" must be off, warn or require.`)
+    return undefined
+  }
+  const timeoutSeconds = parseInteger('verify-delivery-timeout', input('verify-delivery-timeout') || '90', 5, 900, problem)
+  const username = input('clickhouse-user') || undefined
+  const logsTable = input('logs-table') || 'otel_logs'
+  const tracesTable = input('traces-table') || 'otel_traces'
+  const database = input('clickhouse-database') || 'default'
+  const hyperdxUrl = input('hyperdx-url') || undefined
+  if (setting === 'off') return undefined
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(url)
+  } catch {
+    parsed = undefined
+  }
+  if (!url) {
+    problem(`verify-delivery is ${setting} but clickhouse-url is empty; set it to ClickStack's ClickHouse HTTP endpoint, e.g. https://clickhouse.example.com:8443.`)
+    return undefined
+  }
+  if (parsed?.password) secretValues.push(decodeURIComponent(parsed.password))
+  if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
+    problem('clickhouse-url is not an http(s) URL; write it like https://clickhouse.example.com:8443.')
+    return undefined
+  }
+  const table = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/
+  for (const [name, value] of [['logs-table', logsTable], ['traces-table', tracesTable], ['clickhouse-database', database]] as const)
+    if (!table.test(value)) problem(`${name} "${value}" is not a ClickHouse table or database name.`)
+  if (hyperdxUrl && !/^https?:\/\/[^\s]+$/.test(hyperdxUrl))
+    problem(`hyperdx-url "${hyperdxUrl}" is not an http(s) URL; write it like https://hyperdx.example.com.`)
+  return {
+    mode: setting as 'warn' | 'require',
+    url,
+    username,
+    password: password || undefined,
+    database,
+    logsTable,
+    tracesTable,
+    timeoutSeconds,
+    hyperdxUrl
+  }
 }
 
 /** The input a managed variable comes from, for messages. */

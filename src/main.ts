@@ -5,6 +5,7 @@ import { RunControl } from './cancellation.js'
 import { type ActionConfig, type FunctionTarget, InputError, loadConfig } from './config.js'
 import { assumeRoleWithOidc } from './credentials.js'
 import { selectFunctions } from './functionSelection.js'
+import type { DeliveryChecker } from './deliveryCheck.js'
 import { LayerResolver } from './layerVersions.js'
 import { postPlanComment } from './planComment.js'
 import { mapWithConcurrency } from './pool.js'
@@ -13,6 +14,7 @@ import { publishResult } from './report.js'
 import { messageOf } from './retry.js'
 import { cancelledOutcome, emptyReport, type FunctionOutcome, restoreHint, rolloutFunction } from './rollout.js'
 import { layersByRegionAndArch, type RunResult } from './summary.js'
+import { openDeliveryChecker, preflightEndpoint } from './telemetryEndpoint.js'
 import { annotateWorkspace } from './workspaceAnnotations.js'
 
 /** The last alpha release known when this version of the action was made; only where the search starts. */
@@ -38,6 +40,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const clients = createAwsClients(
       config.roleToAssume ? await core.group('Assume the deploy role', () => assumeRole(config, env)) : undefined
     )
+    await preflightEndpoint(config)
+    const delivery = await openDeliveryChecker(config)
     const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints: LAYER_VERSION_HINTS })
     const selection = await selectFunctions(config, clients.lambdaFor)
     for (const warning of selection.warnings) core.warning(redact(warning))
@@ -54,7 +58,12 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       (message) => core.warning(message)
     )
     const dispose = control.install()
-    const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done).finally(dispose)
+    const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done, delivery).finally(
+      async () => {
+        dispose()
+        await delivery?.close()
+      }
+    )
     const notes = [...selection.warnings]
     if ((config.mode === 'plan' || config.mode === 'check') && config.annotateFiles?.length !== 0)
       notes.push(...(await annotateWorkspace(config, layers, env)))
@@ -95,12 +104,14 @@ function once<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args:
 
 /** Masks the secret inputs before anything can fail and print them, even when they are malformed. */
 function maskRawSecrets(): string[] {
+  const password = core.getInput('clickhouse-password').trim()
+  if (password) core.setSecret(password)
   const raw = core.getInput('otlp-headers')
   const parts = raw
     .split(/[\r\n,]+/)
     .map((entry) => entry.slice(entry.indexOf('=') + 1).trim())
     .filter((part) => part.length >= 3)
-  const secrets = [...new Set([raw.trim(), ...parts].filter((secret) => secret.length > 0))]
+  const secrets = [...new Set([raw.trim(), ...parts, password].filter((secret) => secret.length > 0))]
   for (const secret of secrets) core.setSecret(secret)
   return secrets
 }
@@ -129,7 +140,8 @@ async function processFunctions(
   layers: LayerResolver,
   targets: readonly FunctionTarget[],
   control: RunControl,
-  done: Map<FunctionTarget, FunctionOutcome>
+  done: Map<FunctionTarget, FunctionOutcome>,
+  delivery: DeliveryChecker | undefined
 ): Promise<FunctionOutcome[]> {
   core.info(
     `${VERB[config.mode]} ${targets.length} function${targets.length === 1 ? '' : 's'}, ${config.maxConcurrency} at a time.`
@@ -140,7 +152,8 @@ async function processFunctions(
     logsFor: clients.logsFor,
     layers,
     isCancelled: () => control.cancelled,
-    inFlight: control.inFlight
+    inFlight: control.inFlight,
+    delivery
   }
   return mapWithConcurrency(targets, config.maxConcurrency, async (target) => {
     const outcome = await rolloutFunction(context, target)

@@ -26,10 +26,23 @@ import {
   planRemove
 } from './plan.js'
 import type { InFlight } from './cancellation.js'
+import { type DeliveryChecker, hyperdxSearchUrl, JSON_LOG_FORMAT_HINT } from './deliveryCheck.js'
 import { instrumentationLayerArn, languageFor, WRAPPERS } from './instrumentation.js'
 import { errorName, messageOf } from './retry.js'
 
 /** apply: updated/unchanged; plan: planned/in-sync; check: drifted/in-sync; remove: removed/unchanged; all: failed, rolled-back. */
+export interface DeliveryReport {
+  status: 'delivered' | 'not-delivered' | 'error'
+  logRecords: number
+  spans: number
+  /** From the invocation to the first poll that saw its records: an upper bound. */
+  firstArrivalMs: number | null
+  withInvocationId: boolean
+  /** The HyperDX search for this function and the invocation's time window. */
+  link: string | null
+  detail: string | null
+}
+
 export type FunctionStatus =
   | 'updated'
   | 'unchanged'
@@ -63,6 +76,8 @@ export interface FunctionReport {
   diff: PlanDiff | null
   /** check mode: what differs from the target, in words. */
   drift: string[]
+  /** Whether the test invocation's telemetry reached ClickStack; null when not verified. */
+  delivery: DeliveryReport | null
   error: string | null
 }
 
@@ -88,6 +103,8 @@ export interface RolloutContext {
   readonly isCancelled?: () => boolean
   /** Functions in flight register here, so that a hard stop can report them. */
   readonly inFlight?: Set<InFlight>
+  /** Set when verify-delivery is warn or require. */
+  readonly delivery?: DeliveryChecker | undefined
 }
 
 /** How often a write is re-planned after someone else changed the function between read and write. */
@@ -133,6 +150,7 @@ export function emptyReport(target: FunctionTarget): FunctionReport {
     cloudwatch: 'unknown',
     diff: null,
     drift: [],
+    delivery: null,
     error: null
   }
 }
@@ -308,14 +326,35 @@ async function processFunction(
   // After a removal the logs are the function's own business again: nothing to verify.
   if (mode === 'remove') return { report, layer, log, warnings }
 
-  const verdict = await checkCloudWatch(logs, {
-    logGroup: state.logGroup,
-    since: invokedAt,
-    ...(baseline ? { baseline } : {}),
-    pollSeconds: ctx.config.cloudwatchCheckSeconds,
-    ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
-    ...(ctx.now ? { now: ctx.now } : {})
-  })
+  // Both wait for things that arrive with a delay: look for them at the same time.
+  const [verdict, delivery] = await Promise.all([
+    checkCloudWatch(logs, {
+      logGroup: state.logGroup,
+      since: invokedAt,
+      ...(baseline ? { baseline } : {}),
+      pollSeconds: ctx.config.cloudwatchCheckSeconds,
+      ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
+      ...(ctx.now ? { now: ctx.now } : {})
+    }),
+    verifyDelivery(ctx, target, invocation.requestId, invokedAt)
+  ])
+  report.delivery = delivery
+  if (delivery) {
+    log.push(
+      delivery.status === 'delivered'
+        ? `ClickStack: ${delivery.logRecords} log record(s) and ${delivery.spans} span(s) arrived within ${Math.round((delivery.firstArrivalMs ?? 0) / 1000)} s.`
+        : `ClickStack: ${delivery.detail ?? 'nothing arrived'}`
+    )
+    if (delivery.status === 'delivered' && !delivery.withInvocationId) notices.push(`${target.name}: ${JSON_LOG_FORMAT_HINT}`)
+    if (delivery.status !== 'delivered') {
+      const reason = `its test invocation's telemetry did not reach ClickStack: ${delivery.detail ?? 'nothing arrived'}`
+      if (ctx.config.delivery?.mode === 'require') {
+        flight.phase = 'rolling back'
+        return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, `${reason}.`, report, log, layer, warnings)
+      }
+      warnings.push(`${target.name}: ${reason}; check otlp-endpoint, otlp-headers and that the function can reach the endpoint.`)
+    }
+  }
   report.cloudwatch = verdict.status
   log.push(`CloudWatch Logs: ${verdict.status} (${verdict.detail})`)
   if (verdict.status === 'on')
@@ -323,6 +362,35 @@ async function processFunction(
       `${target.name}: CloudWatch Logs still receives its logs (${verdict.detail}); its execution role may still write logs, so CloudWatch keeps billing for them.`
     )
   return { report, layer, log, warnings }
+}
+
+/** Waits for the test invocation's records in ClickHouse, when delivery verification is on. */
+async function verifyDelivery(
+  ctx: RolloutContext,
+  target: FunctionTarget,
+  requestId: string | undefined,
+  invokedAt: number
+): Promise<DeliveryReport | null> {
+  const settings = ctx.config.delivery
+  if (!ctx.delivery || !settings) return null
+  const result = await ctx.delivery.waitForDelivery({
+    functionName: target.name,
+    ...(requestId ? { requestId } : {}),
+    since: new Date(invokedAt),
+    timeoutMs: settings.timeoutSeconds * 1000,
+    ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
+    ...(ctx.now ? { now: ctx.now } : {})
+  })
+  const windowEnd = invokedAt + Math.max(result.firstArrivalMs ?? 0, 60_000) + 60_000
+  return {
+    status: result.error ? 'error' : result.delivered ? 'delivered' : 'not-delivered',
+    logRecords: result.logRecords,
+    spans: result.spans,
+    firstArrivalMs: result.firstArrivalMs,
+    withInvocationId: result.withInvocationId,
+    link: settings.hyperdxUrl ? hyperdxSearchUrl(settings.hyperdxUrl, target.name, invokedAt - 60_000, windowEnd) : null,
+    detail: result.error ?? (result.delivered ? null : `no record of it within ${settings.timeoutSeconds} s`)
+  }
 }
 
 /** plan and check end here: the plan is reported, or judged, and nothing is written. */

@@ -139,6 +139,28 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
     lines.push('')
   }
 
+  const verified = reports.filter((r) => r.delivery !== null)
+  if (verified.length > 0) {
+    lines.push(
+      '### Delivery to ClickStack',
+      '',
+      '| function | telemetry of the test invocation | log records | spans | first seen after | HyperDX |',
+      '| --- | --- | --- | --- | --- | --- |'
+    )
+    for (const r of verified) {
+      const d = r.delivery as NonNullable<FunctionReport['delivery']>
+      lines.push(
+        `| ${cell(r.function)} | ${d.status === 'delivered' ? '✅ delivered' : d.status === 'error' ? `❌ ${cell(d.detail ?? 'error')}` : '❌ not delivered'} | ${d.logRecords} | ${d.spans} | ${d.firstArrivalMs === null ? '—' : `≤ ${Math.ceil(d.firstArrivalMs / 1000)} s`} | ${d.link ? `[search](${d.link})` : '—'} |`
+      )
+    }
+    lines.push('')
+    if (verified.some((r) => r.delivery?.status === 'delivered' && !r.delivery.withInvocationId))
+      lines.push(
+        'Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set the functions\' log format to JSON (LoggingConfig.LogFormat) to tie each record to its invocation.',
+        ''
+      )
+  }
+
   const cloudwatchOn = reports.filter((r) => r.cloudwatch === 'on')
   if (cloudwatchOn.length > 0)
     lines.push(

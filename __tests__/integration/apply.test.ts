@@ -39,6 +39,8 @@ function inputs(overrides: Record<string, string> = {}): Record<string, string> 
     'otlp-headers': `Authorization=${SECRET_KEY}`,
     'resource-attributes': 'deployment.environment=test',
     'cloudwatch-check-seconds': '0',
+    // Preflight and delivery are proven in telemetry.test.ts; here the endpoint is a placeholder.
+    preflight: 'false',
     ...overrides
   }
 }

@@ -27,6 +27,8 @@ const BASE: Record<string, string> = {
   'otlp-endpoint': 'https://clickstack.example.com:4317',
   'otlp-headers': `Authorization=${INGESTION_KEY}`,
   'cloudwatch-check-seconds': '0',
+  // Preflight and delivery are proven in telemetry.test.ts; here the endpoint is a placeholder.
+  preflight: 'false',
   'annotate-files': 'false'
 }
 

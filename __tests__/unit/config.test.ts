@@ -196,7 +196,9 @@ describe('loadConfig: defaults', () => {
       instrumentation: 'none',
       instrumentationLayer: undefined,
       secretReferences: [],
-      literalIngestionKey: false
+      literalIngestionKey: false,
+      preflight: true,
+      delivery: undefined
     })
     expect(DEFAULT_LAYER_ACCOUNT).toBe('418653438961')
     expect(DEFAULT_LAYER_NAME).toBe('rotel-extension-{arch}-alpha')

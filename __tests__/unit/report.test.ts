@@ -21,6 +21,7 @@ const row = (name: string, status: FunctionStatus, extra: Partial<FunctionReport
     cloudwatch: 'unknown',
     diff: null,
     drift: [],
+    delivery: null,
     error: status === 'failed' ? 'it broke' : null,
     ...extra
   },

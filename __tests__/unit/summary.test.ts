@@ -30,6 +30,7 @@ const report = (overrides: Partial<FunctionReport> & Pick<FunctionReport, 'funct
   cloudwatch: 'unknown',
   diff: null,
   drift: [],
+  delivery: null,
   error: null,
   ...overrides
 })
@@ -258,6 +259,7 @@ describe('renderOutputs', () => {
         'cloudwatch',
         'diff',
         'drift',
+        'delivery',
         'error'
       ])
         expect(row).toHaveProperty(field)
@@ -278,6 +280,7 @@ describe('renderOutputs', () => {
       cloudwatch: 'on',
       diff: null,
       drift: [],
+      delivery: null,
       error: null
     })
     expect(parsed.map((r) => [r.function, r.status, r.cloudwatch])).toEqual([
