@@ -74239,6 +74239,13 @@ function instrumentationLayerArn(language, region, architecture, template) {
 function isValidInstrumentationTemplate(template) {
     return instrumentation_LAYER_VERSION_ARN.test(instrumentationLayerArn('nodejs', 'us-east-1', 'x86_64', template));
 }
+/** The layer names an instrumentation-layer template gives, for every language and architecture: what counts as ours. */
+function instrumentationLayerNames(region, template) {
+    if (!template)
+        return [];
+    const names = ['nodejs', 'python', 'java'].flatMap((language) => ['x86_64', 'arm64'].map((arch) => /:layer:([^:]+):/.exec(instrumentationLayerArn(language, region, arch, template))?.[1] ?? ''));
+    return [...new Set(names.filter((name) => name !== ''))];
+}
 
 ;// CONCATENATED MODULE: ./src/config.ts
 /**
@@ -80608,14 +80615,15 @@ function planApply(state, desired) {
     };
     if (desired.instrumentation) {
         // Same rule as for the Rotel layer: an older instrumentation layer is replaced where it stands.
-        const { layerArn, wrapper } = desired.instrumentation;
-        const first = layersAfter.findIndex((layer) => isInstrumentationLayer(layer));
+        const { layerArn, wrapper, layerNames } = desired.instrumentation;
+        const isOurs = (layer) => isInstrumentationLayer(layer, layerNames);
+        const first = layersAfter.findIndex(isOurs);
         if (first === -1)
             layersAfter.push(layerArn);
         else {
             layersAfter[first] = layerArn;
             for (let i = layersAfter.length - 1; i > first; i--)
-                if (isInstrumentationLayer(layersAfter[i] ?? ''))
+                if (isOurs(layersAfter[i] ?? ''))
                     layersAfter.splice(i, 1);
         }
         const current = before[WRAPPER_VARIABLE];
@@ -80654,14 +80662,17 @@ function planApply(state, desired) {
  * Plans the write that takes the Rotel layer and the action's settings off a function, keeping every
  * other layer in its order and every other variable as it is.
  */
-function planRemove(state, managedKeys, layerNames, instrumentation = false) {
+function planRemove(state, managedKeys, layerNames, 
+/** Given when this run manages instrumentation: the names, besides ADOT's, that are its layer. */
+instrumentationNames) {
     // Instrumentation comes off only when this run manages it: a user's own ADOT setup stays.
-    const ours = (layer) => isRotelLayer(layer, layerNames) || (instrumentation && isInstrumentationLayer(layer));
+    const instrumentation = instrumentationNames !== undefined;
+    const ours = (layer) => isRotelLayer(layer, layerNames) || (instrumentation && isInstrumentationLayer(layer, instrumentationNames));
     const rotelLayers = state.layers.filter((layer) => isRotelLayer(layer, layerNames));
     const layersAfter = state.layers.filter((layer) => !ours(layer));
     const before = state.variables ?? {};
     const wrapperIsOurs = instrumentation && Object.values(WRAPPERS).includes(before[WRAPPER_VARIABLE] ?? '');
-    const removedVariables = [...managedKeys, ...(wrapperIsOurs ? [WRAPPER_VARIABLE] : [])].filter((key) => Object.hasOwn(before, key));
+    const removedVariables = [...new Set([...managedKeys, ...(wrapperIsOurs ? [WRAPPER_VARIABLE] : [])])].filter((key) => Object.hasOwn(before, key));
     const variablesAfter = Object.fromEntries(Object.entries(before).filter(([key]) => !removedVariables.includes(key)));
     const layersChanged = layersAfter.length !== state.layers.length;
     return {
@@ -80686,7 +80697,8 @@ function diffOf(state, plan, secretNames) {
         ...plan.changedVariables.map((name) => ({
             name,
             change: Object.hasOwn(before, name) ? 'changed' : 'added',
-            before: show(name, before[name]),
+            // Own keys only: a variable named like an Object.prototype member (constructor) is a real name.
+            before: show(name, Object.hasOwn(before, name) ? before[name] : undefined),
             after: show(name, plan.variablesAfter[name])
         })),
         ...plan.removedVariables.map((name) => ({
@@ -81170,7 +81182,10 @@ async function processFunction(ctx, target, report, flight, notices) {
     let planFor;
     if (mode === 'remove') {
         const names = layerNamesOf(ctx.config.layerNameTemplate);
-        planFor = (current) => planRemove(current, ctx.config.managedKeys, names, ctx.config.instrumentation !== 'none');
+        const instrumentationNames = ctx.config.instrumentation === 'none'
+            ? undefined
+            : instrumentationLayerNames(target.region, ctx.config.instrumentationLayer);
+        planFor = (current) => planRemove(current, ctx.config.managedKeys, names, instrumentationNames);
     }
     else {
         const architecture = ctx.config.architecture === 'auto' ? state.architecture : ctx.config.architecture;
@@ -81387,7 +81402,8 @@ function desiredFor(config, layer, state, region) {
         layerNames: layerNamesOf(config.layerNameTemplate),
         instrumentation: language && {
             layerArn: instrumentationLayerArn(language, region, state.architecture, config.instrumentationLayer),
-            wrapper: WRAPPERS[language]
+            wrapper: WRAPPERS[language],
+            layerNames: instrumentationLayerNames(region, config.instrumentationLayer)
         }
     };
 }

@@ -68,3 +68,12 @@ export function instrumentationLayerArn(
 export function isValidInstrumentationTemplate(template: string): boolean {
   return LAYER_VERSION_ARN.test(instrumentationLayerArn('nodejs', 'us-east-1', 'x86_64', template))
 }
+
+/** The layer names an instrumentation-layer template gives, for every language and architecture: what counts as ours. */
+export function instrumentationLayerNames(region: string, template: string | undefined): string[] {
+  if (!template) return []
+  const names = (['nodejs', 'python', 'java'] as const).flatMap((language) =>
+    (['x86_64', 'arm64'] as const).map((arch) => /:layer:([^:]+):/.exec(instrumentationLayerArn(language, region, arch, template))?.[1] ?? '')
+  )
+  return [...new Set(names.filter((name) => name !== ''))]
+}

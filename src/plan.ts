@@ -34,7 +34,14 @@ export interface Desired {
   /** Extra layer names (besides the Rotel defaults) that count as the Rotel layer, e.g. a mirror's. */
   readonly layerNames: readonly string[]
   /** AWS's auto-instrumentation layer and the wrapper that turns it on, when wanted for this function. */
-  readonly instrumentation?: { readonly layerArn: string; readonly wrapper: string } | undefined
+  readonly instrumentation?:
+    | {
+        readonly layerArn: string
+        readonly wrapper: string
+        /** Names that count as the instrumentation layer besides ADOT's own, e.g. a mirror's from instrumentation-layer. */
+        readonly layerNames: readonly string[]
+      }
+    | undefined
 }
 
 export interface Plan {
@@ -116,13 +123,13 @@ export function planApply(state: FunctionState, desired: Desired): Plan {
   }
   if (desired.instrumentation) {
     // Same rule as for the Rotel layer: an older instrumentation layer is replaced where it stands.
-    const { layerArn, wrapper } = desired.instrumentation
-    const first = layersAfter.findIndex((layer) => isInstrumentationLayer(layer))
+    const { layerArn, wrapper, layerNames } = desired.instrumentation
+    const isOurs = (layer: string): boolean => isInstrumentationLayer(layer, layerNames)
+    const first = layersAfter.findIndex(isOurs)
     if (first === -1) layersAfter.push(layerArn)
     else {
       layersAfter[first] = layerArn
-      for (let i = layersAfter.length - 1; i > first; i--)
-        if (isInstrumentationLayer(layersAfter[i] ?? '')) layersAfter.splice(i, 1)
+      for (let i = layersAfter.length - 1; i > first; i--) if (isOurs(layersAfter[i] ?? '')) layersAfter.splice(i, 1)
     }
     const current = before[WRAPPER_VARIABLE]
     if (current && current !== wrapper && !Object.values(WRAPPERS).includes(current))
@@ -173,16 +180,18 @@ export function planRemove(
   state: FunctionState,
   managedKeys: readonly string[],
   layerNames: readonly string[],
-  instrumentation = false
+  /** Given when this run manages instrumentation: the names, besides ADOT's, that are its layer. */
+  instrumentationNames?: readonly string[]
 ): Plan {
   // Instrumentation comes off only when this run manages it: a user's own ADOT setup stays.
+  const instrumentation = instrumentationNames !== undefined
   const ours = (layer: string): boolean =>
-    isRotelLayer(layer, layerNames) || (instrumentation && isInstrumentationLayer(layer))
+    isRotelLayer(layer, layerNames) || (instrumentation && isInstrumentationLayer(layer, instrumentationNames))
   const rotelLayers = state.layers.filter((layer) => isRotelLayer(layer, layerNames))
   const layersAfter = state.layers.filter((layer) => !ours(layer))
   const before = state.variables ?? {}
   const wrapperIsOurs = instrumentation && Object.values(WRAPPERS).includes(before[WRAPPER_VARIABLE] ?? '')
-  const removedVariables = [...managedKeys, ...(wrapperIsOurs ? [WRAPPER_VARIABLE] : [])].filter((key) =>
+  const removedVariables = [...new Set([...managedKeys, ...(wrapperIsOurs ? [WRAPPER_VARIABLE] : [])])].filter((key) =>
     Object.hasOwn(before, key)
   )
   const variablesAfter = Object.fromEntries(
@@ -231,7 +240,8 @@ export function diffOf(
     ...plan.changedVariables.map((name) => ({
       name,
       change: Object.hasOwn(before, name) ? ('changed' as const) : ('added' as const),
-      before: show(name, before[name]),
+      // Own keys only: a variable named like an Object.prototype member (constructor) is a real name.
+      before: show(name, Object.hasOwn(before, name) ? before[name] : undefined),
       after: show(name, plan.variablesAfter[name])
     })),
     ...plan.removedVariables.map((name) => ({

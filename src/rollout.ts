@@ -27,7 +27,7 @@ import {
 } from './plan.js'
 import type { InFlight } from './cancellation.js'
 import { type DeliveryChecker, hyperdxSearchUrl, JSON_LOG_FORMAT_HINT } from './deliveryCheck.js'
-import { instrumentationLayerArn, languageFor, WRAPPERS } from './instrumentation.js'
+import { instrumentationLayerArn, instrumentationLayerNames, languageFor, WRAPPERS } from './instrumentation.js'
 import { errorName, messageOf } from './retry.js'
 
 /** apply: updated/unchanged; plan: planned/in-sync; check: drifted/in-sync; remove: removed/unchanged; all: failed, rolled-back. */
@@ -192,7 +192,11 @@ async function processFunction(
   let planFor: (current: FunctionState) => Plan
   if (mode === 'remove') {
     const names = layerNamesOf(ctx.config.layerNameTemplate)
-    planFor = (current) => planRemove(current, ctx.config.managedKeys, names, ctx.config.instrumentation !== 'none')
+    const instrumentationNames =
+      ctx.config.instrumentation === 'none'
+        ? undefined
+        : instrumentationLayerNames(target.region, ctx.config.instrumentationLayer)
+    planFor = (current) => planRemove(current, ctx.config.managedKeys, names, instrumentationNames)
   } else {
     const architecture = ctx.config.architecture === 'auto' ? state.architecture : ctx.config.architecture
     try {
@@ -437,7 +441,8 @@ function desiredFor(
     layerNames: layerNamesOf(config.layerNameTemplate),
     instrumentation: language && {
       layerArn: instrumentationLayerArn(language, region, state.architecture, config.instrumentationLayer),
-      wrapper: WRAPPERS[language]
+      wrapper: WRAPPERS[language],
+      layerNames: instrumentationLayerNames(region, config.instrumentationLayer)
     }
   }
 }

@@ -285,7 +285,7 @@ describe('driftOf', () => {
 describe('planApply with auto-instrumentation', () => {
   const ADOT_NODE_OLD = 'arn:aws:lambda:us-east-1:901920570463:layer:aws-otel-nodejs-amd64-ver-1-18-1:4'
   const ADOT_NODE_NEW = 'arn:aws:lambda:us-east-1:901920570463:layer:aws-otel-nodejs-amd64-ver-1-30-2:1'
-  const instrumentation = { layerArn: ADOT_NODE_NEW, wrapper: '/opt/otel-handler' }
+  const instrumentation = { layerArn: ADOT_NODE_NEW, wrapper: '/opt/otel-handler', layerNames: [] }
 
   it('adds the layer after the Rotel layer and sets the wrapper', () => {
     const plan = planApply(state({ layers: [USER_A] }), desired({ instrumentation }))
@@ -321,13 +321,13 @@ describe('planApply with auto-instrumentation', () => {
       state({ layers: [USER_A, ROTEL_AMD64_42, ADOT_NODE_NEW], variables: { AWS_LAMBDA_EXEC_WRAPPER: '/opt/otel-handler', A: '1' } }),
       [],
       names,
-      true
+      []
     )
     expect(ours.layersAfter).toEqual([USER_A])
     expect(ours.variablesAfter).toEqual({ A: '1' })
-    const foreign = planRemove(state({ layers: [ADOT_NODE_NEW], variables: { AWS_LAMBDA_EXEC_WRAPPER: '/opt/mine' } }), [], names, true)
+    const foreign = planRemove(state({ layers: [ADOT_NODE_NEW], variables: { AWS_LAMBDA_EXEC_WRAPPER: '/opt/mine' } }), [], names, [])
     expect(foreign.variablesAfter).toEqual({ AWS_LAMBDA_EXEC_WRAPPER: '/opt/mine' })
-    const without = planRemove(state({ layers: [ADOT_NODE_NEW] }), [], names, false)
+    const without = planRemove(state({ layers: [ADOT_NODE_NEW] }), [], names)
     expect(without.changed).toBe(false)
   })
 })
