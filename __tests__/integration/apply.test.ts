@@ -10,7 +10,7 @@ import {
 import { type FunctionConfiguration, GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import { resetEmulator, seedSampleFleet } from '../../scripts/emulator-fixtures.mjs'
 import { startFakeOidc } from '../../scripts/fake-oidc.mjs'
-import { type ActionRun, freePort, runAction, startEmulator, stopEmulator } from './harness.js'
+import { type ActionRun, emitted, freePort, runAction, startEmulator, stopEmulator } from './harness.js'
 
 let port = 0
 const ACCOUNT = '123456789012'
@@ -47,15 +47,6 @@ function inputs(overrides: Record<string, string> = {}): Record<string, string> 
 
 function oidcEnv(): Record<string, string> {
   return { ACTIONS_ID_TOKEN_REQUEST_URL: oidc.url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: REQUEST_TOKEN }
-}
-
-/** Every byte the action emitted, except the ::add-mask:: commands that exist to carry secrets. */
-function emitted(run: ActionRun): string {
-  const streams = `${run.stdout}\n${run.stderr}`
-    .split('\n')
-    .filter((line) => !line.startsWith('::add-mask::'))
-    .join('\n')
-  return `${streams}\n${run.summary}\n${JSON.stringify(run.outputs)}`
 }
 
 beforeAll(async () => {

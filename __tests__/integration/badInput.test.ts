@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { resetEmulator, seedSampleFleet, createSampleFunction } from '../../scripts/emulator-fixtures.mjs'
 import { startFakeOidc } from '../../scripts/fake-oidc.mjs'
 import { type FaultProxy, startFaultProxy } from '../../scripts/fault-proxy.mjs'
-import { type ActionRun, freePort, runAction, startEmulator, stopEmulator } from './harness.js'
+import { type ActionRun, emitted, freePort, runAction, startEmulator, stopEmulator } from './harness.js'
 
 const ACCOUNT = '123456789012'
 const INGESTION_KEY = 'ck_live_B4dInputSecretKey'
@@ -38,15 +38,6 @@ function run(inputs: Record<string, string>, env: Record<string, string | undefi
     inputs: { ...BASE, ...inputs },
     env: { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', ...env }
   })
-}
-
-/** Every byte the action emitted, except the ::add-mask:: commands that exist to carry secrets. */
-function emitted(result: ActionRun): string {
-  const streams = `${result.stdout}\n${result.stderr}`
-    .split('\n')
-    .filter((line) => !line.startsWith('::add-mask::'))
-    .join('\n')
-  return `${streams}\n${result.summary}\n${JSON.stringify(result.outputs)}`
 }
 
 beforeAll(async () => {

@@ -111,3 +111,12 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
     summary: readFileSync(summaryFile, 'utf8')
   }
 }
+
+/** Every byte the action emitted, except the ::add-mask:: commands that exist to carry secrets. */
+export function emitted(run: ActionRun): string {
+  const streams = `${run.stdout}\n${run.stderr}`
+    .split('\n')
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .join('\n')
+  return `${streams}\n${run.summary}\n${JSON.stringify(run.outputs)}`
+}

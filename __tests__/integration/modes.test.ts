@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { resetEmulator, seedSampleFleet } from '../../scripts/emulator-fixtures.mjs'
 import { GitHubStandIn } from '../support/githubStandIn.js'
-import { type ActionRun, freePort, runAction, startEmulator, stopEmulator } from './harness.js'
+import { type ActionRun, emitted, freePort, runAction, startEmulator, stopEmulator } from './harness.js'
 
 let port = 0
 const ACCOUNT = '123456789012'
@@ -62,14 +62,6 @@ const statuses = (result: ActionRun): Record<string, string> =>
       r.status
     ])
   )
-
-function emitted(result: ActionRun): string {
-  const streams = `${result.stdout}\n${result.stderr}`
-    .split('\n')
-    .filter((line) => !line.startsWith('::add-mask::'))
-    .join('\n')
-  return `${streams}\n${result.summary}\n${JSON.stringify(result.outputs)}`
-}
 
 beforeAll(async () => {
   port = await freePort()

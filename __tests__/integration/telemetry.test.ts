@@ -7,7 +7,7 @@ import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-l
 import { resetEmulator, seedSampleFleet } from '../../scripts/emulator-fixtures.mjs'
 import { ClickHouseTestServer } from '../support/clickhouseServer.js'
 import { OtlpReceiver } from '../support/otlpReceiver.js'
-import { type ActionRun, freePort, runAction, startEmulator, stopEmulator } from './harness.js'
+import { type ActionRun, emitted, freePort, runAction, startEmulator, stopEmulator } from './harness.js'
 
 const ACCOUNT = '123456789012'
 const INGESTION_KEY = 'ck_live_T3lemetryKey'
@@ -128,10 +128,7 @@ describe('delivery verification', () => {
       Environment: legacyBefore.Environment
     })
     expect(result.summary).toMatch(/orders-api.*delivered/)
-    const everything = `${result.stdout}\n${result.summary}\n${JSON.stringify(result.outputs)}`
-      .split('\n')
-      .filter((line) => !line.startsWith('::add-mask::'))
-      .join('\n')
+    const everything = emitted(result)
     expect(everything).not.toContain(CLICKHOUSE_PASSWORD)
     expect(everything).not.toContain(INGESTION_KEY)
   })
