@@ -4,7 +4,7 @@
 # the GitHub runner would and prints each run's job summary and outputs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-[ -x node_modules/.bin/jest ] || npm ci --no-audit --no-fund
+[ -x node_modules/.bin/jest ] || npm install --no-audit --no-fund
 bash scripts/install-moto.sh >&2
 bash scripts/emulator.sh start
 AWS_ENDPOINT_URL="$(bash scripts/emulator.sh url)" exec node scripts/demo.mjs

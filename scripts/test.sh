@@ -4,7 +4,7 @@
 # fresh clone: node_modules (npm ci) and moto (scripts/install-moto.sh). Extra arguments go to jest.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-[ -x node_modules/.bin/jest ] || npm ci --no-audit --no-fund
+[ -x node_modules/.bin/jest ] || npm install --no-audit --no-fund
 bash scripts/install-moto.sh >&2
 results=.jest-results.json
 rm -f "$results"
