@@ -73442,15 +73442,29 @@ function createAwsClients(credentials) {
         maxAttempts: 6,
         retryMode: 'adaptive',
         customUserAgent: 'rotel-clickstack-action',
+        // Without a timeout a stalled connection would hang the run until the runner kills it.
+        requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
         ...(credentials ? { credentials } : {})
     };
     const lambdas = new Map();
+    const invokers = new Map();
     const logs = new Map();
     return {
         lambdaFor(region) {
             let client = lambdas.get(region);
             if (!client)
                 lambdas.set(region, (client = new client_lambda_dist_cjs/* LambdaClient */.Nox({ ...common, region })));
+            return client;
+        },
+        invokerFor(region) {
+            let client = invokers.get(region);
+            // A test invocation lasts as long as the function may run: up to Lambda's 15 minutes.
+            if (!client)
+                invokers.set(region, (client = new client_lambda_dist_cjs/* LambdaClient */.Nox({
+                    ...common,
+                    region,
+                    requestHandler: { connectionTimeout: 5_000, requestTimeout: 960_000, throwOnRequestTimeout: true }
+                })));
             return client;
         },
         logsFor(region) {
@@ -81257,15 +81271,29 @@ async function processFunction(ctx, target, report, flight, notices) {
             break;
         }
         catch (error) {
-            if (errorName(error) === 'PreconditionFailedException' && replan < MAX_REPLANS) {
-                log.push('The function changed since it was read (revision mismatch): reading it again and re-planning.');
+            const refused = errorName(error) === 'PreconditionFailedException';
+            // A write whose answer was lost (5xx, reset, timeout) may have gone through, and an SDK retry of
+            // it then meets its own new revision: the function itself says what happened.
+            if (refused || isTransient(error)) {
+                let current;
                 try {
-                    state = await readFunction(lambda, target);
+                    current = await readFunction(lambda, target);
                 }
                 catch (readError) {
-                    return fail(describeReadError(readError, target));
+                    return fail(`${target.name} needs attention: the update's outcome is unknown (${errorName(error)}) and the function could not be read again (${errorName(readError)}). ${restoreHint(state)}`);
                 }
-                continue;
+                if (holds(current, plan.layersAfter, plan.variablesAfter)) {
+                    log.push('The update went through although its answer was lost.');
+                    written = { revisionId: current.revisionId, basis: state };
+                    break;
+                }
+                if (refused && replan < MAX_REPLANS) {
+                    log.push('The function changed since it was read (revision mismatch): reading it again and re-planning.');
+                    state = current;
+                    continue;
+                }
+                if (!refused && !holds(current, state.layers, state.variables ?? {}))
+                    return fail(`${target.name} needs attention: the update failed (${errorName(error)}: ${messageOf(error)}) and the function now holds neither its old configuration nor the planned one. ${restoreHint(state)}`);
             }
             const hint = errorName(error) === 'PreconditionFailedException'
                 ? ' It kept changing while the action tried to write it; run again when other deployments are done.'
@@ -81291,7 +81319,7 @@ async function processFunction(ctx, target, report, flight, notices) {
     const invokedAt = now();
     let invocation;
     try {
-        invocation = await invokeFunction(lambda, state.arn || functionId(target), ctx.config.testPayload);
+        invocation = await invokeFunction(ctx.invokerFor?.(target.region) ?? lambda, state.arn || functionId(target), ctx.config.testPayload);
     }
     catch (error) {
         report.invocation = { status: 'failed', statusCode: null, functionError: null };
@@ -81371,6 +81399,14 @@ async function verifyDelivery(ctx, target, requestId, invokedAt) {
         link: settings.hyperdxUrl ? hyperdxSearchUrl(settings.hyperdxUrl, target.name, invokedAt - 60_000, windowEnd) : null,
         detail: result.error ?? (result.delivered ? null : `no record of it within ${settings.timeoutSeconds} s`)
     };
+}
+/** Whether a function holds exactly these layers, in order, and these variables. */
+function holds(current, layers, variables) {
+    const now = current.variables ?? {};
+    return (current.layers.length === layers.length &&
+        current.layers.every((layer, i) => layer === layers[i]) &&
+        Object.keys(now).length === Object.keys(variables).length &&
+        Object.entries(variables).every(([key, value]) => Object.hasOwn(now, key) && now[key] === value));
 }
 /** plan and check end here: the plan is reported, or judged, and nothing is written. */
 function judge(report, state, plan, layer, log, warnings, mode) {
@@ -82549,6 +82585,7 @@ async function processFunctions(config, clients, layers, targets, control, done,
     const context = {
         config,
         lambdaFor: clients.lambdaFor,
+        invokerFor: clients.invokerFor,
         logsFor: clients.logsFor,
         layers,
         isCancelled: () => control.cancelled,

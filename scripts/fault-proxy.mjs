@@ -148,7 +148,7 @@ export async function startFaultProxy(options) {
   let rules = checkRules(options.rules ?? [])
   /** Per rule: how many calls it matched, how often it fired, and matches per call key (for the draws). */
   let counters = rules.map(newCounter)
-  /** Per function ("region/name"): updates made through the proxy, and a failed update it pretends. */
+  /** Per function ("region/name"): updates made through the proxy, a failed update it pretends, reads left InProgress. */
   let functions = new Map()
   const updateLocks = new Map()
   const calls = []
@@ -632,15 +632,11 @@ function identify(req, body) {
     if (call.service === 'unknown') call.service = 'lambda'
     const [, kind, id, sub, extra] = segments
     if (kind === 'functions') {
-      if (id !== undefined) {
-        call.functionId = id
-        const arn = /^(?:arn:[^:]+:lambda:([^:]+):(\d{12}):function:|(\d{12}):function:)?([^:]+)/.exec(id)
-        call.functionName = arn?.[4] ?? id
-        if (arn?.[1]) call.region = arn[1]
-        if (arn?.[2] ?? arn?.[3]) call.account = arn[2] ?? arn[3]
-        call.functionKey = `${call.region ?? ''}/${call.functionName}`
-      }
+      if (id !== undefined) nameFunction(call, id)
       call.operation = lambdaFunctionOperation(method, id, sub, extra)
+    } else if (kind === 'tags' && id !== undefined) {
+      nameFunction(call, id)
+      call.operation = method === 'GET' ? 'ListTags' : method === 'POST' ? 'TagResource' : 'UntagResource'
     } else if (kind === 'layers') {
       if (id !== undefined) call.layerName = id.includes(':layer:') ? id.slice(id.indexOf(':layer:') + 7) : id
       if (id === undefined) call.operation = url.searchParams.get('find') === 'LayerVersion' ? 'GetLayerVersionByArn' : 'ListLayers'
@@ -650,6 +646,16 @@ function identify(req, body) {
     }
   }
   return call
+}
+
+/** Notes the function a Lambda call names, by name, partial ARN or ARN (with or without a qualifier). */
+function nameFunction(call, id) {
+  call.functionId = id
+  const arn = /^(?:arn:[^:]+:lambda:([^:]+):(\d{12}):function:|(\d{12}):function:)?([^:]+)/.exec(id)
+  call.functionName = arn?.[4] ?? id
+  if (arn?.[1]) call.region = arn[1]
+  if (arn?.[2] ?? arn?.[3]) call.account = arn[2] ?? arn[3]
+  call.functionKey = `${call.region ?? ''}/${call.functionName}`
 }
 
 function lambdaFunctionOperation(method, id, sub, extra) {
@@ -668,7 +674,20 @@ function lambdaFunctionOperation(method, id, sub, extra) {
     case 'policy':
       return method === 'POST' ? 'AddPermission' : extra !== undefined ? 'RemovePermission' : 'GetPolicy'
     case 'aliases':
-      return method === 'POST' ? 'CreateAlias' : extra !== undefined ? 'GetAlias' : 'ListAliases'
+      if (extra === undefined) return method === 'POST' ? 'CreateAlias' : 'ListAliases'
+      return method === 'PUT' ? 'UpdateAlias' : method === 'DELETE' ? 'DeleteAlias' : 'GetAlias'
+    case 'concurrency':
+      return method === 'PUT' ? 'PutFunctionConcurrency' : method === 'DELETE' ? 'DeleteFunctionConcurrency' : 'GetFunctionConcurrency'
+    case 'provisioned-concurrency':
+      return method === 'PUT'
+        ? 'PutProvisionedConcurrencyConfig'
+        : method === 'DELETE'
+          ? 'DeleteProvisionedConcurrencyConfig'
+          : 'GetProvisionedConcurrencyConfig'
+    case 'url':
+      return method === 'POST' ? 'CreateFunctionUrlConfig' : method === 'PUT' ? 'UpdateFunctionUrlConfig' : method === 'DELETE' ? 'DeleteFunctionUrlConfig' : 'GetFunctionUrlConfig'
+    case 'event-invoke-config':
+      return method === 'PUT' ? 'PutFunctionEventInvokeConfig' : method === 'POST' ? 'UpdateFunctionEventInvokeConfig' : method === 'DELETE' ? 'DeleteFunctionEventInvokeConfig' : 'GetFunctionEventInvokeConfig'
     default:
       return 'Unknown'
   }

@@ -5,6 +5,8 @@ import type { AwsCredentials } from './credentials.js'
 
 export interface AwsClients {
   lambdaFor(region: string): LambdaClient
+  /** For Invoke only: its timeout covers the longest a function may run. */
+  invokerFor(region: string): LambdaClient
   logsFor(region: string): CloudWatchLogsClient
 }
 
@@ -17,14 +19,31 @@ export function createAwsClients(credentials: AwsCredentials | undefined): AwsCl
     maxAttempts: 6,
     retryMode: 'adaptive',
     customUserAgent: 'rotel-clickstack-action',
+    // Without a timeout a stalled connection would hang the run until the runner kills it.
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
     ...(credentials ? { credentials } : {})
   } as const
   const lambdas = new Map<string, LambdaClient>()
+  const invokers = new Map<string, LambdaClient>()
   const logs = new Map<string, CloudWatchLogsClient>()
   return {
     lambdaFor(region) {
       let client = lambdas.get(region)
       if (!client) lambdas.set(region, (client = new LambdaClient({ ...common, region })))
+      return client
+    },
+    invokerFor(region) {
+      let client = invokers.get(region)
+      // A test invocation lasts as long as the function may run: up to Lambda's 15 minutes.
+      if (!client)
+        invokers.set(
+          region,
+          (client = new LambdaClient({
+            ...common,
+            region,
+            requestHandler: { connectionTimeout: 5_000, requestTimeout: 960_000, throwOnRequestTimeout: true }
+          }))
+        )
       return client
     },
     logsFor(region) {

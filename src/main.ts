@@ -149,6 +149,7 @@ async function processFunctions(
   const context = {
     config,
     lambdaFor: clients.lambdaFor,
+    invokerFor: clients.invokerFor,
     logsFor: clients.logsFor,
     layers,
     isCancelled: () => control.cancelled,

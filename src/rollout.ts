@@ -28,7 +28,7 @@ import {
 import type { InFlight } from './cancellation.js'
 import { type DeliveryChecker, hyperdxSearchUrl, JSON_LOG_FORMAT_HINT } from './deliveryCheck.js'
 import { instrumentationLayerArn, instrumentationLayerNames, languageFor, WRAPPERS } from './instrumentation.js'
-import { errorName, messageOf } from './retry.js'
+import { errorName, isTransient, messageOf } from './retry.js'
 
 /** apply: updated/unchanged; plan: planned/in-sync; check: drifted/in-sync; remove: removed/unchanged; all: failed, rolled-back. */
 export interface DeliveryReport {
@@ -95,6 +95,8 @@ export interface FunctionOutcome {
 export interface RolloutContext {
   readonly config: ActionConfig
   readonly lambdaFor: (region: string) => LambdaClient
+  /** The client for test invocations, with a timeout as long as a function may run; lambdaFor's when absent. */
+  readonly invokerFor?: (region: string) => LambdaClient
   readonly logsFor: (region: string) => CloudWatchLogsClient
   readonly layers: LayerResolver
   readonly now?: () => number
@@ -271,14 +273,32 @@ async function processFunction(
       written = { revisionId: result.revisionId, basis: state }
       break
     } catch (error) {
-      if (errorName(error) === 'PreconditionFailedException' && replan < MAX_REPLANS) {
-        log.push('The function changed since it was read (revision mismatch): reading it again and re-planning.')
+      const refused = errorName(error) === 'PreconditionFailedException'
+      // A write whose answer was lost (5xx, reset, timeout) may have gone through, and an SDK retry of
+      // it then meets its own new revision: the function itself says what happened.
+      if (refused || isTransient(error)) {
+        let current: FunctionState
         try {
-          state = await readFunction(lambda, target)
+          current = await readFunction(lambda, target)
         } catch (readError) {
-          return fail(describeReadError(readError, target))
+          return fail(
+            `${target.name} needs attention: the update's outcome is unknown (${errorName(error)}) and the function could not be read again (${errorName(readError)}). ${restoreHint(state)}`
+          )
         }
-        continue
+        if (holds(current, plan.layersAfter, plan.variablesAfter)) {
+          log.push('The update went through although its answer was lost.')
+          written = { revisionId: current.revisionId, basis: state }
+          break
+        }
+        if (refused && replan < MAX_REPLANS) {
+          log.push('The function changed since it was read (revision mismatch): reading it again and re-planning.')
+          state = current
+          continue
+        }
+        if (!refused && !holds(current, state.layers, state.variables ?? {}))
+          return fail(
+            `${target.name} needs attention: the update failed (${errorName(error)}: ${messageOf(error)}) and the function now holds neither its old configuration nor the planned one. ${restoreHint(state)}`
+          )
       }
       const hint =
         errorName(error) === 'PreconditionFailedException'
@@ -307,7 +327,7 @@ async function processFunction(
   const invokedAt = now()
   let invocation: InvocationResult
   try {
-    invocation = await invokeFunction(lambda, state.arn || functionId(target), ctx.config.testPayload)
+    invocation = await invokeFunction(ctx.invokerFor?.(target.region) ?? lambda, state.arn || functionId(target), ctx.config.testPayload)
   } catch (error) {
     report.invocation = { status: 'failed', statusCode: null, functionError: null }
     const reason = `the test invocation could not be made: ${errorName(error)}: ${messageOf(error)}`
@@ -395,6 +415,17 @@ async function verifyDelivery(
     link: settings.hyperdxUrl ? hyperdxSearchUrl(settings.hyperdxUrl, target.name, invokedAt - 60_000, windowEnd) : null,
     detail: result.error ?? (result.delivered ? null : `no record of it within ${settings.timeoutSeconds} s`)
   }
+}
+
+/** Whether a function holds exactly these layers, in order, and these variables. */
+function holds(current: FunctionState, layers: readonly string[], variables: Readonly<Record<string, string>>): boolean {
+  const now = current.variables ?? {}
+  return (
+    current.layers.length === layers.length &&
+    current.layers.every((layer, i) => layer === layers[i]) &&
+    Object.keys(now).length === Object.keys(variables).length &&
+    Object.entries(variables).every(([key, value]) => Object.hasOwn(now, key) && now[key] === value)
+  )
 }
 
 /** plan and check end here: the plan is reported, or judged, and nothing is written. */

@@ -32,9 +32,9 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createSampleFunction, resetEmulator, seedSampleFleet } from '../../scripts/emulator-fixtures.mjs'
 import { type FaultRule, type FaultType, type RecordedCall, startFaultProxy } from '../../scripts/fault-proxy.mjs'
-import { type ActionRun, ROOT, runAction, startEmulator, stopEmulator } from './harness.js'
+import { type ActionRun, freePort, ROOT, runAction, startEmulator, stopEmulator } from './harness.js'
 
-const PORT = 5079
+let port = 0
 const ACCOUNT = '123456789012'
 const LANES = 6
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' }
@@ -634,7 +634,8 @@ declare(
 )
 
 beforeAll(async () => {
-  endpoint = startEmulator(PORT)
+  port = await freePort()
+  endpoint = startEmulator(port)
   await resetEmulator(endpoint)
   const fleet = await seedSampleFleet(endpoint)
   const arnOf = (name: string): string => fleet.functions.find((f) => f.name === name)?.arn ?? ''
@@ -676,7 +677,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   for (const client of clients.values()) client.destroy()
-  stopEmulator(PORT)
+  stopEmulator(port)
   if (timings.length > 0) console.log(timings.join('\n'))
 })
 

@@ -497,3 +497,56 @@ describe('rolloutFunction with instrumentation', () => {
     expect(updateInputs()[0]?.Layers).toContain('arn:aws:lambda:us-east-1:123456789012:layer:my-otel-amd64:7')
   })
 })
+
+describe('rolloutFunction when a write outcome is unknown', () => {
+  const planned = baseConfiguration({
+    RevisionId: 'rev-ours',
+    Layers: [{ Arn: USER_LAYER }, { Arn: layerArn('amd64', LATEST) }],
+    Environment: {
+      Variables: {
+        LOG_LEVEL: 'info',
+        DB_HOST: 'db.internal',
+        ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317',
+        ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS: 'Authorization=secret-ingestion-key'
+      }
+    }
+  })
+  const serverError = () => Object.assign(new Error('internal'), { name: 'ServiceException', $metadata: { httpStatusCode: 500 } })
+
+  it('takes a write whose answer was lost, but which went through, as done – and verifies it', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolvesOnce(baseConfiguration()).resolves(planned)
+    lambda.on(UpdateFunctionConfigurationCommand).rejects(serverError())
+    const { report } = await rolloutFunction(context(), target)
+    expect(report.status).toBe('updated')
+    expect(lambda.commandCalls(InvokeCommand)).toHaveLength(1)
+  })
+
+  it('takes a revision refusal of our own lost write (an SDK retry) as done', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolvesOnce(baseConfiguration()).resolves(planned)
+    lambda
+      .on(UpdateFunctionConfigurationCommand)
+      .rejects(new PreconditionFailedException({ message: 'revision mismatch', $metadata: { httpStatusCode: 412 } }))
+    const { report } = await rolloutFunction(context(), target)
+    expect(report.status).toBe('updated')
+    expect(updateInputs()).toHaveLength(1)
+  })
+
+  it('reports a failed write that changed nothing as failed, without a restore command', async () => {
+    lambda.on(UpdateFunctionConfigurationCommand).rejects(serverError())
+    const { report } = await rolloutFunction(context(), target)
+    expect(report.status).toBe('failed')
+    expect(report.error).toMatch(/^Failed to update orders-api: ServiceException/)
+  })
+
+  it('reports a failed write that left something else behind as needing attention, with the restore command', async () => {
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .resolvesOnce(baseConfiguration())
+      .resolves(baseConfiguration({ Layers: [{ Arn: layerArn('amd64', LATEST) }] }))
+    lambda.on(UpdateFunctionConfigurationCommand).rejects(serverError())
+    const { report } = await rolloutFunction(context(), target)
+    expect(report.status).toBe('failed')
+    expect(report.error).toMatch(/needs attention: .*neither its old configuration nor the planned one/)
+    expect(report.error).toContain(`--layers ${USER_LAYER} ${layerArn('amd64', 40)}`)
+  })
+})
