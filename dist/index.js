@@ -73434,13 +73434,14 @@ var client_lambda_dist_cjs = __nccwpck_require__(1696);
 
 
 /**
- * Clients use adaptive retry: on a fleet, many functions share one account's Lambda rate limit, and
- * adaptive mode slows every caller down when any of them is throttled.
+ * Clients retry throttling and 5xx with the SDK's standard strategy, and time out stalled calls.
  */
 function createAwsClients(credentials) {
     const common = {
         maxAttempts: 6,
-        retryMode: 'adaptive',
+        // Standard retry (jittered backoff per call): adaptive mode's client-side rate limiter throttled a
+        // whole fleet run to about a call a second after a few throttles (bench: 94 s against 6–13 s).
+        retryMode: 'standard',
         customUserAgent: 'rotel-clickstack-action',
         // Without a timeout a stalled connection would hang the run until the runner kills it.
         requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
@@ -80535,6 +80536,8 @@ async function writeConfiguration(client, functionArn, layers, variables, revisi
             reason: response.LastUpdateStatusReason,
             revisionId: response.RevisionId
         };
+    // An update takes about a second to apply: polling at once only costs a call that says InProgress.
+    await retry_sleep(1000);
     return waitForUpdate(client, functionArn);
 }
 /** Waits until no update of the function is in progress, and says how the last one ended. */
@@ -82493,7 +82496,9 @@ async function run(env = process.env) {
         const clients = createAwsClients(config.roleToAssume ? await group('Assume the deploy role', () => assumeRole(config, env)) : undefined);
         await preflightEndpoint(config);
         const delivery = await openDeliveryChecker(config);
-        const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints: LAYER_VERSION_HINTS });
+        // The hints are the upstream account's numbering; a mirror numbers its own copies.
+        const hints = config.layerAccount === DEFAULT_LAYER_ACCOUNT ? LAYER_VERSION_HINTS : {};
+        const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints });
         const selection = await selectFunctions(config, clients.lambdaFor);
         for (const warning of selection.warnings)
             core_warning(redact(warning));

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-lambda'
 import type { Architecture, FunctionTarget } from './config.js'
 import type { FunctionState } from './plan.js'
-import { errorName } from './retry.js'
+import { errorName, sleep } from './retry.js'
 
 /** How long to wait for one configuration update to settle. */
 const UPDATE_WAIT_SECONDS = 300
@@ -84,6 +84,8 @@ export async function writeConfiguration(
       reason: response.LastUpdateStatusReason,
       revisionId: response.RevisionId
     }
+  // An update takes about a second to apply: polling at once only costs a call that says InProgress.
+  await sleep(1000)
   return waitForUpdate(client, functionArn)
 }
 

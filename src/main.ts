@@ -6,7 +6,7 @@ import { type ActionConfig, type FunctionTarget, InputError, loadConfig } from '
 import { assumeRoleWithOidc } from './credentials.js'
 import { selectFunctions } from './functionSelection.js'
 import type { DeliveryChecker } from './deliveryCheck.js'
-import { LayerResolver } from './layerVersions.js'
+import { DEFAULT_LAYER_ACCOUNT, LayerResolver } from './layerVersions.js'
 import { postPlanComment } from './planComment.js'
 import { mapWithConcurrency } from './pool.js'
 import { createRedactor, type Redactor } from './redact.js'
@@ -42,7 +42,9 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     )
     await preflightEndpoint(config)
     const delivery = await openDeliveryChecker(config)
-    const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints: LAYER_VERSION_HINTS })
+    // The hints are the upstream account's numbering; a mirror numbers its own copies.
+    const hints = config.layerAccount === DEFAULT_LAYER_ACCOUNT ? LAYER_VERSION_HINTS : {}
+    const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints })
     const selection = await selectFunctions(config, clients.lambdaFor)
     for (const warning of selection.warnings) core.warning(redact(warning))
 
