@@ -73561,7 +73561,8 @@ const THROTTLING_NAMES = new Set([
     'ProvisionedThroughputExceededException',
     'SlowDown'
 ]);
-const NETWORK_CODES = new Set([
+/** Error codes of a connection that failed or dropped: the request may be sent again. */
+const NETWORK_ERROR_CODES = [
     'ECONNRESET',
     'ECONNREFUSED',
     'ETIMEDOUT',
@@ -73569,7 +73570,7 @@ const NETWORK_CODES = new Set([
     'EAI_AGAIN',
     'ENOTFOUND',
     'UND_ERR_SOCKET'
-]);
+];
 function asAwsLike(error) {
     return typeof error === 'object' && error !== null ? error : {};
 }
@@ -73595,7 +73596,7 @@ function isTransient(error) {
         return true;
     if (e.name === 'ServiceException' || e.name === 'ServiceUnavailableException' || e.name === 'InternalFailure')
         return true;
-    return NETWORK_CODES.has(e.code ?? '');
+    return NETWORK_ERROR_CODES.includes(e.code ?? '');
 }
 /** The message of anything thrown, never `[object Object]`. */
 function messageOf(error) {
@@ -73621,6 +73622,8 @@ const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const ACCOUNT = /^\d{12}$/;
 const LAYER_NAME = /^[A-Za-z0-9_-]{1,140}$/;
 const LAYER_VERSION_ARN = /^arn:(aws|aws-cn|aws-us-gov):lambda:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):(\d{12}):layer:([A-Za-z0-9_-]{1,140}):([1-9]\d{0,15})$/;
+/** The shape of an AWS region name (us-east-1, us-gov-west-1, cn-north-1, …). */
+const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 /** The partition a region belongs to. */
 function partitionOf(region) {
     if (region.startsWith('cn-'))
@@ -73837,8 +73840,6 @@ const NAME_CHAR = '[A-Za-z0-9_-]';
 const NAME_CHAR_TEST = /^[A-Za-z0-9_-]$/;
 const MAX_NAME_LENGTH = 64;
 const PAGE_SIZE = 50;
-// The same region shape config accepts; repeated because config does not export it.
-const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 const ARN_PARTS = /^arn:([^:]*):lambda:([^:]*):([^:]*):function:([^:]*)(?::(.*))?$/;
 /** Tells whether a `functions` or `exclude` item is a pattern: it holds `*`, `?` or `[`. */
 function isFunctionPattern(item) {
@@ -74147,8 +74148,8 @@ async function selectFunctions(config, lambdaFor) {
  * value. A malformed one would only fail inside the function, where CloudWatch may be off, so the
  * syntax is checked here, before anything is written.
  */
+
 const ARN = /^arn:(aws|aws-cn|aws-us-gov):([a-z0-9-]+):([a-z0-9-]*):([^:]*):(.+)$/;
-const secretReferences_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 const SECRET_RESOURCE = /^secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
 const PARAMETER_RESOURCE = /^parameter\/[A-Za-z0-9/_.-]{1,2048}$/;
 /** Finds the references in a setting's value; `problems` say, per bad reference, what is wrong and the fix. */
@@ -74182,7 +74183,7 @@ function parseReference(text, body) {
     const [, , service, region = '', account = '', resource = ''] = match;
     if (service !== 'secretsmanager' && service !== 'ssm')
         return `${text} names the service "${service ?? ''}"; the extension resolves only secretsmanager and ssm references.`;
-    if (!secretReferences_REGION.test(region))
+    if (!REGION_PATTERN.test(region))
         return `${text} has no valid region (e.g. us-east-1).`;
     if (!/^\d{12}$/.test(account))
         return `${text} has no 12-digit account ID.`;
@@ -74326,7 +74327,6 @@ const RESERVED_VARIABLES = new Set([
     'LAMBDA_TASK_ROOT',
     'LAMBDA_RUNTIME_DIR'
 ]);
-const config_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const FUNCTION_ARN_PATTERN = /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9$_-]+))?$/;
 const ROLE_ARN_PATTERN = /^arn:(aws[a-z-]*):iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
@@ -74356,7 +74356,7 @@ function loadConfig(readInput, env) {
         problem(`mode "${modeInput}" must be one of ${MODES.join(', ')}.`);
     const regionInputs = splitList(input('aws-region'));
     for (const region of regionInputs)
-        if (!config_REGION_PATTERN.test(region))
+        if (!REGION_PATTERN.test(region))
             problem(`aws-region "${region}" is not an AWS region name; write one like us-east-1.`);
     const envRegion = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || '';
     const defaultRegion = regionInputs[0] ?? envRegion;
@@ -74376,7 +74376,7 @@ function loadConfig(readInput, env) {
     for (const f of functions) {
         if (f.partition !== 'aws' && !mirrored)
             problem(`functions: ${f.given} is in the ${f.partition} partition, where the Rotel layer is not published; mirror the layer into an account there and set layer-account.`);
-        if (!config_REGION_PATTERN.test(f.region)) {
+        if (!REGION_PATTERN.test(f.region)) {
             problem(f.account === undefined
                 ? `the region "${f.region}" (from aws-region, AWS_REGION or AWS_DEFAULT_REGION) is not an AWS region name; write one like us-east-1.`
                 : `functions: ${f.given} names the region "${f.region}", which is not an AWS region name; write one like us-east-1.`);
@@ -74763,7 +74763,7 @@ const RETRYABLE_STS_NAMES = new Set(['IDPCommunicationError', 'IDPCommunicationE
 const ACCESS_DENIED_NAMES = new Set(['AccessDenied', 'AccessDeniedException']);
 const INVALID_TOKEN_NAMES = new Set(['InvalidIdentityToken', 'InvalidIdentityTokenException']);
 // The runner's OIDC client folds errors into plain messages; these name a fault a later attempt can cure.
-const NETWORK_FAULT_IN_MESSAGE = /\b(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|ENOTFOUND|UND_ERR_SOCKET|socket hang up)\b/i;
+const NETWORK_FAULT_IN_MESSAGE = new RegExp(`\\b(${[...NETWORK_ERROR_CODES, 'socket hang up'].join('|')})\\b`, 'i');
 /** A failure to fetch the GitHub OIDC ID token, kept apart from STS errors so that it is classified on its own terms. */
 class IdTokenFetchError extends Error {
     name = 'IdTokenFetchError';
@@ -80522,7 +80522,7 @@ function stripQualifier(arn) {
  * Writes the layers and variables, and nothing else, guarded by the revision read; then waits until
  * Lambda says the update succeeded or failed.
  */
-async function writeConfiguration(client, functionArn, layers, variables, revisionId) {
+async function writeConfiguration(client, functionArn, layers, variables, revisionId, pause = retry_sleep) {
     const response = await client.send(new client_lambda_dist_cjs/* UpdateFunctionConfigurationCommand */.Zlw({
         FunctionName: functionArn,
         Layers: [...layers],
@@ -80537,7 +80537,7 @@ async function writeConfiguration(client, functionArn, layers, variables, revisi
             revisionId: response.RevisionId
         };
     // An update takes about a second to apply: polling at once only costs a call that says InProgress.
-    await retry_sleep(1000);
+    await pause(1000);
     return waitForUpdate(client, functionArn);
 }
 /** Waits until no update of the function is in progress, and says how the last one ended. */
@@ -80761,6 +80761,7 @@ function parseLayerArn(arn) {
 function hasExporterTarget(variables) {
     return ['ROTEL_OTLP_EXPORTER_ENDPOINT', 'ROTEL_ENV_FILE', 'ROTEL_EXPORTER'].some((key) => (variables[key] ?? '') !== '');
 }
+/** Whether two lists hold the same items in the same order. */
 function sameList(a, b) {
     return a.length === b.length && a.every((item, i) => item === b[i]);
 }
@@ -81264,7 +81265,7 @@ async function processFunction(ctx, target, report, flight, notices) {
             ? `Variables removed: ${plan.removedVariables.join(', ') || 'none'}`
             : `Variables set: ${plan.changedVariables.join(', ') || 'none'}`);
         try {
-            const result = await writeWithConflictWaits(lambda, state, plan, log);
+            const result = await writeWithConflictWaits(lambda, state, plan, log, ctx.sleep);
             if (result.status === 'Failed') {
                 written = { revisionId: result.revisionId, basis: state };
                 const reason = `Lambda could not apply the update: ${result.reason ?? 'no reason given'}`;
@@ -81406,8 +81407,7 @@ async function verifyDelivery(ctx, target, requestId, invokedAt) {
 /** Whether a function holds exactly these layers, in order, and these variables. */
 function holds(current, layers, variables) {
     const now = current.variables ?? {};
-    return (current.layers.length === layers.length &&
-        current.layers.every((layer, i) => layer === layers[i]) &&
+    return (sameList(current.layers, layers) &&
         Object.keys(now).length === Object.keys(variables).length &&
         Object.entries(variables).every(([key, value]) => Object.hasOwn(now, key) && now[key] === value));
 }
@@ -81446,10 +81446,10 @@ function desiredFor(config, layer, state, region) {
         }
     };
 }
-async function writeWithConflictWaits(lambda, state, plan, log) {
+async function writeWithConflictWaits(lambda, state, plan, log, pause) {
     for (let wait = 0;; wait++) {
         try {
-            return await writeConfiguration(lambda, state.arn, plan.layersAfter, plan.variablesAfter, state.revisionId);
+            return await writeConfiguration(lambda, state.arn, plan.layersAfter, plan.variablesAfter, state.revisionId, pause);
         }
         catch (error) {
             if (errorName(error) !== 'ResourceConflictException' || wait >= MAX_CONFLICT_WAITS)
@@ -81474,7 +81474,7 @@ async function rollbackOrFail(ctx, lambda, original, revisionAfterWrite, reason,
     if (!ctx.config.rollbackOnFailure)
         return done('failed', `${original.name} was updated but ${reason} It was left updated because rollback-on-failure is false. ${restoreHint(original)}`);
     try {
-        const restored = await writeConfiguration(lambda, original.arn, original.layers, original.variables ?? {}, revisionAfterWrite);
+        const restored = await writeConfiguration(lambda, original.arn, original.layers, original.variables ?? {}, revisionAfterWrite, ctx.sleep);
         if (restored.status === 'Failed')
             return done('failed', `${original.name}: ${reason} Rolling back failed too (${restored.reason ?? 'no reason given'}); it needs attention. ${restoreHint(original)}`);
         report.layersAfter = [...original.layers];

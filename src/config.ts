@@ -10,7 +10,7 @@ import {
   type InstrumentationSetting,
   isValidInstrumentationTemplate
 } from './instrumentation.js'
-import { DEFAULT_LAYER_ACCOUNT, partitionOf } from './layerVersions.js'
+import { DEFAULT_LAYER_ACCOUNT, partitionOf, REGION_PATTERN } from './layerVersions.js'
 
 export type Architecture = 'x86_64' | 'arm64'
 
@@ -153,7 +153,6 @@ const RESERVED_VARIABLES = new Set([
   'LAMBDA_RUNTIME_DIR'
 ])
 
-const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/
 const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
 const FUNCTION_ARN_PATTERN =
   /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9$_-]+))?$/

@@ -1,7 +1,7 @@
 /** Assume an AWS role with a GitHub OIDC ID token. */
 
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts'
-import { errorName, isTransient, messageOf, sleep as realSleep, withRetry } from './retry.js'
+import { errorName, isTransient, messageOf, NETWORK_ERROR_CODES, sleep as realSleep, withRetry } from './retry.js'
 
 /** Temporary AWS credentials, as STS hands them out. */
 export interface AwsCredentials {
@@ -38,8 +38,7 @@ const ACCESS_DENIED_NAMES = new Set(['AccessDenied', 'AccessDeniedException'])
 const INVALID_TOKEN_NAMES = new Set(['InvalidIdentityToken', 'InvalidIdentityTokenException'])
 
 // The runner's OIDC client folds errors into plain messages; these name a fault a later attempt can cure.
-const NETWORK_FAULT_IN_MESSAGE =
-  /\b(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|ENOTFOUND|UND_ERR_SOCKET|socket hang up)\b/i
+const NETWORK_FAULT_IN_MESSAGE = new RegExp(`\\b(${[...NETWORK_ERROR_CODES, 'socket hang up'].join('|')})\\b`, 'i')
 
 /** A failure to fetch the GitHub OIDC ID token, kept apart from STS errors so that it is classified on its own terms. */
 class IdTokenFetchError extends Error {

@@ -6,7 +6,7 @@
 import { type FunctionConfiguration, type LambdaClient, paginateListFunctions } from '@aws-sdk/client-lambda'
 import type { ActionConfig, FunctionTarget } from './config.js'
 import { splitList } from './inputText.js'
-import { partitionOf } from './layerVersions.js'
+import { partitionOf, REGION_PATTERN } from './layerVersions.js'
 import { errorName, messageOf } from './retry.js'
 
 /** A pattern from `functions`, with where to look for the functions it may match. */
@@ -44,8 +44,6 @@ const NAME_CHAR = '[A-Za-z0-9_-]'
 const NAME_CHAR_TEST = /^[A-Za-z0-9_-]$/
 const MAX_NAME_LENGTH = 64
 const PAGE_SIZE = 50
-// The same region shape config accepts; repeated because config does not export it.
-const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/
 const ARN_PARTS = /^arn:([^:]*):lambda:([^:]*):([^:]*):function:([^:]*)(?::(.*))?$/
 
 /** Tells whether a `functions` or `exclude` item is a pattern: it holds `*`, `?` or `[`. */

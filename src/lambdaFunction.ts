@@ -67,7 +67,8 @@ export async function writeConfiguration(
   functionArn: string,
   layers: readonly string[],
   variables: Readonly<Record<string, string>>,
-  revisionId: string | undefined
+  revisionId: string | undefined,
+  pause: (ms: number) => Promise<void> = sleep
 ): Promise<WriteResult> {
   const response = await client.send(
     new UpdateFunctionConfigurationCommand({
@@ -85,7 +86,7 @@ export async function writeConfiguration(
       revisionId: response.RevisionId
     }
   // An update takes about a second to apply: polling at once only costs a call that says InProgress.
-  await sleep(1000)
+  await pause(1000)
   return waitForUpdate(client, functionArn)
 }
 

@@ -36,6 +36,9 @@ const LAYER_NAME = /^[A-Za-z0-9_-]{1,140}$/
 const LAYER_VERSION_ARN =
   /^arn:(aws|aws-cn|aws-us-gov):lambda:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):(\d{12}):layer:([A-Za-z0-9_-]{1,140}):([1-9]\d{0,15})$/
 
+/** The shape of an AWS region name (us-east-1, us-gov-west-1, cn-north-1, …). */
+export const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/
+
 /** The partition a region belongs to. */
 export function partitionOf(region: string): 'aws' | 'aws-cn' | 'aws-us-gov' {
   if (region.startsWith('cn-')) return 'aws-cn'

@@ -292,6 +292,7 @@ function hasExporterTarget(variables: Readonly<Record<string, string>>): boolean
   )
 }
 
-function sameList(a: readonly string[], b: readonly string[]): boolean {
+/** Whether two lists hold the same items in the same order. */
+export function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((item, i) => item === b[i])
 }

@@ -44,7 +44,8 @@ const THROTTLING_NAMES = new Set([
   'SlowDown'
 ])
 
-const NETWORK_CODES = new Set([
+/** Error codes of a connection that failed or dropped: the request may be sent again. */
+export const NETWORK_ERROR_CODES: readonly string[] = [
   'ECONNRESET',
   'ECONNREFUSED',
   'ETIMEDOUT',
@@ -52,7 +53,7 @@ const NETWORK_CODES = new Set([
   'EAI_AGAIN',
   'ENOTFOUND',
   'UND_ERR_SOCKET'
-])
+]
 
 interface AwsLikeError {
   name?: string
@@ -87,7 +88,7 @@ export function isTransient(error: unknown): boolean {
     return true
   if (e.name === 'ServiceException' || e.name === 'ServiceUnavailableException' || e.name === 'InternalFailure')
     return true
-  return NETWORK_CODES.has(e.code ?? '')
+  return NETWORK_ERROR_CODES.includes(e.code ?? '')
 }
 
 /** The message of anything thrown, never `[object Object]`. */

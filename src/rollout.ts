@@ -23,7 +23,8 @@ import {
   type Plan,
   type PlanDiff,
   planApply,
-  planRemove
+  planRemove,
+  sameList
 } from './plan.js'
 import type { InFlight } from './cancellation.js'
 import { type DeliveryChecker, hyperdxSearchUrl, JSON_LOG_FORMAT_HINT } from './deliveryCheck.js'
@@ -264,7 +265,7 @@ async function processFunction(
         : `Variables set: ${plan.changedVariables.join(', ') || 'none'}`
     )
     try {
-      const result = await writeWithConflictWaits(lambda, state, plan, log)
+      const result = await writeWithConflictWaits(lambda, state, plan, log, ctx.sleep)
       if (result.status === 'Failed') {
         written = { revisionId: result.revisionId, basis: state }
         const reason = `Lambda could not apply the update: ${result.reason ?? 'no reason given'}`
@@ -421,8 +422,7 @@ async function verifyDelivery(
 function holds(current: FunctionState, layers: readonly string[], variables: Readonly<Record<string, string>>): boolean {
   const now = current.variables ?? {}
   return (
-    current.layers.length === layers.length &&
-    current.layers.every((layer, i) => layer === layers[i]) &&
+    sameList(current.layers, layers) &&
     Object.keys(now).length === Object.keys(variables).length &&
     Object.entries(variables).every(([key, value]) => Object.hasOwn(now, key) && now[key] === value)
   )
@@ -482,11 +482,12 @@ async function writeWithConflictWaits(
   lambda: LambdaClient,
   state: FunctionState,
   plan: Plan,
-  log: string[]
+  log: string[],
+  pause: ((ms: number) => Promise<void>) | undefined
 ): ReturnType<typeof writeConfiguration> {
   for (let wait = 0; ; wait++) {
     try {
-      return await writeConfiguration(lambda, state.arn, plan.layersAfter, plan.variablesAfter, state.revisionId)
+      return await writeConfiguration(lambda, state.arn, plan.layersAfter, plan.variablesAfter, state.revisionId, pause)
     } catch (error) {
       if (errorName(error) !== 'ResourceConflictException' || wait >= MAX_CONFLICT_WAITS) throw error
       // Another update is in progress: let it finish; the revision check then decides whether ours still applies.
@@ -528,7 +529,8 @@ async function rollbackOrFail(
       original.arn,
       original.layers,
       original.variables ?? {},
-      revisionAfterWrite
+      revisionAfterWrite,
+      ctx.sleep
     )
     if (restored.status === 'Failed')
       return done(

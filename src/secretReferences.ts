@@ -4,6 +4,7 @@
  * value. A malformed one would only fail inside the function, where CloudWatch may be off, so the
  * syntax is checked here, before anything is written.
  */
+import { REGION_PATTERN } from './layerVersions.js'
 
 export interface SecretReference {
   /** As written, e.g. `${arn:aws:ssm:us-east-1:123456789012:parameter/key}`. */
@@ -18,7 +19,6 @@ export interface SecretReference {
 }
 
 const ARN = /^arn:(aws|aws-cn|aws-us-gov):([a-z0-9-]+):([a-z0-9-]*):([^:]*):(.+)$/
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/
 const SECRET_RESOURCE = /^secret:[A-Za-z0-9/_+=.@-]{1,512}$/
 const PARAMETER_RESOURCE = /^parameter\/[A-Za-z0-9/_.-]{1,2048}$/
 
@@ -53,7 +53,7 @@ function parseReference(text: string, body: string): SecretReference | string {
   const [, , service, region = '', account = '', resource = ''] = match
   if (service !== 'secretsmanager' && service !== 'ssm')
     return `${text} names the service "${service ?? ''}"; the extension resolves only secretsmanager and ssm references.`
-  if (!REGION.test(region)) return `${text} has no valid region (e.g. us-east-1).`
+  if (!REGION_PATTERN.test(region)) return `${text} has no valid region (e.g. us-east-1).`
   if (!/^\d{12}$/.test(account)) return `${text} has no 12-digit account ID.`
   if (service === 'secretsmanager' && !SECRET_RESOURCE.test(resource))
     return `${text} must name a secret as secret:NAME.`

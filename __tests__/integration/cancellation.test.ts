@@ -19,6 +19,17 @@ async function layersAndVariables(region: string, name: string): Promise<unknown
   return { layers: configuration.Layers?.map((layer) => layer.Arn), variables: configuration.Environment?.Variables ?? {} }
 }
 
+/** Once the first test invocation is under way, cancels as the runner does: SIGINT, then maybe SIGTERM. */
+function cancelDuringFirstInvoke(pid: number, thenTerminate: boolean, signalled: (at: number) => void): void {
+  const timer = setInterval(() => {
+    if (!proxy.calls.some((call) => call.operation === 'Invoke')) return
+    clearInterval(timer)
+    signalled(Date.now())
+    process.kill(pid, 'SIGINT')
+    if (thenTerminate) setTimeout(() => process.kill(pid, 'SIGTERM'), 100)
+  }, 50)
+}
+
 beforeAll(async () => {
   port = await freePort()
   endpoint = startEmulator(port)
@@ -57,16 +68,7 @@ it('on SIGINT starts no new function, leaves none half-done, and still writes th
       'max-concurrency': '1'
     },
     env: { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' },
-    onSpawn: (pid) => {
-      // Once the first function's test invocation is under way, cancel.
-      const timer = setInterval(() => {
-        if (proxy.calls.some((call) => call.operation === 'Invoke')) {
-          clearInterval(timer)
-          signalledAt = Date.now()
-          process.kill(pid, 'SIGINT')
-        }
-      }, 50)
-    }
+    onSpawn: (pid) => cancelDuringFirstInvoke(pid, false, (at) => (signalledAt = at))
   })
   const exitedAfterMs = Date.now() - signalledAt
   expect(signalledAt).toBeGreaterThan(0)
@@ -105,16 +107,7 @@ it('on a second signal writes the summary at once, the function in flight report
       'max-concurrency': '1'
     },
     env: { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' },
-    onSpawn: (pid) => {
-      const timer = setInterval(() => {
-        if (proxy.calls.some((call) => call.operation === 'Invoke')) {
-          clearInterval(timer)
-          signalledAt = Date.now()
-          process.kill(pid, 'SIGINT')
-          setTimeout(() => process.kill(pid, 'SIGTERM'), 100)
-        }
-      }, 50)
-    }
+    onSpawn: (pid) => cancelDuringFirstInvoke(pid, true, (at) => (signalledAt = at))
   })
   expect(result.exitCode).toBe(1)
   expect(Date.now() - signalledAt).toBeLessThan(3000)

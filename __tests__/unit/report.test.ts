@@ -2,26 +2,15 @@ import { describe, expect, it } from '@jest/globals'
 import type { ActionConfig, Mode } from '../../src/config.js'
 import { verdictOf } from '../../src/report.js'
 import { createRedactor } from '../../src/redact.js'
-import type { FunctionOutcome, FunctionReport, FunctionStatus } from '../../src/rollout.js'
+import { emptyReport, type FunctionOutcome, type FunctionReport, type FunctionStatus } from '../../src/rollout.js'
 import { diffLists, renderOutputs, renderSummary } from '../../src/summary.js'
 
 const row = (name: string, status: FunctionStatus, extra: Partial<FunctionReport> = {}): FunctionOutcome => ({
   report: {
-    function: name,
+    ...emptyReport({ given: name, name, region: 'us-east-1', account: undefined, partition: 'aws' }),
     arn: `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
-    region: 'us-east-1',
     architecture: 'x86_64',
     status,
-    layerBefore: null,
-    layerAfter: null,
-    layersBefore: [],
-    layersAfter: [],
-    changedVariables: [],
-    invocation: { status: 'skipped', statusCode: null, functionError: null },
-    cloudwatch: 'unknown',
-    diff: null,
-    drift: [],
-    delivery: null,
     error: status === 'failed' ? 'it broke' : null,
     ...extra
   },

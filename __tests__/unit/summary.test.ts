@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import type { LayerVersion } from '../../src/layerVersions.js'
 import { createRedactor } from '../../src/redact.js'
-import type { FunctionOutcome, FunctionReport } from '../../src/rollout.js'
+import { emptyReport, type FunctionOutcome, type FunctionReport } from '../../src/rollout.js'
 import { layersByRegionAndArch, renderOutputs, renderSummary, type RunResult } from '../../src/summary.js'
 
 const ROTEL = '418653438961'
@@ -19,19 +19,9 @@ const layer = (region: string, arch: 'amd64' | 'arm64', version: number, tag: st
 })
 
 const report = (overrides: Partial<FunctionReport> & Pick<FunctionReport, 'function' | 'region' | 'status'>): FunctionReport => ({
+  ...emptyReport({ given: overrides.function, name: overrides.function, region: overrides.region, account: undefined, partition: 'aws' }),
   arn: fnArn(overrides.region, overrides.function),
   architecture: 'x86_64',
-  layerBefore: null,
-  layerAfter: null,
-  layersBefore: [],
-  layersAfter: [],
-  changedVariables: [],
-  invocation: { status: 'skipped', statusCode: null, functionError: null },
-  cloudwatch: 'unknown',
-  diff: null,
-  drift: [],
-  delivery: null,
-  error: null,
   ...overrides
 })
 
