@@ -80322,6 +80322,47 @@ async function mapWithConcurrency(items, limit, task) {
     await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
     return results;
 }
+/**
+ * At most `limit` holders at once, served first come, first served. Unlike mapWithConcurrency, a task
+ * can give its slot back while it only waits (for telemetry to arrive) and take one again to write.
+ */
+class Slots {
+    limit;
+    held = 0;
+    queue = [];
+    constructor(limit) {
+        this.limit = limit;
+    }
+    async acquire() {
+        if (this.held < this.limit)
+            this.held++;
+        // A released slot passes straight to the next in line, so `held` does not change then.
+        else
+            await new Promise((resolve) => this.queue.push(resolve));
+        let released = false;
+        return {
+            release: () => {
+                if (released)
+                    return;
+                released = true;
+                const next = this.queue.shift();
+                if (next)
+                    next();
+                else
+                    this.held--;
+            }
+        };
+    }
+    async run(task) {
+        const lease = await this.acquire();
+        try {
+            return await task();
+        }
+        finally {
+            lease.release();
+        }
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/report.ts
 /** The GitHub side of the end of a run: outputs, annotations, the job summary, and the verdict. */
@@ -81124,6 +81165,19 @@ function hyperdxSearchUrl(base, functionName, fromMs, toMs) {
 
 
 
+function holderOf(slots, first) {
+    let lease = first;
+    return {
+        release: () => {
+            lease?.release();
+            lease = undefined;
+        },
+        reacquire: async () => {
+            if (slots && !lease)
+                lease = await slots.acquire();
+        }
+    };
+}
 /** How often a write is re-planned after someone else changed the function between read and write. */
 const MAX_REPLANS = 3;
 /** How often a write waits out an update in progress (ResourceConflictException) before giving up. */
@@ -81131,16 +81185,20 @@ const MAX_CONFLICT_WAITS = 3;
 /** Processes one function in the configured mode; never throws, every failure ends up in the report. */
 async function rolloutFunction(ctx, target) {
     const report = emptyReport(target);
-    if (ctx.isCancelled?.())
+    const slot = holderOf(ctx.slots, await ctx.slots?.acquire());
+    if (ctx.isCancelled?.()) {
+        slot.release();
         return cancelledOutcome(report);
+    }
     const flight = { report, phase: 'reading', original: undefined };
     ctx.inFlight?.add(flight);
     const notices = [];
     try {
-        return { ...(await processFunction(ctx, target, report, flight, notices)), notices };
+        return { ...(await processFunction(ctx, target, report, flight, notices, slot)), notices };
     }
     finally {
         ctx.inFlight?.delete(flight);
+        slot.release();
     }
 }
 /** The outcome of a function the run never started, or stopped before writing, because it was cancelled. */
@@ -81170,7 +81228,7 @@ function emptyReport(target) {
         error: null
     };
 }
-async function processFunction(ctx, target, report, flight, notices) {
+async function processFunction(ctx, target, report, flight, notices, slot) {
     const log = [];
     const warnings = [];
     const now = ctx.now ?? Date.now;
@@ -81346,8 +81404,10 @@ async function processFunction(ctx, target, report, flight, notices) {
     // After a removal the logs are the function's own business again: nothing to verify.
     if (mode === 'remove')
         return { report, layer, log, warnings };
-    // Both wait for things that arrive with a delay: look for them at the same time.
-    const [verdict, delivery] = await Promise.all([
+    // Both wait for things that arrive with a delay: look for them at the same time, without holding
+    // a slot that the next function needs for its writes.
+    slot.release();
+    const waitForTelemetry = () => Promise.all([
         checkCloudWatch(logs, {
             logGroup: state.logGroup,
             since: invokedAt,
@@ -81358,6 +81418,7 @@ async function processFunction(ctx, target, report, flight, notices) {
         }),
         verifyDelivery(ctx, target, invocation.requestId, invokedAt)
     ]);
+    const [verdict, delivery] = await (ctx.waitSlots ? ctx.waitSlots.run(waitForTelemetry) : waitForTelemetry());
     report.delivery = delivery;
     if (delivery) {
         log.push(delivery.status === 'delivered'
@@ -81369,6 +81430,7 @@ async function processFunction(ctx, target, report, flight, notices) {
             const reason = `its test invocation's telemetry did not reach ClickStack: ${delivery.detail ?? 'nothing arrived'}`;
             if (ctx.config.delivery?.mode === 'require') {
                 flight.phase = 'rolling back';
+                await slot.reacquire();
                 return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, `${reason}.`, report, log, layer, warnings);
             }
             warnings.push(`${target.name}: ${reason}; check otlp-endpoint, otlp-headers and that the function can reach the endpoint.`);
@@ -82584,6 +82646,11 @@ async function assumeRole(config, env) {
     info(`Assumed ${config.roleToAssume ?? ''} as session ${config.roleSessionName}.`);
     return credentials;
 }
+/**
+ * Functions that wait for their telemetry at once. Each polls DescribeLogStreams every 2.5 s, so 48
+ * stay under 20 calls a second, within CloudWatch Logs' default rate for that call.
+ */
+const WAITING_AT_ONCE = 48;
 const VERB = { apply: 'Rolling the Rotel extension out to', plan: 'Planning', check: 'Checking', remove: 'Removing the Rotel extension from' };
 async function processFunctions(config, clients, layers, targets, control, done, delivery) {
     info(`${VERB[config.mode]} ${targets.length} function${targets.length === 1 ? '' : 's'}, ${config.maxConcurrency} at a time.`);
@@ -82595,9 +82662,12 @@ async function processFunctions(config, clients, layers, targets, control, done,
         layers,
         isCancelled: () => control.cancelled,
         inFlight: control.inFlight,
-        delivery
+        delivery,
+        slots: new Slots(config.maxConcurrency),
+        waitSlots: new Slots(Math.max(WAITING_AT_ONCE, config.maxConcurrency))
     };
-    return mapWithConcurrency(targets, config.maxConcurrency, async (target) => {
+    // Every function is started; the slots decide how many write and how many wait at once.
+    return Promise.all(targets.map(async (target) => {
         const outcome = await rolloutFunction(context, target);
         done.set(target, outcome);
         // Functions run in parallel, so each one's log is printed whole when it is done, in its own group.
@@ -82606,7 +82676,7 @@ async function processFunctions(config, clients, layers, targets, control, done,
             info(line);
         endGroup();
         return outcome;
-    });
+    }));
 }
 
 

@@ -8,7 +8,7 @@ import { selectFunctions } from './functionSelection.js'
 import type { DeliveryChecker } from './deliveryCheck.js'
 import { DEFAULT_LAYER_ACCOUNT, LayerResolver } from './layerVersions.js'
 import { postPlanComment } from './planComment.js'
-import { mapWithConcurrency } from './pool.js'
+import { Slots } from './pool.js'
 import { createRedactor, type Redactor } from './redact.js'
 import { publishResult } from './report.js'
 import { messageOf } from './retry.js'
@@ -134,6 +134,12 @@ async function assumeRole(config: ActionConfig, env: NodeJS.ProcessEnv): ReturnT
   return credentials
 }
 
+/**
+ * Functions that wait for their telemetry at once. Each polls DescribeLogStreams every 2.5 s, so 48
+ * stay under 20 calls a second, within CloudWatch Logs' default rate for that call.
+ */
+const WAITING_AT_ONCE = 48
+
 const VERB = { apply: 'Rolling the Rotel extension out to', plan: 'Planning', check: 'Checking', remove: 'Removing the Rotel extension from' }
 
 async function processFunctions(
@@ -156,9 +162,12 @@ async function processFunctions(
     layers,
     isCancelled: () => control.cancelled,
     inFlight: control.inFlight,
-    delivery
+    delivery,
+    slots: new Slots(config.maxConcurrency),
+    waitSlots: new Slots(Math.max(WAITING_AT_ONCE, config.maxConcurrency))
   }
-  return mapWithConcurrency(targets, config.maxConcurrency, async (target) => {
+  // Every function is started; the slots decide how many write and how many wait at once.
+  return Promise.all(targets.map(async (target) => {
     const outcome = await rolloutFunction(context, target)
     done.set(target, outcome)
     // Functions run in parallel, so each one's log is printed whole when it is done, in its own group.
@@ -166,5 +175,5 @@ async function processFunctions(
     for (const line of outcome.log) core.info(line)
     core.endGroup()
     return outcome
-  })
+  }))
 }

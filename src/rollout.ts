@@ -27,6 +27,7 @@ import {
   sameList
 } from './plan.js'
 import type { InFlight } from './cancellation.js'
+import type { Lease, Slots } from './pool.js'
 import { type DeliveryChecker, hyperdxSearchUrl, JSON_LOG_FORMAT_HINT } from './deliveryCheck.js'
 import { instrumentationLayerArn, instrumentationLayerNames, languageFor, WRAPPERS } from './instrumentation.js'
 import { errorName, isTransient, messageOf } from './retry.js'
@@ -108,6 +109,32 @@ export interface RolloutContext {
   readonly inFlight?: Set<InFlight>
   /** Set when verify-delivery is warn or require. */
   readonly delivery?: DeliveryChecker | undefined
+  /** Bounds the functions that read, write and invoke at once (max-concurrency). */
+  readonly slots?: Slots
+  /**
+   * Bounds the functions that wait for their telemetry at once. Waiting holds no `slots` slot: a
+   * function that only polls CloudWatch and ClickHouse lets the next function be written meanwhile.
+   */
+  readonly waitSlots?: Slots
+}
+
+/** The function's `slots` slot: given back while it only waits, taken again to write. */
+interface SlotHolder {
+  release(): void
+  reacquire(): Promise<void>
+}
+
+function holderOf(slots: Slots | undefined, first: Lease | undefined): SlotHolder {
+  let lease = first
+  return {
+    release: () => {
+      lease?.release()
+      lease = undefined
+    },
+    reacquire: async () => {
+      if (slots && !lease) lease = await slots.acquire()
+    }
+  }
 }
 
 /** How often a write is re-planned after someone else changed the function between read and write. */
@@ -118,14 +145,19 @@ const MAX_CONFLICT_WAITS = 3
 /** Processes one function in the configured mode; never throws, every failure ends up in the report. */
 export async function rolloutFunction(ctx: RolloutContext, target: FunctionTarget): Promise<FunctionOutcome> {
   const report = emptyReport(target)
-  if (ctx.isCancelled?.()) return cancelledOutcome(report)
+  const slot = holderOf(ctx.slots, await ctx.slots?.acquire())
+  if (ctx.isCancelled?.()) {
+    slot.release()
+    return cancelledOutcome(report)
+  }
   const flight: InFlight = { report, phase: 'reading', original: undefined }
   ctx.inFlight?.add(flight)
   const notices: string[] = []
   try {
-    return { ...(await processFunction(ctx, target, report, flight, notices)), notices }
+    return { ...(await processFunction(ctx, target, report, flight, notices, slot)), notices }
   } finally {
     ctx.inFlight?.delete(flight)
+    slot.release()
   }
 }
 
@@ -163,7 +195,8 @@ async function processFunction(
   target: FunctionTarget,
   report: FunctionReport,
   flight: InFlight,
-  notices: string[]
+  notices: string[],
+  slot: SlotHolder
 ): Promise<FunctionOutcome> {
   const log: string[] = []
   const warnings: string[] = []
@@ -351,18 +384,22 @@ async function processFunction(
   // After a removal the logs are the function's own business again: nothing to verify.
   if (mode === 'remove') return { report, layer, log, warnings }
 
-  // Both wait for things that arrive with a delay: look for them at the same time.
-  const [verdict, delivery] = await Promise.all([
-    checkCloudWatch(logs, {
-      logGroup: state.logGroup,
-      since: invokedAt,
-      ...(baseline ? { baseline } : {}),
-      pollSeconds: ctx.config.cloudwatchCheckSeconds,
-      ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
-      ...(ctx.now ? { now: ctx.now } : {})
-    }),
-    verifyDelivery(ctx, target, invocation.requestId, invokedAt)
-  ])
+  // Both wait for things that arrive with a delay: look for them at the same time, without holding
+  // a slot that the next function needs for its writes.
+  slot.release()
+  const waitForTelemetry = (): Promise<[Awaited<ReturnType<typeof checkCloudWatch>>, DeliveryReport | null]> =>
+    Promise.all([
+      checkCloudWatch(logs, {
+        logGroup: state.logGroup,
+        since: invokedAt,
+        ...(baseline ? { baseline } : {}),
+        pollSeconds: ctx.config.cloudwatchCheckSeconds,
+        ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
+        ...(ctx.now ? { now: ctx.now } : {})
+      }),
+      verifyDelivery(ctx, target, invocation.requestId, invokedAt)
+    ])
+  const [verdict, delivery] = await (ctx.waitSlots ? ctx.waitSlots.run(waitForTelemetry) : waitForTelemetry())
   report.delivery = delivery
   if (delivery) {
     log.push(
@@ -375,6 +412,7 @@ async function processFunction(
       const reason = `its test invocation's telemetry did not reach ClickStack: ${delivery.detail ?? 'nothing arrived'}`
       if (ctx.config.delivery?.mode === 'require') {
         flight.phase = 'rolling back'
+        await slot.reacquire()
         return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, `${reason}.`, report, log, layer, warnings)
       }
       warnings.push(`${target.name}: ${reason}; check otlp-endpoint, otlp-headers and that the function can reach the endpoint.`)
