@@ -6127,6 +6127,6363 @@ __webpack_unused_export__ = paginateListSourcesForS3TableIntegration;
 
 /***/ }),
 
+/***/ 6764:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+var __webpack_unused_export__;
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
+const { getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin, createPaginator } = __nccwpck_require__(402);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createWaiter, checkExceptions, WaiterState, createAggregatedClient } = __nccwpck_require__(2658);
+const { Command: $Command } = __nccwpck_require__(2658);
+__webpack_unused_export__ = $Command;
+__webpack_unused_export__ = Client;
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(7291);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(2085);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
+const { defaultProvider } = __nccwpck_require__(5861);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
+const { AwsQueryProtocol } = __nccwpck_require__(7288);
+const { Sha256 } = __nccwpck_require__(9542);
+
+const defaultIAMHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    return {
+        operation: getSmithyContext(context).operation,
+        region: await normalizeProvider(config.region)() || (() => {
+            throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
+        })(),
+    };
+};
+function createAwsAuthSigv4HttpAuthOption(authParameters) {
+    return {
+        schemeId: "aws.auth#sigv4",
+        signingProperties: {
+            name: "iam",
+            region: authParameters.region,
+        },
+        propertiesExtractor: (config, context) => ({
+            signingProperties: {
+                config,
+                context,
+            },
+        }),
+    };
+}
+const defaultIAMHttpAuthSchemeProvider = (authParameters) => {
+    const options = [];
+    switch (authParameters.operation) {
+        default: {
+            options.push(createAwsAuthSigv4HttpAuthOption(authParameters));
+        }
+    }
+    return options;
+};
+const resolveHttpAuthSchemeConfig = (config) => {
+    const config_0 = resolveAwsSdkSigV4Config(config);
+    return Object.assign(config_0, {
+        authSchemePreference: normalizeProvider(config.authSchemePreference ?? []),
+    });
+};
+
+const resolveClientEndpointParameters = (options) => {
+    return Object.assign(options, {
+        useDualstackEndpoint: options.useDualstackEndpoint ?? false,
+        useFipsEndpoint: options.useFipsEndpoint ?? false,
+        defaultSigningName: "iam",
+    });
+};
+const commonParams = {
+    UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
+    Endpoint: { type: "builtInParams", name: "endpoint" },
+    Region: { type: "builtInParams", name: "region" },
+    UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" },
+};
+
+var version = "3.1168.0";
+var packageInfo = {
+	version: version};
+
+const v = "ref", w = "authSchemes", x = "name", y = "signingRegion";
+const a = -1, b = true, c = "isSet", d = "PartitionResult", e = "stringEquals", f = "booleanEquals", g = "getAttr", h = { [v]: "Endpoint" }, i = { "fn": g, "argv": [{ [v]: d }, "name"] }, j = { [v]: d }, k = { [w]: [{ [x]: "sigv4", [y]: "us-east-1" }] }, l = { [w]: [{ [x]: "sigv4", [y]: "cn-north-1" }] }, m = { [w]: [{ [x]: "sigv4", [y]: "us-gov-west-1" }] }, n = { [w]: [{ [x]: "sigv4", [y]: "us-iso-east-1" }] }, o = { [w]: [{ [x]: "sigv4", [y]: "us-isob-east-1" }] }, p = { [w]: [{ [x]: "sigv4", [y]: "eu-isoe-west-1" }] }, q = { [w]: [{ [x]: "sigv4", [y]: "us-isof-south-1" }] }, s = { [w]: [{ [x]: "sigv4", [y]: "eusc-de-east-1" }] }, t = { [w]: [{ [x]: "sigv4", [y]: "{PartitionResult#implicitGlobalRegion}" }] }, u = [{ [v]: "Region" }];
+const _data = {
+    conditions: [
+        [c, [h]],
+        [c, u],
+        ["aws.partition", u, d],
+        [e, [i, "aws"]],
+        [e, [i, "aws-cn"]],
+        [e, [i, "aws-us-gov"]],
+        [e, [i, "aws-iso"]],
+        [f, [{ [v]: "UseFIPS" }, b]],
+        [f, [{ [v]: "UseDualStack" }, b]],
+        [e, [i, "aws-iso-b"]],
+        [e, [i, "aws-iso-e"]],
+        [e, [i, "aws-iso-f"]],
+        [e, [i, "aws-eusc"]],
+        [f, [{ fn: g, argv: [j, "supportsDualStack"] }, b]],
+        [f, [{ fn: g, argv: [j, "supportsFIPS"] }, b]]
+    ],
+    results: [
+        [a],
+        [a, "Invalid Configuration: FIPS and custom endpoint are not supported"],
+        [a, "Invalid Configuration: Dualstack and custom endpoint are not supported"],
+        [h, {}],
+        ["https://iam.amazonaws.com", k],
+        ["https://iam-fips.amazonaws.com", k],
+        ["https://iam.global.api.aws", k],
+        ["https://iam-fips.global.api.aws", k],
+        ["https://iam.global.api.amazonwebservices.com.cn", l],
+        ["https://iam-fips.api.amazonwebservices.com.cn", l],
+        ["https://iam.cn-north-1.amazonaws.com.cn", l],
+        ["https://iam-fips.amazonaws.com.cn", l],
+        ["https://iam.us-gov.api.aws", m],
+        ["https://iam.us-gov.amazonaws.com", m],
+        ["https://iam.us-iso-east-1.c2s.ic.gov", n],
+        ["https://iam-fips.us-iso-east-1.c2s.ic.gov", n],
+        ["https://iam.api.aws.ic.gov", n],
+        ["https://iam-fips.api.aws.ic.gov", n],
+        ["https://iam.us-isob-east-1.sc2s.sgov.gov", o],
+        ["https://iam-fips.us-isob-east-1.sc2s.sgov.gov", o],
+        ["https://iam.api.aws.scloud", o],
+        ["https://iam-fips.api.aws.scloud", o],
+        ["https://iam.eu-isoe-west-1.cloud.adc-e.uk", p],
+        ["https://iam-fips.cloud.adc-e.uk", p],
+        ["https://iam.api.cloud-aws.adc-e.uk", p],
+        ["https://iam-fips.api.cloud-aws.adc-e.uk", p],
+        ["https://iam.us-isof-south-1.csp.hci.ic.gov", q],
+        ["https://iam-fips.csp.hci.ic.gov", q],
+        ["https://iam.api.aws.hci.ic.gov", q],
+        ["https://iam-fips.api.aws.hci.ic.gov", q],
+        ["https://iam.eusc-de-east-1.amazonaws.eu", s],
+        ["https://iam-fips.amazonaws.eu", s],
+        ["https://iam.global.api.amazonwebservices.eu", s],
+        ["https://iam-fips.api.amazonwebservices.eu", s],
+        ["https://iam-fips.{PartitionResult#implicitGlobalRegion}.{PartitionResult#dualStackDnsSuffix}", t],
+        [a, "FIPS and DualStack are enabled, but this partition does not support one or both"],
+        ["https://iam-fips.{PartitionResult#implicitGlobalRegion}.{PartitionResult#dnsSuffix}", t],
+        [a, "FIPS is enabled but this partition does not support FIPS"],
+        ["https://iam.{PartitionResult#implicitGlobalRegion}.{PartitionResult#dualStackDnsSuffix}", t],
+        [a, "DualStack is enabled but this partition does not support DualStack"],
+        ["https://iam.{PartitionResult#implicitGlobalRegion}.{PartitionResult#dnsSuffix}", t],
+        [a, "Invalid Configuration: Missing Region"]
+    ]
+};
+const root = 2;
+const r = 100_000_000;
+const nodes = new Int32Array([
+    -1, 1, -1,
+    0, 42, 3,
+    1, 4, r + 41,
+    2, 5, r + 41,
+    3, 39, 6,
+    4, 36, 7,
+    5, 35, 8,
+    6, 32, 9,
+    7, 20, 10,
+    8, 15, 11,
+    9, r + 18, 12,
+    10, r + 22, 13,
+    11, r + 26, 14,
+    12, r + 30, r + 40,
+    9, r + 20, 16,
+    10, r + 24, 17,
+    11, r + 28, 18,
+    12, r + 32, 19,
+    13, r + 38, r + 39,
+    8, 26, 21,
+    9, r + 19, 22,
+    10, r + 23, 23,
+    11, r + 27, 24,
+    12, r + 31, 25,
+    14, r + 36, r + 37,
+    9, r + 21, 27,
+    10, r + 25, 28,
+    11, r + 29, 29,
+    12, r + 33, 30,
+    13, 31, r + 35,
+    14, r + 34, r + 35,
+    7, 34, 33,
+    8, r + 16, r + 14,
+    8, r + 17, r + 15,
+    8, r + 12, r + 13,
+    7, 38, 37,
+    8, r + 8, r + 10,
+    8, r + 9, r + 11,
+    7, 41, 40,
+    8, r + 6, r + 4,
+    8, r + 7, r + 5,
+    7, r + 1, 43,
+    8, r + 2, r + 3,
+]);
+const bdd = BinaryDecisionDiagram.from(nodes, root, _data.conditions, _data.results);
+
+const cache = new EndpointCache({
+    size: 50,
+    params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"],
+});
+const defaultEndpointResolver = (endpointParams, context = {}) => {
+    return cache.get(endpointParams, () => decideEndpoint(bdd, {
+        endpointParams: endpointParams,
+        logger: context.logger,
+    }));
+};
+customEndpointFunctions.aws = awsEndpointFunctions;
+
+class IAMServiceException extends ServiceException {
+    static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.iam#IAMServiceException";
+    constructor(options) {
+        super(options);
+        Object.setPrototypeOf(this, IAMServiceException.prototype);
+    }
+}
+
+class ConcurrentModificationException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#ConcurrentModificationException";
+    name = "ConcurrentModificationException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ConcurrentModificationException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ConcurrentModificationException.prototype);
+    }
+}
+class NoSuchEntityException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#NoSuchEntityException";
+    name = "NoSuchEntityException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "NoSuchEntityException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, NoSuchEntityException.prototype);
+    }
+}
+class ServiceFailureException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#ServiceFailureException";
+    name = "ServiceFailureException";
+    $fault = "server";
+    constructor(opts) {
+        super({
+            name: "ServiceFailureException",
+            $fault: "server",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ServiceFailureException.prototype);
+    }
+}
+class AccountNotManagementOrDelegatedAdministratorException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#AccountNotManagementOrDelegatedAdministratorException";
+    name = "AccountNotManagementOrDelegatedAdministratorException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "AccountNotManagementOrDelegatedAdministratorException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AccountNotManagementOrDelegatedAdministratorException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class EntityAlreadyExistsException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#EntityAlreadyExistsException";
+    name = "EntityAlreadyExistsException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "EntityAlreadyExistsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, EntityAlreadyExistsException.prototype);
+    }
+}
+class InvalidInputException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#InvalidInputException";
+    name = "InvalidInputException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidInputException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidInputException.prototype);
+    }
+}
+class LimitExceededException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#LimitExceededException";
+    name = "LimitExceededException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "LimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, LimitExceededException.prototype);
+    }
+}
+class MalformedPolicyDocumentException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#MalformedPolicyDocumentException";
+    name = "MalformedPolicyDocumentException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "MalformedPolicyDocumentException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, MalformedPolicyDocumentException.prototype);
+    }
+}
+class NameConflictException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#NameConflictException";
+    name = "NameConflictException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "NameConflictException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, NameConflictException.prototype);
+    }
+}
+class RoleModifiedException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#RoleModifiedException";
+    name = "RoleModifiedException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "RoleModifiedException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, RoleModifiedException.prototype);
+    }
+}
+class RoleTemplateDisabledException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#RoleTemplateDisabledException";
+    name = "RoleTemplateDisabledException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "RoleTemplateDisabledException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, RoleTemplateDisabledException.prototype);
+    }
+}
+class UnmodifiableEntityException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#UnmodifiableEntityException";
+    name = "UnmodifiableEntityException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "UnmodifiableEntityException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, UnmodifiableEntityException.prototype);
+    }
+}
+class PolicyNotAttachableException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#PolicyNotAttachableException";
+    name = "PolicyNotAttachableException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "PolicyNotAttachableException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, PolicyNotAttachableException.prototype);
+    }
+}
+class EntityTemporarilyUnmodifiableException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#EntityTemporarilyUnmodifiableException";
+    name = "EntityTemporarilyUnmodifiableException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "EntityTemporarilyUnmodifiableException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, EntityTemporarilyUnmodifiableException.prototype);
+    }
+}
+class InvalidUserTypeException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#InvalidUserTypeException";
+    name = "InvalidUserTypeException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidUserTypeException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidUserTypeException.prototype);
+    }
+}
+class PasswordPolicyViolationException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#PasswordPolicyViolationException";
+    name = "PasswordPolicyViolationException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "PasswordPolicyViolationException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, PasswordPolicyViolationException.prototype);
+    }
+}
+class OpenIdIdpCommunicationErrorException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#OpenIdIdpCommunicationErrorException";
+    name = "OpenIdIdpCommunicationErrorException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "OpenIdIdpCommunicationErrorException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, OpenIdIdpCommunicationErrorException.prototype);
+    }
+}
+class ServiceNotSupportedException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#ServiceNotSupportedException";
+    name = "ServiceNotSupportedException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ServiceNotSupportedException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ServiceNotSupportedException.prototype);
+    }
+}
+class DeleteConflictException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#DeleteConflictException";
+    name = "DeleteConflictException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "DeleteConflictException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, DeleteConflictException.prototype);
+    }
+}
+class OrganizationNotFoundException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#OrganizationNotFoundException";
+    name = "OrganizationNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "OrganizationNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, OrganizationNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class OrganizationNotInAllFeaturesModeException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#OrganizationNotInAllFeaturesModeException";
+    name = "OrganizationNotInAllFeaturesModeException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "OrganizationNotInAllFeaturesModeException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, OrganizationNotInAllFeaturesModeException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ServiceAccessNotEnabledException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#ServiceAccessNotEnabledException";
+    name = "ServiceAccessNotEnabledException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ServiceAccessNotEnabledException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ServiceAccessNotEnabledException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class FeatureDisabledException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#FeatureDisabledException";
+    name = "FeatureDisabledException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "FeatureDisabledException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, FeatureDisabledException.prototype);
+    }
+}
+class InvalidAuthenticationCodeException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#InvalidAuthenticationCodeException";
+    name = "InvalidAuthenticationCodeException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidAuthenticationCodeException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidAuthenticationCodeException.prototype);
+    }
+}
+class CallerIsNotManagementAccountException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#CallerIsNotManagementAccountException";
+    name = "CallerIsNotManagementAccountException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "CallerIsNotManagementAccountException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CallerIsNotManagementAccountException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class FeatureEnabledException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#FeatureEnabledException";
+    name = "FeatureEnabledException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "FeatureEnabledException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, FeatureEnabledException.prototype);
+    }
+}
+class ReportGenerationLimitExceededException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#ReportGenerationLimitExceededException";
+    name = "ReportGenerationLimitExceededException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ReportGenerationLimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ReportGenerationLimitExceededException.prototype);
+    }
+}
+class CredentialReportExpiredException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#CredentialReportExpiredException";
+    name = "CredentialReportExpiredException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "CredentialReportExpiredException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CredentialReportExpiredException.prototype);
+    }
+}
+class CredentialReportNotPresentException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#CredentialReportNotPresentException";
+    name = "CredentialReportNotPresentException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "CredentialReportNotPresentException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CredentialReportNotPresentException.prototype);
+    }
+}
+class CredentialReportNotReadyException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#CredentialReportNotReadyException";
+    name = "CredentialReportNotReadyException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "CredentialReportNotReadyException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CredentialReportNotReadyException.prototype);
+    }
+}
+class UnrecognizedPublicKeyEncodingException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#UnrecognizedPublicKeyEncodingException";
+    name = "UnrecognizedPublicKeyEncodingException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "UnrecognizedPublicKeyEncodingException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, UnrecognizedPublicKeyEncodingException.prototype);
+    }
+}
+class PolicyEvaluationException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#PolicyEvaluationException";
+    name = "PolicyEvaluationException";
+    $fault = "server";
+    constructor(opts) {
+        super({
+            name: "PolicyEvaluationException",
+            $fault: "server",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, PolicyEvaluationException.prototype);
+    }
+}
+class KeyPairMismatchException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#KeyPairMismatchException";
+    name = "KeyPairMismatchException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "KeyPairMismatchException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, KeyPairMismatchException.prototype);
+    }
+}
+class MalformedCertificateException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#MalformedCertificateException";
+    name = "MalformedCertificateException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "MalformedCertificateException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, MalformedCertificateException.prototype);
+    }
+}
+class DuplicateCertificateException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#DuplicateCertificateException";
+    name = "DuplicateCertificateException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "DuplicateCertificateException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, DuplicateCertificateException.prototype);
+    }
+}
+class InvalidCertificateException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#InvalidCertificateException";
+    name = "InvalidCertificateException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidCertificateException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidCertificateException.prototype);
+    }
+}
+class DuplicateSSHPublicKeyException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#DuplicateSSHPublicKeyException";
+    name = "DuplicateSSHPublicKeyException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "DuplicateSSHPublicKeyException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, DuplicateSSHPublicKeyException.prototype);
+    }
+}
+class InvalidPublicKeyException extends IAMServiceException {
+    static shapeId = "com.amazonaws.iam#InvalidPublicKeyException";
+    name = "InvalidPublicKeyException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidPublicKeyException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidPublicKeyException.prototype);
+    }
+}
+
+const _A = "Arn";
+const _AA = "AccountAlias";
+const _AAc = "AccountAliases";
+const _ABO = "AllowedByOrganizations";
+const _ABPB = "AllowedByPermissionsBoundary";
+const _AC = "AuthenticationCode1";
+const _ACIDTOIDCP = "AddClientIDToOpenIDConnectProvider";
+const _ACIDTOIDCPR = "AddClientIDToOpenIDConnectProviderRequest";
+const _ACt = "AttachmentCount";
+const _ACu = "AuthenticationCode2";
+const _AD = "AccessDetail";
+const _ADR = "AcceptDelegationRequest";
+const _ADRR = "AcceptDelegationRequestRequest";
+const _ADRRs = "AssociateDelegationRequestRequest";
+const _ADRs = "AssociateDelegationRequest";
+const _ADc = "AccessDetails";
+const _AEM = "AssertionEncryptionMode";
+const _AGP = "AttachGroupPolicy";
+const _AGPR = "AttachGroupPolicyRequest";
+const _AI = "ApproverId";
+const _AK = "AccessKey";
+const _AKI = "AccessKeyId";
+const _AKLU = "AccessKeyLastUsed";
+const _AKM = "AccessKeyMetadata";
+const _AMP = "AttachedManagedPolicies";
+const _AN = "AttachmentName";
+const _ANMODAE = "AccountNotManagementOrDelegatedAdministratorException";
+const _ANc = "ActionNames";
+const _ANct = "ActionName";
+const _AP = "AttachedPolicy";
+const _APB = "AttachedPermissionsBoundary";
+const _APK = "AddPrivateKey";
+const _APt = "AttachedPolicies";
+const _AR = "AcquireRole";
+const _ARP = "AttachRolePolicy";
+const _ARPD = "AssumeRolePolicyDocument";
+const _ARPDT = "AssumeRolePolicyDocumentTemplate";
+const _ARPR = "AttachRolePolicyRequest";
+const _ARR = "AcquireRoleRequest";
+const _ARRc = "AcquireRoleResponse";
+const _ARTIP = "AddRoleToInstanceProfile";
+const _ARTIPR = "AddRoleToInstanceProfileRequest";
+const _AS = "AssignmentStatus";
+const _AT = "AttachmentType";
+const _AU = "AllUsers";
+const _AUP = "AttachUserPolicy";
+const _AUPR = "AttachUserPolicyRequest";
+const _AUTCP = "AllowUsersToChangePassword";
+const _AUTG = "AddUserToGroup";
+const _AUTGR = "AddUserToGroupRequest";
+const _AWSSN = "AWSServiceName";
+const _BD = "BootstrapDatum";
+const _BSS = "Base32StringSeed";
+const _C = "Code";
+const _CA = "CallerArn";
+const _CAA = "CreateAccountAlias";
+const _CAAR = "CreateAccountAliasRequest";
+const _CAD = "CredentialAgeDays";
+const _CAK = "CreateAccessKey";
+const _CAKR = "CreateAccessKeyRequest";
+const _CAKRr = "CreateAccessKeyResponse";
+const _CB = "CertificateBody";
+const _CC = "CertificateChain";
+const _CD = "CreateDate";
+const _CDL = "ConsoleDeepLink";
+const _CDR = "CreateDelegationRequest";
+const _CDRR = "CreateDelegationRequestRequest";
+const _CDRRr = "CreateDelegationRequestResponse";
+const _CE = "ContextEntry";
+const _CELT = "ContextEntryListType";
+const _CEo = "ContextEntries";
+const _CG = "CreateGroup";
+const _CGR = "CreateGroupRequest";
+const _CGRr = "CreateGroupResponse";
+const _CI = "CertificateId";
+const _CID = "ClientID";
+const _CIDL = "ClientIDList";
+const _CINMAE = "CallerIsNotManagementAccountException";
+const _CIP = "CreateInstanceProfile";
+const _CIPR = "CreateInstanceProfileRequest";
+const _CIPRr = "CreateInstanceProfileResponse";
+const _CKN = "ContextKeyName";
+const _CKNo = "ContextKeyNames";
+const _CKT = "ContextKeyType";
+const _CKV = "ContextKeyValues";
+const _CLP = "CreateLoginProfile";
+const _CLPR = "CreateLoginProfileRequest";
+const _CLPRr = "CreateLoginProfileResponse";
+const _CME = "ConcurrentModificationException";
+const _COIDCP = "CreateOpenIDConnectProvider";
+const _COIDCPR = "CreateOpenIDConnectProviderRequest";
+const _COIDCPRr = "CreateOpenIDConnectProviderResponse";
+const _CP = "ChangePassword";
+const _CPR = "ChangePasswordRequest";
+const _CPRr = "CreatePolicyRequest";
+const _CPRre = "CreatePolicyResponse";
+const _CPV = "CreatePolicyVersion";
+const _CPVR = "CreatePolicyVersionRequest";
+const _CPVRr = "CreatePolicyVersionResponse";
+const _CPr = "CreatePolicy";
+const _CR = "CreateRole";
+const _CREE = "CredentialReportExpiredException";
+const _CRNPE = "CredentialReportNotPresentException";
+const _CRNRE = "CredentialReportNotReadyException";
+const _CRR = "CreateRoleRequest";
+const _CRRr = "CreateRoleResponse";
+const _CS = "CustomSuffix";
+const _CSAMLP = "CreateSAMLProvider";
+const _CSAMLPR = "CreateSAMLProviderRequest";
+const _CSAMLPRr = "CreateSAMLProviderResponse";
+const _CSLR = "CreateServiceLinkedRole";
+const _CSLRR = "CreateServiceLinkedRoleRequest";
+const _CSLRRr = "CreateServiceLinkedRoleResponse";
+const _CSSC = "CreateServiceSpecificCredential";
+const _CSSCR = "CreateServiceSpecificCredentialRequest";
+const _CSSCRr = "CreateServiceSpecificCredentialResponse";
+const _CT = "CreateTimestamp";
+const _CU = "CreateUser";
+const _CUR = "CreateUserRequest";
+const _CURr = "CreateUserResponse";
+const _CVMFAD = "CreateVirtualMFADevice";
+const _CVMFADR = "CreateVirtualMFADeviceRequest";
+const _CVMFADRr = "CreateVirtualMFADeviceResponse";
+const _Ce = "Certifications";
+const _Cer = "Certificates";
+const _Cert = "Certificate";
+const _Co = "Content";
+const _Col = "Column";
+const _D = "Description";
+const _DAA = "DeleteAccountAlias";
+const _DAAR = "DeleteAccountAliasRequest";
+const _DAK = "DeleteAccessKey";
+const _DAKR = "DeleteAccessKeyRequest";
+const _DAPP = "DeleteAccountPasswordPolicy";
+const _DCE = "DeleteConflictException";
+const _DCEu = "DuplicateCertificateException";
+const _DG = "DeleteGroup";
+const _DGP = "DeleteGroupPolicy";
+const _DGPR = "DeleteGroupPolicyRequest";
+const _DGPRe = "DetachGroupPolicyRequest";
+const _DGPe = "DetachGroupPolicy";
+const _DGR = "DeleteGroupRequest";
+const _DIP = "DeleteInstanceProfile";
+const _DIPR = "DeleteInstanceProfileRequest";
+const _DLP = "DeleteLoginProfile";
+const _DLPR = "DeleteLoginProfileRequest";
+const _DMFAD = "DeactivateMFADevice";
+const _DMFADR = "DeactivateMFADeviceRequest";
+const _DMV = "DefaultMinorVersion";
+const _DOIDCP = "DeleteOpenIDConnectProvider";
+const _DOIDCPR = "DeleteOpenIDConnectProviderRequest";
+const _DORCM = "DisableOrganizationsRootCredentialsManagement";
+const _DORCMR = "DisableOrganizationsRootCredentialsManagementRequest";
+const _DORCMRi = "DisableOrganizationsRootCredentialsManagementResponse";
+const _DORS = "DisableOrganizationsRootSessions";
+const _DORSR = "DisableOrganizationsRootSessionsRequest";
+const _DORSRi = "DisableOrganizationsRootSessionsResponse";
+const _DOWIF = "DisableOutboundWebIdentityFederation";
+const _DP = "DelegationPermission";
+const _DPC = "DelegationPermissionCheck";
+const _DPR = "DeletePolicyRequest";
+const _DPV = "DeletePolicyVersion";
+const _DPVR = "DeletePolicyVersionRequest";
+const _DPe = "DeletePolicy";
+const _DR = "DelegationRequest";
+const _DRI = "DelegationRequestId";
+const _DRP = "DeleteRolePolicy";
+const _DRPB = "DeleteRolePermissionsBoundary";
+const _DRPBR = "DeleteRolePermissionsBoundaryRequest";
+const _DRPR = "DeleteRolePolicyRequest";
+const _DRPRe = "DetachRolePolicyRequest";
+const _DRPe = "DetachRolePolicy";
+const _DRR = "DeleteRoleRequest";
+const _DRe = "DelegationRequests";
+const _DRel = "DeleteRole";
+const _DSAMLP = "DeleteSAMLProvider";
+const _DSAMLPR = "DeleteSAMLProviderRequest";
+const _DSC = "DeleteServerCertificate";
+const _DSCR = "DeleteServerCertificateRequest";
+const _DSCRe = "DeleteSigningCertificateRequest";
+const _DSCe = "DeleteSigningCertificate";
+const _DSLR = "DeleteServiceLinkedRole";
+const _DSLRR = "DeleteServiceLinkedRoleRequest";
+const _DSLRRe = "DeleteServiceLinkedRoleResponse";
+const _DSSC = "DeleteServiceSpecificCredential";
+const _DSSCR = "DeleteServiceSpecificCredentialRequest";
+const _DSSHPK = "DeleteSSHPublicKey";
+const _DSSHPKE = "DuplicateSSHPublicKeyException";
+const _DSSHPKR = "DeleteSSHPublicKeyRequest";
+const _DTFRT = "DeletionTaskFailureReasonType";
+const _DTI = "DeletionTaskId";
+const _DU = "DeleteUser";
+const _DUP = "DeleteUserPolicy";
+const _DUPB = "DeleteUserPermissionsBoundary";
+const _DUPBR = "DeleteUserPermissionsBoundaryRequest";
+const _DUPR = "DeleteUserPolicyRequest";
+const _DUPRe = "DetachUserPolicyRequest";
+const _DUPe = "DetachUserPolicy";
+const _DUR = "DeleteUserRequest";
+const _DV = "DefaultValue";
+const _DVI = "DefaultVersionId";
+const _DVMFAD = "DeleteVirtualMFADevice";
+const _DVMFADR = "DeleteVirtualMFADeviceRequest";
+const _Do = "Document";
+const _E = "Error";
+const _EA = "EntityArn";
+const _EAEE = "EntityAlreadyExistsException";
+const _EAN = "EvalActionName";
+const _ED = "EntityDetails";
+const _EDD = "EvalDecisionDetails";
+const _EDL = "EntityDetailsList";
+const _EDn = "EnableDate";
+const _EDr = "ErrorDetails";
+const _EDv = "EvalDecision";
+const _EDx = "ExpirationDate";
+const _EF = "EnabledFeatures";
+const _EFn = "EntityFilter";
+const _EI = "EntityInfo";
+const _EMFAD = "EnableMFADevice";
+const _EMFADR = "EnableMFADeviceRequest";
+const _EN = "EntityName";
+const _EORCM = "EnableOrganizationsRootCredentialsManagement";
+const _EORCMR = "EnableOrganizationsRootCredentialsManagementRequest";
+const _EORCMRn = "EnableOrganizationsRootCredentialsManagementResponse";
+const _EORS = "EnableOrganizationsRootSessions";
+const _EORSR = "EnableOrganizationsRootSessionsRequest";
+const _EORSRn = "EnableOrganizationsRootSessionsResponse";
+const _EOWIF = "EnableOutboundWebIdentityFederation";
+const _EOWIFR = "EnableOutboundWebIdentityFederationResponse";
+const _EP = "EntityPath";
+const _EPn = "EndPosition";
+const _EPx = "ExpirePasswords";
+const _ER = "EvaluationResult";
+const _ERD = "EvalResourceDecision";
+const _ERLT = "EvaluationResultsListType";
+const _ERN = "EvalResourceName";
+const _ERv = "EvaluationResults";
+const _ET = "ExpirationTime";
+const _ETUE = "EntityTemporarilyUnmodifiableException";
+const _ETn = "EntityType";
+const _En = "Encoding";
+const _Ena = "Enabled";
+const _Ex = "Expiration";
+const _F = "Filter";
+const _FDE = "FeatureDisabledException";
+const _FEE = "FeatureEnabledException";
+const _Fi = "Fingerprint";
+const _G = "Group";
+const _GAAD = "GetAccountAuthorizationDetails";
+const _GAADR = "GetAccountAuthorizationDetailsRequest";
+const _GAADRe = "GetAccountAuthorizationDetailsResponse";
+const _GAKLU = "GetAccessKeyLastUsed";
+const _GAKLUR = "GetAccessKeyLastUsedRequest";
+const _GAKLURe = "GetAccessKeyLastUsedResponse";
+const _GAP = "GetAccountProperties";
+const _GAPP = "GetAccountPasswordPolicy";
+const _GAPPR = "GetAccountPasswordPolicyResponse";
+const _GAPR = "GetAccountPropertiesRequest";
+const _GAPRe = "GetAccountPropertiesResponse";
+const _GAS = "GetAccountSummary";
+const _GASR = "GetAccountSummaryResponse";
+const _GCKFCP = "GetContextKeysForCustomPolicy";
+const _GCKFCPR = "GetContextKeysForCustomPolicyRequest";
+const _GCKFPP = "GetContextKeysForPrincipalPolicy";
+const _GCKFPPR = "GetContextKeysForPrincipalPolicyRequest";
+const _GCKFPR = "GetContextKeysForPolicyResponse";
+const _GCR = "GenerateCredentialReport";
+const _GCRR = "GenerateCredentialReportResponse";
+const _GCRRe = "GetCredentialReportResponse";
+const _GCRe = "GetCredentialReport";
+const _GD = "GroupDetail";
+const _GDL = "GroupDetailList";
+const _GDR = "GetDelegationRequest";
+const _GDRR = "GetDelegationRequestRequest";
+const _GDRRe = "GetDelegationRequestResponse";
+const _GETV = "GlobalEndpointTokenVersion";
+const _GG = "GetGroup";
+const _GGP = "GetGroupPolicy";
+const _GGPR = "GetGroupPolicyRequest";
+const _GGPRe = "GetGroupPolicyResponse";
+const _GGR = "GetGroupRequest";
+const _GGRe = "GetGroupResponse";
+const _GHRS = "GetHumanReadableSummary";
+const _GHRSR = "GetHumanReadableSummaryRequest";
+const _GHRSRe = "GetHumanReadableSummaryResponse";
+const _GI = "GroupId";
+const _GIP = "GetInstanceProfile";
+const _GIPR = "GetInstanceProfileRequest";
+const _GIPRe = "GetInstanceProfileResponse";
+const _GL = "GroupList";
+const _GLP = "GetLoginProfile";
+const _GLPR = "GetLoginProfileRequest";
+const _GLPRe = "GetLoginProfileResponse";
+const _GMFAD = "GetMFADevice";
+const _GMFADR = "GetMFADeviceRequest";
+const _GMFADRe = "GetMFADeviceResponse";
+const _GN = "GroupName";
+const _GOAR = "GenerateOrganizationsAccessReport";
+const _GOARR = "GenerateOrganizationsAccessReportRequest";
+const _GOARRe = "GenerateOrganizationsAccessReportResponse";
+const _GOARRet = "GetOrganizationsAccessReportRequest";
+const _GOARRetr = "GetOrganizationsAccessReportResponse";
+const _GOARe = "GetOrganizationsAccessReport";
+const _GOIDCP = "GetOpenIDConnectProvider";
+const _GOIDCPR = "GetOpenIDConnectProviderRequest";
+const _GOIDCPRe = "GetOpenIDConnectProviderResponse";
+const _GOWIFI = "GetOutboundWebIdentityFederationInfo";
+const _GOWIFIR = "GetOutboundWebIdentityFederationInfoResponse";
+const _GP = "GetPolicy";
+const _GPL = "GroupPolicyList";
+const _GPR = "GetPolicyRequest";
+const _GPRe = "GetPolicyResponse";
+const _GPV = "GetPolicyVersion";
+const _GPVR = "GetPolicyVersionRequest";
+const _GPVRe = "GetPolicyVersionResponse";
+const _GR = "GetRole";
+const _GRP = "GetRolePolicy";
+const _GRPR = "GetRolePolicyRequest";
+const _GRPRe = "GetRolePolicyResponse";
+const _GRR = "GetRoleRequest";
+const _GRRe = "GetRoleResponse";
+const _GRTV = "GetRoleTemplateVersion";
+const _GRTVR = "GetRoleTemplateVersionRequest";
+const _GRTVRe = "GetRoleTemplateVersionResponse";
+const _GSAMLP = "GetSAMLProvider";
+const _GSAMLPR = "GetSAMLProviderRequest";
+const _GSAMLPRe = "GetSAMLProviderResponse";
+const _GSC = "GetServerCertificate";
+const _GSCR = "GetServerCertificateRequest";
+const _GSCRe = "GetServerCertificateResponse";
+const _GSLAD = "GenerateServiceLastAccessedDetails";
+const _GSLADR = "GenerateServiceLastAccessedDetailsRequest";
+const _GSLADRe = "GenerateServiceLastAccessedDetailsResponse";
+const _GSLADRet = "GetServiceLastAccessedDetailsRequest";
+const _GSLADRete = "GetServiceLastAccessedDetailsResponse";
+const _GSLADWE = "GetServiceLastAccessedDetailsWithEntities";
+const _GSLADWER = "GetServiceLastAccessedDetailsWithEntitiesRequest";
+const _GSLADWERe = "GetServiceLastAccessedDetailsWithEntitiesResponse";
+const _GSLADe = "GetServiceLastAccessedDetails";
+const _GSLRDS = "GetServiceLinkedRoleDeletionStatus";
+const _GSLRDSR = "GetServiceLinkedRoleDeletionStatusRequest";
+const _GSLRDSRe = "GetServiceLinkedRoleDeletionStatusResponse";
+const _GSSHPK = "GetSSHPublicKey";
+const _GSSHPKR = "GetSSHPublicKeyRequest";
+const _GSSHPKRe = "GetSSHPublicKeyResponse";
+const _GT = "GeneratedTime";
+const _GU = "GetUser";
+const _GUP = "GetUserPolicy";
+const _GUPR = "GetUserPolicyRequest";
+const _GUPRe = "GetUserPolicyResponse";
+const _GUR = "GetUserRequest";
+const _GURe = "GetUserResponse";
+const _Gr = "Granularity";
+const _Gro = "Groups";
+const _HE = "HardExpiry";
+const _I = "Id";
+const _IA = "IsAttachable";
+const _IACE = "InvalidAuthenticationCodeException";
+const _ICE = "InvalidCertificateException";
+const _IDV = "IsDefaultVersion";
+const _II = "IssuerIdentifier";
+const _IIE = "InvalidInputException";
+const _IP = "InstanceProfile";
+const _IPI = "InstanceProfileId";
+const _IPIT = "InlinePolicyIdentifierType";
+const _IPIn = "InlinePolicyIdentifier";
+const _IPKE = "InvalidPublicKeyException";
+const _IPL = "InstanceProfileList";
+const _IPN = "InstanceProfileName";
+const _IPT = "InlinePolicyTemplates";
+const _IPn = "InlinePolicy";
+const _IPns = "InstanceProfiles";
+const _IR = "IsRequired";
+const _IT = "IsTruncated";
+const _IUTE = "InvalidUserTypeException";
+const _Im = "Immutable";
+const _JCD = "JobCreationDate";
+const _JCDo = "JobCompletionDate";
+const _JI = "JobId";
+const _JS = "JobStatus";
+const _JT = "JobType";
+const _JVE = "JwtVendingEnabled";
+const _K = "Key";
+const _KI = "KeyId";
+const _KPME = "KeyPairMismatchException";
+const _L = "Locale";
+const _LA = "LastAuthenticated";
+const _LAA = "ListAccountAliases";
+const _LAAR = "ListAccountAliasesRequest";
+const _LAARi = "ListAccountAliasesResponse";
+const _LAE = "LastAuthenticatedEntity";
+const _LAEa = "LastAccessedEntity";
+const _LAGP = "ListAttachedGroupPolicies";
+const _LAGPR = "ListAttachedGroupPoliciesRequest";
+const _LAGPRi = "ListAttachedGroupPoliciesResponse";
+const _LAK = "ListAccessKeys";
+const _LAKR = "ListAccessKeysRequest";
+const _LAKRi = "ListAccessKeysResponse";
+const _LAR = "LastAuthenticatedRegion";
+const _LARP = "ListAttachedRolePolicies";
+const _LARPR = "ListAttachedRolePoliciesRequest";
+const _LARPRi = "ListAttachedRolePoliciesResponse";
+const _LARa = "LastAccessedRegion";
+const _LAT = "LastAuthenticatedTime";
+const _LATa = "LastAccessedTime";
+const _LAUP = "ListAttachedUserPolicies";
+const _LAUPR = "ListAttachedUserPoliciesRequest";
+const _LAUPRi = "ListAttachedUserPoliciesResponse";
+const _LDR = "ListDelegationRequests";
+const _LDRR = "ListDelegationRequestsRequest";
+const _LDRRi = "ListDelegationRequestsResponse";
+const _LEE = "LimitExceededException";
+const _LEFP = "ListEntitiesForPolicy";
+const _LEFPR = "ListEntitiesForPolicyRequest";
+const _LEFPRi = "ListEntitiesForPolicyResponse";
+const _LG = "ListGroups";
+const _LGFU = "ListGroupsForUser";
+const _LGFUR = "ListGroupsForUserRequest";
+const _LGFURi = "ListGroupsForUserResponse";
+const _LGP = "ListGroupPolicies";
+const _LGPR = "ListGroupPoliciesRequest";
+const _LGPRi = "ListGroupPoliciesResponse";
+const _LGR = "ListGroupsRequest";
+const _LGRi = "ListGroupsResponse";
+const _LIP = "ListInstanceProfiles";
+const _LIPFR = "ListInstanceProfilesForRole";
+const _LIPFRR = "ListInstanceProfilesForRoleRequest";
+const _LIPFRRi = "ListInstanceProfilesForRoleResponse";
+const _LIPR = "ListInstanceProfilesRequest";
+const _LIPRi = "ListInstanceProfilesResponse";
+const _LIPT = "ListInstanceProfileTags";
+const _LIPTR = "ListInstanceProfileTagsRequest";
+const _LIPTRi = "ListInstanceProfileTagsResponse";
+const _LMFAD = "ListMFADevices";
+const _LMFADR = "ListMFADevicesRequest";
+const _LMFADRi = "ListMFADevicesResponse";
+const _LMFADT = "ListMFADeviceTags";
+const _LMFADTR = "ListMFADeviceTagsRequest";
+const _LMFADTRi = "ListMFADeviceTagsResponse";
+const _LOF = "ListOrganizationsFeatures";
+const _LOFR = "ListOrganizationsFeaturesRequest";
+const _LOFRi = "ListOrganizationsFeaturesResponse";
+const _LOIDCP = "ListOpenIDConnectProviders";
+const _LOIDCPR = "ListOpenIDConnectProvidersRequest";
+const _LOIDCPRi = "ListOpenIDConnectProvidersResponse";
+const _LOIDCPT = "ListOpenIDConnectProviderTags";
+const _LOIDCPTR = "ListOpenIDConnectProviderTagsRequest";
+const _LOIDCPTRi = "ListOpenIDConnectProviderTagsResponse";
+const _LP = "LoginProfile";
+const _LPGSA = "ListPoliciesGrantingServiceAccess";
+const _LPGSAE = "ListPoliciesGrantingServiceAccessEntry";
+const _LPGSAR = "ListPoliciesGrantingServiceAccessRequest";
+const _LPGSARi = "ListPoliciesGrantingServiceAccessResponse";
+const _LPR = "ListPoliciesRequest";
+const _LPRi = "ListPoliciesResponse";
+const _LPT = "ListPolicyTags";
+const _LPTR = "ListPolicyTagsRequest";
+const _LPTRi = "ListPolicyTagsResponse";
+const _LPV = "ListPolicyVersions";
+const _LPVR = "ListPolicyVersionsRequest";
+const _LPVRi = "ListPolicyVersionsResponse";
+const _LPi = "ListPolicies";
+const _LR = "ListRoles";
+const _LRP = "ListRolePolicies";
+const _LRPR = "ListRolePoliciesRequest";
+const _LRPRi = "ListRolePoliciesResponse";
+const _LRR = "ListRolesRequest";
+const _LRRi = "ListRolesResponse";
+const _LRT = "ListRoleTags";
+const _LRTR = "ListRoleTagsRequest";
+const _LRTRi = "ListRoleTagsResponse";
+const _LSAMLP = "ListSAMLProviders";
+const _LSAMLPR = "ListSAMLProvidersRequest";
+const _LSAMLPRi = "ListSAMLProvidersResponse";
+const _LSAMLPT = "ListSAMLProviderTags";
+const _LSAMLPTR = "ListSAMLProviderTagsRequest";
+const _LSAMLPTRi = "ListSAMLProviderTagsResponse";
+const _LSC = "ListServerCertificates";
+const _LSCR = "ListServerCertificatesRequest";
+const _LSCRi = "ListServerCertificatesResponse";
+const _LSCRis = "ListSigningCertificatesRequest";
+const _LSCRist = "ListSigningCertificatesResponse";
+const _LSCT = "ListServerCertificateTags";
+const _LSCTR = "ListServerCertificateTagsRequest";
+const _LSCTRi = "ListServerCertificateTagsResponse";
+const _LSCi = "ListSigningCertificates";
+const _LSSC = "ListServiceSpecificCredentials";
+const _LSSCR = "ListServiceSpecificCredentialsRequest";
+const _LSSCRi = "ListServiceSpecificCredentialsResponse";
+const _LSSHPK = "ListSSHPublicKeys";
+const _LSSHPKR = "ListSSHPublicKeysRequest";
+const _LSSHPKRi = "ListSSHPublicKeysResponse";
+const _LU = "ListUsers";
+const _LUD = "LastUsedDate";
+const _LUP = "ListUserPolicies";
+const _LUPR = "ListUserPoliciesRequest";
+const _LUPRi = "ListUserPoliciesResponse";
+const _LUR = "ListUsersRequest";
+const _LURi = "ListUsersResponse";
+const _LUT = "ListUserTags";
+const _LUTR = "ListUserTagsRequest";
+const _LUTRi = "ListUserTagsResponse";
+const _LVMFAD = "ListVirtualMFADevices";
+const _LVMFADR = "ListVirtualMFADevicesRequest";
+const _LVMFADRi = "ListVirtualMFADevicesResponse";
+const _Li = "Line";
+const _M = "Message";
+const _MBT = "ManagedByType";
+const _MBV = "ManagedByValue";
+const _MCE = "MalformedCertificateException";
+const _MCV = "MissingContextValues";
+const _MFAD = "MFADevices";
+const _MFADe = "MFADevice";
+const _MI = "MaxItems";
+const _MPA = "MaxPasswordAge";
+const _MPAa = "ManagedPolicyArns";
+const _MPD = "ManagedPolicyDetail";
+const _MPDE = "MalformedPolicyDocumentException";
+const _MPDLT = "ManagedPolicyDetailListType";
+const _MPL = "MinimumPasswordLength";
+const _MS = "MatchedStatements";
+const _MSD = "MaxSessionDuration";
+const _MV = "MinorVersion";
+const _MVa = "MajorVersion";
+const _Ma = "Marker";
+const _N = "Name";
+const _NC = "NotificationChannel";
+const _NCE = "NameConflictException";
+const _NGN = "NewGroupName";
+const _NOSA = "NumberOfServicesAccessible";
+const _NOSNA = "NumberOfServicesNotAccessed";
+const _NP = "NewPassword";
+const _NPe = "NewPath";
+const _NSCN = "NewServerCertificateName";
+const _NSEE = "NoSuchEntityException";
+const _NUN = "NewUserName";
+const _No = "Notes";
+const _OA = "OnlyAttached";
+const _OAI = "OwnerAccountId";
+const _ODD = "OrganizationsDecisionDetail";
+const _OI = "OwnerId";
+const _OIDCPA = "OpenIDConnectProviderArn";
+const _OIDCPL = "OpenIDConnectProviderList";
+const _OIDCPLE = "OpenIDConnectProviderListEntry";
+const _OIDCPLT = "OpenIDConnectProviderListType";
+const _OIICEE = "OpenIdIdpCommunicationErrorException";
+const _OIr = "OrganizationId";
+const _ONFE = "OrganizationNotFoundException";
+const _ONIAFME = "OrganizationNotInAllFeaturesModeException";
+const _OOPIL = "OrderedOrganizationPolicyInputList";
+const _OOPT = "OrderedOrganizationPolicyType";
+const _OP = "OldPassword";
+const _OPI = "OrganizationsPolicyId";
+const _OPLT = "OrganizationPolicyListType";
+const _OSBO = "OnlySendByOwner";
+const _P = "Permissions";
+const _PA = "PolicyArn";
+const _PAP = "PutAccountProperties";
+const _PAPR = "PutAccountPropertiesRequest";
+const _PAPRu = "PutAccountPropertiesResponse";
+const _PB = "PermissionsBoundary";
+const _PBA = "PermissionsBoundaryArn";
+const _PBAe = "PermissionBoundaryArn";
+const _PBDD = "PermissionsBoundaryDecisionDetail";
+const _PBPIL = "PermissionsBoundaryPolicyInputList";
+const _PBT = "PermissionsBoundaryType";
+const _PBUC = "PermissionsBoundaryUsageCount";
+const _PCR = "PermissionCheckResult";
+const _PCS = "PermissionCheckStatus";
+const _PD = "PolicyDocument";
+const _PDa = "ParameterDefinition";
+const _PDar = "ParametersDefinition";
+const _PDo = "PolicyDetail";
+const _PEE = "PolicyEvaluationException";
+const _PEL = "PolicyExclusionList";
+const _PELT = "PolicyExclusionsListType";
+const _PG = "PolicyGroups";
+const _PGLT = "PolicyGroupListType";
+const _PGP = "PutGroupPolicy";
+const _PGPR = "PutGroupPolicyRequest";
+const _PGSA = "PoliciesGrantingServiceAccess";
+const _PGSAo = "PolicyGrantingServiceAccess";
+const _PGo = "PolicyGroup";
+const _PI = "PolicyId";
+const _PIL = "PolicyInputList";
+const _PIo = "PolicyIdentifier";
+const _PK = "PrivateKey";
+const _PKL = "PrivateKeyList";
+const _PLU = "PasswordLastUsed";
+const _PN = "PolicyName";
+const _PNAE = "PolicyNotAttachableException";
+const _PNo = "PolicyNames";
+const _PP = "PermissionPolicy";
+const _PPVE = "PasswordPolicyViolationException";
+const _PPa = "PasswordPolicy";
+const _PPat = "PathPrefix";
+const _PPo = "PolicyParameter";
+const _PR = "PolicyRoles";
+const _PRLT = "PolicyRoleListType";
+const _PRP = "PasswordReusePrevention";
+const _PRPB = "PutRolePermissionsBoundary";
+const _PRPBR = "PutRolePermissionsBoundaryRequest";
+const _PRPR = "PutRolePolicyRequest";
+const _PRPu = "PutRolePolicy";
+const _PRR = "PasswordResetRequired";
+const _PRo = "PolicyRole";
+const _PSA = "PolicySourceArn";
+const _PT = "PolicyType";
+const _PTA = "PolicyTemplateArn";
+const _PU = "PolicyUsers";
+const _PUF = "PolicyUsageFilter";
+const _PULT = "PolicyUserListType";
+const _PUP = "PutUserPolicy";
+const _PUPB = "PutUserPermissionsBoundary";
+const _PUPBR = "PutUserPermissionsBoundaryRequest";
+const _PUPR = "PutUserPolicyRequest";
+const _PUo = "PolicyUser";
+const _PV = "PolicyVersion";
+const _PVL = "PolicyVersionList";
+const _Pa = "Path";
+const _Par = "Parameters";
+const _Pas = "Password";
+const _Po = "Policy";
+const _Pol = "Policies";
+const _Pos = "Position";
+const _Pr = "Properties";
+const _QRCPNG = "QRCodePNG";
+const _R = "Region";
+const _RA = "ResourceArns";
+const _RCIDFOIDCP = "RemoveClientIDFromOpenIDConnectProvider";
+const _RCIDFOIDCPR = "RemoveClientIDFromOpenIDConnectProviderRequest";
+const _RD = "RoleDetail";
+const _RDL = "RoleDetailList";
+const _RDP = "RoleDescriptionPattern";
+const _RDR = "RejectDelegationRequest";
+const _RDRR = "RejectDelegationRequestRequest";
+const _RF = "ReportFormat";
+const _RGLEE = "ReportGenerationLimitExceededException";
+const _RHO = "ResourceHandlingOption";
+const _RI = "RequestorId";
+const _RIo = "RoleId";
+const _RLC = "RequireLowercaseCharacters";
+const _RLU = "RoleLastUsed";
+const _RM = "RequestMessage";
+const _RME = "RoleModifiedException";
+const _RMFAD = "ResyncMFADevice";
+const _RMFADR = "ResyncMFADeviceRequest";
+const _RN = "RoleName";
+const _RNP = "RoleNamePattern";
+const _RNe = "RequestorName";
+const _RNeq = "RequireNumbers";
+const _RO = "ResourceOwner";
+const _RP = "ResourcePolicy";
+const _RPK = "RemovePrivateKey";
+const _RPL = "RolePolicyList";
+const _RPP = "RolePathPattern";
+const _RPRA = "RolePermissionRestrictionArns";
+const _RR = "RejectionReason";
+const _RRFIP = "RemoveRoleFromInstanceProfile";
+const _RRFIPR = "RemoveRoleFromInstanceProfileRequest";
+const _RS = "RequireSymbols";
+const _RSR = "ResourceSpecificResults";
+const _RSRLT = "ResourceSpecificResultListType";
+const _RSRe = "ResourceSpecificResult";
+const _RSSC = "ResetServiceSpecificCredential";
+const _RSSCR = "ResetServiceSpecificCredentialRequest";
+const _RSSCRe = "ResetServiceSpecificCredentialResponse";
+const _RTDE = "RoleTemplateDisabledException";
+const _RTT = "RoleTagsTemplate";
+const _RTV = "RoleTemplateVersion";
+const _RU = "RedirectUrl";
+const _RUC = "RequireUppercaseCharacters";
+const _RUFG = "RemoveUserFromGroup";
+const _RUFGR = "RemoveUserFromGroupRequest";
+const _RUL = "RoleUsageList";
+const _RULT = "RoleUsageListType";
+const _RUT = "RoleUsageType";
+const _RV = "ReplacementValues";
+const _RVE = "ReplacementValueEntry";
+const _RWI = "RequestorWorkflowId";
+const _Re = "Reason";
+const _Res = "Resources";
+const _Ro = "Role";
+const _Rol = "Roles";
+const _S = "Status";
+const _SAD = "SetAsDefault";
+const _SAK = "SecretAccessKey";
+const _SAMLMD = "SAMLMetadataDocument";
+const _SAMLPA = "SAMLProviderArn";
+const _SAMLPK = "SAMLPrivateKey";
+const _SAMLPL = "SAMLProviderList";
+const _SAMLPLE = "SAMLProviderListEntry";
+const _SAMLPLT = "SAMLProviderListType";
+const _SAMLPUUID = "SAMLProviderUUID";
+const _SANEE = "ServiceAccessNotEnabledException";
+const _SC = "SummaryContent";
+const _SCA = "ServiceCredentialAlias";
+const _SCI = "ServerCertificateId";
+const _SCM = "ServerCertificateMetadata";
+const _SCML = "ServerCertificateMetadataList";
+const _SCN = "ServerCertificateName";
+const _SCP = "SimulateCustomPolicy";
+const _SCPIL = "ServiceControlPolicyInputList";
+const _SCPR = "SimulateCustomPolicyRequest";
+const _SCS = "ServiceCredentialSecret";
+const _SCe = "ServerCertificate";
+const _SCi = "SigningCertificate";
+const _SD = "SessionDuration";
+const _SDPV = "SetDefaultPolicyVersion";
+const _SDPVR = "SetDefaultPolicyVersionRequest";
+const _SDT = "SendDelegationToken";
+const _SDTR = "SendDelegationTokenRequest";
+const _SFE = "ServiceFailureException";
+const _SK = "SortKey";
+const _SLA = "ServicesLastAccessed";
+const _SLAe = "ServiceLastAccessed";
+const _SLT = "StatementListType";
+const _SM = "SummaryMap";
+const _SN = "ServiceName";
+const _SNSE = "ServiceNotSupportedException";
+const _SNe = "ServiceNamespace";
+const _SNer = "SerialNumber";
+const _SNerv = "ServiceNamespaces";
+const _SP = "ServicePassword";
+const _SPI = "SourcePolicyId";
+const _SPP = "SimulatePrincipalPolicy";
+const _SPPR = "SimulatePrincipalPolicyRequest";
+const _SPR = "SimulatePolicyResponse";
+const _SPT = "SourcePolicyType";
+const _SPt = "StartPosition";
+const _SRT = "SourceRoleTemplate";
+const _SS = "SummaryState";
+const _SSC = "ServiceSpecificCredential";
+const _SSCI = "ServiceSpecificCredentialId";
+const _SSCLT = "ServiceSpecificCredentialsListType";
+const _SSCM = "ServiceSpecificCredentialMetadata";
+const _SSCe = "ServiceSpecificCredentials";
+const _SSHPK = "SSHPublicKey";
+const _SSHPKB = "SSHPublicKeyBody";
+const _SSHPKI = "SSHPublicKeyId";
+const _SSHPKLT = "SSHPublicKeyListType";
+const _SSHPKM = "SSHPublicKeyMetadata";
+const _SSHPKu = "SSHPublicKeys";
+const _SSTSP = "SetSecurityTokenServicePreferences";
+const _SSTSPR = "SetSecurityTokenServicePreferencesRequest";
+const _ST = "SubType";
+const _SUN = "ServiceUserName";
+const _Sc = "Scope";
+const _St = "State";
+const _Sta = "Statement";
+const _T = "Tags";
+const _TA = "TemplateArn";
+const _TAE = "TotalAuthenticatedEntities";
+const _TALA = "TrackedActionsLastAccessed";
+const _TALAr = "TrackedActionLastAccessed";
+const _TIP = "TagInstanceProfile";
+const _TIPR = "TagInstanceProfileRequest";
+const _TK = "TagKeys";
+const _TL = "ThumbprintList";
+const _TMFAD = "TagMFADevice";
+const _TMFADR = "TagMFADeviceRequest";
+const _TMV = "TemplateMinorVersion";
+const _TN = "TemplateName";
+const _TOIDCP = "TagOpenIDConnectProvider";
+const _TOIDCPR = "TagOpenIDConnectProviderRequest";
+const _TP = "TagPolicy";
+const _TPR = "TagPolicyRequest";
+const _TR = "TagRole";
+const _TRR = "TagRoleRequest";
+const _TSAMLP = "TagSAMLProvider";
+const _TSAMLPR = "TagSAMLProviderRequest";
+const _TSC = "TagServerCertificate";
+const _TSCR = "TagServerCertificateRequest";
+const _TT = "TagTemplate";
+const _TU = "TagUser";
+const _TUR = "TagUserRequest";
+const _TVI = "TemplateVersionId";
+const _Ta = "Tag";
+const _Ti = "Timestamp";
+const _Ty = "Type";
+const _U = "Url";
+const _UAK = "UpdateAccessKey";
+const _UAKR = "UpdateAccessKeyRequest";
+const _UAPP = "UpdateAccountPasswordPolicy";
+const _UAPPR = "UpdateAccountPasswordPolicyRequest";
+const _UARP = "UpdateAssumeRolePolicy";
+const _UARPR = "UpdateAssumeRolePolicyRequest";
+const _UD = "UpdateDate";
+const _UDL = "UserDetailList";
+const _UDR = "UpdateDelegationRequest";
+const _UDRR = "UpdateDelegationRequestRequest";
+const _UDp = "UploadDate";
+const _UDs = "UserDetail";
+const _UEE = "UnmodifiableEntityException";
+const _UG = "UpdateGroup";
+const _UGR = "UpdateGroupRequest";
+const _UI = "UserId";
+const _UIP = "UntagInstanceProfile";
+const _UIPR = "UntagInstanceProfileRequest";
+const _ULP = "UpdateLoginProfile";
+const _ULPR = "UpdateLoginProfileRequest";
+const _UMFAD = "UntagMFADevice";
+const _UMFADR = "UntagMFADeviceRequest";
+const _UN = "UserName";
+const _UOIDCP = "UntagOpenIDConnectProvider";
+const _UOIDCPR = "UntagOpenIDConnectProviderRequest";
+const _UOIDCPT = "UpdateOpenIDConnectProviderThumbprint";
+const _UOIDCPTR = "UpdateOpenIDConnectProviderThumbprintRequest";
+const _UP = "UntagPolicy";
+const _UPKEE = "UnrecognizedPublicKeyEncodingException";
+const _UPL = "UserPolicyList";
+const _UPR = "UntagPolicyRequest";
+const _UR = "UntagRole";
+const _URD = "UpdateRoleDescription";
+const _URDR = "UpdateRoleDescriptionRequest";
+const _URDRp = "UpdateRoleDescriptionResponse";
+const _URR = "UntagRoleRequest";
+const _URRp = "UpdateRoleRequest";
+const _URRpd = "UpdateRoleResponse";
+const _URp = "UpdateRole";
+const _USAMLP = "UntagSAMLProvider";
+const _USAMLPR = "UntagSAMLProviderRequest";
+const _USAMLPRp = "UpdateSAMLProviderRequest";
+const _USAMLPRpd = "UpdateSAMLProviderResponse";
+const _USAMLPp = "UpdateSAMLProvider";
+const _USC = "UntagServerCertificate";
+const _USCR = "UntagServerCertificateRequest";
+const _USCRp = "UpdateServerCertificateRequest";
+const _USCRpd = "UpdateSigningCertificateRequest";
+const _USCRpl = "UploadServerCertificateRequest";
+const _USCRplo = "UploadServerCertificateResponse";
+const _USCRploa = "UploadSigningCertificateRequest";
+const _USCRpload = "UploadSigningCertificateResponse";
+const _USCp = "UpdateServerCertificate";
+const _USCpd = "UpdateSigningCertificate";
+const _USCpl = "UploadServerCertificate";
+const _USCplo = "UploadSigningCertificate";
+const _USSC = "UpdateServiceSpecificCredential";
+const _USSCR = "UpdateServiceSpecificCredentialRequest";
+const _USSHPK = "UpdateSSHPublicKey";
+const _USSHPKR = "UpdateSSHPublicKeyRequest";
+const _USSHPKRp = "UploadSSHPublicKeyRequest";
+const _USSHPKRpl = "UploadSSHPublicKeyResponse";
+const _USSHPKp = "UploadSSHPublicKey";
+const _UT = "UpdatedTime";
+const _UTp = "UpdateTimestamp";
+const _UU = "UntagUser";
+const _UUR = "UntagUserRequest";
+const _UURp = "UpdateUserRequest";
+const _UUp = "UpdateUser";
+const _Us = "User";
+const _Use = "Users";
+const _V = "Versions";
+const _VE = "VersionEnabled";
+const _VI = "VersionId";
+const _VMFAD = "VirtualMFADevice";
+const _VMFADN = "VirtualMFADeviceName";
+const _VMFADi = "VirtualMFADevices";
+const _VU = "ValidUntil";
+const _Va = "Values";
+const _Val = "Value";
+const _aKMLT = "accessKeyMetadataListType";
+const _aKST = "accessKeySecretType";
+const _aPLT = "attachedPoliciesListType";
+const _aQE = "awsQueryError";
+const _c = "client";
+const _cLT = "certificateListType";
+const _dRLT = "delegationRequestsListType";
+const _e = "error";
+const _eDLT = "entityDetailsListType";
+const _gDLT = "groupDetailListType";
+const _gLT = "groupListType";
+const _hE = "httpError";
+const _iPLT = "instanceProfileListType";
+const _iPTLT = "inlinePolicyTemplateListType";
+const _iT = "isTruncated";
+const _lPGSARLT = "listPolicyGrantingServiceAccessResponseListType";
+const _m = "message";
+const _mDLT = "mfaDeviceListType";
+const _mSRVE = "mapStringReplacementValueEntry";
+const _pDLT = "parametersDefinitionListType";
+const _pDLTo = "policyDetailListType";
+const _pDVLT = "policyDocumentVersionListType";
+const _pGSALT = "policyGrantingServiceAccessListType";
+const _pKL = "privateKeyList";
+const _pKT = "privateKeyType";
+const _pLT = "policyListType";
+const _pPLT = "policyParameterListType";
+const _pT = "passwordType";
+const _rDLT = "roleDetailListType";
+const _rLT = "roleListType";
+const _s = "smithy.ts.sdk.synthetic.com.amazonaws.iam";
+const _sCMLT = "serverCertificateMetadataListType";
+const _sCS = "serviceCredentialSecret";
+const _sP = "servicePassword";
+const _se = "server";
+const _tLT = "tagListType";
+const _tTLT = "tagTemplateListType";
+const _uDLT = "userDetailListType";
+const _uLT = "userListType";
+const _vMFADLT = "virtualMFADeviceListType";
+const n0 = "com.amazonaws.iam";
+const _s_registry = new TypeRegistry(_s);
+var IAMServiceException$ = [-3, _s, "IAMServiceException", 0, [], []];
+_s_registry.registerError(IAMServiceException$, IAMServiceException);
+const n0_registry = new TypeRegistry(n0);
+var AccountNotManagementOrDelegatedAdministratorException$ = [-3, n0, _ANMODAE,
+    { [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(AccountNotManagementOrDelegatedAdministratorException$, AccountNotManagementOrDelegatedAdministratorException);
+var CallerIsNotManagementAccountException$ = [-3, n0, _CINMAE,
+    { [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(CallerIsNotManagementAccountException$, CallerIsNotManagementAccountException);
+var ConcurrentModificationException$ = [-3, n0, _CME,
+    { [_aQE]: [`ConcurrentModification`, 409], [_e]: _c, [_hE]: 409 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ConcurrentModificationException$, ConcurrentModificationException);
+var CredentialReportExpiredException$ = [-3, n0, _CREE,
+    { [_aQE]: [`ReportExpired`, 410], [_e]: _c, [_hE]: 410 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(CredentialReportExpiredException$, CredentialReportExpiredException);
+var CredentialReportNotPresentException$ = [-3, n0, _CRNPE,
+    { [_aQE]: [`ReportNotPresent`, 410], [_e]: _c, [_hE]: 410 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(CredentialReportNotPresentException$, CredentialReportNotPresentException);
+var CredentialReportNotReadyException$ = [-3, n0, _CRNRE,
+    { [_aQE]: [`ReportInProgress`, 404], [_e]: _c, [_hE]: 404 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(CredentialReportNotReadyException$, CredentialReportNotReadyException);
+var DeleteConflictException$ = [-3, n0, _DCE,
+    { [_aQE]: [`DeleteConflict`, 409], [_e]: _c, [_hE]: 409 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(DeleteConflictException$, DeleteConflictException);
+var DuplicateCertificateException$ = [-3, n0, _DCEu,
+    { [_aQE]: [`DuplicateCertificate`, 409], [_e]: _c, [_hE]: 409 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(DuplicateCertificateException$, DuplicateCertificateException);
+var DuplicateSSHPublicKeyException$ = [-3, n0, _DSSHPKE,
+    { [_aQE]: [`DuplicateSSHPublicKey`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(DuplicateSSHPublicKeyException$, DuplicateSSHPublicKeyException);
+var EntityAlreadyExistsException$ = [-3, n0, _EAEE,
+    { [_aQE]: [`EntityAlreadyExists`, 409], [_e]: _c, [_hE]: 409 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(EntityAlreadyExistsException$, EntityAlreadyExistsException);
+var EntityTemporarilyUnmodifiableException$ = [-3, n0, _ETUE,
+    { [_aQE]: [`EntityTemporarilyUnmodifiable`, 409], [_e]: _c, [_hE]: 409 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(EntityTemporarilyUnmodifiableException$, EntityTemporarilyUnmodifiableException);
+var FeatureDisabledException$ = [-3, n0, _FDE,
+    { [_aQE]: [`FeatureDisabled`, 404], [_e]: _c, [_hE]: 404 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(FeatureDisabledException$, FeatureDisabledException);
+var FeatureEnabledException$ = [-3, n0, _FEE,
+    { [_aQE]: [`FeatureEnabled`, 409], [_e]: _c, [_hE]: 409 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(FeatureEnabledException$, FeatureEnabledException);
+var InvalidAuthenticationCodeException$ = [-3, n0, _IACE,
+    { [_aQE]: [`InvalidAuthenticationCode`, 403], [_e]: _c, [_hE]: 403 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidAuthenticationCodeException$, InvalidAuthenticationCodeException);
+var InvalidCertificateException$ = [-3, n0, _ICE,
+    { [_aQE]: [`InvalidCertificate`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidCertificateException$, InvalidCertificateException);
+var InvalidInputException$ = [-3, n0, _IIE,
+    { [_aQE]: [`InvalidInput`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidInputException$, InvalidInputException);
+var InvalidPublicKeyException$ = [-3, n0, _IPKE,
+    { [_aQE]: [`InvalidPublicKey`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidPublicKeyException$, InvalidPublicKeyException);
+var InvalidUserTypeException$ = [-3, n0, _IUTE,
+    { [_aQE]: [`InvalidUserType`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidUserTypeException$, InvalidUserTypeException);
+var KeyPairMismatchException$ = [-3, n0, _KPME,
+    { [_aQE]: [`KeyPairMismatch`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(KeyPairMismatchException$, KeyPairMismatchException);
+var LimitExceededException$ = [-3, n0, _LEE,
+    { [_aQE]: [`LimitExceeded`, 409], [_e]: _c, [_hE]: 409 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(LimitExceededException$, LimitExceededException);
+var MalformedCertificateException$ = [-3, n0, _MCE,
+    { [_aQE]: [`MalformedCertificate`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(MalformedCertificateException$, MalformedCertificateException);
+var MalformedPolicyDocumentException$ = [-3, n0, _MPDE,
+    { [_aQE]: [`MalformedPolicyDocument`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(MalformedPolicyDocumentException$, MalformedPolicyDocumentException);
+var NameConflictException$ = [-3, n0, _NCE,
+    { [_aQE]: [`NameConflict`, 409], [_e]: _c, [_hE]: 409 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(NameConflictException$, NameConflictException);
+var NoSuchEntityException$ = [-3, n0, _NSEE,
+    { [_aQE]: [`NoSuchEntity`, 404], [_e]: _c, [_hE]: 404 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(NoSuchEntityException$, NoSuchEntityException);
+var OpenIdIdpCommunicationErrorException$ = [-3, n0, _OIICEE,
+    { [_aQE]: [`OpenIdIdpCommunicationError`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(OpenIdIdpCommunicationErrorException$, OpenIdIdpCommunicationErrorException);
+var OrganizationNotFoundException$ = [-3, n0, _ONFE,
+    { [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(OrganizationNotFoundException$, OrganizationNotFoundException);
+var OrganizationNotInAllFeaturesModeException$ = [-3, n0, _ONIAFME,
+    { [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(OrganizationNotInAllFeaturesModeException$, OrganizationNotInAllFeaturesModeException);
+var PasswordPolicyViolationException$ = [-3, n0, _PPVE,
+    { [_aQE]: [`PasswordPolicyViolation`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(PasswordPolicyViolationException$, PasswordPolicyViolationException);
+var PolicyEvaluationException$ = [-3, n0, _PEE,
+    { [_aQE]: [`PolicyEvaluation`, 500], [_e]: _se, [_hE]: 500 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(PolicyEvaluationException$, PolicyEvaluationException);
+var PolicyNotAttachableException$ = [-3, n0, _PNAE,
+    { [_aQE]: [`PolicyNotAttachable`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(PolicyNotAttachableException$, PolicyNotAttachableException);
+var ReportGenerationLimitExceededException$ = [-3, n0, _RGLEE,
+    { [_aQE]: [`ReportGenerationLimitExceeded`, 409], [_e]: _c, [_hE]: 409 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ReportGenerationLimitExceededException$, ReportGenerationLimitExceededException);
+var RoleModifiedException$ = [-3, n0, _RME,
+    { [_aQE]: [`RoleModified`, 409], [_e]: _c, [_hE]: 409 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(RoleModifiedException$, RoleModifiedException);
+var RoleTemplateDisabledException$ = [-3, n0, _RTDE,
+    { [_aQE]: [`RoleTemplateDisabled`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(RoleTemplateDisabledException$, RoleTemplateDisabledException);
+var ServiceAccessNotEnabledException$ = [-3, n0, _SANEE,
+    { [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ServiceAccessNotEnabledException$, ServiceAccessNotEnabledException);
+var ServiceFailureException$ = [-3, n0, _SFE,
+    { [_aQE]: [`ServiceFailure`, 500], [_e]: _se, [_hE]: 500 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ServiceFailureException$, ServiceFailureException);
+var ServiceNotSupportedException$ = [-3, n0, _SNSE,
+    { [_aQE]: [`NotSupportedService`, 404], [_e]: _c, [_hE]: 404 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ServiceNotSupportedException$, ServiceNotSupportedException);
+var UnmodifiableEntityException$ = [-3, n0, _UEE,
+    { [_aQE]: [`UnmodifiableEntity`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(UnmodifiableEntityException$, UnmodifiableEntityException);
+var UnrecognizedPublicKeyEncodingException$ = [-3, n0, _UPKEE,
+    { [_aQE]: [`UnrecognizedPublicKeyEncoding`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(UnrecognizedPublicKeyEncodingException$, UnrecognizedPublicKeyEncodingException);
+const errorTypeRegistries = [
+    _s_registry,
+    n0_registry,
+];
+var accessKeySecretType = [0, n0, _aKST, 8, 0];
+var BootstrapDatum = [0, n0, _BD, 8, 21];
+var passwordType = [0, n0, _pT, 8, 0];
+var privateKeyType = [0, n0, _pKT, 8, 0];
+var serviceCredentialSecret = [0, n0, _sCS, 8, 0];
+var servicePassword = [0, n0, _sP, 8, 0];
+var AcceptDelegationRequestRequest$ = [3, n0, _ADRR,
+    0,
+    [_DRI],
+    [0], 1
+];
+var AccessDetail$ = [3, n0, _AD,
+    0,
+    [_SN, _SNe, _R, _EP, _LAT, _TAE],
+    [0, 0, 0, 0, 4, 1], 2
+];
+var AccessKey$ = [3, n0, _AK,
+    0,
+    [_UN, _AKI, _S, _SAK, _CD],
+    [0, 0, 0, [() => accessKeySecretType, 0], 4], 4
+];
+var AccessKeyLastUsed$ = [3, n0, _AKLU,
+    0,
+    [_SN, _R, _LUD],
+    [0, 0, 4], 2
+];
+var AccessKeyMetadata$ = [3, n0, _AKM,
+    0,
+    [_UN, _AKI, _S, _CD],
+    [0, 0, 0, 4]
+];
+var AcquireRoleRequest$ = [3, n0, _ARR,
+    0,
+    [_TA, _TMV, _RV],
+    [0, 1, () => mapStringReplacementValueEntry], 1
+];
+var AcquireRoleResponse$ = [3, n0, _ARRc,
+    0,
+    [_Ro],
+    [() => Role$], 1
+];
+var AddClientIDToOpenIDConnectProviderRequest$ = [3, n0, _ACIDTOIDCPR,
+    0,
+    [_OIDCPA, _CID],
+    [0, 0], 2
+];
+var AddRoleToInstanceProfileRequest$ = [3, n0, _ARTIPR,
+    0,
+    [_IPN, _RN],
+    [0, 0], 2
+];
+var AddUserToGroupRequest$ = [3, n0, _AUTGR,
+    0,
+    [_GN, _UN],
+    [0, 0], 2
+];
+var AssociateDelegationRequestRequest$ = [3, n0, _ADRRs,
+    0,
+    [_DRI],
+    [0], 1
+];
+var AttachedPermissionsBoundary$ = [3, n0, _APB,
+    0,
+    [_PBT, _PBA],
+    [0, 0]
+];
+var AttachedPolicy$ = [3, n0, _AP,
+    0,
+    [_PN, _PA],
+    [0, 0]
+];
+var AttachGroupPolicyRequest$ = [3, n0, _AGPR,
+    0,
+    [_GN, _PA],
+    [0, 0], 2
+];
+var AttachRolePolicyRequest$ = [3, n0, _ARPR,
+    0,
+    [_RN, _PA],
+    [0, 0], 2
+];
+var AttachUserPolicyRequest$ = [3, n0, _AUPR,
+    0,
+    [_UN, _PA],
+    [0, 0], 2
+];
+var ChangePasswordRequest$ = [3, n0, _CPR,
+    0,
+    [_OP, _NP],
+    [[() => passwordType, 0], [() => passwordType, 0]], 2
+];
+var ContextEntry$ = [3, n0, _CE,
+    0,
+    [_CKN, _CKV, _CKT],
+    [0, 64 | 0, 0]
+];
+var CreateAccessKeyRequest$ = [3, n0, _CAKR,
+    0,
+    [_UN],
+    [0]
+];
+var CreateAccessKeyResponse$ = [3, n0, _CAKRr,
+    0,
+    [_AK],
+    [[() => AccessKey$, 0]], 1
+];
+var CreateAccountAliasRequest$ = [3, n0, _CAAR,
+    0,
+    [_AA],
+    [0], 1
+];
+var CreateDelegationRequestRequest$ = [3, n0, _CDRR,
+    0,
+    [_D, _P, _RWI, _NC, _SD, _OAI, _RM, _RU, _OSBO],
+    [0, () => DelegationPermission$, 0, 0, 1, 0, 0, 0, 2], 5
+];
+var CreateDelegationRequestResponse$ = [3, n0, _CDRRr,
+    0,
+    [_CDL, _DRI],
+    [0, 0]
+];
+var CreateGroupRequest$ = [3, n0, _CGR,
+    0,
+    [_GN, _Pa],
+    [0, 0], 1
+];
+var CreateGroupResponse$ = [3, n0, _CGRr,
+    0,
+    [_G],
+    [() => Group$], 1
+];
+var CreateInstanceProfileRequest$ = [3, n0, _CIPR,
+    0,
+    [_IPN, _Pa, _T],
+    [0, 0, () => tagListType], 1
+];
+var CreateInstanceProfileResponse$ = [3, n0, _CIPRr,
+    0,
+    [_IP],
+    [() => InstanceProfile$], 1
+];
+var CreateLoginProfileRequest$ = [3, n0, _CLPR,
+    0,
+    [_UN, _Pas, _PRR],
+    [0, [() => passwordType, 0], 2]
+];
+var CreateLoginProfileResponse$ = [3, n0, _CLPRr,
+    0,
+    [_LP],
+    [() => LoginProfile$], 1
+];
+var CreateOpenIDConnectProviderRequest$ = [3, n0, _COIDCPR,
+    0,
+    [_U, _CIDL, _TL, _T],
+    [0, 64 | 0, 64 | 0, () => tagListType], 1
+];
+var CreateOpenIDConnectProviderResponse$ = [3, n0, _COIDCPRr,
+    0,
+    [_OIDCPA, _T],
+    [0, () => tagListType]
+];
+var CreatePolicyRequest$ = [3, n0, _CPRr,
+    0,
+    [_PN, _PD, _Pa, _D, _T],
+    [0, 0, 0, 0, () => tagListType], 2
+];
+var CreatePolicyResponse$ = [3, n0, _CPRre,
+    0,
+    [_Po],
+    [() => Policy$]
+];
+var CreatePolicyVersionRequest$ = [3, n0, _CPVR,
+    0,
+    [_PA, _PD, _SAD],
+    [0, 0, 2], 2
+];
+var CreatePolicyVersionResponse$ = [3, n0, _CPVRr,
+    0,
+    [_PV],
+    [() => PolicyVersion$]
+];
+var CreateRoleRequest$ = [3, n0, _CRR,
+    0,
+    [_RN, _ARPD, _Pa, _D, _MSD, _PB, _T],
+    [0, 0, 0, 0, 1, 0, () => tagListType], 2
+];
+var CreateRoleResponse$ = [3, n0, _CRRr,
+    0,
+    [_Ro],
+    [() => Role$], 1
+];
+var CreateSAMLProviderRequest$ = [3, n0, _CSAMLPR,
+    0,
+    [_SAMLMD, _N, _T, _AEM, _APK],
+    [0, 0, () => tagListType, 0, [() => privateKeyType, 0]], 2
+];
+var CreateSAMLProviderResponse$ = [3, n0, _CSAMLPRr,
+    0,
+    [_SAMLPA, _T],
+    [0, () => tagListType]
+];
+var CreateServiceLinkedRoleRequest$ = [3, n0, _CSLRR,
+    0,
+    [_AWSSN, _D, _CS],
+    [0, 0, 0], 1
+];
+var CreateServiceLinkedRoleResponse$ = [3, n0, _CSLRRr,
+    0,
+    [_Ro],
+    [() => Role$]
+];
+var CreateServiceSpecificCredentialRequest$ = [3, n0, _CSSCR,
+    0,
+    [_UN, _SN, _CAD],
+    [0, 0, 1], 2
+];
+var CreateServiceSpecificCredentialResponse$ = [3, n0, _CSSCRr,
+    0,
+    [_SSC],
+    [[() => ServiceSpecificCredential$, 0]]
+];
+var CreateUserRequest$ = [3, n0, _CUR,
+    0,
+    [_UN, _Pa, _PB, _T],
+    [0, 0, 0, () => tagListType], 1
+];
+var CreateUserResponse$ = [3, n0, _CURr,
+    0,
+    [_Us],
+    [() => User$]
+];
+var CreateVirtualMFADeviceRequest$ = [3, n0, _CVMFADR,
+    0,
+    [_VMFADN, _Pa, _T],
+    [0, 0, () => tagListType], 1
+];
+var CreateVirtualMFADeviceResponse$ = [3, n0, _CVMFADRr,
+    0,
+    [_VMFAD],
+    [[() => VirtualMFADevice$, 0]], 1
+];
+var DeactivateMFADeviceRequest$ = [3, n0, _DMFADR,
+    0,
+    [_SNer, _UN],
+    [0, 0], 1
+];
+var DelegationPermission$ = [3, n0, _DP,
+    0,
+    [_PTA, _Par],
+    [0, () => policyParameterListType]
+];
+var DelegationRequest$ = [3, n0, _DR,
+    0,
+    [_DRI, _OAI, _D, _RM, _P, _PP, _RPRA, _OI, _AI, _St, _ET, _RI, _RNe, _CD, _SD, _RU, _No, _RR, _OSBO, _UT],
+    [0, 0, 0, 0, () => DelegationPermission$, 0, 64 | 0, 0, 0, 0, 4, 0, 0, 4, 1, 0, 0, 0, 2, 4]
+];
+var DeleteAccessKeyRequest$ = [3, n0, _DAKR,
+    0,
+    [_AKI, _UN],
+    [0, 0], 1
+];
+var DeleteAccountAliasRequest$ = [3, n0, _DAAR,
+    0,
+    [_AA],
+    [0], 1
+];
+var DeleteGroupPolicyRequest$ = [3, n0, _DGPR,
+    0,
+    [_GN, _PN],
+    [0, 0], 2
+];
+var DeleteGroupRequest$ = [3, n0, _DGR,
+    0,
+    [_GN],
+    [0], 1
+];
+var DeleteInstanceProfileRequest$ = [3, n0, _DIPR,
+    0,
+    [_IPN],
+    [0], 1
+];
+var DeleteLoginProfileRequest$ = [3, n0, _DLPR,
+    0,
+    [_UN],
+    [0]
+];
+var DeleteOpenIDConnectProviderRequest$ = [3, n0, _DOIDCPR,
+    0,
+    [_OIDCPA],
+    [0], 1
+];
+var DeletePolicyRequest$ = [3, n0, _DPR,
+    0,
+    [_PA],
+    [0], 1
+];
+var DeletePolicyVersionRequest$ = [3, n0, _DPVR,
+    0,
+    [_PA, _VI],
+    [0, 0], 2
+];
+var DeleteRolePermissionsBoundaryRequest$ = [3, n0, _DRPBR,
+    0,
+    [_RN],
+    [0], 1
+];
+var DeleteRolePolicyRequest$ = [3, n0, _DRPR,
+    0,
+    [_RN, _PN],
+    [0, 0], 2
+];
+var DeleteRoleRequest$ = [3, n0, _DRR,
+    0,
+    [_RN],
+    [0], 1
+];
+var DeleteSAMLProviderRequest$ = [3, n0, _DSAMLPR,
+    0,
+    [_SAMLPA],
+    [0], 1
+];
+var DeleteServerCertificateRequest$ = [3, n0, _DSCR,
+    0,
+    [_SCN],
+    [0], 1
+];
+var DeleteServiceLinkedRoleRequest$ = [3, n0, _DSLRR,
+    0,
+    [_RN],
+    [0], 1
+];
+var DeleteServiceLinkedRoleResponse$ = [3, n0, _DSLRRe,
+    0,
+    [_DTI],
+    [0], 1
+];
+var DeleteServiceSpecificCredentialRequest$ = [3, n0, _DSSCR,
+    0,
+    [_SSCI, _UN],
+    [0, 0], 1
+];
+var DeleteSigningCertificateRequest$ = [3, n0, _DSCRe,
+    0,
+    [_CI, _UN],
+    [0, 0], 1
+];
+var DeleteSSHPublicKeyRequest$ = [3, n0, _DSSHPKR,
+    0,
+    [_UN, _SSHPKI],
+    [0, 0], 2
+];
+var DeleteUserPermissionsBoundaryRequest$ = [3, n0, _DUPBR,
+    0,
+    [_UN],
+    [0], 1
+];
+var DeleteUserPolicyRequest$ = [3, n0, _DUPR,
+    0,
+    [_UN, _PN],
+    [0, 0], 2
+];
+var DeleteUserRequest$ = [3, n0, _DUR,
+    0,
+    [_UN],
+    [0], 1
+];
+var DeleteVirtualMFADeviceRequest$ = [3, n0, _DVMFADR,
+    0,
+    [_SNer],
+    [0], 1
+];
+var DeletionTaskFailureReasonType$ = [3, n0, _DTFRT,
+    0,
+    [_Re, _RUL],
+    [0, () => RoleUsageListType]
+];
+var DetachGroupPolicyRequest$ = [3, n0, _DGPRe,
+    0,
+    [_GN, _PA],
+    [0, 0], 2
+];
+var DetachRolePolicyRequest$ = [3, n0, _DRPRe,
+    0,
+    [_RN, _PA],
+    [0, 0], 2
+];
+var DetachUserPolicyRequest$ = [3, n0, _DUPRe,
+    0,
+    [_UN, _PA],
+    [0, 0], 2
+];
+var DisableOrganizationsRootCredentialsManagementRequest$ = [3, n0, _DORCMR,
+    0,
+    [],
+    []
+];
+var DisableOrganizationsRootCredentialsManagementResponse$ = [3, n0, _DORCMRi,
+    0,
+    [_OIr, _EF],
+    [0, 64 | 0]
+];
+var DisableOrganizationsRootSessionsRequest$ = [3, n0, _DORSR,
+    0,
+    [],
+    []
+];
+var DisableOrganizationsRootSessionsResponse$ = [3, n0, _DORSRi,
+    0,
+    [_OIr, _EF],
+    [0, 64 | 0]
+];
+var EnableMFADeviceRequest$ = [3, n0, _EMFADR,
+    0,
+    [_UN, _SNer, _AC, _ACu],
+    [0, 0, 0, 0], 4
+];
+var EnableOrganizationsRootCredentialsManagementRequest$ = [3, n0, _EORCMR,
+    0,
+    [],
+    []
+];
+var EnableOrganizationsRootCredentialsManagementResponse$ = [3, n0, _EORCMRn,
+    0,
+    [_OIr, _EF],
+    [0, 64 | 0]
+];
+var EnableOrganizationsRootSessionsRequest$ = [3, n0, _EORSR,
+    0,
+    [],
+    []
+];
+var EnableOrganizationsRootSessionsResponse$ = [3, n0, _EORSRn,
+    0,
+    [_OIr, _EF],
+    [0, 64 | 0]
+];
+var EnableOutboundWebIdentityFederationResponse$ = [3, n0, _EOWIFR,
+    0,
+    [_II],
+    [0]
+];
+var EntityDetails$ = [3, n0, _ED,
+    0,
+    [_EI, _LA],
+    [() => EntityInfo$, 4], 1
+];
+var EntityInfo$ = [3, n0, _EI,
+    0,
+    [_A, _N, _Ty, _I, _Pa],
+    [0, 0, 0, 0, 0], 4
+];
+var ErrorDetails$ = [3, n0, _EDr,
+    0,
+    [_M, _C],
+    [0, 0], 2
+];
+var EvaluationResult$ = [3, n0, _ER,
+    0,
+    [_EAN, _EDv, _ERN, _MS, _MCV, _ODD, _PBDD, _EDD, _RSR],
+    [0, 0, 0, () => StatementListType, 64 | 0, () => OrganizationsDecisionDetail$, () => PermissionsBoundaryDecisionDetail$, 128 | 0, () => ResourceSpecificResultListType], 2
+];
+var GenerateCredentialReportResponse$ = [3, n0, _GCRR,
+    0,
+    [_St, _D],
+    [0, 0]
+];
+var GenerateOrganizationsAccessReportRequest$ = [3, n0, _GOARR,
+    0,
+    [_EP, _OPI],
+    [0, 0], 1
+];
+var GenerateOrganizationsAccessReportResponse$ = [3, n0, _GOARRe,
+    0,
+    [_JI],
+    [0]
+];
+var GenerateServiceLastAccessedDetailsRequest$ = [3, n0, _GSLADR,
+    0,
+    [_A, _Gr],
+    [0, 0], 1
+];
+var GenerateServiceLastAccessedDetailsResponse$ = [3, n0, _GSLADRe,
+    0,
+    [_JI],
+    [0]
+];
+var GetAccessKeyLastUsedRequest$ = [3, n0, _GAKLUR,
+    0,
+    [_AKI],
+    [0], 1
+];
+var GetAccessKeyLastUsedResponse$ = [3, n0, _GAKLURe,
+    0,
+    [_UN, _AKLU],
+    [0, () => AccessKeyLastUsed$]
+];
+var GetAccountAuthorizationDetailsRequest$ = [3, n0, _GAADR,
+    0,
+    [_F, _MI, _Ma],
+    [64 | 0, 1, 0]
+];
+var GetAccountAuthorizationDetailsResponse$ = [3, n0, _GAADRe,
+    0,
+    [_UDL, _GDL, _RDL, _Pol, _IT, _Ma],
+    [() => userDetailListType, () => groupDetailListType, () => roleDetailListType, () => ManagedPolicyDetailListType, 2, 0]
+];
+var GetAccountPasswordPolicyResponse$ = [3, n0, _GAPPR,
+    0,
+    [_PPa],
+    [() => PasswordPolicy$], 1
+];
+var GetAccountPropertiesRequest$ = [3, n0, _GAPR,
+    0,
+    [],
+    []
+];
+var GetAccountPropertiesResponse$ = [3, n0, _GAPRe,
+    0,
+    [_Pr],
+    [128 | 0]
+];
+var GetAccountSummaryResponse$ = [3, n0, _GASR,
+    0,
+    [_SM],
+    [128 | 1]
+];
+var GetContextKeysForCustomPolicyRequest$ = [3, n0, _GCKFCPR,
+    0,
+    [_PIL],
+    [64 | 0], 1
+];
+var GetContextKeysForPolicyResponse$ = [3, n0, _GCKFPR,
+    0,
+    [_CKNo],
+    [64 | 0]
+];
+var GetContextKeysForPrincipalPolicyRequest$ = [3, n0, _GCKFPPR,
+    0,
+    [_PSA, _PIL],
+    [0, 64 | 0], 1
+];
+var GetCredentialReportResponse$ = [3, n0, _GCRRe,
+    0,
+    [_Co, _RF, _GT],
+    [21, 0, 4]
+];
+var GetDelegationRequestRequest$ = [3, n0, _GDRR,
+    0,
+    [_DRI, _DPC],
+    [0, 2], 1
+];
+var GetDelegationRequestResponse$ = [3, n0, _GDRRe,
+    0,
+    [_DR, _PCS, _PCR],
+    [() => DelegationRequest$, 0, 0]
+];
+var GetGroupPolicyRequest$ = [3, n0, _GGPR,
+    0,
+    [_GN, _PN],
+    [0, 0], 2
+];
+var GetGroupPolicyResponse$ = [3, n0, _GGPRe,
+    0,
+    [_GN, _PN, _PD],
+    [0, 0, 0], 3
+];
+var GetGroupRequest$ = [3, n0, _GGR,
+    0,
+    [_GN, _Ma, _MI],
+    [0, 0, 1], 1
+];
+var GetGroupResponse$ = [3, n0, _GGRe,
+    0,
+    [_G, _Use, _IT, _Ma],
+    [() => Group$, () => userListType, 2, 0], 2
+];
+var GetHumanReadableSummaryRequest$ = [3, n0, _GHRSR,
+    0,
+    [_EA, _L],
+    [0, 0], 1
+];
+var GetHumanReadableSummaryResponse$ = [3, n0, _GHRSRe,
+    0,
+    [_SC, _L, _SS],
+    [0, 0, 0]
+];
+var GetInstanceProfileRequest$ = [3, n0, _GIPR,
+    0,
+    [_IPN],
+    [0], 1
+];
+var GetInstanceProfileResponse$ = [3, n0, _GIPRe,
+    0,
+    [_IP],
+    [() => InstanceProfile$], 1
+];
+var GetLoginProfileRequest$ = [3, n0, _GLPR,
+    0,
+    [_UN],
+    [0]
+];
+var GetLoginProfileResponse$ = [3, n0, _GLPRe,
+    0,
+    [_LP],
+    [() => LoginProfile$], 1
+];
+var GetMFADeviceRequest$ = [3, n0, _GMFADR,
+    0,
+    [_SNer, _UN],
+    [0, 0], 1
+];
+var GetMFADeviceResponse$ = [3, n0, _GMFADRe,
+    0,
+    [_SNer, _UN, _EDn, _Ce],
+    [0, 0, 4, 128 | 0], 1
+];
+var GetOpenIDConnectProviderRequest$ = [3, n0, _GOIDCPR,
+    0,
+    [_OIDCPA],
+    [0], 1
+];
+var GetOpenIDConnectProviderResponse$ = [3, n0, _GOIDCPRe,
+    0,
+    [_U, _CIDL, _TL, _CD, _T],
+    [0, 64 | 0, 64 | 0, 4, () => tagListType]
+];
+var GetOrganizationsAccessReportRequest$ = [3, n0, _GOARRet,
+    0,
+    [_JI, _MI, _Ma, _SK],
+    [0, 1, 0, 0], 1
+];
+var GetOrganizationsAccessReportResponse$ = [3, n0, _GOARRetr,
+    0,
+    [_JS, _JCD, _JCDo, _NOSA, _NOSNA, _ADc, _IT, _Ma, _EDr],
+    [0, 4, 4, 1, 1, () => AccessDetails, 2, 0, () => ErrorDetails$], 2
+];
+var GetOutboundWebIdentityFederationInfoResponse$ = [3, n0, _GOWIFIR,
+    0,
+    [_II, _JVE],
+    [0, 2]
+];
+var GetPolicyRequest$ = [3, n0, _GPR,
+    0,
+    [_PA],
+    [0], 1
+];
+var GetPolicyResponse$ = [3, n0, _GPRe,
+    0,
+    [_Po],
+    [() => Policy$]
+];
+var GetPolicyVersionRequest$ = [3, n0, _GPVR,
+    0,
+    [_PA, _VI],
+    [0, 0], 2
+];
+var GetPolicyVersionResponse$ = [3, n0, _GPVRe,
+    0,
+    [_PV],
+    [() => PolicyVersion$]
+];
+var GetRolePolicyRequest$ = [3, n0, _GRPR,
+    0,
+    [_RN, _PN],
+    [0, 0], 2
+];
+var GetRolePolicyResponse$ = [3, n0, _GRPRe,
+    0,
+    [_RN, _PN, _PD],
+    [0, 0, 0], 3
+];
+var GetRoleRequest$ = [3, n0, _GRR,
+    0,
+    [_RN],
+    [0], 1
+];
+var GetRoleResponse$ = [3, n0, _GRRe,
+    0,
+    [_Ro],
+    [() => Role$], 1
+];
+var GetRoleTemplateVersionRequest$ = [3, n0, _GRTVR,
+    0,
+    [_TA, _MV],
+    [0, 1], 1
+];
+var GetRoleTemplateVersionResponse$ = [3, n0, _GRTVRe,
+    0,
+    [_RTV],
+    [() => RoleTemplateVersion$], 1
+];
+var GetSAMLProviderRequest$ = [3, n0, _GSAMLPR,
+    0,
+    [_SAMLPA],
+    [0], 1
+];
+var GetSAMLProviderResponse$ = [3, n0, _GSAMLPRe,
+    0,
+    [_SAMLPUUID, _SAMLMD, _CD, _VU, _T, _AEM, _PKL],
+    [0, 0, 4, 4, () => tagListType, 0, () => privateKeyList]
+];
+var GetServerCertificateRequest$ = [3, n0, _GSCR,
+    0,
+    [_SCN],
+    [0], 1
+];
+var GetServerCertificateResponse$ = [3, n0, _GSCRe,
+    0,
+    [_SCe],
+    [() => ServerCertificate$], 1
+];
+var GetServiceLastAccessedDetailsRequest$ = [3, n0, _GSLADRet,
+    0,
+    [_JI, _MI, _Ma],
+    [0, 1, 0], 1
+];
+var GetServiceLastAccessedDetailsResponse$ = [3, n0, _GSLADRete,
+    0,
+    [_JS, _JCD, _SLA, _JCDo, _JT, _IT, _Ma, _E],
+    [0, 4, () => ServicesLastAccessed, 4, 0, 2, 0, () => ErrorDetails$], 4
+];
+var GetServiceLastAccessedDetailsWithEntitiesRequest$ = [3, n0, _GSLADWER,
+    0,
+    [_JI, _SNe, _MI, _Ma],
+    [0, 0, 1, 0], 2
+];
+var GetServiceLastAccessedDetailsWithEntitiesResponse$ = [3, n0, _GSLADWERe,
+    0,
+    [_JS, _JCD, _JCDo, _EDL, _IT, _Ma, _E],
+    [0, 4, 4, () => entityDetailsListType, 2, 0, () => ErrorDetails$], 4
+];
+var GetServiceLinkedRoleDeletionStatusRequest$ = [3, n0, _GSLRDSR,
+    0,
+    [_DTI],
+    [0], 1
+];
+var GetServiceLinkedRoleDeletionStatusResponse$ = [3, n0, _GSLRDSRe,
+    0,
+    [_S, _Re],
+    [0, () => DeletionTaskFailureReasonType$], 1
+];
+var GetSSHPublicKeyRequest$ = [3, n0, _GSSHPKR,
+    0,
+    [_UN, _SSHPKI, _En],
+    [0, 0, 0], 3
+];
+var GetSSHPublicKeyResponse$ = [3, n0, _GSSHPKRe,
+    0,
+    [_SSHPK],
+    [() => SSHPublicKey$]
+];
+var GetUserPolicyRequest$ = [3, n0, _GUPR,
+    0,
+    [_UN, _PN],
+    [0, 0], 2
+];
+var GetUserPolicyResponse$ = [3, n0, _GUPRe,
+    0,
+    [_UN, _PN, _PD],
+    [0, 0, 0], 3
+];
+var GetUserRequest$ = [3, n0, _GUR,
+    0,
+    [_UN],
+    [0]
+];
+var GetUserResponse$ = [3, n0, _GURe,
+    0,
+    [_Us],
+    [() => User$], 1
+];
+var Group$ = [3, n0, _G,
+    0,
+    [_Pa, _GN, _GI, _A, _CD],
+    [0, 0, 0, 0, 4], 5
+];
+var GroupDetail$ = [3, n0, _GD,
+    0,
+    [_Pa, _GN, _GI, _A, _CD, _GPL, _AMP],
+    [0, 0, 0, 0, 4, () => policyDetailListType, () => attachedPoliciesListType]
+];
+var InlinePolicy$ = [3, n0, _IPn,
+    0,
+    [_PN, _PD],
+    [0, 0], 2
+];
+var InlinePolicyIdentifierType$ = [3, n0, _IPIT,
+    0,
+    [_PN, _AT, _AN],
+    [0, 0, 0], 3
+];
+var InstanceProfile$ = [3, n0, _IP,
+    0,
+    [_Pa, _IPN, _IPI, _A, _CD, _Rol, _T],
+    [0, 0, 0, 0, 4, () => roleListType, () => tagListType], 6
+];
+var ListAccessKeysRequest$ = [3, n0, _LAKR,
+    0,
+    [_UN, _Ma, _MI],
+    [0, 0, 1]
+];
+var ListAccessKeysResponse$ = [3, n0, _LAKRi,
+    0,
+    [_AKM, _IT, _Ma],
+    [() => accessKeyMetadataListType, 2, 0], 1
+];
+var ListAccountAliasesRequest$ = [3, n0, _LAAR,
+    0,
+    [_Ma, _MI],
+    [0, 1]
+];
+var ListAccountAliasesResponse$ = [3, n0, _LAARi,
+    0,
+    [_AAc, _IT, _Ma],
+    [64 | 0, 2, 0], 1
+];
+var ListAttachedGroupPoliciesRequest$ = [3, n0, _LAGPR,
+    0,
+    [_GN, _PPat, _Ma, _MI],
+    [0, 0, 0, 1], 1
+];
+var ListAttachedGroupPoliciesResponse$ = [3, n0, _LAGPRi,
+    0,
+    [_APt, _IT, _Ma],
+    [() => attachedPoliciesListType, 2, 0]
+];
+var ListAttachedRolePoliciesRequest$ = [3, n0, _LARPR,
+    0,
+    [_RN, _PPat, _Ma, _MI],
+    [0, 0, 0, 1], 1
+];
+var ListAttachedRolePoliciesResponse$ = [3, n0, _LARPRi,
+    0,
+    [_APt, _IT, _Ma],
+    [() => attachedPoliciesListType, 2, 0]
+];
+var ListAttachedUserPoliciesRequest$ = [3, n0, _LAUPR,
+    0,
+    [_UN, _PPat, _Ma, _MI],
+    [0, 0, 0, 1], 1
+];
+var ListAttachedUserPoliciesResponse$ = [3, n0, _LAUPRi,
+    0,
+    [_APt, _IT, _Ma],
+    [() => attachedPoliciesListType, 2, 0]
+];
+var ListDelegationRequestsRequest$ = [3, n0, _LDRR,
+    0,
+    [_OI, _Ma, _MI],
+    [0, 0, 1]
+];
+var ListDelegationRequestsResponse$ = [3, n0, _LDRRi,
+    0,
+    [_DRe, _Ma, _iT],
+    [() => delegationRequestsListType, 0, 2]
+];
+var ListEntitiesForPolicyRequest$ = [3, n0, _LEFPR,
+    0,
+    [_PA, _EFn, _PPat, _PUF, _Ma, _MI],
+    [0, 0, 0, 0, 0, 1], 1
+];
+var ListEntitiesForPolicyResponse$ = [3, n0, _LEFPRi,
+    0,
+    [_PG, _PU, _PR, _IT, _Ma],
+    [() => PolicyGroupListType, () => PolicyUserListType, () => PolicyRoleListType, 2, 0]
+];
+var ListGroupPoliciesRequest$ = [3, n0, _LGPR,
+    0,
+    [_GN, _Ma, _MI],
+    [0, 0, 1], 1
+];
+var ListGroupPoliciesResponse$ = [3, n0, _LGPRi,
+    0,
+    [_PNo, _IT, _Ma],
+    [64 | 0, 2, 0], 1
+];
+var ListGroupsForUserRequest$ = [3, n0, _LGFUR,
+    0,
+    [_UN, _Ma, _MI],
+    [0, 0, 1], 1
+];
+var ListGroupsForUserResponse$ = [3, n0, _LGFURi,
+    0,
+    [_Gro, _IT, _Ma],
+    [() => groupListType, 2, 0], 1
+];
+var ListGroupsRequest$ = [3, n0, _LGR,
+    0,
+    [_PPat, _Ma, _MI],
+    [0, 0, 1]
+];
+var ListGroupsResponse$ = [3, n0, _LGRi,
+    0,
+    [_Gro, _IT, _Ma],
+    [() => groupListType, 2, 0], 1
+];
+var ListInstanceProfilesForRoleRequest$ = [3, n0, _LIPFRR,
+    0,
+    [_RN, _Ma, _MI],
+    [0, 0, 1], 1
+];
+var ListInstanceProfilesForRoleResponse$ = [3, n0, _LIPFRRi,
+    0,
+    [_IPns, _IT, _Ma],
+    [() => instanceProfileListType, 2, 0], 1
+];
+var ListInstanceProfilesRequest$ = [3, n0, _LIPR,
+    0,
+    [_PPat, _Ma, _MI],
+    [0, 0, 1]
+];
+var ListInstanceProfilesResponse$ = [3, n0, _LIPRi,
+    0,
+    [_IPns, _IT, _Ma],
+    [() => instanceProfileListType, 2, 0], 1
+];
+var ListInstanceProfileTagsRequest$ = [3, n0, _LIPTR,
+    0,
+    [_IPN, _Ma, _MI],
+    [0, 0, 1], 1
+];
+var ListInstanceProfileTagsResponse$ = [3, n0, _LIPTRi,
+    0,
+    [_T, _IT, _Ma],
+    [() => tagListType, 2, 0], 1
+];
+var ListMFADevicesRequest$ = [3, n0, _LMFADR,
+    0,
+    [_UN, _Ma, _MI],
+    [0, 0, 1]
+];
+var ListMFADevicesResponse$ = [3, n0, _LMFADRi,
+    0,
+    [_MFAD, _IT, _Ma],
+    [() => mfaDeviceListType, 2, 0], 1
+];
+var ListMFADeviceTagsRequest$ = [3, n0, _LMFADTR,
+    0,
+    [_SNer, _Ma, _MI],
+    [0, 0, 1], 1
+];
+var ListMFADeviceTagsResponse$ = [3, n0, _LMFADTRi,
+    0,
+    [_T, _IT, _Ma],
+    [() => tagListType, 2, 0], 1
+];
+var ListOpenIDConnectProvidersRequest$ = [3, n0, _LOIDCPR,
+    0,
+    [],
+    []
+];
+var ListOpenIDConnectProvidersResponse$ = [3, n0, _LOIDCPRi,
+    0,
+    [_OIDCPL],
+    [() => OpenIDConnectProviderListType]
+];
+var ListOpenIDConnectProviderTagsRequest$ = [3, n0, _LOIDCPTR,
+    0,
+    [_OIDCPA, _Ma, _MI],
+    [0, 0, 1], 1
+];
+var ListOpenIDConnectProviderTagsResponse$ = [3, n0, _LOIDCPTRi,
+    0,
+    [_T, _IT, _Ma],
+    [() => tagListType, 2, 0], 1
+];
+var ListOrganizationsFeaturesRequest$ = [3, n0, _LOFR,
+    0,
+    [],
+    []
+];
+var ListOrganizationsFeaturesResponse$ = [3, n0, _LOFRi,
+    0,
+    [_OIr, _EF],
+    [0, 64 | 0]
+];
+var ListPoliciesGrantingServiceAccessEntry$ = [3, n0, _LPGSAE,
+    0,
+    [_SNe, _Pol],
+    [0, () => policyGrantingServiceAccessListType]
+];
+var ListPoliciesGrantingServiceAccessRequest$ = [3, n0, _LPGSAR,
+    0,
+    [_A, _SNerv, _Ma],
+    [0, 64 | 0, 0], 2
+];
+var ListPoliciesGrantingServiceAccessResponse$ = [3, n0, _LPGSARi,
+    0,
+    [_PGSA, _IT, _Ma],
+    [() => listPolicyGrantingServiceAccessResponseListType, 2, 0], 1
+];
+var ListPoliciesRequest$ = [3, n0, _LPR,
+    0,
+    [_Sc, _OA, _PPat, _PUF, _Ma, _MI],
+    [0, 2, 0, 0, 0, 1]
+];
+var ListPoliciesResponse$ = [3, n0, _LPRi,
+    0,
+    [_Pol, _IT, _Ma],
+    [() => policyListType, 2, 0]
+];
+var ListPolicyTagsRequest$ = [3, n0, _LPTR,
+    0,
+    [_PA, _Ma, _MI],
+    [0, 0, 1], 1
+];
+var ListPolicyTagsResponse$ = [3, n0, _LPTRi,
+    0,
+    [_T, _IT, _Ma],
+    [() => tagListType, 2, 0], 1
+];
+var ListPolicyVersionsRequest$ = [3, n0, _LPVR,
+    0,
+    [_PA, _Ma, _MI],
+    [0, 0, 1], 1
+];
+var ListPolicyVersionsResponse$ = [3, n0, _LPVRi,
+    0,
+    [_V, _IT, _Ma],
+    [() => policyDocumentVersionListType, 2, 0]
+];
+var ListRolePoliciesRequest$ = [3, n0, _LRPR,
+    0,
+    [_RN, _Ma, _MI],
+    [0, 0, 1], 1
+];
+var ListRolePoliciesResponse$ = [3, n0, _LRPRi,
+    0,
+    [_PNo, _IT, _Ma],
+    [64 | 0, 2, 0], 1
+];
+var ListRolesRequest$ = [3, n0, _LRR,
+    0,
+    [_PPat, _Ma, _MI],
+    [0, 0, 1]
+];
+var ListRolesResponse$ = [3, n0, _LRRi,
+    0,
+    [_Rol, _IT, _Ma],
+    [() => roleListType, 2, 0], 1
+];
+var ListRoleTagsRequest$ = [3, n0, _LRTR,
+    0,
+    [_RN, _Ma, _MI],
+    [0, 0, 1], 1
+];
+var ListRoleTagsResponse$ = [3, n0, _LRTRi,
+    0,
+    [_T, _IT, _Ma],
+    [() => tagListType, 2, 0], 1
+];
+var ListSAMLProvidersRequest$ = [3, n0, _LSAMLPR,
+    0,
+    [],
+    []
+];
+var ListSAMLProvidersResponse$ = [3, n0, _LSAMLPRi,
+    0,
+    [_SAMLPL],
+    [() => SAMLProviderListType]
+];
+var ListSAMLProviderTagsRequest$ = [3, n0, _LSAMLPTR,
+    0,
+    [_SAMLPA, _Ma, _MI],
+    [0, 0, 1], 1
+];
+var ListSAMLProviderTagsResponse$ = [3, n0, _LSAMLPTRi,
+    0,
+    [_T, _IT, _Ma],
+    [() => tagListType, 2, 0], 1
+];
+var ListServerCertificatesRequest$ = [3, n0, _LSCR,
+    0,
+    [_PPat, _Ma, _MI],
+    [0, 0, 1]
+];
+var ListServerCertificatesResponse$ = [3, n0, _LSCRi,
+    0,
+    [_SCML, _IT, _Ma],
+    [() => serverCertificateMetadataListType, 2, 0], 1
+];
+var ListServerCertificateTagsRequest$ = [3, n0, _LSCTR,
+    0,
+    [_SCN, _Ma, _MI],
+    [0, 0, 1], 1
+];
+var ListServerCertificateTagsResponse$ = [3, n0, _LSCTRi,
+    0,
+    [_T, _IT, _Ma],
+    [() => tagListType, 2, 0], 1
+];
+var ListServiceSpecificCredentialsRequest$ = [3, n0, _LSSCR,
+    0,
+    [_UN, _SN, _AU, _Ma, _MI],
+    [0, 0, 2, 0, 1]
+];
+var ListServiceSpecificCredentialsResponse$ = [3, n0, _LSSCRi,
+    0,
+    [_SSCe, _Ma, _IT],
+    [() => ServiceSpecificCredentialsListType, 0, 2]
+];
+var ListSigningCertificatesRequest$ = [3, n0, _LSCRis,
+    0,
+    [_UN, _Ma, _MI],
+    [0, 0, 1]
+];
+var ListSigningCertificatesResponse$ = [3, n0, _LSCRist,
+    0,
+    [_Cer, _IT, _Ma],
+    [() => certificateListType, 2, 0], 1
+];
+var ListSSHPublicKeysRequest$ = [3, n0, _LSSHPKR,
+    0,
+    [_UN, _Ma, _MI],
+    [0, 0, 1]
+];
+var ListSSHPublicKeysResponse$ = [3, n0, _LSSHPKRi,
+    0,
+    [_SSHPKu, _IT, _Ma],
+    [() => SSHPublicKeyListType, 2, 0]
+];
+var ListUserPoliciesRequest$ = [3, n0, _LUPR,
+    0,
+    [_UN, _Ma, _MI],
+    [0, 0, 1], 1
+];
+var ListUserPoliciesResponse$ = [3, n0, _LUPRi,
+    0,
+    [_PNo, _IT, _Ma],
+    [64 | 0, 2, 0], 1
+];
+var ListUsersRequest$ = [3, n0, _LUR,
+    0,
+    [_PPat, _Ma, _MI],
+    [0, 0, 1]
+];
+var ListUsersResponse$ = [3, n0, _LURi,
+    0,
+    [_Use, _IT, _Ma],
+    [() => userListType, 2, 0], 1
+];
+var ListUserTagsRequest$ = [3, n0, _LUTR,
+    0,
+    [_UN, _Ma, _MI],
+    [0, 0, 1], 1
+];
+var ListUserTagsResponse$ = [3, n0, _LUTRi,
+    0,
+    [_T, _IT, _Ma],
+    [() => tagListType, 2, 0], 1
+];
+var ListVirtualMFADevicesRequest$ = [3, n0, _LVMFADR,
+    0,
+    [_AS, _Ma, _MI],
+    [0, 0, 1]
+];
+var ListVirtualMFADevicesResponse$ = [3, n0, _LVMFADRi,
+    0,
+    [_VMFADi, _IT, _Ma],
+    [[() => virtualMFADeviceListType, 0], 2, 0], 1
+];
+var LoginProfile$ = [3, n0, _LP,
+    0,
+    [_UN, _CD, _PRR],
+    [0, 4, 2], 2
+];
+var ManagedPolicyDetail$ = [3, n0, _MPD,
+    0,
+    [_PN, _PI, _A, _Pa, _DVI, _ACt, _PBUC, _IA, _D, _CD, _UD, _PVL],
+    [0, 0, 0, 0, 0, 1, 1, 2, 0, 4, 4, () => policyDocumentVersionListType]
+];
+var MFADevice$ = [3, n0, _MFADe,
+    0,
+    [_UN, _SNer, _EDn],
+    [0, 0, 4], 3
+];
+var OpenIDConnectProviderListEntry$ = [3, n0, _OIDCPLE,
+    0,
+    [_A],
+    [0]
+];
+var OrderedOrganizationPolicyType$ = [3, n0, _OOPT,
+    0,
+    [_SCPIL],
+    [64 | 0]
+];
+var OrganizationsDecisionDetail$ = [3, n0, _ODD,
+    0,
+    [_ABO],
+    [2]
+];
+var ParameterDefinition$ = [3, n0, _PDa,
+    0,
+    [_N, _Ty, _ST, _D, _IR, _DV, _Im],
+    [0, 0, 0, 0, 2, 0, 2], 2
+];
+var PasswordPolicy$ = [3, n0, _PPa,
+    0,
+    [_MPL, _RS, _RNeq, _RUC, _RLC, _AUTCP, _EPx, _MPA, _PRP, _HE],
+    [1, 2, 2, 2, 2, 2, 2, 1, 1, 2]
+];
+var PermissionsBoundaryDecisionDetail$ = [3, n0, _PBDD,
+    0,
+    [_ABPB],
+    [2]
+];
+var Policy$ = [3, n0, _Po,
+    0,
+    [_PN, _PI, _A, _Pa, _DVI, _ACt, _PBUC, _IA, _D, _CD, _UD, _T],
+    [0, 0, 0, 0, 0, 1, 1, 2, 0, 4, 4, () => tagListType]
+];
+var PolicyDetail$ = [3, n0, _PDo,
+    0,
+    [_PN, _PD],
+    [0, 0]
+];
+var PolicyGrantingServiceAccess$ = [3, n0, _PGSAo,
+    0,
+    [_PN, _PT, _PA, _ETn, _EN],
+    [0, 0, 0, 0, 0], 2
+];
+var PolicyGroup$ = [3, n0, _PGo,
+    0,
+    [_GN, _GI],
+    [0, 0]
+];
+var PolicyParameter$ = [3, n0, _PPo,
+    0,
+    [_N, _Va, _Ty],
+    [0, 64 | 0, 0]
+];
+var PolicyRole$ = [3, n0, _PRo,
+    0,
+    [_RN, _RIo],
+    [0, 0]
+];
+var PolicyUser$ = [3, n0, _PUo,
+    0,
+    [_UN, _UI],
+    [0, 0]
+];
+var PolicyVersion$ = [3, n0, _PV,
+    0,
+    [_Do, _VI, _IDV, _CD],
+    [0, 0, 2, 4]
+];
+var Position$ = [3, n0, _Pos,
+    0,
+    [_Li, _Col],
+    [1, 1]
+];
+var PutAccountPropertiesRequest$ = [3, n0, _PAPR,
+    0,
+    [_Pr],
+    [128 | 0], 1
+];
+var PutAccountPropertiesResponse$ = [3, n0, _PAPRu,
+    0,
+    [],
+    []
+];
+var PutGroupPolicyRequest$ = [3, n0, _PGPR,
+    0,
+    [_GN, _PN, _PD],
+    [0, 0, 0], 3
+];
+var PutRolePermissionsBoundaryRequest$ = [3, n0, _PRPBR,
+    0,
+    [_RN, _PB],
+    [0, 0], 2
+];
+var PutRolePolicyRequest$ = [3, n0, _PRPR,
+    0,
+    [_RN, _PN, _PD],
+    [0, 0, 0], 3
+];
+var PutUserPermissionsBoundaryRequest$ = [3, n0, _PUPBR,
+    0,
+    [_UN, _PB],
+    [0, 0], 2
+];
+var PutUserPolicyRequest$ = [3, n0, _PUPR,
+    0,
+    [_UN, _PN, _PD],
+    [0, 0, 0], 3
+];
+var RejectDelegationRequestRequest$ = [3, n0, _RDRR,
+    0,
+    [_DRI, _No],
+    [0, 0], 1
+];
+var RemoveClientIDFromOpenIDConnectProviderRequest$ = [3, n0, _RCIDFOIDCPR,
+    0,
+    [_OIDCPA, _CID],
+    [0, 0], 2
+];
+var RemoveRoleFromInstanceProfileRequest$ = [3, n0, _RRFIPR,
+    0,
+    [_IPN, _RN],
+    [0, 0], 2
+];
+var RemoveUserFromGroupRequest$ = [3, n0, _RUFGR,
+    0,
+    [_GN, _UN],
+    [0, 0], 2
+];
+var ReplacementValueEntry$ = [3, n0, _RVE,
+    0,
+    [_Va],
+    [64 | 0], 1
+];
+var ResetServiceSpecificCredentialRequest$ = [3, n0, _RSSCR,
+    0,
+    [_SSCI, _UN],
+    [0, 0], 1
+];
+var ResetServiceSpecificCredentialResponse$ = [3, n0, _RSSCRe,
+    0,
+    [_SSC],
+    [[() => ServiceSpecificCredential$, 0]]
+];
+var ResourceSpecificResult$ = [3, n0, _RSRe,
+    0,
+    [_ERN, _ERD, _MS, _MCV, _EDD, _PBDD],
+    [0, 0, () => StatementListType, 64 | 0, 128 | 0, () => PermissionsBoundaryDecisionDetail$], 2
+];
+var ResyncMFADeviceRequest$ = [3, n0, _RMFADR,
+    0,
+    [_UN, _SNer, _AC, _ACu],
+    [0, 0, 0, 0], 4
+];
+var Role$ = [3, n0, _Ro,
+    0,
+    [_Pa, _RN, _RIo, _A, _CD, _ARPD, _D, _MSD, _PB, _T, _RLU, _SRT],
+    [0, 0, 0, 0, 4, 0, 0, 1, () => AttachedPermissionsBoundary$, () => tagListType, () => RoleLastUsed$, () => SourceRoleTemplate$], 5
+];
+var RoleDetail$ = [3, n0, _RD,
+    0,
+    [_Pa, _RN, _RIo, _A, _CD, _ARPD, _IPL, _RPL, _AMP, _PB, _T, _RLU],
+    [0, 0, 0, 0, 4, 0, () => instanceProfileListType, () => policyDetailListType, () => attachedPoliciesListType, () => AttachedPermissionsBoundary$, () => tagListType, () => RoleLastUsed$]
+];
+var RoleLastUsed$ = [3, n0, _RLU,
+    0,
+    [_LUD, _R],
+    [4, 0]
+];
+var RoleTemplateVersion$ = [3, n0, _RTV,
+    0,
+    [_TA, _TN, _TVI, _D, _MVa, _DMV, _MBT, _MBV, _Ena, _MV, _RNP, _RPP, _RDP, _ARPDT, _IPT, _MPAa, _PBAe, _PDar, _RTT, _MSD, _VE, _CT, _UTp],
+    [0, 0, 0, 0, 1, 1, 0, 0, 2, 1, 0, 0, 0, 0, () => inlinePolicyTemplateListType, 64 | 0, 0, () => parametersDefinitionListType, () => tagTemplateListType, 1, 2, 4, 4]
+];
+var RoleUsageType$ = [3, n0, _RUT,
+    0,
+    [_R, _Res],
+    [0, 64 | 0]
+];
+var SAMLPrivateKey$ = [3, n0, _SAMLPK,
+    0,
+    [_KI, _Ti],
+    [0, 4]
+];
+var SAMLProviderListEntry$ = [3, n0, _SAMLPLE,
+    0,
+    [_A, _VU, _CD],
+    [0, 4, 4]
+];
+var SendDelegationTokenRequest$ = [3, n0, _SDTR,
+    0,
+    [_DRI],
+    [0], 1
+];
+var ServerCertificate$ = [3, n0, _SCe,
+    0,
+    [_SCM, _CB, _CC, _T],
+    [() => ServerCertificateMetadata$, 0, 0, () => tagListType], 2
+];
+var ServerCertificateMetadata$ = [3, n0, _SCM,
+    0,
+    [_Pa, _SCN, _SCI, _A, _UDp, _Ex],
+    [0, 0, 0, 0, 4, 4], 4
+];
+var ServiceLastAccessed$ = [3, n0, _SLAe,
+    0,
+    [_SN, _SNe, _LA, _LAE, _LAR, _TAE, _TALA],
+    [0, 0, 4, 0, 0, 1, () => TrackedActionsLastAccessed], 2
+];
+var ServiceSpecificCredential$ = [3, n0, _SSC,
+    0,
+    [_CD, _SN, _SSCI, _UN, _S, _EDx, _SUN, _SP, _SCA, _SCS],
+    [4, 0, 0, 0, 0, 4, 0, [() => servicePassword, 0], 0, [() => serviceCredentialSecret, 0]], 5
+];
+var ServiceSpecificCredentialMetadata$ = [3, n0, _SSCM,
+    0,
+    [_UN, _S, _CD, _SSCI, _SN, _SUN, _SCA, _EDx],
+    [0, 0, 4, 0, 0, 0, 0, 4], 5
+];
+var SetDefaultPolicyVersionRequest$ = [3, n0, _SDPVR,
+    0,
+    [_PA, _VI],
+    [0, 0], 2
+];
+var SetSecurityTokenServicePreferencesRequest$ = [3, n0, _SSTSPR,
+    0,
+    [_GETV],
+    [0], 1
+];
+var SigningCertificate$ = [3, n0, _SCi,
+    0,
+    [_UN, _CI, _CB, _S, _UDp],
+    [0, 0, 0, 0, 4], 4
+];
+var SimulateCustomPolicyRequest$ = [3, n0, _SCPR,
+    0,
+    [_PIL, _ANc, _PBPIL, _OOPIL, _RA, _RP, _RO, _CA, _CEo, _RHO, _MI, _Ma],
+    [64 | 0, 64 | 0, 64 | 0, () => OrganizationPolicyListType, 64 | 0, 0, 0, 0, () => ContextEntryListType, 0, 1, 0], 2
+];
+var SimulatePolicyResponse$ = [3, n0, _SPR,
+    0,
+    [_ERv, _IT, _Ma],
+    [() => EvaluationResultsListType, 2, 0]
+];
+var SimulatePrincipalPolicyRequest$ = [3, n0, _SPPR,
+    0,
+    [_PSA, _ANc, _PIL, _PBPIL, _PEL, _RA, _RP, _RO, _CA, _CEo, _RHO, _MI, _Ma],
+    [0, 64 | 0, 64 | 0, 64 | 0, () => PolicyExclusionsListType, 64 | 0, 0, 0, 0, () => ContextEntryListType, 0, 1, 0], 2
+];
+var SourceRoleTemplate$ = [3, n0, _SRT,
+    0,
+    [_TA, _TMV],
+    [0, 1], 2
+];
+var SSHPublicKey$ = [3, n0, _SSHPK,
+    0,
+    [_UN, _SSHPKI, _Fi, _SSHPKB, _S, _UDp],
+    [0, 0, 0, 0, 0, 4], 5
+];
+var SSHPublicKeyMetadata$ = [3, n0, _SSHPKM,
+    0,
+    [_UN, _SSHPKI, _S, _UDp],
+    [0, 0, 0, 4], 4
+];
+var Statement$ = [3, n0, _Sta,
+    0,
+    [_SPI, _SPT, _SPt, _EPn],
+    [0, 0, () => Position$, () => Position$]
+];
+var Tag$ = [3, n0, _Ta,
+    0,
+    [_K, _Val],
+    [0, 0], 2
+];
+var TagInstanceProfileRequest$ = [3, n0, _TIPR,
+    0,
+    [_IPN, _T],
+    [0, () => tagListType], 2
+];
+var TagMFADeviceRequest$ = [3, n0, _TMFADR,
+    0,
+    [_SNer, _T],
+    [0, () => tagListType], 2
+];
+var TagOpenIDConnectProviderRequest$ = [3, n0, _TOIDCPR,
+    0,
+    [_OIDCPA, _T],
+    [0, () => tagListType], 2
+];
+var TagPolicyRequest$ = [3, n0, _TPR,
+    0,
+    [_PA, _T],
+    [0, () => tagListType], 2
+];
+var TagRoleRequest$ = [3, n0, _TRR,
+    0,
+    [_RN, _T],
+    [0, () => tagListType], 2
+];
+var TagSAMLProviderRequest$ = [3, n0, _TSAMLPR,
+    0,
+    [_SAMLPA, _T],
+    [0, () => tagListType], 2
+];
+var TagServerCertificateRequest$ = [3, n0, _TSCR,
+    0,
+    [_SCN, _T],
+    [0, () => tagListType], 2
+];
+var TagTemplate$ = [3, n0, _TT,
+    0,
+    [_K, _Val],
+    [0, 0], 2
+];
+var TagUserRequest$ = [3, n0, _TUR,
+    0,
+    [_UN, _T],
+    [0, () => tagListType], 2
+];
+var TrackedActionLastAccessed$ = [3, n0, _TALAr,
+    0,
+    [_ANct, _LAEa, _LATa, _LARa],
+    [0, 0, 4, 0]
+];
+var UntagInstanceProfileRequest$ = [3, n0, _UIPR,
+    0,
+    [_IPN, _TK],
+    [0, 64 | 0], 2
+];
+var UntagMFADeviceRequest$ = [3, n0, _UMFADR,
+    0,
+    [_SNer, _TK],
+    [0, 64 | 0], 2
+];
+var UntagOpenIDConnectProviderRequest$ = [3, n0, _UOIDCPR,
+    0,
+    [_OIDCPA, _TK],
+    [0, 64 | 0], 2
+];
+var UntagPolicyRequest$ = [3, n0, _UPR,
+    0,
+    [_PA, _TK],
+    [0, 64 | 0], 2
+];
+var UntagRoleRequest$ = [3, n0, _URR,
+    0,
+    [_RN, _TK],
+    [0, 64 | 0], 2
+];
+var UntagSAMLProviderRequest$ = [3, n0, _USAMLPR,
+    0,
+    [_SAMLPA, _TK],
+    [0, 64 | 0], 2
+];
+var UntagServerCertificateRequest$ = [3, n0, _USCR,
+    0,
+    [_SCN, _TK],
+    [0, 64 | 0], 2
+];
+var UntagUserRequest$ = [3, n0, _UUR,
+    0,
+    [_UN, _TK],
+    [0, 64 | 0], 2
+];
+var UpdateAccessKeyRequest$ = [3, n0, _UAKR,
+    0,
+    [_AKI, _S, _UN],
+    [0, 0, 0], 2
+];
+var UpdateAccountPasswordPolicyRequest$ = [3, n0, _UAPPR,
+    0,
+    [_MPL, _RS, _RNeq, _RUC, _RLC, _AUTCP, _MPA, _PRP, _HE],
+    [1, 2, 2, 2, 2, 2, 1, 1, 2]
+];
+var UpdateAssumeRolePolicyRequest$ = [3, n0, _UARPR,
+    0,
+    [_RN, _PD],
+    [0, 0], 2
+];
+var UpdateDelegationRequestRequest$ = [3, n0, _UDRR,
+    0,
+    [_DRI, _No],
+    [0, 0], 1
+];
+var UpdateGroupRequest$ = [3, n0, _UGR,
+    0,
+    [_GN, _NPe, _NGN],
+    [0, 0, 0], 1
+];
+var UpdateLoginProfileRequest$ = [3, n0, _ULPR,
+    0,
+    [_UN, _Pas, _PRR],
+    [0, [() => passwordType, 0], 2], 1
+];
+var UpdateOpenIDConnectProviderThumbprintRequest$ = [3, n0, _UOIDCPTR,
+    0,
+    [_OIDCPA, _TL],
+    [0, 64 | 0], 2
+];
+var UpdateRoleDescriptionRequest$ = [3, n0, _URDR,
+    0,
+    [_RN, _D],
+    [0, 0], 2
+];
+var UpdateRoleDescriptionResponse$ = [3, n0, _URDRp,
+    0,
+    [_Ro],
+    [() => Role$]
+];
+var UpdateRoleRequest$ = [3, n0, _URRp,
+    0,
+    [_RN, _D, _MSD],
+    [0, 0, 1], 1
+];
+var UpdateRoleResponse$ = [3, n0, _URRpd,
+    0,
+    [],
+    []
+];
+var UpdateSAMLProviderRequest$ = [3, n0, _USAMLPRp,
+    0,
+    [_SAMLPA, _SAMLMD, _AEM, _APK, _RPK],
+    [0, 0, 0, [() => privateKeyType, 0], 0], 1
+];
+var UpdateSAMLProviderResponse$ = [3, n0, _USAMLPRpd,
+    0,
+    [_SAMLPA],
+    [0]
+];
+var UpdateServerCertificateRequest$ = [3, n0, _USCRp,
+    0,
+    [_SCN, _NPe, _NSCN],
+    [0, 0, 0], 1
+];
+var UpdateServiceSpecificCredentialRequest$ = [3, n0, _USSCR,
+    0,
+    [_SSCI, _S, _UN],
+    [0, 0, 0], 2
+];
+var UpdateSigningCertificateRequest$ = [3, n0, _USCRpd,
+    0,
+    [_CI, _S, _UN],
+    [0, 0, 0], 2
+];
+var UpdateSSHPublicKeyRequest$ = [3, n0, _USSHPKR,
+    0,
+    [_UN, _SSHPKI, _S],
+    [0, 0, 0], 3
+];
+var UpdateUserRequest$ = [3, n0, _UURp,
+    0,
+    [_UN, _NPe, _NUN],
+    [0, 0, 0], 1
+];
+var UploadServerCertificateRequest$ = [3, n0, _USCRpl,
+    0,
+    [_SCN, _CB, _PK, _Pa, _CC, _T],
+    [0, 0, [() => privateKeyType, 0], 0, 0, () => tagListType], 3
+];
+var UploadServerCertificateResponse$ = [3, n0, _USCRplo,
+    0,
+    [_SCM, _T],
+    [() => ServerCertificateMetadata$, () => tagListType]
+];
+var UploadSigningCertificateRequest$ = [3, n0, _USCRploa,
+    0,
+    [_CB, _UN],
+    [0, 0], 1
+];
+var UploadSigningCertificateResponse$ = [3, n0, _USCRpload,
+    0,
+    [_Cert],
+    [() => SigningCertificate$], 1
+];
+var UploadSSHPublicKeyRequest$ = [3, n0, _USSHPKRp,
+    0,
+    [_UN, _SSHPKB],
+    [0, 0], 2
+];
+var UploadSSHPublicKeyResponse$ = [3, n0, _USSHPKRpl,
+    0,
+    [_SSHPK],
+    [() => SSHPublicKey$]
+];
+var User$ = [3, n0, _Us,
+    0,
+    [_Pa, _UN, _UI, _A, _CD, _PLU, _PB, _T],
+    [0, 0, 0, 0, 4, 4, () => AttachedPermissionsBoundary$, () => tagListType], 5
+];
+var UserDetail$ = [3, n0, _UDs,
+    0,
+    [_Pa, _UN, _UI, _A, _CD, _UPL, _GL, _AMP, _PB, _T],
+    [0, 0, 0, 0, 4, () => policyDetailListType, 64 | 0, () => attachedPoliciesListType, () => AttachedPermissionsBoundary$, () => tagListType]
+];
+var VirtualMFADevice$ = [3, n0, _VMFAD,
+    0,
+    [_SNer, _BSS, _QRCPNG, _Us, _EDn, _T],
+    [0, [() => BootstrapDatum, 0], [() => BootstrapDatum, 0], () => User$, 4, () => tagListType], 1
+];
+var __Unit = "unit";
+var AccessDetails = [1, n0, _ADc,
+    0, () => AccessDetail$
+];
+var accessKeyMetadataListType = [1, n0, _aKMLT,
+    0, () => AccessKeyMetadata$
+];
+var attachedPoliciesListType = [1, n0, _aPLT,
+    0, () => AttachedPolicy$
+];
+var certificateListType = [1, n0, _cLT,
+    0, () => SigningCertificate$
+];
+var ContextEntryListType = [1, n0, _CELT,
+    0, () => ContextEntry$
+];
+var delegationRequestsListType = [1, n0, _dRLT,
+    0, () => DelegationRequest$
+];
+var entityDetailsListType = [1, n0, _eDLT,
+    0, () => EntityDetails$
+];
+var EvaluationResultsListType = [1, n0, _ERLT,
+    0, () => EvaluationResult$
+];
+var groupDetailListType = [1, n0, _gDLT,
+    0, () => GroupDetail$
+];
+var groupListType = [1, n0, _gLT,
+    0, () => Group$
+];
+var inlinePolicyTemplateListType = [1, n0, _iPTLT,
+    0, () => InlinePolicy$
+];
+var instanceProfileListType = [1, n0, _iPLT,
+    0, () => InstanceProfile$
+];
+var listPolicyGrantingServiceAccessResponseListType = [1, n0, _lPGSARLT,
+    0, () => ListPoliciesGrantingServiceAccessEntry$
+];
+var ManagedPolicyDetailListType = [1, n0, _MPDLT,
+    0, () => ManagedPolicyDetail$
+];
+var mfaDeviceListType = [1, n0, _mDLT,
+    0, () => MFADevice$
+];
+var OpenIDConnectProviderListType = [1, n0, _OIDCPLT,
+    0, () => OpenIDConnectProviderListEntry$
+];
+var OrganizationPolicyListType = [1, n0, _OPLT,
+    0, () => OrderedOrganizationPolicyType$
+];
+var parametersDefinitionListType = [1, n0, _pDLT,
+    0, () => ParameterDefinition$
+];
+var policyDetailListType = [1, n0, _pDLTo,
+    0, () => PolicyDetail$
+];
+var policyDocumentVersionListType = [1, n0, _pDVLT,
+    0, () => PolicyVersion$
+];
+var PolicyExclusionsListType = [1, n0, _PELT,
+    0, () => PolicyIdentifier$
+];
+var policyGrantingServiceAccessListType = [1, n0, _pGSALT,
+    0, () => PolicyGrantingServiceAccess$
+];
+var PolicyGroupListType = [1, n0, _PGLT,
+    0, () => PolicyGroup$
+];
+var policyListType = [1, n0, _pLT,
+    0, () => Policy$
+];
+var policyParameterListType = [1, n0, _pPLT,
+    0, () => PolicyParameter$
+];
+var PolicyRoleListType = [1, n0, _PRLT,
+    0, () => PolicyRole$
+];
+var PolicyUserListType = [1, n0, _PULT,
+    0, () => PolicyUser$
+];
+var privateKeyList = [1, n0, _pKL,
+    0, () => SAMLPrivateKey$
+];
+var ResourceSpecificResultListType = [1, n0, _RSRLT,
+    0, () => ResourceSpecificResult$
+];
+var roleDetailListType = [1, n0, _rDLT,
+    0, () => RoleDetail$
+];
+var roleListType = [1, n0, _rLT,
+    0, () => Role$
+];
+var RoleUsageListType = [1, n0, _RULT,
+    0, () => RoleUsageType$
+];
+var SAMLProviderListType = [1, n0, _SAMLPLT,
+    0, () => SAMLProviderListEntry$
+];
+var serverCertificateMetadataListType = [1, n0, _sCMLT,
+    0, () => ServerCertificateMetadata$
+];
+var ServicesLastAccessed = [1, n0, _SLA,
+    0, () => ServiceLastAccessed$
+];
+var ServiceSpecificCredentialsListType = [1, n0, _SSCLT,
+    0, () => ServiceSpecificCredentialMetadata$
+];
+var SSHPublicKeyListType = [1, n0, _SSHPKLT,
+    0, () => SSHPublicKeyMetadata$
+];
+var StatementListType = [1, n0, _SLT,
+    0, () => Statement$
+];
+var tagListType = [1, n0, _tLT,
+    0, () => Tag$
+];
+var tagTemplateListType = [1, n0, _tTLT,
+    0, () => TagTemplate$
+];
+var TrackedActionsLastAccessed = [1, n0, _TALA,
+    0, () => TrackedActionLastAccessed$
+];
+var userDetailListType = [1, n0, _uDLT,
+    0, () => UserDetail$
+];
+var userListType = [1, n0, _uLT,
+    0, () => User$
+];
+var virtualMFADeviceListType = [1, n0, _vMFADLT,
+    0, [() => VirtualMFADevice$,
+        0]
+];
+var mapStringReplacementValueEntry = [2, n0, _mSRVE,
+    0, 0, () => ReplacementValueEntry$
+];
+var PolicyIdentifier$ = [4, n0, _PIo,
+    0,
+    [_PT, _PA, _IPIn],
+    [0, 0, () => InlinePolicyIdentifierType$]
+];
+var AcceptDelegationRequest$ = [9, n0, _ADR,
+    0, () => AcceptDelegationRequestRequest$, () => __Unit
+];
+var AcquireRole$ = [9, n0, _AR,
+    0, () => AcquireRoleRequest$, () => AcquireRoleResponse$
+];
+var AddClientIDToOpenIDConnectProvider$ = [9, n0, _ACIDTOIDCP,
+    0, () => AddClientIDToOpenIDConnectProviderRequest$, () => __Unit
+];
+var AddRoleToInstanceProfile$ = [9, n0, _ARTIP,
+    0, () => AddRoleToInstanceProfileRequest$, () => __Unit
+];
+var AddUserToGroup$ = [9, n0, _AUTG,
+    0, () => AddUserToGroupRequest$, () => __Unit
+];
+var AssociateDelegationRequest$ = [9, n0, _ADRs,
+    0, () => AssociateDelegationRequestRequest$, () => __Unit
+];
+var AttachGroupPolicy$ = [9, n0, _AGP,
+    0, () => AttachGroupPolicyRequest$, () => __Unit
+];
+var AttachRolePolicy$ = [9, n0, _ARP,
+    0, () => AttachRolePolicyRequest$, () => __Unit
+];
+var AttachUserPolicy$ = [9, n0, _AUP,
+    0, () => AttachUserPolicyRequest$, () => __Unit
+];
+var ChangePassword$ = [9, n0, _CP,
+    0, () => ChangePasswordRequest$, () => __Unit
+];
+var CreateAccessKey$ = [9, n0, _CAK,
+    0, () => CreateAccessKeyRequest$, () => CreateAccessKeyResponse$
+];
+var CreateAccountAlias$ = [9, n0, _CAA,
+    0, () => CreateAccountAliasRequest$, () => __Unit
+];
+var CreateDelegationRequest$ = [9, n0, _CDR,
+    0, () => CreateDelegationRequestRequest$, () => CreateDelegationRequestResponse$
+];
+var CreateGroup$ = [9, n0, _CG,
+    0, () => CreateGroupRequest$, () => CreateGroupResponse$
+];
+var CreateInstanceProfile$ = [9, n0, _CIP,
+    0, () => CreateInstanceProfileRequest$, () => CreateInstanceProfileResponse$
+];
+var CreateLoginProfile$ = [9, n0, _CLP,
+    0, () => CreateLoginProfileRequest$, () => CreateLoginProfileResponse$
+];
+var CreateOpenIDConnectProvider$ = [9, n0, _COIDCP,
+    0, () => CreateOpenIDConnectProviderRequest$, () => CreateOpenIDConnectProviderResponse$
+];
+var CreatePolicy$ = [9, n0, _CPr,
+    0, () => CreatePolicyRequest$, () => CreatePolicyResponse$
+];
+var CreatePolicyVersion$ = [9, n0, _CPV,
+    0, () => CreatePolicyVersionRequest$, () => CreatePolicyVersionResponse$
+];
+var CreateRole$ = [9, n0, _CR,
+    0, () => CreateRoleRequest$, () => CreateRoleResponse$
+];
+var CreateSAMLProvider$ = [9, n0, _CSAMLP,
+    0, () => CreateSAMLProviderRequest$, () => CreateSAMLProviderResponse$
+];
+var CreateServiceLinkedRole$ = [9, n0, _CSLR,
+    0, () => CreateServiceLinkedRoleRequest$, () => CreateServiceLinkedRoleResponse$
+];
+var CreateServiceSpecificCredential$ = [9, n0, _CSSC,
+    0, () => CreateServiceSpecificCredentialRequest$, () => CreateServiceSpecificCredentialResponse$
+];
+var CreateUser$ = [9, n0, _CU,
+    0, () => CreateUserRequest$, () => CreateUserResponse$
+];
+var CreateVirtualMFADevice$ = [9, n0, _CVMFAD,
+    0, () => CreateVirtualMFADeviceRequest$, () => CreateVirtualMFADeviceResponse$
+];
+var DeactivateMFADevice$ = [9, n0, _DMFAD,
+    0, () => DeactivateMFADeviceRequest$, () => __Unit
+];
+var DeleteAccessKey$ = [9, n0, _DAK,
+    0, () => DeleteAccessKeyRequest$, () => __Unit
+];
+var DeleteAccountAlias$ = [9, n0, _DAA,
+    0, () => DeleteAccountAliasRequest$, () => __Unit
+];
+var DeleteAccountPasswordPolicy$ = [9, n0, _DAPP,
+    0, () => __Unit, () => __Unit
+];
+var DeleteGroup$ = [9, n0, _DG,
+    0, () => DeleteGroupRequest$, () => __Unit
+];
+var DeleteGroupPolicy$ = [9, n0, _DGP,
+    0, () => DeleteGroupPolicyRequest$, () => __Unit
+];
+var DeleteInstanceProfile$ = [9, n0, _DIP,
+    0, () => DeleteInstanceProfileRequest$, () => __Unit
+];
+var DeleteLoginProfile$ = [9, n0, _DLP,
+    0, () => DeleteLoginProfileRequest$, () => __Unit
+];
+var DeleteOpenIDConnectProvider$ = [9, n0, _DOIDCP,
+    0, () => DeleteOpenIDConnectProviderRequest$, () => __Unit
+];
+var DeletePolicy$ = [9, n0, _DPe,
+    0, () => DeletePolicyRequest$, () => __Unit
+];
+var DeletePolicyVersion$ = [9, n0, _DPV,
+    0, () => DeletePolicyVersionRequest$, () => __Unit
+];
+var DeleteRole$ = [9, n0, _DRel,
+    0, () => DeleteRoleRequest$, () => __Unit
+];
+var DeleteRolePermissionsBoundary$ = [9, n0, _DRPB,
+    0, () => DeleteRolePermissionsBoundaryRequest$, () => __Unit
+];
+var DeleteRolePolicy$ = [9, n0, _DRP,
+    0, () => DeleteRolePolicyRequest$, () => __Unit
+];
+var DeleteSAMLProvider$ = [9, n0, _DSAMLP,
+    0, () => DeleteSAMLProviderRequest$, () => __Unit
+];
+var DeleteServerCertificate$ = [9, n0, _DSC,
+    0, () => DeleteServerCertificateRequest$, () => __Unit
+];
+var DeleteServiceLinkedRole$ = [9, n0, _DSLR,
+    0, () => DeleteServiceLinkedRoleRequest$, () => DeleteServiceLinkedRoleResponse$
+];
+var DeleteServiceSpecificCredential$ = [9, n0, _DSSC,
+    0, () => DeleteServiceSpecificCredentialRequest$, () => __Unit
+];
+var DeleteSigningCertificate$ = [9, n0, _DSCe,
+    0, () => DeleteSigningCertificateRequest$, () => __Unit
+];
+var DeleteSSHPublicKey$ = [9, n0, _DSSHPK,
+    0, () => DeleteSSHPublicKeyRequest$, () => __Unit
+];
+var DeleteUser$ = [9, n0, _DU,
+    0, () => DeleteUserRequest$, () => __Unit
+];
+var DeleteUserPermissionsBoundary$ = [9, n0, _DUPB,
+    0, () => DeleteUserPermissionsBoundaryRequest$, () => __Unit
+];
+var DeleteUserPolicy$ = [9, n0, _DUP,
+    0, () => DeleteUserPolicyRequest$, () => __Unit
+];
+var DeleteVirtualMFADevice$ = [9, n0, _DVMFAD,
+    0, () => DeleteVirtualMFADeviceRequest$, () => __Unit
+];
+var DetachGroupPolicy$ = [9, n0, _DGPe,
+    0, () => DetachGroupPolicyRequest$, () => __Unit
+];
+var DetachRolePolicy$ = [9, n0, _DRPe,
+    0, () => DetachRolePolicyRequest$, () => __Unit
+];
+var DetachUserPolicy$ = [9, n0, _DUPe,
+    0, () => DetachUserPolicyRequest$, () => __Unit
+];
+var DisableOrganizationsRootCredentialsManagement$ = [9, n0, _DORCM,
+    0, () => DisableOrganizationsRootCredentialsManagementRequest$, () => DisableOrganizationsRootCredentialsManagementResponse$
+];
+var DisableOrganizationsRootSessions$ = [9, n0, _DORS,
+    0, () => DisableOrganizationsRootSessionsRequest$, () => DisableOrganizationsRootSessionsResponse$
+];
+var DisableOutboundWebIdentityFederation$ = [9, n0, _DOWIF,
+    0, () => __Unit, () => __Unit
+];
+var EnableMFADevice$ = [9, n0, _EMFAD,
+    0, () => EnableMFADeviceRequest$, () => __Unit
+];
+var EnableOrganizationsRootCredentialsManagement$ = [9, n0, _EORCM,
+    0, () => EnableOrganizationsRootCredentialsManagementRequest$, () => EnableOrganizationsRootCredentialsManagementResponse$
+];
+var EnableOrganizationsRootSessions$ = [9, n0, _EORS,
+    0, () => EnableOrganizationsRootSessionsRequest$, () => EnableOrganizationsRootSessionsResponse$
+];
+var EnableOutboundWebIdentityFederation$ = [9, n0, _EOWIF,
+    0, () => __Unit, () => EnableOutboundWebIdentityFederationResponse$
+];
+var GenerateCredentialReport$ = [9, n0, _GCR,
+    0, () => __Unit, () => GenerateCredentialReportResponse$
+];
+var GenerateOrganizationsAccessReport$ = [9, n0, _GOAR,
+    0, () => GenerateOrganizationsAccessReportRequest$, () => GenerateOrganizationsAccessReportResponse$
+];
+var GenerateServiceLastAccessedDetails$ = [9, n0, _GSLAD,
+    0, () => GenerateServiceLastAccessedDetailsRequest$, () => GenerateServiceLastAccessedDetailsResponse$
+];
+var GetAccessKeyLastUsed$ = [9, n0, _GAKLU,
+    0, () => GetAccessKeyLastUsedRequest$, () => GetAccessKeyLastUsedResponse$
+];
+var GetAccountAuthorizationDetails$ = [9, n0, _GAAD,
+    0, () => GetAccountAuthorizationDetailsRequest$, () => GetAccountAuthorizationDetailsResponse$
+];
+var GetAccountPasswordPolicy$ = [9, n0, _GAPP,
+    0, () => __Unit, () => GetAccountPasswordPolicyResponse$
+];
+var GetAccountProperties$ = [9, n0, _GAP,
+    0, () => GetAccountPropertiesRequest$, () => GetAccountPropertiesResponse$
+];
+var GetAccountSummary$ = [9, n0, _GAS,
+    0, () => __Unit, () => GetAccountSummaryResponse$
+];
+var GetContextKeysForCustomPolicy$ = [9, n0, _GCKFCP,
+    0, () => GetContextKeysForCustomPolicyRequest$, () => GetContextKeysForPolicyResponse$
+];
+var GetContextKeysForPrincipalPolicy$ = [9, n0, _GCKFPP,
+    0, () => GetContextKeysForPrincipalPolicyRequest$, () => GetContextKeysForPolicyResponse$
+];
+var GetCredentialReport$ = [9, n0, _GCRe,
+    0, () => __Unit, () => GetCredentialReportResponse$
+];
+var GetDelegationRequest$ = [9, n0, _GDR,
+    0, () => GetDelegationRequestRequest$, () => GetDelegationRequestResponse$
+];
+var GetGroup$ = [9, n0, _GG,
+    0, () => GetGroupRequest$, () => GetGroupResponse$
+];
+var GetGroupPolicy$ = [9, n0, _GGP,
+    0, () => GetGroupPolicyRequest$, () => GetGroupPolicyResponse$
+];
+var GetHumanReadableSummary$ = [9, n0, _GHRS,
+    0, () => GetHumanReadableSummaryRequest$, () => GetHumanReadableSummaryResponse$
+];
+var GetInstanceProfile$ = [9, n0, _GIP,
+    0, () => GetInstanceProfileRequest$, () => GetInstanceProfileResponse$
+];
+var GetLoginProfile$ = [9, n0, _GLP,
+    0, () => GetLoginProfileRequest$, () => GetLoginProfileResponse$
+];
+var GetMFADevice$ = [9, n0, _GMFAD,
+    0, () => GetMFADeviceRequest$, () => GetMFADeviceResponse$
+];
+var GetOpenIDConnectProvider$ = [9, n0, _GOIDCP,
+    0, () => GetOpenIDConnectProviderRequest$, () => GetOpenIDConnectProviderResponse$
+];
+var GetOrganizationsAccessReport$ = [9, n0, _GOARe,
+    0, () => GetOrganizationsAccessReportRequest$, () => GetOrganizationsAccessReportResponse$
+];
+var GetOutboundWebIdentityFederationInfo$ = [9, n0, _GOWIFI,
+    0, () => __Unit, () => GetOutboundWebIdentityFederationInfoResponse$
+];
+var GetPolicy$ = [9, n0, _GP,
+    0, () => GetPolicyRequest$, () => GetPolicyResponse$
+];
+var GetPolicyVersion$ = [9, n0, _GPV,
+    0, () => GetPolicyVersionRequest$, () => GetPolicyVersionResponse$
+];
+var GetRole$ = [9, n0, _GR,
+    0, () => GetRoleRequest$, () => GetRoleResponse$
+];
+var GetRolePolicy$ = [9, n0, _GRP,
+    0, () => GetRolePolicyRequest$, () => GetRolePolicyResponse$
+];
+var GetRoleTemplateVersion$ = [9, n0, _GRTV,
+    0, () => GetRoleTemplateVersionRequest$, () => GetRoleTemplateVersionResponse$
+];
+var GetSAMLProvider$ = [9, n0, _GSAMLP,
+    0, () => GetSAMLProviderRequest$, () => GetSAMLProviderResponse$
+];
+var GetServerCertificate$ = [9, n0, _GSC,
+    0, () => GetServerCertificateRequest$, () => GetServerCertificateResponse$
+];
+var GetServiceLastAccessedDetails$ = [9, n0, _GSLADe,
+    0, () => GetServiceLastAccessedDetailsRequest$, () => GetServiceLastAccessedDetailsResponse$
+];
+var GetServiceLastAccessedDetailsWithEntities$ = [9, n0, _GSLADWE,
+    0, () => GetServiceLastAccessedDetailsWithEntitiesRequest$, () => GetServiceLastAccessedDetailsWithEntitiesResponse$
+];
+var GetServiceLinkedRoleDeletionStatus$ = [9, n0, _GSLRDS,
+    0, () => GetServiceLinkedRoleDeletionStatusRequest$, () => GetServiceLinkedRoleDeletionStatusResponse$
+];
+var GetSSHPublicKey$ = [9, n0, _GSSHPK,
+    0, () => GetSSHPublicKeyRequest$, () => GetSSHPublicKeyResponse$
+];
+var GetUser$ = [9, n0, _GU,
+    0, () => GetUserRequest$, () => GetUserResponse$
+];
+var GetUserPolicy$ = [9, n0, _GUP,
+    0, () => GetUserPolicyRequest$, () => GetUserPolicyResponse$
+];
+var ListAccessKeys$ = [9, n0, _LAK,
+    0, () => ListAccessKeysRequest$, () => ListAccessKeysResponse$
+];
+var ListAccountAliases$ = [9, n0, _LAA,
+    0, () => ListAccountAliasesRequest$, () => ListAccountAliasesResponse$
+];
+var ListAttachedGroupPolicies$ = [9, n0, _LAGP,
+    0, () => ListAttachedGroupPoliciesRequest$, () => ListAttachedGroupPoliciesResponse$
+];
+var ListAttachedRolePolicies$ = [9, n0, _LARP,
+    0, () => ListAttachedRolePoliciesRequest$, () => ListAttachedRolePoliciesResponse$
+];
+var ListAttachedUserPolicies$ = [9, n0, _LAUP,
+    0, () => ListAttachedUserPoliciesRequest$, () => ListAttachedUserPoliciesResponse$
+];
+var ListDelegationRequests$ = [9, n0, _LDR,
+    0, () => ListDelegationRequestsRequest$, () => ListDelegationRequestsResponse$
+];
+var ListEntitiesForPolicy$ = [9, n0, _LEFP,
+    0, () => ListEntitiesForPolicyRequest$, () => ListEntitiesForPolicyResponse$
+];
+var ListGroupPolicies$ = [9, n0, _LGP,
+    0, () => ListGroupPoliciesRequest$, () => ListGroupPoliciesResponse$
+];
+var ListGroups$ = [9, n0, _LG,
+    0, () => ListGroupsRequest$, () => ListGroupsResponse$
+];
+var ListGroupsForUser$ = [9, n0, _LGFU,
+    0, () => ListGroupsForUserRequest$, () => ListGroupsForUserResponse$
+];
+var ListInstanceProfiles$ = [9, n0, _LIP,
+    0, () => ListInstanceProfilesRequest$, () => ListInstanceProfilesResponse$
+];
+var ListInstanceProfilesForRole$ = [9, n0, _LIPFR,
+    0, () => ListInstanceProfilesForRoleRequest$, () => ListInstanceProfilesForRoleResponse$
+];
+var ListInstanceProfileTags$ = [9, n0, _LIPT,
+    0, () => ListInstanceProfileTagsRequest$, () => ListInstanceProfileTagsResponse$
+];
+var ListMFADevices$ = [9, n0, _LMFAD,
+    0, () => ListMFADevicesRequest$, () => ListMFADevicesResponse$
+];
+var ListMFADeviceTags$ = [9, n0, _LMFADT,
+    0, () => ListMFADeviceTagsRequest$, () => ListMFADeviceTagsResponse$
+];
+var ListOpenIDConnectProviders$ = [9, n0, _LOIDCP,
+    0, () => ListOpenIDConnectProvidersRequest$, () => ListOpenIDConnectProvidersResponse$
+];
+var ListOpenIDConnectProviderTags$ = [9, n0, _LOIDCPT,
+    0, () => ListOpenIDConnectProviderTagsRequest$, () => ListOpenIDConnectProviderTagsResponse$
+];
+var ListOrganizationsFeatures$ = [9, n0, _LOF,
+    0, () => ListOrganizationsFeaturesRequest$, () => ListOrganizationsFeaturesResponse$
+];
+var ListPolicies$ = [9, n0, _LPi,
+    0, () => ListPoliciesRequest$, () => ListPoliciesResponse$
+];
+var ListPoliciesGrantingServiceAccess$ = [9, n0, _LPGSA,
+    0, () => ListPoliciesGrantingServiceAccessRequest$, () => ListPoliciesGrantingServiceAccessResponse$
+];
+var ListPolicyTags$ = [9, n0, _LPT,
+    0, () => ListPolicyTagsRequest$, () => ListPolicyTagsResponse$
+];
+var ListPolicyVersions$ = [9, n0, _LPV,
+    0, () => ListPolicyVersionsRequest$, () => ListPolicyVersionsResponse$
+];
+var ListRolePolicies$ = [9, n0, _LRP,
+    0, () => ListRolePoliciesRequest$, () => ListRolePoliciesResponse$
+];
+var ListRoles$ = [9, n0, _LR,
+    0, () => ListRolesRequest$, () => ListRolesResponse$
+];
+var ListRoleTags$ = [9, n0, _LRT,
+    0, () => ListRoleTagsRequest$, () => ListRoleTagsResponse$
+];
+var ListSAMLProviders$ = [9, n0, _LSAMLP,
+    0, () => ListSAMLProvidersRequest$, () => ListSAMLProvidersResponse$
+];
+var ListSAMLProviderTags$ = [9, n0, _LSAMLPT,
+    0, () => ListSAMLProviderTagsRequest$, () => ListSAMLProviderTagsResponse$
+];
+var ListServerCertificates$ = [9, n0, _LSC,
+    0, () => ListServerCertificatesRequest$, () => ListServerCertificatesResponse$
+];
+var ListServerCertificateTags$ = [9, n0, _LSCT,
+    0, () => ListServerCertificateTagsRequest$, () => ListServerCertificateTagsResponse$
+];
+var ListServiceSpecificCredentials$ = [9, n0, _LSSC,
+    0, () => ListServiceSpecificCredentialsRequest$, () => ListServiceSpecificCredentialsResponse$
+];
+var ListSigningCertificates$ = [9, n0, _LSCi,
+    0, () => ListSigningCertificatesRequest$, () => ListSigningCertificatesResponse$
+];
+var ListSSHPublicKeys$ = [9, n0, _LSSHPK,
+    0, () => ListSSHPublicKeysRequest$, () => ListSSHPublicKeysResponse$
+];
+var ListUserPolicies$ = [9, n0, _LUP,
+    0, () => ListUserPoliciesRequest$, () => ListUserPoliciesResponse$
+];
+var ListUsers$ = [9, n0, _LU,
+    0, () => ListUsersRequest$, () => ListUsersResponse$
+];
+var ListUserTags$ = [9, n0, _LUT,
+    0, () => ListUserTagsRequest$, () => ListUserTagsResponse$
+];
+var ListVirtualMFADevices$ = [9, n0, _LVMFAD,
+    0, () => ListVirtualMFADevicesRequest$, () => ListVirtualMFADevicesResponse$
+];
+var PutAccountProperties$ = [9, n0, _PAP,
+    0, () => PutAccountPropertiesRequest$, () => PutAccountPropertiesResponse$
+];
+var PutGroupPolicy$ = [9, n0, _PGP,
+    0, () => PutGroupPolicyRequest$, () => __Unit
+];
+var PutRolePermissionsBoundary$ = [9, n0, _PRPB,
+    0, () => PutRolePermissionsBoundaryRequest$, () => __Unit
+];
+var PutRolePolicy$ = [9, n0, _PRPu,
+    0, () => PutRolePolicyRequest$, () => __Unit
+];
+var PutUserPermissionsBoundary$ = [9, n0, _PUPB,
+    0, () => PutUserPermissionsBoundaryRequest$, () => __Unit
+];
+var PutUserPolicy$ = [9, n0, _PUP,
+    0, () => PutUserPolicyRequest$, () => __Unit
+];
+var RejectDelegationRequest$ = [9, n0, _RDR,
+    0, () => RejectDelegationRequestRequest$, () => __Unit
+];
+var RemoveClientIDFromOpenIDConnectProvider$ = [9, n0, _RCIDFOIDCP,
+    0, () => RemoveClientIDFromOpenIDConnectProviderRequest$, () => __Unit
+];
+var RemoveRoleFromInstanceProfile$ = [9, n0, _RRFIP,
+    0, () => RemoveRoleFromInstanceProfileRequest$, () => __Unit
+];
+var RemoveUserFromGroup$ = [9, n0, _RUFG,
+    0, () => RemoveUserFromGroupRequest$, () => __Unit
+];
+var ResetServiceSpecificCredential$ = [9, n0, _RSSC,
+    0, () => ResetServiceSpecificCredentialRequest$, () => ResetServiceSpecificCredentialResponse$
+];
+var ResyncMFADevice$ = [9, n0, _RMFAD,
+    0, () => ResyncMFADeviceRequest$, () => __Unit
+];
+var SendDelegationToken$ = [9, n0, _SDT,
+    0, () => SendDelegationTokenRequest$, () => __Unit
+];
+var SetDefaultPolicyVersion$ = [9, n0, _SDPV,
+    0, () => SetDefaultPolicyVersionRequest$, () => __Unit
+];
+var SetSecurityTokenServicePreferences$ = [9, n0, _SSTSP,
+    0, () => SetSecurityTokenServicePreferencesRequest$, () => __Unit
+];
+var SimulateCustomPolicy$ = [9, n0, _SCP,
+    0, () => SimulateCustomPolicyRequest$, () => SimulatePolicyResponse$
+];
+var SimulatePrincipalPolicy$ = [9, n0, _SPP,
+    0, () => SimulatePrincipalPolicyRequest$, () => SimulatePolicyResponse$
+];
+var TagInstanceProfile$ = [9, n0, _TIP,
+    0, () => TagInstanceProfileRequest$, () => __Unit
+];
+var TagMFADevice$ = [9, n0, _TMFAD,
+    0, () => TagMFADeviceRequest$, () => __Unit
+];
+var TagOpenIDConnectProvider$ = [9, n0, _TOIDCP,
+    0, () => TagOpenIDConnectProviderRequest$, () => __Unit
+];
+var TagPolicy$ = [9, n0, _TP,
+    0, () => TagPolicyRequest$, () => __Unit
+];
+var TagRole$ = [9, n0, _TR,
+    0, () => TagRoleRequest$, () => __Unit
+];
+var TagSAMLProvider$ = [9, n0, _TSAMLP,
+    0, () => TagSAMLProviderRequest$, () => __Unit
+];
+var TagServerCertificate$ = [9, n0, _TSC,
+    0, () => TagServerCertificateRequest$, () => __Unit
+];
+var TagUser$ = [9, n0, _TU,
+    0, () => TagUserRequest$, () => __Unit
+];
+var UntagInstanceProfile$ = [9, n0, _UIP,
+    0, () => UntagInstanceProfileRequest$, () => __Unit
+];
+var UntagMFADevice$ = [9, n0, _UMFAD,
+    0, () => UntagMFADeviceRequest$, () => __Unit
+];
+var UntagOpenIDConnectProvider$ = [9, n0, _UOIDCP,
+    0, () => UntagOpenIDConnectProviderRequest$, () => __Unit
+];
+var UntagPolicy$ = [9, n0, _UP,
+    0, () => UntagPolicyRequest$, () => __Unit
+];
+var UntagRole$ = [9, n0, _UR,
+    0, () => UntagRoleRequest$, () => __Unit
+];
+var UntagSAMLProvider$ = [9, n0, _USAMLP,
+    0, () => UntagSAMLProviderRequest$, () => __Unit
+];
+var UntagServerCertificate$ = [9, n0, _USC,
+    0, () => UntagServerCertificateRequest$, () => __Unit
+];
+var UntagUser$ = [9, n0, _UU,
+    0, () => UntagUserRequest$, () => __Unit
+];
+var UpdateAccessKey$ = [9, n0, _UAK,
+    0, () => UpdateAccessKeyRequest$, () => __Unit
+];
+var UpdateAccountPasswordPolicy$ = [9, n0, _UAPP,
+    0, () => UpdateAccountPasswordPolicyRequest$, () => __Unit
+];
+var UpdateAssumeRolePolicy$ = [9, n0, _UARP,
+    0, () => UpdateAssumeRolePolicyRequest$, () => __Unit
+];
+var UpdateDelegationRequest$ = [9, n0, _UDR,
+    0, () => UpdateDelegationRequestRequest$, () => __Unit
+];
+var UpdateGroup$ = [9, n0, _UG,
+    0, () => UpdateGroupRequest$, () => __Unit
+];
+var UpdateLoginProfile$ = [9, n0, _ULP,
+    0, () => UpdateLoginProfileRequest$, () => __Unit
+];
+var UpdateOpenIDConnectProviderThumbprint$ = [9, n0, _UOIDCPT,
+    0, () => UpdateOpenIDConnectProviderThumbprintRequest$, () => __Unit
+];
+var UpdateRole$ = [9, n0, _URp,
+    0, () => UpdateRoleRequest$, () => UpdateRoleResponse$
+];
+var UpdateRoleDescription$ = [9, n0, _URD,
+    0, () => UpdateRoleDescriptionRequest$, () => UpdateRoleDescriptionResponse$
+];
+var UpdateSAMLProvider$ = [9, n0, _USAMLPp,
+    0, () => UpdateSAMLProviderRequest$, () => UpdateSAMLProviderResponse$
+];
+var UpdateServerCertificate$ = [9, n0, _USCp,
+    0, () => UpdateServerCertificateRequest$, () => __Unit
+];
+var UpdateServiceSpecificCredential$ = [9, n0, _USSC,
+    0, () => UpdateServiceSpecificCredentialRequest$, () => __Unit
+];
+var UpdateSigningCertificate$ = [9, n0, _USCpd,
+    0, () => UpdateSigningCertificateRequest$, () => __Unit
+];
+var UpdateSSHPublicKey$ = [9, n0, _USSHPK,
+    0, () => UpdateSSHPublicKeyRequest$, () => __Unit
+];
+var UpdateUser$ = [9, n0, _UUp,
+    0, () => UpdateUserRequest$, () => __Unit
+];
+var UploadServerCertificate$ = [9, n0, _USCpl,
+    0, () => UploadServerCertificateRequest$, () => UploadServerCertificateResponse$
+];
+var UploadSigningCertificate$ = [9, n0, _USCplo,
+    0, () => UploadSigningCertificateRequest$, () => UploadSigningCertificateResponse$
+];
+var UploadSSHPublicKey$ = [9, n0, _USSHPKp,
+    0, () => UploadSSHPublicKeyRequest$, () => UploadSSHPublicKeyResponse$
+];
+
+const getRuntimeConfig$1 = (config) => {
+    return {
+        apiVersion: "2010-05-08",
+        base64Decoder: config?.base64Decoder ?? fromBase64,
+        base64Encoder: config?.base64Encoder ?? toBase64,
+        disableHostPrefix: config?.disableHostPrefix ?? false,
+        endpointProvider: config?.endpointProvider ?? defaultEndpointResolver,
+        extensions: config?.extensions ?? [],
+        httpAuthSchemeProvider: config?.httpAuthSchemeProvider ?? defaultIAMHttpAuthSchemeProvider,
+        httpAuthSchemes: config?.httpAuthSchemes ?? [
+            {
+                schemeId: "aws.auth#sigv4",
+                identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
+                signer: new AwsSdkSigV4Signer(),
+            },
+        ],
+        logger: config?.logger ?? new NoOpLogger(),
+        protocol: config?.protocol ?? AwsQueryProtocol,
+        protocolSettings: config?.protocolSettings ?? {
+            defaultNamespace: "com.amazonaws.iam",
+            errorTypeRegistries,
+            xmlNamespace: "https://iam.amazonaws.com/doc/2010-05-08/",
+            version: "2010-05-08",
+            serviceTarget: "AWSIdentityManagementV20100508",
+        },
+        serviceId: config?.serviceId ?? "IAM",
+        sha256: config?.sha256 ?? Sha256,
+        urlParser: config?.urlParser ?? parseUrl,
+        utf8Decoder: config?.utf8Decoder ?? fromUtf8,
+        utf8Encoder: config?.utf8Encoder ?? toUtf8,
+    };
+};
+
+const getRuntimeConfig = (config) => {
+    emitWarningIfUnsupportedVersion(process.version);
+    const defaultsMode = resolveDefaultsModeConfig(config);
+    const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
+    const clientSharedValues = getRuntimeConfig$1(config);
+    emitWarningIfUnsupportedVersion$1(process.version);
+    const loaderConfig = {
+        profile: config?.profile,
+        logger: clientSharedValues.logger,
+    };
+    return {
+        ...clientSharedValues,
+        ...config,
+        runtime: "node",
+        defaultsMode,
+        authSchemePreference: config?.authSchemePreference ?? loadConfig(NODE_AUTH_SCHEME_PREFERENCE_OPTIONS, loaderConfig),
+        bodyLengthChecker: config?.bodyLengthChecker ?? calculateBodyLength,
+        credentialDefaultProvider: config?.credentialDefaultProvider ?? defaultProvider,
+        defaultSocketTimeout: getDefaultSocketTimeout(config?.requestHandler, 300_000),
+        defaultUserAgentProvider: config?.defaultUserAgentProvider ?? createDefaultUserAgentProvider({ serviceId: clientSharedValues.serviceId, clientVersion: packageInfo.version }),
+        maxAttempts: config?.maxAttempts ?? loadConfig(NODE_MAX_ATTEMPT_CONFIG_OPTIONS, config),
+        region: config?.region ?? loadConfig(NODE_REGION_CONFIG_OPTIONS, { ...NODE_REGION_CONFIG_FILE_OPTIONS, ...loaderConfig }),
+        requestHandler: NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
+        retryMode: config?.retryMode ??
+            loadConfig({
+                ...NODE_RETRY_MODE_CONFIG_OPTIONS,
+                default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE,
+            }, config),
+        streamCollector: config?.streamCollector ?? streamCollector,
+        useDualstackEndpoint: config?.useDualstackEndpoint ?? loadConfig(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
+        useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
+        userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig),
+    };
+};
+
+const getHttpAuthExtensionConfiguration = (runtimeConfig) => {
+    const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
+    let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
+    let _credentials = runtimeConfig.credentials;
+    return {
+        setHttpAuthScheme(httpAuthScheme) {
+            const index = _httpAuthSchemes.findIndex((scheme) => scheme.schemeId === httpAuthScheme.schemeId);
+            if (index === -1) {
+                _httpAuthSchemes.push(httpAuthScheme);
+            }
+            else {
+                _httpAuthSchemes.splice(index, 1, httpAuthScheme);
+            }
+        },
+        httpAuthSchemes() {
+            return _httpAuthSchemes;
+        },
+        setHttpAuthSchemeProvider(httpAuthSchemeProvider) {
+            _httpAuthSchemeProvider = httpAuthSchemeProvider;
+        },
+        httpAuthSchemeProvider() {
+            return _httpAuthSchemeProvider;
+        },
+        setCredentials(credentials) {
+            _credentials = credentials;
+        },
+        credentials() {
+            return _credentials;
+        },
+    };
+};
+const resolveHttpAuthRuntimeConfig = (config) => {
+    return {
+        httpAuthSchemes: config.httpAuthSchemes(),
+        httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
+        credentials: config.credentials(),
+    };
+};
+
+const resolveRuntimeExtensions = (runtimeConfig, extensions) => {
+    const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration(runtimeConfig));
+    extensions.forEach((extension) => extension.configure(extensionConfiguration));
+    return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig(extensionConfiguration));
+};
+
+class IAMClient extends Client {
+    config;
+    constructor(...[configuration]) {
+        const _config_0 = getRuntimeConfig(configuration || {});
+        super(_config_0);
+        this.initConfig = _config_0;
+        const _config_1 = resolveClientEndpointParameters(_config_0);
+        const _config_2 = resolveUserAgentConfig(_config_1);
+        const _config_3 = resolveRetryConfig(_config_2);
+        const _config_4 = resolveRegionConfig(_config_3);
+        const _config_5 = resolveHostHeaderConfig(_config_4);
+        const _config_6 = resolveEndpointConfig(_config_5);
+        const _config_7 = resolveHttpAuthSchemeConfig(_config_6);
+        const _config_8 = resolveRuntimeExtensions(_config_7, configuration?.extensions || []);
+        this.config = _config_8;
+        this.middlewareStack.use(getSchemaSerdePlugin(this.config));
+        this.middlewareStack.use(getUserAgentPlugin(this.config));
+        this.middlewareStack.use(getRetryPlugin(this.config));
+        this.middlewareStack.use(getContentLengthPlugin(this.config));
+        this.middlewareStack.use(getHostHeaderPlugin(this.config));
+        this.middlewareStack.use(getLoggerPlugin(this.config));
+        this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
+        this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
+            httpAuthSchemeParametersProvider: defaultIAMHttpAuthSchemeParametersProvider,
+            identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
+                "aws.auth#sigv4": config.credentials,
+            }),
+        }));
+        this.middlewareStack.use(getHttpSigningPlugin(this.config));
+    }
+    destroy() {
+        super.destroy();
+    }
+}
+
+const command = makeBuilder(commonParams, "AWSIdentityManagementV20100508", "IAMClient", getEndpointPlugin);
+const _ep0 = {};
+const _mw0 = (Command, cs, config, o) => [];
+
+class AcceptDelegationRequestCommand extends command(_ep0, _mw0, "AcceptDelegationRequest", AcceptDelegationRequest$) {
+}
+
+class AcquireRoleCommand extends command(_ep0, _mw0, "AcquireRole", AcquireRole$) {
+}
+
+class AddClientIDToOpenIDConnectProviderCommand extends command(_ep0, _mw0, "AddClientIDToOpenIDConnectProvider", AddClientIDToOpenIDConnectProvider$) {
+}
+
+class AddRoleToInstanceProfileCommand extends command(_ep0, _mw0, "AddRoleToInstanceProfile", AddRoleToInstanceProfile$) {
+}
+
+class AddUserToGroupCommand extends command(_ep0, _mw0, "AddUserToGroup", AddUserToGroup$) {
+}
+
+class AssociateDelegationRequestCommand extends command(_ep0, _mw0, "AssociateDelegationRequest", AssociateDelegationRequest$) {
+}
+
+class AttachGroupPolicyCommand extends command(_ep0, _mw0, "AttachGroupPolicy", AttachGroupPolicy$) {
+}
+
+class AttachRolePolicyCommand extends command(_ep0, _mw0, "AttachRolePolicy", AttachRolePolicy$) {
+}
+
+class AttachUserPolicyCommand extends command(_ep0, _mw0, "AttachUserPolicy", AttachUserPolicy$) {
+}
+
+class ChangePasswordCommand extends command(_ep0, _mw0, "ChangePassword", ChangePassword$) {
+}
+
+class CreateAccessKeyCommand extends command(_ep0, _mw0, "CreateAccessKey", CreateAccessKey$) {
+}
+
+class CreateAccountAliasCommand extends command(_ep0, _mw0, "CreateAccountAlias", CreateAccountAlias$) {
+}
+
+class CreateDelegationRequestCommand extends command(_ep0, _mw0, "CreateDelegationRequest", CreateDelegationRequest$) {
+}
+
+class CreateGroupCommand extends command(_ep0, _mw0, "CreateGroup", CreateGroup$) {
+}
+
+class CreateInstanceProfileCommand extends command(_ep0, _mw0, "CreateInstanceProfile", CreateInstanceProfile$) {
+}
+
+class CreateLoginProfileCommand extends command(_ep0, _mw0, "CreateLoginProfile", CreateLoginProfile$) {
+}
+
+class CreateOpenIDConnectProviderCommand extends command(_ep0, _mw0, "CreateOpenIDConnectProvider", CreateOpenIDConnectProvider$) {
+}
+
+class CreatePolicyCommand extends command(_ep0, _mw0, "CreatePolicy", CreatePolicy$) {
+}
+
+class CreatePolicyVersionCommand extends command(_ep0, _mw0, "CreatePolicyVersion", CreatePolicyVersion$) {
+}
+
+class CreateRoleCommand extends command(_ep0, _mw0, "CreateRole", CreateRole$) {
+}
+
+class CreateSAMLProviderCommand extends command(_ep0, _mw0, "CreateSAMLProvider", CreateSAMLProvider$) {
+}
+
+class CreateServiceLinkedRoleCommand extends command(_ep0, _mw0, "CreateServiceLinkedRole", CreateServiceLinkedRole$) {
+}
+
+class CreateServiceSpecificCredentialCommand extends command(_ep0, _mw0, "CreateServiceSpecificCredential", CreateServiceSpecificCredential$) {
+}
+
+class CreateUserCommand extends command(_ep0, _mw0, "CreateUser", CreateUser$) {
+}
+
+class CreateVirtualMFADeviceCommand extends command(_ep0, _mw0, "CreateVirtualMFADevice", CreateVirtualMFADevice$) {
+}
+
+class DeactivateMFADeviceCommand extends command(_ep0, _mw0, "DeactivateMFADevice", DeactivateMFADevice$) {
+}
+
+class DeleteAccessKeyCommand extends command(_ep0, _mw0, "DeleteAccessKey", DeleteAccessKey$) {
+}
+
+class DeleteAccountAliasCommand extends command(_ep0, _mw0, "DeleteAccountAlias", DeleteAccountAlias$) {
+}
+
+class DeleteAccountPasswordPolicyCommand extends command(_ep0, _mw0, "DeleteAccountPasswordPolicy", DeleteAccountPasswordPolicy$) {
+}
+
+class DeleteGroupCommand extends command(_ep0, _mw0, "DeleteGroup", DeleteGroup$) {
+}
+
+class DeleteGroupPolicyCommand extends command(_ep0, _mw0, "DeleteGroupPolicy", DeleteGroupPolicy$) {
+}
+
+class DeleteInstanceProfileCommand extends command(_ep0, _mw0, "DeleteInstanceProfile", DeleteInstanceProfile$) {
+}
+
+class DeleteLoginProfileCommand extends command(_ep0, _mw0, "DeleteLoginProfile", DeleteLoginProfile$) {
+}
+
+class DeleteOpenIDConnectProviderCommand extends command(_ep0, _mw0, "DeleteOpenIDConnectProvider", DeleteOpenIDConnectProvider$) {
+}
+
+class DeletePolicyCommand extends command(_ep0, _mw0, "DeletePolicy", DeletePolicy$) {
+}
+
+class DeletePolicyVersionCommand extends command(_ep0, _mw0, "DeletePolicyVersion", DeletePolicyVersion$) {
+}
+
+class DeleteRoleCommand extends command(_ep0, _mw0, "DeleteRole", DeleteRole$) {
+}
+
+class DeleteRolePermissionsBoundaryCommand extends command(_ep0, _mw0, "DeleteRolePermissionsBoundary", DeleteRolePermissionsBoundary$) {
+}
+
+class DeleteRolePolicyCommand extends command(_ep0, _mw0, "DeleteRolePolicy", DeleteRolePolicy$) {
+}
+
+class DeleteSAMLProviderCommand extends command(_ep0, _mw0, "DeleteSAMLProvider", DeleteSAMLProvider$) {
+}
+
+class DeleteServerCertificateCommand extends command(_ep0, _mw0, "DeleteServerCertificate", DeleteServerCertificate$) {
+}
+
+class DeleteServiceLinkedRoleCommand extends command(_ep0, _mw0, "DeleteServiceLinkedRole", DeleteServiceLinkedRole$) {
+}
+
+class DeleteServiceSpecificCredentialCommand extends command(_ep0, _mw0, "DeleteServiceSpecificCredential", DeleteServiceSpecificCredential$) {
+}
+
+class DeleteSigningCertificateCommand extends command(_ep0, _mw0, "DeleteSigningCertificate", DeleteSigningCertificate$) {
+}
+
+class DeleteSSHPublicKeyCommand extends command(_ep0, _mw0, "DeleteSSHPublicKey", DeleteSSHPublicKey$) {
+}
+
+class DeleteUserCommand extends command(_ep0, _mw0, "DeleteUser", DeleteUser$) {
+}
+
+class DeleteUserPermissionsBoundaryCommand extends command(_ep0, _mw0, "DeleteUserPermissionsBoundary", DeleteUserPermissionsBoundary$) {
+}
+
+class DeleteUserPolicyCommand extends command(_ep0, _mw0, "DeleteUserPolicy", DeleteUserPolicy$) {
+}
+
+class DeleteVirtualMFADeviceCommand extends command(_ep0, _mw0, "DeleteVirtualMFADevice", DeleteVirtualMFADevice$) {
+}
+
+class DetachGroupPolicyCommand extends command(_ep0, _mw0, "DetachGroupPolicy", DetachGroupPolicy$) {
+}
+
+class DetachRolePolicyCommand extends command(_ep0, _mw0, "DetachRolePolicy", DetachRolePolicy$) {
+}
+
+class DetachUserPolicyCommand extends command(_ep0, _mw0, "DetachUserPolicy", DetachUserPolicy$) {
+}
+
+class DisableOrganizationsRootCredentialsManagementCommand extends command(_ep0, _mw0, "DisableOrganizationsRootCredentialsManagement", DisableOrganizationsRootCredentialsManagement$) {
+}
+
+class DisableOrganizationsRootSessionsCommand extends command(_ep0, _mw0, "DisableOrganizationsRootSessions", DisableOrganizationsRootSessions$) {
+}
+
+class DisableOutboundWebIdentityFederationCommand extends command(_ep0, _mw0, "DisableOutboundWebIdentityFederation", DisableOutboundWebIdentityFederation$) {
+}
+
+class EnableMFADeviceCommand extends command(_ep0, _mw0, "EnableMFADevice", EnableMFADevice$) {
+}
+
+class EnableOrganizationsRootCredentialsManagementCommand extends command(_ep0, _mw0, "EnableOrganizationsRootCredentialsManagement", EnableOrganizationsRootCredentialsManagement$) {
+}
+
+class EnableOrganizationsRootSessionsCommand extends command(_ep0, _mw0, "EnableOrganizationsRootSessions", EnableOrganizationsRootSessions$) {
+}
+
+class EnableOutboundWebIdentityFederationCommand extends command(_ep0, _mw0, "EnableOutboundWebIdentityFederation", EnableOutboundWebIdentityFederation$) {
+}
+
+class GenerateCredentialReportCommand extends command(_ep0, _mw0, "GenerateCredentialReport", GenerateCredentialReport$) {
+}
+
+class GenerateOrganizationsAccessReportCommand extends command(_ep0, _mw0, "GenerateOrganizationsAccessReport", GenerateOrganizationsAccessReport$) {
+}
+
+class GenerateServiceLastAccessedDetailsCommand extends command(_ep0, _mw0, "GenerateServiceLastAccessedDetails", GenerateServiceLastAccessedDetails$) {
+}
+
+class GetAccessKeyLastUsedCommand extends command(_ep0, _mw0, "GetAccessKeyLastUsed", GetAccessKeyLastUsed$) {
+}
+
+class GetAccountAuthorizationDetailsCommand extends command(_ep0, _mw0, "GetAccountAuthorizationDetails", GetAccountAuthorizationDetails$) {
+}
+
+class GetAccountPasswordPolicyCommand extends command(_ep0, _mw0, "GetAccountPasswordPolicy", GetAccountPasswordPolicy$) {
+}
+
+class GetAccountPropertiesCommand extends command(_ep0, _mw0, "GetAccountProperties", GetAccountProperties$) {
+}
+
+class GetAccountSummaryCommand extends command(_ep0, _mw0, "GetAccountSummary", GetAccountSummary$) {
+}
+
+class GetContextKeysForCustomPolicyCommand extends command(_ep0, _mw0, "GetContextKeysForCustomPolicy", GetContextKeysForCustomPolicy$) {
+}
+
+class GetContextKeysForPrincipalPolicyCommand extends command(_ep0, _mw0, "GetContextKeysForPrincipalPolicy", GetContextKeysForPrincipalPolicy$) {
+}
+
+class GetCredentialReportCommand extends command(_ep0, _mw0, "GetCredentialReport", GetCredentialReport$) {
+}
+
+class GetDelegationRequestCommand extends command(_ep0, _mw0, "GetDelegationRequest", GetDelegationRequest$) {
+}
+
+class GetGroupCommand extends command(_ep0, _mw0, "GetGroup", GetGroup$) {
+}
+
+class GetGroupPolicyCommand extends command(_ep0, _mw0, "GetGroupPolicy", GetGroupPolicy$) {
+}
+
+class GetHumanReadableSummaryCommand extends command(_ep0, _mw0, "GetHumanReadableSummary", GetHumanReadableSummary$) {
+}
+
+class GetInstanceProfileCommand extends command(_ep0, _mw0, "GetInstanceProfile", GetInstanceProfile$) {
+}
+
+class GetLoginProfileCommand extends command(_ep0, _mw0, "GetLoginProfile", GetLoginProfile$) {
+}
+
+class GetMFADeviceCommand extends command(_ep0, _mw0, "GetMFADevice", GetMFADevice$) {
+}
+
+class GetOpenIDConnectProviderCommand extends command(_ep0, _mw0, "GetOpenIDConnectProvider", GetOpenIDConnectProvider$) {
+}
+
+class GetOrganizationsAccessReportCommand extends command(_ep0, _mw0, "GetOrganizationsAccessReport", GetOrganizationsAccessReport$) {
+}
+
+class GetOutboundWebIdentityFederationInfoCommand extends command(_ep0, _mw0, "GetOutboundWebIdentityFederationInfo", GetOutboundWebIdentityFederationInfo$) {
+}
+
+class GetPolicyCommand extends command(_ep0, _mw0, "GetPolicy", GetPolicy$) {
+}
+
+class GetPolicyVersionCommand extends command(_ep0, _mw0, "GetPolicyVersion", GetPolicyVersion$) {
+}
+
+class GetRoleCommand extends command(_ep0, _mw0, "GetRole", GetRole$) {
+}
+
+class GetRolePolicyCommand extends command(_ep0, _mw0, "GetRolePolicy", GetRolePolicy$) {
+}
+
+class GetRoleTemplateVersionCommand extends command(_ep0, _mw0, "GetRoleTemplateVersion", GetRoleTemplateVersion$) {
+}
+
+class GetSAMLProviderCommand extends command(_ep0, _mw0, "GetSAMLProvider", GetSAMLProvider$) {
+}
+
+class GetServerCertificateCommand extends command(_ep0, _mw0, "GetServerCertificate", GetServerCertificate$) {
+}
+
+class GetServiceLastAccessedDetailsCommand extends command(_ep0, _mw0, "GetServiceLastAccessedDetails", GetServiceLastAccessedDetails$) {
+}
+
+class GetServiceLastAccessedDetailsWithEntitiesCommand extends command(_ep0, _mw0, "GetServiceLastAccessedDetailsWithEntities", GetServiceLastAccessedDetailsWithEntities$) {
+}
+
+class GetServiceLinkedRoleDeletionStatusCommand extends command(_ep0, _mw0, "GetServiceLinkedRoleDeletionStatus", GetServiceLinkedRoleDeletionStatus$) {
+}
+
+class GetSSHPublicKeyCommand extends command(_ep0, _mw0, "GetSSHPublicKey", GetSSHPublicKey$) {
+}
+
+class GetUserCommand extends command(_ep0, _mw0, "GetUser", GetUser$) {
+}
+
+class GetUserPolicyCommand extends command(_ep0, _mw0, "GetUserPolicy", GetUserPolicy$) {
+}
+
+class ListAccessKeysCommand extends command(_ep0, _mw0, "ListAccessKeys", ListAccessKeys$) {
+}
+
+class ListAccountAliasesCommand extends command(_ep0, _mw0, "ListAccountAliases", ListAccountAliases$) {
+}
+
+class ListAttachedGroupPoliciesCommand extends command(_ep0, _mw0, "ListAttachedGroupPolicies", ListAttachedGroupPolicies$) {
+}
+
+class ListAttachedRolePoliciesCommand extends command(_ep0, _mw0, "ListAttachedRolePolicies", ListAttachedRolePolicies$) {
+}
+
+class ListAttachedUserPoliciesCommand extends command(_ep0, _mw0, "ListAttachedUserPolicies", ListAttachedUserPolicies$) {
+}
+
+class ListDelegationRequestsCommand extends command(_ep0, _mw0, "ListDelegationRequests", ListDelegationRequests$) {
+}
+
+class ListEntitiesForPolicyCommand extends command(_ep0, _mw0, "ListEntitiesForPolicy", ListEntitiesForPolicy$) {
+}
+
+class ListGroupPoliciesCommand extends command(_ep0, _mw0, "ListGroupPolicies", ListGroupPolicies$) {
+}
+
+class ListGroupsCommand extends command(_ep0, _mw0, "ListGroups", ListGroups$) {
+}
+
+class ListGroupsForUserCommand extends command(_ep0, _mw0, "ListGroupsForUser", ListGroupsForUser$) {
+}
+
+class ListInstanceProfilesCommand extends command(_ep0, _mw0, "ListInstanceProfiles", ListInstanceProfiles$) {
+}
+
+class ListInstanceProfilesForRoleCommand extends command(_ep0, _mw0, "ListInstanceProfilesForRole", ListInstanceProfilesForRole$) {
+}
+
+class ListInstanceProfileTagsCommand extends command(_ep0, _mw0, "ListInstanceProfileTags", ListInstanceProfileTags$) {
+}
+
+class ListMFADevicesCommand extends command(_ep0, _mw0, "ListMFADevices", ListMFADevices$) {
+}
+
+class ListMFADeviceTagsCommand extends command(_ep0, _mw0, "ListMFADeviceTags", ListMFADeviceTags$) {
+}
+
+class ListOpenIDConnectProvidersCommand extends command(_ep0, _mw0, "ListOpenIDConnectProviders", ListOpenIDConnectProviders$) {
+}
+
+class ListOpenIDConnectProviderTagsCommand extends command(_ep0, _mw0, "ListOpenIDConnectProviderTags", ListOpenIDConnectProviderTags$) {
+}
+
+class ListOrganizationsFeaturesCommand extends command(_ep0, _mw0, "ListOrganizationsFeatures", ListOrganizationsFeatures$) {
+}
+
+class ListPoliciesCommand extends command(_ep0, _mw0, "ListPolicies", ListPolicies$) {
+}
+
+class ListPoliciesGrantingServiceAccessCommand extends command(_ep0, _mw0, "ListPoliciesGrantingServiceAccess", ListPoliciesGrantingServiceAccess$) {
+}
+
+class ListPolicyTagsCommand extends command(_ep0, _mw0, "ListPolicyTags", ListPolicyTags$) {
+}
+
+class ListPolicyVersionsCommand extends command(_ep0, _mw0, "ListPolicyVersions", ListPolicyVersions$) {
+}
+
+class ListRolePoliciesCommand extends command(_ep0, _mw0, "ListRolePolicies", ListRolePolicies$) {
+}
+
+class ListRolesCommand extends command(_ep0, _mw0, "ListRoles", ListRoles$) {
+}
+
+class ListRoleTagsCommand extends command(_ep0, _mw0, "ListRoleTags", ListRoleTags$) {
+}
+
+class ListSAMLProvidersCommand extends command(_ep0, _mw0, "ListSAMLProviders", ListSAMLProviders$) {
+}
+
+class ListSAMLProviderTagsCommand extends command(_ep0, _mw0, "ListSAMLProviderTags", ListSAMLProviderTags$) {
+}
+
+class ListServerCertificatesCommand extends command(_ep0, _mw0, "ListServerCertificates", ListServerCertificates$) {
+}
+
+class ListServerCertificateTagsCommand extends command(_ep0, _mw0, "ListServerCertificateTags", ListServerCertificateTags$) {
+}
+
+class ListServiceSpecificCredentialsCommand extends command(_ep0, _mw0, "ListServiceSpecificCredentials", ListServiceSpecificCredentials$) {
+}
+
+class ListSigningCertificatesCommand extends command(_ep0, _mw0, "ListSigningCertificates", ListSigningCertificates$) {
+}
+
+class ListSSHPublicKeysCommand extends command(_ep0, _mw0, "ListSSHPublicKeys", ListSSHPublicKeys$) {
+}
+
+class ListUserPoliciesCommand extends command(_ep0, _mw0, "ListUserPolicies", ListUserPolicies$) {
+}
+
+class ListUsersCommand extends command(_ep0, _mw0, "ListUsers", ListUsers$) {
+}
+
+class ListUserTagsCommand extends command(_ep0, _mw0, "ListUserTags", ListUserTags$) {
+}
+
+class ListVirtualMFADevicesCommand extends command(_ep0, _mw0, "ListVirtualMFADevices", ListVirtualMFADevices$) {
+}
+
+class PutAccountPropertiesCommand extends command(_ep0, _mw0, "PutAccountProperties", PutAccountProperties$) {
+}
+
+class PutGroupPolicyCommand extends command(_ep0, _mw0, "PutGroupPolicy", PutGroupPolicy$) {
+}
+
+class PutRolePermissionsBoundaryCommand extends command(_ep0, _mw0, "PutRolePermissionsBoundary", PutRolePermissionsBoundary$) {
+}
+
+class PutRolePolicyCommand extends command(_ep0, _mw0, "PutRolePolicy", PutRolePolicy$) {
+}
+
+class PutUserPermissionsBoundaryCommand extends command(_ep0, _mw0, "PutUserPermissionsBoundary", PutUserPermissionsBoundary$) {
+}
+
+class PutUserPolicyCommand extends command(_ep0, _mw0, "PutUserPolicy", PutUserPolicy$) {
+}
+
+class RejectDelegationRequestCommand extends command(_ep0, _mw0, "RejectDelegationRequest", RejectDelegationRequest$) {
+}
+
+class RemoveClientIDFromOpenIDConnectProviderCommand extends command(_ep0, _mw0, "RemoveClientIDFromOpenIDConnectProvider", RemoveClientIDFromOpenIDConnectProvider$) {
+}
+
+class RemoveRoleFromInstanceProfileCommand extends command(_ep0, _mw0, "RemoveRoleFromInstanceProfile", RemoveRoleFromInstanceProfile$) {
+}
+
+class RemoveUserFromGroupCommand extends command(_ep0, _mw0, "RemoveUserFromGroup", RemoveUserFromGroup$) {
+}
+
+class ResetServiceSpecificCredentialCommand extends command(_ep0, _mw0, "ResetServiceSpecificCredential", ResetServiceSpecificCredential$) {
+}
+
+class ResyncMFADeviceCommand extends command(_ep0, _mw0, "ResyncMFADevice", ResyncMFADevice$) {
+}
+
+class SendDelegationTokenCommand extends command(_ep0, _mw0, "SendDelegationToken", SendDelegationToken$) {
+}
+
+class SetDefaultPolicyVersionCommand extends command(_ep0, _mw0, "SetDefaultPolicyVersion", SetDefaultPolicyVersion$) {
+}
+
+class SetSecurityTokenServicePreferencesCommand extends command(_ep0, _mw0, "SetSecurityTokenServicePreferences", SetSecurityTokenServicePreferences$) {
+}
+
+class SimulateCustomPolicyCommand extends command(_ep0, _mw0, "SimulateCustomPolicy", SimulateCustomPolicy$) {
+}
+
+class SimulatePrincipalPolicyCommand extends command(_ep0, _mw0, "SimulatePrincipalPolicy", SimulatePrincipalPolicy$) {
+}
+
+class TagInstanceProfileCommand extends command(_ep0, _mw0, "TagInstanceProfile", TagInstanceProfile$) {
+}
+
+class TagMFADeviceCommand extends command(_ep0, _mw0, "TagMFADevice", TagMFADevice$) {
+}
+
+class TagOpenIDConnectProviderCommand extends command(_ep0, _mw0, "TagOpenIDConnectProvider", TagOpenIDConnectProvider$) {
+}
+
+class TagPolicyCommand extends command(_ep0, _mw0, "TagPolicy", TagPolicy$) {
+}
+
+class TagRoleCommand extends command(_ep0, _mw0, "TagRole", TagRole$) {
+}
+
+class TagSAMLProviderCommand extends command(_ep0, _mw0, "TagSAMLProvider", TagSAMLProvider$) {
+}
+
+class TagServerCertificateCommand extends command(_ep0, _mw0, "TagServerCertificate", TagServerCertificate$) {
+}
+
+class TagUserCommand extends command(_ep0, _mw0, "TagUser", TagUser$) {
+}
+
+class UntagInstanceProfileCommand extends command(_ep0, _mw0, "UntagInstanceProfile", UntagInstanceProfile$) {
+}
+
+class UntagMFADeviceCommand extends command(_ep0, _mw0, "UntagMFADevice", UntagMFADevice$) {
+}
+
+class UntagOpenIDConnectProviderCommand extends command(_ep0, _mw0, "UntagOpenIDConnectProvider", UntagOpenIDConnectProvider$) {
+}
+
+class UntagPolicyCommand extends command(_ep0, _mw0, "UntagPolicy", UntagPolicy$) {
+}
+
+class UntagRoleCommand extends command(_ep0, _mw0, "UntagRole", UntagRole$) {
+}
+
+class UntagSAMLProviderCommand extends command(_ep0, _mw0, "UntagSAMLProvider", UntagSAMLProvider$) {
+}
+
+class UntagServerCertificateCommand extends command(_ep0, _mw0, "UntagServerCertificate", UntagServerCertificate$) {
+}
+
+class UntagUserCommand extends command(_ep0, _mw0, "UntagUser", UntagUser$) {
+}
+
+class UpdateAccessKeyCommand extends command(_ep0, _mw0, "UpdateAccessKey", UpdateAccessKey$) {
+}
+
+class UpdateAccountPasswordPolicyCommand extends command(_ep0, _mw0, "UpdateAccountPasswordPolicy", UpdateAccountPasswordPolicy$) {
+}
+
+class UpdateAssumeRolePolicyCommand extends command(_ep0, _mw0, "UpdateAssumeRolePolicy", UpdateAssumeRolePolicy$) {
+}
+
+class UpdateDelegationRequestCommand extends command(_ep0, _mw0, "UpdateDelegationRequest", UpdateDelegationRequest$) {
+}
+
+class UpdateGroupCommand extends command(_ep0, _mw0, "UpdateGroup", UpdateGroup$) {
+}
+
+class UpdateLoginProfileCommand extends command(_ep0, _mw0, "UpdateLoginProfile", UpdateLoginProfile$) {
+}
+
+class UpdateOpenIDConnectProviderThumbprintCommand extends command(_ep0, _mw0, "UpdateOpenIDConnectProviderThumbprint", UpdateOpenIDConnectProviderThumbprint$) {
+}
+
+class UpdateRoleCommand extends command(_ep0, _mw0, "UpdateRole", UpdateRole$) {
+}
+
+class UpdateRoleDescriptionCommand extends command(_ep0, _mw0, "UpdateRoleDescription", UpdateRoleDescription$) {
+}
+
+class UpdateSAMLProviderCommand extends command(_ep0, _mw0, "UpdateSAMLProvider", UpdateSAMLProvider$) {
+}
+
+class UpdateServerCertificateCommand extends command(_ep0, _mw0, "UpdateServerCertificate", UpdateServerCertificate$) {
+}
+
+class UpdateServiceSpecificCredentialCommand extends command(_ep0, _mw0, "UpdateServiceSpecificCredential", UpdateServiceSpecificCredential$) {
+}
+
+class UpdateSigningCertificateCommand extends command(_ep0, _mw0, "UpdateSigningCertificate", UpdateSigningCertificate$) {
+}
+
+class UpdateSSHPublicKeyCommand extends command(_ep0, _mw0, "UpdateSSHPublicKey", UpdateSSHPublicKey$) {
+}
+
+class UpdateUserCommand extends command(_ep0, _mw0, "UpdateUser", UpdateUser$) {
+}
+
+class UploadServerCertificateCommand extends command(_ep0, _mw0, "UploadServerCertificate", UploadServerCertificate$) {
+}
+
+class UploadSigningCertificateCommand extends command(_ep0, _mw0, "UploadSigningCertificate", UploadSigningCertificate$) {
+}
+
+class UploadSSHPublicKeyCommand extends command(_ep0, _mw0, "UploadSSHPublicKey", UploadSSHPublicKey$) {
+}
+
+const paginateGetAccountAuthorizationDetails = createPaginator(IAMClient, GetAccountAuthorizationDetailsCommand, "Marker", "Marker", "MaxItems");
+
+const paginateGetGroup = createPaginator(IAMClient, GetGroupCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListAccessKeys = createPaginator(IAMClient, ListAccessKeysCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListAccountAliases = createPaginator(IAMClient, ListAccountAliasesCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListAttachedGroupPolicies = createPaginator(IAMClient, ListAttachedGroupPoliciesCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListAttachedRolePolicies = createPaginator(IAMClient, ListAttachedRolePoliciesCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListAttachedUserPolicies = createPaginator(IAMClient, ListAttachedUserPoliciesCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListEntitiesForPolicy = createPaginator(IAMClient, ListEntitiesForPolicyCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListGroupPolicies = createPaginator(IAMClient, ListGroupPoliciesCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListGroupsForUser = createPaginator(IAMClient, ListGroupsForUserCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListGroups = createPaginator(IAMClient, ListGroupsCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListInstanceProfilesForRole = createPaginator(IAMClient, ListInstanceProfilesForRoleCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListInstanceProfiles = createPaginator(IAMClient, ListInstanceProfilesCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListInstanceProfileTags = createPaginator(IAMClient, ListInstanceProfileTagsCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListMFADevices = createPaginator(IAMClient, ListMFADevicesCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListMFADeviceTags = createPaginator(IAMClient, ListMFADeviceTagsCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListOpenIDConnectProviderTags = createPaginator(IAMClient, ListOpenIDConnectProviderTagsCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListPolicies = createPaginator(IAMClient, ListPoliciesCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListPolicyTags = createPaginator(IAMClient, ListPolicyTagsCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListPolicyVersions = createPaginator(IAMClient, ListPolicyVersionsCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListRolePolicies = createPaginator(IAMClient, ListRolePoliciesCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListRoles = createPaginator(IAMClient, ListRolesCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListRoleTags = createPaginator(IAMClient, ListRoleTagsCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListSAMLProviderTags = createPaginator(IAMClient, ListSAMLProviderTagsCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListServerCertificates = createPaginator(IAMClient, ListServerCertificatesCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListServerCertificateTags = createPaginator(IAMClient, ListServerCertificateTagsCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListSigningCertificates = createPaginator(IAMClient, ListSigningCertificatesCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListSSHPublicKeys = createPaginator(IAMClient, ListSSHPublicKeysCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListUserPolicies = createPaginator(IAMClient, ListUserPoliciesCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListUsers = createPaginator(IAMClient, ListUsersCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListUserTags = createPaginator(IAMClient, ListUserTagsCommand, "Marker", "Marker", "MaxItems");
+
+const paginateListVirtualMFADevices = createPaginator(IAMClient, ListVirtualMFADevicesCommand, "Marker", "Marker", "MaxItems");
+
+const paginateSimulateCustomPolicy = createPaginator(IAMClient, SimulateCustomPolicyCommand, "Marker", "Marker", "MaxItems");
+
+const paginateSimulatePrincipalPolicy = createPaginator(IAMClient, SimulatePrincipalPolicyCommand, "Marker", "Marker", "MaxItems");
+
+const checkState$3 = async (client, input) => {
+    let reason;
+    try {
+        let result = await client.send(new GetInstanceProfileCommand(input));
+        reason = result;
+        return { state: WaiterState.SUCCESS, reason };
+    }
+    catch (exception) {
+        reason = exception;
+        if (exception.name === "NoSuchEntityException") {
+            return { state: WaiterState.RETRY, reason };
+        }
+    }
+    return { state: WaiterState.RETRY, reason };
+};
+const waitForInstanceProfileExists = async (params, input) => {
+    const serviceDefaults = { minDelay: 1, maxDelay: 120 };
+    return createWaiter({ ...serviceDefaults, ...params }, input, checkState$3);
+};
+const waitUntilInstanceProfileExists = async (params, input) => {
+    const serviceDefaults = { minDelay: 1, maxDelay: 120 };
+    const result = await createWaiter({ ...serviceDefaults, ...params }, input, checkState$3);
+    return checkExceptions(result);
+};
+
+const checkState$2 = async (client, input) => {
+    let reason;
+    try {
+        let result = await client.send(new GetPolicyCommand(input));
+        reason = result;
+        return { state: WaiterState.SUCCESS, reason };
+    }
+    catch (exception) {
+        reason = exception;
+        if (exception.name === "NoSuchEntityException") {
+            return { state: WaiterState.RETRY, reason };
+        }
+    }
+    return { state: WaiterState.RETRY, reason };
+};
+const waitForPolicyExists = async (params, input) => {
+    const serviceDefaults = { minDelay: 1, maxDelay: 120 };
+    return createWaiter({ ...serviceDefaults, ...params }, input, checkState$2);
+};
+const waitUntilPolicyExists = async (params, input) => {
+    const serviceDefaults = { minDelay: 1, maxDelay: 120 };
+    const result = await createWaiter({ ...serviceDefaults, ...params }, input, checkState$2);
+    return checkExceptions(result);
+};
+
+const checkState$1 = async (client, input) => {
+    let reason;
+    try {
+        let result = await client.send(new GetRoleCommand(input));
+        reason = result;
+        return { state: WaiterState.SUCCESS, reason };
+    }
+    catch (exception) {
+        reason = exception;
+        if (exception.name === "NoSuchEntityException") {
+            return { state: WaiterState.RETRY, reason };
+        }
+    }
+    return { state: WaiterState.RETRY, reason };
+};
+const waitForRoleExists = async (params, input) => {
+    const serviceDefaults = { minDelay: 1, maxDelay: 120 };
+    return createWaiter({ ...serviceDefaults, ...params }, input, checkState$1);
+};
+const waitUntilRoleExists = async (params, input) => {
+    const serviceDefaults = { minDelay: 1, maxDelay: 120 };
+    const result = await createWaiter({ ...serviceDefaults, ...params }, input, checkState$1);
+    return checkExceptions(result);
+};
+
+const checkState = async (client, input) => {
+    let reason;
+    try {
+        let result = await client.send(new GetUserCommand(input));
+        reason = result;
+        return { state: WaiterState.SUCCESS, reason };
+    }
+    catch (exception) {
+        reason = exception;
+        if (exception.name === "NoSuchEntityException") {
+            return { state: WaiterState.RETRY, reason };
+        }
+    }
+    return { state: WaiterState.RETRY, reason };
+};
+const waitForUserExists = async (params, input) => {
+    const serviceDefaults = { minDelay: 1, maxDelay: 120 };
+    return createWaiter({ ...serviceDefaults, ...params }, input, checkState);
+};
+const waitUntilUserExists = async (params, input) => {
+    const serviceDefaults = { minDelay: 1, maxDelay: 120 };
+    const result = await createWaiter({ ...serviceDefaults, ...params }, input, checkState);
+    return checkExceptions(result);
+};
+
+const commands = {
+    AcceptDelegationRequestCommand,
+    AcquireRoleCommand,
+    AddClientIDToOpenIDConnectProviderCommand,
+    AddRoleToInstanceProfileCommand,
+    AddUserToGroupCommand,
+    AssociateDelegationRequestCommand,
+    AttachGroupPolicyCommand,
+    AttachRolePolicyCommand,
+    AttachUserPolicyCommand,
+    ChangePasswordCommand,
+    CreateAccessKeyCommand,
+    CreateAccountAliasCommand,
+    CreateDelegationRequestCommand,
+    CreateGroupCommand,
+    CreateInstanceProfileCommand,
+    CreateLoginProfileCommand,
+    CreateOpenIDConnectProviderCommand,
+    CreatePolicyCommand,
+    CreatePolicyVersionCommand,
+    CreateRoleCommand,
+    CreateSAMLProviderCommand,
+    CreateServiceLinkedRoleCommand,
+    CreateServiceSpecificCredentialCommand,
+    CreateUserCommand,
+    CreateVirtualMFADeviceCommand,
+    DeactivateMFADeviceCommand,
+    DeleteAccessKeyCommand,
+    DeleteAccountAliasCommand,
+    DeleteAccountPasswordPolicyCommand,
+    DeleteGroupCommand,
+    DeleteGroupPolicyCommand,
+    DeleteInstanceProfileCommand,
+    DeleteLoginProfileCommand,
+    DeleteOpenIDConnectProviderCommand,
+    DeletePolicyCommand,
+    DeletePolicyVersionCommand,
+    DeleteRoleCommand,
+    DeleteRolePermissionsBoundaryCommand,
+    DeleteRolePolicyCommand,
+    DeleteSAMLProviderCommand,
+    DeleteServerCertificateCommand,
+    DeleteServiceLinkedRoleCommand,
+    DeleteServiceSpecificCredentialCommand,
+    DeleteSigningCertificateCommand,
+    DeleteSSHPublicKeyCommand,
+    DeleteUserCommand,
+    DeleteUserPermissionsBoundaryCommand,
+    DeleteUserPolicyCommand,
+    DeleteVirtualMFADeviceCommand,
+    DetachGroupPolicyCommand,
+    DetachRolePolicyCommand,
+    DetachUserPolicyCommand,
+    DisableOrganizationsRootCredentialsManagementCommand,
+    DisableOrganizationsRootSessionsCommand,
+    DisableOutboundWebIdentityFederationCommand,
+    EnableMFADeviceCommand,
+    EnableOrganizationsRootCredentialsManagementCommand,
+    EnableOrganizationsRootSessionsCommand,
+    EnableOutboundWebIdentityFederationCommand,
+    GenerateCredentialReportCommand,
+    GenerateOrganizationsAccessReportCommand,
+    GenerateServiceLastAccessedDetailsCommand,
+    GetAccessKeyLastUsedCommand,
+    GetAccountAuthorizationDetailsCommand,
+    GetAccountPasswordPolicyCommand,
+    GetAccountPropertiesCommand,
+    GetAccountSummaryCommand,
+    GetContextKeysForCustomPolicyCommand,
+    GetContextKeysForPrincipalPolicyCommand,
+    GetCredentialReportCommand,
+    GetDelegationRequestCommand,
+    GetGroupCommand,
+    GetGroupPolicyCommand,
+    GetHumanReadableSummaryCommand,
+    GetInstanceProfileCommand,
+    GetLoginProfileCommand,
+    GetMFADeviceCommand,
+    GetOpenIDConnectProviderCommand,
+    GetOrganizationsAccessReportCommand,
+    GetOutboundWebIdentityFederationInfoCommand,
+    GetPolicyCommand,
+    GetPolicyVersionCommand,
+    GetRoleCommand,
+    GetRolePolicyCommand,
+    GetRoleTemplateVersionCommand,
+    GetSAMLProviderCommand,
+    GetServerCertificateCommand,
+    GetServiceLastAccessedDetailsCommand,
+    GetServiceLastAccessedDetailsWithEntitiesCommand,
+    GetServiceLinkedRoleDeletionStatusCommand,
+    GetSSHPublicKeyCommand,
+    GetUserCommand,
+    GetUserPolicyCommand,
+    ListAccessKeysCommand,
+    ListAccountAliasesCommand,
+    ListAttachedGroupPoliciesCommand,
+    ListAttachedRolePoliciesCommand,
+    ListAttachedUserPoliciesCommand,
+    ListDelegationRequestsCommand,
+    ListEntitiesForPolicyCommand,
+    ListGroupPoliciesCommand,
+    ListGroupsCommand,
+    ListGroupsForUserCommand,
+    ListInstanceProfilesCommand,
+    ListInstanceProfilesForRoleCommand,
+    ListInstanceProfileTagsCommand,
+    ListMFADevicesCommand,
+    ListMFADeviceTagsCommand,
+    ListOpenIDConnectProvidersCommand,
+    ListOpenIDConnectProviderTagsCommand,
+    ListOrganizationsFeaturesCommand,
+    ListPoliciesCommand,
+    ListPoliciesGrantingServiceAccessCommand,
+    ListPolicyTagsCommand,
+    ListPolicyVersionsCommand,
+    ListRolePoliciesCommand,
+    ListRolesCommand,
+    ListRoleTagsCommand,
+    ListSAMLProvidersCommand,
+    ListSAMLProviderTagsCommand,
+    ListServerCertificatesCommand,
+    ListServerCertificateTagsCommand,
+    ListServiceSpecificCredentialsCommand,
+    ListSigningCertificatesCommand,
+    ListSSHPublicKeysCommand,
+    ListUserPoliciesCommand,
+    ListUsersCommand,
+    ListUserTagsCommand,
+    ListVirtualMFADevicesCommand,
+    PutAccountPropertiesCommand,
+    PutGroupPolicyCommand,
+    PutRolePermissionsBoundaryCommand,
+    PutRolePolicyCommand,
+    PutUserPermissionsBoundaryCommand,
+    PutUserPolicyCommand,
+    RejectDelegationRequestCommand,
+    RemoveClientIDFromOpenIDConnectProviderCommand,
+    RemoveRoleFromInstanceProfileCommand,
+    RemoveUserFromGroupCommand,
+    ResetServiceSpecificCredentialCommand,
+    ResyncMFADeviceCommand,
+    SendDelegationTokenCommand,
+    SetDefaultPolicyVersionCommand,
+    SetSecurityTokenServicePreferencesCommand,
+    SimulateCustomPolicyCommand,
+    SimulatePrincipalPolicyCommand,
+    TagInstanceProfileCommand,
+    TagMFADeviceCommand,
+    TagOpenIDConnectProviderCommand,
+    TagPolicyCommand,
+    TagRoleCommand,
+    TagSAMLProviderCommand,
+    TagServerCertificateCommand,
+    TagUserCommand,
+    UntagInstanceProfileCommand,
+    UntagMFADeviceCommand,
+    UntagOpenIDConnectProviderCommand,
+    UntagPolicyCommand,
+    UntagRoleCommand,
+    UntagSAMLProviderCommand,
+    UntagServerCertificateCommand,
+    UntagUserCommand,
+    UpdateAccessKeyCommand,
+    UpdateAccountPasswordPolicyCommand,
+    UpdateAssumeRolePolicyCommand,
+    UpdateDelegationRequestCommand,
+    UpdateGroupCommand,
+    UpdateLoginProfileCommand,
+    UpdateOpenIDConnectProviderThumbprintCommand,
+    UpdateRoleCommand,
+    UpdateRoleDescriptionCommand,
+    UpdateSAMLProviderCommand,
+    UpdateServerCertificateCommand,
+    UpdateServiceSpecificCredentialCommand,
+    UpdateSigningCertificateCommand,
+    UpdateSSHPublicKeyCommand,
+    UpdateUserCommand,
+    UploadServerCertificateCommand,
+    UploadSigningCertificateCommand,
+    UploadSSHPublicKeyCommand,
+};
+const paginators = {
+    paginateGetAccountAuthorizationDetails,
+    paginateGetGroup,
+    paginateListAccessKeys,
+    paginateListAccountAliases,
+    paginateListAttachedGroupPolicies,
+    paginateListAttachedRolePolicies,
+    paginateListAttachedUserPolicies,
+    paginateListEntitiesForPolicy,
+    paginateListGroupPolicies,
+    paginateListGroups,
+    paginateListGroupsForUser,
+    paginateListInstanceProfiles,
+    paginateListInstanceProfilesForRole,
+    paginateListInstanceProfileTags,
+    paginateListMFADevices,
+    paginateListMFADeviceTags,
+    paginateListOpenIDConnectProviderTags,
+    paginateListPolicies,
+    paginateListPolicyTags,
+    paginateListPolicyVersions,
+    paginateListRolePolicies,
+    paginateListRoles,
+    paginateListRoleTags,
+    paginateListSAMLProviderTags,
+    paginateListServerCertificates,
+    paginateListServerCertificateTags,
+    paginateListSigningCertificates,
+    paginateListSSHPublicKeys,
+    paginateListUserPolicies,
+    paginateListUsers,
+    paginateListUserTags,
+    paginateListVirtualMFADevices,
+    paginateSimulateCustomPolicy,
+    paginateSimulatePrincipalPolicy,
+};
+const waiters = {
+    waitUntilInstanceProfileExists,
+    waitUntilPolicyExists,
+    waitUntilRoleExists,
+    waitUntilUserExists,
+};
+class IAM extends IAMClient {
+}
+createAggregatedClient(commands, IAM, { paginators, waiters });
+
+const AccessAdvisorUsageGranularityType = {
+    ACTION_LEVEL: "ACTION_LEVEL",
+    SERVICE_LEVEL: "SERVICE_LEVEL",
+};
+const StatusType = {
+    Active: "Active",
+    Expired: "Expired",
+    Inactive: "Inactive",
+};
+const PermissionsBoundaryAttachmentType = {
+    Policy: "PermissionsBoundaryPolicy",
+};
+const AssertionEncryptionModeType = {
+    Allowed: "Allowed",
+    Required: "Required",
+};
+const AssignmentStatusType = {
+    Any: "Any",
+    Assigned: "Assigned",
+    Unassigned: "Unassigned",
+};
+const AttachmentType = {
+    GROUP: "group",
+    ROLE: "role",
+    USER: "user",
+};
+const PolicyParameterTypeEnum = {
+    STRING: "string",
+    STRING_LIST: "stringList",
+};
+const FeatureType = {
+    ROOT_CREDENTIALS_MANAGEMENT: "RootCredentialsManagement",
+    ROOT_SESSIONS: "RootSessions",
+};
+const ReportStateType = {
+    COMPLETE: "COMPLETE",
+    INPROGRESS: "INPROGRESS",
+    STARTED: "STARTED",
+};
+const EntityType = {
+    AWSManagedPolicy: "AWSManagedPolicy",
+    Group: "Group",
+    LocalManagedPolicy: "LocalManagedPolicy",
+    Role: "Role",
+    User: "User",
+};
+const SummaryKeyType = {
+    AccessKeysPerUserQuota: "AccessKeysPerUserQuota",
+    AccountAccessKeysPresent: "AccountAccessKeysPresent",
+    AccountMFAEnabled: "AccountMFAEnabled",
+    AccountPasswordPresent: "AccountPasswordPresent",
+    AccountSigningCertificatesPresent: "AccountSigningCertificatesPresent",
+    AssumeRolePolicySizeQuota: "AssumeRolePolicySizeQuota",
+    AttachedPoliciesPerGroupQuota: "AttachedPoliciesPerGroupQuota",
+    AttachedPoliciesPerRoleQuota: "AttachedPoliciesPerRoleQuota",
+    AttachedPoliciesPerUserQuota: "AttachedPoliciesPerUserQuota",
+    GlobalEndpointTokenVersion: "GlobalEndpointTokenVersion",
+    GroupPolicySizeQuota: "GroupPolicySizeQuota",
+    Groups: "Groups",
+    GroupsPerUserQuota: "GroupsPerUserQuota",
+    GroupsQuota: "GroupsQuota",
+    InstanceProfiles: "InstanceProfiles",
+    InstanceProfilesQuota: "InstanceProfilesQuota",
+    MFADevices: "MFADevices",
+    MFADevicesInUse: "MFADevicesInUse",
+    Policies: "Policies",
+    PoliciesQuota: "PoliciesQuota",
+    PolicySizeQuota: "PolicySizeQuota",
+    PolicyVersionsInUse: "PolicyVersionsInUse",
+    PolicyVersionsInUseQuota: "PolicyVersionsInUseQuota",
+    Providers: "Providers",
+    RolePolicySizeQuota: "RolePolicySizeQuota",
+    Roles: "Roles",
+    RolesQuota: "RolesQuota",
+    ServerCertificates: "ServerCertificates",
+    ServerCertificatesQuota: "ServerCertificatesQuota",
+    SigningCertificatesPerUserQuota: "SigningCertificatesPerUserQuota",
+    UserPolicySizeQuota: "UserPolicySizeQuota",
+    Users: "Users",
+    UsersQuota: "UsersQuota",
+    VersionsPerPolicyQuota: "VersionsPerPolicyQuota",
+};
+const ReportFormatType = {
+    text_csv: "text/csv",
+};
+const StateType = {
+    ACCEPTED: "ACCEPTED",
+    ASSIGNED: "ASSIGNED",
+    EXPIRED: "EXPIRED",
+    FINALIZED: "FINALIZED",
+    PENDING_APPROVAL: "PENDING_APPROVAL",
+    REJECTED: "REJECTED",
+    UNASSIGNED: "UNASSIGNED",
+};
+const PermissionCheckResultType = {
+    ALLOWED: "ALLOWED",
+    DENIED: "DENIED",
+    UNSURE: "UNSURE",
+};
+const PermissionCheckStatusType = {
+    COMPLETE: "COMPLETE",
+    FAILED: "FAILED",
+    IN_PROGRESS: "IN_PROGRESS",
+};
+const SummaryStateType = {
+    AVAILABLE: "AVAILABLE",
+    FAILED: "FAILED",
+    NOT_AVAILABLE: "NOT_AVAILABLE",
+    NOT_SUPPORTED: "NOT_SUPPORTED",
+};
+const SortKeyType = {
+    LAST_AUTHENTICATED_TIME_ASCENDING: "LAST_AUTHENTICATED_TIME_ASCENDING",
+    LAST_AUTHENTICATED_TIME_DESCENDING: "LAST_AUTHENTICATED_TIME_DESCENDING",
+    SERVICE_NAMESPACE_ASCENDING: "SERVICE_NAMESPACE_ASCENDING",
+    SERVICE_NAMESPACE_DESCENDING: "SERVICE_NAMESPACE_DESCENDING",
+};
+const JobStatusType = {
+    COMPLETED: "COMPLETED",
+    FAILED: "FAILED",
+    IN_PROGRESS: "IN_PROGRESS",
+};
+const ManagedByTypeType = {
+    Service: "Service",
+};
+const ParameterTypeType = {
+    Arn: "Arn",
+    ArnList: "ArnList",
+    Number: "Number",
+    NumberList: "NumberList",
+    String: "String",
+    StringList: "StringList",
+};
+const PolicyOwnerEntityType = {
+    GROUP: "GROUP",
+    ROLE: "ROLE",
+    USER: "USER",
+};
+const DeletionTaskStatusType = {
+    FAILED: "FAILED",
+    IN_PROGRESS: "IN_PROGRESS",
+    NOT_STARTED: "NOT_STARTED",
+    SUCCEEDED: "SUCCEEDED",
+};
+const EncodingType = {
+    PEM: "PEM",
+    SSH: "SSH",
+};
+const PolicyUsageType = {
+    PermissionsBoundary: "PermissionsBoundary",
+    PermissionsPolicy: "PermissionsPolicy",
+};
+const PolicyScopeType = {
+    AWS: "AWS",
+    All: "All",
+    Local: "Local",
+};
+const PolicyType = {
+    INLINE: "INLINE",
+    MANAGED: "MANAGED",
+};
+const GlobalEndpointTokenVersion = {
+    v1Token: "v1Token",
+    v2Token: "v2Token",
+};
+const ContextKeyTypeEnum = {
+    BINARY: "binary",
+    BINARY_LIST: "binaryList",
+    BOOLEAN: "boolean",
+    BOOLEAN_LIST: "booleanList",
+    DATE: "date",
+    DATE_LIST: "dateList",
+    IP: "ip",
+    IP_LIST: "ipList",
+    NUMERIC: "numeric",
+    NUMERIC_LIST: "numericList",
+    STRING: "string",
+    STRING_LIST: "stringList",
+};
+const PolicyEvaluationDecisionType = {
+    ALLOWED: "allowed",
+    EXPLICIT_DENY: "explicitDeny",
+    IMPLICIT_DENY: "implicitDeny",
+};
+const PolicySourceType = {
+    AWS_MANAGED: "aws-managed",
+    GROUP: "group",
+    NONE: "none",
+    RESOURCE: "resource",
+    ROLE: "role",
+    USER: "user",
+    USER_MANAGED: "user-managed",
+};
+const PolicyIdentifierPolicyType = {
+    AWS_MANAGED: "aws-managed",
+    INLINE: "inline",
+    PERMISSION_BOUNDARY: "permission-boundary",
+    RCP: "rcp",
+    SCP: "scp",
+    USER_MANAGED: "user-managed",
+};
+
+__webpack_unused_export__ = AcceptDelegationRequest$;
+__webpack_unused_export__ = AcceptDelegationRequestCommand;
+__webpack_unused_export__ = AcceptDelegationRequestRequest$;
+__webpack_unused_export__ = AccessAdvisorUsageGranularityType;
+__webpack_unused_export__ = AccessDetail$;
+__webpack_unused_export__ = AccessKey$;
+__webpack_unused_export__ = AccessKeyLastUsed$;
+__webpack_unused_export__ = AccessKeyMetadata$;
+__webpack_unused_export__ = AccountNotManagementOrDelegatedAdministratorException;
+__webpack_unused_export__ = AccountNotManagementOrDelegatedAdministratorException$;
+__webpack_unused_export__ = AcquireRole$;
+__webpack_unused_export__ = AcquireRoleCommand;
+__webpack_unused_export__ = AcquireRoleRequest$;
+__webpack_unused_export__ = AcquireRoleResponse$;
+__webpack_unused_export__ = AddClientIDToOpenIDConnectProvider$;
+__webpack_unused_export__ = AddClientIDToOpenIDConnectProviderCommand;
+__webpack_unused_export__ = AddClientIDToOpenIDConnectProviderRequest$;
+__webpack_unused_export__ = AddRoleToInstanceProfile$;
+__webpack_unused_export__ = AddRoleToInstanceProfileCommand;
+__webpack_unused_export__ = AddRoleToInstanceProfileRequest$;
+__webpack_unused_export__ = AddUserToGroup$;
+__webpack_unused_export__ = AddUserToGroupCommand;
+__webpack_unused_export__ = AddUserToGroupRequest$;
+__webpack_unused_export__ = AssertionEncryptionModeType;
+__webpack_unused_export__ = AssignmentStatusType;
+__webpack_unused_export__ = AssociateDelegationRequest$;
+__webpack_unused_export__ = AssociateDelegationRequestCommand;
+__webpack_unused_export__ = AssociateDelegationRequestRequest$;
+__webpack_unused_export__ = AttachGroupPolicy$;
+__webpack_unused_export__ = AttachGroupPolicyCommand;
+__webpack_unused_export__ = AttachGroupPolicyRequest$;
+__webpack_unused_export__ = AttachRolePolicy$;
+exports.XgU = AttachRolePolicyCommand;
+__webpack_unused_export__ = AttachRolePolicyRequest$;
+__webpack_unused_export__ = AttachUserPolicy$;
+__webpack_unused_export__ = AttachUserPolicyCommand;
+__webpack_unused_export__ = AttachUserPolicyRequest$;
+__webpack_unused_export__ = AttachedPermissionsBoundary$;
+__webpack_unused_export__ = AttachedPolicy$;
+__webpack_unused_export__ = AttachmentType;
+__webpack_unused_export__ = CallerIsNotManagementAccountException;
+__webpack_unused_export__ = CallerIsNotManagementAccountException$;
+__webpack_unused_export__ = ChangePassword$;
+__webpack_unused_export__ = ChangePasswordCommand;
+__webpack_unused_export__ = ChangePasswordRequest$;
+__webpack_unused_export__ = ConcurrentModificationException;
+__webpack_unused_export__ = ConcurrentModificationException$;
+__webpack_unused_export__ = ContextEntry$;
+__webpack_unused_export__ = ContextKeyTypeEnum;
+__webpack_unused_export__ = CreateAccessKey$;
+__webpack_unused_export__ = CreateAccessKeyCommand;
+__webpack_unused_export__ = CreateAccessKeyRequest$;
+__webpack_unused_export__ = CreateAccessKeyResponse$;
+__webpack_unused_export__ = CreateAccountAlias$;
+__webpack_unused_export__ = CreateAccountAliasCommand;
+__webpack_unused_export__ = CreateAccountAliasRequest$;
+__webpack_unused_export__ = CreateDelegationRequest$;
+__webpack_unused_export__ = CreateDelegationRequestCommand;
+__webpack_unused_export__ = CreateDelegationRequestRequest$;
+__webpack_unused_export__ = CreateDelegationRequestResponse$;
+__webpack_unused_export__ = CreateGroup$;
+__webpack_unused_export__ = CreateGroupCommand;
+__webpack_unused_export__ = CreateGroupRequest$;
+__webpack_unused_export__ = CreateGroupResponse$;
+__webpack_unused_export__ = CreateInstanceProfile$;
+__webpack_unused_export__ = CreateInstanceProfileCommand;
+__webpack_unused_export__ = CreateInstanceProfileRequest$;
+__webpack_unused_export__ = CreateInstanceProfileResponse$;
+__webpack_unused_export__ = CreateLoginProfile$;
+__webpack_unused_export__ = CreateLoginProfileCommand;
+__webpack_unused_export__ = CreateLoginProfileRequest$;
+__webpack_unused_export__ = CreateLoginProfileResponse$;
+__webpack_unused_export__ = CreateOpenIDConnectProvider$;
+__webpack_unused_export__ = CreateOpenIDConnectProviderCommand;
+__webpack_unused_export__ = CreateOpenIDConnectProviderRequest$;
+__webpack_unused_export__ = CreateOpenIDConnectProviderResponse$;
+__webpack_unused_export__ = CreatePolicy$;
+__webpack_unused_export__ = CreatePolicyCommand;
+__webpack_unused_export__ = CreatePolicyRequest$;
+__webpack_unused_export__ = CreatePolicyResponse$;
+__webpack_unused_export__ = CreatePolicyVersion$;
+__webpack_unused_export__ = CreatePolicyVersionCommand;
+__webpack_unused_export__ = CreatePolicyVersionRequest$;
+__webpack_unused_export__ = CreatePolicyVersionResponse$;
+__webpack_unused_export__ = CreateRole$;
+__webpack_unused_export__ = CreateRoleCommand;
+__webpack_unused_export__ = CreateRoleRequest$;
+__webpack_unused_export__ = CreateRoleResponse$;
+__webpack_unused_export__ = CreateSAMLProvider$;
+__webpack_unused_export__ = CreateSAMLProviderCommand;
+__webpack_unused_export__ = CreateSAMLProviderRequest$;
+__webpack_unused_export__ = CreateSAMLProviderResponse$;
+__webpack_unused_export__ = CreateServiceLinkedRole$;
+__webpack_unused_export__ = CreateServiceLinkedRoleCommand;
+__webpack_unused_export__ = CreateServiceLinkedRoleRequest$;
+__webpack_unused_export__ = CreateServiceLinkedRoleResponse$;
+__webpack_unused_export__ = CreateServiceSpecificCredential$;
+__webpack_unused_export__ = CreateServiceSpecificCredentialCommand;
+__webpack_unused_export__ = CreateServiceSpecificCredentialRequest$;
+__webpack_unused_export__ = CreateServiceSpecificCredentialResponse$;
+__webpack_unused_export__ = CreateUser$;
+__webpack_unused_export__ = CreateUserCommand;
+__webpack_unused_export__ = CreateUserRequest$;
+__webpack_unused_export__ = CreateUserResponse$;
+__webpack_unused_export__ = CreateVirtualMFADevice$;
+__webpack_unused_export__ = CreateVirtualMFADeviceCommand;
+__webpack_unused_export__ = CreateVirtualMFADeviceRequest$;
+__webpack_unused_export__ = CreateVirtualMFADeviceResponse$;
+__webpack_unused_export__ = CredentialReportExpiredException;
+__webpack_unused_export__ = CredentialReportExpiredException$;
+__webpack_unused_export__ = CredentialReportNotPresentException;
+__webpack_unused_export__ = CredentialReportNotPresentException$;
+__webpack_unused_export__ = CredentialReportNotReadyException;
+__webpack_unused_export__ = CredentialReportNotReadyException$;
+__webpack_unused_export__ = DeactivateMFADevice$;
+__webpack_unused_export__ = DeactivateMFADeviceCommand;
+__webpack_unused_export__ = DeactivateMFADeviceRequest$;
+__webpack_unused_export__ = DelegationPermission$;
+__webpack_unused_export__ = DelegationRequest$;
+__webpack_unused_export__ = DeleteAccessKey$;
+__webpack_unused_export__ = DeleteAccessKeyCommand;
+__webpack_unused_export__ = DeleteAccessKeyRequest$;
+__webpack_unused_export__ = DeleteAccountAlias$;
+__webpack_unused_export__ = DeleteAccountAliasCommand;
+__webpack_unused_export__ = DeleteAccountAliasRequest$;
+__webpack_unused_export__ = DeleteAccountPasswordPolicy$;
+__webpack_unused_export__ = DeleteAccountPasswordPolicyCommand;
+__webpack_unused_export__ = DeleteConflictException;
+__webpack_unused_export__ = DeleteConflictException$;
+__webpack_unused_export__ = DeleteGroup$;
+__webpack_unused_export__ = DeleteGroupCommand;
+__webpack_unused_export__ = DeleteGroupPolicy$;
+__webpack_unused_export__ = DeleteGroupPolicyCommand;
+__webpack_unused_export__ = DeleteGroupPolicyRequest$;
+__webpack_unused_export__ = DeleteGroupRequest$;
+__webpack_unused_export__ = DeleteInstanceProfile$;
+__webpack_unused_export__ = DeleteInstanceProfileCommand;
+__webpack_unused_export__ = DeleteInstanceProfileRequest$;
+__webpack_unused_export__ = DeleteLoginProfile$;
+__webpack_unused_export__ = DeleteLoginProfileCommand;
+__webpack_unused_export__ = DeleteLoginProfileRequest$;
+__webpack_unused_export__ = DeleteOpenIDConnectProvider$;
+__webpack_unused_export__ = DeleteOpenIDConnectProviderCommand;
+__webpack_unused_export__ = DeleteOpenIDConnectProviderRequest$;
+__webpack_unused_export__ = DeletePolicy$;
+__webpack_unused_export__ = DeletePolicyCommand;
+__webpack_unused_export__ = DeletePolicyRequest$;
+__webpack_unused_export__ = DeletePolicyVersion$;
+__webpack_unused_export__ = DeletePolicyVersionCommand;
+__webpack_unused_export__ = DeletePolicyVersionRequest$;
+__webpack_unused_export__ = DeleteRole$;
+__webpack_unused_export__ = DeleteRoleCommand;
+__webpack_unused_export__ = DeleteRolePermissionsBoundary$;
+__webpack_unused_export__ = DeleteRolePermissionsBoundaryCommand;
+__webpack_unused_export__ = DeleteRolePermissionsBoundaryRequest$;
+__webpack_unused_export__ = DeleteRolePolicy$;
+exports.Tt = DeleteRolePolicyCommand;
+__webpack_unused_export__ = DeleteRolePolicyRequest$;
+__webpack_unused_export__ = DeleteRoleRequest$;
+__webpack_unused_export__ = DeleteSAMLProvider$;
+__webpack_unused_export__ = DeleteSAMLProviderCommand;
+__webpack_unused_export__ = DeleteSAMLProviderRequest$;
+__webpack_unused_export__ = DeleteSSHPublicKey$;
+__webpack_unused_export__ = DeleteSSHPublicKeyCommand;
+__webpack_unused_export__ = DeleteSSHPublicKeyRequest$;
+__webpack_unused_export__ = DeleteServerCertificate$;
+__webpack_unused_export__ = DeleteServerCertificateCommand;
+__webpack_unused_export__ = DeleteServerCertificateRequest$;
+__webpack_unused_export__ = DeleteServiceLinkedRole$;
+__webpack_unused_export__ = DeleteServiceLinkedRoleCommand;
+__webpack_unused_export__ = DeleteServiceLinkedRoleRequest$;
+__webpack_unused_export__ = DeleteServiceLinkedRoleResponse$;
+__webpack_unused_export__ = DeleteServiceSpecificCredential$;
+__webpack_unused_export__ = DeleteServiceSpecificCredentialCommand;
+__webpack_unused_export__ = DeleteServiceSpecificCredentialRequest$;
+__webpack_unused_export__ = DeleteSigningCertificate$;
+__webpack_unused_export__ = DeleteSigningCertificateCommand;
+__webpack_unused_export__ = DeleteSigningCertificateRequest$;
+__webpack_unused_export__ = DeleteUser$;
+__webpack_unused_export__ = DeleteUserCommand;
+__webpack_unused_export__ = DeleteUserPermissionsBoundary$;
+__webpack_unused_export__ = DeleteUserPermissionsBoundaryCommand;
+__webpack_unused_export__ = DeleteUserPermissionsBoundaryRequest$;
+__webpack_unused_export__ = DeleteUserPolicy$;
+__webpack_unused_export__ = DeleteUserPolicyCommand;
+__webpack_unused_export__ = DeleteUserPolicyRequest$;
+__webpack_unused_export__ = DeleteUserRequest$;
+__webpack_unused_export__ = DeleteVirtualMFADevice$;
+__webpack_unused_export__ = DeleteVirtualMFADeviceCommand;
+__webpack_unused_export__ = DeleteVirtualMFADeviceRequest$;
+__webpack_unused_export__ = DeletionTaskFailureReasonType$;
+__webpack_unused_export__ = DeletionTaskStatusType;
+__webpack_unused_export__ = DetachGroupPolicy$;
+__webpack_unused_export__ = DetachGroupPolicyCommand;
+__webpack_unused_export__ = DetachGroupPolicyRequest$;
+__webpack_unused_export__ = DetachRolePolicy$;
+exports.BA7 = DetachRolePolicyCommand;
+__webpack_unused_export__ = DetachRolePolicyRequest$;
+__webpack_unused_export__ = DetachUserPolicy$;
+__webpack_unused_export__ = DetachUserPolicyCommand;
+__webpack_unused_export__ = DetachUserPolicyRequest$;
+__webpack_unused_export__ = DisableOrganizationsRootCredentialsManagement$;
+__webpack_unused_export__ = DisableOrganizationsRootCredentialsManagementCommand;
+__webpack_unused_export__ = DisableOrganizationsRootCredentialsManagementRequest$;
+__webpack_unused_export__ = DisableOrganizationsRootCredentialsManagementResponse$;
+__webpack_unused_export__ = DisableOrganizationsRootSessions$;
+__webpack_unused_export__ = DisableOrganizationsRootSessionsCommand;
+__webpack_unused_export__ = DisableOrganizationsRootSessionsRequest$;
+__webpack_unused_export__ = DisableOrganizationsRootSessionsResponse$;
+__webpack_unused_export__ = DisableOutboundWebIdentityFederation$;
+__webpack_unused_export__ = DisableOutboundWebIdentityFederationCommand;
+__webpack_unused_export__ = DuplicateCertificateException;
+__webpack_unused_export__ = DuplicateCertificateException$;
+__webpack_unused_export__ = DuplicateSSHPublicKeyException;
+__webpack_unused_export__ = DuplicateSSHPublicKeyException$;
+__webpack_unused_export__ = EnableMFADevice$;
+__webpack_unused_export__ = EnableMFADeviceCommand;
+__webpack_unused_export__ = EnableMFADeviceRequest$;
+__webpack_unused_export__ = EnableOrganizationsRootCredentialsManagement$;
+__webpack_unused_export__ = EnableOrganizationsRootCredentialsManagementCommand;
+__webpack_unused_export__ = EnableOrganizationsRootCredentialsManagementRequest$;
+__webpack_unused_export__ = EnableOrganizationsRootCredentialsManagementResponse$;
+__webpack_unused_export__ = EnableOrganizationsRootSessions$;
+__webpack_unused_export__ = EnableOrganizationsRootSessionsCommand;
+__webpack_unused_export__ = EnableOrganizationsRootSessionsRequest$;
+__webpack_unused_export__ = EnableOrganizationsRootSessionsResponse$;
+__webpack_unused_export__ = EnableOutboundWebIdentityFederation$;
+__webpack_unused_export__ = EnableOutboundWebIdentityFederationCommand;
+__webpack_unused_export__ = EnableOutboundWebIdentityFederationResponse$;
+__webpack_unused_export__ = EncodingType;
+__webpack_unused_export__ = EntityAlreadyExistsException;
+__webpack_unused_export__ = EntityAlreadyExistsException$;
+__webpack_unused_export__ = EntityDetails$;
+__webpack_unused_export__ = EntityInfo$;
+__webpack_unused_export__ = EntityTemporarilyUnmodifiableException;
+__webpack_unused_export__ = EntityTemporarilyUnmodifiableException$;
+__webpack_unused_export__ = EntityType;
+__webpack_unused_export__ = ErrorDetails$;
+__webpack_unused_export__ = EvaluationResult$;
+__webpack_unused_export__ = FeatureDisabledException;
+__webpack_unused_export__ = FeatureDisabledException$;
+__webpack_unused_export__ = FeatureEnabledException;
+__webpack_unused_export__ = FeatureEnabledException$;
+__webpack_unused_export__ = FeatureType;
+__webpack_unused_export__ = GenerateCredentialReport$;
+__webpack_unused_export__ = GenerateCredentialReportCommand;
+__webpack_unused_export__ = GenerateCredentialReportResponse$;
+__webpack_unused_export__ = GenerateOrganizationsAccessReport$;
+__webpack_unused_export__ = GenerateOrganizationsAccessReportCommand;
+__webpack_unused_export__ = GenerateOrganizationsAccessReportRequest$;
+__webpack_unused_export__ = GenerateOrganizationsAccessReportResponse$;
+__webpack_unused_export__ = GenerateServiceLastAccessedDetails$;
+__webpack_unused_export__ = GenerateServiceLastAccessedDetailsCommand;
+__webpack_unused_export__ = GenerateServiceLastAccessedDetailsRequest$;
+__webpack_unused_export__ = GenerateServiceLastAccessedDetailsResponse$;
+__webpack_unused_export__ = GetAccessKeyLastUsed$;
+__webpack_unused_export__ = GetAccessKeyLastUsedCommand;
+__webpack_unused_export__ = GetAccessKeyLastUsedRequest$;
+__webpack_unused_export__ = GetAccessKeyLastUsedResponse$;
+__webpack_unused_export__ = GetAccountAuthorizationDetails$;
+__webpack_unused_export__ = GetAccountAuthorizationDetailsCommand;
+__webpack_unused_export__ = GetAccountAuthorizationDetailsRequest$;
+__webpack_unused_export__ = GetAccountAuthorizationDetailsResponse$;
+__webpack_unused_export__ = GetAccountPasswordPolicy$;
+__webpack_unused_export__ = GetAccountPasswordPolicyCommand;
+__webpack_unused_export__ = GetAccountPasswordPolicyResponse$;
+__webpack_unused_export__ = GetAccountProperties$;
+__webpack_unused_export__ = GetAccountPropertiesCommand;
+__webpack_unused_export__ = GetAccountPropertiesRequest$;
+__webpack_unused_export__ = GetAccountPropertiesResponse$;
+__webpack_unused_export__ = GetAccountSummary$;
+__webpack_unused_export__ = GetAccountSummaryCommand;
+__webpack_unused_export__ = GetAccountSummaryResponse$;
+__webpack_unused_export__ = GetContextKeysForCustomPolicy$;
+__webpack_unused_export__ = GetContextKeysForCustomPolicyCommand;
+__webpack_unused_export__ = GetContextKeysForCustomPolicyRequest$;
+__webpack_unused_export__ = GetContextKeysForPolicyResponse$;
+__webpack_unused_export__ = GetContextKeysForPrincipalPolicy$;
+__webpack_unused_export__ = GetContextKeysForPrincipalPolicyCommand;
+__webpack_unused_export__ = GetContextKeysForPrincipalPolicyRequest$;
+__webpack_unused_export__ = GetCredentialReport$;
+__webpack_unused_export__ = GetCredentialReportCommand;
+__webpack_unused_export__ = GetCredentialReportResponse$;
+__webpack_unused_export__ = GetDelegationRequest$;
+__webpack_unused_export__ = GetDelegationRequestCommand;
+__webpack_unused_export__ = GetDelegationRequestRequest$;
+__webpack_unused_export__ = GetDelegationRequestResponse$;
+__webpack_unused_export__ = GetGroup$;
+__webpack_unused_export__ = GetGroupCommand;
+__webpack_unused_export__ = GetGroupPolicy$;
+__webpack_unused_export__ = GetGroupPolicyCommand;
+__webpack_unused_export__ = GetGroupPolicyRequest$;
+__webpack_unused_export__ = GetGroupPolicyResponse$;
+__webpack_unused_export__ = GetGroupRequest$;
+__webpack_unused_export__ = GetGroupResponse$;
+__webpack_unused_export__ = GetHumanReadableSummary$;
+__webpack_unused_export__ = GetHumanReadableSummaryCommand;
+__webpack_unused_export__ = GetHumanReadableSummaryRequest$;
+__webpack_unused_export__ = GetHumanReadableSummaryResponse$;
+__webpack_unused_export__ = GetInstanceProfile$;
+__webpack_unused_export__ = GetInstanceProfileCommand;
+__webpack_unused_export__ = GetInstanceProfileRequest$;
+__webpack_unused_export__ = GetInstanceProfileResponse$;
+__webpack_unused_export__ = GetLoginProfile$;
+__webpack_unused_export__ = GetLoginProfileCommand;
+__webpack_unused_export__ = GetLoginProfileRequest$;
+__webpack_unused_export__ = GetLoginProfileResponse$;
+__webpack_unused_export__ = GetMFADevice$;
+__webpack_unused_export__ = GetMFADeviceCommand;
+__webpack_unused_export__ = GetMFADeviceRequest$;
+__webpack_unused_export__ = GetMFADeviceResponse$;
+__webpack_unused_export__ = GetOpenIDConnectProvider$;
+__webpack_unused_export__ = GetOpenIDConnectProviderCommand;
+__webpack_unused_export__ = GetOpenIDConnectProviderRequest$;
+__webpack_unused_export__ = GetOpenIDConnectProviderResponse$;
+__webpack_unused_export__ = GetOrganizationsAccessReport$;
+__webpack_unused_export__ = GetOrganizationsAccessReportCommand;
+__webpack_unused_export__ = GetOrganizationsAccessReportRequest$;
+__webpack_unused_export__ = GetOrganizationsAccessReportResponse$;
+__webpack_unused_export__ = GetOutboundWebIdentityFederationInfo$;
+__webpack_unused_export__ = GetOutboundWebIdentityFederationInfoCommand;
+__webpack_unused_export__ = GetOutboundWebIdentityFederationInfoResponse$;
+__webpack_unused_export__ = GetPolicy$;
+exports.s4W = GetPolicyCommand;
+__webpack_unused_export__ = GetPolicyRequest$;
+__webpack_unused_export__ = GetPolicyResponse$;
+__webpack_unused_export__ = GetPolicyVersion$;
+exports.G45 = GetPolicyVersionCommand;
+__webpack_unused_export__ = GetPolicyVersionRequest$;
+__webpack_unused_export__ = GetPolicyVersionResponse$;
+__webpack_unused_export__ = GetRole$;
+exports.kbp = GetRoleCommand;
+__webpack_unused_export__ = GetRolePolicy$;
+exports.WHQ = GetRolePolicyCommand;
+__webpack_unused_export__ = GetRolePolicyRequest$;
+__webpack_unused_export__ = GetRolePolicyResponse$;
+__webpack_unused_export__ = GetRoleRequest$;
+__webpack_unused_export__ = GetRoleResponse$;
+__webpack_unused_export__ = GetRoleTemplateVersion$;
+__webpack_unused_export__ = GetRoleTemplateVersionCommand;
+__webpack_unused_export__ = GetRoleTemplateVersionRequest$;
+__webpack_unused_export__ = GetRoleTemplateVersionResponse$;
+__webpack_unused_export__ = GetSAMLProvider$;
+__webpack_unused_export__ = GetSAMLProviderCommand;
+__webpack_unused_export__ = GetSAMLProviderRequest$;
+__webpack_unused_export__ = GetSAMLProviderResponse$;
+__webpack_unused_export__ = GetSSHPublicKey$;
+__webpack_unused_export__ = GetSSHPublicKeyCommand;
+__webpack_unused_export__ = GetSSHPublicKeyRequest$;
+__webpack_unused_export__ = GetSSHPublicKeyResponse$;
+__webpack_unused_export__ = GetServerCertificate$;
+__webpack_unused_export__ = GetServerCertificateCommand;
+__webpack_unused_export__ = GetServerCertificateRequest$;
+__webpack_unused_export__ = GetServerCertificateResponse$;
+__webpack_unused_export__ = GetServiceLastAccessedDetails$;
+__webpack_unused_export__ = GetServiceLastAccessedDetailsCommand;
+__webpack_unused_export__ = GetServiceLastAccessedDetailsRequest$;
+__webpack_unused_export__ = GetServiceLastAccessedDetailsResponse$;
+__webpack_unused_export__ = GetServiceLastAccessedDetailsWithEntities$;
+__webpack_unused_export__ = GetServiceLastAccessedDetailsWithEntitiesCommand;
+__webpack_unused_export__ = GetServiceLastAccessedDetailsWithEntitiesRequest$;
+__webpack_unused_export__ = GetServiceLastAccessedDetailsWithEntitiesResponse$;
+__webpack_unused_export__ = GetServiceLinkedRoleDeletionStatus$;
+__webpack_unused_export__ = GetServiceLinkedRoleDeletionStatusCommand;
+__webpack_unused_export__ = GetServiceLinkedRoleDeletionStatusRequest$;
+__webpack_unused_export__ = GetServiceLinkedRoleDeletionStatusResponse$;
+__webpack_unused_export__ = GetUser$;
+__webpack_unused_export__ = GetUserCommand;
+__webpack_unused_export__ = GetUserPolicy$;
+__webpack_unused_export__ = GetUserPolicyCommand;
+__webpack_unused_export__ = GetUserPolicyRequest$;
+__webpack_unused_export__ = GetUserPolicyResponse$;
+__webpack_unused_export__ = GetUserRequest$;
+__webpack_unused_export__ = GetUserResponse$;
+__webpack_unused_export__ = GlobalEndpointTokenVersion;
+__webpack_unused_export__ = Group$;
+__webpack_unused_export__ = GroupDetail$;
+__webpack_unused_export__ = IAM;
+exports.h8v = IAMClient;
+__webpack_unused_export__ = IAMServiceException;
+__webpack_unused_export__ = IAMServiceException$;
+__webpack_unused_export__ = InlinePolicy$;
+__webpack_unused_export__ = InlinePolicyIdentifierType$;
+__webpack_unused_export__ = InstanceProfile$;
+__webpack_unused_export__ = InvalidAuthenticationCodeException;
+__webpack_unused_export__ = InvalidAuthenticationCodeException$;
+__webpack_unused_export__ = InvalidCertificateException;
+__webpack_unused_export__ = InvalidCertificateException$;
+__webpack_unused_export__ = InvalidInputException;
+__webpack_unused_export__ = InvalidInputException$;
+__webpack_unused_export__ = InvalidPublicKeyException;
+__webpack_unused_export__ = InvalidPublicKeyException$;
+__webpack_unused_export__ = InvalidUserTypeException;
+__webpack_unused_export__ = InvalidUserTypeException$;
+__webpack_unused_export__ = JobStatusType;
+__webpack_unused_export__ = KeyPairMismatchException;
+__webpack_unused_export__ = KeyPairMismatchException$;
+__webpack_unused_export__ = LimitExceededException;
+__webpack_unused_export__ = LimitExceededException$;
+__webpack_unused_export__ = ListAccessKeys$;
+__webpack_unused_export__ = ListAccessKeysCommand;
+__webpack_unused_export__ = ListAccessKeysRequest$;
+__webpack_unused_export__ = ListAccessKeysResponse$;
+__webpack_unused_export__ = ListAccountAliases$;
+__webpack_unused_export__ = ListAccountAliasesCommand;
+__webpack_unused_export__ = ListAccountAliasesRequest$;
+__webpack_unused_export__ = ListAccountAliasesResponse$;
+__webpack_unused_export__ = ListAttachedGroupPolicies$;
+__webpack_unused_export__ = ListAttachedGroupPoliciesCommand;
+__webpack_unused_export__ = ListAttachedGroupPoliciesRequest$;
+__webpack_unused_export__ = ListAttachedGroupPoliciesResponse$;
+__webpack_unused_export__ = ListAttachedRolePolicies$;
+exports.wfM = ListAttachedRolePoliciesCommand;
+__webpack_unused_export__ = ListAttachedRolePoliciesRequest$;
+__webpack_unused_export__ = ListAttachedRolePoliciesResponse$;
+__webpack_unused_export__ = ListAttachedUserPolicies$;
+__webpack_unused_export__ = ListAttachedUserPoliciesCommand;
+__webpack_unused_export__ = ListAttachedUserPoliciesRequest$;
+__webpack_unused_export__ = ListAttachedUserPoliciesResponse$;
+__webpack_unused_export__ = ListDelegationRequests$;
+__webpack_unused_export__ = ListDelegationRequestsCommand;
+__webpack_unused_export__ = ListDelegationRequestsRequest$;
+__webpack_unused_export__ = ListDelegationRequestsResponse$;
+__webpack_unused_export__ = ListEntitiesForPolicy$;
+__webpack_unused_export__ = ListEntitiesForPolicyCommand;
+__webpack_unused_export__ = ListEntitiesForPolicyRequest$;
+__webpack_unused_export__ = ListEntitiesForPolicyResponse$;
+__webpack_unused_export__ = ListGroupPolicies$;
+__webpack_unused_export__ = ListGroupPoliciesCommand;
+__webpack_unused_export__ = ListGroupPoliciesRequest$;
+__webpack_unused_export__ = ListGroupPoliciesResponse$;
+__webpack_unused_export__ = ListGroups$;
+__webpack_unused_export__ = ListGroupsCommand;
+__webpack_unused_export__ = ListGroupsForUser$;
+__webpack_unused_export__ = ListGroupsForUserCommand;
+__webpack_unused_export__ = ListGroupsForUserRequest$;
+__webpack_unused_export__ = ListGroupsForUserResponse$;
+__webpack_unused_export__ = ListGroupsRequest$;
+__webpack_unused_export__ = ListGroupsResponse$;
+__webpack_unused_export__ = ListInstanceProfileTags$;
+__webpack_unused_export__ = ListInstanceProfileTagsCommand;
+__webpack_unused_export__ = ListInstanceProfileTagsRequest$;
+__webpack_unused_export__ = ListInstanceProfileTagsResponse$;
+__webpack_unused_export__ = ListInstanceProfiles$;
+__webpack_unused_export__ = ListInstanceProfilesCommand;
+__webpack_unused_export__ = ListInstanceProfilesForRole$;
+__webpack_unused_export__ = ListInstanceProfilesForRoleCommand;
+__webpack_unused_export__ = ListInstanceProfilesForRoleRequest$;
+__webpack_unused_export__ = ListInstanceProfilesForRoleResponse$;
+__webpack_unused_export__ = ListInstanceProfilesRequest$;
+__webpack_unused_export__ = ListInstanceProfilesResponse$;
+__webpack_unused_export__ = ListMFADeviceTags$;
+__webpack_unused_export__ = ListMFADeviceTagsCommand;
+__webpack_unused_export__ = ListMFADeviceTagsRequest$;
+__webpack_unused_export__ = ListMFADeviceTagsResponse$;
+__webpack_unused_export__ = ListMFADevices$;
+__webpack_unused_export__ = ListMFADevicesCommand;
+__webpack_unused_export__ = ListMFADevicesRequest$;
+__webpack_unused_export__ = ListMFADevicesResponse$;
+__webpack_unused_export__ = ListOpenIDConnectProviderTags$;
+__webpack_unused_export__ = ListOpenIDConnectProviderTagsCommand;
+__webpack_unused_export__ = ListOpenIDConnectProviderTagsRequest$;
+__webpack_unused_export__ = ListOpenIDConnectProviderTagsResponse$;
+__webpack_unused_export__ = ListOpenIDConnectProviders$;
+__webpack_unused_export__ = ListOpenIDConnectProvidersCommand;
+__webpack_unused_export__ = ListOpenIDConnectProvidersRequest$;
+__webpack_unused_export__ = ListOpenIDConnectProvidersResponse$;
+__webpack_unused_export__ = ListOrganizationsFeatures$;
+__webpack_unused_export__ = ListOrganizationsFeaturesCommand;
+__webpack_unused_export__ = ListOrganizationsFeaturesRequest$;
+__webpack_unused_export__ = ListOrganizationsFeaturesResponse$;
+__webpack_unused_export__ = ListPolicies$;
+__webpack_unused_export__ = ListPoliciesCommand;
+__webpack_unused_export__ = ListPoliciesGrantingServiceAccess$;
+__webpack_unused_export__ = ListPoliciesGrantingServiceAccessCommand;
+__webpack_unused_export__ = ListPoliciesGrantingServiceAccessEntry$;
+__webpack_unused_export__ = ListPoliciesGrantingServiceAccessRequest$;
+__webpack_unused_export__ = ListPoliciesGrantingServiceAccessResponse$;
+__webpack_unused_export__ = ListPoliciesRequest$;
+__webpack_unused_export__ = ListPoliciesResponse$;
+__webpack_unused_export__ = ListPolicyTags$;
+__webpack_unused_export__ = ListPolicyTagsCommand;
+__webpack_unused_export__ = ListPolicyTagsRequest$;
+__webpack_unused_export__ = ListPolicyTagsResponse$;
+__webpack_unused_export__ = ListPolicyVersions$;
+__webpack_unused_export__ = ListPolicyVersionsCommand;
+__webpack_unused_export__ = ListPolicyVersionsRequest$;
+__webpack_unused_export__ = ListPolicyVersionsResponse$;
+__webpack_unused_export__ = ListRolePolicies$;
+exports.Y7N = ListRolePoliciesCommand;
+__webpack_unused_export__ = ListRolePoliciesRequest$;
+__webpack_unused_export__ = ListRolePoliciesResponse$;
+__webpack_unused_export__ = ListRoleTags$;
+exports.DP4 = ListRoleTagsCommand;
+__webpack_unused_export__ = ListRoleTagsRequest$;
+__webpack_unused_export__ = ListRoleTagsResponse$;
+__webpack_unused_export__ = ListRoles$;
+__webpack_unused_export__ = ListRolesCommand;
+__webpack_unused_export__ = ListRolesRequest$;
+__webpack_unused_export__ = ListRolesResponse$;
+__webpack_unused_export__ = ListSAMLProviderTags$;
+__webpack_unused_export__ = ListSAMLProviderTagsCommand;
+__webpack_unused_export__ = ListSAMLProviderTagsRequest$;
+__webpack_unused_export__ = ListSAMLProviderTagsResponse$;
+__webpack_unused_export__ = ListSAMLProviders$;
+__webpack_unused_export__ = ListSAMLProvidersCommand;
+__webpack_unused_export__ = ListSAMLProvidersRequest$;
+__webpack_unused_export__ = ListSAMLProvidersResponse$;
+__webpack_unused_export__ = ListSSHPublicKeys$;
+__webpack_unused_export__ = ListSSHPublicKeysCommand;
+__webpack_unused_export__ = ListSSHPublicKeysRequest$;
+__webpack_unused_export__ = ListSSHPublicKeysResponse$;
+__webpack_unused_export__ = ListServerCertificateTags$;
+__webpack_unused_export__ = ListServerCertificateTagsCommand;
+__webpack_unused_export__ = ListServerCertificateTagsRequest$;
+__webpack_unused_export__ = ListServerCertificateTagsResponse$;
+__webpack_unused_export__ = ListServerCertificates$;
+__webpack_unused_export__ = ListServerCertificatesCommand;
+__webpack_unused_export__ = ListServerCertificatesRequest$;
+__webpack_unused_export__ = ListServerCertificatesResponse$;
+__webpack_unused_export__ = ListServiceSpecificCredentials$;
+__webpack_unused_export__ = ListServiceSpecificCredentialsCommand;
+__webpack_unused_export__ = ListServiceSpecificCredentialsRequest$;
+__webpack_unused_export__ = ListServiceSpecificCredentialsResponse$;
+__webpack_unused_export__ = ListSigningCertificates$;
+__webpack_unused_export__ = ListSigningCertificatesCommand;
+__webpack_unused_export__ = ListSigningCertificatesRequest$;
+__webpack_unused_export__ = ListSigningCertificatesResponse$;
+__webpack_unused_export__ = ListUserPolicies$;
+__webpack_unused_export__ = ListUserPoliciesCommand;
+__webpack_unused_export__ = ListUserPoliciesRequest$;
+__webpack_unused_export__ = ListUserPoliciesResponse$;
+__webpack_unused_export__ = ListUserTags$;
+__webpack_unused_export__ = ListUserTagsCommand;
+__webpack_unused_export__ = ListUserTagsRequest$;
+__webpack_unused_export__ = ListUserTagsResponse$;
+__webpack_unused_export__ = ListUsers$;
+__webpack_unused_export__ = ListUsersCommand;
+__webpack_unused_export__ = ListUsersRequest$;
+__webpack_unused_export__ = ListUsersResponse$;
+__webpack_unused_export__ = ListVirtualMFADevices$;
+__webpack_unused_export__ = ListVirtualMFADevicesCommand;
+__webpack_unused_export__ = ListVirtualMFADevicesRequest$;
+__webpack_unused_export__ = ListVirtualMFADevicesResponse$;
+__webpack_unused_export__ = LoginProfile$;
+__webpack_unused_export__ = MFADevice$;
+__webpack_unused_export__ = MalformedCertificateException;
+__webpack_unused_export__ = MalformedCertificateException$;
+__webpack_unused_export__ = MalformedPolicyDocumentException;
+__webpack_unused_export__ = MalformedPolicyDocumentException$;
+__webpack_unused_export__ = ManagedByTypeType;
+__webpack_unused_export__ = ManagedPolicyDetail$;
+__webpack_unused_export__ = NameConflictException;
+__webpack_unused_export__ = NameConflictException$;
+__webpack_unused_export__ = NoSuchEntityException;
+__webpack_unused_export__ = NoSuchEntityException$;
+__webpack_unused_export__ = OpenIDConnectProviderListEntry$;
+__webpack_unused_export__ = OpenIdIdpCommunicationErrorException;
+__webpack_unused_export__ = OpenIdIdpCommunicationErrorException$;
+__webpack_unused_export__ = OrderedOrganizationPolicyType$;
+__webpack_unused_export__ = OrganizationNotFoundException;
+__webpack_unused_export__ = OrganizationNotFoundException$;
+__webpack_unused_export__ = OrganizationNotInAllFeaturesModeException;
+__webpack_unused_export__ = OrganizationNotInAllFeaturesModeException$;
+__webpack_unused_export__ = OrganizationsDecisionDetail$;
+__webpack_unused_export__ = ParameterDefinition$;
+__webpack_unused_export__ = ParameterTypeType;
+__webpack_unused_export__ = PasswordPolicy$;
+__webpack_unused_export__ = PasswordPolicyViolationException;
+__webpack_unused_export__ = PasswordPolicyViolationException$;
+__webpack_unused_export__ = PermissionCheckResultType;
+__webpack_unused_export__ = PermissionCheckStatusType;
+__webpack_unused_export__ = PermissionsBoundaryAttachmentType;
+__webpack_unused_export__ = PermissionsBoundaryDecisionDetail$;
+__webpack_unused_export__ = Policy$;
+__webpack_unused_export__ = PolicyDetail$;
+__webpack_unused_export__ = PolicyEvaluationDecisionType;
+__webpack_unused_export__ = PolicyEvaluationException;
+__webpack_unused_export__ = PolicyEvaluationException$;
+__webpack_unused_export__ = PolicyGrantingServiceAccess$;
+__webpack_unused_export__ = PolicyGroup$;
+__webpack_unused_export__ = PolicyIdentifier$;
+__webpack_unused_export__ = PolicyIdentifierPolicyType;
+__webpack_unused_export__ = PolicyNotAttachableException;
+__webpack_unused_export__ = PolicyNotAttachableException$;
+__webpack_unused_export__ = PolicyOwnerEntityType;
+__webpack_unused_export__ = PolicyParameter$;
+__webpack_unused_export__ = PolicyParameterTypeEnum;
+__webpack_unused_export__ = PolicyRole$;
+__webpack_unused_export__ = PolicyScopeType;
+__webpack_unused_export__ = PolicySourceType;
+__webpack_unused_export__ = PolicyType;
+__webpack_unused_export__ = PolicyUsageType;
+__webpack_unused_export__ = PolicyUser$;
+__webpack_unused_export__ = PolicyVersion$;
+__webpack_unused_export__ = Position$;
+__webpack_unused_export__ = PutAccountProperties$;
+__webpack_unused_export__ = PutAccountPropertiesCommand;
+__webpack_unused_export__ = PutAccountPropertiesRequest$;
+__webpack_unused_export__ = PutAccountPropertiesResponse$;
+__webpack_unused_export__ = PutGroupPolicy$;
+__webpack_unused_export__ = PutGroupPolicyCommand;
+__webpack_unused_export__ = PutGroupPolicyRequest$;
+__webpack_unused_export__ = PutRolePermissionsBoundary$;
+__webpack_unused_export__ = PutRolePermissionsBoundaryCommand;
+__webpack_unused_export__ = PutRolePermissionsBoundaryRequest$;
+__webpack_unused_export__ = PutRolePolicy$;
+exports.pMt = PutRolePolicyCommand;
+__webpack_unused_export__ = PutRolePolicyRequest$;
+__webpack_unused_export__ = PutUserPermissionsBoundary$;
+__webpack_unused_export__ = PutUserPermissionsBoundaryCommand;
+__webpack_unused_export__ = PutUserPermissionsBoundaryRequest$;
+__webpack_unused_export__ = PutUserPolicy$;
+__webpack_unused_export__ = PutUserPolicyCommand;
+__webpack_unused_export__ = PutUserPolicyRequest$;
+__webpack_unused_export__ = RejectDelegationRequest$;
+__webpack_unused_export__ = RejectDelegationRequestCommand;
+__webpack_unused_export__ = RejectDelegationRequestRequest$;
+__webpack_unused_export__ = RemoveClientIDFromOpenIDConnectProvider$;
+__webpack_unused_export__ = RemoveClientIDFromOpenIDConnectProviderCommand;
+__webpack_unused_export__ = RemoveClientIDFromOpenIDConnectProviderRequest$;
+__webpack_unused_export__ = RemoveRoleFromInstanceProfile$;
+__webpack_unused_export__ = RemoveRoleFromInstanceProfileCommand;
+__webpack_unused_export__ = RemoveRoleFromInstanceProfileRequest$;
+__webpack_unused_export__ = RemoveUserFromGroup$;
+__webpack_unused_export__ = RemoveUserFromGroupCommand;
+__webpack_unused_export__ = RemoveUserFromGroupRequest$;
+__webpack_unused_export__ = ReplacementValueEntry$;
+__webpack_unused_export__ = ReportFormatType;
+__webpack_unused_export__ = ReportGenerationLimitExceededException;
+__webpack_unused_export__ = ReportGenerationLimitExceededException$;
+__webpack_unused_export__ = ReportStateType;
+__webpack_unused_export__ = ResetServiceSpecificCredential$;
+__webpack_unused_export__ = ResetServiceSpecificCredentialCommand;
+__webpack_unused_export__ = ResetServiceSpecificCredentialRequest$;
+__webpack_unused_export__ = ResetServiceSpecificCredentialResponse$;
+__webpack_unused_export__ = ResourceSpecificResult$;
+__webpack_unused_export__ = ResyncMFADevice$;
+__webpack_unused_export__ = ResyncMFADeviceCommand;
+__webpack_unused_export__ = ResyncMFADeviceRequest$;
+__webpack_unused_export__ = Role$;
+__webpack_unused_export__ = RoleDetail$;
+__webpack_unused_export__ = RoleLastUsed$;
+__webpack_unused_export__ = RoleModifiedException;
+__webpack_unused_export__ = RoleModifiedException$;
+__webpack_unused_export__ = RoleTemplateDisabledException;
+__webpack_unused_export__ = RoleTemplateDisabledException$;
+__webpack_unused_export__ = RoleTemplateVersion$;
+__webpack_unused_export__ = RoleUsageType$;
+__webpack_unused_export__ = SAMLPrivateKey$;
+__webpack_unused_export__ = SAMLProviderListEntry$;
+__webpack_unused_export__ = SSHPublicKey$;
+__webpack_unused_export__ = SSHPublicKeyMetadata$;
+__webpack_unused_export__ = SendDelegationToken$;
+__webpack_unused_export__ = SendDelegationTokenCommand;
+__webpack_unused_export__ = SendDelegationTokenRequest$;
+__webpack_unused_export__ = ServerCertificate$;
+__webpack_unused_export__ = ServerCertificateMetadata$;
+__webpack_unused_export__ = ServiceAccessNotEnabledException;
+__webpack_unused_export__ = ServiceAccessNotEnabledException$;
+__webpack_unused_export__ = ServiceFailureException;
+__webpack_unused_export__ = ServiceFailureException$;
+__webpack_unused_export__ = ServiceLastAccessed$;
+__webpack_unused_export__ = ServiceNotSupportedException;
+__webpack_unused_export__ = ServiceNotSupportedException$;
+__webpack_unused_export__ = ServiceSpecificCredential$;
+__webpack_unused_export__ = ServiceSpecificCredentialMetadata$;
+__webpack_unused_export__ = SetDefaultPolicyVersion$;
+__webpack_unused_export__ = SetDefaultPolicyVersionCommand;
+__webpack_unused_export__ = SetDefaultPolicyVersionRequest$;
+__webpack_unused_export__ = SetSecurityTokenServicePreferences$;
+__webpack_unused_export__ = SetSecurityTokenServicePreferencesCommand;
+__webpack_unused_export__ = SetSecurityTokenServicePreferencesRequest$;
+__webpack_unused_export__ = SigningCertificate$;
+__webpack_unused_export__ = SimulateCustomPolicy$;
+__webpack_unused_export__ = SimulateCustomPolicyCommand;
+__webpack_unused_export__ = SimulateCustomPolicyRequest$;
+__webpack_unused_export__ = SimulatePolicyResponse$;
+__webpack_unused_export__ = SimulatePrincipalPolicy$;
+exports.kUw = SimulatePrincipalPolicyCommand;
+__webpack_unused_export__ = SimulatePrincipalPolicyRequest$;
+__webpack_unused_export__ = SortKeyType;
+__webpack_unused_export__ = SourceRoleTemplate$;
+__webpack_unused_export__ = StateType;
+__webpack_unused_export__ = Statement$;
+__webpack_unused_export__ = StatusType;
+__webpack_unused_export__ = SummaryKeyType;
+__webpack_unused_export__ = SummaryStateType;
+__webpack_unused_export__ = Tag$;
+__webpack_unused_export__ = TagInstanceProfile$;
+__webpack_unused_export__ = TagInstanceProfileCommand;
+__webpack_unused_export__ = TagInstanceProfileRequest$;
+__webpack_unused_export__ = TagMFADevice$;
+__webpack_unused_export__ = TagMFADeviceCommand;
+__webpack_unused_export__ = TagMFADeviceRequest$;
+__webpack_unused_export__ = TagOpenIDConnectProvider$;
+__webpack_unused_export__ = TagOpenIDConnectProviderCommand;
+__webpack_unused_export__ = TagOpenIDConnectProviderRequest$;
+__webpack_unused_export__ = TagPolicy$;
+__webpack_unused_export__ = TagPolicyCommand;
+__webpack_unused_export__ = TagPolicyRequest$;
+__webpack_unused_export__ = TagRole$;
+exports.Wcv = TagRoleCommand;
+__webpack_unused_export__ = TagRoleRequest$;
+__webpack_unused_export__ = TagSAMLProvider$;
+__webpack_unused_export__ = TagSAMLProviderCommand;
+__webpack_unused_export__ = TagSAMLProviderRequest$;
+__webpack_unused_export__ = TagServerCertificate$;
+__webpack_unused_export__ = TagServerCertificateCommand;
+__webpack_unused_export__ = TagServerCertificateRequest$;
+__webpack_unused_export__ = TagTemplate$;
+__webpack_unused_export__ = TagUser$;
+__webpack_unused_export__ = TagUserCommand;
+__webpack_unused_export__ = TagUserRequest$;
+__webpack_unused_export__ = TrackedActionLastAccessed$;
+__webpack_unused_export__ = UnmodifiableEntityException;
+__webpack_unused_export__ = UnmodifiableEntityException$;
+__webpack_unused_export__ = UnrecognizedPublicKeyEncodingException;
+__webpack_unused_export__ = UnrecognizedPublicKeyEncodingException$;
+__webpack_unused_export__ = UntagInstanceProfile$;
+__webpack_unused_export__ = UntagInstanceProfileCommand;
+__webpack_unused_export__ = UntagInstanceProfileRequest$;
+__webpack_unused_export__ = UntagMFADevice$;
+__webpack_unused_export__ = UntagMFADeviceCommand;
+__webpack_unused_export__ = UntagMFADeviceRequest$;
+__webpack_unused_export__ = UntagOpenIDConnectProvider$;
+__webpack_unused_export__ = UntagOpenIDConnectProviderCommand;
+__webpack_unused_export__ = UntagOpenIDConnectProviderRequest$;
+__webpack_unused_export__ = UntagPolicy$;
+__webpack_unused_export__ = UntagPolicyCommand;
+__webpack_unused_export__ = UntagPolicyRequest$;
+__webpack_unused_export__ = UntagRole$;
+exports.Hmm = UntagRoleCommand;
+__webpack_unused_export__ = UntagRoleRequest$;
+__webpack_unused_export__ = UntagSAMLProvider$;
+__webpack_unused_export__ = UntagSAMLProviderCommand;
+__webpack_unused_export__ = UntagSAMLProviderRequest$;
+__webpack_unused_export__ = UntagServerCertificate$;
+__webpack_unused_export__ = UntagServerCertificateCommand;
+__webpack_unused_export__ = UntagServerCertificateRequest$;
+__webpack_unused_export__ = UntagUser$;
+__webpack_unused_export__ = UntagUserCommand;
+__webpack_unused_export__ = UntagUserRequest$;
+__webpack_unused_export__ = UpdateAccessKey$;
+__webpack_unused_export__ = UpdateAccessKeyCommand;
+__webpack_unused_export__ = UpdateAccessKeyRequest$;
+__webpack_unused_export__ = UpdateAccountPasswordPolicy$;
+__webpack_unused_export__ = UpdateAccountPasswordPolicyCommand;
+__webpack_unused_export__ = UpdateAccountPasswordPolicyRequest$;
+__webpack_unused_export__ = UpdateAssumeRolePolicy$;
+__webpack_unused_export__ = UpdateAssumeRolePolicyCommand;
+__webpack_unused_export__ = UpdateAssumeRolePolicyRequest$;
+__webpack_unused_export__ = UpdateDelegationRequest$;
+__webpack_unused_export__ = UpdateDelegationRequestCommand;
+__webpack_unused_export__ = UpdateDelegationRequestRequest$;
+__webpack_unused_export__ = UpdateGroup$;
+__webpack_unused_export__ = UpdateGroupCommand;
+__webpack_unused_export__ = UpdateGroupRequest$;
+__webpack_unused_export__ = UpdateLoginProfile$;
+__webpack_unused_export__ = UpdateLoginProfileCommand;
+__webpack_unused_export__ = UpdateLoginProfileRequest$;
+__webpack_unused_export__ = UpdateOpenIDConnectProviderThumbprint$;
+__webpack_unused_export__ = UpdateOpenIDConnectProviderThumbprintCommand;
+__webpack_unused_export__ = UpdateOpenIDConnectProviderThumbprintRequest$;
+__webpack_unused_export__ = UpdateRole$;
+__webpack_unused_export__ = UpdateRoleCommand;
+__webpack_unused_export__ = UpdateRoleDescription$;
+__webpack_unused_export__ = UpdateRoleDescriptionCommand;
+__webpack_unused_export__ = UpdateRoleDescriptionRequest$;
+__webpack_unused_export__ = UpdateRoleDescriptionResponse$;
+__webpack_unused_export__ = UpdateRoleRequest$;
+__webpack_unused_export__ = UpdateRoleResponse$;
+__webpack_unused_export__ = UpdateSAMLProvider$;
+__webpack_unused_export__ = UpdateSAMLProviderCommand;
+__webpack_unused_export__ = UpdateSAMLProviderRequest$;
+__webpack_unused_export__ = UpdateSAMLProviderResponse$;
+__webpack_unused_export__ = UpdateSSHPublicKey$;
+__webpack_unused_export__ = UpdateSSHPublicKeyCommand;
+__webpack_unused_export__ = UpdateSSHPublicKeyRequest$;
+__webpack_unused_export__ = UpdateServerCertificate$;
+__webpack_unused_export__ = UpdateServerCertificateCommand;
+__webpack_unused_export__ = UpdateServerCertificateRequest$;
+__webpack_unused_export__ = UpdateServiceSpecificCredential$;
+__webpack_unused_export__ = UpdateServiceSpecificCredentialCommand;
+__webpack_unused_export__ = UpdateServiceSpecificCredentialRequest$;
+__webpack_unused_export__ = UpdateSigningCertificate$;
+__webpack_unused_export__ = UpdateSigningCertificateCommand;
+__webpack_unused_export__ = UpdateSigningCertificateRequest$;
+__webpack_unused_export__ = UpdateUser$;
+__webpack_unused_export__ = UpdateUserCommand;
+__webpack_unused_export__ = UpdateUserRequest$;
+__webpack_unused_export__ = UploadSSHPublicKey$;
+__webpack_unused_export__ = UploadSSHPublicKeyCommand;
+__webpack_unused_export__ = UploadSSHPublicKeyRequest$;
+__webpack_unused_export__ = UploadSSHPublicKeyResponse$;
+__webpack_unused_export__ = UploadServerCertificate$;
+__webpack_unused_export__ = UploadServerCertificateCommand;
+__webpack_unused_export__ = UploadServerCertificateRequest$;
+__webpack_unused_export__ = UploadServerCertificateResponse$;
+__webpack_unused_export__ = UploadSigningCertificate$;
+__webpack_unused_export__ = UploadSigningCertificateCommand;
+__webpack_unused_export__ = UploadSigningCertificateRequest$;
+__webpack_unused_export__ = UploadSigningCertificateResponse$;
+__webpack_unused_export__ = User$;
+__webpack_unused_export__ = UserDetail$;
+__webpack_unused_export__ = VirtualMFADevice$;
+__webpack_unused_export__ = errorTypeRegistries;
+__webpack_unused_export__ = paginateGetAccountAuthorizationDetails;
+__webpack_unused_export__ = paginateGetGroup;
+__webpack_unused_export__ = paginateListAccessKeys;
+__webpack_unused_export__ = paginateListAccountAliases;
+__webpack_unused_export__ = paginateListAttachedGroupPolicies;
+__webpack_unused_export__ = paginateListAttachedRolePolicies;
+__webpack_unused_export__ = paginateListAttachedUserPolicies;
+__webpack_unused_export__ = paginateListEntitiesForPolicy;
+__webpack_unused_export__ = paginateListGroupPolicies;
+__webpack_unused_export__ = paginateListGroups;
+__webpack_unused_export__ = paginateListGroupsForUser;
+__webpack_unused_export__ = paginateListInstanceProfileTags;
+__webpack_unused_export__ = paginateListInstanceProfiles;
+__webpack_unused_export__ = paginateListInstanceProfilesForRole;
+__webpack_unused_export__ = paginateListMFADeviceTags;
+__webpack_unused_export__ = paginateListMFADevices;
+__webpack_unused_export__ = paginateListOpenIDConnectProviderTags;
+__webpack_unused_export__ = paginateListPolicies;
+__webpack_unused_export__ = paginateListPolicyTags;
+__webpack_unused_export__ = paginateListPolicyVersions;
+__webpack_unused_export__ = paginateListRolePolicies;
+__webpack_unused_export__ = paginateListRoleTags;
+__webpack_unused_export__ = paginateListRoles;
+__webpack_unused_export__ = paginateListSAMLProviderTags;
+__webpack_unused_export__ = paginateListSSHPublicKeys;
+__webpack_unused_export__ = paginateListServerCertificateTags;
+__webpack_unused_export__ = paginateListServerCertificates;
+__webpack_unused_export__ = paginateListSigningCertificates;
+__webpack_unused_export__ = paginateListUserPolicies;
+__webpack_unused_export__ = paginateListUserTags;
+__webpack_unused_export__ = paginateListUsers;
+__webpack_unused_export__ = paginateListVirtualMFADevices;
+__webpack_unused_export__ = paginateSimulateCustomPolicy;
+__webpack_unused_export__ = paginateSimulatePrincipalPolicy;
+__webpack_unused_export__ = waitForInstanceProfileExists;
+__webpack_unused_export__ = waitForPolicyExists;
+__webpack_unused_export__ = waitForRoleExists;
+__webpack_unused_export__ = waitForUserExists;
+__webpack_unused_export__ = waitUntilInstanceProfileExists;
+__webpack_unused_export__ = waitUntilPolicyExists;
+__webpack_unused_export__ = waitUntilRoleExists;
+__webpack_unused_export__ = waitUntilUserExists;
+
+
+/***/ }),
+
 /***/ 1696:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -70459,7 +76816,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8851);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1344);
 /** The action's entry point. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -70469,7 +76826,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8851:
+/***/ 1344:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -73427,12 +79784,16 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-cloudwatch-logs/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(303);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-iam/dist-cjs/index.js
+var client_iam_dist_cjs = __nccwpck_require__(6764);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-lambda/dist-cjs/index.js
 var client_lambda_dist_cjs = __nccwpck_require__(1696);
 ;// CONCATENATED MODULE: ./src/awsClients.ts
 /** One SDK client per service and region for the whole run, all with the same credentials. */
 
 
+
+const IAM_REGION = { aws: 'us-east-1', 'aws-cn': 'cn-north-1', 'aws-us-gov': 'us-gov-west-1' };
 /**
  * Clients retry throttling and 5xx with the SDK's standard strategy, and time out stalled calls.
  */
@@ -73450,6 +79811,7 @@ function createAwsClients(credentials) {
     const lambdas = new Map();
     const invokers = new Map();
     const logs = new Map();
+    const iams = new Map();
     return {
         lambdaFor(region) {
             let client = lambdas.get(region);
@@ -73472,6 +79834,12 @@ function createAwsClients(credentials) {
             let client = logs.get(region);
             if (!client)
                 logs.set(region, (client = new dist_cjs/* CloudWatchLogsClient */.TFr({ ...common, region })));
+            return client;
+        },
+        iamFor(partition) {
+            let client = iams.get(partition);
+            if (!client)
+                iams.set(partition, (client = new client_iam_dist_cjs/* IAMClient */.h8v({ ...common, region: IAM_REGION[partition] ?? 'us-east-1' })));
             return client;
         }
     };
@@ -74451,6 +80819,8 @@ function loadConfig(readInput, env) {
         problem(`instrumentation-layer "${instrumentationLayer}" must be a layer version ARN, with {region} and {arch} where they vary, e.g. arn:aws:lambda:{region}:901920570463:layer:aws-otel-nodejs-{arch}-ver-1-30-2:1.`);
     const preflight = parseBoolean('preflight', input('preflight'), true, problem);
     const delivery = parseDelivery(input, problem, secretValues);
+    const cloudwatchLogs = parseChoice('cloudwatch-logs', input('cloudwatch-logs'), ['keep', 'off'], problem);
+    const cloudwatchOffMethod = parseChoice('cloudwatch-off-method', input('cloudwatch-off-method'), ['deny', 'detach'], problem);
     if (problems.length > 0)
         throw new InputError([...new Set(problems)]);
     return {
@@ -74487,7 +80857,9 @@ function loadConfig(readInput, env) {
         literalIngestionKey: ENV.headers in managedVariables &&
             !secretReferences.some((reference) => (managedVariables[ENV.headers] ?? '').includes(reference.text)),
         preflight,
-        delivery
+        delivery,
+        cloudwatchLogs,
+        cloudwatchOffMethod
     };
 }
 function parseFunctions(items, defaultRegion, problem) {
@@ -74727,6 +81099,16 @@ function parsePairs(value, inputName, keyPattern, problem, secret) {
     });
     return pairs;
 }
+/** One of `choices`; the first when empty. */
+function parseChoice(name, value, choices, problem) {
+    if (!value)
+        return choices[0];
+    const found = choices.find((choice) => choice === value.toLowerCase());
+    if (found)
+        return found;
+    problem(`${name} "${value}" must be ${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}.`);
+    return choices[0];
+}
 function parseBoolean(name, value, fallback, problem) {
     if (!value)
         return fallback;
@@ -74904,6 +81286,1698 @@ async function assumeRoleWithOidc(params) {
         if (!params.stsClient)
             client.destroy();
     }
+}
+
+;// CONCATENATED MODULE: ./src/cloudwatchOff.ts
+const policyName = (arn) => arn.slice(arn.lastIndexOf('/') + 1);
+const groupName = (arn) => arn.replace(/^arn:[^:]+:logs:[^:]+:\d{12}:log-group:/, '').replace(/:\*$/, '');
+/** What applyCloudWatchOff changed (`did`) or would change (`would`), in words. */
+function describeOffChange(change, tense) {
+    const verb = (past, base) => (tense === 'did' ? past : `would ${base}`);
+    const lines = [];
+    const deny = change.denyPolicy;
+    if (deny && deny.added.length > 0) {
+        const groups = deny.added.map(groupName).join(', ');
+        lines.push(deny.before
+            ? `${verb('added', 'add')} ${groups} to the log groups inline policy ${deny.name} denies writes to`
+            : `${verb('put', 'put')} inline policy ${deny.name}, denying log writes to ${groups}`);
+    }
+    for (const arn of change.detached)
+        lines.push(`${verb('detached', 'detach')} ${policyName(arn)}`);
+    for (const edit of change.inlineEdited)
+        lines.push(`${verb('took', 'take')} the log writes out of inline policy ${edit.name} (its other permissions stay)`);
+    for (const gone of change.inlineDeleted)
+        lines.push(`${verb('deleted', 'delete')} inline policy ${gone.name}, which granted nothing but log writes`);
+    return lines;
+}
+/** What undoCloudWatchOff changed, in words. */
+function describeUndo(result) {
+    const lines = [];
+    if (result.denyPolicy)
+        lines.push(result.denyPolicy.deleted
+            ? `deleted inline policy ${result.denyPolicy.name}`
+            : `took the function's log group out of ${result.denyPolicy.name}`);
+    for (const arn of result.reattached)
+        lines.push(`attached ${policyName(arn)} again`);
+    for (const restored of result.inlineRestored)
+        lines.push(`restored the log writes in inline policy ${restored.name}`);
+    return result.changed ? lines : [];
+}
+/**
+ * Whether the function's logs are known to reach ClickStack after the run, so that CloudWatch may stay
+ * off for it. Everything else – rolled back, failed before or during the write, cancelled, telemetry
+ * not arriving – gets CloudWatch Logs back: logs then cost money, but none are lost.
+ */
+function logsReachClickStack(report, cloudwatchStillOn) {
+    const instrumented = report.status === 'updated' || report.status === 'unchanged' || cloudwatchStillOn;
+    return instrumented && (report.delivery === null || report.delivery.status === 'delivered');
+}
+
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/logPermissions.ts
+/**
+ * Whether a Lambda execution role may write CloudWatch Logs, and how to take that away: pure IAM policy
+ * logic, no AWS calls (src/executionRoles.ts is the IAM edge).
+ *
+ * Lambda writes a function's logs with the execution role's `logs:CreateLogGroup`,
+ * `logs:CreateLogStream` and `logs:PutLogEvents`. Two ways to switch that off:
+ *
+ * - deny: one inline policy per role, `RotelClickStackDenyCloudWatchLogs`, that denies the three actions
+ *   on exactly the listed log groups. An explicit Deny wins over every Allow, whatever grants it.
+ *   Resources: `…:log-group:<group>` (the log-group resource, what `CreateLogGroup` is authorised
+ *   against) and `…:log-group:<group>:*` (every stream of it, what `CreateLogStream`/`PutLogEvents` on
+ *   `log-group:<group>:log-stream:<stream>` are authorised against). Both forms for all three actions:
+ *   the denial then holds whichever form IAM evaluates, and reaches no other group (a group name
+ *   cannot contain `:`).
+ * - detach (the ClickStack guide's way): take the three actions out of the role's own Allow
+ *   statements (`stripLogWrites`), keeping everything else the role may do.
+ */
+const LOG_WRITE_ACTIONS = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'];
+/** Name of the inline deny policy, and Sid of its statement. */
+const DENY_POLICY_NAME = 'RotelClickStackDenyCloudWatchLogs';
+const DENY_STATEMENT_SID = 'RotelClickStackDenyCloudWatchLogs';
+/** IAM's quota: all inline policies of one role together, in characters, whitespace not counted. */
+const ROLE_INLINE_POLICY_QUOTA = 10_240;
+const isRecord = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+/**
+ * A policy document's JSON text: IAM returns documents URL-encoded (RFC 3986); the SDK does not decode
+ * them. Text that already is JSON is taken as it is (a raw `%` in it would break decoding).
+ */
+function decodePolicyText(text) {
+    const trimmed = text.trim();
+    if (trimmed.startsWith('{')) {
+        try {
+            JSON.parse(trimmed);
+            return trimmed;
+        }
+        catch {
+            // fall through: maybe encoded after all
+        }
+    }
+    try {
+        return decodeURIComponent(trimmed);
+    }
+    catch {
+        return trimmed;
+    }
+}
+/** Parses a policy document as IAM returns it (URL-encoded or not); throws on anything but a JSON object. */
+function parsePolicyDocument(text) {
+    const value = JSON.parse(decodePolicyText(text));
+    if (!isRecord(value))
+        throw new Error('a policy document must be a JSON object');
+    return value;
+}
+/** The text sent to IAM: compact JSON, keys in their order. */
+const serializePolicyDocument = (document) => JSON.stringify(document);
+/** Size as IAM counts it against the inline-policy quota: characters other than whitespace. */
+const policySize = (text) => text.replace(/\s+/g, '').length;
+/** The statements, whether `Statement` is one object or an array. */
+function statementsOf(document) {
+    const statement = document?.Statement;
+    if (Array.isArray(statement))
+        return statement.filter(isRecord);
+    return isRecord(statement) ? [statement] : [];
+}
+const toList = (value) => value === undefined ? [] : Array.isArray(value) ? value : [value];
+const stringsOf = (value) => toList(value).filter((v) => typeof v === 'string');
+/** Deep equality of JSON values; object key order does not matter, array order does. */
+function sameJson(a, b) {
+    if (a === b)
+        return true;
+    if (Array.isArray(a) || Array.isArray(b)) {
+        if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length)
+            return false;
+        return a.every((item, i) => sameJson(item, b[i]));
+    }
+    if (isRecord(a) && isRecord(b)) {
+        const keysA = Object.keys(a).filter((k) => a[k] !== undefined);
+        const keysB = Object.keys(b).filter((k) => b[k] !== undefined);
+        return keysA.length === keysB.length && keysA.every((k) => Object.hasOwn(b, k) && sameJson(a[k], b[k]));
+    }
+    return false;
+}
+// ---------------------------------------------------------------------------------------------
+// Matching actions and resources as IAM does
+function globToRegExp(pattern, ignoreCase) {
+    const source = pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.');
+    return new RegExp(`^${source}$`, ignoreCase ? 'is' : 's');
+}
+/** An Action/NotAction entry against an action: `*` and `?` wildcards, case-insensitive. */
+const actionMatches = (pattern, action) => globToRegExp(pattern, true).test(action);
+/**
+ * A Resource/NotResource entry against an ARN, case-sensitive. Partition, service, region and account
+ * are matched segment by segment; the resource part (after the fifth colon) as a whole, where `*` also
+ * crosses `:` and `/`.
+ */
+function resourceMatches(pattern, arn, variables = 'wildcard') {
+    let effective = pattern;
+    if (effective.includes('${')) {
+        if (variables === 'never')
+            return false;
+        effective = effective.replace(/\$\{[^}]*\}/g, '*');
+    }
+    if (effective === '*')
+        return true;
+    const p = effective.split(':');
+    const a = arn.split(':');
+    if (p.length >= 6 && a.length >= 6) {
+        for (let i = 0; i < 5; i++)
+            if (!globToRegExp(p[i] ?? '', false).test(a[i] ?? ''))
+                return false;
+        return globToRegExp(p.slice(5).join(':'), false).test(a.slice(5).join(':'));
+    }
+    return globToRegExp(effective, false).test(arn);
+}
+const LOG_GROUP_ARN = /^arn:([^:]+):logs:([^:]*):([^:]*):log-group:([^:]+?)(?::\*)?$/;
+/** Parses a log group ARN, with or without the trailing `:*` that DescribeLogGroups reports. */
+function parseLogGroupArn(value) {
+    const match = LOG_GROUP_ARN.exec(value.trim());
+    if (!match)
+        throw new Error(`not a log group ARN: ${value}`);
+    const [, partition, region, account, name] = match;
+    return { partition, region, account, name, arn: `arn:${partition}:logs:${region}:${account}:log-group:${name}` };
+}
+function logGroupArn(options) {
+    return `arn:${options.partition ?? 'aws'}:logs:${options.region}:${options.account}:log-group:${options.logGroup}`;
+}
+/** The ARN of a function's log group, from the function's ARN (partition, region, account) and the group's name. */
+function logGroupArnForFunction(functionArn, logGroup) {
+    const match = /^arn:([^:]+):lambda:([^:]+):(\d{12}):function:/.exec(functionArn);
+    if (!match)
+        throw new Error(`not a Lambda function ARN: ${functionArn}`);
+    const [, partition, region, account] = match;
+    return logGroupArn({ partition, region, account, logGroup });
+}
+const normalizeGroups = (logGroupArns) => [...new Set(logGroupArns.map((arn) => parseLogGroupArn(arn).arn))].sort();
+// ---------------------------------------------------------------------------------------------
+// The deny method
+const denyResources = (groups) => groups.flatMap((group) => [group, `${group}:*`]);
+function denyStatement(groups) {
+    return { Sid: DENY_STATEMENT_SID, Effect: 'Deny', Action: [...LOG_WRITE_ACTIONS], Resource: denyResources(groups) };
+}
+/** The inline deny policy for these log groups (ARNs, with or without `:*`): one statement, groups sorted. */
+function denyPolicyFor(logGroupArns) {
+    const groups = normalizeGroups(logGroupArns);
+    if (groups.length === 0)
+        throw new Error('a deny policy needs at least one log group');
+    return { Version: '2012-10-17', Statement: [denyStatement(groups)] };
+}
+const isDenyStatement = (statement) => statement.Sid === DENY_STATEMENT_SID;
+/** Splits the deny statement's resources into log group ARNs and anything else (kept as it is). */
+function denyResourcesOf(statement) {
+    const groups = new Set();
+    const other = [];
+    for (const resource of stringsOf(statement?.Resource)) {
+        try {
+            groups.add(parseLogGroupArn(resource).arn);
+        }
+        catch {
+            other.push(resource);
+        }
+    }
+    return { groups: [...groups], other };
+}
+/** The log groups the action's deny statement covers, sorted. */
+function deniedGroupsOf(document) {
+    return denyResourcesOf(statementsOf(document).find(isDenyStatement)).groups.sort();
+}
+function withDenyStatement(existing, groups, other) {
+    const statements = statementsOf(existing);
+    const index = statements.findIndex(isDenyStatement);
+    const current = statements[index];
+    const rest = statements.filter((_, i) => i !== index);
+    if (groups.length === 0 && other.length === 0) {
+        return rest.length === 0 ? undefined : { ...existing, Statement: rest };
+    }
+    // Actions someone added to the statement stay; the three are always there.
+    const actions = stringsOf(current?.Action);
+    for (const action of LOG_WRITE_ACTIONS)
+        if (!actions.some((a) => a.toLowerCase() === action.toLowerCase()))
+            actions.push(action);
+    const statement = current
+        ? { ...current, Action: actions, Resource: [...denyResources(groups), ...other] }
+        : denyStatement(groups);
+    const merged = index < 0 ? [...statements, statement] : statements.map((s, i) => (i === index ? statement : s));
+    return { ...existing, Version: existing.Version ?? '2012-10-17', Statement: merged };
+}
+/**
+ * The deny policy covering the groups already in it and these: a union, sorted, that never drops a group
+ * (nor a statement or resource someone else put there). Equal to `existing` (sameJson) when nothing is new.
+ */
+function mergeDenyPolicy(existing, logGroupArns) {
+    if (!existing || statementsOf(existing).length === 0)
+        return denyPolicyFor(logGroupArns);
+    const current = denyResourcesOf(statementsOf(existing).find(isDenyStatement));
+    const groups = normalizeGroups([...current.groups, ...logGroupArns]);
+    if (groups.length === 0 && current.other.length === 0)
+        return denyPolicyFor(logGroupArns);
+    return withDenyStatement(existing, groups, current.other);
+}
+/** The deny policy without these groups; `undefined` when nothing is left in it (then delete the policy). */
+function removeGroupsFromDeny(existing, logGroupArns) {
+    if (!existing)
+        return undefined;
+    const statements = statementsOf(existing);
+    if (statements.length === 0)
+        return undefined;
+    if (!statements.some(isDenyStatement))
+        return existing;
+    const gone = new Set(normalizeGroups(logGroupArns));
+    const current = denyResourcesOf(statements.find(isDenyStatement));
+    return withDenyStatement(existing, current.groups.filter((group) => !gone.has(group)).sort(), current.other);
+}
+// ---------------------------------------------------------------------------------------------
+// The detach method: taking the three actions out of Allow statements
+/**
+ * CloudWatch Logs' IAM actions (service prefix `logs`): the operations of @aws-sdk/client-cloudwatch-logs
+ * 3.1169 plus the permission-only actions of the Service Authorization Reference (as of 2026-01). Used
+ * to rewrite a `logs:` wildcard into what it granted besides the three write actions.
+ */
+const CLOUDWATCH_LOGS_ACTIONS = Object.freeze([
+    'AssociateKmsKey', 'AssociateSourceToS3TableIntegration', 'CallWithBearerToken', 'CancelExportTask',
+    'CancelImportTask', 'CreateDelivery', 'CreateExportTask', 'CreateImportTask', 'CreateLogAnomalyDetector',
+    'CreateLogDelivery', 'CreateLogGroup', 'CreateLogStream', 'CreateLookupTable', 'CreateScheduledQuery',
+    'DeleteAccountPolicy', 'DeleteDataProtectionPolicy', 'DeleteDelivery', 'DeleteDeliveryDestination',
+    'DeleteDeliveryDestinationPolicy', 'DeleteDeliverySource', 'DeleteDestination', 'DeleteIndexPolicy',
+    'DeleteIntegration', 'DeleteLogAnomalyDetector', 'DeleteLogDelivery', 'DeleteLogGroup', 'DeleteLogStream',
+    'DeleteLookupTable', 'DeleteMetricFilter', 'DeletePipelineRule', 'DeleteQueryDefinition',
+    'DeleteResourcePolicy', 'DeleteRetentionPolicy', 'DeleteScheduledQuery', 'DeleteSubscriptionFilter',
+    'DeleteSyslogConfiguration', 'DeleteTransformer', 'DescribeAccountPolicies', 'DescribeConfigurationTemplates',
+    'DescribeDeliveries', 'DescribeDeliveryDestinations', 'DescribeDeliverySources', 'DescribeDestinations',
+    'DescribeExportTasks', 'DescribeFieldIndexes', 'DescribeImportTaskBatches', 'DescribeImportTasks',
+    'DescribeIndexPolicies', 'DescribeLogGroups', 'DescribeLogStreams', 'DescribeLookupTables',
+    'DescribeMetricFilters', 'DescribeQueries', 'DescribeQueryDefinitions', 'DescribeResourcePolicies',
+    'DescribeSubscriptionFilters', 'DisassociateKmsKey', 'DisassociateSourceFromS3TableIntegration',
+    'FilterLogEvents', 'GetDataProtectionPolicy', 'GetDelivery', 'GetDeliveryDestination',
+    'GetDeliveryDestinationPolicy', 'GetDeliverySource', 'GetIntegration', 'GetLogAnomalyDetector',
+    'GetLogDelivery', 'GetLogEvents', 'GetLogFields', 'GetLogGroupFields', 'GetLogObject', 'GetLogRecord',
+    'GetLookupTable', 'GetQueryResults', 'GetScheduledQuery', 'GetScheduledQueryHistory', 'GetStorageTierPolicy',
+    'GetTransformer', 'IntegrateWithS3Table', 'Link', 'ListAggregateLogGroupSummaries', 'ListAnomalies',
+    'ListEntitiesForLogGroup', 'ListIntegrations', 'ListLogAnomalyDetectors', 'ListLogDeliveries', 'ListLogGroups',
+    'ListLogGroupsForEntity', 'ListLogGroupsForQuery', 'ListScheduledQueries', 'ListSourcesForS3TableIntegration',
+    'ListSyslogConfigurations', 'ListTagsForResource', 'ListTagsLogGroup', 'ProcessWithPipeline',
+    'PutAccountPolicy', 'PutBearerTokenAuthentication', 'PutDataProtectionPolicy', 'PutDeliveryDestination',
+    'PutDeliveryDestinationPolicy', 'PutDeliverySource', 'PutDestination', 'PutDestinationPolicy',
+    'PutIndexPolicy', 'PutIntegration', 'PutLogEvents', 'PutLogGroupDeletionProtection', 'PutMetricFilter',
+    'PutPipelineRule', 'PutQueryDefinition', 'PutResourcePolicy', 'PutRetentionPolicy', 'PutStorageTierPolicy',
+    'PutSubscriptionFilter', 'PutSyslogConfiguration', 'PutTransformer', 'StartLiveTail', 'StartQuery',
+    'StopLiveTail', 'StopQuery', 'TagLogGroup', 'TagResource', 'TestMetricFilter', 'TestTransformer', 'Unmask',
+    'UntagLogGroup', 'UntagResource', 'UpdateAnomaly', 'UpdateDeliveryConfiguration', 'UpdateLogAnomalyDetector',
+    'UpdateLogDelivery', 'UpdateLookupTable', 'UpdateScheduledQuery'
+]);
+const WRITE_NAMES = LOG_WRITE_ACTIONS.map((action) => action.slice('logs:'.length).toLowerCase());
+const isWriteName = (name) => WRITE_NAMES.includes(name.toLowerCase());
+/**
+ * What a `logs:` wildcard granted besides the three write actions, as Action entries.
+ *
+ * A prefix pattern (`logs:*`, `logs:Create*`, `logs:Put*`) becomes, for each other catalogue action it
+ * matches, the shortest prefix pattern of that action that none of the three starts with
+ * (`logs:*` → `logs:A*`, `logs:CreateD*`, `logs:CreateLogA*`, `logs:PutA*`, …): each is inside the
+ * original pattern and matches none of the three, and together they cover every other catalogue action
+ * – and the future actions under those prefixes too. Any other pattern (`logs:*Log*`, `logs:?ut*`)
+ * becomes the catalogue actions it matches, by name. Either way the rewrite grants nothing the original
+ * did not; what it can miss is an action AWS adds later under none of the prefixes (a new `Create…`
+ * or `Put…`), which is the safe side.
+ */
+function expandLogsWildcard(pattern) {
+    const name = pattern.slice(pattern.indexOf(':') + 1);
+    const others = CLOUDWATCH_LOGS_ACTIONS.filter((action) => actionMatches(name, action) && !isWriteName(action));
+    const literalPrefix = /^[^*?]*\*$/.test(name) ? name.slice(0, -1) : undefined;
+    const result = [];
+    const seen = new Set();
+    const add = (entry) => {
+        if (seen.has(entry.toLowerCase()))
+            return;
+        seen.add(entry.toLowerCase());
+        result.push(entry);
+    };
+    for (const action of others) {
+        if (literalPrefix === undefined) {
+            add(`logs:${action}`);
+            continue;
+        }
+        let chosen;
+        for (let n = literalPrefix.length + 1; n <= action.length; n++) {
+            const prefix = action.slice(0, n).toLowerCase();
+            if (!WRITE_NAMES.some((write) => write.startsWith(prefix))) {
+                chosen = action.slice(0, n);
+                break;
+            }
+        }
+        add(chosen === undefined || chosen.length === action.length ? `logs:${action}` : `logs:${chosen}*`);
+    }
+    return result;
+}
+/** `*` (or `*:*`): every action of every service. */
+const isEveryAction = (entry) => /^\*+(:\*+)?$/.test(entry);
+/** Replaces key `from` with `to` (value `value`) in the same position, other keys in their order. */
+function renameKey(statement, from, to, value) {
+    const out = {};
+    for (const [key, v] of Object.entries(statement)) {
+        if (key === from)
+            out[to] = value;
+        else
+            out[key] = v;
+    }
+    return out;
+}
+/**
+ * One statement without the three write actions:
+ * - not an Allow: unchanged;
+ * - `Action` naming them: they go; a statement left with no action goes entirely;
+ * - `Action` with a `logs:` wildcard that matches them: rewritten (expandLogsWildcard);
+ * - `Action: "*"` (everything): becomes `NotAction: [the three]` – exactly "everything but the three"
+ *   (same Resource and Condition). This is the only place NotAction is exact: `Allow` + `NotAction`
+ *   means every action of every service except those listed, so it could not stand in for `logs:*`;
+ * - `NotAction` (everything except…): the three are added to it, so it keeps granting the rest;
+ * - a wildcard across services that matches them (`*:Put*`, `*Log*`): cannot be narrowed to "all but
+ *   three" with Allow statements; the statement is left as it was and reported unresolved.
+ * Resource, Condition and every other key stay, in their order.
+ */
+function stripStatement(statement) {
+    const unchanged = { statement, changed: false, unresolved: [] };
+    if (statement.Effect !== 'Allow')
+        return unchanged;
+    if (statement.Action !== undefined) {
+        const entries = toList(statement.Action);
+        if (entries.some((entry) => typeof entry === 'string' && isEveryAction(entry))) {
+            return { statement: renameKey(statement, 'Action', 'NotAction', [...LOG_WRITE_ACTIONS]), changed: true, unresolved: [] };
+        }
+        const kept = [];
+        const unresolved = [];
+        let changed = false;
+        const present = new Set(stringsOf(entries).map((entry) => entry.toLowerCase()));
+        for (const entry of entries) {
+            if (typeof entry !== 'string' || !LOG_WRITE_ACTIONS.some((action) => actionMatches(entry, action))) {
+                kept.push(entry);
+                continue;
+            }
+            const colon = entry.indexOf(':');
+            const service = colon < 0 ? entry : entry.slice(0, colon);
+            if (service.toLowerCase() !== 'logs') {
+                unresolved.push({
+                    action: entry,
+                    reason: `${entry} grants actions of several services, among them CloudWatch Logs writes; an Allow ` +
+                        'statement cannot say "all of these but three": narrow it by hand'
+                });
+                continue;
+            }
+            changed = true;
+            if (!/[*?]/.test(entry))
+                continue;
+            for (const replacement of expandLogsWildcard(entry)) {
+                if (present.has(replacement.toLowerCase()))
+                    continue;
+                present.add(replacement.toLowerCase());
+                kept.push(replacement);
+            }
+        }
+        if (unresolved.length > 0)
+            return { statement, changed: false, unresolved };
+        if (!changed)
+            return unchanged;
+        if (kept.length === 0)
+            return { statement: undefined, changed: true, unresolved: [] };
+        const action = typeof statement.Action === 'string' && kept.length === 1 ? kept[0] : kept;
+        return { statement: { ...statement, Action: action }, changed: true, unresolved: [] };
+    }
+    if (statement.NotAction !== undefined) {
+        const excluded = stringsOf(statement.NotAction);
+        const granted = LOG_WRITE_ACTIONS.filter((action) => !excluded.some((pattern) => actionMatches(pattern, action)));
+        if (granted.length === 0)
+            return unchanged;
+        return { statement: { ...statement, NotAction: [...toList(statement.NotAction), ...granted] }, changed: true, unresolved: [] };
+    }
+    return unchanged;
+}
+/** A Lambda log stream name, to ask whether a policy covers a group's streams. */
+const SAMPLE_STREAM = '2000/01/01/[$LATEST]00000000000000000000000000000000';
+/** The resources IAM may evaluate the three actions against, for one log group. */
+const resourcesFor = (groupArn) => [groupArn, `${groupArn}:log-stream:${SAMPLE_STREAM}`];
+/** Whether the statement's Resource/NotResource may cover any of these ARNs. */
+function mayCover(statement, arns) {
+    if (statement.Resource !== undefined) {
+        const patterns = stringsOf(statement.Resource);
+        return arns.some((arn) => patterns.some((pattern) => resourceMatches(pattern, arn, 'wildcard')));
+    }
+    if (statement.NotResource !== undefined) {
+        const patterns = stringsOf(statement.NotResource);
+        return arns.some((arn) => !patterns.some((pattern) => resourceMatches(pattern, arn, 'never')));
+    }
+    return false;
+}
+/** Whether the statement's Resource/NotResource surely covers all of these ARNs. */
+function surelyCovers(statement, arns) {
+    if (statement.Resource !== undefined) {
+        const patterns = stringsOf(statement.Resource);
+        return arns.every((arn) => patterns.some((pattern) => resourceMatches(pattern, arn, 'never')));
+    }
+    if (statement.NotResource !== undefined) {
+        const patterns = stringsOf(statement.NotResource);
+        return arns.every((arn) => !patterns.some((pattern) => resourceMatches(pattern, arn, 'wildcard')));
+    }
+    return false;
+}
+/**
+ * The document without the three write actions in its Allow statements (see stripStatement), every
+ * other statement kept as the same object, in order. `Statement` keeps its form (object or array).
+ */
+function stripLogWrites(document, options = {}) {
+    const statements = statementsOf(document);
+    const scope = options.logGroupArns?.flatMap((arn) => resourcesFor(parseLogGroupArn(arn).arn));
+    const edits = [];
+    const unresolved = [];
+    const after = [];
+    statements.forEach((statement, index) => {
+        if (scope && !mayCover(statement, scope)) {
+            after.push(statement);
+            return;
+        }
+        const result = stripStatement(statement);
+        for (const item of result.unresolved)
+            unresolved.push({ index, ...(statement.Sid !== undefined ? { sid: statement.Sid } : {}), ...item });
+        if (!result.changed) {
+            after.push(statement);
+            return;
+        }
+        edits.push({ index, before: statement, after: result.statement });
+        if (result.statement)
+            after.push(result.statement);
+    });
+    if (edits.length === 0)
+        return { document, changed: false, edits, unresolved };
+    if (after.length === 0)
+        return { document: undefined, changed: true, edits, unresolved };
+    const [first] = after;
+    const single = !Array.isArray(document.Statement) && after.length === 1 && first !== undefined;
+    return { document: { ...document, Statement: single ? first : after }, changed: true, edits, unresolved };
+}
+const hasCondition = (statement) => isRecord(statement.Condition) && Object.keys(statement.Condition).length > 0;
+function actionCovered(statement, action) {
+    if (statement.Action !== undefined)
+        return stringsOf(statement.Action).some((p) => actionMatches(p, action));
+    if (statement.NotAction !== undefined)
+        return !stringsOf(statement.NotAction).some((p) => actionMatches(p, action));
+    return false;
+}
+/** For each of the three actions, the statements of one document that allow or deny it on the group. */
+function analyzeLogWrites(document, logGroupArn) {
+    const resources = resourcesFor(parseLogGroupArn(logGroupArn).arn);
+    const statements = statementsOf(document);
+    return LOG_WRITE_ACTIONS.map((action) => {
+        const allows = [];
+        const denies = [];
+        statements.forEach((statement, index) => {
+            if (!actionCovered(statement, action))
+                return;
+            const ref = {
+                index,
+                ...(statement.Sid !== undefined ? { sid: statement.Sid } : {}),
+                conditional: hasCondition(statement)
+            };
+            if (statement.Effect === 'Allow' && mayCover(statement, resources))
+                allows.push(ref);
+            else if (statement.Effect === 'Deny' && surelyCovers(statement, resources))
+                denies.push(ref);
+        });
+        return { action, allows, denies };
+    });
+}
+const refName = (source, ref) => `${source} statement ${ref.sid ?? `#${ref.index}`}${ref.conditional ? ' (conditional)' : ''}`;
+/** Combines the analyses of all of a role's policies: a Deny in one overrides an Allow in another. */
+function decideLogWrites(sources) {
+    return LOG_WRITE_ACTIONS.map((action) => {
+        const allows = [];
+        const denies = [];
+        for (const { source, analysis } of sources) {
+            const entry = analysis.find((a) => a.action === action);
+            for (const ref of entry?.allows ?? [])
+                allows.push([source, ref]);
+            for (const ref of entry?.denies ?? [])
+                denies.push([source, ref]);
+        }
+        const allowedBy = allows.map(([source, ref]) => refName(source, ref));
+        const deniedBy = denies.map(([source, ref]) => refName(source, ref));
+        let verdict;
+        if (denies.some(([, ref]) => !ref.conditional))
+            verdict = 'denied';
+        else if (allows.some(([, ref]) => !ref.conditional))
+            verdict = denies.length > 0 ? 'conditional' : 'allowed';
+        else
+            verdict = allows.length > 0 ? 'conditional' : 'not-allowed';
+        return { action, verdict, allowedBy, deniedBy };
+    });
+}
+/**
+ * Which of the three actions this one document allows on the log group, its own Deny statements
+ * considered. Conditions are not evaluated: a conditional grant is reported with `conditional: true`.
+ */
+function grantsLogWrites(document, logGroupArn) {
+    const analysis = analyzeLogWrites(document, logGroupArn);
+    return decideLogWrites([{ source: '', analysis }]).flatMap((decision) => {
+        if (decision.verdict !== 'allowed' && decision.verdict !== 'conditional')
+            return [];
+        const entry = analysis.find((a) => a.action === decision.action);
+        return [
+            {
+                action: decision.action,
+                conditional: decision.verdict === 'conditional',
+                statements: (entry?.allows ?? []).map((ref) => ref.sid ?? `#${ref.index}`)
+            }
+        ];
+    });
+}
+const managed = (path, name, instead) => ({
+    name,
+    arn: `arn:aws:iam::aws:policy/${path}${name}`,
+    ...(instead !== undefined ? { instead } : {})
+});
+/**
+ * AWS managed policies, commonly on Lambda execution roles, that allow the three write actions on every
+ * log group (checked against their published documents). Only AWSLambdaBasicExecutionRole is ever
+ * detached; the others are reported. The role's actual attached policies are analysed from their
+ * documents all the same: this list is what is known without reading them.
+ */
+const AWS_MANAGED_LOG_WRITERS = Object.freeze([
+    managed('service-role/', 'AWSLambdaBasicExecutionRole'),
+    managed('service-role/', 'AWSLambdaVPCAccessExecutionRole', 'arn:aws:iam::aws:policy/service-role/AWSLambdaENIManagementAccess (the same network-interface permissions ' +
+        'without logs; add ec2:DescribeSubnets if the function needs it)'),
+    managed('service-role/', 'AWSLambdaKinesisExecutionRole', 'a policy with its kinesis:* read actions only'),
+    managed('service-role/', 'AWSLambdaDynamoDBExecutionRole', 'a policy with its dynamodb:* stream read actions only'),
+    managed('service-role/', 'AWSLambdaSQSQueueExecutionRole', 'a policy with sqs:ReceiveMessage, sqs:DeleteMessage and sqs:GetQueueAttributes only'),
+    managed('service-role/', 'AWSLambdaMSKExecutionRole', 'a policy with its kafka:* and ec2:* network-interface actions only'),
+    managed('service-role/', 'AmazonS3ObjectLambdaExecutionRolePolicy'),
+    managed('', 'AWSLambdaExecute', 'a policy with s3:GetObject and s3:PutObject only'),
+    managed('', 'CloudWatchLogsFullAccess'),
+    managed('', 'CloudWatchFullAccess'),
+    managed('', 'CloudWatchFullAccessV2'),
+    managed('', 'CloudWatchAgentServerPolicy'),
+    managed('', 'CloudWatchAgentAdminPolicy'),
+    managed('', 'AdministratorAccess'),
+    managed('', 'PowerUserAccess'),
+    managed('job-function/', 'SystemAdministrator'),
+    managed('job-function/', 'DatabaseAdministrator')
+]);
+/** The policy whose detachment is the guide's way to switch CloudWatch Logs off. */
+const BASIC_EXECUTION_POLICY_NAME = 'AWSLambdaBasicExecutionRole';
+const AWS_MANAGED_ARN = /^arn:([^:]+):iam::aws:policy\/(.*\/)?([^/]+)$/;
+/** Whether the ARN is an AWS managed policy's (`arn:<partition>:iam::aws:policy/…`). */
+const isAwsManagedPolicyArn = (arn) => AWS_MANAGED_ARN.test(arn);
+/** The listed AWS managed log writer this ARN names, in any partition. */
+function awsManagedLogWriter(arn) {
+    const match = AWS_MANAGED_ARN.exec(arn);
+    if (!match)
+        return undefined;
+    const path = match[2] ?? '';
+    return AWS_MANAGED_LOG_WRITERS.find((writer) => writer.arn.endsWith(`:policy/${path}${match[3] ?? ''}`));
+}
+/** `arn:<partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole`. */
+const basicExecutionPolicyArn = (partition = 'aws') => `arn:${partition}:iam::aws:policy/service-role/${BASIC_EXECUTION_POLICY_NAME}`;
+/** Whether the ARN is AWSLambdaBasicExecutionRole's, in any partition. */
+const isBasicExecutionPolicyArn = (arn) => /^arn:[^:]+:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole$/.test(arn);
+
+;// CONCATENATED MODULE: ./src/executionRoles.ts
+/**
+ * The IAM edge of `cloudwatch-logs: off`: reads Lambda execution roles, switches their CloudWatch Logs
+ * writes off (deny or detach), records what it did in the role's tags, undoes exactly that, and says
+ * which policies still grant the writes. The policy logic itself is pure, in logPermissions.ts.
+ *
+ * The record (role tags, keys prefixed `rotel-clickstack-action:`):
+ * - `…:deny-policy` = `RotelClickStackDenyCloudWatchLogs` – the inline deny policy is the action's
+ *   (its log groups are in the policy itself; nothing else needs recording);
+ * - `…:detached` = the managed policy ARNs the action detached, space-separated (only ever
+ *   AWSLambdaBasicExecutionRole);
+ * - `…:inline-undo-00`, `-01`, … = what the action took out of inline policies: the original of each
+ *   statement it changed or removed (with its position), and the original text of each policy it
+ *   deleted, one batch per run – JSON, deflated (zlib, whose Adler-32 check makes a lost or damaged
+ *   chunk an error rather than a wrong restore), base64url, cut into 256-character tag values.
+ *   A role has at most 50 tags: if the record does not fit beside the role's own tags, the role is
+ *   not changed at all (never make a change that cannot be undone) and the error says to use the deny
+ *   method. The originals are never kept in an inline policy: that would spend the role's
+ *   10,240-character inline quota, and a document is a live policy, not storage.
+ * The record is checked before it is used: a statement is put back only where the role still has
+ *   exactly what the action left (the stripped statement), and only if stripping the recorded original
+ *   gives that statement – so a restore can only add back CloudWatch Logs write permissions, even if
+ *   someone with iam:TagRole edited the tags; only AWSLambdaBasicExecutionRole is ever re-attached.
+ *
+ * Writes: on apply the record (tags) first, then the policy changes – a failure in between leaves a
+ * record of more than was done, which undo tolerates (every restore step is idempotent). On undo the
+ * policy changes first, then the tags. IAM has no conditional writes: within one run every role goes
+ * through RoleCoordinator, one task at a time; two runs of the action on the same roles at once
+ * should be serialised with the workflow's `concurrency:`.
+ */
+
+
+
+
+const TAG_PREFIX = 'rotel-clickstack-action:';
+const DENY_TAG = `${TAG_PREFIX}deny-policy`;
+const DETACHED_TAG = `${TAG_PREFIX}detached`;
+const INLINE_UNDO_TAG_PREFIX = `${TAG_PREFIX}inline-undo-`;
+const MAX_ROLE_TAGS = 50;
+const MAX_TAG_VALUE_LENGTH = 256;
+/** `my-role` from `my-role` or `arn:aws:iam::123456789012:role/service-role/my-role`. */
+function roleNameOf(nameOrArn) {
+    if (!nameOrArn.startsWith('arn:'))
+        return nameOrArn;
+    const match = /^arn:[^:]+:iam::\d{12}:role\/(?:.*\/)?([^/]+)$/.exec(nameOrArn);
+    if (!match?.[1])
+        throw new Error(`not an IAM role ARN: ${nameOrArn}`);
+    return match[1];
+}
+const isOurTag = (key) => key.toLowerCase().startsWith(TAG_PREFIX);
+function encodeInline(batches) {
+    const encoded = batches.map((batch) => batch.map((entry) => entry.kind === 'statement'
+        ? ['s', entry.policy, entry.index, entry.original, entry.removed ? 1 : 0]
+        : ['p', entry.policy, entry.document]));
+    return (0,external_node_zlib_.deflateSync)(Buffer.from(JSON.stringify({ v: 1, b: encoded })), { level: 9 }).toString('base64url');
+}
+function decodeInline(text) {
+    const value = JSON.parse((0,external_node_zlib_.inflateSync)(Buffer.from(text, 'base64url')).toString('utf8'));
+    if (value.v !== 1 || !Array.isArray(value.b))
+        throw new Error('unknown record format');
+    return value.b.map((batch) => {
+        if (!Array.isArray(batch))
+            throw new Error('malformed batch');
+        return batch.map((entry) => {
+            if (!Array.isArray(entry))
+                throw new Error('malformed entry');
+            const [kind, policy] = entry;
+            if (typeof policy !== 'string')
+                throw new Error('malformed entry');
+            if (kind === 's') {
+                const [, , index, original, removed] = entry;
+                if (typeof index !== 'number' || typeof original !== 'object' || original === null || Array.isArray(original))
+                    throw new Error('malformed statement entry');
+                return { kind: 'statement', policy, index, original: original, removed: removed === 1 };
+            }
+            if (kind === 'p' && typeof entry[2] === 'string')
+                return { kind: 'policy', policy, document: entry[2] };
+            throw new Error('malformed entry');
+        });
+    });
+}
+/** The action's tags for this record (only its own keys). */
+function recordTags(record) {
+    const tags = {};
+    if (record.denyPolicy)
+        tags[DENY_TAG] = record.denyPolicy;
+    if (record.detached.length > 0)
+        tags[DETACHED_TAG] = record.detached.join(' ');
+    if (record.inline.length > 0) {
+        const text = encodeInline(record.inline);
+        for (let i = 0, n = 0; i < text.length; i += MAX_TAG_VALUE_LENGTH, n++)
+            tags[`${INLINE_UNDO_TAG_PREFIX}${String(n).padStart(2, '0')}`] = text.slice(i, i + MAX_TAG_VALUE_LENGTH);
+    }
+    return tags;
+}
+/** The record in these tags (tag keys compared case-insensitively, as IAM does). */
+function recordOf(tags) {
+    const lower = new Map(Object.entries(tags).map(([key, value]) => [key.toLowerCase(), value]));
+    const denyPolicy = lower.get(DENY_TAG);
+    const detached = (lower.get(DETACHED_TAG) ?? '').split(/\s+/).filter(Boolean);
+    const chunks = [...lower.keys()].filter((key) => key.startsWith(INLINE_UNDO_TAG_PREFIX)).sort();
+    let inline = [];
+    let problem;
+    if (chunks.length > 0) {
+        const expected = chunks.every((key, i) => key === `${INLINE_UNDO_TAG_PREFIX}${String(i).padStart(2, '0')}`);
+        try {
+            if (!expected)
+                throw new Error(`tags ${chunks.join(', ')} are not numbered 00 onwards`);
+            inline = decodeInline(chunks.map((key) => lower.get(key) ?? '').join(''));
+        }
+        catch (error) {
+            problem = `the undo record in the tags ${INLINE_UNDO_TAG_PREFIX}* cannot be read (${messageOf(error)})`;
+        }
+    }
+    return {
+        ...(denyPolicy ? { denyPolicy } : {}),
+        detached,
+        inline,
+        ...(problem !== undefined ? { problem } : {})
+    };
+}
+const hasRecord = (record) => record.denyPolicy !== undefined || record.detached.length > 0 || record.inline.length > 0 || record.problem !== undefined;
+/** What to tag and untag so that the role's tags hold `record`; throws when it cannot fit. */
+function tagChanges(role, record) {
+    const desired = recordTags(record);
+    const current = Object.entries(role.tags).filter(([key]) => isOurTag(key));
+    // An unreadable inline record is kept as it is: it is all there is of those originals.
+    if (record.problem)
+        for (const [key, value] of current)
+            if (key.toLowerCase().startsWith(INLINE_UNDO_TAG_PREFIX))
+                desired[key.toLowerCase()] = value;
+    const others = Object.keys(role.tags).length - current.length;
+    const ours = Object.keys(desired).length;
+    if (others + ours > MAX_ROLE_TAGS) {
+        throw new RecordTooLargeError(`Role ${role.name}: the record of what the action changes needs ${ours} tags and the role has ${others} of its own; ` +
+            `a role has at most ${MAX_ROLE_TAGS}. Nothing was changed. Use cloudwatch-off-method: deny for this role, ` +
+            `or free some of its tags.`);
+    }
+    const currentByLower = new Map(current.map(([key, value]) => [key.toLowerCase(), { key, value }]));
+    const set = {};
+    for (const [key, value] of Object.entries(desired))
+        if (currentByLower.get(key)?.value !== value)
+            set[key] = value;
+    const remove = current.filter(([key]) => !(key.toLowerCase() in desired)).map(([key]) => key);
+    return { set, remove };
+}
+class RecordTooLargeError extends Error {
+    name = 'RecordTooLargeError';
+}
+class InlineQuotaError extends Error {
+    name = 'InlineQuotaError';
+}
+const isEmptyPlan = (plan) => Object.keys(plan.tags.set).length === 0 &&
+    plan.tags.remove.length === 0 &&
+    plan.attach.length === 0 &&
+    plan.detach.length === 0 &&
+    plan.put.length === 0 &&
+    plan.delete.length === 0;
+function withTags(role, tags) {
+    const removed = new Set([...tags.remove, ...Object.keys(tags.set)].map((key) => key.toLowerCase()));
+    const out = {};
+    for (const [key, value] of Object.entries(role.tags))
+        if (!removed.has(key.toLowerCase()))
+            out[key] = value;
+    return { ...out, ...tags.set };
+}
+function inlineAfter(role, put, deleted) {
+    const puts = new Map(put.map((p) => [p.name, p.text]));
+    const out = [];
+    for (const policy of role.inline) {
+        if (deleted.includes(policy.name))
+            continue;
+        const text = puts.get(policy.name);
+        if (text === undefined)
+            out.push(policy);
+        else {
+            out.push({ name: policy.name, text, document: parsePolicyDocument(text) });
+            puts.delete(policy.name);
+        }
+    }
+    for (const [name, text] of puts)
+        out.push({ name, text, document: parsePolicyDocument(text) });
+    return out;
+}
+function checkInlineQuota(role, inline) {
+    const total = inline.reduce((sum, policy) => sum + policySize(policy.text), 0);
+    if (total > ROLE_INLINE_POLICY_QUOTA)
+        throw new InlineQuotaError(`Role ${role.name}: its inline policies would take ${total} characters; IAM allows ${ROLE_INLINE_POLICY_QUOTA} ` +
+            `per role in all. Nothing was changed. Give the functions separate roles, or move inline policies to managed ones.`);
+}
+const sortedGroups = (logGroups) => [...new Set(logGroups.map((group) => parseLogGroupArn(group).arn))].sort();
+/** deny: merge the groups into the role's deny policy. Pure. */
+function planDeny(role, logGroups) {
+    const groups = sortedGroups(logGroups);
+    const existing = role.inline.find((policy) => policy.name === DENY_POLICY_NAME);
+    const merged = mergeDenyPolicy(existing?.document, groups);
+    const put = existing && sameJson(existing.document, merged) ? [] : [{ name: DENY_POLICY_NAME, text: serializePolicyDocument(merged) }];
+    const inline = inlineAfter(role, put, []);
+    checkInlineQuota(role, inline);
+    const record = recordOf(role.tags);
+    const tags = tagChanges(role, { ...record, denyPolicy: DENY_POLICY_NAME });
+    const plan = { tags, attach: [], detach: [], put, delete: [] };
+    const before = deniedGroupsOf(existing?.document);
+    const after = { ...role, tags: withTags(role, tags), inline };
+    return {
+        plan,
+        change: {
+            role: role.name,
+            method: 'deny',
+            logGroups: groups,
+            changed: !isEmptyPlan(plan),
+            detached: [],
+            inlineEdited: [],
+            inlineDeleted: [],
+            denyPolicy: {
+                name: DENY_POLICY_NAME,
+                groups: deniedGroupsOf(merged),
+                added: deniedGroupsOf(merged).filter((group) => !before.includes(group)),
+                ...(existing ? { before: existing.document } : {}),
+                after: merged
+            },
+            customerManagedStillGranting: [],
+            otherAwsManaged: [],
+            unresolved: [],
+            warnings: [],
+            after
+        }
+    };
+}
+/** The three actions a document allows (or may allow) on any of the groups. */
+function actionsGranted(document, groups) {
+    const granted = new Set();
+    for (const group of groups)
+        for (const decision of decideLogWrites([{ source: '', analysis: analyzeLogWrites(document, group) }]))
+            if (decision.verdict === 'allowed' || decision.verdict === 'conditional')
+                granted.add(decision.action);
+    return LOG_WRITE_ACTIONS.filter((action) => granted.has(action));
+}
+const policyNameOf = (arn) => arn.slice(arn.lastIndexOf('/') + 1);
+/**
+ * detach: detach AWSLambdaBasicExecutionRole, strip the three actions from the inline policies whose
+ * statements may cover the groups, report every managed policy that still grants them. Pure: the
+ * attached managed policies' documents come in `managed` (by ARN).
+ */
+function planDetach(role, logGroups, managed) {
+    const groups = sortedGroups(logGroups);
+    const record = recordOf(role.tags);
+    const detach = role.attached.filter((policy) => isBasicExecutionPolicyArn(policy.arn)).map((policy) => policy.arn);
+    const put = [];
+    const deleted = [];
+    const inlineEdited = [];
+    const inlineDeleted = [];
+    const unresolved = [];
+    const batch = [];
+    for (const policy of role.inline) {
+        if (policy.name === DENY_POLICY_NAME)
+            continue;
+        const result = stripLogWrites(policy.document, { logGroupArns: groups });
+        for (const item of result.unresolved)
+            unresolved.push({ policy: policy.name, ...item });
+        if (!result.changed)
+            continue;
+        if (result.document === undefined) {
+            deleted.push(policy.name);
+            inlineDeleted.push({ name: policy.name, before: policy.document });
+            batch.push({ kind: 'policy', policy: policy.name, document: policy.text });
+        }
+        else {
+            put.push({ name: policy.name, text: serializePolicyDocument(result.document) });
+            inlineEdited.push({ name: policy.name, before: policy.document, after: result.document });
+            for (const edit of result.edits)
+                batch.push({ kind: 'statement', policy: policy.name, index: edit.index, original: edit.before, removed: edit.after === undefined });
+        }
+    }
+    if (batch.length > 0 && record.problem)
+        throw new RecordTooLargeError(`Role ${role.name}: ${record.problem}. Nothing was changed: restore or remove those tags first, or use cloudwatch-off-method: deny.`);
+    const inline = inlineAfter(role, put, deleted);
+    checkInlineQuota(role, inline);
+    const newRecord = {
+        ...record,
+        detached: [...new Set([...record.detached, ...detach])],
+        inline: batch.length > 0 ? [...record.inline, batch] : record.inline
+    };
+    const tags = hasRecord(newRecord) || hasRecord(record) ? tagChanges(role, newRecord) : { set: {}, remove: [] };
+    const customerManagedStillGranting = [];
+    const otherAwsManaged = [];
+    const warnings = [];
+    for (const policy of role.attached) {
+        if (detach.includes(policy.arn))
+            continue;
+        const awsManaged = isAwsManagedPolicyArn(policy.arn);
+        const known = awsManagedLogWriter(policy.arn);
+        const source = managed.get(policy.arn);
+        let actions;
+        let unreadable;
+        if (source && 'document' in source)
+            actions = actionsGranted(source.document, groups);
+        else {
+            unreadable = source && 'error' in source ? source.error : 'not read';
+            // Unread: an AWS managed policy is judged by the known list; a customer-managed one may grant.
+            actions = awsManaged && !known ? [] : [...LOG_WRITE_ACTIONS];
+            warnings.push(`Role ${role.name}: could not read ${policy.arn} (${unreadable}); ` +
+                (actions.length > 0 ? 'it is taken to grant CloudWatch Logs writes.' : 'it is taken not to grant CloudWatch Logs writes.'));
+        }
+        if (actions.length === 0)
+            continue;
+        const list = actions.join(', ');
+        if (awsManaged) {
+            const instead = known?.instead;
+            otherAwsManaged.push({
+                arn: policy.arn,
+                name: policy.name,
+                actions,
+                logGroups: groups,
+                fix: `AWS managed policy ${policy.name} on role ${role.name} also allows ${list}, so CloudWatch Logs stays on. ` +
+                    (instead ? `Attach ${instead} instead, ` : 'Replace it with a policy without those actions, ') +
+                    'or use cloudwatch-off-method: deny.'
+            });
+        }
+        else {
+            customerManagedStillGranting.push({
+                arn: policy.arn,
+                name: policy.name,
+                actions,
+                logGroups: groups,
+                fix: `Customer-managed policy ${policy.arn} on role ${role.name} still allows ${list} on ${groups.join(', ')}. ` +
+                    'The action never edits it (other roles may use it): remove those actions from it (a new default policy version), ' +
+                    `detach it from ${role.name}, or use cloudwatch-off-method: deny.`
+            });
+        }
+    }
+    for (const grant of [...customerManagedStillGranting, ...otherAwsManaged])
+        warnings.push(grant.fix);
+    for (const item of unresolved)
+        warnings.push(`Role ${role.name}: inline policy ${item.policy}, statement ${item.sid ?? `#${item.index}`}: ${item.reason}; it was left as it was.`);
+    const plan = { tags, attach: [], detach, put, delete: deleted };
+    return {
+        plan,
+        change: {
+            role: role.name,
+            method: 'detach',
+            logGroups: groups,
+            changed: !isEmptyPlan(plan),
+            detached: detach,
+            inlineEdited,
+            inlineDeleted,
+            customerManagedStillGranting,
+            otherAwsManaged,
+            unresolved,
+            warnings,
+            after: {
+                ...role,
+                tags: withTags(role, tags),
+                attached: role.attached.filter((policy) => !detach.includes(policy.arn)),
+                inline
+            }
+        }
+    };
+}
+/** Where the action's inline undo record can be applied to the role's inline policies as they are now. Pure. */
+function planInlineRestore(role, record) {
+    const conflicts = [];
+    if (record.problem)
+        return { put: [], restored: [], conflicts: [`Role ${role.name}: ${record.problem}; inline policies were not restored.`] };
+    const docs = new Map();
+    for (const policy of role.inline)
+        docs.set(policy.name, { before: policy.document, document: policy.document });
+    const touched = new Set();
+    const deletedTexts = new Map();
+    // Later runs first; within one run, statements in their original order (so positions come back right).
+    for (const batch of [...record.inline].reverse()) {
+        const order = (entry) => (entry.kind === 'policy' ? -1 : entry.index);
+        for (const entry of [...batch].sort((a, b) => order(a) - order(b))) {
+            const where = `Role ${role.name}, inline policy ${entry.policy}`;
+            if (entry.kind === 'policy') {
+                let original;
+                try {
+                    original = parsePolicyDocument(entry.document);
+                }
+                catch (error) {
+                    conflicts.push(`${where}: the recorded document cannot be read (${messageOf(error)}); not restored.`);
+                    continue;
+                }
+                if (stripLogWrites(original).document !== undefined) {
+                    conflicts.push(`${where}: the recorded document grants more than CloudWatch Logs writes; not restored (the record was changed).`);
+                    continue;
+                }
+                const current = docs.get(entry.policy);
+                if (current) {
+                    if (!sameJson(current.document, original))
+                        conflicts.push(`${where} exists again with other content; the policy the action deleted was not put back: ${entry.document}`);
+                    continue;
+                }
+                docs.set(entry.policy, { document: original });
+                deletedTexts.set(entry.policy, entry.document);
+                touched.add(entry.policy);
+                continue;
+            }
+            const stripped = stripStatement(entry.original);
+            const label = `statement ${entry.original.Sid ?? `#${entry.index}`}`;
+            if (!stripped.changed || (entry.removed ? stripped.statement !== undefined : stripped.statement === undefined)) {
+                conflicts.push(`${where}, ${label}: the recorded original does not strip to what the action left; not restored (the record was changed).`);
+                continue;
+            }
+            const current = docs.get(entry.policy);
+            if (!current) {
+                conflicts.push(`${where} no longer exists; ${label} was not restored: ${JSON.stringify(entry.original)}`);
+                continue;
+            }
+            const statements = statementsOf(current.document);
+            if (statements.some((statement) => sameJson(statement, entry.original)))
+                continue; // already there
+            let next;
+            if (entry.removed) {
+                next = [...statements];
+                next.splice(Math.min(entry.index, next.length), 0, entry.original);
+            }
+            else {
+                const at = sameJson(statements[entry.index], stripped.statement)
+                    ? entry.index
+                    : statements.findIndex((statement) => sameJson(statement, stripped.statement));
+                if (at < 0) {
+                    conflicts.push(`${where}, ${label} changed since the action edited it; not restored: ${JSON.stringify(entry.original)}`);
+                    continue;
+                }
+                next = statements.map((statement, i) => (i === at ? entry.original : statement));
+            }
+            const [first] = next;
+            const single = !Array.isArray(current.document.Statement) && next.length === 1 && first !== undefined;
+            docs.set(entry.policy, { ...current, document: { ...current.document, Statement: single ? first : next } });
+            touched.add(entry.policy);
+        }
+    }
+    const put = [];
+    const restored = [];
+    for (const name of touched) {
+        const entry = docs.get(name);
+        if (!entry)
+            continue;
+        put.push({ name, text: deletedTexts.get(name) ?? serializePolicyDocument(entry.document) });
+        restored.push({ name, ...(entry.before ? { before: entry.before } : {}), after: entry.document });
+    }
+    return { put, restored, conflicts };
+}
+/**
+ * remove: undo what the record says – the deny policy loses these groups (all of them when omitted) and
+ * goes when empty; detached policies are attached again; inline statements come back; the tags go.
+ * Detach and inline edits are role-wide, so they are undone whichever of the role's groups are given.
+ * Pure.
+ */
+function planUndo(role, logGroups) {
+    const record = recordOf(role.tags);
+    const put = [];
+    const deleted = [];
+    let denyPolicy;
+    const deny = role.inline.find((policy) => policy.name === DENY_POLICY_NAME);
+    let denyLeft = false;
+    if (deny) {
+        const next = logGroups ? removeGroupsFromDeny(deny.document, sortedGroups(logGroups)) : undefined;
+        if (next === undefined)
+            deleted.push(DENY_POLICY_NAME);
+        else if (!sameJson(next, deny.document))
+            put.push({ name: DENY_POLICY_NAME, text: serializePolicyDocument(next) });
+        denyLeft = next !== undefined;
+        denyPolicy = { name: DENY_POLICY_NAME, deleted: next === undefined, remainingGroups: next ? deniedGroupsOf(next) : [] };
+    }
+    const attachedNow = new Set(role.attached.map((policy) => policy.arn));
+    const conflicts = [];
+    const attach = [];
+    for (const arn of record.detached) {
+        if (!isBasicExecutionPolicyArn(arn)) {
+            conflicts.push(`Role ${role.name}: the record names ${arn} as detached; the action only ever detaches ` +
+                'AWSLambdaBasicExecutionRole, so it is not attached.');
+            continue;
+        }
+        if (!attachedNow.has(arn))
+            attach.push(arn);
+    }
+    const restore = planInlineRestore(role, record);
+    conflicts.push(...restore.conflicts);
+    put.push(...restore.put);
+    // Inline entries that could not be applied stay recorded (all of them: nothing is lost); the rest goes.
+    const keepInline = restore.conflicts.length > 0 && record.inline.length + (record.problem ? 1 : 0) > 0;
+    const desired = recordTags({ ...(denyLeft ? { denyPolicy: DENY_POLICY_NAME } : {}), detached: [], inline: [] });
+    const set = {};
+    const current = new Map(Object.entries(role.tags).map(([key, value]) => [key.toLowerCase(), value]));
+    for (const [key, value] of Object.entries(desired))
+        if (current.get(key) !== value)
+            set[key] = value;
+    const remove = Object.keys(role.tags).filter((key) => isOurTag(key) &&
+        !(key.toLowerCase() in desired) &&
+        !(keepInline && key.toLowerCase().startsWith(INLINE_UNDO_TAG_PREFIX)));
+    const tags = { set, remove };
+    const plan = { tags, attach, detach: [], put, delete: deleted };
+    const attachedAfter = [...role.attached, ...attach.map((arn) => ({ arn, name: policyNameOf(arn) }))];
+    return {
+        plan,
+        result: {
+            role: role.name,
+            changed: !isEmptyPlan(plan),
+            reattached: attach,
+            inlineRestored: restore.restored,
+            ...(denyPolicy ? { denyPolicy } : {}),
+            conflicts,
+            tagsRemoved: tags.remove,
+            after: { ...role, tags: withTags(role, tags), attached: attachedAfter, inline: inlineAfter(role, put, deleted) }
+        }
+    };
+}
+/**
+ * check: what in the role's state differs from "CloudWatch Logs off" for this group, in words; empty
+ * when in sync. `report` is logWriteGrants' answer for the group.
+ */
+function cloudWatchDrift(role, report) {
+    const drift = [];
+    const record = recordOf(role.tags);
+    if (record.denyPolicy && !role.inline.some((policy) => policy.name === record.denyPolicy))
+        drift.push(`role ${role.name} lost the deny policy ${record.denyPolicy}`);
+    for (const arn of record.detached)
+        if (role.attached.some((policy) => policy.arn === arn))
+            drift.push(`role ${role.name} has ${policyNameOf(arn)} attached again`);
+    if (report.granted.length > 0) {
+        const who = report.sources.filter((s) => s.allows.length > 0 || s.unreadable).map((s) => s.arn ?? s.name);
+        drift.push(`role ${role.name} ${hasRecord(record) ? 'again lets' : 'lets'} Lambda write ${report.logGroupArn} ` +
+            `(${report.granted.join(', ')}${who.length > 0 ? ` via ${who.join(', ')}` : ''})`);
+    }
+    return drift;
+}
+/** Why CloudWatch Logs still received logs after the test invocation, for the failure message. */
+function explainLogsStillOn(report) {
+    if (report.granted.length > 0) {
+        const who = report.sources
+            .filter((source) => source.allows.length > 0 || source.unreadable)
+            .map((source) => `${source.kind} policy ${source.arn ?? source.name}${source.unreadable ? ' (unreadable)' : ` (${source.allows.join(', ')})`}`);
+        return `role ${report.role} still lets Lambda write ${report.logGroupArn}: ${who.length > 0 ? who.join('; ') : report.granted.join(', ')}`;
+    }
+    return (`no policy of role ${report.role} lets Lambda write ${report.logGroupArn} any more; IAM changes can take a few ` +
+        'seconds to apply everywhere, so logs written meanwhile still arrive – run the check again later');
+}
+/** Reads and writes execution roles through one IAM client; managed policy documents are read once per run. */
+class ExecutionRoles {
+    iam;
+    managedDocuments = new Map();
+    simulate;
+    constructor(iam, options = {}) {
+        this.iam = iam;
+        this.simulate = options.simulate ?? true;
+    }
+    /** The role, its tags, attached policies and inline policies (all pages). */
+    async readRole(nameOrArn) {
+        const name = roleNameOf(nameOrArn);
+        const { Role: role } = await this.iam.send(new client_iam_dist_cjs/* GetRoleCommand */.kbp({ RoleName: name }));
+        const arn = role?.Arn ?? '';
+        const arnMatch = /^arn:([^:]+):iam::(\d{12}):/.exec(arn);
+        const tags = {};
+        let marker;
+        do {
+            const page = await this.iam.send(new client_iam_dist_cjs/* ListRoleTagsCommand */.DP4({ RoleName: name, Marker: marker }));
+            for (const tag of page.Tags ?? [])
+                if (tag.Key !== undefined)
+                    tags[tag.Key] = tag.Value ?? '';
+            marker = page.IsTruncated ? page.Marker : undefined;
+        } while (marker);
+        const attached = [];
+        do {
+            const page = await this.iam.send(new client_iam_dist_cjs/* ListAttachedRolePoliciesCommand */.wfM({ RoleName: name, Marker: marker }));
+            for (const policy of page.AttachedPolicies ?? [])
+                if (policy.PolicyArn)
+                    attached.push({ arn: policy.PolicyArn, name: policy.PolicyName ?? policyNameOf(policy.PolicyArn) });
+            marker = page.IsTruncated ? page.Marker : undefined;
+        } while (marker);
+        const names = [];
+        do {
+            const page = await this.iam.send(new client_iam_dist_cjs/* ListRolePoliciesCommand */.Y7N({ RoleName: name, Marker: marker }));
+            names.push(...(page.PolicyNames ?? []));
+            marker = page.IsTruncated ? page.Marker : undefined;
+        } while (marker);
+        const inline = [];
+        for (const policyName of names) {
+            const { PolicyDocument: encoded = '{}' } = await this.iam.send(new client_iam_dist_cjs/* GetRolePolicyCommand */.WHQ({ RoleName: name, PolicyName: policyName }));
+            inline.push({ name: policyName, document: parsePolicyDocument(encoded), text: decodePolicyText(encoded) });
+        }
+        return {
+            name: role?.RoleName ?? name,
+            arn,
+            partition: arnMatch?.[1] ?? 'aws',
+            account: arnMatch?.[2] ?? '',
+            tags,
+            attached,
+            inline
+        };
+    }
+    /** A managed policy's default version document (cached per run), or why it could not be read. */
+    managedPolicyDocument(arn) {
+        let pending = this.managedDocuments.get(arn);
+        if (!pending) {
+            pending = (async () => {
+                try {
+                    const { Policy: policy } = await this.iam.send(new client_iam_dist_cjs/* GetPolicyCommand */.s4W({ PolicyArn: arn }));
+                    const { PolicyVersion: version } = await this.iam.send(new client_iam_dist_cjs/* GetPolicyVersionCommand */.G45({ PolicyArn: arn, VersionId: policy?.DefaultVersionId ?? 'v1' }));
+                    return { document: parsePolicyDocument(version?.Document ?? '{}') };
+                }
+                catch (error) {
+                    return { error: `${errorName(error)}: ${messageOf(error)}` };
+                }
+            })();
+            this.managedDocuments.set(arn, pending);
+        }
+        return pending;
+    }
+    async managedDocumentsOf(role) {
+        const entries = await Promise.all(role.attached.map(async (policy) => [policy.arn, await this.managedPolicyDocument(policy.arn)]));
+        return new Map(entries);
+    }
+    /**
+     * Switches CloudWatch Logs writes off for these log groups (ARNs) on this role, as read by readRole.
+     * Writes nothing when the role already is as it should be.
+     */
+    async applyCloudWatchOff(role, options) {
+        const planned = await this.planCloudWatchOff(role, options);
+        await this.execute(role.name, planned.plan, 'record-first');
+        return planned.change;
+    }
+    /** What applyCloudWatchOff would write (plan mode); reads managed policies, writes nothing. */
+    async planCloudWatchOff(role, options) {
+        return options.method === 'deny'
+            ? planDeny(role, options.logGroups)
+            : planDetach(role, options.logGroups, await this.managedDocumentsOf({
+                ...role,
+                attached: role.attached.filter((policy) => !isBasicExecutionPolicyArn(policy.arn))
+            }));
+    }
+    /**
+     * Whether the role carries this action's record (one GetRole: its tags come with it), so that a run
+     * can leave roles it never changed alone without reading their policies.
+     */
+    async hasCloudWatchOffRecord(nameOrArn) {
+        const { Role: role } = await this.iam.send(new client_iam_dist_cjs/* GetRoleCommand */.kbp({ RoleName: roleNameOf(nameOrArn) }));
+        const tags = {};
+        for (const tag of role?.Tags ?? [])
+            if (tag.Key !== undefined)
+                tags[tag.Key] = tag.Value ?? '';
+        return hasRecord(recordOf(tags));
+    }
+    /** remove mode: undoes what the role's record says (see planUndo), and nothing else. */
+    async undoCloudWatchOff(role, options = {}) {
+        const { plan, result } = planUndo(role, options.logGroups);
+        await this.execute(role.name, plan, 'record-last');
+        return result;
+    }
+    /**
+     * check mode: which of the role's policies let Lambda write the log group, each named; IAM's policy
+     * simulator decides when it answers (it also weighs permission boundaries), else the static analysis.
+     */
+    async logWriteGrants(role, logGroupArn) {
+        const group = parseLogGroupArn(logGroupArn).arn;
+        const notes = [];
+        const sources = [];
+        const analyzed = [];
+        const unreadable = new Set();
+        const add = (kind, name, arn, source) => {
+            if ('error' in source) {
+                const known = arn ? awsManagedLogWriter(arn) : undefined;
+                const mayGrant = kind === 'customer-managed' || known !== undefined;
+                if (mayGrant)
+                    for (const action of LOG_WRITE_ACTIONS)
+                        unreadable.add(action);
+                sources.push({
+                    kind,
+                    name,
+                    ...(arn ? { arn } : {}),
+                    allows: mayGrant ? [...LOG_WRITE_ACTIONS] : [],
+                    conditional: [],
+                    denies: [],
+                    unreadable: source.error
+                });
+                return;
+            }
+            const analysis = analyzeLogWrites(source.document, group);
+            analyzed.push({ source: arn ?? name, analysis });
+            sources.push({
+                kind,
+                name,
+                ...(arn ? { arn } : {}),
+                allows: analysis.filter((a) => a.allows.length > 0).map((a) => a.action),
+                conditional: analysis.filter((a) => a.allows.length > 0 && a.allows.every((r) => r.conditional)).map((a) => a.action),
+                denies: analysis.filter((a) => a.denies.length > 0).map((a) => a.action)
+            });
+        };
+        for (const policy of role.inline)
+            add('inline', policy.name, undefined, { document: policy.document });
+        const managed = await this.managedDocumentsOf(role);
+        for (const policy of role.attached)
+            add(isAwsManagedPolicyArn(policy.arn) ? 'aws-managed' : 'customer-managed', policy.name, policy.arn, managed.get(policy.arn) ?? { error: 'not read' });
+        const decisions = decideLogWrites(analyzed);
+        let granted = decisions
+            .filter((d) => d.verdict === 'allowed' || d.verdict === 'conditional' || (d.verdict === 'not-allowed' && unreadable.has(d.action)))
+            .map((d) => d.action);
+        if (decisions.some((d) => d.verdict === 'conditional'))
+            notes.push('some statements have Conditions, which static analysis does not evaluate: they are counted as granting');
+        if (unreadable.size > 0)
+            notes.push('some attached policies could not be read: they are counted as granting');
+        let method = 'static';
+        if (this.simulate && role.arn) {
+            try {
+                const simulated = await this.simulateLogWrites(role.arn, group);
+                granted = LOG_WRITE_ACTIONS.filter((action) => simulated.has(action));
+                method = 'simulation';
+            }
+            catch (error) {
+                // Not permitted, or not implemented (emulators): static analysis it is, for the rest of the run.
+                this.simulate = false;
+                notes.push(`IAM's policy simulator did not answer (${errorName(error)}): static analysis of the role's attached ` +
+                    'and inline policies decided; permission boundaries and SCPs are not weighed');
+            }
+        }
+        else {
+            notes.push("static analysis of the role's attached and inline policies; permission boundaries and SCPs are not weighed");
+        }
+        return { role: role.name, logGroupArn: group, method, decisions, granted, sources, notes };
+    }
+    async simulateLogWrites(roleArn, group) {
+        const allowed = new Set();
+        let marker;
+        do {
+            const page = await this.iam.send(new client_iam_dist_cjs/* SimulatePrincipalPolicyCommand */.kUw({
+                PolicySourceArn: roleArn,
+                ActionNames: [...LOG_WRITE_ACTIONS],
+                ResourceArns: [group, `${group}:log-stream:2000/01/01/[$LATEST]00000000000000000000000000000000`],
+                Marker: marker
+            }));
+            for (const result of page.EvaluationResults ?? []) {
+                const action = LOG_WRITE_ACTIONS.find((a) => a.toLowerCase() === (result.EvalActionName ?? '').toLowerCase());
+                if (!action)
+                    continue;
+                const perResource = result.ResourceSpecificResults ?? [];
+                const anyAllowed = perResource.length > 0 ? perResource.some((r) => r.EvalResourceDecision === 'allowed') : result.EvalDecision === 'allowed';
+                if (anyAllowed)
+                    allowed.add(action);
+            }
+            marker = page.IsTruncated ? page.Marker : undefined;
+        } while (marker);
+        return allowed;
+    }
+    async execute(roleName, plan, order) {
+        const writeTags = async () => {
+            const set = Object.entries(plan.tags.set).map(([Key, Value]) => ({ Key, Value }));
+            for (let i = 0; i < set.length; i += MAX_ROLE_TAGS)
+                await this.iam.send(new client_iam_dist_cjs/* TagRoleCommand */.Wcv({ RoleName: roleName, Tags: set.slice(i, i + MAX_ROLE_TAGS) }));
+            for (let i = 0; i < plan.tags.remove.length; i += MAX_ROLE_TAGS)
+                await this.iam.send(new client_iam_dist_cjs/* UntagRoleCommand */.Hmm({ RoleName: roleName, TagKeys: plan.tags.remove.slice(i, i + MAX_ROLE_TAGS) }));
+        };
+        if (order === 'record-first')
+            await writeTags();
+        for (const arn of plan.attach)
+            await this.iam.send(new client_iam_dist_cjs/* AttachRolePolicyCommand */.XgU({ RoleName: roleName, PolicyArn: arn }));
+        for (const arn of plan.detach) {
+            try {
+                await this.iam.send(new client_iam_dist_cjs/* DetachRolePolicyCommand */.BA7({ RoleName: roleName, PolicyArn: arn }));
+            }
+            catch (error) {
+                if (errorName(error) !== 'NoSuchEntityException' && errorName(error) !== 'NoSuchEntity')
+                    throw error;
+            }
+        }
+        for (const { name, text } of plan.put)
+            await this.iam.send(new client_iam_dist_cjs/* PutRolePolicyCommand */.pMt({ RoleName: roleName, PolicyName: name, PolicyDocument: text }));
+        for (const name of plan.delete) {
+            try {
+                await this.iam.send(new client_iam_dist_cjs/* DeleteRolePolicyCommand */.Tt({ RoleName: roleName, PolicyName: name }));
+            }
+            catch (error) {
+                if (errorName(error) !== 'NoSuchEntityException' && errorName(error) !== 'NoSuchEntity')
+                    throw error;
+            }
+        }
+        if (order === 'record-last')
+            await writeTags();
+    }
+}
+/** An IAM failure in a sentence with the fix. */
+function describeIamError(error, role) {
+    const name = errorName(error);
+    if (name === 'RecordTooLargeError' || name === 'InlineQuotaError')
+        return messageOf(error);
+    if (name === 'NoSuchEntityException' || name === 'NoSuchEntity')
+        return `Execution role ${role} was not found (${messageOf(error)}).`;
+    if (name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'AccessDeniedError')
+        return (`The deploy role may not change execution role ${role}: ${messageOf(error)}. ` +
+            'Grant it the IAM permissions that cloudwatch-logs: off needs (see README, Permissions).');
+    if (name === 'LimitExceededException' || name === 'LimitExceeded')
+        return `IAM refused the change to role ${role}: ${messageOf(error)}.`;
+    if (name === 'MalformedPolicyDocumentException' || name === 'MalformedPolicyDocument')
+        return `IAM refused a policy document for role ${role}: ${messageOf(error)}.`;
+    return `IAM call for role ${role} failed: ${name}: ${messageOf(error)}`;
+}
+/**
+ * Serialises all work on a role (a promise chain per role name) and batches it: plan every function
+ * first, then applyAll (or applyFor per function – concurrent calls for one role share one task). Each
+ * role is read once per run (the state after each write is kept, not re-read) and written once for all
+ * the functions planned before its task starts. Different roles are worked on concurrently, at most
+ * `concurrency` at once (IAM's request rate is low).
+ */
+class RoleCoordinator {
+    edge;
+    roles = new Map();
+    targets = new Map();
+    applied = new Map();
+    results = new Map();
+    previews = new Map();
+    running = 0;
+    waiting = [];
+    concurrency;
+    constructor(edge, options = {}) {
+        this.edge = edge;
+        this.concurrency = Math.max(1, options.concurrency ?? 4);
+    }
+    /** Registers a function: its role and log group. Planning a key again with the same role is a no-op. */
+    plan(target) {
+        const roleName = roleNameOf(target.role);
+        const group = parseLogGroupArn(target.logGroupArn).arn;
+        const known = this.targets.get(target.key);
+        if (known) {
+            if (known.roleName !== roleName || known.group !== group)
+                throw new Error(`${target.key} was planned with role ${known.roleName} and ${known.group}`);
+            return;
+        }
+        this.targets.set(target.key, { ...target, roleName, group });
+        this.entry(roleName).pending.add(target.key);
+    }
+    /** Role names planned so far. */
+    roleNames() {
+        return [...this.roles.keys()];
+    }
+    /** The role as last read or written in this run. */
+    stateOf(roleNameOrArn) {
+        return this.roles.get(roleNameOf(roleNameOrArn))?.state;
+    }
+    /** Runs `task` when every earlier task on this role has finished (whatever their outcome). */
+    exclusive(roleNameOrArn, task) {
+        const entry = this.entry(roleNameOf(roleNameOrArn));
+        const run = entry.chain.then(() => this.limited(task));
+        entry.chain = run.catch(() => undefined);
+        return run;
+    }
+    /** The change for one planned function's role: one task per role covers every function planned by then. */
+    applyFor(key, method) {
+        const known = this.applied.get(key);
+        if (known)
+            return known;
+        const target = this.targets.get(key);
+        if (!target)
+            return Promise.resolve({ ok: false, error: `${key} was not planned` });
+        const promise = this.exclusive(target.roleName, async () => {
+            const done = this.results.get(key);
+            if (done)
+                return done;
+            const entry = this.entry(target.roleName);
+            const keys = [...entry.pending];
+            entry.pending.clear();
+            const groups = keys.map((k) => this.targets.get(k)?.group).filter((g) => g !== undefined);
+            let outcome;
+            try {
+                const state = entry.state ?? (await this.edge.readRole(target.roleName));
+                entry.state = state;
+                const change = await this.edge.applyCloudWatchOff(state, { method, logGroups: groups });
+                entry.state = change.after;
+                outcome = { ok: true, value: change };
+            }
+            catch (error) {
+                outcome = { ok: false, error: describeIamError(error, target.roleName) };
+            }
+            for (const k of keys)
+                this.results.set(k, outcome);
+            return this.results.get(key) ?? outcome;
+        });
+        this.applied.set(key, promise);
+        return promise;
+    }
+    /** Applies to every planned function's role; by role name. */
+    async applyAll(method) {
+        const byRole = new Map();
+        await Promise.all([...this.targets.values()].map(async (target) => {
+            byRole.set(target.roleName, await this.applyFor(target.key, method));
+        }));
+        return byRole;
+    }
+    /**
+     * plan mode: what applyFor would write to this function's role, for every function planned on it;
+     * one preview per role, writing nothing.
+     */
+    previewFor(key, method) {
+        const target = this.targets.get(key);
+        if (!target)
+            return Promise.resolve({ ok: false, error: `${key} was not planned` });
+        let preview = this.previews.get(target.roleName);
+        if (!preview) {
+            preview = this.exclusive(target.roleName, async () => {
+                try {
+                    const entry = this.entry(target.roleName);
+                    const state = entry.state ?? (await this.edge.readRole(target.roleName));
+                    entry.state = state;
+                    const groups = [...this.targets.values()].filter((t) => t.roleName === target.roleName).map((t) => t.group);
+                    const { change } = await this.edge.planCloudWatchOff(state, { method, logGroups: groups });
+                    return { ok: true, value: change };
+                }
+                catch (error) {
+                    return { ok: false, error: describeIamError(error, target.roleName) };
+                }
+            });
+            this.previews.set(target.roleName, preview);
+        }
+        return preview;
+    }
+    /** remove mode: undoes the record on every planned role, for the planned functions' groups; by role name. */
+    undoAll() {
+        return this.undoFor([...this.targets.keys()]);
+    }
+    /**
+     * Undoes the record for these functions only: the deny policy loses just their groups (detach and
+     * inline edits are role-wide, see planUndo); by role name.
+     */
+    async undoFor(keys) {
+        const out = new Map();
+        const chosen = keys.map((key) => this.targets.get(key)).filter((t) => t !== undefined);
+        const roleNames = [...new Set(chosen.map((t) => t.roleName))];
+        await Promise.all(roleNames.map(async (roleName) => {
+            const entry = this.entry(roleName);
+            const groups = chosen.filter((t) => t.roleName === roleName).map((t) => t.group);
+            const outcome = await this.exclusive(entry.name, async () => {
+                try {
+                    const state = entry.state ?? (await this.edge.readRole(entry.name));
+                    entry.state = state;
+                    const result = await this.edge.undoCloudWatchOff(state, { logGroups: groups });
+                    entry.state = result.after;
+                    return { ok: true, value: result };
+                }
+                catch (error) {
+                    return { ok: false, error: describeIamError(error, entry.name) };
+                }
+            });
+            out.set(entry.name, outcome);
+        }));
+        return out;
+    }
+    /**
+     * check mode, or the reason after a failed CloudWatch check: which policies grant the function's log
+     * writes, and drift. Reads the role only if this run has not.
+     */
+    checkFor(key) {
+        const target = this.targets.get(key);
+        if (!target)
+            return Promise.resolve({ ok: false, error: `${key} was not planned` });
+        return this.exclusive(target.roleName, async () => {
+            try {
+                const entry = this.entry(target.roleName);
+                const state = entry.state ?? (await this.edge.readRole(target.roleName));
+                entry.state = state;
+                const report = await this.edge.logWriteGrants(state, target.group);
+                return { ok: true, value: { ...report, drift: cloudWatchDrift(state, report) } };
+            }
+            catch (error) {
+                return { ok: false, error: describeIamError(error, target.roleName) };
+            }
+        });
+    }
+    entry(name) {
+        let entry = this.roles.get(name);
+        if (!entry)
+            this.roles.set(name, (entry = { name, chain: Promise.resolve(), state: undefined, pending: new Set() }));
+        return entry;
+    }
+    async limited(task) {
+        while (this.running >= this.concurrency)
+            await new Promise((resolve) => this.waiting.push(resolve));
+        this.running++;
+        try {
+            return await task();
+        }
+        finally {
+            this.running--;
+            this.waiting.shift()?.();
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/lambdaFunction.ts
+/** The Lambda edge: read a function, write its layers and variables, wait for the write, invoke it. */
+
+
+/** How long to wait for one configuration update to settle. */
+const UPDATE_WAIT_SECONDS = 300;
+/** Reads a function's configuration; the ARN form is used when known so that the account is the user's. */
+async function readFunction(client, target) {
+    const configuration = await client.send(new client_lambda_dist_cjs/* GetFunctionConfigurationCommand */.qA6({ FunctionName: functionId(target) }));
+    return toState(configuration, target.region);
+}
+/** What the waiters and writes identify a function by: its ARN when given, else its name. */
+function functionId(target) {
+    return target.account
+        ? `arn:${target.partition}:lambda:${target.region}:${target.account}:function:${target.name}`
+        : target.name;
+}
+function toState(configuration, region) {
+    const architecture = configuration.Architectures?.[0] === 'arm64' ? 'arm64' : 'x86_64';
+    const name = configuration.FunctionName ?? '';
+    return {
+        name,
+        arn: stripQualifier(configuration.FunctionArn ?? ''),
+        region,
+        architecture,
+        packageType: configuration.PackageType === 'Image' ? 'Image' : 'Zip',
+        layers: (configuration.Layers ?? []).map((layer) => layer.Arn ?? '').filter((arn) => arn !== ''),
+        variables: configuration.Environment?.Variables,
+        revisionId: configuration.RevisionId,
+        logGroup: configuration.LoggingConfig?.LogGroup || `/aws/lambda/${name}`,
+        runtime: configuration.Runtime,
+        role: configuration.Role
+    };
+}
+function stripQualifier(arn) {
+    return arn.replace(/(:function:[^:]+):.+$/, '$1');
+}
+/**
+ * Writes the layers and variables, and nothing else, guarded by the revision read; then waits until
+ * Lambda says the update succeeded or failed.
+ */
+async function writeConfiguration(client, functionArn, layers, variables, revisionId, pause = retry_sleep) {
+    const response = await client.send(new client_lambda_dist_cjs/* UpdateFunctionConfigurationCommand */.Zlw({
+        FunctionName: functionArn,
+        Layers: [...layers],
+        Environment: { Variables: { ...variables } },
+        ...(revisionId ? { RevisionId: revisionId } : {})
+    }));
+    // Lambda may report the outcome at once; polling then would only cost a call.
+    if (response.LastUpdateStatus === 'Successful' || response.LastUpdateStatus === 'Failed')
+        return {
+            status: response.LastUpdateStatus,
+            reason: response.LastUpdateStatusReason,
+            revisionId: response.RevisionId
+        };
+    // An update takes about a second to apply: polling at once only costs a call that says InProgress.
+    await pause(1000);
+    return waitForUpdate(client, functionArn);
+}
+/** Waits until no update of the function is in progress, and says how the last one ended. */
+async function waitForUpdate(client, functionArn) {
+    try {
+        const outcome = await (0,client_lambda_dist_cjs/* waitUntilFunctionUpdated */.nOy)({ client, maxWaitTime: UPDATE_WAIT_SECONDS, minDelay: 1, maxDelay: 5 }, { FunctionName: functionArn });
+        const settled = outcome.reason;
+        return { status: 'Successful', reason: undefined, revisionId: settled?.RevisionId };
+    }
+    catch (error) {
+        // The waiter fails on LastUpdateStatus "Failed" (and on timeouts): read the reason it ended with.
+        const latest = await client.send(new client_lambda_dist_cjs/* GetFunctionConfigurationCommand */.qA6({ FunctionName: functionArn }));
+        if (latest.LastUpdateStatus === 'Failed')
+            return { status: 'Failed', reason: latest.LastUpdateStatusReason, revisionId: latest.RevisionId };
+        throw new Error(`the update of ${functionArn} did not settle within ${UPDATE_WAIT_SECONDS} s (LastUpdateStatus ${latest.LastUpdateStatus ?? 'unknown'}): ${errorName(error)}`);
+    }
+}
+/** Invokes the function synchronously with the test payload, asking for the tail of its log. */
+async function invokeFunction(client, functionArn, payload) {
+    const response = await client.send(new client_lambda_dist_cjs/* InvokeCommand */.mdN({
+        FunctionName: functionArn,
+        InvocationType: 'RequestResponse',
+        LogType: 'Tail',
+        Payload: Buffer.from(payload)
+    }));
+    const statusCode = response.StatusCode;
+    const functionError = response.FunctionError || undefined;
+    return {
+        statusCode,
+        functionError,
+        requestId: response.$metadata?.requestId,
+        logTail: response.LogResult ? Buffer.from(response.LogResult, 'base64').toString('utf8') : undefined,
+        ok: functionError === undefined && statusCode !== undefined && statusCode >= 200 && statusCode < 300
+    };
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
@@ -80090,7 +88164,8 @@ function layersByRegionAndArch(outcomes) {
 }
 function renderOutputs(result, redact) {
     const layerArns = Object.fromEntries([...result.layers].map(([key, layer]) => [key, layer.arn]));
-    const changed = result.outcomes.some(({ report }) => report.status === CHANGE_STATUS[result.mode]);
+    const changed = result.outcomes.some(({ report }) => report.status === CHANGE_STATUS[result.mode] ||
+        ((result.mode === 'apply' || result.mode === 'remove') && (report.logsPermission?.changes.length ?? 0) > 0));
     return {
         // Values are redacted before serialising: a secret with a quote or backslash is escaped in JSON.
         'layer-arns': JSON.stringify(redactDeep(layerArns, redact)),
@@ -80183,10 +88258,32 @@ function renderSummary(result, redact) {
         if (verified.some((r) => r.delivery?.status === 'delivered' && !r.delivery.withInvocationId))
             lines.push('Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set the functions\' log format to JSON (LoggingConfig.LogFormat) to tie each record to its invocation.', '');
     }
+    lines.push(...renderRoles(result.mode, reports));
     const cloudwatchOn = reports.filter((r) => r.cloudwatch === 'on');
     if (cloudwatchOn.length > 0)
-        lines.push('### CloudWatch Logs', '', `${cloudwatchOn.length} function${cloudwatchOn.length === 1 ? '' : 's'} still send logs to CloudWatch Logs (${cloudwatchOn.map((r) => r.function).join(', ')}). Their execution roles may still create log streams and put events; remove those permissions to stop paying for logs that now go to ClickStack.`, '');
+        lines.push('### CloudWatch Logs', '', `${cloudwatchOn.length} function${cloudwatchOn.length === 1 ? '' : 's'} still send logs to CloudWatch Logs (${cloudwatchOn.map((r) => r.function).join(', ')}). Their execution roles may still create log streams and put events; remove those permissions (\`cloudwatch-logs: off\` does) to stop paying for logs that now go to ClickStack.`, '');
     return redact(lines.join('\n'));
+}
+/** cloudwatch-logs: off and remove: each execution role once, with what was (or would be) done to it. */
+function renderRoles(mode, reports) {
+    const byRole = new Map();
+    for (const r of reports) {
+        if (!r.logsPermission)
+            continue;
+        const entry = byRole.get(r.logsPermission.role) ?? { changes: new Set(), functions: [] };
+        for (const change of r.logsPermission.changes)
+            entry.changes.add(change);
+        entry.functions.push(r.function);
+        byRole.set(r.logsPermission.role, entry);
+    }
+    if (byRole.size === 0)
+        return [];
+    const heading = mode === 'plan' ? 'what apply would change' : mode === 'remove' ? 'CloudWatch Logs put back' : 'CloudWatch Logs switched off';
+    const lines = [`### Execution roles: ${heading}`, '', '| role | functions | change |', '| --- | --- | --- |'];
+    for (const [role, { changes, functions }] of byRole)
+        lines.push(`| ${cell(role)} | ${cell(functions.join(', '))} | ${cell([...changes].join('; ') || 'nothing to change')} |`);
+    lines.push('');
+    return lines;
 }
 /** The pull-request comment of a plan: the summary, which already says what would change and why. */
 function renderPlanComment(result, redact, runUrl) {
@@ -80521,98 +88618,6 @@ async function checkCloudWatch(client, options) {
             return { status: 'off', detail: `no new log stream in ${options.logGroup} after the test invocation` };
         await sleep(intervalMs);
     }
-}
-
-;// CONCATENATED MODULE: ./src/lambdaFunction.ts
-/** The Lambda edge: read a function, write its layers and variables, wait for the write, invoke it. */
-
-
-/** How long to wait for one configuration update to settle. */
-const UPDATE_WAIT_SECONDS = 300;
-/** Reads a function's configuration; the ARN form is used when known so that the account is the user's. */
-async function readFunction(client, target) {
-    const configuration = await client.send(new client_lambda_dist_cjs/* GetFunctionConfigurationCommand */.qA6({ FunctionName: functionId(target) }));
-    return toState(configuration, target.region);
-}
-/** What the waiters and writes identify a function by: its ARN when given, else its name. */
-function functionId(target) {
-    return target.account
-        ? `arn:${target.partition}:lambda:${target.region}:${target.account}:function:${target.name}`
-        : target.name;
-}
-function toState(configuration, region) {
-    const architecture = configuration.Architectures?.[0] === 'arm64' ? 'arm64' : 'x86_64';
-    const name = configuration.FunctionName ?? '';
-    return {
-        name,
-        arn: stripQualifier(configuration.FunctionArn ?? ''),
-        region,
-        architecture,
-        packageType: configuration.PackageType === 'Image' ? 'Image' : 'Zip',
-        layers: (configuration.Layers ?? []).map((layer) => layer.Arn ?? '').filter((arn) => arn !== ''),
-        variables: configuration.Environment?.Variables,
-        revisionId: configuration.RevisionId,
-        logGroup: configuration.LoggingConfig?.LogGroup || `/aws/lambda/${name}`,
-        runtime: configuration.Runtime
-    };
-}
-function stripQualifier(arn) {
-    return arn.replace(/(:function:[^:]+):.+$/, '$1');
-}
-/**
- * Writes the layers and variables, and nothing else, guarded by the revision read; then waits until
- * Lambda says the update succeeded or failed.
- */
-async function writeConfiguration(client, functionArn, layers, variables, revisionId, pause = retry_sleep) {
-    const response = await client.send(new client_lambda_dist_cjs/* UpdateFunctionConfigurationCommand */.Zlw({
-        FunctionName: functionArn,
-        Layers: [...layers],
-        Environment: { Variables: { ...variables } },
-        ...(revisionId ? { RevisionId: revisionId } : {})
-    }));
-    // Lambda may report the outcome at once; polling then would only cost a call.
-    if (response.LastUpdateStatus === 'Successful' || response.LastUpdateStatus === 'Failed')
-        return {
-            status: response.LastUpdateStatus,
-            reason: response.LastUpdateStatusReason,
-            revisionId: response.RevisionId
-        };
-    // An update takes about a second to apply: polling at once only costs a call that says InProgress.
-    await pause(1000);
-    return waitForUpdate(client, functionArn);
-}
-/** Waits until no update of the function is in progress, and says how the last one ended. */
-async function waitForUpdate(client, functionArn) {
-    try {
-        const outcome = await (0,client_lambda_dist_cjs/* waitUntilFunctionUpdated */.nOy)({ client, maxWaitTime: UPDATE_WAIT_SECONDS, minDelay: 1, maxDelay: 5 }, { FunctionName: functionArn });
-        const settled = outcome.reason;
-        return { status: 'Successful', reason: undefined, revisionId: settled?.RevisionId };
-    }
-    catch (error) {
-        // The waiter fails on LastUpdateStatus "Failed" (and on timeouts): read the reason it ended with.
-        const latest = await client.send(new client_lambda_dist_cjs/* GetFunctionConfigurationCommand */.qA6({ FunctionName: functionArn }));
-        if (latest.LastUpdateStatus === 'Failed')
-            return { status: 'Failed', reason: latest.LastUpdateStatusReason, revisionId: latest.RevisionId };
-        throw new Error(`the update of ${functionArn} did not settle within ${UPDATE_WAIT_SECONDS} s (LastUpdateStatus ${latest.LastUpdateStatus ?? 'unknown'}): ${errorName(error)}`);
-    }
-}
-/** Invokes the function synchronously with the test payload, asking for the tail of its log. */
-async function invokeFunction(client, functionArn, payload) {
-    const response = await client.send(new client_lambda_dist_cjs/* InvokeCommand */.mdN({
-        FunctionName: functionArn,
-        InvocationType: 'RequestResponse',
-        LogType: 'Tail',
-        Payload: Buffer.from(payload)
-    }));
-    const statusCode = response.StatusCode;
-    const functionError = response.FunctionError || undefined;
-    return {
-        statusCode,
-        functionError,
-        requestId: response.$metadata?.requestId,
-        logTail: response.LogResult ? Buffer.from(response.LogResult, 'base64').toString('utf8') : undefined,
-        ok: functionError === undefined && statusCode !== undefined && statusCode >= 200 && statusCode < 300
-    };
 }
 
 ;// CONCATENATED MODULE: ./src/plan.ts
@@ -81165,6 +89170,8 @@ function hyperdxSearchUrl(base, functionName, fromMs, toMs) {
 
 
 
+
+
 function holderOf(slots, first) {
     let lease = first;
     return {
@@ -81225,6 +89232,7 @@ function emptyReport(target) {
         diff: null,
         drift: [],
         delivery: null,
+        logsPermission: null,
         error: null
     };
 }
@@ -81242,8 +89250,11 @@ async function processFunction(ctx, target, report, flight, notices, slot) {
         return { report, layer, log, warnings };
     };
     let state;
+    const early = ctx.preRead?.get(target);
     try {
-        state = await readFunction(lambda, target);
+        if (early && 'error' in early)
+            throw early.error;
+        state = early?.state ?? (await readFunction(lambda, target));
     }
     catch (error) {
         return fail(describeReadError(error, target));
@@ -81306,8 +89317,27 @@ async function processFunction(ctx, target, report, flight, notices, slot) {
             const verb = mode === 'plan' || mode === 'check' ? 'could not be' : 'was not';
             return fail(`${target.name} ${verb} changed: ${plan.problems.join(' Also, ')}`);
         }
+        const roleProblem = await workOnRole(ctx, state, report, log, warnings);
+        if (roleProblem) {
+            Object.assign(report, { layerAfter: plan.rotelLayerBefore, layersAfter: [...state.layers], changedVariables: [], diff: null });
+            return fail(mode === 'plan' || mode === 'check'
+                ? `${target.name} could not be ${mode === 'plan' ? 'planned' : 'checked'}: ${roleProblem}`
+                : mode === 'remove'
+                    ? `${target.name} was not changed: CloudWatch Logs could not be switched back on for it first, and without it removing the extension would lose its logs. ${roleProblem}`
+                    : `${target.name} was not changed: CloudWatch Logs could not be switched off for it. ${roleProblem}`);
+        }
         if (mode === 'plan' || mode === 'check')
-            return judge(report, state, plan, layer, log, warnings, mode);
+            return judgeWithRole(ctx, report, state, plan, layer, log, warnings, mode);
+        if (!plan.changed && mode === 'apply' && ctx.config.cloudwatchLogs === 'off') {
+            // Not invoked, so its logs cannot be watched: the role's policies say whether they can still go to CloudWatch.
+            const stillOn = await logsStillAllowed(ctx, state);
+            if (stillOn) {
+                report.status = 'failed';
+                report.error = `${target.name} has the extension, but CloudWatch Logs still gets its logs: ${stillOn}.`;
+                log.push(`✖ ${report.error}`);
+                return { report, layer, log, warnings, cloudwatchStillOn: true };
+            }
+        }
         if (!plan.changed) {
             report.status = 'unchanged';
             log.push(mode === 'remove'
@@ -81438,9 +89468,84 @@ async function processFunction(ctx, target, report, flight, notices, slot) {
     }
     report.cloudwatch = verdict.status;
     log.push(`CloudWatch Logs: ${verdict.status} (${verdict.detail})`);
+    if (verdict.status === 'on' && ctx.config.cloudwatchLogs === 'off') {
+        const why = (await logsStillAllowed(ctx, state)) ?? 'no policy of its role lets it write logs any more; IAM changes can take a few seconds to apply everywhere, so run the check again later';
+        report.status = 'failed';
+        report.error = `${target.name} has the extension, but CloudWatch Logs still received its logs after the test invocation (${verdict.detail}): ${why}.`;
+        log.push(`✖ ${report.error}`);
+        return { report, layer, log, warnings, cloudwatchStillOn: true };
+    }
     if (verdict.status === 'on')
         warnings.push(`${target.name}: CloudWatch Logs still receives its logs (${verdict.detail}); its execution role may still write logs, so CloudWatch keeps billing for them.`);
     return { report, layer, log, warnings };
+}
+/**
+ * The execution role's part of the mode, for cloudwatch-logs: off (and remove, whose roles were
+ * restored before the rollout): returns why it failed, or undefined.
+ */
+async function workOnRole(ctx, state, report, log, warnings) {
+    const { mode, cloudwatchLogs, cloudwatchOffMethod: method } = ctx.config;
+    if (!ctx.roles || !state.role)
+        return undefined;
+    const role = state.role.replace(/^.*\//, '');
+    if (mode === 'remove') {
+        const restored = ctx.restored?.get(state.arn);
+        if (!restored)
+            return undefined;
+        if (!restored.ok)
+            return restored.error;
+        report.logsPermission = { role, changes: describeUndo(restored.value) };
+        for (const conflict of restored.value.conflicts)
+            warnings.push(conflict);
+    }
+    else if (cloudwatchLogs === 'off' && mode !== 'check') {
+        const outcome = mode === 'plan' ? await ctx.roles.previewFor(state.arn, method) : await ctx.roles.applyFor(state.arn, method);
+        if (!outcome.ok)
+            return outcome.error;
+        report.logsPermission = { role, changes: describeOffChange(outcome.value, mode === 'plan' ? 'would' : 'did') };
+        warnings.push(...outcome.value.warnings);
+    }
+    else
+        return undefined;
+    const changes = report.logsPermission?.changes ?? [];
+    log.push(changes.length > 0 ? `Execution role ${role}: ${changes.join('; ')}.` : `Execution role ${role}: nothing to change for CloudWatch Logs.`);
+    return undefined;
+}
+/** Why the function's role may still write its CloudWatch logs, or undefined when it may not. */
+async function logsStillAllowed(ctx, state) {
+    if (!ctx.roles)
+        return undefined;
+    const grants = await ctx.roles.checkFor(state.arn);
+    if (!grants.ok)
+        return `its role could not be read to say why (${grants.error})`;
+    return grants.value.granted.length > 0 ? explainLogsStillOn(grants.value) : undefined;
+}
+/** plan and check with cloudwatch-logs: off: the role's planned change or drift counts beside the function's. */
+async function judgeWithRole(ctx, report, state, plan, layer, log, warnings, mode) {
+    const outcome = judge(report, state, plan, layer, log, warnings, mode);
+    if (!ctx.roles || ctx.config.cloudwatchLogs !== 'off' || !state.role)
+        return outcome;
+    if (mode === 'plan') {
+        if (report.status === 'in-sync' && (report.logsPermission?.changes.length ?? 0) > 0) {
+            report.status = 'planned';
+            log.push('Its execution role would change (above).');
+        }
+        return outcome;
+    }
+    const checked = await ctx.roles.checkFor(state.arn);
+    if (!checked.ok) {
+        report.status = 'failed';
+        report.error = `${state.name} could not be checked: ${checked.error}`;
+        log.push(`✖ ${report.error}`);
+        return outcome;
+    }
+    if (checked.value.drift.length > 0) {
+        report.drift = [...report.drift, ...checked.value.drift];
+        if (report.status === 'in-sync')
+            report.status = 'drifted';
+        log.push(`Drifted: ${checked.value.drift.join('; ')}.`);
+    }
+    return outcome;
 }
 /** Waits for the test invocation's records in ClickHouse, when delivery verification is on. */
 async function verifyDelivery(ctx, target, requestId, invokedAt) {
@@ -82220,7 +90325,7 @@ function plainToRegExp(pattern) {
  * The anchored regular expression for a glob over workspace-relative POSIX paths (`**`, `*`, `?`, `{a,b}`,
  * `[abc]`); a leading `!` is a literal here, negation being the caller's business.
  */
-function globToRegExp(pattern) {
+function glob_globToRegExp(pattern) {
     // `./x` and `/x` are written to mean the workspace's `x`, and paths never carry either prefix.
     const rooted = pattern.replace(/^(?:\.\/|\/)+/, '');
     const alternatives = expandBraces(rooted).map(plainToRegExp);
@@ -82228,7 +90333,7 @@ function globToRegExp(pattern) {
 }
 /** Whether a workspace-relative POSIX path matches at least one of the globs. */
 function matchesAny(path, patterns) {
-    return patterns.some((pattern) => globToRegExp(pattern).test(path));
+    return patterns.some((pattern) => glob_globToRegExp(pattern).test(path));
 }
 
 ;// CONCATENATED MODULE: ./src/layerReferences.ts
@@ -82333,7 +90438,7 @@ function compilePatterns(patterns) {
         .map((pattern) => {
         const negated = pattern.startsWith('!');
         const body = negated ? pattern.slice(1) : pattern;
-        return { negated, body, regex: globToRegExp(body) };
+        return { negated, body, regex: glob_globToRegExp(body) };
     });
     return compiled.map(({ negated, body, regex }, index) => ({
         negated,
@@ -82538,6 +90643,10 @@ async function annotateWorkspace(config, layers, env) {
 
 
 
+
+
+
+
 /** The last alpha release known when this version of the action was made; only where the search starts. */
 const LAYER_VERSION_HINTS = {
     'rotel-extension-amd64-alpha': 41,
@@ -82654,7 +90763,9 @@ const WAITING_AT_ONCE = 48;
 const VERB = { apply: 'Rolling the Rotel extension out to', plan: 'Planning', check: 'Checking', remove: 'Removing the Rotel extension from' };
 async function processFunctions(config, clients, layers, targets, control, done, delivery) {
     info(`${VERB[config.mode]} ${targets.length} function${targets.length === 1 ? '' : 's'}, ${config.maxConcurrency} at a time.`);
+    const roleWork = await prepareRoles(config, clients, targets, control);
     const context = {
+        ...roleWork,
         config,
         lambdaFor: clients.lambdaFor,
         invokerFor: clients.invokerFor,
@@ -82667,7 +90778,7 @@ async function processFunctions(config, clients, layers, targets, control, done,
         waitSlots: new Slots(Math.max(WAITING_AT_ONCE, config.maxConcurrency))
     };
     // Every function is started; the slots decide how many write and how many wait at once.
-    return Promise.all(targets.map(async (target) => {
+    const outcomes = await Promise.all(targets.map(async (target) => {
         const outcome = await rolloutFunction(context, target);
         done.set(target, outcome);
         // Functions run in parallel, so each one's log is printed whole when it is done, in its own group.
@@ -82677,6 +90788,106 @@ async function processFunctions(config, clients, layers, targets, control, done,
         endGroup();
         return outcome;
     }));
+    if (roleWork.roles && config.mode === 'apply' && config.cloudwatchLogs === 'off')
+        await giveLogsBack(roleWork.roles, roleWork.preRead, targets, outcomes);
+    return outcomes;
+}
+/**
+ * Execution roles are shared between functions, so each is read and written once for all of its
+ * functions: every function is read first, to know which roles and log groups are involved.
+ * remove puts CloudWatch Logs back before any extension comes off, so no log is lost in between.
+ */
+async function prepareRoles(config, clients, targets, control) {
+    const needed = config.cloudwatchLogs === 'off' || config.mode === 'remove';
+    const partition = targets[0]?.partition;
+    if (!needed || !partition || targets.length === 0)
+        return {};
+    const edge = new ExecutionRoles(clients.iamFor(partition));
+    const roles = new RoleCoordinator(edge);
+    const preRead = new Map();
+    await mapWithConcurrency(targets, config.maxConcurrency, async (target) => {
+        if (control.cancelled)
+            return;
+        try {
+            const state = await readFunction(clients.lambdaFor(target.region), target);
+            preRead.set(target, { state });
+            if (state.role)
+                roles.plan({ key: state.arn, role: state.role, logGroupArn: logGroupArnForFunction(state.arn, state.logGroup) });
+        }
+        catch (error) {
+            preRead.set(target, { error });
+        }
+    });
+    if (config.mode !== 'remove')
+        return { roles, preRead };
+    // Only roles that carry this action's record are read in full and restored.
+    const keysByRole = new Map();
+    for (const read of preRead.values())
+        if ('state' in read && read.state.role) {
+            const keys = keysByRole.get(read.state.role) ?? [];
+            keysByRole.set(read.state.role, [...keys, read.state.arn]);
+        }
+    const restored = new Map();
+    await group('Switch CloudWatch Logs back on where this action switched it off', async () => {
+        await mapWithConcurrency([...keysByRole], 4, async ([role, keys]) => {
+            let recorded;
+            try {
+                recorded = await edge.hasCloudWatchOffRecord(role);
+            }
+            catch (error) {
+                const reason = `could not read execution role ${role} to see whether this action switched its CloudWatch Logs off (${messageOf(error)}); grant the deploy role iam:GetRole on it (see README, Permissions)`;
+                for (const key of keys)
+                    restored.set(key, { ok: false, error: reason });
+                return;
+            }
+            if (!recorded)
+                return;
+            const results = await roles.undoFor(keys);
+            for (const outcome of results.values()) {
+                if (outcome.ok)
+                    info(`${role}: ${describeUndo(outcome.value).join('; ') || 'nothing to restore'}.`);
+                for (const key of keys)
+                    restored.set(key, outcome);
+            }
+        });
+    });
+    return { roles, preRead, restored };
+}
+/**
+ * After an apply with cloudwatch-logs: off, a function whose logs are not known to reach ClickStack
+ * (rolled back, failed, cancelled, telemetry not arriving) gets CloudWatch Logs back.
+ */
+async function giveLogsBack(roles, preRead, targets, outcomes) {
+    const needing = outcomes.filter((outcome) => outcome.report.logsPermission && !logsReachClickStack(outcome.report, outcome.cloudwatchStillOn ?? false));
+    if (needing.length === 0)
+        return;
+    const arnOf = (outcome) => {
+        const target = targets[outcomes.indexOf(outcome)];
+        const read = target && preRead?.get(target);
+        return read && 'state' in read ? read.state.arn : undefined;
+    };
+    const keys = needing.map(arnOf).filter((key) => key !== undefined);
+    const results = await roles.undoFor(keys);
+    for (const outcome of needing) {
+        const role = outcome.report.logsPermission?.role ?? '';
+        const result = results.get(role);
+        const log = outcome.log;
+        const warnings = outcome.warnings;
+        if (!result)
+            continue;
+        if (result.ok) {
+            const changes = describeUndo(result.value);
+            const before = outcome.report.logsPermission?.changes ?? [];
+            outcome.report.logsPermission = { role, changes: [...before, ...changes.map((change) => `then ${change}`)] };
+            log.push(`CloudWatch Logs switched back on for it, as its logs are not known to reach ClickStack: ${changes.join('; ') || 'nothing was left to undo'}.`);
+            // detach is role-wide: the other functions of the role get CloudWatch Logs back too.
+            if (result.value.reattached.length > 0 || result.value.inlineRestored.length > 0)
+                warnings.push(`Execution role ${role}: CloudWatch Logs is on again for every function using it, because ${outcome.report.function} did not end with its logs reaching ClickStack; run again once it does.`);
+        }
+        else {
+            warnings.push(`${outcome.report.function}: its logs are not known to reach ClickStack, and CloudWatch Logs could not be switched back on for it: ${result.error}`);
+        }
+    }
 }
 
 

@@ -1,5 +1,6 @@
 /** One SDK client per service and region for the whole run, all with the same credentials. */
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs'
+import { IAMClient } from '@aws-sdk/client-iam'
 import { LambdaClient } from '@aws-sdk/client-lambda'
 import type { AwsCredentials } from './credentials.js'
 
@@ -8,7 +9,11 @@ export interface AwsClients {
   /** For Invoke only: its timeout covers the longest a function may run. */
   invokerFor(region: string): LambdaClient
   logsFor(region: string): CloudWatchLogsClient
+  /** IAM is global per partition; its endpoint lives in one region of it. */
+  iamFor(partition: string): IAMClient
 }
+
+const IAM_REGION: Record<string, string> = { aws: 'us-east-1', 'aws-cn': 'cn-north-1', 'aws-us-gov': 'us-gov-west-1' }
 
 /**
  * Clients retry throttling and 5xx with the SDK's standard strategy, and time out stalled calls.
@@ -27,6 +32,7 @@ export function createAwsClients(credentials: AwsCredentials | undefined): AwsCl
   const lambdas = new Map<string, LambdaClient>()
   const invokers = new Map<string, LambdaClient>()
   const logs = new Map<string, CloudWatchLogsClient>()
+  const iams = new Map<string, IAMClient>()
   return {
     lambdaFor(region) {
       let client = lambdas.get(region)
@@ -50,6 +56,11 @@ export function createAwsClients(credentials: AwsCredentials | undefined): AwsCl
     logsFor(region) {
       let client = logs.get(region)
       if (!client) logs.set(region, (client = new CloudWatchLogsClient({ ...common, region })))
+      return client
+    },
+    iamFor(partition) {
+      let client = iams.get(partition)
+      if (!client) iams.set(partition, (client = new IAMClient({ ...common, region: IAM_REGION[partition] ?? 'us-east-1' })))
       return client
     }
   }

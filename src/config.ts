@@ -81,6 +81,9 @@ export interface ActionConfig {
   readonly preflight: boolean
   /** Proving that the test invocation's telemetry reached ClickStack's ClickHouse. */
   readonly delivery: DeliveryConfig | undefined
+  /** off: the execution roles may no longer write the functions' CloudWatch logs. */
+  readonly cloudwatchLogs: 'keep' | 'off'
+  readonly cloudwatchOffMethod: 'deny' | 'detach'
 }
 
 export interface DeliveryConfig {
@@ -321,6 +324,13 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
 
   const preflight = parseBoolean('preflight', input('preflight'), true, problem)
   const delivery = parseDelivery(input, problem, secretValues)
+  const cloudwatchLogs = parseChoice('cloudwatch-logs', input('cloudwatch-logs'), ['keep', 'off'] as const, problem)
+  const cloudwatchOffMethod = parseChoice(
+    'cloudwatch-off-method',
+    input('cloudwatch-off-method'),
+    ['deny', 'detach'] as const,
+    problem
+  )
 
   if (problems.length > 0) throw new InputError([...new Set(problems)])
 
@@ -359,7 +369,9 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
       ENV.headers in managedVariables &&
       !secretReferences.some((reference) => (managedVariables[ENV.headers] ?? '').includes(reference.text)),
     preflight,
-    delivery
+    delivery,
+    cloudwatchLogs,
+    cloudwatchOffMethod
   }
 }
 
@@ -627,6 +639,20 @@ function parsePairs(
     pairs.push([key, entryValue])
   })
   return pairs
+}
+
+/** One of `choices`; the first when empty. */
+function parseChoice<T extends string>(
+  name: string,
+  value: string,
+  choices: readonly [T, ...T[]],
+  problem: (message: string) => void
+): T {
+  if (!value) return choices[0]
+  const found = choices.find((choice) => choice === value.toLowerCase())
+  if (found) return found
+  problem(`${name} "${value}" must be ${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}.`)
+  return choices[0]
 }
 
 function parseBoolean(

@@ -880,19 +880,37 @@ export class ExecutionRoles {
     role: RoleState,
     options: { readonly method: CloudWatchOffMethod; readonly logGroups: readonly string[] }
   ): Promise<CloudWatchOffChange> {
-    const planned =
-      options.method === 'deny'
-        ? planDeny(role, options.logGroups)
-        : planDetach(
-            role,
-            options.logGroups,
-            await this.managedDocumentsOf({
-              ...role,
-              attached: role.attached.filter((policy) => !isBasicExecutionPolicyArn(policy.arn))
-            })
-          )
+    const planned = await this.planCloudWatchOff(role, options)
     await this.execute(role.name, planned.plan, 'record-first')
     return planned.change
+  }
+
+  /** What applyCloudWatchOff would write (plan mode); reads managed policies, writes nothing. */
+  async planCloudWatchOff(
+    role: RoleState,
+    options: { readonly method: CloudWatchOffMethod; readonly logGroups: readonly string[] }
+  ): Promise<PlannedChange> {
+    return options.method === 'deny'
+      ? planDeny(role, options.logGroups)
+      : planDetach(
+          role,
+          options.logGroups,
+          await this.managedDocumentsOf({
+            ...role,
+            attached: role.attached.filter((policy) => !isBasicExecutionPolicyArn(policy.arn))
+          })
+        )
+  }
+
+  /**
+   * Whether the role carries this action's record (one GetRole: its tags come with it), so that a run
+   * can leave roles it never changed alone without reading their policies.
+   */
+  async hasCloudWatchOffRecord(nameOrArn: string): Promise<boolean> {
+    const { Role: role } = await this.iam.send(new GetRoleCommand({ RoleName: roleNameOf(nameOrArn) }))
+    const tags: Record<string, string> = {}
+    for (const tag of role?.Tags ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? ''
+    return hasRecord(recordOf(tags))
   }
 
   /** remove mode: undoes what the role's record says (see planUndo), and nothing else. */
@@ -1088,6 +1106,7 @@ export class RoleCoordinator {
   private readonly targets = new Map<string, RoleTarget & { readonly roleName: string; readonly group: string }>()
   private readonly applied = new Map<string, Promise<RoleOutcome<CloudWatchOffChange>>>()
   private readonly results = new Map<string, RoleOutcome<CloudWatchOffChange>>()
+  private readonly previews = new Map<string, Promise<RoleOutcome<CloudWatchOffChange>>>()
   private running = 0
   private readonly waiting: Array<() => void> = []
   private readonly concurrency: number
@@ -1172,12 +1191,49 @@ export class RoleCoordinator {
     return byRole
   }
 
+  /**
+   * plan mode: what applyFor would write to this function's role, for every function planned on it;
+   * one preview per role, writing nothing.
+   */
+  previewFor(key: string, method: CloudWatchOffMethod): Promise<RoleOutcome<CloudWatchOffChange>> {
+    const target = this.targets.get(key)
+    if (!target) return Promise.resolve({ ok: false, error: `${key} was not planned` })
+    let preview = this.previews.get(target.roleName)
+    if (!preview) {
+      preview = this.exclusive(target.roleName, async (): Promise<RoleOutcome<CloudWatchOffChange>> => {
+        try {
+          const entry = this.entry(target.roleName)
+          const state = entry.state ?? (await this.edge.readRole(target.roleName))
+          entry.state = state
+          const groups = [...this.targets.values()].filter((t) => t.roleName === target.roleName).map((t) => t.group)
+          const { change } = await this.edge.planCloudWatchOff(state, { method, logGroups: groups })
+          return { ok: true, value: change }
+        } catch (error) {
+          return { ok: false, error: describeIamError(error, target.roleName) }
+        }
+      })
+      this.previews.set(target.roleName, preview)
+    }
+    return preview
+  }
+
   /** remove mode: undoes the record on every planned role, for the planned functions' groups; by role name. */
-  async undoAll(): Promise<Map<string, RoleOutcome<UndoResult>>> {
+  undoAll(): Promise<Map<string, RoleOutcome<UndoResult>>> {
+    return this.undoFor([...this.targets.keys()])
+  }
+
+  /**
+   * Undoes the record for these functions only: the deny policy loses just their groups (detach and
+   * inline edits are role-wide, see planUndo); by role name.
+   */
+  async undoFor(keys: readonly string[]): Promise<Map<string, RoleOutcome<UndoResult>>> {
     const out = new Map<string, RoleOutcome<UndoResult>>()
+    const chosen = keys.map((key) => this.targets.get(key)).filter((t) => t !== undefined)
+    const roleNames = [...new Set(chosen.map((t) => t.roleName))]
     await Promise.all(
-      [...this.roles.values()].map(async (entry) => {
-        const groups = [...this.targets.values()].filter((t) => t.roleName === entry.name).map((t) => t.group)
+      roleNames.map(async (roleName) => {
+        const entry = this.entry(roleName)
+        const groups = chosen.filter((t) => t.roleName === roleName).map((t) => t.group)
         const outcome = await this.exclusive(entry.name, async (): Promise<RoleOutcome<UndoResult>> => {
           try {
             const state = entry.state ?? (await this.edge.readRole(entry.name))

@@ -42,7 +42,8 @@ export function toState(configuration: FunctionConfiguration, region: string): F
     variables: configuration.Environment?.Variables,
     revisionId: configuration.RevisionId,
     logGroup: configuration.LoggingConfig?.LogGroup || `/aws/lambda/${name}`,
-    runtime: configuration.Runtime
+    runtime: configuration.Runtime,
+    role: configuration.Role
   }
 }
 

@@ -5,14 +5,26 @@ import { RunControl } from './cancellation.js'
 import { type ActionConfig, type FunctionTarget, InputError, loadConfig } from './config.js'
 import { assumeRoleWithOidc } from './credentials.js'
 import { selectFunctions } from './functionSelection.js'
+import { describeUndo, logsReachClickStack } from './cloudwatchOff.js'
+import { ExecutionRoles, RoleCoordinator, type RoleOutcome, type UndoResult } from './executionRoles.js'
+import { readFunction } from './lambdaFunction.js'
+import { logGroupArnForFunction } from './logPermissions.js'
 import type { DeliveryChecker } from './deliveryCheck.js'
 import { DEFAULT_LAYER_ACCOUNT, LayerResolver } from './layerVersions.js'
 import { postPlanComment } from './planComment.js'
-import { Slots } from './pool.js'
+import { mapWithConcurrency, Slots } from './pool.js'
 import { createRedactor, type Redactor } from './redact.js'
 import { publishResult } from './report.js'
 import { messageOf } from './retry.js'
-import { cancelledOutcome, emptyReport, type FunctionOutcome, restoreHint, rolloutFunction } from './rollout.js'
+import {
+  cancelledOutcome,
+  emptyReport,
+  type FunctionOutcome,
+  type PreRead,
+  restoreHint,
+  type RolloutContext,
+  rolloutFunction
+} from './rollout.js'
 import { layersByRegionAndArch, type RunResult } from './summary.js'
 import { openDeliveryChecker, preflightEndpoint } from './telemetryEndpoint.js'
 import { annotateWorkspace } from './workspaceAnnotations.js'
@@ -154,7 +166,9 @@ async function processFunctions(
   core.info(
     `${VERB[config.mode]} ${targets.length} function${targets.length === 1 ? '' : 's'}, ${config.maxConcurrency} at a time.`
   )
-  const context = {
+  const roleWork = await prepareRoles(config, clients, targets, control)
+  const context: RolloutContext = {
+    ...roleWork,
     config,
     lambdaFor: clients.lambdaFor,
     invokerFor: clients.invokerFor,
@@ -167,7 +181,7 @@ async function processFunctions(
     waitSlots: new Slots(Math.max(WAITING_AT_ONCE, config.maxConcurrency))
   }
   // Every function is started; the slots decide how many write and how many wait at once.
-  return Promise.all(targets.map(async (target) => {
+  const outcomes = await Promise.all(targets.map(async (target) => {
     const outcome = await rolloutFunction(context, target)
     done.set(target, outcome)
     // Functions run in parallel, so each one's log is printed whole when it is done, in its own group.
@@ -176,4 +190,106 @@ async function processFunctions(
     core.endGroup()
     return outcome
   }))
+  if (roleWork.roles && config.mode === 'apply' && config.cloudwatchLogs === 'off')
+    await giveLogsBack(roleWork.roles, roleWork.preRead, targets, outcomes)
+  return outcomes
+}
+
+/**
+ * Execution roles are shared between functions, so each is read and written once for all of its
+ * functions: every function is read first, to know which roles and log groups are involved.
+ * remove puts CloudWatch Logs back before any extension comes off, so no log is lost in between.
+ */
+async function prepareRoles(
+  config: ActionConfig,
+  clients: AwsClients,
+  targets: readonly FunctionTarget[],
+  control: RunControl
+): Promise<Pick<RolloutContext, 'roles' | 'preRead' | 'restored'>> {
+  const needed = config.cloudwatchLogs === 'off' || config.mode === 'remove'
+  const partition = targets[0]?.partition
+  if (!needed || !partition || targets.length === 0) return {}
+  const edge = new ExecutionRoles(clients.iamFor(partition))
+  const roles = new RoleCoordinator(edge)
+  const preRead = new Map<FunctionTarget, PreRead>()
+  await mapWithConcurrency(targets, config.maxConcurrency, async (target) => {
+    if (control.cancelled) return
+    try {
+      const state = await readFunction(clients.lambdaFor(target.region), target)
+      preRead.set(target, { state })
+      if (state.role) roles.plan({ key: state.arn, role: state.role, logGroupArn: logGroupArnForFunction(state.arn, state.logGroup) })
+    } catch (error) {
+      preRead.set(target, { error })
+    }
+  })
+  if (config.mode !== 'remove') return { roles, preRead }
+
+  // Only roles that carry this action's record are read in full and restored.
+  const keysByRole = new Map<string, string[]>()
+  for (const read of preRead.values())
+    if ('state' in read && read.state.role) {
+      const keys = keysByRole.get(read.state.role) ?? []
+      keysByRole.set(read.state.role, [...keys, read.state.arn])
+    }
+  const restored = new Map<string, RoleOutcome<UndoResult>>()
+  await core.group('Switch CloudWatch Logs back on where this action switched it off', async () => {
+    await mapWithConcurrency([...keysByRole], 4, async ([role, keys]) => {
+      let recorded: boolean
+      try {
+        recorded = await edge.hasCloudWatchOffRecord(role)
+      } catch (error) {
+        const reason = `could not read execution role ${role} to see whether this action switched its CloudWatch Logs off (${messageOf(error)}); grant the deploy role iam:GetRole on it (see README, Permissions)`
+        for (const key of keys) restored.set(key, { ok: false, error: reason })
+        return
+      }
+      if (!recorded) return
+      const results = await roles.undoFor(keys)
+      for (const outcome of results.values()) {
+        if (outcome.ok) core.info(`${role}: ${describeUndo(outcome.value).join('; ') || 'nothing to restore'}.`)
+        for (const key of keys) restored.set(key, outcome)
+      }
+    })
+  })
+  return { roles, preRead, restored }
+}
+
+/**
+ * After an apply with cloudwatch-logs: off, a function whose logs are not known to reach ClickStack
+ * (rolled back, failed, cancelled, telemetry not arriving) gets CloudWatch Logs back.
+ */
+async function giveLogsBack(
+  roles: RoleCoordinator,
+  preRead: ReadonlyMap<FunctionTarget, PreRead> | undefined,
+  targets: readonly FunctionTarget[],
+  outcomes: FunctionOutcome[]
+): Promise<void> {
+  const needing = outcomes.filter(
+    (outcome) => outcome.report.logsPermission && !logsReachClickStack(outcome.report, outcome.cloudwatchStillOn ?? false)
+  )
+  if (needing.length === 0) return
+  const arnOf = (outcome: FunctionOutcome): string | undefined => {
+    const target = targets[outcomes.indexOf(outcome)]
+    const read = target && preRead?.get(target)
+    return read && 'state' in read ? read.state.arn : undefined
+  }
+  const keys = needing.map(arnOf).filter((key): key is string => key !== undefined)
+  const results = await roles.undoFor(keys)
+  for (const outcome of needing) {
+    const role = outcome.report.logsPermission?.role ?? ''
+    const result = results.get(role)
+    const log = outcome.log as string[]
+    const warnings = outcome.warnings as string[]
+    if (!result) continue
+    if (result.ok) {
+      const changes = describeUndo(result.value)
+      const before = outcome.report.logsPermission?.changes ?? []
+      outcome.report.logsPermission = { role, changes: [...before, ...changes.map((change) => `then ${change}`)] }
+      log.push(`CloudWatch Logs switched back on for it, as its logs are not known to reach ClickStack: ${changes.join('; ') || 'nothing was left to undo'}.`)
+      // detach is role-wide: the other functions of the role get CloudWatch Logs back too.
+      if (result.value.reattached.length > 0 || result.value.inlineRestored.length > 0)
+        warnings.push(`Execution role ${role}: CloudWatch Logs is on again for every function using it, because ${outcome.report.function} did not end with its logs reaching ClickStack; run again once it does.`)
+    } else {
+      warnings.push(`${outcome.report.function}: its logs are not known to reach ClickStack, and CloudWatch Logs could not be switched back on for it: ${result.error}`)
+    }
+  }
 }

@@ -22,6 +22,8 @@ export interface FunctionState {
   readonly revisionId: string | undefined
   readonly logGroup: string
   readonly runtime?: string | undefined
+  /** The execution role's ARN. */
+  readonly role?: string | undefined
 }
 
 export interface Desired {

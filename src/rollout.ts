@@ -28,6 +28,8 @@ import {
 } from './plan.js'
 import type { InFlight } from './cancellation.js'
 import type { Lease, Slots } from './pool.js'
+import { describeOffChange, describeUndo, type LogsPermissionReport } from './cloudwatchOff.js'
+import { explainLogsStillOn, type RoleCoordinator, type RoleOutcome, type UndoResult } from './executionRoles.js'
 import { type DeliveryChecker, hyperdxSearchUrl, JSON_LOG_FORMAT_HINT } from './deliveryCheck.js'
 import { instrumentationLayerArn, instrumentationLayerNames, languageFor, WRAPPERS } from './instrumentation.js'
 import { errorName, isTransient, messageOf } from './retry.js'
@@ -80,6 +82,8 @@ export interface FunctionReport {
   drift: string[]
   /** Whether the test invocation's telemetry reached ClickStack; null when not verified. */
   delivery: DeliveryReport | null
+  /** cloudwatch-logs: off, and remove: what was (plan: would be) done to the execution role. */
+  logsPermission: LogsPermissionReport | null
   error: string | null
 }
 
@@ -92,7 +96,12 @@ export interface FunctionOutcome {
   readonly warnings: readonly string[]
   /** Said as notices: worth knowing, nothing wrong. */
   readonly notices?: readonly string[]
+  /** Failed only because CloudWatch Logs still receives its logs: it has the extension, working. */
+  readonly cloudwatchStillOn?: boolean
 }
+
+/** A function read before the rollout began (to plan the execution roles), or why it could not be. */
+export type PreRead = { readonly state: FunctionState } | { readonly error: unknown }
 
 export interface RolloutContext {
   readonly config: ActionConfig
@@ -116,6 +125,12 @@ export interface RolloutContext {
    * function that only polls CloudWatch and ClickHouse lets the next function be written meanwhile.
    */
   readonly waitSlots?: Slots
+  /** Execution roles, with every function planned on it by its ARN: set with cloudwatch-logs: off, and in remove. */
+  readonly roles?: RoleCoordinator
+  /** Functions read before the rollout: not read again (their revision still guards the write). */
+  readonly preRead?: ReadonlyMap<FunctionTarget, PreRead>
+  /** remove: the roles' CloudWatch Logs restored before any function is written, by function ARN. */
+  readonly restored?: ReadonlyMap<string, RoleOutcome<UndoResult>>
 }
 
 /** The function's `slots` slot: given back while it only waits, taken again to write. */
@@ -186,6 +201,7 @@ export function emptyReport(target: FunctionTarget): FunctionReport {
     diff: null,
     drift: [],
     delivery: null,
+    logsPermission: null,
     error: null
   }
 }
@@ -212,8 +228,10 @@ async function processFunction(
   }
 
   let state: FunctionState
+  const early = ctx.preRead?.get(target)
   try {
-    state = await readFunction(lambda, target)
+    if (early && 'error' in early) throw early.error
+    state = early?.state ?? (await readFunction(lambda, target))
   } catch (error) {
     return fail(describeReadError(error, target))
   }
@@ -278,7 +296,28 @@ async function processFunction(
       const verb = mode === 'plan' || mode === 'check' ? 'could not be' : 'was not'
       return fail(`${target.name} ${verb} changed: ${plan.problems.join(' Also, ')}`)
     }
-    if (mode === 'plan' || mode === 'check') return judge(report, state, plan, layer, log, warnings, mode)
+    const roleProblem = await workOnRole(ctx, state, report, log, warnings)
+    if (roleProblem) {
+      Object.assign(report, { layerAfter: plan.rotelLayerBefore, layersAfter: [...state.layers], changedVariables: [], diff: null })
+      return fail(
+        mode === 'plan' || mode === 'check'
+          ? `${target.name} could not be ${mode === 'plan' ? 'planned' : 'checked'}: ${roleProblem}`
+          : mode === 'remove'
+            ? `${target.name} was not changed: CloudWatch Logs could not be switched back on for it first, and without it removing the extension would lose its logs. ${roleProblem}`
+            : `${target.name} was not changed: CloudWatch Logs could not be switched off for it. ${roleProblem}`
+      )
+    }
+    if (mode === 'plan' || mode === 'check') return judgeWithRole(ctx, report, state, plan, layer, log, warnings, mode)
+    if (!plan.changed && mode === 'apply' && ctx.config.cloudwatchLogs === 'off') {
+      // Not invoked, so its logs cannot be watched: the role's policies say whether they can still go to CloudWatch.
+      const stillOn = await logsStillAllowed(ctx, state)
+      if (stillOn) {
+        report.status = 'failed'
+        report.error = `${target.name} has the extension, but CloudWatch Logs still gets its logs: ${stillOn}.`
+        log.push(`✖ ${report.error}`)
+        return { report, layer, log, warnings, cloudwatchStillOn: true }
+      }
+    }
     if (!plan.changed) {
       report.status = 'unchanged'
       log.push(
@@ -420,11 +459,92 @@ async function processFunction(
   }
   report.cloudwatch = verdict.status
   log.push(`CloudWatch Logs: ${verdict.status} (${verdict.detail})`)
+  if (verdict.status === 'on' && ctx.config.cloudwatchLogs === 'off') {
+    const why = (await logsStillAllowed(ctx, state)) ?? 'no policy of its role lets it write logs any more; IAM changes can take a few seconds to apply everywhere, so run the check again later'
+    report.status = 'failed'
+    report.error = `${target.name} has the extension, but CloudWatch Logs still received its logs after the test invocation (${verdict.detail}): ${why}.`
+    log.push(`✖ ${report.error}`)
+    return { report, layer, log, warnings, cloudwatchStillOn: true }
+  }
   if (verdict.status === 'on')
     warnings.push(
       `${target.name}: CloudWatch Logs still receives its logs (${verdict.detail}); its execution role may still write logs, so CloudWatch keeps billing for them.`
     )
   return { report, layer, log, warnings }
+}
+
+/**
+ * The execution role's part of the mode, for cloudwatch-logs: off (and remove, whose roles were
+ * restored before the rollout): returns why it failed, or undefined.
+ */
+async function workOnRole(
+  ctx: RolloutContext,
+  state: FunctionState,
+  report: FunctionReport,
+  log: string[],
+  warnings: string[]
+): Promise<string | undefined> {
+  const { mode, cloudwatchLogs, cloudwatchOffMethod: method } = ctx.config
+  if (!ctx.roles || !state.role) return undefined
+  const role = state.role.replace(/^.*\//, '')
+  if (mode === 'remove') {
+    const restored = ctx.restored?.get(state.arn)
+    if (!restored) return undefined
+    if (!restored.ok) return restored.error
+    report.logsPermission = { role, changes: describeUndo(restored.value) }
+    for (const conflict of restored.value.conflicts) warnings.push(conflict)
+  } else if (cloudwatchLogs === 'off' && mode !== 'check') {
+    const outcome = mode === 'plan' ? await ctx.roles.previewFor(state.arn, method) : await ctx.roles.applyFor(state.arn, method)
+    if (!outcome.ok) return outcome.error
+    report.logsPermission = { role, changes: describeOffChange(outcome.value, mode === 'plan' ? 'would' : 'did') }
+    warnings.push(...outcome.value.warnings)
+  } else return undefined
+  const changes = report.logsPermission?.changes ?? []
+  log.push(changes.length > 0 ? `Execution role ${role}: ${changes.join('; ')}.` : `Execution role ${role}: nothing to change for CloudWatch Logs.`)
+  return undefined
+}
+
+/** Why the function's role may still write its CloudWatch logs, or undefined when it may not. */
+async function logsStillAllowed(ctx: RolloutContext, state: FunctionState): Promise<string | undefined> {
+  if (!ctx.roles) return undefined
+  const grants = await ctx.roles.checkFor(state.arn)
+  if (!grants.ok) return `its role could not be read to say why (${grants.error})`
+  return grants.value.granted.length > 0 ? explainLogsStillOn(grants.value) : undefined
+}
+
+/** plan and check with cloudwatch-logs: off: the role's planned change or drift counts beside the function's. */
+async function judgeWithRole(
+  ctx: RolloutContext,
+  report: FunctionReport,
+  state: FunctionState,
+  plan: Plan,
+  layer: LayerVersion | undefined,
+  log: string[],
+  warnings: string[],
+  mode: 'plan' | 'check'
+): Promise<FunctionOutcome> {
+  const outcome = judge(report, state, plan, layer, log, warnings, mode)
+  if (!ctx.roles || ctx.config.cloudwatchLogs !== 'off' || !state.role) return outcome
+  if (mode === 'plan') {
+    if (report.status === 'in-sync' && (report.logsPermission?.changes.length ?? 0) > 0) {
+      report.status = 'planned'
+      log.push('Its execution role would change (above).')
+    }
+    return outcome
+  }
+  const checked = await ctx.roles.checkFor(state.arn)
+  if (!checked.ok) {
+    report.status = 'failed'
+    report.error = `${state.name} could not be checked: ${checked.error}`
+    log.push(`✖ ${report.error}`)
+    return outcome
+  }
+  if (checked.value.drift.length > 0) {
+    report.drift = [...report.drift, ...checked.value.drift]
+    if (report.status === 'in-sync') report.status = 'drifted'
+    log.push(`Drifted: ${checked.value.drift.join('; ')}.`)
+  }
+  return outcome
 }
 
 /** Waits for the test invocation's records in ClickHouse, when delivery verification is on. */

@@ -41,7 +41,11 @@ export function layersByRegionAndArch(outcomes: readonly FunctionOutcome[]): Map
 
 export function renderOutputs(result: RunResult, redact: Redactor): Outputs {
   const layerArns = Object.fromEntries([...result.layers].map(([key, layer]) => [key, layer.arn]))
-  const changed = result.outcomes.some(({ report }) => report.status === CHANGE_STATUS[result.mode])
+  const changed = result.outcomes.some(
+    ({ report }) =>
+      report.status === CHANGE_STATUS[result.mode] ||
+      ((result.mode === 'apply' || result.mode === 'remove') && (report.logsPermission?.changes.length ?? 0) > 0)
+  )
   return {
     // Values are redacted before serialising: a secret with a quote or backslash is escaped in JSON.
     'layer-arns': JSON.stringify(redactDeep(layerArns, redact)),
@@ -161,15 +165,36 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
       )
   }
 
+  lines.push(...renderRoles(result.mode, reports))
+
   const cloudwatchOn = reports.filter((r) => r.cloudwatch === 'on')
   if (cloudwatchOn.length > 0)
     lines.push(
       '### CloudWatch Logs',
       '',
-      `${cloudwatchOn.length} function${cloudwatchOn.length === 1 ? '' : 's'} still send logs to CloudWatch Logs (${cloudwatchOn.map((r) => r.function).join(', ')}). Their execution roles may still create log streams and put events; remove those permissions to stop paying for logs that now go to ClickStack.`,
+      `${cloudwatchOn.length} function${cloudwatchOn.length === 1 ? '' : 's'} still send logs to CloudWatch Logs (${cloudwatchOn.map((r) => r.function).join(', ')}). Their execution roles may still create log streams and put events; remove those permissions (\`cloudwatch-logs: off\` does) to stop paying for logs that now go to ClickStack.`,
       ''
     )
   return redact(lines.join('\n'))
+}
+
+/** cloudwatch-logs: off and remove: each execution role once, with what was (or would be) done to it. */
+function renderRoles(mode: Mode, reports: readonly FunctionReport[]): string[] {
+  const byRole = new Map<string, { changes: Set<string>; functions: string[] }>()
+  for (const r of reports) {
+    if (!r.logsPermission) continue
+    const entry = byRole.get(r.logsPermission.role) ?? { changes: new Set<string>(), functions: [] }
+    for (const change of r.logsPermission.changes) entry.changes.add(change)
+    entry.functions.push(r.function)
+    byRole.set(r.logsPermission.role, entry)
+  }
+  if (byRole.size === 0) return []
+  const heading = mode === 'plan' ? 'what apply would change' : mode === 'remove' ? 'CloudWatch Logs put back' : 'CloudWatch Logs switched off'
+  const lines = [`### Execution roles: ${heading}`, '', '| role | functions | change |', '| --- | --- | --- |']
+  for (const [role, { changes, functions }] of byRole)
+    lines.push(`| ${cell(role)} | ${cell(functions.join(', '))} | ${cell([...changes].join('; ') || 'nothing to change')} |`)
+  lines.push('')
+  return lines
 }
 
 /** The pull-request comment of a plan: the summary, which already says what would change and why. */

@@ -198,6 +198,8 @@ describe('loadConfig: defaults', () => {
       secretReferences: [],
       literalIngestionKey: false,
       preflight: true,
+      cloudwatchLogs: 'keep',
+      cloudwatchOffMethod: 'deny',
       delivery: undefined
     })
     expect(DEFAULT_LAYER_ACCOUNT).toBe('418653438961')

@@ -250,6 +250,7 @@ describe('renderOutputs', () => {
         'diff',
         'drift',
         'delivery',
+        'logsPermission',
         'error'
       ])
         expect(row).toHaveProperty(field)
@@ -258,6 +259,7 @@ describe('renderOutputs', () => {
     expect(parsed[0]).toEqual({
       function: 'orders-api',
       arn: fnArn('us-east-1', 'orders-api'),
+      logsPermission: null,
       region: 'us-east-1',
       architecture: 'x86_64',
       status: 'updated',
