@@ -11,6 +11,7 @@ import {
   isValidInstrumentationTemplate
 } from './instrumentation.js'
 import { DEFAULT_LAYER_ACCOUNT, partitionOf, REGION_PATTERN } from './layerVersions.js'
+import { LOG_FORMAT_VARIABLE } from './plan.js'
 
 export type Architecture = 'x86_64' | 'arm64'
 
@@ -81,6 +82,8 @@ export interface ActionConfig {
   readonly preflight: boolean
   /** Proving that the test invocation's telemetry reached ClickStack's ClickHouse. */
   readonly delivery: DeliveryConfig | undefined
+  /** json-logs: switch functions that log Text to JSON (so that records carry faas.invocation_id). */
+  readonly jsonLogs: boolean
 }
 
 export interface DeliveryConfig {
@@ -320,6 +323,7 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
     )
 
   const preflight = parseBoolean('preflight', input('preflight'), true, problem)
+  const jsonLogs = parseBoolean('json-logs', input('json-logs'), false, problem)
   const delivery = parseDelivery(input, problem, secretValues)
 
   if (problems.length > 0) throw new InputError([...new Set(problems)])
@@ -359,7 +363,8 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
       ENV.headers in managedVariables &&
       !secretReferences.some((reference) => (managedVariables[ENV.headers] ?? '').includes(reference.text)),
     preflight,
-    delivery
+    delivery,
+    jsonLogs
   }
 }
 
@@ -502,6 +507,8 @@ function parseManagedVariables(
       problem(`environment: "${key}" is not a valid variable name (a letter, then letters, digits and _).`)
     } else if (RESERVED_VARIABLES.has(key)) {
       problem(`environment: ${key} is reserved by Lambda and cannot be set; remove that line.`)
+    } else if (key === LOG_FORMAT_VARIABLE) {
+      problem(`environment: ${key} is where json-logs records a function's previous log format; remove that line.`)
     } else if (Object.hasOwn(variables, key)) {
       problem(`environment: ${key} is already set by another input of this action; set it in one place only.`)
     } else {
