@@ -13,6 +13,8 @@ export interface InFlight {
   phase: 'reading' | 'writing' | 'verifying' | 'rolling back'
   /** Its configuration before this run wrote anything, once read. */
   original: FunctionState | undefined
+  /** Whether the write in flight changes the log format (json-logs), so that the restore command puts it back. */
+  logFormatChanged?: boolean
 }
 
 /** SIGINT gives in-flight functions this long to finish or roll back before the run stops anyway (GitHub sends SIGTERM 7.5 s after SIGINT). */

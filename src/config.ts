@@ -11,6 +11,7 @@ import {
   isValidInstrumentationTemplate
 } from './instrumentation.js'
 import { DEFAULT_LAYER_ACCOUNT, partitionOf, REGION_PATTERN } from './layerVersions.js'
+import { LOG_FORMAT_VARIABLE } from './plan.js'
 
 export type Architecture = 'x86_64' | 'arm64'
 
@@ -84,6 +85,8 @@ export interface ActionConfig {
   /** off: the execution roles may no longer write the functions' CloudWatch logs. */
   readonly cloudwatchLogs: 'keep' | 'off'
   readonly cloudwatchOffMethod: 'deny' | 'detach'
+  /** json-logs: switch functions that log Text to JSON (so that records carry faas.invocation_id). */
+  readonly jsonLogs: boolean
 }
 
 export interface DeliveryConfig {
@@ -323,6 +326,7 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
     )
 
   const preflight = parseBoolean('preflight', input('preflight'), true, problem)
+  const jsonLogs = parseBoolean('json-logs', input('json-logs'), false, problem)
   const delivery = parseDelivery(input, problem, secretValues)
   const cloudwatchLogs = parseChoice('cloudwatch-logs', input('cloudwatch-logs'), ['keep', 'off'] as const, problem)
   const cloudwatchOffMethod = parseChoice(
@@ -371,7 +375,8 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
     preflight,
     delivery,
     cloudwatchLogs,
-    cloudwatchOffMethod
+    cloudwatchOffMethod,
+    jsonLogs
   }
 }
 
@@ -514,6 +519,8 @@ function parseManagedVariables(
       problem(`environment: "${key}" is not a valid variable name (a letter, then letters, digits and _).`)
     } else if (RESERVED_VARIABLES.has(key)) {
       problem(`environment: ${key} is reserved by Lambda and cannot be set; remove that line.`)
+    } else if (key === LOG_FORMAT_VARIABLE) {
+      problem(`environment: ${key} is where json-logs records a function's previous log format; remove that line.`)
     } else if (Object.hasOwn(variables, key)) {
       problem(`environment: ${key} is already set by another input of this action; set it in one place only.`)
     } else {

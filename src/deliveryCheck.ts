@@ -105,7 +105,7 @@ export interface DeliveryChecker {
 }
 
 export const JSON_LOG_FORMAT_HINT =
-  'Its log records arrived without faas.invocation_id: set the function to log JSON (Lambda LoggingConfig LogFormat = JSON) so that each record names its invocation.'
+  'Its log records arrived without faas.invocation_id: set json-logs: true (or the function\'s Lambda LoggingConfig LogFormat = JSON) so that each record names its invocation.'
 
 const DEFAULT_CLOCK_SKEW_MS = 2000
 

@@ -1,14 +1,15 @@
-/** The Lambda edge: read a function, write its layers and variables, wait for the write, invoke it. */
+/** The Lambda edge: read a function, write its layers, variables and log format, wait for the write, invoke it. */
 import {
   GetFunctionConfigurationCommand,
   type FunctionConfiguration,
   InvokeCommand,
   type LambdaClient,
+  type LoggingConfig as LambdaLoggingConfig,
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionUpdated
 } from '@aws-sdk/client-lambda'
 import type { Architecture, FunctionTarget } from './config.js'
-import type { FunctionState } from './plan.js'
+import type { FunctionState, LoggingConfig } from './plan.js'
 import { errorName, sleep } from './retry.js'
 
 /** How long to wait for one configuration update to settle. */
@@ -43,7 +44,25 @@ export function toState(configuration: FunctionConfiguration, region: string): F
     revisionId: configuration.RevisionId,
     logGroup: configuration.LoggingConfig?.LogGroup || `/aws/lambda/${name}`,
     runtime: configuration.Runtime,
-    role: configuration.Role
+    role: configuration.Role,
+    logging: configuration.LoggingConfig && {
+      format: configuration.LoggingConfig.LogFormat ?? 'Text',
+      applicationLogLevel: configuration.LoggingConfig.ApplicationLogLevel,
+      systemLogLevel: configuration.LoggingConfig.SystemLogLevel,
+      logGroup: configuration.LoggingConfig.LogGroup || undefined
+    }
+  }
+}
+
+/** The LoggingConfig of UpdateFunctionConfiguration, with only the fields that have a value. */
+function toLambdaLogging(logging: LoggingConfig): LambdaLoggingConfig {
+  return {
+    LogFormat: logging.format as LambdaLoggingConfig['LogFormat'],
+    ...(logging.applicationLogLevel
+      ? { ApplicationLogLevel: logging.applicationLogLevel as LambdaLoggingConfig['ApplicationLogLevel'] }
+      : {}),
+    ...(logging.systemLogLevel ? { SystemLogLevel: logging.systemLogLevel as LambdaLoggingConfig['SystemLogLevel'] } : {}),
+    ...(logging.logGroup ? { LogGroup: logging.logGroup } : {})
   }
 }
 
@@ -60,8 +79,8 @@ export interface WriteResult {
 }
 
 /**
- * Writes the layers and variables, and nothing else, guarded by the revision read; then waits until
- * Lambda says the update succeeded or failed.
+ * Writes the layers and variables, and the LoggingConfig only when given (the log format changes),
+ * nothing else, guarded by the revision read; then waits until Lambda says the update succeeded or failed.
  */
 export async function writeConfiguration(
   client: LambdaClient,
@@ -69,13 +88,15 @@ export async function writeConfiguration(
   layers: readonly string[],
   variables: Readonly<Record<string, string>>,
   revisionId: string | undefined,
-  pause: (ms: number) => Promise<void> = sleep
+  pause: (ms: number) => Promise<void> = sleep,
+  logging?: LoggingConfig
 ): Promise<WriteResult> {
   const response = await client.send(
     new UpdateFunctionConfigurationCommand({
       FunctionName: functionArn,
       Layers: [...layers],
       Environment: { Variables: { ...variables } },
+      ...(logging ? { LoggingConfig: toLambdaLogging(logging) } : {}),
       ...(revisionId ? { RevisionId: revisionId } : {})
     })
   )

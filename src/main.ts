@@ -106,7 +106,7 @@ function interrupted(control: RunControl, target: FunctionTarget, reason: string
   report.error =
     phase === 'reading'
       ? `${target.name} was not changed: the run stopped (${reason}) while reading it.`
-      : `${target.name} needs attention: the run stopped (${reason}) while ${phase}, so it may hold the new configuration unverified. ${original ? restoreHint(original) : ''}`
+      : `${target.name} needs attention: the run stopped (${reason}) while ${phase}, so it may hold the new configuration unverified. ${original ? restoreHint(original, flight.logFormatChanged) : ''}`
   return { report, layer: undefined, log: [report.error], warnings: [] }
 }
 

@@ -8,6 +8,33 @@ import { isInstrumentationLayer, WRAPPER_VARIABLE, WRAPPERS } from './instrument
 export const MAX_LAYERS = 5
 export const MAX_VARIABLES_BYTES = 4096
 
+/**
+ * Where json-logs records the log format a function had before the action switched it to JSON, so
+ * that `remove` can put it back. Why a variable of the function, and not a tag:
+ * - it is read with the configuration (GetFunctionConfiguration), so check and plan stay at one read
+ *   per function and remove needs no extra ListTags call; a tag would also need lambda:TagResource,
+ *   UntagResource and ListTags on the deploy role;
+ * - it is written in the same UpdateFunctionConfiguration as the LoggingConfig it describes, under the
+ *   same RevisionId: the record and the change cannot part (a failed TagResource after a successful
+ *   write would lose the previous format), and rollback, which restores the variables exactly, drops it;
+ * - `remove` already takes the action's variables off, so the record goes with the change it explains.
+ * Not a ROTEL_ name: the extension scans every ROTEL_ variable for secret references at start-up
+ * (rotel-lambda-extension src/env.rs) and ROTEL_ is its configuration namespace; this one is the
+ * action's alone, and its value (`Text`) is nothing the extension or the function needs. It costs its
+ * ~45 bytes of the 4 KB variable budget, counted by the planner like any other variable.
+ */
+export const LOG_FORMAT_VARIABLE = 'CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT'
+
+/** A function's LoggingConfig, as read or as written; Lambda's formats are Text (its default) and JSON. */
+export interface LoggingConfig {
+  readonly format: string
+  /** Only valid with JSON: Lambda refuses the levels with Text. */
+  readonly applicationLogLevel?: string | undefined
+  readonly systemLogLevel?: string | undefined
+  /** Undefined for Lambda's default, /aws/lambda/<function name>. */
+  readonly logGroup?: string | undefined
+}
+
 /** What the planner needs to know of a function, read from GetFunctionConfiguration. */
 export interface FunctionState {
   readonly name: string
@@ -24,6 +51,8 @@ export interface FunctionState {
   readonly runtime?: string | undefined
   /** The execution role's ARN. */
   readonly role?: string | undefined
+  /** Its LoggingConfig as read; undefined when Lambda returned none (then the format is Text). */
+  readonly logging?: LoggingConfig | undefined
 }
 
 export interface Desired {
@@ -44,6 +73,8 @@ export interface Desired {
         readonly layerNames: readonly string[]
       }
     | undefined
+  /** json-logs: switch a function that logs Text to JSON, recording Text in LOG_FORMAT_VARIABLE. */
+  readonly jsonLogs?: boolean | undefined
 }
 
 export interface Plan {
@@ -57,6 +88,8 @@ export interface Plan {
   /** Variables the write takes off, by name. */
   readonly removedVariables: readonly string[]
   readonly layersChanged: boolean
+  /** The LoggingConfig to write; undefined when the log format does not change (then none is sent). */
+  readonly loggingAfter?: LoggingConfig | undefined
   readonly changed: boolean
   /** Why this function cannot be written; empty when it can. */
   readonly problems: readonly string[]
@@ -150,6 +183,12 @@ export function planApply(state: FunctionState, desired: Desired): Plan {
       problems.push(`environment sets ${WRAPPER_VARIABLE}, which instrumentation sets too; set it in one place only.`)
     else set(key, value)
   }
+  // A function already on JSON is left alone, and nothing is recorded: remove then leaves it JSON.
+  let loggingAfter: LoggingConfig | undefined
+  if (desired.jsonLogs && logFormatOf(state) !== 'JSON') {
+    loggingAfter = { ...state.logging, format: 'JSON' }
+    set(LOG_FORMAT_VARIABLE, logFormatOf(state))
+  }
   const size = variablesSize(variablesAfter)
   if (size > MAX_VARIABLES_BYTES)
     problems.push(
@@ -169,9 +208,27 @@ export function planApply(state: FunctionState, desired: Desired): Plan {
     changedVariables,
     removedVariables: [],
     layersChanged,
-    changed: layersChanged || changedVariables.length > 0,
+    loggingAfter,
+    changed: layersChanged || changedVariables.length > 0 || loggingAfter !== undefined,
     problems
   }
+}
+
+/** The log format a function has: Text unless its LoggingConfig says JSON (Lambda's default is Text). */
+export function logFormatOf(state: FunctionState): string {
+  return state.logging?.format === 'JSON' ? 'JSON' : 'Text'
+}
+
+/**
+ * The LoggingConfig that puts a function's logging back as it was read. Text goes back with its log
+ * group only, since Lambda refuses log levels with Text; JSON with its levels and group.
+ */
+export function loggingToRestore(state: FunctionState): LoggingConfig {
+  return logFormatOf(state) === 'JSON' ? { ...state.logging, format: 'JSON' } : textLogging(state.logging?.logGroup)
+}
+
+function textLogging(logGroup: string | undefined): LoggingConfig {
+  return logGroup === undefined ? { format: 'Text' } : { format: 'Text', logGroup }
 }
 
 /**
@@ -193,9 +250,14 @@ export function planRemove(
   const layersAfter = state.layers.filter((layer) => !ours(layer))
   const before = state.variables ?? {}
   const wrapperIsOurs = instrumentation && Object.values(WRAPPERS).includes(before[WRAPPER_VARIABLE] ?? '')
-  const removedVariables = [...new Set([...managedKeys, ...(wrapperIsOurs ? [WRAPPER_VARIABLE] : [])])].filter((key) =>
-    Object.hasOwn(before, key)
-  )
+  const removedVariables = [
+    ...new Set([...managedKeys, ...(wrapperIsOurs ? [WRAPPER_VARIABLE] : []), LOG_FORMAT_VARIABLE])
+  ].filter((key) => Object.hasOwn(before, key))
+  // The format json-logs recorded goes back, whatever this run's json-logs says: the record is what
+  // tells that the action made the function log JSON. Only Text is ever recorded.
+  const recorded = Object.hasOwn(before, LOG_FORMAT_VARIABLE) ? before[LOG_FORMAT_VARIABLE] : undefined
+  const loggingAfter =
+    recorded === 'Text' && logFormatOf(state) === 'JSON' ? textLogging(state.logging?.logGroup) : undefined
   const variablesAfter = Object.fromEntries(
     Object.entries(before).filter(([key]) => !removedVariables.includes(key))
   )
@@ -208,7 +270,8 @@ export function planRemove(
     changedVariables: [],
     removedVariables,
     layersChanged,
-    changed: layersChanged || removedVariables.length > 0,
+    loggingAfter,
+    changed: layersChanged || removedVariables.length > 0 || loggingAfter !== undefined,
     problems: []
   }
 }
@@ -224,6 +287,8 @@ export interface VariableChange {
 export interface PlanDiff {
   readonly layers: { readonly before: readonly string[]; readonly after: readonly string[] }
   readonly variables: readonly VariableChange[]
+  /** LoggingConfig.LogFormat, present only when the write changes it. */
+  readonly logFormat?: { readonly before: string; readonly after: string }
 }
 
 /** Names whose values are shown as `***` even when the action did not set them. */
@@ -253,7 +318,11 @@ export function diffOf(
       after: null
     }))
   ]
-  return { layers: { before: [...plan.layersBefore], after: [...plan.layersAfter] }, variables }
+  return {
+    layers: { before: [...plan.layersBefore], after: [...plan.layersAfter] },
+    variables,
+    ...(plan.loggingAfter ? { logFormat: { before: logFormatOf(state), after: plan.loggingAfter.format } } : {})
+  }
 }
 
 /**
@@ -277,8 +346,11 @@ export function driftOf(state: FunctionState, plan: Plan, targetLayerArn: string
   else if (target && current.version > target.version)
     reasons.push(`the Rotel layer is version ${current.version}, not the target ${target.version}`)
   if (plan.layersChanged && reasons.length === 0) reasons.push('its layers hold more than one Rotel layer')
+  if (plan.loggingAfter)
+    reasons.push(`log format is ${logFormatOf(state)}, json-logs wants ${plan.loggingAfter.format}`)
   const before = state.variables ?? {}
-  for (const name of plan.changedVariables)
+  // The record of the previous format only comes with the format change, said just above.
+  for (const name of plan.changedVariables.filter((name) => name !== LOG_FORMAT_VARIABLE))
     reasons.push(Object.hasOwn(before, name) ? `${name} differs` : `${name} is missing`)
   return reasons
 }

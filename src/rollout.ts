@@ -20,6 +20,8 @@ import {
   driftOf,
   type FunctionState,
   layerNamesOf,
+  logFormatOf,
+  loggingToRestore,
   type Plan,
   type PlanDiff,
   planApply,
@@ -330,18 +332,20 @@ async function processFunction(
     if (ctx.isCancelled?.()) return cancelledOutcome(report)
     flight.original = state
     flight.phase = 'writing'
+    flight.logFormatChanged = plan.loggingAfter !== undefined
     log.push(
       `Layers: ${describeLayers(state.layers)} → ${describeLayers(plan.layersAfter)}`,
       mode === 'remove'
         ? `Variables removed: ${plan.removedVariables.join(', ') || 'none'}`
-        : `Variables set: ${plan.changedVariables.join(', ') || 'none'}`
+        : `Variables set: ${plan.changedVariables.join(', ') || 'none'}`,
+      ...(plan.loggingAfter ? [`LoggingConfig.LogFormat: ${logFormatOf(state)} → ${plan.loggingAfter.format}`] : [])
     )
     try {
       const result = await writeWithConflictWaits(lambda, state, plan, log, ctx.sleep)
       if (result.status === 'Failed') {
         written = { revisionId: result.revisionId, basis: state }
         const reason = `Lambda could not apply the update: ${result.reason ?? 'no reason given'}`
-        return await rollbackOrFail(ctx, lambda, state, result.revisionId, reason, report, log, layer, warnings)
+        return await rollbackOrFail(ctx, lambda, state, result.revisionId, reason, report, log, layer, warnings, plan)
       }
       written = { revisionId: result.revisionId, basis: state }
       break
@@ -355,10 +359,10 @@ async function processFunction(
           current = await readFunction(lambda, target)
         } catch (readError) {
           return fail(
-            `${target.name} needs attention: the update's outcome is unknown (${errorName(error)}) and the function could not be read again (${errorName(readError)}). ${restoreHint(state)}`
+            `${target.name} needs attention: the update's outcome is unknown (${errorName(error)}) and the function could not be read again (${errorName(readError)}). ${restoreHint(state, plan.loggingAfter !== undefined)}`
           )
         }
-        if (holds(current, plan.layersAfter, plan.variablesAfter)) {
+        if (holds(current, plan.layersAfter, plan.variablesAfter, plan.loggingAfter?.format ?? logFormatOf(state))) {
           log.push('The update went through although its answer was lost.')
           written = { revisionId: current.revisionId, basis: state }
           break
@@ -368,9 +372,9 @@ async function processFunction(
           state = current
           continue
         }
-        if (!refused && !holds(current, state.layers, state.variables ?? {}))
+        if (!refused && !holds(current, state.layers, state.variables ?? {}, logFormatOf(state)))
           return fail(
-            `${target.name} needs attention: the update failed (${errorName(error)}: ${messageOf(error)}) and the function now holds neither its old configuration nor the planned one. ${restoreHint(state)}`
+            `${target.name} needs attention: the update failed (${errorName(error)}: ${messageOf(error)}) and the function now holds neither its old configuration nor the planned one. ${restoreHint(state, plan.loggingAfter !== undefined)}`
           )
       }
       const hint =
@@ -391,7 +395,7 @@ async function processFunction(
   if (ctx.isCancelled?.()) {
     flight.phase = 'rolling back'
     const reason = 'the run was cancelled before the test invocation could verify the change.'
-    return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings)
+    return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings, plan)
   }
   flight.phase = 'verifying'
 
@@ -404,7 +408,7 @@ async function processFunction(
   } catch (error) {
     report.invocation = { status: 'failed', statusCode: null, functionError: null }
     const reason = `the test invocation could not be made: ${errorName(error)}: ${messageOf(error)}`
-    return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings)
+    return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings, plan)
   }
   report.invocation = {
     status: invocation.ok ? 'ok' : 'failed',
@@ -418,7 +422,7 @@ async function processFunction(
   if (!invocation.ok) {
     const tail = invocation.logTail ? ` Log tail: ${lastLines(invocation.logTail, 5)}` : ''
     const reason = `the test invocation failed (status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, ${invocation.functionError} error` : ''}).${tail}`
-    return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings)
+    return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings, plan)
   }
   // After a removal the logs are the function's own business again: nothing to verify.
   if (mode === 'remove') return { report, layer, log, warnings }
@@ -452,7 +456,7 @@ async function processFunction(
       if (ctx.config.delivery?.mode === 'require') {
         flight.phase = 'rolling back'
         await slot.reacquire()
-        return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, `${reason}.`, report, log, layer, warnings)
+        return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, `${reason}.`, report, log, layer, warnings, plan)
       }
       warnings.push(`${target.name}: ${reason}; check otlp-endpoint, otlp-headers and that the function can reach the endpoint.`)
     }
@@ -576,11 +580,17 @@ async function verifyDelivery(
   }
 }
 
-/** Whether a function holds exactly these layers, in order, and these variables. */
-function holds(current: FunctionState, layers: readonly string[], variables: Readonly<Record<string, string>>): boolean {
+/** Whether a function holds exactly these layers, in order, these variables and this log format. */
+function holds(
+  current: FunctionState,
+  layers: readonly string[],
+  variables: Readonly<Record<string, string>>,
+  logFormat: string
+): boolean {
   const now = current.variables ?? {}
   return (
     sameList(current.layers, layers) &&
+    logFormatOf(current) === logFormat &&
     Object.keys(now).length === Object.keys(variables).length &&
     Object.entries(variables).every(([key, value]) => Object.hasOwn(now, key) && now[key] === value)
   )
@@ -604,6 +614,8 @@ function judge(
   log.push(`Layers: ${describeLayers(state.layers)} → ${describeLayers(plan.layersAfter)}`)
   for (const change of report.diff?.variables ?? [])
     log.push(`${change.change === 'added' ? '+' : '~'} ${change.name}${change.after !== null ? `=${change.after}` : ''}`)
+  if (report.diff?.logFormat)
+    log.push(`LoggingConfig.LogFormat: ${report.diff.logFormat.before} → ${report.diff.logFormat.after}`)
   if (mode === 'plan') {
     report.status = 'planned'
     return { report, layer, log, warnings }
@@ -628,6 +640,7 @@ function desiredFor(
     architecture: config.architecture,
     variables: config.managedVariables,
     layerNames: layerNamesOf(config.layerNameTemplate),
+    jsonLogs: config.jsonLogs,
     instrumentation: language && {
       layerArn: instrumentationLayerArn(language, region, state.architecture, config.instrumentationLayer),
       wrapper: WRAPPERS[language],
@@ -645,7 +658,15 @@ async function writeWithConflictWaits(
 ): ReturnType<typeof writeConfiguration> {
   for (let wait = 0; ; wait++) {
     try {
-      return await writeConfiguration(lambda, state.arn, plan.layersAfter, plan.variablesAfter, state.revisionId, pause)
+      return await writeConfiguration(
+        lambda,
+        state.arn,
+        plan.layersAfter,
+        plan.variablesAfter,
+        state.revisionId,
+        pause,
+        plan.loggingAfter
+      )
     } catch (error) {
       if (errorName(error) !== 'ResourceConflictException' || wait >= MAX_CONFLICT_WAITS) throw error
       // Another update is in progress: let it finish; the revision check then decides whether ours still applies.
@@ -656,8 +677,9 @@ async function writeWithConflictWaits(
 }
 
 /**
- * Puts the function's layers and variables back as they were read, guarded by the revision our own
- * write produced, so that a change someone else made in between is never overwritten.
+ * Puts the function's layers and variables back as they were read (and its LoggingConfig, when the
+ * write changed it), guarded by the revision our own write produced, so that a change someone else
+ * made in between is never overwritten.
  */
 async function rollbackOrFail(
   ctx: RolloutContext,
@@ -668,7 +690,9 @@ async function rollbackOrFail(
   report: FunctionReport,
   log: string[],
   layer: LayerVersion | undefined,
-  warnings: string[]
+  warnings: string[],
+  /** The plan that was written: its LoggingConfig says whether the log format must go back too. */
+  plan: Plan
 ): Promise<FunctionOutcome> {
   const done = (status: FunctionStatus, error: string): FunctionOutcome => {
     report.status = status
@@ -679,7 +703,7 @@ async function rollbackOrFail(
   if (!ctx.config.rollbackOnFailure)
     return done(
       'failed',
-      `${original.name} was updated but ${reason} It was left updated because rollback-on-failure is false. ${restoreHint(original)}`
+      `${original.name} was updated but ${reason} It was left updated because rollback-on-failure is false. ${restoreHint(original, plan.loggingAfter !== undefined)}`
     )
   try {
     const restored = await writeConfiguration(
@@ -688,32 +712,47 @@ async function rollbackOrFail(
       original.layers,
       original.variables ?? {},
       revisionAfterWrite,
-      ctx.sleep
+      ctx.sleep,
+      plan.loggingAfter && loggingToRestore(original)
     )
     if (restored.status === 'Failed')
       return done(
         'failed',
-        `${original.name}: ${reason} Rolling back failed too (${restored.reason ?? 'no reason given'}); it needs attention. ${restoreHint(original)}`
+        `${original.name}: ${reason} Rolling back failed too (${restored.reason ?? 'no reason given'}); it needs attention. ${restoreHint(original, plan.loggingAfter !== undefined)}`
       )
     report.layersAfter = [...original.layers]
     report.layerAfter = report.layerBefore
     report.changedVariables = []
     report.diff = null
-    log.push('Rolled back: layers and variables are as they were before this run.')
+    log.push(
+      `Rolled back: layers${plan.loggingAfter ? ', variables and log format are' : ' and variables are'} as they were before this run.`
+    )
     return done('rolled-back', `${original.name}: ${reason} It was rolled back to its previous configuration.`)
   } catch (error) {
     const concurrent =
       errorName(error) === 'PreconditionFailedException'
         ? ' Someone else changed the function after our update, so the rollback did not overwrite their change.'
         : ` The rollback failed: ${errorName(error)}: ${messageOf(error)}.`
-    return done('failed', `${original.name}: ${reason}${concurrent} It needs attention. ${restoreHint(original)}`)
+    return done('failed', `${original.name}: ${reason}${concurrent} It needs attention. ${restoreHint(original, plan.loggingAfter !== undefined)}`)
   }
 }
 
-/** A command that puts the layers back; variables are named, never printed, because they may hold secrets. */
-export function restoreHint(original: FunctionState): string {
+/**
+ * A command that puts the layers back (and the LoggingConfig, when this run's write changes the log
+ * format); variables are named, never printed, because they may hold secrets.
+ */
+export function restoreHint(original: FunctionState, logFormatChanged = false): string {
   const layers = original.layers.length > 0 ? original.layers.join(' ') : '[]'
-  return `To restore its layers: aws lambda update-function-configuration --region ${original.region} --function-name ${original.arn} --layers ${layers} ; its variables before this run were: ${Object.keys(original.variables ?? {}).join(', ') || 'none'}.`
+  const logging = logFormatChanged ? loggingToRestore(original) : undefined
+  const loggingOption = logging
+    ? ` --logging-config ${[
+        `LogFormat=${logging.format}`,
+        ...(logging.applicationLogLevel ? [`ApplicationLogLevel=${logging.applicationLogLevel}`] : []),
+        ...(logging.systemLogLevel ? [`SystemLogLevel=${logging.systemLogLevel}`] : []),
+        ...(logging.logGroup ? [`LogGroup=${logging.logGroup}`] : [])
+      ].join(',')}`
+    : ''
+  return `To restore its layers${logging ? ' and log format' : ''}: aws lambda update-function-configuration --region ${original.region} --function-name ${original.arn} --layers ${layers}${loggingOption} ; its variables before this run were: ${Object.keys(original.variables ?? {}).join(', ') || 'none'}.`
 }
 
 function describeReadError(error: unknown, target: FunctionTarget): string {

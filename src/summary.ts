@@ -116,7 +116,7 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
         r.architecture ?? '?',
         STATUS_LABEL[r.status],
         layerTransition(r),
-        cell(r.changedVariables.join(', ') || '—')
+        cell([...r.changedVariables, ...(r.diff?.logFormat ? ['LogFormat'] : [])].join(', ') || '—')
       ]
       if (writes)
         row.push(
@@ -160,7 +160,7 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
     lines.push('')
     if (verified.some((r) => r.delivery?.status === 'delivered' && !r.delivery.withInvocationId))
       lines.push(
-        'Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set the functions\' log format to JSON (LoggingConfig.LogFormat) to tie each record to its invocation.',
+        'Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set `json-logs: true` (or the functions\' LoggingConfig.LogFormat to JSON) to tie each record to its invocation.',
         ''
       )
   }
@@ -227,6 +227,12 @@ export function renderDetails(r: FunctionReport): string[] {
       if (change.after !== null) lines.push(`+ ${change.name}=${change.after}`)
     }
   }
+  if (diff.logFormat)
+    lines.push(
+      '# logging',
+      `- LoggingConfig.LogFormat=${diff.logFormat.before}`,
+      `+ LoggingConfig.LogFormat=${diff.logFormat.after}`
+    )
   lines.push('```')
   return lines
 }

@@ -200,7 +200,8 @@ describe('loadConfig: defaults', () => {
       preflight: true,
       cloudwatchLogs: 'keep',
       cloudwatchOffMethod: 'deny',
-      delivery: undefined
+      delivery: undefined,
+      jsonLogs: false
     })
     expect(DEFAULT_LAYER_ACCOUNT).toBe('418653438961')
     expect(DEFAULT_LAYER_NAME).toBe('rotel-extension-{arch}-alpha')
@@ -247,7 +248,8 @@ describe('loadConfig: defaults', () => {
       'test-payload': '[1, 2, 3]',
       'rollback-on-failure': 'no',
       'max-concurrency': '64',
-      'cloudwatch-check-seconds': '0'
+      'cloudwatch-check-seconds': '0',
+      'json-logs': 'true'
     })
     expect(config).toMatchObject({
       roleToAssume: 'arn:aws:iam::123456789012:role/deploy/rotel-deployer',
@@ -262,7 +264,8 @@ describe('loadConfig: defaults', () => {
       testPayload: '[1, 2, 3]',
       rollbackOnFailure: false,
       maxConcurrency: 64,
-      cloudwatchCheckSeconds: 0
+      cloudwatchCheckSeconds: 0,
+      jsonLogs: true
     })
   })
 
@@ -617,7 +620,14 @@ const BAD_CASES: readonly BadCase[] = [
   { what: 'layer-name with a colon', inputs: { ...BASE, 'layer-name': 'rotel:{arch}' }, names: 'layer-name', fix: /letters, digits, - and _/ },
   { what: 'layer-account not 12 digits', inputs: { ...BASE, 'layer-account': '41865343896' }, names: 'layer-account', fix: /12-digit AWS account ID/ },
   { what: 'test-invoke maybe', inputs: { ...BASE, 'test-invoke': 'maybe' }, names: 'test-invoke', fix: /true or false/ },
-  { what: 'rollback-on-failure maybe', inputs: { ...BASE, 'rollback-on-failure': 'maybe' }, names: 'rollback-on-failure', fix: /true or false/ }
+  { what: 'rollback-on-failure maybe', inputs: { ...BASE, 'rollback-on-failure': 'maybe' }, names: 'rollback-on-failure', fix: /true or false/ },
+  { what: 'json-logs json', inputs: { ...BASE, 'json-logs': 'json' }, names: 'json-logs', fix: /true or false/ },
+  {
+    what: "environment setting json-logs' own record",
+    inputs: { ...BASE, environment: 'CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT=Text' },
+    names: 'CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT',
+    fix: /json-logs records .*remove that line/
+  }
 ]
 
 describe('loadConfig: bad inputs', () => {

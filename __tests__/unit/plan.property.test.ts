@@ -16,6 +16,8 @@ import { type Language, WRAPPER_VARIABLE, WRAPPERS, instrumentationLayerArn } fr
 import {
   type Desired,
   type FunctionState,
+  LOG_FORMAT_VARIABLE,
+  type LoggingConfig,
   type Plan,
   MAX_LAYERS,
   MAX_VARIABLES_BYTES,
@@ -813,5 +815,70 @@ describe('plan properties (fast-check)', () => {
       }),
       RUNS
     )
+  })
+
+  /** What Lambda holds of a LoggingConfig that matters: levels only with JSON (it refuses them with Text). */
+  const normalLogging = (logging: LoggingConfig | undefined): LoggingConfig =>
+    logging?.format === 'JSON'
+      ? {
+          format: 'JSON',
+          applicationLogLevel: logging.applicationLogLevel,
+          systemLogLevel: logging.systemLogLevel,
+          logGroup: logging.logGroup
+        }
+      : { format: 'Text', logGroup: logging?.logGroup }
+  const level = fc.constantFrom(undefined, 'TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL')
+  const logGroup = fc.constantFrom(undefined, '/aws/lambda/orders-api', '/custom/orders', '/shared/all-functions')
+  const logging: fc.Arbitrary<LoggingConfig | undefined> = fc.oneof(
+    { weight: 1, arbitrary: fc.constant(undefined) },
+    { weight: 3, arbitrary: fc.record({ format: fc.constant('Text'), logGroup }) },
+    { weight: 2, arbitrary: fc.record({ format: fc.constant('JSON'), applicationLogLevel: level, systemLogLevel: level, logGroup }) }
+  )
+  /** A fresh function with a log configuration, and json-logs on or off. */
+  const loggingCase = fc
+    .tuple(freshCase, logging, fc.boolean())
+    .map(([c, current, jsonLogs]) => ({ ...c, state: { ...c.state, logging: current }, desired: { ...c.desired, jsonLogs } }))
+  /** The function after a write of the plan: the LoggingConfig is replaced only when the plan sends one. */
+  const written = (state: FunctionState, plan: Plan): FunctionState => ({
+    ...stateAfter(state, plan),
+    logging: plan.loggingAfter ?? state.logging
+  })
+
+  it('8. json-logs: apply then remove gives back the original logging config and variables; apply twice changes nothing', () => {
+    let switched = 0
+    fc.assert(
+      fc.property(loggingCase, (c) => {
+        const original = c.state
+        const applied = planApply(original, c.desired)
+        const wasText = original.logging?.format !== 'JSON'
+        // Only a Text function with json-logs on is switched, and only then is Text recorded.
+        expect(applied.loggingAfter !== undefined).toBe(c.desired.jsonLogs === true && wasText)
+        expect(own(applied.variablesAfter, LOG_FORMAT_VARIABLE)).toBe(applied.loggingAfter !== undefined)
+        if (applied.loggingAfter) {
+          switched++
+          expect(applied.variablesAfter[LOG_FORMAT_VARIABLE]).toBe('Text')
+          // The levels and the group the function had are kept.
+          expect(applied.loggingAfter).toEqual({ ...original.logging, format: 'JSON' })
+        }
+
+        const afterApply = written(original, applied)
+        const again = planApply(afterApply, c.desired)
+        expect(again.loggingAfter).toBeUndefined()
+        if (applied.problems.length === 0) expect(again.changed).toBe(false)
+
+        const removed = removePlan(c, afterApply)
+        // Lambda refuses log levels with Text: a Text write never carries them.
+        for (const plan of [applied, removed])
+          if (plan.loggingAfter?.format === 'Text')
+            expect([plan.loggingAfter.applicationLogLevel, plan.loggingAfter.systemLogLevel]).toEqual([undefined, undefined])
+        const final = written(afterApply, removed)
+        expect(normalLogging(final.logging)).toEqual(normalLogging(original.logging))
+        expectSameVariables(final.variables ?? {}, original.variables ?? {})
+        expect(final.layers).toEqual(original.layers)
+        expect(removePlan(c, final).changed).toBe(false)
+      }),
+      RUNS
+    )
+    expect(switched).toBeGreaterThan(RUNS.numRuns / 5)
   })
 })

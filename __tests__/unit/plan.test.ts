@@ -5,6 +5,8 @@ import {
   driftOf,
   type FunctionState,
   isRotelLayer,
+  LOG_FORMAT_VARIABLE,
+  loggingToRestore,
   planApply,
   planRemove,
   variablesSize
@@ -329,5 +331,123 @@ describe('planApply with auto-instrumentation', () => {
     expect(foreign.variablesAfter).toEqual({ AWS_LAMBDA_EXEC_WRAPPER: '/opt/mine' })
     const without = planRemove(state({ layers: [ADOT_NODE_NEW] }), [], names)
     expect(without.changed).toBe(false)
+  })
+})
+
+describe('json-logs', () => {
+  const GROUP = '/custom/orders'
+  const names = ['rotel-extension-amd64-alpha', 'rotel-extension-arm64-alpha']
+  const ENDPOINT = { ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317' }
+  /** A function the action already instrumented, logging Text to its own group. */
+  const instrumented = (overrides: Partial<FunctionState> = {}): FunctionState =>
+    state({
+      layers: [USER_A, ROTEL_AMD64_42],
+      variables: { A: '1', ...ENDPOINT },
+      logging: { format: 'Text', logGroup: GROUP },
+      ...overrides
+    })
+  const json = desired({ jsonLogs: true })
+  const after = (current: FunctionState, plan: ReturnType<typeof planApply>): FunctionState => ({
+    ...current,
+    layers: plan.layersAfter,
+    variables: plan.variablesAfter,
+    logging: plan.loggingAfter ?? current.logging
+  })
+
+  it('switches Text to JSON, keeping the log group, and records Text', () => {
+    const plan = planApply(instrumented(), json)
+    expect(plan.loggingAfter).toEqual({ format: 'JSON', logGroup: GROUP })
+    expect(plan.variablesAfter).toEqual({ A: '1', ...ENDPOINT, [LOG_FORMAT_VARIABLE]: 'Text' })
+    expect(plan.changedVariables).toEqual([LOG_FORMAT_VARIABLE])
+    expect(plan.layersChanged).toBe(false)
+    expect(plan.changed).toBe(true)
+    expect(plan.problems).toEqual([])
+  })
+
+  it('keeps the log levels the function has', () => {
+    const current = instrumented({
+      logging: { format: 'Text', applicationLogLevel: 'WARN', systemLogLevel: 'DEBUG', logGroup: GROUP }
+    })
+    expect(planApply(current, json).loggingAfter).toEqual({
+      format: 'JSON',
+      applicationLogLevel: 'WARN',
+      systemLogLevel: 'DEBUG',
+      logGroup: GROUP
+    })
+  })
+
+  it('treats a function without LoggingConfig as Text (Lambda default), and writes no log group for it', () => {
+    const plan = planApply(instrumented({ logging: undefined }), json)
+    expect(plan.loggingAfter).toEqual({ format: 'JSON' })
+    expect(plan.variablesAfter[LOG_FORMAT_VARIABLE]).toBe('Text')
+  })
+
+  it('changes nothing and records nothing on a function already on JSON', () => {
+    const plan = planApply(instrumented({ logging: { format: 'JSON', applicationLogLevel: 'INFO', logGroup: GROUP } }), json)
+    expect(plan.loggingAfter).toBeUndefined()
+    expect(plan.changed).toBe(false)
+    expect(plan.variablesAfter).not.toHaveProperty(LOG_FORMAT_VARIABLE)
+  })
+
+  it('leaves the log format alone when json-logs is false', () => {
+    const plan = planApply(instrumented(), desired())
+    expect(plan.loggingAfter).toBeUndefined()
+    expect(plan.changed).toBe(false)
+  })
+
+  it('is idempotent: the planned configuration plans no change', () => {
+    const current = instrumented({ layers: [USER_A] })
+    const first = planApply(current, json)
+    const second = planApply(after(current, first), json)
+    expect(second.changed).toBe(false)
+    expect(second.loggingAfter).toBeUndefined()
+    expect(second.changedVariables).toEqual([])
+  })
+
+  it('shows the format in the diff, and nothing about it when it does not change', () => {
+    const current = instrumented()
+    const diff = diffOf(current, planApply(current, json), [])
+    expect(diff.logFormat).toEqual({ before: 'Text', after: 'JSON' })
+    expect(diff.variables).toEqual([{ name: LOG_FORMAT_VARIABLE, change: 'added', before: null, after: 'Text' }])
+    expect(diffOf(current, planApply(current, desired()), [])).not.toHaveProperty('logFormat')
+  })
+
+  it('names the format as drift, without naming its record', () => {
+    const current = instrumented()
+    expect(driftOf(current, planApply(current, json), ROTEL_AMD64_42)).toEqual(['log format is Text, json-logs wants JSON'])
+  })
+
+  it('remove puts Text back with the log group only, and drops the record', () => {
+    const current = instrumented({
+      variables: { A: '1', ...ENDPOINT, [LOG_FORMAT_VARIABLE]: 'Text' },
+      logging: { format: 'JSON', applicationLogLevel: 'INFO', systemLogLevel: 'WARN', logGroup: GROUP }
+    })
+    const plan = planRemove(current, Object.keys(ENDPOINT), names)
+    expect(plan.loggingAfter).toEqual({ format: 'Text', logGroup: GROUP })
+    expect(plan.variablesAfter).toEqual({ A: '1' })
+    expect(plan.removedVariables).toEqual([...Object.keys(ENDPOINT), LOG_FORMAT_VARIABLE])
+    expect(diffOf(current, plan, []).logFormat).toEqual({ before: 'JSON', after: 'Text' })
+    // Idempotent.
+    expect(planRemove(after(current, plan), Object.keys(ENDPOINT), names).changed).toBe(false)
+  })
+
+  it('remove leaves JSON that the action did not set, and only drops a record when the format is Text already', () => {
+    const ownJson = instrumented({ logging: { format: 'JSON', logGroup: GROUP } })
+    expect(planRemove(ownJson, Object.keys(ENDPOINT), names).loggingAfter).toBeUndefined()
+    const switchedBack = instrumented({ variables: { A: '1', [LOG_FORMAT_VARIABLE]: 'Text' } })
+    const plan = planRemove(switchedBack, [], names)
+    expect(plan.loggingAfter).toBeUndefined()
+    expect(plan.removedVariables).toEqual([LOG_FORMAT_VARIABLE])
+    expect(plan.changed).toBe(true)
+  })
+
+  it('loggingToRestore gives Text with its group only, and JSON with its levels', () => {
+    expect(loggingToRestore(instrumented({ logging: { format: 'Text', applicationLogLevel: 'WARN', logGroup: GROUP } }))).toEqual({
+      format: 'Text',
+      logGroup: GROUP
+    })
+    expect(loggingToRestore(instrumented({ logging: undefined }))).toEqual({ format: 'Text' })
+    const jsonLogging = { format: 'JSON', applicationLogLevel: 'ERROR', systemLogLevel: 'INFO', logGroup: GROUP }
+    expect(loggingToRestore(instrumented({ logging: jsonLogging }))).toEqual(jsonLogging)
   })
 })

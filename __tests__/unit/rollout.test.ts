@@ -550,3 +550,219 @@ describe('rolloutFunction when a write outcome is unknown', () => {
     expect(report.error).toContain(`--layers ${USER_LAYER} ${layerArn('amd64', 40)}`)
   })
 })
+
+describe('rolloutFunction with json-logs', () => {
+  const GROUP = '/custom/orders'
+  const MARKER = 'CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT'
+  const SETTINGS = {
+    ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317',
+    ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS: 'Authorization=secret-ingestion-key'
+  }
+  const json = { 'json-logs': 'true' }
+  /** The function with the target layer and settings, logging Text to its own group. */
+  const instrumentedText = (overrides: Partial<FunctionConfiguration> = {}): FunctionConfiguration =>
+    baseConfiguration({
+      Layers: [{ Arn: USER_LAYER }, { Arn: layerArn('amd64', LATEST) }],
+      Environment: { Variables: { LOG_LEVEL: 'info', ...SETTINGS } },
+      LoggingConfig: { LogFormat: 'Text', LogGroup: GROUP },
+      ...overrides
+    })
+  /** The same function after json-logs switched it: JSON with Lambda's levels, and the record. */
+  const instrumentedJson = (overrides: Partial<FunctionConfiguration> = {}): FunctionConfiguration =>
+    instrumentedText({
+      Environment: { Variables: { LOG_LEVEL: 'info', ...SETTINGS, [MARKER]: 'Text' } },
+      LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN', LogGroup: GROUP },
+      ...overrides
+    })
+
+  it('apply: switches Text to JSON in the same write as the layer, keeping the levels and the group, and records Text', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(
+      baseConfiguration({
+        LoggingConfig: { LogFormat: 'Text', ApplicationLogLevel: 'DEBUG', SystemLogLevel: 'WARN', LogGroup: GROUP }
+      })
+    )
+    const { report, log } = await rolloutFunction(context(json), target)
+    expect(report.status).toBe('updated')
+    expect(updateInputs()).toEqual([
+      {
+        FunctionName: FN_ARN,
+        Layers: [USER_LAYER, layerArn('amd64', LATEST)],
+        Environment: { Variables: { LOG_LEVEL: 'info', DB_HOST: 'db.internal', ...SETTINGS, [MARKER]: 'Text' } },
+        LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'DEBUG', SystemLogLevel: 'WARN', LogGroup: GROUP },
+        RevisionId: 'rev-1'
+      }
+    ])
+    expect(report.diff?.logFormat).toEqual({ before: 'Text', after: 'JSON' })
+    expect(log).toContain('LoggingConfig.LogFormat: Text → JSON')
+    // The CloudWatch check looks at the group the function keeps.
+    expect(logs.commandCalls(DescribeLogStreamsCommand)[0]?.args[0].input.logGroupName).toBe(GROUP)
+  })
+
+  it('apply: a function whose only difference is the log format gets a write of that alone', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(instrumentedText())
+    const { report } = await rolloutFunction(context(json), target)
+    expect(report.status).toBe('updated')
+    expect(report.changedVariables).toEqual([MARKER])
+    expect(updateInputs()[0]).toMatchObject({
+      Layers: [USER_LAYER, layerArn('amd64', LATEST)],
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: GROUP }
+    })
+  })
+
+  it('apply again: the switched function is unchanged, with one read and no write', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(instrumentedJson())
+    const { report, log } = await rolloutFunction(context(json), target)
+    expect(report.status).toBe('unchanged')
+    expect(log.join('\n')).toMatch(/nothing to change/)
+    expect(updateInputs()).toEqual([])
+    expect(lambda.commandCalls(GetFunctionConfigurationCommand)).toHaveLength(1)
+  })
+
+  it('apply: a function already on JSON gets no LoggingConfig and no record', async () => {
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .resolves(baseConfiguration({ LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'ERROR', LogGroup: GROUP } }))
+    const { report } = await rolloutFunction(context(json), target)
+    expect(report.status).toBe('updated')
+    const [write] = updateInputs()
+    expect(write).not.toHaveProperty('LoggingConfig')
+    expect(write?.Environment?.Variables).not.toHaveProperty(MARKER)
+    expect(report.diff).not.toHaveProperty('logFormat')
+  })
+
+  it('apply without json-logs sends no LoggingConfig, even to a Text function', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(baseConfiguration({ LoggingConfig: { LogFormat: 'Text', LogGroup: GROUP } }))
+    await rolloutFunction(context(), target)
+    expect(updateInputs()[0]).not.toHaveProperty('LoggingConfig')
+    expect(updateInputs()[0]?.Environment?.Variables).not.toHaveProperty(MARKER)
+  })
+
+  it('rolls back to Text, with the group and no levels, when the test invocation fails', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(baseConfiguration({ LoggingConfig: { LogFormat: 'Text', LogGroup: GROUP } }))
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled' })
+    const { report, log } = await rolloutFunction(context(json), target)
+    expect(report.status).toBe('rolled-back')
+    const [, restore] = updateInputs()
+    expect(restore).toEqual({
+      FunctionName: FN_ARN,
+      Layers: [USER_LAYER, layerArn('amd64', 40)],
+      Environment: { Variables: { LOG_LEVEL: 'info', DB_HOST: 'db.internal' } },
+      LoggingConfig: { LogFormat: 'Text', LogGroup: GROUP },
+      RevisionId: 'rev-2'
+    })
+    expect(log.join('\n')).toMatch(/Rolled back: layers, variables and log format are as they were/)
+  })
+
+  it('rollback of a write that left the format alone sends no LoggingConfig', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(baseConfiguration({ LoggingConfig: { LogFormat: 'JSON', LogGroup: GROUP } }))
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled' })
+    const { report } = await rolloutFunction(context(json), target)
+    expect(report.status).toBe('rolled-back')
+    expect(updateInputs()[1]).not.toHaveProperty('LoggingConfig')
+  })
+
+  it('the restore command of a function left needing attention puts the log format back too', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(baseConfiguration({ LoggingConfig: { LogFormat: 'Text', LogGroup: GROUP } }))
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Handled' })
+    const { report } = await rolloutFunction(context({ ...json, 'rollback-on-failure': 'false' }), target)
+    expect(report.status).toBe('failed')
+    expect(report.error).toContain(
+      `--layers ${USER_LAYER} ${layerArn('amd64', 40)} --logging-config LogFormat=Text,LogGroup=${GROUP} ;`
+    )
+    // Without a format change, the command leaves the format alone.
+    lambda.on(UpdateFunctionConfigurationCommand).resolves({ LastUpdateStatus: 'Successful', RevisionId: 'rev-2' })
+    const plain = await rolloutFunction(context({ 'rollback-on-failure': 'false' }), target)
+    expect(plain.report.error).toContain(`--layers ${USER_LAYER} ${layerArn('amd64', 40)} ;`)
+    expect(plain.report.error).not.toContain('--logging-config')
+  })
+
+  it('check: names the Text format as drift, with one read of the function', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(instrumentedText())
+    const { report, log } = await rolloutFunction(context({ ...json, mode: 'check' }), target)
+    expect(report.status).toBe('drifted')
+    expect(report.drift).toEqual(['log format is Text, json-logs wants JSON'])
+    expect(log).toContain('LoggingConfig.LogFormat: Text → JSON')
+    expect(updateInputs()).toEqual([])
+    expect(lambda.commandCalls(GetFunctionConfigurationCommand)).toHaveLength(1)
+    expect(lambda.calls().filter((call) => !(call.args[0] instanceof GetLayerVersionCommand))).toHaveLength(1)
+  })
+
+  it('check: a switched function is in sync', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(instrumentedJson())
+    const { report } = await rolloutFunction(context({ ...json, mode: 'check' }), target)
+    expect(report.status).toBe('in-sync')
+  })
+
+  it('plan: the diff shows the format change and its record', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(instrumentedText())
+    const { report } = await rolloutFunction(context({ ...json, mode: 'plan' }), target)
+    expect(report.status).toBe('planned')
+    expect(report.diff).toEqual({
+      layers: { before: [USER_LAYER, layerArn('amd64', LATEST)], after: [USER_LAYER, layerArn('amd64', LATEST)] },
+      variables: [{ name: MARKER, change: 'added', before: null, after: 'Text' }],
+      logFormat: { before: 'Text', after: 'JSON' }
+    })
+    expect(updateInputs()).toEqual([])
+  })
+
+  it('remove: puts Text back with the group only and drops the record, whatever json-logs says now', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(instrumentedJson())
+    const { report } = await rolloutFunction(context({ mode: 'remove' }), target)
+    expect(report.status).toBe('removed')
+    expect(updateInputs()).toEqual([
+      {
+        FunctionName: FN_ARN,
+        Layers: [USER_LAYER],
+        Environment: { Variables: { LOG_LEVEL: 'info' } },
+        LoggingConfig: { LogFormat: 'Text', LogGroup: GROUP },
+        RevisionId: 'rev-1'
+      }
+    ])
+    expect(report.changedVariables).toEqual([...Object.keys(SETTINGS), MARKER])
+    expect(report.diff?.logFormat).toEqual({ before: 'JSON', after: 'Text' })
+  })
+
+  it('remove: leaves JSON that the action did not set', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(
+      instrumentedText({ LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'INFO', LogGroup: GROUP } })
+    )
+    const { report } = await rolloutFunction(context({ mode: 'remove' }), target)
+    expect(report.status).toBe('removed')
+    expect(updateInputs()[0]).not.toHaveProperty('LoggingConfig')
+  })
+
+  it('remove: a failing test invocation puts JSON back with its levels, and the record', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(instrumentedJson())
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled' })
+    const { report } = await rolloutFunction(context({ mode: 'remove' }), target)
+    expect(report.status).toBe('rolled-back')
+    const [, restore] = updateInputs()
+    expect(restore).toMatchObject({
+      Layers: [USER_LAYER, layerArn('amd64', LATEST)],
+      Environment: { Variables: { LOG_LEVEL: 'info', ...SETTINGS, [MARKER]: 'Text' } },
+      LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN', LogGroup: GROUP }
+    })
+  })
+
+  it('takes a lost write as done only when the log format changed too', async () => {
+    const serverError = Object.assign(new Error('internal'), { name: 'ServiceException', $metadata: { httpStatusCode: 500 } })
+    lambda.on(UpdateFunctionConfigurationCommand).rejects(serverError)
+    // Layers and variables as planned, but the format still Text: the write did not go through.
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .resolvesOnce(instrumentedText({ Environment: { Variables: { LOG_LEVEL: 'info', ...SETTINGS, [MARKER]: 'Text' } } }))
+      .resolves(instrumentedText({ Environment: { Variables: { LOG_LEVEL: 'info', ...SETTINGS, [MARKER]: 'Text' } } }))
+    const notThrough = await rolloutFunction(context(json), target)
+    expect(notThrough.report.status).toBe('failed')
+    expect(lambda.commandCalls(InvokeCommand)).toHaveLength(0)
+
+    lambda.reset()
+    lambda.on(GetLayerVersionCommand).resolves({ LayerVersionArn: layerArn('amd64', LATEST), Version: LATEST, CompatibleArchitectures: ['x86_64'] })
+    lambda.on(UpdateFunctionConfigurationCommand).rejects(serverError)
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200 })
+    lambda.on(GetFunctionConfigurationCommand).resolvesOnce(instrumentedText()).resolves(instrumentedJson())
+    const through = await rolloutFunction(context({ ...json, 'layer-version': String(LATEST) }), target)
+    expect(through.report.status).toBe('updated')
+    expect(lambda.commandCalls(InvokeCommand)).toHaveLength(1)
+  })
+})

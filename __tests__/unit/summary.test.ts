@@ -219,6 +219,41 @@ describe('renderSummary', () => {
   })
 })
 
+describe('renderSummary with json-logs', () => {
+  const switched = report({
+    function: 'orders-api',
+    region: 'us-east-1',
+    status: 'planned',
+    layerBefore: AMD_USE1.arn,
+    layerAfter: AMD_USE1.arn,
+    layersBefore: [AMD_USE1.arn],
+    layersAfter: [AMD_USE1.arn],
+    changedVariables: ['CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT'],
+    diff: {
+      layers: { before: [AMD_USE1.arn], after: [AMD_USE1.arn] },
+      variables: [{ name: 'CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT', change: 'added', before: null, after: 'Text' }],
+      logFormat: { before: 'Text', after: 'JSON' }
+    }
+  })
+  const text = renderSummary({ ...result([outcome(switched, AMD_USE1)]), mode: 'plan' }, noSecrets)
+
+  it('names the log format among the settings that change', () => {
+    expect(rowOf(text, 'orders-api')[5]).toBe('CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT, LogFormat')
+  })
+
+  it('shows the log format in the diff of the function', () => {
+    const changes = section(text, 'Changes')
+    expect(changes).toContain('# logging\n- LoggingConfig.LogFormat=Text\n+ LoggingConfig.LogFormat=JSON\n```')
+    expect(changes).toContain('+ CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT=Text')
+  })
+
+  it('shows no logging part when the format does not change', () => {
+    const plain = { ...switched, changedVariables: [], diff: { layers: { before: [], after: [AMD_USE1.arn] }, variables: [] } }
+    const other = renderSummary({ ...result([outcome(plain, AMD_USE1)]), mode: 'plan' }, noSecrets)
+    expect(other).not.toContain('LogFormat')
+  })
+})
+
 describe('renderOutputs', () => {
   it.each([
     { what: 'one updated', outcomes: [unchanged, updated], changed: 'true' },
