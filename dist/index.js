@@ -73429,110 +73429,6 @@ function getIDToken(aud) {
 var dist_cjs = __nccwpck_require__(303);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-lambda/dist-cjs/index.js
 var client_lambda_dist_cjs = __nccwpck_require__(1696);
-;// CONCATENATED MODULE: ./src/awsClients.ts
-/** One SDK client per service and region for the whole run, all with the same credentials. */
-
-
-/**
- * Clients retry throttling and 5xx with the SDK's standard strategy, and time out stalled calls.
- */
-function createAwsClients(credentials) {
-    const common = {
-        maxAttempts: 6,
-        // Standard retry (jittered backoff per call): adaptive mode's client-side rate limiter throttled a
-        // whole fleet run to about a call a second after a few throttles (bench: 94 s against 6–13 s).
-        retryMode: 'standard',
-        customUserAgent: 'rotel-clickstack-action',
-        // Without a timeout a stalled connection would hang the run until the runner kills it.
-        requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
-        ...(credentials ? { credentials } : {})
-    };
-    const lambdas = new Map();
-    const invokers = new Map();
-    const logs = new Map();
-    return {
-        lambdaFor(region) {
-            let client = lambdas.get(region);
-            if (!client)
-                lambdas.set(region, (client = new client_lambda_dist_cjs/* LambdaClient */.Nox({ ...common, region })));
-            return client;
-        },
-        invokerFor(region) {
-            let client = invokers.get(region);
-            // A test invocation lasts as long as the function may run: up to Lambda's 15 minutes.
-            if (!client)
-                invokers.set(region, (client = new client_lambda_dist_cjs/* LambdaClient */.Nox({
-                    ...common,
-                    region,
-                    requestHandler: { connectionTimeout: 5_000, requestTimeout: 960_000, throwOnRequestTimeout: true }
-                })));
-            return client;
-        },
-        logsFor(region) {
-            let client = logs.get(region);
-            if (!client)
-                logs.set(region, (client = new dist_cjs/* CloudWatchLogsClient */.TFr({ ...common, region })));
-            return client;
-        }
-    };
-}
-
-;// CONCATENATED MODULE: ./src/cancellation.ts
-/** SIGINT gives in-flight functions this long to finish or roll back before the run stops anyway (GitHub sends SIGTERM 7.5 s after SIGINT). */
-const GRACE_MS = 6000;
-class RunControl {
-    hardStop;
-    log;
-    graceMs;
-    inFlight = new Set();
-    signalCount = 0;
-    graceTimer;
-    constructor(hardStop, log, graceMs = GRACE_MS) {
-        this.hardStop = hardStop;
-        this.log = log;
-        this.graceMs = graceMs;
-    }
-    /** Whether the run was asked to stop: no new function starts, in-flight ones wind down. */
-    get cancelled() {
-        return this.signalCount > 0;
-    }
-    /** Listens for the runner's signals until `dispose`. */
-    install(target = process) {
-        const onSignal = (signal) => this.receive(signal);
-        target.on('SIGINT', onSignal);
-        target.on('SIGTERM', onSignal);
-        return () => {
-            target.off('SIGINT', onSignal);
-            target.off('SIGTERM', onSignal);
-            if (this.graceTimer)
-                clearTimeout(this.graceTimer);
-        };
-    }
-    receive(signal) {
-        this.signalCount++;
-        if (this.signalCount === 1) {
-            this.log(`Received ${signal}: starting no new function; the ${this.inFlight.size} in flight finish or roll back (at most ${Math.round(this.graceMs / 1000)} s).`);
-            this.graceTimer = setTimeout(() => this.hardStop('the grace period after cancellation ran out'), this.graceMs);
-            this.graceTimer.unref();
-        }
-        else {
-            this.hardStop(`received ${signal} after cancellation`);
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/inputText.ts
-/** Reading the action's list inputs. */
-/** Splits a list input written one item a line, or comma-separated, or both; `#` starts a comment. */
-function splitList(value) {
-    return value
-        .split(/\r?\n/)
-        .map((line) => line.replace(/(^|\s)#.*$/, ''))
-        .flatMap((line) => line.split(','))
-        .map((item) => item.trim())
-        .filter((item) => item.length > 0);
-}
-
 ;// CONCATENATED MODULE: ./src/retry.ts
 /** Retry with full-jitter exponential backoff, for the errors that a later attempt can cure. */
 const retry_sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -73610,6 +73506,150 @@ function messageOf(error) {
     catch {
         return String(error);
     }
+}
+
+;// CONCATENATED MODULE: ./src/awsClients.ts
+/** One SDK client per service and region for the whole run, all with the same credentials. */
+
+
+
+/**
+ * Clients retry throttling and 5xx with the SDK's standard strategy, and time out stalled calls.
+ */
+function createAwsClients(credentials) {
+    const common = {
+        maxAttempts: 6,
+        // Standard retry (jittered backoff per call): adaptive mode's client-side rate limiter throttled a
+        // whole fleet run to about a call a second after a few throttles (bench: 94 s against 6–13 s).
+        retryMode: 'standard',
+        customUserAgent: 'rotel-clickstack-action',
+        // Without a timeout a stalled connection would hang the run until the runner kills it.
+        requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
+        ...(credentials ? { credentials } : {})
+    };
+    const named = (client, service) => {
+        client.middlewareStack.add(nameRefusals(service), { step: 'initialize', name: 'rotelNameRefusals' });
+        return client;
+    };
+    const lambdas = new Map();
+    const invokers = new Map();
+    const logs = new Map();
+    return {
+        lambdaFor(region) {
+            let client = lambdas.get(region);
+            if (!client)
+                lambdas.set(region, (client = named(new client_lambda_dist_cjs/* LambdaClient */.Nox({ ...common, region }), 'lambda')));
+            return client;
+        },
+        invokerFor(region) {
+            let client = invokers.get(region);
+            // A test invocation lasts as long as the function may run: up to Lambda's 15 minutes.
+            if (!client)
+                invokers.set(region, (client = named(new client_lambda_dist_cjs/* LambdaClient */.Nox({
+                    ...common,
+                    region,
+                    requestHandler: { connectionTimeout: 5_000, requestTimeout: 960_000, throwOnRequestTimeout: true }
+                }), 'lambda')));
+            return client;
+        },
+        logsFor(region) {
+            let client = logs.get(region);
+            if (!client)
+                logs.set(region, (client = named(new dist_cjs/* CloudWatchLogsClient */.TFr({ ...common, region }), 'logs')));
+            return client;
+        }
+    };
+}
+/** IAM's name of an operation where the two differ. */
+const IAM_ACTION_NAMES = { 'lambda:Invoke': 'lambda:InvokeFunction' };
+/** The IAM action a command needs: `lambda:UpdateFunctionConfiguration` for UpdateFunctionConfigurationCommand. */
+function iamActionOf(service, commandName) {
+    const action = `${service}:${(commandName ?? 'UnknownCommand').replace(/Command$/, '')}`;
+    return IAM_ACTION_NAMES[action] ?? action;
+}
+/**
+ * A 403 whose answer is not the service's own error (an HTML page from a proxy, an emulator's XML
+ * where Lambda speaks JSON) reaches the caller as a parse error – "Unexpected token '<'… Deserialization
+ * error" – that does not say the call was refused. Such an error becomes an AccessDeniedException
+ * naming the IAM action, as AWS's own answer would; every other error is left as it is.
+ */
+function explainRefusal(error, service, commandName) {
+    if (httpStatusOf(error) !== 403)
+        return error;
+    // The SDK's exceptions for answers it could read carry $fault ('client' or 'server').
+    if (typeof error !== 'object' || error === null || '$fault' in error)
+        return error;
+    const action = iamActionOf(service, commandName);
+    const refused = new Error(`access denied to ${action} (HTTP 403; the answer gave no more detail)`, { cause: error });
+    refused.name = 'AccessDeniedException';
+    return Object.assign(refused, { $fault: 'client', $metadata: error.$metadata });
+}
+/** Client middleware: errors pass through explainRefusal, which knows the command from the context. */
+function nameRefusals(service) {
+    return (next, context) => async (args) => {
+        try {
+            return await next(args);
+        }
+        catch (error) {
+            throw explainRefusal(error, service, context.commandName);
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/cancellation.ts
+/** SIGINT gives in-flight functions this long to finish or roll back before the run stops anyway (GitHub sends SIGTERM 7.5 s after SIGINT). */
+const GRACE_MS = 6000;
+class RunControl {
+    hardStop;
+    log;
+    graceMs;
+    inFlight = new Set();
+    signalCount = 0;
+    graceTimer;
+    constructor(hardStop, log, graceMs = GRACE_MS) {
+        this.hardStop = hardStop;
+        this.log = log;
+        this.graceMs = graceMs;
+    }
+    /** Whether the run was asked to stop: no new function starts, in-flight ones wind down. */
+    get cancelled() {
+        return this.signalCount > 0;
+    }
+    /** Listens for the runner's signals until `dispose`. */
+    install(target = process) {
+        const onSignal = (signal) => this.receive(signal);
+        target.on('SIGINT', onSignal);
+        target.on('SIGTERM', onSignal);
+        return () => {
+            target.off('SIGINT', onSignal);
+            target.off('SIGTERM', onSignal);
+            if (this.graceTimer)
+                clearTimeout(this.graceTimer);
+        };
+    }
+    receive(signal) {
+        this.signalCount++;
+        if (this.signalCount === 1) {
+            this.log(`Received ${signal}: starting no new function; the ${this.inFlight.size} in flight finish or roll back (at most ${Math.round(this.graceMs / 1000)} s).`);
+            this.graceTimer = setTimeout(() => this.hardStop('the grace period after cancellation ran out'), this.graceMs);
+            this.graceTimer.unref();
+        }
+        else {
+            this.hardStop(`received ${signal} after cancellation`);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/inputText.ts
+/** Reading the action's list inputs. */
+/** Splits a list input written one item a line, or comma-separated, or both; `#` starts a comment. */
+function splitList(value) {
+    return value
+        .split(/\r?\n/)
+        .map((line) => line.replace(/(^|\s)#.*$/, ''))
+        .flatMap((line) => line.split(','))
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0);
 }
 
 ;// CONCATENATED MODULE: ./src/layerVersions.ts
@@ -73804,7 +73844,7 @@ class LayerResolver {
             return result;
         if (version === 'latest')
             throw new Error(`no version of layer ${layerArn} is visible in ${region}: the layer is not published there, ` +
-                `or the deploy role cannot read it; set layer-account/layer-name to a mirrored copy`);
+                `or the deploy role may not call lambda:GetLayerVersion on it; set layer-account/layer-name to a mirrored copy`);
         throw new Error(`layer version ${layerArn}:${version} does not exist or is not visible: ` +
             `check layer-version / layer-name / layer-account, or that the layer exists in ${region}`);
     }
@@ -81319,7 +81359,9 @@ async function processFunction(ctx, target, report, flight, notices) {
     }
     flight.phase = 'verifying';
     const logs = ctx.logsFor(target.region);
-    const baseline = await snapshotLogStreams(logs, state.logGroup);
+    // Only apply checks CloudWatch Logs afterwards: remove would read the group for nothing (and a role
+    // without logs:DescribeLogStreams, which remove does not need, would be refused).
+    const baseline = mode === 'remove' ? undefined : await snapshotLogStreams(logs, state.logGroup);
     const invokedAt = now();
     let invocation;
     try {
