@@ -251,7 +251,7 @@ export class LayerResolver {
     if (version === 'latest')
       throw new Error(
         `no version of layer ${layerArn} is visible in ${region}: the layer is not published there, ` +
-          `or the deploy role cannot read it; set layer-account/layer-name to a mirrored copy`
+          `or the deploy role may not call lambda:GetLayerVersion on it; set layer-account/layer-name to a mirrored copy`
       )
     throw new Error(
       `layer version ${layerArn}:${version} does not exist or is not visible: ` +

@@ -400,7 +400,9 @@ async function processFunction(
   flight.phase = 'verifying'
 
   const logs = ctx.logsFor(target.region)
-  const baseline = await snapshotLogStreams(logs, state.logGroup)
+  // Only apply checks CloudWatch Logs afterwards: remove would read the group for nothing (and a role
+  // without logs:DescribeLogStreams, which remove does not need, would be refused).
+  const baseline = mode === 'remove' ? undefined : await snapshotLogStreams(logs, state.logGroup)
   const invokedAt = now()
   let invocation: InvocationResult
   try {

@@ -327,7 +327,7 @@ describe('LayerResolver', () => {
     const resolver = new LayerResolver({ ...options, clientFor: (region) => new LambdaClient({ region }) })
     await expect(resolver.resolve({ ...request, region: 'ap-east-2', version: 'latest' })).rejects.toThrow(
       'no version of layer arn:aws:lambda:ap-east-2:418653438961:layer:rotel-extension-arm64-alpha is visible in ap-east-2: ' +
-        'the layer is not published there, or the deploy role cannot read it; set layer-account/layer-name to a mirrored copy'
+        'the layer is not published there, or the deploy role may not call lambda:GetLayerVersion on it; set layer-account/layer-name to a mirrored copy'
     )
   })
 

@@ -421,6 +421,9 @@ describe('rolloutFunction in plan, check and remove modes', () => {
     expect(report.changedVariables).toEqual(['ROTEL_OTLP_EXPORTER_ENDPOINT', 'ROTEL_ENV_FILE'])
     // No layer lookup is needed to remove one.
     expect(lambda.commandCalls(GetLayerVersionCommand)).toHaveLength(0)
+    // Nor a look at CloudWatch Logs, which only apply checks: remove's role needs no logs permission.
+    expect(report.invocation.status).toBe('ok')
+    expect(logs.commandCalls(DescribeLogStreamsCommand)).toHaveLength(0)
   })
 
   it('remove: a function without the extension is left alone', async () => {
