@@ -239,7 +239,14 @@ async function prepareRoles(
         recorded = await edge.hasCloudWatchOffRecord(role)
       } catch (error) {
         const reason = `could not read execution role ${role} to see whether this action switched its CloudWatch Logs off (${messageOf(error)}); grant the deploy role iam:GetRole on it (see README, Permissions)`
-        for (const key of keys) restored.set(key, { ok: false, error: reason })
+        // Told cloudwatch-logs: off, the user did switch logs off: removing the extension blind could
+        // lose logs. Otherwise the feature was most likely never used: say so, and go on.
+        if (config.cloudwatchLogs === 'off') for (const key of keys) restored.set(key, { ok: false, error: reason })
+        else
+          core.warning(
+            `The extension is removed, but it is unknown whether an earlier cloudwatch-logs: off run switched CloudWatch Logs off for execution role ${role}: ${reason}. If one did, CloudWatch Logs stays off for its functions.`,
+            { title: 'Execution role not readable' }
+          )
         return
       }
       if (!recorded) return
