@@ -16,6 +16,9 @@
  *   not changed at all (never make a change that cannot be undone) and the error says to use the deny
  *   method. The originals are never kept in an inline policy: that would spend the role's
  *   10,240-character inline quota, and a document is a live policy, not storage.
+ * `…:secret-policy` = `RotelClickStackReadIngestionSecret` is no part of this record: it is
+ *   grant-secret-access's record of its own inline policy (secretAccess.ts), which applying and undoing
+ *   this record leave alone.
  * The record is checked before it is used: a statement is put back only where the role still has
  *   exactly what the action left (the stripped statement), and only if stripping the recorded original
  *   gives that statement – so a restore can only add back CloudWatch Logs write permissions, even if
@@ -74,6 +77,20 @@ import {
   type UnresolvedGrant
 } from './logPermissions.js'
 import { errorName, messageOf } from './retry.js'
+import {
+  isExactResource,
+  missingSecretAccess,
+  planSecretGrant,
+  planSecretGrantUndo,
+  reportOf,
+  type SecretAccessDecision,
+  type SecretAccessReport,
+  type SecretAccessVerdict,
+  type SecretGrantPlan,
+  type SecretGrantUndoPlan,
+  type SecretNeed,
+  SECRET_POLICY_TAG
+} from './secretAccess.js'
 
 export type CloudWatchOffMethod = 'deny' | 'detach'
 
@@ -152,7 +169,8 @@ export interface CloudWatchOffRecord {
 }
 
 
-const isOurTag = (key: string): boolean => key.toLowerCase().startsWith(TAG_PREFIX)
+/** A tag of the CloudWatch Logs record. The secret-access record (SECRET_POLICY_TAG) is kept apart from it. */
+const isOurTag = (key: string): boolean => key.toLowerCase().startsWith(TAG_PREFIX) && key.toLowerCase() !== SECRET_POLICY_TAG
 
 type EncodedEntry = ['s', string, number, PolicyStatement, 0 | 1] | ['p', string, string]
 
@@ -344,6 +362,40 @@ export interface LogWriteReport {
   readonly notes: readonly string[]
 }
 
+/** grant-secret-access: true – what one call did to the role. */
+export interface SecretGrantChange {
+  readonly role: string
+  /** Whether anything was written. */
+  readonly changed: boolean
+  /** The inline policy SECRET_POLICY_NAME before and after. */
+  readonly policy: SecretGrantPlan['policy']
+  /** Needs the policy did not hold before this call. */
+  readonly added: readonly SecretNeed[]
+  /** What the role may read after the write (static analysis: a Deny elsewhere still blocks). */
+  readonly report: SecretAccessReport
+  /** Sentences for annotations: what the grant could not fix (a Deny), empty otherwise. */
+  readonly warnings: readonly string[]
+  /** The role as it is after this call (not re-read). */
+  readonly after: RoleState
+}
+
+/** remove: what undoing the secret grant did. */
+export interface SecretGrantUndo {
+  readonly role: string
+  readonly changed: boolean
+  readonly policy?: SecretGrantUndoPlan['policy']
+  readonly tagsRemoved: readonly string[]
+  readonly after: RoleState
+}
+
+/** grant-secret-access for one function's role: `check` only reports, `grant` also writes. */
+export interface SecretAccessOutcome {
+  readonly mode: 'check' | 'grant'
+  /** check: the role as it is; grant: the role after the write. */
+  readonly report: SecretAccessReport
+  readonly grant?: SecretGrantChange
+}
+
 // ---------------------------------------------------------------------------------------------
 // Pure planning
 
@@ -398,6 +450,23 @@ function checkInlineQuota(role: RoleState, inline: readonly InlinePolicy[]): voi
       `Role ${role.name}: its inline policies would take ${total} characters; IAM allows ${ROLE_INLINE_POLICY_QUOTA} ` +
         `per role in all. Nothing was changed. Give the functions separate roles, or move inline policies to managed ones.`
     )
+}
+
+/**
+ * The role after a secret-access plan (tags and inline policies), refused before any write when it
+ * would exceed IAM's tag or inline-policy quota.
+ */
+export function secretPlanAfter(role: RoleState, plan: WritePlan): RoleState {
+  const tags = withTags(role, plan.tags)
+  if (Object.keys(tags).length > MAX_ROLE_TAGS)
+    throw new RecordTooLargeError(
+      `Role ${role.name}: recording the secret-access policy needs the tag ${SECRET_POLICY_TAG} and the role has ` +
+        `${Object.keys(role.tags).length} tags; a role has at most ${MAX_ROLE_TAGS}. Nothing was changed. Free one of ` +
+        'its tags, or grant the execution role the secret access yourself.'
+    )
+  const inline = inlineAfter(role, plan.put, plan.delete)
+  if (plan.put.length > 0) checkInlineQuota(role, inline)
+  return { ...role, tags, inline }
 }
 
 export interface PlannedChange {
@@ -1024,6 +1093,102 @@ export class ExecutionRoles {
     return allowed
   }
 
+  /**
+   * grant-secret-access: false – which of the needs the role's policies do not grant, each with the
+   * policies looked at. IAM's policy simulator decides the needs with exact resources when it answers
+   * (it also weighs permission boundaries); a secret named without its suffix is always decided by
+   * static analysis.
+   */
+  async secretAccessReport(role: RoleState, required: readonly SecretNeed[]): Promise<SecretAccessReport> {
+    const report = missingSecretAccess(role, await this.managedDocumentsOf(role), required)
+    if (required.length === 0) return report
+    if (!this.simulate || !role.arn) return report
+    const exact = required.filter(isExactResource)
+    if (exact.length === 0) return report
+    let simulated: Map<string, SecretAccessVerdict>
+    try {
+      simulated = await this.simulateSecretAccess(role.arn, exact)
+    } catch (error) {
+      // Not permitted, or not implemented (emulators): static analysis it is, for the rest of the run.
+      this.simulate = false
+      return {
+        ...report,
+        notes: [
+          `IAM's policy simulator did not answer (${errorName(error)}): static analysis of the role's policies decided`,
+          ...report.notes
+        ]
+      }
+    }
+    const decisions: SecretAccessDecision[] = report.decisions.map((decision) => {
+      const verdict = simulated.get(`${decision.action} ${decision.resource}`)
+      return verdict === undefined ? decision : { ...decision, verdict }
+    })
+    const notes = exact.length < required.length ? ['secrets named without their random suffix were decided by static analysis'] : []
+    return reportOf(role, 'simulation', decisions, report.examined, notes)
+  }
+
+  private async simulateSecretAccess(roleArn: string, needs: readonly SecretNeed[]): Promise<Map<string, SecretAccessVerdict>> {
+    const verdicts = new Map<string, SecretAccessVerdict>()
+    const byAction = new Map<string, string[]>()
+    for (const need of needs) byAction.set(need.action, [...(byAction.get(need.action) ?? []), need.resource])
+    const verdictOf = (decision: string | undefined): SecretAccessVerdict =>
+      decision === 'allowed' ? 'allowed' : decision === 'explicitDeny' ? 'denied' : 'not-allowed'
+    for (const [action, resources] of byAction) {
+      let marker: string | undefined
+      do {
+        const page = await this.iam.send(
+          new SimulatePrincipalPolicyCommand({ PolicySourceArn: roleArn, ActionNames: [action], ResourceArns: resources, Marker: marker })
+        )
+        for (const result of page.EvaluationResults ?? []) {
+          const perResource = result.ResourceSpecificResults ?? []
+          if (perResource.length > 0) {
+            for (const r of perResource)
+              if (r.EvalResourceName) verdicts.set(`${action} ${r.EvalResourceName}`, verdictOf(r.EvalResourceDecision))
+          } else if (result.EvalResourceName) {
+            verdicts.set(`${action} ${result.EvalResourceName}`, verdictOf(result.EvalDecision))
+          }
+        }
+        marker = page.IsTruncated ? page.Marker : undefined
+      } while (marker)
+    }
+    return verdicts
+  }
+
+  /**
+   * grant-secret-access: true – puts the inline policy SECRET_POLICY_NAME (merged with what earlier
+   * runs put there) and records it in the tag SECRET_POLICY_TAG, tag first. Writes nothing when the
+   * policy already holds the needs. The report after is static (IAM takes a moment to apply the change).
+   */
+  async grantSecretAccess(role: RoleState, required: readonly SecretNeed[]): Promise<SecretGrantChange> {
+    const planned = planSecretGrant(role, required)
+    const after = secretPlanAfter(role, planned.plan)
+    await this.execute(role.name, planned.plan, 'record-first')
+    const report = missingSecretAccess(after, await this.managedDocumentsOf(after), required)
+    return {
+      role: role.name,
+      changed: planned.changed,
+      policy: planned.policy,
+      added: planned.added,
+      report,
+      warnings: report.warnings,
+      after
+    }
+  }
+
+  /** remove: deletes the action's secret-access statements (but those of `keep`), then the tag. */
+  async undoSecretGrant(role: RoleState, keep: readonly SecretNeed[] = []): Promise<SecretGrantUndo> {
+    const planned = planSecretGrantUndo(role, keep)
+    const after = secretPlanAfter(role, planned.plan)
+    await this.execute(role.name, planned.plan, 'record-last')
+    return {
+      role: role.name,
+      changed: planned.changed,
+      ...(planned.policy ? { policy: planned.policy } : {}),
+      tagsRemoved: planned.plan.tags.remove,
+      after
+    }
+  }
+
   private async execute(roleName: string, plan: WritePlan, order: 'record-first' | 'record-last'): Promise<void> {
     const writeTags = async (): Promise<void> => {
       const set = Object.entries(plan.tags.set).map(([Key, Value]) => ({ Key, Value }))
@@ -1055,7 +1220,7 @@ export class ExecutionRoles {
 }
 
 /** An IAM failure in a sentence with the fix. */
-export function describeIamError(error: unknown, role: string): string {
+export function describeIamError(error: unknown, role: string, feature = 'cloudwatch-logs: off'): string {
   const name = errorName(error)
   if (name === 'RecordTooLargeError' || name === 'InlineQuotaError') return messageOf(error)
   if (name === 'NoSuchEntityException' || name === 'NoSuchEntity')
@@ -1063,7 +1228,7 @@ export function describeIamError(error: unknown, role: string): string {
   if (name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'AccessDeniedError')
     return (
       `The deploy role may not change execution role ${role}: ${messageOf(error)}. ` +
-      'Grant it the IAM permissions that cloudwatch-logs: off needs (see README, Permissions).'
+      `Grant it the IAM permissions that ${feature} needs (see README, Permissions).`
     )
   if (name === 'LimitExceededException' || name === 'LimitExceeded')
     return `IAM refused the change to role ${role}: ${messageOf(error)}.`
@@ -1267,6 +1432,70 @@ export class RoleCoordinator {
         return { ok: true, value: { ...report, drift: cloudWatchDrift(state, report) } }
       } catch (error) {
         return { ok: false, error: describeIamError(error, target.roleName) }
+      }
+    })
+  }
+
+  /**
+   * grant-secret-access for one planned function's role: `check` reports what the role lacks, `grant`
+   * also puts the policy. Serialised with every other task on the role (CloudWatch Logs off included):
+   * the role is read once per run, and the state after each write is what the next task starts from.
+   */
+  secretAccessFor(
+    key: string,
+    required: readonly SecretNeed[],
+    mode: 'check' | 'grant'
+  ): Promise<RoleOutcome<SecretAccessOutcome>> {
+    const target = this.targets.get(key)
+    if (!target) return Promise.resolve({ ok: false, error: `${key} was not planned` })
+    return this.secretAccessForRole(target.roleName, required, mode)
+  }
+
+  /** secretAccessFor by the role itself (name or ARN), for functions not planned for CloudWatch Logs. */
+  secretAccessForRole(
+    roleNameOrArn: string,
+    required: readonly SecretNeed[],
+    mode: 'check' | 'grant'
+  ): Promise<RoleOutcome<SecretAccessOutcome>> {
+    let name: string
+    try {
+      name = roleNameOf(roleNameOrArn)
+    } catch (error) {
+      return Promise.resolve({ ok: false, error: messageOf(error) })
+    }
+    return this.exclusive(name, async (): Promise<RoleOutcome<SecretAccessOutcome>> => {
+      try {
+        const entry = this.entry(name)
+        const state = entry.state ?? (await this.edge.readRole(name))
+        entry.state = state
+        if (mode === 'check') return { ok: true, value: { mode, report: await this.edge.secretAccessReport(state, required) } }
+        const grant = await this.edge.grantSecretAccess(state, required)
+        entry.state = grant.after
+        return { ok: true, value: { mode, report: grant.report, grant } }
+      } catch (error) {
+        return { ok: false, error: describeIamError(error, name, 'grant-secret-access') }
+      }
+    })
+  }
+
+  /** remove: undoes the secret grant on this role (keeping the resources in `keep`), serialised like the rest. */
+  undoSecretGrantFor(roleNameOrArn: string, keep: readonly SecretNeed[] = []): Promise<RoleOutcome<SecretGrantUndo>> {
+    let name: string
+    try {
+      name = roleNameOf(roleNameOrArn)
+    } catch (error) {
+      return Promise.resolve({ ok: false, error: messageOf(error) })
+    }
+    return this.exclusive(name, async (): Promise<RoleOutcome<SecretGrantUndo>> => {
+      try {
+        const entry = this.entry(name)
+        const state = entry.state ?? (await this.edge.readRole(name))
+        entry.state = state
+        const result = await this.edge.undoSecretGrant(state, keep)
+        entry.state = result.after
+        return { ok: true, value: result }
+      } catch (error) {
+        return { ok: false, error: describeIamError(error, name, 'grant-secret-access') }
       }
     })
   }

@@ -95,7 +95,8 @@ export function statementsOf(document: PolicyDocument | undefined): PolicyStatem
 
 const toList = (value: unknown): unknown[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value]
-const stringsOf = (value: unknown): string[] => toList(value).filter((v): v is string => typeof v === 'string')
+/** The strings of a policy element that may be one string or a list (anything else left out). */
+export const stringsOf = (value: unknown): string[] => toList(value).filter((v): v is string => typeof v === 'string')
 
 /** Deep equality of JSON values; object key order does not matter, array order does. */
 export function sameJson(a: unknown, b: unknown): boolean {
@@ -565,10 +566,12 @@ export interface LogWriteAnalysis {
   readonly denies: readonly StatementRef[]
 }
 
-const hasCondition = (statement: PolicyStatement): boolean =>
+/** Whether the statement has a non-empty Condition (static analysis does not evaluate it). */
+export const hasCondition = (statement: PolicyStatement): boolean =>
   isRecord(statement.Condition) && Object.keys(statement.Condition).length > 0
 
-function actionCovered(statement: PolicyStatement, action: string): boolean {
+/** Whether the statement's Action/NotAction covers the action. */
+export function actionCovered(statement: PolicyStatement, action: string): boolean {
   if (statement.Action !== undefined) return stringsOf(statement.Action).some((p) => actionMatches(p, action))
   if (statement.NotAction !== undefined) return !stringsOf(statement.NotAction).some((p) => actionMatches(p, action))
   return false
