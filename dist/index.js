@@ -76816,7 +76816,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1344);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1596);
 /** The action's entry point. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -76826,7 +76826,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1344:
+/***/ 1596:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -79788,119 +79788,6 @@ var dist_cjs = __nccwpck_require__(303);
 var client_iam_dist_cjs = __nccwpck_require__(6764);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-lambda/dist-cjs/index.js
 var client_lambda_dist_cjs = __nccwpck_require__(1696);
-;// CONCATENATED MODULE: ./src/awsClients.ts
-/** One SDK client per service and region for the whole run, all with the same credentials. */
-
-
-
-const IAM_REGION = { aws: 'us-east-1', 'aws-cn': 'cn-north-1', 'aws-us-gov': 'us-gov-west-1' };
-/**
- * Clients retry throttling and 5xx with the SDK's standard strategy, and time out stalled calls.
- */
-function createAwsClients(credentials) {
-    const common = {
-        maxAttempts: 6,
-        // Standard retry (jittered backoff per call): adaptive mode's client-side rate limiter throttled a
-        // whole fleet run to about a call a second after a few throttles (bench: 94 s against 6–13 s).
-        retryMode: 'standard',
-        customUserAgent: 'rotel-clickstack-action',
-        // Without a timeout a stalled connection would hang the run until the runner kills it.
-        requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
-        ...(credentials ? { credentials } : {})
-    };
-    const lambdas = new Map();
-    const invokers = new Map();
-    const logs = new Map();
-    const iams = new Map();
-    return {
-        lambdaFor(region) {
-            let client = lambdas.get(region);
-            if (!client)
-                lambdas.set(region, (client = new client_lambda_dist_cjs/* LambdaClient */.Nox({ ...common, region })));
-            return client;
-        },
-        invokerFor(region) {
-            let client = invokers.get(region);
-            // A test invocation lasts as long as the function may run: up to Lambda's 15 minutes.
-            if (!client)
-                invokers.set(region, (client = new client_lambda_dist_cjs/* LambdaClient */.Nox({
-                    ...common,
-                    region,
-                    requestHandler: { connectionTimeout: 5_000, requestTimeout: 960_000, throwOnRequestTimeout: true }
-                })));
-            return client;
-        },
-        logsFor(region) {
-            let client = logs.get(region);
-            if (!client)
-                logs.set(region, (client = new dist_cjs/* CloudWatchLogsClient */.TFr({ ...common, region })));
-            return client;
-        },
-        iamFor(partition) {
-            let client = iams.get(partition);
-            if (!client)
-                iams.set(partition, (client = new client_iam_dist_cjs/* IAMClient */.h8v({ ...common, region: IAM_REGION[partition] ?? 'us-east-1' })));
-            return client;
-        }
-    };
-}
-
-;// CONCATENATED MODULE: ./src/cancellation.ts
-/** SIGINT gives in-flight functions this long to finish or roll back before the run stops anyway (GitHub sends SIGTERM 7.5 s after SIGINT). */
-const GRACE_MS = 6000;
-class RunControl {
-    hardStop;
-    log;
-    graceMs;
-    inFlight = new Set();
-    signalCount = 0;
-    graceTimer;
-    constructor(hardStop, log, graceMs = GRACE_MS) {
-        this.hardStop = hardStop;
-        this.log = log;
-        this.graceMs = graceMs;
-    }
-    /** Whether the run was asked to stop: no new function starts, in-flight ones wind down. */
-    get cancelled() {
-        return this.signalCount > 0;
-    }
-    /** Listens for the runner's signals until `dispose`. */
-    install(target = process) {
-        const onSignal = (signal) => this.receive(signal);
-        target.on('SIGINT', onSignal);
-        target.on('SIGTERM', onSignal);
-        return () => {
-            target.off('SIGINT', onSignal);
-            target.off('SIGTERM', onSignal);
-            if (this.graceTimer)
-                clearTimeout(this.graceTimer);
-        };
-    }
-    receive(signal) {
-        this.signalCount++;
-        if (this.signalCount === 1) {
-            this.log(`Received ${signal}: starting no new function; the ${this.inFlight.size} in flight finish or roll back (at most ${Math.round(this.graceMs / 1000)} s).`);
-            this.graceTimer = setTimeout(() => this.hardStop('the grace period after cancellation ran out'), this.graceMs);
-            this.graceTimer.unref();
-        }
-        else {
-            this.hardStop(`received ${signal} after cancellation`);
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/inputText.ts
-/** Reading the action's list inputs. */
-/** Splits a list input written one item a line, or comma-separated, or both; `#` starts a comment. */
-function splitList(value) {
-    return value
-        .split(/\r?\n/)
-        .map((line) => line.replace(/(^|\s)#.*$/, ''))
-        .flatMap((line) => line.split(','))
-        .map((item) => item.trim())
-        .filter((item) => item.length > 0);
-}
-
 ;// CONCATENATED MODULE: ./src/retry.ts
 /** Retry with full-jitter exponential backoff, for the errors that a later attempt can cure. */
 const retry_sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -79978,6 +79865,159 @@ function messageOf(error) {
     catch {
         return String(error);
     }
+}
+
+;// CONCATENATED MODULE: ./src/awsClients.ts
+/** One SDK client per service and region for the whole run, all with the same credentials. */
+
+
+
+
+const IAM_REGION = { aws: 'us-east-1', 'aws-cn': 'cn-north-1', 'aws-us-gov': 'us-gov-west-1' };
+/**
+ * Clients retry throttling and 5xx with the SDK's standard strategy, and time out stalled calls.
+ */
+function createAwsClients(credentials) {
+    const common = {
+        maxAttempts: 6,
+        // Standard retry (jittered backoff per call): adaptive mode's client-side rate limiter throttled a
+        // whole fleet run to about a call a second after a few throttles (bench: 94 s against 6–13 s).
+        retryMode: 'standard',
+        customUserAgent: 'rotel-clickstack-action',
+        // Without a timeout a stalled connection would hang the run until the runner kills it.
+        requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
+        ...(credentials ? { credentials } : {})
+    };
+    const named = (client, service) => {
+        client.middlewareStack.add(nameRefusals(service), { step: 'initialize', name: 'rotelNameRefusals' });
+        return client;
+    };
+    const lambdas = new Map();
+    const invokers = new Map();
+    const logs = new Map();
+    const iams = new Map();
+    return {
+        lambdaFor(region) {
+            let client = lambdas.get(region);
+            if (!client)
+                lambdas.set(region, (client = named(new client_lambda_dist_cjs/* LambdaClient */.Nox({ ...common, region }), 'lambda')));
+            return client;
+        },
+        invokerFor(region) {
+            let client = invokers.get(region);
+            // A test invocation lasts as long as the function may run: up to Lambda's 15 minutes.
+            if (!client)
+                invokers.set(region, (client = named(new client_lambda_dist_cjs/* LambdaClient */.Nox({
+                    ...common,
+                    region,
+                    requestHandler: { connectionTimeout: 5_000, requestTimeout: 960_000, throwOnRequestTimeout: true }
+                }), 'lambda')));
+            return client;
+        },
+        logsFor(region) {
+            let client = logs.get(region);
+            if (!client)
+                logs.set(region, (client = named(new dist_cjs/* CloudWatchLogsClient */.TFr({ ...common, region }), 'logs')));
+            return client;
+        },
+        iamFor(partition) {
+            let client = iams.get(partition);
+            if (!client)
+                iams.set(partition, (client = new client_iam_dist_cjs/* IAMClient */.h8v({ ...common, region: IAM_REGION[partition] ?? 'us-east-1' })));
+            return client;
+        }
+    };
+}
+/** IAM's name of an operation where the two differ. */
+const IAM_ACTION_NAMES = { 'lambda:Invoke': 'lambda:InvokeFunction' };
+/** The IAM action a command needs: `lambda:UpdateFunctionConfiguration` for UpdateFunctionConfigurationCommand. */
+function iamActionOf(service, commandName) {
+    const action = `${service}:${(commandName ?? 'UnknownCommand').replace(/Command$/, '')}`;
+    return IAM_ACTION_NAMES[action] ?? action;
+}
+/**
+ * A 403 whose answer is not the service's own error (an HTML page from a proxy, an emulator's XML
+ * where Lambda speaks JSON) reaches the caller as a parse error – "Unexpected token '<'… Deserialization
+ * error" – that does not say the call was refused. Such an error becomes an AccessDeniedException
+ * naming the IAM action, as AWS's own answer would; every other error is left as it is.
+ */
+function explainRefusal(error, service, commandName) {
+    if (httpStatusOf(error) !== 403)
+        return error;
+    // The SDK's exceptions for answers it could read carry $fault ('client' or 'server').
+    if (typeof error !== 'object' || error === null || '$fault' in error)
+        return error;
+    const action = iamActionOf(service, commandName);
+    const refused = new Error(`access denied to ${action} (HTTP 403; the answer gave no more detail)`, { cause: error });
+    refused.name = 'AccessDeniedException';
+    return Object.assign(refused, { $fault: 'client', $metadata: error.$metadata });
+}
+/** Client middleware: errors pass through explainRefusal, which knows the command from the context. */
+function nameRefusals(service) {
+    return (next, context) => async (args) => {
+        try {
+            return await next(args);
+        }
+        catch (error) {
+            throw explainRefusal(error, service, context.commandName);
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/cancellation.ts
+/** SIGINT gives in-flight functions this long to finish or roll back before the run stops anyway (GitHub sends SIGTERM 7.5 s after SIGINT). */
+const GRACE_MS = 6000;
+class RunControl {
+    hardStop;
+    log;
+    graceMs;
+    inFlight = new Set();
+    signalCount = 0;
+    graceTimer;
+    constructor(hardStop, log, graceMs = GRACE_MS) {
+        this.hardStop = hardStop;
+        this.log = log;
+        this.graceMs = graceMs;
+    }
+    /** Whether the run was asked to stop: no new function starts, in-flight ones wind down. */
+    get cancelled() {
+        return this.signalCount > 0;
+    }
+    /** Listens for the runner's signals until `dispose`. */
+    install(target = process) {
+        const onSignal = (signal) => this.receive(signal);
+        target.on('SIGINT', onSignal);
+        target.on('SIGTERM', onSignal);
+        return () => {
+            target.off('SIGINT', onSignal);
+            target.off('SIGTERM', onSignal);
+            if (this.graceTimer)
+                clearTimeout(this.graceTimer);
+        };
+    }
+    receive(signal) {
+        this.signalCount++;
+        if (this.signalCount === 1) {
+            this.log(`Received ${signal}: starting no new function; the ${this.inFlight.size} in flight finish or roll back (at most ${Math.round(this.graceMs / 1000)} s).`);
+            this.graceTimer = setTimeout(() => this.hardStop('the grace period after cancellation ran out'), this.graceMs);
+            this.graceTimer.unref();
+        }
+        else {
+            this.hardStop(`received ${signal} after cancellation`);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/inputText.ts
+/** Reading the action's list inputs. */
+/** Splits a list input written one item a line, or comma-separated, or both; `#` starts a comment. */
+function splitList(value) {
+    return value
+        .split(/\r?\n/)
+        .map((line) => line.replace(/(^|\s)#.*$/, ''))
+        .flatMap((line) => line.split(','))
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0);
 }
 
 ;// CONCATENATED MODULE: ./src/layerVersions.ts
@@ -80172,7 +80212,7 @@ class LayerResolver {
             return result;
         if (version === 'latest')
             throw new Error(`no version of layer ${layerArn} is visible in ${region}: the layer is not published there, ` +
-                `or the deploy role cannot read it; set layer-account/layer-name to a mirrored copy`);
+                `or the deploy role may not call lambda:GetLayerVersion on it; set layer-account/layer-name to a mirrored copy`);
         throw new Error(`layer version ${layerArn}:${version} does not exist or is not visible: ` +
             `check layer-version / layer-name / layer-account, or that the layer exists in ${region}`);
     }
@@ -80631,11 +80671,255 @@ function instrumentationLayerNames(region, template) {
     return [...new Set(names.filter((name) => name !== ''))];
 }
 
+;// CONCATENATED MODULE: ./src/plan.ts
+
+const MAX_LAYERS = 5;
+const MAX_VARIABLES_BYTES = 4096;
+/**
+ * Where json-logs records the log format a function had before the action switched it to JSON, so
+ * that `remove` can put it back. Why a variable of the function, and not a tag:
+ * - it is read with the configuration (GetFunctionConfiguration), so check and plan stay at one read
+ *   per function and remove needs no extra ListTags call; a tag would also need lambda:TagResource,
+ *   UntagResource and ListTags on the deploy role;
+ * - it is written in the same UpdateFunctionConfiguration as the LoggingConfig it describes, under the
+ *   same RevisionId: the record and the change cannot part (a failed TagResource after a successful
+ *   write would lose the previous format), and rollback, which restores the variables exactly, drops it;
+ * - `remove` already takes the action's variables off, so the record goes with the change it explains.
+ * Not a ROTEL_ name: the extension scans every ROTEL_ variable for secret references at start-up
+ * (rotel-lambda-extension src/env.rs) and ROTEL_ is its configuration namespace; this one is the
+ * action's alone, and its value (`Text`) is nothing the extension or the function needs. It costs its
+ * ~45 bytes of the 4 KB variable budget, counted by the planner like any other variable.
+ */
+const LOG_FORMAT_VARIABLE = 'CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT';
+const ROTEL_LAYER_NAME = /^rotel-extension-(amd64|arm64)(-alpha)?$/;
+const plan_LAYER_VERSION_ARN = /^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:layer:([A-Za-z0-9_-]+):\d+$/;
+/** Whether a layer version ARN is a Rotel extension layer: either line, either arch, any account and version. */
+function isRotelLayer(layerArn, extraNames = []) {
+    const name = plan_LAYER_VERSION_ARN.exec(layerArn)?.[1];
+    if (name === undefined)
+        return false;
+    return ROTEL_LAYER_NAME.test(name) || extraNames.includes(name);
+}
+/** The names a layer-name template gives for both architectures. */
+function layerNamesOf(template) {
+    return [template.replaceAll('{arch}', 'amd64'), template.replaceAll('{arch}', 'arm64')];
+}
+/** The byte size Lambda measures for the 4 KB limit: the variables serialised as JSON. */
+function variablesSize(variables) {
+    return Buffer.byteLength(JSON.stringify(variables));
+}
+/** Plans the write that puts the Rotel layer and settings on one function, keeping everything of the user's. */
+function planApply(state, desired) {
+    const problems = [];
+    if (state.packageType === 'Image')
+        problems.push('it is a container-image function, and those cannot use layers; build the Rotel extension into the image instead.');
+    if (desired.architecture !== 'auto' && desired.architecture !== state.architecture)
+        problems.push(`it is ${state.architecture} but the architecture input says ${desired.architecture}; the ${desired.architecture} extension cannot run on it: use architecture: auto.`);
+    if (desired.layerArchitectures.length > 0 &&
+        !desired.layerArchitectures.includes(state.architecture))
+        problems.push(`the layer ${desired.layerArn} is for ${desired.layerArchitectures.join(', ')}, not ${state.architecture}; check layer-name.`);
+    // Replace the first Rotel layer in place, so that the overlay order in /opt stays the user's;
+    // drop any further Rotel layer, because two copies of the extension would both start.
+    const layersAfter = [];
+    let rotelLayerBefore = null;
+    for (const layer of state.layers) {
+        if (isRotelLayer(layer, desired.layerNames)) {
+            if (rotelLayerBefore === null) {
+                rotelLayerBefore = layer;
+                layersAfter.push(desired.layerArn);
+            }
+        }
+        else {
+            layersAfter.push(layer);
+        }
+    }
+    if (rotelLayerBefore === null)
+        layersAfter.push(desired.layerArn);
+    const before = state.variables ?? {};
+    const variablesAfter = { ...before };
+    const changedVariables = [];
+    const set = (key, value) => {
+        if (before[key] !== value && !changedVariables.includes(key))
+            changedVariables.push(key);
+        variablesAfter[key] = value;
+    };
+    if (desired.instrumentation) {
+        // Same rule as for the Rotel layer: an older instrumentation layer is replaced where it stands.
+        const { layerArn, wrapper, layerNames } = desired.instrumentation;
+        const isOurs = (layer) => isInstrumentationLayer(layer, layerNames);
+        const first = layersAfter.findIndex(isOurs);
+        if (first === -1)
+            layersAfter.push(layerArn);
+        else {
+            layersAfter[first] = layerArn;
+            for (let i = layersAfter.length - 1; i > first; i--)
+                if (isOurs(layersAfter[i] ?? ''))
+                    layersAfter.splice(i, 1);
+        }
+        const current = before[WRAPPER_VARIABLE];
+        if (current && current !== wrapper && !Object.values(WRAPPERS).includes(current))
+            problems.push(`its ${WRAPPER_VARIABLE} is already ${current}, a wrapper for something else; auto-instrumentation would replace it. Remove that wrapper first, or set instrumentation: none.`);
+        else
+            set(WRAPPER_VARIABLE, wrapper);
+    }
+    if (layersAfter.length > MAX_LAYERS)
+        problems.push(`it would have ${layersAfter.length} layers and Lambda allows ${MAX_LAYERS}; remove one of its layers first.`);
+    for (const [key, value] of Object.entries(desired.variables)) {
+        if (key === WRAPPER_VARIABLE && desired.instrumentation && value !== desired.instrumentation.wrapper)
+            problems.push(`environment sets ${WRAPPER_VARIABLE}, which instrumentation sets too; set it in one place only.`);
+        else
+            set(key, value);
+    }
+    // A function already on JSON is left alone, and nothing is recorded: remove then leaves it JSON.
+    let loggingAfter;
+    if (desired.jsonLogs && logFormatOf(state) !== 'JSON') {
+        loggingAfter = { ...state.logging, format: 'JSON' };
+        set(LOG_FORMAT_VARIABLE, logFormatOf(state));
+    }
+    const size = variablesSize(variablesAfter);
+    if (size > MAX_VARIABLES_BYTES)
+        problems.push(`its environment variables would take ${size} bytes and Lambda allows ${MAX_VARIABLES_BYTES}; move settings into env-file or remove unused variables.`);
+    if (!hasExporterTarget(variablesAfter))
+        problems.push('it would have no telemetry destination (no ROTEL_OTLP_EXPORTER_ENDPOINT, ROTEL_ENV_FILE or ROTEL_EXPORTER), and the extension would drop everything; set otlp-endpoint.');
+    const layersChanged = !sameList(state.layers, layersAfter);
+    return {
+        layersBefore: state.layers,
+        layersAfter,
+        variablesAfter,
+        rotelLayerBefore,
+        changedVariables,
+        removedVariables: [],
+        layersChanged,
+        loggingAfter,
+        changed: layersChanged || changedVariables.length > 0 || loggingAfter !== undefined,
+        problems
+    };
+}
+/** The log format a function has: Text unless its LoggingConfig says JSON (Lambda's default is Text). */
+function logFormatOf(state) {
+    return state.logging?.format === 'JSON' ? 'JSON' : 'Text';
+}
+/**
+ * The LoggingConfig that puts a function's logging back as it was read. Text goes back with its log
+ * group only, since Lambda refuses log levels with Text; JSON with its levels and group.
+ */
+function loggingToRestore(state) {
+    return logFormatOf(state) === 'JSON' ? { ...state.logging, format: 'JSON' } : textLogging(state.logging?.logGroup);
+}
+function textLogging(logGroup) {
+    return logGroup === undefined ? { format: 'Text' } : { format: 'Text', logGroup };
+}
+/**
+ * Plans the write that takes the Rotel layer and the action's settings off a function, keeping every
+ * other layer in its order and every other variable as it is.
+ */
+function planRemove(state, managedKeys, layerNames, 
+/** Given when this run manages instrumentation: the names, besides ADOT's, that are its layer. */
+instrumentationNames) {
+    // Instrumentation comes off only when this run manages it: a user's own ADOT setup stays.
+    const instrumentation = instrumentationNames !== undefined;
+    const ours = (layer) => isRotelLayer(layer, layerNames) || (instrumentation && isInstrumentationLayer(layer, instrumentationNames));
+    const rotelLayers = state.layers.filter((layer) => isRotelLayer(layer, layerNames));
+    const layersAfter = state.layers.filter((layer) => !ours(layer));
+    const before = state.variables ?? {};
+    const wrapperIsOurs = instrumentation && Object.values(WRAPPERS).includes(before[WRAPPER_VARIABLE] ?? '');
+    const removedVariables = [
+        ...new Set([...managedKeys, ...(wrapperIsOurs ? [WRAPPER_VARIABLE] : []), LOG_FORMAT_VARIABLE])
+    ].filter((key) => Object.hasOwn(before, key));
+    // The format json-logs recorded goes back, whatever this run's json-logs says: the record is what
+    // tells that the action made the function log JSON. Only Text is ever recorded.
+    const recorded = Object.hasOwn(before, LOG_FORMAT_VARIABLE) ? before[LOG_FORMAT_VARIABLE] : undefined;
+    const loggingAfter = recorded === 'Text' && logFormatOf(state) === 'JSON' ? textLogging(state.logging?.logGroup) : undefined;
+    const variablesAfter = Object.fromEntries(Object.entries(before).filter(([key]) => !removedVariables.includes(key)));
+    const layersChanged = layersAfter.length !== state.layers.length;
+    return {
+        layersBefore: state.layers,
+        layersAfter,
+        variablesAfter,
+        rotelLayerBefore: rotelLayers[0] ?? null,
+        changedVariables: [],
+        removedVariables,
+        layersChanged,
+        loggingAfter,
+        changed: layersChanged || removedVariables.length > 0 || loggingAfter !== undefined,
+        problems: []
+    };
+}
+/** Names whose values are shown as `***` even when the action did not set them. */
+const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD|PASSWD|AUTH|CREDENTIAL|HEADERS/i;
+/** The plan as a diff a person can review: layers in order, variables by name, secret values hidden. */
+function diffOf(state, plan, secretNames) {
+    const before = state.variables ?? {};
+    const show = (name, value) => value === undefined ? null : secretNames.includes(name) || SECRET_NAME.test(name) ? '***' : value;
+    const variables = [
+        ...plan.changedVariables.map((name) => ({
+            name,
+            change: Object.hasOwn(before, name) ? 'changed' : 'added',
+            // Own keys only: a variable named like an Object.prototype member (constructor) is a real name.
+            before: show(name, Object.hasOwn(before, name) ? before[name] : undefined),
+            after: show(name, plan.variablesAfter[name])
+        })),
+        ...plan.removedVariables.map((name) => ({
+            name,
+            change: 'removed',
+            before: show(name, before[name]),
+            after: null
+        }))
+    ];
+    return {
+        layers: { before: [...plan.layersBefore], after: [...plan.layersAfter] },
+        variables,
+        ...(plan.loggingAfter ? { logFormat: { before: logFormatOf(state), after: plan.loggingAfter.format } } : {})
+    };
+}
+/**
+ * What differs between a function and the target, in words for an annotation: the layer (missing,
+ * older, of the other architecture or line) and each setting missing or different.
+ */
+function driftOf(state, plan, targetLayerArn) {
+    const reasons = [];
+    const target = parseLayerArn(targetLayerArn);
+    const current = plan.rotelLayerBefore ? parseLayerArn(plan.rotelLayerBefore) : undefined;
+    if (!current)
+        reasons.push('the Rotel layer is missing');
+    else if (target && current.name !== target.name) {
+        const archOf = (name) => /(amd64|arm64)/.exec(name)?.[1];
+        reasons.push(archOf(current.name) !== archOf(target.name)
+            ? `it has the ${archOf(current.name) ?? 'other'} Rotel layer (${current.name}:${current.version}) but needs ${target.name}:${target.version}`
+            : `it has ${current.name}:${current.version}, not ${target.name}:${target.version}`);
+    }
+    else if (target && current.version < target.version)
+        reasons.push(`the Rotel layer is version ${current.version}, older than the target ${target.version}`);
+    else if (target && current.version > target.version)
+        reasons.push(`the Rotel layer is version ${current.version}, not the target ${target.version}`);
+    if (plan.layersChanged && reasons.length === 0)
+        reasons.push('its layers hold more than one Rotel layer');
+    if (plan.loggingAfter)
+        reasons.push(`log format is ${logFormatOf(state)}, json-logs wants ${plan.loggingAfter.format}`);
+    const before = state.variables ?? {};
+    // The record of the previous format only comes with the format change, said just above.
+    for (const name of plan.changedVariables.filter((name) => name !== LOG_FORMAT_VARIABLE))
+        reasons.push(Object.hasOwn(before, name) ? `${name} differs` : `${name} is missing`);
+    return reasons;
+}
+function parseLayerArn(arn) {
+    const match = /:layer:([A-Za-z0-9_-]+):(\d+)$/.exec(arn);
+    return match ? { name: match[1] ?? '', version: Number(match[2]) } : undefined;
+}
+function hasExporterTarget(variables) {
+    return ['ROTEL_OTLP_EXPORTER_ENDPOINT', 'ROTEL_ENV_FILE', 'ROTEL_EXPORTER'].some((key) => (variables[key] ?? '') !== '');
+}
+/** Whether two lists hold the same items in the same order. */
+function sameList(a, b) {
+    return a.length === b.length && a.every((item, i) => item === b[i]);
+}
+
 ;// CONCATENATED MODULE: ./src/config.ts
 /**
  * Turns the action's inputs into one readonly, validated configuration. Every input error is found
  * here, before any AWS call, and all of them are reported at once.
  */
+
 
 
 
@@ -80818,6 +81102,7 @@ function loadConfig(readInput, env) {
     if (instrumentationLayer && !isValidInstrumentationTemplate(instrumentationLayer))
         problem(`instrumentation-layer "${instrumentationLayer}" must be a layer version ARN, with {region} and {arch} where they vary, e.g. arn:aws:lambda:{region}:901920570463:layer:aws-otel-nodejs-{arch}-ver-1-30-2:1.`);
     const preflight = parseBoolean('preflight', input('preflight'), true, problem);
+    const jsonLogs = parseBoolean('json-logs', input('json-logs'), false, problem);
     const delivery = parseDelivery(input, problem, secretValues);
     const cloudwatchLogs = parseChoice('cloudwatch-logs', input('cloudwatch-logs'), ['keep', 'off'], problem);
     const cloudwatchOffMethod = parseChoice('cloudwatch-off-method', input('cloudwatch-off-method'), ['deny', 'detach'], problem);
@@ -80859,7 +81144,8 @@ function loadConfig(readInput, env) {
         preflight,
         delivery,
         cloudwatchLogs,
-        cloudwatchOffMethod
+        cloudwatchOffMethod,
+        jsonLogs
     };
 }
 function parseFunctions(items, defaultRegion, problem) {
@@ -80980,6 +81266,9 @@ function parseManagedVariables(input, problem) {
         }
         else if (RESERVED_VARIABLES.has(key)) {
             problem(`environment: ${key} is reserved by Lambda and cannot be set; remove that line.`);
+        }
+        else if (key === LOG_FORMAT_VARIABLE) {
+            problem(`environment: ${key} is where json-logs records a function's previous log format; remove that line.`);
         }
         else if (Object.hasOwn(variables, key)) {
             problem(`environment: ${key} is already set by another input of this action; set it in one place only.`);
@@ -81401,6 +81690,7 @@ function statementsOf(document) {
     return isRecord(statement) ? [statement] : [];
 }
 const toList = (value) => value === undefined ? [] : Array.isArray(value) ? value : [value];
+/** The strings of a policy element that may be one string or a list (anything else left out). */
 const stringsOf = (value) => toList(value).filter((v) => typeof v === 'string');
 /** Deep equality of JSON values; object key order does not matter, array order does. */
 function sameJson(a, b) {
@@ -81777,7 +82067,9 @@ function stripLogWrites(document, options = {}) {
     const single = !Array.isArray(document.Statement) && after.length === 1 && first !== undefined;
     return { document: { ...document, Statement: single ? first : after }, changed: true, edits, unresolved };
 }
+/** Whether the statement has a non-empty Condition (static analysis does not evaluate it). */
 const hasCondition = (statement) => isRecord(statement.Condition) && Object.keys(statement.Condition).length > 0;
+/** Whether the statement's Action/NotAction covers the action. */
 function actionCovered(statement, action) {
     if (statement.Action !== undefined)
         return stringsOf(statement.Action).some((p) => actionMatches(p, action));
@@ -81901,6 +82193,422 @@ const basicExecutionPolicyArn = (partition = 'aws') => `arn:${partition}:iam::aw
 /** Whether the ARN is AWSLambdaBasicExecutionRole's, in any partition. */
 const isBasicExecutionPolicyArn = (arn) => /^arn:[^:]+:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole$/.test(arn);
 
+;// CONCATENATED MODULE: ./src/secretAccess.ts
+
+const SECRET_ACTIONS = [
+    'secretsmanager:GetSecretValue',
+    'secretsmanager:BatchGetSecretValue',
+    'ssm:GetParameters',
+    'kms:Decrypt'
+];
+/** The action's inline policy on the execution role. */
+const SECRET_POLICY_NAME = 'RotelClickStackReadIngestionSecret';
+/**
+ * The role tag that records the policy as the action's (so that `remove` deletes it). Same prefix as
+ * executionRoles.ts' TAG_PREFIX (a unit test holds them together; executionRoles.ts imports this module).
+ */
+const SECRET_POLICY_TAG = 'rotel-clickstack-action:secret-policy';
+/** One statement per action, in this order, each with its Sid. */
+const STATEMENTS = [
+    { sid: 'RotelClickStackGetSecretValue', action: 'secretsmanager:GetSecretValue' },
+    { sid: 'RotelClickStackBatchGetSecretValue', action: 'secretsmanager:BatchGetSecretValue' },
+    { sid: 'RotelClickStackGetParameters', action: 'ssm:GetParameters' },
+    { sid: 'RotelClickStackKmsDecrypt', action: 'kms:Decrypt' }
+];
+const SECRET_STATEMENT_SIDS = STATEMENTS.map((s) => s.sid);
+const isOurStatement = (statement) => typeof statement.Sid === 'string' && SECRET_STATEMENT_SIDS.includes(statement.Sid);
+/** `-` and six letters or digits at the end of a secret's name: Secrets Manager's random suffix. */
+const SECRET_SUFFIX = /-[A-Za-z0-9]{6}$/;
+const SUFFIX_CHAR = /^[A-Za-z0-9]$/;
+const PARTIAL_SUFFIX = '-??????';
+const KMS_KEY_ARN = /^arn:(aws|aws-cn|aws-us-gov):kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key\/[A-Za-z0-9-]{1,128}$/;
+/** Why `value` is not a KMS key ARN usable in a policy, or `undefined`: for the configuration's checks. */
+function kmsKeyArnProblem(value) {
+    if (KMS_KEY_ARN.test(value.trim()))
+        return undefined;
+    if (/^arn:[^:]+:kms:[^:]*:[^:]*:alias\//.test(value.trim()))
+        return `${value} is an alias ARN; IAM grants kms:Decrypt by key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID): give the key's ARN.`;
+    return `${value} is not a KMS key ARN: write arn:aws:kms:REGION:ACCOUNT:key/KEY-ID.`;
+}
+/**
+ * The resource a reference's read is authorised against, as a policy Resource: a Secrets Manager ARN
+ * with its suffix as it is, without one `NAME-??????`; a parameter's ARN without a `/` after
+ * `parameter/`.
+ */
+function secretResourceOf(reference) {
+    const colon = nthIndexOf(reference.arn, ':', 5);
+    const head = reference.arn.slice(0, colon + 1);
+    const resource = reference.arn.slice(colon + 1);
+    if (reference.service === 'ssm')
+        return `${head}parameter/${resource.replace(/^parameter\/+/, '')}`;
+    return SECRET_SUFFIX.test(resource) ? reference.arn : `${reference.arn}${PARTIAL_SUFFIX}`;
+}
+function nthIndexOf(text, char, n) {
+    let at = -1;
+    for (let i = 0; i < n; i++) {
+        at = text.indexOf(char, at + 1);
+        if (at < 0)
+            return text.length;
+    }
+    return at;
+}
+const accountOf = (arn) => arn.split(':')[4] || undefined;
+/** Whether the need names its resource exactly (not a secret without its suffix, `NAME-??????`). */
+const isExactResource = (need) => !need.resource.endsWith(PARTIAL_SUFFIX);
+/**
+ * The (action, resource) pairs the execution role needs for these references (duplicates counted
+ * once), and `kms:Decrypt` on the given customer managed keys when there is anything to decrypt.
+ * Sorted: by SECRET_ACTIONS, then resource. Throws on a KMS key that is not a key ARN.
+ */
+function requiredSecretActions(references, kmsKeyArn) {
+    const needs = new Map();
+    const add = (action, resource, reference) => {
+        const key = `${action} ${resource}`;
+        let need = needs.get(key);
+        if (!need) {
+            const account = resource === '*' ? undefined : accountOf(resource);
+            need = { action, resource, references: new Set(), ...(account !== undefined ? { account } : {}) };
+            needs.set(key, need);
+        }
+        need.references.add(reference);
+    };
+    for (const reference of references) {
+        const resource = secretResourceOf(reference);
+        if (reference.service === 'secretsmanager') {
+            add('secretsmanager:GetSecretValue', resource, reference.arn);
+            add('secretsmanager:BatchGetSecretValue', '*', reference.arn);
+        }
+        else {
+            add('ssm:GetParameters', resource, reference.arn);
+        }
+    }
+    const keys = kmsKeyArn === undefined ? [] : typeof kmsKeyArn === 'string' ? [kmsKeyArn] : [...kmsKeyArn];
+    if (references.length > 0)
+        for (const key of keys.map((k) => k.trim()).filter(Boolean)) {
+            const problem = kmsKeyArnProblem(key);
+            if (problem)
+                throw new Error(problem);
+            add('kms:Decrypt', key, key);
+        }
+    return sortNeeds([...needs.values()].map((need) => ({
+        action: need.action,
+        resource: need.resource,
+        references: [...need.references].sort(),
+        ...(need.account !== undefined ? { account: need.account } : {})
+    })));
+}
+const actionRank = (action) => SECRET_ACTIONS.indexOf(action);
+const secretAccess_compare = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+const sortNeeds = (needs) => needs.sort((a, b) => actionRank(a.action) - actionRank(b.action) || secretAccess_compare(a.resource, b.resource));
+// ---------------------------------------------------------------------------------------------
+// Matching a policy's resources against what is needed
+/** Stands for one unknown character of the secret's random suffix. */
+const SLOT = '\u0000';
+const targetOf = (resource) => resource.endsWith(PARTIAL_SUFFIX)
+    ? { text: resource.slice(0, -(PARTIAL_SUFFIX.length - 1)), slots: PARTIAL_SUFFIX.length - 1 }
+    : { text: resource, slots: 0 };
+/**
+ * A glob (`*`, `?`) against text with unknown characters: `may` – for some filling of them (a literal
+ * letter or digit of the glob can match one); `sure` – for every filling (only `?` and `*` can).
+ */
+function globMatches(glob, text, mode) {
+    const memo = new Map();
+    const go = (i, j) => {
+        const key = i * (text.length + 1) + j;
+        const known = memo.get(key);
+        if (known !== undefined)
+            return known;
+        let result;
+        const g = glob[i];
+        if (g === undefined)
+            result = j === text.length;
+        else if (g === '*')
+            result = go(i + 1, j) || (j < text.length && go(i, j + 1));
+        else {
+            const t = text[j];
+            const one = t !== undefined && (g === '?' || (t === SLOT ? mode === 'may' && SUFFIX_CHAR.test(g) : g === t));
+            result = one && go(i + 1, j + 1);
+        }
+        memo.set(key, result);
+        return result;
+    };
+    return go(0, 0);
+}
+/**
+ * A Resource/NotResource entry against a needed resource, as resourceMatches does (policy variables
+ * read as wildcards for `may`, as never matching for `sure`); for a secret whose suffix is unknown,
+ * `may`: for some suffix, `sure`: for every suffix.
+ */
+function matches(pattern, target, mode) {
+    if (target.slots === 0)
+        return resourceMatches(pattern, target.text, mode === 'may' ? 'wildcard' : 'never');
+    let effective = pattern;
+    if (effective.includes('${')) {
+        if (mode === 'sure')
+            return false;
+        effective = effective.replace(/\$\{[^}]*\}/g, '*');
+    }
+    if (effective === '*')
+        return true;
+    const full = target.text + SLOT.repeat(target.slots);
+    const p = effective.split(':');
+    const a = full.split(':');
+    if (p.length >= 6 && a.length >= 6) {
+        // The unknown characters are in the resource part; the five segments before it are literal.
+        for (let i = 0; i < 5; i++)
+            if (!resourceMatches(p[i] ?? '', a[i] ?? '', 'never'))
+                return false;
+        return globMatches(p.slice(5).join(':'), a.slice(5).join(':'), mode);
+    }
+    return globMatches(effective, full, mode);
+}
+function coverage(statement, target) {
+    if (statement.Resource !== undefined) {
+        const patterns = stringsOf(statement.Resource);
+        return {
+            may: patterns.some((p) => matches(p, target, 'may')),
+            sure: patterns.some((p) => matches(p, target, 'sure'))
+        };
+    }
+    if (statement.NotResource !== undefined) {
+        const patterns = stringsOf(statement.NotResource);
+        return {
+            may: !patterns.some((p) => matches(p, target, 'sure')),
+            sure: !patterns.some((p) => matches(p, target, 'may'))
+        };
+    }
+    return { may: false, sure: false };
+}
+/**
+ * AWS managed policies that grant the reads on every resource (from their published documents); only
+ * consulted when one of them is attached and could not be read.
+ */
+const AWS_MANAGED_SECRET_READERS = Object.freeze({
+    AdministratorAccess: SECRET_ACTIONS,
+    PowerUserAccess: SECRET_ACTIONS,
+    SecretsManagerReadWrite: ['secretsmanager:GetSecretValue', 'secretsmanager:BatchGetSecretValue'],
+    AmazonSSMFullAccess: ['ssm:GetParameters'],
+    AmazonSSMReadOnlyAccess: ['ssm:GetParameters'],
+    AmazonSSMManagedInstanceCore: ['ssm:GetParameters'],
+    ReadOnlyAccess: ['ssm:GetParameters']
+});
+function sourcesOf(role, managed) {
+    const sources = role.inline.map((policy) => ({
+        label: `inline policy ${policy.name}`,
+        statements: statementsOf(policy.document)
+    }));
+    for (const policy of role.attached) {
+        const aws = isAwsManagedPolicyArn(policy.arn);
+        const label = aws ? `AWS managed policy ${policy.name}` : `customer-managed policy ${policy.arn}`;
+        const source = managed.get(policy.arn) ?? { error: 'not read' };
+        if ('document' in source)
+            sources.push({ label, statements: statementsOf(source.document) });
+        else
+            sources.push({
+                label: `${label} (unreadable: ${source.error})`,
+                unreadableGrants: aws ? (AWS_MANAGED_SECRET_READERS[policy.name] ?? []) : SECRET_ACTIONS
+            });
+    }
+    return sources;
+}
+function decide(need, sources) {
+    const target = targetOf(need.resource);
+    const allows = [];
+    const denies = [];
+    for (const source of sources) {
+        if (source.unreadableGrants) {
+            if (source.unreadableGrants.includes(need.action))
+                allows.push({ label: `${source.label} (may grant it)`, uncertain: true });
+            continue;
+        }
+        ;
+        (source.statements ?? []).forEach((statement, index) => {
+            if (!actionCovered(statement, need.action))
+                return;
+            const covered = coverage(statement, target);
+            if (!covered.may)
+                return;
+            const conditional = hasCondition(statement);
+            const uncertain = conditional || !covered.sure;
+            const label = `${source.label} statement ${typeof statement.Sid === 'string' ? statement.Sid : `#${index}`}` +
+                (conditional ? ' (conditional)' : '') +
+                (covered.sure ? '' : ' (may not cover it)');
+            if (statement.Effect === 'Allow')
+                allows.push({ label, uncertain });
+            else if (statement.Effect === 'Deny')
+                denies.push({ label, uncertain });
+        });
+    }
+    let verdict;
+    if (denies.some((ref) => !ref.uncertain))
+        verdict = 'denied';
+    else if (allows.some((ref) => !ref.uncertain))
+        verdict = denies.length > 0 ? 'conditional' : 'allowed';
+    else
+        verdict = allows.length > 0 ? 'conditional' : 'not-allowed';
+    return { ...need, verdict, allowedBy: allows.map((r) => r.label), deniedBy: denies.map((r) => r.label) };
+}
+/**
+ * For each need, whether the role's inline and attached policies let it (static analysis; permission
+ * boundaries, SCPs and the secrets' own resource policies are not weighed), and the missing ones named.
+ * Pure: the attached policies' documents come in `managed` (by ARN; missing or `{ error }` = unreadable:
+ * a customer-managed one is taken to grant, an AWS managed one by AWS_MANAGED_SECRET_READERS).
+ */
+function missingSecretAccess(role, managed, required) {
+    const sources = sourcesOf(role, managed);
+    const decisions = required.map((need) => decide(need, sources));
+    return reportOf(role, 'static', decisions, sources.map((s) => s.label), []);
+}
+/** The report for these decisions (static, or with some verdicts from the simulator). */
+function reportOf(role, method, decisions, examined, extraNotes) {
+    const missing = decisions
+        .filter((d) => d.verdict === 'denied' || d.verdict === 'not-allowed')
+        .map((d) => ({
+        action: d.action,
+        resource: d.resource,
+        references: d.references,
+        ...(d.account !== undefined ? { account: d.account } : {}),
+        reason: d.verdict === 'denied' ? 'denied' : 'not-allowed',
+        deniedBy: d.deniedBy,
+        examined
+    }));
+    const notes = [...extraNotes];
+    if (method === 'static')
+        notes.push("static analysis of the role's inline and attached policies; permission boundaries, SCPs and resource policies are not weighed");
+    if (decisions.some((d) => d.verdict === 'conditional'))
+        notes.push('some grants depend on a Condition, a policy variable, a secret suffix or a policy that could not be read: they are counted as granting');
+    const foreign = [...new Set(decisions.map((d) => d.account).filter((a) => a !== undefined && role.account !== '' && a !== role.account))];
+    if (foreign.length > 0)
+        notes.push(`secrets in account ${foreign.join(', ')}: the secret's resource policy (and its KMS key's key policy) must also allow ` +
+            `${role.arn || role.name}; that is not checked`);
+    return { role: role.name, method, decisions, missing, examined, notes, warnings: warningsOf(role, missing) };
+}
+function warningsOf(role, missing) {
+    if (missing.length === 0)
+        return [];
+    const list = (items) => items
+        .map((m) => {
+        if (m.reason !== 'denied')
+            return `${m.action} on ${m.resource}`;
+        // The simulator may find a Deny the documents do not show (a permission boundary).
+        return `${m.action} on ${m.resource} (${m.deniedBy.length > 0 ? `denied by ${m.deniedBy.join(', ')}` : 'explicitly denied'})`;
+    })
+        .join('; ');
+    const notAllowed = missing.filter((m) => m.reason === 'not-allowed');
+    const denied = missing.filter((m) => m.reason === 'denied');
+    const warnings = [];
+    const impact = 'the Rotel extension cannot resolve its secret references and fails at start-up, and so does the function';
+    if (notAllowed.length > 0)
+        warnings.push(`Role ${role.name} does not allow ${list(notAllowed)}: ${impact}. ` +
+            `Set grant-secret-access: true to add the inline policy ${SECRET_POLICY_NAME}, or grant them yourself.`);
+    if (denied.length > 0)
+        warnings.push(`Role ${role.name} denies ${list(denied)}: ${impact}. An explicit Deny wins over any grant, ` +
+            'grant-secret-access included: narrow that Deny.');
+    return warnings;
+}
+// ---------------------------------------------------------------------------------------------
+// The inline policy
+const sortedUnique = (values) => [...new Set(values)].sort(secretAccess_compare);
+/**
+ * The action's policy covering what it held already and these needs: its own statements first (one per
+ * action, SECRET_STATEMENT_SIDS' order, resources a sorted union that never drops one), then every
+ * other statement someone put there, in its order. Equal (sameJson) to `existing` when nothing is new
+ * and it already has that form.
+ */
+function mergeSecretPolicy(existing, required) {
+    const statements = statementsOf(existing);
+    const ours = [];
+    for (const { sid, action } of STATEMENTS) {
+        const current = statements.find((statement) => statement.Sid === sid);
+        const wanted = required.filter((need) => need.action === action).map((need) => need.resource);
+        if (!current) {
+            if (wanted.length > 0)
+                ours.push({ Sid: sid, Effect: 'Allow', Action: [action], Resource: sortedUnique(wanted) });
+            continue;
+        }
+        // Actions someone added to the statement stay; its own is always there.
+        const actions = stringsOf(current.Action);
+        if (!actions.some((a) => a.toLowerCase() === action.toLowerCase()))
+            actions.push(action);
+        ours.push({ ...current, Action: actions, Resource: sortedUnique([...stringsOf(current.Resource), ...wanted]) });
+    }
+    const others = statements.filter((statement) => !isOurStatement(statement));
+    return { ...existing, Version: existing?.Version ?? '2012-10-17', Statement: [...ours, ...others] };
+}
+/** The needs that the action's policy `document` does not hold yet (by exact resource). */
+function needsNotIn(document, required) {
+    const statements = statementsOf(document);
+    return required.filter((need) => {
+        const sid = STATEMENTS.find((s) => s.action === need.action)?.sid;
+        const statement = statements.find((s) => s.Sid === sid);
+        return !statement || !stringsOf(statement.Resource).includes(need.resource);
+    });
+}
+const hasTag = (role, key, value) => Object.entries(role.tags).some(([k, v]) => k.toLowerCase() === key && (value === undefined || v === value));
+const tagKeysOf = (role, key) => Object.keys(role.tags).filter((k) => k.toLowerCase() === key);
+const emptyPlan = () => ({ tags: { set: {}, remove: [] }, attach: [], detach: [], put: [], delete: [] });
+/**
+ * grant-secret-access: true – the inline policy SECRET_POLICY_NAME merged with these needs
+ * (mergeSecretPolicy), and the role tag SECRET_POLICY_TAG that records it as the action's. Nothing to
+ * write when the policy already holds them and the tag is there. Pure: the caller checks the role's
+ * tag and inline-policy quotas on the state after (executionRoles.ts does).
+ */
+function planSecretGrant(role, required) {
+    const existing = role.inline.find((policy) => policy.name === SECRET_POLICY_NAME);
+    if (required.length === 0 && !existing)
+        return { plan: emptyPlan(), policy: { name: SECRET_POLICY_NAME, after: { Version: '2012-10-17', Statement: [] } }, added: [], changed: false };
+    const merged = mergeSecretPolicy(existing?.document, required);
+    const put = existing && sameJson(existing.document, merged) ? [] : [{ name: SECRET_POLICY_NAME, text: serializePolicyDocument(merged) }];
+    const set = {};
+    if (!hasTag(role, SECRET_POLICY_TAG, SECRET_POLICY_NAME))
+        set[SECRET_POLICY_TAG] = SECRET_POLICY_NAME;
+    // A tag of the same key in other letter case is replaced, not kept beside.
+    const remove = tagKeysOf(role, SECRET_POLICY_TAG).filter((key) => key !== SECRET_POLICY_TAG && set[SECRET_POLICY_TAG] !== undefined);
+    const plan = { tags: { set, remove }, attach: [], detach: [], put, delete: [] };
+    return {
+        plan,
+        policy: { name: SECRET_POLICY_NAME, ...(existing ? { before: existing.document } : {}), after: merged },
+        added: needsNotIn(existing?.document, required),
+        changed: put.length > 0 || Object.keys(set).length > 0 || remove.length > 0
+    };
+}
+/**
+ * remove: takes the action's statements out of its policy – all their resources, except those in
+ * `keep` (what functions that keep the extension still need) – and deletes the policy when nothing
+ * else is left in it; statements someone else added stay. The tag goes when none of the action's
+ * statements is left. Pure.
+ */
+function planSecretGrantUndo(role, keep = []) {
+    const existing = role.inline.find((policy) => policy.name === SECRET_POLICY_NAME);
+    const tagKeys = tagKeysOf(role, SECRET_POLICY_TAG);
+    if (!existing) {
+        const plan = { ...emptyPlan(), tags: { set: {}, remove: tagKeys } };
+        return { plan, changed: tagKeys.length > 0 };
+    }
+    const statements = statementsOf(existing.document);
+    const ours = [];
+    for (const { sid, action } of STATEMENTS) {
+        const current = statements.find((statement) => statement.Sid === sid);
+        if (!current)
+            continue;
+        const kept = new Set(keep.filter((need) => need.action === action).map((need) => need.resource));
+        const resources = stringsOf(current.Resource).filter((resource) => kept.has(resource));
+        if (resources.length > 0)
+            ours.push({ ...current, Resource: resources });
+    }
+    const others = statements.filter((statement) => !isOurStatement(statement));
+    const left = [...ours, ...others];
+    const after = left.length === 0 ? undefined : { ...existing.document, Statement: left };
+    const put = after && !sameJson(after, existing.document) ? [{ name: SECRET_POLICY_NAME, text: serializePolicyDocument(after) }] : [];
+    const remove = ours.length === 0 ? tagKeys : [];
+    const plan = { ...emptyPlan(), tags: { set: {}, remove }, put, delete: after ? [] : [SECRET_POLICY_NAME] };
+    return {
+        plan,
+        policy: { name: SECRET_POLICY_NAME, before: existing.document, ...(after ? { after } : {}) },
+        changed: put.length > 0 || !after || remove.length > 0
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/executionRoles.ts
 /**
  * The IAM edge of `cloudwatch-logs: off`: reads Lambda execution roles, switches their CloudWatch Logs
@@ -81920,6 +82628,9 @@ const isBasicExecutionPolicyArn = (arn) => /^arn:[^:]+:iam::aws:policy\/service-
  *   not changed at all (never make a change that cannot be undone) and the error says to use the deny
  *   method. The originals are never kept in an inline policy: that would spend the role's
  *   10,240-character inline quota, and a document is a live policy, not storage.
+ * `…:secret-policy` = `RotelClickStackReadIngestionSecret` is no part of this record: it is
+ *   grant-secret-access's record of its own inline policy (secretAccess.ts), which applying and undoing
+ *   this record leave alone.
  * The record is checked before it is used: a statement is put back only where the role still has
  *   exactly what the action left (the stripped statement), and only if stripping the recorded original
  *   gives that statement – so a restore can only add back CloudWatch Logs write permissions, even if
@@ -81931,6 +82642,7 @@ const isBasicExecutionPolicyArn = (arn) => /^arn:[^:]+:iam::aws:policy\/service-
  * through RoleCoordinator, one task at a time; two runs of the action on the same roles at once
  * should be serialised with the workflow's `concurrency:`.
  */
+
 
 
 
@@ -81950,7 +82662,8 @@ function roleNameOf(nameOrArn) {
         throw new Error(`not an IAM role ARN: ${nameOrArn}`);
     return match[1];
 }
-const isOurTag = (key) => key.toLowerCase().startsWith(TAG_PREFIX);
+/** A tag of the CloudWatch Logs record. The secret-access record (SECRET_POLICY_TAG) is kept apart from it. */
+const isOurTag = (key) => key.toLowerCase().startsWith(TAG_PREFIX) && key.toLowerCase() !== SECRET_POLICY_TAG;
 function encodeInline(batches) {
     const encoded = batches.map((batch) => batch.map((entry) => entry.kind === 'statement'
         ? ['s', entry.policy, entry.index, entry.original, entry.removed ? 1 : 0]
@@ -82090,6 +82803,21 @@ function checkInlineQuota(role, inline) {
     if (total > ROLE_INLINE_POLICY_QUOTA)
         throw new InlineQuotaError(`Role ${role.name}: its inline policies would take ${total} characters; IAM allows ${ROLE_INLINE_POLICY_QUOTA} ` +
             `per role in all. Nothing was changed. Give the functions separate roles, or move inline policies to managed ones.`);
+}
+/**
+ * The role after a secret-access plan (tags and inline policies), refused before any write when it
+ * would exceed IAM's tag or inline-policy quota.
+ */
+function secretPlanAfter(role, plan) {
+    const tags = withTags(role, plan.tags);
+    if (Object.keys(tags).length > MAX_ROLE_TAGS)
+        throw new RecordTooLargeError(`Role ${role.name}: recording the secret-access policy needs the tag ${SECRET_POLICY_TAG} and the role has ` +
+            `${Object.keys(role.tags).length} tags; a role has at most ${MAX_ROLE_TAGS}. Nothing was changed. Free one of ` +
+            'its tags, or grant the execution role the secret access yourself.');
+    const inline = inlineAfter(role, plan.put, plan.delete);
+    if (plan.put.length > 0)
+        checkInlineQuota(role, inline);
+    return { ...role, tags, inline };
 }
 const sortedGroups = (logGroups) => [...new Set(logGroups.map((group) => parseLogGroupArn(group).arn))].sort();
 /** deny: merge the groups into the role's deny policy. Pure. */
@@ -82645,6 +83373,102 @@ class ExecutionRoles {
         } while (marker);
         return allowed;
     }
+    /**
+     * grant-secret-access: false – which of the needs the role's policies do not grant, each with the
+     * policies looked at. IAM's policy simulator decides the needs with exact resources when it answers
+     * (it also weighs permission boundaries); a secret named without its suffix is always decided by
+     * static analysis.
+     */
+    async secretAccessReport(role, required) {
+        const report = missingSecretAccess(role, await this.managedDocumentsOf(role), required);
+        if (required.length === 0)
+            return report;
+        if (!this.simulate || !role.arn)
+            return report;
+        const exact = required.filter(isExactResource);
+        if (exact.length === 0)
+            return report;
+        let simulated;
+        try {
+            simulated = await this.simulateSecretAccess(role.arn, exact);
+        }
+        catch (error) {
+            // Not permitted, or not implemented (emulators): static analysis it is, for the rest of the run.
+            this.simulate = false;
+            return {
+                ...report,
+                notes: [
+                    `IAM's policy simulator did not answer (${errorName(error)}): static analysis of the role's policies decided`,
+                    ...report.notes
+                ]
+            };
+        }
+        const decisions = report.decisions.map((decision) => {
+            const verdict = simulated.get(`${decision.action} ${decision.resource}`);
+            return verdict === undefined ? decision : { ...decision, verdict };
+        });
+        const notes = exact.length < required.length ? ['secrets named without their random suffix were decided by static analysis'] : [];
+        return reportOf(role, 'simulation', decisions, report.examined, notes);
+    }
+    async simulateSecretAccess(roleArn, needs) {
+        const verdicts = new Map();
+        const byAction = new Map();
+        for (const need of needs)
+            byAction.set(need.action, [...(byAction.get(need.action) ?? []), need.resource]);
+        const verdictOf = (decision) => decision === 'allowed' ? 'allowed' : decision === 'explicitDeny' ? 'denied' : 'not-allowed';
+        for (const [action, resources] of byAction) {
+            let marker;
+            do {
+                const page = await this.iam.send(new client_iam_dist_cjs/* SimulatePrincipalPolicyCommand */.kUw({ PolicySourceArn: roleArn, ActionNames: [action], ResourceArns: resources, Marker: marker }));
+                for (const result of page.EvaluationResults ?? []) {
+                    const perResource = result.ResourceSpecificResults ?? [];
+                    if (perResource.length > 0) {
+                        for (const r of perResource)
+                            if (r.EvalResourceName)
+                                verdicts.set(`${action} ${r.EvalResourceName}`, verdictOf(r.EvalResourceDecision));
+                    }
+                    else if (result.EvalResourceName) {
+                        verdicts.set(`${action} ${result.EvalResourceName}`, verdictOf(result.EvalDecision));
+                    }
+                }
+                marker = page.IsTruncated ? page.Marker : undefined;
+            } while (marker);
+        }
+        return verdicts;
+    }
+    /**
+     * grant-secret-access: true – puts the inline policy SECRET_POLICY_NAME (merged with what earlier
+     * runs put there) and records it in the tag SECRET_POLICY_TAG, tag first. Writes nothing when the
+     * policy already holds the needs. The report after is static (IAM takes a moment to apply the change).
+     */
+    async grantSecretAccess(role, required) {
+        const planned = planSecretGrant(role, required);
+        const after = secretPlanAfter(role, planned.plan);
+        await this.execute(role.name, planned.plan, 'record-first');
+        const report = missingSecretAccess(after, await this.managedDocumentsOf(after), required);
+        return {
+            role: role.name,
+            changed: planned.changed,
+            policy: planned.policy,
+            added: planned.added,
+            report,
+            warnings: report.warnings,
+            after
+        };
+    }
+    /** remove: deletes the action's secret-access statements (but those of `keep`), then the tag. */
+    async undoSecretGrant(role, keep = []) {
+        const planned = planSecretGrantUndo(role, keep);
+        const after = secretPlanAfter(role, planned.plan);
+        await this.execute(role.name, planned.plan, 'record-last');
+        return {
+            role: role.name,
+            changed: planned.changed,
+            ...(planned.policy ? { policy: planned.policy } : {}),
+            tagsRemoved: planned.plan.tags.remove,
+            after
+        };
+    }
     async execute(roleName, plan, order) {
         const writeTags = async () => {
             const set = Object.entries(plan.tags.set).map(([Key, Value]) => ({ Key, Value }));
@@ -82682,7 +83506,7 @@ class ExecutionRoles {
     }
 }
 /** An IAM failure in a sentence with the fix. */
-function describeIamError(error, role) {
+function describeIamError(error, role, feature = 'cloudwatch-logs: off') {
     const name = errorName(error);
     if (name === 'RecordTooLargeError' || name === 'InlineQuotaError')
         return messageOf(error);
@@ -82690,7 +83514,7 @@ function describeIamError(error, role) {
         return `Execution role ${role} was not found (${messageOf(error)}).`;
     if (name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'AccessDeniedError')
         return (`The deploy role may not change execution role ${role}: ${messageOf(error)}. ` +
-            'Grant it the IAM permissions that cloudwatch-logs: off needs (see README, Permissions).');
+            `Grant it the IAM permissions that ${feature} needs (see README, Permissions).`);
     if (name === 'LimitExceededException' || name === 'LimitExceeded')
         return `IAM refused the change to role ${role}: ${messageOf(error)}.`;
     if (name === 'MalformedPolicyDocumentException' || name === 'MalformedPolicyDocument')
@@ -82867,6 +83691,65 @@ class RoleCoordinator {
             }
         });
     }
+    /**
+     * grant-secret-access for one planned function's role: `check` reports what the role lacks, `grant`
+     * also puts the policy. Serialised with every other task on the role (CloudWatch Logs off included):
+     * the role is read once per run, and the state after each write is what the next task starts from.
+     */
+    secretAccessFor(key, required, mode) {
+        const target = this.targets.get(key);
+        if (!target)
+            return Promise.resolve({ ok: false, error: `${key} was not planned` });
+        return this.secretAccessForRole(target.roleName, required, mode);
+    }
+    /** secretAccessFor by the role itself (name or ARN), for functions not planned for CloudWatch Logs. */
+    secretAccessForRole(roleNameOrArn, required, mode) {
+        let name;
+        try {
+            name = roleNameOf(roleNameOrArn);
+        }
+        catch (error) {
+            return Promise.resolve({ ok: false, error: messageOf(error) });
+        }
+        return this.exclusive(name, async () => {
+            try {
+                const entry = this.entry(name);
+                const state = entry.state ?? (await this.edge.readRole(name));
+                entry.state = state;
+                if (mode === 'check')
+                    return { ok: true, value: { mode, report: await this.edge.secretAccessReport(state, required) } };
+                const grant = await this.edge.grantSecretAccess(state, required);
+                entry.state = grant.after;
+                return { ok: true, value: { mode, report: grant.report, grant } };
+            }
+            catch (error) {
+                return { ok: false, error: describeIamError(error, name, 'grant-secret-access') };
+            }
+        });
+    }
+    /** remove: undoes the secret grant on this role (keeping the resources in `keep`), serialised like the rest. */
+    undoSecretGrantFor(roleNameOrArn, keep = []) {
+        let name;
+        try {
+            name = roleNameOf(roleNameOrArn);
+        }
+        catch (error) {
+            return Promise.resolve({ ok: false, error: messageOf(error) });
+        }
+        return this.exclusive(name, async () => {
+            try {
+                const entry = this.entry(name);
+                const state = entry.state ?? (await this.edge.readRole(name));
+                entry.state = state;
+                const result = await this.edge.undoSecretGrant(state, keep);
+                entry.state = result.after;
+                return { ok: true, value: result };
+            }
+            catch (error) {
+                return { ok: false, error: describeIamError(error, name, 'grant-secret-access') };
+            }
+        });
+    }
     entry(name) {
         let entry = this.roles.get(name);
         if (!entry)
@@ -82888,7 +83771,7 @@ class RoleCoordinator {
 }
 
 ;// CONCATENATED MODULE: ./src/lambdaFunction.ts
-/** The Lambda edge: read a function, write its layers and variables, wait for the write, invoke it. */
+/** The Lambda edge: read a function, write its layers, variables and log format, wait for the write, invoke it. */
 
 
 /** How long to wait for one configuration update to settle. */
@@ -82918,21 +83801,39 @@ function toState(configuration, region) {
         revisionId: configuration.RevisionId,
         logGroup: configuration.LoggingConfig?.LogGroup || `/aws/lambda/${name}`,
         runtime: configuration.Runtime,
-        role: configuration.Role
+        role: configuration.Role,
+        logging: configuration.LoggingConfig && {
+            format: configuration.LoggingConfig.LogFormat ?? 'Text',
+            applicationLogLevel: configuration.LoggingConfig.ApplicationLogLevel,
+            systemLogLevel: configuration.LoggingConfig.SystemLogLevel,
+            logGroup: configuration.LoggingConfig.LogGroup || undefined
+        }
+    };
+}
+/** The LoggingConfig of UpdateFunctionConfiguration, with only the fields that have a value. */
+function toLambdaLogging(logging) {
+    return {
+        LogFormat: logging.format,
+        ...(logging.applicationLogLevel
+            ? { ApplicationLogLevel: logging.applicationLogLevel }
+            : {}),
+        ...(logging.systemLogLevel ? { SystemLogLevel: logging.systemLogLevel } : {}),
+        ...(logging.logGroup ? { LogGroup: logging.logGroup } : {})
     };
 }
 function stripQualifier(arn) {
     return arn.replace(/(:function:[^:]+):.+$/, '$1');
 }
 /**
- * Writes the layers and variables, and nothing else, guarded by the revision read; then waits until
- * Lambda says the update succeeded or failed.
+ * Writes the layers and variables, and the LoggingConfig only when given (the log format changes),
+ * nothing else, guarded by the revision read; then waits until Lambda says the update succeeded or failed.
  */
-async function writeConfiguration(client, functionArn, layers, variables, revisionId, pause = retry_sleep) {
+async function writeConfiguration(client, functionArn, layers, variables, revisionId, pause = retry_sleep, logging) {
     const response = await client.send(new client_lambda_dist_cjs/* UpdateFunctionConfigurationCommand */.Zlw({
         FunctionName: functionArn,
         Layers: [...layers],
         Environment: { Variables: { ...variables } },
+        ...(logging ? { LoggingConfig: toLambdaLogging(logging) } : {}),
         ...(revisionId ? { RevisionId: revisionId } : {})
     }));
     // Lambda may report the outcome at once; polling then would only cost a call.
@@ -88226,7 +89127,7 @@ function renderSummary(result, redact) {
                 r.architecture ?? '?',
                 STATUS_LABEL[r.status],
                 layerTransition(r),
-                cell(r.changedVariables.join(', ') || '—')
+                cell([...r.changedVariables, ...(r.diff?.logFormat ? ['LogFormat'] : [])].join(', ') || '—')
             ];
             if (writes)
                 row.push(invocationCell(r, result.testInvoke), r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch);
@@ -88256,7 +89157,7 @@ function renderSummary(result, redact) {
         }
         lines.push('');
         if (verified.some((r) => r.delivery?.status === 'delivered' && !r.delivery.withInvocationId))
-            lines.push('Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set the functions\' log format to JSON (LoggingConfig.LogFormat) to tie each record to its invocation.', '');
+            lines.push('Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set `json-logs: true` (or the functions\' LoggingConfig.LogFormat to JSON) to tie each record to its invocation.', '');
     }
     lines.push(...renderRoles(result.mode, reports));
     const cloudwatchOn = reports.filter((r) => r.cloudwatch === 'on');
@@ -88318,6 +89219,8 @@ function renderDetails(r) {
                 lines.push(`+ ${change.name}=${change.after}`);
         }
     }
+    if (diff.logFormat)
+        lines.push('# logging', `- LoggingConfig.LogFormat=${diff.logFormat.before}`, `+ LoggingConfig.LogFormat=${diff.logFormat.after}`);
     lines.push('```');
     return lines;
 }
@@ -88620,198 +89523,6 @@ async function checkCloudWatch(client, options) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/plan.ts
-
-const MAX_LAYERS = 5;
-const MAX_VARIABLES_BYTES = 4096;
-const ROTEL_LAYER_NAME = /^rotel-extension-(amd64|arm64)(-alpha)?$/;
-const plan_LAYER_VERSION_ARN = /^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:layer:([A-Za-z0-9_-]+):\d+$/;
-/** Whether a layer version ARN is a Rotel extension layer: either line, either arch, any account and version. */
-function isRotelLayer(layerArn, extraNames = []) {
-    const name = plan_LAYER_VERSION_ARN.exec(layerArn)?.[1];
-    if (name === undefined)
-        return false;
-    return ROTEL_LAYER_NAME.test(name) || extraNames.includes(name);
-}
-/** The names a layer-name template gives for both architectures. */
-function layerNamesOf(template) {
-    return [template.replaceAll('{arch}', 'amd64'), template.replaceAll('{arch}', 'arm64')];
-}
-/** The byte size Lambda measures for the 4 KB limit: the variables serialised as JSON. */
-function variablesSize(variables) {
-    return Buffer.byteLength(JSON.stringify(variables));
-}
-/** Plans the write that puts the Rotel layer and settings on one function, keeping everything of the user's. */
-function planApply(state, desired) {
-    const problems = [];
-    if (state.packageType === 'Image')
-        problems.push('it is a container-image function, and those cannot use layers; build the Rotel extension into the image instead.');
-    if (desired.architecture !== 'auto' && desired.architecture !== state.architecture)
-        problems.push(`it is ${state.architecture} but the architecture input says ${desired.architecture}; the ${desired.architecture} extension cannot run on it: use architecture: auto.`);
-    if (desired.layerArchitectures.length > 0 &&
-        !desired.layerArchitectures.includes(state.architecture))
-        problems.push(`the layer ${desired.layerArn} is for ${desired.layerArchitectures.join(', ')}, not ${state.architecture}; check layer-name.`);
-    // Replace the first Rotel layer in place, so that the overlay order in /opt stays the user's;
-    // drop any further Rotel layer, because two copies of the extension would both start.
-    const layersAfter = [];
-    let rotelLayerBefore = null;
-    for (const layer of state.layers) {
-        if (isRotelLayer(layer, desired.layerNames)) {
-            if (rotelLayerBefore === null) {
-                rotelLayerBefore = layer;
-                layersAfter.push(desired.layerArn);
-            }
-        }
-        else {
-            layersAfter.push(layer);
-        }
-    }
-    if (rotelLayerBefore === null)
-        layersAfter.push(desired.layerArn);
-    const before = state.variables ?? {};
-    const variablesAfter = { ...before };
-    const changedVariables = [];
-    const set = (key, value) => {
-        if (before[key] !== value && !changedVariables.includes(key))
-            changedVariables.push(key);
-        variablesAfter[key] = value;
-    };
-    if (desired.instrumentation) {
-        // Same rule as for the Rotel layer: an older instrumentation layer is replaced where it stands.
-        const { layerArn, wrapper, layerNames } = desired.instrumentation;
-        const isOurs = (layer) => isInstrumentationLayer(layer, layerNames);
-        const first = layersAfter.findIndex(isOurs);
-        if (first === -1)
-            layersAfter.push(layerArn);
-        else {
-            layersAfter[first] = layerArn;
-            for (let i = layersAfter.length - 1; i > first; i--)
-                if (isOurs(layersAfter[i] ?? ''))
-                    layersAfter.splice(i, 1);
-        }
-        const current = before[WRAPPER_VARIABLE];
-        if (current && current !== wrapper && !Object.values(WRAPPERS).includes(current))
-            problems.push(`its ${WRAPPER_VARIABLE} is already ${current}, a wrapper for something else; auto-instrumentation would replace it. Remove that wrapper first, or set instrumentation: none.`);
-        else
-            set(WRAPPER_VARIABLE, wrapper);
-    }
-    if (layersAfter.length > MAX_LAYERS)
-        problems.push(`it would have ${layersAfter.length} layers and Lambda allows ${MAX_LAYERS}; remove one of its layers first.`);
-    for (const [key, value] of Object.entries(desired.variables)) {
-        if (key === WRAPPER_VARIABLE && desired.instrumentation && value !== desired.instrumentation.wrapper)
-            problems.push(`environment sets ${WRAPPER_VARIABLE}, which instrumentation sets too; set it in one place only.`);
-        else
-            set(key, value);
-    }
-    const size = variablesSize(variablesAfter);
-    if (size > MAX_VARIABLES_BYTES)
-        problems.push(`its environment variables would take ${size} bytes and Lambda allows ${MAX_VARIABLES_BYTES}; move settings into env-file or remove unused variables.`);
-    if (!hasExporterTarget(variablesAfter))
-        problems.push('it would have no telemetry destination (no ROTEL_OTLP_EXPORTER_ENDPOINT, ROTEL_ENV_FILE or ROTEL_EXPORTER), and the extension would drop everything; set otlp-endpoint.');
-    const layersChanged = !sameList(state.layers, layersAfter);
-    return {
-        layersBefore: state.layers,
-        layersAfter,
-        variablesAfter,
-        rotelLayerBefore,
-        changedVariables,
-        removedVariables: [],
-        layersChanged,
-        changed: layersChanged || changedVariables.length > 0,
-        problems
-    };
-}
-/**
- * Plans the write that takes the Rotel layer and the action's settings off a function, keeping every
- * other layer in its order and every other variable as it is.
- */
-function planRemove(state, managedKeys, layerNames, 
-/** Given when this run manages instrumentation: the names, besides ADOT's, that are its layer. */
-instrumentationNames) {
-    // Instrumentation comes off only when this run manages it: a user's own ADOT setup stays.
-    const instrumentation = instrumentationNames !== undefined;
-    const ours = (layer) => isRotelLayer(layer, layerNames) || (instrumentation && isInstrumentationLayer(layer, instrumentationNames));
-    const rotelLayers = state.layers.filter((layer) => isRotelLayer(layer, layerNames));
-    const layersAfter = state.layers.filter((layer) => !ours(layer));
-    const before = state.variables ?? {};
-    const wrapperIsOurs = instrumentation && Object.values(WRAPPERS).includes(before[WRAPPER_VARIABLE] ?? '');
-    const removedVariables = [...new Set([...managedKeys, ...(wrapperIsOurs ? [WRAPPER_VARIABLE] : [])])].filter((key) => Object.hasOwn(before, key));
-    const variablesAfter = Object.fromEntries(Object.entries(before).filter(([key]) => !removedVariables.includes(key)));
-    const layersChanged = layersAfter.length !== state.layers.length;
-    return {
-        layersBefore: state.layers,
-        layersAfter,
-        variablesAfter,
-        rotelLayerBefore: rotelLayers[0] ?? null,
-        changedVariables: [],
-        removedVariables,
-        layersChanged,
-        changed: layersChanged || removedVariables.length > 0,
-        problems: []
-    };
-}
-/** Names whose values are shown as `***` even when the action did not set them. */
-const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD|PASSWD|AUTH|CREDENTIAL|HEADERS/i;
-/** The plan as a diff a person can review: layers in order, variables by name, secret values hidden. */
-function diffOf(state, plan, secretNames) {
-    const before = state.variables ?? {};
-    const show = (name, value) => value === undefined ? null : secretNames.includes(name) || SECRET_NAME.test(name) ? '***' : value;
-    const variables = [
-        ...plan.changedVariables.map((name) => ({
-            name,
-            change: Object.hasOwn(before, name) ? 'changed' : 'added',
-            // Own keys only: a variable named like an Object.prototype member (constructor) is a real name.
-            before: show(name, Object.hasOwn(before, name) ? before[name] : undefined),
-            after: show(name, plan.variablesAfter[name])
-        })),
-        ...plan.removedVariables.map((name) => ({
-            name,
-            change: 'removed',
-            before: show(name, before[name]),
-            after: null
-        }))
-    ];
-    return { layers: { before: [...plan.layersBefore], after: [...plan.layersAfter] }, variables };
-}
-/**
- * What differs between a function and the target, in words for an annotation: the layer (missing,
- * older, of the other architecture or line) and each setting missing or different.
- */
-function driftOf(state, plan, targetLayerArn) {
-    const reasons = [];
-    const target = parseLayerArn(targetLayerArn);
-    const current = plan.rotelLayerBefore ? parseLayerArn(plan.rotelLayerBefore) : undefined;
-    if (!current)
-        reasons.push('the Rotel layer is missing');
-    else if (target && current.name !== target.name) {
-        const archOf = (name) => /(amd64|arm64)/.exec(name)?.[1];
-        reasons.push(archOf(current.name) !== archOf(target.name)
-            ? `it has the ${archOf(current.name) ?? 'other'} Rotel layer (${current.name}:${current.version}) but needs ${target.name}:${target.version}`
-            : `it has ${current.name}:${current.version}, not ${target.name}:${target.version}`);
-    }
-    else if (target && current.version < target.version)
-        reasons.push(`the Rotel layer is version ${current.version}, older than the target ${target.version}`);
-    else if (target && current.version > target.version)
-        reasons.push(`the Rotel layer is version ${current.version}, not the target ${target.version}`);
-    if (plan.layersChanged && reasons.length === 0)
-        reasons.push('its layers hold more than one Rotel layer');
-    const before = state.variables ?? {};
-    for (const name of plan.changedVariables)
-        reasons.push(Object.hasOwn(before, name) ? `${name} differs` : `${name} is missing`);
-    return reasons;
-}
-function parseLayerArn(arn) {
-    const match = /:layer:([A-Za-z0-9_-]+):(\d+)$/.exec(arn);
-    return match ? { name: match[1] ?? '', version: Number(match[2]) } : undefined;
-}
-function hasExporterTarget(variables) {
-    return ['ROTEL_OTLP_EXPORTER_ENDPOINT', 'ROTEL_ENV_FILE', 'ROTEL_EXPORTER'].some((key) => (variables[key] ?? '') !== '');
-}
-/** Whether two lists hold the same items in the same order. */
-function sameList(a, b) {
-    return a.length === b.length && a.every((item, i) => item === b[i]);
-}
-
 // EXTERNAL MODULE: ./node_modules/@clickhouse/client/dist/index.js
 var dist = __nccwpck_require__(5671);
 ;// CONCATENATED MODULE: ./src/deliveryCheck.ts
@@ -88843,7 +89554,7 @@ var dist = __nccwpck_require__(5671);
 
 
 
-const JSON_LOG_FORMAT_HINT = 'Its log records arrived without faas.invocation_id: set the function to log JSON (Lambda LoggingConfig LogFormat = JSON) so that each record names its invocation.';
+const JSON_LOG_FORMAT_HINT = 'Its log records arrived without faas.invocation_id: set json-logs: true (or the function\'s Lambda LoggingConfig LogFormat = JSON) so that each record names its invocation.';
 const DEFAULT_CLOCK_SKEW_MS = 2000;
 function tableRef(given, fallback, database, input) {
     const name = given?.trim() || fallback;
@@ -89349,15 +90060,16 @@ async function processFunction(ctx, target, report, flight, notices, slot) {
             return cancelledOutcome(report);
         flight.original = state;
         flight.phase = 'writing';
+        flight.logFormatChanged = plan.loggingAfter !== undefined;
         log.push(`Layers: ${describeLayers(state.layers)} → ${describeLayers(plan.layersAfter)}`, mode === 'remove'
             ? `Variables removed: ${plan.removedVariables.join(', ') || 'none'}`
-            : `Variables set: ${plan.changedVariables.join(', ') || 'none'}`);
+            : `Variables set: ${plan.changedVariables.join(', ') || 'none'}`, ...(plan.loggingAfter ? [`LoggingConfig.LogFormat: ${logFormatOf(state)} → ${plan.loggingAfter.format}`] : []));
         try {
             const result = await writeWithConflictWaits(lambda, state, plan, log, ctx.sleep);
             if (result.status === 'Failed') {
                 written = { revisionId: result.revisionId, basis: state };
                 const reason = `Lambda could not apply the update: ${result.reason ?? 'no reason given'}`;
-                return await rollbackOrFail(ctx, lambda, state, result.revisionId, reason, report, log, layer, warnings);
+                return await rollbackOrFail(ctx, lambda, state, result.revisionId, reason, report, log, layer, warnings, plan);
             }
             written = { revisionId: result.revisionId, basis: state };
             break;
@@ -89372,9 +90084,9 @@ async function processFunction(ctx, target, report, flight, notices, slot) {
                     current = await readFunction(lambda, target);
                 }
                 catch (readError) {
-                    return fail(`${target.name} needs attention: the update's outcome is unknown (${errorName(error)}) and the function could not be read again (${errorName(readError)}). ${restoreHint(state)}`);
+                    return fail(`${target.name} needs attention: the update's outcome is unknown (${errorName(error)}) and the function could not be read again (${errorName(readError)}). ${restoreHint(state, plan.loggingAfter !== undefined)}`);
                 }
-                if (holds(current, plan.layersAfter, plan.variablesAfter)) {
+                if (holds(current, plan.layersAfter, plan.variablesAfter, plan.loggingAfter?.format ?? logFormatOf(state))) {
                     log.push('The update went through although its answer was lost.');
                     written = { revisionId: current.revisionId, basis: state };
                     break;
@@ -89384,8 +90096,8 @@ async function processFunction(ctx, target, report, flight, notices, slot) {
                     state = current;
                     continue;
                 }
-                if (!refused && !holds(current, state.layers, state.variables ?? {}))
-                    return fail(`${target.name} needs attention: the update failed (${errorName(error)}: ${messageOf(error)}) and the function now holds neither its old configuration nor the planned one. ${restoreHint(state)}`);
+                if (!refused && !holds(current, state.layers, state.variables ?? {}, logFormatOf(state)))
+                    return fail(`${target.name} needs attention: the update failed (${errorName(error)}: ${messageOf(error)}) and the function now holds neither its old configuration nor the planned one. ${restoreHint(state, plan.loggingAfter !== undefined)}`);
             }
             const hint = errorName(error) === 'PreconditionFailedException'
                 ? ' It kept changing while the action tried to write it; run again when other deployments are done.'
@@ -89403,11 +90115,13 @@ async function processFunction(ctx, target, report, flight, notices, slot) {
     if (ctx.isCancelled?.()) {
         flight.phase = 'rolling back';
         const reason = 'the run was cancelled before the test invocation could verify the change.';
-        return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings);
+        return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings, plan);
     }
     flight.phase = 'verifying';
     const logs = ctx.logsFor(target.region);
-    const baseline = await snapshotLogStreams(logs, state.logGroup);
+    // Only apply checks CloudWatch Logs afterwards: remove would read the group for nothing (and a role
+    // without logs:DescribeLogStreams, which remove does not need, would be refused).
+    const baseline = mode === 'remove' ? undefined : await snapshotLogStreams(logs, state.logGroup);
     const invokedAt = now();
     let invocation;
     try {
@@ -89416,7 +90130,7 @@ async function processFunction(ctx, target, report, flight, notices, slot) {
     catch (error) {
         report.invocation = { status: 'failed', statusCode: null, functionError: null };
         const reason = `the test invocation could not be made: ${errorName(error)}: ${messageOf(error)}`;
-        return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings);
+        return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings, plan);
     }
     report.invocation = {
         status: invocation.ok ? 'ok' : 'failed',
@@ -89429,7 +90143,7 @@ async function processFunction(ctx, target, report, flight, notices, slot) {
     if (!invocation.ok) {
         const tail = invocation.logTail ? ` Log tail: ${lastLines(invocation.logTail, 5)}` : '';
         const reason = `the test invocation failed (status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, ${invocation.functionError} error` : ''}).${tail}`;
-        return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings);
+        return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings, plan);
     }
     // After a removal the logs are the function's own business again: nothing to verify.
     if (mode === 'remove')
@@ -89461,7 +90175,7 @@ async function processFunction(ctx, target, report, flight, notices, slot) {
             if (ctx.config.delivery?.mode === 'require') {
                 flight.phase = 'rolling back';
                 await slot.reacquire();
-                return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, `${reason}.`, report, log, layer, warnings);
+                return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, `${reason}.`, report, log, layer, warnings, plan);
             }
             warnings.push(`${target.name}: ${reason}; check otlp-endpoint, otlp-headers and that the function can reach the endpoint.`);
         }
@@ -89571,10 +90285,11 @@ async function verifyDelivery(ctx, target, requestId, invokedAt) {
         detail: result.error ?? (result.delivered ? null : `no record of it within ${settings.timeoutSeconds} s`)
     };
 }
-/** Whether a function holds exactly these layers, in order, and these variables. */
-function holds(current, layers, variables) {
+/** Whether a function holds exactly these layers, in order, these variables and this log format. */
+function holds(current, layers, variables, logFormat) {
     const now = current.variables ?? {};
     return (sameList(current.layers, layers) &&
+        logFormatOf(current) === logFormat &&
         Object.keys(now).length === Object.keys(variables).length &&
         Object.entries(variables).every(([key, value]) => Object.hasOwn(now, key) && now[key] === value));
 }
@@ -89588,6 +90303,8 @@ function judge(report, state, plan, layer, log, warnings, mode) {
     log.push(`Layers: ${describeLayers(state.layers)} → ${describeLayers(plan.layersAfter)}`);
     for (const change of report.diff?.variables ?? [])
         log.push(`${change.change === 'added' ? '+' : '~'} ${change.name}${change.after !== null ? `=${change.after}` : ''}`);
+    if (report.diff?.logFormat)
+        log.push(`LoggingConfig.LogFormat: ${report.diff.logFormat.before} → ${report.diff.logFormat.after}`);
     if (mode === 'plan') {
         report.status = 'planned';
         return { report, layer, log, warnings };
@@ -89606,6 +90323,7 @@ function desiredFor(config, layer, state, region) {
         architecture: config.architecture,
         variables: config.managedVariables,
         layerNames: layerNamesOf(config.layerNameTemplate),
+        jsonLogs: config.jsonLogs,
         instrumentation: language && {
             layerArn: instrumentationLayerArn(language, region, state.architecture, config.instrumentationLayer),
             wrapper: WRAPPERS[language],
@@ -89616,7 +90334,7 @@ function desiredFor(config, layer, state, region) {
 async function writeWithConflictWaits(lambda, state, plan, log, pause) {
     for (let wait = 0;; wait++) {
         try {
-            return await writeConfiguration(lambda, state.arn, plan.layersAfter, plan.variablesAfter, state.revisionId, pause);
+            return await writeConfiguration(lambda, state.arn, plan.layersAfter, plan.variablesAfter, state.revisionId, pause, plan.loggingAfter);
         }
         catch (error) {
             if (errorName(error) !== 'ResourceConflictException' || wait >= MAX_CONFLICT_WAITS)
@@ -89628,10 +90346,13 @@ async function writeWithConflictWaits(lambda, state, plan, log, pause) {
     }
 }
 /**
- * Puts the function's layers and variables back as they were read, guarded by the revision our own
- * write produced, so that a change someone else made in between is never overwritten.
+ * Puts the function's layers and variables back as they were read (and its LoggingConfig, when the
+ * write changed it), guarded by the revision our own write produced, so that a change someone else
+ * made in between is never overwritten.
  */
-async function rollbackOrFail(ctx, lambda, original, revisionAfterWrite, reason, report, log, layer, warnings) {
+async function rollbackOrFail(ctx, lambda, original, revisionAfterWrite, reason, report, log, layer, warnings, 
+/** The plan that was written: its LoggingConfig says whether the log format must go back too. */
+plan) {
     const done = (status, error) => {
         report.status = status;
         report.error = error;
@@ -89639,29 +90360,41 @@ async function rollbackOrFail(ctx, lambda, original, revisionAfterWrite, reason,
         return { report, layer, log, warnings };
     };
     if (!ctx.config.rollbackOnFailure)
-        return done('failed', `${original.name} was updated but ${reason} It was left updated because rollback-on-failure is false. ${restoreHint(original)}`);
+        return done('failed', `${original.name} was updated but ${reason} It was left updated because rollback-on-failure is false. ${restoreHint(original, plan.loggingAfter !== undefined)}`);
     try {
-        const restored = await writeConfiguration(lambda, original.arn, original.layers, original.variables ?? {}, revisionAfterWrite, ctx.sleep);
+        const restored = await writeConfiguration(lambda, original.arn, original.layers, original.variables ?? {}, revisionAfterWrite, ctx.sleep, plan.loggingAfter && loggingToRestore(original));
         if (restored.status === 'Failed')
-            return done('failed', `${original.name}: ${reason} Rolling back failed too (${restored.reason ?? 'no reason given'}); it needs attention. ${restoreHint(original)}`);
+            return done('failed', `${original.name}: ${reason} Rolling back failed too (${restored.reason ?? 'no reason given'}); it needs attention. ${restoreHint(original, plan.loggingAfter !== undefined)}`);
         report.layersAfter = [...original.layers];
         report.layerAfter = report.layerBefore;
         report.changedVariables = [];
         report.diff = null;
-        log.push('Rolled back: layers and variables are as they were before this run.');
+        log.push(`Rolled back: layers${plan.loggingAfter ? ', variables and log format are' : ' and variables are'} as they were before this run.`);
         return done('rolled-back', `${original.name}: ${reason} It was rolled back to its previous configuration.`);
     }
     catch (error) {
         const concurrent = errorName(error) === 'PreconditionFailedException'
             ? ' Someone else changed the function after our update, so the rollback did not overwrite their change.'
             : ` The rollback failed: ${errorName(error)}: ${messageOf(error)}.`;
-        return done('failed', `${original.name}: ${reason}${concurrent} It needs attention. ${restoreHint(original)}`);
+        return done('failed', `${original.name}: ${reason}${concurrent} It needs attention. ${restoreHint(original, plan.loggingAfter !== undefined)}`);
     }
 }
-/** A command that puts the layers back; variables are named, never printed, because they may hold secrets. */
-function restoreHint(original) {
+/**
+ * A command that puts the layers back (and the LoggingConfig, when this run's write changes the log
+ * format); variables are named, never printed, because they may hold secrets.
+ */
+function restoreHint(original, logFormatChanged = false) {
     const layers = original.layers.length > 0 ? original.layers.join(' ') : '[]';
-    return `To restore its layers: aws lambda update-function-configuration --region ${original.region} --function-name ${original.arn} --layers ${layers} ; its variables before this run were: ${Object.keys(original.variables ?? {}).join(', ') || 'none'}.`;
+    const logging = logFormatChanged ? loggingToRestore(original) : undefined;
+    const loggingOption = logging
+        ? ` --logging-config ${[
+            `LogFormat=${logging.format}`,
+            ...(logging.applicationLogLevel ? [`ApplicationLogLevel=${logging.applicationLogLevel}`] : []),
+            ...(logging.systemLogLevel ? [`SystemLogLevel=${logging.systemLogLevel}`] : []),
+            ...(logging.logGroup ? [`LogGroup=${logging.logGroup}`] : [])
+        ].join(',')}`
+        : '';
+    return `To restore its layers${logging ? ' and log format' : ''}: aws lambda update-function-configuration --region ${original.region} --function-name ${original.arn} --layers ${layers}${loggingOption} ; its variables before this run were: ${Object.keys(original.variables ?? {}).join(', ') || 'none'}.`;
 }
 function describeReadError(error, target) {
     const name = errorName(error);
@@ -90717,7 +91450,7 @@ function interrupted(control, target, reason) {
     report.error =
         phase === 'reading'
             ? `${target.name} was not changed: the run stopped (${reason}) while reading it.`
-            : `${target.name} needs attention: the run stopped (${reason}) while ${phase}, so it may hold the new configuration unverified. ${original ? restoreHint(original) : ''}`;
+            : `${target.name} needs attention: the run stopped (${reason}) while ${phase}, so it may hold the new configuration unverified. ${original ? restoreHint(original, flight.logFormatChanged) : ''}`;
     return { report, layer: undefined, log: [report.error], warnings: [] };
 }
 /** Wraps an async function so that only its first call runs; later calls get the first call's promise. */
@@ -90836,8 +91569,13 @@ async function prepareRoles(config, clients, targets, control) {
             }
             catch (error) {
                 const reason = `could not read execution role ${role} to see whether this action switched its CloudWatch Logs off (${messageOf(error)}); grant the deploy role iam:GetRole on it (see README, Permissions)`;
-                for (const key of keys)
-                    restored.set(key, { ok: false, error: reason });
+                // Told cloudwatch-logs: off, the user did switch logs off: removing the extension blind could
+                // lose logs. Otherwise the feature was most likely never used: say so, and go on.
+                if (config.cloudwatchLogs === 'off')
+                    for (const key of keys)
+                        restored.set(key, { ok: false, error: reason });
+                else
+                    core_warning(`The extension is removed, but it is unknown whether an earlier cloudwatch-logs: off run switched CloudWatch Logs off for execution role ${role}: ${reason}. If one did, CloudWatch Logs stays off for its functions.`, { title: 'Execution role not readable' });
                 return;
             }
             if (!recorded)
@@ -90858,18 +91596,21 @@ async function prepareRoles(config, clients, targets, control) {
  * (rolled back, failed, cancelled, telemetry not arriving) gets CloudWatch Logs back.
  */
 async function giveLogsBack(roles, preRead, targets, outcomes) {
-    const needing = outcomes.filter((outcome) => outcome.report.logsPermission && !logsReachClickStack(outcome.report, outcome.cloudwatchStillOn ?? false));
+    // Every function planned on a role counts, also one that failed before its own role step: the role
+    // was switched off for all of its planned functions at once.
+    const needing = [];
+    targets.forEach((target, index) => {
+        const read = preRead?.get(target);
+        const outcome = outcomes[index];
+        if (!outcome || !read || !('state' in read) || !read.state.role)
+            return;
+        if (!logsReachClickStack(outcome.report, outcome.cloudwatchStillOn ?? false))
+            needing.push({ outcome, key: read.state.arn, role: read.state.role.replace(/^.*\//, '') });
+    });
     if (needing.length === 0)
         return;
-    const arnOf = (outcome) => {
-        const target = targets[outcomes.indexOf(outcome)];
-        const read = target && preRead?.get(target);
-        return read && 'state' in read ? read.state.arn : undefined;
-    };
-    const keys = needing.map(arnOf).filter((key) => key !== undefined);
-    const results = await roles.undoFor(keys);
-    for (const outcome of needing) {
-        const role = outcome.report.logsPermission?.role ?? '';
+    const results = await roles.undoFor(needing.map(({ key }) => key));
+    for (const { outcome, role } of needing) {
         const result = results.get(role);
         const log = outcome.log;
         const warnings = outcome.warnings;
@@ -90877,9 +91618,11 @@ async function giveLogsBack(roles, preRead, targets, outcomes) {
             continue;
         if (result.ok) {
             const changes = describeUndo(result.value);
+            if (changes.length === 0)
+                continue;
             const before = outcome.report.logsPermission?.changes ?? [];
             outcome.report.logsPermission = { role, changes: [...before, ...changes.map((change) => `then ${change}`)] };
-            log.push(`CloudWatch Logs switched back on for it, as its logs are not known to reach ClickStack: ${changes.join('; ') || 'nothing was left to undo'}.`);
+            log.push(`CloudWatch Logs switched back on for it, as its logs are not known to reach ClickStack: ${changes.join('; ')}.`);
             // detach is role-wide: the other functions of the role get CloudWatch Logs back too.
             if (result.value.reattached.length > 0 || result.value.inlineRestored.length > 0)
                 warnings.push(`Execution role ${role}: CloudWatch Logs is on again for every function using it, because ${outcome.report.function} did not end with its logs reaching ClickStack; run again once it does.`);

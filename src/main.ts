@@ -270,33 +270,38 @@ async function giveLogsBack(
   targets: readonly FunctionTarget[],
   outcomes: FunctionOutcome[]
 ): Promise<void> {
-  const needing = outcomes.filter(
-    (outcome) => outcome.report.logsPermission && !logsReachClickStack(outcome.report, outcome.cloudwatchStillOn ?? false)
-  )
+  // Every function planned on a role counts, also one that failed before its own role step: the role
+  // was switched off for all of its planned functions at once.
+  const needing: Array<{ outcome: FunctionOutcome; key: string; role: string }> = []
+  targets.forEach((target, index) => {
+    const read = preRead?.get(target)
+    const outcome = outcomes[index]
+    if (!outcome || !read || !('state' in read) || !read.state.role) return
+    if (!logsReachClickStack(outcome.report, outcome.cloudwatchStillOn ?? false))
+      needing.push({ outcome, key: read.state.arn, role: read.state.role.replace(/^.*\//, '') })
+  })
   if (needing.length === 0) return
-  const arnOf = (outcome: FunctionOutcome): string | undefined => {
-    const target = targets[outcomes.indexOf(outcome)]
-    const read = target && preRead?.get(target)
-    return read && 'state' in read ? read.state.arn : undefined
-  }
-  const keys = needing.map(arnOf).filter((key): key is string => key !== undefined)
-  const results = await roles.undoFor(keys)
-  for (const outcome of needing) {
-    const role = outcome.report.logsPermission?.role ?? ''
+  const results = await roles.undoFor(needing.map(({ key }) => key))
+  for (const { outcome, role } of needing) {
     const result = results.get(role)
     const log = outcome.log as string[]
     const warnings = outcome.warnings as string[]
     if (!result) continue
     if (result.ok) {
       const changes = describeUndo(result.value)
+      if (changes.length === 0) continue
       const before = outcome.report.logsPermission?.changes ?? []
       outcome.report.logsPermission = { role, changes: [...before, ...changes.map((change) => `then ${change}`)] }
-      log.push(`CloudWatch Logs switched back on for it, as its logs are not known to reach ClickStack: ${changes.join('; ') || 'nothing was left to undo'}.`)
+      log.push(`CloudWatch Logs switched back on for it, as its logs are not known to reach ClickStack: ${changes.join('; ')}.`)
       // detach is role-wide: the other functions of the role get CloudWatch Logs back too.
       if (result.value.reattached.length > 0 || result.value.inlineRestored.length > 0)
-        warnings.push(`Execution role ${role}: CloudWatch Logs is on again for every function using it, because ${outcome.report.function} did not end with its logs reaching ClickStack; run again once it does.`)
+        warnings.push(
+          `Execution role ${role}: CloudWatch Logs is on again for every function using it, because ${outcome.report.function} did not end with its logs reaching ClickStack; run again once it does.`
+        )
     } else {
-      warnings.push(`${outcome.report.function}: its logs are not known to reach ClickStack, and CloudWatch Logs could not be switched back on for it: ${result.error}`)
+      warnings.push(
+        `${outcome.report.function}: its logs are not known to reach ClickStack, and CloudWatch Logs could not be switched back on for it: ${result.error}`
+      )
     }
   }
 }
