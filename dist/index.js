@@ -80608,1022 +80608,6 @@ function parseReference(text, body) {
     return { text, arn, service, region, account, jsonKey };
 }
 
-;// CONCATENATED MODULE: ./src/instrumentation.ts
-const INSTRUMENTATION_SETTINGS = ['none', 'auto', 'nodejs', 'python', 'java'];
-const ADOT_ACCOUNT = '901920570463';
-/**
- * The default layer per language, `{arch}` being amd64 or arm64. The version is part of the layer's
- * name, so there is no "latest" to look up: these are the newest versions found in public sources
- * on 2026-11-25 – Node.js 1.30.2 from the ClickStack Lambda guide, Python 1.20.0 and the Java agent
- * 1.32.0 from the AWS Distro for OpenTelemetry Lambda pages. `instrumentation-layer` overrides them.
- */
-const DEFAULT_INSTRUMENTATION_LAYERS = {
-    nodejs: `arn:aws:lambda:{region}:${ADOT_ACCOUNT}:layer:aws-otel-nodejs-{arch}-ver-1-30-2:1`,
-    python: `arn:aws:lambda:{region}:${ADOT_ACCOUNT}:layer:aws-otel-python-{arch}-ver-1-20-0:3`,
-    java: `arn:aws:lambda:{region}:${ADOT_ACCOUNT}:layer:aws-otel-java-agent-{arch}-ver-1-32-0:2`
-};
-/** What AWS_LAMBDA_EXEC_WRAPPER must say for each language's layer to instrument the handler. */
-const WRAPPERS = {
-    nodejs: '/opt/otel-handler',
-    python: '/opt/otel-instrument',
-    java: '/opt/otel-handler'
-};
-const WRAPPER_VARIABLE = 'AWS_LAMBDA_EXEC_WRAPPER';
-const ADOT_LAYER_NAME = /^aws-otel-(nodejs|python|java-agent|java-wrapper|collector)-(amd64|arm64)-ver-[0-9-]+$/;
-const instrumentation_LAYER_VERSION_ARN = /^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:layer:([A-Za-z0-9_-]+):\d+$/;
-/** Whether a layer version ARN is one of ADOT's Lambda layers (any language, arch or version). */
-function isInstrumentationLayer(layerArn, extraNames = []) {
-    const name = instrumentation_LAYER_VERSION_ARN.exec(layerArn)?.[1];
-    return name !== undefined && (ADOT_LAYER_NAME.test(name) || extraNames.includes(name));
-}
-/** The language a setting selects for a runtime; undefined when the runtime has no ADOT layer (or the setting is none). */
-function languageFor(setting, runtime) {
-    if (setting === 'none')
-        return undefined;
-    if (setting !== 'auto')
-        return setting;
-    if (!runtime)
-        return undefined;
-    if (runtime.startsWith('nodejs'))
-        return 'nodejs';
-    if (runtime.startsWith('python'))
-        return 'python';
-    if (runtime.startsWith('java'))
-        return 'java';
-    return undefined;
-}
-/** The layer ARN for a language, region and architecture, from the override template or the shipped table. */
-function instrumentationLayerArn(language, region, architecture, template) {
-    return (template ?? DEFAULT_INSTRUMENTATION_LAYERS[language])
-        .replaceAll('{region}', region)
-        .replaceAll('{arch}', architecture === 'arm64' ? 'arm64' : 'amd64')
-        .replaceAll('{language}', language);
-}
-/** Whether an instrumentation-layer template yields a layer version ARN once filled in. */
-function isValidInstrumentationTemplate(template) {
-    return instrumentation_LAYER_VERSION_ARN.test(instrumentationLayerArn('nodejs', 'us-east-1', 'x86_64', template));
-}
-/** The layer names an instrumentation-layer template gives, for every language and architecture: what counts as ours. */
-function instrumentationLayerNames(region, template) {
-    if (!template)
-        return [];
-    const names = ['nodejs', 'python', 'java'].flatMap((language) => ['x86_64', 'arm64'].map((arch) => /:layer:([^:]+):/.exec(instrumentationLayerArn(language, region, arch, template))?.[1] ?? ''));
-    return [...new Set(names.filter((name) => name !== ''))];
-}
-
-;// CONCATENATED MODULE: ./src/plan.ts
-
-const MAX_LAYERS = 5;
-const MAX_VARIABLES_BYTES = 4096;
-/**
- * Where json-logs records the log format a function had before the action switched it to JSON, so
- * that `remove` can put it back. Why a variable of the function, and not a tag:
- * - it is read with the configuration (GetFunctionConfiguration), so check and plan stay at one read
- *   per function and remove needs no extra ListTags call; a tag would also need lambda:TagResource,
- *   UntagResource and ListTags on the deploy role;
- * - it is written in the same UpdateFunctionConfiguration as the LoggingConfig it describes, under the
- *   same RevisionId: the record and the change cannot part (a failed TagResource after a successful
- *   write would lose the previous format), and rollback, which restores the variables exactly, drops it;
- * - `remove` already takes the action's variables off, so the record goes with the change it explains.
- * Not a ROTEL_ name: the extension scans every ROTEL_ variable for secret references at start-up
- * (rotel-lambda-extension src/env.rs) and ROTEL_ is its configuration namespace; this one is the
- * action's alone, and its value (`Text`) is nothing the extension or the function needs. It costs its
- * ~45 bytes of the 4 KB variable budget, counted by the planner like any other variable.
- */
-const LOG_FORMAT_VARIABLE = 'CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT';
-const ROTEL_LAYER_NAME = /^rotel-extension-(amd64|arm64)(-alpha)?$/;
-const plan_LAYER_VERSION_ARN = /^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:layer:([A-Za-z0-9_-]+):\d+$/;
-/** Whether a layer version ARN is a Rotel extension layer: either line, either arch, any account and version. */
-function isRotelLayer(layerArn, extraNames = []) {
-    const name = plan_LAYER_VERSION_ARN.exec(layerArn)?.[1];
-    if (name === undefined)
-        return false;
-    return ROTEL_LAYER_NAME.test(name) || extraNames.includes(name);
-}
-/** The names a layer-name template gives for both architectures. */
-function layerNamesOf(template) {
-    return [template.replaceAll('{arch}', 'amd64'), template.replaceAll('{arch}', 'arm64')];
-}
-/** The byte size Lambda measures for the 4 KB limit: the variables serialised as JSON. */
-function variablesSize(variables) {
-    return Buffer.byteLength(JSON.stringify(variables));
-}
-/** Plans the write that puts the Rotel layer and settings on one function, keeping everything of the user's. */
-function planApply(state, desired) {
-    const problems = [];
-    if (state.packageType === 'Image')
-        problems.push('it is a container-image function, and those cannot use layers; build the Rotel extension into the image instead.');
-    if (desired.architecture !== 'auto' && desired.architecture !== state.architecture)
-        problems.push(`it is ${state.architecture} but the architecture input says ${desired.architecture}; the ${desired.architecture} extension cannot run on it: use architecture: auto.`);
-    if (desired.layerArchitectures.length > 0 &&
-        !desired.layerArchitectures.includes(state.architecture))
-        problems.push(`the layer ${desired.layerArn} is for ${desired.layerArchitectures.join(', ')}, not ${state.architecture}; check layer-name.`);
-    // Replace the first Rotel layer in place, so that the overlay order in /opt stays the user's;
-    // drop any further Rotel layer, because two copies of the extension would both start.
-    const layersAfter = [];
-    let rotelLayerBefore = null;
-    for (const layer of state.layers) {
-        if (isRotelLayer(layer, desired.layerNames)) {
-            if (rotelLayerBefore === null) {
-                rotelLayerBefore = layer;
-                layersAfter.push(desired.layerArn);
-            }
-        }
-        else {
-            layersAfter.push(layer);
-        }
-    }
-    if (rotelLayerBefore === null)
-        layersAfter.push(desired.layerArn);
-    const before = state.variables ?? {};
-    const variablesAfter = { ...before };
-    const changedVariables = [];
-    const set = (key, value) => {
-        if (before[key] !== value && !changedVariables.includes(key))
-            changedVariables.push(key);
-        variablesAfter[key] = value;
-    };
-    if (desired.instrumentation) {
-        // Same rule as for the Rotel layer: an older instrumentation layer is replaced where it stands.
-        const { layerArn, wrapper, layerNames } = desired.instrumentation;
-        const isOurs = (layer) => isInstrumentationLayer(layer, layerNames);
-        const first = layersAfter.findIndex(isOurs);
-        if (first === -1)
-            layersAfter.push(layerArn);
-        else {
-            layersAfter[first] = layerArn;
-            for (let i = layersAfter.length - 1; i > first; i--)
-                if (isOurs(layersAfter[i] ?? ''))
-                    layersAfter.splice(i, 1);
-        }
-        const current = before[WRAPPER_VARIABLE];
-        if (current && current !== wrapper && !Object.values(WRAPPERS).includes(current))
-            problems.push(`its ${WRAPPER_VARIABLE} is already ${current}, a wrapper for something else; auto-instrumentation would replace it. Remove that wrapper first, or set instrumentation: none.`);
-        else
-            set(WRAPPER_VARIABLE, wrapper);
-    }
-    if (layersAfter.length > MAX_LAYERS)
-        problems.push(`it would have ${layersAfter.length} layers and Lambda allows ${MAX_LAYERS}; remove one of its layers first.`);
-    for (const [key, value] of Object.entries(desired.variables)) {
-        if (key === WRAPPER_VARIABLE && desired.instrumentation && value !== desired.instrumentation.wrapper)
-            problems.push(`environment sets ${WRAPPER_VARIABLE}, which instrumentation sets too; set it in one place only.`);
-        else
-            set(key, value);
-    }
-    // A function already on JSON is left alone, and nothing is recorded: remove then leaves it JSON.
-    let loggingAfter;
-    if (desired.jsonLogs && logFormatOf(state) !== 'JSON') {
-        loggingAfter = { ...state.logging, format: 'JSON' };
-        set(LOG_FORMAT_VARIABLE, logFormatOf(state));
-    }
-    const size = variablesSize(variablesAfter);
-    if (size > MAX_VARIABLES_BYTES)
-        problems.push(`its environment variables would take ${size} bytes and Lambda allows ${MAX_VARIABLES_BYTES}; move settings into env-file or remove unused variables.`);
-    if (!hasExporterTarget(variablesAfter))
-        problems.push('it would have no telemetry destination (no ROTEL_OTLP_EXPORTER_ENDPOINT, ROTEL_ENV_FILE or ROTEL_EXPORTER), and the extension would drop everything; set otlp-endpoint.');
-    const layersChanged = !sameList(state.layers, layersAfter);
-    return {
-        layersBefore: state.layers,
-        layersAfter,
-        variablesAfter,
-        rotelLayerBefore,
-        changedVariables,
-        removedVariables: [],
-        layersChanged,
-        loggingAfter,
-        changed: layersChanged || changedVariables.length > 0 || loggingAfter !== undefined,
-        problems
-    };
-}
-/** The log format a function has: Text unless its LoggingConfig says JSON (Lambda's default is Text). */
-function logFormatOf(state) {
-    return state.logging?.format === 'JSON' ? 'JSON' : 'Text';
-}
-/**
- * The LoggingConfig that puts a function's logging back as it was read. Text goes back with its log
- * group only, since Lambda refuses log levels with Text; JSON with its levels and group.
- */
-function loggingToRestore(state) {
-    return logFormatOf(state) === 'JSON' ? { ...state.logging, format: 'JSON' } : textLogging(state.logging?.logGroup);
-}
-function textLogging(logGroup) {
-    return logGroup === undefined ? { format: 'Text' } : { format: 'Text', logGroup };
-}
-/**
- * Plans the write that takes the Rotel layer and the action's settings off a function, keeping every
- * other layer in its order and every other variable as it is.
- */
-function planRemove(state, managedKeys, layerNames, 
-/** Given when this run manages instrumentation: the names, besides ADOT's, that are its layer. */
-instrumentationNames) {
-    // Instrumentation comes off only when this run manages it: a user's own ADOT setup stays.
-    const instrumentation = instrumentationNames !== undefined;
-    const ours = (layer) => isRotelLayer(layer, layerNames) || (instrumentation && isInstrumentationLayer(layer, instrumentationNames));
-    const rotelLayers = state.layers.filter((layer) => isRotelLayer(layer, layerNames));
-    const layersAfter = state.layers.filter((layer) => !ours(layer));
-    const before = state.variables ?? {};
-    const wrapperIsOurs = instrumentation && Object.values(WRAPPERS).includes(before[WRAPPER_VARIABLE] ?? '');
-    const removedVariables = [
-        ...new Set([...managedKeys, ...(wrapperIsOurs ? [WRAPPER_VARIABLE] : []), LOG_FORMAT_VARIABLE])
-    ].filter((key) => Object.hasOwn(before, key));
-    // The format json-logs recorded goes back, whatever this run's json-logs says: the record is what
-    // tells that the action made the function log JSON. Only Text is ever recorded.
-    const recorded = Object.hasOwn(before, LOG_FORMAT_VARIABLE) ? before[LOG_FORMAT_VARIABLE] : undefined;
-    const loggingAfter = recorded === 'Text' && logFormatOf(state) === 'JSON' ? textLogging(state.logging?.logGroup) : undefined;
-    const variablesAfter = Object.fromEntries(Object.entries(before).filter(([key]) => !removedVariables.includes(key)));
-    const layersChanged = layersAfter.length !== state.layers.length;
-    return {
-        layersBefore: state.layers,
-        layersAfter,
-        variablesAfter,
-        rotelLayerBefore: rotelLayers[0] ?? null,
-        changedVariables: [],
-        removedVariables,
-        layersChanged,
-        loggingAfter,
-        changed: layersChanged || removedVariables.length > 0 || loggingAfter !== undefined,
-        problems: []
-    };
-}
-/** Names whose values are shown as `***` even when the action did not set them. */
-const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD|PASSWD|AUTH|CREDENTIAL|HEADERS/i;
-/** The plan as a diff a person can review: layers in order, variables by name, secret values hidden. */
-function diffOf(state, plan, secretNames) {
-    const before = state.variables ?? {};
-    const show = (name, value) => value === undefined ? null : secretNames.includes(name) || SECRET_NAME.test(name) ? '***' : value;
-    const variables = [
-        ...plan.changedVariables.map((name) => ({
-            name,
-            change: Object.hasOwn(before, name) ? 'changed' : 'added',
-            // Own keys only: a variable named like an Object.prototype member (constructor) is a real name.
-            before: show(name, Object.hasOwn(before, name) ? before[name] : undefined),
-            after: show(name, plan.variablesAfter[name])
-        })),
-        ...plan.removedVariables.map((name) => ({
-            name,
-            change: 'removed',
-            before: show(name, before[name]),
-            after: null
-        }))
-    ];
-    return {
-        layers: { before: [...plan.layersBefore], after: [...plan.layersAfter] },
-        variables,
-        ...(plan.loggingAfter ? { logFormat: { before: logFormatOf(state), after: plan.loggingAfter.format } } : {})
-    };
-}
-/**
- * What differs between a function and the target, in words for an annotation: the layer (missing,
- * older, of the other architecture or line) and each setting missing or different.
- */
-function driftOf(state, plan, targetLayerArn) {
-    const reasons = [];
-    const target = parseLayerArn(targetLayerArn);
-    const current = plan.rotelLayerBefore ? parseLayerArn(plan.rotelLayerBefore) : undefined;
-    if (!current)
-        reasons.push('the Rotel layer is missing');
-    else if (target && current.name !== target.name) {
-        const archOf = (name) => /(amd64|arm64)/.exec(name)?.[1];
-        reasons.push(archOf(current.name) !== archOf(target.name)
-            ? `it has the ${archOf(current.name) ?? 'other'} Rotel layer (${current.name}:${current.version}) but needs ${target.name}:${target.version}`
-            : `it has ${current.name}:${current.version}, not ${target.name}:${target.version}`);
-    }
-    else if (target && current.version < target.version)
-        reasons.push(`the Rotel layer is version ${current.version}, older than the target ${target.version}`);
-    else if (target && current.version > target.version)
-        reasons.push(`the Rotel layer is version ${current.version}, not the target ${target.version}`);
-    if (plan.layersChanged && reasons.length === 0)
-        reasons.push('its layers hold more than one Rotel layer');
-    if (plan.loggingAfter)
-        reasons.push(`log format is ${logFormatOf(state)}, json-logs wants ${plan.loggingAfter.format}`);
-    const before = state.variables ?? {};
-    // The record of the previous format only comes with the format change, said just above.
-    for (const name of plan.changedVariables.filter((name) => name !== LOG_FORMAT_VARIABLE))
-        reasons.push(Object.hasOwn(before, name) ? `${name} differs` : `${name} is missing`);
-    return reasons;
-}
-function parseLayerArn(arn) {
-    const match = /:layer:([A-Za-z0-9_-]+):(\d+)$/.exec(arn);
-    return match ? { name: match[1] ?? '', version: Number(match[2]) } : undefined;
-}
-function hasExporterTarget(variables) {
-    return ['ROTEL_OTLP_EXPORTER_ENDPOINT', 'ROTEL_ENV_FILE', 'ROTEL_EXPORTER'].some((key) => (variables[key] ?? '') !== '');
-}
-/** Whether two lists hold the same items in the same order. */
-function sameList(a, b) {
-    return a.length === b.length && a.every((item, i) => item === b[i]);
-}
-
-;// CONCATENATED MODULE: ./src/config.ts
-/**
- * Turns the action's inputs into one readonly, validated configuration. Every input error is found
- * here, before any AWS call, and all of them are reported at once.
- */
-
-
-
-
-
-
-const MODES = ['apply', 'plan', 'check', 'remove'];
-const DEFAULT_LAYER_NAME = 'rotel-extension-{arch}-alpha';
-const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
-/** Regions where the Rotel layer is published in its own account. */
-const ROTEL_REGIONS = [
-    'us-east-1',
-    'us-east-2',
-    'us-west-1',
-    'us-west-2',
-    'ca-central-1',
-    'eu-central-1',
-    'eu-north-1',
-    'eu-west-1',
-    'eu-west-2',
-    'eu-west-3',
-    'ap-southeast-1',
-    'ap-southeast-2',
-    'ap-northeast-1',
-    'ap-northeast-2',
-    'ap-south-1',
-    'sa-east-1'
-];
-const ENV = {
-    endpoint: 'ROTEL_OTLP_EXPORTER_ENDPOINT',
-    protocol: 'ROTEL_OTLP_EXPORTER_PROTOCOL',
-    headers: 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS',
-    resourceAttributes: 'ROTEL_OTEL_RESOURCE_ATTRIBUTES',
-    envFile: 'ROTEL_ENV_FILE'
-};
-const CLOUD_ATTRIBUTES = [
-    ['cloud.provider', 'aws'],
-    ['cloud.platform', 'aws_lambda']
-];
-/** Variables Lambda sets itself and refuses to take from a function's configuration. */
-const RESERVED_VARIABLES = new Set([
-    '_HANDLER',
-    '_X_AMZN_TRACE_ID',
-    'AWS_DEFAULT_REGION',
-    'AWS_REGION',
-    'AWS_EXECUTION_ENV',
-    'AWS_LAMBDA_FUNCTION_NAME',
-    'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
-    'AWS_LAMBDA_FUNCTION_VERSION',
-    'AWS_LAMBDA_INITIALIZATION_TYPE',
-    'AWS_LAMBDA_LOG_GROUP_NAME',
-    'AWS_LAMBDA_LOG_STREAM_NAME',
-    'AWS_ACCESS_KEY',
-    'AWS_ACCESS_KEY_ID',
-    'AWS_SECRET_ACCESS_KEY',
-    'AWS_SESSION_TOKEN',
-    'AWS_LAMBDA_RUNTIME_API',
-    'LAMBDA_TASK_ROOT',
-    'LAMBDA_RUNTIME_DIR'
-]);
-const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-const FUNCTION_ARN_PATTERN = /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9$_-]+))?$/;
-const ROLE_ARN_PATTERN = /^arn:(aws[a-z-]*):iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
-const SESSION_NAME_PATTERN = /^[\w+=,.@-]{2,64}$/;
-const VARIABLE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
-const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const LAYER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,140}$/;
-/** Thrown with every problem in the inputs, each naming the input and the fix. */
-class InputError extends Error {
-    problems;
-    constructor(problems) {
-        super(problems.length === 1
-            ? `Invalid input: ${problems[0]}`
-            : `${problems.length} inputs are invalid: ${problems.join(' ')}`);
-        this.problems = problems;
-        this.name = 'InputError';
-    }
-}
-/** Reads and validates every input; throws an InputError naming each bad one. */
-function loadConfig(readInput, env) {
-    const problems = [];
-    const input = (name) => readInput(name).trim();
-    const problem = (message) => void problems.push(message);
-    const modeInput = input('mode') || 'apply';
-    const mode = MODES.includes(modeInput) ? modeInput : 'apply';
-    if (mode !== modeInput)
-        problem(`mode "${modeInput}" must be one of ${MODES.join(', ')}.`);
-    const regionInputs = splitList(input('aws-region'));
-    for (const region of regionInputs)
-        if (!REGION_PATTERN.test(region))
-            problem(`aws-region "${region}" is not an AWS region name; write one like us-east-1.`);
-    const envRegion = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || '';
-    const defaultRegion = regionInputs[0] ?? envRegion;
-    const regions = regionInputs.length > 0 ? regionInputs : envRegion ? [envRegion] : [];
-    const layerAccount = input('layer-account') || DEFAULT_LAYER_ACCOUNT;
-    if (!/^\d{12}$/.test(layerAccount))
-        problem(`layer-account "${layerAccount}" is not a 12-digit AWS account ID.`);
-    const mirrored = layerAccount !== DEFAULT_LAYER_ACCOUNT;
-    const selection = parseSelection({ functions: input('functions'), exclude: input('exclude'), regions });
-    selection.problems.forEach(problem);
-    if (selection.names.length === 0 && selection.patterns.length === 0 && selection.problems.length === 0)
-        problem('functions is empty; list the Lambda functions to instrument, by name, ARN or pattern, one a line.');
-    const functions = parseFunctions(selection.names, defaultRegion, problem);
-    const partitions = new Set(functions.map((f) => f.partition));
-    if (partitions.size > 1)
-        problem(`functions mixes ARNs of the partitions ${[...partitions].join(' and ')}; one run has credentials for one partition: split them into separate steps.`);
-    for (const f of functions) {
-        if (f.partition !== 'aws' && !mirrored)
-            problem(`functions: ${f.given} is in the ${f.partition} partition, where the Rotel layer is not published; mirror the layer into an account there and set layer-account.`);
-        if (!REGION_PATTERN.test(f.region)) {
-            problem(f.account === undefined
-                ? `the region "${f.region}" (from aws-region, AWS_REGION or AWS_DEFAULT_REGION) is not an AWS region name; write one like us-east-1.`
-                : `functions: ${f.given} names the region "${f.region}", which is not an AWS region name; write one like us-east-1.`);
-        }
-        else if (!mirrored && f.partition === 'aws' && !ROTEL_REGIONS.includes(f.region)) {
-            problem(`functions: ${f.given} is in ${f.region}, where the Rotel layer is not published (it is in ${ROTEL_REGIONS.join(', ')}); mirror the layer into your own account there and set layer-account.`);
-        }
-    }
-    const roleToAssume = input('role-to-assume') || undefined;
-    if (roleToAssume && !ROLE_ARN_PATTERN.test(roleToAssume))
-        problem(`role-to-assume "${roleToAssume}" is not an IAM role ARN; write it as arn:aws:iam::123456789012:role/NAME, or leave it empty to use the credentials already in the environment.`);
-    const roleSessionName = input('role-session-name') || 'rotel-clickstack-action';
-    if (!SESSION_NAME_PATTERN.test(roleSessionName))
-        problem(`role-session-name "${roleSessionName}" must be 2 to 64 characters of letters, digits and _+=,.@-.`);
-    const audience = input('audience') || 'sts.amazonaws.com';
-    const roleDurationSeconds = parseInteger('role-duration-seconds', input('role-duration-seconds') || '3600', 900, 43200, problem);
-    const layerVersionInput = input('layer-version') || 'latest';
-    let layerVersion = 'latest';
-    if (layerVersionInput.toLowerCase() !== 'latest') {
-        if (/^[1-9]\d{0,6}$/.test(layerVersionInput))
-            layerVersion = Number(layerVersionInput);
-        else
-            problem(`layer-version "${layerVersionInput}" must be "latest" or a layer version number (a whole number from 1).`);
-    }
-    const layerNameTemplate = input('layer-name') || DEFAULT_LAYER_NAME;
-    if (!LAYER_NAME_PATTERN.test(layerNameTemplate.replaceAll('{arch}', 'arch')))
-        problem(`layer-name "${layerNameTemplate}" must be a layer name of letters, digits, - and _, with {arch} where amd64 or arm64 belongs (e.g. rotel-extension-{arch}-alpha).`);
-    const architectureInput = input('architecture') || 'auto';
-    let architecture = 'auto';
-    if (architectureInput === 'x86_64' || architectureInput === 'arm64')
-        architecture = architectureInput;
-    else if (architectureInput !== 'auto')
-        problem(`architecture "${architectureInput}" must be auto, x86_64 or arm64.`);
-    const { managedVariables, secretVariableNames, secretValues, secretReferences } = parseManagedVariables(input, problem);
-    const testInvoke = parseBoolean('test-invoke', input('test-invoke'), true, problem);
-    const testPayload = input('test-payload') || '{"test":"data"}';
-    if (Buffer.byteLength(testPayload) > MAX_PAYLOAD_BYTES) {
-        problem(`test-payload is ${Buffer.byteLength(testPayload)} bytes; Lambda takes at most 6 MB (6291456 bytes) in a synchronous invocation.`);
-    }
-    else {
-        try {
-            JSON.parse(testPayload);
-        }
-        catch (error) {
-            problem(`test-payload is not valid JSON (${error.message}); write a JSON document such as {"test":"data"}.`);
-        }
-    }
-    const rollbackOnFailure = parseBoolean('rollback-on-failure', input('rollback-on-failure'), true, problem);
-    const maxConcurrency = parseInteger('max-concurrency', input('max-concurrency') || '8', 1, 64, problem);
-    const cloudwatchCheckSeconds = parseInteger('cloudwatch-check-seconds', input('cloudwatch-check-seconds') || '15', 0, 300, problem);
-    const failOnDrift = parseBoolean('fail-on-drift', input('fail-on-drift'), true, problem);
-    const prComment = parseBoolean('pr-comment', input('pr-comment'), true, problem);
-    const githubToken = input('github-token');
-    const annotateInput = input('annotate-files');
-    const annotateFiles = !annotateInput
-        ? undefined
-        : /^(false|none|off)$/i.test(annotateInput)
-            ? []
-            : // One glob a line: a comma belongs to braces, as in **/template.{yml,yaml}.
-                annotateInput
-                    .split(/\r?\n/)
-                    .map((line) => line.trim())
-                    .filter((line) => line !== '' && !line.startsWith('#'));
-    const instrumentationInput = input('instrumentation') || 'none';
-    const instrumentation = INSTRUMENTATION_SETTINGS.includes(instrumentationInput)
-        ? instrumentationInput
-        : 'none';
-    if (instrumentation !== instrumentationInput)
-        problem(`instrumentation "${instrumentationInput}" must be one of ${INSTRUMENTATION_SETTINGS.join(', ')}.`);
-    const instrumentationLayer = input('instrumentation-layer') || undefined;
-    if (instrumentationLayer && !isValidInstrumentationTemplate(instrumentationLayer))
-        problem(`instrumentation-layer "${instrumentationLayer}" must be a layer version ARN, with {region} and {arch} where they vary, e.g. arn:aws:lambda:{region}:901920570463:layer:aws-otel-nodejs-{arch}-ver-1-30-2:1.`);
-    const preflight = parseBoolean('preflight', input('preflight'), true, problem);
-    const jsonLogs = parseBoolean('json-logs', input('json-logs'), false, problem);
-    const delivery = parseDelivery(input, problem, secretValues);
-    const cloudwatchLogs = parseChoice('cloudwatch-logs', input('cloudwatch-logs'), ['keep', 'off'], problem);
-    const cloudwatchOffMethod = parseChoice('cloudwatch-off-method', input('cloudwatch-off-method'), ['deny', 'detach'], problem);
-    if (problems.length > 0)
-        throw new InputError([...new Set(problems)]);
-    return {
-        mode,
-        functions,
-        patterns: selection.patterns,
-        excludes: selection.excludes,
-        regions,
-        roleToAssume,
-        roleSessionName,
-        audience,
-        roleDurationSeconds,
-        homeRegion: defaultRegion || functions[0]?.region || 'us-east-1',
-        layerVersion,
-        layerNameTemplate,
-        layerAccount,
-        architecture,
-        managedVariables,
-        secretVariableNames,
-        secretValues,
-        testInvoke,
-        testPayload,
-        rollbackOnFailure,
-        maxConcurrency,
-        cloudwatchCheckSeconds,
-        managedKeys: [...new Set([...Object.values(ENV), ...Object.keys(managedVariables)])],
-        failOnDrift,
-        prComment,
-        githubToken,
-        annotateFiles,
-        instrumentation,
-        instrumentationLayer,
-        secretReferences,
-        literalIngestionKey: ENV.headers in managedVariables &&
-            !secretReferences.some((reference) => (managedVariables[ENV.headers] ?? '').includes(reference.text)),
-        preflight,
-        delivery,
-        cloudwatchLogs,
-        cloudwatchOffMethod,
-        jsonLogs
-    };
-}
-function parseFunctions(items, defaultRegion, problem) {
-    const byKey = new Map();
-    for (const given of items) {
-        let target;
-        if (given.startsWith('arn:')) {
-            const match = FUNCTION_ARN_PATTERN.exec(given);
-            if (!match) {
-                problem(`functions: "${given}" is not a Lambda function ARN; write arn:aws:lambda:REGION:ACCOUNT:function:NAME, or the plain function name.`);
-                continue;
-            }
-            const [, partition, region, account, name, qualifier] = match;
-            if (qualifier !== undefined) {
-                problem(`functions: "${given}" names the version or alias ${qualifier}; only the function itself ($LATEST) can be configured: drop ":${qualifier}".`);
-                continue;
-            }
-            target = { given, name, region, account, partition };
-        }
-        else if (FUNCTION_NAME_PATTERN.test(given)) {
-            if (!defaultRegion) {
-                problem(`functions: "${given}" is a plain name but no region is known; set aws-region (or AWS_REGION), or give the function's ARN.`);
-                continue;
-            }
-            target = { given, name: given, region: defaultRegion, account: undefined, partition: partitionOf(defaultRegion) };
-        }
-        else {
-            problem(`functions: "${given}" is neither a function name (1 to 64 letters, digits, - and _) nor a function ARN.`);
-            continue;
-        }
-        // The same function by name and by ARN is one function: keep the more precise (ARN) form.
-        const key = `${target.region}/${target.name}`;
-        const earlier = byKey.get(key);
-        if (!earlier || (earlier.account === undefined && target.account !== undefined))
-            byKey.set(key, target);
-    }
-    return [...byKey.values()];
-}
-function parseManagedVariables(input, problem) {
-    const variables = {};
-    const secretValues = [];
-    const secretVariableNames = [];
-    const endpoint = input('otlp-endpoint');
-    if (endpoint) {
-        let url;
-        try {
-            url = new URL(endpoint);
-        }
-        catch {
-            url = undefined;
-        }
-        if (!url || !['http:', 'https:'].includes(url.protocol) || !url.hostname)
-            problem(
-            // An endpoint with "@" may carry a password: it is not echoed.
-            `otlp-endpoint ${endpoint.includes('@') ? '' : `"${endpoint}" `}is not an http(s) URL; write it like https://clickstack.example.com:4317.`);
-        else if (url.username || url.password)
-            problem('otlp-endpoint must not carry credentials in the URL; put the ingestion key in otlp-headers.');
-        else
-            variables[ENV.endpoint] = endpoint;
-    }
-    const protocol = input('otlp-protocol');
-    if (protocol) {
-        if (protocol === 'grpc' || protocol === 'http')
-            variables[ENV.protocol] = protocol;
-        else
-            problem(`otlp-protocol "${protocol}" must be grpc or http (or empty for the extension's default, grpc).`);
-    }
-    const headers = input('otlp-headers');
-    if (/^secret:\/\//.test(headers)) {
-        // The whole header list lives in a secret: the extension reads it at start-up.
-        secretValues.push(headers);
-        variables[ENV.headers] = headers;
-        secretVariableNames.push(ENV.headers);
-    }
-    else if (headers) {
-        secretValues.push(headers);
-        const pairs = parsePairs(headers, 'otlp-headers', HEADER_NAME_PATTERN, problem, true);
-        for (const [, headerValue] of pairs)
-            if (headerValue)
-                secretValues.push(headerValue);
-        if (pairs.length > 0) {
-            variables[ENV.headers] = pairs.map(([k, v]) => `${k}=${v}`).join(',');
-            secretVariableNames.push(ENV.headers);
-        }
-    }
-    const attributes = input('resource-attributes');
-    const pairs = attributes ? parsePairs(attributes, 'resource-attributes', /^[A-Za-z0-9_.\-/]+$/, problem, false) : [];
-    // The extension does not set these, although the guide tells users to look for them in HyperDX.
-    if (parseBoolean('cloud-attributes', input('cloud-attributes'), true, problem))
-        for (const [key, value] of CLOUD_ATTRIBUTES)
-            if (!pairs.some(([k]) => k === key))
-                pairs.push([key, value]);
-    if (pairs.length > 0)
-        variables[ENV.resourceAttributes] = pairs.map(([k, v]) => `${k}=${v}`).join(',');
-    const envFile = input('env-file');
-    if (envFile) {
-        if (envFile.startsWith('/') && !/[\s,]/.test(envFile))
-            variables[ENV.envFile] = envFile;
-        else
-            problem(`env-file "${envFile}" must be an absolute path inside the function, like /var/task/rotel.env.`);
-    }
-    input('environment')
-        .split(/\r?\n/)
-        .forEach((line, index) => {
-        const trimmed = line.trim();
-        if (!trimmed || trimmed.startsWith('#'))
-            return;
-        const eq = trimmed.indexOf('=');
-        if (eq <= 0) {
-            // The line is not shown: it may be a secret pasted without its key.
-            problem(`environment: line ${index + 1} is not of the form KEY=VALUE; write one KEY=VALUE a line.`);
-            return;
-        }
-        const key = trimmed.slice(0, eq).trim();
-        const value = trimmed.slice(eq + 1).trim();
-        if (!VARIABLE_NAME_PATTERN.test(key)) {
-            problem(`environment: "${key}" is not a valid variable name (a letter, then letters, digits and _).`);
-        }
-        else if (RESERVED_VARIABLES.has(key)) {
-            problem(`environment: ${key} is reserved by Lambda and cannot be set; remove that line.`);
-        }
-        else if (key === LOG_FORMAT_VARIABLE) {
-            problem(`environment: ${key} is where json-logs records a function's previous log format; remove that line.`);
-        }
-        else if (Object.hasOwn(variables, key)) {
-            problem(`environment: ${key} is already set by another input of this action; set it in one place only.`);
-        }
-        else {
-            variables[key] = value;
-            if (/KEY|SECRET|TOKEN|PASSWORD|AUTH|CREDENTIAL/i.test(key)) {
-                secretVariableNames.push(key);
-                if (value)
-                    secretValues.push(value);
-            }
-        }
-    });
-    const secretReferences = [];
-    for (const [key, value] of Object.entries(variables)) {
-        if (!key.startsWith('ROTEL_'))
-            continue;
-        const found = findSecretReferences(value, inputNameOf(key));
-        found.problems.forEach(problem);
-        secretReferences.push(...found.references);
-    }
-    return { managedVariables: variables, secretVariableNames, secretValues, secretReferences };
-}
-function parseDelivery(input, problem, secretValues) {
-    const url = input('clickhouse-url');
-    const password = input('clickhouse-password');
-    if (password)
-        secretValues.push(password);
-    const setting = input('verify-delivery') || (url ? 'warn' : 'off');
-    if (!['off', 'warn', 'require'].includes(setting)) {
-        problem(`verify-delivery "${setting}" must be off, warn or require.`);
-        return undefined;
-    }
-    const timeoutSeconds = parseInteger('verify-delivery-timeout', input('verify-delivery-timeout') || '90', 5, 900, problem);
-    const username = input('clickhouse-user') || undefined;
-    const logsTable = input('logs-table') || 'otel_logs';
-    const tracesTable = input('traces-table') || 'otel_traces';
-    const database = input('clickhouse-database') || 'default';
-    const hyperdxUrl = input('hyperdx-url') || undefined;
-    if (setting === 'off')
-        return undefined;
-    let parsed;
-    try {
-        parsed = new URL(url);
-    }
-    catch {
-        parsed = undefined;
-    }
-    if (!url) {
-        problem(`verify-delivery is ${setting} but clickhouse-url is empty; set it to ClickStack's ClickHouse HTTP endpoint, e.g. https://clickhouse.example.com:8443.`);
-        return undefined;
-    }
-    if (parsed?.password)
-        secretValues.push(decodeURIComponent(parsed.password));
-    if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
-        problem('clickhouse-url is not an http(s) URL; write it like https://clickhouse.example.com:8443.');
-        return undefined;
-    }
-    const table = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
-    for (const [name, value] of [['logs-table', logsTable], ['traces-table', tracesTable], ['clickhouse-database', database]])
-        if (!table.test(value))
-            problem(`${name} "${value}" is not a ClickHouse table or database name.`);
-    if (hyperdxUrl && !/^https?:\/\/[^\s]+$/.test(hyperdxUrl))
-        problem(`hyperdx-url "${hyperdxUrl}" is not an http(s) URL; write it like https://hyperdx.example.com.`);
-    return {
-        mode: setting,
-        url,
-        username,
-        password: password || undefined,
-        database,
-        logsTable,
-        tracesTable,
-        timeoutSeconds,
-        hyperdxUrl
-    };
-}
-/** The input a managed variable comes from, for messages. */
-function inputNameOf(key) {
-    const entry = Object.entries(ENV).find(([, variable]) => variable === key);
-    return entry ? INPUT_OF[entry[0]] : `environment (${key})`;
-}
-const INPUT_OF = {
-    endpoint: 'otlp-endpoint',
-    protocol: 'otlp-protocol',
-    headers: 'otlp-headers',
-    resourceAttributes: 'resource-attributes',
-    envFile: 'env-file'
-};
-/**
- * Parses `k=v` pairs given comma-separated or one a line. The extension splits its value on commas,
- * so a comma inside a value would silently cut it: that is an error here.
- */
-function parsePairs(value, inputName, keyPattern, problem, secret) {
-    const pairs = [];
-    const items = value
-        .split(/\r?\n/)
-        .flatMap((line) => line.split(','))
-        .map((item) => item.trim());
-    items.forEach((item, index) => {
-        if (!item)
-            return;
-        const eq = item.indexOf('=');
-        if (eq <= 0) {
-            problem(index > 0
-                ? `${inputName}: a value contains a comma, or an entry lacks "="; write name=value entries separated by commas or new lines, with no comma inside a value.`
-                : `${inputName}: the entry ${secret ? '(value hidden)' : `"${item}"`} is not name=value.`);
-            return;
-        }
-        const key = item.slice(0, eq).trim();
-        const entryValue = item.slice(eq + 1).trim();
-        if (!keyPattern.test(key)) {
-            // In a secret input, text before "=" may be a key pasted in the wrong form: it is not echoed.
-            problem(`${inputName}: ${secret ? `entry ${index + 1}` : `"${key}"`} does not start with a valid name followed by "=".`);
-            return;
-        }
-        pairs.push([key, entryValue]);
-    });
-    return pairs;
-}
-/** One of `choices`; the first when empty. */
-function parseChoice(name, value, choices, problem) {
-    if (!value)
-        return choices[0];
-    const found = choices.find((choice) => choice === value.toLowerCase());
-    if (found)
-        return found;
-    problem(`${name} "${value}" must be ${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}.`);
-    return choices[0];
-}
-function parseBoolean(name, value, fallback, problem) {
-    if (!value)
-        return fallback;
-    if (/^(true|yes|on)$/i.test(value))
-        return true;
-    if (/^(false|no|off)$/i.test(value))
-        return false;
-    problem(`${name} "${value}" must be true or false.`);
-    return fallback;
-}
-function parseInteger(name, value, min, max, problem) {
-    if (!/^-?\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-        problem(`${name} "${value}" must be a whole number from ${min} to ${max}.`);
-        return min;
-    }
-    return Number(value);
-}
-/** The layer name for one architecture. */
-function layerNameFor(template, architecture) {
-    return template.replaceAll('{arch}', architecture === 'arm64' ? 'arm64' : 'amd64');
-}
-
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-sts/dist-cjs/index.js
-var client_sts_dist_cjs = __nccwpck_require__(1695);
-;// CONCATENATED MODULE: ./src/credentials.ts
-/** Assume an AWS role with a GitHub OIDC ID token. */
-
-
-const DEFAULT_ATTEMPTS = 5;
-const BASE_DELAY_MS = 1_000;
-const MAX_DELAY_MS = 16_000;
-// STS reports an unreachable identity provider as a 400, yet a later attempt often succeeds.
-const RETRYABLE_STS_NAMES = new Set(['IDPCommunicationError', 'IDPCommunicationErrorException']);
-const ACCESS_DENIED_NAMES = new Set(['AccessDenied', 'AccessDeniedException']);
-const INVALID_TOKEN_NAMES = new Set(['InvalidIdentityToken', 'InvalidIdentityTokenException']);
-// The runner's OIDC client folds errors into plain messages; these name a fault a later attempt can cure.
-const NETWORK_FAULT_IN_MESSAGE = new RegExp(`\\b(${[...NETWORK_ERROR_CODES, 'socket hang up'].join('|')})\\b`, 'i');
-/** A failure to fetch the GitHub OIDC ID token, kept apart from STS errors so that it is classified on its own terms. */
-class IdTokenFetchError extends Error {
-    name = 'IdTokenFetchError';
-    transient;
-    constructor(cause) {
-        super(`could not fetch a GitHub OIDC ID token: ${messageOf(cause)}`, { cause });
-        this.transient = isTransientTokenFailure(cause);
-    }
-}
-function isRetryableStatus(status) {
-    return status >= 500 || status === 429 || status === 408;
-}
-function isTransientTokenFailure(error) {
-    if (isTransient(error))
-        return true;
-    const statusCode = error?.statusCode;
-    if (typeof statusCode === 'number')
-        return isRetryableStatus(statusCode);
-    const message = messageOf(error);
-    // @actions/core reports "Error Code : <status>", and "undefined" when no HTTP response came back at all.
-    const code = /Error Code\s*:\s*(\d{3}|undefined)/.exec(message)?.[1];
-    if (code === 'undefined')
-        return true;
-    if (code !== undefined)
-        return isRetryableStatus(Number(code));
-    return NETWORK_FAULT_IN_MESSAGE.test(message);
-}
-function isRetryable(error) {
-    if (error instanceof IdTokenFetchError)
-        return error.transient;
-    return isTransient(error) || RETRYABLE_STS_NAMES.has(errorName(error));
-}
-function labelOf(error) {
-    const name = errorName(error);
-    const code = error?.code;
-    // A bare network fault from the SDK is named "Error"; its code says more.
-    return name === 'Error' && typeof code === 'string' ? code : name;
-}
-function hintFor(error, audience) {
-    const name = errorName(error);
-    if (ACCESS_DENIED_NAMES.has(name)) {
-        return (` The role's trust policy must allow the federated principal token.actions.githubusercontent.com` +
-            ` to call sts:AssumeRoleWithWebIdentity for this repository (token.actions.githubusercontent.com:sub)` +
-            ` and audience "${audience}" (token.actions.githubusercontent.com:aud).`);
-    }
-    if (INVALID_TOKEN_NAMES.has(name)) {
-        return (` The AWS account needs an IAM OIDC identity provider for https://token.actions.githubusercontent.com` +
-            ` whose audiences include "${audience}".`);
-    }
-    return '';
-}
-// Real tokens run to hundreds of characters; scrubbing a short stand-in would shred ordinary words instead.
-const MIN_SECRET_LENGTH = 8;
-function redact(text, secrets) {
-    return secrets.reduce((out, secret) => (secret.length >= MIN_SECRET_LENGTH ? out.split(secret).join('***') : out), text);
-}
-function createStsClient(region) {
-    return new client_sts_dist_cjs/* STSClient */.iM({
-        region,
-        // Our loop is the one retry layer: each attempt needs a fresh ID token and a log line, which SDK retries give neither.
-        maxAttempts: 1,
-        // AssumeRoleWithWebIdentity is unsigned; pinning noAuth keeps AWS_AUTH_SCHEME_PREFERENCE=sigv4a from demanding credentials.
-        authSchemePreference: ['noAuth'],
-        // Without throwOnRequestTimeout the SDK only warns, and a stalled connection would hang the job.
-        requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000, throwOnRequestTimeout: true }
-    });
-}
-/** Assume `roleArn` with a fresh GitHub OIDC ID token per attempt, retrying only what a later attempt can cure, and return masked credentials. */
-async function assumeRoleWithOidc(params) {
-    const { roleArn, sessionName, audience, durationSeconds, getIdToken, mask } = params;
-    const env = params.env ?? process.env;
-    const log = params.log ?? ((message) => console.log(message));
-    const attempts = Math.max(1, Math.floor(params.attempts ?? DEFAULT_ATTEMPTS));
-    if (!env['ACTIONS_ID_TOKEN_REQUEST_URL'] || !env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']) {
-        throw new Error(`To assume role-to-assume (${roleArn}) through GitHub OIDC the job needs \`permissions: id-token: write\`` +
-            ` (or leave role-to-assume empty to use the AWS credentials already in the environment).`);
-    }
-    // Whatever could leak into a message is scrubbed from it, even though GitHub masks these in logs too.
-    const secrets = [];
-    const requestToken = env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
-    if (requestToken)
-        secrets.push(requestToken);
-    const client = params.stsClient ?? createStsClient(params.stsRegion);
-    try {
-        const response = await withRetry(async () => {
-            // A fresh token each time: GitHub's JWT lives minutes, and a slow retry loop can outlast one.
-            let idToken;
-            try {
-                idToken = await getIdToken(audience);
-            }
-            catch (error) {
-                throw new IdTokenFetchError(error);
-            }
-            if (!idToken)
-                throw new IdTokenFetchError(new Error('the ID token came back empty'));
-            secrets.push(idToken);
-            mask(idToken);
-            return client.send(new client_sts_dist_cjs/* AssumeRoleWithWebIdentityCommand */.WH({
-                RoleArn: roleArn,
-                RoleSessionName: sessionName,
-                WebIdentityToken: idToken,
-                DurationSeconds: durationSeconds
-            }));
-        }, {
-            attempts,
-            baseDelayMs: BASE_DELAY_MS,
-            maxDelayMs: MAX_DELAY_MS,
-            isRetryable,
-            sleep: params.sleep ?? retry_sleep,
-            onRetry: (error, attempt, delayMs) => log(redact(`Assuming ${roleArn} failed (${labelOf(error)}); retrying in ${delayMs} ms (attempt ${attempt + 1} of ${attempts})`, secrets))
-        });
-        const credentials = response.Credentials;
-        if (!credentials?.AccessKeyId || !credentials.SecretAccessKey) {
-            throw new Error('STS answered without credentials');
-        }
-        mask(credentials.AccessKeyId);
-        mask(credentials.SecretAccessKey);
-        const result = {
-            accessKeyId: credentials.AccessKeyId,
-            secretAccessKey: credentials.SecretAccessKey
-        };
-        if (credentials.SessionToken) {
-            mask(credentials.SessionToken);
-            result.sessionToken = credentials.SessionToken;
-        }
-        if (credentials.Expiration)
-            result.expiration = credentials.Expiration;
-        return result;
-    }
-    catch (error) {
-        // @actions/core spreads its errors over several lines; the annotation reads better as one.
-        const reason = messageOf(error).replace(/\s+/g, ' ').trim().replace(/\.+$/, '');
-        const message = `Could not assume role ${roleArn} through GitHub OIDC: ${reason}.${hintFor(error, audience)}`;
-        throw new Error(redact(message, secrets), { cause: error });
-    }
-    finally {
-        // Only a client made here is ours to close; its keep-alive sockets would otherwise outlive the step.
-        if (!params.stsClient)
-            client.destroy();
-    }
-}
-
-;// CONCATENATED MODULE: ./src/cloudwatchOff.ts
-const policyName = (arn) => arn.slice(arn.lastIndexOf('/') + 1);
-const groupName = (arn) => arn.replace(/^arn:[^:]+:logs:[^:]+:\d{12}:log-group:/, '').replace(/:\*$/, '');
-/** What applyCloudWatchOff changed (`did`) or would change (`would`), in words. */
-function describeOffChange(change, tense) {
-    const verb = (past, base) => (tense === 'did' ? past : `would ${base}`);
-    const lines = [];
-    const deny = change.denyPolicy;
-    if (deny && deny.added.length > 0) {
-        const groups = deny.added.map(groupName).join(', ');
-        lines.push(deny.before
-            ? `${verb('added', 'add')} ${groups} to the log groups inline policy ${deny.name} denies writes to`
-            : `${verb('put', 'put')} inline policy ${deny.name}, denying log writes to ${groups}`);
-    }
-    for (const arn of change.detached)
-        lines.push(`${verb('detached', 'detach')} ${policyName(arn)}`);
-    for (const edit of change.inlineEdited)
-        lines.push(`${verb('took', 'take')} the log writes out of inline policy ${edit.name} (its other permissions stay)`);
-    for (const gone of change.inlineDeleted)
-        lines.push(`${verb('deleted', 'delete')} inline policy ${gone.name}, which granted nothing but log writes`);
-    return lines;
-}
-/** What undoCloudWatchOff changed, in words. */
-function describeUndo(result) {
-    const lines = [];
-    if (result.denyPolicy)
-        lines.push(result.denyPolicy.deleted
-            ? `deleted inline policy ${result.denyPolicy.name}`
-            : `took the function's log group out of ${result.denyPolicy.name}`);
-    for (const arn of result.reattached)
-        lines.push(`attached ${policyName(arn)} again`);
-    for (const restored of result.inlineRestored)
-        lines.push(`restored the log writes in inline policy ${restored.name}`);
-    return result.changed ? lines : [];
-}
-/**
- * Whether the function's logs are known to reach ClickStack after the run, so that CloudWatch may stay
- * off for it. Everything else – rolled back, failed before or during the write, cancelled, telemetry
- * not arriving – gets CloudWatch Logs back: logs then cost money, but none are lost.
- */
-function logsReachClickStack(report, cloudwatchStillOn) {
-    const instrumented = report.status === 'updated' || report.status === 'unchanged' || cloudwatchStillOn;
-    return instrumented && (report.delivery === null || report.delivery.status === 'delivered');
-}
-
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
 ;// CONCATENATED MODULE: ./src/logPermissions.ts
 /**
  * Whether a Lambda execution role may write CloudWatch Logs, and how to take that away: pure IAM policy
@@ -82609,6 +81593,1034 @@ function planSecretGrantUndo(role, keep = []) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/instrumentation.ts
+const INSTRUMENTATION_SETTINGS = ['none', 'auto', 'nodejs', 'python', 'java'];
+const ADOT_ACCOUNT = '901920570463';
+/**
+ * The default layer per language, `{arch}` being amd64 or arm64. The version is part of the layer's
+ * name, so there is no "latest" to look up: these are the newest versions found in public sources
+ * on 2026-11-25 – Node.js 1.30.2 from the ClickStack Lambda guide, Python 1.20.0 and the Java agent
+ * 1.32.0 from the AWS Distro for OpenTelemetry Lambda pages. `instrumentation-layer` overrides them.
+ */
+const DEFAULT_INSTRUMENTATION_LAYERS = {
+    nodejs: `arn:aws:lambda:{region}:${ADOT_ACCOUNT}:layer:aws-otel-nodejs-{arch}-ver-1-30-2:1`,
+    python: `arn:aws:lambda:{region}:${ADOT_ACCOUNT}:layer:aws-otel-python-{arch}-ver-1-20-0:3`,
+    java: `arn:aws:lambda:{region}:${ADOT_ACCOUNT}:layer:aws-otel-java-agent-{arch}-ver-1-32-0:2`
+};
+/** What AWS_LAMBDA_EXEC_WRAPPER must say for each language's layer to instrument the handler. */
+const WRAPPERS = {
+    nodejs: '/opt/otel-handler',
+    python: '/opt/otel-instrument',
+    java: '/opt/otel-handler'
+};
+const WRAPPER_VARIABLE = 'AWS_LAMBDA_EXEC_WRAPPER';
+const ADOT_LAYER_NAME = /^aws-otel-(nodejs|python|java-agent|java-wrapper|collector)-(amd64|arm64)-ver-[0-9-]+$/;
+const instrumentation_LAYER_VERSION_ARN = /^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:layer:([A-Za-z0-9_-]+):\d+$/;
+/** Whether a layer version ARN is one of ADOT's Lambda layers (any language, arch or version). */
+function isInstrumentationLayer(layerArn, extraNames = []) {
+    const name = instrumentation_LAYER_VERSION_ARN.exec(layerArn)?.[1];
+    return name !== undefined && (ADOT_LAYER_NAME.test(name) || extraNames.includes(name));
+}
+/** The language a setting selects for a runtime; undefined when the runtime has no ADOT layer (or the setting is none). */
+function languageFor(setting, runtime) {
+    if (setting === 'none')
+        return undefined;
+    if (setting !== 'auto')
+        return setting;
+    if (!runtime)
+        return undefined;
+    if (runtime.startsWith('nodejs'))
+        return 'nodejs';
+    if (runtime.startsWith('python'))
+        return 'python';
+    if (runtime.startsWith('java'))
+        return 'java';
+    return undefined;
+}
+/** The layer ARN for a language, region and architecture, from the override template or the shipped table. */
+function instrumentationLayerArn(language, region, architecture, template) {
+    return (template ?? DEFAULT_INSTRUMENTATION_LAYERS[language])
+        .replaceAll('{region}', region)
+        .replaceAll('{arch}', architecture === 'arm64' ? 'arm64' : 'amd64')
+        .replaceAll('{language}', language);
+}
+/** Whether an instrumentation-layer template yields a layer version ARN once filled in. */
+function isValidInstrumentationTemplate(template) {
+    return instrumentation_LAYER_VERSION_ARN.test(instrumentationLayerArn('nodejs', 'us-east-1', 'x86_64', template));
+}
+/** The layer names an instrumentation-layer template gives, for every language and architecture: what counts as ours. */
+function instrumentationLayerNames(region, template) {
+    if (!template)
+        return [];
+    const names = ['nodejs', 'python', 'java'].flatMap((language) => ['x86_64', 'arm64'].map((arch) => /:layer:([^:]+):/.exec(instrumentationLayerArn(language, region, arch, template))?.[1] ?? ''));
+    return [...new Set(names.filter((name) => name !== ''))];
+}
+
+;// CONCATENATED MODULE: ./src/plan.ts
+
+const MAX_LAYERS = 5;
+const MAX_VARIABLES_BYTES = 4096;
+/**
+ * Where json-logs records the log format a function had before the action switched it to JSON, so
+ * that `remove` can put it back. Why a variable of the function, and not a tag:
+ * - it is read with the configuration (GetFunctionConfiguration), so check and plan stay at one read
+ *   per function and remove needs no extra ListTags call; a tag would also need lambda:TagResource,
+ *   UntagResource and ListTags on the deploy role;
+ * - it is written in the same UpdateFunctionConfiguration as the LoggingConfig it describes, under the
+ *   same RevisionId: the record and the change cannot part (a failed TagResource after a successful
+ *   write would lose the previous format), and rollback, which restores the variables exactly, drops it;
+ * - `remove` already takes the action's variables off, so the record goes with the change it explains.
+ * Not a ROTEL_ name: the extension scans every ROTEL_ variable for secret references at start-up
+ * (rotel-lambda-extension src/env.rs) and ROTEL_ is its configuration namespace; this one is the
+ * action's alone, and its value (`Text`) is nothing the extension or the function needs. It costs its
+ * ~45 bytes of the 4 KB variable budget, counted by the planner like any other variable.
+ */
+const LOG_FORMAT_VARIABLE = 'CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT';
+const ROTEL_LAYER_NAME = /^rotel-extension-(amd64|arm64)(-alpha)?$/;
+const plan_LAYER_VERSION_ARN = /^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:layer:([A-Za-z0-9_-]+):\d+$/;
+/** Whether a layer version ARN is a Rotel extension layer: either line, either arch, any account and version. */
+function isRotelLayer(layerArn, extraNames = []) {
+    const name = plan_LAYER_VERSION_ARN.exec(layerArn)?.[1];
+    if (name === undefined)
+        return false;
+    return ROTEL_LAYER_NAME.test(name) || extraNames.includes(name);
+}
+/** The names a layer-name template gives for both architectures. */
+function layerNamesOf(template) {
+    return [template.replaceAll('{arch}', 'amd64'), template.replaceAll('{arch}', 'arm64')];
+}
+/** The byte size Lambda measures for the 4 KB limit: the variables serialised as JSON. */
+function variablesSize(variables) {
+    return Buffer.byteLength(JSON.stringify(variables));
+}
+/** Plans the write that puts the Rotel layer and settings on one function, keeping everything of the user's. */
+function planApply(state, desired) {
+    const problems = [];
+    if (state.packageType === 'Image')
+        problems.push('it is a container-image function, and those cannot use layers; build the Rotel extension into the image instead.');
+    if (desired.architecture !== 'auto' && desired.architecture !== state.architecture)
+        problems.push(`it is ${state.architecture} but the architecture input says ${desired.architecture}; the ${desired.architecture} extension cannot run on it: use architecture: auto.`);
+    if (desired.layerArchitectures.length > 0 &&
+        !desired.layerArchitectures.includes(state.architecture))
+        problems.push(`the layer ${desired.layerArn} is for ${desired.layerArchitectures.join(', ')}, not ${state.architecture}; check layer-name.`);
+    // Replace the first Rotel layer in place, so that the overlay order in /opt stays the user's;
+    // drop any further Rotel layer, because two copies of the extension would both start.
+    const layersAfter = [];
+    let rotelLayerBefore = null;
+    for (const layer of state.layers) {
+        if (isRotelLayer(layer, desired.layerNames)) {
+            if (rotelLayerBefore === null) {
+                rotelLayerBefore = layer;
+                layersAfter.push(desired.layerArn);
+            }
+        }
+        else {
+            layersAfter.push(layer);
+        }
+    }
+    if (rotelLayerBefore === null)
+        layersAfter.push(desired.layerArn);
+    const before = state.variables ?? {};
+    const variablesAfter = { ...before };
+    const changedVariables = [];
+    const set = (key, value) => {
+        if (before[key] !== value && !changedVariables.includes(key))
+            changedVariables.push(key);
+        variablesAfter[key] = value;
+    };
+    if (desired.instrumentation) {
+        // Same rule as for the Rotel layer: an older instrumentation layer is replaced where it stands.
+        const { layerArn, wrapper, layerNames } = desired.instrumentation;
+        const isOurs = (layer) => isInstrumentationLayer(layer, layerNames);
+        const first = layersAfter.findIndex(isOurs);
+        if (first === -1)
+            layersAfter.push(layerArn);
+        else {
+            layersAfter[first] = layerArn;
+            for (let i = layersAfter.length - 1; i > first; i--)
+                if (isOurs(layersAfter[i] ?? ''))
+                    layersAfter.splice(i, 1);
+        }
+        const current = before[WRAPPER_VARIABLE];
+        if (current && current !== wrapper && !Object.values(WRAPPERS).includes(current))
+            problems.push(`its ${WRAPPER_VARIABLE} is already ${current}, a wrapper for something else; auto-instrumentation would replace it. Remove that wrapper first, or set instrumentation: none.`);
+        else
+            set(WRAPPER_VARIABLE, wrapper);
+    }
+    if (layersAfter.length > MAX_LAYERS)
+        problems.push(`it would have ${layersAfter.length} layers and Lambda allows ${MAX_LAYERS}; remove one of its layers first.`);
+    for (const [key, value] of Object.entries(desired.variables)) {
+        if (key === WRAPPER_VARIABLE && desired.instrumentation && value !== desired.instrumentation.wrapper)
+            problems.push(`environment sets ${WRAPPER_VARIABLE}, which instrumentation sets too; set it in one place only.`);
+        else
+            set(key, value);
+    }
+    // A function already on JSON is left alone, and nothing is recorded: remove then leaves it JSON.
+    let loggingAfter;
+    if (desired.jsonLogs && logFormatOf(state) !== 'JSON') {
+        loggingAfter = { ...state.logging, format: 'JSON' };
+        set(LOG_FORMAT_VARIABLE, logFormatOf(state));
+    }
+    const size = variablesSize(variablesAfter);
+    if (size > MAX_VARIABLES_BYTES)
+        problems.push(`its environment variables would take ${size} bytes and Lambda allows ${MAX_VARIABLES_BYTES}; move settings into env-file or remove unused variables.`);
+    if (!hasExporterTarget(variablesAfter))
+        problems.push('it would have no telemetry destination (no ROTEL_OTLP_EXPORTER_ENDPOINT, ROTEL_ENV_FILE or ROTEL_EXPORTER), and the extension would drop everything; set otlp-endpoint.');
+    const layersChanged = !sameList(state.layers, layersAfter);
+    return {
+        layersBefore: state.layers,
+        layersAfter,
+        variablesAfter,
+        rotelLayerBefore,
+        changedVariables,
+        removedVariables: [],
+        layersChanged,
+        loggingAfter,
+        changed: layersChanged || changedVariables.length > 0 || loggingAfter !== undefined,
+        problems
+    };
+}
+/** The log format a function has: Text unless its LoggingConfig says JSON (Lambda's default is Text). */
+function logFormatOf(state) {
+    return state.logging?.format === 'JSON' ? 'JSON' : 'Text';
+}
+/**
+ * The LoggingConfig that puts a function's logging back as it was read. Text goes back with its log
+ * group only, since Lambda refuses log levels with Text; JSON with its levels and group.
+ */
+function loggingToRestore(state) {
+    return logFormatOf(state) === 'JSON' ? { ...state.logging, format: 'JSON' } : textLogging(state.logging?.logGroup);
+}
+function textLogging(logGroup) {
+    return logGroup === undefined ? { format: 'Text' } : { format: 'Text', logGroup };
+}
+/**
+ * Plans the write that takes the Rotel layer and the action's settings off a function, keeping every
+ * other layer in its order and every other variable as it is.
+ */
+function planRemove(state, managedKeys, layerNames, 
+/** Given when this run manages instrumentation: the names, besides ADOT's, that are its layer. */
+instrumentationNames) {
+    // Instrumentation comes off only when this run manages it: a user's own ADOT setup stays.
+    const instrumentation = instrumentationNames !== undefined;
+    const ours = (layer) => isRotelLayer(layer, layerNames) || (instrumentation && isInstrumentationLayer(layer, instrumentationNames));
+    const rotelLayers = state.layers.filter((layer) => isRotelLayer(layer, layerNames));
+    const layersAfter = state.layers.filter((layer) => !ours(layer));
+    const before = state.variables ?? {};
+    const wrapperIsOurs = instrumentation && Object.values(WRAPPERS).includes(before[WRAPPER_VARIABLE] ?? '');
+    const removedVariables = [
+        ...new Set([...managedKeys, ...(wrapperIsOurs ? [WRAPPER_VARIABLE] : []), LOG_FORMAT_VARIABLE])
+    ].filter((key) => Object.hasOwn(before, key));
+    // The format json-logs recorded goes back, whatever this run's json-logs says: the record is what
+    // tells that the action made the function log JSON. Only Text is ever recorded.
+    const recorded = Object.hasOwn(before, LOG_FORMAT_VARIABLE) ? before[LOG_FORMAT_VARIABLE] : undefined;
+    const loggingAfter = recorded === 'Text' && logFormatOf(state) === 'JSON' ? textLogging(state.logging?.logGroup) : undefined;
+    const variablesAfter = Object.fromEntries(Object.entries(before).filter(([key]) => !removedVariables.includes(key)));
+    const layersChanged = layersAfter.length !== state.layers.length;
+    return {
+        layersBefore: state.layers,
+        layersAfter,
+        variablesAfter,
+        rotelLayerBefore: rotelLayers[0] ?? null,
+        changedVariables: [],
+        removedVariables,
+        layersChanged,
+        loggingAfter,
+        changed: layersChanged || removedVariables.length > 0 || loggingAfter !== undefined,
+        problems: []
+    };
+}
+/** Names whose values are shown as `***` even when the action did not set them. */
+const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD|PASSWD|AUTH|CREDENTIAL|HEADERS/i;
+/** The plan as a diff a person can review: layers in order, variables by name, secret values hidden. */
+function diffOf(state, plan, secretNames) {
+    const before = state.variables ?? {};
+    const show = (name, value) => value === undefined ? null : secretNames.includes(name) || SECRET_NAME.test(name) ? '***' : value;
+    const variables = [
+        ...plan.changedVariables.map((name) => ({
+            name,
+            change: Object.hasOwn(before, name) ? 'changed' : 'added',
+            // Own keys only: a variable named like an Object.prototype member (constructor) is a real name.
+            before: show(name, Object.hasOwn(before, name) ? before[name] : undefined),
+            after: show(name, plan.variablesAfter[name])
+        })),
+        ...plan.removedVariables.map((name) => ({
+            name,
+            change: 'removed',
+            before: show(name, before[name]),
+            after: null
+        }))
+    ];
+    return {
+        layers: { before: [...plan.layersBefore], after: [...plan.layersAfter] },
+        variables,
+        ...(plan.loggingAfter ? { logFormat: { before: logFormatOf(state), after: plan.loggingAfter.format } } : {})
+    };
+}
+/**
+ * What differs between a function and the target, in words for an annotation: the layer (missing,
+ * older, of the other architecture or line) and each setting missing or different.
+ */
+function driftOf(state, plan, targetLayerArn) {
+    const reasons = [];
+    const target = parseLayerArn(targetLayerArn);
+    const current = plan.rotelLayerBefore ? parseLayerArn(plan.rotelLayerBefore) : undefined;
+    if (!current)
+        reasons.push('the Rotel layer is missing');
+    else if (target && current.name !== target.name) {
+        const archOf = (name) => /(amd64|arm64)/.exec(name)?.[1];
+        reasons.push(archOf(current.name) !== archOf(target.name)
+            ? `it has the ${archOf(current.name) ?? 'other'} Rotel layer (${current.name}:${current.version}) but needs ${target.name}:${target.version}`
+            : `it has ${current.name}:${current.version}, not ${target.name}:${target.version}`);
+    }
+    else if (target && current.version < target.version)
+        reasons.push(`the Rotel layer is version ${current.version}, older than the target ${target.version}`);
+    else if (target && current.version > target.version)
+        reasons.push(`the Rotel layer is version ${current.version}, not the target ${target.version}`);
+    if (plan.layersChanged && reasons.length === 0)
+        reasons.push('its layers hold more than one Rotel layer');
+    if (plan.loggingAfter)
+        reasons.push(`log format is ${logFormatOf(state)}, json-logs wants ${plan.loggingAfter.format}`);
+    const before = state.variables ?? {};
+    // The record of the previous format only comes with the format change, said just above.
+    for (const name of plan.changedVariables.filter((name) => name !== LOG_FORMAT_VARIABLE))
+        reasons.push(Object.hasOwn(before, name) ? `${name} differs` : `${name} is missing`);
+    return reasons;
+}
+function parseLayerArn(arn) {
+    const match = /:layer:([A-Za-z0-9_-]+):(\d+)$/.exec(arn);
+    return match ? { name: match[1] ?? '', version: Number(match[2]) } : undefined;
+}
+function hasExporterTarget(variables) {
+    return ['ROTEL_OTLP_EXPORTER_ENDPOINT', 'ROTEL_ENV_FILE', 'ROTEL_EXPORTER'].some((key) => (variables[key] ?? '') !== '');
+}
+/** Whether two lists hold the same items in the same order. */
+function sameList(a, b) {
+    return a.length === b.length && a.every((item, i) => item === b[i]);
+}
+
+;// CONCATENATED MODULE: ./src/config.ts
+/**
+ * Turns the action's inputs into one readonly, validated configuration. Every input error is found
+ * here, before any AWS call, and all of them are reported at once.
+ */
+
+
+
+
+
+
+
+const MODES = ['apply', 'plan', 'check', 'remove'];
+const DEFAULT_LAYER_NAME = 'rotel-extension-{arch}-alpha';
+const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** Regions where the Rotel layer is published in its own account. */
+const ROTEL_REGIONS = [
+    'us-east-1',
+    'us-east-2',
+    'us-west-1',
+    'us-west-2',
+    'ca-central-1',
+    'eu-central-1',
+    'eu-north-1',
+    'eu-west-1',
+    'eu-west-2',
+    'eu-west-3',
+    'ap-southeast-1',
+    'ap-southeast-2',
+    'ap-northeast-1',
+    'ap-northeast-2',
+    'ap-south-1',
+    'sa-east-1'
+];
+const ENV = {
+    endpoint: 'ROTEL_OTLP_EXPORTER_ENDPOINT',
+    protocol: 'ROTEL_OTLP_EXPORTER_PROTOCOL',
+    headers: 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS',
+    resourceAttributes: 'ROTEL_OTEL_RESOURCE_ATTRIBUTES',
+    envFile: 'ROTEL_ENV_FILE'
+};
+const CLOUD_ATTRIBUTES = [
+    ['cloud.provider', 'aws'],
+    ['cloud.platform', 'aws_lambda']
+];
+/** Variables Lambda sets itself and refuses to take from a function's configuration. */
+const RESERVED_VARIABLES = new Set([
+    '_HANDLER',
+    '_X_AMZN_TRACE_ID',
+    'AWS_DEFAULT_REGION',
+    'AWS_REGION',
+    'AWS_EXECUTION_ENV',
+    'AWS_LAMBDA_FUNCTION_NAME',
+    'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+    'AWS_LAMBDA_FUNCTION_VERSION',
+    'AWS_LAMBDA_INITIALIZATION_TYPE',
+    'AWS_LAMBDA_LOG_GROUP_NAME',
+    'AWS_LAMBDA_LOG_STREAM_NAME',
+    'AWS_ACCESS_KEY',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_LAMBDA_RUNTIME_API',
+    'LAMBDA_TASK_ROOT',
+    'LAMBDA_RUNTIME_DIR'
+]);
+const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const FUNCTION_ARN_PATTERN = /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9$_-]+))?$/;
+const ROLE_ARN_PATTERN = /^arn:(aws[a-z-]*):iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const SESSION_NAME_PATTERN = /^[\w+=,.@-]{2,64}$/;
+const VARIABLE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
+const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const LAYER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,140}$/;
+/** Thrown with every problem in the inputs, each naming the input and the fix. */
+class InputError extends Error {
+    problems;
+    constructor(problems) {
+        super(problems.length === 1
+            ? `Invalid input: ${problems[0]}`
+            : `${problems.length} inputs are invalid: ${problems.join(' ')}`);
+        this.problems = problems;
+        this.name = 'InputError';
+    }
+}
+/** Reads and validates every input; throws an InputError naming each bad one. */
+function loadConfig(readInput, env) {
+    const problems = [];
+    const input = (name) => readInput(name).trim();
+    const problem = (message) => void problems.push(message);
+    const modeInput = input('mode') || 'apply';
+    const mode = MODES.includes(modeInput) ? modeInput : 'apply';
+    if (mode !== modeInput)
+        problem(`mode "${modeInput}" must be one of ${MODES.join(', ')}.`);
+    const regionInputs = splitList(input('aws-region'));
+    for (const region of regionInputs)
+        if (!REGION_PATTERN.test(region))
+            problem(`aws-region "${region}" is not an AWS region name; write one like us-east-1.`);
+    const envRegion = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || '';
+    const defaultRegion = regionInputs[0] ?? envRegion;
+    const regions = regionInputs.length > 0 ? regionInputs : envRegion ? [envRegion] : [];
+    const layerAccount = input('layer-account') || DEFAULT_LAYER_ACCOUNT;
+    if (!/^\d{12}$/.test(layerAccount))
+        problem(`layer-account "${layerAccount}" is not a 12-digit AWS account ID.`);
+    const mirrored = layerAccount !== DEFAULT_LAYER_ACCOUNT;
+    const selection = parseSelection({ functions: input('functions'), exclude: input('exclude'), regions });
+    selection.problems.forEach(problem);
+    if (selection.names.length === 0 && selection.patterns.length === 0 && selection.problems.length === 0)
+        problem('functions is empty; list the Lambda functions to instrument, by name, ARN or pattern, one a line.');
+    const functions = parseFunctions(selection.names, defaultRegion, problem);
+    const partitions = new Set(functions.map((f) => f.partition));
+    if (partitions.size > 1)
+        problem(`functions mixes ARNs of the partitions ${[...partitions].join(' and ')}; one run has credentials for one partition: split them into separate steps.`);
+    for (const f of functions) {
+        if (f.partition !== 'aws' && !mirrored)
+            problem(`functions: ${f.given} is in the ${f.partition} partition, where the Rotel layer is not published; mirror the layer into an account there and set layer-account.`);
+        if (!REGION_PATTERN.test(f.region)) {
+            problem(f.account === undefined
+                ? `the region "${f.region}" (from aws-region, AWS_REGION or AWS_DEFAULT_REGION) is not an AWS region name; write one like us-east-1.`
+                : `functions: ${f.given} names the region "${f.region}", which is not an AWS region name; write one like us-east-1.`);
+        }
+        else if (!mirrored && f.partition === 'aws' && !ROTEL_REGIONS.includes(f.region)) {
+            problem(`functions: ${f.given} is in ${f.region}, where the Rotel layer is not published (it is in ${ROTEL_REGIONS.join(', ')}); mirror the layer into your own account there and set layer-account.`);
+        }
+    }
+    const roleToAssume = input('role-to-assume') || undefined;
+    if (roleToAssume && !ROLE_ARN_PATTERN.test(roleToAssume))
+        problem(`role-to-assume "${roleToAssume}" is not an IAM role ARN; write it as arn:aws:iam::123456789012:role/NAME, or leave it empty to use the credentials already in the environment.`);
+    const roleSessionName = input('role-session-name') || 'rotel-clickstack-action';
+    if (!SESSION_NAME_PATTERN.test(roleSessionName))
+        problem(`role-session-name "${roleSessionName}" must be 2 to 64 characters of letters, digits and _+=,.@-.`);
+    const audience = input('audience') || 'sts.amazonaws.com';
+    const roleDurationSeconds = parseInteger('role-duration-seconds', input('role-duration-seconds') || '3600', 900, 43200, problem);
+    const layerVersionInput = input('layer-version') || 'latest';
+    let layerVersion = 'latest';
+    if (layerVersionInput.toLowerCase() !== 'latest') {
+        if (/^[1-9]\d{0,6}$/.test(layerVersionInput))
+            layerVersion = Number(layerVersionInput);
+        else
+            problem(`layer-version "${layerVersionInput}" must be "latest" or a layer version number (a whole number from 1).`);
+    }
+    const layerNameTemplate = input('layer-name') || DEFAULT_LAYER_NAME;
+    if (!LAYER_NAME_PATTERN.test(layerNameTemplate.replaceAll('{arch}', 'arch')))
+        problem(`layer-name "${layerNameTemplate}" must be a layer name of letters, digits, - and _, with {arch} where amd64 or arm64 belongs (e.g. rotel-extension-{arch}-alpha).`);
+    const architectureInput = input('architecture') || 'auto';
+    let architecture = 'auto';
+    if (architectureInput === 'x86_64' || architectureInput === 'arm64')
+        architecture = architectureInput;
+    else if (architectureInput !== 'auto')
+        problem(`architecture "${architectureInput}" must be auto, x86_64 or arm64.`);
+    const { managedVariables, secretVariableNames, secretValues, secretReferences } = parseManagedVariables(input, problem);
+    const testInvoke = parseBoolean('test-invoke', input('test-invoke'), true, problem);
+    const testPayload = input('test-payload') || '{"test":"data"}';
+    if (Buffer.byteLength(testPayload) > MAX_PAYLOAD_BYTES) {
+        problem(`test-payload is ${Buffer.byteLength(testPayload)} bytes; Lambda takes at most 6 MB (6291456 bytes) in a synchronous invocation.`);
+    }
+    else {
+        try {
+            JSON.parse(testPayload);
+        }
+        catch (error) {
+            problem(`test-payload is not valid JSON (${error.message}); write a JSON document such as {"test":"data"}.`);
+        }
+    }
+    const rollbackOnFailure = parseBoolean('rollback-on-failure', input('rollback-on-failure'), true, problem);
+    const maxConcurrency = parseInteger('max-concurrency', input('max-concurrency') || '8', 1, 64, problem);
+    const cloudwatchCheckSeconds = parseInteger('cloudwatch-check-seconds', input('cloudwatch-check-seconds') || '15', 0, 300, problem);
+    const failOnDrift = parseBoolean('fail-on-drift', input('fail-on-drift'), true, problem);
+    const prComment = parseBoolean('pr-comment', input('pr-comment'), true, problem);
+    const githubToken = input('github-token');
+    const annotateInput = input('annotate-files');
+    const annotateFiles = !annotateInput
+        ? undefined
+        : /^(false|none|off)$/i.test(annotateInput)
+            ? []
+            : // One glob a line: a comma belongs to braces, as in **/template.{yml,yaml}.
+                annotateInput
+                    .split(/\r?\n/)
+                    .map((line) => line.trim())
+                    .filter((line) => line !== '' && !line.startsWith('#'));
+    const instrumentationInput = input('instrumentation') || 'none';
+    const instrumentation = INSTRUMENTATION_SETTINGS.includes(instrumentationInput)
+        ? instrumentationInput
+        : 'none';
+    if (instrumentation !== instrumentationInput)
+        problem(`instrumentation "${instrumentationInput}" must be one of ${INSTRUMENTATION_SETTINGS.join(', ')}.`);
+    const instrumentationLayer = input('instrumentation-layer') || undefined;
+    if (instrumentationLayer && !isValidInstrumentationTemplate(instrumentationLayer))
+        problem(`instrumentation-layer "${instrumentationLayer}" must be a layer version ARN, with {region} and {arch} where they vary, e.g. arn:aws:lambda:{region}:901920570463:layer:aws-otel-nodejs-{arch}-ver-1-30-2:1.`);
+    const preflight = parseBoolean('preflight', input('preflight'), true, problem);
+    const jsonLogs = parseBoolean('json-logs', input('json-logs'), false, problem);
+    const delivery = parseDelivery(input, problem, secretValues);
+    const cloudwatchLogs = parseChoice('cloudwatch-logs', input('cloudwatch-logs'), ['keep', 'off'], problem);
+    const grantSecretAccess = parseBoolean('grant-secret-access', input('grant-secret-access'), false, problem);
+    const kmsKeys = splitList(input('secret-kms-key-arn'));
+    for (const key of kmsKeys) {
+        const wrong = kmsKeyArnProblem(key);
+        if (wrong)
+            problem(`secret-kms-key-arn: ${wrong}`);
+    }
+    if (kmsKeys.length > 0 && secretReferences.length === 0)
+        problem('secret-kms-key-arn is set but no setting references a secret; drop it, or reference the ingestion key in otlp-headers as ${arn:aws:secretsmanager:…}.');
+    const cloudwatchOffMethod = parseChoice('cloudwatch-off-method', input('cloudwatch-off-method'), ['deny', 'detach'], problem);
+    if (problems.length > 0)
+        throw new InputError([...new Set(problems)]);
+    return {
+        mode,
+        functions,
+        patterns: selection.patterns,
+        excludes: selection.excludes,
+        regions,
+        roleToAssume,
+        roleSessionName,
+        audience,
+        roleDurationSeconds,
+        homeRegion: defaultRegion || functions[0]?.region || 'us-east-1',
+        layerVersion,
+        layerNameTemplate,
+        layerAccount,
+        architecture,
+        managedVariables,
+        secretVariableNames,
+        secretValues,
+        testInvoke,
+        testPayload,
+        rollbackOnFailure,
+        maxConcurrency,
+        cloudwatchCheckSeconds,
+        managedKeys: [...new Set([...Object.values(ENV), ...Object.keys(managedVariables)])],
+        failOnDrift,
+        prComment,
+        githubToken,
+        annotateFiles,
+        instrumentation,
+        instrumentationLayer,
+        secretReferences,
+        literalIngestionKey: ENV.headers in managedVariables &&
+            !secretReferences.some((reference) => (managedVariables[ENV.headers] ?? '').includes(reference.text)),
+        preflight,
+        delivery,
+        cloudwatchLogs,
+        cloudwatchOffMethod,
+        jsonLogs,
+        grantSecretAccess,
+        secretNeeds: requiredSecretActions(secretReferences, kmsKeys)
+    };
+}
+function parseFunctions(items, defaultRegion, problem) {
+    const byKey = new Map();
+    for (const given of items) {
+        let target;
+        if (given.startsWith('arn:')) {
+            const match = FUNCTION_ARN_PATTERN.exec(given);
+            if (!match) {
+                problem(`functions: "${given}" is not a Lambda function ARN; write arn:aws:lambda:REGION:ACCOUNT:function:NAME, or the plain function name.`);
+                continue;
+            }
+            const [, partition, region, account, name, qualifier] = match;
+            if (qualifier !== undefined) {
+                problem(`functions: "${given}" names the version or alias ${qualifier}; only the function itself ($LATEST) can be configured: drop ":${qualifier}".`);
+                continue;
+            }
+            target = { given, name, region, account, partition };
+        }
+        else if (FUNCTION_NAME_PATTERN.test(given)) {
+            if (!defaultRegion) {
+                problem(`functions: "${given}" is a plain name but no region is known; set aws-region (or AWS_REGION), or give the function's ARN.`);
+                continue;
+            }
+            target = { given, name: given, region: defaultRegion, account: undefined, partition: partitionOf(defaultRegion) };
+        }
+        else {
+            problem(`functions: "${given}" is neither a function name (1 to 64 letters, digits, - and _) nor a function ARN.`);
+            continue;
+        }
+        // The same function by name and by ARN is one function: keep the more precise (ARN) form.
+        const key = `${target.region}/${target.name}`;
+        const earlier = byKey.get(key);
+        if (!earlier || (earlier.account === undefined && target.account !== undefined))
+            byKey.set(key, target);
+    }
+    return [...byKey.values()];
+}
+function parseManagedVariables(input, problem) {
+    const variables = {};
+    const secretValues = [];
+    const secretVariableNames = [];
+    const endpoint = input('otlp-endpoint');
+    if (endpoint) {
+        let url;
+        try {
+            url = new URL(endpoint);
+        }
+        catch {
+            url = undefined;
+        }
+        if (!url || !['http:', 'https:'].includes(url.protocol) || !url.hostname)
+            problem(
+            // An endpoint with "@" may carry a password: it is not echoed.
+            `otlp-endpoint ${endpoint.includes('@') ? '' : `"${endpoint}" `}is not an http(s) URL; write it like https://clickstack.example.com:4317.`);
+        else if (url.username || url.password)
+            problem('otlp-endpoint must not carry credentials in the URL; put the ingestion key in otlp-headers.');
+        else
+            variables[ENV.endpoint] = endpoint;
+    }
+    const protocol = input('otlp-protocol');
+    if (protocol) {
+        if (protocol === 'grpc' || protocol === 'http')
+            variables[ENV.protocol] = protocol;
+        else
+            problem(`otlp-protocol "${protocol}" must be grpc or http (or empty for the extension's default, grpc).`);
+    }
+    const headers = input('otlp-headers');
+    if (/^secret:\/\//.test(headers)) {
+        // The whole header list lives in a secret: the extension reads it at start-up.
+        secretValues.push(headers);
+        variables[ENV.headers] = headers;
+        secretVariableNames.push(ENV.headers);
+    }
+    else if (headers) {
+        secretValues.push(headers);
+        const pairs = parsePairs(headers, 'otlp-headers', HEADER_NAME_PATTERN, problem, true);
+        for (const [, headerValue] of pairs)
+            if (headerValue)
+                secretValues.push(headerValue);
+        if (pairs.length > 0) {
+            variables[ENV.headers] = pairs.map(([k, v]) => `${k}=${v}`).join(',');
+            secretVariableNames.push(ENV.headers);
+        }
+    }
+    const attributes = input('resource-attributes');
+    const pairs = attributes ? parsePairs(attributes, 'resource-attributes', /^[A-Za-z0-9_.\-/]+$/, problem, false) : [];
+    // The extension does not set these, although the guide tells users to look for them in HyperDX.
+    if (parseBoolean('cloud-attributes', input('cloud-attributes'), true, problem))
+        for (const [key, value] of CLOUD_ATTRIBUTES)
+            if (!pairs.some(([k]) => k === key))
+                pairs.push([key, value]);
+    if (pairs.length > 0)
+        variables[ENV.resourceAttributes] = pairs.map(([k, v]) => `${k}=${v}`).join(',');
+    const envFile = input('env-file');
+    if (envFile) {
+        if (envFile.startsWith('/') && !/[\s,]/.test(envFile))
+            variables[ENV.envFile] = envFile;
+        else
+            problem(`env-file "${envFile}" must be an absolute path inside the function, like /var/task/rotel.env.`);
+    }
+    input('environment')
+        .split(/\r?\n/)
+        .forEach((line, index) => {
+        const trimmed = line.trim();
+        if (!trimmed || trimmed.startsWith('#'))
+            return;
+        const eq = trimmed.indexOf('=');
+        if (eq <= 0) {
+            // The line is not shown: it may be a secret pasted without its key.
+            problem(`environment: line ${index + 1} is not of the form KEY=VALUE; write one KEY=VALUE a line.`);
+            return;
+        }
+        const key = trimmed.slice(0, eq).trim();
+        const value = trimmed.slice(eq + 1).trim();
+        if (!VARIABLE_NAME_PATTERN.test(key)) {
+            problem(`environment: "${key}" is not a valid variable name (a letter, then letters, digits and _).`);
+        }
+        else if (RESERVED_VARIABLES.has(key)) {
+            problem(`environment: ${key} is reserved by Lambda and cannot be set; remove that line.`);
+        }
+        else if (key === LOG_FORMAT_VARIABLE) {
+            problem(`environment: ${key} is where json-logs records a function's previous log format; remove that line.`);
+        }
+        else if (Object.hasOwn(variables, key)) {
+            problem(`environment: ${key} is already set by another input of this action; set it in one place only.`);
+        }
+        else {
+            variables[key] = value;
+            if (/KEY|SECRET|TOKEN|PASSWORD|AUTH|CREDENTIAL/i.test(key)) {
+                secretVariableNames.push(key);
+                if (value)
+                    secretValues.push(value);
+            }
+        }
+    });
+    const secretReferences = [];
+    for (const [key, value] of Object.entries(variables)) {
+        if (!key.startsWith('ROTEL_'))
+            continue;
+        const found = findSecretReferences(value, inputNameOf(key));
+        found.problems.forEach(problem);
+        secretReferences.push(...found.references);
+    }
+    return { managedVariables: variables, secretVariableNames, secretValues, secretReferences };
+}
+function parseDelivery(input, problem, secretValues) {
+    const url = input('clickhouse-url');
+    const password = input('clickhouse-password');
+    if (password)
+        secretValues.push(password);
+    const setting = input('verify-delivery') || (url ? 'warn' : 'off');
+    if (!['off', 'warn', 'require'].includes(setting)) {
+        problem(`verify-delivery "${setting}" must be off, warn or require.`);
+        return undefined;
+    }
+    const timeoutSeconds = parseInteger('verify-delivery-timeout', input('verify-delivery-timeout') || '90', 5, 900, problem);
+    const username = input('clickhouse-user') || undefined;
+    const logsTable = input('logs-table') || 'otel_logs';
+    const tracesTable = input('traces-table') || 'otel_traces';
+    const database = input('clickhouse-database') || 'default';
+    const hyperdxUrl = input('hyperdx-url') || undefined;
+    if (setting === 'off')
+        return undefined;
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        parsed = undefined;
+    }
+    if (!url) {
+        problem(`verify-delivery is ${setting} but clickhouse-url is empty; set it to ClickStack's ClickHouse HTTP endpoint, e.g. https://clickhouse.example.com:8443.`);
+        return undefined;
+    }
+    if (parsed?.password)
+        secretValues.push(decodeURIComponent(parsed.password));
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
+        problem('clickhouse-url is not an http(s) URL; write it like https://clickhouse.example.com:8443.');
+        return undefined;
+    }
+    const table = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
+    for (const [name, value] of [['logs-table', logsTable], ['traces-table', tracesTable], ['clickhouse-database', database]])
+        if (!table.test(value))
+            problem(`${name} "${value}" is not a ClickHouse table or database name.`);
+    if (hyperdxUrl && !/^https?:\/\/[^\s]+$/.test(hyperdxUrl))
+        problem(`hyperdx-url "${hyperdxUrl}" is not an http(s) URL; write it like https://hyperdx.example.com.`);
+    return {
+        mode: setting,
+        url,
+        username,
+        password: password || undefined,
+        database,
+        logsTable,
+        tracesTable,
+        timeoutSeconds,
+        hyperdxUrl
+    };
+}
+/** The input a managed variable comes from, for messages. */
+function inputNameOf(key) {
+    const entry = Object.entries(ENV).find(([, variable]) => variable === key);
+    return entry ? INPUT_OF[entry[0]] : `environment (${key})`;
+}
+const INPUT_OF = {
+    endpoint: 'otlp-endpoint',
+    protocol: 'otlp-protocol',
+    headers: 'otlp-headers',
+    resourceAttributes: 'resource-attributes',
+    envFile: 'env-file'
+};
+/**
+ * Parses `k=v` pairs given comma-separated or one a line. The extension splits its value on commas,
+ * so a comma inside a value would silently cut it: that is an error here.
+ */
+function parsePairs(value, inputName, keyPattern, problem, secret) {
+    const pairs = [];
+    const items = value
+        .split(/\r?\n/)
+        .flatMap((line) => line.split(','))
+        .map((item) => item.trim());
+    items.forEach((item, index) => {
+        if (!item)
+            return;
+        const eq = item.indexOf('=');
+        if (eq <= 0) {
+            problem(index > 0
+                ? `${inputName}: a value contains a comma, or an entry lacks "="; write name=value entries separated by commas or new lines, with no comma inside a value.`
+                : `${inputName}: the entry ${secret ? '(value hidden)' : `"${item}"`} is not name=value.`);
+            return;
+        }
+        const key = item.slice(0, eq).trim();
+        const entryValue = item.slice(eq + 1).trim();
+        if (!keyPattern.test(key)) {
+            // In a secret input, text before "=" may be a key pasted in the wrong form: it is not echoed.
+            problem(`${inputName}: ${secret ? `entry ${index + 1}` : `"${key}"`} does not start with a valid name followed by "=".`);
+            return;
+        }
+        pairs.push([key, entryValue]);
+    });
+    return pairs;
+}
+/** One of `choices`; the first when empty. */
+function parseChoice(name, value, choices, problem) {
+    if (!value)
+        return choices[0];
+    const found = choices.find((choice) => choice === value.toLowerCase());
+    if (found)
+        return found;
+    problem(`${name} "${value}" must be ${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}.`);
+    return choices[0];
+}
+function parseBoolean(name, value, fallback, problem) {
+    if (!value)
+        return fallback;
+    if (/^(true|yes|on)$/i.test(value))
+        return true;
+    if (/^(false|no|off)$/i.test(value))
+        return false;
+    problem(`${name} "${value}" must be true or false.`);
+    return fallback;
+}
+function parseInteger(name, value, min, max, problem) {
+    if (!/^-?\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+        problem(`${name} "${value}" must be a whole number from ${min} to ${max}.`);
+        return min;
+    }
+    return Number(value);
+}
+/** The layer name for one architecture. */
+function layerNameFor(template, architecture) {
+    return template.replaceAll('{arch}', architecture === 'arm64' ? 'arm64' : 'amd64');
+}
+
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-sts/dist-cjs/index.js
+var client_sts_dist_cjs = __nccwpck_require__(1695);
+;// CONCATENATED MODULE: ./src/credentials.ts
+/** Assume an AWS role with a GitHub OIDC ID token. */
+
+
+const DEFAULT_ATTEMPTS = 5;
+const BASE_DELAY_MS = 1_000;
+const MAX_DELAY_MS = 16_000;
+// STS reports an unreachable identity provider as a 400, yet a later attempt often succeeds.
+const RETRYABLE_STS_NAMES = new Set(['IDPCommunicationError', 'IDPCommunicationErrorException']);
+const ACCESS_DENIED_NAMES = new Set(['AccessDenied', 'AccessDeniedException']);
+const INVALID_TOKEN_NAMES = new Set(['InvalidIdentityToken', 'InvalidIdentityTokenException']);
+// The runner's OIDC client folds errors into plain messages; these name a fault a later attempt can cure.
+const NETWORK_FAULT_IN_MESSAGE = new RegExp(`\\b(${[...NETWORK_ERROR_CODES, 'socket hang up'].join('|')})\\b`, 'i');
+/** A failure to fetch the GitHub OIDC ID token, kept apart from STS errors so that it is classified on its own terms. */
+class IdTokenFetchError extends Error {
+    name = 'IdTokenFetchError';
+    transient;
+    constructor(cause) {
+        super(`could not fetch a GitHub OIDC ID token: ${messageOf(cause)}`, { cause });
+        this.transient = isTransientTokenFailure(cause);
+    }
+}
+function isRetryableStatus(status) {
+    return status >= 500 || status === 429 || status === 408;
+}
+function isTransientTokenFailure(error) {
+    if (isTransient(error))
+        return true;
+    const statusCode = error?.statusCode;
+    if (typeof statusCode === 'number')
+        return isRetryableStatus(statusCode);
+    const message = messageOf(error);
+    // @actions/core reports "Error Code : <status>", and "undefined" when no HTTP response came back at all.
+    const code = /Error Code\s*:\s*(\d{3}|undefined)/.exec(message)?.[1];
+    if (code === 'undefined')
+        return true;
+    if (code !== undefined)
+        return isRetryableStatus(Number(code));
+    return NETWORK_FAULT_IN_MESSAGE.test(message);
+}
+function isRetryable(error) {
+    if (error instanceof IdTokenFetchError)
+        return error.transient;
+    return isTransient(error) || RETRYABLE_STS_NAMES.has(errorName(error));
+}
+function labelOf(error) {
+    const name = errorName(error);
+    const code = error?.code;
+    // A bare network fault from the SDK is named "Error"; its code says more.
+    return name === 'Error' && typeof code === 'string' ? code : name;
+}
+function hintFor(error, audience) {
+    const name = errorName(error);
+    if (ACCESS_DENIED_NAMES.has(name)) {
+        return (` The role's trust policy must allow the federated principal token.actions.githubusercontent.com` +
+            ` to call sts:AssumeRoleWithWebIdentity for this repository (token.actions.githubusercontent.com:sub)` +
+            ` and audience "${audience}" (token.actions.githubusercontent.com:aud).`);
+    }
+    if (INVALID_TOKEN_NAMES.has(name)) {
+        return (` The AWS account needs an IAM OIDC identity provider for https://token.actions.githubusercontent.com` +
+            ` whose audiences include "${audience}".`);
+    }
+    return '';
+}
+// Real tokens run to hundreds of characters; scrubbing a short stand-in would shred ordinary words instead.
+const MIN_SECRET_LENGTH = 8;
+function redact(text, secrets) {
+    return secrets.reduce((out, secret) => (secret.length >= MIN_SECRET_LENGTH ? out.split(secret).join('***') : out), text);
+}
+function createStsClient(region) {
+    return new client_sts_dist_cjs/* STSClient */.iM({
+        region,
+        // Our loop is the one retry layer: each attempt needs a fresh ID token and a log line, which SDK retries give neither.
+        maxAttempts: 1,
+        // AssumeRoleWithWebIdentity is unsigned; pinning noAuth keeps AWS_AUTH_SCHEME_PREFERENCE=sigv4a from demanding credentials.
+        authSchemePreference: ['noAuth'],
+        // Without throwOnRequestTimeout the SDK only warns, and a stalled connection would hang the job.
+        requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000, throwOnRequestTimeout: true }
+    });
+}
+/** Assume `roleArn` with a fresh GitHub OIDC ID token per attempt, retrying only what a later attempt can cure, and return masked credentials. */
+async function assumeRoleWithOidc(params) {
+    const { roleArn, sessionName, audience, durationSeconds, getIdToken, mask } = params;
+    const env = params.env ?? process.env;
+    const log = params.log ?? ((message) => console.log(message));
+    const attempts = Math.max(1, Math.floor(params.attempts ?? DEFAULT_ATTEMPTS));
+    if (!env['ACTIONS_ID_TOKEN_REQUEST_URL'] || !env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']) {
+        throw new Error(`To assume role-to-assume (${roleArn}) through GitHub OIDC the job needs \`permissions: id-token: write\`` +
+            ` (or leave role-to-assume empty to use the AWS credentials already in the environment).`);
+    }
+    // Whatever could leak into a message is scrubbed from it, even though GitHub masks these in logs too.
+    const secrets = [];
+    const requestToken = env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+    if (requestToken)
+        secrets.push(requestToken);
+    const client = params.stsClient ?? createStsClient(params.stsRegion);
+    try {
+        const response = await withRetry(async () => {
+            // A fresh token each time: GitHub's JWT lives minutes, and a slow retry loop can outlast one.
+            let idToken;
+            try {
+                idToken = await getIdToken(audience);
+            }
+            catch (error) {
+                throw new IdTokenFetchError(error);
+            }
+            if (!idToken)
+                throw new IdTokenFetchError(new Error('the ID token came back empty'));
+            secrets.push(idToken);
+            mask(idToken);
+            return client.send(new client_sts_dist_cjs/* AssumeRoleWithWebIdentityCommand */.WH({
+                RoleArn: roleArn,
+                RoleSessionName: sessionName,
+                WebIdentityToken: idToken,
+                DurationSeconds: durationSeconds
+            }));
+        }, {
+            attempts,
+            baseDelayMs: BASE_DELAY_MS,
+            maxDelayMs: MAX_DELAY_MS,
+            isRetryable,
+            sleep: params.sleep ?? retry_sleep,
+            onRetry: (error, attempt, delayMs) => log(redact(`Assuming ${roleArn} failed (${labelOf(error)}); retrying in ${delayMs} ms (attempt ${attempt + 1} of ${attempts})`, secrets))
+        });
+        const credentials = response.Credentials;
+        if (!credentials?.AccessKeyId || !credentials.SecretAccessKey) {
+            throw new Error('STS answered without credentials');
+        }
+        mask(credentials.AccessKeyId);
+        mask(credentials.SecretAccessKey);
+        const result = {
+            accessKeyId: credentials.AccessKeyId,
+            secretAccessKey: credentials.SecretAccessKey
+        };
+        if (credentials.SessionToken) {
+            mask(credentials.SessionToken);
+            result.sessionToken = credentials.SessionToken;
+        }
+        if (credentials.Expiration)
+            result.expiration = credentials.Expiration;
+        return result;
+    }
+    catch (error) {
+        // @actions/core spreads its errors over several lines; the annotation reads better as one.
+        const reason = messageOf(error).replace(/\s+/g, ' ').trim().replace(/\.+$/, '');
+        const message = `Could not assume role ${roleArn} through GitHub OIDC: ${reason}.${hintFor(error, audience)}`;
+        throw new Error(redact(message, secrets), { cause: error });
+    }
+    finally {
+        // Only a client made here is ours to close; its keep-alive sockets would otherwise outlive the step.
+        if (!params.stsClient)
+            client.destroy();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cloudwatchOff.ts
+const policyName = (arn) => arn.slice(arn.lastIndexOf('/') + 1);
+const groupName = (arn) => arn.replace(/^arn:[^:]+:logs:[^:]+:\d{12}:log-group:/, '').replace(/:\*$/, '');
+/** What applyCloudWatchOff changed (`did`) or would change (`would`), in words. */
+function describeOffChange(change, tense) {
+    const verb = (past, base) => (tense === 'did' ? past : `would ${base}`);
+    const lines = [];
+    const deny = change.denyPolicy;
+    if (deny && deny.added.length > 0) {
+        const groups = deny.added.map(groupName).join(', ');
+        lines.push(deny.before
+            ? `${verb('added', 'add')} ${groups} to the log groups inline policy ${deny.name} denies writes to`
+            : `${verb('put', 'put')} inline policy ${deny.name}, denying log writes to ${groups}`);
+    }
+    for (const arn of change.detached)
+        lines.push(`${verb('detached', 'detach')} ${policyName(arn)}`);
+    for (const edit of change.inlineEdited)
+        lines.push(`${verb('took', 'take')} the log writes out of inline policy ${edit.name} (its other permissions stay)`);
+    for (const gone of change.inlineDeleted)
+        lines.push(`${verb('deleted', 'delete')} inline policy ${gone.name}, which granted nothing but log writes`);
+    return lines;
+}
+/** What undoCloudWatchOff changed, in words. */
+function describeUndo(result) {
+    const lines = [];
+    if (result.denyPolicy)
+        lines.push(result.denyPolicy.deleted
+            ? `deleted inline policy ${result.denyPolicy.name}`
+            : `took the function's log group out of ${result.denyPolicy.name}`);
+    for (const arn of result.reattached)
+        lines.push(`attached ${policyName(arn)} again`);
+    for (const restored of result.inlineRestored)
+        lines.push(`restored the log writes in inline policy ${restored.name}`);
+    return result.changed ? lines : [];
+}
+/**
+ * Whether the function's logs are known to reach ClickStack after the run, so that CloudWatch may stay
+ * off for it. Everything else – rolled back, failed before or during the write, cancelled, telemetry
+ * not arriving – gets CloudWatch Logs back: logs then cost money, but none are lost.
+ */
+function logsReachClickStack(report, cloudwatchStillOn) {
+    const instrumented = report.status === 'updated' || report.status === 'unchanged' || cloudwatchStillOn;
+    return instrumented && (report.delivery === null || report.delivery.status === 'delivered');
+}
+
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
 ;// CONCATENATED MODULE: ./src/executionRoles.ts
 /**
  * The IAM edge of `cloudwatch-logs: off`: reads Lambda execution roles, switches their CloudWatch Logs
@@ -83262,16 +83274,17 @@ class ExecutionRoles {
             }));
     }
     /**
-     * Whether the role carries this action's record (one GetRole: its tags come with it), so that a run
+     * Which of this action's records the role carries (one GetRole: its tags come with it), so that a run
      * can leave roles it never changed alone without reading their policies.
      */
-    async hasCloudWatchOffRecord(nameOrArn) {
+    async recordsOn(nameOrArn) {
         const { Role: role } = await this.iam.send(new client_iam_dist_cjs/* GetRoleCommand */.kbp({ RoleName: roleNameOf(nameOrArn) }));
         const tags = {};
         for (const tag of role?.Tags ?? [])
             if (tag.Key !== undefined)
                 tags[tag.Key] = tag.Value ?? '';
-        return hasRecord(recordOf(tags));
+        const secret = Object.entries(tags).find(([key]) => key.toLowerCase() === SECRET_POLICY_TAG);
+        return { cloudwatchOff: hasRecord(recordOf(tags)), secretPolicy: secret?.[1] };
     }
     /** remove mode: undoes what the role's record says (see planUndo), and nothing else. */
     async undoCloudWatchOff(role, options = {}) {
@@ -89066,7 +89079,7 @@ function layersByRegionAndArch(outcomes) {
 function renderOutputs(result, redact) {
     const layerArns = Object.fromEntries([...result.layers].map(([key, layer]) => [key, layer.arn]));
     const changed = result.outcomes.some(({ report }) => report.status === CHANGE_STATUS[result.mode] ||
-        ((result.mode === 'apply' || result.mode === 'remove') && (report.logsPermission?.changes.length ?? 0) > 0));
+        ((result.mode === 'apply' || result.mode === 'remove') && (report.executionRole?.changes.length ?? 0) > 0));
     return {
         // Values are redacted before serialising: a secret with a quote or backslash is escaped in JSON.
         'layer-arns': JSON.stringify(redactDeep(layerArns, redact)),
@@ -89169,13 +89182,13 @@ function renderSummary(result, redact) {
 function renderRoles(mode, reports) {
     const byRole = new Map();
     for (const r of reports) {
-        if (!r.logsPermission)
+        if (!r.executionRole)
             continue;
-        const entry = byRole.get(r.logsPermission.role) ?? { changes: new Set(), functions: [] };
-        for (const change of r.logsPermission.changes)
+        const entry = byRole.get(r.executionRole.role) ?? { changes: new Set(), functions: [] };
+        for (const change of r.executionRole.changes)
             entry.changes.add(change);
         entry.functions.push(r.function);
-        byRole.set(r.logsPermission.role, entry);
+        byRole.set(r.executionRole.role, entry);
     }
     if (byRole.size === 0)
         return [];
@@ -89373,11 +89386,17 @@ async function publishResult(config, result, redact) {
     const outputs = renderOutputs(result, redact);
     for (const [name, value] of Object.entries(outputs))
         setOutput(name, value);
+    // Functions that share an execution role share its warnings: each is said once.
+    const said = new Set();
     for (const { report: row, warnings, notices = [] } of result.outcomes) {
         for (const notice of notices)
             core_notice(redact(notice), { title: `${row.function}: instrumentation` });
-        for (const warning of warnings)
-            core_warning(redact(warning), { title: `${row.function}: CloudWatch Logs` });
+        for (const warning of warnings) {
+            if (said.has(warning))
+                continue;
+            said.add(warning);
+            core_warning(redact(warning), { title: `${row.function}: ${/secret/i.test(warning) ? 'secret access' : 'CloudWatch Logs'}` });
+        }
         if (row.status === 'drifted')
             core_warning(redact(`${row.function} (${row.region}) has drifted: ${row.drift.join('; ')}.`), {
                 title: `${row.function}: drifted`
@@ -89883,6 +89902,8 @@ function hyperdxSearchUrl(base, functionName, fromMs, toMs) {
 
 
 
+/** IAM is eventually consistent: a policy just written may take seconds to apply where Lambda runs. */
+const IAM_SETTLE_MS = 10_000;
 function holderOf(slots, first) {
     let lease = first;
     return {
@@ -89943,7 +89964,7 @@ function emptyReport(target) {
         diff: null,
         drift: [],
         delivery: null,
-        logsPermission: null,
+        executionRole: null,
         error: null
     };
 }
@@ -90035,7 +90056,7 @@ async function processFunction(ctx, target, report, flight, notices, slot) {
                 ? `${target.name} could not be ${mode === 'plan' ? 'planned' : 'checked'}: ${roleProblem}`
                 : mode === 'remove'
                     ? `${target.name} was not changed: CloudWatch Logs could not be switched back on for it first, and without it removing the extension would lose its logs. ${roleProblem}`
-                    : `${target.name} was not changed: CloudWatch Logs could not be switched off for it. ${roleProblem}`);
+                    : `${target.name} was not changed: ${roleProblem}`);
         }
         if (mode === 'plan' || mode === 'check')
             return judgeWithRole(ctx, report, state, plan, layer, log, warnings, mode);
@@ -90118,6 +90139,16 @@ async function processFunction(ctx, target, report, flight, notices, slot) {
         return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings, plan);
     }
     flight.phase = 'verifying';
+    // A test invocation right after the role got read access to the secrets could start the extension
+    // before IAM applies it everywhere, fail, and roll a good change back.
+    const writtenAt = state.role ? ctx.roleWrittenAt?.get(state.role.replace(/^.*\//, '')) : undefined;
+    if (writtenAt !== undefined) {
+        const wait = writtenAt + IAM_SETTLE_MS - now();
+        if (wait > 0) {
+            log.push(`Waiting ${Math.ceil(wait / 1000)} s for the new secret access of its role to apply before the test invocation.`);
+            await (ctx.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))))(wait);
+        }
+    }
     const logs = ctx.logsFor(target.region);
     // Only apply checks CloudWatch Logs afterwards: remove would read the group for nothing (and a role
     // without logs:DescribeLogStreams, which remove does not need, would be refused).
@@ -90198,31 +90229,58 @@ async function processFunction(ctx, target, report, flight, notices, slot) {
  * restored before the rollout): returns why it failed, or undefined.
  */
 async function workOnRole(ctx, state, report, log, warnings) {
-    const { mode, cloudwatchLogs, cloudwatchOffMethod: method } = ctx.config;
+    const { mode, cloudwatchLogs, cloudwatchOffMethod: method, secretNeeds, grantSecretAccess } = ctx.config;
     if (!ctx.roles || !state.role)
         return undefined;
     const role = state.role.replace(/^.*\//, '');
+    const changes = [];
+    let worked = false;
     if (mode === 'remove') {
         const restored = ctx.restored?.get(state.arn);
-        if (!restored)
-            return undefined;
-        if (!restored.ok)
-            return restored.error;
-        report.logsPermission = { role, changes: describeUndo(restored.value) };
-        for (const conflict of restored.value.conflicts)
-            warnings.push(conflict);
+        if (restored) {
+            if (!restored.ok)
+                return restored.error;
+            worked = true;
+            changes.push(...describeUndo(restored.value));
+            warnings.push(...restored.value.conflicts);
+        }
     }
-    else if (cloudwatchLogs === 'off' && mode !== 'check') {
-        const outcome = mode === 'plan' ? await ctx.roles.previewFor(state.arn, method) : await ctx.roles.applyFor(state.arn, method);
-        if (!outcome.ok)
-            return outcome.error;
-        report.logsPermission = { role, changes: describeOffChange(outcome.value, mode === 'plan' ? 'would' : 'did') };
-        warnings.push(...outcome.value.warnings);
+    else {
+        if (cloudwatchLogs === 'off' && mode !== 'check') {
+            const outcome = mode === 'plan' ? await ctx.roles.previewFor(state.arn, method) : await ctx.roles.applyFor(state.arn, method);
+            if (!outcome.ok)
+                return `CloudWatch Logs could not be switched off for it. ${outcome.error}`;
+            worked = true;
+            changes.push(...describeOffChange(outcome.value, mode === 'plan' ? 'would' : 'did'));
+            warnings.push(...outcome.value.warnings);
+        }
+        // Reading roles needs IAM reads that a read-only plan or check role lacks: plan reads them only to show a grant.
+        if (secretNeeds.length > 0 && (mode === 'apply' || (mode === 'plan' && grantSecretAccess))) {
+            const grant = grantSecretAccess && mode === 'apply';
+            const outcome = await ctx.roles.secretAccessForRole(state.role, secretNeeds, grant ? 'grant' : 'check');
+            if (!outcome.ok) {
+                if (grant)
+                    return `Its execution role could not be given read access to the referenced secrets. ${outcome.error}`;
+                warnings.push(`${state.name}: whether its execution role can read the referenced secrets is unknown: ${outcome.error}`);
+            }
+            else {
+                worked = true;
+                const { report: access, grant: written } = outcome.value;
+                if (written?.changed) {
+                    changes.push(`put the reads of ${written.added.map((need) => `${need.action} on ${need.resource}`).join(', ')} into inline policy ${written.policy.name}`);
+                    ctx.roleWrittenAt?.set(role, (ctx.now ?? Date.now)());
+                }
+                if (mode === 'plan' && grantSecretAccess && access.missing.length > 0)
+                    changes.push(`would allow ${access.missing.map((need) => `${need.action} on ${need.resource}`).join(', ')} in an inline policy`);
+                else
+                    warnings.push(...access.warnings, ...(written?.warnings ?? []));
+            }
+        }
     }
-    else
+    if (!worked)
         return undefined;
-    const changes = report.logsPermission?.changes ?? [];
-    log.push(changes.length > 0 ? `Execution role ${role}: ${changes.join('; ')}.` : `Execution role ${role}: nothing to change for CloudWatch Logs.`);
+    report.executionRole = { role, changes };
+    log.push(changes.length > 0 ? `Execution role ${role}: ${changes.join('; ')}.` : `Execution role ${role}: nothing to change.`);
     return undefined;
 }
 /** Why the function's role may still write its CloudWatch logs, or undefined when it may not. */
@@ -90240,7 +90298,7 @@ async function judgeWithRole(ctx, report, state, plan, layer, log, warnings, mod
     if (!ctx.roles || ctx.config.cloudwatchLogs !== 'off' || !state.role)
         return outcome;
     if (mode === 'plan') {
-        if (report.status === 'in-sync' && (report.logsPermission?.changes.length ?? 0) > 0) {
+        if (report.status === 'in-sync' && (report.executionRole?.changes.length ?? 0) > 0) {
             report.status = 'planned';
             log.push('Its execution role would change (above).');
         }
@@ -91380,6 +91438,7 @@ async function annotateWorkspace(config, layers, env) {
 
 
 
+
 /** The last alpha release known when this version of the action was made; only where the search starts. */
 const LAYER_VERSION_HINTS = {
     'rotel-extension-amd64-alpha': 41,
@@ -91499,6 +91558,7 @@ async function processFunctions(config, clients, layers, targets, control, done,
     const roleWork = await prepareRoles(config, clients, targets, control);
     const context = {
         ...roleWork,
+        roleWrittenAt: new Map(),
         config,
         lambdaFor: clients.lambdaFor,
         invokerFor: clients.invokerFor,
@@ -91531,7 +91591,7 @@ async function processFunctions(config, clients, layers, targets, control, done,
  * remove puts CloudWatch Logs back before any extension comes off, so no log is lost in between.
  */
 async function prepareRoles(config, clients, targets, control) {
-    const needed = config.cloudwatchLogs === 'off' || config.mode === 'remove';
+    const needed = config.cloudwatchLogs === 'off' || config.mode === 'remove' || checksSecretAccess(config);
     const partition = targets[0]?.partition;
     if (!needed || !partition || targets.length === 0)
         return {};
@@ -91562,10 +91622,11 @@ async function prepareRoles(config, clients, targets, control) {
         }
     const restored = new Map();
     await group('Switch CloudWatch Logs back on where this action switched it off', async () => {
-        await mapWithConcurrency([...keysByRole], 4, async ([role, keys]) => {
+        await mapWithConcurrency([...keysByRole], 4, async ([roleArn, keys]) => {
+            const role = roleNameOf(roleArn);
             let recorded;
             try {
-                recorded = await edge.hasCloudWatchOffRecord(role);
+                recorded = await edge.recordsOn(role);
             }
             catch (error) {
                 const reason = `could not read execution role ${role} to see whether this action switched its CloudWatch Logs off (${messageOf(error)}); grant the deploy role iam:GetRole on it (see README, Permissions)`;
@@ -91578,7 +91639,10 @@ async function prepareRoles(config, clients, targets, control) {
                     core_warning(`The extension is removed, but it is unknown whether an earlier cloudwatch-logs: off run switched CloudWatch Logs off for execution role ${role}: ${reason}. If one did, CloudWatch Logs stays off for its functions.`, { title: 'Execution role not readable' });
                 return;
             }
-            if (!recorded)
+            if (recorded.secretPolicy)
+                // Other functions of the role, not in this run, may still read the secret through it.
+                core_notice(`Execution role ${role} keeps inline policy ${recorded.secretPolicy}, which grant-secret-access put there: other functions using the role may still read the ingestion key through it. Once none does: aws iam delete-role-policy --role-name ${role} --policy-name ${recorded.secretPolicy} ; aws iam untag-role --role-name ${role} --tag-keys ${SECRET_POLICY_TAG}`, { title: 'Secret access left in place' });
+            if (!recorded.cloudwatchOff)
                 return;
             const results = await roles.undoFor(keys);
             for (const outcome of results.values()) {
@@ -91590,6 +91654,10 @@ async function prepareRoles(config, clients, targets, control) {
         });
     });
     return { roles, preRead, restored };
+}
+/** Reading the roles for secret access needs IAM reads: apply does it, plan only when asked to grant. */
+function checksSecretAccess(config) {
+    return config.secretNeeds.length > 0 && (config.mode === 'apply' || (config.mode === 'plan' && config.grantSecretAccess));
 }
 /**
  * After an apply with cloudwatch-logs: off, a function whose logs are not known to reach ClickStack
@@ -91620,8 +91688,8 @@ async function giveLogsBack(roles, preRead, targets, outcomes) {
             const changes = describeUndo(result.value);
             if (changes.length === 0)
                 continue;
-            const before = outcome.report.logsPermission?.changes ?? [];
-            outcome.report.logsPermission = { role, changes: [...before, ...changes.map((change) => `then ${change}`)] };
+            const before = outcome.report.executionRole?.changes ?? [];
+            outcome.report.executionRole = { role, changes: [...before, ...changes.map((change) => `then ${change}`)] };
             log.push(`CloudWatch Logs switched back on for it, as its logs are not known to reach ClickStack: ${changes.join('; ')}.`);
             // detach is role-wide: the other functions of the role get CloudWatch Logs back too.
             if (result.value.reattached.length > 0 || result.value.inlineRestored.length > 0)

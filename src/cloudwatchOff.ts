@@ -6,8 +6,8 @@
 import type { CloudWatchOffChange, UndoResult } from './executionRoles.js'
 import type { FunctionReport } from './rollout.js'
 
-/** What a run did, or in plan mode would do, to a function's execution role for CloudWatch Logs. */
-export interface LogsPermissionReport {
+/** What a run did, or in plan mode would do, to a function's execution role (CloudWatch Logs, secret access). */
+export interface ExecutionRoleReport {
   readonly role: string
   /** In words, one change a line; empty when the role already was as it should be. */
   readonly changes: string[]

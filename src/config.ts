@@ -5,6 +5,7 @@
 import { type FunctionPattern, parseSelection } from './functionSelection.js'
 import { splitList } from './inputText.js'
 import { findSecretReferences, type SecretReference } from './secretReferences.js'
+import { kmsKeyArnProblem, requiredSecretActions, type SecretNeed } from './secretAccess.js'
 import {
   INSTRUMENTATION_SETTINGS,
   type InstrumentationSetting,
@@ -85,6 +86,10 @@ export interface ActionConfig {
   /** off: the execution roles may no longer write the functions' CloudWatch logs. */
   readonly cloudwatchLogs: 'keep' | 'off'
   readonly cloudwatchOffMethod: 'deny' | 'detach'
+  /** true: give each execution role read access to exactly the referenced secrets; false: only warn. */
+  readonly grantSecretAccess: boolean
+  /** What the execution roles need to read the referenced secrets (with kms:Decrypt on secret-kms-key-arn). */
+  readonly secretNeeds: readonly SecretNeed[]
   /** json-logs: switch functions that log Text to JSON (so that records carry faas.invocation_id). */
   readonly jsonLogs: boolean
 }
@@ -329,6 +334,14 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
   const jsonLogs = parseBoolean('json-logs', input('json-logs'), false, problem)
   const delivery = parseDelivery(input, problem, secretValues)
   const cloudwatchLogs = parseChoice('cloudwatch-logs', input('cloudwatch-logs'), ['keep', 'off'] as const, problem)
+  const grantSecretAccess = parseBoolean('grant-secret-access', input('grant-secret-access'), false, problem)
+  const kmsKeys = splitList(input('secret-kms-key-arn'))
+  for (const key of kmsKeys) {
+    const wrong = kmsKeyArnProblem(key)
+    if (wrong) problem(`secret-kms-key-arn: ${wrong}`)
+  }
+  if (kmsKeys.length > 0 && secretReferences.length === 0)
+    problem('secret-kms-key-arn is set but no setting references a secret; drop it, or reference the ingestion key in otlp-headers as ${arn:aws:secretsmanager:…}.')
   const cloudwatchOffMethod = parseChoice(
     'cloudwatch-off-method',
     input('cloudwatch-off-method'),
@@ -376,7 +389,9 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
     delivery,
     cloudwatchLogs,
     cloudwatchOffMethod,
-    jsonLogs
+    jsonLogs,
+    grantSecretAccess,
+    secretNeeds: requiredSecretActions(secretReferences, kmsKeys)
   }
 }
 

@@ -972,14 +972,15 @@ export class ExecutionRoles {
   }
 
   /**
-   * Whether the role carries this action's record (one GetRole: its tags come with it), so that a run
+   * Which of this action's records the role carries (one GetRole: its tags come with it), so that a run
    * can leave roles it never changed alone without reading their policies.
    */
-  async hasCloudWatchOffRecord(nameOrArn: string): Promise<boolean> {
+  async recordsOn(nameOrArn: string): Promise<{ cloudwatchOff: boolean; secretPolicy: string | undefined }> {
     const { Role: role } = await this.iam.send(new GetRoleCommand({ RoleName: roleNameOf(nameOrArn) }))
     const tags: Record<string, string> = {}
     for (const tag of role?.Tags ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? ''
-    return hasRecord(recordOf(tags))
+    const secret = Object.entries(tags).find(([key]) => key.toLowerCase() === SECRET_POLICY_TAG)
+    return { cloudwatchOff: hasRecord(recordOf(tags)), secretPolicy: secret?.[1] }
   }
 
   /** remove mode: undoes what the role's record says (see planUndo), and nothing else. */

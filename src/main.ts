@@ -6,9 +6,10 @@ import { type ActionConfig, type FunctionTarget, InputError, loadConfig } from '
 import { assumeRoleWithOidc } from './credentials.js'
 import { selectFunctions } from './functionSelection.js'
 import { describeUndo, logsReachClickStack } from './cloudwatchOff.js'
-import { ExecutionRoles, RoleCoordinator, type RoleOutcome, type UndoResult } from './executionRoles.js'
+import { ExecutionRoles, RoleCoordinator, type RoleOutcome, roleNameOf, type UndoResult } from './executionRoles.js'
 import { readFunction } from './lambdaFunction.js'
 import { logGroupArnForFunction } from './logPermissions.js'
+import { SECRET_POLICY_TAG } from './secretAccess.js'
 import type { DeliveryChecker } from './deliveryCheck.js'
 import { DEFAULT_LAYER_ACCOUNT, LayerResolver } from './layerVersions.js'
 import { postPlanComment } from './planComment.js'
@@ -169,6 +170,7 @@ async function processFunctions(
   const roleWork = await prepareRoles(config, clients, targets, control)
   const context: RolloutContext = {
     ...roleWork,
+    roleWrittenAt: new Map(),
     config,
     lambdaFor: clients.lambdaFor,
     invokerFor: clients.invokerFor,
@@ -206,7 +208,8 @@ async function prepareRoles(
   targets: readonly FunctionTarget[],
   control: RunControl
 ): Promise<Pick<RolloutContext, 'roles' | 'preRead' | 'restored'>> {
-  const needed = config.cloudwatchLogs === 'off' || config.mode === 'remove'
+  const needed =
+    config.cloudwatchLogs === 'off' || config.mode === 'remove' || checksSecretAccess(config)
   const partition = targets[0]?.partition
   if (!needed || !partition || targets.length === 0) return {}
   const edge = new ExecutionRoles(clients.iamFor(partition))
@@ -233,10 +236,11 @@ async function prepareRoles(
     }
   const restored = new Map<string, RoleOutcome<UndoResult>>()
   await core.group('Switch CloudWatch Logs back on where this action switched it off', async () => {
-    await mapWithConcurrency([...keysByRole], 4, async ([role, keys]) => {
-      let recorded: boolean
+    await mapWithConcurrency([...keysByRole], 4, async ([roleArn, keys]) => {
+      const role = roleNameOf(roleArn)
+      let recorded: Awaited<ReturnType<ExecutionRoles['recordsOn']>>
       try {
-        recorded = await edge.hasCloudWatchOffRecord(role)
+        recorded = await edge.recordsOn(role)
       } catch (error) {
         const reason = `could not read execution role ${role} to see whether this action switched its CloudWatch Logs off (${messageOf(error)}); grant the deploy role iam:GetRole on it (see README, Permissions)`
         // Told cloudwatch-logs: off, the user did switch logs off: removing the extension blind could
@@ -249,7 +253,13 @@ async function prepareRoles(
           )
         return
       }
-      if (!recorded) return
+      if (recorded.secretPolicy)
+        // Other functions of the role, not in this run, may still read the secret through it.
+        core.notice(
+          `Execution role ${role} keeps inline policy ${recorded.secretPolicy}, which grant-secret-access put there: other functions using the role may still read the ingestion key through it. Once none does: aws iam delete-role-policy --role-name ${role} --policy-name ${recorded.secretPolicy} ; aws iam untag-role --role-name ${role} --tag-keys ${SECRET_POLICY_TAG}`,
+          { title: 'Secret access left in place' }
+        )
+      if (!recorded.cloudwatchOff) return
       const results = await roles.undoFor(keys)
       for (const outcome of results.values()) {
         if (outcome.ok) core.info(`${role}: ${describeUndo(outcome.value).join('; ') || 'nothing to restore'}.`)
@@ -258,6 +268,11 @@ async function prepareRoles(
     })
   })
   return { roles, preRead, restored }
+}
+
+/** Reading the roles for secret access needs IAM reads: apply does it, plan only when asked to grant. */
+function checksSecretAccess(config: ActionConfig): boolean {
+  return config.secretNeeds.length > 0 && (config.mode === 'apply' || (config.mode === 'plan' && config.grantSecretAccess))
 }
 
 /**
@@ -290,8 +305,8 @@ async function giveLogsBack(
     if (result.ok) {
       const changes = describeUndo(result.value)
       if (changes.length === 0) continue
-      const before = outcome.report.logsPermission?.changes ?? []
-      outcome.report.logsPermission = { role, changes: [...before, ...changes.map((change) => `then ${change}`)] }
+      const before = outcome.report.executionRole?.changes ?? []
+      outcome.report.executionRole = { role, changes: [...before, ...changes.map((change) => `then ${change}`)] }
       log.push(`CloudWatch Logs switched back on for it, as its logs are not known to reach ClickStack: ${changes.join('; ')}.`)
       // detach is role-wide: the other functions of the role get CloudWatch Logs back too.
       if (result.value.reattached.length > 0 || result.value.inlineRestored.length > 0)

@@ -10,9 +10,15 @@ export async function publishResult(config: ActionConfig, result: RunResult, red
   const outputs = renderOutputs(result, redact)
   for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
 
+  // Functions that share an execution role share its warnings: each is said once.
+  const said = new Set<string>()
   for (const { report: row, warnings, notices = [] } of result.outcomes) {
     for (const notice of notices) core.notice(redact(notice), { title: `${row.function}: instrumentation` })
-    for (const warning of warnings) core.warning(redact(warning), { title: `${row.function}: CloudWatch Logs` })
+    for (const warning of warnings) {
+      if (said.has(warning)) continue
+      said.add(warning)
+      core.warning(redact(warning), { title: `${row.function}: ${/secret/i.test(warning) ? 'secret access' : 'CloudWatch Logs'}` })
+    }
     if (row.status === 'drifted')
       core.warning(redact(`${row.function} (${row.region}) has drifted: ${row.drift.join('; ')}.`), {
         title: `${row.function}: drifted`

@@ -30,7 +30,7 @@ import {
 } from './plan.js'
 import type { InFlight } from './cancellation.js'
 import type { Lease, Slots } from './pool.js'
-import { describeOffChange, describeUndo, type LogsPermissionReport } from './cloudwatchOff.js'
+import { describeOffChange, describeUndo, type ExecutionRoleReport } from './cloudwatchOff.js'
 import { explainLogsStillOn, type RoleCoordinator, type RoleOutcome, type UndoResult } from './executionRoles.js'
 import { type DeliveryChecker, hyperdxSearchUrl, JSON_LOG_FORMAT_HINT } from './deliveryCheck.js'
 import { instrumentationLayerArn, instrumentationLayerNames, languageFor, WRAPPERS } from './instrumentation.js'
@@ -85,7 +85,7 @@ export interface FunctionReport {
   /** Whether the test invocation's telemetry reached ClickStack; null when not verified. */
   delivery: DeliveryReport | null
   /** cloudwatch-logs: off, and remove: what was (plan: would be) done to the execution role. */
-  logsPermission: LogsPermissionReport | null
+  executionRole: ExecutionRoleReport | null
   error: string | null
 }
 
@@ -133,7 +133,12 @@ export interface RolloutContext {
   readonly preRead?: ReadonlyMap<FunctionTarget, PreRead>
   /** remove: the roles' CloudWatch Logs restored before any function is written, by function ARN. */
   readonly restored?: ReadonlyMap<string, RoleOutcome<UndoResult>>
+  /** When this run last wrote a policy a function's extension needs (secret access), by role name. */
+  readonly roleWrittenAt?: Map<string, number>
 }
+
+/** IAM is eventually consistent: a policy just written may take seconds to apply where Lambda runs. */
+export const IAM_SETTLE_MS = 10_000
 
 /** The function's `slots` slot: given back while it only waits, taken again to write. */
 interface SlotHolder {
@@ -203,7 +208,7 @@ export function emptyReport(target: FunctionTarget): FunctionReport {
     diff: null,
     drift: [],
     delivery: null,
-    logsPermission: null,
+    executionRole: null,
     error: null
   }
 }
@@ -306,7 +311,7 @@ async function processFunction(
           ? `${target.name} could not be ${mode === 'plan' ? 'planned' : 'checked'}: ${roleProblem}`
           : mode === 'remove'
             ? `${target.name} was not changed: CloudWatch Logs could not be switched back on for it first, and without it removing the extension would lose its logs. ${roleProblem}`
-            : `${target.name} was not changed: CloudWatch Logs could not be switched off for it. ${roleProblem}`
+            : `${target.name} was not changed: ${roleProblem}`
       )
     }
     if (mode === 'plan' || mode === 'check') return judgeWithRole(ctx, report, state, plan, layer, log, warnings, mode)
@@ -399,6 +404,16 @@ async function processFunction(
   }
   flight.phase = 'verifying'
 
+  // A test invocation right after the role got read access to the secrets could start the extension
+  // before IAM applies it everywhere, fail, and roll a good change back.
+  const writtenAt = state.role ? ctx.roleWrittenAt?.get(state.role.replace(/^.*\//, '')) : undefined
+  if (writtenAt !== undefined) {
+    const wait = writtenAt + IAM_SETTLE_MS - now()
+    if (wait > 0) {
+      log.push(`Waiting ${Math.ceil(wait / 1000)} s for the new secret access of its role to apply before the test invocation.`)
+      await (ctx.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(wait)
+    }
+  }
   const logs = ctx.logsFor(target.region)
   // Only apply checks CloudWatch Logs afterwards: remove would read the group for nothing (and a role
   // without logs:DescribeLogStreams, which remove does not need, would be refused).
@@ -490,23 +505,52 @@ async function workOnRole(
   log: string[],
   warnings: string[]
 ): Promise<string | undefined> {
-  const { mode, cloudwatchLogs, cloudwatchOffMethod: method } = ctx.config
+  const { mode, cloudwatchLogs, cloudwatchOffMethod: method, secretNeeds, grantSecretAccess } = ctx.config
   if (!ctx.roles || !state.role) return undefined
   const role = state.role.replace(/^.*\//, '')
+  const changes: string[] = []
+  let worked = false
   if (mode === 'remove') {
     const restored = ctx.restored?.get(state.arn)
-    if (!restored) return undefined
-    if (!restored.ok) return restored.error
-    report.logsPermission = { role, changes: describeUndo(restored.value) }
-    for (const conflict of restored.value.conflicts) warnings.push(conflict)
-  } else if (cloudwatchLogs === 'off' && mode !== 'check') {
-    const outcome = mode === 'plan' ? await ctx.roles.previewFor(state.arn, method) : await ctx.roles.applyFor(state.arn, method)
-    if (!outcome.ok) return outcome.error
-    report.logsPermission = { role, changes: describeOffChange(outcome.value, mode === 'plan' ? 'would' : 'did') }
-    warnings.push(...outcome.value.warnings)
-  } else return undefined
-  const changes = report.logsPermission?.changes ?? []
-  log.push(changes.length > 0 ? `Execution role ${role}: ${changes.join('; ')}.` : `Execution role ${role}: nothing to change for CloudWatch Logs.`)
+    if (restored) {
+      if (!restored.ok) return restored.error
+      worked = true
+      changes.push(...describeUndo(restored.value))
+      warnings.push(...restored.value.conflicts)
+    }
+  } else {
+    if (cloudwatchLogs === 'off' && mode !== 'check') {
+      const outcome = mode === 'plan' ? await ctx.roles.previewFor(state.arn, method) : await ctx.roles.applyFor(state.arn, method)
+      if (!outcome.ok) return `CloudWatch Logs could not be switched off for it. ${outcome.error}`
+      worked = true
+      changes.push(...describeOffChange(outcome.value, mode === 'plan' ? 'would' : 'did'))
+      warnings.push(...outcome.value.warnings)
+    }
+    // Reading roles needs IAM reads that a read-only plan or check role lacks: plan reads them only to show a grant.
+    if (secretNeeds.length > 0 && (mode === 'apply' || (mode === 'plan' && grantSecretAccess))) {
+      const grant = grantSecretAccess && mode === 'apply'
+      const outcome = await ctx.roles.secretAccessForRole(state.role, secretNeeds, grant ? 'grant' : 'check')
+      if (!outcome.ok) {
+        if (grant) return `Its execution role could not be given read access to the referenced secrets. ${outcome.error}`
+        warnings.push(`${state.name}: whether its execution role can read the referenced secrets is unknown: ${outcome.error}`)
+      } else {
+        worked = true
+        const { report: access, grant: written } = outcome.value
+        if (written?.changed) {
+          changes.push(
+            `put the reads of ${written.added.map((need) => `${need.action} on ${need.resource}`).join(', ')} into inline policy ${written.policy.name}`
+          )
+          ctx.roleWrittenAt?.set(role, (ctx.now ?? Date.now)())
+        }
+        if (mode === 'plan' && grantSecretAccess && access.missing.length > 0)
+          changes.push(`would allow ${access.missing.map((need) => `${need.action} on ${need.resource}`).join(', ')} in an inline policy`)
+        else warnings.push(...access.warnings, ...(written?.warnings ?? []))
+      }
+    }
+  }
+  if (!worked) return undefined
+  report.executionRole = { role, changes }
+  log.push(changes.length > 0 ? `Execution role ${role}: ${changes.join('; ')}.` : `Execution role ${role}: nothing to change.`)
   return undefined
 }
 
@@ -532,7 +576,7 @@ async function judgeWithRole(
   const outcome = judge(report, state, plan, layer, log, warnings, mode)
   if (!ctx.roles || ctx.config.cloudwatchLogs !== 'off' || !state.role) return outcome
   if (mode === 'plan') {
-    if (report.status === 'in-sync' && (report.logsPermission?.changes.length ?? 0) > 0) {
+    if (report.status === 'in-sync' && (report.executionRole?.changes.length ?? 0) > 0) {
       report.status = 'planned'
       log.push('Its execution role would change (above).')
     }

@@ -44,7 +44,7 @@ export function renderOutputs(result: RunResult, redact: Redactor): Outputs {
   const changed = result.outcomes.some(
     ({ report }) =>
       report.status === CHANGE_STATUS[result.mode] ||
-      ((result.mode === 'apply' || result.mode === 'remove') && (report.logsPermission?.changes.length ?? 0) > 0)
+      ((result.mode === 'apply' || result.mode === 'remove') && (report.executionRole?.changes.length ?? 0) > 0)
   )
   return {
     // Values are redacted before serialising: a secret with a quote or backslash is escaped in JSON.
@@ -182,11 +182,11 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
 function renderRoles(mode: Mode, reports: readonly FunctionReport[]): string[] {
   const byRole = new Map<string, { changes: Set<string>; functions: string[] }>()
   for (const r of reports) {
-    if (!r.logsPermission) continue
-    const entry = byRole.get(r.logsPermission.role) ?? { changes: new Set<string>(), functions: [] }
-    for (const change of r.logsPermission.changes) entry.changes.add(change)
+    if (!r.executionRole) continue
+    const entry = byRole.get(r.executionRole.role) ?? { changes: new Set<string>(), functions: [] }
+    for (const change of r.executionRole.changes) entry.changes.add(change)
     entry.functions.push(r.function)
-    byRole.set(r.logsPermission.role, entry)
+    byRole.set(r.executionRole.role, entry)
   }
   if (byRole.size === 0) return []
   const heading = mode === 'plan' ? 'what apply would change' : mode === 'remove' ? 'CloudWatch Logs put back' : 'CloudWatch Logs switched off'

@@ -201,7 +201,9 @@ describe('loadConfig: defaults', () => {
       cloudwatchLogs: 'keep',
       cloudwatchOffMethod: 'deny',
       delivery: undefined,
-      jsonLogs: false
+      jsonLogs: false,
+      grantSecretAccess: false,
+      secretNeeds: []
     })
     expect(DEFAULT_LAYER_ACCOUNT).toBe('418653438961')
     expect(DEFAULT_LAYER_NAME).toBe('rotel-extension-{arch}-alpha')
@@ -397,6 +399,29 @@ interface BadCase {
 }
 
 const BAD_CASES: readonly BadCase[] = [
+  { what: 'cloudwatch-logs not keep or off', inputs: { 'cloudwatch-logs': 'disabled' }, names: 'cloudwatch-logs', fix: /must be keep or off/ },
+  {
+    what: 'cloudwatch-off-method not deny or detach',
+    inputs: { 'cloudwatch-off-method': 'remove' },
+    names: 'cloudwatch-off-method',
+    fix: /must be deny or detach/
+  },
+  { what: 'grant-secret-access not a boolean', inputs: { 'grant-secret-access': 'always' }, names: 'grant-secret-access', fix: /true or false/ },
+  {
+    what: 'secret-kms-key-arn an alias',
+    inputs: {
+      'otlp-headers': 'Authorization=${arn:aws:secretsmanager:us-east-1:123456789012:secret:clickstack-key}',
+      'secret-kms-key-arn': 'arn:aws:kms:us-east-1:123456789012:alias/clickstack'
+    },
+    names: 'secret-kms-key-arn',
+    fix: /give the key's ARN/
+  },
+  {
+    what: 'secret-kms-key-arn without any secret reference',
+    inputs: { 'secret-kms-key-arn': 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' },
+    names: 'secret-kms-key-arn',
+    fix: /reference the ingestion key/
+  },
   {
     what: 'malformed function ARN (short account)',
     inputs: { functions: 'arn:aws:lambda:us-east-1:1234:function:fn-a' },
@@ -692,3 +717,22 @@ describe('loadConfig: bad inputs', () => {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
+
+describe('loadConfig: secret access', () => {
+  it('turns the references and the KMS key into the exact reads the execution roles need', () => {
+    const config = load({
+      ...BASE,
+      'otlp-headers': 'Authorization=${arn:aws:secretsmanager:us-east-1:123456789012:secret:clickstack-key#apiKey}',
+      'resource-attributes': 'team=${arn:aws:ssm:us-east-1:123456789012:parameter/teams/orders}',
+      'grant-secret-access': 'true',
+      'secret-kms-key-arn': 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'
+    })
+    expect(config.grantSecretAccess).toBe(true)
+    expect(config.secretNeeds.map((need) => `${need.action} ${need.resource}`)).toEqual([
+      'secretsmanager:GetSecretValue arn:aws:secretsmanager:us-east-1:123456789012:secret:clickstack-key-??????',
+      'secretsmanager:BatchGetSecretValue *',
+      'ssm:GetParameters arn:aws:ssm:us-east-1:123456789012:parameter/teams/orders',
+      'kms:Decrypt arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'
+    ])
+  })
+})

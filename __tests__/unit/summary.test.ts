@@ -285,7 +285,7 @@ describe('renderOutputs', () => {
         'diff',
         'drift',
         'delivery',
-        'logsPermission',
+        'executionRole',
         'error'
       ])
         expect(row).toHaveProperty(field)
@@ -294,7 +294,7 @@ describe('renderOutputs', () => {
     expect(parsed[0]).toEqual({
       function: 'orders-api',
       arn: fnArn('us-east-1', 'orders-api'),
-      logsPermission: null,
+      executionRole: null,
       region: 'us-east-1',
       architecture: 'x86_64',
       status: 'updated',

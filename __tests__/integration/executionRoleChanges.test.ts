@@ -114,7 +114,7 @@ const reportOf = (run: ActionRun) =>
     status: string
     error: string | null
     cloudwatch: string
-    logsPermission: { role: string; changes: string[] } | null
+    executionRole: { role: string; changes: string[] } | null
   }>
 const statuses = (run: ActionRun): Record<string, string> => Object.fromEntries(reportOf(run).map((r) => [r.function, r.status]))
 const iamCalls = (calls: readonly RecordedCall[], operation: string): RecordedCall[] =>
@@ -189,7 +189,7 @@ describe('cloudwatch-logs: off with deny', () => {
     // Two roles, four functions: each role read once (GetRole) and its policy written once.
     expect(iamCalls(run.calls, 'GetRole')).toHaveLength(2)
     expect(iamCalls(run.calls, 'PutRolePolicy')).toHaveLength(2)
-    expect(reportOf(run).find((r) => r.function === 'legacy-job')?.logsPermission?.role).toBe('lambda-exec')
+    expect(reportOf(run).find((r) => r.function === 'legacy-job')?.executionRole?.role).toBe('lambda-exec')
     expect(run.summary).toContain('### Execution roles: CloudWatch Logs switched off')
 
     const again = await apply({})
@@ -267,7 +267,7 @@ describe('cloudwatch-logs: off with deny', () => {
     expect(statuses(run)).toEqual({ 'orders-api': 'updated', 'crowded-job': 'failed' })
     const deny = (await readRole('lambda-exec')).inline.RotelClickStackDenyCloudWatchLogs as { Statement: Array<{ Resource: string[] }> }
     expect(deny.Statement[0]?.Resource).toEqual([group('us-east-1', 'orders-api'), `${group('us-east-1', 'orders-api')}:*`])
-    expect(reportOf(run).find((r) => r.function === 'crowded-job')?.logsPermission?.changes.join('; ')).toMatch(/then took the function's log group out of/)
+    expect(reportOf(run).find((r) => r.function === 'crowded-job')?.executionRole?.changes.join('; ')).toMatch(/then took the function's log group out of/)
   })
 })
 
@@ -299,5 +299,55 @@ describe('cloudwatch-logs: off with detach', () => {
     expect(removal.exitCode).toBe(0)
     expect(await readRole('lambda-exec')).toEqual(before.shared)
     expect(await readRole('reports-role')).toEqual(before.own)
+  })
+})
+
+describe('grant-secret-access', () => {
+  const SECRET = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:clickstack-key`
+  const secretInputs = (grant: string) => ({
+    functions: 'orders-api\nlegacy-job',
+    'cloudwatch-logs': 'keep',
+    'otlp-headers': `Authorization=\${${SECRET}}`,
+    'grant-secret-access': grant
+  })
+
+  it('true: one inline policy on the shared role allowing exactly the referenced secret, written once, and a second run writes nothing', async () => {
+    const before = await readRole('lambda-exec')
+    const run = await apply(secretInputs('true'))
+    expect(run.stderr).toBe('')
+    expect({ exit: run.exitCode, statuses: statuses(run) }).toEqual({ exit: 0, statuses: { 'orders-api': 'updated', 'legacy-job': 'updated' } })
+    const after = await readRole('lambda-exec')
+    expect(after.attached).toEqual(before.attached)
+    expect(after.tags).toEqual({ ...before.tags, 'rotel-clickstack-action:secret-policy': 'RotelClickStackReadIngestionSecret' })
+    const policy = after.inline.RotelClickStackReadIngestionSecret as { Statement: Array<{ Effect: string; Action: unknown; Resource: unknown }> }
+    const grants = policy.Statement.flatMap((statement) =>
+      [statement.Action].flat().flatMap((action) => [statement.Resource].flat().map((resource) => `${statement.Effect} ${String(action)} ${String(resource)}`))
+    )
+    expect(grants.sort()).toEqual([`Allow secretsmanager:BatchGetSecretValue *`, `Allow secretsmanager:GetSecretValue ${SECRET}-??????`])
+    expect(iamCalls(run.calls, 'PutRolePolicy')).toHaveLength(1)
+    expect(iamCalls(run.calls, 'GetRole')).toHaveLength(1)
+    expect(reportOf(run)[0]?.executionRole?.changes.join(' ')).toMatch(/put the reads of secretsmanager:GetSecretValue on \S*clickstack-key-\?{6}, secretsmanager:BatchGetSecretValue on \* into inline policy RotelClickStackReadIngestionSecret/)
+
+    const again = await apply(secretInputs('true'))
+    expect({ exit: again.exitCode, changed: again.outputs.changed }).toEqual({ exit: 0, changed: 'false' })
+    expect(iamCalls(again.calls, 'PutRolePolicy')).toHaveLength(0)
+    expect(await readRole('lambda-exec')).toEqual(after)
+
+    // remove takes the extension off and leaves the grant: other functions of the role may need it.
+    const removal = await apply({ ...secretInputs('true'), mode: 'remove' })
+    expect(removal.exitCode).toBe(0)
+    expect(removal.stdout).toMatch(/::notice title=Secret access left in place::Execution role lambda-exec keeps inline policy RotelClickStackReadIngestionSecret/)
+    expect(await readRole('lambda-exec')).toEqual(after)
+  })
+
+  it('false: warns once, naming the missing action and the secret, and changes no role', async () => {
+    const before = await readRole('lambda-exec')
+    const run = await apply(secretInputs('false'))
+    expect(run.exitCode).toBe(0)
+    const warnings = run.stdout.split('\n').filter((line) => line.startsWith('::warning') && line.includes('secretsmanager:GetSecretValue'))
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toContain(`${SECRET}-??????`)
+    expect(await readRole('lambda-exec')).toEqual(before)
+    expect(iamCalls(run.calls, 'PutRolePolicy')).toHaveLength(0)
   })
 })
