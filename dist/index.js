@@ -83165,9 +83165,22 @@ function cloudWatchDrift(role, report) {
     if (report.granted.length > 0) {
         const who = report.sources.filter((s) => s.allows.length > 0 || s.unreadable).map((s) => s.arn ?? s.name);
         drift.push(`role ${role.name} ${hasRecord(record) ? 'again lets' : 'lets'} Lambda write ${report.logGroupArn} ` +
-            `(${report.granted.join(', ')}${who.length > 0 ? ` via ${who.join(', ')}` : ''})`);
+            `(${report.granted.join(', ')}${who.length > 0 ? ` via ${who.join(', ')}` : ''})${unreadableNote(report)}`);
     }
     return drift;
+}
+/**
+ * Why policies counted as granting were not read, or '': without it a policy that grants no logs action
+ * at all would be named as the one that does, when the deploy role only may not read it.
+ */
+function unreadableNote(report) {
+    const unread = report.sources.filter((source) => source.unreadable && source.allows.length > 0);
+    if (unread.length === 0)
+        return '';
+    const one = unread.length === 1;
+    return (`; ${unread.map((source) => `${source.arn ?? source.name} could not be read (${source.unreadable ?? ''})`).join('; ')}, ` +
+        `so ${one ? 'it is' : 'they are'} counted as granting – the deploy role needs iam:GetPolicy and iam:GetPolicyVersion ` +
+        `on ${one ? 'it' : 'them'} to tell (see README, Permissions)`);
 }
 /** Why CloudWatch Logs still received logs after the test invocation, for the failure message. */
 function explainLogsStillOn(report) {
@@ -83175,7 +83188,7 @@ function explainLogsStillOn(report) {
         const who = report.sources
             .filter((source) => source.allows.length > 0 || source.unreadable)
             .map((source) => `${source.kind} policy ${source.arn ?? source.name}${source.unreadable ? ' (unreadable)' : ` (${source.allows.join(', ')})`}`);
-        return `role ${report.role} still lets Lambda write ${report.logGroupArn}: ${who.length > 0 ? who.join('; ') : report.granted.join(', ')}`;
+        return `role ${report.role} still lets Lambda write ${report.logGroupArn}: ${who.length > 0 ? who.join('; ') : report.granted.join(', ')}${unreadableNote(report)}`;
     }
     return (`no policy of role ${report.role} lets Lambda write ${report.logGroupArn} any more; IAM changes can take a few ` +
         'seconds to apply everywhere, so logs written meanwhile still arrive – run the check again later');
@@ -83525,9 +83538,13 @@ function describeIamError(error, role, feature = 'cloudwatch-logs: off') {
         return messageOf(error);
     if (name === 'NoSuchEntityException' || name === 'NoSuchEntity')
         return `Execution role ${role} was not found (${messageOf(error)}).`;
-    if (name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'AccessDeniedError')
-        return (`The deploy role may not change execution role ${role}: ${messageOf(error)}. ` +
+    if (name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'AccessDeniedError') {
+        // IAM's message names the action ("… is not authorized to perform: iam:GetRolePolicy on resource: …").
+        const action = /not authorized to perform:? (iam:[A-Za-z]+)/.exec(messageOf(error))?.[1];
+        const verb = action === undefined ? 'read or change' : /^iam:(Get|List|Simulate)/.test(action) ? 'read' : 'change';
+        return (`The deploy role may not ${verb} execution role ${role}: ${messageOf(error)}. ` +
             `Grant it the IAM permissions that ${feature} needs (see README, Permissions).`);
+    }
     if (name === 'LimitExceededException' || name === 'LimitExceeded')
         return `IAM refused the change to role ${role}: ${messageOf(error)}.`;
     if (name === 'MalformedPolicyDocumentException' || name === 'MalformedPolicyDocument')
@@ -83608,6 +83625,10 @@ class RoleCoordinator {
                 outcome = { ok: true, value: change };
             }
             catch (error) {
+                // Some writes may have gone through (the record is written first): the state kept is no longer
+                // the role's, so the next task (giving CloudWatch Logs back) reads the role again and undoes
+                // what its record says, instead of leaving a record of changes that were never made.
+                entry.state = undefined;
                 outcome = { ok: false, error: describeIamError(error, target.roleName) };
             }
             for (const k of keys)
@@ -83676,6 +83697,7 @@ class RoleCoordinator {
                     return { ok: true, value: result };
                 }
                 catch (error) {
+                    entry.state = undefined; // part of the undo may have been written: read the role again if needed
                     return { ok: false, error: describeIamError(error, entry.name) };
                 }
             });

@@ -7,10 +7,15 @@
  * - the run succeeds with the expected status per function, and the functions read back as expected;
  * - no call was refused, not even one whose failure the action would tolerate (the CloudWatch check);
  * - every action the statements grant is one the run calls (README does not grant more than needed),
- *   except what AWS checks on its own (CHECKED_BY_AWS_ITSELF);
+ *   except what AWS checks on its own (CHECKED_BY_AWS_ITSELF) and statements a case names as needed only on
+ *   a path it does not take (Case.uncalled, each with the reason);
  * - the same run with one needed action taken out of the policy fails, naming the function (or the
  *   pattern) and the action: the enforcement is real and the test can fail.
- * A new mode or feature is one more row of CASES (and a row in README's table).
+ * - a statement README calls optional (Case.optional) is one the run also succeeds without, only its
+ *   actions refused.
+ * A new mode or feature is one more row of CASES (and a row in README's table). A case can shape the
+ * account first (Case.setup, as admin with enforcement off: the execution role's own policies, an earlier
+ * run of the action), e.g. so that `remove` finds what an earlier `cloudwatch-logs: off` run did.
  *
  * What moto 5.1.1 does and does not do here (found while writing this test):
  * - It evaluates only the Action of a statement: every request is checked against the resource "*", so a
@@ -27,6 +32,12 @@
  *   expects, with the same key (__tests__/support/resigningProxy.ts). Authorisation stays moto's.
  * - Denials come back as IAM's XML error (AccessDenied, "User: … is not authorized to perform: …")
  *   even for Lambda and CloudWatch Logs, which speak JSON: the SDK throws a parse error with HTTP 403.
+ * - It does not implement IAM's policy simulator: an authorised SimulatePrincipalPolicy is answered HTTP
+ *   500 (the SDK retries it, then the action falls back to its static analysis of the role's policies). So
+ *   SimulateTheExecutionRoles is proven to be the action called and to be optional, never what AWS's
+ *   simulator needs beyond it.
+ * - It does not evaluate Conditions, so README's advice to narrow DetachRolePolicy/AttachRolePolicy with
+ *   `iam:PolicyARN` is not proven here (and README's policy block has no Condition).
  * - Under enforcement the dummy credentials the fixtures use are refused (InvalidClientTokenId), and
  *   an unsigned AssumeRoleWithWebIdentity (as the action makes it with role-to-assume) is answered
  *   HTTP 500; so the role is assumed with enforcement off, the action gets the role session's
@@ -34,7 +45,17 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import { type FunctionConfiguration, GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda'
-import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam'
+import {
+  AttachRolePolicyCommand,
+  CreatePolicyCommand,
+  CreateRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+  ListRoleTagsCommand,
+  PutRolePolicyCommand
+} from '@aws-sdk/client-iam'
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -141,13 +162,23 @@ function forMoto(policy: PolicyDocument): PolicyDocument {
  */
 const CHECKED_BY_AWS_ITSELF = new Set(['KeepTheFunctionsOwnLayers'])
 
-/** The IAM actions a policy grants that the action itself calls. */
-function calledActionsOf(policy: PolicyDocument): string[] {
+/** The IAM actions a policy grants that the action itself calls on the run's path (all but `uncalled`'s). */
+function calledActionsOf(policy: PolicyDocument, uncalled: readonly string[] = []): string[] {
   const called = new Set<string>()
   for (const statement of policy.Statement)
-    if (!CHECKED_BY_AWS_ITSELF.has(statement.Sid)) for (const action of actionsOf(statement)) called.add(action)
+    if (!CHECKED_BY_AWS_ITSELF.has(statement.Sid) && !uncalled.includes(statement.Sid))
+      for (const action of actionsOf(statement)) called.add(action)
   return [...called].sort()
 }
+
+/** Every action a policy grants. */
+const grantedActionsOf = (policy: PolicyDocument): string[] => [...new Set(policy.Statement.flatMap(actionsOf))].sort()
+
+/** The policy without these statements. */
+const withoutStatements = (policy: PolicyDocument, sids: readonly string[]): PolicyDocument => ({
+  Version: policy.Version,
+  Statement: policy.Statement.filter((statement) => !sids.includes(statement.Sid))
+})
 
 // ---------------------------------------------------------------------------------------------
 // The runs
@@ -159,6 +190,30 @@ const FLEET: Readonly<Record<string, string>> = {
   'legacy-job': 'us-east-1'
 }
 const FLEET_INPUT = `orders-api\narn:aws:lambda:eu-west-1:${ACCOUNT}:function:billing-worker\nlegacy-job`
+/** The sample fleet's execution role (all three functions use it); AWSLambdaBasicExecutionRole is attached. */
+const EXECUTION_ROLE = 'lambda-exec'
+const BASIC = 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'
+const APP_READ = `arn:aws:iam::${ACCOUNT}:policy/app-read`
+const logGroup = (name: string): string => `arn:aws:logs:${FLEET[name]}:${ACCOUNT}:log-group:/aws/lambda/${name}`
+
+/** Inputs of every run (the case's inputs win). */
+const BASE_INPUTS: Readonly<Record<string, string>> = {
+  functions: FLEET_INPUT,
+  'aws-region': 'us-east-1',
+  'layer-account': ACCOUNT,
+  'otlp-endpoint': 'https://clickstack.example.com:4317',
+  'cloudwatch-check-seconds': '0',
+  // Not AWS: the OTLP preflight, ClickHouse and the PR comment need no IAM permission.
+  preflight: 'false',
+  'annotate-files': 'false'
+}
+
+// README's rows for cloudwatch-logs: off, as the test names them (backticks dropped).
+const OFF_APPLY = 'apply with cloudwatch-logs: off (in addition to apply)'
+const OFF_DETACH = 'cloudwatch-off-method: detach (in addition to the row above)'
+const OFF_PLAN = 'plan with cloudwatch-logs: off (in addition to plan)'
+const OFF_CHECK = 'check with cloudwatch-logs: off (in addition to check)'
+const OFF_REMOVE = 'remove after a cloudwatch-logs: off run (in addition to remove)'
 
 interface Case {
   readonly title: string
@@ -173,8 +228,22 @@ interface Case {
   readonly failedStatuses?: Readonly<Record<string, string>>
   /** …and an error annotation matching this. */
   readonly failure: RegExp
+  /**
+   * Statements of `needs` this run may leave uncalled: needed only on a path it does not take (a
+   * failure path, another method); the comment at each says which.
+   */
+  readonly uncalled?: readonly string[]
+  /** Statements of `needs` README calls optional: the run also succeeds without them, only their actions refused. */
+  readonly optional?: readonly string[]
+  /**
+   * Shapes the account before the run, after the fleet is seeded (as admin, enforcement off); what it
+   * returns is Outcome.baseline.
+   */
+  readonly setup?: () => Promise<RoleSnapshot | undefined>
   /** More to check after the successful run (e.g. what a feature changed outside Lambda). */
   readonly alsoExpect?: (outcome: Outcome) => void | Promise<void>
+  /** More to check after the negative run. */
+  readonly alsoExpectAfterFailure?: (outcome: Outcome) => void | Promise<void>
 }
 
 const CASES: readonly Case[] = [
@@ -240,8 +309,233 @@ const CASES: readonly Case[] = [
     statuses: { 'billing-worker': 'planned', 'legacy-job': 'planned' },
     without: 'lambda:ListFunctions',
     failure: /::error::.*Could not list the functions in (us-east-1|eu-west-1) to resolve \*-worker, \*-job: AccessDeniedException: .*lambda:ListFunctions/
+  },
+  {
+    title: 'apply with cloudwatch-logs: off',
+    needs: ['apply', OFF_APPLY],
+    inputs: { 'cloudwatch-logs': 'off' },
+    // billing-worker already has the extension: it is not invoked, so its role's policies say whether
+    // its logs still reach CloudWatch (the managed ones read with GetPolicy/GetPolicyVersion, and the
+    // simulator asked).
+    setup: async () => withExtensionOn('billing-worker', await shapeExecutionRole()),
+    statuses: { 'orders-api': 'updated', 'billing-worker': 'unchanged', 'legacy-job': 'updated' },
+    // Only when a function does not end with its logs reaching ClickStack (failed, rolled back,
+    // cancelled, telemetry missing): its log group leaves the deny policy again.
+    uncalled: ['PutCloudWatchLogsBack'],
+    alsoExpect: async ({ baseline, roleAfter }) => {
+      expect(roleAfter).toEqual({
+        attached: baseline?.attached,
+        inline: { ...baseline?.inline, RotelClickStackDenyCloudWatchLogs: denyPolicyOf(Object.keys(FLEET)) },
+        tags: { ...baseline?.tags, 'rotel-clickstack-action:deny-policy': 'RotelClickStackDenyCloudWatchLogs' }
+      })
+    },
+    without: 'iam:PutRolePolicy',
+    failedStatuses: { 'orders-api': 'failed', 'billing-worker': 'failed', 'legacy-job': 'failed' },
+    // The record (a tag) was written before the refused policy: giving CloudWatch Logs back takes it
+    // off again, so no record of a change that was never made is left.
+    alsoExpectAfterFailure: ({ roleBefore, roleAfter }) => expect(roleAfter).toEqual(roleBefore),
+    failure:
+      /::error title=orders-api%3A failed::orders-api was not changed: CloudWatch Logs could not be switched off for it\. .*execution role lambda-exec: .*iam:PutRolePolicy/
+  },
+  {
+    title: 'apply with cloudwatch-logs: off and cloudwatch-off-method: detach',
+    needs: ['apply', OFF_APPLY, OFF_DETACH],
+    inputs: { 'cloudwatch-logs': 'off', 'cloudwatch-off-method': 'detach' },
+    setup: async () => withExtensionOn('billing-worker', await shapeExecutionRole()),
+    statuses: { 'orders-api': 'updated', 'billing-worker': 'unchanged', 'legacy-job': 'updated' },
+    // Both only give CloudWatch Logs back (re-attach, restore the inline statements, drop the record)
+    // when a function does not end with its logs reaching ClickStack. PutCloudWatchLogsBack's
+    // iam:DeleteRolePolicy is called here all the same: detach deletes the inline policy `logging`,
+    // which held nothing but the log writes (README says so at the statement).
+    uncalled: ['PutCloudWatchLogsBack', 'AttachTheBasicExecutionPolicyBack'],
+    alsoExpect: async ({ baseline, roleAfter }) => {
+      expect(roleAfter.attached).toEqual(baseline?.attached.filter((arn) => arn !== BASIC))
+      expect(Object.keys(roleAfter.inline)).toEqual(['app'])
+      expect(roleAfter.inline.app).toEqual({
+        Version: '2012-10-17',
+        Statement: [expect.objectContaining({ Sid: 'Everything', Action: expect.arrayContaining(['s3:GetObject']) })]
+      })
+      const actions = [(roleAfter.inline.app as PolicyDocument).Statement[0]?.Action ?? []].flat()
+      expect(actions.filter((action) => action === 'logs:*' || /^logs:(CreateLogGroup|CreateLogStream|PutLogEvents)$/.test(action))).toEqual([])
+      // The record: what was detached, and the inline originals (in as many tags as they take).
+      expect(Object.keys(roleAfter.tags).filter((key) => !/^rotel-clickstack-action:inline-undo-\d\d$/.test(key))).toEqual([
+        'rotel-clickstack-action:detached'
+      ])
+      expect(roleAfter.tags['rotel-clickstack-action:detached']).toBe(BASIC)
+    },
+    without: 'iam:DetachRolePolicy',
+    failedStatuses: { 'orders-api': 'failed', 'billing-worker': 'failed', 'legacy-job': 'failed' },
+    alsoExpectAfterFailure: ({ roleBefore, roleAfter }) => expect(roleAfter).toEqual(roleBefore),
+    failure:
+      /::error title=legacy-job%3A failed::legacy-job was not changed: CloudWatch Logs could not be switched off for it\. .*execution role lambda-exec: .*iam:DetachRolePolicy/
+  },
+  {
+    // With detach, so that plan reads the role's other attached policies (app-read) as apply would;
+    // a deny plan reads only the role.
+    title: 'plan with cloudwatch-logs: off',
+    needs: ['plan, check', OFF_PLAN],
+    inputs: { mode: 'plan', 'cloudwatch-logs': 'off', 'cloudwatch-off-method': 'detach' },
+    setup: shapeExecutionRole,
+    statuses: { 'orders-api': 'planned', 'billing-worker': 'planned', 'legacy-job': 'planned' },
+    alsoExpect: async ({ roleBefore, roleAfter, run }) => {
+      expect(roleAfter).toEqual(roleBefore)
+      expect(run.summary).toMatch(/lambda-exec \|[^\n]*would detach AWSLambdaBasicExecutionRole/)
+    },
+    without: 'iam:GetRolePolicy',
+    failedStatuses: { 'orders-api': 'failed', 'billing-worker': 'failed', 'legacy-job': 'failed' },
+    failure: /::error title=orders-api%3A failed::orders-api could not be planned: .*execution role lambda-exec: .*iam:GetRolePolicy/
+  },
+  {
+    title: 'check with cloudwatch-logs: off',
+    needs: ['plan, check', OFF_CHECK],
+    inputs: { mode: 'check', 'cloudwatch-logs': 'off', 'cloudwatch-off-method': 'detach' },
+    // An earlier apply switched the fleet's CloudWatch Logs off with detach: all in sync, as long as
+    // the role's remaining policies (app-read among them) can be read to tell.
+    setup: async () => {
+      const baseline = await shapeExecutionRole()
+      await runAsAdmin({ 'cloudwatch-logs': 'off', 'cloudwatch-off-method': 'detach' })
+      return baseline
+    },
+    statuses: { 'orders-api': 'in-sync', 'billing-worker': 'in-sync', 'legacy-job': 'in-sync' },
+    optional: ['SimulateTheExecutionRoles'],
+    alsoExpect: async ({ roleBefore, roleAfter }) => {
+      expect(roleAfter).toEqual(roleBefore)
+    },
+    // app-read cannot be read, so it is counted as granting the log writes (never a false in-sync):
+    // drift, saying which policy could not be read and why.
+    without: 'iam:GetPolicyVersion',
+    failedStatuses: { 'orders-api': 'drifted', 'billing-worker': 'drifted', 'legacy-job': 'drifted' },
+    failure:
+      /::warning title=orders-api%3A drifted::orders-api \(us-east-1\) has drifted: role lambda-exec again lets Lambda write .* via arn:aws:iam::123456789012:policy\/app-read\); arn:aws:iam::123456789012:policy\/app-read could not be read \(AccessDenied: .*iam:GetPolicyVersion.*\), so it is counted as granting/
+  },
+  {
+    title: 'remove after cloudwatch-logs: off',
+    needs: ['remove', OFF_REMOVE],
+    inputs: { mode: 'remove' },
+    // The role was switched off with deny, then with detach (as when a later run changes the method):
+    // its record names a deny policy, a detached policy and inline statements, so remove makes every
+    // kind of restore.
+    setup: async () => {
+      const baseline = await shapeExecutionRole()
+      await runAsAdmin({ 'cloudwatch-logs': 'off' })
+      await runAsAdmin({ 'cloudwatch-logs': 'off', 'cloudwatch-off-method': 'detach' })
+      return baseline
+    },
+    statuses: { 'orders-api': 'removed', 'billing-worker': 'removed', 'legacy-job': 'removed' },
+    alsoExpect: async ({ baseline, roleBefore, roleAfter }) => {
+      expect(Object.keys(roleBefore.inline)).toContain('RotelClickStackDenyCloudWatchLogs')
+      expect(roleBefore.attached).not.toContain(BASIC)
+      // Exactly as before the first cloudwatch-logs: off run.
+      expect(roleAfter).toEqual(baseline)
+    },
+    without: 'iam:DeleteRolePolicy',
+    // Nothing is taken off while CloudWatch Logs could not be switched back on: no log is lost.
+    failedStatuses: { 'orders-api': 'failed', 'billing-worker': 'failed', 'legacy-job': 'failed' },
+    // The restores before the refused one went through; the record stays whole, so a later remove
+    // with the permission finishes the job.
+    alsoExpectAfterFailure: ({ roleBefore, roleAfter }) => {
+      expect(roleAfter.tags).toEqual(roleBefore.tags)
+      expect(Object.keys(roleAfter.inline)).toContain('RotelClickStackDenyCloudWatchLogs')
+    },
+    failure:
+      /::error title=orders-api%3A failed::orders-api was not changed: CloudWatch Logs could not be switched back on for it first, .*execution role lambda-exec: .*iam:DeleteRolePolicy/
   }
 ]
+
+// ---------------------------------------------------------------------------------------------
+// The execution role, for cloudwatch-logs: off
+
+/** A role as IAM has it: attached policy ARNs, inline documents, tags. */
+interface RoleSnapshot {
+  readonly attached: string[]
+  readonly inline: Record<string, unknown>
+  readonly tags: Record<string, string>
+}
+
+/** An IAM client as admin (use with enforcement off). */
+function adminIam<T>(use: (iam: IAMClient) => Promise<T>): Promise<T> {
+  const iam = new IAMClient({ region: 'us-east-1', endpoint, credentials: { ...admin } })
+  return use(iam).finally(() => iam.destroy())
+}
+
+function readRole(name = EXECUTION_ROLE): Promise<RoleSnapshot> {
+  return adminIam(async (iam) => {
+    const attached = (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name }))).AttachedPolicies ?? []
+    const inline: Record<string, unknown> = {}
+    for (const policy of (await iam.send(new ListRolePoliciesCommand({ RoleName: name }))).PolicyNames ?? []) {
+      const { PolicyDocument: text = '{}' } = await iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policy }))
+      inline[policy] = JSON.parse(decodeURIComponent(text))
+    }
+    const tags = Object.fromEntries(
+      ((await iam.send(new ListRoleTagsCommand({ RoleName: name }))).Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])
+    )
+    return { attached: attached.map((policy) => policy.PolicyArn ?? '').sort(), inline, tags }
+  })
+}
+
+/**
+ * Gives the fleet's execution role what real ones have beside AWSLambdaBasicExecutionRole: an inline
+ * policy `app` granting logs:* among other things, an inline policy `logging` granting only log
+ * writes, and a customer-managed policy `app-read` granting no logs action. So every read of the
+ * feature is made (GetRolePolicy, GetPolicy, GetPolicyVersion), and detach narrows one inline policy
+ * and deletes the other. Returns the role as it is then.
+ */
+async function shapeExecutionRole(): Promise<RoleSnapshot> {
+  const policy = (Statement: unknown[]): string => JSON.stringify({ Version: '2012-10-17', Statement })
+  await adminIam(async (iam) => {
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: EXECUTION_ROLE,
+        PolicyName: 'app',
+        PolicyDocument: policy([{ Sid: 'Everything', Effect: 'Allow', Action: ['logs:*', 's3:GetObject'], Resource: '*' }])
+      })
+    )
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: EXECUTION_ROLE,
+        PolicyName: 'logging',
+        PolicyDocument: policy([{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: '*' }])
+      })
+    )
+    await iam.send(
+      new CreatePolicyCommand({
+        PolicyName: 'app-read',
+        PolicyDocument: policy([{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }])
+      })
+    )
+    await iam.send(new AttachRolePolicyCommand({ RoleName: EXECUTION_ROLE, PolicyArn: APP_READ }))
+  })
+  return readRole()
+}
+
+/** Runs the action as admin (enforcement off, straight at the emulator); it must succeed. */
+async function runAsAdmin(inputs: Readonly<Record<string, string>>): Promise<void> {
+  const run = await runAction({
+    endpoint,
+    inputs: { ...BASE_INPUTS, ...inputs },
+    env: { AWS_ACCESS_KEY_ID: admin.accessKeyId, AWS_SECRET_ACCESS_KEY: admin.secretAccessKey }
+  })
+  if (run.exitCode !== 0) throw new Error(`setup run ${JSON.stringify(inputs)} failed:\n${run.stdout}\n${run.stderr}`)
+}
+
+/** An earlier plain apply of one function, so that the case's run finds it with the extension. */
+async function withExtensionOn(name: string, baseline: RoleSnapshot): Promise<RoleSnapshot> {
+  await runAsAdmin({ functions: `arn:aws:lambda:${FLEET[name]}:${ACCOUNT}:function:${name}` })
+  return baseline
+}
+
+/** The action's deny policy on these functions' log groups. */
+const denyPolicyOf = (functions: readonly string[]) => ({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Sid: 'RotelClickStackDenyCloudWatchLogs',
+      Effect: 'Deny',
+      Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: functions.map(logGroup).sort().flatMap((arn) => [arn, `${arn}:*`])
+    }
+  ]
+})
 
 /** README rows no case runs (none yet). */
 const ROWS_COVERED_ELSEWHERE = new Set<string>()
@@ -265,11 +559,15 @@ interface Session {
   readonly sessionToken: string
 }
 
-/** A fresh sample fleet and a `deploy` role with `policy` (as moto evaluates it), and a session of that role. */
-async function prepare(policy: PolicyDocument): Promise<Session> {
+/**
+ * A fresh sample fleet shaped by `setup`, and a `deploy` role with `policy` (as moto evaluates it), and a
+ * session of that role.
+ */
+async function prepare(policy: PolicyDocument, setup: Case['setup']): Promise<Session & { baseline: RoleSnapshot | undefined }> {
   await enforceIam(false)
   await resetEmulator(endpoint)
   await seedSampleFleet(endpoint)
+  const baseline = await setup?.()
   const iam = new IAMClient({ region: 'us-east-1', endpoint, credentials: { ...admin } })
   const sts = new STSClient({ region: 'us-east-1', endpoint, credentials: { ...admin } })
   try {
@@ -298,7 +596,8 @@ async function prepare(policy: PolicyDocument): Promise<Session> {
     return {
       accessKeyId: credentials.AccessKeyId,
       secretAccessKey: credentials.SecretAccessKey,
-      sessionToken: credentials.SessionToken
+      sessionToken: credentials.SessionToken,
+      baseline
     }
   } finally {
     iam.destroy()
@@ -313,6 +612,11 @@ interface Outcome {
   /** What each function looked like before and after, read with enforcement off. */
   readonly before: Map<string, FunctionConfiguration>
   readonly after: Map<string, FunctionConfiguration>
+  /** What the case's setup returned. */
+  readonly baseline: RoleSnapshot | undefined
+  /** The fleet's execution role right before and after the run. */
+  readonly roleBefore: RoleSnapshot
+  readonly roleAfter: RoleSnapshot
 }
 
 async function readFleet(): Promise<Map<string, FunctionConfiguration>> {
@@ -329,26 +633,17 @@ async function readFleet(): Promise<Map<string, FunctionConfiguration>> {
 }
 
 /** Runs dist/index.js as the role, with enforcement on for exactly the run. */
-async function runAs(policy: PolicyDocument, inputs: Readonly<Record<string, string>>): Promise<Outcome> {
-  const session = await prepare(policy)
+async function runAs(policy: PolicyDocument, c: Pick<Case, 'inputs' | 'setup'>): Promise<Outcome> {
+  const session = await prepare(policy, c.setup)
   const before = await readFleet()
+  const roleBefore = await readRole()
   const first = proxy.calls.length
   let run: ActionRun
   await enforceIam(true)
   try {
     run = await runAction({
       endpoint: proxy.url,
-      inputs: {
-        functions: FLEET_INPUT,
-        'aws-region': 'us-east-1',
-        'layer-account': ACCOUNT,
-        'otlp-endpoint': 'https://clickstack.example.com:4317',
-        'cloudwatch-check-seconds': '0',
-        // Not AWS: the OTLP preflight, ClickHouse and the PR comment need no IAM permission.
-        preflight: 'false',
-        'annotate-files': 'false',
-        ...inputs
-      },
+      inputs: { ...BASE_INPUTS, ...c.inputs },
       env: {
         AWS_ACCESS_KEY_ID: session.accessKeyId,
         AWS_SECRET_ACCESS_KEY: session.secretAccessKey,
@@ -359,7 +654,7 @@ async function runAs(policy: PolicyDocument, inputs: Readonly<Record<string, str
     await enforceIam(false)
   }
   const calls = proxy.calls.slice(first).filter((call) => call.accessKeyId === session.accessKeyId)
-  return { run, calls, before, after: await readFleet() }
+  return { run, calls, before, after: await readFleet(), baseline: session.baseline, roleBefore, roleAfter: await readRole() }
 }
 
 const statuses = (run: ActionRun): Record<string, string> =>
@@ -434,25 +729,37 @@ describe('README', () => {
     expect(sids.filter((sid) => !used.has(sid))).toEqual([])
     // Every row of the table is run below.
     expect([...NEEDS.keys()].filter((row) => !CASES.some((c) => c.needs.includes(row)) && !ROWS_COVERED_ELSEWHERE.has(row))).toEqual([])
+    // A case's uncalled and optional statements are statements its rows give it.
+    for (const c of CASES) {
+      const given = policyFor(c.needs).Statement.map((statement) => statement.Sid)
+      expect({ title: c.title, strays: [...(c.uncalled ?? []), ...(c.optional ?? [])].filter((sid) => !given.includes(sid)) }).toEqual({
+        title: c.title,
+        strays: []
+      })
+    }
   })
 })
 
 describe.each(CASES)('$title with exactly the permissions README lists', (c) => {
   it('succeeds, no call is refused, and every action granted is one the run calls', async () => {
     const policy = policyFor(c.needs)
-    const outcome = await runAs(policy, c.inputs)
+    const outcome = await runAs(policy, c)
     const report = `exit ${outcome.run.exitCode}\n${outcome.run.stdout}\n${outcome.run.stderr}`
     expect({ refused: refusals(outcome.calls) }).toEqual({ refused: [] })
     expect({ statuses: statuses(outcome.run), report }).toEqual({ statuses: c.statuses, report })
     expect(outcome.run.exitCode).toBe(0)
     expect(outcome.run.stdout).not.toMatch(/^::error/m)
-    expect([...new Set(outcome.calls.map(iamActionOf))].sort()).toEqual(calledActionsOf(policy))
+    const called = [...new Set(outcome.calls.map(iamActionOf))].sort()
+    expect({ grantedNotCalled: calledActionsOf(policy, c.uncalled).filter((action) => !called.includes(action)) }).toEqual({
+      grantedNotCalled: []
+    })
+    expect({ calledNotGranted: called.filter((action) => !grantedActionsOf(policy).includes(action)) }).toEqual({ calledNotGranted: [] })
     expectFleetAsReported(outcome, c.statuses)
     await c.alsoExpect?.(outcome)
   })
 
   it(`fails without ${c.without}, naming what was refused`, async () => {
-    const outcome = await runAs(without(policyFor(c.needs), c.without), c.inputs)
+    const outcome = await runAs(without(policyFor(c.needs), c.without), c)
     expect(outcome.run.exitCode).toBe(1)
     // moto refused the call, and only calls of that action.
     const refused = outcome.calls.filter((call) => call.status === 403)
@@ -462,5 +769,22 @@ describe.each(CASES)('$title with exactly the permissions README lists', (c) => 
     expect(statuses(outcome.run)).toEqual(c.failedStatuses ?? {})
     expect(outcome.run.stdout).toMatch(c.failure)
     expectFleetAsReported(outcome, c.failedStatuses ?? {})
+    await c.alsoExpectAfterFailure?.(outcome)
   })
+
+  if (c.optional)
+    it(`also succeeds without the optional ${c.optional.join(', ')}, only those refused`, async () => {
+      const optional = c.optional ?? []
+      const policy = policyFor(c.needs)
+      const outcome = await runAs(withoutStatements(policy, optional), c)
+      const report = `exit ${outcome.run.exitCode}\n${outcome.run.stdout}\n${outcome.run.stderr}`
+      const optionalActions = policy.Statement.filter((statement) => optional.includes(statement.Sid)).flatMap(actionsOf)
+      const refused = [...new Set(outcome.calls.filter((call) => call.status === 403).map(iamActionOf))]
+      expect(refused.length).toBeGreaterThan(0)
+      expect(refused.filter((action) => !optionalActions.includes(action))).toEqual([])
+      expect({ statuses: statuses(outcome.run), report }).toEqual({ statuses: c.statuses, report })
+      expect(outcome.run.exitCode).toBe(0)
+      expectFleetAsReported(outcome, c.statuses)
+      await c.alsoExpect?.(outcome)
+    })
 })

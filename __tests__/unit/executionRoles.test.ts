@@ -446,12 +446,29 @@ describe('drift and explanations', () => {
     )
   })
 
+  it('says why a policy counted as granting was not read, so that it is not taken for the one that grants', () => {
+    const APP_READ = `arn:aws:iam::${ACCOUNT}:policy/app-read`
+    const sources: LogWriteReport['sources'] = [
+      { kind: 'customer-managed', name: 'app-read', arn: APP_READ, allows: THREE, conditional: [], denies: [], unreadable: 'AccessDenied: not authorized to perform: iam:GetPolicyVersion' }
+    ]
+    const note = `; ${APP_READ} could not be read (AccessDenied: not authorized to perform: iam:GetPolicyVersion), so it is counted as granting – the deploy role needs iam:GetPolicy and iam:GetPolicyVersion on it to tell (see README, Permissions)`
+    expect(cloudWatchDrift(role(), report(THREE, sources))).toEqual([
+      `role orders-exec lets Lambda write ${ORDERS} (logs:CreateLogGroup, logs:CreateLogStream, logs:PutLogEvents via ${APP_READ})${note}`
+    ])
+    expect(explainLogsStillOn(report(THREE, sources))).toBe(
+      `role orders-exec still lets Lambda write ${ORDERS}: customer-managed policy ${APP_READ} (unreadable)${note}`
+    )
+  })
+
   it('says that IAM takes time when nothing grants any more', () => {
     expect(explainLogsStillOn(report([]))).toMatch(/no policy of role orders-exec.*take a few seconds/)
   })
 
   it.each([
-    [{ name: 'AccessDenied', message: 'not authorized to perform iam:PutRolePolicy' }, /may not change execution role r.*README/],
+    [{ name: 'AccessDenied', message: 'User: u is not authorized to perform: iam:PutRolePolicy on resource: role r' }, /may not change execution role r.*README/],
+    // A refused read is not called a refused change (plan and check only read).
+    [{ name: 'AccessDenied', message: 'User: u is not authorized to perform: iam:GetRolePolicy on resource: role r' }, /may not read execution role r: .*iam:GetRolePolicy.*README/],
+    [{ name: 'AccessDenied', message: 'not authorized' }, /may not read or change execution role r/],
     [{ name: 'NoSuchEntityException', message: 'missing' }, /Execution role r was not found/],
     [{ name: 'LimitExceededException', message: 'too many' }, /IAM refused the change to role r/],
     [{ name: 'MalformedPolicyDocumentException', message: 'bad' }, /refused a policy document/],
@@ -702,6 +719,23 @@ describe('RoleCoordinator', () => {
     expect(a).toEqual({ ok: false, error: expect.stringMatching(/may not change execution role shared.*iam:PutRolePolicy/) })
     expect(b).toBe(a)
     expect(await coordinator.applyFor('nope', 'deny')).toEqual({ ok: false, error: 'nope was not planned' })
+  })
+
+  it('after a failed write reads the role again to give CloudWatch Logs back, so no record of a change not made is left', async () => {
+    mockRole('shared')
+    // The record (tag) goes through, the deny policy is refused.
+    iam.on(PutRolePolicyCommand).rejects(Object.assign(new Error('User is not authorized to perform: iam:PutRolePolicy'), { name: 'AccessDenied' }))
+    const coordinator = new RoleCoordinator(new ExecutionRoles(client, { simulate: false }))
+    coordinator.plan({ key: 'a', role: 'shared', logGroupArn: GROUP('a') })
+    expect((await coordinator.applyFor('a', 'deny')).ok).toBe(false)
+    expect(iam.commandCalls(TagRoleCommand)).toHaveLength(1)
+    // IAM now has the tag the failed run wrote.
+    iam.on(ListRoleTagsCommand, { RoleName: 'shared' }).resolves({ Tags: [{ Key: DENY_TAG, Value: DENY_POLICY_NAME }], IsTruncated: false })
+    const undone = await coordinator.undoFor(['a'])
+    expect(undone.get('shared')).toMatchObject({ ok: true, value: { tagsRemoved: [DENY_TAG] } })
+    expect(iam.commandCalls(GetRoleCommand)).toHaveLength(2)
+    expect(iam.commandCalls(UntagRoleCommand).map((call) => call.args[0].input)).toEqual([{ RoleName: 'shared', TagKeys: [DENY_TAG] }])
+    expect(iam.commandCalls(DeleteRolePolicyCommand)).toHaveLength(0)
   })
 
   it('refuses one key planned with two roles', () => {
