@@ -83758,6 +83758,9 @@ class RoleCoordinator {
                 return { ok: true, value: { mode, report: grant.report, grant } };
             }
             catch (error) {
+                // A write may have gone through before the failure: read the role again next time.
+                if (mode === 'grant')
+                    this.entry(name).state = undefined;
                 return { ok: false, error: describeIamError(error, name, 'grant-secret-access') };
             }
         });

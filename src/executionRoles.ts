@@ -1498,6 +1498,8 @@ export class RoleCoordinator {
         entry.state = grant.after
         return { ok: true, value: { mode, report: grant.report, grant } }
       } catch (error) {
+        // A write may have gone through before the failure: read the role again next time.
+        if (mode === 'grant') this.entry(name).state = undefined
         return { ok: false, error: describeIamError(error, name, 'grant-secret-access') }
       }
     })
