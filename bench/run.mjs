@@ -54,6 +54,8 @@ const { importTypeScript, measureLookups, lookupBound } = await import('./lib/lo
 // ---------------------------------------------------------------------------------------------
 // Options
 
+const SECTIONS = ['startup', 'lookup', 'calls', 'fleet']
+
 function parseArgs(argv) {
   const options = {
     quick: false,
@@ -77,6 +79,9 @@ function parseArgs(argv) {
         break
       case '--only':
         options.only = new Set(String(value).split(','))
+        // An unknown name would select nothing, and the empty results would still overwrite --out.
+        for (const section of options.only)
+          if (!SECTIONS.includes(section)) throw new Error(`unknown section "${section}" in --only (sections: ${SECTIONS.join(', ')})`)
         break
       case '--no-peer':
         options.peer = false
