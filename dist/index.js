@@ -80107,7 +80107,29 @@ function lambdaLayerProbe(client, layerArn, options = {}) {
         }
     };
 }
-/** The highest version a probe finds, in O(log V) probes, seeing past small gaps in the numbering. */
+/** Gallop steps from a present hint: small at first, as the latest is expected a few versions above it. */
+const stepFromHint = (k) => (k < 3 ? 2 ** k : 4 ** (k - 1));
+/** Gallop steps from nothing (no hint, or a hint above the latest): probes 1, 5, 21, 85, 341, 1365, … */
+const stepFromStart = (k) => 4 ** k;
+/**
+ * The share of holes among versions assumed before any is seen (0.25 holes in 4 versions), added to
+ * what the search has seen below the highest present version.
+ */
+const PRIOR_HOLES = 0.25;
+const PRIOR_VERSIONS = 4;
+/**
+ * The highest version a probe finds, seeing past gaps narrower than the gap window.
+ *
+ * A gallop (steps ×4, smaller at first from a hint) until a version is absent; the gap window past
+ * that version is probed, and a version there moves the gallop on from it. Then a binary search
+ * between the highest present version and the lowest absent one above it. An absent version met
+ * there may be a hole rather than the end; its gap window is probed once a hole is the likelier story
+ * (few versions between it and the highest present one beside those between it and the known end,
+ * weighed by the share of holes seen so far), and always before the version below it is called the
+ * latest. Without gaps: 1.5·log2 V probes and a few; each gap the search lands in costs one or a few
+ * more. A hint above the latest costs the hint and its gap window below it, then the search starts
+ * from 1 below them.
+ */
 async function findLatestVersion(probe, options = {}) {
     const found = new Map();
     const exists = async (version) => {
@@ -80115,68 +80137,98 @@ async function findLatestVersion(probe, options = {}) {
             found.set(version, await probe(version));
         return found.get(version) !== undefined;
     };
-    const done = (top) => ({
-        latest: top === undefined ? undefined : found.get(top),
-        probes: found.size
-    });
-    const firstPresent = async (from, to) => {
+    const isAbsent = (version) => found.has(version) && found.get(version) === undefined;
+    const unknownIn = (from, to) => {
         for (let version = from; version <= to; version++)
-            if (await exists(version))
+            if (!found.has(version))
                 return version;
         return undefined;
     };
     const hint = Number.isFinite(options.hint) ? Math.max(1, Math.floor(options.hint ?? 1)) : 1;
     const gapWindow = Math.max(1, Math.floor(options.gapWindow ?? 2));
-    // The search keeps a bracket: `lo` exists and `hi` (0 while not yet known) is absent.
-    let lo;
-    let hi = 0;
-    if (await exists(hint)) {
-        lo = hint;
-    }
-    else {
-        // The hint may be a hole (a deleted version) with newer versions above it.
-        const above = await firstPresent(hint + 1, hint + gapWindow);
-        if (above !== undefined) {
-            lo = above;
+    // `version` and the gapWindow − 1 above it absent: nothing above it exists (gaps being narrower).
+    const isEnd = (version) => {
+        for (let v = version; v < version + gapWindow; v++)
+            if (!isAbsent(v))
+                return false;
+        return true;
+    };
+    // The highest version seen present, 0 while none is.
+    let lo = 0;
+    let step = stepFromStart;
+    if (hint > 1) {
+        if (await exists(hint)) {
+            lo = hint;
+            step = stepFromHint;
         }
         else {
-            // Or this region is behind the hint: gallop down until something exists.
-            let below;
-            hi = hint;
-            for (let step = 1; below === undefined; step *= 2) {
-                const version = Math.max(1, hint - step);
-                if (version >= hi)
-                    break;
+            // The hint's gap window below it: a version there is the latest or below it, and all of them
+            // absent with the hint mean the latest is below them, so the search starts over from 1.
+            for (let version = hint - 1; version >= Math.max(1, hint - gapWindow + 1) && lo === 0; version--)
                 if (await exists(version))
-                    below = version;
-                else
-                    hi = version;
-            }
-            if (below === undefined)
-                return done(undefined);
-            lo = below;
+                    lo = version;
+            if (lo > 0)
+                step = stepFromHint;
         }
     }
+    // Whether to probe the gap window of `hi`, an absent version that may be a hole: yes when the odds
+    // that it is one (the share of holes seen below `lo`, times the versions between `hi` and the end,
+    // against those between `lo` and `hi`) are at least even. Without a known end, always.
+    const worthChecking = (lo, hi, end) => {
+        if (end === Infinity)
+            return true;
+        let holes = 0;
+        let seen = 0;
+        for (const [version, layer] of found)
+            if (version < lo) {
+                seen++;
+                if (layer === undefined)
+                    holes++;
+            }
+        return ((holes + PRIOR_HOLES) / (seen + PRIOR_VERSIONS)) * (end - hi) >= hi - lo;
+    };
+    let galloped = 0;
+    let galloping = true;
     for (;;) {
-        for (let step = 1; hi === 0; step *= 2) {
-            if (await exists(lo + step))
-                lo += step;
-            else
-                hi = lo + step;
+        // `hi`: the lowest version seen absent above `lo`; `end`: the lowest one known to be the end.
+        let hi = Infinity;
+        let end = Infinity;
+        for (const [version, layer] of found)
+            if (version > lo && layer === undefined) {
+                hi = Math.min(hi, version);
+                if (version < end && isEnd(version))
+                    end = version;
+            }
+        // The gallop stops at its first absent version, or where it would reach one already seen.
+        if (galloping && lo + step(galloped) >= hi)
+            galloping = false;
+        let next;
+        let gallop = false;
+        if (hi === Infinity || galloping) {
+            next = lo + step(galloped++);
+            gallop = true;
         }
-        while (hi - lo > 1) {
-            const mid = lo + Math.floor((hi - lo) / 2);
-            if (await exists(mid))
-                lo = mid;
-            else
-                hi = mid;
+        else if (hi < end && worthChecking(lo, hi, end)) {
+            next = unknownIn(hi + 1, hi + gapWindow - 1);
         }
-        // "Exists" is not monotone when versions are missing, so the bracket may have closed on a hole, not the top.
-        const beyond = await firstPresent(lo + 1, lo + gapWindow);
-        if (beyond === undefined)
-            return done(lo);
-        lo = beyond;
-        hi = 0;
+        else if (hi - lo > 1) {
+            next = lo + Math.floor((hi - lo) / 2);
+        }
+        else {
+            // The bracket is closed: `lo` is the latest unless a version past `hi` shows that `hi` is a gap.
+            next = unknownIn(lo + 2, lo + gapWindow);
+            if (next === undefined)
+                return { latest: lo === 0 ? undefined : found.get(lo), probes: found.size };
+        }
+        // Not reached: the gap window of `hi` holds an unknown version unless `hi` is the end (then hi = end).
+        if (next === undefined)
+            throw new Error(`findLatestVersion: no version to probe between ${lo} and ${hi}`);
+        if (next > Number.MAX_SAFE_INTEGER)
+            throw new Error(`findLatestVersion: every version probed up to ${lo} exists`);
+        if (await exists(next))
+            lo = Math.max(lo, next);
+        else if (gallop)
+            galloping = false;
     }
 }
 /** Resolves layer requests to layer versions, one lookup per distinct request however many callers ask at once. */
