@@ -82700,7 +82700,8 @@ var external_node_zlib_ = __nccwpck_require__(8522);
  *   gives that statement – so a restore can only add back CloudWatch Logs write permissions, even if
  *   someone with iam:TagRole edited the tags; only AWSLambdaBasicExecutionRole is ever re-attached.
  *
- * Writes: on apply the record (tags) first, then the policy changes – a failure in between leaves a
+ * Writes: on apply the record (tags) first, then the policy changes (grant-secret-access's own tag
+ * comes after its policy: grantSecretAccess) – a failure in between leaves a
  * record of more than was done, which undo tolerates (every restore step is idempotent). On undo the
  * policy changes first, then the tags. IAM has no conditional writes: within one run every role goes
  * through RoleCoordinator, one task at a time; two runs of the action on the same roles at once
@@ -83516,13 +83517,15 @@ class ExecutionRoles {
     }
     /**
      * grant-secret-access: true – puts the inline policy SECRET_POLICY_NAME (merged with what earlier
-     * runs put there) and records it in the tag SECRET_POLICY_TAG, tag first. Writes nothing when the
-     * policy already holds the needs. The report after is static (IAM takes a moment to apply the change).
+     * runs put there) and records it in the tag SECRET_POLICY_TAG, policy first: a refused or failed
+     * policy write leaves no record of a policy that is not there (remove would name it), and a policy
+     * without its tag is merged into and tagged by the next grant. Writes nothing when the policy already
+     * holds the needs. The report after is static (IAM takes a moment to apply the change).
      */
     async grantSecretAccess(role, required) {
         const planned = planSecretGrant(role, required);
         const after = secretPlanAfter(role, planned.plan);
-        await this.execute(role.name, planned.plan, 'record-first');
+        await this.execute(role.name, planned.plan, 'record-last');
         const report = missingSecretAccess(after, await this.managedDocumentsOf(after), required);
         return {
             role: role.name,

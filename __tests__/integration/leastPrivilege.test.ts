@@ -10,7 +10,9 @@
  *   except what AWS checks on its own (CHECKED_BY_AWS_ITSELF) and statements a case names as needed only on
  *   a path it does not take (Case.uncalled, each with the reason);
  * - the same run with one needed action taken out of the policy fails, naming the function (or the
- *   pattern) and the action: the enforcement is real and the test can fail.
+ *   pattern) and the action: the enforcement is real and the test can fail. Where README says a refusal
+ *   only warns (Case.refusalWarns: grant-secret-access's reads), the run succeeds and the warning names
+ *   the action.
  * - a statement README calls optional (Case.optional) is one the run also succeeds without, only its
  *   actions refused.
  * A new mode or feature is one more row of CASES (and a row in README's table). A case can shape the
@@ -214,6 +216,21 @@ const OFF_DETACH = 'cloudwatch-off-method: detach (in addition to the row above)
 const OFF_PLAN = 'plan with cloudwatch-logs: off (in addition to plan)'
 const OFF_CHECK = 'check with cloudwatch-logs: off (in addition to check)'
 const OFF_REMOVE = 'remove after a cloudwatch-logs: off run (in addition to remove)'
+// README's rows for grant-secret-access.
+const SECRET_CHECK = 'apply with secret references and grant-secret-access: false (in addition to apply)'
+const SECRET_GRANT = 'apply with secret references and grant-secret-access: true (in addition to apply)'
+const SECRET_PLAN = 'plan with secret references and grant-secret-access: true (in addition to plan)'
+/** A secret referenced without its random suffix, as users write it; the grant is on `NAME-??????`. */
+const SECRET = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:clickstack-key`
+const SECRET_INPUTS: Readonly<Record<string, string>> = { 'otlp-headers': `Authorization=\${${SECRET}}` }
+/** grant-secret-access: true's inline policy for SECRET, exactly. */
+const SECRET_POLICY = {
+  Version: '2012-10-17',
+  Statement: [
+    { Sid: 'RotelClickStackGetSecretValue', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [`${SECRET}-??????`] },
+    { Sid: 'RotelClickStackBatchGetSecretValue', Effect: 'Allow', Action: ['secretsmanager:BatchGetSecretValue'], Resource: ['*'] }
+  ]
+}
 
 interface Case {
   readonly title: string
@@ -228,6 +245,11 @@ interface Case {
   readonly failedStatuses?: Readonly<Record<string, string>>
   /** …and an error annotation matching this. */
   readonly failure: RegExp
+  /**
+   * The refusal only warns (a read whose answer the run can do without): the negative run succeeds,
+   * with `failedStatuses` and a warning annotation matching `failure`, instead of exit code 1.
+   */
+  readonly refusalWarns?: true
   /**
    * Statements of `needs` this run may leave uncalled: needed only on a path it does not take (a
    * failure path, another method); the comment at each says which.
@@ -439,6 +461,69 @@ const CASES: readonly Case[] = [
     },
     failure:
       /::error title=orders-api%3A failed::orders-api was not changed: CloudWatch Logs could not be switched back on for it first, .*execution role lambda-exec: .*iam:DeleteRolePolicy/
+  },
+  {
+    title: 'apply with secret references and grant-secret-access: false',
+    needs: ['apply', SECRET_CHECK],
+    inputs: { ...SECRET_INPUTS, 'grant-secret-access': 'false' },
+    // Inline and attached policies to read (GetRolePolicy, GetPolicy, GetPolicyVersion); none of them
+    // grants the secret.
+    setup: shapeExecutionRole,
+    statuses: { 'orders-api': 'updated', 'billing-worker': 'updated', 'legacy-job': 'updated' },
+    // moto answers the simulator HTTP 500: the role's policies decide, as they do without the permission.
+    optional: ['SimulateTheExecutionRoles'],
+    alsoExpect: async ({ roleBefore, roleAfter, run }) => {
+      expect(roleAfter).toEqual(roleBefore)
+      expect(run.stdout).toMatch(
+        /::warning[^\n]*Role lambda-exec does not allow secretsmanager:GetSecretValue on arn:aws:secretsmanager:us-east-1:123456789012:secret:clickstack-key-\?{6}; secretsmanager:BatchGetSecretValue on \*/
+      )
+    },
+    // With false the check only advises: a role that cannot be read is a warning naming the refused
+    // action, and the functions are updated all the same.
+    without: 'iam:GetRolePolicy',
+    refusalWarns: true,
+    failedStatuses: { 'orders-api': 'updated', 'billing-worker': 'updated', 'legacy-job': 'updated' },
+    alsoExpectAfterFailure: ({ roleBefore, roleAfter }) => expect(roleAfter).toEqual(roleBefore),
+    failure:
+      /::warning[^\n]*orders-api: whether its execution role can read the referenced secrets is unknown: .*execution role lambda-exec: .*iam:GetRolePolicy/
+  },
+  {
+    title: 'apply with secret references and grant-secret-access: true',
+    needs: ['apply', SECRET_GRANT],
+    inputs: { ...SECRET_INPUTS, 'grant-secret-access': 'true' },
+    setup: shapeExecutionRole,
+    statuses: { 'orders-api': 'updated', 'billing-worker': 'updated', 'legacy-job': 'updated' },
+    alsoExpect: async ({ baseline, roleAfter, run }) => {
+      expect(roleAfter).toEqual({
+        attached: baseline?.attached,
+        inline: { ...baseline?.inline, RotelClickStackReadIngestionSecret: SECRET_POLICY },
+        tags: { ...baseline?.tags, 'rotel-clickstack-action:secret-policy': 'RotelClickStackReadIngestionSecret' }
+      })
+      expect(run.stdout).toMatch(/Waiting \d+ s for the new secret access of its role to apply before the test invocation\./)
+    },
+    without: 'iam:PutRolePolicy',
+    failedStatuses: { 'orders-api': 'failed', 'billing-worker': 'failed', 'legacy-job': 'failed' },
+    alsoExpectAfterFailure: ({ roleBefore, roleAfter }) => expect(roleAfter).toEqual(roleBefore),
+    failure:
+      /::error title=orders-api%3A failed::orders-api was not changed: Its execution role could not be given read access to the referenced secrets\. .*execution role lambda-exec: .*iam:PutRolePolicy/
+  },
+  {
+    title: 'plan with secret references and grant-secret-access: true',
+    needs: ['plan, check', SECRET_PLAN],
+    inputs: { ...SECRET_INPUTS, mode: 'plan', 'grant-secret-access': 'true' },
+    setup: shapeExecutionRole,
+    statuses: { 'orders-api': 'planned', 'billing-worker': 'planned', 'legacy-job': 'planned' },
+    optional: ['SimulateTheExecutionRoles'],
+    alsoExpect: async ({ roleBefore, roleAfter, run }) => {
+      expect(roleAfter).toEqual(roleBefore)
+      expect(run.summary).toMatch(/lambda-exec \|[^\n]*would allow secretsmanager:GetSecretValue on \S*clickstack-key-\?{6}, secretsmanager:BatchGetSecretValue on \*/)
+    },
+    // What would be allowed cannot be shown, and plan says why; the functions' own plans stand.
+    without: 'iam:GetRole',
+    refusalWarns: true,
+    failedStatuses: { 'orders-api': 'planned', 'billing-worker': 'planned', 'legacy-job': 'planned' },
+    failure:
+      /::warning[^\n]*orders-api: whether its execution role can read the referenced secrets is unknown: .*execution role lambda-exec: .*iam:GetRole\b/
   }
 ]
 
@@ -758,9 +843,10 @@ describe.each(CASES)('$title with exactly the permissions README lists', (c) => 
     await c.alsoExpect?.(outcome)
   })
 
-  it(`fails without ${c.without}, naming what was refused`, async () => {
+  it(`${c.refusalWarns ? 'warns' : 'fails'} without ${c.without}, naming what was refused`, async () => {
     const outcome = await runAs(without(policyFor(c.needs), c.without), c)
-    expect(outcome.run.exitCode).toBe(1)
+    expect(outcome.run.exitCode).toBe(c.refusalWarns ? 0 : 1)
+    if (c.refusalWarns) expect(outcome.run.stdout).not.toMatch(/^::error/m)
     // moto refused the call, and only calls of that action.
     const refused = outcome.calls.filter((call) => call.status === 403)
     expect(refused.length).toBeGreaterThan(0)

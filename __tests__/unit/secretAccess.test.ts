@@ -532,13 +532,13 @@ beforeEach(() => {
 describe('ExecutionRoles: secret access', () => {
   const needs = requiredSecretActions(refs(`x=\${${SM_PARTIAL}},y=\${${SSM}}`))
 
-  it('grants: the tag first, then the policy; the second time nothing', async () => {
+  it('grants: the policy first, then the tag; the second time nothing', async () => {
     mockRole('orders-exec', { tags: { team: 'orders' } })
     const roles = new ExecutionRoles(client)
     const state = await roles.readRole('orders-exec')
     iam.resetHistory()
     const change = await roles.grantSecretAccess(state, needs)
-    expect(writes()).toEqual(['TagRoleCommand', 'PutRolePolicyCommand'])
+    expect(writes()).toEqual(['PutRolePolicyCommand', 'TagRoleCommand'])
     expect(iam.commandCalls(TagRoleCommand)[0]?.args[0].input).toEqual({
       RoleName: 'orders-exec',
       Tags: [{ Key: SECRET_POLICY_TAG, Value: SECRET_POLICY_NAME }]
@@ -559,6 +559,17 @@ describe('ExecutionRoles: secret access', () => {
     const again = await roles.grantSecretAccess(change.after, needs)
     expect(again.changed).toBe(false)
     expect(names()).toEqual([])
+  })
+
+  it('leaves no record of a policy it could not write: a refused PutRolePolicy writes no tag', async () => {
+    mockRole('orders-exec', { tags: { team: 'orders' } })
+    iam.on(PutRolePolicyCommand).rejects(Object.assign(new Error('not authorized to perform: iam:PutRolePolicy'), { name: 'AccessDenied' }))
+    const roles = new ExecutionRoles(client)
+    const state = await roles.readRole('orders-exec')
+    iam.resetHistory()
+    await expect(roles.grantSecretAccess(state, needs)).rejects.toMatchObject({ name: 'AccessDenied' })
+    expect(writes()).toEqual(['PutRolePolicyCommand'])
+    expect(iam.commandCalls(TagRoleCommand)).toHaveLength(0)
   })
 
   it('says what a grant cannot fix: a Deny in another policy', async () => {
@@ -677,7 +688,8 @@ describe('RoleCoordinator: secret access', () => {
     expect(secretsA.ok && secretsA.value.grant?.changed).toBe(true)
     expect(secretsB.ok && secretsB.value.grant?.changed).toBe(false)
     expect(iam.commandCalls(GetRoleCommand)).toHaveLength(1)
-    expect(writes()).toEqual(['TagRoleCommand', 'PutRolePolicyCommand', 'TagRoleCommand', 'PutRolePolicyCommand'])
+    // CloudWatch Logs off records first, the secret grant last.
+    expect(writes()).toEqual(['TagRoleCommand', 'PutRolePolicyCommand', 'PutRolePolicyCommand', 'TagRoleCommand'])
     expect(iam.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input.PolicyName)).toEqual([DENY_POLICY_NAME, SECRET_POLICY_NAME])
     const state = coordinator.stateOf('shared')
     expect(state?.tags).toEqual({ team: 'orders', [DENY_TAG]: DENY_POLICY_NAME, [SECRET_POLICY_TAG]: SECRET_POLICY_NAME })
