@@ -90337,7 +90337,13 @@ async function workOnRole(ctx, state, report, log, warnings) {
         // Reading roles needs IAM reads that a read-only plan or check role lacks: plan reads them only to show a grant.
         if (secretNeeds.length > 0 && (mode === 'apply' || (mode === 'plan' && grantSecretAccess))) {
             const grant = grantSecretAccess && mode === 'apply';
-            const outcome = await ctx.roles.secretAccessForRole(state.role, secretNeeds, grant ? 'grant' : 'check');
+            const key = `${role} ${grant ? 'grant' : 'check'}`;
+            let pending = ctx.secretAccessByRole?.get(key);
+            if (!pending) {
+                pending = ctx.roles.secretAccessForRole(state.role, secretNeeds, grant ? 'grant' : 'check');
+                ctx.secretAccessByRole?.set(key, pending);
+            }
+            const outcome = await pending;
             if (!outcome.ok) {
                 if (grant)
                     return `Its execution role could not be given read access to the referenced secrets. ${outcome.error}`;
@@ -90348,7 +90354,8 @@ async function workOnRole(ctx, state, report, log, warnings) {
                 const { report: access, grant: written } = outcome.value;
                 if (written?.changed) {
                     changes.push(`put the reads of ${written.added.map((need) => `${need.action} on ${need.resource}`).join(', ')} into inline policy ${written.policy.name}`);
-                    ctx.roleWrittenAt?.set(role, (ctx.now ?? Date.now)());
+                    if (!ctx.roleWrittenAt?.has(role))
+                        ctx.roleWrittenAt?.set(role, (ctx.now ?? Date.now)());
                 }
                 if (mode === 'plan' && grantSecretAccess && access.missing.length > 0)
                     changes.push(`would allow ${access.missing.map((need) => `${need.action} on ${need.resource}`).join(', ')} in an inline policy`);
@@ -91639,6 +91646,7 @@ async function processFunctions(config, clients, layers, targets, control, done,
     const context = {
         ...roleWork,
         roleWrittenAt: new Map(),
+        secretAccessByRole: new Map(),
         config,
         lambdaFor: clients.lambdaFor,
         invokerFor: clients.invokerFor,

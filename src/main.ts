@@ -171,6 +171,7 @@ async function processFunctions(
   const context: RolloutContext = {
     ...roleWork,
     roleWrittenAt: new Map(),
+    secretAccessByRole: new Map(),
     config,
     lambdaFor: clients.lambdaFor,
     invokerFor: clients.invokerFor,

@@ -135,6 +135,8 @@ export interface RolloutContext {
   readonly restored?: ReadonlyMap<string, RoleOutcome<UndoResult>>
   /** When this run last wrote a policy a function's extension needs (secret access), by role name. */
   readonly roleWrittenAt?: Map<string, number>
+  /** Secret access, checked or granted once per role and run: every function of the role reports the same. */
+  readonly secretAccessByRole?: Map<string, ReturnType<RoleCoordinator['secretAccessForRole']>>
 }
 
 /** IAM is eventually consistent: a policy just written may take seconds to apply where Lambda runs. */
@@ -529,7 +531,13 @@ async function workOnRole(
     // Reading roles needs IAM reads that a read-only plan or check role lacks: plan reads them only to show a grant.
     if (secretNeeds.length > 0 && (mode === 'apply' || (mode === 'plan' && grantSecretAccess))) {
       const grant = grantSecretAccess && mode === 'apply'
-      const outcome = await ctx.roles.secretAccessForRole(state.role, secretNeeds, grant ? 'grant' : 'check')
+      const key = `${role} ${grant ? 'grant' : 'check'}`
+      let pending = ctx.secretAccessByRole?.get(key)
+      if (!pending) {
+        pending = ctx.roles.secretAccessForRole(state.role, secretNeeds, grant ? 'grant' : 'check')
+        ctx.secretAccessByRole?.set(key, pending)
+      }
+      const outcome = await pending
       if (!outcome.ok) {
         if (grant) return `Its execution role could not be given read access to the referenced secrets. ${outcome.error}`
         warnings.push(`${state.name}: whether its execution role can read the referenced secrets is unknown: ${outcome.error}`)
@@ -540,7 +548,7 @@ async function workOnRole(
           changes.push(
             `put the reads of ${written.added.map((need) => `${need.action} on ${need.resource}`).join(', ')} into inline policy ${written.policy.name}`
           )
-          ctx.roleWrittenAt?.set(role, (ctx.now ?? Date.now)())
+          if (!ctx.roleWrittenAt?.has(role)) ctx.roleWrittenAt?.set(role, (ctx.now ?? Date.now)())
         }
         if (mode === 'plan' && grantSecretAccess && access.missing.length > 0)
           changes.push(`would allow ${access.missing.map((need) => `${need.action} on ${need.resource}`).join(', ')} in an inline policy`)

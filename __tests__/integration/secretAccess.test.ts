@@ -140,7 +140,7 @@ describe('grant-secret-access', () => {
     if (!grant.ok) throw new Error(grant.error)
     expect(grant.value.grant?.changed).toBe(true)
     expect(grant.value.report.missing).toEqual([])
-    expect(run.writes()).toEqual(['TagRoleCommand', 'PutRolePolicyCommand'])
+    expect(run.writes()).toEqual(['PutRolePolicyCommand', 'TagRoleCommand'])
     expect(run.calls.filter((c) => c === 'GetRoleCommand')).toHaveLength(1)
     const granted = await snapshot('ingest-exec')
     expect(granted).toEqual({
