@@ -76816,7 +76816,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1596);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8400);
 /** The action's entry point. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -76826,7 +76826,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1596:
+/***/ 8400:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -82626,1354 +82626,6 @@ async function assumeRoleWithOidc(params) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/cloudwatchOff.ts
-const policyName = (arn) => arn.slice(arn.lastIndexOf('/') + 1);
-const groupName = (arn) => arn.replace(/^arn:[^:]+:logs:[^:]+:\d{12}:log-group:/, '').replace(/:\*$/, '');
-/** What applyCloudWatchOff changed (`did`) or would change (`would`), in words. */
-function describeOffChange(change, tense) {
-    const verb = (past, base) => (tense === 'did' ? past : `would ${base}`);
-    const lines = [];
-    const deny = change.denyPolicy;
-    if (deny && deny.added.length > 0) {
-        const groups = deny.added.map(groupName).join(', ');
-        lines.push(deny.before
-            ? `${verb('added', 'add')} ${groups} to the log groups inline policy ${deny.name} denies writes to`
-            : `${verb('put', 'put')} inline policy ${deny.name}, denying log writes to ${groups}`);
-    }
-    for (const arn of change.detached)
-        lines.push(`${verb('detached', 'detach')} ${policyName(arn)}`);
-    for (const edit of change.inlineEdited)
-        lines.push(`${verb('took', 'take')} the log writes out of inline policy ${edit.name} (its other permissions stay)`);
-    for (const gone of change.inlineDeleted)
-        lines.push(`${verb('deleted', 'delete')} inline policy ${gone.name}, which granted nothing but log writes`);
-    return lines;
-}
-/** What undoCloudWatchOff changed, in words. */
-function describeUndo(result) {
-    const lines = [];
-    if (result.denyPolicy)
-        lines.push(result.denyPolicy.deleted
-            ? `deleted inline policy ${result.denyPolicy.name}`
-            : `took the function's log group out of ${result.denyPolicy.name}`);
-    for (const arn of result.reattached)
-        lines.push(`attached ${policyName(arn)} again`);
-    for (const restored of result.inlineRestored)
-        lines.push(`restored the log writes in inline policy ${restored.name}`);
-    return result.changed ? lines : [];
-}
-/**
- * Whether the function's logs are known to reach ClickStack after the run, so that CloudWatch may stay
- * off for it. Everything else – rolled back, failed before or during the write, cancelled, telemetry
- * not arriving – gets CloudWatch Logs back: logs then cost money, but none are lost.
- */
-function logsReachClickStack(report, cloudwatchStillOn) {
-    const instrumented = report.status === 'updated' || report.status === 'unchanged' || cloudwatchStillOn;
-    return instrumented && (report.delivery === null || report.delivery.status === 'delivered');
-}
-
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: ./src/executionRoles.ts
-/**
- * The IAM edge of `cloudwatch-logs: off`: reads Lambda execution roles, switches their CloudWatch Logs
- * writes off (deny or detach), records what it did in the role's tags, undoes exactly that, and says
- * which policies still grant the writes. The policy logic itself is pure, in logPermissions.ts.
- *
- * The record (role tags, keys prefixed `rotel-clickstack-action:`):
- * - `…:deny-policy` = `RotelClickStackDenyCloudWatchLogs` – the inline deny policy is the action's
- *   (its log groups are in the policy itself; nothing else needs recording);
- * - `…:detached` = the managed policy ARNs the action detached, space-separated (only ever
- *   AWSLambdaBasicExecutionRole);
- * - `…:inline-undo-00`, `-01`, … = what the action took out of inline policies: the original of each
- *   statement it changed or removed (with its position), and the original text of each policy it
- *   deleted, one batch per run – JSON, deflated (zlib, whose Adler-32 check makes a lost or damaged
- *   chunk an error rather than a wrong restore), base64url, cut into 256-character tag values.
- *   A role has at most 50 tags: if the record does not fit beside the role's own tags, the role is
- *   not changed at all (never make a change that cannot be undone) and the error says to use the deny
- *   method. The originals are never kept in an inline policy: that would spend the role's
- *   10,240-character inline quota, and a document is a live policy, not storage.
- * `…:secret-policy` = `RotelClickStackReadIngestionSecret` is no part of this record: it is
- *   grant-secret-access's record of its own inline policy (secretAccess.ts), which applying and undoing
- *   this record leave alone.
- * The record is checked before it is used: a statement is put back only where the role still has
- *   exactly what the action left (the stripped statement), and only if stripping the recorded original
- *   gives that statement – so a restore can only add back CloudWatch Logs write permissions, even if
- *   someone with iam:TagRole edited the tags; only AWSLambdaBasicExecutionRole is ever re-attached.
- *
- * Writes: on apply the record (tags) first, then the policy changes (grant-secret-access's own tag
- * comes after its policy: grantSecretAccess) – a failure in between leaves a
- * record of more than was done, which undo tolerates (every restore step is idempotent). On undo the
- * policy changes first, then the tags. IAM has no conditional writes: within one run every role goes
- * through RoleCoordinator, one task at a time; two runs of the action on the same roles at once
- * should be serialised with the workflow's `concurrency:`.
- */
-
-
-
-
-
-const TAG_PREFIX = 'rotel-clickstack-action:';
-const DENY_TAG = `${TAG_PREFIX}deny-policy`;
-const DETACHED_TAG = `${TAG_PREFIX}detached`;
-const INLINE_UNDO_TAG_PREFIX = `${TAG_PREFIX}inline-undo-`;
-const MAX_ROLE_TAGS = 50;
-const MAX_TAG_VALUE_LENGTH = 256;
-/** `my-role` from `my-role` or `arn:aws:iam::123456789012:role/service-role/my-role`. */
-function roleNameOf(nameOrArn) {
-    if (!nameOrArn.startsWith('arn:'))
-        return nameOrArn;
-    const match = /^arn:[^:]+:iam::\d{12}:role\/(?:.*\/)?([^/]+)$/.exec(nameOrArn);
-    if (!match?.[1])
-        throw new Error(`not an IAM role ARN: ${nameOrArn}`);
-    return match[1];
-}
-/** A tag of the CloudWatch Logs record. The secret-access record (SECRET_POLICY_TAG) is kept apart from it. */
-const isOurTag = (key) => key.toLowerCase().startsWith(TAG_PREFIX) && key.toLowerCase() !== SECRET_POLICY_TAG;
-function encodeInline(batches) {
-    const encoded = batches.map((batch) => batch.map((entry) => entry.kind === 'statement'
-        ? ['s', entry.policy, entry.index, entry.original, entry.removed ? 1 : 0]
-        : ['p', entry.policy, entry.document]));
-    return (0,external_node_zlib_.deflateSync)(Buffer.from(JSON.stringify({ v: 1, b: encoded })), { level: 9 }).toString('base64url');
-}
-function decodeInline(text) {
-    const value = JSON.parse((0,external_node_zlib_.inflateSync)(Buffer.from(text, 'base64url')).toString('utf8'));
-    if (value.v !== 1 || !Array.isArray(value.b))
-        throw new Error('unknown record format');
-    return value.b.map((batch) => {
-        if (!Array.isArray(batch))
-            throw new Error('malformed batch');
-        return batch.map((entry) => {
-            if (!Array.isArray(entry))
-                throw new Error('malformed entry');
-            const [kind, policy] = entry;
-            if (typeof policy !== 'string')
-                throw new Error('malformed entry');
-            if (kind === 's') {
-                const [, , index, original, removed] = entry;
-                if (typeof index !== 'number' || typeof original !== 'object' || original === null || Array.isArray(original))
-                    throw new Error('malformed statement entry');
-                return { kind: 'statement', policy, index, original: original, removed: removed === 1 };
-            }
-            if (kind === 'p' && typeof entry[2] === 'string')
-                return { kind: 'policy', policy, document: entry[2] };
-            throw new Error('malformed entry');
-        });
-    });
-}
-/** The action's tags for this record (only its own keys). */
-function recordTags(record) {
-    const tags = {};
-    if (record.denyPolicy)
-        tags[DENY_TAG] = record.denyPolicy;
-    if (record.detached.length > 0)
-        tags[DETACHED_TAG] = record.detached.join(' ');
-    if (record.inline.length > 0) {
-        const text = encodeInline(record.inline);
-        for (let i = 0, n = 0; i < text.length; i += MAX_TAG_VALUE_LENGTH, n++)
-            tags[`${INLINE_UNDO_TAG_PREFIX}${String(n).padStart(2, '0')}`] = text.slice(i, i + MAX_TAG_VALUE_LENGTH);
-    }
-    return tags;
-}
-/** The record in these tags (tag keys compared case-insensitively, as IAM does). */
-function recordOf(tags) {
-    const lower = new Map(Object.entries(tags).map(([key, value]) => [key.toLowerCase(), value]));
-    const denyPolicy = lower.get(DENY_TAG);
-    const detached = (lower.get(DETACHED_TAG) ?? '').split(/\s+/).filter(Boolean);
-    const chunks = [...lower.keys()].filter((key) => key.startsWith(INLINE_UNDO_TAG_PREFIX)).sort();
-    let inline = [];
-    let problem;
-    if (chunks.length > 0) {
-        const expected = chunks.every((key, i) => key === `${INLINE_UNDO_TAG_PREFIX}${String(i).padStart(2, '0')}`);
-        try {
-            if (!expected)
-                throw new Error(`tags ${chunks.join(', ')} are not numbered 00 onwards`);
-            inline = decodeInline(chunks.map((key) => lower.get(key) ?? '').join(''));
-        }
-        catch (error) {
-            problem = `the undo record in the tags ${INLINE_UNDO_TAG_PREFIX}* cannot be read (${messageOf(error)})`;
-        }
-    }
-    return {
-        ...(denyPolicy ? { denyPolicy } : {}),
-        detached,
-        inline,
-        ...(problem !== undefined ? { problem } : {})
-    };
-}
-const hasRecord = (record) => record.denyPolicy !== undefined || record.detached.length > 0 || record.inline.length > 0 || record.problem !== undefined;
-/** What to tag and untag so that the role's tags hold `record`; throws when it cannot fit. */
-function tagChanges(role, record) {
-    const desired = recordTags(record);
-    const current = Object.entries(role.tags).filter(([key]) => isOurTag(key));
-    // An unreadable inline record is kept as it is: it is all there is of those originals.
-    if (record.problem)
-        for (const [key, value] of current)
-            if (key.toLowerCase().startsWith(INLINE_UNDO_TAG_PREFIX))
-                desired[key.toLowerCase()] = value;
-    const others = Object.keys(role.tags).length - current.length;
-    const ours = Object.keys(desired).length;
-    if (others + ours > MAX_ROLE_TAGS) {
-        throw new RecordTooLargeError(`Role ${role.name}: the record of what the action changes needs ${ours} tags and the role has ${others} of its own; ` +
-            `a role has at most ${MAX_ROLE_TAGS}. Nothing was changed. Use cloudwatch-off-method: deny for this role, ` +
-            `or free some of its tags.`);
-    }
-    const currentByLower = new Map(current.map(([key, value]) => [key.toLowerCase(), { key, value }]));
-    const set = {};
-    for (const [key, value] of Object.entries(desired))
-        if (currentByLower.get(key)?.value !== value)
-            set[key] = value;
-    const remove = current.filter(([key]) => !(key.toLowerCase() in desired)).map(([key]) => key);
-    return { set, remove };
-}
-class RecordTooLargeError extends Error {
-    name = 'RecordTooLargeError';
-}
-class InlineQuotaError extends Error {
-    name = 'InlineQuotaError';
-}
-const isEmptyPlan = (plan) => Object.keys(plan.tags.set).length === 0 &&
-    plan.tags.remove.length === 0 &&
-    plan.attach.length === 0 &&
-    plan.detach.length === 0 &&
-    plan.put.length === 0 &&
-    plan.delete.length === 0;
-function withTags(role, tags) {
-    const removed = new Set([...tags.remove, ...Object.keys(tags.set)].map((key) => key.toLowerCase()));
-    const out = {};
-    for (const [key, value] of Object.entries(role.tags))
-        if (!removed.has(key.toLowerCase()))
-            out[key] = value;
-    return { ...out, ...tags.set };
-}
-function inlineAfter(role, put, deleted) {
-    const puts = new Map(put.map((p) => [p.name, p.text]));
-    const out = [];
-    for (const policy of role.inline) {
-        if (deleted.includes(policy.name))
-            continue;
-        const text = puts.get(policy.name);
-        if (text === undefined)
-            out.push(policy);
-        else {
-            out.push({ name: policy.name, text, document: parsePolicyDocument(text) });
-            puts.delete(policy.name);
-        }
-    }
-    for (const [name, text] of puts)
-        out.push({ name, text, document: parsePolicyDocument(text) });
-    return out;
-}
-function checkInlineQuota(role, inline) {
-    const total = inline.reduce((sum, policy) => sum + policySize(policy.text), 0);
-    if (total > ROLE_INLINE_POLICY_QUOTA)
-        throw new InlineQuotaError(`Role ${role.name}: its inline policies would take ${total} characters; IAM allows ${ROLE_INLINE_POLICY_QUOTA} ` +
-            `per role in all. Nothing was changed. Give the functions separate roles, or move inline policies to managed ones.`);
-}
-/**
- * The role after a secret-access plan (tags and inline policies), refused before any write when it
- * would exceed IAM's tag or inline-policy quota.
- */
-function secretPlanAfter(role, plan) {
-    const tags = withTags(role, plan.tags);
-    if (Object.keys(tags).length > MAX_ROLE_TAGS)
-        throw new RecordTooLargeError(`Role ${role.name}: recording the secret-access policy needs the tag ${SECRET_POLICY_TAG} and the role has ` +
-            `${Object.keys(role.tags).length} tags; a role has at most ${MAX_ROLE_TAGS}. Nothing was changed. Free one of ` +
-            'its tags, or grant the execution role the secret access yourself.');
-    const inline = inlineAfter(role, plan.put, plan.delete);
-    if (plan.put.length > 0)
-        checkInlineQuota(role, inline);
-    return { ...role, tags, inline };
-}
-const sortedGroups = (logGroups) => [...new Set(logGroups.map((group) => parseLogGroupArn(group).arn))].sort();
-/** deny: merge the groups into the role's deny policy. Pure. */
-function planDeny(role, logGroups) {
-    const groups = sortedGroups(logGroups);
-    const existing = role.inline.find((policy) => policy.name === DENY_POLICY_NAME);
-    const merged = mergeDenyPolicy(existing?.document, groups);
-    const put = existing && sameJson(existing.document, merged) ? [] : [{ name: DENY_POLICY_NAME, text: serializePolicyDocument(merged) }];
-    const inline = inlineAfter(role, put, []);
-    checkInlineQuota(role, inline);
-    const record = recordOf(role.tags);
-    const tags = tagChanges(role, { ...record, denyPolicy: DENY_POLICY_NAME });
-    const plan = { tags, attach: [], detach: [], put, delete: [] };
-    const before = deniedGroupsOf(existing?.document);
-    const after = { ...role, tags: withTags(role, tags), inline };
-    return {
-        plan,
-        change: {
-            role: role.name,
-            method: 'deny',
-            logGroups: groups,
-            changed: !isEmptyPlan(plan),
-            detached: [],
-            inlineEdited: [],
-            inlineDeleted: [],
-            denyPolicy: {
-                name: DENY_POLICY_NAME,
-                groups: deniedGroupsOf(merged),
-                added: deniedGroupsOf(merged).filter((group) => !before.includes(group)),
-                ...(existing ? { before: existing.document } : {}),
-                after: merged
-            },
-            customerManagedStillGranting: [],
-            otherAwsManaged: [],
-            unresolved: [],
-            warnings: [],
-            after
-        }
-    };
-}
-/** The three actions a document allows (or may allow) on any of the groups. */
-function actionsGranted(document, groups) {
-    const granted = new Set();
-    for (const group of groups)
-        for (const decision of decideLogWrites([{ source: '', analysis: analyzeLogWrites(document, group) }]))
-            if (decision.verdict === 'allowed' || decision.verdict === 'conditional')
-                granted.add(decision.action);
-    return LOG_WRITE_ACTIONS.filter((action) => granted.has(action));
-}
-const policyNameOf = (arn) => arn.slice(arn.lastIndexOf('/') + 1);
-/**
- * detach: detach AWSLambdaBasicExecutionRole, strip the three actions from the inline policies whose
- * statements may cover the groups, report every managed policy that still grants them. Pure: the
- * attached managed policies' documents come in `managed` (by ARN).
- */
-function planDetach(role, logGroups, managed) {
-    const groups = sortedGroups(logGroups);
-    const record = recordOf(role.tags);
-    const detach = role.attached.filter((policy) => isBasicExecutionPolicyArn(policy.arn)).map((policy) => policy.arn);
-    const put = [];
-    const deleted = [];
-    const inlineEdited = [];
-    const inlineDeleted = [];
-    const unresolved = [];
-    const batch = [];
-    for (const policy of role.inline) {
-        if (policy.name === DENY_POLICY_NAME)
-            continue;
-        const result = stripLogWrites(policy.document, { logGroupArns: groups });
-        for (const item of result.unresolved)
-            unresolved.push({ policy: policy.name, ...item });
-        if (!result.changed)
-            continue;
-        if (result.document === undefined) {
-            deleted.push(policy.name);
-            inlineDeleted.push({ name: policy.name, before: policy.document });
-            batch.push({ kind: 'policy', policy: policy.name, document: policy.text });
-        }
-        else {
-            put.push({ name: policy.name, text: serializePolicyDocument(result.document) });
-            inlineEdited.push({ name: policy.name, before: policy.document, after: result.document });
-            for (const edit of result.edits)
-                batch.push({ kind: 'statement', policy: policy.name, index: edit.index, original: edit.before, removed: edit.after === undefined });
-        }
-    }
-    if (batch.length > 0 && record.problem)
-        throw new RecordTooLargeError(`Role ${role.name}: ${record.problem}. Nothing was changed: restore or remove those tags first, or use cloudwatch-off-method: deny.`);
-    const inline = inlineAfter(role, put, deleted);
-    checkInlineQuota(role, inline);
-    const newRecord = {
-        ...record,
-        detached: [...new Set([...record.detached, ...detach])],
-        inline: batch.length > 0 ? [...record.inline, batch] : record.inline
-    };
-    const tags = hasRecord(newRecord) || hasRecord(record) ? tagChanges(role, newRecord) : { set: {}, remove: [] };
-    const customerManagedStillGranting = [];
-    const otherAwsManaged = [];
-    const warnings = [];
-    for (const policy of role.attached) {
-        if (detach.includes(policy.arn))
-            continue;
-        const awsManaged = isAwsManagedPolicyArn(policy.arn);
-        const known = awsManagedLogWriter(policy.arn);
-        const source = managed.get(policy.arn);
-        let actions;
-        let unreadable;
-        if (source && 'document' in source)
-            actions = actionsGranted(source.document, groups);
-        else {
-            unreadable = source && 'error' in source ? source.error : 'not read';
-            // Unread: an AWS managed policy is judged by the known list; a customer-managed one may grant.
-            actions = awsManaged && !known ? [] : [...LOG_WRITE_ACTIONS];
-            warnings.push(`Role ${role.name}: could not read ${policy.arn} (${unreadable}); ` +
-                (actions.length > 0 ? 'it is taken to grant CloudWatch Logs writes.' : 'it is taken not to grant CloudWatch Logs writes.'));
-        }
-        if (actions.length === 0)
-            continue;
-        const list = actions.join(', ');
-        if (awsManaged) {
-            const instead = known?.instead;
-            otherAwsManaged.push({
-                arn: policy.arn,
-                name: policy.name,
-                actions,
-                logGroups: groups,
-                fix: `AWS managed policy ${policy.name} on role ${role.name} also allows ${list}, so CloudWatch Logs stays on. ` +
-                    (instead ? `Attach ${instead} instead, ` : 'Replace it with a policy without those actions, ') +
-                    'or use cloudwatch-off-method: deny.'
-            });
-        }
-        else {
-            customerManagedStillGranting.push({
-                arn: policy.arn,
-                name: policy.name,
-                actions,
-                logGroups: groups,
-                fix: `Customer-managed policy ${policy.arn} on role ${role.name} still allows ${list} on ${groups.join(', ')}. ` +
-                    'The action never edits it (other roles may use it): remove those actions from it (a new default policy version), ' +
-                    `detach it from ${role.name}, or use cloudwatch-off-method: deny.`
-            });
-        }
-    }
-    for (const grant of [...customerManagedStillGranting, ...otherAwsManaged])
-        warnings.push(grant.fix);
-    for (const item of unresolved)
-        warnings.push(`Role ${role.name}: inline policy ${item.policy}, statement ${item.sid ?? `#${item.index}`}: ${item.reason}; it was left as it was.`);
-    const plan = { tags, attach: [], detach, put, delete: deleted };
-    return {
-        plan,
-        change: {
-            role: role.name,
-            method: 'detach',
-            logGroups: groups,
-            changed: !isEmptyPlan(plan),
-            detached: detach,
-            inlineEdited,
-            inlineDeleted,
-            customerManagedStillGranting,
-            otherAwsManaged,
-            unresolved,
-            warnings,
-            after: {
-                ...role,
-                tags: withTags(role, tags),
-                attached: role.attached.filter((policy) => !detach.includes(policy.arn)),
-                inline
-            }
-        }
-    };
-}
-/** Where the action's inline undo record can be applied to the role's inline policies as they are now. Pure. */
-function planInlineRestore(role, record) {
-    const conflicts = [];
-    if (record.problem)
-        return { put: [], restored: [], conflicts: [`Role ${role.name}: ${record.problem}; inline policies were not restored.`] };
-    const docs = new Map();
-    for (const policy of role.inline)
-        docs.set(policy.name, { before: policy.document, document: policy.document });
-    const touched = new Set();
-    const deletedTexts = new Map();
-    // Later runs first; within one run, statements in their original order (so positions come back right).
-    for (const batch of [...record.inline].reverse()) {
-        const order = (entry) => (entry.kind === 'policy' ? -1 : entry.index);
-        for (const entry of [...batch].sort((a, b) => order(a) - order(b))) {
-            const where = `Role ${role.name}, inline policy ${entry.policy}`;
-            if (entry.kind === 'policy') {
-                let original;
-                try {
-                    original = parsePolicyDocument(entry.document);
-                }
-                catch (error) {
-                    conflicts.push(`${where}: the recorded document cannot be read (${messageOf(error)}); not restored.`);
-                    continue;
-                }
-                if (stripLogWrites(original).document !== undefined) {
-                    conflicts.push(`${where}: the recorded document grants more than CloudWatch Logs writes; not restored (the record was changed).`);
-                    continue;
-                }
-                const current = docs.get(entry.policy);
-                if (current) {
-                    if (!sameJson(current.document, original))
-                        conflicts.push(`${where} exists again with other content; the policy the action deleted was not put back: ${entry.document}`);
-                    continue;
-                }
-                docs.set(entry.policy, { document: original });
-                deletedTexts.set(entry.policy, entry.document);
-                touched.add(entry.policy);
-                continue;
-            }
-            const stripped = stripStatement(entry.original);
-            const label = `statement ${entry.original.Sid ?? `#${entry.index}`}`;
-            if (!stripped.changed || (entry.removed ? stripped.statement !== undefined : stripped.statement === undefined)) {
-                conflicts.push(`${where}, ${label}: the recorded original does not strip to what the action left; not restored (the record was changed).`);
-                continue;
-            }
-            const current = docs.get(entry.policy);
-            if (!current) {
-                conflicts.push(`${where} no longer exists; ${label} was not restored: ${JSON.stringify(entry.original)}`);
-                continue;
-            }
-            const statements = statementsOf(current.document);
-            if (statements.some((statement) => sameJson(statement, entry.original)))
-                continue; // already there
-            let next;
-            if (entry.removed) {
-                next = [...statements];
-                next.splice(Math.min(entry.index, next.length), 0, entry.original);
-            }
-            else {
-                const at = sameJson(statements[entry.index], stripped.statement)
-                    ? entry.index
-                    : statements.findIndex((statement) => sameJson(statement, stripped.statement));
-                if (at < 0) {
-                    conflicts.push(`${where}, ${label} changed since the action edited it; not restored: ${JSON.stringify(entry.original)}`);
-                    continue;
-                }
-                next = statements.map((statement, i) => (i === at ? entry.original : statement));
-            }
-            const [first] = next;
-            const single = !Array.isArray(current.document.Statement) && next.length === 1 && first !== undefined;
-            docs.set(entry.policy, { ...current, document: { ...current.document, Statement: single ? first : next } });
-            touched.add(entry.policy);
-        }
-    }
-    const put = [];
-    const restored = [];
-    for (const name of touched) {
-        const entry = docs.get(name);
-        if (!entry)
-            continue;
-        put.push({ name, text: deletedTexts.get(name) ?? serializePolicyDocument(entry.document) });
-        restored.push({ name, ...(entry.before ? { before: entry.before } : {}), after: entry.document });
-    }
-    return { put, restored, conflicts };
-}
-/**
- * remove: undo what the record says – the deny policy loses these groups (all of them when omitted) and
- * goes when empty; detached policies are attached again; inline statements come back; the tags go.
- * Detach and inline edits are role-wide, so they are undone whichever of the role's groups are given.
- * Pure.
- */
-function planUndo(role, logGroups) {
-    const record = recordOf(role.tags);
-    const put = [];
-    const deleted = [];
-    let denyPolicy;
-    const deny = role.inline.find((policy) => policy.name === DENY_POLICY_NAME);
-    let denyLeft = false;
-    if (deny) {
-        const next = logGroups ? removeGroupsFromDeny(deny.document, sortedGroups(logGroups)) : undefined;
-        if (next === undefined)
-            deleted.push(DENY_POLICY_NAME);
-        else if (!sameJson(next, deny.document))
-            put.push({ name: DENY_POLICY_NAME, text: serializePolicyDocument(next) });
-        denyLeft = next !== undefined;
-        denyPolicy = { name: DENY_POLICY_NAME, deleted: next === undefined, remainingGroups: next ? deniedGroupsOf(next) : [] };
-    }
-    const attachedNow = new Set(role.attached.map((policy) => policy.arn));
-    const conflicts = [];
-    const attach = [];
-    for (const arn of record.detached) {
-        if (!isBasicExecutionPolicyArn(arn)) {
-            conflicts.push(`Role ${role.name}: the record names ${arn} as detached; the action only ever detaches ` +
-                'AWSLambdaBasicExecutionRole, so it is not attached.');
-            continue;
-        }
-        if (!attachedNow.has(arn))
-            attach.push(arn);
-    }
-    const restore = planInlineRestore(role, record);
-    conflicts.push(...restore.conflicts);
-    put.push(...restore.put);
-    // Inline entries that could not be applied stay recorded (all of them: nothing is lost); the rest goes.
-    const keepInline = restore.conflicts.length > 0 && record.inline.length + (record.problem ? 1 : 0) > 0;
-    const desired = recordTags({ ...(denyLeft ? { denyPolicy: DENY_POLICY_NAME } : {}), detached: [], inline: [] });
-    const set = {};
-    const current = new Map(Object.entries(role.tags).map(([key, value]) => [key.toLowerCase(), value]));
-    for (const [key, value] of Object.entries(desired))
-        if (current.get(key) !== value)
-            set[key] = value;
-    const remove = Object.keys(role.tags).filter((key) => isOurTag(key) &&
-        !(key.toLowerCase() in desired) &&
-        !(keepInline && key.toLowerCase().startsWith(INLINE_UNDO_TAG_PREFIX)));
-    const tags = { set, remove };
-    const plan = { tags, attach, detach: [], put, delete: deleted };
-    const attachedAfter = [...role.attached, ...attach.map((arn) => ({ arn, name: policyNameOf(arn) }))];
-    return {
-        plan,
-        result: {
-            role: role.name,
-            changed: !isEmptyPlan(plan),
-            reattached: attach,
-            inlineRestored: restore.restored,
-            ...(denyPolicy ? { denyPolicy } : {}),
-            conflicts,
-            tagsRemoved: tags.remove,
-            after: { ...role, tags: withTags(role, tags), attached: attachedAfter, inline: inlineAfter(role, put, deleted) }
-        }
-    };
-}
-/**
- * check: what in the role's state differs from "CloudWatch Logs off" for this group, in words; empty
- * when in sync. `report` is logWriteGrants' answer for the group.
- */
-function cloudWatchDrift(role, report) {
-    const drift = [];
-    const record = recordOf(role.tags);
-    if (record.denyPolicy && !role.inline.some((policy) => policy.name === record.denyPolicy))
-        drift.push(`role ${role.name} lost the deny policy ${record.denyPolicy}`);
-    for (const arn of record.detached)
-        if (role.attached.some((policy) => policy.arn === arn))
-            drift.push(`role ${role.name} has ${policyNameOf(arn)} attached again`);
-    if (report.granted.length > 0) {
-        const who = report.sources.filter((s) => s.allows.length > 0 || s.unreadable).map((s) => s.arn ?? s.name);
-        drift.push(`role ${role.name} ${hasRecord(record) ? 'again lets' : 'lets'} Lambda write ${report.logGroupArn} ` +
-            `(${report.granted.join(', ')}${who.length > 0 ? ` via ${who.join(', ')}` : ''})${unreadableNote(report)}`);
-    }
-    return drift;
-}
-/**
- * Why policies counted as granting were not read, or '': without it a policy that grants no logs action
- * at all would be named as the one that does, when the deploy role only may not read it.
- */
-function unreadableNote(report) {
-    const unread = report.sources.filter((source) => source.unreadable && source.allows.length > 0);
-    if (unread.length === 0)
-        return '';
-    const one = unread.length === 1;
-    return (`; ${unread.map((source) => `${source.arn ?? source.name} could not be read (${source.unreadable ?? ''})`).join('; ')}, ` +
-        `so ${one ? 'it is' : 'they are'} counted as granting – the deploy role needs iam:GetPolicy and iam:GetPolicyVersion ` +
-        `on ${one ? 'it' : 'them'} to tell (see README, Permissions)`);
-}
-/** Why CloudWatch Logs still received logs after the test invocation, for the failure message. */
-function explainLogsStillOn(report) {
-    if (report.granted.length > 0) {
-        const who = report.sources
-            .filter((source) => source.allows.length > 0 || source.unreadable)
-            .map((source) => `${source.kind} policy ${source.arn ?? source.name}${source.unreadable ? ' (unreadable)' : ` (${source.allows.join(', ')})`}`);
-        return `role ${report.role} still lets Lambda write ${report.logGroupArn}: ${who.length > 0 ? who.join('; ') : report.granted.join(', ')}${unreadableNote(report)}`;
-    }
-    return (`no policy of role ${report.role} lets Lambda write ${report.logGroupArn} any more; IAM changes can take a few ` +
-        'seconds to apply everywhere, so logs written meanwhile still arrive – run the check again later');
-}
-/** Reads and writes execution roles through one IAM client; managed policy documents are read once per run. */
-class ExecutionRoles {
-    iam;
-    managedDocuments = new Map();
-    simulate;
-    constructor(iam, options = {}) {
-        this.iam = iam;
-        this.simulate = options.simulate ?? true;
-    }
-    /** The role, its tags, attached policies and inline policies (all pages). */
-    async readRole(nameOrArn) {
-        const name = roleNameOf(nameOrArn);
-        const { Role: role } = await this.iam.send(new client_iam_dist_cjs/* GetRoleCommand */.kbp({ RoleName: name }));
-        const arn = role?.Arn ?? '';
-        const arnMatch = /^arn:([^:]+):iam::(\d{12}):/.exec(arn);
-        const tags = {};
-        let marker;
-        do {
-            const page = await this.iam.send(new client_iam_dist_cjs/* ListRoleTagsCommand */.DP4({ RoleName: name, Marker: marker }));
-            for (const tag of page.Tags ?? [])
-                if (tag.Key !== undefined)
-                    tags[tag.Key] = tag.Value ?? '';
-            marker = page.IsTruncated ? page.Marker : undefined;
-        } while (marker);
-        const attached = [];
-        do {
-            const page = await this.iam.send(new client_iam_dist_cjs/* ListAttachedRolePoliciesCommand */.wfM({ RoleName: name, Marker: marker }));
-            for (const policy of page.AttachedPolicies ?? [])
-                if (policy.PolicyArn)
-                    attached.push({ arn: policy.PolicyArn, name: policy.PolicyName ?? policyNameOf(policy.PolicyArn) });
-            marker = page.IsTruncated ? page.Marker : undefined;
-        } while (marker);
-        const names = [];
-        do {
-            const page = await this.iam.send(new client_iam_dist_cjs/* ListRolePoliciesCommand */.Y7N({ RoleName: name, Marker: marker }));
-            names.push(...(page.PolicyNames ?? []));
-            marker = page.IsTruncated ? page.Marker : undefined;
-        } while (marker);
-        const inline = [];
-        for (const policyName of names) {
-            const { PolicyDocument: encoded = '{}' } = await this.iam.send(new client_iam_dist_cjs/* GetRolePolicyCommand */.WHQ({ RoleName: name, PolicyName: policyName }));
-            inline.push({ name: policyName, document: parsePolicyDocument(encoded), text: decodePolicyText(encoded) });
-        }
-        return {
-            name: role?.RoleName ?? name,
-            arn,
-            partition: arnMatch?.[1] ?? 'aws',
-            account: arnMatch?.[2] ?? '',
-            tags,
-            attached,
-            inline
-        };
-    }
-    /** A managed policy's default version document (cached per run), or why it could not be read. */
-    managedPolicyDocument(arn) {
-        let pending = this.managedDocuments.get(arn);
-        if (!pending) {
-            pending = (async () => {
-                try {
-                    const { Policy: policy } = await this.iam.send(new client_iam_dist_cjs/* GetPolicyCommand */.s4W({ PolicyArn: arn }));
-                    const { PolicyVersion: version } = await this.iam.send(new client_iam_dist_cjs/* GetPolicyVersionCommand */.G45({ PolicyArn: arn, VersionId: policy?.DefaultVersionId ?? 'v1' }));
-                    return { document: parsePolicyDocument(version?.Document ?? '{}') };
-                }
-                catch (error) {
-                    return { error: `${errorName(error)}: ${messageOf(error)}` };
-                }
-            })();
-            this.managedDocuments.set(arn, pending);
-        }
-        return pending;
-    }
-    async managedDocumentsOf(role) {
-        const entries = await Promise.all(role.attached.map(async (policy) => [policy.arn, await this.managedPolicyDocument(policy.arn)]));
-        return new Map(entries);
-    }
-    /**
-     * Switches CloudWatch Logs writes off for these log groups (ARNs) on this role, as read by readRole.
-     * Writes nothing when the role already is as it should be.
-     */
-    async applyCloudWatchOff(role, options) {
-        const planned = await this.planCloudWatchOff(role, options);
-        await this.execute(role.name, planned.plan, 'record-first');
-        return planned.change;
-    }
-    /** What applyCloudWatchOff would write (plan mode); reads managed policies, writes nothing. */
-    async planCloudWatchOff(role, options) {
-        return options.method === 'deny'
-            ? planDeny(role, options.logGroups)
-            : planDetach(role, options.logGroups, await this.managedDocumentsOf({
-                ...role,
-                attached: role.attached.filter((policy) => !isBasicExecutionPolicyArn(policy.arn))
-            }));
-    }
-    /**
-     * Which of this action's records the role carries (one GetRole: its tags come with it), so that a run
-     * can leave roles it never changed alone without reading their policies.
-     */
-    async recordsOn(nameOrArn) {
-        const { Role: role } = await this.iam.send(new client_iam_dist_cjs/* GetRoleCommand */.kbp({ RoleName: roleNameOf(nameOrArn) }));
-        const tags = {};
-        for (const tag of role?.Tags ?? [])
-            if (tag.Key !== undefined)
-                tags[tag.Key] = tag.Value ?? '';
-        const secret = Object.entries(tags).find(([key]) => key.toLowerCase() === SECRET_POLICY_TAG);
-        return { cloudwatchOff: hasRecord(recordOf(tags)), secretPolicy: secret?.[1] };
-    }
-    /** remove mode: undoes what the role's record says (see planUndo), and nothing else. */
-    async undoCloudWatchOff(role, options = {}) {
-        const { plan, result } = planUndo(role, options.logGroups);
-        await this.execute(role.name, plan, 'record-last');
-        return result;
-    }
-    /**
-     * check mode: which of the role's policies let Lambda write the log group, each named; IAM's policy
-     * simulator decides when it answers (it also weighs permission boundaries), else the static analysis.
-     */
-    async logWriteGrants(role, logGroupArn) {
-        const group = parseLogGroupArn(logGroupArn).arn;
-        const notes = [];
-        const sources = [];
-        const analyzed = [];
-        const unreadable = new Set();
-        const add = (kind, name, arn, source) => {
-            if ('error' in source) {
-                const known = arn ? awsManagedLogWriter(arn) : undefined;
-                const mayGrant = kind === 'customer-managed' || known !== undefined;
-                if (mayGrant)
-                    for (const action of LOG_WRITE_ACTIONS)
-                        unreadable.add(action);
-                sources.push({
-                    kind,
-                    name,
-                    ...(arn ? { arn } : {}),
-                    allows: mayGrant ? [...LOG_WRITE_ACTIONS] : [],
-                    conditional: [],
-                    denies: [],
-                    unreadable: source.error
-                });
-                return;
-            }
-            const analysis = analyzeLogWrites(source.document, group);
-            analyzed.push({ source: arn ?? name, analysis });
-            sources.push({
-                kind,
-                name,
-                ...(arn ? { arn } : {}),
-                allows: analysis.filter((a) => a.allows.length > 0).map((a) => a.action),
-                conditional: analysis.filter((a) => a.allows.length > 0 && a.allows.every((r) => r.conditional)).map((a) => a.action),
-                denies: analysis.filter((a) => a.denies.length > 0).map((a) => a.action)
-            });
-        };
-        for (const policy of role.inline)
-            add('inline', policy.name, undefined, { document: policy.document });
-        const managed = await this.managedDocumentsOf(role);
-        for (const policy of role.attached)
-            add(isAwsManagedPolicyArn(policy.arn) ? 'aws-managed' : 'customer-managed', policy.name, policy.arn, managed.get(policy.arn) ?? { error: 'not read' });
-        const decisions = decideLogWrites(analyzed);
-        let granted = decisions
-            .filter((d) => d.verdict === 'allowed' || d.verdict === 'conditional' || (d.verdict === 'not-allowed' && unreadable.has(d.action)))
-            .map((d) => d.action);
-        if (decisions.some((d) => d.verdict === 'conditional'))
-            notes.push('some statements have Conditions, which static analysis does not evaluate: they are counted as granting');
-        if (unreadable.size > 0)
-            notes.push('some attached policies could not be read: they are counted as granting');
-        let method = 'static';
-        if (this.simulate && role.arn) {
-            try {
-                const simulated = await this.simulateLogWrites(role.arn, group);
-                granted = LOG_WRITE_ACTIONS.filter((action) => simulated.has(action));
-                method = 'simulation';
-            }
-            catch (error) {
-                // Not permitted, or not implemented (emulators): static analysis it is, for the rest of the run.
-                this.simulate = false;
-                notes.push(`IAM's policy simulator did not answer (${errorName(error)}): static analysis of the role's attached ` +
-                    'and inline policies decided; permission boundaries and SCPs are not weighed');
-            }
-        }
-        else {
-            notes.push("static analysis of the role's attached and inline policies; permission boundaries and SCPs are not weighed");
-        }
-        return { role: role.name, logGroupArn: group, method, decisions, granted, sources, notes };
-    }
-    async simulateLogWrites(roleArn, group) {
-        const allowed = new Set();
-        let marker;
-        do {
-            const page = await this.iam.send(new client_iam_dist_cjs/* SimulatePrincipalPolicyCommand */.kUw({
-                PolicySourceArn: roleArn,
-                ActionNames: [...LOG_WRITE_ACTIONS],
-                ResourceArns: [group, `${group}:log-stream:2000/01/01/[$LATEST]00000000000000000000000000000000`],
-                Marker: marker
-            }));
-            for (const result of page.EvaluationResults ?? []) {
-                const action = LOG_WRITE_ACTIONS.find((a) => a.toLowerCase() === (result.EvalActionName ?? '').toLowerCase());
-                if (!action)
-                    continue;
-                const perResource = result.ResourceSpecificResults ?? [];
-                const anyAllowed = perResource.length > 0 ? perResource.some((r) => r.EvalResourceDecision === 'allowed') : result.EvalDecision === 'allowed';
-                if (anyAllowed)
-                    allowed.add(action);
-            }
-            marker = page.IsTruncated ? page.Marker : undefined;
-        } while (marker);
-        return allowed;
-    }
-    /**
-     * grant-secret-access: false – which of the needs the role's policies do not grant, each with the
-     * policies looked at. IAM's policy simulator decides the needs with exact resources when it answers
-     * (it also weighs permission boundaries); a secret named without its suffix is always decided by
-     * static analysis.
-     */
-    async secretAccessReport(role, required) {
-        const report = missingSecretAccess(role, await this.managedDocumentsOf(role), required);
-        if (required.length === 0)
-            return report;
-        if (!this.simulate || !role.arn)
-            return report;
-        const exact = required.filter(isExactResource);
-        if (exact.length === 0)
-            return report;
-        let simulated;
-        try {
-            simulated = await this.simulateSecretAccess(role.arn, exact);
-        }
-        catch (error) {
-            // Not permitted, or not implemented (emulators): static analysis it is, for the rest of the run.
-            this.simulate = false;
-            return {
-                ...report,
-                notes: [
-                    `IAM's policy simulator did not answer (${errorName(error)}): static analysis of the role's policies decided`,
-                    ...report.notes
-                ]
-            };
-        }
-        const decisions = report.decisions.map((decision) => {
-            const verdict = simulated.get(`${decision.action} ${decision.resource}`);
-            return verdict === undefined ? decision : { ...decision, verdict };
-        });
-        const notes = exact.length < required.length ? ['secrets named without their random suffix were decided by static analysis'] : [];
-        return reportOf(role, 'simulation', decisions, report.examined, notes);
-    }
-    async simulateSecretAccess(roleArn, needs) {
-        const verdicts = new Map();
-        const byAction = new Map();
-        for (const need of needs)
-            byAction.set(need.action, [...(byAction.get(need.action) ?? []), need.resource]);
-        const verdictOf = (decision) => decision === 'allowed' ? 'allowed' : decision === 'explicitDeny' ? 'denied' : 'not-allowed';
-        for (const [action, resources] of byAction) {
-            let marker;
-            do {
-                const page = await this.iam.send(new client_iam_dist_cjs/* SimulatePrincipalPolicyCommand */.kUw({ PolicySourceArn: roleArn, ActionNames: [action], ResourceArns: resources, Marker: marker }));
-                for (const result of page.EvaluationResults ?? []) {
-                    const perResource = result.ResourceSpecificResults ?? [];
-                    if (perResource.length > 0) {
-                        for (const r of perResource)
-                            if (r.EvalResourceName)
-                                verdicts.set(`${action} ${r.EvalResourceName}`, verdictOf(r.EvalResourceDecision));
-                    }
-                    else if (result.EvalResourceName) {
-                        verdicts.set(`${action} ${result.EvalResourceName}`, verdictOf(result.EvalDecision));
-                    }
-                }
-                marker = page.IsTruncated ? page.Marker : undefined;
-            } while (marker);
-        }
-        return verdicts;
-    }
-    /**
-     * grant-secret-access: true – puts the inline policy SECRET_POLICY_NAME (merged with what earlier
-     * runs put there) and records it in the tag SECRET_POLICY_TAG, policy first: a refused or failed
-     * policy write leaves no record of a policy that is not there (remove would name it), and a policy
-     * without its tag is merged into and tagged by the next grant. Writes nothing when the policy already
-     * holds the needs. The report after is static (IAM takes a moment to apply the change).
-     */
-    async grantSecretAccess(role, required) {
-        const planned = planSecretGrant(role, required);
-        const after = secretPlanAfter(role, planned.plan);
-        await this.execute(role.name, planned.plan, 'record-last');
-        const report = missingSecretAccess(after, await this.managedDocumentsOf(after), required);
-        return {
-            role: role.name,
-            changed: planned.changed,
-            policy: planned.policy,
-            added: planned.added,
-            report,
-            warnings: report.warnings,
-            after
-        };
-    }
-    /** remove: deletes the action's secret-access statements (but those of `keep`), then the tag. */
-    async undoSecretGrant(role, keep = []) {
-        const planned = planSecretGrantUndo(role, keep);
-        const after = secretPlanAfter(role, planned.plan);
-        await this.execute(role.name, planned.plan, 'record-last');
-        return {
-            role: role.name,
-            changed: planned.changed,
-            ...(planned.policy ? { policy: planned.policy } : {}),
-            tagsRemoved: planned.plan.tags.remove,
-            after
-        };
-    }
-    async execute(roleName, plan, order) {
-        const writeTags = async () => {
-            const set = Object.entries(plan.tags.set).map(([Key, Value]) => ({ Key, Value }));
-            for (let i = 0; i < set.length; i += MAX_ROLE_TAGS)
-                await this.iam.send(new client_iam_dist_cjs/* TagRoleCommand */.Wcv({ RoleName: roleName, Tags: set.slice(i, i + MAX_ROLE_TAGS) }));
-            for (let i = 0; i < plan.tags.remove.length; i += MAX_ROLE_TAGS)
-                await this.iam.send(new client_iam_dist_cjs/* UntagRoleCommand */.Hmm({ RoleName: roleName, TagKeys: plan.tags.remove.slice(i, i + MAX_ROLE_TAGS) }));
-        };
-        if (order === 'record-first')
-            await writeTags();
-        for (const arn of plan.attach)
-            await this.iam.send(new client_iam_dist_cjs/* AttachRolePolicyCommand */.XgU({ RoleName: roleName, PolicyArn: arn }));
-        for (const arn of plan.detach) {
-            try {
-                await this.iam.send(new client_iam_dist_cjs/* DetachRolePolicyCommand */.BA7({ RoleName: roleName, PolicyArn: arn }));
-            }
-            catch (error) {
-                if (errorName(error) !== 'NoSuchEntityException' && errorName(error) !== 'NoSuchEntity')
-                    throw error;
-            }
-        }
-        for (const { name, text } of plan.put)
-            await this.iam.send(new client_iam_dist_cjs/* PutRolePolicyCommand */.pMt({ RoleName: roleName, PolicyName: name, PolicyDocument: text }));
-        for (const name of plan.delete) {
-            try {
-                await this.iam.send(new client_iam_dist_cjs/* DeleteRolePolicyCommand */.Tt({ RoleName: roleName, PolicyName: name }));
-            }
-            catch (error) {
-                if (errorName(error) !== 'NoSuchEntityException' && errorName(error) !== 'NoSuchEntity')
-                    throw error;
-            }
-        }
-        if (order === 'record-last')
-            await writeTags();
-    }
-}
-/** An IAM failure in a sentence with the fix. */
-function describeIamError(error, role, feature = 'cloudwatch-logs: off') {
-    const name = errorName(error);
-    if (name === 'RecordTooLargeError' || name === 'InlineQuotaError')
-        return messageOf(error);
-    if (name === 'NoSuchEntityException' || name === 'NoSuchEntity')
-        return `Execution role ${role} was not found (${messageOf(error)}).`;
-    if (name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'AccessDeniedError') {
-        // IAM's message names the action ("… is not authorized to perform: iam:GetRolePolicy on resource: …").
-        const action = /not authorized to perform:? (iam:[A-Za-z]+)/.exec(messageOf(error))?.[1];
-        const verb = action === undefined ? 'read or change' : /^iam:(Get|List|Simulate)/.test(action) ? 'read' : 'change';
-        return (`The deploy role may not ${verb} execution role ${role}: ${messageOf(error)}. ` +
-            `Grant it the IAM permissions that ${feature} needs (see README, Permissions).`);
-    }
-    if (name === 'LimitExceededException' || name === 'LimitExceeded')
-        return `IAM refused the change to role ${role}: ${messageOf(error)}.`;
-    if (name === 'MalformedPolicyDocumentException' || name === 'MalformedPolicyDocument')
-        return `IAM refused a policy document for role ${role}: ${messageOf(error)}.`;
-    return `IAM call for role ${role} failed: ${name}: ${messageOf(error)}`;
-}
-/**
- * Serialises all work on a role (a promise chain per role name) and batches it: plan every function
- * first, then applyAll (or applyFor per function – concurrent calls for one role share one task). Each
- * role is read once per run (the state after each write is kept, not re-read) and written once for all
- * the functions planned before its task starts. Different roles are worked on concurrently, at most
- * `concurrency` at once (IAM's request rate is low).
- */
-class RoleCoordinator {
-    edge;
-    roles = new Map();
-    targets = new Map();
-    applied = new Map();
-    results = new Map();
-    previews = new Map();
-    running = 0;
-    waiting = [];
-    concurrency;
-    constructor(edge, options = {}) {
-        this.edge = edge;
-        this.concurrency = Math.max(1, options.concurrency ?? 4);
-    }
-    /** Registers a function: its role and log group. Planning a key again with the same role is a no-op. */
-    plan(target) {
-        const roleName = roleNameOf(target.role);
-        const group = parseLogGroupArn(target.logGroupArn).arn;
-        const known = this.targets.get(target.key);
-        if (known) {
-            if (known.roleName !== roleName || known.group !== group)
-                throw new Error(`${target.key} was planned with role ${known.roleName} and ${known.group}`);
-            return;
-        }
-        this.targets.set(target.key, { ...target, roleName, group });
-        this.entry(roleName).pending.add(target.key);
-    }
-    /** Role names planned so far. */
-    roleNames() {
-        return [...this.roles.keys()];
-    }
-    /** The role as last read or written in this run. */
-    stateOf(roleNameOrArn) {
-        return this.roles.get(roleNameOf(roleNameOrArn))?.state;
-    }
-    /** Runs `task` when every earlier task on this role has finished (whatever their outcome). */
-    exclusive(roleNameOrArn, task) {
-        const entry = this.entry(roleNameOf(roleNameOrArn));
-        const run = entry.chain.then(() => this.limited(task));
-        entry.chain = run.catch(() => undefined);
-        return run;
-    }
-    /** The change for one planned function's role: one task per role covers every function planned by then. */
-    applyFor(key, method) {
-        const known = this.applied.get(key);
-        if (known)
-            return known;
-        const target = this.targets.get(key);
-        if (!target)
-            return Promise.resolve({ ok: false, error: `${key} was not planned` });
-        const promise = this.exclusive(target.roleName, async () => {
-            const done = this.results.get(key);
-            if (done)
-                return done;
-            const entry = this.entry(target.roleName);
-            const keys = [...entry.pending];
-            entry.pending.clear();
-            const groups = keys.map((k) => this.targets.get(k)?.group).filter((g) => g !== undefined);
-            let outcome;
-            try {
-                const state = entry.state ?? (await this.edge.readRole(target.roleName));
-                entry.state = state;
-                const change = await this.edge.applyCloudWatchOff(state, { method, logGroups: groups });
-                entry.state = change.after;
-                outcome = { ok: true, value: change };
-            }
-            catch (error) {
-                // Some writes may have gone through (the record is written first): the state kept is no longer
-                // the role's, so the next task (giving CloudWatch Logs back) reads the role again and undoes
-                // what its record says, instead of leaving a record of changes that were never made.
-                entry.state = undefined;
-                outcome = { ok: false, error: describeIamError(error, target.roleName) };
-            }
-            for (const k of keys)
-                this.results.set(k, outcome);
-            return this.results.get(key) ?? outcome;
-        });
-        this.applied.set(key, promise);
-        return promise;
-    }
-    /** Applies to every planned function's role; by role name. */
-    async applyAll(method) {
-        const byRole = new Map();
-        await Promise.all([...this.targets.values()].map(async (target) => {
-            byRole.set(target.roleName, await this.applyFor(target.key, method));
-        }));
-        return byRole;
-    }
-    /**
-     * plan mode: what applyFor would write to this function's role, for every function planned on it;
-     * one preview per role, writing nothing.
-     */
-    previewFor(key, method) {
-        const target = this.targets.get(key);
-        if (!target)
-            return Promise.resolve({ ok: false, error: `${key} was not planned` });
-        let preview = this.previews.get(target.roleName);
-        if (!preview) {
-            preview = this.exclusive(target.roleName, async () => {
-                try {
-                    const entry = this.entry(target.roleName);
-                    const state = entry.state ?? (await this.edge.readRole(target.roleName));
-                    entry.state = state;
-                    const groups = [...this.targets.values()].filter((t) => t.roleName === target.roleName).map((t) => t.group);
-                    const { change } = await this.edge.planCloudWatchOff(state, { method, logGroups: groups });
-                    return { ok: true, value: change };
-                }
-                catch (error) {
-                    return { ok: false, error: describeIamError(error, target.roleName) };
-                }
-            });
-            this.previews.set(target.roleName, preview);
-        }
-        return preview;
-    }
-    /** remove mode: undoes the record on every planned role, for the planned functions' groups; by role name. */
-    undoAll() {
-        return this.undoFor([...this.targets.keys()]);
-    }
-    /**
-     * Undoes the record for these functions only: the deny policy loses just their groups (detach and
-     * inline edits are role-wide, see planUndo); by role name.
-     */
-    async undoFor(keys) {
-        const out = new Map();
-        const chosen = keys.map((key) => this.targets.get(key)).filter((t) => t !== undefined);
-        const roleNames = [...new Set(chosen.map((t) => t.roleName))];
-        await Promise.all(roleNames.map(async (roleName) => {
-            const entry = this.entry(roleName);
-            const groups = chosen.filter((t) => t.roleName === roleName).map((t) => t.group);
-            const outcome = await this.exclusive(entry.name, async () => {
-                try {
-                    const state = entry.state ?? (await this.edge.readRole(entry.name));
-                    entry.state = state;
-                    const result = await this.edge.undoCloudWatchOff(state, { logGroups: groups });
-                    entry.state = result.after;
-                    return { ok: true, value: result };
-                }
-                catch (error) {
-                    entry.state = undefined; // part of the undo may have been written: read the role again if needed
-                    return { ok: false, error: describeIamError(error, entry.name) };
-                }
-            });
-            out.set(entry.name, outcome);
-        }));
-        return out;
-    }
-    /**
-     * check mode, or the reason after a failed CloudWatch check: which policies grant the function's log
-     * writes, and drift. Reads the role only if this run has not.
-     */
-    checkFor(key) {
-        const target = this.targets.get(key);
-        if (!target)
-            return Promise.resolve({ ok: false, error: `${key} was not planned` });
-        return this.exclusive(target.roleName, async () => {
-            try {
-                const entry = this.entry(target.roleName);
-                const state = entry.state ?? (await this.edge.readRole(target.roleName));
-                entry.state = state;
-                const report = await this.edge.logWriteGrants(state, target.group);
-                return { ok: true, value: { ...report, drift: cloudWatchDrift(state, report) } };
-            }
-            catch (error) {
-                return { ok: false, error: describeIamError(error, target.roleName) };
-            }
-        });
-    }
-    /**
-     * grant-secret-access for one planned function's role: `check` reports what the role lacks, `grant`
-     * also puts the policy. Serialised with every other task on the role (CloudWatch Logs off included):
-     * the role is read once per run, and the state after each write is what the next task starts from.
-     */
-    secretAccessFor(key, required, mode) {
-        const target = this.targets.get(key);
-        if (!target)
-            return Promise.resolve({ ok: false, error: `${key} was not planned` });
-        return this.secretAccessForRole(target.roleName, required, mode);
-    }
-    /** secretAccessFor by the role itself (name or ARN), for functions not planned for CloudWatch Logs. */
-    secretAccessForRole(roleNameOrArn, required, mode) {
-        let name;
-        try {
-            name = roleNameOf(roleNameOrArn);
-        }
-        catch (error) {
-            return Promise.resolve({ ok: false, error: messageOf(error) });
-        }
-        return this.exclusive(name, async () => {
-            try {
-                const entry = this.entry(name);
-                const state = entry.state ?? (await this.edge.readRole(name));
-                entry.state = state;
-                if (mode === 'check')
-                    return { ok: true, value: { mode, report: await this.edge.secretAccessReport(state, required) } };
-                const grant = await this.edge.grantSecretAccess(state, required);
-                entry.state = grant.after;
-                return { ok: true, value: { mode, report: grant.report, grant } };
-            }
-            catch (error) {
-                // A write may have gone through before the failure: read the role again next time.
-                if (mode === 'grant')
-                    this.entry(name).state = undefined;
-                return { ok: false, error: describeIamError(error, name, 'grant-secret-access') };
-            }
-        });
-    }
-    /** remove: undoes the secret grant on this role (keeping the resources in `keep`), serialised like the rest. */
-    undoSecretGrantFor(roleNameOrArn, keep = []) {
-        let name;
-        try {
-            name = roleNameOf(roleNameOrArn);
-        }
-        catch (error) {
-            return Promise.resolve({ ok: false, error: messageOf(error) });
-        }
-        return this.exclusive(name, async () => {
-            try {
-                const entry = this.entry(name);
-                const state = entry.state ?? (await this.edge.readRole(name));
-                entry.state = state;
-                const result = await this.edge.undoSecretGrant(state, keep);
-                entry.state = result.after;
-                return { ok: true, value: result };
-            }
-            catch (error) {
-                return { ok: false, error: describeIamError(error, name, 'grant-secret-access') };
-            }
-        });
-    }
-    entry(name) {
-        let entry = this.roles.get(name);
-        if (!entry)
-            this.roles.set(name, (entry = { name, chain: Promise.resolve(), state: undefined, pending: new Set() }));
-        return entry;
-    }
-    async limited(task) {
-        while (this.running >= this.concurrency)
-            await new Promise((resolve) => this.waiting.push(resolve));
-        this.running++;
-        try {
-            return await task();
-        }
-        finally {
-            this.running--;
-            this.waiting.shift()?.();
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/lambdaFunction.ts
-/** The Lambda edge: read a function, write its layers, variables and log format, wait for the write, invoke it. */
-
-
-/** How long to wait for one configuration update to settle. */
-const UPDATE_WAIT_SECONDS = 300;
-/** Reads a function's configuration; the ARN form is used when known so that the account is the user's. */
-async function readFunction(client, target) {
-    const configuration = await client.send(new client_lambda_dist_cjs/* GetFunctionConfigurationCommand */.qA6({ FunctionName: functionId(target) }));
-    return toState(configuration, target.region);
-}
-/** What the waiters and writes identify a function by: its ARN when given, else its name. */
-function functionId(target) {
-    return target.account
-        ? `arn:${target.partition}:lambda:${target.region}:${target.account}:function:${target.name}`
-        : target.name;
-}
-function toState(configuration, region) {
-    const architecture = configuration.Architectures?.[0] === 'arm64' ? 'arm64' : 'x86_64';
-    const name = configuration.FunctionName ?? '';
-    return {
-        name,
-        arn: stripQualifier(configuration.FunctionArn ?? ''),
-        region,
-        architecture,
-        packageType: configuration.PackageType === 'Image' ? 'Image' : 'Zip',
-        layers: (configuration.Layers ?? []).map((layer) => layer.Arn ?? '').filter((arn) => arn !== ''),
-        variables: configuration.Environment?.Variables,
-        revisionId: configuration.RevisionId,
-        logGroup: configuration.LoggingConfig?.LogGroup || `/aws/lambda/${name}`,
-        runtime: configuration.Runtime,
-        role: configuration.Role,
-        logging: configuration.LoggingConfig && {
-            format: configuration.LoggingConfig.LogFormat ?? 'Text',
-            applicationLogLevel: configuration.LoggingConfig.ApplicationLogLevel,
-            systemLogLevel: configuration.LoggingConfig.SystemLogLevel,
-            logGroup: configuration.LoggingConfig.LogGroup || undefined
-        }
-    };
-}
-/** The LoggingConfig of UpdateFunctionConfiguration, with only the fields that have a value. */
-function toLambdaLogging(logging) {
-    return {
-        LogFormat: logging.format,
-        ...(logging.applicationLogLevel
-            ? { ApplicationLogLevel: logging.applicationLogLevel }
-            : {}),
-        ...(logging.systemLogLevel ? { SystemLogLevel: logging.systemLogLevel } : {}),
-        ...(logging.logGroup ? { LogGroup: logging.logGroup } : {})
-    };
-}
-function stripQualifier(arn) {
-    return arn.replace(/(:function:[^:]+):.+$/, '$1');
-}
-/**
- * Writes the layers and variables, and the LoggingConfig only when given (the log format changes),
- * nothing else, guarded by the revision read; then waits until Lambda says the update succeeded or failed.
- */
-async function writeConfiguration(client, functionArn, layers, variables, revisionId, pause = retry_sleep, logging) {
-    const response = await client.send(new client_lambda_dist_cjs/* UpdateFunctionConfigurationCommand */.Zlw({
-        FunctionName: functionArn,
-        Layers: [...layers],
-        Environment: { Variables: { ...variables } },
-        ...(logging ? { LoggingConfig: toLambdaLogging(logging) } : {}),
-        ...(revisionId ? { RevisionId: revisionId } : {})
-    }));
-    // Lambda may report the outcome at once; polling then would only cost a call.
-    if (response.LastUpdateStatus === 'Successful' || response.LastUpdateStatus === 'Failed')
-        return {
-            status: response.LastUpdateStatus,
-            reason: response.LastUpdateStatusReason,
-            revisionId: response.RevisionId
-        };
-    // An update takes about a second to apply: polling at once only costs a call that says InProgress.
-    await pause(1000);
-    return waitForUpdate(client, functionArn);
-}
-/** Waits until no update of the function is in progress, and says how the last one ended. */
-async function waitForUpdate(client, functionArn) {
-    try {
-        const outcome = await (0,client_lambda_dist_cjs/* waitUntilFunctionUpdated */.nOy)({ client, maxWaitTime: UPDATE_WAIT_SECONDS, minDelay: 1, maxDelay: 5 }, { FunctionName: functionArn });
-        const settled = outcome.reason;
-        return { status: 'Successful', reason: undefined, revisionId: settled?.RevisionId };
-    }
-    catch (error) {
-        // The waiter fails on LastUpdateStatus "Failed" (and on timeouts): read the reason it ended with.
-        const latest = await client.send(new client_lambda_dist_cjs/* GetFunctionConfigurationCommand */.qA6({ FunctionName: functionArn }));
-        if (latest.LastUpdateStatus === 'Failed')
-            return { status: 'Failed', reason: latest.LastUpdateStatusReason, revisionId: latest.RevisionId };
-        throw new Error(`the update of ${functionArn} did not settle within ${UPDATE_WAIT_SECONDS} s (LastUpdateStatus ${latest.LastUpdateStatus ?? 'unknown'}): ${errorName(error)}`);
-    }
-}
-/** Invokes the function synchronously with the test payload, asking for the tail of its log. */
-async function invokeFunction(client, functionArn, payload) {
-    const response = await client.send(new client_lambda_dist_cjs/* InvokeCommand */.mdN({
-        FunctionName: functionArn,
-        InvocationType: 'RequestResponse',
-        LogType: 'Tail',
-        Payload: Buffer.from(payload)
-    }));
-    const statusCode = response.StatusCode;
-    const functionError = response.FunctionError || undefined;
-    return {
-        statusCode,
-        functionError,
-        requestId: response.$metadata?.requestId,
-        logTail: response.LogResult ? Buffer.from(response.LogResult, 'base64').toString('utf8') : undefined,
-        ok: functionError === undefined && statusCode !== undefined && statusCode >= 200 && statusCode < 300
-    };
-}
-
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
 
 
@@ -89457,6 +88109,1560 @@ class Slots {
     }
 }
 
+;// CONCATENATED MODULE: ./src/cloudwatchOff.ts
+const policyName = (arn) => arn.slice(arn.lastIndexOf('/') + 1);
+const groupName = (arn) => arn.replace(/^arn:[^:]+:logs:[^:]+:\d{12}:log-group:/, '').replace(/:\*$/, '');
+/** What applyCloudWatchOff changed (`did`) or would change (`would`), in words. */
+function describeOffChange(change, tense) {
+    const verb = (past, base) => (tense === 'did' ? past : `would ${base}`);
+    const lines = [];
+    const deny = change.denyPolicy;
+    if (deny && deny.added.length > 0) {
+        const groups = deny.added.map(groupName).join(', ');
+        lines.push(deny.before
+            ? `${verb('added', 'add')} ${groups} to the log groups inline policy ${deny.name} denies writes to`
+            : `${verb('put', 'put')} inline policy ${deny.name}, denying log writes to ${groups}`);
+    }
+    for (const arn of change.detached)
+        lines.push(`${verb('detached', 'detach')} ${policyName(arn)}`);
+    for (const edit of change.inlineEdited)
+        lines.push(`${verb('took', 'take')} the log writes out of inline policy ${edit.name} (its other permissions stay)`);
+    for (const gone of change.inlineDeleted)
+        lines.push(`${verb('deleted', 'delete')} inline policy ${gone.name}, which granted nothing but log writes`);
+    return lines;
+}
+/** What undoCloudWatchOff changed, in words. */
+function describeUndo(result) {
+    const lines = [];
+    if (result.denyPolicy)
+        lines.push(result.denyPolicy.deleted
+            ? `deleted inline policy ${result.denyPolicy.name}`
+            : `took the function's log group out of ${result.denyPolicy.name}`);
+    for (const arn of result.reattached)
+        lines.push(`attached ${policyName(arn)} again`);
+    for (const restored of result.inlineRestored)
+        lines.push(`restored the log writes in inline policy ${restored.name}`);
+    return result.changed ? lines : [];
+}
+/**
+ * Whether the function's logs are known to reach ClickStack after the run, so that CloudWatch may stay
+ * off for it. Everything else – rolled back, failed before or during the write, cancelled, telemetry
+ * not arriving – gets CloudWatch Logs back: logs then cost money, but none are lost.
+ */
+function logsReachClickStack(report, cloudwatchStillOn) {
+    const instrumented = report.status === 'updated' || report.status === 'unchanged' || cloudwatchStillOn;
+    return instrumented && (report.delivery === null || report.delivery.status === 'delivered');
+}
+
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/executionRoles.ts
+/**
+ * The IAM edge of `cloudwatch-logs: off`: reads Lambda execution roles, switches their CloudWatch Logs
+ * writes off (deny or detach), records what it did in the role's tags, undoes exactly that, and says
+ * which policies still grant the writes. The policy logic itself is pure, in logPermissions.ts.
+ *
+ * The record (role tags, keys prefixed `rotel-clickstack-action:`):
+ * - `…:deny-policy` = `RotelClickStackDenyCloudWatchLogs` – the inline deny policy is the action's
+ *   (its log groups are in the policy itself; nothing else needs recording);
+ * - `…:detached` = the managed policy ARNs the action detached, space-separated (only ever
+ *   AWSLambdaBasicExecutionRole);
+ * - `…:inline-undo-00`, `-01`, … = what the action took out of inline policies: the original of each
+ *   statement it changed or removed (with its position), and the original text of each policy it
+ *   deleted, one batch per run – JSON, deflated (zlib, whose Adler-32 check makes a lost or damaged
+ *   chunk an error rather than a wrong restore), base64url, cut into 256-character tag values.
+ *   A role has at most 50 tags: if the record does not fit beside the role's own tags, the role is
+ *   not changed at all (never make a change that cannot be undone) and the error says to use the deny
+ *   method. The originals are never kept in an inline policy: that would spend the role's
+ *   10,240-character inline quota, and a document is a live policy, not storage.
+ * `…:secret-policy` = `RotelClickStackReadIngestionSecret` is no part of this record: it is
+ *   grant-secret-access's record of its own inline policy (secretAccess.ts), which applying and undoing
+ *   this record leave alone.
+ * The record is checked before it is used: a statement is put back only where the role still has
+ *   exactly what the action left (the stripped statement), and only if stripping the recorded original
+ *   gives that statement – so a restore can only add back CloudWatch Logs write permissions, even if
+ *   someone with iam:TagRole edited the tags; only AWSLambdaBasicExecutionRole is ever re-attached.
+ *
+ * Writes: on apply the record (tags) first, then the policy changes (grant-secret-access's own tag
+ * comes after its policy: grantSecretAccess) – a failure in between leaves a
+ * record of more than was done, which undo tolerates (every restore step is idempotent). On undo the
+ * policy changes first, then the tags. IAM has no conditional writes: within one run every role goes
+ * through RoleCoordinator, one task at a time; two runs of the action on the same roles at once
+ * should be serialised with the workflow's `concurrency:`.
+ */
+
+
+
+
+
+const TAG_PREFIX = 'rotel-clickstack-action:';
+const DENY_TAG = `${TAG_PREFIX}deny-policy`;
+const DETACHED_TAG = `${TAG_PREFIX}detached`;
+const INLINE_UNDO_TAG_PREFIX = `${TAG_PREFIX}inline-undo-`;
+const MAX_ROLE_TAGS = 50;
+const MAX_TAG_VALUE_LENGTH = 256;
+/** `my-role` from `my-role` or `arn:aws:iam::123456789012:role/service-role/my-role`. */
+function roleNameOf(nameOrArn) {
+    if (!nameOrArn.startsWith('arn:'))
+        return nameOrArn;
+    const match = /^arn:[^:]+:iam::\d{12}:role\/(?:.*\/)?([^/]+)$/.exec(nameOrArn);
+    if (!match?.[1])
+        throw new Error(`not an IAM role ARN: ${nameOrArn}`);
+    return match[1];
+}
+/** A tag of the CloudWatch Logs record. The secret-access record (SECRET_POLICY_TAG) is kept apart from it. */
+const isOurTag = (key) => key.toLowerCase().startsWith(TAG_PREFIX) && key.toLowerCase() !== SECRET_POLICY_TAG;
+function encodeInline(batches) {
+    const encoded = batches.map((batch) => batch.map((entry) => entry.kind === 'statement'
+        ? ['s', entry.policy, entry.index, entry.original, entry.removed ? 1 : 0]
+        : ['p', entry.policy, entry.document]));
+    return (0,external_node_zlib_.deflateSync)(Buffer.from(JSON.stringify({ v: 1, b: encoded })), { level: 9 }).toString('base64url');
+}
+function decodeInline(text) {
+    const value = JSON.parse((0,external_node_zlib_.inflateSync)(Buffer.from(text, 'base64url')).toString('utf8'));
+    if (value.v !== 1 || !Array.isArray(value.b))
+        throw new Error('unknown record format');
+    return value.b.map((batch) => {
+        if (!Array.isArray(batch))
+            throw new Error('malformed batch');
+        return batch.map((entry) => {
+            if (!Array.isArray(entry))
+                throw new Error('malformed entry');
+            const [kind, policy] = entry;
+            if (typeof policy !== 'string')
+                throw new Error('malformed entry');
+            if (kind === 's') {
+                const [, , index, original, removed] = entry;
+                if (typeof index !== 'number' || typeof original !== 'object' || original === null || Array.isArray(original))
+                    throw new Error('malformed statement entry');
+                return { kind: 'statement', policy, index, original: original, removed: removed === 1 };
+            }
+            if (kind === 'p' && typeof entry[2] === 'string')
+                return { kind: 'policy', policy, document: entry[2] };
+            throw new Error('malformed entry');
+        });
+    });
+}
+/** The action's tags for this record (only its own keys). */
+function recordTags(record) {
+    const tags = {};
+    if (record.denyPolicy)
+        tags[DENY_TAG] = record.denyPolicy;
+    if (record.detached.length > 0)
+        tags[DETACHED_TAG] = record.detached.join(' ');
+    if (record.inline.length > 0) {
+        const text = encodeInline(record.inline);
+        for (let i = 0, n = 0; i < text.length; i += MAX_TAG_VALUE_LENGTH, n++)
+            tags[`${INLINE_UNDO_TAG_PREFIX}${String(n).padStart(2, '0')}`] = text.slice(i, i + MAX_TAG_VALUE_LENGTH);
+    }
+    return tags;
+}
+/** The record in these tags (tag keys compared case-insensitively, as IAM does). */
+function recordOf(tags) {
+    const lower = new Map(Object.entries(tags).map(([key, value]) => [key.toLowerCase(), value]));
+    const denyPolicy = lower.get(DENY_TAG);
+    const detached = (lower.get(DETACHED_TAG) ?? '').split(/\s+/).filter(Boolean);
+    const chunks = [...lower.keys()].filter((key) => key.startsWith(INLINE_UNDO_TAG_PREFIX)).sort();
+    let inline = [];
+    let problem;
+    if (chunks.length > 0) {
+        const expected = chunks.every((key, i) => key === `${INLINE_UNDO_TAG_PREFIX}${String(i).padStart(2, '0')}`);
+        try {
+            if (!expected)
+                throw new Error(`tags ${chunks.join(', ')} are not numbered 00 onwards`);
+            inline = decodeInline(chunks.map((key) => lower.get(key) ?? '').join(''));
+        }
+        catch (error) {
+            problem = `the undo record in the tags ${INLINE_UNDO_TAG_PREFIX}* cannot be read (${messageOf(error)})`;
+        }
+    }
+    return {
+        ...(denyPolicy ? { denyPolicy } : {}),
+        detached,
+        inline,
+        ...(problem !== undefined ? { problem } : {})
+    };
+}
+const hasRecord = (record) => record.denyPolicy !== undefined || record.detached.length > 0 || record.inline.length > 0 || record.problem !== undefined;
+/** What to tag and untag so that the role's tags hold `record`; throws when it cannot fit. */
+function tagChanges(role, record) {
+    const desired = recordTags(record);
+    const current = Object.entries(role.tags).filter(([key]) => isOurTag(key));
+    // An unreadable inline record is kept as it is: it is all there is of those originals.
+    if (record.problem)
+        for (const [key, value] of current)
+            if (key.toLowerCase().startsWith(INLINE_UNDO_TAG_PREFIX))
+                desired[key.toLowerCase()] = value;
+    const others = Object.keys(role.tags).length - current.length;
+    const ours = Object.keys(desired).length;
+    if (others + ours > MAX_ROLE_TAGS) {
+        throw new RecordTooLargeError(`Role ${role.name}: the record of what the action changes needs ${ours} tags and the role has ${others} of its own; ` +
+            `a role has at most ${MAX_ROLE_TAGS}. Nothing was changed. Use cloudwatch-off-method: deny for this role, ` +
+            `or free some of its tags.`);
+    }
+    const currentByLower = new Map(current.map(([key, value]) => [key.toLowerCase(), { key, value }]));
+    const set = {};
+    for (const [key, value] of Object.entries(desired))
+        if (currentByLower.get(key)?.value !== value)
+            set[key] = value;
+    const remove = current.filter(([key]) => !(key.toLowerCase() in desired)).map(([key]) => key);
+    return { set, remove };
+}
+class RecordTooLargeError extends Error {
+    name = 'RecordTooLargeError';
+}
+class InlineQuotaError extends Error {
+    name = 'InlineQuotaError';
+}
+const isEmptyPlan = (plan) => Object.keys(plan.tags.set).length === 0 &&
+    plan.tags.remove.length === 0 &&
+    plan.attach.length === 0 &&
+    plan.detach.length === 0 &&
+    plan.put.length === 0 &&
+    plan.delete.length === 0;
+function withTags(role, tags) {
+    const removed = new Set([...tags.remove, ...Object.keys(tags.set)].map((key) => key.toLowerCase()));
+    const out = {};
+    for (const [key, value] of Object.entries(role.tags))
+        if (!removed.has(key.toLowerCase()))
+            out[key] = value;
+    return { ...out, ...tags.set };
+}
+function inlineAfter(role, put, deleted) {
+    const puts = new Map(put.map((p) => [p.name, p.text]));
+    const out = [];
+    for (const policy of role.inline) {
+        if (deleted.includes(policy.name))
+            continue;
+        const text = puts.get(policy.name);
+        if (text === undefined)
+            out.push(policy);
+        else {
+            out.push({ name: policy.name, text, document: parsePolicyDocument(text) });
+            puts.delete(policy.name);
+        }
+    }
+    for (const [name, text] of puts)
+        out.push({ name, text, document: parsePolicyDocument(text) });
+    return out;
+}
+function checkInlineQuota(role, inline) {
+    const total = inline.reduce((sum, policy) => sum + policySize(policy.text), 0);
+    if (total > ROLE_INLINE_POLICY_QUOTA)
+        throw new InlineQuotaError(`Role ${role.name}: its inline policies would take ${total} characters; IAM allows ${ROLE_INLINE_POLICY_QUOTA} ` +
+            `per role in all. Nothing was changed. Give the functions separate roles, or move inline policies to managed ones.`);
+}
+/**
+ * The role after a secret-access plan (tags and inline policies), refused before any write when it
+ * would exceed IAM's tag or inline-policy quota.
+ */
+function secretPlanAfter(role, plan) {
+    const tags = withTags(role, plan.tags);
+    if (Object.keys(tags).length > MAX_ROLE_TAGS)
+        throw new RecordTooLargeError(`Role ${role.name}: recording the secret-access policy needs the tag ${SECRET_POLICY_TAG} and the role has ` +
+            `${Object.keys(role.tags).length} tags; a role has at most ${MAX_ROLE_TAGS}. Nothing was changed. Free one of ` +
+            'its tags, or grant the execution role the secret access yourself.');
+    const inline = inlineAfter(role, plan.put, plan.delete);
+    if (plan.put.length > 0)
+        checkInlineQuota(role, inline);
+    return { ...role, tags, inline };
+}
+const sortedGroups = (logGroups) => [...new Set(logGroups.map((group) => parseLogGroupArn(group).arn))].sort();
+/** deny: merge the groups into the role's deny policy. Pure. */
+function planDeny(role, logGroups) {
+    const groups = sortedGroups(logGroups);
+    const existing = role.inline.find((policy) => policy.name === DENY_POLICY_NAME);
+    const merged = mergeDenyPolicy(existing?.document, groups);
+    const put = existing && sameJson(existing.document, merged) ? [] : [{ name: DENY_POLICY_NAME, text: serializePolicyDocument(merged) }];
+    const inline = inlineAfter(role, put, []);
+    checkInlineQuota(role, inline);
+    const record = recordOf(role.tags);
+    const tags = tagChanges(role, { ...record, denyPolicy: DENY_POLICY_NAME });
+    const plan = { tags, attach: [], detach: [], put, delete: [] };
+    const before = deniedGroupsOf(existing?.document);
+    const after = { ...role, tags: withTags(role, tags), inline };
+    return {
+        plan,
+        change: {
+            role: role.name,
+            method: 'deny',
+            logGroups: groups,
+            changed: !isEmptyPlan(plan),
+            detached: [],
+            inlineEdited: [],
+            inlineDeleted: [],
+            denyPolicy: {
+                name: DENY_POLICY_NAME,
+                groups: deniedGroupsOf(merged),
+                added: deniedGroupsOf(merged).filter((group) => !before.includes(group)),
+                ...(existing ? { before: existing.document } : {}),
+                after: merged
+            },
+            customerManagedStillGranting: [],
+            otherAwsManaged: [],
+            unresolved: [],
+            warnings: [],
+            after
+        }
+    };
+}
+/** The three actions a document allows (or may allow) on any of the groups. */
+function actionsGranted(document, groups) {
+    const granted = new Set();
+    for (const group of groups)
+        for (const decision of decideLogWrites([{ source: '', analysis: analyzeLogWrites(document, group) }]))
+            if (decision.verdict === 'allowed' || decision.verdict === 'conditional')
+                granted.add(decision.action);
+    return LOG_WRITE_ACTIONS.filter((action) => granted.has(action));
+}
+const policyNameOf = (arn) => arn.slice(arn.lastIndexOf('/') + 1);
+/**
+ * detach: detach AWSLambdaBasicExecutionRole, strip the three actions from the inline policies whose
+ * statements may cover the groups, report every managed policy that still grants them. Pure: the
+ * attached managed policies' documents come in `managed` (by ARN).
+ */
+function planDetach(role, logGroups, managed) {
+    const groups = sortedGroups(logGroups);
+    const record = recordOf(role.tags);
+    const detach = role.attached.filter((policy) => isBasicExecutionPolicyArn(policy.arn)).map((policy) => policy.arn);
+    const put = [];
+    const deleted = [];
+    const inlineEdited = [];
+    const inlineDeleted = [];
+    const unresolved = [];
+    const batch = [];
+    for (const policy of role.inline) {
+        if (policy.name === DENY_POLICY_NAME)
+            continue;
+        const result = stripLogWrites(policy.document, { logGroupArns: groups });
+        for (const item of result.unresolved)
+            unresolved.push({ policy: policy.name, ...item });
+        if (!result.changed)
+            continue;
+        if (result.document === undefined) {
+            deleted.push(policy.name);
+            inlineDeleted.push({ name: policy.name, before: policy.document });
+            batch.push({ kind: 'policy', policy: policy.name, document: policy.text });
+        }
+        else {
+            put.push({ name: policy.name, text: serializePolicyDocument(result.document) });
+            inlineEdited.push({ name: policy.name, before: policy.document, after: result.document });
+            for (const edit of result.edits)
+                batch.push({ kind: 'statement', policy: policy.name, index: edit.index, original: edit.before, removed: edit.after === undefined });
+        }
+    }
+    if (batch.length > 0 && record.problem)
+        throw new RecordTooLargeError(`Role ${role.name}: ${record.problem}. Nothing was changed: restore or remove those tags first, or use cloudwatch-off-method: deny.`);
+    const inline = inlineAfter(role, put, deleted);
+    checkInlineQuota(role, inline);
+    const newRecord = {
+        ...record,
+        detached: [...new Set([...record.detached, ...detach])],
+        inline: batch.length > 0 ? [...record.inline, batch] : record.inline
+    };
+    const tags = hasRecord(newRecord) || hasRecord(record) ? tagChanges(role, newRecord) : { set: {}, remove: [] };
+    const customerManagedStillGranting = [];
+    const otherAwsManaged = [];
+    const warnings = [];
+    for (const policy of role.attached) {
+        if (detach.includes(policy.arn))
+            continue;
+        const awsManaged = isAwsManagedPolicyArn(policy.arn);
+        const known = awsManagedLogWriter(policy.arn);
+        const source = managed.get(policy.arn);
+        let actions;
+        let unreadable;
+        if (source && 'document' in source)
+            actions = actionsGranted(source.document, groups);
+        else {
+            unreadable = source && 'error' in source ? source.error : 'not read';
+            // Unread: an AWS managed policy is judged by the known list; a customer-managed one may grant.
+            actions = awsManaged && !known ? [] : [...LOG_WRITE_ACTIONS];
+            warnings.push(`Role ${role.name}: could not read ${policy.arn} (${unreadable}); ` +
+                (actions.length > 0 ? 'it is taken to grant CloudWatch Logs writes.' : 'it is taken not to grant CloudWatch Logs writes.'));
+        }
+        if (actions.length === 0)
+            continue;
+        const list = actions.join(', ');
+        if (awsManaged) {
+            const instead = known?.instead;
+            otherAwsManaged.push({
+                arn: policy.arn,
+                name: policy.name,
+                actions,
+                logGroups: groups,
+                fix: `AWS managed policy ${policy.name} on role ${role.name} also allows ${list}, so CloudWatch Logs stays on. ` +
+                    (instead ? `Attach ${instead} instead, ` : 'Replace it with a policy without those actions, ') +
+                    'or use cloudwatch-off-method: deny.'
+            });
+        }
+        else {
+            customerManagedStillGranting.push({
+                arn: policy.arn,
+                name: policy.name,
+                actions,
+                logGroups: groups,
+                fix: `Customer-managed policy ${policy.arn} on role ${role.name} still allows ${list} on ${groups.join(', ')}. ` +
+                    'The action never edits it (other roles may use it): remove those actions from it (a new default policy version), ' +
+                    `detach it from ${role.name}, or use cloudwatch-off-method: deny.`
+            });
+        }
+    }
+    for (const grant of [...customerManagedStillGranting, ...otherAwsManaged])
+        warnings.push(grant.fix);
+    for (const item of unresolved)
+        warnings.push(`Role ${role.name}: inline policy ${item.policy}, statement ${item.sid ?? `#${item.index}`}: ${item.reason}; it was left as it was.`);
+    const plan = { tags, attach: [], detach, put, delete: deleted };
+    return {
+        plan,
+        change: {
+            role: role.name,
+            method: 'detach',
+            logGroups: groups,
+            changed: !isEmptyPlan(plan),
+            detached: detach,
+            inlineEdited,
+            inlineDeleted,
+            customerManagedStillGranting,
+            otherAwsManaged,
+            unresolved,
+            warnings,
+            after: {
+                ...role,
+                tags: withTags(role, tags),
+                attached: role.attached.filter((policy) => !detach.includes(policy.arn)),
+                inline
+            }
+        }
+    };
+}
+/** Where the action's inline undo record can be applied to the role's inline policies as they are now. Pure. */
+function planInlineRestore(role, record) {
+    const conflicts = [];
+    if (record.problem)
+        return { put: [], restored: [], conflicts: [`Role ${role.name}: ${record.problem}; inline policies were not restored.`] };
+    const docs = new Map();
+    for (const policy of role.inline)
+        docs.set(policy.name, { before: policy.document, document: policy.document });
+    const touched = new Set();
+    const deletedTexts = new Map();
+    // Later runs first; within one run, statements in their original order (so positions come back right).
+    for (const batch of [...record.inline].reverse()) {
+        const order = (entry) => (entry.kind === 'policy' ? -1 : entry.index);
+        for (const entry of [...batch].sort((a, b) => order(a) - order(b))) {
+            const where = `Role ${role.name}, inline policy ${entry.policy}`;
+            if (entry.kind === 'policy') {
+                let original;
+                try {
+                    original = parsePolicyDocument(entry.document);
+                }
+                catch (error) {
+                    conflicts.push(`${where}: the recorded document cannot be read (${messageOf(error)}); not restored.`);
+                    continue;
+                }
+                if (stripLogWrites(original).document !== undefined) {
+                    conflicts.push(`${where}: the recorded document grants more than CloudWatch Logs writes; not restored (the record was changed).`);
+                    continue;
+                }
+                const current = docs.get(entry.policy);
+                if (current) {
+                    if (!sameJson(current.document, original))
+                        conflicts.push(`${where} exists again with other content; the policy the action deleted was not put back: ${entry.document}`);
+                    continue;
+                }
+                docs.set(entry.policy, { document: original });
+                deletedTexts.set(entry.policy, entry.document);
+                touched.add(entry.policy);
+                continue;
+            }
+            const stripped = stripStatement(entry.original);
+            const label = `statement ${entry.original.Sid ?? `#${entry.index}`}`;
+            if (!stripped.changed || (entry.removed ? stripped.statement !== undefined : stripped.statement === undefined)) {
+                conflicts.push(`${where}, ${label}: the recorded original does not strip to what the action left; not restored (the record was changed).`);
+                continue;
+            }
+            const current = docs.get(entry.policy);
+            if (!current) {
+                conflicts.push(`${where} no longer exists; ${label} was not restored: ${JSON.stringify(entry.original)}`);
+                continue;
+            }
+            const statements = statementsOf(current.document);
+            if (statements.some((statement) => sameJson(statement, entry.original)))
+                continue; // already there
+            let next;
+            if (entry.removed) {
+                next = [...statements];
+                next.splice(Math.min(entry.index, next.length), 0, entry.original);
+            }
+            else {
+                const at = sameJson(statements[entry.index], stripped.statement)
+                    ? entry.index
+                    : statements.findIndex((statement) => sameJson(statement, stripped.statement));
+                if (at < 0) {
+                    conflicts.push(`${where}, ${label} changed since the action edited it; not restored: ${JSON.stringify(entry.original)}`);
+                    continue;
+                }
+                next = statements.map((statement, i) => (i === at ? entry.original : statement));
+            }
+            const [first] = next;
+            const single = !Array.isArray(current.document.Statement) && next.length === 1 && first !== undefined;
+            docs.set(entry.policy, { ...current, document: { ...current.document, Statement: single ? first : next } });
+            touched.add(entry.policy);
+        }
+    }
+    const put = [];
+    const restored = [];
+    for (const name of touched) {
+        const entry = docs.get(name);
+        if (!entry)
+            continue;
+        put.push({ name, text: deletedTexts.get(name) ?? serializePolicyDocument(entry.document) });
+        restored.push({ name, ...(entry.before ? { before: entry.before } : {}), after: entry.document });
+    }
+    return { put, restored, conflicts };
+}
+/**
+ * remove: undo what the record says – the deny policy loses these groups (all of them when omitted) and
+ * goes when empty; detached policies are attached again; inline statements come back; the tags go.
+ * Detach and inline edits are role-wide, so they are undone whichever of the role's groups are given.
+ * Pure.
+ */
+function planUndo(role, logGroups) {
+    const record = recordOf(role.tags);
+    const put = [];
+    const deleted = [];
+    let denyPolicy;
+    const deny = role.inline.find((policy) => policy.name === DENY_POLICY_NAME);
+    let denyLeft = false;
+    if (deny) {
+        const next = logGroups ? removeGroupsFromDeny(deny.document, sortedGroups(logGroups)) : undefined;
+        if (next === undefined)
+            deleted.push(DENY_POLICY_NAME);
+        else if (!sameJson(next, deny.document))
+            put.push({ name: DENY_POLICY_NAME, text: serializePolicyDocument(next) });
+        denyLeft = next !== undefined;
+        denyPolicy = { name: DENY_POLICY_NAME, deleted: next === undefined, remainingGroups: next ? deniedGroupsOf(next) : [] };
+    }
+    const attachedNow = new Set(role.attached.map((policy) => policy.arn));
+    const conflicts = [];
+    const attach = [];
+    for (const arn of record.detached) {
+        if (!isBasicExecutionPolicyArn(arn)) {
+            conflicts.push(`Role ${role.name}: the record names ${arn} as detached; the action only ever detaches ` +
+                'AWSLambdaBasicExecutionRole, so it is not attached.');
+            continue;
+        }
+        if (!attachedNow.has(arn))
+            attach.push(arn);
+    }
+    const restore = planInlineRestore(role, record);
+    conflicts.push(...restore.conflicts);
+    put.push(...restore.put);
+    // Inline entries that could not be applied stay recorded (all of them: nothing is lost); the rest goes.
+    const keepInline = restore.conflicts.length > 0 && record.inline.length + (record.problem ? 1 : 0) > 0;
+    const desired = recordTags({ ...(denyLeft ? { denyPolicy: DENY_POLICY_NAME } : {}), detached: [], inline: [] });
+    const set = {};
+    const current = new Map(Object.entries(role.tags).map(([key, value]) => [key.toLowerCase(), value]));
+    for (const [key, value] of Object.entries(desired))
+        if (current.get(key) !== value)
+            set[key] = value;
+    const remove = Object.keys(role.tags).filter((key) => isOurTag(key) &&
+        !(key.toLowerCase() in desired) &&
+        !(keepInline && key.toLowerCase().startsWith(INLINE_UNDO_TAG_PREFIX)));
+    const tags = { set, remove };
+    const plan = { tags, attach, detach: [], put, delete: deleted };
+    const attachedAfter = [...role.attached, ...attach.map((arn) => ({ arn, name: policyNameOf(arn) }))];
+    return {
+        plan,
+        result: {
+            role: role.name,
+            changed: !isEmptyPlan(plan),
+            reattached: attach,
+            inlineRestored: restore.restored,
+            ...(denyPolicy ? { denyPolicy } : {}),
+            conflicts,
+            tagsRemoved: tags.remove,
+            after: { ...role, tags: withTags(role, tags), attached: attachedAfter, inline: inlineAfter(role, put, deleted) }
+        }
+    };
+}
+/**
+ * check: what in the role's state differs from "CloudWatch Logs off" for this group, in words; empty
+ * when in sync. `report` is logWriteGrants' answer for the group.
+ */
+function cloudWatchDrift(role, report) {
+    const drift = [];
+    const record = recordOf(role.tags);
+    if (record.denyPolicy && !role.inline.some((policy) => policy.name === record.denyPolicy))
+        drift.push(`role ${role.name} lost the deny policy ${record.denyPolicy}`);
+    for (const arn of record.detached)
+        if (role.attached.some((policy) => policy.arn === arn))
+            drift.push(`role ${role.name} has ${policyNameOf(arn)} attached again`);
+    if (report.granted.length > 0) {
+        const who = report.sources.filter((s) => s.allows.length > 0 || s.unreadable).map((s) => s.arn ?? s.name);
+        drift.push(`role ${role.name} ${hasRecord(record) ? 'again lets' : 'lets'} Lambda write ${report.logGroupArn} ` +
+            `(${report.granted.join(', ')}${who.length > 0 ? ` via ${who.join(', ')}` : ''})${unreadableNote(report)}`);
+    }
+    return drift;
+}
+/**
+ * Why policies counted as granting were not read, or '': without it a policy that grants no logs action
+ * at all would be named as the one that does, when the deploy role only may not read it.
+ */
+function unreadableNote(report) {
+    const unread = report.sources.filter((source) => source.unreadable && source.allows.length > 0);
+    if (unread.length === 0)
+        return '';
+    const one = unread.length === 1;
+    return (`; ${unread.map((source) => `${source.arn ?? source.name} could not be read (${source.unreadable ?? ''})`).join('; ')}, ` +
+        `so ${one ? 'it is' : 'they are'} counted as granting – the deploy role needs iam:GetPolicy and iam:GetPolicyVersion ` +
+        `on ${one ? 'it' : 'them'} to tell (see README, Permissions)`);
+}
+/** Why CloudWatch Logs still received logs after the test invocation, for the failure message. */
+function explainLogsStillOn(report) {
+    if (report.granted.length > 0) {
+        const who = report.sources
+            .filter((source) => source.allows.length > 0 || source.unreadable)
+            .map((source) => `${source.kind} policy ${source.arn ?? source.name}${source.unreadable ? ' (unreadable)' : ` (${source.allows.join(', ')})`}`);
+        return `role ${report.role} still lets Lambda write ${report.logGroupArn}: ${who.length > 0 ? who.join('; ') : report.granted.join(', ')}${unreadableNote(report)}`;
+    }
+    return (`no policy of role ${report.role} lets Lambda write ${report.logGroupArn} any more; IAM changes can take a few ` +
+        'seconds to apply everywhere, so logs written meanwhile still arrive – run the check again later');
+}
+/** Reads and writes execution roles through one IAM client; managed policy documents are read once per run. */
+class ExecutionRoles {
+    iam;
+    managedDocuments = new Map();
+    simulate;
+    constructor(iam, options = {}) {
+        this.iam = iam;
+        this.simulate = options.simulate ?? true;
+    }
+    /** The role, its tags, attached policies and inline policies (all pages). */
+    async readRole(nameOrArn) {
+        const name = roleNameOf(nameOrArn);
+        const { Role: role } = await this.iam.send(new client_iam_dist_cjs/* GetRoleCommand */.kbp({ RoleName: name }));
+        const arn = role?.Arn ?? '';
+        const arnMatch = /^arn:([^:]+):iam::(\d{12}):/.exec(arn);
+        const tags = {};
+        let marker;
+        do {
+            const page = await this.iam.send(new client_iam_dist_cjs/* ListRoleTagsCommand */.DP4({ RoleName: name, Marker: marker }));
+            for (const tag of page.Tags ?? [])
+                if (tag.Key !== undefined)
+                    tags[tag.Key] = tag.Value ?? '';
+            marker = page.IsTruncated ? page.Marker : undefined;
+        } while (marker);
+        const attached = [];
+        do {
+            const page = await this.iam.send(new client_iam_dist_cjs/* ListAttachedRolePoliciesCommand */.wfM({ RoleName: name, Marker: marker }));
+            for (const policy of page.AttachedPolicies ?? [])
+                if (policy.PolicyArn)
+                    attached.push({ arn: policy.PolicyArn, name: policy.PolicyName ?? policyNameOf(policy.PolicyArn) });
+            marker = page.IsTruncated ? page.Marker : undefined;
+        } while (marker);
+        const names = [];
+        do {
+            const page = await this.iam.send(new client_iam_dist_cjs/* ListRolePoliciesCommand */.Y7N({ RoleName: name, Marker: marker }));
+            names.push(...(page.PolicyNames ?? []));
+            marker = page.IsTruncated ? page.Marker : undefined;
+        } while (marker);
+        const inline = [];
+        for (const policyName of names) {
+            const { PolicyDocument: encoded = '{}' } = await this.iam.send(new client_iam_dist_cjs/* GetRolePolicyCommand */.WHQ({ RoleName: name, PolicyName: policyName }));
+            inline.push({ name: policyName, document: parsePolicyDocument(encoded), text: decodePolicyText(encoded) });
+        }
+        return {
+            name: role?.RoleName ?? name,
+            arn,
+            partition: arnMatch?.[1] ?? 'aws',
+            account: arnMatch?.[2] ?? '',
+            tags,
+            attached,
+            inline
+        };
+    }
+    /** A managed policy's default version document (cached per run), or why it could not be read. */
+    managedPolicyDocument(arn) {
+        let pending = this.managedDocuments.get(arn);
+        if (!pending) {
+            pending = (async () => {
+                try {
+                    const { Policy: policy } = await this.iam.send(new client_iam_dist_cjs/* GetPolicyCommand */.s4W({ PolicyArn: arn }));
+                    const { PolicyVersion: version } = await this.iam.send(new client_iam_dist_cjs/* GetPolicyVersionCommand */.G45({ PolicyArn: arn, VersionId: policy?.DefaultVersionId ?? 'v1' }));
+                    return { document: parsePolicyDocument(version?.Document ?? '{}') };
+                }
+                catch (error) {
+                    return { error: `${errorName(error)}: ${messageOf(error)}` };
+                }
+            })();
+            this.managedDocuments.set(arn, pending);
+        }
+        return pending;
+    }
+    async managedDocumentsOf(role) {
+        const entries = await Promise.all(role.attached.map(async (policy) => [policy.arn, await this.managedPolicyDocument(policy.arn)]));
+        return new Map(entries);
+    }
+    /**
+     * Switches CloudWatch Logs writes off for these log groups (ARNs) on this role, as read by readRole.
+     * Writes nothing when the role already is as it should be.
+     */
+    async applyCloudWatchOff(role, options) {
+        const planned = await this.planCloudWatchOff(role, options);
+        await this.execute(role.name, planned.plan, 'record-first');
+        return planned.change;
+    }
+    /** What applyCloudWatchOff would write (plan mode); reads managed policies, writes nothing. */
+    async planCloudWatchOff(role, options) {
+        return options.method === 'deny'
+            ? planDeny(role, options.logGroups)
+            : planDetach(role, options.logGroups, await this.managedDocumentsOf({
+                ...role,
+                attached: role.attached.filter((policy) => !isBasicExecutionPolicyArn(policy.arn))
+            }));
+    }
+    /**
+     * Which of this action's records the role carries (one GetRole: its tags come with it), so that a run
+     * can leave roles it never changed alone without reading their policies.
+     */
+    async recordsOn(nameOrArn) {
+        const { Role: role } = await this.iam.send(new client_iam_dist_cjs/* GetRoleCommand */.kbp({ RoleName: roleNameOf(nameOrArn) }));
+        const tags = {};
+        for (const tag of role?.Tags ?? [])
+            if (tag.Key !== undefined)
+                tags[tag.Key] = tag.Value ?? '';
+        const secret = Object.entries(tags).find(([key]) => key.toLowerCase() === SECRET_POLICY_TAG);
+        return { cloudwatchOff: hasRecord(recordOf(tags)), secretPolicy: secret?.[1] };
+    }
+    /** remove mode: undoes what the role's record says (see planUndo), and nothing else. */
+    async undoCloudWatchOff(role, options = {}) {
+        const { plan, result } = planUndo(role, options.logGroups);
+        await this.execute(role.name, plan, 'record-last');
+        return result;
+    }
+    /**
+     * check mode: which of the role's policies let Lambda write the log group, each named; IAM's policy
+     * simulator decides when it answers (it also weighs permission boundaries), else the static analysis.
+     */
+    async logWriteGrants(role, logGroupArn) {
+        const group = parseLogGroupArn(logGroupArn).arn;
+        const notes = [];
+        const sources = [];
+        const analyzed = [];
+        const unreadable = new Set();
+        const add = (kind, name, arn, source) => {
+            if ('error' in source) {
+                const known = arn ? awsManagedLogWriter(arn) : undefined;
+                const mayGrant = kind === 'customer-managed' || known !== undefined;
+                if (mayGrant)
+                    for (const action of LOG_WRITE_ACTIONS)
+                        unreadable.add(action);
+                sources.push({
+                    kind,
+                    name,
+                    ...(arn ? { arn } : {}),
+                    allows: mayGrant ? [...LOG_WRITE_ACTIONS] : [],
+                    conditional: [],
+                    denies: [],
+                    unreadable: source.error
+                });
+                return;
+            }
+            const analysis = analyzeLogWrites(source.document, group);
+            analyzed.push({ source: arn ?? name, analysis });
+            sources.push({
+                kind,
+                name,
+                ...(arn ? { arn } : {}),
+                allows: analysis.filter((a) => a.allows.length > 0).map((a) => a.action),
+                conditional: analysis.filter((a) => a.allows.length > 0 && a.allows.every((r) => r.conditional)).map((a) => a.action),
+                denies: analysis.filter((a) => a.denies.length > 0).map((a) => a.action)
+            });
+        };
+        for (const policy of role.inline)
+            add('inline', policy.name, undefined, { document: policy.document });
+        const managed = await this.managedDocumentsOf(role);
+        for (const policy of role.attached)
+            add(isAwsManagedPolicyArn(policy.arn) ? 'aws-managed' : 'customer-managed', policy.name, policy.arn, managed.get(policy.arn) ?? { error: 'not read' });
+        const decisions = decideLogWrites(analyzed);
+        let granted = decisions
+            .filter((d) => d.verdict === 'allowed' || d.verdict === 'conditional' || (d.verdict === 'not-allowed' && unreadable.has(d.action)))
+            .map((d) => d.action);
+        if (decisions.some((d) => d.verdict === 'conditional'))
+            notes.push('some statements have Conditions, which static analysis does not evaluate: they are counted as granting');
+        if (unreadable.size > 0)
+            notes.push('some attached policies could not be read: they are counted as granting');
+        let method = 'static';
+        if (this.simulate && role.arn) {
+            try {
+                const simulated = await this.simulateLogWrites(role.arn, group);
+                granted = LOG_WRITE_ACTIONS.filter((action) => simulated.has(action));
+                method = 'simulation';
+            }
+            catch (error) {
+                // Not permitted, or not implemented (emulators): static analysis it is, for the rest of the run.
+                this.simulate = false;
+                notes.push(`IAM's policy simulator did not answer (${errorName(error)}): static analysis of the role's attached ` +
+                    'and inline policies decided; permission boundaries and SCPs are not weighed');
+            }
+        }
+        else {
+            notes.push("static analysis of the role's attached and inline policies; permission boundaries and SCPs are not weighed");
+        }
+        return { role: role.name, logGroupArn: group, method, decisions, granted, sources, notes };
+    }
+    async simulateLogWrites(roleArn, group) {
+        const allowed = new Set();
+        let marker;
+        do {
+            const page = await this.iam.send(new client_iam_dist_cjs/* SimulatePrincipalPolicyCommand */.kUw({
+                PolicySourceArn: roleArn,
+                ActionNames: [...LOG_WRITE_ACTIONS],
+                ResourceArns: [group, `${group}:log-stream:2000/01/01/[$LATEST]00000000000000000000000000000000`],
+                Marker: marker
+            }));
+            for (const result of page.EvaluationResults ?? []) {
+                const action = LOG_WRITE_ACTIONS.find((a) => a.toLowerCase() === (result.EvalActionName ?? '').toLowerCase());
+                if (!action)
+                    continue;
+                const perResource = result.ResourceSpecificResults ?? [];
+                const anyAllowed = perResource.length > 0 ? perResource.some((r) => r.EvalResourceDecision === 'allowed') : result.EvalDecision === 'allowed';
+                if (anyAllowed)
+                    allowed.add(action);
+            }
+            marker = page.IsTruncated ? page.Marker : undefined;
+        } while (marker);
+        return allowed;
+    }
+    /**
+     * grant-secret-access: false – which of the needs the role's policies do not grant, each with the
+     * policies looked at. IAM's policy simulator decides the needs with exact resources when it answers
+     * (it also weighs permission boundaries); a secret named without its suffix is always decided by
+     * static analysis.
+     */
+    async secretAccessReport(role, required) {
+        const report = missingSecretAccess(role, await this.managedDocumentsOf(role), required);
+        if (required.length === 0)
+            return report;
+        if (!this.simulate || !role.arn)
+            return report;
+        const exact = required.filter(isExactResource);
+        if (exact.length === 0)
+            return report;
+        let simulated;
+        try {
+            simulated = await this.simulateSecretAccess(role.arn, exact);
+        }
+        catch (error) {
+            // Not permitted, or not implemented (emulators): static analysis it is, for the rest of the run.
+            this.simulate = false;
+            return {
+                ...report,
+                notes: [
+                    `IAM's policy simulator did not answer (${errorName(error)}): static analysis of the role's policies decided`,
+                    ...report.notes
+                ]
+            };
+        }
+        const decisions = report.decisions.map((decision) => {
+            const verdict = simulated.get(`${decision.action} ${decision.resource}`);
+            return verdict === undefined ? decision : { ...decision, verdict };
+        });
+        const notes = exact.length < required.length ? ['secrets named without their random suffix were decided by static analysis'] : [];
+        return reportOf(role, 'simulation', decisions, report.examined, notes);
+    }
+    async simulateSecretAccess(roleArn, needs) {
+        const verdicts = new Map();
+        const byAction = new Map();
+        for (const need of needs)
+            byAction.set(need.action, [...(byAction.get(need.action) ?? []), need.resource]);
+        const verdictOf = (decision) => decision === 'allowed' ? 'allowed' : decision === 'explicitDeny' ? 'denied' : 'not-allowed';
+        for (const [action, resources] of byAction) {
+            let marker;
+            do {
+                const page = await this.iam.send(new client_iam_dist_cjs/* SimulatePrincipalPolicyCommand */.kUw({ PolicySourceArn: roleArn, ActionNames: [action], ResourceArns: resources, Marker: marker }));
+                for (const result of page.EvaluationResults ?? []) {
+                    const perResource = result.ResourceSpecificResults ?? [];
+                    if (perResource.length > 0) {
+                        for (const r of perResource)
+                            if (r.EvalResourceName)
+                                verdicts.set(`${action} ${r.EvalResourceName}`, verdictOf(r.EvalResourceDecision));
+                    }
+                    else if (result.EvalResourceName) {
+                        verdicts.set(`${action} ${result.EvalResourceName}`, verdictOf(result.EvalDecision));
+                    }
+                }
+                marker = page.IsTruncated ? page.Marker : undefined;
+            } while (marker);
+        }
+        return verdicts;
+    }
+    /**
+     * grant-secret-access: true – puts the inline policy SECRET_POLICY_NAME (merged with what earlier
+     * runs put there) and records it in the tag SECRET_POLICY_TAG, policy first: a refused or failed
+     * policy write leaves no record of a policy that is not there (remove would name it), and a policy
+     * without its tag is merged into and tagged by the next grant. Writes nothing when the policy already
+     * holds the needs. The report after is static (IAM takes a moment to apply the change).
+     */
+    async grantSecretAccess(role, required) {
+        const planned = planSecretGrant(role, required);
+        const after = secretPlanAfter(role, planned.plan);
+        await this.execute(role.name, planned.plan, 'record-last');
+        const report = missingSecretAccess(after, await this.managedDocumentsOf(after), required);
+        return {
+            role: role.name,
+            changed: planned.changed,
+            policy: planned.policy,
+            added: planned.added,
+            report,
+            warnings: report.warnings,
+            after
+        };
+    }
+    /** remove: deletes the action's secret-access statements (but those of `keep`), then the tag. */
+    async undoSecretGrant(role, keep = []) {
+        const planned = planSecretGrantUndo(role, keep);
+        const after = secretPlanAfter(role, planned.plan);
+        await this.execute(role.name, planned.plan, 'record-last');
+        return {
+            role: role.name,
+            changed: planned.changed,
+            ...(planned.policy ? { policy: planned.policy } : {}),
+            tagsRemoved: planned.plan.tags.remove,
+            after
+        };
+    }
+    async execute(roleName, plan, order) {
+        const writeTags = async () => {
+            const set = Object.entries(plan.tags.set).map(([Key, Value]) => ({ Key, Value }));
+            for (let i = 0; i < set.length; i += MAX_ROLE_TAGS)
+                await this.iam.send(new client_iam_dist_cjs/* TagRoleCommand */.Wcv({ RoleName: roleName, Tags: set.slice(i, i + MAX_ROLE_TAGS) }));
+            for (let i = 0; i < plan.tags.remove.length; i += MAX_ROLE_TAGS)
+                await this.iam.send(new client_iam_dist_cjs/* UntagRoleCommand */.Hmm({ RoleName: roleName, TagKeys: plan.tags.remove.slice(i, i + MAX_ROLE_TAGS) }));
+        };
+        if (order === 'record-first')
+            await writeTags();
+        for (const arn of plan.attach)
+            await this.iam.send(new client_iam_dist_cjs/* AttachRolePolicyCommand */.XgU({ RoleName: roleName, PolicyArn: arn }));
+        for (const arn of plan.detach) {
+            try {
+                await this.iam.send(new client_iam_dist_cjs/* DetachRolePolicyCommand */.BA7({ RoleName: roleName, PolicyArn: arn }));
+            }
+            catch (error) {
+                if (errorName(error) !== 'NoSuchEntityException' && errorName(error) !== 'NoSuchEntity')
+                    throw error;
+            }
+        }
+        for (const { name, text } of plan.put)
+            await this.iam.send(new client_iam_dist_cjs/* PutRolePolicyCommand */.pMt({ RoleName: roleName, PolicyName: name, PolicyDocument: text }));
+        for (const name of plan.delete) {
+            try {
+                await this.iam.send(new client_iam_dist_cjs/* DeleteRolePolicyCommand */.Tt({ RoleName: roleName, PolicyName: name }));
+            }
+            catch (error) {
+                if (errorName(error) !== 'NoSuchEntityException' && errorName(error) !== 'NoSuchEntity')
+                    throw error;
+            }
+        }
+        if (order === 'record-last')
+            await writeTags();
+    }
+}
+/** An IAM failure in a sentence with the fix. */
+function describeIamError(error, role, feature = 'cloudwatch-logs: off') {
+    const name = errorName(error);
+    if (name === 'RecordTooLargeError' || name === 'InlineQuotaError')
+        return messageOf(error);
+    if (name === 'NoSuchEntityException' || name === 'NoSuchEntity')
+        return `Execution role ${role} was not found (${messageOf(error)}).`;
+    if (name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'AccessDeniedError') {
+        // IAM's message names the action ("… is not authorized to perform: iam:GetRolePolicy on resource: …").
+        const action = /not authorized to perform:? (iam:[A-Za-z]+)/.exec(messageOf(error))?.[1];
+        const verb = action === undefined ? 'read or change' : /^iam:(Get|List|Simulate)/.test(action) ? 'read' : 'change';
+        return (`The deploy role may not ${verb} execution role ${role}: ${messageOf(error)}. ` +
+            `Grant it the IAM permissions that ${feature} needs (see README, Permissions).`);
+    }
+    if (name === 'LimitExceededException' || name === 'LimitExceeded')
+        return `IAM refused the change to role ${role}: ${messageOf(error)}.`;
+    if (name === 'MalformedPolicyDocumentException' || name === 'MalformedPolicyDocument')
+        return `IAM refused a policy document for role ${role}: ${messageOf(error)}.`;
+    return `IAM call for role ${role} failed: ${name}: ${messageOf(error)}`;
+}
+/**
+ * Serialises all work on a role (a promise chain per role name) and batches it: plan every function
+ * first, then applyAll (or applyFor per function – concurrent calls for one role share one task). Each
+ * role is read once per run (the state after each write is kept, not re-read) and written once for all
+ * the functions planned before its task starts. Different roles are worked on concurrently, at most
+ * `concurrency` at once (IAM's request rate is low).
+ */
+class RoleCoordinator {
+    edge;
+    roles = new Map();
+    targets = new Map();
+    applied = new Map();
+    results = new Map();
+    previews = new Map();
+    running = 0;
+    waiting = [];
+    concurrency;
+    constructor(edge, options = {}) {
+        this.edge = edge;
+        this.concurrency = Math.max(1, options.concurrency ?? 4);
+    }
+    /** Registers a function: its role and log group. Planning a key again with the same role is a no-op. */
+    plan(target) {
+        const roleName = roleNameOf(target.role);
+        const group = parseLogGroupArn(target.logGroupArn).arn;
+        const known = this.targets.get(target.key);
+        if (known) {
+            if (known.roleName !== roleName || known.group !== group)
+                throw new Error(`${target.key} was planned with role ${known.roleName} and ${known.group}`);
+            return;
+        }
+        this.targets.set(target.key, { ...target, roleName, group });
+        this.entry(roleName).pending.add(target.key);
+    }
+    /** Role names planned so far. */
+    roleNames() {
+        return [...this.roles.keys()];
+    }
+    /** The role as last read or written in this run. */
+    stateOf(roleNameOrArn) {
+        return this.roles.get(roleNameOf(roleNameOrArn))?.state;
+    }
+    /** Runs `task` when every earlier task on this role has finished (whatever their outcome). */
+    exclusive(roleNameOrArn, task) {
+        const entry = this.entry(roleNameOf(roleNameOrArn));
+        const run = entry.chain.then(() => this.limited(task));
+        entry.chain = run.catch(() => undefined);
+        return run;
+    }
+    /** The change for one planned function's role: one task per role covers every function planned by then. */
+    applyFor(key, method) {
+        const known = this.applied.get(key);
+        if (known)
+            return known;
+        const target = this.targets.get(key);
+        if (!target)
+            return Promise.resolve({ ok: false, error: `${key} was not planned` });
+        const promise = this.exclusive(target.roleName, async () => {
+            const done = this.results.get(key);
+            if (done)
+                return done;
+            const entry = this.entry(target.roleName);
+            const keys = [...entry.pending];
+            entry.pending.clear();
+            const groups = keys.map((k) => this.targets.get(k)?.group).filter((g) => g !== undefined);
+            let outcome;
+            try {
+                const state = entry.state ?? (await this.edge.readRole(target.roleName));
+                entry.state = state;
+                const change = await this.edge.applyCloudWatchOff(state, { method, logGroups: groups });
+                entry.state = change.after;
+                outcome = { ok: true, value: change };
+            }
+            catch (error) {
+                // Some writes may have gone through (the record is written first): the state kept is no longer
+                // the role's, so the next task (giving CloudWatch Logs back) reads the role again and undoes
+                // what its record says, instead of leaving a record of changes that were never made.
+                entry.state = undefined;
+                outcome = { ok: false, error: describeIamError(error, target.roleName) };
+            }
+            for (const k of keys)
+                this.results.set(k, outcome);
+            return this.results.get(key) ?? outcome;
+        });
+        this.applied.set(key, promise);
+        return promise;
+    }
+    /** Applies to every planned function's role; by role name. */
+    async applyAll(method) {
+        const byRole = new Map();
+        await Promise.all([...this.targets.values()].map(async (target) => {
+            byRole.set(target.roleName, await this.applyFor(target.key, method));
+        }));
+        return byRole;
+    }
+    /**
+     * plan mode: what applyFor would write to this function's role, for every function planned on it;
+     * one preview per role, writing nothing.
+     */
+    previewFor(key, method) {
+        const target = this.targets.get(key);
+        if (!target)
+            return Promise.resolve({ ok: false, error: `${key} was not planned` });
+        let preview = this.previews.get(target.roleName);
+        if (!preview) {
+            preview = this.exclusive(target.roleName, async () => {
+                try {
+                    const entry = this.entry(target.roleName);
+                    const state = entry.state ?? (await this.edge.readRole(target.roleName));
+                    entry.state = state;
+                    const groups = [...this.targets.values()].filter((t) => t.roleName === target.roleName).map((t) => t.group);
+                    const { change } = await this.edge.planCloudWatchOff(state, { method, logGroups: groups });
+                    return { ok: true, value: change };
+                }
+                catch (error) {
+                    return { ok: false, error: describeIamError(error, target.roleName) };
+                }
+            });
+            this.previews.set(target.roleName, preview);
+        }
+        return preview;
+    }
+    /** remove mode: undoes the record on every planned role, for the planned functions' groups; by role name. */
+    undoAll() {
+        return this.undoFor([...this.targets.keys()]);
+    }
+    /**
+     * Undoes the record for these functions only: the deny policy loses just their groups (detach and
+     * inline edits are role-wide, see planUndo); by role name.
+     */
+    async undoFor(keys) {
+        const out = new Map();
+        const chosen = keys.map((key) => this.targets.get(key)).filter((t) => t !== undefined);
+        const roleNames = [...new Set(chosen.map((t) => t.roleName))];
+        await Promise.all(roleNames.map(async (roleName) => {
+            const entry = this.entry(roleName);
+            const groups = chosen.filter((t) => t.roleName === roleName).map((t) => t.group);
+            const outcome = await this.exclusive(entry.name, async () => {
+                try {
+                    const state = entry.state ?? (await this.edge.readRole(entry.name));
+                    entry.state = state;
+                    const result = await this.edge.undoCloudWatchOff(state, { logGroups: groups });
+                    entry.state = result.after;
+                    return { ok: true, value: result };
+                }
+                catch (error) {
+                    entry.state = undefined; // part of the undo may have been written: read the role again if needed
+                    return { ok: false, error: describeIamError(error, entry.name) };
+                }
+            });
+            out.set(entry.name, outcome);
+        }));
+        return out;
+    }
+    /**
+     * check mode, or the reason after a failed CloudWatch check: which policies grant the function's log
+     * writes, and drift. Reads the role only if this run has not.
+     */
+    checkFor(key) {
+        const target = this.targets.get(key);
+        if (!target)
+            return Promise.resolve({ ok: false, error: `${key} was not planned` });
+        return this.exclusive(target.roleName, async () => {
+            try {
+                const entry = this.entry(target.roleName);
+                const state = entry.state ?? (await this.edge.readRole(target.roleName));
+                entry.state = state;
+                const report = await this.edge.logWriteGrants(state, target.group);
+                return { ok: true, value: { ...report, drift: cloudWatchDrift(state, report) } };
+            }
+            catch (error) {
+                return { ok: false, error: describeIamError(error, target.roleName) };
+            }
+        });
+    }
+    /**
+     * grant-secret-access for one planned function's role: `check` reports what the role lacks, `grant`
+     * also puts the policy. Serialised with every other task on the role (CloudWatch Logs off included):
+     * the role is read once per run, and the state after each write is what the next task starts from.
+     */
+    secretAccessFor(key, required, mode) {
+        const target = this.targets.get(key);
+        if (!target)
+            return Promise.resolve({ ok: false, error: `${key} was not planned` });
+        return this.secretAccessForRole(target.roleName, required, mode);
+    }
+    /** secretAccessFor by the role itself (name or ARN), for functions not planned for CloudWatch Logs. */
+    secretAccessForRole(roleNameOrArn, required, mode) {
+        let name;
+        try {
+            name = roleNameOf(roleNameOrArn);
+        }
+        catch (error) {
+            return Promise.resolve({ ok: false, error: messageOf(error) });
+        }
+        return this.exclusive(name, async () => {
+            try {
+                const entry = this.entry(name);
+                const state = entry.state ?? (await this.edge.readRole(name));
+                entry.state = state;
+                if (mode === 'check')
+                    return { ok: true, value: { mode, report: await this.edge.secretAccessReport(state, required) } };
+                const grant = await this.edge.grantSecretAccess(state, required);
+                entry.state = grant.after;
+                return { ok: true, value: { mode, report: grant.report, grant } };
+            }
+            catch (error) {
+                // A write may have gone through before the failure: read the role again next time.
+                if (mode === 'grant')
+                    this.entry(name).state = undefined;
+                return { ok: false, error: describeIamError(error, name, 'grant-secret-access') };
+            }
+        });
+    }
+    /** remove: undoes the secret grant on this role (keeping the resources in `keep`), serialised like the rest. */
+    undoSecretGrantFor(roleNameOrArn, keep = []) {
+        let name;
+        try {
+            name = roleNameOf(roleNameOrArn);
+        }
+        catch (error) {
+            return Promise.resolve({ ok: false, error: messageOf(error) });
+        }
+        return this.exclusive(name, async () => {
+            try {
+                const entry = this.entry(name);
+                const state = entry.state ?? (await this.edge.readRole(name));
+                entry.state = state;
+                const result = await this.edge.undoSecretGrant(state, keep);
+                entry.state = result.after;
+                return { ok: true, value: result };
+            }
+            catch (error) {
+                return { ok: false, error: describeIamError(error, name, 'grant-secret-access') };
+            }
+        });
+    }
+    entry(name) {
+        let entry = this.roles.get(name);
+        if (!entry)
+            this.roles.set(name, (entry = { name, chain: Promise.resolve(), state: undefined, pending: new Set() }));
+        return entry;
+    }
+    async limited(task) {
+        while (this.running >= this.concurrency)
+            await new Promise((resolve) => this.waiting.push(resolve));
+        this.running++;
+        try {
+            return await task();
+        }
+        finally {
+            this.running--;
+            this.waiting.shift()?.();
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/lambdaFunction.ts
+/** The Lambda edge: read a function, write its layers, variables and log format, wait for the write, invoke it. */
+
+
+/** How long to wait for one configuration update to settle. */
+const UPDATE_WAIT_SECONDS = 300;
+/** Reads a function's configuration; the ARN form is used when known so that the account is the user's. */
+async function readFunction(client, target) {
+    const configuration = await client.send(new client_lambda_dist_cjs/* GetFunctionConfigurationCommand */.qA6({ FunctionName: functionId(target) }));
+    return toState(configuration, target.region);
+}
+/** What the waiters and writes identify a function by: its ARN when given, else its name. */
+function functionId(target) {
+    return target.account
+        ? `arn:${target.partition}:lambda:${target.region}:${target.account}:function:${target.name}`
+        : target.name;
+}
+function toState(configuration, region) {
+    const architecture = configuration.Architectures?.[0] === 'arm64' ? 'arm64' : 'x86_64';
+    const name = configuration.FunctionName ?? '';
+    return {
+        name,
+        arn: stripQualifier(configuration.FunctionArn ?? ''),
+        region,
+        architecture,
+        packageType: configuration.PackageType === 'Image' ? 'Image' : 'Zip',
+        layers: (configuration.Layers ?? []).map((layer) => layer.Arn ?? '').filter((arn) => arn !== ''),
+        variables: configuration.Environment?.Variables,
+        revisionId: configuration.RevisionId,
+        logGroup: configuration.LoggingConfig?.LogGroup || `/aws/lambda/${name}`,
+        runtime: configuration.Runtime,
+        role: configuration.Role,
+        logging: configuration.LoggingConfig && {
+            format: configuration.LoggingConfig.LogFormat ?? 'Text',
+            applicationLogLevel: configuration.LoggingConfig.ApplicationLogLevel,
+            systemLogLevel: configuration.LoggingConfig.SystemLogLevel,
+            logGroup: configuration.LoggingConfig.LogGroup || undefined
+        }
+    };
+}
+/** The LoggingConfig of UpdateFunctionConfiguration, with only the fields that have a value. */
+function toLambdaLogging(logging) {
+    return {
+        LogFormat: logging.format,
+        ...(logging.applicationLogLevel
+            ? { ApplicationLogLevel: logging.applicationLogLevel }
+            : {}),
+        ...(logging.systemLogLevel ? { SystemLogLevel: logging.systemLogLevel } : {}),
+        ...(logging.logGroup ? { LogGroup: logging.logGroup } : {})
+    };
+}
+function stripQualifier(arn) {
+    return arn.replace(/(:function:[^:]+):.+$/, '$1');
+}
+/**
+ * Writes the layers and variables, and the LoggingConfig only when given (the log format changes),
+ * nothing else, guarded by the revision read; then waits until Lambda says the update succeeded or failed.
+ */
+async function writeConfiguration(client, functionArn, layers, variables, revisionId, pause = retry_sleep, logging) {
+    const response = await client.send(new client_lambda_dist_cjs/* UpdateFunctionConfigurationCommand */.Zlw({
+        FunctionName: functionArn,
+        Layers: [...layers],
+        Environment: { Variables: { ...variables } },
+        ...(logging ? { LoggingConfig: toLambdaLogging(logging) } : {}),
+        ...(revisionId ? { RevisionId: revisionId } : {})
+    }));
+    // Lambda may report the outcome at once; polling then would only cost a call.
+    if (response.LastUpdateStatus === 'Successful' || response.LastUpdateStatus === 'Failed')
+        return {
+            status: response.LastUpdateStatus,
+            reason: response.LastUpdateStatusReason,
+            revisionId: response.RevisionId
+        };
+    // An update takes about a second to apply: polling at once only costs a call that says InProgress.
+    await pause(1000);
+    return waitForUpdate(client, functionArn);
+}
+/** Waits until no update of the function is in progress, and says how the last one ended. */
+async function waitForUpdate(client, functionArn) {
+    try {
+        const outcome = await (0,client_lambda_dist_cjs/* waitUntilFunctionUpdated */.nOy)({ client, maxWaitTime: UPDATE_WAIT_SECONDS, minDelay: 1, maxDelay: 5 }, { FunctionName: functionArn });
+        const settled = outcome.reason;
+        return { status: 'Successful', reason: undefined, revisionId: settled?.RevisionId };
+    }
+    catch (error) {
+        // The waiter fails on LastUpdateStatus "Failed" (and on timeouts): read the reason it ended with.
+        const latest = await client.send(new client_lambda_dist_cjs/* GetFunctionConfigurationCommand */.qA6({ FunctionName: functionArn }));
+        if (latest.LastUpdateStatus === 'Failed')
+            return { status: 'Failed', reason: latest.LastUpdateStatusReason, revisionId: latest.RevisionId };
+        throw new Error(`the update of ${functionArn} did not settle within ${UPDATE_WAIT_SECONDS} s (LastUpdateStatus ${latest.LastUpdateStatus ?? 'unknown'}): ${errorName(error)}`);
+    }
+}
+/** Invokes the function synchronously with the test payload, asking for the tail of its log. */
+async function invokeFunction(client, functionArn, payload) {
+    const response = await client.send(new client_lambda_dist_cjs/* InvokeCommand */.mdN({
+        FunctionName: functionArn,
+        InvocationType: 'RequestResponse',
+        LogType: 'Tail',
+        Payload: Buffer.from(payload)
+    }));
+    const statusCode = response.StatusCode;
+    const functionError = response.FunctionError || undefined;
+    return {
+        statusCode,
+        functionError,
+        requestId: response.$metadata?.requestId,
+        logTail: response.LogResult ? Buffer.from(response.LogResult, 'base64').toString('utf8') : undefined,
+        ok: functionError === undefined && statusCode !== undefined && statusCode >= 200 && statusCode < 300
+    };
+}
+
+;// CONCATENATED MODULE: ./src/roleSteps.ts
+/**
+ * What a run does to the functions' execution roles (cloudwatch-logs: off, grant-secret-access, and
+ * remove's restoration): before the rollout (read every function, plan and restore the roles), in each
+ * function's rollout (switch off, grant, or check), and after it (give CloudWatch Logs back). The
+ * IAM work is executionRoles.ts; the words for the report are cloudwatchOff.ts.
+ */
+
+
+
+
+
+
+
+
+/**
+ * Execution roles are shared between functions, so each is read and written once for all of its
+ * functions: every function is read first, to know which roles and log groups are involved.
+ * remove puts CloudWatch Logs back before any extension comes off, so no log is lost in between.
+ */
+async function prepareRoles(config, clients, targets, control) {
+    const needed = config.cloudwatchLogs === 'off' || config.mode === 'remove' || checksSecretAccess(config);
+    const partition = targets[0]?.partition;
+    if (!needed || !partition || targets.length === 0)
+        return {};
+    const edge = new ExecutionRoles(clients.iamFor(partition));
+    const roles = new RoleCoordinator(edge);
+    const preRead = new Map();
+    await mapWithConcurrency(targets, config.maxConcurrency, async (target) => {
+        if (control.cancelled)
+            return;
+        try {
+            const state = await readFunction(clients.lambdaFor(target.region), target);
+            preRead.set(target, { state });
+            if (state.role)
+                roles.plan({ key: state.arn, role: state.role, logGroupArn: logGroupArnForFunction(state.arn, state.logGroup) });
+        }
+        catch (error) {
+            preRead.set(target, { error });
+        }
+    });
+    if (config.mode !== 'remove')
+        return { roles, preRead };
+    // Only roles that carry this action's record are read in full and restored.
+    const keysByRole = new Map();
+    for (const read of preRead.values())
+        if ('state' in read && read.state.role) {
+            const keys = keysByRole.get(read.state.role) ?? [];
+            keysByRole.set(read.state.role, [...keys, read.state.arn]);
+        }
+    const restored = new Map();
+    await group('Switch CloudWatch Logs back on where this action switched it off', async () => {
+        await mapWithConcurrency([...keysByRole], 4, async ([roleArn, keys]) => {
+            const role = roleNameOf(roleArn);
+            let recorded;
+            try {
+                recorded = await edge.recordsOn(role);
+            }
+            catch (error) {
+                const reason = `could not read execution role ${role} to see whether this action switched its CloudWatch Logs off (${messageOf(error)}); grant the deploy role iam:GetRole on it (see README, Permissions)`;
+                // Told cloudwatch-logs: off, the user did switch logs off: removing the extension blind could
+                // lose logs. Otherwise the feature was most likely never used: say so, and go on.
+                if (config.cloudwatchLogs === 'off')
+                    for (const key of keys)
+                        restored.set(key, { ok: false, error: reason });
+                else
+                    core_warning(`The extension is removed, but it is unknown whether an earlier cloudwatch-logs: off run switched CloudWatch Logs off for execution role ${role}: ${reason}. If one did, CloudWatch Logs stays off for its functions.`, { title: 'Execution role not readable' });
+                return;
+            }
+            if (recorded.secretPolicy)
+                // Other functions of the role, not in this run, may still read the secret through it.
+                core_notice(`Execution role ${role} keeps inline policy ${recorded.secretPolicy}, which grant-secret-access put there: other functions using the role may still read the ingestion key through it. Once none does: aws iam delete-role-policy --role-name ${role} --policy-name ${recorded.secretPolicy} ; aws iam untag-role --role-name ${role} --tag-keys ${SECRET_POLICY_TAG}`, { title: 'Secret access left in place' });
+            if (!recorded.cloudwatchOff)
+                return;
+            const results = await roles.undoFor(keys);
+            for (const outcome of results.values()) {
+                if (outcome.ok)
+                    info(`${role}: ${describeUndo(outcome.value).join('; ') || 'nothing to restore'}.`);
+                for (const key of keys)
+                    restored.set(key, outcome);
+            }
+        });
+    });
+    return { roles, preRead, restored };
+}
+/** Reading the roles for secret access needs IAM reads: apply does it, plan only when asked to grant. */
+function checksSecretAccess(config) {
+    return config.secretNeeds.length > 0 && (config.mode === 'apply' || (config.mode === 'plan' && config.grantSecretAccess));
+}
+/**
+ * After an apply with cloudwatch-logs: off, a function whose logs are not known to reach ClickStack
+ * (rolled back, failed, cancelled, telemetry not arriving) gets CloudWatch Logs back.
+ */
+async function giveLogsBack(roles, preRead, targets, outcomes) {
+    // Every function planned on a role counts, also one that failed before its own role step: the role
+    // was switched off for all of its planned functions at once.
+    const needing = [];
+    targets.forEach((target, index) => {
+        const read = preRead?.get(target);
+        const outcome = outcomes[index];
+        if (!outcome || !read || !('state' in read) || !read.state.role)
+            return;
+        if (!logsReachClickStack(outcome.report, outcome.cloudwatchStillOn ?? false))
+            needing.push({ outcome, key: read.state.arn, role: read.state.role.replace(/^.*\//, '') });
+    });
+    if (needing.length === 0)
+        return;
+    const results = await roles.undoFor(needing.map(({ key }) => key));
+    for (const { outcome, role } of needing) {
+        const result = results.get(role);
+        const log = outcome.log;
+        const warnings = outcome.warnings;
+        if (!result)
+            continue;
+        if (result.ok) {
+            const changes = describeUndo(result.value);
+            if (changes.length === 0)
+                continue;
+            const before = outcome.report.executionRole?.changes ?? [];
+            outcome.report.executionRole = { role, changes: [...before, ...changes.map((change) => `then ${change}`)] };
+            log.push(`CloudWatch Logs switched back on for it, as its logs are not known to reach ClickStack: ${changes.join('; ')}.`);
+            // detach is role-wide: the other functions of the role get CloudWatch Logs back too.
+            if (result.value.reattached.length > 0 || result.value.inlineRestored.length > 0)
+                warnings.push(`Execution role ${role}: CloudWatch Logs is on again for every function using it, because ${outcome.report.function} did not end with its logs reaching ClickStack; run again once it does.`);
+        }
+        else {
+            warnings.push(`${outcome.report.function}: its logs are not known to reach ClickStack, and CloudWatch Logs could not be switched back on for it: ${result.error}`);
+        }
+    }
+}
+/**
+ * The execution role's part of the mode, for cloudwatch-logs: off (and remove, whose roles were
+ * restored before the rollout): returns why it failed, or undefined.
+ */
+async function workOnRole(ctx, state, report, log, warnings) {
+    const { mode, cloudwatchLogs, cloudwatchOffMethod: method, secretNeeds, grantSecretAccess } = ctx.config;
+    if (!ctx.roles || !state.role)
+        return undefined;
+    const role = state.role.replace(/^.*\//, '');
+    const changes = [];
+    let worked = false;
+    if (mode === 'remove') {
+        const restored = ctx.restored?.get(state.arn);
+        if (restored) {
+            if (!restored.ok)
+                return restored.error;
+            worked = true;
+            changes.push(...describeUndo(restored.value));
+            warnings.push(...restored.value.conflicts);
+        }
+    }
+    else {
+        if (cloudwatchLogs === 'off' && mode !== 'check') {
+            const outcome = mode === 'plan' ? await ctx.roles.previewFor(state.arn, method) : await ctx.roles.applyFor(state.arn, method);
+            if (!outcome.ok)
+                return `CloudWatch Logs could not be switched off for it. ${outcome.error}`;
+            worked = true;
+            changes.push(...describeOffChange(outcome.value, mode === 'plan' ? 'would' : 'did'));
+            warnings.push(...outcome.value.warnings);
+        }
+        // Reading roles needs IAM reads that a read-only plan or check role lacks: plan reads them only to show a grant.
+        if (secretNeeds.length > 0 && (mode === 'apply' || (mode === 'plan' && grantSecretAccess))) {
+            const grant = grantSecretAccess && mode === 'apply';
+            const key = `${role} ${grant ? 'grant' : 'check'}`;
+            let pending = ctx.secretAccessByRole?.get(key);
+            if (!pending) {
+                pending = ctx.roles.secretAccessForRole(state.role, secretNeeds, grant ? 'grant' : 'check');
+                ctx.secretAccessByRole?.set(key, pending);
+            }
+            const outcome = await pending;
+            if (!outcome.ok) {
+                if (grant)
+                    return `Its execution role could not be given read access to the referenced secrets. ${outcome.error}`;
+                warnings.push(`${state.name}: whether its execution role can read the referenced secrets is unknown: ${outcome.error}`);
+            }
+            else {
+                worked = true;
+                const { report: access, grant: written } = outcome.value;
+                if (written?.changed) {
+                    changes.push(`put the reads of ${written.added.map((need) => `${need.action} on ${need.resource}`).join(', ')} into inline policy ${written.policy.name}`);
+                    if (!ctx.roleWrittenAt?.has(role))
+                        ctx.roleWrittenAt?.set(role, (ctx.now ?? Date.now)());
+                }
+                if (mode === 'plan' && grantSecretAccess && access.missing.length > 0)
+                    changes.push(`would allow ${access.missing.map((need) => `${need.action} on ${need.resource}`).join(', ')} in an inline policy`);
+                else
+                    warnings.push(...access.warnings, ...(written?.warnings ?? []));
+            }
+        }
+    }
+    if (!worked)
+        return undefined;
+    report.executionRole = { role, changes };
+    log.push(changes.length > 0 ? `Execution role ${role}: ${changes.join('; ')}.` : `Execution role ${role}: nothing to change.`);
+    return undefined;
+}
+/** Why the function's role may still write its CloudWatch logs, or undefined when it may not. */
+async function logsStillAllowed(ctx, state) {
+    if (!ctx.roles)
+        return undefined;
+    const grants = await ctx.roles.checkFor(state.arn);
+    if (!grants.ok)
+        return `its role could not be read to say why (${grants.error})`;
+    return grants.value.granted.length > 0 ? explainLogsStillOn(grants.value) : undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/report.ts
 /** The GitHub side of the end of a run: outputs, annotations, the job summary, and the verdict. */
 
@@ -89981,7 +90187,6 @@ function hyperdxSearchUrl(base, functionName, fromMs, toMs) {
 
 
 
-
 /** IAM is eventually consistent: a policy just written may take seconds to apply where Lambda runs. */
 const IAM_SETTLE_MS = 10_000;
 function holderOf(slots, first) {
@@ -90303,81 +90508,6 @@ async function processFunction(ctx, target, report, flight, notices, slot) {
     if (verdict.status === 'on')
         warnings.push(`${target.name}: CloudWatch Logs still receives its logs (${verdict.detail}); its execution role may still write logs, so CloudWatch keeps billing for them.`);
     return { report, layer, log, warnings };
-}
-/**
- * The execution role's part of the mode, for cloudwatch-logs: off (and remove, whose roles were
- * restored before the rollout): returns why it failed, or undefined.
- */
-async function workOnRole(ctx, state, report, log, warnings) {
-    const { mode, cloudwatchLogs, cloudwatchOffMethod: method, secretNeeds, grantSecretAccess } = ctx.config;
-    if (!ctx.roles || !state.role)
-        return undefined;
-    const role = state.role.replace(/^.*\//, '');
-    const changes = [];
-    let worked = false;
-    if (mode === 'remove') {
-        const restored = ctx.restored?.get(state.arn);
-        if (restored) {
-            if (!restored.ok)
-                return restored.error;
-            worked = true;
-            changes.push(...describeUndo(restored.value));
-            warnings.push(...restored.value.conflicts);
-        }
-    }
-    else {
-        if (cloudwatchLogs === 'off' && mode !== 'check') {
-            const outcome = mode === 'plan' ? await ctx.roles.previewFor(state.arn, method) : await ctx.roles.applyFor(state.arn, method);
-            if (!outcome.ok)
-                return `CloudWatch Logs could not be switched off for it. ${outcome.error}`;
-            worked = true;
-            changes.push(...describeOffChange(outcome.value, mode === 'plan' ? 'would' : 'did'));
-            warnings.push(...outcome.value.warnings);
-        }
-        // Reading roles needs IAM reads that a read-only plan or check role lacks: plan reads them only to show a grant.
-        if (secretNeeds.length > 0 && (mode === 'apply' || (mode === 'plan' && grantSecretAccess))) {
-            const grant = grantSecretAccess && mode === 'apply';
-            const key = `${role} ${grant ? 'grant' : 'check'}`;
-            let pending = ctx.secretAccessByRole?.get(key);
-            if (!pending) {
-                pending = ctx.roles.secretAccessForRole(state.role, secretNeeds, grant ? 'grant' : 'check');
-                ctx.secretAccessByRole?.set(key, pending);
-            }
-            const outcome = await pending;
-            if (!outcome.ok) {
-                if (grant)
-                    return `Its execution role could not be given read access to the referenced secrets. ${outcome.error}`;
-                warnings.push(`${state.name}: whether its execution role can read the referenced secrets is unknown: ${outcome.error}`);
-            }
-            else {
-                worked = true;
-                const { report: access, grant: written } = outcome.value;
-                if (written?.changed) {
-                    changes.push(`put the reads of ${written.added.map((need) => `${need.action} on ${need.resource}`).join(', ')} into inline policy ${written.policy.name}`);
-                    if (!ctx.roleWrittenAt?.has(role))
-                        ctx.roleWrittenAt?.set(role, (ctx.now ?? Date.now)());
-                }
-                if (mode === 'plan' && grantSecretAccess && access.missing.length > 0)
-                    changes.push(`would allow ${access.missing.map((need) => `${need.action} on ${need.resource}`).join(', ')} in an inline policy`);
-                else
-                    warnings.push(...access.warnings, ...(written?.warnings ?? []));
-            }
-        }
-    }
-    if (!worked)
-        return undefined;
-    report.executionRole = { role, changes };
-    log.push(changes.length > 0 ? `Execution role ${role}: ${changes.join('; ')}.` : `Execution role ${role}: nothing to change.`);
-    return undefined;
-}
-/** Why the function's role may still write its CloudWatch logs, or undefined when it may not. */
-async function logsStillAllowed(ctx, state) {
-    if (!ctx.roles)
-        return undefined;
-    const grants = await ctx.roles.checkFor(state.arn);
-    if (!grants.ok)
-        return `its role could not be read to say why (${grants.error})`;
-    return grants.value.granted.length > 0 ? explainLogsStillOn(grants.value) : undefined;
 }
 /** plan and check with cloudwatch-logs: off: the role's planned change or drift counts beside the function's. */
 async function judgeWithRole(ctx, report, state, plan, layer, log, warnings, mode) {
@@ -91522,10 +91652,6 @@ async function annotateWorkspace(config, layers, env) {
 
 
 
-
-
-
-
 /** The last alpha release known when this version of the action was made; only where the search starts. */
 const LAYER_VERSION_HINTS = {
     'rotel-extension-amd64-alpha': 41,
@@ -91672,121 +91798,6 @@ async function processFunctions(config, clients, layers, targets, control, done,
     if (roleWork.roles && config.mode === 'apply' && config.cloudwatchLogs === 'off')
         await giveLogsBack(roleWork.roles, roleWork.preRead, targets, outcomes);
     return outcomes;
-}
-/**
- * Execution roles are shared between functions, so each is read and written once for all of its
- * functions: every function is read first, to know which roles and log groups are involved.
- * remove puts CloudWatch Logs back before any extension comes off, so no log is lost in between.
- */
-async function prepareRoles(config, clients, targets, control) {
-    const needed = config.cloudwatchLogs === 'off' || config.mode === 'remove' || checksSecretAccess(config);
-    const partition = targets[0]?.partition;
-    if (!needed || !partition || targets.length === 0)
-        return {};
-    const edge = new ExecutionRoles(clients.iamFor(partition));
-    const roles = new RoleCoordinator(edge);
-    const preRead = new Map();
-    await mapWithConcurrency(targets, config.maxConcurrency, async (target) => {
-        if (control.cancelled)
-            return;
-        try {
-            const state = await readFunction(clients.lambdaFor(target.region), target);
-            preRead.set(target, { state });
-            if (state.role)
-                roles.plan({ key: state.arn, role: state.role, logGroupArn: logGroupArnForFunction(state.arn, state.logGroup) });
-        }
-        catch (error) {
-            preRead.set(target, { error });
-        }
-    });
-    if (config.mode !== 'remove')
-        return { roles, preRead };
-    // Only roles that carry this action's record are read in full and restored.
-    const keysByRole = new Map();
-    for (const read of preRead.values())
-        if ('state' in read && read.state.role) {
-            const keys = keysByRole.get(read.state.role) ?? [];
-            keysByRole.set(read.state.role, [...keys, read.state.arn]);
-        }
-    const restored = new Map();
-    await group('Switch CloudWatch Logs back on where this action switched it off', async () => {
-        await mapWithConcurrency([...keysByRole], 4, async ([roleArn, keys]) => {
-            const role = roleNameOf(roleArn);
-            let recorded;
-            try {
-                recorded = await edge.recordsOn(role);
-            }
-            catch (error) {
-                const reason = `could not read execution role ${role} to see whether this action switched its CloudWatch Logs off (${messageOf(error)}); grant the deploy role iam:GetRole on it (see README, Permissions)`;
-                // Told cloudwatch-logs: off, the user did switch logs off: removing the extension blind could
-                // lose logs. Otherwise the feature was most likely never used: say so, and go on.
-                if (config.cloudwatchLogs === 'off')
-                    for (const key of keys)
-                        restored.set(key, { ok: false, error: reason });
-                else
-                    core_warning(`The extension is removed, but it is unknown whether an earlier cloudwatch-logs: off run switched CloudWatch Logs off for execution role ${role}: ${reason}. If one did, CloudWatch Logs stays off for its functions.`, { title: 'Execution role not readable' });
-                return;
-            }
-            if (recorded.secretPolicy)
-                // Other functions of the role, not in this run, may still read the secret through it.
-                core_notice(`Execution role ${role} keeps inline policy ${recorded.secretPolicy}, which grant-secret-access put there: other functions using the role may still read the ingestion key through it. Once none does: aws iam delete-role-policy --role-name ${role} --policy-name ${recorded.secretPolicy} ; aws iam untag-role --role-name ${role} --tag-keys ${SECRET_POLICY_TAG}`, { title: 'Secret access left in place' });
-            if (!recorded.cloudwatchOff)
-                return;
-            const results = await roles.undoFor(keys);
-            for (const outcome of results.values()) {
-                if (outcome.ok)
-                    info(`${role}: ${describeUndo(outcome.value).join('; ') || 'nothing to restore'}.`);
-                for (const key of keys)
-                    restored.set(key, outcome);
-            }
-        });
-    });
-    return { roles, preRead, restored };
-}
-/** Reading the roles for secret access needs IAM reads: apply does it, plan only when asked to grant. */
-function checksSecretAccess(config) {
-    return config.secretNeeds.length > 0 && (config.mode === 'apply' || (config.mode === 'plan' && config.grantSecretAccess));
-}
-/**
- * After an apply with cloudwatch-logs: off, a function whose logs are not known to reach ClickStack
- * (rolled back, failed, cancelled, telemetry not arriving) gets CloudWatch Logs back.
- */
-async function giveLogsBack(roles, preRead, targets, outcomes) {
-    // Every function planned on a role counts, also one that failed before its own role step: the role
-    // was switched off for all of its planned functions at once.
-    const needing = [];
-    targets.forEach((target, index) => {
-        const read = preRead?.get(target);
-        const outcome = outcomes[index];
-        if (!outcome || !read || !('state' in read) || !read.state.role)
-            return;
-        if (!logsReachClickStack(outcome.report, outcome.cloudwatchStillOn ?? false))
-            needing.push({ outcome, key: read.state.arn, role: read.state.role.replace(/^.*\//, '') });
-    });
-    if (needing.length === 0)
-        return;
-    const results = await roles.undoFor(needing.map(({ key }) => key));
-    for (const { outcome, role } of needing) {
-        const result = results.get(role);
-        const log = outcome.log;
-        const warnings = outcome.warnings;
-        if (!result)
-            continue;
-        if (result.ok) {
-            const changes = describeUndo(result.value);
-            if (changes.length === 0)
-                continue;
-            const before = outcome.report.executionRole?.changes ?? [];
-            outcome.report.executionRole = { role, changes: [...before, ...changes.map((change) => `then ${change}`)] };
-            log.push(`CloudWatch Logs switched back on for it, as its logs are not known to reach ClickStack: ${changes.join('; ')}.`);
-            // detach is role-wide: the other functions of the role get CloudWatch Logs back too.
-            if (result.value.reattached.length > 0 || result.value.inlineRestored.length > 0)
-                warnings.push(`Execution role ${role}: CloudWatch Logs is on again for every function using it, because ${outcome.report.function} did not end with its logs reaching ClickStack; run again once it does.`);
-        }
-        else {
-            warnings.push(`${outcome.report.function}: its logs are not known to reach ClickStack, and CloudWatch Logs could not be switched back on for it: ${result.error}`);
-        }
-    }
 }
 
 

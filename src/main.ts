@@ -5,15 +5,11 @@ import { RunControl } from './cancellation.js'
 import { type ActionConfig, type FunctionTarget, InputError, loadConfig } from './config.js'
 import { assumeRoleWithOidc } from './credentials.js'
 import { selectFunctions } from './functionSelection.js'
-import { describeUndo, logsReachClickStack } from './cloudwatchOff.js'
-import { ExecutionRoles, RoleCoordinator, type RoleOutcome, roleNameOf, type UndoResult } from './executionRoles.js'
-import { readFunction } from './lambdaFunction.js'
-import { logGroupArnForFunction } from './logPermissions.js'
-import { SECRET_POLICY_TAG } from './secretAccess.js'
 import type { DeliveryChecker } from './deliveryCheck.js'
 import { DEFAULT_LAYER_ACCOUNT, LayerResolver } from './layerVersions.js'
 import { postPlanComment } from './planComment.js'
-import { mapWithConcurrency, Slots } from './pool.js'
+import { Slots } from './pool.js'
+import { giveLogsBack, prepareRoles } from './roleSteps.js'
 import { createRedactor, type Redactor } from './redact.js'
 import { publishResult } from './report.js'
 import { messageOf } from './retry.js'
@@ -21,7 +17,6 @@ import {
   cancelledOutcome,
   emptyReport,
   type FunctionOutcome,
-  type PreRead,
   restoreHint,
   type RolloutContext,
   rolloutFunction
@@ -198,126 +193,3 @@ async function processFunctions(
   return outcomes
 }
 
-/**
- * Execution roles are shared between functions, so each is read and written once for all of its
- * functions: every function is read first, to know which roles and log groups are involved.
- * remove puts CloudWatch Logs back before any extension comes off, so no log is lost in between.
- */
-async function prepareRoles(
-  config: ActionConfig,
-  clients: AwsClients,
-  targets: readonly FunctionTarget[],
-  control: RunControl
-): Promise<Pick<RolloutContext, 'roles' | 'preRead' | 'restored'>> {
-  const needed =
-    config.cloudwatchLogs === 'off' || config.mode === 'remove' || checksSecretAccess(config)
-  const partition = targets[0]?.partition
-  if (!needed || !partition || targets.length === 0) return {}
-  const edge = new ExecutionRoles(clients.iamFor(partition))
-  const roles = new RoleCoordinator(edge)
-  const preRead = new Map<FunctionTarget, PreRead>()
-  await mapWithConcurrency(targets, config.maxConcurrency, async (target) => {
-    if (control.cancelled) return
-    try {
-      const state = await readFunction(clients.lambdaFor(target.region), target)
-      preRead.set(target, { state })
-      if (state.role) roles.plan({ key: state.arn, role: state.role, logGroupArn: logGroupArnForFunction(state.arn, state.logGroup) })
-    } catch (error) {
-      preRead.set(target, { error })
-    }
-  })
-  if (config.mode !== 'remove') return { roles, preRead }
-
-  // Only roles that carry this action's record are read in full and restored.
-  const keysByRole = new Map<string, string[]>()
-  for (const read of preRead.values())
-    if ('state' in read && read.state.role) {
-      const keys = keysByRole.get(read.state.role) ?? []
-      keysByRole.set(read.state.role, [...keys, read.state.arn])
-    }
-  const restored = new Map<string, RoleOutcome<UndoResult>>()
-  await core.group('Switch CloudWatch Logs back on where this action switched it off', async () => {
-    await mapWithConcurrency([...keysByRole], 4, async ([roleArn, keys]) => {
-      const role = roleNameOf(roleArn)
-      let recorded: Awaited<ReturnType<ExecutionRoles['recordsOn']>>
-      try {
-        recorded = await edge.recordsOn(role)
-      } catch (error) {
-        const reason = `could not read execution role ${role} to see whether this action switched its CloudWatch Logs off (${messageOf(error)}); grant the deploy role iam:GetRole on it (see README, Permissions)`
-        // Told cloudwatch-logs: off, the user did switch logs off: removing the extension blind could
-        // lose logs. Otherwise the feature was most likely never used: say so, and go on.
-        if (config.cloudwatchLogs === 'off') for (const key of keys) restored.set(key, { ok: false, error: reason })
-        else
-          core.warning(
-            `The extension is removed, but it is unknown whether an earlier cloudwatch-logs: off run switched CloudWatch Logs off for execution role ${role}: ${reason}. If one did, CloudWatch Logs stays off for its functions.`,
-            { title: 'Execution role not readable' }
-          )
-        return
-      }
-      if (recorded.secretPolicy)
-        // Other functions of the role, not in this run, may still read the secret through it.
-        core.notice(
-          `Execution role ${role} keeps inline policy ${recorded.secretPolicy}, which grant-secret-access put there: other functions using the role may still read the ingestion key through it. Once none does: aws iam delete-role-policy --role-name ${role} --policy-name ${recorded.secretPolicy} ; aws iam untag-role --role-name ${role} --tag-keys ${SECRET_POLICY_TAG}`,
-          { title: 'Secret access left in place' }
-        )
-      if (!recorded.cloudwatchOff) return
-      const results = await roles.undoFor(keys)
-      for (const outcome of results.values()) {
-        if (outcome.ok) core.info(`${role}: ${describeUndo(outcome.value).join('; ') || 'nothing to restore'}.`)
-        for (const key of keys) restored.set(key, outcome)
-      }
-    })
-  })
-  return { roles, preRead, restored }
-}
-
-/** Reading the roles for secret access needs IAM reads: apply does it, plan only when asked to grant. */
-function checksSecretAccess(config: ActionConfig): boolean {
-  return config.secretNeeds.length > 0 && (config.mode === 'apply' || (config.mode === 'plan' && config.grantSecretAccess))
-}
-
-/**
- * After an apply with cloudwatch-logs: off, a function whose logs are not known to reach ClickStack
- * (rolled back, failed, cancelled, telemetry not arriving) gets CloudWatch Logs back.
- */
-async function giveLogsBack(
-  roles: RoleCoordinator,
-  preRead: ReadonlyMap<FunctionTarget, PreRead> | undefined,
-  targets: readonly FunctionTarget[],
-  outcomes: FunctionOutcome[]
-): Promise<void> {
-  // Every function planned on a role counts, also one that failed before its own role step: the role
-  // was switched off for all of its planned functions at once.
-  const needing: Array<{ outcome: FunctionOutcome; key: string; role: string }> = []
-  targets.forEach((target, index) => {
-    const read = preRead?.get(target)
-    const outcome = outcomes[index]
-    if (!outcome || !read || !('state' in read) || !read.state.role) return
-    if (!logsReachClickStack(outcome.report, outcome.cloudwatchStillOn ?? false))
-      needing.push({ outcome, key: read.state.arn, role: read.state.role.replace(/^.*\//, '') })
-  })
-  if (needing.length === 0) return
-  const results = await roles.undoFor(needing.map(({ key }) => key))
-  for (const { outcome, role } of needing) {
-    const result = results.get(role)
-    const log = outcome.log as string[]
-    const warnings = outcome.warnings as string[]
-    if (!result) continue
-    if (result.ok) {
-      const changes = describeUndo(result.value)
-      if (changes.length === 0) continue
-      const before = outcome.report.executionRole?.changes ?? []
-      outcome.report.executionRole = { role, changes: [...before, ...changes.map((change) => `then ${change}`)] }
-      log.push(`CloudWatch Logs switched back on for it, as its logs are not known to reach ClickStack: ${changes.join('; ')}.`)
-      // detach is role-wide: the other functions of the role get CloudWatch Logs back too.
-      if (result.value.reattached.length > 0 || result.value.inlineRestored.length > 0)
-        warnings.push(
-          `Execution role ${role}: CloudWatch Logs is on again for every function using it, because ${outcome.report.function} did not end with its logs reaching ClickStack; run again once it does.`
-        )
-    } else {
-      warnings.push(
-        `${outcome.report.function}: its logs are not known to reach ClickStack, and CloudWatch Logs could not be switched back on for it: ${result.error}`
-      )
-    }
-  }
-}

@@ -30,8 +30,9 @@ import {
 } from './plan.js'
 import type { InFlight } from './cancellation.js'
 import type { Lease, Slots } from './pool.js'
-import { describeOffChange, describeUndo, type ExecutionRoleReport } from './cloudwatchOff.js'
-import { explainLogsStillOn, type RoleCoordinator, type RoleOutcome, type UndoResult } from './executionRoles.js'
+import type { ExecutionRoleReport } from './cloudwatchOff.js'
+import { logsStillAllowed, workOnRole } from './roleSteps.js'
+import type { RoleCoordinator, RoleOutcome, UndoResult } from './executionRoles.js'
 import { type DeliveryChecker, hyperdxSearchUrl, JSON_LOG_FORMAT_HINT } from './deliveryCheck.js'
 import { instrumentationLayerArn, instrumentationLayerNames, languageFor, WRAPPERS } from './instrumentation.js'
 import { errorName, isTransient, messageOf } from './retry.js'
@@ -494,80 +495,6 @@ async function processFunction(
       `${target.name}: CloudWatch Logs still receives its logs (${verdict.detail}); its execution role may still write logs, so CloudWatch keeps billing for them.`
     )
   return { report, layer, log, warnings }
-}
-
-/**
- * The execution role's part of the mode, for cloudwatch-logs: off (and remove, whose roles were
- * restored before the rollout): returns why it failed, or undefined.
- */
-async function workOnRole(
-  ctx: RolloutContext,
-  state: FunctionState,
-  report: FunctionReport,
-  log: string[],
-  warnings: string[]
-): Promise<string | undefined> {
-  const { mode, cloudwatchLogs, cloudwatchOffMethod: method, secretNeeds, grantSecretAccess } = ctx.config
-  if (!ctx.roles || !state.role) return undefined
-  const role = state.role.replace(/^.*\//, '')
-  const changes: string[] = []
-  let worked = false
-  if (mode === 'remove') {
-    const restored = ctx.restored?.get(state.arn)
-    if (restored) {
-      if (!restored.ok) return restored.error
-      worked = true
-      changes.push(...describeUndo(restored.value))
-      warnings.push(...restored.value.conflicts)
-    }
-  } else {
-    if (cloudwatchLogs === 'off' && mode !== 'check') {
-      const outcome = mode === 'plan' ? await ctx.roles.previewFor(state.arn, method) : await ctx.roles.applyFor(state.arn, method)
-      if (!outcome.ok) return `CloudWatch Logs could not be switched off for it. ${outcome.error}`
-      worked = true
-      changes.push(...describeOffChange(outcome.value, mode === 'plan' ? 'would' : 'did'))
-      warnings.push(...outcome.value.warnings)
-    }
-    // Reading roles needs IAM reads that a read-only plan or check role lacks: plan reads them only to show a grant.
-    if (secretNeeds.length > 0 && (mode === 'apply' || (mode === 'plan' && grantSecretAccess))) {
-      const grant = grantSecretAccess && mode === 'apply'
-      const key = `${role} ${grant ? 'grant' : 'check'}`
-      let pending = ctx.secretAccessByRole?.get(key)
-      if (!pending) {
-        pending = ctx.roles.secretAccessForRole(state.role, secretNeeds, grant ? 'grant' : 'check')
-        ctx.secretAccessByRole?.set(key, pending)
-      }
-      const outcome = await pending
-      if (!outcome.ok) {
-        if (grant) return `Its execution role could not be given read access to the referenced secrets. ${outcome.error}`
-        warnings.push(`${state.name}: whether its execution role can read the referenced secrets is unknown: ${outcome.error}`)
-      } else {
-        worked = true
-        const { report: access, grant: written } = outcome.value
-        if (written?.changed) {
-          changes.push(
-            `put the reads of ${written.added.map((need) => `${need.action} on ${need.resource}`).join(', ')} into inline policy ${written.policy.name}`
-          )
-          if (!ctx.roleWrittenAt?.has(role)) ctx.roleWrittenAt?.set(role, (ctx.now ?? Date.now)())
-        }
-        if (mode === 'plan' && grantSecretAccess && access.missing.length > 0)
-          changes.push(`would allow ${access.missing.map((need) => `${need.action} on ${need.resource}`).join(', ')} in an inline policy`)
-        else warnings.push(...access.warnings, ...(written?.warnings ?? []))
-      }
-    }
-  }
-  if (!worked) return undefined
-  report.executionRole = { role, changes }
-  log.push(changes.length > 0 ? `Execution role ${role}: ${changes.join('; ')}.` : `Execution role ${role}: nothing to change.`)
-  return undefined
-}
-
-/** Why the function's role may still write its CloudWatch logs, or undefined when it may not. */
-async function logsStillAllowed(ctx: RolloutContext, state: FunctionState): Promise<string | undefined> {
-  if (!ctx.roles) return undefined
-  const grants = await ctx.roles.checkFor(state.arn)
-  if (!grants.ok) return `its role could not be read to say why (${grants.error})`
-  return grants.value.granted.length > 0 ? explainLogsStillOn(grants.value) : undefined
 }
 
 /** plan and check with cloudwatch-logs: off: the role's planned change or drift counts beside the function's. */
