@@ -88109,51 +88109,6 @@ class Slots {
     }
 }
 
-;// CONCATENATED MODULE: ./src/cloudwatchOff.ts
-const policyName = (arn) => arn.slice(arn.lastIndexOf('/') + 1);
-const groupName = (arn) => arn.replace(/^arn:[^:]+:logs:[^:]+:\d{12}:log-group:/, '').replace(/:\*$/, '');
-/** What applyCloudWatchOff changed (`did`) or would change (`would`), in words. */
-function describeOffChange(change, tense) {
-    const verb = (past, base) => (tense === 'did' ? past : `would ${base}`);
-    const lines = [];
-    const deny = change.denyPolicy;
-    if (deny && deny.added.length > 0) {
-        const groups = deny.added.map(groupName).join(', ');
-        lines.push(deny.before
-            ? `${verb('added', 'add')} ${groups} to the log groups inline policy ${deny.name} denies writes to`
-            : `${verb('put', 'put')} inline policy ${deny.name}, denying log writes to ${groups}`);
-    }
-    for (const arn of change.detached)
-        lines.push(`${verb('detached', 'detach')} ${policyName(arn)}`);
-    for (const edit of change.inlineEdited)
-        lines.push(`${verb('took', 'take')} the log writes out of inline policy ${edit.name} (its other permissions stay)`);
-    for (const gone of change.inlineDeleted)
-        lines.push(`${verb('deleted', 'delete')} inline policy ${gone.name}, which granted nothing but log writes`);
-    return lines;
-}
-/** What undoCloudWatchOff changed, in words. */
-function describeUndo(result) {
-    const lines = [];
-    if (result.denyPolicy)
-        lines.push(result.denyPolicy.deleted
-            ? `deleted inline policy ${result.denyPolicy.name}`
-            : `took the function's log group out of ${result.denyPolicy.name}`);
-    for (const arn of result.reattached)
-        lines.push(`attached ${policyName(arn)} again`);
-    for (const restored of result.inlineRestored)
-        lines.push(`restored the log writes in inline policy ${restored.name}`);
-    return result.changed ? lines : [];
-}
-/**
- * Whether the function's logs are known to reach ClickStack after the run, so that CloudWatch may stay
- * off for it. Everything else – rolled back, failed before or during the write, cancelled, telemetry
- * not arriving – gets CloudWatch Logs back: logs then cost money, but none are lost.
- */
-function logsReachClickStack(report, cloudwatchStillOn) {
-    const instrumented = report.status === 'updated' || report.status === 'unchanged' || cloudwatchStillOn;
-    return instrumented && (report.delivery === null || report.delivery.status === 'delivered');
-}
-
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
 ;// CONCATENATED MODULE: ./src/executionRoles.ts
@@ -89156,8 +89111,7 @@ class RoleCoordinator {
             const groups = keys.map((k) => this.targets.get(k)?.group).filter((g) => g !== undefined);
             let outcome;
             try {
-                const state = entry.state ?? (await this.edge.readRole(target.roleName));
-                entry.state = state;
+                const state = await this.known(entry);
                 const change = await this.edge.applyCloudWatchOff(state, { method, logGroups: groups });
                 entry.state = change.after;
                 outcome = { ok: true, value: change };
@@ -89197,8 +89151,7 @@ class RoleCoordinator {
             preview = this.exclusive(target.roleName, async () => {
                 try {
                     const entry = this.entry(target.roleName);
-                    const state = entry.state ?? (await this.edge.readRole(target.roleName));
-                    entry.state = state;
+                    const state = await this.known(entry);
                     const groups = [...this.targets.values()].filter((t) => t.roleName === target.roleName).map((t) => t.group);
                     const { change } = await this.edge.planCloudWatchOff(state, { method, logGroups: groups });
                     return { ok: true, value: change };
@@ -89228,8 +89181,7 @@ class RoleCoordinator {
             const groups = chosen.filter((t) => t.roleName === roleName).map((t) => t.group);
             const outcome = await this.exclusive(entry.name, async () => {
                 try {
-                    const state = entry.state ?? (await this.edge.readRole(entry.name));
-                    entry.state = state;
+                    const state = await this.known(entry);
                     const result = await this.edge.undoCloudWatchOff(state, { logGroups: groups });
                     entry.state = result.after;
                     return { ok: true, value: result };
@@ -89254,8 +89206,7 @@ class RoleCoordinator {
         return this.exclusive(target.roleName, async () => {
             try {
                 const entry = this.entry(target.roleName);
-                const state = entry.state ?? (await this.edge.readRole(target.roleName));
-                entry.state = state;
+                const state = await this.known(entry);
                 const report = await this.edge.logWriteGrants(state, target.group);
                 return { ok: true, value: { ...report, drift: cloudWatchDrift(state, report) } };
             }
@@ -89287,8 +89238,7 @@ class RoleCoordinator {
         return this.exclusive(name, async () => {
             try {
                 const entry = this.entry(name);
-                const state = entry.state ?? (await this.edge.readRole(name));
-                entry.state = state;
+                const state = await this.known(entry);
                 if (mode === 'check')
                     return { ok: true, value: { mode, report: await this.edge.secretAccessReport(state, required) } };
                 const grant = await this.edge.grantSecretAccess(state, required);
@@ -89315,8 +89265,7 @@ class RoleCoordinator {
         return this.exclusive(name, async () => {
             try {
                 const entry = this.entry(name);
-                const state = entry.state ?? (await this.edge.readRole(name));
-                entry.state = state;
+                const state = await this.known(entry);
                 const result = await this.edge.undoSecretGrant(state, keep);
                 entry.state = result.after;
                 return { ok: true, value: result };
@@ -89325,6 +89274,11 @@ class RoleCoordinator {
                 return { ok: false, error: describeIamError(error, name, 'grant-secret-access') };
             }
         });
+    }
+    /** The role as this run last read or wrote it; read from IAM the first time. */
+    async known(entry) {
+        entry.state ??= await this.edge.readRole(entry.name);
+        return entry.state;
     }
     entry(name) {
         let entry = this.roles.get(name);
@@ -89344,6 +89298,57 @@ class RoleCoordinator {
             this.waiting.shift()?.();
         }
     }
+}
+
+;// CONCATENATED MODULE: ./src/cloudwatchOff.ts
+/**
+ * cloudwatch-logs: off for one run, in the terms of the report: which functions' roles to change or
+ * restore, and what was (or would be) done to each role, in words. The IAM work itself is
+ * executionRoles.ts; the decisions here are pure.
+ */
+
+
+const groupName = (arn) => parseLogGroupArn(arn).name;
+/** What applyCloudWatchOff changed (`did`) or would change (`would`), in words. */
+function describeOffChange(change, tense) {
+    const verb = (past, base) => (tense === 'did' ? past : `would ${base}`);
+    const lines = [];
+    const deny = change.denyPolicy;
+    if (deny && deny.added.length > 0) {
+        const groups = deny.added.map(groupName).join(', ');
+        lines.push(deny.before
+            ? `${verb('added', 'add')} ${groups} to the log groups inline policy ${deny.name} denies writes to`
+            : `${verb('put', 'put')} inline policy ${deny.name}, denying log writes to ${groups}`);
+    }
+    for (const arn of change.detached)
+        lines.push(`${verb('detached', 'detach')} ${policyNameOf(arn)}`);
+    for (const edit of change.inlineEdited)
+        lines.push(`${verb('took', 'take')} the log writes out of inline policy ${edit.name} (its other permissions stay)`);
+    for (const gone of change.inlineDeleted)
+        lines.push(`${verb('deleted', 'delete')} inline policy ${gone.name}, which granted nothing but log writes`);
+    return lines;
+}
+/** What undoCloudWatchOff changed, in words. */
+function describeUndo(result) {
+    const lines = [];
+    if (result.denyPolicy)
+        lines.push(result.denyPolicy.deleted
+            ? `deleted inline policy ${result.denyPolicy.name}`
+            : `took the function's log group out of ${result.denyPolicy.name}`);
+    for (const arn of result.reattached)
+        lines.push(`attached ${policyNameOf(arn)} again`);
+    for (const restored of result.inlineRestored)
+        lines.push(`restored the log writes in inline policy ${restored.name}`);
+    return result.changed ? lines : [];
+}
+/**
+ * Whether the function's logs are known to reach ClickStack after the run, so that CloudWatch may stay
+ * off for it. Everything else – rolled back, failed before or during the write, cancelled, telemetry
+ * not arriving – gets CloudWatch Logs back: logs then cost money, but none are lost.
+ */
+function logsReachClickStack(report, cloudwatchStillOn) {
+    const instrumented = report.status === 'updated' || report.status === 'unchanged' || cloudwatchStillOn;
+    return instrumented && (report.delivery === null || report.delivery.status === 'delivered');
 }
 
 ;// CONCATENATED MODULE: ./src/lambdaFunction.ts
@@ -89560,7 +89565,7 @@ async function giveLogsBack(roles, preRead, targets, outcomes) {
         if (!outcome || !read || !('state' in read) || !read.state.role)
             return;
         if (!logsReachClickStack(outcome.report, outcome.cloudwatchStillOn ?? false))
-            needing.push({ outcome, key: read.state.arn, role: read.state.role.replace(/^.*\//, '') });
+            needing.push({ outcome, key: read.state.arn, role: roleNameOf(read.state.role) });
     });
     if (needing.length === 0)
         return;
@@ -89595,7 +89600,7 @@ async function workOnRole(ctx, state, report, log, warnings) {
     const { mode, cloudwatchLogs, cloudwatchOffMethod: method, secretNeeds, grantSecretAccess } = ctx.config;
     if (!ctx.roles || !state.role)
         return undefined;
-    const role = state.role.replace(/^.*\//, '');
+    const role = roleNameOf(state.role);
     const changes = [];
     let worked = false;
     if (mode === 'remove') {
@@ -89618,7 +89623,7 @@ async function workOnRole(ctx, state, report, log, warnings) {
             warnings.push(...outcome.value.warnings);
         }
         // Reading roles needs IAM reads that a read-only plan or check role lacks: plan reads them only to show a grant.
-        if (secretNeeds.length > 0 && (mode === 'apply' || (mode === 'plan' && grantSecretAccess))) {
+        if (checksSecretAccess(ctx.config)) {
             const grant = grantSecretAccess && mode === 'apply';
             const key = `${role} ${grant ? 'grant' : 'check'}`;
             let pending = ctx.secretAccessByRole?.get(key);
@@ -90187,6 +90192,7 @@ function hyperdxSearchUrl(base, functionName, fromMs, toMs) {
 
 
 
+
 /** IAM is eventually consistent: a policy just written may take seconds to apply where Lambda runs. */
 const IAM_SETTLE_MS = 10_000;
 function holderOf(slots, first) {
@@ -90426,12 +90432,12 @@ async function processFunction(ctx, target, report, flight, notices, slot) {
     flight.phase = 'verifying';
     // A test invocation right after the role got read access to the secrets could start the extension
     // before IAM applies it everywhere, fail, and roll a good change back.
-    const writtenAt = state.role ? ctx.roleWrittenAt?.get(state.role.replace(/^.*\//, '')) : undefined;
+    const writtenAt = state.role ? ctx.roleWrittenAt?.get(roleNameOf(state.role)) : undefined;
     if (writtenAt !== undefined) {
         const wait = writtenAt + IAM_SETTLE_MS - now();
         if (wait > 0) {
             log.push(`Waiting ${Math.ceil(wait / 1000)} s for the new secret access of its role to apply before the test invocation.`);
-            await (ctx.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))))(wait);
+            await (ctx.sleep ?? retry_sleep)(wait);
         }
     }
     const logs = ctx.logsFor(target.region);

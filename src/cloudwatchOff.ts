@@ -3,7 +3,8 @@
  * restore, and what was (or would be) done to each role, in words. The IAM work itself is
  * executionRoles.ts; the decisions here are pure.
  */
-import type { CloudWatchOffChange, UndoResult } from './executionRoles.js'
+import { type CloudWatchOffChange, policyNameOf, type UndoResult } from './executionRoles.js'
+import { parseLogGroupArn } from './logPermissions.js'
 import type { FunctionReport } from './rollout.js'
 
 /** What a run did, or in plan mode would do, to a function's execution role (CloudWatch Logs, secret access). */
@@ -13,8 +14,7 @@ export interface ExecutionRoleReport {
   readonly changes: string[]
 }
 
-const policyName = (arn: string): string => arn.slice(arn.lastIndexOf('/') + 1)
-const groupName = (arn: string): string => arn.replace(/^arn:[^:]+:logs:[^:]+:\d{12}:log-group:/, '').replace(/:\*$/, '')
+const groupName = (arn: string): string => parseLogGroupArn(arn).name
 
 /** What applyCloudWatchOff changed (`did`) or would change (`would`), in words. */
 export function describeOffChange(change: CloudWatchOffChange, tense: 'did' | 'would'): string[] {
@@ -29,7 +29,7 @@ export function describeOffChange(change: CloudWatchOffChange, tense: 'did' | 'w
         : `${verb('put', 'put')} inline policy ${deny.name}, denying log writes to ${groups}`
     )
   }
-  for (const arn of change.detached) lines.push(`${verb('detached', 'detach')} ${policyName(arn)}`)
+  for (const arn of change.detached) lines.push(`${verb('detached', 'detach')} ${policyNameOf(arn)}`)
   for (const edit of change.inlineEdited)
     lines.push(`${verb('took', 'take')} the log writes out of inline policy ${edit.name} (its other permissions stay)`)
   for (const gone of change.inlineDeleted)
@@ -46,7 +46,7 @@ export function describeUndo(result: UndoResult): string[] {
         ? `deleted inline policy ${result.denyPolicy.name}`
         : `took the function's log group out of ${result.denyPolicy.name}`
     )
-  for (const arn of result.reattached) lines.push(`attached ${policyName(arn)} again`)
+  for (const arn of result.reattached) lines.push(`attached ${policyNameOf(arn)} again`)
   for (const restored of result.inlineRestored) lines.push(`restored the log writes in inline policy ${restored.name}`)
   return result.changed ? lines : []
 }

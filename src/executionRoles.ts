@@ -526,7 +526,7 @@ function actionsGranted(document: PolicyDocument, groups: readonly string[]): Lo
   return LOG_WRITE_ACTIONS.filter((action) => granted.has(action))
 }
 
-const policyNameOf = (arn: string): string => arn.slice(arn.lastIndexOf('/') + 1)
+export const policyNameOf = (arn: string): string => arn.slice(arn.lastIndexOf('/') + 1)
 
 /** A managed policy's document, or why it could not be read. */
 export type ManagedDocument = { readonly document: PolicyDocument } | { readonly error: string }
@@ -1353,8 +1353,7 @@ export class RoleCoordinator {
       const groups = keys.map((k) => this.targets.get(k)?.group).filter((g): g is string => g !== undefined)
       let outcome: RoleOutcome<CloudWatchOffChange>
       try {
-        const state = entry.state ?? (await this.edge.readRole(target.roleName))
-        entry.state = state
+        const state = await this.known(entry)
         const change = await this.edge.applyCloudWatchOff(state, { method, logGroups: groups })
         entry.state = change.after
         outcome = { ok: true, value: change }
@@ -1395,8 +1394,7 @@ export class RoleCoordinator {
       preview = this.exclusive(target.roleName, async (): Promise<RoleOutcome<CloudWatchOffChange>> => {
         try {
           const entry = this.entry(target.roleName)
-          const state = entry.state ?? (await this.edge.readRole(target.roleName))
-          entry.state = state
+          const state = await this.known(entry)
           const groups = [...this.targets.values()].filter((t) => t.roleName === target.roleName).map((t) => t.group)
           const { change } = await this.edge.planCloudWatchOff(state, { method, logGroups: groups })
           return { ok: true, value: change }
@@ -1428,8 +1426,7 @@ export class RoleCoordinator {
         const groups = chosen.filter((t) => t.roleName === roleName).map((t) => t.group)
         const outcome = await this.exclusive(entry.name, async (): Promise<RoleOutcome<UndoResult>> => {
           try {
-            const state = entry.state ?? (await this.edge.readRole(entry.name))
-            entry.state = state
+            const state = await this.known(entry)
             const result = await this.edge.undoCloudWatchOff(state, { logGroups: groups })
             entry.state = result.after
             return { ok: true, value: result }
@@ -1454,8 +1451,7 @@ export class RoleCoordinator {
     return this.exclusive(target.roleName, async () => {
       try {
         const entry = this.entry(target.roleName)
-        const state = entry.state ?? (await this.edge.readRole(target.roleName))
-        entry.state = state
+        const state = await this.known(entry)
         const report = await this.edge.logWriteGrants(state, target.group)
         return { ok: true, value: { ...report, drift: cloudWatchDrift(state, report) } }
       } catch (error) {
@@ -1494,8 +1490,7 @@ export class RoleCoordinator {
     return this.exclusive(name, async (): Promise<RoleOutcome<SecretAccessOutcome>> => {
       try {
         const entry = this.entry(name)
-        const state = entry.state ?? (await this.edge.readRole(name))
-        entry.state = state
+        const state = await this.known(entry)
         if (mode === 'check') return { ok: true, value: { mode, report: await this.edge.secretAccessReport(state, required) } }
         const grant = await this.edge.grantSecretAccess(state, required)
         entry.state = grant.after
@@ -1519,8 +1514,7 @@ export class RoleCoordinator {
     return this.exclusive(name, async (): Promise<RoleOutcome<SecretGrantUndo>> => {
       try {
         const entry = this.entry(name)
-        const state = entry.state ?? (await this.edge.readRole(name))
-        entry.state = state
+        const state = await this.known(entry)
         const result = await this.edge.undoSecretGrant(state, keep)
         entry.state = result.after
         return { ok: true, value: result }
@@ -1528,6 +1522,12 @@ export class RoleCoordinator {
         return { ok: false, error: describeIamError(error, name, 'grant-secret-access') }
       }
     })
+  }
+
+  /** The role as this run last read or wrote it; read from IAM the first time. */
+  private async known(entry: RoleEntry): Promise<RoleState> {
+    entry.state ??= await this.edge.readRole(entry.name)
+    return entry.state
   }
 
   private entry(name: string): RoleEntry {

@@ -121,7 +121,7 @@ export async function giveLogsBack(
     const outcome = outcomes[index]
     if (!outcome || !read || !('state' in read) || !read.state.role) return
     if (!logsReachClickStack(outcome.report, outcome.cloudwatchStillOn ?? false))
-      needing.push({ outcome, key: read.state.arn, role: read.state.role.replace(/^.*\//, '') })
+      needing.push({ outcome, key: read.state.arn, role: roleNameOf(read.state.role) })
   })
   if (needing.length === 0) return
   const results = await roles.undoFor(needing.map(({ key }) => key))
@@ -162,7 +162,7 @@ export async function workOnRole(
 ): Promise<string | undefined> {
   const { mode, cloudwatchLogs, cloudwatchOffMethod: method, secretNeeds, grantSecretAccess } = ctx.config
   if (!ctx.roles || !state.role) return undefined
-  const role = state.role.replace(/^.*\//, '')
+  const role = roleNameOf(state.role)
   const changes: string[] = []
   let worked = false
   if (mode === 'remove') {
@@ -182,7 +182,7 @@ export async function workOnRole(
       warnings.push(...outcome.value.warnings)
     }
     // Reading roles needs IAM reads that a read-only plan or check role lacks: plan reads them only to show a grant.
-    if (secretNeeds.length > 0 && (mode === 'apply' || (mode === 'plan' && grantSecretAccess))) {
+    if (checksSecretAccess(ctx.config)) {
       const grant = grantSecretAccess && mode === 'apply'
       const key = `${role} ${grant ? 'grant' : 'check'}`
       let pending = ctx.secretAccessByRole?.get(key)

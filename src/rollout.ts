@@ -32,10 +32,10 @@ import type { InFlight } from './cancellation.js'
 import type { Lease, Slots } from './pool.js'
 import type { ExecutionRoleReport } from './cloudwatchOff.js'
 import { logsStillAllowed, workOnRole } from './roleSteps.js'
-import type { RoleCoordinator, RoleOutcome, UndoResult } from './executionRoles.js'
+import { type RoleCoordinator, type RoleOutcome, roleNameOf, type UndoResult } from './executionRoles.js'
 import { type DeliveryChecker, hyperdxSearchUrl, JSON_LOG_FORMAT_HINT } from './deliveryCheck.js'
 import { instrumentationLayerArn, instrumentationLayerNames, languageFor, WRAPPERS } from './instrumentation.js'
-import { errorName, isTransient, messageOf } from './retry.js'
+import { errorName, isTransient, messageOf, sleep } from './retry.js'
 
 /** apply: updated/unchanged; plan: planned/in-sync; check: drifted/in-sync; remove: removed/unchanged; all: failed, rolled-back. */
 export interface DeliveryReport {
@@ -409,12 +409,12 @@ async function processFunction(
 
   // A test invocation right after the role got read access to the secrets could start the extension
   // before IAM applies it everywhere, fail, and roll a good change back.
-  const writtenAt = state.role ? ctx.roleWrittenAt?.get(state.role.replace(/^.*\//, '')) : undefined
+  const writtenAt = state.role ? ctx.roleWrittenAt?.get(roleNameOf(state.role)) : undefined
   if (writtenAt !== undefined) {
     const wait = writtenAt + IAM_SETTLE_MS - now()
     if (wait > 0) {
       log.push(`Waiting ${Math.ceil(wait / 1000)} s for the new secret access of its role to apply before the test invocation.`)
-      await (ctx.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(wait)
+      await (ctx.sleep ?? sleep)(wait)
     }
   }
   const logs = ctx.logsFor(target.region)
