@@ -9,11 +9,7 @@ import {
   AttachRolePolicyCommand,
   CreatePolicyCommand,
   DeleteRolePolicyCommand,
-  GetRolePolicyCommand,
   IAMClient,
-  ListAttachedRolePoliciesCommand,
-  ListRolePoliciesCommand,
-  ListRoleTagsCommand,
   PutRolePolicyCommand
 } from '@aws-sdk/client-iam'
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda'
@@ -26,6 +22,7 @@ import {
 } from '../../scripts/emulator-fixtures.mjs'
 import { actionMatches } from '../../src/logPermissions.js'
 import { type RecordedCall, startFaultProxy } from '../../scripts/fault-proxy.mjs'
+import { snapshotRole } from '../support/iamRoles.js'
 import { type ActionRun, freePort, runAction, startEmulator, stopEmulator } from './harness.js'
 
 const ACCOUNT = '123456789012'
@@ -68,24 +65,10 @@ async function seed(): Promise<void> {
   await createSampleFunction(endpoint, { region: 'us-east-1', name: 'reports-job', architecture: 'x86_64', role: 'reports-role' })
 }
 
-interface RoleSnapshot {
-  attached: string[]
-  inline: Record<string, unknown>
-  tags: Record<string, string>
-}
-
-async function readRole(name: string): Promise<RoleSnapshot> {
-  const attached = (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name }))).AttachedPolicies ?? []
-  const names = (await iam.send(new ListRolePoliciesCommand({ RoleName: name }))).PolicyNames ?? []
-  const inline: Record<string, unknown> = {}
-  for (const policy of names) {
-    const { PolicyDocument: text = '{}' } = await iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policy }))
-    inline[policy] = JSON.parse(decodeURIComponent(text))
-  }
-  const tags = Object.fromEntries(
-    ((await iam.send(new ListRoleTagsCommand({ RoleName: name }))).Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])
-  )
-  return { attached: attached.map((policy) => policy.PolicyArn ?? '').sort(), inline, tags }
+/** The role as IAM lists it: attached policies, inline documents, tags. */
+async function readRole(name: string) {
+  const { arn: _arn, path: _path, ...role } = await snapshotRole(iam, name)
+  return role
 }
 
 async function apply(inputs: Record<string, string>): Promise<ActionRun & { calls: RecordedCall[] }> {

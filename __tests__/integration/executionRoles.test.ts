@@ -10,12 +10,8 @@ import {
   GetPolicyCommand,
   GetPolicyVersionCommand,
   GetRoleCommand,
-  GetRolePolicyCommand,
   IAMClient,
-  ListAttachedRolePoliciesCommand,
   ListPolicyVersionsCommand,
-  ListRolePoliciesCommand,
-  ListRoleTagsCommand,
   PutRolePolicyCommand
 } from '@aws-sdk/client-iam'
 import { CreateFunctionCommand, GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda'
@@ -35,6 +31,7 @@ import {
   logGroupArnForFunction,
   type PolicyDocument
 } from '../../src/logPermissions.js'
+import { recordingIamClient, snapshotRole } from '../support/iamRoles.js'
 import { freePort, startEmulator, stopEmulator } from './harness.js'
 
 let port = 0
@@ -52,42 +49,12 @@ const TRUST = JSON.stringify({
 })
 
 /** An IAM client that records every command it sends; `onSend` sees each before it goes. */
-function countingIam(onSend?: (command: string, input: Record<string, unknown>) => void) {
-  const calls: string[] = []
-  const client = new IAMClient({ region: REGION, endpoint, credentials: credentials(), maxAttempts: 2 })
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const command = String(context.commandName)
-      calls.push(command)
-      onSend?.(command, args.input as Record<string, unknown>)
-      return next(args)
-    },
-    { step: 'initialize', name: 'recordCalls' }
-  )
-  return { client, calls, writes: () => calls.filter((name) => !/^(Get|List|Simulate)/.test(name)) }
-}
+const countingIam = (onSend?: (command: string, input: Record<string, unknown>) => void) => recordingIamClient(endpoint, onSend)
 
 let admin: IAMClient
 
 /** The role as IAM lists it, read independently of the code under test. */
-async function snapshot(roleName: string) {
-  const { Role: role } = await admin.send(new GetRoleCommand({ RoleName: roleName }))
-  const { Tags: tags = [] } = await admin.send(new ListRoleTagsCommand({ RoleName: roleName }))
-  const { AttachedPolicies: attached = [] } = await admin.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))
-  const { PolicyNames: names = [] } = await admin.send(new ListRolePoliciesCommand({ RoleName: roleName }))
-  const inline: Record<string, PolicyDocument> = {}
-  for (const name of [...names].sort()) {
-    const { PolicyDocument: text = '' } = await admin.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }))
-    inline[name] = JSON.parse(decodeURIComponent(text)) as PolicyDocument
-  }
-  return {
-    arn: role?.Arn,
-    path: role?.Path,
-    tags: Object.fromEntries(tags.map((t) => [t.Key ?? '', t.Value ?? ''])),
-    attached: attached.map((p) => p.PolicyArn ?? '').sort(),
-    inline
-  }
-}
+const snapshot = (roleName: string) => snapshotRole(admin, roleName)
 
 async function customerPolicy(arn: string) {
   const { Policy: policy } = await admin.send(new GetPolicyCommand({ PolicyArn: arn }))

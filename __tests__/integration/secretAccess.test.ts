@@ -8,12 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import {
   AttachRolePolicyCommand,
   CreateRoleCommand,
-  GetRoleCommand,
-  GetRolePolicyCommand,
   IAMClient,
-  ListAttachedRolePoliciesCommand,
-  ListRolePoliciesCommand,
-  ListRoleTagsCommand,
   PutRolePolicyCommand
 } from '@aws-sdk/client-iam'
 import { ACCOUNT_ID, resetEmulator } from '../../scripts/emulator-fixtures.mjs'
@@ -21,6 +16,7 @@ import { DENY_TAG, ExecutionRoles, RoleCoordinator } from '../../src/executionRo
 import { basicExecutionPolicyArn, DENY_POLICY_NAME, denyPolicyFor, type PolicyDocument } from '../../src/logPermissions.js'
 import { requiredSecretActions, SECRET_POLICY_NAME, SECRET_POLICY_TAG } from '../../src/secretAccess.js'
 import { findSecretReferences } from '../../src/secretReferences.js'
+import { recordingIamClient, snapshotRole } from '../support/iamRoles.js'
 import { freePort, startEmulator, stopEmulator } from './harness.js'
 
 let port = 0
@@ -47,38 +43,14 @@ function needsOf(value: string, kms?: string) {
 }
 
 /** An IAM client that records every command it sends. */
-function countingIam() {
-  const calls: string[] = []
-  const client = new IAMClient({ region: REGION, endpoint, credentials: credentials(), maxAttempts: 2 })
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      calls.push(String(context.commandName))
-      return next(args)
-    },
-    { step: 'initialize', name: 'recordCalls' }
-  )
-  return { client, calls, writes: () => calls.filter((name) => !/^(Get|List|Simulate)/.test(name)) }
-}
+const countingIam = () => recordingIamClient(endpoint)
 
 let admin: IAMClient
 
-/** The role as IAM lists it, read independently of the code under test. */
+/** The role as IAM lists it, read independently of the code under test (its path aside). */
 async function snapshot(roleName: string) {
-  const { Role: role } = await admin.send(new GetRoleCommand({ RoleName: roleName }))
-  const { Tags: tags = [] } = await admin.send(new ListRoleTagsCommand({ RoleName: roleName }))
-  const { AttachedPolicies: attached = [] } = await admin.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))
-  const { PolicyNames: names = [] } = await admin.send(new ListRolePoliciesCommand({ RoleName: roleName }))
-  const inline: Record<string, PolicyDocument> = {}
-  for (const name of [...names].sort()) {
-    const { PolicyDocument: text = '' } = await admin.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }))
-    inline[name] = JSON.parse(decodeURIComponent(text)) as PolicyDocument
-  }
-  return {
-    arn: role?.Arn,
-    tags: Object.fromEntries(tags.map((t) => [t.Key ?? '', t.Value ?? ''])),
-    attached: attached.map((p) => p.PolicyArn ?? '').sort(),
-    inline
-  }
+  const { path: _path, ...role } = await snapshotRole(admin, roleName)
+  return role
 }
 
 async function createRole(name: string, options: { tags?: Record<string, string>; attach?: string[]; inline?: Record<string, PolicyDocument> }) {

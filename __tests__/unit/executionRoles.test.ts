@@ -17,6 +17,7 @@ import {
   UntagRoleCommand
 } from '@aws-sdk/client-iam'
 import { mockClient } from 'aws-sdk-client-mock'
+import { mockedCalls, mockRole as mockIamRole } from '../support/iamRoles.js'
 import {
   cloudWatchDrift,
   DENY_TAG,
@@ -485,29 +486,9 @@ describe('drift and explanations', () => {
 const iam = mockClient(IAMClient)
 const client = new IAMClient({ region: 'us-east-1' })
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/orders-exec`
-const names = () => iam.calls().map((call) => (call.args[0] as { constructor: { name: string } }).constructor.name)
-const writes = () => names().filter((name) => !/^(Get|List|Simulate)/.test(name))
+const { names, writes } = mockedCalls(iam)
 
-function mockRole(roleName: string, options: { inline?: Record<string, PolicyDocument>; attached?: string[]; tags?: Record<string, string> } = {}) {
-  iam.on(GetRoleCommand, { RoleName: roleName }).resolves({
-    Role: { RoleName: roleName, Arn: `arn:aws:iam::${ACCOUNT}:role/${roleName}`, Path: '/', RoleId: 'AROA', CreateDate: new Date() }
-  })
-  iam.on(ListRoleTagsCommand, { RoleName: roleName }).resolves({
-    Tags: Object.entries(options.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
-    IsTruncated: false
-  })
-  iam.on(ListAttachedRolePoliciesCommand, { RoleName: roleName }).resolves({
-    AttachedPolicies: (options.attached ?? []).map((arn) => ({ PolicyArn: arn, PolicyName: arn.slice(arn.lastIndexOf('/') + 1) })),
-    IsTruncated: false
-  })
-  iam.on(ListRolePoliciesCommand, { RoleName: roleName }).resolves({ PolicyNames: Object.keys(options.inline ?? {}), IsTruncated: false })
-  for (const [name, document] of Object.entries(options.inline ?? {}))
-    iam.on(GetRolePolicyCommand, { RoleName: roleName, PolicyName: name }).resolves({
-      RoleName: roleName,
-      PolicyName: name,
-      PolicyDocument: encodeURIComponent(JSON.stringify(document))
-    })
-}
+const mockRole = (roleName: string, options: Parameters<typeof mockIamRole>[3] = {}) => mockIamRole(iam, ACCOUNT, roleName, options)
 
 beforeEach(() => {
   iam.reset()
