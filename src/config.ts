@@ -3,6 +3,7 @@
  * here, before any AWS call, and all of them are reported at once.
  */
 import { type FunctionPattern, parseSelection } from './functionSelection.js'
+import { globProblem } from './glob.js'
 import { splitList } from './inputText.js'
 import { findSecretReferences, type SecretReference } from './secretReferences.js'
 import { kmsKeyArnProblem, requiredSecretActions, type SecretNeed } from './secretAccess.js'
@@ -317,6 +318,11 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
           .split(/\r?\n/)
           .map((line) => line.trim())
           .filter((line) => line !== '' && !line.startsWith('#'))
+  // Each pattern is matched against every file name of the workspace, which a pull request chooses: bounded here.
+  for (const pattern of annotateFiles ?? []) {
+    const tooBig = globProblem(pattern.replace(/^!/, ''))
+    if (tooBig) problem(`annotate-files: ${tooBig}.`)
+  }
 
   const instrumentationInput = input('instrumentation') || 'none'
   const instrumentation = (INSTRUMENTATION_SETTINGS as readonly string[]).includes(instrumentationInput)

@@ -8,6 +8,7 @@ import type { ActionConfig, FunctionTarget } from './config.js'
 import { splitList } from './inputText.js'
 import { partitionOf, REGION_PATTERN } from './layerVersions.js'
 import { errorName, messageOf } from './retry.js'
+import { wildcardSource } from './wildcard.js'
 
 /** A pattern from `functions`, with where to look for the functions it may match. */
 export interface FunctionPattern {
@@ -59,12 +60,7 @@ export function functionPatternToRegExp(pattern: string): RegExp {
 /**
  * The RegExp source of a name glob, unanchored. `*` is any run of name characters, empty included;
  * `?` is one; `[abc]`, `[a-z]` and the negations `[!abc]`, `[^abc]` are one name character of (or
- * not of) the class.
- *
- * A plain translation (`a.*b.*c`) backtracks exponentially in the number of stars: `a*a*a*a*a*a*a*a*a*a*b`
- * took minutes on a 64-character name. Every piece between two stars has a fixed length, so placing
- * each at its leftmost occurrence is enough; the lookahead and backreference make that placement
- * atomic (JavaScript has no atomic groups), which keeps a match to about names × pattern steps.
+ * not of) the class. wildcardSource keeps a match to about names × pattern steps.
  */
 function globSource(pattern: string): string {
   if (pattern === '') throw new Error('it is empty')
@@ -102,14 +98,7 @@ function globSource(pattern: string): string {
   if (minLength > MAX_NAME_LENGTH)
     throw new Error(`it needs at least ${minLength} characters, and a function name has at most ${MAX_NAME_LENGTH}`)
 
-  const [first, ...rest] = pieces.map((piece) => piece.join(''))
-  let source = first ?? ''
-  const last = rest.pop()
-  rest.forEach((middle, index) => {
-    source += `(?=(${NAME_CHAR}*?${middle}))\\${index + 1}`
-  })
-  if (last !== undefined) source += `${NAME_CHAR}*${last}`
-  return source
+  return wildcardSource(pieces, NAME_CHAR)
 }
 
 /** Reads the class that opens at `start`, returning its RegExp source and the index after its `]`. */

@@ -1,4 +1,32 @@
-/** Glob patterns for workspace-relative POSIX paths, compiled to regular expressions without a dependency. */
+/**
+ * Glob patterns for workspace-relative POSIX paths (`**`, `*`, `?`, `{a,b}`, `[abc]`), matched in time linear in
+ * the path for a given pattern: the paths come from pull requests, and a backtracking matcher can be made to
+ * run for hours by one file name.
+ */
+import { wildcardSource } from './wildcard.js'
+
+/** The longest pattern accepted, in characters: far beyond any real glob, and a bound on its matching cost. */
+export const MAX_GLOB_LENGTH = 1024
+
+/** The most brace alternatives one pattern may stand for: 18 `{a,b}` groups alone would make 262,144. */
+export const MAX_BRACE_ALTERNATIVES = 256
+
+/** A pattern refused for its size; the message says which bound and how to stay within it. */
+export class GlobError extends Error {
+  override readonly name = 'GlobError'
+}
+
+/** A compiled glob. */
+export interface GlobMatcher {
+  /** Whether a workspace-relative POSIX path matches. */
+  test(path: string): boolean
+}
+
+/** A part of a pattern between slashes: `**` (any number of directories), a literal name, or a wildcard. */
+type Segment = { kind: 'globstar' } | { kind: 'literal'; text: string } | { kind: 'wildcard'; regex: RegExp }
+
+// A path segment never holds `/`, so a star is any run of other characters.
+const SEGMENT_CHAR = '[^/]'
 
 const REGEXP_SPECIAL = /[.*+?^${}()|[\]\\]/g
 
@@ -41,8 +69,8 @@ function splitAlternatives(body: string): string[] {
   return parts
 }
 
-/** The brace-free patterns `{a,b}` alternatives stand for; expanding first keeps `**` detection to plain segments. */
-function expandBraces(pattern: string): string[] {
+/** The first closed top-level brace group of a pattern, as [open, close] indexes, if there is one. */
+function firstBraceGroup(pattern: string): [number, number] | undefined {
   let depth = 0
   let open = -1
   for (let i = 0; i < pattern.length; i++) {
@@ -56,17 +84,39 @@ function expandBraces(pattern: string): string[] {
       depth++
     } else if (c === '}' && depth > 0) {
       depth--
-      if (depth === 0) {
-        const prefix = pattern.slice(0, open)
-        const suffix = pattern.slice(i + 1)
-        return splitAlternatives(pattern.slice(open + 1, i)).flatMap((alternative) =>
-          expandBraces(prefix + alternative + suffix)
-        )
-      }
+      if (depth === 0) return [open, i]
     }
   }
   // No closed brace: whatever `{` is left is a literal character.
-  return [pattern]
+  return undefined
+}
+
+/**
+ * The brace-free patterns `{a,b}` alternatives stand for; expanding first keeps `**` detection to plain segments.
+ * Stops as soon as there would be more than MAX_BRACE_ALTERNATIVES, so a hostile pattern costs little to refuse.
+ */
+function expandBraces(pattern: string, original: string): string[] {
+  const done: string[] = []
+  const pending = [pattern]
+  while (pending.length > 0) {
+    const next = pending.pop() as string
+    const group = firstBraceGroup(next)
+    if (!group) {
+      done.push(next)
+    } else {
+      const [open, close] = group
+      const prefix = next.slice(0, open)
+      const suffix = next.slice(close + 1)
+      // Reversed onto the stack so that alternatives come out in the order written.
+      for (const alternative of splitAlternatives(next.slice(open + 1, close)).reverse())
+        pending.push(prefix + alternative + suffix)
+    }
+    if (done.length + pending.length > MAX_BRACE_ALTERNATIVES)
+      throw new GlobError(
+        `the pattern ${shown(original)} stands for more than ${MAX_BRACE_ALTERNATIVES} alternatives through its {…} groups; write fewer groups, or split it over several lines`
+      )
+  }
+  return done
 }
 
 function classToRegExp(pattern: string, start: number, end: number): string {
@@ -84,56 +134,129 @@ function classToRegExp(pattern: string, start: number, end: number): string {
   return negated ? `[^/${body}]` : `(?!/)[${body}]`
 }
 
-function plainToRegExp(pattern: string): string {
-  let out = ''
+/** The segments of a brace-free pattern: split at each `/` outside a class (an escaped one included). */
+function toSegments(pattern: string): Segment[] {
+  const segments: Segment[] = []
+  // The pattern split at its stars, each piece a list of one-character sources, and the literal text if no
+  // star or wildcard character appears.
+  let pieces: string[][] = [[]]
+  let literal: string | undefined = ''
+  let stars = 0
+  let onlyStars = true
+  const close = (): void => {
+    if (onlyStars && stars >= 2) segments.push({ kind: 'globstar' })
+    else if (literal !== undefined) segments.push({ kind: 'literal', text: literal })
+    else segments.push({ kind: 'wildcard', regex: new RegExp(`^${wildcardSource(pieces, SEGMENT_CHAR)}$`) })
+    pieces = [[]]
+    literal = ''
+    stars = 0
+    onlyStars = true
+  }
+  const add = (source: string, text: string | undefined): void => {
+    ;(pieces[pieces.length - 1] as string[]).push(source)
+    literal = literal !== undefined && text !== undefined ? literal + text : undefined
+    onlyStars = false
+  }
   let i = 0
   while (i < pattern.length) {
     const c = pattern[i] as string
-    if (c === '*') {
+    if (c === '/') {
+      close()
+      i++
+    } else if (c === '*') {
+      // A run of stars inside a segment is one star; alone in its segment, two or more are `**`.
       let j = i
       while (pattern[j] === '*') j++
-      const wholeSegment =
-        j - i >= 2 && (i === 0 || pattern[i - 1] === '/') && (j === pattern.length || pattern[j] === '/')
-      if (!wholeSegment) out += '[^/]*'
-      else if (j === pattern.length) {
-        // `a/**` is `a` and everything below it; a lone `**` is everything.
-        out = i === 0 ? '.*' : `${out.slice(0, -1)}(?:/.*)?`
-      } else {
-        // `**/` is any number of directories, none included, so `**/x` matches `x` at the root.
-        out += '(?:.*/)?'
-        j++
-      }
+      stars += j - i
+      pieces.push([])
+      literal = undefined
       i = j
     } else if (c === '?') {
-      out += '[^/]'
+      add(SEGMENT_CHAR, undefined)
       i++
     } else if (c === '[' && classEnd(pattern, i) > 0) {
       const end = classEnd(pattern, i)
-      out += classToRegExp(pattern, i, end)
+      add(classToRegExp(pattern, i, end), undefined)
       i = end + 1
     } else if (c === '\\' && i + 1 < pattern.length) {
-      out += escapeRegExp(pattern[i + 1] as string)
+      const escaped = pattern[i + 1] as string
+      if (escaped === '/') close()
+      else add(escapeRegExp(escaped), escaped)
       i += 2
     } else {
-      out += escapeRegExp(c)
+      add(escapeRegExp(c), c)
       i++
     }
   }
-  return out
+  close()
+  return segments
+}
+
+/** Whether the path's segments match, as a set of positions in the pattern: path × pattern steps at most. */
+function matchSegments(segments: readonly Segment[], parts: readonly string[]): boolean {
+  const n = segments.length
+  // `**` may match no directory at all, so its position implies the next one.
+  const close = (states: Uint8Array): void => {
+    for (let i = 0; i < n; i++) if (states[i] && segments[i]?.kind === 'globstar') states[i + 1] = 1
+  }
+  let states = new Uint8Array(n + 1)
+  states[0] = 1
+  close(states)
+  for (const part of parts) {
+    const next = new Uint8Array(n + 1)
+    let any = false
+    for (let i = 0; i < n; i++) {
+      if (!states[i]) continue
+      const segment = segments[i] as Segment
+      if (segment.kind === 'globstar') next[i] = 1
+      else if (segment.kind === 'literal' ? segment.text === part : segment.regex.test(part)) next[i + 1] = 1
+      else continue
+      any = true
+    }
+    if (!any) return false
+    close(next)
+    states = next
+  }
+  return states[n] === 1
 }
 
 /**
- * The anchored regular expression for a glob over workspace-relative POSIX paths (`**`, `*`, `?`, `{a,b}`,
- * `[abc]`); a leading `!` is a literal here, negation being the caller's business.
+ * Compiles a glob over workspace-relative POSIX paths (`**`, `*`, `?`, `{a,b}`, `[abc]`); a leading `!` is a
+ * literal here, negation being the caller's business. Throws a GlobError for a pattern over the size bounds.
  */
-export function globToRegExp(pattern: string): RegExp {
+export function compileGlob(pattern: string): GlobMatcher {
+  if (pattern.length > MAX_GLOB_LENGTH)
+    throw new GlobError(
+      `a pattern of ${pattern.length} characters (${shown(pattern)}) is longer than the ${MAX_GLOB_LENGTH} allowed; shorten it`
+    )
   // `./x` and `/x` are written to mean the workspace's `x`, and paths never carry either prefix.
   const rooted = pattern.replace(/^(?:\.\/|\/)+/, '')
-  const alternatives = expandBraces(rooted).map(plainToRegExp)
-  return new RegExp(`^(?:${alternatives.join('|')})$`)
+  const alternatives = expandBraces(rooted, pattern).map(toSegments)
+  return {
+    test(path: string): boolean {
+      const parts = path.split('/')
+      return alternatives.some((segments) => matchSegments(segments, parts))
+    }
+  }
+}
+
+/** What is wrong with a pattern's size, or undefined when it compiles. */
+export function globProblem(pattern: string): string | undefined {
+  try {
+    compileGlob(pattern)
+    return undefined
+  } catch (error) {
+    if (error instanceof GlobError) return error.message
+    throw error
+  }
 }
 
 /** Whether a workspace-relative POSIX path matches at least one of the globs. */
 export function matchesAny(path: string, patterns: readonly string[]): boolean {
-  return patterns.some((pattern) => globToRegExp(pattern).test(path))
+  return patterns.some((pattern) => compileGlob(pattern).test(path))
+}
+
+// Enough of a pattern to recognise it in a message, never the whole of a huge one.
+function shown(pattern: string): string {
+  return JSON.stringify(pattern.length > 60 ? `${pattern.slice(0, 60)}…` : pattern)
 }

@@ -2,7 +2,7 @@
 
 import { open, readdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { globToRegExp } from './glob.js'
+import { compileGlob, type GlobMatcher } from './glob.js'
 
 /**
  * The files `annotate-files` scans when not told otherwise.
@@ -147,7 +147,7 @@ const BINARY_SNIFF_BYTES = 8192
 
 interface CompiledPattern {
   negated: boolean
-  regex: RegExp
+  matcher: GlobMatcher
   /** A negation of a whole directory (`!x/**`) that no later pattern can undo: the walk need not enter it. */
   prunes: boolean
 }
@@ -159,12 +159,12 @@ function compilePatterns(patterns: readonly string[]): CompiledPattern[] {
     .map((pattern) => {
       const negated = pattern.startsWith('!')
       const body = negated ? pattern.slice(1) : pattern
-      return { negated, body, regex: globToRegExp(body) }
+      return { negated, body, matcher: compileGlob(body) }
     })
-  return compiled.map(({ negated, body, regex }, index) => ({
+  return compiled.map(({ negated, body, matcher }, index) => ({
     negated,
-    regex,
-    // `x/**` matches `x` itself and everything below it, so its regex can be tested on the directory.
+    matcher,
+    // `x/**` matches `x` itself and everything below it, so it can be tested on the directory.
     prunes: negated && body.endsWith('/**') && compiled.slice(index + 1).every((later) => later.negated)
   }))
 }
@@ -177,7 +177,7 @@ function selection(path: string, patterns: readonly CompiledPattern[]): number |
   let first: number | undefined
   let selected = false
   for (const [index, pattern] of patterns.entries()) {
-    if (!pattern.regex.test(path)) continue
+    if (!pattern.matcher.test(path)) continue
     selected = !pattern.negated
     if (selected && first === undefined) first = index
   }
@@ -226,7 +226,7 @@ export async function scanWorkspace(
       // A link is never followed: out of the root it is not the repository's, inside it the walk gets there anyway.
       if (entry.isDirectory()) {
         if (SKIPPED_DIRECTORIES.has(entry.name)) continue
-        if (compiled.some((pattern) => pattern.prunes && pattern.regex.test(file))) continue
+        if (compiled.some((pattern) => pattern.prunes && pattern.matcher.test(file))) continue
         await walk(join(directory, entry.name), `${file}/`)
       } else if (entry.isFile()) {
         const priority = selection(file, compiled)

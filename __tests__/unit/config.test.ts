@@ -714,6 +714,23 @@ describe('loadConfig: bad inputs', () => {
   })
 })
 
+describe('loadConfig: annotate-files patterns are bounded before anything runs', () => {
+  it('names annotate-files and the fix for a pattern with too many brace alternatives or too long, negated or not', () => {
+    const problems = problemsOf({ ...BASE, 'annotate-files': `**/*.tf\n${'{a,b}'.repeat(18)}\n!${'x'.repeat(2000)}` })
+    expect(problems).toEqual([
+      expect.stringMatching(/^annotate-files: the pattern .* more than 256 alternatives .*split it over several lines\.$/),
+      expect.stringMatching(/^annotate-files: a pattern of 2000 characters .* longer than the 1024 allowed; shorten it\.$/)
+    ])
+  })
+
+  it('accepts ordinary patterns', () => {
+    expect(load({ ...BASE, 'annotate-files': '**/*.{tf,tfvars}\n!**/dist/**' }).annotateFiles).toEqual([
+      '**/*.{tf,tfvars}',
+      '!**/dist/**'
+    ])
+  })
+})
+
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }

@@ -1,7 +1,16 @@
 import { describe, expect, it } from '@jest/globals'
-import { globToRegExp, matchesAny } from '../../src/glob.js'
+import fc from 'fast-check'
+import {
+  compileGlob,
+  GlobError,
+  globProblem,
+  MAX_BRACE_ALTERNATIVES,
+  MAX_GLOB_LENGTH,
+  matchesAny
+} from '../../src/glob.js'
+import { DEFAULT_ANNOTATE_FILES } from '../../src/layerReferences.js'
 
-describe('globToRegExp', () => {
+describe('compileGlob', () => {
   it.each([
     // `**/` is any number of directories, none included.
     ['**/*.yml', 'template.yml', true],
@@ -61,6 +70,9 @@ describe('globToRegExp', () => {
     ['file[a\\-c].ts', 'fileb.ts', false],
     ['file[a\\-c].ts', 'file-.ts', true],
     ['file[.ts', 'file[.ts', true],
+    // A `/` inside a class neither splits the pattern nor matches the separator.
+    ['a[/]b', 'a/b', false],
+    ['a[!x]b', 'a/b', false],
     // Regular-expression characters are literal.
     ['a.b', 'axb', false],
     ['a+b(c)|d$', 'a+b(c)|d$', true],
@@ -72,7 +84,7 @@ describe('globToRegExp', () => {
     ['!main.tf', 'main.tf', false],
     ['!main.tf', '!main.tf', true]
   ])('%s against %s is %s', (pattern, path, expected) => {
-    expect(globToRegExp(pattern).test(path)).toBe(expected)
+    expect(compileGlob(pattern).test(path)).toBe(expected)
   })
 })
 
@@ -84,5 +96,91 @@ describe('matchesAny', () => {
     [[], 'main.tf', false]
   ])('%j against %s is %s', (patterns, path, expected) => {
     expect(matchesAny(path, patterns)).toBe(expected)
+  })
+})
+
+/** What a glob means, said the slow and obvious way: every split tried. For short inputs only. */
+function oracle(pattern: readonly string[], path: readonly string[]): boolean {
+  const segment = (p: string, s: string): boolean => {
+    if (p === '') return s === ''
+    if (p[0] === '*') return [...Array(s.length + 1).keys()].some((k) => segment(p.slice(1), s.slice(k)))
+    if (s === '') return false
+    const ok = p[0] === '?' || p[0] === s[0]
+    return ok && segment(p.slice(1), s.slice(1))
+  }
+  if (pattern.length === 0) return path.length === 0
+  const [first, ...rest] = pattern as [string, ...string[]]
+  if (first === '**') return oracle(rest, path) || (path.length > 0 && oracle(pattern, path.slice(1)))
+  return path.length > 0 && segment(first, path[0] as string) && oracle(rest, path.slice(1))
+}
+
+describe('compileGlob against an obvious matcher', () => {
+  it('agrees on any pattern of *, ?, ** and letters, and any path', () => {
+    const patternSegment = fc.oneof(
+      fc.constant('**'),
+      fc.array(fc.constantFrom('a', 'b', '*', '?'), { minLength: 1, maxLength: 5 }).map((c) => c.join('').replace(/\*+/g, '*'))
+    )
+    const pathSegment = fc.array(fc.constantFrom('a', 'b'), { minLength: 1, maxLength: 5 }).map((c) => c.join(''))
+    fc.assert(
+      fc.property(
+        fc.array(patternSegment, { minLength: 1, maxLength: 4 }),
+        fc.array(pathSegment, { minLength: 1, maxLength: 4 }),
+        (pattern, path) => compileGlob(pattern.join('/')).test(path.join('/')) === oracle(pattern, path)
+      ),
+      { numRuns: 3000 }
+    )
+  })
+})
+
+describe('compileGlob on hostile paths and patterns', () => {
+  // Generous: each took seconds to hours with a backtracking regular expression; here each is about a millisecond.
+  const BOUND_MS = 200
+  const timed = (pattern: string, path: string): { matched: boolean; ms: number } => {
+    const started = performance.now()
+    const matched = compileGlob(pattern).test(path)
+    return { matched, ms: performance.now() - started }
+  }
+
+  it.each([
+    ['*a*a*a*a*a*a*a*b', 'a'.repeat(200)],
+    ['*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b', 'a'.repeat(250)],
+    ['**/*a*a*a*a*a*a*a*b', `${'a/'.repeat(100)}${'a'.repeat(200)}`],
+    ['**/a/**/a/**/a/**/a/**/a/**/b', `${'a/'.repeat(200)}c`],
+    ['**/*?*?*?*?*?*?*?*/x', `${'ab/'.repeat(60)}${'a'.repeat(200)}/y`],
+    ['{*a*a*a*a*b,*a*a*a*a*c,**/*a*a*a*a*d}', `${'a/'.repeat(50)}${'a'.repeat(200)}`]
+  ])('%s fails on a long path within the bound', (pattern, path) => {
+    const { matched, ms } = timed(pattern, path)
+    expect(matched).toBe(false)
+    expect(ms).toBeLessThan(BOUND_MS)
+  })
+
+  it('still matches what those patterns should', () => {
+    expect(compileGlob('*a*a*a*a*a*a*a*b').test(`${'a'.repeat(200)}b`)).toBe(true)
+    expect(compileGlob('**/a/**/a/**/b').test(`${'a/'.repeat(200)}b`)).toBe(true)
+  })
+
+  it(`refuses a pattern standing for more than ${MAX_BRACE_ALTERNATIVES} alternatives, fast`, () => {
+    // 2^8 alternatives are allowed; 2^9, and the 2^18 that once built a 5 MB regular expression, are not.
+    expect(() => compileGlob('{a,b}'.repeat(8))).not.toThrow()
+    expect(compileGlob('{a,b}'.repeat(8)).test('abababab')).toBe(true)
+    for (const groups of [9, 18, 40]) {
+      const started = performance.now()
+      expect(() => compileGlob('{a,b}'.repeat(groups))).toThrow(GlobError)
+      expect(performance.now() - started).toBeLessThan(BOUND_MS)
+    }
+    expect(globProblem('{a,b}'.repeat(18))).toMatch(/more than 256 alternatives .*write fewer groups, or split it over several lines/)
+    // Nested groups count too.
+    expect(globProblem('{{a,b},{c,d}}'.repeat(5))).toMatch(/more than 256 alternatives/)
+  })
+
+  it(`refuses a pattern over ${MAX_GLOB_LENGTH} characters, quoting only its start`, () => {
+    expect(globProblem('a'.repeat(MAX_GLOB_LENGTH))).toBeUndefined()
+    const problem = globProblem(`${'x'.repeat(MAX_GLOB_LENGTH)}*`)
+    expect(problem).toMatch(new RegExp(`of ${MAX_GLOB_LENGTH + 1} characters .* longer than the ${MAX_GLOB_LENGTH} allowed`))
+    expect(problem?.length).toBeLessThan(200)
+  })
+
+  it('accepts every built-in annotate-files pattern', () => {
+    for (const pattern of DEFAULT_ANNOTATE_FILES) expect(globProblem(pattern.replace(/^!/, ''))).toBeUndefined()
   })
 })
