@@ -278,6 +278,16 @@ export class LayerResolver {
 
   constructor(private readonly options: LayerResolverOptions) {}
 
+  /** Whether a request was looked up already (or is being), so that asking again makes no call. */
+  has(request: LayerRequest): boolean {
+    const { region, account, name, version } = request
+    try {
+      return this.cache.has(`${layerArnFor(region, account, name)}:${version}`)
+    } catch {
+      return false
+    }
+  }
+
   /** The layer version a request names; throws, saying what to fix, when there is none. */
   async resolve(request: LayerRequest): Promise<LayerVersion> {
     const { region, account, name, version } = request
