@@ -33,7 +33,10 @@ export async function postPlanComment(
       marker
     })
     if (posted.outcome === 'no-permission') core.warning(redact(posted.message))
-    else core.info(`Plan comment ${posted.outcome} on pull request #${pullRequest.number}${posted.url ? `: ${posted.url}` : ''}.`)
+    else {
+      if (posted.warning) core.warning(redact(posted.warning))
+      core.info(`Plan comment ${posted.outcome} on pull request #${pullRequest.number}${posted.url ? `: ${posted.url}` : ''}.`)
+    }
   } catch (error) {
     core.warning(redact(messageOf(error)))
   }

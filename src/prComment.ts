@@ -1,5 +1,6 @@
 /** The plan as one pull-request comment, written on the first run and edited in place on later runs. */
 import { getOctokit } from '@actions/github'
+import { isAuthor, tokenIdentity } from './tokenIdentity.js'
 
 /** A pull request, addressed as the REST API's issue endpoints want it. */
 export interface PullRequestRef {
@@ -49,10 +50,15 @@ export const TRUNCATION_NOTICE =
   '**The plan was cut here: it is longer than a pull-request comment may be. The job summary of this run has it all.**'
 
 export type UpsertResult =
-  | { outcome: 'created' | 'updated' | 'unchanged'; url: string | undefined }
+  | { outcome: 'created' | 'updated' | 'unchanged'; url: string | undefined; warning?: string }
   | { outcome: 'no-permission'; message: string }
 
-/** Writes the plan comment on the pull request: edits the one that carries the marker, or creates it. */
+/**
+ * Writes the plan comment on the pull request: edits the first one that both opens with the marker and was
+ * written by the token's own account, or creates one. Anyone may post a comment opening with the marker; another
+ * account's comment is never edited. When the token's account cannot be learned, nothing is edited: a new
+ * comment is written, with a warning that says why.
+ */
 export async function upsertPlanComment(params: {
   token: string
   pullRequest: PullRequestRef
@@ -68,14 +74,28 @@ export async function upsertPlanComment(params: {
   const octokit = params.octokit ?? getOctokit(token, { baseUrl: apiUrl })
   const body = commentBody(marker, params.body)
 
-  let step = 'listing the comments'
+  let step = 'learning which account the token acts as'
   try {
-    // Stops at the first page holding the marker: a long-lived pull request can have thousands of comments.
+    const identity = await tokenIdentity(octokit, token)
+    if ('problem' in identity) {
+      step = 'creating the comment'
+      const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body })
+      return {
+        outcome: 'created',
+        url: data.html_url,
+        warning:
+          `Could not learn which account github-token acts as (${identity.problem}), so the plan comment of an ` +
+          `earlier run could not be told from a copy someone else posted: a new comment was written on pull request #${number} instead of editing one.`
+      }
+    }
+    const { login } = identity
+    step = 'listing the comments'
+    // Stops at the first page holding our comment: a long-lived pull request can have thousands of comments.
     const found = await octokit.paginate(
       octokit.rest.issues.listComments,
       { owner, repo, issue_number: number, per_page: 100 },
       (response, done) => {
-        const match = response.data.find((comment) => hasMarker(comment.body, marker))
+        const match = response.data.find((comment) => hasMarker(comment.body, marker) && isAuthor(comment.user, login))
         if (match) done()
         return match ? [match] : []
       }

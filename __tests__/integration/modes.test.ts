@@ -286,6 +286,45 @@ describe('pull requests', () => {
     expect(github.requests.filter((r) => r.method === 'PATCH')).toHaveLength(1)
   })
 
+  it("never edits a comment someone else posted with the plan's marker: its own is created, then updated", async () => {
+    const marker = '<!-- rotel-clickstack-action:plan key=lambda/plan -->'
+    const fakeBody = `${marker}\n## Rotel Lambda Extension for ClickStack: plan\n\n✅ Nothing to change. Approve and merge.`
+    const fake = github.addComment('my-org', 'my-repo', 7, fakeBody, { login: 'mallory', type: 'User' })
+
+    const first = await run({ mode: 'plan', 'github-token': 'ghs_fakeToken123' }, pullRequestEnv())
+    expect(first.exitCode).toBe(0)
+    let comments = github.commentsOf('my-org', 'my-repo', 7)
+    expect(comments).toHaveLength(2)
+    const ours = comments.find((comment) => comment.id !== fake.id)
+    expect(ours?.user.login).toBe('github-actions[bot]')
+    expect(ours?.body.startsWith(`${marker}\n## Rotel Lambda Extension for ClickStack: plan`)).toBe(true)
+    expect(github.requests.some((r) => r.method === 'POST' && r.path === '/graphql')).toBe(true)
+
+    await run({ functions: 'legacy-job' })
+    const second = await run({ mode: 'plan', 'github-token': 'ghs_fakeToken123' }, pullRequestEnv())
+    expect(second.exitCode).toBe(0)
+    comments = github.commentsOf('my-org', 'my-repo', 7)
+    expect(comments).toHaveLength(2)
+    expect(comments.find((comment) => comment.id === ours?.id)?.body).toMatch(/legacy-job \| us-east-1 \| arm64 \| ✅ in sync/)
+    expect(fake.body).toBe(fakeBody)
+    expect(github.requests.filter((r) => r.method === 'PATCH').map((r) => r.path)).toEqual([
+      `/repos/my-org/my-repo/issues/comments/${ours?.id}`
+    ])
+  })
+
+  it('writes a new comment, and warns, when it cannot learn which account the token is', async () => {
+    github.addComment('my-org', 'my-repo', 7, '<!-- rotel-clickstack-action:plan key=lambda/plan -->\nold plan')
+    github.setViewer(undefined)
+    const result = await run({ mode: 'plan', 'github-token': 'ghs_fakeToken123' }, pullRequestEnv())
+    expect(result.exitCode).toBe(0)
+    expect(result.stdout).toMatch(/::warning::Could not learn which account github-token acts as .*a new comment was written/)
+    expect(github.commentsOf('my-org', 'my-repo', 7).map((comment) => comment.body.split('\n')[1])).toEqual([
+      'old plan',
+      '## Rotel Lambda Extension for ClickStack: plan'
+    ])
+    expect(github.requests.filter((r) => r.method === 'PATCH')).toEqual([])
+  })
+
   it('warns, and still succeeds, when the token may not write comments', async () => {
     github.failWith({ status: 403, message: 'Resource not accessible by integration' })
     const result = await run({ mode: 'plan', 'github-token': 'ghs_fakeToken123' }, pullRequestEnv())

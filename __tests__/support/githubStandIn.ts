@@ -1,6 +1,7 @@
 /**
- * A stand-in for the part of GitHub's REST API that issue comments use, on 127.0.0.1: comments live in
- * memory, every request is recorded, and answers can be made to fail as GitHub does.
+ * A stand-in for the part of GitHub's API that issue comments use, on 127.0.0.1: the REST comment endpoints and
+ * GraphQL's `viewer` (who the token is). Comments live in memory, by several authors; every request is recorded,
+ * and answers can be made to fail as GitHub does.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -26,18 +27,23 @@ export interface Failure {
   message: string
   /** Only requests with this method fail; all of them when absent. */
   method?: string
+  /** Only requests to this path (no query) fail; all of them when absent. */
+  path?: string
   headers?: Record<string, string>
 }
 
 /** GitHub refuses longer comment bodies with 422; the stand-in does too, so a test sees an over-long body fail. */
 export const GITHUB_MAX_BODY = 65536
 
-const BOT = { login: 'github-actions[bot]', type: 'Bot' } as const
+/** The account the Actions token acts as, as the REST API names a comment's author. */
+export const ACTIONS_BOT = { login: 'github-actions[bot]', type: 'Bot' } as const
+const BOT = ACTIONS_BOT
 
 export class GitHubStandIn {
   readonly requests: RecordedRequest[] = []
   private readonly comments: StandInComment[] = []
   private failures: Failure[] = []
+  private viewer: string | undefined = BOT.login
   private nextId = 1000
   private server: Server | undefined
   private base = ''
@@ -68,6 +74,15 @@ export class GitHubStandIn {
     this.requests.length = 0
     this.comments.length = 0
     this.failures = []
+    this.viewer = BOT.login
+  }
+
+  /**
+   * The login GraphQL's `viewer` gives the token: github-actions[bot] unless told otherwise; undefined makes it
+   * answer with an error, as GitHub does for a token that may not read it.
+   */
+  setViewer(login: string | undefined): void {
+    this.viewer = login
   }
 
   /** Makes matching requests fail, as a token without the permission or a broken GitHub would. */
@@ -101,12 +116,15 @@ export class GitHubStandIn {
     const body: unknown = raw ? JSON.parse(raw) : undefined
     this.requests.push({ method, path: `${url.pathname}${url.search}`, authorization: req.headers.authorization, body })
 
-    const failure = this.failures.find((f) => f.method === undefined || f.method === method)
+    const failure = this.failures.find(
+      (f) => (f.method === undefined || f.method === method) && (f.path === undefined || f.path === url.pathname)
+    )
     if (failure) {
       const documentation = 'https://docs.github.com/rest'
       return send(res, failure.status, { message: failure.message, documentation_url: documentation }, failure.headers)
     }
 
+    if (url.pathname === '/graphql' && method === 'POST') return this.graphql(res, body)
     const list = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(url.pathname)
     if (list) {
       const [, owner = '', repo = '', issue = ''] = list
@@ -129,6 +147,16 @@ export class GitHubStandIn {
       return send(res, 200, comment)
     }
     send(res, 404, { message: 'Not Found' })
+  }
+
+  // Only `viewer { login }` is known; GitHub answers a refused query with 200 and an `errors` list.
+  private graphql(res: ServerResponse, body: unknown): void {
+    const query = typeof body === 'object' && body !== null && 'query' in body ? String(body.query) : ''
+    if (!/\bviewer\s*\{\s*login\s*\}/.test(query))
+      return send(res, 200, { data: null, errors: [{ message: `The stand-in does not know this query: ${query}` }] })
+    if (this.viewer === undefined)
+      return send(res, 200, { data: null, errors: [{ type: 'FORBIDDEN', message: 'Resource not accessible by integration' }] })
+    send(res, 200, { data: { viewer: { login: this.viewer } } })
   }
 
   // Pages as GitHub does: per_page up to 100 (30 by default), and a Link header naming the other pages.

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { GitHubStandIn } from '../support/githubStandIn.js'
+import { ACTIONS_BOT, GitHubStandIn } from '../support/githubStandIn.js'
 
 // @actions/github picks its proxy when first imported, for GITHUB_API_URL or api.github.com, and sends every
 // request through it whatever baseUrl is given later: a runner's proxy must not catch the stand-in's traffic.
@@ -7,6 +7,7 @@ for (const name of ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY']) d
 const { getOctokit } = await import('@actions/github')
 const { MAX_COMMENT_LENGTH, PLAN_MARKER_PREFIX, TRUNCATION_NOTICE, commentBody, planMarker, pullRequestOf, upsertPlanComment } =
   await import('../../src/prComment.js')
+const { isAuthor } = await import('../../src/tokenIdentity.js')
 
 const TOKEN = 'ghs_standInToken0123456789abcdef'
 const PR = { owner: 'acme', repo: 'lambdas', number: 42 }
@@ -27,7 +28,10 @@ beforeEach(() => github.reset())
 const upsert = (body: string, marker = MARKER) =>
   upsertPlanComment({ token: TOKEN, pullRequest: PR, body, marker, apiUrl })
 const comments = () => github.commentsOf(PR.owner, PR.repo, PR.number)
-const writes = () => github.requests.filter((r) => r.method !== 'GET')
+const isGraphql = (r: { path: string }): boolean => r.path === '/graphql'
+// Comment writes only: asking GraphQL who the token is is a POST too.
+const writes = () => github.requests.filter((r) => r.method !== 'GET' && !isGraphql(r))
+const MALLORY = { login: 'mallory', type: 'User' } as const
 
 describe('pullRequestOf', () => {
   const repo = { owner: 'acme', repo: 'lambdas' }
@@ -110,7 +114,10 @@ describe('upsertPlanComment against a GitHub stand-in', () => {
     const result = await upsert('## Plan\n\nsame')
 
     expect(result.outcome).toBe('unchanged')
-    expect(github.requests.slice(before).map((r) => r.method)).toEqual(['GET'])
+    expect(github.requests.slice(before).map((r) => `${r.method} ${r.path.split('?')[0]}`)).toEqual([
+      'POST /graphql',
+      'GET /repos/acme/lambdas/issues/42/comments'
+    ])
     expect(writes().map((r) => r.method)).toEqual(['POST'])
     expect(comments()).toHaveLength(1)
   })
@@ -247,6 +254,99 @@ describe('upsertPlanComment against a GitHub stand-in', () => {
   })
 })
 
+describe('upsertPlanComment: only the comments of the token\'s own account are ever edited', () => {
+  it('leaves a comment someone else posted with the marker alone, and creates and then updates its own', async () => {
+    const fake = github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\n## Plan\n\n✅ nothing to change`, MALLORY)
+
+    const created = await upsert('the real plan')
+    expect(created.outcome).toBe('created')
+    expect(created).not.toHaveProperty('warning')
+    const ours = comments().find((c) => c.id !== fake.id)
+    expect(ours).toMatchObject({ user: ACTIONS_BOT, body: `${MARKER}\nthe real plan` })
+
+    const updated = await upsert('the next plan')
+    expect(updated).toEqual({ outcome: 'updated', url: ours?.html_url })
+    expect(ours?.body).toBe(`${MARKER}\nthe next plan`)
+    expect(fake.body).toBe(`${MARKER}\n## Plan\n\n✅ nothing to change`)
+    expect(comments()).toHaveLength(2)
+    expect(writes().map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /repos/acme/lambdas/issues/42/comments',
+      `PATCH /repos/acme/lambdas/issues/comments/${ours?.id}`
+    ])
+  })
+
+  it("leaves another app's bot alone too, and a person named like the token's app", async () => {
+    const otherBot = github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\nfake`, { login: 'evil-app[bot]', type: 'Bot' })
+    const namesake = github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\nfake`, { login: 'github-actions', type: 'User' })
+
+    expect((await upsert('plan')).outcome).toBe('created')
+    expect(otherBot.body).toBe(`${MARKER}\nfake`)
+    expect(namesake.body).toBe(`${MARKER}\nfake`)
+    expect(comments()).toHaveLength(3)
+  })
+
+  it('updates the first of two of its own comments and leaves the second', async () => {
+    const first = github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\nplan one`)
+    const second = github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\nplan two`)
+
+    expect(await upsert('plan three')).toEqual({ outcome: 'updated', url: first.html_url })
+    expect(first.body).toBe(`${MARKER}\nplan three`)
+    expect(second.body).toBe(`${MARKER}\nplan two`)
+  })
+
+  it("with a personal token, edits its user's comment and not the Actions bot's", async () => {
+    github.setViewer('alice')
+    const bots = github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\nby the bot`)
+    const alices = github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\nby alice`, { login: 'alice', type: 'User' })
+
+    expect(await upsert('new')).toEqual({ outcome: 'updated', url: alices.html_url })
+    expect(bots.body).toBe(`${MARKER}\nby the bot`)
+  })
+
+  it('never edits when the token\'s account cannot be learned: writes a new comment and says why, without the token', async () => {
+    const earlier = github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\nold plan`)
+    const fake = github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\nfake`, MALLORY)
+    github.failWith({ path: '/graphql', status: 502, message: `Bad gateway, token ${TOKEN}` })
+
+    const result = await upsert('new plan')
+
+    expect(result.outcome).toBe('created')
+    const warning = result.outcome === 'created' ? result.warning : undefined
+    expect(warning).toMatch(/^Could not learn which account github-token acts as \(502 .*\).* a new comment was written on pull request #42 instead of editing one\.$/)
+    expect(warning).not.toContain(TOKEN)
+    expect(earlier.body).toBe(`${MARKER}\nold plan`)
+    expect(fake.body).toBe(`${MARKER}\nfake`)
+    expect(comments()).toHaveLength(3)
+    expect(github.requests.filter((r) => r.method === 'PATCH' || r.method === 'DELETE')).toEqual([])
+  })
+
+  it('treats a GraphQL answer with errors, or with no login, the same way', async () => {
+    github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\nold plan`)
+    github.setViewer(undefined)
+    const refused = await upsert('plan')
+    expect(refused).toMatchObject({ outcome: 'created', warning: expect.stringContaining('Resource not accessible by integration') })
+    github.setViewer('')
+    expect(await upsert('plan')).toMatchObject({ outcome: 'created', warning: expect.stringContaining('GitHub named no account') })
+    expect(writes().map((r) => r.method)).toEqual(['POST', 'POST'])
+  })
+})
+
+describe('isAuthor', () => {
+  it.each([
+    [{ login: 'github-actions[bot]', type: 'Bot' }, 'github-actions[bot]', true],
+    // Should GraphQL leave the suffix off, a bot still matches; a person with the bare name does not.
+    [{ login: 'my-app[bot]', type: 'Bot' }, 'my-app', true],
+    [{ login: 'my-app', type: 'User' }, 'my-app[bot]', false],
+    [{ login: 'my-app[bot]', type: 'User' }, 'my-app', false],
+    [{ login: 'alice', type: 'User' }, 'alice', true],
+    [{ login: 'alice', type: 'User' }, 'Alice2', false],
+    [{ login: '', type: 'User' }, '', false],
+    [null, 'alice', false]
+  ])('%j written by %s: %s', (user, login, expected) => {
+    expect(isAuthor(user, login)).toBe(expected)
+  })
+})
+
 describe('commentBody', () => {
   it('keeps a plan that fits exactly', () => {
     const plan = 'x'.repeat(MAX_COMMENT_LENGTH - MARKER.length - 1)
@@ -287,6 +387,6 @@ describe('the client upsertPlanComment builds', () => {
     const octokit = getOctokit('ghs_otherToken', { baseUrl: apiUrl })
     const result = await upsertPlanComment({ token: TOKEN, pullRequest: PR, body: 'plan', marker: MARKER, octokit })
     expect(result.outcome).toBe('created')
-    expect(github.requests.map((r) => r.authorization)).toEqual(['token ghs_otherToken', 'token ghs_otherToken'])
+    expect(github.requests.map((r) => r.authorization)).toEqual(Array(3).fill('token ghs_otherToken'))
   })
 })
