@@ -1,6 +1,7 @@
 /** Assume an AWS role with a GitHub OIDC ID token. */
 
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts'
+import { type ForkPullRequest, forkTokenMessage } from './forkPullRequest.js'
 import { errorName, isTransient, messageOf, NETWORK_ERROR_CODES, sleep as realSleep, withRetry } from './retry.js'
 
 /** Temporary AWS credentials, as STS hands them out. */
@@ -21,6 +22,8 @@ export interface AssumeRoleWithOidcParams {
   getIdToken: (audience: string) => Promise<string>
   mask: (secret: string) => void
   env?: NodeJS.ProcessEnv | undefined
+  /** The fork pull request the run is for, if any: there GitHub gives no ID token, and the message says so. */
+  forkPullRequest?: ForkPullRequest | undefined
   stsClient?: STSClient | undefined
   sleep?: ((ms: number) => Promise<void>) | undefined
   log?: ((message: string) => void) | undefined
@@ -127,6 +130,8 @@ export async function assumeRoleWithOidc(params: AssumeRoleWithOidcParams): Prom
   const attempts = Math.max(1, Math.floor(params.attempts ?? DEFAULT_ATTEMPTS))
 
   if (!env['ACTIONS_ID_TOKEN_REQUEST_URL'] || !env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']) {
+    // Telling a fork's run to add the permission would send the user after a setting that changes nothing.
+    if (params.forkPullRequest) throw new Error(forkTokenMessage(params.forkPullRequest, roleArn))
     throw new Error(
       `To assume role-to-assume (${roleArn}) through GitHub OIDC the job needs \`permissions: id-token: write\`` +
         ` (or leave role-to-assume empty to use the AWS credentials already in the environment).`

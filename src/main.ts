@@ -1,9 +1,11 @@
 /** The action: inputs → credentials → one pass per function in the chosen mode → outputs, annotations, summary. */
 import * as core from '@actions/core'
+import { context } from '@actions/github'
 import { type AwsClients, createAwsClients } from './awsClients.js'
 import { RunControl } from './cancellation.js'
 import { type ActionConfig, type FunctionTarget, InputError, loadConfig } from './config.js'
 import { assumeRoleWithOidc } from './credentials.js'
+import { forkPullRequestOf } from './forkPullRequest.js'
 import { selectFunctions } from './functionSelection.js'
 import type { DeliveryChecker } from './deliveryCheck.js'
 import { DEFAULT_LAYER_ACCOUNT, LayerResolver } from './layerVersions.js'
@@ -136,6 +138,7 @@ async function assumeRole(config: ActionConfig, env: NodeJS.ProcessEnv): ReturnT
     getIdToken: (audience) => core.getIDToken(audience),
     mask: (secret) => core.setSecret(secret),
     env,
+    forkPullRequest: forkPullRequestOf(context),
     log: (message) => core.info(message)
   })
   core.info(`Assumed ${config.roleToAssume ?? ''} as session ${config.roleSessionName}.`)

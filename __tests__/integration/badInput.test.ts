@@ -4,6 +4,9 @@
  * against moto behind the recording proxy, whose call log proves that nothing was written.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { resetEmulator, seedSampleFleet, createSampleFunction } from '../../scripts/emulator-fixtures.mjs'
 import { startFakeOidc } from '../../scripts/fake-oidc.mjs'
 import { type FaultProxy, startFaultProxy } from '../../scripts/fault-proxy.mjs'
@@ -153,6 +156,24 @@ describe('bad functions are refused before any write', () => {
     const result = await run({ 'role-to-assume': `arn:aws:iam::${ACCOUNT}:role/deploy` }, { ACTIONS_ID_TOKEN_REQUEST_URL: undefined })
     expect(result.exitCode).toBe(1)
     expect(result.stdout).toMatch(/::error::.*permissions: id-token: write/)
+    expect(proxy.calls).toEqual([])
+  })
+
+  it("a fork's pull request: says GitHub withholds the token there and what to do, not to add the permission", async () => {
+    const event = join(mkdtempSync(join(tmpdir(), 'rotel-fork-event-')), 'event.json')
+    writeFileSync(
+      event,
+      JSON.stringify({
+        pull_request: { number: 31, head: { repo: { full_name: 'outsider/my-repo', fork: true } }, base: { repo: { full_name: 'my-org/my-repo' } } }
+      })
+    )
+    const result = await run(
+      { 'role-to-assume': `arn:aws:iam::${ACCOUNT}:role/deploy`, mode: 'plan' },
+      { ACTIONS_ID_TOKEN_REQUEST_URL: undefined, GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: event, GITHUB_REPOSITORY: 'my-org/my-repo' }
+    )
+    expect(result.exitCode).toBe(1)
+    expect(result.stdout).toMatch(/::error::This run is for pull request #31 from the fork outsider\/my-repo, and GitHub gives .*no OIDC token.*head\.repo\.full_name == github\.repository.*pull_request_target/)
+    expect(result.stdout).not.toMatch(/add .*id-token: write|needs `permissions: id-token: write`/)
     expect(proxy.calls).toEqual([])
   })
 

@@ -118,6 +118,32 @@ describe('assumeRoleWithOidc without the id-token permission', () => {
   )
 })
 
+describe('assumeRoleWithOidc on a pull request from a fork', () => {
+  const FORK = { number: 12, head: 'outsider/lambdas' }
+
+  it('says that GitHub withholds the token from forks, and what to do, instead of asking for a permission', async () => {
+    const h = harness({ env: {}, forkPullRequest: FORK })
+
+    const error = await failureOf(assumeRoleWithOidc(h.params))
+
+    expect(error.message).toMatch(/^This run is for pull request #12 from the fork outsider\/lambdas, and GitHub gives workflows run for a fork's pull request no OIDC token/)
+    expect(error.message).toContain(ROLE)
+    expect(error.message).toContain('if: github.event.pull_request.head.repo.full_name == github.repository')
+    expect(error.message).toMatch(/pull_request_target.*read-only role.*must never check out or run the fork's code\.$/)
+    // One sentence, so that the annotation reads whole.
+    expect(error.message.match(/\.(\s|$)/g)).toHaveLength(1)
+    expect(h.getIdToken).not.toHaveBeenCalled()
+    expect(stsCalls()).toHaveLength(0)
+  })
+
+  it('assumes the role as usual when the fork run has a token after all (pull_request_target, or a repository that sends one)', async () => {
+    const h = harness({ forkPullRequest: FORK })
+    stsMock.on(AssumeRoleWithWebIdentityCommand).resolves({ Credentials: ISSUED })
+
+    await expect(assumeRoleWithOidc(h.params)).resolves.toMatchObject({ accessKeyId: ISSUED.AccessKeyId })
+  })
+})
+
 describe('assumeRoleWithOidc', () => {
   it('returns the credentials and masks the ID token before using it and every credential part', async () => {
     const h = harness()
