@@ -21,7 +21,7 @@ interface Step {
 interface Workflow {
   on?: unknown
   permissions?: Record<string, string>
-  jobs?: Record<string, { steps?: Step[]; permissions?: Record<string, string> }>
+  jobs?: Record<string, { steps?: Step[]; permissions?: Record<string, string>; if?: string }>
 }
 
 const yamlBlocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1] ?? '')
@@ -55,6 +55,20 @@ describe('README', () => {
       if (step.with?.['role-to-assume']) expect(workflow.permissions?.['id-token']).toBe('write')
       if (step.with?.mode === 'plan') expect(workflow.permissions?.['pull-requests']).toBe('write')
     }
+  })
+
+  it("keeps each pull_request plan to the repository's own pull requests, where GitHub gives an OIDC token", () => {
+    const prPlans = workflows.filter(
+      (workflow) =>
+        typeof workflow.on === 'object' &&
+        workflow.on !== null &&
+        'pull_request' in workflow.on &&
+        ourSteps.some((our) => our.workflow === workflow && our.step.with?.mode === 'plan')
+    )
+    expect(prPlans.length).toBeGreaterThan(0)
+    for (const workflow of prPlans)
+      for (const job of Object.values(workflow.jobs ?? {}))
+        expect(job.if).toBe('github.event.pull_request.head.repo.full_name == github.repository')
   })
 
   it('documents every input and output of action.yml, and no other', () => {
