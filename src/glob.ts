@@ -192,32 +192,59 @@ function toSegments(pattern: string): Segment[] {
   return segments
 }
 
-/** Whether the path's segments match, as a set of positions in the pattern: path × pattern steps at most. */
-function matchSegments(segments: readonly Segment[], parts: readonly string[]): boolean {
-  const n = segments.length
-  // `**` may match no directory at all, so its position implies the next one.
-  const close = (states: Uint8Array): void => {
-    for (let i = 0; i < n; i++) if (states[i] && segments[i]?.kind === 'globstar') states[i + 1] = 1
+/**
+ * A brace-free pattern as matched: the segments before its first `**`, the fixed groups between its `**`s, and
+ * the segments after its last; without any `**`, only `prefix`.
+ */
+interface Shape {
+  prefix: Segment[]
+  groups: Segment[][] | undefined
+  suffix: Segment[]
+}
+
+function toShape(segments: readonly Segment[]): Shape {
+  const first = segments.findIndex((segment) => segment.kind === 'globstar')
+  if (first < 0) return { prefix: [...segments], groups: undefined, suffix: [] }
+  let last = segments.length - 1
+  while (segments[last]?.kind !== 'globstar') last--
+  const groups: Segment[][] = [[]]
+  for (const segment of segments.slice(first + 1, last))
+    if (segment.kind === 'globstar') groups.push([])
+    else (groups[groups.length - 1] as Segment[]).push(segment)
+  return {
+    prefix: segments.slice(0, first),
+    groups: groups.filter((group) => group.length > 0),
+    suffix: segments.slice(last + 1)
   }
-  let states = new Uint8Array(n + 1)
-  states[0] = 1
-  close(states)
-  for (const part of parts) {
-    const next = new Uint8Array(n + 1)
-    let any = false
-    for (let i = 0; i < n; i++) {
-      if (!states[i]) continue
-      const segment = segments[i] as Segment
-      if (segment.kind === 'globstar') next[i] = 1
-      else if (segment.kind === 'literal' ? segment.text === part : segment.regex.test(part)) next[i + 1] = 1
-      else continue
-      any = true
-    }
-    if (!any) return false
-    close(next)
-    states = next
+}
+
+function segmentMatches(segment: Segment, part: string): boolean {
+  if (segment.kind === 'literal') return segment.text === part
+  return segment.kind === 'wildcard' && segment.regex.test(part)
+}
+
+function matchesAt(group: readonly Segment[], parts: readonly string[], at: number): boolean {
+  for (let i = 0; i < group.length; i++) if (!segmentMatches(group[i] as Segment, parts[at + i] as string)) return false
+  return true
+}
+
+/**
+ * Whether the path's segments match. The ends are fixed; between `**`s each group has a fixed number of
+ * segments, so placing each at its first fit is enough (as wildcardSource does within a segment), which keeps
+ * a match to about path × pattern segment tests.
+ */
+function matchShape(shape: Shape, parts: readonly string[]): boolean {
+  const { prefix, groups, suffix } = shape
+  if (groups === undefined) return parts.length === prefix.length && matchesAt(prefix, parts, 0)
+  const end = parts.length - suffix.length
+  if (end < prefix.length || !matchesAt(prefix, parts, 0) || !matchesAt(suffix, parts, end)) return false
+  let at = prefix.length
+  for (const group of groups) {
+    while (at + group.length <= end && !matchesAt(group, parts, at)) at++
+    if (at + group.length > end) return false
+    at += group.length
   }
-  return states[n] === 1
+  return true
 }
 
 /**
@@ -231,11 +258,11 @@ export function compileGlob(pattern: string): GlobMatcher {
     )
   // `./x` and `/x` are written to mean the workspace's `x`, and paths never carry either prefix.
   const rooted = pattern.replace(/^(?:\.\/|\/)+/, '')
-  const alternatives = expandBraces(rooted, pattern).map(toSegments)
+  const shapes = expandBraces(rooted, pattern).map((alternative) => toShape(toSegments(alternative)))
   return {
     test(path: string): boolean {
       const parts = path.split('/')
-      return alternatives.some((segments) => matchSegments(segments, parts))
+      return shapes.some((shape) => matchShape(shape, parts))
     }
   }
 }

@@ -30,6 +30,13 @@ describe('compileGlob', () => {
     ['**/dist/**', 'packages/api/dist/template.yaml', true],
     ['**/dist/**', 'packages/api/distinct/template.yaml', false],
     ['**', 'any/thing/at/all.txt', true],
+    // Several `**`: the directories between them are in order and never shared.
+    ['**/a/**/a/**', 'a', false],
+    ['**/a/**/a/**', 'x/a/y/a/z', true],
+    ['**/a/b/**/b/**', 'a/b', false],
+    ['**/a/b/**/b/**', 'a/b/b', true],
+    ['x/**/a*/**/b?/y', 'x/ab/bc/y', true],
+    ['x/**/a*/**/b?/y', 'x/bc/ab/y', false],
     // `*` stays within one segment.
     ['*.tf', 'main.tf', true],
     ['*.tf', 'a/b.tf', false],
@@ -116,15 +123,20 @@ function oracle(pattern: readonly string[], path: readonly string[]): boolean {
 
 describe('compileGlob against an obvious matcher', () => {
   it('agrees on any pattern of *, ?, ** and letters, and any path', () => {
+    // Few distinct segments, so that literal ones meet their match often; random ones for the stars.
     const patternSegment = fc.oneof(
       fc.constant('**'),
+      fc.constantFrom('a', 'b', 'ab', '*', 'a*'),
       fc.array(fc.constantFrom('a', 'b', '*', '?'), { minLength: 1, maxLength: 5 }).map((c) => c.join('').replace(/\*+/g, '*'))
     )
-    const pathSegment = fc.array(fc.constantFrom('a', 'b'), { minLength: 1, maxLength: 5 }).map((c) => c.join(''))
+    const pathSegment = fc.oneof(
+      fc.constantFrom('a', 'b', 'ab'),
+      fc.array(fc.constantFrom('a', 'b'), { minLength: 1, maxLength: 5 }).map((c) => c.join(''))
+    )
     fc.assert(
       fc.property(
-        fc.array(patternSegment, { minLength: 1, maxLength: 4 }),
-        fc.array(pathSegment, { minLength: 1, maxLength: 4 }),
+        fc.array(patternSegment, { minLength: 1, maxLength: 6 }),
+        fc.array(pathSegment, { minLength: 1, maxLength: 6 }),
         (pattern, path) => compileGlob(pattern.join('/')).test(path.join('/')) === oracle(pattern, path)
       ),
       { numRuns: 3000 }
