@@ -19,7 +19,10 @@ const FORK_RESTRICTED_EVENTS = new Set(['pull_request', 'pull_request_review', '
 const FULL_NAME = /^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/
 
 /** The fork pull request this run is for, or undefined when the event is not one, or its head is this repository. */
-export function forkPullRequestOf(context: { eventName: string; payload: Record<string, unknown> }): ForkPullRequest | undefined {
+export function forkPullRequestOf(context: {
+  eventName: string
+  payload: Record<string, unknown>
+}): ForkPullRequest | undefined {
   if (!FORK_RESTRICTED_EVENTS.has(context.eventName)) return undefined
   const pullRequest = context.payload['pull_request'] as
     | { number?: unknown; head?: { repo?: RepoLike | null }; base?: { repo?: RepoLike | null } }
@@ -45,7 +48,8 @@ export function forkPullRequestOf(context: { eventName: string; payload: Record<
 
 /** Why a fork pull request's run has no OIDC token, and what to do, in one sentence. */
 export function forkTokenMessage(fork: ForkPullRequest, roleArn: string): string {
-  const which = `pull request${fork.number !== undefined ? ` #${fork.number}` : ''} from ${fork.head !== undefined ? `the fork ${fork.head}` : 'a fork'}`
+  const number = fork.number !== undefined ? ` #${fork.number}` : ''
+  const which = `pull request${number} from ${fork.head !== undefined ? `the fork ${fork.head}` : 'a fork'}`
   return (
     `This run is for ${which}, and GitHub gives workflows run for a fork's pull request no OIDC token (nor secrets), ` +
     `whatever \`permissions: id-token: write\` says, so role-to-assume (${roleArn}) cannot be assumed: run this step only ` +

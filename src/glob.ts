@@ -113,7 +113,8 @@ function expandBraces(pattern: string, original: string): string[] {
     }
     if (done.length + pending.length > MAX_BRACE_ALTERNATIVES)
       throw new GlobError(
-        `the pattern ${shown(original)} stands for more than ${MAX_BRACE_ALTERNATIVES} alternatives through its {…} groups; write fewer groups, or split it over several lines`
+        `the pattern ${shown(original)} stands for more than ${MAX_BRACE_ALTERNATIVES} alternatives through its {…} ` +
+          'groups; write fewer groups, or split it over several lines'
       )
   }
   return done
