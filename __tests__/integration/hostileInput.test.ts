@@ -40,7 +40,8 @@ import {
   findMarkup,
   findSecrets,
   markupCanaries,
-  type Secret
+  type Secret,
+  secretParts
 } from '../support/hostileScan.js'
 import { type ActionRun, freePort, parseOutputFile, runAction, startEmulator, stopEmulator } from './harness.js'
 
@@ -193,20 +194,20 @@ const CASES: HostileCase[] = [
   // 1. Plan publishes secrets.
   {
     id: '1a',
-    name: 'class 1: plan on a pull request with environment DATABASE_URL=postgres://app:PASSWORD@… and SENTRY_DSN=…',
-    steps: () => [
-      {
-        mode: 'plan',
-        pullRequest: true,
-        inputs: {
-          environment: lines(
-            'DATABASE_URL=postgres://app:PgPa55-1a-Secret@db.internal:5432/orders',
-            'SENTRY_DSN=https://d1a5ecf0ffee1a5e@o42.ingest.sentry.example/77'
-          )
-        },
-        expect: statusIs('planned')
+    name: 'class 1: environment DATABASE_URL=postgres://app:PASSWORD@… and SENTRY_DSN=…, in plan, check and apply on a pull request',
+    steps: () => {
+      const inputs = {
+        environment: lines(
+          'DATABASE_URL=postgres://app:PgPa55-1a-Secret@db.internal:5432/orders',
+          'SENTRY_DSN=https://d1a5ecf0ffee1a5e@o42.ingest.sentry.example/77'
+        )
       }
-    ],
+      return [
+        { mode: 'plan', pullRequest: true, inputs, expect: statusIs('planned') },
+        { mode: 'check', pullRequest: true, inputs, expect: statusIs('drifted') },
+        { mode: 'apply', pullRequest: true, inputs, expect: statusIs('updated') }
+      ]
+    },
     secrets: () => [
       { label: 'the password in DATABASE_URL', value: 'PgPa55-1a-Secret' },
       { label: 'the DATABASE_URL value', value: 'postgres://app:PgPa55-1a-Secret@db.internal:5432/orders' },
@@ -215,29 +216,29 @@ const CASES: HostileCase[] = [
   },
   {
     id: '1b',
-    name: 'class 1: an otlp-endpoint with ?api_key=…, in plan (pull request), check and apply',
+    name: 'class 1: an otlp-endpoint with ?api_key=…, in plan, check and apply on a pull request',
     steps: () => {
       const inputs = { 'otlp-endpoint': 'https://clickstack.example.com:4318/v1?api_key=QueryK3y-1b-Secret' }
       return [
         { mode: 'plan', pullRequest: true, inputs, expect: statusIs('planned') },
-        { mode: 'check', inputs, expect: statusIs('drifted') },
-        { mode: 'apply', inputs, expect: statusIs('updated') }
+        { mode: 'check', pullRequest: true, inputs, expect: statusIs('drifted') },
+        { mode: 'apply', pullRequest: true, inputs, expect: statusIs('updated') }
       ]
     },
     secrets: () => [{ label: 'the api_key in otlp-endpoint', value: 'QueryK3y-1b-Secret' }]
   },
   {
     id: '1c',
-    name: "class 1: the function's own current values (a secret-named one, a plain one, an old endpoint with ?token=) in plan, check, apply and remove",
+    name: "class 1: the function's own current values (a secret-named one, a plain one, an old endpoint with ?token=) in plan, check, apply and remove on a pull request",
     variables: {
       ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://old.example.com:4317/?token=OldT0ken-1c-Secret',
       CACHE_HOSTNAME: 'cache-1c.internal.distinct'
     },
     steps: () => [
       { mode: 'plan', pullRequest: true, expect: statusIs('planned') },
-      { mode: 'check', expect: statusIs('drifted') },
-      { mode: 'apply', expect: statusIs('updated') },
-      { mode: 'remove', expect: statusIs('removed') }
+      { mode: 'check', pullRequest: true, expect: statusIs('drifted') },
+      { mode: 'apply', pullRequest: true, expect: statusIs('updated') },
+      { mode: 'remove', pullRequest: true, expect: statusIs('removed') }
     ],
     secrets: () => [
       { label: "the token in the function's old ROTEL_OTLP_EXPORTER_ENDPOINT", value: 'OldT0ken-1c-Secret' },
@@ -577,8 +578,9 @@ const CASES: HostileCase[] = [
   {
     id: '7b',
     name: 'class 7: a test-payload that is not JSON is refused without echoing the payload',
+    // A JSON error quotes the text around the fault: a part of the payload is as bad as all of it.
     steps: () => [{ mode: 'apply', inputs: { 'test-payload': '{"token": PayL0ad-7b-Secret}' }, expect: refusedInput('test-payload') }],
-    secrets: () => [{ label: 'the test-payload', value: 'PayL0ad-7b-Secret' }]
+    secrets: () => secretParts('the test-payload', 'PayL0ad-7b-Secret')
   },
   {
     id: '7c',

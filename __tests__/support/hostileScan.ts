@@ -96,6 +96,13 @@ export function basicAuthSecret(label: string, user: string, password: string): 
   return { label: `${label} (user:password of Basic auth)`, value: `${user}:${password}` }
 }
 
+/** Every `size`-character part of a secret, each a secret of its own: an error that quotes a cut-off excerpt still leaks. */
+export function secretParts(label: string, value: string, size = 8): Secret[] {
+  const parts: Secret[] = []
+  for (let at = 0; at + size <= value.length; at++) parts.push({ label: `${label} (characters ${at + 1}–${at + size})`, value: value.slice(at, at + size) })
+  return parts
+}
+
 /** One log line as the runner reads it. */
 export interface LogLine {
   readonly number: number

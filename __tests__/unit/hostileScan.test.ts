@@ -14,7 +14,8 @@ import {
   findSecrets,
   markupCanaries,
   readLog,
-  renderedLines
+  renderedLines,
+  secretParts
 } from '../support/hostileScan.js'
 
 const SECRET = { label: 'the key', value: 'ck_live_Sc4nnerSecret"\\x' }
@@ -62,6 +63,15 @@ describe('secrets, in every form', () => {
     expect(findSecrets(channels({ stdout: `::add-mask::${SECRET.value}\nok` }), [SECRET])).toEqual([])
     const stopped = `::stop-commands::t0k\n::add-mask::${SECRET.value}\n::t0k::`
     expect(findSecrets(channels({ stdout: stopped }), [SECRET])).toEqual(['log (stdout), line 2: the key, raw'])
+  })
+
+  it('finds a cut-off excerpt through the parts of a secret', () => {
+    const excerpt = '(Unexpected token, ..."{"token": PayL0ad-7b"... is not valid JSON)'
+    expect(findSecrets(channels({ stdout: excerpt }), secretParts('the payload', 'PayL0ad-7b-Secret'))).toEqual([
+      'log (stdout), line 1: the payload (characters 1–8), raw',
+      'log (stdout), line 1: the payload (characters 2–9), raw',
+      'log (stdout), line 1: the payload (characters 3–10), raw'
+    ])
   })
 
   it('finds nothing in text without the secret', () => {
