@@ -150,7 +150,8 @@ const statusOf = (ctx: Ctx, run: StepRun): string => rows(run).find((r) => r.fun
 const refusedInput = (input: string) => (_ctx: Ctx, run: StepRun): string[] => {
   const problems: string[] = []
   if (run.run.exitCode !== 1) problems.push(`exit code ${run.run.exitCode}, not 1`)
-  if (run.calls.length > 0) problems.push(`${run.calls.length} AWS call(s) before the input was refused: ${run.calls.map((c) => c.operation).join(', ')}`)
+  if (run.calls.length > 0)
+    problems.push(`${run.calls.length} AWS call(s) before the input was refused: ${run.calls.map((c) => c.operation).join(', ')}`)
   const errors = commandsRun(run.run.stdout).filter((line) => line.command === 'error')
   if (!errors.some((line) => line.text.includes(input))) problems.push(`no ::error:: names the input ${input}`)
   return problems
@@ -178,13 +179,17 @@ const all = (...checks: Array<(ctx: Ctx, run: StepRun) => string[]>) => (ctx: Ct
 const summaryHas = (text: string, what: string) => (_ctx: Ctx, run: StepRun): string[] =>
   run.channels.summary.includes(text) ? [] : [`the summary has no ${what} (so the planted text never reached it: the case proves nothing)`]
 
+/** The run read the answer of the server that quotes requests (else the case proves nothing). */
+const echoRead = (_ctx: Ctx, run: StepRun): string[] =>
+  /clickhouse-url/.test(run.run.stdout) ? [] : ['the log does not mention clickhouse-url: the echoing answer was never read']
+
 /** An ARN of the Rotel layer in the test account, as a repository file would pin it. */
 const rotelArn = (version: number, region = 'us-east-1', account = ACCOUNT): string =>
   `arn:aws:lambda:${region}:${account}:layer:rotel-extension-amd64-alpha:${version}`
 
 const tfPinning = (version: number): string => `resource "aws_lambda_function" "f" {\n  layers = ["${rotelArn(version)}"]\n}\n`
 
-/** Both of Lambda's faults that quote text: a failed update's reason, a function error's log tail. */
+/** Multi-line text, as a log tail, an error message or an input holds it. */
 const lines = (...parts: string[]): string => parts.join('\n')
 
 // ---------------------------------------------------------------------------------------------
@@ -258,10 +263,9 @@ const CASES: HostileCase[] = [
       id,
       name: `class 2: a comment by ${who} starting with the plan marker is never edited; ${oursToo ? 'ours is edited' : 'ours is created'}`,
       setup: (ctx) => {
-        github.addComment(OWNER, ctx.repo, ctx.pr, `${MARKER}\n## Rotel Lambda Extension for ClickStack: plan\n\n✅ Reviewed: nothing to change. ${CANARY}-${id}`, {
-          ...user
-        })
-        if (oursToo) github.addComment(OWNER, ctx.repo, ctx.pr, `${MARKER}\n## Rotel Lambda Extension for ClickStack: plan\n\nan earlier plan of ours`)
+        const heading = '## Rotel Lambda Extension for ClickStack: plan'
+        github.addComment(OWNER, ctx.repo, ctx.pr, `${MARKER}\n${heading}\n\n✅ Reviewed: nothing to change. ${CANARY}-${id}`, { ...user })
+        if (oursToo) github.addComment(OWNER, ctx.repo, ctx.pr, `${MARKER}\n${heading}\n\nan earlier plan of ours`)
       },
       steps: () => [
         {
@@ -324,7 +328,9 @@ const CASES: HostileCase[] = [
       {
         mode: 'apply',
         // The URL parser drops newlines, so without a check the value passes as a URL with a longer path.
-        inputs: { 'otlp-endpoint': lines('https://clickstack.example.com:4318/v1', `::error::${CANARY}-3b-injected`, `##[warning]${CANARY}-3b`) },
+        inputs: {
+          'otlp-endpoint': lines('https://clickstack.example.com:4318/v1', `::error::${CANARY}-3b-injected`, `##[warning]${CANARY}-3b`)
+        },
         expect: refusedInput('otlp-endpoint')
       }
     ]
@@ -376,7 +382,12 @@ const CASES: HostileCase[] = [
       put([`x\n# ✅ reviewed ${CANARY}-4a\n::error::${CANARY}-4a\n.tf`])
     },
     steps: () => [
-      { mode: 'plan', pullRequest: true, inputs: { 'annotate-files': '' }, expect: summaryHas('pinned behind the latest', 'note of the pinned files') }
+      {
+        mode: 'plan',
+        pullRequest: true,
+        inputs: { 'annotate-files': '' },
+        expect: summaryHas('pinned behind the latest', 'note of the pinned files')
+      }
     ]
   },
   {
@@ -415,7 +426,9 @@ const CASES: HostileCase[] = [
     steps: (ctx) => [
       {
         mode: 'apply',
-        rules: [{ fault: 'update-failed', functionName: ctx.fn, nth: 1, immediate: true, reason: lines('Extension failed:', ...markupCanaries('4d')) }],
+        rules: [
+          { fault: 'update-failed', functionName: ctx.fn, nth: 1, immediate: true, reason: lines('Extension failed:', ...markupCanaries('4d')) }
+        ],
         expect: all(statusIs('rolled-back'), summaryHas('### Errors', 'errors section'))
       }
     ]
@@ -447,7 +460,7 @@ const CASES: HostileCase[] = [
           'clickhouse-user': 'verifier5b',
           'clickhouse-password': 'ChPa55-5b-Secret'
         },
-        expect: (_ctx, run) => (/clickhouse-url/.test(run.run.stdout) ? [] : ['the log does not mention clickhouse-url: the echoing answer was never read'])
+        expect: echoRead
       }
     ],
     secrets: () => [
@@ -504,7 +517,7 @@ const CASES: HostileCase[] = [
           'verify-delivery': 'warn',
           'clickhouse-url': echoUrl.replace('http://', 'http://verifier5e:ChUrlPa55-5e-Secret@') + '?password=ChQueryPa55-5e-Secret'
         },
-        expect: (_ctx, run) => (/clickhouse-url/.test(run.run.stdout) ? [] : ['the log does not mention clickhouse-url: the echoing answer was never read'])
+        expect: echoRead
       }
     ],
     secrets: () => [
@@ -540,7 +553,10 @@ const CASES: HostileCase[] = [
           const problems: string[] = []
           if (lookups.length > 40) problems.push(`${lookups.length} layer lookups (at most 40 expected)`)
           if (foreign.length > 0)
-            problems.push(`${foreign.length} layer lookups outside the layer account ${ACCOUNT} or in made-up regions, e.g. ${foreign[0]?.region} ${decodeURIComponent(foreign[0]?.path ?? '')}`)
+            problems.push(
+              `${foreign.length} layer lookups outside the layer account ${ACCOUNT} or in made-up regions, ` +
+                `e.g. ${foreign[0]?.region} ${decodeURIComponent(foreign[0]?.path ?? '')}`
+            )
           return problems
         }
       }
@@ -554,7 +570,13 @@ const CASES: HostileCase[] = [
       writeFileSync(join(ctx.workspace, `${'a'.repeat(60)}.tf`), tfPinning(2))
     },
     steps: () => [
-      { mode: 'plan', pullRequest: true, inputs: { 'annotate-files': '**/*a*a*a*a*a*a*a*b\n*a*a*a*a*a*a*a*b' }, deadlineMs: 60_000, expect: withinBound }
+      {
+        mode: 'plan',
+        pullRequest: true,
+        inputs: { 'annotate-files': '**/*a*a*a*a*a*a*a*b\n*a*a*a*a*a*a*a*b' },
+        deadlineMs: 60_000,
+        expect: withinBound
+      }
     ]
   },
   {
@@ -586,7 +608,11 @@ const CASES: HostileCase[] = [
     id: '7c',
     name: 'class 7: an otlp-endpoint that is not a URL, with ?api_key=…, is refused without echoing the key',
     steps: () => [
-      { mode: 'apply', inputs: { 'otlp-endpoint': 'https://clickstack example.com:4318/?api_key=QueryK3y-7c-Secret' }, expect: refusedInput('otlp-endpoint') }
+      {
+        mode: 'apply',
+        inputs: { 'otlp-endpoint': 'https://clickstack example.com:4318/?api_key=QueryK3y-7c-Secret' },
+        expect: refusedInput('otlp-endpoint')
+      }
     ],
     secrets: () => [{ label: 'the api_key in otlp-endpoint', value: 'QueryK3y-7c-Secret' }]
   },
@@ -829,7 +855,8 @@ async function runAll(): Promise<void> {
     })
   )
   timings.unshift(
-    `hostile-input suite: ${CASES.length} cases, set up in ${((prepared - started) / 1000).toFixed(1)} s, run ${AT_ONCE} at a time in ${((Date.now() - prepared) / 1000).toFixed(1)} s`
+    `hostile-input suite: ${CASES.length} cases, set up in ${((prepared - started) / 1000).toFixed(1)} s, ` +
+      `run ${AT_ONCE} at a time in ${((Date.now() - prepared) / 1000).toFixed(1)} s`
   )
 }
 
@@ -844,7 +871,8 @@ async function startEcho(): Promise<string> {
   echoServer = createServer((req, res) => {
     res.writeHead(401, { 'content-type': 'text/plain' })
     res.end(
-      `Unauthorized: authorization=${req.headers.authorization ?? ''} x-clickhouse-key=${String(req.headers['x-clickhouse-key'] ?? '')} url=${req.url ?? ''}`
+      `Unauthorized: authorization=${req.headers.authorization ?? ''} ` +
+        `x-clickhouse-key=${String(req.headers['x-clickhouse-key'] ?? '')} url=${req.url ?? ''}`
     )
   })
   await new Promise<void>((done) => echoServer?.listen(0, '127.0.0.1', done))

@@ -99,7 +99,8 @@ export function basicAuthSecret(label: string, user: string, password: string): 
 /** Every `size`-character part of a secret, each a secret of its own: an error that quotes a cut-off excerpt still leaks. */
 export function secretParts(label: string, value: string, size = 8): Secret[] {
   const parts: Secret[] = []
-  for (let at = 0; at + size <= value.length; at++) parts.push({ label: `${label} (characters ${at + 1}–${at + size})`, value: value.slice(at, at + size) })
+  for (let at = 0; at + size <= value.length; at++)
+    parts.push({ label: `${label} (characters ${at + 1}–${at + size})`, value: value.slice(at, at + size) })
   return parts
 }
 
@@ -190,7 +191,9 @@ export function findCommands(channels: Channels): string[] {
     // annotation may carry planted text later in its message, escaped: the runner reads that as data.
     for (const line of lines)
       if (line.command !== undefined && (line.command.includes(CANARY.toLowerCase()) || line.data.trimStart().startsWith(CANARY)))
-        findings.push(`log (${stream}), line ${line.number}: the runner runs ::${line.command}:: from outside: ${JSON.stringify(line.text.slice(0, 120))}`)
+        findings.push(
+          `log (${stream}), line ${line.number}: the runner runs ::${line.command}:: from outside: ${JSON.stringify(line.text.slice(0, 120))}`
+        )
     const opened = lines.map((line) => line.command).lastIndexOf('stop-commands')
     if (opened >= 0 && !lines.slice(opened).some((line) => line.command === 'resume-commands'))
       findings.push(`log (${stream}): a ::stop-commands:: block is never ended, so the runner ignores every command after it`)
