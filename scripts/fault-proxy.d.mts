@@ -9,11 +9,14 @@
  * - `503`: 503 ServiceUnavailableException / ServiceUnavailableException / ServiceUnavailable
  * - `conflict`: 409 ResourceConflictException ("An update is in progress for resource: …")
  * - `precondition`: 412 PreconditionFailedException ("The Revision Id provided does not match …")
+ * - `invalid-parameter`: 400 InvalidParameterValueException / InvalidParameterException / InvalidParameterValue
  * - `reset`: the connection is reset without an answer (ECONNRESET)
  * - `delay`: the answer is held `delayMs` (default 60 000)
  * - `update-failed`: UpdateFunctionConfiguration is applied, answered LastUpdateStatus InProgress (Failed with
  *   `immediate`), and later reads of the function say Failed with `reason`/`reasonCode` until its next update
  * - `function-error`: Invoke is made, then answered 200 with X-Amz-Function-Error: Unhandled and X-Amz-Log-Result
+ * - `environment-too-large`: UpdateFunctionConfiguration only, not forwarded: 400 InvalidParameterValueException with
+ *   Lambda's message for variables over 4 KB, which quotes the requested variables as JSON ("String measured: {…}")
  * - `pass`: forwarded unchanged (for a rule that only runs `before`)
  */
 export type FaultType =
@@ -27,6 +30,8 @@ export type FaultType =
   | 'delay'
   | 'update-failed'
   | 'function-error'
+  | 'invalid-parameter'
+  | 'environment-too-large'
   | 'pass'
 
 /** Every fault type, in the order above. */
@@ -69,7 +74,10 @@ export interface RecordedCall {
 export interface FaultRule {
   /** Only calls of this service (`lambda`, `logs`, `sts`, `iam`). */
   service?: string
-  /** Only calls of this operation (or these). `update-failed` implies UpdateFunctionConfiguration, `function-error` Invoke. */
+  /**
+   * Only calls of this operation (or these). `update-failed` and `environment-too-large` imply
+   * UpdateFunctionConfiguration, `function-error` Invoke.
+   */
   operation?: string | readonly string[]
   /** Only calls about this function (name, never ARN), or names this pattern matches. */
   functionName?: string | RegExp

@@ -16,6 +16,7 @@
 //   503                 503 ServiceUnavailableException     503 ServiceUnavailableException  503 ServiceUnavailable
 //   conflict            409 ResourceConflictException       409 ResourceConflictException*   409 ConcurrentModification
 //   precondition        412 PreconditionFailedException     412 PreconditionFailedException* 412 PreconditionFailed*
+//   invalid-parameter   400 InvalidParameterValueException  400 InvalidParameterException    400 InvalidParameterValue
 //   (* not something that service sends; there for completeness)
 //   reset               the TCP connection is reset (RST) without an answer: the SDK sees ECONNRESET
 //   delay               the answer is held for delayMs (default 60 s), e.g. past the client's requestTimeout
@@ -25,6 +26,9 @@
 //                       with `reason` / `reasonCode` – until the next update of that function goes through
 //   function-error      Invoke only: the invocation is made, then answered 200 with X-Amz-Function-Error: Unhandled,
 //                       X-Amz-Log-Result (the base64 `logTail`) and an error payload, as for a handler that threw
+//   environment-too-large
+//                       UpdateFunctionConfiguration only, not forwarded: 400 InvalidParameterValueException with
+//                       Lambda's own message for variables over 4 KB, which echoes the requested variables as JSON
 //   pass                forwarded as is (a rule that only calls `before`, or only counts)
 //
 // `forward: true` on an error fault or `reset` lets the call reach the emulator first, so that the write
@@ -63,6 +67,8 @@ export const FAULTS = Object.freeze([
   'delay',
   'update-failed',
   'function-error',
+  'invalid-parameter',
+  'environment-too-large',
   'pass'
 ])
 
@@ -105,6 +111,13 @@ const ERROR_FAULTS = {
       `The operation cannot be performed at this time. An update is in progress for resource: ${resourceArn(call)}`,
     type: 'User'
   },
+  'invalid-parameter': {
+    restJson: [400, 'InvalidParameterValueException'],
+    json: [400, 'InvalidParameterException'],
+    query: [400, 'InvalidParameterValue'],
+    message: 'One or more parameters are not valid.',
+    type: 'User'
+  },
   precondition: {
     restJson: [412, 'PreconditionFailedException'],
     json: [412, 'PreconditionFailedException'],
@@ -115,6 +128,9 @@ const ERROR_FAULTS = {
   }
 }
 
+// Lambda's answer to variables over 4 KB quotes the variables it measured: a service error that carries secrets.
+const ENVIRONMENT_TOO_LARGE =
+  'Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: '
 const DEFAULT_DELAY_MS = 60_000
 const DEFAULT_ACCOUNT = '123456789012'
 const HOP_BY_HOP = new Set([
@@ -347,7 +363,8 @@ export async function startFaultProxy(options) {
       // A fault that does not apply to this operation (picked from a list, say) lets the call pass.
       const inapplicable =
         decision.fault === 'pass' ||
-        (decision.fault === 'update-failed' && call.operation !== 'UpdateFunctionConfiguration') ||
+        ((decision.fault === 'update-failed' || decision.fault === 'environment-too-large') &&
+          call.operation !== 'UpdateFunctionConfiguration') ||
         (decision.fault === 'function-error' && call.operation !== 'Invoke')
       if (inapplicable) decision.fault = 'pass'
       record.fault = inapplicable ? null : decision.fault
@@ -396,6 +413,10 @@ export async function startFaultProxy(options) {
       if (answer.status < 200 || answer.status >= 300)
         record.fault = call.revisionMismatch ? 'stale-revision' : call.inProgress ? 'update-in-progress' : null
       return reply(answer)
+    }
+    if (fault === 'environment-too-large') {
+      const variables = parseJson(body)?.Environment?.Variables ?? {}
+      return reply(errorAnswer('invalid-parameter', call, `${ENVIRONMENT_TOO_LARGE}${JSON.stringify(variables)}`))
     }
     if (fault === 'function-error') {
       const answer = await upstream(call, req, body)
@@ -476,7 +497,7 @@ function checkRules(rules) {
 function matches(rule, call) {
   const faults = Array.isArray(rule.fault) ? rule.fault : [rule.fault]
   // These two only make sense on one operation each: a rule naming no operation means that one.
-  const implied = faults.every((f) => f === 'update-failed')
+  const implied = faults.every((f) => f === 'update-failed' || f === 'environment-too-large')
     ? 'UpdateFunctionConfiguration'
     : faults.every((f) => f === 'function-error')
       ? 'Invoke'

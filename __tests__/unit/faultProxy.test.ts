@@ -172,7 +172,8 @@ describe('faults surface as the SDK exceptions the real services produce', () =>
     ['500', 'ServiceException', 500],
     ['503', 'ServiceUnavailableException', 503],
     ['conflict', 'ResourceConflictException', 409],
-    ['precondition', 'PreconditionFailedException', 412]
+    ['precondition', 'PreconditionFailedException', 412],
+    ['invalid-parameter', 'InvalidParameterValueException', 400]
   ] as const)('Lambda: %s → %s (HTTP %d)', async (fault, name, status) => {
     const p = await proxyWith([{ operation: 'UpdateFunctionConfiguration', fault }])
     const client = lambda(p)
@@ -320,6 +321,23 @@ describe('faults surface as the SDK exceptions the real services produce', () =>
     expect(Buffer.from(result.LogResult ?? '', 'base64').toString('utf8')).toBe('START\nERROR boom\nEND\n')
     expect(JSON.parse(Buffer.from(result.Payload ?? new Uint8Array()).toString('utf8'))).toMatchObject({ errorMessage: 'boom' })
     expect(p.calls[0]).toMatchObject({ operation: 'Invoke', fault: 'function-error', status: 200, upstreamStatus: 200 })
+  })
+
+  it('environment-too-large: the update is refused unforwarded with Lambda\'s 4 KB message, which quotes the requested variables', async () => {
+    const p = await proxyWith([{ fault: 'environment-too-large', functionName: 'orders-api' }])
+    const variables = { DB_PASSWORD: 'pa"ss\\word', LOG_LEVEL: 'debug' }
+    const refused = await failure(
+      lambda(p).send(new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api', Environment: { Variables: variables } }))
+    )
+    expect(refused).toMatchObject({ name: 'InvalidParameterValueException', status: 400 })
+    expect(refused.error.message).toBe(
+      `Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: ${JSON.stringify(variables)}`
+    )
+    expect(fake.functions.get('orders-api')?.Environment.Variables).toEqual({ LOG_LEVEL: 'info' })
+    expect(p.calls[0]).toMatchObject({ operation: 'UpdateFunctionConfiguration', fault: 'environment-too-large', upstreamStatus: null })
+    // Only updates: a read of the same function passes.
+    expect((await getConfig(lambda(p))).FunctionName).toBe('orders-api')
+    expect(p.calls[1]).toMatchObject({ operation: 'GetFunctionConfiguration', fault: null })
   })
 
   it('a fault with forward: true lets the write happen and replaces only its answer', async () => {
