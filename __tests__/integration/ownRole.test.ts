@@ -15,7 +15,7 @@ import { snapshotRole } from '../support/iamRoles.js'
 import { type ResigningProxy, startResigningProxy } from '../support/resigningProxy.js'
 import { type ActionRun, freePort, runAction, startEmulator, stopEmulator } from './harness.js'
 
-const DEPLOY_ROLE = 'rotel-clickstack-deploy'
+const DEPLOY_ROLE = 'rotel-deploy'
 const DEPLOY_ROLE_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/${DEPLOY_ROLE}`
 const SELF = 'self-deploying'
 const REQUEST_TOKEN = 'runtime-request-token-0wnr01e'

@@ -88,7 +88,7 @@ describe("README's deploy-role policy", () => {
     expect(wide.map((statement) => statement.Sid)).toEqual([])
   })
 
-  it("gives a pull request's plan role reads only: every statement of the plan and check rows", () => {
+  it("gives the read role (a pull request's) reads only: every statement of the plan and check rows", () => {
     const rows = [...NEEDS.keys()].filter((row) => /^(plan|check)\b/.test(row) || row.startsWith('patterns in functions'))
     expect(rows.length).toBeGreaterThanOrEqual(4)
     const sids = new Set(rows.flatMap((row) => NEEDS.get(row) ?? []))
@@ -99,7 +99,7 @@ describe("README's deploy-role policy", () => {
 
 describe("README's trust policies", () => {
   const DEPLOY_TRUST = readmeJsonBlock('deploy-role-trust')
-  const PLAN_TRUST = readmeJsonBlock('plan-role-trust')
+  const READ_TRUST = readmeJsonBlock('read-role-trust')
   const GITHUB = { type: 'Federated', id: `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com` }
   const assume = (sub: string, aud: string | null = 'sts.amazonaws.com'): Request => ({
     action: 'sts:AssumeRoleWithWebIdentity',
@@ -120,16 +120,16 @@ describe("README's trust policies", () => {
   ]
   const trusted = (policy: PolicyDocument): string[] => subjects.filter((sub) => decide(assume(sub), [policy]) === 'allowed')
 
-  it('lets only the production environment of the repository assume the deploy role', () => {
-    expect(trusted(DEPLOY_TRUST)).toEqual(['repo:my-org/my-repo:environment:production'])
+  it("lets only the repository's main branch assume the deploy role: no pull request, other branch or environment", () => {
+    expect(trusted(DEPLOY_TRUST)).toEqual(['repo:my-org/my-repo:ref:refs/heads/main'])
   })
 
-  it("lets only the repository's pull requests assume the plan role", () => {
-    expect(trusted(PLAN_TRUST)).toEqual(['repo:my-org/my-repo:pull_request'])
+  it("lets the repository's pull requests and main branch assume the read role", () => {
+    expect(trusted(READ_TRUST)).toEqual(['repo:my-org/my-repo:ref:refs/heads/main', 'repo:my-org/my-repo:pull_request'])
   })
 
   it('refuses another audience, a token without one, or another identity provider', () => {
-    for (const policy of [DEPLOY_TRUST, PLAN_TRUST]) {
+    for (const policy of [DEPLOY_TRUST, READ_TRUST]) {
       const [sub = ''] = trusted(policy)
       expect(decide(assume(sub, 'api://AzureADTokenExchange'), [policy])).toBe('implicitly denied')
       expect(decide(assume(sub, null), [policy])).toBe('implicitly denied')
