@@ -62,7 +62,13 @@ export class OwnRoleGuard {
 /** The caller's ARN, with the same credentials as this IAM client. */
 export function callerArnVia(iam: IAMClient, region: string): () => Promise<string> {
   return async () => {
-    const sts = new STSClient({ region, credentials: iam.config.credentials, maxAttempts: 6 })
+    // As the run's other clients: retried, and a stalled connection cannot hang the run.
+    const sts = new STSClient({
+      region,
+      credentials: iam.config.credentials,
+      maxAttempts: 6,
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true }
+    })
     try {
       const { Arn: arn } = await sts.send(new GetCallerIdentityCommand({}))
       if (!arn) throw new Error('the answer named no identity')
