@@ -19,11 +19,17 @@
  * account first (Case.setup, as admin with enforcement off: the execution role's own policies, an earlier
  * run of the action), e.g. so that `remove` finds what an earlier `cloudwatch-logs: off` run did.
  *
- * What moto 5.1.1 does and does not do here (found while writing this test):
- * - It evaluates only the Action of a statement: every request is checked against the resource "*", so a
- *   statement with a narrower Resource never matches. The test widens every Resource to "*": what it
- *   proves is the action list of each row, not README's resource scoping. Condition, NotAction and
- *   NotResource are not evaluated either; the test refuses a README statement that has them.
+ * What moto does and does not do here (found while writing this test; 5.2.1 runs on this project's machines):
+ * - moto 5.2.1 checks an IAM request that names a role (RoleName) against that role's ARN, and every
+ *   other request against the resource "*", so a statement with a narrower Resource never matches those.
+ *   The test keeps the Resource of the statements made only of role-naming IAM actions (ROLE_NAMED_ACTIONS)
+ *   and README's Deny on the deploy role, and widens every other Resource to "*": what it proves is the
+ *   action list of each row, the role scoping of the IAM statements and the Deny, not the scoping of the
+ *   Lambda and Logs statements. moto 5.1.1 checks role requests against "*" too: a probe at start finds
+ *   out (motoScopesRoles), and then every Resource is widened and the Deny left out.
+ * - It passes no context values to an identity policy's Conditions, so it treats each as met: the test
+ *   drops README's Conditions (iam:PolicyARN), which __tests__/unit/readmePolicy.test.ts evaluates.
+ *   NotAction and NotResource are not read: the test refuses a README statement that has them.
  * - It names the action after the API operation: Invoke needs "lambda:Invoke", where IAM's action
  *   is "lambda:InvokeFunction" (README's name). The test translates (IAM_ACTION_OF_OPERATION).
  * - It checks only the operation called: Lambda's own check of lambda:GetLayerVersion on each layer
@@ -38,8 +44,6 @@
  *   500 (the SDK retries it, then the action falls back to its static analysis of the role's policies). So
  *   SimulateTheExecutionRoles is proven to be the action called and to be optional, never what AWS's
  *   simulator needs beyond it.
- * - It does not evaluate Conditions, so README's advice to narrow DetachRolePolicy/AttachRolePolicy with
- *   `iam:PolicyARN` is not proven here (and README's policy block has no Condition).
  * - Under enforcement the dummy credentials the fixtures use are refused (InvalidClientTokenId), and
  *   an unsigned AssumeRoleWithWebIdentity (as the action makes it with role-to-assume) is answered
  *   HTTP 500; so the role is assumed with enforcement off, the action gets the role session's
