@@ -20,6 +20,7 @@ import {
 import { readFunction } from './lambdaFunction.js'
 import { logGroupArnForFunction } from './logPermissions.js'
 import type { FunctionState } from './plan.js'
+import { callerArnVia, OwnRoleGuard, refuseWritesToOwnRole } from './ownRole.js'
 import { mapWithConcurrency } from './pool.js'
 import { messageOf } from './retry.js'
 import type { FunctionOutcome, FunctionReport, PreRead, RolloutContext } from './rollout.js'
@@ -35,12 +36,15 @@ export async function prepareRoles(
   clients: AwsClients,
   targets: readonly FunctionTarget[],
   control: RunControl
-): Promise<Pick<RolloutContext, 'roles' | 'preRead' | 'restored'>> {
+): Promise<Pick<RolloutContext, 'roles' | 'preRead' | 'restored' | 'ownRoleRefusals'>> {
   const needed =
     config.cloudwatchLogs === 'off' || config.mode === 'remove' || checksSecretAccess(config)
   const partition = targets[0]?.partition
   if (!needed || !partition || targets.length === 0) return {}
-  const edge = new ExecutionRoles(clients.iamFor(partition))
+  const iam = clients.iamFor(partition)
+  const guard = new OwnRoleGuard({ roleToAssume: config.roleToAssume, callerArn: callerArnVia(iam, config.homeRegion) })
+  refuseWritesToOwnRole(iam, guard)
+  const edge = new ExecutionRoles(iam)
   const roles = new RoleCoordinator(edge)
   const preRead = new Map<FunctionTarget, PreRead>()
   await mapWithConcurrency(targets, config.maxConcurrency, async (target) => {
@@ -48,12 +52,23 @@ export async function prepareRoles(
     try {
       const state = await readFunction(clients.lambdaFor(target.region), target)
       preRead.set(target, { state })
-      if (state.role) roles.plan({ key: state.arn, role: state.role, logGroupArn: logGroupArnForFunction(state.arn, state.logGroup) })
     } catch (error) {
       preRead.set(target, { error })
     }
   })
-  if (config.mode !== 'remove') return { roles, preRead }
+  // A role this run would write to, and that is the deploy role itself, is never planned: its functions
+  // fail with the reason (workOnRole), and nothing is read from or written to it on their behalf.
+  const ownRoleRefusals = new Map<string, string>()
+  if (writesRoles(config))
+    for (const role of new Set([...preRead.values()].flatMap((read) => ('state' in read && read.state.role ? [read.state.role] : []))))
+      if (!ownRoleRefusals.has(role)) {
+        const refusal = await guard.refusal(role)
+        if (refusal) ownRoleRefusals.set(role, refusal)
+      }
+  for (const read of preRead.values())
+    if ('state' in read && read.state.role && !ownRoleRefusals.has(read.state.role))
+      roles.plan({ key: read.state.arn, role: read.state.role, logGroupArn: logGroupArnForFunction(read.state.arn, read.state.logGroup) })
+  if (config.mode !== 'remove') return { roles, preRead, ownRoleRefusals }
 
   // Only roles that carry this action's record are read in full and restored.
   const keysByRole = new Map<string, string[]>()
@@ -88,6 +103,11 @@ export async function prepareRoles(
           { title: 'Secret access left in place' }
         )
       if (!recorded.cloudwatchOff) return
+      const refusal = await guard.refusal(roleArn)
+      if (refusal) {
+        for (const key of keys) restored.set(key, { ok: false, error: refusal })
+        return
+      }
       const results = await roles.undoFor(keys)
       for (const outcome of results.values()) {
         if (outcome.ok) core.info(`${role}: ${describeUndo(outcome.value).join('; ') || 'nothing to restore'}.`)
@@ -96,6 +116,12 @@ export async function prepareRoles(
     })
   })
   return { roles, preRead, restored }
+}
+
+/** Whether apply (or plan, showing what apply would do) writes to execution roles in this run. */
+function writesRoles(config: ActionConfig): boolean {
+  if (config.mode !== 'apply' && config.mode !== 'plan') return false
+  return config.cloudwatchLogs === 'off' || (config.grantSecretAccess && checksSecretAccess(config))
 }
 
 /** Reading the roles for secret access needs IAM reads: apply does it, plan only when asked to grant. */
@@ -162,6 +188,8 @@ export async function workOnRole(
 ): Promise<string | undefined> {
   const { mode, cloudwatchLogs, cloudwatchOffMethod: method, secretNeeds, grantSecretAccess } = ctx.config
   if (!ctx.roles || !state.role) return undefined
+  const ownRole = ctx.ownRoleRefusals?.get(state.role)
+  if (ownRole) return ownRole
   const role = roleNameOf(state.role)
   const changes: string[] = []
   let worked = false

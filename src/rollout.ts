@@ -132,6 +132,8 @@ export interface RolloutContext {
   readonly roles?: RoleCoordinator
   /** Functions read before the rollout: not read again (their revision still guards the write). */
   readonly preRead?: ReadonlyMap<FunctionTarget, PreRead>
+  /** Execution roles (ARN) this run will not write to, being the deploy role itself: why, in one sentence. */
+  readonly ownRoleRefusals?: ReadonlyMap<string, string>
   /** remove: the roles' CloudWatch Logs restored before any function is written, by function ARN. */
   readonly restored?: ReadonlyMap<string, RoleOutcome<UndoResult>>
   /** When this run last wrote a policy a function's extension needs (secret access), by role name. */

@@ -19,11 +19,17 @@
  * account first (Case.setup, as admin with enforcement off: the execution role's own policies, an earlier
  * run of the action), e.g. so that `remove` finds what an earlier `cloudwatch-logs: off` run did.
  *
- * What moto 5.1.1 does and does not do here (found while writing this test):
- * - It evaluates only the Action of a statement: every request is checked against the resource "*", so a
- *   statement with a narrower Resource never matches. The test widens every Resource to "*": what it
- *   proves is the action list of each row, not README's resource scoping. Condition, NotAction and
- *   NotResource are not evaluated either; the test refuses a README statement that has them.
+ * What moto does and does not do here (found while writing this test; 5.2.1 runs on this project's machines):
+ * - moto 5.2.1 checks an IAM request that names a role (RoleName) against that role's ARN, and every
+ *   other request against the resource "*", so a statement with a narrower Resource never matches those.
+ *   The test keeps the Resource of the statements made only of role-naming IAM actions (ROLE_NAMED_ACTIONS)
+ *   and README's Deny on the deploy role, and widens every other Resource to "*": what it proves is the
+ *   action list of each row, the role scoping of the IAM statements and the Deny, not the scoping of the
+ *   Lambda and Logs statements. moto 5.1.1 checks role requests against "*" too: a probe at start finds
+ *   out (motoScopesRoles), and then every Resource is widened and the Deny left out.
+ * - It passes no context values to an identity policy's Conditions, so it treats each as met: the test
+ *   drops README's Conditions (iam:PolicyARN), which __tests__/unit/readmePolicy.test.ts evaluates.
+ *   NotAction and NotResource are not read: the test refuses a README statement that has them.
  * - It names the action after the API operation: Invoke needs "lambda:Invoke", where IAM's action
  *   is "lambda:InvokeFunction" (README's name). The test translates (IAM_ACTION_OF_OPERATION).
  * - It checks only the operation called: Lambda's own check of lambda:GetLayerVersion on each layer
@@ -38,8 +44,6 @@
  *   500 (the SDK retries it, then the action falls back to its static analysis of the role's policies). So
  *   SimulateTheExecutionRoles is proven to be the action called and to be optional, never what AWS's
  *   simulator needs beyond it.
- * - It does not evaluate Conditions, so README's advice to narrow DetachRolePolicy/AttachRolePolicy with
- *   `iam:PolicyARN` is not proven here (and README's policy block has no Condition).
  * - Under enforcement the dummy credentials the fixtures use are refused (InvalidClientTokenId), and
  *   an unsigned AssumeRoleWithWebIdentity (as the action makes it with role-to-assume) is answered
  *   HTTP 500; so the role is assumed with enforcement off, the action gets the role session's
@@ -51,74 +55,45 @@ import {
   AttachRolePolicyCommand,
   CreatePolicyCommand,
   CreateRoleCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  GetRoleCommand,
   GetRolePolicyCommand,
   IAMClient,
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
   ListRoleTagsCommand,
-  PutRolePolicyCommand
+  PutRolePolicyCommand,
+  TagRoleCommand,
+  UntagRoleCommand
 } from '@aws-sdk/client-iam'
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { resetEmulator, seedSampleFleet } from '../../scripts/emulator-fixtures.mjs'
+import { listOf, type PolicyDocument, readmeNeeds, readmePolicy, type Statement } from '../support/readmePolicy.js'
 import { type ProxiedCall, type ResigningProxy, startResigningProxy } from '../support/resigningProxy.js'
-import { type ActionRun, freePort, ROOT, runAction, startEmulator, stopEmulator } from './harness.js'
+import { type ActionRun, freePort, runAction, startEmulator, stopEmulator } from './harness.js'
 
 const ACCOUNT = '123456789012'
-const ROLE_NAME = 'deploy'
 const admin = { accessKeyId: 'testing', secretAccessKey: 'testing' }
 
 // ---------------------------------------------------------------------------------------------
 // README: the policy and which statements each run needs
 
-interface Statement {
-  Sid: string
-  Effect: 'Allow'
-  Action: string | string[]
-  Resource: string | string[]
-}
-interface PolicyDocument {
-  Version: string
-  Statement: Statement[]
-}
-
-const README = readFileSync(join(ROOT, 'README.md'), 'utf8')
-
-function readmePolicy(): PolicyDocument {
-  const block = /<!-- deploy-role-policy\b[^>]*-->\s*```json\n([\s\S]*?)```/.exec(README)?.[1]
-  if (block === undefined) throw new Error('README has no ```json block right after <!-- deploy-role-policy -->')
-  const policy = JSON.parse(block) as PolicyDocument
-  for (const statement of policy.Statement) {
-    const keys = Object.keys(statement).sort()
-    // moto would ignore anything else, and the test would prove less than README says.
-    if (keys.join() !== 'Action,Effect,Resource,Sid' || statement.Effect !== 'Allow')
-      throw new Error(`README statement ${JSON.stringify(statement)}: moto evaluates only Allow statements with Sid, Action, Resource`)
-  }
-  return policy
-}
-
-/** README's table: the first cell (backticks dropped) → the Sids in the second. */
-function readmeNeeds(): Map<string, string[]> {
-  const after = README.split('<!-- deploy-role-needs -->')[1]
-  if (after === undefined) throw new Error('README has no <!-- deploy-role-needs --> table')
-  const rows = after.trimStart().split('\n')
-  const needs = new Map<string, string[]>()
-  for (const row of rows.slice(2)) {
-    if (!row.startsWith('|')) break
-    const [what = '', statements = ''] = row.split('|').slice(1, -1).map((cell) => cell.trim())
-    needs.set(what.replace(/`/g, ''), [...statements.matchAll(/`([A-Za-z0-9]+)`/g)].map((m) => m[1] ?? ''))
-  }
-  return needs
-}
-
 const POLICY = readmePolicy()
 const NEEDS = readmeNeeds()
+const isDeny = (statement: Statement): boolean => statement.Effect === 'Deny'
+const DENIES = POLICY.Statement.filter(isDeny)
 
-const actionsOf = (statement: Statement): string[] =>
-  Array.isArray(statement.Action) ? statement.Action : [statement.Action]
+const actionsOf = (statement: Statement): string[] => listOf(statement.Action)
 
-/** The statements README's rows need, in README's order. */
+/** The deploy role, as README's Deny names it: the role the test's runs hold. */
+const ROLE_NAME = (() => {
+  const names = DENIES.flatMap((statement) => listOf(statement.Resource)).map((arn) => /:role\/(?:.*\/)?([^/]+)$/.exec(arn)?.[1])
+  if (names.length !== 1 || !names[0]) throw new Error(`README's policy must deny writes to exactly one role, the deploy role (found ${names.join(', ')})`)
+  return names[0]
+})()
+
+/** The statements README's rows need, in README's order, and every Deny (it goes with every row). */
 function policyFor(rows: readonly string[]): PolicyDocument {
   const sids = new Set<string>()
   for (const row of rows) {
@@ -126,18 +101,18 @@ function policyFor(rows: readonly string[]): PolicyDocument {
     if (!needed) throw new Error(`README's permission table has no row "${row}" (rows: ${[...NEEDS.keys()].join(' | ')})`)
     for (const sid of needed) sids.add(sid)
   }
-  return { Version: POLICY.Version, Statement: POLICY.Statement.filter((statement) => sids.has(statement.Sid)) }
+  return { Version: POLICY.Version, Statement: POLICY.Statement.filter((statement) => isDeny(statement) || sids.has(statement.Sid ?? '')) }
 }
 
-/** The policy without one action (a statement left with none is dropped). */
+/** The policy without one action in its Allows (a statement left with none is dropped). */
 function without(policy: PolicyDocument, action: string): PolicyDocument {
-  if (!policy.Statement.some((statement) => actionsOf(statement).includes(action)))
+  if (!policy.Statement.some((statement) => !isDeny(statement) && actionsOf(statement).includes(action)))
     throw new Error(`the policy has no ${action} to take out`)
   return {
     Version: policy.Version,
     Statement: policy.Statement.map((statement) => ({
       ...statement,
-      Action: actionsOf(statement).filter((a) => a !== action)
+      Action: isDeny(statement) ? statement.Action : actionsOf(statement).filter((a) => a !== action)
     })).filter((statement) => statement.Action.length > 0)
   }
 }
@@ -146,17 +121,48 @@ function without(policy: PolicyDocument, action: string): PolicyDocument {
 const IAM_ACTION_OF_OPERATION: Readonly<Record<string, string>> = { 'lambda:Invoke': 'lambda:InvokeFunction' }
 const MOTO_ACTION_OF_IAM = Object.fromEntries(Object.entries(IAM_ACTION_OF_OPERATION).map(([op, iam]) => [iam, op]))
 
-/** As moto can evaluate it: resources widened to "*", actions under moto's names. */
+/**
+ * IAM actions whose requests name the role (RoleName): moto 5.2 checks them against the role's ARN, so a
+ * statement of only these keeps its Resource (when the emulator does: motoScopesRoles). moto checks every
+ * other request against "*", so any other statement's Resource is widened to "*".
+ */
+const ROLE_NAMED_ACTIONS = new Set([
+  'iam:GetRole',
+  'iam:ListRoleTags',
+  'iam:ListAttachedRolePolicies',
+  'iam:ListRolePolicies',
+  'iam:GetRolePolicy',
+  'iam:PutRolePolicy',
+  'iam:DeleteRolePolicy',
+  'iam:TagRole',
+  'iam:UntagRole',
+  'iam:AttachRolePolicy',
+  'iam:DetachRolePolicy'
+])
+const scopedByMoto = (statement: Statement): boolean =>
+  isDeny(statement) ? listOf(statement.Resource).every((arn) => arn.includes(':role/')) : actionsOf(statement).every((action) => ROLE_NAMED_ACTIONS.has(action))
+
+/**
+ * As moto can evaluate it: actions under moto's names; Conditions dropped (moto passes no context values
+ * to an identity policy, so it treats every condition as met: dropping says so); Resource kept where moto
+ * resolves the role (see ROLE_NAMED_ACTIONS), else widened to "*"; a Deny moto cannot scope is dropped
+ * (widened, it would refuse what it does not name).
+ */
 function forMoto(policy: PolicyDocument): PolicyDocument {
   return {
     Version: policy.Version,
-    Statement: policy.Statement.map((statement) => ({
-      ...statement,
-      Action: actionsOf(statement).map((action) => MOTO_ACTION_OF_IAM[action] ?? action),
-      Resource: '*'
-    }))
+    Statement: policy.Statement.filter((statement) => !isDeny(statement) || (motoScopesRoles && scopedByMoto(statement))).map(
+      ({ Condition: _dropped, ...statement }) => ({
+        ...statement,
+        Action: actionsOf(statement).map((action) => MOTO_ACTION_OF_IAM[action] ?? action),
+        Resource: motoScopesRoles && scopedByMoto(statement) ? (statement.Resource ?? '*') : '*'
+      })
+    )
   }
 }
+
+/** Calls that no policy can refuse, which the run may make beside what README grants. */
+const NEEDS_NO_PERMISSION = new Set(['sts:GetCallerIdentity'])
 
 /**
  * Statements whose actions AWS checks itself, never called by the action: Lambda checks
@@ -168,18 +174,19 @@ const CHECKED_BY_AWS_ITSELF = new Set(['KeepTheFunctionsOwnLayers'])
 function calledActionsOf(policy: PolicyDocument, uncalled: readonly string[] = []): string[] {
   const called = new Set<string>()
   for (const statement of policy.Statement)
-    if (!CHECKED_BY_AWS_ITSELF.has(statement.Sid) && !uncalled.includes(statement.Sid))
+    if (!isDeny(statement) && !CHECKED_BY_AWS_ITSELF.has(statement.Sid ?? '') && !uncalled.includes(statement.Sid ?? ''))
       for (const action of actionsOf(statement)) called.add(action)
   return [...called].sort()
 }
 
 /** Every action a policy grants. */
-const grantedActionsOf = (policy: PolicyDocument): string[] => [...new Set(policy.Statement.flatMap(actionsOf))].sort()
+const grantedActionsOf = (policy: PolicyDocument): string[] =>
+  [...new Set(policy.Statement.filter((statement) => !isDeny(statement)).flatMap(actionsOf))].sort()
 
 /** The policy without these statements. */
 const withoutStatements = (policy: PolicyDocument, sids: readonly string[]): PolicyDocument => ({
   Version: policy.Version,
-  Statement: policy.Statement.filter((statement) => !sids.includes(statement.Sid))
+  Statement: policy.Statement.filter((statement) => !sids.includes(statement.Sid ?? ''))
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -631,6 +638,8 @@ const ROWS_COVERED_ELSEWHERE = new Set<string>()
 let port = 0
 let endpoint = ''
 let proxy: ResigningProxy
+/** Set by beforeAll: whether this moto checks requests that name a role against the role's ARN. */
+let motoScopesRoles = false
 
 /** IAM enforcement of the whole emulator (our own instance): on checks every call from now on. */
 async function enforceIam(on: boolean): Promise<void> {
@@ -648,7 +657,11 @@ interface Session {
  * A fresh sample fleet shaped by `setup`, and a `deploy` role with `policy` (as moto evaluates it), and a
  * session of that role.
  */
-async function prepare(policy: PolicyDocument, setup: Case['setup']): Promise<Session & { baseline: RoleSnapshot | undefined }> {
+async function prepare(
+  policy: PolicyDocument,
+  setup: Case['setup'],
+  options: { readonly raw?: true } = {}
+): Promise<Session & { baseline: RoleSnapshot | undefined }> {
   await enforceIam(false)
   await resetEmulator(endpoint)
   await seedSampleFleet(endpoint)
@@ -666,7 +679,7 @@ async function prepare(policy: PolicyDocument, setup: Case['setup']): Promise<Se
       })
     )
     await iam.send(
-      new PutRolePolicyCommand({ RoleName: ROLE_NAME, PolicyName: 'rotel-deploy', PolicyDocument: JSON.stringify(forMoto(policy)) })
+      new PutRolePolicyCommand({ RoleName: ROLE_NAME, PolicyName: 'rotel-deploy', PolicyDocument: JSON.stringify(options.raw ? policy : forMoto(policy)) })
     )
     const { Credentials: credentials } = await sts.send(
       new AssumeRoleWithWebIdentityCommand({
@@ -793,7 +806,35 @@ beforeAll(async () => {
   port = await freePort()
   endpoint = startEmulator(port)
   proxy = await startResigningProxy(endpoint)
+  motoScopesRoles = await probeRoleScoping()
+  if (!motoScopesRoles)
+    console.warn('This moto checks IAM role calls against "*" (moto 5.1.1 does; 5.2.1 resolves the role): every Resource is widened and README\'s Deny is not run.')
 })
+
+/**
+ * Whether this moto checks a request that names a role against the role's ARN: a role allowed
+ * iam:GetRole on exactly one role reads it (5.2.1), or is refused because every request is checked
+ * against "*" (5.1.1).
+ */
+async function probeRoleScoping(): Promise<boolean> {
+  const probe: PolicyDocument = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: 'iam:GetRole', Resource: `arn:aws:iam::${ACCOUNT}:role/${ROLE_NAME}` }]
+  }
+  const session = await prepare(probe, undefined, { raw: true })
+  const iam = new IAMClient({ region: 'us-east-1', endpoint: proxy.url, credentials: session, maxAttempts: 1 })
+  await enforceIam(true)
+  try {
+    await iam.send(new GetRoleCommand({ RoleName: ROLE_NAME }))
+    return true
+  } catch (error) {
+    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 403) return false
+    throw error
+  } finally {
+    await enforceIam(false)
+    iam.destroy()
+  }
+}
 
 afterEach(async () => {
   await enforceIam(false)
@@ -806,12 +847,13 @@ afterAll(async () => {
 })
 
 describe('README', () => {
-  it('names in its table only statements of its policy, and uses every statement in some row', () => {
-    const sids = POLICY.Statement.map((statement) => statement.Sid)
+  it('names in its table only statements of its policy, and uses every Allow in some row (every Deny goes with every row)', () => {
+    const sids = POLICY.Statement.map((statement) => statement.Sid ?? '')
     expect(new Set(sids).size).toBe(sids.length)
     const used = new Set([...NEEDS.values()].flat())
     expect([...used].filter((sid) => !sids.includes(sid))).toEqual([])
-    expect(sids.filter((sid) => !used.has(sid))).toEqual([])
+    expect(POLICY.Statement.filter((statement) => !isDeny(statement) && !used.has(statement.Sid ?? '')).map((s) => s.Sid)).toEqual([])
+    expect(DENIES.filter((statement) => used.has(statement.Sid ?? '')).map((s) => s.Sid)).toEqual([])
     // Every row of the table is run below.
     expect([...NEEDS.keys()].filter((row) => !CASES.some((c) => c.needs.includes(row)) && !ROWS_COVERED_ELSEWHERE.has(row))).toEqual([])
     // A case's uncalled and optional statements are statements its rows give it.
@@ -834,7 +876,7 @@ describe.each(CASES)('$title with exactly the permissions README lists', (c) => 
     expect({ statuses: statuses(outcome.run), report }).toEqual({ statuses: c.statuses, report })
     expect(outcome.run.exitCode).toBe(0)
     expect(outcome.run.stdout).not.toMatch(/^::error/m)
-    const called = [...new Set(outcome.calls.map(iamActionOf))].sort()
+    const called = [...new Set(outcome.calls.map(iamActionOf))].filter((action) => !NEEDS_NO_PERMISSION.has(action)).sort()
     expect({ grantedNotCalled: calledActionsOf(policy, c.uncalled).filter((action) => !called.includes(action)) }).toEqual({
       grantedNotCalled: []
     })
@@ -864,7 +906,7 @@ describe.each(CASES)('$title with exactly the permissions README lists', (c) => 
       const policy = policyFor(c.needs)
       const outcome = await runAs(withoutStatements(policy, optional), c)
       const report = `exit ${outcome.run.exitCode}\n${outcome.run.stdout}\n${outcome.run.stderr}`
-      const optionalActions = policy.Statement.filter((statement) => optional.includes(statement.Sid)).flatMap(actionsOf)
+      const optionalActions = policy.Statement.filter((statement) => optional.includes(statement.Sid ?? '')).flatMap(actionsOf)
       const refused = [...new Set(outcome.calls.filter((call) => call.status === 403).map(iamActionOf))]
       expect(refused.length).toBeGreaterThan(0)
       expect(refused.filter((action) => !optionalActions.includes(action))).toEqual([])
@@ -873,4 +915,67 @@ describe.each(CASES)('$title with exactly the permissions README lists', (c) => 
       expectFleetAsReported(outcome, c.statuses)
       await c.alsoExpect?.(outcome)
     })
+})
+
+describe("README's whole policy under moto's IAM enforcement", () => {
+  const BASIC_POLICY = { PolicyArn: BASIC }
+  /** Each role write README's statements allow on an execution role, as one call on `role`. */
+  const writes = (role: string) =>
+    [
+      ['iam:PutRolePolicy', new PutRolePolicyCommand({ RoleName: role, PolicyName: 'probe', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }] }) })],
+      ['iam:TagRole', new TagRoleCommand({ RoleName: role, Tags: [{ Key: 'rotel-clickstack-action:probe', Value: 'x' }] })],
+      ['iam:UntagRole', new UntagRoleCommand({ RoleName: role, TagKeys: ['rotel-clickstack-action:probe'] })],
+      ['iam:DeleteRolePolicy', new DeleteRolePolicyCommand({ RoleName: role, PolicyName: 'probe' })],
+      ['iam:DetachRolePolicy', new DetachRolePolicyCommand({ RoleName: role, ...BASIC_POLICY })],
+      ['iam:AttachRolePolicy', new AttachRolePolicyCommand({ RoleName: role, ...BASIC_POLICY })]
+    ] as const
+
+  /** Sends each call as the deploy role (README's policy, all of it), enforcement on; the HTTP status of each. */
+  async function asDeployRole(role: string): Promise<Record<string, number>> {
+    const session = await prepare(POLICY, async () => {
+      await adminIam(async (iam) => {
+        await iam.send(new CreateRoleCommand({ RoleName: 'admin-tools', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [] }) }))
+        await iam.send(new AttachRolePolicyCommand({ RoleName: ROLE_NAME === role ? EXECUTION_ROLE : role, ...BASIC_POLICY }))
+      })
+      return undefined
+    })
+    // The deploy role needs AWSLambdaBasicExecutionRole attached for the detach to have something to act on.
+    if (role === ROLE_NAME) await adminIam((iam) => iam.send(new AttachRolePolicyCommand({ RoleName: role, ...BASIC_POLICY })))
+    const iam = new IAMClient({ region: 'us-east-1', endpoint: proxy.url, credentials: { ...session }, maxAttempts: 1 })
+    const status: Record<string, number> = {}
+    await enforceIam(true)
+    try {
+      for (const [action, command] of writes(role))
+        try {
+          await iam.send(command as never)
+          status[action] = 200
+        } catch (error) {
+          status[action] = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0
+        }
+    } finally {
+      await enforceIam(false)
+      iam.destroy()
+    }
+    return status
+  }
+
+  const every = (code: number) => Object.fromEntries(writes('x').map(([action]) => [action, code]))
+
+  it('lets the deploy role write to an execution role in the documented scope (lambda-exec)', async () => {
+    if (!motoScopesRoles) return console.warn('not run: this moto does not scope role calls')
+    expect(await asDeployRole(EXECUTION_ROLE)).toEqual(every(200))
+  })
+
+  it('refuses every role write to the deploy role itself (the explicit Deny)', async () => {
+    if (!motoScopesRoles) return console.warn('not run: this moto does not scope role calls')
+    expect(await asDeployRole(ROLE_NAME)).toEqual(every(403))
+    const role = await readRole(ROLE_NAME)
+    expect(Object.keys(role.inline)).toEqual(['rotel-deploy'])
+    expect(role.tags).toEqual({})
+  })
+
+  it('refuses every role write to a role outside the documented scope', async () => {
+    if (!motoScopesRoles) return console.warn('not run: this moto does not scope role calls')
+    expect(await asDeployRole('admin-tools')).toEqual(every(403))
+  })
 })
