@@ -7,6 +7,7 @@ import { assumeRoleWithOidc } from './credentials.js'
 import { selectFunctions } from './functionSelection.js'
 import type { DeliveryChecker } from './deliveryCheck.js'
 import { DEFAULT_LAYER_ACCOUNT, LayerResolver } from './layerVersions.js'
+import { annotationTitle, logLines } from './outsideText.js'
 import { postPlanComment } from './planComment.js'
 import { Slots } from './pool.js'
 import { giveLogsBack, prepareRoles } from './roleSteps.js'
@@ -183,8 +184,9 @@ async function processFunctions(
     const outcome = await rolloutFunction(context, target)
     done.set(target, outcome)
     // Functions run in parallel, so each one's log is printed whole when it is done, in its own group.
-    core.startGroup(`${target.name} (${target.region}): ${outcome.report.status}`)
-    for (const line of outcome.log) core.info(line)
+    // The log holds outside text (log tails, AWS errors): logLines keeps the runner from running a command in it.
+    core.startGroup(annotationTitle(`${target.name} (${target.region}): ${outcome.report.status}`))
+    for (const line of logLines(outcome.log)) core.info(line)
     core.endGroup()
     return outcome
   }))

@@ -35,6 +35,7 @@ import { logsStillAllowed, workOnRole } from './roleSteps.js'
 import { type RoleCoordinator, type RoleOutcome, roleNameOf, type UndoResult } from './executionRoles.js'
 import { type DeliveryChecker, hyperdxSearchUrl, JSON_LOG_FORMAT_HINT } from './deliveryCheck.js'
 import { instrumentationLayerArn, instrumentationLayerNames, languageFor, WRAPPERS } from './instrumentation.js'
+import { tailOf } from './outsideText.js'
 import { errorName, isTransient, messageOf, sleep } from './retry.js'
 
 /** apply: updated/unchanged; plan: planned/in-sync; check: drifted/in-sync; remove: removed/unchanged; all: failed, rolled-back. */
@@ -438,7 +439,9 @@ async function processFunction(
   log.push(
     `Test invocation: status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, FunctionError ${invocation.functionError}` : ''}${invocation.requestId ? ` (request ${invocation.requestId})` : ''}`
   )
-  if (invocation.logTail) log.push('Log tail:', ...indent(invocation.logTail))
+  // The tail is the function's own output: bounded (Lambda sends 4 KB; a proxy may send more), and printed
+  // by main.ts through logLines, which keeps the runner from reading a command in it.
+  if (invocation.logTail) log.push('Log tail:', ...indent(tailOf(invocation.logTail, 100, LOG_TAIL_CHARS)))
   if (!invocation.ok) {
     const tail = invocation.logTail ? ` Log tail: ${lastLines(invocation.logTail, 5)}` : ''
     const reason = `the test invocation failed (status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, ${invocation.functionError} error` : ''}).${tail}`
@@ -749,10 +752,15 @@ function describeLayers(layers: readonly string[]): string {
   return layers.length === 0 ? '(none)' : layers.map((arn) => arn.replace(/^.*:layer:/, '')).join(', ')
 }
 
+/** The most characters of a test invocation's log tail kept in the log; Lambda itself returns the last 4 KB. */
+const LOG_TAIL_CHARS = 4096
+
+// The indent also keeps a tail line such as `##[group]` from being drawn as a section by the log viewer.
 function indent(text: string): string[] {
-  return text.split(/\r?\n/).map((line) => `    ${line}`)
+  return text.split('\n').map((line) => `    ${line}`)
 }
 
+/** The last lines of a log tail on one line, for an error message (an annotation, the report): bounded. */
 function lastLines(text: string, count: number): string {
-  return text.trimEnd().split(/\r?\n/).slice(-count).join(' | ')
+  return tailOf(text, count, 500).split('\n').join(' | ')
 }
