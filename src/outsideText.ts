@@ -3,6 +3,7 @@
  * function and role names) made inert where the action shows it: Markdown, the runner's log, annotations.
  */
 import { randomUUID } from 'node:crypto'
+import * as core from '@actions/core'
 
 /** Options for text from outside: a redactor runs after cleaning and before cutting, so no half secret is shown. */
 export interface OutsideTextOptions {
@@ -155,4 +156,16 @@ export function logLines(lines: readonly string[], newToken: () => string = rand
   // The runner compares the resume command without regard to case.
   while (token.length < 16 || text.includes(token.toLowerCase())) token = randomUUID()
   return [`::stop-commands::${token}`, ...physical, `::${token}::`]
+}
+
+/** Prints lines that hold outside text to the log, so that the runner runs no command from them (see logLines). */
+export function printOutside(...lines: readonly string[]): void {
+  for (const line of logLines(lines)) core.info(line)
+}
+
+/** A group of the log whose title and lines hold outside text; @actions/core escapes the title's line breaks. */
+export function printGroup(title: string, lines: readonly string[]): void {
+  core.startGroup(annotationTitle(title))
+  printOutside(...lines)
+  core.endGroup()
 }

@@ -1,7 +1,7 @@
 /** The GitHub side of the end of a run: outputs, annotations, the job summary, and the verdict. */
 import * as core from '@actions/core'
 import type { ActionConfig } from './config.js'
-import { annotationText, annotationTitle, logLines } from './outsideText.js'
+import { annotationText, annotationTitle, printOutside } from './outsideText.js'
 import type { Redactor } from './redact.js'
 import type { FunctionOutcome } from './rollout.js'
 import { renderOutputs, renderSummary, type RunResult } from './summary.js'
@@ -36,12 +36,12 @@ export async function publishResult(config: ActionConfig, result: RunResult, red
   const summary = renderSummary(result, redact)
   // Outside a runner (a local run) there is no summary file: print it instead.
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary, true).write()
-  else for (const line of logLines([summary])) core.info(line)
+  else printOutside(summary)
 
   const verdict = verdictOf(config, result.outcomes)
   if (verdict.failure) core.setFailed(text(verdict.failure))
   // The verdict names functions; a name is outside text too.
-  else for (const line of logLines([redact(verdict.message)])) core.info(line)
+  else printOutside(redact(verdict.message))
 }
 
 /** One sentence for the end of the log, and whether the step fails. */

@@ -7,6 +7,7 @@ import type { ActionConfig } from './config.js'
 import { behindLatest, DEFAULT_ANNOTATE_FILES, type LayerReference, scanWorkspace } from './layerReferences.js'
 import type { LayerResolver } from './layerVersions.js'
 import { messageOf } from './retry.js'
+import { printOutside } from './outsideText.js'
 
 /** Scans the workspace, warns on each reference behind the latest, and returns a sentence for the summary. */
 export async function annotateWorkspace(
@@ -33,7 +34,8 @@ export async function annotateWorkspace(
         latest.set(key, (await layers.resolve({ region, account, name, version: 'latest' })).version)
       } catch (error) {
         // A layer the deploy role cannot see is not the pull request's fault: say so in the log only.
-        core.info(`Could not look up the latest ${name} in ${region} (${account}): ${messageOf(error)}`)
+        // The name comes from a file of the pull request, the message from AWS: neither may run a command.
+        printOutside(`Could not look up the latest ${name} in ${region} (${account}): ${messageOf(error)}`)
       }
     })
   )
