@@ -63,6 +63,8 @@ export function markdownText(text: string, options: OutsideTextOptions = {}): st
       .replace(/#/g, `\\#${ZWSP}`)
       .replace(/@/g, `@${ZWSP}`)
       .replace(/:\/\//g, `:${ZWSP}//`)
+      // Shown the same, and a scan of the summary for workflow commands finds none from outside.
+      .replace(/:(?=:)/g, ':\\')
       // GFM links `www.` after `_`, `*`, `~` or `(` too, so the test is "not after a letter or digit".
       .replace(/(?<![\p{L}\p{N}])(www)\./giu, `$1${ZWSP}.`)
       .replace(/(?<![\p{L}\p{N}])(gh)-/giu, `$1${ZWSP}-`)
@@ -87,17 +89,19 @@ export function markdownCode(text: string, options: OutsideTextOptions = {}): st
 }
 
 /**
- * A block of outside text (a log tail) for the summary: an HTML `<pre>` with `&`, `<` and `>` as entities.
- * GitHub renders nothing inside as Markdown (an HTML block of `<pre>` ends only at `</pre>`, which the
- * escaping rules out), and links no mention or reference inside `pre`.
+ * A block of outside text (a log tail) for the summary: an HTML `<pre>`, its text shown as it came.
+ * GitHub renders nothing inside as Markdown (an HTML block of `<pre>` ends only at `</pre>`, and `<` is
+ * an entity) and links no mention or reference inside `pre`. The other characters that mean something
+ * to Markdown, GitHub or the runner (`#`, `@`, `[`, `:`, backticks …) are numeric entities as well: the
+ * browser shows the same text, and no scan of the summary's source (nor commentBody's fence count) finds a
+ * heading, mention, link, fence or command.
  */
 export function markdownBlock(text: string, options: OutsideTextOptions = {}): string {
   const escaped = plainText(text, options)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
     .replace(/\t/g, '    ')
-  return `<pre>${escaped.trimEnd()}</pre>`
+    .trimEnd()
+    .replace(/[&<>#@[\]:`~|]/g, (c) => `&#${c.charCodeAt(0)};`)
+  return `<pre>${escaped}</pre>`
 }
 
 /**

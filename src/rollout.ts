@@ -100,6 +100,8 @@ export interface FunctionOutcome {
   readonly warnings: readonly string[]
   /** Said as notices: worth knowing, nothing wrong. */
   readonly notices?: readonly string[]
+  /** The failed test invocation's log tail (bounded), shown in the summary. */
+  readonly logTail?: string
   /** Failed only because CloudWatch Logs still receives its logs: it has the extension, working. */
   readonly cloudwatchStillOn?: boolean
 }
@@ -445,7 +447,8 @@ async function processFunction(
   if (!invocation.ok) {
     const tail = invocation.logTail ? ` Log tail: ${lastLines(invocation.logTail, 5)}` : ''
     const reason = `the test invocation failed (status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, ${invocation.functionError} error` : ''}).${tail}`
-    return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings, plan)
+    const outcome = await rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings, plan)
+    return invocation.logTail ? { ...outcome, logTail: tailOf(invocation.logTail, 100, LOG_TAIL_CHARS) } : outcome
   }
   // After a removal the logs are the function's own business again: nothing to verify.
   if (mode === 'remove') return { report, layer, log, warnings }

@@ -1,7 +1,7 @@
 /** The job summary, the plan comment and the outputs, rendered from the run's results; pure, so that tests read them whole. */
 import type { Mode } from './config.js'
 import type { LayerVersion } from './layerVersions.js'
-import { markdownCode, markdownLink, markdownText, plainText } from './outsideText.js'
+import { markdownBlock, markdownCode, markdownLink, markdownText, plainText } from './outsideText.js'
 import type { PlanDiff } from './plan.js'
 import { type Redactor, redactDeep } from './redact.js'
 import type { FunctionOutcome, FunctionReport, FunctionStatus } from './rollout.js'
@@ -159,6 +159,13 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
     for (const r of errors)
       lines.push(`- **${cell(r.function, redact)}** (${cell(r.region, redact)}): ${cell(r.error ?? '', redact, LONG_TEXT)}`)
     lines.push('')
+  }
+
+  const tails = result.outcomes.filter((outcome) => outcome.logTail)
+  if (tails.length > 0) {
+    lines.push('### Log tails of the failed test invocations', '')
+    for (const { report: r, logTail = '' } of tails)
+      lines.push(`**${cell(r.function, redact)}** (${cell(r.region, redact)})`, '', markdownBlock(logTail, { redact }), '')
   }
 
   const verified = reports.filter((r) => r.delivery !== null)

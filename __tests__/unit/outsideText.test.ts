@@ -179,19 +179,26 @@ describe('markdownCode', () => {
 })
 
 describe('markdownBlock', () => {
-  it('shows a log tail in <pre> with no tag of its own', () => {
-    const block = markdownBlock('ok\n</pre><img src=x>\n\n# heading @octocat & more\n```')
-    expect(block).toBe('<pre>ok\n&lt;/pre&gt;&lt;img src=x&gt;\n\n# heading @octocat &amp; more\n```</pre>')
+  const decode = (html: string): string => html.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))
+
+  it('shows a log tail in <pre>, every character that means something as an entity', () => {
+    const tail = 'ok\n</pre><img src=x>\n\n# heading @octocat & [x](y) ::error::z\n```'
+    const block = markdownBlock(tail)
+    expect(block).toBe(
+      '<pre>ok\n&#60;/pre&#62;&#60;img src=x&#62;\n\n&#35; heading &#64;octocat &#38; &#91;x&#93;(y) &#58;&#58;error&#58;&#58;z\n&#96;&#96;&#96;</pre>'
+    )
+    expect(decode(block.slice(5, -6))).toBe(tail)
   })
 
-  it('keeps any text inside the block', () => {
+  it('keeps any text inside the block, shown as it came', () => {
     fc.assert(
       fc.property(hostileText, (text) => {
         const block = markdownBlock(text)
         expect(block.startsWith('<pre>') && block.endsWith('</pre>')).toBe(true)
         const inside = block.slice(5, -6)
-        expect(inside).not.toMatch(/[<>\r\u001b]/)
-        expect(inside).not.toMatch(/&(?!amp;|lt;|gt;)/)
+        expect(inside.replace(/&#\d+;/g, '')).not.toMatch(/[<>#@[\]:`~|&\r\u001b]/)
+        expect(inside).not.toMatch(/&(?!#\d+;)/)
+        expect(decode(inside)).toBe(plainText(text).replace(/\t/g, '    ').trimEnd())
       }),
       { numRuns: 300 }
     )

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import type { LayerVersion } from '../../src/layerVersions.js'
 import { createRedactor } from '../../src/redact.js'
 import { emptyReport, type FunctionOutcome, type FunctionReport } from '../../src/rollout.js'
+import { plainText } from '../../src/outsideText.js'
 import { layersByRegionAndArch, renderOutputs, renderSummary, type RunResult } from '../../src/summary.js'
 
 const ROTEL = '418653438961'
@@ -413,10 +414,11 @@ describe('outside text in the summary and the outputs', () => {
     }),
     { ...AMD_USE1, tag: '<script>alert(1)</script> [x](https://evil.example)' }
   )
+  const withTail: FunctionOutcome = { ...hostile, logTail: TAIL }
   const STATUS = { apply: 'updated', plan: 'planned', check: 'drifted', remove: 'removed' } as const
   // Each mode's change status, so that the diff block is shown as well.
   const run = (mode: RunResult['mode']): RunResult => ({
-    ...result([{ ...hostile, report: { ...hostile.report, status: STATUS[mode] } }, hostile]),
+    ...result([{ ...hostile, report: { ...hostile.report, status: STATUS[mode] } }, withTail]),
     mode,
     notes: ['1 Rotel layer version is pinned behind the latest (docs/[x](https://evil.example).tf:3, # ✅ reviewed.tf:1)']
   })
@@ -438,6 +440,13 @@ describe('outside text in the summary and the outputs', () => {
       if (rows.length > 0) expect(columns.size).toBe(1)
     }
     expect(tables.length).toBeGreaterThan(0)
+  })
+
+  it('shows a failed test invocation\'s log tail as a block of text', () => {
+    const tails = section(renderSummary(run('apply'), noSecrets), 'Log tails of the failed test invocations')
+    const block = /<pre>([^]*)<\/pre>/.exec(tails)?.[1] ?? ''
+    expect(block.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))).toBe(plainText(TAIL))
+    expect(tails).not.toMatch(/<(?!\/?pre>)/)
   })
 
   it('keeps the diff block closed by its own fence only', () => {
