@@ -7,7 +7,7 @@ import { assumeRoleWithOidc } from './credentials.js'
 import { selectFunctions } from './functionSelection.js'
 import type { DeliveryChecker } from './deliveryCheck.js'
 import { DEFAULT_LAYER_ACCOUNT, LayerResolver } from './layerVersions.js'
-import { annotationText, printGroup } from './outsideText.js'
+import { annotationText, printGroup, printOutside } from './outsideText.js'
 import { postPlanComment } from './planComment.js'
 import { Slots } from './pool.js'
 import { giveLogsBack, prepareRoles } from './roleSteps.js'
@@ -138,7 +138,8 @@ async function assumeRole(config: ActionConfig, env: NodeJS.ProcessEnv): ReturnT
     getIdToken: (audience) => core.getIDToken(audience),
     mask: (secret) => core.setSecret(secret),
     env,
-    log: (message) => core.info(message)
+    // A retry names STS's error: outside text.
+    log: (message) => printOutside(message)
   })
   core.info(`Assumed ${config.roleToAssume ?? ''} as session ${config.roleSessionName}.`)
   return credentials

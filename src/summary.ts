@@ -1,7 +1,7 @@
 /** The job summary, the plan comment and the outputs, rendered from the run's results; pure, so that tests read them whole. */
 import type { Mode } from './config.js'
 import type { LayerVersion } from './layerVersions.js'
-import { markdownBlock, markdownCode, markdownLink, markdownText, plainText } from './outsideText.js'
+import { markdownBlock, markdownCode, markdownLink, markdownText, plainText, tailOf } from './outsideText.js'
 import type { PlanDiff } from './plan.js'
 import { type Redactor, redactDeep } from './redact.js'
 import type { FunctionOutcome, FunctionReport, FunctionStatus } from './rollout.js'
@@ -164,8 +164,15 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
   const tails = result.outcomes.filter((outcome) => outcome.logTail)
   if (tails.length > 0) {
     lines.push('### Log tails of the failed test invocations', '')
-    for (const { report: r, logTail = '' } of tails)
-      lines.push(`**${cell(r.function, redact)}** (${cell(r.region, redact)})`, '', markdownBlock(logTail, { redact }), '')
+    // Redacted before it is cut, so that the cut leaves no end of a secret; the log has the whole tail.
+    for (const { report: r, logTail = '' } of tails.slice(0, SUMMARY_TAILS))
+      lines.push(
+        `**${cell(r.function, redact)}** (${cell(r.region, redact)})`,
+        '',
+        markdownBlock(tailOf(redact(logTail), 30, SUMMARY_TAIL_CHARS), { redact }),
+        ''
+      )
+    if (tails.length > SUMMARY_TAILS) lines.push(`The tails of ${tails.length - SUMMARY_TAILS} more are in the log.`, '')
   }
 
   const verified = reports.filter((r) => r.delivery !== null)
@@ -321,6 +328,10 @@ function invocationCell(r: FunctionReport, testInvoke: boolean, redact: Redactor
   if (status === 'skipped') return testInvoke ? 'skipped' : 'off'
   return `${status}${statusCode !== null ? ` (${Number(statusCode)})` : ''}${functionError ? ` ${cell(functionError, redact)}` : ''}`
 }
+
+/** The test invocations' log tails the summary shows, and the characters of each: the summary stays small. */
+const SUMMARY_TAILS = 10
+const SUMMARY_TAIL_CHARS = 2000
 
 /** The most characters of a short text from outside (a name, a tag, a detail) in a cell. */
 const SHORT_TEXT = 300

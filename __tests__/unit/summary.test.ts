@@ -478,4 +478,21 @@ describe('outside text in the summary and the outputs', () => {
     expect(renderSummary(result([long]), noSecrets).length).toBeLessThan(5_000)
     expect(renderOutputs(result([long]), noSecrets).report.length).toBeLessThan(6_000)
   })
+
+  it('shows at most ten log tails, each bounded, the cut redacted first', () => {
+    const secret = 'tail-secret-0123456789'
+    const tail = `${'x'.repeat(5_000)}${secret}${'y'.repeat(1_990)}\nEND`
+    const many = Array.from({ length: 12 }, (_, i): FunctionOutcome => ({
+      ...outcome(report({ function: `fn-${i}`, region: 'us-east-1', status: 'rolled-back' }), undefined),
+      logTail: tail
+    }))
+    const tails = section(renderSummary(result(many), createRedactor([secret])), 'Log tails of the failed test invocations')
+    const blocks = [...tails.matchAll(/<pre>([^<]*)<\/pre>/g)].map(([, block]) => block ?? '')
+    expect(blocks).toHaveLength(10)
+    for (const block of blocks) {
+      expect([...block.replace(/&#\d+;/g, '.')].length).toBeLessThanOrEqual(2000)
+      expect(block).toMatch(/^…x*\*\*\*y+\nEND$/)
+    }
+    expect(tails).toContain('The tails of 2 more are in the log.')
+  })
 })
