@@ -100,7 +100,8 @@ export function markdownBlock(text: string, options: OutsideTextOptions = {}): s
   const escaped = plainText(text, options)
     .replace(/\t/g, '    ')
     .trimEnd()
-    .replace(/[&<>#@[\]:`~|]/g, (c) => `&#${c.charCodeAt(0)};`)
+    // Hexadecimal, so that no entity reads as an issue reference (`#124`) to a scan of the source.
+    .replace(/[&<>#@[\]:`~|]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`)
   return `<pre>${escaped}</pre>`
 }
 

@@ -84,7 +84,7 @@ describe('a hostile log tail of a test invocation', () => {
     expect(run.summary).toContain('INJECTED-midline')
     // The whole tail, as a block that shows it as it came.
     const block = /<pre>([^]*)<\/pre>/.exec(run.summary)?.[1] ?? ''
-    expect(block.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))).toBe(
+    expect(block.replace(/&#x([0-9a-f]+);/g, (_, code: string) => String.fromCharCode(parseInt(code, 16)))).toBe(
       TAIL.replace('\u001b[31m', '').trimEnd()
     )
     expect(run.summary).not.toMatch(/<(?!\/?(pre|sub)>)/)

@@ -179,13 +179,13 @@ describe('markdownCode', () => {
 })
 
 describe('markdownBlock', () => {
-  const decode = (html: string): string => html.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))
+  const decode = (html: string): string => html.replace(/&#x([0-9a-f]+);/g, (_, code: string) => String.fromCharCode(parseInt(code, 16)))
 
   it('shows a log tail in <pre>, every character that means something as an entity', () => {
     const tail = 'ok\n</pre><img src=x>\n\n# heading @octocat & [x](y) ::error::z\n```'
     const block = markdownBlock(tail)
     expect(block).toBe(
-      '<pre>ok\n&#60;/pre&#62;&#60;img src=x&#62;\n\n&#35; heading &#64;octocat &#38; &#91;x&#93;(y) &#58;&#58;error&#58;&#58;z\n&#96;&#96;&#96;</pre>'
+      '<pre>ok\n&#x3c;/pre&#x3e;&#x3c;img src=x&#x3e;\n\n&#x23; heading &#x40;octocat &#x26; &#x5b;x&#x5d;(y) &#x3a;&#x3a;error&#x3a;&#x3a;z\n&#x60;&#x60;&#x60;</pre>'
     )
     expect(decode(block.slice(5, -6))).toBe(tail)
   })
@@ -196,8 +196,8 @@ describe('markdownBlock', () => {
         const block = markdownBlock(text)
         expect(block.startsWith('<pre>') && block.endsWith('</pre>')).toBe(true)
         const inside = block.slice(5, -6)
-        expect(inside.replace(/&#\d+;/g, '')).not.toMatch(/[<>#@[\]:`~|&\r\u001b]/)
-        expect(inside).not.toMatch(/&(?!#\d+;)/)
+        expect(inside.replace(/&#x[0-9a-f]+;/g, '')).not.toMatch(/[<>#@[\]:`~|&\r\u001b]/)
+        expect(inside).not.toMatch(/&(?!#x[0-9a-f]+;)/)
         expect(decode(inside)).toBe(plainText(text).replace(/\t/g, '    ').trimEnd())
       }),
       { numRuns: 300 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
+import fc from 'fast-check'
 import type { LayerVersion } from '../../src/layerVersions.js'
 import { createRedactor } from '../../src/redact.js'
 import { emptyReport, type FunctionOutcome, type FunctionReport } from '../../src/rollout.js'
@@ -445,7 +446,7 @@ describe('outside text in the summary and the outputs', () => {
   it('shows a failed test invocation\'s log tail as a block of text', () => {
     const tails = section(renderSummary(run('apply'), noSecrets), 'Log tails of the failed test invocations')
     const block = /<pre>([^]*)<\/pre>/.exec(tails)?.[1] ?? ''
-    expect(block.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))).toBe(plainText(TAIL))
+    expect(block.replace(/&#x([0-9a-f]+);/g, (_, code: string) => String.fromCharCode(parseInt(code, 16)))).toBe(plainText(TAIL))
     expect(tails).not.toMatch(/<(?!\/?pre>)/)
   })
 
@@ -490,9 +491,48 @@ describe('outside text in the summary and the outputs', () => {
     const blocks = [...tails.matchAll(/<pre>([^<]*)<\/pre>/g)].map(([, block]) => block ?? '')
     expect(blocks).toHaveLength(10)
     for (const block of blocks) {
-      expect([...block.replace(/&#\d+;/g, '.')].length).toBeLessThanOrEqual(2000)
+      expect([...block.replace(/&#x[0-9a-f]+;/g, '.')].length).toBeLessThanOrEqual(2000)
       expect(block).toMatch(/^…x*\*\*\*y+\nEND$/)
     }
     expect(tails).toContain('The tails of 2 more are in the log.')
+  })
+})
+
+describe('outside text in the summary, any text', () => {
+  const piece = fc.oneof(
+    fc.constantFrom('[x](https://e.example)', '<img src=x>', '@octocat', '#12', '\n# h\n', '|', '`', '```', '::error::x', '##[warning]', '*', '_', '\r', '- ', '1. ', '> '),
+    fc.string({ maxLength: 6 })
+  )
+  const text = fc.array(piece, { maxLength: 8 }).map((parts) => parts.join(''))
+  const OURS = /^(## Rotel Lambda Extension for ClickStack|### [A-Z]|# layers, in order|# variables|# logging)/
+
+  it('opens no markup, whatever the names, errors, tags, notes, drift and tails', () => {
+    fc.assert(
+      fc.property(text, text, text, text, text, text, (name, error, tag, note, drift, tail) => {
+        const r = report({ function: name, region: 'us-east-1', status: 'planned', error, drift: [drift] })
+        const planned: FunctionOutcome = {
+          ...outcome({ ...r, diff: { layers: { before: [tag], after: [tag, name] }, variables: [] } }, { ...AMD_USE1, tag }),
+          logTail: tail
+        }
+        const summary = renderSummary({ ...result([planned]), mode: 'plan', notes: [note] }, noSecrets)
+        // Inside a code block (the diff) text is shown as it is; everywhere else it must be inert.
+        let fence: string | undefined
+        const outside: string[] = []
+        for (const line of summary.split('\n')) {
+          const run = /^ {0,3}(`{3,})/.exec(line)?.[1]
+          if (fence === undefined && run) fence = run
+          else if (fence !== undefined && run && run.length >= fence.length && /^ {0,3}`+\s*$/.test(line)) fence = undefined
+          else if (fence === undefined) outside.push(line)
+        }
+        expect(fence).toBeUndefined()
+        for (const line of outside) {
+          if (line.startsWith('#')) expect(line).toMatch(OURS)
+          expect(line).not.toMatch(/<(?!\/?(pre|sub)>)/)
+          expect(line).not.toContain('](')
+          expect(line).not.toMatch(/@octocat|#12/)
+        }
+      }),
+      { numRuns: 200 }
+    )
   })
 })
