@@ -75,17 +75,13 @@ export function markdownText(text: string, options: OutsideTextOptions = {}): st
 }
 
 /**
- * Text shown as code in a Markdown table cell (an ARN), in a code span whose fence is longer than any run of
- * backticks inside. Text with a `|` is shown as escaped text instead: a backslash inside a code span cannot
- * be escaped, and GitHub's table splitter would read `\\|` as a cell border.
+ * Text shown as code (an ARN, a layer name and version) when it holds only the characters of an ARN, so
+ * that nothing in the code span needs escaping (no backtick, no `|` for GitHub's table splitter, no `<`
+ * or `@` for a scan to stumble on); any other text is shown as escaped text instead.
  */
 export function markdownCode(text: string, options: OutsideTextOptions = {}): string {
   const flat = plainText(text, options).replace(/\s+/g, ' ').trim()
-  if (flat === '' || flat.includes('|')) return markdownText(flat)
-  const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length))
-  const fence = '`'.repeat(longest + 1)
-  const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : ''
-  return `${fence}${pad}${flat}${pad}${fence}`
+  return /^[\w:/.$+=,*-]+$/.test(flat) ? `\`${flat}\`` : markdownText(flat)
 }
 
 /**

@@ -509,7 +509,18 @@ describe('outside text in the summary, any text', () => {
   it('opens no markup, whatever the names, errors, tags, notes, drift and tails', () => {
     fc.assert(
       fc.property(text, text, text, text, text, text, (name, error, tag, note, drift, tail) => {
-        const r = report({ function: name, region: 'us-east-1', status: 'planned', error, drift: [drift] })
+        const r = report({
+          function: name,
+          region: 'us-east-1',
+          status: 'planned',
+          error,
+          drift: [drift],
+          layerBefore: tag,
+          layerAfter: name,
+          changedVariables: [note],
+          executionRole: { role: name, changes: [error] },
+          delivery: { status: 'error', logRecords: 0, spans: 0, firstArrivalMs: null, withInvocationId: false, link: tail, detail: drift }
+        })
         const planned: FunctionOutcome = {
           ...outcome({ ...r, diff: { layers: { before: [tag], after: [tag, name] }, variables: [] } }, { ...AMD_USE1, tag }),
           logTail: tail
