@@ -9,6 +9,7 @@ import { forkPullRequestOf } from './forkPullRequest.js'
 import { selectFunctions } from './functionSelection.js'
 import type { DeliveryChecker } from './deliveryCheck.js'
 import { DEFAULT_LAYER_ACCOUNT, LayerResolver } from './layerVersions.js'
+import { annotationText, printGroup, printOutside } from './outsideText.js'
 import { postPlanComment } from './planComment.js'
 import { Slots } from './pool.js'
 import { giveLogsBack, prepareRoles } from './roleSteps.js'
@@ -56,7 +57,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const hints = config.layerAccount === DEFAULT_LAYER_ACCOUNT ? LAYER_VERSION_HINTS : {}
     const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints })
     const selection = await selectFunctions(config, clients.lambdaFor)
-    for (const warning of selection.warnings) core.warning(redact(warning))
+    for (const warning of selection.warnings) core.warning(annotationText(warning, { redact }))
 
     const done = new Map<FunctionTarget, FunctionOutcome>()
     const publishOnce = once(publishResult)
@@ -91,7 +92,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     await publishOnce(config, result, redact)
   } catch (error) {
     if (error instanceof InputError) for (const problem of error.problems) core.error(redact(problem))
-    core.setFailed(redact(messageOf(error)))
+    // An error from AWS or GitHub is outside text: no terminal escapes or control characters in the annotation.
+    core.setFailed(annotationText(messageOf(error), { redact }))
   }
 }
 
@@ -139,7 +141,8 @@ async function assumeRole(config: ActionConfig, env: NodeJS.ProcessEnv): ReturnT
     mask: (secret) => core.setSecret(secret),
     env,
     forkPullRequest: forkPullRequestOf(context),
-    log: (message) => core.info(message)
+    // A retry names STS's error: outside text.
+    log: (message) => printOutside(message)
   })
   core.info(`Assumed ${config.roleToAssume ?? ''} as session ${config.roleSessionName}.`)
   return credentials
@@ -186,9 +189,8 @@ async function processFunctions(
     const outcome = await rolloutFunction(context, target)
     done.set(target, outcome)
     // Functions run in parallel, so each one's log is printed whole when it is done, in its own group.
-    core.startGroup(`${target.name} (${target.region}): ${outcome.report.status}`)
-    for (const line of outcome.log) core.info(line)
-    core.endGroup()
+    // The log holds outside text (log tails, AWS errors): printGroup keeps the runner from running a command in it.
+    printGroup(`${target.name} (${target.region}): ${outcome.report.status}`, outcome.log)
     return outcome
   }))
   if (roleWork.roles && config.mode === 'apply' && config.cloudwatchLogs === 'off')

@@ -6,6 +6,7 @@ import { planMarker, pullRequestOf, upsertPlanComment } from './prComment.js'
 import type { Redactor } from './redact.js'
 import { messageOf } from './retry.js'
 import { renderPlanComment, type RunResult } from './summary.js'
+import { printOutside } from './outsideText.js'
 
 export async function postPlanComment(
   config: ActionConfig,
@@ -35,7 +36,8 @@ export async function postPlanComment(
     if (posted.outcome === 'no-permission') core.warning(redact(posted.message))
     else {
       if (posted.warning) core.warning(redact(posted.warning))
-      core.info(`Plan comment ${posted.outcome} on pull request #${pullRequest.number}${posted.url ? `: ${posted.url}` : ''}.`)
+      // The URL is GitHub's answer: printed so that the runner runs no command from it.
+      printOutside(`Plan comment ${posted.outcome} on pull request #${pullRequest.number}${posted.url ? `: ${posted.url}` : ''}.`)
     }
   } catch (error) {
     core.warning(redact(messageOf(error)))

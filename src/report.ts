@@ -1,6 +1,7 @@
 /** The GitHub side of the end of a run: outputs, annotations, the job summary, and the verdict. */
 import * as core from '@actions/core'
 import type { ActionConfig } from './config.js'
+import { annotationText, annotationTitle, printOutside } from './outsideText.js'
 import type { Redactor } from './redact.js'
 import type { FunctionOutcome } from './rollout.js'
 import { renderOutputs, renderSummary, type RunResult } from './summary.js'
@@ -10,30 +11,37 @@ export async function publishResult(config: ActionConfig, result: RunResult, red
   const outputs = renderOutputs(result, redact)
   for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
 
+  // Annotation text comes from outside (AWS errors, log tails, names): @actions/core escapes what would end
+  // the command (%, CR, LF; and `:` `,` in the title); terminal escapes and control characters go here.
+  const text = (message: string): string => annotationText(message, { redact })
+  const title = (what: string): string => annotationTitle(redact(what))
   // Functions that share an execution role share its warnings: each is said once.
   const said = new Set<string>()
   for (const { report: row, warnings, notices = [] } of result.outcomes) {
-    for (const notice of notices) core.notice(redact(notice), { title: `${row.function}: instrumentation` })
+    for (const notice of notices) core.notice(text(notice), { title: title(`${row.function}: instrumentation`) })
     for (const warning of warnings) {
       if (said.has(warning)) continue
       said.add(warning)
-      core.warning(redact(warning), { title: `${row.function}: ${/secret/i.test(warning) ? 'secret access' : 'CloudWatch Logs'}` })
+      core.warning(text(warning), {
+        title: title(`${row.function}: ${/secret/i.test(warning) ? 'secret access' : 'CloudWatch Logs'}`)
+      })
     }
     if (row.status === 'drifted')
-      core.warning(redact(`${row.function} (${row.region}) has drifted: ${row.drift.join('; ')}.`), {
-        title: `${row.function}: drifted`
+      core.warning(text(`${row.function} (${row.region}) has drifted: ${row.drift.join('; ')}.`), {
+        title: title(`${row.function}: drifted`)
       })
-    if (row.error) core.error(redact(row.error), { title: `${row.function}: ${row.status}` })
+    if (row.error) core.error(text(row.error), { title: title(`${row.function}: ${row.status}`) })
   }
 
   const summary = renderSummary(result, redact)
   // Outside a runner (a local run) there is no summary file: print it instead.
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary, true).write()
-  else core.info(summary)
+  else printOutside(summary)
 
   const verdict = verdictOf(config, result.outcomes)
-  if (verdict.failure) core.setFailed(redact(verdict.failure))
-  else core.info(verdict.message)
+  if (verdict.failure) core.setFailed(text(verdict.failure))
+  // The verdict names functions; a name is outside text too.
+  else printOutside(redact(verdict.message))
 }
 
 /** One sentence for the end of the log, and whether the step fails. */

@@ -25,6 +25,7 @@ import { mapWithConcurrency } from './pool.js'
 import { messageOf } from './retry.js'
 import type { FunctionOutcome, FunctionReport, PreRead, RolloutContext } from './rollout.js'
 import { SECRET_POLICY_TAG } from './secretAccess.js'
+import { printOutside } from './outsideText.js'
 
 /**
  * Execution roles are shared between functions, so each is read and written once for all of its
@@ -110,7 +111,8 @@ export async function prepareRoles(
       }
       const results = await roles.undoFor(keys)
       for (const outcome of results.values()) {
-        if (outcome.ok) core.info(`${role}: ${describeUndo(outcome.value).join('; ') || 'nothing to restore'}.`)
+        // Role names and policy texts come from IAM: printed so that the runner runs no command from them.
+        if (outcome.ok) printOutside(`${role}: ${describeUndo(outcome.value).join('; ') || 'nothing to restore'}.`)
         for (const key of keys) restored.set(key, outcome)
       }
     })

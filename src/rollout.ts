@@ -35,6 +35,7 @@ import { logsStillAllowed, workOnRole } from './roleSteps.js'
 import { type RoleCoordinator, type RoleOutcome, roleNameOf, type UndoResult } from './executionRoles.js'
 import { type DeliveryChecker, hyperdxSearchUrl, JSON_LOG_FORMAT_HINT } from './deliveryCheck.js'
 import { instrumentationLayerArn, instrumentationLayerNames, languageFor, WRAPPERS } from './instrumentation.js'
+import { tailOf } from './outsideText.js'
 import { errorName, isTransient, messageOf, sleep } from './retry.js'
 
 /** apply: updated/unchanged; plan: planned/in-sync; check: drifted/in-sync; remove: removed/unchanged; all: failed, rolled-back. */
@@ -99,6 +100,8 @@ export interface FunctionOutcome {
   readonly warnings: readonly string[]
   /** Said as notices: worth knowing, nothing wrong. */
   readonly notices?: readonly string[]
+  /** The failed test invocation's log tail (bounded), shown in the summary. */
+  readonly logTail?: string
   /** Failed only because CloudWatch Logs still receives its logs: it has the extension, working. */
   readonly cloudwatchStillOn?: boolean
 }
@@ -440,11 +443,14 @@ async function processFunction(
   log.push(
     `Test invocation: status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, FunctionError ${invocation.functionError}` : ''}${invocation.requestId ? ` (request ${invocation.requestId})` : ''}`
   )
-  if (invocation.logTail) log.push('Log tail:', ...indent(invocation.logTail))
+  // The tail is the function's own output: bounded (Lambda sends 4 KB; a proxy may send more), and printed
+  // by main.ts through printGroup, which keeps the runner from reading a command in it.
+  if (invocation.logTail) log.push('Log tail:', ...indent(tailOf(invocation.logTail, 100, LOG_TAIL_CHARS)))
   if (!invocation.ok) {
     const tail = invocation.logTail ? ` Log tail: ${lastLines(invocation.logTail, 5)}` : ''
     const reason = `the test invocation failed (status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, ${invocation.functionError} error` : ''}).${tail}`
-    return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings, plan)
+    const outcome = await rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings, plan)
+    return invocation.logTail ? { ...outcome, logTail: tailOf(invocation.logTail, 100, LOG_TAIL_CHARS) } : outcome
   }
   // After a removal the logs are the function's own business again: nothing to verify.
   if (mode === 'remove') return { report, layer, log, warnings }
@@ -751,10 +757,15 @@ function describeLayers(layers: readonly string[]): string {
   return layers.length === 0 ? '(none)' : layers.map((arn) => arn.replace(/^.*:layer:/, '')).join(', ')
 }
 
+/** The most characters of a test invocation's log tail kept in the log; Lambda itself returns the last 4 KB. */
+const LOG_TAIL_CHARS = 4096
+
+// The indent also keeps a tail line such as `##[group]` from being drawn as a section by the log viewer.
 function indent(text: string): string[] {
-  return text.split(/\r?\n/).map((line) => `    ${line}`)
+  return text.split('\n').map((line) => `    ${line}`)
 }
 
+/** The last lines of a log tail on one line, for an error message (an annotation, the report): bounded. */
 function lastLines(text: string, count: number): string {
-  return text.trimEnd().split(/\r?\n/).slice(-count).join(' | ')
+  return tailOf(text, count, 500).split('\n').join(' | ')
 }

@@ -1,6 +1,7 @@
 /** The job summary, the plan comment and the outputs, rendered from the run's results; pure, so that tests read them whole. */
 import type { Mode } from './config.js'
 import type { LayerVersion } from './layerVersions.js'
+import { markdownBlock, markdownCode, markdownLink, markdownText, plainText, tailOf } from './outsideText.js'
 import type { PlanDiff } from './plan.js'
 import { type Redactor, redactDeep } from './redact.js'
 import type { FunctionOutcome, FunctionReport, FunctionStatus } from './rollout.js'
@@ -48,11 +49,25 @@ export function renderOutputs(result: RunResult, redact: Redactor): Outputs {
   )
   return {
     // Values are redacted before serialising: a secret with a quote or backslash is escaped in JSON.
-    'layer-arns': JSON.stringify(redactDeep(layerArns, redact)),
+    'layer-arns': outputJson(layerArns, redact),
     changed: String(changed),
     drift: String(result.outcomes.some(({ report }) => report.status === 'drifted')),
-    report: JSON.stringify(redactDeep(result.outcomes.map(({ report }) => report), redact))
+    report: outputJson(result.outcomes.map(({ report }) => report), redact)
   }
+}
+
+/** The most characters of one string in the JSON outputs (an error with a log tail in it). */
+const OUTPUT_TEXT = 4000
+
+/**
+ * JSON for an output, its strings without terminal escapes or control characters, redacted, bounded.
+ * A workflow that echoes the output must not run a command from it either: the JSON is one line, so no
+ * `::` can start one, and `##[` (which the runner reads anywhere in a line) is written `##\u005b`,
+ * the same string to any JSON parser.
+ */
+function outputJson(value: unknown, redact: Redactor): string {
+  const clean = redactDeep(value, (text) => plainText(text, { redact, max: OUTPUT_TEXT }))
+  return JSON.stringify(clean).replace(/##\[/g, '##\\u005b')
 }
 
 const STATUS_LABEL: Record<FunctionStatus, string> = {
@@ -90,12 +105,14 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
     )
   if (result.mode === 'plan') lines.push('This is a plan: nothing was written.', '')
   if (result.mode === 'check') lines.push('This is a check: nothing was written.', '')
-  for (const note of result.notes ?? []) lines.push(`> ${note}`, '')
+  for (const note of result.notes ?? []) lines.push(`> ${cell(note, redact, LONG_TEXT)}`, '')
 
   if (result.layers.size > 0) {
     lines.push('### Layer', '', '| region / arch | layer version | tag |', '| --- | --- | --- |')
     for (const [key, layer] of result.layers)
-      lines.push(`| ${key} | \`${layer.arn}\` | ${cell(layer.tag ?? layer.description ?? '')} |`)
+      lines.push(
+        `| ${cell(key, redact)} | ${markdownCode(layer.arn, { redact })} | ${cell(layer.tag ?? layer.description ?? '', redact)} |`
+      )
     lines.push('')
   }
 
@@ -111,16 +128,16 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
     )
     for (const r of reports) {
       const row = [
-        cell(r.function),
-        r.region,
+        cell(r.function, redact),
+        cell(r.region, redact),
         r.architecture ?? '?',
         STATUS_LABEL[r.status],
-        layerTransition(r),
-        cell([...r.changedVariables, ...(r.diff?.logFormat ? ['LogFormat'] : [])].join(', ') || '—')
+        layerTransition(r, redact),
+        cell([...r.changedVariables, ...(r.diff?.logFormat ? ['LogFormat'] : [])].join(', ') || '—', redact, LONG_TEXT)
       ]
       if (writes)
         row.push(
-          invocationCell(r, result.testInvoke),
+          invocationCell(r, result.testInvoke, redact),
           r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch
         )
       lines.push(`| ${row.join(' | ')} |`)
@@ -133,14 +150,29 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
   )
   if (detailed.length > 0 && result.mode !== 'apply') {
     lines.push('### Changes', '')
-    for (const r of detailed) lines.push(...renderDetails(r), '')
+    for (const r of detailed) lines.push(...renderDetails(r, redact), '')
   }
 
   const errors = reports.filter((r) => r.error !== null)
   if (errors.length > 0) {
     lines.push('### Errors', '')
-    for (const r of errors) lines.push(`- **${cell(r.function)}** (${r.region}): ${r.error}`)
+    for (const r of errors)
+      lines.push(`- **${cell(r.function, redact)}** (${cell(r.region, redact)}): ${cell(r.error ?? '', redact, LONG_TEXT)}`)
     lines.push('')
+  }
+
+  const tails = result.outcomes.filter((outcome) => outcome.logTail)
+  if (tails.length > 0) {
+    lines.push('### Log tails of the failed test invocations', '')
+    // Redacted before it is cut, so that the cut leaves no end of a secret; the log has the whole tail.
+    for (const { report: r, logTail = '' } of tails.slice(0, SUMMARY_TAILS))
+      lines.push(
+        `**${cell(r.function, redact)}** (${cell(r.region, redact)})`,
+        '',
+        markdownBlock(tailOf(redact(logTail), 30, SUMMARY_TAIL_CHARS), { redact }),
+        ''
+      )
+    if (tails.length > SUMMARY_TAILS) lines.push(`The tails of ${tails.length - SUMMARY_TAILS} more are in the log.`, '')
   }
 
   const verified = reports.filter((r) => r.delivery !== null)
@@ -154,7 +186,7 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
     for (const r of verified) {
       const d = r.delivery as NonNullable<FunctionReport['delivery']>
       lines.push(
-        `| ${cell(r.function)} | ${d.status === 'delivered' ? '✅ delivered' : d.status === 'error' ? `❌ ${cell(d.detail ?? 'error')}` : '❌ not delivered'} | ${d.logRecords} | ${d.spans} | ${d.firstArrivalMs === null ? '—' : `≤ ${Math.ceil(d.firstArrivalMs / 1000)} s`} | ${d.link ? `[search](${d.link})` : '—'} |`
+        `| ${cell(r.function, redact)} | ${d.status === 'delivered' ? '✅ delivered' : d.status === 'error' ? `❌ ${cell(d.detail ?? 'error', redact)}` : '❌ not delivered'} | ${Number(d.logRecords)} | ${Number(d.spans)} | ${d.firstArrivalMs === null ? '—' : `≤ ${Math.ceil(d.firstArrivalMs / 1000)} s`} | ${d.link ? markdownLink('search', redact(d.link)) : '—'} |`
       )
     }
     lines.push('')
@@ -165,21 +197,21 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
       )
   }
 
-  lines.push(...renderRoles(result.mode, reports))
+  lines.push(...renderRoles(result.mode, reports, redact))
 
   const cloudwatchOn = reports.filter((r) => r.cloudwatch === 'on')
   if (cloudwatchOn.length > 0)
     lines.push(
       '### CloudWatch Logs',
       '',
-      `${cloudwatchOn.length} function${cloudwatchOn.length === 1 ? '' : 's'} still send logs to CloudWatch Logs (${cloudwatchOn.map((r) => r.function).join(', ')}). Their execution roles may still create log streams and put events; remove those permissions (\`cloudwatch-logs: off\` does) to stop paying for logs that now go to ClickStack.`,
+      `${cloudwatchOn.length} function${cloudwatchOn.length === 1 ? '' : 's'} still send logs to CloudWatch Logs (${cell(cloudwatchOn.map((r) => r.function).join(', '), redact, LONG_TEXT)}). Their execution roles may still create log streams and put events; remove those permissions (\`cloudwatch-logs: off\` does) to stop paying for logs that now go to ClickStack.`,
       ''
     )
   return redact(lines.join('\n'))
 }
 
 /** cloudwatch-logs: off and remove: each execution role once, with what was (or would be) done to it. */
-function renderRoles(mode: Mode, reports: readonly FunctionReport[]): string[] {
+function renderRoles(mode: Mode, reports: readonly FunctionReport[], redact: Redactor): string[] {
   const byRole = new Map<string, { changes: Set<string>; functions: string[] }>()
   for (const r of reports) {
     if (!r.executionRole) continue
@@ -192,7 +224,9 @@ function renderRoles(mode: Mode, reports: readonly FunctionReport[]): string[] {
   const heading = mode === 'plan' ? 'what apply would change' : mode === 'remove' ? 'CloudWatch Logs put back' : 'CloudWatch Logs switched off'
   const lines = [`### Execution roles: ${heading}`, '', '| role | functions | change |', '| --- | --- | --- |']
   for (const [role, { changes, functions }] of byRole)
-    lines.push(`| ${cell(role)} | ${cell(functions.join(', '))} | ${cell([...changes].join('; ') || 'nothing to change')} |`)
+    lines.push(
+      `| ${cell(role, redact)} | ${cell(functions.join(', '), redact, LONG_TEXT)} | ${cell([...changes].join('; ') || 'nothing to change', redact, LONG_TEXT)} |`
+    )
   lines.push('')
   return lines
 }
@@ -214,11 +248,13 @@ function tallyLine(reports: readonly FunctionReport[]): string {
 }
 
 /** One function's diff as a Markdown `diff` block: layers in order, then variables. */
-export function renderDetails(r: FunctionReport): string[] {
+export function renderDetails(r: FunctionReport, redact: Redactor = (text) => text): string[] {
   const diff = r.diff as PlanDiff
-  const lines = [`**${cell(r.function)}** (${r.region}, ${r.architecture ?? '?'}) – ${STATUS_LABEL[r.status]}`]
-  if (r.drift.length > 0) lines.push('', `Drift: ${r.drift.join('; ')}.`)
-  lines.push('', '```diff', '# layers, in order')
+  const lines = [`**${cell(r.function, redact)}** (${cell(r.region, redact)}, ${r.architecture ?? '?'}) – ${STATUS_LABEL[r.status]}`]
+  if (r.drift.length > 0) lines.push('', `Drift: ${cell(r.drift.join('; '), redact, LONG_TEXT)}.`)
+  lines.push('', '```diff')
+  const open = lines.length
+  lines.push('# layers, in order')
   for (const [sign, arn] of diffLists(diff.layers.before, diff.layers.after)) lines.push(`${sign} ${arn}`)
   if (diff.variables.length > 0) {
     lines.push('# variables')
@@ -233,7 +269,20 @@ export function renderDetails(r: FunctionReport): string[] {
       `- LoggingConfig.LogFormat=${diff.logFormat.before}`,
       `+ LoggingConfig.LogFormat=${diff.logFormat.after}`
     )
-  lines.push('```')
+  return fenced(lines, open)
+}
+
+/**
+ * Closes the code block opened before lines[open]: each line inside stays one line, without control
+ * characters, and the fence is longer than any run of backticks inside, so that no ARN, name or value
+ * from outside can end the block early.
+ */
+function fenced(lines: string[], open: number): string[] {
+  for (let i = open; i < lines.length; i++) lines[i] = plainText(lines[i] as string).replace(/\n/g, ' ')
+  const inside = lines.slice(open).join('\n')
+  const fence = '`'.repeat(Math.max(3, ...(inside.match(/`+/g) ?? []).map((run) => run.length + 1)))
+  lines[open - 1] = `${fence}diff`
+  lines.push(fence)
   return lines
 }
 
@@ -268,19 +317,31 @@ export function diffLists(before: readonly string[], after: readonly string[]): 
   return out
 }
 
-function layerTransition(r: FunctionReport): string {
-  const short = (arn: string | null): string => (arn ? `\`${arn.replace(/^.*:layer:/, '')}\`` : '(none)')
+function layerTransition(r: FunctionReport, redact: Redactor): string {
+  const short = (arn: string | null): string => (arn ? markdownCode(arn.replace(/^.*:layer:/, ''), { redact }) : '(none)')
   if (r.layerBefore === r.layerAfter) return short(r.layerAfter)
   return `${short(r.layerBefore)} → ${short(r.layerAfter)}`
 }
 
-function invocationCell(r: FunctionReport, testInvoke: boolean): string {
+function invocationCell(r: FunctionReport, testInvoke: boolean, redact: Redactor): string {
   const { status, statusCode, functionError } = r.invocation
   if (status === 'skipped') return testInvoke ? 'skipped' : 'off'
-  return `${status}${statusCode !== null ? ` (${statusCode})` : ''}${functionError ? ` ${functionError}` : ''}`
+  return `${status}${statusCode !== null ? ` (${Number(statusCode)})` : ''}${functionError ? ` ${cell(functionError, redact)}` : ''}`
 }
 
-/** Text made safe for a Markdown table cell. */
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
+/** The test invocations' log tails the summary shows, and the characters of each: the summary stays small. */
+const SUMMARY_TAILS = 10
+const SUMMARY_TAIL_CHARS = 2000
+
+/** The most characters of a short text from outside (a name, a tag, a detail) in a cell. */
+const SHORT_TEXT = 300
+/** The most characters of a long one (an error, a list of names, drift). */
+const LONG_TEXT = 2000
+
+/**
+ * Text from outside made inert Markdown on one line, fit for a table cell: redacted before it is escaped,
+ * since an escaped secret would no longer match the redactor that runs over the whole summary at the end.
+ */
+function cell(text: string, redact: Redactor, max = SHORT_TEXT): string {
+  return markdownText(text, { max, redact })
 }

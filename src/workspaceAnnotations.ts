@@ -8,6 +8,7 @@ import { behindLatest, DEFAULT_ANNOTATE_FILES, type LayerReference, scanWorkspac
 import { DEFAULT_LAYER_ACCOUNT, type LayerResolver } from './layerVersions.js'
 import { lookupScope, planReferenceLookups, type ReferenceLookup, uncheckedNote } from './referenceLookups.js'
 import { messageOf } from './retry.js'
+import { printOutside } from './outsideText.js'
 
 // GitHub shows a step's first 10 warnings; a few more reach the log, and a file with thousands would only drown it.
 const MAX_ANNOTATIONS = 50
@@ -40,7 +41,8 @@ export async function annotateWorkspace(
         latest.set(lookup, (await layers.resolve({ ...lookup, version: 'latest' })).version)
       } catch (error) {
         // A layer the deploy role cannot see is not the pull request's fault: say so in the log only.
-        core.info(`Could not look up the latest ${name} in ${region} (${account}): ${messageOf(error)}`)
+        // The name comes from a file of the pull request, the message from AWS: neither may run a command.
+        printOutside(`Could not look up the latest ${name} in ${region} (${account}): ${messageOf(error)}`)
       }
     })
   )

@@ -523,7 +523,7 @@ const CASES: readonly Case[] = [
     optional: ['SimulateTheExecutionRoles'],
     alsoExpect: async ({ roleBefore, roleAfter, run }) => {
       expect(roleAfter).toEqual(roleBefore)
-      expect(run.summary).toMatch(/lambda-exec \|[^\n]*would allow secretsmanager:GetSecretValue on \S*clickstack-key-\?{6}, secretsmanager:BatchGetSecretValue on \*/)
+      expect(run.summary).toMatch(/lambda-exec \|[^\n]*would allow secretsmanager:GetSecretValue on \S*clickstack-key-\?{6}, secretsmanager:BatchGetSecretValue on \\\*/)
     },
     // What would be allowed cannot be shown, and plan says why; the functions' own plans stand.
     without: 'iam:GetRole',

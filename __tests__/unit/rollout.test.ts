@@ -228,6 +228,18 @@ describe('rolloutFunction', () => {
     expect(report.changedVariables).toEqual([])
   })
 
+  it('bounds a huge log tail in the log, the error and the outcome, keeping its end', async () => {
+    const huge = `${'noise line\n'.repeat(20_000)}\u001b[31mlast words\r::error::x`
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', LogResult: Buffer.from(huge).toString('base64') })
+    const outcome = await rolloutFunction(context(), target)
+    expect(outcome.report.status).toBe('rolled-back')
+    expect(outcome.log.join('\n').length).toBeLessThan(6_000)
+    expect(outcome.report.error?.length).toBeLessThan(2_000)
+    expect(outcome.report.error).toMatch(/last words \| ::error::x/)
+    expect(outcome.logTail?.length).toBeLessThanOrEqual(4096)
+    expect(outcome.logTail).toMatch(/last words\n::error::x$/)
+  })
+
   it('restores a function that had no variables at all to an empty map', async () => {
     lambda.on(GetFunctionConfigurationCommand).resolves(baseConfiguration({ Environment: undefined, Layers: undefined }))
     lambda.on(InvokeCommand).resolves({ StatusCode: 500 })

@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals'
+import fc from 'fast-check'
 import type { LayerVersion } from '../../src/layerVersions.js'
 import { createRedactor } from '../../src/redact.js'
 import { emptyReport, type FunctionOutcome, type FunctionReport } from '../../src/rollout.js'
+import { plainText } from '../../src/outsideText.js'
 import { layersByRegionAndArch, renderOutputs, renderSummary, type RunResult } from '../../src/summary.js'
 
 const ROTEL = '418653438961'
@@ -348,7 +350,19 @@ describe('redaction', () => {
   it('replaces a secret in an error with *** in the summary', () => {
     const summary = renderSummary(result([updated, leaky]), redact)
     expect(summary).not.toContain(SECRET)
-    expect(section(summary, 'Errors')).toContain('Authorization=*** rejected')
+    // Escaped as Markdown: GitHub shows it as `Authorization=*** rejected | exit 1`.
+    expect(section(summary, 'Errors')).toContain('Authorization=\\*\\*\\* rejected \\| exit 1')
+  })
+
+  it('redacts a secret holding Markdown punctuation before escaping it, so that its escaped form is gone too', () => {
+    const secret = 'p4_ss*w[0]rd|x'
+    const punctuated = outcome(
+      report({ function: 'punct-fn', region: 'us-east-1', status: 'failed', error: `login as ${secret} failed` }),
+      AMD_USE1
+    )
+    const summary = renderSummary(result([punctuated]), createRedactor([secret]))
+    expect(summary).not.toContain('p4')
+    expect(section(summary, 'Errors')).toContain('login as \\*\\*\\* failed')
   })
 
   it('replaces a secret in an error with *** in the outputs', () => {
@@ -368,5 +382,168 @@ describe('redaction', () => {
     expect(renderSummary(result([quoted]), redactQuoted)).not.toContain(secret)
     const parsed = JSON.parse(renderOutputs(result([quoted]), redactQuoted).report) as FunctionReport[]
     expect(parsed[0]?.error).toBe('login with *** failed')
+  })
+})
+
+describe('outside text in the summary and the outputs', () => {
+  const NAME = 'x](https://evil.example)<img src=x onerror=alert(1)>@octocat\n# ✅ reviewed by security'
+  const TAIL = 'START\n::error::injected\n  ::add-mask::y\n##[warning]w\n\u001b[31m[click](https://evil.example) @admin #1'
+  const hostile = outcome(
+    report({
+      function: NAME,
+      region: 'us-east-1',
+      status: 'rolled-back',
+      layerBefore: `${layerArn('us-east-1', 'amd64', 40)}\n\`\`\``,
+      layerAfter: layerArn('us-east-1', 'amd64', 41),
+      layersBefore: [`arn:x\n\`\`\`\n# fake heading`],
+      layersAfter: [layerArn('us-east-1', 'amd64', 41)],
+      changedVariables: ['<b>BOLD</b>', 'A|B'],
+      invocation: { status: 'failed', statusCode: 200, functionError: 'Unhandled<script>' },
+      drift: ['layer is [old](https://evil.example)'],
+      diff: { layers: { before: ['```', 'L1\n```\n# fake heading'], after: ['```', 'L1\n```\n# fake heading', 'L2'] }, variables: [] },
+      executionRole: { role: 'role|<b>admin</b>', changes: ['grant @everyone'] },
+      delivery: {
+        status: 'error',
+        logRecords: 0,
+        spans: 0,
+        firstArrivalMs: null,
+        withInvocationId: false,
+        link: 'https://hyperdx.example/search?where=a)](https://evil.example',
+        detail: 'Code: 60. <b>DB::Exception</b> @clickhouse'
+      },
+      error: `the test invocation failed. Log tail: ${TAIL}`
+    }),
+    { ...AMD_USE1, tag: '<script>alert(1)</script> [x](https://evil.example)' }
+  )
+  const withTail: FunctionOutcome = { ...hostile, logTail: TAIL }
+  const STATUS = { apply: 'updated', plan: 'planned', check: 'drifted', remove: 'removed' } as const
+  // Each mode's change status, so that the diff block is shown as well.
+  const run = (mode: RunResult['mode']): RunResult => ({
+    ...result([{ ...hostile, report: { ...hostile.report, status: STATUS[mode] } }, withTail]),
+    mode,
+    notes: ['1 Rotel layer version is pinned behind the latest (docs/[x](https://evil.example).tf:3, # ✅ reviewed.tf:1)']
+  })
+  const OURS = /^(## Rotel Lambda Extension for ClickStack|### [A-Z]|# layers, in order|# variables|# logging)/
+
+  it.each(['apply', 'plan', 'check', 'remove'] as const)('%s: outside text opens no markup', (mode) => {
+    const summary = renderSummary(run(mode), noSecrets)
+    expect(summary).not.toMatch(/<(?!\/?(pre|sub)>)/)
+    expect(summary).not.toContain('](https://evil')
+    expect(summary).not.toMatch(/@(octocat|admin|everyone|clickhouse)/)
+    expect(summary).not.toMatch(/#1\b/)
+    expect(summary).not.toContain('\u001b')
+    for (const line of summary.split('\n')) if (line.startsWith('#')) expect(line).toMatch(OURS)
+    // Every table row keeps its columns: a pipe from outside is escaped.
+    const tables = summary.split('\n').filter((line) => line.startsWith('|'))
+    for (const table of ['Functions', 'Layer', 'Execution roles', 'Delivery to ClickStack']) {
+      const rows = section(summary, table).split('\n').filter((line) => line.startsWith('|'))
+      const columns = new Set(rows.map((row) => row.split(/(?<!\\)\|/).length))
+      if (rows.length > 0) expect(columns.size).toBe(1)
+    }
+    expect(tables.length).toBeGreaterThan(0)
+  })
+
+  it('shows a failed test invocation\'s log tail as a block of text', () => {
+    const tails = section(renderSummary(run('apply'), noSecrets), 'Log tails of the failed test invocations')
+    const block = /<pre>([^]*)<\/pre>/.exec(tails)?.[1] ?? ''
+    expect(block.replace(/&#x([0-9a-f]+);/g, (_, code: string) => String.fromCharCode(parseInt(code, 16)))).toBe(plainText(TAIL))
+    expect(tails).not.toMatch(/<(?!\/?pre>)/)
+  })
+
+  it('keeps the diff block closed by its own fence only', () => {
+    const summary = renderSummary(run('plan'), noSecrets)
+    const changes = section(summary, 'Changes').split('\n')
+    const open = changes.findIndex((line) => /^`{3,}diff$/.test(line))
+    const fence = (changes[open] ?? '').replace('diff', '')
+    // CommonMark: a fence closes at a line of up to 3 spaces and at least as many backticks as it opened with.
+    const closes = (line: string): boolean => (/^ {0,3}(`+)\s*$/.exec(line)?.[1]?.length ?? 0) >= fence.length
+    const close = changes.findIndex((line, i) => i > open && closes(line))
+    expect(changes[close]).toBe(fence)
+    expect(changes[close - 1]).toMatch(/^\+ L2/)
+    expect(changes.slice(open + 1, close).some((line) => line.includes('```'))).toBe(true)
+  })
+
+  it('keeps the report valid JSON without control characters or a legacy command, the text intact', () => {
+    const { report: json, 'layer-arns': arns } = renderOutputs(run('apply'), noSecrets)
+    expect(json).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/)
+    expect(json).not.toContain('##[')
+    expect(arns).not.toContain('##[')
+    const [row] = JSON.parse(json) as FunctionReport[]
+    expect(row?.function).toBe(NAME)
+    expect(row?.error).toContain('##[warning]w')
+    expect(row?.error).not.toContain('\u001b')
+  })
+
+  it('bounds a long error in the summary and in the report', () => {
+    const long = outcome(report({ function: 'long', region: 'us-east-1', status: 'failed', error: 'e'.repeat(100_000) }), undefined)
+    expect(renderSummary(result([long]), noSecrets).length).toBeLessThan(5_000)
+    expect(renderOutputs(result([long]), noSecrets).report.length).toBeLessThan(6_000)
+  })
+
+  it('shows at most ten log tails, each bounded, the cut redacted first', () => {
+    const secret = 'tail-secret-0123456789'
+    const tail = `${'x'.repeat(5_000)}${secret}${'y'.repeat(1_990)}\nEND`
+    const many = Array.from({ length: 12 }, (_, i): FunctionOutcome => ({
+      ...outcome(report({ function: `fn-${i}`, region: 'us-east-1', status: 'rolled-back' }), undefined),
+      logTail: tail
+    }))
+    const tails = section(renderSummary(result(many), createRedactor([secret])), 'Log tails of the failed test invocations')
+    const blocks = [...tails.matchAll(/<pre>([^<]*)<\/pre>/g)].map(([, block]) => block ?? '')
+    expect(blocks).toHaveLength(10)
+    for (const block of blocks) {
+      expect([...block.replace(/&#x[0-9a-f]+;/g, '.')].length).toBeLessThanOrEqual(2000)
+      expect(block).toMatch(/^…x*\*\*\*y+\nEND$/)
+    }
+    expect(tails).toContain('The tails of 2 more are in the log.')
+  })
+})
+
+describe('outside text in the summary, any text', () => {
+  const piece = fc.oneof(
+    fc.constantFrom('[x](https://e.example)', '<img src=x>', '@octocat', '#12', '\n# h\n', '|', '`', '```', '::error::x', '##[warning]', '*', '_', '\r', '- ', '1. ', '> '),
+    fc.string({ maxLength: 6 })
+  )
+  const text = fc.array(piece, { maxLength: 8 }).map((parts) => parts.join(''))
+  const OURS = /^(## Rotel Lambda Extension for ClickStack|### [A-Z]|# layers, in order|# variables|# logging)/
+
+  it('opens no markup, whatever the names, errors, tags, notes, drift and tails', () => {
+    fc.assert(
+      fc.property(text, text, text, text, text, text, (name, error, tag, note, drift, tail) => {
+        const r = report({
+          function: name,
+          region: 'us-east-1',
+          status: 'planned',
+          error,
+          drift: [drift],
+          layerBefore: tag,
+          layerAfter: name,
+          changedVariables: [note],
+          executionRole: { role: name, changes: [error] },
+          delivery: { status: 'error', logRecords: 0, spans: 0, firstArrivalMs: null, withInvocationId: false, link: tail, detail: drift }
+        })
+        const planned: FunctionOutcome = {
+          ...outcome({ ...r, diff: { layers: { before: [tag], after: [tag, name] }, variables: [] } }, { ...AMD_USE1, tag }),
+          logTail: tail
+        }
+        const summary = renderSummary({ ...result([planned]), mode: 'plan', notes: [note] }, noSecrets)
+        // Inside a code block (the diff) text is shown as it is; everywhere else it must be inert.
+        let fence: string | undefined
+        const outside: string[] = []
+        for (const line of summary.split('\n')) {
+          const run = /^ {0,3}(`{3,})/.exec(line)?.[1]
+          if (fence === undefined && run) fence = run
+          else if (fence !== undefined && run && run.length >= fence.length && /^ {0,3}`+\s*$/.test(line)) fence = undefined
+          else if (fence === undefined) outside.push(line)
+        }
+        expect(fence).toBeUndefined()
+        for (const line of outside) {
+          if (line.startsWith('#')) expect(line).toMatch(OURS)
+          expect(line).not.toMatch(/<(?!\/?(pre|sub)>)/)
+          expect(line).not.toContain('](')
+          expect(line).not.toMatch(/@octocat|#12/)
+        }
+      }),
+      { numRuns: 200 }
+    )
   })
 })
