@@ -1554,6 +1554,28 @@ export class RoleCoordinator {
     })
   }
 
+  /**
+   * plan mode: what an apply with these needs would drop from the role's secret grant once its
+   * functions are written (undoSecretGrantFor after the grant), writing nothing.
+   */
+  secretGrantDropPreview(roleNameOrArn: string, keep: readonly SecretNeed[]): Promise<RoleOutcome<readonly string[]>> {
+    let name: string
+    try {
+      name = roleNameOf(roleNameOrArn)
+    } catch (error) {
+      return Promise.resolve({ ok: false, error: messageOf(error) })
+    }
+    return this.exclusive(name, async (): Promise<RoleOutcome<readonly string[]>> => {
+      try {
+        const state = await this.known(this.entry(name))
+        const granted = secretPlanAfter(state, planSecretGrant(state, keep).plan)
+        return { ok: true, value: planSecretGrantUndo(granted, keep).dropped }
+      } catch (error) {
+        return { ok: false, error: describeIamError(error, name, 'grant-secret-access') }
+      }
+    })
+  }
+
   /** The role as this run last read or wrote it; read from IAM the first time. */
   private async known(entry: RoleEntry): Promise<RoleState> {
     entry.state ??= await this.edge.readRole(entry.name)

@@ -265,6 +265,11 @@ export async function workOnRole(
         if (mode === 'plan' && grantSecretAccess && access.missing.length > 0)
           changes.push(`would allow ${access.missing.map((need) => `${need.action} on ${need.resource}`).join(', ')} in an inline policy`)
         else warnings.push(...access.warnings, ...(written?.warnings ?? []))
+        if (mode === 'plan' && grantSecretAccess) {
+          const dropped = await ctx.roles.secretGrantDropPreview(state.role, secretNeeds)
+          if (dropped.ok && dropped.value.length > 0)
+            changes.push(`would then drop what the run no longer needs from inline policy ${SECRET_POLICY_NAME}: ${dropped.value.join(', ')}`)
+        }
       }
     }
   }

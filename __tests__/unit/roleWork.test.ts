@@ -325,6 +325,25 @@ describe('cutting the secret grant down after an apply', () => {
     expect(calls).not.toContain('undoSecretGrant')
   })
 
+  it('plan says what the apply would drop, and writes nothing', async () => {
+    const { edge, calls } = fakeEdge()
+    const OLD = 'arn:aws:ssm:us-east-1:123456789012:parameter/old-key'
+    const document = {
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'RotelClickStackGetParameters', Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: [OLD] }]
+    }
+    edge.readRole = async () => (
+      calls.push('readRole'),
+      { ...ROLE, inline: [{ name: 'RotelClickStackReadIngestionSecret', document, text: JSON.stringify(document) }] }
+    )
+    const outcome = await rolloutFunction(context({ ...headers, mode: 'plan' }, edge), target)
+    expect(outcome.report.executionRole?.changes).toContain(
+      `would then drop what the run no longer needs from inline policy RotelClickStackReadIngestionSecret: ssm:GetParameters on ${OLD}`
+    )
+    expect(calls).toEqual(['readRole', 'secretAccessReport'])
+    expect(writes()).toBe(0)
+  })
+
   it('takes the grant off when the run references no secret any more, and only in apply with grant-secret-access', () => {
     expect(shrinksSecretGrants(context({ 'grant-secret-access': 'true' }, fakeEdge().edge).config)).toBe(true)
     expect(shrinksSecretGrants(context({ 'grant-secret-access': 'false' }, fakeEdge().edge).config)).toBe(false)
