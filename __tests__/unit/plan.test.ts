@@ -542,6 +542,14 @@ describe('the record of the variables the action replaced', () => {
     }
   })
 
+  it('takes a name like an Object.prototype member (constructor) as a name like any other', () => {
+    const own = state({ layers: [USER_A], variables: { constructor: 'mine', toString: 'also' } })
+    const plan = planApply(own, desired({ variables: { ...ENDPOINT, constructor: 'ours', valueOf: 'x' } }))
+    expect(JSON.parse(plan.variablesAfter[PREVIOUS_VARIABLES_VARIABLE] ?? '')).toEqual({ constructor: 'mine', valueOf: null })
+    const removal = planRemove(written(own, plan), [], names)
+    expect(removal.variablesAfter).toEqual(own.variables)
+  })
+
   it('counts the record towards the 4 KB limit', () => {
     const value = 'v'.repeat(2000)
     const big = state({ variables: { LOG_LEVEL: value, PAD: 'p'.repeat(1950) } })
