@@ -14,6 +14,8 @@ import {
 } from './instrumentation.js'
 import { DEFAULT_LAYER_ACCOUNT, partitionOf, REGION_PATTERN } from './layerVersions.js'
 import { LOG_FORMAT_VARIABLE } from './plan.js'
+import { ENV } from './extensionSettings.js'
+import { ACTION_VARIABLE_PREFIX } from './variableRecord.js'
 
 export type Architecture = 'x86_64' | 'arm64'
 
@@ -130,13 +132,7 @@ export const ROTEL_REGIONS: readonly string[] = [
   'sa-east-1'
 ]
 
-export const ENV = {
-  endpoint: 'ROTEL_OTLP_EXPORTER_ENDPOINT',
-  protocol: 'ROTEL_OTLP_EXPORTER_PROTOCOL',
-  headers: 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS',
-  resourceAttributes: 'ROTEL_OTEL_RESOURCE_ATTRIBUTES',
-  envFile: 'ROTEL_ENV_FILE'
-} as const
+export { ENV }
 
 const CLOUD_ATTRIBUTES: ReadonlyArray<[string, string]> = [
   ['cloud.provider', 'aws'],
@@ -540,8 +536,8 @@ function parseManagedVariables(
       problem(`environment: "${key}" is not a valid variable name (a letter, then letters, digits and _).`)
     } else if (RESERVED_VARIABLES.has(key)) {
       problem(`environment: ${key} is reserved by Lambda and cannot be set; remove that line.`)
-    } else if (key === LOG_FORMAT_VARIABLE) {
-      problem(`environment: ${key} is where json-logs records a function's previous log format; remove that line.`)
+    } else if (key === LOG_FORMAT_VARIABLE || key.startsWith(ACTION_VARIABLE_PREFIX)) {
+      problem(`environment: ${key} is a name the action keeps for its records (${ACTION_VARIABLE_PREFIX}…); remove that line.`)
     } else if (Object.hasOwn(variables, key)) {
       problem(`environment: ${key} is already set by another input of this action; set it in one place only.`)
     } else {

@@ -90,7 +90,8 @@ import {
   type SecretGrantPlan,
   type SecretGrantUndoPlan,
   type SecretNeed,
-  SECRET_POLICY_TAG
+  SECRET_POLICY_TAG,
+  VIA_SERVICE
 } from './secretAccess.js'
 
 export type CloudWatchOffMethod = 'deny' | 'detach'
@@ -380,11 +381,13 @@ export interface SecretGrantChange {
   readonly after: RoleState
 }
 
-/** remove: what undoing the secret grant did. */
+/** After an apply: what cutting the secret grant down to the run's needs did. */
 export interface SecretGrantUndo {
   readonly role: string
   readonly changed: boolean
   readonly policy?: SecretGrantUndoPlan['policy']
+  /** `ACTION on RESOURCE` and `kms:ViaService` values the grant no longer holds. */
+  readonly dropped: readonly string[]
   readonly tagsRemoved: readonly string[]
   readonly after: RoleState
 }
@@ -1150,23 +1153,41 @@ export class ExecutionRoles {
     for (const need of needs) byAction.set(need.action, [...(byAction.get(need.action) ?? []), need.resource])
     const verdictOf = (decision: string | undefined): SecretAccessVerdict =>
       decision === 'allowed' ? 'allowed' : decision === 'explicitDeny' ? 'denied' : 'not-allowed'
+    // The worst answer over the services a key is decrypted through counts.
+    const rank: readonly SecretAccessVerdict[] = ['allowed', 'conditional', 'not-allowed', 'denied']
+    const record = (key: string, verdict: SecretAccessVerdict): void => {
+      const earlier = verdicts.get(key)
+      if (earlier === undefined || rank.indexOf(verdict) > rank.indexOf(earlier)) verdicts.set(key, verdict)
+    }
     for (const [action, resources] of byAction) {
-      let marker: string | undefined
-      do {
-        const page = await this.iam.send(
-          new SimulatePrincipalPolicyCommand({ PolicySourceArn: roleArn, ActionNames: [action], ResourceArns: resources, Marker: marker })
-        )
-        for (const result of page.EvaluationResults ?? []) {
-          const perResource = result.ResourceSpecificResults ?? []
-          if (perResource.length > 0) {
-            for (const r of perResource)
-              if (r.EvalResourceName) verdicts.set(`${action} ${r.EvalResourceName}`, verdictOf(r.EvalResourceDecision))
-          } else if (result.EvalResourceName) {
-            verdicts.set(`${action} ${result.EvalResourceName}`, verdictOf(result.EvalDecision))
+      // kms:Decrypt comes through Secrets Manager or Parameter Store: asked as each of them calls it.
+      const services = action === 'kms:Decrypt' ? [...new Set(needs.flatMap((need) => need.viaServices ?? []))] : []
+      for (const service of services.length > 0 ? services : [undefined]) {
+        const ContextEntries =
+          service === undefined ? undefined : [{ ContextKeyName: VIA_SERVICE, ContextKeyType: 'string' as const, ContextKeyValues: [service] }]
+        let marker: string | undefined
+        do {
+          const page = await this.iam.send(
+            new SimulatePrincipalPolicyCommand({
+              PolicySourceArn: roleArn,
+              ActionNames: [action],
+              ResourceArns: resources,
+              ...(ContextEntries ? { ContextEntries } : {}),
+              Marker: marker
+            })
+          )
+          for (const result of page.EvaluationResults ?? []) {
+            const perResource = result.ResourceSpecificResults ?? []
+            if (perResource.length > 0) {
+              for (const r of perResource)
+                if (r.EvalResourceName) record(`${action} ${r.EvalResourceName}`, verdictOf(r.EvalResourceDecision))
+            } else if (result.EvalResourceName) {
+              record(`${action} ${result.EvalResourceName}`, verdictOf(result.EvalDecision))
+            }
           }
-        }
-        marker = page.IsTruncated ? page.Marker : undefined
-      } while (marker)
+          marker = page.IsTruncated ? page.Marker : undefined
+        } while (marker)
+      }
     }
     return verdicts
   }
@@ -1194,7 +1215,10 @@ export class ExecutionRoles {
     }
   }
 
-  /** remove: deletes the action's secret-access statements (but those of `keep`), then the tag. */
+  /**
+   * After an apply: cuts the action's secret-access statements down to `keep` (policy first, then the
+   * tag, which goes with the last of them); nothing is written when the grant is exactly that already.
+   */
   async undoSecretGrant(role: RoleState, keep: readonly SecretNeed[] = []): Promise<SecretGrantUndo> {
     const planned = planSecretGrantUndo(role, keep)
     const after = secretPlanAfter(role, planned.plan)
@@ -1203,6 +1227,7 @@ export class ExecutionRoles {
       role: role.name,
       changed: planned.changed,
       ...(planned.policy ? { policy: planned.policy } : {}),
+      dropped: planned.dropped,
       tagsRemoved: planned.plan.tags.remove,
       after
     }
@@ -1503,7 +1528,10 @@ export class RoleCoordinator {
     })
   }
 
-  /** remove: undoes the secret grant on this role (keeping the resources in `keep`), serialised like the rest. */
+  /**
+   * After an apply: cuts the secret grant on this role down to `keep` (what the run's functions on it
+   * need now), serialised like the rest, from the state this run already read or wrote.
+   */
   undoSecretGrantFor(roleNameOrArn: string, keep: readonly SecretNeed[] = []): Promise<RoleOutcome<SecretGrantUndo>> {
     let name: string
     try {
@@ -1518,6 +1546,30 @@ export class RoleCoordinator {
         const result = await this.edge.undoSecretGrant(state, keep)
         entry.state = result.after
         return { ok: true, value: result }
+      } catch (error) {
+        // Part of it may have been written: read the role again if needed.
+        this.entry(name).state = undefined
+        return { ok: false, error: describeIamError(error, name, 'grant-secret-access') }
+      }
+    })
+  }
+
+  /**
+   * plan mode: what an apply with these needs would drop from the role's secret grant once its
+   * functions are written (undoSecretGrantFor after the grant), writing nothing.
+   */
+  secretGrantDropPreview(roleNameOrArn: string, keep: readonly SecretNeed[]): Promise<RoleOutcome<readonly string[]>> {
+    let name: string
+    try {
+      name = roleNameOf(roleNameOrArn)
+    } catch (error) {
+      return Promise.resolve({ ok: false, error: messageOf(error) })
+    }
+    return this.exclusive(name, async (): Promise<RoleOutcome<readonly string[]>> => {
+      try {
+        const state = await this.known(this.entry(name))
+        const granted = secretPlanAfter(state, planSecretGrant(state, keep).plan)
+        return { ok: true, value: planSecretGrantUndo(granted, keep).dropped }
       } catch (error) {
         return { ok: false, error: describeIamError(error, name, 'grant-secret-access') }
       }

@@ -12,7 +12,7 @@ import { DEFAULT_LAYER_ACCOUNT, LayerResolver } from './layerVersions.js'
 import { annotationText, printGroup, printOutside } from './outsideText.js'
 import { postPlanComment } from './planComment.js'
 import { Slots } from './pool.js'
-import { giveLogsBack, prepareRoles } from './roleSteps.js'
+import { giveLogsBack, prepareRoles, shrinkSecretGrants, shrinksSecretGrants } from './roleSteps.js'
 import { createRedactor, type Redactor } from './redact.js'
 import { publishResult } from './report.js'
 import { messageOf } from './retry.js'
@@ -195,6 +195,8 @@ async function processFunctions(
   }))
   if (roleWork.roles && config.mode === 'apply' && config.cloudwatchLogs === 'off')
     await giveLogsBack(roleWork.roles, roleWork.preRead, targets, outcomes)
+  if (roleWork.roles && shrinksSecretGrants(config) && !control.cancelled)
+    await shrinkSecretGrants(roleWork.roles, config, roleWork.preRead, targets, outcomes)
   return outcomes
 }
 

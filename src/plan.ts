@@ -3,7 +3,17 @@
  * configuration to write, what differs, and why it cannot be written when it cannot.
  */
 import type { Architecture } from './config.js'
+import { EXTENSION_SETTINGS } from './extensionSettings.js'
 import { isInstrumentationLayer, WRAPPER_VARIABLE, WRAPPERS } from './instrumentation.js'
+import {
+  PREVIOUS_VARIABLES_VARIABLE,
+  readRecord,
+  recordAfter,
+  sameRecord,
+  UnreadableRecordError,
+  type VariableRecord,
+  writeRecord
+} from './variableRecord.js'
 
 export const MAX_LAYERS = 5
 export const MAX_VARIABLES_BYTES = 4096
@@ -87,6 +97,11 @@ export interface Plan {
   readonly changedVariables: readonly string[]
   /** Variables the write takes off, by name. */
   readonly removedVariables: readonly string[]
+  /**
+   * Variables whose values here are the user's own (the record of them, and the ones it gives back):
+   * never shown, whatever their names.
+   */
+  readonly hiddenValues?: readonly string[]
   readonly layersChanged: boolean
   /** The LoggingConfig to write; undefined when the log format does not change (then none is sent). */
   readonly loggingAfter?: LoggingConfig | undefined
@@ -178,16 +193,34 @@ export function planApply(state: FunctionState, desired: Desired): Plan {
       `it would have ${layersAfter.length} layers and Lambda allows ${MAX_LAYERS}; remove one of its layers first.`
     )
 
+  const settings: Array<[string, string]> = []
   for (const [key, value] of Object.entries(desired.variables)) {
     if (key === WRAPPER_VARIABLE && desired.instrumentation && value !== desired.instrumentation.wrapper)
       problems.push(`environment sets ${WRAPPER_VARIABLE}, which instrumentation sets too; set it in one place only.`)
-    else set(key, value)
+    else {
+      settings.push([key, value])
+      set(key, value)
+    }
   }
   // A function already on JSON is left alone, and nothing is recorded: remove then leaves it JSON.
   let loggingAfter: LoggingConfig | undefined
   if (desired.jsonLogs && logFormatOf(state) !== 'JSON') {
     loggingAfter = { ...state.logging, format: 'JSON' }
     set(LOG_FORMAT_VARIABLE, logFormatOf(state))
+  }
+  // The record goes only with a write that happens anyway: by itself it is never a change (nor drift).
+  let hiddenValues: string[] = []
+  const writes = !sameList(state.layers, layersAfter) || changedVariables.length > 0 || loggingAfter !== undefined
+  try {
+    const existing = readRecord(before)
+    const record = recordAfter(existing, before, settings, rotelLayerBefore !== null)
+    if (writes && !sameRecord(existing, record) && Object.keys(record).length > 0)
+      set(PREVIOUS_VARIABLES_VARIABLE, writeRecord(record))
+    hiddenValues = hiddenBy(record)
+  } catch (error) {
+    if (!(error instanceof UnreadableRecordError)) throw error
+    problems.push(error.message)
+    hiddenValues = [PREVIOUS_VARIABLES_VARIABLE]
   }
   const size = variablesSize(variablesAfter)
   if (size > MAX_VARIABLES_BYTES)
@@ -207,11 +240,17 @@ export function planApply(state: FunctionState, desired: Desired): Plan {
     rotelLayerBefore,
     changedVariables,
     removedVariables: [],
+    hiddenValues,
     layersChanged,
     loggingAfter,
     changed: layersChanged || changedVariables.length > 0 || loggingAfter !== undefined,
     problems
   }
+}
+
+/** The record itself and every name it holds a value of the user's for. */
+function hiddenBy(record: VariableRecord): string[] {
+  return [PREVIOUS_VARIABLES_VARIABLE, ...Object.keys(record).filter((name) => record[name] !== null)]
 }
 
 /** The log format a function has: Text unless its LoggingConfig says JSON (Lambda's default is Text). */
@@ -233,7 +272,10 @@ function textLogging(logGroup: string | undefined): LoggingConfig {
 
 /**
  * Plans the write that takes the Rotel layer and the action's settings off a function, keeping every
- * other layer in its order and every other variable as it is.
+ * other layer in its order and every other variable as it is. With the action's record
+ * (variableRecord.ts) a variable goes back to the value it had before the action set it, or is
+ * deleted when it had none, and the extension's own settings go; without one (set up before the
+ * record existed) the managed keys go, as they always did, if the function still has the Rotel layer.
  */
 export function planRemove(
   state: FunctionState,
@@ -250,29 +292,53 @@ export function planRemove(
   const layersAfter = state.layers.filter((layer) => !ours(layer))
   const before = state.variables ?? {}
   const wrapperIsOurs = instrumentation && Object.values(WRAPPERS).includes(before[WRAPPER_VARIABLE] ?? '')
+  const problems: string[] = []
+  let record: VariableRecord | undefined
+  try {
+    record = readRecord(before)
+  } catch (error) {
+    if (!(error instanceof UnreadableRecordError)) throw error
+    problems.push(error.message)
+  }
+  const restore: Record<string, string> = {}
+  // Without a record, only a function that carries the extension holds settings of the action's: on
+  // one without (a second remove, say) those names are the user's again.
+  let taken: string[] = rotelLayers.length > 0 ? [...managedKeys] : []
+  if (record) {
+    for (const [name, value] of Object.entries(record)) if (value !== null) restore[name] = value
+    taken = [...EXTENSION_SETTINGS, ...Object.keys(record).filter((name) => record[name] === null)]
+  }
   const removedVariables = [
-    ...new Set([...managedKeys, ...(wrapperIsOurs ? [WRAPPER_VARIABLE] : []), LOG_FORMAT_VARIABLE])
-  ].filter((key) => Object.hasOwn(before, key))
+    ...new Set([...taken, ...(wrapperIsOurs ? [WRAPPER_VARIABLE] : []), LOG_FORMAT_VARIABLE, PREVIOUS_VARIABLES_VARIABLE])
+  ].filter((key) => Object.hasOwn(before, key) && !Object.hasOwn(restore, key))
+  const changedVariables = Object.keys(restore).filter((name) => !Object.hasOwn(before, name) || before[name] !== restore[name])
   // The format json-logs recorded goes back, whatever this run's json-logs says: the record is what
   // tells that the action made the function log JSON. Only Text is ever recorded.
   const recorded = Object.hasOwn(before, LOG_FORMAT_VARIABLE) ? before[LOG_FORMAT_VARIABLE] : undefined
   const loggingAfter =
     recorded === 'Text' && logFormatOf(state) === 'JSON' ? textLogging(state.logging?.logGroup) : undefined
-  const variablesAfter = Object.fromEntries(
+  const variablesAfter: Record<string, string> = Object.fromEntries(
     Object.entries(before).filter(([key]) => !removedVariables.includes(key))
   )
+  for (const name of changedVariables) variablesAfter[name] = restore[name] ?? ''
+  const size = variablesSize(variablesAfter)
+  if (size > MAX_VARIABLES_BYTES)
+    problems.push(
+      `putting back the variables the action replaced would take ${size} bytes and Lambda allows ${MAX_VARIABLES_BYTES}; remove unused variables first.`
+    )
   const layersChanged = layersAfter.length !== state.layers.length
   return {
     layersBefore: state.layers,
     layersAfter,
     variablesAfter,
     rotelLayerBefore: rotelLayers[0] ?? null,
-    changedVariables: [],
+    changedVariables,
     removedVariables,
+    hiddenValues: [PREVIOUS_VARIABLES_VARIABLE, ...Object.keys(restore)],
     layersChanged,
     loggingAfter,
-    changed: layersChanged || removedVariables.length > 0 || loggingAfter !== undefined,
-    problems: []
+    changed: layersChanged || removedVariables.length > 0 || changedVariables.length > 0 || loggingAfter !== undefined,
+    problems
   }
 }
 
@@ -301,8 +367,14 @@ export function diffOf(
   secretNames: readonly string[]
 ): PlanDiff {
   const before = state.variables ?? {}
+  // The record and what it gives back are the user's values: hidden by name, always.
+  const hidden = [PREVIOUS_VARIABLES_VARIABLE, ...(plan.hiddenValues ?? [])]
   const show = (name: string, value: string | undefined): string | null =>
-    value === undefined ? null : secretNames.includes(name) || SECRET_NAME.test(name) ? '***' : value
+    value === undefined
+      ? null
+      : secretNames.includes(name) || SECRET_NAME.test(name) || hidden.includes(name)
+        ? '***'
+        : value
   const variables: VariableChange[] = [
     ...plan.changedVariables.map((name) => ({
       name,
@@ -349,8 +421,9 @@ export function driftOf(state: FunctionState, plan: Plan, targetLayerArn: string
   if (plan.loggingAfter)
     reasons.push(`log format is ${logFormatOf(state)}, json-logs wants ${plan.loggingAfter.format}`)
   const before = state.variables ?? {}
-  // The record of the previous format only comes with the format change, said just above.
-  for (const name of plan.changedVariables.filter((name) => name !== LOG_FORMAT_VARIABLE))
+  // The records (previous format, previous variables) only come with the changes they explain, said here.
+  const records = [LOG_FORMAT_VARIABLE, PREVIOUS_VARIABLES_VARIABLE]
+  for (const name of plan.changedVariables.filter((name) => !records.includes(name)))
     reasons.push(Object.hasOwn(before, name) ? `${name} differs` : `${name} is missing`)
   return reasons
 }

@@ -1,7 +1,8 @@
 /**
  * What a run does to the functions' execution roles (cloudwatch-logs: off, grant-secret-access, and
  * remove's restoration): before the rollout (read every function, plan and restore the roles), in each
- * function's rollout (switch off, grant, or check), and after it (give CloudWatch Logs back). The
+ * function's rollout (switch off, grant, or check), and after it (give CloudWatch Logs back, cut the
+ * secret grant down to what the run needs). The
  * IAM work is executionRoles.ts; the words for the report are cloudwatchOff.ts.
  */
 import * as core from '@actions/core'
@@ -24,7 +25,7 @@ import { callerArnVia, OwnRoleGuard, refuseWritesToOwnRole } from './ownRole.js'
 import { mapWithConcurrency } from './pool.js'
 import { messageOf } from './retry.js'
 import type { FunctionOutcome, FunctionReport, PreRead, RolloutContext } from './rollout.js'
-import { SECRET_POLICY_TAG } from './secretAccess.js'
+import { SECRET_POLICY_NAME, SECRET_POLICY_TAG } from './secretAccess.js'
 import { printOutside } from './outsideText.js'
 
 /**
@@ -39,7 +40,7 @@ export async function prepareRoles(
   control: RunControl
 ): Promise<Pick<RolloutContext, 'roles' | 'preRead' | 'restored' | 'ownRoleRefusals'>> {
   const needed =
-    config.cloudwatchLogs === 'off' || config.mode === 'remove' || checksSecretAccess(config)
+    config.cloudwatchLogs === 'off' || config.mode === 'remove' || checksSecretAccess(config) || shrinksSecretGrants(config)
   const partition = targets[0]?.partition
   if (!needed || !partition || targets.length === 0) return {}
   const iam = clients.iamFor(partition)
@@ -129,6 +130,64 @@ function writesRoles(config: ActionConfig): boolean {
 /** Reading the roles for secret access needs IAM reads: apply does it, plan only when asked to grant. */
 export function checksSecretAccess(config: ActionConfig): boolean {
   return config.secretNeeds.length > 0 && (config.mode === 'apply' || (config.mode === 'plan' && config.grantSecretAccess))
+}
+
+/** grant-secret-access: true in apply: the grant on each role becomes what the run needs, even nothing. */
+export function shrinksSecretGrants(config: ActionConfig): boolean {
+  return config.mode === 'apply' && config.grantSecretAccess
+}
+
+/**
+ * After an apply with grant-secret-access: true: on each execution role of the run's functions, the
+ * action's grant is cut down to what this run's references need (old secrets, keys and services
+ * dropped; the policy and its tag deleted when nothing is needed). Only once every function of the
+ * run on that role holds the new configuration: one that failed or was rolled back may still read its
+ * old secret, so its role keeps the grant until a run that updates them all.
+ */
+export async function shrinkSecretGrants(
+  roles: RoleCoordinator,
+  config: ActionConfig,
+  preRead: ReadonlyMap<FunctionTarget, PreRead> | undefined,
+  targets: readonly FunctionTarget[],
+  outcomes: readonly FunctionOutcome[]
+): Promise<void> {
+  const byRole = new Map<string, Array<{ outcome: FunctionOutcome; current: boolean }>>()
+  targets.forEach((target, index) => {
+    const read = preRead?.get(target)
+    const outcome = outcomes[index]
+    if (!outcome || !read || !('state' in read) || !read.state.role) return
+    const { status } = outcome.report
+    const current = status === 'updated' || status === 'unchanged' || outcome.cloudwatchStillOn === true
+    const role = roleNameOf(read.state.role)
+    byRole.set(role, [...(byRole.get(role) ?? []), { outcome, current }])
+  })
+  await mapWithConcurrency([...byRole], 4, async ([role, functions]) => {
+    const behind = functions.filter((f) => !f.current).map((f) => f.outcome.report.function)
+    // The functions' logs are printed already: these lines come after them.
+    if (behind.length > 0) {
+      core.info(
+        `Execution role ${role}: the secret access earlier runs granted is kept for now, as ${behind.join(', ')} may still use its old references; the next apply that updates them drops what is no longer needed.`
+      )
+      return
+    }
+    const result = await roles.undoSecretGrantFor(role, config.secretNeeds)
+    if (!result.ok) {
+      const first = functions[0]?.outcome
+      ;(first?.warnings as string[] | undefined)?.push(
+        `Execution role ${role}: the secret access it no longer needs could not be dropped: ${result.error}`
+      )
+      return
+    }
+    if (!result.value.changed) return
+    const change = result.value.policy?.after
+      ? `then dropped from inline policy ${result.value.policy.name} what the run no longer needs: ${result.value.dropped.join(', ')}`
+      : `then deleted inline policy ${result.value.policy?.name ?? SECRET_POLICY_NAME} and its tag: nothing of it is needed any more`
+    core.info(`Execution role ${role}: ${change}.`)
+    for (const { outcome } of functions) {
+      const before = outcome.report.executionRole?.changes ?? []
+      outcome.report.executionRole = { role, changes: [...before, change] }
+    }
+  })
 }
 
 /**
@@ -236,6 +295,11 @@ export async function workOnRole(
         if (mode === 'plan' && grantSecretAccess && access.missing.length > 0)
           changes.push(`would allow ${access.missing.map((need) => `${need.action} on ${need.resource}`).join(', ')} in an inline policy`)
         else warnings.push(...access.warnings, ...(written?.warnings ?? []))
+        if (mode === 'plan' && grantSecretAccess) {
+          const dropped = await ctx.roles.secretGrantDropPreview(state.role, secretNeeds)
+          if (dropped.ok && dropped.value.length > 0)
+            changes.push(`would then drop what the run no longer needs from inline policy ${SECRET_POLICY_NAME}: ${dropped.value.join(', ')}`)
+        }
       }
     }
   }

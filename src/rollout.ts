@@ -349,7 +349,7 @@ async function processFunction(
     log.push(
       `Layers: ${describeLayers(state.layers)} → ${describeLayers(plan.layersAfter)}`,
       mode === 'remove'
-        ? `Variables removed: ${plan.removedVariables.join(', ') || 'none'}`
+        ? `Variables removed: ${plan.removedVariables.join(', ') || 'none'}${plan.changedVariables.length > 0 ? `; put back as they were before the action: ${plan.changedVariables.join(', ')}` : ''}`
         : `Variables set: ${plan.changedVariables.join(', ') || 'none'}`,
       ...(plan.loggingAfter ? [`LoggingConfig.LogFormat: ${logFormatOf(state)} → ${plan.loggingAfter.format}`] : [])
     )

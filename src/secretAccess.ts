@@ -16,7 +16,15 @@
  *   Secrets Manager takes it;
  * - `ssm:GetParameters` on `arn:…:ssm:REGION:ACCOUNT:parameter/NAME`, the name without its leading `/`;
  * - `kms:Decrypt` on the customer managed KMS key that encrypts them, when one is given (AWS managed
- *   keys need no grant). A key is named by its key ARN: an alias ARN in Resource grants nothing.
+ *   keys need no grant). A key is named by its key ARN: an alias ARN in Resource grants nothing. The
+ *   grant holds only through the services that decrypt for the extension (`kms:ViaService`
+ *   `secretsmanager.REGION.amazonaws.com` and/or `ssm.REGION.amazonaws.com`, by the references), not
+ *   for a direct Decrypt call with the role's credentials.
+ *
+ * Each apply makes the grant exactly what its references need: before the functions are written the
+ * policy only grows (a rolled-back function still reads its old secret), and once every function of
+ * the run on the role holds the new configuration, what is not needed any more is dropped
+ * (planSecretGrantUndo with the needs kept), the policy and its tag with it when nothing is left.
  */
 import type { ManagedDocument, RoleState, WritePlan } from './executionRoles.js'
 import {
@@ -71,6 +79,17 @@ export interface SecretNeed {
   readonly references: readonly string[]
   /** The account of the secret, parameter or key (`undefined` for `*`). */
   readonly account?: string
+  /** kms:Decrypt: the `kms:ViaService` values it holds through, sorted. */
+  readonly viaServices?: readonly string[]
+}
+
+/** The condition key that limits kms:Decrypt to calls a service makes on the role's behalf. */
+export const VIA_SERVICE = 'kms:ViaService'
+
+/** What `kms:ViaService` says for a reference's service in its region: `secretsmanager.us-east-1.amazonaws.com`. */
+export function viaServiceOf(reference: Pick<SecretReference, 'arn' | 'service'>): string {
+  const [, partition, , region] = reference.arn.split(':')
+  return `${reference.service}.${region ?? ''}.${partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com'}`
 }
 
 /** `-` and six letters or digits at the end of a secret's name: Secrets Manager's random suffix. */
@@ -150,16 +169,19 @@ export function requiredSecretActions(
       if (problem) throw new Error(problem)
       add('kms:Decrypt', key, key)
     }
+  const viaServices = sortedUnique(references.map(viaServiceOf))
   return sortNeeds(
     [...needs.values()].map((need) => ({
       action: need.action,
       resource: need.resource,
       references: [...need.references].sort(),
-      ...(need.account !== undefined ? { account: need.account } : {})
+      ...(need.account !== undefined ? { account: need.account } : {}),
+      ...(need.action === 'kms:Decrypt' ? { viaServices } : {})
     }))
   )
 }
 
+const sortedUnique = (values: Iterable<string>): string[] => [...new Set(values)].sort(compare)
 const actionRank = (action: string): number => SECRET_ACTIONS.indexOf(action as SecretAction)
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 const sortNeeds = (needs: SecretNeed[]): SecretNeed[] =>
@@ -455,13 +477,35 @@ function warningsOf(role: RoleState, missing: readonly MissingSecretAccess[]): s
 // ---------------------------------------------------------------------------------------------
 // The inline policy
 
-const sortedUnique = (values: Iterable<string>): string[] => [...new Set(values)].sort(compare)
+
+/** The `kms:ViaService` values a statement is limited to: undefined when it is not (it holds for any caller). */
+function viaServicesIn(statement: PolicyStatement): string[] | undefined {
+  const equals = (statement.Condition as Record<string, Record<string, unknown>> | undefined)?.StringEquals
+  const values = equals?.[VIA_SERVICE]
+  return values === undefined ? undefined : stringsOf(values as string | string[])
+}
+
+/** The statement limited to these services through `kms:ViaService` (any other condition kept). */
+function withViaServices(statement: PolicyStatement, services: readonly string[]): PolicyStatement {
+  const { Condition, ...rest } = statement
+  const condition: Record<string, unknown> = { ...Condition }
+  const equals: Record<string, unknown> = { ...(condition.StringEquals as Record<string, unknown> | undefined) }
+  if (services.length > 0) equals[VIA_SERVICE] = [...services]
+  else delete equals[VIA_SERVICE]
+  if (Object.keys(equals).length > 0) condition.StringEquals = equals
+  else delete condition.StringEquals
+  return Object.keys(condition).length > 0 ? { ...rest, Condition: condition } : rest
+}
+
+const viaServicesOf = (needs: readonly SecretNeed[]): string[] =>
+  sortedUnique(needs.filter((need) => need.action === 'kms:Decrypt').flatMap((need) => need.viaServices ?? []))
 
 /**
  * The action's policy covering what it held already and these needs: its own statements first (one per
- * action, SECRET_STATEMENT_SIDS' order, resources a sorted union that never drops one), then every
- * other statement someone put there, in its order. Equal (sameJson) to `existing` when nothing is new
- * and it already has that form.
+ * action, SECRET_STATEMENT_SIDS' order, resources a sorted union that never drops one; kms:Decrypt
+ * limited by `kms:ViaService` to the union of the services, unless it held for any caller already),
+ * then every other statement someone put there, in its order. Equal (sameJson) to `existing` when
+ * nothing is new and it already has that form. It only grows: planSecretGrantUndo cuts it down.
  */
 export function mergeSecretPolicy(existing: PolicyDocument | undefined, required: readonly SecretNeed[]): PolicyDocument {
   const statements = statementsOf(existing)
@@ -469,14 +513,18 @@ export function mergeSecretPolicy(existing: PolicyDocument | undefined, required
   for (const { sid, action } of STATEMENTS) {
     const current = statements.find((statement) => statement.Sid === sid)
     const wanted = required.filter((need) => need.action === action).map((need) => need.resource)
+    const kms = action === 'kms:Decrypt'
     if (!current) {
-      if (wanted.length > 0) ours.push({ Sid: sid, Effect: 'Allow', Action: [action], Resource: sortedUnique(wanted) })
+      const statement: PolicyStatement = { Sid: sid, Effect: 'Allow', Action: [action], Resource: sortedUnique(wanted) }
+      if (wanted.length > 0) ours.push(kms ? withViaServices(statement, viaServicesOf(required)) : statement)
       continue
     }
     // Actions someone added to the statement stay; its own is always there.
     const actions = stringsOf(current.Action)
     if (!actions.some((a) => a.toLowerCase() === action.toLowerCase())) actions.push(action)
-    ours.push({ ...current, Action: actions, Resource: sortedUnique([...stringsOf(current.Resource), ...wanted]) })
+    const merged: PolicyStatement = { ...current, Action: actions, Resource: sortedUnique([...stringsOf(current.Resource), ...wanted]) }
+    const held = kms ? viaServicesIn(current) : undefined
+    ours.push(held === undefined ? merged : withViaServices(merged, sortedUnique([...held, ...viaServicesOf(required)])))
   }
   const others = statements.filter((statement) => !isOurStatement(statement))
   return { ...existing, Version: existing?.Version ?? '2012-10-17', Statement: [...ours, ...others] }
@@ -544,21 +592,24 @@ export interface SecretGrantUndoPlan {
     /** `undefined`: deleted. */
     readonly after?: PolicyDocument
   }
+  /** What the action's statements no longer grant: `ACTION on RESOURCE`, and `kms:ViaService` values. */
+  readonly dropped: readonly string[]
   readonly changed: boolean
 }
 
 /**
- * remove: takes the action's statements out of its policy – all their resources, except those in
- * `keep` (what functions that keep the extension still need) – and deletes the policy when nothing
- * else is left in it; statements someone else added stay. The tag goes when none of the action's
- * statements is left. Pure.
+ * Cuts the action's statements down to `keep` (what the run's functions on the role need now; nothing
+ * to take the grant off): resources not in it go, kms:Decrypt's `kms:ViaService` becomes exactly the
+ * services of `keep`, and the policy is deleted when nothing else is left in it; statements someone
+ * else added stay. The tag goes when none of the action's statements is left. Nothing to write when
+ * the grant is exactly `keep` already. Pure.
  */
 export function planSecretGrantUndo(role: RoleState, keep: readonly SecretNeed[] = []): SecretGrantUndoPlan {
   const existing = role.inline.find((policy) => policy.name === SECRET_POLICY_NAME)
   const tagKeys = tagKeysOf(role, SECRET_POLICY_TAG)
   if (!existing) {
     const plan: WritePlan = { ...emptyPlan(), tags: { set: {}, remove: tagKeys } }
-    return { plan, changed: tagKeys.length > 0 }
+    return { plan, dropped: [], changed: tagKeys.length > 0 }
   }
   const statements = statementsOf(existing.document)
   const ours: PolicyStatement[] = []
@@ -567,9 +618,21 @@ export function planSecretGrantUndo(role: RoleState, keep: readonly SecretNeed[]
     if (!current) continue
     const kept = new Set(keep.filter((need) => need.action === action).map((need) => need.resource))
     const resources = stringsOf(current.Resource).filter((resource) => kept.has(resource))
-    if (resources.length > 0) ours.push({ ...current, Resource: resources })
+    if (resources.length === 0) continue
+    const statement: PolicyStatement = { ...current, Resource: resources }
+    ours.push(action === 'kms:Decrypt' ? withViaServices(statement, viaServicesOf(keep)) : statement)
   }
   const others = statements.filter((statement) => !isOurStatement(statement))
+  const dropped: string[] = []
+  for (const { sid, action } of STATEMENTS) {
+    const before = statements.find((statement) => statement.Sid === sid)
+    if (!before) continue
+    const after = ours.find((statement) => statement.Sid === sid)
+    const kept = after ? stringsOf(after.Resource) : []
+    for (const resource of stringsOf(before.Resource)) if (!kept.includes(resource)) dropped.push(`${action} on ${resource}`)
+    const services = after ? (viaServicesIn(after) ?? []) : []
+    for (const service of viaServicesIn(before) ?? []) if (!services.includes(service)) dropped.push(`${VIA_SERVICE} ${service}`)
+  }
   const left = [...ours, ...others]
   const after: PolicyDocument | undefined = left.length === 0 ? undefined : { ...existing.document, Statement: left }
   const put = after && !sameJson(after, existing.document) ? [{ name: SECRET_POLICY_NAME, text: serializePolicyDocument(after) }] : []
@@ -578,6 +641,7 @@ export function planSecretGrantUndo(role: RoleState, keep: readonly SecretNeed[]
   return {
     plan,
     policy: { name: SECRET_POLICY_NAME, before: existing.document, ...(after ? { after } : {}) },
+    dropped,
     changed: put.length > 0 || !after || remove.length > 0
   }
 }

@@ -324,6 +324,43 @@ describe('grant-secret-access', () => {
     expect(await readRole('lambda-exec')).toEqual(after)
   })
 
+  it('true, after the reference moves: the role reads the new secret only, kms:Decrypt through the service only; none left, no grant', async () => {
+    const before = await readRole('lambda-exec')
+    const KEY = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1111aaaa-12ab-34cd-56ef-1234567890ab`
+    const MOVED_KEY = `arn:aws:kms:us-east-1:${ACCOUNT}:key/2222bbbb-12ab-34cd-56ef-1234567890ab`
+    const PARAMETER = `arn:aws:ssm:us-east-1:${ACCOUNT}:parameter/clickstack/ingest-key`
+    expect((await apply({ ...secretInputs('true'), 'secret-kms-key-arn': KEY })).exitCode).toBe(0)
+
+    const moved = await apply({ ...secretInputs('true'), 'otlp-headers': `Authorization=\${${PARAMETER}}`, 'secret-kms-key-arn': MOVED_KEY })
+    expect({ exit: moved.exitCode, statuses: statuses(moved) }).toEqual({ exit: 0, statuses: { 'orders-api': 'updated', 'legacy-job': 'updated' } })
+    const policy = (await readRole('lambda-exec')).inline.RotelClickStackReadIngestionSecret
+    const text = JSON.stringify(policy)
+    for (const old of [SECRET, KEY, 'secretsmanager:']) expect(text).not.toContain(old)
+    expect(policy).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'RotelClickStackGetParameters', Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: [PARAMETER] },
+        {
+          Sid: 'RotelClickStackKmsDecrypt',
+          Effect: 'Allow',
+          Action: ['kms:Decrypt'],
+          Resource: [MOVED_KEY],
+          Condition: { StringEquals: { 'kms:ViaService': ['ssm.us-east-1.amazonaws.com'] } }
+        }
+      ]
+    })
+    for (const row of reportOf(moved)) expect(row.executionRole?.changes.join(' ')).toContain(`then dropped from inline policy RotelClickStackReadIngestionSecret`)
+
+    // The same inputs again: nothing to write.
+    const again = await apply({ ...secretInputs('true'), 'otlp-headers': `Authorization=\${${PARAMETER}}`, 'secret-kms-key-arn': MOVED_KEY })
+    expect(iamCalls(again.calls, 'PutRolePolicy')).toHaveLength(0)
+
+    // The ingestion key in plain text now: nothing to read, so the grant and its tag go.
+    const none = await apply({ ...secretInputs('true'), 'otlp-headers': 'Authorization=plain-key-123' })
+    expect(none.exitCode).toBe(0)
+    expect(await readRole('lambda-exec')).toEqual(before)
+  })
+
   it('false: warns once, naming the missing action and the secret, and changes no role', async () => {
     const before = await readRole('lambda-exec')
     const run = await apply(secretInputs('false'))

@@ -163,6 +163,39 @@ describe('remove', () => {
     expect(third.outputs.changed).toBe('false')
     expect(third.summary).toContain('Nothing to remove')
   })
+
+  it("environment overwrites a variable of the function's own: remove puts its value back and deletes the added one", async () => {
+    const ordersOnly = { functions: 'orders-api' }
+    expect((await run({ ...ordersOnly, mode: 'remove' })).exitCode).toBe(0)
+    const pristine = (await readBack('us-east-1', 'orders-api')).Environment as { Variables: Record<string, string> }
+    expect(pristine.Variables.LOG_LEVEL).toBe('info')
+    expect(pristine.Variables).not.toHaveProperty('NEW_VAR')
+
+    const environment = 'LOG_LEVEL=debug\nNEW_VAR=x'
+    const applied = await run({ ...ordersOnly, environment })
+    expect(statuses(applied)).toEqual({ 'orders-api': 'updated' })
+    const variables = ((await readBack('us-east-1', 'orders-api')).Environment as { Variables: Record<string, string> }).Variables
+    expect(variables).toMatchObject({ LOG_LEVEL: 'debug', NEW_VAR: 'x' })
+    // The record holds the previous value; no channel shows it.
+    expect(JSON.parse(variables.CLICKSTACK_ACTION_PREVIOUS_VARIABLES ?? '')).toEqual({ LOG_LEVEL: 'info', NEW_VAR: null })
+    for (const channel of [applied.stdout, applied.summary, applied.outputs.report ?? '']) {
+      expect(channel).not.toMatch(/LOG_LEVEL\\*"\s*:\s*\\*"info/)
+      expect(channel).not.toMatch(/"before"\s*:\s*"info"/)
+    }
+
+    const again = await run({ ...ordersOnly, environment })
+    expect(statuses(again)).toEqual({ 'orders-api': 'unchanged' })
+    expect(again.outputs.changed).toBe('false')
+    const check = await run({ ...ordersOnly, environment, mode: 'check' })
+    expect(statuses(check)).toEqual({ 'orders-api': 'in-sync' })
+
+    // A remove run without `environment`: the record, not the inputs, says what goes back.
+    const removed = await run({ ...ordersOnly, mode: 'remove' })
+    expect(statuses(removed)).toEqual({ 'orders-api': 'removed' })
+    const restored = (await readBack('us-east-1', 'orders-api')).Environment as { Variables: Record<string, string> }
+    expect(restored.Variables).toEqual(pristine.Variables)
+    expect(JSON.stringify(Object.entries(restored.Variables).sort())).toBe(JSON.stringify(Object.entries(pristine.Variables).sort()))
+  })
 })
 
 describe('patterns', () => {

@@ -131,7 +131,13 @@ describe('grant-secret-access', () => {
             },
             { Sid: 'RotelClickStackBatchGetSecretValue', Effect: 'Allow', Action: ['secretsmanager:BatchGetSecretValue'], Resource: ['*'] },
             { Sid: 'RotelClickStackGetParameters', Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: [SSM] },
-            { Sid: 'RotelClickStackKmsDecrypt', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [KMS] }
+            {
+              Sid: 'RotelClickStackKmsDecrypt',
+              Effect: 'Allow',
+              Action: ['kms:Decrypt'],
+              Resource: [KMS],
+              Condition: { StringEquals: { 'kms:ViaService': [`secretsmanager.${REGION}.amazonaws.com`, `ssm.${REGION}.amazonaws.com`] } }
+            }
           ]
         }
       }
@@ -162,7 +168,57 @@ describe('grant-secret-access', () => {
     expect(removeAgain.writes()).toEqual([])
   })
 
-  it('adds a later run\'s secret without dropping the earlier one', async () => {
+  it('after the reference moves: grows before the functions are written, then holds exactly the new secret and key', async () => {
+    await createRole('ingest-exec', { tags: { team: 'orders' }, inline: { app } })
+    const before = await snapshot('ingest-exec')
+    const OTHER_KMS = KMS.replace('1234abcd', '5678efab')
+    const first = needsOf(`Authorization=\${${SSM}}`, KMS)
+    const moved = needsOf(`Authorization=\${${SM_FULL}}`, OTHER_KMS)
+    await new RoleCoordinator(new ExecutionRoles(countingIam().client, { simulate: false })).secretAccessForRole('ingest-exec', first, 'grant')
+
+    // The next apply: one coordinator, as in a run – the grant before the writes, the cut after them.
+    const run = countingIam()
+    const coordinator = new RoleCoordinator(new ExecutionRoles(run.client, { simulate: false }))
+    await coordinator.secretAccessForRole('ingest-exec', moved, 'grant')
+    const grown = JSON.stringify((await snapshot('ingest-exec')).inline[SECRET_POLICY_NAME])
+    for (const arn of [SSM, KMS, SM_FULL, OTHER_KMS]) expect(grown).toContain(arn)
+    const cut = await coordinator.undoSecretGrantFor('ingest-exec', moved)
+    if (!cut.ok) throw new Error(cut.error)
+    expect(cut.value.dropped).toEqual([`ssm:GetParameters on ${SSM}`, `kms:Decrypt on ${KMS}`, `kms:ViaService ssm.${REGION}.amazonaws.com`])
+    const after = await snapshot('ingest-exec')
+    const policy = after.inline[SECRET_POLICY_NAME]
+    expect(JSON.stringify(policy)).not.toContain(SSM)
+    expect(JSON.stringify(policy)).not.toContain(KMS)
+    expect(policy).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'RotelClickStackGetSecretValue', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [SM_FULL] },
+        { Sid: 'RotelClickStackBatchGetSecretValue', Effect: 'Allow', Action: ['secretsmanager:BatchGetSecretValue'], Resource: ['*'] },
+        {
+          Sid: 'RotelClickStackKmsDecrypt',
+          Effect: 'Allow',
+          Action: ['kms:Decrypt'],
+          Resource: [OTHER_KMS],
+          Condition: { StringEquals: { 'kms:ViaService': [`secretsmanager.${REGION}.amazonaws.com`] } }
+        }
+      ]
+    })
+    expect(run.writes()).toEqual(['PutRolePolicyCommand', 'PutRolePolicyCommand'])
+    expect(run.calls.filter((c) => c === 'GetRoleCommand')).toHaveLength(1)
+
+    // The same run again: exact already, nothing written.
+    const again = countingIam()
+    const second = new RoleCoordinator(new ExecutionRoles(again.client, { simulate: false }))
+    await second.secretAccessForRole('ingest-exec', moved, 'grant')
+    await second.undoSecretGrantFor('ingest-exec', moved)
+    expect(again.writes()).toEqual([])
+
+    // No reference any more: the policy and its tag go, the role is as it was.
+    await new RoleCoordinator(new ExecutionRoles(countingIam().client)).undoSecretGrantFor('ingest-exec', [])
+    expect(await snapshot('ingest-exec')).toEqual(before)
+  })
+
+  it('the grant before the writes only adds: a later run\'s secret beside the earlier one (a rolled-back function may need it)', async () => {
     await createRole('ingest-exec', {})
     const first = needsOf(`Authorization=\${${SM_FULL}}`)
     const later = needsOf(`Authorization=\${${SSM}}`)

@@ -651,7 +651,13 @@ const BAD_CASES: readonly BadCase[] = [
     what: "environment setting json-logs' own record",
     inputs: { ...BASE, environment: 'CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT=Text' },
     names: 'CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT',
-    fix: /json-logs records .*remove that line/
+    fix: /keeps for its records .*remove that line/
+  },
+  {
+    what: 'environment setting the record of the variables the action replaced',
+    inputs: { ...BASE, environment: 'CLICKSTACK_ACTION_PREVIOUS_VARIABLES={}' },
+    names: 'CLICKSTACK_ACTION_PREVIOUS_VARIABLES',
+    fix: /keeps for its records .*remove that line/
   }
 ]
 

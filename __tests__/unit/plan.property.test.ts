@@ -27,6 +27,7 @@ import {
   planRemove,
   variablesSize
 } from '../../src/plan.js'
+import { PREVIOUS_VARIABLES_VARIABLE as RECORD } from '../../src/variableRecord.js'
 
 type Vars = Record<string, string>
 
@@ -123,7 +124,38 @@ function expectedSettings(c: Case): Array<[string, string]> {
   return [...wrapper, ...settings]
 }
 
-const expectedVariables = (c: Case): Vars => ({ ...(c.state.variables ?? {}), ...Object.fromEntries(expectedSettings(c)) })
+/**
+ * What apply records of the function's own variables (README, "What it does to each function"), for a
+ * function without a record: each name `environment` sets with the value it had, null when absent;
+ * the action's own settings (ACTION_KEYS) only when they held a value and the function had no Rotel
+ * layer. On a function with a Rotel layer but no record (set up by an earlier version) the names
+ * `environment` sets count as that version's (null), unless their value differs.
+ */
+function expectedRecord(c: Case): Record<string, string | null> {
+  const before = c.state.variables ?? {}
+  const carries = c.state.layers.some((arn) => isRotel(arn, c.desired.layerNames))
+  const record: Record<string, string | null> = {}
+  for (const [key, value] of expectedSettings(c)) {
+    if (key === WRAPPER_VARIABLE && c.desired.instrumentation !== undefined) continue
+    const previous = own(before, key) ? (before[key] ?? '') : null
+    if (ACTION_KEYS.includes(key)) {
+      if (previous !== null && !carries) record[key] = previous
+    } else record[key] = carries && previous === value ? null : previous
+  }
+  return record
+}
+
+/** Apply's variables: the user's, the settings, and the record when the write happens anyway and it holds anything. */
+function expectedVariables(c: Case): Vars {
+  const vars: Vars = { ...(c.state.variables ?? {}), ...Object.fromEntries(expectedSettings(c)) }
+  const before = c.state.variables ?? {}
+  const writes =
+    JSON.stringify(expectedLayers(c)) !== JSON.stringify(c.state.layers) ||
+    expectedSettings(c).some(([key, value]) => !own(before, key) || before[key] !== value)
+  const record = expectedRecord(c)
+  if (writes && Object.keys(record).length > 0) vars[RECORD] = JSON.stringify(record)
+  return vars
+}
 
 /**
  * What remove leaves of a function: no Rotel layer (nor instrumentation layer, when the run manages
@@ -132,7 +164,9 @@ const expectedVariables = (c: Case): Vars => ({ ...(c.state.variables ?? {}), ..
 function expectedRemove(c: Case, state: FunctionState): { layers: string[]; variables: Vars; removed: string[] } {
   const vars = state.variables ?? {}
   const ourWrapper = c.instrumentation !== undefined && Object.values(WRAPPERS).includes(vars[WRAPPER_VARIABLE] ?? '')
-  const gone = (key: string): boolean => c.managedKeys.includes(key) || (ourWrapper && key === WRAPPER_VARIABLE)
+  // Without a record, the managed keys are the action's only while the function has the Rotel layer.
+  const carries = state.layers.some((arn) => isRotel(arn, c.desired.layerNames))
+  const gone = (key: string): boolean => (carries && c.managedKeys.includes(key)) || (ourWrapper && key === WRAPPER_VARIABLE)
   return {
     layers: state.layers.filter((arn) => !isRotel(arn, c.desired.layerNames) && !isInstrumentation(arn, c.instrumentation)),
     variables: Object.fromEntries(Object.entries(vars).filter(([key]) => !gone(key))),
@@ -447,12 +481,6 @@ function buildCase(spec: typeof caseSpec extends fc.Arbitrary<infer T> ? T : nev
     vars = variablesFrom([...Object.entries(vars), ['ROTEL_EXPORTER', spec.exporter]])
   if (spec.wrapper !== undefined && !own(vars, WRAPPER_VARIABLE))
     vars = variablesFrom([...Object.entries(vars), [WRAPPER_VARIABLE, spec.wrapper]])
-  if (spec.pad !== undefined && !own(vars, 'PADDING') && !own(managed.variables, 'PADDING')) {
-    const base = variablesSize({ ...vars, PADDING: '', ...managed.variables })
-    const length = MAX_VARIABLES_BYTES + spec.pad - base
-    const padded = { ...vars, PADDING: 'p'.repeat(Math.max(0, length)) }
-    if (length >= 0 && variablesSize(padded) <= MAX_VARIABLES_BYTES) vars = padded
-  }
 
   const pick = (choice: string): Architecture[] =>
     choice === 'same' ? [arch] : choice === 'other' ? [otherArch(arch)] : choice === 'both' ? ['x86_64', 'arm64'] : []
@@ -486,13 +514,20 @@ function buildCase(spec: typeof caseSpec extends fc.Arbitrary<infer T> ? T : nev
         ? { layerArn: instrumentationArn, wrapper: WRAPPERS[wanted.language], layerNames: instrumentation?.names ?? [] }
         : undefined
   }
-  return {
+  const built: Case = {
     state,
     desired: withInstrumentation,
     instrumentation,
     managedKeys: [...new Set([...ACTION_KEYS, ...Object.keys(managed.variables)])],
     secretNames: managed.secretNames
   }
+  // Pad so that what apply plans (the record of the user's variables included) lands `pad` bytes off 4 KB.
+  if (spec.pad === undefined || own(vars, 'PADDING') || own(managed.variables, 'PADDING')) return built
+  const base = jsonBytes(expectedVariables({ ...built, state: { ...state, variables: { ...vars, PADDING: '' } } }))
+  const length = MAX_VARIABLES_BYTES + spec.pad - base
+  const padded = { ...vars, PADDING: 'p'.repeat(Math.max(0, length)) }
+  if (length < 0 || variablesSize(padded) > MAX_VARIABLES_BYTES) return built
+  return { ...built, state: { ...state, variables: spec.noEnvironment ? undefined : padded } }
 }
 
 const anyCase: fc.Arbitrary<Case> = caseSpec.map(buildCase)
@@ -621,9 +656,10 @@ describe('plan properties (fast-check)', () => {
           if (!managed(key)) expect([key, plan.variablesAfter[key]]).toEqual([key, value])
         for (const [key, value] of settings) expect([key, plan.variablesAfter[key]]).toEqual([key, value])
         expectSameVariables(plan.variablesAfter, expectedVariables(c))
-        expect(plan.changedVariables).toEqual(
-          settings.filter(([key, value]) => !own(before, key) || before[key] !== value).map(([key]) => key)
-        )
+        expect(plan.changedVariables).toEqual([
+          ...settings.filter(([key, value]) => !own(before, key) || before[key] !== value).map(([key]) => key),
+          ...(own(expectedVariables(c), RECORD) ? [RECORD] : [])
+        ])
         expect(plan.removedVariables).toEqual([])
         expect(plan.changed).toBe(layersChanged || plan.changedVariables.length > 0)
       }),
@@ -660,6 +696,55 @@ describe('plan properties (fast-check)', () => {
       }),
       RUNS
     )
+  })
+
+  /**
+   * A function that never had the action but holds its own values under names the action sets: the
+   * `environment` ones and the action's own settings (a hand-made Rotel setup, say).
+   */
+  const overwrittenCase = fc
+    .tuple(freshCase, fc.array(fc.tuple(fc.nat(), varValue), { minLength: 1, maxLength: 4 }))
+    .map(([c, picks]) => {
+      const names = Object.keys(c.desired.variables).filter((key) => !(c.instrumentation && key === WRAPPER_VARIABLE))
+      let vars: Vars = { ...(c.state.variables ?? {}) }
+      for (const [index, value] of picks) {
+        const name = names[index % Math.max(1, names.length)]
+        if (name === undefined) continue
+        const next = { ...vars, [name]: value }
+        if (variablesSize(next) <= MAX_VARIABLES_BYTES) vars = next
+      }
+      return { ...c, state: { ...c.state, variables: vars } }
+    })
+
+  it('3b. apply then remove gives back the user variables that environment overwrote, exactly; twice changes nothing', () => {
+    let overwritten = 0
+    fc.assert(
+      fc.property(overwrittenCase, (c) => {
+        const original = c.state
+        const applied = planApply(original, c.desired)
+        if (applied.problems.length > 0) return
+        const before = original.variables ?? {}
+        if (Object.entries(c.desired.variables).some(([key, value]) => own(before, key) && before[key] !== value)) overwritten++
+        const afterApply = stateAfter(original, applied)
+        // The second identical apply writes nothing, and leaves the record as the first wrote it.
+        const again = planApply(afterApply, c.desired)
+        expect(again.changed).toBe(false)
+        expect(again.variablesAfter[RECORD]).toBe(afterApply.variables?.[RECORD])
+        // The remove run's own `environment` does not matter: the record says what goes back.
+        for (const managedKeys of [c.managedKeys, ACTION_KEYS]) {
+          const removed = planRemove(afterApply, managedKeys, c.desired.layerNames, c.instrumentation?.names)
+          expect(removed.problems).toEqual([])
+          expect(removed.layersAfter).toEqual(original.layers)
+          expectSameVariables(removed.variablesAfter, before)
+          // Byte for byte: the same JSON, in the same order for the names that were never touched.
+          const untouched = (vars: Readonly<Vars>): string[] => Object.keys(vars).filter((key) => !own(c.desired.variables, key))
+          expect(untouched(removed.variablesAfter)).toEqual(untouched(before))
+          expect(planRemove(stateAfter(afterApply, removed), managedKeys, c.desired.layerNames, c.instrumentation?.names).changed).toBe(false)
+        }
+      }),
+      RUNS
+    )
+    expect(overwritten).toBeGreaterThan(RUNS.numRuns / 4)
   })
 
   it('4. apply reports a problem exactly when a limit is crossed or a documented refusal applies', () => {
@@ -792,9 +877,15 @@ describe('plan properties (fast-check)', () => {
       fc.property(anyCase, (c) => {
         const { state, desired, secretNames } = c
         const before = state.variables ?? {}
-        const shown = (name: string, vars: Readonly<Vars>): string | null =>
-          !own(vars, name) ? null : secretNames.includes(name) || SECRET_LOOKING.test(name) ? '***' : (vars[name] ?? null)
         for (const plan of [planApply(state, desired), removePlan(c)]) {
+          // The record, and what it holds or gives back, are the user's values: hidden whatever their names.
+          const hidden = (name: string): boolean => name === RECORD || (plan.hiddenValues ?? []).includes(name)
+          const shown = (name: string, vars: Readonly<Vars>): string | null =>
+            !own(vars, name)
+              ? null
+              : secretNames.includes(name) || SECRET_LOOKING.test(name) || hidden(name)
+                ? '***'
+                : (vars[name] ?? null)
           const diff = diffOf(state, plan, secretNames)
           expect(diff.layers).toEqual({ before: state.layers, after: plan.layersAfter })
           expect(diff.variables).toEqual([

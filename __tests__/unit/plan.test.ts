@@ -11,6 +11,7 @@ import {
   planRemove,
   variablesSize
 } from '../../src/plan.js'
+import { PREVIOUS_VARIABLES_VARIABLE } from '../../src/variableRecord.js'
 
 const ROTEL_AMD64_42 = 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-amd64-alpha:42'
 const ROTEL_AMD64_40 = 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-amd64-alpha:40'
@@ -112,9 +113,15 @@ describe('planApply: variables', () => {
       LOG_LEVEL: 'info',
       DB_HOST: 'db',
       ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://new:4317',
-      ROTEL_OTLP_EXPORTER_PROTOCOL: 'grpc'
+      ROTEL_OTLP_EXPORTER_PROTOCOL: 'grpc',
+      // The endpoint the function had before the action is the user's: recorded for remove.
+      [PREVIOUS_VARIABLES_VARIABLE]: '{"ROTEL_OTLP_EXPORTER_ENDPOINT":"https://old:4317"}'
     })
-    expect(plan.changedVariables).toEqual(['ROTEL_OTLP_EXPORTER_ENDPOINT', 'ROTEL_OTLP_EXPORTER_PROTOCOL'])
+    expect(plan.changedVariables).toEqual([
+      'ROTEL_OTLP_EXPORTER_ENDPOINT',
+      'ROTEL_OTLP_EXPORTER_PROTOCOL',
+      PREVIOUS_VARIABLES_VARIABLE
+    ])
   })
 
   it('plans no change when the function already has the layer and the settings', () => {
@@ -449,5 +456,106 @@ describe('json-logs', () => {
     expect(loggingToRestore(instrumented({ logging: undefined }))).toEqual({ format: 'Text' })
     const jsonLogging = { format: 'JSON', applicationLogLevel: 'ERROR', systemLogLevel: 'INFO', logGroup: GROUP }
     expect(loggingToRestore(instrumented({ logging: jsonLogging }))).toEqual(jsonLogging)
+  })
+})
+
+describe('the record of the variables the action replaced', () => {
+  const names = ['rotel-extension-amd64-alpha', 'rotel-extension-arm64-alpha']
+  const ENDPOINT = { ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317' }
+  const wanted = desired({ variables: { ...ENDPOINT, LOG_LEVEL: 'debug', NEW_VAR: 'x' } })
+  const managedKeys = ['ROTEL_OTLP_EXPORTER_ENDPOINT', 'LOG_LEVEL', 'NEW_VAR']
+  const written = (current: FunctionState, plan: ReturnType<typeof planApply>): FunctionState => ({
+    ...current,
+    layers: plan.layersAfter,
+    variables: plan.variablesAfter
+  })
+  const original = state({ layers: [USER_A], variables: { LOG_LEVEL: 'info', DB_HOST: 'db' } })
+
+  it("records the user's previous value and the names that were absent, but not the action's own settings", () => {
+    const plan = planApply(original, wanted)
+    expect(JSON.parse(plan.variablesAfter[PREVIOUS_VARIABLES_VARIABLE] ?? '')).toEqual({ LOG_LEVEL: 'info', NEW_VAR: null })
+    expect(plan.variablesAfter).toMatchObject({ LOG_LEVEL: 'debug', NEW_VAR: 'x', DB_HOST: 'db', ...ENDPOINT })
+    expect(plan.changedVariables).toContain(PREVIOUS_VARIABLES_VARIABLE)
+  })
+
+  it('writes nothing the second time, and keeps the value from before the action when the input changes', () => {
+    const first = written(original, planApply(original, wanted))
+    expect(planApply(first, wanted).changed).toBe(false)
+    // A new value in `environment` (or a hand edit the next apply corrects): the record still holds `info`.
+    const edited = { ...first, variables: { ...first.variables, LOG_LEVEL: 'warn' } }
+    const second = planApply(edited, desired({ variables: { ...ENDPOINT, LOG_LEVEL: 'trace', NEW_VAR: 'x' } }))
+    expect(second.changedVariables).toEqual(['LOG_LEVEL'])
+    expect(second.variablesAfter[PREVIOUS_VARIABLES_VARIABLE]).toBe(first.variables?.[PREVIOUS_VARIABLES_VARIABLE])
+  })
+
+  it('remove puts back the previous value, deletes what was absent, and leaves the rest byte for byte', () => {
+    const applied = written(original, planApply(original, wanted))
+    const removal = planRemove(applied, managedKeys, names)
+    expect(removal.variablesAfter).toEqual(original.variables)
+    expect(removal.layersAfter).toEqual(original.layers)
+    expect(removal.changedVariables).toEqual(['LOG_LEVEL'])
+    expect([...removal.removedVariables].sort()).toEqual(['NEW_VAR', PREVIOUS_VARIABLES_VARIABLE, 'ROTEL_OTLP_EXPORTER_ENDPOINT'].sort())
+    // What a remove run's `environment` says does not matter any more: the record does.
+    expect(planRemove(applied, [], names).variablesAfter).toEqual(original.variables)
+    expect(planRemove(written(applied, removal), managedKeys, names).changed).toBe(false)
+  })
+
+  it("keeps a variable the user already had with the action's value, on a function the action never touched", () => {
+    const same = state({ variables: { LOG_LEVEL: 'debug' } })
+    const applied = written(same, planApply(same, desired({ variables: { ...ENDPOINT, LOG_LEVEL: 'debug' } })))
+    expect(planRemove(applied, [...managedKeys], names).variablesAfter).toEqual({ LOG_LEVEL: 'debug' })
+  })
+
+  it('takes the settings of a function set up before the record as the earlier run’s, and records only when writing', () => {
+    const earlier = state({ layers: [ROTEL_AMD64_42], variables: { ...ENDPOINT, LOG_LEVEL: 'debug', NEW_VAR: 'x' } })
+    // Already in sync: no write, so no record (it is never a change by itself).
+    expect(planApply(earlier, wanted).changed).toBe(false)
+    const upgrade = planApply({ ...earlier, layers: [ROTEL_AMD64_40] }, wanted)
+    expect(JSON.parse(upgrade.variablesAfter[PREVIOUS_VARIABLES_VARIABLE] ?? '')).toEqual({ LOG_LEVEL: null, NEW_VAR: null })
+  })
+
+  it('hides the record and the values it holds or gives back in diffs, and never names it as drift', () => {
+    const secretish = state({ layers: [USER_A], variables: { LOG_LEVEL: 'hunter2-value' } })
+    const apply = planApply(secretish, wanted)
+    const applyDiff = JSON.stringify(diffOf(secretish, apply, []))
+    expect(applyDiff).not.toContain('hunter2-value')
+    expect(diffOf(secretish, apply, []).variables).toContainEqual({
+      name: PREVIOUS_VARIABLES_VARIABLE,
+      change: 'added',
+      before: null,
+      after: '***'
+    })
+    expect(driftOf(secretish, apply, ROTEL_AMD64_42).join(' ')).not.toContain(PREVIOUS_VARIABLES_VARIABLE)
+    const applied = written(secretish, apply)
+    const removal = planRemove(applied, managedKeys, names)
+    expect(JSON.stringify(diffOf(applied, removal, []))).not.toContain('hunter2-value')
+  })
+
+  it('refuses a record edited by hand, in apply and in remove, without echoing it', () => {
+    for (const broken of ['{"LOG_LEVEL":', '["LOG_LEVEL"]', '{"LOG_LEVEL":5}', '{"bad name":"v"}', 'null', 'secret-ish-text']) {
+      const current = state({ layers: [ROTEL_AMD64_42], variables: { ...ENDPOINT, LOG_LEVEL: 'debug', [PREVIOUS_VARIABLES_VARIABLE]: broken } })
+      for (const plan of [planApply(current, wanted), planRemove(current, managedKeys, names)]) {
+        expect(plan.problems).toHaveLength(1)
+        expect(plan.problems[0]).toContain(PREVIOUS_VARIABLES_VARIABLE)
+        expect(plan.problems[0]).not.toContain(broken)
+      }
+    }
+  })
+
+  it('takes a name like an Object.prototype member (constructor) as a name like any other', () => {
+    const own = state({ layers: [USER_A], variables: { constructor: 'mine', toString: 'also' } })
+    const plan = planApply(own, desired({ variables: { ...ENDPOINT, constructor: 'ours', valueOf: 'x' } }))
+    expect(JSON.parse(plan.variablesAfter[PREVIOUS_VARIABLES_VARIABLE] ?? '')).toEqual({ constructor: 'mine', valueOf: null })
+    const removal = planRemove(written(own, plan), [], names)
+    expect(removal.variablesAfter).toEqual(own.variables)
+  })
+
+  it('counts the record towards the 4 KB limit', () => {
+    const value = 'v'.repeat(2000)
+    const big = state({ variables: { LOG_LEVEL: value, PAD: 'p'.repeat(1950) } })
+    const plan = planApply(big, desired({ variables: { ...ENDPOINT, LOG_LEVEL: 'debug' } }))
+    // Without the record (2 KB more) the variables would fit.
+    expect(variablesSize({ ...big.variables, ...ENDPOINT, LOG_LEVEL: 'debug' })).toBeLessThan(4096)
+    expect(plan.problems.join(' ')).toMatch(/would take \d+ bytes and Lambda allows 4096/)
   })
 })

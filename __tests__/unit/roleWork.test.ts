@@ -25,6 +25,7 @@ import {
 } from '../../src/executionRoles.js'
 import { LayerResolver } from '../../src/layerVersions.js'
 import { emptyReport, rolloutFunction, type RolloutContext } from '../../src/rollout.js'
+import { shrinkSecretGrants, shrinksSecretGrants } from '../../src/roleSteps.js'
 import type { SecretAccessReport } from '../../src/secretAccess.js'
 
 const lambda = mockClient(LambdaClient)
@@ -84,6 +85,19 @@ function fakeEdge() {
     grants: grants([]),
     access: access(false),
     grantFails: false,
+    keptBy: [] as Array<readonly string[]>,
+    undoSecretGrant: async (_role: RoleState, keep: ReadonlyArray<{ action: string; resource: string }>) => {
+      calls.push('undoSecretGrant')
+      edge.keptBy.push(keep.map((need) => `${need.action} ${need.resource}`))
+      return {
+        role: 'orders-exec',
+        changed: true,
+        policy: { name: 'RotelClickStackReadIngestionSecret', before: { Statement: [] }, after: { Statement: [] } },
+        dropped: ['ssm:GetParameters on arn:aws:ssm:us-east-1:123456789012:parameter/old-key'],
+        tagsRemoved: [],
+        after: ROLE
+      }
+    },
     readRole: async () => (calls.push('readRole'), ROLE),
     managedPolicyDocument: async () => ({ error: 'unused' }),
     applyCloudWatchOff: async () => (calls.push('applyCloudWatchOff'), edge.apply()),
@@ -280,6 +294,60 @@ describe('secret access in one function’s rollout', () => {
     expect(report.status).toBe('failed')
     expect(writes()).toBe(0)
     expect(report.error).toMatch(/could not be given read access to the referenced secrets\. The deploy role may not change execution role orders-exec/)
+  })
+})
+
+describe('cutting the secret grant down after an apply', () => {
+  const headers = { 'otlp-headers': `Authorization=\${${SECRET}}`, 'grant-secret-access': 'true' }
+  const preReadOf = (ctx: RolloutContext) =>
+    new Map([[ctx.config.functions[0] ?? target, { state: { name: 'orders-api', arn: FN_ARN, role: ROLE_ARN } as never }]])
+
+  it('once every function of the run on the role is updated: to exactly what the run needs, said in the report', async () => {
+    const { edge, calls } = fakeEdge()
+    const ctx = context(headers, edge)
+    const outcome = await rolloutFunction(ctx, target)
+    expect(outcome.report.status).toBe('updated')
+    await shrinkSecretGrants(ctx.roles as RoleCoordinator, ctx.config, preReadOf(ctx), ctx.config.functions, [outcome])
+    expect(calls).toEqual(['readRole', 'grantSecretAccess', 'undoSecretGrant'])
+    expect(edge.keptBy).toEqual([ctx.config.secretNeeds.map((need) => `${need.action} ${need.resource}`)])
+    expect(outcome.report.executionRole?.changes.at(-1)).toMatch(/^then dropped from inline policy .* what the run no longer needs: ssm:GetParameters on .*old-key$/)
+  })
+
+  it('keeps the grant while a function of the role may still use its old references (rolled back, failed)', async () => {
+    const { edge, calls } = fakeEdge()
+    const ctx = context(headers, edge)
+    for (const status of ['rolled-back', 'failed', 'cancelled'] as const) {
+      const report = { ...emptyReport(target), status }
+      await shrinkSecretGrants(ctx.roles as RoleCoordinator, ctx.config, preReadOf(ctx), ctx.config.functions, [
+        { report, layer: undefined, log: [], warnings: [] }
+      ])
+    }
+    expect(calls).not.toContain('undoSecretGrant')
+  })
+
+  it('plan says what the apply would drop, and writes nothing', async () => {
+    const { edge, calls } = fakeEdge()
+    const OLD = 'arn:aws:ssm:us-east-1:123456789012:parameter/old-key'
+    const document = {
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'RotelClickStackGetParameters', Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: [OLD] }]
+    }
+    edge.readRole = async () => (
+      calls.push('readRole'),
+      { ...ROLE, inline: [{ name: 'RotelClickStackReadIngestionSecret', document, text: JSON.stringify(document) }] }
+    )
+    const outcome = await rolloutFunction(context({ ...headers, mode: 'plan' }, edge), target)
+    expect(outcome.report.executionRole?.changes).toContain(
+      `would then drop what the run no longer needs from inline policy RotelClickStackReadIngestionSecret: ssm:GetParameters on ${OLD}`
+    )
+    expect(calls).toEqual(['readRole', 'secretAccessReport'])
+    expect(writes()).toBe(0)
+  })
+
+  it('takes the grant off when the run references no secret any more, and only in apply with grant-secret-access', () => {
+    expect(shrinksSecretGrants(context({ 'grant-secret-access': 'true' }, fakeEdge().edge).config)).toBe(true)
+    expect(shrinksSecretGrants(context({ 'grant-secret-access': 'false' }, fakeEdge().edge).config)).toBe(false)
+    expect(shrinksSecretGrants(context({ 'grant-secret-access': 'true', mode: 'plan' }, fakeEdge().edge).config)).toBe(false)
   })
 })
 

@@ -30,6 +30,7 @@ import {
   missingSecretAccess,
   planSecretGrant,
   planSecretGrantUndo,
+  viaServiceOf,
   requiredSecretActions,
   SECRET_POLICY_NAME,
   SECRET_POLICY_TAG,
@@ -115,8 +116,15 @@ describe('requiredSecretActions', () => {
       action: 'kms:Decrypt',
       resource: KMS,
       references: [KMS],
-      account: ACCOUNT
+      account: ACCOUNT,
+      viaServices: ['ssm.eu-west-1.amazonaws.com']
     })
+    // Through each service, in each region, that the references use; China's endpoints end in .cn.
+    const both = requiredSecretActions(refs(`x=\${${SSM}},y=\${${SM_FULL}}`), KMS)
+    expect(both.at(-1)?.viaServices).toEqual(['secretsmanager.us-east-1.amazonaws.com', 'ssm.eu-west-1.amazonaws.com'])
+    expect(viaServiceOf({ arn: `arn:aws-cn:ssm:cn-north-1:${ACCOUNT}:parameter/key`, service: 'ssm' })).toBe(
+      'ssm.cn-north-1.amazonaws.com.cn'
+    )
     expect(requiredSecretActions([], KMS)).toEqual([])
     expect(requiredSecretActions(refs(`\${${SSM}}`), [KMS, ` ${KMS} `, ''])).toHaveLength(2)
   })
@@ -375,7 +383,13 @@ describe('the inline policy', () => {
       { Sid: 'RotelClickStackGetSecretValue', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [SM_PARTIAL_GRANT, SM_FULL] },
       { Sid: 'RotelClickStackBatchGetSecretValue', Effect: 'Allow', Action: ['secretsmanager:BatchGetSecretValue'], Resource: ['*'] },
       { Sid: 'RotelClickStackGetParameters', Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: [SSM] },
-      { Sid: 'RotelClickStackKmsDecrypt', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [KMS] }
+      {
+        Sid: 'RotelClickStackKmsDecrypt',
+        Effect: 'Allow',
+        Action: ['kms:Decrypt'],
+        Resource: [KMS],
+        Condition: { StringEquals: { 'kms:ViaService': ['secretsmanager.us-east-1.amazonaws.com', 'ssm.eu-west-1.amazonaws.com'] } }
+      }
     ]
   }
 
@@ -398,7 +412,10 @@ describe('the inline policy', () => {
     expect(planned.changed).toBe(true)
     // What it puts grants every need.
     const after = role({ inline: [inline(SECRET_POLICY_NAME, expected)] })
-    expect(missingSecretAccess(after, new Map(), needs).decisions.map((d) => d.verdict)).toEqual(needs.map(() => 'allowed'))
+    // kms:Decrypt only through the services: a Condition, which static analysis counts as granting.
+    expect(missingSecretAccess(after, new Map(), needs).decisions.map((d) => d.verdict)).toEqual(
+      needs.map((need) => (need.action === 'kms:Decrypt' ? 'conditional' : 'allowed'))
+    )
   })
 
   it('is deterministic: the same document whatever the order of the references', () => {
@@ -477,6 +494,63 @@ describe('the inline policy', () => {
 
     expect(planSecretGrantUndo(role()).changed).toBe(false)
     expect(planSecretGrantUndo(role({ tags: { [SECRET_POLICY_TAG]: SECRET_POLICY_NAME } })).plan.tags.remove).toEqual([SECRET_POLICY_TAG])
+  })
+
+  it('after the reference moves, cuts the grant down to exactly the new needs: old secret, key and service gone', () => {
+    const OTHER_KMS = KMS.replace('1234abcd', '9999ffff')
+    const moved = requiredSecretActions(refs(`x=\${${SM_FULL}}`), OTHER_KMS)
+    const granted = role({ tags: { [SECRET_POLICY_TAG]: SECRET_POLICY_NAME }, inline: [inline(SECRET_POLICY_NAME, expected)] })
+    // Before the functions are written the grant only grows: a rolled-back function still reads its old secret.
+    const grown = planSecretGrant(granted, moved).policy.after
+    const grownRole = role({ ...granted, inline: [inline(SECRET_POLICY_NAME, grown)] })
+    expect(JSON.stringify(grown)).toContain(SSM)
+    const shrunk = planSecretGrantUndo(grownRole, moved)
+    expect(shrunk.policy?.after).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'RotelClickStackGetSecretValue', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [SM_FULL] },
+        { Sid: 'RotelClickStackBatchGetSecretValue', Effect: 'Allow', Action: ['secretsmanager:BatchGetSecretValue'], Resource: ['*'] },
+        {
+          Sid: 'RotelClickStackKmsDecrypt',
+          Effect: 'Allow',
+          Action: ['kms:Decrypt'],
+          Resource: [OTHER_KMS],
+          Condition: { StringEquals: { 'kms:ViaService': ['secretsmanager.us-east-1.amazonaws.com'] } }
+        }
+      ]
+    })
+    expect(shrunk.dropped).toEqual([
+      `secretsmanager:GetSecretValue on ${SM_PARTIAL_GRANT}`,
+      `ssm:GetParameters on ${SSM}`,
+      `kms:Decrypt on ${KMS}`,
+      'kms:ViaService ssm.eu-west-1.amazonaws.com'
+    ])
+    expect(shrunk.plan.tags.remove).toEqual([])
+    // Exact already: nothing to write, the second time.
+    const exact = role({ ...granted, inline: [inline(SECRET_POLICY_NAME, shrunk.policy?.after as PolicyDocument)] })
+    expect(planSecretGrantUndo(exact, moved).changed).toBe(false)
+    expect(planSecretGrant(exact, moved).changed).toBe(false)
+    // Nothing needed any more: the policy and its tag go.
+    const none = planSecretGrantUndo(exact, [])
+    expect(none.plan).toMatchObject({ delete: [SECRET_POLICY_NAME], tags: { remove: [SECRET_POLICY_TAG] } })
+  })
+
+  it('limits kms:Decrypt of an earlier grant without a condition only when cutting it down, keeping other conditions', () => {
+    const earlier: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'RotelClickStackKmsDecrypt', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [KMS], Condition: { Bool: { 'aws:SecureTransport': 'true' } } }
+      ]
+    }
+    const held = role({ tags: { [SECRET_POLICY_TAG]: SECRET_POLICY_NAME }, inline: [inline(SECRET_POLICY_NAME, earlier)] })
+    const kmsOf = (document: PolicyDocument | undefined): PolicyStatement | undefined =>
+      (document?.Statement as PolicyStatement[]).find((statement) => statement.Sid === 'RotelClickStackKmsDecrypt')
+    expect(kmsOf(planSecretGrant(held, needs).policy.after)?.Condition).toEqual({ Bool: { 'aws:SecureTransport': 'true' } })
+    const cut = planSecretGrantUndo(role({ ...held, inline: [inline(SECRET_POLICY_NAME, planSecretGrant(held, needs).policy.after)] }), needs)
+    expect(kmsOf(cut.policy?.after)?.Condition).toEqual({
+      Bool: { 'aws:SecureTransport': 'true' },
+      StringEquals: { 'kms:ViaService': ['secretsmanager.us-east-1.amazonaws.com', 'ssm.eu-west-1.amazonaws.com'] }
+    })
   })
 
   it('survives the CloudWatch Logs code on the same role: its apply and undo leave the secret tag alone', () => {
@@ -602,6 +676,30 @@ describe('ExecutionRoles: secret access', () => {
     expect(iam.commandCalls(SimulatePrincipalPolicyCommand).map((c) => c.args[0].input)).toEqual([
       { PolicySourceArn: `arn:aws:iam::${ACCOUNT}:role/orders-exec`, ActionNames: ['secretsmanager:BatchGetSecretValue'], ResourceArns: ['*'] },
       { PolicySourceArn: `arn:aws:iam::${ACCOUNT}:role/orders-exec`, ActionNames: ['ssm:GetParameters'], ResourceArns: [SSM] }
+    ])
+  })
+
+  it('asks the simulator about kms:Decrypt as each service that decrypts calls it (kms:ViaService), the worst answer counting', async () => {
+    const withKey = requiredSecretActions(refs(`x=\${${SSM}},y=\${${SM_FULL}}`), KMS)
+    mockRole('orders-exec')
+    iam.on(SimulatePrincipalPolicyCommand).resolves({ EvaluationResults: [], IsTruncated: false })
+    const answer = (decision: string) => ({
+      EvaluationResults: [{ EvalActionName: 'kms:Decrypt', EvalResourceName: KMS, EvalDecision: decision }],
+      IsTruncated: false
+    })
+    const through = (service: string) => ({
+      ActionNames: ['kms:Decrypt'],
+      ContextEntries: [{ ContextKeyName: 'kms:ViaService', ContextKeyType: 'string' as const, ContextKeyValues: [service] }]
+    })
+    iam.on(SimulatePrincipalPolicyCommand, through('secretsmanager.us-east-1.amazonaws.com')).resolves(answer('allowed') as never)
+    iam.on(SimulatePrincipalPolicyCommand, through('ssm.eu-west-1.amazonaws.com')).resolves(answer('implicitDeny') as never)
+    const roles = new ExecutionRoles(client)
+    const report = await roles.secretAccessReport(await roles.readRole('orders-exec'), withKey)
+    expect(verdicts(report)[`kms:Decrypt ${KMS}`]).toBe('not-allowed')
+    const kmsCalls = iam.commandCalls(SimulatePrincipalPolicyCommand).filter((c) => c.args[0].input.ActionNames?.[0] === 'kms:Decrypt')
+    expect(kmsCalls.map((c) => c.args[0].input.ContextEntries?.[0]?.ContextKeyValues)).toEqual([
+      ['secretsmanager.us-east-1.amazonaws.com'],
+      ['ssm.eu-west-1.amazonaws.com']
     ])
   })
 
