@@ -34,7 +34,9 @@ export async function prepareRoles(
   config: ActionConfig,
   clients: AwsClients,
   targets: readonly FunctionTarget[],
-  control: RunControl
+  control: RunControl,
+  /** Told each configuration read, as rollout's onRead is. */
+  onRead?: (state: FunctionState) => void
 ): Promise<Pick<RolloutContext, 'roles' | 'preRead' | 'restored'>> {
   const needed =
     config.cloudwatchLogs === 'off' || config.mode === 'remove' || checksSecretAccess(config)
@@ -47,6 +49,7 @@ export async function prepareRoles(
     if (control.cancelled) return
     try {
       const state = await readFunction(clients.lambdaFor(target.region), target)
+      onRead?.(state)
       preRead.set(target, { state })
       if (state.role) roles.plan({ key: state.arn, role: state.role, logGroupArn: logGroupArnForFunction(state.arn, state.logGroup) })
     } catch (error) {
