@@ -23,7 +23,8 @@ export function isSecretName(name: string): boolean {
 
 /**
  * The secret parts of a value whatever its name: the password of every URL with user-info in it
- * (`postgres://app:PASSWORD@host`, raw and decoded, and `user:password` as Basic auth sends it),
+ * (`postgres://app:PASSWORD@host`, raw and decoded, and `user:password` as Basic auth sends it), or
+ * the user when it comes alone (`https://TOKEN@host`),
  * values of query parameters with a secret name (`?api_key=…`), and the token of an
  * `Authorization`-style value (`Bearer …`, `Basic …`, with what a Basic token decodes to).
  */
@@ -34,6 +35,10 @@ export function secretPartsOf(value: string): string[] {
     const decoded = safeDecode(password, false)
     if (decoded !== password) parts.push(decoded, `${safeDecode(user, false)}:${decoded}`)
   }
+  // User-info without a password is a token standing in for one (https://TOKEN@github.com/…); shorter
+  // than 8 it is a user name (default, admin, git), and hiding it would garble every message naming it.
+  for (const [, user = ''] of value.matchAll(/[A-Za-z][A-Za-z0-9+.-]*:\/\/([^\s:@/]{8,})@/g))
+    parts.push(user, safeDecode(user, false))
   for (const [, name = '', parameter = ''] of value.matchAll(/[?&;]([^=&;#\s]+)=([^&;#\s]+)/g))
     if (isSecretName(safeDecode(name, true))) parts.push(parameter, safeDecode(parameter, true))
   const scheme = /^\s*(Bearer|Basic|Token|ApiKey|Digest|Negotiate)\s+(\S+)\s*$/i.exec(value)

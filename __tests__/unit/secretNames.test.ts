@@ -29,6 +29,11 @@ describe('secretPartsOf', () => {
     )
   })
 
+  it('takes user-info without a password for a token', () => {
+    expect(secretPartsOf('https://ghp_T0ken1234@github.com/org/repo.git')).toEqual(['ghp_T0ken1234'])
+    expect(secretPartsOf('https://default@clickhouse.example.com:8443')).toEqual([])
+  })
+
   it('finds query parameters with a secret name, not the others', () => {
     expect(secretPartsOf('https://otel.example.com:4318/v1?api_key=abc123xyz&region=eu&token=t%20k')).toEqual([
       'abc123xyz',
