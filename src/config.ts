@@ -16,6 +16,8 @@ import { DEFAULT_LAYER_ACCOUNT, partitionOf, REGION_PATTERN } from './layerVersi
 import { LOG_FORMAT_VARIABLE } from './plan.js'
 import { ENV } from './extensionSettings.js'
 import { ACTION_VARIABLE_PREFIX } from './variableRecord.js'
+import { isSecretName, secretPartsOf } from './secretNames.js'
+import { ACTION_RESOURCE_ATTRIBUTES } from './valueDisplay.js'
 
 export type Architecture = 'x86_64' | 'arm64'
 
@@ -134,10 +136,7 @@ export const ROTEL_REGIONS: readonly string[] = [
 
 export { ENV }
 
-const CLOUD_ATTRIBUTES: ReadonlyArray<[string, string]> = [
-  ['cloud.provider', 'aws'],
-  ['cloud.platform', 'aws_lambda']
-]
+const CLOUD_ATTRIBUTES = ACTION_RESOURCE_ATTRIBUTES
 
 /** Variables Lambda sets itself and refuses to take from a function's configuration. */
 const RESERVED_VARIABLES = new Set([
@@ -467,6 +466,8 @@ function parseManagedVariables(
   const secretVariableNames: string[] = []
 
   const endpoint = input('otlp-endpoint')
+  // A key in the query (?api_key=…) or a password in the URL is a secret even when the URL is refused.
+  secretValues.push(...secretPartsOf(endpoint))
   if (endpoint) {
     let url: URL | undefined
     try {
@@ -499,7 +500,7 @@ function parseManagedVariables(
   } else if (headers) {
     secretValues.push(headers)
     const pairs = parsePairs(headers, 'otlp-headers', HEADER_NAME_PATTERN, problem, true)
-    for (const [, headerValue] of pairs) if (headerValue) secretValues.push(headerValue)
+    for (const [, headerValue] of pairs) if (headerValue) secretValues.push(headerValue, ...secretPartsOf(headerValue))
     if (pairs.length > 0) {
       variables[ENV.headers] = pairs.map(([k, v]) => `${k}=${v}`).join(',')
       secretVariableNames.push(ENV.headers)
@@ -542,10 +543,11 @@ function parseManagedVariables(
       problem(`environment: ${key} is already set by another input of this action; set it in one place only.`)
     } else {
       variables[key] = value
-      if (/KEY|SECRET|TOKEN|PASSWORD|AUTH|CREDENTIAL/i.test(key)) {
+      if (isSecretName(key)) {
         secretVariableNames.push(key)
         if (value) secretValues.push(value)
       }
+      secretValues.push(...secretPartsOf(value))
     }
   })
 
@@ -567,6 +569,12 @@ function parseDelivery(
   const url = input('clickhouse-url')
   const password = input('clickhouse-password')
   if (password) secretValues.push(password)
+  // The credentials in either URL, and user:password as the ClickHouse client sends it (Basic auth, base64).
+  const urlParts = secretPartsOf(url)
+  secretValues.push(...urlParts, ...secretPartsOf(input('hyperdx-url')))
+  const fromUrl = urlCredentials(url)
+  const sentPassword = password || fromUrl.password
+  if (sentPassword) secretValues.push(`${input('clickhouse-user') || fromUrl.user || 'default'}:${sentPassword}`)
   const setting = input('verify-delivery') || (url ? 'warn' : 'off')
   if (!['off', 'warn', 'require'].includes(setting)) {
     problem(`verify-delivery "${setting}" must be off, warn or require.`)
@@ -589,7 +597,6 @@ function parseDelivery(
     problem(`verify-delivery is ${setting} but clickhouse-url is empty; set it to ClickStack's ClickHouse HTTP endpoint, e.g. https://clickhouse.example.com:8443.`)
     return undefined
   }
-  if (parsed?.password) secretValues.push(decodeURIComponent(parsed.password))
   if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
     problem('clickhouse-url is not an http(s) URL; write it like https://clickhouse.example.com:8443.')
     return undefined
@@ -609,6 +616,16 @@ function parseDelivery(
     tracesTable,
     timeoutSeconds,
     hyperdxUrl
+  }
+}
+
+/** The user-info of a URL, decoded as the ClickHouse client takes it; empty when none or not a URL. */
+function urlCredentials(url: string): { user: string; password: string } {
+  try {
+    const parsed = new URL(url)
+    return { user: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) }
+  } catch {
+    return { user: '', password: '' }
   }
 }
 

@@ -453,6 +453,16 @@ function messageOf(error: unknown): string {
   return typeof error === 'string' ? error : String(error)
 }
 
+/** A link that may be shown: no user-info (its password is a secret), no query and no fragment. */
+function withoutCredentials(base: string): string {
+  try {
+    const url = new URL(base)
+    return `${url.protocol}//${url.host}${url.pathname}`
+  } catch {
+    return base.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1').replace(/[?#].*$/, '')
+  }
+}
+
 /**
  * A link to HyperDX's search for the function's records in a time window: `/search` with `from`/`to` in
  * ms since the epoch, a Lucene `where` on ServiceName (a column of both the logs and the traces source),
@@ -461,7 +471,7 @@ function messageOf(error: unknown): string {
  * page opens the user's current source.
  */
 export function hyperdxSearchUrl(base: string, functionName: string, fromMs: number, toMs: number): string {
-  const root = base.trim().replace(/\/+$/, '').replace(/\/search$/, '')
+  const root = withoutCredentials(base.trim()).replace(/\/+$/, '').replace(/\/search$/, '')
   const params = new URLSearchParams({
     from: String(Math.floor(fromMs)),
     to: String(Math.ceil(toMs)),

@@ -13,8 +13,11 @@ import { annotationText, printGroup, printOutside } from './outsideText.js'
 import { postPlanComment } from './planComment.js'
 import { Slots } from './pool.js'
 import { giveLogsBack, prepareRoles, shrinkSecretGrants, shrinksSecretGrants } from './roleSteps.js'
+import { valuesToHide } from './functionValues.js'
+import type { FunctionState } from './plan.js'
 import { createRedactor, type Redactor } from './redact.js'
 import { publishResult } from './report.js'
+import { isSecretName, secretPartsOf } from './secretNames.js'
 import { messageOf } from './retry.js'
 import {
   cancelledOutcome,
@@ -35,13 +38,14 @@ const LAYER_VERSION_HINTS: Record<string, number> = {
 }
 
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const maskedEarly = maskRawSecrets()
-  let redact: Redactor = createRedactor(maskedEarly)
+  // One redactor for every channel; it learns the configured secrets now and each function's values once read.
+  const redactor = createRedactor()
+  const redact: Redactor = redactor
+  const mask = (forms: readonly string[]): void => forms.forEach((form) => core.setSecret(form))
+  mask(redactor.add(rawSecrets()))
   try {
     const config = loadConfig((name) => core.getInput(name), env)
-    const masked = new Set(maskedEarly)
-    for (const secret of config.secretValues) if (!masked.has(secret)) core.setSecret(secret)
-    redact = createRedactor([...maskedEarly, ...config.secretValues])
+    mask(redactor.add(config.secretValues))
     if (config.literalIngestionKey && config.mode === 'apply')
       core.notice(
         'otlp-headers holds the ingestion key itself: Lambda keeps it in plain text in each function\'s configuration, readable by anyone allowed to read the function. Store it in Secrets Manager or Parameter Store and give a reference instead, e.g. Authorization=${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME}.',
@@ -58,6 +62,9 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints })
     const selection = await selectFunctions(config, clients.lambdaFor)
     for (const warning of selection.warnings) core.warning(annotationText(warning, { redact }))
+    // Names and regions are printed anyway: a value found inside one hides nothing and would garble them.
+    const publicTexts = [...config.regions, ...selection.targets.flatMap((target) => [target.name, target.given, target.region])]
+    const onRead = (state: FunctionState): void => mask(redactor.addEchoed(valuesToHide(state, publicTexts)))
 
     const done = new Map<FunctionTarget, FunctionOutcome>()
     const publishOnce = once(publishResult)
@@ -68,10 +75,10 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
         const result = { mode: config.mode, outcomes, layers: layersByRegionAndArch(outcomes), testInvoke: config.testInvoke }
         void publishOnce(config, result, redact).finally(() => process.exit(1))
       },
-      (message) => core.warning(message)
+      (message) => core.warning(redact(message))
     )
     const dispose = control.install()
-    const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done, delivery).finally(
+    const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done, delivery, { onRead, redact }).finally(
       async () => {
         dispose()
         await delivery?.close()
@@ -116,18 +123,30 @@ function once<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args:
   return (...args) => (first ??= fn(...args))
 }
 
-/** Masks the secret inputs before anything can fail and print them, even when they are malformed. */
-function maskRawSecrets(): string[] {
+/** The secret inputs as given, to mask before anything can fail and print them, even when they are malformed. */
+function rawSecrets(): string[] {
   const password = core.getInput('clickhouse-password').trim()
-  if (password) core.setSecret(password)
+  const user = core.getInput('clickhouse-user').trim() || 'default'
   const raw = core.getInput('otlp-headers')
   const parts = raw
     .split(/[\r\n,]+/)
     .map((entry) => entry.slice(entry.indexOf('=') + 1).trim())
     .filter((part) => part.length >= 3)
-  const secrets = [...new Set([raw.trim(), ...parts, password].filter((secret) => secret.length > 0))]
-  for (const secret of secrets) core.setSecret(secret)
-  return secrets
+  const environment = core
+    .getInput('environment')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    // A line without "=" may be a secret pasted without its name: all of it is masked.
+    .flatMap((line) => (line.includes('=') ? [[line.slice(0, line.indexOf('=')).trim(), line.slice(line.indexOf('=') + 1).trim()] as const] : [['', line] as const]))
+    .flatMap(([name, value]) => [...(name === '' || isSecretName(name) ? [value] : []), ...secretPartsOf(value)])
+  const urls = ['otlp-endpoint', 'clickhouse-url', 'hyperdx-url'].flatMap((name) => secretPartsOf(core.getInput(name).trim()))
+  return [
+    ...new Set(
+      [raw.trim(), ...parts, ...parts.flatMap(secretPartsOf), ...environment, ...urls, password, password && `${user}:${password}`]
+        .filter((secret) => secret.length > 0)
+    )
+  ]
 }
 
 async function assumeRole(config: ActionConfig, env: NodeJS.ProcessEnv): ReturnType<typeof assumeRoleWithOidc> {
@@ -163,12 +182,13 @@ async function processFunctions(
   targets: readonly FunctionTarget[],
   control: RunControl,
   done: Map<FunctionTarget, FunctionOutcome>,
-  delivery: DeliveryChecker | undefined
+  delivery: DeliveryChecker | undefined,
+  { onRead, redact }: { onRead: (state: FunctionState) => void; redact: Redactor }
 ): Promise<FunctionOutcome[]> {
   core.info(
     `${VERB[config.mode]} ${targets.length} function${targets.length === 1 ? '' : 's'}, ${config.maxConcurrency} at a time.`
   )
-  const roleWork = await prepareRoles(config, clients, targets, control)
+  const roleWork = await prepareRoles(config, clients, targets, control, onRead)
   const context: RolloutContext = {
     ...roleWork,
     roleWrittenAt: new Map(),
@@ -178,6 +198,7 @@ async function processFunctions(
     invokerFor: clients.invokerFor,
     logsFor: clients.logsFor,
     layers,
+    onRead,
     isCancelled: () => control.cancelled,
     inFlight: control.inFlight,
     delivery,
@@ -190,7 +211,7 @@ async function processFunctions(
     done.set(target, outcome)
     // Functions run in parallel, so each one's log is printed whole when it is done, in its own group.
     // The log holds outside text (log tails, AWS errors): printGroup keeps the runner from running a command in it.
-    printGroup(`${target.name} (${target.region}): ${outcome.report.status}`, outcome.log)
+    printGroup(redact(`${target.name} (${target.region}): ${outcome.report.status}`), outcome.log.map(redact))
     return outcome
   }))
   if (roleWork.roles && config.mode === 'apply' && config.cloudwatchLogs === 'off')

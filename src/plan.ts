@@ -14,6 +14,7 @@ import {
   type VariableRecord,
   writeRecord
 } from './variableRecord.js'
+import { displayValue } from './valueDisplay.js'
 
 export const MAX_LAYERS = 5
 export const MAX_VARIABLES_BYTES = 4096
@@ -345,49 +346,48 @@ export function planRemove(
 export interface VariableChange {
   readonly name: string
   readonly change: 'added' | 'changed' | 'removed'
-  /** Null when absent, or `***` when the variable holds a secret. */
-  readonly before: string | null
+  /** Always null: a function's current values are never shown, in any channel. */
+  readonly before: null
+  /** The new value as displayValue may show it; null when removed or shown by name only. */
   readonly after: string | null
+  /** Whether `after` shows the value; false: the variable is shown by name only. */
+  readonly shown: boolean
 }
 
 export interface PlanDiff {
   readonly layers: { readonly before: readonly string[]; readonly after: readonly string[] }
   readonly variables: readonly VariableChange[]
-  /** LoggingConfig.LogFormat, present only when the write changes it. */
+  /** LoggingConfig.LogFormat (Text or JSON, an AWS enum), present only when the write changes it. */
   readonly logFormat?: { readonly before: string; readonly after: string }
 }
 
-/** Names whose values are shown as `***` even when the action did not set them. */
-const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD|PASSWD|AUTH|CREDENTIAL|HEADERS/i
-
-/** The plan as a diff a person can review: layers in order, variables by name, secret values hidden. */
-export function diffOf(
-  state: FunctionState,
-  plan: Plan,
-  secretNames: readonly string[]
-): PlanDiff {
+/**
+ * The plan as a diff a person can review: layers in order, variables by name, and a value only where
+ * displayValue proves it safe; what the function holds now is never shown.
+ */
+export function diffOf(state: FunctionState, plan: Plan): PlanDiff {
   const before = state.variables ?? {}
-  // The record and what it gives back are the user's values: hidden by name, always.
-  const hidden = [PREVIOUS_VARIABLES_VARIABLE, ...(plan.hiddenValues ?? [])]
-  const show = (name: string, value: string | undefined): string | null =>
-    value === undefined
-      ? null
-      : secretNames.includes(name) || SECRET_NAME.test(name) || hidden.includes(name)
-        ? '***'
-        : value
+  const after = (name: string): Pick<VariableChange, 'after' | 'shown'> => {
+    const value = Object.hasOwn(plan.variablesAfter, name) ? plan.variablesAfter[name] : undefined
+    // The record and what it gives back are the user's values: hidden whatever their names.
+    const hidden = name === PREVIOUS_VARIABLES_VARIABLE || (plan.hiddenValues ?? []).includes(name)
+    const shown = value === undefined || hidden ? undefined : displayValue(name, value)
+    return shown === undefined ? { after: null, shown: false } : { after: shown, shown: true }
+  }
   const variables: VariableChange[] = [
     ...plan.changedVariables.map((name) => ({
       name,
-      change: Object.hasOwn(before, name) ? ('changed' as const) : ('added' as const),
       // Own keys only: a variable named like an Object.prototype member (constructor) is a real name.
-      before: show(name, Object.hasOwn(before, name) ? before[name] : undefined),
-      after: show(name, plan.variablesAfter[name])
+      change: Object.hasOwn(before, name) ? ('changed' as const) : ('added' as const),
+      before: null,
+      ...after(name)
     })),
     ...plan.removedVariables.map((name) => ({
       name,
       change: 'removed' as const,
-      before: show(name, before[name]),
-      after: null
+      before: null,
+      after: null,
+      shown: false
     }))
   ]
   return {

@@ -37,7 +37,9 @@ export async function prepareRoles(
   config: ActionConfig,
   clients: AwsClients,
   targets: readonly FunctionTarget[],
-  control: RunControl
+  control: RunControl,
+  /** Told each configuration read, as rollout's onRead is. */
+  onRead?: (state: FunctionState) => void
 ): Promise<Pick<RolloutContext, 'roles' | 'preRead' | 'restored' | 'ownRoleRefusals'>> {
   const needed =
     config.cloudwatchLogs === 'off' || config.mode === 'remove' || checksSecretAccess(config) || shrinksSecretGrants(config)
@@ -53,6 +55,7 @@ export async function prepareRoles(
     if (control.cancelled) return
     try {
       const state = await readFunction(clients.lambdaFor(target.region), target)
+      onRead?.(state)
       preRead.set(target, { state })
     } catch (error) {
       preRead.set(target, { error })

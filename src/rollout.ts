@@ -80,7 +80,7 @@ export interface FunctionReport {
     functionError: string | null
   }
   cloudwatch: CloudWatchStatus
-  /** What the mode's write changes (or would change): layers in order, variables by name, secrets as ***. */
+  /** What the mode's write changes (or would change): layers in order, variables by name, values only where proven safe. */
   diff: PlanDiff | null
   /** check mode: what differs from the target, in words. */
   drift: string[]
@@ -143,6 +143,8 @@ export interface RolloutContext {
   readonly roleWrittenAt?: Map<string, number>
   /** Secret access, checked or granted once per role and run: every function of the role reports the same. */
   readonly secretAccessByRole?: Map<string, ReturnType<RoleCoordinator['secretAccessForRole']>>
+  /** Called with each configuration read from AWS, before anything about it is said: its values become secrets. */
+  readonly onRead?: (state: FunctionState) => void
 }
 
 /** IAM is eventually consistent: a policy just written may take seconds to apply where Lambda runs. */
@@ -247,6 +249,7 @@ async function processFunction(
   try {
     if (early && 'error' in early) throw early.error
     state = early?.state ?? (await readFunction(lambda, target))
+    ctx.onRead?.(state)
   } catch (error) {
     return fail(describeReadError(error, target))
   }
@@ -286,8 +289,6 @@ async function processFunction(
       )
     planFor = (current) => planApply(current, desired)
   }
-  const secretNames = ctx.config.secretVariableNames
-
   // Plan, write; if someone changed the function since it was read, read again and plan again.
   let plan: Plan | undefined
   let written: { revisionId: string | undefined; basis: FunctionState } | undefined
@@ -299,7 +300,7 @@ async function processFunction(
       layersBefore: [...state.layers],
       layersAfter: [...plan.layersAfter],
       changedVariables: [...plan.changedVariables, ...plan.removedVariables],
-      diff: diffOf(state, plan, secretNames)
+      diff: diffOf(state, plan)
     })
     if (plan.problems.length > 0) {
       Object.assign(report, {
@@ -370,6 +371,7 @@ async function processFunction(
         let current: FunctionState
         try {
           current = await readFunction(lambda, target)
+          ctx.onRead?.(current)
         } catch (readError) {
           return fail(
             `${target.name} needs attention: the update's outcome is unknown (${errorName(error)}) and the function could not be read again (${errorName(readError)}). ${restoreHint(state, plan.loggingAfter !== undefined)}`
@@ -602,7 +604,7 @@ function judge(
   }
   log.push(`Layers: ${describeLayers(state.layers)} → ${describeLayers(plan.layersAfter)}`)
   for (const change of report.diff?.variables ?? [])
-    log.push(`${change.change === 'added' ? '+' : '~'} ${change.name}${change.after !== null ? `=${change.after}` : ''}`)
+    log.push(`${change.change === 'added' ? '+' : '~'} ${change.name}${change.shown ? `=${change.after ?? ''}` : ' (value not shown)'}`)
   if (report.diff?.logFormat)
     log.push(`LoggingConfig.LogFormat: ${report.diff.logFormat.before} → ${report.diff.logFormat.after}`)
   if (mode === 'plan') {

@@ -257,10 +257,12 @@ export function renderDetails(r: FunctionReport, redact: Redactor = (text) => te
   lines.push('# layers, in order')
   for (const [sign, arn] of diffLists(diff.layers.before, diff.layers.after)) lines.push(`${sign} ${arn}`)
   if (diff.variables.length > 0) {
+    // Values only where the diff shows them (the action's own, proven safe); what the function holds now, never.
     lines.push('# variables')
     for (const change of diff.variables) {
-      if (change.before !== null) lines.push(`- ${change.name}=${change.before}`)
-      if (change.after !== null) lines.push(`+ ${change.name}=${change.after}`)
+      if (change.change !== 'added') lines.push(`- ${change.name} (current value not shown)`)
+      if (change.change !== 'removed')
+        lines.push(change.shown ? `+ ${change.name}=${change.after ?? ''}` : `+ ${change.name} (value not shown)`)
     }
   }
   if (diff.logFormat)

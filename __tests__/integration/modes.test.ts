@@ -92,7 +92,7 @@ describe('plan and check', () => {
     expect(plan.summary).toContain(`- ${layer('us-east-1', 'amd64', 3)}`)
     expect(plan.summary).toContain(`+ ${layer('us-east-1', 'arm64', 5)}`)
     expect(plan.summary).toContain('+ ROTEL_OTLP_EXPORTER_ENDPOINT=https://clickstack.example.com:4317')
-    expect(plan.summary).toContain('+ ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS=***')
+    expect(plan.summary).toContain('+ ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS (value not shown)')
     expect(emitted(plan)).not.toContain(SECRET_KEY)
   })
 

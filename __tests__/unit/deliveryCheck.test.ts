@@ -417,3 +417,11 @@ describe('hyperdxSearchUrl', () => {
     expect(hyperdxSearchUrl('https://example.com/hdx/search', 'f', 1, 2)).toMatch(/^https:\/\/example\.com\/hdx\/search\?from=1&to=2&/)
   })
 })
+
+describe('hyperdxSearchUrl with credentials in hyperdx-url', () => {
+  it('leaves the user, the password, the query and the fragment out of the link', () => {
+    const link = hyperdxSearchUrl('https://viewer:hdx-pass@hyperdx.example.com/app/?token=t1#x', 'f', 1, 2)
+    expect(link).toMatch(/^https:\/\/hyperdx\.example\.com\/app\/search\?from=1&to=2&/)
+    for (const secret of ['viewer', 'hdx-pass', 't1']) expect(link).not.toContain(secret)
+  })
+})

@@ -220,32 +220,64 @@ describe('planRemove', () => {
 })
 
 describe('diffOf', () => {
-  it('lists added, changed and removed variables, hiding secret values', () => {
-    const current = state({
-      layers: [ROTEL_AMD64_40],
-      variables: { ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://old:4317', DB_PASSWORD: 'hunter2', ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS: 'Authorization=old' }
-    })
+  const current = state({
+    layers: [ROTEL_AMD64_40],
+    variables: {
+      ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://old-endpoint.example:4317',
+      DB_PASSWORD: 'hunter2-current',
+      LOG_LEVEL: 'info-current-value',
+      ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS: 'Authorization=old-key'
+    }
+  })
+
+  it('shows only the action\'s own values, stripped, and none of what the function holds now', () => {
     const plan = planApply(
       current,
       desired({
         variables: {
-          ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://new:4317',
+          ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://new-endpoint.example:4317/v1/traces?api_key=query-secret#frag',
+          ROTEL_OTLP_EXPORTER_PROTOCOL: 'http',
           ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS: 'Authorization=new-key',
-          ROTEL_OTEL_RESOURCE_ATTRIBUTES: 'a=b'
+          ROTEL_OTEL_RESOURCE_ATTRIBUTES: 'service.namespace=tenant-4711,cloud.provider=aws',
+          ROTEL_ENV_FILE: '/var/task/rotel.env',
+          DATABASE_URL: 'postgres://app:s3cr3t-pw@db.internal/app',
+          LOG_LEVEL: 'debug-new-value'
         }
       })
     )
-    const diff = diffOf(current, plan, ['ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS'])
+    const diff = diffOf(current, plan)
     expect(diff.layers).toEqual({ before: [ROTEL_AMD64_40], after: [ROTEL_AMD64_42] })
     expect(diff.variables).toEqual([
-      { name: 'ROTEL_OTLP_EXPORTER_ENDPOINT', change: 'changed', before: 'https://old:4317', after: 'https://new:4317' },
-      { name: 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS', change: 'changed', before: '***', after: '***' },
-      { name: 'ROTEL_OTEL_RESOURCE_ATTRIBUTES', change: 'added', before: null, after: 'a=b' }
+      { name: 'ROTEL_OTLP_EXPORTER_ENDPOINT', change: 'changed', before: null, after: 'https://new-endpoint.example:4317/v1/traces', shown: true },
+      { name: 'ROTEL_OTLP_EXPORTER_PROTOCOL', change: 'added', before: null, after: 'http', shown: true },
+      { name: 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS', change: 'changed', before: null, after: null, shown: false },
+      { name: 'ROTEL_OTEL_RESOURCE_ATTRIBUTES', change: 'added', before: null, after: 'service.namespace=***,cloud.provider=aws', shown: true },
+      { name: 'ROTEL_ENV_FILE', change: 'added', before: null, after: '/var/task/rotel.env', shown: true },
+      { name: 'DATABASE_URL', change: 'added', before: null, after: null, shown: false },
+      { name: 'LOG_LEVEL', change: 'changed', before: null, after: null, shown: false }
     ])
-    const removal = planRemove(current, ['DB_PASSWORD'], [])
-    expect(diffOf(current, removal, []).variables).toEqual([
-      { name: 'DB_PASSWORD', change: 'removed', before: '***', after: null }
+    const text = JSON.stringify(diff)
+    for (const value of ['old-endpoint', 'hunter2', 'info-current', 'old-key', 'new-key', 'query-secret', 'frag', 'tenant-4711', 's3cr3t', 'debug-new'])
+      expect(text).not.toContain(value)
+  })
+
+  it('names removed variables only', () => {
+    const removal = planRemove(current, ['DB_PASSWORD', 'ROTEL_OTLP_EXPORTER_ENDPOINT'], [])
+    expect(diffOf(current, removal).variables).toEqual([
+      { name: 'DB_PASSWORD', change: 'removed', before: null, after: null, shown: false },
+      { name: 'ROTEL_OTLP_EXPORTER_ENDPOINT', change: 'removed', before: null, after: null, shown: false }
     ])
+  })
+
+  it('shows the instrumentation wrapper only when it is the action\'s own', () => {
+    const wrapped = planApply(state({ layers: [] }), desired({ instrumentation: { layerArn: 'arn:aws:lambda:us-east-1:901920570463:layer:aws-otel-nodejs-amd64-ver-1-30-2:1', wrapper: '/opt/otel-handler', layerNames: [] } }))
+    expect(diffOf(state({ layers: [] }), wrapped).variables).toContainEqual({
+      name: 'AWS_LAMBDA_EXEC_WRAPPER', change: 'added', before: null, after: '/opt/otel-handler', shown: true
+    })
+    const own = planApply(state({ layers: [] }), desired({ variables: { ...desired().variables, AWS_LAMBDA_EXEC_WRAPPER: '/opt/my-wrapper' } }))
+    expect(diffOf(state({ layers: [] }), own).variables).toContainEqual({
+      name: 'AWS_LAMBDA_EXEC_WRAPPER', change: 'added', before: null, after: null, shown: false
+    })
   })
 })
 
@@ -413,10 +445,10 @@ describe('json-logs', () => {
 
   it('shows the format in the diff, and nothing about it when it does not change', () => {
     const current = instrumented()
-    const diff = diffOf(current, planApply(current, json), [])
+    const diff = diffOf(current, planApply(current, json))
     expect(diff.logFormat).toEqual({ before: 'Text', after: 'JSON' })
-    expect(diff.variables).toEqual([{ name: LOG_FORMAT_VARIABLE, change: 'added', before: null, after: 'Text' }])
-    expect(diffOf(current, planApply(current, desired()), [])).not.toHaveProperty('logFormat')
+    expect(diff.variables).toEqual([{ name: LOG_FORMAT_VARIABLE, change: 'added', before: null, after: 'Text', shown: true }])
+    expect(diffOf(current, planApply(current, desired()))).not.toHaveProperty('logFormat')
   })
 
   it('names the format as drift, without naming its record', () => {
@@ -433,7 +465,7 @@ describe('json-logs', () => {
     expect(plan.loggingAfter).toEqual({ format: 'Text', logGroup: GROUP })
     expect(plan.variablesAfter).toEqual({ A: '1' })
     expect(plan.removedVariables).toEqual([...Object.keys(ENDPOINT), LOG_FORMAT_VARIABLE])
-    expect(diffOf(current, plan, []).logFormat).toEqual({ before: 'JSON', after: 'Text' })
+    expect(diffOf(current, plan).logFormat).toEqual({ before: 'JSON', after: 'Text' })
     // Idempotent.
     expect(planRemove(after(current, plan), Object.keys(ENDPOINT), names).changed).toBe(false)
   })
@@ -517,18 +549,19 @@ describe('the record of the variables the action replaced', () => {
   it('hides the record and the values it holds or gives back in diffs, and never names it as drift', () => {
     const secretish = state({ layers: [USER_A], variables: { LOG_LEVEL: 'hunter2-value' } })
     const apply = planApply(secretish, wanted)
-    const applyDiff = JSON.stringify(diffOf(secretish, apply, []))
+    const applyDiff = JSON.stringify(diffOf(secretish, apply))
     expect(applyDiff).not.toContain('hunter2-value')
-    expect(diffOf(secretish, apply, []).variables).toContainEqual({
+    expect(diffOf(secretish, apply).variables).toContainEqual({
       name: PREVIOUS_VARIABLES_VARIABLE,
       change: 'added',
       before: null,
-      after: '***'
+      after: null,
+      shown: false
     })
     expect(driftOf(secretish, apply, ROTEL_AMD64_42).join(' ')).not.toContain(PREVIOUS_VARIABLES_VARIABLE)
     const applied = written(secretish, apply)
     const removal = planRemove(applied, managedKeys, names)
-    expect(JSON.stringify(diffOf(applied, removal, []))).not.toContain('hunter2-value')
+    expect(JSON.stringify(diffOf(applied, removal))).not.toContain('hunter2-value')
   })
 
   it('refuses a record edited by hand, in apply and in remove, without echoing it', () => {

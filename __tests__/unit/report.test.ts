@@ -62,13 +62,15 @@ describe('outputs per mode', () => {
 })
 
 describe('plan summary', () => {
-  it('shows each changed function as a diff, secrets hidden, and says nothing was written', () => {
+  it('shows each changed function as a diff, values only where shown, and says nothing was written', () => {
     const planned = row('orders-api', 'planned', {
       diff: {
         layers: { before: ['L1', 'R40', 'L2'], after: ['L1', 'R42', 'L2'] },
         variables: [
-          { name: 'ROTEL_OTLP_EXPORTER_ENDPOINT', change: 'changed', before: 'https://old:4317', after: 'https://new:4317' },
-          { name: 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS', change: 'added', before: null, after: '***' }
+          { name: 'ROTEL_OTLP_EXPORTER_ENDPOINT', change: 'changed', before: null, after: 'https://new:4317', shown: true },
+          { name: 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS', change: 'added', before: null, after: null, shown: false },
+          { name: 'LOG_LEVEL', change: 'changed', before: null, after: null, shown: false },
+          { name: 'OLD_FLAG', change: 'removed', before: null, after: null, shown: false }
         ]
       }
     })
@@ -79,7 +81,7 @@ describe('plan summary', () => {
     expect(summary).toContain('This is a plan: nothing was written.')
     expect(summary).toContain('2 functions: 1 will change, 1 in sync.')
     expect(summary).toContain(
-      ['```diff', '# layers, in order', '  L1', '- R40', '+ R42', '  L2', '# variables', '- ROTEL_OTLP_EXPORTER_ENDPOINT=https://old:4317', '+ ROTEL_OTLP_EXPORTER_ENDPOINT=https://new:4317', '+ ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS=***', '```'].join('\n')
+      ['```diff', '# layers, in order', '  L1', '- R40', '+ R42', '  L2', '# variables', '- ROTEL_OTLP_EXPORTER_ENDPOINT (current value not shown)', '+ ROTEL_OTLP_EXPORTER_ENDPOINT=https://new:4317', '+ ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS (value not shown)', '- LOG_LEVEL (current value not shown)', '+ LOG_LEVEL (value not shown)', '- OLD_FLAG (current value not shown)', '```'].join('\n')
     )
     expect(summary).not.toMatch(/\| billing .*\n[\s\S]*\*\*billing\*\*/)
   })

@@ -344,7 +344,7 @@ describe('rolloutFunction', () => {
 })
 
 describe('rolloutFunction in plan, check and remove modes', () => {
-  it('plan: writes nothing, reports the diff with the secret hidden and the endpoint shown', async () => {
+  it('plan: writes nothing, reports the diff with the headers by name and the endpoint shown', async () => {
     const { report } = await rolloutFunction(context({ mode: 'plan' }), target)
     expect(report.status).toBe('planned')
     expect(updateInputs()).toEqual([])
@@ -352,8 +352,8 @@ describe('rolloutFunction in plan, check and remove modes', () => {
     expect(report.diff).toEqual({
       layers: { before: [USER_LAYER, layerArn('amd64', 40)], after: [USER_LAYER, layerArn('amd64', LATEST)] },
       variables: [
-        { name: 'ROTEL_OTLP_EXPORTER_ENDPOINT', change: 'added', before: null, after: 'https://clickstack.example.com:4317' },
-        { name: 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS', change: 'added', before: null, after: '***' }
+        { name: 'ROTEL_OTLP_EXPORTER_ENDPOINT', change: 'added', before: null, after: 'https://clickstack.example.com:4317', shown: true },
+        { name: 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS', change: 'added', before: null, after: null, shown: false }
       ]
     })
     expect(JSON.stringify(report)).not.toContain('secret-ingestion-key')
@@ -714,7 +714,7 @@ describe('rolloutFunction with json-logs', () => {
     expect(report.status).toBe('planned')
     expect(report.diff).toEqual({
       layers: { before: [USER_LAYER, layerArn('amd64', LATEST)], after: [USER_LAYER, layerArn('amd64', LATEST)] },
-      variables: [{ name: MARKER, change: 'added', before: null, after: 'Text' }],
+      variables: [{ name: MARKER, change: 'added', before: null, after: 'Text', shown: true }],
       logFormat: { before: 'Text', after: 'JSON' }
     })
     expect(updateInputs()).toEqual([])

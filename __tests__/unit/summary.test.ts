@@ -233,7 +233,7 @@ describe('renderSummary with json-logs', () => {
     changedVariables: ['CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT'],
     diff: {
       layers: { before: [AMD_USE1.arn], after: [AMD_USE1.arn] },
-      variables: [{ name: 'CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT', change: 'added', before: null, after: 'Text' }],
+      variables: [{ name: 'CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT', change: 'added', before: null, after: 'Text', shown: true }],
       logFormat: { before: 'Text', after: 'JSON' }
     }
   })
