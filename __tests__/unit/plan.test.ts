@@ -254,7 +254,9 @@ describe('diffOf', () => {
       { name: 'ROTEL_OTEL_RESOURCE_ATTRIBUTES', change: 'added', before: null, after: 'service.namespace=***,cloud.provider=aws', shown: true },
       { name: 'ROTEL_ENV_FILE', change: 'added', before: null, after: '/var/task/rotel.env', shown: true },
       { name: 'DATABASE_URL', change: 'added', before: null, after: null, shown: false },
-      { name: 'LOG_LEVEL', change: 'changed', before: null, after: null, shown: false }
+      { name: 'LOG_LEVEL', change: 'changed', before: null, after: null, shown: false },
+      // The record of LOG_LEVEL's value from before: the user's value, hidden.
+      { name: 'CLICKSTACK_ACTION_PREVIOUS_VARIABLES', change: 'added', before: null, after: null, shown: false }
     ])
     const text = JSON.stringify(diff)
     for (const value of ['old-endpoint', 'hunter2', 'info-current', 'old-key', 'new-key', 'query-secret', 'frag', 'tenant-4711', 's3cr3t', 'debug-new'])
