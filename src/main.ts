@@ -121,7 +121,15 @@ function maskRawSecrets(): string[] {
     .split(/[\r\n,]+/)
     .map((entry) => entry.slice(entry.indexOf('=') + 1).trim())
     .filter((part) => part.length >= 3)
-  const secrets = [...new Set([raw.trim(), ...parts, password].filter((secret) => secret.length > 0))]
+  // The password in clickhouse-url, as written and decoded (config refuses a malformed %-escape without showing it).
+  const inUrl = /^[a-z]+:\/\/[^/@:]*:([^/@]*)@/i.exec(core.getInput('clickhouse-url').trim())?.[1] ?? ''
+  let decoded = inUrl
+  try {
+    decoded = decodeURIComponent(inUrl)
+  } catch {
+    // Masked as written only.
+  }
+  const secrets = [...new Set([raw.trim(), ...parts, password, inUrl, decoded].filter((secret) => secret.length > 0))]
   for (const secret of secrets) core.setSecret(secret)
   return secrets
 }
