@@ -186,6 +186,12 @@ const CLICKHOUSE_TABLE = /^[A-Za-z_][A-Za-z0-9_]{0,205}(\.[A-Za-z_][A-Za-z0-9_]{
  * would close or reopen the link, start HTML, or end the URL early.
  */
 const LINK_BREAKERS = /[\s()[\]<>"'`\\{}|^]/
+/**
+ * A value of nothing but "=" is the padding of a base64 key pasted without its name, whose first "=" was
+ * taken for the separator: the key would become a name, shown everywhere names are.
+ */
+const PADDING_ONLY = /^=+$/
+const PASTED_WITHOUT_NAME = 'looks like a base64 value pasted without its name (it ends in "=" padding; not shown)'
 /** Most items list inputs take: more is no configuration a run could act on in its time. */
 const MAX_REGIONS = 50
 const MAX_ANNOTATE_GLOBS = 100
@@ -654,7 +660,9 @@ function parseManagedVariables(
     }
     const key = trimmed.slice(0, eq).trim()
     const value = trimmed.slice(eq + 1).trim()
-    if (!VARIABLE_NAME_PATTERN.test(key)) {
+    if (PADDING_ONLY.test(value)) {
+      problem(`environment: line ${index + 1} ${PASTED_WITHOUT_NAME}; write one KEY=VALUE a line.`)
+    } else if (!VARIABLE_NAME_PATTERN.test(key)) {
       // Not quoted: what comes before "=" may be a secret whose own "=" (base64 padding) was taken for the separator.
       problem(
         `environment: line ${index + 1} does not start with a variable name (a letter, then letters, digits and _) followed by "="; the line is not shown, in case it holds a secret.`
@@ -831,6 +839,10 @@ function parsePairs(
     }
     const key = item.slice(0, eq).trim()
     const entryValue = item.slice(eq + 1).trim()
+    if (secret && PADDING_ONLY.test(entryValue)) {
+      problem(`${inputName}: entry ${index + 1} ${PASTED_WITHOUT_NAME}; write name=value.`)
+      return
+    }
     if (!keyPattern.test(key)) {
       // In a secret input, text before "=" may be a key pasted in the wrong form: it is not echoed.
       problem(`${inputName}: ${secret ? `entry ${index + 1}` : `"${key}"`} does not start with a valid name followed by "=".`)
