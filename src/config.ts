@@ -262,13 +262,13 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
     !refused('functions')
   )
     problem('functions is empty; list the Lambda functions to instrument, by name, ARN or pattern, one a line.')
-  const functions = parseFunctions(selection.names, defaultRegion, problem)
+  const functions = parseFunctions(selection.names, defaultRegion, refused('aws-region'), problem)
   // Where the run acts: every function named, and every region a pattern lists functions in.
   const places: Array<{ given: string; region: string }> = [
     ...functions.map((f) => ({ given: f.given, region: f.region })),
     ...selection.patterns.flatMap((pattern) => pattern.regions.map((region) => ({ given: pattern.given, region })))
   ]
-  const partitions = new Set(places.map((place) => partitionOf(place.region)).filter((p) => p !== undefined))
+  const partitions = new Set(places.map((place) => partitionOf(place.region)).filter((p) => p !== undefined).sort())
   if (partitions.size > 1)
     problem(
       `functions mixes functions of the partitions ${[...partitions].join(' and ')}; one run has credentials for one partition: split them into separate steps.`
@@ -498,6 +498,7 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
 function parseFunctions(
   items: readonly string[],
   defaultRegion: string,
+  regionRefused: boolean,
   problem: (message: string) => void
 ): FunctionTarget[] {
   const byKey = new Map<string, FunctionTarget>()
@@ -533,9 +534,11 @@ function parseFunctions(
       target = { given, name, region, account, partition }
     } else if (FUNCTION_NAME_PATTERN.test(given)) {
       if (!defaultRegion) {
-        problem(
-          `functions: "${given}" is a plain name but no region is known; set aws-region (or AWS_REGION), or give the function's ARN.`
-        )
+        // A refused aws-region was reported already; that its names then have no region says nothing new.
+        if (!regionRefused)
+          problem(
+            `functions: "${given}" is a plain name but no region is known; set aws-region (or AWS_REGION), or give the function's ARN.`
+          )
         continue
       }
       target = {
