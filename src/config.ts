@@ -274,11 +274,11 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
       `functions mixes functions of the partitions ${[...partitions].join(' and ')}; one run has credentials for one partition: split them into separate steps.`
     )
   const runPartition = partitions.size === 1 ? [...partitions][0] : undefined
-  for (const f of functions)
-    if (!REGION_PATTERN.test(f.region) && f.account === undefined)
-      problem(
-        `the region "${f.region}" (from aws-region, AWS_REGION or AWS_DEFAULT_REGION) is not an AWS region name; write one like us-east-1.`
-      )
+  // aws-region was checked above; a region from the environment is used for names and patterns alike.
+  if (regionInputs.length === 0 && envRegion && !REGION_PATTERN.test(envRegion))
+    problem(
+      `the region ${JSON.stringify(envRegion.slice(0, 64))} (from AWS_REGION or AWS_DEFAULT_REGION, as aws-region is empty) is not an AWS region name; set aws-region to one like us-east-1.`
+    )
   if (!mirrored)
     for (const { given, region } of places) {
       const partition = partitionOf(region)

@@ -176,6 +176,10 @@ const BAD_INPUTS: readonly BadCase[] = [
   bad('a name with a bidirectional override', { functions: 'orders\u202eipa' }, 'functions', { says: /U\+202E/ }),
   bad('a name with a lone carriage return', { functions: 'orders-api\rbilling' }, 'functions', { says: /carriage return without a line feed/ }),
   bad('a plain name with no region known', { 'aws-region': '' }, 'functions', { says: /no region is known; set aws-region/ }),
+  bad('a pattern with AWS_REGION that is no region', { functions: 'orders-*', 'aws-region': '' }, 'aws-region', {
+    says: /from AWS_REGION or AWS_DEFAULT_REGION, as aws-region is empty\) is not an AWS region name/,
+    env: { AWS_REGION: 'mars-1' }
+  }),
   bad('ARNs of two partitions in one run', { functions: `${FN_ARN}\n${fnArn('aws-cn', 'cn-north-1', 'b')}` }, 'functions', {
     says: /mixes functions of the partitions aws and aws-cn/
   }),

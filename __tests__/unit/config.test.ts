@@ -771,6 +771,15 @@ describe('loadConfig: partitions and regions', () => {
     expect(config.homeRegion).toBe('us-east-1')
   })
 
+  it.each([
+    ['a plain name', { functions: 'my-fn' }],
+    ['a pattern', { functions: 'my-*' }]
+  ])('refuses an AWS_REGION that is no region, used for %s', (_what, inputs) => {
+    expect(problemsOf({ ...inputs, 'layer-account': MIRROR_ACCOUNT }, { AWS_REGION: 'mars-1\n::warning::x' })).toEqual([
+      'the region "mars-1\\n::warning::x" (from AWS_REGION or AWS_DEFAULT_REGION, as aws-region is empty) is not an AWS region name; set aws-region to one like us-east-1.'
+    ])
+  })
+
   it('takes a plain name in an ISO region with its partition', () => {
     const config = load({ ...MIRRORED, 'aws-region': 'us-isob-east-1' })
     expect(config.functions[0]).toMatchObject({ partition: 'aws-iso-b', region: 'us-isob-east-1' })
