@@ -2,6 +2,7 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs'
 import { IAMClient } from '@aws-sdk/client-iam'
 import { LambdaClient } from '@aws-sdk/client-lambda'
+import { iamRegionOf } from './awsPartitions.js'
 import type { AwsCredentials } from './credentials.js'
 import { httpStatusOf } from './retry.js'
 
@@ -13,8 +14,6 @@ export interface AwsClients {
   /** IAM is global per partition; its endpoint lives in one region of it. */
   iamFor(partition: string): IAMClient
 }
-
-const IAM_REGION: Record<string, string> = { aws: 'us-east-1', 'aws-cn': 'cn-north-1', 'aws-us-gov': 'us-gov-west-1' }
 
 /**
  * Clients retry throttling and 5xx with the SDK's standard strategy, and time out stalled calls.
@@ -68,7 +67,7 @@ export function createAwsClients(credentials: AwsCredentials | undefined): AwsCl
     },
     iamFor(partition) {
       let client = iams.get(partition)
-      if (!client) iams.set(partition, (client = new IAMClient({ ...common, region: IAM_REGION[partition] ?? 'us-east-1' })))
+      if (!client) iams.set(partition, (client = new IAMClient({ ...common, region: iamRegionOf(partition) })))
       return client
     }
   }

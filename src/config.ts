@@ -12,8 +12,10 @@ import {
   type InstrumentationSetting,
   isValidInstrumentationTemplate
 } from './instrumentation.js'
-import { DEFAULT_LAYER_ACCOUNT, partitionOf, REGION_PATTERN } from './layerVersions.js'
-import { LOG_FORMAT_VARIABLE } from './plan.js'
+import { arnLocationProblem, partitionOf, partitionProblem, REGION_PATTERN } from './awsPartitions.js'
+import { inputTextProblem } from './inputLimits.js'
+import { DEFAULT_LAYER_ACCOUNT } from './layerVersions.js'
+import { LOG_FORMAT_VARIABLE, MAX_VARIABLES_BYTES, variablesSize } from './plan.js'
 import { ENV } from './extensionSettings.js'
 import { ACTION_VARIABLE_PREFIX } from './variableRecord.js'
 import { isSecretName, secretPartsOf } from './secretNames.js'
@@ -162,12 +164,39 @@ const RESERVED_VARIABLES = new Set([
 
 const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
 const FUNCTION_ARN_PATTERN =
-  /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9$_-]+))?$/
-const ROLE_ARN_PATTERN = /^arn:(aws[a-z-]*):iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/
+  /^arn:([a-z][a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9$_-]+))?$/
+const ROLE_ARN_PATTERN = /^arn:([a-z][a-z-]*):iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/
 const SESSION_NAME_PATTERN = /^[\w+=,.@-]{2,64}$/
 const VARIABLE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/
 const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+/**
+ * Printable ASCII: an HTTP field value is bytes (RFC 9110 keeps non-ASCII only as obsolete text), and a
+ * gRPC metadata value of a non-binary key is printable ASCII; the extension sends the headers by both.
+ */
+const HEADER_VALUE_PATTERN = /^[\x20-\x7e]*$/
+/** ClickHouse's plain identifiers; a database name has no dot (a table may be written database.table). */
+const CLICKHOUSE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,205}$/
+const CLICKHOUSE_TABLE = /^[A-Za-z_][A-Za-z0-9_]{0,205}(\.[A-Za-z_][A-Za-z0-9_]{0,205})?$/
+/**
+ * What may not be in hyperdx-url, which the summary puts into a Markdown link `[search](URL)`: what
+ * would close or reopen the link, start HTML, or end the URL early.
+ */
+const LINK_BREAKERS = /[\s()[\]<>"'`\\{}|^]/
+/**
+ * A value of nothing but "=" is the padding of a base64 key pasted without its name, whose first "=" was
+ * taken for the separator: the key would become a name, shown everywhere names are.
+ */
+const PADDING_ONLY = /^=+$/
+const PASTED_WITHOUT_NAME = 'looks like a base64 value pasted without its name (it ends in "=" padding; not shown)'
+/** Most items list inputs take: more is no configuration a run could act on in its time. */
+const MAX_REGIONS = 50
+const MAX_ANNOTATE_GLOBS = 100
+/** IAM keeps a role's inline policies under 10,240 characters together; 20 key ARNs fill a quarter of that. */
+const MAX_KMS_KEYS = 20
 const LAYER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,140}$/
+
+/** How the input reader marks an input refused before parsing (no input can hold NUL: it is refused). */
+const REFUSED = '\u0000refused'
 
 /** Thrown with every problem in the inputs, each naming the input and the fix. */
 export class InputError extends Error {
@@ -186,14 +215,28 @@ export type InputReader = (name: string) => string
 /** Reads and validates every input; throws an InputError naming each bad one. */
 export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): ActionConfig {
   const problems: string[] = []
-  const input = (name: string): string => readInput(name).trim()
   const problem = (message: string): void => void problems.push(message)
+  // Each input is screened once, before it is parsed: one refused for its size or a control character
+  // reads as empty, so that no later check quotes it or parses a 100 KB value.
+  const screened = new Map<string, string>()
+  const refused = (name: string): boolean => screened.get(name) === REFUSED
+  const input = (name: string): string => {
+    const known = screened.get(name)
+    if (known !== undefined) return known === REFUSED ? '' : known
+    const value = readInput(name).trim()
+    const wrong = inputTextProblem(name, value)
+    if (wrong) problem(wrong)
+    screened.set(name, wrong ? REFUSED : value)
+    return wrong ? '' : value
+  }
 
   const modeInput = input('mode') || 'apply'
   const mode = (MODES as readonly string[]).includes(modeInput) ? (modeInput as Mode) : 'apply'
   if (mode !== modeInput) problem(`mode "${modeInput}" must be one of ${MODES.join(', ')}.`)
 
   const regionInputs = splitList(input('aws-region'))
+  if (regionInputs.length > MAX_REGIONS)
+    problem(`aws-region lists ${regionInputs.length} regions; AWS has fewer than ${MAX_REGIONS}: list each region once.`)
   for (const region of regionInputs)
     if (!REGION_PATTERN.test(region))
       problem(`aws-region "${region}" is not an AWS region name; write one like us-east-1.`)
@@ -208,37 +251,61 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
 
   const selection = parseSelection({ functions: input('functions'), exclude: input('exclude'), regions })
   selection.problems.forEach(problem)
-  if (selection.names.length === 0 && selection.patterns.length === 0 && selection.problems.length === 0)
+  if (
+    selection.names.length === 0 &&
+    selection.patterns.length === 0 &&
+    selection.problems.length === 0 &&
+    !refused('functions')
+  )
     problem('functions is empty; list the Lambda functions to instrument, by name, ARN or pattern, one a line.')
-  const functions = parseFunctions(selection.names, defaultRegion, problem)
-  const partitions = new Set(functions.map((f) => f.partition))
+  const functions = parseFunctions(selection.names, defaultRegion, refused('aws-region'), problem)
+  // Where the run acts: every function named, and every region a pattern lists functions in.
+  const places: Array<{ given: string; region: string }> = [
+    ...functions.map((f) => ({ given: f.given, region: f.region })),
+    ...selection.patterns.flatMap((pattern) => pattern.regions.map((region) => ({ given: pattern.given, region })))
+  ]
+  const partitions = new Set(places.map((place) => partitionOf(place.region)).filter((p) => p !== undefined).sort())
   if (partitions.size > 1)
     problem(
-      `functions mixes ARNs of the partitions ${[...partitions].join(' and ')}; one run has credentials for one partition: split them into separate steps.`
+      `functions mixes functions of the partitions ${[...partitions].join(' and ')}; one run has credentials for one partition: split them into separate steps.`
     )
-  for (const f of functions) {
-    if (f.partition !== 'aws' && !mirrored)
-      problem(
-        `functions: ${f.given} is in the ${f.partition} partition, where the Rotel layer is not published; mirror the layer into an account there and set layer-account.`
-      )
-    if (!REGION_PATTERN.test(f.region)) {
-      problem(
-        f.account === undefined
-          ? `the region "${f.region}" (from aws-region, AWS_REGION or AWS_DEFAULT_REGION) is not an AWS region name; write one like us-east-1.`
-          : `functions: ${f.given} names the region "${f.region}", which is not an AWS region name; write one like us-east-1.`
-      )
-    } else if (!mirrored && f.partition === 'aws' && !ROTEL_REGIONS.includes(f.region)) {
-      problem(
-        `functions: ${f.given} is in ${f.region}, where the Rotel layer is not published (it is in ${ROTEL_REGIONS.join(', ')}); mirror the layer into your own account there and set layer-account.`
-      )
+  const runPartition = partitions.size === 1 ? [...partitions][0] : undefined
+  // aws-region was checked above; a region from the environment is used for names and patterns alike.
+  if (regionInputs.length === 0 && envRegion && !REGION_PATTERN.test(envRegion))
+    problem(
+      `the region ${JSON.stringify(envRegion.slice(0, 64))} (from AWS_REGION or AWS_DEFAULT_REGION, as aws-region is empty) is not an AWS region name; set aws-region to one like us-east-1.`
+    )
+  if (!mirrored)
+    for (const { given, region } of places) {
+      const partition = partitionOf(region)
+      if (partition !== undefined && partition !== 'aws')
+        problem(
+          `functions: ${given} is in the ${partition} partition, where the Rotel layer is not published; mirror the layer into an account there and set layer-account.`
+        )
+      else if (partition === 'aws' && !ROTEL_REGIONS.includes(region))
+        problem(
+          `functions: ${given} is in ${region}, where the Rotel layer is not published (it is in ${ROTEL_REGIONS.join(', ')}); mirror the layer into your own account there and set layer-account.`
+        )
     }
+  // An ARN of one partition cannot be used with credentials of another.
+  const samePartition = (inputName: string, given: string, partition: string): void => {
+    if (runPartition !== undefined && partition !== runPartition)
+      problem(
+        `${inputName}: ${given} is in the partition ${partition} and the functions are in ${runPartition}; AWS does not act across partitions: give one in ${runPartition}.`
+      )
   }
 
   const roleToAssume = input('role-to-assume') || undefined
-  if (roleToAssume && !ROLE_ARN_PATTERN.test(roleToAssume))
+  const rolePartition = roleToAssume ? ROLE_ARN_PATTERN.exec(roleToAssume)?.[1] : undefined
+  if (roleToAssume && rolePartition === undefined)
     problem(
       `role-to-assume "${roleToAssume}" is not an IAM role ARN; write it as arn:aws:iam::123456789012:role/NAME, or leave it empty to use the credentials already in the environment.`
     )
+  else if (roleToAssume && rolePartition !== undefined) {
+    const unknown = partitionProblem(rolePartition)
+    if (unknown) problem(`role-to-assume "${roleToAssume}" ${unknown}.`)
+    else samePartition('role-to-assume', roleToAssume, rolePartition)
+  }
   const roleSessionName = input('role-session-name') || 'rotel-clickstack-action'
   if (!SESSION_NAME_PATTERN.test(roleSessionName))
     problem(
@@ -287,7 +354,11 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
     try {
       JSON.parse(testPayload)
     } catch (error) {
-      problem(`test-payload is not valid JSON (${(error as Error).message}); write a JSON document such as {"test":"data"}.`)
+      // JSON.parse's message quotes the payload, which may hold data that is not for the log: only the position.
+      const at = /position (\d+)/.exec((error as Error).message)?.[1]
+      problem(
+        `test-payload is not valid JSON${at === undefined ? '' : ` (the error is at character ${Number(at) + 1})`}; write a JSON document such as {"test":"data"} (the payload is not shown).`
+      )
     }
   }
   const rollbackOnFailure = parseBoolean('rollback-on-failure', input('rollback-on-failure'), true, problem)
@@ -318,6 +389,8 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
     const tooBig = globProblem(pattern.replace(/^!/, ''))
     if (tooBig) problem(`annotate-files: ${tooBig}.`)
   }
+  if (annotateFiles && annotateFiles.length > MAX_ANNOTATE_GLOBS)
+    problem(`annotate-files lists ${annotateFiles.length} globs; at most ${MAX_ANNOTATE_GLOBS}: combine them with ** or {a,b}.`)
 
   const instrumentationInput = input('instrumentation') || 'none'
   const instrumentation = (INSTRUMENTATION_SETTINGS as readonly string[]).includes(instrumentationInput)
@@ -330,17 +403,28 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
     problem(
       `instrumentation-layer "${instrumentationLayer}" must be a layer version ARN, with {region} and {arch} where they vary, e.g. arn:aws:lambda:{region}:901920570463:layer:aws-otel-nodejs-{arch}-ver-1-30-2:1.`
     )
+  else if (instrumentationLayer) {
+    const [, partition = '', region = ''] = /^arn:([^:]*):lambda:([^:]*):/.exec(instrumentationLayer) ?? []
+    const wrong = region === '{region}' ? partitionProblem(partition) : arnLocationProblem(partition, region)
+    if (wrong) problem(`instrumentation-layer "${instrumentationLayer}" ${wrong}.`)
+    else samePartition('instrumentation-layer', instrumentationLayer, partition)
+  }
 
   const preflight = parseBoolean('preflight', input('preflight'), true, problem)
   const jsonLogs = parseBoolean('json-logs', input('json-logs'), false, problem)
-  const delivery = parseDelivery(input, problem, secretValues)
+  const delivery = parseDelivery(input, problem, secretValues, refused)
   const cloudwatchLogs = parseChoice('cloudwatch-logs', input('cloudwatch-logs'), ['keep', 'off'] as const, problem)
   const grantSecretAccess = parseBoolean('grant-secret-access', input('grant-secret-access'), false, problem)
   const kmsKeys = splitList(input('secret-kms-key-arn'))
+  if (kmsKeys.length > MAX_KMS_KEYS)
+    problem(`secret-kms-key-arn lists ${kmsKeys.length} keys; at most ${MAX_KMS_KEYS}: the secrets' keys only.`)
   for (const key of kmsKeys) {
     const wrong = kmsKeyArnProblem(key)
     if (wrong) problem(`secret-kms-key-arn: ${wrong}`)
+    else samePartition('secret-kms-key-arn', key, key.split(':')[1] ?? '')
   }
+  for (const reference of secretReferences)
+    samePartition(inputNameOfReference(reference, managedVariables), reference.arn, reference.arn.split(':')[1] ?? '')
   if (kmsKeys.length > 0 && secretReferences.length === 0)
     problem('secret-kms-key-arn is set but no setting references a secret; drop it, or reference the ingestion key in otlp-headers as ${arn:aws:secretsmanager:…}.')
   const cloudwatchOffMethod = parseChoice(
@@ -349,6 +433,21 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
     ['deny', 'detach'] as const,
     problem
   )
+
+  // Checked here so that a value too big for any function fails now, not after every function was read.
+  const written = { ...managedVariables, ...(jsonLogs ? { [LOG_FORMAT_VARIABLE]: 'Text' } : {}) }
+  const size = variablesSize(written)
+  if (size > MAX_VARIABLES_BYTES) {
+    const shares = new Map<string, number>()
+    for (const [key, value] of Object.entries(written)) {
+      const name = key === LOG_FORMAT_VARIABLE ? 'json-logs' : inputNameOf(key).replace(/ \(.*\)$/, '')
+      shares.set(name, (shares.get(name) ?? 0) + variablesSize({ [key]: value }) - 2)
+    }
+    const list = [...shares].sort((a, b) => b[1] - a[1]).map(([name, bytes]) => `${name} ${bytes}`)
+    problem(
+      `the settings this action writes take ${size} bytes as Lambda counts them (${list.join(', ')}) and Lambda allows ${MAX_VARIABLES_BYTES} for all of a function's environment variables together; shorten them, or move settings into env-file.`
+    )
+  }
 
   if (problems.length > 0) throw new InputError([...new Set(problems)])
 
@@ -400,6 +499,7 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
 function parseFunctions(
   items: readonly string[],
   defaultRegion: string,
+  regionRefused: boolean,
   problem: (message: string) => void
 ): FunctionTarget[] {
   const byKey = new Map<string, FunctionTarget>()
@@ -427,15 +527,28 @@ function parseFunctions(
         )
         continue
       }
+      const location = arnLocationProblem(partition, region)
+      if (location) {
+        problem(`functions: "${given}" ${location}.`)
+        continue
+      }
       target = { given, name, region, account, partition }
     } else if (FUNCTION_NAME_PATTERN.test(given)) {
       if (!defaultRegion) {
-        problem(
-          `functions: "${given}" is a plain name but no region is known; set aws-region (or AWS_REGION), or give the function's ARN.`
-        )
+        // A refused aws-region was reported already; that its names then have no region says nothing new.
+        if (!regionRefused)
+          problem(
+            `functions: "${given}" is a plain name but no region is known; set aws-region (or AWS_REGION), or give the function's ARN.`
+          )
         continue
       }
-      target = { given, name: given, region: defaultRegion, account: undefined, partition: partitionOf(defaultRegion) }
+      target = {
+        given,
+        name: given,
+        region: defaultRegion,
+        account: undefined,
+        partition: partitionOf(defaultRegion) ?? 'aws'
+      }
     } else {
       problem(
         `functions: "${given}" is neither a function name (1 to 64 letters, digits, - and _) nor a function ARN.`
@@ -475,11 +588,12 @@ function parseManagedVariables(
     } catch {
       url = undefined
     }
+    // The endpoint is not quoted: its user-info or query may carry a key.
     if (!url || !['http:', 'https:'].includes(url.protocol) || !url.hostname)
-      problem(
-        // An endpoint with "@" may carry a password: it is not echoed.
-        `otlp-endpoint ${endpoint.includes('@') ? '' : `"${endpoint}" `}is not an http(s) URL; write it like https://clickstack.example.com:4317.`
-      )
+      problem('otlp-endpoint is not an http(s) URL; write it like https://clickstack.example.com:4317.')
+    else if (/\s/.test(endpoint))
+      // The URL parser would encode or drop it; the extension would be given the raw text.
+      problem('otlp-endpoint holds a space; write the URL without spaces (percent-encode one that belongs in it as %20).')
     else if (url.username || url.password)
       problem('otlp-endpoint must not carry credentials in the URL; put the ingestion key in otlp-headers.')
     else variables[ENV.endpoint] = endpoint
@@ -501,6 +615,21 @@ function parseManagedVariables(
     secretValues.push(headers)
     const pairs = parsePairs(headers, 'otlp-headers', HEADER_NAME_PATTERN, problem, true)
     for (const [, headerValue] of pairs) if (headerValue) secretValues.push(headerValue, ...secretPartsOf(headerValue))
+    const seen = new Set<string>()
+    for (const [name, headerValue] of pairs) {
+      // Header names ignore case: two spellings of one name are one header sent twice, or one lost.
+      if (seen.has(name.toLowerCase()))
+        problem(`otlp-headers: the header ${name} is given twice (header names ignore case); keep one.`)
+      seen.add(name.toLowerCase())
+      if (headerValue === '')
+        problem(
+          `otlp-headers: the header ${name} has an empty value; give its value (if a secret fills it, check that the secret is set for this workflow).`
+        )
+      else if (!HEADER_VALUE_PATTERN.test(headerValue))
+        problem(
+          `otlp-headers: the value of ${name} holds a character outside printable ASCII (value not shown); HTTP and gRPC headers take ASCII only: percent- or base64-encode it.`
+        )
+    }
     if (pairs.length > 0) {
       variables[ENV.headers] = pairs.map(([k, v]) => `${k}=${v}`).join(',')
       secretVariableNames.push(ENV.headers)
@@ -509,6 +638,9 @@ function parseManagedVariables(
 
   const attributes = input('resource-attributes')
   const pairs = attributes ? parsePairs(attributes, 'resource-attributes', /^[A-Za-z0-9_.\-/]+$/, problem, false) : []
+  for (const [index, [key]] of pairs.entries())
+    if (pairs.findIndex(([other]) => other === key) < index)
+      problem(`resource-attributes: ${key} is given twice; keep one.`)
   // The extension does not set these, although the guide tells users to look for them in HyperDX.
   if (parseBoolean('cloud-attributes', input('cloud-attributes'), true, problem))
     for (const [key, value] of CLOUD_ATTRIBUTES) if (!pairs.some(([k]) => k === key)) pairs.push([key, value])
@@ -520,6 +652,7 @@ function parseManagedVariables(
     else problem(`env-file "${envFile}" must be an absolute path inside the function, like /var/task/rotel.env.`)
   }
 
+  const environmentKeys = new Set<string>()
   input('environment')
     .split(/\r?\n/)
     .forEach((line, index) => {
@@ -533,15 +666,23 @@ function parseManagedVariables(
     }
     const key = trimmed.slice(0, eq).trim()
     const value = trimmed.slice(eq + 1).trim()
-    if (!VARIABLE_NAME_PATTERN.test(key)) {
-      problem(`environment: "${key}" is not a valid variable name (a letter, then letters, digits and _).`)
+    if (PADDING_ONLY.test(value)) {
+      problem(`environment: line ${index + 1} ${PASTED_WITHOUT_NAME}; write one KEY=VALUE a line.`)
+    } else if (!VARIABLE_NAME_PATTERN.test(key)) {
+      // Not quoted: what comes before "=" may be a secret whose own "=" (base64 padding) was taken for the separator.
+      problem(
+        `environment: line ${index + 1} does not start with a variable name (a letter, then letters, digits and _) followed by "="; the line is not shown, in case it holds a secret.`
+      )
     } else if (RESERVED_VARIABLES.has(key)) {
       problem(`environment: ${key} is reserved by Lambda and cannot be set; remove that line.`)
     } else if (key === LOG_FORMAT_VARIABLE || key.startsWith(ACTION_VARIABLE_PREFIX)) {
       problem(`environment: ${key} is a name the action keeps for its records (${ACTION_VARIABLE_PREFIX}…); remove that line.`)
+    } else if (environmentKeys.has(key)) {
+      problem(`environment: ${key} is given twice; keep one line.`)
     } else if (Object.hasOwn(variables, key)) {
       problem(`environment: ${key} is already set by another input of this action; set it in one place only.`)
     } else {
+      environmentKeys.add(key)
       variables[key] = value
       if (isSecretName(key)) {
         secretVariableNames.push(key)
@@ -564,7 +705,8 @@ function parseManagedVariables(
 function parseDelivery(
   input: (name: string) => string,
   problem: (message: string) => void,
-  secretValues: string[]
+  secretValues: string[],
+  refused: (name: string) => boolean
 ): DeliveryConfig | undefined {
   const url = input('clickhouse-url')
   const password = input('clickhouse-password')
@@ -594,18 +736,36 @@ function parseDelivery(
     parsed = undefined
   }
   if (!url) {
-    problem(`verify-delivery is ${setting} but clickhouse-url is empty; set it to ClickStack's ClickHouse HTTP endpoint, e.g. https://clickhouse.example.com:8443.`)
+    if (!refused('clickhouse-url'))
+      problem(`verify-delivery is ${setting} but clickhouse-url is empty; set it to ClickStack's ClickHouse HTTP endpoint, e.g. https://clickhouse.example.com:8443.`)
     return undefined
+  }
+  // secretPartsOf above already holds the password as written; one the client could not decode is refused.
+  if (parsed?.password) {
+    try {
+      decodeURIComponent(parsed.password)
+    } catch {
+      problem(
+        'clickhouse-url: the password in the URL has a malformed %-escape (a % not followed by two hex digits); write % as %25, or put the password in clickhouse-password.'
+      )
+      return undefined
+    }
   }
   if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
     problem('clickhouse-url is not an http(s) URL; write it like https://clickhouse.example.com:8443.')
     return undefined
   }
-  const table = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/
-  for (const [name, value] of [['logs-table', logsTable], ['traces-table', tracesTable], ['clickhouse-database', database]] as const)
-    if (!table.test(value)) problem(`${name} "${value}" is not a ClickHouse table or database name.`)
-  if (hyperdxUrl && !/^https?:\/\/[^\s]+$/.test(hyperdxUrl))
-    problem(`hyperdx-url "${hyperdxUrl}" is not an http(s) URL; write it like https://hyperdx.example.com.`)
+  for (const [name, value] of [['logs-table', logsTable], ['traces-table', tracesTable]] as const)
+    if (!CLICKHOUSE_TABLE.test(value))
+      problem(`${name} "${value}" is not a ClickHouse table name; write NAME or DATABASE.NAME (letters, digits and _).`)
+  if (!CLICKHOUSE_NAME.test(database))
+    problem(
+      `clickhouse-database "${database}" is not a ClickHouse database name (letters, digits and _, no dot); to name a table in another database, write DATABASE.NAME in logs-table and traces-table.`
+    )
+  if (hyperdxUrl) {
+    const wrong = hyperdxUrlProblem(hyperdxUrl)
+    if (wrong) problem(`hyperdx-url ${wrong}`)
+  }
   return {
     mode: setting as 'warn' | 'require',
     url,
@@ -627,6 +787,32 @@ function urlCredentials(url: string): { user: string; password: string } {
   } catch {
     return { user: '', password: '' }
   }
+}
+
+/** Why hyperdx-url cannot be the base of the summary's `[search](URL)` link; undefined when it can. Never quotes it. */
+function hyperdxUrlProblem(value: string): string | undefined {
+  let url: URL | undefined
+  try {
+    url = new URL(value)
+  } catch {
+    url = undefined
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol) || !url.hostname || !/^https?:\/\//i.test(value))
+    return 'is not an http(s) URL; write it like https://hyperdx.example.com.'
+  // Refused rather than percent-encoded: an address with these is more likely a mistake than HyperDX's.
+  if (LINK_BREAKERS.test(value))
+    return 'holds a character that would break the summary\'s Markdown link (a space, quote, bracket, parenthesis, <, >, \\, {, }, | or ^); percent-encode it, e.g. ) as %29.'
+  if (url.username || url.password)
+    return 'must not carry credentials (they would be shown in every link); HyperDX asks for its own login.'
+  if (url.search || url.hash)
+    return 'must be HyperDX\'s address without a ?query or #fragment; the action adds the search to it.'
+  return undefined
+}
+
+/** The input a secret reference was written in, for messages. */
+function inputNameOfReference(reference: SecretReference, variables: Readonly<Record<string, string>>): string {
+  const key = Object.keys(variables).find((k) => k.startsWith('ROTEL_') && (variables[k] ?? '').includes(reference.text))
+  return key ? inputNameOf(key) : 'otlp-headers'
 }
 
 /** The input a managed variable comes from, for messages. */
@@ -662,7 +848,11 @@ function parsePairs(
   items.forEach((item, index) => {
     if (!item) return
     const eq = item.indexOf('=')
-    if (eq <= 0) {
+    if (eq === 0) {
+      problem(`${inputName}: entry ${index + 1} has no name before "="; write name=value.`)
+      return
+    }
+    if (eq < 0) {
       problem(
         index > 0
           ? `${inputName}: a value contains a comma, or an entry lacks "="; write name=value entries separated by commas or new lines, with no comma inside a value.`
@@ -672,6 +862,10 @@ function parsePairs(
     }
     const key = item.slice(0, eq).trim()
     const entryValue = item.slice(eq + 1).trim()
+    if (secret && PADDING_ONLY.test(entryValue)) {
+      problem(`${inputName}: entry ${index + 1} ${PASTED_WITHOUT_NAME}; write name=value.`)
+      return
+    }
     if (!keyPattern.test(key)) {
       // In a secret input, text before "=" may be a key pasted in the wrong form: it is not echoed.
       problem(`${inputName}: ${secret ? `entry ${index + 1}` : `"${key}"`} does not start with a valid name followed by "=".`)

@@ -6,7 +6,7 @@
 import { type FunctionConfiguration, type LambdaClient, paginateListFunctions } from '@aws-sdk/client-lambda'
 import type { ActionConfig, FunctionTarget } from './config.js'
 import { splitList } from './inputText.js'
-import { partitionOf, REGION_PATTERN } from './layerVersions.js'
+import { arnLocationProblem, partitionOf } from './awsPartitions.js'
 import { errorName, messageOf } from './retry.js'
 import { wildcardSource } from './wildcard.js'
 
@@ -45,6 +45,10 @@ const NAME_CHAR = '[A-Za-z0-9_-]'
 const NAME_CHAR_TEST = /^[A-Za-z0-9_-]$/
 const MAX_NAME_LENGTH = 64
 const PAGE_SIZE = 50
+/** A function ARN is at most 140 characters (Lambda's FunctionName); a pattern, with its classes, at most this. */
+const MAX_ITEM_LENGTH = 256
+/** Items per list: every named function is read once, and a run has a job's time. */
+const MAX_ITEMS: Readonly<Record<string, number>> = { functions: 1000, exclude: 200 }
 const ARN_PARTS = /^arn:([^:]*):lambda:([^:]*):([^:]*):function:([^:]*)(?::(.*))?$/
 
 /** Tells whether a `functions` or `exclude` item is a pattern: it holds `*`, `?` or `[`. */
@@ -170,12 +174,10 @@ function parseArnItem(inputName: string, given: string): ParsedArn | string {
     return `${inputName}: "${given}" has a pattern outside the function name; only the name part of an ARN may be a pattern.`
   if (qualifier !== undefined)
     return `${inputName}: "${given}" names a version or alias (:${qualifier}); only the function itself can be selected: drop ":${qualifier}".`
-  if (!REGION_PATTERN.test(region))
-    return `${inputName}: "${given}" names the region "${region}", which is not an AWS region name; write one like us-east-1.`
+  const location = arnLocationProblem(partition, region)
+  if (location) return `${inputName}: "${given}" ${location}.`
   if (!/^\d{12}$/.test(account))
     return `${inputName}: "${given}" names the account "${account}", which is not a 12-digit AWS account ID.`
-  if (partition !== partitionOf(region))
-    return `${inputName}: "${given}" puts ${region} in the partition "${partition}", but it is in ${partitionOf(region)}; write arn:${partitionOf(region)}:lambda:...`
   return { partition, region, account, name }
 }
 
@@ -186,7 +188,7 @@ export function parseSelection(input: { functions: string; exclude: string; regi
   const patterns: FunctionPattern[] = []
   const regions = [...new Set(input.regions.map((region) => region.trim()).filter((region) => region !== ''))]
 
-  for (const given of splitList(input.functions)) {
+  for (const given of boundedList('functions', input.functions, problems)) {
     if (!isFunctionPattern(given)) {
       names.push(given)
       continue
@@ -214,7 +216,7 @@ export function parseSelection(input: { functions: string; exclude: string; regi
   }
 
   const excludes: RegExp[] = []
-  for (const given of splitList(input.exclude)) {
+  for (const given of boundedList('exclude', input.exclude, problems)) {
     if (given.startsWith('arn:')) {
       const arn = parseArnItem('exclude', given)
       if (typeof arn === 'string') {
@@ -241,6 +243,21 @@ export function parseSelection(input: { functions: string; exclude: string; regi
   }
 
   return { names, patterns, excludes, problems }
+}
+
+/** The items of a list input, less those too long to be a name or pattern; too many items is a problem too. */
+function boundedList(inputName: string, value: string, problems: string[]): string[] {
+  const items = splitList(value)
+  const most = MAX_ITEMS[inputName] ?? 1000
+  if (items.length > most)
+    problems.push(`${inputName} lists ${items.length} items and takes at most ${most}; select the functions with patterns such as orders-*.`)
+  return items.filter((item, index) => {
+    if (item.length <= MAX_ITEM_LENGTH) return true
+    problems.push(
+      `${inputName}: item ${index + 1} is ${item.length} characters long; a function ARN has at most 140 and a pattern may have at most ${MAX_ITEM_LENGTH}.`
+    )
+    return false
+  })
 }
 
 function compile(inputName: string, given: string, glob: string, problems: string[]): RegExp | undefined {
@@ -355,7 +372,7 @@ function toListed(configuration: FunctionConfiguration, region: string): Listed 
   const name = configuration.FunctionName
   if (!name) return undefined
   const match = /^arn:([^:]+):lambda:[^:]+:(\d{12}):function:[^:]+/.exec(configuration.FunctionArn ?? '')
-  if (!match) return { name, arn: name, partition: partitionOf(region), account: undefined }
+  if (!match) return { name, arn: name, partition: partitionOf(region) ?? 'aws', account: undefined }
   const [arn, partition, account] = match as unknown as [string, string, string]
   return { name, arn, partition, account }
 }

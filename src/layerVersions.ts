@@ -1,6 +1,7 @@
 /** Finding the Rotel Lambda Extension layer version to attach, in another account's layer, by probing. */
 
 import { GetLayerVersionCommand, type LambdaClient } from '@aws-sdk/client-lambda'
+import { partitionOf, PARTITION_IDS, REGION_PATTERN } from './awsPartitions.js'
 import { errorName, isTransient, messageOf, withRetry, type RetryOptions } from './retry.js'
 
 /** The account that publishes the Rotel Lambda Extension layers. */
@@ -30,30 +31,21 @@ export interface LayerVersionArnParts {
   version: number
 }
 
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/
 const ACCOUNT = /^\d{12}$/
 const LAYER_NAME = /^[A-Za-z0-9_-]{1,140}$/
-const LAYER_VERSION_ARN =
-  /^arn:(aws|aws-cn|aws-us-gov):lambda:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):(\d{12}):layer:([A-Za-z0-9_-]{1,140}):([1-9]\d{0,15})$/
-
-/** The shape of an AWS region name (us-east-1, us-gov-west-1, cn-north-1, …). */
-export const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/
-
-/** The partition a region belongs to. */
-export function partitionOf(region: string): 'aws' | 'aws-cn' | 'aws-us-gov' {
-  if (region.startsWith('cn-')) return 'aws-cn'
-  if (region.startsWith('us-gov-')) return 'aws-us-gov'
-  return 'aws'
-}
+const LAYER_VERSION_ARN = new RegExp(
+  `^arn:(${PARTITION_IDS.join('|')}):lambda:(${REGION_PATTERN.source.slice(1, -1)}):(\\d{12}):layer:([A-Za-z0-9_-]{1,140}):([1-9]\\d{0,15})$`
+)
 
 /** The unversioned ARN of layer `name` of `account` in `region`, with the partition the region belongs to. */
 export function layerArnFor(region: string, account: string, name: string): string {
   // Caught here rather than by Lambda, whose ValidationException would not say which input was wrong.
-  if (!REGION.test(region)) throw new Error(`invalid region "${region}": expected a region such as us-east-1`)
+  const partition = partitionOf(region)
+  if (partition === undefined) throw new Error(`invalid region "${region}": expected a region such as us-east-1`)
   if (!ACCOUNT.test(account)) throw new Error(`invalid layer-account "${account}": expected a 12-digit AWS account id`)
   if (!LAYER_NAME.test(name))
     throw new Error(`invalid layer-name "${name}": expected 1 to 140 letters, digits, hyphens or underscores`)
-  return `arn:${partitionOf(region)}:lambda:${region}:${account}:layer:${name}`
+  return `arn:${partition}:lambda:${region}:${account}:layer:${name}`
 }
 
 /** The region, account, name and version of a versioned layer ARN, or undefined if it is not one. */

@@ -26,6 +26,7 @@
  * the run on the role holds the new configuration, what is not needed any more is dropped
  * (planSecretGrantUndo with the needs kept), the policy and its tag with it when nothing is left.
  */
+import { arnLocationProblem } from './awsPartitions.js'
 import type { ManagedDocument, RoleState, WritePlan } from './executionRoles.js'
 import {
   actionCovered,
@@ -96,11 +97,15 @@ export function viaServiceOf(reference: Pick<SecretReference, 'arn' | 'service'>
 const SECRET_SUFFIX = /-[A-Za-z0-9]{6}$/
 const SUFFIX_CHAR = /^[A-Za-z0-9]$/
 const PARTIAL_SUFFIX = '-??????'
-const KMS_KEY_ARN = /^arn:(aws|aws-cn|aws-us-gov):kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key\/[A-Za-z0-9-]{1,128}$/
+const KMS_KEY_ARN = /^arn:([a-z][a-z-]*):kms:([a-z0-9-]+):\d{12}:key\/[A-Za-z0-9-]{1,128}$/
 
 /** Why `value` is not a KMS key ARN usable in a policy, or `undefined`: for the configuration's checks. */
 export function kmsKeyArnProblem(value: string): string | undefined {
-  if (KMS_KEY_ARN.test(value.trim())) return undefined
+  const key = KMS_KEY_ARN.exec(value.trim())
+  if (key) {
+    const location = arnLocationProblem(key[1] ?? '', key[2] ?? '')
+    return location ? `${value} ${location}.` : undefined
+  }
   if (/^arn:[^:]+:kms:[^:]*:[^:]*:alias\//.test(value.trim()))
     return `${value} is an alias ARN; IAM grants kms:Decrypt by key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID): give the key's ARN.`
   return `${value} is not a KMS key ARN: write arn:aws:kms:REGION:ACCOUNT:key/KEY-ID.`

@@ -4,7 +4,7 @@
  * value. A malformed one would only fail inside the function, where CloudWatch may be off, so the
  * syntax is checked here, before anything is written.
  */
-import { REGION_PATTERN } from './layerVersions.js'
+import { arnLocationProblem } from './awsPartitions.js'
 
 export interface SecretReference {
   /** As written, e.g. `${arn:aws:ssm:us-east-1:123456789012:parameter/key}`. */
@@ -18,7 +18,7 @@ export interface SecretReference {
   readonly jsonKey: string | undefined
 }
 
-const ARN = /^arn:(aws|aws-cn|aws-us-gov):([a-z0-9-]+):([a-z0-9-]*):([^:]*):(.+)$/
+const ARN = /^arn:([a-z-]+):([a-z0-9-]+):([a-z0-9-]*):([^:]*):(.+)$/
 const SECRET_RESOURCE = /^secret:[A-Za-z0-9/_+=.@-]{1,512}$/
 const PARAMETER_RESOURCE = /^parameter\/[A-Za-z0-9/_.-]{1,2048}$/
 
@@ -49,11 +49,13 @@ function parseReference(text: string, body: string): SecretReference | string {
   const jsonKey = hash === -1 ? undefined : body.slice(hash + 1)
   const match = ARN.exec(arn)
   if (!match)
-    return `${text} is not a reference to a secret: write \${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME} or \${arn:aws:ssm:REGION:ACCOUNT:parameter/NAME}.`
-  const [, , service, region = '', account = '', resource = ''] = match
+    // Not an ARN: it may be part of a key that happens to hold "${", so it is not shown.
+    return `a ${text.startsWith('secret://') ? 'secret:// value' : '${…}'} (not shown) is not a reference to a secret: write \${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME} or \${arn:aws:ssm:REGION:ACCOUNT:parameter/NAME}.`
+  const [, partition = '', service, region = '', account = '', resource = ''] = match
   if (service !== 'secretsmanager' && service !== 'ssm')
     return `${text} names the service "${service ?? ''}"; the extension resolves only secretsmanager and ssm references.`
-  if (!REGION_PATTERN.test(region)) return `${text} has no valid region (e.g. us-east-1).`
+  const location = arnLocationProblem(partition, region)
+  if (location) return `${text} ${location}.`
   if (!/^\d{12}$/.test(account)) return `${text} has no 12-digit account ID.`
   if (service === 'secretsmanager' && !SECRET_RESOURCE.test(resource))
     return `${text} must name a secret as secret:NAME.`

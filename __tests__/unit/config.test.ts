@@ -9,6 +9,7 @@ import {
   loadConfig
 } from '../../src/config.js'
 import { DEFAULT_LAYER_ACCOUNT } from '../../src/layerVersions.js'
+import { MAX_VARIABLES_BYTES, variablesSize } from '../../src/plan.js'
 
 type Inputs = Record<string, string>
 
@@ -757,5 +758,333 @@ describe('loadConfig: secret access', () => {
       'ssm:GetParameters arn:aws:ssm:us-east-1:123456789012:parameter/teams/orders',
       'kms:Decrypt arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'
     ])
+  })
+})
+
+/** Every problem of the inputs, joined: what a reader of the log would see. */
+const allProblems = (inputs: Inputs, env: NodeJS.ProcessEnv = {}): string => problemsOf(inputs, env).join('\n')
+const MIRRORED: Inputs = { ...BASE, 'layer-account': MIRROR_ACCOUNT }
+const SECRET = 'Zq-S3cret-Value-9137'
+const SM_REF = `\${arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:clickstack-key}`
+
+describe('loadConfig: partitions and regions', () => {
+  it.each([
+    [arn('us-east-1', 'f', 'aws-cn'), /puts us-east-1 in the partition aws-cn, but us-east-1 is in aws; write arn:aws:/],
+    [arn('cn-north-1', 'f', 'aws'), /cn-north-1 is in aws-cn/],
+    [arn('us-gov-west-1', 'f', 'aws'), /us-gov-west-1 is in aws-us-gov/],
+    [arn('eu-west-1', 'f', 'aws-iso'), /eu-west-1 is in aws/],
+    [arn('us-east-1', 'f', 'aws-moon'), /partition "aws-moon", which does not exist \(AWS's partitions are aws, aws-cn/],
+    [arn('moon-east-1', 'f'), /the region "moon-east-1", which is not an AWS region name/]
+  ])('refuses the function ARN %s, even with a mirror', (given, message) => {
+    const problems = problemsOf({ ...MIRRORED, functions: given })
+    expect(problems).toEqual([expect.stringMatching(new RegExp(`^functions: "${escape(given)}" `))])
+    expect(problems[0]).toMatch(message)
+  })
+
+  it.each([
+    ['aws-iso', 'us-iso-east-1'],
+    ['aws-iso-b', 'us-isob-east-1'],
+    ['aws-iso-e', 'eu-isoe-west-1'],
+    ['aws-iso-f', 'us-isof-south-1'],
+    ['aws-eusc', 'eusc-de-east-1'],
+    ['aws-us-gov', 'us-gov-east-1']
+  ])('takes an ARN of the partition %s in %s with a mirror', (partition, region) => {
+    const config = load({ ...MIRRORED, functions: arn(region, 'f', partition) })
+    expect(config.functions[0]).toMatchObject({ partition, region })
+    expect(config.homeRegion).toBe('us-east-1')
+  })
+
+  it.each([
+    ['a plain name', { functions: 'my-fn' }],
+    ['a pattern', { functions: 'my-*' }]
+  ])('refuses an AWS_REGION that is no region, used for %s', (_what, inputs) => {
+    expect(problemsOf({ ...inputs, 'layer-account': MIRROR_ACCOUNT }, { AWS_REGION: 'mars-1\n::warning::x' })).toEqual([
+      'the region "mars-1\\n::warning::x" (from AWS_REGION or AWS_DEFAULT_REGION, as aws-region is empty) is not an AWS region name; set aws-region to one like us-east-1.'
+    ])
+  })
+
+  it('takes a plain name in an ISO region with its partition', () => {
+    const config = load({ ...MIRRORED, 'aws-region': 'us-isob-east-1' })
+    expect(config.functions[0]).toMatchObject({ partition: 'aws-iso-b', region: 'us-isob-east-1' })
+  })
+
+  it.each(['zz-east-1', 'eusc-east-1', 'us-gov-west', 'US-EAST-1'])('refuses aws-region %s', (region) => {
+    expect(allProblems({ ...MIRRORED, 'aws-region': region })).toMatch(/aws-region ".*" is not an AWS region name/)
+  })
+
+  it('refuses a pattern in a region where the layer is not published, and takes it with a mirror', () => {
+    const inputs = { functions: 'orders-*', 'aws-region': 'us-east-1, af-south-1' }
+    expect(problemsOf(inputs)).toEqual([expect.stringMatching(/^functions: orders-\* is in af-south-1, where the Rotel layer is not published .* set layer-account\.$/)])
+    expect(load({ ...inputs, 'layer-account': MIRROR_ACCOUNT }).patterns[0]?.regions).toEqual(['us-east-1', 'af-south-1'])
+  })
+
+  it('refuses an ARN pattern in a region or partition where the layer is not published', () => {
+    expect(allProblems({ functions: arn('me-south-1', 'orders-*') })).toMatch(/me-south-1, where the Rotel layer is not published/)
+    expect(allProblems({ functions: arn('cn-north-1', 'orders-*', 'aws-cn') })).toMatch(/aws-cn partition, where the Rotel layer is not published/)
+  })
+
+  it('refuses patterns and names of two partitions in one run', () => {
+    expect(allProblems({ ...MIRRORED, functions: `orders-*\n${arn('us-gov-west-1', 'b', 'aws-us-gov')}` })).toMatch(
+      /functions mixes functions of the partitions aws and aws-us-gov/
+    )
+  })
+
+  it('refuses a role, a secret reference, a KMS key or an instrumentation layer of another partition than the functions', () => {
+    const problems = problemsOf({
+      ...BASE,
+      'role-to-assume': `arn:aws-cn:iam::${ACCOUNT}:role/deploy`,
+      'otlp-headers': `Authorization=\${arn:aws-us-gov:secretsmanager:us-gov-west-1:${ACCOUNT}:secret:k}`,
+      'secret-kms-key-arn': `arn:aws-cn:kms:cn-north-1:${ACCOUNT}:key/abc`,
+      'instrumentation-layer': `arn:aws-cn:lambda:{region}:${ACCOUNT}:layer:otel-{arch}:1`
+    })
+    for (const name of ['role-to-assume', 'otlp-headers', 'secret-kms-key-arn', 'instrumentation-layer'])
+      expect(problems).toContainEqual(expect.stringMatching(new RegExp(`^${name}: .* and the functions are in aws; AWS does not act across partitions`)))
+  })
+
+  it('takes a role, a reference and a key of the functions\' own partition', () => {
+    const config = load({
+      ...MIRRORED,
+      functions: arn('cn-north-1', 'f', 'aws-cn'),
+      'role-to-assume': `arn:aws-cn:iam::${ACCOUNT}:role/deploy`,
+      'otlp-headers': `Authorization=\${arn:aws-cn:secretsmanager:cn-north-1:${ACCOUNT}:secret:k}`,
+      'secret-kms-key-arn': `arn:aws-cn:kms:cn-north-1:${ACCOUNT}:key/abc`
+    })
+    expect(config.roleToAssume).toBe(`arn:aws-cn:iam::${ACCOUNT}:role/deploy`)
+    expect(config.secretReferences).toHaveLength(1)
+  })
+
+  it.each([
+    [`arn:aws-moon:iam::${ACCOUNT}:role/deploy`, 'role-to-assume', /"aws-moon", which does not exist/],
+    [`arn:aws-cn:kms:us-east-1:${ACCOUNT}:key/abc`, 'secret-kms-key-arn', /us-east-1 is in aws/],
+    [`arn:aws:lambda:cn-north-1:${ACCOUNT}:layer:otel-{arch}:1`, 'instrumentation-layer', /cn-north-1 is in aws-cn/],
+    [`arn:aws-x:lambda:{region}:${ACCOUNT}:layer:otel-{arch}:1`, 'instrumentation-layer', /"aws-x", which does not exist/]
+  ])('refuses %s in %s', (value, name, message) => {
+    const extra = name === 'secret-kms-key-arn' ? { 'otlp-headers': `Authorization=${SM_REF}` } : {}
+    expect(allProblems({ ...BASE, ...extra, [name]: value })).toMatch(message)
+  })
+})
+
+describe('loadConfig: size limits', () => {
+  it.each([
+    ['otlp-headers', 4096, (n: number) => `Authorization=${'k'.repeat(n - 14)}`],
+    ['environment', 4096, (n: number) => `BIG=${'b'.repeat(n - 4)}`],
+    ['resource-attributes', 4096, (n: number) => `team=${'a'.repeat(n - 5)}`],
+    ['otlp-endpoint', 4096, (n: number) => `https://c.example.com/${'p'.repeat(n - 22)}`],
+    ['role-to-assume', 2048, (n: number) => `arn:aws:iam::${ACCOUNT}:role/${'r'.repeat(n - 31)}`],
+    ['audience', 255, (n: number) => 'a'.repeat(n)],
+    ['clickhouse-url', 2048, (n: number) => `https://c.example.com/${'p'.repeat(n - 22)}`],
+    ['github-token', 1024, (n: number) => 't'.repeat(n)],
+    ['layer-account', 256, (n: number) => '1'.repeat(n)],
+    ['aws-region', 1024, (n: number) => 'u'.repeat(n)]
+  ])('refuses %s one character over %i, naming it and not quoting it', (name, limit, valueOf) => {
+    const over = valueOf(limit + 1)
+    expect(over).toHaveLength(limit + 1)
+    const problems = problemsOf({ ...BASE, [name]: over })
+    expect(problems[0]).toMatch(new RegExp(`^${name} is ${limit + 1} characters long and may be at most ${limit} \\(.+\\); shorten it\\.$`))
+    // Only that one problem: the refused value is not parsed as well.
+    expect(problems).toHaveLength(1)
+    expect(problems.join('\n')).not.toContain(over.slice(-40))
+  })
+
+  it('reads an input of exactly its limit', () => {
+    expect(load({ ...BASE, audience: 'a'.repeat(255) }).audience).toHaveLength(255)
+  })
+
+  it('refuses settings that take more than Lambda\'s 4 KB together, naming each input with its share', () => {
+    const within = (pad: number): Inputs => ({
+      ...BASE,
+      'otlp-endpoint': 'https://clickstack.example.com:4317',
+      'otlp-headers': `Authorization=${'k'.repeat(2000)}`,
+      environment: `PAD=${'p'.repeat(pad)}`
+    })
+    const base = variablesSize(load(within(0)).managedVariables)
+    const fits = within(MAX_VARIABLES_BYTES - base)
+    expect(variablesSize(load(fits).managedVariables)).toBe(MAX_VARIABLES_BYTES)
+    const problems = problemsOf(within(MAX_VARIABLES_BYTES - base + 1))
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^the settings this action writes take 4097 bytes as Lambda counts them \(otlp-headers 20\d\d, environment 1\d\d\d, resource-attributes \d+, otlp-endpoint \d+\) and Lambda allows 4096/
+      )
+    ])
+  })
+
+  it('counts the json-logs record in the 4 KB', () => {
+    const inputs = { ...BASE, environment: 'PAD=' }
+    const pad = MAX_VARIABLES_BYTES - variablesSize(load(inputs).managedVariables)
+    const full = { ...BASE, environment: `PAD=${'p'.repeat(pad)}` }
+    expect(() => load(full)).not.toThrow()
+    expect(allProblems({ ...full, 'json-logs': 'true' })).toMatch(/json-logs \d+/)
+  })
+
+  it('bounds the items of functions, exclude, aws-region, annotate-files and secret-kms-key-arn', () => {
+    const lines = (count: number, item: (i: number) => string): string => Array.from({ length: count }, (_, i) => item(i)).join('\n')
+    expect(load({ ...MIRRORED, functions: lines(1000, (i) => `fn-${i}`) }).functions).toHaveLength(1000)
+    expect(allProblems({ ...MIRRORED, functions: lines(1001, (i) => `fn-${i}`) })).toMatch(/^functions lists 1001 items and takes at most 1000/)
+    expect(allProblems({ ...BASE, functions: 'orders-*', exclude: lines(201, (i) => `x${i}-*`) })).toMatch(/^exclude lists 201 items/)
+    expect(allProblems({ ...BASE, 'aws-region': lines(51, () => 'us-east-1') })).toMatch(/^aws-region lists 51 regions/)
+    expect(allProblems({ ...BASE, 'annotate-files': lines(101, (i) => `d${i}/*.tf`) })).toMatch(/^annotate-files lists 101 globs/)
+    const keys = lines(21, (i) => `arn:aws:kms:us-east-1:${ACCOUNT}:key/k${i}`)
+    expect(allProblems({ ...BASE, 'otlp-headers': `Authorization=${SM_REF}`, 'secret-kms-key-arn': keys })).toMatch(/^secret-kms-key-arn lists 21 keys/)
+  })
+
+  it('refuses a functions item longer than any ARN or pattern without quoting it', () => {
+    const item = `${'a'.repeat(250)}-${'*'.repeat(6)}`
+    expect(problemsOf({ ...BASE, functions: item })).toEqual([
+      'functions: item 1 is 257 characters long; a function ARN has at most 140 and a pattern may have at most 256.'
+    ])
+  })
+})
+
+describe('loadConfig: control characters', () => {
+  const SINGLE_LINE: Inputs = {
+    mode: 'plan',
+    'otlp-endpoint': 'https://clickstack.example.com:4317',
+    'role-to-assume': `arn:aws:iam::${ACCOUNT}:role/deploy`,
+    audience: 'sts.amazonaws.com',
+    'env-file': '/var/task/rotel.env',
+    'clickhouse-password': 'pa55word',
+    'github-token': 'ghs_token',
+    'layer-name': 'rotel-{arch}',
+    'test-invoke': 'true'
+  }
+
+  it.each(Object.keys(SINGLE_LINE).flatMap((name) => ['\n', '\r', '\t', '\u0007', '\u001b', '\u007f', '\u0085', '\u2028', '\u202e'].map((c) => [name, c] as const)))(
+    'refuses in %s the character %j, naming the input and where',
+    (name, c) => {
+      const value = `${(SINGLE_LINE[name] as string).slice(0, 3)}${c}${(SINGLE_LINE[name] as string).slice(3)}`
+      const problems = problemsOf({ ...BASE, ...SINGLE_LINE, [name]: value })
+      expect(problems).toEqual([expect.stringMatching(new RegExp(`^${name} holds .* at character 4; write it on one line, without control characters\\.$`))])
+    }
+  )
+
+  it('takes line breaks (LF or CRLF) and tabs in a list input, and refuses a lone carriage return', () => {
+    const config = load({ ...MIRRORED, functions: 'fn-a\r\n\tfn-b\nfn-c' })
+    expect(config.functions.map((f) => f.name)).toEqual(['fn-a', 'fn-b', 'fn-c'])
+    expect(problemsOf({ ...MIRRORED, functions: 'fn-a\rfn-b' })).toEqual([
+      'functions holds a carriage return without a line feed at line 1, character 5; remove it (line breaks and tabs are the only control characters this input takes).'
+    ])
+  })
+
+  it('refuses a newline inside otlp-endpoint, which the URL parser would drop and the function would get as it is', () => {
+    expect(problemsOf({ ...BASE, 'otlp-endpoint': 'https://clickstack.example\n.com:4317' })).toEqual([
+      'otlp-endpoint holds a line break at character 27; write it on one line, without control characters.'
+    ])
+  })
+
+  it('refuses a space inside otlp-endpoint without quoting the URL', () => {
+    const problems = problemsOf({ ...BASE, 'otlp-endpoint': `https://c.example.com/v1 x?api_key=${SECRET}` })
+    expect(problems).toEqual([expect.stringMatching(/^otlp-endpoint holds a space/)])
+    expect(problems.join()).not.toContain(SECRET)
+  })
+
+  it('refuses a bare NUL in any input', () => {
+    expect(allProblems({ ...BASE, 'otlp-headers': `Authorization=${SECRET}\u0000` })).toMatch(/otlp-headers holds the invisible character U\+0000/)
+  })
+})
+
+describe('loadConfig: otlp-headers', () => {
+  it.each([
+    [`Authorization=${SECRET},authorization=other`, /the header authorization is given twice \(header names ignore case\)/],
+    [`Authorization=${SECRET}\nAuthorization=${SECRET}`, /the header Authorization is given twice/],
+    ['Authorization=', /the header Authorization has an empty value; give its value \(if a secret fills it/],
+    [`Authorization=${SECRET}ключ`, /the value of Authorization holds a character outside printable ASCII/],
+    [`Authorization=${SECRET}é`, /outside printable ASCII/],
+    [`=${SECRET}`, /entry 1 has no name before "="/],
+    [`X-Team=a,=${SECRET}`, /entry 2 has no name before "="/],
+    [`${SECRET}==`, /entry 1 looks like a base64 value pasted without its name/],
+    [`Authorization=Bearer \${${SECRET}}`, /a \$\{…\} \(not shown\) is not a reference to a secret/]
+  ])('refuses %j without showing the key', (headers, message) => {
+    const problems = allProblems({ ...BASE, 'otlp-headers': headers })
+    expect(problems).toMatch(message)
+    expect(problems).toMatch(/^otlp-headers: /)
+    expect(problems).not.toContain(SECRET)
+  })
+
+  it('takes printable ASCII, = inside a value, and a value with spaces', () => {
+    const config = load({ ...BASE, 'otlp-headers': 'Authorization=Basic dXNlcjpwYXNz==,X-Team=a b~' })
+    expect(config.managedVariables[ENV.headers]).toBe('Authorization=Basic dXNlcjpwYXNz==,X-Team=a b~')
+  })
+
+  it('refuses a resource attribute given twice', () => {
+    expect(problemsOf({ ...BASE, 'resource-attributes': 'team=a,team=b' })).toEqual(['resource-attributes: team is given twice; keep one.'])
+  })
+})
+
+describe('loadConfig: environment', () => {
+  it.each([
+    [`API_KEY ${SECRET}=`, /line 1 does not start with a variable name .* the line is not shown/],
+    [`API_KEY ${SECRET}==`, /line 1 looks like a base64 value pasted without its name/],
+    [`# comment\n${SECRET}==`, /line 2 looks like a base64 value pasted without its name/],
+    [`API_KEY ${SECRET}`, /line 1 is not of the form KEY=VALUE/]
+  ])('refuses %j without showing it', (environment, message) => {
+    const problems = allProblems({ ...BASE, environment })
+    expect(problems).toMatch(message)
+    expect(problems).not.toContain(SECRET)
+    expect(problems).not.toContain(SECRET.slice(0, 8))
+  })
+
+  it('refuses a variable given twice, and still takes a value that is = inside', () => {
+    expect(problemsOf({ ...BASE, environment: 'TEAM=a\nTEAM=b' })).toEqual(['environment: TEAM is given twice; keep one line.'])
+    expect(load({ ...BASE, environment: 'EQ=a=b' }).managedVariables.EQ).toBe('a=b')
+  })
+})
+
+describe('loadConfig: test-payload', () => {
+  it.each([`{"token":"${SECRET}" oops}`, SECRET, `{"token":"${SECRET}",}`])('does not show %j in its JSON error', (payload) => {
+    const problems = problemsOf({ ...BASE, 'test-payload': payload })
+    expect(problems).toEqual([expect.stringMatching(/^test-payload is not valid JSON( \(the error is at character \d+\))?; write a JSON document such as \{"test":"data"\} \(the payload is not shown\)\.$/)])
+    expect(problems.join()).not.toContain(SECRET.slice(0, 6))
+  })
+
+  it('says where the error is when the parser says it', () => {
+    expect(problemsOf({ ...BASE, 'test-payload': '{"a":1,}' })[0]).toMatch(/at character 8\)/)
+  })
+})
+
+describe('loadConfig: delivery and HyperDX', () => {
+  const DELIVERY: Inputs = { ...BASE, 'verify-delivery': 'warn', 'clickhouse-url': 'https://clickhouse.example.com:8443' }
+
+  it('names clickhouse-url for a malformed %-escape in its password, without showing it', () => {
+    const problems = problemsOf({ ...DELIVERY, 'clickhouse-url': `https://default:${SECRET}%zz@clickhouse.example.com:8443` })
+    expect(problems).toEqual([expect.stringMatching(/^clickhouse-url: the password in the URL has a malformed %-escape .* put the password in clickhouse-password\.$/)])
+    expect(problems.join()).not.toContain(SECRET)
+  })
+
+  it('takes a well-escaped password in clickhouse-url and keeps it, decoded and as written, among the secrets', () => {
+    const config = load({ ...DELIVERY, 'clickhouse-url': 'https://default:p%40ss%25w@clickhouse.example.com:8443' })
+    expect(config.secretValues).toEqual(expect.arrayContaining(['p%40ss%25w', 'p@ss%w']))
+  })
+
+  it('refuses a dotted clickhouse-database and takes DATABASE.TABLE in the table inputs', () => {
+    expect(problemsOf({ ...DELIVERY, 'clickhouse-database': 'otel.logs' })).toEqual([
+      expect.stringMatching(/^clickhouse-database "otel.logs" is not a ClickHouse database name \(letters, digits and _, no dot\)/)
+    ])
+    expect(load({ ...DELIVERY, 'logs-table': 'otel.logs', 'traces-table': 'otel.traces' }).delivery?.logsTable).toBe('otel.logs')
+  })
+
+  it.each([
+    ['https://hyperdx.example.com/x)[evil](https://evil.example', /would break the summary's Markdown link/],
+    ['https://hyperdx.example.com/<img src=x>', /would break/],
+    ['https://hyperdx.example.com/a"b', /would break/],
+    ["https://hyperdx.example.com/a'b", /would break/],
+    ['https://hyperdx.example.com/]', /would break/],
+    ['https://hyperdx.example.com/a b', /would break/],
+    ['https://hyperdx.example.com/a\\b', /would break/],
+    ['javascript:alert(1)', /is not an http\(s\) URL/],
+    ['hyperdx.example.com', /is not an http\(s\) URL/],
+    ['https://', /is not an http\(s\) URL/],
+    [`https://admin:${SECRET}@hyperdx.example.com`, /must not carry credentials/],
+    ['https://hyperdx.example.com/?team=a', /without a \?query or #fragment/],
+    ['https://hyperdx.example.com/#x', /without a \?query or #fragment/]
+  ])('refuses hyperdx-url %j without quoting it', (url, message) => {
+    const problems = problemsOf({ ...DELIVERY, 'hyperdx-url': url })
+    expect(problems).toEqual([expect.stringMatching(/^hyperdx-url /)])
+    expect(problems[0]).toMatch(message)
+    expect(problems[0]?.replace('https://hyperdx.example.com', '')).not.toContain(url)
+  })
+
+  it('takes a hyperdx-url with a path and percent-escapes', () => {
+    const url = 'https://hyperdx.example.com/team%20a/'
+    expect(load({ ...DELIVERY, 'hyperdx-url': url }).delivery?.hyperdxUrl).toBe(url)
   })
 })

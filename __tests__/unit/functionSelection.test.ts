@@ -284,7 +284,7 @@ describe('parseSelection', () => {
     {
       functions: 'arn:aws-cn:lambda:eu-west-1:123456789012:function:orders-*',
       regions,
-      problem: /partition "aws-cn", but it is in aws/
+      problem: /puts eu-west-1 in the partition aws-cn, but eu-west-1 is in aws; write arn:aws:/
     },
     { functions: 'arn:aws:s3:::bucket-*', regions, problem: /^functions: "arn:aws:s3:::bucket-\*" is not a Lambda function ARN/ }
   ])('reports $functions', ({ functions, regions: given, problem }) => {

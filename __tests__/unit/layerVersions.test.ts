@@ -484,7 +484,9 @@ describe('layer ARNs', () => {
   it.each([
     ['us-east-1', 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-amd64'],
     ['cn-north-1', 'arn:aws-cn:lambda:cn-north-1:418653438961:layer:rotel-extension-amd64'],
-    ['us-gov-west-1', 'arn:aws-us-gov:lambda:us-gov-west-1:418653438961:layer:rotel-extension-amd64']
+    ['us-gov-west-1', 'arn:aws-us-gov:lambda:us-gov-west-1:418653438961:layer:rotel-extension-amd64'],
+    ['us-iso-east-1', 'arn:aws-iso:lambda:us-iso-east-1:418653438961:layer:rotel-extension-amd64'],
+    ['eusc-de-east-1', 'arn:aws-eusc:lambda:eusc-de-east-1:418653438961:layer:rotel-extension-amd64']
   ])('builds the layer ARN in %s with its partition', (region, arn) => {
     expect(layerArnFor(region, DEFAULT_LAYER_ACCOUNT, 'rotel-extension-amd64')).toBe(arn)
     expect(parseLayerVersionArn(`${arn}:12`)).toEqual({
@@ -504,7 +506,8 @@ describe('layer ARNs', () => {
     'arn:aws:lambda:us-east-1:41865343896:layer:rotel-extension-amd64:41',
     'arn:aws:lambda:US-EAST-1:418653438961:layer:rotel-extension-amd64:41',
     'arn:aws:lambda:us-east-1:418653438961:function:rotel-extension-amd64:41',
-    'arn:aws-iso:lambda:us-iso-east-1:418653438961:layer:rotel-extension-amd64:41',
+    'arn:aws-iso:lambda:us-east-1:418653438961:layer:rotel-extension-amd64:41',
+    'arn:aws-mars:lambda:us-east-1:418653438961:layer:rotel-extension-amd64:41',
     'arn:aws-cn:lambda:us-east-1:418653438961:layer:rotel-extension-amd64:41',
     'arn:aws:lambda:cn-north-1:418653438961:layer:rotel-extension-amd64:41',
     'xarn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-amd64:41'

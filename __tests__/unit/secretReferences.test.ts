@@ -23,7 +23,9 @@ describe('findSecretReferences', () => {
 
   it.each([
     ['${arn:aws:s3:::bucket/key}', /only secretsmanager and ssm/],
-    ['${arn:aws:secretsmanager:mars:123456789012:secret:x}', /no valid region/],
+    ['${arn:aws:secretsmanager:mars:123456789012:secret:x}', /names the region "mars", which is not an AWS region name/],
+    ['${arn:aws-cn:secretsmanager:us-east-1:123456789012:secret:x}', /us-east-1 is in aws; write arn:aws:/],
+    ['${arn:aws-moon:ssm:us-east-1:123456789012:parameter/x}', /partition "aws-moon", which does not exist/],
     ['${arn:aws:secretsmanager:us-east-1:1234:secret:x}', /no 12-digit account/],
     ['${arn:aws:secretsmanager:us-east-1:123456789012:parameter/x}', /secret:NAME/],
     ['${arn:aws:ssm:us-east-1:123456789012:secret:x}', /parameter\/NAME/],
