@@ -19571,7 +19571,7 @@ __webpack_unused_export__ = GetAccessKeyInfoCommand;
 __webpack_unused_export__ = GetAccessKeyInfoRequest$;
 __webpack_unused_export__ = GetAccessKeyInfoResponse$;
 __webpack_unused_export__ = GetCallerIdentity$;
-__webpack_unused_export__ = GetCallerIdentityCommand;
+exports.zI = GetCallerIdentityCommand;
 __webpack_unused_export__ = GetCallerIdentityRequest$;
 __webpack_unused_export__ = GetCallerIdentityResponse$;
 __webpack_unused_export__ = GetDelegatedAccessToken$;
@@ -76816,7 +76816,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8400);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2267);
 /** The action's entry point. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -76826,7 +76826,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8400:
+/***/ 2267:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -79782,2850 +79782,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-cloudwatch-logs/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(303);
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-iam/dist-cjs/index.js
-var client_iam_dist_cjs = __nccwpck_require__(6764);
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-lambda/dist-cjs/index.js
-var client_lambda_dist_cjs = __nccwpck_require__(1696);
-;// CONCATENATED MODULE: ./src/retry.ts
-/** Retry with full-jitter exponential backoff, for the errors that a later attempt can cure. */
-const retry_sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-async function withRetry(operation, options) {
-    const wait = options.sleep ?? retry_sleep;
-    const random = options.random ?? Math.random;
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await operation(attempt);
-        }
-        catch (error) {
-            if (attempt >= options.attempts || !options.isRetryable(error))
-                throw error;
-            const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
-            const delayMs = Math.floor(random() * ceiling);
-            options.onRetry?.(error, attempt, delayMs);
-            await wait(delayMs);
-        }
-    }
-}
-const THROTTLING_NAMES = new Set([
-    'ThrottlingException',
-    'Throttling',
-    'TooManyRequestsException',
-    'RequestLimitExceeded',
-    'ProvisionedThroughputExceededException',
-    'SlowDown'
-]);
-/** Error codes of a connection that failed or dropped: the request may be sent again. */
-const NETWORK_ERROR_CODES = [
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EAI_AGAIN',
-    'ENOTFOUND',
-    'UND_ERR_SOCKET'
-];
-function asAwsLike(error) {
-    return typeof error === 'object' && error !== null ? error : {};
-}
-function errorName(error) {
-    return asAwsLike(error).name ?? 'Error';
-}
-function httpStatusOf(error) {
-    return asAwsLike(error).$metadata?.httpStatusCode;
-}
-function isThrottling(error) {
-    const e = asAwsLike(error);
-    return THROTTLING_NAMES.has(e.name ?? '') || e.$metadata?.httpStatusCode === 429;
-}
-/** Throttling, a 5xx, a network fault or a timeout: worth another attempt. Validation and access errors are not. */
-function isTransient(error) {
-    const e = asAwsLike(error);
-    if (isThrottling(error))
-        return true;
-    const status = e.$metadata?.httpStatusCode;
-    if (status !== undefined && status >= 500)
-        return true;
-    if (e.name === 'TimeoutError' || e.name === 'RequestTimeout' || e.name === 'RequestTimeoutException')
-        return true;
-    if (e.name === 'ServiceException' || e.name === 'ServiceUnavailableException' || e.name === 'InternalFailure')
-        return true;
-    return NETWORK_ERROR_CODES.includes(e.code ?? '');
-}
-/** The message of anything thrown, never `[object Object]`. */
-function messageOf(error) {
-    if (error instanceof Error)
-        return error.message || error.name;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/awsClients.ts
-/** One SDK client per service and region for the whole run, all with the same credentials. */
-
-
-
-
-const IAM_REGION = { aws: 'us-east-1', 'aws-cn': 'cn-north-1', 'aws-us-gov': 'us-gov-west-1' };
-/**
- * Clients retry throttling and 5xx with the SDK's standard strategy, and time out stalled calls.
- */
-function createAwsClients(credentials) {
-    const common = {
-        maxAttempts: 6,
-        // Standard retry (jittered backoff per call): adaptive mode's client-side rate limiter throttled a
-        // whole fleet run to about a call a second after a few throttles (bench: 94 s against 6–13 s).
-        retryMode: 'standard',
-        customUserAgent: 'rotel-clickstack-action',
-        // Without a timeout a stalled connection would hang the run until the runner kills it.
-        requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
-        ...(credentials ? { credentials } : {})
-    };
-    const named = (client, service) => {
-        client.middlewareStack.add(nameRefusals(service), { step: 'initialize', name: 'rotelNameRefusals' });
-        return client;
-    };
-    const lambdas = new Map();
-    const invokers = new Map();
-    const logs = new Map();
-    const iams = new Map();
-    return {
-        lambdaFor(region) {
-            let client = lambdas.get(region);
-            if (!client)
-                lambdas.set(region, (client = named(new client_lambda_dist_cjs/* LambdaClient */.Nox({ ...common, region }), 'lambda')));
-            return client;
-        },
-        invokerFor(region) {
-            let client = invokers.get(region);
-            // A test invocation lasts as long as the function may run: up to Lambda's 15 minutes.
-            if (!client)
-                invokers.set(region, (client = named(new client_lambda_dist_cjs/* LambdaClient */.Nox({
-                    ...common,
-                    region,
-                    requestHandler: { connectionTimeout: 5_000, requestTimeout: 960_000, throwOnRequestTimeout: true }
-                }), 'lambda')));
-            return client;
-        },
-        logsFor(region) {
-            let client = logs.get(region);
-            if (!client)
-                logs.set(region, (client = named(new dist_cjs/* CloudWatchLogsClient */.TFr({ ...common, region }), 'logs')));
-            return client;
-        },
-        iamFor(partition) {
-            let client = iams.get(partition);
-            if (!client)
-                iams.set(partition, (client = new client_iam_dist_cjs/* IAMClient */.h8v({ ...common, region: IAM_REGION[partition] ?? 'us-east-1' })));
-            return client;
-        }
-    };
-}
-/** IAM's name of an operation where the two differ. */
-const IAM_ACTION_NAMES = { 'lambda:Invoke': 'lambda:InvokeFunction' };
-/** The IAM action a command needs: `lambda:UpdateFunctionConfiguration` for UpdateFunctionConfigurationCommand. */
-function iamActionOf(service, commandName) {
-    const action = `${service}:${(commandName ?? 'UnknownCommand').replace(/Command$/, '')}`;
-    return IAM_ACTION_NAMES[action] ?? action;
-}
-/**
- * A 403 whose answer is not the service's own error (an HTML page from a proxy, an emulator's XML
- * where Lambda speaks JSON) reaches the caller as a parse error – "Unexpected token '<'… Deserialization
- * error" – that does not say the call was refused. Such an error becomes an AccessDeniedException
- * naming the IAM action, as AWS's own answer would; every other error is left as it is.
- */
-function explainRefusal(error, service, commandName) {
-    if (httpStatusOf(error) !== 403)
-        return error;
-    // The SDK's exceptions for answers it could read carry $fault ('client' or 'server').
-    if (typeof error !== 'object' || error === null || '$fault' in error)
-        return error;
-    const action = iamActionOf(service, commandName);
-    const refused = new Error(`access denied to ${action} (HTTP 403; the answer gave no more detail)`, { cause: error });
-    refused.name = 'AccessDeniedException';
-    return Object.assign(refused, { $fault: 'client', $metadata: error.$metadata });
-}
-/** Client middleware: errors pass through explainRefusal, which knows the command from the context. */
-function nameRefusals(service) {
-    return (next, context) => async (args) => {
-        try {
-            return await next(args);
-        }
-        catch (error) {
-            throw explainRefusal(error, service, context.commandName);
-        }
-    };
-}
-
-;// CONCATENATED MODULE: ./src/cancellation.ts
-/** SIGINT gives in-flight functions this long to finish or roll back before the run stops anyway (GitHub sends SIGTERM 7.5 s after SIGINT). */
-const GRACE_MS = 6000;
-class RunControl {
-    hardStop;
-    log;
-    graceMs;
-    inFlight = new Set();
-    signalCount = 0;
-    graceTimer;
-    constructor(hardStop, log, graceMs = GRACE_MS) {
-        this.hardStop = hardStop;
-        this.log = log;
-        this.graceMs = graceMs;
-    }
-    /** Whether the run was asked to stop: no new function starts, in-flight ones wind down. */
-    get cancelled() {
-        return this.signalCount > 0;
-    }
-    /** Listens for the runner's signals until `dispose`. */
-    install(target = process) {
-        const onSignal = (signal) => this.receive(signal);
-        target.on('SIGINT', onSignal);
-        target.on('SIGTERM', onSignal);
-        return () => {
-            target.off('SIGINT', onSignal);
-            target.off('SIGTERM', onSignal);
-            if (this.graceTimer)
-                clearTimeout(this.graceTimer);
-        };
-    }
-    receive(signal) {
-        this.signalCount++;
-        if (this.signalCount === 1) {
-            this.log(`Received ${signal}: starting no new function; the ${this.inFlight.size} in flight finish or roll back (at most ${Math.round(this.graceMs / 1000)} s).`);
-            this.graceTimer = setTimeout(() => this.hardStop('the grace period after cancellation ran out'), this.graceMs);
-            this.graceTimer.unref();
-        }
-        else {
-            this.hardStop(`received ${signal} after cancellation`);
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/inputText.ts
-/** Reading the action's list inputs. */
-/** Splits a list input written one item a line, or comma-separated, or both; `#` starts a comment. */
-function splitList(value) {
-    return value
-        .split(/\r?\n/)
-        .map((line) => line.replace(/(^|\s)#.*$/, ''))
-        .flatMap((line) => line.split(','))
-        .map((item) => item.trim())
-        .filter((item) => item.length > 0);
-}
-
-;// CONCATENATED MODULE: ./src/layerVersions.ts
-/** Finding the Rotel Lambda Extension layer version to attach, in another account's layer, by probing. */
-
-
-/** The account that publishes the Rotel Lambda Extension layers. */
-const DEFAULT_LAYER_ACCOUNT = '418653438961';
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
-const ACCOUNT = /^\d{12}$/;
-const LAYER_NAME = /^[A-Za-z0-9_-]{1,140}$/;
-const LAYER_VERSION_ARN = /^arn:(aws|aws-cn|aws-us-gov):lambda:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):(\d{12}):layer:([A-Za-z0-9_-]{1,140}):([1-9]\d{0,15})$/;
-/** The shape of an AWS region name (us-east-1, us-gov-west-1, cn-north-1, …). */
-const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
-/** The partition a region belongs to. */
-function partitionOf(region) {
-    if (region.startsWith('cn-'))
-        return 'aws-cn';
-    if (region.startsWith('us-gov-'))
-        return 'aws-us-gov';
-    return 'aws';
-}
-/** The unversioned ARN of layer `name` of `account` in `region`, with the partition the region belongs to. */
-function layerArnFor(region, account, name) {
-    // Caught here rather than by Lambda, whose ValidationException would not say which input was wrong.
-    if (!REGION.test(region))
-        throw new Error(`invalid region "${region}": expected a region such as us-east-1`);
-    if (!ACCOUNT.test(account))
-        throw new Error(`invalid layer-account "${account}": expected a 12-digit AWS account id`);
-    if (!LAYER_NAME.test(name))
-        throw new Error(`invalid layer-name "${name}": expected 1 to 140 letters, digits, hyphens or underscores`);
-    return `arn:${partitionOf(region)}:lambda:${region}:${account}:layer:${name}`;
-}
-/** The region, account, name and version of a versioned layer ARN, or undefined if it is not one. */
-function parseLayerVersionArn(arn) {
-    const match = LAYER_VERSION_ARN.exec(arn);
-    if (!match)
-        return undefined;
-    const [, partition, region, account, name, version] = match;
-    if (region === undefined || account === undefined || name === undefined || version === undefined)
-        return undefined;
-    // An ARN whose partition does not own its region names nothing that exists.
-    if (partitionOf(region) !== partition)
-        return undefined;
-    const number = Number(version);
-    if (!Number.isSafeInteger(number))
-        return undefined;
-    return { region, account, name, version: number };
-}
-/** The release tag in a layer description of the form `Tag=<release tag>`, if there is one. */
-function tagFromDescription(description) {
-    if (description === undefined)
-        return undefined;
-    return /(?:^|[\s,;])Tag=([^\s,;]+)/.exec(description)?.[1];
-}
-// Cross-account, Lambda will not say whether a version exists: a missing or non-public one is refused.
-const ABSENT_ERRORS = new Set(['AccessDeniedException', 'ResourceNotFoundException']);
-/** A probe that asks GetLayerVersion, retrying throttling and server faults, and calls refused or missing versions absent. */
-function lambdaLayerProbe(client, layerArn, options = {}) {
-    const retry = {
-        attempts: options.attempts ?? 5,
-        baseDelayMs: options.baseDelayMs ?? 250,
-        maxDelayMs: options.maxDelayMs ?? 5000,
-        isRetryable: isTransient,
-        ...(options.sleep ? { sleep: options.sleep } : {}),
-        ...(options.random ? { random: options.random } : {}),
-        ...(options.onRetry ? { onRetry: options.onRetry } : {})
-    };
-    return async (version) => {
-        try {
-            const response = await withRetry(() => client.send(new client_lambda_dist_cjs/* GetLayerVersionCommand */.VK5({ LayerName: layerArn, VersionNumber: version })), retry);
-            return {
-                arn: response.LayerVersionArn ?? `${layerArn}:${version}`,
-                layerArn: response.LayerArn ?? layerArn,
-                version: response.Version ?? version,
-                description: response.Description,
-                tag: tagFromDescription(response.Description),
-                compatibleArchitectures: [...(response.CompatibleArchitectures ?? [])]
-            };
-        }
-        catch (error) {
-            if (ABSENT_ERRORS.has(errorName(error)))
-                return undefined;
-            throw new Error(`GetLayerVersion ${layerArn}:${version} failed: ${errorName(error)}: ${messageOf(error)}`, {
-                cause: error
-            });
-        }
-    };
-}
-/** Gallop steps from a present hint: small at first, as the latest is expected a few versions above it. */
-const stepFromHint = (k) => (k < 3 ? 2 ** k : 4 ** (k - 1));
-/** Gallop steps from nothing (no hint, or a hint above the latest): probes 1, 5, 21, 85, 341, 1365, … */
-const stepFromStart = (k) => 4 ** k;
-/**
- * The share of holes among versions assumed before any is seen (0.25 holes in 4 versions), added to
- * what the search has seen below the highest present version.
- */
-const PRIOR_HOLES = 0.25;
-const PRIOR_VERSIONS = 4;
-/**
- * The highest version a probe finds, seeing past gaps narrower than the gap window.
- *
- * A gallop (steps ×4, smaller at first from a hint) until a version is absent; the gap window past
- * that version is probed, and a version there moves the gallop on from it. Then a binary search
- * between the highest present version and the lowest absent one above it. An absent version met
- * there may be a hole rather than the end; its gap window is probed once a hole is the likelier story
- * (few versions between it and the highest present one beside those between it and the known end,
- * weighed by the share of holes seen so far), and always before the version below it is called the
- * latest. Without gaps: 1.5·log2 V probes and a few; each gap the search lands in costs one or a few
- * more. A hint above the latest costs the hint and its gap window below it, then the search starts
- * from 1 below them.
- */
-async function findLatestVersion(probe, options = {}) {
-    const found = new Map();
-    const exists = async (version) => {
-        if (!found.has(version))
-            found.set(version, await probe(version));
-        return found.get(version) !== undefined;
-    };
-    const isAbsent = (version) => found.has(version) && found.get(version) === undefined;
-    const unknownIn = (from, to) => {
-        for (let version = from; version <= to; version++)
-            if (!found.has(version))
-                return version;
-        return undefined;
-    };
-    const hint = Number.isFinite(options.hint) ? Math.max(1, Math.floor(options.hint ?? 1)) : 1;
-    const gapWindow = Math.max(1, Math.floor(options.gapWindow ?? 2));
-    // `version` and the gapWindow − 1 above it absent: nothing above it exists (gaps being narrower).
-    const isEnd = (version) => {
-        for (let v = version; v < version + gapWindow; v++)
-            if (!isAbsent(v))
-                return false;
-        return true;
-    };
-    // The highest version seen present, 0 while none is.
-    let lo = 0;
-    let step = stepFromStart;
-    if (hint > 1) {
-        if (await exists(hint)) {
-            lo = hint;
-            step = stepFromHint;
-        }
-        else {
-            // The hint's gap window below it: a version there is the latest or below it, and all of them
-            // absent with the hint mean the latest is below them, so the search starts over from 1.
-            for (let version = hint - 1; version >= Math.max(1, hint - gapWindow + 1) && lo === 0; version--)
-                if (await exists(version))
-                    lo = version;
-            if (lo > 0)
-                step = stepFromHint;
-        }
-    }
-    // Whether to probe the gap window of `hi`, an absent version that may be a hole: yes when the odds
-    // that it is one (the share of holes seen below `lo`, times the versions between `hi` and the end,
-    // against those between `lo` and `hi`) are at least even. Without a known end, always.
-    const worthChecking = (lo, hi, end) => {
-        if (end === Infinity)
-            return true;
-        let holes = 0;
-        let seen = 0;
-        for (const [version, layer] of found)
-            if (version < lo) {
-                seen++;
-                if (layer === undefined)
-                    holes++;
-            }
-        return ((holes + PRIOR_HOLES) / (seen + PRIOR_VERSIONS)) * (end - hi) >= hi - lo;
-    };
-    let galloped = 0;
-    let galloping = true;
-    for (;;) {
-        // `hi`: the lowest version seen absent above `lo`; `end`: the lowest one known to be the end.
-        let hi = Infinity;
-        let end = Infinity;
-        for (const [version, layer] of found)
-            if (version > lo && layer === undefined) {
-                hi = Math.min(hi, version);
-                if (version < end && isEnd(version))
-                    end = version;
-            }
-        // The gallop stops at its first absent version, or where it would reach one already seen.
-        if (galloping && lo + step(galloped) >= hi)
-            galloping = false;
-        let next;
-        let gallop = false;
-        if (hi === Infinity || galloping) {
-            next = lo + step(galloped++);
-            gallop = true;
-        }
-        else if (hi < end && worthChecking(lo, hi, end)) {
-            next = unknownIn(hi + 1, hi + gapWindow - 1);
-        }
-        else if (hi - lo > 1) {
-            next = lo + Math.floor((hi - lo) / 2);
-        }
-        else {
-            // The bracket is closed: `lo` is the latest unless a version past `hi` shows that `hi` is a gap.
-            next = unknownIn(lo + 2, lo + gapWindow);
-            if (next === undefined)
-                return { latest: lo === 0 ? undefined : found.get(lo), probes: found.size };
-        }
-        // Not reached: the gap window of `hi` holds an unknown version unless `hi` is the end (then hi = end).
-        if (next === undefined)
-            throw new Error(`findLatestVersion: no version to probe between ${lo} and ${hi}`);
-        if (next > Number.MAX_SAFE_INTEGER)
-            throw new Error(`findLatestVersion: every version probed up to ${lo} exists`);
-        if (await exists(next))
-            lo = Math.max(lo, next);
-        else if (gallop)
-            galloping = false;
-    }
-}
-/** Resolves layer requests to layer versions, one lookup per distinct request however many callers ask at once. */
-class LayerResolver {
-    options;
-    /** How many lookups (latest searches or single-version gets) have started. */
-    lookups = 0;
-    /** How many GetLayerVersion probes those lookups made, retries not counted. */
-    probes = 0;
-    cache = new Map();
-    constructor(options) {
-        this.options = options;
-    }
-    /** The layer version a request names; throws, saying what to fix, when there is none. */
-    async resolve(request) {
-        const { region, account, name, version } = request;
-        if (version !== 'latest' && !(Number.isSafeInteger(version) && version > 0))
-            throw new Error(`invalid layer-version ${String(version)}: expected "latest" or a positive whole number`);
-        const layerArn = layerArnFor(region, account, name);
-        const key = `${layerArn}:${version}`;
-        let lookup = this.cache.get(key);
-        if (!lookup) {
-            lookup = this.lookup(region, layerArn, name, version);
-            this.cache.set(key, lookup);
-            // A transport failure says nothing about the layer, so a later call may try again; an absence stays cached.
-            lookup.catch(() => {
-                if (this.cache.get(key) === lookup)
-                    this.cache.delete(key);
-            });
-        }
-        const result = await lookup;
-        if (result)
-            return result;
-        if (version === 'latest')
-            throw new Error(`no version of layer ${layerArn} is visible in ${region}: the layer is not published there, ` +
-                `or the deploy role may not call lambda:GetLayerVersion on it; set layer-account/layer-name to a mirrored copy`);
-        throw new Error(`layer version ${layerArn}:${version} does not exist or is not visible: ` +
-            `check layer-version / layer-name / layer-account, or that the layer exists in ${region}`);
-    }
-    async lookup(region, layerArn, name, version) {
-        this.lookups++;
-        const base = lambdaLayerProbe(this.options.clientFor(region), layerArn, this.options.probe);
-        const probe = (v) => {
-            this.probes++;
-            return base(v);
-        };
-        if (version !== 'latest')
-            return probe(version);
-        const hint = this.options.hints?.[layerArn] ?? this.options.hints?.[name];
-        const { latest } = await findLatestVersion(probe, {
-            ...(hint !== undefined ? { hint } : {}),
-            ...(this.options.gapWindow !== undefined ? { gapWindow: this.options.gapWindow } : {})
-        });
-        return latest;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/functionSelection.ts
-/**
- * Fleets: `functions` may hold glob patterns (`orders-*`), resolved against ListFunctions in the
- * regions given, and `exclude` removes functions from what the patterns select. Parsing is pure, so
- * every input problem is found before any AWS call; resolving lists each region once.
- */
-
-
-
-
-const NAME_CHAR = '[A-Za-z0-9_-]';
-const NAME_CHAR_TEST = /^[A-Za-z0-9_-]$/;
-const MAX_NAME_LENGTH = 64;
-const PAGE_SIZE = 50;
-const ARN_PARTS = /^arn:([^:]*):lambda:([^:]*):([^:]*):function:([^:]*)(?::(.*))?$/;
-/** Tells whether a `functions` or `exclude` item is a pattern: it holds `*`, `?` or `[`. */
-function isFunctionPattern(item) {
-    return /[*?[]/.test(item);
-}
-/** Turns a glob over function names into an anchored RegExp; throws an Error saying what is wrong with the pattern. */
-function functionPatternToRegExp(pattern) {
-    return new RegExp(`^${globSource(pattern)}$`);
-}
-/**
- * The RegExp source of a name glob, unanchored. `*` is any run of name characters, empty included;
- * `?` is one; `[abc]`, `[a-z]` and the negations `[!abc]`, `[^abc]` are one name character of (or
- * not of) the class.
- *
- * A plain translation (`a.*b.*c`) backtracks exponentially in the number of stars: `a*a*a*a*a*a*a*a*a*a*b`
- * took minutes on a 64-character name. Every piece between two stars has a fixed length, so placing
- * each at its leftmost occurrence is enough; the lookahead and backreference make that placement
- * atomic (JavaScript has no atomic groups), which keeps a match to about names × pattern steps.
- */
-function globSource(pattern) {
-    if (pattern === '')
-        throw new Error('it is empty');
-    // The pieces between stars, each a list of one-character sources.
-    const pieces = [[]];
-    let minLength = 0;
-    let i = 0;
-    while (i < pattern.length) {
-        const c = pattern[i];
-        if (c === '*') {
-            while (pattern[i + 1] === '*')
-                i++;
-            pieces.push([]);
-            i++;
-            continue;
-        }
-        const piece = pieces[pieces.length - 1];
-        if (c === '?') {
-            piece.push(NAME_CHAR);
-            i++;
-        }
-        else if (c === '[') {
-            const { source, end } = classAt(pattern, i);
-            piece.push(source);
-            i = end;
-        }
-        else if (NAME_CHAR_TEST.test(c)) {
-            // "-" is the only name character that means something in a RegExp, and only inside a class.
-            piece.push(c);
-            i++;
-        }
-        else {
-            throw new Error(`"${c}" cannot be in a function name (names are letters, digits, - and _; patterns add *, ? and [...])`);
-        }
-        minLength++;
-    }
-    if (minLength > MAX_NAME_LENGTH)
-        throw new Error(`it needs at least ${minLength} characters, and a function name has at most ${MAX_NAME_LENGTH}`);
-    const [first, ...rest] = pieces.map((piece) => piece.join(''));
-    let source = first ?? '';
-    const last = rest.pop();
-    rest.forEach((middle, index) => {
-        source += `(?=(${NAME_CHAR}*?${middle}))\\${index + 1}`;
-    });
-    if (last !== undefined)
-        source += `${NAME_CHAR}*${last}`;
-    return source;
-}
-/** Reads the class that opens at `start`, returning its RegExp source and the index after its `]`. */
-function classAt(pattern, start) {
-    const close = pattern.indexOf(']', start + 1);
-    if (close < 0)
-        throw new Error(`the "[" at character ${start + 1} is never closed by "]"`);
-    let body = pattern.slice(start + 1, close);
-    const negated = body.startsWith('!') || body.startsWith('^');
-    if (negated)
-        body = body.slice(1);
-    if (body === '')
-        throw new Error(`the class "${pattern.slice(start, close + 1)}" is empty`);
-    const members = [];
-    for (let j = 0; j < body.length; j++) {
-        const from = body[j];
-        if (!NAME_CHAR_TEST.test(from))
-            throw new Error(`the class "${pattern.slice(start, close + 1)}" holds "${from}", which cannot be in a function name`);
-        const to = body[j + 2];
-        // A "-" first or last is the character itself, as in shell globs.
-        if (body[j + 1] === '-' && to !== undefined) {
-            if (!NAME_CHAR_TEST.test(to))
-                throw new Error(`the class "${pattern.slice(start, close + 1)}" holds "${to}", which cannot be in a function name`);
-            if (to < from)
-                throw new Error(`the range "${from}-${to}" in "${pattern.slice(start, close + 1)}" runs backwards; write "${to}-${from}"`);
-            members.push(`${escapeInClass(from)}-${escapeInClass(to)}`);
-            j += 2;
-        }
-        else {
-            members.push(escapeInClass(from));
-        }
-    }
-    const set = `[${members.join('')}]`;
-    // A range such as 0-z spans punctuation too: the lookahead keeps the class to name characters.
-    const source = negated ? `(?!${set})${NAME_CHAR}` : `(?=${NAME_CHAR})${set}`;
-    return { source, end: close + 1 };
-}
-function escapeInClass(c) {
-    return c === '-' ? '\\-' : c;
-}
-function escapeRegExp(text) {
-    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-/**
- * Splits a function ARN whose name may be a pattern; any other part holding a pattern, or a
- * malformed ARN, is a problem for `inputName`.
- */
-function parseArnItem(inputName, given) {
-    const match = ARN_PARTS.exec(given);
-    if (!match)
-        return `${inputName}: "${given}" is not a Lambda function ARN; write arn:aws:lambda:REGION:ACCOUNT:function:NAME, where NAME may be a pattern such as orders-*.`;
-    const [, partition, region, account, name, qualifier] = match;
-    if (isFunctionPattern(region))
-        return `${inputName}: "${given}" has a pattern in its region, which is not supported; give the plain pattern (${name}) and list the regions in aws-region instead.`;
-    if (isFunctionPattern(account) || isFunctionPattern(partition))
-        return `${inputName}: "${given}" has a pattern outside the function name; only the name part of an ARN may be a pattern.`;
-    if (qualifier !== undefined)
-        return `${inputName}: "${given}" names a version or alias (:${qualifier}); only the function itself can be selected: drop ":${qualifier}".`;
-    if (!REGION_PATTERN.test(region))
-        return `${inputName}: "${given}" names the region "${region}", which is not an AWS region name; write one like us-east-1.`;
-    if (!/^\d{12}$/.test(account))
-        return `${inputName}: "${given}" names the account "${account}", which is not a 12-digit AWS account ID.`;
-    if (partition !== partitionOf(region))
-        return `${inputName}: "${given}" puts ${region} in the partition "${partition}", but it is in ${partitionOf(region)}; write arn:${partitionOf(region)}:lambda:...`;
-    return { partition, region, account, name };
-}
-/** Splits `functions` into names and patterns and reads `exclude`, finding every problem without calling AWS. */
-function parseSelection(input) {
-    const problems = [];
-    const names = [];
-    const patterns = [];
-    const regions = [...new Set(input.regions.map((region) => region.trim()).filter((region) => region !== ''))];
-    for (const given of splitList(input.functions)) {
-        if (!isFunctionPattern(given)) {
-            names.push(given);
-            continue;
-        }
-        if (patterns.some((pattern) => pattern.given === given))
-            continue;
-        if (given.startsWith('arn:')) {
-            const arn = parseArnItem('functions', given);
-            if (typeof arn === 'string') {
-                problems.push(arn);
-                continue;
-            }
-            const regex = compile('functions', given, arn.name, problems);
-            if (regex)
-                patterns.push({ given, regex, regions: [arn.region], account: arn.account });
-            continue;
-        }
-        const regex = compile('functions', given, given, problems);
-        if (!regex)
-            continue;
-        if (regions.length === 0) {
-            problems.push(`functions: the pattern "${given}" needs regions to look in; list them in aws-region (e.g. us-east-1, eu-west-1), or give an ARN pattern such as arn:aws:lambda:us-east-1:123456789012:function:${given}.`);
-            continue;
-        }
-        patterns.push({ given, regex, regions, account: undefined });
-    }
-    const excludes = [];
-    for (const given of splitList(input.exclude)) {
-        if (given.startsWith('arn:')) {
-            const arn = parseArnItem('exclude', given);
-            if (typeof arn === 'string') {
-                problems.push(arn);
-                continue;
-            }
-            const name = compileSource('exclude', given, arn.name, problems);
-            if (name === undefined)
-                continue;
-            const prefix = `arn:${arn.partition}:lambda:${arn.region}:${arn.account}:function:`;
-            excludes.push(new RegExp(`^${escapeRegExp(prefix)}${name}$`));
-        }
-        else {
-            const regex = compile('exclude', given, given, problems);
-            if (regex)
-                excludes.push(regex);
-        }
-    }
-    // Naming a function and excluding it at once leaves its fate to the reader: make the user choose.
-    for (const given of names) {
-        const name = given.startsWith('arn:') ? given.slice(given.lastIndexOf(':') + 1) : given;
-        if (excludes.some((exclude) => exclude.test(given) || exclude.test(name)))
-            problems.push(`functions names ${given} and exclude excludes it; remove it from one of the two (exclude only narrows what patterns select).`);
-    }
-    return { names, patterns, excludes, problems };
-}
-function compile(inputName, given, glob, problems) {
-    const source = compileSource(inputName, given, glob, problems);
-    return source === undefined ? undefined : new RegExp(`^${source}$`);
-}
-function compileSource(inputName, given, glob, problems) {
-    try {
-        return globSource(glob);
-    }
-    catch (error) {
-        problems.push(`${inputName}: "${given}" is not a usable function name pattern: ${messageOf(error)}.`);
-        return undefined;
-    }
-}
-/** Lists the functions of every region the patterns use, matches them, and drops the excluded ones; throws when a listing fails. */
-async function resolvePatterns(patterns, excludes, lambdaFor) {
-    const users = new Map();
-    for (const pattern of patterns)
-        for (const region of pattern.regions) {
-            const given = users.get(region) ?? [];
-            if (!given.includes(pattern.given))
-                given.push(pattern.given);
-            users.set(region, given);
-        }
-    let listCalls = 0;
-    const countPage = () => void listCalls++;
-    // Every region is listed once, however many patterns look in it, and all regions at once.
-    const regions = [...users.keys()];
-    const settled = await Promise.allSettled(regions.map((region) => listRegion(lambdaFor(region), region, countPage)));
-    const listings = new Map();
-    for (const [index, outcome] of settled.entries()) {
-        const region = regions[index];
-        // The first failing region in the patterns' order, so that the message does not depend on timing.
-        if (outcome.status === 'rejected') {
-            const error = outcome.reason;
-            throw new Error(`Could not list the functions in ${region} to resolve ${(users.get(region) ?? []).join(', ')}: ${errorName(error)}: ${messageOf(error)}; the deploy role needs lambda:ListFunctions`, { cause: error });
-        }
-        listings.set(region, outcome.value);
-    }
-    const warnings = [];
-    const byKey = new Map();
-    for (const pattern of patterns) {
-        let matched = 0;
-        let excluded = 0;
-        for (const region of pattern.regions) {
-            for (const fn of listings.get(region) ?? []) {
-                if (pattern.account !== undefined && fn.account !== pattern.account)
-                    continue;
-                if (!pattern.regex.test(fn.name))
-                    continue;
-                if (excludes.some((exclude) => exclude.test(fn.name) || exclude.test(fn.arn))) {
-                    excluded++;
-                    continue;
-                }
-                matched++;
-                const key = `${region}/${fn.name}`;
-                if (!byKey.has(key))
-                    byKey.set(key, { given: fn.arn, name: fn.name, region, account: fn.account, partition: fn.partition });
-            }
-        }
-        if (matched === 0) {
-            const where = `${pattern.regions.join(', ')}${pattern.account === undefined ? '' : ` (account ${pattern.account})`}`;
-            warnings.push(excluded > 0
-                ? `functions: the pattern "${pattern.given}" matched ${excluded} function${excluded === 1 ? '' : 's'} in ${where}, all removed by exclude.`
-                : `functions: the pattern "${pattern.given}" matched no function in ${where}.`);
-        }
-    }
-    const targets = [...byKey.values()].sort((a, b) => compare(a.region, b.region) || compare(a.name, b.name));
-    return { targets, warnings, listCalls };
-}
-// Code-unit order, not the locale's: the same on every runner.
-function compare(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-async function listRegion(client, region, countPage) {
-    const listed = [];
-    // stopOnSameToken: a service that hands back the marker it was given would otherwise loop forever.
-    const pages = (0,client_lambda_dist_cjs/* paginateListFunctions */.fVs)({ client, pageSize: PAGE_SIZE, stopOnSameToken: true, withCommand: (command) => (countPage(), command) }, {});
-    for await (const page of pages) {
-        for (const configuration of page.Functions ?? []) {
-            const fn = toListed(configuration, region);
-            if (fn)
-                listed.push(fn);
-        }
-    }
-    return listed;
-}
-function toListed(configuration, region) {
-    const name = configuration.FunctionName;
-    if (!name)
-        return undefined;
-    const match = /^arn:([^:]+):lambda:[^:]+:(\d{12}):function:[^:]+/.exec(configuration.FunctionArn ?? '');
-    if (!match)
-        return { name, arn: name, partition: partitionOf(region), account: undefined };
-    const [arn, partition, account] = match;
-    return { name, arn, partition, account };
-}
-/**
- * The functions of this run: those named outright, then those the patterns select that were not
- * named; with the warnings of patterns that matched nothing.
- */
-async function selectFunctions(config, lambdaFor) {
-    if (config.patterns.length === 0)
-        return { targets: [...config.functions], warnings: [], listCalls: 0 };
-    const resolved = await resolvePatterns(config.patterns, config.excludes, lambdaFor);
-    const named = new Set(config.functions.map((target) => `${target.region}/${target.name}`));
-    const selected = resolved.targets.filter((target) => !named.has(`${target.region}/${target.name}`));
-    return { targets: [...config.functions, ...selected], warnings: resolved.warnings, listCalls: resolved.listCalls };
-}
-
-;// CONCATENATED MODULE: ./src/secretReferences.ts
-/**
- * References to Secrets Manager secrets and Parameter Store parameters inside ROTEL_* settings, which
- * the extension resolves at start-up: `${arn:…}` inside a value, or `secret://arn:…` as the whole
- * value. A malformed one would only fail inside the function, where CloudWatch may be off, so the
- * syntax is checked here, before anything is written.
- */
-
-const ARN = /^arn:(aws|aws-cn|aws-us-gov):([a-z0-9-]+):([a-z0-9-]*):([^:]*):(.+)$/;
-const SECRET_RESOURCE = /^secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
-const PARAMETER_RESOURCE = /^parameter\/[A-Za-z0-9/_.-]{1,2048}$/;
-/** Finds the references in a setting's value; `problems` say, per bad reference, what is wrong and the fix. */
-function findSecretReferences(value, inputName) {
-    const references = [];
-    const problems = [];
-    const texts = [];
-    const whole = /^secret:\/\/(.*)$/s.exec(value.trim());
-    if (whole)
-        texts.push([value.trim(), whole[1] ?? '']);
-    for (const match of value.matchAll(/\$\{([^}]*)\}/g))
-        texts.push([match[0], match[1] ?? '']);
-    if (!whole && /secret:\/\//.test(value))
-        problems.push(`${inputName}: a secret:// reference must be the whole value; use \${arn:…} inside a longer value.`);
-    for (const [text, body] of texts) {
-        const parsed = parseReference(text, body);
-        if (typeof parsed === 'string')
-            problems.push(`${inputName}: ${parsed}`);
-        else
-            references.push(parsed);
-    }
-    return { references, problems };
-}
-function parseReference(text, body) {
-    const hash = body.indexOf('#');
-    const arn = hash === -1 ? body : body.slice(0, hash);
-    const jsonKey = hash === -1 ? undefined : body.slice(hash + 1);
-    const match = ARN.exec(arn);
-    if (!match)
-        return `${text} is not a reference to a secret: write \${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME} or \${arn:aws:ssm:REGION:ACCOUNT:parameter/NAME}.`;
-    const [, , service, region = '', account = '', resource = ''] = match;
-    if (service !== 'secretsmanager' && service !== 'ssm')
-        return `${text} names the service "${service ?? ''}"; the extension resolves only secretsmanager and ssm references.`;
-    if (!REGION_PATTERN.test(region))
-        return `${text} has no valid region (e.g. us-east-1).`;
-    if (!/^\d{12}$/.test(account))
-        return `${text} has no 12-digit account ID.`;
-    if (service === 'secretsmanager' && !SECRET_RESOURCE.test(resource))
-        return `${text} must name a secret as secret:NAME.`;
-    if (service === 'ssm' && !PARAMETER_RESOURCE.test(resource))
-        return `${text} must name a parameter as parameter/NAME.`;
-    if (jsonKey !== undefined) {
-        if (service === 'ssm')
-            return `${text} selects a JSON key (#${jsonKey}), which only Secrets Manager references can; drop it, or store the value alone.`;
-        if (jsonKey === '')
-            return `${text} ends with # but names no JSON key.`;
-    }
-    return { text, arn, service, region, account, jsonKey };
-}
-
-;// CONCATENATED MODULE: ./src/logPermissions.ts
-/**
- * Whether a Lambda execution role may write CloudWatch Logs, and how to take that away: pure IAM policy
- * logic, no AWS calls (src/executionRoles.ts is the IAM edge).
- *
- * Lambda writes a function's logs with the execution role's `logs:CreateLogGroup`,
- * `logs:CreateLogStream` and `logs:PutLogEvents`. Two ways to switch that off:
- *
- * - deny: one inline policy per role, `RotelClickStackDenyCloudWatchLogs`, that denies the three actions
- *   on exactly the listed log groups. An explicit Deny wins over every Allow, whatever grants it.
- *   Resources: `…:log-group:<group>` (the log-group resource, what `CreateLogGroup` is authorised
- *   against) and `…:log-group:<group>:*` (every stream of it, what `CreateLogStream`/`PutLogEvents` on
- *   `log-group:<group>:log-stream:<stream>` are authorised against). Both forms for all three actions:
- *   the denial then holds whichever form IAM evaluates, and reaches no other group (a group name
- *   cannot contain `:`).
- * - detach (the ClickStack guide's way): take the three actions out of the role's own Allow
- *   statements (`stripLogWrites`), keeping everything else the role may do.
- */
-const LOG_WRITE_ACTIONS = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'];
-/** Name of the inline deny policy, and Sid of its statement. */
-const DENY_POLICY_NAME = 'RotelClickStackDenyCloudWatchLogs';
-const DENY_STATEMENT_SID = 'RotelClickStackDenyCloudWatchLogs';
-/** IAM's quota: all inline policies of one role together, in characters, whitespace not counted. */
-const ROLE_INLINE_POLICY_QUOTA = 10_240;
-const isRecord = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
-/**
- * A policy document's JSON text: IAM returns documents URL-encoded (RFC 3986); the SDK does not decode
- * them. Text that already is JSON is taken as it is (a raw `%` in it would break decoding).
- */
-function decodePolicyText(text) {
-    const trimmed = text.trim();
-    if (trimmed.startsWith('{')) {
-        try {
-            JSON.parse(trimmed);
-            return trimmed;
-        }
-        catch {
-            // fall through: maybe encoded after all
-        }
-    }
-    try {
-        return decodeURIComponent(trimmed);
-    }
-    catch {
-        return trimmed;
-    }
-}
-/** Parses a policy document as IAM returns it (URL-encoded or not); throws on anything but a JSON object. */
-function parsePolicyDocument(text) {
-    const value = JSON.parse(decodePolicyText(text));
-    if (!isRecord(value))
-        throw new Error('a policy document must be a JSON object');
-    return value;
-}
-/** The text sent to IAM: compact JSON, keys in their order. */
-const serializePolicyDocument = (document) => JSON.stringify(document);
-/** Size as IAM counts it against the inline-policy quota: characters other than whitespace. */
-const policySize = (text) => text.replace(/\s+/g, '').length;
-/** The statements, whether `Statement` is one object or an array. */
-function statementsOf(document) {
-    const statement = document?.Statement;
-    if (Array.isArray(statement))
-        return statement.filter(isRecord);
-    return isRecord(statement) ? [statement] : [];
-}
-const toList = (value) => value === undefined ? [] : Array.isArray(value) ? value : [value];
-/** The strings of a policy element that may be one string or a list (anything else left out). */
-const stringsOf = (value) => toList(value).filter((v) => typeof v === 'string');
-/** Deep equality of JSON values; object key order does not matter, array order does. */
-function sameJson(a, b) {
-    if (a === b)
-        return true;
-    if (Array.isArray(a) || Array.isArray(b)) {
-        if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length)
-            return false;
-        return a.every((item, i) => sameJson(item, b[i]));
-    }
-    if (isRecord(a) && isRecord(b)) {
-        const keysA = Object.keys(a).filter((k) => a[k] !== undefined);
-        const keysB = Object.keys(b).filter((k) => b[k] !== undefined);
-        return keysA.length === keysB.length && keysA.every((k) => Object.hasOwn(b, k) && sameJson(a[k], b[k]));
-    }
-    return false;
-}
-// ---------------------------------------------------------------------------------------------
-// Matching actions and resources as IAM does
-function globToRegExp(pattern, ignoreCase) {
-    const source = pattern
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.');
-    return new RegExp(`^${source}$`, ignoreCase ? 'is' : 's');
-}
-/** An Action/NotAction entry against an action: `*` and `?` wildcards, case-insensitive. */
-const actionMatches = (pattern, action) => globToRegExp(pattern, true).test(action);
-/**
- * A Resource/NotResource entry against an ARN, case-sensitive. Partition, service, region and account
- * are matched segment by segment; the resource part (after the fifth colon) as a whole, where `*` also
- * crosses `:` and `/`.
- */
-function resourceMatches(pattern, arn, variables = 'wildcard') {
-    let effective = pattern;
-    if (effective.includes('${')) {
-        if (variables === 'never')
-            return false;
-        effective = effective.replace(/\$\{[^}]*\}/g, '*');
-    }
-    if (effective === '*')
-        return true;
-    const p = effective.split(':');
-    const a = arn.split(':');
-    if (p.length >= 6 && a.length >= 6) {
-        for (let i = 0; i < 5; i++)
-            if (!globToRegExp(p[i] ?? '', false).test(a[i] ?? ''))
-                return false;
-        return globToRegExp(p.slice(5).join(':'), false).test(a.slice(5).join(':'));
-    }
-    return globToRegExp(effective, false).test(arn);
-}
-const LOG_GROUP_ARN = /^arn:([^:]+):logs:([^:]*):([^:]*):log-group:([^:]+?)(?::\*)?$/;
-/** Parses a log group ARN, with or without the trailing `:*` that DescribeLogGroups reports. */
-function parseLogGroupArn(value) {
-    const match = LOG_GROUP_ARN.exec(value.trim());
-    if (!match)
-        throw new Error(`not a log group ARN: ${value}`);
-    const [, partition, region, account, name] = match;
-    return { partition, region, account, name, arn: `arn:${partition}:logs:${region}:${account}:log-group:${name}` };
-}
-function logGroupArn(options) {
-    return `arn:${options.partition ?? 'aws'}:logs:${options.region}:${options.account}:log-group:${options.logGroup}`;
-}
-/** The ARN of a function's log group, from the function's ARN (partition, region, account) and the group's name. */
-function logGroupArnForFunction(functionArn, logGroup) {
-    const match = /^arn:([^:]+):lambda:([^:]+):(\d{12}):function:/.exec(functionArn);
-    if (!match)
-        throw new Error(`not a Lambda function ARN: ${functionArn}`);
-    const [, partition, region, account] = match;
-    return logGroupArn({ partition, region, account, logGroup });
-}
-const normalizeGroups = (logGroupArns) => [...new Set(logGroupArns.map((arn) => parseLogGroupArn(arn).arn))].sort();
-// ---------------------------------------------------------------------------------------------
-// The deny method
-const denyResources = (groups) => groups.flatMap((group) => [group, `${group}:*`]);
-function denyStatement(groups) {
-    return { Sid: DENY_STATEMENT_SID, Effect: 'Deny', Action: [...LOG_WRITE_ACTIONS], Resource: denyResources(groups) };
-}
-/** The inline deny policy for these log groups (ARNs, with or without `:*`): one statement, groups sorted. */
-function denyPolicyFor(logGroupArns) {
-    const groups = normalizeGroups(logGroupArns);
-    if (groups.length === 0)
-        throw new Error('a deny policy needs at least one log group');
-    return { Version: '2012-10-17', Statement: [denyStatement(groups)] };
-}
-const isDenyStatement = (statement) => statement.Sid === DENY_STATEMENT_SID;
-/** Splits the deny statement's resources into log group ARNs and anything else (kept as it is). */
-function denyResourcesOf(statement) {
-    const groups = new Set();
-    const other = [];
-    for (const resource of stringsOf(statement?.Resource)) {
-        try {
-            groups.add(parseLogGroupArn(resource).arn);
-        }
-        catch {
-            other.push(resource);
-        }
-    }
-    return { groups: [...groups], other };
-}
-/** The log groups the action's deny statement covers, sorted. */
-function deniedGroupsOf(document) {
-    return denyResourcesOf(statementsOf(document).find(isDenyStatement)).groups.sort();
-}
-function withDenyStatement(existing, groups, other) {
-    const statements = statementsOf(existing);
-    const index = statements.findIndex(isDenyStatement);
-    const current = statements[index];
-    const rest = statements.filter((_, i) => i !== index);
-    if (groups.length === 0 && other.length === 0) {
-        return rest.length === 0 ? undefined : { ...existing, Statement: rest };
-    }
-    // Actions someone added to the statement stay; the three are always there.
-    const actions = stringsOf(current?.Action);
-    for (const action of LOG_WRITE_ACTIONS)
-        if (!actions.some((a) => a.toLowerCase() === action.toLowerCase()))
-            actions.push(action);
-    const statement = current
-        ? { ...current, Action: actions, Resource: [...denyResources(groups), ...other] }
-        : denyStatement(groups);
-    const merged = index < 0 ? [...statements, statement] : statements.map((s, i) => (i === index ? statement : s));
-    return { ...existing, Version: existing.Version ?? '2012-10-17', Statement: merged };
-}
-/**
- * The deny policy covering the groups already in it and these: a union, sorted, that never drops a group
- * (nor a statement or resource someone else put there). Equal to `existing` (sameJson) when nothing is new.
- */
-function mergeDenyPolicy(existing, logGroupArns) {
-    if (!existing || statementsOf(existing).length === 0)
-        return denyPolicyFor(logGroupArns);
-    const current = denyResourcesOf(statementsOf(existing).find(isDenyStatement));
-    const groups = normalizeGroups([...current.groups, ...logGroupArns]);
-    if (groups.length === 0 && current.other.length === 0)
-        return denyPolicyFor(logGroupArns);
-    return withDenyStatement(existing, groups, current.other);
-}
-/** The deny policy without these groups; `undefined` when nothing is left in it (then delete the policy). */
-function removeGroupsFromDeny(existing, logGroupArns) {
-    if (!existing)
-        return undefined;
-    const statements = statementsOf(existing);
-    if (statements.length === 0)
-        return undefined;
-    if (!statements.some(isDenyStatement))
-        return existing;
-    const gone = new Set(normalizeGroups(logGroupArns));
-    const current = denyResourcesOf(statements.find(isDenyStatement));
-    return withDenyStatement(existing, current.groups.filter((group) => !gone.has(group)).sort(), current.other);
-}
-// ---------------------------------------------------------------------------------------------
-// The detach method: taking the three actions out of Allow statements
-/**
- * CloudWatch Logs' IAM actions (service prefix `logs`): the operations of @aws-sdk/client-cloudwatch-logs
- * 3.1169 plus the permission-only actions of the Service Authorization Reference (as of 2026-01). Used
- * to rewrite a `logs:` wildcard into what it granted besides the three write actions.
- */
-const CLOUDWATCH_LOGS_ACTIONS = Object.freeze([
-    'AssociateKmsKey', 'AssociateSourceToS3TableIntegration', 'CallWithBearerToken', 'CancelExportTask',
-    'CancelImportTask', 'CreateDelivery', 'CreateExportTask', 'CreateImportTask', 'CreateLogAnomalyDetector',
-    'CreateLogDelivery', 'CreateLogGroup', 'CreateLogStream', 'CreateLookupTable', 'CreateScheduledQuery',
-    'DeleteAccountPolicy', 'DeleteDataProtectionPolicy', 'DeleteDelivery', 'DeleteDeliveryDestination',
-    'DeleteDeliveryDestinationPolicy', 'DeleteDeliverySource', 'DeleteDestination', 'DeleteIndexPolicy',
-    'DeleteIntegration', 'DeleteLogAnomalyDetector', 'DeleteLogDelivery', 'DeleteLogGroup', 'DeleteLogStream',
-    'DeleteLookupTable', 'DeleteMetricFilter', 'DeletePipelineRule', 'DeleteQueryDefinition',
-    'DeleteResourcePolicy', 'DeleteRetentionPolicy', 'DeleteScheduledQuery', 'DeleteSubscriptionFilter',
-    'DeleteSyslogConfiguration', 'DeleteTransformer', 'DescribeAccountPolicies', 'DescribeConfigurationTemplates',
-    'DescribeDeliveries', 'DescribeDeliveryDestinations', 'DescribeDeliverySources', 'DescribeDestinations',
-    'DescribeExportTasks', 'DescribeFieldIndexes', 'DescribeImportTaskBatches', 'DescribeImportTasks',
-    'DescribeIndexPolicies', 'DescribeLogGroups', 'DescribeLogStreams', 'DescribeLookupTables',
-    'DescribeMetricFilters', 'DescribeQueries', 'DescribeQueryDefinitions', 'DescribeResourcePolicies',
-    'DescribeSubscriptionFilters', 'DisassociateKmsKey', 'DisassociateSourceFromS3TableIntegration',
-    'FilterLogEvents', 'GetDataProtectionPolicy', 'GetDelivery', 'GetDeliveryDestination',
-    'GetDeliveryDestinationPolicy', 'GetDeliverySource', 'GetIntegration', 'GetLogAnomalyDetector',
-    'GetLogDelivery', 'GetLogEvents', 'GetLogFields', 'GetLogGroupFields', 'GetLogObject', 'GetLogRecord',
-    'GetLookupTable', 'GetQueryResults', 'GetScheduledQuery', 'GetScheduledQueryHistory', 'GetStorageTierPolicy',
-    'GetTransformer', 'IntegrateWithS3Table', 'Link', 'ListAggregateLogGroupSummaries', 'ListAnomalies',
-    'ListEntitiesForLogGroup', 'ListIntegrations', 'ListLogAnomalyDetectors', 'ListLogDeliveries', 'ListLogGroups',
-    'ListLogGroupsForEntity', 'ListLogGroupsForQuery', 'ListScheduledQueries', 'ListSourcesForS3TableIntegration',
-    'ListSyslogConfigurations', 'ListTagsForResource', 'ListTagsLogGroup', 'ProcessWithPipeline',
-    'PutAccountPolicy', 'PutBearerTokenAuthentication', 'PutDataProtectionPolicy', 'PutDeliveryDestination',
-    'PutDeliveryDestinationPolicy', 'PutDeliverySource', 'PutDestination', 'PutDestinationPolicy',
-    'PutIndexPolicy', 'PutIntegration', 'PutLogEvents', 'PutLogGroupDeletionProtection', 'PutMetricFilter',
-    'PutPipelineRule', 'PutQueryDefinition', 'PutResourcePolicy', 'PutRetentionPolicy', 'PutStorageTierPolicy',
-    'PutSubscriptionFilter', 'PutSyslogConfiguration', 'PutTransformer', 'StartLiveTail', 'StartQuery',
-    'StopLiveTail', 'StopQuery', 'TagLogGroup', 'TagResource', 'TestMetricFilter', 'TestTransformer', 'Unmask',
-    'UntagLogGroup', 'UntagResource', 'UpdateAnomaly', 'UpdateDeliveryConfiguration', 'UpdateLogAnomalyDetector',
-    'UpdateLogDelivery', 'UpdateLookupTable', 'UpdateScheduledQuery'
-]);
-const WRITE_NAMES = LOG_WRITE_ACTIONS.map((action) => action.slice('logs:'.length).toLowerCase());
-const isWriteName = (name) => WRITE_NAMES.includes(name.toLowerCase());
-/**
- * What a `logs:` wildcard granted besides the three write actions, as Action entries.
- *
- * A prefix pattern (`logs:*`, `logs:Create*`, `logs:Put*`) becomes, for each other catalogue action it
- * matches, the shortest prefix pattern of that action that none of the three starts with
- * (`logs:*` → `logs:A*`, `logs:CreateD*`, `logs:CreateLogA*`, `logs:PutA*`, …): each is inside the
- * original pattern and matches none of the three, and together they cover every other catalogue action
- * – and the future actions under those prefixes too. Any other pattern (`logs:*Log*`, `logs:?ut*`)
- * becomes the catalogue actions it matches, by name. Either way the rewrite grants nothing the original
- * did not; what it can miss is an action AWS adds later under none of the prefixes (a new `Create…`
- * or `Put…`), which is the safe side.
- */
-function expandLogsWildcard(pattern) {
-    const name = pattern.slice(pattern.indexOf(':') + 1);
-    const others = CLOUDWATCH_LOGS_ACTIONS.filter((action) => actionMatches(name, action) && !isWriteName(action));
-    const literalPrefix = /^[^*?]*\*$/.test(name) ? name.slice(0, -1) : undefined;
-    const result = [];
-    const seen = new Set();
-    const add = (entry) => {
-        if (seen.has(entry.toLowerCase()))
-            return;
-        seen.add(entry.toLowerCase());
-        result.push(entry);
-    };
-    for (const action of others) {
-        if (literalPrefix === undefined) {
-            add(`logs:${action}`);
-            continue;
-        }
-        let chosen;
-        for (let n = literalPrefix.length + 1; n <= action.length; n++) {
-            const prefix = action.slice(0, n).toLowerCase();
-            if (!WRITE_NAMES.some((write) => write.startsWith(prefix))) {
-                chosen = action.slice(0, n);
-                break;
-            }
-        }
-        add(chosen === undefined || chosen.length === action.length ? `logs:${action}` : `logs:${chosen}*`);
-    }
-    return result;
-}
-/** `*` (or `*:*`): every action of every service. */
-const isEveryAction = (entry) => /^\*+(:\*+)?$/.test(entry);
-/** Replaces key `from` with `to` (value `value`) in the same position, other keys in their order. */
-function renameKey(statement, from, to, value) {
-    const out = {};
-    for (const [key, v] of Object.entries(statement)) {
-        if (key === from)
-            out[to] = value;
-        else
-            out[key] = v;
-    }
-    return out;
-}
-/**
- * One statement without the three write actions:
- * - not an Allow: unchanged;
- * - `Action` naming them: they go; a statement left with no action goes entirely;
- * - `Action` with a `logs:` wildcard that matches them: rewritten (expandLogsWildcard);
- * - `Action: "*"` (everything): becomes `NotAction: [the three]` – exactly "everything but the three"
- *   (same Resource and Condition). This is the only place NotAction is exact: `Allow` + `NotAction`
- *   means every action of every service except those listed, so it could not stand in for `logs:*`;
- * - `NotAction` (everything except…): the three are added to it, so it keeps granting the rest;
- * - a wildcard across services that matches them (`*:Put*`, `*Log*`): cannot be narrowed to "all but
- *   three" with Allow statements; the statement is left as it was and reported unresolved.
- * Resource, Condition and every other key stay, in their order.
- */
-function stripStatement(statement) {
-    const unchanged = { statement, changed: false, unresolved: [] };
-    if (statement.Effect !== 'Allow')
-        return unchanged;
-    if (statement.Action !== undefined) {
-        const entries = toList(statement.Action);
-        if (entries.some((entry) => typeof entry === 'string' && isEveryAction(entry))) {
-            return { statement: renameKey(statement, 'Action', 'NotAction', [...LOG_WRITE_ACTIONS]), changed: true, unresolved: [] };
-        }
-        const kept = [];
-        const unresolved = [];
-        let changed = false;
-        const present = new Set(stringsOf(entries).map((entry) => entry.toLowerCase()));
-        for (const entry of entries) {
-            if (typeof entry !== 'string' || !LOG_WRITE_ACTIONS.some((action) => actionMatches(entry, action))) {
-                kept.push(entry);
-                continue;
-            }
-            const colon = entry.indexOf(':');
-            const service = colon < 0 ? entry : entry.slice(0, colon);
-            if (service.toLowerCase() !== 'logs') {
-                unresolved.push({
-                    action: entry,
-                    reason: `${entry} grants actions of several services, among them CloudWatch Logs writes; an Allow ` +
-                        'statement cannot say "all of these but three": narrow it by hand'
-                });
-                continue;
-            }
-            changed = true;
-            if (!/[*?]/.test(entry))
-                continue;
-            for (const replacement of expandLogsWildcard(entry)) {
-                if (present.has(replacement.toLowerCase()))
-                    continue;
-                present.add(replacement.toLowerCase());
-                kept.push(replacement);
-            }
-        }
-        if (unresolved.length > 0)
-            return { statement, changed: false, unresolved };
-        if (!changed)
-            return unchanged;
-        if (kept.length === 0)
-            return { statement: undefined, changed: true, unresolved: [] };
-        const action = typeof statement.Action === 'string' && kept.length === 1 ? kept[0] : kept;
-        return { statement: { ...statement, Action: action }, changed: true, unresolved: [] };
-    }
-    if (statement.NotAction !== undefined) {
-        const excluded = stringsOf(statement.NotAction);
-        const granted = LOG_WRITE_ACTIONS.filter((action) => !excluded.some((pattern) => actionMatches(pattern, action)));
-        if (granted.length === 0)
-            return unchanged;
-        return { statement: { ...statement, NotAction: [...toList(statement.NotAction), ...granted] }, changed: true, unresolved: [] };
-    }
-    return unchanged;
-}
-/** A Lambda log stream name, to ask whether a policy covers a group's streams. */
-const SAMPLE_STREAM = '2000/01/01/[$LATEST]00000000000000000000000000000000';
-/** The resources IAM may evaluate the three actions against, for one log group. */
-const resourcesFor = (groupArn) => [groupArn, `${groupArn}:log-stream:${SAMPLE_STREAM}`];
-/** Whether the statement's Resource/NotResource may cover any of these ARNs. */
-function mayCover(statement, arns) {
-    if (statement.Resource !== undefined) {
-        const patterns = stringsOf(statement.Resource);
-        return arns.some((arn) => patterns.some((pattern) => resourceMatches(pattern, arn, 'wildcard')));
-    }
-    if (statement.NotResource !== undefined) {
-        const patterns = stringsOf(statement.NotResource);
-        return arns.some((arn) => !patterns.some((pattern) => resourceMatches(pattern, arn, 'never')));
-    }
-    return false;
-}
-/** Whether the statement's Resource/NotResource surely covers all of these ARNs. */
-function surelyCovers(statement, arns) {
-    if (statement.Resource !== undefined) {
-        const patterns = stringsOf(statement.Resource);
-        return arns.every((arn) => patterns.some((pattern) => resourceMatches(pattern, arn, 'never')));
-    }
-    if (statement.NotResource !== undefined) {
-        const patterns = stringsOf(statement.NotResource);
-        return arns.every((arn) => !patterns.some((pattern) => resourceMatches(pattern, arn, 'wildcard')));
-    }
-    return false;
-}
-/**
- * The document without the three write actions in its Allow statements (see stripStatement), every
- * other statement kept as the same object, in order. `Statement` keeps its form (object or array).
- */
-function stripLogWrites(document, options = {}) {
-    const statements = statementsOf(document);
-    const scope = options.logGroupArns?.flatMap((arn) => resourcesFor(parseLogGroupArn(arn).arn));
-    const edits = [];
-    const unresolved = [];
-    const after = [];
-    statements.forEach((statement, index) => {
-        if (scope && !mayCover(statement, scope)) {
-            after.push(statement);
-            return;
-        }
-        const result = stripStatement(statement);
-        for (const item of result.unresolved)
-            unresolved.push({ index, ...(statement.Sid !== undefined ? { sid: statement.Sid } : {}), ...item });
-        if (!result.changed) {
-            after.push(statement);
-            return;
-        }
-        edits.push({ index, before: statement, after: result.statement });
-        if (result.statement)
-            after.push(result.statement);
-    });
-    if (edits.length === 0)
-        return { document, changed: false, edits, unresolved };
-    if (after.length === 0)
-        return { document: undefined, changed: true, edits, unresolved };
-    const [first] = after;
-    const single = !Array.isArray(document.Statement) && after.length === 1 && first !== undefined;
-    return { document: { ...document, Statement: single ? first : after }, changed: true, edits, unresolved };
-}
-/** Whether the statement has a non-empty Condition (static analysis does not evaluate it). */
-const hasCondition = (statement) => isRecord(statement.Condition) && Object.keys(statement.Condition).length > 0;
-/** Whether the statement's Action/NotAction covers the action. */
-function actionCovered(statement, action) {
-    if (statement.Action !== undefined)
-        return stringsOf(statement.Action).some((p) => actionMatches(p, action));
-    if (statement.NotAction !== undefined)
-        return !stringsOf(statement.NotAction).some((p) => actionMatches(p, action));
-    return false;
-}
-/** For each of the three actions, the statements of one document that allow or deny it on the group. */
-function analyzeLogWrites(document, logGroupArn) {
-    const resources = resourcesFor(parseLogGroupArn(logGroupArn).arn);
-    const statements = statementsOf(document);
-    return LOG_WRITE_ACTIONS.map((action) => {
-        const allows = [];
-        const denies = [];
-        statements.forEach((statement, index) => {
-            if (!actionCovered(statement, action))
-                return;
-            const ref = {
-                index,
-                ...(statement.Sid !== undefined ? { sid: statement.Sid } : {}),
-                conditional: hasCondition(statement)
-            };
-            if (statement.Effect === 'Allow' && mayCover(statement, resources))
-                allows.push(ref);
-            else if (statement.Effect === 'Deny' && surelyCovers(statement, resources))
-                denies.push(ref);
-        });
-        return { action, allows, denies };
-    });
-}
-const refName = (source, ref) => `${source} statement ${ref.sid ?? `#${ref.index}`}${ref.conditional ? ' (conditional)' : ''}`;
-/** Combines the analyses of all of a role's policies: a Deny in one overrides an Allow in another. */
-function decideLogWrites(sources) {
-    return LOG_WRITE_ACTIONS.map((action) => {
-        const allows = [];
-        const denies = [];
-        for (const { source, analysis } of sources) {
-            const entry = analysis.find((a) => a.action === action);
-            for (const ref of entry?.allows ?? [])
-                allows.push([source, ref]);
-            for (const ref of entry?.denies ?? [])
-                denies.push([source, ref]);
-        }
-        const allowedBy = allows.map(([source, ref]) => refName(source, ref));
-        const deniedBy = denies.map(([source, ref]) => refName(source, ref));
-        let verdict;
-        if (denies.some(([, ref]) => !ref.conditional))
-            verdict = 'denied';
-        else if (allows.some(([, ref]) => !ref.conditional))
-            verdict = denies.length > 0 ? 'conditional' : 'allowed';
-        else
-            verdict = allows.length > 0 ? 'conditional' : 'not-allowed';
-        return { action, verdict, allowedBy, deniedBy };
-    });
-}
-/**
- * Which of the three actions this one document allows on the log group, its own Deny statements
- * considered. Conditions are not evaluated: a conditional grant is reported with `conditional: true`.
- */
-function grantsLogWrites(document, logGroupArn) {
-    const analysis = analyzeLogWrites(document, logGroupArn);
-    return decideLogWrites([{ source: '', analysis }]).flatMap((decision) => {
-        if (decision.verdict !== 'allowed' && decision.verdict !== 'conditional')
-            return [];
-        const entry = analysis.find((a) => a.action === decision.action);
-        return [
-            {
-                action: decision.action,
-                conditional: decision.verdict === 'conditional',
-                statements: (entry?.allows ?? []).map((ref) => ref.sid ?? `#${ref.index}`)
-            }
-        ];
-    });
-}
-const managed = (path, name, instead) => ({
-    name,
-    arn: `arn:aws:iam::aws:policy/${path}${name}`,
-    ...(instead !== undefined ? { instead } : {})
-});
-/**
- * AWS managed policies, commonly on Lambda execution roles, that allow the three write actions on every
- * log group (checked against their published documents). Only AWSLambdaBasicExecutionRole is ever
- * detached; the others are reported. The role's actual attached policies are analysed from their
- * documents all the same: this list is what is known without reading them.
- */
-const AWS_MANAGED_LOG_WRITERS = Object.freeze([
-    managed('service-role/', 'AWSLambdaBasicExecutionRole'),
-    managed('service-role/', 'AWSLambdaVPCAccessExecutionRole', 'arn:aws:iam::aws:policy/service-role/AWSLambdaENIManagementAccess (the same network-interface permissions ' +
-        'without logs; add ec2:DescribeSubnets if the function needs it)'),
-    managed('service-role/', 'AWSLambdaKinesisExecutionRole', 'a policy with its kinesis:* read actions only'),
-    managed('service-role/', 'AWSLambdaDynamoDBExecutionRole', 'a policy with its dynamodb:* stream read actions only'),
-    managed('service-role/', 'AWSLambdaSQSQueueExecutionRole', 'a policy with sqs:ReceiveMessage, sqs:DeleteMessage and sqs:GetQueueAttributes only'),
-    managed('service-role/', 'AWSLambdaMSKExecutionRole', 'a policy with its kafka:* and ec2:* network-interface actions only'),
-    managed('service-role/', 'AmazonS3ObjectLambdaExecutionRolePolicy'),
-    managed('', 'AWSLambdaExecute', 'a policy with s3:GetObject and s3:PutObject only'),
-    managed('', 'CloudWatchLogsFullAccess'),
-    managed('', 'CloudWatchFullAccess'),
-    managed('', 'CloudWatchFullAccessV2'),
-    managed('', 'CloudWatchAgentServerPolicy'),
-    managed('', 'CloudWatchAgentAdminPolicy'),
-    managed('', 'AdministratorAccess'),
-    managed('', 'PowerUserAccess'),
-    managed('job-function/', 'SystemAdministrator'),
-    managed('job-function/', 'DatabaseAdministrator')
-]);
-/** The policy whose detachment is the guide's way to switch CloudWatch Logs off. */
-const BASIC_EXECUTION_POLICY_NAME = 'AWSLambdaBasicExecutionRole';
-const AWS_MANAGED_ARN = /^arn:([^:]+):iam::aws:policy\/(.*\/)?([^/]+)$/;
-/** Whether the ARN is an AWS managed policy's (`arn:<partition>:iam::aws:policy/…`). */
-const isAwsManagedPolicyArn = (arn) => AWS_MANAGED_ARN.test(arn);
-/** The listed AWS managed log writer this ARN names, in any partition. */
-function awsManagedLogWriter(arn) {
-    const match = AWS_MANAGED_ARN.exec(arn);
-    if (!match)
-        return undefined;
-    const path = match[2] ?? '';
-    return AWS_MANAGED_LOG_WRITERS.find((writer) => writer.arn.endsWith(`:policy/${path}${match[3] ?? ''}`));
-}
-/** `arn:<partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole`. */
-const basicExecutionPolicyArn = (partition = 'aws') => `arn:${partition}:iam::aws:policy/service-role/${BASIC_EXECUTION_POLICY_NAME}`;
-/** Whether the ARN is AWSLambdaBasicExecutionRole's, in any partition. */
-const isBasicExecutionPolicyArn = (arn) => /^arn:[^:]+:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole$/.test(arn);
-
-;// CONCATENATED MODULE: ./src/secretAccess.ts
-
-const SECRET_ACTIONS = [
-    'secretsmanager:GetSecretValue',
-    'secretsmanager:BatchGetSecretValue',
-    'ssm:GetParameters',
-    'kms:Decrypt'
-];
-/** The action's inline policy on the execution role. */
-const SECRET_POLICY_NAME = 'RotelClickStackReadIngestionSecret';
-/**
- * The role tag that records the policy as the action's (so that `remove` deletes it). Same prefix as
- * executionRoles.ts' TAG_PREFIX (a unit test holds them together; executionRoles.ts imports this module).
- */
-const SECRET_POLICY_TAG = 'rotel-clickstack-action:secret-policy';
-/** One statement per action, in this order, each with its Sid. */
-const STATEMENTS = [
-    { sid: 'RotelClickStackGetSecretValue', action: 'secretsmanager:GetSecretValue' },
-    { sid: 'RotelClickStackBatchGetSecretValue', action: 'secretsmanager:BatchGetSecretValue' },
-    { sid: 'RotelClickStackGetParameters', action: 'ssm:GetParameters' },
-    { sid: 'RotelClickStackKmsDecrypt', action: 'kms:Decrypt' }
-];
-const SECRET_STATEMENT_SIDS = STATEMENTS.map((s) => s.sid);
-const isOurStatement = (statement) => typeof statement.Sid === 'string' && SECRET_STATEMENT_SIDS.includes(statement.Sid);
-/** `-` and six letters or digits at the end of a secret's name: Secrets Manager's random suffix. */
-const SECRET_SUFFIX = /-[A-Za-z0-9]{6}$/;
-const SUFFIX_CHAR = /^[A-Za-z0-9]$/;
-const PARTIAL_SUFFIX = '-??????';
-const KMS_KEY_ARN = /^arn:(aws|aws-cn|aws-us-gov):kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key\/[A-Za-z0-9-]{1,128}$/;
-/** Why `value` is not a KMS key ARN usable in a policy, or `undefined`: for the configuration's checks. */
-function kmsKeyArnProblem(value) {
-    if (KMS_KEY_ARN.test(value.trim()))
-        return undefined;
-    if (/^arn:[^:]+:kms:[^:]*:[^:]*:alias\//.test(value.trim()))
-        return `${value} is an alias ARN; IAM grants kms:Decrypt by key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID): give the key's ARN.`;
-    return `${value} is not a KMS key ARN: write arn:aws:kms:REGION:ACCOUNT:key/KEY-ID.`;
-}
-/**
- * The resource a reference's read is authorised against, as a policy Resource: a Secrets Manager ARN
- * with its suffix as it is, without one `NAME-??????`; a parameter's ARN without a `/` after
- * `parameter/`.
- */
-function secretResourceOf(reference) {
-    const colon = nthIndexOf(reference.arn, ':', 5);
-    const head = reference.arn.slice(0, colon + 1);
-    const resource = reference.arn.slice(colon + 1);
-    if (reference.service === 'ssm')
-        return `${head}parameter/${resource.replace(/^parameter\/+/, '')}`;
-    return SECRET_SUFFIX.test(resource) ? reference.arn : `${reference.arn}${PARTIAL_SUFFIX}`;
-}
-function nthIndexOf(text, char, n) {
-    let at = -1;
-    for (let i = 0; i < n; i++) {
-        at = text.indexOf(char, at + 1);
-        if (at < 0)
-            return text.length;
-    }
-    return at;
-}
-const accountOf = (arn) => arn.split(':')[4] || undefined;
-/** Whether the need names its resource exactly (not a secret without its suffix, `NAME-??????`). */
-const isExactResource = (need) => !need.resource.endsWith(PARTIAL_SUFFIX);
-/**
- * The (action, resource) pairs the execution role needs for these references (duplicates counted
- * once), and `kms:Decrypt` on the given customer managed keys when there is anything to decrypt.
- * Sorted: by SECRET_ACTIONS, then resource. Throws on a KMS key that is not a key ARN.
- */
-function requiredSecretActions(references, kmsKeyArn) {
-    const needs = new Map();
-    const add = (action, resource, reference) => {
-        const key = `${action} ${resource}`;
-        let need = needs.get(key);
-        if (!need) {
-            const account = resource === '*' ? undefined : accountOf(resource);
-            need = { action, resource, references: new Set(), ...(account !== undefined ? { account } : {}) };
-            needs.set(key, need);
-        }
-        need.references.add(reference);
-    };
-    for (const reference of references) {
-        const resource = secretResourceOf(reference);
-        if (reference.service === 'secretsmanager') {
-            add('secretsmanager:GetSecretValue', resource, reference.arn);
-            add('secretsmanager:BatchGetSecretValue', '*', reference.arn);
-        }
-        else {
-            add('ssm:GetParameters', resource, reference.arn);
-        }
-    }
-    const keys = kmsKeyArn === undefined ? [] : typeof kmsKeyArn === 'string' ? [kmsKeyArn] : [...kmsKeyArn];
-    if (references.length > 0)
-        for (const key of keys.map((k) => k.trim()).filter(Boolean)) {
-            const problem = kmsKeyArnProblem(key);
-            if (problem)
-                throw new Error(problem);
-            add('kms:Decrypt', key, key);
-        }
-    return sortNeeds([...needs.values()].map((need) => ({
-        action: need.action,
-        resource: need.resource,
-        references: [...need.references].sort(),
-        ...(need.account !== undefined ? { account: need.account } : {})
-    })));
-}
-const actionRank = (action) => SECRET_ACTIONS.indexOf(action);
-const secretAccess_compare = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
-const sortNeeds = (needs) => needs.sort((a, b) => actionRank(a.action) - actionRank(b.action) || secretAccess_compare(a.resource, b.resource));
-// ---------------------------------------------------------------------------------------------
-// Matching a policy's resources against what is needed
-/** Stands for one unknown character of the secret's random suffix. */
-const SLOT = '\u0000';
-const targetOf = (resource) => resource.endsWith(PARTIAL_SUFFIX)
-    ? { text: resource.slice(0, -(PARTIAL_SUFFIX.length - 1)), slots: PARTIAL_SUFFIX.length - 1 }
-    : { text: resource, slots: 0 };
-/**
- * A glob (`*`, `?`) against text with unknown characters: `may` – for some filling of them (a literal
- * letter or digit of the glob can match one); `sure` – for every filling (only `?` and `*` can).
- */
-function globMatches(glob, text, mode) {
-    const memo = new Map();
-    const go = (i, j) => {
-        const key = i * (text.length + 1) + j;
-        const known = memo.get(key);
-        if (known !== undefined)
-            return known;
-        let result;
-        const g = glob[i];
-        if (g === undefined)
-            result = j === text.length;
-        else if (g === '*')
-            result = go(i + 1, j) || (j < text.length && go(i, j + 1));
-        else {
-            const t = text[j];
-            const one = t !== undefined && (g === '?' || (t === SLOT ? mode === 'may' && SUFFIX_CHAR.test(g) : g === t));
-            result = one && go(i + 1, j + 1);
-        }
-        memo.set(key, result);
-        return result;
-    };
-    return go(0, 0);
-}
-/**
- * A Resource/NotResource entry against a needed resource, as resourceMatches does (policy variables
- * read as wildcards for `may`, as never matching for `sure`); for a secret whose suffix is unknown,
- * `may`: for some suffix, `sure`: for every suffix.
- */
-function matches(pattern, target, mode) {
-    if (target.slots === 0)
-        return resourceMatches(pattern, target.text, mode === 'may' ? 'wildcard' : 'never');
-    let effective = pattern;
-    if (effective.includes('${')) {
-        if (mode === 'sure')
-            return false;
-        effective = effective.replace(/\$\{[^}]*\}/g, '*');
-    }
-    if (effective === '*')
-        return true;
-    const full = target.text + SLOT.repeat(target.slots);
-    const p = effective.split(':');
-    const a = full.split(':');
-    if (p.length >= 6 && a.length >= 6) {
-        // The unknown characters are in the resource part; the five segments before it are literal.
-        for (let i = 0; i < 5; i++)
-            if (!resourceMatches(p[i] ?? '', a[i] ?? '', 'never'))
-                return false;
-        return globMatches(p.slice(5).join(':'), a.slice(5).join(':'), mode);
-    }
-    return globMatches(effective, full, mode);
-}
-function coverage(statement, target) {
-    if (statement.Resource !== undefined) {
-        const patterns = stringsOf(statement.Resource);
-        return {
-            may: patterns.some((p) => matches(p, target, 'may')),
-            sure: patterns.some((p) => matches(p, target, 'sure'))
-        };
-    }
-    if (statement.NotResource !== undefined) {
-        const patterns = stringsOf(statement.NotResource);
-        return {
-            may: !patterns.some((p) => matches(p, target, 'sure')),
-            sure: !patterns.some((p) => matches(p, target, 'may'))
-        };
-    }
-    return { may: false, sure: false };
-}
-/**
- * AWS managed policies that grant the reads on every resource (from their published documents); only
- * consulted when one of them is attached and could not be read.
- */
-const AWS_MANAGED_SECRET_READERS = Object.freeze({
-    AdministratorAccess: SECRET_ACTIONS,
-    PowerUserAccess: SECRET_ACTIONS,
-    SecretsManagerReadWrite: ['secretsmanager:GetSecretValue', 'secretsmanager:BatchGetSecretValue'],
-    AmazonSSMFullAccess: ['ssm:GetParameters'],
-    AmazonSSMReadOnlyAccess: ['ssm:GetParameters'],
-    AmazonSSMManagedInstanceCore: ['ssm:GetParameters'],
-    ReadOnlyAccess: ['ssm:GetParameters']
-});
-function sourcesOf(role, managed) {
-    const sources = role.inline.map((policy) => ({
-        label: `inline policy ${policy.name}`,
-        statements: statementsOf(policy.document)
-    }));
-    for (const policy of role.attached) {
-        const aws = isAwsManagedPolicyArn(policy.arn);
-        const label = aws ? `AWS managed policy ${policy.name}` : `customer-managed policy ${policy.arn}`;
-        const source = managed.get(policy.arn) ?? { error: 'not read' };
-        if ('document' in source)
-            sources.push({ label, statements: statementsOf(source.document) });
-        else
-            sources.push({
-                label: `${label} (unreadable: ${source.error})`,
-                unreadableGrants: aws ? (AWS_MANAGED_SECRET_READERS[policy.name] ?? []) : SECRET_ACTIONS
-            });
-    }
-    return sources;
-}
-function decide(need, sources) {
-    const target = targetOf(need.resource);
-    const allows = [];
-    const denies = [];
-    for (const source of sources) {
-        if (source.unreadableGrants) {
-            if (source.unreadableGrants.includes(need.action))
-                allows.push({ label: `${source.label} (may grant it)`, uncertain: true });
-            continue;
-        }
-        ;
-        (source.statements ?? []).forEach((statement, index) => {
-            if (!actionCovered(statement, need.action))
-                return;
-            const covered = coverage(statement, target);
-            if (!covered.may)
-                return;
-            const conditional = hasCondition(statement);
-            const uncertain = conditional || !covered.sure;
-            const label = `${source.label} statement ${typeof statement.Sid === 'string' ? statement.Sid : `#${index}`}` +
-                (conditional ? ' (conditional)' : '') +
-                (covered.sure ? '' : ' (may not cover it)');
-            if (statement.Effect === 'Allow')
-                allows.push({ label, uncertain });
-            else if (statement.Effect === 'Deny')
-                denies.push({ label, uncertain });
-        });
-    }
-    let verdict;
-    if (denies.some((ref) => !ref.uncertain))
-        verdict = 'denied';
-    else if (allows.some((ref) => !ref.uncertain))
-        verdict = denies.length > 0 ? 'conditional' : 'allowed';
-    else
-        verdict = allows.length > 0 ? 'conditional' : 'not-allowed';
-    return { ...need, verdict, allowedBy: allows.map((r) => r.label), deniedBy: denies.map((r) => r.label) };
-}
-/**
- * For each need, whether the role's inline and attached policies let it (static analysis; permission
- * boundaries, SCPs and the secrets' own resource policies are not weighed), and the missing ones named.
- * Pure: the attached policies' documents come in `managed` (by ARN; missing or `{ error }` = unreadable:
- * a customer-managed one is taken to grant, an AWS managed one by AWS_MANAGED_SECRET_READERS).
- */
-function missingSecretAccess(role, managed, required) {
-    const sources = sourcesOf(role, managed);
-    const decisions = required.map((need) => decide(need, sources));
-    return reportOf(role, 'static', decisions, sources.map((s) => s.label), []);
-}
-/** The report for these decisions (static, or with some verdicts from the simulator). */
-function reportOf(role, method, decisions, examined, extraNotes) {
-    const missing = decisions
-        .filter((d) => d.verdict === 'denied' || d.verdict === 'not-allowed')
-        .map((d) => ({
-        action: d.action,
-        resource: d.resource,
-        references: d.references,
-        ...(d.account !== undefined ? { account: d.account } : {}),
-        reason: d.verdict === 'denied' ? 'denied' : 'not-allowed',
-        deniedBy: d.deniedBy,
-        examined
-    }));
-    const notes = [...extraNotes];
-    if (method === 'static')
-        notes.push("static analysis of the role's inline and attached policies; permission boundaries, SCPs and resource policies are not weighed");
-    if (decisions.some((d) => d.verdict === 'conditional'))
-        notes.push('some grants depend on a Condition, a policy variable, a secret suffix or a policy that could not be read: they are counted as granting');
-    const foreign = [...new Set(decisions.map((d) => d.account).filter((a) => a !== undefined && role.account !== '' && a !== role.account))];
-    if (foreign.length > 0)
-        notes.push(`secrets in account ${foreign.join(', ')}: the secret's resource policy (and its KMS key's key policy) must also allow ` +
-            `${role.arn || role.name}; that is not checked`);
-    return { role: role.name, method, decisions, missing, examined, notes, warnings: warningsOf(role, missing) };
-}
-function warningsOf(role, missing) {
-    if (missing.length === 0)
-        return [];
-    const list = (items) => items
-        .map((m) => {
-        if (m.reason !== 'denied')
-            return `${m.action} on ${m.resource}`;
-        // The simulator may find a Deny the documents do not show (a permission boundary).
-        return `${m.action} on ${m.resource} (${m.deniedBy.length > 0 ? `denied by ${m.deniedBy.join(', ')}` : 'explicitly denied'})`;
-    })
-        .join('; ');
-    const notAllowed = missing.filter((m) => m.reason === 'not-allowed');
-    const denied = missing.filter((m) => m.reason === 'denied');
-    const warnings = [];
-    const impact = 'the Rotel extension cannot resolve its secret references and fails at start-up, and so does the function';
-    if (notAllowed.length > 0)
-        warnings.push(`Role ${role.name} does not allow ${list(notAllowed)}: ${impact}. ` +
-            `Set grant-secret-access: true to add the inline policy ${SECRET_POLICY_NAME}, or grant them yourself.`);
-    if (denied.length > 0)
-        warnings.push(`Role ${role.name} denies ${list(denied)}: ${impact}. An explicit Deny wins over any grant, ` +
-            'grant-secret-access included: narrow that Deny.');
-    return warnings;
-}
-// ---------------------------------------------------------------------------------------------
-// The inline policy
-const sortedUnique = (values) => [...new Set(values)].sort(secretAccess_compare);
-/**
- * The action's policy covering what it held already and these needs: its own statements first (one per
- * action, SECRET_STATEMENT_SIDS' order, resources a sorted union that never drops one), then every
- * other statement someone put there, in its order. Equal (sameJson) to `existing` when nothing is new
- * and it already has that form.
- */
-function mergeSecretPolicy(existing, required) {
-    const statements = statementsOf(existing);
-    const ours = [];
-    for (const { sid, action } of STATEMENTS) {
-        const current = statements.find((statement) => statement.Sid === sid);
-        const wanted = required.filter((need) => need.action === action).map((need) => need.resource);
-        if (!current) {
-            if (wanted.length > 0)
-                ours.push({ Sid: sid, Effect: 'Allow', Action: [action], Resource: sortedUnique(wanted) });
-            continue;
-        }
-        // Actions someone added to the statement stay; its own is always there.
-        const actions = stringsOf(current.Action);
-        if (!actions.some((a) => a.toLowerCase() === action.toLowerCase()))
-            actions.push(action);
-        ours.push({ ...current, Action: actions, Resource: sortedUnique([...stringsOf(current.Resource), ...wanted]) });
-    }
-    const others = statements.filter((statement) => !isOurStatement(statement));
-    return { ...existing, Version: existing?.Version ?? '2012-10-17', Statement: [...ours, ...others] };
-}
-/** The needs that the action's policy `document` does not hold yet (by exact resource). */
-function needsNotIn(document, required) {
-    const statements = statementsOf(document);
-    return required.filter((need) => {
-        const sid = STATEMENTS.find((s) => s.action === need.action)?.sid;
-        const statement = statements.find((s) => s.Sid === sid);
-        return !statement || !stringsOf(statement.Resource).includes(need.resource);
-    });
-}
-const hasTag = (role, key, value) => Object.entries(role.tags).some(([k, v]) => k.toLowerCase() === key && (value === undefined || v === value));
-const tagKeysOf = (role, key) => Object.keys(role.tags).filter((k) => k.toLowerCase() === key);
-const emptyPlan = () => ({ tags: { set: {}, remove: [] }, attach: [], detach: [], put: [], delete: [] });
-/**
- * grant-secret-access: true – the inline policy SECRET_POLICY_NAME merged with these needs
- * (mergeSecretPolicy), and the role tag SECRET_POLICY_TAG that records it as the action's. Nothing to
- * write when the policy already holds them and the tag is there. Pure: the caller checks the role's
- * tag and inline-policy quotas on the state after (executionRoles.ts does).
- */
-function planSecretGrant(role, required) {
-    const existing = role.inline.find((policy) => policy.name === SECRET_POLICY_NAME);
-    if (required.length === 0 && !existing)
-        return { plan: emptyPlan(), policy: { name: SECRET_POLICY_NAME, after: { Version: '2012-10-17', Statement: [] } }, added: [], changed: false };
-    const merged = mergeSecretPolicy(existing?.document, required);
-    const put = existing && sameJson(existing.document, merged) ? [] : [{ name: SECRET_POLICY_NAME, text: serializePolicyDocument(merged) }];
-    const set = {};
-    if (!hasTag(role, SECRET_POLICY_TAG, SECRET_POLICY_NAME))
-        set[SECRET_POLICY_TAG] = SECRET_POLICY_NAME;
-    // A tag of the same key in other letter case is replaced, not kept beside.
-    const remove = tagKeysOf(role, SECRET_POLICY_TAG).filter((key) => key !== SECRET_POLICY_TAG && set[SECRET_POLICY_TAG] !== undefined);
-    const plan = { tags: { set, remove }, attach: [], detach: [], put, delete: [] };
-    return {
-        plan,
-        policy: { name: SECRET_POLICY_NAME, ...(existing ? { before: existing.document } : {}), after: merged },
-        added: needsNotIn(existing?.document, required),
-        changed: put.length > 0 || Object.keys(set).length > 0 || remove.length > 0
-    };
-}
-/**
- * remove: takes the action's statements out of its policy – all their resources, except those in
- * `keep` (what functions that keep the extension still need) – and deletes the policy when nothing
- * else is left in it; statements someone else added stay. The tag goes when none of the action's
- * statements is left. Pure.
- */
-function planSecretGrantUndo(role, keep = []) {
-    const existing = role.inline.find((policy) => policy.name === SECRET_POLICY_NAME);
-    const tagKeys = tagKeysOf(role, SECRET_POLICY_TAG);
-    if (!existing) {
-        const plan = { ...emptyPlan(), tags: { set: {}, remove: tagKeys } };
-        return { plan, changed: tagKeys.length > 0 };
-    }
-    const statements = statementsOf(existing.document);
-    const ours = [];
-    for (const { sid, action } of STATEMENTS) {
-        const current = statements.find((statement) => statement.Sid === sid);
-        if (!current)
-            continue;
-        const kept = new Set(keep.filter((need) => need.action === action).map((need) => need.resource));
-        const resources = stringsOf(current.Resource).filter((resource) => kept.has(resource));
-        if (resources.length > 0)
-            ours.push({ ...current, Resource: resources });
-    }
-    const others = statements.filter((statement) => !isOurStatement(statement));
-    const left = [...ours, ...others];
-    const after = left.length === 0 ? undefined : { ...existing.document, Statement: left };
-    const put = after && !sameJson(after, existing.document) ? [{ name: SECRET_POLICY_NAME, text: serializePolicyDocument(after) }] : [];
-    const remove = ours.length === 0 ? tagKeys : [];
-    const plan = { ...emptyPlan(), tags: { set: {}, remove }, put, delete: after ? [] : [SECRET_POLICY_NAME] };
-    return {
-        plan,
-        policy: { name: SECRET_POLICY_NAME, before: existing.document, ...(after ? { after } : {}) },
-        changed: put.length > 0 || !after || remove.length > 0
-    };
-}
-
-;// CONCATENATED MODULE: ./src/instrumentation.ts
-const INSTRUMENTATION_SETTINGS = ['none', 'auto', 'nodejs', 'python', 'java'];
-const ADOT_ACCOUNT = '901920570463';
-/**
- * The default layer per language, `{arch}` being amd64 or arm64. The version is part of the layer's
- * name, so there is no "latest" to look up: these are the newest versions found in public sources
- * on 2026-11-25 – Node.js 1.30.2 from the ClickStack Lambda guide, Python 1.20.0 and the Java agent
- * 1.32.0 from the AWS Distro for OpenTelemetry Lambda pages. `instrumentation-layer` overrides them.
- */
-const DEFAULT_INSTRUMENTATION_LAYERS = {
-    nodejs: `arn:aws:lambda:{region}:${ADOT_ACCOUNT}:layer:aws-otel-nodejs-{arch}-ver-1-30-2:1`,
-    python: `arn:aws:lambda:{region}:${ADOT_ACCOUNT}:layer:aws-otel-python-{arch}-ver-1-20-0:3`,
-    java: `arn:aws:lambda:{region}:${ADOT_ACCOUNT}:layer:aws-otel-java-agent-{arch}-ver-1-32-0:2`
-};
-/** What AWS_LAMBDA_EXEC_WRAPPER must say for each language's layer to instrument the handler. */
-const WRAPPERS = {
-    nodejs: '/opt/otel-handler',
-    python: '/opt/otel-instrument',
-    java: '/opt/otel-handler'
-};
-const WRAPPER_VARIABLE = 'AWS_LAMBDA_EXEC_WRAPPER';
-const ADOT_LAYER_NAME = /^aws-otel-(nodejs|python|java-agent|java-wrapper|collector)-(amd64|arm64)-ver-[0-9-]+$/;
-const instrumentation_LAYER_VERSION_ARN = /^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:layer:([A-Za-z0-9_-]+):\d+$/;
-/** Whether a layer version ARN is one of ADOT's Lambda layers (any language, arch or version). */
-function isInstrumentationLayer(layerArn, extraNames = []) {
-    const name = instrumentation_LAYER_VERSION_ARN.exec(layerArn)?.[1];
-    return name !== undefined && (ADOT_LAYER_NAME.test(name) || extraNames.includes(name));
-}
-/** The language a setting selects for a runtime; undefined when the runtime has no ADOT layer (or the setting is none). */
-function languageFor(setting, runtime) {
-    if (setting === 'none')
-        return undefined;
-    if (setting !== 'auto')
-        return setting;
-    if (!runtime)
-        return undefined;
-    if (runtime.startsWith('nodejs'))
-        return 'nodejs';
-    if (runtime.startsWith('python'))
-        return 'python';
-    if (runtime.startsWith('java'))
-        return 'java';
-    return undefined;
-}
-/** The layer ARN for a language, region and architecture, from the override template or the shipped table. */
-function instrumentationLayerArn(language, region, architecture, template) {
-    return (template ?? DEFAULT_INSTRUMENTATION_LAYERS[language])
-        .replaceAll('{region}', region)
-        .replaceAll('{arch}', architecture === 'arm64' ? 'arm64' : 'amd64')
-        .replaceAll('{language}', language);
-}
-/** Whether an instrumentation-layer template yields a layer version ARN once filled in. */
-function isValidInstrumentationTemplate(template) {
-    return instrumentation_LAYER_VERSION_ARN.test(instrumentationLayerArn('nodejs', 'us-east-1', 'x86_64', template));
-}
-/** The layer names an instrumentation-layer template gives, for every language and architecture: what counts as ours. */
-function instrumentationLayerNames(region, template) {
-    if (!template)
-        return [];
-    const names = ['nodejs', 'python', 'java'].flatMap((language) => ['x86_64', 'arm64'].map((arch) => /:layer:([^:]+):/.exec(instrumentationLayerArn(language, region, arch, template))?.[1] ?? ''));
-    return [...new Set(names.filter((name) => name !== ''))];
-}
-
-;// CONCATENATED MODULE: ./src/plan.ts
-
-const MAX_LAYERS = 5;
-const MAX_VARIABLES_BYTES = 4096;
-/**
- * Where json-logs records the log format a function had before the action switched it to JSON, so
- * that `remove` can put it back. Why a variable of the function, and not a tag:
- * - it is read with the configuration (GetFunctionConfiguration), so check and plan stay at one read
- *   per function and remove needs no extra ListTags call; a tag would also need lambda:TagResource,
- *   UntagResource and ListTags on the deploy role;
- * - it is written in the same UpdateFunctionConfiguration as the LoggingConfig it describes, under the
- *   same RevisionId: the record and the change cannot part (a failed TagResource after a successful
- *   write would lose the previous format), and rollback, which restores the variables exactly, drops it;
- * - `remove` already takes the action's variables off, so the record goes with the change it explains.
- * Not a ROTEL_ name: the extension scans every ROTEL_ variable for secret references at start-up
- * (rotel-lambda-extension src/env.rs) and ROTEL_ is its configuration namespace; this one is the
- * action's alone, and its value (`Text`) is nothing the extension or the function needs. It costs its
- * ~45 bytes of the 4 KB variable budget, counted by the planner like any other variable.
- */
-const LOG_FORMAT_VARIABLE = 'CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT';
-const ROTEL_LAYER_NAME = /^rotel-extension-(amd64|arm64)(-alpha)?$/;
-const plan_LAYER_VERSION_ARN = /^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:layer:([A-Za-z0-9_-]+):\d+$/;
-/** Whether a layer version ARN is a Rotel extension layer: either line, either arch, any account and version. */
-function isRotelLayer(layerArn, extraNames = []) {
-    const name = plan_LAYER_VERSION_ARN.exec(layerArn)?.[1];
-    if (name === undefined)
-        return false;
-    return ROTEL_LAYER_NAME.test(name) || extraNames.includes(name);
-}
-/** The names a layer-name template gives for both architectures. */
-function layerNamesOf(template) {
-    return [template.replaceAll('{arch}', 'amd64'), template.replaceAll('{arch}', 'arm64')];
-}
-/** The byte size Lambda measures for the 4 KB limit: the variables serialised as JSON. */
-function variablesSize(variables) {
-    return Buffer.byteLength(JSON.stringify(variables));
-}
-/** Plans the write that puts the Rotel layer and settings on one function, keeping everything of the user's. */
-function planApply(state, desired) {
-    const problems = [];
-    if (state.packageType === 'Image')
-        problems.push('it is a container-image function, and those cannot use layers; build the Rotel extension into the image instead.');
-    if (desired.architecture !== 'auto' && desired.architecture !== state.architecture)
-        problems.push(`it is ${state.architecture} but the architecture input says ${desired.architecture}; the ${desired.architecture} extension cannot run on it: use architecture: auto.`);
-    if (desired.layerArchitectures.length > 0 &&
-        !desired.layerArchitectures.includes(state.architecture))
-        problems.push(`the layer ${desired.layerArn} is for ${desired.layerArchitectures.join(', ')}, not ${state.architecture}; check layer-name.`);
-    // Replace the first Rotel layer in place, so that the overlay order in /opt stays the user's;
-    // drop any further Rotel layer, because two copies of the extension would both start.
-    const layersAfter = [];
-    let rotelLayerBefore = null;
-    for (const layer of state.layers) {
-        if (isRotelLayer(layer, desired.layerNames)) {
-            if (rotelLayerBefore === null) {
-                rotelLayerBefore = layer;
-                layersAfter.push(desired.layerArn);
-            }
-        }
-        else {
-            layersAfter.push(layer);
-        }
-    }
-    if (rotelLayerBefore === null)
-        layersAfter.push(desired.layerArn);
-    const before = state.variables ?? {};
-    const variablesAfter = { ...before };
-    const changedVariables = [];
-    const set = (key, value) => {
-        if (before[key] !== value && !changedVariables.includes(key))
-            changedVariables.push(key);
-        variablesAfter[key] = value;
-    };
-    if (desired.instrumentation) {
-        // Same rule as for the Rotel layer: an older instrumentation layer is replaced where it stands.
-        const { layerArn, wrapper, layerNames } = desired.instrumentation;
-        const isOurs = (layer) => isInstrumentationLayer(layer, layerNames);
-        const first = layersAfter.findIndex(isOurs);
-        if (first === -1)
-            layersAfter.push(layerArn);
-        else {
-            layersAfter[first] = layerArn;
-            for (let i = layersAfter.length - 1; i > first; i--)
-                if (isOurs(layersAfter[i] ?? ''))
-                    layersAfter.splice(i, 1);
-        }
-        const current = before[WRAPPER_VARIABLE];
-        if (current && current !== wrapper && !Object.values(WRAPPERS).includes(current))
-            problems.push(`its ${WRAPPER_VARIABLE} is already ${current}, a wrapper for something else; auto-instrumentation would replace it. Remove that wrapper first, or set instrumentation: none.`);
-        else
-            set(WRAPPER_VARIABLE, wrapper);
-    }
-    if (layersAfter.length > MAX_LAYERS)
-        problems.push(`it would have ${layersAfter.length} layers and Lambda allows ${MAX_LAYERS}; remove one of its layers first.`);
-    for (const [key, value] of Object.entries(desired.variables)) {
-        if (key === WRAPPER_VARIABLE && desired.instrumentation && value !== desired.instrumentation.wrapper)
-            problems.push(`environment sets ${WRAPPER_VARIABLE}, which instrumentation sets too; set it in one place only.`);
-        else
-            set(key, value);
-    }
-    // A function already on JSON is left alone, and nothing is recorded: remove then leaves it JSON.
-    let loggingAfter;
-    if (desired.jsonLogs && logFormatOf(state) !== 'JSON') {
-        loggingAfter = { ...state.logging, format: 'JSON' };
-        set(LOG_FORMAT_VARIABLE, logFormatOf(state));
-    }
-    const size = variablesSize(variablesAfter);
-    if (size > MAX_VARIABLES_BYTES)
-        problems.push(`its environment variables would take ${size} bytes and Lambda allows ${MAX_VARIABLES_BYTES}; move settings into env-file or remove unused variables.`);
-    if (!hasExporterTarget(variablesAfter))
-        problems.push('it would have no telemetry destination (no ROTEL_OTLP_EXPORTER_ENDPOINT, ROTEL_ENV_FILE or ROTEL_EXPORTER), and the extension would drop everything; set otlp-endpoint.');
-    const layersChanged = !sameList(state.layers, layersAfter);
-    return {
-        layersBefore: state.layers,
-        layersAfter,
-        variablesAfter,
-        rotelLayerBefore,
-        changedVariables,
-        removedVariables: [],
-        layersChanged,
-        loggingAfter,
-        changed: layersChanged || changedVariables.length > 0 || loggingAfter !== undefined,
-        problems
-    };
-}
-/** The log format a function has: Text unless its LoggingConfig says JSON (Lambda's default is Text). */
-function logFormatOf(state) {
-    return state.logging?.format === 'JSON' ? 'JSON' : 'Text';
-}
-/**
- * The LoggingConfig that puts a function's logging back as it was read. Text goes back with its log
- * group only, since Lambda refuses log levels with Text; JSON with its levels and group.
- */
-function loggingToRestore(state) {
-    return logFormatOf(state) === 'JSON' ? { ...state.logging, format: 'JSON' } : textLogging(state.logging?.logGroup);
-}
-function textLogging(logGroup) {
-    return logGroup === undefined ? { format: 'Text' } : { format: 'Text', logGroup };
-}
-/**
- * Plans the write that takes the Rotel layer and the action's settings off a function, keeping every
- * other layer in its order and every other variable as it is.
- */
-function planRemove(state, managedKeys, layerNames, 
-/** Given when this run manages instrumentation: the names, besides ADOT's, that are its layer. */
-instrumentationNames) {
-    // Instrumentation comes off only when this run manages it: a user's own ADOT setup stays.
-    const instrumentation = instrumentationNames !== undefined;
-    const ours = (layer) => isRotelLayer(layer, layerNames) || (instrumentation && isInstrumentationLayer(layer, instrumentationNames));
-    const rotelLayers = state.layers.filter((layer) => isRotelLayer(layer, layerNames));
-    const layersAfter = state.layers.filter((layer) => !ours(layer));
-    const before = state.variables ?? {};
-    const wrapperIsOurs = instrumentation && Object.values(WRAPPERS).includes(before[WRAPPER_VARIABLE] ?? '');
-    const removedVariables = [
-        ...new Set([...managedKeys, ...(wrapperIsOurs ? [WRAPPER_VARIABLE] : []), LOG_FORMAT_VARIABLE])
-    ].filter((key) => Object.hasOwn(before, key));
-    // The format json-logs recorded goes back, whatever this run's json-logs says: the record is what
-    // tells that the action made the function log JSON. Only Text is ever recorded.
-    const recorded = Object.hasOwn(before, LOG_FORMAT_VARIABLE) ? before[LOG_FORMAT_VARIABLE] : undefined;
-    const loggingAfter = recorded === 'Text' && logFormatOf(state) === 'JSON' ? textLogging(state.logging?.logGroup) : undefined;
-    const variablesAfter = Object.fromEntries(Object.entries(before).filter(([key]) => !removedVariables.includes(key)));
-    const layersChanged = layersAfter.length !== state.layers.length;
-    return {
-        layersBefore: state.layers,
-        layersAfter,
-        variablesAfter,
-        rotelLayerBefore: rotelLayers[0] ?? null,
-        changedVariables: [],
-        removedVariables,
-        layersChanged,
-        loggingAfter,
-        changed: layersChanged || removedVariables.length > 0 || loggingAfter !== undefined,
-        problems: []
-    };
-}
-/** Names whose values are shown as `***` even when the action did not set them. */
-const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD|PASSWD|AUTH|CREDENTIAL|HEADERS/i;
-/** The plan as a diff a person can review: layers in order, variables by name, secret values hidden. */
-function diffOf(state, plan, secretNames) {
-    const before = state.variables ?? {};
-    const show = (name, value) => value === undefined ? null : secretNames.includes(name) || SECRET_NAME.test(name) ? '***' : value;
-    const variables = [
-        ...plan.changedVariables.map((name) => ({
-            name,
-            change: Object.hasOwn(before, name) ? 'changed' : 'added',
-            // Own keys only: a variable named like an Object.prototype member (constructor) is a real name.
-            before: show(name, Object.hasOwn(before, name) ? before[name] : undefined),
-            after: show(name, plan.variablesAfter[name])
-        })),
-        ...plan.removedVariables.map((name) => ({
-            name,
-            change: 'removed',
-            before: show(name, before[name]),
-            after: null
-        }))
-    ];
-    return {
-        layers: { before: [...plan.layersBefore], after: [...plan.layersAfter] },
-        variables,
-        ...(plan.loggingAfter ? { logFormat: { before: logFormatOf(state), after: plan.loggingAfter.format } } : {})
-    };
-}
-/**
- * What differs between a function and the target, in words for an annotation: the layer (missing,
- * older, of the other architecture or line) and each setting missing or different.
- */
-function driftOf(state, plan, targetLayerArn) {
-    const reasons = [];
-    const target = parseLayerArn(targetLayerArn);
-    const current = plan.rotelLayerBefore ? parseLayerArn(plan.rotelLayerBefore) : undefined;
-    if (!current)
-        reasons.push('the Rotel layer is missing');
-    else if (target && current.name !== target.name) {
-        const archOf = (name) => /(amd64|arm64)/.exec(name)?.[1];
-        reasons.push(archOf(current.name) !== archOf(target.name)
-            ? `it has the ${archOf(current.name) ?? 'other'} Rotel layer (${current.name}:${current.version}) but needs ${target.name}:${target.version}`
-            : `it has ${current.name}:${current.version}, not ${target.name}:${target.version}`);
-    }
-    else if (target && current.version < target.version)
-        reasons.push(`the Rotel layer is version ${current.version}, older than the target ${target.version}`);
-    else if (target && current.version > target.version)
-        reasons.push(`the Rotel layer is version ${current.version}, not the target ${target.version}`);
-    if (plan.layersChanged && reasons.length === 0)
-        reasons.push('its layers hold more than one Rotel layer');
-    if (plan.loggingAfter)
-        reasons.push(`log format is ${logFormatOf(state)}, json-logs wants ${plan.loggingAfter.format}`);
-    const before = state.variables ?? {};
-    // The record of the previous format only comes with the format change, said just above.
-    for (const name of plan.changedVariables.filter((name) => name !== LOG_FORMAT_VARIABLE))
-        reasons.push(Object.hasOwn(before, name) ? `${name} differs` : `${name} is missing`);
-    return reasons;
-}
-function parseLayerArn(arn) {
-    const match = /:layer:([A-Za-z0-9_-]+):(\d+)$/.exec(arn);
-    return match ? { name: match[1] ?? '', version: Number(match[2]) } : undefined;
-}
-function hasExporterTarget(variables) {
-    return ['ROTEL_OTLP_EXPORTER_ENDPOINT', 'ROTEL_ENV_FILE', 'ROTEL_EXPORTER'].some((key) => (variables[key] ?? '') !== '');
-}
-/** Whether two lists hold the same items in the same order. */
-function sameList(a, b) {
-    return a.length === b.length && a.every((item, i) => item === b[i]);
-}
-
-;// CONCATENATED MODULE: ./src/config.ts
-/**
- * Turns the action's inputs into one readonly, validated configuration. Every input error is found
- * here, before any AWS call, and all of them are reported at once.
- */
-
-
-
-
-
-
-
-const MODES = ['apply', 'plan', 'check', 'remove'];
-const DEFAULT_LAYER_NAME = 'rotel-extension-{arch}-alpha';
-const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
-/** Regions where the Rotel layer is published in its own account. */
-const ROTEL_REGIONS = [
-    'us-east-1',
-    'us-east-2',
-    'us-west-1',
-    'us-west-2',
-    'ca-central-1',
-    'eu-central-1',
-    'eu-north-1',
-    'eu-west-1',
-    'eu-west-2',
-    'eu-west-3',
-    'ap-southeast-1',
-    'ap-southeast-2',
-    'ap-northeast-1',
-    'ap-northeast-2',
-    'ap-south-1',
-    'sa-east-1'
-];
-const ENV = {
-    endpoint: 'ROTEL_OTLP_EXPORTER_ENDPOINT',
-    protocol: 'ROTEL_OTLP_EXPORTER_PROTOCOL',
-    headers: 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS',
-    resourceAttributes: 'ROTEL_OTEL_RESOURCE_ATTRIBUTES',
-    envFile: 'ROTEL_ENV_FILE'
-};
-const CLOUD_ATTRIBUTES = [
-    ['cloud.provider', 'aws'],
-    ['cloud.platform', 'aws_lambda']
-];
-/** Variables Lambda sets itself and refuses to take from a function's configuration. */
-const RESERVED_VARIABLES = new Set([
-    '_HANDLER',
-    '_X_AMZN_TRACE_ID',
-    'AWS_DEFAULT_REGION',
-    'AWS_REGION',
-    'AWS_EXECUTION_ENV',
-    'AWS_LAMBDA_FUNCTION_NAME',
-    'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
-    'AWS_LAMBDA_FUNCTION_VERSION',
-    'AWS_LAMBDA_INITIALIZATION_TYPE',
-    'AWS_LAMBDA_LOG_GROUP_NAME',
-    'AWS_LAMBDA_LOG_STREAM_NAME',
-    'AWS_ACCESS_KEY',
-    'AWS_ACCESS_KEY_ID',
-    'AWS_SECRET_ACCESS_KEY',
-    'AWS_SESSION_TOKEN',
-    'AWS_LAMBDA_RUNTIME_API',
-    'LAMBDA_TASK_ROOT',
-    'LAMBDA_RUNTIME_DIR'
-]);
-const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-const FUNCTION_ARN_PATTERN = /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9$_-]+))?$/;
-const ROLE_ARN_PATTERN = /^arn:(aws[a-z-]*):iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
-const SESSION_NAME_PATTERN = /^[\w+=,.@-]{2,64}$/;
-const VARIABLE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
-const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const LAYER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,140}$/;
-/** Thrown with every problem in the inputs, each naming the input and the fix. */
-class InputError extends Error {
-    problems;
-    constructor(problems) {
-        super(problems.length === 1
-            ? `Invalid input: ${problems[0]}`
-            : `${problems.length} inputs are invalid: ${problems.join(' ')}`);
-        this.problems = problems;
-        this.name = 'InputError';
-    }
-}
-/** Reads and validates every input; throws an InputError naming each bad one. */
-function loadConfig(readInput, env) {
-    const problems = [];
-    const input = (name) => readInput(name).trim();
-    const problem = (message) => void problems.push(message);
-    const modeInput = input('mode') || 'apply';
-    const mode = MODES.includes(modeInput) ? modeInput : 'apply';
-    if (mode !== modeInput)
-        problem(`mode "${modeInput}" must be one of ${MODES.join(', ')}.`);
-    const regionInputs = splitList(input('aws-region'));
-    for (const region of regionInputs)
-        if (!REGION_PATTERN.test(region))
-            problem(`aws-region "${region}" is not an AWS region name; write one like us-east-1.`);
-    const envRegion = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || '';
-    const defaultRegion = regionInputs[0] ?? envRegion;
-    const regions = regionInputs.length > 0 ? regionInputs : envRegion ? [envRegion] : [];
-    const layerAccount = input('layer-account') || DEFAULT_LAYER_ACCOUNT;
-    if (!/^\d{12}$/.test(layerAccount))
-        problem(`layer-account "${layerAccount}" is not a 12-digit AWS account ID.`);
-    const mirrored = layerAccount !== DEFAULT_LAYER_ACCOUNT;
-    const selection = parseSelection({ functions: input('functions'), exclude: input('exclude'), regions });
-    selection.problems.forEach(problem);
-    if (selection.names.length === 0 && selection.patterns.length === 0 && selection.problems.length === 0)
-        problem('functions is empty; list the Lambda functions to instrument, by name, ARN or pattern, one a line.');
-    const functions = parseFunctions(selection.names, defaultRegion, problem);
-    const partitions = new Set(functions.map((f) => f.partition));
-    if (partitions.size > 1)
-        problem(`functions mixes ARNs of the partitions ${[...partitions].join(' and ')}; one run has credentials for one partition: split them into separate steps.`);
-    for (const f of functions) {
-        if (f.partition !== 'aws' && !mirrored)
-            problem(`functions: ${f.given} is in the ${f.partition} partition, where the Rotel layer is not published; mirror the layer into an account there and set layer-account.`);
-        if (!REGION_PATTERN.test(f.region)) {
-            problem(f.account === undefined
-                ? `the region "${f.region}" (from aws-region, AWS_REGION or AWS_DEFAULT_REGION) is not an AWS region name; write one like us-east-1.`
-                : `functions: ${f.given} names the region "${f.region}", which is not an AWS region name; write one like us-east-1.`);
-        }
-        else if (!mirrored && f.partition === 'aws' && !ROTEL_REGIONS.includes(f.region)) {
-            problem(`functions: ${f.given} is in ${f.region}, where the Rotel layer is not published (it is in ${ROTEL_REGIONS.join(', ')}); mirror the layer into your own account there and set layer-account.`);
-        }
-    }
-    const roleToAssume = input('role-to-assume') || undefined;
-    if (roleToAssume && !ROLE_ARN_PATTERN.test(roleToAssume))
-        problem(`role-to-assume "${roleToAssume}" is not an IAM role ARN; write it as arn:aws:iam::123456789012:role/NAME, or leave it empty to use the credentials already in the environment.`);
-    const roleSessionName = input('role-session-name') || 'rotel-clickstack-action';
-    if (!SESSION_NAME_PATTERN.test(roleSessionName))
-        problem(`role-session-name "${roleSessionName}" must be 2 to 64 characters of letters, digits and _+=,.@-.`);
-    const audience = input('audience') || 'sts.amazonaws.com';
-    const roleDurationSeconds = parseInteger('role-duration-seconds', input('role-duration-seconds') || '3600', 900, 43200, problem);
-    const layerVersionInput = input('layer-version') || 'latest';
-    let layerVersion = 'latest';
-    if (layerVersionInput.toLowerCase() !== 'latest') {
-        if (/^[1-9]\d{0,6}$/.test(layerVersionInput))
-            layerVersion = Number(layerVersionInput);
-        else
-            problem(`layer-version "${layerVersionInput}" must be "latest" or a layer version number (a whole number from 1).`);
-    }
-    const layerNameTemplate = input('layer-name') || DEFAULT_LAYER_NAME;
-    if (!LAYER_NAME_PATTERN.test(layerNameTemplate.replaceAll('{arch}', 'arch')))
-        problem(`layer-name "${layerNameTemplate}" must be a layer name of letters, digits, - and _, with {arch} where amd64 or arm64 belongs (e.g. rotel-extension-{arch}-alpha).`);
-    const architectureInput = input('architecture') || 'auto';
-    let architecture = 'auto';
-    if (architectureInput === 'x86_64' || architectureInput === 'arm64')
-        architecture = architectureInput;
-    else if (architectureInput !== 'auto')
-        problem(`architecture "${architectureInput}" must be auto, x86_64 or arm64.`);
-    const { managedVariables, secretVariableNames, secretValues, secretReferences } = parseManagedVariables(input, problem);
-    const testInvoke = parseBoolean('test-invoke', input('test-invoke'), true, problem);
-    const testPayload = input('test-payload') || '{"test":"data"}';
-    if (Buffer.byteLength(testPayload) > MAX_PAYLOAD_BYTES) {
-        problem(`test-payload is ${Buffer.byteLength(testPayload)} bytes; Lambda takes at most 6 MB (6291456 bytes) in a synchronous invocation.`);
-    }
-    else {
-        try {
-            JSON.parse(testPayload);
-        }
-        catch (error) {
-            problem(`test-payload is not valid JSON (${error.message}); write a JSON document such as {"test":"data"}.`);
-        }
-    }
-    const rollbackOnFailure = parseBoolean('rollback-on-failure', input('rollback-on-failure'), true, problem);
-    const maxConcurrency = parseInteger('max-concurrency', input('max-concurrency') || '8', 1, 64, problem);
-    const cloudwatchCheckSeconds = parseInteger('cloudwatch-check-seconds', input('cloudwatch-check-seconds') || '15', 0, 300, problem);
-    const failOnDrift = parseBoolean('fail-on-drift', input('fail-on-drift'), true, problem);
-    const prComment = parseBoolean('pr-comment', input('pr-comment'), true, problem);
-    const githubToken = input('github-token');
-    const annotateInput = input('annotate-files');
-    const annotateFiles = !annotateInput
-        ? undefined
-        : /^(false|none|off)$/i.test(annotateInput)
-            ? []
-            : // One glob a line: a comma belongs to braces, as in **/template.{yml,yaml}.
-                annotateInput
-                    .split(/\r?\n/)
-                    .map((line) => line.trim())
-                    .filter((line) => line !== '' && !line.startsWith('#'));
-    const instrumentationInput = input('instrumentation') || 'none';
-    const instrumentation = INSTRUMENTATION_SETTINGS.includes(instrumentationInput)
-        ? instrumentationInput
-        : 'none';
-    if (instrumentation !== instrumentationInput)
-        problem(`instrumentation "${instrumentationInput}" must be one of ${INSTRUMENTATION_SETTINGS.join(', ')}.`);
-    const instrumentationLayer = input('instrumentation-layer') || undefined;
-    if (instrumentationLayer && !isValidInstrumentationTemplate(instrumentationLayer))
-        problem(`instrumentation-layer "${instrumentationLayer}" must be a layer version ARN, with {region} and {arch} where they vary, e.g. arn:aws:lambda:{region}:901920570463:layer:aws-otel-nodejs-{arch}-ver-1-30-2:1.`);
-    const preflight = parseBoolean('preflight', input('preflight'), true, problem);
-    const jsonLogs = parseBoolean('json-logs', input('json-logs'), false, problem);
-    const delivery = parseDelivery(input, problem, secretValues);
-    const cloudwatchLogs = parseChoice('cloudwatch-logs', input('cloudwatch-logs'), ['keep', 'off'], problem);
-    const grantSecretAccess = parseBoolean('grant-secret-access', input('grant-secret-access'), false, problem);
-    const kmsKeys = splitList(input('secret-kms-key-arn'));
-    for (const key of kmsKeys) {
-        const wrong = kmsKeyArnProblem(key);
-        if (wrong)
-            problem(`secret-kms-key-arn: ${wrong}`);
-    }
-    if (kmsKeys.length > 0 && secretReferences.length === 0)
-        problem('secret-kms-key-arn is set but no setting references a secret; drop it, or reference the ingestion key in otlp-headers as ${arn:aws:secretsmanager:…}.');
-    const cloudwatchOffMethod = parseChoice('cloudwatch-off-method', input('cloudwatch-off-method'), ['deny', 'detach'], problem);
-    if (problems.length > 0)
-        throw new InputError([...new Set(problems)]);
-    return {
-        mode,
-        functions,
-        patterns: selection.patterns,
-        excludes: selection.excludes,
-        regions,
-        roleToAssume,
-        roleSessionName,
-        audience,
-        roleDurationSeconds,
-        homeRegion: defaultRegion || functions[0]?.region || 'us-east-1',
-        layerVersion,
-        layerNameTemplate,
-        layerAccount,
-        architecture,
-        managedVariables,
-        secretVariableNames,
-        secretValues,
-        testInvoke,
-        testPayload,
-        rollbackOnFailure,
-        maxConcurrency,
-        cloudwatchCheckSeconds,
-        managedKeys: [...new Set([...Object.values(ENV), ...Object.keys(managedVariables)])],
-        failOnDrift,
-        prComment,
-        githubToken,
-        annotateFiles,
-        instrumentation,
-        instrumentationLayer,
-        secretReferences,
-        literalIngestionKey: ENV.headers in managedVariables &&
-            !secretReferences.some((reference) => (managedVariables[ENV.headers] ?? '').includes(reference.text)),
-        preflight,
-        delivery,
-        cloudwatchLogs,
-        cloudwatchOffMethod,
-        jsonLogs,
-        grantSecretAccess,
-        secretNeeds: requiredSecretActions(secretReferences, kmsKeys)
-    };
-}
-function parseFunctions(items, defaultRegion, problem) {
-    const byKey = new Map();
-    for (const given of items) {
-        let target;
-        if (given.startsWith('arn:')) {
-            const match = FUNCTION_ARN_PATTERN.exec(given);
-            if (!match) {
-                problem(`functions: "${given}" is not a Lambda function ARN; write arn:aws:lambda:REGION:ACCOUNT:function:NAME, or the plain function name.`);
-                continue;
-            }
-            const [, partition, region, account, name, qualifier] = match;
-            if (qualifier !== undefined) {
-                problem(`functions: "${given}" names the version or alias ${qualifier}; only the function itself ($LATEST) can be configured: drop ":${qualifier}".`);
-                continue;
-            }
-            target = { given, name, region, account, partition };
-        }
-        else if (FUNCTION_NAME_PATTERN.test(given)) {
-            if (!defaultRegion) {
-                problem(`functions: "${given}" is a plain name but no region is known; set aws-region (or AWS_REGION), or give the function's ARN.`);
-                continue;
-            }
-            target = { given, name: given, region: defaultRegion, account: undefined, partition: partitionOf(defaultRegion) };
-        }
-        else {
-            problem(`functions: "${given}" is neither a function name (1 to 64 letters, digits, - and _) nor a function ARN.`);
-            continue;
-        }
-        // The same function by name and by ARN is one function: keep the more precise (ARN) form.
-        const key = `${target.region}/${target.name}`;
-        const earlier = byKey.get(key);
-        if (!earlier || (earlier.account === undefined && target.account !== undefined))
-            byKey.set(key, target);
-    }
-    return [...byKey.values()];
-}
-function parseManagedVariables(input, problem) {
-    const variables = {};
-    const secretValues = [];
-    const secretVariableNames = [];
-    const endpoint = input('otlp-endpoint');
-    if (endpoint) {
-        let url;
-        try {
-            url = new URL(endpoint);
-        }
-        catch {
-            url = undefined;
-        }
-        if (!url || !['http:', 'https:'].includes(url.protocol) || !url.hostname)
-            problem(
-            // An endpoint with "@" may carry a password: it is not echoed.
-            `otlp-endpoint ${endpoint.includes('@') ? '' : `"${endpoint}" `}is not an http(s) URL; write it like https://clickstack.example.com:4317.`);
-        else if (url.username || url.password)
-            problem('otlp-endpoint must not carry credentials in the URL; put the ingestion key in otlp-headers.');
-        else
-            variables[ENV.endpoint] = endpoint;
-    }
-    const protocol = input('otlp-protocol');
-    if (protocol) {
-        if (protocol === 'grpc' || protocol === 'http')
-            variables[ENV.protocol] = protocol;
-        else
-            problem(`otlp-protocol "${protocol}" must be grpc or http (or empty for the extension's default, grpc).`);
-    }
-    const headers = input('otlp-headers');
-    if (/^secret:\/\//.test(headers)) {
-        // The whole header list lives in a secret: the extension reads it at start-up.
-        secretValues.push(headers);
-        variables[ENV.headers] = headers;
-        secretVariableNames.push(ENV.headers);
-    }
-    else if (headers) {
-        secretValues.push(headers);
-        const pairs = parsePairs(headers, 'otlp-headers', HEADER_NAME_PATTERN, problem, true);
-        for (const [, headerValue] of pairs)
-            if (headerValue)
-                secretValues.push(headerValue);
-        if (pairs.length > 0) {
-            variables[ENV.headers] = pairs.map(([k, v]) => `${k}=${v}`).join(',');
-            secretVariableNames.push(ENV.headers);
-        }
-    }
-    const attributes = input('resource-attributes');
-    const pairs = attributes ? parsePairs(attributes, 'resource-attributes', /^[A-Za-z0-9_.\-/]+$/, problem, false) : [];
-    // The extension does not set these, although the guide tells users to look for them in HyperDX.
-    if (parseBoolean('cloud-attributes', input('cloud-attributes'), true, problem))
-        for (const [key, value] of CLOUD_ATTRIBUTES)
-            if (!pairs.some(([k]) => k === key))
-                pairs.push([key, value]);
-    if (pairs.length > 0)
-        variables[ENV.resourceAttributes] = pairs.map(([k, v]) => `${k}=${v}`).join(',');
-    const envFile = input('env-file');
-    if (envFile) {
-        if (envFile.startsWith('/') && !/[\s,]/.test(envFile))
-            variables[ENV.envFile] = envFile;
-        else
-            problem(`env-file "${envFile}" must be an absolute path inside the function, like /var/task/rotel.env.`);
-    }
-    input('environment')
-        .split(/\r?\n/)
-        .forEach((line, index) => {
-        const trimmed = line.trim();
-        if (!trimmed || trimmed.startsWith('#'))
-            return;
-        const eq = trimmed.indexOf('=');
-        if (eq <= 0) {
-            // The line is not shown: it may be a secret pasted without its key.
-            problem(`environment: line ${index + 1} is not of the form KEY=VALUE; write one KEY=VALUE a line.`);
-            return;
-        }
-        const key = trimmed.slice(0, eq).trim();
-        const value = trimmed.slice(eq + 1).trim();
-        if (!VARIABLE_NAME_PATTERN.test(key)) {
-            problem(`environment: "${key}" is not a valid variable name (a letter, then letters, digits and _).`);
-        }
-        else if (RESERVED_VARIABLES.has(key)) {
-            problem(`environment: ${key} is reserved by Lambda and cannot be set; remove that line.`);
-        }
-        else if (key === LOG_FORMAT_VARIABLE) {
-            problem(`environment: ${key} is where json-logs records a function's previous log format; remove that line.`);
-        }
-        else if (Object.hasOwn(variables, key)) {
-            problem(`environment: ${key} is already set by another input of this action; set it in one place only.`);
-        }
-        else {
-            variables[key] = value;
-            if (/KEY|SECRET|TOKEN|PASSWORD|AUTH|CREDENTIAL/i.test(key)) {
-                secretVariableNames.push(key);
-                if (value)
-                    secretValues.push(value);
-            }
-        }
-    });
-    const secretReferences = [];
-    for (const [key, value] of Object.entries(variables)) {
-        if (!key.startsWith('ROTEL_'))
-            continue;
-        const found = findSecretReferences(value, inputNameOf(key));
-        found.problems.forEach(problem);
-        secretReferences.push(...found.references);
-    }
-    return { managedVariables: variables, secretVariableNames, secretValues, secretReferences };
-}
-function parseDelivery(input, problem, secretValues) {
-    const url = input('clickhouse-url');
-    const password = input('clickhouse-password');
-    if (password)
-        secretValues.push(password);
-    const setting = input('verify-delivery') || (url ? 'warn' : 'off');
-    if (!['off', 'warn', 'require'].includes(setting)) {
-        problem(`verify-delivery "${setting}" must be off, warn or require.`);
-        return undefined;
-    }
-    const timeoutSeconds = parseInteger('verify-delivery-timeout', input('verify-delivery-timeout') || '90', 5, 900, problem);
-    const username = input('clickhouse-user') || undefined;
-    const logsTable = input('logs-table') || 'otel_logs';
-    const tracesTable = input('traces-table') || 'otel_traces';
-    const database = input('clickhouse-database') || 'default';
-    const hyperdxUrl = input('hyperdx-url') || undefined;
-    if (setting === 'off')
-        return undefined;
-    let parsed;
-    try {
-        parsed = new URL(url);
-    }
-    catch {
-        parsed = undefined;
-    }
-    if (!url) {
-        problem(`verify-delivery is ${setting} but clickhouse-url is empty; set it to ClickStack's ClickHouse HTTP endpoint, e.g. https://clickhouse.example.com:8443.`);
-        return undefined;
-    }
-    if (parsed?.password)
-        secretValues.push(decodeURIComponent(parsed.password));
-    if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
-        problem('clickhouse-url is not an http(s) URL; write it like https://clickhouse.example.com:8443.');
-        return undefined;
-    }
-    const table = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
-    for (const [name, value] of [['logs-table', logsTable], ['traces-table', tracesTable], ['clickhouse-database', database]])
-        if (!table.test(value))
-            problem(`${name} "${value}" is not a ClickHouse table or database name.`);
-    if (hyperdxUrl && !/^https?:\/\/[^\s]+$/.test(hyperdxUrl))
-        problem(`hyperdx-url "${hyperdxUrl}" is not an http(s) URL; write it like https://hyperdx.example.com.`);
-    return {
-        mode: setting,
-        url,
-        username,
-        password: password || undefined,
-        database,
-        logsTable,
-        tracesTable,
-        timeoutSeconds,
-        hyperdxUrl
-    };
-}
-/** The input a managed variable comes from, for messages. */
-function inputNameOf(key) {
-    const entry = Object.entries(ENV).find(([, variable]) => variable === key);
-    return entry ? INPUT_OF[entry[0]] : `environment (${key})`;
-}
-const INPUT_OF = {
-    endpoint: 'otlp-endpoint',
-    protocol: 'otlp-protocol',
-    headers: 'otlp-headers',
-    resourceAttributes: 'resource-attributes',
-    envFile: 'env-file'
-};
-/**
- * Parses `k=v` pairs given comma-separated or one a line. The extension splits its value on commas,
- * so a comma inside a value would silently cut it: that is an error here.
- */
-function parsePairs(value, inputName, keyPattern, problem, secret) {
-    const pairs = [];
-    const items = value
-        .split(/\r?\n/)
-        .flatMap((line) => line.split(','))
-        .map((item) => item.trim());
-    items.forEach((item, index) => {
-        if (!item)
-            return;
-        const eq = item.indexOf('=');
-        if (eq <= 0) {
-            problem(index > 0
-                ? `${inputName}: a value contains a comma, or an entry lacks "="; write name=value entries separated by commas or new lines, with no comma inside a value.`
-                : `${inputName}: the entry ${secret ? '(value hidden)' : `"${item}"`} is not name=value.`);
-            return;
-        }
-        const key = item.slice(0, eq).trim();
-        const entryValue = item.slice(eq + 1).trim();
-        if (!keyPattern.test(key)) {
-            // In a secret input, text before "=" may be a key pasted in the wrong form: it is not echoed.
-            problem(`${inputName}: ${secret ? `entry ${index + 1}` : `"${key}"`} does not start with a valid name followed by "=".`);
-            return;
-        }
-        pairs.push([key, entryValue]);
-    });
-    return pairs;
-}
-/** One of `choices`; the first when empty. */
-function parseChoice(name, value, choices, problem) {
-    if (!value)
-        return choices[0];
-    const found = choices.find((choice) => choice === value.toLowerCase());
-    if (found)
-        return found;
-    problem(`${name} "${value}" must be ${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}.`);
-    return choices[0];
-}
-function parseBoolean(name, value, fallback, problem) {
-    if (!value)
-        return fallback;
-    if (/^(true|yes|on)$/i.test(value))
-        return true;
-    if (/^(false|no|off)$/i.test(value))
-        return false;
-    problem(`${name} "${value}" must be true or false.`);
-    return fallback;
-}
-function parseInteger(name, value, min, max, problem) {
-    if (!/^-?\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-        problem(`${name} "${value}" must be a whole number from ${min} to ${max}.`);
-        return min;
-    }
-    return Number(value);
-}
-/** The layer name for one architecture. */
-function layerNameFor(template, architecture) {
-    return template.replaceAll('{arch}', architecture === 'arm64' ? 'arm64' : 'amd64');
-}
-
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-sts/dist-cjs/index.js
-var client_sts_dist_cjs = __nccwpck_require__(1695);
-;// CONCATENATED MODULE: ./src/credentials.ts
-/** Assume an AWS role with a GitHub OIDC ID token. */
-
-
-const DEFAULT_ATTEMPTS = 5;
-const BASE_DELAY_MS = 1_000;
-const MAX_DELAY_MS = 16_000;
-// STS reports an unreachable identity provider as a 400, yet a later attempt often succeeds.
-const RETRYABLE_STS_NAMES = new Set(['IDPCommunicationError', 'IDPCommunicationErrorException']);
-const ACCESS_DENIED_NAMES = new Set(['AccessDenied', 'AccessDeniedException']);
-const INVALID_TOKEN_NAMES = new Set(['InvalidIdentityToken', 'InvalidIdentityTokenException']);
-// The runner's OIDC client folds errors into plain messages; these name a fault a later attempt can cure.
-const NETWORK_FAULT_IN_MESSAGE = new RegExp(`\\b(${[...NETWORK_ERROR_CODES, 'socket hang up'].join('|')})\\b`, 'i');
-/** A failure to fetch the GitHub OIDC ID token, kept apart from STS errors so that it is classified on its own terms. */
-class IdTokenFetchError extends Error {
-    name = 'IdTokenFetchError';
-    transient;
-    constructor(cause) {
-        super(`could not fetch a GitHub OIDC ID token: ${messageOf(cause)}`, { cause });
-        this.transient = isTransientTokenFailure(cause);
-    }
-}
-function isRetryableStatus(status) {
-    return status >= 500 || status === 429 || status === 408;
-}
-function isTransientTokenFailure(error) {
-    if (isTransient(error))
-        return true;
-    const statusCode = error?.statusCode;
-    if (typeof statusCode === 'number')
-        return isRetryableStatus(statusCode);
-    const message = messageOf(error);
-    // @actions/core reports "Error Code : <status>", and "undefined" when no HTTP response came back at all.
-    const code = /Error Code\s*:\s*(\d{3}|undefined)/.exec(message)?.[1];
-    if (code === 'undefined')
-        return true;
-    if (code !== undefined)
-        return isRetryableStatus(Number(code));
-    return NETWORK_FAULT_IN_MESSAGE.test(message);
-}
-function isRetryable(error) {
-    if (error instanceof IdTokenFetchError)
-        return error.transient;
-    return isTransient(error) || RETRYABLE_STS_NAMES.has(errorName(error));
-}
-function labelOf(error) {
-    const name = errorName(error);
-    const code = error?.code;
-    // A bare network fault from the SDK is named "Error"; its code says more.
-    return name === 'Error' && typeof code === 'string' ? code : name;
-}
-function hintFor(error, audience) {
-    const name = errorName(error);
-    if (ACCESS_DENIED_NAMES.has(name)) {
-        return (` The role's trust policy must allow the federated principal token.actions.githubusercontent.com` +
-            ` to call sts:AssumeRoleWithWebIdentity for this repository (token.actions.githubusercontent.com:sub)` +
-            ` and audience "${audience}" (token.actions.githubusercontent.com:aud).`);
-    }
-    if (INVALID_TOKEN_NAMES.has(name)) {
-        return (` The AWS account needs an IAM OIDC identity provider for https://token.actions.githubusercontent.com` +
-            ` whose audiences include "${audience}".`);
-    }
-    return '';
-}
-// Real tokens run to hundreds of characters; scrubbing a short stand-in would shred ordinary words instead.
-const MIN_SECRET_LENGTH = 8;
-function redact(text, secrets) {
-    return secrets.reduce((out, secret) => (secret.length >= MIN_SECRET_LENGTH ? out.split(secret).join('***') : out), text);
-}
-function createStsClient(region) {
-    return new client_sts_dist_cjs/* STSClient */.iM({
-        region,
-        // Our loop is the one retry layer: each attempt needs a fresh ID token and a log line, which SDK retries give neither.
-        maxAttempts: 1,
-        // AssumeRoleWithWebIdentity is unsigned; pinning noAuth keeps AWS_AUTH_SCHEME_PREFERENCE=sigv4a from demanding credentials.
-        authSchemePreference: ['noAuth'],
-        // Without throwOnRequestTimeout the SDK only warns, and a stalled connection would hang the job.
-        requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000, throwOnRequestTimeout: true }
-    });
-}
-/** Assume `roleArn` with a fresh GitHub OIDC ID token per attempt, retrying only what a later attempt can cure, and return masked credentials. */
-async function assumeRoleWithOidc(params) {
-    const { roleArn, sessionName, audience, durationSeconds, getIdToken, mask } = params;
-    const env = params.env ?? process.env;
-    const log = params.log ?? ((message) => console.log(message));
-    const attempts = Math.max(1, Math.floor(params.attempts ?? DEFAULT_ATTEMPTS));
-    if (!env['ACTIONS_ID_TOKEN_REQUEST_URL'] || !env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']) {
-        throw new Error(`To assume role-to-assume (${roleArn}) through GitHub OIDC the job needs \`permissions: id-token: write\`` +
-            ` (or leave role-to-assume empty to use the AWS credentials already in the environment).`);
-    }
-    // Whatever could leak into a message is scrubbed from it, even though GitHub masks these in logs too.
-    const secrets = [];
-    const requestToken = env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
-    if (requestToken)
-        secrets.push(requestToken);
-    const client = params.stsClient ?? createStsClient(params.stsRegion);
-    try {
-        const response = await withRetry(async () => {
-            // A fresh token each time: GitHub's JWT lives minutes, and a slow retry loop can outlast one.
-            let idToken;
-            try {
-                idToken = await getIdToken(audience);
-            }
-            catch (error) {
-                throw new IdTokenFetchError(error);
-            }
-            if (!idToken)
-                throw new IdTokenFetchError(new Error('the ID token came back empty'));
-            secrets.push(idToken);
-            mask(idToken);
-            return client.send(new client_sts_dist_cjs/* AssumeRoleWithWebIdentityCommand */.WH({
-                RoleArn: roleArn,
-                RoleSessionName: sessionName,
-                WebIdentityToken: idToken,
-                DurationSeconds: durationSeconds
-            }));
-        }, {
-            attempts,
-            baseDelayMs: BASE_DELAY_MS,
-            maxDelayMs: MAX_DELAY_MS,
-            isRetryable,
-            sleep: params.sleep ?? retry_sleep,
-            onRetry: (error, attempt, delayMs) => log(redact(`Assuming ${roleArn} failed (${labelOf(error)}); retrying in ${delayMs} ms (attempt ${attempt + 1} of ${attempts})`, secrets))
-        });
-        const credentials = response.Credentials;
-        if (!credentials?.AccessKeyId || !credentials.SecretAccessKey) {
-            throw new Error('STS answered without credentials');
-        }
-        mask(credentials.AccessKeyId);
-        mask(credentials.SecretAccessKey);
-        const result = {
-            accessKeyId: credentials.AccessKeyId,
-            secretAccessKey: credentials.SecretAccessKey
-        };
-        if (credentials.SessionToken) {
-            mask(credentials.SessionToken);
-            result.sessionToken = credentials.SessionToken;
-        }
-        if (credentials.Expiration)
-            result.expiration = credentials.Expiration;
-        return result;
-    }
-    catch (error) {
-        // @actions/core spreads its errors over several lines; the annotation reads better as one.
-        const reason = messageOf(error).replace(/\s+/g, ' ').trim().replace(/\.+$/, '');
-        const message = `Could not assume role ${roleArn} through GitHub OIDC: ${reason}.${hintFor(error, audience)}`;
-        throw new Error(redact(message, secrets), { cause: error });
-    }
-    finally {
-        // Only a client made here is ours to close; its keep-alive sockets would otherwise outlive the step.
-        if (!params.stsClient)
-            client.destroy();
-    }
-}
-
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
 
 
@@ -87624,8 +84780,4149 @@ function getOctokit(token, options, ...additionalPlugins) {
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-cloudwatch-logs/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(303);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-iam/dist-cjs/index.js
+var client_iam_dist_cjs = __nccwpck_require__(6764);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-lambda/dist-cjs/index.js
+var client_lambda_dist_cjs = __nccwpck_require__(1696);
+;// CONCATENATED MODULE: ./src/awsPartitions.ts
+/**
+ * AWS partitions and their regions: whether a name is a region, which partition owns it, and whether an
+ * ARN's partition and region agree. One table, used by every check of a region or an ARN.
+ */
+/**
+ * The partitions AWS publishes in the endpoint data its SDKs ship (@aws-sdk partitions.json, `regionRegex`
+ * and `implicitGlobalRegion`), region numbers kept to two digits. Every region is in exactly one
+ * partition, and the shapes do not overlap (`us-gov-west-1` is not an `aws` region name).
+ */
+const PARTITIONS = [
+    { id: 'aws', regions: /^(?:us|eu|ap|sa|ca|me|af|il|mx)-[a-z]+-\d{1,2}$/, iamRegion: 'us-east-1' },
+    { id: 'aws-cn', regions: /^cn-[a-z]+-\d{1,2}$/, iamRegion: 'cn-north-1' },
+    { id: 'aws-us-gov', regions: /^us-gov-[a-z]+-\d{1,2}$/, iamRegion: 'us-gov-west-1' },
+    { id: 'aws-iso', regions: /^us-iso-[a-z]+-\d{1,2}$/, iamRegion: 'us-iso-east-1' },
+    { id: 'aws-iso-b', regions: /^us-isob-[a-z]+-\d{1,2}$/, iamRegion: 'us-isob-east-1' },
+    { id: 'aws-iso-e', regions: /^eu-isoe-[a-z]+-\d{1,2}$/, iamRegion: 'eu-isoe-west-1' },
+    { id: 'aws-iso-f', regions: /^us-isof-[a-z]+-\d{1,2}$/, iamRegion: 'us-isof-south-1' },
+    { id: 'aws-eusc', regions: /^eusc-de-[a-z]+-\d{1,2}$/, iamRegion: 'eusc-de-east-1' }
+];
+/** Every partition's ARN prefix (`aws`, `aws-cn`, …). */
+const PARTITION_IDS = PARTITIONS.map((partition) => partition.id);
+/** Any AWS region name of any partition, anchored; its source also composes into ARN patterns. */
+const REGION_PATTERN = new RegExp(`^(?:${PARTITIONS.map((partition) => partition.regions.source.slice(1, -1)).join('|')})$`);
+/** The partition that owns a region, or undefined when the name is no AWS region's. */
+function awsPartitions_partitionOf(region) {
+    return PARTITIONS.find((partition) => partition.regions.test(region))?.id;
+}
+/** The region IAM's endpoint of a partition lives in (IAM is global per partition). */
+function iamRegionOf(partition) {
+    return PARTITIONS.find((candidate) => candidate.id === partition)?.iamRegion ?? 'us-east-1';
+}
+/**
+ * Why an ARN's partition and region cannot name anything, or undefined when they agree: an unknown
+ * partition, a region that is no AWS region, or a region of another partition. Says the fix, not the input.
+ */
+function arnLocationProblem(partition, region) {
+    const unknown = partitionProblem(partition);
+    if (unknown)
+        return unknown;
+    const owner = awsPartitions_partitionOf(region);
+    if (owner === undefined)
+        return `names the region "${region}", which is not an AWS region name; write one like us-east-1`;
+    if (owner !== partition)
+        return `puts ${region} in the partition ${partition}, but ${region} is in ${owner}; write arn:${owner}:…`;
+    return undefined;
+}
+/** Why an ARN's partition names none, or undefined when it is one of AWS's. */
+function partitionProblem(partition) {
+    return PARTITION_IDS.includes(partition)
+        ? undefined
+        : `names the partition "${partition}", which does not exist (AWS's partitions are ${PARTITION_IDS.join(', ')})`;
+}
+
+;// CONCATENATED MODULE: ./src/retry.ts
+/** Retry with full-jitter exponential backoff, for the errors that a later attempt can cure. */
+const retry_sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+async function withRetry(operation, options) {
+    const wait = options.sleep ?? retry_sleep;
+    const random = options.random ?? Math.random;
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await operation(attempt);
+        }
+        catch (error) {
+            if (attempt >= options.attempts || !options.isRetryable(error))
+                throw error;
+            const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+            const delayMs = Math.floor(random() * ceiling);
+            options.onRetry?.(error, attempt, delayMs);
+            await wait(delayMs);
+        }
+    }
+}
+const THROTTLING_NAMES = new Set([
+    'ThrottlingException',
+    'Throttling',
+    'TooManyRequestsException',
+    'RequestLimitExceeded',
+    'ProvisionedThroughputExceededException',
+    'SlowDown'
+]);
+/** Error codes of a connection that failed or dropped: the request may be sent again. */
+const NETWORK_ERROR_CODES = [
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EAI_AGAIN',
+    'ENOTFOUND',
+    'UND_ERR_SOCKET'
+];
+function asAwsLike(error) {
+    return typeof error === 'object' && error !== null ? error : {};
+}
+function errorName(error) {
+    return asAwsLike(error).name ?? 'Error';
+}
+function httpStatusOf(error) {
+    return asAwsLike(error).$metadata?.httpStatusCode;
+}
+function isThrottling(error) {
+    const e = asAwsLike(error);
+    return THROTTLING_NAMES.has(e.name ?? '') || e.$metadata?.httpStatusCode === 429;
+}
+/** Throttling, a 5xx, a network fault or a timeout: worth another attempt. Validation and access errors are not. */
+function isTransient(error) {
+    const e = asAwsLike(error);
+    if (isThrottling(error))
+        return true;
+    const status = e.$metadata?.httpStatusCode;
+    if (status !== undefined && status >= 500)
+        return true;
+    if (e.name === 'TimeoutError' || e.name === 'RequestTimeout' || e.name === 'RequestTimeoutException')
+        return true;
+    if (e.name === 'ServiceException' || e.name === 'ServiceUnavailableException' || e.name === 'InternalFailure')
+        return true;
+    return NETWORK_ERROR_CODES.includes(e.code ?? '');
+}
+/** The message of anything thrown, never `[object Object]`. */
+function messageOf(error) {
+    if (error instanceof Error)
+        return error.message || error.name;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/awsClients.ts
+/** One SDK client per service and region for the whole run, all with the same credentials. */
+
+
+
+
+
+/**
+ * Clients retry throttling and 5xx with the SDK's standard strategy, and time out stalled calls.
+ */
+function createAwsClients(credentials) {
+    const common = {
+        maxAttempts: 6,
+        // Standard retry (jittered backoff per call): adaptive mode's client-side rate limiter throttled a
+        // whole fleet run to about a call a second after a few throttles (bench: 94 s against 6–13 s).
+        retryMode: 'standard',
+        customUserAgent: 'rotel-clickstack-action',
+        // Without a timeout a stalled connection would hang the run until the runner kills it.
+        requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
+        ...(credentials ? { credentials } : {})
+    };
+    const named = (client, service) => {
+        client.middlewareStack.add(nameRefusals(service), { step: 'initialize', name: 'rotelNameRefusals' });
+        return client;
+    };
+    const lambdas = new Map();
+    const invokers = new Map();
+    const logs = new Map();
+    const iams = new Map();
+    return {
+        lambdaFor(region) {
+            let client = lambdas.get(region);
+            if (!client)
+                lambdas.set(region, (client = named(new client_lambda_dist_cjs/* LambdaClient */.Nox({ ...common, region }), 'lambda')));
+            return client;
+        },
+        invokerFor(region) {
+            let client = invokers.get(region);
+            // A test invocation lasts as long as the function may run: up to Lambda's 15 minutes.
+            if (!client)
+                invokers.set(region, (client = named(new client_lambda_dist_cjs/* LambdaClient */.Nox({
+                    ...common,
+                    region,
+                    requestHandler: { connectionTimeout: 5_000, requestTimeout: 960_000, throwOnRequestTimeout: true }
+                }), 'lambda')));
+            return client;
+        },
+        logsFor(region) {
+            let client = logs.get(region);
+            if (!client)
+                logs.set(region, (client = named(new dist_cjs/* CloudWatchLogsClient */.TFr({ ...common, region }), 'logs')));
+            return client;
+        },
+        iamFor(partition) {
+            let client = iams.get(partition);
+            if (!client)
+                iams.set(partition, (client = new client_iam_dist_cjs/* IAMClient */.h8v({ ...common, region: iamRegionOf(partition) })));
+            return client;
+        }
+    };
+}
+/** IAM's name of an operation where the two differ. */
+const IAM_ACTION_NAMES = { 'lambda:Invoke': 'lambda:InvokeFunction' };
+/** The IAM action a command needs: `lambda:UpdateFunctionConfiguration` for UpdateFunctionConfigurationCommand. */
+function iamActionOf(service, commandName) {
+    const action = `${service}:${(commandName ?? 'UnknownCommand').replace(/Command$/, '')}`;
+    return IAM_ACTION_NAMES[action] ?? action;
+}
+/**
+ * A 403 whose answer is not the service's own error (an HTML page from a proxy, an emulator's XML
+ * where Lambda speaks JSON) reaches the caller as a parse error – "Unexpected token '<'… Deserialization
+ * error" – that does not say the call was refused. Such an error becomes an AccessDeniedException
+ * naming the IAM action, as AWS's own answer would; every other error is left as it is.
+ */
+function explainRefusal(error, service, commandName) {
+    if (httpStatusOf(error) !== 403)
+        return error;
+    // The SDK's exceptions for answers it could read carry $fault ('client' or 'server').
+    if (typeof error !== 'object' || error === null || '$fault' in error)
+        return error;
+    const action = iamActionOf(service, commandName);
+    const refused = new Error(`access denied to ${action} (HTTP 403; the answer gave no more detail)`, { cause: error });
+    refused.name = 'AccessDeniedException';
+    return Object.assign(refused, { $fault: 'client', $metadata: error.$metadata });
+}
+/** Client middleware: errors pass through explainRefusal, which knows the command from the context. */
+function nameRefusals(service) {
+    return (next, context) => async (args) => {
+        try {
+            return await next(args);
+        }
+        catch (error) {
+            throw explainRefusal(error, service, context.commandName);
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/cancellation.ts
+/** SIGINT gives in-flight functions this long to finish or roll back before the run stops anyway (GitHub sends SIGTERM 7.5 s after SIGINT). */
+const GRACE_MS = 6000;
+class RunControl {
+    hardStop;
+    log;
+    graceMs;
+    inFlight = new Set();
+    signalCount = 0;
+    graceTimer;
+    constructor(hardStop, log, graceMs = GRACE_MS) {
+        this.hardStop = hardStop;
+        this.log = log;
+        this.graceMs = graceMs;
+    }
+    /** Whether the run was asked to stop: no new function starts, in-flight ones wind down. */
+    get cancelled() {
+        return this.signalCount > 0;
+    }
+    /** Listens for the runner's signals until `dispose`. */
+    install(target = process) {
+        const onSignal = (signal) => this.receive(signal);
+        target.on('SIGINT', onSignal);
+        target.on('SIGTERM', onSignal);
+        return () => {
+            target.off('SIGINT', onSignal);
+            target.off('SIGTERM', onSignal);
+            if (this.graceTimer)
+                clearTimeout(this.graceTimer);
+        };
+    }
+    receive(signal) {
+        this.signalCount++;
+        if (this.signalCount === 1) {
+            this.log(`Received ${signal}: starting no new function; the ${this.inFlight.size} in flight finish or roll back (at most ${Math.round(this.graceMs / 1000)} s).`);
+            this.graceTimer = setTimeout(() => this.hardStop('the grace period after cancellation ran out'), this.graceMs);
+            this.graceTimer.unref();
+        }
+        else {
+            this.hardStop(`received ${signal} after cancellation`);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/inputText.ts
+/** Reading the action's list inputs. */
+/** Splits a list input written one item a line, or comma-separated, or both; `#` starts a comment. */
+function splitList(value) {
+    return value
+        .split(/\r?\n/)
+        .map((line) => line.replace(/(^|\s)#.*$/, ''))
+        .flatMap((line) => line.split(','))
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0);
+}
+
+;// CONCATENATED MODULE: ./src/wildcard.ts
+/**
+ * The one matcher behind every `*` in this action's patterns (function names in `functions`/`exclude`, path
+ * segments in `annotate-files`), built so that a match costs about text × pattern steps whatever the pattern.
+ */
+/**
+ * The RegExp source, unanchored, of a wildcard pattern split at its stars: `pieces[0]`, then a run of `star`
+ * characters, then `pieces[1]`, and so on; each piece a list of sources that each match exactly one character.
+ *
+ * A plain translation (`a.*b.*c`) backtracks exponentially in the number of stars: `a*a*a*a*a*a*a*a*a*a*b` took
+ * minutes on a 64-character text. Every piece between two stars has a fixed length, so placing each at its
+ * leftmost occurrence is enough; the lookahead and backreference make that placement atomic (JavaScript has no
+ * atomic groups). The source holds capturing groups numbered from 1, so it must stand alone in its RegExp, and
+ * the one-character sources must hold none.
+ */
+function wildcardSource(pieces, star) {
+    const [first, ...rest] = pieces.map((piece) => piece.join(''));
+    let source = first ?? '';
+    const last = rest.pop();
+    rest.forEach((middle, index) => {
+        source += `(?=(${star}*?${middle}))\\${index + 1}`;
+    });
+    if (last !== undefined)
+        source += `${star}*${last}`;
+    return source;
+}
+
+;// CONCATENATED MODULE: ./src/functionSelection.ts
+/**
+ * Fleets: `functions` may hold glob patterns (`orders-*`), resolved against ListFunctions in the
+ * regions given, and `exclude` removes functions from what the patterns select. Parsing is pure, so
+ * every input problem is found before any AWS call; resolving lists each region once.
+ */
+
+
+
+
+
+const NAME_CHAR = '[A-Za-z0-9_-]';
+const NAME_CHAR_TEST = /^[A-Za-z0-9_-]$/;
+const MAX_NAME_LENGTH = 64;
+const PAGE_SIZE = 50;
+/** A function ARN is at most 140 characters (Lambda's FunctionName); a pattern, with its classes, at most this. */
+const MAX_ITEM_LENGTH = 256;
+/** Items per list: every named function is read once, and a run has a job's time. */
+const MAX_ITEMS = { functions: 1000, exclude: 200 };
+const ARN_PARTS = /^arn:([^:]*):lambda:([^:]*):([^:]*):function:([^:]*)(?::(.*))?$/;
+/** Tells whether a `functions` or `exclude` item is a pattern: it holds `*`, `?` or `[`. */
+function isFunctionPattern(item) {
+    return /[*?[]/.test(item);
+}
+/** Turns a glob over function names into an anchored RegExp; throws an Error saying what is wrong with the pattern. */
+function functionPatternToRegExp(pattern) {
+    return new RegExp(`^${globSource(pattern)}$`);
+}
+/**
+ * The RegExp source of a name glob, unanchored. `*` is any run of name characters, empty included;
+ * `?` is one; `[abc]`, `[a-z]` and the negations `[!abc]`, `[^abc]` are one name character of (or
+ * not of) the class. wildcardSource keeps a match to about names × pattern steps.
+ */
+function globSource(pattern) {
+    if (pattern === '')
+        throw new Error('it is empty');
+    // The pieces between stars, each a list of one-character sources.
+    const pieces = [[]];
+    let minLength = 0;
+    let i = 0;
+    while (i < pattern.length) {
+        const c = pattern[i];
+        if (c === '*') {
+            while (pattern[i + 1] === '*')
+                i++;
+            pieces.push([]);
+            i++;
+            continue;
+        }
+        const piece = pieces[pieces.length - 1];
+        if (c === '?') {
+            piece.push(NAME_CHAR);
+            i++;
+        }
+        else if (c === '[') {
+            const { source, end } = classAt(pattern, i);
+            piece.push(source);
+            i = end;
+        }
+        else if (NAME_CHAR_TEST.test(c)) {
+            // "-" is the only name character that means something in a RegExp, and only inside a class.
+            piece.push(c);
+            i++;
+        }
+        else {
+            throw new Error(`"${c}" cannot be in a function name (names are letters, digits, - and _; patterns add *, ? and [...])`);
+        }
+        minLength++;
+    }
+    if (minLength > MAX_NAME_LENGTH)
+        throw new Error(`it needs at least ${minLength} characters, and a function name has at most ${MAX_NAME_LENGTH}`);
+    return wildcardSource(pieces, NAME_CHAR);
+}
+/** Reads the class that opens at `start`, returning its RegExp source and the index after its `]`. */
+function classAt(pattern, start) {
+    const close = pattern.indexOf(']', start + 1);
+    if (close < 0)
+        throw new Error(`the "[" at character ${start + 1} is never closed by "]"`);
+    let body = pattern.slice(start + 1, close);
+    const negated = body.startsWith('!') || body.startsWith('^');
+    if (negated)
+        body = body.slice(1);
+    if (body === '')
+        throw new Error(`the class "${pattern.slice(start, close + 1)}" is empty`);
+    const members = [];
+    for (let j = 0; j < body.length; j++) {
+        const from = body[j];
+        if (!NAME_CHAR_TEST.test(from))
+            throw new Error(`the class "${pattern.slice(start, close + 1)}" holds "${from}", which cannot be in a function name`);
+        const to = body[j + 2];
+        // A "-" first or last is the character itself, as in shell globs.
+        if (body[j + 1] === '-' && to !== undefined) {
+            if (!NAME_CHAR_TEST.test(to))
+                throw new Error(`the class "${pattern.slice(start, close + 1)}" holds "${to}", which cannot be in a function name`);
+            if (to < from)
+                throw new Error(`the range "${from}-${to}" in "${pattern.slice(start, close + 1)}" runs backwards; write "${to}-${from}"`);
+            members.push(`${escapeInClass(from)}-${escapeInClass(to)}`);
+            j += 2;
+        }
+        else {
+            members.push(escapeInClass(from));
+        }
+    }
+    const set = `[${members.join('')}]`;
+    // A range such as 0-z spans punctuation too: the lookahead keeps the class to name characters.
+    const source = negated ? `(?!${set})${NAME_CHAR}` : `(?=${NAME_CHAR})${set}`;
+    return { source, end: close + 1 };
+}
+function escapeInClass(c) {
+    return c === '-' ? '\\-' : c;
+}
+function escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+/**
+ * Splits a function ARN whose name may be a pattern; any other part holding a pattern, or a
+ * malformed ARN, is a problem for `inputName`.
+ */
+function parseArnItem(inputName, given) {
+    const match = ARN_PARTS.exec(given);
+    if (!match)
+        return `${inputName}: "${given}" is not a Lambda function ARN; write arn:aws:lambda:REGION:ACCOUNT:function:NAME, where NAME may be a pattern such as orders-*.`;
+    const [, partition, region, account, name, qualifier] = match;
+    if (isFunctionPattern(region))
+        return `${inputName}: "${given}" has a pattern in its region, which is not supported; give the plain pattern (${name}) and list the regions in aws-region instead.`;
+    if (isFunctionPattern(account) || isFunctionPattern(partition))
+        return `${inputName}: "${given}" has a pattern outside the function name; only the name part of an ARN may be a pattern.`;
+    if (qualifier !== undefined)
+        return `${inputName}: "${given}" names a version or alias (:${qualifier}); only the function itself can be selected: drop ":${qualifier}".`;
+    const location = arnLocationProblem(partition, region);
+    if (location)
+        return `${inputName}: "${given}" ${location}.`;
+    if (!/^\d{12}$/.test(account))
+        return `${inputName}: "${given}" names the account "${account}", which is not a 12-digit AWS account ID.`;
+    return { partition, region, account, name };
+}
+/** Splits `functions` into names and patterns and reads `exclude`, finding every problem without calling AWS. */
+function parseSelection(input) {
+    const problems = [];
+    const names = [];
+    const patterns = [];
+    const regions = [...new Set(input.regions.map((region) => region.trim()).filter((region) => region !== ''))];
+    for (const given of boundedList('functions', input.functions, problems)) {
+        if (!isFunctionPattern(given)) {
+            names.push(given);
+            continue;
+        }
+        if (patterns.some((pattern) => pattern.given === given))
+            continue;
+        if (given.startsWith('arn:')) {
+            const arn = parseArnItem('functions', given);
+            if (typeof arn === 'string') {
+                problems.push(arn);
+                continue;
+            }
+            const regex = compile('functions', given, arn.name, problems);
+            if (regex)
+                patterns.push({ given, regex, regions: [arn.region], account: arn.account });
+            continue;
+        }
+        const regex = compile('functions', given, given, problems);
+        if (!regex)
+            continue;
+        if (regions.length === 0) {
+            problems.push(`functions: the pattern "${given}" needs regions to look in; list them in aws-region (e.g. us-east-1, eu-west-1), or give an ARN pattern such as arn:aws:lambda:us-east-1:123456789012:function:${given}.`);
+            continue;
+        }
+        patterns.push({ given, regex, regions, account: undefined });
+    }
+    const excludes = [];
+    for (const given of boundedList('exclude', input.exclude, problems)) {
+        if (given.startsWith('arn:')) {
+            const arn = parseArnItem('exclude', given);
+            if (typeof arn === 'string') {
+                problems.push(arn);
+                continue;
+            }
+            const name = compileSource('exclude', given, arn.name, problems);
+            if (name === undefined)
+                continue;
+            const prefix = `arn:${arn.partition}:lambda:${arn.region}:${arn.account}:function:`;
+            excludes.push(new RegExp(`^${escapeRegExp(prefix)}${name}$`));
+        }
+        else {
+            const regex = compile('exclude', given, given, problems);
+            if (regex)
+                excludes.push(regex);
+        }
+    }
+    // Naming a function and excluding it at once leaves its fate to the reader: make the user choose.
+    for (const given of names) {
+        const name = given.startsWith('arn:') ? given.slice(given.lastIndexOf(':') + 1) : given;
+        if (excludes.some((exclude) => exclude.test(given) || exclude.test(name)))
+            problems.push(`functions names ${given} and exclude excludes it; remove it from one of the two (exclude only narrows what patterns select).`);
+    }
+    return { names, patterns, excludes, problems };
+}
+/** The items of a list input, less those too long to be a name or pattern; too many items is a problem too. */
+function boundedList(inputName, value, problems) {
+    const items = splitList(value);
+    const most = MAX_ITEMS[inputName] ?? 1000;
+    if (items.length > most)
+        problems.push(`${inputName} lists ${items.length} items and takes at most ${most}; select the functions with patterns such as orders-*.`);
+    return items.filter((item, index) => {
+        if (item.length <= MAX_ITEM_LENGTH)
+            return true;
+        problems.push(`${inputName}: item ${index + 1} is ${item.length} characters long; a function ARN has at most 140 and a pattern may have at most ${MAX_ITEM_LENGTH}.`);
+        return false;
+    });
+}
+function compile(inputName, given, glob, problems) {
+    const source = compileSource(inputName, given, glob, problems);
+    return source === undefined ? undefined : new RegExp(`^${source}$`);
+}
+function compileSource(inputName, given, glob, problems) {
+    try {
+        return globSource(glob);
+    }
+    catch (error) {
+        problems.push(`${inputName}: "${given}" is not a usable function name pattern: ${messageOf(error)}.`);
+        return undefined;
+    }
+}
+/** Lists the functions of every region the patterns use, matches them, and drops the excluded ones; throws when a listing fails. */
+async function resolvePatterns(patterns, excludes, lambdaFor) {
+    const users = new Map();
+    for (const pattern of patterns)
+        for (const region of pattern.regions) {
+            const given = users.get(region) ?? [];
+            if (!given.includes(pattern.given))
+                given.push(pattern.given);
+            users.set(region, given);
+        }
+    let listCalls = 0;
+    const countPage = () => void listCalls++;
+    // Every region is listed once, however many patterns look in it, and all regions at once.
+    const regions = [...users.keys()];
+    const settled = await Promise.allSettled(regions.map((region) => listRegion(lambdaFor(region), region, countPage)));
+    const listings = new Map();
+    for (const [index, outcome] of settled.entries()) {
+        const region = regions[index];
+        // The first failing region in the patterns' order, so that the message does not depend on timing.
+        if (outcome.status === 'rejected') {
+            const error = outcome.reason;
+            throw new Error(`Could not list the functions in ${region} to resolve ${(users.get(region) ?? []).join(', ')}: ${errorName(error)}: ${messageOf(error)}; the deploy role needs lambda:ListFunctions`, { cause: error });
+        }
+        listings.set(region, outcome.value);
+    }
+    const warnings = [];
+    const byKey = new Map();
+    for (const pattern of patterns) {
+        let matched = 0;
+        let excluded = 0;
+        for (const region of pattern.regions) {
+            for (const fn of listings.get(region) ?? []) {
+                if (pattern.account !== undefined && fn.account !== pattern.account)
+                    continue;
+                if (!pattern.regex.test(fn.name))
+                    continue;
+                if (excludes.some((exclude) => exclude.test(fn.name) || exclude.test(fn.arn))) {
+                    excluded++;
+                    continue;
+                }
+                matched++;
+                const key = `${region}/${fn.name}`;
+                if (!byKey.has(key))
+                    byKey.set(key, { given: fn.arn, name: fn.name, region, account: fn.account, partition: fn.partition });
+            }
+        }
+        if (matched === 0) {
+            const where = `${pattern.regions.join(', ')}${pattern.account === undefined ? '' : ` (account ${pattern.account})`}`;
+            warnings.push(excluded > 0
+                ? `functions: the pattern "${pattern.given}" matched ${excluded} function${excluded === 1 ? '' : 's'} in ${where}, all removed by exclude.`
+                : `functions: the pattern "${pattern.given}" matched no function in ${where}.`);
+        }
+    }
+    const targets = [...byKey.values()].sort((a, b) => compare(a.region, b.region) || compare(a.name, b.name));
+    return { targets, warnings, listCalls };
+}
+// Code-unit order, not the locale's: the same on every runner.
+function compare(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+async function listRegion(client, region, countPage) {
+    const listed = [];
+    // stopOnSameToken: a service that hands back the marker it was given would otherwise loop forever.
+    const pages = (0,client_lambda_dist_cjs/* paginateListFunctions */.fVs)({ client, pageSize: PAGE_SIZE, stopOnSameToken: true, withCommand: (command) => (countPage(), command) }, {});
+    for await (const page of pages) {
+        for (const configuration of page.Functions ?? []) {
+            const fn = toListed(configuration, region);
+            if (fn)
+                listed.push(fn);
+        }
+    }
+    return listed;
+}
+function toListed(configuration, region) {
+    const name = configuration.FunctionName;
+    if (!name)
+        return undefined;
+    const match = /^arn:([^:]+):lambda:[^:]+:(\d{12}):function:[^:]+/.exec(configuration.FunctionArn ?? '');
+    if (!match)
+        return { name, arn: name, partition: awsPartitions_partitionOf(region) ?? 'aws', account: undefined };
+    const [arn, partition, account] = match;
+    return { name, arn, partition, account };
+}
+/**
+ * The functions of this run: those named outright, then those the patterns select that were not
+ * named; with the warnings of patterns that matched nothing.
+ */
+async function selectFunctions(config, lambdaFor) {
+    if (config.patterns.length === 0)
+        return { targets: [...config.functions], warnings: [], listCalls: 0 };
+    const resolved = await resolvePatterns(config.patterns, config.excludes, lambdaFor);
+    const named = new Set(config.functions.map((target) => `${target.region}/${target.name}`));
+    const selected = resolved.targets.filter((target) => !named.has(`${target.region}/${target.name}`));
+    return { targets: [...config.functions, ...selected], warnings: resolved.warnings, listCalls: resolved.listCalls };
+}
+
+;// CONCATENATED MODULE: ./src/glob.ts
+/**
+ * Glob patterns for workspace-relative POSIX paths (`**`, `*`, `?`, `{a,b}`, `[abc]`), matched in time linear in
+ * the path for a given pattern: the paths come from pull requests, and a backtracking matcher can be made to
+ * run for hours by one file name.
+ */
+
+/** The longest pattern accepted, in characters: far beyond any real glob, and a bound on its matching cost. */
+const MAX_GLOB_LENGTH = 1024;
+/** The most brace alternatives one pattern may stand for: 18 `{a,b}` groups alone would make 262,144. */
+const MAX_BRACE_ALTERNATIVES = 256;
+/** A pattern refused for its size; the message says which bound and how to stay within it. */
+class GlobError extends Error {
+    name = 'GlobError';
+}
+// A path segment never holds `/`, so a star is any run of other characters.
+const SEGMENT_CHAR = '[^/]';
+const REGEXP_SPECIAL = /[.*+?^${}()|[\]\\]/g;
+function glob_escapeRegExp(text) {
+    return text.replace(REGEXP_SPECIAL, '\\$&');
+}
+/** The index of the `]` closing the class opened at `start`, or -1 when it is not closed (then `[` is literal). */
+function classEnd(pattern, start) {
+    let i = start + 1;
+    if (pattern[i] === '!' || pattern[i] === '^')
+        i++;
+    // A `]` first in the class is a member, as in shells.
+    if (pattern[i] === ']')
+        i++;
+    for (; i < pattern.length; i++) {
+        if (pattern[i] === '\\')
+            i++;
+        else if (pattern[i] === ']')
+            return i;
+    }
+    return -1;
+}
+/** Splits at the commas that are not inside a nested brace, a class or after a backslash. */
+function splitAlternatives(body) {
+    const parts = [];
+    let depth = 0;
+    let from = 0;
+    for (let i = 0; i < body.length; i++) {
+        const c = body[i];
+        if (c === '\\')
+            i++;
+        else if (c === '[') {
+            const end = classEnd(body, i);
+            if (end > 0)
+                i = end;
+        }
+        else if (c === '{')
+            depth++;
+        else if (c === '}' && depth > 0)
+            depth--;
+        else if (c === ',' && depth === 0) {
+            parts.push(body.slice(from, i));
+            from = i + 1;
+        }
+    }
+    parts.push(body.slice(from));
+    return parts;
+}
+/** The first closed top-level brace group of a pattern, as [open, close] indexes, if there is one. */
+function firstBraceGroup(pattern) {
+    let depth = 0;
+    let open = -1;
+    for (let i = 0; i < pattern.length; i++) {
+        const c = pattern[i];
+        if (c === '\\')
+            i++;
+        else if (c === '[') {
+            const end = classEnd(pattern, i);
+            if (end > 0)
+                i = end;
+        }
+        else if (c === '{') {
+            if (depth === 0)
+                open = i;
+            depth++;
+        }
+        else if (c === '}' && depth > 0) {
+            depth--;
+            if (depth === 0)
+                return [open, i];
+        }
+    }
+    // No closed brace: whatever `{` is left is a literal character.
+    return undefined;
+}
+/**
+ * The brace-free patterns `{a,b}` alternatives stand for; expanding first keeps `**` detection to plain segments.
+ * Stops as soon as there would be more than MAX_BRACE_ALTERNATIVES, so a hostile pattern costs little to refuse.
+ */
+function expandBraces(pattern, original) {
+    const done = [];
+    const pending = [pattern];
+    while (pending.length > 0) {
+        const next = pending.pop();
+        const group = firstBraceGroup(next);
+        if (!group) {
+            done.push(next);
+        }
+        else {
+            const [open, close] = group;
+            const prefix = next.slice(0, open);
+            const suffix = next.slice(close + 1);
+            // Reversed onto the stack so that alternatives come out in the order written.
+            for (const alternative of splitAlternatives(next.slice(open + 1, close)).reverse())
+                pending.push(prefix + alternative + suffix);
+        }
+        if (done.length + pending.length > MAX_BRACE_ALTERNATIVES)
+            throw new GlobError(`the pattern ${shown(original)} stands for more than ${MAX_BRACE_ALTERNATIVES} alternatives through its {…} ` +
+                'groups; write fewer groups, or split it over several lines');
+    }
+    return done;
+}
+function classToRegExp(pattern, start, end) {
+    let i = start + 1;
+    const negated = pattern[i] === '!' || pattern[i] === '^';
+    if (negated)
+        i++;
+    let body = '';
+    for (; i < end; i++) {
+        const escaped = pattern[i] === '\\' && i + 1 < end;
+        const c = pattern[escaped ? ++i : i];
+        // An unescaped `-` stays a range operator, so that `a-z` keeps working.
+        body += c === '-' && !escaped ? c : c.replace(/[-\\\]\[^]/, '\\$&');
+    }
+    // A class never matches the separator, the way `*` and `?` do not.
+    return negated ? `[^/${body}]` : `(?!/)[${body}]`;
+}
+/** The segments of a brace-free pattern: split at each `/` outside a class (an escaped one included). */
+function toSegments(pattern) {
+    const segments = [];
+    // The pattern split at its stars, each piece a list of one-character sources, and the literal text if no
+    // star or wildcard character appears.
+    let pieces = [[]];
+    let literal = '';
+    let stars = 0;
+    let onlyStars = true;
+    const close = () => {
+        if (onlyStars && stars >= 2)
+            segments.push({ kind: 'globstar' });
+        else if (literal !== undefined)
+            segments.push({ kind: 'literal', text: literal });
+        else
+            segments.push({ kind: 'wildcard', regex: new RegExp(`^${wildcardSource(pieces, SEGMENT_CHAR)}$`) });
+        pieces = [[]];
+        literal = '';
+        stars = 0;
+        onlyStars = true;
+    };
+    const add = (source, text) => {
+        ;
+        pieces[pieces.length - 1].push(source);
+        literal = literal !== undefined && text !== undefined ? literal + text : undefined;
+        onlyStars = false;
+    };
+    let i = 0;
+    while (i < pattern.length) {
+        const c = pattern[i];
+        if (c === '/') {
+            close();
+            i++;
+        }
+        else if (c === '*') {
+            // A run of stars inside a segment is one star; alone in its segment, two or more are `**`.
+            let j = i;
+            while (pattern[j] === '*')
+                j++;
+            stars += j - i;
+            pieces.push([]);
+            literal = undefined;
+            i = j;
+        }
+        else if (c === '?') {
+            add(SEGMENT_CHAR, undefined);
+            i++;
+        }
+        else if (c === '[' && classEnd(pattern, i) > 0) {
+            const end = classEnd(pattern, i);
+            add(classToRegExp(pattern, i, end), undefined);
+            i = end + 1;
+        }
+        else if (c === '\\' && i + 1 < pattern.length) {
+            const escaped = pattern[i + 1];
+            if (escaped === '/')
+                close();
+            else
+                add(glob_escapeRegExp(escaped), escaped);
+            i += 2;
+        }
+        else {
+            add(glob_escapeRegExp(c), c);
+            i++;
+        }
+    }
+    close();
+    return segments;
+}
+function toShape(segments) {
+    const first = segments.findIndex((segment) => segment.kind === 'globstar');
+    if (first < 0)
+        return { prefix: [...segments], groups: undefined, suffix: [] };
+    let last = segments.length - 1;
+    while (segments[last]?.kind !== 'globstar')
+        last--;
+    const groups = [[]];
+    for (const segment of segments.slice(first + 1, last))
+        if (segment.kind === 'globstar')
+            groups.push([]);
+        else
+            groups[groups.length - 1].push(segment);
+    return {
+        prefix: segments.slice(0, first),
+        groups: groups.filter((group) => group.length > 0),
+        suffix: segments.slice(last + 1)
+    };
+}
+function segmentMatches(segment, part) {
+    if (segment.kind === 'literal')
+        return segment.text === part;
+    return segment.kind === 'wildcard' && segment.regex.test(part);
+}
+function matchesAt(group, parts, at) {
+    for (let i = 0; i < group.length; i++)
+        if (!segmentMatches(group[i], parts[at + i]))
+            return false;
+    return true;
+}
+/**
+ * Whether the path's segments match. The ends are fixed; between `**`s each group has a fixed number of
+ * segments, so placing each at its first fit is enough (as wildcardSource does within a segment), which keeps
+ * a match to about path × pattern segment tests.
+ */
+function matchShape(shape, parts) {
+    const { prefix, groups, suffix } = shape;
+    if (groups === undefined)
+        return parts.length === prefix.length && matchesAt(prefix, parts, 0);
+    const end = parts.length - suffix.length;
+    if (end < prefix.length || !matchesAt(prefix, parts, 0) || !matchesAt(suffix, parts, end))
+        return false;
+    let at = prefix.length;
+    for (const group of groups) {
+        while (at + group.length <= end && !matchesAt(group, parts, at))
+            at++;
+        if (at + group.length > end)
+            return false;
+        at += group.length;
+    }
+    return true;
+}
+/**
+ * Compiles a glob over workspace-relative POSIX paths (`**`, `*`, `?`, `{a,b}`, `[abc]`); a leading `!` is a
+ * literal here, negation being the caller's business. Throws a GlobError for a pattern over the size bounds.
+ */
+function compileGlob(pattern) {
+    if (pattern.length > MAX_GLOB_LENGTH)
+        throw new GlobError(`a pattern of ${pattern.length} characters (${shown(pattern)}) is longer than the ${MAX_GLOB_LENGTH} allowed; shorten it`);
+    // `./x` and `/x` are written to mean the workspace's `x`, and paths never carry either prefix.
+    const rooted = pattern.replace(/^(?:\.\/|\/)+/, '');
+    const shapes = expandBraces(rooted, pattern).map((alternative) => toShape(toSegments(alternative)));
+    return {
+        test(path) {
+            const parts = path.split('/');
+            return shapes.some((shape) => matchShape(shape, parts));
+        }
+    };
+}
+/** What is wrong with a pattern's size, or undefined when it compiles. */
+function globProblem(pattern) {
+    try {
+        compileGlob(pattern);
+        return undefined;
+    }
+    catch (error) {
+        if (error instanceof GlobError)
+            return error.message;
+        throw error;
+    }
+}
+/** Whether a workspace-relative POSIX path matches at least one of the globs. */
+function matchesAny(path, patterns) {
+    return patterns.some((pattern) => compileGlob(pattern).test(path));
+}
+// Enough of a pattern to recognise it in a message, never the whole of a huge one.
+function shown(pattern) {
+    return JSON.stringify(pattern.length > 60 ? `${pattern.slice(0, 60)}…` : pattern);
+}
+
+;// CONCATENATED MODULE: ./src/secretReferences.ts
+/**
+ * References to Secrets Manager secrets and Parameter Store parameters inside ROTEL_* settings, which
+ * the extension resolves at start-up: `${arn:…}` inside a value, or `secret://arn:…` as the whole
+ * value. A malformed one would only fail inside the function, where CloudWatch may be off, so the
+ * syntax is checked here, before anything is written.
+ */
+
+const ARN = /^arn:([a-z-]+):([a-z0-9-]+):([a-z0-9-]*):([^:]*):(.+)$/;
+const SECRET_RESOURCE = /^secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
+const PARAMETER_RESOURCE = /^parameter\/[A-Za-z0-9/_.-]{1,2048}$/;
+/** Finds the references in a setting's value; `problems` say, per bad reference, what is wrong and the fix. */
+function findSecretReferences(value, inputName) {
+    const references = [];
+    const problems = [];
+    const texts = [];
+    const whole = /^secret:\/\/(.*)$/s.exec(value.trim());
+    if (whole)
+        texts.push([value.trim(), whole[1] ?? '']);
+    for (const match of value.matchAll(/\$\{([^}]*)\}/g))
+        texts.push([match[0], match[1] ?? '']);
+    if (!whole && /secret:\/\//.test(value))
+        problems.push(`${inputName}: a secret:// reference must be the whole value; use \${arn:…} inside a longer value.`);
+    for (const [text, body] of texts) {
+        const parsed = parseReference(text, body);
+        if (typeof parsed === 'string')
+            problems.push(`${inputName}: ${parsed}`);
+        else
+            references.push(parsed);
+    }
+    return { references, problems };
+}
+function parseReference(text, body) {
+    const hash = body.indexOf('#');
+    const arn = hash === -1 ? body : body.slice(0, hash);
+    const jsonKey = hash === -1 ? undefined : body.slice(hash + 1);
+    const match = ARN.exec(arn);
+    if (!match)
+        // Not an ARN: it may be part of a key that happens to hold "${", so it is not shown.
+        return `a ${text.startsWith('secret://') ? 'secret:// value' : '${…}'} (not shown) is not a reference to a secret: write \${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME} or \${arn:aws:ssm:REGION:ACCOUNT:parameter/NAME}.`;
+    const [, partition = '', service, region = '', account = '', resource = ''] = match;
+    if (service !== 'secretsmanager' && service !== 'ssm')
+        return `${text} names the service "${service ?? ''}"; the extension resolves only secretsmanager and ssm references.`;
+    const location = arnLocationProblem(partition, region);
+    if (location)
+        return `${text} ${location}.`;
+    if (!/^\d{12}$/.test(account))
+        return `${text} has no 12-digit account ID.`;
+    if (service === 'secretsmanager' && !SECRET_RESOURCE.test(resource))
+        return `${text} must name a secret as secret:NAME.`;
+    if (service === 'ssm' && !PARAMETER_RESOURCE.test(resource))
+        return `${text} must name a parameter as parameter/NAME.`;
+    if (jsonKey !== undefined) {
+        if (service === 'ssm')
+            return `${text} selects a JSON key (#${jsonKey}), which only Secrets Manager references can; drop it, or store the value alone.`;
+        if (jsonKey === '')
+            return `${text} ends with # but names no JSON key.`;
+    }
+    return { text, arn, service, region, account, jsonKey };
+}
+
+;// CONCATENATED MODULE: ./src/logPermissions.ts
+/**
+ * Whether a Lambda execution role may write CloudWatch Logs, and how to take that away: pure IAM policy
+ * logic, no AWS calls (src/executionRoles.ts is the IAM edge).
+ *
+ * Lambda writes a function's logs with the execution role's `logs:CreateLogGroup`,
+ * `logs:CreateLogStream` and `logs:PutLogEvents`. Two ways to switch that off:
+ *
+ * - deny: one inline policy per role, `RotelClickStackDenyCloudWatchLogs`, that denies the three actions
+ *   on exactly the listed log groups. An explicit Deny wins over every Allow, whatever grants it.
+ *   Resources: `…:log-group:<group>` (the log-group resource, what `CreateLogGroup` is authorised
+ *   against) and `…:log-group:<group>:*` (every stream of it, what `CreateLogStream`/`PutLogEvents` on
+ *   `log-group:<group>:log-stream:<stream>` are authorised against). Both forms for all three actions:
+ *   the denial then holds whichever form IAM evaluates, and reaches no other group (a group name
+ *   cannot contain `:`).
+ * - detach (the ClickStack guide's way): take the three actions out of the role's own Allow
+ *   statements (`stripLogWrites`), keeping everything else the role may do.
+ */
+const LOG_WRITE_ACTIONS = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'];
+/** Name of the inline deny policy, and Sid of its statement. */
+const DENY_POLICY_NAME = 'RotelClickStackDenyCloudWatchLogs';
+const DENY_STATEMENT_SID = 'RotelClickStackDenyCloudWatchLogs';
+/** IAM's quota: all inline policies of one role together, in characters, whitespace not counted. */
+const ROLE_INLINE_POLICY_QUOTA = 10_240;
+const isRecord = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+/**
+ * A policy document's JSON text: IAM returns documents URL-encoded (RFC 3986); the SDK does not decode
+ * them. Text that already is JSON is taken as it is (a raw `%` in it would break decoding).
+ */
+function decodePolicyText(text) {
+    const trimmed = text.trim();
+    if (trimmed.startsWith('{')) {
+        try {
+            JSON.parse(trimmed);
+            return trimmed;
+        }
+        catch {
+            // fall through: maybe encoded after all
+        }
+    }
+    try {
+        return decodeURIComponent(trimmed);
+    }
+    catch {
+        return trimmed;
+    }
+}
+/** Parses a policy document as IAM returns it (URL-encoded or not); throws on anything but a JSON object. */
+function parsePolicyDocument(text) {
+    const value = JSON.parse(decodePolicyText(text));
+    if (!isRecord(value))
+        throw new Error('a policy document must be a JSON object');
+    return value;
+}
+/** The text sent to IAM: compact JSON, keys in their order. */
+const serializePolicyDocument = (document) => JSON.stringify(document);
+/** Size as IAM counts it against the inline-policy quota: characters other than whitespace. */
+const policySize = (text) => text.replace(/\s+/g, '').length;
+/** The statements, whether `Statement` is one object or an array. */
+function statementsOf(document) {
+    const statement = document?.Statement;
+    if (Array.isArray(statement))
+        return statement.filter(isRecord);
+    return isRecord(statement) ? [statement] : [];
+}
+const toList = (value) => value === undefined ? [] : Array.isArray(value) ? value : [value];
+/** The strings of a policy element that may be one string or a list (anything else left out). */
+const stringsOf = (value) => toList(value).filter((v) => typeof v === 'string');
+/** Deep equality of JSON values; object key order does not matter, array order does. */
+function sameJson(a, b) {
+    if (a === b)
+        return true;
+    if (Array.isArray(a) || Array.isArray(b)) {
+        if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length)
+            return false;
+        return a.every((item, i) => sameJson(item, b[i]));
+    }
+    if (isRecord(a) && isRecord(b)) {
+        const keysA = Object.keys(a).filter((k) => a[k] !== undefined);
+        const keysB = Object.keys(b).filter((k) => b[k] !== undefined);
+        return keysA.length === keysB.length && keysA.every((k) => Object.hasOwn(b, k) && sameJson(a[k], b[k]));
+    }
+    return false;
+}
+// ---------------------------------------------------------------------------------------------
+// Matching actions and resources as IAM does
+function globToRegExp(pattern, ignoreCase) {
+    const source = pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.');
+    return new RegExp(`^${source}$`, ignoreCase ? 'is' : 's');
+}
+/** An Action/NotAction entry against an action: `*` and `?` wildcards, case-insensitive. */
+const actionMatches = (pattern, action) => globToRegExp(pattern, true).test(action);
+/**
+ * A Resource/NotResource entry against an ARN, case-sensitive. Partition, service, region and account
+ * are matched segment by segment; the resource part (after the fifth colon) as a whole, where `*` also
+ * crosses `:` and `/`.
+ */
+function resourceMatches(pattern, arn, variables = 'wildcard') {
+    let effective = pattern;
+    if (effective.includes('${')) {
+        if (variables === 'never')
+            return false;
+        effective = effective.replace(/\$\{[^}]*\}/g, '*');
+    }
+    if (effective === '*')
+        return true;
+    const p = effective.split(':');
+    const a = arn.split(':');
+    if (p.length >= 6 && a.length >= 6) {
+        for (let i = 0; i < 5; i++)
+            if (!globToRegExp(p[i] ?? '', false).test(a[i] ?? ''))
+                return false;
+        return globToRegExp(p.slice(5).join(':'), false).test(a.slice(5).join(':'));
+    }
+    return globToRegExp(effective, false).test(arn);
+}
+const LOG_GROUP_ARN = /^arn:([^:]+):logs:([^:]*):([^:]*):log-group:([^:]+?)(?::\*)?$/;
+/** Parses a log group ARN, with or without the trailing `:*` that DescribeLogGroups reports. */
+function parseLogGroupArn(value) {
+    const match = LOG_GROUP_ARN.exec(value.trim());
+    if (!match)
+        throw new Error(`not a log group ARN: ${value}`);
+    const [, partition, region, account, name] = match;
+    return { partition, region, account, name, arn: `arn:${partition}:logs:${region}:${account}:log-group:${name}` };
+}
+function logGroupArn(options) {
+    return `arn:${options.partition ?? 'aws'}:logs:${options.region}:${options.account}:log-group:${options.logGroup}`;
+}
+/** The ARN of a function's log group, from the function's ARN (partition, region, account) and the group's name. */
+function logGroupArnForFunction(functionArn, logGroup) {
+    const match = /^arn:([^:]+):lambda:([^:]+):(\d{12}):function:/.exec(functionArn);
+    if (!match)
+        throw new Error(`not a Lambda function ARN: ${functionArn}`);
+    const [, partition, region, account] = match;
+    return logGroupArn({ partition, region, account, logGroup });
+}
+const normalizeGroups = (logGroupArns) => [...new Set(logGroupArns.map((arn) => parseLogGroupArn(arn).arn))].sort();
+// ---------------------------------------------------------------------------------------------
+// The deny method
+const denyResources = (groups) => groups.flatMap((group) => [group, `${group}:*`]);
+function denyStatement(groups) {
+    return { Sid: DENY_STATEMENT_SID, Effect: 'Deny', Action: [...LOG_WRITE_ACTIONS], Resource: denyResources(groups) };
+}
+/** The inline deny policy for these log groups (ARNs, with or without `:*`): one statement, groups sorted. */
+function denyPolicyFor(logGroupArns) {
+    const groups = normalizeGroups(logGroupArns);
+    if (groups.length === 0)
+        throw new Error('a deny policy needs at least one log group');
+    return { Version: '2012-10-17', Statement: [denyStatement(groups)] };
+}
+const isDenyStatement = (statement) => statement.Sid === DENY_STATEMENT_SID;
+/** Splits the deny statement's resources into log group ARNs and anything else (kept as it is). */
+function denyResourcesOf(statement) {
+    const groups = new Set();
+    const other = [];
+    for (const resource of stringsOf(statement?.Resource)) {
+        try {
+            groups.add(parseLogGroupArn(resource).arn);
+        }
+        catch {
+            other.push(resource);
+        }
+    }
+    return { groups: [...groups], other };
+}
+/** The log groups the action's deny statement covers, sorted. */
+function deniedGroupsOf(document) {
+    return denyResourcesOf(statementsOf(document).find(isDenyStatement)).groups.sort();
+}
+function withDenyStatement(existing, groups, other) {
+    const statements = statementsOf(existing);
+    const index = statements.findIndex(isDenyStatement);
+    const current = statements[index];
+    const rest = statements.filter((_, i) => i !== index);
+    if (groups.length === 0 && other.length === 0) {
+        return rest.length === 0 ? undefined : { ...existing, Statement: rest };
+    }
+    // Actions someone added to the statement stay; the three are always there.
+    const actions = stringsOf(current?.Action);
+    for (const action of LOG_WRITE_ACTIONS)
+        if (!actions.some((a) => a.toLowerCase() === action.toLowerCase()))
+            actions.push(action);
+    const statement = current
+        ? { ...current, Action: actions, Resource: [...denyResources(groups), ...other] }
+        : denyStatement(groups);
+    const merged = index < 0 ? [...statements, statement] : statements.map((s, i) => (i === index ? statement : s));
+    return { ...existing, Version: existing.Version ?? '2012-10-17', Statement: merged };
+}
+/**
+ * The deny policy covering the groups already in it and these: a union, sorted, that never drops a group
+ * (nor a statement or resource someone else put there). Equal to `existing` (sameJson) when nothing is new.
+ */
+function mergeDenyPolicy(existing, logGroupArns) {
+    if (!existing || statementsOf(existing).length === 0)
+        return denyPolicyFor(logGroupArns);
+    const current = denyResourcesOf(statementsOf(existing).find(isDenyStatement));
+    const groups = normalizeGroups([...current.groups, ...logGroupArns]);
+    if (groups.length === 0 && current.other.length === 0)
+        return denyPolicyFor(logGroupArns);
+    return withDenyStatement(existing, groups, current.other);
+}
+/** The deny policy without these groups; `undefined` when nothing is left in it (then delete the policy). */
+function removeGroupsFromDeny(existing, logGroupArns) {
+    if (!existing)
+        return undefined;
+    const statements = statementsOf(existing);
+    if (statements.length === 0)
+        return undefined;
+    if (!statements.some(isDenyStatement))
+        return existing;
+    const gone = new Set(normalizeGroups(logGroupArns));
+    const current = denyResourcesOf(statements.find(isDenyStatement));
+    return withDenyStatement(existing, current.groups.filter((group) => !gone.has(group)).sort(), current.other);
+}
+// ---------------------------------------------------------------------------------------------
+// The detach method: taking the three actions out of Allow statements
+/**
+ * CloudWatch Logs' IAM actions (service prefix `logs`): the operations of @aws-sdk/client-cloudwatch-logs
+ * 3.1169 plus the permission-only actions of the Service Authorization Reference (as of 2026-01). Used
+ * to rewrite a `logs:` wildcard into what it granted besides the three write actions.
+ */
+const CLOUDWATCH_LOGS_ACTIONS = Object.freeze([
+    'AssociateKmsKey', 'AssociateSourceToS3TableIntegration', 'CallWithBearerToken', 'CancelExportTask',
+    'CancelImportTask', 'CreateDelivery', 'CreateExportTask', 'CreateImportTask', 'CreateLogAnomalyDetector',
+    'CreateLogDelivery', 'CreateLogGroup', 'CreateLogStream', 'CreateLookupTable', 'CreateScheduledQuery',
+    'DeleteAccountPolicy', 'DeleteDataProtectionPolicy', 'DeleteDelivery', 'DeleteDeliveryDestination',
+    'DeleteDeliveryDestinationPolicy', 'DeleteDeliverySource', 'DeleteDestination', 'DeleteIndexPolicy',
+    'DeleteIntegration', 'DeleteLogAnomalyDetector', 'DeleteLogDelivery', 'DeleteLogGroup', 'DeleteLogStream',
+    'DeleteLookupTable', 'DeleteMetricFilter', 'DeletePipelineRule', 'DeleteQueryDefinition',
+    'DeleteResourcePolicy', 'DeleteRetentionPolicy', 'DeleteScheduledQuery', 'DeleteSubscriptionFilter',
+    'DeleteSyslogConfiguration', 'DeleteTransformer', 'DescribeAccountPolicies', 'DescribeConfigurationTemplates',
+    'DescribeDeliveries', 'DescribeDeliveryDestinations', 'DescribeDeliverySources', 'DescribeDestinations',
+    'DescribeExportTasks', 'DescribeFieldIndexes', 'DescribeImportTaskBatches', 'DescribeImportTasks',
+    'DescribeIndexPolicies', 'DescribeLogGroups', 'DescribeLogStreams', 'DescribeLookupTables',
+    'DescribeMetricFilters', 'DescribeQueries', 'DescribeQueryDefinitions', 'DescribeResourcePolicies',
+    'DescribeSubscriptionFilters', 'DisassociateKmsKey', 'DisassociateSourceFromS3TableIntegration',
+    'FilterLogEvents', 'GetDataProtectionPolicy', 'GetDelivery', 'GetDeliveryDestination',
+    'GetDeliveryDestinationPolicy', 'GetDeliverySource', 'GetIntegration', 'GetLogAnomalyDetector',
+    'GetLogDelivery', 'GetLogEvents', 'GetLogFields', 'GetLogGroupFields', 'GetLogObject', 'GetLogRecord',
+    'GetLookupTable', 'GetQueryResults', 'GetScheduledQuery', 'GetScheduledQueryHistory', 'GetStorageTierPolicy',
+    'GetTransformer', 'IntegrateWithS3Table', 'Link', 'ListAggregateLogGroupSummaries', 'ListAnomalies',
+    'ListEntitiesForLogGroup', 'ListIntegrations', 'ListLogAnomalyDetectors', 'ListLogDeliveries', 'ListLogGroups',
+    'ListLogGroupsForEntity', 'ListLogGroupsForQuery', 'ListScheduledQueries', 'ListSourcesForS3TableIntegration',
+    'ListSyslogConfigurations', 'ListTagsForResource', 'ListTagsLogGroup', 'ProcessWithPipeline',
+    'PutAccountPolicy', 'PutBearerTokenAuthentication', 'PutDataProtectionPolicy', 'PutDeliveryDestination',
+    'PutDeliveryDestinationPolicy', 'PutDeliverySource', 'PutDestination', 'PutDestinationPolicy',
+    'PutIndexPolicy', 'PutIntegration', 'PutLogEvents', 'PutLogGroupDeletionProtection', 'PutMetricFilter',
+    'PutPipelineRule', 'PutQueryDefinition', 'PutResourcePolicy', 'PutRetentionPolicy', 'PutStorageTierPolicy',
+    'PutSubscriptionFilter', 'PutSyslogConfiguration', 'PutTransformer', 'StartLiveTail', 'StartQuery',
+    'StopLiveTail', 'StopQuery', 'TagLogGroup', 'TagResource', 'TestMetricFilter', 'TestTransformer', 'Unmask',
+    'UntagLogGroup', 'UntagResource', 'UpdateAnomaly', 'UpdateDeliveryConfiguration', 'UpdateLogAnomalyDetector',
+    'UpdateLogDelivery', 'UpdateLookupTable', 'UpdateScheduledQuery'
+]);
+const WRITE_NAMES = LOG_WRITE_ACTIONS.map((action) => action.slice('logs:'.length).toLowerCase());
+const isWriteName = (name) => WRITE_NAMES.includes(name.toLowerCase());
+/**
+ * What a `logs:` wildcard granted besides the three write actions, as Action entries.
+ *
+ * A prefix pattern (`logs:*`, `logs:Create*`, `logs:Put*`) becomes, for each other catalogue action it
+ * matches, the shortest prefix pattern of that action that none of the three starts with
+ * (`logs:*` → `logs:A*`, `logs:CreateD*`, `logs:CreateLogA*`, `logs:PutA*`, …): each is inside the
+ * original pattern and matches none of the three, and together they cover every other catalogue action
+ * – and the future actions under those prefixes too. Any other pattern (`logs:*Log*`, `logs:?ut*`)
+ * becomes the catalogue actions it matches, by name. Either way the rewrite grants nothing the original
+ * did not; what it can miss is an action AWS adds later under none of the prefixes (a new `Create…`
+ * or `Put…`), which is the safe side.
+ */
+function expandLogsWildcard(pattern) {
+    const name = pattern.slice(pattern.indexOf(':') + 1);
+    const others = CLOUDWATCH_LOGS_ACTIONS.filter((action) => actionMatches(name, action) && !isWriteName(action));
+    const literalPrefix = /^[^*?]*\*$/.test(name) ? name.slice(0, -1) : undefined;
+    const result = [];
+    const seen = new Set();
+    const add = (entry) => {
+        if (seen.has(entry.toLowerCase()))
+            return;
+        seen.add(entry.toLowerCase());
+        result.push(entry);
+    };
+    for (const action of others) {
+        if (literalPrefix === undefined) {
+            add(`logs:${action}`);
+            continue;
+        }
+        let chosen;
+        for (let n = literalPrefix.length + 1; n <= action.length; n++) {
+            const prefix = action.slice(0, n).toLowerCase();
+            if (!WRITE_NAMES.some((write) => write.startsWith(prefix))) {
+                chosen = action.slice(0, n);
+                break;
+            }
+        }
+        add(chosen === undefined || chosen.length === action.length ? `logs:${action}` : `logs:${chosen}*`);
+    }
+    return result;
+}
+/** `*` (or `*:*`): every action of every service. */
+const isEveryAction = (entry) => /^\*+(:\*+)?$/.test(entry);
+/** Replaces key `from` with `to` (value `value`) in the same position, other keys in their order. */
+function renameKey(statement, from, to, value) {
+    const out = {};
+    for (const [key, v] of Object.entries(statement)) {
+        if (key === from)
+            out[to] = value;
+        else
+            out[key] = v;
+    }
+    return out;
+}
+/**
+ * One statement without the three write actions:
+ * - not an Allow: unchanged;
+ * - `Action` naming them: they go; a statement left with no action goes entirely;
+ * - `Action` with a `logs:` wildcard that matches them: rewritten (expandLogsWildcard);
+ * - `Action: "*"` (everything): becomes `NotAction: [the three]` – exactly "everything but the three"
+ *   (same Resource and Condition). This is the only place NotAction is exact: `Allow` + `NotAction`
+ *   means every action of every service except those listed, so it could not stand in for `logs:*`;
+ * - `NotAction` (everything except…): the three are added to it, so it keeps granting the rest;
+ * - a wildcard across services that matches them (`*:Put*`, `*Log*`): cannot be narrowed to "all but
+ *   three" with Allow statements; the statement is left as it was and reported unresolved.
+ * Resource, Condition and every other key stay, in their order.
+ */
+function stripStatement(statement) {
+    const unchanged = { statement, changed: false, unresolved: [] };
+    if (statement.Effect !== 'Allow')
+        return unchanged;
+    if (statement.Action !== undefined) {
+        const entries = toList(statement.Action);
+        if (entries.some((entry) => typeof entry === 'string' && isEveryAction(entry))) {
+            return { statement: renameKey(statement, 'Action', 'NotAction', [...LOG_WRITE_ACTIONS]), changed: true, unresolved: [] };
+        }
+        const kept = [];
+        const unresolved = [];
+        let changed = false;
+        const present = new Set(stringsOf(entries).map((entry) => entry.toLowerCase()));
+        for (const entry of entries) {
+            if (typeof entry !== 'string' || !LOG_WRITE_ACTIONS.some((action) => actionMatches(entry, action))) {
+                kept.push(entry);
+                continue;
+            }
+            const colon = entry.indexOf(':');
+            const service = colon < 0 ? entry : entry.slice(0, colon);
+            if (service.toLowerCase() !== 'logs') {
+                unresolved.push({
+                    action: entry,
+                    reason: `${entry} grants actions of several services, among them CloudWatch Logs writes; an Allow ` +
+                        'statement cannot say "all of these but three": narrow it by hand'
+                });
+                continue;
+            }
+            changed = true;
+            if (!/[*?]/.test(entry))
+                continue;
+            for (const replacement of expandLogsWildcard(entry)) {
+                if (present.has(replacement.toLowerCase()))
+                    continue;
+                present.add(replacement.toLowerCase());
+                kept.push(replacement);
+            }
+        }
+        if (unresolved.length > 0)
+            return { statement, changed: false, unresolved };
+        if (!changed)
+            return unchanged;
+        if (kept.length === 0)
+            return { statement: undefined, changed: true, unresolved: [] };
+        const action = typeof statement.Action === 'string' && kept.length === 1 ? kept[0] : kept;
+        return { statement: { ...statement, Action: action }, changed: true, unresolved: [] };
+    }
+    if (statement.NotAction !== undefined) {
+        const excluded = stringsOf(statement.NotAction);
+        const granted = LOG_WRITE_ACTIONS.filter((action) => !excluded.some((pattern) => actionMatches(pattern, action)));
+        if (granted.length === 0)
+            return unchanged;
+        return { statement: { ...statement, NotAction: [...toList(statement.NotAction), ...granted] }, changed: true, unresolved: [] };
+    }
+    return unchanged;
+}
+/** A Lambda log stream name, to ask whether a policy covers a group's streams. */
+const SAMPLE_STREAM = '2000/01/01/[$LATEST]00000000000000000000000000000000';
+/** The resources IAM may evaluate the three actions against, for one log group. */
+const resourcesFor = (groupArn) => [groupArn, `${groupArn}:log-stream:${SAMPLE_STREAM}`];
+/** Whether the statement's Resource/NotResource may cover any of these ARNs. */
+function mayCover(statement, arns) {
+    if (statement.Resource !== undefined) {
+        const patterns = stringsOf(statement.Resource);
+        return arns.some((arn) => patterns.some((pattern) => resourceMatches(pattern, arn, 'wildcard')));
+    }
+    if (statement.NotResource !== undefined) {
+        const patterns = stringsOf(statement.NotResource);
+        return arns.some((arn) => !patterns.some((pattern) => resourceMatches(pattern, arn, 'never')));
+    }
+    return false;
+}
+/** Whether the statement's Resource/NotResource surely covers all of these ARNs. */
+function surelyCovers(statement, arns) {
+    if (statement.Resource !== undefined) {
+        const patterns = stringsOf(statement.Resource);
+        return arns.every((arn) => patterns.some((pattern) => resourceMatches(pattern, arn, 'never')));
+    }
+    if (statement.NotResource !== undefined) {
+        const patterns = stringsOf(statement.NotResource);
+        return arns.every((arn) => !patterns.some((pattern) => resourceMatches(pattern, arn, 'wildcard')));
+    }
+    return false;
+}
+/**
+ * The document without the three write actions in its Allow statements (see stripStatement), every
+ * other statement kept as the same object, in order. `Statement` keeps its form (object or array).
+ */
+function stripLogWrites(document, options = {}) {
+    const statements = statementsOf(document);
+    const scope = options.logGroupArns?.flatMap((arn) => resourcesFor(parseLogGroupArn(arn).arn));
+    const edits = [];
+    const unresolved = [];
+    const after = [];
+    statements.forEach((statement, index) => {
+        if (scope && !mayCover(statement, scope)) {
+            after.push(statement);
+            return;
+        }
+        const result = stripStatement(statement);
+        for (const item of result.unresolved)
+            unresolved.push({ index, ...(statement.Sid !== undefined ? { sid: statement.Sid } : {}), ...item });
+        if (!result.changed) {
+            after.push(statement);
+            return;
+        }
+        edits.push({ index, before: statement, after: result.statement });
+        if (result.statement)
+            after.push(result.statement);
+    });
+    if (edits.length === 0)
+        return { document, changed: false, edits, unresolved };
+    if (after.length === 0)
+        return { document: undefined, changed: true, edits, unresolved };
+    const [first] = after;
+    const single = !Array.isArray(document.Statement) && after.length === 1 && first !== undefined;
+    return { document: { ...document, Statement: single ? first : after }, changed: true, edits, unresolved };
+}
+/** Whether the statement has a non-empty Condition (static analysis does not evaluate it). */
+const hasCondition = (statement) => isRecord(statement.Condition) && Object.keys(statement.Condition).length > 0;
+/** Whether the statement's Action/NotAction covers the action. */
+function actionCovered(statement, action) {
+    if (statement.Action !== undefined)
+        return stringsOf(statement.Action).some((p) => actionMatches(p, action));
+    if (statement.NotAction !== undefined)
+        return !stringsOf(statement.NotAction).some((p) => actionMatches(p, action));
+    return false;
+}
+/** For each of the three actions, the statements of one document that allow or deny it on the group. */
+function analyzeLogWrites(document, logGroupArn) {
+    const resources = resourcesFor(parseLogGroupArn(logGroupArn).arn);
+    const statements = statementsOf(document);
+    return LOG_WRITE_ACTIONS.map((action) => {
+        const allows = [];
+        const denies = [];
+        statements.forEach((statement, index) => {
+            if (!actionCovered(statement, action))
+                return;
+            const ref = {
+                index,
+                ...(statement.Sid !== undefined ? { sid: statement.Sid } : {}),
+                conditional: hasCondition(statement)
+            };
+            if (statement.Effect === 'Allow' && mayCover(statement, resources))
+                allows.push(ref);
+            else if (statement.Effect === 'Deny' && surelyCovers(statement, resources))
+                denies.push(ref);
+        });
+        return { action, allows, denies };
+    });
+}
+const refName = (source, ref) => `${source} statement ${ref.sid ?? `#${ref.index}`}${ref.conditional ? ' (conditional)' : ''}`;
+/** Combines the analyses of all of a role's policies: a Deny in one overrides an Allow in another. */
+function decideLogWrites(sources) {
+    return LOG_WRITE_ACTIONS.map((action) => {
+        const allows = [];
+        const denies = [];
+        for (const { source, analysis } of sources) {
+            const entry = analysis.find((a) => a.action === action);
+            for (const ref of entry?.allows ?? [])
+                allows.push([source, ref]);
+            for (const ref of entry?.denies ?? [])
+                denies.push([source, ref]);
+        }
+        const allowedBy = allows.map(([source, ref]) => refName(source, ref));
+        const deniedBy = denies.map(([source, ref]) => refName(source, ref));
+        let verdict;
+        if (denies.some(([, ref]) => !ref.conditional))
+            verdict = 'denied';
+        else if (allows.some(([, ref]) => !ref.conditional))
+            verdict = denies.length > 0 ? 'conditional' : 'allowed';
+        else
+            verdict = allows.length > 0 ? 'conditional' : 'not-allowed';
+        return { action, verdict, allowedBy, deniedBy };
+    });
+}
+/**
+ * Which of the three actions this one document allows on the log group, its own Deny statements
+ * considered. Conditions are not evaluated: a conditional grant is reported with `conditional: true`.
+ */
+function grantsLogWrites(document, logGroupArn) {
+    const analysis = analyzeLogWrites(document, logGroupArn);
+    return decideLogWrites([{ source: '', analysis }]).flatMap((decision) => {
+        if (decision.verdict !== 'allowed' && decision.verdict !== 'conditional')
+            return [];
+        const entry = analysis.find((a) => a.action === decision.action);
+        return [
+            {
+                action: decision.action,
+                conditional: decision.verdict === 'conditional',
+                statements: (entry?.allows ?? []).map((ref) => ref.sid ?? `#${ref.index}`)
+            }
+        ];
+    });
+}
+const managed = (path, name, instead) => ({
+    name,
+    arn: `arn:aws:iam::aws:policy/${path}${name}`,
+    ...(instead !== undefined ? { instead } : {})
+});
+/**
+ * AWS managed policies, commonly on Lambda execution roles, that allow the three write actions on every
+ * log group (checked against their published documents). Only AWSLambdaBasicExecutionRole is ever
+ * detached; the others are reported. The role's actual attached policies are analysed from their
+ * documents all the same: this list is what is known without reading them.
+ */
+const AWS_MANAGED_LOG_WRITERS = Object.freeze([
+    managed('service-role/', 'AWSLambdaBasicExecutionRole'),
+    managed('service-role/', 'AWSLambdaVPCAccessExecutionRole', 'arn:aws:iam::aws:policy/service-role/AWSLambdaENIManagementAccess (the same network-interface permissions ' +
+        'without logs; add ec2:DescribeSubnets if the function needs it)'),
+    managed('service-role/', 'AWSLambdaKinesisExecutionRole', 'a policy with its kinesis:* read actions only'),
+    managed('service-role/', 'AWSLambdaDynamoDBExecutionRole', 'a policy with its dynamodb:* stream read actions only'),
+    managed('service-role/', 'AWSLambdaSQSQueueExecutionRole', 'a policy with sqs:ReceiveMessage, sqs:DeleteMessage and sqs:GetQueueAttributes only'),
+    managed('service-role/', 'AWSLambdaMSKExecutionRole', 'a policy with its kafka:* and ec2:* network-interface actions only'),
+    managed('service-role/', 'AmazonS3ObjectLambdaExecutionRolePolicy'),
+    managed('', 'AWSLambdaExecute', 'a policy with s3:GetObject and s3:PutObject only'),
+    managed('', 'CloudWatchLogsFullAccess'),
+    managed('', 'CloudWatchFullAccess'),
+    managed('', 'CloudWatchFullAccessV2'),
+    managed('', 'CloudWatchAgentServerPolicy'),
+    managed('', 'CloudWatchAgentAdminPolicy'),
+    managed('', 'AdministratorAccess'),
+    managed('', 'PowerUserAccess'),
+    managed('job-function/', 'SystemAdministrator'),
+    managed('job-function/', 'DatabaseAdministrator')
+]);
+/** The policy whose detachment is the guide's way to switch CloudWatch Logs off. */
+const BASIC_EXECUTION_POLICY_NAME = 'AWSLambdaBasicExecutionRole';
+const AWS_MANAGED_ARN = /^arn:([^:]+):iam::aws:policy\/(.*\/)?([^/]+)$/;
+/** Whether the ARN is an AWS managed policy's (`arn:<partition>:iam::aws:policy/…`). */
+const isAwsManagedPolicyArn = (arn) => AWS_MANAGED_ARN.test(arn);
+/** The listed AWS managed log writer this ARN names, in any partition. */
+function awsManagedLogWriter(arn) {
+    const match = AWS_MANAGED_ARN.exec(arn);
+    if (!match)
+        return undefined;
+    const path = match[2] ?? '';
+    return AWS_MANAGED_LOG_WRITERS.find((writer) => writer.arn.endsWith(`:policy/${path}${match[3] ?? ''}`));
+}
+/** `arn:<partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole`. */
+const basicExecutionPolicyArn = (partition = 'aws') => `arn:${partition}:iam::aws:policy/service-role/${BASIC_EXECUTION_POLICY_NAME}`;
+/** Whether the ARN is AWSLambdaBasicExecutionRole's, in any partition. */
+const isBasicExecutionPolicyArn = (arn) => /^arn:[^:]+:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole$/.test(arn);
+
+;// CONCATENATED MODULE: ./src/secretAccess.ts
+/**
+ * `grant-secret-access`: what a Lambda execution role needs so that the Rotel extension can resolve the
+ * secret references in its ROTEL_* settings at start-up, whether the role's policies allow it, and the
+ * one inline policy that grants exactly that. Pure: no AWS calls (ExecutionRoles in executionRoles.ts
+ * is the IAM edge; the IAM policy logic is logPermissions.ts').
+ *
+ * What the extension calls (rotel-lambda-extension, src/secrets/): Secrets Manager
+ * `BatchGetSecretValue` with the references' ARNs as written, and Parameter Store `GetParameters`
+ * (WithDecryption) with the ARNs as written. IAM then authorises:
+ * - `secretsmanager:BatchGetSecretValue`: an action without resource-level permissions, so only a
+ *   statement whose Resource is `*` grants it. By itself it returns no secret;
+ * - `secretsmanager:GetSecretValue` on each secret, by its full ARN, which ends in `-` and six random
+ *   characters (`secret:NAME-AbCdEf`). A reference without them names the secret partially, and the
+ *   grant is `secret:NAME-??????`: exactly six more characters, not a longer name starting the same. A
+ *   reference whose name already ends in `-` and six letters or digits is taken as complete, as
+ *   Secrets Manager takes it;
+ * - `ssm:GetParameters` on `arn:…:ssm:REGION:ACCOUNT:parameter/NAME`, the name without its leading `/`;
+ * - `kms:Decrypt` on the customer managed KMS key that encrypts them, when one is given (AWS managed
+ *   keys need no grant). A key is named by its key ARN: an alias ARN in Resource grants nothing. The
+ *   grant holds only through the services that decrypt for the extension (`kms:ViaService`
+ *   `secretsmanager.REGION.amazonaws.com` and/or `ssm.REGION.amazonaws.com`, by the references), not
+ *   for a direct Decrypt call with the role's credentials.
+ *
+ * Each apply makes the grant exactly what its references need: before the functions are written the
+ * policy only grows (a rolled-back function still reads its old secret), and once every function of
+ * the run on the role holds the new configuration, what is not needed any more is dropped
+ * (planSecretGrantUndo with the needs kept), the policy and its tag with it when nothing is left.
+ */
+
+
+const SECRET_ACTIONS = [
+    'secretsmanager:GetSecretValue',
+    'secretsmanager:BatchGetSecretValue',
+    'ssm:GetParameters',
+    'kms:Decrypt'
+];
+/** The action's inline policy on the execution role. */
+const SECRET_POLICY_NAME = 'RotelClickStackReadIngestionSecret';
+/**
+ * The role tag that records the policy as the action's (so that `remove` deletes it). Same prefix as
+ * executionRoles.ts' TAG_PREFIX (a unit test holds them together; executionRoles.ts imports this module).
+ */
+const SECRET_POLICY_TAG = 'rotel-clickstack-action:secret-policy';
+/** One statement per action, in this order, each with its Sid. */
+const STATEMENTS = [
+    { sid: 'RotelClickStackGetSecretValue', action: 'secretsmanager:GetSecretValue' },
+    { sid: 'RotelClickStackBatchGetSecretValue', action: 'secretsmanager:BatchGetSecretValue' },
+    { sid: 'RotelClickStackGetParameters', action: 'ssm:GetParameters' },
+    { sid: 'RotelClickStackKmsDecrypt', action: 'kms:Decrypt' }
+];
+const SECRET_STATEMENT_SIDS = STATEMENTS.map((s) => s.sid);
+const isOurStatement = (statement) => typeof statement.Sid === 'string' && SECRET_STATEMENT_SIDS.includes(statement.Sid);
+/** The condition key that limits kms:Decrypt to calls a service makes on the role's behalf. */
+const VIA_SERVICE = 'kms:ViaService';
+/** What `kms:ViaService` says for a reference's service in its region: `secretsmanager.us-east-1.amazonaws.com`. */
+function viaServiceOf(reference) {
+    const [, partition, , region] = reference.arn.split(':');
+    return `${reference.service}.${region ?? ''}.${partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
+}
+/** `-` and six letters or digits at the end of a secret's name: Secrets Manager's random suffix. */
+const SECRET_SUFFIX = /-[A-Za-z0-9]{6}$/;
+const SUFFIX_CHAR = /^[A-Za-z0-9]$/;
+const PARTIAL_SUFFIX = '-??????';
+const KMS_KEY_ARN = /^arn:([a-z][a-z-]*):kms:([a-z0-9-]+):\d{12}:key\/[A-Za-z0-9-]{1,128}$/;
+/** Why `value` is not a KMS key ARN usable in a policy, or `undefined`: for the configuration's checks. */
+function kmsKeyArnProblem(value) {
+    const key = KMS_KEY_ARN.exec(value.trim());
+    if (key) {
+        const location = arnLocationProblem(key[1] ?? '', key[2] ?? '');
+        return location ? `${value} ${location}.` : undefined;
+    }
+    if (/^arn:[^:]+:kms:[^:]*:[^:]*:alias\//.test(value.trim()))
+        return `${value} is an alias ARN; IAM grants kms:Decrypt by key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID): give the key's ARN.`;
+    return `${value} is not a KMS key ARN: write arn:aws:kms:REGION:ACCOUNT:key/KEY-ID.`;
+}
+/**
+ * The resource a reference's read is authorised against, as a policy Resource: a Secrets Manager ARN
+ * with its suffix as it is, without one `NAME-??????`; a parameter's ARN without a `/` after
+ * `parameter/`.
+ */
+function secretResourceOf(reference) {
+    const colon = nthIndexOf(reference.arn, ':', 5);
+    const head = reference.arn.slice(0, colon + 1);
+    const resource = reference.arn.slice(colon + 1);
+    if (reference.service === 'ssm')
+        return `${head}parameter/${resource.replace(/^parameter\/+/, '')}`;
+    return SECRET_SUFFIX.test(resource) ? reference.arn : `${reference.arn}${PARTIAL_SUFFIX}`;
+}
+function nthIndexOf(text, char, n) {
+    let at = -1;
+    for (let i = 0; i < n; i++) {
+        at = text.indexOf(char, at + 1);
+        if (at < 0)
+            return text.length;
+    }
+    return at;
+}
+const accountOf = (arn) => arn.split(':')[4] || undefined;
+/** Whether the need names its resource exactly (not a secret without its suffix, `NAME-??????`). */
+const isExactResource = (need) => !need.resource.endsWith(PARTIAL_SUFFIX);
+/**
+ * The (action, resource) pairs the execution role needs for these references (duplicates counted
+ * once), and `kms:Decrypt` on the given customer managed keys when there is anything to decrypt.
+ * Sorted: by SECRET_ACTIONS, then resource. Throws on a KMS key that is not a key ARN.
+ */
+function requiredSecretActions(references, kmsKeyArn) {
+    const needs = new Map();
+    const add = (action, resource, reference) => {
+        const key = `${action} ${resource}`;
+        let need = needs.get(key);
+        if (!need) {
+            const account = resource === '*' ? undefined : accountOf(resource);
+            need = { action, resource, references: new Set(), ...(account !== undefined ? { account } : {}) };
+            needs.set(key, need);
+        }
+        need.references.add(reference);
+    };
+    for (const reference of references) {
+        const resource = secretResourceOf(reference);
+        if (reference.service === 'secretsmanager') {
+            add('secretsmanager:GetSecretValue', resource, reference.arn);
+            add('secretsmanager:BatchGetSecretValue', '*', reference.arn);
+        }
+        else {
+            add('ssm:GetParameters', resource, reference.arn);
+        }
+    }
+    const keys = kmsKeyArn === undefined ? [] : typeof kmsKeyArn === 'string' ? [kmsKeyArn] : [...kmsKeyArn];
+    if (references.length > 0)
+        for (const key of keys.map((k) => k.trim()).filter(Boolean)) {
+            const problem = kmsKeyArnProblem(key);
+            if (problem)
+                throw new Error(problem);
+            add('kms:Decrypt', key, key);
+        }
+    const viaServices = sortedUnique(references.map(viaServiceOf));
+    return sortNeeds([...needs.values()].map((need) => ({
+        action: need.action,
+        resource: need.resource,
+        references: [...need.references].sort(),
+        ...(need.account !== undefined ? { account: need.account } : {}),
+        ...(need.action === 'kms:Decrypt' ? { viaServices } : {})
+    })));
+}
+const sortedUnique = (values) => [...new Set(values)].sort(secretAccess_compare);
+const actionRank = (action) => SECRET_ACTIONS.indexOf(action);
+const secretAccess_compare = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+const sortNeeds = (needs) => needs.sort((a, b) => actionRank(a.action) - actionRank(b.action) || secretAccess_compare(a.resource, b.resource));
+// ---------------------------------------------------------------------------------------------
+// Matching a policy's resources against what is needed
+/** Stands for one unknown character of the secret's random suffix. */
+const SLOT = '\u0000';
+const targetOf = (resource) => resource.endsWith(PARTIAL_SUFFIX)
+    ? { text: resource.slice(0, -(PARTIAL_SUFFIX.length - 1)), slots: PARTIAL_SUFFIX.length - 1 }
+    : { text: resource, slots: 0 };
+/**
+ * A glob (`*`, `?`) against text with unknown characters: `may` – for some filling of them (a literal
+ * letter or digit of the glob can match one); `sure` – for every filling (only `?` and `*` can).
+ */
+function globMatches(glob, text, mode) {
+    const memo = new Map();
+    const go = (i, j) => {
+        const key = i * (text.length + 1) + j;
+        const known = memo.get(key);
+        if (known !== undefined)
+            return known;
+        let result;
+        const g = glob[i];
+        if (g === undefined)
+            result = j === text.length;
+        else if (g === '*')
+            result = go(i + 1, j) || (j < text.length && go(i, j + 1));
+        else {
+            const t = text[j];
+            const one = t !== undefined && (g === '?' || (t === SLOT ? mode === 'may' && SUFFIX_CHAR.test(g) : g === t));
+            result = one && go(i + 1, j + 1);
+        }
+        memo.set(key, result);
+        return result;
+    };
+    return go(0, 0);
+}
+/**
+ * A Resource/NotResource entry against a needed resource, as resourceMatches does (policy variables
+ * read as wildcards for `may`, as never matching for `sure`); for a secret whose suffix is unknown,
+ * `may`: for some suffix, `sure`: for every suffix.
+ */
+function matches(pattern, target, mode) {
+    if (target.slots === 0)
+        return resourceMatches(pattern, target.text, mode === 'may' ? 'wildcard' : 'never');
+    let effective = pattern;
+    if (effective.includes('${')) {
+        if (mode === 'sure')
+            return false;
+        effective = effective.replace(/\$\{[^}]*\}/g, '*');
+    }
+    if (effective === '*')
+        return true;
+    const full = target.text + SLOT.repeat(target.slots);
+    const p = effective.split(':');
+    const a = full.split(':');
+    if (p.length >= 6 && a.length >= 6) {
+        // The unknown characters are in the resource part; the five segments before it are literal.
+        for (let i = 0; i < 5; i++)
+            if (!resourceMatches(p[i] ?? '', a[i] ?? '', 'never'))
+                return false;
+        return globMatches(p.slice(5).join(':'), a.slice(5).join(':'), mode);
+    }
+    return globMatches(effective, full, mode);
+}
+function coverage(statement, target) {
+    if (statement.Resource !== undefined) {
+        const patterns = stringsOf(statement.Resource);
+        return {
+            may: patterns.some((p) => matches(p, target, 'may')),
+            sure: patterns.some((p) => matches(p, target, 'sure'))
+        };
+    }
+    if (statement.NotResource !== undefined) {
+        const patterns = stringsOf(statement.NotResource);
+        return {
+            may: !patterns.some((p) => matches(p, target, 'sure')),
+            sure: !patterns.some((p) => matches(p, target, 'may'))
+        };
+    }
+    return { may: false, sure: false };
+}
+/**
+ * AWS managed policies that grant the reads on every resource (from their published documents); only
+ * consulted when one of them is attached and could not be read.
+ */
+const AWS_MANAGED_SECRET_READERS = Object.freeze({
+    AdministratorAccess: SECRET_ACTIONS,
+    PowerUserAccess: SECRET_ACTIONS,
+    SecretsManagerReadWrite: ['secretsmanager:GetSecretValue', 'secretsmanager:BatchGetSecretValue'],
+    AmazonSSMFullAccess: ['ssm:GetParameters'],
+    AmazonSSMReadOnlyAccess: ['ssm:GetParameters'],
+    AmazonSSMManagedInstanceCore: ['ssm:GetParameters'],
+    ReadOnlyAccess: ['ssm:GetParameters']
+});
+function sourcesOf(role, managed) {
+    const sources = role.inline.map((policy) => ({
+        label: `inline policy ${policy.name}`,
+        statements: statementsOf(policy.document)
+    }));
+    for (const policy of role.attached) {
+        const aws = isAwsManagedPolicyArn(policy.arn);
+        const label = aws ? `AWS managed policy ${policy.name}` : `customer-managed policy ${policy.arn}`;
+        const source = managed.get(policy.arn) ?? { error: 'not read' };
+        if ('document' in source)
+            sources.push({ label, statements: statementsOf(source.document) });
+        else
+            sources.push({
+                label: `${label} (unreadable: ${source.error})`,
+                unreadableGrants: aws ? (AWS_MANAGED_SECRET_READERS[policy.name] ?? []) : SECRET_ACTIONS
+            });
+    }
+    return sources;
+}
+function decide(need, sources) {
+    const target = targetOf(need.resource);
+    const allows = [];
+    const denies = [];
+    for (const source of sources) {
+        if (source.unreadableGrants) {
+            if (source.unreadableGrants.includes(need.action))
+                allows.push({ label: `${source.label} (may grant it)`, uncertain: true });
+            continue;
+        }
+        ;
+        (source.statements ?? []).forEach((statement, index) => {
+            if (!actionCovered(statement, need.action))
+                return;
+            const covered = coverage(statement, target);
+            if (!covered.may)
+                return;
+            const conditional = hasCondition(statement);
+            const uncertain = conditional || !covered.sure;
+            const label = `${source.label} statement ${typeof statement.Sid === 'string' ? statement.Sid : `#${index}`}` +
+                (conditional ? ' (conditional)' : '') +
+                (covered.sure ? '' : ' (may not cover it)');
+            if (statement.Effect === 'Allow')
+                allows.push({ label, uncertain });
+            else if (statement.Effect === 'Deny')
+                denies.push({ label, uncertain });
+        });
+    }
+    let verdict;
+    if (denies.some((ref) => !ref.uncertain))
+        verdict = 'denied';
+    else if (allows.some((ref) => !ref.uncertain))
+        verdict = denies.length > 0 ? 'conditional' : 'allowed';
+    else
+        verdict = allows.length > 0 ? 'conditional' : 'not-allowed';
+    return { ...need, verdict, allowedBy: allows.map((r) => r.label), deniedBy: denies.map((r) => r.label) };
+}
+/**
+ * For each need, whether the role's inline and attached policies let it (static analysis; permission
+ * boundaries, SCPs and the secrets' own resource policies are not weighed), and the missing ones named.
+ * Pure: the attached policies' documents come in `managed` (by ARN; missing or `{ error }` = unreadable:
+ * a customer-managed one is taken to grant, an AWS managed one by AWS_MANAGED_SECRET_READERS).
+ */
+function missingSecretAccess(role, managed, required) {
+    const sources = sourcesOf(role, managed);
+    const decisions = required.map((need) => decide(need, sources));
+    return reportOf(role, 'static', decisions, sources.map((s) => s.label), []);
+}
+/** The report for these decisions (static, or with some verdicts from the simulator). */
+function reportOf(role, method, decisions, examined, extraNotes) {
+    const missing = decisions
+        .filter((d) => d.verdict === 'denied' || d.verdict === 'not-allowed')
+        .map((d) => ({
+        action: d.action,
+        resource: d.resource,
+        references: d.references,
+        ...(d.account !== undefined ? { account: d.account } : {}),
+        reason: d.verdict === 'denied' ? 'denied' : 'not-allowed',
+        deniedBy: d.deniedBy,
+        examined
+    }));
+    const notes = [...extraNotes];
+    if (method === 'static')
+        notes.push("static analysis of the role's inline and attached policies; permission boundaries, SCPs and resource policies are not weighed");
+    if (decisions.some((d) => d.verdict === 'conditional'))
+        notes.push('some grants depend on a Condition, a policy variable, a secret suffix or a policy that could not be read: they are counted as granting');
+    const foreign = [...new Set(decisions.map((d) => d.account).filter((a) => a !== undefined && role.account !== '' && a !== role.account))];
+    if (foreign.length > 0)
+        notes.push(`secrets in account ${foreign.join(', ')}: the secret's resource policy (and its KMS key's key policy) must also allow ` +
+            `${role.arn || role.name}; that is not checked`);
+    return { role: role.name, method, decisions, missing, examined, notes, warnings: warningsOf(role, missing) };
+}
+function warningsOf(role, missing) {
+    if (missing.length === 0)
+        return [];
+    const list = (items) => items
+        .map((m) => {
+        if (m.reason !== 'denied')
+            return `${m.action} on ${m.resource}`;
+        // The simulator may find a Deny the documents do not show (a permission boundary).
+        return `${m.action} on ${m.resource} (${m.deniedBy.length > 0 ? `denied by ${m.deniedBy.join(', ')}` : 'explicitly denied'})`;
+    })
+        .join('; ');
+    const notAllowed = missing.filter((m) => m.reason === 'not-allowed');
+    const denied = missing.filter((m) => m.reason === 'denied');
+    const warnings = [];
+    const impact = 'the Rotel extension cannot resolve its secret references and fails at start-up, and so does the function';
+    if (notAllowed.length > 0)
+        warnings.push(`Role ${role.name} does not allow ${list(notAllowed)}: ${impact}. ` +
+            `Set grant-secret-access: true to add the inline policy ${SECRET_POLICY_NAME}, or grant them yourself.`);
+    if (denied.length > 0)
+        warnings.push(`Role ${role.name} denies ${list(denied)}: ${impact}. An explicit Deny wins over any grant, ` +
+            'grant-secret-access included: narrow that Deny.');
+    return warnings;
+}
+// ---------------------------------------------------------------------------------------------
+// The inline policy
+/** The `kms:ViaService` values a statement is limited to: undefined when it is not (it holds for any caller). */
+function viaServicesIn(statement) {
+    const equals = statement.Condition?.StringEquals;
+    const values = equals?.[VIA_SERVICE];
+    return values === undefined ? undefined : stringsOf(values);
+}
+/** The statement limited to these services through `kms:ViaService` (any other condition kept). */
+function withViaServices(statement, services) {
+    const { Condition, ...rest } = statement;
+    const condition = { ...Condition };
+    const equals = { ...condition.StringEquals };
+    if (services.length > 0)
+        equals[VIA_SERVICE] = [...services];
+    else
+        delete equals[VIA_SERVICE];
+    if (Object.keys(equals).length > 0)
+        condition.StringEquals = equals;
+    else
+        delete condition.StringEquals;
+    return Object.keys(condition).length > 0 ? { ...rest, Condition: condition } : rest;
+}
+const viaServicesOf = (needs) => sortedUnique(needs.filter((need) => need.action === 'kms:Decrypt').flatMap((need) => need.viaServices ?? []));
+/**
+ * The action's policy covering what it held already and these needs: its own statements first (one per
+ * action, SECRET_STATEMENT_SIDS' order, resources a sorted union that never drops one; kms:Decrypt
+ * limited by `kms:ViaService` to the union of the services, unless it held for any caller already),
+ * then every other statement someone put there, in its order. Equal (sameJson) to `existing` when
+ * nothing is new and it already has that form. It only grows: planSecretGrantUndo cuts it down.
+ */
+function mergeSecretPolicy(existing, required) {
+    const statements = statementsOf(existing);
+    const ours = [];
+    for (const { sid, action } of STATEMENTS) {
+        const current = statements.find((statement) => statement.Sid === sid);
+        const wanted = required.filter((need) => need.action === action).map((need) => need.resource);
+        const kms = action === 'kms:Decrypt';
+        if (!current) {
+            const statement = { Sid: sid, Effect: 'Allow', Action: [action], Resource: sortedUnique(wanted) };
+            if (wanted.length > 0)
+                ours.push(kms ? withViaServices(statement, viaServicesOf(required)) : statement);
+            continue;
+        }
+        // Actions someone added to the statement stay; its own is always there.
+        const actions = stringsOf(current.Action);
+        if (!actions.some((a) => a.toLowerCase() === action.toLowerCase()))
+            actions.push(action);
+        const merged = { ...current, Action: actions, Resource: sortedUnique([...stringsOf(current.Resource), ...wanted]) };
+        const held = kms ? viaServicesIn(current) : undefined;
+        ours.push(held === undefined ? merged : withViaServices(merged, sortedUnique([...held, ...viaServicesOf(required)])));
+    }
+    const others = statements.filter((statement) => !isOurStatement(statement));
+    return { ...existing, Version: existing?.Version ?? '2012-10-17', Statement: [...ours, ...others] };
+}
+/** The needs that the action's policy `document` does not hold yet (by exact resource). */
+function needsNotIn(document, required) {
+    const statements = statementsOf(document);
+    return required.filter((need) => {
+        const sid = STATEMENTS.find((s) => s.action === need.action)?.sid;
+        const statement = statements.find((s) => s.Sid === sid);
+        return !statement || !stringsOf(statement.Resource).includes(need.resource);
+    });
+}
+const hasTag = (role, key, value) => Object.entries(role.tags).some(([k, v]) => k.toLowerCase() === key && (value === undefined || v === value));
+const tagKeysOf = (role, key) => Object.keys(role.tags).filter((k) => k.toLowerCase() === key);
+const emptyPlan = () => ({ tags: { set: {}, remove: [] }, attach: [], detach: [], put: [], delete: [] });
+/**
+ * grant-secret-access: true – the inline policy SECRET_POLICY_NAME merged with these needs
+ * (mergeSecretPolicy), and the role tag SECRET_POLICY_TAG that records it as the action's. Nothing to
+ * write when the policy already holds them and the tag is there. Pure: the caller checks the role's
+ * tag and inline-policy quotas on the state after (executionRoles.ts does).
+ */
+function planSecretGrant(role, required) {
+    const existing = role.inline.find((policy) => policy.name === SECRET_POLICY_NAME);
+    if (required.length === 0 && !existing)
+        return { plan: emptyPlan(), policy: { name: SECRET_POLICY_NAME, after: { Version: '2012-10-17', Statement: [] } }, added: [], changed: false };
+    const merged = mergeSecretPolicy(existing?.document, required);
+    const put = existing && sameJson(existing.document, merged) ? [] : [{ name: SECRET_POLICY_NAME, text: serializePolicyDocument(merged) }];
+    const set = {};
+    if (!hasTag(role, SECRET_POLICY_TAG, SECRET_POLICY_NAME))
+        set[SECRET_POLICY_TAG] = SECRET_POLICY_NAME;
+    // A tag of the same key in other letter case is replaced, not kept beside.
+    const remove = tagKeysOf(role, SECRET_POLICY_TAG).filter((key) => key !== SECRET_POLICY_TAG && set[SECRET_POLICY_TAG] !== undefined);
+    const plan = { tags: { set, remove }, attach: [], detach: [], put, delete: [] };
+    return {
+        plan,
+        policy: { name: SECRET_POLICY_NAME, ...(existing ? { before: existing.document } : {}), after: merged },
+        added: needsNotIn(existing?.document, required),
+        changed: put.length > 0 || Object.keys(set).length > 0 || remove.length > 0
+    };
+}
+/**
+ * Cuts the action's statements down to `keep` (what the run's functions on the role need now; nothing
+ * to take the grant off): resources not in it go, kms:Decrypt's `kms:ViaService` becomes exactly the
+ * services of `keep`, and the policy is deleted when nothing else is left in it; statements someone
+ * else added stay. The tag goes when none of the action's statements is left. Nothing to write when
+ * the grant is exactly `keep` already. Pure.
+ */
+function planSecretGrantUndo(role, keep = []) {
+    const existing = role.inline.find((policy) => policy.name === SECRET_POLICY_NAME);
+    const tagKeys = tagKeysOf(role, SECRET_POLICY_TAG);
+    if (!existing) {
+        const plan = { ...emptyPlan(), tags: { set: {}, remove: tagKeys } };
+        return { plan, dropped: [], changed: tagKeys.length > 0 };
+    }
+    const statements = statementsOf(existing.document);
+    const ours = [];
+    for (const { sid, action } of STATEMENTS) {
+        const current = statements.find((statement) => statement.Sid === sid);
+        if (!current)
+            continue;
+        const kept = new Set(keep.filter((need) => need.action === action).map((need) => need.resource));
+        const resources = stringsOf(current.Resource).filter((resource) => kept.has(resource));
+        if (resources.length === 0)
+            continue;
+        const statement = { ...current, Resource: resources };
+        ours.push(action === 'kms:Decrypt' ? withViaServices(statement, viaServicesOf(keep)) : statement);
+    }
+    const others = statements.filter((statement) => !isOurStatement(statement));
+    const dropped = [];
+    for (const { sid, action } of STATEMENTS) {
+        const before = statements.find((statement) => statement.Sid === sid);
+        if (!before)
+            continue;
+        const after = ours.find((statement) => statement.Sid === sid);
+        const kept = after ? stringsOf(after.Resource) : [];
+        for (const resource of stringsOf(before.Resource))
+            if (!kept.includes(resource))
+                dropped.push(`${action} on ${resource}`);
+        const services = after ? (viaServicesIn(after) ?? []) : [];
+        for (const service of viaServicesIn(before) ?? [])
+            if (!services.includes(service))
+                dropped.push(`${VIA_SERVICE} ${service}`);
+    }
+    const left = [...ours, ...others];
+    const after = left.length === 0 ? undefined : { ...existing.document, Statement: left };
+    const put = after && !sameJson(after, existing.document) ? [{ name: SECRET_POLICY_NAME, text: serializePolicyDocument(after) }] : [];
+    const remove = ours.length === 0 ? tagKeys : [];
+    const plan = { ...emptyPlan(), tags: { set: {}, remove }, put, delete: after ? [] : [SECRET_POLICY_NAME] };
+    return {
+        plan,
+        policy: { name: SECRET_POLICY_NAME, before: existing.document, ...(after ? { after } : {}) },
+        dropped,
+        changed: put.length > 0 || !after || remove.length > 0
+    };
+}
+
+;// CONCATENATED MODULE: ./src/instrumentation.ts
+const INSTRUMENTATION_SETTINGS = ['none', 'auto', 'nodejs', 'python', 'java'];
+const ADOT_ACCOUNT = '901920570463';
+/**
+ * The default layer per language, `{arch}` being amd64 or arm64. The version is part of the layer's
+ * name, so there is no "latest" to look up: these are the newest versions found in public sources
+ * on 2026-11-25 – Node.js 1.30.2 from the ClickStack Lambda guide, Python 1.20.0 and the Java agent
+ * 1.32.0 from the AWS Distro for OpenTelemetry Lambda pages. `instrumentation-layer` overrides them.
+ */
+const DEFAULT_INSTRUMENTATION_LAYERS = {
+    nodejs: `arn:aws:lambda:{region}:${ADOT_ACCOUNT}:layer:aws-otel-nodejs-{arch}-ver-1-30-2:1`,
+    python: `arn:aws:lambda:{region}:${ADOT_ACCOUNT}:layer:aws-otel-python-{arch}-ver-1-20-0:3`,
+    java: `arn:aws:lambda:{region}:${ADOT_ACCOUNT}:layer:aws-otel-java-agent-{arch}-ver-1-32-0:2`
+};
+/** What AWS_LAMBDA_EXEC_WRAPPER must say for each language's layer to instrument the handler. */
+const WRAPPERS = {
+    nodejs: '/opt/otel-handler',
+    python: '/opt/otel-instrument',
+    java: '/opt/otel-handler'
+};
+const WRAPPER_VARIABLE = 'AWS_LAMBDA_EXEC_WRAPPER';
+const ADOT_LAYER_NAME = /^aws-otel-(nodejs|python|java-agent|java-wrapper|collector)-(amd64|arm64)-ver-[0-9-]+$/;
+const LAYER_VERSION_ARN = /^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:layer:([A-Za-z0-9_-]+):\d+$/;
+/** Whether a layer version ARN is one of ADOT's Lambda layers (any language, arch or version). */
+function isInstrumentationLayer(layerArn, extraNames = []) {
+    const name = LAYER_VERSION_ARN.exec(layerArn)?.[1];
+    return name !== undefined && (ADOT_LAYER_NAME.test(name) || extraNames.includes(name));
+}
+/** The language a setting selects for a runtime; undefined when the runtime has no ADOT layer (or the setting is none). */
+function languageFor(setting, runtime) {
+    if (setting === 'none')
+        return undefined;
+    if (setting !== 'auto')
+        return setting;
+    if (!runtime)
+        return undefined;
+    if (runtime.startsWith('nodejs'))
+        return 'nodejs';
+    if (runtime.startsWith('python'))
+        return 'python';
+    if (runtime.startsWith('java'))
+        return 'java';
+    return undefined;
+}
+/** The layer ARN for a language, region and architecture, from the override template or the shipped table. */
+function instrumentationLayerArn(language, region, architecture, template) {
+    return (template ?? DEFAULT_INSTRUMENTATION_LAYERS[language])
+        .replaceAll('{region}', region)
+        .replaceAll('{arch}', architecture === 'arm64' ? 'arm64' : 'amd64')
+        .replaceAll('{language}', language);
+}
+/** Whether an instrumentation-layer template yields a layer version ARN once filled in. */
+function isValidInstrumentationTemplate(template) {
+    return LAYER_VERSION_ARN.test(instrumentationLayerArn('nodejs', 'us-east-1', 'x86_64', template));
+}
+/** The layer names an instrumentation-layer template gives, for every language and architecture: what counts as ours. */
+function instrumentationLayerNames(region, template) {
+    if (!template)
+        return [];
+    const names = ['nodejs', 'python', 'java'].flatMap((language) => ['x86_64', 'arm64'].map((arch) => /:layer:([^:]+):/.exec(instrumentationLayerArn(language, region, arch, template))?.[1] ?? ''));
+    return [...new Set(names.filter((name) => name !== ''))];
+}
+
+;// CONCATENATED MODULE: ./src/inputLimits.ts
+/**
+ * What an input's text may hold, checked before anything parses it: a size bound per input, and no
+ * control or invisible formatting characters (a line break inside a one-line input would reach a
+ * function's environment and the log as it is). The value itself is never quoted: it may be a secret.
+ */
+/** Lambda's limit on all of a function's environment variables together, keys and values (AWS Lambda quotas). */
+const LAMBDA_VARIABLES_BYTES = 4096;
+const LAMBDA_VARIABLES = 'Lambda allows 4 KB for all of a function\'s environment variables together';
+/** The longest each input may be, in characters, and why; inputs not listed take DEFAULT_LIMIT. */
+const LIMITS = {
+    // Lambda quotas: every one of these ends up in the function's environment variables.
+    'otlp-endpoint': [LAMBDA_VARIABLES_BYTES, LAMBDA_VARIABLES],
+    'otlp-headers': [LAMBDA_VARIABLES_BYTES, LAMBDA_VARIABLES],
+    'resource-attributes': [LAMBDA_VARIABLES_BYTES, LAMBDA_VARIABLES],
+    'env-file': [LAMBDA_VARIABLES_BYTES, LAMBDA_VARIABLES],
+    environment: [LAMBDA_VARIABLES_BYTES, LAMBDA_VARIABLES],
+    // Lambda quotas: a synchronous invocation's request payload is at most 6 MB.
+    'test-payload': [6 * 1024 * 1024, 'Lambda takes at most 6 MB in a synchronous invocation'],
+    // STS AssumeRoleWithWebIdentity: RoleArn is 20 to 2048 characters.
+    'role-to-assume': [2048, 'STS takes a role ARN of at most 2048 characters'],
+    // IAM CreateOpenIDConnectProvider: each client ID (the audience) is at most 255 characters.
+    audience: [255, 'IAM takes an OIDC audience (client ID) of at most 255 characters'],
+    // Lists: a function ARN is at most 140 characters (Lambda's FunctionName), a pattern at most 256;
+    // parseSelection bounds the items, this bounds the text.
+    functions: [64 * 1024, 'that is over 1000 functions or patterns'],
+    exclude: [16 * 1024, 'that is over 200 patterns'],
+    'aws-region': [1024, 'AWS has fewer than 50 regions'],
+    'annotate-files': [16 * 1024, 'that is over 100 globs'],
+    'secret-kms-key-arn': [4096, 'that is over 20 key ARNs'],
+    'clickhouse-url': [2048, 'a longer URL is no endpoint'],
+    'hyperdx-url': [2048, 'a longer URL is no HyperDX address'],
+    'clickhouse-password': [1024, 'a longer value is no password'],
+    'github-token': [1024, 'a longer value is no GitHub token']
+};
+const DEFAULT_LIMIT = [256, 'no valid value of it is longer'];
+/** Inputs written one item a line; every other input is one line. */
+const MULTI_LINE = new Set([
+    'functions',
+    'exclude',
+    'aws-region',
+    'otlp-headers',
+    'resource-attributes',
+    'environment',
+    'annotate-files',
+    'secret-kms-key-arn',
+    'test-payload'
+]);
+// C0 and C1 controls, DEL, the line and paragraph separators, and the bidirectional overrides and
+// isolates (which make text display in another order than it is read).
+const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/** The longest value an input may have, in characters. */
+function inputLimit(name) {
+    return (LIMITS[name] ?? DEFAULT_LIMIT)[0];
+}
+/** Why an input's text is refused before it is read, naming the input and the fix; undefined when it may be read. */
+function inputTextProblem(name, value) {
+    const [limit, why] = LIMITS[name] ?? DEFAULT_LIMIT;
+    if (value.length > limit)
+        return `${name} is ${value.length} characters long and may be at most ${limit} (${why}); shorten it.`;
+    const multiLine = MULTI_LINE.has(name);
+    for (const match of value.matchAll(FORBIDDEN)) {
+        const c = match[0];
+        const at = match.index;
+        if (multiLine && (c === '\n' || c === '\t' || (c === '\r' && value[at + 1] === '\n')))
+            continue;
+        const before = value.slice(0, at);
+        const line = before.split('\n').length;
+        const column = at - before.lastIndexOf('\n');
+        const where = multiLine ? `line ${line}, character ${column}` : `character ${column}`;
+        const what = c === '\r' && multiLine
+            ? 'a carriage return without a line feed'
+            : c === '\n' || c === '\r' || c === '\u2028' || c === '\u2029'
+                ? 'a line break'
+                : `the invisible character U+${c.codePointAt(0)?.toString(16).toUpperCase().padStart(4, '0')}`;
+        const fix = multiLine
+            ? 'remove it (line breaks and tabs are the only control characters this input takes)'
+            : 'write it on one line, without control characters';
+        return `${name} holds ${what} at ${where}; ${fix}.`;
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/layerVersions.ts
+/** Finding the Rotel Lambda Extension layer version to attach, in another account's layer, by probing. */
+
+
+
+/** The account that publishes the Rotel Lambda Extension layers. */
+const DEFAULT_LAYER_ACCOUNT = '418653438961';
+const ACCOUNT = /^\d{12}$/;
+const LAYER_NAME = /^[A-Za-z0-9_-]{1,140}$/;
+const layerVersions_LAYER_VERSION_ARN = new RegExp(`^arn:(${PARTITION_IDS.join('|')}):lambda:(${REGION_PATTERN.source.slice(1, -1)}):(\\d{12}):layer:([A-Za-z0-9_-]{1,140}):([1-9]\\d{0,15})$`);
+/** The unversioned ARN of layer `name` of `account` in `region`, with the partition the region belongs to. */
+function layerArnFor(region, account, name) {
+    // Caught here rather than by Lambda, whose ValidationException would not say which input was wrong.
+    const partition = awsPartitions_partitionOf(region);
+    if (partition === undefined)
+        throw new Error(`invalid region "${region}": expected a region such as us-east-1`);
+    if (!ACCOUNT.test(account))
+        throw new Error(`invalid layer-account "${account}": expected a 12-digit AWS account id`);
+    if (!LAYER_NAME.test(name))
+        throw new Error(`invalid layer-name "${name}": expected 1 to 140 letters, digits, hyphens or underscores`);
+    return `arn:${partition}:lambda:${region}:${account}:layer:${name}`;
+}
+/** The region, account, name and version of a versioned layer ARN, or undefined if it is not one. */
+function parseLayerVersionArn(arn) {
+    const match = layerVersions_LAYER_VERSION_ARN.exec(arn);
+    if (!match)
+        return undefined;
+    const [, partition, region, account, name, version] = match;
+    if (region === undefined || account === undefined || name === undefined || version === undefined)
+        return undefined;
+    // An ARN whose partition does not own its region names nothing that exists.
+    if (partitionOf(region) !== partition)
+        return undefined;
+    const number = Number(version);
+    if (!Number.isSafeInteger(number))
+        return undefined;
+    return { region, account, name, version: number };
+}
+/** The release tag in a layer description of the form `Tag=<release tag>`, if there is one. */
+function tagFromDescription(description) {
+    if (description === undefined)
+        return undefined;
+    return /(?:^|[\s,;])Tag=([^\s,;]+)/.exec(description)?.[1];
+}
+// Cross-account, Lambda will not say whether a version exists: a missing or non-public one is refused.
+const ABSENT_ERRORS = new Set(['AccessDeniedException', 'ResourceNotFoundException']);
+/** A probe that asks GetLayerVersion, retrying throttling and server faults, and calls refused or missing versions absent. */
+function lambdaLayerProbe(client, layerArn, options = {}) {
+    const retry = {
+        attempts: options.attempts ?? 5,
+        baseDelayMs: options.baseDelayMs ?? 250,
+        maxDelayMs: options.maxDelayMs ?? 5000,
+        isRetryable: isTransient,
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+        ...(options.random ? { random: options.random } : {}),
+        ...(options.onRetry ? { onRetry: options.onRetry } : {})
+    };
+    return async (version) => {
+        try {
+            const response = await withRetry(() => client.send(new client_lambda_dist_cjs/* GetLayerVersionCommand */.VK5({ LayerName: layerArn, VersionNumber: version })), retry);
+            return {
+                arn: response.LayerVersionArn ?? `${layerArn}:${version}`,
+                layerArn: response.LayerArn ?? layerArn,
+                version: response.Version ?? version,
+                description: response.Description,
+                tag: tagFromDescription(response.Description),
+                compatibleArchitectures: [...(response.CompatibleArchitectures ?? [])]
+            };
+        }
+        catch (error) {
+            if (ABSENT_ERRORS.has(errorName(error)))
+                return undefined;
+            throw new Error(`GetLayerVersion ${layerArn}:${version} failed: ${errorName(error)}: ${messageOf(error)}`, {
+                cause: error
+            });
+        }
+    };
+}
+/** Gallop steps from a present hint: small at first, as the latest is expected a few versions above it. */
+const stepFromHint = (k) => (k < 3 ? 2 ** k : 4 ** (k - 1));
+/** Gallop steps from nothing (no hint, or a hint above the latest): probes 1, 5, 21, 85, 341, 1365, … */
+const stepFromStart = (k) => 4 ** k;
+/**
+ * The share of holes among versions assumed before any is seen (0.25 holes in 4 versions), added to
+ * what the search has seen below the highest present version.
+ */
+const PRIOR_HOLES = 0.25;
+const PRIOR_VERSIONS = 4;
+/**
+ * The highest version a probe finds, seeing past gaps narrower than the gap window.
+ *
+ * A gallop (steps ×4, smaller at first from a hint) until a version is absent; the gap window past
+ * that version is probed, and a version there moves the gallop on from it. Then a binary search
+ * between the highest present version and the lowest absent one above it. An absent version met
+ * there may be a hole rather than the end; its gap window is probed once a hole is the likelier story
+ * (few versions between it and the highest present one beside those between it and the known end,
+ * weighed by the share of holes seen so far), and always before the version below it is called the
+ * latest. Without gaps: 1.5·log2 V probes and a few; each gap the search lands in costs one or a few
+ * more. A hint above the latest costs the hint and its gap window below it, then the search starts
+ * from 1 below them.
+ */
+async function findLatestVersion(probe, options = {}) {
+    const found = new Map();
+    const exists = async (version) => {
+        if (!found.has(version))
+            found.set(version, await probe(version));
+        return found.get(version) !== undefined;
+    };
+    const isAbsent = (version) => found.has(version) && found.get(version) === undefined;
+    const unknownIn = (from, to) => {
+        for (let version = from; version <= to; version++)
+            if (!found.has(version))
+                return version;
+        return undefined;
+    };
+    const hint = Number.isFinite(options.hint) ? Math.max(1, Math.floor(options.hint ?? 1)) : 1;
+    const gapWindow = Math.max(1, Math.floor(options.gapWindow ?? 2));
+    // `version` and the gapWindow − 1 above it absent: nothing above it exists (gaps being narrower).
+    const isEnd = (version) => {
+        for (let v = version; v < version + gapWindow; v++)
+            if (!isAbsent(v))
+                return false;
+        return true;
+    };
+    // The highest version seen present, 0 while none is.
+    let lo = 0;
+    let step = stepFromStart;
+    if (hint > 1) {
+        if (await exists(hint)) {
+            lo = hint;
+            step = stepFromHint;
+        }
+        else {
+            // The hint's gap window below it: a version there is the latest or below it, and all of them
+            // absent with the hint mean the latest is below them, so the search starts over from 1.
+            for (let version = hint - 1; version >= Math.max(1, hint - gapWindow + 1) && lo === 0; version--)
+                if (await exists(version))
+                    lo = version;
+            if (lo > 0)
+                step = stepFromHint;
+        }
+    }
+    // Whether to probe the gap window of `hi`, an absent version that may be a hole: yes when the odds
+    // that it is one (the share of holes seen below `lo`, times the versions between `hi` and the end,
+    // against those between `lo` and `hi`) are at least even. Without a known end, always.
+    const worthChecking = (lo, hi, end) => {
+        if (end === Infinity)
+            return true;
+        let holes = 0;
+        let seen = 0;
+        for (const [version, layer] of found)
+            if (version < lo) {
+                seen++;
+                if (layer === undefined)
+                    holes++;
+            }
+        return ((holes + PRIOR_HOLES) / (seen + PRIOR_VERSIONS)) * (end - hi) >= hi - lo;
+    };
+    let galloped = 0;
+    let galloping = true;
+    for (;;) {
+        // `hi`: the lowest version seen absent above `lo`; `end`: the lowest one known to be the end.
+        let hi = Infinity;
+        let end = Infinity;
+        for (const [version, layer] of found)
+            if (version > lo && layer === undefined) {
+                hi = Math.min(hi, version);
+                if (version < end && isEnd(version))
+                    end = version;
+            }
+        // The gallop stops at its first absent version, or where it would reach one already seen.
+        if (galloping && lo + step(galloped) >= hi)
+            galloping = false;
+        let next;
+        let gallop = false;
+        if (hi === Infinity || galloping) {
+            next = lo + step(galloped++);
+            gallop = true;
+        }
+        else if (hi < end && worthChecking(lo, hi, end)) {
+            next = unknownIn(hi + 1, hi + gapWindow - 1);
+        }
+        else if (hi - lo > 1) {
+            next = lo + Math.floor((hi - lo) / 2);
+        }
+        else {
+            // The bracket is closed: `lo` is the latest unless a version past `hi` shows that `hi` is a gap.
+            next = unknownIn(lo + 2, lo + gapWindow);
+            if (next === undefined)
+                return { latest: lo === 0 ? undefined : found.get(lo), probes: found.size };
+        }
+        // Not reached: the gap window of `hi` holds an unknown version unless `hi` is the end (then hi = end).
+        if (next === undefined)
+            throw new Error(`findLatestVersion: no version to probe between ${lo} and ${hi}`);
+        if (next > Number.MAX_SAFE_INTEGER)
+            throw new Error(`findLatestVersion: every version probed up to ${lo} exists`);
+        if (await exists(next))
+            lo = Math.max(lo, next);
+        else if (gallop)
+            galloping = false;
+    }
+}
+/** Resolves layer requests to layer versions, one lookup per distinct request however many callers ask at once. */
+class LayerResolver {
+    options;
+    /** How many lookups (latest searches or single-version gets) have started. */
+    lookups = 0;
+    /** How many GetLayerVersion probes those lookups made, retries not counted. */
+    probes = 0;
+    cache = new Map();
+    constructor(options) {
+        this.options = options;
+    }
+    /** Whether a request was looked up already (or is being), so that asking again makes no call. */
+    has(request) {
+        const { region, account, name, version } = request;
+        try {
+            return this.cache.has(`${layerArnFor(region, account, name)}:${version}`);
+        }
+        catch {
+            return false;
+        }
+    }
+    /** The layer version a request names; throws, saying what to fix, when there is none. */
+    async resolve(request) {
+        const { region, account, name, version } = request;
+        if (version !== 'latest' && !(Number.isSafeInteger(version) && version > 0))
+            throw new Error(`invalid layer-version ${String(version)}: expected "latest" or a positive whole number`);
+        const layerArn = layerArnFor(region, account, name);
+        const key = `${layerArn}:${version}`;
+        let lookup = this.cache.get(key);
+        if (!lookup) {
+            lookup = this.lookup(region, layerArn, name, version);
+            this.cache.set(key, lookup);
+            // A transport failure says nothing about the layer, so a later call may try again; an absence stays cached.
+            lookup.catch(() => {
+                if (this.cache.get(key) === lookup)
+                    this.cache.delete(key);
+            });
+        }
+        const result = await lookup;
+        if (result)
+            return result;
+        if (version === 'latest')
+            throw new Error(`no version of layer ${layerArn} is visible in ${region}: the layer is not published there, ` +
+                `or the deploy role may not call lambda:GetLayerVersion on it; set layer-account/layer-name to a mirrored copy`);
+        throw new Error(`layer version ${layerArn}:${version} does not exist or is not visible: ` +
+            `check layer-version / layer-name / layer-account, or that the layer exists in ${region}`);
+    }
+    async lookup(region, layerArn, name, version) {
+        this.lookups++;
+        const base = lambdaLayerProbe(this.options.clientFor(region), layerArn, this.options.probe);
+        const probe = (v) => {
+            this.probes++;
+            return base(v);
+        };
+        if (version !== 'latest')
+            return probe(version);
+        const hint = this.options.hints?.[layerArn] ?? this.options.hints?.[name];
+        const { latest } = await findLatestVersion(probe, {
+            ...(hint !== undefined ? { hint } : {}),
+            ...(this.options.gapWindow !== undefined ? { gapWindow: this.options.gapWindow } : {})
+        });
+        return latest;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/extensionSettings.ts
+/** The Rotel extension's settings that the action's own inputs set (otlp-endpoint, otlp-protocol, …), by input. */
+const ENV = {
+    endpoint: 'ROTEL_OTLP_EXPORTER_ENDPOINT',
+    protocol: 'ROTEL_OTLP_EXPORTER_PROTOCOL',
+    headers: 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS',
+    resourceAttributes: 'ROTEL_OTEL_RESOURCE_ATTRIBUTES',
+    envFile: 'ROTEL_ENV_FILE'
+};
+/** The names of ENV: `remove` always takes them off (or puts back what the record says they replaced). */
+const EXTENSION_SETTINGS = Object.values(ENV);
+
+;// CONCATENATED MODULE: ./src/variableRecord.ts
+/**
+ * The record of the function's own variables that the action replaced or added, kept in the function's
+ * variable PREVIOUS_VARIABLES_VARIABLE so that `remove` gives back exactly what was there. Why a
+ * variable and not a tag: the same reasons as json-logs' record (plan.ts, LOG_FORMAT_VARIABLE): read
+ * with the configuration, written in the same guarded write as the change it explains, dropped by a
+ * rollback with it.
+ *
+ * The value is a compact JSON object: a name with the value it had before the action first set it, or
+ * null when it did not exist (remove deletes it). The action's own extension settings (ENV) are
+ * recorded only when they replaced a value of the user's: remove always takes them off otherwise,
+ * which keeps the record small (it counts towards Lambda's 4 KB).
+ *
+ * Values in the record are the user's and may be secret: the record's value is never shown (diffOf
+ * hides it by name, driftOf leaves it out), and neither is a value it restores.
+ */
+
+/** Names that start with this are the action's records, refused in `environment`. */
+const ACTION_VARIABLE_PREFIX = 'CLICKSTACK_ACTION_';
+/** Not a ROTEL_ name: the extension scans every ROTEL_ variable for secret references at start-up. */
+const PREVIOUS_VARIABLES_VARIABLE = `${ACTION_VARIABLE_PREFIX}PREVIOUS_VARIABLES`;
+const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+/** Thrown for a record that is not the action's any more; the message never holds its content. */
+class UnreadableRecordError extends Error {
+}
+/**
+ * The record a function holds: undefined when it has none; throws UnreadableRecordError when its value
+ * is not a JSON object of variable names to strings or null (edited by hand), since guessing what to
+ * restore could lose a value.
+ */
+function readRecord(variables) {
+    if (!Object.hasOwn(variables, PREVIOUS_VARIABLES_VARIABLE))
+        return undefined;
+    let parsed;
+    try {
+        parsed = JSON.parse(variables[PREVIOUS_VARIABLES_VARIABLE] ?? '');
+    }
+    catch {
+        parsed = undefined;
+    }
+    const valid = typeof parsed === 'object' &&
+        parsed !== null &&
+        !Array.isArray(parsed) &&
+        Object.entries(parsed).every(([name, value]) => NAME.test(name) && !name.startsWith(ACTION_VARIABLE_PREFIX) && (value === null || typeof value === 'string'));
+    if (!valid)
+        throw new UnreadableRecordError(`its variable ${PREVIOUS_VARIABLES_VARIABLE}, where the action records the values it replaced, is not the action's record any more (edited by hand?), so the action cannot tell what to give back. ` +
+            `Put back the value it had, or delete it after restoring the variables the action set yourself; nothing was written.`);
+    // A fresh object without a prototype: a recorded name like `constructor` is a name like any other.
+    return Object.assign(Object.create(null), parsed);
+}
+/** The record as stored: compact JSON, names in the order they were recorded. */
+function writeRecord(record) {
+    return JSON.stringify(record);
+}
+/**
+ * The record after the action sets `settings` on a function that holds `before`: each name it sets
+ * for the first time gets its previous value (null when absent). A name already recorded keeps its
+ * entry, so the value from before the action stays, whatever the action set since. Equal values:
+ * on a function the action never touched (`fresh`) they are the user's and recorded as such; on one
+ * it set up before it kept a record (`adopted`) they are taken as that earlier run's (null: remove
+ * deletes them, as it always did); with a record they were not set by the action and need no entry.
+ */
+function recordAfter(existing, before, settings, carriesExtension) {
+    const record = Object.assign(Object.create(null), existing);
+    for (const [name, value] of settings) {
+        if (Object.hasOwn(record, name))
+            continue;
+        const had = Object.hasOwn(before, name);
+        const previous = had ? (before[name] ?? '') : null;
+        const extension = EXTENSION_SETTINGS.includes(name);
+        if (existing === undefined && carriesExtension) {
+            // Set up by a version without a record: its settings are its own, unless they differ (the user's, maybe).
+            if (had && previous !== value && !extension)
+                record[name] = previous;
+            else if (!extension)
+                record[name] = null;
+            continue;
+        }
+        if (extension) {
+            if (had && existing === undefined)
+                record[name] = previous;
+            continue;
+        }
+        if (!had || previous !== value || existing === undefined)
+            record[name] = previous;
+    }
+    return record;
+}
+/** Whether two records hold the same entries (order aside). */
+function sameRecord(a, b) {
+    if (a === undefined)
+        return false;
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && a[key] === b[key]);
+}
+
+;// CONCATENATED MODULE: ./src/valueDisplay.ts
+/**
+ * Which values a diff may show: only settings the action owns, and only in a form that cannot hold a
+ * secret. Everything else (every variable of the user's, every `environment` line, the headers, and
+ * every value a function holds now) is shown by name only.
+ */
+
+// The same names as config.ts ENV and plan.ts LOG_FORMAT_VARIABLE (a unit test holds them equal):
+// importing them would close an import cycle through config.ts.
+const ENDPOINT = 'ROTEL_OTLP_EXPORTER_ENDPOINT';
+const PROTOCOL = 'ROTEL_OTLP_EXPORTER_PROTOCOL';
+const ENV_FILE = 'ROTEL_ENV_FILE';
+const RESOURCE_ATTRIBUTES = 'ROTEL_OTEL_RESOURCE_ATTRIBUTES';
+const LOG_FORMAT = 'CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT';
+/** The resource attributes the action adds itself (cloud-attributes): their values are the action's. */
+const ACTION_RESOURCE_ATTRIBUTES = [
+    ['cloud.provider', 'aws'],
+    ['cloud.platform', 'aws_lambda']
+];
+/** What stands for a value that is not shown. */
+const HIDDEN_VALUE = '***';
+/**
+ * The value of a variable as a diff may show it, or undefined when it is shown by name only. Each
+ * shown form is checked against what it may be, not trusted for its name: an endpoint loses its
+ * user-info, query and fragment (and any path segment that is not a plain word, where tokens hide),
+ * the protocol, log-format record and wrapper must be one of the action's own values, the env file an
+ * absolute path of plain characters. Resource attributes show their names, and values only for the
+ * action's own cloud.* pairs: the rest come from resource-attributes, an input GitHub does not mask,
+ * and people put tenant ids and deployment names there, sometimes tokens; the action cannot tell.
+ */
+function displayValue(name, value) {
+    switch (name) {
+        case ENDPOINT:
+            return displayEndpoint(value);
+        case PROTOCOL:
+            return /^(grpc|http|http\/protobuf|http\/json)$/.test(value) ? value : undefined;
+        case ENV_FILE:
+            return /^\/[A-Za-z0-9._/-]{1,255}$/.test(value) ? value : undefined;
+        case WRAPPER_VARIABLE:
+            return Object.values(WRAPPERS).includes(value) ? value : undefined;
+        case LOG_FORMAT:
+            return value === 'Text' || value === 'JSON' ? value : undefined;
+        case RESOURCE_ATTRIBUTES:
+            return displayAttributes(value);
+        default:
+            return undefined;
+    }
+}
+/** Scheme, host, port and the path's plain words; never user-info, query or fragment. */
+function displayEndpoint(value) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        return undefined;
+    }
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname)
+        return undefined;
+    const path = url.pathname
+        .split('/')
+        .filter((segment) => segment !== '')
+        .map((segment) => (/^(v\d{1,2}|[a-z][a-z-]{0,15})$/.test(segment) ? segment : '…'))
+        .join('/');
+    return `${url.protocol}//${url.host}${path ? `/${path}` : ''}`;
+}
+function displayAttributes(value) {
+    const items = value.split(',');
+    if (items.some((item) => !/^[A-Za-z0-9_.\-/]+=/.test(item)))
+        return undefined;
+    const pairs = items.map((item) => [item.slice(0, item.indexOf('=')), item.slice(item.indexOf('=') + 1)]);
+    const own = (key, item) => ACTION_RESOURCE_ATTRIBUTES.some(([k, v]) => k === key && v === item);
+    return pairs.map(([key, item]) => `${key}=${own(key, item) ? item : HIDDEN_VALUE}`).join(',');
+}
+
+;// CONCATENATED MODULE: ./src/plan.ts
+
+
+
+
+const MAX_LAYERS = 5;
+const MAX_VARIABLES_BYTES = 4096;
+/**
+ * Where json-logs records the log format a function had before the action switched it to JSON, so
+ * that `remove` can put it back. Why a variable of the function, and not a tag:
+ * - it is read with the configuration (GetFunctionConfiguration), so check and plan stay at one read
+ *   per function and remove needs no extra ListTags call; a tag would also need lambda:TagResource,
+ *   UntagResource and ListTags on the deploy role;
+ * - it is written in the same UpdateFunctionConfiguration as the LoggingConfig it describes, under the
+ *   same RevisionId: the record and the change cannot part (a failed TagResource after a successful
+ *   write would lose the previous format), and rollback, which restores the variables exactly, drops it;
+ * - `remove` already takes the action's variables off, so the record goes with the change it explains.
+ * Not a ROTEL_ name: the extension scans every ROTEL_ variable for secret references at start-up
+ * (rotel-lambda-extension src/env.rs) and ROTEL_ is its configuration namespace; this one is the
+ * action's alone, and its value (`Text`) is nothing the extension or the function needs. It costs its
+ * ~45 bytes of the 4 KB variable budget, counted by the planner like any other variable.
+ */
+const LOG_FORMAT_VARIABLE = 'CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT';
+const ROTEL_LAYER_NAME = /^rotel-extension-(amd64|arm64)(-alpha)?$/;
+const plan_LAYER_VERSION_ARN = /^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:layer:([A-Za-z0-9_-]+):\d+$/;
+/** Whether a layer version ARN is a Rotel extension layer: either line, either arch, any account and version. */
+function isRotelLayer(layerArn, extraNames = []) {
+    const name = plan_LAYER_VERSION_ARN.exec(layerArn)?.[1];
+    if (name === undefined)
+        return false;
+    return ROTEL_LAYER_NAME.test(name) || extraNames.includes(name);
+}
+/** The names a layer-name template gives for both architectures. */
+function layerNamesOf(template) {
+    return [template.replaceAll('{arch}', 'amd64'), template.replaceAll('{arch}', 'arm64')];
+}
+/** The byte size Lambda measures for the 4 KB limit: the variables serialised as JSON. */
+function variablesSize(variables) {
+    return Buffer.byteLength(JSON.stringify(variables));
+}
+/** Plans the write that puts the Rotel layer and settings on one function, keeping everything of the user's. */
+function planApply(state, desired) {
+    const problems = [];
+    if (state.packageType === 'Image')
+        problems.push('it is a container-image function, and those cannot use layers; build the Rotel extension into the image instead.');
+    if (desired.architecture !== 'auto' && desired.architecture !== state.architecture)
+        problems.push(`it is ${state.architecture} but the architecture input says ${desired.architecture}; the ${desired.architecture} extension cannot run on it: use architecture: auto.`);
+    if (desired.layerArchitectures.length > 0 &&
+        !desired.layerArchitectures.includes(state.architecture))
+        problems.push(`the layer ${desired.layerArn} is for ${desired.layerArchitectures.join(', ')}, not ${state.architecture}; check layer-name.`);
+    // Replace the first Rotel layer in place, so that the overlay order in /opt stays the user's;
+    // drop any further Rotel layer, because two copies of the extension would both start.
+    const layersAfter = [];
+    let rotelLayerBefore = null;
+    for (const layer of state.layers) {
+        if (isRotelLayer(layer, desired.layerNames)) {
+            if (rotelLayerBefore === null) {
+                rotelLayerBefore = layer;
+                layersAfter.push(desired.layerArn);
+            }
+        }
+        else {
+            layersAfter.push(layer);
+        }
+    }
+    if (rotelLayerBefore === null)
+        layersAfter.push(desired.layerArn);
+    const before = state.variables ?? {};
+    const variablesAfter = { ...before };
+    const changedVariables = [];
+    const set = (key, value) => {
+        if (before[key] !== value && !changedVariables.includes(key))
+            changedVariables.push(key);
+        variablesAfter[key] = value;
+    };
+    if (desired.instrumentation) {
+        // Same rule as for the Rotel layer: an older instrumentation layer is replaced where it stands.
+        const { layerArn, wrapper, layerNames } = desired.instrumentation;
+        const isOurs = (layer) => isInstrumentationLayer(layer, layerNames);
+        const first = layersAfter.findIndex(isOurs);
+        if (first === -1)
+            layersAfter.push(layerArn);
+        else {
+            layersAfter[first] = layerArn;
+            for (let i = layersAfter.length - 1; i > first; i--)
+                if (isOurs(layersAfter[i] ?? ''))
+                    layersAfter.splice(i, 1);
+        }
+        const current = before[WRAPPER_VARIABLE];
+        if (current && current !== wrapper && !Object.values(WRAPPERS).includes(current))
+            problems.push(`its ${WRAPPER_VARIABLE} is already ${current}, a wrapper for something else; auto-instrumentation would replace it. Remove that wrapper first, or set instrumentation: none.`);
+        else
+            set(WRAPPER_VARIABLE, wrapper);
+    }
+    if (layersAfter.length > MAX_LAYERS)
+        problems.push(`it would have ${layersAfter.length} layers and Lambda allows ${MAX_LAYERS}; remove one of its layers first.`);
+    const settings = [];
+    for (const [key, value] of Object.entries(desired.variables)) {
+        if (key === WRAPPER_VARIABLE && desired.instrumentation && value !== desired.instrumentation.wrapper)
+            problems.push(`environment sets ${WRAPPER_VARIABLE}, which instrumentation sets too; set it in one place only.`);
+        else {
+            settings.push([key, value]);
+            set(key, value);
+        }
+    }
+    // A function already on JSON is left alone, and nothing is recorded: remove then leaves it JSON.
+    let loggingAfter;
+    if (desired.jsonLogs && logFormatOf(state) !== 'JSON') {
+        loggingAfter = { ...state.logging, format: 'JSON' };
+        set(LOG_FORMAT_VARIABLE, logFormatOf(state));
+    }
+    // The record goes only with a write that happens anyway: by itself it is never a change (nor drift).
+    let hiddenValues = [];
+    const writes = !sameList(state.layers, layersAfter) || changedVariables.length > 0 || loggingAfter !== undefined;
+    try {
+        const existing = readRecord(before);
+        const record = recordAfter(existing, before, settings, rotelLayerBefore !== null);
+        if (writes && !sameRecord(existing, record) && Object.keys(record).length > 0)
+            set(PREVIOUS_VARIABLES_VARIABLE, writeRecord(record));
+        hiddenValues = hiddenBy(record);
+    }
+    catch (error) {
+        if (!(error instanceof UnreadableRecordError))
+            throw error;
+        problems.push(error.message);
+        hiddenValues = [PREVIOUS_VARIABLES_VARIABLE];
+    }
+    const size = variablesSize(variablesAfter);
+    if (size > MAX_VARIABLES_BYTES)
+        problems.push(`its environment variables would take ${size} bytes and Lambda allows ${MAX_VARIABLES_BYTES}; move settings into env-file or remove unused variables.`);
+    if (!hasExporterTarget(variablesAfter))
+        problems.push('it would have no telemetry destination (no ROTEL_OTLP_EXPORTER_ENDPOINT, ROTEL_ENV_FILE or ROTEL_EXPORTER), and the extension would drop everything; set otlp-endpoint.');
+    const layersChanged = !sameList(state.layers, layersAfter);
+    return {
+        layersBefore: state.layers,
+        layersAfter,
+        variablesAfter,
+        rotelLayerBefore,
+        changedVariables,
+        removedVariables: [],
+        hiddenValues,
+        layersChanged,
+        loggingAfter,
+        changed: layersChanged || changedVariables.length > 0 || loggingAfter !== undefined,
+        problems
+    };
+}
+/** The record itself and every name it holds a value of the user's for. */
+function hiddenBy(record) {
+    return [PREVIOUS_VARIABLES_VARIABLE, ...Object.keys(record).filter((name) => record[name] !== null)];
+}
+/** The log format a function has: Text unless its LoggingConfig says JSON (Lambda's default is Text). */
+function logFormatOf(state) {
+    return state.logging?.format === 'JSON' ? 'JSON' : 'Text';
+}
+/**
+ * The LoggingConfig that puts a function's logging back as it was read. Text goes back with its log
+ * group only, since Lambda refuses log levels with Text; JSON with its levels and group.
+ */
+function loggingToRestore(state) {
+    return logFormatOf(state) === 'JSON' ? { ...state.logging, format: 'JSON' } : textLogging(state.logging?.logGroup);
+}
+function textLogging(logGroup) {
+    return logGroup === undefined ? { format: 'Text' } : { format: 'Text', logGroup };
+}
+/**
+ * Plans the write that takes the Rotel layer and the action's settings off a function, keeping every
+ * other layer in its order and every other variable as it is. With the action's record
+ * (variableRecord.ts) a variable goes back to the value it had before the action set it, or is
+ * deleted when it had none, and the extension's own settings go; without one (set up before the
+ * record existed) the managed keys go, as they always did, if the function still has the Rotel layer.
+ */
+function planRemove(state, managedKeys, layerNames, 
+/** Given when this run manages instrumentation: the names, besides ADOT's, that are its layer. */
+instrumentationNames) {
+    // Instrumentation comes off only when this run manages it: a user's own ADOT setup stays.
+    const instrumentation = instrumentationNames !== undefined;
+    const ours = (layer) => isRotelLayer(layer, layerNames) || (instrumentation && isInstrumentationLayer(layer, instrumentationNames));
+    const rotelLayers = state.layers.filter((layer) => isRotelLayer(layer, layerNames));
+    const layersAfter = state.layers.filter((layer) => !ours(layer));
+    const before = state.variables ?? {};
+    const wrapperIsOurs = instrumentation && Object.values(WRAPPERS).includes(before[WRAPPER_VARIABLE] ?? '');
+    const problems = [];
+    let record;
+    try {
+        record = readRecord(before);
+    }
+    catch (error) {
+        if (!(error instanceof UnreadableRecordError))
+            throw error;
+        problems.push(error.message);
+    }
+    const restore = {};
+    // Without a record, only a function that carries the extension holds settings of the action's: on
+    // one without (a second remove, say) those names are the user's again.
+    let taken = rotelLayers.length > 0 ? [...managedKeys] : [];
+    if (record) {
+        for (const [name, value] of Object.entries(record))
+            if (value !== null)
+                restore[name] = value;
+        taken = [...EXTENSION_SETTINGS, ...Object.keys(record).filter((name) => record[name] === null)];
+    }
+    const removedVariables = [
+        ...new Set([...taken, ...(wrapperIsOurs ? [WRAPPER_VARIABLE] : []), LOG_FORMAT_VARIABLE, PREVIOUS_VARIABLES_VARIABLE])
+    ].filter((key) => Object.hasOwn(before, key) && !Object.hasOwn(restore, key));
+    const changedVariables = Object.keys(restore).filter((name) => !Object.hasOwn(before, name) || before[name] !== restore[name]);
+    // The format json-logs recorded goes back, whatever this run's json-logs says: the record is what
+    // tells that the action made the function log JSON. Only Text is ever recorded.
+    const recorded = Object.hasOwn(before, LOG_FORMAT_VARIABLE) ? before[LOG_FORMAT_VARIABLE] : undefined;
+    const loggingAfter = recorded === 'Text' && logFormatOf(state) === 'JSON' ? textLogging(state.logging?.logGroup) : undefined;
+    const variablesAfter = Object.fromEntries(Object.entries(before).filter(([key]) => !removedVariables.includes(key)));
+    for (const name of changedVariables)
+        variablesAfter[name] = restore[name] ?? '';
+    const size = variablesSize(variablesAfter);
+    if (size > MAX_VARIABLES_BYTES)
+        problems.push(`putting back the variables the action replaced would take ${size} bytes and Lambda allows ${MAX_VARIABLES_BYTES}; remove unused variables first.`);
+    const layersChanged = layersAfter.length !== state.layers.length;
+    return {
+        layersBefore: state.layers,
+        layersAfter,
+        variablesAfter,
+        rotelLayerBefore: rotelLayers[0] ?? null,
+        changedVariables,
+        removedVariables,
+        hiddenValues: [PREVIOUS_VARIABLES_VARIABLE, ...Object.keys(restore)],
+        layersChanged,
+        loggingAfter,
+        changed: layersChanged || removedVariables.length > 0 || changedVariables.length > 0 || loggingAfter !== undefined,
+        problems
+    };
+}
+/**
+ * The plan as a diff a person can review: layers in order, variables by name, and a value only where
+ * displayValue proves it safe; what the function holds now is never shown.
+ */
+function diffOf(state, plan) {
+    const before = state.variables ?? {};
+    const after = (name) => {
+        const value = Object.hasOwn(plan.variablesAfter, name) ? plan.variablesAfter[name] : undefined;
+        // The record and what it gives back are the user's values: hidden whatever their names.
+        const hidden = name === PREVIOUS_VARIABLES_VARIABLE || (plan.hiddenValues ?? []).includes(name);
+        const shown = value === undefined || hidden ? undefined : displayValue(name, value);
+        return shown === undefined ? { after: null, shown: false } : { after: shown, shown: true };
+    };
+    const variables = [
+        ...plan.changedVariables.map((name) => ({
+            name,
+            // Own keys only: a variable named like an Object.prototype member (constructor) is a real name.
+            change: Object.hasOwn(before, name) ? 'changed' : 'added',
+            before: null,
+            ...after(name)
+        })),
+        ...plan.removedVariables.map((name) => ({
+            name,
+            change: 'removed',
+            before: null,
+            after: null,
+            shown: false
+        }))
+    ];
+    return {
+        layers: { before: [...plan.layersBefore], after: [...plan.layersAfter] },
+        variables,
+        ...(plan.loggingAfter ? { logFormat: { before: logFormatOf(state), after: plan.loggingAfter.format } } : {})
+    };
+}
+/**
+ * What differs between a function and the target, in words for an annotation: the layer (missing,
+ * older, of the other architecture or line) and each setting missing or different.
+ */
+function driftOf(state, plan, targetLayerArn) {
+    const reasons = [];
+    const target = parseLayerArn(targetLayerArn);
+    const current = plan.rotelLayerBefore ? parseLayerArn(plan.rotelLayerBefore) : undefined;
+    if (!current)
+        reasons.push('the Rotel layer is missing');
+    else if (target && current.name !== target.name) {
+        const archOf = (name) => /(amd64|arm64)/.exec(name)?.[1];
+        reasons.push(archOf(current.name) !== archOf(target.name)
+            ? `it has the ${archOf(current.name) ?? 'other'} Rotel layer (${current.name}:${current.version}) but needs ${target.name}:${target.version}`
+            : `it has ${current.name}:${current.version}, not ${target.name}:${target.version}`);
+    }
+    else if (target && current.version < target.version)
+        reasons.push(`the Rotel layer is version ${current.version}, older than the target ${target.version}`);
+    else if (target && current.version > target.version)
+        reasons.push(`the Rotel layer is version ${current.version}, not the target ${target.version}`);
+    if (plan.layersChanged && reasons.length === 0)
+        reasons.push('its layers hold more than one Rotel layer');
+    if (plan.loggingAfter)
+        reasons.push(`log format is ${logFormatOf(state)}, json-logs wants ${plan.loggingAfter.format}`);
+    const before = state.variables ?? {};
+    // The records (previous format, previous variables) only come with the changes they explain, said here.
+    const records = [LOG_FORMAT_VARIABLE, PREVIOUS_VARIABLES_VARIABLE];
+    for (const name of plan.changedVariables.filter((name) => !records.includes(name)))
+        reasons.push(Object.hasOwn(before, name) ? `${name} differs` : `${name} is missing`);
+    return reasons;
+}
+function parseLayerArn(arn) {
+    const match = /:layer:([A-Za-z0-9_-]+):(\d+)$/.exec(arn);
+    return match ? { name: match[1] ?? '', version: Number(match[2]) } : undefined;
+}
+function hasExporterTarget(variables) {
+    return ['ROTEL_OTLP_EXPORTER_ENDPOINT', 'ROTEL_ENV_FILE', 'ROTEL_EXPORTER'].some((key) => (variables[key] ?? '') !== '');
+}
+/** Whether two lists hold the same items in the same order. */
+function sameList(a, b) {
+    return a.length === b.length && a.every((item, i) => item === b[i]);
+}
+
+;// CONCATENATED MODULE: ./src/secretNames.ts
+/**
+ * What counts as secret by its name or its shape: the one rule for what config masks in the log,
+ * what the redactor removes, and which of a function's values are hidden at any length.
+ */
+/**
+ * Words that mark a name as holding a secret, matched anywhere in the name, case-insensitively. A
+ * false positive only hides a value; a miss prints one. Hence substrings (MONKEY, BYPASS and AUTHOR are
+ * hidden too), and the names that by convention hold a URL with credentials in it (DSN,
+ * DATABASE_URL, REDIS_URL, MONGODB_URI, CONNECTION_STRING) and webhook URLs, whose path is the token.
+ */
+const SECRET_WORDS = /KEY|SECRET|TOKEN|PASS|PWD|AUTH|CREDENTIAL|HEADERS|COOKIE|SESSION|PRIVATE|SIGNING|SIGNATURE|SALT|CERT|BEARER|JWT|DSN|CONN(ECTION)?_?STR|WEBHOOK/i;
+/** Names of URLs that usually carry user and password: a database, cache, queue or mail server's. */
+const CREDENTIAL_URL_NAME = /(^|_)(DB|DATABASE|POSTGRES|POSTGRESQL|PG|MYSQL|MARIADB|MONGO|MONGODB|REDIS|MEMCACHED?|CACHE|AMQP|RABBITMQ|BROKER|KAFKA|NATS|ELASTIC|ELASTICSEARCH|OPENSEARCH|SMTP|MAIL|SQL|SQLALCHEMY|PROXY)(_[A-Z0-9]+)*_(URL|URI)$/i;
+/** Whether a variable or header name says that its value is secret. */
+function isSecretName(name) {
+    return SECRET_WORDS.test(name) || CREDENTIAL_URL_NAME.test(name);
+}
+/**
+ * The secret parts of a value whatever its name: the password of every URL with user-info in it
+ * (`postgres://app:PASSWORD@host`, raw and decoded, and `user:password` as Basic auth sends it), or
+ * the user when it comes alone (`https://TOKEN@host`),
+ * values of query parameters with a secret name (`?api_key=…`), and the token of an
+ * `Authorization`-style value (`Bearer …`, `Basic …`, with what a Basic token decodes to).
+ */
+function secretPartsOf(value) {
+    const parts = [];
+    for (const [, user = '', password = ''] of value.matchAll(/[A-Za-z][A-Za-z0-9+.-]*:\/\/([^\s:@/]*):([^\s@/]+)@/g)) {
+        parts.push(password, `${user}:${password}`);
+        const decoded = safeDecode(password, false);
+        if (decoded !== password)
+            parts.push(decoded, `${safeDecode(user, false)}:${decoded}`);
+    }
+    // User-info without a password is a token standing in for one (https://TOKEN@github.com/…); shorter
+    // than 8 it is a user name (default, admin, git), and hiding it would garble every message naming it.
+    for (const [, user = ''] of value.matchAll(/[A-Za-z][A-Za-z0-9+.-]*:\/\/([^\s:@/]{8,})@/g))
+        parts.push(user, safeDecode(user, false));
+    for (const [, name = '', parameter = ''] of value.matchAll(/[?&;]([^=&;#\s]+)=([^&;#\s]+)/g))
+        if (isSecretName(safeDecode(name, true)))
+            parts.push(parameter, safeDecode(parameter, true));
+    const scheme = /^\s*(Bearer|Basic|Token|ApiKey|Digest|Negotiate)\s+(\S+)\s*$/i.exec(value);
+    if (scheme?.[2]) {
+        parts.push(scheme[2]);
+        if (scheme[1]?.toLowerCase() === 'basic') {
+            const decoded = Buffer.from(scheme[2], 'base64').toString('utf8');
+            const colon = decoded.indexOf(':');
+            // Only a decoding that gives text of the form user:password: anything else was not base64 of one.
+            if (colon >= 0 && /^[\x20-\x7e]+$/.test(decoded))
+                parts.push(decoded, decoded.slice(colon + 1));
+        }
+    }
+    return [...new Set(parts.filter((part) => part.length > 0))];
+}
+/** Percent-decoded; `+` is a space only in a query string (form encoding), not in user-info. */
+function safeDecode(text, plusIsSpace) {
+    try {
+        return decodeURIComponent(plusIsSpace ? text.replace(/\+/g, ' ') : text);
+    }
+    catch {
+        return text;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/config.ts
+/**
+ * Turns the action's inputs into one readonly, validated configuration. Every input error is found
+ * here, before any AWS call, and all of them are reported at once.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const MODES = ['apply', 'plan', 'check', 'remove'];
+const DEFAULT_LAYER_NAME = 'rotel-extension-{arch}-alpha';
+const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** Regions where the Rotel layer is published in its own account. */
+const ROTEL_REGIONS = [
+    'us-east-1',
+    'us-east-2',
+    'us-west-1',
+    'us-west-2',
+    'ca-central-1',
+    'eu-central-1',
+    'eu-north-1',
+    'eu-west-1',
+    'eu-west-2',
+    'eu-west-3',
+    'ap-southeast-1',
+    'ap-southeast-2',
+    'ap-northeast-1',
+    'ap-northeast-2',
+    'ap-south-1',
+    'sa-east-1'
+];
+
+const CLOUD_ATTRIBUTES = ACTION_RESOURCE_ATTRIBUTES;
+/** Variables Lambda sets itself and refuses to take from a function's configuration. */
+const RESERVED_VARIABLES = new Set([
+    '_HANDLER',
+    '_X_AMZN_TRACE_ID',
+    'AWS_DEFAULT_REGION',
+    'AWS_REGION',
+    'AWS_EXECUTION_ENV',
+    'AWS_LAMBDA_FUNCTION_NAME',
+    'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+    'AWS_LAMBDA_FUNCTION_VERSION',
+    'AWS_LAMBDA_INITIALIZATION_TYPE',
+    'AWS_LAMBDA_LOG_GROUP_NAME',
+    'AWS_LAMBDA_LOG_STREAM_NAME',
+    'AWS_ACCESS_KEY',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_LAMBDA_RUNTIME_API',
+    'LAMBDA_TASK_ROOT',
+    'LAMBDA_RUNTIME_DIR'
+]);
+const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const FUNCTION_ARN_PATTERN = /^arn:([a-z][a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9$_-]+))?$/;
+const ROLE_ARN_PATTERN = /^arn:([a-z][a-z-]*):iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const SESSION_NAME_PATTERN = /^[\w+=,.@-]{2,64}$/;
+const VARIABLE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
+const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * Printable ASCII: an HTTP field value is bytes (RFC 9110 keeps non-ASCII only as obsolete text), and a
+ * gRPC metadata value of a non-binary key is printable ASCII; the extension sends the headers by both.
+ */
+const HEADER_VALUE_PATTERN = /^[\x20-\x7e]*$/;
+/** ClickHouse's plain identifiers; a database name has no dot (a table may be written database.table). */
+const CLICKHOUSE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,205}$/;
+const CLICKHOUSE_TABLE = /^[A-Za-z_][A-Za-z0-9_]{0,205}(\.[A-Za-z_][A-Za-z0-9_]{0,205})?$/;
+/**
+ * What may not be in hyperdx-url, which the summary puts into a Markdown link `[search](URL)`: what
+ * would close or reopen the link, start HTML, or end the URL early.
+ */
+const LINK_BREAKERS = /[\s()[\]<>"'`\\{}|^]/;
+/**
+ * A value of nothing but "=" is the padding of a base64 key pasted without its name, whose first "=" was
+ * taken for the separator: the key would become a name, shown everywhere names are.
+ */
+const PADDING_ONLY = /^=+$/;
+const PASTED_WITHOUT_NAME = 'looks like a base64 value pasted without its name (it ends in "=" padding; not shown)';
+/** Most items list inputs take: more is no configuration a run could act on in its time. */
+const MAX_REGIONS = 50;
+const MAX_ANNOTATE_GLOBS = 100;
+/** IAM keeps a role's inline policies under 10,240 characters together; 20 key ARNs fill a quarter of that. */
+const MAX_KMS_KEYS = 20;
+const LAYER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,140}$/;
+/** How the input reader marks an input refused before parsing (no input can hold NUL: it is refused). */
+const REFUSED = '\u0000refused';
+/** Thrown with every problem in the inputs, each naming the input and the fix. */
+class InputError extends Error {
+    problems;
+    constructor(problems) {
+        super(problems.length === 1
+            ? `Invalid input: ${problems[0]}`
+            : `${problems.length} inputs are invalid: ${problems.join(' ')}`);
+        this.problems = problems;
+        this.name = 'InputError';
+    }
+}
+/** Reads and validates every input; throws an InputError naming each bad one. */
+function loadConfig(readInput, env) {
+    const problems = [];
+    const problem = (message) => void problems.push(message);
+    // Each input is screened once, before it is parsed: one refused for its size or a control character
+    // reads as empty, so that no later check quotes it or parses a 100 KB value.
+    const screened = new Map();
+    const refused = (name) => screened.get(name) === REFUSED;
+    const input = (name) => {
+        const known = screened.get(name);
+        if (known !== undefined)
+            return known === REFUSED ? '' : known;
+        const value = readInput(name).trim();
+        const wrong = inputTextProblem(name, value);
+        if (wrong)
+            problem(wrong);
+        screened.set(name, wrong ? REFUSED : value);
+        return wrong ? '' : value;
+    };
+    const modeInput = input('mode') || 'apply';
+    const mode = MODES.includes(modeInput) ? modeInput : 'apply';
+    if (mode !== modeInput)
+        problem(`mode "${modeInput}" must be one of ${MODES.join(', ')}.`);
+    const regionInputs = splitList(input('aws-region'));
+    if (regionInputs.length > MAX_REGIONS)
+        problem(`aws-region lists ${regionInputs.length} regions; AWS has fewer than ${MAX_REGIONS}: list each region once.`);
+    for (const region of regionInputs)
+        if (!REGION_PATTERN.test(region))
+            problem(`aws-region "${region}" is not an AWS region name; write one like us-east-1.`);
+    const envRegion = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || '';
+    const defaultRegion = regionInputs[0] ?? envRegion;
+    const regions = regionInputs.length > 0 ? regionInputs : envRegion ? [envRegion] : [];
+    const layerAccount = input('layer-account') || DEFAULT_LAYER_ACCOUNT;
+    if (!/^\d{12}$/.test(layerAccount))
+        problem(`layer-account "${layerAccount}" is not a 12-digit AWS account ID.`);
+    const mirrored = layerAccount !== DEFAULT_LAYER_ACCOUNT;
+    const selection = parseSelection({ functions: input('functions'), exclude: input('exclude'), regions });
+    selection.problems.forEach(problem);
+    if (selection.names.length === 0 &&
+        selection.patterns.length === 0 &&
+        selection.problems.length === 0 &&
+        !refused('functions'))
+        problem('functions is empty; list the Lambda functions to instrument, by name, ARN or pattern, one a line.');
+    const functions = parseFunctions(selection.names, defaultRegion, refused('aws-region'), problem);
+    // Where the run acts: every function named, and every region a pattern lists functions in.
+    const places = [
+        ...functions.map((f) => ({ given: f.given, region: f.region })),
+        ...selection.patterns.flatMap((pattern) => pattern.regions.map((region) => ({ given: pattern.given, region })))
+    ];
+    const partitions = new Set(places.map((place) => awsPartitions_partitionOf(place.region)).filter((p) => p !== undefined).sort());
+    if (partitions.size > 1)
+        problem(`functions mixes functions of the partitions ${[...partitions].join(' and ')}; one run has credentials for one partition: split them into separate steps.`);
+    const runPartition = partitions.size === 1 ? [...partitions][0] : undefined;
+    // aws-region was checked above; a region from the environment is used for names and patterns alike.
+    if (regionInputs.length === 0 && envRegion && !REGION_PATTERN.test(envRegion))
+        problem(`the region ${JSON.stringify(envRegion.slice(0, 64))} (from AWS_REGION or AWS_DEFAULT_REGION, as aws-region is empty) is not an AWS region name; set aws-region to one like us-east-1.`);
+    if (!mirrored)
+        for (const { given, region } of places) {
+            const partition = awsPartitions_partitionOf(region);
+            if (partition !== undefined && partition !== 'aws')
+                problem(`functions: ${given} is in the ${partition} partition, where the Rotel layer is not published; mirror the layer into an account there and set layer-account.`);
+            else if (partition === 'aws' && !ROTEL_REGIONS.includes(region))
+                problem(`functions: ${given} is in ${region}, where the Rotel layer is not published (it is in ${ROTEL_REGIONS.join(', ')}); mirror the layer into your own account there and set layer-account.`);
+        }
+    // An ARN of one partition cannot be used with credentials of another.
+    const samePartition = (inputName, given, partition) => {
+        if (runPartition !== undefined && partition !== runPartition)
+            problem(`${inputName}: ${given} is in the partition ${partition} and the functions are in ${runPartition}; AWS does not act across partitions: give one in ${runPartition}.`);
+    };
+    const roleToAssume = input('role-to-assume') || undefined;
+    const rolePartition = roleToAssume ? ROLE_ARN_PATTERN.exec(roleToAssume)?.[1] : undefined;
+    if (roleToAssume && rolePartition === undefined)
+        problem(`role-to-assume "${roleToAssume}" is not an IAM role ARN; write it as arn:aws:iam::123456789012:role/NAME, or leave it empty to use the credentials already in the environment.`);
+    else if (roleToAssume && rolePartition !== undefined) {
+        const unknown = partitionProblem(rolePartition);
+        if (unknown)
+            problem(`role-to-assume "${roleToAssume}" ${unknown}.`);
+        else
+            samePartition('role-to-assume', roleToAssume, rolePartition);
+    }
+    const roleSessionName = input('role-session-name') || 'rotel-clickstack-action';
+    if (!SESSION_NAME_PATTERN.test(roleSessionName))
+        problem(`role-session-name "${roleSessionName}" must be 2 to 64 characters of letters, digits and _+=,.@-.`);
+    const audience = input('audience') || 'sts.amazonaws.com';
+    const roleDurationSeconds = parseInteger('role-duration-seconds', input('role-duration-seconds') || '3600', 900, 43200, problem);
+    const layerVersionInput = input('layer-version') || 'latest';
+    let layerVersion = 'latest';
+    if (layerVersionInput.toLowerCase() !== 'latest') {
+        if (/^[1-9]\d{0,6}$/.test(layerVersionInput))
+            layerVersion = Number(layerVersionInput);
+        else
+            problem(`layer-version "${layerVersionInput}" must be "latest" or a layer version number (a whole number from 1).`);
+    }
+    const layerNameTemplate = input('layer-name') || DEFAULT_LAYER_NAME;
+    if (!LAYER_NAME_PATTERN.test(layerNameTemplate.replaceAll('{arch}', 'arch')))
+        problem(`layer-name "${layerNameTemplate}" must be a layer name of letters, digits, - and _, with {arch} where amd64 or arm64 belongs (e.g. rotel-extension-{arch}-alpha).`);
+    const architectureInput = input('architecture') || 'auto';
+    let architecture = 'auto';
+    if (architectureInput === 'x86_64' || architectureInput === 'arm64')
+        architecture = architectureInput;
+    else if (architectureInput !== 'auto')
+        problem(`architecture "${architectureInput}" must be auto, x86_64 or arm64.`);
+    const { managedVariables, secretVariableNames, secretValues, secretReferences } = parseManagedVariables(input, problem);
+    const testInvoke = parseBoolean('test-invoke', input('test-invoke'), true, problem);
+    const testPayload = input('test-payload') || '{"test":"data"}';
+    if (Buffer.byteLength(testPayload) > MAX_PAYLOAD_BYTES) {
+        problem(`test-payload is ${Buffer.byteLength(testPayload)} bytes; Lambda takes at most 6 MB (6291456 bytes) in a synchronous invocation.`);
+    }
+    else {
+        try {
+            JSON.parse(testPayload);
+        }
+        catch (error) {
+            // JSON.parse's message quotes the payload, which may hold data that is not for the log: only the position.
+            const at = /position (\d+)/.exec(error.message)?.[1];
+            problem(`test-payload is not valid JSON${at === undefined ? '' : ` (the error is at character ${Number(at) + 1})`}; write a JSON document such as {"test":"data"} (the payload is not shown).`);
+        }
+    }
+    const rollbackOnFailure = parseBoolean('rollback-on-failure', input('rollback-on-failure'), true, problem);
+    const maxConcurrency = parseInteger('max-concurrency', input('max-concurrency') || '8', 1, 64, problem);
+    const cloudwatchCheckSeconds = parseInteger('cloudwatch-check-seconds', input('cloudwatch-check-seconds') || '15', 0, 300, problem);
+    const failOnDrift = parseBoolean('fail-on-drift', input('fail-on-drift'), true, problem);
+    const prComment = parseBoolean('pr-comment', input('pr-comment'), true, problem);
+    const githubToken = input('github-token');
+    const annotateInput = input('annotate-files');
+    const annotateFiles = !annotateInput
+        ? undefined
+        : /^(false|none|off)$/i.test(annotateInput)
+            ? []
+            : // One glob a line: a comma belongs to braces, as in **/template.{yml,yaml}.
+                annotateInput
+                    .split(/\r?\n/)
+                    .map((line) => line.trim())
+                    .filter((line) => line !== '' && !line.startsWith('#'));
+    // Each pattern is matched against every file name of the workspace, which a pull request chooses: bounded here.
+    for (const pattern of annotateFiles ?? []) {
+        const tooBig = globProblem(pattern.replace(/^!/, ''));
+        if (tooBig)
+            problem(`annotate-files: ${tooBig}.`);
+    }
+    if (annotateFiles && annotateFiles.length > MAX_ANNOTATE_GLOBS)
+        problem(`annotate-files lists ${annotateFiles.length} globs; at most ${MAX_ANNOTATE_GLOBS}: combine them with ** or {a,b}.`);
+    const instrumentationInput = input('instrumentation') || 'none';
+    const instrumentation = INSTRUMENTATION_SETTINGS.includes(instrumentationInput)
+        ? instrumentationInput
+        : 'none';
+    if (instrumentation !== instrumentationInput)
+        problem(`instrumentation "${instrumentationInput}" must be one of ${INSTRUMENTATION_SETTINGS.join(', ')}.`);
+    const instrumentationLayer = input('instrumentation-layer') || undefined;
+    if (instrumentationLayer && !isValidInstrumentationTemplate(instrumentationLayer))
+        problem(`instrumentation-layer "${instrumentationLayer}" must be a layer version ARN, with {region} and {arch} where they vary, e.g. arn:aws:lambda:{region}:901920570463:layer:aws-otel-nodejs-{arch}-ver-1-30-2:1.`);
+    else if (instrumentationLayer) {
+        const [, partition = '', region = ''] = /^arn:([^:]*):lambda:([^:]*):/.exec(instrumentationLayer) ?? [];
+        const wrong = region === '{region}' ? partitionProblem(partition) : arnLocationProblem(partition, region);
+        if (wrong)
+            problem(`instrumentation-layer "${instrumentationLayer}" ${wrong}.`);
+        else
+            samePartition('instrumentation-layer', instrumentationLayer, partition);
+    }
+    const preflight = parseBoolean('preflight', input('preflight'), true, problem);
+    const jsonLogs = parseBoolean('json-logs', input('json-logs'), false, problem);
+    const delivery = parseDelivery(input, problem, secretValues, refused);
+    const cloudwatchLogs = parseChoice('cloudwatch-logs', input('cloudwatch-logs'), ['keep', 'off'], problem);
+    const grantSecretAccess = parseBoolean('grant-secret-access', input('grant-secret-access'), false, problem);
+    const kmsKeys = splitList(input('secret-kms-key-arn'));
+    if (kmsKeys.length > MAX_KMS_KEYS)
+        problem(`secret-kms-key-arn lists ${kmsKeys.length} keys; at most ${MAX_KMS_KEYS}: the secrets' keys only.`);
+    for (const key of kmsKeys) {
+        const wrong = kmsKeyArnProblem(key);
+        if (wrong)
+            problem(`secret-kms-key-arn: ${wrong}`);
+        else
+            samePartition('secret-kms-key-arn', key, key.split(':')[1] ?? '');
+    }
+    for (const reference of secretReferences)
+        samePartition(inputNameOfReference(reference, managedVariables), reference.arn, reference.arn.split(':')[1] ?? '');
+    if (kmsKeys.length > 0 && secretReferences.length === 0)
+        problem('secret-kms-key-arn is set but no setting references a secret; drop it, or reference the ingestion key in otlp-headers as ${arn:aws:secretsmanager:…}.');
+    const cloudwatchOffMethod = parseChoice('cloudwatch-off-method', input('cloudwatch-off-method'), ['deny', 'detach'], problem);
+    // Checked here so that a value too big for any function fails now, not after every function was read.
+    const written = { ...managedVariables, ...(jsonLogs ? { [LOG_FORMAT_VARIABLE]: 'Text' } : {}) };
+    const size = variablesSize(written);
+    if (size > MAX_VARIABLES_BYTES) {
+        const shares = new Map();
+        for (const [key, value] of Object.entries(written)) {
+            const name = key === LOG_FORMAT_VARIABLE ? 'json-logs' : inputNameOf(key).replace(/ \(.*\)$/, '');
+            shares.set(name, (shares.get(name) ?? 0) + variablesSize({ [key]: value }) - 2);
+        }
+        const list = [...shares].sort((a, b) => b[1] - a[1]).map(([name, bytes]) => `${name} ${bytes}`);
+        problem(`the settings this action writes take ${size} bytes as Lambda counts them (${list.join(', ')}) and Lambda allows ${MAX_VARIABLES_BYTES} for all of a function's environment variables together; shorten them, or move settings into env-file.`);
+    }
+    if (problems.length > 0)
+        throw new InputError([...new Set(problems)]);
+    return {
+        mode,
+        functions,
+        patterns: selection.patterns,
+        excludes: selection.excludes,
+        regions,
+        roleToAssume,
+        roleSessionName,
+        audience,
+        roleDurationSeconds,
+        homeRegion: defaultRegion || functions[0]?.region || 'us-east-1',
+        layerVersion,
+        layerNameTemplate,
+        layerAccount,
+        architecture,
+        managedVariables,
+        secretVariableNames,
+        secretValues,
+        testInvoke,
+        testPayload,
+        rollbackOnFailure,
+        maxConcurrency,
+        cloudwatchCheckSeconds,
+        managedKeys: [...new Set([...Object.values(ENV), ...Object.keys(managedVariables)])],
+        failOnDrift,
+        prComment,
+        githubToken,
+        annotateFiles,
+        instrumentation,
+        instrumentationLayer,
+        secretReferences,
+        literalIngestionKey: ENV.headers in managedVariables &&
+            !secretReferences.some((reference) => (managedVariables[ENV.headers] ?? '').includes(reference.text)),
+        preflight,
+        delivery,
+        cloudwatchLogs,
+        cloudwatchOffMethod,
+        jsonLogs,
+        grantSecretAccess,
+        secretNeeds: requiredSecretActions(secretReferences, kmsKeys)
+    };
+}
+function parseFunctions(items, defaultRegion, regionRefused, problem) {
+    const byKey = new Map();
+    for (const given of items) {
+        let target;
+        if (given.startsWith('arn:')) {
+            const match = FUNCTION_ARN_PATTERN.exec(given);
+            if (!match) {
+                problem(`functions: "${given}" is not a Lambda function ARN; write arn:aws:lambda:REGION:ACCOUNT:function:NAME, or the plain function name.`);
+                continue;
+            }
+            const [, partition, region, account, name, qualifier] = match;
+            if (qualifier !== undefined) {
+                problem(`functions: "${given}" names the version or alias ${qualifier}; only the function itself ($LATEST) can be configured: drop ":${qualifier}".`);
+                continue;
+            }
+            const location = arnLocationProblem(partition, region);
+            if (location) {
+                problem(`functions: "${given}" ${location}.`);
+                continue;
+            }
+            target = { given, name, region, account, partition };
+        }
+        else if (FUNCTION_NAME_PATTERN.test(given)) {
+            if (!defaultRegion) {
+                // A refused aws-region was reported already; that its names then have no region says nothing new.
+                if (!regionRefused)
+                    problem(`functions: "${given}" is a plain name but no region is known; set aws-region (or AWS_REGION), or give the function's ARN.`);
+                continue;
+            }
+            target = {
+                given,
+                name: given,
+                region: defaultRegion,
+                account: undefined,
+                partition: awsPartitions_partitionOf(defaultRegion) ?? 'aws'
+            };
+        }
+        else {
+            problem(`functions: "${given}" is neither a function name (1 to 64 letters, digits, - and _) nor a function ARN.`);
+            continue;
+        }
+        // The same function by name and by ARN is one function: keep the more precise (ARN) form.
+        const key = `${target.region}/${target.name}`;
+        const earlier = byKey.get(key);
+        if (!earlier || (earlier.account === undefined && target.account !== undefined))
+            byKey.set(key, target);
+    }
+    return [...byKey.values()];
+}
+function parseManagedVariables(input, problem) {
+    const variables = {};
+    const secretValues = [];
+    const secretVariableNames = [];
+    const endpoint = input('otlp-endpoint');
+    // A key in the query (?api_key=…) or a password in the URL is a secret even when the URL is refused.
+    secretValues.push(...secretPartsOf(endpoint));
+    if (endpoint) {
+        let url;
+        try {
+            url = new URL(endpoint);
+        }
+        catch {
+            url = undefined;
+        }
+        // The endpoint is not quoted: its user-info or query may carry a key.
+        if (!url || !['http:', 'https:'].includes(url.protocol) || !url.hostname)
+            problem('otlp-endpoint is not an http(s) URL; write it like https://clickstack.example.com:4317.');
+        else if (/\s/.test(endpoint))
+            // The URL parser would encode or drop it; the extension would be given the raw text.
+            problem('otlp-endpoint holds a space; write the URL without spaces (percent-encode one that belongs in it as %20).');
+        else if (url.username || url.password)
+            problem('otlp-endpoint must not carry credentials in the URL; put the ingestion key in otlp-headers.');
+        else
+            variables[ENV.endpoint] = endpoint;
+    }
+    const protocol = input('otlp-protocol');
+    if (protocol) {
+        if (protocol === 'grpc' || protocol === 'http')
+            variables[ENV.protocol] = protocol;
+        else
+            problem(`otlp-protocol "${protocol}" must be grpc or http (or empty for the extension's default, grpc).`);
+    }
+    const headers = input('otlp-headers');
+    if (/^secret:\/\//.test(headers)) {
+        // The whole header list lives in a secret: the extension reads it at start-up.
+        secretValues.push(headers);
+        variables[ENV.headers] = headers;
+        secretVariableNames.push(ENV.headers);
+    }
+    else if (headers) {
+        secretValues.push(headers);
+        const pairs = parsePairs(headers, 'otlp-headers', HEADER_NAME_PATTERN, problem, true);
+        for (const [, headerValue] of pairs)
+            if (headerValue)
+                secretValues.push(headerValue, ...secretPartsOf(headerValue));
+        const seen = new Set();
+        for (const [name, headerValue] of pairs) {
+            // Header names ignore case: two spellings of one name are one header sent twice, or one lost.
+            if (seen.has(name.toLowerCase()))
+                problem(`otlp-headers: the header ${name} is given twice (header names ignore case); keep one.`);
+            seen.add(name.toLowerCase());
+            if (headerValue === '')
+                problem(`otlp-headers: the header ${name} has an empty value; give its value (if a secret fills it, check that the secret is set for this workflow).`);
+            else if (!HEADER_VALUE_PATTERN.test(headerValue))
+                problem(`otlp-headers: the value of ${name} holds a character outside printable ASCII (value not shown); HTTP and gRPC headers take ASCII only: percent- or base64-encode it.`);
+        }
+        if (pairs.length > 0) {
+            variables[ENV.headers] = pairs.map(([k, v]) => `${k}=${v}`).join(',');
+            secretVariableNames.push(ENV.headers);
+        }
+    }
+    const attributes = input('resource-attributes');
+    const pairs = attributes ? parsePairs(attributes, 'resource-attributes', /^[A-Za-z0-9_.\-/]+$/, problem, false) : [];
+    for (const [index, [key]] of pairs.entries())
+        if (pairs.findIndex(([other]) => other === key) < index)
+            problem(`resource-attributes: ${key} is given twice; keep one.`);
+    // The extension does not set these, although the guide tells users to look for them in HyperDX.
+    if (parseBoolean('cloud-attributes', input('cloud-attributes'), true, problem))
+        for (const [key, value] of CLOUD_ATTRIBUTES)
+            if (!pairs.some(([k]) => k === key))
+                pairs.push([key, value]);
+    if (pairs.length > 0)
+        variables[ENV.resourceAttributes] = pairs.map(([k, v]) => `${k}=${v}`).join(',');
+    const envFile = input('env-file');
+    if (envFile) {
+        if (envFile.startsWith('/') && !/[\s,]/.test(envFile))
+            variables[ENV.envFile] = envFile;
+        else
+            problem(`env-file "${envFile}" must be an absolute path inside the function, like /var/task/rotel.env.`);
+    }
+    const environmentKeys = new Set();
+    input('environment')
+        .split(/\r?\n/)
+        .forEach((line, index) => {
+        const trimmed = line.trim();
+        if (!trimmed || trimmed.startsWith('#'))
+            return;
+        const eq = trimmed.indexOf('=');
+        if (eq <= 0) {
+            // The line is not shown: it may be a secret pasted without its key.
+            problem(`environment: line ${index + 1} is not of the form KEY=VALUE; write one KEY=VALUE a line.`);
+            return;
+        }
+        const key = trimmed.slice(0, eq).trim();
+        const value = trimmed.slice(eq + 1).trim();
+        if (PADDING_ONLY.test(value)) {
+            problem(`environment: line ${index + 1} ${PASTED_WITHOUT_NAME}; write one KEY=VALUE a line.`);
+        }
+        else if (!VARIABLE_NAME_PATTERN.test(key)) {
+            // Not quoted: what comes before "=" may be a secret whose own "=" (base64 padding) was taken for the separator.
+            problem(`environment: line ${index + 1} does not start with a variable name (a letter, then letters, digits and _) followed by "="; the line is not shown, in case it holds a secret.`);
+        }
+        else if (RESERVED_VARIABLES.has(key)) {
+            problem(`environment: ${key} is reserved by Lambda and cannot be set; remove that line.`);
+        }
+        else if (key === LOG_FORMAT_VARIABLE || key.startsWith(ACTION_VARIABLE_PREFIX)) {
+            problem(`environment: ${key} is a name the action keeps for its records (${ACTION_VARIABLE_PREFIX}…); remove that line.`);
+        }
+        else if (environmentKeys.has(key)) {
+            problem(`environment: ${key} is given twice; keep one line.`);
+        }
+        else if (Object.hasOwn(variables, key)) {
+            problem(`environment: ${key} is already set by another input of this action; set it in one place only.`);
+        }
+        else {
+            environmentKeys.add(key);
+            variables[key] = value;
+            if (isSecretName(key)) {
+                secretVariableNames.push(key);
+                if (value)
+                    secretValues.push(value);
+            }
+            secretValues.push(...secretPartsOf(value));
+        }
+    });
+    const secretReferences = [];
+    for (const [key, value] of Object.entries(variables)) {
+        if (!key.startsWith('ROTEL_'))
+            continue;
+        const found = findSecretReferences(value, inputNameOf(key));
+        found.problems.forEach(problem);
+        secretReferences.push(...found.references);
+    }
+    return { managedVariables: variables, secretVariableNames, secretValues, secretReferences };
+}
+function parseDelivery(input, problem, secretValues, refused) {
+    const url = input('clickhouse-url');
+    const password = input('clickhouse-password');
+    if (password)
+        secretValues.push(password);
+    // The credentials in either URL, and user:password as the ClickHouse client sends it (Basic auth, base64).
+    const urlParts = secretPartsOf(url);
+    secretValues.push(...urlParts, ...secretPartsOf(input('hyperdx-url')));
+    const fromUrl = urlCredentials(url);
+    const sentPassword = password || fromUrl.password;
+    if (sentPassword)
+        secretValues.push(`${input('clickhouse-user') || fromUrl.user || 'default'}:${sentPassword}`);
+    const setting = input('verify-delivery') || (url ? 'warn' : 'off');
+    if (!['off', 'warn', 'require'].includes(setting)) {
+        problem(`verify-delivery "${setting}" must be off, warn or require.`);
+        return undefined;
+    }
+    const timeoutSeconds = parseInteger('verify-delivery-timeout', input('verify-delivery-timeout') || '90', 5, 900, problem);
+    const username = input('clickhouse-user') || undefined;
+    const logsTable = input('logs-table') || 'otel_logs';
+    const tracesTable = input('traces-table') || 'otel_traces';
+    const database = input('clickhouse-database') || 'default';
+    const hyperdxUrl = input('hyperdx-url') || undefined;
+    if (setting === 'off')
+        return undefined;
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        parsed = undefined;
+    }
+    if (!url) {
+        if (!refused('clickhouse-url'))
+            problem(`verify-delivery is ${setting} but clickhouse-url is empty; set it to ClickStack's ClickHouse HTTP endpoint, e.g. https://clickhouse.example.com:8443.`);
+        return undefined;
+    }
+    // secretPartsOf above already holds the password as written; one the client could not decode is refused.
+    if (parsed?.password) {
+        try {
+            decodeURIComponent(parsed.password);
+        }
+        catch {
+            problem('clickhouse-url: the password in the URL has a malformed %-escape (a % not followed by two hex digits); write % as %25, or put the password in clickhouse-password.');
+            return undefined;
+        }
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
+        problem('clickhouse-url is not an http(s) URL; write it like https://clickhouse.example.com:8443.');
+        return undefined;
+    }
+    for (const [name, value] of [['logs-table', logsTable], ['traces-table', tracesTable]])
+        if (!CLICKHOUSE_TABLE.test(value))
+            problem(`${name} "${value}" is not a ClickHouse table name; write NAME or DATABASE.NAME (letters, digits and _).`);
+    if (!CLICKHOUSE_NAME.test(database))
+        problem(`clickhouse-database "${database}" is not a ClickHouse database name (letters, digits and _, no dot); to name a table in another database, write DATABASE.NAME in logs-table and traces-table.`);
+    if (hyperdxUrl) {
+        const wrong = hyperdxUrlProblem(hyperdxUrl);
+        if (wrong)
+            problem(`hyperdx-url ${wrong}`);
+    }
+    return {
+        mode: setting,
+        url,
+        username,
+        password: password || undefined,
+        database,
+        logsTable,
+        tracesTable,
+        timeoutSeconds,
+        hyperdxUrl
+    };
+}
+/** The user-info of a URL, decoded as the ClickHouse client takes it; empty when none or not a URL. */
+function urlCredentials(url) {
+    try {
+        const parsed = new URL(url);
+        return { user: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) };
+    }
+    catch {
+        return { user: '', password: '' };
+    }
+}
+/** Why hyperdx-url cannot be the base of the summary's `[search](URL)` link; undefined when it can. Never quotes it. */
+function hyperdxUrlProblem(value) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        url = undefined;
+    }
+    if (!url || !['http:', 'https:'].includes(url.protocol) || !url.hostname || !/^https?:\/\//i.test(value))
+        return 'is not an http(s) URL; write it like https://hyperdx.example.com.';
+    // Refused rather than percent-encoded: an address with these is more likely a mistake than HyperDX's.
+    if (LINK_BREAKERS.test(value))
+        return 'holds a character that would break the summary\'s Markdown link (a space, quote, bracket, parenthesis, <, >, \\, {, }, | or ^); percent-encode it, e.g. ) as %29.';
+    if (url.username || url.password)
+        return 'must not carry credentials (they would be shown in every link); HyperDX asks for its own login.';
+    if (url.search || url.hash)
+        return 'must be HyperDX\'s address without a ?query or #fragment; the action adds the search to it.';
+    return undefined;
+}
+/** The input a secret reference was written in, for messages. */
+function inputNameOfReference(reference, variables) {
+    const key = Object.keys(variables).find((k) => k.startsWith('ROTEL_') && (variables[k] ?? '').includes(reference.text));
+    return key ? inputNameOf(key) : 'otlp-headers';
+}
+/** The input a managed variable comes from, for messages. */
+function inputNameOf(key) {
+    const entry = Object.entries(ENV).find(([, variable]) => variable === key);
+    return entry ? INPUT_OF[entry[0]] : `environment (${key})`;
+}
+const INPUT_OF = {
+    endpoint: 'otlp-endpoint',
+    protocol: 'otlp-protocol',
+    headers: 'otlp-headers',
+    resourceAttributes: 'resource-attributes',
+    envFile: 'env-file'
+};
+/**
+ * Parses `k=v` pairs given comma-separated or one a line. The extension splits its value on commas,
+ * so a comma inside a value would silently cut it: that is an error here.
+ */
+function parsePairs(value, inputName, keyPattern, problem, secret) {
+    const pairs = [];
+    const items = value
+        .split(/\r?\n/)
+        .flatMap((line) => line.split(','))
+        .map((item) => item.trim());
+    items.forEach((item, index) => {
+        if (!item)
+            return;
+        const eq = item.indexOf('=');
+        if (eq === 0) {
+            problem(`${inputName}: entry ${index + 1} has no name before "="; write name=value.`);
+            return;
+        }
+        if (eq < 0) {
+            problem(index > 0
+                ? `${inputName}: a value contains a comma, or an entry lacks "="; write name=value entries separated by commas or new lines, with no comma inside a value.`
+                : `${inputName}: the entry ${secret ? '(value hidden)' : `"${item}"`} is not name=value.`);
+            return;
+        }
+        const key = item.slice(0, eq).trim();
+        const entryValue = item.slice(eq + 1).trim();
+        if (secret && PADDING_ONLY.test(entryValue)) {
+            problem(`${inputName}: entry ${index + 1} ${PASTED_WITHOUT_NAME}; write name=value.`);
+            return;
+        }
+        if (!keyPattern.test(key)) {
+            // In a secret input, text before "=" may be a key pasted in the wrong form: it is not echoed.
+            problem(`${inputName}: ${secret ? `entry ${index + 1}` : `"${key}"`} does not start with a valid name followed by "=".`);
+            return;
+        }
+        pairs.push([key, entryValue]);
+    });
+    return pairs;
+}
+/** One of `choices`; the first when empty. */
+function parseChoice(name, value, choices, problem) {
+    if (!value)
+        return choices[0];
+    const found = choices.find((choice) => choice === value.toLowerCase());
+    if (found)
+        return found;
+    problem(`${name} "${value}" must be ${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}.`);
+    return choices[0];
+}
+function parseBoolean(name, value, fallback, problem) {
+    if (!value)
+        return fallback;
+    if (/^(true|yes|on)$/i.test(value))
+        return true;
+    if (/^(false|no|off)$/i.test(value))
+        return false;
+    problem(`${name} "${value}" must be true or false.`);
+    return fallback;
+}
+function parseInteger(name, value, min, max, problem) {
+    if (!/^-?\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+        problem(`${name} "${value}" must be a whole number from ${min} to ${max}.`);
+        return min;
+    }
+    return Number(value);
+}
+/** The layer name for one architecture. */
+function layerNameFor(template, architecture) {
+    return template.replaceAll('{arch}', architecture === 'arm64' ? 'arm64' : 'amd64');
+}
+
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-sts/dist-cjs/index.js
+var client_sts_dist_cjs = __nccwpck_require__(1695);
+;// CONCATENATED MODULE: ./src/forkPullRequest.ts
+/** Runs for pull requests from forks, where GitHub withholds the OIDC token and secrets whatever `permissions:` says. */
+// The events that run with the fork's restrictions; pull_request_target runs as the base repository.
+const FORK_RESTRICTED_EVENTS = new Set(['pull_request', 'pull_request_review', 'pull_request_review_comment']);
+// GitHub's own shape of owner/name; anything else in the payload is not repeated in a message.
+const FULL_NAME = /^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/;
+/** The fork pull request this run is for, or undefined when the event is not one, or its head is this repository. */
+function forkPullRequestOf(context) {
+    if (!FORK_RESTRICTED_EVENTS.has(context.eventName))
+        return undefined;
+    const pullRequest = context.payload['pull_request'];
+    if (typeof pullRequest !== 'object' || pullRequest === null)
+        return undefined;
+    const head = pullRequest.head?.repo;
+    const base = pullRequest.base?.repo;
+    const headName = typeof head?.full_name === 'string' ? head.full_name : undefined;
+    const baseName = typeof base?.full_name === 'string' ? base.full_name : undefined;
+    const fork = 
+    // A deleted fork leaves the head without a repository.
+    head === null ||
+        (headName !== undefined && baseName !== undefined
+            ? headName.toLowerCase() !== baseName.toLowerCase()
+            : // Without both names, GitHub's flag; it is also set for a same-repository pull request in a forked repository.
+                head?.fork === true);
+    if (!fork)
+        return undefined;
+    return {
+        number: typeof pullRequest.number === 'number' ? pullRequest.number : undefined,
+        head: headName !== undefined && FULL_NAME.test(headName) ? headName : undefined
+    };
+}
+/** Why a fork pull request's run has no OIDC token, and what to do, in one sentence. */
+function forkTokenMessage(fork, roleArn) {
+    const number = fork.number !== undefined ? ` #${fork.number}` : '';
+    const which = `pull request${number} from ${fork.head !== undefined ? `the fork ${fork.head}` : 'a fork'}`;
+    return (`This run is for ${which}, and GitHub gives workflows run for a fork's pull request no OIDC token (nor secrets), ` +
+        `whatever \`permissions: id-token: write\` says, so role-to-assume (${roleArn}) cannot be assumed: run this step only ` +
+        `for pull requests from this repository (\`if: github.event.pull_request.head.repo.full_name == github.repository\`), ` +
+        `or plan forks' pull requests from a separate \`pull_request_target\` workflow with a read-only role of its own, ` +
+        `knowing that such a workflow holds this repository's token and secrets and must never check out or run the fork's code.`);
+}
+
+;// CONCATENATED MODULE: ./src/credentials.ts
+/** Assume an AWS role with a GitHub OIDC ID token. */
+
+
+
+const DEFAULT_ATTEMPTS = 5;
+const BASE_DELAY_MS = 1_000;
+const MAX_DELAY_MS = 16_000;
+// STS reports an unreachable identity provider as a 400, yet a later attempt often succeeds.
+const RETRYABLE_STS_NAMES = new Set(['IDPCommunicationError', 'IDPCommunicationErrorException']);
+const ACCESS_DENIED_NAMES = new Set(['AccessDenied', 'AccessDeniedException']);
+const INVALID_TOKEN_NAMES = new Set(['InvalidIdentityToken', 'InvalidIdentityTokenException']);
+// The runner's OIDC client folds errors into plain messages; these name a fault a later attempt can cure.
+const NETWORK_FAULT_IN_MESSAGE = new RegExp(`\\b(${[...NETWORK_ERROR_CODES, 'socket hang up'].join('|')})\\b`, 'i');
+/** A failure to fetch the GitHub OIDC ID token, kept apart from STS errors so that it is classified on its own terms. */
+class IdTokenFetchError extends Error {
+    name = 'IdTokenFetchError';
+    transient;
+    constructor(cause) {
+        super(`could not fetch a GitHub OIDC ID token: ${messageOf(cause)}`, { cause });
+        this.transient = isTransientTokenFailure(cause);
+    }
+}
+function isRetryableStatus(status) {
+    return status >= 500 || status === 429 || status === 408;
+}
+function isTransientTokenFailure(error) {
+    if (isTransient(error))
+        return true;
+    const statusCode = error?.statusCode;
+    if (typeof statusCode === 'number')
+        return isRetryableStatus(statusCode);
+    const message = messageOf(error);
+    // @actions/core reports "Error Code : <status>", and "undefined" when no HTTP response came back at all.
+    const code = /Error Code\s*:\s*(\d{3}|undefined)/.exec(message)?.[1];
+    if (code === 'undefined')
+        return true;
+    if (code !== undefined)
+        return isRetryableStatus(Number(code));
+    return NETWORK_FAULT_IN_MESSAGE.test(message);
+}
+function isRetryable(error) {
+    if (error instanceof IdTokenFetchError)
+        return error.transient;
+    return isTransient(error) || RETRYABLE_STS_NAMES.has(errorName(error));
+}
+function labelOf(error) {
+    const name = errorName(error);
+    const code = error?.code;
+    // A bare network fault from the SDK is named "Error"; its code says more.
+    return name === 'Error' && typeof code === 'string' ? code : name;
+}
+function hintFor(error, audience) {
+    const name = errorName(error);
+    if (ACCESS_DENIED_NAMES.has(name)) {
+        return (` The role's trust policy must allow the federated principal token.actions.githubusercontent.com` +
+            ` to call sts:AssumeRoleWithWebIdentity for this repository (token.actions.githubusercontent.com:sub)` +
+            ` and audience "${audience}" (token.actions.githubusercontent.com:aud).`);
+    }
+    if (INVALID_TOKEN_NAMES.has(name)) {
+        return (` The AWS account needs an IAM OIDC identity provider for https://token.actions.githubusercontent.com` +
+            ` whose audiences include "${audience}".`);
+    }
+    return '';
+}
+// Real tokens run to hundreds of characters; scrubbing a short stand-in would shred ordinary words instead.
+const MIN_SECRET_LENGTH = 8;
+function redact(text, secrets) {
+    return secrets.reduce((out, secret) => (secret.length >= MIN_SECRET_LENGTH ? out.split(secret).join('***') : out), text);
+}
+function createStsClient(region) {
+    return new client_sts_dist_cjs/* STSClient */.iM({
+        region,
+        // Our loop is the one retry layer: each attempt needs a fresh ID token and a log line, which SDK retries give neither.
+        maxAttempts: 1,
+        // AssumeRoleWithWebIdentity is unsigned; pinning noAuth keeps AWS_AUTH_SCHEME_PREFERENCE=sigv4a from demanding credentials.
+        authSchemePreference: ['noAuth'],
+        // Without throwOnRequestTimeout the SDK only warns, and a stalled connection would hang the job.
+        requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000, throwOnRequestTimeout: true }
+    });
+}
+/** Assume `roleArn` with a fresh GitHub OIDC ID token per attempt, retrying only what a later attempt can cure, and return masked credentials. */
+async function assumeRoleWithOidc(params) {
+    const { roleArn, sessionName, audience, durationSeconds, getIdToken, mask } = params;
+    const env = params.env ?? process.env;
+    const log = params.log ?? ((message) => console.log(message));
+    const attempts = Math.max(1, Math.floor(params.attempts ?? DEFAULT_ATTEMPTS));
+    if (!env['ACTIONS_ID_TOKEN_REQUEST_URL'] || !env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']) {
+        // Telling a fork's run to add the permission would send the user after a setting that changes nothing.
+        if (params.forkPullRequest)
+            throw new Error(forkTokenMessage(params.forkPullRequest, roleArn));
+        throw new Error(`To assume role-to-assume (${roleArn}) through GitHub OIDC the job needs \`permissions: id-token: write\`` +
+            ` (or leave role-to-assume empty to use the AWS credentials already in the environment).`);
+    }
+    // Whatever could leak into a message is scrubbed from it, even though GitHub masks these in logs too.
+    const secrets = [];
+    const requestToken = env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+    if (requestToken)
+        secrets.push(requestToken);
+    const client = params.stsClient ?? createStsClient(params.stsRegion);
+    try {
+        const response = await withRetry(async () => {
+            // A fresh token each time: GitHub's JWT lives minutes, and a slow retry loop can outlast one.
+            let idToken;
+            try {
+                idToken = await getIdToken(audience);
+            }
+            catch (error) {
+                throw new IdTokenFetchError(error);
+            }
+            if (!idToken)
+                throw new IdTokenFetchError(new Error('the ID token came back empty'));
+            secrets.push(idToken);
+            mask(idToken);
+            return client.send(new client_sts_dist_cjs/* AssumeRoleWithWebIdentityCommand */.WH({
+                RoleArn: roleArn,
+                RoleSessionName: sessionName,
+                WebIdentityToken: idToken,
+                DurationSeconds: durationSeconds
+            }));
+        }, {
+            attempts,
+            baseDelayMs: BASE_DELAY_MS,
+            maxDelayMs: MAX_DELAY_MS,
+            isRetryable,
+            sleep: params.sleep ?? retry_sleep,
+            onRetry: (error, attempt, delayMs) => log(redact(`Assuming ${roleArn} failed (${labelOf(error)}); retrying in ${delayMs} ms (attempt ${attempt + 1} of ${attempts})`, secrets))
+        });
+        const credentials = response.Credentials;
+        if (!credentials?.AccessKeyId || !credentials.SecretAccessKey) {
+            throw new Error('STS answered without credentials');
+        }
+        mask(credentials.AccessKeyId);
+        mask(credentials.SecretAccessKey);
+        const result = {
+            accessKeyId: credentials.AccessKeyId,
+            secretAccessKey: credentials.SecretAccessKey
+        };
+        if (credentials.SessionToken) {
+            mask(credentials.SessionToken);
+            result.sessionToken = credentials.SessionToken;
+        }
+        if (credentials.Expiration)
+            result.expiration = credentials.Expiration;
+        return result;
+    }
+    catch (error) {
+        // @actions/core spreads its errors over several lines; the annotation reads better as one.
+        const reason = messageOf(error).replace(/\s+/g, ' ').trim().replace(/\.+$/, '');
+        const message = `Could not assume role ${roleArn} through GitHub OIDC: ${reason}.${hintFor(error, audience)}`;
+        throw new Error(redact(message, secrets), { cause: error });
+    }
+    finally {
+        // Only a client made here is ours to close; its keep-alive sockets would otherwise outlive the step.
+        if (!params.stsClient)
+            client.destroy();
+    }
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/outsideText.ts
+/**
+ * Text from outside the action (log tails, AWS and ClickHouse errors, file names, layer descriptions,
+ * function and role names) made inert where the action shows it: Markdown, the runner's log, annotations.
+ */
+
+
+// Terminal escape sequences: CSI (ESC [ or the one-byte C1 form), OSC up to BEL or ST, and two-character escapes.
+const ANSI = /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b\n]*(?:\u0007|\u001b\\)|\u001b[@-_]?/g;
+// Other control characters (tab and newline stay), and the bidirectional overrides that reorder what is shown.
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+// Everything the runner (.NET ReadLine) or a browser may break a line at becomes \n.
+const LINE_BREAK = /\r\n|[\r\u0085\u2028\u2029]/g;
+/** Text without terminal escapes or control characters, line breaks as \n; redacted, then cut to `max`. */
+function plainText(text, options = {}) {
+    const clean = text.replace(LINE_BREAK, '\n').replace(ANSI, '').replace(CONTROL, '');
+    return cut(options.redact ? options.redact(clean) : clean, options.max);
+}
+/** The last lines of a log, at most `lines` of them and `chars` characters, the cut marked with `…`. */
+function tailOf(text, lines, chars) {
+    const kept = plainText(text).trimEnd().split('\n').slice(-lines).join('\n');
+    const points = [...kept];
+    return points.length <= chars ? kept : `…${points.slice(points.length - chars + 1).join('')}`;
+}
+function cut(text, max) {
+    if (max === undefined || text.length <= max)
+        return text;
+    // By code points, so that no surrogate pair is split into two replacement characters.
+    const points = [...text];
+    return points.length <= max ? text : `${points.slice(0, Math.max(0, max - 1)).join('')}…`;
+}
+const ZWSP = '\u200b';
+/**
+ * Any text as inert inline GitHub-flavoured Markdown, on one line: fit for a table cell, a list item or a
+ * heading. Nothing in it can open markup: Markdown punctuation is backslash-escaped, `<`, `>` and `&` are
+ * entities, and a zero-width space follows each `@` and `#` and breaks `://`, `www.` and `GH-` so that
+ * GitHub links no mention, issue, commit range or URL (an entity would not do: GitHub links after decoding).
+ * Emoji shortcodes (`:smile:`) are left: they draw a picture, nothing a Unicode emoji could not.
+ */
+function markdownText(text, options = {}) {
+    const flat = plainText(text, options).replace(/\s+/g, ' ').trim();
+    return (flat
+        .replace(/[\\`*~[\]|$]/g, '\\$&')
+        // Between two letters or digits `_` opens no emphasis (GFM's intraword rule): ROTEL_OTLP stays as it is.
+        .replace(/(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, '\\_')
+        // With every `]` escaped no link can form; `(` after one is escaped too, so that `](` never appears.
+        .replace(/\]\(/g, ']\\(')
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/#/g, `\\#${ZWSP}`)
+        .replace(/@/g, `@${ZWSP}`)
+        .replace(/:\/\//g, `:${ZWSP}//`)
+        // Shown the same, and a scan of the summary for workflow commands finds none from outside.
+        .replace(/:(?=:)/g, ':\\')
+        // GFM links `www.` after `_`, `*`, `~` or `(` too, so the test is "not after a letter or digit".
+        .replace(/(?<![\p{L}\p{N}])(www)\./giu, `$1${ZWSP}.`)
+        .replace(/(?<![\p{L}\p{N}])(gh)-/giu, `$1${ZWSP}-`)
+        // At the start of a line these open a list, a heading underline or a thematic break.
+        .replace(/^([-+=])/, '\\$1')
+        .replace(/^(\d+)([.)])/, '$1\\$2'));
+}
+/**
+ * Text shown as code (an ARN, a layer name and version) when it holds only the characters of an ARN, so
+ * that nothing in the code span needs escaping (no backtick, no `|` for GitHub's table splitter, no `<`
+ * or `@` for a scan to stumble on); any other text is shown as escaped text instead.
+ */
+function markdownCode(text, options = {}) {
+    const flat = plainText(text, options).replace(/\s+/g, ' ').trim();
+    return /^[\w:/.$+=,*-]+$/.test(flat) ? `\`${flat}\`` : markdownText(flat);
+}
+/**
+ * A block of outside text (a log tail) for the summary: an HTML `<pre>`, its text shown as it came.
+ * GitHub renders nothing inside as Markdown (an HTML block of `<pre>` ends only at `</pre>`, and `<` is
+ * an entity) and links no mention or reference inside `pre`. The other characters that mean something
+ * to Markdown, GitHub or the runner (`#`, `@`, `[`, `:`, backticks …) are numeric entities as well: the
+ * browser shows the same text, and no scan of the summary's source (nor commentBody's fence count) finds a
+ * heading, mention, link, fence or command.
+ */
+function markdownBlock(text, options = {}) {
+    const escaped = plainText(text, options)
+        .replace(/\t/g, '    ')
+        .trimEnd()
+        // Hexadecimal, so that no entity reads as an issue reference (`#124`) to a scan of the source.
+        .replace(/[&<>#@[\]:`~|]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`);
+    return `<pre>${escaped}</pre>`;
+}
+/**
+ * A link to a URL the action built (HyperDX search), or the label alone when the URL is not http(s).
+ * Characters that would end the Markdown link or a table cell are percent-encoded.
+ */
+function markdownLink(label, url) {
+    let href;
+    try {
+        const parsed = new URL(url);
+        if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+            return markdownText(label);
+        // A link is shown to everyone who reads the summary: it never carries credentials.
+        parsed.username = '';
+        parsed.password = '';
+        href = parsed.href;
+    }
+    catch {
+        return markdownText(label);
+    }
+    const encoded = href.replace(/[\s()[\]<>|`'"\\]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+    return `[${markdownText(label)}](${encoded})`;
+}
+/** Annotation text: no terminal escapes or control characters, redacted, bounded; @actions/core escapes the rest. */
+function annotationText(text, options = {}) {
+    return plainText(text, { max: 4000, ...options }).trim();
+}
+/** An annotation title on one line (a function name in it): the runner shows titles on a single line. */
+function annotationTitle(text) {
+    return plainText(text, { max: 200 }).replace(/\s+/g, ' ').trim();
+}
+/**
+ * Whether the runner could read this line as a workflow command. Its two parsers (ActionCommand.TryParseV2
+ * and TryParse) take a line whose start, after .NET's TrimStart, is `::`, and a line holding `##[` anywhere
+ * (the legacy form is not anchored). The test errs on the side of yes: JavaScript's `\s` plus U+0085
+ * covers every character .NET trims.
+ */
+function mayBeCommand(line) {
+    return /^[\s\u0085]*::/.test(line) || line.includes('##[');
+}
+/**
+ * Lines of outside text as the runner's log must receive them: one physical line each (the runner splits at
+ * \r as well as \n), without terminal escapes. When any of them could be read as a command, the lines are
+ * put inside the runner's documented `::stop-commands::<token>` … `::<token>::` block, with a fresh random
+ * token that the text does not hold: while it is open the runner runs no command of either form, and after
+ * it the action's own annotations work again. Escaping each line instead would have to change the text
+ * (the legacy `##[` form is matched anywhere in a line); the block shows it exactly as it came.
+ */
+function logLines(lines, newToken = external_node_crypto_.randomUUID) {
+    const physical = lines.flatMap((line) => plainText(line).split('\n'));
+    if (!physical.some(mayBeCommand))
+        return physical;
+    const text = physical.join('\n').toLowerCase();
+    let token = newToken();
+    // The runner compares the resume command without regard to case.
+    while (token.length < 16 || text.includes(token.toLowerCase()))
+        token = (0,external_node_crypto_.randomUUID)();
+    return [`::stop-commands::${token}`, ...physical, `::${token}::`];
+}
+/** Prints lines that hold outside text to the log, so that the runner runs no command from them (see logLines). */
+function printOutside(...lines) {
+    for (const line of logLines(lines))
+        info(line);
+}
+/** A group of the log whose title and lines hold outside text; @actions/core escapes the title's line breaks. */
+function printGroup(title, lines) {
+    startGroup(annotationTitle(title));
+    printOutside(...lines);
+    endGroup();
+}
+
+;// CONCATENATED MODULE: ./src/tokenIdentity.ts
+/**
+ * The login of the account the token acts as: `github-actions[bot]` for the Actions token, `NAME[bot]` for a
+ * GitHub App's, the user's for a personal token. GraphQL's `viewer` answers all three; REST's /user refuses
+ * installation tokens.
+ */
+async function tokenIdentity(octokit, token) {
+    try {
+        const data = await octokit.graphql('query { viewer { login } }');
+        const login = data?.viewer?.login;
+        return typeof login === 'string' && login !== '' ? { login } : { problem: 'GitHub named no account' };
+    }
+    catch (error) {
+        const status = error?.status;
+        const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').slice(0, 200);
+        // Octokit leaves the token out of its errors; a server that echoes it is covered here.
+        const shown = token.length >= 3 ? message.split(token).join('***') : message;
+        return { problem: `${typeof status === 'number' ? `${status} ` : ''}${shown}` };
+    }
+}
+/** Whether a comment's author, as the REST API gives it, is the account with this login. */
+function isAuthor(user, login) {
+    if (!user?.login)
+        return false;
+    if (user.login === login)
+        return true;
+    // Should GraphQL name an app's bot without the suffix REST gives it; no person's login can hold brackets.
+    return user.type === 'Bot' && user.login === `${login}[bot]`;
+}
+
 ;// CONCATENATED MODULE: ./src/prComment.ts
 /** The plan as one pull-request comment, written on the first run and edited in place on later runs. */
+
 
 /** The pull request this workflow run is for, or undefined when the event is not a pull request's. */
 function pullRequestOf(context) {
@@ -87655,7 +88952,12 @@ function planMarker(key) {
 const MAX_COMMENT_LENGTH = 65536;
 /** The last line of a plan too long for one comment. */
 const TRUNCATION_NOTICE = '**The plan was cut here: it is longer than a pull-request comment may be. The job summary of this run has it all.**';
-/** Writes the plan comment on the pull request: edits the one that carries the marker, or creates it. */
+/**
+ * Writes the plan comment on the pull request: edits the first one that both opens with the marker and was
+ * written by the token's own account, or creates one. Anyone may post a comment opening with the marker; another
+ * account's comment is never edited. When the token's account cannot be learned, nothing is edited: a new
+ * comment is written, with a warning that says why.
+ */
 async function upsertPlanComment(params) {
     const { token, pullRequest, marker } = params;
     const { owner, repo, number } = pullRequest;
@@ -87663,11 +88965,24 @@ async function upsertPlanComment(params) {
     const apiUrl = params.apiUrl || process.env['GITHUB_API_URL'] || 'https://api.github.com';
     const octokit = params.octokit ?? getOctokit(token, { baseUrl: apiUrl });
     const body = commentBody(marker, params.body);
-    let step = 'listing the comments';
+    let step = 'learning which account the token acts as';
     try {
-        // Stops at the first page holding the marker: a long-lived pull request can have thousands of comments.
+        const identity = await tokenIdentity(octokit, token);
+        if ('problem' in identity) {
+            step = 'creating the comment';
+            const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body });
+            return {
+                outcome: 'created',
+                url: data.html_url,
+                warning: `Could not learn which account github-token acts as (${identity.problem}), so the plan comment of an ` +
+                    `earlier run could not be told from a copy someone else posted: a new comment was written on pull request #${number} instead of editing one.`
+            };
+        }
+        const { login } = identity;
+        step = 'listing the comments';
+        // Stops at the first page holding our comment: a long-lived pull request can have thousands of comments.
         const found = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 }, (response, done) => {
-            const match = response.data.find((comment) => hasMarker(comment.body, marker));
+            const match = response.data.find((comment) => hasMarker(comment.body, marker) && isAuthor(comment.user, login));
             if (match)
                 done();
             return match ? [match] : [];
@@ -87773,11 +89088,129 @@ function hide(text, token) {
 }
 
 ;// CONCATENATED MODULE: ./src/redact.ts
-/** Removes secret values from text bound for the summary, outputs, annotations and errors. */
-/** A redactor for these secrets; longer secrets first, so that one containing another is removed whole. */
-function createRedactor(secrets) {
-    const ordered = [...new Set(secrets.filter((secret) => secret.length >= 3))].sort((a, b) => b.length - a.length);
-    return (text) => ordered.reduce((result, secret) => result.split(secret).join('***'), text);
+/**
+ * The one redactor: removes secrets, in every form they take on the way out, from text bound for the
+ * log, the summary, the PR comment, outputs, annotations and errors; and AWS's echo of a function's
+ * environment from error texts.
+ */
+/**
+ * Shorter secrets are not redacted: a one- or two-character string occurs in nearly every word, so
+ * redacting it would blot out every message while hiding nothing a guess would not find. Three is
+ * the shortest a value can be and still be worth hiding (and what GitHub's own masking tolerates).
+ */
+const redact_MIN_SECRET_LENGTH = 3;
+/**
+ * A secret inside a longer base64 text is found by the part of its encoding that does not depend on
+ * its neighbours: whole 3-byte groups, 4 characters each. Below two groups (8 characters) a match in
+ * unrelated base64 becomes plausible, and a secret that short has its whole encoding redacted anyway.
+ */
+const MIN_BASE64_CHUNK_BYTES = 6;
+const MASK = '***';
+/** A redactor for these secrets (and any added later), each in every derived form. */
+function createRedactor(secrets = []) {
+    const known = new Set();
+    let forms = [];
+    const learn = (candidates) => {
+        const fresh = [...new Set(candidates)].filter((form) => form.length >= redact_MIN_SECRET_LENGTH && !known.has(form));
+        if (fresh.length === 0)
+            return [];
+        for (const form of fresh)
+            known.add(form);
+        forms = [...known];
+        return fresh;
+    };
+    const long = (values) => values.filter((value) => value.length >= redact_MIN_SECRET_LENGTH);
+    const redactor = ((text) => redactSpans(stripEnvironmentEcho(text), forms));
+    redactor.add = (list) => learn(long(list).flatMap(derivedForms));
+    redactor.addEchoed = (list) => learn(long(list).flatMap(echoForms));
+    redactor.add(secrets);
+    return redactor;
+}
+/** The forms a value takes inside JSON (once and twice escaped) and in a URL or form body. */
+function echoForms(secret) {
+    const json = JSON.stringify(secret).slice(1, -1);
+    const encoded = encodeURIComponent(secret);
+    return unique([
+        secret,
+        json,
+        JSON.stringify(json).slice(1, -1),
+        encoded,
+        encoded.replace(/%20/g, '+')
+    ]);
+}
+/**
+ * Every form a secret is known to travel in: echoForms, and base64 (standard and URL-safe, with and
+ * without padding), whole or as the stable middle when it sits at any byte offset in a longer
+ * encoded text (a Basic auth header, a JWT, a JSON document in base64).
+ */
+function derivedForms(secret) {
+    const bytes = Buffer.from(secret, 'utf8');
+    const base64 = [];
+    const whole = bytes.toString('base64');
+    base64.push(whole, whole.replace(/=+$/, ''));
+    for (let shift = 0; shift < 3; shift++) {
+        const groups = Math.floor((bytes.length - shift) / 3);
+        if (groups * 3 < MIN_BASE64_CHUNK_BYTES)
+            continue;
+        base64.push(bytes.subarray(shift, shift + groups * 3).toString('base64'));
+    }
+    const urlSafe = base64.map((form) => form.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''));
+    return unique([...echoForms(secret), ...base64, ...urlSafe]);
+}
+/**
+ * Replaces every occurrence of every form with ***; overlapping or adjacent occurrences (two secrets
+ * sharing characters) become one ***, so that no part of either is left between two masks.
+ */
+function redactSpans(text, forms) {
+    const spans = [];
+    for (const form of forms)
+        for (let at = text.indexOf(form); at !== -1; at = text.indexOf(form, at + 1))
+            spans.push([at, at + form.length]);
+    if (spans.length === 0)
+        return text;
+    spans.sort((a, b) => a[0] - b[0]);
+    let out = '';
+    let written = 0;
+    let [start, end] = spans[0];
+    for (const [from, to] of spans) {
+        if (from <= end) {
+            end = Math.max(end, to);
+            continue;
+        }
+        out += `${text.slice(written, start)}${MASK}`;
+        written = end;
+        start = from;
+        end = to;
+    }
+    return `${out}${text.slice(written, start)}${MASK}${text.slice(end)}`;
+}
+// A map of variable names to string values as AWS and the SDK print it: JSON (possibly escaped once
+// more inside another JSON string) or a Python dict, whose first name is in the conventional upper
+// case (so that {"test":"data"} in a message stays); and Java's {NAME=value, …}, as in a
+// ValidationException's "Value '{…}' at 'environment.variables'". Each value is bounded (Lambda's
+// whole map is 4 KB) and ends at its first unescaped quote, so a hostile text costs linear time.
+const VALUE = String.raw `\1\2(?:(?!\1\2)(?:(?!\2)[^\\]|\\[\s\S])){0,8192}?\1\2`;
+const PAIR_AFTER = String.raw `\s*,\s*\1\2[A-Za-z_][A-Za-z0-9_]*\1\2\s*:\s*${VALUE}`;
+const JSON_MAP = new RegExp(String.raw `\{\s*(\\*)(["'])[A-Z][A-Z0-9_]*\1\2\s*:\s*${VALUE}(?:${PAIR_AFTER})*\s*\}`, 'g');
+const JAVA_MAP = /\{[A-Z][A-Z0-9_]*=[^,{}]{0,8192}(?:, ?[A-Za-z_][A-Za-z0-9_]*=[^,{}]{0,8192})*\}/g;
+// UpdateFunctionConfiguration over the 4 KB limit: "… exceeded the 4KB limit. String measured: {…}".
+const MEASURED = 'String measured:';
+/**
+ * The text without any environment map AWS echoed into it (its names and values); each becomes {…}.
+ * Values are redacted besides, once read; this also catches short values and ones never read.
+ */
+function stripEnvironmentEcho(text) {
+    if (!text.includes('{'))
+        return text;
+    let out = text;
+    const measured = out.indexOf(MEASURED);
+    const open = measured === -1 ? -1 : out.indexOf('{', measured);
+    if (open !== -1 && out.slice(measured + MEASURED.length, open).trim() === '') {
+        // Everything to the map's last brace, or to the end when AWS cut the message short.
+        const close = out.lastIndexOf('}');
+        out = `${out.slice(0, open)}{…}${close > open ? out.slice(close + 1) : ''}`;
+    }
+    return out.replace(JSON_MAP, '{…}').replace(JAVA_MAP, '{…}');
 }
 /** The same value with the redactor applied to every string inside it, for JSON that must stay parseable. */
 function redactDeep(value, redact) {
@@ -87789,8 +89222,12 @@ function redactDeep(value, redact) {
         return Object.fromEntries(Object.entries(value).map(([key, item]) => [redact(key), redactDeep(item, redact)]));
     return value;
 }
+function unique(list) {
+    return [...new Set(list)];
+}
 
 ;// CONCATENATED MODULE: ./src/summary.ts
+
 
 /** The statuses that mean "this run changes (or would change) the function", per mode. */
 const CHANGE_STATUS = {
@@ -87814,11 +89251,23 @@ function renderOutputs(result, redact) {
         ((result.mode === 'apply' || result.mode === 'remove') && (report.executionRole?.changes.length ?? 0) > 0));
     return {
         // Values are redacted before serialising: a secret with a quote or backslash is escaped in JSON.
-        'layer-arns': JSON.stringify(redactDeep(layerArns, redact)),
+        'layer-arns': outputJson(layerArns, redact),
         changed: String(changed),
         drift: String(result.outcomes.some(({ report }) => report.status === 'drifted')),
-        report: JSON.stringify(redactDeep(result.outcomes.map(({ report }) => report), redact))
+        report: outputJson(result.outcomes.map(({ report }) => report), redact)
     };
+}
+/** The most characters of one string in the JSON outputs (an error with a log tail in it). */
+const OUTPUT_TEXT = 4000;
+/**
+ * JSON for an output, its strings without terminal escapes or control characters, redacted, bounded.
+ * A workflow that echoes the output must not run a command from it either: the JSON is one line, so no
+ * `::` can start one, and `##[` (which the runner reads anywhere in a line) is written `##\u005b`,
+ * the same string to any JSON parser.
+ */
+function outputJson(value, redact) {
+    const clean = redactDeep(value, (text) => plainText(text, { redact, max: OUTPUT_TEXT }));
+    return JSON.stringify(clean).replace(/##\[/g, '##\\u005b');
 }
 const STATUS_LABEL = {
     updated: '✅ updated',
@@ -87853,11 +89302,11 @@ function renderSummary(result, redact) {
     if (result.mode === 'check')
         lines.push('This is a check: nothing was written.', '');
     for (const note of result.notes ?? [])
-        lines.push(`> ${note}`, '');
+        lines.push(`> ${cell(note, redact, LONG_TEXT)}`, '');
     if (result.layers.size > 0) {
         lines.push('### Layer', '', '| region / arch | layer version | tag |', '| --- | --- | --- |');
         for (const [key, layer] of result.layers)
-            lines.push(`| ${key} | \`${layer.arn}\` | ${cell(layer.tag ?? layer.description ?? '')} |`);
+            lines.push(`| ${cell(key, redact)} | ${markdownCode(layer.arn, { redact })} | ${cell(layer.tag ?? layer.description ?? '', redact)} |`);
         lines.push('');
     }
     if (reports.length > 0) {
@@ -87867,15 +89316,15 @@ function renderSummary(result, redact) {
             : '| function | region | arch | result | Rotel layer now → target | settings that would change |', writes ? '| --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- | --- |');
         for (const r of reports) {
             const row = [
-                cell(r.function),
-                r.region,
+                cell(r.function, redact),
+                cell(r.region, redact),
                 r.architecture ?? '?',
                 STATUS_LABEL[r.status],
-                layerTransition(r),
-                cell([...r.changedVariables, ...(r.diff?.logFormat ? ['LogFormat'] : [])].join(', ') || '—')
+                layerTransition(r, redact),
+                cell([...r.changedVariables, ...(r.diff?.logFormat ? ['LogFormat'] : [])].join(', ') || '—', redact, LONG_TEXT)
             ];
             if (writes)
-                row.push(invocationCell(r, result.testInvoke), r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch);
+                row.push(invocationCell(r, result.testInvoke, redact), r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch);
             lines.push(`| ${row.join(' | ')} |`);
         }
         lines.push('');
@@ -87884,34 +89333,43 @@ function renderSummary(result, redact) {
     if (detailed.length > 0 && result.mode !== 'apply') {
         lines.push('### Changes', '');
         for (const r of detailed)
-            lines.push(...renderDetails(r), '');
+            lines.push(...renderDetails(r, redact), '');
     }
     const errors = reports.filter((r) => r.error !== null);
     if (errors.length > 0) {
         lines.push('### Errors', '');
         for (const r of errors)
-            lines.push(`- **${cell(r.function)}** (${r.region}): ${r.error}`);
+            lines.push(`- **${cell(r.function, redact)}** (${cell(r.region, redact)}): ${cell(r.error ?? '', redact, LONG_TEXT)}`);
         lines.push('');
+    }
+    const tails = result.outcomes.filter((outcome) => outcome.logTail);
+    if (tails.length > 0) {
+        lines.push('### Log tails of the failed test invocations', '');
+        // Redacted before it is cut, so that the cut leaves no end of a secret; the log has the whole tail.
+        for (const { report: r, logTail = '' } of tails.slice(0, SUMMARY_TAILS))
+            lines.push(`**${cell(r.function, redact)}** (${cell(r.region, redact)})`, '', markdownBlock(tailOf(redact(logTail), 30, SUMMARY_TAIL_CHARS), { redact }), '');
+        if (tails.length > SUMMARY_TAILS)
+            lines.push(`The tails of ${tails.length - SUMMARY_TAILS} more are in the log.`, '');
     }
     const verified = reports.filter((r) => r.delivery !== null);
     if (verified.length > 0) {
         lines.push('### Delivery to ClickStack', '', '| function | telemetry of the test invocation | log records | spans | first seen after | HyperDX |', '| --- | --- | --- | --- | --- | --- |');
         for (const r of verified) {
             const d = r.delivery;
-            lines.push(`| ${cell(r.function)} | ${d.status === 'delivered' ? '✅ delivered' : d.status === 'error' ? `❌ ${cell(d.detail ?? 'error')}` : '❌ not delivered'} | ${d.logRecords} | ${d.spans} | ${d.firstArrivalMs === null ? '—' : `≤ ${Math.ceil(d.firstArrivalMs / 1000)} s`} | ${d.link ? `[search](${d.link})` : '—'} |`);
+            lines.push(`| ${cell(r.function, redact)} | ${d.status === 'delivered' ? '✅ delivered' : d.status === 'error' ? `❌ ${cell(d.detail ?? 'error', redact)}` : '❌ not delivered'} | ${Number(d.logRecords)} | ${Number(d.spans)} | ${d.firstArrivalMs === null ? '—' : `≤ ${Math.ceil(d.firstArrivalMs / 1000)} s`} | ${d.link ? markdownLink('search', redact(d.link)) : '—'} |`);
         }
         lines.push('');
         if (verified.some((r) => r.delivery?.status === 'delivered' && !r.delivery.withInvocationId))
             lines.push('Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set `json-logs: true` (or the functions\' LoggingConfig.LogFormat to JSON) to tie each record to its invocation.', '');
     }
-    lines.push(...renderRoles(result.mode, reports));
+    lines.push(...renderRoles(result.mode, reports, redact));
     const cloudwatchOn = reports.filter((r) => r.cloudwatch === 'on');
     if (cloudwatchOn.length > 0)
-        lines.push('### CloudWatch Logs', '', `${cloudwatchOn.length} function${cloudwatchOn.length === 1 ? '' : 's'} still send logs to CloudWatch Logs (${cloudwatchOn.map((r) => r.function).join(', ')}). Their execution roles may still create log streams and put events; remove those permissions (\`cloudwatch-logs: off\` does) to stop paying for logs that now go to ClickStack.`, '');
+        lines.push('### CloudWatch Logs', '', `${cloudwatchOn.length} function${cloudwatchOn.length === 1 ? '' : 's'} still send logs to CloudWatch Logs (${cell(cloudwatchOn.map((r) => r.function).join(', '), redact, LONG_TEXT)}). Their execution roles may still create log streams and put events; remove those permissions (\`cloudwatch-logs: off\` does) to stop paying for logs that now go to ClickStack.`, '');
     return redact(lines.join('\n'));
 }
 /** cloudwatch-logs: off and remove: each execution role once, with what was (or would be) done to it. */
-function renderRoles(mode, reports) {
+function renderRoles(mode, reports, redact) {
     const byRole = new Map();
     for (const r of reports) {
         if (!r.executionRole)
@@ -87927,7 +89385,7 @@ function renderRoles(mode, reports) {
     const heading = mode === 'plan' ? 'what apply would change' : mode === 'remove' ? 'CloudWatch Logs put back' : 'CloudWatch Logs switched off';
     const lines = [`### Execution roles: ${heading}`, '', '| role | functions | change |', '| --- | --- | --- |'];
     for (const [role, { changes, functions }] of byRole)
-        lines.push(`| ${cell(role)} | ${cell(functions.join(', '))} | ${cell([...changes].join('; ') || 'nothing to change')} |`);
+        lines.push(`| ${cell(role, redact)} | ${cell(functions.join(', '), redact, LONG_TEXT)} | ${cell([...changes].join('; ') || 'nothing to change', redact, LONG_TEXT)} |`);
     lines.push('');
     return lines;
 }
@@ -87947,26 +89405,42 @@ function tallyLine(reports) {
     return `${reports.length} function${reports.length === 1 ? '' : 's'}${parts.length > 0 ? `: ${parts.join(', ')}` : ''}.`;
 }
 /** One function's diff as a Markdown `diff` block: layers in order, then variables. */
-function renderDetails(r) {
+function renderDetails(r, redact = (text) => text) {
     const diff = r.diff;
-    const lines = [`**${cell(r.function)}** (${r.region}, ${r.architecture ?? '?'}) – ${STATUS_LABEL[r.status]}`];
+    const lines = [`**${cell(r.function, redact)}** (${cell(r.region, redact)}, ${r.architecture ?? '?'}) – ${STATUS_LABEL[r.status]}`];
     if (r.drift.length > 0)
-        lines.push('', `Drift: ${r.drift.join('; ')}.`);
-    lines.push('', '```diff', '# layers, in order');
+        lines.push('', `Drift: ${cell(r.drift.join('; '), redact, LONG_TEXT)}.`);
+    lines.push('', '```diff');
+    const open = lines.length;
+    lines.push('# layers, in order');
     for (const [sign, arn] of diffLists(diff.layers.before, diff.layers.after))
         lines.push(`${sign} ${arn}`);
     if (diff.variables.length > 0) {
+        // Values only where the diff shows them (the action's own, proven safe); what the function holds now, never.
         lines.push('# variables');
         for (const change of diff.variables) {
-            if (change.before !== null)
-                lines.push(`- ${change.name}=${change.before}`);
-            if (change.after !== null)
-                lines.push(`+ ${change.name}=${change.after}`);
+            if (change.change !== 'added')
+                lines.push(`- ${change.name} (current value not shown)`);
+            if (change.change !== 'removed')
+                lines.push(change.shown ? `+ ${change.name}=${change.after ?? ''}` : `+ ${change.name} (value not shown)`);
         }
     }
     if (diff.logFormat)
         lines.push('# logging', `- LoggingConfig.LogFormat=${diff.logFormat.before}`, `+ LoggingConfig.LogFormat=${diff.logFormat.after}`);
-    lines.push('```');
+    return fenced(lines, open);
+}
+/**
+ * Closes the code block opened before lines[open]: each line inside stays one line, without control
+ * characters, and the fence is longer than any run of backticks inside, so that no ARN, name or value
+ * from outside can end the block early.
+ */
+function fenced(lines, open) {
+    for (let i = open; i < lines.length; i++)
+        lines[i] = plainText(lines[i]).replace(/\n/g, ' ');
+    const inside = lines.slice(open).join('\n');
+    const fence = '`'.repeat(Math.max(3, ...(inside.match(/`+/g) ?? []).map((run) => run.length + 1)));
+    lines[open - 1] = `${fence}diff`;
+    lines.push(fence);
     return lines;
 }
 /** A line diff of two short lists (a longest common subsequence), so that an unmoved layer shows unchanged. */
@@ -87999,25 +89473,36 @@ function diffLists(before, after) {
     }
     return out;
 }
-function layerTransition(r) {
-    const short = (arn) => (arn ? `\`${arn.replace(/^.*:layer:/, '')}\`` : '(none)');
+function layerTransition(r, redact) {
+    const short = (arn) => (arn ? markdownCode(arn.replace(/^.*:layer:/, ''), { redact }) : '(none)');
     if (r.layerBefore === r.layerAfter)
         return short(r.layerAfter);
     return `${short(r.layerBefore)} → ${short(r.layerAfter)}`;
 }
-function invocationCell(r, testInvoke) {
+function invocationCell(r, testInvoke, redact) {
     const { status, statusCode, functionError } = r.invocation;
     if (status === 'skipped')
         return testInvoke ? 'skipped' : 'off';
-    return `${status}${statusCode !== null ? ` (${statusCode})` : ''}${functionError ? ` ${functionError}` : ''}`;
+    return `${status}${statusCode !== null ? ` (${Number(statusCode)})` : ''}${functionError ? ` ${cell(functionError, redact)}` : ''}`;
 }
-/** Text made safe for a Markdown table cell. */
-function cell(text) {
-    return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+/** The test invocations' log tails the summary shows, and the characters of each: the summary stays small. */
+const SUMMARY_TAILS = 10;
+const SUMMARY_TAIL_CHARS = 2000;
+/** The most characters of a short text from outside (a name, a tag, a detail) in a cell. */
+const SHORT_TEXT = 300;
+/** The most characters of a long one (an error, a list of names, drift). */
+const LONG_TEXT = 2000;
+/**
+ * Text from outside made inert Markdown on one line, fit for a table cell: redacted before it is escaped,
+ * since an escaped secret would no longer match the redactor that runs over the whole summary at the end.
+ */
+function cell(text, redact, max = SHORT_TEXT) {
+    return markdownText(text, { max, redact });
 }
 
 ;// CONCATENATED MODULE: ./src/planComment.ts
 /** Posts the plan on the pull request the run is for; a comment that cannot be written never fails the step. */
+
 
 
 
@@ -88045,8 +89530,12 @@ async function postPlanComment(config, result, redact, env) {
         });
         if (posted.outcome === 'no-permission')
             core_warning(redact(posted.message));
-        else
-            info(`Plan comment ${posted.outcome} on pull request #${pullRequest.number}${posted.url ? `: ${posted.url}` : ''}.`);
+        else {
+            if (posted.warning)
+                core_warning(redact(posted.warning));
+            // The URL is GitHub's answer: printed so that the runner runs no command from it.
+            printOutside(`Plan comment ${posted.outcome} on pull request #${pullRequest.number}${posted.url ? `: ${posted.url}` : ''}.`);
+        }
     }
     catch (error) {
         core_warning(redact(messageOf(error)));
@@ -88933,23 +90422,41 @@ class ExecutionRoles {
         for (const need of needs)
             byAction.set(need.action, [...(byAction.get(need.action) ?? []), need.resource]);
         const verdictOf = (decision) => decision === 'allowed' ? 'allowed' : decision === 'explicitDeny' ? 'denied' : 'not-allowed';
+        // The worst answer over the services a key is decrypted through counts.
+        const rank = ['allowed', 'conditional', 'not-allowed', 'denied'];
+        const record = (key, verdict) => {
+            const earlier = verdicts.get(key);
+            if (earlier === undefined || rank.indexOf(verdict) > rank.indexOf(earlier))
+                verdicts.set(key, verdict);
+        };
         for (const [action, resources] of byAction) {
-            let marker;
-            do {
-                const page = await this.iam.send(new client_iam_dist_cjs/* SimulatePrincipalPolicyCommand */.kUw({ PolicySourceArn: roleArn, ActionNames: [action], ResourceArns: resources, Marker: marker }));
-                for (const result of page.EvaluationResults ?? []) {
-                    const perResource = result.ResourceSpecificResults ?? [];
-                    if (perResource.length > 0) {
-                        for (const r of perResource)
-                            if (r.EvalResourceName)
-                                verdicts.set(`${action} ${r.EvalResourceName}`, verdictOf(r.EvalResourceDecision));
+            // kms:Decrypt comes through Secrets Manager or Parameter Store: asked as each of them calls it.
+            const services = action === 'kms:Decrypt' ? [...new Set(needs.flatMap((need) => need.viaServices ?? []))] : [];
+            for (const service of services.length > 0 ? services : [undefined]) {
+                const ContextEntries = service === undefined ? undefined : [{ ContextKeyName: VIA_SERVICE, ContextKeyType: 'string', ContextKeyValues: [service] }];
+                let marker;
+                do {
+                    const page = await this.iam.send(new client_iam_dist_cjs/* SimulatePrincipalPolicyCommand */.kUw({
+                        PolicySourceArn: roleArn,
+                        ActionNames: [action],
+                        ResourceArns: resources,
+                        ...(ContextEntries ? { ContextEntries } : {}),
+                        Marker: marker
+                    }));
+                    for (const result of page.EvaluationResults ?? []) {
+                        const perResource = result.ResourceSpecificResults ?? [];
+                        if (perResource.length > 0) {
+                            for (const r of perResource)
+                                if (r.EvalResourceName)
+                                    record(`${action} ${r.EvalResourceName}`, verdictOf(r.EvalResourceDecision));
+                        }
+                        else if (result.EvalResourceName) {
+                            record(`${action} ${result.EvalResourceName}`, verdictOf(result.EvalDecision));
+                        }
                     }
-                    else if (result.EvalResourceName) {
-                        verdicts.set(`${action} ${result.EvalResourceName}`, verdictOf(result.EvalDecision));
-                    }
-                }
-                marker = page.IsTruncated ? page.Marker : undefined;
-            } while (marker);
+                    marker = page.IsTruncated ? page.Marker : undefined;
+                } while (marker);
+            }
         }
         return verdicts;
     }
@@ -88975,7 +90482,10 @@ class ExecutionRoles {
             after
         };
     }
-    /** remove: deletes the action's secret-access statements (but those of `keep`), then the tag. */
+    /**
+     * After an apply: cuts the action's secret-access statements down to `keep` (policy first, then the
+     * tag, which goes with the last of them); nothing is written when the grant is exactly that already.
+     */
     async undoSecretGrant(role, keep = []) {
         const planned = planSecretGrantUndo(role, keep);
         const after = secretPlanAfter(role, planned.plan);
@@ -88984,6 +90494,7 @@ class ExecutionRoles {
             role: role.name,
             changed: planned.changed,
             ...(planned.policy ? { policy: planned.policy } : {}),
+            dropped: planned.dropped,
             tagsRemoved: planned.plan.tags.remove,
             after
         };
@@ -89253,7 +90764,10 @@ class RoleCoordinator {
             }
         });
     }
-    /** remove: undoes the secret grant on this role (keeping the resources in `keep`), serialised like the rest. */
+    /**
+     * After an apply: cuts the secret grant on this role down to `keep` (what the run's functions on it
+     * need now), serialised like the rest, from the state this run already read or wrote.
+     */
     undoSecretGrantFor(roleNameOrArn, keep = []) {
         let name;
         try {
@@ -89269,6 +90783,31 @@ class RoleCoordinator {
                 const result = await this.edge.undoSecretGrant(state, keep);
                 entry.state = result.after;
                 return { ok: true, value: result };
+            }
+            catch (error) {
+                // Part of it may have been written: read the role again if needed.
+                this.entry(name).state = undefined;
+                return { ok: false, error: describeIamError(error, name, 'grant-secret-access') };
+            }
+        });
+    }
+    /**
+     * plan mode: what an apply with these needs would drop from the role's secret grant once its
+     * functions are written (undoSecretGrantFor after the grant), writing nothing.
+     */
+    secretGrantDropPreview(roleNameOrArn, keep) {
+        let name;
+        try {
+            name = roleNameOf(roleNameOrArn);
+        }
+        catch (error) {
+            return Promise.resolve({ ok: false, error: messageOf(error) });
+        }
+        return this.exclusive(name, async () => {
+            try {
+                const state = await this.known(this.entry(name));
+                const granted = secretPlanAfter(state, planSecretGrant(state, keep).plan);
+                return { ok: true, value: planSecretGrantUndo(granted, keep).dropped };
             }
             catch (error) {
                 return { ok: false, error: describeIamError(error, name, 'grant-secret-access') };
@@ -89462,13 +91001,127 @@ async function invokeFunction(client, functionArn, payload) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/ownRole.ts
+/**
+ * The role this action runs as (the deploy role), so that it never edits it: a function whose execution
+ * role is the deploy role would otherwise let the action write policies onto the very role it holds – with
+ * a copy-paste policy on `role/*`, a way for anyone who controls the action's inputs to grant themselves
+ * more. The role comes from role-to-assume, or (credentials from the environment) from
+ * sts:GetCallerIdentity, asked once and only when a run is about to write to an execution role.
+ *
+ * IAM writes by role name in the caller's own account, and role names are unique per account whatever
+ * their case or path: so "the same role" is the same name, case-insensitively, whichever account the
+ * function's role ARN names.
+ */
+
+
+/** The role name in an IAM role ARN or an STS assumed-role ARN; undefined for users, root and anything else. */
+function roleNameOfIdentity(arn) {
+    const role = /^arn:[^:]+:iam::\d{12}:role\/(?:[^/]*\/)*([^/]+)$/.exec(arn);
+    if (role)
+        return role[1];
+    return /^arn:[^:]+:sts::\d{12}:assumed-role\/([^/]+)\/[^/]+$/.exec(arn)?.[1];
+}
+/** The role name of an execution role given by name or ARN. */
+const nameOf = (nameOrArn) => (nameOrArn.startsWith('arn:') ? (roleNameOfIdentity(nameOrArn) ?? nameOrArn) : nameOrArn);
+/** Guards writes to execution roles: refusal(role) is the reason the action will not edit that role, if any. */
+class OwnRoleGuard {
+    source;
+    identity;
+    constructor(source) {
+        this.source = source;
+    }
+    /** One sentence when `role` (name or ARN) is the role this action runs as, or cannot be told apart from it. */
+    async refusal(role) {
+        const own = await this.own();
+        const name = nameOf(role);
+        if ('error' in own)
+            return `Whether execution role ${name} is the role this action runs as could not be told (sts:GetCallerIdentity: ${own.error}), so nothing was written to it.`;
+        if (own.name === undefined || own.name.toLowerCase() !== name.toLowerCase())
+            return undefined;
+        return `Its execution role ${name} is the role this action runs as, and the action never changes its own role's policies or tags: give the function an execution role of its own (see README, Permissions).`;
+    }
+    own() {
+        this.identity ??= (async () => {
+            if (this.source.roleToAssume)
+                return { name: roleNameOfIdentity(this.source.roleToAssume) };
+            try {
+                return { name: roleNameOfIdentity(await this.source.callerArn()) };
+            }
+            catch (error) {
+                return { error: messageOf(error) };
+            }
+        })();
+        return this.identity;
+    }
+}
+/** The caller's ARN, with the same credentials as this IAM client. */
+function callerArnVia(iam, region) {
+    return async () => {
+        // As the run's other clients: retried, and a stalled connection cannot hang the run.
+        const sts = new client_sts_dist_cjs/* STSClient */.iM({
+            region,
+            credentials: iam.config.credentials,
+            maxAttempts: 6,
+            requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true }
+        });
+        try {
+            const { Arn: arn } = await sts.send(new client_sts_dist_cjs/* GetCallerIdentityCommand */.zI({}));
+            if (!arn)
+                throw new Error('the answer named no identity');
+            return arn;
+        }
+        finally {
+            sts.destroy();
+        }
+    };
+}
+/** IAM operations that change a role: what the guard refuses on the deploy role, whatever path asks for them. */
+const ROLE_WRITES = new Set([
+    'PutRolePolicyCommand',
+    'DeleteRolePolicyCommand',
+    'AttachRolePolicyCommand',
+    'DetachRolePolicyCommand',
+    'TagRoleCommand',
+    'UntagRoleCommand',
+    'UpdateAssumeRolePolicyCommand',
+    'PutRolePermissionsBoundaryCommand',
+    'DeleteRolePermissionsBoundaryCommand',
+    'UpdateRoleCommand',
+    'UpdateRoleDescriptionCommand',
+    'DeleteRoleCommand'
+]);
+const guarded = new WeakSet();
+/**
+ * The last line of defence: every role write this client sends is checked against the guard, so no code
+ * path that forgets to ask can write to the deploy role. The run's own checks come first, with a clearer
+ * message; this one only ever fires on a path that skipped them.
+ */
+function refuseWritesToOwnRole(iam, guard) {
+    if (guarded.has(iam))
+        return;
+    guarded.add(iam);
+    iam.middlewareStack.add((next, context) => async (args) => {
+        const role = args.input.RoleName;
+        if (context.commandName && ROLE_WRITES.has(context.commandName) && typeof role === 'string') {
+            const refusal = await guard.refusal(role);
+            if (refusal)
+                throw Object.assign(new Error(`Refused to write to execution role ${role}: ${refusal}`), { name: 'OwnRoleRefused' });
+        }
+        return next(args);
+    }, { step: 'initialize', name: 'rotelRefuseWritesToOwnRole' });
+}
+
 ;// CONCATENATED MODULE: ./src/roleSteps.ts
 /**
  * What a run does to the functions' execution roles (cloudwatch-logs: off, grant-secret-access, and
  * remove's restoration): before the rollout (read every function, plan and restore the roles), in each
- * function's rollout (switch off, grant, or check), and after it (give CloudWatch Logs back). The
+ * function's rollout (switch off, grant, or check), and after it (give CloudWatch Logs back, cut the
+ * secret grant down to what the run needs). The
  * IAM work is executionRoles.ts; the words for the report are cloudwatchOff.ts.
  */
+
+
 
 
 
@@ -89482,12 +91135,17 @@ async function invokeFunction(client, functionArn, payload) {
  * functions: every function is read first, to know which roles and log groups are involved.
  * remove puts CloudWatch Logs back before any extension comes off, so no log is lost in between.
  */
-async function prepareRoles(config, clients, targets, control) {
-    const needed = config.cloudwatchLogs === 'off' || config.mode === 'remove' || checksSecretAccess(config);
+async function prepareRoles(config, clients, targets, control, 
+/** Told each configuration read, as rollout's onRead is. */
+onRead) {
+    const needed = config.cloudwatchLogs === 'off' || config.mode === 'remove' || checksSecretAccess(config) || shrinksSecretGrants(config);
     const partition = targets[0]?.partition;
     if (!needed || !partition || targets.length === 0)
         return {};
-    const edge = new ExecutionRoles(clients.iamFor(partition));
+    const iam = clients.iamFor(partition);
+    const guard = new OwnRoleGuard({ roleToAssume: config.roleToAssume, callerArn: callerArnVia(iam, config.homeRegion) });
+    refuseWritesToOwnRole(iam, guard);
+    const edge = new ExecutionRoles(iam);
     const roles = new RoleCoordinator(edge);
     const preRead = new Map();
     await mapWithConcurrency(targets, config.maxConcurrency, async (target) => {
@@ -89495,16 +91153,28 @@ async function prepareRoles(config, clients, targets, control) {
             return;
         try {
             const state = await readFunction(clients.lambdaFor(target.region), target);
+            onRead?.(state);
             preRead.set(target, { state });
-            if (state.role)
-                roles.plan({ key: state.arn, role: state.role, logGroupArn: logGroupArnForFunction(state.arn, state.logGroup) });
         }
         catch (error) {
             preRead.set(target, { error });
         }
     });
+    // A role this run would write to, and that is the deploy role itself, is never planned: its functions
+    // fail with the reason (workOnRole), and nothing is read from or written to it on their behalf.
+    const ownRoleRefusals = new Map();
+    if (writesRoles(config))
+        for (const role of new Set([...preRead.values()].flatMap((read) => ('state' in read && read.state.role ? [read.state.role] : []))))
+            if (!ownRoleRefusals.has(role)) {
+                const refusal = await guard.refusal(role);
+                if (refusal)
+                    ownRoleRefusals.set(role, refusal);
+            }
+    for (const read of preRead.values())
+        if ('state' in read && read.state.role && !ownRoleRefusals.has(read.state.role))
+            roles.plan({ key: read.state.arn, role: read.state.role, logGroupArn: logGroupArnForFunction(read.state.arn, read.state.logGroup) });
     if (config.mode !== 'remove')
-        return { roles, preRead };
+        return { roles, preRead, ownRoleRefusals };
     // Only roles that carry this action's record are read in full and restored.
     const keysByRole = new Map();
     for (const read of preRead.values())
@@ -89536,10 +91206,17 @@ async function prepareRoles(config, clients, targets, control) {
                 core_notice(`Execution role ${role} keeps inline policy ${recorded.secretPolicy}, which grant-secret-access put there: other functions using the role may still read the ingestion key through it. Once none does: aws iam delete-role-policy --role-name ${role} --policy-name ${recorded.secretPolicy} ; aws iam untag-role --role-name ${role} --tag-keys ${SECRET_POLICY_TAG}`, { title: 'Secret access left in place' });
             if (!recorded.cloudwatchOff)
                 return;
+            const refusal = await guard.refusal(roleArn);
+            if (refusal) {
+                for (const key of keys)
+                    restored.set(key, { ok: false, error: refusal });
+                return;
+            }
             const results = await roles.undoFor(keys);
             for (const outcome of results.values()) {
+                // Role names and policy texts come from IAM: printed so that the runner runs no command from them.
                 if (outcome.ok)
-                    info(`${role}: ${describeUndo(outcome.value).join('; ') || 'nothing to restore'}.`);
+                    printOutside(`${role}: ${describeUndo(outcome.value).join('; ') || 'nothing to restore'}.`);
                 for (const key of keys)
                     restored.set(key, outcome);
             }
@@ -89547,9 +91224,63 @@ async function prepareRoles(config, clients, targets, control) {
     });
     return { roles, preRead, restored };
 }
+/** Whether apply (or plan, showing what apply would do) writes to execution roles in this run. */
+function writesRoles(config) {
+    if (config.mode !== 'apply' && config.mode !== 'plan')
+        return false;
+    return config.cloudwatchLogs === 'off' || (config.grantSecretAccess && checksSecretAccess(config));
+}
 /** Reading the roles for secret access needs IAM reads: apply does it, plan only when asked to grant. */
 function checksSecretAccess(config) {
     return config.secretNeeds.length > 0 && (config.mode === 'apply' || (config.mode === 'plan' && config.grantSecretAccess));
+}
+/** grant-secret-access: true in apply: the grant on each role becomes what the run needs, even nothing. */
+function shrinksSecretGrants(config) {
+    return config.mode === 'apply' && config.grantSecretAccess;
+}
+/**
+ * After an apply with grant-secret-access: true: on each execution role of the run's functions, the
+ * action's grant is cut down to what this run's references need (old secrets, keys and services
+ * dropped; the policy and its tag deleted when nothing is needed). Only once every function of the
+ * run on that role holds the new configuration: one that failed or was rolled back may still read its
+ * old secret, so its role keeps the grant until a run that updates them all.
+ */
+async function shrinkSecretGrants(roles, config, preRead, targets, outcomes) {
+    const byRole = new Map();
+    targets.forEach((target, index) => {
+        const read = preRead?.get(target);
+        const outcome = outcomes[index];
+        if (!outcome || !read || !('state' in read) || !read.state.role)
+            return;
+        const { status } = outcome.report;
+        const current = status === 'updated' || status === 'unchanged' || outcome.cloudwatchStillOn === true;
+        const role = roleNameOf(read.state.role);
+        byRole.set(role, [...(byRole.get(role) ?? []), { outcome, current }]);
+    });
+    await mapWithConcurrency([...byRole], 4, async ([role, functions]) => {
+        const behind = functions.filter((f) => !f.current).map((f) => f.outcome.report.function);
+        // The functions' logs are printed already: these lines come after them.
+        if (behind.length > 0) {
+            info(`Execution role ${role}: the secret access earlier runs granted is kept for now, as ${behind.join(', ')} may still use its old references; the next apply that updates them drops what is no longer needed.`);
+            return;
+        }
+        const result = await roles.undoSecretGrantFor(role, config.secretNeeds);
+        if (!result.ok) {
+            const first = functions[0]?.outcome;
+            first?.warnings?.push(`Execution role ${role}: the secret access it no longer needs could not be dropped: ${result.error}`);
+            return;
+        }
+        if (!result.value.changed)
+            return;
+        const change = result.value.policy?.after
+            ? `then dropped from inline policy ${result.value.policy.name} what the run no longer needs: ${result.value.dropped.join(', ')}`
+            : `then deleted inline policy ${result.value.policy?.name ?? SECRET_POLICY_NAME} and its tag: nothing of it is needed any more`;
+        info(`Execution role ${role}: ${change}.`);
+        for (const { outcome } of functions) {
+            const before = outcome.report.executionRole?.changes ?? [];
+            outcome.report.executionRole = { role, changes: [...before, change] };
+        }
+    });
 }
 /**
  * After an apply with cloudwatch-logs: off, a function whose logs are not known to reach ClickStack
@@ -89600,6 +91331,9 @@ async function workOnRole(ctx, state, report, log, warnings) {
     const { mode, cloudwatchLogs, cloudwatchOffMethod: method, secretNeeds, grantSecretAccess } = ctx.config;
     if (!ctx.roles || !state.role)
         return undefined;
+    const ownRole = ctx.ownRoleRefusals?.get(state.role);
+    if (ownRole)
+        return ownRole;
     const role = roleNameOf(state.role);
     const changes = [];
     let worked = false;
@@ -89649,6 +91383,11 @@ async function workOnRole(ctx, state, report, log, warnings) {
                     changes.push(`would allow ${access.missing.map((need) => `${need.action} on ${need.resource}`).join(', ')} in an inline policy`);
                 else
                     warnings.push(...access.warnings, ...(written?.warnings ?? []));
+                if (mode === 'plan' && grantSecretAccess) {
+                    const dropped = await ctx.roles.secretGrantDropPreview(state.role, secretNeeds);
+                    if (dropped.ok && dropped.value.length > 0)
+                        changes.push(`would then drop what the run no longer needs from inline policy ${SECRET_POLICY_NAME}: ${dropped.value.join(', ')}`);
+                }
             }
         }
     }
@@ -89668,8 +91407,41 @@ async function logsStillAllowed(ctx, state) {
     return grants.value.granted.length > 0 ? explainLogsStillOn(grants.value) : undefined;
 }
 
+;// CONCATENATED MODULE: ./src/functionValues.ts
+
+
+/**
+ * A value whose name does not say secret is hidden from this length on. Shorter ones are words,
+ * numbers, flags, levels and ports (true, 1, info, debug, 8080, staging): hiding them would blot
+ * those words out of every message, and a credential is longer. Secret-named values are hidden from
+ * the redactor's minimum (3) on.
+ */
+const MIN_PLAIN_VALUE_LENGTH = 8;
+/**
+ * The values of a function's variables that every channel must hide from now on. Left out: values
+ * the action may show itself (displayValue returns them unchanged) and values found inside what the
+ * run prints anyway (the function's name, ARN, region, role, log group and layers, and `publicTexts`):
+ * hiding those would hide nothing, only garble the names.
+ */
+function valuesToHide(state, publicTexts = []) {
+    const known = [state.name, state.arn, state.region, state.role ?? '', state.logGroup, ...state.layers, ...publicTexts];
+    const values = [];
+    for (const [name, value] of Object.entries(state.variables ?? {})) {
+        const secret = isSecretName(name);
+        if (value.length < (secret ? 3 : MIN_PLAIN_VALUE_LENGTH))
+            continue;
+        if (!secret && displayValue(name, value) === value)
+            continue;
+        if (known.some((text) => text.includes(value)))
+            continue;
+        values.push(value);
+    }
+    return values;
+}
+
 ;// CONCATENATED MODULE: ./src/report.ts
 /** The GitHub side of the end of a run: outputs, annotations, the job summary, and the verdict. */
+
 
 
 /** Writes outputs, annotations and the summary, then fails the step when the mode's rules say so. */
@@ -89677,35 +91449,42 @@ async function publishResult(config, result, redact) {
     const outputs = renderOutputs(result, redact);
     for (const [name, value] of Object.entries(outputs))
         setOutput(name, value);
+    // Annotation text comes from outside (AWS errors, log tails, names): @actions/core escapes what would end
+    // the command (%, CR, LF; and `:` `,` in the title); terminal escapes and control characters go here.
+    const text = (message) => annotationText(message, { redact });
+    const title = (what) => annotationTitle(redact(what));
     // Functions that share an execution role share its warnings: each is said once.
     const said = new Set();
     for (const { report: row, warnings, notices = [] } of result.outcomes) {
         for (const notice of notices)
-            core_notice(redact(notice), { title: `${row.function}: instrumentation` });
+            core_notice(text(notice), { title: title(`${row.function}: instrumentation`) });
         for (const warning of warnings) {
             if (said.has(warning))
                 continue;
             said.add(warning);
-            core_warning(redact(warning), { title: `${row.function}: ${/secret/i.test(warning) ? 'secret access' : 'CloudWatch Logs'}` });
+            core_warning(text(warning), {
+                title: title(`${row.function}: ${/secret/i.test(warning) ? 'secret access' : 'CloudWatch Logs'}`)
+            });
         }
         if (row.status === 'drifted')
-            core_warning(redact(`${row.function} (${row.region}) has drifted: ${row.drift.join('; ')}.`), {
-                title: `${row.function}: drifted`
+            core_warning(text(`${row.function} (${row.region}) has drifted: ${row.drift.join('; ')}.`), {
+                title: title(`${row.function}: drifted`)
             });
         if (row.error)
-            core_error(redact(row.error), { title: `${row.function}: ${row.status}` });
+            core_error(text(row.error), { title: title(`${row.function}: ${row.status}`) });
     }
     const summary = renderSummary(result, redact);
     // Outside a runner (a local run) there is no summary file: print it instead.
     if (process.env.GITHUB_STEP_SUMMARY)
         await summary_summary.addRaw(summary, true).write();
     else
-        info(summary);
+        printOutside(summary);
     const verdict = verdictOf(config, result.outcomes);
     if (verdict.failure)
-        setFailed(redact(verdict.failure));
+        setFailed(text(verdict.failure));
+    // The verdict names functions; a name is outside text too.
     else
-        info(verdict.message);
+        printOutside(redact(verdict.message));
 }
 /** One sentence for the end of the log, and whether the step fails. */
 function verdictOf(config, outcomes) {
@@ -89905,7 +91684,7 @@ const toCount = (value) => {
 function createDeliveryChecker(options) {
     const database = options.database?.trim() || 'default';
     // Credentials in the URL are used only when the inputs give none; the client gets the URL without them.
-    const fromUrl = urlCredentials(options.url);
+    const fromUrl = deliveryCheck_urlCredentials(options.url);
     const username = options.username?.trim() || fromUrl.username || 'default';
     const password = options.password || fromUrl.password || '';
     const logs = tableRef(options.logsTable, 'otel_logs', database, 'logs-table');
@@ -90055,7 +91834,7 @@ function createDeliveryChecker(options) {
         }
     };
 }
-function urlCredentials(url) {
+function deliveryCheck_urlCredentials(url) {
     try {
         const parsed = new URL(url);
         if (!parsed.username && !parsed.password)
@@ -90164,6 +91943,16 @@ function deliveryCheck_messageOf(error) {
         return error.message || error.name;
     return typeof error === 'string' ? error : String(error);
 }
+/** A link that may be shown: no user-info (its password is a secret), no query and no fragment. */
+function withoutCredentials(base) {
+    try {
+        const url = new URL(base);
+        return `${url.protocol}//${url.host}${url.pathname}`;
+    }
+    catch {
+        return base.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1').replace(/[?#].*$/, '');
+    }
+}
 /**
  * A link to HyperDX's search for the function's records in a time window: `/search` with `from`/`to` in
  * ms since the epoch, a Lucene `where` on ServiceName (a column of both the logs and the traces source),
@@ -90172,7 +91961,7 @@ function deliveryCheck_messageOf(error) {
  * page opens the user's current source.
  */
 function hyperdxSearchUrl(base, functionName, fromMs, toMs) {
-    const root = base.trim().replace(/\/+$/, '').replace(/\/search$/, '');
+    const root = withoutCredentials(base.trim()).replace(/\/+$/, '').replace(/\/search$/, '');
     const params = new URLSearchParams({
         from: String(Math.floor(fromMs)),
         to: String(Math.ceil(toMs)),
@@ -90184,6 +91973,7 @@ function hyperdxSearchUrl(base, functionName, fromMs, toMs) {
 }
 
 ;// CONCATENATED MODULE: ./src/rollout.ts
+
 
 
 
@@ -90278,6 +92068,7 @@ async function processFunction(ctx, target, report, flight, notices, slot) {
         if (early && 'error' in early)
             throw early.error;
         state = early?.state ?? (await readFunction(lambda, target));
+        ctx.onRead?.(state);
     }
     catch (error) {
         return fail(describeReadError(error, target));
@@ -90316,7 +92107,6 @@ async function processFunction(ctx, target, report, flight, notices, slot) {
             notices.push(`${target.name}: its runtime ${state.runtime ?? '(none: a container image)'} has no AWS auto-instrumentation layer (Node.js, Python and Java have), so only the Rotel extension is added.`);
         planFor = (current) => planApply(current, desired);
     }
-    const secretNames = ctx.config.secretVariableNames;
     // Plan, write; if someone changed the function since it was read, read again and plan again.
     let plan;
     let written;
@@ -90328,7 +92118,7 @@ async function processFunction(ctx, target, report, flight, notices, slot) {
             layersBefore: [...state.layers],
             layersAfter: [...plan.layersAfter],
             changedVariables: [...plan.changedVariables, ...plan.removedVariables],
-            diff: diffOf(state, plan, secretNames)
+            diff: diffOf(state, plan)
         });
         if (plan.problems.length > 0) {
             Object.assign(report, {
@@ -90374,7 +92164,7 @@ async function processFunction(ctx, target, report, flight, notices, slot) {
         flight.phase = 'writing';
         flight.logFormatChanged = plan.loggingAfter !== undefined;
         log.push(`Layers: ${describeLayers(state.layers)} → ${describeLayers(plan.layersAfter)}`, mode === 'remove'
-            ? `Variables removed: ${plan.removedVariables.join(', ') || 'none'}`
+            ? `Variables removed: ${plan.removedVariables.join(', ') || 'none'}${plan.changedVariables.length > 0 ? `; put back as they were before the action: ${plan.changedVariables.join(', ')}` : ''}`
             : `Variables set: ${plan.changedVariables.join(', ') || 'none'}`, ...(plan.loggingAfter ? [`LoggingConfig.LogFormat: ${logFormatOf(state)} → ${plan.loggingAfter.format}`] : []));
         try {
             const result = await writeWithConflictWaits(lambda, state, plan, log, ctx.sleep);
@@ -90394,6 +92184,7 @@ async function processFunction(ctx, target, report, flight, notices, slot) {
                 let current;
                 try {
                     current = await readFunction(lambda, target);
+                    ctx.onRead?.(current);
                 }
                 catch (readError) {
                     return fail(`${target.name} needs attention: the update's outcome is unknown (${errorName(error)}) and the function could not be read again (${errorName(readError)}). ${restoreHint(state, plan.loggingAfter !== undefined)}`);
@@ -90460,12 +92251,15 @@ async function processFunction(ctx, target, report, flight, notices, slot) {
         functionError: invocation.functionError ?? null
     };
     log.push(`Test invocation: status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, FunctionError ${invocation.functionError}` : ''}${invocation.requestId ? ` (request ${invocation.requestId})` : ''}`);
+    // The tail is the function's own output: bounded (Lambda sends 4 KB; a proxy may send more), and printed
+    // by main.ts through printGroup, which keeps the runner from reading a command in it.
     if (invocation.logTail)
-        log.push('Log tail:', ...indent(invocation.logTail));
+        log.push('Log tail:', ...indent(tailOf(invocation.logTail, 100, LOG_TAIL_CHARS)));
     if (!invocation.ok) {
         const tail = invocation.logTail ? ` Log tail: ${lastLines(invocation.logTail, 5)}` : '';
         const reason = `the test invocation failed (status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, ${invocation.functionError} error` : ''}).${tail}`;
-        return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings, plan);
+        const outcome = await rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings, plan);
+        return invocation.logTail ? { ...outcome, logTail: tailOf(invocation.logTail, 100, LOG_TAIL_CHARS) } : outcome;
     }
     // After a removal the logs are the function's own business again: nothing to verify.
     if (mode === 'remove')
@@ -90583,7 +92377,7 @@ function judge(report, state, plan, layer, log, warnings, mode) {
     }
     log.push(`Layers: ${describeLayers(state.layers)} → ${describeLayers(plan.layersAfter)}`);
     for (const change of report.diff?.variables ?? [])
-        log.push(`${change.change === 'added' ? '+' : '~'} ${change.name}${change.after !== null ? `=${change.after}` : ''}`);
+        log.push(`${change.change === 'added' ? '+' : '~'} ${change.name}${change.shown ? `=${change.after ?? ''}` : ' (value not shown)'}`);
     if (report.diff?.logFormat)
         log.push(`LoggingConfig.LogFormat: ${report.diff.logFormat.before} → ${report.diff.logFormat.after}`);
     if (mode === 'plan') {
@@ -90688,11 +92482,15 @@ function describeReadError(error, target) {
 function describeLayers(layers) {
     return layers.length === 0 ? '(none)' : layers.map((arn) => arn.replace(/^.*:layer:/, '')).join(', ');
 }
+/** The most characters of a test invocation's log tail kept in the log; Lambda itself returns the last 4 KB. */
+const LOG_TAIL_CHARS = 4096;
+// The indent also keeps a tail line such as `##[group]` from being drawn as a section by the log viewer.
 function indent(text) {
-    return text.split(/\r?\n/).map((line) => `    ${line}`);
+    return text.split('\n').map((line) => `    ${line}`);
 }
+/** The last lines of a log tail on one line, for an error message (an annotation, the report): bounded. */
 function lastLines(text, count) {
-    return text.trimEnd().split(/\r?\n/).slice(-count).join(' | ');
+    return tailOf(text, count, 500).split('\n').join(' | ');
 }
 
 // EXTERNAL MODULE: external "node:http"
@@ -90772,7 +92570,7 @@ async function sendPreflight(options) {
     const protocol = preflightProtocol(endpointText, options.protocol);
     const context = {
         url,
-        shown: displayEndpoint(url),
+        shown: preflight_displayEndpoint(url),
         headers: options.headers,
         timeoutMs: options.timeoutMs,
         redact,
@@ -90791,7 +92589,7 @@ function failure(kind, reason) {
     return { ok: false, kind, reason };
 }
 /** Scheme, host, port and path: never a user name, password or query. */
-function displayEndpoint(url) {
+function preflight_displayEndpoint(url) {
     return `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
 }
 class PreflightTimeout extends Error {
@@ -91199,157 +92997,6 @@ function headerMap(value) {
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./src/glob.ts
-/** Glob patterns for workspace-relative POSIX paths, compiled to regular expressions without a dependency. */
-const REGEXP_SPECIAL = /[.*+?^${}()|[\]\\]/g;
-function glob_escapeRegExp(text) {
-    return text.replace(REGEXP_SPECIAL, '\\$&');
-}
-/** The index of the `]` closing the class opened at `start`, or -1 when it is not closed (then `[` is literal). */
-function classEnd(pattern, start) {
-    let i = start + 1;
-    if (pattern[i] === '!' || pattern[i] === '^')
-        i++;
-    // A `]` first in the class is a member, as in shells.
-    if (pattern[i] === ']')
-        i++;
-    for (; i < pattern.length; i++) {
-        if (pattern[i] === '\\')
-            i++;
-        else if (pattern[i] === ']')
-            return i;
-    }
-    return -1;
-}
-/** Splits at the commas that are not inside a nested brace, a class or after a backslash. */
-function splitAlternatives(body) {
-    const parts = [];
-    let depth = 0;
-    let from = 0;
-    for (let i = 0; i < body.length; i++) {
-        const c = body[i];
-        if (c === '\\')
-            i++;
-        else if (c === '[') {
-            const end = classEnd(body, i);
-            if (end > 0)
-                i = end;
-        }
-        else if (c === '{')
-            depth++;
-        else if (c === '}' && depth > 0)
-            depth--;
-        else if (c === ',' && depth === 0) {
-            parts.push(body.slice(from, i));
-            from = i + 1;
-        }
-    }
-    parts.push(body.slice(from));
-    return parts;
-}
-/** The brace-free patterns `{a,b}` alternatives stand for; expanding first keeps `**` detection to plain segments. */
-function expandBraces(pattern) {
-    let depth = 0;
-    let open = -1;
-    for (let i = 0; i < pattern.length; i++) {
-        const c = pattern[i];
-        if (c === '\\')
-            i++;
-        else if (c === '[') {
-            const end = classEnd(pattern, i);
-            if (end > 0)
-                i = end;
-        }
-        else if (c === '{') {
-            if (depth === 0)
-                open = i;
-            depth++;
-        }
-        else if (c === '}' && depth > 0) {
-            depth--;
-            if (depth === 0) {
-                const prefix = pattern.slice(0, open);
-                const suffix = pattern.slice(i + 1);
-                return splitAlternatives(pattern.slice(open + 1, i)).flatMap((alternative) => expandBraces(prefix + alternative + suffix));
-            }
-        }
-    }
-    // No closed brace: whatever `{` is left is a literal character.
-    return [pattern];
-}
-function classToRegExp(pattern, start, end) {
-    let i = start + 1;
-    const negated = pattern[i] === '!' || pattern[i] === '^';
-    if (negated)
-        i++;
-    let body = '';
-    for (; i < end; i++) {
-        const escaped = pattern[i] === '\\' && i + 1 < end;
-        const c = pattern[escaped ? ++i : i];
-        // An unescaped `-` stays a range operator, so that `a-z` keeps working.
-        body += c === '-' && !escaped ? c : c.replace(/[-\\\]\[^]/, '\\$&');
-    }
-    // A class never matches the separator, the way `*` and `?` do not.
-    return negated ? `[^/${body}]` : `(?!/)[${body}]`;
-}
-function plainToRegExp(pattern) {
-    let out = '';
-    let i = 0;
-    while (i < pattern.length) {
-        const c = pattern[i];
-        if (c === '*') {
-            let j = i;
-            while (pattern[j] === '*')
-                j++;
-            const wholeSegment = j - i >= 2 && (i === 0 || pattern[i - 1] === '/') && (j === pattern.length || pattern[j] === '/');
-            if (!wholeSegment)
-                out += '[^/]*';
-            else if (j === pattern.length) {
-                // `a/**` is `a` and everything below it; a lone `**` is everything.
-                out = i === 0 ? '.*' : `${out.slice(0, -1)}(?:/.*)?`;
-            }
-            else {
-                // `**/` is any number of directories, none included, so `**/x` matches `x` at the root.
-                out += '(?:.*/)?';
-                j++;
-            }
-            i = j;
-        }
-        else if (c === '?') {
-            out += '[^/]';
-            i++;
-        }
-        else if (c === '[' && classEnd(pattern, i) > 0) {
-            const end = classEnd(pattern, i);
-            out += classToRegExp(pattern, i, end);
-            i = end + 1;
-        }
-        else if (c === '\\' && i + 1 < pattern.length) {
-            out += glob_escapeRegExp(pattern[i + 1]);
-            i += 2;
-        }
-        else {
-            out += glob_escapeRegExp(c);
-            i++;
-        }
-    }
-    return out;
-}
-/**
- * The anchored regular expression for a glob over workspace-relative POSIX paths (`**`, `*`, `?`, `{a,b}`,
- * `[abc]`); a leading `!` is a literal here, negation being the caller's business.
- */
-function glob_globToRegExp(pattern) {
-    // `./x` and `/x` are written to mean the workspace's `x`, and paths never carry either prefix.
-    const rooted = pattern.replace(/^(?:\.\/|\/)+/, '');
-    const alternatives = expandBraces(rooted).map(plainToRegExp);
-    return new RegExp(`^(?:${alternatives.join('|')})$`);
-}
-/** Whether a workspace-relative POSIX path matches at least one of the globs. */
-function matchesAny(path, patterns) {
-    return patterns.some((pattern) => glob_globToRegExp(pattern).test(path));
-}
-
 ;// CONCATENATED MODULE: ./src/layerReferences.ts
 /** Finding the Rotel layer version ARNs written in the repository's own files, for annotating the stale ones. */
 
@@ -91393,11 +93040,11 @@ const DEFAULT_ANNOTATE_FILES = [
 // `${...}` (with one level of nesting, for `${opt:region, ${self:provider.region}}` and `${{ vars.X }}`),
 // Python/C#/Go-template `{...}`/`{{...}}`, documentation `<region>`, shell `$REGION`, printf `%s`, IAM `*`.
 const PLACEHOLDER = String.raw `\$?\{(?:[^{}\n]|\{[^{}\n]*\}){1,200}\}|<[A-Za-z_][\w.-]{0,100}>|\$[A-Za-z_]\w*|%s|\*`;
-const layerReferences_REGION = String.raw `[a-z]{2}(?:-[a-z]+)+-\d{1,2}`;
-const LITERAL_REGION = new RegExp(`^${layerReferences_REGION}$`);
+const REGION = String.raw `[a-z]{2}(?:-[a-z]+)+-\d{1,2}`;
+const LITERAL_REGION = new RegExp(`^${REGION}$`);
 // A version must be literal to be a finding, and whole: `:3` but not `:3${suffix}` or `:3abc`.
 const ROTEL_ARN = new RegExp(String.raw `\barn:(?:aws(?:-cn|-us-gov)?|${PLACEHOLDER}):lambda:` +
-    String.raw `(${layerReferences_REGION}|${PLACEHOLDER}):(\d{12}|${PLACEHOLDER}):layer:` +
+    String.raw `(${REGION}|${PLACEHOLDER}):(\d{12}|${PLACEHOLDER}):layer:` +
     String.raw `(rotel-extension-(amd64|arm64)(?:-alpha)?):([1-9]\d{0,15})(?![\w$\{])`, 'g');
 /** Every Rotel layer version ARN with an explicit version in a text, several per line included, in order. */
 function findReferencesInText(text, file) {
@@ -91452,12 +93099,12 @@ function compilePatterns(patterns) {
         .map((pattern) => {
         const negated = pattern.startsWith('!');
         const body = negated ? pattern.slice(1) : pattern;
-        return { negated, body, regex: glob_globToRegExp(body) };
+        return { negated, body, matcher: compileGlob(body) };
     });
-    return compiled.map(({ negated, body, regex }, index) => ({
+    return compiled.map(({ negated, body, matcher }, index) => ({
         negated,
-        regex,
-        // `x/**` matches `x` itself and everything below it, so its regex can be tested on the directory.
+        matcher,
+        // `x/**` matches `x` itself and everything below it, so it can be tested on the directory.
         prunes: negated && body.endsWith('/**') && compiled.slice(index + 1).every((later) => later.negated)
     }));
 }
@@ -91469,7 +93116,7 @@ function selection(path, patterns) {
     let first;
     let selected = false;
     for (const [index, pattern] of patterns.entries()) {
-        if (!pattern.regex.test(path))
+        if (!pattern.matcher.test(path))
             continue;
         selected = !pattern.negated;
         if (selected && first === undefined)
@@ -91509,7 +93156,7 @@ async function scanWorkspace(root, patterns, limits = {}) {
             if (entry.isDirectory()) {
                 if (SKIPPED_DIRECTORIES.has(entry.name))
                     continue;
-                if (compiled.some((pattern) => pattern.prunes && pattern.regex.test(file)))
+                if (compiled.some((pattern) => pattern.prunes && pattern.matcher.test(file)))
                     continue;
                 await walk((0,external_node_path_.join)(directory, entry.name), `${file}/`);
             }
@@ -91593,6 +93240,95 @@ function behindLatest(refs, latestFor) {
     return behind;
 }
 
+;// CONCATENATED MODULE: ./src/referenceLookups.ts
+/**
+ * Which of the Rotel layer references found in the workspace's files a run looks up. The files come from pull
+ * requests, so what they may cost is bounded: only the configured layer account, only regions where the layer is
+ * published (or, for a mirror, the regions of the run), one lookup per region and layer name, at most
+ * MAX_REFERENCE_LOOKUPS of them, each a handful of GetLayerVersion calls made with the deploy role.
+ */
+
+
+/** Latest-version lookups the workspace's references may add to those the run already made for its functions. */
+const MAX_REFERENCE_LOOKUPS = 8;
+/** The scope of a run: the published regions, or for a mirrored layer the regions the run itself works in. */
+function lookupScope(config) {
+    const regions = config.layerAccount === DEFAULT_LAYER_ACCOUNT
+        ? ROTEL_REGIONS
+        : [
+            config.homeRegion,
+            ...config.regions,
+            ...config.functions.map((target) => target.region),
+            ...config.patterns.flatMap((pattern) => pattern.regions)
+        ];
+    return { layerAccount: config.layerAccount, homeRegion: config.homeRegion, regions: new Set(regions) };
+}
+/**
+ * Picks the lookups for the references: placeholders stand for the run's account and home region; `known` tells
+ * a lookup the run already made (it costs nothing again and is not counted against the limit).
+ */
+function planReferenceLookups(references, scope, known) {
+    const chosen = new Map();
+    const refused = new Set();
+    let added = 0;
+    let otherAccount = 0;
+    let otherRegion = 0;
+    let overLimit = 0;
+    const keyOf = (ref) => `${ref.region ?? scope.homeRegion}|${ref.account ?? scope.layerAccount}|${ref.name}`;
+    for (const ref of references) {
+        const account = ref.account ?? scope.layerAccount;
+        const region = ref.region ?? scope.homeRegion;
+        if (account !== scope.layerAccount) {
+            otherAccount++;
+            continue;
+        }
+        if (!scope.regions.has(region)) {
+            otherRegion++;
+            continue;
+        }
+        const key = keyOf(ref);
+        if (chosen.has(key))
+            continue;
+        if (refused.has(key)) {
+            overLimit++;
+            continue;
+        }
+        const lookup = { region, account, name: ref.name };
+        if (!known(lookup)) {
+            if (added >= MAX_REFERENCE_LOOKUPS) {
+                refused.add(key);
+                overLimit++;
+                continue;
+            }
+            added++;
+        }
+        chosen.set(key, lookup);
+    }
+    return {
+        lookups: [...chosen.values()],
+        lookupOf: (ref) => chosen.get(keyOf(ref)),
+        otherAccount,
+        otherRegion,
+        overLimit
+    };
+}
+/** One sentence on the references left unchecked, or undefined when all were checked. */
+function uncheckedNote(plan, mirrored) {
+    const total = plan.otherAccount + plan.otherRegion + plan.overLimit;
+    if (total === 0)
+        return undefined;
+    const parts = [
+        plan.otherAccount > 0 ? `${plan.otherAccount} name an account other than layer-account` : undefined,
+        plan.otherRegion > 0
+            ? `${plan.otherRegion} name a region ${mirrored ? 'this run does not work in' : 'where the Rotel layer is not published'}`
+            : undefined,
+        plan.overLimit > 0
+            ? `${plan.overLimit} would need more than the ${MAX_REFERENCE_LOOKUPS} layer lookups a run makes for the repository's files`
+            : undefined
+    ].filter((part) => part !== undefined);
+    return `${total} Rotel layer reference${total === 1 ? ' was' : 's were'} not checked against the latest version: ${parts.join(', ')}.`;
+}
+
 ;// CONCATENATED MODULE: ./src/workspaceAnnotations.ts
 /**
  * Annotates the repository's own files where they pin a Rotel layer version older than the latest,
@@ -91601,6 +93337,13 @@ function behindLatest(refs, latestFor) {
 
 
 
+
+
+
+// GitHub shows a step's first 10 warnings; a few more reach the log, and a file with thousands would only drown it.
+const MAX_ANNOTATIONS = 50;
+// Where they are, in the summary and the comment; the annotations have the rest.
+const MAX_LISTED = 10;
 /** Scans the workspace, warns on each reference behind the latest, and returns a sentence for the summary. */
 async function annotateWorkspace(config, layers, env) {
     const root = env.GITHUB_WORKSPACE;
@@ -91614,33 +93357,47 @@ async function annotateWorkspace(config, layers, env) {
     catch (error) {
         return [`The workspace could not be scanned for Rotel layer versions: ${messageOf(error)}`];
     }
-    // A placeholder region or account is the one this run works with.
-    const keyOf = (ref) => `${ref.region ?? config.homeRegion}|${ref.account ?? config.layerAccount}|${ref.name}`;
+    // The files are the pull request's: what they may make the deploy role look up is bounded.
+    const plan = planReferenceLookups(references, lookupScope(config), (lookup) => layers.has({ ...lookup, version: 'latest' }));
     const latest = new Map();
-    await Promise.all([...new Set(references.map(keyOf))].map(async (key) => {
-        const [region = '', account = '', name = ''] = key.split('|');
+    await Promise.all(plan.lookups.map(async (lookup) => {
+        const { region, account, name } = lookup;
         try {
-            latest.set(key, (await layers.resolve({ region, account, name, version: 'latest' })).version);
+            latest.set(lookup, (await layers.resolve({ ...lookup, version: 'latest' })).version);
         }
         catch (error) {
             // A layer the deploy role cannot see is not the pull request's fault: say so in the log only.
-            info(`Could not look up the latest ${name} in ${region} (${account}): ${messageOf(error)}`);
+            // The name comes from a file of the pull request, the message from AWS: neither may run a command.
+            printOutside(`Could not look up the latest ${name} in ${region} (${account}): ${messageOf(error)}`);
         }
     }));
-    const behind = behindLatest(references, (ref) => latest.get(keyOf(ref)));
-    for (const { ref, latest: newest } of behind)
+    const unchecked = uncheckedNote(plan, config.layerAccount !== DEFAULT_LAYER_ACCOUNT);
+    if (unchecked)
+        info(unchecked);
+    const behind = behindLatest(references, (ref) => {
+        const lookup = plan.lookupOf(ref);
+        return lookup && latest.get(lookup);
+    });
+    for (const { ref, latest: newest } of behind.slice(0, MAX_ANNOTATIONS))
         core_warning(`${ref.name} version ${ref.version} is behind the latest, version ${newest}${ref.region ? ` in ${ref.region}` : ''}; bump it to ${newest}.`, { title: 'Rotel layer behind the latest', file: ref.file, startLine: ref.line, startColumn: ref.column });
-    return behind.length > 0
+    const listed = behind.slice(0, MAX_LISTED).map(({ ref }) => `${ref.file}:${ref.line}`);
+    if (behind.length > MAX_LISTED)
+        listed.push(`${behind.length - MAX_LISTED} more`);
+    const notes = behind.length > 0
         ? [
-            `${behind.length} Rotel layer version${behind.length === 1 ? ' is' : 's are'} pinned behind the latest in this repository (${behind
-                .map(({ ref }) => `${ref.file}:${ref.line}`)
-                .join(', ')}); see the annotations.`
+            `${behind.length} Rotel layer version${behind.length === 1 ? ' is' : 's are'} pinned behind the latest in this repository (${listed.join(', ')}); see the annotations${behind.length > MAX_ANNOTATIONS ? ` (the first ${MAX_ANNOTATIONS})` : ''}.`
         ]
         : [];
+    return unchecked ? [...notes, unchecked] : notes;
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
 /** The action: inputs → credentials → one pass per function in the chosen mode → outputs, annotations, summary. */
+
+
+
+
+
 
 
 
@@ -91664,15 +93421,14 @@ const LAYER_VERSION_HINTS = {
     'rotel-extension-arm64-alpha': 41
 };
 async function run(env = process.env) {
-    const maskedEarly = maskRawSecrets();
-    let redact = createRedactor(maskedEarly);
+    // One redactor for every channel; it learns the configured secrets now and each function's values once read.
+    const redactor = createRedactor();
+    const redact = redactor;
+    const mask = (forms) => forms.forEach((form) => setSecret(form));
+    mask(redactor.add(rawSecrets()));
     try {
         const config = loadConfig((name) => getInput(name), env);
-        const masked = new Set(maskedEarly);
-        for (const secret of config.secretValues)
-            if (!masked.has(secret))
-                setSecret(secret);
-        redact = createRedactor([...maskedEarly, ...config.secretValues]);
+        mask(redactor.add(config.secretValues));
         if (config.literalIngestionKey && config.mode === 'apply')
             core_notice('otlp-headers holds the ingestion key itself: Lambda keeps it in plain text in each function\'s configuration, readable by anyone allowed to read the function. Store it in Secrets Manager or Parameter Store and give a reference instead, e.g. Authorization=${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME}.', { title: 'Ingestion key in plain text' });
         const clients = createAwsClients(config.roleToAssume ? await group('Assume the deploy role', () => assumeRole(config, env)) : undefined);
@@ -91683,7 +93439,10 @@ async function run(env = process.env) {
         const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints });
         const selection = await selectFunctions(config, clients.lambdaFor);
         for (const warning of selection.warnings)
-            core_warning(redact(warning));
+            core_warning(annotationText(warning, { redact }));
+        // Names and regions are printed anyway: a value found inside one hides nothing and would garble them.
+        const publicTexts = [...config.regions, ...selection.targets.flatMap((target) => [target.name, target.given, target.region])];
+        const onRead = (state) => mask(redactor.addEchoed(valuesToHide(state, publicTexts)));
         const done = new Map();
         const publishOnce = once(publishResult);
         const control = new RunControl((reason) => {
@@ -91691,9 +93450,9 @@ async function run(env = process.env) {
             const outcomes = selection.targets.map((target) => done.get(target) ?? interrupted(control, target, reason));
             const result = { mode: config.mode, outcomes, layers: layersByRegionAndArch(outcomes), testInvoke: config.testInvoke };
             void publishOnce(config, result, redact).finally(() => process.exit(1));
-        }, (message) => core_warning(message));
+        }, (message) => core_warning(redact(message)));
         const dispose = control.install();
-        const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done, delivery).finally(async () => {
+        const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done, delivery, { onRead, redact }).finally(async () => {
             dispose();
             await delivery?.close();
         });
@@ -91715,7 +93474,8 @@ async function run(env = process.env) {
         if (error instanceof InputError)
             for (const problem of error.problems)
                 core_error(redact(problem));
-        setFailed(redact(messageOf(error)));
+        // An error from AWS or GitHub is outside text: no terminal escapes or control characters in the annotation.
+        setFailed(annotationText(messageOf(error), { redact }));
     }
 }
 /** A function in flight, or never started, when the run had to stop at once. */
@@ -91736,20 +93496,27 @@ function once(fn) {
     let first;
     return (...args) => (first ??= fn(...args));
 }
-/** Masks the secret inputs before anything can fail and print them, even when they are malformed. */
-function maskRawSecrets() {
+/** The secret inputs as given, to mask before anything can fail and print them, even when they are malformed. */
+function rawSecrets() {
     const password = getInput('clickhouse-password').trim();
-    if (password)
-        setSecret(password);
+    const user = getInput('clickhouse-user').trim() || 'default';
     const raw = getInput('otlp-headers');
     const parts = raw
         .split(/[\r\n,]+/)
         .map((entry) => entry.slice(entry.indexOf('=') + 1).trim())
         .filter((part) => part.length >= 3);
-    const secrets = [...new Set([raw.trim(), ...parts, password].filter((secret) => secret.length > 0))];
-    for (const secret of secrets)
-        setSecret(secret);
-    return secrets;
+    const environment = getInput('environment')
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'))
+        // A line without "=" may be a secret pasted without its name: all of it is masked.
+        .flatMap((line) => (line.includes('=') ? [[line.slice(0, line.indexOf('=')).trim(), line.slice(line.indexOf('=') + 1).trim()]] : [['', line]]))
+        .flatMap(([name, value]) => [...(name === '' || isSecretName(name) ? [value] : []), ...secretPartsOf(value)]);
+    const urls = ['otlp-endpoint', 'clickhouse-url', 'hyperdx-url'].flatMap((name) => secretPartsOf(getInput(name).trim()));
+    return [
+        ...new Set([raw.trim(), ...parts, ...parts.flatMap(secretPartsOf), ...environment, ...urls, password, password && `${user}:${password}`]
+            .filter((secret) => secret.length > 0))
+    ];
 }
 async function assumeRole(config, env) {
     const credentials = await assumeRoleWithOidc({
@@ -91761,7 +93528,9 @@ async function assumeRole(config, env) {
         getIdToken: (audience) => getIDToken(audience),
         mask: (secret) => setSecret(secret),
         env,
-        log: (message) => info(message)
+        forkPullRequest: forkPullRequestOf(github_context),
+        // A retry names STS's error: outside text.
+        log: (message) => printOutside(message)
     });
     info(`Assumed ${config.roleToAssume ?? ''} as session ${config.roleSessionName}.`);
     return credentials;
@@ -91772,9 +93541,9 @@ async function assumeRole(config, env) {
  */
 const WAITING_AT_ONCE = 48;
 const VERB = { apply: 'Rolling the Rotel extension out to', plan: 'Planning', check: 'Checking', remove: 'Removing the Rotel extension from' };
-async function processFunctions(config, clients, layers, targets, control, done, delivery) {
+async function processFunctions(config, clients, layers, targets, control, done, delivery, { onRead, redact }) {
     info(`${VERB[config.mode]} ${targets.length} function${targets.length === 1 ? '' : 's'}, ${config.maxConcurrency} at a time.`);
-    const roleWork = await prepareRoles(config, clients, targets, control);
+    const roleWork = await prepareRoles(config, clients, targets, control, onRead);
     const context = {
         ...roleWork,
         roleWrittenAt: new Map(),
@@ -91784,6 +93553,7 @@ async function processFunctions(config, clients, layers, targets, control, done,
         invokerFor: clients.invokerFor,
         logsFor: clients.logsFor,
         layers,
+        onRead,
         isCancelled: () => control.cancelled,
         inFlight: control.inFlight,
         delivery,
@@ -91795,14 +93565,14 @@ async function processFunctions(config, clients, layers, targets, control, done,
         const outcome = await rolloutFunction(context, target);
         done.set(target, outcome);
         // Functions run in parallel, so each one's log is printed whole when it is done, in its own group.
-        startGroup(`${target.name} (${target.region}): ${outcome.report.status}`);
-        for (const line of outcome.log)
-            info(line);
-        endGroup();
+        // The log holds outside text (log tails, AWS errors): printGroup keeps the runner from running a command in it.
+        printGroup(redact(`${target.name} (${target.region}): ${outcome.report.status}`), outcome.log.map(redact));
         return outcome;
     }));
     if (roleWork.roles && config.mode === 'apply' && config.cloudwatchLogs === 'off')
         await giveLogsBack(roleWork.roles, roleWork.preRead, targets, outcomes);
+    if (roleWork.roles && shrinksSecretGrants(config) && !control.cancelled)
+        await shrinkSecretGrants(roleWork.roles, config, roleWork.preRead, targets, outcomes);
     return outcomes;
 }
 
