@@ -482,7 +482,7 @@ const CASES: HostileCase[] = [
   },
   {
     id: '5c',
-    name: 'class 5: hyperdx-url with user:password@, in the summary links of the delivery check',
+    name: 'class 5: hyperdx-url with user:password@ is refused unshown; without it, the summary links of the delivery check carry no credential',
     steps: () => [
       {
         mode: 'apply',
@@ -493,6 +493,19 @@ const CASES: HostileCase[] = [
           'clickhouse-user': 'verifier',
           'clickhouse-password': 'ChPa55-5c-Secret',
           'hyperdx-url': 'https://hdx-admin:HdxPa55-5c-Secret@hyperdx.example.com'
+        },
+        // A link is shown to every reader of the summary: credentials in it are refused, not hidden.
+        expect: refusedInput('hyperdx-url')
+      },
+      {
+        mode: 'apply',
+        inputs: {
+          'verify-delivery': 'warn',
+          'verify-delivery-timeout': '5',
+          'clickhouse-url': clickhouse.url,
+          'clickhouse-user': 'verifier',
+          'clickhouse-password': 'ChPa55-5c-Secret',
+          'hyperdx-url': 'https://hyperdx.example.com'
         },
         expect: summaryHas('### Delivery to ClickStack', 'delivery table')
       }

@@ -76,7 +76,9 @@ describe('a hostile log tail of a test invocation', () => {
       expect(command.line.startsWith('::')).toBe(true)
       if (command.line.includes('INJECTED')) expect(command.line).toMatch(/^::(error|warning) title=/)
     }
-    expect(reading.commands.filter(({ command }) => command === 'add-mask' || command === 'set-output')).toEqual([])
+    expect(reading.commands.filter(({ command }) => command === 'set-output')).toEqual([])
+    // The action masks the function's own values once it has read them (orders-api's DB_HOST), nothing else.
+    expect(reading.commands.filter(({ command }) => command === 'add-mask').map(({ data }) => data)).toEqual(['db.internal'])
     expect(reading.commands.some(({ command, data }) => command === 'error' && /could not be instrumented/.test(data))).toBe(true)
   })
 
