@@ -33,12 +33,13 @@ const MASK = '***'
 /** A redactor for these secrets (and any added later), each in every derived form. */
 export function createRedactor(secrets: readonly string[] = []): SecretRedactor {
   const known = new Set<string>()
-  let forms: readonly string[] = []
+  const forms = new FormIndex()
   const learn = (candidates: readonly string[]): string[] => {
     const fresh = [...new Set(candidates)].filter((form) => form.length >= MIN_SECRET_LENGTH && !known.has(form))
-    if (fresh.length === 0) return []
-    for (const form of fresh) known.add(form)
-    forms = [...known]
+    for (const form of fresh) {
+      known.add(form)
+      forms.add(form)
+    }
     return fresh
   }
   const long = (values: readonly string[]): string[] => values.filter((value) => value.length >= MIN_SECRET_LENGTH)
@@ -85,12 +86,9 @@ export function derivedForms(secret: string): string[] {
  * Replaces every occurrence of every form with ***; overlapping or adjacent occurrences (two secrets
  * sharing characters) become one ***, so that no part of either is left between two masks.
  */
-function redactSpans(text: string, forms: readonly string[]): string {
-  const spans: Array<[number, number]> = []
-  for (const form of forms)
-    for (let at = text.indexOf(form); at !== -1; at = text.indexOf(form, at + 1)) spans.push([at, at + form.length])
+function redactSpans(text: string, forms: FormIndex): string {
+  const spans = forms.spansIn(text)
   if (spans.length === 0) return text
-  spans.sort((a, b) => a[0] - b[0])
   let out = ''
   let written = 0
   let [start, end] = spans[0] as [number, number]
@@ -105,6 +103,32 @@ function redactSpans(text: string, forms: readonly string[]): string {
     end = to
   }
   return `${out}${text.slice(written, start)}${MASK}${text.slice(end)}`
+}
+
+/**
+ * The forms by their first MIN_SECRET_LENGTH characters, so that a text is read once, whatever the number
+ * of forms: a fleet's run learns every function's values, thousands of forms, and redacts every line.
+ */
+class FormIndex {
+  readonly #byPrefix = new Map<string, string[]>()
+
+  add(form: string): void {
+    const prefix = form.slice(0, MIN_SECRET_LENGTH)
+    const list = this.#byPrefix.get(prefix)
+    if (list) list.push(form)
+    else this.#byPrefix.set(prefix, [form])
+  }
+
+  /** Where each form occurs in the text, in order of their start. */
+  spansIn(text: string): Array<[number, number]> {
+    const spans: Array<[number, number]> = []
+    if (this.#byPrefix.size === 0) return spans
+    for (let at = 0; at + MIN_SECRET_LENGTH <= text.length; at++) {
+      const candidates = this.#byPrefix.get(text.slice(at, at + MIN_SECRET_LENGTH))
+      if (candidates) for (const form of candidates) if (text.startsWith(form, at)) spans.push([at, at + form.length])
+    }
+    return spans
+  }
 }
 
 // A map of variable names to string values as AWS and the SDK print it: JSON (possibly escaped once

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
+import fc from 'fast-check'
 import { loadConfig } from '../../src/config.js'
 import { createRedactor, derivedForms, redactDeep, stripEnvironmentEcho } from '../../src/redact.js'
 import type { FunctionReport } from '../../src/rollout.js'
@@ -111,6 +112,40 @@ describe('createRedactor: the forms a secret travels in', () => {
     const forms = derivedForms(SECRET)
     expect(forms).toEqual(expect.arrayContaining([SECRET, Buffer.from(SECRET).toString('base64')]))
     for (const form of forms) expect(redact(`<${form}>`)).toBe('<***>')
+  })
+
+  it('hides exactly what a plain search for each form would hide, however many forms it knows', () => {
+    // The reference: every occurrence of every form, found one form at a time, merged into one *** per run.
+    const reference = (text: string, forms: readonly string[]): string => {
+      const hidden = new Array<boolean>(text.length).fill(false)
+      for (const form of forms)
+        for (let at = text.indexOf(form); at !== -1; at = text.indexOf(form, at + 1)) hidden.fill(true, at, at + form.length)
+      return text.replace(/[\s\S]/g, (c, i: number) => (hidden[i] ? '\u0000' : c)).replace(/\u0000+/g, '***')
+    }
+    const alphabet = fc.constantFrom('a', 'b', 'c', '=', '%')
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: alphabet, minLength: 3, maxLength: 6 }), { minLength: 1, maxLength: 8 }),
+        fc.string({ unit: alphabet, maxLength: 60 }),
+        (secrets, text) => {
+          const r = createRedactor()
+          const forms = r.addEchoed(secrets)
+          expect(r(text)).toBe(reference(text, forms))
+        }
+      ),
+      { numRuns: 300 }
+    )
+  })
+
+  it('finds each of 20,000 learned values in a long text', () => {
+    const values = Array.from({ length: 20_000 }, (_, i) => `value-${i.toString(36)}-of-a-fleet`)
+    const r = createRedactor()
+    r.addEchoed(values)
+    const picked = [0, 7, 12_345, 19_999].map((i) => values[i] as string)
+    const text = `${'x'.repeat(50_000)} ${picked.join(' and ')} ${'y'.repeat(50_000)}`
+    const out = r(text)
+    for (const value of picked) expect(out).not.toContain(value)
+    expect(out).toContain(' *** and *** and *** and *** ')
   })
 
   it('redacts every string of a structure, keys too, keeping it parseable', () => {
