@@ -122,10 +122,11 @@ describe('createRedactor: the forms a secret travels in', () => {
         for (let at = text.indexOf(form); at !== -1; at = text.indexOf(form, at + 1)) hidden.fill(true, at, at + form.length)
       return text.replace(/[\s\S]/g, (c, i: number) => (hidden[i] ? '\u0000' : c)).replace(/\u0000+/g, '***')
     }
-    const alphabet = fc.constantFrom('a', 'b', 'c', '=', '%')
+    // Few letters, so that forms share prefixes and overlap often.
+    const alphabet = fc.constantFrom('a', 'b', '%')
     fc.assert(
       fc.property(
-        fc.array(fc.string({ unit: alphabet, minLength: 3, maxLength: 6 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.string({ unit: alphabet, minLength: 3, maxLength: 6 }), { minLength: 1, maxLength: 12 }),
         fc.string({ unit: alphabet, maxLength: 60 }),
         (secrets, text) => {
           const r = createRedactor()
