@@ -98,7 +98,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     if (config.mode === 'plan' && config.prComment) await postPlanComment(config, result, redact, env)
     await publishOnce(config, result, redact)
   } catch (error) {
-    if (error instanceof InputError) for (const problem of error.problems) core.error(redact(problem))
+    if (error instanceof InputError) for (const problem of error.problems) core.error(annotationText(problem, { redact }))
     // An error from AWS or GitHub is outside text: no terminal escapes or control characters in the annotation.
     core.setFailed(annotationText(messageOf(error), { redact }))
   }

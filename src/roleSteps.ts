@@ -26,7 +26,7 @@ import { mapWithConcurrency } from './pool.js'
 import { messageOf } from './retry.js'
 import type { FunctionOutcome, FunctionReport, PreRead, RolloutContext } from './rollout.js'
 import { SECRET_POLICY_NAME, SECRET_POLICY_TAG } from './secretAccess.js'
-import { printOutside } from './outsideText.js'
+import { annotationText, printOutside } from './outsideText.js'
 
 /**
  * Execution roles are shared between functions, so each is read and written once for all of its
@@ -96,7 +96,10 @@ export async function prepareRoles(
         if (config.cloudwatchLogs === 'off') for (const key of keys) restored.set(key, { ok: false, error: reason })
         else
           core.warning(
-            `The extension is removed, but it is unknown whether an earlier cloudwatch-logs: off run switched CloudWatch Logs off for execution role ${role}: ${reason}. If one did, CloudWatch Logs stays off for its functions.`,
+            // The reason quotes IAM's error: outside text.
+            annotationText(
+              `The extension is removed, but it is unknown whether an earlier cloudwatch-logs: off run switched CloudWatch Logs off for execution role ${role}: ${reason}. If one did, CloudWatch Logs stays off for its functions.`
+            ),
             { title: 'Execution role not readable' }
           )
         return
