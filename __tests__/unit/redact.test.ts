@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
 import { loadConfig } from '../../src/config.js'
 import { createRedactor, derivedForms, redactDeep, stripEnvironmentEcho } from '../../src/redact.js'
-import type { FunctionReport } from '../../src/rollout.js'
+import { emptyReport, type FunctionReport } from '../../src/rollout.js'
 import { renderOutputs, renderSummary } from '../../src/summary.js'
 
 const SECRET = 'sk-live-0123456789abcdefXYZ'
@@ -193,22 +193,9 @@ describe("stripEnvironmentEcho: AWS's echo of a function's environment", () => {
     const redact = createRedactor(['ingest-key-0001'])
     redact.addEchoed(['db-password-from-aws'])
     const report: FunctionReport = {
-      function: 'orders-api',
-      arn: null,
-      region: 'us-east-1',
+      ...emptyReport({ given: 'orders-api', name: 'orders-api', region: 'us-east-1', account: undefined, partition: 'aws' }),
       architecture: 'x86_64',
       status: 'failed',
-      layerBefore: null,
-      layerAfter: null,
-      layersBefore: [],
-      layersAfter: [],
-      changedVariables: [],
-      invocation: { status: 'skipped', statusCode: null, functionError: null },
-      cloudwatch: 'unknown',
-      diff: null,
-      drift: [],
-      delivery: null,
-      executionRole: null,
       error: `Failed to update orders-api: ${measured.replace('pw1', 'db-password-from-aws')} (db-password-from-aws)`
     }
     const result = { mode: 'apply' as const, outcomes: [{ report, layer: undefined, log: [], warnings: [] }], layers: new Map(), testInvoke: true }
