@@ -89109,14 +89109,13 @@ const MASK = '***';
 /** A redactor for these secrets (and any added later), each in every derived form. */
 function createRedactor(secrets = []) {
     const known = new Set();
-    let forms = [];
+    const forms = new FormIndex();
     const learn = (candidates) => {
         const fresh = [...new Set(candidates)].filter((form) => form.length >= redact_MIN_SECRET_LENGTH && !known.has(form));
-        if (fresh.length === 0)
-            return [];
-        for (const form of fresh)
+        for (const form of fresh) {
             known.add(form);
-        forms = [...known];
+            forms.add(form);
+        }
         return fresh;
     };
     const long = (values) => values.filter((value) => value.length >= redact_MIN_SECRET_LENGTH);
@@ -89162,13 +89161,9 @@ function derivedForms(secret) {
  * sharing characters) become one ***, so that no part of either is left between two masks.
  */
 function redactSpans(text, forms) {
-    const spans = [];
-    for (const form of forms)
-        for (let at = text.indexOf(form); at !== -1; at = text.indexOf(form, at + 1))
-            spans.push([at, at + form.length]);
+    const spans = forms.spansIn(text);
     if (spans.length === 0)
         return text;
-    spans.sort((a, b) => a[0] - b[0]);
     let out = '';
     let written = 0;
     let [start, end] = spans[0];
@@ -89183,6 +89178,35 @@ function redactSpans(text, forms) {
         end = to;
     }
     return `${out}${text.slice(written, start)}${MASK}${text.slice(end)}`;
+}
+/**
+ * The forms by their first MIN_SECRET_LENGTH characters, so that a text is read once, whatever the number
+ * of forms: a fleet's run learns every function's values, thousands of forms, and redacts every line.
+ */
+class FormIndex {
+    #byPrefix = new Map();
+    add(form) {
+        const prefix = form.slice(0, redact_MIN_SECRET_LENGTH);
+        const list = this.#byPrefix.get(prefix);
+        if (list)
+            list.push(form);
+        else
+            this.#byPrefix.set(prefix, [form]);
+    }
+    /** Where each form occurs in the text, in order of their start. */
+    spansIn(text) {
+        const spans = [];
+        if (this.#byPrefix.size === 0)
+            return spans;
+        for (let at = 0; at + redact_MIN_SECRET_LENGTH <= text.length; at++) {
+            const candidates = this.#byPrefix.get(text.slice(at, at + redact_MIN_SECRET_LENGTH));
+            if (candidates)
+                for (const form of candidates)
+                    if (text.startsWith(form, at))
+                        spans.push([at, at + form.length]);
+        }
+        return spans;
+    }
 }
 // A map of variable names to string values as AWS and the SDK print it: JSON (possibly escaped once
 // more inside another JSON string) or a Python dict, whose first name is in the conventional upper
@@ -91198,7 +91222,9 @@ onRead) {
                     for (const key of keys)
                         restored.set(key, { ok: false, error: reason });
                 else
-                    core_warning(`The extension is removed, but it is unknown whether an earlier cloudwatch-logs: off run switched CloudWatch Logs off for execution role ${role}: ${reason}. If one did, CloudWatch Logs stays off for its functions.`, { title: 'Execution role not readable' });
+                    core_warning(
+                    // The reason quotes IAM's error: outside text.
+                    annotationText(`The extension is removed, but it is unknown whether an earlier cloudwatch-logs: off run switched CloudWatch Logs off for execution role ${role}: ${reason}. If one did, CloudWatch Logs stays off for its functions.`), { title: 'Execution role not readable' });
                 return;
             }
             if (recorded.secretPolicy)
@@ -93473,7 +93499,7 @@ async function run(env = process.env) {
     catch (error) {
         if (error instanceof InputError)
             for (const problem of error.problems)
-                core_error(redact(problem));
+                core_error(annotationText(problem, { redact }));
         // An error from AWS or GitHub is outside text: no terminal escapes or control characters in the annotation.
         setFailed(annotationText(messageOf(error), { redact }));
     }
