@@ -1,4 +1,4 @@
 /** The action's entry point. */
-import { run } from './main.js'
+import { run } from './run/main.js'
 
 await run()

@@ -23,14 +23,14 @@ import {
   INLINE_UNDO_TAG_PREFIX,
   recordOf,
   RoleCoordinator
-} from '../../src/executionRoles.js'
+} from '../../src/aws/executionRoles.js'
 import {
   basicExecutionPolicyArn,
   DENY_POLICY_NAME,
   denyPolicyFor,
   logGroupArnForFunction,
   type PolicyDocument
-} from '../../src/logPermissions.js'
+} from '../../src/core/logPermissions.js'
 import { recordingIamClient, snapshotRole } from '../support/iamRoles.js'
 import { freePort, startEmulator, stopEmulator } from './harness.js'
 

@@ -26,7 +26,7 @@ import {
   seedSampleFleet
 } from '../../scripts/emulator-fixtures.mjs'
 import { type FaultProxy, type FaultRule, type RecordedCall, startFaultProxy } from '../../scripts/fault-proxy.mjs'
-import { planMarker } from '../../src/prComment.js'
+import { planMarker } from '../../src/github/prComment.js'
 import { ClickHouseTestServer } from '../support/clickhouseServer.js'
 import { GitHubStandIn } from '../support/githubStandIn.js'
 import {

@@ -12,10 +12,10 @@ import {
   PutRolePolicyCommand
 } from '@aws-sdk/client-iam'
 import { ACCOUNT_ID, resetEmulator } from '../../scripts/emulator-fixtures.mjs'
-import { DENY_TAG, ExecutionRoles, RoleCoordinator } from '../../src/executionRoles.js'
-import { basicExecutionPolicyArn, DENY_POLICY_NAME, denyPolicyFor, type PolicyDocument } from '../../src/logPermissions.js'
-import { requiredSecretActions, SECRET_POLICY_NAME, SECRET_POLICY_TAG } from '../../src/secretAccess.js'
-import { findSecretReferences } from '../../src/secretReferences.js'
+import { DENY_TAG, ExecutionRoles, RoleCoordinator } from '../../src/aws/executionRoles.js'
+import { basicExecutionPolicyArn, DENY_POLICY_NAME, denyPolicyFor, type PolicyDocument } from '../../src/core/logPermissions.js'
+import { requiredSecretActions, SECRET_POLICY_NAME, SECRET_POLICY_TAG } from '../../src/core/secretAccess.js'
+import { findSecretReferences } from '../../src/core/secretReferences.js'
 import { recordingIamClient, snapshotRole } from '../support/iamRoles.js'
 import { freePort, startEmulator, stopEmulator } from './harness.js'
 

@@ -1,0 +1,185 @@
+/**
+ * What the layer references in a pull request's files may make the deploy role look up: only the configured
+ * account, only published regions (or the run's, for a mirror), one lookup per layer, at most a fixed number.
+ */
+import { afterAll, afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
+import { GetLayerVersionCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda'
+import { mockClient } from 'aws-sdk-client-mock'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadConfig, ROTEL_REGIONS } from '../../../src/core/config.js'
+import { findReferencesInText, type LayerReference } from '../../../src/github/layerReferences.js'
+import { DEFAULT_LAYER_ACCOUNT } from '../../../src/core/layerVersions.js'
+import { LayerResolver } from '../../../src/aws/layerResolver.js'
+import {
+  lookupScope,
+  MAX_REFERENCE_LOOKUPS,
+  planReferenceLookups,
+  uncheckedNote
+} from '../../../src/core/referenceLookups.js'
+import { annotateWorkspace } from '../../../src/run/workspaceAnnotations.js'
+
+const LATEST = 5
+const MIRROR = '123456789012'
+const lambda = mockClient(LambdaClient)
+
+const arn = (region: string, account: string, arch: 'amd64' | 'arm64', version: number, alpha = true): string =>
+  `arn:aws:lambda:${region}:${account}:layer:rotel-extension-${arch}${alpha ? '-alpha' : ''}:${version}`
+const refsIn = (lines: readonly string[]): LayerReference[] => findReferencesInText(lines.join('\n'), 'main.tf')
+const foreignAccount = (i: number): string => String(100000000000 + i * 7919)
+const madeUpRegion = (i: number): string => `zz-nowhere${String.fromCharCode(97 + (i % 26))}-${i % 90}`
+
+const config = (inputs: Record<string, string>) =>
+  loadConfig((name) => ({ functions: 'my-fn', 'aws-region': 'us-east-1', ...inputs })[name] ?? '', {})
+
+describe('planReferenceLookups', () => {
+  const scope = lookupScope(config({}))
+  const nothingKnown = (): boolean => false
+
+  it('looks up only the published layer account in published regions, placeholders being the run\'s', () => {
+    const refs = refsIn([
+      arn('us-east-1', DEFAULT_LAYER_ACCOUNT, 'amd64', 3),
+      arn('eu-west-1', foreignAccount(1), 'amd64', 3),
+      arn('zz-nowhere-1', DEFAULT_LAYER_ACCOUNT, 'amd64', 3),
+      'arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:layer:rotel-extension-arm64-alpha:2'
+    ])
+    const plan = planReferenceLookups(refs, scope, nothingKnown)
+    expect(plan.lookups).toEqual([
+      { region: 'us-east-1', account: DEFAULT_LAYER_ACCOUNT, name: 'rotel-extension-amd64-alpha' },
+      { region: 'us-east-1', account: DEFAULT_LAYER_ACCOUNT, name: 'rotel-extension-arm64-alpha' }
+    ])
+    expect(plan).toMatchObject({ otherAccount: 1, otherRegion: 1, overLimit: 0 })
+    expect(plan.lookupOf(refs[1] as LayerReference)).toBeUndefined()
+    expect(plan.lookupOf(refs[3] as LayerReference)).toBe(plan.lookups[1])
+  })
+
+  it('makes one lookup for many references to one layer', () => {
+    const refs = refsIn(Array.from({ length: 300 }, (_, i) => arn('eu-west-1', DEFAULT_LAYER_ACCOUNT, 'arm64', 1 + (i % 9))))
+    const plan = planReferenceLookups(refs, scope, nothingKnown)
+    expect(plan.lookups).toHaveLength(1)
+    expect(uncheckedNote(plan, false)).toBeUndefined()
+  })
+
+  it(`stops at ${MAX_REFERENCE_LOOKUPS} new lookups, and counts the rest once, not each`, () => {
+    // Every published region, both architectures, with and without -alpha: far more layers than the limit.
+    const lines = ROTEL_REGIONS.flatMap((region) =>
+      (['amd64', 'arm64'] as const).flatMap((arch) => [arn(region, DEFAULT_LAYER_ACCOUNT, arch, 1), arn(region, DEFAULT_LAYER_ACCOUNT, arch, 2, false)])
+    )
+    const refs = refsIn([...lines, ...lines])
+    const plan = planReferenceLookups(refs, scope, nothingKnown)
+    expect(plan.lookups).toHaveLength(MAX_REFERENCE_LOOKUPS)
+    // In the order the file names them.
+    expect(plan.lookups[0]).toEqual({ region: ROTEL_REGIONS[0], account: DEFAULT_LAYER_ACCOUNT, name: 'rotel-extension-amd64-alpha' })
+    expect(plan.overLimit).toBe(refs.length - 2 * MAX_REFERENCE_LOOKUPS)
+    const note = uncheckedNote(plan, false)
+    expect(note).toBe(
+      `${plan.overLimit} Rotel layer references were not checked against the latest version: ${plan.overLimit} would need more than the ${MAX_REFERENCE_LOOKUPS} layer lookups a run makes for the repository's files.`
+    )
+  })
+
+  it('does not count a lookup the run already made against the limit', () => {
+    const lines = ROTEL_REGIONS.slice(0, MAX_REFERENCE_LOOKUPS + 1).map((region) => arn(region, DEFAULT_LAYER_ACCOUNT, 'amd64', 1))
+    const known = (lookup: { region: string }): boolean => lookup.region === ROTEL_REGIONS[0]
+    const plan = planReferenceLookups(refsIn(lines), scope, known)
+    expect(plan.lookups).toHaveLength(MAX_REFERENCE_LOOKUPS + 1)
+    expect(plan.overLimit).toBe(0)
+    expect(planReferenceLookups(refsIn(lines), scope, nothingKnown).overLimit).toBe(1)
+  })
+
+  it('for a mirror, looks in the regions of the run only, in the mirror account only', () => {
+    const mirrored = lookupScope(
+      config({
+        'layer-account': MIRROR,
+        functions: `my-fn\narn:aws:lambda:eu-west-1:${MIRROR}:function:billing`,
+        'aws-region': 'us-east-1, ap-south-2'
+      })
+    )
+    expect([...mirrored.regions].sort()).toEqual(['ap-south-2', 'eu-west-1', 'us-east-1'])
+    const refs = refsIn([
+      arn('ap-south-2', MIRROR, 'amd64', 1),
+      arn('eu-west-2', MIRROR, 'amd64', 1),
+      arn('us-east-1', DEFAULT_LAYER_ACCOUNT, 'amd64', 1)
+    ])
+    const plan = planReferenceLookups(refs, mirrored, nothingKnown)
+    expect(plan.lookups).toEqual([{ region: 'ap-south-2', account: MIRROR, name: 'rotel-extension-amd64-alpha' }])
+    expect(uncheckedNote(plan, true)).toBe(
+      '2 Rotel layer references were not checked against the latest version: 1 name an account other than layer-account, 1 name a region this run does not work in.'
+    )
+  })
+})
+
+describe('annotateWorkspace with a pull request full of foreign layer ARNs', () => {
+  let workspace = ''
+  let stdout: string[] = []
+
+  beforeEach(async () => {
+    lambda.reset()
+    lambda.on(GetLayerVersionCommand).callsFake(({ VersionNumber, LayerName }: { VersionNumber: number; LayerName: string }) => {
+      if (VersionNumber > LATEST) throw new ResourceNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 404 } })
+      return { LayerVersionArn: `${LayerName}:${VersionNumber}`, LayerArn: LayerName, Version: VersionNumber }
+    })
+    workspace = await mkdtemp(join(tmpdir(), 'rotel-lookups-'))
+    stdout = []
+    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stdout.push(String(chunk))
+      return true
+    })
+  })
+  afterEach(async () => {
+    jest.restoreAllMocks()
+    await rm(workspace, { recursive: true, force: true })
+  })
+  afterAll(() => lambda.restore())
+
+  it('asks GetLayerVersion only of the configured account, for at most the limit of layers, and says so once', async () => {
+    const lines = [
+      // 300 accounts and made-up regions: these once made 2,408 GetLayerVersion calls.
+      ...Array.from({ length: 300 }, (_, i) => `  l${i} = "${arn(madeUpRegion(i), foreignAccount(i), i % 2 ? 'arm64' : 'amd64', 3)}"`),
+      // The configured account in made-up regions, and in every published region.
+      ...Array.from({ length: 100 }, (_, i) => `  m${i} = "${arn(madeUpRegion(i), DEFAULT_LAYER_ACCOUNT, 'amd64', 3)}"`),
+      ...ROTEL_REGIONS.flatMap((region) => [
+        `  p = "${arn(region, DEFAULT_LAYER_ACCOUNT, 'amd64', 3)}"`,
+        `  q = "${arn(region, DEFAULT_LAYER_ACCOUNT, 'arm64', 3)}"`
+      ])
+    ]
+    await writeFile(join(workspace, 'main.tf'), `locals {\n${lines.join('\n')}\n}\n`)
+    const layers = new LayerResolver({ clientFor: (region) => new LambdaClient({ region }) })
+
+    const notes = await annotateWorkspace(config({ 'annotate-files': '**/*.tf' }), layers, { GITHUB_WORKSPACE: workspace })
+
+    const calls = lambda.commandCalls(GetLayerVersionCommand).map((call) => call.args[0].input)
+    expect(calls.length).toBeGreaterThan(0)
+    for (const { LayerName } of calls) expect(LayerName).toMatch(new RegExp(`^arn:aws:lambda:[a-z0-9-]+:${DEFAULT_LAYER_ACCOUNT}:layer:`))
+    const layersAsked = new Set(calls.map(({ LayerName }) => LayerName))
+    expect(layersAsked.size).toBe(MAX_REFERENCE_LOOKUPS)
+    for (const name of layersAsked) expect(ROTEL_REGIONS).toContain(name?.split(':')[3])
+    // Each latest search is a handful of probes: the whole scan stays within a few dozen calls.
+    expect(calls.length).toBeLessThanOrEqual(MAX_REFERENCE_LOOKUPS * 12)
+
+    const overLimit = 2 * ROTEL_REGIONS.length - MAX_REFERENCE_LOOKUPS
+    expect(notes).toEqual([
+      expect.stringMatching(
+        new RegExp(`^${MAX_REFERENCE_LOOKUPS} Rotel layer versions are pinned behind the latest in this repository \\(main\\.tf:\\d+(, main\\.tf:\\d+){${MAX_REFERENCE_LOOKUPS - 1}}\\); see the annotations\\.$`)
+      ),
+      `${400 + overLimit} Rotel layer references were not checked against the latest version: 300 name an account other than layer-account, 100 name a region where the Rotel layer is not published, ${overLimit} would need more than the ${MAX_REFERENCE_LOOKUPS} layer lookups a run makes for the repository's files.`
+    ])
+    const log = stdout.join('')
+    expect(log.match(/::warning /g)).toHaveLength(MAX_REFERENCE_LOOKUPS)
+    expect(log.match(/were not checked/g)).toHaveLength(1)
+    expect(log).not.toContain('Could not look up')
+  })
+
+  it('lists ten places in the summary and annotates at most 50 lines, however many are behind', async () => {
+    const lines = Array.from({ length: 400 }, (_, i) => `  l${i} = "${arn('us-east-1', DEFAULT_LAYER_ACCOUNT, 'amd64', 1 + (i % 4))}"`)
+    await writeFile(join(workspace, 'main.tf'), `locals {\n${lines.join('\n')}\n}\n`)
+    const layers = new LayerResolver({ clientFor: (region) => new LambdaClient({ region }) })
+
+    const notes = await annotateWorkspace(config({ 'annotate-files': '**/*.tf' }), layers, { GITHUB_WORKSPACE: workspace })
+
+    expect(new Set(lambda.commandCalls(GetLayerVersionCommand).map((call) => call.args[0].input.LayerName)).size).toBe(1)
+    expect(notes).toHaveLength(1)
+    expect(notes[0]).toMatch(/^400 Rotel layer versions are pinned behind the latest in this repository \(main\.tf:2, (main\.tf:\d+, ){9}390 more\); see the annotations \(the first 50\)\.$/)
+    expect(stdout.join('').match(/::warning /g)).toHaveLength(50)
+  })
+})

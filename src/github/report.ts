@@ -1,0 +1,117 @@
+/** The GitHub side of the end of a run: outputs, annotations, the job summary, and the verdict. */
+import * as core from '@actions/core'
+import type { ActionConfig } from '../core/config.js'
+import { annotationText, annotationTitle } from '../core/outsideText.js'
+import { printOutside } from './runnerLog.js'
+import type { Redactor } from '../core/redact.js'
+import type { FunctionOutcome } from '../run/rollout.js'
+import { renderOutputs, renderSummary, type RunResult } from '../core/summary.js'
+
+/** Writes outputs, annotations and the summary, then fails the step when the mode's rules say so. */
+export async function publishResult(config: ActionConfig, result: RunResult, redact: Redactor): Promise<void> {
+  const outputs = renderOutputs(result, redact)
+  for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
+
+  // Annotation text comes from outside (AWS errors, log tails, names): @actions/core escapes what would end
+  // the command (%, CR, LF; and `:` `,` in the title); terminal escapes and control characters go here.
+  const text = (message: string): string => annotationText(message, { redact })
+  const title = (what: string): string => annotationTitle(redact(what))
+  // Functions that share an execution role share its warnings: each is said once.
+  const said = new Set<string>()
+  for (const { report: row, warnings, notices = [] } of result.outcomes) {
+    for (const notice of notices) core.notice(text(notice), { title: title(`${row.function}: instrumentation`) })
+    for (const warning of warnings) {
+      if (said.has(warning)) continue
+      said.add(warning)
+      core.warning(text(warning), {
+        title: title(`${row.function}: ${/secret/i.test(warning) ? 'secret access' : 'CloudWatch Logs'}`)
+      })
+    }
+    if (row.status === 'drifted')
+      core.warning(text(`${row.function} (${row.region}) has drifted: ${row.drift.join('; ')}.`), {
+        title: title(`${row.function}: drifted`)
+      })
+    if (row.error) core.error(text(row.error), { title: title(`${row.function}: ${row.status}`) })
+  }
+
+  const summary = renderSummary(result, redact)
+  // Outside a runner (a local run) there is no summary file: print it instead.
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary, true).write()
+  else printOutside(summary)
+
+  const verdict = verdictOf(config, result.outcomes)
+  if (verdict.failure) core.setFailed(text(verdict.failure))
+  // The verdict names functions; a name is outside text too.
+  else printOutside(redact(verdict.message))
+}
+
+/** One sentence for the end of the log, and whether the step fails. */
+export function verdictOf(
+  config: ActionConfig,
+  outcomes: readonly FunctionOutcome[]
+): { failure: string | undefined; message: string } {
+  const rows = outcomes.map(({ report }) => report)
+  const of = `of ${rows.length} function${rows.length === 1 ? '' : 's'}`
+  const names = (list: typeof rows): string => list.map((row) => row.function).join(', ')
+  const failed = rows.filter((row) => row.status === 'failed' || row.status === 'rolled-back')
+  if (failed.length > 0) {
+    const what = {
+      apply: 'could not be instrumented',
+      remove: 'could not have the extension removed',
+      plan: 'could not be planned',
+      check: 'could not be checked'
+    }[config.mode]
+    return {
+      failure: `${failed.length} ${of} ${what} (${names(failed)}); see the errors above and the job summary.`,
+      message: ''
+    }
+  }
+  const cancelled = rows.filter((row) => row.status === 'cancelled')
+  if (cancelled.length > 0)
+    return {
+      failure: `The run was cancelled: ${cancelled.length} ${of} ${cancelled.length === 1 ? 'was' : 'were'} not processed (${names(cancelled)}); the others are as the summary says.`,
+      message: ''
+    }
+  const count = (status: string): number => rows.filter((row) => row.status === status).length
+  switch (config.mode) {
+    case 'check': {
+      const drifted = rows.filter((row) => row.status === 'drifted')
+      if (drifted.length > 0 && config.failOnDrift)
+        return {
+          failure: `${drifted.length} ${of} drifted from the target (${names(drifted)}); run the action in apply mode to bring them back, or set fail-on-drift: false to only report.`,
+          message: ''
+        }
+      return {
+        failure: undefined,
+        message:
+          drifted.length > 0
+            ? `${drifted.length} ${of} drifted (${names(drifted)}); fail-on-drift is false, so the step succeeds.`
+            : `All ${rows.length} functions are in sync.`
+      }
+    }
+    case 'plan':
+      return {
+        failure: undefined,
+        message:
+          count('planned') > 0
+            ? `Apply would change ${count('planned')} ${of}; nothing was written.`
+            : 'Apply would change nothing; nothing was written.'
+      }
+    case 'remove':
+      return {
+        failure: undefined,
+        message:
+          count('removed') > 0
+            ? `Removed the Rotel extension from ${count('removed')} ${of}.`
+            : 'Nothing to remove: no function had the Rotel extension or its settings.'
+      }
+    default:
+      return {
+        failure: undefined,
+        message:
+          count('updated') > 0
+            ? 'Every function has the Rotel extension and its settings.'
+            : 'Nothing changed: every function already had the Rotel extension and its settings.'
+      }
+  }
+}

@@ -1,0 +1,225 @@
+/** The action: inputs → credentials → one pass per function in the chosen mode → outputs, annotations, summary. */
+import * as core from '@actions/core'
+import { context } from '@actions/github'
+import { type AwsClients, createAwsClients } from '../aws/awsClients.js'
+import { RunControl } from './cancellation.js'
+import { type ActionConfig, type FunctionTarget, InputError, loadConfig } from '../core/config.js'
+import { assumeRoleWithOidc } from '../aws/credentials.js'
+import { forkPullRequestOf } from '../core/forkPullRequest.js'
+import { selectFunctions } from '../aws/functionListing.js'
+import type { DeliveryChecker } from '../clickstack/deliveryCheck.js'
+import { DEFAULT_LAYER_ACCOUNT } from '../core/layerVersions.js'
+import { LayerResolver } from '../aws/layerResolver.js'
+import { annotationText } from '../core/outsideText.js'
+import { printGroup, printOutside } from '../github/runnerLog.js'
+import { postPlanComment } from '../github/planComment.js'
+import { Slots } from './pool.js'
+import { giveLogsBack, prepareRoles, shrinkSecretGrants, shrinksSecretGrants } from './roleSteps.js'
+import { valuesToHide } from '../core/functionValues.js'
+import type { FunctionState } from '../core/plan.js'
+import { createRedactor, type Redactor } from '../core/redact.js'
+import { publishResult } from '../github/report.js'
+import { isSecretName, secretPartsOf } from '../core/secretNames.js'
+import { messageOf } from '../core/retry.js'
+import {
+  cancelledOutcome,
+  emptyReport,
+  type FunctionOutcome,
+  restoreHint,
+  type RolloutContext,
+  rolloutFunction
+} from './rollout.js'
+import { layersByRegionAndArch, type RunResult } from '../core/summary.js'
+import { openDeliveryChecker, preflightEndpoint } from './telemetryEndpoint.js'
+import { annotateWorkspace } from './workspaceAnnotations.js'
+
+/** The last alpha release known when this version of the action was made; only where the search starts. */
+const LAYER_VERSION_HINTS: Record<string, number> = {
+  'rotel-extension-amd64-alpha': 41,
+  'rotel-extension-arm64-alpha': 41
+}
+
+export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  // One redactor for every channel; it learns the configured secrets now and each function's values once read.
+  const redactor = createRedactor()
+  const redact: Redactor = redactor
+  const mask = (forms: readonly string[]): void => forms.forEach((form) => core.setSecret(form))
+  mask(redactor.add(rawSecrets()))
+  try {
+    const config = loadConfig((name) => core.getInput(name), env)
+    mask(redactor.add(config.secretValues))
+    if (config.literalIngestionKey && config.mode === 'apply')
+      core.notice(
+        'otlp-headers holds the ingestion key itself: Lambda keeps it in plain text in each function\'s configuration, readable by anyone allowed to read the function. Store it in Secrets Manager or Parameter Store and give a reference instead, e.g. Authorization=${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME}.',
+        { title: 'Ingestion key in plain text' }
+      )
+
+    const clients = createAwsClients(
+      config.roleToAssume ? await core.group('Assume the deploy role', () => assumeRole(config, env)) : undefined
+    )
+    await preflightEndpoint(config)
+    const delivery = await openDeliveryChecker(config)
+    // The hints are the upstream account's numbering; a mirror numbers its own copies.
+    const hints = config.layerAccount === DEFAULT_LAYER_ACCOUNT ? LAYER_VERSION_HINTS : {}
+    const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints })
+    const selection = await selectFunctions(config, clients.lambdaFor)
+    for (const warning of selection.warnings) core.warning(annotationText(warning, { redact }))
+    // Names and regions are printed anyway: a value found inside one hides nothing and would garble them.
+    const publicTexts = [...config.regions, ...selection.targets.flatMap((target) => [target.name, target.given, target.region])]
+    const onRead = (state: FunctionState): void => mask(redactor.addEchoed(valuesToHide(state, publicTexts)))
+
+    const done = new Map<FunctionTarget, FunctionOutcome>()
+    const publishOnce = once(publishResult)
+    const control = new RunControl(
+      (reason) => {
+        // The runner kills the process soon: report what is known, now, and leave.
+        const outcomes = selection.targets.map((target) => done.get(target) ?? interrupted(control, target, reason))
+        const result = { mode: config.mode, outcomes, layers: layersByRegionAndArch(outcomes), testInvoke: config.testInvoke }
+        void publishOnce(config, result, redact).finally(() => process.exit(1))
+      },
+      (message) => core.warning(redact(message))
+    )
+    const dispose = control.install()
+    const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done, delivery, { onRead, redact }).finally(
+      async () => {
+        dispose()
+        await delivery?.close()
+      }
+    )
+    const notes = [...selection.warnings]
+    if ((config.mode === 'plan' || config.mode === 'check') && config.annotateFiles?.length !== 0)
+      notes.push(...(await annotateWorkspace(config, layers, env)))
+
+    const result: RunResult = {
+      mode: config.mode,
+      outcomes,
+      layers: layersByRegionAndArch(outcomes),
+      testInvoke: config.testInvoke,
+      notes
+    }
+    if (config.mode === 'plan' && config.prComment) await postPlanComment(config, result, redact, env)
+    await publishOnce(config, result, redact)
+  } catch (error) {
+    if (error instanceof InputError) for (const problem of error.problems) core.error(annotationText(problem, { redact }))
+    // An error from AWS or GitHub is outside text: no terminal escapes or control characters in the annotation.
+    core.setFailed(annotationText(messageOf(error), { redact }))
+  }
+}
+
+/** A function in flight, or never started, when the run had to stop at once. */
+function interrupted(control: RunControl, target: FunctionTarget, reason: string): FunctionOutcome {
+  const flight = [...control.inFlight].find(({ report }) => report.function === target.name && report.region === target.region)
+  if (!flight) return cancelledOutcome(emptyReport(target))
+  const { report, phase, original } = flight
+  report.status = 'failed'
+  report.error =
+    phase === 'reading'
+      ? `${target.name} was not changed: the run stopped (${reason}) while reading it.`
+      : `${target.name} needs attention: the run stopped (${reason}) while ${phase}, so it may hold the new configuration unverified. ${original ? restoreHint(original, flight.logFormatChanged) : ''}`
+  return { report, layer: undefined, log: [report.error], warnings: [] }
+}
+
+/** Wraps an async function so that only its first call runs; later calls get the first call's promise. */
+function once<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  let first: Promise<R> | undefined
+  return (...args) => (first ??= fn(...args))
+}
+
+/** The secret inputs as given, to mask before anything can fail and print them, even when they are malformed. */
+function rawSecrets(): string[] {
+  const password = core.getInput('clickhouse-password').trim()
+  const user = core.getInput('clickhouse-user').trim() || 'default'
+  const raw = core.getInput('otlp-headers')
+  const parts = raw
+    .split(/[\r\n,]+/)
+    .map((entry) => entry.slice(entry.indexOf('=') + 1).trim())
+    .filter((part) => part.length >= 3)
+  const environment = core
+    .getInput('environment')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    // A line without "=" may be a secret pasted without its name: all of it is masked.
+    .flatMap((line) => (line.includes('=') ? [[line.slice(0, line.indexOf('=')).trim(), line.slice(line.indexOf('=') + 1).trim()] as const] : [['', line] as const]))
+    .flatMap(([name, value]) => [...(name === '' || isSecretName(name) ? [value] : []), ...secretPartsOf(value)])
+  const urls = ['otlp-endpoint', 'clickhouse-url', 'hyperdx-url'].flatMap((name) => secretPartsOf(core.getInput(name).trim()))
+  return [
+    ...new Set(
+      [raw.trim(), ...parts, ...parts.flatMap(secretPartsOf), ...environment, ...urls, password, password && `${user}:${password}`]
+        .filter((secret) => secret.length > 0)
+    )
+  ]
+}
+
+async function assumeRole(config: ActionConfig, env: NodeJS.ProcessEnv): ReturnType<typeof assumeRoleWithOidc> {
+  const credentials = await assumeRoleWithOidc({
+    roleArn: config.roleToAssume ?? '',
+    sessionName: config.roleSessionName,
+    audience: config.audience,
+    durationSeconds: config.roleDurationSeconds,
+    stsRegion: config.homeRegion,
+    getIdToken: (audience) => core.getIDToken(audience),
+    mask: (secret) => core.setSecret(secret),
+    env,
+    forkPullRequest: forkPullRequestOf(context),
+    // A retry names STS's error: outside text.
+    log: (message) => printOutside(message)
+  })
+  core.info(`Assumed ${config.roleToAssume ?? ''} as session ${config.roleSessionName}.`)
+  return credentials
+}
+
+/**
+ * Functions that wait for their telemetry at once. Each polls DescribeLogStreams every 2.5 s, so 48
+ * stay under 20 calls a second, within CloudWatch Logs' default rate for that call.
+ */
+const WAITING_AT_ONCE = 48
+
+const VERB = { apply: 'Rolling the Rotel extension out to', plan: 'Planning', check: 'Checking', remove: 'Removing the Rotel extension from' }
+
+async function processFunctions(
+  config: ActionConfig,
+  clients: AwsClients,
+  layers: LayerResolver,
+  targets: readonly FunctionTarget[],
+  control: RunControl,
+  done: Map<FunctionTarget, FunctionOutcome>,
+  delivery: DeliveryChecker | undefined,
+  { onRead, redact }: { onRead: (state: FunctionState) => void; redact: Redactor }
+): Promise<FunctionOutcome[]> {
+  core.info(
+    `${VERB[config.mode]} ${targets.length} function${targets.length === 1 ? '' : 's'}, ${config.maxConcurrency} at a time.`
+  )
+  const roleWork = await prepareRoles(config, clients, targets, control, onRead)
+  const context: RolloutContext = {
+    ...roleWork,
+    roleWrittenAt: new Map(),
+    secretAccessByRole: new Map(),
+    config,
+    lambdaFor: clients.lambdaFor,
+    invokerFor: clients.invokerFor,
+    logsFor: clients.logsFor,
+    layers,
+    onRead,
+    isCancelled: () => control.cancelled,
+    inFlight: control.inFlight,
+    delivery,
+    slots: new Slots(config.maxConcurrency),
+    waitSlots: new Slots(Math.max(WAITING_AT_ONCE, config.maxConcurrency))
+  }
+  // Every function is started; the slots decide how many write and how many wait at once.
+  const outcomes = await Promise.all(targets.map(async (target) => {
+    const outcome = await rolloutFunction(context, target)
+    done.set(target, outcome)
+    // Functions run in parallel, so each one's log is printed whole when it is done, in its own group.
+    // The log holds outside text (log tails, AWS errors): printGroup keeps the runner from running a command in it.
+    printGroup(redact(`${target.name} (${target.region}): ${outcome.report.status}`), outcome.log.map(redact))
+    return outcome
+  }))
+  if (roleWork.roles && config.mode === 'apply' && config.cloudwatchLogs === 'off')
+    await giveLogsBack(roleWork.roles, roleWork.preRead, targets, outcomes)
+  if (roleWork.roles && shrinksSecretGrants(config) && !control.cancelled)
+    await shrinkSecretGrants(roleWork.roles, config, roleWork.preRead, targets, outcomes)
+  return outcomes
+}
+

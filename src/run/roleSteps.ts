@@ -1,0 +1,325 @@
+/**
+ * What a run does to the functions' execution roles (cloudwatch-logs: off, grant-secret-access, and
+ * remove's restoration): before the rollout (read every function, plan and restore the roles), in each
+ * function's rollout (switch off, grant, or check), and after it (give CloudWatch Logs back, cut the
+ * secret grant down to what the run needs). The
+ * IAM work is executionRoles.ts; the words for the report are cloudwatchOff.ts.
+ */
+import * as core from '@actions/core'
+import type { AwsClients } from '../aws/awsClients.js'
+import type { RunControl } from './cancellation.js'
+import { describeOffChange, describeUndo, logsReachClickStack } from '../core/cloudwatchOff.js'
+import type { ActionConfig, FunctionTarget } from '../core/config.js'
+import {
+  ExecutionRoles,
+  explainLogsStillOn,
+  RoleCoordinator,
+  type RoleOutcome,
+  roleNameOf,
+  type UndoResult
+} from '../aws/executionRoles.js'
+import { readFunction } from '../aws/lambdaFunction.js'
+import { logGroupArnForFunction } from '../core/logPermissions.js'
+import type { FunctionState } from '../core/plan.js'
+import { callerArnVia, OwnRoleGuard, refuseWritesToOwnRole } from '../aws/ownRole.js'
+import { mapWithConcurrency } from './pool.js'
+import { messageOf } from '../core/retry.js'
+import type { FunctionOutcome, FunctionReport, PreRead, RolloutContext } from './rollout.js'
+import { SECRET_POLICY_NAME, SECRET_POLICY_TAG } from '../core/secretAccess.js'
+import { annotationText } from '../core/outsideText.js'
+import { printOutside } from '../github/runnerLog.js'
+
+/**
+ * Execution roles are shared between functions, so each is read and written once for all of its
+ * functions: every function is read first, to know which roles and log groups are involved.
+ * remove puts CloudWatch Logs back before any extension comes off, so no log is lost in between.
+ */
+export async function prepareRoles(
+  config: ActionConfig,
+  clients: AwsClients,
+  targets: readonly FunctionTarget[],
+  control: RunControl,
+  /** Told each configuration read, as rollout's onRead is. */
+  onRead?: (state: FunctionState) => void
+): Promise<Pick<RolloutContext, 'roles' | 'preRead' | 'restored' | 'ownRoleRefusals'>> {
+  const needed =
+    config.cloudwatchLogs === 'off' || config.mode === 'remove' || checksSecretAccess(config) || shrinksSecretGrants(config)
+  const partition = targets[0]?.partition
+  if (!needed || !partition || targets.length === 0) return {}
+  const iam = clients.iamFor(partition)
+  const guard = new OwnRoleGuard({ roleToAssume: config.roleToAssume, callerArn: callerArnVia(iam, config.homeRegion) })
+  refuseWritesToOwnRole(iam, guard)
+  const edge = new ExecutionRoles(iam)
+  const roles = new RoleCoordinator(edge)
+  const preRead = new Map<FunctionTarget, PreRead>()
+  await mapWithConcurrency(targets, config.maxConcurrency, async (target) => {
+    if (control.cancelled) return
+    try {
+      const state = await readFunction(clients.lambdaFor(target.region), target)
+      onRead?.(state)
+      preRead.set(target, { state })
+    } catch (error) {
+      preRead.set(target, { error })
+    }
+  })
+  // A role this run would write to, and that is the deploy role itself, is never planned: its functions
+  // fail with the reason (workOnRole), and nothing is read from or written to it on their behalf.
+  const ownRoleRefusals = new Map<string, string>()
+  if (writesRoles(config))
+    for (const role of new Set([...preRead.values()].flatMap((read) => ('state' in read && read.state.role ? [read.state.role] : []))))
+      if (!ownRoleRefusals.has(role)) {
+        const refusal = await guard.refusal(role)
+        if (refusal) ownRoleRefusals.set(role, refusal)
+      }
+  for (const read of preRead.values())
+    if ('state' in read && read.state.role && !ownRoleRefusals.has(read.state.role))
+      roles.plan({ key: read.state.arn, role: read.state.role, logGroupArn: logGroupArnForFunction(read.state.arn, read.state.logGroup) })
+  if (config.mode !== 'remove') return { roles, preRead, ownRoleRefusals }
+
+  // Only roles that carry this action's record are read in full and restored.
+  const keysByRole = new Map<string, string[]>()
+  for (const read of preRead.values())
+    if ('state' in read && read.state.role) {
+      const keys = keysByRole.get(read.state.role) ?? []
+      keysByRole.set(read.state.role, [...keys, read.state.arn])
+    }
+  const restored = new Map<string, RoleOutcome<UndoResult>>()
+  await core.group('Switch CloudWatch Logs back on where this action switched it off', async () => {
+    await mapWithConcurrency([...keysByRole], 4, async ([roleArn, keys]) => {
+      const role = roleNameOf(roleArn)
+      let recorded: Awaited<ReturnType<ExecutionRoles['recordsOn']>>
+      try {
+        recorded = await edge.recordsOn(role)
+      } catch (error) {
+        const reason = `could not read execution role ${role} to see whether this action switched its CloudWatch Logs off (${messageOf(error)}); grant the deploy role iam:GetRole on it (see README, Permissions)`
+        // Told cloudwatch-logs: off, the user did switch logs off: removing the extension blind could
+        // lose logs. Otherwise the feature was most likely never used: say so, and go on.
+        if (config.cloudwatchLogs === 'off') for (const key of keys) restored.set(key, { ok: false, error: reason })
+        else
+          core.warning(
+            // The reason quotes IAM's error: outside text.
+            annotationText(
+              `The extension is removed, but it is unknown whether an earlier cloudwatch-logs: off run switched CloudWatch Logs off for execution role ${role}: ${reason}. If one did, CloudWatch Logs stays off for its functions.`
+            ),
+            { title: 'Execution role not readable' }
+          )
+        return
+      }
+      if (recorded.secretPolicy)
+        // Other functions of the role, not in this run, may still read the secret through it.
+        core.notice(
+          `Execution role ${role} keeps inline policy ${recorded.secretPolicy}, which grant-secret-access put there: other functions using the role may still read the ingestion key through it. Once none does: aws iam delete-role-policy --role-name ${role} --policy-name ${recorded.secretPolicy} ; aws iam untag-role --role-name ${role} --tag-keys ${SECRET_POLICY_TAG}`,
+          { title: 'Secret access left in place' }
+        )
+      if (!recorded.cloudwatchOff) return
+      const refusal = await guard.refusal(roleArn)
+      if (refusal) {
+        for (const key of keys) restored.set(key, { ok: false, error: refusal })
+        return
+      }
+      const results = await roles.undoFor(keys)
+      for (const outcome of results.values()) {
+        // Role names and policy texts come from IAM: printed so that the runner runs no command from them.
+        if (outcome.ok) printOutside(`${role}: ${describeUndo(outcome.value).join('; ') || 'nothing to restore'}.`)
+        for (const key of keys) restored.set(key, outcome)
+      }
+    })
+  })
+  return { roles, preRead, restored }
+}
+
+/** Whether apply (or plan, showing what apply would do) writes to execution roles in this run. */
+function writesRoles(config: ActionConfig): boolean {
+  if (config.mode !== 'apply' && config.mode !== 'plan') return false
+  return config.cloudwatchLogs === 'off' || (config.grantSecretAccess && checksSecretAccess(config))
+}
+
+/** Reading the roles for secret access needs IAM reads: apply does it, plan only when asked to grant. */
+export function checksSecretAccess(config: ActionConfig): boolean {
+  return config.secretNeeds.length > 0 && (config.mode === 'apply' || (config.mode === 'plan' && config.grantSecretAccess))
+}
+
+/** grant-secret-access: true in apply: the grant on each role becomes what the run needs, even nothing. */
+export function shrinksSecretGrants(config: ActionConfig): boolean {
+  return config.mode === 'apply' && config.grantSecretAccess
+}
+
+/**
+ * After an apply with grant-secret-access: true: on each execution role of the run's functions, the
+ * action's grant is cut down to what this run's references need (old secrets, keys and services
+ * dropped; the policy and its tag deleted when nothing is needed). Only once every function of the
+ * run on that role holds the new configuration: one that failed or was rolled back may still read its
+ * old secret, so its role keeps the grant until a run that updates them all.
+ */
+export async function shrinkSecretGrants(
+  roles: RoleCoordinator,
+  config: ActionConfig,
+  preRead: ReadonlyMap<FunctionTarget, PreRead> | undefined,
+  targets: readonly FunctionTarget[],
+  outcomes: readonly FunctionOutcome[]
+): Promise<void> {
+  const byRole = new Map<string, Array<{ outcome: FunctionOutcome; current: boolean }>>()
+  targets.forEach((target, index) => {
+    const read = preRead?.get(target)
+    const outcome = outcomes[index]
+    if (!outcome || !read || !('state' in read) || !read.state.role) return
+    const { status } = outcome.report
+    const current = status === 'updated' || status === 'unchanged' || outcome.cloudwatchStillOn === true
+    const role = roleNameOf(read.state.role)
+    byRole.set(role, [...(byRole.get(role) ?? []), { outcome, current }])
+  })
+  await mapWithConcurrency([...byRole], 4, async ([role, functions]) => {
+    const behind = functions.filter((f) => !f.current).map((f) => f.outcome.report.function)
+    // The functions' logs are printed already: these lines come after them.
+    if (behind.length > 0) {
+      core.info(
+        `Execution role ${role}: the secret access earlier runs granted is kept for now, as ${behind.join(', ')} may still use its old references; the next apply that updates them drops what is no longer needed.`
+      )
+      return
+    }
+    const result = await roles.undoSecretGrantFor(role, config.secretNeeds)
+    if (!result.ok) {
+      const first = functions[0]?.outcome
+      ;(first?.warnings as string[] | undefined)?.push(
+        `Execution role ${role}: the secret access it no longer needs could not be dropped: ${result.error}`
+      )
+      return
+    }
+    if (!result.value.changed) return
+    const change = result.value.policy?.after
+      ? `then dropped from inline policy ${result.value.policy.name} what the run no longer needs: ${result.value.dropped.join(', ')}`
+      : `then deleted inline policy ${result.value.policy?.name ?? SECRET_POLICY_NAME} and its tag: nothing of it is needed any more`
+    core.info(`Execution role ${role}: ${change}.`)
+    for (const { outcome } of functions) {
+      const before = outcome.report.executionRole?.changes ?? []
+      outcome.report.executionRole = { role, changes: [...before, change] }
+    }
+  })
+}
+
+/**
+ * After an apply with cloudwatch-logs: off, a function whose logs are not known to reach ClickStack
+ * (rolled back, failed, cancelled, telemetry not arriving) gets CloudWatch Logs back.
+ */
+export async function giveLogsBack(
+  roles: RoleCoordinator,
+  preRead: ReadonlyMap<FunctionTarget, PreRead> | undefined,
+  targets: readonly FunctionTarget[],
+  outcomes: FunctionOutcome[]
+): Promise<void> {
+  // Every function planned on a role counts, also one that failed before its own role step: the role
+  // was switched off for all of its planned functions at once.
+  const needing: Array<{ outcome: FunctionOutcome; key: string; role: string }> = []
+  targets.forEach((target, index) => {
+    const read = preRead?.get(target)
+    const outcome = outcomes[index]
+    if (!outcome || !read || !('state' in read) || !read.state.role) return
+    if (!logsReachClickStack(outcome.report, outcome.cloudwatchStillOn ?? false))
+      needing.push({ outcome, key: read.state.arn, role: roleNameOf(read.state.role) })
+  })
+  if (needing.length === 0) return
+  const results = await roles.undoFor(needing.map(({ key }) => key))
+  for (const { outcome, role } of needing) {
+    const result = results.get(role)
+    const log = outcome.log as string[]
+    const warnings = outcome.warnings as string[]
+    if (!result) continue
+    if (result.ok) {
+      const changes = describeUndo(result.value)
+      if (changes.length === 0) continue
+      const before = outcome.report.executionRole?.changes ?? []
+      outcome.report.executionRole = { role, changes: [...before, ...changes.map((change) => `then ${change}`)] }
+      log.push(`CloudWatch Logs switched back on for it, as its logs are not known to reach ClickStack: ${changes.join('; ')}.`)
+      // detach is role-wide: the other functions of the role get CloudWatch Logs back too.
+      if (result.value.reattached.length > 0 || result.value.inlineRestored.length > 0)
+        warnings.push(
+          `Execution role ${role}: CloudWatch Logs is on again for every function using it, because ${outcome.report.function} did not end with its logs reaching ClickStack; run again once it does.`
+        )
+    } else {
+      warnings.push(
+        `${outcome.report.function}: its logs are not known to reach ClickStack, and CloudWatch Logs could not be switched back on for it: ${result.error}`
+      )
+    }
+  }
+}
+
+/**
+ * The execution role's part of the mode, for cloudwatch-logs: off (and remove, whose roles were
+ * restored before the rollout): returns why it failed, or undefined.
+ */
+export async function workOnRole(
+  ctx: RolloutContext,
+  state: FunctionState,
+  report: FunctionReport,
+  log: string[],
+  warnings: string[]
+): Promise<string | undefined> {
+  const { mode, cloudwatchLogs, cloudwatchOffMethod: method, secretNeeds, grantSecretAccess } = ctx.config
+  if (!ctx.roles || !state.role) return undefined
+  const ownRole = ctx.ownRoleRefusals?.get(state.role)
+  if (ownRole) return ownRole
+  const role = roleNameOf(state.role)
+  const changes: string[] = []
+  let worked = false
+  if (mode === 'remove') {
+    const restored = ctx.restored?.get(state.arn)
+    if (restored) {
+      if (!restored.ok) return restored.error
+      worked = true
+      changes.push(...describeUndo(restored.value))
+      warnings.push(...restored.value.conflicts)
+    }
+  } else {
+    if (cloudwatchLogs === 'off' && mode !== 'check') {
+      const outcome = mode === 'plan' ? await ctx.roles.previewFor(state.arn, method) : await ctx.roles.applyFor(state.arn, method)
+      if (!outcome.ok) return `CloudWatch Logs could not be switched off for it. ${outcome.error}`
+      worked = true
+      changes.push(...describeOffChange(outcome.value, mode === 'plan' ? 'would' : 'did'))
+      warnings.push(...outcome.value.warnings)
+    }
+    // Reading roles needs IAM reads that a read-only plan or check role lacks: plan reads them only to show a grant.
+    if (checksSecretAccess(ctx.config)) {
+      const grant = grantSecretAccess && mode === 'apply'
+      const key = `${role} ${grant ? 'grant' : 'check'}`
+      let pending = ctx.secretAccessByRole?.get(key)
+      if (!pending) {
+        pending = ctx.roles.secretAccessForRole(state.role, secretNeeds, grant ? 'grant' : 'check')
+        ctx.secretAccessByRole?.set(key, pending)
+      }
+      const outcome = await pending
+      if (!outcome.ok) {
+        if (grant) return `Its execution role could not be given read access to the referenced secrets. ${outcome.error}`
+        warnings.push(`${state.name}: whether its execution role can read the referenced secrets is unknown: ${outcome.error}`)
+      } else {
+        worked = true
+        const { report: access, grant: written } = outcome.value
+        if (written?.changed) {
+          changes.push(
+            `put the reads of ${written.added.map((need) => `${need.action} on ${need.resource}`).join(', ')} into inline policy ${written.policy.name}`
+          )
+          if (!ctx.roleWrittenAt?.has(role)) ctx.roleWrittenAt?.set(role, (ctx.now ?? Date.now)())
+        }
+        if (mode === 'plan' && grantSecretAccess && access.missing.length > 0)
+          changes.push(`would allow ${access.missing.map((need) => `${need.action} on ${need.resource}`).join(', ')} in an inline policy`)
+        else warnings.push(...access.warnings, ...(written?.warnings ?? []))
+        if (mode === 'plan' && grantSecretAccess) {
+          const dropped = await ctx.roles.secretGrantDropPreview(state.role, secretNeeds)
+          if (dropped.ok && dropped.value.length > 0)
+            changes.push(`would then drop what the run no longer needs from inline policy ${SECRET_POLICY_NAME}: ${dropped.value.join(', ')}`)
+        }
+      }
+    }
+  }
+  if (!worked) return undefined
+  report.executionRole = { role, changes }
+  log.push(changes.length > 0 ? `Execution role ${role}: ${changes.join('; ')}.` : `Execution role ${role}: nothing to change.`)
+  return undefined
+}
+
+/** Why the function's role may still write its CloudWatch logs, or undefined when it may not. */
+export async function logsStillAllowed(ctx: RolloutContext, state: FunctionState): Promise<string | undefined> {
+  if (!ctx.roles) return undefined
+  const grants = await ctx.roles.checkFor(state.arn)
+  if (!grants.ok) return `its role could not be read to say why (${grants.error})`
+  return grants.value.granted.length > 0 ? explainLogsStillOn(grants.value) : undefined
+}
