@@ -5,8 +5,7 @@ import {
   type LogStream
 } from '@aws-sdk/client-cloudwatch-logs'
 import { errorName, messageOf, sleep as realSleep } from '../core/retry.js'
-
-export type CloudWatchStatus = 'off' | 'on' | 'unknown'
+import type { CloudWatchStatus } from '../core/model.js'
 
 export interface CloudWatchVerdict {
   readonly status: CloudWatchStatus

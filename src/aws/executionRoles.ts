@@ -93,8 +93,18 @@ import {
   SECRET_POLICY_TAG,
   VIA_SERVICE
 } from '../core/secretAccess.js'
-
-export type CloudWatchOffMethod = 'deny' | 'detach'
+import {
+  type AttachedPolicy,
+  type CloudWatchOffChange,
+  type CloudWatchOffMethod,
+  type InlinePolicy,
+  type ManagedDocument,
+  type ManagedGrant,
+  policyNameOf,
+  type RoleState,
+  type UndoResult,
+  type WritePlan
+} from '../core/roleModel.js'
 
 export const TAG_PREFIX = 'rotel-clickstack-action:'
 export const DENY_TAG = `${TAG_PREFIX}deny-policy`
@@ -102,32 +112,6 @@ export const DETACHED_TAG = `${TAG_PREFIX}detached`
 export const INLINE_UNDO_TAG_PREFIX = `${TAG_PREFIX}inline-undo-`
 export const MAX_ROLE_TAGS = 50
 export const MAX_TAG_VALUE_LENGTH = 256
-
-// ---------------------------------------------------------------------------------------------
-// What a role is
-
-export interface AttachedPolicy {
-  readonly arn: string
-  readonly name: string
-}
-
-export interface InlinePolicy {
-  readonly name: string
-  readonly document: PolicyDocument
-  /** The document's JSON text as IAM stores it (URL-decoded). */
-  readonly text: string
-}
-
-export interface RoleState {
-  readonly name: string
-  readonly arn: string
-  readonly partition: string
-  readonly account: string
-  /** Every tag of the role, by key. */
-  readonly tags: Readonly<Record<string, string>>
-  readonly attached: readonly AttachedPolicy[]
-  readonly inline: readonly InlinePolicy[]
-}
 
 /** `my-role` from `my-role` or `arn:aws:iam::123456789012:role/service-role/my-role`. */
 export function roleNameOf(nameOrArn: string): string {
@@ -169,7 +153,6 @@ export interface CloudWatchOffRecord {
   /** Why the inline record could not be read (lost or damaged tags); nothing is restored from it then. */
   readonly problem?: string
 }
-
 
 /** A tag of the CloudWatch Logs record. The secret-access record (SECRET_POLICY_TAG) is kept apart from it. */
 const isOurTag = (key: string): boolean => key.toLowerCase().startsWith(TAG_PREFIX) && key.toLowerCase() !== SECRET_POLICY_TAG
@@ -287,58 +270,6 @@ export class InlineQuotaError extends Error {
 // ---------------------------------------------------------------------------------------------
 // Results
 
-export interface ManagedGrant {
-  readonly arn: string
-  readonly name: string
-  /** Of the three write actions, those it allows (or may allow) on one of the log groups. */
-  readonly actions: readonly LogWriteAction[]
-  readonly logGroups: readonly string[]
-  /** What to do about it, in a sentence. */
-  readonly fix: string
-}
-
-export interface CloudWatchOffChange {
-  readonly role: string
-  readonly method: CloudWatchOffMethod
-  readonly logGroups: readonly string[]
-  /** Whether anything was written. */
-  readonly changed: boolean
-  /** Managed policy ARNs detached by this call. */
-  readonly detached: readonly string[]
-  readonly inlineEdited: ReadonlyArray<{ name: string; before: PolicyDocument; after: PolicyDocument }>
-  readonly inlineDeleted: ReadonlyArray<{ name: string; before: PolicyDocument }>
-  /** deny: the deny policy (its groups after this call, and which of them this call added). */
-  readonly denyPolicy?: {
-    readonly name: string
-    readonly groups: readonly string[]
-    readonly added: readonly string[]
-    readonly before?: PolicyDocument
-    readonly after: PolicyDocument
-  }
-  /** detach: customer-managed policies that still grant the writes (never edited). */
-  readonly customerManagedStillGranting: readonly ManagedGrant[]
-  /** detach: AWS managed policies other than AWSLambdaBasicExecutionRole that grant the writes. */
-  readonly otherAwsManaged: readonly ManagedGrant[]
-  /** detach: inline grants that could not be narrowed exactly (left as they were). */
-  readonly unresolved: ReadonlyArray<UnresolvedGrant & { policy: string }>
-  /** Sentences for annotations: everything above that leaves logs on, and policies that could not be read. */
-  readonly warnings: readonly string[]
-  /** The role as it is after this call (not re-read). */
-  readonly after: RoleState
-}
-
-export interface UndoResult {
-  readonly role: string
-  readonly changed: boolean
-  readonly reattached: readonly string[]
-  readonly inlineRestored: ReadonlyArray<{ name: string; before?: PolicyDocument; after: PolicyDocument }>
-  readonly denyPolicy?: { readonly name: string; readonly deleted: boolean; readonly remainingGroups: readonly string[] }
-  /** What could not be restored, and why; the record of it stays in the tags. */
-  readonly conflicts: readonly string[]
-  readonly tagsRemoved: readonly string[]
-  readonly after: RoleState
-}
-
 export interface PolicySourceReport {
   readonly kind: 'inline' | 'aws-managed' | 'customer-managed'
   readonly name: string
@@ -402,15 +333,6 @@ export interface SecretAccessOutcome {
 
 // ---------------------------------------------------------------------------------------------
 // Pure planning
-
-/** The IAM writes one call makes, in the order they are sent (tags first on apply, last on undo). */
-export interface WritePlan {
-  readonly tags: { set: Record<string, string>; remove: string[] }
-  readonly attach: readonly string[]
-  readonly detach: readonly string[]
-  readonly put: ReadonlyArray<{ name: string; text: string }>
-  readonly delete: readonly string[]
-}
 
 const isEmptyPlan = (plan: WritePlan): boolean =>
   Object.keys(plan.tags.set).length === 0 &&
@@ -528,11 +450,6 @@ function actionsGranted(document: PolicyDocument, groups: readonly string[]): Lo
       if (decision.verdict === 'allowed' || decision.verdict === 'conditional') granted.add(decision.action)
   return LOG_WRITE_ACTIONS.filter((action) => granted.has(action))
 }
-
-export const policyNameOf = (arn: string): string => arn.slice(arn.lastIndexOf('/') + 1)
-
-/** A managed policy's document, or why it could not be read. */
-export type ManagedDocument = { readonly document: PolicyDocument } | { readonly error: string }
 
 /**
  * detach: detach AWSLambdaBasicExecutionRole, strip the three actions from the inline policies whose

@@ -1,6 +1,7 @@
 /** Resolving the `functions` patterns against ListFunctions, each region listed once. */
 import { type FunctionConfiguration, type LambdaClient, paginateListFunctions } from '@aws-sdk/client-lambda'
-import type { ActionConfig, FunctionTarget } from '../core/config.js'
+import type { ActionConfig } from '../core/config.js'
+import type { FunctionTarget } from '../core/model.js'
 import type { FunctionPattern } from '../core/functionSelection.js'
 import { partitionOf } from '../core/awsPartitions.js'
 import { errorName, messageOf } from '../core/retry.js'

@@ -8,8 +8,7 @@ import {
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionUpdated
 } from '@aws-sdk/client-lambda'
-import type { Architecture, FunctionTarget } from '../core/config.js'
-import type { FunctionState, LoggingConfig } from '../core/plan.js'
+import type { Architecture, FunctionState, FunctionTarget, LoggingConfig } from '../core/model.js'
 import { errorName, sleep } from '../core/retry.js'
 
 /** How long to wait for one configuration update to settle. */

@@ -3,16 +3,9 @@
  * restore, and what was (or would be) done to each role, in words. The IAM work itself is
  * executionRoles.ts; the decisions here are pure.
  */
-import { type CloudWatchOffChange, policyNameOf, type UndoResult } from '../aws/executionRoles.js'
+import { type CloudWatchOffChange, policyNameOf, type UndoResult } from './roleModel.js'
 import { parseLogGroupArn } from './logPermissions.js'
-import type { FunctionReport } from '../run/rollout.js'
-
-/** What a run did, or in plan mode would do, to a function's execution role (CloudWatch Logs, secret access). */
-export interface ExecutionRoleReport {
-  readonly role: string
-  /** In words, one change a line; empty when the role already was as it should be. */
-  readonly changes: string[]
-}
+import type { FunctionReport } from './model.js'
 
 const groupName = (arn: string): string => parseLogGroupArn(arn).name
 

@@ -20,22 +20,7 @@ import { ENV } from './extensionSettings.js'
 import { ACTION_VARIABLE_PREFIX } from './variableRecord.js'
 import { isSecretName, secretPartsOf } from './secretNames.js'
 import { ACTION_RESOURCE_ATTRIBUTES } from './valueDisplay.js'
-
-export type Architecture = 'x86_64' | 'arm64'
-
-export const MODES = ['apply', 'plan', 'check', 'remove'] as const
-export type Mode = (typeof MODES)[number]
-
-/** A function the user listed, as far as it can be known without asking AWS. */
-export interface FunctionTarget {
-  /** What the user wrote, for messages. */
-  readonly given: string
-  readonly name: string
-  readonly region: string
-  /** Set when the user gave an ARN. */
-  readonly account: string | undefined
-  readonly partition: string
-}
+import { type Architecture, type FunctionTarget, type Mode, MODES } from './model.js'
 
 export interface ActionConfig {
   readonly mode: Mode
@@ -494,7 +479,6 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
     secretNeeds: requiredSecretActions(secretReferences, kmsKeys)
   }
 }
-
 
 function parseFunctions(
   items: readonly string[],

@@ -2,7 +2,7 @@
  * A function's own variables, as read from AWS: GitHub never saw them, so the runner cannot mask
  * them, yet AWS error texts echo them. Their values are secrets for the rest of the run.
  */
-import type { FunctionState } from './plan.js'
+import type { FunctionState } from './model.js'
 import { isSecretName } from './secretNames.js'
 import { displayValue } from './valueDisplay.js'
 

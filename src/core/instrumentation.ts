@@ -2,7 +2,7 @@
  * AWS's OpenTelemetry (ADOT) auto-instrumentation layers: which one a function's runtime takes, its
  * ARN, and the wrapper that turns it on.
  */
-import type { Architecture } from './config.js'
+import type { Architecture } from './model.js'
 
 export type Language = 'nodejs' | 'python' | 'java'
 export const INSTRUMENTATION_SETTINGS = ['none', 'auto', 'nodejs', 'python', 'java'] as const

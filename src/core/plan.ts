@@ -2,7 +2,6 @@
  * The pure core: from a function's current configuration and what the action wants on it, the
  * configuration to write, what differs, and why it cannot be written when it cannot.
  */
-import type { Architecture } from './config.js'
 import { EXTENSION_SETTINGS } from './extensionSettings.js'
 import { isInstrumentationLayer, WRAPPER_VARIABLE, WRAPPERS } from './instrumentation.js'
 import {
@@ -15,6 +14,7 @@ import {
   writeRecord
 } from './variableRecord.js'
 import { displayValue } from './valueDisplay.js'
+import type { Architecture, FunctionState, LoggingConfig, PlanDiff, VariableChange } from './model.js'
 
 export const MAX_LAYERS = 5
 export const MAX_VARIABLES_BYTES = 4096
@@ -35,36 +35,6 @@ export const MAX_VARIABLES_BYTES = 4096
  * ~45 bytes of the 4 KB variable budget, counted by the planner like any other variable.
  */
 export const LOG_FORMAT_VARIABLE = 'CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT'
-
-/** A function's LoggingConfig, as read or as written; Lambda's formats are Text (its default) and JSON. */
-export interface LoggingConfig {
-  readonly format: string
-  /** Only valid with JSON: Lambda refuses the levels with Text. */
-  readonly applicationLogLevel?: string | undefined
-  readonly systemLogLevel?: string | undefined
-  /** Undefined for Lambda's default, /aws/lambda/<function name>. */
-  readonly logGroup?: string | undefined
-}
-
-/** What the planner needs to know of a function, read from GetFunctionConfiguration. */
-export interface FunctionState {
-  readonly name: string
-  readonly arn: string
-  readonly region: string
-  readonly architecture: Architecture
-  readonly packageType: 'Zip' | 'Image'
-  /** Layer version ARNs, in the function's order. */
-  readonly layers: readonly string[]
-  /** Undefined when the function has no Environment at all, which Lambda treats like an empty map. */
-  readonly variables: Readonly<Record<string, string>> | undefined
-  readonly revisionId: string | undefined
-  readonly logGroup: string
-  readonly runtime?: string | undefined
-  /** The execution role's ARN. */
-  readonly role?: string | undefined
-  /** Its LoggingConfig as read; undefined when Lambda returned none (then the format is Text). */
-  readonly logging?: LoggingConfig | undefined
-}
 
 export interface Desired {
   /** The Rotel layer version ARN for this function's region and architecture. */
@@ -341,24 +311,6 @@ export function planRemove(
     changed: layersChanged || removedVariables.length > 0 || changedVariables.length > 0 || loggingAfter !== undefined,
     problems
   }
-}
-
-export interface VariableChange {
-  readonly name: string
-  readonly change: 'added' | 'changed' | 'removed'
-  /** Always null: a function's current values are never shown, in any channel. */
-  readonly before: null
-  /** The new value as displayValue may show it; null when removed or shown by name only. */
-  readonly after: string | null
-  /** Whether `after` shows the value; false: the variable is shown by name only. */
-  readonly shown: boolean
-}
-
-export interface PlanDiff {
-  readonly layers: { readonly before: readonly string[]; readonly after: readonly string[] }
-  readonly variables: readonly VariableChange[]
-  /** LoggingConfig.LogFormat (Text or JSON, an AWS enum), present only when the write changes it. */
-  readonly logFormat?: { readonly before: string; readonly after: string }
 }
 
 /**

@@ -5,7 +5,7 @@
  * MAX_REFERENCE_LOOKUPS of them, each a handful of GetLayerVersion calls made with the deploy role.
  */
 import { type ActionConfig, ROTEL_REGIONS } from './config.js'
-import type { LayerReference } from '../github/layerReferences.js'
+import type { LayerReference } from './model.js'
 import { DEFAULT_LAYER_ACCOUNT } from './layerVersions.js'
 
 /** Latest-version lookups the workspace's references may add to those the run already made for its functions. */

@@ -27,7 +27,7 @@
  * (planSecretGrantUndo with the needs kept), the policy and its tag with it when nothing is left.
  */
 import { arnLocationProblem } from './awsPartitions.js'
-import type { ManagedDocument, RoleState, WritePlan } from '../aws/executionRoles.js'
+import type { ManagedDocument, RoleState, WritePlan } from './roleModel.js'
 import {
   actionCovered,
   hasCondition,

@@ -1,10 +1,8 @@
 /** The job summary, the plan comment and the outputs, rendered from the run's results; pure, so that tests read them whole. */
-import type { Mode } from './config.js'
+import type { FunctionOutcome, FunctionReport, FunctionStatus, Mode, PlanDiff } from './model.js'
 import type { LayerVersion } from './layerVersions.js'
 import { markdownBlock, markdownCode, markdownLink, markdownText, plainText, tailOf } from './outsideText.js'
-import type { PlanDiff } from './plan.js'
 import { type Redactor, redactDeep } from './redact.js'
-import type { FunctionOutcome, FunctionReport, FunctionStatus } from '../run/rollout.js'
 
 export interface RunResult {
   readonly mode: Mode

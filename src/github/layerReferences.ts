@@ -3,6 +3,7 @@
 import { open, readdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { compileGlob, type GlobMatcher } from '../core/glob.js'
+import type { LayerReference } from '../core/model.js'
 
 /**
  * The files `annotate-files` scans when not told otherwise.
@@ -38,25 +39,6 @@ export const DEFAULT_ANNOTATE_FILES: readonly string[] = [
   '**/*.{ts,mts,cts,js,mjs,cjs,py}',
   '!**/dist/**'
 ]
-
-/** A Rotel layer version ARN with an explicit version, where it is written. */
-export interface LayerReference {
-  /** Workspace-relative, with `/` separators. */
-  file: string
-  /** 1-based. */
-  line: number
-  /** 1-based, in UTF-16 code units as JavaScript counts them. */
-  column: number
-  /** The ARN as written, placeholders included. */
-  text: string
-  /** Undefined when the region is a placeholder (`${AWS::Region}`, `${var.region}`, `{region}`...). */
-  region: string | undefined
-  /** Undefined when the account is a placeholder. */
-  account: string | undefined
-  name: string
-  architecture: 'x86_64' | 'arm64'
-  version: number
-}
 
 // What templating languages put where a value is filled in later: CloudFormation/Terraform/JS/Serverless
 // `${...}` (with one level of nesting, for `${opt:region, ${self:provider.region}}` and `${{ vars.X }}`),

@@ -4,7 +4,7 @@ import type { ActionConfig } from '../core/config.js'
 import { annotationText, annotationTitle } from '../core/outsideText.js'
 import { printOutside } from './runnerLog.js'
 import type { Redactor } from '../core/redact.js'
-import type { FunctionOutcome } from '../run/rollout.js'
+import type { FunctionOutcome } from '../core/model.js'
 import { renderOutputs, renderSummary, type RunResult } from '../core/summary.js'
 
 /** Writes outputs, annotations and the summary, then fails the step when the mode's rules say so. */

@@ -4,8 +4,7 @@
  * finish or roll back; the second signal, or the grace period running out, ends the run at once
  * with every function still in flight reported as needing attention.
  */
-import type { FunctionState } from '../core/plan.js'
-import type { FunctionReport } from './rollout.js'
+import type { FunctionReport, FunctionState } from '../core/model.js'
 
 /** Where one function is, so that a hard stop can say what may be half-done. */
 export interface InFlight {

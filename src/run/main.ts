@@ -3,7 +3,8 @@ import * as core from '@actions/core'
 import { context } from '@actions/github'
 import { type AwsClients, createAwsClients } from '../aws/awsClients.js'
 import { RunControl } from './cancellation.js'
-import { type ActionConfig, type FunctionTarget, InputError, loadConfig } from '../core/config.js'
+import { type ActionConfig, InputError, loadConfig } from '../core/config.js'
+import { emptyReport, type FunctionOutcome, type FunctionState, type FunctionTarget } from '../core/model.js'
 import { assumeRoleWithOidc } from '../aws/credentials.js'
 import { forkPullRequestOf } from '../core/forkPullRequest.js'
 import { selectFunctions } from '../aws/functionListing.js'
@@ -16,19 +17,12 @@ import { postPlanComment } from '../github/planComment.js'
 import { Slots } from './pool.js'
 import { giveLogsBack, prepareRoles, shrinkSecretGrants, shrinksSecretGrants } from './roleSteps.js'
 import { valuesToHide } from '../core/functionValues.js'
-import type { FunctionState } from '../core/plan.js'
 import { createRedactor, type Redactor } from '../core/redact.js'
 import { publishResult } from '../github/report.js'
 import { isSecretName, secretPartsOf } from '../core/secretNames.js'
 import { messageOf } from '../core/retry.js'
-import {
-  cancelledOutcome,
-  emptyReport,
-  type FunctionOutcome,
-  restoreHint,
-  type RolloutContext,
-  rolloutFunction
-} from './rollout.js'
+import { cancelledOutcome, restoreHint, rolloutFunction } from './rollout.js'
+import type { RolloutContext } from './rolloutContext.js'
 import { layersByRegionAndArch, type RunResult } from '../core/summary.js'
 import { openDeliveryChecker, preflightEndpoint } from './telemetryEndpoint.js'
 import { annotateWorkspace } from './workspaceAnnotations.js'

@@ -9,22 +9,22 @@ import * as core from '@actions/core'
 import type { AwsClients } from '../aws/awsClients.js'
 import type { RunControl } from './cancellation.js'
 import { describeOffChange, describeUndo, logsReachClickStack } from '../core/cloudwatchOff.js'
-import type { ActionConfig, FunctionTarget } from '../core/config.js'
+import type { ActionConfig } from '../core/config.js'
+import type { FunctionOutcome, FunctionReport, FunctionState, FunctionTarget } from '../core/model.js'
 import {
   ExecutionRoles,
   explainLogsStillOn,
   RoleCoordinator,
   type RoleOutcome,
-  roleNameOf,
-  type UndoResult
+  roleNameOf
 } from '../aws/executionRoles.js'
+import type { UndoResult } from '../core/roleModel.js'
 import { readFunction } from '../aws/lambdaFunction.js'
 import { logGroupArnForFunction } from '../core/logPermissions.js'
-import type { FunctionState } from '../core/plan.js'
 import { callerArnVia, OwnRoleGuard, refuseWritesToOwnRole } from '../aws/ownRole.js'
 import { mapWithConcurrency } from './pool.js'
 import { messageOf } from '../core/retry.js'
-import type { FunctionOutcome, FunctionReport, PreRead, RolloutContext } from './rollout.js'
+import type { PreRead, RolloutContext } from './rolloutContext.js'
 import { SECRET_POLICY_NAME, SECRET_POLICY_TAG } from '../core/secretAccess.js'
 import { annotationText } from '../core/outsideText.js'
 import { printOutside } from '../github/runnerLog.js'

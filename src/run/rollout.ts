@@ -2,10 +2,18 @@
  * One function's way through the apply path: read, plan, write (guarded by its revision), wait,
  * test-invoke, check CloudWatch, and put it back exactly as it was when a step fails.
  */
-import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs'
 import type { LambdaClient } from '@aws-sdk/client-lambda'
-import { checkCloudWatch, type CloudWatchStatus, snapshotLogStreams } from '../aws/cloudwatchCheck.js'
-import { type ActionConfig, type Architecture, type FunctionTarget, layerNameFor } from '../core/config.js'
+import { checkCloudWatch, snapshotLogStreams } from '../aws/cloudwatchCheck.js'
+import {
+  emptyReport,
+  type DeliveryReport,
+  type FunctionOutcome,
+  type FunctionReport,
+  type FunctionState,
+  type FunctionStatus,
+  type FunctionTarget
+} from '../core/model.js'
+import { type ActionConfig, layerNameFor } from '../core/config.js'
 import {
   functionId,
   type InvocationResult,
@@ -15,138 +23,26 @@ import {
   writeConfiguration
 } from '../aws/lambdaFunction.js'
 import type { LayerVersion } from '../core/layerVersions.js'
-import type { LayerResolver } from '../aws/layerResolver.js'
 import {
   diffOf,
   driftOf,
-  type FunctionState,
   layerNamesOf,
   logFormatOf,
   loggingToRestore,
   type Plan,
-  type PlanDiff,
   planApply,
   planRemove,
   sameList
 } from '../core/plan.js'
 import type { InFlight } from './cancellation.js'
 import type { Lease, Slots } from './pool.js'
-import type { ExecutionRoleReport } from '../core/cloudwatchOff.js'
 import { logsStillAllowed, workOnRole } from './roleSteps.js'
-import { type RoleCoordinator, type RoleOutcome, roleNameOf, type UndoResult } from '../aws/executionRoles.js'
-import { type DeliveryChecker, hyperdxSearchUrl, JSON_LOG_FORMAT_HINT } from '../clickstack/deliveryCheck.js'
+import { roleNameOf } from '../aws/executionRoles.js'
+import { hyperdxSearchUrl, JSON_LOG_FORMAT_HINT } from '../clickstack/deliveryCheck.js'
 import { instrumentationLayerArn, instrumentationLayerNames, languageFor, WRAPPERS } from '../core/instrumentation.js'
 import { tailOf } from '../core/outsideText.js'
 import { errorName, isTransient, messageOf, sleep } from '../core/retry.js'
-
-/** apply: updated/unchanged; plan: planned/in-sync; check: drifted/in-sync; remove: removed/unchanged; all: failed, rolled-back. */
-export interface DeliveryReport {
-  status: 'delivered' | 'not-delivered' | 'error'
-  logRecords: number
-  spans: number
-  /** From the invocation to the first poll that saw its records: an upper bound. */
-  firstArrivalMs: number | null
-  withInvocationId: boolean
-  /** The HyperDX search for this function and the invocation's time window. */
-  link: string | null
-  detail: string | null
-}
-
-export type FunctionStatus =
-  | 'updated'
-  | 'unchanged'
-  | 'planned'
-  | 'in-sync'
-  | 'drifted'
-  | 'removed'
-  | 'failed'
-  | 'rolled-back'
-  | 'cancelled'
-
-/** One row of the `report` output. */
-export interface FunctionReport {
-  function: string
-  arn: string | null
-  region: string
-  architecture: Architecture | null
-  status: FunctionStatus
-  layerBefore: string | null
-  layerAfter: string | null
-  layersBefore: string[]
-  layersAfter: string[]
-  changedVariables: string[]
-  invocation: {
-    status: 'ok' | 'failed' | 'skipped'
-    statusCode: number | null
-    functionError: string | null
-  }
-  cloudwatch: CloudWatchStatus
-  /** What the mode's write changes (or would change): layers in order, variables by name, values only where proven safe. */
-  diff: PlanDiff | null
-  /** check mode: what differs from the target, in words. */
-  drift: string[]
-  /** Whether the test invocation's telemetry reached ClickStack; null when not verified. */
-  delivery: DeliveryReport | null
-  /** cloudwatch-logs: off, and remove: what was (plan: would be) done to the execution role. */
-  executionRole: ExecutionRoleReport | null
-  error: string | null
-}
-
-/** What one function's rollout leaves besides its report row: its log and the layer it used. */
-export interface FunctionOutcome {
-  readonly report: FunctionReport
-  readonly layer: LayerVersion | undefined
-  readonly log: readonly string[]
-  /** Said as an annotation, beside the error. */
-  readonly warnings: readonly string[]
-  /** Said as notices: worth knowing, nothing wrong. */
-  readonly notices?: readonly string[]
-  /** The failed test invocation's log tail (bounded), shown in the summary. */
-  readonly logTail?: string
-  /** Failed only because CloudWatch Logs still receives its logs: it has the extension, working. */
-  readonly cloudwatchStillOn?: boolean
-}
-
-/** A function read before the rollout began (to plan the execution roles), or why it could not be. */
-export type PreRead = { readonly state: FunctionState } | { readonly error: unknown }
-
-export interface RolloutContext {
-  readonly config: ActionConfig
-  readonly lambdaFor: (region: string) => LambdaClient
-  /** The client for test invocations, with a timeout as long as a function may run; lambdaFor's when absent. */
-  readonly invokerFor?: (region: string) => LambdaClient
-  readonly logsFor: (region: string) => CloudWatchLogsClient
-  readonly layers: LayerResolver
-  readonly now?: () => number
-  readonly sleep?: (ms: number) => Promise<void>
-  /** True once the runner cancelled the step: nothing new is written, a write not yet verified is undone. */
-  readonly isCancelled?: () => boolean
-  /** Functions in flight register here, so that a hard stop can report them. */
-  readonly inFlight?: Set<InFlight>
-  /** Set when verify-delivery is warn or require. */
-  readonly delivery?: DeliveryChecker | undefined
-  /** Bounds the functions that read, write and invoke at once (max-concurrency). */
-  readonly slots?: Slots
-  /**
-   * Bounds the functions that wait for their telemetry at once. Waiting holds no `slots` slot: a
-   * function that only polls CloudWatch and ClickHouse lets the next function be written meanwhile.
-   */
-  readonly waitSlots?: Slots
-  /** Execution roles, with every function planned on it by its ARN: set with cloudwatch-logs: off, and in remove. */
-  readonly roles?: RoleCoordinator
-  /** Functions read before the rollout: not read again (their revision still guards the write). */
-  readonly preRead?: ReadonlyMap<FunctionTarget, PreRead>
-  /** Execution roles (ARN) this run will not write to, being the deploy role itself: why, in one sentence. */
-  readonly ownRoleRefusals?: ReadonlyMap<string, string>
-  /** remove: the roles' CloudWatch Logs restored before any function is written, by function ARN. */
-  readonly restored?: ReadonlyMap<string, RoleOutcome<UndoResult>>
-  /** When this run last wrote a policy a function's extension needs (secret access), by role name. */
-  readonly roleWrittenAt?: Map<string, number>
-  /** Secret access, checked or granted once per role and run: every function of the role reports the same. */
-  readonly secretAccessByRole?: Map<string, ReturnType<RoleCoordinator['secretAccessForRole']>>
-  /** Called with each configuration read from AWS, before anything about it is said: its values become secrets. */
-  readonly onRead?: (state: FunctionState) => void
-}
+import type { RolloutContext } from './rolloutContext.js'
 
 /** IAM is eventually consistent: a policy just written may take seconds to apply where Lambda runs. */
 export const IAM_SETTLE_MS = 10_000
@@ -199,29 +95,6 @@ export function cancelledOutcome(report: FunctionReport): FunctionOutcome {
   report.status = 'cancelled'
   report.error = `${report.function} was not changed: the run was cancelled before it was processed.`
   return { report, layer: undefined, log: [report.error], warnings: [] }
-}
-
-/** A report row before anything is known of the function. */
-export function emptyReport(target: FunctionTarget): FunctionReport {
-  return {
-    function: target.name,
-    arn: null,
-    region: target.region,
-    architecture: null,
-    status: 'failed',
-    layerBefore: null,
-    layerAfter: null,
-    layersBefore: [],
-    layersAfter: [],
-    changedVariables: [],
-    invocation: { status: 'skipped', statusCode: null, functionError: null },
-    cloudwatch: 'unknown',
-    diff: null,
-    drift: [],
-    delivery: null,
-    executionRole: null,
-    error: null
-  }
 }
 
 async function processFunction(

@@ -4,7 +4,8 @@
  */
 import * as core from '@actions/core'
 import type { ActionConfig } from '../core/config.js'
-import { behindLatest, DEFAULT_ANNOTATE_FILES, type LayerReference, scanWorkspace } from '../github/layerReferences.js'
+import { behindLatest, DEFAULT_ANNOTATE_FILES, scanWorkspace } from '../github/layerReferences.js'
+import type { LayerReference } from '../core/model.js'
 import { DEFAULT_LAYER_ACCOUNT } from '../core/layerVersions.js'
 import type { LayerResolver } from '../aws/layerResolver.js'
 import { lookupScope, planReferenceLookups, type ReferenceLookup, uncheckedNote } from '../core/referenceLookups.js'

@@ -27,9 +27,7 @@ import {
   explainLogsStillOn,
   hasRecord,
   INLINE_UNDO_TAG_PREFIX,
-  type InlinePolicy,
   type LogWriteReport,
-  type ManagedDocument,
   planDeny,
   planDetach,
   planInlineRestore,
@@ -39,9 +37,9 @@ import {
   RecordTooLargeError,
   RoleCoordinator,
   roleNameOf,
-  type RoleState,
   tagChanges
 } from '../../../src/aws/executionRoles.js'
+import type { InlinePolicy, ManagedDocument, RoleState } from '../../../src/core/roleModel.js'
 import {
   basicExecutionPolicyArn,
   DENY_POLICY_NAME,

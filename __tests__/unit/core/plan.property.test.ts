@@ -11,14 +11,13 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
-import { type Architecture, DEFAULT_LAYER_NAME, ENV } from '../../../src/core/config.js'
+import { DEFAULT_LAYER_NAME, ENV } from '../../../src/core/config.js'
+import type { Architecture, FunctionState, LoggingConfig } from '../../../src/core/model.js'
 import { type Language, WRAPPER_VARIABLE, WRAPPERS, instrumentationLayerArn } from '../../../src/core/instrumentation.js'
 import { displayValue } from '../../../src/core/valueDisplay.js'
 import {
   type Desired,
-  type FunctionState,
   LOG_FORMAT_VARIABLE,
-  type LoggingConfig,
   type Plan,
   MAX_LAYERS,
   MAX_VARIABLES_BYTES,

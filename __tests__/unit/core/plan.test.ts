@@ -3,7 +3,6 @@ import {
   type Desired,
   diffOf,
   driftOf,
-  type FunctionState,
   isRotelLayer,
   LOG_FORMAT_VARIABLE,
   loggingToRestore,
@@ -11,6 +10,7 @@ import {
   planRemove,
   variablesSize
 } from '../../../src/core/plan.js'
+import type { FunctionState } from '../../../src/core/model.js'
 import { PREVIOUS_VARIABLES_VARIABLE } from '../../../src/core/variableRecord.js'
 
 const ROTEL_AMD64_42 = 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-amd64-alpha:42'

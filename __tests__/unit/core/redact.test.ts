@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
 import { loadConfig } from '../../../src/core/config.js'
 import { createRedactor, derivedForms, redactDeep, stripEnvironmentEcho } from '../../../src/core/redact.js'
-import { emptyReport, type FunctionReport } from '../../../src/run/rollout.js'
+import { emptyReport, type FunctionReport } from '../../../src/core/model.js'
 import { renderOutputs, renderSummary } from '../../../src/core/summary.js'
 
 const SECRET = 'sk-live-0123456789abcdefXYZ'

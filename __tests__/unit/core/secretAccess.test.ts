@@ -15,14 +15,12 @@ import { mockedCalls, mockRole as mockIamRole } from '../../support/iamRoles.js'
 import {
   DENY_TAG,
   ExecutionRoles,
-  type InlinePolicy,
-  type ManagedDocument,
   planDeny,
   planUndo,
   RoleCoordinator,
-  type RoleState,
   TAG_PREFIX
 } from '../../../src/aws/executionRoles.js'
+import type { InlinePolicy, ManagedDocument, RoleState } from '../../../src/core/roleModel.js'
 import { DENY_POLICY_NAME, type PolicyDocument, type PolicyStatement } from '../../../src/core/logPermissions.js'
 import {
   kmsKeyArnProblem,

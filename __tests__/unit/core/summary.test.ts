@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
 import type { LayerVersion } from '../../../src/core/layerVersions.js'
 import { createRedactor } from '../../../src/core/redact.js'
-import { emptyReport, type FunctionOutcome, type FunctionReport } from '../../../src/run/rollout.js'
+import { emptyReport, type FunctionOutcome, type FunctionReport } from '../../../src/core/model.js'
 import { plainText } from '../../../src/core/outsideText.js'
 import { layersByRegionAndArch, renderOutputs, renderSummary, type RunResult } from '../../../src/core/summary.js'
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals'
 import { ENV } from '../../../src/core/config.js'
 import { valuesToHide } from '../../../src/core/functionValues.js'
 import { WRAPPERS } from '../../../src/core/instrumentation.js'
-import { type FunctionState, LOG_FORMAT_VARIABLE } from '../../../src/core/plan.js'
+import { LOG_FORMAT_VARIABLE } from '../../../src/core/plan.js'
+import type { FunctionState } from '../../../src/core/model.js'
 import { displayEndpoint, displayValue } from '../../../src/core/valueDisplay.js'
 
 describe('displayValue', () => {

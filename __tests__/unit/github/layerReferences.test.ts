@@ -29,7 +29,7 @@ jest.unstable_mockModule('node:fs/promises', () => ({
 const { DEFAULT_ANNOTATE_FILES, behindLatest, findReferencesInText, scanWorkspace } = await import(
   '../../../src/github/layerReferences.js'
 )
-type LayerReference = import('../../../src/github/layerReferences.js').LayerReference
+type LayerReference = import('../../../src/core/model.js').LayerReference
 
 const FIXTURE = resolve(dirname(fileURLToPath(import.meta.url)), '../../fixtures/workspace')
 const ROTEL = 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-amd64:3'

@@ -1,8 +1,14 @@
 import { describe, expect, it } from '@jest/globals'
-import type { ActionConfig, Mode } from '../../../src/core/config.js'
+import type { ActionConfig } from '../../../src/core/config.js'
+import {
+  emptyReport,
+  type FunctionOutcome,
+  type FunctionReport,
+  type FunctionStatus,
+  type Mode
+} from '../../../src/core/model.js'
 import { verdictOf } from '../../../src/github/report.js'
 import { createRedactor } from '../../../src/core/redact.js'
-import { emptyReport, type FunctionOutcome, type FunctionReport, type FunctionStatus } from '../../../src/run/rollout.js'
 import { diffLists, renderOutputs, renderSummary } from '../../../src/core/summary.js'
 
 const row = (name: string, status: FunctionStatus, extra: Partial<FunctionReport> = {}): FunctionOutcome => ({

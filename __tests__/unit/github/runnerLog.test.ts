@@ -4,11 +4,11 @@
  */
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import * as core from '@actions/core'
-import type { ActionConfig, Mode } from '../../../src/core/config.js'
+import type { ActionConfig } from '../../../src/core/config.js'
+import { emptyReport, type FunctionOutcome, type FunctionReport, type Mode } from '../../../src/core/model.js'
 import { printGroup, printOutside } from '../../../src/github/runnerLog.js'
 import { createRedactor } from '../../../src/core/redact.js'
 import { publishResult } from '../../../src/github/report.js'
-import { emptyReport, type FunctionOutcome, type FunctionReport } from '../../../src/run/rollout.js'
 import { readAsRunner } from '../../support/runnerCommands.js'
 
 const HOSTILE_LINES = ['::error::x', '  ::add-mask::y', '::stop-commands::z', '##[warning]w', 'mid-line ##[set-output name=a]b']

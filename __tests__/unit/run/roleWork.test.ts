@@ -15,16 +15,12 @@ import {
 import { mockClient } from 'aws-sdk-client-mock'
 import { describeOffChange, describeUndo, logsReachClickStack } from '../../../src/core/cloudwatchOff.js'
 import { loadConfig } from '../../../src/core/config.js'
-import {
-  type CloudWatchOffChange,
-  type ExecutionRoles,
-  type LogWriteReport,
-  RoleCoordinator,
-  type RoleState,
-  type UndoResult
-} from '../../../src/aws/executionRoles.js'
+import { type ExecutionRoles, type LogWriteReport, RoleCoordinator } from '../../../src/aws/executionRoles.js'
+import type { CloudWatchOffChange, RoleState, UndoResult } from '../../../src/core/roleModel.js'
 import { LayerResolver } from '../../../src/aws/layerResolver.js'
-import { emptyReport, rolloutFunction, type RolloutContext } from '../../../src/run/rollout.js'
+import { rolloutFunction } from '../../../src/run/rollout.js'
+import type { RolloutContext } from '../../../src/run/rolloutContext.js'
+import { emptyReport } from '../../../src/core/model.js'
 import { shrinkSecretGrants, shrinksSecretGrants } from '../../../src/run/roleSteps.js'
 import type { SecretAccessReport } from '../../../src/core/secretAccess.js'
 

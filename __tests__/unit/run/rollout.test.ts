@@ -14,7 +14,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock'
 import { loadConfig } from '../../../src/core/config.js'
 import { LayerResolver } from '../../../src/aws/layerResolver.js'
-import { rolloutFunction, type RolloutContext } from '../../../src/run/rollout.js'
+import { rolloutFunction } from '../../../src/run/rollout.js'
+import type { RolloutContext } from '../../../src/run/rolloutContext.js'
 
 const lambda = mockClient(LambdaClient)
 const logs = mockClient(CloudWatchLogsClient)

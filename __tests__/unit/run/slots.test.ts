@@ -12,7 +12,8 @@ import { loadConfig } from '../../../src/core/config.js'
 import type { DeliveryChecker, DeliveryResult } from '../../../src/clickstack/deliveryCheck.js'
 import { LayerResolver } from '../../../src/aws/layerResolver.js'
 import { Slots } from '../../../src/run/pool.js'
-import { rolloutFunction, type RolloutContext } from '../../../src/run/rollout.js'
+import { rolloutFunction } from '../../../src/run/rollout.js'
+import type { RolloutContext } from '../../../src/run/rolloutContext.js'
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
