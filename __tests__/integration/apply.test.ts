@@ -10,7 +10,7 @@ import {
 import { type FunctionConfiguration, GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import { resetEmulator, seedSampleFleet } from '../../scripts/emulator-fixtures.mjs'
 import { startFakeOidc } from '../../scripts/fake-oidc.mjs'
-import { type ActionRun, emitted, freePort, runAction, startEmulator, stopEmulator } from './harness.js'
+import { emitted, freePort, runAction, startEmulator, stopEmulator } from './harness.js'
 
 let port = 0
 const ACCOUNT = '123456789012'

@@ -32,7 +32,6 @@ import {
   requiredSecretActions,
   SECRET_POLICY_NAME,
   SECRET_POLICY_TAG,
-  type SecretNeed,
   secretResourceOf
 } from '../../../src/core/secretAccess.js'
 import { findSecretReferences, type SecretReference } from '../../../src/core/secretReferences.js'
