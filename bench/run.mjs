@@ -9,7 +9,7 @@
 //   2. API calls of apply, check and remove on N = 1, 10, 100 functions, counted by the fault proxy:
 //      the fixed cost per run (credentials, layer lookups) and the cost per function, first run and a
 //      second run that changes nothing.
-//   3. Layer lookup: GetLayerVersion calls of findLatestVersion (src/layerVersions.ts, transpiled into
+//   3. Layer lookup: GetLayerVersion calls of findLatestVersion (src/core/layerVersions.ts, transpiled into
 //      a temp dir) for V = 1, 10, 100, 1000 versions, with and without gaps.
 //   4. Fleet rollout: 100 functions against moto with a fixed latency per call, max-concurrency 1, 4,
 //      8, 16, for apply (first run and no-change re-run) and check; the same at 16 with 20% of the
@@ -350,7 +350,7 @@ async function sectionStartup(ctx) {
 
 async function sectionLookup(ctx) {
   const out = mkdtempSync(join(ctx.temp, 'layer-versions-'))
-  const module = await importTypeScript(ROOT, 'src/layerVersions.ts', out)
+  const module = await importTypeScript(ROOT, 'src/core/layerVersions.ts', out)
   const rows = await measureLookups(module.findLatestVersion, { sizes: [1, 10, 100, 1000], hints: [1, 41] })
   // The fleet's layers: what one lookup of them costs, to compare with the calls a whole run makes. They
   // are mirrored into the emulator's account, where the action starts from version 1 (its hints are

@@ -1,5 +1,5 @@
 // Layer lookup: how many GetLayerVersion calls the action's own search (findLatestVersion in
-// src/layerVersions.ts) makes to find the latest of V versions, with and without gaps. The TypeScript
+// src/core/layerVersions.ts) makes to find the latest of V versions, with and without gaps. The TypeScript
 // is transpiled (typescript's transpileModule, following its relative imports) into a temp dir whose
 // node_modules is a link to the repo's, then imported; the probe is a counting fake.
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'

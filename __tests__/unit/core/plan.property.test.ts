@@ -1,5 +1,5 @@
 /**
- * Property-based tests of the planning core (src/plan.ts) with fast-check.
+ * Property-based tests of the planning core (src/core/plan.ts) with fast-check.
  *
  * Random functions (x86_64/arm64, Zip or the odd Image, 0–5 layers in random order mixing user layers,
  * look-alike names, Rotel layers of either line, arch, account and version, and ADOT instrumentation
@@ -556,7 +556,7 @@ const stateAfter = (state: FunctionState, plan: Plan): FunctionState => ({
 // ---------------------------------------------------------------------------------------------
 // Properties
 //
-// Known failures on src/plan.ts as it is (shrunk counterexamples printed by fast-check):
+// Known failures on src/core/plan.ts as it is (shrunk counterexamples printed by fast-check):
 //
 // A. Properties 1–5: an instrumentation-layer template naming a layer that is not called
 //    aws-otel-…-ver-… (a mirror: arn:aws:lambda:{region}:111122223333:layer:acme-otel-{arch}:4) is
@@ -858,7 +858,7 @@ describe('plan properties (fast-check)', () => {
   })
 
   /*
-   * Found on src/plan.ts once: for a variable the plan adds whose name is a property of
+   * Found on src/core/plan.ts once: for a variable the plan adds whose name is a property of
    * Object.prototype (`environment: constructor=` – a valid Lambda variable name), diffOf reported
    * `before` as the inherited function instead of null, and the summary printed
    * "- constructor=function Object() { [native code] }". Hence own keys only, here and in the model.
