@@ -54,6 +54,7 @@ export interface FunctionState {
   readonly logging?: LoggingConfig | undefined
 }
 
+/** One variable the write adds, changes or removes, as the diff shows it. */
 export interface VariableChange {
   readonly name: string
   readonly change: 'added' | 'changed' | 'removed'
@@ -65,6 +66,7 @@ export interface VariableChange {
   readonly shown: boolean
 }
 
+/** What a write changes on a function: layers in order, variables by name, the log format. */
 export interface PlanDiff {
   readonly layers: { readonly before: readonly string[]; readonly after: readonly string[] }
   readonly variables: readonly VariableChange[]

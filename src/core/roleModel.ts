@@ -5,13 +5,16 @@
  */
 import type { LogWriteAction, PolicyDocument, UnresolvedGrant } from './logPermissions.js'
 
+/** How `cloudwatch-logs: off` stops the writes: an inline deny policy, or detaching AWSLambdaBasicExecutionRole. */
 export type CloudWatchOffMethod = 'deny' | 'detach'
 
+/** A managed policy attached to the role. */
 export interface AttachedPolicy {
   readonly arn: string
   readonly name: string
 }
 
+/** An inline policy of the role, parsed and as IAM stores it. */
 export interface InlinePolicy {
   readonly name: string
   readonly document: PolicyDocument
@@ -19,6 +22,7 @@ export interface InlinePolicy {
   readonly text: string
 }
 
+/** An execution role as read from IAM: its tags and its policies. */
 export interface RoleState {
   readonly name: string
   readonly arn: string
@@ -30,6 +34,7 @@ export interface RoleState {
   readonly inline: readonly InlinePolicy[]
 }
 
+/** A managed policy that still grants log writes, and what to do about it. */
 export interface ManagedGrant {
   readonly arn: string
   readonly name: string
@@ -40,6 +45,7 @@ export interface ManagedGrant {
   readonly fix: string
 }
 
+/** What switching CloudWatch Logs off did (or would do) to one role. */
 export interface CloudWatchOffChange {
   readonly role: string
   readonly method: CloudWatchOffMethod
@@ -70,6 +76,7 @@ export interface CloudWatchOffChange {
   readonly after: RoleState
 }
 
+/** What undoing the record of `cloudwatch-logs: off` did to one role. */
 export interface UndoResult {
   readonly role: string
   readonly changed: boolean
