@@ -76816,17 +76816,17 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2267);
+/* harmony import */ var _run_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7847);
 /** The action's entry point. */
 
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+await (0,_run_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 2267:
+/***/ 7847:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -84786,7 +84786,7 @@ var dist_cjs = __nccwpck_require__(303);
 var client_iam_dist_cjs = __nccwpck_require__(6764);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-lambda/dist-cjs/index.js
 var client_lambda_dist_cjs = __nccwpck_require__(1696);
-;// CONCATENATED MODULE: ./src/awsPartitions.ts
+;// CONCATENATED MODULE: ./src/core/awsPartitions.ts
 /**
  * AWS partitions and their regions: whether a name is a region, which partition owns it, and whether an
  * ARN's partition and region agree. One table, used by every check of a region or an ARN.
@@ -84840,7 +84840,7 @@ function partitionProblem(partition) {
         : `names the partition "${partition}", which does not exist (AWS's partitions are ${PARTITION_IDS.join(', ')})`;
 }
 
-;// CONCATENATED MODULE: ./src/retry.ts
+;// CONCATENATED MODULE: ./src/core/retry.ts
 /** Retry with full-jitter exponential backoff, for the errors that a later attempt can cure. */
 const retry_sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 async function withRetry(operation, options) {
@@ -84919,7 +84919,7 @@ function messageOf(error) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/awsClients.ts
+;// CONCATENATED MODULE: ./src/aws/awsClients.ts
 /** One SDK client per service and region for the whole run, all with the same credentials. */
 
 
@@ -85016,7 +85016,7 @@ function nameRefusals(service) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/cancellation.ts
+;// CONCATENATED MODULE: ./src/run/cancellation.ts
 /** SIGINT gives in-flight functions this long to finish or roll back before the run stops anyway (GitHub sends SIGTERM 7.5 s after SIGINT). */
 const GRACE_MS = 6000;
 class RunControl {
@@ -85060,7 +85060,7 @@ class RunControl {
     }
 }
 
-;// CONCATENATED MODULE: ./src/inputText.ts
+;// CONCATENATED MODULE: ./src/core/inputText.ts
 /** Reading the action's list inputs. */
 /** Splits a list input written one item a line, or comma-separated, or both; `#` starts a comment. */
 function splitList(value) {
@@ -85072,7 +85072,7 @@ function splitList(value) {
         .filter((item) => item.length > 0);
 }
 
-;// CONCATENATED MODULE: ./src/wildcard.ts
+;// CONCATENATED MODULE: ./src/core/wildcard.ts
 /**
  * The one matcher behind every `*` in this action's patterns (function names in `functions`/`exclude`, path
  * segments in `annotate-files`), built so that a match costs about text × pattern steps whatever the pattern.
@@ -85099,13 +85099,12 @@ function wildcardSource(pieces, star) {
     return source;
 }
 
-;// CONCATENATED MODULE: ./src/functionSelection.ts
+;// CONCATENATED MODULE: ./src/core/functionSelection.ts
 /**
  * Fleets: `functions` may hold glob patterns (`orders-*`), resolved against ListFunctions in the
- * regions given, and `exclude` removes functions from what the patterns select. Parsing is pure, so
- * every input problem is found before any AWS call; resolving lists each region once.
+ * regions given, and `exclude` removes functions from what the patterns select. Parsing is pure (here), so
+ * every input problem is found before any AWS call; resolving (aws/functionListing.ts) lists each region once.
  */
-
 
 
 
@@ -85113,7 +85112,6 @@ function wildcardSource(pieces, star) {
 const NAME_CHAR = '[A-Za-z0-9_-]';
 const NAME_CHAR_TEST = /^[A-Za-z0-9_-]$/;
 const MAX_NAME_LENGTH = 64;
-const PAGE_SIZE = 50;
 /** A function ARN is at most 140 characters (Lambda's FunctionName); a pattern, with its classes, at most this. */
 const MAX_ITEM_LENGTH = 256;
 /** Items per list: every named function is read once, and a run has a job's time. */
@@ -85322,103 +85320,8 @@ function compileSource(inputName, given, glob, problems) {
         return undefined;
     }
 }
-/** Lists the functions of every region the patterns use, matches them, and drops the excluded ones; throws when a listing fails. */
-async function resolvePatterns(patterns, excludes, lambdaFor) {
-    const users = new Map();
-    for (const pattern of patterns)
-        for (const region of pattern.regions) {
-            const given = users.get(region) ?? [];
-            if (!given.includes(pattern.given))
-                given.push(pattern.given);
-            users.set(region, given);
-        }
-    let listCalls = 0;
-    const countPage = () => void listCalls++;
-    // Every region is listed once, however many patterns look in it, and all regions at once.
-    const regions = [...users.keys()];
-    const settled = await Promise.allSettled(regions.map((region) => listRegion(lambdaFor(region), region, countPage)));
-    const listings = new Map();
-    for (const [index, outcome] of settled.entries()) {
-        const region = regions[index];
-        // The first failing region in the patterns' order, so that the message does not depend on timing.
-        if (outcome.status === 'rejected') {
-            const error = outcome.reason;
-            throw new Error(`Could not list the functions in ${region} to resolve ${(users.get(region) ?? []).join(', ')}: ${errorName(error)}: ${messageOf(error)}; the deploy role needs lambda:ListFunctions`, { cause: error });
-        }
-        listings.set(region, outcome.value);
-    }
-    const warnings = [];
-    const byKey = new Map();
-    for (const pattern of patterns) {
-        let matched = 0;
-        let excluded = 0;
-        for (const region of pattern.regions) {
-            for (const fn of listings.get(region) ?? []) {
-                if (pattern.account !== undefined && fn.account !== pattern.account)
-                    continue;
-                if (!pattern.regex.test(fn.name))
-                    continue;
-                if (excludes.some((exclude) => exclude.test(fn.name) || exclude.test(fn.arn))) {
-                    excluded++;
-                    continue;
-                }
-                matched++;
-                const key = `${region}/${fn.name}`;
-                if (!byKey.has(key))
-                    byKey.set(key, { given: fn.arn, name: fn.name, region, account: fn.account, partition: fn.partition });
-            }
-        }
-        if (matched === 0) {
-            const where = `${pattern.regions.join(', ')}${pattern.account === undefined ? '' : ` (account ${pattern.account})`}`;
-            warnings.push(excluded > 0
-                ? `functions: the pattern "${pattern.given}" matched ${excluded} function${excluded === 1 ? '' : 's'} in ${where}, all removed by exclude.`
-                : `functions: the pattern "${pattern.given}" matched no function in ${where}.`);
-        }
-    }
-    const targets = [...byKey.values()].sort((a, b) => compare(a.region, b.region) || compare(a.name, b.name));
-    return { targets, warnings, listCalls };
-}
-// Code-unit order, not the locale's: the same on every runner.
-function compare(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-async function listRegion(client, region, countPage) {
-    const listed = [];
-    // stopOnSameToken: a service that hands back the marker it was given would otherwise loop forever.
-    const pages = (0,client_lambda_dist_cjs/* paginateListFunctions */.fVs)({ client, pageSize: PAGE_SIZE, stopOnSameToken: true, withCommand: (command) => (countPage(), command) }, {});
-    for await (const page of pages) {
-        for (const configuration of page.Functions ?? []) {
-            const fn = toListed(configuration, region);
-            if (fn)
-                listed.push(fn);
-        }
-    }
-    return listed;
-}
-function toListed(configuration, region) {
-    const name = configuration.FunctionName;
-    if (!name)
-        return undefined;
-    const match = /^arn:([^:]+):lambda:[^:]+:(\d{12}):function:[^:]+/.exec(configuration.FunctionArn ?? '');
-    if (!match)
-        return { name, arn: name, partition: awsPartitions_partitionOf(region) ?? 'aws', account: undefined };
-    const [arn, partition, account] = match;
-    return { name, arn, partition, account };
-}
-/**
- * The functions of this run: those named outright, then those the patterns select that were not
- * named; with the warnings of patterns that matched nothing.
- */
-async function selectFunctions(config, lambdaFor) {
-    if (config.patterns.length === 0)
-        return { targets: [...config.functions], warnings: [], listCalls: 0 };
-    const resolved = await resolvePatterns(config.patterns, config.excludes, lambdaFor);
-    const named = new Set(config.functions.map((target) => `${target.region}/${target.name}`));
-    const selected = resolved.targets.filter((target) => !named.has(`${target.region}/${target.name}`));
-    return { targets: [...config.functions, ...selected], warnings: resolved.warnings, listCalls: resolved.listCalls };
-}
 
-;// CONCATENATED MODULE: ./src/glob.ts
+;// CONCATENATED MODULE: ./src/core/glob.ts
 /**
  * Glob patterns for workspace-relative POSIX paths (`**`, `*`, `?`, `{a,b}`, `[abc]`), matched in time linear in
  * the path for a given pattern: the paths come from pull requests, and a backtracking matcher can be made to
@@ -85709,7 +85612,7 @@ function shown(pattern) {
     return JSON.stringify(pattern.length > 60 ? `${pattern.slice(0, 60)}…` : pattern);
 }
 
-;// CONCATENATED MODULE: ./src/secretReferences.ts
+;// CONCATENATED MODULE: ./src/core/secretReferences.ts
 /**
  * References to Secrets Manager secrets and Parameter Store parameters inside ROTEL_* settings, which
  * the extension resolves at start-up: `${arn:…}` inside a value, or `secret://arn:…` as the whole
@@ -85770,10 +85673,10 @@ function parseReference(text, body) {
     return { text, arn, service, region, account, jsonKey };
 }
 
-;// CONCATENATED MODULE: ./src/logPermissions.ts
+;// CONCATENATED MODULE: ./src/core/logPermissions.ts
 /**
  * Whether a Lambda execution role may write CloudWatch Logs, and how to take that away: pure IAM policy
- * logic, no AWS calls (src/executionRoles.ts is the IAM edge).
+ * logic, no AWS calls (aws/executionRoles.ts is the IAM edge).
  *
  * Lambda writes a function's logs with the execution role's `logs:CreateLogGroup`,
  * `logs:CreateLogStream` and `logs:PutLogEvents`. Two ways to switch that off:
@@ -86339,7 +86242,7 @@ const basicExecutionPolicyArn = (partition = 'aws') => `arn:${partition}:iam::aw
 /** Whether the ARN is AWSLambdaBasicExecutionRole's, in any partition. */
 const isBasicExecutionPolicyArn = (arn) => /^arn:[^:]+:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole$/.test(arn);
 
-;// CONCATENATED MODULE: ./src/secretAccess.ts
+;// CONCATENATED MODULE: ./src/core/secretAccess.ts
 /**
  * `grant-secret-access`: what a Lambda execution role needs so that the Rotel extension can resolve the
  * secret references in its ROTEL_* settings at start-up, whether the role's policies allow it, and the
@@ -86484,10 +86387,10 @@ function requiredSecretActions(references, kmsKeyArn) {
         ...(need.action === 'kms:Decrypt' ? { viaServices } : {})
     })));
 }
-const sortedUnique = (values) => [...new Set(values)].sort(secretAccess_compare);
+const sortedUnique = (values) => [...new Set(values)].sort(compare);
 const actionRank = (action) => SECRET_ACTIONS.indexOf(action);
-const secretAccess_compare = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
-const sortNeeds = (needs) => needs.sort((a, b) => actionRank(a.action) - actionRank(b.action) || secretAccess_compare(a.resource, b.resource));
+const compare = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+const sortNeeds = (needs) => needs.sort((a, b) => actionRank(a.action) - actionRank(b.action) || compare(a.resource, b.resource));
 // ---------------------------------------------------------------------------------------------
 // Matching a policy's resources against what is needed
 /** Stands for one unknown character of the secret's random suffix. */
@@ -86842,7 +86745,7 @@ function planSecretGrantUndo(role, keep = []) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/instrumentation.ts
+;// CONCATENATED MODULE: ./src/core/instrumentation.ts
 const INSTRUMENTATION_SETTINGS = ['none', 'auto', 'nodejs', 'python', 'java'];
 const ADOT_ACCOUNT = '901920570463';
 /**
@@ -86905,7 +86808,7 @@ function instrumentationLayerNames(region, template) {
     return [...new Set(names.filter((name) => name !== ''))];
 }
 
-;// CONCATENATED MODULE: ./src/inputLimits.ts
+;// CONCATENATED MODULE: ./src/core/inputLimits.ts
 /**
  * What an input's text may hold, checked before anything parses it: a size bound per input, and no
  * control or invisible formatting characters (a line break inside a one-line input would reach a
@@ -86988,10 +86891,8 @@ function inputTextProblem(name, value) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./src/layerVersions.ts
-/** Finding the Rotel Lambda Extension layer version to attach, in another account's layer, by probing. */
-
-
+;// CONCATENATED MODULE: ./src/core/layerVersions.ts
+/** Rotel layer versions: their ARNs, and the search for the latest version over a probe (no AWS call here). */
 
 /** The account that publishes the Rotel Lambda Extension layers. */
 const DEFAULT_LAYER_ACCOUNT = '418653438961';
@@ -87031,40 +86932,6 @@ function tagFromDescription(description) {
     if (description === undefined)
         return undefined;
     return /(?:^|[\s,;])Tag=([^\s,;]+)/.exec(description)?.[1];
-}
-// Cross-account, Lambda will not say whether a version exists: a missing or non-public one is refused.
-const ABSENT_ERRORS = new Set(['AccessDeniedException', 'ResourceNotFoundException']);
-/** A probe that asks GetLayerVersion, retrying throttling and server faults, and calls refused or missing versions absent. */
-function lambdaLayerProbe(client, layerArn, options = {}) {
-    const retry = {
-        attempts: options.attempts ?? 5,
-        baseDelayMs: options.baseDelayMs ?? 250,
-        maxDelayMs: options.maxDelayMs ?? 5000,
-        isRetryable: isTransient,
-        ...(options.sleep ? { sleep: options.sleep } : {}),
-        ...(options.random ? { random: options.random } : {}),
-        ...(options.onRetry ? { onRetry: options.onRetry } : {})
-    };
-    return async (version) => {
-        try {
-            const response = await withRetry(() => client.send(new client_lambda_dist_cjs/* GetLayerVersionCommand */.VK5({ LayerName: layerArn, VersionNumber: version })), retry);
-            return {
-                arn: response.LayerVersionArn ?? `${layerArn}:${version}`,
-                layerArn: response.LayerArn ?? layerArn,
-                version: response.Version ?? version,
-                description: response.Description,
-                tag: tagFromDescription(response.Description),
-                compatibleArchitectures: [...(response.CompatibleArchitectures ?? [])]
-            };
-        }
-        catch (error) {
-            if (ABSENT_ERRORS.has(errorName(error)))
-                return undefined;
-            throw new Error(`GetLayerVersion ${layerArn}:${version} failed: ${errorName(error)}: ${messageOf(error)}`, {
-                cause: error
-            });
-        }
-    };
 }
 /** Gallop steps from a present hint: small at first, as the latest is expected a few versions above it. */
 const stepFromHint = (k) => (k < 3 ? 2 ** k : 4 ** (k - 1));
@@ -87190,72 +87057,8 @@ async function findLatestVersion(probe, options = {}) {
             galloping = false;
     }
 }
-/** Resolves layer requests to layer versions, one lookup per distinct request however many callers ask at once. */
-class LayerResolver {
-    options;
-    /** How many lookups (latest searches or single-version gets) have started. */
-    lookups = 0;
-    /** How many GetLayerVersion probes those lookups made, retries not counted. */
-    probes = 0;
-    cache = new Map();
-    constructor(options) {
-        this.options = options;
-    }
-    /** Whether a request was looked up already (or is being), so that asking again makes no call. */
-    has(request) {
-        const { region, account, name, version } = request;
-        try {
-            return this.cache.has(`${layerArnFor(region, account, name)}:${version}`);
-        }
-        catch {
-            return false;
-        }
-    }
-    /** The layer version a request names; throws, saying what to fix, when there is none. */
-    async resolve(request) {
-        const { region, account, name, version } = request;
-        if (version !== 'latest' && !(Number.isSafeInteger(version) && version > 0))
-            throw new Error(`invalid layer-version ${String(version)}: expected "latest" or a positive whole number`);
-        const layerArn = layerArnFor(region, account, name);
-        const key = `${layerArn}:${version}`;
-        let lookup = this.cache.get(key);
-        if (!lookup) {
-            lookup = this.lookup(region, layerArn, name, version);
-            this.cache.set(key, lookup);
-            // A transport failure says nothing about the layer, so a later call may try again; an absence stays cached.
-            lookup.catch(() => {
-                if (this.cache.get(key) === lookup)
-                    this.cache.delete(key);
-            });
-        }
-        const result = await lookup;
-        if (result)
-            return result;
-        if (version === 'latest')
-            throw new Error(`no version of layer ${layerArn} is visible in ${region}: the layer is not published there, ` +
-                `or the deploy role may not call lambda:GetLayerVersion on it; set layer-account/layer-name to a mirrored copy`);
-        throw new Error(`layer version ${layerArn}:${version} does not exist or is not visible: ` +
-            `check layer-version / layer-name / layer-account, or that the layer exists in ${region}`);
-    }
-    async lookup(region, layerArn, name, version) {
-        this.lookups++;
-        const base = lambdaLayerProbe(this.options.clientFor(region), layerArn, this.options.probe);
-        const probe = (v) => {
-            this.probes++;
-            return base(v);
-        };
-        if (version !== 'latest')
-            return probe(version);
-        const hint = this.options.hints?.[layerArn] ?? this.options.hints?.[name];
-        const { latest } = await findLatestVersion(probe, {
-            ...(hint !== undefined ? { hint } : {}),
-            ...(this.options.gapWindow !== undefined ? { gapWindow: this.options.gapWindow } : {})
-        });
-        return latest;
-    }
-}
 
-;// CONCATENATED MODULE: ./src/extensionSettings.ts
+;// CONCATENATED MODULE: ./src/core/extensionSettings.ts
 /** The Rotel extension's settings that the action's own inputs set (otlp-endpoint, otlp-protocol, …), by input. */
 const ENV = {
     endpoint: 'ROTEL_OTLP_EXPORTER_ENDPOINT',
@@ -87267,7 +87070,7 @@ const ENV = {
 /** The names of ENV: `remove` always takes them off (or puts back what the record says they replaced). */
 const EXTENSION_SETTINGS = Object.values(ENV);
 
-;// CONCATENATED MODULE: ./src/variableRecord.ts
+;// CONCATENATED MODULE: ./src/core/variableRecord.ts
 /**
  * The record of the function's own variables that the action replaced or added, kept in the function's
  * variable PREVIOUS_VARIABLES_VARIABLE so that `remove` gives back exactly what was there. Why a
@@ -87363,7 +87166,7 @@ function sameRecord(a, b) {
     return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && a[key] === b[key]);
 }
 
-;// CONCATENATED MODULE: ./src/valueDisplay.ts
+;// CONCATENATED MODULE: ./src/core/valueDisplay.ts
 /**
  * Which values a diff may show: only settings the action owns, and only in a form that cannot hold a
  * secret. Everything else (every variable of the user's, every `environment` line, the headers, and
@@ -87438,7 +87241,11 @@ function displayAttributes(value) {
     return pairs.map(([key, item]) => `${key}=${own(key, item) ? item : HIDDEN_VALUE}`).join(',');
 }
 
-;// CONCATENATED MODULE: ./src/plan.ts
+;// CONCATENATED MODULE: ./src/core/plan.ts
+/**
+ * The pure core: from a function's current configuration and what the action wants on it, the
+ * configuration to write, what differs, and why it cannot be written when it cannot.
+ */
 
 
 
@@ -87747,7 +87554,7 @@ function sameList(a, b) {
     return a.length === b.length && a.every((item, i) => item === b[i]);
 }
 
-;// CONCATENATED MODULE: ./src/secretNames.ts
+;// CONCATENATED MODULE: ./src/core/secretNames.ts
 /**
  * What counts as secret by its name or its shape: the one rule for what config masks in the log,
  * what the redactor removes, and which of a function's values are hidden at any length.
@@ -87810,7 +87617,33 @@ function safeDecode(text, plusIsSpace) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/config.ts
+;// CONCATENATED MODULE: ./src/core/model.ts
+/** What a run may do: write, show a plan, check for drift, or take the extension off. */
+const MODES = ['apply', 'plan', 'check', 'remove'];
+/** A report row before anything is known of the function. */
+function emptyReport(target) {
+    return {
+        function: target.name,
+        arn: null,
+        region: target.region,
+        architecture: null,
+        status: 'failed',
+        layerBefore: null,
+        layerAfter: null,
+        layersBefore: [],
+        layersAfter: [],
+        changedVariables: [],
+        invocation: { status: 'skipped', statusCode: null, functionError: null },
+        cloudwatch: 'unknown',
+        diff: null,
+        drift: [],
+        delivery: null,
+        executionRole: null,
+        error: null
+    };
+}
+
+;// CONCATENATED MODULE: ./src/core/config.ts
 /**
  * Turns the action's inputs into one readonly, validated configuration. Every input error is found
  * here, before any AWS call, and all of them are reported at once.
@@ -87829,7 +87662,7 @@ function safeDecode(text, plusIsSpace) {
 
 
 
-const MODES = ['apply', 'plan', 'check', 'remove'];
+
 const DEFAULT_LAYER_NAME = 'rotel-extension-{arch}-alpha';
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 /** Regions where the Rotel layer is published in its own account. */
@@ -88531,7 +88364,7 @@ function layerNameFor(template, architecture) {
 
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-sts/dist-cjs/index.js
 var client_sts_dist_cjs = __nccwpck_require__(1695);
-;// CONCATENATED MODULE: ./src/forkPullRequest.ts
+;// CONCATENATED MODULE: ./src/core/forkPullRequest.ts
 /** Runs for pull requests from forks, where GitHub withholds the OIDC token and secrets whatever `permissions:` says. */
 // The events that run with the fork's restrictions; pull_request_target runs as the base repository.
 const FORK_RESTRICTED_EVENTS = new Set(['pull_request', 'pull_request_review', 'pull_request_review_comment']);
@@ -88573,7 +88406,7 @@ function forkTokenMessage(fork, roleArn) {
         `knowing that such a workflow holds this repository's token and secrets and must never check out or run the fork's code.`);
 }
 
-;// CONCATENATED MODULE: ./src/credentials.ts
+;// CONCATENATED MODULE: ./src/aws/credentials.ts
 /** Assume an AWS role with a GitHub OIDC ID token. */
 
 
@@ -88732,14 +88565,219 @@ async function assumeRoleWithOidc(params) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/aws/functionListing.ts
+/** Resolving the `functions` patterns against ListFunctions, each region listed once. */
+
+
+
+const PAGE_SIZE = 50;
+/** Lists the functions of every region the patterns use, matches them, and drops the excluded ones; throws when a listing fails. */
+async function resolvePatterns(patterns, excludes, lambdaFor) {
+    const users = new Map();
+    for (const pattern of patterns)
+        for (const region of pattern.regions) {
+            const given = users.get(region) ?? [];
+            if (!given.includes(pattern.given))
+                given.push(pattern.given);
+            users.set(region, given);
+        }
+    let listCalls = 0;
+    const countPage = () => void listCalls++;
+    // Every region is listed once, however many patterns look in it, and all regions at once.
+    const regions = [...users.keys()];
+    const settled = await Promise.allSettled(regions.map((region) => listRegion(lambdaFor(region), region, countPage)));
+    const listings = new Map();
+    for (const [index, outcome] of settled.entries()) {
+        const region = regions[index];
+        // The first failing region in the patterns' order, so that the message does not depend on timing.
+        if (outcome.status === 'rejected') {
+            const error = outcome.reason;
+            throw new Error(`Could not list the functions in ${region} to resolve ${(users.get(region) ?? []).join(', ')}: ${errorName(error)}: ${messageOf(error)}; the deploy role needs lambda:ListFunctions`, { cause: error });
+        }
+        listings.set(region, outcome.value);
+    }
+    const warnings = [];
+    const byKey = new Map();
+    for (const pattern of patterns) {
+        let matched = 0;
+        let excluded = 0;
+        for (const region of pattern.regions) {
+            for (const fn of listings.get(region) ?? []) {
+                if (pattern.account !== undefined && fn.account !== pattern.account)
+                    continue;
+                if (!pattern.regex.test(fn.name))
+                    continue;
+                if (excludes.some((exclude) => exclude.test(fn.name) || exclude.test(fn.arn))) {
+                    excluded++;
+                    continue;
+                }
+                matched++;
+                const key = `${region}/${fn.name}`;
+                if (!byKey.has(key))
+                    byKey.set(key, { given: fn.arn, name: fn.name, region, account: fn.account, partition: fn.partition });
+            }
+        }
+        if (matched === 0) {
+            const where = `${pattern.regions.join(', ')}${pattern.account === undefined ? '' : ` (account ${pattern.account})`}`;
+            warnings.push(excluded > 0
+                ? `functions: the pattern "${pattern.given}" matched ${excluded} function${excluded === 1 ? '' : 's'} in ${where}, all removed by exclude.`
+                : `functions: the pattern "${pattern.given}" matched no function in ${where}.`);
+        }
+    }
+    const targets = [...byKey.values()].sort((a, b) => functionListing_compare(a.region, b.region) || functionListing_compare(a.name, b.name));
+    return { targets, warnings, listCalls };
+}
+// Code-unit order, not the locale's: the same on every runner.
+function functionListing_compare(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+async function listRegion(client, region, countPage) {
+    const listed = [];
+    // stopOnSameToken: a service that hands back the marker it was given would otherwise loop forever.
+    const pages = (0,client_lambda_dist_cjs/* paginateListFunctions */.fVs)({ client, pageSize: PAGE_SIZE, stopOnSameToken: true, withCommand: (command) => (countPage(), command) }, {});
+    for await (const page of pages) {
+        for (const configuration of page.Functions ?? []) {
+            const fn = toListed(configuration, region);
+            if (fn)
+                listed.push(fn);
+        }
+    }
+    return listed;
+}
+function toListed(configuration, region) {
+    const name = configuration.FunctionName;
+    if (!name)
+        return undefined;
+    const match = /^arn:([^:]+):lambda:[^:]+:(\d{12}):function:[^:]+/.exec(configuration.FunctionArn ?? '');
+    if (!match)
+        return { name, arn: name, partition: awsPartitions_partitionOf(region) ?? 'aws', account: undefined };
+    const [arn, partition, account] = match;
+    return { name, arn, partition, account };
+}
+/**
+ * The functions of this run: those named outright, then those the patterns select that were not
+ * named; with the warnings of patterns that matched nothing.
+ */
+async function selectFunctions(config, lambdaFor) {
+    if (config.patterns.length === 0)
+        return { targets: [...config.functions], warnings: [], listCalls: 0 };
+    const resolved = await resolvePatterns(config.patterns, config.excludes, lambdaFor);
+    const named = new Set(config.functions.map((target) => `${target.region}/${target.name}`));
+    const selected = resolved.targets.filter((target) => !named.has(`${target.region}/${target.name}`));
+    return { targets: [...config.functions, ...selected], warnings: resolved.warnings, listCalls: resolved.listCalls };
+}
+
+;// CONCATENATED MODULE: ./src/aws/layerResolver.ts
+/** Finding the Rotel layer versions a run attaches, by probing GetLayerVersion in the layer's account. */
+
+
+
+// Cross-account, Lambda will not say whether a version exists: a missing or non-public one is refused.
+const ABSENT_ERRORS = new Set(['AccessDeniedException', 'ResourceNotFoundException']);
+/** A probe that asks GetLayerVersion, retrying throttling and server faults, and calls refused or missing versions absent. */
+function lambdaLayerProbe(client, layerArn, options = {}) {
+    const retry = {
+        attempts: options.attempts ?? 5,
+        baseDelayMs: options.baseDelayMs ?? 250,
+        maxDelayMs: options.maxDelayMs ?? 5000,
+        isRetryable: isTransient,
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+        ...(options.random ? { random: options.random } : {}),
+        ...(options.onRetry ? { onRetry: options.onRetry } : {})
+    };
+    return async (version) => {
+        try {
+            const response = await withRetry(() => client.send(new client_lambda_dist_cjs/* GetLayerVersionCommand */.VK5({ LayerName: layerArn, VersionNumber: version })), retry);
+            return {
+                arn: response.LayerVersionArn ?? `${layerArn}:${version}`,
+                layerArn: response.LayerArn ?? layerArn,
+                version: response.Version ?? version,
+                description: response.Description,
+                tag: tagFromDescription(response.Description),
+                compatibleArchitectures: [...(response.CompatibleArchitectures ?? [])]
+            };
+        }
+        catch (error) {
+            if (ABSENT_ERRORS.has(errorName(error)))
+                return undefined;
+            throw new Error(`GetLayerVersion ${layerArn}:${version} failed: ${errorName(error)}: ${messageOf(error)}`, {
+                cause: error
+            });
+        }
+    };
+}
+/** Resolves layer requests to layer versions, one lookup per distinct request however many callers ask at once. */
+class LayerResolver {
+    options;
+    /** How many lookups (latest searches or single-version gets) have started. */
+    lookups = 0;
+    /** How many GetLayerVersion probes those lookups made, retries not counted. */
+    probes = 0;
+    cache = new Map();
+    constructor(options) {
+        this.options = options;
+    }
+    /** Whether a request was looked up already (or is being), so that asking again makes no call. */
+    has(request) {
+        const { region, account, name, version } = request;
+        try {
+            return this.cache.has(`${layerArnFor(region, account, name)}:${version}`);
+        }
+        catch {
+            return false;
+        }
+    }
+    /** The layer version a request names; throws, saying what to fix, when there is none. */
+    async resolve(request) {
+        const { region, account, name, version } = request;
+        if (version !== 'latest' && !(Number.isSafeInteger(version) && version > 0))
+            throw new Error(`invalid layer-version ${String(version)}: expected "latest" or a positive whole number`);
+        const layerArn = layerArnFor(region, account, name);
+        const key = `${layerArn}:${version}`;
+        let lookup = this.cache.get(key);
+        if (!lookup) {
+            lookup = this.lookup(region, layerArn, name, version);
+            this.cache.set(key, lookup);
+            // A transport failure says nothing about the layer, so a later call may try again; an absence stays cached.
+            lookup.catch(() => {
+                if (this.cache.get(key) === lookup)
+                    this.cache.delete(key);
+            });
+        }
+        const result = await lookup;
+        if (result)
+            return result;
+        if (version === 'latest')
+            throw new Error(`no version of layer ${layerArn} is visible in ${region}: the layer is not published there, ` +
+                `or the deploy role may not call lambda:GetLayerVersion on it; set layer-account/layer-name to a mirrored copy`);
+        throw new Error(`layer version ${layerArn}:${version} does not exist or is not visible: ` +
+            `check layer-version / layer-name / layer-account, or that the layer exists in ${region}`);
+    }
+    async lookup(region, layerArn, name, version) {
+        this.lookups++;
+        const base = lambdaLayerProbe(this.options.clientFor(region), layerArn, this.options.probe);
+        const probe = (v) => {
+            this.probes++;
+            return base(v);
+        };
+        if (version !== 'latest')
+            return probe(version);
+        const hint = this.options.hints?.[layerArn] ?? this.options.hints?.[name];
+        const { latest } = await findLatestVersion(probe, {
+            ...(hint !== undefined ? { hint } : {}),
+            ...(this.options.gapWindow !== undefined ? { gapWindow: this.options.gapWindow } : {})
+        });
+        return latest;
+    }
+}
+
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/outsideText.ts
+;// CONCATENATED MODULE: ./src/core/outsideText.ts
 /**
  * Text from outside the action (log tails, AWS and ClickHouse errors, file names, layer descriptions,
  * function and role names) made inert where the action shows it: Markdown, the runner's log, annotations.
  */
-
 
 // Terminal escape sequences: CSI (ESC [ or the one-byte C1 form), OSC up to BEL or ST, and two-character escapes.
 const ANSI = /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b\n]*(?:\u0007|\u001b\\)|\u001b[@-_]?/g;
@@ -88878,6 +88916,11 @@ function logLines(lines, newToken = external_node_crypto_.randomUUID) {
         token = (0,external_node_crypto_.randomUUID)();
     return [`::stop-commands::${token}`, ...physical, `::${token}::`];
 }
+
+;// CONCATENATED MODULE: ./src/github/runnerLog.ts
+/** Outside text printed to the runner's log so that the runner runs no command from it (see logLines). */
+
+
 /** Prints lines that hold outside text to the log, so that the runner runs no command from them (see logLines). */
 function printOutside(...lines) {
     for (const line of logLines(lines))
@@ -88890,7 +88933,7 @@ function printGroup(title, lines) {
     endGroup();
 }
 
-;// CONCATENATED MODULE: ./src/tokenIdentity.ts
+;// CONCATENATED MODULE: ./src/github/tokenIdentity.ts
 /**
  * The login of the account the token acts as: `github-actions[bot]` for the Actions token, `NAME[bot]` for a
  * GitHub App's, the user's for a personal token. GraphQL's `viewer` answers all three; REST's /user refuses
@@ -88920,7 +88963,7 @@ function isAuthor(user, login) {
     return user.type === 'Bot' && user.login === `${login}[bot]`;
 }
 
-;// CONCATENATED MODULE: ./src/prComment.ts
+;// CONCATENATED MODULE: ./src/github/prComment.ts
 /** The plan as one pull-request comment, written on the first run and edited in place on later runs. */
 
 
@@ -89087,7 +89130,7 @@ function hide(text, token) {
     return token.length >= 3 ? text.split(token).join('***') : text;
 }
 
-;// CONCATENATED MODULE: ./src/redact.ts
+;// CONCATENATED MODULE: ./src/core/redact.ts
 /**
  * The one redactor: removes secrets, in every form they take on the way out, from text bound for the
  * log, the summary, the PR comment, outputs, annotations and errors; and AWS's echo of a function's
@@ -89250,7 +89293,7 @@ function unique(list) {
     return [...new Set(list)];
 }
 
-;// CONCATENATED MODULE: ./src/summary.ts
+;// CONCATENATED MODULE: ./src/core/summary.ts
 
 
 /** The statuses that mean "this run changes (or would change) the function", per mode. */
@@ -89524,7 +89567,7 @@ function cell(text, redact, max = SHORT_TEXT) {
     return markdownText(text, { max, redact });
 }
 
-;// CONCATENATED MODULE: ./src/planComment.ts
+;// CONCATENATED MODULE: ./src/github/planComment.ts
 /** Posts the plan on the pull request the run is for; a comment that cannot be written never fails the step. */
 
 
@@ -89566,7 +89609,7 @@ async function postPlanComment(config, result, redact, env) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/pool.ts
+;// CONCATENATED MODULE: ./src/run/pool.ts
 /** Runs a task for each item with at most `limit` running at once, keeping results in input order. */
 async function mapWithConcurrency(items, limit, task) {
     const results = new Array(items.length);
@@ -89622,9 +89665,64 @@ class Slots {
     }
 }
 
+;// CONCATENATED MODULE: ./src/core/roleModel.ts
+/** The name of a managed policy, from its ARN. */
+const policyNameOf = (arn) => arn.slice(arn.lastIndexOf('/') + 1);
+
+;// CONCATENATED MODULE: ./src/core/cloudwatchOff.ts
+/**
+ * cloudwatch-logs: off for one run, in the terms of the report: which functions' roles to change or
+ * restore, and what was (or would be) done to each role, in words. The IAM work itself is
+ * aws/executionRoles.ts; the decisions here are pure.
+ */
+
+
+const groupName = (arn) => parseLogGroupArn(arn).name;
+/** What applyCloudWatchOff changed (`did`) or would change (`would`), in words. */
+function describeOffChange(change, tense) {
+    const verb = (past, base) => (tense === 'did' ? past : `would ${base}`);
+    const lines = [];
+    const deny = change.denyPolicy;
+    if (deny && deny.added.length > 0) {
+        const groups = deny.added.map(groupName).join(', ');
+        lines.push(deny.before
+            ? `${verb('added', 'add')} ${groups} to the log groups inline policy ${deny.name} denies writes to`
+            : `${verb('put', 'put')} inline policy ${deny.name}, denying log writes to ${groups}`);
+    }
+    for (const arn of change.detached)
+        lines.push(`${verb('detached', 'detach')} ${policyNameOf(arn)}`);
+    for (const edit of change.inlineEdited)
+        lines.push(`${verb('took', 'take')} the log writes out of inline policy ${edit.name} (its other permissions stay)`);
+    for (const gone of change.inlineDeleted)
+        lines.push(`${verb('deleted', 'delete')} inline policy ${gone.name}, which granted nothing but log writes`);
+    return lines;
+}
+/** What undoCloudWatchOff changed, in words. */
+function describeUndo(result) {
+    const lines = [];
+    if (result.denyPolicy)
+        lines.push(result.denyPolicy.deleted
+            ? `deleted inline policy ${result.denyPolicy.name}`
+            : `took the function's log group out of ${result.denyPolicy.name}`);
+    for (const arn of result.reattached)
+        lines.push(`attached ${policyNameOf(arn)} again`);
+    for (const restored of result.inlineRestored)
+        lines.push(`restored the log writes in inline policy ${restored.name}`);
+    return result.changed ? lines : [];
+}
+/**
+ * Whether the function's logs are known to reach ClickStack after the run, so that CloudWatch may stay
+ * off for it. Everything else – rolled back, failed before or during the write, cancelled, telemetry
+ * not arriving – gets CloudWatch Logs back: logs then cost money, but none are lost.
+ */
+function logsReachClickStack(report, cloudwatchStillOn) {
+    const instrumented = report.status === 'updated' || report.status === 'unchanged' || cloudwatchStillOn;
+    return instrumented && (report.delivery === null || report.delivery.status === 'delivered');
+}
+
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: ./src/executionRoles.ts
+;// CONCATENATED MODULE: ./src/aws/executionRoles.ts
 /**
  * The IAM edge of `cloudwatch-logs: off`: reads Lambda execution roles, switches their CloudWatch Logs
  * writes off (deny or detach), records what it did in the role's tags, undoes exactly that, and says
@@ -89658,6 +89756,7 @@ var external_node_zlib_ = __nccwpck_require__(8522);
  * through RoleCoordinator, one task at a time; two runs of the action on the same roles at once
  * should be serialised with the workflow's `concurrency:`.
  */
+
 
 
 
@@ -89782,6 +89881,8 @@ class RecordTooLargeError extends Error {
 class InlineQuotaError extends Error {
     name = 'InlineQuotaError';
 }
+// ---------------------------------------------------------------------------------------------
+// Pure planning
 const isEmptyPlan = (plan) => Object.keys(plan.tags.set).length === 0 &&
     plan.tags.remove.length === 0 &&
     plan.attach.length === 0 &&
@@ -89883,7 +89984,6 @@ function actionsGranted(document, groups) {
                 granted.add(decision.action);
     return LOG_WRITE_ACTIONS.filter((action) => granted.has(action));
 }
-const policyNameOf = (arn) => arn.slice(arn.lastIndexOf('/') + 1);
 /**
  * detach: detach AWSLambdaBasicExecutionRole, strip the three actions from the inline policies whose
  * statements may cover the groups, report every managed policy that still grants them. Pure: the
@@ -90863,58 +90963,7 @@ class RoleCoordinator {
     }
 }
 
-;// CONCATENATED MODULE: ./src/cloudwatchOff.ts
-/**
- * cloudwatch-logs: off for one run, in the terms of the report: which functions' roles to change or
- * restore, and what was (or would be) done to each role, in words. The IAM work itself is
- * executionRoles.ts; the decisions here are pure.
- */
-
-
-const groupName = (arn) => parseLogGroupArn(arn).name;
-/** What applyCloudWatchOff changed (`did`) or would change (`would`), in words. */
-function describeOffChange(change, tense) {
-    const verb = (past, base) => (tense === 'did' ? past : `would ${base}`);
-    const lines = [];
-    const deny = change.denyPolicy;
-    if (deny && deny.added.length > 0) {
-        const groups = deny.added.map(groupName).join(', ');
-        lines.push(deny.before
-            ? `${verb('added', 'add')} ${groups} to the log groups inline policy ${deny.name} denies writes to`
-            : `${verb('put', 'put')} inline policy ${deny.name}, denying log writes to ${groups}`);
-    }
-    for (const arn of change.detached)
-        lines.push(`${verb('detached', 'detach')} ${policyNameOf(arn)}`);
-    for (const edit of change.inlineEdited)
-        lines.push(`${verb('took', 'take')} the log writes out of inline policy ${edit.name} (its other permissions stay)`);
-    for (const gone of change.inlineDeleted)
-        lines.push(`${verb('deleted', 'delete')} inline policy ${gone.name}, which granted nothing but log writes`);
-    return lines;
-}
-/** What undoCloudWatchOff changed, in words. */
-function describeUndo(result) {
-    const lines = [];
-    if (result.denyPolicy)
-        lines.push(result.denyPolicy.deleted
-            ? `deleted inline policy ${result.denyPolicy.name}`
-            : `took the function's log group out of ${result.denyPolicy.name}`);
-    for (const arn of result.reattached)
-        lines.push(`attached ${policyNameOf(arn)} again`);
-    for (const restored of result.inlineRestored)
-        lines.push(`restored the log writes in inline policy ${restored.name}`);
-    return result.changed ? lines : [];
-}
-/**
- * Whether the function's logs are known to reach ClickStack after the run, so that CloudWatch may stay
- * off for it. Everything else – rolled back, failed before or during the write, cancelled, telemetry
- * not arriving – gets CloudWatch Logs back: logs then cost money, but none are lost.
- */
-function logsReachClickStack(report, cloudwatchStillOn) {
-    const instrumented = report.status === 'updated' || report.status === 'unchanged' || cloudwatchStillOn;
-    return instrumented && (report.delivery === null || report.delivery.status === 'delivered');
-}
-
-;// CONCATENATED MODULE: ./src/lambdaFunction.ts
+;// CONCATENATED MODULE: ./src/aws/lambdaFunction.ts
 /** The Lambda edge: read a function, write its layers, variables and log format, wait for the write, invoke it. */
 
 
@@ -91025,7 +91074,7 @@ async function invokeFunction(client, functionArn, payload) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/ownRole.ts
+;// CONCATENATED MODULE: ./src/aws/ownRole.ts
 /**
  * The role this action runs as (the deploy role), so that it never edits it: a function whose execution
  * role is the deploy role would otherwise let the action write policies onto the very role it holds – with
@@ -91136,7 +91185,7 @@ function refuseWritesToOwnRole(iam, guard) {
     }, { step: 'initialize', name: 'rotelRefuseWritesToOwnRole' });
 }
 
-;// CONCATENATED MODULE: ./src/roleSteps.ts
+;// CONCATENATED MODULE: ./src/run/roleSteps.ts
 /**
  * What a run does to the functions' execution roles (cloudwatch-logs: off, grant-secret-access, and
  * remove's restoration): before the rollout (read every function, plan and restore the roles), in each
@@ -91144,6 +91193,7 @@ function refuseWritesToOwnRole(iam, guard) {
  * secret grant down to what the run needs). The
  * IAM work is executionRoles.ts; the words for the report are cloudwatchOff.ts.
  */
+
 
 
 
@@ -91433,7 +91483,7 @@ async function logsStillAllowed(ctx, state) {
     return grants.value.granted.length > 0 ? explainLogsStillOn(grants.value) : undefined;
 }
 
-;// CONCATENATED MODULE: ./src/functionValues.ts
+;// CONCATENATED MODULE: ./src/core/functionValues.ts
 
 
 /**
@@ -91465,8 +91515,9 @@ function valuesToHide(state, publicTexts = []) {
     return values;
 }
 
-;// CONCATENATED MODULE: ./src/report.ts
+;// CONCATENATED MODULE: ./src/github/report.ts
 /** The GitHub side of the end of a run: outputs, annotations, the job summary, and the verdict. */
+
 
 
 
@@ -91576,7 +91627,7 @@ function verdictOf(config, outcomes) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/cloudwatchCheck.ts
+;// CONCATENATED MODULE: ./src/aws/cloudwatchCheck.ts
 /** Whether a function's logs still reach CloudWatch Logs after its test invocation. */
 
 
@@ -91640,7 +91691,7 @@ async function checkCloudWatch(client, options) {
 
 // EXTERNAL MODULE: ./node_modules/@clickhouse/client/dist/index.js
 var dist = __nccwpck_require__(5671);
-;// CONCATENATED MODULE: ./src/deliveryCheck.ts
+;// CONCATENATED MODULE: ./src/clickstack/deliveryCheck.ts
 /**
  * Delivery verification: after a function's test invocation, polls ClickStack's ClickHouse for the
  * records the Rotel extension sent, until they arrive or the time is up.
@@ -91998,7 +92049,8 @@ function hyperdxSearchUrl(base, functionName, fromMs, toMs) {
     return `${root}/search?${params.toString()}`;
 }
 
-;// CONCATENATED MODULE: ./src/rollout.ts
+;// CONCATENATED MODULE: ./src/run/rollout.ts
+
 
 
 
@@ -92052,28 +92104,6 @@ function cancelledOutcome(report) {
     report.status = 'cancelled';
     report.error = `${report.function} was not changed: the run was cancelled before it was processed.`;
     return { report, layer: undefined, log: [report.error], warnings: [] };
-}
-/** A report row before anything is known of the function. */
-function emptyReport(target) {
-    return {
-        function: target.name,
-        arn: null,
-        region: target.region,
-        architecture: null,
-        status: 'failed',
-        layerBefore: null,
-        layerAfter: null,
-        layersBefore: [],
-        layersAfter: [],
-        changedVariables: [],
-        invocation: { status: 'skipped', statusCode: null, functionError: null },
-        cloudwatch: 'unknown',
-        diff: null,
-        drift: [],
-        delivery: null,
-        executionRole: null,
-        error: null
-    };
 }
 async function processFunction(ctx, target, report, flight, notices, slot) {
     const log = [];
@@ -92528,7 +92558,7 @@ var external_node_http2_default = /*#__PURE__*/__nccwpck_require__.n(external_no
 // EXTERNAL MODULE: external "node:https"
 var external_node_https_ = __nccwpck_require__(4708);
 var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_);
-;// CONCATENATED MODULE: ./src/preflight.ts
+;// CONCATENATED MODULE: ./src/clickstack/preflight.ts
 /**
  * Endpoint preflight: before any function is changed, the runner sends one small OTLP log record to
  * otlp-endpoint with otlp-headers, as the extension will, so that a wrong address, port, scheme,
@@ -92957,7 +92987,7 @@ function excerpt(text, redact) {
     return redact(text).replace(/\s+/g, ' ').trim().slice(0, 160);
 }
 
-;// CONCATENATED MODULE: ./src/telemetryEndpoint.ts
+;// CONCATENATED MODULE: ./src/run/telemetryEndpoint.ts
 /**
  * The checks on the telemetry side of the run, before any function is changed: the OTLP endpoint
  * takes a record with the run's headers, and ClickStack's ClickHouse answers the delivery queries.
@@ -93023,7 +93053,7 @@ function headerMap(value) {
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./src/layerReferences.ts
+;// CONCATENATED MODULE: ./src/github/layerReferences.ts
 /** Finding the Rotel layer version ARNs written in the repository's own files, for annotating the stale ones. */
 
 
@@ -93266,7 +93296,7 @@ function behindLatest(refs, latestFor) {
     return behind;
 }
 
-;// CONCATENATED MODULE: ./src/referenceLookups.ts
+;// CONCATENATED MODULE: ./src/core/referenceLookups.ts
 /**
  * Which of the Rotel layer references found in the workspace's files a run looks up. The files come from pull
  * requests, so what they may cost is bounded: only the configured layer account, only regions where the layer is
@@ -93355,7 +93385,7 @@ function uncheckedNote(plan, mirrored) {
     return `${total} Rotel layer reference${total === 1 ? ' was' : 's were'} not checked against the latest version: ${parts.join(', ')}.`;
 }
 
-;// CONCATENATED MODULE: ./src/workspaceAnnotations.ts
+;// CONCATENATED MODULE: ./src/run/workspaceAnnotations.ts
 /**
  * Annotates the repository's own files where they pin a Rotel layer version older than the latest,
  * so that a pull request shows the line to bump.
@@ -93417,8 +93447,11 @@ async function annotateWorkspace(config, layers, env) {
     return unchecked ? [...notes, unchecked] : notes;
 }
 
-;// CONCATENATED MODULE: ./src/main.ts
+;// CONCATENATED MODULE: ./src/run/main.ts
 /** The action: inputs → credentials → one pass per function in the chosen mode → outputs, annotations, summary. */
+
+
+
 
 
 
