@@ -21,7 +21,8 @@ export interface AssumeRoleWithOidcParams {
   stsRegion: string
   getIdToken: (audience: string) => Promise<string>
   mask: (secret: string) => void
-  env?: NodeJS.ProcessEnv | undefined
+  /** The run's environment: the runner's OIDC request URL and token are read from it. */
+  env: NodeJS.ProcessEnv
   /** The fork pull request the run is for, if any: there GitHub gives no ID token, and the message says so. */
   forkPullRequest?: ForkPullRequest | undefined
   stsClient?: STSClient | undefined
@@ -125,7 +126,7 @@ function createStsClient(region: string): STSClient {
 /** Assume `roleArn` with a fresh GitHub OIDC ID token per attempt, retrying only what a later attempt can cure, and return masked credentials. */
 export async function assumeRoleWithOidc(params: AssumeRoleWithOidcParams): Promise<AwsCredentials> {
   const { roleArn, sessionName, audience, durationSeconds, getIdToken, mask } = params
-  const env = params.env ?? process.env
+  const { env } = params
   const log = params.log ?? ((message: string) => console.log(message))
   const attempts = Math.max(1, Math.floor(params.attempts ?? DEFAULT_ATTEMPTS))
 

@@ -1,23 +1,32 @@
 /** Posts the plan on the pull request the run is for; a comment that cannot be written never fails the step. */
-import * as core from '@actions/core'
-import { context } from '@actions/github'
 import type { ActionConfig } from '../core/config.js'
-import { planMarker, pullRequestOf, upsertPlanComment } from './prComment.js'
+import { DEFAULT_API_URL, type GitHubClient, planMarker, pullRequestOf, upsertPlanComment } from './prComment.js'
 import type { Redactor } from '../core/redact.js'
 import { messageOf } from '../core/retry.js'
 import { renderPlanComment, type RunResult } from '../core/summary.js'
-import { printOutside } from './runnerLog.js'
+import type { Reporter } from './reporter.js'
 
+/** What the plan comment is told of the run: where it reports, its variables, its event, and how to reach GitHub. */
+export interface PlanCommentIo {
+  reporter: Reporter
+  env: NodeJS.ProcessEnv
+  /** The workflow run's event (@actions/github's context in a real run). */
+  event: Parameters<typeof pullRequestOf>[0]
+  /** A client for the token against the API at baseUrl (createGitHubClient in a real run). */
+  github: (token: string, baseUrl: string) => GitHubClient
+}
+
+/** Writes the plan on the run's pull request, or warns why it could not; never throws. */
 export async function postPlanComment(
   config: ActionConfig,
   result: RunResult,
   redact: Redactor,
-  env: NodeJS.ProcessEnv
+  { reporter, env, event, github }: PlanCommentIo
 ): Promise<void> {
-  const pullRequest = pullRequestOf(context)
+  const pullRequest = pullRequestOf(event)
   if (!pullRequest) return
   if (!config.githubToken) {
-    core.warning('No github-token: the plan is not posted on the pull request. Leave github-token at its default (github.token).')
+    reporter.warning('No github-token: the plan is not posted on the pull request. Leave github-token at its default (github.token).')
     return
   }
   // One comment per workflow and job, so that two plan jobs in one workflow keep their own.
@@ -31,15 +40,17 @@ export async function postPlanComment(
       token: config.githubToken,
       pullRequest,
       body: renderPlanComment(result, redact, runUrl),
-      marker
+      marker,
+      // An empty GITHUB_API_URL is as good as none.
+      octokit: github(config.githubToken, env.GITHUB_API_URL || DEFAULT_API_URL)
     })
-    if (posted.outcome === 'no-permission') core.warning(redact(posted.message))
+    if (posted.outcome === 'no-permission') reporter.warning(redact(posted.message))
     else {
-      if (posted.warning) core.warning(redact(posted.warning))
+      if (posted.warning) reporter.warning(redact(posted.warning))
       // The URL is GitHub's answer: printed so that the runner runs no command from it.
-      printOutside(`Plan comment ${posted.outcome} on pull request #${pullRequest.number}${posted.url ? `: ${posted.url}` : ''}.`)
+      reporter.outside(`Plan comment ${posted.outcome} on pull request #${pullRequest.number}${posted.url ? `: ${posted.url}` : ''}.`)
     }
   } catch (error) {
-    core.warning(redact(messageOf(error)))
+    reporter.warning(redact(messageOf(error)))
   }
 }

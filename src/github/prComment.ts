@@ -12,6 +12,11 @@ export interface PullRequestRef {
 /** The client `getOctokit` builds: REST endpoint methods plus pagination. */
 export type GitHubClient = ReturnType<typeof getOctokit>
 
+/** The client of a real run: the token, against the REST API at baseUrl. */
+export function createGitHubClient(token: string, baseUrl: string): GitHubClient {
+  return getOctokit(token, { baseUrl })
+}
+
 /** The pull request this workflow run is for, or undefined when the event is not a pull request's. */
 export function pullRequestOf(context: {
   eventName: string
@@ -23,6 +28,9 @@ export function pullRequestOf(context: {
   if (typeof number !== 'number') return undefined
   return { owner: context.repo.owner, repo: context.repo.repo, number }
 }
+
+/** GitHub's REST API, where GITHUB_API_URL does not name another (GitHub Enterprise Server). */
+export const DEFAULT_API_URL = 'https://api.github.com'
 
 /** The start every plan marker shares, whatever its key. */
 export const PLAN_MARKER_PREFIX = '<!-- rotel-clickstack-action:plan'
@@ -69,9 +77,7 @@ export async function upsertPlanComment(params: {
 }): Promise<UpsertResult> {
   const { token, pullRequest, marker } = params
   const { owner, repo, number } = pullRequest
-  // An empty GITHUB_API_URL is as good as none.
-  const apiUrl = params.apiUrl || process.env['GITHUB_API_URL'] || 'https://api.github.com'
-  const octokit = params.octokit ?? getOctokit(token, { baseUrl: apiUrl })
+  const octokit = params.octokit ?? createGitHubClient(token, params.apiUrl || DEFAULT_API_URL)
   const body = commentBody(marker, params.body)
 
   let step = 'learning which account the token acts as'

@@ -1,16 +1,21 @@
 /** The GitHub side of the end of a run: outputs, annotations, the job summary, and the verdict. */
-import * as core from '@actions/core'
 import type { ActionConfig } from '../core/config.js'
 import { annotationText, annotationTitle } from '../core/outsideText.js'
-import { printOutside } from './runnerLog.js'
+import type { Reporter } from './reporter.js'
 import type { Redactor } from '../core/redact.js'
 import type { FunctionOutcome } from '../core/model.js'
 import { renderOutputs, renderSummary, type RunResult } from '../core/summary.js'
 
 /** Writes outputs, annotations and the summary, then fails the step when the mode's rules say so. */
-export async function publishResult(config: ActionConfig, result: RunResult, redact: Redactor): Promise<void> {
+export async function publishResult(
+  config: ActionConfig,
+  result: RunResult,
+  redact: Redactor,
+  reporter: Reporter,
+  env: NodeJS.ProcessEnv
+): Promise<void> {
   const outputs = renderOutputs(result, redact)
-  for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
+  for (const [name, value] of Object.entries(outputs)) reporter.setOutput(name, value)
 
   // Annotation text comes from outside (AWS errors, log tails, names): @actions/core escapes what would end
   // the command (%, CR, LF; and `:` `,` in the title); terminal escapes and control characters go here.
@@ -19,30 +24,30 @@ export async function publishResult(config: ActionConfig, result: RunResult, red
   // Functions that share an execution role share its warnings: each is said once.
   const said = new Set<string>()
   for (const { report: row, warnings, notices = [] } of result.outcomes) {
-    for (const notice of notices) core.notice(text(notice), { title: title(`${row.function}: instrumentation`) })
+    for (const notice of notices) reporter.notice(text(notice), { title: title(`${row.function}: instrumentation`) })
     for (const warning of warnings) {
       if (said.has(warning)) continue
       said.add(warning)
-      core.warning(text(warning), {
+      reporter.warning(text(warning), {
         title: title(`${row.function}: ${/secret/i.test(warning) ? 'secret access' : 'CloudWatch Logs'}`)
       })
     }
     if (row.status === 'drifted')
-      core.warning(text(`${row.function} (${row.region}) has drifted: ${row.drift.join('; ')}.`), {
+      reporter.warning(text(`${row.function} (${row.region}) has drifted: ${row.drift.join('; ')}.`), {
         title: title(`${row.function}: drifted`)
       })
-    if (row.error) core.error(text(row.error), { title: title(`${row.function}: ${row.status}`) })
+    if (row.error) reporter.error(text(row.error), { title: title(`${row.function}: ${row.status}`) })
   }
 
   const summary = renderSummary(result, redact)
   // Outside a runner (a local run) there is no summary file: print it instead.
-  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary, true).write()
-  else printOutside(summary)
+  if (env.GITHUB_STEP_SUMMARY) await reporter.writeSummary(summary)
+  else reporter.outside(summary)
 
   const verdict = verdictOf(config, result.outcomes)
-  if (verdict.failure) core.setFailed(text(verdict.failure))
+  if (verdict.failure) reporter.setFailed(text(verdict.failure))
   // The verdict names functions; a name is outside text too.
-  else printOutside(redact(verdict.message))
+  else reporter.outside(redact(verdict.message))
 }
 
 /** One sentence for the end of the log, and whether the step fails. */

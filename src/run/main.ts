@@ -1,19 +1,22 @@
 /** The action: inputs → credentials → one pass per function in the chosen mode → outputs, annotations, summary. */
-import * as core from '@actions/core'
+import type { STSClient } from '@aws-sdk/client-sts'
 import { context } from '@actions/github'
 import { type AwsClients, createAwsClients } from '../aws/awsClients.js'
 import { RunControl } from './cancellation.js'
 import { type ActionConfig, InputError, loadConfig } from '../core/config.js'
 import { emptyReport, type FunctionOutcome, type FunctionState, type FunctionTarget } from '../core/model.js'
-import { assumeRoleWithOidc } from '../aws/credentials.js'
+import { assumeRoleWithOidc, type AwsCredentials } from '../aws/credentials.js'
 import { forkPullRequestOf } from '../core/forkPullRequest.js'
 import { selectFunctions } from '../aws/functionListing.js'
-import type { DeliveryChecker } from '../clickstack/deliveryCheck.js'
+import { createDeliveryChecker, type DeliveryChecker } from '../clickstack/deliveryCheck.js'
+import { sendPreflight } from '../clickstack/preflight.js'
 import { DEFAULT_LAYER_ACCOUNT } from '../core/layerVersions.js'
 import { LayerResolver } from '../aws/layerResolver.js'
 import { annotationText } from '../core/outsideText.js'
-import { printGroup, printOutside } from '../github/runnerLog.js'
-import { postPlanComment } from '../github/planComment.js'
+import { type PlanCommentIo, postPlanComment } from '../github/planComment.js'
+import { createGitHubClient, type GitHubClient } from '../github/prComment.js'
+import type { Reporter } from '../github/reporter.js'
+import { runnerReporter } from '../github/runnerReporter.js'
 import { Slots } from './pool.js'
 import { giveLogsBack, prepareRoles, shrinkSecretGrants, shrinksSecretGrants } from './roleSteps.js'
 import { valuesToHide } from '../core/functionValues.js'
@@ -24,7 +27,7 @@ import { messageOf } from '../core/retry.js'
 import { cancelledOutcome, restoreHint, rolloutFunction } from './rollout.js'
 import type { RolloutContext } from './rolloutContext.js'
 import { layersByRegionAndArch, type RunResult } from '../core/summary.js'
-import { openDeliveryChecker, preflightEndpoint } from './telemetryEndpoint.js'
+import { openDeliveryChecker, preflightEndpoint, type TelemetryIo } from './telemetryEndpoint.js'
 import { annotateWorkspace } from './workspaceAnnotations.js'
 
 /** The last alpha release known when this version of the action was made; only where the search starts. */
@@ -33,48 +36,82 @@ const LAYER_VERSION_HINTS: Record<string, number> = {
   'rotel-extension-arm64-alpha': 41
 }
 
-export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+/** What a run talks to besides `env`: the runner, and the makers of the outside systems' clients. */
+export interface RunDeps extends TelemetryIo {
+  readonly reporter: Reporter
+  /** The AWS clients of the run, with the deploy role's credentials when one was assumed. */
+  readonly awsClients: (credentials: AwsCredentials | undefined) => AwsClients
+  /** The STS client that trades the OIDC ID token (the reporter's getIDToken) for the deploy role; one of its own when absent. */
+  readonly stsClient?: ((region: string) => STSClient) | undefined
+  /** The GitHub client of the plan comment. */
+  readonly github: (token: string, baseUrl: string) => GitHubClient
+  /** The workflow run's event: the pull request it is for, if any. */
+  readonly event: Parameters<typeof forkPullRequestOf>[0] & PlanCommentIo['event']
+  /** The clock and the pause of the rollout's waits; the real ones when absent. */
+  readonly now?: (() => number) | undefined
+  readonly sleep?: ((ms: number) => Promise<void>) | undefined
+  /** Ends the process after a hard stop (the runner kills it soon anyway). */
+  readonly exit: (code: number) => void
+}
+
+/** The runner, the real clients and the real process. */
+export function realDeps(): RunDeps {
+  return {
+    reporter: runnerReporter,
+    awsClients: createAwsClients,
+    github: createGitHubClient,
+    event: context,
+    sendPreflight,
+    createDeliveryChecker,
+    exit: (code) => process.exit(code)
+  }
+}
+
+/** Runs the action in `env`; `deps` replace the runner and clients of a real run (in tests). */
+export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<RunDeps> = {}): Promise<void> {
+  const deps: RunDeps = { ...realDeps(), ...given }
+  const { reporter } = deps
   // One redactor for every channel; it learns the configured secrets now and each function's values once read.
   const redactor = createRedactor()
   const redact: Redactor = redactor
-  const mask = (forms: readonly string[]): void => forms.forEach((form) => core.setSecret(form))
-  mask(redactor.add(rawSecrets()))
+  const mask = (forms: readonly string[]): void => forms.forEach((form) => reporter.setSecret(form))
+  mask(redactor.add(rawSecrets(reporter)))
   try {
-    const config = loadConfig((name) => core.getInput(name), env)
+    const config = loadConfig((name) => reporter.getInput(name), env)
     mask(redactor.add(config.secretValues))
     if (config.literalIngestionKey && config.mode === 'apply')
-      core.notice(
+      reporter.notice(
         'otlp-headers holds the ingestion key itself: Lambda keeps it in plain text in each function\'s configuration, readable by anyone allowed to read the function. Store it in Secrets Manager or Parameter Store and give a reference instead, e.g. Authorization=${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME}.',
         { title: 'Ingestion key in plain text' }
       )
 
-    const clients = createAwsClients(
-      config.roleToAssume ? await core.group('Assume the deploy role', () => assumeRole(config, env)) : undefined
+    const clients = deps.awsClients(
+      config.roleToAssume ? await reporter.group('Assume the deploy role', () => assumeRole(config, env, deps)) : undefined
     )
-    await preflightEndpoint(config)
-    const delivery = await openDeliveryChecker(config)
+    await preflightEndpoint(config, deps)
+    const delivery = await openDeliveryChecker(config, deps)
     // The hints are the upstream account's numbering; a mirror numbers its own copies.
     const hints = config.layerAccount === DEFAULT_LAYER_ACCOUNT ? LAYER_VERSION_HINTS : {}
-    const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints })
+    const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints, ...(deps.sleep ? { sleep: deps.sleep } : {}) })
     const selection = await selectFunctions(config, clients.lambdaFor)
-    for (const warning of selection.warnings) core.warning(annotationText(warning, { redact }))
+    for (const warning of selection.warnings) reporter.warning(annotationText(warning, { redact }))
     // Names and regions are printed anyway: a value found inside one hides nothing and would garble them.
     const publicTexts = [...config.regions, ...selection.targets.flatMap((target) => [target.name, target.given, target.region])]
     const onRead = (state: FunctionState): void => mask(redactor.addEchoed(valuesToHide(state, publicTexts)))
 
     const done = new Map<FunctionTarget, FunctionOutcome>()
-    const publishOnce = once(publishResult)
+    const publishOnce = once((result: RunResult) => publishResult(config, result, redact, reporter, env))
     const control = new RunControl(
       (reason) => {
         // The runner kills the process soon: report what is known, now, and leave.
         const outcomes = selection.targets.map((target) => done.get(target) ?? interrupted(control, target, reason))
         const result = { mode: config.mode, outcomes, layers: layersByRegionAndArch(outcomes), testInvoke: config.testInvoke }
-        void publishOnce(config, result, redact).finally(() => process.exit(1))
+        void publishOnce(result).finally(() => deps.exit(1))
       },
-      (message) => core.warning(redact(message))
+      (message) => reporter.warning(redact(message))
     )
     const dispose = control.install()
-    const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done, delivery, { onRead, redact }).finally(
+    const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done, delivery, { onRead, redact, deps }).finally(
       async () => {
         dispose()
         await delivery?.close()
@@ -82,7 +119,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     )
     const notes = [...selection.warnings]
     if ((config.mode === 'plan' || config.mode === 'check') && config.annotateFiles?.length !== 0)
-      notes.push(...(await annotateWorkspace(config, layers, env)))
+      notes.push(...(await annotateWorkspace(config, layers, env, reporter)))
 
     const result: RunResult = {
       mode: config.mode,
@@ -91,12 +128,13 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       testInvoke: config.testInvoke,
       notes
     }
-    if (config.mode === 'plan' && config.prComment) await postPlanComment(config, result, redact, env)
-    await publishOnce(config, result, redact)
+    if (config.mode === 'plan' && config.prComment)
+      await postPlanComment(config, result, redact, { reporter, env, event: deps.event, github: deps.github })
+    await publishOnce(result)
   } catch (error) {
-    if (error instanceof InputError) for (const problem of error.problems) core.error(annotationText(problem, { redact }))
+    if (error instanceof InputError) for (const problem of error.problems) reporter.error(annotationText(problem, { redact }))
     // An error from AWS or GitHub is outside text: no terminal escapes or control characters in the annotation.
-    core.setFailed(annotationText(messageOf(error), { redact }))
+    reporter.setFailed(annotationText(messageOf(error), { redact }))
   }
 }
 
@@ -120,15 +158,15 @@ function once<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args:
 }
 
 /** The secret inputs as given, to mask before anything can fail and print them, even when they are malformed. */
-function rawSecrets(): string[] {
-  const password = core.getInput('clickhouse-password').trim()
-  const user = core.getInput('clickhouse-user').trim() || 'default'
-  const raw = core.getInput('otlp-headers')
+function rawSecrets(reporter: Reporter): string[] {
+  const password = reporter.getInput('clickhouse-password').trim()
+  const user = reporter.getInput('clickhouse-user').trim() || 'default'
+  const raw = reporter.getInput('otlp-headers')
   const parts = raw
     .split(/[\r\n,]+/)
     .map((entry) => entry.slice(entry.indexOf('=') + 1).trim())
     .filter((part) => part.length >= 3)
-  const environment = core
+  const environment = reporter
     .getInput('environment')
     .split(/\r?\n/)
     .map((line) => line.trim())
@@ -136,7 +174,7 @@ function rawSecrets(): string[] {
     // A line without "=" may be a secret pasted without its name: all of it is masked.
     .flatMap((line) => (line.includes('=') ? [[line.slice(0, line.indexOf('=')).trim(), line.slice(line.indexOf('=') + 1).trim()] as const] : [['', line] as const]))
     .flatMap(([name, value]) => [...(name === '' || isSecretName(name) ? [value] : []), ...secretPartsOf(value)])
-  const urls = ['otlp-endpoint', 'clickhouse-url', 'hyperdx-url'].flatMap((name) => secretPartsOf(core.getInput(name).trim()))
+  const urls = ['otlp-endpoint', 'clickhouse-url', 'hyperdx-url'].flatMap((name) => secretPartsOf(reporter.getInput(name).trim()))
   return [
     ...new Set(
       [raw.trim(), ...parts, ...parts.flatMap(secretPartsOf), ...environment, ...urls, password, password && `${user}:${password}`]
@@ -145,21 +183,24 @@ function rawSecrets(): string[] {
   ]
 }
 
-async function assumeRole(config: ActionConfig, env: NodeJS.ProcessEnv): ReturnType<typeof assumeRoleWithOidc> {
+async function assumeRole(config: ActionConfig, env: NodeJS.ProcessEnv, deps: RunDeps): ReturnType<typeof assumeRoleWithOidc> {
+  const { reporter } = deps
   const credentials = await assumeRoleWithOidc({
     roleArn: config.roleToAssume ?? '',
     sessionName: config.roleSessionName,
     audience: config.audience,
     durationSeconds: config.roleDurationSeconds,
     stsRegion: config.homeRegion,
-    getIdToken: (audience) => core.getIDToken(audience),
-    mask: (secret) => core.setSecret(secret),
+    getIdToken: (audience) => reporter.getIDToken(audience),
+    mask: (secret) => reporter.setSecret(secret),
     env,
-    forkPullRequest: forkPullRequestOf(context),
+    forkPullRequest: forkPullRequestOf(deps.event),
+    ...(deps.stsClient ? { stsClient: deps.stsClient(config.homeRegion) } : {}),
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
     // A retry names STS's error: outside text.
-    log: (message) => printOutside(message)
+    log: (message) => reporter.outside(message)
   })
-  core.info(`Assumed ${config.roleToAssume ?? ''} as session ${config.roleSessionName}.`)
+  reporter.info(`Assumed ${config.roleToAssume ?? ''} as session ${config.roleSessionName}.`)
   return credentials
 }
 
@@ -179,12 +220,13 @@ async function processFunctions(
   control: RunControl,
   done: Map<FunctionTarget, FunctionOutcome>,
   delivery: DeliveryChecker | undefined,
-  { onRead, redact }: { onRead: (state: FunctionState) => void; redact: Redactor }
+  { onRead, redact, deps }: { onRead: (state: FunctionState) => void; redact: Redactor; deps: RunDeps }
 ): Promise<FunctionOutcome[]> {
-  core.info(
+  const { reporter } = deps
+  reporter.info(
     `${VERB[config.mode]} ${targets.length} function${targets.length === 1 ? '' : 's'}, ${config.maxConcurrency} at a time.`
   )
-  const roleWork = await prepareRoles(config, clients, targets, control, onRead)
+  const roleWork = await prepareRoles(config, clients, targets, control, reporter, onRead)
   const context: RolloutContext = {
     ...roleWork,
     roleWrittenAt: new Map(),
@@ -198,6 +240,8 @@ async function processFunctions(
     isCancelled: () => control.cancelled,
     inFlight: control.inFlight,
     delivery,
+    ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
     slots: new Slots(config.maxConcurrency),
     waitSlots: new Slots(Math.max(WAITING_AT_ONCE, config.maxConcurrency))
   }
@@ -206,14 +250,14 @@ async function processFunctions(
     const outcome = await rolloutFunction(context, target)
     done.set(target, outcome)
     // Functions run in parallel, so each one's log is printed whole when it is done, in its own group.
-    // The log holds outside text (log tails, AWS errors): printGroup keeps the runner from running a command in it.
-    printGroup(redact(`${target.name} (${target.region}): ${outcome.report.status}`), outcome.log.map(redact))
+    // The log holds outside text (log tails, AWS errors): outsideGroup keeps the runner from running a command in it.
+    reporter.outsideGroup(redact(`${target.name} (${target.region}): ${outcome.report.status}`), outcome.log.map(redact))
     return outcome
   }))
   if (roleWork.roles && config.mode === 'apply' && config.cloudwatchLogs === 'off')
     await giveLogsBack(roleWork.roles, roleWork.preRead, targets, outcomes)
   if (roleWork.roles && shrinksSecretGrants(config) && !control.cancelled)
-    await shrinkSecretGrants(roleWork.roles, config, roleWork.preRead, targets, outcomes)
+    await shrinkSecretGrants(roleWork.roles, config, roleWork.preRead, targets, outcomes, reporter)
   return outcomes
 }
 

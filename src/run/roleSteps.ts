@@ -5,7 +5,6 @@
  * secret grant down to what the run needs). The
  * IAM work is executionRoles.ts; the words for the report are cloudwatchOff.ts.
  */
-import * as core from '@actions/core'
 import type { AwsClients } from '../aws/awsClients.js'
 import type { RunControl } from './cancellation.js'
 import { describeOffChange, describeUndo, logsReachClickStack } from '../core/cloudwatchOff.js'
@@ -27,7 +26,7 @@ import { messageOf } from '../core/retry.js'
 import type { PreRead, RolloutContext } from './rolloutContext.js'
 import { SECRET_POLICY_NAME, SECRET_POLICY_TAG } from '../core/secretAccess.js'
 import { annotationText } from '../core/outsideText.js'
-import { printOutside } from '../github/runnerLog.js'
+import type { Reporter } from '../github/reporter.js'
 
 /**
  * Execution roles are shared between functions, so each is read and written once for all of its
@@ -39,6 +38,7 @@ export async function prepareRoles(
   clients: AwsClients,
   targets: readonly FunctionTarget[],
   control: RunControl,
+  reporter: Reporter,
   /** Told each configuration read, as rollout's onRead is. */
   onRead?: (state: FunctionState) => void
 ): Promise<Pick<RolloutContext, 'roles' | 'preRead' | 'restored' | 'ownRoleRefusals'>> {
@@ -84,7 +84,7 @@ export async function prepareRoles(
       keysByRole.set(read.state.role, [...keys, read.state.arn])
     }
   const restored = new Map<string, RoleOutcome<UndoResult>>()
-  await core.group('Switch CloudWatch Logs back on where this action switched it off', async () => {
+  await reporter.group('Switch CloudWatch Logs back on where this action switched it off', async () => {
     await mapWithConcurrency([...keysByRole], 4, async ([roleArn, keys]) => {
       const role = roleNameOf(roleArn)
       let recorded: Awaited<ReturnType<ExecutionRoles['recordsOn']>>
@@ -96,7 +96,7 @@ export async function prepareRoles(
         // lose logs. Otherwise the feature was most likely never used: say so, and go on.
         if (config.cloudwatchLogs === 'off') for (const key of keys) restored.set(key, { ok: false, error: reason })
         else
-          core.warning(
+          reporter.warning(
             // The reason quotes IAM's error: outside text.
             annotationText(
               `The extension is removed, but it is unknown whether an earlier cloudwatch-logs: off run switched CloudWatch Logs off for execution role ${role}: ${reason}. If one did, CloudWatch Logs stays off for its functions.`
@@ -107,7 +107,7 @@ export async function prepareRoles(
       }
       if (recorded.secretPolicy)
         // Other functions of the role, not in this run, may still read the secret through it.
-        core.notice(
+        reporter.notice(
           `Execution role ${role} keeps inline policy ${recorded.secretPolicy}, which grant-secret-access put there: other functions using the role may still read the ingestion key through it. Once none does: aws iam delete-role-policy --role-name ${role} --policy-name ${recorded.secretPolicy} ; aws iam untag-role --role-name ${role} --tag-keys ${SECRET_POLICY_TAG}`,
           { title: 'Secret access left in place' }
         )
@@ -120,7 +120,7 @@ export async function prepareRoles(
       const results = await roles.undoFor(keys)
       for (const outcome of results.values()) {
         // Role names and policy texts come from IAM: printed so that the runner runs no command from them.
-        if (outcome.ok) printOutside(`${role}: ${describeUndo(outcome.value).join('; ') || 'nothing to restore'}.`)
+        if (outcome.ok) reporter.outside(`${role}: ${describeUndo(outcome.value).join('; ') || 'nothing to restore'}.`)
         for (const key of keys) restored.set(key, outcome)
       }
     })
@@ -156,7 +156,8 @@ export async function shrinkSecretGrants(
   config: ActionConfig,
   preRead: ReadonlyMap<FunctionTarget, PreRead> | undefined,
   targets: readonly FunctionTarget[],
-  outcomes: readonly FunctionOutcome[]
+  outcomes: readonly FunctionOutcome[],
+  reporter: Reporter
 ): Promise<void> {
   const byRole = new Map<string, Array<{ outcome: FunctionOutcome; current: boolean }>>()
   targets.forEach((target, index) => {
@@ -172,7 +173,7 @@ export async function shrinkSecretGrants(
     const behind = functions.filter((f) => !f.current).map((f) => f.outcome.report.function)
     // The functions' logs are printed already: these lines come after them.
     if (behind.length > 0) {
-      core.info(
+      reporter.info(
         `Execution role ${role}: the secret access earlier runs granted is kept for now, as ${behind.join(', ')} may still use its old references; the next apply that updates them drops what is no longer needed.`
       )
       return
@@ -189,7 +190,7 @@ export async function shrinkSecretGrants(
     const change = result.value.policy?.after
       ? `then dropped from inline policy ${result.value.policy.name} what the run no longer needs: ${result.value.dropped.join(', ')}`
       : `then deleted inline policy ${result.value.policy?.name ?? SECRET_POLICY_NAME} and its tag: nothing of it is needed any more`
-    core.info(`Execution role ${role}: ${change}.`)
+    reporter.info(`Execution role ${role}: ${change}.`)
     for (const { outcome } of functions) {
       const before = outcome.report.executionRole?.changes ?? []
       outcome.report.executionRole = { role, changes: [...before, change] }

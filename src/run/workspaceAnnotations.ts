@@ -2,7 +2,6 @@
  * Annotates the repository's own files where they pin a Rotel layer version older than the latest,
  * so that a pull request shows the line to bump.
  */
-import * as core from '@actions/core'
 import type { ActionConfig } from '../core/config.js'
 import { behindLatest, DEFAULT_ANNOTATE_FILES, scanWorkspace } from '../github/layerReferences.js'
 import type { LayerReference } from '../core/model.js'
@@ -10,7 +9,7 @@ import { DEFAULT_LAYER_ACCOUNT } from '../core/layerVersions.js'
 import type { LayerResolver } from '../aws/layerResolver.js'
 import { lookupScope, planReferenceLookups, type ReferenceLookup, uncheckedNote } from '../core/referenceLookups.js'
 import { messageOf } from '../core/retry.js'
-import { printOutside } from '../github/runnerLog.js'
+import type { Reporter } from '../github/reporter.js'
 
 // GitHub shows a step's first 10 warnings; a few more reach the log, and a file with thousands would only drown it.
 const MAX_ANNOTATIONS = 50
@@ -21,7 +20,8 @@ const MAX_LISTED = 10
 export async function annotateWorkspace(
   config: ActionConfig,
   layers: LayerResolver,
-  env: NodeJS.ProcessEnv
+  env: NodeJS.ProcessEnv,
+  reporter: Reporter
 ): Promise<string[]> {
   const root = env.GITHUB_WORKSPACE
   if (!root) return []
@@ -44,18 +44,18 @@ export async function annotateWorkspace(
       } catch (error) {
         // A layer the deploy role cannot see is not the pull request's fault: say so in the log only.
         // The name comes from a file of the pull request, the message from AWS: neither may run a command.
-        printOutside(`Could not look up the latest ${name} in ${region} (${account}): ${messageOf(error)}`)
+        reporter.outside(`Could not look up the latest ${name} in ${region} (${account}): ${messageOf(error)}`)
       }
     })
   )
   const unchecked = uncheckedNote(plan, config.layerAccount !== DEFAULT_LAYER_ACCOUNT)
-  if (unchecked) core.info(unchecked)
+  if (unchecked) reporter.info(unchecked)
   const behind = behindLatest(references, (ref) => {
     const lookup = plan.lookupOf(ref)
     return lookup && latest.get(lookup)
   })
   for (const { ref, latest: newest } of behind.slice(0, MAX_ANNOTATIONS))
-    core.warning(
+    reporter.warning(
       `${ref.name} version ${ref.version} is behind the latest, version ${newest}${ref.region ? ` in ${ref.region}` : ''}; bump it to ${newest}.`,
       { title: 'Rotel layer behind the latest', file: ref.file, startLine: ref.line, startColumn: ref.column }
     )

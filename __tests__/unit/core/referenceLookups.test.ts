@@ -20,6 +20,7 @@ import {
   uncheckedNote
 } from '../../../src/core/referenceLookups.js'
 import { annotateWorkspace } from '../../../src/run/workspaceAnnotations.js'
+import { runnerReporter } from '../../../src/github/runnerReporter.js'
 
 const LATEST = 5
 const MIRROR = '123456789012'
@@ -147,7 +148,7 @@ describe('annotateWorkspace with a pull request full of foreign layer ARNs', () 
     await writeFile(join(workspace, 'main.tf'), `locals {\n${lines.join('\n')}\n}\n`)
     const layers = new LayerResolver({ clientFor: (region) => new LambdaClient({ region }) })
 
-    const notes = await annotateWorkspace(config({ 'annotate-files': '**/*.tf' }), layers, { GITHUB_WORKSPACE: workspace })
+    const notes = await annotateWorkspace(config({ 'annotate-files': '**/*.tf' }), layers, { GITHUB_WORKSPACE: workspace }, runnerReporter)
 
     const calls = lambda.commandCalls(GetLayerVersionCommand).map((call) => call.args[0].input)
     expect(calls.length).toBeGreaterThan(0)
@@ -176,7 +177,7 @@ describe('annotateWorkspace with a pull request full of foreign layer ARNs', () 
     await writeFile(join(workspace, 'main.tf'), `locals {\n${lines.join('\n')}\n}\n`)
     const layers = new LayerResolver({ clientFor: (region) => new LambdaClient({ region }) })
 
-    const notes = await annotateWorkspace(config({ 'annotate-files': '**/*.tf' }), layers, { GITHUB_WORKSPACE: workspace })
+    const notes = await annotateWorkspace(config({ 'annotate-files': '**/*.tf' }), layers, { GITHUB_WORKSPACE: workspace }, runnerReporter)
 
     expect(new Set(lambda.commandCalls(GetLayerVersionCommand).map((call) => call.args[0].input.LayerName)).size).toBe(1)
     expect(notes).toHaveLength(1)

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { ACTIONS_BOT, GitHubStandIn } from '../../support/githubStandIn.js'
 
 // @actions/github picks its proxy when first imported, for GITHUB_API_URL or api.github.com, and sends every
@@ -370,19 +370,6 @@ describe('commentBody', () => {
 })
 
 describe('the client upsertPlanComment builds', () => {
-  const saved = process.env['GITHUB_API_URL']
-  afterEach(() => {
-    if (saved === undefined) delete process.env['GITHUB_API_URL']
-    else process.env['GITHUB_API_URL'] = saved
-  })
-
-  it('goes to GITHUB_API_URL when no apiUrl is given', async () => {
-    process.env['GITHUB_API_URL'] = apiUrl
-    const result = await upsertPlanComment({ token: TOKEN, pullRequest: PR, body: 'plan', marker: MARKER })
-    expect(result.outcome).toBe('created')
-    expect(comments()).toHaveLength(1)
-  })
-
   it('is not built when one is given', async () => {
     const octokit = getOctokit('ghs_otherToken', { baseUrl: apiUrl })
     const result = await upsertPlanComment({ token: TOKEN, pullRequest: PR, body: 'plan', marker: MARKER, octokit })

@@ -23,6 +23,7 @@ import type { RolloutContext } from '../../../src/run/rolloutContext.js'
 import { emptyReport } from '../../../src/core/model.js'
 import { shrinkSecretGrants, shrinksSecretGrants } from '../../../src/run/roleSteps.js'
 import type { SecretAccessReport } from '../../../src/core/secretAccess.js'
+import { MemoryReporter } from '../../../src/github/memoryReporter.js'
 
 const lambda = mockClient(LambdaClient)
 const logs = mockClient(CloudWatchLogsClient)
@@ -303,7 +304,7 @@ describe('cutting the secret grant down after an apply', () => {
     const ctx = context(headers, edge)
     const outcome = await rolloutFunction(ctx, target)
     expect(outcome.report.status).toBe('updated')
-    await shrinkSecretGrants(ctx.roles as RoleCoordinator, ctx.config, preReadOf(ctx), ctx.config.functions, [outcome])
+    await shrinkSecretGrants(ctx.roles as RoleCoordinator, ctx.config, preReadOf(ctx), ctx.config.functions, [outcome], new MemoryReporter())
     expect(calls).toEqual(['readRole', 'grantSecretAccess', 'undoSecretGrant'])
     expect(edge.keptBy).toEqual([ctx.config.secretNeeds.map((need) => `${need.action} ${need.resource}`)])
     expect(outcome.report.executionRole?.changes.at(-1)).toMatch(/^then dropped from inline policy .* what the run no longer needs: ssm:GetParameters on .*old-key$/)
@@ -316,7 +317,7 @@ describe('cutting the secret grant down after an apply', () => {
       const report = { ...emptyReport(target), status }
       await shrinkSecretGrants(ctx.roles as RoleCoordinator, ctx.config, preReadOf(ctx), ctx.config.functions, [
         { report, layer: undefined, log: [], warnings: [] }
-      ])
+      ], new MemoryReporter())
     }
     expect(calls).not.toContain('undoSecretGrant')
   })

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import * as core from '@actions/core'
 import type { ActionConfig } from '../../../src/core/config.js'
 import { emptyReport, type FunctionOutcome, type FunctionReport, type Mode } from '../../../src/core/model.js'
-import { printGroup, printOutside } from '../../../src/github/runnerLog.js'
+import { runnerReporter } from '../../../src/github/runnerReporter.js'
 import { createRedactor } from '../../../src/core/redact.js'
 import { publishResult } from '../../../src/github/report.js'
 import { readAsRunner } from '../../support/runnerCommands.js'
@@ -31,9 +31,9 @@ afterEach(() => {
   process.exitCode = undefined
 })
 
-describe('printGroup', () => {
+describe('runnerReporter.outsideGroup', () => {
   it('prints a log tail full of commands so that the runner runs none, and the annotation after it', () => {
-    printGroup('fn (us-east-1): rolled-back', ['Test invocation: status 200', 'Log tail:', ...HOSTILE_LINES.map((line) => `    ${line}`)])
+    runnerReporter.outsideGroup('fn (us-east-1): rolled-back', ['Test invocation: status 200', 'Log tail:', ...HOSTILE_LINES.map((line) => `    ${line}`)])
     core.warning('the action still speaks')
     const reading = readAsRunner(stdout)
     expect(reading.commands.map(({ command, data }) => [command, data])).toEqual([
@@ -46,13 +46,13 @@ describe('printGroup', () => {
   })
 
   it('keeps a title with line breaks and commands on its own line', () => {
-    printGroup('evil\n::add-mask::x\r##[error]y (us-east-1): failed', [])
+    runnerReporter.outsideGroup('evil\n::add-mask::x\r##[error]y (us-east-1): failed', [])
     const reading = readAsRunner(stdout)
     expect(reading.commands.map(({ command }) => command)).toEqual(['group', 'endgroup'])
   })
 
   it('prints one outside line the same way', () => {
-    printOutside('Could not look up the latest ::error::x in us-east-1: ##[add-mask]y')
+    runnerReporter.outside('Could not look up the latest ::error::x in us-east-1: ##[add-mask]y')
     expect(readAsRunner(stdout).commands).toEqual([])
   })
 })
@@ -79,7 +79,7 @@ describe('publishResult', () => {
       outcome(NAME, { status: 'rolled-back', error: ERROR }, ['##[warning]secret ::add-mask::w']),
       outcome('drifty', { status: 'drifted', drift: ['layer ::error::d', '##[error]e'] })
     ]
-    await publishResult(config('check'), { mode: 'check', outcomes, layers: new Map(), testInvoke: true }, createRedactor([]))
+    await publishResult(config('check'), { mode: 'check', outcomes, layers: new Map(), testInvoke: true }, createRedactor([]), runnerReporter, {})
     const reading = readAsRunner(stdout)
     expect(reading.stopped).toBe(false)
     const kinds = reading.commands.map(({ command }) => command)
@@ -95,7 +95,9 @@ describe('publishResult', () => {
     await publishResult(
       config('apply'),
       { mode: 'apply', outcomes: [outcome(NAME, { status: 'failed', error: 'it broke' })], layers: new Map(), testInvoke: true },
-      createRedactor([])
+      createRedactor([]),
+      runnerReporter,
+      {}
     )
     const annotation = readAsRunner(stdout).commands.find(({ command, data }) => command === 'error' && data === 'it broke')
     const title = /^::error title=([^:]*)::/.exec(annotation?.line ?? '')?.[1]
