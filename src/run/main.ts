@@ -92,7 +92,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
     const delivery = await openDeliveryChecker(config, deps)
     // The hints are the upstream account's numbering; a mirror numbers its own copies.
     const hints = config.layerAccount === DEFAULT_LAYER_ACCOUNT ? LAYER_VERSION_HINTS : {}
-    const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints, ...(deps.sleep ? { sleep: deps.sleep } : {}) })
+    const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints, ...(deps.sleep ? { probe: { sleep: deps.sleep } } : {}) })
     const selection = await selectFunctions(config, clients.lambdaFor)
     for (const warning of selection.warnings) reporter.warning(annotationText(warning, { redact }))
     // Names and regions are printed anyway: a value found inside one hides nothing and would garble them.

@@ -1,36 +1,26 @@
 /**
  * What the layer references in a pull request's files may make the deploy role look up: only the configured
  * account, only published regions (or the run's, for a mirror), one lookup per layer, at most a fixed number.
+ * What annotateWorkspace does with them is __tests__/unit/run/workspaceAnnotations.test.ts.
  */
-import { afterAll, afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
-import { GetLayerVersionCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda'
-import { mockClient } from 'aws-sdk-client-mock'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { describe, expect, it } from '@jest/globals'
 import { loadConfig, ROTEL_REGIONS } from '../../../src/core/config.js'
 import { findReferencesInText } from '../../../src/github/layerReferences.js'
 import type { LayerReference } from '../../../src/core/model.js'
 import { DEFAULT_LAYER_ACCOUNT } from '../../../src/core/layerVersions.js'
-import { LayerResolver } from '../../../src/aws/layerResolver.js'
 import {
   lookupScope,
   MAX_REFERENCE_LOOKUPS,
   planReferenceLookups,
   uncheckedNote
 } from '../../../src/core/referenceLookups.js'
-import { annotateWorkspace } from '../../../src/run/workspaceAnnotations.js'
-import { runnerReporter } from '../../../src/github/runnerReporter.js'
 
-const LATEST = 5
 const MIRROR = '123456789012'
-const lambda = mockClient(LambdaClient)
 
 const arn = (region: string, account: string, arch: 'amd64' | 'arm64', version: number, alpha = true): string =>
   `arn:aws:lambda:${region}:${account}:layer:rotel-extension-${arch}${alpha ? '-alpha' : ''}:${version}`
 const refsIn = (lines: readonly string[]): LayerReference[] => findReferencesInText(lines.join('\n'), 'main.tf')
 const foreignAccount = (i: number): string => String(100000000000 + i * 7919)
-const madeUpRegion = (i: number): string => `zz-nowhere${String.fromCharCode(97 + (i % 26))}-${i % 90}`
 
 const config = (inputs: Record<string, string>) =>
   loadConfig((name) => ({ functions: 'my-fn', 'aws-region': 'us-east-1', ...inputs })[name] ?? '', {})
@@ -108,80 +98,5 @@ describe('planReferenceLookups', () => {
     expect(uncheckedNote(plan, true)).toBe(
       '2 Rotel layer references were not checked against the latest version: 1 name an account other than layer-account, 1 name a region this run does not work in.'
     )
-  })
-})
-
-describe('annotateWorkspace with a pull request full of foreign layer ARNs', () => {
-  let workspace = ''
-  let stdout: string[] = []
-
-  beforeEach(async () => {
-    lambda.reset()
-    lambda.on(GetLayerVersionCommand).callsFake(({ VersionNumber, LayerName }: { VersionNumber: number; LayerName: string }) => {
-      if (VersionNumber > LATEST) throw new ResourceNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 404 } })
-      return { LayerVersionArn: `${LayerName}:${VersionNumber}`, LayerArn: LayerName, Version: VersionNumber }
-    })
-    workspace = await mkdtemp(join(tmpdir(), 'rotel-lookups-'))
-    stdout = []
-    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stdout.push(String(chunk))
-      return true
-    })
-  })
-  afterEach(async () => {
-    jest.restoreAllMocks()
-    await rm(workspace, { recursive: true, force: true })
-  })
-  afterAll(() => lambda.restore())
-
-  it('asks GetLayerVersion only of the configured account, for at most the limit of layers, and says so once', async () => {
-    const lines = [
-      // 300 accounts and made-up regions: these once made 2,408 GetLayerVersion calls.
-      ...Array.from({ length: 300 }, (_, i) => `  l${i} = "${arn(madeUpRegion(i), foreignAccount(i), i % 2 ? 'arm64' : 'amd64', 3)}"`),
-      // The configured account in made-up regions, and in every published region.
-      ...Array.from({ length: 100 }, (_, i) => `  m${i} = "${arn(madeUpRegion(i), DEFAULT_LAYER_ACCOUNT, 'amd64', 3)}"`),
-      ...ROTEL_REGIONS.flatMap((region) => [
-        `  p = "${arn(region, DEFAULT_LAYER_ACCOUNT, 'amd64', 3)}"`,
-        `  q = "${arn(region, DEFAULT_LAYER_ACCOUNT, 'arm64', 3)}"`
-      ])
-    ]
-    await writeFile(join(workspace, 'main.tf'), `locals {\n${lines.join('\n')}\n}\n`)
-    const layers = new LayerResolver({ clientFor: (region) => new LambdaClient({ region }) })
-
-    const notes = await annotateWorkspace(config({ 'annotate-files': '**/*.tf' }), layers, { GITHUB_WORKSPACE: workspace }, runnerReporter)
-
-    const calls = lambda.commandCalls(GetLayerVersionCommand).map((call) => call.args[0].input)
-    expect(calls.length).toBeGreaterThan(0)
-    for (const { LayerName } of calls) expect(LayerName).toMatch(new RegExp(`^arn:aws:lambda:[a-z0-9-]+:${DEFAULT_LAYER_ACCOUNT}:layer:`))
-    const layersAsked = new Set(calls.map(({ LayerName }) => LayerName))
-    expect(layersAsked.size).toBe(MAX_REFERENCE_LOOKUPS)
-    for (const name of layersAsked) expect(ROTEL_REGIONS).toContain(name?.split(':')[3])
-    // Each latest search is a handful of probes: the whole scan stays within a few dozen calls.
-    expect(calls.length).toBeLessThanOrEqual(MAX_REFERENCE_LOOKUPS * 12)
-
-    const overLimit = 2 * ROTEL_REGIONS.length - MAX_REFERENCE_LOOKUPS
-    expect(notes).toEqual([
-      expect.stringMatching(
-        new RegExp(`^${MAX_REFERENCE_LOOKUPS} Rotel layer versions are pinned behind the latest in this repository \\(main\\.tf:\\d+(, main\\.tf:\\d+){${MAX_REFERENCE_LOOKUPS - 1}}\\); see the annotations\\.$`)
-      ),
-      `${400 + overLimit} Rotel layer references were not checked against the latest version: 300 name an account other than layer-account, 100 name a region where the Rotel layer is not published, ${overLimit} would need more than the ${MAX_REFERENCE_LOOKUPS} layer lookups a run makes for the repository's files.`
-    ])
-    const log = stdout.join('')
-    expect(log.match(/::warning /g)).toHaveLength(MAX_REFERENCE_LOOKUPS)
-    expect(log.match(/were not checked/g)).toHaveLength(1)
-    expect(log).not.toContain('Could not look up')
-  })
-
-  it('lists ten places in the summary and annotates at most 50 lines, however many are behind', async () => {
-    const lines = Array.from({ length: 400 }, (_, i) => `  l${i} = "${arn('us-east-1', DEFAULT_LAYER_ACCOUNT, 'amd64', 1 + (i % 4))}"`)
-    await writeFile(join(workspace, 'main.tf'), `locals {\n${lines.join('\n')}\n}\n`)
-    const layers = new LayerResolver({ clientFor: (region) => new LambdaClient({ region }) })
-
-    const notes = await annotateWorkspace(config({ 'annotate-files': '**/*.tf' }), layers, { GITHUB_WORKSPACE: workspace }, runnerReporter)
-
-    expect(new Set(lambda.commandCalls(GetLayerVersionCommand).map((call) => call.args[0].input.LayerName)).size).toBe(1)
-    expect(notes).toHaveLength(1)
-    expect(notes[0]).toMatch(/^400 Rotel layer versions are pinned behind the latest in this repository \(main\.tf:2, (main\.tf:\d+, ){9}390 more\); see the annotations \(the first 50\)\.$/)
-    expect(stdout.join('').match(/::warning /g)).toHaveLength(50)
   })
 })
