@@ -1,0 +1,173 @@
+/** A whole run on the in-memory reporter with mocked AWS clients: what the runner is told, and what AWS is sent. */
+import { afterAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { CloudWatchLogsClient, DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs'
+import {
+  type FunctionConfiguration,
+  GetFunctionConfigurationCommand,
+  GetLayerVersionCommand,
+  InvokeCommand,
+  LambdaClient,
+  ResourceNotFoundException,
+  UpdateFunctionConfigurationCommand
+} from '@aws-sdk/client-lambda'
+import { mockClient } from 'aws-sdk-client-mock'
+import { type AwsClients, createAwsClients } from '../../../src/aws/awsClients.js'
+import type { AwsCredentials } from '../../../src/aws/credentials.js'
+import type { PreflightOptions } from '../../../src/clickstack/preflight.js'
+import { MemoryReporter } from '../../../src/github/memoryReporter.js'
+import { run, type RunDeps } from '../../../src/run/main.js'
+
+const lambda = mockClient(LambdaClient)
+const logs = mockClient(CloudWatchLogsClient)
+afterAll(() => {
+  lambda.restore()
+  logs.restore()
+})
+
+const ACCOUNT = '418653438961'
+const LATEST = 42
+const layerArn = (version: number): string => `arn:aws:lambda:us-east-1:${ACCOUNT}:layer:rotel-extension-amd64-alpha:${version}`
+const FN_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:orders-api'
+const KEY = 'secret-ingestion-key-0123'
+
+const configuration = (overrides: Partial<FunctionConfiguration> = {}): FunctionConfiguration => ({
+  FunctionName: 'orders-api',
+  FunctionArn: FN_ARN,
+  Architectures: ['x86_64'],
+  PackageType: 'Zip',
+  Layers: [{ Arn: layerArn(40) }],
+  Environment: { Variables: { LOG_LEVEL: 'info' } },
+  RevisionId: 'rev-1',
+  LastUpdateStatus: 'Successful',
+  State: 'Active',
+  ...overrides
+})
+
+const INPUTS = {
+  mode: 'apply',
+  functions: 'orders-api',
+  'aws-region': 'us-east-1',
+  'otlp-endpoint': 'https://clickstack.example.com:4318',
+  'otlp-headers': `Authorization=${KEY}`,
+  'cloudwatch-check-seconds': '0',
+  'cloud-attributes': 'false'
+}
+
+/** A run's deps: the in-memory reporter, AWS clients the mocks answer, and a preflight that takes the record. */
+function deps(inputs: Record<string, string>) {
+  const reporter = new MemoryReporter(inputs)
+  const built: Array<AwsCredentials | undefined> = []
+  const preflights: PreflightOptions[] = []
+  const given: Partial<RunDeps> = {
+    reporter,
+    awsClients: (credentials): AwsClients => {
+      built.push(credentials)
+      return createAwsClients({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMIexample' })
+    },
+    event: { eventName: 'push', payload: {}, repo: { owner: 'acme', repo: 'lambdas' } },
+    sendPreflight: async (options) => {
+      preflights.push(options)
+      return { ok: true, protocol: 'http' }
+    },
+    createDeliveryChecker: () => {
+      throw new Error('verify-delivery is off in these runs')
+    },
+    sleep: async () => {},
+    exit: () => {
+      throw new Error('a hard stop in a run that is not cancelled')
+    }
+  }
+  return { reporter, built, preflights, given }
+}
+
+beforeEach(() => {
+  lambda.reset()
+  logs.reset()
+  lambda.on(GetLayerVersionCommand).callsFake(({ VersionNumber, LayerName }: { VersionNumber: number; LayerName: string }) => {
+    if (VersionNumber > LATEST) throw new ResourceNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 404 } })
+    return { LayerVersionArn: `${LayerName}:${VersionNumber}`, LayerArn: LayerName, Version: VersionNumber, CompatibleArchitectures: ['x86_64'] }
+  })
+  lambda.on(GetFunctionConfigurationCommand).resolves(configuration())
+  lambda.on(UpdateFunctionConfigurationCommand).resolves({ LastUpdateStatus: 'Successful', RevisionId: 'rev-2' })
+  lambda.on(InvokeCommand).resolves({ StatusCode: 200, $metadata: { requestId: 'req-1' } })
+  logs.on(DescribeLogStreamsCommand).resolves({ logStreams: [] })
+})
+
+describe('run', () => {
+  it('applies the extension to one function: the write, the outputs, the summary and the verdict', async () => {
+    const { reporter, built, preflights, given } = deps(INPUTS)
+    await run({ GITHUB_STEP_SUMMARY: '/summary' }, given)
+
+    expect(built).toEqual([undefined])
+    expect(preflights.map(({ endpoint }) => endpoint)).toEqual(['https://clickstack.example.com:4318'])
+    expect(lambda.commandCalls(UpdateFunctionConfigurationCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        FunctionName: FN_ARN,
+        Layers: [layerArn(LATEST)],
+        Environment: {
+          Variables: {
+            LOG_LEVEL: 'info',
+            ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4318',
+            ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS: `Authorization=${KEY}`
+          }
+        },
+        RevisionId: 'rev-1'
+      }
+    ])
+    expect(lambda.commandCalls(InvokeCommand)).toHaveLength(1)
+
+    // The key was masked before anything was printed, and is in nothing printed.
+    const firstSaid = reporter.reported.findIndex((entry) => entry.kind !== 'secret')
+    expect(reporter.reported.slice(0, firstSaid)).toContainEqual({ kind: 'secret', secret: KEY })
+    expect(reporter.annotations('notice').map(({ properties }) => properties?.title)).toEqual(['Ingestion key in plain text'])
+
+    const { outputs } = reporter
+    expect(Object.keys(outputs).sort()).toEqual(['changed', 'drift', 'layer-arns', 'report'])
+    expect(outputs.changed).toBe('true')
+    expect(outputs.drift).toBe('false')
+    expect(JSON.parse(outputs['layer-arns'] ?? '')).toEqual({ 'us-east-1/x86_64': layerArn(LATEST) })
+    expect(JSON.parse(outputs.report ?? '')).toEqual([expect.objectContaining({ function: 'orders-api', region: 'us-east-1', status: 'updated' })])
+    expect(JSON.stringify(reporter.reported.filter((entry) => entry.kind !== 'secret'))).not.toContain(KEY)
+
+    const summaries = reporter.reported.flatMap((entry) => (entry.kind === 'summary' ? [entry.markdown] : []))
+    expect(summaries).toHaveLength(1)
+    expect(summaries[0]).toContain('orders-api')
+    expect(reporter.lines).toContain('Rolling the Rotel extension out to 1 function, 8 at a time.')
+    expect(reporter.reported).toContainEqual({ kind: 'outsideGroup', title: 'orders-api (us-east-1): updated', lines: expect.any(Array) })
+    expect(reporter.reported.at(-1)).toEqual({ kind: 'outside', lines: ['Every function has the Rotel extension and its settings.'] })
+    expect(reporter.failures).toEqual([])
+    expect(reporter.annotations('error')).toEqual([])
+  })
+
+  it('prints the summary to the log where the runner gave no summary file', async () => {
+    const { reporter, given } = deps(INPUTS)
+    await run({}, given)
+    expect(reporter.reported.filter((entry) => entry.kind === 'summary')).toEqual([])
+    expect(reporter.reported).toContainEqual({ kind: 'outside', lines: [expect.stringContaining('orders-api')] })
+  })
+
+  it('fails the step when the function could not be instrumented, naming it', async () => {
+    lambda.on(UpdateFunctionConfigurationCommand).rejects(
+      Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 403 } })
+    )
+    const { reporter, given } = deps(INPUTS)
+    await run({}, given)
+    expect(reporter.failures).toEqual([
+      '1 of 1 function could not be instrumented (orders-api); see the errors above and the job summary.'
+    ])
+    expect(reporter.annotations('error').map(({ properties }) => properties?.title)).toEqual(['orders-api: failed'])
+    expect(reporter.outputs.changed).toBe('false')
+  })
+
+  it('reports every input problem as an error, fails once, and builds no client', async () => {
+    const { reporter, built, preflights, given } = deps({ ...INPUTS, mode: 'deploy', 'max-concurrency': 'many' })
+    await run({}, given)
+    const errors = reporter.annotations('error').map(({ text }) => text)
+    expect(errors).toEqual([expect.stringContaining('mode'), expect.stringContaining('max-concurrency')])
+    expect(reporter.failures).toHaveLength(1)
+    expect(built).toEqual([])
+    expect(preflights).toEqual([])
+    expect(lambda.calls()).toEqual([])
+    expect(reporter.outputs).toEqual({})
+  })
+})
