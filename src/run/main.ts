@@ -41,7 +41,7 @@ export interface RunDeps extends TelemetryIo {
   readonly reporter: Reporter
   /** The AWS clients of the run, with the deploy role's credentials when one was assumed. */
   readonly awsClients: (credentials: AwsCredentials | undefined) => AwsClients
-  /** The STS client that trades the OIDC ID token (the reporter's getIDToken) for the deploy role; one of its own when absent. */
+  /** The STS client that trades the OIDC ID token (the reporter's getIDToken) for the deploy role; its own when absent. */
   readonly stsClient?: ((region: string) => STSClient) | undefined
   /** The GitHub client of the plan comment. */
   readonly github: (token: string, baseUrl: string) => GitHubClient
@@ -92,7 +92,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
     const delivery = await openDeliveryChecker(config, deps)
     // The hints are the upstream account's numbering; a mirror numbers its own copies.
     const hints = config.layerAccount === DEFAULT_LAYER_ACCOUNT ? LAYER_VERSION_HINTS : {}
-    const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints, ...(deps.sleep ? { probe: { sleep: deps.sleep } } : {}) })
+    const probe = deps.sleep ? { probe: { sleep: deps.sleep } } : {}
+    const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints, ...probe })
     const selection = await selectFunctions(config, clients.lambdaFor)
     for (const warning of selection.warnings) reporter.warning(annotationText(warning, { redact }))
     // Names and regions are printed anyway: a value found inside one hides nothing and would garble them.
