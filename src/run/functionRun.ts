@@ -6,10 +6,10 @@ import {
   type FunctionReport,
   type FunctionState,
   type FunctionStatus,
-  type FunctionTarget,
-  type Mode
+  type FunctionTarget
 } from '../core/model.js'
 import type { LayerVersion } from '../core/layerVersions.js'
+import { type ModePolicy, policyOf } from '../core/modes.js'
 import type { Plan } from '../core/plan.js'
 import type { InFlight } from './cancellation.js'
 import type { Lease, Slots } from './pool.js'
@@ -51,7 +51,8 @@ export type KnownFields = Partial<Omit<FunctionReport, 'function' | 'region' | '
 export class FunctionRun implements InFlight {
   readonly report: FunctionReport
   readonly lambda: LambdaClient
-  readonly mode: Mode
+  /** What the mode reads, writes, verifies and says. */
+  readonly policy: ModePolicy
   readonly now: () => number
   readonly log: string[] = []
   readonly warnings: string[] = []
@@ -74,7 +75,7 @@ export class FunctionRun implements InFlight {
   ) {
     this.report = emptyReport(target)
     this.lambda = ctx.lambdaFor(target.region)
-    this.mode = ctx.config.mode
+    this.policy = policyOf(ctx.config.mode)
     this.now = ctx.now ?? Date.now
   }
 

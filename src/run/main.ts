@@ -23,6 +23,7 @@ import { isSecretName, secretPartsOf } from '../core/secretNames.js'
 import { messageOf } from '../core/retry.js'
 import { cancelledOutcome, restoreHint, rolloutFunction } from './rollout.js'
 import type { RolloutContext } from './rolloutContext.js'
+import { MODE_POLICY } from '../core/modes.js'
 import { layersByRegionAndArch, type RunResult } from '../core/summary.js'
 import { openDeliveryChecker, preflightEndpoint } from './telemetryEndpoint.js'
 import { annotateWorkspace } from './workspaceAnnotations.js'
@@ -42,7 +43,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   try {
     const config = loadConfig((name) => core.getInput(name), env)
     mask(redactor.add(config.secretValues))
-    if (config.literalIngestionKey && config.mode === 'apply')
+    if (config.literalIngestionKey && MODE_POLICY[config.mode].writes === 'extension')
       core.notice(
         'otlp-headers holds the ingestion key itself: Lambda keeps it in plain text in each function\'s configuration, readable by anyone allowed to read the function. Store it in Secrets Manager or Parameter Store and give a reference instead, e.g. Authorization=${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME}.',
         { title: 'Ingestion key in plain text' }
@@ -81,7 +82,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       }
     )
     const notes = [...selection.warnings]
-    if ((config.mode === 'plan' || config.mode === 'check') && config.annotateFiles?.length !== 0)
+    if (MODE_POLICY[config.mode].reports.annotatesFiles && config.annotateFiles?.length !== 0)
       notes.push(...(await annotateWorkspace(config, layers, env)))
 
     const result: RunResult = {
@@ -91,7 +92,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       testInvoke: config.testInvoke,
       notes
     }
-    if (config.mode === 'plan' && config.prComment) await postPlanComment(config, result, redact, env)
+    if (MODE_POLICY[config.mode].reports.prComment && config.prComment) await postPlanComment(config, result, redact, env)
     await publishOnce(config, result, redact)
   } catch (error) {
     if (error instanceof InputError) for (const problem of error.problems) core.error(annotationText(problem, { redact }))
@@ -169,8 +170,6 @@ async function assumeRole(config: ActionConfig, env: NodeJS.ProcessEnv): ReturnT
  */
 const WAITING_AT_ONCE = 48
 
-const VERB = { apply: 'Rolling the Rotel extension out to', plan: 'Planning', check: 'Checking', remove: 'Removing the Rotel extension from' }
-
 async function processFunctions(
   config: ActionConfig,
   clients: AwsClients,
@@ -182,7 +181,7 @@ async function processFunctions(
   { onRead, redact }: { onRead: (state: FunctionState) => void; redact: Redactor }
 ): Promise<FunctionOutcome[]> {
   core.info(
-    `${VERB[config.mode]} ${targets.length} function${targets.length === 1 ? '' : 's'}, ${config.maxConcurrency} at a time.`
+    `${MODE_POLICY[config.mode].reports.verb} ${targets.length} function${targets.length === 1 ? '' : 's'}, ${config.maxConcurrency} at a time.`
   )
   const roleWork = await prepareRoles(config, clients, targets, control, onRead)
   const context: RolloutContext = {
@@ -210,7 +209,7 @@ async function processFunctions(
     printGroup(redact(`${target.name} (${target.region}): ${outcome.report.status}`), outcome.log.map(redact))
     return outcome
   }))
-  if (roleWork.roles && config.mode === 'apply' && config.cloudwatchLogs === 'off')
+  if (roleWork.roles && MODE_POLICY[config.mode].roles === 'switch-off' && config.cloudwatchLogs === 'off')
     await giveLogsBack(roleWork.roles, roleWork.preRead, targets, outcomes)
   if (roleWork.roles && shrinksSecretGrants(config) && !control.cancelled)
     await shrinkSecretGrants(roleWork.roles, config, roleWork.preRead, targets, outcomes)

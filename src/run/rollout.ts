@@ -37,8 +37,8 @@ export async function rolloutFunction(ctx: RolloutContext, target: FunctionTarge
 async function steps(run: FunctionRun): Promise<FunctionOutcome> {
   const stopped = (await readStep(run)) ?? (await choosePlanStep(run)) ?? (await planAndWrite(run))
   if (stopped) return stopped
-  run.mark(run.mode === 'remove' ? 'removed' : 'updated')
-  run.log.push(`${run.mode === 'remove' ? 'Removed' : 'Updated'} (revision ${run.written.revisionId ?? 'unknown'}).`)
+  run.mark(run.policy.reports.changeStatus)
+  run.log.push(`${run.policy.reports.written ?? 'Written'} (revision ${run.written.revisionId ?? 'unknown'}).`)
   const invoked = await invokeStep(run)
   return 'invocation' in invoked ? telemetryStep(run, invoked) : invoked
 }

@@ -4,13 +4,14 @@
  */
 import * as core from '@actions/core'
 import { type ActionConfig, ENV } from '../core/config.js'
+import { MODE_POLICY } from '../core/modes.js'
 import { createDeliveryChecker, type DeliveryChecker } from '../clickstack/deliveryCheck.js'
 import { type OtlpProtocol, sendPreflight } from '../clickstack/preflight.js'
 
 /** Throws one clear sentence when the endpoint refuses the preflight record; says so when it cannot be tried. */
 export async function preflightEndpoint(config: ActionConfig): Promise<void> {
   const endpoint = config.managedVariables[ENV.endpoint]
-  if (!config.preflight || config.mode !== 'apply' || !endpoint) return
+  if (!config.preflight || !MODE_POLICY[config.mode].verifiesTelemetry || !endpoint) return
   const protocol = config.managedVariables[ENV.protocol] as OtlpProtocol | undefined
   const result = await sendPreflight({
     endpoint,
@@ -27,7 +28,7 @@ export async function preflightEndpoint(config: ActionConfig): Promise<void> {
 /** The delivery checker for this run, proven able to query before any function is changed; undefined when verification is off. */
 export async function openDeliveryChecker(config: ActionConfig): Promise<DeliveryChecker | undefined> {
   const settings = config.delivery
-  if (!settings || config.mode !== 'apply') return undefined
+  if (!settings || !MODE_POLICY[config.mode].verifiesTelemetry) return undefined
   if (!config.testInvoke) {
     core.warning('verify-delivery needs the test invocation: with test-invoke false there is nothing to look for in ClickStack.')
     return undefined

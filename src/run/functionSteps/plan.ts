@@ -7,7 +7,8 @@ import { describeLayers } from './words.js'
 
 /** Plans the function as last read; returns an outcome when its run ends before writing. */
 export async function planStep(run: FunctionRun): Promise<FunctionOutcome | undefined> {
-  const { ctx, target, mode, state } = run
+  const { ctx, target, policy, state } = run
+  const { reports } = policy
   const plan = (run.plan = run.planFor(state))
   run.know({
     layerBefore: plan.rotelLayerBefore,
@@ -19,22 +20,15 @@ export async function planStep(run: FunctionRun): Promise<FunctionOutcome | unde
   })
   if (plan.problems.length > 0) {
     run.keepAsRead()
-    const verb = mode === 'plan' || mode === 'check' ? 'could not be' : 'was not'
-    return run.fail(`${target.name} ${verb} changed: ${plan.problems.join(' Also, ')}`)
+    return run.fail(`${target.name} ${reports.notChanged} changed: ${plan.problems.join(' Also, ')}`)
   }
   const roleProblem = await workOnRole(ctx, state, run.report, run.log, run.warnings)
   if (roleProblem) {
     run.keepAsRead()
-    return run.fail(
-      mode === 'plan' || mode === 'check'
-        ? `${target.name} could not be ${mode === 'plan' ? 'planned' : 'checked'}: ${roleProblem}`
-        : mode === 'remove'
-          ? `${target.name} was not changed: CloudWatch Logs could not be switched back on for it first, and without it removing the extension would lose its logs. ${roleProblem}`
-          : `${target.name} was not changed: ${roleProblem}`
-    )
+    return run.fail(reports.roleFailure(target.name, roleProblem))
   }
-  if (mode === 'plan' || mode === 'check') return judgeWithRole(run, mode)
-  if (!plan.changed && mode === 'apply' && ctx.config.cloudwatchLogs === 'off') {
+  if (reports.judgement) return judgeWithRole(run, reports.judgement)
+  if (!plan.changed && policy.roles === 'switch-off' && ctx.config.cloudwatchLogs === 'off') {
     // Not invoked, so its logs cannot be watched: the role's policies say whether they can still go to CloudWatch.
     const stillOn = await logsStillAllowed(ctx, state)
     if (stillOn)
@@ -44,11 +38,7 @@ export async function planStep(run: FunctionRun): Promise<FunctionOutcome | unde
   }
   if (!plan.changed) {
     run.mark('unchanged')
-    run.log.push(
-      mode === 'remove'
-        ? 'Has no Rotel layer and none of the settings: nothing to remove.'
-        : 'Already has the target layer and settings: nothing to change.'
-    )
+    run.log.push(reports.nothingToChange)
     return run.outcome()
   }
   if (ctx.isCancelled?.()) return run.cancelled()
@@ -56,11 +46,11 @@ export async function planStep(run: FunctionRun): Promise<FunctionOutcome | unde
 }
 
 /** plan and check with cloudwatch-logs: off: the role's planned change or drift counts beside the function's. */
-async function judgeWithRole(run: FunctionRun, mode: 'plan' | 'check'): Promise<FunctionOutcome> {
+async function judgeWithRole(run: FunctionRun, judgement: 'planned' | 'drifted'): Promise<FunctionOutcome> {
   const { ctx, report, state, log } = run
-  const outcome = judge(run, mode)
+  const outcome = judge(run, judgement)
   if (!ctx.roles || ctx.config.cloudwatchLogs !== 'off' || !state.role) return outcome
-  if (mode === 'plan') {
+  if (judgement === 'planned') {
     if (report.status === 'in-sync' && (report.executionRole?.changes.length ?? 0) > 0) {
       run.mark('planned')
       log.push('Its execution role would change (above).')
@@ -81,18 +71,18 @@ async function judgeWithRole(run: FunctionRun, mode: 'plan' | 'check'): Promise<
 }
 
 /** plan and check end here: the plan is reported, or judged, and nothing is written. */
-function judge(run: FunctionRun, mode: 'plan' | 'check'): FunctionOutcome {
+function judge(run: FunctionRun, judgement: 'planned' | 'drifted'): FunctionOutcome {
   const { report, state, plan, log } = run
   if (!plan.changed) {
     run.mark('in-sync')
-    log.push('In sync: it already has the target layer and settings.')
+    log.push(run.policy.reports.nothingToChange)
     return run.outcome()
   }
   log.push(`Layers: ${describeLayers(state.layers)} → ${describeLayers(plan.layersAfter)}`)
   for (const change of report.diff?.variables ?? [])
     log.push(`${change.change === 'added' ? '+' : '~'} ${change.name}${change.shown ? `=${change.after ?? ''}` : ' (value not shown)'}`)
   if (report.diff?.logFormat) log.push(`LoggingConfig.LogFormat: ${report.diff.logFormat.before} → ${report.diff.logFormat.after}`)
-  if (mode === 'plan') return run.end('planned')
+  if (judgement === 'planned') return run.end('planned')
   run.mark('drifted')
   run.know({ drift: driftOf(state, plan, run.layer?.arn ?? '') })
   log.push(`Drifted: ${report.drift.join('; ')}.`)

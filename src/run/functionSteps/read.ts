@@ -24,11 +24,12 @@ export async function readStep(run: FunctionRun): Promise<FunctionOutcome | unde
   return undefined
 }
 
-/** Sets how the function is planned: remove needs no layer, it takes off whichever Rotel layer is there. */
+/** Sets how the function is planned, and with which Rotel layer when the mode puts one on. */
 export async function choosePlanStep(run: FunctionRun): Promise<FunctionOutcome | undefined> {
   const { ctx, target, state } = run
   const { config } = ctx
-  if (run.mode === 'remove') {
+  // remove reads no layer: it takes off whichever Rotel layer is there.
+  if (!run.policy.readsLayer) {
     const names = layerNamesOf(config.layerNameTemplate)
     const instrumentationNames =
       config.instrumentation === 'none' ? undefined : instrumentationLayerNames(target.region, config.instrumentationLayer)

@@ -37,10 +37,10 @@ export async function invokeStep(run: FunctionRun): Promise<FunctionOutcome | In
   }
   run.phase = 'verifying'
   await settleSecretAccess(run)
-  // Only apply checks CloudWatch Logs afterwards: remove would read the group for nothing (and a role
-  // without logs:DescribeLogStreams, which remove does not need, would be refused).
+  // Only a mode that verifies telemetry (apply) checks CloudWatch Logs afterwards: remove would read the
+  // group for nothing (and a role without logs:DescribeLogStreams, which remove does not need, would be refused).
   const logs = ctx.logsFor(target.region)
-  const baseline = run.mode === 'remove' ? undefined : await snapshotLogStreams(logs, state.logGroup)
+  const baseline = !run.policy.verifiesTelemetry ? undefined : await snapshotLogStreams(logs, state.logGroup)
   const invokedAt = run.now()
   let invocation: InvocationResult
   try {
@@ -69,7 +69,7 @@ export async function invokeStep(run: FunctionRun): Promise<FunctionOutcome | In
     return invocation.logTail ? { ...outcome, logTail: tailOf(invocation.logTail, 100, LOG_TAIL_CHARS) } : outcome
   }
   // After a removal the logs are the function's own business again: nothing to verify.
-  if (run.mode === 'remove') return run.outcome()
+  if (!run.policy.verifiesTelemetry) return run.outcome()
   return { invocation, invokedAt, logs, baseline }
 }
 

@@ -14,13 +14,13 @@ const MAX_CONFLICT_WAITS = 3
 
 /** Writes the plan; 'replan' when the function changed since it was read (run.state is then the new read). */
 export async function writeStep(run: FunctionRun, replan: number): Promise<FunctionOutcome | 'replan' | undefined> {
-  const { mode, state, plan, log } = run
+  const { policy, state, plan, log } = run
   run.original = state
   run.phase = 'writing'
   run.logFormatChanged = plan.loggingAfter !== undefined
   log.push(
     `Layers: ${describeLayers(state.layers)} → ${describeLayers(plan.layersAfter)}`,
-    mode === 'remove'
+    policy.writes === 'removal'
       ? `Variables removed: ${plan.removedVariables.join(', ') || 'none'}${plan.changedVariables.length > 0 ? `; put back as they were before the action: ${plan.changedVariables.join(', ')}` : ''}`
       : `Variables set: ${plan.changedVariables.join(', ') || 'none'}`,
     ...(plan.loggingAfter ? [`LoggingConfig.LogFormat: ${logFormatOf(state)} → ${plan.loggingAfter.format}`] : [])
