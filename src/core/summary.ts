@@ -92,34 +92,7 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
     lines.push('')
   }
 
-  if (reports.length > 0) {
-    const writes = writesFunctions(result.mode)
-    lines.push(
-      '### Functions',
-      '',
-      writes
-        ? '| function | region | arch | result | Rotel layer before → after | settings changed | test invocation | CloudWatch Logs |'
-        : '| function | region | arch | result | Rotel layer now → target | settings that would change |',
-      writes ? '| --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- | --- |'
-    )
-    for (const r of reports) {
-      const row = [
-        cell(r.function, redact),
-        cell(r.region, redact),
-        r.architecture ?? '?',
-        STATUS_LABEL[r.status],
-        layerTransition(r, redact),
-        cell([...r.changedVariables, ...(r.diff?.logFormat ? ['LogFormat'] : [])].join(', ') || '—', redact, LONG_TEXT)
-      ]
-      if (writes)
-        row.push(
-          invocationCell(r, result.testInvoke, redact),
-          r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch
-        )
-      lines.push(`| ${row.join(' | ')} |`)
-    }
-    lines.push('')
-  }
+  lines.push(...renderFunctions(result, reports, redact))
 
   const detailed = reports.filter(
     (r) => r.diff && (r.status === 'planned' || r.status === 'drifted' || r.status === 'removed' || r.status === 'updated')
@@ -151,28 +124,7 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
     if (tails.length > SUMMARY_TAILS) lines.push(`The tails of ${tails.length - SUMMARY_TAILS} more are in the log.`, '')
   }
 
-  const verified = reports.filter((r) => r.delivery !== null)
-  if (verified.length > 0) {
-    lines.push(
-      '### Delivery to ClickStack',
-      '',
-      '| function | telemetry of the test invocation | log records | spans | first seen after | HyperDX |',
-      '| --- | --- | --- | --- | --- | --- |'
-    )
-    for (const r of verified) {
-      const d = r.delivery as NonNullable<FunctionReport['delivery']>
-      lines.push(
-        `| ${cell(r.function, redact)} | ${d.status === 'delivered' ? '✅ delivered' : d.status === 'error' ? `❌ ${cell(d.detail ?? 'error', redact)}` : '❌ not delivered'} | ${Number(d.logRecords)} | ${Number(d.spans)} | ${d.firstArrivalMs === null ? '—' : `≤ ${Math.ceil(d.firstArrivalMs / 1000)} s`} | ${d.link ? markdownLink('search', redact(d.link)) : '—'} |`
-      )
-    }
-    lines.push('')
-    if (verified.some((r) => r.delivery?.status === 'delivered' && !r.delivery.withInvocationId))
-      lines.push(
-        'Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set `json-logs: true` (or the functions\' LoggingConfig.LogFormat to JSON) to tie each record to its invocation.',
-        ''
-      )
-  }
-
+  lines.push(...renderDelivery(reports, redact))
   lines.push(...renderRoles(result.mode, reports, redact))
 
   const cloudwatchOn = reports.filter((r) => r.cloudwatch === 'on')
@@ -184,6 +136,65 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
       ''
     )
   return redact(lines.join('\n'))
+}
+
+/** What of each test invocation's telemetry reached ClickStack, when delivery was verified. */
+function renderDelivery(reports: readonly FunctionReport[], redact: Redactor): string[] {
+  const verified = reports.filter((r) => r.delivery !== null)
+  if (verified.length === 0) return []
+  const lines: string[] = []
+  lines.push(
+    '### Delivery to ClickStack',
+    '',
+    '| function | telemetry of the test invocation | log records | spans | first seen after | HyperDX |',
+    '| --- | --- | --- | --- | --- | --- |'
+  )
+  for (const r of verified) {
+    const d = r.delivery as NonNullable<FunctionReport['delivery']>
+    lines.push(
+      `| ${cell(r.function, redact)} | ${d.status === 'delivered' ? '✅ delivered' : d.status === 'error' ? `❌ ${cell(d.detail ?? 'error', redact)}` : '❌ not delivered'} | ${Number(d.logRecords)} | ${Number(d.spans)} | ${d.firstArrivalMs === null ? '—' : `≤ ${Math.ceil(d.firstArrivalMs / 1000)} s`} | ${d.link ? markdownLink('search', redact(d.link)) : '—'} |`
+    )
+  }
+  lines.push('')
+  if (verified.some((r) => r.delivery?.status === 'delivered' && !r.delivery.withInvocationId))
+    lines.push(
+      'Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set `json-logs: true` (or the functions\' LoggingConfig.LogFormat to JSON) to tie each record to its invocation.',
+      ''
+    )
+  return lines
+}
+
+/** The functions table: a mode that writes shows its test invocation and CloudWatch Logs too. */
+function renderFunctions(result: RunResult, reports: readonly FunctionReport[], redact: Redactor): string[] {
+  if (reports.length === 0) return []
+  const lines: string[] = []
+  const writes = writesFunctions(result.mode)
+  lines.push(
+    '### Functions',
+    '',
+    writes
+      ? '| function | region | arch | result | Rotel layer before → after | settings changed | test invocation | CloudWatch Logs |'
+      : '| function | region | arch | result | Rotel layer now → target | settings that would change |',
+    writes ? '| --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- | --- |'
+  )
+  for (const r of reports) {
+    const row = [
+      cell(r.function, redact),
+      cell(r.region, redact),
+      r.architecture ?? '?',
+      STATUS_LABEL[r.status],
+      layerTransition(r, redact),
+      cell([...r.changedVariables, ...(r.diff?.logFormat ? ['LogFormat'] : [])].join(', ') || '—', redact, LONG_TEXT)
+    ]
+    if (writes)
+      row.push(
+        invocationCell(r, result.testInvoke, redact),
+        r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch
+      )
+    lines.push(`| ${row.join(' | ')} |`)
+  }
+  lines.push('')
+  return lines
 }
 
 /** cloudwatch-logs: off and remove: each execution role once, with what was (or would be) done to it. */
