@@ -13,7 +13,6 @@ import type { RolloutContext } from './rolloutContext.js'
 
 export { cancelledOutcome } from './functionRun.js'
 export { restoreHint } from './functionSteps/rollback.js'
-export { IAM_SETTLE_MS } from './functionSteps/verify.js'
 
 /** Processes one function in the configured mode; never throws, every failure ends up in the report. */
 export async function rolloutFunction(ctx: RolloutContext, target: FunctionTarget): Promise<FunctionOutcome> {

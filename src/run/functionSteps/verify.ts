@@ -13,7 +13,7 @@ import { rollbackStep } from './rollback.js'
 import { indent, lastLines, LOG_TAIL_CHARS } from './words.js'
 
 /** IAM is eventually consistent: a policy just written may take seconds to apply where Lambda runs. */
-export const IAM_SETTLE_MS = 10_000
+const IAM_SETTLE_MS = 10_000
 
 /** What the test invocation left for the telemetry step: when it was made, and the log streams before it. */
 export interface Invoked {
