@@ -2,6 +2,7 @@
 import type { FunctionOutcome, FunctionReport, FunctionStatus, Mode, PlanDiff } from './model.js'
 import type { LayerVersion } from './layerVersions.js'
 import { markdownBlock, markdownCode, markdownLink, markdownText, plainText, tailOf } from './outsideText.js'
+import { MODE_POLICY, writesFunctions } from './modes.js'
 import { type Redactor, redactDeep } from './redact.js'
 
 export interface RunResult {
@@ -21,14 +22,6 @@ export interface Outputs {
   readonly report: string
 }
 
-/** The statuses that mean "this run changes (or would change) the function", per mode. */
-const CHANGE_STATUS: Record<Mode, FunctionStatus> = {
-  apply: 'updated',
-  plan: 'planned',
-  check: 'drifted',
-  remove: 'removed'
-}
-
 /** The layers used, keyed "<region>/<arch>" as the `layer-arns` output has them. */
 export function layersByRegionAndArch(outcomes: readonly FunctionOutcome[]): Map<string, LayerVersion> {
   const layers = new Map<string, LayerVersion>()
@@ -42,8 +35,8 @@ export function renderOutputs(result: RunResult, redact: Redactor): Outputs {
   const layerArns = Object.fromEntries([...result.layers].map(([key, layer]) => [key, layer.arn]))
   const changed = result.outcomes.some(
     ({ report }) =>
-      report.status === CHANGE_STATUS[result.mode] ||
-      ((result.mode === 'apply' || result.mode === 'remove') && (report.executionRole?.changes.length ?? 0) > 0)
+      report.status === MODE_POLICY[result.mode].reports.changeStatus ||
+      (writesFunctions(result.mode) && (report.executionRole?.changes.length ?? 0) > 0)
   )
   return {
     // Values are redacted before serialising: a secret with a quote or backslash is escaped in JSON.
@@ -80,29 +73,14 @@ const STATUS_LABEL: Record<FunctionStatus, string> = {
   cancelled: '⏹️ cancelled'
 }
 
-const TITLE: Record<Mode, string> = {
-  apply: 'Rotel Lambda Extension for ClickStack',
-  plan: 'Rotel Lambda Extension for ClickStack: plan',
-  check: 'Rotel Lambda Extension for ClickStack: drift check',
-  remove: 'Rotel Lambda Extension for ClickStack: removal'
-}
-
 /** The job summary as Markdown. */
 export function renderSummary(result: RunResult, redact: Redactor): string {
   const reports = result.outcomes.map(({ report }) => report)
-  const lines: string[] = [`## ${TITLE[result.mode]}`, '', tallyLine(reports), '']
+  const words = MODE_POLICY[result.mode].reports
+  const lines: string[] = [`## ${words.title}`, '', tallyLine(reports), '']
   const quiet = reports.length > 0 && reports.every((r) => r.status === 'unchanged' || r.status === 'in-sync')
-  if (quiet)
-    lines.push(
-      result.mode === 'remove'
-        ? 'Nothing to remove: no function has the Rotel layer or its settings.'
-        : result.mode === 'apply'
-          ? 'Nothing to change: every function already has the target layer and settings.'
-          : 'Every function is in sync: apply would change nothing.',
-      ''
-    )
-  if (result.mode === 'plan') lines.push('This is a plan: nothing was written.', '')
-  if (result.mode === 'check') lines.push('This is a check: nothing was written.', '')
+  if (quiet) lines.push(words.quiet, '')
+  if (words.nothingWritten) lines.push(words.nothingWritten, '')
   for (const note of result.notes ?? []) lines.push(`> ${cell(note, redact, LONG_TEXT)}`, '')
 
   if (result.layers.size > 0) {
@@ -114,39 +92,12 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
     lines.push('')
   }
 
-  if (reports.length > 0) {
-    const writes = result.mode === 'apply' || result.mode === 'remove'
-    lines.push(
-      '### Functions',
-      '',
-      writes
-        ? '| function | region | arch | result | Rotel layer before → after | settings changed | test invocation | CloudWatch Logs |'
-        : '| function | region | arch | result | Rotel layer now → target | settings that would change |',
-      writes ? '| --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- | --- |'
-    )
-    for (const r of reports) {
-      const row = [
-        cell(r.function, redact),
-        cell(r.region, redact),
-        r.architecture ?? '?',
-        STATUS_LABEL[r.status],
-        layerTransition(r, redact),
-        cell([...r.changedVariables, ...(r.diff?.logFormat ? ['LogFormat'] : [])].join(', ') || '—', redact, LONG_TEXT)
-      ]
-      if (writes)
-        row.push(
-          invocationCell(r, result.testInvoke, redact),
-          r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch
-        )
-      lines.push(`| ${row.join(' | ')} |`)
-    }
-    lines.push('')
-  }
+  lines.push(...renderFunctions(result, reports, redact))
 
   const detailed = reports.filter(
     (r) => r.diff && (r.status === 'planned' || r.status === 'drifted' || r.status === 'removed' || r.status === 'updated')
   )
-  if (detailed.length > 0 && result.mode !== 'apply') {
+  if (detailed.length > 0 && words.detailsChanges) {
     lines.push('### Changes', '')
     for (const r of detailed) lines.push(...renderDetails(r, redact), '')
   }
@@ -173,28 +124,7 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
     if (tails.length > SUMMARY_TAILS) lines.push(`The tails of ${tails.length - SUMMARY_TAILS} more are in the log.`, '')
   }
 
-  const verified = reports.filter((r) => r.delivery !== null)
-  if (verified.length > 0) {
-    lines.push(
-      '### Delivery to ClickStack',
-      '',
-      '| function | telemetry of the test invocation | log records | spans | first seen after | HyperDX |',
-      '| --- | --- | --- | --- | --- | --- |'
-    )
-    for (const r of verified) {
-      const d = r.delivery as NonNullable<FunctionReport['delivery']>
-      lines.push(
-        `| ${cell(r.function, redact)} | ${d.status === 'delivered' ? '✅ delivered' : d.status === 'error' ? `❌ ${cell(d.detail ?? 'error', redact)}` : '❌ not delivered'} | ${Number(d.logRecords)} | ${Number(d.spans)} | ${d.firstArrivalMs === null ? '—' : `≤ ${Math.ceil(d.firstArrivalMs / 1000)} s`} | ${d.link ? markdownLink('search', redact(d.link)) : '—'} |`
-      )
-    }
-    lines.push('')
-    if (verified.some((r) => r.delivery?.status === 'delivered' && !r.delivery.withInvocationId))
-      lines.push(
-        'Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set `json-logs: true` (or the functions\' LoggingConfig.LogFormat to JSON) to tie each record to its invocation.',
-        ''
-      )
-  }
-
+  lines.push(...renderDelivery(reports, redact))
   lines.push(...renderRoles(result.mode, reports, redact))
 
   const cloudwatchOn = reports.filter((r) => r.cloudwatch === 'on')
@@ -208,6 +138,65 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
   return redact(lines.join('\n'))
 }
 
+/** What of each test invocation's telemetry reached ClickStack, when delivery was verified. */
+function renderDelivery(reports: readonly FunctionReport[], redact: Redactor): string[] {
+  const verified = reports.filter((r) => r.delivery !== null)
+  if (verified.length === 0) return []
+  const lines: string[] = []
+  lines.push(
+    '### Delivery to ClickStack',
+    '',
+    '| function | telemetry of the test invocation | log records | spans | first seen after | HyperDX |',
+    '| --- | --- | --- | --- | --- | --- |'
+  )
+  for (const r of verified) {
+    const d = r.delivery as NonNullable<FunctionReport['delivery']>
+    lines.push(
+      `| ${cell(r.function, redact)} | ${d.status === 'delivered' ? '✅ delivered' : d.status === 'error' ? `❌ ${cell(d.detail ?? 'error', redact)}` : '❌ not delivered'} | ${Number(d.logRecords)} | ${Number(d.spans)} | ${d.firstArrivalMs === null ? '—' : `≤ ${Math.ceil(d.firstArrivalMs / 1000)} s`} | ${d.link ? markdownLink('search', redact(d.link)) : '—'} |`
+    )
+  }
+  lines.push('')
+  if (verified.some((r) => r.delivery?.status === 'delivered' && !r.delivery.withInvocationId))
+    lines.push(
+      'Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set `json-logs: true` (or the functions\' LoggingConfig.LogFormat to JSON) to tie each record to its invocation.',
+      ''
+    )
+  return lines
+}
+
+/** The functions table: a mode that writes shows its test invocation and CloudWatch Logs too. */
+function renderFunctions(result: RunResult, reports: readonly FunctionReport[], redact: Redactor): string[] {
+  if (reports.length === 0) return []
+  const lines: string[] = []
+  const writes = writesFunctions(result.mode)
+  lines.push(
+    '### Functions',
+    '',
+    writes
+      ? '| function | region | arch | result | Rotel layer before → after | settings changed | test invocation | CloudWatch Logs |'
+      : '| function | region | arch | result | Rotel layer now → target | settings that would change |',
+    writes ? '| --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- | --- |'
+  )
+  for (const r of reports) {
+    const row = [
+      cell(r.function, redact),
+      cell(r.region, redact),
+      r.architecture ?? '?',
+      STATUS_LABEL[r.status],
+      layerTransition(r, redact),
+      cell([...r.changedVariables, ...(r.diff?.logFormat ? ['LogFormat'] : [])].join(', ') || '—', redact, LONG_TEXT)
+    ]
+    if (writes)
+      row.push(
+        invocationCell(r, result.testInvoke, redact),
+        r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch
+      )
+    lines.push(`| ${row.join(' | ')} |`)
+  }
+  lines.push('')
+  return lines
+}
+
 /** cloudwatch-logs: off and remove: each execution role once, with what was (or would be) done to it. */
 function renderRoles(mode: Mode, reports: readonly FunctionReport[], redact: Redactor): string[] {
   const byRole = new Map<string, { changes: Set<string>; functions: string[] }>()
@@ -219,7 +208,7 @@ function renderRoles(mode: Mode, reports: readonly FunctionReport[], redact: Red
     byRole.set(r.executionRole.role, entry)
   }
   if (byRole.size === 0) return []
-  const heading = mode === 'plan' ? 'what apply would change' : mode === 'remove' ? 'CloudWatch Logs put back' : 'CloudWatch Logs switched off'
+  const heading = MODE_POLICY[mode].reports.rolesHeading
   const lines = [`### Execution roles: ${heading}`, '', '| role | functions | change |', '| --- | --- | --- |']
   for (const [role, { changes, functions }] of byRole)
     lines.push(

@@ -4,6 +4,7 @@ import { annotationText, annotationTitle } from '../core/outsideText.js'
 import type { Reporter } from './reporter.js'
 import type { Redactor } from '../core/redact.js'
 import type { FunctionOutcome } from '../core/model.js'
+import { MODE_POLICY } from '../core/modes.js'
 import { renderOutputs, renderSummary, type RunResult } from '../core/summary.js'
 
 /** Writes outputs, annotations and the summary, then fails the step when the mode's rules say so. */
@@ -60,12 +61,7 @@ export function verdictOf(
   const names = (list: typeof rows): string => list.map((row) => row.function).join(', ')
   const failed = rows.filter((row) => row.status === 'failed' || row.status === 'rolled-back')
   if (failed.length > 0) {
-    const what = {
-      apply: 'could not be instrumented',
-      remove: 'could not have the extension removed',
-      plan: 'could not be planned',
-      check: 'could not be checked'
-    }[config.mode]
+    const what = MODE_POLICY[config.mode].reports.failedWhat
     return {
       failure: `${failed.length} ${of} ${what} (${names(failed)}); see the errors above and the job summary.`,
       message: ''
@@ -77,46 +73,5 @@ export function verdictOf(
       failure: `The run was cancelled: ${cancelled.length} ${of} ${cancelled.length === 1 ? 'was' : 'were'} not processed (${names(cancelled)}); the others are as the summary says.`,
       message: ''
     }
-  const count = (status: string): number => rows.filter((row) => row.status === status).length
-  switch (config.mode) {
-    case 'check': {
-      const drifted = rows.filter((row) => row.status === 'drifted')
-      if (drifted.length > 0 && config.failOnDrift)
-        return {
-          failure: `${drifted.length} ${of} drifted from the target (${names(drifted)}); run the action in apply mode to bring them back, or set fail-on-drift: false to only report.`,
-          message: ''
-        }
-      return {
-        failure: undefined,
-        message:
-          drifted.length > 0
-            ? `${drifted.length} ${of} drifted (${names(drifted)}); fail-on-drift is false, so the step succeeds.`
-            : `All ${rows.length} functions are in sync.`
-      }
-    }
-    case 'plan':
-      return {
-        failure: undefined,
-        message:
-          count('planned') > 0
-            ? `Apply would change ${count('planned')} ${of}; nothing was written.`
-            : 'Apply would change nothing; nothing was written.'
-      }
-    case 'remove':
-      return {
-        failure: undefined,
-        message:
-          count('removed') > 0
-            ? `Removed the Rotel extension from ${count('removed')} ${of}.`
-            : 'Nothing to remove: no function had the Rotel extension or its settings.'
-      }
-    default:
-      return {
-        failure: undefined,
-        message:
-          count('updated') > 0
-            ? 'Every function has the Rotel extension and its settings.'
-            : 'Nothing changed: every function already had the Rotel extension and its settings.'
-      }
-  }
+  return MODE_POLICY[config.mode].verdict({ rows, of, names, failOnDrift: config.failOnDrift })
 }

@@ -26,6 +26,7 @@ import { isSecretName, secretPartsOf } from '../core/secretNames.js'
 import { messageOf } from '../core/retry.js'
 import { cancelledOutcome, restoreHint, rolloutFunction } from './rollout.js'
 import type { RolloutContext } from './rolloutContext.js'
+import { MODE_POLICY } from '../core/modes.js'
 import { layersByRegionAndArch, type RunResult } from '../core/summary.js'
 import { openDeliveryChecker, preflightEndpoint, type TelemetryIo } from './telemetryEndpoint.js'
 import { annotateWorkspace } from './workspaceAnnotations.js'
@@ -79,7 +80,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
   try {
     const config = loadConfig((name) => reporter.getInput(name), env)
     mask(redactor.add(config.secretValues))
-    if (config.literalIngestionKey && config.mode === 'apply')
+    if (config.literalIngestionKey && MODE_POLICY[config.mode].writes === 'extension')
       reporter.notice(
         'otlp-headers holds the ingestion key itself: Lambda keeps it in plain text in each function\'s configuration, readable by anyone allowed to read the function. Store it in Secrets Manager or Parameter Store and give a reference instead, e.g. Authorization=${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME}.',
         { title: 'Ingestion key in plain text' }
@@ -119,7 +120,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
       }
     )
     const notes = [...selection.warnings]
-    if ((config.mode === 'plan' || config.mode === 'check') && config.annotateFiles?.length !== 0)
+    if (MODE_POLICY[config.mode].reports.annotatesFiles && config.annotateFiles?.length !== 0)
       notes.push(...(await annotateWorkspace(config, layers, env, reporter)))
 
     const result: RunResult = {
@@ -129,7 +130,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
       testInvoke: config.testInvoke,
       notes
     }
-    if (config.mode === 'plan' && config.prComment)
+    if (MODE_POLICY[config.mode].reports.prComment && config.prComment)
       await postPlanComment(config, result, redact, { reporter, env, event: deps.event, github: deps.github })
     await publishOnce(result)
   } catch (error) {
@@ -211,8 +212,6 @@ async function assumeRole(config: ActionConfig, env: NodeJS.ProcessEnv, deps: Ru
  */
 const WAITING_AT_ONCE = 48
 
-const VERB = { apply: 'Rolling the Rotel extension out to', plan: 'Planning', check: 'Checking', remove: 'Removing the Rotel extension from' }
-
 async function processFunctions(
   config: ActionConfig,
   clients: AwsClients,
@@ -225,7 +224,7 @@ async function processFunctions(
 ): Promise<FunctionOutcome[]> {
   const { reporter } = deps
   reporter.info(
-    `${VERB[config.mode]} ${targets.length} function${targets.length === 1 ? '' : 's'}, ${config.maxConcurrency} at a time.`
+    `${MODE_POLICY[config.mode].reports.verb} ${targets.length} function${targets.length === 1 ? '' : 's'}, ${config.maxConcurrency} at a time.`
   )
   const roleWork = await prepareRoles(config, clients, targets, control, reporter, onRead)
   const context: RolloutContext = {
@@ -255,7 +254,7 @@ async function processFunctions(
     reporter.outsideGroup(redact(`${target.name} (${target.region}): ${outcome.report.status}`), outcome.log.map(redact))
     return outcome
   }))
-  if (roleWork.roles && config.mode === 'apply' && config.cloudwatchLogs === 'off')
+  if (roleWork.roles && MODE_POLICY[config.mode].roles === 'switch-off' && config.cloudwatchLogs === 'off')
     await giveLogsBack(roleWork.roles, roleWork.preRead, targets, outcomes)
   if (roleWork.roles && shrinksSecretGrants(config) && !control.cancelled)
     await shrinkSecretGrants(roleWork.roles, config, roleWork.preRead, targets, outcomes, reporter)

@@ -9,6 +9,7 @@ import type { AwsClients } from '../aws/awsClients.js'
 import type { RunControl } from './cancellation.js'
 import { describeOffChange, describeUndo, logsReachClickStack } from '../core/cloudwatchOff.js'
 import type { ActionConfig } from '../core/config.js'
+import { MODE_POLICY } from '../core/modes.js'
 import type { FunctionOutcome, FunctionReport, FunctionState, FunctionTarget } from '../core/model.js'
 import {
   ExecutionRoles,
@@ -43,7 +44,7 @@ export async function prepareRoles(
   onRead?: (state: FunctionState) => void
 ): Promise<Pick<RolloutContext, 'roles' | 'preRead' | 'restored' | 'ownRoleRefusals'>> {
   const needed =
-    config.cloudwatchLogs === 'off' || config.mode === 'remove' || checksSecretAccess(config) || shrinksSecretGrants(config)
+    config.cloudwatchLogs === 'off' || MODE_POLICY[config.mode].roles === 'restore' || checksSecretAccess(config) || shrinksSecretGrants(config)
   const partition = targets[0]?.partition
   if (!needed || !partition || targets.length === 0) return {}
   const iam = clients.iamFor(partition)
@@ -74,7 +75,7 @@ export async function prepareRoles(
   for (const read of preRead.values())
     if ('state' in read && read.state.role && !ownRoleRefusals.has(read.state.role))
       roles.plan({ key: read.state.arn, role: read.state.role, logGroupArn: logGroupArnForFunction(read.state.arn, read.state.logGroup) })
-  if (config.mode !== 'remove') return { roles, preRead, ownRoleRefusals }
+  if (MODE_POLICY[config.mode].roles !== 'restore') return { roles, preRead, ownRoleRefusals }
 
   // Only roles that carry this action's record are read in full and restored.
   const keysByRole = new Map<string, string[]>()
@@ -130,18 +131,19 @@ export async function prepareRoles(
 
 /** Whether apply (or plan, showing what apply would do) writes to execution roles in this run. */
 function writesRoles(config: ActionConfig): boolean {
-  if (config.mode !== 'apply' && config.mode !== 'plan') return false
+  if (MODE_POLICY[config.mode].roles !== 'switch-off' && MODE_POLICY[config.mode].roles !== 'preview') return false
   return config.cloudwatchLogs === 'off' || (config.grantSecretAccess && checksSecretAccess(config))
 }
 
 /** Reading the roles for secret access needs IAM reads: apply does it, plan only when asked to grant. */
 export function checksSecretAccess(config: ActionConfig): boolean {
-  return config.secretNeeds.length > 0 && (config.mode === 'apply' || (config.mode === 'plan' && config.grantSecretAccess))
+  const access = MODE_POLICY[config.mode].secretAccess
+  return config.secretNeeds.length > 0 && (access === 'check-or-grant' || (access === 'preview-grant' && config.grantSecretAccess))
 }
 
 /** grant-secret-access: true in apply: the grant on each role becomes what the run needs, even nothing. */
 export function shrinksSecretGrants(config: ActionConfig): boolean {
-  return config.mode === 'apply' && config.grantSecretAccess
+  return MODE_POLICY[config.mode].secretAccess === 'check-or-grant' && config.grantSecretAccess
 }
 
 /**
@@ -255,14 +257,15 @@ export async function workOnRole(
   log: string[],
   warnings: string[]
 ): Promise<string | undefined> {
-  const { mode, cloudwatchLogs, cloudwatchOffMethod: method, secretNeeds, grantSecretAccess } = ctx.config
+  const { cloudwatchLogs, cloudwatchOffMethod: method, secretNeeds, grantSecretAccess } = ctx.config
+  const { roles: roleWork, secretAccess } = MODE_POLICY[ctx.config.mode]
   if (!ctx.roles || !state.role) return undefined
   const ownRole = ctx.ownRoleRefusals?.get(state.role)
   if (ownRole) return ownRole
   const role = roleNameOf(state.role)
   const changes: string[] = []
   let worked = false
-  if (mode === 'remove') {
+  if (roleWork === 'restore') {
     const restored = ctx.restored?.get(state.arn)
     if (restored) {
       if (!restored.ok) return restored.error
@@ -271,16 +274,16 @@ export async function workOnRole(
       warnings.push(...restored.value.conflicts)
     }
   } else {
-    if (cloudwatchLogs === 'off' && mode !== 'check') {
-      const outcome = mode === 'plan' ? await ctx.roles.previewFor(state.arn, method) : await ctx.roles.applyFor(state.arn, method)
+    if (cloudwatchLogs === 'off' && roleWork !== 'check') {
+      const outcome = roleWork === 'preview' ? await ctx.roles.previewFor(state.arn, method) : await ctx.roles.applyFor(state.arn, method)
       if (!outcome.ok) return `CloudWatch Logs could not be switched off for it. ${outcome.error}`
       worked = true
-      changes.push(...describeOffChange(outcome.value, mode === 'plan' ? 'would' : 'did'))
+      changes.push(...describeOffChange(outcome.value, roleWork === 'preview' ? 'would' : 'did'))
       warnings.push(...outcome.value.warnings)
     }
     // Reading roles needs IAM reads that a read-only plan or check role lacks: plan reads them only to show a grant.
     if (checksSecretAccess(ctx.config)) {
-      const grant = grantSecretAccess && mode === 'apply'
+      const grant = grantSecretAccess && secretAccess === 'check-or-grant'
       const key = `${role} ${grant ? 'grant' : 'check'}`
       let pending = ctx.secretAccessByRole?.get(key)
       if (!pending) {
@@ -300,10 +303,10 @@ export async function workOnRole(
           )
           if (!ctx.roleWrittenAt?.has(role)) ctx.roleWrittenAt?.set(role, (ctx.now ?? Date.now)())
         }
-        if (mode === 'plan' && grantSecretAccess && access.missing.length > 0)
+        if (secretAccess === 'preview-grant' && grantSecretAccess && access.missing.length > 0)
           changes.push(`would allow ${access.missing.map((need) => `${need.action} on ${need.resource}`).join(', ')} in an inline policy`)
         else warnings.push(...access.warnings, ...(written?.warnings ?? []))
-        if (mode === 'plan' && grantSecretAccess) {
+        if (secretAccess === 'preview-grant' && grantSecretAccess) {
           const dropped = await ctx.roles.secretGrantDropPreview(state.role, secretNeeds)
           if (dropped.ok && dropped.value.length > 0)
             changes.push(`would then drop what the run no longer needs from inline policy ${SECRET_POLICY_NAME}: ${dropped.value.join(', ')}`)

@@ -3,6 +3,7 @@
  * takes a record with the run's headers, and ClickStack's ClickHouse answers the delivery queries.
  */
 import { type ActionConfig, ENV } from '../core/config.js'
+import { MODE_POLICY } from '../core/modes.js'
 import type { createDeliveryChecker, DeliveryChecker } from '../clickstack/deliveryCheck.js'
 import type { OtlpProtocol, sendPreflight } from '../clickstack/preflight.js'
 import type { Reporter } from '../github/reporter.js'
@@ -17,7 +18,7 @@ export interface TelemetryIo {
 /** Throws one clear sentence when the endpoint refuses the preflight record; says so when it cannot be tried. */
 export async function preflightEndpoint(config: ActionConfig, { reporter, sendPreflight }: TelemetryIo): Promise<void> {
   const endpoint = config.managedVariables[ENV.endpoint]
-  if (!config.preflight || config.mode !== 'apply' || !endpoint) return
+  if (!config.preflight || !MODE_POLICY[config.mode].verifiesTelemetry || !endpoint) return
   const protocol = config.managedVariables[ENV.protocol] as OtlpProtocol | undefined
   const result = await sendPreflight({
     endpoint,
@@ -37,7 +38,7 @@ export async function openDeliveryChecker(
   { reporter, createDeliveryChecker }: TelemetryIo
 ): Promise<DeliveryChecker | undefined> {
   const settings = config.delivery
-  if (!settings || config.mode !== 'apply') return undefined
+  if (!settings || !MODE_POLICY[config.mode].verifiesTelemetry) return undefined
   if (!config.testInvoke) {
     reporter.warning('verify-delivery needs the test invocation: with test-invoke false there is nothing to look for in ClickStack.')
     return undefined

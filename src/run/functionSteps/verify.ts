@@ -1,0 +1,175 @@
+/** The verify steps: test-invoke the written function, then watch CloudWatch Logs and ClickStack for its telemetry. */
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs'
+import { checkCloudWatch, snapshotLogStreams } from '../../aws/cloudwatchCheck.js'
+import { functionId, type InvocationResult, invokeFunction } from '../../aws/lambdaFunction.js'
+import { roleNameOf } from '../../aws/executionRoles.js'
+import { hyperdxSearchUrl, JSON_LOG_FORMAT_HINT } from '../../clickstack/deliveryCheck.js'
+import type { DeliveryReport, FunctionOutcome } from '../../core/model.js'
+import { tailOf } from '../../core/outsideText.js'
+import { errorName, messageOf, sleep } from '../../core/retry.js'
+import { logsStillAllowed } from '../roleSteps.js'
+import type { FunctionRun } from '../functionRun.js'
+import { rollbackStep } from './rollback.js'
+import { indent, lastLines, LOG_TAIL_CHARS } from './words.js'
+
+/** IAM is eventually consistent: a policy just written may take seconds to apply where Lambda runs. */
+const IAM_SETTLE_MS = 10_000
+
+/** What the test invocation left for the telemetry step: when it was made, and the log streams before it. */
+export interface Invoked {
+  readonly invocation: InvocationResult
+  readonly invokedAt: number
+  readonly logs: CloudWatchLogsClient
+  readonly baseline: Awaited<ReturnType<typeof snapshotLogStreams>> | undefined
+}
+
+/** Test-invokes the written function; returns an outcome when its run ends here. */
+export async function invokeStep(run: FunctionRun): Promise<FunctionOutcome | Invoked> {
+  const { ctx, target, state, log } = run
+  if (!ctx.config.testInvoke) {
+    run.know({ cloudwatch: 'unknown' })
+    return run.outcome()
+  }
+  // A write that cannot be verified any more is undone, so that nothing is left half-done.
+  if (ctx.isCancelled?.()) {
+    run.phase = 'rolling back'
+    return rollbackStep(run, 'the run was cancelled before the test invocation could verify the change.')
+  }
+  run.phase = 'verifying'
+  await settleSecretAccess(run)
+  // Only a mode that verifies telemetry (apply) checks CloudWatch Logs afterwards: remove would read the
+  // group for nothing (and a role without logs:DescribeLogStreams, which remove does not need, would be refused).
+  const logs = ctx.logsFor(target.region)
+  const baseline = !run.policy.verifiesTelemetry ? undefined : await snapshotLogStreams(logs, state.logGroup)
+  const invokedAt = run.now()
+  let invocation: InvocationResult
+  try {
+    invocation = await invokeFunction(ctx.invokerFor?.(target.region) ?? run.lambda, state.arn || functionId(target), ctx.config.testPayload)
+  } catch (error) {
+    run.know({ invocation: { status: 'failed', statusCode: null, functionError: null } })
+    return rollbackStep(run, `the test invocation could not be made: ${errorName(error)}: ${messageOf(error)}`)
+  }
+  run.know({
+    invocation: {
+      status: invocation.ok ? 'ok' : 'failed',
+      statusCode: invocation.statusCode ?? null,
+      functionError: invocation.functionError ?? null
+    }
+  })
+  log.push(
+    `Test invocation: status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, FunctionError ${invocation.functionError}` : ''}${invocation.requestId ? ` (request ${invocation.requestId})` : ''}`
+  )
+  // The tail is the function's own output: bounded (Lambda sends 4 KB; a proxy may send more), and printed
+  // by main.ts through printGroup, which keeps the runner from reading a command in it.
+  if (invocation.logTail) log.push('Log tail:', ...indent(tailOf(invocation.logTail, 100, LOG_TAIL_CHARS)))
+  if (!invocation.ok) {
+    const tail = invocation.logTail ? ` Log tail: ${lastLines(invocation.logTail, 5)}` : ''
+    const reason = `the test invocation failed (status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, ${invocation.functionError} error` : ''}).${tail}`
+    const outcome = await rollbackStep(run, reason)
+    return invocation.logTail ? { ...outcome, logTail: tailOf(invocation.logTail, 100, LOG_TAIL_CHARS) } : outcome
+  }
+  // After a removal the logs are the function's own business again: nothing to verify.
+  if (!run.policy.verifiesTelemetry) return run.outcome()
+  return { invocation, invokedAt, logs, baseline }
+}
+
+/**
+ * A test invocation right after the role got read access to the secrets could start the extension
+ * before IAM applies it everywhere, fail, and roll a good change back.
+ */
+async function settleSecretAccess(run: FunctionRun): Promise<void> {
+  const { ctx, state } = run
+  const writtenAt = state.role ? ctx.roleWrittenAt?.get(roleNameOf(state.role)) : undefined
+  if (writtenAt === undefined) return
+  const wait = writtenAt + IAM_SETTLE_MS - run.now()
+  if (wait <= 0) return
+  run.log.push(`Waiting ${Math.ceil(wait / 1000)} s for the new secret access of its role to apply before the test invocation.`)
+  await (ctx.sleep ?? sleep)(wait)
+}
+
+/** Waits for the invocation's logs in CloudWatch and its telemetry in ClickStack, then judges both. */
+export async function telemetryStep(run: FunctionRun, { invocation, invokedAt, logs, baseline }: Invoked): Promise<FunctionOutcome> {
+  const { ctx, target, state } = run
+  // Both wait for things that arrive with a delay: look for them at the same time, without holding
+  // a slot that the next function needs for its writes.
+  run.slot.release()
+  const waitForTelemetry = (): Promise<[Awaited<ReturnType<typeof checkCloudWatch>>, DeliveryReport | null]> =>
+    Promise.all([
+      checkCloudWatch(logs, {
+        logGroup: state.logGroup,
+        since: invokedAt,
+        ...(baseline ? { baseline } : {}),
+        pollSeconds: ctx.config.cloudwatchCheckSeconds,
+        ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
+        ...(ctx.now ? { now: ctx.now } : {})
+      }),
+      verifyDelivery(run, invocation.requestId, invokedAt)
+    ])
+  const [verdict, delivery] = await (ctx.waitSlots ? ctx.waitSlots.run(waitForTelemetry) : waitForTelemetry())
+  const givenBack = await judgeDelivery(run, delivery)
+  if (givenBack) return givenBack
+  run.know({ cloudwatch: verdict.status })
+  run.log.push(`CloudWatch Logs: ${verdict.status} (${verdict.detail})`)
+  if (verdict.status === 'on' && ctx.config.cloudwatchLogs === 'off') {
+    const why =
+      (await logsStillAllowed(ctx, state)) ??
+      'no policy of its role lets it write logs any more; IAM changes can take a few seconds to apply everywhere, so run the check again later'
+    return run.end(
+      'failed',
+      `${target.name} has the extension, but CloudWatch Logs still received its logs after the test invocation (${verdict.detail}): ${why}.`,
+      { cloudwatchStillOn: true }
+    )
+  }
+  if (verdict.status === 'on')
+    run.warnings.push(
+      `${target.name}: CloudWatch Logs still receives its logs (${verdict.detail}); its execution role may still write logs, so CloudWatch keeps billing for them.`
+    )
+  return run.outcome()
+}
+
+/** Reports what reached ClickStack; rolls back when it is required and nothing did. */
+async function judgeDelivery(run: FunctionRun, delivery: DeliveryReport | null): Promise<FunctionOutcome | undefined> {
+  const { ctx, target } = run
+  run.know({ delivery })
+  if (!delivery) return undefined
+  run.log.push(
+    delivery.status === 'delivered'
+      ? `ClickStack: ${delivery.logRecords} log record(s) and ${delivery.spans} span(s) arrived within ${Math.round((delivery.firstArrivalMs ?? 0) / 1000)} s.`
+      : `ClickStack: ${delivery.detail ?? 'nothing arrived'}`
+  )
+  if (delivery.status === 'delivered' && !delivery.withInvocationId) run.notices.push(`${target.name}: ${JSON_LOG_FORMAT_HINT}`)
+  if (delivery.status === 'delivered') return undefined
+  const reason = `its test invocation's telemetry did not reach ClickStack: ${delivery.detail ?? 'nothing arrived'}`
+  if (ctx.config.delivery?.mode === 'require') {
+    run.phase = 'rolling back'
+    await run.slot.reacquire()
+    return rollbackStep(run, `${reason}.`)
+  }
+  run.warnings.push(`${target.name}: ${reason}; check otlp-endpoint, otlp-headers and that the function can reach the endpoint.`)
+  return undefined
+}
+
+/** Waits for the test invocation's records in ClickHouse, when delivery verification is on. */
+async function verifyDelivery(run: FunctionRun, requestId: string | undefined, invokedAt: number): Promise<DeliveryReport | null> {
+  const { ctx, target } = run
+  const settings = ctx.config.delivery
+  if (!ctx.delivery || !settings) return null
+  const result = await ctx.delivery.waitForDelivery({
+    functionName: target.name,
+    ...(requestId ? { requestId } : {}),
+    since: new Date(invokedAt),
+    timeoutMs: settings.timeoutSeconds * 1000,
+    ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
+    ...(ctx.now ? { now: ctx.now } : {})
+  })
+  const windowEnd = invokedAt + Math.max(result.firstArrivalMs ?? 0, 60_000) + 60_000
+  return {
+    status: result.error ? 'error' : result.delivered ? 'delivered' : 'not-delivered',
+    logRecords: result.logRecords,
+    spans: result.spans,
+    firstArrivalMs: result.firstArrivalMs,
+    withInvocationId: result.withInvocationId,
+    link: settings.hyperdxUrl ? hyperdxSearchUrl(settings.hyperdxUrl, target.name, invokedAt - 60_000, windowEnd) : null,
+    detail: result.error ?? (result.delivered ? null : `no record of it within ${settings.timeoutSeconds} s`)
+  }
+}
