@@ -60,7 +60,7 @@ export async function invokeStep(run: FunctionRun): Promise<FunctionOutcome | In
     `Test invocation: status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, FunctionError ${invocation.functionError}` : ''}${invocation.requestId ? ` (request ${invocation.requestId})` : ''}`
   )
   // The tail is the function's own output: bounded (Lambda sends 4 KB; a proxy may send more), and printed
-  // by main.ts through printGroup, which keeps the runner from reading a command in it.
+  // by main.ts through the reporter's outsideGroup, which keeps the runner from reading a command in it.
   if (invocation.logTail) log.push('Log tail:', ...indent(tailOf(invocation.logTail, 100, LOG_TAIL_CHARS)))
   if (!invocation.ok) {
     const tail = invocation.logTail ? ` Log tail: ${lastLines(invocation.logTail, 5)}` : ''
