@@ -1,6 +1,6 @@
 /**
  * Whether a Lambda execution role may write CloudWatch Logs, and how to take that away: pure IAM policy
- * logic, no AWS calls (aws/executionRoles.ts is the IAM edge).
+ * logic, no AWS calls (aws/iamRoles.ts is the IAM edge).
  *
  * Lambda writes a function's logs with the execution role's `logs:CreateLogGroup`,
  * `logs:CreateLogStream` and `logs:PutLogEvents`. Two ways to switch that off:

@@ -1,7 +1,7 @@
 /**
  * An execution role as the action reads it, and what `cloudwatch-logs: off` and its undo do to one: the
  * types the pure planning (logPermissions.ts, secretAccess.ts, cloudwatchOff.ts) and the IAM edge
- * (aws/executionRoles.ts) share.
+ * (aws/iamRoles.ts) share; and a role's name from its ARN.
  */
 import type { LogWriteAction, PolicyDocument, UnresolvedGrant } from './logPermissions.js'
 
@@ -96,6 +96,14 @@ export interface WritePlan {
   readonly detach: readonly string[]
   readonly put: ReadonlyArray<{ name: string; text: string }>
   readonly delete: readonly string[]
+}
+
+/** `my-role` from `my-role` or `arn:aws:iam::123456789012:role/service-role/my-role`. */
+export function roleNameOf(nameOrArn: string): string {
+  if (!nameOrArn.startsWith('arn:')) return nameOrArn
+  const match = /^arn:[^:]+:iam::\d{12}:role\/(?:.*\/)?([^/]+)$/.exec(nameOrArn)
+  if (!match?.[1]) throw new Error(`not an IAM role ARN: ${nameOrArn}`)
+  return match[1]
 }
 
 /** The name of a managed policy, from its ARN. */

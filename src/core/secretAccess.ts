@@ -1,8 +1,8 @@
 /**
  * `grant-secret-access`: what a Lambda execution role needs so that the Rotel extension can resolve the
  * secret references in its ROTEL_* settings at start-up, whether the role's policies allow it, and the
- * one inline policy that grants exactly that. Pure: no AWS calls (ExecutionRoles in executionRoles.ts
- * is the IAM edge; the IAM policy logic is logPermissions.ts').
+ * one inline policy that grants exactly that. Pure: no AWS calls (aws/iamRoles.ts is the IAM
+ * edge; the IAM policy logic is logPermissions.ts').
  *
  * What the extension calls (rotel-lambda-extension, src/secrets/): Secrets Manager
  * `BatchGetSecretValue` with the references' ARNs as written, and Parameter Store `GetParameters`
@@ -54,7 +54,7 @@ export type SecretAction = (typeof SECRET_ACTIONS)[number]
 export const SECRET_POLICY_NAME = 'RotelClickStackReadIngestionSecret'
 /**
  * The role tag that records the policy as the action's (so that `remove` deletes it). Same prefix as
- * executionRoles.ts' TAG_PREFIX (a unit test holds them together; executionRoles.ts imports this module).
+ * roleRecord.ts' TAG_PREFIX (a unit test holds them together; roleRecord.ts imports this module).
  */
 export const SECRET_POLICY_TAG = 'rotel-clickstack-action:secret-policy'
 
@@ -568,7 +568,7 @@ const emptyPlan = (): WritePlan => ({ tags: { set: {}, remove: [] }, attach: [],
  * grant-secret-access: true – the inline policy SECRET_POLICY_NAME merged with these needs
  * (mergeSecretPolicy), and the role tag SECRET_POLICY_TAG that records it as the action's. Nothing to
  * write when the policy already holds them and the tag is there. Pure: the caller checks the role's
- * tag and inline-policy quotas on the state after (executionRoles.ts does).
+ * tag and inline-policy quotas on the state after (rolePlanning.ts' secretPlanAfter does).
  */
 export function planSecretGrant(role: RoleState, required: readonly SecretNeed[]): SecretGrantPlan {
   const existing = role.inline.find((policy) => policy.name === SECRET_POLICY_NAME)

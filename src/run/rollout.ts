@@ -37,7 +37,7 @@ import {
 import type { InFlight } from './cancellation.js'
 import type { Lease, Slots } from './pool.js'
 import { logsStillAllowed, workOnRole } from './roleSteps.js'
-import { roleNameOf } from '../aws/executionRoles.js'
+import { roleNameOf } from '../core/roleModel.js'
 import { hyperdxSearchUrl, JSON_LOG_FORMAT_HINT } from '../clickstack/deliveryCheck.js'
 import { instrumentationLayerArn, instrumentationLayerNames, languageFor, WRAPPERS } from '../core/instrumentation.js'
 import { tailOf } from '../core/outsideText.js'

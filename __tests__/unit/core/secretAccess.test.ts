@@ -12,14 +12,11 @@ import {
 } from '@aws-sdk/client-iam'
 import { mockClient } from 'aws-sdk-client-mock'
 import { mockedCalls, mockRole as mockIamRole } from '../../support/iamRoles.js'
-import {
-  DENY_TAG,
-  ExecutionRoles,
-  planDeny,
-  planUndo,
-  RoleCoordinator,
-  TAG_PREFIX
-} from '../../../src/aws/executionRoles.js'
+import { IamRoles } from '../../../src/aws/iamRoles.js'
+import { planDeny } from '../../../src/core/rolePlanning.js'
+import { DENY_TAG, TAG_PREFIX } from '../../../src/core/roleRecord.js'
+import { planUndo } from '../../../src/core/roleUndo.js'
+import { RoleCoordinator } from '../../../src/run/roleCoordinator.js'
 import type { InlinePolicy, ManagedDocument, RoleState } from '../../../src/core/roleModel.js'
 import { DENY_POLICY_NAME, type PolicyDocument, type PolicyStatement } from '../../../src/core/logPermissions.js'
 import {
@@ -577,12 +574,12 @@ beforeEach(() => {
   iam.reset()
 })
 
-describe('ExecutionRoles: secret access', () => {
+describe('IamRoles: secret access', () => {
   const needs = requiredSecretActions(refs(`x=\${${SM_PARTIAL}},y=\${${SSM}}`))
 
   it('grants: the policy first, then the tag; the second time nothing', async () => {
     mockRole('orders-exec', { tags: { team: 'orders' } })
-    const roles = new ExecutionRoles(client)
+    const roles = new IamRoles(client)
     const state = await roles.readRole('orders-exec')
     iam.resetHistory()
     const change = await roles.grantSecretAccess(state, needs)
@@ -612,7 +609,7 @@ describe('ExecutionRoles: secret access', () => {
   it('leaves no record of a policy it could not write: a refused PutRolePolicy writes no tag', async () => {
     mockRole('orders-exec', { tags: { team: 'orders' } })
     iam.on(PutRolePolicyCommand).rejects(Object.assign(new Error('not authorized to perform: iam:PutRolePolicy'), { name: 'AccessDenied' }))
-    const roles = new ExecutionRoles(client)
+    const roles = new IamRoles(client)
     const state = await roles.readRole('orders-exec')
     iam.resetHistory()
     await expect(roles.grantSecretAccess(state, needs)).rejects.toMatchObject({ name: 'AccessDenied' })
@@ -622,7 +619,7 @@ describe('ExecutionRoles: secret access', () => {
 
   it('says what a grant cannot fix: a Deny in another policy', async () => {
     mockRole('orders-exec', { inline: { guard: doc(deny('ssm:*')) } })
-    const roles = new ExecutionRoles(client)
+    const roles = new IamRoles(client)
     const change = await roles.grantSecretAccess(await roles.readRole('orders-exec'), needs)
     expect(change.report.missing.map((m) => [m.action, m.reason])).toEqual([['ssm:GetParameters', 'denied']])
     expect(change.warnings).toEqual([expect.stringMatching(/denies ssm:GetParameters .*inline policy guard statement #0/)])
@@ -636,7 +633,7 @@ describe('ExecutionRoles: secret access', () => {
     expect(JSON.stringify(big).length).toBeGreaterThan(9_900)
     expect(JSON.stringify(big).length).toBeLessThan(10_240)
     mockRole('full-inline', { inline: { big } })
-    const roles = new ExecutionRoles(client)
+    const roles = new IamRoles(client)
     await expect(roles.grantSecretAccess(await roles.readRole('full-tags'), needs)).rejects.toMatchObject({
       name: 'RecordTooLargeError',
       message: expect.stringMatching(/at most 50\. Nothing was changed/)
@@ -661,7 +658,7 @@ describe('ExecutionRoles: secret access', () => {
       ],
       IsTruncated: false
     })
-    const roles = new ExecutionRoles(client)
+    const roles = new IamRoles(client)
     const report = await roles.secretAccessReport(await roles.readRole('orders-exec'), needs)
     expect(report.method).toBe('simulation')
     expect(verdicts(report)).toEqual({
@@ -690,7 +687,7 @@ describe('ExecutionRoles: secret access', () => {
     })
     iam.on(SimulatePrincipalPolicyCommand, through('secretsmanager.us-east-1.amazonaws.com')).resolves(answer('allowed') as never)
     iam.on(SimulatePrincipalPolicyCommand, through('ssm.eu-west-1.amazonaws.com')).resolves(answer('implicitDeny') as never)
-    const roles = new ExecutionRoles(client)
+    const roles = new IamRoles(client)
     const report = await roles.secretAccessReport(await roles.readRole('orders-exec'), withKey)
     expect(verdicts(report)[`kms:Decrypt ${KMS}`]).toBe('not-allowed')
     const kmsCalls = iam.commandCalls(SimulatePrincipalPolicyCommand).filter((c) => c.args[0].input.ActionNames?.[0] === 'kms:Decrypt')
@@ -706,7 +703,7 @@ describe('ExecutionRoles: secret access', () => {
       EvaluationResults: [{ EvalActionName: 'ssm:GetParameters', EvalResourceName: SSM, EvalDecision: 'explicitDeny' }],
       IsTruncated: false
     })
-    const roles = new ExecutionRoles(client)
+    const roles = new IamRoles(client)
     const onlySsm = requiredSecretActions(refs(`\${${SSM}}`))
     const report = await roles.secretAccessReport(await roles.readRole('orders-exec'), onlySsm)
     expect(report.missing).toEqual([expect.objectContaining({ action: 'ssm:GetParameters', reason: 'denied', deniedBy: [] })])
@@ -718,7 +715,7 @@ describe('ExecutionRoles: secret access', () => {
     iam.on(GetPolicyCommand).resolves({ Policy: { DefaultVersionId: 'v5' } })
     iam.on(GetPolicyVersionCommand).resolves({ PolicyVersion: { Document: encodeURIComponent(JSON.stringify(SECRETS_MANAGER_READ_WRITE)) } })
     iam.on(SimulatePrincipalPolicyCommand).rejects(Object.assign(new Error('not implemented'), { name: 'NotImplemented' }))
-    const roles = new ExecutionRoles(client)
+    const roles = new IamRoles(client)
     const state = await roles.readRole('orders-exec')
     const first = await roles.secretAccessReport(state, needs)
     expect(first.method).toBe('static')
@@ -732,7 +729,7 @@ describe('ExecutionRoles: secret access', () => {
   it('undoes: the policy first, then the tag; "already gone" counts as done', async () => {
     mockRole('orders-exec', { tags: { [SECRET_POLICY_TAG]: SECRET_POLICY_NAME }, inline: { [SECRET_POLICY_NAME]: mergeSecretPolicy(undefined, needs) } })
     iam.on(DeleteRolePolicyCommand).rejects(Object.assign(new Error('gone'), { name: 'NoSuchEntityException' }))
-    const roles = new ExecutionRoles(client)
+    const roles = new IamRoles(client)
     const undone = await roles.undoSecretGrant(await roles.readRole('orders-exec'))
     expect(writes()).toEqual(['DeleteRolePolicyCommand', 'UntagRoleCommand'])
     expect(iam.commandCalls(UntagRoleCommand)[0]?.args[0].input).toEqual({ RoleName: 'orders-exec', TagKeys: [SECRET_POLICY_TAG] })
@@ -748,13 +745,13 @@ describe('RoleCoordinator: secret access', () => {
 
   it('shares the role with CloudWatch Logs off: one read, each write on top of the other, nothing lost', async () => {
     mockRole('shared', { tags: { team: 'orders' } })
-    const coordinator = new RoleCoordinator(new ExecutionRoles(client, { simulate: false }))
+    const coordinator = new RoleCoordinator(new IamRoles(client, { simulate: false }))
     coordinator.plan({ key: 'a', role: 'shared', logGroupArn: GROUP('a') })
     coordinator.plan({ key: 'b', role: 'shared', logGroupArn: GROUP('b') })
     const [logs, secretsA, secretsB] = await Promise.all([
       coordinator.applyFor('a', 'deny'),
-      coordinator.secretAccessFor('a', needs, 'grant'),
-      coordinator.secretAccessFor('b', needs, 'grant')
+      coordinator.secretAccessForRole('shared', needs, 'grant'),
+      coordinator.secretAccessForRole(`arn:aws:iam::${ACCOUNT}:role/shared`, needs, 'grant')
     ])
     expect(logs.ok).toBe(true)
     expect(secretsA.ok && secretsA.value.grant?.changed).toBe(true)
@@ -763,23 +760,23 @@ describe('RoleCoordinator: secret access', () => {
     // CloudWatch Logs off records first, the secret grant last.
     expect(writes()).toEqual(['TagRoleCommand', 'PutRolePolicyCommand', 'PutRolePolicyCommand', 'TagRoleCommand'])
     expect(iam.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input.PolicyName)).toEqual([DENY_POLICY_NAME, SECRET_POLICY_NAME])
-    const state = coordinator.stateOf('shared')
+    // The state the coordinator keeps for the role: the one after its last task.
+    const state = secretsB.ok ? secretsB.value.grant?.after : undefined
     expect(state?.tags).toEqual({ team: 'orders', [DENY_TAG]: DENY_POLICY_NAME, [SECRET_POLICY_TAG]: SECRET_POLICY_NAME })
     expect(state?.inline.map((p) => p.name)).toEqual([DENY_POLICY_NAME, SECRET_POLICY_NAME])
 
     // A function planned later: its deny lands on top of the secret grant, which keeps its tag.
     coordinator.plan({ key: 'c', role: 'shared', logGroupArn: GROUP('c') })
     iam.resetHistory()
-    await coordinator.applyFor('c', 'deny')
+    const later = await coordinator.applyFor('c', 'deny')
     expect(writes()).toEqual(['PutRolePolicyCommand'])
-    expect(coordinator.stateOf('shared')?.tags[SECRET_POLICY_TAG]).toBe(SECRET_POLICY_NAME)
+    expect(later.ok && later.value.after.tags[SECRET_POLICY_TAG]).toBe(SECRET_POLICY_NAME)
   })
 
   it('checks without writing, from the state already read', async () => {
     mockRole('shared', { inline: { p: doc(allow('ssm:GetParameters', 'arn:aws:ssm:*:*:parameter/other/*')) } })
-    const coordinator = new RoleCoordinator(new ExecutionRoles(client, { simulate: false }))
-    coordinator.plan({ key: 'a', role: `arn:aws:iam::${ACCOUNT}:role/shared`, logGroupArn: GROUP('a') })
-    const outcome = await coordinator.secretAccessFor('a', needs, 'check')
+    const coordinator = new RoleCoordinator(new IamRoles(client, { simulate: false }))
+    const outcome = await coordinator.secretAccessForRole(`arn:aws:iam::${ACCOUNT}:role/shared`, needs, 'check')
     expect(outcome.ok && outcome.value.report.missing.map((m) => m.action)).toEqual(['ssm:GetParameters'])
     expect(outcome.ok && outcome.value.grant).toBeUndefined()
     await coordinator.secretAccessForRole('shared', needs, 'check')
@@ -790,8 +787,7 @@ describe('RoleCoordinator: secret access', () => {
   it('turns failures into outcomes that name grant-secret-access', async () => {
     mockRole('shared')
     iam.on(PutRolePolicyCommand).rejects(Object.assign(new Error('not authorized to perform: iam:PutRolePolicy'), { name: 'AccessDenied' }))
-    const coordinator = new RoleCoordinator(new ExecutionRoles(client, { simulate: false }))
-    expect(await coordinator.secretAccessFor('nobody', needs, 'grant')).toEqual({ ok: false, error: 'nobody was not planned' })
+    const coordinator = new RoleCoordinator(new IamRoles(client, { simulate: false }))
     const outcome = await coordinator.secretAccessForRole('shared', needs, 'grant')
     expect(outcome).toEqual({ ok: false, error: expect.stringMatching(/may not change execution role shared: .*permissions that grant-secret-access needs/) })
     expect(await coordinator.secretAccessForRole('arn:aws:iam::1:user/x', needs, 'grant')).toMatchObject({ ok: false, error: expect.stringMatching(/not an IAM role ARN/) })
@@ -799,7 +795,7 @@ describe('RoleCoordinator: secret access', () => {
 
   it('undoes on the kept state, serialised with the rest', async () => {
     mockRole('shared', { tags: { [SECRET_POLICY_TAG]: SECRET_POLICY_NAME }, inline: { [SECRET_POLICY_NAME]: mergeSecretPolicy(undefined, needs) } })
-    const coordinator = new RoleCoordinator(new ExecutionRoles(client, { simulate: false }))
+    const coordinator = new RoleCoordinator(new IamRoles(client, { simulate: false }))
     const [first, second] = await Promise.all([coordinator.undoSecretGrantFor('shared'), coordinator.undoSecretGrantFor('shared')])
     expect(first.ok && first.value.changed).toBe(true)
     expect(second.ok && second.value.changed).toBe(false)
