@@ -19,13 +19,8 @@ import { ACCOUNT_ID, lambdaClient, makeZip, resetEmulator } from '../../scripts/
 import { IamRoles } from '../../src/aws/iamRoles.js'
 import { DENY_TAG, DETACHED_TAG, INLINE_UNDO_TAG_PREFIX, recordOf } from '../../src/core/roleRecord.js'
 import { RoleCoordinator } from '../../src/run/roleCoordinator.js'
-import {
-  basicExecutionPolicyArn,
-  DENY_POLICY_NAME,
-  denyPolicyFor,
-  logGroupArnForFunction,
-  type PolicyDocument
-} from '../../src/core/logPermissions.js'
+import type { PolicyDocument } from '../../src/core/iamPolicy.js'
+import { basicExecutionPolicyArn, DENY_POLICY_NAME, denyPolicyFor, logGroupArnForFunction } from '../../src/core/logPermissions.js'
 import { recordingIamClient, snapshotRole } from '../support/iamRoles.js'
 import { freePort, startEmulator, stopEmulator } from './harness.js'
 

@@ -1,6 +1,7 @@
 /** Execution roles as the core sees them, for unit tests: a role state, policy documents, managed policies. */
 import type { InlinePolicy, ManagedDocument, RoleState } from '../../src/core/roleModel.js'
-import { basicExecutionPolicyArn, LOG_WRITE_ACTIONS, type PolicyDocument, type PolicyStatement } from '../../src/core/logPermissions.js'
+import type { PolicyDocument, PolicyStatement } from '../../src/core/iamPolicy.js'
+import { basicExecutionPolicyArn, LOG_WRITE_ACTIONS } from '../../src/core/logPermissions.js'
 
 export const ACCOUNT = '123456789012'
 export const ORDERS = `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/lambda/orders-api`

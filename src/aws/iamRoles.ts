@@ -28,14 +28,8 @@ import {
   TagRoleCommand,
   UntagRoleCommand
 } from '@aws-sdk/client-iam'
-import {
-  decodePolicyText,
-  isBasicExecutionPolicyArn,
-  LOG_WRITE_ACTIONS,
-  type LogWriteAction,
-  parseLogGroupArn,
-  parsePolicyDocument
-} from '../core/logPermissions.js'
+import { decodePolicyText, parsePolicyDocument } from '../core/iamPolicy.js'
+import { isBasicExecutionPolicyArn, LOG_WRITE_ACTIONS, type LogWriteAction, parseLogGroupArn } from '../core/logPermissions.js'
 import { type LogWriteReport, staticLogWriteReport } from '../core/logWriteReport.js'
 import { errorName, messageOf } from '../core/retry.js'
 import { hasRecord, MAX_ROLE_TAGS, recordOf } from '../core/roleRecord.js'
@@ -45,8 +39,6 @@ import { planUndo } from '../core/roleUndo.js'
 import {
   isExactResource,
   missingSecretAccess,
-  planSecretGrant,
-  planSecretGrantUndo,
   reportOf,
   type SecretAccessDecision,
   type SecretAccessReport,
@@ -55,6 +47,7 @@ import {
   SECRET_POLICY_TAG,
   VIA_SERVICE
 } from '../core/secretAccess.js'
+import { planSecretGrant, planSecretGrantUndo } from '../core/secretGrant.js'
 import {
   type AttachedPolicy,
   type CloudWatchOffChange,

@@ -3,16 +3,7 @@
  * failed CloudWatch check give, built from the policies' documents (the static analysis, which IAM's
  * policy simulator may overrule in the IAM edge), and what it says in words. Pure.
  */
-import {
-  type AnalyzedSource,
-  analyzeLogWrites,
-  awsManagedLogWriter,
-  decideLogWrites,
-  isAwsManagedPolicyArn,
-  LOG_WRITE_ACTIONS,
-  type LogWriteAction,
-  type LogWriteDecision
-} from './logPermissions.js'
+import { type AnalyzedSource, analyzeLogWrites, awsManagedLogWriter, decideLogWrites, isAwsManagedPolicyArn, LOG_WRITE_ACTIONS, type LogWriteAction, type LogWriteDecision } from './logPermissions.js'
 import { recordOf, hasRecord } from './roleRecord.js'
 import { type ManagedDocument, policyNameOf, type RoleState } from './roleModel.js'
 

@@ -3,7 +3,9 @@
  * types the pure planning (logPermissions.ts, secretAccess.ts, cloudwatchOff.ts) and the IAM edge
  * (aws/iamRoles.ts) share; and a role's name from its ARN.
  */
-import type { LogWriteAction, PolicyDocument, UnresolvedGrant } from './logPermissions.js'
+import type { PolicyDocument } from './iamPolicy.js'
+import type { LogWriteAction } from './logPermissions.js'
+import type { UnresolvedGrant } from './logWriteStrip.js'
 
 /** How `cloudwatch-logs: off` stops the writes: an inline deny policy, or detaching AWSLambdaBasicExecutionRole. */
 export type CloudWatchOffMethod = 'deny' | 'detach'

@@ -6,27 +6,9 @@
  * Writes, on apply: the record (tags) first, then the policy changes – a failure in between leaves a
  * record of more than was done, which undo tolerates (every restore step is idempotent).
  */
-import {
-  analyzeLogWrites,
-  awsManagedLogWriter,
-  DENY_POLICY_NAME,
-  decideLogWrites,
-  deniedGroupsOf,
-  isAwsManagedPolicyArn,
-  isBasicExecutionPolicyArn,
-  LOG_WRITE_ACTIONS,
-  type LogWriteAction,
-  mergeDenyPolicy,
-  parseLogGroupArn,
-  parsePolicyDocument,
-  type PolicyDocument,
-  policySize,
-  ROLE_INLINE_POLICY_QUOTA,
-  sameJson,
-  serializePolicyDocument,
-  stripLogWrites,
-  type UnresolvedGrant
-} from './logPermissions.js'
+import { parsePolicyDocument, type PolicyDocument, policySize, sameJson, serializePolicyDocument } from './iamPolicy.js'
+import { analyzeLogWrites, awsManagedLogWriter, DENY_POLICY_NAME, decideLogWrites, deniedGroupsOf, isAwsManagedPolicyArn, isBasicExecutionPolicyArn, LOG_WRITE_ACTIONS, type LogWriteAction, mergeDenyPolicy, parseLogGroupArn, ROLE_INLINE_POLICY_QUOTA } from './logPermissions.js'
+import { stripLogWrites, type UnresolvedGrant } from './logWriteStrip.js'
 import {
   type CloudWatchOffRecord,
   hasRecord,

@@ -19,7 +19,7 @@
  *   this record leave alone.
  */
 import { deflateSync, inflateSync } from 'node:zlib'
-import type { PolicyStatement } from './logPermissions.js'
+import type { PolicyStatement } from './iamPolicy.js'
 import { messageOf } from './retry.js'
 import type { RoleState } from './roleModel.js'
 import { SECRET_POLICY_TAG } from './secretAccess.js'

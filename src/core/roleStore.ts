@@ -2,7 +2,8 @@
  * What the role coordinator (run/roleCoordinator.ts) needs of IAM, and what each call gives back: the
  * edge (aws/iamRoles.ts) reads roles and writes the plans the core makes; unit tests stand in for it.
  */
-import type { SecretAccessReport, SecretGrantPlan, SecretGrantUndoPlan, SecretNeed } from './secretAccess.js'
+import type { SecretAccessReport, SecretNeed } from './secretAccess.js'
+import type { SecretGrantPlan, SecretGrantUndoPlan } from './secretGrant.js'
 import type { LogWriteReport } from './logWriteReport.js'
 import type { PlannedChange } from './rolePlanning.js'
 import type { CloudWatchOffChange, CloudWatchOffMethod, RoleState, UndoResult } from './roleModel.js'

@@ -6,20 +6,9 @@
  * if someone with iam:TagRole edited the tags; only AWSLambdaBasicExecutionRole is ever re-attached.
  * On undo the policy changes are written first, then the tags.
  */
-import {
-  DENY_POLICY_NAME,
-  deniedGroupsOf,
-  isBasicExecutionPolicyArn,
-  parsePolicyDocument,
-  type PolicyDocument,
-  type PolicyStatement,
-  removeGroupsFromDeny,
-  sameJson,
-  serializePolicyDocument,
-  statementsOf,
-  stripLogWrites,
-  stripStatement
-} from './logPermissions.js'
+import { parsePolicyDocument, type PolicyDocument, type PolicyStatement, sameJson, serializePolicyDocument, statementsOf } from './iamPolicy.js'
+import { DENY_POLICY_NAME, deniedGroupsOf, isBasicExecutionPolicyArn, removeGroupsFromDeny } from './logPermissions.js'
+import { stripLogWrites, stripStatement } from './logWriteStrip.js'
 import { messageOf } from './retry.js'
 import { type CloudWatchOffRecord, INLINE_UNDO_TAG_PREFIX, type InlineUndo, isOurTag, type PolicyUndo, recordOf, recordTags, type StatementUndo } from './roleRecord.js'
 import { policyNameOf, type RoleState, type UndoResult, type WritePlan } from './roleModel.js'

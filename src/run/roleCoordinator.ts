@@ -10,7 +10,8 @@ import { messageOf } from '../core/retry.js'
 import { type CloudWatchOffChange, type CloudWatchOffMethod, roleNameOf, type RoleState, type UndoResult } from '../core/roleModel.js'
 import { secretPlanAfter } from '../core/rolePlanning.js'
 import type { RoleStore, SecretAccessOutcome, SecretGrantUndo } from '../core/roleStore.js'
-import { planSecretGrant, planSecretGrantUndo, type SecretNeed } from '../core/secretAccess.js'
+import type { SecretNeed } from '../core/secretAccess.js'
+import { planSecretGrant, planSecretGrantUndo } from '../core/secretGrant.js'
 import { Slots } from './pool.js'
 
 export interface RoleTarget {

@@ -1,37 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
-import {
-  actionMatches,
-  analyzeLogWrites,
-  AWS_MANAGED_LOG_WRITERS,
-  awsManagedLogWriter,
-  basicExecutionPolicyArn,
-  CLOUDWATCH_LOGS_ACTIONS,
-  decideLogWrites,
-  decodePolicyText,
-  DENY_STATEMENT_SID,
-  deniedGroupsOf,
-  denyPolicyFor,
-  expandLogsWildcard,
-  grantsLogWrites,
-  isAwsManagedPolicyArn,
-  isBasicExecutionPolicyArn,
-  LOG_WRITE_ACTIONS,
-  logGroupArn,
-  logGroupArnForFunction,
-  mergeDenyPolicy,
-  parseLogGroupArn,
-  parsePolicyDocument,
-  type PolicyDocument,
-  type PolicyStatement,
-  policySize,
-  removeGroupsFromDeny,
-  resourceMatches,
-  sameJson,
-  serializePolicyDocument,
-  statementsOf,
-  stripLogWrites,
-  stripStatement
-} from '../../../src/core/logPermissions.js'
+import { actionMatches, decodePolicyText, parsePolicyDocument, type PolicyDocument, type PolicyStatement, policySize, resourceMatches, sameJson, serializePolicyDocument, statementsOf } from '../../../src/core/iamPolicy.js'
+import { analyzeLogWrites, AWS_MANAGED_LOG_WRITERS, awsManagedLogWriter, basicExecutionPolicyArn, decideLogWrites, DENY_STATEMENT_SID, deniedGroupsOf, denyPolicyFor, grantsLogWrites, isAwsManagedPolicyArn, isBasicExecutionPolicyArn, LOG_WRITE_ACTIONS, logGroupArn, logGroupArnForFunction, mergeDenyPolicy, parseLogGroupArn, removeGroupsFromDeny } from '../../../src/core/logPermissions.js'
+import { CLOUDWATCH_LOGS_ACTIONS, expandLogsWildcard, stripLogWrites, stripStatement } from '../../../src/core/logWriteStrip.js'
 
 const ORDERS = 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/orders-api'
 const BILLING = 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/billing-worker'

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { deniedGroupsOf, DENY_POLICY_NAME, denyPolicyFor, type PolicyDocument, statementsOf } from '../../../src/core/logPermissions.js'
+import { type PolicyDocument, statementsOf } from '../../../src/core/iamPolicy.js'
+import { deniedGroupsOf, DENY_POLICY_NAME, denyPolicyFor } from '../../../src/core/logPermissions.js'
 import { type ManagedDocument } from '../../../src/core/roleModel.js'
 import { planDeny, planDetach } from '../../../src/core/rolePlanning.js'
 import { DENY_TAG, INLINE_UNDO_TAG_PREFIX, recordOf } from '../../../src/core/roleRecord.js'

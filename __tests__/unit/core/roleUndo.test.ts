@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { DENY_POLICY_NAME, statementsOf } from '../../../src/core/logPermissions.js'
+import { statementsOf } from '../../../src/core/iamPolicy.js'
+import { DENY_POLICY_NAME } from '../../../src/core/logPermissions.js'
 import { planDeny, planDetach } from '../../../src/core/rolePlanning.js'
 import { DENY_TAG, INLINE_UNDO_TAG_PREFIX, recordTags } from '../../../src/core/roleRecord.js'
 import { planUndo } from '../../../src/core/roleUndo.js'

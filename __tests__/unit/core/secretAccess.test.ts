@@ -18,19 +18,18 @@ import { DENY_TAG, TAG_PREFIX } from '../../../src/core/roleRecord.js'
 import { planUndo } from '../../../src/core/roleUndo.js'
 import { RoleCoordinator } from '../../../src/run/roleCoordinator.js'
 import type { InlinePolicy, ManagedDocument, RoleState } from '../../../src/core/roleModel.js'
-import { DENY_POLICY_NAME, type PolicyDocument, type PolicyStatement } from '../../../src/core/logPermissions.js'
+import type { PolicyDocument, PolicyStatement } from '../../../src/core/iamPolicy.js'
+import { DENY_POLICY_NAME } from '../../../src/core/logPermissions.js'
 import {
   kmsKeyArnProblem,
-  mergeSecretPolicy,
   missingSecretAccess,
-  planSecretGrant,
-  planSecretGrantUndo,
   viaServiceOf,
   requiredSecretActions,
   SECRET_POLICY_NAME,
   SECRET_POLICY_TAG,
   secretResourceOf
 } from '../../../src/core/secretAccess.js'
+import { mergeSecretPolicy, planSecretGrant, planSecretGrantUndo } from '../../../src/core/secretGrant.js'
 import { findSecretReferences, type SecretReference } from '../../../src/core/secretReferences.js'
 
 const ACCOUNT = '123456789012'
