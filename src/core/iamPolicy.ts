@@ -4,9 +4,10 @@
  * Conditions, and whether a statement may or surely covers resources. Pure.
  */
 
-
+/** A policy element that is one string or a list of them. */
 export type StringOrList = string | string[]
 
+/** A statement of a policy document, other keys kept as they are. */
 export interface PolicyStatement {
   Sid?: string
   Effect?: string
@@ -18,6 +19,7 @@ export interface PolicyStatement {
   [key: string]: unknown
 }
 
+/** An IAM policy document, other keys kept as they are. */
 export interface PolicyDocument {
   Version?: string
   Id?: string

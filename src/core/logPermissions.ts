@@ -73,6 +73,11 @@ export function logGroupArnForFunction(functionArn: string, logGroup: string): s
 const normalizeGroups = (logGroupArns: readonly string[]): string[] =>
   [...new Set(logGroupArns.map((arn) => parseLogGroupArn(arn).arn))].sort()
 
+/** A Lambda log stream name, to ask whether a policy covers a group's streams. */
+const SAMPLE_STREAM = '2000/01/01/[$LATEST]00000000000000000000000000000000'
+/** The resources IAM may evaluate the three actions against, for one log group. */
+export const resourcesFor = (groupArn: string): string[] => [groupArn, `${groupArn}:log-stream:${SAMPLE_STREAM}`]
+
 // ---------------------------------------------------------------------------------------------
 // The deny method
 
@@ -158,11 +163,6 @@ export function removeGroupsFromDeny(
     current.other
   )
 }
-
-/** A Lambda log stream name, to ask whether a policy covers a group's streams. */
-const SAMPLE_STREAM = '2000/01/01/[$LATEST]00000000000000000000000000000000'
-/** The resources IAM may evaluate the three actions against, for one log group. */
-export const resourcesFor = (groupArn: string): string[] => [groupArn, `${groupArn}:log-stream:${SAMPLE_STREAM}`]
 
 // ---------------------------------------------------------------------------------------------
 // Static analysis: does a policy let the role write a log group?

@@ -90,6 +90,7 @@ export function expandLogsWildcard(pattern: string): string[] {
 /** `*` (or `*:*`): every action of every service. */
 const isEveryAction = (entry: string): boolean => /^\*+(:\*+)?$/.test(entry)
 
+/** One statement without the three write actions. */
 export interface StatementStrip {
   /** The statement after; `undefined` when nothing is left of it. */
   readonly statement: PolicyStatement | undefined
@@ -172,6 +173,7 @@ export function stripStatement(statement: PolicyStatement): StatementStrip {
   return unchanged
 }
 
+/** A statement the strip changed or removed. */
 export interface StatementEdit {
   /** Position of the statement in the document before. */
   readonly index: number
@@ -180,6 +182,7 @@ export interface StatementEdit {
   readonly after: PolicyStatement | undefined
 }
 
+/** A grant of a write action that cannot be taken out exactly, where, and why. */
 export interface UnresolvedGrant {
   readonly index: number
   readonly sid?: string
@@ -187,6 +190,7 @@ export interface UnresolvedGrant {
   readonly reason: string
 }
 
+/** A document without the three write actions, and what changed. */
 export interface StripResult {
   /** The document after; `undefined` when no statement is left (delete the policy). */
   readonly document: PolicyDocument | undefined
@@ -195,6 +199,7 @@ export interface StripResult {
   readonly unresolved: readonly UnresolvedGrant[]
 }
 
+/** Which statements the strip may change. */
 export interface StripOptions {
   /**
    * Only statements whose resources may include one of these log groups (or their streams) are

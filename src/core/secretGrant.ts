@@ -70,6 +70,7 @@ export function needsNotIn(document: PolicyDocument | undefined, required: reado
   })
 }
 
+/** What granting the needs writes, and the policy before and after. */
 export interface SecretGrantPlan {
   readonly plan: WritePlan
   readonly policy: {
@@ -114,6 +115,7 @@ export function planSecretGrant(role: RoleState, required: readonly SecretNeed[]
   }
 }
 
+/** What cutting the grant down to the needs kept writes, and what it drops. */
 export interface SecretGrantUndoPlan {
   readonly plan: WritePlan
   readonly policy?: {

@@ -14,6 +14,7 @@ import type { SecretNeed } from '../core/secretAccess.js'
 import { planSecretGrant, planSecretGrantUndo } from '../core/secretGrant.js'
 import { Slots } from './pool.js'
 
+/** A function whose execution role a run works on. */
 export interface RoleTarget {
   /** The function (its ARN, or any key unique in the run). */
   readonly key: string
@@ -23,8 +24,10 @@ export interface RoleTarget {
   readonly logGroupArn: string
 }
 
+/** What a task on a role gave, or why it failed in a sentence with the fix. */
 export type RoleOutcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string }
 
+/** A role's work in this run: its task chain, its state as last read or written, and the keys not yet applied. */
 interface RoleEntry {
   readonly name: string
   chain: Promise<unknown>
