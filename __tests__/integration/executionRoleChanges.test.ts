@@ -20,7 +20,7 @@ import {
   resetEmulator,
   seedSampleFleet
 } from '../../scripts/emulator-fixtures.mjs'
-import { actionMatches } from '../../src/core/logPermissions.js'
+import { actionMatches } from '../../src/core/iamPolicy.js'
 import { type RecordedCall, startFaultProxy } from '../../scripts/fault-proxy.mjs'
 import { snapshotRole } from '../support/iamRoles.js'
 import { type ActionRun, freePort, runAction, startEmulator, stopEmulator } from './harness.js'

@@ -16,21 +16,11 @@ import {
 } from '@aws-sdk/client-iam'
 import { CreateFunctionCommand, GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda'
 import { ACCOUNT_ID, lambdaClient, makeZip, resetEmulator } from '../../scripts/emulator-fixtures.mjs'
-import {
-  DENY_TAG,
-  DETACHED_TAG,
-  ExecutionRoles,
-  INLINE_UNDO_TAG_PREFIX,
-  recordOf,
-  RoleCoordinator
-} from '../../src/aws/executionRoles.js'
-import {
-  basicExecutionPolicyArn,
-  DENY_POLICY_NAME,
-  denyPolicyFor,
-  logGroupArnForFunction,
-  type PolicyDocument
-} from '../../src/core/logPermissions.js'
+import { IamRoles } from '../../src/aws/iamRoles.js'
+import { DENY_TAG, DETACHED_TAG, INLINE_UNDO_TAG_PREFIX, recordOf } from '../../src/core/roleRecord.js'
+import { RoleCoordinator } from '../../src/run/roleCoordinator.js'
+import type { PolicyDocument } from '../../src/core/iamPolicy.js'
+import { basicExecutionPolicyArn, DENY_POLICY_NAME, denyPolicyFor, logGroupArnForFunction } from '../../src/core/logPermissions.js'
 import { recordingIamClient, snapshotRole } from '../support/iamRoles.js'
 import { freePort, startEmulator, stopEmulator } from './harness.js'
 
@@ -52,6 +42,12 @@ const TRUST = JSON.stringify({
 const countingIam = (onSend?: (command: string, input: Record<string, unknown>) => void) => recordingIamClient(endpoint, onSend)
 
 let admin: IAMClient
+
+/** What a run does: applyFor every planned function at once; the outcome of the first (all share its role's). */
+async function applyEach(coordinator: RoleCoordinator, fns: ReadonlyArray<{ key: string }>, method: 'deny' | 'detach') {
+  const [first] = await Promise.all(fns.map((fn) => coordinator.applyFor(fn.key, method)))
+  return first
+}
 
 /** The role as IAM lists it, read independently of the code under test. */
 const snapshot = (roleName: string) => snapshotRole(admin, roleName)
@@ -125,11 +121,10 @@ describe('deny', () => {
     const before = await snapshot('shared-exec')
 
     const run = countingIam()
-    const coordinator = new RoleCoordinator(new ExecutionRoles(run.client, { simulate: false }))
+    const coordinator = new RoleCoordinator(new IamRoles(run.client, { simulate: false }))
     coordinator.plan(a)
     coordinator.plan(b)
-    const outcomes = await coordinator.applyAll('deny')
-    const outcome = outcomes.get('shared-exec')
+    const outcome = await applyEach(coordinator, [a, b], 'deny')
     expect(outcome?.ok).toBe(true)
     expect(run.calls.filter((c) => c === 'GetRoleCommand')).toHaveLength(1)
     expect(run.writes()).toEqual(['TagRoleCommand', 'PutRolePolicyCommand'])
@@ -160,22 +155,22 @@ describe('deny', () => {
 
     // A second run changes nothing and writes nothing.
     const second = countingIam()
-    const again = new RoleCoordinator(new ExecutionRoles(second.client, { simulate: false }))
+    const again = new RoleCoordinator(new IamRoles(second.client, { simulate: false }))
     again.plan(a)
     again.plan(b)
-    const secondOutcome = (await again.applyAll('deny')).get('shared-exec')
+    const secondOutcome = await applyEach(again, [a, b], 'deny')
     expect(secondOutcome?.ok && secondOutcome.value.changed).toBe(false)
     expect(second.writes()).toEqual([])
 
     // remove for one function keeps the other's group; for both, the role is as it was.
-    const removeOne = new RoleCoordinator(new ExecutionRoles(countingIam().client))
+    const removeOne = new RoleCoordinator(new IamRoles(countingIam().client))
     removeOne.plan(a)
-    await removeOne.undoAll()
+    await removeOne.undoFor([a.key])
     expect((await snapshot('shared-exec')).inline[DENY_POLICY_NAME]).toEqual(denyPolicyFor([b.logGroupArn]))
-    const removeAll = new RoleCoordinator(new ExecutionRoles(countingIam().client))
+    const removeAll = new RoleCoordinator(new IamRoles(countingIam().client))
     removeAll.plan(a)
     removeAll.plan(b)
-    const undone = (await removeAll.undoAll()).get('shared-exec')
+    const undone = (await removeAll.undoFor([a.key, b.key])).get('shared-exec')
     expect(undone?.ok && undone.value.conflicts).toEqual([])
     expect(await snapshot('shared-exec')).toEqual(before)
   })
@@ -184,12 +179,12 @@ describe('deny', () => {
     await createRole('shared-exec', {})
     const a = await lambdaFunction('fn-a', 'shared-exec')
     const b = await lambdaFunction('fn-b', 'shared-exec')
-    const first = new RoleCoordinator(new ExecutionRoles(countingIam().client, { simulate: false }))
+    const first = new RoleCoordinator(new IamRoles(countingIam().client, { simulate: false }))
     first.plan(a)
-    await first.applyAll('deny')
-    const second = new RoleCoordinator(new ExecutionRoles(countingIam().client, { simulate: false }))
+    await applyEach(first, [a], 'deny')
+    const second = new RoleCoordinator(new IamRoles(countingIam().client, { simulate: false }))
     second.plan(b)
-    await second.applyAll('deny')
+    await applyEach(second, [b], 'deny')
     expect((await snapshot('shared-exec')).inline[DENY_POLICY_NAME]).toEqual(denyPolicyFor([a.logGroupArn, b.logGroupArn]))
   })
 })
@@ -256,10 +251,10 @@ describe('detach', () => {
     const sharedBefore = await customerPolicy(SHARED)
 
     const run = countingIam()
-    const coordinator = new RoleCoordinator(new ExecutionRoles(run.client))
+    const coordinator = new RoleCoordinator(new IamRoles(run.client))
     coordinator.plan(api)
     coordinator.plan(worker)
-    const outcome = (await coordinator.applyAll('detach')).get('billing-exec')
+    const outcome = await applyEach(coordinator, [api, worker], 'detach')
     if (!outcome?.ok) throw new Error(outcome?.error)
     const change = outcome.value
     expect(run.calls.filter((c) => c === 'GetRoleCommand')).toHaveLength(1)
@@ -314,19 +309,19 @@ describe('detach', () => {
 
     // A second run: reads, writes nothing.
     const second = countingIam()
-    const again = new RoleCoordinator(new ExecutionRoles(second.client, { simulate: false }))
+    const again = new RoleCoordinator(new IamRoles(second.client, { simulate: false }))
     again.plan(api)
     again.plan(worker)
-    const secondOutcome = (await again.applyAll('detach')).get('billing-exec')
+    const secondOutcome = await applyEach(again, [api, worker], 'detach')
     expect(secondOutcome?.ok && secondOutcome.value.changed).toBe(false)
     expect(second.writes()).toEqual([])
 
     // remove: exactly as before – attached policies, inline documents, tags.
     const remove = countingIam()
-    const undo = new RoleCoordinator(new ExecutionRoles(remove.client))
+    const undo = new RoleCoordinator(new IamRoles(remove.client))
     undo.plan(api)
     undo.plan(worker)
-    const undone = (await undo.undoAll()).get('billing-exec')
+    const undone = (await undo.undoFor([api.key, worker.key])).get('billing-exec')
     if (!undone?.ok) throw new Error(undone?.error)
     expect(undone.value.conflicts).toEqual([])
     expect(undone.value.reattached).toEqual([BASIC])
@@ -336,9 +331,9 @@ describe('detach', () => {
 
     // …and a second remove does nothing.
     const removeAgain = countingIam()
-    const undoAgain = new RoleCoordinator(new ExecutionRoles(removeAgain.client))
+    const undoAgain = new RoleCoordinator(new IamRoles(removeAgain.client))
     undoAgain.plan(api)
-    await undoAgain.undoAll()
+    await undoAgain.undoFor([api.key])
     expect(removeAgain.writes()).toEqual([])
   })
 
@@ -346,13 +341,13 @@ describe('detach', () => {
     await createRole('solo-exec', { attach: [BASIC], inline: { 'lambda-logs': lambdaLogs } })
     const fn = await lambdaFunction('billing-api', 'solo-exec')
     const before = await snapshot('solo-exec')
-    const run = new RoleCoordinator(new ExecutionRoles(countingIam().client, { simulate: false }))
+    const run = new RoleCoordinator(new IamRoles(countingIam().client, { simulate: false }))
     run.plan(fn)
-    await run.applyAll('detach')
+    await applyEach(run, [fn], 'detach')
     expect(await snapshot('solo-exec')).toMatchObject({ attached: [], inline: {} })
-    const undo = new RoleCoordinator(new ExecutionRoles(countingIam().client))
+    const undo = new RoleCoordinator(new IamRoles(countingIam().client))
     undo.plan(fn)
-    await undo.undoAll()
+    await undo.undoFor([fn.key])
     expect(await snapshot('solo-exec')).toEqual(before)
   })
 })
@@ -371,7 +366,7 @@ describe('functions sharing a role, processed concurrently', () => {
         second = coordinator.applyFor(b.key, 'deny')
       }
     })
-    coordinator = new RoleCoordinator(new ExecutionRoles(run.client, { simulate: false }))
+    coordinator = new RoleCoordinator(new IamRoles(run.client, { simulate: false }))
     coordinator.plan(a)
     const first = await coordinator.applyFor(a.key, 'deny')
     const later = await second
@@ -387,7 +382,7 @@ describe('functions sharing a role, processed concurrently', () => {
     await createRole('shared-exec', {})
     const fns = await Promise.all(['fn-1', 'fn-2', 'fn-3'].map((name) => lambdaFunction(name, 'shared-exec')))
     const run = countingIam()
-    const coordinator = new RoleCoordinator(new ExecutionRoles(run.client, { simulate: false }))
+    const coordinator = new RoleCoordinator(new IamRoles(run.client, { simulate: false }))
     for (const fn of fns) coordinator.plan(fn)
     const outcomes = await Promise.all(fns.map((fn) => coordinator.applyFor(fn.key, 'deny')))
     expect(outcomes.every((o) => o.ok)).toBe(true)

@@ -12,8 +12,11 @@ import {
   PutRolePolicyCommand
 } from '@aws-sdk/client-iam'
 import { ACCOUNT_ID, resetEmulator } from '../../scripts/emulator-fixtures.mjs'
-import { DENY_TAG, ExecutionRoles, RoleCoordinator } from '../../src/aws/executionRoles.js'
-import { basicExecutionPolicyArn, DENY_POLICY_NAME, denyPolicyFor, type PolicyDocument } from '../../src/core/logPermissions.js'
+import { IamRoles } from '../../src/aws/iamRoles.js'
+import { DENY_TAG } from '../../src/core/roleRecord.js'
+import { RoleCoordinator } from '../../src/run/roleCoordinator.js'
+import type { PolicyDocument } from '../../src/core/iamPolicy.js'
+import { basicExecutionPolicyArn, DENY_POLICY_NAME, denyPolicyFor } from '../../src/core/logPermissions.js'
 import { requiredSecretActions, SECRET_POLICY_NAME, SECRET_POLICY_TAG } from '../../src/core/secretAccess.js'
 import { findSecretReferences } from '../../src/core/secretReferences.js'
 import { recordingIamClient, snapshotRole } from '../support/iamRoles.js'
@@ -91,7 +94,7 @@ describe('grant-secret-access', () => {
 
     // false: the check names every missing action (moto has no policy simulator: static analysis).
     const run = countingIam()
-    const coordinator = new RoleCoordinator(new ExecutionRoles(run.client))
+    const coordinator = new RoleCoordinator(new IamRoles(run.client))
     const check = await coordinator.secretAccessForRole('ingest-exec', needs, 'check')
     if (!check.ok) throw new Error(check.error)
     expect(check.value.report.method).toBe('static')
@@ -142,14 +145,14 @@ describe('grant-secret-access', () => {
         }
       }
     })
-    // What the run kept is what IAM has.
-    expect(coordinator.stateOf('ingest-exec')?.inline.find((p) => p.name === SECRET_POLICY_NAME)?.document).toEqual(
+    // What the run kept (the state after the grant, which the coordinator goes on from) is what IAM has.
+    expect(grant.value.grant?.after.inline.find((p) => p.name === SECRET_POLICY_NAME)?.document).toEqual(
       granted.inline[SECRET_POLICY_NAME]
     )
 
     // A second run reads the role, finds the policy covering, writes nothing; its check finds nothing missing.
     const second = countingIam()
-    const again = new RoleCoordinator(new ExecutionRoles(second.client, { simulate: false }))
+    const again = new RoleCoordinator(new IamRoles(second.client, { simulate: false }))
     const regrant = await again.secretAccessForRole(`arn:aws:iam::${ACCOUNT_ID}:role/ingest-exec`, needs, 'grant')
     expect(regrant.ok && regrant.value.grant?.changed).toBe(false)
     expect(second.writes()).toEqual([])
@@ -159,12 +162,12 @@ describe('grant-secret-access', () => {
 
     // remove: the policy, then the tag; the role exactly as before. A second remove does nothing.
     const remove = countingIam()
-    const undone = await new RoleCoordinator(new ExecutionRoles(remove.client)).undoSecretGrantFor('ingest-exec')
+    const undone = await new RoleCoordinator(new IamRoles(remove.client)).undoSecretGrantFor('ingest-exec')
     expect(undone.ok && undone.value.changed).toBe(true)
     expect(remove.writes()).toEqual(['DeleteRolePolicyCommand', 'UntagRoleCommand'])
     expect(await snapshot('ingest-exec')).toEqual(before)
     const removeAgain = countingIam()
-    await new RoleCoordinator(new ExecutionRoles(removeAgain.client)).undoSecretGrantFor('ingest-exec')
+    await new RoleCoordinator(new IamRoles(removeAgain.client)).undoSecretGrantFor('ingest-exec')
     expect(removeAgain.writes()).toEqual([])
   })
 
@@ -174,11 +177,11 @@ describe('grant-secret-access', () => {
     const OTHER_KMS = KMS.replace('1234abcd', '5678efab')
     const first = needsOf(`Authorization=\${${SSM}}`, KMS)
     const moved = needsOf(`Authorization=\${${SM_FULL}}`, OTHER_KMS)
-    await new RoleCoordinator(new ExecutionRoles(countingIam().client, { simulate: false })).secretAccessForRole('ingest-exec', first, 'grant')
+    await new RoleCoordinator(new IamRoles(countingIam().client, { simulate: false })).secretAccessForRole('ingest-exec', first, 'grant')
 
     // The next apply: one coordinator, as in a run – the grant before the writes, the cut after them.
     const run = countingIam()
-    const coordinator = new RoleCoordinator(new ExecutionRoles(run.client, { simulate: false }))
+    const coordinator = new RoleCoordinator(new IamRoles(run.client, { simulate: false }))
     await coordinator.secretAccessForRole('ingest-exec', moved, 'grant')
     const grown = JSON.stringify((await snapshot('ingest-exec')).inline[SECRET_POLICY_NAME])
     for (const arn of [SSM, KMS, SM_FULL, OTHER_KMS]) expect(grown).toContain(arn)
@@ -208,13 +211,13 @@ describe('grant-secret-access', () => {
 
     // The same run again: exact already, nothing written.
     const again = countingIam()
-    const second = new RoleCoordinator(new ExecutionRoles(again.client, { simulate: false }))
+    const second = new RoleCoordinator(new IamRoles(again.client, { simulate: false }))
     await second.secretAccessForRole('ingest-exec', moved, 'grant')
     await second.undoSecretGrantFor('ingest-exec', moved)
     expect(again.writes()).toEqual([])
 
     // No reference any more: the policy and its tag go, the role is as it was.
-    await new RoleCoordinator(new ExecutionRoles(countingIam().client)).undoSecretGrantFor('ingest-exec', [])
+    await new RoleCoordinator(new IamRoles(countingIam().client)).undoSecretGrantFor('ingest-exec', [])
     expect(await snapshot('ingest-exec')).toEqual(before)
   })
 
@@ -222,9 +225,9 @@ describe('grant-secret-access', () => {
     await createRole('ingest-exec', {})
     const first = needsOf(`Authorization=\${${SM_FULL}}`)
     const later = needsOf(`Authorization=\${${SSM}}`)
-    await new RoleCoordinator(new ExecutionRoles(countingIam().client, { simulate: false })).secretAccessForRole('ingest-exec', first, 'grant')
+    await new RoleCoordinator(new IamRoles(countingIam().client, { simulate: false })).secretAccessForRole('ingest-exec', first, 'grant')
     const run = countingIam()
-    await new RoleCoordinator(new ExecutionRoles(run.client, { simulate: false })).secretAccessForRole('ingest-exec', later, 'grant')
+    await new RoleCoordinator(new IamRoles(run.client, { simulate: false })).secretAccessForRole('ingest-exec', later, 'grant')
     expect(run.writes()).toEqual(['PutRolePolicyCommand'])
     expect((await snapshot('ingest-exec')).inline[SECRET_POLICY_NAME]).toEqual({
       Version: '2012-10-17',
@@ -243,9 +246,9 @@ describe('grant-secret-access', () => {
     const group = `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:/aws/lambda/orders-api`
 
     const run = countingIam()
-    const coordinator = new RoleCoordinator(new ExecutionRoles(run.client, { simulate: false }))
+    const coordinator = new RoleCoordinator(new IamRoles(run.client, { simulate: false }))
     coordinator.plan({ key: 'orders-api', role: `arn:aws:iam::${ACCOUNT_ID}:role/shared-exec`, logGroupArn: group })
-    const check = await coordinator.secretAccessFor('orders-api', needs, 'check')
+    const check = await coordinator.secretAccessForRole(`arn:aws:iam::${ACCOUNT_ID}:role/shared-exec`, needs, 'check')
     if (!check.ok) throw new Error(check.error)
     expect(check.value.report.missing.map((m) => m.action)).toEqual(['ssm:GetParameters'])
     expect(check.value.report.decisions[0]?.allowedBy).toEqual(['AWS managed policy SecretsManagerReadWrite statement BasePermissions'])
@@ -253,7 +256,7 @@ describe('grant-secret-access', () => {
     // Both features on the same role at once: one read, both written, neither lost.
     const [logs, secrets] = await Promise.all([
       coordinator.applyFor('orders-api', 'deny'),
-      coordinator.secretAccessFor('orders-api', needs, 'grant')
+      coordinator.secretAccessForRole(`arn:aws:iam::${ACCOUNT_ID}:role/shared-exec`, needs, 'grant')
     ])
     expect(logs.ok && secrets.ok).toBe(true)
     expect(run.calls.filter((c) => c === 'GetRoleCommand')).toHaveLength(1)
@@ -263,9 +266,9 @@ describe('grant-secret-access', () => {
     expect(both.inline[DENY_POLICY_NAME]).toEqual(denyPolicyFor([group]))
 
     // remove of CloudWatch Logs off leaves the secret grant and its tag; then remove of that: as before.
-    const undo = new RoleCoordinator(new ExecutionRoles(countingIam().client))
+    const undo = new RoleCoordinator(new IamRoles(countingIam().client))
     undo.plan({ key: 'orders-api', role: 'shared-exec', logGroupArn: group })
-    await undo.undoAll()
+    await undo.undoFor(['orders-api'])
     const logsUndone = await snapshot('shared-exec')
     expect(logsUndone.tags).toEqual({ team: 'orders', [SECRET_POLICY_TAG]: SECRET_POLICY_NAME })
     expect(Object.keys(logsUndone.inline)).toEqual([SECRET_POLICY_NAME])

@@ -11,7 +11,7 @@ import {
   ListRoleTagsCommand
 } from '@aws-sdk/client-iam'
 import type { AwsClientStub } from 'aws-sdk-client-mock'
-import type { PolicyDocument } from '../../src/core/logPermissions.js'
+import type { PolicyDocument } from '../../src/core/iamPolicy.js'
 
 const isWrite = (command: string): boolean => !/^(Get|List|Simulate)/.test(command)
 

@@ -1,7 +1,7 @@
 /**
  * cloudwatch-logs: off for one run, in the terms of the report: which functions' roles to change or
  * restore, and what was (or would be) done to each role, in words. The IAM work itself is
- * aws/executionRoles.ts; the decisions here are pure.
+ * aws/iamRoles.ts; the decisions here are pure.
  */
 import { type CloudWatchOffChange, policyNameOf, type UndoResult } from './roleModel.js'
 import { parseLogGroupArn } from './logPermissions.js'

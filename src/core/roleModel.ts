@@ -1,9 +1,11 @@
 /**
  * An execution role as the action reads it, and what `cloudwatch-logs: off` and its undo do to one: the
  * types the pure planning (logPermissions.ts, secretAccess.ts, cloudwatchOff.ts) and the IAM edge
- * (aws/executionRoles.ts) share.
+ * (aws/iamRoles.ts) share; and a role's name from its ARN.
  */
-import type { LogWriteAction, PolicyDocument, UnresolvedGrant } from './logPermissions.js'
+import type { PolicyDocument } from './iamPolicy.js'
+import type { LogWriteAction } from './logPermissions.js'
+import type { UnresolvedGrant } from './logWriteStrip.js'
 
 /** How `cloudwatch-logs: off` stops the writes: an inline deny policy, or detaching AWSLambdaBasicExecutionRole. */
 export type CloudWatchOffMethod = 'deny' | 'detach'
@@ -96,6 +98,14 @@ export interface WritePlan {
   readonly detach: readonly string[]
   readonly put: ReadonlyArray<{ name: string; text: string }>
   readonly delete: readonly string[]
+}
+
+/** `my-role` from `my-role` or `arn:aws:iam::123456789012:role/service-role/my-role`. */
+export function roleNameOf(nameOrArn: string): string {
+  if (!nameOrArn.startsWith('arn:')) return nameOrArn
+  const match = /^arn:[^:]+:iam::\d{12}:role\/(?:.*\/)?([^/]+)$/.exec(nameOrArn)
+  if (!match?.[1]) throw new Error(`not an IAM role ARN: ${nameOrArn}`)
+  return match[1]
 }
 
 /** The name of a managed policy, from its ARN. */

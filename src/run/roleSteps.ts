@@ -3,7 +3,7 @@
  * remove's restoration): before the rollout (read every function, plan and restore the roles), in each
  * function's rollout (switch off, grant, or check), and after it (give CloudWatch Logs back, cut the
  * secret grant down to what the run needs). The
- * IAM work is executionRoles.ts; the words for the report are cloudwatchOff.ts.
+ * IAM work is roleCoordinator.ts over aws/iamRoles.ts; the words for the report are cloudwatchOff.ts.
  */
 import type { AwsClients } from '../aws/awsClients.js'
 import type { RunControl } from './cancellation.js'
@@ -11,14 +11,10 @@ import { describeOffChange, describeUndo, logsReachClickStack } from '../core/cl
 import type { ActionConfig } from '../core/config.js'
 import { MODE_POLICY } from '../core/modes.js'
 import type { FunctionOutcome, FunctionReport, FunctionState, FunctionTarget } from '../core/model.js'
-import {
-  ExecutionRoles,
-  explainLogsStillOn,
-  RoleCoordinator,
-  type RoleOutcome,
-  roleNameOf
-} from '../aws/executionRoles.js'
-import type { UndoResult } from '../core/roleModel.js'
+import { IamRoles } from '../aws/iamRoles.js'
+import { explainLogsStillOn } from '../core/logWriteReport.js'
+import { RoleCoordinator, type RoleOutcome } from './roleCoordinator.js'
+import { roleNameOf, type UndoResult } from '../core/roleModel.js'
 import { readFunction } from '../aws/lambdaFunction.js'
 import { logGroupArnForFunction } from '../core/logPermissions.js'
 import { callerArnVia, OwnRoleGuard, refuseWritesToOwnRole } from '../aws/ownRole.js'
@@ -50,7 +46,7 @@ export async function prepareRoles(
   const iam = clients.iamFor(partition)
   const guard = new OwnRoleGuard({ roleToAssume: config.roleToAssume, callerArn: callerArnVia(iam, config.homeRegion) })
   refuseWritesToOwnRole(iam, guard)
-  const edge = new ExecutionRoles(iam)
+  const edge = new IamRoles(iam)
   const roles = new RoleCoordinator(edge)
   const preRead = new Map<FunctionTarget, PreRead>()
   await mapWithConcurrency(targets, config.maxConcurrency, async (target) => {
@@ -88,7 +84,7 @@ export async function prepareRoles(
   await reporter.group('Switch CloudWatch Logs back on where this action switched it off', async () => {
     await mapWithConcurrency([...keysByRole], 4, async ([roleArn, keys]) => {
       const role = roleNameOf(roleArn)
-      let recorded: Awaited<ReturnType<ExecutionRoles['recordsOn']>>
+      let recorded: Awaited<ReturnType<IamRoles['recordsOn']>>
       try {
         recorded = await edge.recordsOn(role)
       } catch (error) {

@@ -1,7 +1,7 @@
 /** What one function's rollout is given: the run's configuration, clients, limits and what was read or done before it. */
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs'
 import type { LambdaClient } from '@aws-sdk/client-lambda'
-import type { RoleCoordinator, RoleOutcome } from '../aws/executionRoles.js'
+import type { RoleCoordinator, RoleOutcome } from './roleCoordinator.js'
 import type { LayerResolver } from '../aws/layerResolver.js'
 import type { DeliveryChecker } from '../clickstack/deliveryCheck.js'
 import type { ActionConfig } from '../core/config.js'

@@ -15,7 +15,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock'
 import { describeOffChange, describeUndo, logsReachClickStack } from '../../../src/core/cloudwatchOff.js'
 import { loadConfig } from '../../../src/core/config.js'
-import { type ExecutionRoles, type LogWriteReport, RoleCoordinator } from '../../../src/aws/executionRoles.js'
+import type { LogWriteReport } from '../../../src/core/logWriteReport.js'
+import type { RoleStore } from '../../../src/core/roleStore.js'
+import { RoleCoordinator } from '../../../src/run/roleCoordinator.js'
 import type { CloudWatchOffChange, RoleState, UndoResult } from '../../../src/core/roleModel.js'
 import { LayerResolver } from '../../../src/aws/layerResolver.js'
 import { rolloutFunction } from '../../../src/run/rollout.js'
@@ -96,7 +98,6 @@ function fakeEdge() {
       }
     },
     readRole: async () => (calls.push('readRole'), ROLE),
-    managedPolicyDocument: async () => ({ error: 'unused' }),
     applyCloudWatchOff: async () => (calls.push('applyCloudWatchOff'), edge.apply()),
     planCloudWatchOff: async () => (calls.push('planCloudWatchOff'), { plan: {} as never, change: change() }),
     undoCloudWatchOff: async (): Promise<UndoResult> => (
@@ -137,7 +138,7 @@ function context(inputs: Record<string, string>, edge: ReturnType<typeof fakeEdg
   )
   const lambdaClient = new LambdaClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
   const logsClient = new CloudWatchLogsClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
-  const roles = new RoleCoordinator(edge as unknown as ExecutionRoles)
+  const roles = new RoleCoordinator(edge as unknown as RoleStore)
   roles.plan({ key: FN_ARN, role: ROLE_ARN, logGroupArn: GROUP })
   return {
     config,

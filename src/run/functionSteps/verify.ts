@@ -2,7 +2,7 @@
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs'
 import { checkCloudWatch, snapshotLogStreams } from '../../aws/cloudwatchCheck.js'
 import { functionId, type InvocationResult, invokeFunction } from '../../aws/lambdaFunction.js'
-import { roleNameOf } from '../../aws/executionRoles.js'
+import { roleNameOf } from '../../core/roleModel.js'
 import { hyperdxSearchUrl, JSON_LOG_FORMAT_HINT } from '../../clickstack/deliveryCheck.js'
 import type { DeliveryReport, FunctionOutcome } from '../../core/model.js'
 import { tailOf } from '../../core/outsideText.js'
