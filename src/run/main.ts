@@ -55,7 +55,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const delivery = await openDeliveryChecker(config)
     // The hints are the upstream account's numbering; a mirror numbers its own copies.
     const hints = config.layerAccount === DEFAULT_LAYER_ACCOUNT ? LAYER_VERSION_HINTS : {}
-    const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints })
+    const layers = new LayerResolver({ clientFor: clients.lambdaOnceFor, hints })
     const selection = await selectFunctions(config, clients.lambdaFor)
     for (const warning of selection.warnings) core.warning(annotationText(warning, { redact }))
     // Names and regions are printed anyway: a value found inside one hides nothing and would garble them.
