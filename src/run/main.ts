@@ -20,6 +20,7 @@ import { valuesToHide } from '../core/functionValues.js'
 import { createRedactor, type Redactor } from '../core/redact.js'
 import { publishResult } from '../github/report.js'
 import { isSecretName, secretPartsOf } from '../core/secretNames.js'
+import { rawHeaderValues } from '../core/inputs/otlpHeaders.js'
 import { messageOf } from '../core/retry.js'
 import { cancelledOutcome, restoreHint, rolloutFunction } from './rollout.js'
 import type { RolloutContext } from './rolloutContext.js'
@@ -124,10 +125,7 @@ function rawSecrets(): string[] {
   const password = core.getInput('clickhouse-password').trim()
   const user = core.getInput('clickhouse-user').trim() || 'default'
   const raw = core.getInput('otlp-headers')
-  const parts = raw
-    .split(/[\r\n,]+/)
-    .map((entry) => entry.slice(entry.indexOf('=') + 1).trim())
-    .filter((part) => part.length >= 3)
+  const parts = rawHeaderValues(raw)
   const environment = core
     .getInput('environment')
     .split(/\r?\n/)

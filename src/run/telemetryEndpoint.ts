@@ -4,6 +4,7 @@
  */
 import * as core from '@actions/core'
 import { type ActionConfig, ENV } from '../core/config.js'
+import { headerMap } from '../core/inputs/otlpHeaders.js'
 import { createDeliveryChecker, type DeliveryChecker } from '../clickstack/deliveryCheck.js'
 import { type OtlpProtocol, sendPreflight } from '../clickstack/preflight.js'
 
@@ -46,15 +47,4 @@ export async function openDeliveryChecker(config: ActionConfig): Promise<Deliver
     throw new Error(`ClickStack cannot be queried to verify delivery, so no function was changed: ${ready.reason ?? 'no reason given'}`)
   }
   return checker
-}
-
-/** otlp-headers as the extension reads them: `k=v` pairs split on commas. */
-function headerMap(value: string): Record<string, string> {
-  if (value.startsWith('secret://')) return { secret: value }
-  return Object.fromEntries(
-    value
-      .split(',')
-      .filter((pair) => pair.includes('='))
-      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])
-  )
 }
