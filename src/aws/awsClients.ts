@@ -4,7 +4,7 @@ import { IAMClient } from '@aws-sdk/client-iam'
 import { LambdaClient } from '@aws-sdk/client-lambda'
 import { iamRegionOf } from '../core/awsPartitions.js'
 import type { AwsCredentials } from './credentials.js'
-import { httpStatusOf } from '../core/retry.js'
+import { httpStatusOf } from '../core/errors.js'
 
 export interface AwsClients {
   lambdaFor(region: string): LambdaClient

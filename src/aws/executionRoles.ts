@@ -77,7 +77,7 @@ import {
   stripStatement,
   type UnresolvedGrant
 } from '../core/logPermissions.js'
-import { errorName, messageOf } from '../core/retry.js'
+import { errorName, messageOf } from '../core/errors.js'
 import {
   isExactResource,
   missingSecretAccess,

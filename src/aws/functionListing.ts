@@ -4,7 +4,7 @@ import type { ActionConfig } from '../core/config.js'
 import type { FunctionTarget } from '../core/model.js'
 import type { FunctionPattern } from '../core/functionSelection.js'
 import { partitionOf } from '../core/awsPartitions.js'
-import { errorName, messageOf } from '../core/retry.js'
+import { errorName, messageOf } from '../core/errors.js'
 
 const PAGE_SIZE = 50
 

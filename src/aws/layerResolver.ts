@@ -7,7 +7,8 @@ import {
   type LayerVersion,
   tagFromDescription
 } from '../core/layerVersions.js'
-import { errorName, isTransient, messageOf, type RetryOptions, withRetry } from '../core/retry.js'
+import { type RetryOptions, withRetry } from '../core/retry.js'
+import { errorName, isTransient, messageOf } from '../core/errors.js'
 
 /** How `lambdaLayerProbe` retries; every field has a default. */
 export interface LambdaLayerProbeOptions {

@@ -11,7 +11,7 @@
  */
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import type { IAMClient } from '@aws-sdk/client-iam'
-import { messageOf } from '../core/retry.js'
+import { messageOf } from '../core/errors.js'
 
 /** The role name in an IAM role ARN or an STS assumed-role ARN; undefined for users, root and anything else. */
 export function roleNameOfIdentity(arn: string): string | undefined {

@@ -5,7 +5,7 @@
  */
 import { splitList } from './inputText.js'
 import { arnLocationProblem } from './awsPartitions.js'
-import { messageOf } from './retry.js'
+import { messageOf } from './errors.js'
 import { wildcardSource } from './wildcard.js'
 
 /** A pattern from `functions`, with where to look for the functions it may match. */

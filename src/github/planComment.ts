@@ -4,7 +4,7 @@ import { context } from '@actions/github'
 import type { ActionConfig } from '../core/config.js'
 import { planMarker, pullRequestOf, upsertPlanComment } from './prComment.js'
 import type { Redactor } from '../core/redact.js'
-import { messageOf } from '../core/retry.js'
+import { messageOf } from '../core/errors.js'
 import { renderPlanComment, type RunResult } from '../core/summary.js'
 import { printOutside } from './runnerLog.js'
 

@@ -41,7 +41,8 @@ import { roleNameOf } from '../aws/executionRoles.js'
 import { hyperdxSearchUrl, JSON_LOG_FORMAT_HINT } from '../clickstack/deliveryCheck.js'
 import { instrumentationLayerArn, instrumentationLayerNames, languageFor, WRAPPERS } from '../core/instrumentation.js'
 import { tailOf } from '../core/outsideText.js'
-import { errorName, isTransient, messageOf, sleep } from '../core/retry.js'
+import { sleep } from '../core/retry.js'
+import { errorName, isTransient, messageOf } from '../core/errors.js'
 import type { RolloutContext } from './rolloutContext.js'
 
 /** IAM is eventually consistent: a policy just written may take seconds to apply where Lambda runs. */
