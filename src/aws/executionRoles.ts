@@ -105,6 +105,7 @@ import {
   type UndoResult,
   type WritePlan
 } from '../core/roleModel.js'
+import { iamArnLocation, roleNameOfArn } from '../core/arns.js'
 
 export const TAG_PREFIX = 'rotel-clickstack-action:'
 export const DENY_TAG = `${TAG_PREFIX}deny-policy`
@@ -116,9 +117,9 @@ export const MAX_TAG_VALUE_LENGTH = 256
 /** `my-role` from `my-role` or `arn:aws:iam::123456789012:role/service-role/my-role`. */
 export function roleNameOf(nameOrArn: string): string {
   if (!nameOrArn.startsWith('arn:')) return nameOrArn
-  const match = /^arn:[^:]+:iam::\d{12}:role\/(?:.*\/)?([^/]+)$/.exec(nameOrArn)
-  if (!match?.[1]) throw new Error(`not an IAM role ARN: ${nameOrArn}`)
-  return match[1]
+  const name = roleNameOfArn(nameOrArn)
+  if (!name) throw new Error(`not an IAM role ARN: ${nameOrArn}`)
+  return name
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -811,7 +812,7 @@ export class ExecutionRoles {
     const name = roleNameOf(nameOrArn)
     const { Role: role } = await this.iam.send(new GetRoleCommand({ RoleName: name }))
     const arn = role?.Arn ?? ''
-    const arnMatch = /^arn:([^:]+):iam::(\d{12}):/.exec(arn)
+    const location = iamArnLocation(arn)
     const tags: Record<string, string> = {}
     let marker: string | undefined
     do {
@@ -842,8 +843,8 @@ export class ExecutionRoles {
     return {
       name: role?.RoleName ?? name,
       arn,
-      partition: arnMatch?.[1] ?? 'aws',
-      account: arnMatch?.[2] ?? '',
+      partition: location?.partition ?? 'aws',
+      account: location?.account ?? '',
       tags,
       attached,
       inline

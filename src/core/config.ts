@@ -22,6 +22,7 @@ import { type DeliveryConfig, parseDelivery } from './inputs/delivery.js'
 import { parseFunctions } from './inputs/functions.js'
 import { inputNameOf, inputNameOfReference, parseManagedVariables } from './inputs/managedVariables.js'
 import { parseBoolean, parseChoice, parseInteger } from './inputs/parsers.js'
+import { arnPartitionAndRegion, ROLE_ARN } from './arns.js'
 
 export type { DeliveryConfig }
 
@@ -114,7 +115,6 @@ export const ROTEL_REGIONS: readonly string[] = [
 
 export { ENV }
 
-const ROLE_ARN_PATTERN = /^arn:([a-z][a-z-]*):iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/
 const SESSION_NAME_PATTERN = /^[\w+=,.@-]{2,64}$/
 /** Most items list inputs take: more is no configuration a run could act on in its time. */
 const MAX_REGIONS = 50
@@ -224,7 +224,7 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
   }
 
   const roleToAssume = input('role-to-assume') || undefined
-  const rolePartition = roleToAssume ? ROLE_ARN_PATTERN.exec(roleToAssume)?.[1] : undefined
+  const rolePartition = roleToAssume ? ROLE_ARN.exec(roleToAssume)?.[1] : undefined
   if (roleToAssume && rolePartition === undefined)
     problem(
       `role-to-assume "${roleToAssume}" is not an IAM role ARN; write it as arn:aws:iam::123456789012:role/NAME, or leave it empty to use the credentials already in the environment.`
@@ -332,7 +332,7 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
       `instrumentation-layer "${instrumentationLayer}" must be a layer version ARN, with {region} and {arch} where they vary, e.g. arn:aws:lambda:{region}:901920570463:layer:aws-otel-nodejs-{arch}-ver-1-30-2:1.`
     )
   else if (instrumentationLayer) {
-    const [, partition = '', region = ''] = /^arn:([^:]*):lambda:([^:]*):/.exec(instrumentationLayer) ?? []
+    const { partition = '', region = '' } = arnPartitionAndRegion(instrumentationLayer) ?? {}
     const wrong = region === '{region}' ? partitionProblem(partition) : arnLocationProblem(partition, region)
     if (wrong) problem(`instrumentation-layer "${instrumentationLayer}" ${wrong}.`)
     else samePartition('instrumentation-layer', instrumentationLayer, partition)

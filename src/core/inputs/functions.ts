@@ -2,10 +2,9 @@
 import { arnLocationProblem, partitionOf } from '../awsPartitions.js'
 import type { FunctionTarget } from '../model.js'
 import type { Problem } from './parsers.js'
+import { FUNCTION_ARN } from '../arns.js'
 
 const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
-const FUNCTION_ARN_PATTERN =
-  /^arn:([a-z][a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9$_-]+))?$/
 
 /** One target per function named; problems for each item that names none. */
 export function parseFunctions(
@@ -18,7 +17,7 @@ export function parseFunctions(
   for (const given of items) {
     let target: FunctionTarget | undefined
     if (given.startsWith('arn:')) {
-      const match = FUNCTION_ARN_PATTERN.exec(given)
+      const match = FUNCTION_ARN.exec(given)
       if (!match) {
         problem(
           `functions: "${given}" is not a Lambda function ARN; write arn:aws:lambda:REGION:ACCOUNT:function:NAME, or the plain function name.`
