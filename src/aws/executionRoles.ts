@@ -106,6 +106,7 @@ import {
   type WritePlan
 } from '../core/roleModel.js'
 import { iamArnLocation, roleNameOfArn } from '../core/arns.js'
+import { Slots } from '../core/concurrency.js'
 
 export const TAG_PREFIX = 'rotel-clickstack-action:'
 export const DENY_TAG = `${TAG_PREFIX}deny-policy`
@@ -1238,15 +1239,13 @@ export class RoleCoordinator {
   private readonly applied = new Map<string, Promise<RoleOutcome<CloudWatchOffChange>>>()
   private readonly results = new Map<string, RoleOutcome<CloudWatchOffChange>>()
   private readonly previews = new Map<string, Promise<RoleOutcome<CloudWatchOffChange>>>()
-  private running = 0
-  private readonly waiting: Array<() => void> = []
-  private readonly concurrency: number
+  private readonly slots: Slots
 
   constructor(
     private readonly edge: ExecutionRoles,
     options: { readonly concurrency?: number } = {}
   ) {
-    this.concurrency = Math.max(1, options.concurrency ?? 4)
+    this.slots = new Slots(Math.max(1, options.concurrency ?? 4))
   }
 
   /** Registers a function: its role and log group. Planning a key again with the same role is a no-op. */
@@ -1507,13 +1506,6 @@ export class RoleCoordinator {
   }
 
   private async limited<T>(task: () => Promise<T>): Promise<T> {
-    while (this.running >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve))
-    this.running++
-    try {
-      return await task()
-    } finally {
-      this.running--
-      this.waiting.shift()?.()
-    }
+    return this.slots.run(task)
   }
 }

@@ -35,7 +35,7 @@ import {
   sameList
 } from '../core/plan.js'
 import type { InFlight } from './cancellation.js'
-import type { Lease, Slots } from './pool.js'
+import type { Lease, Slots } from '../core/concurrency.js'
 import { logsStillAllowed, workOnRole } from './roleSteps.js'
 import { roleNameOf } from '../aws/executionRoles.js'
 import { hyperdxSearchUrl, JSON_LOG_FORMAT_HINT } from '../clickstack/deliveryCheck.js'
