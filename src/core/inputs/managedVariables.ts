@@ -3,7 +3,7 @@ import { ENV } from '../extensionSettings.js'
 import { findSecretReferences, type SecretReference } from '../secretReferences.js'
 import { isSecretName, secretPartsOf } from '../secretNames.js'
 import { ACTION_RESOURCE_ATTRIBUTES } from '../valueDisplay.js'
-import { LOG_FORMAT_VARIABLE } from '../plan.js'
+import { LOG_FORMAT_VARIABLE, MAX_VARIABLES_BYTES, variablesSize } from '../plan.js'
 import { ACTION_VARIABLE_PREFIX } from '../variableRecord.js'
 import { parseOtlpHeaders } from './otlpHeaders.js'
 import { PADDING_ONLY, parseBoolean, parsePairs, PASTED_WITHOUT_NAME, type Problem } from './parsers.js'
@@ -108,8 +108,78 @@ export function parseManagedVariables(
     else problem(`env-file "${envFile}" must be an absolute path inside the function, like /var/task/rotel.env.`)
   }
 
+  parseEnvironment(input('environment'), variables, secretVariableNames, secretValues, problem)
+
+  const secretReferences: SecretReference[] = []
+  for (const [key, value] of Object.entries(variables)) {
+    if (!key.startsWith('ROTEL_')) continue
+    const found = findSecretReferences(value, inputNameOf(key))
+    found.problems.forEach(problem)
+    secretReferences.push(...found.references)
+  }
+  return { managedVariables: variables, secretVariableNames, secretValues, secretReferences }
+}
+
+
+
+/** The input a secret reference was written in, for messages. */
+export function inputNameOfReference(reference: SecretReference, variables: Readonly<Record<string, string>>): string {
+  const key = Object.keys(variables).find((k) => k.startsWith('ROTEL_') && (variables[k] ?? '').includes(reference.text))
+  return key ? inputNameOf(key) : 'otlp-headers'
+}
+
+/** The input a managed variable comes from, for messages. */
+export function inputNameOf(key: string): string {
+  const entry = Object.entries(ENV).find(([, variable]) => variable === key)
+  return entry ? INPUT_OF[entry[0] as keyof typeof ENV] : `environment (${key})`
+}
+
+const INPUT_OF: Record<keyof typeof ENV, string> = {
+  endpoint: 'otlp-endpoint',
+  protocol: 'otlp-protocol',
+  headers: 'otlp-headers',
+  resourceAttributes: 'resource-attributes',
+  envFile: 'env-file'
+}
+
+
+
+
+
+/** Checked before any function is read: settings too big for any function's environment fail the run now. */
+export function checkVariablesSize(
+  managedVariables: Readonly<Record<string, string>>,
+  jsonLogs: boolean,
+  problem: Problem
+): void {
+  const written = { ...managedVariables, ...(jsonLogs ? { [LOG_FORMAT_VARIABLE]: 'Text' } : {}) }
+  const size = variablesSize(written)
+  if (size > MAX_VARIABLES_BYTES) {
+    const shares = new Map<string, number>()
+    for (const [key, value] of Object.entries(written)) {
+      const name = key === LOG_FORMAT_VARIABLE ? 'json-logs' : inputNameOf(key).replace(/ \(.*\)$/, '')
+      shares.set(name, (shares.get(name) ?? 0) + variablesSize({ [key]: value }) - 2)
+    }
+    const list = [...shares].sort((a, b) => b[1] - a[1]).map(([name, bytes]) => `${name} ${bytes}`)
+    problem(
+      `the settings this action writes take ${size} bytes as Lambda counts them (${list.join(', ')}) and Lambda allows ${MAX_VARIABLES_BYTES} for all of a function's environment variables together; shorten them, or move settings into env-file.`
+    )
+  }
+}
+
+/**
+ * environment: one KEY=VALUE a line, added to `variables`; a secret-looking name or value goes to the secrets.
+ * No line is quoted where it may be a secret pasted without its key.
+ */
+function parseEnvironment(
+  text: string,
+  variables: Record<string, string>,
+  secretVariableNames: string[],
+  secretValues: string[],
+  problem: Problem
+): void {
   const environmentKeys = new Set<string>()
-  input('environment')
+  text
     .split(/\r?\n/)
     .forEach((line, index) => {
     const trimmed = line.trim()
@@ -147,39 +217,4 @@ export function parseManagedVariables(
       secretValues.push(...secretPartsOf(value))
     }
   })
-
-  const secretReferences: SecretReference[] = []
-  for (const [key, value] of Object.entries(variables)) {
-    if (!key.startsWith('ROTEL_')) continue
-    const found = findSecretReferences(value, inputNameOf(key))
-    found.problems.forEach(problem)
-    secretReferences.push(...found.references)
-  }
-  return { managedVariables: variables, secretVariableNames, secretValues, secretReferences }
 }
-
-
-
-/** The input a secret reference was written in, for messages. */
-export function inputNameOfReference(reference: SecretReference, variables: Readonly<Record<string, string>>): string {
-  const key = Object.keys(variables).find((k) => k.startsWith('ROTEL_') && (variables[k] ?? '').includes(reference.text))
-  return key ? inputNameOf(key) : 'otlp-headers'
-}
-
-/** The input a managed variable comes from, for messages. */
-export function inputNameOf(key: string): string {
-  const entry = Object.entries(ENV).find(([, variable]) => variable === key)
-  return entry ? INPUT_OF[entry[0] as keyof typeof ENV] : `environment (${key})`
-}
-
-const INPUT_OF: Record<keyof typeof ENV, string> = {
-  endpoint: 'otlp-endpoint',
-  protocol: 'otlp-protocol',
-  headers: 'otlp-headers',
-  resourceAttributes: 'resource-attributes',
-  envFile: 'env-file'
-}
-
-
-
-
