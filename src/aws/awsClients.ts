@@ -4,10 +4,15 @@ import { IAMClient } from '@aws-sdk/client-iam'
 import { LambdaClient } from '@aws-sdk/client-lambda'
 import { iamRegionOf } from '../core/awsPartitions.js'
 import type { AwsCredentials } from './credentials.js'
-import { httpStatusOf } from '../core/retry.js'
+import { httpStatusOf } from '../core/errors.js'
 
 export interface AwsClients {
   lambdaFor(region: string): LambdaClient
+  /**
+   * Sends each request once, for a caller whose own retry loop is the policy (the layer probe): a loop
+   * around a retrying client multiplied the attempts (5 × 6 = 30 requests for one throttled lookup).
+   */
+  lambdaOnceFor(region: string): LambdaClient
   /** For Invoke only: its timeout covers the longest a function may run. */
   invokerFor(region: string): LambdaClient
   logsFor(region: string): CloudWatchLogsClient
@@ -34,6 +39,7 @@ export function createAwsClients(credentials: AwsCredentials | undefined): AwsCl
     return client
   }
   const lambdas = new Map<string, LambdaClient>()
+  const lambdasOnce = new Map<string, LambdaClient>()
   const invokers = new Map<string, LambdaClient>()
   const logs = new Map<string, CloudWatchLogsClient>()
   const iams = new Map<string, IAMClient>()
@@ -41,6 +47,12 @@ export function createAwsClients(credentials: AwsCredentials | undefined): AwsCl
     lambdaFor(region) {
       let client = lambdas.get(region)
       if (!client) lambdas.set(region, (client = named(new LambdaClient({ ...common, region }), 'lambda')))
+      return client
+    },
+    lambdaOnceFor(region) {
+      let client = lambdasOnce.get(region)
+      if (!client)
+        lambdasOnce.set(region, (client = named(new LambdaClient({ ...common, maxAttempts: 1, region }), 'lambda')))
       return client
     },
     invokerFor(region) {

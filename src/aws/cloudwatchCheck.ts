@@ -4,7 +4,8 @@ import {
   DescribeLogStreamsCommand,
   type LogStream
 } from '@aws-sdk/client-cloudwatch-logs'
-import { errorName, messageOf, sleep as realSleep } from '../core/retry.js'
+import { sleep as realSleep } from '../core/retry.js'
+import { errorName, messageOf } from '../core/errors.js'
 import type { CloudWatchStatus } from '../core/model.js'
 
 export interface CloudWatchVerdict {

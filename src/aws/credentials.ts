@@ -2,7 +2,8 @@
 
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import { type ForkPullRequest, forkTokenMessage } from '../core/forkPullRequest.js'
-import { errorName, isTransient, messageOf, NETWORK_ERROR_CODES, sleep as realSleep, withRetry } from '../core/retry.js'
+import { sleep as realSleep, withRetry } from '../core/retry.js'
+import { errorName, isTransient, messageOf, NETWORK_ERROR_CODES } from '../core/errors.js'
 
 /** Temporary AWS credentials, as STS hands them out. */
 export interface AwsCredentials {

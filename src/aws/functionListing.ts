@@ -4,7 +4,8 @@ import type { ActionConfig } from '../core/config.js'
 import type { FunctionTarget } from '../core/model.js'
 import type { FunctionPattern } from '../core/functionSelection.js'
 import { partitionOf } from '../core/awsPartitions.js'
-import { errorName, messageOf } from '../core/retry.js'
+import { errorName, messageOf } from '../core/errors.js'
+import { functionArnLocation } from '../core/arns.js'
 
 const PAGE_SIZE = 50
 
@@ -114,9 +115,9 @@ async function listRegion(client: LambdaClient, region: string, countPage: () =>
 function toListed(configuration: FunctionConfiguration, region: string): Listed | undefined {
   const name = configuration.FunctionName
   if (!name) return undefined
-  const match = /^arn:([^:]+):lambda:[^:]+:(\d{12}):function:[^:]+/.exec(configuration.FunctionArn ?? '')
-  if (!match) return { name, arn: name, partition: partitionOf(region) ?? 'aws', account: undefined }
-  const [arn, partition, account] = match as unknown as [string, string, string]
+  const location = functionArnLocation(configuration.FunctionArn ?? '')
+  if (!location) return { name, arn: name, partition: partitionOf(region) ?? 'aws', account: undefined }
+  const { arn, partition, account } = location
   return { name, arn, partition, account }
 }
 

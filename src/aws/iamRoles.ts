@@ -31,7 +31,7 @@ import {
 import { decodePolicyText, parsePolicyDocument } from '../core/iamPolicy.js'
 import { isBasicExecutionPolicyArn, LOG_WRITE_ACTIONS, type LogWriteAction, parseLogGroupArn } from '../core/logPermissions.js'
 import { type LogWriteReport, staticLogWriteReport } from '../core/logWriteReport.js'
-import { errorName, messageOf } from '../core/retry.js'
+import { errorName, messageOf } from '../core/errors.js'
 import { hasRecord, MAX_ROLE_TAGS, recordOf } from '../core/roleRecord.js'
 import { type PlannedChange, planDeny, planDetach, secretPlanAfter } from '../core/rolePlanning.js'
 import type { CloudWatchOffOptions, RoleStore, SecretGrantChange, SecretGrantUndo } from '../core/roleStore.js'

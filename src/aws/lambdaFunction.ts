@@ -9,7 +9,8 @@ import {
   waitUntilFunctionUpdated
 } from '@aws-sdk/client-lambda'
 import type { Architecture, FunctionState, FunctionTarget, LoggingConfig } from '../core/model.js'
-import { errorName, sleep } from '../core/retry.js'
+import { sleep } from '../core/retry.js'
+import { errorName } from '../core/errors.js'
 
 /** How long to wait for one configuration update to settle. */
 const UPDATE_WAIT_SECONDS = 300

@@ -7,7 +7,8 @@ import {
   type LayerVersion,
   tagFromDescription
 } from '../core/layerVersions.js'
-import { errorName, isTransient, messageOf, type RetryOptions, withRetry } from '../core/retry.js'
+import { type RetryOptions, withRetry } from '../core/retry.js'
+import { errorName, isTransient, messageOf } from '../core/errors.js'
 
 /** How `lambdaLayerProbe` retries; every field has a default. */
 export interface LambdaLayerProbeOptions {
@@ -22,7 +23,10 @@ export interface LambdaLayerProbeOptions {
 // Cross-account, Lambda will not say whether a version exists: a missing or non-public one is refused.
 const ABSENT_ERRORS = new Set(['AccessDeniedException', 'ResourceNotFoundException'])
 
-/** A probe that asks GetLayerVersion, retrying throttling and server faults, and calls refused or missing versions absent. */
+/**
+ * A probe that asks GetLayerVersion, retrying throttling and server faults, and calls refused or missing versions
+ * absent. Its retry is the lookup's only one: give it a client that does not retry itself.
+ */
 export function lambdaLayerProbe(
   client: LambdaClient,
   layerArn: string,
@@ -70,6 +74,7 @@ export interface LayerRequest {
 
 /** Options of `LayerResolver`. */
 export interface LayerResolverOptions {
+  /** A client that sends each request once (AwsClients.lambdaOnceFor): the probe's retry is the only one. */
   clientFor: (region: string) => LambdaClient
   /** Starting points for the latest search, keyed by unversioned layer ARN (one region) or by layer name (all regions). */
   hints?: Record<string, number>

@@ -11,13 +11,12 @@
  */
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import type { IAMClient } from '@aws-sdk/client-iam'
-import { messageOf } from '../core/retry.js'
+import { messageOf } from '../core/errors.js'
+import { assumedRoleNameOf, roleNameOfArn } from '../core/arns.js'
 
 /** The role name in an IAM role ARN or an STS assumed-role ARN; undefined for users, root and anything else. */
 export function roleNameOfIdentity(arn: string): string | undefined {
-  const role = /^arn:[^:]+:iam::\d{12}:role\/(?:[^/]*\/)*([^/]+)$/.exec(arn)
-  if (role) return role[1]
-  return /^arn:[^:]+:sts::\d{12}:assumed-role\/([^/]+)\/[^/]+$/.exec(arn)?.[1]
+  return roleNameOfArn(arn) ?? assumedRoleNameOf(arn)
 }
 
 /** The role name of an execution role given by name or ARN. */

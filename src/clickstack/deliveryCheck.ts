@@ -26,6 +26,7 @@
 import { createClient, type ClickHouseClientConfigOptions, ClickHouseLogLevel } from '@clickhouse/client'
 import { createRedactor, type Redactor } from '../core/redact.js'
 import { sleep as realSleep } from '../core/retry.js'
+import { messageOf } from '../core/errors.js'
 
 export interface DeliveryCheckerOptions {
   /** ClickStack's ClickHouse HTTP(S) interface, e.g. `https://clickhouse.example.com:8443` (input clickhouse-url). */
@@ -446,11 +447,6 @@ function classify(
   return new PermanentError(
     `clickhouse-url ${shownUrl} did not answer like ClickHouse's HTTP interface (${said.slice(0, 120) || 'empty answer'}): check the URL (ClickStack's ClickHouse HTTP port, usually 8123 or 8443, not HyperDX's).`
   )
-}
-
-function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name
-  return typeof error === 'string' ? error : String(error)
 }
 
 /** A link that may be shown: no user-info (its password is a secret), no query and no fragment. */

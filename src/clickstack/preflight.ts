@@ -22,6 +22,7 @@ import http from 'node:http'
 import http2 from 'node:http2'
 import https from 'node:https'
 import { createRedactor, type Redactor } from '../core/redact.js'
+import { messageOf } from '../core/errors.js'
 
 export type OtlpProtocol = 'grpc' | 'http'
 
@@ -494,10 +495,6 @@ const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_HTTP2_S
 function codeOf(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code
   return typeof code === 'string' ? code : ''
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message || error.name : String(error)
 }
 
 function isTls(error: unknown): boolean {

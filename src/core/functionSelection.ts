@@ -5,8 +5,9 @@
  */
 import { splitList } from './inputText.js'
 import { arnLocationProblem } from './awsPartitions.js'
-import { messageOf } from './retry.js'
+import { messageOf } from './errors.js'
 import { wildcardSource } from './wildcard.js'
+import { FUNCTION_ARN_PARTS } from './arns.js'
 
 /** A pattern from `functions`, with where to look for the functions it may match. */
 export interface FunctionPattern {
@@ -37,7 +38,6 @@ const MAX_NAME_LENGTH = 64
 const MAX_ITEM_LENGTH = 256
 /** Items per list: every named function is read once, and a run has a job's time. */
 const MAX_ITEMS: Readonly<Record<string, number>> = { functions: 1000, exclude: 200 }
-const ARN_PARTS = /^arn:([^:]*):lambda:([^:]*):([^:]*):function:([^:]*)(?::(.*))?$/
 
 /** Tells whether a `functions` or `exclude` item is a pattern: it holds `*`, `?` or `[`. */
 export function isFunctionPattern(item: string): boolean {
@@ -145,7 +145,7 @@ interface ParsedArn {
  * malformed ARN, is a problem for `inputName`.
  */
 function parseArnItem(inputName: string, given: string): ParsedArn | string {
-  const match = ARN_PARTS.exec(given)
+  const match = FUNCTION_ARN_PARTS.exec(given)
   if (!match)
     return `${inputName}: "${given}" is not a Lambda function ARN; write arn:aws:lambda:REGION:ACCOUNT:function:NAME, where NAME may be a pattern such as orders-*.`
   const [, partition, region, account, name, qualifier] = match as unknown as [

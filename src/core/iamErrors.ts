@@ -1,5 +1,5 @@
 /** IAM's failures in a sentence each, with the fix: the words a role's outcome gives when a call on it fails. */
-import { errorName, messageOf } from './retry.js'
+import { errorName, messageOf } from './errors.js'
 
 /** An IAM failure in a sentence with the fix. */
 export function describeIamError(error: unknown, role: string, feature = 'cloudwatch-logs: off'): string {

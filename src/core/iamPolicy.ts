@@ -4,6 +4,8 @@
  * Conditions, and whether a statement may or surely covers resources. Pure.
  */
 
+import { iamWildcardRegExp } from './wildcard.js'
+
 /** A policy element that is one string or a list of them. */
 export type StringOrList = string | string[]
 
@@ -93,16 +95,8 @@ export function sameJson(a: unknown, b: unknown): boolean {
 }
 
 
-function globToRegExp(pattern: string, ignoreCase: boolean): RegExp {
-  const source = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.')
-  return new RegExp(`^${source}$`, ignoreCase ? 'is' : 's')
-}
-
 /** An Action/NotAction entry against an action: `*` and `?` wildcards, case-insensitive. */
-export const actionMatches = (pattern: string, action: string): boolean => globToRegExp(pattern, true).test(action)
+export const actionMatches = (pattern: string, action: string): boolean => iamWildcardRegExp(pattern, true).test(action)
 
 /**
  * How a policy variable (`${aws:username}`…) in a resource pattern is read: as a wildcard (may match:
@@ -125,10 +119,10 @@ export function resourceMatches(pattern: string, arn: string, variables: Variabl
   const p = effective.split(':')
   const a = arn.split(':')
   if (p.length >= 6 && a.length >= 6) {
-    for (let i = 0; i < 5; i++) if (!globToRegExp(p[i] ?? '', false).test(a[i] ?? '')) return false
-    return globToRegExp(p.slice(5).join(':'), false).test(a.slice(5).join(':'))
+    for (let i = 0; i < 5; i++) if (!iamWildcardRegExp(p[i] ?? '', false).test(a[i] ?? '')) return false
+    return iamWildcardRegExp(p.slice(5).join(':'), false).test(a.slice(5).join(':'))
   }
-  return globToRegExp(effective, false).test(arn)
+  return iamWildcardRegExp(effective, false).test(arn)
 }
 
 

@@ -3,6 +3,7 @@
  * ARN, and the wrapper that turns it on.
  */
 import type { Architecture } from './model.js'
+import { layerVersionArnShape } from './arns.js'
 
 export type Language = 'nodejs' | 'python' | 'java'
 export const INSTRUMENTATION_SETTINGS = ['none', 'auto', 'nodejs', 'python', 'java'] as const
@@ -32,11 +33,10 @@ export const WRAPPERS: Readonly<Record<Language, string>> = {
 export const WRAPPER_VARIABLE = 'AWS_LAMBDA_EXEC_WRAPPER'
 
 const ADOT_LAYER_NAME = /^aws-otel-(nodejs|python|java-agent|java-wrapper|collector)-(amd64|arm64)-ver-[0-9-]+$/
-const LAYER_VERSION_ARN = /^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:layer:([A-Za-z0-9_-]+):\d+$/
 
 /** Whether a layer version ARN is one of ADOT's Lambda layers (any language, arch or version). */
 export function isInstrumentationLayer(layerArn: string, extraNames: readonly string[] = []): boolean {
-  const name = LAYER_VERSION_ARN.exec(layerArn)?.[1]
+  const name = layerVersionArnShape(layerArn)?.name
   return name !== undefined && (ADOT_LAYER_NAME.test(name) || extraNames.includes(name))
 }
 
@@ -66,14 +66,14 @@ export function instrumentationLayerArn(
 
 /** Whether an instrumentation-layer template yields a layer version ARN once filled in. */
 export function isValidInstrumentationTemplate(template: string): boolean {
-  return LAYER_VERSION_ARN.test(instrumentationLayerArn('nodejs', 'us-east-1', 'x86_64', template))
+  return layerVersionArnShape(instrumentationLayerArn('nodejs', 'us-east-1', 'x86_64', template)) !== undefined
 }
 
 /** The layer names an instrumentation-layer template gives, for every language and architecture: what counts as ours. */
 export function instrumentationLayerNames(region: string, template: string | undefined): string[] {
   if (!template) return []
   const names = (['nodejs', 'python', 'java'] as const).flatMap((language) =>
-    (['x86_64', 'arm64'] as const).map((arch) => /:layer:([^:]+):/.exec(instrumentationLayerArn(language, region, arch, template))?.[1] ?? '')
+    (['x86_64', 'arm64'] as const).map((arch) => layerVersionArnShape(instrumentationLayerArn(language, region, arch, template))?.name ?? '')
   )
   return [...new Set(names.filter((name) => name !== ''))]
 }

@@ -1,6 +1,11 @@
 /** Rotel layer versions: their ARNs, and the search for the latest version over a probe (no AWS call here). */
 
-import { partitionOf, PARTITION_IDS, REGION_PATTERN } from './awsPartitions.js'
+import { partitionOf } from './awsPartitions.js'
+import { LAYER_NAME } from './arns.js'
+
+const ACCOUNT = /^\d{12}$/
+
+export { type LayerVersionArnParts, parseLayerVersionArn } from './arns.js'
 
 /** The account that publishes the Rotel Lambda Extension layers. */
 export const DEFAULT_LAYER_ACCOUNT = '418653438961'
@@ -21,19 +26,6 @@ export interface LayerVersion {
 /** Looks up one version of one layer: the version, or undefined when it is absent (or not visible to us). */
 export type LayerProbe = (version: number) => Promise<LayerVersion | undefined>
 
-/** The parts of a versioned layer ARN. */
-export interface LayerVersionArnParts {
-  region: string
-  account: string
-  name: string
-  version: number
-}
-
-const ACCOUNT = /^\d{12}$/
-const LAYER_NAME = /^[A-Za-z0-9_-]{1,140}$/
-const LAYER_VERSION_ARN = new RegExp(
-  `^arn:(${PARTITION_IDS.join('|')}):lambda:(${REGION_PATTERN.source.slice(1, -1)}):(\\d{12}):layer:([A-Za-z0-9_-]{1,140}):([1-9]\\d{0,15})$`
-)
 
 /** The unversioned ARN of layer `name` of `account` in `region`, with the partition the region belongs to. */
 export function layerArnFor(region: string, account: string, name: string): string {
@@ -46,18 +38,6 @@ export function layerArnFor(region: string, account: string, name: string): stri
   return `arn:${partition}:lambda:${region}:${account}:layer:${name}`
 }
 
-/** The region, account, name and version of a versioned layer ARN, or undefined if it is not one. */
-export function parseLayerVersionArn(arn: string): LayerVersionArnParts | undefined {
-  const match = LAYER_VERSION_ARN.exec(arn)
-  if (!match) return undefined
-  const [, partition, region, account, name, version] = match
-  if (region === undefined || account === undefined || name === undefined || version === undefined) return undefined
-  // An ARN whose partition does not own its region names nothing that exists.
-  if (partitionOf(region) !== partition) return undefined
-  const number = Number(version)
-  if (!Number.isSafeInteger(number)) return undefined
-  return { region, account, name, version: number }
-}
 
 /** The release tag in a layer description of the form `Tag=<release tag>`, if there is one. */
 export function tagFromDescription(description: string | undefined): string | undefined {

@@ -20,6 +20,7 @@
  * matching of policy documents themselves is iamPolicy.ts.
  */
 import { actionCovered, hasCondition, mayCover, type PolicyDocument, type PolicyStatement, statementsOf, stringsOf, surelyCovers } from './iamPolicy.js'
+import { AWS_MANAGED_POLICY_ARN, functionArnLocation, LOG_GROUP_ARN } from './arns.js'
 
 export const LOG_WRITE_ACTIONS = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'] as const
 export type LogWriteAction = (typeof LOG_WRITE_ACTIONS)[number]
@@ -43,7 +44,6 @@ export interface LogGroupRef {
   readonly arn: string
 }
 
-const LOG_GROUP_ARN = /^arn:([^:]+):logs:([^:]*):([^:]*):log-group:([^:]+?)(?::\*)?$/
 
 /** Parses a log group ARN, with or without the trailing `:*` that DescribeLogGroups reports. */
 export function parseLogGroupArn(value: string): LogGroupRef {
@@ -64,9 +64,9 @@ export function logGroupArn(options: {
 
 /** The ARN of a function's log group, from the function's ARN (partition, region, account) and the group's name. */
 export function logGroupArnForFunction(functionArn: string, logGroup: string): string {
-  const match = /^arn:([^:]+):lambda:([^:]+):(\d{12}):function:/.exec(functionArn)
-  if (!match) throw new Error(`not a Lambda function ARN: ${functionArn}`)
-  const [, partition, region, account] = match as unknown as [string, string, string, string]
+  const location = functionArnLocation(functionArn)
+  if (!location) throw new Error(`not a Lambda function ARN: ${functionArn}`)
+  const { partition, region, account } = location
   return logGroupArn({ partition, region, account, logGroup })
 }
 
@@ -328,14 +328,13 @@ export const AWS_MANAGED_LOG_WRITERS: readonly AwsManagedLogWriter[] = Object.fr
 /** The policy whose detachment is the guide's way to switch CloudWatch Logs off. */
 export const BASIC_EXECUTION_POLICY_NAME = 'AWSLambdaBasicExecutionRole'
 
-const AWS_MANAGED_ARN = /^arn:([^:]+):iam::aws:policy\/(.*\/)?([^/]+)$/
 
 /** Whether the ARN is an AWS managed policy's (`arn:<partition>:iam::aws:policy/…`). */
-export const isAwsManagedPolicyArn = (arn: string): boolean => AWS_MANAGED_ARN.test(arn)
+export const isAwsManagedPolicyArn = (arn: string): boolean => AWS_MANAGED_POLICY_ARN.test(arn)
 
 /** The listed AWS managed log writer this ARN names, in any partition. */
 export function awsManagedLogWriter(arn: string): AwsManagedLogWriter | undefined {
-  const match = AWS_MANAGED_ARN.exec(arn)
+  const match = AWS_MANAGED_POLICY_ARN.exec(arn)
   if (!match) return undefined
   const path = match[2] ?? ''
   return AWS_MANAGED_LOG_WRITERS.find((writer) => writer.arn.endsWith(`:policy/${path}${match[3] ?? ''}`))
@@ -347,4 +346,4 @@ export const basicExecutionPolicyArn = (partition = 'aws'): string =>
 
 /** Whether the ARN is AWSLambdaBasicExecutionRole's, in any partition. */
 export const isBasicExecutionPolicyArn = (arn: string): boolean =>
-  /^arn:[^:]+:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole$/.test(arn)
+  AWS_MANAGED_POLICY_ARN.exec(arn)?.slice(2).join('') === `service-role/${BASIC_EXECUTION_POLICY_NAME}`

@@ -15,6 +15,7 @@ import {
 } from './variableRecord.js'
 import { displayValue } from './valueDisplay.js'
 import type { Architecture, FunctionState, LoggingConfig, PlanDiff, VariableChange } from './model.js'
+import { layerVersionArnShape } from './arns.js'
 
 export const MAX_LAYERS = 5
 export const MAX_VARIABLES_BYTES = 4096
@@ -82,11 +83,10 @@ export interface Plan {
 }
 
 const ROTEL_LAYER_NAME = /^rotel-extension-(amd64|arm64)(-alpha)?$/
-const LAYER_VERSION_ARN = /^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:layer:([A-Za-z0-9_-]+):\d+$/
 
 /** Whether a layer version ARN is a Rotel extension layer: either line, either arch, any account and version. */
 export function isRotelLayer(layerArn: string, extraNames: readonly string[] = []): boolean {
-  const name = LAYER_VERSION_ARN.exec(layerArn)?.[1]
+  const name = layerVersionArnShape(layerArn)?.name
   if (name === undefined) return false
   return ROTEL_LAYER_NAME.test(name) || extraNames.includes(name)
 }
@@ -355,8 +355,8 @@ export function diffOf(state: FunctionState, plan: Plan): PlanDiff {
  */
 export function driftOf(state: FunctionState, plan: Plan, targetLayerArn: string): string[] {
   const reasons: string[] = []
-  const target = parseLayerArn(targetLayerArn)
-  const current = plan.rotelLayerBefore ? parseLayerArn(plan.rotelLayerBefore) : undefined
+  const target = layerVersionArnShape(targetLayerArn)
+  const current = plan.rotelLayerBefore ? layerVersionArnShape(plan.rotelLayerBefore) : undefined
   if (!current) reasons.push('the Rotel layer is missing')
   else if (target && current.name !== target.name) {
     const archOf = (name: string): string | undefined => /(amd64|arm64)/.exec(name)?.[1]
@@ -378,11 +378,6 @@ export function driftOf(state: FunctionState, plan: Plan, targetLayerArn: string
   for (const name of plan.changedVariables.filter((name) => !records.includes(name)))
     reasons.push(Object.hasOwn(before, name) ? `${name} differs` : `${name} is missing`)
   return reasons
-}
-
-function parseLayerArn(arn: string): { name: string; version: number } | undefined {
-  const match = /:layer:([A-Za-z0-9_-]+):(\d+)$/.exec(arn)
-  return match ? { name: match[1] ?? '', version: Number(match[2]) } : undefined
 }
 
 function hasExporterTarget(variables: Readonly<Record<string, string>>): boolean {

@@ -20,7 +20,7 @@
  */
 import { deflateSync, inflateSync } from 'node:zlib'
 import type { PolicyStatement } from './iamPolicy.js'
-import { messageOf } from './retry.js'
+import { messageOf } from './errors.js'
 import type { RoleState } from './roleModel.js'
 import { SECRET_POLICY_TAG } from './secretAccess.js'
 

@@ -9,7 +9,7 @@
 import { parsePolicyDocument, type PolicyDocument, type PolicyStatement, sameJson, serializePolicyDocument, statementsOf } from './iamPolicy.js'
 import { DENY_POLICY_NAME, deniedGroupsOf, isBasicExecutionPolicyArn, removeGroupsFromDeny } from './logPermissions.js'
 import { stripLogWrites, stripStatement } from './logWriteStrip.js'
-import { messageOf } from './retry.js'
+import { messageOf } from './errors.js'
 import { type CloudWatchOffRecord, INLINE_UNDO_TAG_PREFIX, type InlineUndo, isOurTag, type PolicyUndo, recordOf, recordTags, type StatementUndo } from './roleRecord.js'
 import { policyNameOf, type RoleState, type UndoResult, type WritePlan } from './roleModel.js'
 import { inlineAfter, isEmptyPlan, sortedGroups, withTags } from './rolePlanning.js'

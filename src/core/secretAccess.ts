@@ -31,6 +31,7 @@ import type { ManagedDocument, RoleState } from './roleModel.js'
 import { actionCovered, hasCondition, type PolicyStatement, resourceMatches, statementsOf, stringsOf } from './iamPolicy.js'
 import { isAwsManagedPolicyArn } from './logPermissions.js'
 import type { SecretReference } from './secretReferences.js'
+import { KMS_ALIAS_ARN, KMS_KEY_ARN } from './arns.js'
 
 export const SECRET_ACTIONS = [
   'secretsmanager:GetSecretValue',
@@ -89,7 +90,6 @@ export function viaServiceOf(reference: Pick<SecretReference, 'arn' | 'service'>
 const SECRET_SUFFIX = /-[A-Za-z0-9]{6}$/
 const SUFFIX_CHAR = /^[A-Za-z0-9]$/
 const PARTIAL_SUFFIX = '-??????'
-const KMS_KEY_ARN = /^arn:([a-z][a-z-]*):kms:([a-z0-9-]+):\d{12}:key\/[A-Za-z0-9-]{1,128}$/
 
 /** Why `value` is not a KMS key ARN usable in a policy, or `undefined`: for the configuration's checks. */
 export function kmsKeyArnProblem(value: string): string | undefined {
@@ -98,7 +98,7 @@ export function kmsKeyArnProblem(value: string): string | undefined {
     const location = arnLocationProblem(key[1] ?? '', key[2] ?? '')
     return location ? `${value} ${location}.` : undefined
   }
-  if (/^arn:[^:]+:kms:[^:]*:[^:]*:alias\//.test(value.trim()))
+  if (KMS_ALIAS_ARN.test(value.trim()))
     return `${value} is an alias ARN; IAM grants kms:Decrypt by key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID): give the key's ARN.`
   return `${value} is not a KMS key ARN: write arn:aws:kms:REGION:ACCOUNT:key/KEY-ID.`
 }

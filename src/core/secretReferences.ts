@@ -5,6 +5,7 @@
  * syntax is checked here, before anything is written.
  */
 import { arnLocationProblem } from './awsPartitions.js'
+import { ARN_PARTS } from './arns.js'
 
 export interface SecretReference {
   /** As written, e.g. `${arn:aws:ssm:us-east-1:123456789012:parameter/key}`. */
@@ -18,7 +19,6 @@ export interface SecretReference {
   readonly jsonKey: string | undefined
 }
 
-const ARN = /^arn:([a-z-]+):([a-z0-9-]+):([a-z0-9-]*):([^:]*):(.+)$/
 const SECRET_RESOURCE = /^secret:[A-Za-z0-9/_+=.@-]{1,512}$/
 const PARAMETER_RESOURCE = /^parameter\/[A-Za-z0-9/_.-]{1,2048}$/
 
@@ -47,7 +47,7 @@ function parseReference(text: string, body: string): SecretReference | string {
   const hash = body.indexOf('#')
   const arn = hash === -1 ? body : body.slice(0, hash)
   const jsonKey = hash === -1 ? undefined : body.slice(hash + 1)
-  const match = ARN.exec(arn)
+  const match = ARN_PARTS.exec(arn)
   if (!match)
     // Not an ARN: it may be part of a key that happens to hold "${", so it is not shown.
     return `a ${text.startsWith('secret://') ? 'secret:// value' : '${…}'} (not shown) is not a reference to a secret: write \${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME} or \${arn:aws:ssm:REGION:ACCOUNT:parameter/NAME}.`

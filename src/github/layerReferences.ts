@@ -4,6 +4,8 @@ import { open, readdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { compileGlob, type GlobMatcher } from '../core/glob.js'
 import type { LayerReference } from '../core/model.js'
+import { LAYER_VERSION_SOURCE } from '../core/arns.js'
+import { PARTITION_IDS } from '../core/awsPartitions.js'
 
 /**
  * The files `annotate-files` scans when not told otherwise.
@@ -48,9 +50,9 @@ const REGION = String.raw`[a-z]{2}(?:-[a-z]+)+-\d{1,2}`
 const LITERAL_REGION = new RegExp(`^${REGION}$`)
 // A version must be literal to be a finding, and whole: `:3` but not `:3${suffix}` or `:3abc`.
 const ROTEL_ARN = new RegExp(
-  String.raw`\barn:(?:aws(?:-cn|-us-gov)?|${PLACEHOLDER}):lambda:` +
+  String.raw`\barn:(?:${PARTITION_IDS.join('|')}|${PLACEHOLDER}):lambda:` +
     String.raw`(${REGION}|${PLACEHOLDER}):(\d{12}|${PLACEHOLDER}):layer:` +
-    String.raw`(rotel-extension-(amd64|arm64)(?:-alpha)?):([1-9]\d{0,15})(?![\w$\{])`,
+    String.raw`(rotel-extension-(amd64|arm64)(?:-alpha)?):(${LAYER_VERSION_SOURCE})(?![\w$\{])`,
   'g'
 )
 

@@ -2,7 +2,7 @@
 import type { ActionConfig } from '../core/config.js'
 import { DEFAULT_API_URL, type GitHubClient, planMarker, pullRequestOf, upsertPlanComment } from './prComment.js'
 import type { Redactor } from '../core/redact.js'
-import { messageOf } from '../core/retry.js'
+import { messageOf } from '../core/errors.js'
 import { renderPlanComment, type RunResult } from '../core/summary.js'
 import type { Reporter } from './reporter.js'
 

@@ -1,6 +1,7 @@
 /** The plan as one pull-request comment, written on the first run and edited in place on later runs. */
 import { getOctokit } from '@actions/github'
 import { isAuthor, tokenIdentity } from './tokenIdentity.js'
+import { messageOf } from '../core/errors.js'
 
 /** A pull request, addressed as the REST API's issue endpoints want it. */
 export interface PullRequestRef {
@@ -118,7 +119,7 @@ export async function upsertPlanComment(params: {
     return { outcome: 'created', url: data.html_url }
   } catch (error) {
     const status = statusOf(error)
-    const detail = hide(error instanceof Error ? error.message : String(error), token)
+    const detail = hide(messageOf(error), token)
     if (status !== undefined && lacksPermission(status, detail, error))
       return {
         outcome: 'no-permission',

@@ -1,5 +1,6 @@
 /** Who a GitHub token acts as, so that the action edits only comments it wrote itself. */
 import type { getOctokit } from '@actions/github'
+import { messageOf } from '../core/errors.js'
 
 type GitHubClient = ReturnType<typeof getOctokit>
 
@@ -18,7 +19,7 @@ export async function tokenIdentity(octokit: GitHubClient, token: string): Promi
     return typeof login === 'string' && login !== '' ? { login } : { problem: 'GitHub named no account' }
   } catch (error) {
     const status = (error as { status?: unknown } | null)?.status
-    const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').slice(0, 200)
+    const message = messageOf(error).replace(/\s+/g, ' ').slice(0, 200)
     // Octokit leaves the token out of its errors; a server that echoes it is covered here.
     const shown = token.length >= 3 ? message.split(token).join('***') : message
     return { problem: `${typeof status === 'number' ? `${status} ` : ''}${shown}` }

@@ -12,7 +12,7 @@ import type { LayerVersion } from '../core/layerVersions.js'
 import { type ModePolicy, policyOf } from '../core/modes.js'
 import type { Plan } from '../core/plan.js'
 import type { InFlight } from './cancellation.js'
-import type { Lease, Slots } from './pool.js'
+import type { Lease, Slots } from '../core/concurrency.js'
 import type { RolloutContext } from './rolloutContext.js'
 
 /** The function's `slots` slot: given back while it only waits, taken again to write. */

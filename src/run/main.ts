@@ -17,13 +17,14 @@ import { type PlanCommentIo, postPlanComment } from '../github/planComment.js'
 import { createGitHubClient, type GitHubClient } from '../github/prComment.js'
 import type { Reporter } from '../github/reporter.js'
 import { runnerReporter } from '../github/runnerReporter.js'
-import { Slots } from './pool.js'
+import { Slots } from '../core/concurrency.js'
 import { giveLogsBack, prepareRoles, shrinkSecretGrants, shrinksSecretGrants } from './roleSteps.js'
 import { valuesToHide } from '../core/functionValues.js'
 import { createRedactor, type Redactor } from '../core/redact.js'
 import { publishResult } from '../github/report.js'
 import { isSecretName, secretPartsOf } from '../core/secretNames.js'
-import { messageOf } from '../core/retry.js'
+import { rawHeaderValues } from '../core/inputs/otlpHeaders.js'
+import { messageOf } from '../core/errors.js'
 import { cancelledOutcome, restoreHint, rolloutFunction } from './rollout.js'
 import type { RolloutContext } from './rolloutContext.js'
 import { MODE_POLICY } from '../core/modes.js'
@@ -94,7 +95,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
     // The hints are the upstream account's numbering; a mirror numbers its own copies.
     const hints = config.layerAccount === DEFAULT_LAYER_ACCOUNT ? LAYER_VERSION_HINTS : {}
     const probe = deps.sleep ? { probe: { sleep: deps.sleep } } : {}
-    const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints, ...probe })
+    const layers = new LayerResolver({ clientFor: clients.lambdaOnceFor, hints, ...probe })
     const selection = await selectFunctions(config, clients.lambdaFor)
     for (const warning of selection.warnings) reporter.warning(annotationText(warning, { redact }))
     // Names and regions are printed anyway: a value found inside one hides nothing and would garble them.
@@ -164,10 +165,7 @@ function rawSecrets(reporter: Reporter): string[] {
   const password = reporter.getInput('clickhouse-password').trim()
   const user = reporter.getInput('clickhouse-user').trim() || 'default'
   const raw = reporter.getInput('otlp-headers')
-  const parts = raw
-    .split(/[\r\n,]+/)
-    .map((entry) => entry.slice(entry.indexOf('=') + 1).trim())
-    .filter((part) => part.length >= 3)
+  const parts = rawHeaderValues(raw)
   const environment = reporter
     .getInput('environment')
     .split(/\r?\n/)

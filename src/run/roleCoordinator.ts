@@ -6,13 +6,13 @@
 import { parseLogGroupArn } from '../core/logPermissions.js'
 import { cloudWatchDrift, type LogWriteReport } from '../core/logWriteReport.js'
 import { describeIamError } from '../core/iamErrors.js'
-import { messageOf } from '../core/retry.js'
+import { messageOf } from '../core/errors.js'
 import { type CloudWatchOffChange, type CloudWatchOffMethod, roleNameOf, type RoleState, type UndoResult } from '../core/roleModel.js'
 import { secretPlanAfter } from '../core/rolePlanning.js'
 import type { RoleStore, SecretAccessOutcome, SecretGrantUndo } from '../core/roleStore.js'
 import type { SecretNeed } from '../core/secretAccess.js'
 import { planSecretGrant, planSecretGrantUndo } from '../core/secretGrant.js'
-import { Slots } from './pool.js'
+import { Slots } from '../core/concurrency.js'
 
 /** A function whose execution role a run works on. */
 export interface RoleTarget {

@@ -8,7 +8,7 @@ import type { ActionConfig } from '../core/config.js'
 import type { FunctionState, FunctionTarget } from '../core/model.js'
 import type { UndoResult } from '../core/roleModel.js'
 import type { InFlight } from './cancellation.js'
-import type { Slots } from './pool.js'
+import type { Slots } from '../core/concurrency.js'
 
 /** A function read before the rollout began (to plan the execution roles), or why it could not be. */
 export type PreRead = { readonly state: FunctionState } | { readonly error: unknown }

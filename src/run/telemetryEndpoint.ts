@@ -4,6 +4,7 @@
  */
 import { type ActionConfig, ENV } from '../core/config.js'
 import { MODE_POLICY } from '../core/modes.js'
+import { headerMap } from '../core/inputs/otlpHeaders.js'
 import type { createDeliveryChecker, DeliveryChecker } from '../clickstack/deliveryCheck.js'
 import type { OtlpProtocol, sendPreflight } from '../clickstack/preflight.js'
 import type { Reporter } from '../github/reporter.js'
@@ -57,15 +58,4 @@ export async function openDeliveryChecker(
     throw new Error(`ClickStack cannot be queried to verify delivery, so no function was changed: ${ready.reason ?? 'no reason given'}`)
   }
   return checker
-}
-
-/** otlp-headers as the extension reads them: `k=v` pairs split on commas. */
-function headerMap(value: string): Record<string, string> {
-  if (value.startsWith('secret://')) return { secret: value }
-  return Object.fromEntries(
-    value
-      .split(',')
-      .filter((pair) => pair.includes('='))
-      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])
-  )
 }

@@ -8,7 +8,7 @@ import type { LayerReference } from '../core/model.js'
 import { DEFAULT_LAYER_ACCOUNT } from '../core/layerVersions.js'
 import type { LayerResolver } from '../aws/layerResolver.js'
 import { lookupScope, planReferenceLookups, type ReferenceLookup, uncheckedNote } from '../core/referenceLookups.js'
-import { messageOf } from '../core/retry.js'
+import { messageOf } from '../core/errors.js'
 import type { Reporter } from '../github/reporter.js'
 
 // GitHub shows a step's first 10 warnings; a few more reach the log, and a file with thousands would only drown it.

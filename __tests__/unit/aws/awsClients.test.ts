@@ -4,6 +4,7 @@ import { DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs'
 import { InvokeCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda'
 import { Readable } from 'node:stream'
 import { createAwsClients, explainRefusal, iamActionOf } from '../../../src/aws/awsClients.js'
+import { LayerResolver } from '../../../src/aws/layerResolver.js'
 
 /** What a promise rejects with. */
 const describeError = (promise: Promise<unknown>): Promise<unknown> =>
@@ -38,9 +39,10 @@ function clientsAnswering(status: number, body: string, headers: Record<string, 
     }
   }
   const lambda = clientsWith(clients.lambdaFor('us-east-1'), handler)
+  const lambdaOnce = clientsWith(clients.lambdaOnceFor('us-east-1'), handler)
   const invoker = clientsWith(clients.invokerFor('us-east-1'), handler)
   const logs = clientsWith(clients.logsFor('us-east-1'), handler)
-  return { lambda, invoker, logs, sent }
+  return { lambda, lambdaOnce, invoker, logs, sent }
 }
 
 function clientsWith<T extends { config: object }>(client: T, handler: object): T {
@@ -108,5 +110,24 @@ describe('refused calls', () => {
     const notFound = Object.assign(new Error('not found'), { $fault: 'client', $metadata: { httpStatusCode: 404 } })
     expect(explainRefusal(notFound, 'lambda', 'GetFunctionConfigurationCommand')).toBe(notFound)
     expect(explainRefusal('plain', 'lambda', undefined)).toBe('plain')
+  })
+})
+
+describe('one layer of retry', () => {
+  const THROTTLED = JSON.stringify({ message: 'Rate exceeded' })
+  const THROTTLED_HEADERS = { 'content-type': 'application/json', 'x-amzn-errortype': 'ThrottlingException' }
+
+  it('a throttled layer lookup sends the probe\'s 5 attempts, not 5 × 6 (measured 30 before lambdaOnceFor)', async () => {
+    const { lambdaOnce, sent } = clientsAnswering(400, THROTTLED, THROTTLED_HEADERS)
+    const resolver = new LayerResolver({ clientFor: () => lambdaOnce, probe: { sleep: async () => {} } })
+    const request = { region: 'us-east-1', account: '123456789012', name: 'rotel-extension-amd64-alpha', version: 3 }
+    await expect(resolver.resolve(request)).rejects.toThrow(/GetLayerVersion .*:3 failed: ThrottlingException/)
+    expect(sent.count).toBe(5)
+  })
+
+  it('the other clients keep the SDK\'s own retry (6 attempts); the layer probe\'s client sends once', async () => {
+    const clients = createAwsClients(undefined)
+    expect(await clients.lambdaFor('us-east-1').config.maxAttempts()).toBe(6)
+    expect(await clients.lambdaOnceFor('us-east-1').config.maxAttempts()).toBe(1)
   })
 })

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { loadConfig } from '../../../src/core/config.js'
 import { FunctionRun, holderOf } from '../../../src/run/functionRun.js'
 import type { RolloutContext } from '../../../src/run/rolloutContext.js'
-import { Slots } from '../../../src/run/pool.js'
+import { Slots } from '../../../src/core/concurrency.js'
 
 const target = { given: 'orders-api', name: 'orders-api', region: 'us-east-1', account: undefined, partition: 'aws' }
 const ctx = {

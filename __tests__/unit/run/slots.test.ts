@@ -11,60 +11,10 @@ import { mockClient } from 'aws-sdk-client-mock'
 import { loadConfig } from '../../../src/core/config.js'
 import type { DeliveryChecker, DeliveryResult } from '../../../src/clickstack/deliveryCheck.js'
 import { LayerResolver } from '../../../src/aws/layerResolver.js'
-import { Slots } from '../../../src/run/pool.js'
+import { Slots } from '../../../src/core/concurrency.js'
 import { rolloutFunction } from '../../../src/run/rollout.js'
 import type { RolloutContext } from '../../../src/run/rolloutContext.js'
 
-const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-
-describe('Slots', () => {
-  it('lets at most `limit` hold a slot, and serves the waiting in the order they came', async () => {
-    const slots = new Slots(2)
-    const order: string[] = []
-    const a = await slots.acquire()
-    const b = await slots.acquire()
-    const c = slots.acquire().then((lease) => (order.push('c'), lease))
-    const d = slots.acquire().then((lease) => (order.push('d'), lease))
-    await tick()
-    expect(order).toEqual([])
-    b.release()
-    await tick()
-    expect(order).toEqual(['c'])
-    a.release()
-    await tick()
-    expect(order).toEqual(['c', 'd'])
-    ;(await c).release()
-    ;(await d).release()
-    // All given back: two can be held again at once, and no third.
-    const e = await slots.acquire()
-    const f = await slots.acquire()
-    let third = false
-    void slots.acquire().then(() => (third = true))
-    await tick()
-    expect(third).toBe(false)
-    e.release()
-    f.release()
-  })
-
-  it('counts a second release of the same lease as nothing', async () => {
-    const slots = new Slots(1)
-    const lease = await slots.acquire()
-    let second = false
-    let third = false
-    void slots.acquire().then(() => (second = true))
-    void slots.acquire().then(() => (third = true))
-    lease.release()
-    lease.release()
-    await tick()
-    expect([second, third]).toEqual([true, false])
-  })
-
-  it('gives the slot back when the task throws', async () => {
-    const slots = new Slots(1)
-    await expect(slots.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom')
-    await expect(slots.run(async () => 'next')).resolves.toBe('next')
-  })
-})
 
 describe('a function waiting for its telemetry', () => {
   const lambda = mockClient(LambdaClient)

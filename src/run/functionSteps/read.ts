@@ -4,7 +4,7 @@ import type { FunctionOutcome, FunctionState, FunctionTarget } from '../../core/
 import { instrumentationLayerArn, instrumentationLayerNames, languageFor, WRAPPERS } from '../../core/instrumentation.js'
 import type { LayerVersion } from '../../core/layerVersions.js'
 import { layerNamesOf, planApply, planRemove } from '../../core/plan.js'
-import { errorName, messageOf } from '../../core/retry.js'
+import { errorName, messageOf } from '../../core/errors.js'
 import { readFunction } from '../../aws/lambdaFunction.js'
 import type { FunctionRun } from '../functionRun.js'
 

@@ -1,7 +1,7 @@
 /** The give-back step: a write that failed to verify is put back exactly as it was read. */
 import type { FunctionOutcome, FunctionState } from '../../core/model.js'
 import { loggingToRestore } from '../../core/plan.js'
-import { errorName, messageOf } from '../../core/retry.js'
+import { errorName, messageOf } from '../../core/errors.js'
 import { writeConfiguration } from '../../aws/lambdaFunction.js'
 import type { FunctionRun } from '../functionRun.js'
 

@@ -1,7 +1,7 @@
 /** The write step: the planned configuration, guarded by the revision read; re-planned when someone else changed it. */
 import type { FunctionOutcome, FunctionState } from '../../core/model.js'
 import { logFormatOf, sameList } from '../../core/plan.js'
-import { errorName, isTransient, messageOf } from '../../core/retry.js'
+import { errorName, isTransient, messageOf } from '../../core/errors.js'
 import { readFunction, waitForUpdate, writeConfiguration } from '../../aws/lambdaFunction.js'
 import type { FunctionRun } from '../functionRun.js'
 import { restoreHint, rollbackStep } from './rollback.js'

@@ -1,20 +1,7 @@
-/** Runs a task for each item with at most `limit` running at once, keeping results in input order. */
-export async function mapWithConcurrency<T, R>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T, index: number) => Promise<R>
-): Promise<R[]> {
-  const results = new Array<R>(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++
-      results[index] = await task(items[index] as T, index)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return results
-}
+/**
+ * Concurrency limiting, one limiter for the whole action: Slots bounds the functions in flight, the role
+ * work and every mapWithConcurrency.
+ */
 
 /** A held slot: `release` gives it back (once; later calls do nothing). */
 export interface Lease {
@@ -22,7 +9,7 @@ export interface Lease {
 }
 
 /**
- * At most `limit` holders at once, served first come, first served. Unlike mapWithConcurrency, a task
+ * At most `limit` holders at once, served first come, first served. A task (unlike one of mapWithConcurrency)
  * can give its slot back while it only waits (for telemetry to arrive) and take one again to write.
  */
 export class Slots {
@@ -31,6 +18,7 @@ export class Slots {
 
   constructor(readonly limit: number) {}
 
+  /** A slot, once one is free. */
   async acquire(): Promise<Lease> {
     if (this.held < this.limit) this.held++
     // A released slot passes straight to the next in line, so `held` does not change then.
@@ -47,6 +35,7 @@ export class Slots {
     }
   }
 
+  /** Runs `task` holding a slot, given back however the task ends. */
   async run<T>(task: () => Promise<T>): Promise<T> {
     const lease = await this.acquire()
     try {
@@ -55,4 +44,14 @@ export class Slots {
       lease.release()
     }
   }
+}
+
+/** Runs a task for each item with at most `limit` running at once (in the order given), keeping results in input order. */
+export async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T, index: number) => Promise<R>
+): Promise<R[]> {
+  const slots = new Slots(Math.max(1, limit))
+  return Promise.all(items.map((item, index) => slots.run(() => task(item, index))))
 }
