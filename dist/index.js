@@ -76816,7 +76816,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7847);
+/* harmony import */ var _run_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9234);
 /** The action's entry point. */
 
 await (0,_run_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -76826,7 +76826,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7847:
+/***/ 9234:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -76835,2953 +76835,12 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
 
-;// CONCATENATED MODULE: external "os"
-const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
-/**
- * Sanitizes an input into a string so it can be passed into issueCommand safely
- * @param input input to sanitize into a string
- */
-function utils_toCommandValue(input) {
-    if (input === null || input === undefined) {
-        return '';
-    }
-    else if (typeof input === 'string' || input instanceof String) {
-        return input;
-    }
-    return JSON.stringify(input);
-}
-/**
- *
- * @param annotationProperties
- * @returns The command properties to send with the actual annotation command
- * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
- */
-function toCommandProperties(annotationProperties) {
-    if (!Object.keys(annotationProperties).length) {
-        return {};
-    }
-    return {
-        title: annotationProperties.title,
-        file: annotationProperties.file,
-        line: annotationProperties.startLine,
-        endLine: annotationProperties.endLine,
-        col: annotationProperties.startColumn,
-        endColumn: annotationProperties.endColumn
-    };
-}
-//# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
+// UNUSED EXPORTS: realDeps
 
-
-/**
- * Issues a command to the GitHub Actions runner
- *
- * @param command - The command name to issue
- * @param properties - Additional properties for the command (key-value pairs)
- * @param message - The message to include with the command
- * @remarks
- * This function outputs a specially formatted string to stdout that the Actions
- * runner interprets as a command. These commands can control workflow behavior,
- * set outputs, create annotations, mask values, and more.
- *
- * Command Format:
- *   ::name key=value,key=value::message
- *
- * @example
- * ```typescript
- * // Issue a warning annotation
- * issueCommand('warning', {}, 'This is a warning message');
- * // Output: ::warning::This is a warning message
- *
- * // Set an environment variable
- * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
- * // Output: ::set-env name=MY_VAR::some value
- *
- * // Add a secret mask
- * issueCommand('add-mask', {}, 'secretValue123');
- * // Output: ::add-mask::secretValue123
- * ```
- *
- * @internal
- * This is an internal utility function that powers the public API functions
- * such as setSecret, warning, error, and exportVariable.
- */
-function command_issueCommand(command, properties, message) {
-    const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
-}
-function command_issue(name, message = '') {
-    command_issueCommand(name, {}, message);
-}
-const CMD_STRING = '::';
-class Command {
-    constructor(command, properties, message) {
-        if (!command) {
-            command = 'missing.command';
-        }
-        this.command = command;
-        this.properties = properties;
-        this.message = message;
-    }
-    toString() {
-        let cmdStr = CMD_STRING + this.command;
-        if (this.properties && Object.keys(this.properties).length > 0) {
-            cmdStr += ' ';
-            let first = true;
-            for (const key in this.properties) {
-                if (this.properties.hasOwnProperty(key)) {
-                    const val = this.properties[key];
-                    if (val) {
-                        if (first) {
-                            first = false;
-                        }
-                        else {
-                            cmdStr += ',';
-                        }
-                        cmdStr += `${key}=${escapeProperty(val)}`;
-                    }
-                }
-            }
-        }
-        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
-        return cmdStr;
-    }
-}
-function escapeData(s) {
-    return utils_toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A');
-}
-function escapeProperty(s) {
-    return utils_toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A')
-        .replace(/:/g, '%3A')
-        .replace(/,/g, '%2C');
-}
-//# sourceMappingURL=command.js.map
-// EXTERNAL MODULE: external "crypto"
-var external_crypto_ = __nccwpck_require__(6982);
 ;// CONCATENATED MODULE: external "fs"
 const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
-// For internal use, subject to change.
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
-
-
-
-function file_command_issueFileCommand(command, message) {
-    const filePath = process.env[`GITHUB_${command}`];
-    if (!filePath) {
-        throw new Error(`Unable to find environment variable for file command ${command}`);
-    }
-    if (!external_fs_namespaceObject.existsSync(filePath)) {
-        throw new Error(`Missing file at path: ${filePath}`);
-    }
-    external_fs_namespaceObject.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
-        encoding: 'utf8'
-    });
-}
-function file_command_prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
-    const convertedValue = utils_toCommandValue(value);
-    // These should realistically never happen, but just in case someone finds a
-    // way to exploit uuid generation let's not allow keys or values that contain
-    // the delimiter.
-    if (key.includes(delimiter)) {
-        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
-    }
-    if (convertedValue.includes(delimiter)) {
-        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
-    }
-    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
-}
-//# sourceMappingURL=file-command.js.map
-;// CONCATENATED MODULE: external "path"
-const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
-// EXTERNAL MODULE: external "http"
-var external_http_ = __nccwpck_require__(8611);
-var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
-// EXTERNAL MODULE: external "https"
-var external_https_ = __nccwpck_require__(5692);
-var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
-function getProxyUrl(reqUrl) {
-    const usingSsl = reqUrl.protocol === 'https:';
-    if (checkBypass(reqUrl)) {
-        return undefined;
-    }
-    const proxyVar = (() => {
-        if (usingSsl) {
-            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
-        }
-        else {
-            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
-        }
-    })();
-    if (proxyVar) {
-        try {
-            return new DecodedURL(proxyVar);
-        }
-        catch (_a) {
-            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
-                return new DecodedURL(`http://${proxyVar}`);
-        }
-    }
-    else {
-        return undefined;
-    }
-}
-function checkBypass(reqUrl) {
-    if (!reqUrl.hostname) {
-        return false;
-    }
-    const reqHost = reqUrl.hostname;
-    if (isLoopbackAddress(reqHost)) {
-        return true;
-    }
-    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
-    if (!noProxy) {
-        return false;
-    }
-    // Determine the request port
-    let reqPort;
-    if (reqUrl.port) {
-        reqPort = Number(reqUrl.port);
-    }
-    else if (reqUrl.protocol === 'http:') {
-        reqPort = 80;
-    }
-    else if (reqUrl.protocol === 'https:') {
-        reqPort = 443;
-    }
-    // Format the request hostname and hostname with port
-    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
-    if (typeof reqPort === 'number') {
-        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
-    }
-    // Compare request host against noproxy
-    for (const upperNoProxyItem of noProxy
-        .split(',')
-        .map(x => x.trim().toUpperCase())
-        .filter(x => x)) {
-        if (upperNoProxyItem === '*' ||
-            upperReqHosts.some(x => x === upperNoProxyItem ||
-                x.endsWith(`.${upperNoProxyItem}`) ||
-                (upperNoProxyItem.startsWith('.') &&
-                    x.endsWith(`${upperNoProxyItem}`)))) {
-            return true;
-        }
-    }
-    return false;
-}
-function isLoopbackAddress(host) {
-    const hostLower = host.toLowerCase();
-    return (hostLower === 'localhost' ||
-        hostLower.startsWith('127.') ||
-        hostLower.startsWith('[::1]') ||
-        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
-}
-class DecodedURL extends URL {
-    constructor(url, base) {
-        super(url, base);
-        this._decodedUsername = decodeURIComponent(super.username);
-        this._decodedPassword = decodeURIComponent(super.password);
-    }
-    get username() {
-        return this._decodedUsername;
-    }
-    get password() {
-        return this._decodedPassword;
-    }
-}
-//# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(770);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
-/* eslint-disable @typescript-eslint/no-explicit-any */
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-var HttpCodes;
-(function (HttpCodes) {
-    HttpCodes[HttpCodes["OK"] = 200] = "OK";
-    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
-    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
-    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
-    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
-    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
-    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
-    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
-    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
-    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
-    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
-    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
-    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
-    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
-    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
-    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
-    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
-    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
-    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
-    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
-    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
-    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
-    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
-    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
-    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
-    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
-    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
-})(HttpCodes || (HttpCodes = {}));
-var Headers;
-(function (Headers) {
-    Headers["Accept"] = "accept";
-    Headers["ContentType"] = "content-type";
-})(Headers || (Headers = {}));
-var MediaTypes;
-(function (MediaTypes) {
-    MediaTypes["ApplicationJson"] = "application/json";
-})(MediaTypes || (MediaTypes = {}));
-/**
- * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
- * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
- */
-function lib_getProxyUrl(serverUrl) {
-    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
-    return proxyUrl ? proxyUrl.href : '';
-}
-const HttpRedirectCodes = [
-    HttpCodes.MovedPermanently,
-    HttpCodes.ResourceMoved,
-    HttpCodes.SeeOther,
-    HttpCodes.TemporaryRedirect,
-    HttpCodes.PermanentRedirect
-];
-const HttpResponseRetryCodes = [
-    HttpCodes.BadGateway,
-    HttpCodes.ServiceUnavailable,
-    HttpCodes.GatewayTimeout
-];
-const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
-const ExponentialBackoffCeiling = 10;
-const ExponentialBackoffTimeSlice = 5;
-class HttpClientError extends Error {
-    constructor(message, statusCode) {
-        super(message);
-        this.name = 'HttpClientError';
-        this.statusCode = statusCode;
-        Object.setPrototypeOf(this, HttpClientError.prototype);
-    }
-}
-class HttpClientResponse {
-    constructor(message) {
-        this.message = message;
-    }
-    readBody() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                let output = Buffer.alloc(0);
-                this.message.on('data', (chunk) => {
-                    output = Buffer.concat([output, chunk]);
-                });
-                this.message.on('end', () => {
-                    resolve(output.toString());
-                });
-            }));
-        });
-    }
-    readBodyBuffer() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                const chunks = [];
-                this.message.on('data', (chunk) => {
-                    chunks.push(chunk);
-                });
-                this.message.on('end', () => {
-                    resolve(Buffer.concat(chunks));
-                });
-            }));
-        });
-    }
-}
-function isHttps(requestUrl) {
-    const parsedUrl = new URL(requestUrl);
-    return parsedUrl.protocol === 'https:';
-}
-class HttpClient {
-    constructor(userAgent, handlers, requestOptions) {
-        this._ignoreSslError = false;
-        this._allowRedirects = true;
-        this._allowRedirectDowngrade = false;
-        this._maxRedirects = 50;
-        this._allowRetries = false;
-        this._maxRetries = 1;
-        this._keepAlive = false;
-        this._disposed = false;
-        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
-        this.handlers = handlers || [];
-        this.requestOptions = requestOptions;
-        if (requestOptions) {
-            if (requestOptions.ignoreSslError != null) {
-                this._ignoreSslError = requestOptions.ignoreSslError;
-            }
-            this._socketTimeout = requestOptions.socketTimeout;
-            if (requestOptions.allowRedirects != null) {
-                this._allowRedirects = requestOptions.allowRedirects;
-            }
-            if (requestOptions.allowRedirectDowngrade != null) {
-                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
-            }
-            if (requestOptions.maxRedirects != null) {
-                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
-            }
-            if (requestOptions.keepAlive != null) {
-                this._keepAlive = requestOptions.keepAlive;
-            }
-            if (requestOptions.allowRetries != null) {
-                this._allowRetries = requestOptions.allowRetries;
-            }
-            if (requestOptions.maxRetries != null) {
-                this._maxRetries = requestOptions.maxRetries;
-            }
-        }
-    }
-    options(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    get(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('GET', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    del(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    post(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('POST', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    patch(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    put(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PUT', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    head(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    sendStream(verb, requestUrl, stream, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request(verb, requestUrl, stream, additionalHeaders);
-        });
-    }
-    /**
-     * Gets a typed object from an endpoint
-     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
-     */
-    getJson(requestUrl_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            const res = yield this.get(requestUrl, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    postJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.post(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    putJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.put(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    patchJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.patch(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    /**
-     * Makes a raw http request.
-     * All other methods such as get, post, patch, and request ultimately call this.
-     * Prefer get, del, post and patch
-     */
-    request(verb, requestUrl, data, headers) {
-        return __awaiter(this, void 0, void 0, function* () {
-            if (this._disposed) {
-                throw new Error('Client has already been disposed.');
-            }
-            const parsedUrl = new URL(requestUrl);
-            let info = this._prepareRequest(verb, parsedUrl, headers);
-            // Only perform retries on reads since writes may not be idempotent.
-            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
-                ? this._maxRetries + 1
-                : 1;
-            let numTries = 0;
-            let response;
-            do {
-                response = yield this.requestRaw(info, data);
-                // Check if it's an authentication challenge
-                if (response &&
-                    response.message &&
-                    response.message.statusCode === HttpCodes.Unauthorized) {
-                    let authenticationHandler;
-                    for (const handler of this.handlers) {
-                        if (handler.canHandleAuthentication(response)) {
-                            authenticationHandler = handler;
-                            break;
-                        }
-                    }
-                    if (authenticationHandler) {
-                        return authenticationHandler.handleAuthentication(this, info, data);
-                    }
-                    else {
-                        // We have received an unauthorized response but have no handlers to handle it.
-                        // Let the response return to the caller.
-                        return response;
-                    }
-                }
-                let redirectsRemaining = this._maxRedirects;
-                while (response.message.statusCode &&
-                    HttpRedirectCodes.includes(response.message.statusCode) &&
-                    this._allowRedirects &&
-                    redirectsRemaining > 0) {
-                    const redirectUrl = response.message.headers['location'];
-                    if (!redirectUrl) {
-                        // if there's no location to redirect to, we won't
-                        break;
-                    }
-                    const parsedRedirectUrl = new URL(redirectUrl);
-                    if (parsedUrl.protocol === 'https:' &&
-                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
-                        !this._allowRedirectDowngrade) {
-                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
-                    }
-                    // we need to finish reading the response before reassigning response
-                    // which will leak the open socket.
-                    yield response.readBody();
-                    // strip authorization header if redirected to a different hostname
-                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
-                        for (const header in headers) {
-                            // header names are case insensitive
-                            if (header.toLowerCase() === 'authorization') {
-                                delete headers[header];
-                            }
-                        }
-                    }
-                    // let's make the request with the new redirectUrl
-                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
-                    response = yield this.requestRaw(info, data);
-                    redirectsRemaining--;
-                }
-                if (!response.message.statusCode ||
-                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
-                    // If not a retry code, return immediately instead of retrying
-                    return response;
-                }
-                numTries += 1;
-                if (numTries < maxTries) {
-                    yield response.readBody();
-                    yield this._performExponentialBackoff(numTries);
-                }
-            } while (numTries < maxTries);
-            return response;
-        });
-    }
-    /**
-     * Needs to be called if keepAlive is set to true in request options.
-     */
-    dispose() {
-        if (this._agent) {
-            this._agent.destroy();
-        }
-        this._disposed = true;
-    }
-    /**
-     * Raw request.
-     * @param info
-     * @param data
-     */
-    requestRaw(info, data) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => {
-                function callbackForResult(err, res) {
-                    if (err) {
-                        reject(err);
-                    }
-                    else if (!res) {
-                        // If `err` is not passed, then `res` must be passed.
-                        reject(new Error('Unknown error'));
-                    }
-                    else {
-                        resolve(res);
-                    }
-                }
-                this.requestRawWithCallback(info, data, callbackForResult);
-            });
-        });
-    }
-    /**
-     * Raw request with callback.
-     * @param info
-     * @param data
-     * @param onResult
-     */
-    requestRawWithCallback(info, data, onResult) {
-        if (typeof data === 'string') {
-            if (!info.options.headers) {
-                info.options.headers = {};
-            }
-            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
-        }
-        let callbackCalled = false;
-        function handleResult(err, res) {
-            if (!callbackCalled) {
-                callbackCalled = true;
-                onResult(err, res);
-            }
-        }
-        const req = info.httpModule.request(info.options, (msg) => {
-            const res = new HttpClientResponse(msg);
-            handleResult(undefined, res);
-        });
-        let socket;
-        req.on('socket', sock => {
-            socket = sock;
-        });
-        // If we ever get disconnected, we want the socket to timeout eventually
-        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
-            if (socket) {
-                socket.end();
-            }
-            handleResult(new Error(`Request timeout: ${info.options.path}`));
-        });
-        req.on('error', function (err) {
-            // err has statusCode property
-            // res should have headers
-            handleResult(err);
-        });
-        if (data && typeof data === 'string') {
-            req.write(data, 'utf8');
-        }
-        if (data && typeof data !== 'string') {
-            data.on('close', function () {
-                req.end();
-            });
-            data.pipe(req);
-        }
-        else {
-            req.end();
-        }
-    }
-    /**
-     * Gets an http agent. This function is useful when you need an http agent that handles
-     * routing through a proxy server - depending upon the url and proxy environment variables.
-     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
-     */
-    getAgent(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        return this._getAgent(parsedUrl);
-    }
-    getAgentDispatcher(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        const proxyUrl = getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (!useProxy) {
-            return;
-        }
-        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
-    }
-    _prepareRequest(method, requestUrl, headers) {
-        const info = {};
-        info.parsedUrl = requestUrl;
-        const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
-        const defaultPort = usingSsl ? 443 : 80;
-        info.options = {};
-        info.options.host = info.parsedUrl.hostname;
-        info.options.port = info.parsedUrl.port
-            ? parseInt(info.parsedUrl.port)
-            : defaultPort;
-        info.options.path =
-            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
-        info.options.method = method;
-        info.options.headers = this._mergeHeaders(headers);
-        if (this.userAgent != null) {
-            info.options.headers['user-agent'] = this.userAgent;
-        }
-        info.options.agent = this._getAgent(info.parsedUrl);
-        // gives handlers an opportunity to participate
-        if (this.handlers) {
-            for (const handler of this.handlers) {
-                handler.prepareRequest(info.options);
-            }
-        }
-        return info;
-    }
-    _mergeHeaders(headers) {
-        if (this.requestOptions && this.requestOptions.headers) {
-            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
-        }
-        return lowercaseKeys(headers || {});
-    }
-    /**
-     * Gets an existing header value or returns a default.
-     * Handles converting number header values to strings since HTTP headers must be strings.
-     * Note: This returns string | string[] since some headers can have multiple values.
-     * For headers that must always be a single string (like Content-Type), use the
-     * specialized _getExistingOrDefaultContentTypeHeader method instead.
-     */
-    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
-            if (headerValue) {
-                clientHeader =
-                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
-            }
-        }
-        const additionalValue = additionalHeaders[header];
-        if (additionalValue !== undefined) {
-            return typeof additionalValue === 'number'
-                ? additionalValue.toString()
-                : additionalValue;
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    /**
-     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
-     * Always returns a single string (not an array) since Content-Type should be a single value.
-     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
-     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
-     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
-     */
-    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
-            if (headerValue) {
-                if (typeof headerValue === 'number') {
-                    clientHeader = String(headerValue);
-                }
-                else if (Array.isArray(headerValue)) {
-                    clientHeader = headerValue.join(', ');
-                }
-                else {
-                    clientHeader = headerValue;
-                }
-            }
-        }
-        const additionalValue = additionalHeaders[Headers.ContentType];
-        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
-        if (additionalValue !== undefined) {
-            if (typeof additionalValue === 'number') {
-                return String(additionalValue);
-            }
-            else if (Array.isArray(additionalValue)) {
-                return additionalValue.join(', ');
-            }
-            else {
-                return additionalValue;
-            }
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    _getAgent(parsedUrl) {
-        let agent;
-        const proxyUrl = getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (this._keepAlive && useProxy) {
-            agent = this._proxyAgent;
-        }
-        if (!useProxy) {
-            agent = this._agent;
-        }
-        // if agent is already assigned use that agent.
-        if (agent) {
-            return agent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        let maxSockets = 100;
-        if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
-        }
-        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
-        if (proxyUrl && proxyUrl.hostname) {
-            const agentOptions = {
-                maxSockets,
-                keepAlive: this._keepAlive,
-                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
-                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
-                })), { host: proxyUrl.hostname, port: proxyUrl.port })
-            };
-            let tunnelAgent;
-            const overHttps = proxyUrl.protocol === 'https:';
-            if (usingSsl) {
-                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
-            }
-            else {
-                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
-            }
-            agent = tunnelAgent(agentOptions);
-            this._proxyAgent = agent;
-        }
-        // if tunneling agent isn't assigned create a new agent
-        if (!agent) {
-            const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
-            this._agent = agent;
-        }
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            agent.options = Object.assign(agent.options || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return agent;
-    }
-    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
-        let proxyAgent;
-        if (this._keepAlive) {
-            proxyAgent = this._proxyAgentDispatcher;
-        }
-        // if agent is already assigned use that agent.
-        if (proxyAgent) {
-            return proxyAgent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new undici.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
-            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
-        })));
-        this._proxyAgentDispatcher = proxyAgent;
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return proxyAgent;
-    }
-    _getUserAgentWithOrchestrationId(userAgent) {
-        const baseUserAgent = userAgent || 'actions/http-client';
-        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
-        if (orchId) {
-            // Sanitize the orchestration ID to ensure it contains only valid characters
-            // Valid characters: 0-9, a-z, _, -, .
-            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
-            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
-        }
-        return baseUserAgent;
-    }
-    _performExponentialBackoff(retryNumber) {
-        return __awaiter(this, void 0, void 0, function* () {
-            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
-            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-            return new Promise(resolve => setTimeout(() => resolve(), ms));
-        });
-    }
-    _processResponse(res, options) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
-                const statusCode = res.message.statusCode || 0;
-                const response = {
-                    statusCode,
-                    result: null,
-                    headers: {}
-                };
-                // not found leads to null obj returned
-                if (statusCode === HttpCodes.NotFound) {
-                    resolve(response);
-                }
-                // get the result from the body
-                function dateTimeDeserializer(key, value) {
-                    if (typeof value === 'string') {
-                        const a = new Date(value);
-                        if (!isNaN(a.valueOf())) {
-                            return a;
-                        }
-                    }
-                    return value;
-                }
-                let obj;
-                let contents;
-                try {
-                    contents = yield res.readBody();
-                    if (contents && contents.length > 0) {
-                        if (options && options.deserializeDates) {
-                            obj = JSON.parse(contents, dateTimeDeserializer);
-                        }
-                        else {
-                            obj = JSON.parse(contents);
-                        }
-                        response.result = obj;
-                    }
-                    response.headers = res.message.headers;
-                }
-                catch (err) {
-                    // Invalid resource (contents not json);  leaving result obj null
-                }
-                // note that 3xx redirects are handled by the http layer.
-                if (statusCode > 299) {
-                    let msg;
-                    // if exception/error in body, attempt to get better error
-                    if (obj && obj.message) {
-                        msg = obj.message;
-                    }
-                    else if (contents && contents.length > 0) {
-                        // it may be the case that the exception is in the body message as string
-                        msg = contents;
-                    }
-                    else {
-                        msg = `Failed request: (${statusCode})`;
-                    }
-                    const err = new HttpClientError(msg, statusCode);
-                    err.result = response.result;
-                    reject(err);
-                }
-                else {
-                    resolve(response);
-                }
-            }));
-        });
-    }
-}
-const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
-var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-class BasicCredentialHandler {
-    constructor(username, password) {
-        this.username = username;
-        this.password = password;
-    }
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class BearerCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Bearer ${this.token}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class PersonalAccessTokenCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-//# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
-var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-class OidcClient {
-    static createHttpClient(allowRetry = true, maxRetry = 10) {
-        const requestOptions = {
-            allowRetries: allowRetry,
-            maxRetries: maxRetry
-        };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
-    }
-    static getRequestToken() {
-        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
-        if (!token) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
-        }
-        return token;
-    }
-    static getIDTokenUrl() {
-        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
-        if (!runtimeUrl) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
-        }
-        return runtimeUrl;
-    }
-    static getCall(id_token_url) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            var _a;
-            const httpclient = OidcClient.createHttpClient();
-            const res = yield httpclient
-                .getJson(id_token_url)
-                .catch(error => {
-                throw new Error(`Failed to get ID Token. \n 
-        Error Code : ${error.statusCode}\n 
-        Error Message: ${error.message}`);
-            });
-            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
-            if (!id_token) {
-                throw new Error('Response json body do not have ID Token field');
-            }
-            return id_token;
-        });
-    }
-    static getIDToken(audience) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            try {
-                // New ID Token is requested from action service
-                let id_token_url = OidcClient.getIDTokenUrl();
-                if (audience) {
-                    const encodedAudience = encodeURIComponent(audience);
-                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
-                }
-                debug(`ID token url is ${id_token_url}`);
-                const id_token = yield OidcClient.getCall(id_token_url);
-                setSecret(id_token);
-                return id_token;
-            }
-            catch (error) {
-                throw new Error(`Error message: ${error.message}`);
-            }
-        });
-    }
-}
-//# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
-var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
-const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
-const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
-class Summary {
-    constructor() {
-        this._buffer = '';
-    }
-    /**
-     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
-     * Also checks r/w permissions.
-     *
-     * @returns step summary file path
-     */
-    filePath() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            if (this._filePath) {
-                return this._filePath;
-            }
-            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
-            if (!pathFromEnv) {
-                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
-            }
-            try {
-                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
-            }
-            catch (_a) {
-                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
-            }
-            this._filePath = pathFromEnv;
-            return this._filePath;
-        });
-    }
-    /**
-     * Wraps content in an HTML tag, adding any HTML attributes
-     *
-     * @param {string} tag HTML tag to wrap
-     * @param {string | null} content content within the tag
-     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
-     *
-     * @returns {string} content wrapped in HTML element
-     */
-    wrap(tag, content, attrs = {}) {
-        const htmlAttrs = Object.entries(attrs)
-            .map(([key, value]) => ` ${key}="${value}"`)
-            .join('');
-        if (!content) {
-            return `<${tag}${htmlAttrs}>`;
-        }
-        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
-    }
-    /**
-     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
-     *
-     * @param {SummaryWriteOptions} [options] (optional) options for write operation
-     *
-     * @returns {Promise<Summary>} summary instance
-     */
-    write(options) {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
-            const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
-            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
-            return this.emptyBuffer();
-        });
-    }
-    /**
-     * Clears the summary buffer and wipes the summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    clear() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            return this.emptyBuffer().write({ overwrite: true });
-        });
-    }
-    /**
-     * Returns the current summary buffer as a string
-     *
-     * @returns {string} string of summary buffer
-     */
-    stringify() {
-        return this._buffer;
-    }
-    /**
-     * If the summary buffer is empty
-     *
-     * @returns {boolen} true if the buffer is empty
-     */
-    isEmptyBuffer() {
-        return this._buffer.length === 0;
-    }
-    /**
-     * Resets the summary buffer without writing to summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    emptyBuffer() {
-        this._buffer = '';
-        return this;
-    }
-    /**
-     * Adds raw text to the summary buffer
-     *
-     * @param {string} text content to add
-     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addRaw(text, addEOL = false) {
-        this._buffer += text;
-        return addEOL ? this.addEOL() : this;
-    }
-    /**
-     * Adds the operating system-specific end-of-line marker to the buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addEOL() {
-        return this.addRaw(external_os_namespaceObject.EOL);
-    }
-    /**
-     * Adds an HTML codeblock to the summary buffer
-     *
-     * @param {string} code content to render within fenced code block
-     * @param {string} lang (optional) language to syntax highlight code
-     *
-     * @returns {Summary} summary instance
-     */
-    addCodeBlock(code, lang) {
-        const attrs = Object.assign({}, (lang && { lang }));
-        const element = this.wrap('pre', this.wrap('code', code), attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML list to the summary buffer
-     *
-     * @param {string[]} items list of items to render
-     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addList(items, ordered = false) {
-        const tag = ordered ? 'ol' : 'ul';
-        const listItems = items.map(item => this.wrap('li', item)).join('');
-        const element = this.wrap(tag, listItems);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML table to the summary buffer
-     *
-     * @param {SummaryTableCell[]} rows table rows
-     *
-     * @returns {Summary} summary instance
-     */
-    addTable(rows) {
-        const tableBody = rows
-            .map(row => {
-            const cells = row
-                .map(cell => {
-                if (typeof cell === 'string') {
-                    return this.wrap('td', cell);
-                }
-                const { header, data, colspan, rowspan } = cell;
-                const tag = header ? 'th' : 'td';
-                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
-                return this.wrap(tag, data, attrs);
-            })
-                .join('');
-            return this.wrap('tr', cells);
-        })
-            .join('');
-        const element = this.wrap('table', tableBody);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds a collapsable HTML details element to the summary buffer
-     *
-     * @param {string} label text for the closed state
-     * @param {string} content collapsable content
-     *
-     * @returns {Summary} summary instance
-     */
-    addDetails(label, content) {
-        const element = this.wrap('details', this.wrap('summary', label) + content);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML image tag to the summary buffer
-     *
-     * @param {string} src path to the image you to embed
-     * @param {string} alt text description of the image
-     * @param {SummaryImageOptions} options (optional) addition image attributes
-     *
-     * @returns {Summary} summary instance
-     */
-    addImage(src, alt, options) {
-        const { width, height } = options || {};
-        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
-        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML section heading element
-     *
-     * @param {string} text heading text
-     * @param {number | string} [level=1] (optional) the heading level, default: 1
-     *
-     * @returns {Summary} summary instance
-     */
-    addHeading(text, level) {
-        const tag = `h${level}`;
-        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
-            ? tag
-            : 'h1';
-        const element = this.wrap(allowedTag, text);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML thematic break (<hr>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addSeparator() {
-        const element = this.wrap('hr', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML line break (<br>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addBreak() {
-        const element = this.wrap('br', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML blockquote to the summary buffer
-     *
-     * @param {string} text quote text
-     * @param {string} cite (optional) citation url
-     *
-     * @returns {Summary} summary instance
-     */
-    addQuote(text, cite) {
-        const attrs = Object.assign({}, (cite && { cite }));
-        const element = this.wrap('blockquote', text, attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML anchor tag to the summary buffer
-     *
-     * @param {string} text link text/content
-     * @param {string} href hyperlink
-     *
-     * @returns {Summary} summary instance
-     */
-    addLink(text, href) {
-        const element = this.wrap('a', text, { href });
-        return this.addRaw(element).addEOL();
-    }
-}
-const _summary = new Summary();
-/**
- * @deprecated use `core.summary`
- */
-const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary_summary = _summary;
-//# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
-
-/**
- * toPosixPath converts the given path to the posix form. On Windows, \\ will be
- * replaced with /.
- *
- * @param pth. Path to transform.
- * @return string Posix path.
- */
-function toPosixPath(pth) {
-    return pth.replace(/[\\]/g, '/');
-}
-/**
- * toWin32Path converts the given path to the win32 form. On Linux, / will be
- * replaced with \\.
- *
- * @param pth. Path to transform.
- * @return string Win32 path.
- */
-function toWin32Path(pth) {
-    return pth.replace(/[/]/g, '\\');
-}
-/**
- * toPlatformPath converts the given path to a platform-specific path. It does
- * this by replacing instances of / and \ with the platform-specific path
- * separator.
- *
- * @param pth The path to platformize.
- * @return string The platform-specific path.
- */
-function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, path.sep);
-}
-//# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: external "string_decoder"
-var external_string_decoder_ = __nccwpck_require__(3193);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
-;// CONCATENATED MODULE: external "child_process"
-const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
-var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
-// export const {open} = 'fs'
-const IS_WINDOWS = process.platform === 'win32';
-/**
- * Custom implementation of readlink to ensure Windows junctions
- * maintain trailing backslash for backward compatibility with Node.js < 24
- *
- * In Node.js 20, Windows junctions (directory symlinks) always returned paths
- * with trailing backslashes. Node.js 24 removed this behavior, which breaks
- * code that relied on this format for path operations.
- *
- * This implementation restores the Node 20 behavior by adding a trailing
- * backslash to all junction results on Windows.
- */
-function readlink(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        const result = yield fs.promises.readlink(fsPath);
-        // On Windows, restore Node 20 behavior: add trailing backslash to all results
-        // since junctions on Windows are always directory links
-        if (IS_WINDOWS && !result.endsWith('\\')) {
-            return `${result}\\`;
-        }
-        return result;
-    });
-}
-// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
-const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
-function exists(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        try {
-            yield stat(fsPath);
-        }
-        catch (err) {
-            if (err.code === 'ENOENT') {
-                return false;
-            }
-            throw err;
-        }
-        return true;
-    });
-}
-function isDirectory(fsPath_1) {
-    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
-        return stats.isDirectory();
-    });
-}
-/**
- * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
- * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
- */
-function isRooted(p) {
-    p = normalizeSeparators(p);
-    if (!p) {
-        throw new Error('isRooted() parameter "p" cannot be empty');
-    }
-    if (IS_WINDOWS) {
-        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
-        ); // e.g. C: or C:\hello
-    }
-    return p.startsWith('/');
-}
-/**
- * Best effort attempt to determine whether a file exists and is executable.
- * @param filePath    file path to check
- * @param extensions  additional file extensions to try
- * @return if file exists and is executable, returns the file path. otherwise empty string.
- */
-function tryGetExecutablePath(filePath, extensions) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        let stats = undefined;
-        try {
-            // test file exists
-            stats = yield stat(filePath);
-        }
-        catch (err) {
-            if (err.code !== 'ENOENT') {
-                // eslint-disable-next-line no-console
-                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-            }
-        }
-        if (stats && stats.isFile()) {
-            if (IS_WINDOWS) {
-                // on Windows, test for valid extension
-                const upperExt = external_path_namespaceObject.extname(filePath).toUpperCase();
-                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
-                    return filePath;
-                }
-            }
-            else {
-                if (isUnixExecutable(stats)) {
-                    return filePath;
-                }
-            }
-        }
-        // try each extension
-        const originalFilePath = filePath;
-        for (const extension of extensions) {
-            filePath = originalFilePath + extension;
-            stats = undefined;
-            try {
-                stats = yield stat(filePath);
-            }
-            catch (err) {
-                if (err.code !== 'ENOENT') {
-                    // eslint-disable-next-line no-console
-                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-                }
-            }
-            if (stats && stats.isFile()) {
-                if (IS_WINDOWS) {
-                    // preserve the case of the actual file (since an extension was appended)
-                    try {
-                        const directory = external_path_namespaceObject.dirname(filePath);
-                        const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
-                        for (const actualName of yield readdir(directory)) {
-                            if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_namespaceObject.join(directory, actualName);
-                                break;
-                            }
-                        }
-                    }
-                    catch (err) {
-                        // eslint-disable-next-line no-console
-                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-                    }
-                    return filePath;
-                }
-                else {
-                    if (isUnixExecutable(stats)) {
-                        return filePath;
-                    }
-                }
-            }
-        }
-        return '';
-    });
-}
-function normalizeSeparators(p) {
-    p = p || '';
-    if (IS_WINDOWS) {
-        // convert slashes on Windows
-        p = p.replace(/\//g, '\\');
-        // remove redundant slashes
-        return p.replace(/\\\\+/g, '\\');
-    }
-    // remove redundant slashes
-    return p.replace(/\/\/+/g, '/');
-}
-// on Mac/Linux, test the execute bit
-//     R   W  X  R  W X R W X
-//   256 128 64 32 16 8 4 2 1
-function isUnixExecutable(stats) {
-    return ((stats.mode & 1) > 0 ||
-        ((stats.mode & 8) > 0 &&
-            process.getgid !== undefined &&
-            stats.gid === process.getgid()) ||
-        ((stats.mode & 64) > 0 &&
-            process.getuid !== undefined &&
-            stats.uid === process.getuid()));
-}
-// Get the path of cmd.exe in windows
-function getCmdPath() {
-    var _a;
-    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
-}
-//# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
-var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-/**
- * Copies a file or folder.
- * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See CopyOptions.
- */
-function cp(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
-        // Dest is an existing file, but not forcing
-        if (destStat && destStat.isFile() && !force) {
-            return;
-        }
-        // If dest is an existing directory, should copy inside.
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
-            ? path.join(dest, path.basename(source))
-            : dest;
-        if (!(yield ioUtil.exists(source))) {
-            throw new Error(`no such file or directory: ${source}`);
-        }
-        const sourceStat = yield ioUtil.stat(source);
-        if (sourceStat.isDirectory()) {
-            if (!recursive) {
-                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
-            }
-            else {
-                yield cpDirRecursive(source, newDest, 0, force);
-            }
-        }
-        else {
-            if (path.relative(source, newDest) === '') {
-                // a file cannot be copied to itself
-                throw new Error(`'${newDest}' and '${source}' are the same file`);
-            }
-            yield io_copyFile(source, newDest, force);
-        }
-    });
-}
-/**
- * Moves a path.
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See MoveOptions.
- */
-function mv(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        if (yield ioUtil.exists(dest)) {
-            let destExists = true;
-            if (yield ioUtil.isDirectory(dest)) {
-                // If dest is directory copy src into dest
-                dest = path.join(dest, path.basename(source));
-                destExists = yield ioUtil.exists(dest);
-            }
-            if (destExists) {
-                if (options.force == null || options.force) {
-                    yield rmRF(dest);
-                }
-                else {
-                    throw new Error('Destination already exists');
-                }
-            }
-        }
-        yield mkdirP(path.dirname(dest));
-        yield ioUtil.rename(source, dest);
-    });
-}
-/**
- * Remove a path recursively with force
- *
- * @param inputPath path to remove
- */
-function rmRF(inputPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (ioUtil.IS_WINDOWS) {
-            // Check for invalid characters
-            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
-            if (/[*"<>|]/.test(inputPath)) {
-                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
-            }
-        }
-        try {
-            // note if path does not exist, error is silent
-            yield ioUtil.rm(inputPath, {
-                force: true,
-                maxRetries: 3,
-                recursive: true,
-                retryDelay: 300
-            });
-        }
-        catch (err) {
-            throw new Error(`File was unable to be removed ${err}`);
-        }
-    });
-}
-/**
- * Make a directory.  Creates the full path with folders in between
- * Will throw if it fails
- *
- * @param   fsPath        path to create
- * @returns Promise<void>
- */
-function mkdirP(fsPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        ok(fsPath, 'a path argument must be provided');
-        yield ioUtil.mkdir(fsPath, { recursive: true });
-    });
-}
-/**
- * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
- * If you check and the tool does not exist, it will throw.
- *
- * @param     tool              name of the tool
- * @param     check             whether to check if tool exists
- * @returns   Promise<string>   path to tool
- */
-function which(tool, check) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // recursive when check=true
-        if (check) {
-            const result = yield which(tool, false);
-            if (!result) {
-                if (IS_WINDOWS) {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-                }
-                else {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-                }
-            }
-            return result;
-        }
-        const matches = yield findInPath(tool);
-        if (matches && matches.length > 0) {
-            return matches[0];
-        }
-        return '';
-    });
-}
-/**
- * Returns a list of all occurrences of the given tool on the system path.
- *
- * @returns   Promise<string[]>  the paths of the tool
- */
-function findInPath(tool) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // build the list of extensions to try
-        const extensions = [];
-        if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_namespaceObject.delimiter)) {
-                if (extension) {
-                    extensions.push(extension);
-                }
-            }
-        }
-        // if it's rooted, return it if exists. otherwise return empty.
-        if (isRooted(tool)) {
-            const filePath = yield tryGetExecutablePath(tool, extensions);
-            if (filePath) {
-                return [filePath];
-            }
-            return [];
-        }
-        // if any path separators, return empty
-        if (tool.includes(external_path_namespaceObject.sep)) {
-            return [];
-        }
-        // build the list of directories
-        //
-        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
-        // it feels like we should not do this. Checking the current directory seems like more of a use
-        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
-        // across platforms.
-        const directories = [];
-        if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_namespaceObject.delimiter)) {
-                if (p) {
-                    directories.push(p);
-                }
-            }
-        }
-        // find all matches
-        const matches = [];
-        for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_namespaceObject.join(directory, tool), extensions);
-            if (filePath) {
-                matches.push(filePath);
-            }
-        }
-        return matches;
-    });
-}
-function readCopyOptions(options) {
-    const force = options.force == null ? true : options.force;
-    const recursive = Boolean(options.recursive);
-    const copySourceDirectory = options.copySourceDirectory == null
-        ? true
-        : Boolean(options.copySourceDirectory);
-    return { force, recursive, copySourceDirectory };
-}
-function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        // Ensure there is not a run away recursive copy
-        if (currentDepth >= 255)
-            return;
-        currentDepth++;
-        yield mkdirP(destDir);
-        const files = yield ioUtil.readdir(sourceDir);
-        for (const fileName of files) {
-            const srcFile = `${sourceDir}/${fileName}`;
-            const destFile = `${destDir}/${fileName}`;
-            const srcFileStat = yield ioUtil.lstat(srcFile);
-            if (srcFileStat.isDirectory()) {
-                // Recurse
-                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
-            }
-            else {
-                yield io_copyFile(srcFile, destFile, force);
-            }
-        }
-        // Change the mode for the newly created directory
-        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
-    });
-}
-// Buffered file copy
-function io_copyFile(srcFile, destFile, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
-            // unlink/re-link it
-            try {
-                yield ioUtil.lstat(destFile);
-                yield ioUtil.unlink(destFile);
-            }
-            catch (e) {
-                // Try to override file permission
-                if (e.code === 'EPERM') {
-                    yield ioUtil.chmod(destFile, '0666');
-                    yield ioUtil.unlink(destFile);
-                }
-                // other errors = it doesn't exist, no work to do
-            }
-            // Copy over symlink
-            const symlinkFull = yield ioUtil.readlink(srcFile);
-            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
-        }
-        else if (!(yield ioUtil.exists(destFile)) || force) {
-            yield ioUtil.copyFile(srcFile, destFile);
-        }
-    });
-}
-//# sourceMappingURL=io.js.map
-;// CONCATENATED MODULE: external "timers"
-const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
-var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-
-/* eslint-disable @typescript-eslint/unbound-method */
-const toolrunner_IS_WINDOWS = process.platform === 'win32';
-/*
- * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
- */
-class ToolRunner extends external_events_.EventEmitter {
-    constructor(toolPath, args, options) {
-        super();
-        if (!toolPath) {
-            throw new Error("Parameter 'toolPath' cannot be null or empty.");
-        }
-        this.toolPath = toolPath;
-        this.args = args || [];
-        this.options = options || {};
-    }
-    _debug(message) {
-        if (this.options.listeners && this.options.listeners.debug) {
-            this.options.listeners.debug(message);
-        }
-    }
-    _getCommandString(options, noPrefix) {
-        const toolPath = this._getSpawnFileName();
-        const args = this._getSpawnArgs(options);
-        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (toolrunner_IS_WINDOWS) {
-            // Windows + cmd file
-            if (this._isCmdFile()) {
-                cmd += toolPath;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows + verbatim
-            else if (options.windowsVerbatimArguments) {
-                cmd += `"${toolPath}"`;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows (regular)
-            else {
-                cmd += this._windowsQuoteCmdArg(toolPath);
-                for (const a of args) {
-                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-                }
-            }
-        }
-        else {
-            // OSX/Linux - this can likely be improved with some form of quoting.
-            // creating processes on Unix is fundamentally different than Windows.
-            // on Unix, execvp() takes an arg array.
-            cmd += toolPath;
-            for (const a of args) {
-                cmd += ` ${a}`;
-            }
-        }
-        return cmd;
-    }
-    _processLineBuffer(data, strBuffer, onLine) {
-        try {
-            let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_namespaceObject.EOL);
-            while (n > -1) {
-                const line = s.substring(0, n);
-                onLine(line);
-                // the rest of the string ...
-                s = s.substring(n + external_os_namespaceObject.EOL.length);
-                n = s.indexOf(external_os_namespaceObject.EOL);
-            }
-            return s;
-        }
-        catch (err) {
-            // streaming lines to console is best effort.  Don't fail a build.
-            this._debug(`error processing line. Failed with error ${err}`);
-            return '';
-        }
-    }
-    _getSpawnFileName() {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                return process.env['COMSPEC'] || 'cmd.exe';
-            }
-        }
-        return this.toolPath;
-    }
-    _getSpawnArgs(options) {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-                for (const a of this.args) {
-                    argline += ' ';
-                    argline += options.windowsVerbatimArguments
-                        ? a
-                        : this._windowsQuoteCmdArg(a);
-                }
-                argline += '"';
-                return [argline];
-            }
-        }
-        return this.args;
-    }
-    _endsWith(str, end) {
-        return str.endsWith(end);
-    }
-    _isCmdFile() {
-        const upperToolPath = this.toolPath.toUpperCase();
-        return (this._endsWith(upperToolPath, '.CMD') ||
-            this._endsWith(upperToolPath, '.BAT'));
-    }
-    _windowsQuoteCmdArg(arg) {
-        // for .exe, apply the normal quoting rules that libuv applies
-        if (!this._isCmdFile()) {
-            return this._uvQuoteCmdArg(arg);
-        }
-        // otherwise apply quoting rules specific to the cmd.exe command line parser.
-        // the libuv rules are generic and are not designed specifically for cmd.exe
-        // command line parser.
-        //
-        // for a detailed description of the cmd.exe command line parser, refer to
-        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
-        // need quotes for empty arg
-        if (!arg) {
-            return '""';
-        }
-        // determine whether the arg needs to be quoted
-        const cmdSpecialChars = [
-            ' ',
-            '\t',
-            '&',
-            '(',
-            ')',
-            '[',
-            ']',
-            '{',
-            '}',
-            '^',
-            '=',
-            ';',
-            '!',
-            "'",
-            '+',
-            ',',
-            '`',
-            '~',
-            '|',
-            '<',
-            '>',
-            '"'
-        ];
-        let needsQuotes = false;
-        for (const char of arg) {
-            if (cmdSpecialChars.some(x => x === char)) {
-                needsQuotes = true;
-                break;
-            }
-        }
-        // short-circuit if quotes not needed
-        if (!needsQuotes) {
-            return arg;
-        }
-        // the following quoting rules are very similar to the rules that by libuv applies.
-        //
-        // 1) wrap the string in quotes
-        //
-        // 2) double-up quotes - i.e. " => ""
-        //
-        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
-        //    doesn't work well with a cmd.exe command line.
-        //
-        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
-        //    for example, the command line:
-        //          foo.exe "myarg:""my val"""
-        //    is parsed by a .NET console app into an arg array:
-        //          [ "myarg:\"my val\"" ]
-        //    which is the same end result when applying libuv quoting rules. although the actual
-        //    command line from libuv quoting rules would look like:
-        //          foo.exe "myarg:\"my val\""
-        //
-        // 3) double-up slashes that precede a quote,
-        //    e.g.  hello \world    => "hello \world"
-        //          hello\"world    => "hello\\""world"
-        //          hello\\"world   => "hello\\\\""world"
-        //          hello world\    => "hello world\\"
-        //
-        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
-        //    the reasons for including this as a .cmd quoting rule are:
-        //
-        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
-        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
-        //
-        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
-        //       haven't heard any complaints about that aspect.
-        //
-        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
-        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
-        // by using %%.
-        //
-        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
-        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
-        //
-        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
-        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
-        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
-        // to an external program.
-        //
-        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
-        // % can be escaped within a .cmd file.
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\'; // double the slash
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '"'; // double the quote
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _uvQuoteCmdArg(arg) {
-        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
-        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
-        // is used.
-        //
-        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
-        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
-        // pasting copyright notice from Node within this function:
-        //
-        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
-        //
-        //      Permission is hereby granted, free of charge, to any person obtaining a copy
-        //      of this software and associated documentation files (the "Software"), to
-        //      deal in the Software without restriction, including without limitation the
-        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
-        //      sell copies of the Software, and to permit persons to whom the Software is
-        //      furnished to do so, subject to the following conditions:
-        //
-        //      The above copyright notice and this permission notice shall be included in
-        //      all copies or substantial portions of the Software.
-        //
-        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
-        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
-        //      IN THE SOFTWARE.
-        if (!arg) {
-            // Need double quotation for empty argument
-            return '""';
-        }
-        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
-            // No quotation needed
-            return arg;
-        }
-        if (!arg.includes('"') && !arg.includes('\\')) {
-            // No embedded double quotes or backslashes, so I can just wrap
-            // quote marks around the whole thing.
-            return `"${arg}"`;
-        }
-        // Expected input/output:
-        //   input : hello"world
-        //   output: "hello\"world"
-        //   input : hello""world
-        //   output: "hello\"\"world"
-        //   input : hello\world
-        //   output: hello\world
-        //   input : hello\\world
-        //   output: hello\\world
-        //   input : hello\"world
-        //   output: "hello\\\"world"
-        //   input : hello\\"world
-        //   output: "hello\\\\\"world"
-        //   input : hello world\
-        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
-        //                             but it appears the comment is wrong, it should be "hello world\\"
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\';
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '\\';
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _cloneExecOptions(options) {
-        options = options || {};
-        const result = {
-            cwd: options.cwd || process.cwd(),
-            env: options.env || process.env,
-            silent: options.silent || false,
-            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-            failOnStdErr: options.failOnStdErr || false,
-            ignoreReturnCode: options.ignoreReturnCode || false,
-            delay: options.delay || 10000
-        };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
-    }
-    _getSpawnOptions(options, toolPath) {
-        options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result['windowsVerbatimArguments'] =
-            options.windowsVerbatimArguments || this._isCmdFile();
-        if (options.windowsVerbatimArguments) {
-            result.argv0 = `"${toolPath}"`;
-        }
-        return result;
-    }
-    /**
-     * Exec a tool.
-     * Output will be streamed to the live console.
-     * Returns promise with return code
-     *
-     * @param     tool     path to tool to exec
-     * @param     options  optional exec options.  See ExecOptions
-     * @returns   number
-     */
-    exec() {
-        return toolrunner_awaiter(this, void 0, void 0, function* () {
-            // root the tool path if it is unrooted and contains relative pathing
-            if (!isRooted(this.toolPath) &&
-                (this.toolPath.includes('/') ||
-                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
-                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_namespaceObject.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-            }
-            // if the tool is only a file name, then resolve it from the PATH
-            // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield which(this.toolPath, true);
-            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
-                this._debug(`exec tool: ${this.toolPath}`);
-                this._debug('arguments:');
-                for (const arg of this.args) {
-                    this._debug(`   ${arg}`);
-                }
-                const optionsNonNull = this._cloneExecOptions(this.options);
-                if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
-                }
-                const state = new ExecState(optionsNonNull, this.toolPath);
-                state.on('debug', (message) => {
-                    this._debug(message);
-                });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
-                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-                }
-                const fileName = this._getSpawnFileName();
-                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-                let stdbuffer = '';
-                if (cp.stdout) {
-                    cp.stdout.on('data', (data) => {
-                        if (this.options.listeners && this.options.listeners.stdout) {
-                            this.options.listeners.stdout(data);
-                        }
-                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                            optionsNonNull.outStream.write(data);
-                        }
-                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.stdline) {
-                                this.options.listeners.stdline(line);
-                            }
-                        });
-                    });
-                }
-                let errbuffer = '';
-                if (cp.stderr) {
-                    cp.stderr.on('data', (data) => {
-                        state.processStderr = true;
-                        if (this.options.listeners && this.options.listeners.stderr) {
-                            this.options.listeners.stderr(data);
-                        }
-                        if (!optionsNonNull.silent &&
-                            optionsNonNull.errStream &&
-                            optionsNonNull.outStream) {
-                            const s = optionsNonNull.failOnStdErr
-                                ? optionsNonNull.errStream
-                                : optionsNonNull.outStream;
-                            s.write(data);
-                        }
-                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.errline) {
-                                this.options.listeners.errline(line);
-                            }
-                        });
-                    });
-                }
-                cp.on('error', (err) => {
-                    state.processError = err.message;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    state.CheckComplete();
-                });
-                cp.on('exit', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                cp.on('close', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                state.on('done', (error, exitCode) => {
-                    if (stdbuffer.length > 0) {
-                        this.emit('stdline', stdbuffer);
-                    }
-                    if (errbuffer.length > 0) {
-                        this.emit('errline', errbuffer);
-                    }
-                    cp.removeAllListeners();
-                    if (error) {
-                        reject(error);
-                    }
-                    else {
-                        resolve(exitCode);
-                    }
-                });
-                if (this.options.input) {
-                    if (!cp.stdin) {
-                        throw new Error('child process missing stdin');
-                    }
-                    cp.stdin.end(this.options.input);
-                }
-            }));
-        });
-    }
-}
-/**
- * Convert an arg string to an array of args. Handles escaping
- *
- * @param    argString   string of arguments
- * @returns  string[]    array of arguments
- */
-function argStringToArray(argString) {
-    const args = [];
-    let inQuotes = false;
-    let escaped = false;
-    let arg = '';
-    function append(c) {
-        // we only escape double quotes.
-        if (escaped && c !== '"') {
-            arg += '\\';
-        }
-        arg += c;
-        escaped = false;
-    }
-    for (let i = 0; i < argString.length; i++) {
-        const c = argString.charAt(i);
-        if (c === '"') {
-            if (!escaped) {
-                inQuotes = !inQuotes;
-            }
-            else {
-                append(c);
-            }
-            continue;
-        }
-        if (c === '\\' && escaped) {
-            append(c);
-            continue;
-        }
-        if (c === '\\' && inQuotes) {
-            escaped = true;
-            continue;
-        }
-        if (c === ' ' && !inQuotes) {
-            if (arg.length > 0) {
-                args.push(arg);
-                arg = '';
-            }
-            continue;
-        }
-        append(c);
-    }
-    if (arg.length > 0) {
-        args.push(arg.trim());
-    }
-    return args;
-}
-class ExecState extends external_events_.EventEmitter {
-    constructor(options, toolPath) {
-        super();
-        this.processClosed = false; // tracks whether the process has exited and stdio is closed
-        this.processError = '';
-        this.processExitCode = 0;
-        this.processExited = false; // tracks whether the process has exited
-        this.processStderr = false; // tracks whether stderr was written to
-        this.delay = 10000; // 10 seconds
-        this.done = false;
-        this.timeout = null;
-        if (!toolPath) {
-            throw new Error('toolPath must not be empty');
-        }
-        this.options = options;
-        this.toolPath = toolPath;
-        if (options.delay) {
-            this.delay = options.delay;
-        }
-    }
-    CheckComplete() {
-        if (this.done) {
-            return;
-        }
-        if (this.processClosed) {
-            this._setResult();
-        }
-        else if (this.processExited) {
-            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
-        }
-    }
-    _debug(message) {
-        this.emit('debug', message);
-    }
-    _setResult() {
-        // determine whether there is an error
-        let error;
-        if (this.processExited) {
-            if (this.processError) {
-                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-            }
-            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-            }
-            else if (this.processStderr && this.options.failOnStdErr) {
-                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-            }
-        }
-        // clear the timeout
-        if (this.timeout) {
-            clearTimeout(this.timeout);
-            this.timeout = null;
-        }
-        this.done = true;
-        this.emit('done', error, this.processExitCode);
-    }
-    static HandleTimeout(state) {
-        if (state.done) {
-            return;
-        }
-        if (!state.processClosed && state.processExited) {
-            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-            state._debug(message);
-        }
-        state._setResult();
-    }
-}
-//# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
-var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-/**
- * Exec a command.
- * Output will be streamed to the live console.
- * Returns promise with return code
- *
- * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
- * @param     args               optional arguments for tool. Escaping is handled by the lib.
- * @param     options            optional exec options.  See ExecOptions
- * @returns   Promise<number>    exit code
- */
-function exec_exec(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
-        if (commandArgs.length === 0) {
-            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-        }
-        // Path to tool to execute should be first arg
-        const toolPath = commandArgs[0];
-        args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
-        return runner.exec();
-    });
-}
-/**
- * Exec a command and get the output.
- * Output will be streamed to the live console.
- * Returns promise with the exit code and collected stdout and stderr
- *
- * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
- * @param     args                  optional arguments for tool. Escaping is handled by the lib.
- * @param     options               optional exec options.  See ExecOptions
- * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
- */
-function getExecOutput(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        var _a, _b;
-        let stdout = '';
-        let stderr = '';
-        //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
-        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
-        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-        const stdErrListener = (data) => {
-            stderr += stderrDecoder.write(data);
-            if (originalStdErrListener) {
-                originalStdErrListener(data);
-            }
-        };
-        const stdOutListener = (data) => {
-            stdout += stdoutDecoder.write(data);
-            if (originalStdoutListener) {
-                originalStdoutListener(data);
-            }
-        };
-        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-        //flush any remaining characters
-        stdout += stdoutDecoder.end();
-        stderr += stderrDecoder.end();
-        return {
-            exitCode,
-            stdout,
-            stderr
-        };
-    });
-}
-//# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
-var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
-        silent: true
-    });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
-        silent: true
-    });
-    return {
-        name: name.trim(),
-        version: version.trim()
-    };
-});
-const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
-        silent: true
-    });
-    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
-    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
-    return {
-        name,
-        version
-    };
-});
-const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
-        silent: true
-    });
-    const [name, version] = stdout.trim().split('\n');
-    return {
-        name,
-        version
-    };
-});
-const platform = external_os_namespaceObject.platform();
-const arch = external_os_namespaceObject.arch();
-const isWindows = platform === 'win32';
-const isMacOS = platform === 'darwin';
-const isLinux = platform === 'linux';
-function getDetails() {
-    return platform_awaiter(this, void 0, void 0, function* () {
-        return Object.assign(Object.assign({}, (yield (isWindows
-            ? getWindowsInfo()
-            : isMacOS
-                ? getMacOsInfo()
-                : getLinuxInfo()))), { platform,
-            arch,
-            isWindows,
-            isMacOS,
-            isLinux });
-    });
-}
-//# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
-var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-/**
- * The code to exit an action
- */
-var ExitCode;
-(function (ExitCode) {
-    /**
-     * A code indicating that the action was successful
-     */
-    ExitCode[ExitCode["Success"] = 0] = "Success";
-    /**
-     * A code indicating that the action was a failure
-     */
-    ExitCode[ExitCode["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
-//-----------------------------------------------------------------------
-// Variables
-//-----------------------------------------------------------------------
-/**
- * Sets env variable for this action and future actions in the job
- * @param name the name of the variable to set
- * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function exportVariable(name, val) {
-    const convertedVal = toCommandValue(val);
-    process.env[name] = convertedVal;
-    const filePath = process.env['GITHUB_ENV'] || '';
-    if (filePath) {
-        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
-    }
-    issueCommand('set-env', { name }, convertedVal);
-}
-/**
- * Registers a secret which will get masked from logs
- *
- * @param secret - Value of the secret to be masked
- * @remarks
- * This function instructs the Actions runner to mask the specified value in any
- * logs produced during the workflow run. Once registered, the secret value will
- * be replaced with asterisks (***) whenever it appears in console output, logs,
- * or error messages.
- *
- * This is useful for protecting sensitive information such as:
- * - API keys
- * - Access tokens
- * - Authentication credentials
- * - URL parameters containing signatures (SAS tokens)
- *
- * Note that masking only affects future logs; any previous appearances of the
- * secret in logs before calling this function will remain unmasked.
- *
- * @example
- * ```typescript
- * // Register an API token as a secret
- * const apiToken = "abc123xyz456";
- * setSecret(apiToken);
- *
- * // Now any logs containing this value will show *** instead
- * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
- * ```
- */
-function setSecret(secret) {
-    command_issueCommand('add-mask', {}, secret);
-}
-/**
- * Prepends inputPath to the PATH (for this action and future actions)
- * @param inputPath
- */
-function addPath(inputPath) {
-    const filePath = process.env['GITHUB_PATH'] || '';
-    if (filePath) {
-        issueFileCommand('PATH', inputPath);
-    }
-    else {
-        issueCommand('add-path', {}, inputPath);
-    }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
-}
-/**
- * Gets the value of an input.
- * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
- * Returns an empty string if the value is not defined.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string
- */
-function getInput(name, options) {
-    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
-    if (options && options.required && !val) {
-        throw new Error(`Input required and not supplied: ${name}`);
-    }
-    if (options && options.trimWhitespace === false) {
-        return val;
-    }
-    return val.trim();
-}
-/**
- * Gets the values of an multiline input.  Each value is also trimmed.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string[]
- *
- */
-function getMultilineInput(name, options) {
-    const inputs = getInput(name, options)
-        .split('\n')
-        .filter(x => x !== '');
-    if (options && options.trimWhitespace === false) {
-        return inputs;
-    }
-    return inputs.map(input => input.trim());
-}
-/**
- * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
- * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
- * The return value is also in boolean type.
- * ref: https://yaml.org/spec/1.2/spec.html#id2804923
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   boolean
- */
-function getBooleanInput(name, options) {
-    const trueValue = ['true', 'True', 'TRUE'];
-    const falseValue = ['false', 'False', 'FALSE'];
-    const val = getInput(name, options);
-    if (trueValue.includes(val))
-        return true;
-    if (falseValue.includes(val))
-        return false;
-    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
-        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
-}
-/**
- * Sets the value of an output.
- *
- * @param     name     name of the output to set
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function setOutput(name, value) {
-    const filePath = process.env['GITHUB_OUTPUT'] || '';
-    if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
-    }
-    process.stdout.write(external_os_namespaceObject.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
-}
-/**
- * Enables or disables the echoing of commands into stdout for the rest of the step.
- * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
- *
- */
-function setCommandEcho(enabled) {
-    issue('echo', enabled ? 'on' : 'off');
-}
-//-----------------------------------------------------------------------
-// Results
-//-----------------------------------------------------------------------
-/**
- * Sets the action status to failed.
- * When the action exits it will be with an exit code of 1
- * @param message add error issue message
- */
-function setFailed(message) {
-    process.exitCode = ExitCode.Failure;
-    core_error(message);
-}
-//-----------------------------------------------------------------------
-// Logging Commands
-//-----------------------------------------------------------------------
-/**
- * Gets whether Actions Step Debug is on or not
- */
-function isDebug() {
-    return process.env['RUNNER_DEBUG'] === '1';
-}
-/**
- * Writes debug message to user log
- * @param message debug message
- */
-function debug(message) {
-    command_issueCommand('debug', {}, message);
-}
-/**
- * Adds an error issue
- * @param message error issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function core_error(message, properties = {}) {
-    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a warning issue
- * @param message warning issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function core_warning(message, properties = {}) {
-    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a notice issue
- * @param message notice issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function core_notice(message, properties = {}) {
-    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Writes info to log with console.log.
- * @param message info message
- */
-function info(message) {
-    process.stdout.write(message + external_os_namespaceObject.EOL);
-}
-/**
- * Begin an output group.
- *
- * Output until the next `groupEnd` will be foldable in this group
- *
- * @param name The name of the output group
- */
-function startGroup(name) {
-    command_issue('group', name);
-}
-/**
- * End an output group.
- */
-function endGroup() {
-    command_issue('endgroup');
-}
-/**
- * Wrap an asynchronous function call in a group.
- *
- * Returns the same type as the function itself.
- *
- * @param name The name of the group
- * @param fn The function to wrap in the group
- */
-function group(name, fn) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        startGroup(name);
-        let result;
-        try {
-            result = yield fn();
-        }
-        finally {
-            endGroup();
-        }
-        return result;
-    });
-}
-//-----------------------------------------------------------------------
-// Wrapper action state
-//-----------------------------------------------------------------------
-/**
- * Saves state for current action, the state can only be retrieved by this action's post job execution.
- *
- * @param     name     name of the state to store
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function saveState(name, value) {
-    const filePath = process.env['GITHUB_STATE'] || '';
-    if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
-    }
-    issueCommand('save-state', { name }, toCommandValue(value));
-}
-/**
- * Gets the value of an state set by this action's main execution.
- *
- * @param     name     name of the state to get
- * @returns   string
- */
-function getState(name) {
-    return process.env[`STATE_${name}`] || '';
-}
-function getIDToken(aud) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        return yield OidcClient.getIDToken(aud);
-    });
-}
-/**
- * Summary exports
- */
-
-/**
- * @deprecated use core.summary
- */
-
-/**
- * Path exports
- */
-
-/**
- * Platform utilities exports
- */
-
-//# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: external "os"
+const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
 
 
@@ -79837,8 +76896,10 @@ class Context {
 //# sourceMappingURL=context.js.map
 // EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
 var lib = __nccwpck_require__(9659);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
-var utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
         function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
@@ -79868,7 +76929,7 @@ function getProxyAgentDispatcher(destinationUrl) {
 }
 function getProxyFetch(destinationUrl) {
     const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
-    const proxyFetch = (url, opts) => utils_awaiter(this, void 0, void 0, function* () {
+    const proxyFetch = (url, opts) => __awaiter(this, void 0, void 0, function* () {
         return (0,undici.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
     });
     return proxyFetch;
@@ -80072,7 +77133,7 @@ var DEFAULTS = {
 };
 
 // pkg/dist-src/util/lowercase-keys.js
-function dist_bundle_lowercaseKeys(object) {
+function lowercaseKeys(object) {
   if (!object) {
     return {};
   }
@@ -80124,7 +77185,7 @@ function merge(defaults, route, options) {
   } else {
     options = Object.assign({}, route);
   }
-  options.headers = dist_bundle_lowercaseKeys(options.headers);
+  options.headers = lowercaseKeys(options.headers);
   removeUndefinedProperties(options);
   removeUndefinedProperties(options.headers);
   const mergedOptions = mergeDeep(defaults || {}, options);
@@ -84840,26 +81901,11 @@ function partitionProblem(partition) {
         : `names the partition "${partition}", which does not exist (AWS's partitions are ${PARTITION_IDS.join(', ')})`;
 }
 
-;// CONCATENATED MODULE: ./src/core/retry.ts
-/** Retry with full-jitter exponential backoff, for the errors that a later attempt can cure. */
-const retry_sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-async function withRetry(operation, options) {
-    const wait = options.sleep ?? retry_sleep;
-    const random = options.random ?? Math.random;
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await operation(attempt);
-        }
-        catch (error) {
-            if (attempt >= options.attempts || !options.isRetryable(error))
-                throw error;
-            const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
-            const delayMs = Math.floor(random() * ceiling);
-            options.onRetry?.(error, attempt, delayMs);
-            await wait(delayMs);
-        }
-    }
-}
+;// CONCATENATED MODULE: ./src/core/errors.ts
+/**
+ * Errors, the one source of their names, messages and classification: what an AWS error is called, what
+ * anything thrown says, and whether another attempt can cure it (which core/retry.ts acts on).
+ */
 const THROTTLING_NAMES = new Set([
     'ThrottlingException',
     'Throttling',
@@ -84881,12 +81927,15 @@ const NETWORK_ERROR_CODES = [
 function asAwsLike(error) {
     return typeof error === 'object' && error !== null ? error : {};
 }
+/** The name of an error (an AWS error's code), `Error` when it has none. */
 function errorName(error) {
     return asAwsLike(error).name ?? 'Error';
 }
+/** The HTTP status an AWS SDK error came with, when it has one. */
 function httpStatusOf(error) {
     return asAwsLike(error).$metadata?.httpStatusCode;
 }
+/** Whether the service asked to slow down (a throttling name or HTTP 429). */
 function isThrottling(error) {
     const e = asAwsLike(error);
     return THROTTLING_NAMES.has(e.name ?? '') || e.$metadata?.httpStatusCode === 429;
@@ -84945,6 +81994,7 @@ function createAwsClients(credentials) {
         return client;
     };
     const lambdas = new Map();
+    const lambdasOnce = new Map();
     const invokers = new Map();
     const logs = new Map();
     const iams = new Map();
@@ -84953,6 +82003,12 @@ function createAwsClients(credentials) {
             let client = lambdas.get(region);
             if (!client)
                 lambdas.set(region, (client = named(new client_lambda_dist_cjs/* LambdaClient */.Nox({ ...common, region }), 'lambda')));
+            return client;
+        },
+        lambdaOnceFor(region) {
+            let client = lambdasOnce.get(region);
+            if (!client)
+                lambdasOnce.set(region, (client = named(new client_lambda_dist_cjs/* LambdaClient */.Nox({ ...common, maxAttempts: 1, region }), 'lambda')));
             return client;
         },
         invokerFor(region) {
@@ -85060,18 +82116,6 @@ class RunControl {
     }
 }
 
-;// CONCATENATED MODULE: ./src/core/inputText.ts
-/** Reading the action's list inputs. */
-/** Splits a list input written one item a line, or comma-separated, or both; `#` starts a comment. */
-function splitList(value) {
-    return value
-        .split(/\r?\n/)
-        .map((line) => line.replace(/(^|\s)#.*$/, ''))
-        .flatMap((line) => line.split(','))
-        .map((item) => item.trim())
-        .filter((item) => item.length > 0);
-}
-
 ;// CONCATENATED MODULE: ./src/core/wildcard.ts
 /**
  * The one matcher behind every `*` in this action's patterns (function names in `functions`/`exclude`, path
@@ -85098,605 +82142,25 @@ function wildcardSource(pieces, star) {
         source += `${star}*${last}`;
     return source;
 }
-
-;// CONCATENATED MODULE: ./src/core/functionSelection.ts
+/** A character as a RegExp source that matches exactly it. */
+const literal = (character) => character.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 /**
- * Fleets: `functions` may hold glob patterns (`orders-*`), resolved against ListFunctions in the
- * regions given, and `exclude` removes functions from what the patterns select. Parsing is pure (here), so
- * every input problem is found before any AWS call; resolving (aws/functionListing.ts) lists each region once.
+ * An IAM wildcard pattern (Action, Resource) as an anchored RegExp: `*` is any run of characters, `:` and `/`
+ * included, `?` any one character, everything else itself. Built on wildcardSource, so a pattern of many stars
+ * costs linear time instead of the exponential backtracking of a plain `.*` translation.
+ */
+function iamWildcardRegExp(pattern, ignoreCase) {
+    const pieces = pattern.split('*').map((piece) => [...piece].map((c) => (c === '?' ? '.' : literal(c))));
+    return new RegExp(`^${wildcardSource(pieces, '.')}$`, ignoreCase ? 'is' : 's');
+}
+
+;// CONCATENATED MODULE: ./src/core/iamPolicy.ts
+/**
+ * IAM policy documents as the action reads them, and the parts of IAM's evaluation that the analyses of
+ * log writes and secret access share: matching actions and resources (wildcards, policy variables),
+ * Conditions, and whether a statement may or surely covers resources. Pure.
  */
 
-
-
-
-const NAME_CHAR = '[A-Za-z0-9_-]';
-const NAME_CHAR_TEST = /^[A-Za-z0-9_-]$/;
-const MAX_NAME_LENGTH = 64;
-/** A function ARN is at most 140 characters (Lambda's FunctionName); a pattern, with its classes, at most this. */
-const MAX_ITEM_LENGTH = 256;
-/** Items per list: every named function is read once, and a run has a job's time. */
-const MAX_ITEMS = { functions: 1000, exclude: 200 };
-const ARN_PARTS = /^arn:([^:]*):lambda:([^:]*):([^:]*):function:([^:]*)(?::(.*))?$/;
-/** Tells whether a `functions` or `exclude` item is a pattern: it holds `*`, `?` or `[`. */
-function isFunctionPattern(item) {
-    return /[*?[]/.test(item);
-}
-/** Turns a glob over function names into an anchored RegExp; throws an Error saying what is wrong with the pattern. */
-function functionPatternToRegExp(pattern) {
-    return new RegExp(`^${globSource(pattern)}$`);
-}
-/**
- * The RegExp source of a name glob, unanchored. `*` is any run of name characters, empty included;
- * `?` is one; `[abc]`, `[a-z]` and the negations `[!abc]`, `[^abc]` are one name character of (or
- * not of) the class. wildcardSource keeps a match to about names × pattern steps.
- */
-function globSource(pattern) {
-    if (pattern === '')
-        throw new Error('it is empty');
-    // The pieces between stars, each a list of one-character sources.
-    const pieces = [[]];
-    let minLength = 0;
-    let i = 0;
-    while (i < pattern.length) {
-        const c = pattern[i];
-        if (c === '*') {
-            while (pattern[i + 1] === '*')
-                i++;
-            pieces.push([]);
-            i++;
-            continue;
-        }
-        const piece = pieces[pieces.length - 1];
-        if (c === '?') {
-            piece.push(NAME_CHAR);
-            i++;
-        }
-        else if (c === '[') {
-            const { source, end } = classAt(pattern, i);
-            piece.push(source);
-            i = end;
-        }
-        else if (NAME_CHAR_TEST.test(c)) {
-            // "-" is the only name character that means something in a RegExp, and only inside a class.
-            piece.push(c);
-            i++;
-        }
-        else {
-            throw new Error(`"${c}" cannot be in a function name (names are letters, digits, - and _; patterns add *, ? and [...])`);
-        }
-        minLength++;
-    }
-    if (minLength > MAX_NAME_LENGTH)
-        throw new Error(`it needs at least ${minLength} characters, and a function name has at most ${MAX_NAME_LENGTH}`);
-    return wildcardSource(pieces, NAME_CHAR);
-}
-/** Reads the class that opens at `start`, returning its RegExp source and the index after its `]`. */
-function classAt(pattern, start) {
-    const close = pattern.indexOf(']', start + 1);
-    if (close < 0)
-        throw new Error(`the "[" at character ${start + 1} is never closed by "]"`);
-    let body = pattern.slice(start + 1, close);
-    const negated = body.startsWith('!') || body.startsWith('^');
-    if (negated)
-        body = body.slice(1);
-    if (body === '')
-        throw new Error(`the class "${pattern.slice(start, close + 1)}" is empty`);
-    const members = [];
-    for (let j = 0; j < body.length; j++) {
-        const from = body[j];
-        if (!NAME_CHAR_TEST.test(from))
-            throw new Error(`the class "${pattern.slice(start, close + 1)}" holds "${from}", which cannot be in a function name`);
-        const to = body[j + 2];
-        // A "-" first or last is the character itself, as in shell globs.
-        if (body[j + 1] === '-' && to !== undefined) {
-            if (!NAME_CHAR_TEST.test(to))
-                throw new Error(`the class "${pattern.slice(start, close + 1)}" holds "${to}", which cannot be in a function name`);
-            if (to < from)
-                throw new Error(`the range "${from}-${to}" in "${pattern.slice(start, close + 1)}" runs backwards; write "${to}-${from}"`);
-            members.push(`${escapeInClass(from)}-${escapeInClass(to)}`);
-            j += 2;
-        }
-        else {
-            members.push(escapeInClass(from));
-        }
-    }
-    const set = `[${members.join('')}]`;
-    // A range such as 0-z spans punctuation too: the lookahead keeps the class to name characters.
-    const source = negated ? `(?!${set})${NAME_CHAR}` : `(?=${NAME_CHAR})${set}`;
-    return { source, end: close + 1 };
-}
-function escapeInClass(c) {
-    return c === '-' ? '\\-' : c;
-}
-function escapeRegExp(text) {
-    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-/**
- * Splits a function ARN whose name may be a pattern; any other part holding a pattern, or a
- * malformed ARN, is a problem for `inputName`.
- */
-function parseArnItem(inputName, given) {
-    const match = ARN_PARTS.exec(given);
-    if (!match)
-        return `${inputName}: "${given}" is not a Lambda function ARN; write arn:aws:lambda:REGION:ACCOUNT:function:NAME, where NAME may be a pattern such as orders-*.`;
-    const [, partition, region, account, name, qualifier] = match;
-    if (isFunctionPattern(region))
-        return `${inputName}: "${given}" has a pattern in its region, which is not supported; give the plain pattern (${name}) and list the regions in aws-region instead.`;
-    if (isFunctionPattern(account) || isFunctionPattern(partition))
-        return `${inputName}: "${given}" has a pattern outside the function name; only the name part of an ARN may be a pattern.`;
-    if (qualifier !== undefined)
-        return `${inputName}: "${given}" names a version or alias (:${qualifier}); only the function itself can be selected: drop ":${qualifier}".`;
-    const location = arnLocationProblem(partition, region);
-    if (location)
-        return `${inputName}: "${given}" ${location}.`;
-    if (!/^\d{12}$/.test(account))
-        return `${inputName}: "${given}" names the account "${account}", which is not a 12-digit AWS account ID.`;
-    return { partition, region, account, name };
-}
-/** Splits `functions` into names and patterns and reads `exclude`, finding every problem without calling AWS. */
-function parseSelection(input) {
-    const problems = [];
-    const names = [];
-    const patterns = [];
-    const regions = [...new Set(input.regions.map((region) => region.trim()).filter((region) => region !== ''))];
-    for (const given of boundedList('functions', input.functions, problems)) {
-        if (!isFunctionPattern(given)) {
-            names.push(given);
-            continue;
-        }
-        if (patterns.some((pattern) => pattern.given === given))
-            continue;
-        if (given.startsWith('arn:')) {
-            const arn = parseArnItem('functions', given);
-            if (typeof arn === 'string') {
-                problems.push(arn);
-                continue;
-            }
-            const regex = compile('functions', given, arn.name, problems);
-            if (regex)
-                patterns.push({ given, regex, regions: [arn.region], account: arn.account });
-            continue;
-        }
-        const regex = compile('functions', given, given, problems);
-        if (!regex)
-            continue;
-        if (regions.length === 0) {
-            problems.push(`functions: the pattern "${given}" needs regions to look in; list them in aws-region (e.g. us-east-1, eu-west-1), or give an ARN pattern such as arn:aws:lambda:us-east-1:123456789012:function:${given}.`);
-            continue;
-        }
-        patterns.push({ given, regex, regions, account: undefined });
-    }
-    const excludes = [];
-    for (const given of boundedList('exclude', input.exclude, problems)) {
-        if (given.startsWith('arn:')) {
-            const arn = parseArnItem('exclude', given);
-            if (typeof arn === 'string') {
-                problems.push(arn);
-                continue;
-            }
-            const name = compileSource('exclude', given, arn.name, problems);
-            if (name === undefined)
-                continue;
-            const prefix = `arn:${arn.partition}:lambda:${arn.region}:${arn.account}:function:`;
-            excludes.push(new RegExp(`^${escapeRegExp(prefix)}${name}$`));
-        }
-        else {
-            const regex = compile('exclude', given, given, problems);
-            if (regex)
-                excludes.push(regex);
-        }
-    }
-    // Naming a function and excluding it at once leaves its fate to the reader: make the user choose.
-    for (const given of names) {
-        const name = given.startsWith('arn:') ? given.slice(given.lastIndexOf(':') + 1) : given;
-        if (excludes.some((exclude) => exclude.test(given) || exclude.test(name)))
-            problems.push(`functions names ${given} and exclude excludes it; remove it from one of the two (exclude only narrows what patterns select).`);
-    }
-    return { names, patterns, excludes, problems };
-}
-/** The items of a list input, less those too long to be a name or pattern; too many items is a problem too. */
-function boundedList(inputName, value, problems) {
-    const items = splitList(value);
-    const most = MAX_ITEMS[inputName] ?? 1000;
-    if (items.length > most)
-        problems.push(`${inputName} lists ${items.length} items and takes at most ${most}; select the functions with patterns such as orders-*.`);
-    return items.filter((item, index) => {
-        if (item.length <= MAX_ITEM_LENGTH)
-            return true;
-        problems.push(`${inputName}: item ${index + 1} is ${item.length} characters long; a function ARN has at most 140 and a pattern may have at most ${MAX_ITEM_LENGTH}.`);
-        return false;
-    });
-}
-function compile(inputName, given, glob, problems) {
-    const source = compileSource(inputName, given, glob, problems);
-    return source === undefined ? undefined : new RegExp(`^${source}$`);
-}
-function compileSource(inputName, given, glob, problems) {
-    try {
-        return globSource(glob);
-    }
-    catch (error) {
-        problems.push(`${inputName}: "${given}" is not a usable function name pattern: ${messageOf(error)}.`);
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/glob.ts
-/**
- * Glob patterns for workspace-relative POSIX paths (`**`, `*`, `?`, `{a,b}`, `[abc]`), matched in time linear in
- * the path for a given pattern: the paths come from pull requests, and a backtracking matcher can be made to
- * run for hours by one file name.
- */
-
-/** The longest pattern accepted, in characters: far beyond any real glob, and a bound on its matching cost. */
-const MAX_GLOB_LENGTH = 1024;
-/** The most brace alternatives one pattern may stand for: 18 `{a,b}` groups alone would make 262,144. */
-const MAX_BRACE_ALTERNATIVES = 256;
-/** A pattern refused for its size; the message says which bound and how to stay within it. */
-class GlobError extends Error {
-    name = 'GlobError';
-}
-// A path segment never holds `/`, so a star is any run of other characters.
-const SEGMENT_CHAR = '[^/]';
-const REGEXP_SPECIAL = /[.*+?^${}()|[\]\\]/g;
-function glob_escapeRegExp(text) {
-    return text.replace(REGEXP_SPECIAL, '\\$&');
-}
-/** The index of the `]` closing the class opened at `start`, or -1 when it is not closed (then `[` is literal). */
-function classEnd(pattern, start) {
-    let i = start + 1;
-    if (pattern[i] === '!' || pattern[i] === '^')
-        i++;
-    // A `]` first in the class is a member, as in shells.
-    if (pattern[i] === ']')
-        i++;
-    for (; i < pattern.length; i++) {
-        if (pattern[i] === '\\')
-            i++;
-        else if (pattern[i] === ']')
-            return i;
-    }
-    return -1;
-}
-/** Splits at the commas that are not inside a nested brace, a class or after a backslash. */
-function splitAlternatives(body) {
-    const parts = [];
-    let depth = 0;
-    let from = 0;
-    for (let i = 0; i < body.length; i++) {
-        const c = body[i];
-        if (c === '\\')
-            i++;
-        else if (c === '[') {
-            const end = classEnd(body, i);
-            if (end > 0)
-                i = end;
-        }
-        else if (c === '{')
-            depth++;
-        else if (c === '}' && depth > 0)
-            depth--;
-        else if (c === ',' && depth === 0) {
-            parts.push(body.slice(from, i));
-            from = i + 1;
-        }
-    }
-    parts.push(body.slice(from));
-    return parts;
-}
-/** The first closed top-level brace group of a pattern, as [open, close] indexes, if there is one. */
-function firstBraceGroup(pattern) {
-    let depth = 0;
-    let open = -1;
-    for (let i = 0; i < pattern.length; i++) {
-        const c = pattern[i];
-        if (c === '\\')
-            i++;
-        else if (c === '[') {
-            const end = classEnd(pattern, i);
-            if (end > 0)
-                i = end;
-        }
-        else if (c === '{') {
-            if (depth === 0)
-                open = i;
-            depth++;
-        }
-        else if (c === '}' && depth > 0) {
-            depth--;
-            if (depth === 0)
-                return [open, i];
-        }
-    }
-    // No closed brace: whatever `{` is left is a literal character.
-    return undefined;
-}
-/**
- * The brace-free patterns `{a,b}` alternatives stand for; expanding first keeps `**` detection to plain segments.
- * Stops as soon as there would be more than MAX_BRACE_ALTERNATIVES, so a hostile pattern costs little to refuse.
- */
-function expandBraces(pattern, original) {
-    const done = [];
-    const pending = [pattern];
-    while (pending.length > 0) {
-        const next = pending.pop();
-        const group = firstBraceGroup(next);
-        if (!group) {
-            done.push(next);
-        }
-        else {
-            const [open, close] = group;
-            const prefix = next.slice(0, open);
-            const suffix = next.slice(close + 1);
-            // Reversed onto the stack so that alternatives come out in the order written.
-            for (const alternative of splitAlternatives(next.slice(open + 1, close)).reverse())
-                pending.push(prefix + alternative + suffix);
-        }
-        if (done.length + pending.length > MAX_BRACE_ALTERNATIVES)
-            throw new GlobError(`the pattern ${shown(original)} stands for more than ${MAX_BRACE_ALTERNATIVES} alternatives through its {…} ` +
-                'groups; write fewer groups, or split it over several lines');
-    }
-    return done;
-}
-function classToRegExp(pattern, start, end) {
-    let i = start + 1;
-    const negated = pattern[i] === '!' || pattern[i] === '^';
-    if (negated)
-        i++;
-    let body = '';
-    for (; i < end; i++) {
-        const escaped = pattern[i] === '\\' && i + 1 < end;
-        const c = pattern[escaped ? ++i : i];
-        // An unescaped `-` stays a range operator, so that `a-z` keeps working.
-        body += c === '-' && !escaped ? c : c.replace(/[-\\\]\[^]/, '\\$&');
-    }
-    // A class never matches the separator, the way `*` and `?` do not.
-    return negated ? `[^/${body}]` : `(?!/)[${body}]`;
-}
-/** The segments of a brace-free pattern: split at each `/` outside a class (an escaped one included). */
-function toSegments(pattern) {
-    const segments = [];
-    // The pattern split at its stars, each piece a list of one-character sources, and the literal text if no
-    // star or wildcard character appears.
-    let pieces = [[]];
-    let literal = '';
-    let stars = 0;
-    let onlyStars = true;
-    const close = () => {
-        if (onlyStars && stars >= 2)
-            segments.push({ kind: 'globstar' });
-        else if (literal !== undefined)
-            segments.push({ kind: 'literal', text: literal });
-        else
-            segments.push({ kind: 'wildcard', regex: new RegExp(`^${wildcardSource(pieces, SEGMENT_CHAR)}$`) });
-        pieces = [[]];
-        literal = '';
-        stars = 0;
-        onlyStars = true;
-    };
-    const add = (source, text) => {
-        ;
-        pieces[pieces.length - 1].push(source);
-        literal = literal !== undefined && text !== undefined ? literal + text : undefined;
-        onlyStars = false;
-    };
-    let i = 0;
-    while (i < pattern.length) {
-        const c = pattern[i];
-        if (c === '/') {
-            close();
-            i++;
-        }
-        else if (c === '*') {
-            // A run of stars inside a segment is one star; alone in its segment, two or more are `**`.
-            let j = i;
-            while (pattern[j] === '*')
-                j++;
-            stars += j - i;
-            pieces.push([]);
-            literal = undefined;
-            i = j;
-        }
-        else if (c === '?') {
-            add(SEGMENT_CHAR, undefined);
-            i++;
-        }
-        else if (c === '[' && classEnd(pattern, i) > 0) {
-            const end = classEnd(pattern, i);
-            add(classToRegExp(pattern, i, end), undefined);
-            i = end + 1;
-        }
-        else if (c === '\\' && i + 1 < pattern.length) {
-            const escaped = pattern[i + 1];
-            if (escaped === '/')
-                close();
-            else
-                add(glob_escapeRegExp(escaped), escaped);
-            i += 2;
-        }
-        else {
-            add(glob_escapeRegExp(c), c);
-            i++;
-        }
-    }
-    close();
-    return segments;
-}
-function toShape(segments) {
-    const first = segments.findIndex((segment) => segment.kind === 'globstar');
-    if (first < 0)
-        return { prefix: [...segments], groups: undefined, suffix: [] };
-    let last = segments.length - 1;
-    while (segments[last]?.kind !== 'globstar')
-        last--;
-    const groups = [[]];
-    for (const segment of segments.slice(first + 1, last))
-        if (segment.kind === 'globstar')
-            groups.push([]);
-        else
-            groups[groups.length - 1].push(segment);
-    return {
-        prefix: segments.slice(0, first),
-        groups: groups.filter((group) => group.length > 0),
-        suffix: segments.slice(last + 1)
-    };
-}
-function segmentMatches(segment, part) {
-    if (segment.kind === 'literal')
-        return segment.text === part;
-    return segment.kind === 'wildcard' && segment.regex.test(part);
-}
-function matchesAt(group, parts, at) {
-    for (let i = 0; i < group.length; i++)
-        if (!segmentMatches(group[i], parts[at + i]))
-            return false;
-    return true;
-}
-/**
- * Whether the path's segments match. The ends are fixed; between `**`s each group has a fixed number of
- * segments, so placing each at its first fit is enough (as wildcardSource does within a segment), which keeps
- * a match to about path × pattern segment tests.
- */
-function matchShape(shape, parts) {
-    const { prefix, groups, suffix } = shape;
-    if (groups === undefined)
-        return parts.length === prefix.length && matchesAt(prefix, parts, 0);
-    const end = parts.length - suffix.length;
-    if (end < prefix.length || !matchesAt(prefix, parts, 0) || !matchesAt(suffix, parts, end))
-        return false;
-    let at = prefix.length;
-    for (const group of groups) {
-        while (at + group.length <= end && !matchesAt(group, parts, at))
-            at++;
-        if (at + group.length > end)
-            return false;
-        at += group.length;
-    }
-    return true;
-}
-/**
- * Compiles a glob over workspace-relative POSIX paths (`**`, `*`, `?`, `{a,b}`, `[abc]`); a leading `!` is a
- * literal here, negation being the caller's business. Throws a GlobError for a pattern over the size bounds.
- */
-function compileGlob(pattern) {
-    if (pattern.length > MAX_GLOB_LENGTH)
-        throw new GlobError(`a pattern of ${pattern.length} characters (${shown(pattern)}) is longer than the ${MAX_GLOB_LENGTH} allowed; shorten it`);
-    // `./x` and `/x` are written to mean the workspace's `x`, and paths never carry either prefix.
-    const rooted = pattern.replace(/^(?:\.\/|\/)+/, '');
-    const shapes = expandBraces(rooted, pattern).map((alternative) => toShape(toSegments(alternative)));
-    return {
-        test(path) {
-            const parts = path.split('/');
-            return shapes.some((shape) => matchShape(shape, parts));
-        }
-    };
-}
-/** What is wrong with a pattern's size, or undefined when it compiles. */
-function globProblem(pattern) {
-    try {
-        compileGlob(pattern);
-        return undefined;
-    }
-    catch (error) {
-        if (error instanceof GlobError)
-            return error.message;
-        throw error;
-    }
-}
-/** Whether a workspace-relative POSIX path matches at least one of the globs. */
-function matchesAny(path, patterns) {
-    return patterns.some((pattern) => compileGlob(pattern).test(path));
-}
-// Enough of a pattern to recognise it in a message, never the whole of a huge one.
-function shown(pattern) {
-    return JSON.stringify(pattern.length > 60 ? `${pattern.slice(0, 60)}…` : pattern);
-}
-
-;// CONCATENATED MODULE: ./src/core/secretReferences.ts
-/**
- * References to Secrets Manager secrets and Parameter Store parameters inside ROTEL_* settings, which
- * the extension resolves at start-up: `${arn:…}` inside a value, or `secret://arn:…` as the whole
- * value. A malformed one would only fail inside the function, where CloudWatch may be off, so the
- * syntax is checked here, before anything is written.
- */
-
-const ARN = /^arn:([a-z-]+):([a-z0-9-]+):([a-z0-9-]*):([^:]*):(.+)$/;
-const SECRET_RESOURCE = /^secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
-const PARAMETER_RESOURCE = /^parameter\/[A-Za-z0-9/_.-]{1,2048}$/;
-/** Finds the references in a setting's value; `problems` say, per bad reference, what is wrong and the fix. */
-function findSecretReferences(value, inputName) {
-    const references = [];
-    const problems = [];
-    const texts = [];
-    const whole = /^secret:\/\/(.*)$/s.exec(value.trim());
-    if (whole)
-        texts.push([value.trim(), whole[1] ?? '']);
-    for (const match of value.matchAll(/\$\{([^}]*)\}/g))
-        texts.push([match[0], match[1] ?? '']);
-    if (!whole && /secret:\/\//.test(value))
-        problems.push(`${inputName}: a secret:// reference must be the whole value; use \${arn:…} inside a longer value.`);
-    for (const [text, body] of texts) {
-        const parsed = parseReference(text, body);
-        if (typeof parsed === 'string')
-            problems.push(`${inputName}: ${parsed}`);
-        else
-            references.push(parsed);
-    }
-    return { references, problems };
-}
-function parseReference(text, body) {
-    const hash = body.indexOf('#');
-    const arn = hash === -1 ? body : body.slice(0, hash);
-    const jsonKey = hash === -1 ? undefined : body.slice(hash + 1);
-    const match = ARN.exec(arn);
-    if (!match)
-        // Not an ARN: it may be part of a key that happens to hold "${", so it is not shown.
-        return `a ${text.startsWith('secret://') ? 'secret:// value' : '${…}'} (not shown) is not a reference to a secret: write \${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME} or \${arn:aws:ssm:REGION:ACCOUNT:parameter/NAME}.`;
-    const [, partition = '', service, region = '', account = '', resource = ''] = match;
-    if (service !== 'secretsmanager' && service !== 'ssm')
-        return `${text} names the service "${service ?? ''}"; the extension resolves only secretsmanager and ssm references.`;
-    const location = arnLocationProblem(partition, region);
-    if (location)
-        return `${text} ${location}.`;
-    if (!/^\d{12}$/.test(account))
-        return `${text} has no 12-digit account ID.`;
-    if (service === 'secretsmanager' && !SECRET_RESOURCE.test(resource))
-        return `${text} must name a secret as secret:NAME.`;
-    if (service === 'ssm' && !PARAMETER_RESOURCE.test(resource))
-        return `${text} must name a parameter as parameter/NAME.`;
-    if (jsonKey !== undefined) {
-        if (service === 'ssm')
-            return `${text} selects a JSON key (#${jsonKey}), which only Secrets Manager references can; drop it, or store the value alone.`;
-        if (jsonKey === '')
-            return `${text} ends with # but names no JSON key.`;
-    }
-    return { text, arn, service, region, account, jsonKey };
-}
-
-;// CONCATENATED MODULE: ./src/core/logPermissions.ts
-/**
- * Whether a Lambda execution role may write CloudWatch Logs, and how to take that away: pure IAM policy
- * logic, no AWS calls (aws/executionRoles.ts is the IAM edge).
- *
- * Lambda writes a function's logs with the execution role's `logs:CreateLogGroup`,
- * `logs:CreateLogStream` and `logs:PutLogEvents`. Two ways to switch that off:
- *
- * - deny: one inline policy per role, `RotelClickStackDenyCloudWatchLogs`, that denies the three actions
- *   on exactly the listed log groups. An explicit Deny wins over every Allow, whatever grants it.
- *   Resources: `…:log-group:<group>` (the log-group resource, what `CreateLogGroup` is authorised
- *   against) and `…:log-group:<group>:*` (every stream of it, what `CreateLogStream`/`PutLogEvents` on
- *   `log-group:<group>:log-stream:<stream>` are authorised against). Both forms for all three actions:
- *   the denial then holds whichever form IAM evaluates, and reaches no other group (a group name
- *   cannot contain `:`).
- * - detach (the ClickStack guide's way): take the three actions out of the role's own Allow
- *   statements (`stripLogWrites`), keeping everything else the role may do.
- */
-const LOG_WRITE_ACTIONS = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'];
-/** Name of the inline deny policy, and Sid of its statement. */
-const DENY_POLICY_NAME = 'RotelClickStackDenyCloudWatchLogs';
-const DENY_STATEMENT_SID = 'RotelClickStackDenyCloudWatchLogs';
-/** IAM's quota: all inline policies of one role together, in characters, whitespace not counted. */
-const ROLE_INLINE_POLICY_QUOTA = 10_240;
 const isRecord = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
 /**
  * A policy document's JSON text: IAM returns documents URL-encoded (RFC 3986); the SDK does not decode
@@ -85738,6 +82202,7 @@ function statementsOf(document) {
         return statement.filter(isRecord);
     return isRecord(statement) ? [statement] : [];
 }
+/** A policy element that may be one value or a list, as a list. */
 const toList = (value) => value === undefined ? [] : Array.isArray(value) ? value : [value];
 /** The strings of a policy element that may be one string or a list (anything else left out). */
 const stringsOf = (value) => toList(value).filter((v) => typeof v === 'string');
@@ -85757,17 +82222,8 @@ function sameJson(a, b) {
     }
     return false;
 }
-// ---------------------------------------------------------------------------------------------
-// Matching actions and resources as IAM does
-function globToRegExp(pattern, ignoreCase) {
-    const source = pattern
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.');
-    return new RegExp(`^${source}$`, ignoreCase ? 'is' : 's');
-}
 /** An Action/NotAction entry against an action: `*` and `?` wildcards, case-insensitive. */
-const actionMatches = (pattern, action) => globToRegExp(pattern, true).test(action);
+const actionMatches = (pattern, action) => iamWildcardRegExp(pattern, true).test(action);
 /**
  * A Resource/NotResource entry against an ARN, case-sensitive. Partition, service, region and account
  * are matched segment by segment; the resource part (after the fifth colon) as a whole, where `*` also
@@ -85786,13 +82242,159 @@ function resourceMatches(pattern, arn, variables = 'wildcard') {
     const a = arn.split(':');
     if (p.length >= 6 && a.length >= 6) {
         for (let i = 0; i < 5; i++)
-            if (!globToRegExp(p[i] ?? '', false).test(a[i] ?? ''))
+            if (!iamWildcardRegExp(p[i] ?? '', false).test(a[i] ?? ''))
                 return false;
-        return globToRegExp(p.slice(5).join(':'), false).test(a.slice(5).join(':'));
+        return iamWildcardRegExp(p.slice(5).join(':'), false).test(a.slice(5).join(':'));
     }
-    return globToRegExp(effective, false).test(arn);
+    return iamWildcardRegExp(effective, false).test(arn);
 }
+/** Whether the statement has a non-empty Condition (static analysis does not evaluate it). */
+const hasCondition = (statement) => isRecord(statement.Condition) && Object.keys(statement.Condition).length > 0;
+/** Whether the statement's Action/NotAction covers the action. */
+function actionCovered(statement, action) {
+    if (statement.Action !== undefined)
+        return stringsOf(statement.Action).some((p) => actionMatches(p, action));
+    if (statement.NotAction !== undefined)
+        return !stringsOf(statement.NotAction).some((p) => actionMatches(p, action));
+    return false;
+}
+/** Whether the statement's Resource/NotResource may cover any of these ARNs. */
+function mayCover(statement, arns) {
+    if (statement.Resource !== undefined) {
+        const patterns = stringsOf(statement.Resource);
+        return arns.some((arn) => patterns.some((pattern) => resourceMatches(pattern, arn, 'wildcard')));
+    }
+    if (statement.NotResource !== undefined) {
+        const patterns = stringsOf(statement.NotResource);
+        return arns.some((arn) => !patterns.some((pattern) => resourceMatches(pattern, arn, 'never')));
+    }
+    return false;
+}
+/** Whether the statement's Resource/NotResource surely covers all of these ARNs. */
+function surelyCovers(statement, arns) {
+    if (statement.Resource !== undefined) {
+        const patterns = stringsOf(statement.Resource);
+        return arns.every((arn) => patterns.some((pattern) => resourceMatches(pattern, arn, 'never')));
+    }
+    if (statement.NotResource !== undefined) {
+        const patterns = stringsOf(statement.NotResource);
+        return arns.every((arn) => !patterns.some((pattern) => resourceMatches(pattern, arn, 'wildcard')));
+    }
+    return false;
+}
+
+;// CONCATENATED MODULE: ./src/core/arns.ts
+/**
+ * ARNs, the one source of their grammar: every regular expression over an ARN (functions, layers, roles,
+ * policies, log groups, KMS keys, secrets) is here. Partitions and regions are core/awsPartitions.ts.
+ */
+
+/** Any ARN, split into partition, service, region, account and resource (which may hold colons). */
+const ARN_PARTS = /^arn:([a-z-]+):([a-z0-9-]+):([a-z0-9-]*):([^:]*):(.+)$/;
+/** The partition and region of anything written like an ARN, whatever is in them (`{region}` included). */
+function arnPartitionAndRegion(arn) {
+    const match = /^arn:([^:]*):[^:]*:([^:]*):/.exec(arn);
+    return match ? { partition: match[1] ?? '', region: match[2] ?? '' } : undefined;
+}
+// Lambda functions
+/** A function ARN as configuration takes it: partition, region, account, name and an optional qualifier. */
+const FUNCTION_ARN = /^arn:([a-z][a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9$_-]+))?$/;
+/** The same five fields, whatever is in them: for patterns over ARNs and for saying what is wrong with one. */
+const FUNCTION_ARN_PARTS = /^arn:([^:]*):lambda:([^:]*):([^:]*):function:([^:]*)(?::(.*))?$/;
+/** Partition, region and account of a function ARN as Lambda writes it; undefined when it is not one. */
+function functionArnLocation(arn) {
+    const match = /^arn:([^:]+):lambda:([^:]+):(\d{12}):function:[^:]+/.exec(arn);
+    if (!match)
+        return undefined;
+    const [unqualified, partition, region, account] = match;
+    return { arn: unqualified, partition, region, account };
+}
+// Lambda layers
+/** A layer name as Lambda takes it. */
+const LAYER_NAME = /^[A-Za-z0-9_-]{1,140}$/;
+/** A layer version number, as a RegExp source: from 1, at most 16 digits. */
+const LAYER_VERSION_SOURCE = String.raw `[1-9]\d{0,15}`;
+/** The shape of a layer version ARN, its partition and region not checked (a template filled in for a test). */
+const LAYER_VERSION_ARN_SHAPE = /^arn:([a-z-]+):lambda:([a-z0-9-]+):(\d{12}):layer:([A-Za-z0-9_-]+):(\d+)$/;
+/** The layer name and version of anything shaped like a layer version ARN (partition and region unchecked). */
+function layerVersionArnShape(arn) {
+    const match = LAYER_VERSION_ARN_SHAPE.exec(arn);
+    return match ? { name: match[4] ?? '', version: Number(match[5]) } : undefined;
+}
+/** The region, account, name and version of a versioned layer ARN, or undefined if it is not one. */
+function parseLayerVersionArn(arn) {
+    const match = LAYER_VERSION_ARN_SHAPE.exec(arn);
+    if (!match)
+        return undefined;
+    const [, partition, region, account, name, version] = match;
+    if (region === undefined || account === undefined || name === undefined || version === undefined)
+        return undefined;
+    // An ARN whose partition does not own its region names nothing that exists.
+    if (partitionOf(region) !== partition)
+        return undefined;
+    if (!LAYER_NAME.test(name) || !new RegExp(`^${LAYER_VERSION_SOURCE}$`).test(version))
+        return undefined;
+    const number = Number(version);
+    if (!Number.isSafeInteger(number))
+        return undefined;
+    return { region, account, name, version: number };
+}
+// IAM and STS
+/** An IAM role ARN as role-to-assume takes it; the partition is captured. */
+const ROLE_ARN = /^arn:([a-z][a-z-]*):iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+/** The role name (the last part of its path) of an IAM role ARN; undefined when it is not one. */
+function roleNameOfArn(arn) {
+    return /^arn:[^:]+:iam::\d{12}:role\/(?:[^/]*\/)*([^/]+)$/.exec(arn)?.[1];
+}
+/** The role name of an STS assumed-role ARN; undefined when it is not one. */
+function assumedRoleNameOf(arn) {
+    return /^arn:[^:]+:sts::\d{12}:assumed-role\/([^/]+)\/[^/]+$/.exec(arn)?.[1];
+}
+/** Partition and account of an IAM ARN (role, user, policy of an account); undefined when it is not one. */
+function iamArnLocation(arn) {
+    const match = /^arn:([^:]+):iam::(\d{12}):/.exec(arn);
+    return match ? { partition: match[1] ?? '', account: match[2] ?? '' } : undefined;
+}
+/** An AWS managed policy's ARN, in any partition: partition, path (with its final `/`) and name. */
+const AWS_MANAGED_POLICY_ARN = /^arn:([^:]+):iam::aws:policy\/(.*\/)?([^/]+)$/;
+// CloudWatch Logs, KMS
+/** A log group ARN, with or without the trailing `:*` that DescribeLogGroups reports. */
 const LOG_GROUP_ARN = /^arn:([^:]+):logs:([^:]*):([^:]*):log-group:([^:]+?)(?::\*)?$/;
+/** A KMS key ARN as IAM grants kms:Decrypt on it; partition and region are captured. */
+const KMS_KEY_ARN = /^arn:([a-z][a-z-]*):kms:([a-z0-9-]+):\d{12}:key\/[A-Za-z0-9-]{1,128}$/;
+/** A KMS alias ARN, which IAM does not take where a key ARN belongs. */
+const KMS_ALIAS_ARN = /^arn:[^:]+:kms:[^:]*:[^:]*:alias\//;
+
+;// CONCATENATED MODULE: ./src/core/logPermissions.ts
+/**
+ * Whether a Lambda execution role may write CloudWatch Logs, and how to take that away: pure IAM policy
+ * logic, no AWS calls (aws/iamRoles.ts is the IAM edge).
+ *
+ * Lambda writes a function's logs with the execution role's `logs:CreateLogGroup`,
+ * `logs:CreateLogStream` and `logs:PutLogEvents`. Two ways to switch that off:
+ *
+ * - deny: one inline policy per role, `RotelClickStackDenyCloudWatchLogs`, that denies the three actions
+ *   on exactly the listed log groups. An explicit Deny wins over every Allow, whatever grants it.
+ *   Resources: `…:log-group:<group>` (the log-group resource, what `CreateLogGroup` is authorised
+ *   against) and `…:log-group:<group>:*` (every stream of it, what `CreateLogStream`/`PutLogEvents` on
+ *   `log-group:<group>:log-stream:<stream>` are authorised against). Both forms for all three actions:
+ *   the denial then holds whichever form IAM evaluates, and reaches no other group (a group name
+ *   cannot contain `:`).
+ * - detach (the ClickStack guide's way): take the three actions out of the role's own Allow
+ *   statements (`stripLogWrites`, logWriteStrip.ts), keeping everything else the role may do.
+ *
+ * Here: the three actions, log group ARNs, the deny policy, the static analysis of whether a document
+ * lets the role write a group, and the AWS managed policies known to grant the writes. The reading and
+ * matching of policy documents themselves is iamPolicy.ts.
+ */
+
+
+const LOG_WRITE_ACTIONS = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'];
+/** Name of the inline deny policy, and Sid of its statement. */
+const DENY_POLICY_NAME = 'RotelClickStackDenyCloudWatchLogs';
+const DENY_STATEMENT_SID = 'RotelClickStackDenyCloudWatchLogs';
+/** IAM's quota: all inline policies of one role together, in characters, whitespace not counted. */
+const ROLE_INLINE_POLICY_QUOTA = 10_240;
 /** Parses a log group ARN, with or without the trailing `:*` that DescribeLogGroups reports. */
 function parseLogGroupArn(value) {
     const match = LOG_GROUP_ARN.exec(value.trim());
@@ -85806,13 +82408,17 @@ function logGroupArn(options) {
 }
 /** The ARN of a function's log group, from the function's ARN (partition, region, account) and the group's name. */
 function logGroupArnForFunction(functionArn, logGroup) {
-    const match = /^arn:([^:]+):lambda:([^:]+):(\d{12}):function:/.exec(functionArn);
-    if (!match)
+    const location = functionArnLocation(functionArn);
+    if (!location)
         throw new Error(`not a Lambda function ARN: ${functionArn}`);
-    const [, partition, region, account] = match;
+    const { partition, region, account } = location;
     return logGroupArn({ partition, region, account, logGroup });
 }
 const normalizeGroups = (logGroupArns) => [...new Set(logGroupArns.map((arn) => parseLogGroupArn(arn).arn))].sort();
+/** A Lambda log stream name, to ask whether a policy covers a group's streams. */
+const SAMPLE_STREAM = '2000/01/01/[$LATEST]00000000000000000000000000000000';
+/** The resources IAM may evaluate the three actions against, for one log group. */
+const resourcesFor = (groupArn) => [groupArn, `${groupArn}:log-stream:${SAMPLE_STREAM}`];
 // ---------------------------------------------------------------------------------------------
 // The deny method
 const denyResources = (groups) => groups.flatMap((group) => [group, `${group}:*`]);
@@ -85889,242 +82495,6 @@ function removeGroupsFromDeny(existing, logGroupArns) {
     const gone = new Set(normalizeGroups(logGroupArns));
     const current = denyResourcesOf(statements.find(isDenyStatement));
     return withDenyStatement(existing, current.groups.filter((group) => !gone.has(group)).sort(), current.other);
-}
-// ---------------------------------------------------------------------------------------------
-// The detach method: taking the three actions out of Allow statements
-/**
- * CloudWatch Logs' IAM actions (service prefix `logs`): the operations of @aws-sdk/client-cloudwatch-logs
- * 3.1169 plus the permission-only actions of the Service Authorization Reference (as of 2026-01). Used
- * to rewrite a `logs:` wildcard into what it granted besides the three write actions.
- */
-const CLOUDWATCH_LOGS_ACTIONS = Object.freeze([
-    'AssociateKmsKey', 'AssociateSourceToS3TableIntegration', 'CallWithBearerToken', 'CancelExportTask',
-    'CancelImportTask', 'CreateDelivery', 'CreateExportTask', 'CreateImportTask', 'CreateLogAnomalyDetector',
-    'CreateLogDelivery', 'CreateLogGroup', 'CreateLogStream', 'CreateLookupTable', 'CreateScheduledQuery',
-    'DeleteAccountPolicy', 'DeleteDataProtectionPolicy', 'DeleteDelivery', 'DeleteDeliveryDestination',
-    'DeleteDeliveryDestinationPolicy', 'DeleteDeliverySource', 'DeleteDestination', 'DeleteIndexPolicy',
-    'DeleteIntegration', 'DeleteLogAnomalyDetector', 'DeleteLogDelivery', 'DeleteLogGroup', 'DeleteLogStream',
-    'DeleteLookupTable', 'DeleteMetricFilter', 'DeletePipelineRule', 'DeleteQueryDefinition',
-    'DeleteResourcePolicy', 'DeleteRetentionPolicy', 'DeleteScheduledQuery', 'DeleteSubscriptionFilter',
-    'DeleteSyslogConfiguration', 'DeleteTransformer', 'DescribeAccountPolicies', 'DescribeConfigurationTemplates',
-    'DescribeDeliveries', 'DescribeDeliveryDestinations', 'DescribeDeliverySources', 'DescribeDestinations',
-    'DescribeExportTasks', 'DescribeFieldIndexes', 'DescribeImportTaskBatches', 'DescribeImportTasks',
-    'DescribeIndexPolicies', 'DescribeLogGroups', 'DescribeLogStreams', 'DescribeLookupTables',
-    'DescribeMetricFilters', 'DescribeQueries', 'DescribeQueryDefinitions', 'DescribeResourcePolicies',
-    'DescribeSubscriptionFilters', 'DisassociateKmsKey', 'DisassociateSourceFromS3TableIntegration',
-    'FilterLogEvents', 'GetDataProtectionPolicy', 'GetDelivery', 'GetDeliveryDestination',
-    'GetDeliveryDestinationPolicy', 'GetDeliverySource', 'GetIntegration', 'GetLogAnomalyDetector',
-    'GetLogDelivery', 'GetLogEvents', 'GetLogFields', 'GetLogGroupFields', 'GetLogObject', 'GetLogRecord',
-    'GetLookupTable', 'GetQueryResults', 'GetScheduledQuery', 'GetScheduledQueryHistory', 'GetStorageTierPolicy',
-    'GetTransformer', 'IntegrateWithS3Table', 'Link', 'ListAggregateLogGroupSummaries', 'ListAnomalies',
-    'ListEntitiesForLogGroup', 'ListIntegrations', 'ListLogAnomalyDetectors', 'ListLogDeliveries', 'ListLogGroups',
-    'ListLogGroupsForEntity', 'ListLogGroupsForQuery', 'ListScheduledQueries', 'ListSourcesForS3TableIntegration',
-    'ListSyslogConfigurations', 'ListTagsForResource', 'ListTagsLogGroup', 'ProcessWithPipeline',
-    'PutAccountPolicy', 'PutBearerTokenAuthentication', 'PutDataProtectionPolicy', 'PutDeliveryDestination',
-    'PutDeliveryDestinationPolicy', 'PutDeliverySource', 'PutDestination', 'PutDestinationPolicy',
-    'PutIndexPolicy', 'PutIntegration', 'PutLogEvents', 'PutLogGroupDeletionProtection', 'PutMetricFilter',
-    'PutPipelineRule', 'PutQueryDefinition', 'PutResourcePolicy', 'PutRetentionPolicy', 'PutStorageTierPolicy',
-    'PutSubscriptionFilter', 'PutSyslogConfiguration', 'PutTransformer', 'StartLiveTail', 'StartQuery',
-    'StopLiveTail', 'StopQuery', 'TagLogGroup', 'TagResource', 'TestMetricFilter', 'TestTransformer', 'Unmask',
-    'UntagLogGroup', 'UntagResource', 'UpdateAnomaly', 'UpdateDeliveryConfiguration', 'UpdateLogAnomalyDetector',
-    'UpdateLogDelivery', 'UpdateLookupTable', 'UpdateScheduledQuery'
-]);
-const WRITE_NAMES = LOG_WRITE_ACTIONS.map((action) => action.slice('logs:'.length).toLowerCase());
-const isWriteName = (name) => WRITE_NAMES.includes(name.toLowerCase());
-/**
- * What a `logs:` wildcard granted besides the three write actions, as Action entries.
- *
- * A prefix pattern (`logs:*`, `logs:Create*`, `logs:Put*`) becomes, for each other catalogue action it
- * matches, the shortest prefix pattern of that action that none of the three starts with
- * (`logs:*` → `logs:A*`, `logs:CreateD*`, `logs:CreateLogA*`, `logs:PutA*`, …): each is inside the
- * original pattern and matches none of the three, and together they cover every other catalogue action
- * – and the future actions under those prefixes too. Any other pattern (`logs:*Log*`, `logs:?ut*`)
- * becomes the catalogue actions it matches, by name. Either way the rewrite grants nothing the original
- * did not; what it can miss is an action AWS adds later under none of the prefixes (a new `Create…`
- * or `Put…`), which is the safe side.
- */
-function expandLogsWildcard(pattern) {
-    const name = pattern.slice(pattern.indexOf(':') + 1);
-    const others = CLOUDWATCH_LOGS_ACTIONS.filter((action) => actionMatches(name, action) && !isWriteName(action));
-    const literalPrefix = /^[^*?]*\*$/.test(name) ? name.slice(0, -1) : undefined;
-    const result = [];
-    const seen = new Set();
-    const add = (entry) => {
-        if (seen.has(entry.toLowerCase()))
-            return;
-        seen.add(entry.toLowerCase());
-        result.push(entry);
-    };
-    for (const action of others) {
-        if (literalPrefix === undefined) {
-            add(`logs:${action}`);
-            continue;
-        }
-        let chosen;
-        for (let n = literalPrefix.length + 1; n <= action.length; n++) {
-            const prefix = action.slice(0, n).toLowerCase();
-            if (!WRITE_NAMES.some((write) => write.startsWith(prefix))) {
-                chosen = action.slice(0, n);
-                break;
-            }
-        }
-        add(chosen === undefined || chosen.length === action.length ? `logs:${action}` : `logs:${chosen}*`);
-    }
-    return result;
-}
-/** `*` (or `*:*`): every action of every service. */
-const isEveryAction = (entry) => /^\*+(:\*+)?$/.test(entry);
-/** Replaces key `from` with `to` (value `value`) in the same position, other keys in their order. */
-function renameKey(statement, from, to, value) {
-    const out = {};
-    for (const [key, v] of Object.entries(statement)) {
-        if (key === from)
-            out[to] = value;
-        else
-            out[key] = v;
-    }
-    return out;
-}
-/**
- * One statement without the three write actions:
- * - not an Allow: unchanged;
- * - `Action` naming them: they go; a statement left with no action goes entirely;
- * - `Action` with a `logs:` wildcard that matches them: rewritten (expandLogsWildcard);
- * - `Action: "*"` (everything): becomes `NotAction: [the three]` – exactly "everything but the three"
- *   (same Resource and Condition). This is the only place NotAction is exact: `Allow` + `NotAction`
- *   means every action of every service except those listed, so it could not stand in for `logs:*`;
- * - `NotAction` (everything except…): the three are added to it, so it keeps granting the rest;
- * - a wildcard across services that matches them (`*:Put*`, `*Log*`): cannot be narrowed to "all but
- *   three" with Allow statements; the statement is left as it was and reported unresolved.
- * Resource, Condition and every other key stay, in their order.
- */
-function stripStatement(statement) {
-    const unchanged = { statement, changed: false, unresolved: [] };
-    if (statement.Effect !== 'Allow')
-        return unchanged;
-    if (statement.Action !== undefined) {
-        const entries = toList(statement.Action);
-        if (entries.some((entry) => typeof entry === 'string' && isEveryAction(entry))) {
-            return { statement: renameKey(statement, 'Action', 'NotAction', [...LOG_WRITE_ACTIONS]), changed: true, unresolved: [] };
-        }
-        const kept = [];
-        const unresolved = [];
-        let changed = false;
-        const present = new Set(stringsOf(entries).map((entry) => entry.toLowerCase()));
-        for (const entry of entries) {
-            if (typeof entry !== 'string' || !LOG_WRITE_ACTIONS.some((action) => actionMatches(entry, action))) {
-                kept.push(entry);
-                continue;
-            }
-            const colon = entry.indexOf(':');
-            const service = colon < 0 ? entry : entry.slice(0, colon);
-            if (service.toLowerCase() !== 'logs') {
-                unresolved.push({
-                    action: entry,
-                    reason: `${entry} grants actions of several services, among them CloudWatch Logs writes; an Allow ` +
-                        'statement cannot say "all of these but three": narrow it by hand'
-                });
-                continue;
-            }
-            changed = true;
-            if (!/[*?]/.test(entry))
-                continue;
-            for (const replacement of expandLogsWildcard(entry)) {
-                if (present.has(replacement.toLowerCase()))
-                    continue;
-                present.add(replacement.toLowerCase());
-                kept.push(replacement);
-            }
-        }
-        if (unresolved.length > 0)
-            return { statement, changed: false, unresolved };
-        if (!changed)
-            return unchanged;
-        if (kept.length === 0)
-            return { statement: undefined, changed: true, unresolved: [] };
-        const action = typeof statement.Action === 'string' && kept.length === 1 ? kept[0] : kept;
-        return { statement: { ...statement, Action: action }, changed: true, unresolved: [] };
-    }
-    if (statement.NotAction !== undefined) {
-        const excluded = stringsOf(statement.NotAction);
-        const granted = LOG_WRITE_ACTIONS.filter((action) => !excluded.some((pattern) => actionMatches(pattern, action)));
-        if (granted.length === 0)
-            return unchanged;
-        return { statement: { ...statement, NotAction: [...toList(statement.NotAction), ...granted] }, changed: true, unresolved: [] };
-    }
-    return unchanged;
-}
-/** A Lambda log stream name, to ask whether a policy covers a group's streams. */
-const SAMPLE_STREAM = '2000/01/01/[$LATEST]00000000000000000000000000000000';
-/** The resources IAM may evaluate the three actions against, for one log group. */
-const resourcesFor = (groupArn) => [groupArn, `${groupArn}:log-stream:${SAMPLE_STREAM}`];
-/** Whether the statement's Resource/NotResource may cover any of these ARNs. */
-function mayCover(statement, arns) {
-    if (statement.Resource !== undefined) {
-        const patterns = stringsOf(statement.Resource);
-        return arns.some((arn) => patterns.some((pattern) => resourceMatches(pattern, arn, 'wildcard')));
-    }
-    if (statement.NotResource !== undefined) {
-        const patterns = stringsOf(statement.NotResource);
-        return arns.some((arn) => !patterns.some((pattern) => resourceMatches(pattern, arn, 'never')));
-    }
-    return false;
-}
-/** Whether the statement's Resource/NotResource surely covers all of these ARNs. */
-function surelyCovers(statement, arns) {
-    if (statement.Resource !== undefined) {
-        const patterns = stringsOf(statement.Resource);
-        return arns.every((arn) => patterns.some((pattern) => resourceMatches(pattern, arn, 'never')));
-    }
-    if (statement.NotResource !== undefined) {
-        const patterns = stringsOf(statement.NotResource);
-        return arns.every((arn) => !patterns.some((pattern) => resourceMatches(pattern, arn, 'wildcard')));
-    }
-    return false;
-}
-/**
- * The document without the three write actions in its Allow statements (see stripStatement), every
- * other statement kept as the same object, in order. `Statement` keeps its form (object or array).
- */
-function stripLogWrites(document, options = {}) {
-    const statements = statementsOf(document);
-    const scope = options.logGroupArns?.flatMap((arn) => resourcesFor(parseLogGroupArn(arn).arn));
-    const edits = [];
-    const unresolved = [];
-    const after = [];
-    statements.forEach((statement, index) => {
-        if (scope && !mayCover(statement, scope)) {
-            after.push(statement);
-            return;
-        }
-        const result = stripStatement(statement);
-        for (const item of result.unresolved)
-            unresolved.push({ index, ...(statement.Sid !== undefined ? { sid: statement.Sid } : {}), ...item });
-        if (!result.changed) {
-            after.push(statement);
-            return;
-        }
-        edits.push({ index, before: statement, after: result.statement });
-        if (result.statement)
-            after.push(result.statement);
-    });
-    if (edits.length === 0)
-        return { document, changed: false, edits, unresolved };
-    if (after.length === 0)
-        return { document: undefined, changed: true, edits, unresolved };
-    const [first] = after;
-    const single = !Array.isArray(document.Statement) && after.length === 1 && first !== undefined;
-    return { document: { ...document, Statement: single ? first : after }, changed: true, edits, unresolved };
-}
-/** Whether the statement has a non-empty Condition (static analysis does not evaluate it). */
-const hasCondition = (statement) => isRecord(statement.Condition) && Object.keys(statement.Condition).length > 0;
-/** Whether the statement's Action/NotAction covers the action. */
-function actionCovered(statement, action) {
-    if (statement.Action !== undefined)
-        return stringsOf(statement.Action).some((p) => actionMatches(p, action));
-    if (statement.NotAction !== undefined)
-        return !stringsOf(statement.NotAction).some((p) => actionMatches(p, action));
-    return false;
 }
 /** For each of the three actions, the statements of one document that allow or deny it on the group. */
 function analyzeLogWrites(document, logGroupArn) {
@@ -86226,12 +82596,11 @@ const AWS_MANAGED_LOG_WRITERS = Object.freeze([
 ]);
 /** The policy whose detachment is the guide's way to switch CloudWatch Logs off. */
 const BASIC_EXECUTION_POLICY_NAME = 'AWSLambdaBasicExecutionRole';
-const AWS_MANAGED_ARN = /^arn:([^:]+):iam::aws:policy\/(.*\/)?([^/]+)$/;
 /** Whether the ARN is an AWS managed policy's (`arn:<partition>:iam::aws:policy/…`). */
-const isAwsManagedPolicyArn = (arn) => AWS_MANAGED_ARN.test(arn);
+const isAwsManagedPolicyArn = (arn) => AWS_MANAGED_POLICY_ARN.test(arn);
 /** The listed AWS managed log writer this ARN names, in any partition. */
 function awsManagedLogWriter(arn) {
-    const match = AWS_MANAGED_ARN.exec(arn);
+    const match = AWS_MANAGED_POLICY_ARN.exec(arn);
     if (!match)
         return undefined;
     const path = match[2] ?? '';
@@ -86240,14 +82609,14 @@ function awsManagedLogWriter(arn) {
 /** `arn:<partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole`. */
 const basicExecutionPolicyArn = (partition = 'aws') => `arn:${partition}:iam::aws:policy/service-role/${BASIC_EXECUTION_POLICY_NAME}`;
 /** Whether the ARN is AWSLambdaBasicExecutionRole's, in any partition. */
-const isBasicExecutionPolicyArn = (arn) => /^arn:[^:]+:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole$/.test(arn);
+const isBasicExecutionPolicyArn = (arn) => AWS_MANAGED_POLICY_ARN.exec(arn)?.slice(2).join('') === `service-role/${BASIC_EXECUTION_POLICY_NAME}`;
 
 ;// CONCATENATED MODULE: ./src/core/secretAccess.ts
 /**
  * `grant-secret-access`: what a Lambda execution role needs so that the Rotel extension can resolve the
- * secret references in its ROTEL_* settings at start-up, whether the role's policies allow it, and the
- * one inline policy that grants exactly that. Pure: no AWS calls (ExecutionRoles in executionRoles.ts
- * is the IAM edge; the IAM policy logic is logPermissions.ts').
+ * secret references in its ROTEL_* settings at start-up, and whether the role's policies allow it (the
+ * one inline policy that grants exactly that is secretGrant.ts). Pure: no AWS calls (aws/iamRoles.ts is the IAM
+ * edge; the IAM policy logic is logPermissions.ts').
  *
  * What the extension calls (rotel-lambda-extension, src/secrets/): Secrets Manager
  * `BatchGetSecretValue` with the references' ARNs as written, and Parameter Store `GetParameters`
@@ -86273,6 +82642,8 @@ const isBasicExecutionPolicyArn = (arn) => /^arn:[^:]+:iam::aws:policy\/service-
  */
 
 
+
+
 const SECRET_ACTIONS = [
     'secretsmanager:GetSecretValue',
     'secretsmanager:BatchGetSecretValue',
@@ -86283,17 +82654,19 @@ const SECRET_ACTIONS = [
 const SECRET_POLICY_NAME = 'RotelClickStackReadIngestionSecret';
 /**
  * The role tag that records the policy as the action's (so that `remove` deletes it). Same prefix as
- * executionRoles.ts' TAG_PREFIX (a unit test holds them together; executionRoles.ts imports this module).
+ * roleRecord.ts' TAG_PREFIX (a unit test holds them together; roleRecord.ts imports this module).
  */
 const SECRET_POLICY_TAG = 'rotel-clickstack-action:secret-policy';
 /** One statement per action, in this order, each with its Sid. */
-const STATEMENTS = [
+/** The statements of the action's policy: one per action, by Sid. */
+const SECRET_STATEMENTS = [
     { sid: 'RotelClickStackGetSecretValue', action: 'secretsmanager:GetSecretValue' },
     { sid: 'RotelClickStackBatchGetSecretValue', action: 'secretsmanager:BatchGetSecretValue' },
     { sid: 'RotelClickStackGetParameters', action: 'ssm:GetParameters' },
     { sid: 'RotelClickStackKmsDecrypt', action: 'kms:Decrypt' }
 ];
-const SECRET_STATEMENT_SIDS = STATEMENTS.map((s) => s.sid);
+const SECRET_STATEMENT_SIDS = SECRET_STATEMENTS.map((s) => s.sid);
+/** Whether the statement is one of the action's policy. */
 const isOurStatement = (statement) => typeof statement.Sid === 'string' && SECRET_STATEMENT_SIDS.includes(statement.Sid);
 /** The condition key that limits kms:Decrypt to calls a service makes on the role's behalf. */
 const VIA_SERVICE = 'kms:ViaService';
@@ -86306,7 +82679,6 @@ function viaServiceOf(reference) {
 const SECRET_SUFFIX = /-[A-Za-z0-9]{6}$/;
 const SUFFIX_CHAR = /^[A-Za-z0-9]$/;
 const PARTIAL_SUFFIX = '-??????';
-const KMS_KEY_ARN = /^arn:([a-z][a-z-]*):kms:([a-z0-9-]+):\d{12}:key\/[A-Za-z0-9-]{1,128}$/;
 /** Why `value` is not a KMS key ARN usable in a policy, or `undefined`: for the configuration's checks. */
 function kmsKeyArnProblem(value) {
     const key = KMS_KEY_ARN.exec(value.trim());
@@ -86314,7 +82686,7 @@ function kmsKeyArnProblem(value) {
         const location = arnLocationProblem(key[1] ?? '', key[2] ?? '');
         return location ? `${value} ${location}.` : undefined;
     }
-    if (/^arn:[^:]+:kms:[^:]*:[^:]*:alias\//.test(value.trim()))
+    if (KMS_ALIAS_ARN.test(value.trim()))
         return `${value} is an alias ARN; IAM grants kms:Decrypt by key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID): give the key's ARN.`;
     return `${value} is not a KMS key ARN: write arn:aws:kms:REGION:ACCOUNT:key/KEY-ID.`;
 }
@@ -86387,6 +82759,7 @@ function requiredSecretActions(references, kmsKeyArn) {
         ...(need.action === 'kms:Decrypt' ? { viaServices } : {})
     })));
 }
+/** The values once each, sorted. */
 const sortedUnique = (values) => [...new Set(values)].sort(compare);
 const actionRank = (action) => SECRET_ACTIONS.indexOf(action);
 const compare = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
@@ -86597,216 +82970,6 @@ function warningsOf(role, missing) {
             'grant-secret-access included: narrow that Deny.');
     return warnings;
 }
-// ---------------------------------------------------------------------------------------------
-// The inline policy
-/** The `kms:ViaService` values a statement is limited to: undefined when it is not (it holds for any caller). */
-function viaServicesIn(statement) {
-    const equals = statement.Condition?.StringEquals;
-    const values = equals?.[VIA_SERVICE];
-    return values === undefined ? undefined : stringsOf(values);
-}
-/** The statement limited to these services through `kms:ViaService` (any other condition kept). */
-function withViaServices(statement, services) {
-    const { Condition, ...rest } = statement;
-    const condition = { ...Condition };
-    const equals = { ...condition.StringEquals };
-    if (services.length > 0)
-        equals[VIA_SERVICE] = [...services];
-    else
-        delete equals[VIA_SERVICE];
-    if (Object.keys(equals).length > 0)
-        condition.StringEquals = equals;
-    else
-        delete condition.StringEquals;
-    return Object.keys(condition).length > 0 ? { ...rest, Condition: condition } : rest;
-}
-const viaServicesOf = (needs) => sortedUnique(needs.filter((need) => need.action === 'kms:Decrypt').flatMap((need) => need.viaServices ?? []));
-/**
- * The action's policy covering what it held already and these needs: its own statements first (one per
- * action, SECRET_STATEMENT_SIDS' order, resources a sorted union that never drops one; kms:Decrypt
- * limited by `kms:ViaService` to the union of the services, unless it held for any caller already),
- * then every other statement someone put there, in its order. Equal (sameJson) to `existing` when
- * nothing is new and it already has that form. It only grows: planSecretGrantUndo cuts it down.
- */
-function mergeSecretPolicy(existing, required) {
-    const statements = statementsOf(existing);
-    const ours = [];
-    for (const { sid, action } of STATEMENTS) {
-        const current = statements.find((statement) => statement.Sid === sid);
-        const wanted = required.filter((need) => need.action === action).map((need) => need.resource);
-        const kms = action === 'kms:Decrypt';
-        if (!current) {
-            const statement = { Sid: sid, Effect: 'Allow', Action: [action], Resource: sortedUnique(wanted) };
-            if (wanted.length > 0)
-                ours.push(kms ? withViaServices(statement, viaServicesOf(required)) : statement);
-            continue;
-        }
-        // Actions someone added to the statement stay; its own is always there.
-        const actions = stringsOf(current.Action);
-        if (!actions.some((a) => a.toLowerCase() === action.toLowerCase()))
-            actions.push(action);
-        const merged = { ...current, Action: actions, Resource: sortedUnique([...stringsOf(current.Resource), ...wanted]) };
-        const held = kms ? viaServicesIn(current) : undefined;
-        ours.push(held === undefined ? merged : withViaServices(merged, sortedUnique([...held, ...viaServicesOf(required)])));
-    }
-    const others = statements.filter((statement) => !isOurStatement(statement));
-    return { ...existing, Version: existing?.Version ?? '2012-10-17', Statement: [...ours, ...others] };
-}
-/** The needs that the action's policy `document` does not hold yet (by exact resource). */
-function needsNotIn(document, required) {
-    const statements = statementsOf(document);
-    return required.filter((need) => {
-        const sid = STATEMENTS.find((s) => s.action === need.action)?.sid;
-        const statement = statements.find((s) => s.Sid === sid);
-        return !statement || !stringsOf(statement.Resource).includes(need.resource);
-    });
-}
-const hasTag = (role, key, value) => Object.entries(role.tags).some(([k, v]) => k.toLowerCase() === key && (value === undefined || v === value));
-const tagKeysOf = (role, key) => Object.keys(role.tags).filter((k) => k.toLowerCase() === key);
-const emptyPlan = () => ({ tags: { set: {}, remove: [] }, attach: [], detach: [], put: [], delete: [] });
-/**
- * grant-secret-access: true – the inline policy SECRET_POLICY_NAME merged with these needs
- * (mergeSecretPolicy), and the role tag SECRET_POLICY_TAG that records it as the action's. Nothing to
- * write when the policy already holds them and the tag is there. Pure: the caller checks the role's
- * tag and inline-policy quotas on the state after (executionRoles.ts does).
- */
-function planSecretGrant(role, required) {
-    const existing = role.inline.find((policy) => policy.name === SECRET_POLICY_NAME);
-    if (required.length === 0 && !existing)
-        return { plan: emptyPlan(), policy: { name: SECRET_POLICY_NAME, after: { Version: '2012-10-17', Statement: [] } }, added: [], changed: false };
-    const merged = mergeSecretPolicy(existing?.document, required);
-    const put = existing && sameJson(existing.document, merged) ? [] : [{ name: SECRET_POLICY_NAME, text: serializePolicyDocument(merged) }];
-    const set = {};
-    if (!hasTag(role, SECRET_POLICY_TAG, SECRET_POLICY_NAME))
-        set[SECRET_POLICY_TAG] = SECRET_POLICY_NAME;
-    // A tag of the same key in other letter case is replaced, not kept beside.
-    const remove = tagKeysOf(role, SECRET_POLICY_TAG).filter((key) => key !== SECRET_POLICY_TAG && set[SECRET_POLICY_TAG] !== undefined);
-    const plan = { tags: { set, remove }, attach: [], detach: [], put, delete: [] };
-    return {
-        plan,
-        policy: { name: SECRET_POLICY_NAME, ...(existing ? { before: existing.document } : {}), after: merged },
-        added: needsNotIn(existing?.document, required),
-        changed: put.length > 0 || Object.keys(set).length > 0 || remove.length > 0
-    };
-}
-/**
- * Cuts the action's statements down to `keep` (what the run's functions on the role need now; nothing
- * to take the grant off): resources not in it go, kms:Decrypt's `kms:ViaService` becomes exactly the
- * services of `keep`, and the policy is deleted when nothing else is left in it; statements someone
- * else added stay. The tag goes when none of the action's statements is left. Nothing to write when
- * the grant is exactly `keep` already. Pure.
- */
-function planSecretGrantUndo(role, keep = []) {
-    const existing = role.inline.find((policy) => policy.name === SECRET_POLICY_NAME);
-    const tagKeys = tagKeysOf(role, SECRET_POLICY_TAG);
-    if (!existing) {
-        const plan = { ...emptyPlan(), tags: { set: {}, remove: tagKeys } };
-        return { plan, dropped: [], changed: tagKeys.length > 0 };
-    }
-    const statements = statementsOf(existing.document);
-    const ours = [];
-    for (const { sid, action } of STATEMENTS) {
-        const current = statements.find((statement) => statement.Sid === sid);
-        if (!current)
-            continue;
-        const kept = new Set(keep.filter((need) => need.action === action).map((need) => need.resource));
-        const resources = stringsOf(current.Resource).filter((resource) => kept.has(resource));
-        if (resources.length === 0)
-            continue;
-        const statement = { ...current, Resource: resources };
-        ours.push(action === 'kms:Decrypt' ? withViaServices(statement, viaServicesOf(keep)) : statement);
-    }
-    const others = statements.filter((statement) => !isOurStatement(statement));
-    const dropped = [];
-    for (const { sid, action } of STATEMENTS) {
-        const before = statements.find((statement) => statement.Sid === sid);
-        if (!before)
-            continue;
-        const after = ours.find((statement) => statement.Sid === sid);
-        const kept = after ? stringsOf(after.Resource) : [];
-        for (const resource of stringsOf(before.Resource))
-            if (!kept.includes(resource))
-                dropped.push(`${action} on ${resource}`);
-        const services = after ? (viaServicesIn(after) ?? []) : [];
-        for (const service of viaServicesIn(before) ?? [])
-            if (!services.includes(service))
-                dropped.push(`${VIA_SERVICE} ${service}`);
-    }
-    const left = [...ours, ...others];
-    const after = left.length === 0 ? undefined : { ...existing.document, Statement: left };
-    const put = after && !sameJson(after, existing.document) ? [{ name: SECRET_POLICY_NAME, text: serializePolicyDocument(after) }] : [];
-    const remove = ours.length === 0 ? tagKeys : [];
-    const plan = { ...emptyPlan(), tags: { set: {}, remove }, put, delete: after ? [] : [SECRET_POLICY_NAME] };
-    return {
-        plan,
-        policy: { name: SECRET_POLICY_NAME, before: existing.document, ...(after ? { after } : {}) },
-        dropped,
-        changed: put.length > 0 || !after || remove.length > 0
-    };
-}
-
-;// CONCATENATED MODULE: ./src/core/instrumentation.ts
-const INSTRUMENTATION_SETTINGS = ['none', 'auto', 'nodejs', 'python', 'java'];
-const ADOT_ACCOUNT = '901920570463';
-/**
- * The default layer per language, `{arch}` being amd64 or arm64. The version is part of the layer's
- * name, so there is no "latest" to look up: these are the newest versions found in public sources
- * on 2026-11-25 – Node.js 1.30.2 from the ClickStack Lambda guide, Python 1.20.0 and the Java agent
- * 1.32.0 from the AWS Distro for OpenTelemetry Lambda pages. `instrumentation-layer` overrides them.
- */
-const DEFAULT_INSTRUMENTATION_LAYERS = {
-    nodejs: `arn:aws:lambda:{region}:${ADOT_ACCOUNT}:layer:aws-otel-nodejs-{arch}-ver-1-30-2:1`,
-    python: `arn:aws:lambda:{region}:${ADOT_ACCOUNT}:layer:aws-otel-python-{arch}-ver-1-20-0:3`,
-    java: `arn:aws:lambda:{region}:${ADOT_ACCOUNT}:layer:aws-otel-java-agent-{arch}-ver-1-32-0:2`
-};
-/** What AWS_LAMBDA_EXEC_WRAPPER must say for each language's layer to instrument the handler. */
-const WRAPPERS = {
-    nodejs: '/opt/otel-handler',
-    python: '/opt/otel-instrument',
-    java: '/opt/otel-handler'
-};
-const WRAPPER_VARIABLE = 'AWS_LAMBDA_EXEC_WRAPPER';
-const ADOT_LAYER_NAME = /^aws-otel-(nodejs|python|java-agent|java-wrapper|collector)-(amd64|arm64)-ver-[0-9-]+$/;
-const LAYER_VERSION_ARN = /^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:layer:([A-Za-z0-9_-]+):\d+$/;
-/** Whether a layer version ARN is one of ADOT's Lambda layers (any language, arch or version). */
-function isInstrumentationLayer(layerArn, extraNames = []) {
-    const name = LAYER_VERSION_ARN.exec(layerArn)?.[1];
-    return name !== undefined && (ADOT_LAYER_NAME.test(name) || extraNames.includes(name));
-}
-/** The language a setting selects for a runtime; undefined when the runtime has no ADOT layer (or the setting is none). */
-function languageFor(setting, runtime) {
-    if (setting === 'none')
-        return undefined;
-    if (setting !== 'auto')
-        return setting;
-    if (!runtime)
-        return undefined;
-    if (runtime.startsWith('nodejs'))
-        return 'nodejs';
-    if (runtime.startsWith('python'))
-        return 'python';
-    if (runtime.startsWith('java'))
-        return 'java';
-    return undefined;
-}
-/** The layer ARN for a language, region and architecture, from the override template or the shipped table. */
-function instrumentationLayerArn(language, region, architecture, template) {
-    return (template ?? DEFAULT_INSTRUMENTATION_LAYERS[language])
-        .replaceAll('{region}', region)
-        .replaceAll('{arch}', architecture === 'arm64' ? 'arm64' : 'amd64')
-        .replaceAll('{language}', language);
-}
-/** Whether an instrumentation-layer template yields a layer version ARN once filled in. */
-function isValidInstrumentationTemplate(template) {
-    return LAYER_VERSION_ARN.test(instrumentationLayerArn('nodejs', 'us-east-1', 'x86_64', template));
-}
-/** The layer names an instrumentation-layer template gives, for every language and architecture: what counts as ours. */
-function instrumentationLayerNames(region, template) {
-    if (!template)
-        return [];
-    const names = ['nodejs', 'python', 'java'].flatMap((language) => ['x86_64', 'arm64'].map((arch) => /:layer:([^:]+):/.exec(instrumentationLayerArn(language, region, arch, template))?.[1] ?? ''));
-    return [...new Set(names.filter((name) => name !== ''))];
-}
 
 ;// CONCATENATED MODULE: ./src/core/inputLimits.ts
 /**
@@ -86891,173 +83054,6 @@ function inputTextProblem(name, value) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./src/core/layerVersions.ts
-/** Rotel layer versions: their ARNs, and the search for the latest version over a probe (no AWS call here). */
-
-/** The account that publishes the Rotel Lambda Extension layers. */
-const DEFAULT_LAYER_ACCOUNT = '418653438961';
-const ACCOUNT = /^\d{12}$/;
-const LAYER_NAME = /^[A-Za-z0-9_-]{1,140}$/;
-const layerVersions_LAYER_VERSION_ARN = new RegExp(`^arn:(${PARTITION_IDS.join('|')}):lambda:(${REGION_PATTERN.source.slice(1, -1)}):(\\d{12}):layer:([A-Za-z0-9_-]{1,140}):([1-9]\\d{0,15})$`);
-/** The unversioned ARN of layer `name` of `account` in `region`, with the partition the region belongs to. */
-function layerArnFor(region, account, name) {
-    // Caught here rather than by Lambda, whose ValidationException would not say which input was wrong.
-    const partition = awsPartitions_partitionOf(region);
-    if (partition === undefined)
-        throw new Error(`invalid region "${region}": expected a region such as us-east-1`);
-    if (!ACCOUNT.test(account))
-        throw new Error(`invalid layer-account "${account}": expected a 12-digit AWS account id`);
-    if (!LAYER_NAME.test(name))
-        throw new Error(`invalid layer-name "${name}": expected 1 to 140 letters, digits, hyphens or underscores`);
-    return `arn:${partition}:lambda:${region}:${account}:layer:${name}`;
-}
-/** The region, account, name and version of a versioned layer ARN, or undefined if it is not one. */
-function parseLayerVersionArn(arn) {
-    const match = layerVersions_LAYER_VERSION_ARN.exec(arn);
-    if (!match)
-        return undefined;
-    const [, partition, region, account, name, version] = match;
-    if (region === undefined || account === undefined || name === undefined || version === undefined)
-        return undefined;
-    // An ARN whose partition does not own its region names nothing that exists.
-    if (partitionOf(region) !== partition)
-        return undefined;
-    const number = Number(version);
-    if (!Number.isSafeInteger(number))
-        return undefined;
-    return { region, account, name, version: number };
-}
-/** The release tag in a layer description of the form `Tag=<release tag>`, if there is one. */
-function tagFromDescription(description) {
-    if (description === undefined)
-        return undefined;
-    return /(?:^|[\s,;])Tag=([^\s,;]+)/.exec(description)?.[1];
-}
-/** Gallop steps from a present hint: small at first, as the latest is expected a few versions above it. */
-const stepFromHint = (k) => (k < 3 ? 2 ** k : 4 ** (k - 1));
-/** Gallop steps from nothing (no hint, or a hint above the latest): probes 1, 5, 21, 85, 341, 1365, … */
-const stepFromStart = (k) => 4 ** k;
-/**
- * The share of holes among versions assumed before any is seen (0.25 holes in 4 versions), added to
- * what the search has seen below the highest present version.
- */
-const PRIOR_HOLES = 0.25;
-const PRIOR_VERSIONS = 4;
-/**
- * The highest version a probe finds, seeing past gaps narrower than the gap window.
- *
- * A gallop (steps ×4, smaller at first from a hint) until a version is absent; the gap window past
- * that version is probed, and a version there moves the gallop on from it. Then a binary search
- * between the highest present version and the lowest absent one above it. An absent version met
- * there may be a hole rather than the end; its gap window is probed once a hole is the likelier story
- * (few versions between it and the highest present one beside those between it and the known end,
- * weighed by the share of holes seen so far), and always before the version below it is called the
- * latest. Without gaps: 1.5·log2 V probes and a few; each gap the search lands in costs one or a few
- * more. A hint above the latest costs the hint and its gap window below it, then the search starts
- * from 1 below them.
- */
-async function findLatestVersion(probe, options = {}) {
-    const found = new Map();
-    const exists = async (version) => {
-        if (!found.has(version))
-            found.set(version, await probe(version));
-        return found.get(version) !== undefined;
-    };
-    const isAbsent = (version) => found.has(version) && found.get(version) === undefined;
-    const unknownIn = (from, to) => {
-        for (let version = from; version <= to; version++)
-            if (!found.has(version))
-                return version;
-        return undefined;
-    };
-    const hint = Number.isFinite(options.hint) ? Math.max(1, Math.floor(options.hint ?? 1)) : 1;
-    const gapWindow = Math.max(1, Math.floor(options.gapWindow ?? 2));
-    // `version` and the gapWindow − 1 above it absent: nothing above it exists (gaps being narrower).
-    const isEnd = (version) => {
-        for (let v = version; v < version + gapWindow; v++)
-            if (!isAbsent(v))
-                return false;
-        return true;
-    };
-    // The highest version seen present, 0 while none is.
-    let lo = 0;
-    let step = stepFromStart;
-    if (hint > 1) {
-        if (await exists(hint)) {
-            lo = hint;
-            step = stepFromHint;
-        }
-        else {
-            // The hint's gap window below it: a version there is the latest or below it, and all of them
-            // absent with the hint mean the latest is below them, so the search starts over from 1.
-            for (let version = hint - 1; version >= Math.max(1, hint - gapWindow + 1) && lo === 0; version--)
-                if (await exists(version))
-                    lo = version;
-            if (lo > 0)
-                step = stepFromHint;
-        }
-    }
-    // Whether to probe the gap window of `hi`, an absent version that may be a hole: yes when the odds
-    // that it is one (the share of holes seen below `lo`, times the versions between `hi` and the end,
-    // against those between `lo` and `hi`) are at least even. Without a known end, always.
-    const worthChecking = (lo, hi, end) => {
-        if (end === Infinity)
-            return true;
-        let holes = 0;
-        let seen = 0;
-        for (const [version, layer] of found)
-            if (version < lo) {
-                seen++;
-                if (layer === undefined)
-                    holes++;
-            }
-        return ((holes + PRIOR_HOLES) / (seen + PRIOR_VERSIONS)) * (end - hi) >= hi - lo;
-    };
-    let galloped = 0;
-    let galloping = true;
-    for (;;) {
-        // `hi`: the lowest version seen absent above `lo`; `end`: the lowest one known to be the end.
-        let hi = Infinity;
-        let end = Infinity;
-        for (const [version, layer] of found)
-            if (version > lo && layer === undefined) {
-                hi = Math.min(hi, version);
-                if (version < end && isEnd(version))
-                    end = version;
-            }
-        // The gallop stops at its first absent version, or where it would reach one already seen.
-        if (galloping && lo + step(galloped) >= hi)
-            galloping = false;
-        let next;
-        let gallop = false;
-        if (hi === Infinity || galloping) {
-            next = lo + step(galloped++);
-            gallop = true;
-        }
-        else if (hi < end && worthChecking(lo, hi, end)) {
-            next = unknownIn(hi + 1, hi + gapWindow - 1);
-        }
-        else if (hi - lo > 1) {
-            next = lo + Math.floor((hi - lo) / 2);
-        }
-        else {
-            // The bracket is closed: `lo` is the latest unless a version past `hi` shows that `hi` is a gap.
-            next = unknownIn(lo + 2, lo + gapWindow);
-            if (next === undefined)
-                return { latest: lo === 0 ? undefined : found.get(lo), probes: found.size };
-        }
-        // Not reached: the gap window of `hi` holds an unknown version unless `hi` is the end (then hi = end).
-        if (next === undefined)
-            throw new Error(`findLatestVersion: no version to probe between ${lo} and ${hi}`);
-        if (next > Number.MAX_SAFE_INTEGER)
-            throw new Error(`findLatestVersion: every version probed up to ${lo} exists`);
-        if (await exists(next))
-            lo = Math.max(lo, next);
-        else if (gallop)
-            galloping = false;
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/core/extensionSettings.ts
 /** The Rotel extension's settings that the action's own inputs set (otlp-endpoint, otlp-protocol, …), by input. */
 const ENV = {
@@ -87069,6 +83065,493 @@ const ENV = {
 };
 /** The names of ENV: `remove` always takes them off (or puts back what the record says they replaced). */
 const EXTENSION_SETTINGS = Object.values(ENV);
+
+;// CONCATENATED MODULE: ./src/core/model.ts
+/** What a run may do: write, show a plan, check for drift, or take the extension off. */
+const MODES = ['apply', 'plan', 'check', 'remove'];
+/** A report row before anything is known of the function. */
+function emptyReport(target) {
+    return {
+        function: target.name,
+        arn: null,
+        region: target.region,
+        architecture: null,
+        status: 'failed',
+        layerBefore: null,
+        layerAfter: null,
+        layersBefore: [],
+        layersAfter: [],
+        changedVariables: [],
+        invocation: { status: 'skipped', statusCode: null, functionError: null },
+        cloudwatch: 'unknown',
+        diff: null,
+        drift: [],
+        delivery: null,
+        executionRole: null,
+        error: null
+    };
+}
+
+;// CONCATENATED MODULE: ./src/core/secretNames.ts
+/**
+ * What counts as secret by its name or its shape: the one rule for what config masks in the log,
+ * what the redactor removes, and which of a function's values are hidden at any length.
+ */
+/**
+ * Words that mark a name as holding a secret, matched anywhere in the name, case-insensitively. A
+ * false positive only hides a value; a miss prints one. Hence substrings (MONKEY, BYPASS and AUTHOR are
+ * hidden too), and the names that by convention hold a URL with credentials in it (DSN,
+ * DATABASE_URL, REDIS_URL, MONGODB_URI, CONNECTION_STRING) and webhook URLs, whose path is the token.
+ */
+const SECRET_WORDS = /KEY|SECRET|TOKEN|PASS|PWD|AUTH|CREDENTIAL|HEADERS|COOKIE|SESSION|PRIVATE|SIGNING|SIGNATURE|SALT|CERT|BEARER|JWT|DSN|CONN(ECTION)?_?STR|WEBHOOK/i;
+/** Names of URLs that usually carry user and password: a database, cache, queue or mail server's. */
+const CREDENTIAL_URL_NAME = /(^|_)(DB|DATABASE|POSTGRES|POSTGRESQL|PG|MYSQL|MARIADB|MONGO|MONGODB|REDIS|MEMCACHED?|CACHE|AMQP|RABBITMQ|BROKER|KAFKA|NATS|ELASTIC|ELASTICSEARCH|OPENSEARCH|SMTP|MAIL|SQL|SQLALCHEMY|PROXY)(_[A-Z0-9]+)*_(URL|URI)$/i;
+/** Whether a variable or header name says that its value is secret. */
+function isSecretName(name) {
+    return SECRET_WORDS.test(name) || CREDENTIAL_URL_NAME.test(name);
+}
+/**
+ * The secret parts of a value whatever its name: the password of every URL with user-info in it
+ * (`postgres://app:PASSWORD@host`, raw and decoded, and `user:password` as Basic auth sends it), or
+ * the user when it comes alone (`https://TOKEN@host`),
+ * values of query parameters with a secret name (`?api_key=…`), and the token of an
+ * `Authorization`-style value (`Bearer …`, `Basic …`, with what a Basic token decodes to).
+ */
+function secretPartsOf(value) {
+    const parts = [];
+    for (const [, user = '', password = ''] of value.matchAll(/[A-Za-z][A-Za-z0-9+.-]*:\/\/([^\s:@/]*):([^\s@/]+)@/g)) {
+        parts.push(password, `${user}:${password}`);
+        const decoded = safeDecode(password, false);
+        if (decoded !== password)
+            parts.push(decoded, `${safeDecode(user, false)}:${decoded}`);
+    }
+    // User-info without a password is a token standing in for one (https://TOKEN@github.com/…); shorter
+    // than 8 it is a user name (default, admin, git), and hiding it would garble every message naming it.
+    for (const [, user = ''] of value.matchAll(/[A-Za-z][A-Za-z0-9+.-]*:\/\/([^\s:@/]{8,})@/g))
+        parts.push(user, safeDecode(user, false));
+    for (const [, name = '', parameter = ''] of value.matchAll(/[?&;]([^=&;#\s]+)=([^&;#\s]+)/g))
+        if (isSecretName(safeDecode(name, true)))
+            parts.push(parameter, safeDecode(parameter, true));
+    const scheme = /^\s*(Bearer|Basic|Token|ApiKey|Digest|Negotiate)\s+(\S+)\s*$/i.exec(value);
+    if (scheme?.[2]) {
+        parts.push(scheme[2]);
+        if (scheme[1]?.toLowerCase() === 'basic') {
+            const decoded = Buffer.from(scheme[2], 'base64').toString('utf8');
+            const colon = decoded.indexOf(':');
+            // Only a decoding that gives text of the form user:password: anything else was not base64 of one.
+            if (colon >= 0 && /^[\x20-\x7e]+$/.test(decoded))
+                parts.push(decoded, decoded.slice(colon + 1));
+        }
+    }
+    return [...new Set(parts.filter((part) => part.length > 0))];
+}
+/** Percent-decoded; `+` is a space only in a query string (form encoding), not in user-info. */
+function safeDecode(text, plusIsSpace) {
+    try {
+        return decodeURIComponent(plusIsSpace ? text.replace(/\+/g, ' ') : text);
+    }
+    catch {
+        return text;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/inputs/parsers.ts
+/** The small parsers of inputs: each reports a problem through `problem` and returns a usable fallback. */
+/**
+ * A value of nothing but "=" is the padding of a base64 key pasted without its name, whose first "=" was
+ * taken for the separator: the key would become a name, shown everywhere names are.
+ */
+const PADDING_ONLY = /^=+$/;
+const PASTED_WITHOUT_NAME = 'looks like a base64 value pasted without its name (it ends in "=" padding; not shown)';
+/**
+ * The entries of a `k=v` list, given comma-separated or one a line, each trimmed (empty ones kept, so
+ * that a message can count entries). A lone CR splits too: configuration refuses it before parsing, and
+ * masking, which runs before that, must not miss a value behind one.
+ */
+function splitEntries(value) {
+    return value.split(/\r\n|[\r\n,]/).map((item) => item.trim());
+}
+/**
+ * Parses `k=v` pairs given comma-separated or one a line. The extension splits its value on commas,
+ * so a comma inside a value would silently cut it: that is an error here.
+ */
+function parsePairs(value, inputName, keyPattern, problem, secret) {
+    const pairs = [];
+    const items = splitEntries(value);
+    items.forEach((item, index) => {
+        if (!item)
+            return;
+        const eq = item.indexOf('=');
+        if (eq === 0) {
+            problem(`${inputName}: entry ${index + 1} has no name before "="; write name=value.`);
+            return;
+        }
+        if (eq < 0) {
+            problem(index > 0
+                ? `${inputName}: a value contains a comma, or an entry lacks "="; write name=value entries separated by commas or new lines, with no comma inside a value.`
+                : `${inputName}: the entry ${secret ? '(value hidden)' : `"${item}"`} is not name=value.`);
+            return;
+        }
+        const key = item.slice(0, eq).trim();
+        const entryValue = item.slice(eq + 1).trim();
+        if (secret && PADDING_ONLY.test(entryValue)) {
+            problem(`${inputName}: entry ${index + 1} ${PASTED_WITHOUT_NAME}; write name=value.`);
+            return;
+        }
+        if (!keyPattern.test(key)) {
+            // In a secret input, text before "=" may be a key pasted in the wrong form: it is not echoed.
+            problem(`${inputName}: ${secret ? `entry ${index + 1}` : `"${key}"`} does not start with a valid name followed by "=".`);
+            return;
+        }
+        pairs.push([key, entryValue]);
+    });
+    return pairs;
+}
+/** One of `choices`; the first when empty. */
+function parseChoice(name, value, choices, problem) {
+    if (!value)
+        return choices[0];
+    const found = choices.find((choice) => choice === value.toLowerCase());
+    if (found)
+        return found;
+    problem(`${name} "${value}" must be ${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}.`);
+    return choices[0];
+}
+/** true, yes or on; false, no or off; `fallback` when empty. */
+function parseBoolean(name, value, fallback, problem) {
+    if (!value)
+        return fallback;
+    if (/^(true|yes|on)$/i.test(value))
+        return true;
+    if (/^(false|no|off)$/i.test(value))
+        return false;
+    problem(`${name} "${value}" must be true or false.`);
+    return fallback;
+}
+/** A whole number from `min` to `max`; `min` (after a problem) when it is not one. */
+function parseInteger(name, value, min, max, problem) {
+    if (!/^-?\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+        problem(`${name} "${value}" must be a whole number from ${min} to ${max}.`);
+        return min;
+    }
+    return Number(value);
+}
+
+;// CONCATENATED MODULE: ./src/core/inputs/delivery.ts
+/** The delivery settings: where ClickStack's ClickHouse is asked whether the test invocation's telemetry arrived. */
+
+
+/** ClickHouse's plain identifiers; a database name has no dot (a table may be written database.table). */
+const CLICKHOUSE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,205}$/;
+const CLICKHOUSE_TABLE = /^[A-Za-z_][A-Za-z0-9_]{0,205}(\.[A-Za-z_][A-Za-z0-9_]{0,205})?$/;
+/**
+ * What may not be in hyperdx-url, which the summary puts into a Markdown link `[search](URL)`: what
+ * would close or reopen the link, start HTML, or end the URL early.
+ */
+const LINK_BREAKERS = /[\s()[\]<>"'`\\{}|^]/;
+/** The delivery settings; undefined when verify-delivery is off or wrong. Adds the secrets it reads to `secretValues`. */
+function parseDelivery(input, problem, secretValues, refused) {
+    const url = input('clickhouse-url');
+    const password = input('clickhouse-password');
+    if (password)
+        secretValues.push(password);
+    // The credentials in either URL, and user:password as the ClickHouse client sends it (Basic auth, base64).
+    const urlParts = secretPartsOf(url);
+    secretValues.push(...urlParts, ...secretPartsOf(input('hyperdx-url')));
+    const fromUrl = urlCredentials(url);
+    const sentPassword = password || fromUrl.password;
+    if (sentPassword)
+        secretValues.push(`${input('clickhouse-user') || fromUrl.user || 'default'}:${sentPassword}`);
+    const setting = input('verify-delivery') || (url ? 'warn' : 'off');
+    if (!['off', 'warn', 'require'].includes(setting)) {
+        problem(`verify-delivery "${setting}" must be off, warn or require.`);
+        return undefined;
+    }
+    const timeoutSeconds = parseInteger('verify-delivery-timeout', input('verify-delivery-timeout') || '90', 5, 900, problem);
+    const username = input('clickhouse-user') || undefined;
+    const logsTable = input('logs-table') || 'otel_logs';
+    const tracesTable = input('traces-table') || 'otel_traces';
+    const database = input('clickhouse-database') || 'default';
+    const hyperdxUrl = input('hyperdx-url') || undefined;
+    if (setting === 'off')
+        return undefined;
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        parsed = undefined;
+    }
+    if (!url) {
+        if (!refused('clickhouse-url'))
+            problem(`verify-delivery is ${setting} but clickhouse-url is empty; set it to ClickStack's ClickHouse HTTP endpoint, e.g. https://clickhouse.example.com:8443.`);
+        return undefined;
+    }
+    // secretPartsOf above already holds the password as written; one the client could not decode is refused.
+    if (parsed?.password) {
+        try {
+            decodeURIComponent(parsed.password);
+        }
+        catch {
+            problem('clickhouse-url: the password in the URL has a malformed %-escape (a % not followed by two hex digits); write % as %25, or put the password in clickhouse-password.');
+            return undefined;
+        }
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
+        problem('clickhouse-url is not an http(s) URL; write it like https://clickhouse.example.com:8443.');
+        return undefined;
+    }
+    for (const [name, value] of [['logs-table', logsTable], ['traces-table', tracesTable]])
+        if (!CLICKHOUSE_TABLE.test(value))
+            problem(`${name} "${value}" is not a ClickHouse table name; write NAME or DATABASE.NAME (letters, digits and _).`);
+    if (!CLICKHOUSE_NAME.test(database))
+        problem(`clickhouse-database "${database}" is not a ClickHouse database name (letters, digits and _, no dot); to name a table in another database, write DATABASE.NAME in logs-table and traces-table.`);
+    if (hyperdxUrl) {
+        const wrong = hyperdxUrlProblem(hyperdxUrl);
+        if (wrong)
+            problem(`hyperdx-url ${wrong}`);
+    }
+    return {
+        mode: setting,
+        url,
+        username,
+        password: password || undefined,
+        database,
+        logsTable,
+        tracesTable,
+        timeoutSeconds,
+        hyperdxUrl
+    };
+}
+/** The user-info of a URL, decoded as the ClickHouse client takes it; empty when none or not a URL. */
+function urlCredentials(url) {
+    try {
+        const parsed = new URL(url);
+        return { user: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) };
+    }
+    catch {
+        return { user: '', password: '' };
+    }
+}
+/** Why hyperdx-url cannot be the base of the summary's `[search](URL)` link; undefined when it can. Never quotes it. */
+function hyperdxUrlProblem(value) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        url = undefined;
+    }
+    if (!url || !['http:', 'https:'].includes(url.protocol) || !url.hostname || !/^https?:\/\//i.test(value))
+        return 'is not an http(s) URL; write it like https://hyperdx.example.com.';
+    // Refused rather than percent-encoded: an address with these is more likely a mistake than HyperDX's.
+    if (LINK_BREAKERS.test(value))
+        return 'holds a character that would break the summary\'s Markdown link (a space, quote, bracket, parenthesis, <, >, \\, {, }, | or ^); percent-encode it, e.g. ) as %29.';
+    if (url.username || url.password)
+        return 'must not carry credentials (they would be shown in every link); HyperDX asks for its own login.';
+    if (url.search || url.hash)
+        return 'must be HyperDX\'s address without a ?query or #fragment; the action adds the search to it.';
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/core/secretReferences.ts
+/**
+ * References to Secrets Manager secrets and Parameter Store parameters inside ROTEL_* settings, which
+ * the extension resolves at start-up: `${arn:…}` inside a value, or `secret://arn:…` as the whole
+ * value. A malformed one would only fail inside the function, where CloudWatch may be off, so the
+ * syntax is checked here, before anything is written.
+ */
+
+
+const SECRET_RESOURCE = /^secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
+const PARAMETER_RESOURCE = /^parameter\/[A-Za-z0-9/_.-]{1,2048}$/;
+/** Finds the references in a setting's value; `problems` say, per bad reference, what is wrong and the fix. */
+function findSecretReferences(value, inputName) {
+    const references = [];
+    const problems = [];
+    const texts = [];
+    const whole = /^secret:\/\/(.*)$/s.exec(value.trim());
+    if (whole)
+        texts.push([value.trim(), whole[1] ?? '']);
+    for (const match of value.matchAll(/\$\{([^}]*)\}/g))
+        texts.push([match[0], match[1] ?? '']);
+    if (!whole && /secret:\/\//.test(value))
+        problems.push(`${inputName}: a secret:// reference must be the whole value; use \${arn:…} inside a longer value.`);
+    for (const [text, body] of texts) {
+        const parsed = parseReference(text, body);
+        if (typeof parsed === 'string')
+            problems.push(`${inputName}: ${parsed}`);
+        else
+            references.push(parsed);
+    }
+    return { references, problems };
+}
+function parseReference(text, body) {
+    const hash = body.indexOf('#');
+    const arn = hash === -1 ? body : body.slice(0, hash);
+    const jsonKey = hash === -1 ? undefined : body.slice(hash + 1);
+    const match = ARN_PARTS.exec(arn);
+    if (!match)
+        // Not an ARN: it may be part of a key that happens to hold "${", so it is not shown.
+        return `a ${text.startsWith('secret://') ? 'secret:// value' : '${…}'} (not shown) is not a reference to a secret: write \${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME} or \${arn:aws:ssm:REGION:ACCOUNT:parameter/NAME}.`;
+    const [, partition = '', service, region = '', account = '', resource = ''] = match;
+    if (service !== 'secretsmanager' && service !== 'ssm')
+        return `${text} names the service "${service ?? ''}"; the extension resolves only secretsmanager and ssm references.`;
+    const location = arnLocationProblem(partition, region);
+    if (location)
+        return `${text} ${location}.`;
+    if (!/^\d{12}$/.test(account))
+        return `${text} has no 12-digit account ID.`;
+    if (service === 'secretsmanager' && !SECRET_RESOURCE.test(resource))
+        return `${text} must name a secret as secret:NAME.`;
+    if (service === 'ssm' && !PARAMETER_RESOURCE.test(resource))
+        return `${text} must name a parameter as parameter/NAME.`;
+    if (jsonKey !== undefined) {
+        if (service === 'ssm')
+            return `${text} selects a JSON key (#${jsonKey}), which only Secrets Manager references can; drop it, or store the value alone.`;
+        if (jsonKey === '')
+            return `${text} ends with # but names no JSON key.`;
+    }
+    return { text, arn, service, region, account, jsonKey };
+}
+
+;// CONCATENATED MODULE: ./src/core/instrumentation.ts
+
+const INSTRUMENTATION_SETTINGS = ['none', 'auto', 'nodejs', 'python', 'java'];
+const ADOT_ACCOUNT = '901920570463';
+/**
+ * The default layer per language, `{arch}` being amd64 or arm64. The version is part of the layer's
+ * name, so there is no "latest" to look up: these are the newest versions found in public sources
+ * on 2026-11-25 – Node.js 1.30.2 from the ClickStack Lambda guide, Python 1.20.0 and the Java agent
+ * 1.32.0 from the AWS Distro for OpenTelemetry Lambda pages. `instrumentation-layer` overrides them.
+ */
+const DEFAULT_INSTRUMENTATION_LAYERS = {
+    nodejs: `arn:aws:lambda:{region}:${ADOT_ACCOUNT}:layer:aws-otel-nodejs-{arch}-ver-1-30-2:1`,
+    python: `arn:aws:lambda:{region}:${ADOT_ACCOUNT}:layer:aws-otel-python-{arch}-ver-1-20-0:3`,
+    java: `arn:aws:lambda:{region}:${ADOT_ACCOUNT}:layer:aws-otel-java-agent-{arch}-ver-1-32-0:2`
+};
+/** What AWS_LAMBDA_EXEC_WRAPPER must say for each language's layer to instrument the handler. */
+const WRAPPERS = {
+    nodejs: '/opt/otel-handler',
+    python: '/opt/otel-instrument',
+    java: '/opt/otel-handler'
+};
+const WRAPPER_VARIABLE = 'AWS_LAMBDA_EXEC_WRAPPER';
+const ADOT_LAYER_NAME = /^aws-otel-(nodejs|python|java-agent|java-wrapper|collector)-(amd64|arm64)-ver-[0-9-]+$/;
+/** Whether a layer version ARN is one of ADOT's Lambda layers (any language, arch or version). */
+function isInstrumentationLayer(layerArn, extraNames = []) {
+    const name = layerVersionArnShape(layerArn)?.name;
+    return name !== undefined && (ADOT_LAYER_NAME.test(name) || extraNames.includes(name));
+}
+/** The language a setting selects for a runtime; undefined when the runtime has no ADOT layer (or the setting is none). */
+function languageFor(setting, runtime) {
+    if (setting === 'none')
+        return undefined;
+    if (setting !== 'auto')
+        return setting;
+    if (!runtime)
+        return undefined;
+    if (runtime.startsWith('nodejs'))
+        return 'nodejs';
+    if (runtime.startsWith('python'))
+        return 'python';
+    if (runtime.startsWith('java'))
+        return 'java';
+    return undefined;
+}
+/** The layer ARN for a language, region and architecture, from the override template or the shipped table. */
+function instrumentationLayerArn(language, region, architecture, template) {
+    return (template ?? DEFAULT_INSTRUMENTATION_LAYERS[language])
+        .replaceAll('{region}', region)
+        .replaceAll('{arch}', architecture === 'arm64' ? 'arm64' : 'amd64')
+        .replaceAll('{language}', language);
+}
+/** Whether an instrumentation-layer template yields a layer version ARN once filled in. */
+function isValidInstrumentationTemplate(template) {
+    return layerVersionArnShape(instrumentationLayerArn('nodejs', 'us-east-1', 'x86_64', template)) !== undefined;
+}
+/** The layer names an instrumentation-layer template gives, for every language and architecture: what counts as ours. */
+function instrumentationLayerNames(region, template) {
+    if (!template)
+        return [];
+    const names = ['nodejs', 'python', 'java'].flatMap((language) => ['x86_64', 'arm64'].map((arch) => layerVersionArnShape(instrumentationLayerArn(language, region, arch, template))?.name ?? ''));
+    return [...new Set(names.filter((name) => name !== ''))];
+}
+
+;// CONCATENATED MODULE: ./src/core/valueDisplay.ts
+/**
+ * Which values a diff may show: only settings the action owns, and only in a form that cannot hold a
+ * secret. Everything else (every variable of the user's, every `environment` line, the headers, and
+ * every value a function holds now) is shown by name only.
+ */
+
+// The same names as config.ts ENV and plan.ts LOG_FORMAT_VARIABLE (a unit test holds them equal):
+// importing them would close an import cycle through config.ts.
+const ENDPOINT = 'ROTEL_OTLP_EXPORTER_ENDPOINT';
+const PROTOCOL = 'ROTEL_OTLP_EXPORTER_PROTOCOL';
+const ENV_FILE = 'ROTEL_ENV_FILE';
+const RESOURCE_ATTRIBUTES = 'ROTEL_OTEL_RESOURCE_ATTRIBUTES';
+const LOG_FORMAT = 'CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT';
+/** The resource attributes the action adds itself (cloud-attributes): their values are the action's. */
+const ACTION_RESOURCE_ATTRIBUTES = [
+    ['cloud.provider', 'aws'],
+    ['cloud.platform', 'aws_lambda']
+];
+/** What stands for a value that is not shown. */
+const HIDDEN_VALUE = '***';
+/**
+ * The value of a variable as a diff may show it, or undefined when it is shown by name only. Each
+ * shown form is checked against what it may be, not trusted for its name: an endpoint loses its
+ * user-info, query and fragment (and any path segment that is not a plain word, where tokens hide),
+ * the protocol, log-format record and wrapper must be one of the action's own values, the env file an
+ * absolute path of plain characters. Resource attributes show their names, and values only for the
+ * action's own cloud.* pairs: the rest come from resource-attributes, an input GitHub does not mask,
+ * and people put tenant ids and deployment names there, sometimes tokens; the action cannot tell.
+ */
+function displayValue(name, value) {
+    switch (name) {
+        case ENDPOINT:
+            return displayEndpoint(value);
+        case PROTOCOL:
+            return /^(grpc|http|http\/protobuf|http\/json)$/.test(value) ? value : undefined;
+        case ENV_FILE:
+            return /^\/[A-Za-z0-9._/-]{1,255}$/.test(value) ? value : undefined;
+        case WRAPPER_VARIABLE:
+            return Object.values(WRAPPERS).includes(value) ? value : undefined;
+        case LOG_FORMAT:
+            return value === 'Text' || value === 'JSON' ? value : undefined;
+        case RESOURCE_ATTRIBUTES:
+            return displayAttributes(value);
+        default:
+            return undefined;
+    }
+}
+/** Scheme, host, port and the path's plain words; never user-info, query or fragment. */
+function displayEndpoint(value) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        return undefined;
+    }
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname)
+        return undefined;
+    const path = url.pathname
+        .split('/')
+        .filter((segment) => segment !== '')
+        .map((segment) => (/^(v\d{1,2}|[a-z][a-z-]{0,15})$/.test(segment) ? segment : '…'))
+        .join('/');
+    return `${url.protocol}//${url.host}${path ? `/${path}` : ''}`;
+}
+function displayAttributes(value) {
+    const items = value.split(',');
+    if (items.some((item) => !/^[A-Za-z0-9_.\-/]+=/.test(item)))
+        return undefined;
+    const pairs = items.map((item) => [item.slice(0, item.indexOf('=')), item.slice(item.indexOf('=') + 1)]);
+    const own = (key, item) => ACTION_RESOURCE_ATTRIBUTES.some(([k, v]) => k === key && v === item);
+    return pairs.map(([key, item]) => `${key}=${own(key, item) ? item : HIDDEN_VALUE}`).join(',');
+}
 
 ;// CONCATENATED MODULE: ./src/core/variableRecord.ts
 /**
@@ -87166,86 +83649,12 @@ function sameRecord(a, b) {
     return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && a[key] === b[key]);
 }
 
-;// CONCATENATED MODULE: ./src/core/valueDisplay.ts
-/**
- * Which values a diff may show: only settings the action owns, and only in a form that cannot hold a
- * secret. Everything else (every variable of the user's, every `environment` line, the headers, and
- * every value a function holds now) is shown by name only.
- */
-
-// The same names as config.ts ENV and plan.ts LOG_FORMAT_VARIABLE (a unit test holds them equal):
-// importing them would close an import cycle through config.ts.
-const ENDPOINT = 'ROTEL_OTLP_EXPORTER_ENDPOINT';
-const PROTOCOL = 'ROTEL_OTLP_EXPORTER_PROTOCOL';
-const ENV_FILE = 'ROTEL_ENV_FILE';
-const RESOURCE_ATTRIBUTES = 'ROTEL_OTEL_RESOURCE_ATTRIBUTES';
-const LOG_FORMAT = 'CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT';
-/** The resource attributes the action adds itself (cloud-attributes): their values are the action's. */
-const ACTION_RESOURCE_ATTRIBUTES = [
-    ['cloud.provider', 'aws'],
-    ['cloud.platform', 'aws_lambda']
-];
-/** What stands for a value that is not shown. */
-const HIDDEN_VALUE = '***';
-/**
- * The value of a variable as a diff may show it, or undefined when it is shown by name only. Each
- * shown form is checked against what it may be, not trusted for its name: an endpoint loses its
- * user-info, query and fragment (and any path segment that is not a plain word, where tokens hide),
- * the protocol, log-format record and wrapper must be one of the action's own values, the env file an
- * absolute path of plain characters. Resource attributes show their names, and values only for the
- * action's own cloud.* pairs: the rest come from resource-attributes, an input GitHub does not mask,
- * and people put tenant ids and deployment names there, sometimes tokens; the action cannot tell.
- */
-function displayValue(name, value) {
-    switch (name) {
-        case ENDPOINT:
-            return displayEndpoint(value);
-        case PROTOCOL:
-            return /^(grpc|http|http\/protobuf|http\/json)$/.test(value) ? value : undefined;
-        case ENV_FILE:
-            return /^\/[A-Za-z0-9._/-]{1,255}$/.test(value) ? value : undefined;
-        case WRAPPER_VARIABLE:
-            return Object.values(WRAPPERS).includes(value) ? value : undefined;
-        case LOG_FORMAT:
-            return value === 'Text' || value === 'JSON' ? value : undefined;
-        case RESOURCE_ATTRIBUTES:
-            return displayAttributes(value);
-        default:
-            return undefined;
-    }
-}
-/** Scheme, host, port and the path's plain words; never user-info, query or fragment. */
-function displayEndpoint(value) {
-    let url;
-    try {
-        url = new URL(value);
-    }
-    catch {
-        return undefined;
-    }
-    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname)
-        return undefined;
-    const path = url.pathname
-        .split('/')
-        .filter((segment) => segment !== '')
-        .map((segment) => (/^(v\d{1,2}|[a-z][a-z-]{0,15})$/.test(segment) ? segment : '…'))
-        .join('/');
-    return `${url.protocol}//${url.host}${path ? `/${path}` : ''}`;
-}
-function displayAttributes(value) {
-    const items = value.split(',');
-    if (items.some((item) => !/^[A-Za-z0-9_.\-/]+=/.test(item)))
-        return undefined;
-    const pairs = items.map((item) => [item.slice(0, item.indexOf('=')), item.slice(item.indexOf('=') + 1)]);
-    const own = (key, item) => ACTION_RESOURCE_ATTRIBUTES.some(([k, v]) => k === key && v === item);
-    return pairs.map(([key, item]) => `${key}=${own(key, item) ? item : HIDDEN_VALUE}`).join(',');
-}
-
 ;// CONCATENATED MODULE: ./src/core/plan.ts
 /**
  * The pure core: from a function's current configuration and what the action wants on it, the
  * configuration to write, what differs, and why it cannot be written when it cannot.
  */
+
 
 
 
@@ -87269,10 +83678,9 @@ const MAX_VARIABLES_BYTES = 4096;
  */
 const LOG_FORMAT_VARIABLE = 'CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT';
 const ROTEL_LAYER_NAME = /^rotel-extension-(amd64|arm64)(-alpha)?$/;
-const plan_LAYER_VERSION_ARN = /^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:layer:([A-Za-z0-9_-]+):\d+$/;
 /** Whether a layer version ARN is a Rotel extension layer: either line, either arch, any account and version. */
 function isRotelLayer(layerArn, extraNames = []) {
-    const name = plan_LAYER_VERSION_ARN.exec(layerArn)?.[1];
+    const name = layerVersionArnShape(layerArn)?.name;
     if (name === undefined)
         return false;
     return ROTEL_LAYER_NAME.test(name) || extraNames.includes(name);
@@ -87517,8 +83925,8 @@ function diffOf(state, plan) {
  */
 function driftOf(state, plan, targetLayerArn) {
     const reasons = [];
-    const target = parseLayerArn(targetLayerArn);
-    const current = plan.rotelLayerBefore ? parseLayerArn(plan.rotelLayerBefore) : undefined;
+    const target = layerVersionArnShape(targetLayerArn);
+    const current = plan.rotelLayerBefore ? layerVersionArnShape(plan.rotelLayerBefore) : undefined;
     if (!current)
         reasons.push('the Rotel layer is missing');
     else if (target && current.name !== target.name) {
@@ -87542,10 +83950,6 @@ function driftOf(state, plan, targetLayerArn) {
         reasons.push(Object.hasOwn(before, name) ? `${name} differs` : `${name} is missing`);
     return reasons;
 }
-function parseLayerArn(arn) {
-    const match = /:layer:([A-Za-z0-9_-]+):(\d+)$/.exec(arn);
-    return match ? { name: match[1] ?? '', version: Number(match[2]) } : undefined;
-}
 function hasExporterTarget(variables) {
     return ['ROTEL_OTLP_EXPORTER_ENDPOINT', 'ROTEL_ENV_FILE', 'ROTEL_EXPORTER'].some((key) => (variables[key] ?? '') !== '');
 }
@@ -87554,101 +83958,54 @@ function sameList(a, b) {
     return a.length === b.length && a.every((item, i) => item === b[i]);
 }
 
-;// CONCATENATED MODULE: ./src/core/secretNames.ts
+;// CONCATENATED MODULE: ./src/core/inputs/otlpHeaders.ts
 /**
- * What counts as secret by its name or its shape: the one rule for what config masks in the log,
- * what the redactor removes, and which of a function's values are hidden at any length.
- */
-/**
- * Words that mark a name as holding a secret, matched anywhere in the name, case-insensitively. A
- * false positive only hides a value; a miss prints one. Hence substrings (MONKEY, BYPASS and AUTHOR are
- * hidden too), and the names that by convention hold a URL with credentials in it (DSN,
- * DATABASE_URL, REDIS_URL, MONGODB_URI, CONNECTION_STRING) and webhook URLs, whose path is the token.
- */
-const SECRET_WORDS = /KEY|SECRET|TOKEN|PASS|PWD|AUTH|CREDENTIAL|HEADERS|COOKIE|SESSION|PRIVATE|SIGNING|SIGNATURE|SALT|CERT|BEARER|JWT|DSN|CONN(ECTION)?_?STR|WEBHOOK/i;
-/** Names of URLs that usually carry user and password: a database, cache, queue or mail server's. */
-const CREDENTIAL_URL_NAME = /(^|_)(DB|DATABASE|POSTGRES|POSTGRESQL|PG|MYSQL|MARIADB|MONGO|MONGODB|REDIS|MEMCACHED?|CACHE|AMQP|RABBITMQ|BROKER|KAFKA|NATS|ELASTIC|ELASTICSEARCH|OPENSEARCH|SMTP|MAIL|SQL|SQLALCHEMY|PROXY)(_[A-Z0-9]+)*_(URL|URI)$/i;
-/** Whether a variable or header name says that its value is secret. */
-function isSecretName(name) {
-    return SECRET_WORDS.test(name) || CREDENTIAL_URL_NAME.test(name);
-}
-/**
- * The secret parts of a value whatever its name: the password of every URL with user-info in it
- * (`postgres://app:PASSWORD@host`, raw and decoded, and `user:password` as Basic auth sends it), or
- * the user when it comes alone (`https://TOKEN@host`),
- * values of query parameters with a secret name (`?api_key=…`), and the token of an
- * `Authorization`-style value (`Bearer …`, `Basic …`, with what a Basic token decodes to).
- */
-function secretPartsOf(value) {
-    const parts = [];
-    for (const [, user = '', password = ''] of value.matchAll(/[A-Za-z][A-Za-z0-9+.-]*:\/\/([^\s:@/]*):([^\s@/]+)@/g)) {
-        parts.push(password, `${user}:${password}`);
-        const decoded = safeDecode(password, false);
-        if (decoded !== password)
-            parts.push(decoded, `${safeDecode(user, false)}:${decoded}`);
-    }
-    // User-info without a password is a token standing in for one (https://TOKEN@github.com/…); shorter
-    // than 8 it is a user name (default, admin, git), and hiding it would garble every message naming it.
-    for (const [, user = ''] of value.matchAll(/[A-Za-z][A-Za-z0-9+.-]*:\/\/([^\s:@/]{8,})@/g))
-        parts.push(user, safeDecode(user, false));
-    for (const [, name = '', parameter = ''] of value.matchAll(/[?&;]([^=&;#\s]+)=([^&;#\s]+)/g))
-        if (isSecretName(safeDecode(name, true)))
-            parts.push(parameter, safeDecode(parameter, true));
-    const scheme = /^\s*(Bearer|Basic|Token|ApiKey|Digest|Negotiate)\s+(\S+)\s*$/i.exec(value);
-    if (scheme?.[2]) {
-        parts.push(scheme[2]);
-        if (scheme[1]?.toLowerCase() === 'basic') {
-            const decoded = Buffer.from(scheme[2], 'base64').toString('utf8');
-            const colon = decoded.indexOf(':');
-            // Only a decoding that gives text of the form user:password: anything else was not base64 of one.
-            if (colon >= 0 && /^[\x20-\x7e]+$/.test(decoded))
-                parts.push(decoded, decoded.slice(colon + 1));
-        }
-    }
-    return [...new Set(parts.filter((part) => part.length > 0))];
-}
-/** Percent-decoded; `+` is a space only in a query string (form encoding), not in user-info. */
-function safeDecode(text, plusIsSpace) {
-    try {
-        return decodeURIComponent(plusIsSpace ? text.replace(/\+/g, ' ') : text);
-    }
-    catch {
-        return text;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/model.ts
-/** What a run may do: write, show a plan, check for drift, or take the extension off. */
-const MODES = ['apply', 'plan', 'check', 'remove'];
-/** A report row before anything is known of the function. */
-function emptyReport(target) {
-    return {
-        function: target.name,
-        arn: null,
-        region: target.region,
-        architecture: null,
-        status: 'failed',
-        layerBefore: null,
-        layerAfter: null,
-        layersBefore: [],
-        layersAfter: [],
-        changedVariables: [],
-        invocation: { status: 'skipped', statusCode: null, functionError: null },
-        cloudwatch: 'unknown',
-        diff: null,
-        drift: [],
-        delivery: null,
-        executionRole: null,
-        error: null
-    };
-}
-
-;// CONCATENATED MODULE: ./src/core/config.ts
-/**
- * Turns the action's inputs into one readonly, validated configuration. Every input error is found
- * here, before any AWS call, and all of them are reported at once.
+ * otlp-headers, the one source of its parsing: the input as configuration reads it, the variable the
+ * action writes (pairs joined by commas, as the extension splits them), and the raw masking before either.
  */
 
+const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * Printable ASCII: an HTTP field value is bytes (RFC 9110 keeps non-ASCII only as obsolete text), and a
+ * gRPC metadata value of a non-binary key is printable ASCII; the extension sends the headers by both.
+ */
+const HEADER_VALUE_PATTERN = /^[\x20-\x7e]*$/;
+/** The header pairs of otlp-headers as written; every problem reported, values never quoted. */
+function parseOtlpHeaders(headers, problem) {
+    const pairs = parsePairs(headers, 'otlp-headers', HEADER_NAME_PATTERN, problem, true);
+    const seen = new Set();
+    for (const [name, headerValue] of pairs) {
+        // Header names ignore case: two spellings of one name are one header sent twice, or one lost.
+        if (seen.has(name.toLowerCase()))
+            problem(`otlp-headers: the header ${name} is given twice (header names ignore case); keep one.`);
+        seen.add(name.toLowerCase());
+        if (headerValue === '')
+            problem(`otlp-headers: the header ${name} has an empty value; give its value (if a secret fills it, check that the secret is set for this workflow).`);
+        else if (!HEADER_VALUE_PATTERN.test(headerValue))
+            problem(`otlp-headers: the value of ${name} holds a character outside printable ASCII (value not shown); HTTP and gRPC headers take ASCII only: percent- or base64-encode it.`);
+    }
+    return pairs;
+}
+/**
+ * The values of otlp-headers as given, before it is validated: masked at once, so that a malformed input
+ * cannot print them. Short parts (under 3 characters) would mask common text and hide nothing.
+ */
+function rawHeaderValues(raw) {
+    return splitEntries(raw)
+        .map((entry) => entry.slice(entry.indexOf('=') + 1).trim())
+        .filter((part) => part.length >= 3);
+}
+/** The headers of the variable the action wrote, as the extension reads them; a `secret://` list as one entry. */
+function headerMap(value) {
+    if (value.startsWith('secret://'))
+        return { secret: value };
+    return Object.fromEntries(splitEntries(value)
+        .filter((pair) => pair.includes('='))
+        .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+}
+
+;// CONCATENATED MODULE: ./src/core/inputs/managedVariables.ts
+/** The settings the action writes on every function: otlp-*, resource-attributes, env-file and environment. */
 
 
 
@@ -87656,34 +84013,6 @@ function emptyReport(target) {
 
 
 
-
-
-
-
-
-
-
-const DEFAULT_LAYER_NAME = 'rotel-extension-{arch}-alpha';
-const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
-/** Regions where the Rotel layer is published in its own account. */
-const ROTEL_REGIONS = [
-    'us-east-1',
-    'us-east-2',
-    'us-west-1',
-    'us-west-2',
-    'ca-central-1',
-    'eu-central-1',
-    'eu-north-1',
-    'eu-west-1',
-    'eu-west-2',
-    'eu-west-3',
-    'ap-southeast-1',
-    'ap-southeast-2',
-    'ap-northeast-1',
-    'ap-northeast-2',
-    'ap-south-1',
-    'sa-east-1'
-];
 
 const CLOUD_ATTRIBUTES = ACTION_RESOURCE_ATTRIBUTES;
 /** Variables Lambda sets itself and refuses to take from a function's configuration. */
@@ -87707,73 +84036,1077 @@ const RESERVED_VARIABLES = new Set([
     'LAMBDA_TASK_ROOT',
     'LAMBDA_RUNTIME_DIR'
 ]);
-const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-const FUNCTION_ARN_PATTERN = /^arn:([a-z][a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9$_-]+))?$/;
-const ROLE_ARN_PATTERN = /^arn:([a-z][a-z-]*):iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
-const SESSION_NAME_PATTERN = /^[\w+=,.@-]{2,64}$/;
 const VARIABLE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
-const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+function parseManagedVariables(input, problem) {
+    const variables = {};
+    const secretValues = [];
+    const secretVariableNames = [];
+    const endpoint = input('otlp-endpoint');
+    // A key in the query (?api_key=…) or a password in the URL is a secret even when the URL is refused.
+    secretValues.push(...secretPartsOf(endpoint));
+    if (endpoint) {
+        let url;
+        try {
+            url = new URL(endpoint);
+        }
+        catch {
+            url = undefined;
+        }
+        // The endpoint is not quoted: its user-info or query may carry a key.
+        if (!url || !['http:', 'https:'].includes(url.protocol) || !url.hostname)
+            problem('otlp-endpoint is not an http(s) URL; write it like https://clickstack.example.com:4317.');
+        else if (/\s/.test(endpoint))
+            // The URL parser would encode or drop it; the extension would be given the raw text.
+            problem('otlp-endpoint holds a space; write the URL without spaces (percent-encode one that belongs in it as %20).');
+        else if (url.username || url.password)
+            problem('otlp-endpoint must not carry credentials in the URL; put the ingestion key in otlp-headers.');
+        else
+            variables[ENV.endpoint] = endpoint;
+    }
+    const protocol = input('otlp-protocol');
+    if (protocol) {
+        if (protocol === 'grpc' || protocol === 'http')
+            variables[ENV.protocol] = protocol;
+        else
+            problem(`otlp-protocol "${protocol}" must be grpc or http (or empty for the extension's default, grpc).`);
+    }
+    const headers = input('otlp-headers');
+    if (/^secret:\/\//.test(headers)) {
+        // The whole header list lives in a secret: the extension reads it at start-up.
+        secretValues.push(headers);
+        variables[ENV.headers] = headers;
+        secretVariableNames.push(ENV.headers);
+    }
+    else if (headers) {
+        secretValues.push(headers);
+        const pairs = parseOtlpHeaders(headers, problem);
+        for (const [, headerValue] of pairs)
+            if (headerValue)
+                secretValues.push(headerValue, ...secretPartsOf(headerValue));
+        if (pairs.length > 0) {
+            variables[ENV.headers] = pairs.map(([k, v]) => `${k}=${v}`).join(',');
+            secretVariableNames.push(ENV.headers);
+        }
+    }
+    const attributes = input('resource-attributes');
+    const pairs = attributes ? parsePairs(attributes, 'resource-attributes', /^[A-Za-z0-9_.\-/]+$/, problem, false) : [];
+    for (const [index, [key]] of pairs.entries())
+        if (pairs.findIndex(([other]) => other === key) < index)
+            problem(`resource-attributes: ${key} is given twice; keep one.`);
+    // The extension does not set these, although the guide tells users to look for them in HyperDX.
+    if (parseBoolean('cloud-attributes', input('cloud-attributes'), true, problem))
+        for (const [key, value] of CLOUD_ATTRIBUTES)
+            if (!pairs.some(([k]) => k === key))
+                pairs.push([key, value]);
+    if (pairs.length > 0)
+        variables[ENV.resourceAttributes] = pairs.map(([k, v]) => `${k}=${v}`).join(',');
+    const envFile = input('env-file');
+    if (envFile) {
+        if (envFile.startsWith('/') && !/[\s,]/.test(envFile))
+            variables[ENV.envFile] = envFile;
+        else
+            problem(`env-file "${envFile}" must be an absolute path inside the function, like /var/task/rotel.env.`);
+    }
+    parseEnvironment(input('environment'), variables, secretVariableNames, secretValues, problem);
+    const secretReferences = [];
+    for (const [key, value] of Object.entries(variables)) {
+        if (!key.startsWith('ROTEL_'))
+            continue;
+        const found = findSecretReferences(value, inputNameOf(key));
+        found.problems.forEach(problem);
+        secretReferences.push(...found.references);
+    }
+    return { managedVariables: variables, secretVariableNames, secretValues, secretReferences };
+}
+/** The input a secret reference was written in, for messages. */
+function inputNameOfReference(reference, variables) {
+    const key = Object.keys(variables).find((k) => k.startsWith('ROTEL_') && (variables[k] ?? '').includes(reference.text));
+    return key ? inputNameOf(key) : 'otlp-headers';
+}
+/** The input a managed variable comes from, for messages. */
+function inputNameOf(key) {
+    const entry = Object.entries(ENV).find(([, variable]) => variable === key);
+    return entry ? INPUT_OF[entry[0]] : `environment (${key})`;
+}
+const INPUT_OF = {
+    endpoint: 'otlp-endpoint',
+    protocol: 'otlp-protocol',
+    headers: 'otlp-headers',
+    resourceAttributes: 'resource-attributes',
+    envFile: 'env-file'
+};
+/** Checked before any function is read: settings too big for any function's environment fail the run now. */
+function checkVariablesSize(managedVariables, jsonLogs, problem) {
+    const written = { ...managedVariables, ...(jsonLogs ? { [LOG_FORMAT_VARIABLE]: 'Text' } : {}) };
+    const size = variablesSize(written);
+    if (size > MAX_VARIABLES_BYTES) {
+        const shares = new Map();
+        for (const [key, value] of Object.entries(written)) {
+            const name = key === LOG_FORMAT_VARIABLE ? 'json-logs' : inputNameOf(key).replace(/ \(.*\)$/, '');
+            shares.set(name, (shares.get(name) ?? 0) + variablesSize({ [key]: value }) - 2);
+        }
+        const list = [...shares].sort((a, b) => b[1] - a[1]).map(([name, bytes]) => `${name} ${bytes}`);
+        problem(`the settings this action writes take ${size} bytes as Lambda counts them (${list.join(', ')}) and Lambda allows ${MAX_VARIABLES_BYTES} for all of a function's environment variables together; shorten them, or move settings into env-file.`);
+    }
+}
 /**
- * Printable ASCII: an HTTP field value is bytes (RFC 9110 keeps non-ASCII only as obsolete text), and a
- * gRPC metadata value of a non-binary key is printable ASCII; the extension sends the headers by both.
+ * environment: one KEY=VALUE a line, added to `variables`; a secret-looking name or value goes to the secrets.
+ * No line is quoted where it may be a secret pasted without its key.
  */
-const HEADER_VALUE_PATTERN = /^[\x20-\x7e]*$/;
-/** ClickHouse's plain identifiers; a database name has no dot (a table may be written database.table). */
-const CLICKHOUSE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,205}$/;
-const CLICKHOUSE_TABLE = /^[A-Za-z_][A-Za-z0-9_]{0,205}(\.[A-Za-z_][A-Za-z0-9_]{0,205})?$/;
+function parseEnvironment(text, variables, secretVariableNames, secretValues, problem) {
+    const environmentKeys = new Set();
+    text
+        .split(/\r?\n/)
+        .forEach((line, index) => {
+        const trimmed = line.trim();
+        if (!trimmed || trimmed.startsWith('#'))
+            return;
+        const eq = trimmed.indexOf('=');
+        if (eq <= 0) {
+            // The line is not shown: it may be a secret pasted without its key.
+            problem(`environment: line ${index + 1} is not of the form KEY=VALUE; write one KEY=VALUE a line.`);
+            return;
+        }
+        const key = trimmed.slice(0, eq).trim();
+        const value = trimmed.slice(eq + 1).trim();
+        if (PADDING_ONLY.test(value)) {
+            problem(`environment: line ${index + 1} ${PASTED_WITHOUT_NAME}; write one KEY=VALUE a line.`);
+        }
+        else if (!VARIABLE_NAME_PATTERN.test(key)) {
+            // Not quoted: what comes before "=" may be a secret whose own "=" (base64 padding) was taken for the separator.
+            problem(`environment: line ${index + 1} does not start with a variable name (a letter, then letters, digits and _) followed by "="; the line is not shown, in case it holds a secret.`);
+        }
+        else if (RESERVED_VARIABLES.has(key)) {
+            problem(`environment: ${key} is reserved by Lambda and cannot be set; remove that line.`);
+        }
+        else if (key === LOG_FORMAT_VARIABLE || key.startsWith(ACTION_VARIABLE_PREFIX)) {
+            problem(`environment: ${key} is a name the action keeps for its records (${ACTION_VARIABLE_PREFIX}…); remove that line.`);
+        }
+        else if (environmentKeys.has(key)) {
+            problem(`environment: ${key} is given twice; keep one line.`);
+        }
+        else if (Object.hasOwn(variables, key)) {
+            problem(`environment: ${key} is already set by another input of this action; set it in one place only.`);
+        }
+        else {
+            environmentKeys.add(key);
+            variables[key] = value;
+            if (isSecretName(key)) {
+                secretVariableNames.push(key);
+                if (value)
+                    secretValues.push(value);
+            }
+            secretValues.push(...secretPartsOf(value));
+        }
+    });
+}
+
+;// CONCATENATED MODULE: ./src/core/glob.ts
 /**
- * What may not be in hyperdx-url, which the summary puts into a Markdown link `[search](URL)`: what
- * would close or reopen the link, start HTML, or end the URL early.
+ * Glob patterns for workspace-relative POSIX paths (`**`, `*`, `?`, `{a,b}`, `[abc]`), matched in time linear in
+ * the path for a given pattern: the paths come from pull requests, and a backtracking matcher can be made to
+ * run for hours by one file name.
  */
-const LINK_BREAKERS = /[\s()[\]<>"'`\\{}|^]/;
+
+/** The longest pattern accepted, in characters: far beyond any real glob, and a bound on its matching cost. */
+const MAX_GLOB_LENGTH = 1024;
+/** The most brace alternatives one pattern may stand for: 18 `{a,b}` groups alone would make 262,144. */
+const MAX_BRACE_ALTERNATIVES = 256;
+/** A pattern refused for its size; the message says which bound and how to stay within it. */
+class GlobError extends Error {
+    name = 'GlobError';
+}
+// A path segment never holds `/`, so a star is any run of other characters.
+const SEGMENT_CHAR = '[^/]';
+const REGEXP_SPECIAL = /[.*+?^${}()|[\]\\]/g;
+function escapeRegExp(text) {
+    return text.replace(REGEXP_SPECIAL, '\\$&');
+}
+/** The index of the `]` closing the class opened at `start`, or -1 when it is not closed (then `[` is literal). */
+function classEnd(pattern, start) {
+    let i = start + 1;
+    if (pattern[i] === '!' || pattern[i] === '^')
+        i++;
+    // A `]` first in the class is a member, as in shells.
+    if (pattern[i] === ']')
+        i++;
+    for (; i < pattern.length; i++) {
+        if (pattern[i] === '\\')
+            i++;
+        else if (pattern[i] === ']')
+            return i;
+    }
+    return -1;
+}
+/** Splits at the commas that are not inside a nested brace, a class or after a backslash. */
+function splitAlternatives(body) {
+    const parts = [];
+    let depth = 0;
+    let from = 0;
+    for (let i = 0; i < body.length; i++) {
+        const c = body[i];
+        if (c === '\\')
+            i++;
+        else if (c === '[') {
+            const end = classEnd(body, i);
+            if (end > 0)
+                i = end;
+        }
+        else if (c === '{')
+            depth++;
+        else if (c === '}' && depth > 0)
+            depth--;
+        else if (c === ',' && depth === 0) {
+            parts.push(body.slice(from, i));
+            from = i + 1;
+        }
+    }
+    parts.push(body.slice(from));
+    return parts;
+}
+/** The first closed top-level brace group of a pattern, as [open, close] indexes, if there is one. */
+function firstBraceGroup(pattern) {
+    let depth = 0;
+    let open = -1;
+    for (let i = 0; i < pattern.length; i++) {
+        const c = pattern[i];
+        if (c === '\\')
+            i++;
+        else if (c === '[') {
+            const end = classEnd(pattern, i);
+            if (end > 0)
+                i = end;
+        }
+        else if (c === '{') {
+            if (depth === 0)
+                open = i;
+            depth++;
+        }
+        else if (c === '}' && depth > 0) {
+            depth--;
+            if (depth === 0)
+                return [open, i];
+        }
+    }
+    // No closed brace: whatever `{` is left is a literal character.
+    return undefined;
+}
 /**
- * A value of nothing but "=" is the padding of a base64 key pasted without its name, whose first "=" was
- * taken for the separator: the key would become a name, shown everywhere names are.
+ * The brace-free patterns `{a,b}` alternatives stand for; expanding first keeps `**` detection to plain segments.
+ * Stops as soon as there would be more than MAX_BRACE_ALTERNATIVES, so a hostile pattern costs little to refuse.
  */
-const PADDING_ONLY = /^=+$/;
-const PASTED_WITHOUT_NAME = 'looks like a base64 value pasted without its name (it ends in "=" padding; not shown)';
-/** Most items list inputs take: more is no configuration a run could act on in its time. */
-const MAX_REGIONS = 50;
+function expandBraces(pattern, original) {
+    const done = [];
+    const pending = [pattern];
+    while (pending.length > 0) {
+        const next = pending.pop();
+        const group = firstBraceGroup(next);
+        if (!group) {
+            done.push(next);
+        }
+        else {
+            const [open, close] = group;
+            const prefix = next.slice(0, open);
+            const suffix = next.slice(close + 1);
+            // Reversed onto the stack so that alternatives come out in the order written.
+            for (const alternative of splitAlternatives(next.slice(open + 1, close)).reverse())
+                pending.push(prefix + alternative + suffix);
+        }
+        if (done.length + pending.length > MAX_BRACE_ALTERNATIVES)
+            throw new GlobError(`the pattern ${shown(original)} stands for more than ${MAX_BRACE_ALTERNATIVES} alternatives through its {…} ` +
+                'groups; write fewer groups, or split it over several lines');
+    }
+    return done;
+}
+function classToRegExp(pattern, start, end) {
+    let i = start + 1;
+    const negated = pattern[i] === '!' || pattern[i] === '^';
+    if (negated)
+        i++;
+    let body = '';
+    for (; i < end; i++) {
+        const escaped = pattern[i] === '\\' && i + 1 < end;
+        const c = pattern[escaped ? ++i : i];
+        // An unescaped `-` stays a range operator, so that `a-z` keeps working.
+        body += c === '-' && !escaped ? c : c.replace(/[-\\\]\[^]/, '\\$&');
+    }
+    // A class never matches the separator, the way `*` and `?` do not.
+    return negated ? `[^/${body}]` : `(?!/)[${body}]`;
+}
+/** The segments of a brace-free pattern: split at each `/` outside a class (an escaped one included). */
+function toSegments(pattern) {
+    const segments = [];
+    // The pattern split at its stars, each piece a list of one-character sources, and the literal text if no
+    // star or wildcard character appears.
+    let pieces = [[]];
+    let literal = '';
+    let stars = 0;
+    let onlyStars = true;
+    const close = () => {
+        if (onlyStars && stars >= 2)
+            segments.push({ kind: 'globstar' });
+        else if (literal !== undefined)
+            segments.push({ kind: 'literal', text: literal });
+        else
+            segments.push({ kind: 'wildcard', regex: new RegExp(`^${wildcardSource(pieces, SEGMENT_CHAR)}$`) });
+        pieces = [[]];
+        literal = '';
+        stars = 0;
+        onlyStars = true;
+    };
+    const add = (source, text) => {
+        ;
+        pieces[pieces.length - 1].push(source);
+        literal = literal !== undefined && text !== undefined ? literal + text : undefined;
+        onlyStars = false;
+    };
+    let i = 0;
+    while (i < pattern.length) {
+        const c = pattern[i];
+        if (c === '/') {
+            close();
+            i++;
+        }
+        else if (c === '*') {
+            // A run of stars inside a segment is one star; alone in its segment, two or more are `**`.
+            let j = i;
+            while (pattern[j] === '*')
+                j++;
+            stars += j - i;
+            pieces.push([]);
+            literal = undefined;
+            i = j;
+        }
+        else if (c === '?') {
+            add(SEGMENT_CHAR, undefined);
+            i++;
+        }
+        else if (c === '[' && classEnd(pattern, i) > 0) {
+            const end = classEnd(pattern, i);
+            add(classToRegExp(pattern, i, end), undefined);
+            i = end + 1;
+        }
+        else if (c === '\\' && i + 1 < pattern.length) {
+            const escaped = pattern[i + 1];
+            if (escaped === '/')
+                close();
+            else
+                add(escapeRegExp(escaped), escaped);
+            i += 2;
+        }
+        else {
+            add(escapeRegExp(c), c);
+            i++;
+        }
+    }
+    close();
+    return segments;
+}
+function toShape(segments) {
+    const first = segments.findIndex((segment) => segment.kind === 'globstar');
+    if (first < 0)
+        return { prefix: [...segments], groups: undefined, suffix: [] };
+    let last = segments.length - 1;
+    while (segments[last]?.kind !== 'globstar')
+        last--;
+    const groups = [[]];
+    for (const segment of segments.slice(first + 1, last))
+        if (segment.kind === 'globstar')
+            groups.push([]);
+        else
+            groups[groups.length - 1].push(segment);
+    return {
+        prefix: segments.slice(0, first),
+        groups: groups.filter((group) => group.length > 0),
+        suffix: segments.slice(last + 1)
+    };
+}
+function segmentMatches(segment, part) {
+    if (segment.kind === 'literal')
+        return segment.text === part;
+    return segment.kind === 'wildcard' && segment.regex.test(part);
+}
+function matchesAt(group, parts, at) {
+    for (let i = 0; i < group.length; i++)
+        if (!segmentMatches(group[i], parts[at + i]))
+            return false;
+    return true;
+}
+/**
+ * Whether the path's segments match. The ends are fixed; between `**`s each group has a fixed number of
+ * segments, so placing each at its first fit is enough (as wildcardSource does within a segment), which keeps
+ * a match to about path × pattern segment tests.
+ */
+function matchShape(shape, parts) {
+    const { prefix, groups, suffix } = shape;
+    if (groups === undefined)
+        return parts.length === prefix.length && matchesAt(prefix, parts, 0);
+    const end = parts.length - suffix.length;
+    if (end < prefix.length || !matchesAt(prefix, parts, 0) || !matchesAt(suffix, parts, end))
+        return false;
+    let at = prefix.length;
+    for (const group of groups) {
+        while (at + group.length <= end && !matchesAt(group, parts, at))
+            at++;
+        if (at + group.length > end)
+            return false;
+        at += group.length;
+    }
+    return true;
+}
+/**
+ * Compiles a glob over workspace-relative POSIX paths (`**`, `*`, `?`, `{a,b}`, `[abc]`); a leading `!` is a
+ * literal here, negation being the caller's business. Throws a GlobError for a pattern over the size bounds.
+ */
+function compileGlob(pattern) {
+    if (pattern.length > MAX_GLOB_LENGTH)
+        throw new GlobError(`a pattern of ${pattern.length} characters (${shown(pattern)}) is longer than the ${MAX_GLOB_LENGTH} allowed; shorten it`);
+    // `./x` and `/x` are written to mean the workspace's `x`, and paths never carry either prefix.
+    const rooted = pattern.replace(/^(?:\.\/|\/)+/, '');
+    const shapes = expandBraces(rooted, pattern).map((alternative) => toShape(toSegments(alternative)));
+    return {
+        test(path) {
+            const parts = path.split('/');
+            return shapes.some((shape) => matchShape(shape, parts));
+        }
+    };
+}
+/** What is wrong with a pattern's size, or undefined when it compiles. */
+function globProblem(pattern) {
+    try {
+        compileGlob(pattern);
+        return undefined;
+    }
+    catch (error) {
+        if (error instanceof GlobError)
+            return error.message;
+        throw error;
+    }
+}
+/** Whether a workspace-relative POSIX path matches at least one of the globs. */
+function matchesAny(path, patterns) {
+    return patterns.some((pattern) => compileGlob(pattern).test(path));
+}
+// Enough of a pattern to recognise it in a message, never the whole of a huge one.
+function shown(pattern) {
+    return JSON.stringify(pattern.length > 60 ? `${pattern.slice(0, 60)}…` : pattern);
+}
+
+;// CONCATENATED MODULE: ./src/core/inputText.ts
+/** Reading the action's list inputs. */
+/** Splits a list input written one item a line, or comma-separated, or both; `#` starts a comment. */
+function splitList(value) {
+    return value
+        .split(/\r?\n/)
+        .map((line) => line.replace(/(^|\s)#.*$/, ''))
+        .flatMap((line) => line.split(','))
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0);
+}
+
+;// CONCATENATED MODULE: ./src/core/inputs/runSettings.ts
+/** The settings of a run that stand alone: the deploy role, the layer, the test invocation, annotations, instrumentation, KMS keys. */
+
+
+
+
+
+
+
+
+/** The default layer-name. */
+const DEFAULT_LAYER_NAME = 'rotel-extension-{arch}-alpha';
+/** Lambda's largest synchronous invocation payload. */
+const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+const SESSION_NAME_PATTERN = /^[\w+=,.@-]{2,64}$/;
 const MAX_ANNOTATE_GLOBS = 100;
 /** IAM keeps a role's inline policies under 10,240 characters together; 20 key ARNs fill a quarter of that. */
 const MAX_KMS_KEYS = 20;
 const LAYER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,140}$/;
-/** How the input reader marks an input refused before parsing (no input can hold NUL: it is refused). */
-const REFUSED = '\u0000refused';
-/** Thrown with every problem in the inputs, each naming the input and the fix. */
-class InputError extends Error {
-    problems;
-    constructor(problems) {
-        super(problems.length === 1
-            ? `Invalid input: ${problems[0]}`
-            : `${problems.length} inputs are invalid: ${problems.join(' ')}`);
-        this.problems = problems;
-        this.name = 'InputError';
+/** role-to-assume and how the role is assumed. */
+function parseRole(input, problem, samePartition) {
+    const roleToAssume = input('role-to-assume') || undefined;
+    const rolePartition = roleToAssume ? ROLE_ARN.exec(roleToAssume)?.[1] : undefined;
+    if (roleToAssume && rolePartition === undefined)
+        problem(`role-to-assume "${roleToAssume}" is not an IAM role ARN; write it as arn:aws:iam::123456789012:role/NAME, or leave it empty to use the credentials already in the environment.`);
+    else if (roleToAssume && rolePartition !== undefined) {
+        const unknown = partitionProblem(rolePartition);
+        if (unknown)
+            problem(`role-to-assume "${roleToAssume}" ${unknown}.`);
+        else
+            samePartition('role-to-assume', roleToAssume, rolePartition);
+    }
+    const roleSessionName = input('role-session-name') || 'rotel-clickstack-action';
+    if (!SESSION_NAME_PATTERN.test(roleSessionName))
+        problem(`role-session-name "${roleSessionName}" must be 2 to 64 characters of letters, digits and _+=,.@-.`);
+    const audience = input('audience') || 'sts.amazonaws.com';
+    const roleDurationSeconds = parseInteger('role-duration-seconds', input('role-duration-seconds') || '3600', 900, 43200, problem);
+    return { roleToAssume, roleSessionName, audience, roleDurationSeconds };
+}
+/** layer-version, layer-name and architecture. */
+function parseLayer(input, problem) {
+    const layerVersionInput = input('layer-version') || 'latest';
+    let layerVersion = 'latest';
+    if (layerVersionInput.toLowerCase() !== 'latest') {
+        if (/^[1-9]\d{0,6}$/.test(layerVersionInput))
+            layerVersion = Number(layerVersionInput);
+        else
+            problem(`layer-version "${layerVersionInput}" must be "latest" or a layer version number (a whole number from 1).`);
+    }
+    const layerNameTemplate = input('layer-name') || DEFAULT_LAYER_NAME;
+    if (!LAYER_NAME_PATTERN.test(layerNameTemplate.replaceAll('{arch}', 'arch')))
+        problem(`layer-name "${layerNameTemplate}" must be a layer name of letters, digits, - and _, with {arch} where amd64 or arm64 belongs (e.g. rotel-extension-{arch}-alpha).`);
+    const architectureInput = input('architecture') || 'auto';
+    let architecture = 'auto';
+    if (architectureInput === 'x86_64' || architectureInput === 'arm64')
+        architecture = architectureInput;
+    else if (architectureInput !== 'auto')
+        problem(`architecture "${architectureInput}" must be auto, x86_64 or arm64.`);
+    return { layerVersion, layerNameTemplate, architecture };
+}
+/** The test invocation, rollback and the limits of a run's pace. */
+function parseTestInvoke(input, problem) {
+    const testInvoke = parseBoolean('test-invoke', input('test-invoke'), true, problem);
+    const testPayload = input('test-payload') || '{"test":"data"}';
+    if (Buffer.byteLength(testPayload) > MAX_PAYLOAD_BYTES) {
+        problem(`test-payload is ${Buffer.byteLength(testPayload)} bytes; Lambda takes at most 6 MB (6291456 bytes) in a synchronous invocation.`);
+    }
+    else {
+        try {
+            JSON.parse(testPayload);
+        }
+        catch (error) {
+            // JSON.parse's message quotes the payload, which may hold data that is not for the log: only the position.
+            const at = /position (\d+)/.exec(error.message)?.[1];
+            problem(`test-payload is not valid JSON${at === undefined ? '' : ` (the error is at character ${Number(at) + 1})`}; write a JSON document such as {"test":"data"} (the payload is not shown).`);
+        }
+    }
+    const rollbackOnFailure = parseBoolean('rollback-on-failure', input('rollback-on-failure'), true, problem);
+    const maxConcurrency = parseInteger('max-concurrency', input('max-concurrency') || '8', 1, 64, problem);
+    const cloudwatchCheckSeconds = parseInteger('cloudwatch-check-seconds', input('cloudwatch-check-seconds') || '15', 0, 300, problem);
+    return { testInvoke, testPayload, rollbackOnFailure, maxConcurrency, cloudwatchCheckSeconds };
+}
+/** annotate-files: undefined for the built-in list, empty to turn the scan off. */
+function parseAnnotateFiles(input, problem) {
+    const annotateInput = input('annotate-files');
+    const annotateFiles = !annotateInput
+        ? undefined
+        : /^(false|none|off)$/i.test(annotateInput)
+            ? []
+            : // One glob a line: a comma belongs to braces, as in **/template.{yml,yaml}.
+                annotateInput
+                    .split(/\r?\n/)
+                    .map((line) => line.trim())
+                    .filter((line) => line !== '' && !line.startsWith('#'));
+    // Each pattern is matched against every file name of the workspace, which a pull request chooses: bounded here.
+    for (const pattern of annotateFiles ?? []) {
+        const tooBig = globProblem(pattern.replace(/^!/, ''));
+        if (tooBig)
+            problem(`annotate-files: ${tooBig}.`);
+    }
+    if (annotateFiles && annotateFiles.length > MAX_ANNOTATE_GLOBS)
+        problem(`annotate-files lists ${annotateFiles.length} globs; at most ${MAX_ANNOTATE_GLOBS}: combine them with ** or {a,b}.`);
+    return annotateFiles;
+}
+/** instrumentation and instrumentation-layer. */
+function parseInstrumentation(input, problem, samePartition) {
+    const instrumentationInput = input('instrumentation') || 'none';
+    const instrumentation = INSTRUMENTATION_SETTINGS.includes(instrumentationInput)
+        ? instrumentationInput
+        : 'none';
+    if (instrumentation !== instrumentationInput)
+        problem(`instrumentation "${instrumentationInput}" must be one of ${INSTRUMENTATION_SETTINGS.join(', ')}.`);
+    const instrumentationLayer = input('instrumentation-layer') || undefined;
+    if (instrumentationLayer && !isValidInstrumentationTemplate(instrumentationLayer))
+        problem(`instrumentation-layer "${instrumentationLayer}" must be a layer version ARN, with {region} and {arch} where they vary, e.g. arn:aws:lambda:{region}:901920570463:layer:aws-otel-nodejs-{arch}-ver-1-30-2:1.`);
+    else if (instrumentationLayer) {
+        const { partition = '', region = '' } = arnPartitionAndRegion(instrumentationLayer) ?? {};
+        const wrong = region === '{region}' ? partitionProblem(partition) : arnLocationProblem(partition, region);
+        if (wrong)
+            problem(`instrumentation-layer "${instrumentationLayer}" ${wrong}.`);
+        else
+            samePartition('instrumentation-layer', instrumentationLayer, partition);
+    }
+    return { instrumentation, instrumentationLayer };
+}
+/** secret-kms-key-arn, checked with the secret references it serves. */
+function parseKmsKeys(input, problem, samePartition, secretReferences, managedVariables) {
+    const kmsKeys = splitList(input('secret-kms-key-arn'));
+    if (kmsKeys.length > MAX_KMS_KEYS)
+        problem(`secret-kms-key-arn lists ${kmsKeys.length} keys; at most ${MAX_KMS_KEYS}: the secrets' keys only.`);
+    for (const key of kmsKeys) {
+        const wrong = kmsKeyArnProblem(key);
+        if (wrong)
+            problem(`secret-kms-key-arn: ${wrong}`);
+        else
+            samePartition('secret-kms-key-arn', key, key.split(':')[1] ?? '');
+    }
+    for (const reference of secretReferences)
+        samePartition(inputNameOfReference(reference, managedVariables), reference.arn, reference.arn.split(':')[1] ?? '');
+    if (kmsKeys.length > 0 && secretReferences.length === 0)
+        problem('secret-kms-key-arn is set but no setting references a secret; drop it, or reference the ingestion key in otlp-headers as ${arn:aws:secretsmanager:…}.');
+    return kmsKeys;
+}
+
+;// CONCATENATED MODULE: ./src/core/functionSelection.ts
+/**
+ * Fleets: `functions` may hold glob patterns (`orders-*`), resolved against ListFunctions in the
+ * regions given, and `exclude` removes functions from what the patterns select. Parsing is pure (here), so
+ * every input problem is found before any AWS call; resolving (aws/functionListing.ts) lists each region once.
+ */
+
+
+
+
+
+const NAME_CHAR = '[A-Za-z0-9_-]';
+const NAME_CHAR_TEST = /^[A-Za-z0-9_-]$/;
+const MAX_NAME_LENGTH = 64;
+/** A function ARN is at most 140 characters (Lambda's FunctionName); a pattern, with its classes, at most this. */
+const MAX_ITEM_LENGTH = 256;
+/** Items per list: every named function is read once, and a run has a job's time. */
+const MAX_ITEMS = { functions: 1000, exclude: 200 };
+/** Tells whether a `functions` or `exclude` item is a pattern: it holds `*`, `?` or `[`. */
+function isFunctionPattern(item) {
+    return /[*?[]/.test(item);
+}
+/** Turns a glob over function names into an anchored RegExp; throws an Error saying what is wrong with the pattern. */
+function functionPatternToRegExp(pattern) {
+    return new RegExp(`^${globSource(pattern)}$`);
+}
+/**
+ * The RegExp source of a name glob, unanchored. `*` is any run of name characters, empty included;
+ * `?` is one; `[abc]`, `[a-z]` and the negations `[!abc]`, `[^abc]` are one name character of (or
+ * not of) the class. wildcardSource keeps a match to about names × pattern steps.
+ */
+function globSource(pattern) {
+    if (pattern === '')
+        throw new Error('it is empty');
+    // The pieces between stars, each a list of one-character sources.
+    const pieces = [[]];
+    let minLength = 0;
+    let i = 0;
+    while (i < pattern.length) {
+        const c = pattern[i];
+        if (c === '*') {
+            while (pattern[i + 1] === '*')
+                i++;
+            pieces.push([]);
+            i++;
+            continue;
+        }
+        const piece = pieces[pieces.length - 1];
+        if (c === '?') {
+            piece.push(NAME_CHAR);
+            i++;
+        }
+        else if (c === '[') {
+            const { source, end } = classAt(pattern, i);
+            piece.push(source);
+            i = end;
+        }
+        else if (NAME_CHAR_TEST.test(c)) {
+            // "-" is the only name character that means something in a RegExp, and only inside a class.
+            piece.push(c);
+            i++;
+        }
+        else {
+            throw new Error(`"${c}" cannot be in a function name (names are letters, digits, - and _; patterns add *, ? and [...])`);
+        }
+        minLength++;
+    }
+    if (minLength > MAX_NAME_LENGTH)
+        throw new Error(`it needs at least ${minLength} characters, and a function name has at most ${MAX_NAME_LENGTH}`);
+    return wildcardSource(pieces, NAME_CHAR);
+}
+/** Reads the class that opens at `start`, returning its RegExp source and the index after its `]`. */
+function classAt(pattern, start) {
+    const close = pattern.indexOf(']', start + 1);
+    if (close < 0)
+        throw new Error(`the "[" at character ${start + 1} is never closed by "]"`);
+    let body = pattern.slice(start + 1, close);
+    const negated = body.startsWith('!') || body.startsWith('^');
+    if (negated)
+        body = body.slice(1);
+    if (body === '')
+        throw new Error(`the class "${pattern.slice(start, close + 1)}" is empty`);
+    const members = [];
+    for (let j = 0; j < body.length; j++) {
+        const from = body[j];
+        if (!NAME_CHAR_TEST.test(from))
+            throw new Error(`the class "${pattern.slice(start, close + 1)}" holds "${from}", which cannot be in a function name`);
+        const to = body[j + 2];
+        // A "-" first or last is the character itself, as in shell globs.
+        if (body[j + 1] === '-' && to !== undefined) {
+            if (!NAME_CHAR_TEST.test(to))
+                throw new Error(`the class "${pattern.slice(start, close + 1)}" holds "${to}", which cannot be in a function name`);
+            if (to < from)
+                throw new Error(`the range "${from}-${to}" in "${pattern.slice(start, close + 1)}" runs backwards; write "${to}-${from}"`);
+            members.push(`${escapeInClass(from)}-${escapeInClass(to)}`);
+            j += 2;
+        }
+        else {
+            members.push(escapeInClass(from));
+        }
+    }
+    const set = `[${members.join('')}]`;
+    // A range such as 0-z spans punctuation too: the lookahead keeps the class to name characters.
+    const source = negated ? `(?!${set})${NAME_CHAR}` : `(?=${NAME_CHAR})${set}`;
+    return { source, end: close + 1 };
+}
+function escapeInClass(c) {
+    return c === '-' ? '\\-' : c;
+}
+function functionSelection_escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+/**
+ * Splits a function ARN whose name may be a pattern; any other part holding a pattern, or a
+ * malformed ARN, is a problem for `inputName`.
+ */
+function parseArnItem(inputName, given) {
+    const match = FUNCTION_ARN_PARTS.exec(given);
+    if (!match)
+        return `${inputName}: "${given}" is not a Lambda function ARN; write arn:aws:lambda:REGION:ACCOUNT:function:NAME, where NAME may be a pattern such as orders-*.`;
+    const [, partition, region, account, name, qualifier] = match;
+    if (isFunctionPattern(region))
+        return `${inputName}: "${given}" has a pattern in its region, which is not supported; give the plain pattern (${name}) and list the regions in aws-region instead.`;
+    if (isFunctionPattern(account) || isFunctionPattern(partition))
+        return `${inputName}: "${given}" has a pattern outside the function name; only the name part of an ARN may be a pattern.`;
+    if (qualifier !== undefined)
+        return `${inputName}: "${given}" names a version or alias (:${qualifier}); only the function itself can be selected: drop ":${qualifier}".`;
+    const location = arnLocationProblem(partition, region);
+    if (location)
+        return `${inputName}: "${given}" ${location}.`;
+    if (!/^\d{12}$/.test(account))
+        return `${inputName}: "${given}" names the account "${account}", which is not a 12-digit AWS account ID.`;
+    return { partition, region, account, name };
+}
+/** Splits `functions` into names and patterns and reads `exclude`, finding every problem without calling AWS. */
+function parseSelection(input) {
+    const problems = [];
+    const names = [];
+    const patterns = [];
+    const regions = [...new Set(input.regions.map((region) => region.trim()).filter((region) => region !== ''))];
+    for (const given of boundedList('functions', input.functions, problems)) {
+        if (!isFunctionPattern(given)) {
+            names.push(given);
+            continue;
+        }
+        if (patterns.some((pattern) => pattern.given === given))
+            continue;
+        if (given.startsWith('arn:')) {
+            const arn = parseArnItem('functions', given);
+            if (typeof arn === 'string') {
+                problems.push(arn);
+                continue;
+            }
+            const regex = compile('functions', given, arn.name, problems);
+            if (regex)
+                patterns.push({ given, regex, regions: [arn.region], account: arn.account });
+            continue;
+        }
+        const regex = compile('functions', given, given, problems);
+        if (!regex)
+            continue;
+        if (regions.length === 0) {
+            problems.push(`functions: the pattern "${given}" needs regions to look in; list them in aws-region (e.g. us-east-1, eu-west-1), or give an ARN pattern such as arn:aws:lambda:us-east-1:123456789012:function:${given}.`);
+            continue;
+        }
+        patterns.push({ given, regex, regions, account: undefined });
+    }
+    const excludes = [];
+    for (const given of boundedList('exclude', input.exclude, problems)) {
+        if (given.startsWith('arn:')) {
+            const arn = parseArnItem('exclude', given);
+            if (typeof arn === 'string') {
+                problems.push(arn);
+                continue;
+            }
+            const name = compileSource('exclude', given, arn.name, problems);
+            if (name === undefined)
+                continue;
+            const prefix = `arn:${arn.partition}:lambda:${arn.region}:${arn.account}:function:`;
+            excludes.push(new RegExp(`^${functionSelection_escapeRegExp(prefix)}${name}$`));
+        }
+        else {
+            const regex = compile('exclude', given, given, problems);
+            if (regex)
+                excludes.push(regex);
+        }
+    }
+    // Naming a function and excluding it at once leaves its fate to the reader: make the user choose.
+    for (const given of names) {
+        const name = given.startsWith('arn:') ? given.slice(given.lastIndexOf(':') + 1) : given;
+        if (excludes.some((exclude) => exclude.test(given) || exclude.test(name)))
+            problems.push(`functions names ${given} and exclude excludes it; remove it from one of the two (exclude only narrows what patterns select).`);
+    }
+    return { names, patterns, excludes, problems };
+}
+/** The items of a list input, less those too long to be a name or pattern; too many items is a problem too. */
+function boundedList(inputName, value, problems) {
+    const items = splitList(value);
+    const most = MAX_ITEMS[inputName] ?? 1000;
+    if (items.length > most)
+        problems.push(`${inputName} lists ${items.length} items and takes at most ${most}; select the functions with patterns such as orders-*.`);
+    return items.filter((item, index) => {
+        if (item.length <= MAX_ITEM_LENGTH)
+            return true;
+        problems.push(`${inputName}: item ${index + 1} is ${item.length} characters long; a function ARN has at most 140 and a pattern may have at most ${MAX_ITEM_LENGTH}.`);
+        return false;
+    });
+}
+function compile(inputName, given, glob, problems) {
+    const source = compileSource(inputName, given, glob, problems);
+    return source === undefined ? undefined : new RegExp(`^${source}$`);
+}
+function compileSource(inputName, given, glob, problems) {
+    try {
+        return globSource(glob);
+    }
+    catch (error) {
+        problems.push(`${inputName}: "${given}" is not a usable function name pattern: ${messageOf(error)}.`);
+        return undefined;
     }
 }
-/** Reads and validates every input; throws an InputError naming each bad one. */
-function loadConfig(readInput, env) {
-    const problems = [];
-    const problem = (message) => void problems.push(message);
-    // Each input is screened once, before it is parsed: one refused for its size or a control character
-    // reads as empty, so that no later check quotes it or parses a 100 KB value.
-    const screened = new Map();
-    const refused = (name) => screened.get(name) === REFUSED;
-    const input = (name) => {
-        const known = screened.get(name);
-        if (known !== undefined)
-            return known === REFUSED ? '' : known;
-        const value = readInput(name).trim();
-        const wrong = inputTextProblem(name, value);
-        if (wrong)
-            problem(wrong);
-        screened.set(name, wrong ? REFUSED : value);
-        return wrong ? '' : value;
+
+;// CONCATENATED MODULE: ./src/core/layerVersions.ts
+/** Rotel layer versions: their ARNs, and the search for the latest version over a probe (no AWS call here). */
+
+
+const ACCOUNT = /^\d{12}$/;
+
+/** The account that publishes the Rotel Lambda Extension layers. */
+const DEFAULT_LAYER_ACCOUNT = '418653438961';
+/** The unversioned ARN of layer `name` of `account` in `region`, with the partition the region belongs to. */
+function layerArnFor(region, account, name) {
+    // Caught here rather than by Lambda, whose ValidationException would not say which input was wrong.
+    const partition = awsPartitions_partitionOf(region);
+    if (partition === undefined)
+        throw new Error(`invalid region "${region}": expected a region such as us-east-1`);
+    if (!ACCOUNT.test(account))
+        throw new Error(`invalid layer-account "${account}": expected a 12-digit AWS account id`);
+    if (!LAYER_NAME.test(name))
+        throw new Error(`invalid layer-name "${name}": expected 1 to 140 letters, digits, hyphens or underscores`);
+    return `arn:${partition}:lambda:${region}:${account}:layer:${name}`;
+}
+/** The release tag in a layer description of the form `Tag=<release tag>`, if there is one. */
+function tagFromDescription(description) {
+    if (description === undefined)
+        return undefined;
+    return /(?:^|[\s,;])Tag=([^\s,;]+)/.exec(description)?.[1];
+}
+/** Gallop steps from a present hint: small at first, as the latest is expected a few versions above it. */
+const stepFromHint = (k) => (k < 3 ? 2 ** k : 4 ** (k - 1));
+/** Gallop steps from nothing (no hint, or a hint above the latest): probes 1, 5, 21, 85, 341, 1365, … */
+const stepFromStart = (k) => 4 ** k;
+/**
+ * The share of holes among versions assumed before any is seen (0.25 holes in 4 versions), added to
+ * what the search has seen below the highest present version.
+ */
+const PRIOR_HOLES = 0.25;
+const PRIOR_VERSIONS = 4;
+/**
+ * The highest version a probe finds, seeing past gaps narrower than the gap window.
+ *
+ * A gallop (steps ×4, smaller at first from a hint) until a version is absent; the gap window past
+ * that version is probed, and a version there moves the gallop on from it. Then a binary search
+ * between the highest present version and the lowest absent one above it. An absent version met
+ * there may be a hole rather than the end; its gap window is probed once a hole is the likelier story
+ * (few versions between it and the highest present one beside those between it and the known end,
+ * weighed by the share of holes seen so far), and always before the version below it is called the
+ * latest. Without gaps: 1.5·log2 V probes and a few; each gap the search lands in costs one or a few
+ * more. A hint above the latest costs the hint and its gap window below it, then the search starts
+ * from 1 below them.
+ */
+async function findLatestVersion(probe, options = {}) {
+    const found = new Map();
+    const exists = async (version) => {
+        if (!found.has(version))
+            found.set(version, await probe(version));
+        return found.get(version) !== undefined;
     };
-    const modeInput = input('mode') || 'apply';
-    const mode = MODES.includes(modeInput) ? modeInput : 'apply';
-    if (mode !== modeInput)
-        problem(`mode "${modeInput}" must be one of ${MODES.join(', ')}.`);
+    const isAbsent = (version) => found.has(version) && found.get(version) === undefined;
+    const unknownIn = (from, to) => {
+        for (let version = from; version <= to; version++)
+            if (!found.has(version))
+                return version;
+        return undefined;
+    };
+    const hint = Number.isFinite(options.hint) ? Math.max(1, Math.floor(options.hint ?? 1)) : 1;
+    const gapWindow = Math.max(1, Math.floor(options.gapWindow ?? 2));
+    // `version` and the gapWindow − 1 above it absent: nothing above it exists (gaps being narrower).
+    const isEnd = (version) => {
+        for (let v = version; v < version + gapWindow; v++)
+            if (!isAbsent(v))
+                return false;
+        return true;
+    };
+    // The highest version seen present, 0 while none is.
+    let lo = 0;
+    let step = stepFromStart;
+    if (hint > 1) {
+        if (await exists(hint)) {
+            lo = hint;
+            step = stepFromHint;
+        }
+        else {
+            // The hint's gap window below it: a version there is the latest or below it, and all of them
+            // absent with the hint mean the latest is below them, so the search starts over from 1.
+            for (let version = hint - 1; version >= Math.max(1, hint - gapWindow + 1) && lo === 0; version--)
+                if (await exists(version))
+                    lo = version;
+            if (lo > 0)
+                step = stepFromHint;
+        }
+    }
+    // Whether to probe the gap window of `hi`, an absent version that may be a hole: yes when the odds
+    // that it is one (the share of holes seen below `lo`, times the versions between `hi` and the end,
+    // against those between `lo` and `hi`) are at least even. Without a known end, always.
+    const worthChecking = (lo, hi, end) => {
+        if (end === Infinity)
+            return true;
+        let holes = 0;
+        let seen = 0;
+        for (const [version, layer] of found)
+            if (version < lo) {
+                seen++;
+                if (layer === undefined)
+                    holes++;
+            }
+        return ((holes + PRIOR_HOLES) / (seen + PRIOR_VERSIONS)) * (end - hi) >= hi - lo;
+    };
+    let galloped = 0;
+    let galloping = true;
+    for (;;) {
+        // `hi`: the lowest version seen absent above `lo`; `end`: the lowest one known to be the end.
+        let hi = Infinity;
+        let end = Infinity;
+        for (const [version, layer] of found)
+            if (version > lo && layer === undefined) {
+                hi = Math.min(hi, version);
+                if (version < end && isEnd(version))
+                    end = version;
+            }
+        // The gallop stops at its first absent version, or where it would reach one already seen.
+        if (galloping && lo + step(galloped) >= hi)
+            galloping = false;
+        let next;
+        let gallop = false;
+        if (hi === Infinity || galloping) {
+            next = lo + step(galloped++);
+            gallop = true;
+        }
+        else if (hi < end && worthChecking(lo, hi, end)) {
+            next = unknownIn(hi + 1, hi + gapWindow - 1);
+        }
+        else if (hi - lo > 1) {
+            next = lo + Math.floor((hi - lo) / 2);
+        }
+        else {
+            // The bracket is closed: `lo` is the latest unless a version past `hi` shows that `hi` is a gap.
+            next = unknownIn(lo + 2, lo + gapWindow);
+            if (next === undefined)
+                return { latest: lo === 0 ? undefined : found.get(lo), probes: found.size };
+        }
+        // Not reached: the gap window of `hi` holds an unknown version unless `hi` is the end (then hi = end).
+        if (next === undefined)
+            throw new Error(`findLatestVersion: no version to probe between ${lo} and ${hi}`);
+        if (next > Number.MAX_SAFE_INTEGER)
+            throw new Error(`findLatestVersion: every version probed up to ${lo} exists`);
+        if (await exists(next))
+            lo = Math.max(lo, next);
+        else if (gallop)
+            galloping = false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/inputs/functions.ts
+/** The functions named outright in `functions`: by name (in the first region) or by ARN. */
+
+
+const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** One target per function named; problems for each item that names none. */
+function parseFunctions(items, defaultRegion, regionRefused, problem) {
+    const byKey = new Map();
+    for (const given of items) {
+        let target;
+        if (given.startsWith('arn:')) {
+            const match = FUNCTION_ARN.exec(given);
+            if (!match) {
+                problem(`functions: "${given}" is not a Lambda function ARN; write arn:aws:lambda:REGION:ACCOUNT:function:NAME, or the plain function name.`);
+                continue;
+            }
+            const [, partition, region, account, name, qualifier] = match;
+            if (qualifier !== undefined) {
+                problem(`functions: "${given}" names the version or alias ${qualifier}; only the function itself ($LATEST) can be configured: drop ":${qualifier}".`);
+                continue;
+            }
+            const location = arnLocationProblem(partition, region);
+            if (location) {
+                problem(`functions: "${given}" ${location}.`);
+                continue;
+            }
+            target = { given, name, region, account, partition };
+        }
+        else if (FUNCTION_NAME_PATTERN.test(given)) {
+            if (!defaultRegion) {
+                // A refused aws-region was reported already; that its names then have no region says nothing new.
+                if (!regionRefused)
+                    problem(`functions: "${given}" is a plain name but no region is known; set aws-region (or AWS_REGION), or give the function's ARN.`);
+                continue;
+            }
+            target = {
+                given,
+                name: given,
+                region: defaultRegion,
+                account: undefined,
+                partition: awsPartitions_partitionOf(defaultRegion) ?? 'aws'
+            };
+        }
+        else {
+            problem(`functions: "${given}" is neither a function name (1 to 64 letters, digits, - and _) nor a function ARN.`);
+            continue;
+        }
+        // The same function by name and by ARN is one function: keep the more precise (ARN) form.
+        const key = `${target.region}/${target.name}`;
+        const earlier = byKey.get(key);
+        if (!earlier || (earlier.account === undefined && target.account !== undefined))
+            byKey.set(key, target);
+    }
+    return [...byKey.values()];
+}
+
+;// CONCATENATED MODULE: ./src/core/inputs/where.ts
+/** Where the run acts: the regions, the layer's account, the functions named or selected, and their partition. */
+
+
+
+
+
+/** Regions where the Rotel layer is published in its own account. */
+const ROTEL_REGIONS = [
+    'us-east-1',
+    'us-east-2',
+    'us-west-1',
+    'us-west-2',
+    'ca-central-1',
+    'eu-central-1',
+    'eu-north-1',
+    'eu-west-1',
+    'eu-west-2',
+    'eu-west-3',
+    'ap-southeast-1',
+    'ap-southeast-2',
+    'ap-northeast-1',
+    'ap-northeast-2',
+    'ap-south-1',
+    'sa-east-1'
+];
+/** Most items list inputs take: more is no configuration a run could act on in its time. */
+const MAX_REGIONS = 50;
+/** aws-region, layer-account, functions and exclude, and the one partition they must share. */
+function parseWhere(input, refused, env, problem) {
     const regionInputs = splitList(input('aws-region'));
     if (regionInputs.length > MAX_REGIONS)
         problem(`aws-region lists ${regionInputs.length} regions; AWS has fewer than ${MAX_REGIONS}: list each region once.`);
@@ -87820,128 +85153,63 @@ function loadConfig(readInput, env) {
         if (runPartition !== undefined && partition !== runPartition)
             problem(`${inputName}: ${given} is in the partition ${partition} and the functions are in ${runPartition}; AWS does not act across partitions: give one in ${runPartition}.`);
     };
-    const roleToAssume = input('role-to-assume') || undefined;
-    const rolePartition = roleToAssume ? ROLE_ARN_PATTERN.exec(roleToAssume)?.[1] : undefined;
-    if (roleToAssume && rolePartition === undefined)
-        problem(`role-to-assume "${roleToAssume}" is not an IAM role ARN; write it as arn:aws:iam::123456789012:role/NAME, or leave it empty to use the credentials already in the environment.`);
-    else if (roleToAssume && rolePartition !== undefined) {
-        const unknown = partitionProblem(rolePartition);
-        if (unknown)
-            problem(`role-to-assume "${roleToAssume}" ${unknown}.`);
-        else
-            samePartition('role-to-assume', roleToAssume, rolePartition);
+    return { regions, defaultRegion, layerAccount, selection, functions, samePartition };
+}
+
+;// CONCATENATED MODULE: ./src/core/config.ts
+
+
+
+
+
+
+
+
+
+
+
+/** How the input reader marks an input refused before parsing (no input can hold NUL: it is refused). */
+const REFUSED = '\u0000refused';
+/** Thrown with every problem in the inputs, each naming the input and the fix. */
+class InputError extends Error {
+    problems;
+    constructor(problems) {
+        super(problems.length === 1
+            ? `Invalid input: ${problems[0]}`
+            : `${problems.length} inputs are invalid: ${problems.join(' ')}`);
+        this.problems = problems;
+        this.name = 'InputError';
     }
-    const roleSessionName = input('role-session-name') || 'rotel-clickstack-action';
-    if (!SESSION_NAME_PATTERN.test(roleSessionName))
-        problem(`role-session-name "${roleSessionName}" must be 2 to 64 characters of letters, digits and _+=,.@-.`);
-    const audience = input('audience') || 'sts.amazonaws.com';
-    const roleDurationSeconds = parseInteger('role-duration-seconds', input('role-duration-seconds') || '3600', 900, 43200, problem);
-    const layerVersionInput = input('layer-version') || 'latest';
-    let layerVersion = 'latest';
-    if (layerVersionInput.toLowerCase() !== 'latest') {
-        if (/^[1-9]\d{0,6}$/.test(layerVersionInput))
-            layerVersion = Number(layerVersionInput);
-        else
-            problem(`layer-version "${layerVersionInput}" must be "latest" or a layer version number (a whole number from 1).`);
-    }
-    const layerNameTemplate = input('layer-name') || DEFAULT_LAYER_NAME;
-    if (!LAYER_NAME_PATTERN.test(layerNameTemplate.replaceAll('{arch}', 'arch')))
-        problem(`layer-name "${layerNameTemplate}" must be a layer name of letters, digits, - and _, with {arch} where amd64 or arm64 belongs (e.g. rotel-extension-{arch}-alpha).`);
-    const architectureInput = input('architecture') || 'auto';
-    let architecture = 'auto';
-    if (architectureInput === 'x86_64' || architectureInput === 'arm64')
-        architecture = architectureInput;
-    else if (architectureInput !== 'auto')
-        problem(`architecture "${architectureInput}" must be auto, x86_64 or arm64.`);
+}
+/** Reads and validates every input; throws an InputError naming each bad one. */
+function loadConfig(readInput, env) {
+    const problems = [];
+    const problem = (message) => void problems.push(message);
+    const { input, refused } = screenInputs(readInput, problem);
+    const modeInput = input('mode') || 'apply';
+    const mode = MODES.includes(modeInput) ? modeInput : 'apply';
+    if (mode !== modeInput)
+        problem(`mode "${modeInput}" must be one of ${MODES.join(', ')}.`);
+    const place = parseWhere(input, refused, env, problem);
+    const { regions, defaultRegion, layerAccount, selection, functions, samePartition } = place;
+    const role = parseRole(input, problem, samePartition);
+    const layer = parseLayer(input, problem);
     const { managedVariables, secretVariableNames, secretValues, secretReferences } = parseManagedVariables(input, problem);
-    const testInvoke = parseBoolean('test-invoke', input('test-invoke'), true, problem);
-    const testPayload = input('test-payload') || '{"test":"data"}';
-    if (Buffer.byteLength(testPayload) > MAX_PAYLOAD_BYTES) {
-        problem(`test-payload is ${Buffer.byteLength(testPayload)} bytes; Lambda takes at most 6 MB (6291456 bytes) in a synchronous invocation.`);
-    }
-    else {
-        try {
-            JSON.parse(testPayload);
-        }
-        catch (error) {
-            // JSON.parse's message quotes the payload, which may hold data that is not for the log: only the position.
-            const at = /position (\d+)/.exec(error.message)?.[1];
-            problem(`test-payload is not valid JSON${at === undefined ? '' : ` (the error is at character ${Number(at) + 1})`}; write a JSON document such as {"test":"data"} (the payload is not shown).`);
-        }
-    }
-    const rollbackOnFailure = parseBoolean('rollback-on-failure', input('rollback-on-failure'), true, problem);
-    const maxConcurrency = parseInteger('max-concurrency', input('max-concurrency') || '8', 1, 64, problem);
-    const cloudwatchCheckSeconds = parseInteger('cloudwatch-check-seconds', input('cloudwatch-check-seconds') || '15', 0, 300, problem);
+    const invoke = parseTestInvoke(input, problem);
     const failOnDrift = parseBoolean('fail-on-drift', input('fail-on-drift'), true, problem);
     const prComment = parseBoolean('pr-comment', input('pr-comment'), true, problem);
     const githubToken = input('github-token');
-    const annotateInput = input('annotate-files');
-    const annotateFiles = !annotateInput
-        ? undefined
-        : /^(false|none|off)$/i.test(annotateInput)
-            ? []
-            : // One glob a line: a comma belongs to braces, as in **/template.{yml,yaml}.
-                annotateInput
-                    .split(/\r?\n/)
-                    .map((line) => line.trim())
-                    .filter((line) => line !== '' && !line.startsWith('#'));
-    // Each pattern is matched against every file name of the workspace, which a pull request chooses: bounded here.
-    for (const pattern of annotateFiles ?? []) {
-        const tooBig = globProblem(pattern.replace(/^!/, ''));
-        if (tooBig)
-            problem(`annotate-files: ${tooBig}.`);
-    }
-    if (annotateFiles && annotateFiles.length > MAX_ANNOTATE_GLOBS)
-        problem(`annotate-files lists ${annotateFiles.length} globs; at most ${MAX_ANNOTATE_GLOBS}: combine them with ** or {a,b}.`);
-    const instrumentationInput = input('instrumentation') || 'none';
-    const instrumentation = INSTRUMENTATION_SETTINGS.includes(instrumentationInput)
-        ? instrumentationInput
-        : 'none';
-    if (instrumentation !== instrumentationInput)
-        problem(`instrumentation "${instrumentationInput}" must be one of ${INSTRUMENTATION_SETTINGS.join(', ')}.`);
-    const instrumentationLayer = input('instrumentation-layer') || undefined;
-    if (instrumentationLayer && !isValidInstrumentationTemplate(instrumentationLayer))
-        problem(`instrumentation-layer "${instrumentationLayer}" must be a layer version ARN, with {region} and {arch} where they vary, e.g. arn:aws:lambda:{region}:901920570463:layer:aws-otel-nodejs-{arch}-ver-1-30-2:1.`);
-    else if (instrumentationLayer) {
-        const [, partition = '', region = ''] = /^arn:([^:]*):lambda:([^:]*):/.exec(instrumentationLayer) ?? [];
-        const wrong = region === '{region}' ? partitionProblem(partition) : arnLocationProblem(partition, region);
-        if (wrong)
-            problem(`instrumentation-layer "${instrumentationLayer}" ${wrong}.`);
-        else
-            samePartition('instrumentation-layer', instrumentationLayer, partition);
-    }
+    const annotateFiles = parseAnnotateFiles(input, problem);
+    const instrumentation = parseInstrumentation(input, problem, samePartition);
     const preflight = parseBoolean('preflight', input('preflight'), true, problem);
     const jsonLogs = parseBoolean('json-logs', input('json-logs'), false, problem);
     const delivery = parseDelivery(input, problem, secretValues, refused);
     const cloudwatchLogs = parseChoice('cloudwatch-logs', input('cloudwatch-logs'), ['keep', 'off'], problem);
     const grantSecretAccess = parseBoolean('grant-secret-access', input('grant-secret-access'), false, problem);
-    const kmsKeys = splitList(input('secret-kms-key-arn'));
-    if (kmsKeys.length > MAX_KMS_KEYS)
-        problem(`secret-kms-key-arn lists ${kmsKeys.length} keys; at most ${MAX_KMS_KEYS}: the secrets' keys only.`);
-    for (const key of kmsKeys) {
-        const wrong = kmsKeyArnProblem(key);
-        if (wrong)
-            problem(`secret-kms-key-arn: ${wrong}`);
-        else
-            samePartition('secret-kms-key-arn', key, key.split(':')[1] ?? '');
-    }
-    for (const reference of secretReferences)
-        samePartition(inputNameOfReference(reference, managedVariables), reference.arn, reference.arn.split(':')[1] ?? '');
-    if (kmsKeys.length > 0 && secretReferences.length === 0)
-        problem('secret-kms-key-arn is set but no setting references a secret; drop it, or reference the ingestion key in otlp-headers as ${arn:aws:secretsmanager:…}.');
+    const kmsKeys = parseKmsKeys(input, problem, samePartition, secretReferences, managedVariables);
     const cloudwatchOffMethod = parseChoice('cloudwatch-off-method', input('cloudwatch-off-method'), ['deny', 'detach'], problem);
     // Checked here so that a value too big for any function fails now, not after every function was read.
-    const written = { ...managedVariables, ...(jsonLogs ? { [LOG_FORMAT_VARIABLE]: 'Text' } : {}) };
-    const size = variablesSize(written);
-    if (size > MAX_VARIABLES_BYTES) {
-        const shares = new Map();
-        for (const [key, value] of Object.entries(written)) {
-            const name = key === LOG_FORMAT_VARIABLE ? 'json-logs' : inputNameOf(key).replace(/ \(.*\)$/, '');
-            shares.set(name, (shares.get(name) ?? 0) + variablesSize({ [key]: value }) - 2);
-        }
-        const list = [...shares].sort((a, b) => b[1] - a[1]).map(([name, bytes]) => `${name} ${bytes}`);
-        problem(`the settings this action writes take ${size} bytes as Lambda counts them (${list.join(', ')}) and Lambda allows ${MAX_VARIABLES_BYTES} for all of a function's environment variables together; shorten them, or move settings into env-file.`);
-    }
+    checkVariablesSize(managedVariables, jsonLogs, problem);
     if (problems.length > 0)
         throw new InputError([...new Set(problems)]);
     return {
@@ -87950,30 +85218,20 @@ function loadConfig(readInput, env) {
         patterns: selection.patterns,
         excludes: selection.excludes,
         regions,
-        roleToAssume,
-        roleSessionName,
-        audience,
-        roleDurationSeconds,
+        ...role,
         homeRegion: defaultRegion || functions[0]?.region || 'us-east-1',
-        layerVersion,
-        layerNameTemplate,
+        ...layer,
         layerAccount,
-        architecture,
         managedVariables,
         secretVariableNames,
         secretValues,
-        testInvoke,
-        testPayload,
-        rollbackOnFailure,
-        maxConcurrency,
-        cloudwatchCheckSeconds,
+        ...invoke,
         managedKeys: [...new Set([...Object.values(ENV), ...Object.keys(managedVariables)])],
         failOnDrift,
         prComment,
         githubToken,
         annotateFiles,
-        instrumentation,
-        instrumentationLayer,
+        ...instrumentation,
         secretReferences,
         literalIngestionKey: ENV.headers in managedVariables &&
             !secretReferences.some((reference) => (managedVariables[ENV.headers] ?? '').includes(reference.text)),
@@ -87986,380 +85244,29 @@ function loadConfig(readInput, env) {
         secretNeeds: requiredSecretActions(secretReferences, kmsKeys)
     };
 }
-function parseFunctions(items, defaultRegion, regionRefused, problem) {
-    const byKey = new Map();
-    for (const given of items) {
-        let target;
-        if (given.startsWith('arn:')) {
-            const match = FUNCTION_ARN_PATTERN.exec(given);
-            if (!match) {
-                problem(`functions: "${given}" is not a Lambda function ARN; write arn:aws:lambda:REGION:ACCOUNT:function:NAME, or the plain function name.`);
-                continue;
-            }
-            const [, partition, region, account, name, qualifier] = match;
-            if (qualifier !== undefined) {
-                problem(`functions: "${given}" names the version or alias ${qualifier}; only the function itself ($LATEST) can be configured: drop ":${qualifier}".`);
-                continue;
-            }
-            const location = arnLocationProblem(partition, region);
-            if (location) {
-                problem(`functions: "${given}" ${location}.`);
-                continue;
-            }
-            target = { given, name, region, account, partition };
-        }
-        else if (FUNCTION_NAME_PATTERN.test(given)) {
-            if (!defaultRegion) {
-                // A refused aws-region was reported already; that its names then have no region says nothing new.
-                if (!regionRefused)
-                    problem(`functions: "${given}" is a plain name but no region is known; set aws-region (or AWS_REGION), or give the function's ARN.`);
-                continue;
-            }
-            target = {
-                given,
-                name: given,
-                region: defaultRegion,
-                account: undefined,
-                partition: awsPartitions_partitionOf(defaultRegion) ?? 'aws'
-            };
-        }
-        else {
-            problem(`functions: "${given}" is neither a function name (1 to 64 letters, digits, - and _) nor a function ARN.`);
-            continue;
-        }
-        // The same function by name and by ARN is one function: keep the more precise (ARN) form.
-        const key = `${target.region}/${target.name}`;
-        const earlier = byKey.get(key);
-        if (!earlier || (earlier.account === undefined && target.account !== undefined))
-            byKey.set(key, target);
-    }
-    return [...byKey.values()];
-}
-function parseManagedVariables(input, problem) {
-    const variables = {};
-    const secretValues = [];
-    const secretVariableNames = [];
-    const endpoint = input('otlp-endpoint');
-    // A key in the query (?api_key=…) or a password in the URL is a secret even when the URL is refused.
-    secretValues.push(...secretPartsOf(endpoint));
-    if (endpoint) {
-        let url;
-        try {
-            url = new URL(endpoint);
-        }
-        catch {
-            url = undefined;
-        }
-        // The endpoint is not quoted: its user-info or query may carry a key.
-        if (!url || !['http:', 'https:'].includes(url.protocol) || !url.hostname)
-            problem('otlp-endpoint is not an http(s) URL; write it like https://clickstack.example.com:4317.');
-        else if (/\s/.test(endpoint))
-            // The URL parser would encode or drop it; the extension would be given the raw text.
-            problem('otlp-endpoint holds a space; write the URL without spaces (percent-encode one that belongs in it as %20).');
-        else if (url.username || url.password)
-            problem('otlp-endpoint must not carry credentials in the URL; put the ingestion key in otlp-headers.');
-        else
-            variables[ENV.endpoint] = endpoint;
-    }
-    const protocol = input('otlp-protocol');
-    if (protocol) {
-        if (protocol === 'grpc' || protocol === 'http')
-            variables[ENV.protocol] = protocol;
-        else
-            problem(`otlp-protocol "${protocol}" must be grpc or http (or empty for the extension's default, grpc).`);
-    }
-    const headers = input('otlp-headers');
-    if (/^secret:\/\//.test(headers)) {
-        // The whole header list lives in a secret: the extension reads it at start-up.
-        secretValues.push(headers);
-        variables[ENV.headers] = headers;
-        secretVariableNames.push(ENV.headers);
-    }
-    else if (headers) {
-        secretValues.push(headers);
-        const pairs = parsePairs(headers, 'otlp-headers', HEADER_NAME_PATTERN, problem, true);
-        for (const [, headerValue] of pairs)
-            if (headerValue)
-                secretValues.push(headerValue, ...secretPartsOf(headerValue));
-        const seen = new Set();
-        for (const [name, headerValue] of pairs) {
-            // Header names ignore case: two spellings of one name are one header sent twice, or one lost.
-            if (seen.has(name.toLowerCase()))
-                problem(`otlp-headers: the header ${name} is given twice (header names ignore case); keep one.`);
-            seen.add(name.toLowerCase());
-            if (headerValue === '')
-                problem(`otlp-headers: the header ${name} has an empty value; give its value (if a secret fills it, check that the secret is set for this workflow).`);
-            else if (!HEADER_VALUE_PATTERN.test(headerValue))
-                problem(`otlp-headers: the value of ${name} holds a character outside printable ASCII (value not shown); HTTP and gRPC headers take ASCII only: percent- or base64-encode it.`);
-        }
-        if (pairs.length > 0) {
-            variables[ENV.headers] = pairs.map(([k, v]) => `${k}=${v}`).join(',');
-            secretVariableNames.push(ENV.headers);
-        }
-    }
-    const attributes = input('resource-attributes');
-    const pairs = attributes ? parsePairs(attributes, 'resource-attributes', /^[A-Za-z0-9_.\-/]+$/, problem, false) : [];
-    for (const [index, [key]] of pairs.entries())
-        if (pairs.findIndex(([other]) => other === key) < index)
-            problem(`resource-attributes: ${key} is given twice; keep one.`);
-    // The extension does not set these, although the guide tells users to look for them in HyperDX.
-    if (parseBoolean('cloud-attributes', input('cloud-attributes'), true, problem))
-        for (const [key, value] of CLOUD_ATTRIBUTES)
-            if (!pairs.some(([k]) => k === key))
-                pairs.push([key, value]);
-    if (pairs.length > 0)
-        variables[ENV.resourceAttributes] = pairs.map(([k, v]) => `${k}=${v}`).join(',');
-    const envFile = input('env-file');
-    if (envFile) {
-        if (envFile.startsWith('/') && !/[\s,]/.test(envFile))
-            variables[ENV.envFile] = envFile;
-        else
-            problem(`env-file "${envFile}" must be an absolute path inside the function, like /var/task/rotel.env.`);
-    }
-    const environmentKeys = new Set();
-    input('environment')
-        .split(/\r?\n/)
-        .forEach((line, index) => {
-        const trimmed = line.trim();
-        if (!trimmed || trimmed.startsWith('#'))
-            return;
-        const eq = trimmed.indexOf('=');
-        if (eq <= 0) {
-            // The line is not shown: it may be a secret pasted without its key.
-            problem(`environment: line ${index + 1} is not of the form KEY=VALUE; write one KEY=VALUE a line.`);
-            return;
-        }
-        const key = trimmed.slice(0, eq).trim();
-        const value = trimmed.slice(eq + 1).trim();
-        if (PADDING_ONLY.test(value)) {
-            problem(`environment: line ${index + 1} ${PASTED_WITHOUT_NAME}; write one KEY=VALUE a line.`);
-        }
-        else if (!VARIABLE_NAME_PATTERN.test(key)) {
-            // Not quoted: what comes before "=" may be a secret whose own "=" (base64 padding) was taken for the separator.
-            problem(`environment: line ${index + 1} does not start with a variable name (a letter, then letters, digits and _) followed by "="; the line is not shown, in case it holds a secret.`);
-        }
-        else if (RESERVED_VARIABLES.has(key)) {
-            problem(`environment: ${key} is reserved by Lambda and cannot be set; remove that line.`);
-        }
-        else if (key === LOG_FORMAT_VARIABLE || key.startsWith(ACTION_VARIABLE_PREFIX)) {
-            problem(`environment: ${key} is a name the action keeps for its records (${ACTION_VARIABLE_PREFIX}…); remove that line.`);
-        }
-        else if (environmentKeys.has(key)) {
-            problem(`environment: ${key} is given twice; keep one line.`);
-        }
-        else if (Object.hasOwn(variables, key)) {
-            problem(`environment: ${key} is already set by another input of this action; set it in one place only.`);
-        }
-        else {
-            environmentKeys.add(key);
-            variables[key] = value;
-            if (isSecretName(key)) {
-                secretVariableNames.push(key);
-                if (value)
-                    secretValues.push(value);
-            }
-            secretValues.push(...secretPartsOf(value));
-        }
-    });
-    const secretReferences = [];
-    for (const [key, value] of Object.entries(variables)) {
-        if (!key.startsWith('ROTEL_'))
-            continue;
-        const found = findSecretReferences(value, inputNameOf(key));
-        found.problems.forEach(problem);
-        secretReferences.push(...found.references);
-    }
-    return { managedVariables: variables, secretVariableNames, secretValues, secretReferences };
-}
-function parseDelivery(input, problem, secretValues, refused) {
-    const url = input('clickhouse-url');
-    const password = input('clickhouse-password');
-    if (password)
-        secretValues.push(password);
-    // The credentials in either URL, and user:password as the ClickHouse client sends it (Basic auth, base64).
-    const urlParts = secretPartsOf(url);
-    secretValues.push(...urlParts, ...secretPartsOf(input('hyperdx-url')));
-    const fromUrl = urlCredentials(url);
-    const sentPassword = password || fromUrl.password;
-    if (sentPassword)
-        secretValues.push(`${input('clickhouse-user') || fromUrl.user || 'default'}:${sentPassword}`);
-    const setting = input('verify-delivery') || (url ? 'warn' : 'off');
-    if (!['off', 'warn', 'require'].includes(setting)) {
-        problem(`verify-delivery "${setting}" must be off, warn or require.`);
-        return undefined;
-    }
-    const timeoutSeconds = parseInteger('verify-delivery-timeout', input('verify-delivery-timeout') || '90', 5, 900, problem);
-    const username = input('clickhouse-user') || undefined;
-    const logsTable = input('logs-table') || 'otel_logs';
-    const tracesTable = input('traces-table') || 'otel_traces';
-    const database = input('clickhouse-database') || 'default';
-    const hyperdxUrl = input('hyperdx-url') || undefined;
-    if (setting === 'off')
-        return undefined;
-    let parsed;
-    try {
-        parsed = new URL(url);
-    }
-    catch {
-        parsed = undefined;
-    }
-    if (!url) {
-        if (!refused('clickhouse-url'))
-            problem(`verify-delivery is ${setting} but clickhouse-url is empty; set it to ClickStack's ClickHouse HTTP endpoint, e.g. https://clickhouse.example.com:8443.`);
-        return undefined;
-    }
-    // secretPartsOf above already holds the password as written; one the client could not decode is refused.
-    if (parsed?.password) {
-        try {
-            decodeURIComponent(parsed.password);
-        }
-        catch {
-            problem('clickhouse-url: the password in the URL has a malformed %-escape (a % not followed by two hex digits); write % as %25, or put the password in clickhouse-password.');
-            return undefined;
-        }
-    }
-    if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
-        problem('clickhouse-url is not an http(s) URL; write it like https://clickhouse.example.com:8443.');
-        return undefined;
-    }
-    for (const [name, value] of [['logs-table', logsTable], ['traces-table', tracesTable]])
-        if (!CLICKHOUSE_TABLE.test(value))
-            problem(`${name} "${value}" is not a ClickHouse table name; write NAME or DATABASE.NAME (letters, digits and _).`);
-    if (!CLICKHOUSE_NAME.test(database))
-        problem(`clickhouse-database "${database}" is not a ClickHouse database name (letters, digits and _, no dot); to name a table in another database, write DATABASE.NAME in logs-table and traces-table.`);
-    if (hyperdxUrl) {
-        const wrong = hyperdxUrlProblem(hyperdxUrl);
-        if (wrong)
-            problem(`hyperdx-url ${wrong}`);
-    }
-    return {
-        mode: setting,
-        url,
-        username,
-        password: password || undefined,
-        database,
-        logsTable,
-        tracesTable,
-        timeoutSeconds,
-        hyperdxUrl
-    };
-}
-/** The user-info of a URL, decoded as the ClickHouse client takes it; empty when none or not a URL. */
-function urlCredentials(url) {
-    try {
-        const parsed = new URL(url);
-        return { user: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) };
-    }
-    catch {
-        return { user: '', password: '' };
-    }
-}
-/** Why hyperdx-url cannot be the base of the summary's `[search](URL)` link; undefined when it can. Never quotes it. */
-function hyperdxUrlProblem(value) {
-    let url;
-    try {
-        url = new URL(value);
-    }
-    catch {
-        url = undefined;
-    }
-    if (!url || !['http:', 'https:'].includes(url.protocol) || !url.hostname || !/^https?:\/\//i.test(value))
-        return 'is not an http(s) URL; write it like https://hyperdx.example.com.';
-    // Refused rather than percent-encoded: an address with these is more likely a mistake than HyperDX's.
-    if (LINK_BREAKERS.test(value))
-        return 'holds a character that would break the summary\'s Markdown link (a space, quote, bracket, parenthesis, <, >, \\, {, }, | or ^); percent-encode it, e.g. ) as %29.';
-    if (url.username || url.password)
-        return 'must not carry credentials (they would be shown in every link); HyperDX asks for its own login.';
-    if (url.search || url.hash)
-        return 'must be HyperDX\'s address without a ?query or #fragment; the action adds the search to it.';
-    return undefined;
-}
-/** The input a secret reference was written in, for messages. */
-function inputNameOfReference(reference, variables) {
-    const key = Object.keys(variables).find((k) => k.startsWith('ROTEL_') && (variables[k] ?? '').includes(reference.text));
-    return key ? inputNameOf(key) : 'otlp-headers';
-}
-/** The input a managed variable comes from, for messages. */
-function inputNameOf(key) {
-    const entry = Object.entries(ENV).find(([, variable]) => variable === key);
-    return entry ? INPUT_OF[entry[0]] : `environment (${key})`;
-}
-const INPUT_OF = {
-    endpoint: 'otlp-endpoint',
-    protocol: 'otlp-protocol',
-    headers: 'otlp-headers',
-    resourceAttributes: 'resource-attributes',
-    envFile: 'env-file'
-};
-/**
- * Parses `k=v` pairs given comma-separated or one a line. The extension splits its value on commas,
- * so a comma inside a value would silently cut it: that is an error here.
- */
-function parsePairs(value, inputName, keyPattern, problem, secret) {
-    const pairs = [];
-    const items = value
-        .split(/\r?\n/)
-        .flatMap((line) => line.split(','))
-        .map((item) => item.trim());
-    items.forEach((item, index) => {
-        if (!item)
-            return;
-        const eq = item.indexOf('=');
-        if (eq === 0) {
-            problem(`${inputName}: entry ${index + 1} has no name before "="; write name=value.`);
-            return;
-        }
-        if (eq < 0) {
-            problem(index > 0
-                ? `${inputName}: a value contains a comma, or an entry lacks "="; write name=value entries separated by commas or new lines, with no comma inside a value.`
-                : `${inputName}: the entry ${secret ? '(value hidden)' : `"${item}"`} is not name=value.`);
-            return;
-        }
-        const key = item.slice(0, eq).trim();
-        const entryValue = item.slice(eq + 1).trim();
-        if (secret && PADDING_ONLY.test(entryValue)) {
-            problem(`${inputName}: entry ${index + 1} ${PASTED_WITHOUT_NAME}; write name=value.`);
-            return;
-        }
-        if (!keyPattern.test(key)) {
-            // In a secret input, text before "=" may be a key pasted in the wrong form: it is not echoed.
-            problem(`${inputName}: ${secret ? `entry ${index + 1}` : `"${key}"`} does not start with a valid name followed by "=".`);
-            return;
-        }
-        pairs.push([key, entryValue]);
-    });
-    return pairs;
-}
-/** One of `choices`; the first when empty. */
-function parseChoice(name, value, choices, problem) {
-    if (!value)
-        return choices[0];
-    const found = choices.find((choice) => choice === value.toLowerCase());
-    if (found)
-        return found;
-    problem(`${name} "${value}" must be ${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}.`);
-    return choices[0];
-}
-function parseBoolean(name, value, fallback, problem) {
-    if (!value)
-        return fallback;
-    if (/^(true|yes|on)$/i.test(value))
-        return true;
-    if (/^(false|no|off)$/i.test(value))
-        return false;
-    problem(`${name} "${value}" must be true or false.`);
-    return fallback;
-}
-function parseInteger(name, value, min, max, problem) {
-    if (!/^-?\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-        problem(`${name} "${value}" must be a whole number from ${min} to ${max}.`);
-        return min;
-    }
-    return Number(value);
-}
 /** The layer name for one architecture. */
 function layerNameFor(template, architecture) {
     return template.replaceAll('{arch}', architecture === 'arm64' ? 'arm64' : 'amd64');
+}
+/**
+ * Each input is screened once, before it is parsed: one refused for its size or a control character
+ * reads as empty, so that no later check quotes it or parses a 100 KB value.
+ */
+function screenInputs(readInput, problem) {
+    const screened = new Map();
+    const refused = (name) => screened.get(name) === REFUSED;
+    const input = (name) => {
+        const known = screened.get(name);
+        if (known !== undefined)
+            return known === REFUSED ? '' : known;
+        const value = readInput(name).trim();
+        const wrong = inputTextProblem(name, value);
+        if (wrong)
+            problem(wrong);
+        screened.set(name, wrong ? REFUSED : value);
+        return wrong ? '' : value;
+    };
+    return { input, refused };
 }
 
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-sts/dist-cjs/index.js
@@ -88406,8 +85313,32 @@ function forkTokenMessage(fork, roleArn) {
         `knowing that such a workflow holds this repository's token and secrets and must never check out or run the fork's code.`);
 }
 
+;// CONCATENATED MODULE: ./src/core/retry.ts
+/** Retry with full-jitter exponential backoff, for the errors that a later attempt can cure. */
+/** Waits `ms` milliseconds. */
+const retry_sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Runs `operation` until it succeeds, the error is not retryable, or the attempts are spent. */
+async function withRetry(operation, options) {
+    const wait = options.sleep ?? retry_sleep;
+    const random = options.random ?? Math.random;
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await operation(attempt);
+        }
+        catch (error) {
+            if (attempt >= options.attempts || !options.isRetryable(error))
+                throw error;
+            const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+            const delayMs = Math.floor(random() * ceiling);
+            options.onRetry?.(error, attempt, delayMs);
+            await wait(delayMs);
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/aws/credentials.ts
 /** Assume an AWS role with a GitHub OIDC ID token. */
+
 
 
 
@@ -88490,7 +85421,7 @@ function createStsClient(region) {
 /** Assume `roleArn` with a fresh GitHub OIDC ID token per attempt, retrying only what a later attempt can cure, and return masked credentials. */
 async function assumeRoleWithOidc(params) {
     const { roleArn, sessionName, audience, durationSeconds, getIdToken, mask } = params;
-    const env = params.env ?? process.env;
+    const { env } = params;
     const log = params.log ?? ((message) => console.log(message));
     const attempts = Math.max(1, Math.floor(params.attempts ?? DEFAULT_ATTEMPTS));
     if (!env['ACTIONS_ID_TOKEN_REQUEST_URL'] || !env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']) {
@@ -88567,6 +85498,7 @@ async function assumeRoleWithOidc(params) {
 
 ;// CONCATENATED MODULE: ./src/aws/functionListing.ts
 /** Resolving the `functions` patterns against ListFunctions, each region listed once. */
+
 
 
 
@@ -88648,10 +85580,10 @@ function toListed(configuration, region) {
     const name = configuration.FunctionName;
     if (!name)
         return undefined;
-    const match = /^arn:([^:]+):lambda:[^:]+:(\d{12}):function:[^:]+/.exec(configuration.FunctionArn ?? '');
-    if (!match)
+    const location = functionArnLocation(configuration.FunctionArn ?? '');
+    if (!location)
         return { name, arn: name, partition: awsPartitions_partitionOf(region) ?? 'aws', account: undefined };
-    const [arn, partition, account] = match;
+    const { arn, partition, account } = location;
     return { name, arn, partition, account };
 }
 /**
@@ -88667,469 +85599,8 @@ async function selectFunctions(config, lambdaFor) {
     return { targets: [...config.functions, ...selected], warnings: resolved.warnings, listCalls: resolved.listCalls };
 }
 
-;// CONCATENATED MODULE: ./src/aws/layerResolver.ts
-/** Finding the Rotel layer versions a run attaches, by probing GetLayerVersion in the layer's account. */
-
-
-
-// Cross-account, Lambda will not say whether a version exists: a missing or non-public one is refused.
-const ABSENT_ERRORS = new Set(['AccessDeniedException', 'ResourceNotFoundException']);
-/** A probe that asks GetLayerVersion, retrying throttling and server faults, and calls refused or missing versions absent. */
-function lambdaLayerProbe(client, layerArn, options = {}) {
-    const retry = {
-        attempts: options.attempts ?? 5,
-        baseDelayMs: options.baseDelayMs ?? 250,
-        maxDelayMs: options.maxDelayMs ?? 5000,
-        isRetryable: isTransient,
-        ...(options.sleep ? { sleep: options.sleep } : {}),
-        ...(options.random ? { random: options.random } : {}),
-        ...(options.onRetry ? { onRetry: options.onRetry } : {})
-    };
-    return async (version) => {
-        try {
-            const response = await withRetry(() => client.send(new client_lambda_dist_cjs/* GetLayerVersionCommand */.VK5({ LayerName: layerArn, VersionNumber: version })), retry);
-            return {
-                arn: response.LayerVersionArn ?? `${layerArn}:${version}`,
-                layerArn: response.LayerArn ?? layerArn,
-                version: response.Version ?? version,
-                description: response.Description,
-                tag: tagFromDescription(response.Description),
-                compatibleArchitectures: [...(response.CompatibleArchitectures ?? [])]
-            };
-        }
-        catch (error) {
-            if (ABSENT_ERRORS.has(errorName(error)))
-                return undefined;
-            throw new Error(`GetLayerVersion ${layerArn}:${version} failed: ${errorName(error)}: ${messageOf(error)}`, {
-                cause: error
-            });
-        }
-    };
-}
-/** Resolves layer requests to layer versions, one lookup per distinct request however many callers ask at once. */
-class LayerResolver {
-    options;
-    /** How many lookups (latest searches or single-version gets) have started. */
-    lookups = 0;
-    /** How many GetLayerVersion probes those lookups made, retries not counted. */
-    probes = 0;
-    cache = new Map();
-    constructor(options) {
-        this.options = options;
-    }
-    /** Whether a request was looked up already (or is being), so that asking again makes no call. */
-    has(request) {
-        const { region, account, name, version } = request;
-        try {
-            return this.cache.has(`${layerArnFor(region, account, name)}:${version}`);
-        }
-        catch {
-            return false;
-        }
-    }
-    /** The layer version a request names; throws, saying what to fix, when there is none. */
-    async resolve(request) {
-        const { region, account, name, version } = request;
-        if (version !== 'latest' && !(Number.isSafeInteger(version) && version > 0))
-            throw new Error(`invalid layer-version ${String(version)}: expected "latest" or a positive whole number`);
-        const layerArn = layerArnFor(region, account, name);
-        const key = `${layerArn}:${version}`;
-        let lookup = this.cache.get(key);
-        if (!lookup) {
-            lookup = this.lookup(region, layerArn, name, version);
-            this.cache.set(key, lookup);
-            // A transport failure says nothing about the layer, so a later call may try again; an absence stays cached.
-            lookup.catch(() => {
-                if (this.cache.get(key) === lookup)
-                    this.cache.delete(key);
-            });
-        }
-        const result = await lookup;
-        if (result)
-            return result;
-        if (version === 'latest')
-            throw new Error(`no version of layer ${layerArn} is visible in ${region}: the layer is not published there, ` +
-                `or the deploy role may not call lambda:GetLayerVersion on it; set layer-account/layer-name to a mirrored copy`);
-        throw new Error(`layer version ${layerArn}:${version} does not exist or is not visible: ` +
-            `check layer-version / layer-name / layer-account, or that the layer exists in ${region}`);
-    }
-    async lookup(region, layerArn, name, version) {
-        this.lookups++;
-        const base = lambdaLayerProbe(this.options.clientFor(region), layerArn, this.options.probe);
-        const probe = (v) => {
-            this.probes++;
-            return base(v);
-        };
-        if (version !== 'latest')
-            return probe(version);
-        const hint = this.options.hints?.[layerArn] ?? this.options.hints?.[name];
-        const { latest } = await findLatestVersion(probe, {
-            ...(hint !== undefined ? { hint } : {}),
-            ...(this.options.gapWindow !== undefined ? { gapWindow: this.options.gapWindow } : {})
-        });
-        return latest;
-    }
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/core/outsideText.ts
-/**
- * Text from outside the action (log tails, AWS and ClickHouse errors, file names, layer descriptions,
- * function and role names) made inert where the action shows it: Markdown, the runner's log, annotations.
- */
-
-// Terminal escape sequences: CSI (ESC [ or the one-byte C1 form), OSC up to BEL or ST, and two-character escapes.
-const ANSI = /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b\n]*(?:\u0007|\u001b\\)|\u001b[@-_]?/g;
-// Other control characters (tab and newline stay), and the bidirectional overrides that reorder what is shown.
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-// Everything the runner (.NET ReadLine) or a browser may break a line at becomes \n.
-const LINE_BREAK = /\r\n|[\r\u0085\u2028\u2029]/g;
-/** Text without terminal escapes or control characters, line breaks as \n; redacted, then cut to `max`. */
-function plainText(text, options = {}) {
-    const clean = text.replace(LINE_BREAK, '\n').replace(ANSI, '').replace(CONTROL, '');
-    return cut(options.redact ? options.redact(clean) : clean, options.max);
-}
-/** The last lines of a log, at most `lines` of them and `chars` characters, the cut marked with `…`. */
-function tailOf(text, lines, chars) {
-    const kept = plainText(text).trimEnd().split('\n').slice(-lines).join('\n');
-    const points = [...kept];
-    return points.length <= chars ? kept : `…${points.slice(points.length - chars + 1).join('')}`;
-}
-function cut(text, max) {
-    if (max === undefined || text.length <= max)
-        return text;
-    // By code points, so that no surrogate pair is split into two replacement characters.
-    const points = [...text];
-    return points.length <= max ? text : `${points.slice(0, Math.max(0, max - 1)).join('')}…`;
-}
-const ZWSP = '\u200b';
-/**
- * Any text as inert inline GitHub-flavoured Markdown, on one line: fit for a table cell, a list item or a
- * heading. Nothing in it can open markup: Markdown punctuation is backslash-escaped, `<`, `>` and `&` are
- * entities, and a zero-width space follows each `@` and `#` and breaks `://`, `www.` and `GH-` so that
- * GitHub links no mention, issue, commit range or URL (an entity would not do: GitHub links after decoding).
- * Emoji shortcodes (`:smile:`) are left: they draw a picture, nothing a Unicode emoji could not.
- */
-function markdownText(text, options = {}) {
-    const flat = plainText(text, options).replace(/\s+/g, ' ').trim();
-    return (flat
-        .replace(/[\\`*~[\]|$]/g, '\\$&')
-        // Between two letters or digits `_` opens no emphasis (GFM's intraword rule): ROTEL_OTLP stays as it is.
-        .replace(/(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, '\\_')
-        // With every `]` escaped no link can form; `(` after one is escaped too, so that `](` never appears.
-        .replace(/\]\(/g, ']\\(')
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/#/g, `\\#${ZWSP}`)
-        .replace(/@/g, `@${ZWSP}`)
-        .replace(/:\/\//g, `:${ZWSP}//`)
-        // Shown the same, and a scan of the summary for workflow commands finds none from outside.
-        .replace(/:(?=:)/g, ':\\')
-        // GFM links `www.` after `_`, `*`, `~` or `(` too, so the test is "not after a letter or digit".
-        .replace(/(?<![\p{L}\p{N}])(www)\./giu, `$1${ZWSP}.`)
-        .replace(/(?<![\p{L}\p{N}])(gh)-/giu, `$1${ZWSP}-`)
-        // At the start of a line these open a list, a heading underline or a thematic break.
-        .replace(/^([-+=])/, '\\$1')
-        .replace(/^(\d+)([.)])/, '$1\\$2'));
-}
-/**
- * Text shown as code (an ARN, a layer name and version) when it holds only the characters of an ARN, so
- * that nothing in the code span needs escaping (no backtick, no `|` for GitHub's table splitter, no `<`
- * or `@` for a scan to stumble on); any other text is shown as escaped text instead.
- */
-function markdownCode(text, options = {}) {
-    const flat = plainText(text, options).replace(/\s+/g, ' ').trim();
-    return /^[\w:/.$+=,*-]+$/.test(flat) ? `\`${flat}\`` : markdownText(flat);
-}
-/**
- * A block of outside text (a log tail) for the summary: an HTML `<pre>`, its text shown as it came.
- * GitHub renders nothing inside as Markdown (an HTML block of `<pre>` ends only at `</pre>`, and `<` is
- * an entity) and links no mention or reference inside `pre`. The other characters that mean something
- * to Markdown, GitHub or the runner (`#`, `@`, `[`, `:`, backticks …) are numeric entities as well: the
- * browser shows the same text, and no scan of the summary's source (nor commentBody's fence count) finds a
- * heading, mention, link, fence or command.
- */
-function markdownBlock(text, options = {}) {
-    const escaped = plainText(text, options)
-        .replace(/\t/g, '    ')
-        .trimEnd()
-        // Hexadecimal, so that no entity reads as an issue reference (`#124`) to a scan of the source.
-        .replace(/[&<>#@[\]:`~|]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`);
-    return `<pre>${escaped}</pre>`;
-}
-/**
- * A link to a URL the action built (HyperDX search), or the label alone when the URL is not http(s).
- * Characters that would end the Markdown link or a table cell are percent-encoded.
- */
-function markdownLink(label, url) {
-    let href;
-    try {
-        const parsed = new URL(url);
-        if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
-            return markdownText(label);
-        // A link is shown to everyone who reads the summary: it never carries credentials.
-        parsed.username = '';
-        parsed.password = '';
-        href = parsed.href;
-    }
-    catch {
-        return markdownText(label);
-    }
-    const encoded = href.replace(/[\s()[\]<>|`'"\\]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
-    return `[${markdownText(label)}](${encoded})`;
-}
-/** Annotation text: no terminal escapes or control characters, redacted, bounded; @actions/core escapes the rest. */
-function annotationText(text, options = {}) {
-    return plainText(text, { max: 4000, ...options }).trim();
-}
-/** An annotation title on one line (a function name in it): the runner shows titles on a single line. */
-function annotationTitle(text) {
-    return plainText(text, { max: 200 }).replace(/\s+/g, ' ').trim();
-}
-/**
- * Whether the runner could read this line as a workflow command. Its two parsers (ActionCommand.TryParseV2
- * and TryParse) take a line whose start, after .NET's TrimStart, is `::`, and a line holding `##[` anywhere
- * (the legacy form is not anchored). The test errs on the side of yes: JavaScript's `\s` plus U+0085
- * covers every character .NET trims.
- */
-function mayBeCommand(line) {
-    return /^[\s\u0085]*::/.test(line) || line.includes('##[');
-}
-/**
- * Lines of outside text as the runner's log must receive them: one physical line each (the runner splits at
- * \r as well as \n), without terminal escapes. When any of them could be read as a command, the lines are
- * put inside the runner's documented `::stop-commands::<token>` … `::<token>::` block, with a fresh random
- * token that the text does not hold: while it is open the runner runs no command of either form, and after
- * it the action's own annotations work again. Escaping each line instead would have to change the text
- * (the legacy `##[` form is matched anywhere in a line); the block shows it exactly as it came.
- */
-function logLines(lines, newToken = external_node_crypto_.randomUUID) {
-    const physical = lines.flatMap((line) => plainText(line).split('\n'));
-    if (!physical.some(mayBeCommand))
-        return physical;
-    const text = physical.join('\n').toLowerCase();
-    let token = newToken();
-    // The runner compares the resume command without regard to case.
-    while (token.length < 16 || text.includes(token.toLowerCase()))
-        token = (0,external_node_crypto_.randomUUID)();
-    return [`::stop-commands::${token}`, ...physical, `::${token}::`];
-}
-
-;// CONCATENATED MODULE: ./src/github/runnerLog.ts
-/** Outside text printed to the runner's log so that the runner runs no command from it (see logLines). */
-
-
-/** Prints lines that hold outside text to the log, so that the runner runs no command from them (see logLines). */
-function printOutside(...lines) {
-    for (const line of logLines(lines))
-        info(line);
-}
-/** A group of the log whose title and lines hold outside text; @actions/core escapes the title's line breaks. */
-function printGroup(title, lines) {
-    startGroup(annotationTitle(title));
-    printOutside(...lines);
-    endGroup();
-}
-
-;// CONCATENATED MODULE: ./src/github/tokenIdentity.ts
-/**
- * The login of the account the token acts as: `github-actions[bot]` for the Actions token, `NAME[bot]` for a
- * GitHub App's, the user's for a personal token. GraphQL's `viewer` answers all three; REST's /user refuses
- * installation tokens.
- */
-async function tokenIdentity(octokit, token) {
-    try {
-        const data = await octokit.graphql('query { viewer { login } }');
-        const login = data?.viewer?.login;
-        return typeof login === 'string' && login !== '' ? { login } : { problem: 'GitHub named no account' };
-    }
-    catch (error) {
-        const status = error?.status;
-        const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').slice(0, 200);
-        // Octokit leaves the token out of its errors; a server that echoes it is covered here.
-        const shown = token.length >= 3 ? message.split(token).join('***') : message;
-        return { problem: `${typeof status === 'number' ? `${status} ` : ''}${shown}` };
-    }
-}
-/** Whether a comment's author, as the REST API gives it, is the account with this login. */
-function isAuthor(user, login) {
-    if (!user?.login)
-        return false;
-    if (user.login === login)
-        return true;
-    // Should GraphQL name an app's bot without the suffix REST gives it; no person's login can hold brackets.
-    return user.type === 'Bot' && user.login === `${login}[bot]`;
-}
-
-;// CONCATENATED MODULE: ./src/github/prComment.ts
-/** The plan as one pull-request comment, written on the first run and edited in place on later runs. */
-
-
-/** The pull request this workflow run is for, or undefined when the event is not a pull request's. */
-function pullRequestOf(context) {
-    if (context.eventName !== 'pull_request' && context.eventName !== 'pull_request_target')
-        return undefined;
-    const number = context.payload.pull_request?.number;
-    if (typeof number !== 'number')
-        return undefined;
-    return { owner: context.repo.owner, repo: context.repo.repo, number };
-}
-/** The start every plan marker shares, whatever its key. */
-const PLAN_MARKER_PREFIX = '<!-- rotel-clickstack-action:plan';
-// Keys come from workflow and job names; a few hundred characters tell any two jobs apart.
-const MAX_KEY_LENGTH = 200;
-/** The hidden HTML comment that identifies the plan comment of one key, e.g. one workflow's job. */
-function planMarker(key) {
-    const safe = key
-        .replace(/\s+/g, ' ')
-        // `--` or `>` would end the HTML comment early and show the rest of the marker in the comment.
-        .replace(/-{2,}/g, '-')
-        .replace(/>/g, '_')
-        .trim()
-        .slice(0, MAX_KEY_LENGTH);
-    return `${PLAN_MARKER_PREFIX} key=${safe} -->`;
-}
-/** GitHub refuses a comment body longer than this. */
-const MAX_COMMENT_LENGTH = 65536;
-/** The last line of a plan too long for one comment. */
-const TRUNCATION_NOTICE = '**The plan was cut here: it is longer than a pull-request comment may be. The job summary of this run has it all.**';
-/**
- * Writes the plan comment on the pull request: edits the first one that both opens with the marker and was
- * written by the token's own account, or creates one. Anyone may post a comment opening with the marker; another
- * account's comment is never edited. When the token's account cannot be learned, nothing is edited: a new
- * comment is written, with a warning that says why.
- */
-async function upsertPlanComment(params) {
-    const { token, pullRequest, marker } = params;
-    const { owner, repo, number } = pullRequest;
-    // An empty GITHUB_API_URL is as good as none.
-    const apiUrl = params.apiUrl || process.env['GITHUB_API_URL'] || 'https://api.github.com';
-    const octokit = params.octokit ?? getOctokit(token, { baseUrl: apiUrl });
-    const body = commentBody(marker, params.body);
-    let step = 'learning which account the token acts as';
-    try {
-        const identity = await tokenIdentity(octokit, token);
-        if ('problem' in identity) {
-            step = 'creating the comment';
-            const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body });
-            return {
-                outcome: 'created',
-                url: data.html_url,
-                warning: `Could not learn which account github-token acts as (${identity.problem}), so the plan comment of an ` +
-                    `earlier run could not be told from a copy someone else posted: a new comment was written on pull request #${number} instead of editing one.`
-            };
-        }
-        const { login } = identity;
-        step = 'listing the comments';
-        // Stops at the first page holding our comment: a long-lived pull request can have thousands of comments.
-        const found = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 }, (response, done) => {
-            const match = response.data.find((comment) => hasMarker(comment.body, marker) && isAuthor(comment.user, login));
-            if (match)
-                done();
-            return match ? [match] : [];
-        });
-        const existing = found[0];
-        if (existing) {
-            if (existing.body === body)
-                return { outcome: 'unchanged', url: existing.html_url };
-            step = `updating comment ${existing.id}`;
-            const { data } = await octokit.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body });
-            return { outcome: 'updated', url: data.html_url };
-        }
-        step = 'creating the comment';
-        const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body });
-        return { outcome: 'created', url: data.html_url };
-    }
-    catch (error) {
-        const status = statusOf(error);
-        const detail = hide(error instanceof Error ? error.message : String(error), token);
-        if (status !== undefined && lacksPermission(status, detail, error))
-            return {
-                outcome: 'no-permission',
-                message: `Could not write the plan comment on pull request #${number}: the token lacks permission. ` +
-                    'Add `permissions: pull-requests: write` to the job (and for pull requests from forks, the token is ' +
-                    'read-only: see pull_request_target).'
-            };
-        throw new Error(`Could not write the plan comment on pull request #${number}: ${status !== undefined ? `${status} ` : ''}${detail} (${step})`, { cause: error });
-    }
-}
-/** The comment text: the marker on its own first line, then the plan, cut to fit GitHub's limit. */
-function commentBody(marker, plan) {
-    const whole = `${marker}\n${plan}`;
-    if (whole.length <= MAX_COMMENT_LENGTH)
-        return whole;
-    // String length counts UTF-16 units, never fewer than GitHub's characters, so this errs on the short side.
-    let room = MAX_COMMENT_LENGTH - marker.length - 1 - TRUNCATION_NOTICE.length - 2;
-    for (;;) {
-        const cut = cutPlan(plan, Math.max(0, room));
-        const text = `${marker}\n${cut}\n\n${TRUNCATION_NOTICE}`;
-        // Closing a code fence costs a few characters more; rare enough to pay for with a second cut.
-        if (text.length <= MAX_COMMENT_LENGTH || room <= 0)
-            return text;
-        room -= text.length - MAX_COMMENT_LENGTH;
-    }
-}
-function cutPlan(plan, room) {
-    let kept = plan.slice(0, room);
-    // A whole line reads better than half a table row; without any newline the hard cut stays.
-    const lastNewline = kept.lastIndexOf('\n');
-    if (lastNewline > 0)
-        kept = kept.slice(0, lastNewline);
-    // Half a surrogate pair would turn into a replacement character.
-    if (/[\uD800-\uDBFF]$/.test(kept))
-        kept = kept.slice(0, -1);
-    // Inside an open code fence the notice would render as code.
-    let openFence;
-    for (const line of kept.split('\n')) {
-        const fence = /^ {0,3}(`{3,}|~{3,})/.exec(line)?.[1];
-        if (fence === undefined)
-            continue;
-        if (openFence === undefined)
-            openFence = fence;
-        else if (fence[0] === openFence[0] && fence.length >= openFence.length)
-            openFence = undefined;
-    }
-    return openFence === undefined ? kept : `${kept}\n${openFence}`;
-}
-// The marker has to open the comment: a reply quoting it, or another key whose text merely contains it, is not it.
-function hasMarker(body, marker) {
-    if (!body?.startsWith(marker))
-        return false;
-    const next = body.charAt(marker.length);
-    return next === '' || next === '\n' || next === '\r';
-}
-function statusOf(error) {
-    if (typeof error !== 'object' || error === null || !('status' in error))
-        return undefined;
-    return typeof error.status === 'number' && error.status > 0 ? error.status : undefined;
-}
-function lacksPermission(status, detail, error) {
-    if (status === 401)
-        return true;
-    if (status === 404)
-        return /Resource not accessible by integration/i.test(detail);
-    // GitHub answers a spent rate limit with 403 too; telling the user to add a permission would mislead.
-    if (status === 403)
-        return !/rate limit/i.test(detail) && headerOf(error, 'x-ratelimit-remaining') !== '0';
-    return false;
-}
-function headerOf(error, name) {
-    if (typeof error !== 'object' || error === null || !('response' in error))
-        return undefined;
-    const response = error.response;
-    if (typeof response !== 'object' || response === null || !('headers' in response))
-        return undefined;
-    const headers = response.headers;
-    const value = headers?.[name];
-    return value === undefined || value === null ? undefined : String(value);
-}
-// Octokit already redacts the Authorization header in its errors; this covers a server that echoes the token.
-function hide(text, token) {
-    return token.length >= 3 ? text.split(token).join('***') : text;
-}
-
+// EXTERNAL MODULE: ./node_modules/@clickhouse/client/dist/index.js
+var dist = __nccwpck_require__(5671);
 ;// CONCATENATED MODULE: ./src/core/redact.ts
 /**
  * The one redactor: removes secrets, in every form they take on the way out, from text bound for the
@@ -89293,2404 +85764,6 @@ function unique(list) {
     return [...new Set(list)];
 }
 
-;// CONCATENATED MODULE: ./src/core/summary.ts
-
-
-/** The statuses that mean "this run changes (or would change) the function", per mode. */
-const CHANGE_STATUS = {
-    apply: 'updated',
-    plan: 'planned',
-    check: 'drifted',
-    remove: 'removed'
-};
-/** The layers used, keyed "<region>/<arch>" as the `layer-arns` output has them. */
-function layersByRegionAndArch(outcomes) {
-    const layers = new Map();
-    for (const { report, layer } of outcomes) {
-        if (layer && report.architecture)
-            layers.set(`${report.region}/${report.architecture}`, layer);
-    }
-    return new Map([...layers.entries()].sort(([a], [b]) => a.localeCompare(b)));
-}
-function renderOutputs(result, redact) {
-    const layerArns = Object.fromEntries([...result.layers].map(([key, layer]) => [key, layer.arn]));
-    const changed = result.outcomes.some(({ report }) => report.status === CHANGE_STATUS[result.mode] ||
-        ((result.mode === 'apply' || result.mode === 'remove') && (report.executionRole?.changes.length ?? 0) > 0));
-    return {
-        // Values are redacted before serialising: a secret with a quote or backslash is escaped in JSON.
-        'layer-arns': outputJson(layerArns, redact),
-        changed: String(changed),
-        drift: String(result.outcomes.some(({ report }) => report.status === 'drifted')),
-        report: outputJson(result.outcomes.map(({ report }) => report), redact)
-    };
-}
-/** The most characters of one string in the JSON outputs (an error with a log tail in it). */
-const OUTPUT_TEXT = 4000;
-/**
- * JSON for an output, its strings without terminal escapes or control characters, redacted, bounded.
- * A workflow that echoes the output must not run a command from it either: the JSON is one line, so no
- * `::` can start one, and `##[` (which the runner reads anywhere in a line) is written `##\u005b`,
- * the same string to any JSON parser.
- */
-function outputJson(value, redact) {
-    const clean = redactDeep(value, (text) => plainText(text, { redact, max: OUTPUT_TEXT }));
-    return JSON.stringify(clean).replace(/##\[/g, '##\\u005b');
-}
-const STATUS_LABEL = {
-    updated: '✅ updated',
-    unchanged: '➖ unchanged',
-    planned: '📝 will change',
-    'in-sync': '✅ in sync',
-    drifted: '⚠️ drifted',
-    removed: '🗑️ removed',
-    failed: '❌ failed',
-    'rolled-back': '↩️ rolled back',
-    cancelled: '⏹️ cancelled'
-};
-const TITLE = {
-    apply: 'Rotel Lambda Extension for ClickStack',
-    plan: 'Rotel Lambda Extension for ClickStack: plan',
-    check: 'Rotel Lambda Extension for ClickStack: drift check',
-    remove: 'Rotel Lambda Extension for ClickStack: removal'
-};
-/** The job summary as Markdown. */
-function renderSummary(result, redact) {
-    const reports = result.outcomes.map(({ report }) => report);
-    const lines = [`## ${TITLE[result.mode]}`, '', tallyLine(reports), ''];
-    const quiet = reports.length > 0 && reports.every((r) => r.status === 'unchanged' || r.status === 'in-sync');
-    if (quiet)
-        lines.push(result.mode === 'remove'
-            ? 'Nothing to remove: no function has the Rotel layer or its settings.'
-            : result.mode === 'apply'
-                ? 'Nothing to change: every function already has the target layer and settings.'
-                : 'Every function is in sync: apply would change nothing.', '');
-    if (result.mode === 'plan')
-        lines.push('This is a plan: nothing was written.', '');
-    if (result.mode === 'check')
-        lines.push('This is a check: nothing was written.', '');
-    for (const note of result.notes ?? [])
-        lines.push(`> ${cell(note, redact, LONG_TEXT)}`, '');
-    if (result.layers.size > 0) {
-        lines.push('### Layer', '', '| region / arch | layer version | tag |', '| --- | --- | --- |');
-        for (const [key, layer] of result.layers)
-            lines.push(`| ${cell(key, redact)} | ${markdownCode(layer.arn, { redact })} | ${cell(layer.tag ?? layer.description ?? '', redact)} |`);
-        lines.push('');
-    }
-    if (reports.length > 0) {
-        const writes = result.mode === 'apply' || result.mode === 'remove';
-        lines.push('### Functions', '', writes
-            ? '| function | region | arch | result | Rotel layer before → after | settings changed | test invocation | CloudWatch Logs |'
-            : '| function | region | arch | result | Rotel layer now → target | settings that would change |', writes ? '| --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- | --- |');
-        for (const r of reports) {
-            const row = [
-                cell(r.function, redact),
-                cell(r.region, redact),
-                r.architecture ?? '?',
-                STATUS_LABEL[r.status],
-                layerTransition(r, redact),
-                cell([...r.changedVariables, ...(r.diff?.logFormat ? ['LogFormat'] : [])].join(', ') || '—', redact, LONG_TEXT)
-            ];
-            if (writes)
-                row.push(invocationCell(r, result.testInvoke, redact), r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch);
-            lines.push(`| ${row.join(' | ')} |`);
-        }
-        lines.push('');
-    }
-    const detailed = reports.filter((r) => r.diff && (r.status === 'planned' || r.status === 'drifted' || r.status === 'removed' || r.status === 'updated'));
-    if (detailed.length > 0 && result.mode !== 'apply') {
-        lines.push('### Changes', '');
-        for (const r of detailed)
-            lines.push(...renderDetails(r, redact), '');
-    }
-    const errors = reports.filter((r) => r.error !== null);
-    if (errors.length > 0) {
-        lines.push('### Errors', '');
-        for (const r of errors)
-            lines.push(`- **${cell(r.function, redact)}** (${cell(r.region, redact)}): ${cell(r.error ?? '', redact, LONG_TEXT)}`);
-        lines.push('');
-    }
-    const tails = result.outcomes.filter((outcome) => outcome.logTail);
-    if (tails.length > 0) {
-        lines.push('### Log tails of the failed test invocations', '');
-        // Redacted before it is cut, so that the cut leaves no end of a secret; the log has the whole tail.
-        for (const { report: r, logTail = '' } of tails.slice(0, SUMMARY_TAILS))
-            lines.push(`**${cell(r.function, redact)}** (${cell(r.region, redact)})`, '', markdownBlock(tailOf(redact(logTail), 30, SUMMARY_TAIL_CHARS), { redact }), '');
-        if (tails.length > SUMMARY_TAILS)
-            lines.push(`The tails of ${tails.length - SUMMARY_TAILS} more are in the log.`, '');
-    }
-    const verified = reports.filter((r) => r.delivery !== null);
-    if (verified.length > 0) {
-        lines.push('### Delivery to ClickStack', '', '| function | telemetry of the test invocation | log records | spans | first seen after | HyperDX |', '| --- | --- | --- | --- | --- | --- |');
-        for (const r of verified) {
-            const d = r.delivery;
-            lines.push(`| ${cell(r.function, redact)} | ${d.status === 'delivered' ? '✅ delivered' : d.status === 'error' ? `❌ ${cell(d.detail ?? 'error', redact)}` : '❌ not delivered'} | ${Number(d.logRecords)} | ${Number(d.spans)} | ${d.firstArrivalMs === null ? '—' : `≤ ${Math.ceil(d.firstArrivalMs / 1000)} s`} | ${d.link ? markdownLink('search', redact(d.link)) : '—'} |`);
-        }
-        lines.push('');
-        if (verified.some((r) => r.delivery?.status === 'delivered' && !r.delivery.withInvocationId))
-            lines.push('Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set `json-logs: true` (or the functions\' LoggingConfig.LogFormat to JSON) to tie each record to its invocation.', '');
-    }
-    lines.push(...renderRoles(result.mode, reports, redact));
-    const cloudwatchOn = reports.filter((r) => r.cloudwatch === 'on');
-    if (cloudwatchOn.length > 0)
-        lines.push('### CloudWatch Logs', '', `${cloudwatchOn.length} function${cloudwatchOn.length === 1 ? '' : 's'} still send logs to CloudWatch Logs (${cell(cloudwatchOn.map((r) => r.function).join(', '), redact, LONG_TEXT)}). Their execution roles may still create log streams and put events; remove those permissions (\`cloudwatch-logs: off\` does) to stop paying for logs that now go to ClickStack.`, '');
-    return redact(lines.join('\n'));
-}
-/** cloudwatch-logs: off and remove: each execution role once, with what was (or would be) done to it. */
-function renderRoles(mode, reports, redact) {
-    const byRole = new Map();
-    for (const r of reports) {
-        if (!r.executionRole)
-            continue;
-        const entry = byRole.get(r.executionRole.role) ?? { changes: new Set(), functions: [] };
-        for (const change of r.executionRole.changes)
-            entry.changes.add(change);
-        entry.functions.push(r.function);
-        byRole.set(r.executionRole.role, entry);
-    }
-    if (byRole.size === 0)
-        return [];
-    const heading = mode === 'plan' ? 'what apply would change' : mode === 'remove' ? 'CloudWatch Logs put back' : 'CloudWatch Logs switched off';
-    const lines = [`### Execution roles: ${heading}`, '', '| role | functions | change |', '| --- | --- | --- |'];
-    for (const [role, { changes, functions }] of byRole)
-        lines.push(`| ${cell(role, redact)} | ${cell(functions.join(', '), redact, LONG_TEXT)} | ${cell([...changes].join('; ') || 'nothing to change', redact, LONG_TEXT)} |`);
-    lines.push('');
-    return lines;
-}
-/** The pull-request comment of a plan: the summary, which already says what would change and why. */
-function renderPlanComment(result, redact, runUrl) {
-    const footer = runUrl ? `\n\n<sub>From [this run](${runUrl}). Updated on every run of the workflow.</sub>` : '';
-    return `${renderSummary(result, redact)}${footer}`;
-}
-function tallyLine(reports) {
-    const counts = new Map();
-    for (const r of reports)
-        counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
-    const order = ['updated', 'planned', 'drifted', 'removed', 'unchanged', 'in-sync', 'rolled-back', 'failed', 'cancelled'];
-    const parts = order
-        .filter((status) => counts.has(status))
-        .map((status) => `${counts.get(status)} ${STATUS_LABEL[status].replace(/^\S+ /, '')}`);
-    return `${reports.length} function${reports.length === 1 ? '' : 's'}${parts.length > 0 ? `: ${parts.join(', ')}` : ''}.`;
-}
-/** One function's diff as a Markdown `diff` block: layers in order, then variables. */
-function renderDetails(r, redact = (text) => text) {
-    const diff = r.diff;
-    const lines = [`**${cell(r.function, redact)}** (${cell(r.region, redact)}, ${r.architecture ?? '?'}) – ${STATUS_LABEL[r.status]}`];
-    if (r.drift.length > 0)
-        lines.push('', `Drift: ${cell(r.drift.join('; '), redact, LONG_TEXT)}.`);
-    lines.push('', '```diff');
-    const open = lines.length;
-    lines.push('# layers, in order');
-    for (const [sign, arn] of diffLists(diff.layers.before, diff.layers.after))
-        lines.push(`${sign} ${arn}`);
-    if (diff.variables.length > 0) {
-        // Values only where the diff shows them (the action's own, proven safe); what the function holds now, never.
-        lines.push('# variables');
-        for (const change of diff.variables) {
-            if (change.change !== 'added')
-                lines.push(`- ${change.name} (current value not shown)`);
-            if (change.change !== 'removed')
-                lines.push(change.shown ? `+ ${change.name}=${change.after ?? ''}` : `+ ${change.name} (value not shown)`);
-        }
-    }
-    if (diff.logFormat)
-        lines.push('# logging', `- LoggingConfig.LogFormat=${diff.logFormat.before}`, `+ LoggingConfig.LogFormat=${diff.logFormat.after}`);
-    return fenced(lines, open);
-}
-/**
- * Closes the code block opened before lines[open]: each line inside stays one line, without control
- * characters, and the fence is longer than any run of backticks inside, so that no ARN, name or value
- * from outside can end the block early.
- */
-function fenced(lines, open) {
-    for (let i = open; i < lines.length; i++)
-        lines[i] = plainText(lines[i]).replace(/\n/g, ' ');
-    const inside = lines.slice(open).join('\n');
-    const fence = '`'.repeat(Math.max(3, ...(inside.match(/`+/g) ?? []).map((run) => run.length + 1)));
-    lines[open - 1] = `${fence}diff`;
-    lines.push(fence);
-    return lines;
-}
-/** A line diff of two short lists (a longest common subsequence), so that an unmoved layer shows unchanged. */
-function diffLists(before, after) {
-    const common = Array.from({ length: before.length + 1 }, () => new Array(after.length + 1).fill(0));
-    for (let i = before.length - 1; i >= 0; i--)
-        for (let j = after.length - 1; j >= 0; j--)
-            common[i][j] =
-                before[i] === after[j]
-                    ? common[i + 1][j + 1] + 1
-                    : Math.max(common[i + 1][j], common[i][j + 1]);
-    const out = [];
-    let i = 0;
-    let j = 0;
-    while (i < before.length || j < after.length) {
-        if (i < before.length && j < after.length && before[i] === after[j]) {
-            out.push([' ', before[i]]);
-            i++;
-            j++;
-        }
-        else if (j >= after.length ||
-            (i < before.length && common[i + 1][j] >= common[i][j + 1])) {
-            out.push(['-', before[i]]);
-            i++;
-        }
-        else {
-            out.push(['+', after[j]]);
-            j++;
-        }
-    }
-    return out;
-}
-function layerTransition(r, redact) {
-    const short = (arn) => (arn ? markdownCode(arn.replace(/^.*:layer:/, ''), { redact }) : '(none)');
-    if (r.layerBefore === r.layerAfter)
-        return short(r.layerAfter);
-    return `${short(r.layerBefore)} → ${short(r.layerAfter)}`;
-}
-function invocationCell(r, testInvoke, redact) {
-    const { status, statusCode, functionError } = r.invocation;
-    if (status === 'skipped')
-        return testInvoke ? 'skipped' : 'off';
-    return `${status}${statusCode !== null ? ` (${Number(statusCode)})` : ''}${functionError ? ` ${cell(functionError, redact)}` : ''}`;
-}
-/** The test invocations' log tails the summary shows, and the characters of each: the summary stays small. */
-const SUMMARY_TAILS = 10;
-const SUMMARY_TAIL_CHARS = 2000;
-/** The most characters of a short text from outside (a name, a tag, a detail) in a cell. */
-const SHORT_TEXT = 300;
-/** The most characters of a long one (an error, a list of names, drift). */
-const LONG_TEXT = 2000;
-/**
- * Text from outside made inert Markdown on one line, fit for a table cell: redacted before it is escaped,
- * since an escaped secret would no longer match the redactor that runs over the whole summary at the end.
- */
-function cell(text, redact, max = SHORT_TEXT) {
-    return markdownText(text, { max, redact });
-}
-
-;// CONCATENATED MODULE: ./src/github/planComment.ts
-/** Posts the plan on the pull request the run is for; a comment that cannot be written never fails the step. */
-
-
-
-
-
-
-async function postPlanComment(config, result, redact, env) {
-    const pullRequest = pullRequestOf(github_context);
-    if (!pullRequest)
-        return;
-    if (!config.githubToken) {
-        core_warning('No github-token: the plan is not posted on the pull request. Leave github-token at its default (github.token).');
-        return;
-    }
-    // One comment per workflow and job, so that two plan jobs in one workflow keep their own.
-    const marker = planMarker(`${env.GITHUB_WORKFLOW ?? ''}/${env.GITHUB_JOB ?? ''}`);
-    const runUrl = env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
-        ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
-        : undefined;
-    try {
-        const posted = await upsertPlanComment({
-            token: config.githubToken,
-            pullRequest,
-            body: renderPlanComment(result, redact, runUrl),
-            marker
-        });
-        if (posted.outcome === 'no-permission')
-            core_warning(redact(posted.message));
-        else {
-            if (posted.warning)
-                core_warning(redact(posted.warning));
-            // The URL is GitHub's answer: printed so that the runner runs no command from it.
-            printOutside(`Plan comment ${posted.outcome} on pull request #${pullRequest.number}${posted.url ? `: ${posted.url}` : ''}.`);
-        }
-    }
-    catch (error) {
-        core_warning(redact(messageOf(error)));
-    }
-}
-
-;// CONCATENATED MODULE: ./src/run/pool.ts
-/** Runs a task for each item with at most `limit` running at once, keeping results in input order. */
-async function mapWithConcurrency(items, limit, task) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const index = next++;
-            results[index] = await task(items[index], index);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-    return results;
-}
-/**
- * At most `limit` holders at once, served first come, first served. Unlike mapWithConcurrency, a task
- * can give its slot back while it only waits (for telemetry to arrive) and take one again to write.
- */
-class Slots {
-    limit;
-    held = 0;
-    queue = [];
-    constructor(limit) {
-        this.limit = limit;
-    }
-    async acquire() {
-        if (this.held < this.limit)
-            this.held++;
-        // A released slot passes straight to the next in line, so `held` does not change then.
-        else
-            await new Promise((resolve) => this.queue.push(resolve));
-        let released = false;
-        return {
-            release: () => {
-                if (released)
-                    return;
-                released = true;
-                const next = this.queue.shift();
-                if (next)
-                    next();
-                else
-                    this.held--;
-            }
-        };
-    }
-    async run(task) {
-        const lease = await this.acquire();
-        try {
-            return await task();
-        }
-        finally {
-            lease.release();
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/roleModel.ts
-/** The name of a managed policy, from its ARN. */
-const policyNameOf = (arn) => arn.slice(arn.lastIndexOf('/') + 1);
-
-;// CONCATENATED MODULE: ./src/core/cloudwatchOff.ts
-/**
- * cloudwatch-logs: off for one run, in the terms of the report: which functions' roles to change or
- * restore, and what was (or would be) done to each role, in words. The IAM work itself is
- * aws/executionRoles.ts; the decisions here are pure.
- */
-
-
-const groupName = (arn) => parseLogGroupArn(arn).name;
-/** What applyCloudWatchOff changed (`did`) or would change (`would`), in words. */
-function describeOffChange(change, tense) {
-    const verb = (past, base) => (tense === 'did' ? past : `would ${base}`);
-    const lines = [];
-    const deny = change.denyPolicy;
-    if (deny && deny.added.length > 0) {
-        const groups = deny.added.map(groupName).join(', ');
-        lines.push(deny.before
-            ? `${verb('added', 'add')} ${groups} to the log groups inline policy ${deny.name} denies writes to`
-            : `${verb('put', 'put')} inline policy ${deny.name}, denying log writes to ${groups}`);
-    }
-    for (const arn of change.detached)
-        lines.push(`${verb('detached', 'detach')} ${policyNameOf(arn)}`);
-    for (const edit of change.inlineEdited)
-        lines.push(`${verb('took', 'take')} the log writes out of inline policy ${edit.name} (its other permissions stay)`);
-    for (const gone of change.inlineDeleted)
-        lines.push(`${verb('deleted', 'delete')} inline policy ${gone.name}, which granted nothing but log writes`);
-    return lines;
-}
-/** What undoCloudWatchOff changed, in words. */
-function describeUndo(result) {
-    const lines = [];
-    if (result.denyPolicy)
-        lines.push(result.denyPolicy.deleted
-            ? `deleted inline policy ${result.denyPolicy.name}`
-            : `took the function's log group out of ${result.denyPolicy.name}`);
-    for (const arn of result.reattached)
-        lines.push(`attached ${policyNameOf(arn)} again`);
-    for (const restored of result.inlineRestored)
-        lines.push(`restored the log writes in inline policy ${restored.name}`);
-    return result.changed ? lines : [];
-}
-/**
- * Whether the function's logs are known to reach ClickStack after the run, so that CloudWatch may stay
- * off for it. Everything else – rolled back, failed before or during the write, cancelled, telemetry
- * not arriving – gets CloudWatch Logs back: logs then cost money, but none are lost.
- */
-function logsReachClickStack(report, cloudwatchStillOn) {
-    const instrumented = report.status === 'updated' || report.status === 'unchanged' || cloudwatchStillOn;
-    return instrumented && (report.delivery === null || report.delivery.status === 'delivered');
-}
-
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: ./src/aws/executionRoles.ts
-/**
- * The IAM edge of `cloudwatch-logs: off`: reads Lambda execution roles, switches their CloudWatch Logs
- * writes off (deny or detach), records what it did in the role's tags, undoes exactly that, and says
- * which policies still grant the writes. The policy logic itself is pure, in logPermissions.ts.
- *
- * The record (role tags, keys prefixed `rotel-clickstack-action:`):
- * - `…:deny-policy` = `RotelClickStackDenyCloudWatchLogs` – the inline deny policy is the action's
- *   (its log groups are in the policy itself; nothing else needs recording);
- * - `…:detached` = the managed policy ARNs the action detached, space-separated (only ever
- *   AWSLambdaBasicExecutionRole);
- * - `…:inline-undo-00`, `-01`, … = what the action took out of inline policies: the original of each
- *   statement it changed or removed (with its position), and the original text of each policy it
- *   deleted, one batch per run – JSON, deflated (zlib, whose Adler-32 check makes a lost or damaged
- *   chunk an error rather than a wrong restore), base64url, cut into 256-character tag values.
- *   A role has at most 50 tags: if the record does not fit beside the role's own tags, the role is
- *   not changed at all (never make a change that cannot be undone) and the error says to use the deny
- *   method. The originals are never kept in an inline policy: that would spend the role's
- *   10,240-character inline quota, and a document is a live policy, not storage.
- * `…:secret-policy` = `RotelClickStackReadIngestionSecret` is no part of this record: it is
- *   grant-secret-access's record of its own inline policy (secretAccess.ts), which applying and undoing
- *   this record leave alone.
- * The record is checked before it is used: a statement is put back only where the role still has
- *   exactly what the action left (the stripped statement), and only if stripping the recorded original
- *   gives that statement – so a restore can only add back CloudWatch Logs write permissions, even if
- *   someone with iam:TagRole edited the tags; only AWSLambdaBasicExecutionRole is ever re-attached.
- *
- * Writes: on apply the record (tags) first, then the policy changes (grant-secret-access's own tag
- * comes after its policy: grantSecretAccess) – a failure in between leaves a
- * record of more than was done, which undo tolerates (every restore step is idempotent). On undo the
- * policy changes first, then the tags. IAM has no conditional writes: within one run every role goes
- * through RoleCoordinator, one task at a time; two runs of the action on the same roles at once
- * should be serialised with the workflow's `concurrency:`.
- */
-
-
-
-
-
-
-const TAG_PREFIX = 'rotel-clickstack-action:';
-const DENY_TAG = `${TAG_PREFIX}deny-policy`;
-const DETACHED_TAG = `${TAG_PREFIX}detached`;
-const INLINE_UNDO_TAG_PREFIX = `${TAG_PREFIX}inline-undo-`;
-const MAX_ROLE_TAGS = 50;
-const MAX_TAG_VALUE_LENGTH = 256;
-/** `my-role` from `my-role` or `arn:aws:iam::123456789012:role/service-role/my-role`. */
-function roleNameOf(nameOrArn) {
-    if (!nameOrArn.startsWith('arn:'))
-        return nameOrArn;
-    const match = /^arn:[^:]+:iam::\d{12}:role\/(?:.*\/)?([^/]+)$/.exec(nameOrArn);
-    if (!match?.[1])
-        throw new Error(`not an IAM role ARN: ${nameOrArn}`);
-    return match[1];
-}
-/** A tag of the CloudWatch Logs record. The secret-access record (SECRET_POLICY_TAG) is kept apart from it. */
-const isOurTag = (key) => key.toLowerCase().startsWith(TAG_PREFIX) && key.toLowerCase() !== SECRET_POLICY_TAG;
-function encodeInline(batches) {
-    const encoded = batches.map((batch) => batch.map((entry) => entry.kind === 'statement'
-        ? ['s', entry.policy, entry.index, entry.original, entry.removed ? 1 : 0]
-        : ['p', entry.policy, entry.document]));
-    return (0,external_node_zlib_.deflateSync)(Buffer.from(JSON.stringify({ v: 1, b: encoded })), { level: 9 }).toString('base64url');
-}
-function decodeInline(text) {
-    const value = JSON.parse((0,external_node_zlib_.inflateSync)(Buffer.from(text, 'base64url')).toString('utf8'));
-    if (value.v !== 1 || !Array.isArray(value.b))
-        throw new Error('unknown record format');
-    return value.b.map((batch) => {
-        if (!Array.isArray(batch))
-            throw new Error('malformed batch');
-        return batch.map((entry) => {
-            if (!Array.isArray(entry))
-                throw new Error('malformed entry');
-            const [kind, policy] = entry;
-            if (typeof policy !== 'string')
-                throw new Error('malformed entry');
-            if (kind === 's') {
-                const [, , index, original, removed] = entry;
-                if (typeof index !== 'number' || typeof original !== 'object' || original === null || Array.isArray(original))
-                    throw new Error('malformed statement entry');
-                return { kind: 'statement', policy, index, original: original, removed: removed === 1 };
-            }
-            if (kind === 'p' && typeof entry[2] === 'string')
-                return { kind: 'policy', policy, document: entry[2] };
-            throw new Error('malformed entry');
-        });
-    });
-}
-/** The action's tags for this record (only its own keys). */
-function recordTags(record) {
-    const tags = {};
-    if (record.denyPolicy)
-        tags[DENY_TAG] = record.denyPolicy;
-    if (record.detached.length > 0)
-        tags[DETACHED_TAG] = record.detached.join(' ');
-    if (record.inline.length > 0) {
-        const text = encodeInline(record.inline);
-        for (let i = 0, n = 0; i < text.length; i += MAX_TAG_VALUE_LENGTH, n++)
-            tags[`${INLINE_UNDO_TAG_PREFIX}${String(n).padStart(2, '0')}`] = text.slice(i, i + MAX_TAG_VALUE_LENGTH);
-    }
-    return tags;
-}
-/** The record in these tags (tag keys compared case-insensitively, as IAM does). */
-function recordOf(tags) {
-    const lower = new Map(Object.entries(tags).map(([key, value]) => [key.toLowerCase(), value]));
-    const denyPolicy = lower.get(DENY_TAG);
-    const detached = (lower.get(DETACHED_TAG) ?? '').split(/\s+/).filter(Boolean);
-    const chunks = [...lower.keys()].filter((key) => key.startsWith(INLINE_UNDO_TAG_PREFIX)).sort();
-    let inline = [];
-    let problem;
-    if (chunks.length > 0) {
-        const expected = chunks.every((key, i) => key === `${INLINE_UNDO_TAG_PREFIX}${String(i).padStart(2, '0')}`);
-        try {
-            if (!expected)
-                throw new Error(`tags ${chunks.join(', ')} are not numbered 00 onwards`);
-            inline = decodeInline(chunks.map((key) => lower.get(key) ?? '').join(''));
-        }
-        catch (error) {
-            problem = `the undo record in the tags ${INLINE_UNDO_TAG_PREFIX}* cannot be read (${messageOf(error)})`;
-        }
-    }
-    return {
-        ...(denyPolicy ? { denyPolicy } : {}),
-        detached,
-        inline,
-        ...(problem !== undefined ? { problem } : {})
-    };
-}
-const hasRecord = (record) => record.denyPolicy !== undefined || record.detached.length > 0 || record.inline.length > 0 || record.problem !== undefined;
-/** What to tag and untag so that the role's tags hold `record`; throws when it cannot fit. */
-function tagChanges(role, record) {
-    const desired = recordTags(record);
-    const current = Object.entries(role.tags).filter(([key]) => isOurTag(key));
-    // An unreadable inline record is kept as it is: it is all there is of those originals.
-    if (record.problem)
-        for (const [key, value] of current)
-            if (key.toLowerCase().startsWith(INLINE_UNDO_TAG_PREFIX))
-                desired[key.toLowerCase()] = value;
-    const others = Object.keys(role.tags).length - current.length;
-    const ours = Object.keys(desired).length;
-    if (others + ours > MAX_ROLE_TAGS) {
-        throw new RecordTooLargeError(`Role ${role.name}: the record of what the action changes needs ${ours} tags and the role has ${others} of its own; ` +
-            `a role has at most ${MAX_ROLE_TAGS}. Nothing was changed. Use cloudwatch-off-method: deny for this role, ` +
-            `or free some of its tags.`);
-    }
-    const currentByLower = new Map(current.map(([key, value]) => [key.toLowerCase(), { key, value }]));
-    const set = {};
-    for (const [key, value] of Object.entries(desired))
-        if (currentByLower.get(key)?.value !== value)
-            set[key] = value;
-    const remove = current.filter(([key]) => !(key.toLowerCase() in desired)).map(([key]) => key);
-    return { set, remove };
-}
-class RecordTooLargeError extends Error {
-    name = 'RecordTooLargeError';
-}
-class InlineQuotaError extends Error {
-    name = 'InlineQuotaError';
-}
-// ---------------------------------------------------------------------------------------------
-// Pure planning
-const isEmptyPlan = (plan) => Object.keys(plan.tags.set).length === 0 &&
-    plan.tags.remove.length === 0 &&
-    plan.attach.length === 0 &&
-    plan.detach.length === 0 &&
-    plan.put.length === 0 &&
-    plan.delete.length === 0;
-function withTags(role, tags) {
-    const removed = new Set([...tags.remove, ...Object.keys(tags.set)].map((key) => key.toLowerCase()));
-    const out = {};
-    for (const [key, value] of Object.entries(role.tags))
-        if (!removed.has(key.toLowerCase()))
-            out[key] = value;
-    return { ...out, ...tags.set };
-}
-function inlineAfter(role, put, deleted) {
-    const puts = new Map(put.map((p) => [p.name, p.text]));
-    const out = [];
-    for (const policy of role.inline) {
-        if (deleted.includes(policy.name))
-            continue;
-        const text = puts.get(policy.name);
-        if (text === undefined)
-            out.push(policy);
-        else {
-            out.push({ name: policy.name, text, document: parsePolicyDocument(text) });
-            puts.delete(policy.name);
-        }
-    }
-    for (const [name, text] of puts)
-        out.push({ name, text, document: parsePolicyDocument(text) });
-    return out;
-}
-function checkInlineQuota(role, inline) {
-    const total = inline.reduce((sum, policy) => sum + policySize(policy.text), 0);
-    if (total > ROLE_INLINE_POLICY_QUOTA)
-        throw new InlineQuotaError(`Role ${role.name}: its inline policies would take ${total} characters; IAM allows ${ROLE_INLINE_POLICY_QUOTA} ` +
-            `per role in all. Nothing was changed. Give the functions separate roles, or move inline policies to managed ones.`);
-}
-/**
- * The role after a secret-access plan (tags and inline policies), refused before any write when it
- * would exceed IAM's tag or inline-policy quota.
- */
-function secretPlanAfter(role, plan) {
-    const tags = withTags(role, plan.tags);
-    if (Object.keys(tags).length > MAX_ROLE_TAGS)
-        throw new RecordTooLargeError(`Role ${role.name}: recording the secret-access policy needs the tag ${SECRET_POLICY_TAG} and the role has ` +
-            `${Object.keys(role.tags).length} tags; a role has at most ${MAX_ROLE_TAGS}. Nothing was changed. Free one of ` +
-            'its tags, or grant the execution role the secret access yourself.');
-    const inline = inlineAfter(role, plan.put, plan.delete);
-    if (plan.put.length > 0)
-        checkInlineQuota(role, inline);
-    return { ...role, tags, inline };
-}
-const sortedGroups = (logGroups) => [...new Set(logGroups.map((group) => parseLogGroupArn(group).arn))].sort();
-/** deny: merge the groups into the role's deny policy. Pure. */
-function planDeny(role, logGroups) {
-    const groups = sortedGroups(logGroups);
-    const existing = role.inline.find((policy) => policy.name === DENY_POLICY_NAME);
-    const merged = mergeDenyPolicy(existing?.document, groups);
-    const put = existing && sameJson(existing.document, merged) ? [] : [{ name: DENY_POLICY_NAME, text: serializePolicyDocument(merged) }];
-    const inline = inlineAfter(role, put, []);
-    checkInlineQuota(role, inline);
-    const record = recordOf(role.tags);
-    const tags = tagChanges(role, { ...record, denyPolicy: DENY_POLICY_NAME });
-    const plan = { tags, attach: [], detach: [], put, delete: [] };
-    const before = deniedGroupsOf(existing?.document);
-    const after = { ...role, tags: withTags(role, tags), inline };
-    return {
-        plan,
-        change: {
-            role: role.name,
-            method: 'deny',
-            logGroups: groups,
-            changed: !isEmptyPlan(plan),
-            detached: [],
-            inlineEdited: [],
-            inlineDeleted: [],
-            denyPolicy: {
-                name: DENY_POLICY_NAME,
-                groups: deniedGroupsOf(merged),
-                added: deniedGroupsOf(merged).filter((group) => !before.includes(group)),
-                ...(existing ? { before: existing.document } : {}),
-                after: merged
-            },
-            customerManagedStillGranting: [],
-            otherAwsManaged: [],
-            unresolved: [],
-            warnings: [],
-            after
-        }
-    };
-}
-/** The three actions a document allows (or may allow) on any of the groups. */
-function actionsGranted(document, groups) {
-    const granted = new Set();
-    for (const group of groups)
-        for (const decision of decideLogWrites([{ source: '', analysis: analyzeLogWrites(document, group) }]))
-            if (decision.verdict === 'allowed' || decision.verdict === 'conditional')
-                granted.add(decision.action);
-    return LOG_WRITE_ACTIONS.filter((action) => granted.has(action));
-}
-/**
- * detach: detach AWSLambdaBasicExecutionRole, strip the three actions from the inline policies whose
- * statements may cover the groups, report every managed policy that still grants them. Pure: the
- * attached managed policies' documents come in `managed` (by ARN).
- */
-function planDetach(role, logGroups, managed) {
-    const groups = sortedGroups(logGroups);
-    const record = recordOf(role.tags);
-    const detach = role.attached.filter((policy) => isBasicExecutionPolicyArn(policy.arn)).map((policy) => policy.arn);
-    const put = [];
-    const deleted = [];
-    const inlineEdited = [];
-    const inlineDeleted = [];
-    const unresolved = [];
-    const batch = [];
-    for (const policy of role.inline) {
-        if (policy.name === DENY_POLICY_NAME)
-            continue;
-        const result = stripLogWrites(policy.document, { logGroupArns: groups });
-        for (const item of result.unresolved)
-            unresolved.push({ policy: policy.name, ...item });
-        if (!result.changed)
-            continue;
-        if (result.document === undefined) {
-            deleted.push(policy.name);
-            inlineDeleted.push({ name: policy.name, before: policy.document });
-            batch.push({ kind: 'policy', policy: policy.name, document: policy.text });
-        }
-        else {
-            put.push({ name: policy.name, text: serializePolicyDocument(result.document) });
-            inlineEdited.push({ name: policy.name, before: policy.document, after: result.document });
-            for (const edit of result.edits)
-                batch.push({ kind: 'statement', policy: policy.name, index: edit.index, original: edit.before, removed: edit.after === undefined });
-        }
-    }
-    if (batch.length > 0 && record.problem)
-        throw new RecordTooLargeError(`Role ${role.name}: ${record.problem}. Nothing was changed: restore or remove those tags first, or use cloudwatch-off-method: deny.`);
-    const inline = inlineAfter(role, put, deleted);
-    checkInlineQuota(role, inline);
-    const newRecord = {
-        ...record,
-        detached: [...new Set([...record.detached, ...detach])],
-        inline: batch.length > 0 ? [...record.inline, batch] : record.inline
-    };
-    const tags = hasRecord(newRecord) || hasRecord(record) ? tagChanges(role, newRecord) : { set: {}, remove: [] };
-    const customerManagedStillGranting = [];
-    const otherAwsManaged = [];
-    const warnings = [];
-    for (const policy of role.attached) {
-        if (detach.includes(policy.arn))
-            continue;
-        const awsManaged = isAwsManagedPolicyArn(policy.arn);
-        const known = awsManagedLogWriter(policy.arn);
-        const source = managed.get(policy.arn);
-        let actions;
-        let unreadable;
-        if (source && 'document' in source)
-            actions = actionsGranted(source.document, groups);
-        else {
-            unreadable = source && 'error' in source ? source.error : 'not read';
-            // Unread: an AWS managed policy is judged by the known list; a customer-managed one may grant.
-            actions = awsManaged && !known ? [] : [...LOG_WRITE_ACTIONS];
-            warnings.push(`Role ${role.name}: could not read ${policy.arn} (${unreadable}); ` +
-                (actions.length > 0 ? 'it is taken to grant CloudWatch Logs writes.' : 'it is taken not to grant CloudWatch Logs writes.'));
-        }
-        if (actions.length === 0)
-            continue;
-        const list = actions.join(', ');
-        if (awsManaged) {
-            const instead = known?.instead;
-            otherAwsManaged.push({
-                arn: policy.arn,
-                name: policy.name,
-                actions,
-                logGroups: groups,
-                fix: `AWS managed policy ${policy.name} on role ${role.name} also allows ${list}, so CloudWatch Logs stays on. ` +
-                    (instead ? `Attach ${instead} instead, ` : 'Replace it with a policy without those actions, ') +
-                    'or use cloudwatch-off-method: deny.'
-            });
-        }
-        else {
-            customerManagedStillGranting.push({
-                arn: policy.arn,
-                name: policy.name,
-                actions,
-                logGroups: groups,
-                fix: `Customer-managed policy ${policy.arn} on role ${role.name} still allows ${list} on ${groups.join(', ')}. ` +
-                    'The action never edits it (other roles may use it): remove those actions from it (a new default policy version), ' +
-                    `detach it from ${role.name}, or use cloudwatch-off-method: deny.`
-            });
-        }
-    }
-    for (const grant of [...customerManagedStillGranting, ...otherAwsManaged])
-        warnings.push(grant.fix);
-    for (const item of unresolved)
-        warnings.push(`Role ${role.name}: inline policy ${item.policy}, statement ${item.sid ?? `#${item.index}`}: ${item.reason}; it was left as it was.`);
-    const plan = { tags, attach: [], detach, put, delete: deleted };
-    return {
-        plan,
-        change: {
-            role: role.name,
-            method: 'detach',
-            logGroups: groups,
-            changed: !isEmptyPlan(plan),
-            detached: detach,
-            inlineEdited,
-            inlineDeleted,
-            customerManagedStillGranting,
-            otherAwsManaged,
-            unresolved,
-            warnings,
-            after: {
-                ...role,
-                tags: withTags(role, tags),
-                attached: role.attached.filter((policy) => !detach.includes(policy.arn)),
-                inline
-            }
-        }
-    };
-}
-/** Where the action's inline undo record can be applied to the role's inline policies as they are now. Pure. */
-function planInlineRestore(role, record) {
-    const conflicts = [];
-    if (record.problem)
-        return { put: [], restored: [], conflicts: [`Role ${role.name}: ${record.problem}; inline policies were not restored.`] };
-    const docs = new Map();
-    for (const policy of role.inline)
-        docs.set(policy.name, { before: policy.document, document: policy.document });
-    const touched = new Set();
-    const deletedTexts = new Map();
-    // Later runs first; within one run, statements in their original order (so positions come back right).
-    for (const batch of [...record.inline].reverse()) {
-        const order = (entry) => (entry.kind === 'policy' ? -1 : entry.index);
-        for (const entry of [...batch].sort((a, b) => order(a) - order(b))) {
-            const where = `Role ${role.name}, inline policy ${entry.policy}`;
-            if (entry.kind === 'policy') {
-                let original;
-                try {
-                    original = parsePolicyDocument(entry.document);
-                }
-                catch (error) {
-                    conflicts.push(`${where}: the recorded document cannot be read (${messageOf(error)}); not restored.`);
-                    continue;
-                }
-                if (stripLogWrites(original).document !== undefined) {
-                    conflicts.push(`${where}: the recorded document grants more than CloudWatch Logs writes; not restored (the record was changed).`);
-                    continue;
-                }
-                const current = docs.get(entry.policy);
-                if (current) {
-                    if (!sameJson(current.document, original))
-                        conflicts.push(`${where} exists again with other content; the policy the action deleted was not put back: ${entry.document}`);
-                    continue;
-                }
-                docs.set(entry.policy, { document: original });
-                deletedTexts.set(entry.policy, entry.document);
-                touched.add(entry.policy);
-                continue;
-            }
-            const stripped = stripStatement(entry.original);
-            const label = `statement ${entry.original.Sid ?? `#${entry.index}`}`;
-            if (!stripped.changed || (entry.removed ? stripped.statement !== undefined : stripped.statement === undefined)) {
-                conflicts.push(`${where}, ${label}: the recorded original does not strip to what the action left; not restored (the record was changed).`);
-                continue;
-            }
-            const current = docs.get(entry.policy);
-            if (!current) {
-                conflicts.push(`${where} no longer exists; ${label} was not restored: ${JSON.stringify(entry.original)}`);
-                continue;
-            }
-            const statements = statementsOf(current.document);
-            if (statements.some((statement) => sameJson(statement, entry.original)))
-                continue; // already there
-            let next;
-            if (entry.removed) {
-                next = [...statements];
-                next.splice(Math.min(entry.index, next.length), 0, entry.original);
-            }
-            else {
-                const at = sameJson(statements[entry.index], stripped.statement)
-                    ? entry.index
-                    : statements.findIndex((statement) => sameJson(statement, stripped.statement));
-                if (at < 0) {
-                    conflicts.push(`${where}, ${label} changed since the action edited it; not restored: ${JSON.stringify(entry.original)}`);
-                    continue;
-                }
-                next = statements.map((statement, i) => (i === at ? entry.original : statement));
-            }
-            const [first] = next;
-            const single = !Array.isArray(current.document.Statement) && next.length === 1 && first !== undefined;
-            docs.set(entry.policy, { ...current, document: { ...current.document, Statement: single ? first : next } });
-            touched.add(entry.policy);
-        }
-    }
-    const put = [];
-    const restored = [];
-    for (const name of touched) {
-        const entry = docs.get(name);
-        if (!entry)
-            continue;
-        put.push({ name, text: deletedTexts.get(name) ?? serializePolicyDocument(entry.document) });
-        restored.push({ name, ...(entry.before ? { before: entry.before } : {}), after: entry.document });
-    }
-    return { put, restored, conflicts };
-}
-/**
- * remove: undo what the record says – the deny policy loses these groups (all of them when omitted) and
- * goes when empty; detached policies are attached again; inline statements come back; the tags go.
- * Detach and inline edits are role-wide, so they are undone whichever of the role's groups are given.
- * Pure.
- */
-function planUndo(role, logGroups) {
-    const record = recordOf(role.tags);
-    const put = [];
-    const deleted = [];
-    let denyPolicy;
-    const deny = role.inline.find((policy) => policy.name === DENY_POLICY_NAME);
-    let denyLeft = false;
-    if (deny) {
-        const next = logGroups ? removeGroupsFromDeny(deny.document, sortedGroups(logGroups)) : undefined;
-        if (next === undefined)
-            deleted.push(DENY_POLICY_NAME);
-        else if (!sameJson(next, deny.document))
-            put.push({ name: DENY_POLICY_NAME, text: serializePolicyDocument(next) });
-        denyLeft = next !== undefined;
-        denyPolicy = { name: DENY_POLICY_NAME, deleted: next === undefined, remainingGroups: next ? deniedGroupsOf(next) : [] };
-    }
-    const attachedNow = new Set(role.attached.map((policy) => policy.arn));
-    const conflicts = [];
-    const attach = [];
-    for (const arn of record.detached) {
-        if (!isBasicExecutionPolicyArn(arn)) {
-            conflicts.push(`Role ${role.name}: the record names ${arn} as detached; the action only ever detaches ` +
-                'AWSLambdaBasicExecutionRole, so it is not attached.');
-            continue;
-        }
-        if (!attachedNow.has(arn))
-            attach.push(arn);
-    }
-    const restore = planInlineRestore(role, record);
-    conflicts.push(...restore.conflicts);
-    put.push(...restore.put);
-    // Inline entries that could not be applied stay recorded (all of them: nothing is lost); the rest goes.
-    const keepInline = restore.conflicts.length > 0 && record.inline.length + (record.problem ? 1 : 0) > 0;
-    const desired = recordTags({ ...(denyLeft ? { denyPolicy: DENY_POLICY_NAME } : {}), detached: [], inline: [] });
-    const set = {};
-    const current = new Map(Object.entries(role.tags).map(([key, value]) => [key.toLowerCase(), value]));
-    for (const [key, value] of Object.entries(desired))
-        if (current.get(key) !== value)
-            set[key] = value;
-    const remove = Object.keys(role.tags).filter((key) => isOurTag(key) &&
-        !(key.toLowerCase() in desired) &&
-        !(keepInline && key.toLowerCase().startsWith(INLINE_UNDO_TAG_PREFIX)));
-    const tags = { set, remove };
-    const plan = { tags, attach, detach: [], put, delete: deleted };
-    const attachedAfter = [...role.attached, ...attach.map((arn) => ({ arn, name: policyNameOf(arn) }))];
-    return {
-        plan,
-        result: {
-            role: role.name,
-            changed: !isEmptyPlan(plan),
-            reattached: attach,
-            inlineRestored: restore.restored,
-            ...(denyPolicy ? { denyPolicy } : {}),
-            conflicts,
-            tagsRemoved: tags.remove,
-            after: { ...role, tags: withTags(role, tags), attached: attachedAfter, inline: inlineAfter(role, put, deleted) }
-        }
-    };
-}
-/**
- * check: what in the role's state differs from "CloudWatch Logs off" for this group, in words; empty
- * when in sync. `report` is logWriteGrants' answer for the group.
- */
-function cloudWatchDrift(role, report) {
-    const drift = [];
-    const record = recordOf(role.tags);
-    if (record.denyPolicy && !role.inline.some((policy) => policy.name === record.denyPolicy))
-        drift.push(`role ${role.name} lost the deny policy ${record.denyPolicy}`);
-    for (const arn of record.detached)
-        if (role.attached.some((policy) => policy.arn === arn))
-            drift.push(`role ${role.name} has ${policyNameOf(arn)} attached again`);
-    if (report.granted.length > 0) {
-        const who = report.sources.filter((s) => s.allows.length > 0 || s.unreadable).map((s) => s.arn ?? s.name);
-        drift.push(`role ${role.name} ${hasRecord(record) ? 'again lets' : 'lets'} Lambda write ${report.logGroupArn} ` +
-            `(${report.granted.join(', ')}${who.length > 0 ? ` via ${who.join(', ')}` : ''})${unreadableNote(report)}`);
-    }
-    return drift;
-}
-/**
- * Why policies counted as granting were not read, or '': without it a policy that grants no logs action
- * at all would be named as the one that does, when the deploy role only may not read it.
- */
-function unreadableNote(report) {
-    const unread = report.sources.filter((source) => source.unreadable && source.allows.length > 0);
-    if (unread.length === 0)
-        return '';
-    const one = unread.length === 1;
-    return (`; ${unread.map((source) => `${source.arn ?? source.name} could not be read (${source.unreadable ?? ''})`).join('; ')}, ` +
-        `so ${one ? 'it is' : 'they are'} counted as granting – the deploy role needs iam:GetPolicy and iam:GetPolicyVersion ` +
-        `on ${one ? 'it' : 'them'} to tell (see README, Permissions)`);
-}
-/** Why CloudWatch Logs still received logs after the test invocation, for the failure message. */
-function explainLogsStillOn(report) {
-    if (report.granted.length > 0) {
-        const who = report.sources
-            .filter((source) => source.allows.length > 0 || source.unreadable)
-            .map((source) => `${source.kind} policy ${source.arn ?? source.name}${source.unreadable ? ' (unreadable)' : ` (${source.allows.join(', ')})`}`);
-        return `role ${report.role} still lets Lambda write ${report.logGroupArn}: ${who.length > 0 ? who.join('; ') : report.granted.join(', ')}${unreadableNote(report)}`;
-    }
-    return (`no policy of role ${report.role} lets Lambda write ${report.logGroupArn} any more; IAM changes can take a few ` +
-        'seconds to apply everywhere, so logs written meanwhile still arrive – run the check again later');
-}
-/** Reads and writes execution roles through one IAM client; managed policy documents are read once per run. */
-class ExecutionRoles {
-    iam;
-    managedDocuments = new Map();
-    simulate;
-    constructor(iam, options = {}) {
-        this.iam = iam;
-        this.simulate = options.simulate ?? true;
-    }
-    /** The role, its tags, attached policies and inline policies (all pages). */
-    async readRole(nameOrArn) {
-        const name = roleNameOf(nameOrArn);
-        const { Role: role } = await this.iam.send(new client_iam_dist_cjs/* GetRoleCommand */.kbp({ RoleName: name }));
-        const arn = role?.Arn ?? '';
-        const arnMatch = /^arn:([^:]+):iam::(\d{12}):/.exec(arn);
-        const tags = {};
-        let marker;
-        do {
-            const page = await this.iam.send(new client_iam_dist_cjs/* ListRoleTagsCommand */.DP4({ RoleName: name, Marker: marker }));
-            for (const tag of page.Tags ?? [])
-                if (tag.Key !== undefined)
-                    tags[tag.Key] = tag.Value ?? '';
-            marker = page.IsTruncated ? page.Marker : undefined;
-        } while (marker);
-        const attached = [];
-        do {
-            const page = await this.iam.send(new client_iam_dist_cjs/* ListAttachedRolePoliciesCommand */.wfM({ RoleName: name, Marker: marker }));
-            for (const policy of page.AttachedPolicies ?? [])
-                if (policy.PolicyArn)
-                    attached.push({ arn: policy.PolicyArn, name: policy.PolicyName ?? policyNameOf(policy.PolicyArn) });
-            marker = page.IsTruncated ? page.Marker : undefined;
-        } while (marker);
-        const names = [];
-        do {
-            const page = await this.iam.send(new client_iam_dist_cjs/* ListRolePoliciesCommand */.Y7N({ RoleName: name, Marker: marker }));
-            names.push(...(page.PolicyNames ?? []));
-            marker = page.IsTruncated ? page.Marker : undefined;
-        } while (marker);
-        const inline = [];
-        for (const policyName of names) {
-            const { PolicyDocument: encoded = '{}' } = await this.iam.send(new client_iam_dist_cjs/* GetRolePolicyCommand */.WHQ({ RoleName: name, PolicyName: policyName }));
-            inline.push({ name: policyName, document: parsePolicyDocument(encoded), text: decodePolicyText(encoded) });
-        }
-        return {
-            name: role?.RoleName ?? name,
-            arn,
-            partition: arnMatch?.[1] ?? 'aws',
-            account: arnMatch?.[2] ?? '',
-            tags,
-            attached,
-            inline
-        };
-    }
-    /** A managed policy's default version document (cached per run), or why it could not be read. */
-    managedPolicyDocument(arn) {
-        let pending = this.managedDocuments.get(arn);
-        if (!pending) {
-            pending = (async () => {
-                try {
-                    const { Policy: policy } = await this.iam.send(new client_iam_dist_cjs/* GetPolicyCommand */.s4W({ PolicyArn: arn }));
-                    const { PolicyVersion: version } = await this.iam.send(new client_iam_dist_cjs/* GetPolicyVersionCommand */.G45({ PolicyArn: arn, VersionId: policy?.DefaultVersionId ?? 'v1' }));
-                    return { document: parsePolicyDocument(version?.Document ?? '{}') };
-                }
-                catch (error) {
-                    return { error: `${errorName(error)}: ${messageOf(error)}` };
-                }
-            })();
-            this.managedDocuments.set(arn, pending);
-        }
-        return pending;
-    }
-    async managedDocumentsOf(role) {
-        const entries = await Promise.all(role.attached.map(async (policy) => [policy.arn, await this.managedPolicyDocument(policy.arn)]));
-        return new Map(entries);
-    }
-    /**
-     * Switches CloudWatch Logs writes off for these log groups (ARNs) on this role, as read by readRole.
-     * Writes nothing when the role already is as it should be.
-     */
-    async applyCloudWatchOff(role, options) {
-        const planned = await this.planCloudWatchOff(role, options);
-        await this.execute(role.name, planned.plan, 'record-first');
-        return planned.change;
-    }
-    /** What applyCloudWatchOff would write (plan mode); reads managed policies, writes nothing. */
-    async planCloudWatchOff(role, options) {
-        return options.method === 'deny'
-            ? planDeny(role, options.logGroups)
-            : planDetach(role, options.logGroups, await this.managedDocumentsOf({
-                ...role,
-                attached: role.attached.filter((policy) => !isBasicExecutionPolicyArn(policy.arn))
-            }));
-    }
-    /**
-     * Which of this action's records the role carries (one GetRole: its tags come with it), so that a run
-     * can leave roles it never changed alone without reading their policies.
-     */
-    async recordsOn(nameOrArn) {
-        const { Role: role } = await this.iam.send(new client_iam_dist_cjs/* GetRoleCommand */.kbp({ RoleName: roleNameOf(nameOrArn) }));
-        const tags = {};
-        for (const tag of role?.Tags ?? [])
-            if (tag.Key !== undefined)
-                tags[tag.Key] = tag.Value ?? '';
-        const secret = Object.entries(tags).find(([key]) => key.toLowerCase() === SECRET_POLICY_TAG);
-        return { cloudwatchOff: hasRecord(recordOf(tags)), secretPolicy: secret?.[1] };
-    }
-    /** remove mode: undoes what the role's record says (see planUndo), and nothing else. */
-    async undoCloudWatchOff(role, options = {}) {
-        const { plan, result } = planUndo(role, options.logGroups);
-        await this.execute(role.name, plan, 'record-last');
-        return result;
-    }
-    /**
-     * check mode: which of the role's policies let Lambda write the log group, each named; IAM's policy
-     * simulator decides when it answers (it also weighs permission boundaries), else the static analysis.
-     */
-    async logWriteGrants(role, logGroupArn) {
-        const group = parseLogGroupArn(logGroupArn).arn;
-        const notes = [];
-        const sources = [];
-        const analyzed = [];
-        const unreadable = new Set();
-        const add = (kind, name, arn, source) => {
-            if ('error' in source) {
-                const known = arn ? awsManagedLogWriter(arn) : undefined;
-                const mayGrant = kind === 'customer-managed' || known !== undefined;
-                if (mayGrant)
-                    for (const action of LOG_WRITE_ACTIONS)
-                        unreadable.add(action);
-                sources.push({
-                    kind,
-                    name,
-                    ...(arn ? { arn } : {}),
-                    allows: mayGrant ? [...LOG_WRITE_ACTIONS] : [],
-                    conditional: [],
-                    denies: [],
-                    unreadable: source.error
-                });
-                return;
-            }
-            const analysis = analyzeLogWrites(source.document, group);
-            analyzed.push({ source: arn ?? name, analysis });
-            sources.push({
-                kind,
-                name,
-                ...(arn ? { arn } : {}),
-                allows: analysis.filter((a) => a.allows.length > 0).map((a) => a.action),
-                conditional: analysis.filter((a) => a.allows.length > 0 && a.allows.every((r) => r.conditional)).map((a) => a.action),
-                denies: analysis.filter((a) => a.denies.length > 0).map((a) => a.action)
-            });
-        };
-        for (const policy of role.inline)
-            add('inline', policy.name, undefined, { document: policy.document });
-        const managed = await this.managedDocumentsOf(role);
-        for (const policy of role.attached)
-            add(isAwsManagedPolicyArn(policy.arn) ? 'aws-managed' : 'customer-managed', policy.name, policy.arn, managed.get(policy.arn) ?? { error: 'not read' });
-        const decisions = decideLogWrites(analyzed);
-        let granted = decisions
-            .filter((d) => d.verdict === 'allowed' || d.verdict === 'conditional' || (d.verdict === 'not-allowed' && unreadable.has(d.action)))
-            .map((d) => d.action);
-        if (decisions.some((d) => d.verdict === 'conditional'))
-            notes.push('some statements have Conditions, which static analysis does not evaluate: they are counted as granting');
-        if (unreadable.size > 0)
-            notes.push('some attached policies could not be read: they are counted as granting');
-        let method = 'static';
-        if (this.simulate && role.arn) {
-            try {
-                const simulated = await this.simulateLogWrites(role.arn, group);
-                granted = LOG_WRITE_ACTIONS.filter((action) => simulated.has(action));
-                method = 'simulation';
-            }
-            catch (error) {
-                // Not permitted, or not implemented (emulators): static analysis it is, for the rest of the run.
-                this.simulate = false;
-                notes.push(`IAM's policy simulator did not answer (${errorName(error)}): static analysis of the role's attached ` +
-                    'and inline policies decided; permission boundaries and SCPs are not weighed');
-            }
-        }
-        else {
-            notes.push("static analysis of the role's attached and inline policies; permission boundaries and SCPs are not weighed");
-        }
-        return { role: role.name, logGroupArn: group, method, decisions, granted, sources, notes };
-    }
-    async simulateLogWrites(roleArn, group) {
-        const allowed = new Set();
-        let marker;
-        do {
-            const page = await this.iam.send(new client_iam_dist_cjs/* SimulatePrincipalPolicyCommand */.kUw({
-                PolicySourceArn: roleArn,
-                ActionNames: [...LOG_WRITE_ACTIONS],
-                ResourceArns: [group, `${group}:log-stream:2000/01/01/[$LATEST]00000000000000000000000000000000`],
-                Marker: marker
-            }));
-            for (const result of page.EvaluationResults ?? []) {
-                const action = LOG_WRITE_ACTIONS.find((a) => a.toLowerCase() === (result.EvalActionName ?? '').toLowerCase());
-                if (!action)
-                    continue;
-                const perResource = result.ResourceSpecificResults ?? [];
-                const anyAllowed = perResource.length > 0 ? perResource.some((r) => r.EvalResourceDecision === 'allowed') : result.EvalDecision === 'allowed';
-                if (anyAllowed)
-                    allowed.add(action);
-            }
-            marker = page.IsTruncated ? page.Marker : undefined;
-        } while (marker);
-        return allowed;
-    }
-    /**
-     * grant-secret-access: false – which of the needs the role's policies do not grant, each with the
-     * policies looked at. IAM's policy simulator decides the needs with exact resources when it answers
-     * (it also weighs permission boundaries); a secret named without its suffix is always decided by
-     * static analysis.
-     */
-    async secretAccessReport(role, required) {
-        const report = missingSecretAccess(role, await this.managedDocumentsOf(role), required);
-        if (required.length === 0)
-            return report;
-        if (!this.simulate || !role.arn)
-            return report;
-        const exact = required.filter(isExactResource);
-        if (exact.length === 0)
-            return report;
-        let simulated;
-        try {
-            simulated = await this.simulateSecretAccess(role.arn, exact);
-        }
-        catch (error) {
-            // Not permitted, or not implemented (emulators): static analysis it is, for the rest of the run.
-            this.simulate = false;
-            return {
-                ...report,
-                notes: [
-                    `IAM's policy simulator did not answer (${errorName(error)}): static analysis of the role's policies decided`,
-                    ...report.notes
-                ]
-            };
-        }
-        const decisions = report.decisions.map((decision) => {
-            const verdict = simulated.get(`${decision.action} ${decision.resource}`);
-            return verdict === undefined ? decision : { ...decision, verdict };
-        });
-        const notes = exact.length < required.length ? ['secrets named without their random suffix were decided by static analysis'] : [];
-        return reportOf(role, 'simulation', decisions, report.examined, notes);
-    }
-    async simulateSecretAccess(roleArn, needs) {
-        const verdicts = new Map();
-        const byAction = new Map();
-        for (const need of needs)
-            byAction.set(need.action, [...(byAction.get(need.action) ?? []), need.resource]);
-        const verdictOf = (decision) => decision === 'allowed' ? 'allowed' : decision === 'explicitDeny' ? 'denied' : 'not-allowed';
-        // The worst answer over the services a key is decrypted through counts.
-        const rank = ['allowed', 'conditional', 'not-allowed', 'denied'];
-        const record = (key, verdict) => {
-            const earlier = verdicts.get(key);
-            if (earlier === undefined || rank.indexOf(verdict) > rank.indexOf(earlier))
-                verdicts.set(key, verdict);
-        };
-        for (const [action, resources] of byAction) {
-            // kms:Decrypt comes through Secrets Manager or Parameter Store: asked as each of them calls it.
-            const services = action === 'kms:Decrypt' ? [...new Set(needs.flatMap((need) => need.viaServices ?? []))] : [];
-            for (const service of services.length > 0 ? services : [undefined]) {
-                const ContextEntries = service === undefined ? undefined : [{ ContextKeyName: VIA_SERVICE, ContextKeyType: 'string', ContextKeyValues: [service] }];
-                let marker;
-                do {
-                    const page = await this.iam.send(new client_iam_dist_cjs/* SimulatePrincipalPolicyCommand */.kUw({
-                        PolicySourceArn: roleArn,
-                        ActionNames: [action],
-                        ResourceArns: resources,
-                        ...(ContextEntries ? { ContextEntries } : {}),
-                        Marker: marker
-                    }));
-                    for (const result of page.EvaluationResults ?? []) {
-                        const perResource = result.ResourceSpecificResults ?? [];
-                        if (perResource.length > 0) {
-                            for (const r of perResource)
-                                if (r.EvalResourceName)
-                                    record(`${action} ${r.EvalResourceName}`, verdictOf(r.EvalResourceDecision));
-                        }
-                        else if (result.EvalResourceName) {
-                            record(`${action} ${result.EvalResourceName}`, verdictOf(result.EvalDecision));
-                        }
-                    }
-                    marker = page.IsTruncated ? page.Marker : undefined;
-                } while (marker);
-            }
-        }
-        return verdicts;
-    }
-    /**
-     * grant-secret-access: true – puts the inline policy SECRET_POLICY_NAME (merged with what earlier
-     * runs put there) and records it in the tag SECRET_POLICY_TAG, policy first: a refused or failed
-     * policy write leaves no record of a policy that is not there (remove would name it), and a policy
-     * without its tag is merged into and tagged by the next grant. Writes nothing when the policy already
-     * holds the needs. The report after is static (IAM takes a moment to apply the change).
-     */
-    async grantSecretAccess(role, required) {
-        const planned = planSecretGrant(role, required);
-        const after = secretPlanAfter(role, planned.plan);
-        await this.execute(role.name, planned.plan, 'record-last');
-        const report = missingSecretAccess(after, await this.managedDocumentsOf(after), required);
-        return {
-            role: role.name,
-            changed: planned.changed,
-            policy: planned.policy,
-            added: planned.added,
-            report,
-            warnings: report.warnings,
-            after
-        };
-    }
-    /**
-     * After an apply: cuts the action's secret-access statements down to `keep` (policy first, then the
-     * tag, which goes with the last of them); nothing is written when the grant is exactly that already.
-     */
-    async undoSecretGrant(role, keep = []) {
-        const planned = planSecretGrantUndo(role, keep);
-        const after = secretPlanAfter(role, planned.plan);
-        await this.execute(role.name, planned.plan, 'record-last');
-        return {
-            role: role.name,
-            changed: planned.changed,
-            ...(planned.policy ? { policy: planned.policy } : {}),
-            dropped: planned.dropped,
-            tagsRemoved: planned.plan.tags.remove,
-            after
-        };
-    }
-    async execute(roleName, plan, order) {
-        const writeTags = async () => {
-            const set = Object.entries(plan.tags.set).map(([Key, Value]) => ({ Key, Value }));
-            for (let i = 0; i < set.length; i += MAX_ROLE_TAGS)
-                await this.iam.send(new client_iam_dist_cjs/* TagRoleCommand */.Wcv({ RoleName: roleName, Tags: set.slice(i, i + MAX_ROLE_TAGS) }));
-            for (let i = 0; i < plan.tags.remove.length; i += MAX_ROLE_TAGS)
-                await this.iam.send(new client_iam_dist_cjs/* UntagRoleCommand */.Hmm({ RoleName: roleName, TagKeys: plan.tags.remove.slice(i, i + MAX_ROLE_TAGS) }));
-        };
-        if (order === 'record-first')
-            await writeTags();
-        for (const arn of plan.attach)
-            await this.iam.send(new client_iam_dist_cjs/* AttachRolePolicyCommand */.XgU({ RoleName: roleName, PolicyArn: arn }));
-        for (const arn of plan.detach) {
-            try {
-                await this.iam.send(new client_iam_dist_cjs/* DetachRolePolicyCommand */.BA7({ RoleName: roleName, PolicyArn: arn }));
-            }
-            catch (error) {
-                if (errorName(error) !== 'NoSuchEntityException' && errorName(error) !== 'NoSuchEntity')
-                    throw error;
-            }
-        }
-        for (const { name, text } of plan.put)
-            await this.iam.send(new client_iam_dist_cjs/* PutRolePolicyCommand */.pMt({ RoleName: roleName, PolicyName: name, PolicyDocument: text }));
-        for (const name of plan.delete) {
-            try {
-                await this.iam.send(new client_iam_dist_cjs/* DeleteRolePolicyCommand */.Tt({ RoleName: roleName, PolicyName: name }));
-            }
-            catch (error) {
-                if (errorName(error) !== 'NoSuchEntityException' && errorName(error) !== 'NoSuchEntity')
-                    throw error;
-            }
-        }
-        if (order === 'record-last')
-            await writeTags();
-    }
-}
-/** An IAM failure in a sentence with the fix. */
-function describeIamError(error, role, feature = 'cloudwatch-logs: off') {
-    const name = errorName(error);
-    if (name === 'RecordTooLargeError' || name === 'InlineQuotaError')
-        return messageOf(error);
-    if (name === 'NoSuchEntityException' || name === 'NoSuchEntity')
-        return `Execution role ${role} was not found (${messageOf(error)}).`;
-    if (name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'AccessDeniedError') {
-        // IAM's message names the action ("… is not authorized to perform: iam:GetRolePolicy on resource: …").
-        const action = /not authorized to perform:? (iam:[A-Za-z]+)/.exec(messageOf(error))?.[1];
-        const verb = action === undefined ? 'read or change' : /^iam:(Get|List|Simulate)/.test(action) ? 'read' : 'change';
-        return (`The deploy role may not ${verb} execution role ${role}: ${messageOf(error)}. ` +
-            `Grant it the IAM permissions that ${feature} needs (see README, Permissions).`);
-    }
-    if (name === 'LimitExceededException' || name === 'LimitExceeded')
-        return `IAM refused the change to role ${role}: ${messageOf(error)}.`;
-    if (name === 'MalformedPolicyDocumentException' || name === 'MalformedPolicyDocument')
-        return `IAM refused a policy document for role ${role}: ${messageOf(error)}.`;
-    return `IAM call for role ${role} failed: ${name}: ${messageOf(error)}`;
-}
-/**
- * Serialises all work on a role (a promise chain per role name) and batches it: plan every function
- * first, then applyAll (or applyFor per function – concurrent calls for one role share one task). Each
- * role is read once per run (the state after each write is kept, not re-read) and written once for all
- * the functions planned before its task starts. Different roles are worked on concurrently, at most
- * `concurrency` at once (IAM's request rate is low).
- */
-class RoleCoordinator {
-    edge;
-    roles = new Map();
-    targets = new Map();
-    applied = new Map();
-    results = new Map();
-    previews = new Map();
-    running = 0;
-    waiting = [];
-    concurrency;
-    constructor(edge, options = {}) {
-        this.edge = edge;
-        this.concurrency = Math.max(1, options.concurrency ?? 4);
-    }
-    /** Registers a function: its role and log group. Planning a key again with the same role is a no-op. */
-    plan(target) {
-        const roleName = roleNameOf(target.role);
-        const group = parseLogGroupArn(target.logGroupArn).arn;
-        const known = this.targets.get(target.key);
-        if (known) {
-            if (known.roleName !== roleName || known.group !== group)
-                throw new Error(`${target.key} was planned with role ${known.roleName} and ${known.group}`);
-            return;
-        }
-        this.targets.set(target.key, { ...target, roleName, group });
-        this.entry(roleName).pending.add(target.key);
-    }
-    /** Role names planned so far. */
-    roleNames() {
-        return [...this.roles.keys()];
-    }
-    /** The role as last read or written in this run. */
-    stateOf(roleNameOrArn) {
-        return this.roles.get(roleNameOf(roleNameOrArn))?.state;
-    }
-    /** Runs `task` when every earlier task on this role has finished (whatever their outcome). */
-    exclusive(roleNameOrArn, task) {
-        const entry = this.entry(roleNameOf(roleNameOrArn));
-        const run = entry.chain.then(() => this.limited(task));
-        entry.chain = run.catch(() => undefined);
-        return run;
-    }
-    /** The change for one planned function's role: one task per role covers every function planned by then. */
-    applyFor(key, method) {
-        const known = this.applied.get(key);
-        if (known)
-            return known;
-        const target = this.targets.get(key);
-        if (!target)
-            return Promise.resolve({ ok: false, error: `${key} was not planned` });
-        const promise = this.exclusive(target.roleName, async () => {
-            const done = this.results.get(key);
-            if (done)
-                return done;
-            const entry = this.entry(target.roleName);
-            const keys = [...entry.pending];
-            entry.pending.clear();
-            const groups = keys.map((k) => this.targets.get(k)?.group).filter((g) => g !== undefined);
-            let outcome;
-            try {
-                const state = await this.known(entry);
-                const change = await this.edge.applyCloudWatchOff(state, { method, logGroups: groups });
-                entry.state = change.after;
-                outcome = { ok: true, value: change };
-            }
-            catch (error) {
-                // Some writes may have gone through (the record is written first): the state kept is no longer
-                // the role's, so the next task (giving CloudWatch Logs back) reads the role again and undoes
-                // what its record says, instead of leaving a record of changes that were never made.
-                entry.state = undefined;
-                outcome = { ok: false, error: describeIamError(error, target.roleName) };
-            }
-            for (const k of keys)
-                this.results.set(k, outcome);
-            return this.results.get(key) ?? outcome;
-        });
-        this.applied.set(key, promise);
-        return promise;
-    }
-    /** Applies to every planned function's role; by role name. */
-    async applyAll(method) {
-        const byRole = new Map();
-        await Promise.all([...this.targets.values()].map(async (target) => {
-            byRole.set(target.roleName, await this.applyFor(target.key, method));
-        }));
-        return byRole;
-    }
-    /**
-     * plan mode: what applyFor would write to this function's role, for every function planned on it;
-     * one preview per role, writing nothing.
-     */
-    previewFor(key, method) {
-        const target = this.targets.get(key);
-        if (!target)
-            return Promise.resolve({ ok: false, error: `${key} was not planned` });
-        let preview = this.previews.get(target.roleName);
-        if (!preview) {
-            preview = this.exclusive(target.roleName, async () => {
-                try {
-                    const entry = this.entry(target.roleName);
-                    const state = await this.known(entry);
-                    const groups = [...this.targets.values()].filter((t) => t.roleName === target.roleName).map((t) => t.group);
-                    const { change } = await this.edge.planCloudWatchOff(state, { method, logGroups: groups });
-                    return { ok: true, value: change };
-                }
-                catch (error) {
-                    return { ok: false, error: describeIamError(error, target.roleName) };
-                }
-            });
-            this.previews.set(target.roleName, preview);
-        }
-        return preview;
-    }
-    /** remove mode: undoes the record on every planned role, for the planned functions' groups; by role name. */
-    undoAll() {
-        return this.undoFor([...this.targets.keys()]);
-    }
-    /**
-     * Undoes the record for these functions only: the deny policy loses just their groups (detach and
-     * inline edits are role-wide, see planUndo); by role name.
-     */
-    async undoFor(keys) {
-        const out = new Map();
-        const chosen = keys.map((key) => this.targets.get(key)).filter((t) => t !== undefined);
-        const roleNames = [...new Set(chosen.map((t) => t.roleName))];
-        await Promise.all(roleNames.map(async (roleName) => {
-            const entry = this.entry(roleName);
-            const groups = chosen.filter((t) => t.roleName === roleName).map((t) => t.group);
-            const outcome = await this.exclusive(entry.name, async () => {
-                try {
-                    const state = await this.known(entry);
-                    const result = await this.edge.undoCloudWatchOff(state, { logGroups: groups });
-                    entry.state = result.after;
-                    return { ok: true, value: result };
-                }
-                catch (error) {
-                    entry.state = undefined; // part of the undo may have been written: read the role again if needed
-                    return { ok: false, error: describeIamError(error, entry.name) };
-                }
-            });
-            out.set(entry.name, outcome);
-        }));
-        return out;
-    }
-    /**
-     * check mode, or the reason after a failed CloudWatch check: which policies grant the function's log
-     * writes, and drift. Reads the role only if this run has not.
-     */
-    checkFor(key) {
-        const target = this.targets.get(key);
-        if (!target)
-            return Promise.resolve({ ok: false, error: `${key} was not planned` });
-        return this.exclusive(target.roleName, async () => {
-            try {
-                const entry = this.entry(target.roleName);
-                const state = await this.known(entry);
-                const report = await this.edge.logWriteGrants(state, target.group);
-                return { ok: true, value: { ...report, drift: cloudWatchDrift(state, report) } };
-            }
-            catch (error) {
-                return { ok: false, error: describeIamError(error, target.roleName) };
-            }
-        });
-    }
-    /**
-     * grant-secret-access for one planned function's role: `check` reports what the role lacks, `grant`
-     * also puts the policy. Serialised with every other task on the role (CloudWatch Logs off included):
-     * the role is read once per run, and the state after each write is what the next task starts from.
-     */
-    secretAccessFor(key, required, mode) {
-        const target = this.targets.get(key);
-        if (!target)
-            return Promise.resolve({ ok: false, error: `${key} was not planned` });
-        return this.secretAccessForRole(target.roleName, required, mode);
-    }
-    /** secretAccessFor by the role itself (name or ARN), for functions not planned for CloudWatch Logs. */
-    secretAccessForRole(roleNameOrArn, required, mode) {
-        let name;
-        try {
-            name = roleNameOf(roleNameOrArn);
-        }
-        catch (error) {
-            return Promise.resolve({ ok: false, error: messageOf(error) });
-        }
-        return this.exclusive(name, async () => {
-            try {
-                const entry = this.entry(name);
-                const state = await this.known(entry);
-                if (mode === 'check')
-                    return { ok: true, value: { mode, report: await this.edge.secretAccessReport(state, required) } };
-                const grant = await this.edge.grantSecretAccess(state, required);
-                entry.state = grant.after;
-                return { ok: true, value: { mode, report: grant.report, grant } };
-            }
-            catch (error) {
-                // A write may have gone through before the failure: read the role again next time.
-                if (mode === 'grant')
-                    this.entry(name).state = undefined;
-                return { ok: false, error: describeIamError(error, name, 'grant-secret-access') };
-            }
-        });
-    }
-    /**
-     * After an apply: cuts the secret grant on this role down to `keep` (what the run's functions on it
-     * need now), serialised like the rest, from the state this run already read or wrote.
-     */
-    undoSecretGrantFor(roleNameOrArn, keep = []) {
-        let name;
-        try {
-            name = roleNameOf(roleNameOrArn);
-        }
-        catch (error) {
-            return Promise.resolve({ ok: false, error: messageOf(error) });
-        }
-        return this.exclusive(name, async () => {
-            try {
-                const entry = this.entry(name);
-                const state = await this.known(entry);
-                const result = await this.edge.undoSecretGrant(state, keep);
-                entry.state = result.after;
-                return { ok: true, value: result };
-            }
-            catch (error) {
-                // Part of it may have been written: read the role again if needed.
-                this.entry(name).state = undefined;
-                return { ok: false, error: describeIamError(error, name, 'grant-secret-access') };
-            }
-        });
-    }
-    /**
-     * plan mode: what an apply with these needs would drop from the role's secret grant once its
-     * functions are written (undoSecretGrantFor after the grant), writing nothing.
-     */
-    secretGrantDropPreview(roleNameOrArn, keep) {
-        let name;
-        try {
-            name = roleNameOf(roleNameOrArn);
-        }
-        catch (error) {
-            return Promise.resolve({ ok: false, error: messageOf(error) });
-        }
-        return this.exclusive(name, async () => {
-            try {
-                const state = await this.known(this.entry(name));
-                const granted = secretPlanAfter(state, planSecretGrant(state, keep).plan);
-                return { ok: true, value: planSecretGrantUndo(granted, keep).dropped };
-            }
-            catch (error) {
-                return { ok: false, error: describeIamError(error, name, 'grant-secret-access') };
-            }
-        });
-    }
-    /** The role as this run last read or wrote it; read from IAM the first time. */
-    async known(entry) {
-        entry.state ??= await this.edge.readRole(entry.name);
-        return entry.state;
-    }
-    entry(name) {
-        let entry = this.roles.get(name);
-        if (!entry)
-            this.roles.set(name, (entry = { name, chain: Promise.resolve(), state: undefined, pending: new Set() }));
-        return entry;
-    }
-    async limited(task) {
-        while (this.running >= this.concurrency)
-            await new Promise((resolve) => this.waiting.push(resolve));
-        this.running++;
-        try {
-            return await task();
-        }
-        finally {
-            this.running--;
-            this.waiting.shift()?.();
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/aws/lambdaFunction.ts
-/** The Lambda edge: read a function, write its layers, variables and log format, wait for the write, invoke it. */
-
-
-/** How long to wait for one configuration update to settle. */
-const UPDATE_WAIT_SECONDS = 300;
-/** Reads a function's configuration; the ARN form is used when known so that the account is the user's. */
-async function readFunction(client, target) {
-    const configuration = await client.send(new client_lambda_dist_cjs/* GetFunctionConfigurationCommand */.qA6({ FunctionName: functionId(target) }));
-    return toState(configuration, target.region);
-}
-/** What the waiters and writes identify a function by: its ARN when given, else its name. */
-function functionId(target) {
-    return target.account
-        ? `arn:${target.partition}:lambda:${target.region}:${target.account}:function:${target.name}`
-        : target.name;
-}
-function toState(configuration, region) {
-    const architecture = configuration.Architectures?.[0] === 'arm64' ? 'arm64' : 'x86_64';
-    const name = configuration.FunctionName ?? '';
-    return {
-        name,
-        arn: stripQualifier(configuration.FunctionArn ?? ''),
-        region,
-        architecture,
-        packageType: configuration.PackageType === 'Image' ? 'Image' : 'Zip',
-        layers: (configuration.Layers ?? []).map((layer) => layer.Arn ?? '').filter((arn) => arn !== ''),
-        variables: configuration.Environment?.Variables,
-        revisionId: configuration.RevisionId,
-        logGroup: configuration.LoggingConfig?.LogGroup || `/aws/lambda/${name}`,
-        runtime: configuration.Runtime,
-        role: configuration.Role,
-        logging: configuration.LoggingConfig && {
-            format: configuration.LoggingConfig.LogFormat ?? 'Text',
-            applicationLogLevel: configuration.LoggingConfig.ApplicationLogLevel,
-            systemLogLevel: configuration.LoggingConfig.SystemLogLevel,
-            logGroup: configuration.LoggingConfig.LogGroup || undefined
-        }
-    };
-}
-/** The LoggingConfig of UpdateFunctionConfiguration, with only the fields that have a value. */
-function toLambdaLogging(logging) {
-    return {
-        LogFormat: logging.format,
-        ...(logging.applicationLogLevel
-            ? { ApplicationLogLevel: logging.applicationLogLevel }
-            : {}),
-        ...(logging.systemLogLevel ? { SystemLogLevel: logging.systemLogLevel } : {}),
-        ...(logging.logGroup ? { LogGroup: logging.logGroup } : {})
-    };
-}
-function stripQualifier(arn) {
-    return arn.replace(/(:function:[^:]+):.+$/, '$1');
-}
-/**
- * Writes the layers and variables, and the LoggingConfig only when given (the log format changes),
- * nothing else, guarded by the revision read; then waits until Lambda says the update succeeded or failed.
- */
-async function writeConfiguration(client, functionArn, layers, variables, revisionId, pause = retry_sleep, logging) {
-    const response = await client.send(new client_lambda_dist_cjs/* UpdateFunctionConfigurationCommand */.Zlw({
-        FunctionName: functionArn,
-        Layers: [...layers],
-        Environment: { Variables: { ...variables } },
-        ...(logging ? { LoggingConfig: toLambdaLogging(logging) } : {}),
-        ...(revisionId ? { RevisionId: revisionId } : {})
-    }));
-    // Lambda may report the outcome at once; polling then would only cost a call.
-    if (response.LastUpdateStatus === 'Successful' || response.LastUpdateStatus === 'Failed')
-        return {
-            status: response.LastUpdateStatus,
-            reason: response.LastUpdateStatusReason,
-            revisionId: response.RevisionId
-        };
-    // An update takes about a second to apply: polling at once only costs a call that says InProgress.
-    await pause(1000);
-    return waitForUpdate(client, functionArn);
-}
-/** Waits until no update of the function is in progress, and says how the last one ended. */
-async function waitForUpdate(client, functionArn) {
-    try {
-        const outcome = await (0,client_lambda_dist_cjs/* waitUntilFunctionUpdated */.nOy)({ client, maxWaitTime: UPDATE_WAIT_SECONDS, minDelay: 1, maxDelay: 5 }, { FunctionName: functionArn });
-        const settled = outcome.reason;
-        return { status: 'Successful', reason: undefined, revisionId: settled?.RevisionId };
-    }
-    catch (error) {
-        // The waiter fails on LastUpdateStatus "Failed" (and on timeouts): read the reason it ended with.
-        const latest = await client.send(new client_lambda_dist_cjs/* GetFunctionConfigurationCommand */.qA6({ FunctionName: functionArn }));
-        if (latest.LastUpdateStatus === 'Failed')
-            return { status: 'Failed', reason: latest.LastUpdateStatusReason, revisionId: latest.RevisionId };
-        throw new Error(`the update of ${functionArn} did not settle within ${UPDATE_WAIT_SECONDS} s (LastUpdateStatus ${latest.LastUpdateStatus ?? 'unknown'}): ${errorName(error)}`);
-    }
-}
-/** Invokes the function synchronously with the test payload, asking for the tail of its log. */
-async function invokeFunction(client, functionArn, payload) {
-    const response = await client.send(new client_lambda_dist_cjs/* InvokeCommand */.mdN({
-        FunctionName: functionArn,
-        InvocationType: 'RequestResponse',
-        LogType: 'Tail',
-        Payload: Buffer.from(payload)
-    }));
-    const statusCode = response.StatusCode;
-    const functionError = response.FunctionError || undefined;
-    return {
-        statusCode,
-        functionError,
-        requestId: response.$metadata?.requestId,
-        logTail: response.LogResult ? Buffer.from(response.LogResult, 'base64').toString('utf8') : undefined,
-        ok: functionError === undefined && statusCode !== undefined && statusCode >= 200 && statusCode < 300
-    };
-}
-
-;// CONCATENATED MODULE: ./src/aws/ownRole.ts
-/**
- * The role this action runs as (the deploy role), so that it never edits it: a function whose execution
- * role is the deploy role would otherwise let the action write policies onto the very role it holds – with
- * a copy-paste policy on `role/*`, a way for anyone who controls the action's inputs to grant themselves
- * more. The role comes from role-to-assume, or (credentials from the environment) from
- * sts:GetCallerIdentity, asked once and only when a run is about to write to an execution role.
- *
- * IAM writes by role name in the caller's own account, and role names are unique per account whatever
- * their case or path: so "the same role" is the same name, case-insensitively, whichever account the
- * function's role ARN names.
- */
-
-
-/** The role name in an IAM role ARN or an STS assumed-role ARN; undefined for users, root and anything else. */
-function roleNameOfIdentity(arn) {
-    const role = /^arn:[^:]+:iam::\d{12}:role\/(?:[^/]*\/)*([^/]+)$/.exec(arn);
-    if (role)
-        return role[1];
-    return /^arn:[^:]+:sts::\d{12}:assumed-role\/([^/]+)\/[^/]+$/.exec(arn)?.[1];
-}
-/** The role name of an execution role given by name or ARN. */
-const nameOf = (nameOrArn) => (nameOrArn.startsWith('arn:') ? (roleNameOfIdentity(nameOrArn) ?? nameOrArn) : nameOrArn);
-/** Guards writes to execution roles: refusal(role) is the reason the action will not edit that role, if any. */
-class OwnRoleGuard {
-    source;
-    identity;
-    constructor(source) {
-        this.source = source;
-    }
-    /** One sentence when `role` (name or ARN) is the role this action runs as, or cannot be told apart from it. */
-    async refusal(role) {
-        const own = await this.own();
-        const name = nameOf(role);
-        if ('error' in own)
-            return `Whether execution role ${name} is the role this action runs as could not be told (sts:GetCallerIdentity: ${own.error}), so nothing was written to it.`;
-        if (own.name === undefined || own.name.toLowerCase() !== name.toLowerCase())
-            return undefined;
-        return `Its execution role ${name} is the role this action runs as, and the action never changes its own role's policies or tags: give the function an execution role of its own (see README, Permissions).`;
-    }
-    own() {
-        this.identity ??= (async () => {
-            if (this.source.roleToAssume)
-                return { name: roleNameOfIdentity(this.source.roleToAssume) };
-            try {
-                return { name: roleNameOfIdentity(await this.source.callerArn()) };
-            }
-            catch (error) {
-                return { error: messageOf(error) };
-            }
-        })();
-        return this.identity;
-    }
-}
-/** The caller's ARN, with the same credentials as this IAM client. */
-function callerArnVia(iam, region) {
-    return async () => {
-        // As the run's other clients: retried, and a stalled connection cannot hang the run.
-        const sts = new client_sts_dist_cjs/* STSClient */.iM({
-            region,
-            credentials: iam.config.credentials,
-            maxAttempts: 6,
-            requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true }
-        });
-        try {
-            const { Arn: arn } = await sts.send(new client_sts_dist_cjs/* GetCallerIdentityCommand */.zI({}));
-            if (!arn)
-                throw new Error('the answer named no identity');
-            return arn;
-        }
-        finally {
-            sts.destroy();
-        }
-    };
-}
-/** IAM operations that change a role: what the guard refuses on the deploy role, whatever path asks for them. */
-const ROLE_WRITES = new Set([
-    'PutRolePolicyCommand',
-    'DeleteRolePolicyCommand',
-    'AttachRolePolicyCommand',
-    'DetachRolePolicyCommand',
-    'TagRoleCommand',
-    'UntagRoleCommand',
-    'UpdateAssumeRolePolicyCommand',
-    'PutRolePermissionsBoundaryCommand',
-    'DeleteRolePermissionsBoundaryCommand',
-    'UpdateRoleCommand',
-    'UpdateRoleDescriptionCommand',
-    'DeleteRoleCommand'
-]);
-const guarded = new WeakSet();
-/**
- * The last line of defence: every role write this client sends is checked against the guard, so no code
- * path that forgets to ask can write to the deploy role. The run's own checks come first, with a clearer
- * message; this one only ever fires on a path that skipped them.
- */
-function refuseWritesToOwnRole(iam, guard) {
-    if (guarded.has(iam))
-        return;
-    guarded.add(iam);
-    iam.middlewareStack.add((next, context) => async (args) => {
-        const role = args.input.RoleName;
-        if (context.commandName && ROLE_WRITES.has(context.commandName) && typeof role === 'string') {
-            const refusal = await guard.refusal(role);
-            if (refusal)
-                throw Object.assign(new Error(`Refused to write to execution role ${role}: ${refusal}`), { name: 'OwnRoleRefused' });
-        }
-        return next(args);
-    }, { step: 'initialize', name: 'rotelRefuseWritesToOwnRole' });
-}
-
-;// CONCATENATED MODULE: ./src/run/roleSteps.ts
-/**
- * What a run does to the functions' execution roles (cloudwatch-logs: off, grant-secret-access, and
- * remove's restoration): before the rollout (read every function, plan and restore the roles), in each
- * function's rollout (switch off, grant, or check), and after it (give CloudWatch Logs back, cut the
- * secret grant down to what the run needs). The
- * IAM work is executionRoles.ts; the words for the report are cloudwatchOff.ts.
- */
-
-
-
-
-
-
-
-
-
-
-
-/**
- * Execution roles are shared between functions, so each is read and written once for all of its
- * functions: every function is read first, to know which roles and log groups are involved.
- * remove puts CloudWatch Logs back before any extension comes off, so no log is lost in between.
- */
-async function prepareRoles(config, clients, targets, control, 
-/** Told each configuration read, as rollout's onRead is. */
-onRead) {
-    const needed = config.cloudwatchLogs === 'off' || config.mode === 'remove' || checksSecretAccess(config) || shrinksSecretGrants(config);
-    const partition = targets[0]?.partition;
-    if (!needed || !partition || targets.length === 0)
-        return {};
-    const iam = clients.iamFor(partition);
-    const guard = new OwnRoleGuard({ roleToAssume: config.roleToAssume, callerArn: callerArnVia(iam, config.homeRegion) });
-    refuseWritesToOwnRole(iam, guard);
-    const edge = new ExecutionRoles(iam);
-    const roles = new RoleCoordinator(edge);
-    const preRead = new Map();
-    await mapWithConcurrency(targets, config.maxConcurrency, async (target) => {
-        if (control.cancelled)
-            return;
-        try {
-            const state = await readFunction(clients.lambdaFor(target.region), target);
-            onRead?.(state);
-            preRead.set(target, { state });
-        }
-        catch (error) {
-            preRead.set(target, { error });
-        }
-    });
-    // A role this run would write to, and that is the deploy role itself, is never planned: its functions
-    // fail with the reason (workOnRole), and nothing is read from or written to it on their behalf.
-    const ownRoleRefusals = new Map();
-    if (writesRoles(config))
-        for (const role of new Set([...preRead.values()].flatMap((read) => ('state' in read && read.state.role ? [read.state.role] : []))))
-            if (!ownRoleRefusals.has(role)) {
-                const refusal = await guard.refusal(role);
-                if (refusal)
-                    ownRoleRefusals.set(role, refusal);
-            }
-    for (const read of preRead.values())
-        if ('state' in read && read.state.role && !ownRoleRefusals.has(read.state.role))
-            roles.plan({ key: read.state.arn, role: read.state.role, logGroupArn: logGroupArnForFunction(read.state.arn, read.state.logGroup) });
-    if (config.mode !== 'remove')
-        return { roles, preRead, ownRoleRefusals };
-    // Only roles that carry this action's record are read in full and restored.
-    const keysByRole = new Map();
-    for (const read of preRead.values())
-        if ('state' in read && read.state.role) {
-            const keys = keysByRole.get(read.state.role) ?? [];
-            keysByRole.set(read.state.role, [...keys, read.state.arn]);
-        }
-    const restored = new Map();
-    await group('Switch CloudWatch Logs back on where this action switched it off', async () => {
-        await mapWithConcurrency([...keysByRole], 4, async ([roleArn, keys]) => {
-            const role = roleNameOf(roleArn);
-            let recorded;
-            try {
-                recorded = await edge.recordsOn(role);
-            }
-            catch (error) {
-                const reason = `could not read execution role ${role} to see whether this action switched its CloudWatch Logs off (${messageOf(error)}); grant the deploy role iam:GetRole on it (see README, Permissions)`;
-                // Told cloudwatch-logs: off, the user did switch logs off: removing the extension blind could
-                // lose logs. Otherwise the feature was most likely never used: say so, and go on.
-                if (config.cloudwatchLogs === 'off')
-                    for (const key of keys)
-                        restored.set(key, { ok: false, error: reason });
-                else
-                    core_warning(
-                    // The reason quotes IAM's error: outside text.
-                    annotationText(`The extension is removed, but it is unknown whether an earlier cloudwatch-logs: off run switched CloudWatch Logs off for execution role ${role}: ${reason}. If one did, CloudWatch Logs stays off for its functions.`), { title: 'Execution role not readable' });
-                return;
-            }
-            if (recorded.secretPolicy)
-                // Other functions of the role, not in this run, may still read the secret through it.
-                core_notice(`Execution role ${role} keeps inline policy ${recorded.secretPolicy}, which grant-secret-access put there: other functions using the role may still read the ingestion key through it. Once none does: aws iam delete-role-policy --role-name ${role} --policy-name ${recorded.secretPolicy} ; aws iam untag-role --role-name ${role} --tag-keys ${SECRET_POLICY_TAG}`, { title: 'Secret access left in place' });
-            if (!recorded.cloudwatchOff)
-                return;
-            const refusal = await guard.refusal(roleArn);
-            if (refusal) {
-                for (const key of keys)
-                    restored.set(key, { ok: false, error: refusal });
-                return;
-            }
-            const results = await roles.undoFor(keys);
-            for (const outcome of results.values()) {
-                // Role names and policy texts come from IAM: printed so that the runner runs no command from them.
-                if (outcome.ok)
-                    printOutside(`${role}: ${describeUndo(outcome.value).join('; ') || 'nothing to restore'}.`);
-                for (const key of keys)
-                    restored.set(key, outcome);
-            }
-        });
-    });
-    return { roles, preRead, restored };
-}
-/** Whether apply (or plan, showing what apply would do) writes to execution roles in this run. */
-function writesRoles(config) {
-    if (config.mode !== 'apply' && config.mode !== 'plan')
-        return false;
-    return config.cloudwatchLogs === 'off' || (config.grantSecretAccess && checksSecretAccess(config));
-}
-/** Reading the roles for secret access needs IAM reads: apply does it, plan only when asked to grant. */
-function checksSecretAccess(config) {
-    return config.secretNeeds.length > 0 && (config.mode === 'apply' || (config.mode === 'plan' && config.grantSecretAccess));
-}
-/** grant-secret-access: true in apply: the grant on each role becomes what the run needs, even nothing. */
-function shrinksSecretGrants(config) {
-    return config.mode === 'apply' && config.grantSecretAccess;
-}
-/**
- * After an apply with grant-secret-access: true: on each execution role of the run's functions, the
- * action's grant is cut down to what this run's references need (old secrets, keys and services
- * dropped; the policy and its tag deleted when nothing is needed). Only once every function of the
- * run on that role holds the new configuration: one that failed or was rolled back may still read its
- * old secret, so its role keeps the grant until a run that updates them all.
- */
-async function shrinkSecretGrants(roles, config, preRead, targets, outcomes) {
-    const byRole = new Map();
-    targets.forEach((target, index) => {
-        const read = preRead?.get(target);
-        const outcome = outcomes[index];
-        if (!outcome || !read || !('state' in read) || !read.state.role)
-            return;
-        const { status } = outcome.report;
-        const current = status === 'updated' || status === 'unchanged' || outcome.cloudwatchStillOn === true;
-        const role = roleNameOf(read.state.role);
-        byRole.set(role, [...(byRole.get(role) ?? []), { outcome, current }]);
-    });
-    await mapWithConcurrency([...byRole], 4, async ([role, functions]) => {
-        const behind = functions.filter((f) => !f.current).map((f) => f.outcome.report.function);
-        // The functions' logs are printed already: these lines come after them.
-        if (behind.length > 0) {
-            info(`Execution role ${role}: the secret access earlier runs granted is kept for now, as ${behind.join(', ')} may still use its old references; the next apply that updates them drops what is no longer needed.`);
-            return;
-        }
-        const result = await roles.undoSecretGrantFor(role, config.secretNeeds);
-        if (!result.ok) {
-            const first = functions[0]?.outcome;
-            first?.warnings?.push(`Execution role ${role}: the secret access it no longer needs could not be dropped: ${result.error}`);
-            return;
-        }
-        if (!result.value.changed)
-            return;
-        const change = result.value.policy?.after
-            ? `then dropped from inline policy ${result.value.policy.name} what the run no longer needs: ${result.value.dropped.join(', ')}`
-            : `then deleted inline policy ${result.value.policy?.name ?? SECRET_POLICY_NAME} and its tag: nothing of it is needed any more`;
-        info(`Execution role ${role}: ${change}.`);
-        for (const { outcome } of functions) {
-            const before = outcome.report.executionRole?.changes ?? [];
-            outcome.report.executionRole = { role, changes: [...before, change] };
-        }
-    });
-}
-/**
- * After an apply with cloudwatch-logs: off, a function whose logs are not known to reach ClickStack
- * (rolled back, failed, cancelled, telemetry not arriving) gets CloudWatch Logs back.
- */
-async function giveLogsBack(roles, preRead, targets, outcomes) {
-    // Every function planned on a role counts, also one that failed before its own role step: the role
-    // was switched off for all of its planned functions at once.
-    const needing = [];
-    targets.forEach((target, index) => {
-        const read = preRead?.get(target);
-        const outcome = outcomes[index];
-        if (!outcome || !read || !('state' in read) || !read.state.role)
-            return;
-        if (!logsReachClickStack(outcome.report, outcome.cloudwatchStillOn ?? false))
-            needing.push({ outcome, key: read.state.arn, role: roleNameOf(read.state.role) });
-    });
-    if (needing.length === 0)
-        return;
-    const results = await roles.undoFor(needing.map(({ key }) => key));
-    for (const { outcome, role } of needing) {
-        const result = results.get(role);
-        const log = outcome.log;
-        const warnings = outcome.warnings;
-        if (!result)
-            continue;
-        if (result.ok) {
-            const changes = describeUndo(result.value);
-            if (changes.length === 0)
-                continue;
-            const before = outcome.report.executionRole?.changes ?? [];
-            outcome.report.executionRole = { role, changes: [...before, ...changes.map((change) => `then ${change}`)] };
-            log.push(`CloudWatch Logs switched back on for it, as its logs are not known to reach ClickStack: ${changes.join('; ')}.`);
-            // detach is role-wide: the other functions of the role get CloudWatch Logs back too.
-            if (result.value.reattached.length > 0 || result.value.inlineRestored.length > 0)
-                warnings.push(`Execution role ${role}: CloudWatch Logs is on again for every function using it, because ${outcome.report.function} did not end with its logs reaching ClickStack; run again once it does.`);
-        }
-        else {
-            warnings.push(`${outcome.report.function}: its logs are not known to reach ClickStack, and CloudWatch Logs could not be switched back on for it: ${result.error}`);
-        }
-    }
-}
-/**
- * The execution role's part of the mode, for cloudwatch-logs: off (and remove, whose roles were
- * restored before the rollout): returns why it failed, or undefined.
- */
-async function workOnRole(ctx, state, report, log, warnings) {
-    const { mode, cloudwatchLogs, cloudwatchOffMethod: method, secretNeeds, grantSecretAccess } = ctx.config;
-    if (!ctx.roles || !state.role)
-        return undefined;
-    const ownRole = ctx.ownRoleRefusals?.get(state.role);
-    if (ownRole)
-        return ownRole;
-    const role = roleNameOf(state.role);
-    const changes = [];
-    let worked = false;
-    if (mode === 'remove') {
-        const restored = ctx.restored?.get(state.arn);
-        if (restored) {
-            if (!restored.ok)
-                return restored.error;
-            worked = true;
-            changes.push(...describeUndo(restored.value));
-            warnings.push(...restored.value.conflicts);
-        }
-    }
-    else {
-        if (cloudwatchLogs === 'off' && mode !== 'check') {
-            const outcome = mode === 'plan' ? await ctx.roles.previewFor(state.arn, method) : await ctx.roles.applyFor(state.arn, method);
-            if (!outcome.ok)
-                return `CloudWatch Logs could not be switched off for it. ${outcome.error}`;
-            worked = true;
-            changes.push(...describeOffChange(outcome.value, mode === 'plan' ? 'would' : 'did'));
-            warnings.push(...outcome.value.warnings);
-        }
-        // Reading roles needs IAM reads that a read-only plan or check role lacks: plan reads them only to show a grant.
-        if (checksSecretAccess(ctx.config)) {
-            const grant = grantSecretAccess && mode === 'apply';
-            const key = `${role} ${grant ? 'grant' : 'check'}`;
-            let pending = ctx.secretAccessByRole?.get(key);
-            if (!pending) {
-                pending = ctx.roles.secretAccessForRole(state.role, secretNeeds, grant ? 'grant' : 'check');
-                ctx.secretAccessByRole?.set(key, pending);
-            }
-            const outcome = await pending;
-            if (!outcome.ok) {
-                if (grant)
-                    return `Its execution role could not be given read access to the referenced secrets. ${outcome.error}`;
-                warnings.push(`${state.name}: whether its execution role can read the referenced secrets is unknown: ${outcome.error}`);
-            }
-            else {
-                worked = true;
-                const { report: access, grant: written } = outcome.value;
-                if (written?.changed) {
-                    changes.push(`put the reads of ${written.added.map((need) => `${need.action} on ${need.resource}`).join(', ')} into inline policy ${written.policy.name}`);
-                    if (!ctx.roleWrittenAt?.has(role))
-                        ctx.roleWrittenAt?.set(role, (ctx.now ?? Date.now)());
-                }
-                if (mode === 'plan' && grantSecretAccess && access.missing.length > 0)
-                    changes.push(`would allow ${access.missing.map((need) => `${need.action} on ${need.resource}`).join(', ')} in an inline policy`);
-                else
-                    warnings.push(...access.warnings, ...(written?.warnings ?? []));
-                if (mode === 'plan' && grantSecretAccess) {
-                    const dropped = await ctx.roles.secretGrantDropPreview(state.role, secretNeeds);
-                    if (dropped.ok && dropped.value.length > 0)
-                        changes.push(`would then drop what the run no longer needs from inline policy ${SECRET_POLICY_NAME}: ${dropped.value.join(', ')}`);
-                }
-            }
-        }
-    }
-    if (!worked)
-        return undefined;
-    report.executionRole = { role, changes };
-    log.push(changes.length > 0 ? `Execution role ${role}: ${changes.join('; ')}.` : `Execution role ${role}: nothing to change.`);
-    return undefined;
-}
-/** Why the function's role may still write its CloudWatch logs, or undefined when it may not. */
-async function logsStillAllowed(ctx, state) {
-    if (!ctx.roles)
-        return undefined;
-    const grants = await ctx.roles.checkFor(state.arn);
-    if (!grants.ok)
-        return `its role could not be read to say why (${grants.error})`;
-    return grants.value.granted.length > 0 ? explainLogsStillOn(grants.value) : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/core/functionValues.ts
-
-
-/**
- * A value whose name does not say secret is hidden from this length on. Shorter ones are words,
- * numbers, flags, levels and ports (true, 1, info, debug, 8080, staging): hiding them would blot
- * those words out of every message, and a credential is longer. Secret-named values are hidden from
- * the redactor's minimum (3) on.
- */
-const MIN_PLAIN_VALUE_LENGTH = 8;
-/**
- * The values of a function's variables that every channel must hide from now on. Left out: values
- * the action may show itself (displayValue returns them unchanged) and values found inside what the
- * run prints anyway (the function's name, ARN, region, role, log group and layers, and `publicTexts`):
- * hiding those would hide nothing, only garble the names.
- */
-function valuesToHide(state, publicTexts = []) {
-    const known = [state.name, state.arn, state.region, state.role ?? '', state.logGroup, ...state.layers, ...publicTexts];
-    const values = [];
-    for (const [name, value] of Object.entries(state.variables ?? {})) {
-        const secret = isSecretName(name);
-        if (value.length < (secret ? 3 : MIN_PLAIN_VALUE_LENGTH))
-            continue;
-        if (!secret && displayValue(name, value) === value)
-            continue;
-        if (known.some((text) => text.includes(value)))
-            continue;
-        values.push(value);
-    }
-    return values;
-}
-
-;// CONCATENATED MODULE: ./src/github/report.ts
-/** The GitHub side of the end of a run: outputs, annotations, the job summary, and the verdict. */
-
-
-
-
-/** Writes outputs, annotations and the summary, then fails the step when the mode's rules say so. */
-async function publishResult(config, result, redact) {
-    const outputs = renderOutputs(result, redact);
-    for (const [name, value] of Object.entries(outputs))
-        setOutput(name, value);
-    // Annotation text comes from outside (AWS errors, log tails, names): @actions/core escapes what would end
-    // the command (%, CR, LF; and `:` `,` in the title); terminal escapes and control characters go here.
-    const text = (message) => annotationText(message, { redact });
-    const title = (what) => annotationTitle(redact(what));
-    // Functions that share an execution role share its warnings: each is said once.
-    const said = new Set();
-    for (const { report: row, warnings, notices = [] } of result.outcomes) {
-        for (const notice of notices)
-            core_notice(text(notice), { title: title(`${row.function}: instrumentation`) });
-        for (const warning of warnings) {
-            if (said.has(warning))
-                continue;
-            said.add(warning);
-            core_warning(text(warning), {
-                title: title(`${row.function}: ${/secret/i.test(warning) ? 'secret access' : 'CloudWatch Logs'}`)
-            });
-        }
-        if (row.status === 'drifted')
-            core_warning(text(`${row.function} (${row.region}) has drifted: ${row.drift.join('; ')}.`), {
-                title: title(`${row.function}: drifted`)
-            });
-        if (row.error)
-            core_error(text(row.error), { title: title(`${row.function}: ${row.status}`) });
-    }
-    const summary = renderSummary(result, redact);
-    // Outside a runner (a local run) there is no summary file: print it instead.
-    if (process.env.GITHUB_STEP_SUMMARY)
-        await summary_summary.addRaw(summary, true).write();
-    else
-        printOutside(summary);
-    const verdict = verdictOf(config, result.outcomes);
-    if (verdict.failure)
-        setFailed(text(verdict.failure));
-    // The verdict names functions; a name is outside text too.
-    else
-        printOutside(redact(verdict.message));
-}
-/** One sentence for the end of the log, and whether the step fails. */
-function verdictOf(config, outcomes) {
-    const rows = outcomes.map(({ report }) => report);
-    const of = `of ${rows.length} function${rows.length === 1 ? '' : 's'}`;
-    const names = (list) => list.map((row) => row.function).join(', ');
-    const failed = rows.filter((row) => row.status === 'failed' || row.status === 'rolled-back');
-    if (failed.length > 0) {
-        const what = {
-            apply: 'could not be instrumented',
-            remove: 'could not have the extension removed',
-            plan: 'could not be planned',
-            check: 'could not be checked'
-        }[config.mode];
-        return {
-            failure: `${failed.length} ${of} ${what} (${names(failed)}); see the errors above and the job summary.`,
-            message: ''
-        };
-    }
-    const cancelled = rows.filter((row) => row.status === 'cancelled');
-    if (cancelled.length > 0)
-        return {
-            failure: `The run was cancelled: ${cancelled.length} ${of} ${cancelled.length === 1 ? 'was' : 'were'} not processed (${names(cancelled)}); the others are as the summary says.`,
-            message: ''
-        };
-    const count = (status) => rows.filter((row) => row.status === status).length;
-    switch (config.mode) {
-        case 'check': {
-            const drifted = rows.filter((row) => row.status === 'drifted');
-            if (drifted.length > 0 && config.failOnDrift)
-                return {
-                    failure: `${drifted.length} ${of} drifted from the target (${names(drifted)}); run the action in apply mode to bring them back, or set fail-on-drift: false to only report.`,
-                    message: ''
-                };
-            return {
-                failure: undefined,
-                message: drifted.length > 0
-                    ? `${drifted.length} ${of} drifted (${names(drifted)}); fail-on-drift is false, so the step succeeds.`
-                    : `All ${rows.length} functions are in sync.`
-            };
-        }
-        case 'plan':
-            return {
-                failure: undefined,
-                message: count('planned') > 0
-                    ? `Apply would change ${count('planned')} ${of}; nothing was written.`
-                    : 'Apply would change nothing; nothing was written.'
-            };
-        case 'remove':
-            return {
-                failure: undefined,
-                message: count('removed') > 0
-                    ? `Removed the Rotel extension from ${count('removed')} ${of}.`
-                    : 'Nothing to remove: no function had the Rotel extension or its settings.'
-            };
-        default:
-            return {
-                failure: undefined,
-                message: count('updated') > 0
-                    ? 'Every function has the Rotel extension and its settings.'
-                    : 'Nothing changed: every function already had the Rotel extension and its settings.'
-            };
-    }
-}
-
-;// CONCATENATED MODULE: ./src/aws/cloudwatchCheck.ts
-/** Whether a function's logs still reach CloudWatch Logs after its test invocation. */
-
-
-const fingerprint = (stream) => `${stream.creationTime ?? ''}/${stream.lastEventTimestamp ?? ''}/${stream.lastIngestionTime ?? ''}`;
-async function newestStreams(client, logGroup) {
-    const { logStreams = [] } = await client.send(new dist_cjs/* DescribeLogStreamsCommand */.w$R({ logGroupName: logGroup, orderBy: 'LastEventTime', descending: true, limit: 5 }));
-    return logStreams;
-}
-/**
- * The group's newest streams before the test invocation, so that streams written just before it
- * (by the action's own clock, within the skew tolerance) are not taken for streams written by it.
- */
-async function snapshotLogStreams(client, logGroup) {
-    try {
-        const streams = await newestStreams(client, logGroup);
-        return new Map(streams.map((stream) => [stream.logStreamName ?? '', fingerprint(stream)]));
-    }
-    catch (error) {
-        // No group yet is an empty snapshot; anything else leaves the check to the timestamps alone.
-        return errorName(error) === 'ResourceNotFoundException' ? new Map() : undefined;
-    }
-}
-/** Tolerance for the difference between the runner's clock and AWS's. */
-const CLOCK_SKEW_MS = 2000;
-/**
- * Polls the log group's newest streams: a stream created, or written to, at or after the invocation
- * began means CloudWatch still receives the function's logs. No such stream, or no group, means off.
- */
-async function checkCloudWatch(client, options) {
-    const sleep = options.sleep ?? retry_sleep;
-    const now = options.now ?? Date.now;
-    const intervalMs = options.intervalMs ?? 2500;
-    const threshold = options.since - CLOCK_SKEW_MS;
-    const deadline = now() + options.pollSeconds * 1000;
-    for (;;) {
-        try {
-            const logStreams = await newestStreams(client, options.logGroup);
-            const fresh = logStreams.find((stream) => options.baseline?.get(stream.logStreamName ?? '') !== fingerprint(stream) &&
-                ((stream.creationTime ?? 0) >= threshold ||
-                    (stream.lastEventTimestamp ?? 0) >= threshold ||
-                    (stream.lastIngestionTime ?? 0) >= threshold));
-            if (fresh)
-                return {
-                    status: 'on',
-                    detail: `log stream ${fresh.logStreamName ?? '?'} in ${options.logGroup} received logs after the test invocation`
-                };
-        }
-        catch (error) {
-            if (errorName(error) === 'ResourceNotFoundException')
-                return { status: 'off', detail: `log group ${options.logGroup} does not exist` };
-            return {
-                status: 'unknown',
-                detail: `could not read log group ${options.logGroup}: ${errorName(error)}: ${messageOf(error)}`
-            };
-        }
-        if (now() + intervalMs > deadline)
-            return { status: 'off', detail: `no new log stream in ${options.logGroup} after the test invocation` };
-        await sleep(intervalMs);
-    }
-}
-
-// EXTERNAL MODULE: ./node_modules/@clickhouse/client/dist/index.js
-var dist = __nccwpck_require__(5671);
 ;// CONCATENATED MODULE: ./src/clickstack/deliveryCheck.ts
 /**
  * Delivery verification: after a function's test invocation, polls ClickStack's ClickHouse for the
@@ -91717,6 +85790,7 @@ var dist = __nccwpck_require__(5671);
  * First arrival latency: neither exporter schema has an ingestion time, so it is the time of the first
  * poll that saw records (when its answer came) minus `since`: an upper bound, as coarse as the backoff.
  */
+
 
 
 
@@ -91788,7 +85862,7 @@ function createDeliveryChecker(options) {
             client = options.clientFactory ? options.clientFactory(config) : (0,dist/* createClient */.UU)(config);
         }
         catch (error) {
-            throw new PermanentError(`clickhouse-url ${shownUrl} cannot be used: ${redact(deliveryCheck_messageOf(error))}.`);
+            throw new PermanentError(`clickhouse-url ${shownUrl} cannot be used: ${redact(messageOf(error))}.`);
         }
         return client;
     };
@@ -91811,13 +85885,13 @@ function createDeliveryChecker(options) {
             }
             catch (error) {
                 const code = clickHouseCode(error);
-                if (withReadonly && (code === 164 || (code === 452 && /readonly/.test(deliveryCheck_messageOf(error))))) {
+                if (withReadonly && (code === 164 || (code === 452 && /readonly/.test(messageOf(error))))) {
                     // The user's profile is read-only already and may not change `readonly` (164 READONLY), or a
                     // settings constraint pins it (452 SETTING_CONSTRAINT_VIOLATION): ask without it.
                     sendReadonly = false;
                     continue;
                 }
-                if (code === 47 && logsTableQuery && withTimestampTime && /TimestampTime/.test(deliveryCheck_messageOf(error))) {
+                if (code === 47 && logsTableQuery && withTimestampTime && /TimestampTime/.test(messageOf(error))) {
                     // An older or hand-made table without the exporter's TimestampTime column: filter on Timestamp alone.
                     logsHaveTimestampTime = false;
                     continue;
@@ -91874,7 +85948,7 @@ function createDeliveryChecker(options) {
                     result.error = error.message;
                     return result;
                 }
-                transient = redact(deliveryCheck_messageOf(error));
+                transient = redact(messageOf(error));
             }
             const remaining = deadline - now();
             if (remaining <= 0) {
@@ -91897,7 +85971,7 @@ function createDeliveryChecker(options) {
                 ok: false,
                 reason: error instanceof PermanentError
                     ? error.message
-                    : `ClickHouse at clickhouse-url ${shownUrl} could not be queried (${redact(deliveryCheck_messageOf(error))}).`
+                    : `ClickHouse at clickhouse-url ${shownUrl} could not be queried (${redact(messageOf(error))}).`
             };
         }
     }
@@ -91957,18 +86031,18 @@ function clickHouseCode(error) {
     const code = error?.code;
     if (typeof code === 'string' && /^\d+$/.test(code))
         return Number(code);
-    const match = /Code: (\d+)\. DB::Exception/.exec(deliveryCheck_messageOf(error));
+    const match = /Code: (\d+)\. DB::Exception/.exec(messageOf(error));
     return match?.[1] ? Number(match[1]) : undefined;
 }
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 function isTlsError(error) {
     const code = String(error?.code ?? '');
     return (/^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|EPROTO)/.test(code) ||
-        /certificate|SSL routines|wrong version number/i.test(deliveryCheck_messageOf(error)));
+        /certificate|SSL routines|wrong version number/i.test(messageOf(error)));
 }
 /** ClickHouse's message without its trailing "(TYPE) (version …)" noise, and without any secret. */
 function shortMessage(error, redact) {
-    return redact(deliveryCheck_messageOf(error))
+    return redact(messageOf(error))
         .replace(/\s*\(version [^)]*\)\)?\s*$/, '')
         .replace(/\s+/g, ' ')
         .trim()
@@ -92010,15 +86084,10 @@ function classify(error, context) {
         return new PermanentError(`Could not connect to clickhouse-url ${shownUrl} (${systemCode}): check the host and port of ClickStack's ClickHouse HTTP interface (usually 8123, or 8443 with https).`);
     if (isTlsError(error))
         return new PermanentError(`TLS failed with clickhouse-url ${shownUrl} (${systemCode || said}): check the scheme (https:// for 8443, http:// for 8123) and the server's certificate.`);
-    if (systemCode || /^Timeout error/.test(deliveryCheck_messageOf(error)) || /socket hang up/i.test(deliveryCheck_messageOf(error)))
+    if (systemCode || /^Timeout error/.test(messageOf(error)) || /socket hang up/i.test(messageOf(error)))
         return new Error(`${systemCode || said}`);
     // An answer that is not ClickHouse's (a proxy, or HyperDX's UI port): no later poll will change it.
     return new PermanentError(`clickhouse-url ${shownUrl} did not answer like ClickHouse's HTTP interface (${said.slice(0, 120) || 'empty answer'}): check the URL (ClickStack's ClickHouse HTTP port, usually 8123 or 8443, not HyperDX's).`);
-}
-function deliveryCheck_messageOf(error) {
-    if (error instanceof Error)
-        return error.message || error.name;
-    return typeof error === 'string' ? error : String(error);
 }
 /** A link that may be shown: no user-info (its password is a secret), no query and no fragment. */
 function withoutCredentials(base) {
@@ -92047,506 +86116,6 @@ function hyperdxSearchUrl(base, functionName, fromMs, toMs) {
         whereLanguage: 'lucene'
     });
     return `${root}/search?${params.toString()}`;
-}
-
-;// CONCATENATED MODULE: ./src/run/rollout.ts
-
-
-
-
-
-
-
-
-
-
-
-/** IAM is eventually consistent: a policy just written may take seconds to apply where Lambda runs. */
-const IAM_SETTLE_MS = 10_000;
-function holderOf(slots, first) {
-    let lease = first;
-    return {
-        release: () => {
-            lease?.release();
-            lease = undefined;
-        },
-        reacquire: async () => {
-            if (slots && !lease)
-                lease = await slots.acquire();
-        }
-    };
-}
-/** How often a write is re-planned after someone else changed the function between read and write. */
-const MAX_REPLANS = 3;
-/** How often a write waits out an update in progress (ResourceConflictException) before giving up. */
-const MAX_CONFLICT_WAITS = 3;
-/** Processes one function in the configured mode; never throws, every failure ends up in the report. */
-async function rolloutFunction(ctx, target) {
-    const report = emptyReport(target);
-    const slot = holderOf(ctx.slots, await ctx.slots?.acquire());
-    if (ctx.isCancelled?.()) {
-        slot.release();
-        return cancelledOutcome(report);
-    }
-    const flight = { report, phase: 'reading', original: undefined };
-    ctx.inFlight?.add(flight);
-    const notices = [];
-    try {
-        return { ...(await processFunction(ctx, target, report, flight, notices, slot)), notices };
-    }
-    finally {
-        ctx.inFlight?.delete(flight);
-        slot.release();
-    }
-}
-/** The outcome of a function the run never started, or stopped before writing, because it was cancelled. */
-function cancelledOutcome(report) {
-    report.status = 'cancelled';
-    report.error = `${report.function} was not changed: the run was cancelled before it was processed.`;
-    return { report, layer: undefined, log: [report.error], warnings: [] };
-}
-async function processFunction(ctx, target, report, flight, notices, slot) {
-    const log = [];
-    const warnings = [];
-    const now = ctx.now ?? Date.now;
-    const lambda = ctx.lambdaFor(target.region);
-    const { mode } = ctx.config;
-    let layer;
-    const fail = (message) => {
-        report.status = report.status === 'rolled-back' ? 'rolled-back' : 'failed';
-        report.error = message;
-        log.push(`✖ ${message}`);
-        return { report, layer, log, warnings };
-    };
-    let state;
-    const early = ctx.preRead?.get(target);
-    try {
-        if (early && 'error' in early)
-            throw early.error;
-        state = early?.state ?? (await readFunction(lambda, target));
-        ctx.onRead?.(state);
-    }
-    catch (error) {
-        return fail(describeReadError(error, target));
-    }
-    Object.assign(report, {
-        arn: state.arn,
-        architecture: state.architecture,
-        layersBefore: [...state.layers]
-    });
-    flight.original = state;
-    // remove needs no layer: it takes off whichever Rotel layer is there.
-    let planFor;
-    if (mode === 'remove') {
-        const names = layerNamesOf(ctx.config.layerNameTemplate);
-        const instrumentationNames = ctx.config.instrumentation === 'none'
-            ? undefined
-            : instrumentationLayerNames(target.region, ctx.config.instrumentationLayer);
-        planFor = (current) => planRemove(current, ctx.config.managedKeys, names, instrumentationNames);
-    }
-    else {
-        const architecture = ctx.config.architecture === 'auto' ? state.architecture : ctx.config.architecture;
-        try {
-            layer = await ctx.layers.resolve({
-                region: target.region,
-                account: ctx.config.layerAccount,
-                name: layerNameFor(ctx.config.layerNameTemplate, architecture),
-                version: ctx.config.layerVersion
-            });
-        }
-        catch (error) {
-            return fail(`Could not find the Rotel layer for ${target.region}/${architecture}: ${messageOf(error)}`);
-        }
-        log.push(`Target layer: ${layer.arn}${layer.tag ? ` (${layer.tag})` : ''}`);
-        const desired = desiredFor(ctx.config, layer, state, target.region);
-        if (ctx.config.instrumentation === 'auto' && !desired.instrumentation)
-            notices.push(`${target.name}: its runtime ${state.runtime ?? '(none: a container image)'} has no AWS auto-instrumentation layer (Node.js, Python and Java have), so only the Rotel extension is added.`);
-        planFor = (current) => planApply(current, desired);
-    }
-    // Plan, write; if someone changed the function since it was read, read again and plan again.
-    let plan;
-    let written;
-    for (let replan = 0;; replan++) {
-        plan = planFor(state);
-        Object.assign(report, {
-            layerBefore: plan.rotelLayerBefore,
-            layerAfter: layer?.arn ?? null,
-            layersBefore: [...state.layers],
-            layersAfter: [...plan.layersAfter],
-            changedVariables: [...plan.changedVariables, ...plan.removedVariables],
-            diff: diffOf(state, plan)
-        });
-        if (plan.problems.length > 0) {
-            Object.assign(report, {
-                layerAfter: plan.rotelLayerBefore,
-                layersAfter: [...state.layers],
-                changedVariables: [],
-                diff: null
-            });
-            const verb = mode === 'plan' || mode === 'check' ? 'could not be' : 'was not';
-            return fail(`${target.name} ${verb} changed: ${plan.problems.join(' Also, ')}`);
-        }
-        const roleProblem = await workOnRole(ctx, state, report, log, warnings);
-        if (roleProblem) {
-            Object.assign(report, { layerAfter: plan.rotelLayerBefore, layersAfter: [...state.layers], changedVariables: [], diff: null });
-            return fail(mode === 'plan' || mode === 'check'
-                ? `${target.name} could not be ${mode === 'plan' ? 'planned' : 'checked'}: ${roleProblem}`
-                : mode === 'remove'
-                    ? `${target.name} was not changed: CloudWatch Logs could not be switched back on for it first, and without it removing the extension would lose its logs. ${roleProblem}`
-                    : `${target.name} was not changed: ${roleProblem}`);
-        }
-        if (mode === 'plan' || mode === 'check')
-            return judgeWithRole(ctx, report, state, plan, layer, log, warnings, mode);
-        if (!plan.changed && mode === 'apply' && ctx.config.cloudwatchLogs === 'off') {
-            // Not invoked, so its logs cannot be watched: the role's policies say whether they can still go to CloudWatch.
-            const stillOn = await logsStillAllowed(ctx, state);
-            if (stillOn) {
-                report.status = 'failed';
-                report.error = `${target.name} has the extension, but CloudWatch Logs still gets its logs: ${stillOn}.`;
-                log.push(`✖ ${report.error}`);
-                return { report, layer, log, warnings, cloudwatchStillOn: true };
-            }
-        }
-        if (!plan.changed) {
-            report.status = 'unchanged';
-            log.push(mode === 'remove'
-                ? 'Has no Rotel layer and none of the settings: nothing to remove.'
-                : 'Already has the target layer and settings: nothing to change.');
-            return { report, layer, log, warnings };
-        }
-        if (ctx.isCancelled?.())
-            return cancelledOutcome(report);
-        flight.original = state;
-        flight.phase = 'writing';
-        flight.logFormatChanged = plan.loggingAfter !== undefined;
-        log.push(`Layers: ${describeLayers(state.layers)} → ${describeLayers(plan.layersAfter)}`, mode === 'remove'
-            ? `Variables removed: ${plan.removedVariables.join(', ') || 'none'}${plan.changedVariables.length > 0 ? `; put back as they were before the action: ${plan.changedVariables.join(', ')}` : ''}`
-            : `Variables set: ${plan.changedVariables.join(', ') || 'none'}`, ...(plan.loggingAfter ? [`LoggingConfig.LogFormat: ${logFormatOf(state)} → ${plan.loggingAfter.format}`] : []));
-        try {
-            const result = await writeWithConflictWaits(lambda, state, plan, log, ctx.sleep);
-            if (result.status === 'Failed') {
-                written = { revisionId: result.revisionId, basis: state };
-                const reason = `Lambda could not apply the update: ${result.reason ?? 'no reason given'}`;
-                return await rollbackOrFail(ctx, lambda, state, result.revisionId, reason, report, log, layer, warnings, plan);
-            }
-            written = { revisionId: result.revisionId, basis: state };
-            break;
-        }
-        catch (error) {
-            const refused = errorName(error) === 'PreconditionFailedException';
-            // A write whose answer was lost (5xx, reset, timeout) may have gone through, and an SDK retry of
-            // it then meets its own new revision: the function itself says what happened.
-            if (refused || isTransient(error)) {
-                let current;
-                try {
-                    current = await readFunction(lambda, target);
-                    ctx.onRead?.(current);
-                }
-                catch (readError) {
-                    return fail(`${target.name} needs attention: the update's outcome is unknown (${errorName(error)}) and the function could not be read again (${errorName(readError)}). ${restoreHint(state, plan.loggingAfter !== undefined)}`);
-                }
-                if (holds(current, plan.layersAfter, plan.variablesAfter, plan.loggingAfter?.format ?? logFormatOf(state))) {
-                    log.push('The update went through although its answer was lost.');
-                    written = { revisionId: current.revisionId, basis: state };
-                    break;
-                }
-                if (refused && replan < MAX_REPLANS) {
-                    log.push('The function changed since it was read (revision mismatch): reading it again and re-planning.');
-                    state = current;
-                    continue;
-                }
-                if (!refused && !holds(current, state.layers, state.variables ?? {}, logFormatOf(state)))
-                    return fail(`${target.name} needs attention: the update failed (${errorName(error)}: ${messageOf(error)}) and the function now holds neither its old configuration nor the planned one. ${restoreHint(state, plan.loggingAfter !== undefined)}`);
-            }
-            const hint = errorName(error) === 'PreconditionFailedException'
-                ? ' It kept changing while the action tried to write it; run again when other deployments are done.'
-                : '';
-            return fail(`Failed to update ${target.name}: ${errorName(error)}: ${messageOf(error)}.${hint}`);
-        }
-    }
-    report.status = mode === 'remove' ? 'removed' : 'updated';
-    log.push(`${mode === 'remove' ? 'Removed' : 'Updated'} (revision ${written.revisionId ?? 'unknown'}).`);
-    if (!ctx.config.testInvoke) {
-        report.cloudwatch = 'unknown';
-        return { report, layer, log, warnings };
-    }
-    // A write that cannot be verified any more is undone, so that nothing is left half-done.
-    if (ctx.isCancelled?.()) {
-        flight.phase = 'rolling back';
-        const reason = 'the run was cancelled before the test invocation could verify the change.';
-        return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings, plan);
-    }
-    flight.phase = 'verifying';
-    // A test invocation right after the role got read access to the secrets could start the extension
-    // before IAM applies it everywhere, fail, and roll a good change back.
-    const writtenAt = state.role ? ctx.roleWrittenAt?.get(roleNameOf(state.role)) : undefined;
-    if (writtenAt !== undefined) {
-        const wait = writtenAt + IAM_SETTLE_MS - now();
-        if (wait > 0) {
-            log.push(`Waiting ${Math.ceil(wait / 1000)} s for the new secret access of its role to apply before the test invocation.`);
-            await (ctx.sleep ?? retry_sleep)(wait);
-        }
-    }
-    const logs = ctx.logsFor(target.region);
-    // Only apply checks CloudWatch Logs afterwards: remove would read the group for nothing (and a role
-    // without logs:DescribeLogStreams, which remove does not need, would be refused).
-    const baseline = mode === 'remove' ? undefined : await snapshotLogStreams(logs, state.logGroup);
-    const invokedAt = now();
-    let invocation;
-    try {
-        invocation = await invokeFunction(ctx.invokerFor?.(target.region) ?? lambda, state.arn || functionId(target), ctx.config.testPayload);
-    }
-    catch (error) {
-        report.invocation = { status: 'failed', statusCode: null, functionError: null };
-        const reason = `the test invocation could not be made: ${errorName(error)}: ${messageOf(error)}`;
-        return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings, plan);
-    }
-    report.invocation = {
-        status: invocation.ok ? 'ok' : 'failed',
-        statusCode: invocation.statusCode ?? null,
-        functionError: invocation.functionError ?? null
-    };
-    log.push(`Test invocation: status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, FunctionError ${invocation.functionError}` : ''}${invocation.requestId ? ` (request ${invocation.requestId})` : ''}`);
-    // The tail is the function's own output: bounded (Lambda sends 4 KB; a proxy may send more), and printed
-    // by main.ts through printGroup, which keeps the runner from reading a command in it.
-    if (invocation.logTail)
-        log.push('Log tail:', ...indent(tailOf(invocation.logTail, 100, LOG_TAIL_CHARS)));
-    if (!invocation.ok) {
-        const tail = invocation.logTail ? ` Log tail: ${lastLines(invocation.logTail, 5)}` : '';
-        const reason = `the test invocation failed (status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, ${invocation.functionError} error` : ''}).${tail}`;
-        const outcome = await rollbackOrFail(ctx, lambda, written.basis, written.revisionId, reason, report, log, layer, warnings, plan);
-        return invocation.logTail ? { ...outcome, logTail: tailOf(invocation.logTail, 100, LOG_TAIL_CHARS) } : outcome;
-    }
-    // After a removal the logs are the function's own business again: nothing to verify.
-    if (mode === 'remove')
-        return { report, layer, log, warnings };
-    // Both wait for things that arrive with a delay: look for them at the same time, without holding
-    // a slot that the next function needs for its writes.
-    slot.release();
-    const waitForTelemetry = () => Promise.all([
-        checkCloudWatch(logs, {
-            logGroup: state.logGroup,
-            since: invokedAt,
-            ...(baseline ? { baseline } : {}),
-            pollSeconds: ctx.config.cloudwatchCheckSeconds,
-            ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
-            ...(ctx.now ? { now: ctx.now } : {})
-        }),
-        verifyDelivery(ctx, target, invocation.requestId, invokedAt)
-    ]);
-    const [verdict, delivery] = await (ctx.waitSlots ? ctx.waitSlots.run(waitForTelemetry) : waitForTelemetry());
-    report.delivery = delivery;
-    if (delivery) {
-        log.push(delivery.status === 'delivered'
-            ? `ClickStack: ${delivery.logRecords} log record(s) and ${delivery.spans} span(s) arrived within ${Math.round((delivery.firstArrivalMs ?? 0) / 1000)} s.`
-            : `ClickStack: ${delivery.detail ?? 'nothing arrived'}`);
-        if (delivery.status === 'delivered' && !delivery.withInvocationId)
-            notices.push(`${target.name}: ${JSON_LOG_FORMAT_HINT}`);
-        if (delivery.status !== 'delivered') {
-            const reason = `its test invocation's telemetry did not reach ClickStack: ${delivery.detail ?? 'nothing arrived'}`;
-            if (ctx.config.delivery?.mode === 'require') {
-                flight.phase = 'rolling back';
-                await slot.reacquire();
-                return rollbackOrFail(ctx, lambda, written.basis, written.revisionId, `${reason}.`, report, log, layer, warnings, plan);
-            }
-            warnings.push(`${target.name}: ${reason}; check otlp-endpoint, otlp-headers and that the function can reach the endpoint.`);
-        }
-    }
-    report.cloudwatch = verdict.status;
-    log.push(`CloudWatch Logs: ${verdict.status} (${verdict.detail})`);
-    if (verdict.status === 'on' && ctx.config.cloudwatchLogs === 'off') {
-        const why = (await logsStillAllowed(ctx, state)) ?? 'no policy of its role lets it write logs any more; IAM changes can take a few seconds to apply everywhere, so run the check again later';
-        report.status = 'failed';
-        report.error = `${target.name} has the extension, but CloudWatch Logs still received its logs after the test invocation (${verdict.detail}): ${why}.`;
-        log.push(`✖ ${report.error}`);
-        return { report, layer, log, warnings, cloudwatchStillOn: true };
-    }
-    if (verdict.status === 'on')
-        warnings.push(`${target.name}: CloudWatch Logs still receives its logs (${verdict.detail}); its execution role may still write logs, so CloudWatch keeps billing for them.`);
-    return { report, layer, log, warnings };
-}
-/** plan and check with cloudwatch-logs: off: the role's planned change or drift counts beside the function's. */
-async function judgeWithRole(ctx, report, state, plan, layer, log, warnings, mode) {
-    const outcome = judge(report, state, plan, layer, log, warnings, mode);
-    if (!ctx.roles || ctx.config.cloudwatchLogs !== 'off' || !state.role)
-        return outcome;
-    if (mode === 'plan') {
-        if (report.status === 'in-sync' && (report.executionRole?.changes.length ?? 0) > 0) {
-            report.status = 'planned';
-            log.push('Its execution role would change (above).');
-        }
-        return outcome;
-    }
-    const checked = await ctx.roles.checkFor(state.arn);
-    if (!checked.ok) {
-        report.status = 'failed';
-        report.error = `${state.name} could not be checked: ${checked.error}`;
-        log.push(`✖ ${report.error}`);
-        return outcome;
-    }
-    if (checked.value.drift.length > 0) {
-        report.drift = [...report.drift, ...checked.value.drift];
-        if (report.status === 'in-sync')
-            report.status = 'drifted';
-        log.push(`Drifted: ${checked.value.drift.join('; ')}.`);
-    }
-    return outcome;
-}
-/** Waits for the test invocation's records in ClickHouse, when delivery verification is on. */
-async function verifyDelivery(ctx, target, requestId, invokedAt) {
-    const settings = ctx.config.delivery;
-    if (!ctx.delivery || !settings)
-        return null;
-    const result = await ctx.delivery.waitForDelivery({
-        functionName: target.name,
-        ...(requestId ? { requestId } : {}),
-        since: new Date(invokedAt),
-        timeoutMs: settings.timeoutSeconds * 1000,
-        ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
-        ...(ctx.now ? { now: ctx.now } : {})
-    });
-    const windowEnd = invokedAt + Math.max(result.firstArrivalMs ?? 0, 60_000) + 60_000;
-    return {
-        status: result.error ? 'error' : result.delivered ? 'delivered' : 'not-delivered',
-        logRecords: result.logRecords,
-        spans: result.spans,
-        firstArrivalMs: result.firstArrivalMs,
-        withInvocationId: result.withInvocationId,
-        link: settings.hyperdxUrl ? hyperdxSearchUrl(settings.hyperdxUrl, target.name, invokedAt - 60_000, windowEnd) : null,
-        detail: result.error ?? (result.delivered ? null : `no record of it within ${settings.timeoutSeconds} s`)
-    };
-}
-/** Whether a function holds exactly these layers, in order, these variables and this log format. */
-function holds(current, layers, variables, logFormat) {
-    const now = current.variables ?? {};
-    return (sameList(current.layers, layers) &&
-        logFormatOf(current) === logFormat &&
-        Object.keys(now).length === Object.keys(variables).length &&
-        Object.entries(variables).every(([key, value]) => Object.hasOwn(now, key) && now[key] === value));
-}
-/** plan and check end here: the plan is reported, or judged, and nothing is written. */
-function judge(report, state, plan, layer, log, warnings, mode) {
-    if (!plan.changed) {
-        report.status = 'in-sync';
-        log.push('In sync: it already has the target layer and settings.');
-        return { report, layer, log, warnings };
-    }
-    log.push(`Layers: ${describeLayers(state.layers)} → ${describeLayers(plan.layersAfter)}`);
-    for (const change of report.diff?.variables ?? [])
-        log.push(`${change.change === 'added' ? '+' : '~'} ${change.name}${change.shown ? `=${change.after ?? ''}` : ' (value not shown)'}`);
-    if (report.diff?.logFormat)
-        log.push(`LoggingConfig.LogFormat: ${report.diff.logFormat.before} → ${report.diff.logFormat.after}`);
-    if (mode === 'plan') {
-        report.status = 'planned';
-        return { report, layer, log, warnings };
-    }
-    report.status = 'drifted';
-    report.drift = driftOf(state, plan, layer?.arn ?? '');
-    log.push(`Drifted: ${report.drift.join('; ')}.`);
-    return { report, layer, log, warnings };
-}
-/** The layers and variables the action wants on a function that uses this layer version. */
-function desiredFor(config, layer, state, region) {
-    const language = languageFor(config.instrumentation, state.runtime);
-    return {
-        layerArn: layer.arn,
-        layerArchitectures: layer.compatibleArchitectures,
-        architecture: config.architecture,
-        variables: config.managedVariables,
-        layerNames: layerNamesOf(config.layerNameTemplate),
-        jsonLogs: config.jsonLogs,
-        instrumentation: language && {
-            layerArn: instrumentationLayerArn(language, region, state.architecture, config.instrumentationLayer),
-            wrapper: WRAPPERS[language],
-            layerNames: instrumentationLayerNames(region, config.instrumentationLayer)
-        }
-    };
-}
-async function writeWithConflictWaits(lambda, state, plan, log, pause) {
-    for (let wait = 0;; wait++) {
-        try {
-            return await writeConfiguration(lambda, state.arn, plan.layersAfter, plan.variablesAfter, state.revisionId, pause, plan.loggingAfter);
-        }
-        catch (error) {
-            if (errorName(error) !== 'ResourceConflictException' || wait >= MAX_CONFLICT_WAITS)
-                throw error;
-            // Another update is in progress: let it finish; the revision check then decides whether ours still applies.
-            log.push('Another update of the function is in progress: waiting for it to finish.');
-            await waitForUpdate(lambda, state.arn);
-        }
-    }
-}
-/**
- * Puts the function's layers and variables back as they were read (and its LoggingConfig, when the
- * write changed it), guarded by the revision our own write produced, so that a change someone else
- * made in between is never overwritten.
- */
-async function rollbackOrFail(ctx, lambda, original, revisionAfterWrite, reason, report, log, layer, warnings, 
-/** The plan that was written: its LoggingConfig says whether the log format must go back too. */
-plan) {
-    const done = (status, error) => {
-        report.status = status;
-        report.error = error;
-        log.push(`✖ ${error}`);
-        return { report, layer, log, warnings };
-    };
-    if (!ctx.config.rollbackOnFailure)
-        return done('failed', `${original.name} was updated but ${reason} It was left updated because rollback-on-failure is false. ${restoreHint(original, plan.loggingAfter !== undefined)}`);
-    try {
-        const restored = await writeConfiguration(lambda, original.arn, original.layers, original.variables ?? {}, revisionAfterWrite, ctx.sleep, plan.loggingAfter && loggingToRestore(original));
-        if (restored.status === 'Failed')
-            return done('failed', `${original.name}: ${reason} Rolling back failed too (${restored.reason ?? 'no reason given'}); it needs attention. ${restoreHint(original, plan.loggingAfter !== undefined)}`);
-        report.layersAfter = [...original.layers];
-        report.layerAfter = report.layerBefore;
-        report.changedVariables = [];
-        report.diff = null;
-        log.push(`Rolled back: layers${plan.loggingAfter ? ', variables and log format are' : ' and variables are'} as they were before this run.`);
-        return done('rolled-back', `${original.name}: ${reason} It was rolled back to its previous configuration.`);
-    }
-    catch (error) {
-        const concurrent = errorName(error) === 'PreconditionFailedException'
-            ? ' Someone else changed the function after our update, so the rollback did not overwrite their change.'
-            : ` The rollback failed: ${errorName(error)}: ${messageOf(error)}.`;
-        return done('failed', `${original.name}: ${reason}${concurrent} It needs attention. ${restoreHint(original, plan.loggingAfter !== undefined)}`);
-    }
-}
-/**
- * A command that puts the layers back (and the LoggingConfig, when this run's write changes the log
- * format); variables are named, never printed, because they may hold secrets.
- */
-function restoreHint(original, logFormatChanged = false) {
-    const layers = original.layers.length > 0 ? original.layers.join(' ') : '[]';
-    const logging = logFormatChanged ? loggingToRestore(original) : undefined;
-    const loggingOption = logging
-        ? ` --logging-config ${[
-            `LogFormat=${logging.format}`,
-            ...(logging.applicationLogLevel ? [`ApplicationLogLevel=${logging.applicationLogLevel}`] : []),
-            ...(logging.systemLogLevel ? [`SystemLogLevel=${logging.systemLogLevel}`] : []),
-            ...(logging.logGroup ? [`LogGroup=${logging.logGroup}`] : [])
-        ].join(',')}`
-        : '';
-    return `To restore its layers${logging ? ' and log format' : ''}: aws lambda update-function-configuration --region ${original.region} --function-name ${original.arn} --layers ${layers}${loggingOption} ; its variables before this run were: ${Object.keys(original.variables ?? {}).join(', ') || 'none'}.`;
-}
-function describeReadError(error, target) {
-    const name = errorName(error);
-    if (name === 'ResourceNotFoundException')
-        return `Function ${target.given} does not exist in ${target.region}; check the name, the region (aws-region) and the account.`;
-    if (name === 'AccessDeniedException' || name === 'AccessDenied')
-        return `Not allowed to read ${target.given} in ${target.region} (${messageOf(error)}); the deploy role needs lambda:GetFunctionConfiguration on it.`;
-    return `Could not read ${target.given} in ${target.region}: ${name}: ${messageOf(error)}`;
-}
-function describeLayers(layers) {
-    return layers.length === 0 ? '(none)' : layers.map((arn) => arn.replace(/^.*:layer:/, '')).join(', ');
-}
-/** The most characters of a test invocation's log tail kept in the log; Lambda itself returns the last 4 KB. */
-const LOG_TAIL_CHARS = 4096;
-// The indent also keeps a tail line such as `##[group]` from being drawn as a section by the log viewer.
-function indent(text) {
-    return text.split('\n').map((line) => `    ${line}`);
-}
-/** The last lines of a log tail on one line, for an error message (an annotation, the report): bounded. */
-function lastLines(text, count) {
-    return tailOf(text, count, 500).split('\n').join(' | ');
 }
 
 // EXTERNAL MODULE: external "node:http"
@@ -92579,6 +86148,7 @@ var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_no
  *
  * Header values are never part of any message: every message goes through a redactor of them.
  */
+
 
 
 
@@ -92954,30 +86524,27 @@ function codeOf(error) {
     const code = error?.code;
     return typeof code === 'string' ? code : '';
 }
-function preflight_messageOf(error) {
-    return error instanceof Error ? error.message || error.name : String(error);
-}
 function isTls(error) {
     const code = codeOf(error);
     return (/^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|EPROTO$|HOSTNAME_MISMATCH)/.test(code) ||
-        /certificate|SSL routines|wrong version number|TLS/i.test(preflight_messageOf(error)));
+        /certificate|SSL routines|wrong version number|TLS/i.test(messageOf(error)));
 }
 function describeError(error, context, protocol) {
     const { shown, redact } = context;
     const code = codeOf(error);
-    const message = preflight_messageOf(error);
+    const message = messageOf(error);
     const detail = redact(code && !message.includes(code) ? `${code}: ${message}` : message).slice(0, 200);
     const other = protocol === 'grpc' ? 'http' : 'grpc';
     const usualPort = protocol === 'grpc' ? 4317 : 4318;
     if (error instanceof PreflightTimeout)
         return failure('timeout', `otlp-endpoint ${shown} did not answer within ${Math.round(context.timeoutMs / 1000)} s: check the host and port, and that the runner may reach it (firewall, private network).`);
     if (code === 'ERR_INVALID_CHAR' || code === 'ERR_INVALID_HTTP_TOKEN' || code.startsWith('ERR_HTTP2_INVALID_'))
-        return failure('headers', `otlp-headers holds a header that cannot be sent (${redact(preflight_messageOf(error)).slice(0, 120)}): give plain name=value pairs, without line breaks.`);
+        return failure('headers', `otlp-headers holds a header that cannot be sent (${redact(messageOf(error)).slice(0, 120)}): give plain name=value pairs, without line breaks.`);
     if (preflight_CONNECT_CODES.has(code))
         return failure('connect', `Could not connect to otlp-endpoint ${shown} (${code}): check the host name and port, and that the runner may reach it.`);
     if (isTls(error))
         return failure('tls', `TLS failed with otlp-endpoint ${shown} (${detail}): check that the scheme matches the port (https:// for TLS, http:// for plain) and that the certificate is valid for the host name.`);
-    if (RESET_CODES.has(code) || /socket hang up/i.test(preflight_messageOf(error)))
+    if (RESET_CODES.has(code) || /socket hang up/i.test(messageOf(error)))
         return failure('connect', `Could not connect to otlp-endpoint ${shown}: the connection was closed without an answer (${code === NO_ANSWER ? 'HTTP/2 stream reset' : code || 'socket hang up'}); check the port and scheme (OTLP/${protocol === 'grpc' ? 'gRPC' : 'HTTP'} is usually ${usualPort}) and any proxy or firewall in between.`);
     if (code.startsWith('HPE_') || code.startsWith('ERR_HTTP2_'))
         return failure('protocol', `otlp-endpoint ${shown} does not speak OTLP/${protocol === 'grpc' ? 'gRPC' : 'HTTP'} (${detail}): check the port, or set otlp-protocol: ${other} if that is what it serves (gRPC usually 4317, HTTP 4318).`);
@@ -92985,6 +86552,6981 @@ function describeError(error, context, protocol) {
 }
 function excerpt(text, redact) {
     return redact(text).replace(/\s+/g, ' ').trim().slice(0, 160);
+}
+
+;// CONCATENATED MODULE: ./src/aws/layerResolver.ts
+/** Finding the Rotel layer versions a run attaches, by probing GetLayerVersion in the layer's account. */
+
+
+
+
+// Cross-account, Lambda will not say whether a version exists: a missing or non-public one is refused.
+const ABSENT_ERRORS = new Set(['AccessDeniedException', 'ResourceNotFoundException']);
+/**
+ * A probe that asks GetLayerVersion, retrying throttling and server faults, and calls refused or missing versions
+ * absent. Its retry is the lookup's only one: give it a client that does not retry itself.
+ */
+function lambdaLayerProbe(client, layerArn, options = {}) {
+    const retry = {
+        attempts: options.attempts ?? 5,
+        baseDelayMs: options.baseDelayMs ?? 250,
+        maxDelayMs: options.maxDelayMs ?? 5000,
+        isRetryable: isTransient,
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+        ...(options.random ? { random: options.random } : {}),
+        ...(options.onRetry ? { onRetry: options.onRetry } : {})
+    };
+    return async (version) => {
+        try {
+            const response = await withRetry(() => client.send(new client_lambda_dist_cjs/* GetLayerVersionCommand */.VK5({ LayerName: layerArn, VersionNumber: version })), retry);
+            return {
+                arn: response.LayerVersionArn ?? `${layerArn}:${version}`,
+                layerArn: response.LayerArn ?? layerArn,
+                version: response.Version ?? version,
+                description: response.Description,
+                tag: tagFromDescription(response.Description),
+                compatibleArchitectures: [...(response.CompatibleArchitectures ?? [])]
+            };
+        }
+        catch (error) {
+            if (ABSENT_ERRORS.has(errorName(error)))
+                return undefined;
+            throw new Error(`GetLayerVersion ${layerArn}:${version} failed: ${errorName(error)}: ${messageOf(error)}`, {
+                cause: error
+            });
+        }
+    };
+}
+/** Resolves layer requests to layer versions, one lookup per distinct request however many callers ask at once. */
+class LayerResolver {
+    options;
+    /** How many lookups (latest searches or single-version gets) have started. */
+    lookups = 0;
+    /** How many GetLayerVersion probes those lookups made, retries not counted. */
+    probes = 0;
+    cache = new Map();
+    constructor(options) {
+        this.options = options;
+    }
+    /** Whether a request was looked up already (or is being), so that asking again makes no call. */
+    has(request) {
+        const { region, account, name, version } = request;
+        try {
+            return this.cache.has(`${layerArnFor(region, account, name)}:${version}`);
+        }
+        catch {
+            return false;
+        }
+    }
+    /** The layer version a request names; throws, saying what to fix, when there is none. */
+    async resolve(request) {
+        const { region, account, name, version } = request;
+        if (version !== 'latest' && !(Number.isSafeInteger(version) && version > 0))
+            throw new Error(`invalid layer-version ${String(version)}: expected "latest" or a positive whole number`);
+        const layerArn = layerArnFor(region, account, name);
+        const key = `${layerArn}:${version}`;
+        let lookup = this.cache.get(key);
+        if (!lookup) {
+            lookup = this.lookup(region, layerArn, name, version);
+            this.cache.set(key, lookup);
+            // A transport failure says nothing about the layer, so a later call may try again; an absence stays cached.
+            lookup.catch(() => {
+                if (this.cache.get(key) === lookup)
+                    this.cache.delete(key);
+            });
+        }
+        const result = await lookup;
+        if (result)
+            return result;
+        if (version === 'latest')
+            throw new Error(`no version of layer ${layerArn} is visible in ${region}: the layer is not published there, ` +
+                `or the deploy role may not call lambda:GetLayerVersion on it; set layer-account/layer-name to a mirrored copy`);
+        throw new Error(`layer version ${layerArn}:${version} does not exist or is not visible: ` +
+            `check layer-version / layer-name / layer-account, or that the layer exists in ${region}`);
+    }
+    async lookup(region, layerArn, name, version) {
+        this.lookups++;
+        const base = lambdaLayerProbe(this.options.clientFor(region), layerArn, this.options.probe);
+        const probe = (v) => {
+            this.probes++;
+            return base(v);
+        };
+        if (version !== 'latest')
+            return probe(version);
+        const hint = this.options.hints?.[layerArn] ?? this.options.hints?.[name];
+        const { latest } = await findLatestVersion(probe, {
+            ...(hint !== undefined ? { hint } : {}),
+            ...(this.options.gapWindow !== undefined ? { gapWindow: this.options.gapWindow } : {})
+        });
+        return latest;
+    }
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/core/outsideText.ts
+/**
+ * Text from outside the action (log tails, AWS and ClickHouse errors, file names, layer descriptions,
+ * function and role names) made inert where the action shows it: Markdown, the runner's log, annotations.
+ */
+
+// Terminal escape sequences: CSI (ESC [ or the one-byte C1 form), OSC up to BEL or ST, and two-character escapes.
+const ANSI = /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b\n]*(?:\u0007|\u001b\\)|\u001b[@-_]?/g;
+// Other control characters (tab and newline stay), and the bidirectional overrides that reorder what is shown.
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+// Everything the runner (.NET ReadLine) or a browser may break a line at becomes \n.
+const LINE_BREAK = /\r\n|[\r\u0085\u2028\u2029]/g;
+/** Text without terminal escapes or control characters, line breaks as \n; redacted, then cut to `max`. */
+function plainText(text, options = {}) {
+    const clean = text.replace(LINE_BREAK, '\n').replace(ANSI, '').replace(CONTROL, '');
+    return cut(options.redact ? options.redact(clean) : clean, options.max);
+}
+/** The last lines of a log, at most `lines` of them and `chars` characters, the cut marked with `…`. */
+function tailOf(text, lines, chars) {
+    const kept = plainText(text).trimEnd().split('\n').slice(-lines).join('\n');
+    const points = [...kept];
+    return points.length <= chars ? kept : `…${points.slice(points.length - chars + 1).join('')}`;
+}
+function cut(text, max) {
+    if (max === undefined || text.length <= max)
+        return text;
+    // By code points, so that no surrogate pair is split into two replacement characters.
+    const points = [...text];
+    return points.length <= max ? text : `${points.slice(0, Math.max(0, max - 1)).join('')}…`;
+}
+const ZWSP = '\u200b';
+/**
+ * Any text as inert inline GitHub-flavoured Markdown, on one line: fit for a table cell, a list item or a
+ * heading. Nothing in it can open markup: Markdown punctuation is backslash-escaped, `<`, `>` and `&` are
+ * entities, and a zero-width space follows each `@` and `#` and breaks `://`, `www.` and `GH-` so that
+ * GitHub links no mention, issue, commit range or URL (an entity would not do: GitHub links after decoding).
+ * Emoji shortcodes (`:smile:`) are left: they draw a picture, nothing a Unicode emoji could not.
+ */
+function markdownText(text, options = {}) {
+    const flat = plainText(text, options).replace(/\s+/g, ' ').trim();
+    return (flat
+        .replace(/[\\`*~[\]|$]/g, '\\$&')
+        // Between two letters or digits `_` opens no emphasis (GFM's intraword rule): ROTEL_OTLP stays as it is.
+        .replace(/(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, '\\_')
+        // With every `]` escaped no link can form; `(` after one is escaped too, so that `](` never appears.
+        .replace(/\]\(/g, ']\\(')
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/#/g, `\\#${ZWSP}`)
+        .replace(/@/g, `@${ZWSP}`)
+        .replace(/:\/\//g, `:${ZWSP}//`)
+        // Shown the same, and a scan of the summary for workflow commands finds none from outside.
+        .replace(/:(?=:)/g, ':\\')
+        // GFM links `www.` after `_`, `*`, `~` or `(` too, so the test is "not after a letter or digit".
+        .replace(/(?<![\p{L}\p{N}])(www)\./giu, `$1${ZWSP}.`)
+        .replace(/(?<![\p{L}\p{N}])(gh)-/giu, `$1${ZWSP}-`)
+        // At the start of a line these open a list, a heading underline or a thematic break.
+        .replace(/^([-+=])/, '\\$1')
+        .replace(/^(\d+)([.)])/, '$1\\$2'));
+}
+/**
+ * Text shown as code (an ARN, a layer name and version) when it holds only the characters of an ARN, so
+ * that nothing in the code span needs escaping (no backtick, no `|` for GitHub's table splitter, no `<`
+ * or `@` for a scan to stumble on); any other text is shown as escaped text instead.
+ */
+function markdownCode(text, options = {}) {
+    const flat = plainText(text, options).replace(/\s+/g, ' ').trim();
+    return /^[\w:/.$+=,*-]+$/.test(flat) ? `\`${flat}\`` : markdownText(flat);
+}
+/**
+ * A block of outside text (a log tail) for the summary: an HTML `<pre>`, its text shown as it came.
+ * GitHub renders nothing inside as Markdown (an HTML block of `<pre>` ends only at `</pre>`, and `<` is
+ * an entity) and links no mention or reference inside `pre`. The other characters that mean something
+ * to Markdown, GitHub or the runner (`#`, `@`, `[`, `:`, backticks …) are numeric entities as well: the
+ * browser shows the same text, and no scan of the summary's source (nor commentBody's fence count) finds a
+ * heading, mention, link, fence or command.
+ */
+function markdownBlock(text, options = {}) {
+    const escaped = plainText(text, options)
+        .replace(/\t/g, '    ')
+        .trimEnd()
+        // Hexadecimal, so that no entity reads as an issue reference (`#124`) to a scan of the source.
+        .replace(/[&<>#@[\]:`~|]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`);
+    return `<pre>${escaped}</pre>`;
+}
+/**
+ * A link to a URL the action built (HyperDX search), or the label alone when the URL is not http(s).
+ * Characters that would end the Markdown link or a table cell are percent-encoded.
+ */
+function markdownLink(label, url) {
+    let href;
+    try {
+        const parsed = new URL(url);
+        if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+            return markdownText(label);
+        // A link is shown to everyone who reads the summary: it never carries credentials.
+        parsed.username = '';
+        parsed.password = '';
+        href = parsed.href;
+    }
+    catch {
+        return markdownText(label);
+    }
+    const encoded = href.replace(/[\s()[\]<>|`'"\\]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+    return `[${markdownText(label)}](${encoded})`;
+}
+/** Annotation text: no terminal escapes or control characters, redacted, bounded; @actions/core escapes the rest. */
+function annotationText(text, options = {}) {
+    return plainText(text, { max: 4000, ...options }).trim();
+}
+/** An annotation title on one line (a function name in it): the runner shows titles on a single line. */
+function annotationTitle(text) {
+    return plainText(text, { max: 200 }).replace(/\s+/g, ' ').trim();
+}
+/**
+ * Whether the runner could read this line as a workflow command. Its two parsers (ActionCommand.TryParseV2
+ * and TryParse) take a line whose start, after .NET's TrimStart, is `::`, and a line holding `##[` anywhere
+ * (the legacy form is not anchored). The test errs on the side of yes: JavaScript's `\s` plus U+0085
+ * covers every character .NET trims.
+ */
+function mayBeCommand(line) {
+    return /^[\s\u0085]*::/.test(line) || line.includes('##[');
+}
+/**
+ * Lines of outside text as the runner's log must receive them: one physical line each (the runner splits at
+ * \r as well as \n), without terminal escapes. When any of them could be read as a command, the lines are
+ * put inside the runner's documented `::stop-commands::<token>` … `::<token>::` block, with a fresh random
+ * token that the text does not hold: while it is open the runner runs no command of either form, and after
+ * it the action's own annotations work again. Escaping each line instead would have to change the text
+ * (the legacy `##[` form is matched anywhere in a line); the block shows it exactly as it came.
+ */
+function logLines(lines, newToken = external_node_crypto_.randomUUID) {
+    const physical = lines.flatMap((line) => plainText(line).split('\n'));
+    if (!physical.some(mayBeCommand))
+        return physical;
+    const text = physical.join('\n').toLowerCase();
+    let token = newToken();
+    // The runner compares the resume command without regard to case.
+    while (token.length < 16 || text.includes(token.toLowerCase()))
+        token = (0,external_node_crypto_.randomUUID)();
+    return [`::stop-commands::${token}`, ...physical, `::${token}::`];
+}
+
+;// CONCATENATED MODULE: ./src/github/tokenIdentity.ts
+
+/**
+ * The login of the account the token acts as: `github-actions[bot]` for the Actions token, `NAME[bot]` for a
+ * GitHub App's, the user's for a personal token. GraphQL's `viewer` answers all three; REST's /user refuses
+ * installation tokens.
+ */
+async function tokenIdentity(octokit, token) {
+    try {
+        const data = await octokit.graphql('query { viewer { login } }');
+        const login = data?.viewer?.login;
+        return typeof login === 'string' && login !== '' ? { login } : { problem: 'GitHub named no account' };
+    }
+    catch (error) {
+        const status = error?.status;
+        const message = messageOf(error).replace(/\s+/g, ' ').slice(0, 200);
+        // Octokit leaves the token out of its errors; a server that echoes it is covered here.
+        const shown = token.length >= 3 ? message.split(token).join('***') : message;
+        return { problem: `${typeof status === 'number' ? `${status} ` : ''}${shown}` };
+    }
+}
+/** Whether a comment's author, as the REST API gives it, is the account with this login. */
+function isAuthor(user, login) {
+    if (!user?.login)
+        return false;
+    if (user.login === login)
+        return true;
+    // Should GraphQL name an app's bot without the suffix REST gives it; no person's login can hold brackets.
+    return user.type === 'Bot' && user.login === `${login}[bot]`;
+}
+
+;// CONCATENATED MODULE: ./src/github/prComment.ts
+/** The plan as one pull-request comment, written on the first run and edited in place on later runs. */
+
+
+
+/** The client of a real run: the token, against the REST API at baseUrl. */
+function createGitHubClient(token, baseUrl) {
+    return getOctokit(token, { baseUrl });
+}
+/** The pull request this workflow run is for, or undefined when the event is not a pull request's. */
+function pullRequestOf(context) {
+    if (context.eventName !== 'pull_request' && context.eventName !== 'pull_request_target')
+        return undefined;
+    const number = context.payload.pull_request?.number;
+    if (typeof number !== 'number')
+        return undefined;
+    return { owner: context.repo.owner, repo: context.repo.repo, number };
+}
+/** GitHub's REST API, where GITHUB_API_URL does not name another (GitHub Enterprise Server). */
+const DEFAULT_API_URL = 'https://api.github.com';
+/** The start every plan marker shares, whatever its key. */
+const PLAN_MARKER_PREFIX = '<!-- rotel-clickstack-action:plan';
+// Keys come from workflow and job names; a few hundred characters tell any two jobs apart.
+const MAX_KEY_LENGTH = 200;
+/** The hidden HTML comment that identifies the plan comment of one key, e.g. one workflow's job. */
+function planMarker(key) {
+    const safe = key
+        .replace(/\s+/g, ' ')
+        // `--` or `>` would end the HTML comment early and show the rest of the marker in the comment.
+        .replace(/-{2,}/g, '-')
+        .replace(/>/g, '_')
+        .trim()
+        .slice(0, MAX_KEY_LENGTH);
+    return `${PLAN_MARKER_PREFIX} key=${safe} -->`;
+}
+/** GitHub refuses a comment body longer than this. */
+const MAX_COMMENT_LENGTH = 65536;
+/** The last line of a plan too long for one comment. */
+const TRUNCATION_NOTICE = '**The plan was cut here: it is longer than a pull-request comment may be. The job summary of this run has it all.**';
+/**
+ * Writes the plan comment on the pull request: edits the first one that both opens with the marker and was
+ * written by the token's own account, or creates one. Anyone may post a comment opening with the marker; another
+ * account's comment is never edited. When the token's account cannot be learned, nothing is edited: a new
+ * comment is written, with a warning that says why.
+ */
+async function upsertPlanComment(params) {
+    const { token, pullRequest, marker } = params;
+    const { owner, repo, number } = pullRequest;
+    const octokit = params.octokit ?? createGitHubClient(token, params.apiUrl || DEFAULT_API_URL);
+    const body = commentBody(marker, params.body);
+    let step = 'learning which account the token acts as';
+    try {
+        const identity = await tokenIdentity(octokit, token);
+        if ('problem' in identity) {
+            step = 'creating the comment';
+            const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body });
+            return {
+                outcome: 'created',
+                url: data.html_url,
+                warning: `Could not learn which account github-token acts as (${identity.problem}), so the plan comment of an ` +
+                    `earlier run could not be told from a copy someone else posted: a new comment was written on pull request #${number} instead of editing one.`
+            };
+        }
+        const { login } = identity;
+        step = 'listing the comments';
+        // Stops at the first page holding our comment: a long-lived pull request can have thousands of comments.
+        const found = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 }, (response, done) => {
+            const match = response.data.find((comment) => hasMarker(comment.body, marker) && isAuthor(comment.user, login));
+            if (match)
+                done();
+            return match ? [match] : [];
+        });
+        const existing = found[0];
+        if (existing) {
+            if (existing.body === body)
+                return { outcome: 'unchanged', url: existing.html_url };
+            step = `updating comment ${existing.id}`;
+            const { data } = await octokit.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body });
+            return { outcome: 'updated', url: data.html_url };
+        }
+        step = 'creating the comment';
+        const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body });
+        return { outcome: 'created', url: data.html_url };
+    }
+    catch (error) {
+        const status = statusOf(error);
+        const detail = hide(messageOf(error), token);
+        if (status !== undefined && lacksPermission(status, detail, error))
+            return {
+                outcome: 'no-permission',
+                message: `Could not write the plan comment on pull request #${number}: the token lacks permission. ` +
+                    'Add `permissions: pull-requests: write` to the job (and for pull requests from forks, the token is ' +
+                    'read-only: see pull_request_target).'
+            };
+        throw new Error(`Could not write the plan comment on pull request #${number}: ${status !== undefined ? `${status} ` : ''}${detail} (${step})`, { cause: error });
+    }
+}
+/** The comment text: the marker on its own first line, then the plan, cut to fit GitHub's limit. */
+function commentBody(marker, plan) {
+    const whole = `${marker}\n${plan}`;
+    if (whole.length <= MAX_COMMENT_LENGTH)
+        return whole;
+    // String length counts UTF-16 units, never fewer than GitHub's characters, so this errs on the short side.
+    let room = MAX_COMMENT_LENGTH - marker.length - 1 - TRUNCATION_NOTICE.length - 2;
+    for (;;) {
+        const cut = cutPlan(plan, Math.max(0, room));
+        const text = `${marker}\n${cut}\n\n${TRUNCATION_NOTICE}`;
+        // Closing a code fence costs a few characters more; rare enough to pay for with a second cut.
+        if (text.length <= MAX_COMMENT_LENGTH || room <= 0)
+            return text;
+        room -= text.length - MAX_COMMENT_LENGTH;
+    }
+}
+function cutPlan(plan, room) {
+    let kept = plan.slice(0, room);
+    // A whole line reads better than half a table row; without any newline the hard cut stays.
+    const lastNewline = kept.lastIndexOf('\n');
+    if (lastNewline > 0)
+        kept = kept.slice(0, lastNewline);
+    // Half a surrogate pair would turn into a replacement character.
+    if (/[\uD800-\uDBFF]$/.test(kept))
+        kept = kept.slice(0, -1);
+    // Inside an open code fence the notice would render as code.
+    let openFence;
+    for (const line of kept.split('\n')) {
+        const fence = /^ {0,3}(`{3,}|~{3,})/.exec(line)?.[1];
+        if (fence === undefined)
+            continue;
+        if (openFence === undefined)
+            openFence = fence;
+        else if (fence[0] === openFence[0] && fence.length >= openFence.length)
+            openFence = undefined;
+    }
+    return openFence === undefined ? kept : `${kept}\n${openFence}`;
+}
+// The marker has to open the comment: a reply quoting it, or another key whose text merely contains it, is not it.
+function hasMarker(body, marker) {
+    if (!body?.startsWith(marker))
+        return false;
+    const next = body.charAt(marker.length);
+    return next === '' || next === '\n' || next === '\r';
+}
+function statusOf(error) {
+    if (typeof error !== 'object' || error === null || !('status' in error))
+        return undefined;
+    return typeof error.status === 'number' && error.status > 0 ? error.status : undefined;
+}
+function lacksPermission(status, detail, error) {
+    if (status === 401)
+        return true;
+    if (status === 404)
+        return /Resource not accessible by integration/i.test(detail);
+    // GitHub answers a spent rate limit with 403 too; telling the user to add a permission would mislead.
+    if (status === 403)
+        return !/rate limit/i.test(detail) && headerOf(error, 'x-ratelimit-remaining') !== '0';
+    return false;
+}
+function headerOf(error, name) {
+    if (typeof error !== 'object' || error === null || !('response' in error))
+        return undefined;
+    const response = error.response;
+    if (typeof response !== 'object' || response === null || !('headers' in response))
+        return undefined;
+    const headers = response.headers;
+    const value = headers?.[name];
+    return value === undefined || value === null ? undefined : String(value);
+}
+// Octokit already redacts the Authorization header in its errors; this covers a server that echoes the token.
+function hide(text, token) {
+    return token.length >= 3 ? text.split(token).join('***') : text;
+}
+
+;// CONCATENATED MODULE: ./src/core/modes.ts
+const countOf = (rows, status) => rows.filter((row) => row.status === status).length;
+/** Every mode's policy; `satisfies` makes the compiler check each mode has each entry. */
+const MODE_POLICY = {
+    apply: {
+        readsLayer: true,
+        writes: 'extension',
+        roles: 'switch-off',
+        secretAccess: 'check-or-grant',
+        verifiesTelemetry: true,
+        reports: {
+            changeStatus: 'updated',
+            judgement: undefined,
+            verb: 'Rolling the Rotel extension out to',
+            title: 'Rotel Lambda Extension for ClickStack',
+            quiet: 'Nothing to change: every function already has the target layer and settings.',
+            nothingWritten: undefined,
+            detailsChanges: false,
+            rolesHeading: 'CloudWatch Logs switched off',
+            failedWhat: 'could not be instrumented',
+            notChanged: 'was not',
+            roleFailure: (name, problem) => `${name} was not changed: ${problem}`,
+            nothingToChange: 'Already has the target layer and settings: nothing to change.',
+            written: 'Updated',
+            prComment: false,
+            annotatesFiles: false
+        },
+        verdict: ({ rows }) => ({
+            failure: undefined,
+            message: countOf(rows, 'updated') > 0
+                ? 'Every function has the Rotel extension and its settings.'
+                : 'Nothing changed: every function already had the Rotel extension and its settings.'
+        })
+    },
+    plan: {
+        readsLayer: true,
+        writes: 'nothing',
+        roles: 'preview',
+        secretAccess: 'preview-grant',
+        verifiesTelemetry: false,
+        reports: {
+            changeStatus: 'planned',
+            judgement: 'planned',
+            verb: 'Planning',
+            title: 'Rotel Lambda Extension for ClickStack: plan',
+            quiet: 'Every function is in sync: apply would change nothing.',
+            nothingWritten: 'This is a plan: nothing was written.',
+            detailsChanges: true,
+            rolesHeading: 'what apply would change',
+            failedWhat: 'could not be planned',
+            notChanged: 'could not be',
+            roleFailure: (name, problem) => `${name} could not be planned: ${problem}`,
+            nothingToChange: 'In sync: it already has the target layer and settings.',
+            written: undefined,
+            prComment: true,
+            annotatesFiles: true
+        },
+        verdict: ({ rows, of }) => ({
+            failure: undefined,
+            message: countOf(rows, 'planned') > 0
+                ? `Apply would change ${countOf(rows, 'planned')} ${of}; nothing was written.`
+                : 'Apply would change nothing; nothing was written.'
+        })
+    },
+    check: {
+        readsLayer: true,
+        writes: 'nothing',
+        roles: 'check',
+        secretAccess: 'none',
+        verifiesTelemetry: false,
+        reports: {
+            changeStatus: 'drifted',
+            judgement: 'drifted',
+            verb: 'Checking',
+            title: 'Rotel Lambda Extension for ClickStack: drift check',
+            quiet: 'Every function is in sync: apply would change nothing.',
+            nothingWritten: 'This is a check: nothing was written.',
+            detailsChanges: true,
+            rolesHeading: 'CloudWatch Logs switched off',
+            failedWhat: 'could not be checked',
+            notChanged: 'could not be',
+            roleFailure: (name, problem) => `${name} could not be checked: ${problem}`,
+            nothingToChange: 'In sync: it already has the target layer and settings.',
+            written: undefined,
+            prComment: false,
+            annotatesFiles: true
+        },
+        verdict: ({ rows, of, names, failOnDrift }) => {
+            const drifted = rows.filter((row) => row.status === 'drifted');
+            if (drifted.length > 0 && failOnDrift)
+                return {
+                    failure: `${drifted.length} ${of} drifted from the target (${names(drifted)}); run the action in apply mode to bring them back, or set fail-on-drift: false to only report.`,
+                    message: ''
+                };
+            return {
+                failure: undefined,
+                message: drifted.length > 0
+                    ? `${drifted.length} ${of} drifted (${names(drifted)}); fail-on-drift is false, so the step succeeds.`
+                    : `All ${rows.length} functions are in sync.`
+            };
+        }
+    },
+    remove: {
+        readsLayer: false,
+        writes: 'removal',
+        roles: 'restore',
+        secretAccess: 'none',
+        verifiesTelemetry: false,
+        reports: {
+            changeStatus: 'removed',
+            judgement: undefined,
+            verb: 'Removing the Rotel extension from',
+            title: 'Rotel Lambda Extension for ClickStack: removal',
+            quiet: 'Nothing to remove: no function has the Rotel layer or its settings.',
+            nothingWritten: undefined,
+            detailsChanges: true,
+            rolesHeading: 'CloudWatch Logs put back',
+            failedWhat: 'could not have the extension removed',
+            notChanged: 'was not',
+            roleFailure: (name, problem) => `${name} was not changed: CloudWatch Logs could not be switched back on for it first, and without it removing the extension would lose its logs. ${problem}`,
+            nothingToChange: 'Has no Rotel layer and none of the settings: nothing to remove.',
+            written: 'Removed',
+            prComment: false,
+            annotatesFiles: false
+        },
+        verdict: ({ rows, of }) => ({
+            failure: undefined,
+            message: countOf(rows, 'removed') > 0
+                ? `Removed the Rotel extension from ${countOf(rows, 'removed')} ${of}.`
+                : 'Nothing to remove: no function had the Rotel extension or its settings.'
+        })
+    }
+};
+/** The policy of a mode. */
+function policyOf(mode) {
+    return MODE_POLICY[mode];
+}
+/** Whether the mode writes functions (apply, remove); plan and check only read and judge. */
+function writesFunctions(mode) {
+    return MODE_POLICY[mode].writes !== 'nothing';
+}
+
+;// CONCATENATED MODULE: ./src/core/summary.ts
+
+
+
+/** The layers used, keyed "<region>/<arch>" as the `layer-arns` output has them. */
+function layersByRegionAndArch(outcomes) {
+    const layers = new Map();
+    for (const { report, layer } of outcomes) {
+        if (layer && report.architecture)
+            layers.set(`${report.region}/${report.architecture}`, layer);
+    }
+    return new Map([...layers.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}
+function renderOutputs(result, redact) {
+    const layerArns = Object.fromEntries([...result.layers].map(([key, layer]) => [key, layer.arn]));
+    const changed = result.outcomes.some(({ report }) => report.status === MODE_POLICY[result.mode].reports.changeStatus ||
+        (writesFunctions(result.mode) && (report.executionRole?.changes.length ?? 0) > 0));
+    return {
+        // Values are redacted before serialising: a secret with a quote or backslash is escaped in JSON.
+        'layer-arns': outputJson(layerArns, redact),
+        changed: String(changed),
+        drift: String(result.outcomes.some(({ report }) => report.status === 'drifted')),
+        report: outputJson(result.outcomes.map(({ report }) => report), redact)
+    };
+}
+/** The most characters of one string in the JSON outputs (an error with a log tail in it). */
+const OUTPUT_TEXT = 4000;
+/**
+ * JSON for an output, its strings without terminal escapes or control characters, redacted, bounded.
+ * A workflow that echoes the output must not run a command from it either: the JSON is one line, so no
+ * `::` can start one, and `##[` (which the runner reads anywhere in a line) is written `##\u005b`,
+ * the same string to any JSON parser.
+ */
+function outputJson(value, redact) {
+    const clean = redactDeep(value, (text) => plainText(text, { redact, max: OUTPUT_TEXT }));
+    return JSON.stringify(clean).replace(/##\[/g, '##\\u005b');
+}
+const STATUS_LABEL = {
+    updated: '✅ updated',
+    unchanged: '➖ unchanged',
+    planned: '📝 will change',
+    'in-sync': '✅ in sync',
+    drifted: '⚠️ drifted',
+    removed: '🗑️ removed',
+    failed: '❌ failed',
+    'rolled-back': '↩️ rolled back',
+    cancelled: '⏹️ cancelled'
+};
+/** The job summary as Markdown. */
+function renderSummary(result, redact) {
+    const reports = result.outcomes.map(({ report }) => report);
+    const words = MODE_POLICY[result.mode].reports;
+    const lines = [`## ${words.title}`, '', tallyLine(reports), ''];
+    const quiet = reports.length > 0 && reports.every((r) => r.status === 'unchanged' || r.status === 'in-sync');
+    if (quiet)
+        lines.push(words.quiet, '');
+    if (words.nothingWritten)
+        lines.push(words.nothingWritten, '');
+    for (const note of result.notes ?? [])
+        lines.push(`> ${cell(note, redact, LONG_TEXT)}`, '');
+    if (result.layers.size > 0) {
+        lines.push('### Layer', '', '| region / arch | layer version | tag |', '| --- | --- | --- |');
+        for (const [key, layer] of result.layers)
+            lines.push(`| ${cell(key, redact)} | ${markdownCode(layer.arn, { redact })} | ${cell(layer.tag ?? layer.description ?? '', redact)} |`);
+        lines.push('');
+    }
+    lines.push(...renderFunctions(result, reports, redact));
+    const detailed = reports.filter((r) => r.diff && (r.status === 'planned' || r.status === 'drifted' || r.status === 'removed' || r.status === 'updated'));
+    if (detailed.length > 0 && words.detailsChanges) {
+        lines.push('### Changes', '');
+        for (const r of detailed)
+            lines.push(...renderDetails(r, redact), '');
+    }
+    const errors = reports.filter((r) => r.error !== null);
+    if (errors.length > 0) {
+        lines.push('### Errors', '');
+        for (const r of errors)
+            lines.push(`- **${cell(r.function, redact)}** (${cell(r.region, redact)}): ${cell(r.error ?? '', redact, LONG_TEXT)}`);
+        lines.push('');
+    }
+    const tails = result.outcomes.filter((outcome) => outcome.logTail);
+    if (tails.length > 0) {
+        lines.push('### Log tails of the failed test invocations', '');
+        // Redacted before it is cut, so that the cut leaves no end of a secret; the log has the whole tail.
+        for (const { report: r, logTail = '' } of tails.slice(0, SUMMARY_TAILS))
+            lines.push(`**${cell(r.function, redact)}** (${cell(r.region, redact)})`, '', markdownBlock(tailOf(redact(logTail), 30, SUMMARY_TAIL_CHARS), { redact }), '');
+        if (tails.length > SUMMARY_TAILS)
+            lines.push(`The tails of ${tails.length - SUMMARY_TAILS} more are in the log.`, '');
+    }
+    lines.push(...renderDelivery(reports, redact));
+    lines.push(...renderRoles(result.mode, reports, redact));
+    const cloudwatchOn = reports.filter((r) => r.cloudwatch === 'on');
+    if (cloudwatchOn.length > 0)
+        lines.push('### CloudWatch Logs', '', `${cloudwatchOn.length} function${cloudwatchOn.length === 1 ? '' : 's'} still send logs to CloudWatch Logs (${cell(cloudwatchOn.map((r) => r.function).join(', '), redact, LONG_TEXT)}). Their execution roles may still create log streams and put events; remove those permissions (\`cloudwatch-logs: off\` does) to stop paying for logs that now go to ClickStack.`, '');
+    return redact(lines.join('\n'));
+}
+/** What of each test invocation's telemetry reached ClickStack, when delivery was verified. */
+function renderDelivery(reports, redact) {
+    const verified = reports.filter((r) => r.delivery !== null);
+    if (verified.length === 0)
+        return [];
+    const lines = [];
+    lines.push('### Delivery to ClickStack', '', '| function | telemetry of the test invocation | log records | spans | first seen after | HyperDX |', '| --- | --- | --- | --- | --- | --- |');
+    for (const r of verified) {
+        const d = r.delivery;
+        lines.push(`| ${cell(r.function, redact)} | ${d.status === 'delivered' ? '✅ delivered' : d.status === 'error' ? `❌ ${cell(d.detail ?? 'error', redact)}` : '❌ not delivered'} | ${Number(d.logRecords)} | ${Number(d.spans)} | ${d.firstArrivalMs === null ? '—' : `≤ ${Math.ceil(d.firstArrivalMs / 1000)} s`} | ${d.link ? markdownLink('search', redact(d.link)) : '—'} |`);
+    }
+    lines.push('');
+    if (verified.some((r) => r.delivery?.status === 'delivered' && !r.delivery.withInvocationId))
+        lines.push('Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set `json-logs: true` (or the functions\' LoggingConfig.LogFormat to JSON) to tie each record to its invocation.', '');
+    return lines;
+}
+/** The functions table: a mode that writes shows its test invocation and CloudWatch Logs too. */
+function renderFunctions(result, reports, redact) {
+    if (reports.length === 0)
+        return [];
+    const lines = [];
+    const writes = writesFunctions(result.mode);
+    lines.push('### Functions', '', writes
+        ? '| function | region | arch | result | Rotel layer before → after | settings changed | test invocation | CloudWatch Logs |'
+        : '| function | region | arch | result | Rotel layer now → target | settings that would change |', writes ? '| --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- | --- |');
+    for (const r of reports) {
+        const row = [
+            cell(r.function, redact),
+            cell(r.region, redact),
+            r.architecture ?? '?',
+            STATUS_LABEL[r.status],
+            layerTransition(r, redact),
+            cell([...r.changedVariables, ...(r.diff?.logFormat ? ['LogFormat'] : [])].join(', ') || '—', redact, LONG_TEXT)
+        ];
+        if (writes)
+            row.push(invocationCell(r, result.testInvoke, redact), r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch);
+        lines.push(`| ${row.join(' | ')} |`);
+    }
+    lines.push('');
+    return lines;
+}
+/** cloudwatch-logs: off and remove: each execution role once, with what was (or would be) done to it. */
+function renderRoles(mode, reports, redact) {
+    const byRole = new Map();
+    for (const r of reports) {
+        if (!r.executionRole)
+            continue;
+        const entry = byRole.get(r.executionRole.role) ?? { changes: new Set(), functions: [] };
+        for (const change of r.executionRole.changes)
+            entry.changes.add(change);
+        entry.functions.push(r.function);
+        byRole.set(r.executionRole.role, entry);
+    }
+    if (byRole.size === 0)
+        return [];
+    const heading = MODE_POLICY[mode].reports.rolesHeading;
+    const lines = [`### Execution roles: ${heading}`, '', '| role | functions | change |', '| --- | --- | --- |'];
+    for (const [role, { changes, functions }] of byRole)
+        lines.push(`| ${cell(role, redact)} | ${cell(functions.join(', '), redact, LONG_TEXT)} | ${cell([...changes].join('; ') || 'nothing to change', redact, LONG_TEXT)} |`);
+    lines.push('');
+    return lines;
+}
+/** The pull-request comment of a plan: the summary, which already says what would change and why. */
+function renderPlanComment(result, redact, runUrl) {
+    const footer = runUrl ? `\n\n<sub>From [this run](${runUrl}). Updated on every run of the workflow.</sub>` : '';
+    return `${renderSummary(result, redact)}${footer}`;
+}
+function tallyLine(reports) {
+    const counts = new Map();
+    for (const r of reports)
+        counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+    const order = ['updated', 'planned', 'drifted', 'removed', 'unchanged', 'in-sync', 'rolled-back', 'failed', 'cancelled'];
+    const parts = order
+        .filter((status) => counts.has(status))
+        .map((status) => `${counts.get(status)} ${STATUS_LABEL[status].replace(/^\S+ /, '')}`);
+    return `${reports.length} function${reports.length === 1 ? '' : 's'}${parts.length > 0 ? `: ${parts.join(', ')}` : ''}.`;
+}
+/** One function's diff as a Markdown `diff` block: layers in order, then variables. */
+function renderDetails(r, redact = (text) => text) {
+    const diff = r.diff;
+    const lines = [`**${cell(r.function, redact)}** (${cell(r.region, redact)}, ${r.architecture ?? '?'}) – ${STATUS_LABEL[r.status]}`];
+    if (r.drift.length > 0)
+        lines.push('', `Drift: ${cell(r.drift.join('; '), redact, LONG_TEXT)}.`);
+    lines.push('', '```diff');
+    const open = lines.length;
+    lines.push('# layers, in order');
+    for (const [sign, arn] of diffLists(diff.layers.before, diff.layers.after))
+        lines.push(`${sign} ${arn}`);
+    if (diff.variables.length > 0) {
+        // Values only where the diff shows them (the action's own, proven safe); what the function holds now, never.
+        lines.push('# variables');
+        for (const change of diff.variables) {
+            if (change.change !== 'added')
+                lines.push(`- ${change.name} (current value not shown)`);
+            if (change.change !== 'removed')
+                lines.push(change.shown ? `+ ${change.name}=${change.after ?? ''}` : `+ ${change.name} (value not shown)`);
+        }
+    }
+    if (diff.logFormat)
+        lines.push('# logging', `- LoggingConfig.LogFormat=${diff.logFormat.before}`, `+ LoggingConfig.LogFormat=${diff.logFormat.after}`);
+    return fenced(lines, open);
+}
+/**
+ * Closes the code block opened before lines[open]: each line inside stays one line, without control
+ * characters, and the fence is longer than any run of backticks inside, so that no ARN, name or value
+ * from outside can end the block early.
+ */
+function fenced(lines, open) {
+    for (let i = open; i < lines.length; i++)
+        lines[i] = plainText(lines[i]).replace(/\n/g, ' ');
+    const inside = lines.slice(open).join('\n');
+    const fence = '`'.repeat(Math.max(3, ...(inside.match(/`+/g) ?? []).map((run) => run.length + 1)));
+    lines[open - 1] = `${fence}diff`;
+    lines.push(fence);
+    return lines;
+}
+/** A line diff of two short lists (a longest common subsequence), so that an unmoved layer shows unchanged. */
+function diffLists(before, after) {
+    const common = Array.from({ length: before.length + 1 }, () => new Array(after.length + 1).fill(0));
+    for (let i = before.length - 1; i >= 0; i--)
+        for (let j = after.length - 1; j >= 0; j--)
+            common[i][j] =
+                before[i] === after[j]
+                    ? common[i + 1][j + 1] + 1
+                    : Math.max(common[i + 1][j], common[i][j + 1]);
+    const out = [];
+    let i = 0;
+    let j = 0;
+    while (i < before.length || j < after.length) {
+        if (i < before.length && j < after.length && before[i] === after[j]) {
+            out.push([' ', before[i]]);
+            i++;
+            j++;
+        }
+        else if (j >= after.length ||
+            (i < before.length && common[i + 1][j] >= common[i][j + 1])) {
+            out.push(['-', before[i]]);
+            i++;
+        }
+        else {
+            out.push(['+', after[j]]);
+            j++;
+        }
+    }
+    return out;
+}
+function layerTransition(r, redact) {
+    const short = (arn) => (arn ? markdownCode(arn.replace(/^.*:layer:/, ''), { redact }) : '(none)');
+    if (r.layerBefore === r.layerAfter)
+        return short(r.layerAfter);
+    return `${short(r.layerBefore)} → ${short(r.layerAfter)}`;
+}
+function invocationCell(r, testInvoke, redact) {
+    const { status, statusCode, functionError } = r.invocation;
+    if (status === 'skipped')
+        return testInvoke ? 'skipped' : 'off';
+    return `${status}${statusCode !== null ? ` (${Number(statusCode)})` : ''}${functionError ? ` ${cell(functionError, redact)}` : ''}`;
+}
+/** The test invocations' log tails the summary shows, and the characters of each: the summary stays small. */
+const SUMMARY_TAILS = 10;
+const SUMMARY_TAIL_CHARS = 2000;
+/** The most characters of a short text from outside (a name, a tag, a detail) in a cell. */
+const SHORT_TEXT = 300;
+/** The most characters of a long one (an error, a list of names, drift). */
+const LONG_TEXT = 2000;
+/**
+ * Text from outside made inert Markdown on one line, fit for a table cell: redacted before it is escaped,
+ * since an escaped secret would no longer match the redactor that runs over the whole summary at the end.
+ */
+function cell(text, redact, max = SHORT_TEXT) {
+    return markdownText(text, { max, redact });
+}
+
+;// CONCATENATED MODULE: ./src/github/planComment.ts
+
+
+
+/** Writes the plan on the run's pull request, or warns why it could not; never throws. */
+async function postPlanComment(config, result, redact, { reporter, env, event, github }) {
+    const pullRequest = pullRequestOf(event);
+    if (!pullRequest)
+        return;
+    if (!config.githubToken) {
+        reporter.warning('No github-token: the plan is not posted on the pull request. Leave github-token at its default (github.token).');
+        return;
+    }
+    // One comment per workflow and job, so that two plan jobs in one workflow keep their own.
+    const marker = planMarker(`${env.GITHUB_WORKFLOW ?? ''}/${env.GITHUB_JOB ?? ''}`);
+    const runUrl = env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+        ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+        : undefined;
+    try {
+        const posted = await upsertPlanComment({
+            token: config.githubToken,
+            pullRequest,
+            body: renderPlanComment(result, redact, runUrl),
+            marker,
+            // An empty GITHUB_API_URL is as good as none.
+            octokit: github(config.githubToken, env.GITHUB_API_URL || DEFAULT_API_URL)
+        });
+        if (posted.outcome === 'no-permission')
+            reporter.warning(redact(posted.message));
+        else {
+            if (posted.warning)
+                reporter.warning(redact(posted.warning));
+            // The URL is GitHub's answer: printed so that the runner runs no command from it.
+            reporter.outside(`Plan comment ${posted.outcome} on pull request #${pullRequest.number}${posted.url ? `: ${posted.url}` : ''}.`);
+        }
+    }
+    catch (error) {
+        reporter.warning(redact(messageOf(error)));
+    }
+}
+
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
+// We use any as a valid input type
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/**
+ * Sanitizes an input into a string so it can be passed into issueCommand safely
+ * @param input input to sanitize into a string
+ */
+function utils_toCommandValue(input) {
+    if (input === null || input === undefined) {
+        return '';
+    }
+    else if (typeof input === 'string' || input instanceof String) {
+        return input;
+    }
+    return JSON.stringify(input);
+}
+/**
+ *
+ * @param annotationProperties
+ * @returns The command properties to send with the actual annotation command
+ * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
+ */
+function toCommandProperties(annotationProperties) {
+    if (!Object.keys(annotationProperties).length) {
+        return {};
+    }
+    return {
+        title: annotationProperties.title,
+        file: annotationProperties.file,
+        line: annotationProperties.startLine,
+        endLine: annotationProperties.endLine,
+        col: annotationProperties.startColumn,
+        endColumn: annotationProperties.endColumn
+    };
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
+
+
+/**
+ * Issues a command to the GitHub Actions runner
+ *
+ * @param command - The command name to issue
+ * @param properties - Additional properties for the command (key-value pairs)
+ * @param message - The message to include with the command
+ * @remarks
+ * This function outputs a specially formatted string to stdout that the Actions
+ * runner interprets as a command. These commands can control workflow behavior,
+ * set outputs, create annotations, mask values, and more.
+ *
+ * Command Format:
+ *   ::name key=value,key=value::message
+ *
+ * @example
+ * ```typescript
+ * // Issue a warning annotation
+ * issueCommand('warning', {}, 'This is a warning message');
+ * // Output: ::warning::This is a warning message
+ *
+ * // Set an environment variable
+ * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
+ * // Output: ::set-env name=MY_VAR::some value
+ *
+ * // Add a secret mask
+ * issueCommand('add-mask', {}, 'secretValue123');
+ * // Output: ::add-mask::secretValue123
+ * ```
+ *
+ * @internal
+ * This is an internal utility function that powers the public API functions
+ * such as setSecret, warning, error, and exportVariable.
+ */
+function command_issueCommand(command, properties, message) {
+    const cmd = new Command(command, properties, message);
+    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
+}
+function command_issue(name, message = '') {
+    command_issueCommand(name, {}, message);
+}
+const CMD_STRING = '::';
+class Command {
+    constructor(command, properties, message) {
+        if (!command) {
+            command = 'missing.command';
+        }
+        this.command = command;
+        this.properties = properties;
+        this.message = message;
+    }
+    toString() {
+        let cmdStr = CMD_STRING + this.command;
+        if (this.properties && Object.keys(this.properties).length > 0) {
+            cmdStr += ' ';
+            let first = true;
+            for (const key in this.properties) {
+                if (this.properties.hasOwnProperty(key)) {
+                    const val = this.properties[key];
+                    if (val) {
+                        if (first) {
+                            first = false;
+                        }
+                        else {
+                            cmdStr += ',';
+                        }
+                        cmdStr += `${key}=${escapeProperty(val)}`;
+                    }
+                }
+            }
+        }
+        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
+        return cmdStr;
+    }
+}
+function escapeData(s) {
+    return utils_toCommandValue(s)
+        .replace(/%/g, '%25')
+        .replace(/\r/g, '%0D')
+        .replace(/\n/g, '%0A');
+}
+function escapeProperty(s) {
+    return utils_toCommandValue(s)
+        .replace(/%/g, '%25')
+        .replace(/\r/g, '%0D')
+        .replace(/\n/g, '%0A')
+        .replace(/:/g, '%3A')
+        .replace(/,/g, '%2C');
+}
+//# sourceMappingURL=command.js.map
+// EXTERNAL MODULE: external "crypto"
+var external_crypto_ = __nccwpck_require__(6982);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
+// For internal use, subject to change.
+// We use any as a valid input type
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+
+
+
+function file_command_issueFileCommand(command, message) {
+    const filePath = process.env[`GITHUB_${command}`];
+    if (!filePath) {
+        throw new Error(`Unable to find environment variable for file command ${command}`);
+    }
+    if (!external_fs_namespaceObject.existsSync(filePath)) {
+        throw new Error(`Missing file at path: ${filePath}`);
+    }
+    external_fs_namespaceObject.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+        encoding: 'utf8'
+    });
+}
+function file_command_prepareKeyValueMessage(key, value) {
+    const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
+    const convertedValue = utils_toCommandValue(value);
+    // These should realistically never happen, but just in case someone finds a
+    // way to exploit uuid generation let's not allow keys or values that contain
+    // the delimiter.
+    if (key.includes(delimiter)) {
+        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
+    }
+    if (convertedValue.includes(delimiter)) {
+        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
+    }
+    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
+}
+//# sourceMappingURL=file-command.js.map
+;// CONCATENATED MODULE: external "path"
+const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+// EXTERNAL MODULE: external "http"
+var external_http_ = __nccwpck_require__(8611);
+var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
+// EXTERNAL MODULE: external "https"
+var external_https_ = __nccwpck_require__(5692);
+var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
+function getProxyUrl(reqUrl) {
+    const usingSsl = reqUrl.protocol === 'https:';
+    if (checkBypass(reqUrl)) {
+        return undefined;
+    }
+    const proxyVar = (() => {
+        if (usingSsl) {
+            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
+        }
+        else {
+            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
+        }
+    })();
+    if (proxyVar) {
+        try {
+            return new DecodedURL(proxyVar);
+        }
+        catch (_a) {
+            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
+                return new DecodedURL(`http://${proxyVar}`);
+        }
+    }
+    else {
+        return undefined;
+    }
+}
+function checkBypass(reqUrl) {
+    if (!reqUrl.hostname) {
+        return false;
+    }
+    const reqHost = reqUrl.hostname;
+    if (isLoopbackAddress(reqHost)) {
+        return true;
+    }
+    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
+    if (!noProxy) {
+        return false;
+    }
+    // Determine the request port
+    let reqPort;
+    if (reqUrl.port) {
+        reqPort = Number(reqUrl.port);
+    }
+    else if (reqUrl.protocol === 'http:') {
+        reqPort = 80;
+    }
+    else if (reqUrl.protocol === 'https:') {
+        reqPort = 443;
+    }
+    // Format the request hostname and hostname with port
+    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
+    if (typeof reqPort === 'number') {
+        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
+    }
+    // Compare request host against noproxy
+    for (const upperNoProxyItem of noProxy
+        .split(',')
+        .map(x => x.trim().toUpperCase())
+        .filter(x => x)) {
+        if (upperNoProxyItem === '*' ||
+            upperReqHosts.some(x => x === upperNoProxyItem ||
+                x.endsWith(`.${upperNoProxyItem}`) ||
+                (upperNoProxyItem.startsWith('.') &&
+                    x.endsWith(`${upperNoProxyItem}`)))) {
+            return true;
+        }
+    }
+    return false;
+}
+function isLoopbackAddress(host) {
+    const hostLower = host.toLowerCase();
+    return (hostLower === 'localhost' ||
+        hostLower.startsWith('127.') ||
+        hostLower.startsWith('[::1]') ||
+        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
+}
+class DecodedURL extends URL {
+    constructor(url, base) {
+        super(url, base);
+        this._decodedUsername = decodeURIComponent(super.username);
+        this._decodedPassword = decodeURIComponent(super.password);
+    }
+    get username() {
+        return this._decodedUsername;
+    }
+    get password() {
+        return this._decodedPassword;
+    }
+}
+//# sourceMappingURL=proxy.js.map
+// EXTERNAL MODULE: ./node_modules/tunnel/index.js
+var tunnel = __nccwpck_require__(770);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
+/* eslint-disable @typescript-eslint/no-explicit-any */
+var lib_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+var HttpCodes;
+(function (HttpCodes) {
+    HttpCodes[HttpCodes["OK"] = 200] = "OK";
+    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
+    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
+    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
+    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
+    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
+    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
+    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
+    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
+    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
+    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
+    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
+    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
+    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
+    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
+    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
+    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
+    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
+    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
+    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
+    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
+    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
+    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
+    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
+    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
+    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
+    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
+})(HttpCodes || (HttpCodes = {}));
+var Headers;
+(function (Headers) {
+    Headers["Accept"] = "accept";
+    Headers["ContentType"] = "content-type";
+})(Headers || (Headers = {}));
+var MediaTypes;
+(function (MediaTypes) {
+    MediaTypes["ApplicationJson"] = "application/json";
+})(MediaTypes || (MediaTypes = {}));
+/**
+ * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
+ * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+ */
+function lib_getProxyUrl(serverUrl) {
+    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
+    return proxyUrl ? proxyUrl.href : '';
+}
+const HttpRedirectCodes = [
+    HttpCodes.MovedPermanently,
+    HttpCodes.ResourceMoved,
+    HttpCodes.SeeOther,
+    HttpCodes.TemporaryRedirect,
+    HttpCodes.PermanentRedirect
+];
+const HttpResponseRetryCodes = [
+    HttpCodes.BadGateway,
+    HttpCodes.ServiceUnavailable,
+    HttpCodes.GatewayTimeout
+];
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
+const ExponentialBackoffCeiling = 10;
+const ExponentialBackoffTimeSlice = 5;
+class HttpClientError extends Error {
+    constructor(message, statusCode) {
+        super(message);
+        this.name = 'HttpClientError';
+        this.statusCode = statusCode;
+        Object.setPrototypeOf(this, HttpClientError.prototype);
+    }
+}
+class HttpClientResponse {
+    constructor(message) {
+        this.message = message;
+    }
+    readBody() {
+        return lib_awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => lib_awaiter(this, void 0, void 0, function* () {
+                let output = Buffer.alloc(0);
+                this.message.on('data', (chunk) => {
+                    output = Buffer.concat([output, chunk]);
+                });
+                this.message.on('end', () => {
+                    resolve(output.toString());
+                });
+            }));
+        });
+    }
+    readBodyBuffer() {
+        return lib_awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => lib_awaiter(this, void 0, void 0, function* () {
+                const chunks = [];
+                this.message.on('data', (chunk) => {
+                    chunks.push(chunk);
+                });
+                this.message.on('end', () => {
+                    resolve(Buffer.concat(chunks));
+                });
+            }));
+        });
+    }
+}
+function isHttps(requestUrl) {
+    const parsedUrl = new URL(requestUrl);
+    return parsedUrl.protocol === 'https:';
+}
+class HttpClient {
+    constructor(userAgent, handlers, requestOptions) {
+        this._ignoreSslError = false;
+        this._allowRedirects = true;
+        this._allowRedirectDowngrade = false;
+        this._maxRedirects = 50;
+        this._allowRetries = false;
+        this._maxRetries = 1;
+        this._keepAlive = false;
+        this._disposed = false;
+        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
+        this.handlers = handlers || [];
+        this.requestOptions = requestOptions;
+        if (requestOptions) {
+            if (requestOptions.ignoreSslError != null) {
+                this._ignoreSslError = requestOptions.ignoreSslError;
+            }
+            this._socketTimeout = requestOptions.socketTimeout;
+            if (requestOptions.allowRedirects != null) {
+                this._allowRedirects = requestOptions.allowRedirects;
+            }
+            if (requestOptions.allowRedirectDowngrade != null) {
+                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
+            }
+            if (requestOptions.maxRedirects != null) {
+                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
+            }
+            if (requestOptions.keepAlive != null) {
+                this._keepAlive = requestOptions.keepAlive;
+            }
+            if (requestOptions.allowRetries != null) {
+                this._allowRetries = requestOptions.allowRetries;
+            }
+            if (requestOptions.maxRetries != null) {
+                this._maxRetries = requestOptions.maxRetries;
+            }
+        }
+    }
+    options(requestUrl, additionalHeaders) {
+        return lib_awaiter(this, void 0, void 0, function* () {
+            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    get(requestUrl, additionalHeaders) {
+        return lib_awaiter(this, void 0, void 0, function* () {
+            return this.request('GET', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    del(requestUrl, additionalHeaders) {
+        return lib_awaiter(this, void 0, void 0, function* () {
+            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    post(requestUrl, data, additionalHeaders) {
+        return lib_awaiter(this, void 0, void 0, function* () {
+            return this.request('POST', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    patch(requestUrl, data, additionalHeaders) {
+        return lib_awaiter(this, void 0, void 0, function* () {
+            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    put(requestUrl, data, additionalHeaders) {
+        return lib_awaiter(this, void 0, void 0, function* () {
+            return this.request('PUT', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    head(requestUrl, additionalHeaders) {
+        return lib_awaiter(this, void 0, void 0, function* () {
+            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    sendStream(verb, requestUrl, stream, additionalHeaders) {
+        return lib_awaiter(this, void 0, void 0, function* () {
+            return this.request(verb, requestUrl, stream, additionalHeaders);
+        });
+    }
+    /**
+     * Gets a typed object from an endpoint
+     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
+     */
+    getJson(requestUrl_1) {
+        return lib_awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            const res = yield this.get(requestUrl, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    postJson(requestUrl_1, obj_1) {
+        return lib_awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.post(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    putJson(requestUrl_1, obj_1) {
+        return lib_awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.put(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    patchJson(requestUrl_1, obj_1) {
+        return lib_awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.patch(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    /**
+     * Makes a raw http request.
+     * All other methods such as get, post, patch, and request ultimately call this.
+     * Prefer get, del, post and patch
+     */
+    request(verb, requestUrl, data, headers) {
+        return lib_awaiter(this, void 0, void 0, function* () {
+            if (this._disposed) {
+                throw new Error('Client has already been disposed.');
+            }
+            const parsedUrl = new URL(requestUrl);
+            let info = this._prepareRequest(verb, parsedUrl, headers);
+            // Only perform retries on reads since writes may not be idempotent.
+            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
+                ? this._maxRetries + 1
+                : 1;
+            let numTries = 0;
+            let response;
+            do {
+                response = yield this.requestRaw(info, data);
+                // Check if it's an authentication challenge
+                if (response &&
+                    response.message &&
+                    response.message.statusCode === HttpCodes.Unauthorized) {
+                    let authenticationHandler;
+                    for (const handler of this.handlers) {
+                        if (handler.canHandleAuthentication(response)) {
+                            authenticationHandler = handler;
+                            break;
+                        }
+                    }
+                    if (authenticationHandler) {
+                        return authenticationHandler.handleAuthentication(this, info, data);
+                    }
+                    else {
+                        // We have received an unauthorized response but have no handlers to handle it.
+                        // Let the response return to the caller.
+                        return response;
+                    }
+                }
+                let redirectsRemaining = this._maxRedirects;
+                while (response.message.statusCode &&
+                    HttpRedirectCodes.includes(response.message.statusCode) &&
+                    this._allowRedirects &&
+                    redirectsRemaining > 0) {
+                    const redirectUrl = response.message.headers['location'];
+                    if (!redirectUrl) {
+                        // if there's no location to redirect to, we won't
+                        break;
+                    }
+                    const parsedRedirectUrl = new URL(redirectUrl);
+                    if (parsedUrl.protocol === 'https:' &&
+                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
+                        !this._allowRedirectDowngrade) {
+                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
+                    }
+                    // we need to finish reading the response before reassigning response
+                    // which will leak the open socket.
+                    yield response.readBody();
+                    // strip authorization header if redirected to a different hostname
+                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
+                        for (const header in headers) {
+                            // header names are case insensitive
+                            if (header.toLowerCase() === 'authorization') {
+                                delete headers[header];
+                            }
+                        }
+                    }
+                    // let's make the request with the new redirectUrl
+                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
+                    response = yield this.requestRaw(info, data);
+                    redirectsRemaining--;
+                }
+                if (!response.message.statusCode ||
+                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
+                    // If not a retry code, return immediately instead of retrying
+                    return response;
+                }
+                numTries += 1;
+                if (numTries < maxTries) {
+                    yield response.readBody();
+                    yield this._performExponentialBackoff(numTries);
+                }
+            } while (numTries < maxTries);
+            return response;
+        });
+    }
+    /**
+     * Needs to be called if keepAlive is set to true in request options.
+     */
+    dispose() {
+        if (this._agent) {
+            this._agent.destroy();
+        }
+        this._disposed = true;
+    }
+    /**
+     * Raw request.
+     * @param info
+     * @param data
+     */
+    requestRaw(info, data) {
+        return lib_awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => {
+                function callbackForResult(err, res) {
+                    if (err) {
+                        reject(err);
+                    }
+                    else if (!res) {
+                        // If `err` is not passed, then `res` must be passed.
+                        reject(new Error('Unknown error'));
+                    }
+                    else {
+                        resolve(res);
+                    }
+                }
+                this.requestRawWithCallback(info, data, callbackForResult);
+            });
+        });
+    }
+    /**
+     * Raw request with callback.
+     * @param info
+     * @param data
+     * @param onResult
+     */
+    requestRawWithCallback(info, data, onResult) {
+        if (typeof data === 'string') {
+            if (!info.options.headers) {
+                info.options.headers = {};
+            }
+            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
+        }
+        let callbackCalled = false;
+        function handleResult(err, res) {
+            if (!callbackCalled) {
+                callbackCalled = true;
+                onResult(err, res);
+            }
+        }
+        const req = info.httpModule.request(info.options, (msg) => {
+            const res = new HttpClientResponse(msg);
+            handleResult(undefined, res);
+        });
+        let socket;
+        req.on('socket', sock => {
+            socket = sock;
+        });
+        // If we ever get disconnected, we want the socket to timeout eventually
+        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
+            if (socket) {
+                socket.end();
+            }
+            handleResult(new Error(`Request timeout: ${info.options.path}`));
+        });
+        req.on('error', function (err) {
+            // err has statusCode property
+            // res should have headers
+            handleResult(err);
+        });
+        if (data && typeof data === 'string') {
+            req.write(data, 'utf8');
+        }
+        if (data && typeof data !== 'string') {
+            data.on('close', function () {
+                req.end();
+            });
+            data.pipe(req);
+        }
+        else {
+            req.end();
+        }
+    }
+    /**
+     * Gets an http agent. This function is useful when you need an http agent that handles
+     * routing through a proxy server - depending upon the url and proxy environment variables.
+     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+     */
+    getAgent(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        return this._getAgent(parsedUrl);
+    }
+    getAgentDispatcher(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (!useProxy) {
+            return;
+        }
+        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
+    }
+    _prepareRequest(method, requestUrl, headers) {
+        const info = {};
+        info.parsedUrl = requestUrl;
+        const usingSsl = info.parsedUrl.protocol === 'https:';
+        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
+        const defaultPort = usingSsl ? 443 : 80;
+        info.options = {};
+        info.options.host = info.parsedUrl.hostname;
+        info.options.port = info.parsedUrl.port
+            ? parseInt(info.parsedUrl.port)
+            : defaultPort;
+        info.options.path =
+            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
+        info.options.method = method;
+        info.options.headers = this._mergeHeaders(headers);
+        if (this.userAgent != null) {
+            info.options.headers['user-agent'] = this.userAgent;
+        }
+        info.options.agent = this._getAgent(info.parsedUrl);
+        // gives handlers an opportunity to participate
+        if (this.handlers) {
+            for (const handler of this.handlers) {
+                handler.prepareRequest(info.options);
+            }
+        }
+        return info;
+    }
+    _mergeHeaders(headers) {
+        if (this.requestOptions && this.requestOptions.headers) {
+            return Object.assign({}, lib_lowercaseKeys(this.requestOptions.headers), lib_lowercaseKeys(headers || {}));
+        }
+        return lib_lowercaseKeys(headers || {});
+    }
+    /**
+     * Gets an existing header value or returns a default.
+     * Handles converting number header values to strings since HTTP headers must be strings.
+     * Note: This returns string | string[] since some headers can have multiple values.
+     * For headers that must always be a single string (like Content-Type), use the
+     * specialized _getExistingOrDefaultContentTypeHeader method instead.
+     */
+    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lib_lowercaseKeys(this.requestOptions.headers)[header];
+            if (headerValue) {
+                clientHeader =
+                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
+            }
+        }
+        const additionalValue = additionalHeaders[header];
+        if (additionalValue !== undefined) {
+            return typeof additionalValue === 'number'
+                ? additionalValue.toString()
+                : additionalValue;
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    /**
+     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
+     * Always returns a single string (not an array) since Content-Type should be a single value.
+     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
+     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
+     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
+     */
+    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lib_lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
+            if (headerValue) {
+                if (typeof headerValue === 'number') {
+                    clientHeader = String(headerValue);
+                }
+                else if (Array.isArray(headerValue)) {
+                    clientHeader = headerValue.join(', ');
+                }
+                else {
+                    clientHeader = headerValue;
+                }
+            }
+        }
+        const additionalValue = additionalHeaders[Headers.ContentType];
+        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
+        if (additionalValue !== undefined) {
+            if (typeof additionalValue === 'number') {
+                return String(additionalValue);
+            }
+            else if (Array.isArray(additionalValue)) {
+                return additionalValue.join(', ');
+            }
+            else {
+                return additionalValue;
+            }
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    _getAgent(parsedUrl) {
+        let agent;
+        const proxyUrl = getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (this._keepAlive && useProxy) {
+            agent = this._proxyAgent;
+        }
+        if (!useProxy) {
+            agent = this._agent;
+        }
+        // if agent is already assigned use that agent.
+        if (agent) {
+            return agent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        let maxSockets = 100;
+        if (this.requestOptions) {
+            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
+        }
+        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
+        if (proxyUrl && proxyUrl.hostname) {
+            const agentOptions = {
+                maxSockets,
+                keepAlive: this._keepAlive,
+                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
+                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
+                })), { host: proxyUrl.hostname, port: proxyUrl.port })
+            };
+            let tunnelAgent;
+            const overHttps = proxyUrl.protocol === 'https:';
+            if (usingSsl) {
+                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
+            }
+            else {
+                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
+            }
+            agent = tunnelAgent(agentOptions);
+            this._proxyAgent = agent;
+        }
+        // if tunneling agent isn't assigned create a new agent
+        if (!agent) {
+            const options = { keepAlive: this._keepAlive, maxSockets };
+            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
+            this._agent = agent;
+        }
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            agent.options = Object.assign(agent.options || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return agent;
+    }
+    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
+        let proxyAgent;
+        if (this._keepAlive) {
+            proxyAgent = this._proxyAgentDispatcher;
+        }
+        // if agent is already assigned use that agent.
+        if (proxyAgent) {
+            return proxyAgent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        proxyAgent = new undici.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
+        })));
+        this._proxyAgentDispatcher = proxyAgent;
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return proxyAgent;
+    }
+    _getUserAgentWithOrchestrationId(userAgent) {
+        const baseUserAgent = userAgent || 'actions/http-client';
+        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
+        if (orchId) {
+            // Sanitize the orchestration ID to ensure it contains only valid characters
+            // Valid characters: 0-9, a-z, _, -, .
+            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
+            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
+        }
+        return baseUserAgent;
+    }
+    _performExponentialBackoff(retryNumber) {
+        return lib_awaiter(this, void 0, void 0, function* () {
+            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
+            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
+            return new Promise(resolve => setTimeout(() => resolve(), ms));
+        });
+    }
+    _processResponse(res, options) {
+        return lib_awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => lib_awaiter(this, void 0, void 0, function* () {
+                const statusCode = res.message.statusCode || 0;
+                const response = {
+                    statusCode,
+                    result: null,
+                    headers: {}
+                };
+                // not found leads to null obj returned
+                if (statusCode === HttpCodes.NotFound) {
+                    resolve(response);
+                }
+                // get the result from the body
+                function dateTimeDeserializer(key, value) {
+                    if (typeof value === 'string') {
+                        const a = new Date(value);
+                        if (!isNaN(a.valueOf())) {
+                            return a;
+                        }
+                    }
+                    return value;
+                }
+                let obj;
+                let contents;
+                try {
+                    contents = yield res.readBody();
+                    if (contents && contents.length > 0) {
+                        if (options && options.deserializeDates) {
+                            obj = JSON.parse(contents, dateTimeDeserializer);
+                        }
+                        else {
+                            obj = JSON.parse(contents);
+                        }
+                        response.result = obj;
+                    }
+                    response.headers = res.message.headers;
+                }
+                catch (err) {
+                    // Invalid resource (contents not json);  leaving result obj null
+                }
+                // note that 3xx redirects are handled by the http layer.
+                if (statusCode > 299) {
+                    let msg;
+                    // if exception/error in body, attempt to get better error
+                    if (obj && obj.message) {
+                        msg = obj.message;
+                    }
+                    else if (contents && contents.length > 0) {
+                        // it may be the case that the exception is in the body message as string
+                        msg = contents;
+                    }
+                    else {
+                        msg = `Failed request: (${statusCode})`;
+                    }
+                    const err = new HttpClientError(msg, statusCode);
+                    err.result = response.result;
+                    reject(err);
+                }
+                else {
+                    resolve(response);
+                }
+            }));
+        });
+    }
+}
+const lib_lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
+var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+class BasicCredentialHandler {
+    constructor(username, password) {
+        this.username = username;
+        this.password = password;
+    }
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class BearerCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Bearer ${this.token}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class PersonalAccessTokenCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+//# sourceMappingURL=auth.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
+var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+class OidcClient {
+    static createHttpClient(allowRetry = true, maxRetry = 10) {
+        const requestOptions = {
+            allowRetries: allowRetry,
+            maxRetries: maxRetry
+        };
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
+    }
+    static getRequestToken() {
+        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+        if (!token) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
+        }
+        return token;
+    }
+    static getIDTokenUrl() {
+        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
+        if (!runtimeUrl) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
+        }
+        return runtimeUrl;
+    }
+    static getCall(id_token_url) {
+        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+            var _a;
+            const httpclient = OidcClient.createHttpClient();
+            const res = yield httpclient
+                .getJson(id_token_url)
+                .catch(error => {
+                throw new Error(`Failed to get ID Token. \n 
+        Error Code : ${error.statusCode}\n 
+        Error Message: ${error.message}`);
+            });
+            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
+            if (!id_token) {
+                throw new Error('Response json body do not have ID Token field');
+            }
+            return id_token;
+        });
+    }
+    static getIDToken(audience) {
+        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+            try {
+                // New ID Token is requested from action service
+                let id_token_url = OidcClient.getIDTokenUrl();
+                if (audience) {
+                    const encodedAudience = encodeURIComponent(audience);
+                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
+                }
+                debug(`ID token url is ${id_token_url}`);
+                const id_token = yield OidcClient.getCall(id_token_url);
+                setSecret(id_token);
+                return id_token;
+            }
+            catch (error) {
+                throw new Error(`Error message: ${error.message}`);
+            }
+        });
+    }
+}
+//# sourceMappingURL=oidc-utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
+var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
+const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
+const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
+class Summary {
+    constructor() {
+        this._buffer = '';
+    }
+    /**
+     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
+     * Also checks r/w permissions.
+     *
+     * @returns step summary file path
+     */
+    filePath() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            if (this._filePath) {
+                return this._filePath;
+            }
+            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
+            if (!pathFromEnv) {
+                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
+            }
+            try {
+                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
+            }
+            catch (_a) {
+                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
+            }
+            this._filePath = pathFromEnv;
+            return this._filePath;
+        });
+    }
+    /**
+     * Wraps content in an HTML tag, adding any HTML attributes
+     *
+     * @param {string} tag HTML tag to wrap
+     * @param {string | null} content content within the tag
+     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
+     *
+     * @returns {string} content wrapped in HTML element
+     */
+    wrap(tag, content, attrs = {}) {
+        const htmlAttrs = Object.entries(attrs)
+            .map(([key, value]) => ` ${key}="${value}"`)
+            .join('');
+        if (!content) {
+            return `<${tag}${htmlAttrs}>`;
+        }
+        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+    }
+    /**
+     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
+     *
+     * @param {SummaryWriteOptions} [options] (optional) options for write operation
+     *
+     * @returns {Promise<Summary>} summary instance
+     */
+    write(options) {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
+            const filePath = yield this.filePath();
+            const writeFunc = overwrite ? writeFile : appendFile;
+            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
+            return this.emptyBuffer();
+        });
+    }
+    /**
+     * Clears the summary buffer and wipes the summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    clear() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            return this.emptyBuffer().write({ overwrite: true });
+        });
+    }
+    /**
+     * Returns the current summary buffer as a string
+     *
+     * @returns {string} string of summary buffer
+     */
+    stringify() {
+        return this._buffer;
+    }
+    /**
+     * If the summary buffer is empty
+     *
+     * @returns {boolen} true if the buffer is empty
+     */
+    isEmptyBuffer() {
+        return this._buffer.length === 0;
+    }
+    /**
+     * Resets the summary buffer without writing to summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    emptyBuffer() {
+        this._buffer = '';
+        return this;
+    }
+    /**
+     * Adds raw text to the summary buffer
+     *
+     * @param {string} text content to add
+     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addRaw(text, addEOL = false) {
+        this._buffer += text;
+        return addEOL ? this.addEOL() : this;
+    }
+    /**
+     * Adds the operating system-specific end-of-line marker to the buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addEOL() {
+        return this.addRaw(external_os_namespaceObject.EOL);
+    }
+    /**
+     * Adds an HTML codeblock to the summary buffer
+     *
+     * @param {string} code content to render within fenced code block
+     * @param {string} lang (optional) language to syntax highlight code
+     *
+     * @returns {Summary} summary instance
+     */
+    addCodeBlock(code, lang) {
+        const attrs = Object.assign({}, (lang && { lang }));
+        const element = this.wrap('pre', this.wrap('code', code), attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML list to the summary buffer
+     *
+     * @param {string[]} items list of items to render
+     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addList(items, ordered = false) {
+        const tag = ordered ? 'ol' : 'ul';
+        const listItems = items.map(item => this.wrap('li', item)).join('');
+        const element = this.wrap(tag, listItems);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML table to the summary buffer
+     *
+     * @param {SummaryTableCell[]} rows table rows
+     *
+     * @returns {Summary} summary instance
+     */
+    addTable(rows) {
+        const tableBody = rows
+            .map(row => {
+            const cells = row
+                .map(cell => {
+                if (typeof cell === 'string') {
+                    return this.wrap('td', cell);
+                }
+                const { header, data, colspan, rowspan } = cell;
+                const tag = header ? 'th' : 'td';
+                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
+                return this.wrap(tag, data, attrs);
+            })
+                .join('');
+            return this.wrap('tr', cells);
+        })
+            .join('');
+        const element = this.wrap('table', tableBody);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds a collapsable HTML details element to the summary buffer
+     *
+     * @param {string} label text for the closed state
+     * @param {string} content collapsable content
+     *
+     * @returns {Summary} summary instance
+     */
+    addDetails(label, content) {
+        const element = this.wrap('details', this.wrap('summary', label) + content);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML image tag to the summary buffer
+     *
+     * @param {string} src path to the image you to embed
+     * @param {string} alt text description of the image
+     * @param {SummaryImageOptions} options (optional) addition image attributes
+     *
+     * @returns {Summary} summary instance
+     */
+    addImage(src, alt, options) {
+        const { width, height } = options || {};
+        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
+        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML section heading element
+     *
+     * @param {string} text heading text
+     * @param {number | string} [level=1] (optional) the heading level, default: 1
+     *
+     * @returns {Summary} summary instance
+     */
+    addHeading(text, level) {
+        const tag = `h${level}`;
+        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
+            ? tag
+            : 'h1';
+        const element = this.wrap(allowedTag, text);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML thematic break (<hr>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addSeparator() {
+        const element = this.wrap('hr', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML line break (<br>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addBreak() {
+        const element = this.wrap('br', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML blockquote to the summary buffer
+     *
+     * @param {string} text quote text
+     * @param {string} cite (optional) citation url
+     *
+     * @returns {Summary} summary instance
+     */
+    addQuote(text, cite) {
+        const attrs = Object.assign({}, (cite && { cite }));
+        const element = this.wrap('blockquote', text, attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML anchor tag to the summary buffer
+     *
+     * @param {string} text link text/content
+     * @param {string} href hyperlink
+     *
+     * @returns {Summary} summary instance
+     */
+    addLink(text, href) {
+        const element = this.wrap('a', text, { href });
+        return this.addRaw(element).addEOL();
+    }
+}
+const _summary = new Summary();
+/**
+ * @deprecated use `core.summary`
+ */
+const markdownSummary = (/* unused pure expression or super */ null && (_summary));
+const summary = _summary;
+//# sourceMappingURL=summary.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
+
+/**
+ * toPosixPath converts the given path to the posix form. On Windows, \\ will be
+ * replaced with /.
+ *
+ * @param pth. Path to transform.
+ * @return string Posix path.
+ */
+function toPosixPath(pth) {
+    return pth.replace(/[\\]/g, '/');
+}
+/**
+ * toWin32Path converts the given path to the win32 form. On Linux, / will be
+ * replaced with \\.
+ *
+ * @param pth. Path to transform.
+ * @return string Win32 path.
+ */
+function toWin32Path(pth) {
+    return pth.replace(/[/]/g, '\\');
+}
+/**
+ * toPlatformPath converts the given path to a platform-specific path. It does
+ * this by replacing instances of / and \ with the platform-specific path
+ * separator.
+ *
+ * @param pth The path to platformize.
+ * @return string The platform-specific path.
+ */
+function toPlatformPath(pth) {
+    return pth.replace(/[/\\]/g, path.sep);
+}
+//# sourceMappingURL=path-utils.js.map
+// EXTERNAL MODULE: external "string_decoder"
+var external_string_decoder_ = __nccwpck_require__(3193);
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(4434);
+;// CONCATENATED MODULE: external "child_process"
+const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
+// EXTERNAL MODULE: external "assert"
+var external_assert_ = __nccwpck_require__(2613);
+;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
+var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+// export const {open} = 'fs'
+const IS_WINDOWS = process.platform === 'win32';
+/**
+ * Custom implementation of readlink to ensure Windows junctions
+ * maintain trailing backslash for backward compatibility with Node.js < 24
+ *
+ * In Node.js 20, Windows junctions (directory symlinks) always returned paths
+ * with trailing backslashes. Node.js 24 removed this behavior, which breaks
+ * code that relied on this format for path operations.
+ *
+ * This implementation restores the Node 20 behavior by adding a trailing
+ * backslash to all junction results on Windows.
+ */
+function readlink(fsPath) {
+    return io_util_awaiter(this, void 0, void 0, function* () {
+        const result = yield fs.promises.readlink(fsPath);
+        // On Windows, restore Node 20 behavior: add trailing backslash to all results
+        // since junctions on Windows are always directory links
+        if (IS_WINDOWS && !result.endsWith('\\')) {
+            return `${result}\\`;
+        }
+        return result;
+    });
+}
+// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
+const UV_FS_O_EXLOCK = 0x10000000;
+const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
+function exists(fsPath) {
+    return io_util_awaiter(this, void 0, void 0, function* () {
+        try {
+            yield stat(fsPath);
+        }
+        catch (err) {
+            if (err.code === 'ENOENT') {
+                return false;
+            }
+            throw err;
+        }
+        return true;
+    });
+}
+function isDirectory(fsPath_1) {
+    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
+        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        return stats.isDirectory();
+    });
+}
+/**
+ * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
+ * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
+ */
+function isRooted(p) {
+    p = normalizeSeparators(p);
+    if (!p) {
+        throw new Error('isRooted() parameter "p" cannot be empty');
+    }
+    if (IS_WINDOWS) {
+        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
+        ); // e.g. C: or C:\hello
+    }
+    return p.startsWith('/');
+}
+/**
+ * Best effort attempt to determine whether a file exists and is executable.
+ * @param filePath    file path to check
+ * @param extensions  additional file extensions to try
+ * @return if file exists and is executable, returns the file path. otherwise empty string.
+ */
+function tryGetExecutablePath(filePath, extensions) {
+    return io_util_awaiter(this, void 0, void 0, function* () {
+        let stats = undefined;
+        try {
+            // test file exists
+            stats = yield stat(filePath);
+        }
+        catch (err) {
+            if (err.code !== 'ENOENT') {
+                // eslint-disable-next-line no-console
+                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+            }
+        }
+        if (stats && stats.isFile()) {
+            if (IS_WINDOWS) {
+                // on Windows, test for valid extension
+                const upperExt = external_path_namespaceObject.extname(filePath).toUpperCase();
+                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
+                    return filePath;
+                }
+            }
+            else {
+                if (isUnixExecutable(stats)) {
+                    return filePath;
+                }
+            }
+        }
+        // try each extension
+        const originalFilePath = filePath;
+        for (const extension of extensions) {
+            filePath = originalFilePath + extension;
+            stats = undefined;
+            try {
+                stats = yield stat(filePath);
+            }
+            catch (err) {
+                if (err.code !== 'ENOENT') {
+                    // eslint-disable-next-line no-console
+                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+                }
+            }
+            if (stats && stats.isFile()) {
+                if (IS_WINDOWS) {
+                    // preserve the case of the actual file (since an extension was appended)
+                    try {
+                        const directory = external_path_namespaceObject.dirname(filePath);
+                        const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
+                        for (const actualName of yield readdir(directory)) {
+                            if (upperName === actualName.toUpperCase()) {
+                                filePath = external_path_namespaceObject.join(directory, actualName);
+                                break;
+                            }
+                        }
+                    }
+                    catch (err) {
+                        // eslint-disable-next-line no-console
+                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
+                    }
+                    return filePath;
+                }
+                else {
+                    if (isUnixExecutable(stats)) {
+                        return filePath;
+                    }
+                }
+            }
+        }
+        return '';
+    });
+}
+function normalizeSeparators(p) {
+    p = p || '';
+    if (IS_WINDOWS) {
+        // convert slashes on Windows
+        p = p.replace(/\//g, '\\');
+        // remove redundant slashes
+        return p.replace(/\\\\+/g, '\\');
+    }
+    // remove redundant slashes
+    return p.replace(/\/\/+/g, '/');
+}
+// on Mac/Linux, test the execute bit
+//     R   W  X  R  W X R W X
+//   256 128 64 32 16 8 4 2 1
+function isUnixExecutable(stats) {
+    return ((stats.mode & 1) > 0 ||
+        ((stats.mode & 8) > 0 &&
+            process.getgid !== undefined &&
+            stats.gid === process.getgid()) ||
+        ((stats.mode & 64) > 0 &&
+            process.getuid !== undefined &&
+            stats.uid === process.getuid()));
+}
+// Get the path of cmd.exe in windows
+function getCmdPath() {
+    var _a;
+    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
+}
+//# sourceMappingURL=io-util.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
+var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+/**
+ * Copies a file or folder.
+ * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See CopyOptions.
+ */
+function cp(source_1, dest_1) {
+    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
+        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
+        // Dest is an existing file, but not forcing
+        if (destStat && destStat.isFile() && !force) {
+            return;
+        }
+        // If dest is an existing directory, should copy inside.
+        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
+            ? path.join(dest, path.basename(source))
+            : dest;
+        if (!(yield ioUtil.exists(source))) {
+            throw new Error(`no such file or directory: ${source}`);
+        }
+        const sourceStat = yield ioUtil.stat(source);
+        if (sourceStat.isDirectory()) {
+            if (!recursive) {
+                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
+            }
+            else {
+                yield cpDirRecursive(source, newDest, 0, force);
+            }
+        }
+        else {
+            if (path.relative(source, newDest) === '') {
+                // a file cannot be copied to itself
+                throw new Error(`'${newDest}' and '${source}' are the same file`);
+            }
+            yield io_copyFile(source, newDest, force);
+        }
+    });
+}
+/**
+ * Moves a path.
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See MoveOptions.
+ */
+function mv(source_1, dest_1) {
+    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        if (yield ioUtil.exists(dest)) {
+            let destExists = true;
+            if (yield ioUtil.isDirectory(dest)) {
+                // If dest is directory copy src into dest
+                dest = path.join(dest, path.basename(source));
+                destExists = yield ioUtil.exists(dest);
+            }
+            if (destExists) {
+                if (options.force == null || options.force) {
+                    yield rmRF(dest);
+                }
+                else {
+                    throw new Error('Destination already exists');
+                }
+            }
+        }
+        yield mkdirP(path.dirname(dest));
+        yield ioUtil.rename(source, dest);
+    });
+}
+/**
+ * Remove a path recursively with force
+ *
+ * @param inputPath path to remove
+ */
+function rmRF(inputPath) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (ioUtil.IS_WINDOWS) {
+            // Check for invalid characters
+            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
+            if (/[*"<>|]/.test(inputPath)) {
+                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
+            }
+        }
+        try {
+            // note if path does not exist, error is silent
+            yield ioUtil.rm(inputPath, {
+                force: true,
+                maxRetries: 3,
+                recursive: true,
+                retryDelay: 300
+            });
+        }
+        catch (err) {
+            throw new Error(`File was unable to be removed ${err}`);
+        }
+    });
+}
+/**
+ * Make a directory.  Creates the full path with folders in between
+ * Will throw if it fails
+ *
+ * @param   fsPath        path to create
+ * @returns Promise<void>
+ */
+function mkdirP(fsPath) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        ok(fsPath, 'a path argument must be provided');
+        yield ioUtil.mkdir(fsPath, { recursive: true });
+    });
+}
+/**
+ * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
+ * If you check and the tool does not exist, it will throw.
+ *
+ * @param     tool              name of the tool
+ * @param     check             whether to check if tool exists
+ * @returns   Promise<string>   path to tool
+ */
+function which(tool, check) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // recursive when check=true
+        if (check) {
+            const result = yield which(tool, false);
+            if (!result) {
+                if (IS_WINDOWS) {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
+                }
+                else {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
+                }
+            }
+            return result;
+        }
+        const matches = yield findInPath(tool);
+        if (matches && matches.length > 0) {
+            return matches[0];
+        }
+        return '';
+    });
+}
+/**
+ * Returns a list of all occurrences of the given tool on the system path.
+ *
+ * @returns   Promise<string[]>  the paths of the tool
+ */
+function findInPath(tool) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // build the list of extensions to try
+        const extensions = [];
+        if (IS_WINDOWS && process.env['PATHEXT']) {
+            for (const extension of process.env['PATHEXT'].split(external_path_namespaceObject.delimiter)) {
+                if (extension) {
+                    extensions.push(extension);
+                }
+            }
+        }
+        // if it's rooted, return it if exists. otherwise return empty.
+        if (isRooted(tool)) {
+            const filePath = yield tryGetExecutablePath(tool, extensions);
+            if (filePath) {
+                return [filePath];
+            }
+            return [];
+        }
+        // if any path separators, return empty
+        if (tool.includes(external_path_namespaceObject.sep)) {
+            return [];
+        }
+        // build the list of directories
+        //
+        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
+        // it feels like we should not do this. Checking the current directory seems like more of a use
+        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
+        // across platforms.
+        const directories = [];
+        if (process.env.PATH) {
+            for (const p of process.env.PATH.split(external_path_namespaceObject.delimiter)) {
+                if (p) {
+                    directories.push(p);
+                }
+            }
+        }
+        // find all matches
+        const matches = [];
+        for (const directory of directories) {
+            const filePath = yield tryGetExecutablePath(external_path_namespaceObject.join(directory, tool), extensions);
+            if (filePath) {
+                matches.push(filePath);
+            }
+        }
+        return matches;
+    });
+}
+function readCopyOptions(options) {
+    const force = options.force == null ? true : options.force;
+    const recursive = Boolean(options.recursive);
+    const copySourceDirectory = options.copySourceDirectory == null
+        ? true
+        : Boolean(options.copySourceDirectory);
+    return { force, recursive, copySourceDirectory };
+}
+function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        // Ensure there is not a run away recursive copy
+        if (currentDepth >= 255)
+            return;
+        currentDepth++;
+        yield mkdirP(destDir);
+        const files = yield ioUtil.readdir(sourceDir);
+        for (const fileName of files) {
+            const srcFile = `${sourceDir}/${fileName}`;
+            const destFile = `${destDir}/${fileName}`;
+            const srcFileStat = yield ioUtil.lstat(srcFile);
+            if (srcFileStat.isDirectory()) {
+                // Recurse
+                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
+            }
+            else {
+                yield io_copyFile(srcFile, destFile, force);
+            }
+        }
+        // Change the mode for the newly created directory
+        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
+    });
+}
+// Buffered file copy
+function io_copyFile(srcFile, destFile, force) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
+            // unlink/re-link it
+            try {
+                yield ioUtil.lstat(destFile);
+                yield ioUtil.unlink(destFile);
+            }
+            catch (e) {
+                // Try to override file permission
+                if (e.code === 'EPERM') {
+                    yield ioUtil.chmod(destFile, '0666');
+                    yield ioUtil.unlink(destFile);
+                }
+                // other errors = it doesn't exist, no work to do
+            }
+            // Copy over symlink
+            const symlinkFull = yield ioUtil.readlink(srcFile);
+            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
+        }
+        else if (!(yield ioUtil.exists(destFile)) || force) {
+            yield ioUtil.copyFile(srcFile, destFile);
+        }
+    });
+}
+//# sourceMappingURL=io.js.map
+;// CONCATENATED MODULE: external "timers"
+const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
+var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+
+/* eslint-disable @typescript-eslint/unbound-method */
+const toolrunner_IS_WINDOWS = process.platform === 'win32';
+/*
+ * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
+ */
+class ToolRunner extends external_events_.EventEmitter {
+    constructor(toolPath, args, options) {
+        super();
+        if (!toolPath) {
+            throw new Error("Parameter 'toolPath' cannot be null or empty.");
+        }
+        this.toolPath = toolPath;
+        this.args = args || [];
+        this.options = options || {};
+    }
+    _debug(message) {
+        if (this.options.listeners && this.options.listeners.debug) {
+            this.options.listeners.debug(message);
+        }
+    }
+    _getCommandString(options, noPrefix) {
+        const toolPath = this._getSpawnFileName();
+        const args = this._getSpawnArgs(options);
+        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
+        if (toolrunner_IS_WINDOWS) {
+            // Windows + cmd file
+            if (this._isCmdFile()) {
+                cmd += toolPath;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows + verbatim
+            else if (options.windowsVerbatimArguments) {
+                cmd += `"${toolPath}"`;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows (regular)
+            else {
+                cmd += this._windowsQuoteCmdArg(toolPath);
+                for (const a of args) {
+                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
+                }
+            }
+        }
+        else {
+            // OSX/Linux - this can likely be improved with some form of quoting.
+            // creating processes on Unix is fundamentally different than Windows.
+            // on Unix, execvp() takes an arg array.
+            cmd += toolPath;
+            for (const a of args) {
+                cmd += ` ${a}`;
+            }
+        }
+        return cmd;
+    }
+    _processLineBuffer(data, strBuffer, onLine) {
+        try {
+            let s = strBuffer + data.toString();
+            let n = s.indexOf(external_os_namespaceObject.EOL);
+            while (n > -1) {
+                const line = s.substring(0, n);
+                onLine(line);
+                // the rest of the string ...
+                s = s.substring(n + external_os_namespaceObject.EOL.length);
+                n = s.indexOf(external_os_namespaceObject.EOL);
+            }
+            return s;
+        }
+        catch (err) {
+            // streaming lines to console is best effort.  Don't fail a build.
+            this._debug(`error processing line. Failed with error ${err}`);
+            return '';
+        }
+    }
+    _getSpawnFileName() {
+        if (toolrunner_IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                return process.env['COMSPEC'] || 'cmd.exe';
+            }
+        }
+        return this.toolPath;
+    }
+    _getSpawnArgs(options) {
+        if (toolrunner_IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
+                for (const a of this.args) {
+                    argline += ' ';
+                    argline += options.windowsVerbatimArguments
+                        ? a
+                        : this._windowsQuoteCmdArg(a);
+                }
+                argline += '"';
+                return [argline];
+            }
+        }
+        return this.args;
+    }
+    _endsWith(str, end) {
+        return str.endsWith(end);
+    }
+    _isCmdFile() {
+        const upperToolPath = this.toolPath.toUpperCase();
+        return (this._endsWith(upperToolPath, '.CMD') ||
+            this._endsWith(upperToolPath, '.BAT'));
+    }
+    _windowsQuoteCmdArg(arg) {
+        // for .exe, apply the normal quoting rules that libuv applies
+        if (!this._isCmdFile()) {
+            return this._uvQuoteCmdArg(arg);
+        }
+        // otherwise apply quoting rules specific to the cmd.exe command line parser.
+        // the libuv rules are generic and are not designed specifically for cmd.exe
+        // command line parser.
+        //
+        // for a detailed description of the cmd.exe command line parser, refer to
+        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
+        // need quotes for empty arg
+        if (!arg) {
+            return '""';
+        }
+        // determine whether the arg needs to be quoted
+        const cmdSpecialChars = [
+            ' ',
+            '\t',
+            '&',
+            '(',
+            ')',
+            '[',
+            ']',
+            '{',
+            '}',
+            '^',
+            '=',
+            ';',
+            '!',
+            "'",
+            '+',
+            ',',
+            '`',
+            '~',
+            '|',
+            '<',
+            '>',
+            '"'
+        ];
+        let needsQuotes = false;
+        for (const char of arg) {
+            if (cmdSpecialChars.some(x => x === char)) {
+                needsQuotes = true;
+                break;
+            }
+        }
+        // short-circuit if quotes not needed
+        if (!needsQuotes) {
+            return arg;
+        }
+        // the following quoting rules are very similar to the rules that by libuv applies.
+        //
+        // 1) wrap the string in quotes
+        //
+        // 2) double-up quotes - i.e. " => ""
+        //
+        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
+        //    doesn't work well with a cmd.exe command line.
+        //
+        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
+        //    for example, the command line:
+        //          foo.exe "myarg:""my val"""
+        //    is parsed by a .NET console app into an arg array:
+        //          [ "myarg:\"my val\"" ]
+        //    which is the same end result when applying libuv quoting rules. although the actual
+        //    command line from libuv quoting rules would look like:
+        //          foo.exe "myarg:\"my val\""
+        //
+        // 3) double-up slashes that precede a quote,
+        //    e.g.  hello \world    => "hello \world"
+        //          hello\"world    => "hello\\""world"
+        //          hello\\"world   => "hello\\\\""world"
+        //          hello world\    => "hello world\\"
+        //
+        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
+        //    the reasons for including this as a .cmd quoting rule are:
+        //
+        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
+        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
+        //
+        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
+        //       haven't heard any complaints about that aspect.
+        //
+        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
+        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
+        // by using %%.
+        //
+        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
+        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
+        //
+        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
+        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
+        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
+        // to an external program.
+        //
+        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
+        // % can be escaped within a .cmd file.
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\'; // double the slash
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '"'; // double the quote
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _uvQuoteCmdArg(arg) {
+        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
+        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
+        // is used.
+        //
+        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
+        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
+        // pasting copyright notice from Node within this function:
+        //
+        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
+        //
+        //      Permission is hereby granted, free of charge, to any person obtaining a copy
+        //      of this software and associated documentation files (the "Software"), to
+        //      deal in the Software without restriction, including without limitation the
+        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
+        //      sell copies of the Software, and to permit persons to whom the Software is
+        //      furnished to do so, subject to the following conditions:
+        //
+        //      The above copyright notice and this permission notice shall be included in
+        //      all copies or substantial portions of the Software.
+        //
+        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
+        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
+        //      IN THE SOFTWARE.
+        if (!arg) {
+            // Need double quotation for empty argument
+            return '""';
+        }
+        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
+            // No quotation needed
+            return arg;
+        }
+        if (!arg.includes('"') && !arg.includes('\\')) {
+            // No embedded double quotes or backslashes, so I can just wrap
+            // quote marks around the whole thing.
+            return `"${arg}"`;
+        }
+        // Expected input/output:
+        //   input : hello"world
+        //   output: "hello\"world"
+        //   input : hello""world
+        //   output: "hello\"\"world"
+        //   input : hello\world
+        //   output: hello\world
+        //   input : hello\\world
+        //   output: hello\\world
+        //   input : hello\"world
+        //   output: "hello\\\"world"
+        //   input : hello\\"world
+        //   output: "hello\\\\\"world"
+        //   input : hello world\
+        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
+        //                             but it appears the comment is wrong, it should be "hello world\\"
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\';
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '\\';
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _cloneExecOptions(options) {
+        options = options || {};
+        const result = {
+            cwd: options.cwd || process.cwd(),
+            env: options.env || process.env,
+            silent: options.silent || false,
+            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
+            failOnStdErr: options.failOnStdErr || false,
+            ignoreReturnCode: options.ignoreReturnCode || false,
+            delay: options.delay || 10000
+        };
+        result.outStream = options.outStream || process.stdout;
+        result.errStream = options.errStream || process.stderr;
+        return result;
+    }
+    _getSpawnOptions(options, toolPath) {
+        options = options || {};
+        const result = {};
+        result.cwd = options.cwd;
+        result.env = options.env;
+        result['windowsVerbatimArguments'] =
+            options.windowsVerbatimArguments || this._isCmdFile();
+        if (options.windowsVerbatimArguments) {
+            result.argv0 = `"${toolPath}"`;
+        }
+        return result;
+    }
+    /**
+     * Exec a tool.
+     * Output will be streamed to the live console.
+     * Returns promise with return code
+     *
+     * @param     tool     path to tool to exec
+     * @param     options  optional exec options.  See ExecOptions
+     * @returns   number
+     */
+    exec() {
+        return toolrunner_awaiter(this, void 0, void 0, function* () {
+            // root the tool path if it is unrooted and contains relative pathing
+            if (!isRooted(this.toolPath) &&
+                (this.toolPath.includes('/') ||
+                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
+                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
+                this.toolPath = external_path_namespaceObject.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+            }
+            // if the tool is only a file name, then resolve it from the PATH
+            // otherwise verify it exists (add extension on Windows if necessary)
+            this.toolPath = yield which(this.toolPath, true);
+            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
+                this._debug(`exec tool: ${this.toolPath}`);
+                this._debug('arguments:');
+                for (const arg of this.args) {
+                    this._debug(`   ${arg}`);
+                }
+                const optionsNonNull = this._cloneExecOptions(this.options);
+                if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
+                }
+                const state = new ExecState(optionsNonNull, this.toolPath);
+                state.on('debug', (message) => {
+                    this._debug(message);
+                });
+                if (this.options.cwd && !(yield exists(this.options.cwd))) {
+                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
+                }
+                const fileName = this._getSpawnFileName();
+                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+                let stdbuffer = '';
+                if (cp.stdout) {
+                    cp.stdout.on('data', (data) => {
+                        if (this.options.listeners && this.options.listeners.stdout) {
+                            this.options.listeners.stdout(data);
+                        }
+                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                            optionsNonNull.outStream.write(data);
+                        }
+                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.stdline) {
+                                this.options.listeners.stdline(line);
+                            }
+                        });
+                    });
+                }
+                let errbuffer = '';
+                if (cp.stderr) {
+                    cp.stderr.on('data', (data) => {
+                        state.processStderr = true;
+                        if (this.options.listeners && this.options.listeners.stderr) {
+                            this.options.listeners.stderr(data);
+                        }
+                        if (!optionsNonNull.silent &&
+                            optionsNonNull.errStream &&
+                            optionsNonNull.outStream) {
+                            const s = optionsNonNull.failOnStdErr
+                                ? optionsNonNull.errStream
+                                : optionsNonNull.outStream;
+                            s.write(data);
+                        }
+                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.errline) {
+                                this.options.listeners.errline(line);
+                            }
+                        });
+                    });
+                }
+                cp.on('error', (err) => {
+                    state.processError = err.message;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    state.CheckComplete();
+                });
+                cp.on('exit', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                cp.on('close', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                state.on('done', (error, exitCode) => {
+                    if (stdbuffer.length > 0) {
+                        this.emit('stdline', stdbuffer);
+                    }
+                    if (errbuffer.length > 0) {
+                        this.emit('errline', errbuffer);
+                    }
+                    cp.removeAllListeners();
+                    if (error) {
+                        reject(error);
+                    }
+                    else {
+                        resolve(exitCode);
+                    }
+                });
+                if (this.options.input) {
+                    if (!cp.stdin) {
+                        throw new Error('child process missing stdin');
+                    }
+                    cp.stdin.end(this.options.input);
+                }
+            }));
+        });
+    }
+}
+/**
+ * Convert an arg string to an array of args. Handles escaping
+ *
+ * @param    argString   string of arguments
+ * @returns  string[]    array of arguments
+ */
+function argStringToArray(argString) {
+    const args = [];
+    let inQuotes = false;
+    let escaped = false;
+    let arg = '';
+    function append(c) {
+        // we only escape double quotes.
+        if (escaped && c !== '"') {
+            arg += '\\';
+        }
+        arg += c;
+        escaped = false;
+    }
+    for (let i = 0; i < argString.length; i++) {
+        const c = argString.charAt(i);
+        if (c === '"') {
+            if (!escaped) {
+                inQuotes = !inQuotes;
+            }
+            else {
+                append(c);
+            }
+            continue;
+        }
+        if (c === '\\' && escaped) {
+            append(c);
+            continue;
+        }
+        if (c === '\\' && inQuotes) {
+            escaped = true;
+            continue;
+        }
+        if (c === ' ' && !inQuotes) {
+            if (arg.length > 0) {
+                args.push(arg);
+                arg = '';
+            }
+            continue;
+        }
+        append(c);
+    }
+    if (arg.length > 0) {
+        args.push(arg.trim());
+    }
+    return args;
+}
+class ExecState extends external_events_.EventEmitter {
+    constructor(options, toolPath) {
+        super();
+        this.processClosed = false; // tracks whether the process has exited and stdio is closed
+        this.processError = '';
+        this.processExitCode = 0;
+        this.processExited = false; // tracks whether the process has exited
+        this.processStderr = false; // tracks whether stderr was written to
+        this.delay = 10000; // 10 seconds
+        this.done = false;
+        this.timeout = null;
+        if (!toolPath) {
+            throw new Error('toolPath must not be empty');
+        }
+        this.options = options;
+        this.toolPath = toolPath;
+        if (options.delay) {
+            this.delay = options.delay;
+        }
+    }
+    CheckComplete() {
+        if (this.done) {
+            return;
+        }
+        if (this.processClosed) {
+            this._setResult();
+        }
+        else if (this.processExited) {
+            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
+        }
+    }
+    _debug(message) {
+        this.emit('debug', message);
+    }
+    _setResult() {
+        // determine whether there is an error
+        let error;
+        if (this.processExited) {
+            if (this.processError) {
+                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
+            }
+            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
+                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
+            }
+            else if (this.processStderr && this.options.failOnStdErr) {
+                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
+            }
+        }
+        // clear the timeout
+        if (this.timeout) {
+            clearTimeout(this.timeout);
+            this.timeout = null;
+        }
+        this.done = true;
+        this.emit('done', error, this.processExitCode);
+    }
+    static HandleTimeout(state) {
+        if (state.done) {
+            return;
+        }
+        if (!state.processClosed && state.processExited) {
+            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
+            state._debug(message);
+        }
+        state._setResult();
+    }
+}
+//# sourceMappingURL=toolrunner.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
+var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+/**
+ * Exec a command.
+ * Output will be streamed to the live console.
+ * Returns promise with return code
+ *
+ * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
+ * @param     args               optional arguments for tool. Escaping is handled by the lib.
+ * @param     options            optional exec options.  See ExecOptions
+ * @returns   Promise<number>    exit code
+ */
+function exec_exec(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        const commandArgs = tr.argStringToArray(commandLine);
+        if (commandArgs.length === 0) {
+            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
+        }
+        // Path to tool to execute should be first arg
+        const toolPath = commandArgs[0];
+        args = commandArgs.slice(1).concat(args || []);
+        const runner = new tr.ToolRunner(toolPath, args, options);
+        return runner.exec();
+    });
+}
+/**
+ * Exec a command and get the output.
+ * Output will be streamed to the live console.
+ * Returns promise with the exit code and collected stdout and stderr
+ *
+ * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
+ * @param     args                  optional arguments for tool. Escaping is handled by the lib.
+ * @param     options               optional exec options.  See ExecOptions
+ * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
+ */
+function getExecOutput(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        var _a, _b;
+        let stdout = '';
+        let stderr = '';
+        //Using string decoder covers the case where a mult-byte character is split
+        const stdoutDecoder = new StringDecoder('utf8');
+        const stderrDecoder = new StringDecoder('utf8');
+        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
+        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
+        const stdErrListener = (data) => {
+            stderr += stderrDecoder.write(data);
+            if (originalStdErrListener) {
+                originalStdErrListener(data);
+            }
+        };
+        const stdOutListener = (data) => {
+            stdout += stdoutDecoder.write(data);
+            if (originalStdoutListener) {
+                originalStdoutListener(data);
+            }
+        };
+        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
+        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        //flush any remaining characters
+        stdout += stdoutDecoder.end();
+        stderr += stderrDecoder.end();
+        return {
+            exitCode,
+            stdout,
+            stderr
+        };
+    });
+}
+//# sourceMappingURL=exec.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
+var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+        silent: true
+    });
+    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+        silent: true
+    });
+    return {
+        name: name.trim(),
+        version: version.trim()
+    };
+});
+const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    var _a, _b, _c, _d;
+    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
+        silent: true
+    });
+    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
+    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
+    return {
+        name,
+        version
+    };
+});
+const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+        silent: true
+    });
+    const [name, version] = stdout.trim().split('\n');
+    return {
+        name,
+        version
+    };
+});
+const platform = external_os_namespaceObject.platform();
+const arch = external_os_namespaceObject.arch();
+const isWindows = platform === 'win32';
+const isMacOS = platform === 'darwin';
+const isLinux = platform === 'linux';
+function getDetails() {
+    return platform_awaiter(this, void 0, void 0, function* () {
+        return Object.assign(Object.assign({}, (yield (isWindows
+            ? getWindowsInfo()
+            : isMacOS
+                ? getMacOsInfo()
+                : getLinuxInfo()))), { platform,
+            arch,
+            isWindows,
+            isMacOS,
+            isLinux });
+    });
+}
+//# sourceMappingURL=platform.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
+var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+/**
+ * The code to exit an action
+ */
+var ExitCode;
+(function (ExitCode) {
+    /**
+     * A code indicating that the action was successful
+     */
+    ExitCode[ExitCode["Success"] = 0] = "Success";
+    /**
+     * A code indicating that the action was a failure
+     */
+    ExitCode[ExitCode["Failure"] = 1] = "Failure";
+})(ExitCode || (ExitCode = {}));
+//-----------------------------------------------------------------------
+// Variables
+//-----------------------------------------------------------------------
+/**
+ * Sets env variable for this action and future actions in the job
+ * @param name the name of the variable to set
+ * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function exportVariable(name, val) {
+    const convertedVal = toCommandValue(val);
+    process.env[name] = convertedVal;
+    const filePath = process.env['GITHUB_ENV'] || '';
+    if (filePath) {
+        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
+    }
+    issueCommand('set-env', { name }, convertedVal);
+}
+/**
+ * Registers a secret which will get masked from logs
+ *
+ * @param secret - Value of the secret to be masked
+ * @remarks
+ * This function instructs the Actions runner to mask the specified value in any
+ * logs produced during the workflow run. Once registered, the secret value will
+ * be replaced with asterisks (***) whenever it appears in console output, logs,
+ * or error messages.
+ *
+ * This is useful for protecting sensitive information such as:
+ * - API keys
+ * - Access tokens
+ * - Authentication credentials
+ * - URL parameters containing signatures (SAS tokens)
+ *
+ * Note that masking only affects future logs; any previous appearances of the
+ * secret in logs before calling this function will remain unmasked.
+ *
+ * @example
+ * ```typescript
+ * // Register an API token as a secret
+ * const apiToken = "abc123xyz456";
+ * setSecret(apiToken);
+ *
+ * // Now any logs containing this value will show *** instead
+ * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
+ * ```
+ */
+function setSecret(secret) {
+    command_issueCommand('add-mask', {}, secret);
+}
+/**
+ * Prepends inputPath to the PATH (for this action and future actions)
+ * @param inputPath
+ */
+function addPath(inputPath) {
+    const filePath = process.env['GITHUB_PATH'] || '';
+    if (filePath) {
+        issueFileCommand('PATH', inputPath);
+    }
+    else {
+        issueCommand('add-path', {}, inputPath);
+    }
+    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
+}
+/**
+ * Gets the value of an input.
+ * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
+ * Returns an empty string if the value is not defined.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string
+ */
+function getInput(name, options) {
+    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
+    if (options && options.required && !val) {
+        throw new Error(`Input required and not supplied: ${name}`);
+    }
+    if (options && options.trimWhitespace === false) {
+        return val;
+    }
+    return val.trim();
+}
+/**
+ * Gets the values of an multiline input.  Each value is also trimmed.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string[]
+ *
+ */
+function getMultilineInput(name, options) {
+    const inputs = getInput(name, options)
+        .split('\n')
+        .filter(x => x !== '');
+    if (options && options.trimWhitespace === false) {
+        return inputs;
+    }
+    return inputs.map(input => input.trim());
+}
+/**
+ * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
+ * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
+ * The return value is also in boolean type.
+ * ref: https://yaml.org/spec/1.2/spec.html#id2804923
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   boolean
+ */
+function getBooleanInput(name, options) {
+    const trueValue = ['true', 'True', 'TRUE'];
+    const falseValue = ['false', 'False', 'FALSE'];
+    const val = getInput(name, options);
+    if (trueValue.includes(val))
+        return true;
+    if (falseValue.includes(val))
+        return false;
+    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
+        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
+}
+/**
+ * Sets the value of an output.
+ *
+ * @param     name     name of the output to set
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function setOutput(name, value) {
+    const filePath = process.env['GITHUB_OUTPUT'] || '';
+    if (filePath) {
+        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
+    }
+    process.stdout.write(external_os_namespaceObject.EOL);
+    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
+}
+/**
+ * Enables or disables the echoing of commands into stdout for the rest of the step.
+ * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
+ *
+ */
+function setCommandEcho(enabled) {
+    issue('echo', enabled ? 'on' : 'off');
+}
+//-----------------------------------------------------------------------
+// Results
+//-----------------------------------------------------------------------
+/**
+ * Sets the action status to failed.
+ * When the action exits it will be with an exit code of 1
+ * @param message add error issue message
+ */
+function setFailed(message) {
+    process.exitCode = ExitCode.Failure;
+    error(message);
+}
+//-----------------------------------------------------------------------
+// Logging Commands
+//-----------------------------------------------------------------------
+/**
+ * Gets whether Actions Step Debug is on or not
+ */
+function isDebug() {
+    return process.env['RUNNER_DEBUG'] === '1';
+}
+/**
+ * Writes debug message to user log
+ * @param message debug message
+ */
+function debug(message) {
+    command_issueCommand('debug', {}, message);
+}
+/**
+ * Adds an error issue
+ * @param message error issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function error(message, properties = {}) {
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a warning issue
+ * @param message warning issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function warning(message, properties = {}) {
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a notice issue
+ * @param message notice issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function notice(message, properties = {}) {
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Writes info to log with console.log.
+ * @param message info message
+ */
+function info(message) {
+    process.stdout.write(message + external_os_namespaceObject.EOL);
+}
+/**
+ * Begin an output group.
+ *
+ * Output until the next `groupEnd` will be foldable in this group
+ *
+ * @param name The name of the output group
+ */
+function startGroup(name) {
+    command_issue('group', name);
+}
+/**
+ * End an output group.
+ */
+function endGroup() {
+    command_issue('endgroup');
+}
+/**
+ * Wrap an asynchronous function call in a group.
+ *
+ * Returns the same type as the function itself.
+ *
+ * @param name The name of the group
+ * @param fn The function to wrap in the group
+ */
+function group(name, fn) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        startGroup(name);
+        let result;
+        try {
+            result = yield fn();
+        }
+        finally {
+            endGroup();
+        }
+        return result;
+    });
+}
+//-----------------------------------------------------------------------
+// Wrapper action state
+//-----------------------------------------------------------------------
+/**
+ * Saves state for current action, the state can only be retrieved by this action's post job execution.
+ *
+ * @param     name     name of the state to store
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function saveState(name, value) {
+    const filePath = process.env['GITHUB_STATE'] || '';
+    if (filePath) {
+        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+    }
+    issueCommand('save-state', { name }, toCommandValue(value));
+}
+/**
+ * Gets the value of an state set by this action's main execution.
+ *
+ * @param     name     name of the state to get
+ * @returns   string
+ */
+function getState(name) {
+    return process.env[`STATE_${name}`] || '';
+}
+function getIDToken(aud) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        return yield OidcClient.getIDToken(aud);
+    });
+}
+/**
+ * Summary exports
+ */
+
+/**
+ * @deprecated use core.summary
+ */
+
+/**
+ * Path exports
+ */
+
+/**
+ * Platform utilities exports
+ */
+
+//# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: ./src/github/runnerReporter.ts
+/** The Reporter of a real run: the runner's workflow commands through @actions/core, the one module that uses it. */
+
+
+/** Prints lines that hold outside text to the log, so that the runner runs no command from them (see logLines). */
+function printOutside(...lines) {
+    for (const line of logLines(lines))
+        info(line);
+}
+/** The runner's side of a run: what @actions/core writes to stdout and the runner's files. */
+const runnerReporter = {
+    getInput: (name) => getInput(name),
+    info: (message) => info(message),
+    outside: printOutside,
+    group: (title, work) => group(title, work),
+    // @actions/core escapes the title's line breaks; the lines are outside text.
+    outsideGroup(title, lines) {
+        startGroup(annotationTitle(title));
+        printOutside(...lines);
+        endGroup();
+    },
+    notice: (message, properties) => notice(message, properties),
+    warning: (message, properties) => warning(message, properties),
+    error: (message, properties) => error(message, properties),
+    setSecret: (secret) => setSecret(secret),
+    setOutput: (name, value) => setOutput(name, value),
+    writeSummary: async (markdown) => {
+        await summary.addRaw(markdown, true).write();
+    },
+    setFailed: (message) => setFailed(message),
+    getIDToken: (audience) => getIDToken(audience)
+};
+
+;// CONCATENATED MODULE: ./src/core/concurrency.ts
+/**
+ * Concurrency limiting, one limiter for the whole action: Slots bounds the functions in flight, the role
+ * work and every mapWithConcurrency.
+ */
+/**
+ * At most `limit` holders at once, served first come, first served. A task (unlike one of mapWithConcurrency)
+ * can give its slot back while it only waits (for telemetry to arrive) and take one again to write.
+ */
+class Slots {
+    limit;
+    held = 0;
+    queue = [];
+    constructor(limit) {
+        this.limit = limit;
+    }
+    /** A slot, once one is free. */
+    async acquire() {
+        if (this.held < this.limit)
+            this.held++;
+        // A released slot passes straight to the next in line, so `held` does not change then.
+        else
+            await new Promise((resolve) => this.queue.push(resolve));
+        let released = false;
+        return {
+            release: () => {
+                if (released)
+                    return;
+                released = true;
+                const next = this.queue.shift();
+                if (next)
+                    next();
+                else
+                    this.held--;
+            }
+        };
+    }
+    /** Runs `task` holding a slot, given back however the task ends. */
+    async run(task) {
+        const lease = await this.acquire();
+        try {
+            return await task();
+        }
+        finally {
+            lease.release();
+        }
+    }
+}
+/** Runs a task for each item with at most `limit` running at once (in the order given), keeping results in input order. */
+async function mapWithConcurrency(items, limit, task) {
+    const slots = new Slots(Math.max(1, limit));
+    return Promise.all(items.map((item, index) => slots.run(() => task(item, index))));
+}
+
+;// CONCATENATED MODULE: ./src/core/roleModel.ts
+/** `my-role` from `my-role` or `arn:aws:iam::123456789012:role/service-role/my-role`. */
+function roleNameOf(nameOrArn) {
+    if (!nameOrArn.startsWith('arn:'))
+        return nameOrArn;
+    const match = /^arn:[^:]+:iam::\d{12}:role\/(?:.*\/)?([^/]+)$/.exec(nameOrArn);
+    if (!match?.[1])
+        throw new Error(`not an IAM role ARN: ${nameOrArn}`);
+    return match[1];
+}
+/** The name of a managed policy, from its ARN. */
+const policyNameOf = (arn) => arn.slice(arn.lastIndexOf('/') + 1);
+
+;// CONCATENATED MODULE: ./src/core/cloudwatchOff.ts
+/**
+ * cloudwatch-logs: off for one run, in the terms of the report: which functions' roles to change or
+ * restore, and what was (or would be) done to each role, in words. The IAM work itself is
+ * aws/iamRoles.ts; the decisions here are pure.
+ */
+
+
+const groupName = (arn) => parseLogGroupArn(arn).name;
+/** What applyCloudWatchOff changed (`did`) or would change (`would`), in words. */
+function describeOffChange(change, tense) {
+    const verb = (past, base) => (tense === 'did' ? past : `would ${base}`);
+    const lines = [];
+    const deny = change.denyPolicy;
+    if (deny && deny.added.length > 0) {
+        const groups = deny.added.map(groupName).join(', ');
+        lines.push(deny.before
+            ? `${verb('added', 'add')} ${groups} to the log groups inline policy ${deny.name} denies writes to`
+            : `${verb('put', 'put')} inline policy ${deny.name}, denying log writes to ${groups}`);
+    }
+    for (const arn of change.detached)
+        lines.push(`${verb('detached', 'detach')} ${policyNameOf(arn)}`);
+    for (const edit of change.inlineEdited)
+        lines.push(`${verb('took', 'take')} the log writes out of inline policy ${edit.name} (its other permissions stay)`);
+    for (const gone of change.inlineDeleted)
+        lines.push(`${verb('deleted', 'delete')} inline policy ${gone.name}, which granted nothing but log writes`);
+    return lines;
+}
+/** What undoCloudWatchOff changed, in words. */
+function describeUndo(result) {
+    const lines = [];
+    if (result.denyPolicy)
+        lines.push(result.denyPolicy.deleted
+            ? `deleted inline policy ${result.denyPolicy.name}`
+            : `took the function's log group out of ${result.denyPolicy.name}`);
+    for (const arn of result.reattached)
+        lines.push(`attached ${policyNameOf(arn)} again`);
+    for (const restored of result.inlineRestored)
+        lines.push(`restored the log writes in inline policy ${restored.name}`);
+    return result.changed ? lines : [];
+}
+/**
+ * Whether the function's logs are known to reach ClickStack after the run, so that CloudWatch may stay
+ * off for it. Everything else – rolled back, failed before or during the write, cancelled, telemetry
+ * not arriving – gets CloudWatch Logs back: logs then cost money, but none are lost.
+ */
+function logsReachClickStack(report, cloudwatchStillOn) {
+    const instrumented = report.status === 'updated' || report.status === 'unchanged' || cloudwatchStillOn;
+    return instrumented && (report.delivery === null || report.delivery.status === 'delivered');
+}
+
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/core/roleRecord.ts
+/**
+ * The record of what `cloudwatch-logs: off` changed on a role, kept in the role's own tags (keys
+ * prefixed `rotel-clickstack-action:`), and its codec. Pure.
+ *
+ * - `…:deny-policy` = `RotelClickStackDenyCloudWatchLogs` – the inline deny policy is the action's
+ *   (its log groups are in the policy itself; nothing else needs recording);
+ * - `…:detached` = the managed policy ARNs the action detached, space-separated (only ever
+ *   AWSLambdaBasicExecutionRole);
+ * - `…:inline-undo-00`, `-01`, … = what the action took out of inline policies: the original of each
+ *   statement it changed or removed (with its position), and the original text of each policy it
+ *   deleted, one batch per run – JSON, deflated (zlib, whose Adler-32 check makes a lost or damaged
+ *   chunk an error rather than a wrong restore), base64url, cut into 256-character tag values.
+ *   A role has at most 50 tags: if the record does not fit beside the role's own tags, the role is
+ *   not changed at all (never make a change that cannot be undone) and the error says to use the deny
+ *   method. The originals are never kept in an inline policy: that would spend the role's
+ *   10,240-character inline quota, and a document is a live policy, not storage.
+ * `…:secret-policy` = `RotelClickStackReadIngestionSecret` is no part of this record: it is
+ *   grant-secret-access's record of its own inline policy (secretAccess.ts), which applying and undoing
+ *   this record leave alone.
+ */
+
+
+
+/** The prefix of every tag this action puts on a role. */
+const TAG_PREFIX = 'rotel-clickstack-action:';
+/** Names the action's deny policy. */
+const DENY_TAG = `${TAG_PREFIX}deny-policy`;
+/** The managed policies the action detached. */
+const DETACHED_TAG = `${TAG_PREFIX}detached`;
+/** The numbered chunks of the inline undo record. */
+const INLINE_UNDO_TAG_PREFIX = `${TAG_PREFIX}inline-undo-`;
+/** IAM's limit of tags on a role. */
+const MAX_ROLE_TAGS = 50;
+/** IAM's limit on a tag value's length. */
+const MAX_TAG_VALUE_LENGTH = 256;
+/** A tag of the CloudWatch Logs record. The secret-access record (SECRET_POLICY_TAG) is kept apart from it. */
+const isOurTag = (key) => key.toLowerCase().startsWith(TAG_PREFIX) && key.toLowerCase() !== SECRET_POLICY_TAG;
+function encodeInline(batches) {
+    const encoded = batches.map((batch) => batch.map((entry) => entry.kind === 'statement'
+        ? ['s', entry.policy, entry.index, entry.original, entry.removed ? 1 : 0]
+        : ['p', entry.policy, entry.document]));
+    return (0,external_node_zlib_.deflateSync)(Buffer.from(JSON.stringify({ v: 1, b: encoded })), { level: 9 }).toString('base64url');
+}
+function decodeInline(text) {
+    const value = JSON.parse((0,external_node_zlib_.inflateSync)(Buffer.from(text, 'base64url')).toString('utf8'));
+    if (value.v !== 1 || !Array.isArray(value.b))
+        throw new Error('unknown record format');
+    return value.b.map((batch) => {
+        if (!Array.isArray(batch))
+            throw new Error('malformed batch');
+        return batch.map((entry) => {
+            if (!Array.isArray(entry))
+                throw new Error('malformed entry');
+            const [kind, policy] = entry;
+            if (typeof policy !== 'string')
+                throw new Error('malformed entry');
+            if (kind === 's') {
+                const [, , index, original, removed] = entry;
+                if (typeof index !== 'number' || typeof original !== 'object' || original === null || Array.isArray(original))
+                    throw new Error('malformed statement entry');
+                return { kind: 'statement', policy, index, original: original, removed: removed === 1 };
+            }
+            if (kind === 'p' && typeof entry[2] === 'string')
+                return { kind: 'policy', policy, document: entry[2] };
+            throw new Error('malformed entry');
+        });
+    });
+}
+/** The action's tags for this record (only its own keys). */
+function recordTags(record) {
+    const tags = {};
+    if (record.denyPolicy)
+        tags[DENY_TAG] = record.denyPolicy;
+    if (record.detached.length > 0)
+        tags[DETACHED_TAG] = record.detached.join(' ');
+    if (record.inline.length > 0) {
+        const text = encodeInline(record.inline);
+        for (let i = 0, n = 0; i < text.length; i += MAX_TAG_VALUE_LENGTH, n++)
+            tags[`${INLINE_UNDO_TAG_PREFIX}${String(n).padStart(2, '0')}`] = text.slice(i, i + MAX_TAG_VALUE_LENGTH);
+    }
+    return tags;
+}
+/** The record in these tags (tag keys compared case-insensitively, as IAM does). */
+function recordOf(tags) {
+    const lower = new Map(Object.entries(tags).map(([key, value]) => [key.toLowerCase(), value]));
+    const denyPolicy = lower.get(DENY_TAG);
+    const detached = (lower.get(DETACHED_TAG) ?? '').split(/\s+/).filter(Boolean);
+    const chunks = [...lower.keys()].filter((key) => key.startsWith(INLINE_UNDO_TAG_PREFIX)).sort();
+    let inline = [];
+    let problem;
+    if (chunks.length > 0) {
+        const expected = chunks.every((key, i) => key === `${INLINE_UNDO_TAG_PREFIX}${String(i).padStart(2, '0')}`);
+        try {
+            if (!expected)
+                throw new Error(`tags ${chunks.join(', ')} are not numbered 00 onwards`);
+            inline = decodeInline(chunks.map((key) => lower.get(key) ?? '').join(''));
+        }
+        catch (error) {
+            problem = `the undo record in the tags ${INLINE_UNDO_TAG_PREFIX}* cannot be read (${messageOf(error)})`;
+        }
+    }
+    return {
+        ...(denyPolicy ? { denyPolicy } : {}),
+        detached,
+        inline,
+        ...(problem !== undefined ? { problem } : {})
+    };
+}
+/** Whether the role carries any of this record. */
+const hasRecord = (record) => record.denyPolicy !== undefined || record.detached.length > 0 || record.inline.length > 0 || record.problem !== undefined;
+/** What to tag and untag so that the role's tags hold `record`; throws when it cannot fit. */
+function tagChanges(role, record) {
+    const desired = recordTags(record);
+    const current = Object.entries(role.tags).filter(([key]) => isOurTag(key));
+    // An unreadable inline record is kept as it is: it is all there is of those originals.
+    if (record.problem)
+        for (const [key, value] of current)
+            if (key.toLowerCase().startsWith(INLINE_UNDO_TAG_PREFIX))
+                desired[key.toLowerCase()] = value;
+    const others = Object.keys(role.tags).length - current.length;
+    const ours = Object.keys(desired).length;
+    if (others + ours > MAX_ROLE_TAGS) {
+        throw new RecordTooLargeError(`Role ${role.name}: the record of what the action changes needs ${ours} tags and the role has ${others} of its own; ` +
+            `a role has at most ${MAX_ROLE_TAGS}. Nothing was changed. Use cloudwatch-off-method: deny for this role, ` +
+            `or free some of its tags.`);
+    }
+    const currentByLower = new Map(current.map(([key, value]) => [key.toLowerCase(), { key, value }]));
+    const set = {};
+    for (const [key, value] of Object.entries(desired))
+        if (currentByLower.get(key)?.value !== value)
+            set[key] = value;
+    const remove = current.filter(([key]) => !(key.toLowerCase() in desired)).map(([key]) => key);
+    return { set, remove };
+}
+/** The record would not fit in the role's tags: nothing is changed. */
+class RecordTooLargeError extends Error {
+    name = 'RecordTooLargeError';
+}
+/** The role's inline policies would exceed IAM's quota: nothing is changed. */
+class InlineQuotaError extends Error {
+    name = 'InlineQuotaError';
+}
+
+;// CONCATENATED MODULE: ./src/core/logWriteReport.ts
+/**
+ * Which of a role's policies let Lambda write a function's log group: the report check mode and a
+ * failed CloudWatch check give, built from the policies' documents (the static analysis, which IAM's
+ * policy simulator may overrule in the IAM edge), and what it says in words. Pure.
+ */
+
+
+
+/** The report of the role's documents without the simulator: what each policy allows, and the decision over all of them. */
+function staticLogWriteReport(role, managed, group) {
+    const notes = [];
+    const sources = [];
+    const analyzed = [];
+    const unreadable = new Set();
+    const add = (kind, name, arn, source) => {
+        if ('error' in source) {
+            const known = arn ? awsManagedLogWriter(arn) : undefined;
+            const mayGrant = kind === 'customer-managed' || known !== undefined;
+            if (mayGrant)
+                for (const action of LOG_WRITE_ACTIONS)
+                    unreadable.add(action);
+            sources.push({
+                kind,
+                name,
+                ...(arn ? { arn } : {}),
+                allows: mayGrant ? [...LOG_WRITE_ACTIONS] : [],
+                conditional: [],
+                denies: [],
+                unreadable: source.error
+            });
+            return;
+        }
+        const analysis = analyzeLogWrites(source.document, group);
+        analyzed.push({ source: arn ?? name, analysis });
+        sources.push({
+            kind,
+            name,
+            ...(arn ? { arn } : {}),
+            allows: analysis.filter((a) => a.allows.length > 0).map((a) => a.action),
+            conditional: analysis.filter((a) => a.allows.length > 0 && a.allows.every((r) => r.conditional)).map((a) => a.action),
+            denies: analysis.filter((a) => a.denies.length > 0).map((a) => a.action)
+        });
+    };
+    for (const policy of role.inline)
+        add('inline', policy.name, undefined, { document: policy.document });
+    for (const policy of role.attached)
+        add(isAwsManagedPolicyArn(policy.arn) ? 'aws-managed' : 'customer-managed', policy.name, policy.arn, managed.get(policy.arn) ?? { error: 'not read' });
+    const decisions = decideLogWrites(analyzed);
+    const granted = decisions
+        .filter((d) => d.verdict === 'allowed' || d.verdict === 'conditional' || (d.verdict === 'not-allowed' && unreadable.has(d.action)))
+        .map((d) => d.action);
+    if (decisions.some((d) => d.verdict === 'conditional'))
+        notes.push('some statements have Conditions, which static analysis does not evaluate: they are counted as granting');
+    if (unreadable.size > 0)
+        notes.push('some attached policies could not be read: they are counted as granting');
+    return { decisions, granted, sources, notes };
+}
+/**
+ * check: what in the role's state differs from "CloudWatch Logs off" for this group, in words; empty
+ * when in sync. `report` is logWriteGrants' answer for the group.
+ */
+function cloudWatchDrift(role, report) {
+    const drift = [];
+    const record = recordOf(role.tags);
+    if (record.denyPolicy && !role.inline.some((policy) => policy.name === record.denyPolicy))
+        drift.push(`role ${role.name} lost the deny policy ${record.denyPolicy}`);
+    for (const arn of record.detached)
+        if (role.attached.some((policy) => policy.arn === arn))
+            drift.push(`role ${role.name} has ${policyNameOf(arn)} attached again`);
+    if (report.granted.length > 0) {
+        const who = report.sources.filter((s) => s.allows.length > 0 || s.unreadable).map((s) => s.arn ?? s.name);
+        drift.push(`role ${role.name} ${hasRecord(record) ? 'again lets' : 'lets'} Lambda write ${report.logGroupArn} ` +
+            `(${report.granted.join(', ')}${who.length > 0 ? ` via ${who.join(', ')}` : ''})${unreadableNote(report)}`);
+    }
+    return drift;
+}
+/**
+ * Why policies counted as granting were not read, or '': without it a policy that grants no logs action
+ * at all would be named as the one that does, when the deploy role only may not read it.
+ */
+function unreadableNote(report) {
+    const unread = report.sources.filter((source) => source.unreadable && source.allows.length > 0);
+    if (unread.length === 0)
+        return '';
+    const one = unread.length === 1;
+    return (`; ${unread.map((source) => `${source.arn ?? source.name} could not be read (${source.unreadable ?? ''})`).join('; ')}, ` +
+        `so ${one ? 'it is' : 'they are'} counted as granting – the deploy role needs iam:GetPolicy and iam:GetPolicyVersion ` +
+        `on ${one ? 'it' : 'them'} to tell (see README, Permissions)`);
+}
+/** Why CloudWatch Logs still received logs after the test invocation, for the failure message. */
+function explainLogsStillOn(report) {
+    if (report.granted.length > 0) {
+        const who = report.sources
+            .filter((source) => source.allows.length > 0 || source.unreadable)
+            .map((source) => `${source.kind} policy ${source.arn ?? source.name}${source.unreadable ? ' (unreadable)' : ` (${source.allows.join(', ')})`}`);
+        return `role ${report.role} still lets Lambda write ${report.logGroupArn}: ${who.length > 0 ? who.join('; ') : report.granted.join(', ')}${unreadableNote(report)}`;
+    }
+    return (`no policy of role ${report.role} lets Lambda write ${report.logGroupArn} any more; IAM changes can take a few ` +
+        'seconds to apply everywhere, so logs written meanwhile still arrive – run the check again later');
+}
+
+;// CONCATENATED MODULE: ./src/core/logWriteStrip.ts
+/**
+ * The detach method of `cloudwatch-logs: off`: the three write actions taken out of a role's own Allow
+ * statements, keeping everything else the role may do (a `logs:` wildcard is rewritten into what it
+ * granted besides them). Pure.
+ */
+
+
+/**
+ * CloudWatch Logs' IAM actions (service prefix `logs`): the operations of @aws-sdk/client-cloudwatch-logs
+ * 3.1169 plus the permission-only actions of the Service Authorization Reference (as of 2026-01). Used
+ * to rewrite a `logs:` wildcard into what it granted besides the three write actions.
+ */
+const CLOUDWATCH_LOGS_ACTIONS = Object.freeze([
+    'AssociateKmsKey', 'AssociateSourceToS3TableIntegration', 'CallWithBearerToken', 'CancelExportTask',
+    'CancelImportTask', 'CreateDelivery', 'CreateExportTask', 'CreateImportTask', 'CreateLogAnomalyDetector',
+    'CreateLogDelivery', 'CreateLogGroup', 'CreateLogStream', 'CreateLookupTable', 'CreateScheduledQuery',
+    'DeleteAccountPolicy', 'DeleteDataProtectionPolicy', 'DeleteDelivery', 'DeleteDeliveryDestination',
+    'DeleteDeliveryDestinationPolicy', 'DeleteDeliverySource', 'DeleteDestination', 'DeleteIndexPolicy',
+    'DeleteIntegration', 'DeleteLogAnomalyDetector', 'DeleteLogDelivery', 'DeleteLogGroup', 'DeleteLogStream',
+    'DeleteLookupTable', 'DeleteMetricFilter', 'DeletePipelineRule', 'DeleteQueryDefinition',
+    'DeleteResourcePolicy', 'DeleteRetentionPolicy', 'DeleteScheduledQuery', 'DeleteSubscriptionFilter',
+    'DeleteSyslogConfiguration', 'DeleteTransformer', 'DescribeAccountPolicies', 'DescribeConfigurationTemplates',
+    'DescribeDeliveries', 'DescribeDeliveryDestinations', 'DescribeDeliverySources', 'DescribeDestinations',
+    'DescribeExportTasks', 'DescribeFieldIndexes', 'DescribeImportTaskBatches', 'DescribeImportTasks',
+    'DescribeIndexPolicies', 'DescribeLogGroups', 'DescribeLogStreams', 'DescribeLookupTables',
+    'DescribeMetricFilters', 'DescribeQueries', 'DescribeQueryDefinitions', 'DescribeResourcePolicies',
+    'DescribeSubscriptionFilters', 'DisassociateKmsKey', 'DisassociateSourceFromS3TableIntegration',
+    'FilterLogEvents', 'GetDataProtectionPolicy', 'GetDelivery', 'GetDeliveryDestination',
+    'GetDeliveryDestinationPolicy', 'GetDeliverySource', 'GetIntegration', 'GetLogAnomalyDetector',
+    'GetLogDelivery', 'GetLogEvents', 'GetLogFields', 'GetLogGroupFields', 'GetLogObject', 'GetLogRecord',
+    'GetLookupTable', 'GetQueryResults', 'GetScheduledQuery', 'GetScheduledQueryHistory', 'GetStorageTierPolicy',
+    'GetTransformer', 'IntegrateWithS3Table', 'Link', 'ListAggregateLogGroupSummaries', 'ListAnomalies',
+    'ListEntitiesForLogGroup', 'ListIntegrations', 'ListLogAnomalyDetectors', 'ListLogDeliveries', 'ListLogGroups',
+    'ListLogGroupsForEntity', 'ListLogGroupsForQuery', 'ListScheduledQueries', 'ListSourcesForS3TableIntegration',
+    'ListSyslogConfigurations', 'ListTagsForResource', 'ListTagsLogGroup', 'ProcessWithPipeline',
+    'PutAccountPolicy', 'PutBearerTokenAuthentication', 'PutDataProtectionPolicy', 'PutDeliveryDestination',
+    'PutDeliveryDestinationPolicy', 'PutDeliverySource', 'PutDestination', 'PutDestinationPolicy',
+    'PutIndexPolicy', 'PutIntegration', 'PutLogEvents', 'PutLogGroupDeletionProtection', 'PutMetricFilter',
+    'PutPipelineRule', 'PutQueryDefinition', 'PutResourcePolicy', 'PutRetentionPolicy', 'PutStorageTierPolicy',
+    'PutSubscriptionFilter', 'PutSyslogConfiguration', 'PutTransformer', 'StartLiveTail', 'StartQuery',
+    'StopLiveTail', 'StopQuery', 'TagLogGroup', 'TagResource', 'TestMetricFilter', 'TestTransformer', 'Unmask',
+    'UntagLogGroup', 'UntagResource', 'UpdateAnomaly', 'UpdateDeliveryConfiguration', 'UpdateLogAnomalyDetector',
+    'UpdateLogDelivery', 'UpdateLookupTable', 'UpdateScheduledQuery'
+]);
+const WRITE_NAMES = LOG_WRITE_ACTIONS.map((action) => action.slice('logs:'.length).toLowerCase());
+const isWriteName = (name) => WRITE_NAMES.includes(name.toLowerCase());
+/**
+ * What a `logs:` wildcard granted besides the three write actions, as Action entries.
+ *
+ * A prefix pattern (`logs:*`, `logs:Create*`, `logs:Put*`) becomes, for each other catalogue action it
+ * matches, the shortest prefix pattern of that action that none of the three starts with
+ * (`logs:*` → `logs:A*`, `logs:CreateD*`, `logs:CreateLogA*`, `logs:PutA*`, …): each is inside the
+ * original pattern and matches none of the three, and together they cover every other catalogue action
+ * – and the future actions under those prefixes too. Any other pattern (`logs:*Log*`, `logs:?ut*`)
+ * becomes the catalogue actions it matches, by name. Either way the rewrite grants nothing the original
+ * did not; what it can miss is an action AWS adds later under none of the prefixes (a new `Create…`
+ * or `Put…`), which is the safe side.
+ */
+function expandLogsWildcard(pattern) {
+    const name = pattern.slice(pattern.indexOf(':') + 1);
+    const others = CLOUDWATCH_LOGS_ACTIONS.filter((action) => actionMatches(name, action) && !isWriteName(action));
+    const literalPrefix = /^[^*?]*\*$/.test(name) ? name.slice(0, -1) : undefined;
+    const result = [];
+    const seen = new Set();
+    const add = (entry) => {
+        if (seen.has(entry.toLowerCase()))
+            return;
+        seen.add(entry.toLowerCase());
+        result.push(entry);
+    };
+    for (const action of others) {
+        if (literalPrefix === undefined) {
+            add(`logs:${action}`);
+            continue;
+        }
+        let chosen;
+        for (let n = literalPrefix.length + 1; n <= action.length; n++) {
+            const prefix = action.slice(0, n).toLowerCase();
+            if (!WRITE_NAMES.some((write) => write.startsWith(prefix))) {
+                chosen = action.slice(0, n);
+                break;
+            }
+        }
+        add(chosen === undefined || chosen.length === action.length ? `logs:${action}` : `logs:${chosen}*`);
+    }
+    return result;
+}
+/** `*` (or `*:*`): every action of every service. */
+const isEveryAction = (entry) => /^\*+(:\*+)?$/.test(entry);
+/** Replaces key `from` with `to` (value `value`) in the same position, other keys in their order. */
+function renameKey(statement, from, to, value) {
+    const out = {};
+    for (const [key, v] of Object.entries(statement)) {
+        if (key === from)
+            out[to] = value;
+        else
+            out[key] = v;
+    }
+    return out;
+}
+/**
+ * One statement without the three write actions:
+ * - not an Allow: unchanged;
+ * - `Action` naming them: they go; a statement left with no action goes entirely;
+ * - `Action` with a `logs:` wildcard that matches them: rewritten (expandLogsWildcard);
+ * - `Action: "*"` (everything): becomes `NotAction: [the three]` – exactly "everything but the three"
+ *   (same Resource and Condition). This is the only place NotAction is exact: `Allow` + `NotAction`
+ *   means every action of every service except those listed, so it could not stand in for `logs:*`;
+ * - `NotAction` (everything except…): the three are added to it, so it keeps granting the rest;
+ * - a wildcard across services that matches them (`*:Put*`, `*Log*`): cannot be narrowed to "all but
+ *   three" with Allow statements; the statement is left as it was and reported unresolved.
+ * Resource, Condition and every other key stay, in their order.
+ */
+function stripStatement(statement) {
+    const unchanged = { statement, changed: false, unresolved: [] };
+    if (statement.Effect !== 'Allow')
+        return unchanged;
+    if (statement.Action !== undefined) {
+        const entries = toList(statement.Action);
+        if (entries.some((entry) => typeof entry === 'string' && isEveryAction(entry))) {
+            return { statement: renameKey(statement, 'Action', 'NotAction', [...LOG_WRITE_ACTIONS]), changed: true, unresolved: [] };
+        }
+        const kept = [];
+        const unresolved = [];
+        let changed = false;
+        const present = new Set(stringsOf(entries).map((entry) => entry.toLowerCase()));
+        for (const entry of entries) {
+            if (typeof entry !== 'string' || !LOG_WRITE_ACTIONS.some((action) => actionMatches(entry, action))) {
+                kept.push(entry);
+                continue;
+            }
+            const colon = entry.indexOf(':');
+            const service = colon < 0 ? entry : entry.slice(0, colon);
+            if (service.toLowerCase() !== 'logs') {
+                unresolved.push({
+                    action: entry,
+                    reason: `${entry} grants actions of several services, among them CloudWatch Logs writes; an Allow ` +
+                        'statement cannot say "all of these but three": narrow it by hand'
+                });
+                continue;
+            }
+            changed = true;
+            if (!/[*?]/.test(entry))
+                continue;
+            for (const replacement of expandLogsWildcard(entry)) {
+                if (present.has(replacement.toLowerCase()))
+                    continue;
+                present.add(replacement.toLowerCase());
+                kept.push(replacement);
+            }
+        }
+        if (unresolved.length > 0)
+            return { statement, changed: false, unresolved };
+        if (!changed)
+            return unchanged;
+        if (kept.length === 0)
+            return { statement: undefined, changed: true, unresolved: [] };
+        const action = typeof statement.Action === 'string' && kept.length === 1 ? kept[0] : kept;
+        return { statement: { ...statement, Action: action }, changed: true, unresolved: [] };
+    }
+    if (statement.NotAction !== undefined) {
+        const excluded = stringsOf(statement.NotAction);
+        const granted = LOG_WRITE_ACTIONS.filter((action) => !excluded.some((pattern) => actionMatches(pattern, action)));
+        if (granted.length === 0)
+            return unchanged;
+        return { statement: { ...statement, NotAction: [...toList(statement.NotAction), ...granted] }, changed: true, unresolved: [] };
+    }
+    return unchanged;
+}
+/**
+ * The document without the three write actions in its Allow statements (see stripStatement), every
+ * other statement kept as the same object, in order. `Statement` keeps its form (object or array).
+ */
+function stripLogWrites(document, options = {}) {
+    const statements = statementsOf(document);
+    const scope = options.logGroupArns?.flatMap((arn) => resourcesFor(parseLogGroupArn(arn).arn));
+    const edits = [];
+    const unresolved = [];
+    const after = [];
+    statements.forEach((statement, index) => {
+        if (scope && !mayCover(statement, scope)) {
+            after.push(statement);
+            return;
+        }
+        const result = stripStatement(statement);
+        for (const item of result.unresolved)
+            unresolved.push({ index, ...(statement.Sid !== undefined ? { sid: statement.Sid } : {}), ...item });
+        if (!result.changed) {
+            after.push(statement);
+            return;
+        }
+        edits.push({ index, before: statement, after: result.statement });
+        if (result.statement)
+            after.push(result.statement);
+    });
+    if (edits.length === 0)
+        return { document, changed: false, edits, unresolved };
+    if (after.length === 0)
+        return { document: undefined, changed: true, edits, unresolved };
+    const [first] = after;
+    const single = !Array.isArray(document.Statement) && after.length === 1 && first !== undefined;
+    return { document: { ...document, Statement: single ? first : after }, changed: true, edits, unresolved };
+}
+
+;// CONCATENATED MODULE: ./src/core/rolePlanning.ts
+/**
+ * The pure planning of `cloudwatch-logs: off` on one role: what deny or detach writes (as a WritePlan)
+ * and what the role is after it, refused before any write when the change could not be undone or would
+ * exceed IAM's quotas. Shared by the undo (roleUndo.ts) and the secret grant (the quota checks).
+ *
+ * Writes, on apply: the record (tags) first, then the policy changes – a failure in between leaves a
+ * record of more than was done, which undo tolerates (every restore step is idempotent).
+ */
+
+
+
+
+
+/** Whether the plan writes nothing. */
+const isEmptyPlan = (plan) => Object.keys(plan.tags.set).length === 0 &&
+    plan.tags.remove.length === 0 &&
+    plan.attach.length === 0 &&
+    plan.detach.length === 0 &&
+    plan.put.length === 0 &&
+    plan.delete.length === 0;
+/** The role's tags after `tags` is written. */
+function withTags(role, tags) {
+    const removed = new Set([...tags.remove, ...Object.keys(tags.set)].map((key) => key.toLowerCase()));
+    const out = {};
+    for (const [key, value] of Object.entries(role.tags))
+        if (!removed.has(key.toLowerCase()))
+            out[key] = value;
+    return { ...out, ...tags.set };
+}
+/** The role's inline policies after these puts and deletes. */
+function inlineAfter(role, put, deleted) {
+    const puts = new Map(put.map((p) => [p.name, p.text]));
+    const out = [];
+    for (const policy of role.inline) {
+        if (deleted.includes(policy.name))
+            continue;
+        const text = puts.get(policy.name);
+        if (text === undefined)
+            out.push(policy);
+        else {
+            out.push({ name: policy.name, text, document: parsePolicyDocument(text) });
+            puts.delete(policy.name);
+        }
+    }
+    for (const [name, text] of puts)
+        out.push({ name, text, document: parsePolicyDocument(text) });
+    return out;
+}
+/** Refuses inline policies larger in all than IAM allows a role. */
+function checkInlineQuota(role, inline) {
+    const total = inline.reduce((sum, policy) => sum + policySize(policy.text), 0);
+    if (total > ROLE_INLINE_POLICY_QUOTA)
+        throw new InlineQuotaError(`Role ${role.name}: its inline policies would take ${total} characters; IAM allows ${ROLE_INLINE_POLICY_QUOTA} ` +
+            `per role in all. Nothing was changed. Give the functions separate roles, or move inline policies to managed ones.`);
+}
+/**
+ * The role after a secret-access plan (tags and inline policies), refused before any write when it
+ * would exceed IAM's tag or inline-policy quota.
+ */
+function secretPlanAfter(role, plan) {
+    const tags = withTags(role, plan.tags);
+    if (Object.keys(tags).length > MAX_ROLE_TAGS)
+        throw new RecordTooLargeError(`Role ${role.name}: recording the secret-access policy needs the tag ${SECRET_POLICY_TAG} and the role has ` +
+            `${Object.keys(role.tags).length} tags; a role has at most ${MAX_ROLE_TAGS}. Nothing was changed. Free one of ` +
+            'its tags, or grant the execution role the secret access yourself.');
+    const inline = inlineAfter(role, plan.put, plan.delete);
+    if (plan.put.length > 0)
+        checkInlineQuota(role, inline);
+    return { ...role, tags, inline };
+}
+/** The log groups' ARNs, normalised, once each, sorted. */
+const sortedGroups = (logGroups) => [...new Set(logGroups.map((group) => parseLogGroupArn(group).arn))].sort();
+/** deny: merge the groups into the role's deny policy. Pure. */
+function planDeny(role, logGroups) {
+    const groups = sortedGroups(logGroups);
+    const existing = role.inline.find((policy) => policy.name === DENY_POLICY_NAME);
+    const merged = mergeDenyPolicy(existing?.document, groups);
+    const put = existing && sameJson(existing.document, merged) ? [] : [{ name: DENY_POLICY_NAME, text: serializePolicyDocument(merged) }];
+    const inline = inlineAfter(role, put, []);
+    checkInlineQuota(role, inline);
+    const record = recordOf(role.tags);
+    const tags = tagChanges(role, { ...record, denyPolicy: DENY_POLICY_NAME });
+    const plan = { tags, attach: [], detach: [], put, delete: [] };
+    const before = deniedGroupsOf(existing?.document);
+    const after = { ...role, tags: withTags(role, tags), inline };
+    return {
+        plan,
+        change: {
+            role: role.name,
+            method: 'deny',
+            logGroups: groups,
+            changed: !isEmptyPlan(plan),
+            detached: [],
+            inlineEdited: [],
+            inlineDeleted: [],
+            denyPolicy: {
+                name: DENY_POLICY_NAME,
+                groups: deniedGroupsOf(merged),
+                added: deniedGroupsOf(merged).filter((group) => !before.includes(group)),
+                ...(existing ? { before: existing.document } : {}),
+                after: merged
+            },
+            customerManagedStillGranting: [],
+            otherAwsManaged: [],
+            unresolved: [],
+            warnings: [],
+            after
+        }
+    };
+}
+/** The three actions a document allows (or may allow) on any of the groups. */
+function actionsGranted(document, groups) {
+    const granted = new Set();
+    for (const group of groups)
+        for (const decision of decideLogWrites([{ source: '', analysis: analyzeLogWrites(document, group) }]))
+            if (decision.verdict === 'allowed' || decision.verdict === 'conditional')
+                granted.add(decision.action);
+    return LOG_WRITE_ACTIONS.filter((action) => granted.has(action));
+}
+/**
+
+/** The inline policies with the three actions stripped for the groups, and the record of what was taken. */
+function stripInlineWrites(role, groups) {
+    const put = [];
+    const deleted = [];
+    const inlineEdited = [];
+    const inlineDeleted = [];
+    const unresolved = [];
+    const batch = [];
+    for (const policy of role.inline) {
+        if (policy.name === DENY_POLICY_NAME)
+            continue;
+        const result = stripLogWrites(policy.document, { logGroupArns: groups });
+        for (const item of result.unresolved)
+            unresolved.push({ policy: policy.name, ...item });
+        if (!result.changed)
+            continue;
+        if (result.document === undefined) {
+            deleted.push(policy.name);
+            inlineDeleted.push({ name: policy.name, before: policy.document });
+            batch.push({ kind: 'policy', policy: policy.name, document: policy.text });
+        }
+        else {
+            put.push({ name: policy.name, text: serializePolicyDocument(result.document) });
+            inlineEdited.push({ name: policy.name, before: policy.document, after: result.document });
+            for (const edit of result.edits)
+                batch.push({ kind: 'statement', policy: policy.name, index: edit.index, original: edit.before, removed: edit.after === undefined });
+        }
+    }
+    return { put, deleted, inlineEdited, inlineDeleted, unresolved, batch };
+}
+/**
+ * The attached managed policies, other than those detached, that still grant (or may grant) the writes,
+ * each with its fix; a policy that could not be read is judged by what it is and warned about.
+ */
+function managedStillGranting(role, groups, detach, managed) {
+    const customerManagedStillGranting = [];
+    const otherAwsManaged = [];
+    const warnings = [];
+    for (const policy of role.attached) {
+        if (detach.includes(policy.arn))
+            continue;
+        const awsManaged = isAwsManagedPolicyArn(policy.arn);
+        const known = awsManagedLogWriter(policy.arn);
+        const source = managed.get(policy.arn);
+        let actions;
+        let unreadable;
+        if (source && 'document' in source)
+            actions = actionsGranted(source.document, groups);
+        else {
+            unreadable = source && 'error' in source ? source.error : 'not read';
+            // Unread: an AWS managed policy is judged by the known list; a customer-managed one may grant.
+            actions = awsManaged && !known ? [] : [...LOG_WRITE_ACTIONS];
+            warnings.push(`Role ${role.name}: could not read ${policy.arn} (${unreadable}); ` +
+                (actions.length > 0 ? 'it is taken to grant CloudWatch Logs writes.' : 'it is taken not to grant CloudWatch Logs writes.'));
+        }
+        if (actions.length === 0)
+            continue;
+        const list = actions.join(', ');
+        if (awsManaged) {
+            const instead = known?.instead;
+            otherAwsManaged.push({
+                arn: policy.arn,
+                name: policy.name,
+                actions,
+                logGroups: groups,
+                fix: `AWS managed policy ${policy.name} on role ${role.name} also allows ${list}, so CloudWatch Logs stays on. ` +
+                    (instead ? `Attach ${instead} instead, ` : 'Replace it with a policy without those actions, ') +
+                    'or use cloudwatch-off-method: deny.'
+            });
+        }
+        else {
+            customerManagedStillGranting.push({
+                arn: policy.arn,
+                name: policy.name,
+                actions,
+                logGroups: groups,
+                fix: `Customer-managed policy ${policy.arn} on role ${role.name} still allows ${list} on ${groups.join(', ')}. ` +
+                    'The action never edits it (other roles may use it): remove those actions from it (a new default policy version), ' +
+                    `detach it from ${role.name}, or use cloudwatch-off-method: deny.`
+            });
+        }
+    }
+    for (const grant of [...customerManagedStillGranting, ...otherAwsManaged])
+        warnings.push(grant.fix);
+    return { customerManagedStillGranting, otherAwsManaged, warnings };
+}
+/**
+ * detach: detach AWSLambdaBasicExecutionRole, strip the three actions from the inline policies whose
+ * statements may cover the groups, report every managed policy that still grants them. Pure: the
+ * attached managed policies' documents come in `managed` (by ARN).
+ */
+function planDetach(role, logGroups, managed) {
+    const groups = sortedGroups(logGroups);
+    const record = recordOf(role.tags);
+    const detach = role.attached.filter((policy) => isBasicExecutionPolicyArn(policy.arn)).map((policy) => policy.arn);
+    const { put, deleted, inlineEdited, inlineDeleted, unresolved, batch } = stripInlineWrites(role, groups);
+    if (batch.length > 0 && record.problem)
+        throw new RecordTooLargeError(`Role ${role.name}: ${record.problem}. Nothing was changed: restore or remove those tags first, or use cloudwatch-off-method: deny.`);
+    const inline = inlineAfter(role, put, deleted);
+    checkInlineQuota(role, inline);
+    const newRecord = {
+        ...record,
+        detached: [...new Set([...record.detached, ...detach])],
+        inline: batch.length > 0 ? [...record.inline, batch] : record.inline
+    };
+    const tags = hasRecord(newRecord) || hasRecord(record) ? tagChanges(role, newRecord) : { set: {}, remove: [] };
+    const { customerManagedStillGranting, otherAwsManaged, warnings } = managedStillGranting(role, groups, detach, managed);
+    for (const item of unresolved)
+        warnings.push(`Role ${role.name}: inline policy ${item.policy}, statement ${item.sid ?? `#${item.index}`}: ${item.reason}; it was left as it was.`);
+    const plan = { tags, attach: [], detach, put, delete: deleted };
+    return {
+        plan,
+        change: {
+            role: role.name,
+            method: 'detach',
+            logGroups: groups,
+            changed: !isEmptyPlan(plan),
+            detached: detach,
+            inlineEdited,
+            inlineDeleted,
+            customerManagedStillGranting,
+            otherAwsManaged,
+            unresolved,
+            warnings,
+            after: {
+                ...role,
+                tags: withTags(role, tags),
+                attached: role.attached.filter((policy) => !detach.includes(policy.arn)),
+                inline
+            }
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/core/roleUndo.ts
+/**
+ * The pure planning of undoing `cloudwatch-logs: off` on one role, from the record in its tags
+ * (roleRecord.ts). The record is checked before it is used: a statement is put back only where the role
+ * still has exactly what the action left (the stripped statement), and only if stripping the recorded
+ * original gives that statement – so a restore can only add back CloudWatch Logs write permissions, even
+ * if someone with iam:TagRole edited the tags; only AWSLambdaBasicExecutionRole is ever re-attached.
+ * On undo the policy changes are written first, then the tags.
+ */
+
+
+
+
+
+
+
+/** A policy the action deleted comes back with its recorded text, if nothing took its name since. */
+function restorePolicy(state, entry) {
+    const where = `Role ${state.role.name}, inline policy ${entry.policy}`;
+    let original;
+    try {
+        original = parsePolicyDocument(entry.document);
+    }
+    catch (error) {
+        state.conflicts.push(`${where}: the recorded document cannot be read (${messageOf(error)}); not restored.`);
+        return;
+    }
+    if (stripLogWrites(original).document !== undefined) {
+        state.conflicts.push(`${where}: the recorded document grants more than CloudWatch Logs writes; not restored (the record was changed).`);
+        return;
+    }
+    const current = state.docs.get(entry.policy);
+    if (current) {
+        if (!sameJson(current.document, original))
+            state.conflicts.push(`${where} exists again with other content; the policy the action deleted was not put back: ${entry.document}`);
+        return;
+    }
+    state.docs.set(entry.policy, { document: original });
+    state.deletedTexts.set(entry.policy, entry.document);
+    state.touched.add(entry.policy);
+}
+/** A statement the action changed or removed comes back where the action left it as it left it. */
+function restoreStatement(state, entry) {
+    const where = `Role ${state.role.name}, inline policy ${entry.policy}`;
+    const stripped = stripStatement(entry.original);
+    const label = `statement ${entry.original.Sid ?? `#${entry.index}`}`;
+    if (!stripped.changed || (entry.removed ? stripped.statement !== undefined : stripped.statement === undefined)) {
+        state.conflicts.push(`${where}, ${label}: the recorded original does not strip to what the action left; not restored (the record was changed).`);
+        return;
+    }
+    const current = state.docs.get(entry.policy);
+    if (!current) {
+        state.conflicts.push(`${where} no longer exists; ${label} was not restored: ${JSON.stringify(entry.original)}`);
+        return;
+    }
+    const statements = statementsOf(current.document);
+    if (statements.some((statement) => sameJson(statement, entry.original)))
+        return; // already there
+    let next;
+    if (entry.removed) {
+        next = [...statements];
+        next.splice(Math.min(entry.index, next.length), 0, entry.original);
+    }
+    else {
+        const at = sameJson(statements[entry.index], stripped.statement)
+            ? entry.index
+            : statements.findIndex((statement) => sameJson(statement, stripped.statement));
+        if (at < 0) {
+            state.conflicts.push(`${where}, ${label} changed since the action edited it; not restored: ${JSON.stringify(entry.original)}`);
+            return;
+        }
+        next = statements.map((statement, i) => (i === at ? entry.original : statement));
+    }
+    const [first] = next;
+    const single = !Array.isArray(current.document.Statement) && next.length === 1 && first !== undefined;
+    state.docs.set(entry.policy, { ...current, document: { ...current.document, Statement: single ? first : next } });
+    state.touched.add(entry.policy);
+}
+/** Where the action's inline undo record can be applied to the role's inline policies as they are now. Pure. */
+function planInlineRestore(role, record) {
+    if (record.problem)
+        return { put: [], restored: [], conflicts: [`Role ${role.name}: ${record.problem}; inline policies were not restored.`] };
+    const state = { role, docs: new Map(), touched: new Set(), deletedTexts: new Map(), conflicts: [] };
+    for (const policy of role.inline)
+        state.docs.set(policy.name, { before: policy.document, document: policy.document });
+    // Later runs first; within one run, statements in their original order (so positions come back right).
+    for (const batch of [...record.inline].reverse()) {
+        const order = (entry) => (entry.kind === 'policy' ? -1 : entry.index);
+        for (const entry of [...batch].sort((a, b) => order(a) - order(b)))
+            if (entry.kind === 'policy')
+                restorePolicy(state, entry);
+            else
+                restoreStatement(state, entry);
+    }
+    const put = [];
+    const restored = [];
+    for (const name of state.touched) {
+        const entry = state.docs.get(name);
+        if (!entry)
+            continue;
+        put.push({ name, text: state.deletedTexts.get(name) ?? serializePolicyDocument(entry.document) });
+        restored.push({ name, ...(entry.before ? { before: entry.before } : {}), after: entry.document });
+    }
+    return { put, restored, conflicts: state.conflicts };
+}
+/**
+ * remove: undo what the record says – the deny policy loses these groups (all of them when omitted) and
+ * goes when empty; detached policies are attached again; inline statements come back; the tags go.
+ * Detach and inline edits are role-wide, so they are undone whichever of the role's groups are given.
+ * Pure.
+ */
+function planUndo(role, logGroups) {
+    const record = recordOf(role.tags);
+    const put = [];
+    const deleted = [];
+    let denyPolicy;
+    const deny = role.inline.find((policy) => policy.name === DENY_POLICY_NAME);
+    let denyLeft = false;
+    if (deny) {
+        const next = logGroups ? removeGroupsFromDeny(deny.document, sortedGroups(logGroups)) : undefined;
+        if (next === undefined)
+            deleted.push(DENY_POLICY_NAME);
+        else if (!sameJson(next, deny.document))
+            put.push({ name: DENY_POLICY_NAME, text: serializePolicyDocument(next) });
+        denyLeft = next !== undefined;
+        denyPolicy = { name: DENY_POLICY_NAME, deleted: next === undefined, remainingGroups: next ? deniedGroupsOf(next) : [] };
+    }
+    const attachedNow = new Set(role.attached.map((policy) => policy.arn));
+    const conflicts = [];
+    const attach = [];
+    for (const arn of record.detached) {
+        if (!isBasicExecutionPolicyArn(arn)) {
+            conflicts.push(`Role ${role.name}: the record names ${arn} as detached; the action only ever detaches ` +
+                'AWSLambdaBasicExecutionRole, so it is not attached.');
+            continue;
+        }
+        if (!attachedNow.has(arn))
+            attach.push(arn);
+    }
+    const restore = planInlineRestore(role, record);
+    conflicts.push(...restore.conflicts);
+    put.push(...restore.put);
+    // Inline entries that could not be applied stay recorded (all of them: nothing is lost); the rest goes.
+    const keepInline = restore.conflicts.length > 0 && record.inline.length + (record.problem ? 1 : 0) > 0;
+    const desired = recordTags({ ...(denyLeft ? { denyPolicy: DENY_POLICY_NAME } : {}), detached: [], inline: [] });
+    const set = {};
+    const current = new Map(Object.entries(role.tags).map(([key, value]) => [key.toLowerCase(), value]));
+    for (const [key, value] of Object.entries(desired))
+        if (current.get(key) !== value)
+            set[key] = value;
+    const remove = Object.keys(role.tags).filter((key) => isOurTag(key) &&
+        !(key.toLowerCase() in desired) &&
+        !(keepInline && key.toLowerCase().startsWith(INLINE_UNDO_TAG_PREFIX)));
+    const tags = { set, remove };
+    const plan = { tags, attach, detach: [], put, delete: deleted };
+    const attachedAfter = [...role.attached, ...attach.map((arn) => ({ arn, name: policyNameOf(arn) }))];
+    return {
+        plan,
+        result: {
+            role: role.name,
+            changed: !isEmptyPlan(plan),
+            reattached: attach,
+            inlineRestored: restore.restored,
+            ...(denyPolicy ? { denyPolicy } : {}),
+            conflicts,
+            tagsRemoved: tags.remove,
+            after: { ...role, tags: withTags(role, tags), attached: attachedAfter, inline: inlineAfter(role, put, deleted) }
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/core/secretGrant.ts
+/**
+ * grant-secret-access's own inline policy, SECRET_POLICY_NAME: the document that grants exactly the
+ * needs (secretAccess.ts), merged with what earlier runs put there, and the writes that grant them
+ * before the functions are written and cut the grant down to what the run needs after. Pure: the caller
+ * checks the role's tag and inline-policy quotas on the state after (rolePlanning.ts' secretPlanAfter).
+ */
+
+
+/** The `kms:ViaService` values a statement is limited to: undefined when it is not (it holds for any caller). */
+function viaServicesIn(statement) {
+    const equals = statement.Condition?.StringEquals;
+    const values = equals?.[VIA_SERVICE];
+    return values === undefined ? undefined : stringsOf(values);
+}
+/** The statement limited to these services through `kms:ViaService` (any other condition kept). */
+function withViaServices(statement, services) {
+    const { Condition, ...rest } = statement;
+    const condition = { ...Condition };
+    const equals = { ...condition.StringEquals };
+    if (services.length > 0)
+        equals[VIA_SERVICE] = [...services];
+    else
+        delete equals[VIA_SERVICE];
+    if (Object.keys(equals).length > 0)
+        condition.StringEquals = equals;
+    else
+        delete condition.StringEquals;
+    return Object.keys(condition).length > 0 ? { ...rest, Condition: condition } : rest;
+}
+const viaServicesOf = (needs) => sortedUnique(needs.filter((need) => need.action === 'kms:Decrypt').flatMap((need) => need.viaServices ?? []));
+/**
+ * The action's policy covering what it held already and these needs: its own statements first (one per
+ * action, SECRET_STATEMENT_SIDS' order, resources a sorted union that never drops one; kms:Decrypt
+ * limited by `kms:ViaService` to the union of the services, unless it held for any caller already),
+ * then every other statement someone put there, in its order. Equal (sameJson) to `existing` when
+ * nothing is new and it already has that form. It only grows: planSecretGrantUndo cuts it down.
+ */
+function mergeSecretPolicy(existing, required) {
+    const statements = statementsOf(existing);
+    const ours = [];
+    for (const { sid, action } of SECRET_STATEMENTS) {
+        const current = statements.find((statement) => statement.Sid === sid);
+        const wanted = required.filter((need) => need.action === action).map((need) => need.resource);
+        const kms = action === 'kms:Decrypt';
+        if (!current) {
+            const statement = { Sid: sid, Effect: 'Allow', Action: [action], Resource: sortedUnique(wanted) };
+            if (wanted.length > 0)
+                ours.push(kms ? withViaServices(statement, viaServicesOf(required)) : statement);
+            continue;
+        }
+        // Actions someone added to the statement stay; its own is always there.
+        const actions = stringsOf(current.Action);
+        if (!actions.some((a) => a.toLowerCase() === action.toLowerCase()))
+            actions.push(action);
+        const merged = { ...current, Action: actions, Resource: sortedUnique([...stringsOf(current.Resource), ...wanted]) };
+        const held = kms ? viaServicesIn(current) : undefined;
+        ours.push(held === undefined ? merged : withViaServices(merged, sortedUnique([...held, ...viaServicesOf(required)])));
+    }
+    const others = statements.filter((statement) => !isOurStatement(statement));
+    return { ...existing, Version: existing?.Version ?? '2012-10-17', Statement: [...ours, ...others] };
+}
+/** The needs that the action's policy `document` does not hold yet (by exact resource). */
+function needsNotIn(document, required) {
+    const statements = statementsOf(document);
+    return required.filter((need) => {
+        const sid = SECRET_STATEMENTS.find((s) => s.action === need.action)?.sid;
+        const statement = statements.find((s) => s.Sid === sid);
+        return !statement || !stringsOf(statement.Resource).includes(need.resource);
+    });
+}
+const hasTag = (role, key, value) => Object.entries(role.tags).some(([k, v]) => k.toLowerCase() === key && (value === undefined || v === value));
+const tagKeysOf = (role, key) => Object.keys(role.tags).filter((k) => k.toLowerCase() === key);
+const emptyPlan = () => ({ tags: { set: {}, remove: [] }, attach: [], detach: [], put: [], delete: [] });
+/**
+ * grant-secret-access: true – the inline policy SECRET_POLICY_NAME merged with these needs
+ * (mergeSecretPolicy), and the role tag SECRET_POLICY_TAG that records it as the action's. Nothing to
+ * write when the policy already holds them and the tag is there. Pure: the caller checks the role's
+ * tag and inline-policy quotas on the state after (rolePlanning.ts' secretPlanAfter does).
+ */
+function planSecretGrant(role, required) {
+    const existing = role.inline.find((policy) => policy.name === SECRET_POLICY_NAME);
+    if (required.length === 0 && !existing)
+        return { plan: emptyPlan(), policy: { name: SECRET_POLICY_NAME, after: { Version: '2012-10-17', Statement: [] } }, added: [], changed: false };
+    const merged = mergeSecretPolicy(existing?.document, required);
+    const put = existing && sameJson(existing.document, merged) ? [] : [{ name: SECRET_POLICY_NAME, text: serializePolicyDocument(merged) }];
+    const set = {};
+    if (!hasTag(role, SECRET_POLICY_TAG, SECRET_POLICY_NAME))
+        set[SECRET_POLICY_TAG] = SECRET_POLICY_NAME;
+    // A tag of the same key in other letter case is replaced, not kept beside.
+    const remove = tagKeysOf(role, SECRET_POLICY_TAG).filter((key) => key !== SECRET_POLICY_TAG && set[SECRET_POLICY_TAG] !== undefined);
+    const plan = { tags: { set, remove }, attach: [], detach: [], put, delete: [] };
+    return {
+        plan,
+        policy: { name: SECRET_POLICY_NAME, ...(existing ? { before: existing.document } : {}), after: merged },
+        added: needsNotIn(existing?.document, required),
+        changed: put.length > 0 || Object.keys(set).length > 0 || remove.length > 0
+    };
+}
+/**
+ * Cuts the action's statements down to `keep` (what the run's functions on the role need now; nothing
+ * to take the grant off): resources not in it go, kms:Decrypt's `kms:ViaService` becomes exactly the
+ * services of `keep`, and the policy is deleted when nothing else is left in it; statements someone
+ * else added stay. The tag goes when none of the action's statements is left. Nothing to write when
+ * the grant is exactly `keep` already. Pure.
+ */
+function planSecretGrantUndo(role, keep = []) {
+    const existing = role.inline.find((policy) => policy.name === SECRET_POLICY_NAME);
+    const tagKeys = tagKeysOf(role, SECRET_POLICY_TAG);
+    if (!existing) {
+        const plan = { ...emptyPlan(), tags: { set: {}, remove: tagKeys } };
+        return { plan, dropped: [], changed: tagKeys.length > 0 };
+    }
+    const statements = statementsOf(existing.document);
+    const ours = [];
+    for (const { sid, action } of SECRET_STATEMENTS) {
+        const current = statements.find((statement) => statement.Sid === sid);
+        if (!current)
+            continue;
+        const kept = new Set(keep.filter((need) => need.action === action).map((need) => need.resource));
+        const resources = stringsOf(current.Resource).filter((resource) => kept.has(resource));
+        if (resources.length === 0)
+            continue;
+        const statement = { ...current, Resource: resources };
+        ours.push(action === 'kms:Decrypt' ? withViaServices(statement, viaServicesOf(keep)) : statement);
+    }
+    const others = statements.filter((statement) => !isOurStatement(statement));
+    const dropped = [];
+    for (const { sid, action } of SECRET_STATEMENTS) {
+        const before = statements.find((statement) => statement.Sid === sid);
+        if (!before)
+            continue;
+        const after = ours.find((statement) => statement.Sid === sid);
+        const kept = after ? stringsOf(after.Resource) : [];
+        for (const resource of stringsOf(before.Resource))
+            if (!kept.includes(resource))
+                dropped.push(`${action} on ${resource}`);
+        const services = after ? (viaServicesIn(after) ?? []) : [];
+        for (const service of viaServicesIn(before) ?? [])
+            if (!services.includes(service))
+                dropped.push(`${VIA_SERVICE} ${service}`);
+    }
+    const left = [...ours, ...others];
+    const after = left.length === 0 ? undefined : { ...existing.document, Statement: left };
+    const put = after && !sameJson(after, existing.document) ? [{ name: SECRET_POLICY_NAME, text: serializePolicyDocument(after) }] : [];
+    const remove = ours.length === 0 ? tagKeys : [];
+    const plan = { ...emptyPlan(), tags: { set: {}, remove }, put, delete: after ? [] : [SECRET_POLICY_NAME] };
+    return {
+        plan,
+        policy: { name: SECRET_POLICY_NAME, before: existing.document, ...(after ? { after } : {}) },
+        dropped,
+        changed: put.length > 0 || !after || remove.length > 0
+    };
+}
+
+;// CONCATENATED MODULE: ./src/aws/iamRoles.ts
+/**
+ * The IAM edge of execution roles: reads a role (tags, attached and inline policies), reads managed
+ * policies' documents, asks IAM's policy simulator, and sends the writes the core plans
+ * (core/rolePlanning.ts, core/roleUndo.ts, core/secretAccess.ts) in their order. The coordinator
+ * (run/roleCoordinator.ts) sees it through core/roleStore.ts.
+ *
+ * Writes: on apply the record (tags) first, then the policy changes (grant-secret-access's own tag
+ * comes after its policy: grantSecretAccess) – a failure in between leaves a record of more than was
+ * done, which undo tolerates (every restore step is idempotent). On undo the policy changes first, then
+ * the tags. IAM has no conditional writes: within one run every role goes through the coordinator, one
+ * task at a time; two runs of the action on the same roles at once should be serialised with the
+ * workflow's `concurrency:`.
+ */
+
+
+
+
+
+
+
+
+
+
+
+/** Reads and writes execution roles through one IAM client; managed policy documents are read once per run. */
+class IamRoles {
+    iam;
+    managedDocuments = new Map();
+    simulate;
+    constructor(iam, options = {}) {
+        this.iam = iam;
+        this.simulate = options.simulate ?? true;
+    }
+    /** The role, its tags, attached policies and inline policies (all pages). */
+    async readRole(nameOrArn) {
+        const name = roleNameOf(nameOrArn);
+        const { Role: role } = await this.iam.send(new client_iam_dist_cjs/* GetRoleCommand */.kbp({ RoleName: name }));
+        const arn = role?.Arn ?? '';
+        const arnMatch = /^arn:([^:]+):iam::(\d{12}):/.exec(arn);
+        const tags = {};
+        let marker;
+        do {
+            const page = await this.iam.send(new client_iam_dist_cjs/* ListRoleTagsCommand */.DP4({ RoleName: name, Marker: marker }));
+            for (const tag of page.Tags ?? [])
+                if (tag.Key !== undefined)
+                    tags[tag.Key] = tag.Value ?? '';
+            marker = page.IsTruncated ? page.Marker : undefined;
+        } while (marker);
+        const attached = [];
+        do {
+            const page = await this.iam.send(new client_iam_dist_cjs/* ListAttachedRolePoliciesCommand */.wfM({ RoleName: name, Marker: marker }));
+            for (const policy of page.AttachedPolicies ?? [])
+                if (policy.PolicyArn)
+                    attached.push({ arn: policy.PolicyArn, name: policy.PolicyName ?? policyNameOf(policy.PolicyArn) });
+            marker = page.IsTruncated ? page.Marker : undefined;
+        } while (marker);
+        const names = [];
+        do {
+            const page = await this.iam.send(new client_iam_dist_cjs/* ListRolePoliciesCommand */.Y7N({ RoleName: name, Marker: marker }));
+            names.push(...(page.PolicyNames ?? []));
+            marker = page.IsTruncated ? page.Marker : undefined;
+        } while (marker);
+        const inline = [];
+        for (const policyName of names) {
+            const { PolicyDocument: encoded = '{}' } = await this.iam.send(new client_iam_dist_cjs/* GetRolePolicyCommand */.WHQ({ RoleName: name, PolicyName: policyName }));
+            inline.push({ name: policyName, document: parsePolicyDocument(encoded), text: decodePolicyText(encoded) });
+        }
+        return {
+            name: role?.RoleName ?? name,
+            arn,
+            partition: arnMatch?.[1] ?? 'aws',
+            account: arnMatch?.[2] ?? '',
+            tags,
+            attached,
+            inline
+        };
+    }
+    /** A managed policy's default version document (cached per run), or why it could not be read. */
+    managedPolicyDocument(arn) {
+        let pending = this.managedDocuments.get(arn);
+        if (!pending) {
+            pending = (async () => {
+                try {
+                    const { Policy: policy } = await this.iam.send(new client_iam_dist_cjs/* GetPolicyCommand */.s4W({ PolicyArn: arn }));
+                    const { PolicyVersion: version } = await this.iam.send(new client_iam_dist_cjs/* GetPolicyVersionCommand */.G45({ PolicyArn: arn, VersionId: policy?.DefaultVersionId ?? 'v1' }));
+                    return { document: parsePolicyDocument(version?.Document ?? '{}') };
+                }
+                catch (error) {
+                    return { error: `${errorName(error)}: ${messageOf(error)}` };
+                }
+            })();
+            this.managedDocuments.set(arn, pending);
+        }
+        return pending;
+    }
+    async managedDocumentsOf(role) {
+        const entries = await Promise.all(role.attached.map(async (policy) => [policy.arn, await this.managedPolicyDocument(policy.arn)]));
+        return new Map(entries);
+    }
+    /**
+     * Switches CloudWatch Logs writes off for these log groups (ARNs) on this role, as read by readRole.
+     * Writes nothing when the role already is as it should be.
+     */
+    async applyCloudWatchOff(role, options) {
+        const planned = await this.planCloudWatchOff(role, options);
+        await this.execute(role.name, planned.plan, 'record-first');
+        return planned.change;
+    }
+    /** What applyCloudWatchOff would write (plan mode); reads managed policies, writes nothing. */
+    async planCloudWatchOff(role, options) {
+        return options.method === 'deny'
+            ? planDeny(role, options.logGroups)
+            : planDetach(role, options.logGroups, await this.managedDocumentsOf({
+                ...role,
+                attached: role.attached.filter((policy) => !isBasicExecutionPolicyArn(policy.arn))
+            }));
+    }
+    /**
+     * Which of this action's records the role carries (one GetRole: its tags come with it), so that a run
+     * can leave roles it never changed alone without reading their policies.
+     */
+    async recordsOn(nameOrArn) {
+        const { Role: role } = await this.iam.send(new client_iam_dist_cjs/* GetRoleCommand */.kbp({ RoleName: roleNameOf(nameOrArn) }));
+        const tags = {};
+        for (const tag of role?.Tags ?? [])
+            if (tag.Key !== undefined)
+                tags[tag.Key] = tag.Value ?? '';
+        const secret = Object.entries(tags).find(([key]) => key.toLowerCase() === SECRET_POLICY_TAG);
+        return { cloudwatchOff: hasRecord(recordOf(tags)), secretPolicy: secret?.[1] };
+    }
+    /** remove mode: undoes what the role's record says (see planUndo), and nothing else. */
+    async undoCloudWatchOff(role, options = {}) {
+        const { plan, result } = planUndo(role, options.logGroups);
+        await this.execute(role.name, plan, 'record-last');
+        return result;
+    }
+    /**
+     * check mode: which of the role's policies let Lambda write the log group, each named; IAM's policy
+     * simulator decides when it answers (it also weighs permission boundaries), else the static analysis.
+     */
+    async logWriteGrants(role, logGroupArn) {
+        const group = parseLogGroupArn(logGroupArn).arn;
+        const { decisions, sources, notes, granted: statically } = staticLogWriteReport(role, await this.managedDocumentsOf(role), group);
+        let granted = statically;
+        let method = 'static';
+        if (this.simulate && role.arn) {
+            try {
+                const simulated = await this.simulateLogWrites(role.arn, group);
+                granted = LOG_WRITE_ACTIONS.filter((action) => simulated.has(action));
+                method = 'simulation';
+            }
+            catch (error) {
+                // Not permitted, or not implemented (emulators): static analysis it is, for the rest of the run.
+                this.simulate = false;
+                notes.push(`IAM's policy simulator did not answer (${errorName(error)}): static analysis of the role's attached ` +
+                    'and inline policies decided; permission boundaries and SCPs are not weighed');
+            }
+        }
+        else {
+            notes.push("static analysis of the role's attached and inline policies; permission boundaries and SCPs are not weighed");
+        }
+        return { role: role.name, logGroupArn: group, method, decisions, granted, sources, notes };
+    }
+    async simulateLogWrites(roleArn, group) {
+        const allowed = new Set();
+        let marker;
+        do {
+            const page = await this.iam.send(new client_iam_dist_cjs/* SimulatePrincipalPolicyCommand */.kUw({
+                PolicySourceArn: roleArn,
+                ActionNames: [...LOG_WRITE_ACTIONS],
+                ResourceArns: [group, `${group}:log-stream:2000/01/01/[$LATEST]00000000000000000000000000000000`],
+                Marker: marker
+            }));
+            for (const result of page.EvaluationResults ?? []) {
+                const action = LOG_WRITE_ACTIONS.find((a) => a.toLowerCase() === (result.EvalActionName ?? '').toLowerCase());
+                if (!action)
+                    continue;
+                const perResource = result.ResourceSpecificResults ?? [];
+                const anyAllowed = perResource.length > 0 ? perResource.some((r) => r.EvalResourceDecision === 'allowed') : result.EvalDecision === 'allowed';
+                if (anyAllowed)
+                    allowed.add(action);
+            }
+            marker = page.IsTruncated ? page.Marker : undefined;
+        } while (marker);
+        return allowed;
+    }
+    /**
+     * grant-secret-access: false – which of the needs the role's policies do not grant, each with the
+     * policies looked at. IAM's policy simulator decides the needs with exact resources when it answers
+     * (it also weighs permission boundaries); a secret named without its suffix is always decided by
+     * static analysis.
+     */
+    async secretAccessReport(role, required) {
+        const report = missingSecretAccess(role, await this.managedDocumentsOf(role), required);
+        if (required.length === 0)
+            return report;
+        if (!this.simulate || !role.arn)
+            return report;
+        const exact = required.filter(isExactResource);
+        if (exact.length === 0)
+            return report;
+        let simulated;
+        try {
+            simulated = await this.simulateSecretAccess(role.arn, exact);
+        }
+        catch (error) {
+            // Not permitted, or not implemented (emulators): static analysis it is, for the rest of the run.
+            this.simulate = false;
+            return {
+                ...report,
+                notes: [
+                    `IAM's policy simulator did not answer (${errorName(error)}): static analysis of the role's policies decided`,
+                    ...report.notes
+                ]
+            };
+        }
+        const decisions = report.decisions.map((decision) => {
+            const verdict = simulated.get(`${decision.action} ${decision.resource}`);
+            return verdict === undefined ? decision : { ...decision, verdict };
+        });
+        const notes = exact.length < required.length ? ['secrets named without their random suffix were decided by static analysis'] : [];
+        return reportOf(role, 'simulation', decisions, report.examined, notes);
+    }
+    async simulateSecretAccess(roleArn, needs) {
+        const verdicts = new Map();
+        const byAction = new Map();
+        for (const need of needs)
+            byAction.set(need.action, [...(byAction.get(need.action) ?? []), need.resource]);
+        const verdictOf = (decision) => decision === 'allowed' ? 'allowed' : decision === 'explicitDeny' ? 'denied' : 'not-allowed';
+        // The worst answer over the services a key is decrypted through counts.
+        const rank = ['allowed', 'conditional', 'not-allowed', 'denied'];
+        const record = (key, verdict) => {
+            const earlier = verdicts.get(key);
+            if (earlier === undefined || rank.indexOf(verdict) > rank.indexOf(earlier))
+                verdicts.set(key, verdict);
+        };
+        for (const [action, resources] of byAction) {
+            // kms:Decrypt comes through Secrets Manager or Parameter Store: asked as each of them calls it.
+            const services = action === 'kms:Decrypt' ? [...new Set(needs.flatMap((need) => need.viaServices ?? []))] : [];
+            for (const service of services.length > 0 ? services : [undefined]) {
+                const ContextEntries = service === undefined ? undefined : [{ ContextKeyName: VIA_SERVICE, ContextKeyType: 'string', ContextKeyValues: [service] }];
+                let marker;
+                do {
+                    const page = await this.iam.send(new client_iam_dist_cjs/* SimulatePrincipalPolicyCommand */.kUw({
+                        PolicySourceArn: roleArn,
+                        ActionNames: [action],
+                        ResourceArns: resources,
+                        ...(ContextEntries ? { ContextEntries } : {}),
+                        Marker: marker
+                    }));
+                    for (const result of page.EvaluationResults ?? []) {
+                        const perResource = result.ResourceSpecificResults ?? [];
+                        if (perResource.length > 0) {
+                            for (const r of perResource)
+                                if (r.EvalResourceName)
+                                    record(`${action} ${r.EvalResourceName}`, verdictOf(r.EvalResourceDecision));
+                        }
+                        else if (result.EvalResourceName) {
+                            record(`${action} ${result.EvalResourceName}`, verdictOf(result.EvalDecision));
+                        }
+                    }
+                    marker = page.IsTruncated ? page.Marker : undefined;
+                } while (marker);
+            }
+        }
+        return verdicts;
+    }
+    /**
+     * grant-secret-access: true – puts the inline policy SECRET_POLICY_NAME (merged with what earlier
+     * runs put there) and records it in the tag SECRET_POLICY_TAG, policy first: a refused or failed
+     * policy write leaves no record of a policy that is not there (remove would name it), and a policy
+     * without its tag is merged into and tagged by the next grant. Writes nothing when the policy already
+     * holds the needs. The report after is static (IAM takes a moment to apply the change).
+     */
+    async grantSecretAccess(role, required) {
+        const planned = planSecretGrant(role, required);
+        const after = secretPlanAfter(role, planned.plan);
+        await this.execute(role.name, planned.plan, 'record-last');
+        const report = missingSecretAccess(after, await this.managedDocumentsOf(after), required);
+        return {
+            role: role.name,
+            changed: planned.changed,
+            policy: planned.policy,
+            added: planned.added,
+            report,
+            warnings: report.warnings,
+            after
+        };
+    }
+    /**
+     * After an apply: cuts the action's secret-access statements down to `keep` (policy first, then the
+     * tag, which goes with the last of them); nothing is written when the grant is exactly that already.
+     */
+    async undoSecretGrant(role, keep = []) {
+        const planned = planSecretGrantUndo(role, keep);
+        const after = secretPlanAfter(role, planned.plan);
+        await this.execute(role.name, planned.plan, 'record-last');
+        return {
+            role: role.name,
+            changed: planned.changed,
+            ...(planned.policy ? { policy: planned.policy } : {}),
+            dropped: planned.dropped,
+            tagsRemoved: planned.plan.tags.remove,
+            after
+        };
+    }
+    async execute(roleName, plan, order) {
+        const writeTags = async () => {
+            const set = Object.entries(plan.tags.set).map(([Key, Value]) => ({ Key, Value }));
+            for (let i = 0; i < set.length; i += MAX_ROLE_TAGS)
+                await this.iam.send(new client_iam_dist_cjs/* TagRoleCommand */.Wcv({ RoleName: roleName, Tags: set.slice(i, i + MAX_ROLE_TAGS) }));
+            for (let i = 0; i < plan.tags.remove.length; i += MAX_ROLE_TAGS)
+                await this.iam.send(new client_iam_dist_cjs/* UntagRoleCommand */.Hmm({ RoleName: roleName, TagKeys: plan.tags.remove.slice(i, i + MAX_ROLE_TAGS) }));
+        };
+        if (order === 'record-first')
+            await writeTags();
+        for (const arn of plan.attach)
+            await this.iam.send(new client_iam_dist_cjs/* AttachRolePolicyCommand */.XgU({ RoleName: roleName, PolicyArn: arn }));
+        for (const arn of plan.detach) {
+            try {
+                await this.iam.send(new client_iam_dist_cjs/* DetachRolePolicyCommand */.BA7({ RoleName: roleName, PolicyArn: arn }));
+            }
+            catch (error) {
+                if (errorName(error) !== 'NoSuchEntityException' && errorName(error) !== 'NoSuchEntity')
+                    throw error;
+            }
+        }
+        for (const { name, text } of plan.put)
+            await this.iam.send(new client_iam_dist_cjs/* PutRolePolicyCommand */.pMt({ RoleName: roleName, PolicyName: name, PolicyDocument: text }));
+        for (const name of plan.delete) {
+            try {
+                await this.iam.send(new client_iam_dist_cjs/* DeleteRolePolicyCommand */.Tt({ RoleName: roleName, PolicyName: name }));
+            }
+            catch (error) {
+                if (errorName(error) !== 'NoSuchEntityException' && errorName(error) !== 'NoSuchEntity')
+                    throw error;
+            }
+        }
+        if (order === 'record-last')
+            await writeTags();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/iamErrors.ts
+/** IAM's failures in a sentence each, with the fix: the words a role's outcome gives when a call on it fails. */
+
+/** An IAM failure in a sentence with the fix. */
+function describeIamError(error, role, feature = 'cloudwatch-logs: off') {
+    const name = errorName(error);
+    if (name === 'RecordTooLargeError' || name === 'InlineQuotaError')
+        return messageOf(error);
+    if (name === 'NoSuchEntityException' || name === 'NoSuchEntity')
+        return `Execution role ${role} was not found (${messageOf(error)}).`;
+    if (name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'AccessDeniedError') {
+        // IAM's message names the action ("… is not authorized to perform: iam:GetRolePolicy on resource: …").
+        const action = /not authorized to perform:? (iam:[A-Za-z]+)/.exec(messageOf(error))?.[1];
+        const verb = action === undefined ? 'read or change' : /^iam:(Get|List|Simulate)/.test(action) ? 'read' : 'change';
+        return (`The deploy role may not ${verb} execution role ${role}: ${messageOf(error)}. ` +
+            `Grant it the IAM permissions that ${feature} needs (see README, Permissions).`);
+    }
+    if (name === 'LimitExceededException' || name === 'LimitExceeded')
+        return `IAM refused the change to role ${role}: ${messageOf(error)}.`;
+    if (name === 'MalformedPolicyDocumentException' || name === 'MalformedPolicyDocument')
+        return `IAM refused a policy document for role ${role}: ${messageOf(error)}.`;
+    return `IAM call for role ${role} failed: ${name}: ${messageOf(error)}`;
+}
+
+;// CONCATENATED MODULE: ./src/run/roleCoordinator.ts
+/**
+ * One run's work on execution roles: every role read once and written once, however many functions
+ * share it. The work on a role is serialised (IAM has no conditional writes) and batched; different
+ * roles are worked on concurrently, a few at once. IAM itself is behind RoleStore (aws/iamRoles.ts).
+ */
+
+
+
+
+
+
+
+
+/**
+ * Serialises all work on a role (a promise chain per role name) and batches it: plan every function
+ * first, then applyFor per function (concurrent calls for one role share one task). Each
+ * role is read once per run (the state after each write is kept, not re-read) and written once for all
+ * the functions planned before its task starts. Different roles are worked on concurrently, at most
+ * `concurrency` at once (IAM's request rate is low).
+ */
+class RoleCoordinator {
+    edge;
+    roles = new Map();
+    targets = new Map();
+    applied = new Map();
+    results = new Map();
+    previews = new Map();
+    /** IAM's request rate is low: a few roles at once. */
+    slots;
+    constructor(edge, options = {}) {
+        this.edge = edge;
+        this.slots = new Slots(Math.max(1, options.concurrency ?? 4));
+    }
+    /** Registers a function: its role and log group. Planning a key again with the same role is a no-op. */
+    plan(target) {
+        const roleName = roleNameOf(target.role);
+        const group = parseLogGroupArn(target.logGroupArn).arn;
+        const known = this.targets.get(target.key);
+        if (known) {
+            if (known.roleName !== roleName || known.group !== group)
+                throw new Error(`${target.key} was planned with role ${known.roleName} and ${known.group}`);
+            return;
+        }
+        this.targets.set(target.key, { ...target, roleName, group });
+        this.entry(roleName).pending.add(target.key);
+    }
+    /** Runs `task` when every earlier task on this role has finished (whatever their outcome). */
+    exclusive(roleNameOrArn, task) {
+        const entry = this.entry(roleNameOf(roleNameOrArn));
+        const run = entry.chain.then(() => this.slots.run(task));
+        entry.chain = run.catch(() => undefined);
+        return run;
+    }
+    /** The change for one planned function's role: one task per role covers every function planned by then. */
+    applyFor(key, method) {
+        const known = this.applied.get(key);
+        if (known)
+            return known;
+        const target = this.targets.get(key);
+        if (!target)
+            return Promise.resolve({ ok: false, error: `${key} was not planned` });
+        const promise = this.exclusive(target.roleName, async () => {
+            const done = this.results.get(key);
+            if (done)
+                return done;
+            const entry = this.entry(target.roleName);
+            const keys = [...entry.pending];
+            entry.pending.clear();
+            const groups = keys.map((k) => this.targets.get(k)?.group).filter((g) => g !== undefined);
+            let outcome;
+            try {
+                const state = await this.known(entry);
+                const change = await this.edge.applyCloudWatchOff(state, { method, logGroups: groups });
+                entry.state = change.after;
+                outcome = { ok: true, value: change };
+            }
+            catch (error) {
+                // Some writes may have gone through (the record is written first): the state kept is no longer
+                // the role's, so the next task (giving CloudWatch Logs back) reads the role again and undoes
+                // what its record says, instead of leaving a record of changes that were never made.
+                entry.state = undefined;
+                outcome = { ok: false, error: describeIamError(error, target.roleName) };
+            }
+            for (const k of keys)
+                this.results.set(k, outcome);
+            return this.results.get(key) ?? outcome;
+        });
+        this.applied.set(key, promise);
+        return promise;
+    }
+    /**
+     * plan mode: what applyFor would write to this function's role, for every function planned on it;
+     * one preview per role, writing nothing.
+     */
+    previewFor(key, method) {
+        const target = this.targets.get(key);
+        if (!target)
+            return Promise.resolve({ ok: false, error: `${key} was not planned` });
+        let preview = this.previews.get(target.roleName);
+        if (!preview) {
+            preview = this.exclusive(target.roleName, async () => {
+                try {
+                    const entry = this.entry(target.roleName);
+                    const state = await this.known(entry);
+                    const groups = [...this.targets.values()].filter((t) => t.roleName === target.roleName).map((t) => t.group);
+                    const { change } = await this.edge.planCloudWatchOff(state, { method, logGroups: groups });
+                    return { ok: true, value: change };
+                }
+                catch (error) {
+                    return { ok: false, error: describeIamError(error, target.roleName) };
+                }
+            });
+            this.previews.set(target.roleName, preview);
+        }
+        return preview;
+    }
+    /**
+     * Undoes the record for these functions only: the deny policy loses just their groups (detach and
+     * inline edits are role-wide, see planUndo); by role name.
+     */
+    async undoFor(keys) {
+        const out = new Map();
+        const chosen = keys.map((key) => this.targets.get(key)).filter((t) => t !== undefined);
+        const roleNames = [...new Set(chosen.map((t) => t.roleName))];
+        await Promise.all(roleNames.map(async (roleName) => {
+            const entry = this.entry(roleName);
+            const groups = chosen.filter((t) => t.roleName === roleName).map((t) => t.group);
+            const outcome = await this.exclusive(entry.name, async () => {
+                try {
+                    const state = await this.known(entry);
+                    const result = await this.edge.undoCloudWatchOff(state, { logGroups: groups });
+                    entry.state = result.after;
+                    return { ok: true, value: result };
+                }
+                catch (error) {
+                    entry.state = undefined; // part of the undo may have been written: read the role again if needed
+                    return { ok: false, error: describeIamError(error, entry.name) };
+                }
+            });
+            out.set(entry.name, outcome);
+        }));
+        return out;
+    }
+    /**
+     * check mode, or the reason after a failed CloudWatch check: which policies grant the function's log
+     * writes, and drift. Reads the role only if this run has not.
+     */
+    checkFor(key) {
+        const target = this.targets.get(key);
+        if (!target)
+            return Promise.resolve({ ok: false, error: `${key} was not planned` });
+        return this.exclusive(target.roleName, async () => {
+            try {
+                const entry = this.entry(target.roleName);
+                const state = await this.known(entry);
+                const report = await this.edge.logWriteGrants(state, target.group);
+                return { ok: true, value: { ...report, drift: cloudWatchDrift(state, report) } };
+            }
+            catch (error) {
+                return { ok: false, error: describeIamError(error, target.roleName) };
+            }
+        });
+    }
+    /**
+     * grant-secret-access for a function's role (name or ARN): `check` reports what the role lacks,
+     * `grant` also puts the policy. Serialised with every other task on the role (CloudWatch Logs off
+     * included): the role is read once per run, and the state after each write is what the next task
+     * starts from.
+     */
+    secretAccessForRole(roleNameOrArn, required, mode) {
+        let name;
+        try {
+            name = roleNameOf(roleNameOrArn);
+        }
+        catch (error) {
+            return Promise.resolve({ ok: false, error: messageOf(error) });
+        }
+        return this.exclusive(name, async () => {
+            try {
+                const entry = this.entry(name);
+                const state = await this.known(entry);
+                if (mode === 'check')
+                    return { ok: true, value: { mode, report: await this.edge.secretAccessReport(state, required) } };
+                const grant = await this.edge.grantSecretAccess(state, required);
+                entry.state = grant.after;
+                return { ok: true, value: { mode, report: grant.report, grant } };
+            }
+            catch (error) {
+                // A write may have gone through before the failure: read the role again next time.
+                if (mode === 'grant')
+                    this.entry(name).state = undefined;
+                return { ok: false, error: describeIamError(error, name, 'grant-secret-access') };
+            }
+        });
+    }
+    /**
+     * After an apply: cuts the secret grant on this role down to `keep` (what the run's functions on it
+     * need now), serialised like the rest, from the state this run already read or wrote.
+     */
+    undoSecretGrantFor(roleNameOrArn, keep = []) {
+        let name;
+        try {
+            name = roleNameOf(roleNameOrArn);
+        }
+        catch (error) {
+            return Promise.resolve({ ok: false, error: messageOf(error) });
+        }
+        return this.exclusive(name, async () => {
+            try {
+                const entry = this.entry(name);
+                const state = await this.known(entry);
+                const result = await this.edge.undoSecretGrant(state, keep);
+                entry.state = result.after;
+                return { ok: true, value: result };
+            }
+            catch (error) {
+                // Part of it may have been written: read the role again if needed.
+                this.entry(name).state = undefined;
+                return { ok: false, error: describeIamError(error, name, 'grant-secret-access') };
+            }
+        });
+    }
+    /**
+     * plan mode: what an apply with these needs would drop from the role's secret grant once its
+     * functions are written (undoSecretGrantFor after the grant), writing nothing.
+     */
+    secretGrantDropPreview(roleNameOrArn, keep) {
+        let name;
+        try {
+            name = roleNameOf(roleNameOrArn);
+        }
+        catch (error) {
+            return Promise.resolve({ ok: false, error: messageOf(error) });
+        }
+        return this.exclusive(name, async () => {
+            try {
+                const state = await this.known(this.entry(name));
+                const granted = secretPlanAfter(state, planSecretGrant(state, keep).plan);
+                return { ok: true, value: planSecretGrantUndo(granted, keep).dropped };
+            }
+            catch (error) {
+                return { ok: false, error: describeIamError(error, name, 'grant-secret-access') };
+            }
+        });
+    }
+    /** The role as this run last read or wrote it; read from IAM the first time. */
+    async known(entry) {
+        entry.state ??= await this.edge.readRole(entry.name);
+        return entry.state;
+    }
+    entry(name) {
+        let entry = this.roles.get(name);
+        if (!entry)
+            this.roles.set(name, (entry = { name, chain: Promise.resolve(), state: undefined, pending: new Set() }));
+        return entry;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/aws/lambdaFunction.ts
+/** The Lambda edge: read a function, write its layers, variables and log format, wait for the write, invoke it. */
+
+
+
+/** How long to wait for one configuration update to settle. */
+const UPDATE_WAIT_SECONDS = 300;
+/** Reads a function's configuration; the ARN form is used when known so that the account is the user's. */
+async function readFunction(client, target) {
+    const configuration = await client.send(new client_lambda_dist_cjs/* GetFunctionConfigurationCommand */.qA6({ FunctionName: functionId(target) }));
+    return toState(configuration, target.region);
+}
+/** What the waiters and writes identify a function by: its ARN when given, else its name. */
+function functionId(target) {
+    return target.account
+        ? `arn:${target.partition}:lambda:${target.region}:${target.account}:function:${target.name}`
+        : target.name;
+}
+function toState(configuration, region) {
+    const architecture = configuration.Architectures?.[0] === 'arm64' ? 'arm64' : 'x86_64';
+    const name = configuration.FunctionName ?? '';
+    return {
+        name,
+        arn: stripQualifier(configuration.FunctionArn ?? ''),
+        region,
+        architecture,
+        packageType: configuration.PackageType === 'Image' ? 'Image' : 'Zip',
+        layers: (configuration.Layers ?? []).map((layer) => layer.Arn ?? '').filter((arn) => arn !== ''),
+        variables: configuration.Environment?.Variables,
+        revisionId: configuration.RevisionId,
+        logGroup: configuration.LoggingConfig?.LogGroup || `/aws/lambda/${name}`,
+        runtime: configuration.Runtime,
+        role: configuration.Role,
+        logging: configuration.LoggingConfig && {
+            format: configuration.LoggingConfig.LogFormat ?? 'Text',
+            applicationLogLevel: configuration.LoggingConfig.ApplicationLogLevel,
+            systemLogLevel: configuration.LoggingConfig.SystemLogLevel,
+            logGroup: configuration.LoggingConfig.LogGroup || undefined
+        }
+    };
+}
+/** The LoggingConfig of UpdateFunctionConfiguration, with only the fields that have a value. */
+function toLambdaLogging(logging) {
+    return {
+        LogFormat: logging.format,
+        ...(logging.applicationLogLevel
+            ? { ApplicationLogLevel: logging.applicationLogLevel }
+            : {}),
+        ...(logging.systemLogLevel ? { SystemLogLevel: logging.systemLogLevel } : {}),
+        ...(logging.logGroup ? { LogGroup: logging.logGroup } : {})
+    };
+}
+function stripQualifier(arn) {
+    return arn.replace(/(:function:[^:]+):.+$/, '$1');
+}
+/**
+ * Writes the layers and variables, and the LoggingConfig only when given (the log format changes),
+ * nothing else, guarded by the revision read; then waits until Lambda says the update succeeded or failed.
+ */
+async function writeConfiguration(client, functionArn, layers, variables, revisionId, pause = retry_sleep, logging) {
+    const response = await client.send(new client_lambda_dist_cjs/* UpdateFunctionConfigurationCommand */.Zlw({
+        FunctionName: functionArn,
+        Layers: [...layers],
+        Environment: { Variables: { ...variables } },
+        ...(logging ? { LoggingConfig: toLambdaLogging(logging) } : {}),
+        ...(revisionId ? { RevisionId: revisionId } : {})
+    }));
+    // Lambda may report the outcome at once; polling then would only cost a call.
+    if (response.LastUpdateStatus === 'Successful' || response.LastUpdateStatus === 'Failed')
+        return {
+            status: response.LastUpdateStatus,
+            reason: response.LastUpdateStatusReason,
+            revisionId: response.RevisionId
+        };
+    // An update takes about a second to apply: polling at once only costs a call that says InProgress.
+    await pause(1000);
+    return waitForUpdate(client, functionArn);
+}
+/** Waits until no update of the function is in progress, and says how the last one ended. */
+async function waitForUpdate(client, functionArn) {
+    try {
+        const outcome = await (0,client_lambda_dist_cjs/* waitUntilFunctionUpdated */.nOy)({ client, maxWaitTime: UPDATE_WAIT_SECONDS, minDelay: 1, maxDelay: 5 }, { FunctionName: functionArn });
+        const settled = outcome.reason;
+        return { status: 'Successful', reason: undefined, revisionId: settled?.RevisionId };
+    }
+    catch (error) {
+        // The waiter fails on LastUpdateStatus "Failed" (and on timeouts): read the reason it ended with.
+        const latest = await client.send(new client_lambda_dist_cjs/* GetFunctionConfigurationCommand */.qA6({ FunctionName: functionArn }));
+        if (latest.LastUpdateStatus === 'Failed')
+            return { status: 'Failed', reason: latest.LastUpdateStatusReason, revisionId: latest.RevisionId };
+        throw new Error(`the update of ${functionArn} did not settle within ${UPDATE_WAIT_SECONDS} s (LastUpdateStatus ${latest.LastUpdateStatus ?? 'unknown'}): ${errorName(error)}`);
+    }
+}
+/** Invokes the function synchronously with the test payload, asking for the tail of its log. */
+async function invokeFunction(client, functionArn, payload) {
+    const response = await client.send(new client_lambda_dist_cjs/* InvokeCommand */.mdN({
+        FunctionName: functionArn,
+        InvocationType: 'RequestResponse',
+        LogType: 'Tail',
+        Payload: Buffer.from(payload)
+    }));
+    const statusCode = response.StatusCode;
+    const functionError = response.FunctionError || undefined;
+    return {
+        statusCode,
+        functionError,
+        requestId: response.$metadata?.requestId,
+        logTail: response.LogResult ? Buffer.from(response.LogResult, 'base64').toString('utf8') : undefined,
+        ok: functionError === undefined && statusCode !== undefined && statusCode >= 200 && statusCode < 300
+    };
+}
+
+;// CONCATENATED MODULE: ./src/aws/ownRole.ts
+/**
+ * The role this action runs as (the deploy role), so that it never edits it: a function whose execution
+ * role is the deploy role would otherwise let the action write policies onto the very role it holds – with
+ * a copy-paste policy on `role/*`, a way for anyone who controls the action's inputs to grant themselves
+ * more. The role comes from role-to-assume, or (credentials from the environment) from
+ * sts:GetCallerIdentity, asked once and only when a run is about to write to an execution role.
+ *
+ * IAM writes by role name in the caller's own account, and role names are unique per account whatever
+ * their case or path: so "the same role" is the same name, case-insensitively, whichever account the
+ * function's role ARN names.
+ */
+
+
+
+/** The role name in an IAM role ARN or an STS assumed-role ARN; undefined for users, root and anything else. */
+function roleNameOfIdentity(arn) {
+    return roleNameOfArn(arn) ?? assumedRoleNameOf(arn);
+}
+/** The role name of an execution role given by name or ARN. */
+const nameOf = (nameOrArn) => (nameOrArn.startsWith('arn:') ? (roleNameOfIdentity(nameOrArn) ?? nameOrArn) : nameOrArn);
+/** Guards writes to execution roles: refusal(role) is the reason the action will not edit that role, if any. */
+class OwnRoleGuard {
+    source;
+    identity;
+    constructor(source) {
+        this.source = source;
+    }
+    /** One sentence when `role` (name or ARN) is the role this action runs as, or cannot be told apart from it. */
+    async refusal(role) {
+        const own = await this.own();
+        const name = nameOf(role);
+        if ('error' in own)
+            return `Whether execution role ${name} is the role this action runs as could not be told (sts:GetCallerIdentity: ${own.error}), so nothing was written to it.`;
+        if (own.name === undefined || own.name.toLowerCase() !== name.toLowerCase())
+            return undefined;
+        return `Its execution role ${name} is the role this action runs as, and the action never changes its own role's policies or tags: give the function an execution role of its own (see README, Permissions).`;
+    }
+    own() {
+        this.identity ??= (async () => {
+            if (this.source.roleToAssume)
+                return { name: roleNameOfIdentity(this.source.roleToAssume) };
+            try {
+                return { name: roleNameOfIdentity(await this.source.callerArn()) };
+            }
+            catch (error) {
+                return { error: messageOf(error) };
+            }
+        })();
+        return this.identity;
+    }
+}
+/** The caller's ARN, with the same credentials as this IAM client. */
+function callerArnVia(iam, region) {
+    return async () => {
+        // As the run's other clients: retried, and a stalled connection cannot hang the run.
+        const sts = new client_sts_dist_cjs/* STSClient */.iM({
+            region,
+            credentials: iam.config.credentials,
+            maxAttempts: 6,
+            requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true }
+        });
+        try {
+            const { Arn: arn } = await sts.send(new client_sts_dist_cjs/* GetCallerIdentityCommand */.zI({}));
+            if (!arn)
+                throw new Error('the answer named no identity');
+            return arn;
+        }
+        finally {
+            sts.destroy();
+        }
+    };
+}
+/** IAM operations that change a role: what the guard refuses on the deploy role, whatever path asks for them. */
+const ROLE_WRITES = new Set([
+    'PutRolePolicyCommand',
+    'DeleteRolePolicyCommand',
+    'AttachRolePolicyCommand',
+    'DetachRolePolicyCommand',
+    'TagRoleCommand',
+    'UntagRoleCommand',
+    'UpdateAssumeRolePolicyCommand',
+    'PutRolePermissionsBoundaryCommand',
+    'DeleteRolePermissionsBoundaryCommand',
+    'UpdateRoleCommand',
+    'UpdateRoleDescriptionCommand',
+    'DeleteRoleCommand'
+]);
+const guarded = new WeakSet();
+/**
+ * The last line of defence: every role write this client sends is checked against the guard, so no code
+ * path that forgets to ask can write to the deploy role. The run's own checks come first, with a clearer
+ * message; this one only ever fires on a path that skipped them.
+ */
+function refuseWritesToOwnRole(iam, guard) {
+    if (guarded.has(iam))
+        return;
+    guarded.add(iam);
+    iam.middlewareStack.add((next, context) => async (args) => {
+        const role = args.input.RoleName;
+        if (context.commandName && ROLE_WRITES.has(context.commandName) && typeof role === 'string') {
+            const refusal = await guard.refusal(role);
+            if (refusal)
+                throw Object.assign(new Error(`Refused to write to execution role ${role}: ${refusal}`), { name: 'OwnRoleRefused' });
+        }
+        return next(args);
+    }, { step: 'initialize', name: 'rotelRefuseWritesToOwnRole' });
+}
+
+;// CONCATENATED MODULE: ./src/run/roleSteps.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Execution roles are shared between functions, so each is read and written once for all of its
+ * functions: every function is read first, to know which roles and log groups are involved.
+ * remove puts CloudWatch Logs back before any extension comes off, so no log is lost in between.
+ */
+async function prepareRoles(config, clients, targets, control, reporter, 
+/** Told each configuration read, as rollout's onRead is. */
+onRead) {
+    const needed = config.cloudwatchLogs === 'off' || MODE_POLICY[config.mode].roles === 'restore' || checksSecretAccess(config) || shrinksSecretGrants(config);
+    const partition = targets[0]?.partition;
+    if (!needed || !partition || targets.length === 0)
+        return {};
+    const iam = clients.iamFor(partition);
+    const guard = new OwnRoleGuard({ roleToAssume: config.roleToAssume, callerArn: callerArnVia(iam, config.homeRegion) });
+    refuseWritesToOwnRole(iam, guard);
+    const edge = new IamRoles(iam);
+    const roles = new RoleCoordinator(edge);
+    const preRead = new Map();
+    await mapWithConcurrency(targets, config.maxConcurrency, async (target) => {
+        if (control.cancelled)
+            return;
+        try {
+            const state = await readFunction(clients.lambdaFor(target.region), target);
+            onRead?.(state);
+            preRead.set(target, { state });
+        }
+        catch (error) {
+            preRead.set(target, { error });
+        }
+    });
+    // A role this run would write to, and that is the deploy role itself, is never planned: its functions
+    // fail with the reason (workOnRole), and nothing is read from or written to it on their behalf.
+    const ownRoleRefusals = new Map();
+    if (writesRoles(config))
+        for (const role of new Set([...preRead.values()].flatMap((read) => ('state' in read && read.state.role ? [read.state.role] : []))))
+            if (!ownRoleRefusals.has(role)) {
+                const refusal = await guard.refusal(role);
+                if (refusal)
+                    ownRoleRefusals.set(role, refusal);
+            }
+    for (const read of preRead.values())
+        if ('state' in read && read.state.role && !ownRoleRefusals.has(read.state.role))
+            roles.plan({ key: read.state.arn, role: read.state.role, logGroupArn: logGroupArnForFunction(read.state.arn, read.state.logGroup) });
+    if (MODE_POLICY[config.mode].roles !== 'restore')
+        return { roles, preRead, ownRoleRefusals };
+    // Only roles that carry this action's record are read in full and restored.
+    const keysByRole = new Map();
+    for (const read of preRead.values())
+        if ('state' in read && read.state.role) {
+            const keys = keysByRole.get(read.state.role) ?? [];
+            keysByRole.set(read.state.role, [...keys, read.state.arn]);
+        }
+    const restored = new Map();
+    await reporter.group('Switch CloudWatch Logs back on where this action switched it off', async () => {
+        await mapWithConcurrency([...keysByRole], 4, async ([roleArn, keys]) => {
+            const role = roleNameOf(roleArn);
+            let recorded;
+            try {
+                recorded = await edge.recordsOn(role);
+            }
+            catch (error) {
+                const reason = `could not read execution role ${role} to see whether this action switched its CloudWatch Logs off (${messageOf(error)}); grant the deploy role iam:GetRole on it (see README, Permissions)`;
+                // Told cloudwatch-logs: off, the user did switch logs off: removing the extension blind could
+                // lose logs. Otherwise the feature was most likely never used: say so, and go on.
+                if (config.cloudwatchLogs === 'off')
+                    for (const key of keys)
+                        restored.set(key, { ok: false, error: reason });
+                else
+                    reporter.warning(
+                    // The reason quotes IAM's error: outside text.
+                    annotationText(`The extension is removed, but it is unknown whether an earlier cloudwatch-logs: off run switched CloudWatch Logs off for execution role ${role}: ${reason}. If one did, CloudWatch Logs stays off for its functions.`), { title: 'Execution role not readable' });
+                return;
+            }
+            if (recorded.secretPolicy)
+                // Other functions of the role, not in this run, may still read the secret through it.
+                reporter.notice(`Execution role ${role} keeps inline policy ${recorded.secretPolicy}, which grant-secret-access put there: other functions using the role may still read the ingestion key through it. Once none does: aws iam delete-role-policy --role-name ${role} --policy-name ${recorded.secretPolicy} ; aws iam untag-role --role-name ${role} --tag-keys ${SECRET_POLICY_TAG}`, { title: 'Secret access left in place' });
+            if (!recorded.cloudwatchOff)
+                return;
+            const refusal = await guard.refusal(roleArn);
+            if (refusal) {
+                for (const key of keys)
+                    restored.set(key, { ok: false, error: refusal });
+                return;
+            }
+            const results = await roles.undoFor(keys);
+            for (const outcome of results.values()) {
+                // Role names and policy texts come from IAM: printed so that the runner runs no command from them.
+                if (outcome.ok)
+                    reporter.outside(`${role}: ${describeUndo(outcome.value).join('; ') || 'nothing to restore'}.`);
+                for (const key of keys)
+                    restored.set(key, outcome);
+            }
+        });
+    });
+    return { roles, preRead, restored };
+}
+/** Whether apply (or plan, showing what apply would do) writes to execution roles in this run. */
+function writesRoles(config) {
+    if (MODE_POLICY[config.mode].roles !== 'switch-off' && MODE_POLICY[config.mode].roles !== 'preview')
+        return false;
+    return config.cloudwatchLogs === 'off' || (config.grantSecretAccess && checksSecretAccess(config));
+}
+/** Reading the roles for secret access needs IAM reads: apply does it, plan only when asked to grant. */
+function checksSecretAccess(config) {
+    const access = MODE_POLICY[config.mode].secretAccess;
+    return config.secretNeeds.length > 0 && (access === 'check-or-grant' || (access === 'preview-grant' && config.grantSecretAccess));
+}
+/** grant-secret-access: true in apply: the grant on each role becomes what the run needs, even nothing. */
+function shrinksSecretGrants(config) {
+    return MODE_POLICY[config.mode].secretAccess === 'check-or-grant' && config.grantSecretAccess;
+}
+/**
+ * After an apply with grant-secret-access: true: on each execution role of the run's functions, the
+ * action's grant is cut down to what this run's references need (old secrets, keys and services
+ * dropped; the policy and its tag deleted when nothing is needed). Only once every function of the
+ * run on that role holds the new configuration: one that failed or was rolled back may still read its
+ * old secret, so its role keeps the grant until a run that updates them all.
+ */
+async function shrinkSecretGrants(roles, config, preRead, targets, outcomes, reporter) {
+    const byRole = new Map();
+    targets.forEach((target, index) => {
+        const read = preRead?.get(target);
+        const outcome = outcomes[index];
+        if (!outcome || !read || !('state' in read) || !read.state.role)
+            return;
+        const { status } = outcome.report;
+        const current = status === 'updated' || status === 'unchanged' || outcome.cloudwatchStillOn === true;
+        const role = roleNameOf(read.state.role);
+        byRole.set(role, [...(byRole.get(role) ?? []), { outcome, current }]);
+    });
+    await mapWithConcurrency([...byRole], 4, async ([role, functions]) => {
+        const behind = functions.filter((f) => !f.current).map((f) => f.outcome.report.function);
+        // The functions' logs are printed already: these lines come after them.
+        if (behind.length > 0) {
+            reporter.info(`Execution role ${role}: the secret access earlier runs granted is kept for now, as ${behind.join(', ')} may still use its old references; the next apply that updates them drops what is no longer needed.`);
+            return;
+        }
+        const result = await roles.undoSecretGrantFor(role, config.secretNeeds);
+        if (!result.ok) {
+            const first = functions[0]?.outcome;
+            first?.warnings?.push(`Execution role ${role}: the secret access it no longer needs could not be dropped: ${result.error}`);
+            return;
+        }
+        if (!result.value.changed)
+            return;
+        const change = result.value.policy?.after
+            ? `then dropped from inline policy ${result.value.policy.name} what the run no longer needs: ${result.value.dropped.join(', ')}`
+            : `then deleted inline policy ${result.value.policy?.name ?? SECRET_POLICY_NAME} and its tag: nothing of it is needed any more`;
+        reporter.info(`Execution role ${role}: ${change}.`);
+        for (const { outcome } of functions) {
+            const before = outcome.report.executionRole?.changes ?? [];
+            outcome.report.executionRole = { role, changes: [...before, change] };
+        }
+    });
+}
+/**
+ * After an apply with cloudwatch-logs: off, a function whose logs are not known to reach ClickStack
+ * (rolled back, failed, cancelled, telemetry not arriving) gets CloudWatch Logs back.
+ */
+async function giveLogsBack(roles, preRead, targets, outcomes) {
+    // Every function planned on a role counts, also one that failed before its own role step: the role
+    // was switched off for all of its planned functions at once.
+    const needing = [];
+    targets.forEach((target, index) => {
+        const read = preRead?.get(target);
+        const outcome = outcomes[index];
+        if (!outcome || !read || !('state' in read) || !read.state.role)
+            return;
+        if (!logsReachClickStack(outcome.report, outcome.cloudwatchStillOn ?? false))
+            needing.push({ outcome, key: read.state.arn, role: roleNameOf(read.state.role) });
+    });
+    if (needing.length === 0)
+        return;
+    const results = await roles.undoFor(needing.map(({ key }) => key));
+    for (const { outcome, role } of needing) {
+        const result = results.get(role);
+        const log = outcome.log;
+        const warnings = outcome.warnings;
+        if (!result)
+            continue;
+        if (result.ok) {
+            const changes = describeUndo(result.value);
+            if (changes.length === 0)
+                continue;
+            const before = outcome.report.executionRole?.changes ?? [];
+            outcome.report.executionRole = { role, changes: [...before, ...changes.map((change) => `then ${change}`)] };
+            log.push(`CloudWatch Logs switched back on for it, as its logs are not known to reach ClickStack: ${changes.join('; ')}.`);
+            // detach is role-wide: the other functions of the role get CloudWatch Logs back too.
+            if (result.value.reattached.length > 0 || result.value.inlineRestored.length > 0)
+                warnings.push(`Execution role ${role}: CloudWatch Logs is on again for every function using it, because ${outcome.report.function} did not end with its logs reaching ClickStack; run again once it does.`);
+        }
+        else {
+            warnings.push(`${outcome.report.function}: its logs are not known to reach ClickStack, and CloudWatch Logs could not be switched back on for it: ${result.error}`);
+        }
+    }
+}
+/**
+ * The execution role's part of the mode, for cloudwatch-logs: off (and remove, whose roles were
+ * restored before the rollout): returns why it failed, or undefined.
+ */
+async function workOnRole(ctx, state, report, log, warnings) {
+    const { cloudwatchLogs, cloudwatchOffMethod: method, secretNeeds, grantSecretAccess } = ctx.config;
+    const { roles: roleWork, secretAccess } = MODE_POLICY[ctx.config.mode];
+    if (!ctx.roles || !state.role)
+        return undefined;
+    const ownRole = ctx.ownRoleRefusals?.get(state.role);
+    if (ownRole)
+        return ownRole;
+    const role = roleNameOf(state.role);
+    const changes = [];
+    let worked = false;
+    if (roleWork === 'restore') {
+        const restored = ctx.restored?.get(state.arn);
+        if (restored) {
+            if (!restored.ok)
+                return restored.error;
+            worked = true;
+            changes.push(...describeUndo(restored.value));
+            warnings.push(...restored.value.conflicts);
+        }
+    }
+    else {
+        if (cloudwatchLogs === 'off' && roleWork !== 'check') {
+            const outcome = roleWork === 'preview' ? await ctx.roles.previewFor(state.arn, method) : await ctx.roles.applyFor(state.arn, method);
+            if (!outcome.ok)
+                return `CloudWatch Logs could not be switched off for it. ${outcome.error}`;
+            worked = true;
+            changes.push(...describeOffChange(outcome.value, roleWork === 'preview' ? 'would' : 'did'));
+            warnings.push(...outcome.value.warnings);
+        }
+        // Reading roles needs IAM reads that a read-only plan or check role lacks: plan reads them only to show a grant.
+        if (checksSecretAccess(ctx.config)) {
+            const grant = grantSecretAccess && secretAccess === 'check-or-grant';
+            const key = `${role} ${grant ? 'grant' : 'check'}`;
+            let pending = ctx.secretAccessByRole?.get(key);
+            if (!pending) {
+                pending = ctx.roles.secretAccessForRole(state.role, secretNeeds, grant ? 'grant' : 'check');
+                ctx.secretAccessByRole?.set(key, pending);
+            }
+            const outcome = await pending;
+            if (!outcome.ok) {
+                if (grant)
+                    return `Its execution role could not be given read access to the referenced secrets. ${outcome.error}`;
+                warnings.push(`${state.name}: whether its execution role can read the referenced secrets is unknown: ${outcome.error}`);
+            }
+            else {
+                worked = true;
+                const { report: access, grant: written } = outcome.value;
+                if (written?.changed) {
+                    changes.push(`put the reads of ${written.added.map((need) => `${need.action} on ${need.resource}`).join(', ')} into inline policy ${written.policy.name}`);
+                    if (!ctx.roleWrittenAt?.has(role))
+                        ctx.roleWrittenAt?.set(role, (ctx.now ?? Date.now)());
+                }
+                if (secretAccess === 'preview-grant' && grantSecretAccess && access.missing.length > 0)
+                    changes.push(`would allow ${access.missing.map((need) => `${need.action} on ${need.resource}`).join(', ')} in an inline policy`);
+                else
+                    warnings.push(...access.warnings, ...(written?.warnings ?? []));
+                if (secretAccess === 'preview-grant' && grantSecretAccess) {
+                    const dropped = await ctx.roles.secretGrantDropPreview(state.role, secretNeeds);
+                    if (dropped.ok && dropped.value.length > 0)
+                        changes.push(`would then drop what the run no longer needs from inline policy ${SECRET_POLICY_NAME}: ${dropped.value.join(', ')}`);
+                }
+            }
+        }
+    }
+    if (!worked)
+        return undefined;
+    report.executionRole = { role, changes };
+    log.push(changes.length > 0 ? `Execution role ${role}: ${changes.join('; ')}.` : `Execution role ${role}: nothing to change.`);
+    return undefined;
+}
+/** Why the function's role may still write its CloudWatch logs, or undefined when it may not. */
+async function logsStillAllowed(ctx, state) {
+    if (!ctx.roles)
+        return undefined;
+    const grants = await ctx.roles.checkFor(state.arn);
+    if (!grants.ok)
+        return `its role could not be read to say why (${grants.error})`;
+    return grants.value.granted.length > 0 ? explainLogsStillOn(grants.value) : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/core/functionValues.ts
+
+
+/**
+ * A value whose name does not say secret is hidden from this length on. Shorter ones are words,
+ * numbers, flags, levels and ports (true, 1, info, debug, 8080, staging): hiding them would blot
+ * those words out of every message, and a credential is longer. Secret-named values are hidden from
+ * the redactor's minimum (3) on.
+ */
+const MIN_PLAIN_VALUE_LENGTH = 8;
+/**
+ * The values of a function's variables that every channel must hide from now on. Left out: values
+ * the action may show itself (displayValue returns them unchanged) and values found inside what the
+ * run prints anyway (the function's name, ARN, region, role, log group and layers, and `publicTexts`):
+ * hiding those would hide nothing, only garble the names.
+ */
+function valuesToHide(state, publicTexts = []) {
+    const known = [state.name, state.arn, state.region, state.role ?? '', state.logGroup, ...state.layers, ...publicTexts];
+    const values = [];
+    for (const [name, value] of Object.entries(state.variables ?? {})) {
+        const secret = isSecretName(name);
+        if (value.length < (secret ? 3 : MIN_PLAIN_VALUE_LENGTH))
+            continue;
+        if (!secret && displayValue(name, value) === value)
+            continue;
+        if (known.some((text) => text.includes(value)))
+            continue;
+        values.push(value);
+    }
+    return values;
+}
+
+;// CONCATENATED MODULE: ./src/github/report.ts
+
+
+
+/** Writes outputs, annotations and the summary, then fails the step when the mode's rules say so. */
+async function publishResult(config, result, redact, reporter, env) {
+    const outputs = renderOutputs(result, redact);
+    for (const [name, value] of Object.entries(outputs))
+        reporter.setOutput(name, value);
+    // Annotation text comes from outside (AWS errors, log tails, names): @actions/core escapes what would end
+    // the command (%, CR, LF; and `:` `,` in the title); terminal escapes and control characters go here.
+    const text = (message) => annotationText(message, { redact });
+    const title = (what) => annotationTitle(redact(what));
+    // Functions that share an execution role share its warnings: each is said once.
+    const said = new Set();
+    for (const { report: row, warnings, notices = [] } of result.outcomes) {
+        for (const notice of notices)
+            reporter.notice(text(notice), { title: title(`${row.function}: instrumentation`) });
+        for (const warning of warnings) {
+            if (said.has(warning))
+                continue;
+            said.add(warning);
+            reporter.warning(text(warning), {
+                title: title(`${row.function}: ${/secret/i.test(warning) ? 'secret access' : 'CloudWatch Logs'}`)
+            });
+        }
+        if (row.status === 'drifted')
+            reporter.warning(text(`${row.function} (${row.region}) has drifted: ${row.drift.join('; ')}.`), {
+                title: title(`${row.function}: drifted`)
+            });
+        if (row.error)
+            reporter.error(text(row.error), { title: title(`${row.function}: ${row.status}`) });
+    }
+    const summary = renderSummary(result, redact);
+    // Outside a runner (a local run) there is no summary file: print it instead.
+    if (env.GITHUB_STEP_SUMMARY)
+        await reporter.writeSummary(summary);
+    else
+        reporter.outside(summary);
+    const verdict = verdictOf(config, result.outcomes);
+    if (verdict.failure)
+        reporter.setFailed(text(verdict.failure));
+    // The verdict names functions; a name is outside text too.
+    else
+        reporter.outside(redact(verdict.message));
+}
+/** One sentence for the end of the log, and whether the step fails. */
+function verdictOf(config, outcomes) {
+    const rows = outcomes.map(({ report }) => report);
+    const of = `of ${rows.length} function${rows.length === 1 ? '' : 's'}`;
+    const names = (list) => list.map((row) => row.function).join(', ');
+    const failed = rows.filter((row) => row.status === 'failed' || row.status === 'rolled-back');
+    if (failed.length > 0) {
+        const what = MODE_POLICY[config.mode].reports.failedWhat;
+        return {
+            failure: `${failed.length} ${of} ${what} (${names(failed)}); see the errors above and the job summary.`,
+            message: ''
+        };
+    }
+    const cancelled = rows.filter((row) => row.status === 'cancelled');
+    if (cancelled.length > 0)
+        return {
+            failure: `The run was cancelled: ${cancelled.length} ${of} ${cancelled.length === 1 ? 'was' : 'were'} not processed (${names(cancelled)}); the others are as the summary says.`,
+            message: ''
+        };
+    return MODE_POLICY[config.mode].verdict({ rows, of, names, failOnDrift: config.failOnDrift });
+}
+
+;// CONCATENATED MODULE: ./src/run/functionRun.ts
+
+
+/** A slot holder over the lease taken before the function started (none without max-concurrency). */
+function holderOf(slots, first) {
+    let lease = first;
+    return {
+        release: () => {
+            lease?.release();
+            lease = undefined;
+        },
+        reacquire: async () => {
+            if (slots && !lease)
+                lease = await slots.acquire();
+        }
+    };
+}
+/**
+ * One function's run: what was read, planned and written, the log lines, and the report as it becomes
+ * known. It is also the function's in-flight entry, so that a hard stop reads the report as it stands.
+ */
+class FunctionRun {
+    ctx;
+    target;
+    slot;
+    report;
+    lambda;
+    /** What the mode reads, writes, verifies and says. */
+    policy;
+    now;
+    log = [];
+    warnings = [];
+    notices = [];
+    phase = 'reading';
+    original = undefined;
+    logFormatChanged;
+    /** Set by the read step; the steps after it run only once it is. */
+    state;
+    layer = undefined;
+    /** How the function's configuration is planned, for the state read first and any read after a refused write. */
+    planFor;
+    plan;
+    written;
+    constructor(ctx, target, slot) {
+        this.ctx = ctx;
+        this.target = target;
+        this.slot = slot;
+        this.report = emptyReport(target);
+        this.lambda = ctx.lambdaFor(target.region);
+        this.policy = policyOf(ctx.config.mode);
+        this.now = ctx.now ?? Date.now;
+    }
+    /** Records report fields as they become known. */
+    know(fields) {
+        Object.assign(this.report, fields);
+    }
+    /** The report row says the function's configuration stays as it was read (nothing of the plan holds). */
+    keepAsRead() {
+        this.know({ layerAfter: this.plan.rotelLayerBefore, layersAfter: [...this.state.layers], changedVariables: [], diff: null });
+    }
+    /** Sets the function's status (and its error, logged with a ✖) without ending the run. */
+    mark(status, error) {
+        this.report.status = status;
+        if (error === undefined)
+            return;
+        this.report.error = error;
+        this.log.push(`✖ ${error}`);
+    }
+    /** Ends the run failed (or rolled back, when it was), with this message. */
+    fail(message, extra = {}) {
+        this.mark(this.report.status === 'rolled-back' ? 'rolled-back' : 'failed', message);
+        return this.outcome(extra);
+    }
+    /** Ends the run with this status (and error). */
+    end(status, error, extra = {}) {
+        this.mark(status, error);
+        return this.outcome(extra);
+    }
+    /** Ends the run as cancelled before anything was written: its outcome says only that. */
+    cancelled() {
+        return cancelledOutcome(this.report);
+    }
+    /** The run's outcome as it stands: the one place its report, log and warnings are put together. */
+    outcome(extra = {}) {
+        return { report: this.report, layer: this.layer, log: this.log, warnings: this.warnings, ...extra };
+    }
+}
+/** The outcome of a function the run never started, or stopped before writing, because it was cancelled. */
+function cancelledOutcome(report) {
+    report.status = 'cancelled';
+    report.error = `${report.function} was not changed: the run was cancelled before it was processed.`;
+    return { report, layer: undefined, log: [report.error], warnings: [] };
+}
+
+;// CONCATENATED MODULE: ./src/run/functionSteps/read.ts
+/** The first steps of a function's run: read it, and choose how it is planned (and with which layer). */
+
+
+
+
+
+/** Reads the function (or takes the configuration read before the rollout); the report learns what it is. */
+async function readStep(run) {
+    const { ctx, target } = run;
+    const early = ctx.preRead?.get(target);
+    try {
+        if (early && 'error' in early)
+            throw early.error;
+        run.state = early?.state ?? (await readFunction(run.lambda, target));
+        ctx.onRead?.(run.state);
+    }
+    catch (error) {
+        return run.fail(describeReadError(error, target));
+    }
+    run.know({ arn: run.state.arn, architecture: run.state.architecture, layersBefore: [...run.state.layers] });
+    run.original = run.state;
+    return undefined;
+}
+/** Sets how the function is planned, and with which Rotel layer when the mode puts one on. */
+async function choosePlanStep(run) {
+    const { ctx, target, state } = run;
+    const { config } = ctx;
+    // remove reads no layer: it takes off whichever Rotel layer is there.
+    if (!run.policy.readsLayer) {
+        const names = layerNamesOf(config.layerNameTemplate);
+        const instrumentationNames = config.instrumentation === 'none' ? undefined : instrumentationLayerNames(target.region, config.instrumentationLayer);
+        run.planFor = (current) => planRemove(current, config.managedKeys, names, instrumentationNames);
+        return undefined;
+    }
+    const architecture = config.architecture === 'auto' ? state.architecture : config.architecture;
+    let layer;
+    try {
+        layer = await ctx.layers.resolve({
+            region: target.region,
+            account: config.layerAccount,
+            name: layerNameFor(config.layerNameTemplate, architecture),
+            version: config.layerVersion
+        });
+    }
+    catch (error) {
+        return run.fail(`Could not find the Rotel layer for ${target.region}/${architecture}: ${messageOf(error)}`);
+    }
+    run.layer = layer;
+    run.log.push(`Target layer: ${layer.arn}${layer.tag ? ` (${layer.tag})` : ''}`);
+    const desired = desiredFor(config, layer, state, target.region);
+    if (config.instrumentation === 'auto' && !desired.instrumentation)
+        run.notices.push(`${target.name}: its runtime ${state.runtime ?? '(none: a container image)'} has no AWS auto-instrumentation layer (Node.js, Python and Java have), so only the Rotel extension is added.`);
+    run.planFor = (current) => planApply(current, desired);
+    return undefined;
+}
+/** The layers and variables the action wants on a function that uses this layer version. */
+function desiredFor(config, layer, state, region) {
+    const language = languageFor(config.instrumentation, state.runtime);
+    return {
+        layerArn: layer.arn,
+        layerArchitectures: layer.compatibleArchitectures,
+        architecture: config.architecture,
+        variables: config.managedVariables,
+        layerNames: layerNamesOf(config.layerNameTemplate),
+        jsonLogs: config.jsonLogs,
+        instrumentation: language && {
+            layerArn: instrumentationLayerArn(language, region, state.architecture, config.instrumentationLayer),
+            wrapper: WRAPPERS[language],
+            layerNames: instrumentationLayerNames(region, config.instrumentationLayer)
+        }
+    };
+}
+function describeReadError(error, target) {
+    const name = errorName(error);
+    if (name === 'ResourceNotFoundException')
+        return `Function ${target.given} does not exist in ${target.region}; check the name, the region (aws-region) and the account.`;
+    if (name === 'AccessDeniedException' || name === 'AccessDenied')
+        return `Not allowed to read ${target.given} in ${target.region} (${messageOf(error)}); the deploy role needs lambda:GetFunctionConfiguration on it.`;
+    return `Could not read ${target.given} in ${target.region}: ${name}: ${messageOf(error)}`;
+}
+
+;// CONCATENATED MODULE: ./src/run/functionSteps/words.ts
+/** How a function's run words layers and log tails in its log. */
+
+/** Layer ARNs without their common prefix, or (none). */
+function describeLayers(layers) {
+    return layers.length === 0 ? '(none)' : layers.map((arn) => arn.replace(/^.*:layer:/, '')).join(', ');
+}
+/** The most characters of a test invocation's log tail kept in the log; Lambda itself returns the last 4 KB. */
+const LOG_TAIL_CHARS = 4096;
+/** A log tail's lines, indented: the indent also keeps a line such as `##[group]` from being drawn as a section. */
+function indent(text) {
+    return text.split('\n').map((line) => `    ${line}`);
+}
+/** The last lines of a log tail on one line, for an error message (an annotation, the report): bounded. */
+function lastLines(text, count) {
+    return tailOf(text, count, 500).split('\n').join(' | ');
+}
+
+;// CONCATENATED MODULE: ./src/run/functionSteps/plan.ts
+
+
+
+/** Plans the function as last read; returns an outcome when its run ends before writing. */
+async function planStep(run) {
+    const { ctx, target, policy, state } = run;
+    const { reports } = policy;
+    const plan = (run.plan = run.planFor(state));
+    run.know({
+        layerBefore: plan.rotelLayerBefore,
+        layerAfter: run.layer?.arn ?? null,
+        layersBefore: [...state.layers],
+        layersAfter: [...plan.layersAfter],
+        changedVariables: [...plan.changedVariables, ...plan.removedVariables],
+        diff: diffOf(state, plan)
+    });
+    if (plan.problems.length > 0) {
+        run.keepAsRead();
+        return run.fail(`${target.name} ${reports.notChanged} changed: ${plan.problems.join(' Also, ')}`);
+    }
+    const roleProblem = await workOnRole(ctx, state, run.report, run.log, run.warnings);
+    if (roleProblem) {
+        run.keepAsRead();
+        return run.fail(reports.roleFailure(target.name, roleProblem));
+    }
+    if (reports.judgement)
+        return judgeWithRole(run, reports.judgement);
+    if (!plan.changed && policy.roles === 'switch-off' && ctx.config.cloudwatchLogs === 'off') {
+        // Not invoked, so its logs cannot be watched: the role's policies say whether they can still go to CloudWatch.
+        const stillOn = await logsStillAllowed(ctx, state);
+        if (stillOn)
+            return run.end('failed', `${target.name} has the extension, but CloudWatch Logs still gets its logs: ${stillOn}.`, {
+                cloudwatchStillOn: true
+            });
+    }
+    if (!plan.changed) {
+        run.mark('unchanged');
+        run.log.push(reports.nothingToChange);
+        return run.outcome();
+    }
+    if (ctx.isCancelled?.())
+        return run.cancelled();
+    return undefined;
+}
+/** plan and check with cloudwatch-logs: off: the role's planned change or drift counts beside the function's. */
+async function judgeWithRole(run, judgement) {
+    const { ctx, report, state, log } = run;
+    const outcome = judge(run, judgement);
+    if (!ctx.roles || ctx.config.cloudwatchLogs !== 'off' || !state.role)
+        return outcome;
+    if (judgement === 'planned') {
+        if (report.status === 'in-sync' && (report.executionRole?.changes.length ?? 0) > 0) {
+            run.mark('planned');
+            log.push('Its execution role would change (above).');
+        }
+        return outcome;
+    }
+    const checked = await ctx.roles.checkFor(state.arn);
+    if (!checked.ok) {
+        run.mark('failed', `${state.name} could not be checked: ${checked.error}`);
+        return outcome;
+    }
+    if (checked.value.drift.length > 0) {
+        run.know({ drift: [...report.drift, ...checked.value.drift] });
+        if (report.status === 'in-sync')
+            run.mark('drifted');
+        log.push(`Drifted: ${checked.value.drift.join('; ')}.`);
+    }
+    return outcome;
+}
+/** plan and check end here: the plan is reported, or judged, and nothing is written. */
+function judge(run, judgement) {
+    const { report, state, plan, log } = run;
+    if (!plan.changed) {
+        run.mark('in-sync');
+        log.push(run.policy.reports.nothingToChange);
+        return run.outcome();
+    }
+    log.push(`Layers: ${describeLayers(state.layers)} → ${describeLayers(plan.layersAfter)}`);
+    for (const change of report.diff?.variables ?? [])
+        log.push(`${change.change === 'added' ? '+' : '~'} ${change.name}${change.shown ? `=${change.after ?? ''}` : ' (value not shown)'}`);
+    if (report.diff?.logFormat)
+        log.push(`LoggingConfig.LogFormat: ${report.diff.logFormat.before} → ${report.diff.logFormat.after}`);
+    if (judgement === 'planned')
+        return run.end('planned');
+    run.mark('drifted');
+    run.know({ drift: driftOf(state, plan, run.layer?.arn ?? '') });
+    log.push(`Drifted: ${report.drift.join('; ')}.`);
+    return run.outcome();
+}
+
+;// CONCATENATED MODULE: ./src/run/functionSteps/rollback.ts
+
+
+
+/**
+ * Puts the function's layers and variables back as they were read (and its LoggingConfig, when the
+ * write changed it), guarded by the revision our own write produced, so that a change someone else
+ * made in between is never overwritten.
+ */
+async function rollbackStep(run, reason) {
+    const { basis: original, revisionId } = run.written;
+    // The plan that was written: its LoggingConfig says whether the log format must go back too.
+    const { loggingAfter } = run.plan;
+    const hint = restoreHint(original, loggingAfter !== undefined);
+    if (!run.ctx.config.rollbackOnFailure)
+        return run.end('failed', `${original.name} was updated but ${reason} It was left updated because rollback-on-failure is false. ${hint}`);
+    try {
+        const restored = await writeConfiguration(run.lambda, original.arn, original.layers, original.variables ?? {}, revisionId, run.ctx.sleep, loggingAfter && loggingToRestore(original));
+        if (restored.status === 'Failed')
+            return run.end('failed', `${original.name}: ${reason} Rolling back failed too (${restored.reason ?? 'no reason given'}); it needs attention. ${hint}`);
+        run.know({ layersAfter: [...original.layers], layerAfter: run.report.layerBefore, changedVariables: [], diff: null });
+        run.log.push(`Rolled back: layers${loggingAfter ? ', variables and log format are' : ' and variables are'} as they were before this run.`);
+        return run.end('rolled-back', `${original.name}: ${reason} It was rolled back to its previous configuration.`);
+    }
+    catch (error) {
+        const concurrent = errorName(error) === 'PreconditionFailedException'
+            ? ' Someone else changed the function after our update, so the rollback did not overwrite their change.'
+            : ` The rollback failed: ${errorName(error)}: ${messageOf(error)}.`;
+        return run.end('failed', `${original.name}: ${reason}${concurrent} It needs attention. ${hint}`);
+    }
+}
+/**
+ * A command that puts the layers back (and the LoggingConfig, when this run's write changes the log
+ * format); variables are named, never printed, because they may hold secrets.
+ */
+function restoreHint(original, logFormatChanged = false) {
+    const layers = original.layers.length > 0 ? original.layers.join(' ') : '[]';
+    const logging = logFormatChanged ? loggingToRestore(original) : undefined;
+    const loggingOption = logging
+        ? ` --logging-config ${[
+            `LogFormat=${logging.format}`,
+            ...(logging.applicationLogLevel ? [`ApplicationLogLevel=${logging.applicationLogLevel}`] : []),
+            ...(logging.systemLogLevel ? [`SystemLogLevel=${logging.systemLogLevel}`] : []),
+            ...(logging.logGroup ? [`LogGroup=${logging.logGroup}`] : [])
+        ].join(',')}`
+        : '';
+    return `To restore its layers${logging ? ' and log format' : ''}: aws lambda update-function-configuration --region ${original.region} --function-name ${original.arn} --layers ${layers}${loggingOption} ; its variables before this run were: ${Object.keys(original.variables ?? {}).join(', ') || 'none'}.`;
+}
+
+;// CONCATENATED MODULE: ./src/run/functionSteps/write.ts
+
+
+
+
+
+/** How often a write is re-planned after someone else changed the function between read and write. */
+const MAX_REPLANS = 3;
+/** How often a write waits out an update in progress (ResourceConflictException) before giving up. */
+const MAX_CONFLICT_WAITS = 3;
+/** Writes the plan; 'replan' when the function changed since it was read (run.state is then the new read). */
+async function writeStep(run, replan) {
+    const { policy, state, plan, log } = run;
+    run.original = state;
+    run.phase = 'writing';
+    run.logFormatChanged = plan.loggingAfter !== undefined;
+    log.push(`Layers: ${describeLayers(state.layers)} → ${describeLayers(plan.layersAfter)}`, policy.writes === 'removal'
+        ? `Variables removed: ${plan.removedVariables.join(', ') || 'none'}${plan.changedVariables.length > 0 ? `; put back as they were before the action: ${plan.changedVariables.join(', ')}` : ''}`
+        : `Variables set: ${plan.changedVariables.join(', ') || 'none'}`, ...(plan.loggingAfter ? [`LoggingConfig.LogFormat: ${logFormatOf(state)} → ${plan.loggingAfter.format}`] : []));
+    try {
+        const result = await writeWithConflictWaits(run);
+        run.written = { revisionId: result.revisionId, basis: state };
+        if (result.status === 'Failed')
+            return await rollbackStep(run, `Lambda could not apply the update: ${result.reason ?? 'no reason given'}`);
+        return undefined;
+    }
+    catch (error) {
+        return afterFailedWrite(run, error, replan);
+    }
+}
+/**
+ * A write that was refused, or whose answer was lost (5xx, reset, timeout), may have gone through, and
+ * an SDK retry of it then meets its own new revision: the function itself says what happened.
+ */
+async function afterFailedWrite(run, error, replan) {
+    const { ctx, target, state, plan } = run;
+    const refused = errorName(error) === 'PreconditionFailedException';
+    if (refused || isTransient(error)) {
+        let current;
+        try {
+            current = await readFunction(run.lambda, target);
+            ctx.onRead?.(current);
+        }
+        catch (readError) {
+            return run.fail(`${target.name} needs attention: the update's outcome is unknown (${errorName(error)}) and the function could not be read again (${errorName(readError)}). ${restoreHint(state, plan.loggingAfter !== undefined)}`);
+        }
+        if (holds(current, plan.layersAfter, plan.variablesAfter, plan.loggingAfter?.format ?? logFormatOf(state))) {
+            run.log.push('The update went through although its answer was lost.');
+            run.written = { revisionId: current.revisionId, basis: state };
+            return undefined;
+        }
+        if (refused && replan < MAX_REPLANS) {
+            run.log.push('The function changed since it was read (revision mismatch): reading it again and re-planning.');
+            run.state = current;
+            return 'replan';
+        }
+        if (!refused && !holds(current, state.layers, state.variables ?? {}, logFormatOf(state)))
+            return run.fail(`${target.name} needs attention: the update failed (${errorName(error)}: ${messageOf(error)}) and the function now holds neither its old configuration nor the planned one. ${restoreHint(state, plan.loggingAfter !== undefined)}`);
+    }
+    const hint = refused ? ' It kept changing while the action tried to write it; run again when other deployments are done.' : '';
+    return run.fail(`Failed to update ${target.name}: ${errorName(error)}: ${messageOf(error)}.${hint}`);
+}
+/** Whether a function holds exactly these layers, in order, these variables and this log format. */
+function holds(current, layers, variables, logFormat) {
+    const now = current.variables ?? {};
+    return (sameList(current.layers, layers) &&
+        logFormatOf(current) === logFormat &&
+        Object.keys(now).length === Object.keys(variables).length &&
+        Object.entries(variables).every(([key, value]) => Object.hasOwn(now, key) && now[key] === value));
+}
+async function writeWithConflictWaits(run) {
+    const { lambda, state, plan } = run;
+    for (let wait = 0;; wait++) {
+        try {
+            return await writeConfiguration(lambda, state.arn, plan.layersAfter, plan.variablesAfter, state.revisionId, run.ctx.sleep, plan.loggingAfter);
+        }
+        catch (error) {
+            if (errorName(error) !== 'ResourceConflictException' || wait >= MAX_CONFLICT_WAITS)
+                throw error;
+            // Another update is in progress: let it finish; the revision check then decides whether ours still applies.
+            run.log.push('Another update of the function is in progress: waiting for it to finish.');
+            await waitForUpdate(lambda, state.arn);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/aws/cloudwatchCheck.ts
+/** Whether a function's logs still reach CloudWatch Logs after its test invocation. */
+
+
+
+const fingerprint = (stream) => `${stream.creationTime ?? ''}/${stream.lastEventTimestamp ?? ''}/${stream.lastIngestionTime ?? ''}`;
+async function newestStreams(client, logGroup) {
+    const { logStreams = [] } = await client.send(new dist_cjs/* DescribeLogStreamsCommand */.w$R({ logGroupName: logGroup, orderBy: 'LastEventTime', descending: true, limit: 5 }));
+    return logStreams;
+}
+/**
+ * The group's newest streams before the test invocation, so that streams written just before it
+ * (by the action's own clock, within the skew tolerance) are not taken for streams written by it.
+ */
+async function snapshotLogStreams(client, logGroup) {
+    try {
+        const streams = await newestStreams(client, logGroup);
+        return new Map(streams.map((stream) => [stream.logStreamName ?? '', fingerprint(stream)]));
+    }
+    catch (error) {
+        // No group yet is an empty snapshot; anything else leaves the check to the timestamps alone.
+        return errorName(error) === 'ResourceNotFoundException' ? new Map() : undefined;
+    }
+}
+/** Tolerance for the difference between the runner's clock and AWS's. */
+const CLOCK_SKEW_MS = 2000;
+/**
+ * Polls the log group's newest streams: a stream created, or written to, at or after the invocation
+ * began means CloudWatch still receives the function's logs. No such stream, or no group, means off.
+ */
+async function checkCloudWatch(client, options) {
+    const sleep = options.sleep ?? retry_sleep;
+    const now = options.now ?? Date.now;
+    const intervalMs = options.intervalMs ?? 2500;
+    const threshold = options.since - CLOCK_SKEW_MS;
+    const deadline = now() + options.pollSeconds * 1000;
+    for (;;) {
+        try {
+            const logStreams = await newestStreams(client, options.logGroup);
+            const fresh = logStreams.find((stream) => options.baseline?.get(stream.logStreamName ?? '') !== fingerprint(stream) &&
+                ((stream.creationTime ?? 0) >= threshold ||
+                    (stream.lastEventTimestamp ?? 0) >= threshold ||
+                    (stream.lastIngestionTime ?? 0) >= threshold));
+            if (fresh)
+                return {
+                    status: 'on',
+                    detail: `log stream ${fresh.logStreamName ?? '?'} in ${options.logGroup} received logs after the test invocation`
+                };
+        }
+        catch (error) {
+            if (errorName(error) === 'ResourceNotFoundException')
+                return { status: 'off', detail: `log group ${options.logGroup} does not exist` };
+            return {
+                status: 'unknown',
+                detail: `could not read log group ${options.logGroup}: ${errorName(error)}: ${messageOf(error)}`
+            };
+        }
+        if (now() + intervalMs > deadline)
+            return { status: 'off', detail: `no new log stream in ${options.logGroup} after the test invocation` };
+        await sleep(intervalMs);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/run/functionSteps/verify.ts
+
+
+
+
+
+
+
+
+
+
+/** IAM is eventually consistent: a policy just written may take seconds to apply where Lambda runs. */
+const IAM_SETTLE_MS = 10_000;
+/** Test-invokes the written function; returns an outcome when its run ends here. */
+async function invokeStep(run) {
+    const { ctx, target, state, log } = run;
+    if (!ctx.config.testInvoke) {
+        run.know({ cloudwatch: 'unknown' });
+        return run.outcome();
+    }
+    // A write that cannot be verified any more is undone, so that nothing is left half-done.
+    if (ctx.isCancelled?.()) {
+        run.phase = 'rolling back';
+        return rollbackStep(run, 'the run was cancelled before the test invocation could verify the change.');
+    }
+    run.phase = 'verifying';
+    await settleSecretAccess(run);
+    // Only a mode that verifies telemetry (apply) checks CloudWatch Logs afterwards: remove would read the
+    // group for nothing (and a role without logs:DescribeLogStreams, which remove does not need, would be refused).
+    const logs = ctx.logsFor(target.region);
+    const baseline = !run.policy.verifiesTelemetry ? undefined : await snapshotLogStreams(logs, state.logGroup);
+    const invokedAt = run.now();
+    let invocation;
+    try {
+        invocation = await invokeFunction(ctx.invokerFor?.(target.region) ?? run.lambda, state.arn || functionId(target), ctx.config.testPayload);
+    }
+    catch (error) {
+        run.know({ invocation: { status: 'failed', statusCode: null, functionError: null } });
+        return rollbackStep(run, `the test invocation could not be made: ${errorName(error)}: ${messageOf(error)}`);
+    }
+    run.know({
+        invocation: {
+            status: invocation.ok ? 'ok' : 'failed',
+            statusCode: invocation.statusCode ?? null,
+            functionError: invocation.functionError ?? null
+        }
+    });
+    log.push(`Test invocation: status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, FunctionError ${invocation.functionError}` : ''}${invocation.requestId ? ` (request ${invocation.requestId})` : ''}`);
+    // The tail is the function's own output: bounded (Lambda sends 4 KB; a proxy may send more), and printed
+    // by main.ts through the reporter's outsideGroup, which keeps the runner from reading a command in it.
+    if (invocation.logTail)
+        log.push('Log tail:', ...indent(tailOf(invocation.logTail, 100, LOG_TAIL_CHARS)));
+    if (!invocation.ok) {
+        const tail = invocation.logTail ? ` Log tail: ${lastLines(invocation.logTail, 5)}` : '';
+        const reason = `the test invocation failed (status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, ${invocation.functionError} error` : ''}).${tail}`;
+        const outcome = await rollbackStep(run, reason);
+        return invocation.logTail ? { ...outcome, logTail: tailOf(invocation.logTail, 100, LOG_TAIL_CHARS) } : outcome;
+    }
+    // After a removal the logs are the function's own business again: nothing to verify.
+    if (!run.policy.verifiesTelemetry)
+        return run.outcome();
+    return { invocation, invokedAt, logs, baseline };
+}
+/**
+ * A test invocation right after the role got read access to the secrets could start the extension
+ * before IAM applies it everywhere, fail, and roll a good change back.
+ */
+async function settleSecretAccess(run) {
+    const { ctx, state } = run;
+    const writtenAt = state.role ? ctx.roleWrittenAt?.get(roleNameOf(state.role)) : undefined;
+    if (writtenAt === undefined)
+        return;
+    const wait = writtenAt + IAM_SETTLE_MS - run.now();
+    if (wait <= 0)
+        return;
+    run.log.push(`Waiting ${Math.ceil(wait / 1000)} s for the new secret access of its role to apply before the test invocation.`);
+    await (ctx.sleep ?? retry_sleep)(wait);
+}
+/** Waits for the invocation's logs in CloudWatch and its telemetry in ClickStack, then judges both. */
+async function telemetryStep(run, { invocation, invokedAt, logs, baseline }) {
+    const { ctx, target, state } = run;
+    // Both wait for things that arrive with a delay: look for them at the same time, without holding
+    // a slot that the next function needs for its writes.
+    run.slot.release();
+    const waitForTelemetry = () => Promise.all([
+        checkCloudWatch(logs, {
+            logGroup: state.logGroup,
+            since: invokedAt,
+            ...(baseline ? { baseline } : {}),
+            pollSeconds: ctx.config.cloudwatchCheckSeconds,
+            ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
+            ...(ctx.now ? { now: ctx.now } : {})
+        }),
+        verifyDelivery(run, invocation.requestId, invokedAt)
+    ]);
+    const [verdict, delivery] = await (ctx.waitSlots ? ctx.waitSlots.run(waitForTelemetry) : waitForTelemetry());
+    const givenBack = await judgeDelivery(run, delivery);
+    if (givenBack)
+        return givenBack;
+    run.know({ cloudwatch: verdict.status });
+    run.log.push(`CloudWatch Logs: ${verdict.status} (${verdict.detail})`);
+    if (verdict.status === 'on' && ctx.config.cloudwatchLogs === 'off') {
+        const why = (await logsStillAllowed(ctx, state)) ??
+            'no policy of its role lets it write logs any more; IAM changes can take a few seconds to apply everywhere, so run the check again later';
+        return run.end('failed', `${target.name} has the extension, but CloudWatch Logs still received its logs after the test invocation (${verdict.detail}): ${why}.`, { cloudwatchStillOn: true });
+    }
+    if (verdict.status === 'on')
+        run.warnings.push(`${target.name}: CloudWatch Logs still receives its logs (${verdict.detail}); its execution role may still write logs, so CloudWatch keeps billing for them.`);
+    return run.outcome();
+}
+/** Reports what reached ClickStack; rolls back when it is required and nothing did. */
+async function judgeDelivery(run, delivery) {
+    const { ctx, target } = run;
+    run.know({ delivery });
+    if (!delivery)
+        return undefined;
+    run.log.push(delivery.status === 'delivered'
+        ? `ClickStack: ${delivery.logRecords} log record(s) and ${delivery.spans} span(s) arrived within ${Math.round((delivery.firstArrivalMs ?? 0) / 1000)} s.`
+        : `ClickStack: ${delivery.detail ?? 'nothing arrived'}`);
+    if (delivery.status === 'delivered' && !delivery.withInvocationId)
+        run.notices.push(`${target.name}: ${JSON_LOG_FORMAT_HINT}`);
+    if (delivery.status === 'delivered')
+        return undefined;
+    const reason = `its test invocation's telemetry did not reach ClickStack: ${delivery.detail ?? 'nothing arrived'}`;
+    if (ctx.config.delivery?.mode === 'require') {
+        run.phase = 'rolling back';
+        await run.slot.reacquire();
+        return rollbackStep(run, `${reason}.`);
+    }
+    run.warnings.push(`${target.name}: ${reason}; check otlp-endpoint, otlp-headers and that the function can reach the endpoint.`);
+    return undefined;
+}
+/** Waits for the test invocation's records in ClickHouse, when delivery verification is on. */
+async function verifyDelivery(run, requestId, invokedAt) {
+    const { ctx, target } = run;
+    const settings = ctx.config.delivery;
+    if (!ctx.delivery || !settings)
+        return null;
+    const result = await ctx.delivery.waitForDelivery({
+        functionName: target.name,
+        ...(requestId ? { requestId } : {}),
+        since: new Date(invokedAt),
+        timeoutMs: settings.timeoutSeconds * 1000,
+        ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
+        ...(ctx.now ? { now: ctx.now } : {})
+    });
+    const windowEnd = invokedAt + Math.max(result.firstArrivalMs ?? 0, 60_000) + 60_000;
+    return {
+        status: result.error ? 'error' : result.delivered ? 'delivered' : 'not-delivered',
+        logRecords: result.logRecords,
+        spans: result.spans,
+        firstArrivalMs: result.firstArrivalMs,
+        withInvocationId: result.withInvocationId,
+        link: settings.hyperdxUrl ? hyperdxSearchUrl(settings.hyperdxUrl, target.name, invokedAt - 60_000, windowEnd) : null,
+        detail: result.error ?? (result.delivered ? null : `no record of it within ${settings.timeoutSeconds} s`)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/run/rollout.ts
+/**
+ * One function's way through the apply path, as steps over a FunctionRun: read, plan, write (guarded by
+ * its revision), wait, test-invoke, check CloudWatch and ClickStack, and put it back exactly as it was
+ * when a step fails. The steps are in functionSteps/.
+ */
+
+
+
+
+
+
+
+
+/** Processes one function in the configured mode; never throws, every failure ends up in the report. */
+async function rolloutFunction(ctx, target) {
+    const slot = holderOf(ctx.slots, await ctx.slots?.acquire());
+    if (ctx.isCancelled?.()) {
+        slot.release();
+        return cancelledOutcome(emptyReport(target));
+    }
+    const run = new FunctionRun(ctx, target, slot);
+    // The run is its own in-flight entry: a hard stop reads its report as it stands.
+    ctx.inFlight?.add(run);
+    try {
+        return { ...(await steps(run)), notices: run.notices };
+    }
+    finally {
+        ctx.inFlight?.delete(run);
+        slot.release();
+    }
+}
+/** The steps in their order; each returns an outcome when the function's run ends there. */
+async function steps(run) {
+    const stopped = (await readStep(run)) ?? (await choosePlanStep(run)) ?? (await planAndWrite(run));
+    if (stopped)
+        return stopped;
+    run.mark(run.policy.reports.changeStatus);
+    run.log.push(`${run.policy.reports.written ?? 'Written'} (revision ${run.written.revisionId ?? 'unknown'}).`);
+    const invoked = await invokeStep(run);
+    return 'invocation' in invoked ? telemetryStep(run, invoked) : invoked;
+}
+/** Plan, write; if someone changed the function since it was read, read again and plan again. */
+async function planAndWrite(run) {
+    for (let replan = 0;; replan++) {
+        const planned = await planStep(run);
+        if (planned)
+            return planned;
+        const written = await writeStep(run, replan);
+        if (written !== 'replan')
+            return written;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/run/telemetryEndpoint.ts
@@ -92995,11 +93537,10 @@ function excerpt(text, redact) {
 
 
 
-
 /** Throws one clear sentence when the endpoint refuses the preflight record; says so when it cannot be tried. */
-async function preflightEndpoint(config) {
+async function preflightEndpoint(config, { reporter, sendPreflight }) {
     const endpoint = config.managedVariables[ENV.endpoint];
-    if (!config.preflight || config.mode !== 'apply' || !endpoint)
+    if (!config.preflight || !MODE_POLICY[config.mode].verifiesTelemetry || !endpoint)
         return;
     const protocol = config.managedVariables[ENV.protocol];
     const result = await sendPreflight({
@@ -93009,19 +93550,19 @@ async function preflightEndpoint(config) {
         timeoutMs: 10_000
     });
     if ('skipped' in result)
-        core_notice(`Preflight skipped: ${result.skipped}.`, { title: 'OTLP endpoint' });
+        reporter.notice(`Preflight skipped: ${result.skipped}.`, { title: 'OTLP endpoint' });
     else if (!result.ok)
         throw new Error(`The OTLP endpoint check failed before any function was changed: ${result.reason} (Set preflight: false if only the functions can reach the endpoint.)`);
     else
-        info(`Preflight: ${endpoint} took a test record over OTLP/${result.protocol === 'http' ? 'HTTP' : 'gRPC'}.`);
+        reporter.info(`Preflight: ${endpoint} took a test record over OTLP/${result.protocol === 'http' ? 'HTTP' : 'gRPC'}.`);
 }
 /** The delivery checker for this run, proven able to query before any function is changed; undefined when verification is off. */
-async function openDeliveryChecker(config) {
+async function openDeliveryChecker(config, { reporter, createDeliveryChecker }) {
     const settings = config.delivery;
-    if (!settings || config.mode !== 'apply')
+    if (!settings || !MODE_POLICY[config.mode].verifiesTelemetry)
         return undefined;
     if (!config.testInvoke) {
-        core_warning('verify-delivery needs the test invocation: with test-invoke false there is nothing to look for in ClickStack.');
+        reporter.warning('verify-delivery needs the test invocation: with test-invoke false there is nothing to look for in ClickStack.');
         return undefined;
     }
     const checker = createDeliveryChecker({
@@ -93039,15 +93580,6 @@ async function openDeliveryChecker(config) {
     }
     return checker;
 }
-/** otlp-headers as the extension reads them: `k=v` pairs split on commas. */
-function headerMap(value) {
-    if (value.startsWith('secret://'))
-        return { secret: value };
-    return Object.fromEntries(value
-        .split(',')
-        .filter((pair) => pair.includes('='))
-        .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
-}
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
@@ -93055,6 +93587,8 @@ var promises_ = __nccwpck_require__(1455);
 var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./src/github/layerReferences.ts
 /** Finding the Rotel layer version ARNs written in the repository's own files, for annotating the stale ones. */
+
+
 
 
 
@@ -93099,9 +93633,9 @@ const PLACEHOLDER = String.raw `\$?\{(?:[^{}\n]|\{[^{}\n]*\}){1,200}\}|<[A-Za-z_
 const REGION = String.raw `[a-z]{2}(?:-[a-z]+)+-\d{1,2}`;
 const LITERAL_REGION = new RegExp(`^${REGION}$`);
 // A version must be literal to be a finding, and whole: `:3` but not `:3${suffix}` or `:3abc`.
-const ROTEL_ARN = new RegExp(String.raw `\barn:(?:aws(?:-cn|-us-gov)?|${PLACEHOLDER}):lambda:` +
+const ROTEL_ARN = new RegExp(String.raw `\barn:(?:${PARTITION_IDS.join('|')}|${PLACEHOLDER}):lambda:` +
     String.raw `(${REGION}|${PLACEHOLDER}):(\d{12}|${PLACEHOLDER}):layer:` +
-    String.raw `(rotel-extension-(amd64|arm64)(?:-alpha)?):([1-9]\d{0,15})(?![\w$\{])`, 'g');
+    String.raw `(rotel-extension-(amd64|arm64)(?:-alpha)?):(${LAYER_VERSION_SOURCE})(?![\w$\{])`, 'g');
 /** Every Rotel layer version ARN with an explicit version in a text, several per line included, in order. */
 function findReferencesInText(text, file) {
     const references = [];
@@ -93386,12 +93920,6 @@ function uncheckedNote(plan, mirrored) {
 }
 
 ;// CONCATENATED MODULE: ./src/run/workspaceAnnotations.ts
-/**
- * Annotates the repository's own files where they pin a Rotel layer version older than the latest,
- * so that a pull request shows the line to bump.
- */
-
-
 
 
 
@@ -93401,7 +93929,7 @@ const MAX_ANNOTATIONS = 50;
 // Where they are, in the summary and the comment; the annotations have the rest.
 const MAX_LISTED = 10;
 /** Scans the workspace, warns on each reference behind the latest, and returns a sentence for the summary. */
-async function annotateWorkspace(config, layers, env) {
+async function annotateWorkspace(config, layers, env, reporter) {
     const root = env.GITHUB_WORKSPACE;
     if (!root)
         return [];
@@ -93424,18 +93952,18 @@ async function annotateWorkspace(config, layers, env) {
         catch (error) {
             // A layer the deploy role cannot see is not the pull request's fault: say so in the log only.
             // The name comes from a file of the pull request, the message from AWS: neither may run a command.
-            printOutside(`Could not look up the latest ${name} in ${region} (${account}): ${messageOf(error)}`);
+            reporter.outside(`Could not look up the latest ${name} in ${region} (${account}): ${messageOf(error)}`);
         }
     }));
     const unchecked = uncheckedNote(plan, config.layerAccount !== DEFAULT_LAYER_ACCOUNT);
     if (unchecked)
-        info(unchecked);
+        reporter.info(unchecked);
     const behind = behindLatest(references, (ref) => {
         const lookup = plan.lookupOf(ref);
         return lookup && latest.get(lookup);
     });
     for (const { ref, latest: newest } of behind.slice(0, MAX_ANNOTATIONS))
-        core_warning(`${ref.name} version ${ref.version} is behind the latest, version ${newest}${ref.region ? ` in ${ref.region}` : ''}; bump it to ${newest}.`, { title: 'Rotel layer behind the latest', file: ref.file, startLine: ref.line, startColumn: ref.column });
+        reporter.warning(`${ref.name} version ${ref.version} is behind the latest, version ${newest}${ref.region ? ` in ${ref.region}` : ''}; bump it to ${newest}.`, { title: 'Rotel layer behind the latest', file: ref.file, startLine: ref.line, startColumn: ref.column });
     const listed = behind.slice(0, MAX_LISTED).map(({ ref }) => `${ref.file}:${ref.line}`);
     if (behind.length > MAX_LISTED)
         listed.push(`${behind.length - MAX_LISTED} more`);
@@ -93448,7 +93976,10 @@ async function annotateWorkspace(config, layers, env) {
 }
 
 ;// CONCATENATED MODULE: ./src/run/main.ts
-/** The action: inputs → credentials → one pass per function in the chosen mode → outputs, annotations, summary. */
+
+
+
+
 
 
 
@@ -93479,45 +94010,61 @@ const LAYER_VERSION_HINTS = {
     'rotel-extension-amd64-alpha': 41,
     'rotel-extension-arm64-alpha': 41
 };
-async function run(env = process.env) {
+/** The runner, the real clients and the real process. */
+function realDeps() {
+    return {
+        reporter: runnerReporter,
+        awsClients: createAwsClients,
+        github: createGitHubClient,
+        event: github_context,
+        sendPreflight: sendPreflight,
+        createDeliveryChecker: createDeliveryChecker,
+        exit: (code) => process.exit(code)
+    };
+}
+/** Runs the action in `env`; `deps` replace the runner and clients of a real run (in tests). */
+async function run(env = process.env, given = {}) {
+    const deps = { ...realDeps(), ...given };
+    const { reporter } = deps;
     // One redactor for every channel; it learns the configured secrets now and each function's values once read.
     const redactor = createRedactor();
     const redact = redactor;
-    const mask = (forms) => forms.forEach((form) => setSecret(form));
-    mask(redactor.add(rawSecrets()));
+    const mask = (forms) => forms.forEach((form) => reporter.setSecret(form));
+    mask(redactor.add(rawSecrets(reporter)));
     try {
-        const config = loadConfig((name) => getInput(name), env);
+        const config = loadConfig((name) => reporter.getInput(name), env);
         mask(redactor.add(config.secretValues));
-        if (config.literalIngestionKey && config.mode === 'apply')
-            core_notice('otlp-headers holds the ingestion key itself: Lambda keeps it in plain text in each function\'s configuration, readable by anyone allowed to read the function. Store it in Secrets Manager or Parameter Store and give a reference instead, e.g. Authorization=${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME}.', { title: 'Ingestion key in plain text' });
-        const clients = createAwsClients(config.roleToAssume ? await group('Assume the deploy role', () => assumeRole(config, env)) : undefined);
-        await preflightEndpoint(config);
-        const delivery = await openDeliveryChecker(config);
+        if (config.literalIngestionKey && MODE_POLICY[config.mode].writes === 'extension')
+            reporter.notice('otlp-headers holds the ingestion key itself: Lambda keeps it in plain text in each function\'s configuration, readable by anyone allowed to read the function. Store it in Secrets Manager or Parameter Store and give a reference instead, e.g. Authorization=${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME}.', { title: 'Ingestion key in plain text' });
+        const clients = deps.awsClients(config.roleToAssume ? await reporter.group('Assume the deploy role', () => assumeRole(config, env, deps)) : undefined);
+        await preflightEndpoint(config, deps);
+        const delivery = await openDeliveryChecker(config, deps);
         // The hints are the upstream account's numbering; a mirror numbers its own copies.
         const hints = config.layerAccount === DEFAULT_LAYER_ACCOUNT ? LAYER_VERSION_HINTS : {};
-        const layers = new LayerResolver({ clientFor: clients.lambdaFor, hints });
+        const probe = deps.sleep ? { probe: { sleep: deps.sleep } } : {};
+        const layers = new LayerResolver({ clientFor: clients.lambdaOnceFor, hints, ...probe });
         const selection = await selectFunctions(config, clients.lambdaFor);
         for (const warning of selection.warnings)
-            core_warning(annotationText(warning, { redact }));
+            reporter.warning(annotationText(warning, { redact }));
         // Names and regions are printed anyway: a value found inside one hides nothing and would garble them.
         const publicTexts = [...config.regions, ...selection.targets.flatMap((target) => [target.name, target.given, target.region])];
         const onRead = (state) => mask(redactor.addEchoed(valuesToHide(state, publicTexts)));
         const done = new Map();
-        const publishOnce = once(publishResult);
+        const publishOnce = once((result) => publishResult(config, result, redact, reporter, env));
         const control = new RunControl((reason) => {
             // The runner kills the process soon: report what is known, now, and leave.
             const outcomes = selection.targets.map((target) => done.get(target) ?? interrupted(control, target, reason));
             const result = { mode: config.mode, outcomes, layers: layersByRegionAndArch(outcomes), testInvoke: config.testInvoke };
-            void publishOnce(config, result, redact).finally(() => process.exit(1));
-        }, (message) => core_warning(redact(message)));
+            void publishOnce(result).finally(() => deps.exit(1));
+        }, (message) => reporter.warning(redact(message)));
         const dispose = control.install();
-        const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done, delivery, { onRead, redact }).finally(async () => {
+        const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done, delivery, { onRead, redact, deps }).finally(async () => {
             dispose();
             await delivery?.close();
         });
         const notes = [...selection.warnings];
-        if ((config.mode === 'plan' || config.mode === 'check') && config.annotateFiles?.length !== 0)
-            notes.push(...(await annotateWorkspace(config, layers, env)));
+        if (MODE_POLICY[config.mode].reports.annotatesFiles && config.annotateFiles?.length !== 0)
+            notes.push(...(await annotateWorkspace(config, layers, env, reporter)));
         const result = {
             mode: config.mode,
             outcomes,
@@ -93525,16 +94072,16 @@ async function run(env = process.env) {
             testInvoke: config.testInvoke,
             notes
         };
-        if (config.mode === 'plan' && config.prComment)
-            await postPlanComment(config, result, redact, env);
-        await publishOnce(config, result, redact);
+        if (MODE_POLICY[config.mode].reports.prComment && config.prComment)
+            await postPlanComment(config, result, redact, { reporter, env, event: deps.event, github: deps.github });
+        await publishOnce(result);
     }
     catch (error) {
         if (error instanceof InputError)
             for (const problem of error.problems)
-                core_error(annotationText(problem, { redact }));
+                reporter.error(annotationText(problem, { redact }));
         // An error from AWS or GitHub is outside text: no terminal escapes or control characters in the annotation.
-        setFailed(annotationText(messageOf(error), { redact }));
+        reporter.setFailed(annotationText(messageOf(error), { redact }));
     }
 }
 /** A function in flight, or never started, when the run had to stop at once. */
@@ -93556,42 +94103,43 @@ function once(fn) {
     return (...args) => (first ??= fn(...args));
 }
 /** The secret inputs as given, to mask before anything can fail and print them, even when they are malformed. */
-function rawSecrets() {
-    const password = getInput('clickhouse-password').trim();
-    const user = getInput('clickhouse-user').trim() || 'default';
-    const raw = getInput('otlp-headers');
-    const parts = raw
-        .split(/[\r\n,]+/)
-        .map((entry) => entry.slice(entry.indexOf('=') + 1).trim())
-        .filter((part) => part.length >= 3);
-    const environment = getInput('environment')
+function rawSecrets(reporter) {
+    const password = reporter.getInput('clickhouse-password').trim();
+    const user = reporter.getInput('clickhouse-user').trim() || 'default';
+    const raw = reporter.getInput('otlp-headers');
+    const parts = rawHeaderValues(raw);
+    const environment = reporter
+        .getInput('environment')
         .split(/\r?\n/)
         .map((line) => line.trim())
         .filter((line) => line !== '' && !line.startsWith('#'))
         // A line without "=" may be a secret pasted without its name: all of it is masked.
         .flatMap((line) => (line.includes('=') ? [[line.slice(0, line.indexOf('=')).trim(), line.slice(line.indexOf('=') + 1).trim()]] : [['', line]]))
         .flatMap(([name, value]) => [...(name === '' || isSecretName(name) ? [value] : []), ...secretPartsOf(value)]);
-    const urls = ['otlp-endpoint', 'clickhouse-url', 'hyperdx-url'].flatMap((name) => secretPartsOf(getInput(name).trim()));
+    const urls = ['otlp-endpoint', 'clickhouse-url', 'hyperdx-url'].flatMap((name) => secretPartsOf(reporter.getInput(name).trim()));
     return [
         ...new Set([raw.trim(), ...parts, ...parts.flatMap(secretPartsOf), ...environment, ...urls, password, password && `${user}:${password}`]
             .filter((secret) => secret.length > 0))
     ];
 }
-async function assumeRole(config, env) {
+async function assumeRole(config, env, deps) {
+    const { reporter } = deps;
     const credentials = await assumeRoleWithOidc({
         roleArn: config.roleToAssume ?? '',
         sessionName: config.roleSessionName,
         audience: config.audience,
         durationSeconds: config.roleDurationSeconds,
         stsRegion: config.homeRegion,
-        getIdToken: (audience) => getIDToken(audience),
-        mask: (secret) => setSecret(secret),
+        getIdToken: (audience) => reporter.getIDToken(audience),
+        mask: (secret) => reporter.setSecret(secret),
         env,
-        forkPullRequest: forkPullRequestOf(github_context),
+        forkPullRequest: forkPullRequestOf(deps.event),
+        ...(deps.stsClient ? { stsClient: deps.stsClient(config.homeRegion) } : {}),
+        ...(deps.sleep ? { sleep: deps.sleep } : {}),
         // A retry names STS's error: outside text.
-        log: (message) => printOutside(message)
+        log: (message) => reporter.outside(message)
     });
-    info(`Assumed ${config.roleToAssume ?? ''} as session ${config.roleSessionName}.`);
+    reporter.info(`Assumed ${config.roleToAssume ?? ''} as session ${config.roleSessionName}.`);
     return credentials;
 }
 /**
@@ -93599,10 +94147,10 @@ async function assumeRole(config, env) {
  * stay under 20 calls a second, within CloudWatch Logs' default rate for that call.
  */
 const WAITING_AT_ONCE = 48;
-const VERB = { apply: 'Rolling the Rotel extension out to', plan: 'Planning', check: 'Checking', remove: 'Removing the Rotel extension from' };
-async function processFunctions(config, clients, layers, targets, control, done, delivery, { onRead, redact }) {
-    info(`${VERB[config.mode]} ${targets.length} function${targets.length === 1 ? '' : 's'}, ${config.maxConcurrency} at a time.`);
-    const roleWork = await prepareRoles(config, clients, targets, control, onRead);
+async function processFunctions(config, clients, layers, targets, control, done, delivery, { onRead, redact, deps }) {
+    const { reporter } = deps;
+    reporter.info(`${MODE_POLICY[config.mode].reports.verb} ${targets.length} function${targets.length === 1 ? '' : 's'}, ${config.maxConcurrency} at a time.`);
+    const roleWork = await prepareRoles(config, clients, targets, control, reporter, onRead);
     const context = {
         ...roleWork,
         roleWrittenAt: new Map(),
@@ -93616,6 +94164,8 @@ async function processFunctions(config, clients, layers, targets, control, done,
         isCancelled: () => control.cancelled,
         inFlight: control.inFlight,
         delivery,
+        ...(deps.now ? { now: deps.now } : {}),
+        ...(deps.sleep ? { sleep: deps.sleep } : {}),
         slots: new Slots(config.maxConcurrency),
         waitSlots: new Slots(Math.max(WAITING_AT_ONCE, config.maxConcurrency))
     };
@@ -93624,14 +94174,14 @@ async function processFunctions(config, clients, layers, targets, control, done,
         const outcome = await rolloutFunction(context, target);
         done.set(target, outcome);
         // Functions run in parallel, so each one's log is printed whole when it is done, in its own group.
-        // The log holds outside text (log tails, AWS errors): printGroup keeps the runner from running a command in it.
-        printGroup(redact(`${target.name} (${target.region}): ${outcome.report.status}`), outcome.log.map(redact));
+        // The log holds outside text (log tails, AWS errors): outsideGroup keeps the runner from running a command in it.
+        reporter.outsideGroup(redact(`${target.name} (${target.region}): ${outcome.report.status}`), outcome.log.map(redact));
         return outcome;
     }));
-    if (roleWork.roles && config.mode === 'apply' && config.cloudwatchLogs === 'off')
+    if (roleWork.roles && MODE_POLICY[config.mode].roles === 'switch-off' && config.cloudwatchLogs === 'off')
         await giveLogsBack(roleWork.roles, roleWork.preRead, targets, outcomes);
     if (roleWork.roles && shrinksSecretGrants(config) && !control.cancelled)
-        await shrinkSecretGrants(roleWork.roles, config, roleWork.preRead, targets, outcomes);
+        await shrinkSecretGrants(roleWork.roles, config, roleWork.preRead, targets, outcomes, reporter);
     return outcomes;
 }
 
