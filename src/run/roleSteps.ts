@@ -48,8 +48,28 @@ export async function prepareRoles(
   refuseWritesToOwnRole(iam, guard)
   const edge = new IamRoles(iam)
   const roles = new RoleCoordinator(edge)
+  const preRead = await readFunctions(clients, targets, config.maxConcurrency, control, onRead)
+  // A role this run would write to, and that is the deploy role itself, is never planned: its functions
+  // fail with the reason (workOnRole), and nothing is read from or written to it on their behalf.
+  const ownRoleRefusals = writesRoles(config) ? await refusalsOfOwnRole(preRead, guard) : new Map<string, string>()
+  for (const read of preRead.values())
+    if ('state' in read && read.state.role && !ownRoleRefusals.has(read.state.role))
+      roles.plan({ key: read.state.arn, role: read.state.role, logGroupArn: logGroupArnForFunction(read.state.arn, read.state.logGroup) })
+  if (MODE_POLICY[config.mode].roles !== 'restore') return { roles, preRead, ownRoleRefusals }
+  const restored = await restoreRoles({ config, edge, roles, guard, reporter, restored: new Map() }, preRead)
+  return { roles, preRead, restored }
+}
+
+/** Every function's configuration, or why it could not be read; none is read once the run is cancelled. */
+async function readFunctions(
+  clients: AwsClients,
+  targets: readonly FunctionTarget[],
+  maxConcurrency: number,
+  control: RunControl,
+  onRead?: (state: FunctionState) => void
+): Promise<Map<FunctionTarget, PreRead>> {
   const preRead = new Map<FunctionTarget, PreRead>()
-  await mapWithConcurrency(targets, config.maxConcurrency, async (target) => {
+  await mapWithConcurrency(targets, maxConcurrency, async (target) => {
     if (control.cancelled) return
     try {
       const state = await readFunction(clients.lambdaFor(target.region), target)
@@ -59,20 +79,35 @@ export async function prepareRoles(
       preRead.set(target, { error })
     }
   })
-  // A role this run would write to, and that is the deploy role itself, is never planned: its functions
-  // fail with the reason (workOnRole), and nothing is read from or written to it on their behalf.
-  const ownRoleRefusals = new Map<string, string>()
-  if (writesRoles(config))
-    for (const role of new Set([...preRead.values()].flatMap((read) => ('state' in read && read.state.role ? [read.state.role] : []))))
-      if (!ownRoleRefusals.has(role)) {
-        const refusal = await guard.refusal(role)
-        if (refusal) ownRoleRefusals.set(role, refusal)
-      }
-  for (const read of preRead.values())
-    if ('state' in read && read.state.role && !ownRoleRefusals.has(read.state.role))
-      roles.plan({ key: read.state.arn, role: read.state.role, logGroupArn: logGroupArnForFunction(read.state.arn, read.state.logGroup) })
-  if (MODE_POLICY[config.mode].roles !== 'restore') return { roles, preRead, ownRoleRefusals }
+  return preRead
+}
 
+/** Why each role of the read functions that is the deploy role itself may not be written to, by role ARN. */
+async function refusalsOfOwnRole(preRead: ReadonlyMap<FunctionTarget, PreRead>, guard: OwnRoleGuard): Promise<Map<string, string>> {
+  const ownRoleRefusals = new Map<string, string>()
+  for (const role of new Set([...preRead.values()].flatMap((read) => ('state' in read && read.state.role ? [read.state.role] : []))))
+    if (!ownRoleRefusals.has(role)) {
+      const refusal = await guard.refusal(role)
+      if (refusal) ownRoleRefusals.set(role, refusal)
+    }
+  return ownRoleRefusals
+}
+
+/** What remove's restoration of the roles works with, and where it puts each function's outcome (by function ARN). */
+interface RestoreWork {
+  config: ActionConfig
+  edge: IamRoles
+  roles: RoleCoordinator
+  guard: OwnRoleGuard
+  reporter: Reporter
+  restored: Map<string, RoleOutcome<UndoResult>>
+}
+
+/** remove: switches CloudWatch Logs back on for the roles this action switched it off on; the outcome by function ARN. */
+async function restoreRoles(
+  work: RestoreWork,
+  preRead: ReadonlyMap<FunctionTarget, PreRead>
+): Promise<Map<string, RoleOutcome<UndoResult>>> {
   // Only roles that carry this action's record are read in full and restored.
   const keysByRole = new Map<string, string[]>()
   for (const read of preRead.values())
@@ -80,49 +115,57 @@ export async function prepareRoles(
       const keys = keysByRole.get(read.state.role) ?? []
       keysByRole.set(read.state.role, [...keys, read.state.arn])
     }
-  const restored = new Map<string, RoleOutcome<UndoResult>>()
-  await reporter.group('Switch CloudWatch Logs back on where this action switched it off', async () => {
-    await mapWithConcurrency([...keysByRole], 4, async ([roleArn, keys]) => {
-      const role = roleNameOf(roleArn)
-      let recorded: Awaited<ReturnType<IamRoles['recordsOn']>>
-      try {
-        recorded = await edge.recordsOn(role)
-      } catch (error) {
-        const reason = `could not read execution role ${role} to see whether this action switched its CloudWatch Logs off (${messageOf(error)}); grant the deploy role iam:GetRole on it (see README, Permissions)`
-        // Told cloudwatch-logs: off, the user did switch logs off: removing the extension blind could
-        // lose logs. Otherwise the feature was most likely never used: say so, and go on.
-        if (config.cloudwatchLogs === 'off') for (const key of keys) restored.set(key, { ok: false, error: reason })
-        else
-          reporter.warning(
-            // The reason quotes IAM's error: outside text.
-            annotationText(
-              `The extension is removed, but it is unknown whether an earlier cloudwatch-logs: off run switched CloudWatch Logs off for execution role ${role}: ${reason}. If one did, CloudWatch Logs stays off for its functions.`
-            ),
-            { title: 'Execution role not readable' }
-          )
-        return
-      }
-      if (recorded.secretPolicy)
-        // Other functions of the role, not in this run, may still read the secret through it.
-        reporter.notice(
-          `Execution role ${role} keeps inline policy ${recorded.secretPolicy}, which grant-secret-access put there: other functions using the role may still read the ingestion key through it. Once none does: aws iam delete-role-policy --role-name ${role} --policy-name ${recorded.secretPolicy} ; aws iam untag-role --role-name ${role} --tag-keys ${SECRET_POLICY_TAG}`,
-          { title: 'Secret access left in place' }
-        )
-      if (!recorded.cloudwatchOff) return
-      const refusal = await guard.refusal(roleArn)
-      if (refusal) {
-        for (const key of keys) restored.set(key, { ok: false, error: refusal })
-        return
-      }
-      const results = await roles.undoFor(keys)
-      for (const outcome of results.values()) {
-        // Role names and policy texts come from IAM: printed so that the runner runs no command from them.
-        if (outcome.ok) reporter.outside(`${role}: ${describeUndo(outcome.value).join('; ') || 'nothing to restore'}.`)
-        for (const key of keys) restored.set(key, outcome)
-      }
-    })
+  await work.reporter.group('Switch CloudWatch Logs back on where this action switched it off', async () => {
+    await mapWithConcurrency([...keysByRole], 4, async ([roleArn, keys]) => restoreRole(work, roleArn, keys))
   })
-  return { roles, preRead, restored }
+  return work.restored
+}
+
+/** One role of remove: reads this action's record on it, and undoes what it says for the role's functions (keys). */
+async function restoreRole(work: RestoreWork, roleArn: string, keys: readonly string[]): Promise<void> {
+  const { edge, roles, guard, reporter, restored } = work
+  const role = roleNameOf(roleArn)
+  let recorded: Awaited<ReturnType<IamRoles['recordsOn']>>
+  try {
+    recorded = await edge.recordsOn(role)
+  } catch (error) {
+    roleNotReadable(work, role, keys, error)
+    return
+  }
+  if (recorded.secretPolicy)
+    // Other functions of the role, not in this run, may still read the secret through it.
+    reporter.notice(
+      `Execution role ${role} keeps inline policy ${recorded.secretPolicy}, which grant-secret-access put there: other functions using the role may still read the ingestion key through it. Once none does: aws iam delete-role-policy --role-name ${role} --policy-name ${recorded.secretPolicy} ; aws iam untag-role --role-name ${role} --tag-keys ${SECRET_POLICY_TAG}`,
+      { title: 'Secret access left in place' }
+    )
+  if (!recorded.cloudwatchOff) return
+  const refusal = await guard.refusal(roleArn)
+  if (refusal) {
+    for (const key of keys) restored.set(key, { ok: false, error: refusal })
+    return
+  }
+  const results = await roles.undoFor(keys)
+  for (const outcome of results.values()) {
+    // Role names and policy texts come from IAM: printed so that the runner runs no command from them.
+    if (outcome.ok) reporter.outside(`${role}: ${describeUndo(outcome.value).join('; ') || 'nothing to restore'}.`)
+    for (const key of keys) restored.set(key, outcome)
+  }
+}
+
+/** remove, when a role's record could not be read: its functions fail, or a warning says what may be left off. */
+function roleNotReadable(work: RestoreWork, role: string, keys: readonly string[], error: unknown): void {
+  const reason = `could not read execution role ${role} to see whether this action switched its CloudWatch Logs off (${messageOf(error)}); grant the deploy role iam:GetRole on it (see README, Permissions)`
+  // Told cloudwatch-logs: off, the user did switch logs off: removing the extension blind could
+  // lose logs. Otherwise the feature was most likely never used: say so, and go on.
+  if (work.config.cloudwatchLogs === 'off') for (const key of keys) work.restored.set(key, { ok: false, error: reason })
+  else
+    work.reporter.warning(
+      // The reason quotes IAM's error: outside text.
+      annotationText(
+        `The extension is removed, but it is unknown whether an earlier cloudwatch-logs: off run switched CloudWatch Logs off for execution role ${role}: ${reason}. If one did, CloudWatch Logs stays off for its functions.`
+      ),
+      { title: 'Execution role not readable' }
+    )
 }
 
 /** Whether apply (or plan, showing what apply would do) writes to execution roles in this run. */
