@@ -166,7 +166,18 @@ const toCount = (value: unknown): number => {
   return Number.isFinite(number) ? number : 0
 }
 
-export function createDeliveryChecker(options: DeliveryCheckerOptions): DeliveryChecker {
+/** What every query of a checker shares, derived once from the inputs. */
+interface Connection {
+  readonly config: ClickHouseClientConfigOptions
+  readonly username: string
+  readonly logs: TableRef
+  readonly traces: TableRef
+  readonly redact: Redactor
+  readonly shownUrl: string
+}
+
+/** The inputs resolved to the client's options, the tables and what messages may show. */
+function connectionOf(options: DeliveryCheckerOptions): Connection {
   const database = options.database?.trim() || 'default'
   // Credentials in the URL are used only when the inputs give none; the client gets the URL without them.
   const fromUrl = urlCredentials(options.url)
@@ -188,21 +199,22 @@ export function createDeliveryChecker(options: DeliveryCheckerOptions): Delivery
     // Its own logging would print failed requests (URL, parameters) beside ours.
     log: { level: ClickHouseLogLevel.OFF }
   }
-  let client: DeliveryQueryClient | undefined
-  const clientOrThrow = (): DeliveryQueryClient => {
-    if (client) return client
-    try {
-      client = options.clientFactory ? options.clientFactory(config) : (createClient(config) as unknown as DeliveryQueryClient)
-    } catch (error) {
-      throw new PermanentError(`clickhouse-url ${shownUrl} cannot be used: ${redact(messageOf(error))}.`)
-    }
-    return client
-  }
+  return { config, username, logs, traces, redact, shownUrl }
+}
+
+type RunQuery = <T>(logsTableQuery: boolean, params: Record<string, unknown>, table: TableRef) => Promise<T[]>
+
+/**
+ * Runs one table's query, adapting to the server: kept apart so that what it learns (readonly refused,
+ * no TimestampTime column) lives once per checker, shared by both tables' queries.
+ */
+function createQueryRunner(clientOrThrow: () => DeliveryQueryClient, connection: Connection): RunQuery {
+  const { username, shownUrl, redact } = connection
   // Learnt once per run: whether to send readonly=1, and whether the logs table has TimestampTime.
   let sendReadonly = true
   let logsHaveTimestampTime = true
 
-  async function run<T>(logsTableQuery: boolean, params: Record<string, unknown>, table: TableRef): Promise<T[]> {
+  return async function run<T>(logsTableQuery: boolean, params: Record<string, unknown>, table: TableRef): Promise<T[]> {
     for (;;) {
       // What this attempt sends: the other table's query, in flight at once, may learn the same lesson.
       const withReadonly = sendReadonly
@@ -232,6 +244,80 @@ export function createDeliveryChecker(options: DeliveryCheckerOptions): Delivery
       }
     }
   }
+}
+
+type Poll = (functionName: string, requestId: string, sinceMs: number) => Promise<Counts>
+
+/** Polls with a doubling backoff until records arrive, a permanent error comes, or the time is up. */
+async function pollUntilDelivered(
+  wait: WaitForDeliveryOptions,
+  poll: Poll,
+  connection: Pick<Connection, 'redact' | 'shownUrl'>
+): Promise<DeliveryResult> {
+  const { redact, shownUrl } = connection
+  const sleep = wait.sleep ?? realSleep
+  const now = wait.now ?? Date.now
+  const maxDelayMs = wait.maxDelayMs ?? 8000
+  let delayMs = wait.initialDelayMs ?? 1000
+  const sinceMs = wait.since.getTime() - (wait.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS)
+  const deadline = now() + Math.max(0, wait.timeoutMs)
+  const result: DeliveryResult = {
+    delivered: false,
+    logRecords: 0,
+    spans: 0,
+    firstArrivalMs: null,
+    withInvocationId: false,
+    polls: 0
+  }
+  for (;;) {
+    let transient: string | undefined
+    try {
+      result.polls++
+      const counts = await poll(wait.functionName, wait.requestId ?? '', sinceMs)
+      if (counts.logRecords + counts.spans > 0) return recordArrival(result, counts, now() - wait.since.getTime())
+    } catch (error) {
+      if (error instanceof PermanentError) {
+        result.error = error.message
+        return result
+      }
+      transient = redact(messageOf(error))
+    }
+    const remaining = deadline - now()
+    if (remaining <= 0) {
+      if (transient !== undefined)
+        result.error = `ClickHouse at clickhouse-url ${shownUrl} could not be queried (${transient}); the records of ${wait.functionName} could not be checked.`
+      return result
+    }
+    await sleep(Math.min(delayMs, remaining))
+    delayMs = Math.min(delayMs * 2, maxDelayMs)
+  }
+}
+
+/** Fills the result from the first poll that saw records (`elapsedMs`: from `since` to its answer). */
+function recordArrival(result: DeliveryResult, counts: Counts, elapsedMs: number): DeliveryResult {
+  result.delivered = true
+  result.logRecords = counts.logRecords
+  result.spans = counts.spans
+  result.withInvocationId = counts.withInvocationId > 0
+  result.firstArrivalMs = Math.max(0, elapsedMs)
+  if (result.logRecords > 0 && !result.withInvocationId) result.hint = JSON_LOG_FORMAT_HINT
+  return result
+}
+
+export function createDeliveryChecker(options: DeliveryCheckerOptions): DeliveryChecker {
+  const connection = connectionOf(options)
+  const { config, logs, traces, redact, shownUrl } = connection
+  let client: DeliveryQueryClient | undefined
+  const clientOrThrow = (): DeliveryQueryClient => {
+    if (client) return client
+    try {
+      client = options.clientFactory ? options.clientFactory(config) : (createClient(config) as unknown as DeliveryQueryClient)
+    } catch (error) {
+      throw new PermanentError(`clickhouse-url ${shownUrl} cannot be used: ${redact(messageOf(error))}.`)
+    }
+    return client
+  }
+  const run = createQueryRunner(clientOrThrow, connection)
 
   async function poll(functionName: string, requestId: string, sinceMs: number): Promise<Counts> {
     const common = { functionName, requestId, sinceMs }
@@ -247,53 +333,6 @@ export function createDeliveryChecker(options: DeliveryCheckerOptions): Delivery
       logRecords: toCount(logRows[0]?.records),
       withInvocationId: toCount(logRows[0]?.with_invocation_id),
       spans: toCount(spanRows[0]?.spans)
-    }
-  }
-
-  async function waitForDelivery(wait: WaitForDeliveryOptions): Promise<DeliveryResult> {
-    const sleep = wait.sleep ?? realSleep
-    const now = wait.now ?? Date.now
-    const maxDelayMs = wait.maxDelayMs ?? 8000
-    let delayMs = wait.initialDelayMs ?? 1000
-    const sinceMs = wait.since.getTime() - (wait.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS)
-    const deadline = now() + Math.max(0, wait.timeoutMs)
-    const result: DeliveryResult = {
-      delivered: false,
-      logRecords: 0,
-      spans: 0,
-      firstArrivalMs: null,
-      withInvocationId: false,
-      polls: 0
-    }
-    for (;;) {
-      let transient: string | undefined
-      try {
-        result.polls++
-        const counts = await poll(wait.functionName, wait.requestId ?? '', sinceMs)
-        if (counts.logRecords + counts.spans > 0) {
-          result.delivered = true
-          result.logRecords = counts.logRecords
-          result.spans = counts.spans
-          result.withInvocationId = counts.withInvocationId > 0
-          result.firstArrivalMs = Math.max(0, now() - wait.since.getTime())
-          if (result.logRecords > 0 && !result.withInvocationId) result.hint = JSON_LOG_FORMAT_HINT
-          return result
-        }
-      } catch (error) {
-        if (error instanceof PermanentError) {
-          result.error = error.message
-          return result
-        }
-        transient = redact(messageOf(error))
-      }
-      const remaining = deadline - now()
-      if (remaining <= 0) {
-        if (transient !== undefined)
-          result.error = `ClickHouse at clickhouse-url ${shownUrl} could not be queried (${transient}); the records of ${wait.functionName} could not be checked.`
-        return result
-      }
-      await sleep(Math.min(delayMs, remaining))
-      delayMs = Math.min(delayMs * 2, maxDelayMs)
     }
   }
 
@@ -314,7 +353,7 @@ export function createDeliveryChecker(options: DeliveryCheckerOptions): Delivery
   }
 
   return {
-    waitForDelivery,
+    waitForDelivery: (wait) => pollUntilDelivered(wait, poll, connection),
     check,
     async close() {
       const open = client

@@ -177,10 +177,21 @@ export function preflightJson(nowNs: bigint): unknown {
 }
 
 async function viaHttp(context: Context): Promise<Failure | undefined> {
-  const { url, shown, redact } = context
-  const path = `${url.pathname.replace(/\/+$/, '')}/v1/logs`
+  const path = `${context.url.pathname.replace(/\/+$/, '')}/v1/logs`
   const body = Buffer.from(JSON.stringify(preflightJson(context.nowNs)), 'utf8')
-  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+  const { status, text } = await postOnce(context, path, body)
+  return judgeHttpAnswer(status, text, context, path)
+}
+
+interface HttpAnswer {
+  status: number
+  text: string
+}
+
+/** One POST of the record, without an agent, settled once: by the answer, an error or the timeout. */
+function postOnce(context: Context, path: string, body: Buffer): Promise<HttpAnswer> {
+  const { url } = context
+  return new Promise<HttpAnswer>((resolve, reject) => {
     const transport = url.protocol === 'https:' ? https : http
     let request: http.ClientRequest
     try {
@@ -205,7 +216,7 @@ async function viaHttp(context: Context): Promise<Failure | undefined> {
     }
     let settled = false
     let timedOut = false
-    const settle = (error: unknown, value?: { status: number; text: string }): void => {
+    const settle = (error: unknown, value?: HttpAnswer): void => {
       if (settled) return
       settled = true
       clearTimeout(timer)
@@ -217,22 +228,34 @@ async function viaHttp(context: Context): Promise<Failure | undefined> {
       request.destroy(new PreflightTimeout())
     }, context.timeoutMs)
     request.on('error', (error) => settle(error))
-    request.on('response', (response) => {
-      const chunks: Buffer[] = []
-      let size = 0
-      response.on('data', (chunk: Buffer) => {
-        if (size < 4096) chunks.push(chunk)
-        size += chunk.length
-      })
-      response.on('end', () => settle(undefined, { status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
-      response.on('error', (error) => settle(error))
-      // Cut off in the middle of the answer: by our timeout, or by the other side.
-      response.on('close', () =>
-        settle(timedOut ? new PreflightTimeout() : Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' }))
-      )
-    })
+    request.on('response', (response) => readAnswer(response, settle, () => timedOut))
     request.end(body)
   })
+}
+
+/** Reads the status and the first 4 KiB of the body; a cut-off answer settles as a timeout or a reset. */
+function readAnswer(
+  response: http.IncomingMessage,
+  settle: (error: unknown, value?: HttpAnswer) => void,
+  timedOut: () => boolean
+): void {
+  const chunks: Buffer[] = []
+  let size = 0
+  response.on('data', (chunk: Buffer) => {
+    if (size < 4096) chunks.push(chunk)
+    size += chunk.length
+  })
+  response.on('end', () => settle(undefined, { status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
+  response.on('error', (error) => settle(error))
+  // Cut off in the middle of the answer: by our timeout, or by the other side.
+  response.on('close', () =>
+    settle(timedOut() ? new PreflightTimeout() : Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' }))
+  )
+}
+
+/** The verdict on an OTLP/HTTP answer: undefined for 2xx, else a failure naming the input to fix. */
+function judgeHttpAnswer(status: number, text: string, context: Context, path: string): Failure | undefined {
+  const { shown, redact } = context
   if (status >= 200 && status < 300) return undefined
   const said = excerpt(text, redact)
   if (status === 401 || status === 403)
@@ -354,99 +377,127 @@ const H2_OWN_OR_FORBIDDEN = new Set([
 ])
 
 async function viaGrpc(context: Context): Promise<Failure | undefined> {
-  const { url, shown, redact } = context
+  const answer = await callGrpcOnce(context, grpcHeaders(context.headers))
+  if (answer.status !== 200) return judgeGrpcHttpStatus(answer.status, context.shown)
+  return judgeGrpcStatus(answer, context)
+}
+
+interface GrpcAnswer {
+  status: number
+  grpcStatus: string | undefined
+  grpcMessage: string
+}
+
+/** otlp-headers as HTTP/2 wants them: lower-case, without the ones it forbids or the call sets itself. */
+function grpcHeaders(given: Readonly<Record<string, string>>): http2.OutgoingHttpHeaders {
   const headers: http2.OutgoingHttpHeaders = {}
-  for (const [name, value] of Object.entries(context.headers)) {
+  for (const [name, value] of Object.entries(given)) {
     const lower = name.toLowerCase()
     if (!H2_OWN_OR_FORBIDDEN.has(lower)) headers[lower] = value
   }
-  const answer = await new Promise<{ status: number; grpcStatus: string | undefined; grpcMessage: string }>(
-    (resolve, reject) => {
-      let settled = false
-      let session: http2.ClientHttp2Session | undefined
-      const finish = (error: unknown, value?: { status: number; grpcStatus: string | undefined; grpcMessage: string }) => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        session?.destroy()
-        if (value) resolve(value)
-        else reject(error)
-      }
-      const timer = setTimeout(() => finish(new PreflightTimeout()), context.timeoutMs)
-      try {
-        session = http2.connect(url.origin, {
-          ...(context.ca !== undefined ? { ca: context.ca } : {}),
-          ...(url.protocol === 'https:' ? { ALPNProtocols: ['h2'] } : {})
-        })
-        session.on('error', (error) => finish(error))
-        session.on('goaway', (code) => {
-          if (code !== 0) finish(Object.assign(new Error(`HTTP/2 GOAWAY ${code}`), { code: 'ERR_HTTP2_GOAWAY' }))
-        })
-        const stream = session.request({
-          ':method': 'POST',
-          ':path': GRPC_LOGS_EXPORT_PATH,
-          ...headers,
-          'content-type': 'application/grpc',
-          te: 'trailers',
-          'grpc-timeout': `${Math.min(99_999_999, Math.max(1, Math.ceil(context.timeoutMs)))}m`,
-          'user-agent': 'rotel-clickstack-action-preflight'
-        })
-        let status = 0
-        let grpcStatus: string | undefined
-        let grpcMessage = ''
-        const take = (fields: http2.IncomingHttpHeaders): void => {
-          const value = fields['grpc-status']
-          if (value !== undefined) grpcStatus = String(value)
-          const message = fields['grpc-message']
-          if (message !== undefined) grpcMessage = decodeGrpcMessage(String(message))
-        }
-        stream.on('response', (fields) => {
-          status = Number(fields[':status'] ?? 0)
-          take(fields)
-        })
-        stream.on('trailers', (fields) => take(fields))
-        stream.on('data', () => undefined)
-        // A stream cancelled because its session failed carries the session's error (ECONNREFUSED, TLS) as cause.
-        stream.on('error', (error: Error & { cause?: unknown }) =>
-          finish(codeOf(error) === 'ERR_HTTP2_STREAM_CANCEL' && error.cause !== undefined ? error.cause : error)
-        )
-        stream.on('close', () => {
-          if (status === 0 && grpcStatus === undefined)
-            finish(
-              Object.assign(new Error(`the stream was closed without an answer (RST_STREAM ${stream.rstCode ?? '?'})`), {
-                code: NO_ANSWER
-              })
-            )
-          else finish(undefined, { status, grpcStatus, grpcMessage })
-        })
-        stream.end(grpcFrame(encodePreflightRequest(context.nowNs)))
-      } catch (error) {
-        finish(error)
-      }
+  return headers
+}
+
+/** One unary Export call on its own session, settled once (the session then destroyed): answer, error or timeout. */
+function callGrpcOnce(context: Context, headers: http2.OutgoingHttpHeaders): Promise<GrpcAnswer> {
+  const { url } = context
+  return new Promise<GrpcAnswer>((resolve, reject) => {
+    let settled = false
+    let session: http2.ClientHttp2Session | undefined
+    const finish = (error: unknown, value?: GrpcAnswer) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      session?.destroy()
+      if (value) resolve(value)
+      else reject(error)
     }
-  )
-  const said = excerpt(answer.grpcMessage, redact)
-  if (answer.status !== 200) {
-    if (answer.status === 401 || answer.status === 403)
-      return failure(
-        'auth',
-        `The ingestion key in otlp-headers was refused by otlp-endpoint ${shown} (HTTP ${answer.status}): set otlp-headers to Authorization=<your ClickStack ingestion API key>.`
-      )
-    if (answer.status === 404)
-      return failure(
-        'path',
-        `otlp-endpoint ${shown} answered HTTP 404 to the OTLP gRPC logs call: wrong path or port; gRPC is usually port 4317, and for OTLP/HTTP (usually 4318) set otlp-protocol: http.`
-      )
-    if (answer.status === 502 || answer.status === 503 || answer.status === 504)
-      return failure(
-        'unavailable',
-        `otlp-endpoint ${shown} is not taking data now (HTTP ${answer.status}): check that ClickStack's collector is up, then run again.`
-      )
-    return failure(
-      'protocol',
-      `otlp-endpoint ${shown} did not answer the OTLP gRPC logs call as gRPC (HTTP ${answer.status}): check the port; for OTLP/HTTP (usually 4318) set otlp-protocol: http.`
-    )
+    const timer = setTimeout(() => finish(new PreflightTimeout()), context.timeoutMs)
+    try {
+      session = http2.connect(url.origin, {
+        ...(context.ca !== undefined ? { ca: context.ca } : {}),
+        ...(url.protocol === 'https:' ? { ALPNProtocols: ['h2'] } : {})
+      })
+      session.on('error', (error) => finish(error))
+      session.on('goaway', (code) => {
+        if (code !== 0) finish(Object.assign(new Error(`HTTP/2 GOAWAY ${code}`), { code: 'ERR_HTTP2_GOAWAY' }))
+      })
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': GRPC_LOGS_EXPORT_PATH,
+        ...headers,
+        'content-type': 'application/grpc',
+        te: 'trailers',
+        'grpc-timeout': `${Math.min(99_999_999, Math.max(1, Math.ceil(context.timeoutMs)))}m`,
+        'user-agent': 'rotel-clickstack-action-preflight'
+      })
+      readGrpcAnswer(stream, finish)
+      stream.end(grpcFrame(encodePreflightRequest(context.nowNs)))
+    } catch (error) {
+      finish(error)
+    }
+  })
+}
+
+/** Collects :status and grpc-status/grpc-message (headers or trailers) and settles when the stream closes. */
+function readGrpcAnswer(stream: http2.ClientHttp2Stream, finish: (error: unknown, value?: GrpcAnswer) => void): void {
+  let status = 0
+  let grpcStatus: string | undefined
+  let grpcMessage = ''
+  const take = (fields: http2.IncomingHttpHeaders): void => {
+    const value = fields['grpc-status']
+    if (value !== undefined) grpcStatus = String(value)
+    const message = fields['grpc-message']
+    if (message !== undefined) grpcMessage = decodeGrpcMessage(String(message))
   }
+  stream.on('response', (fields) => {
+    status = Number(fields[':status'] ?? 0)
+    take(fields)
+  })
+  stream.on('trailers', (fields) => take(fields))
+  stream.on('data', () => undefined)
+  // A stream cancelled because its session failed carries the session's error (ECONNREFUSED, TLS) as cause.
+  stream.on('error', (error: Error & { cause?: unknown }) =>
+    finish(codeOf(error) === 'ERR_HTTP2_STREAM_CANCEL' && error.cause !== undefined ? error.cause : error)
+  )
+  stream.on('close', () => {
+    if (status === 0 && grpcStatus === undefined)
+      finish(
+        Object.assign(new Error(`the stream was closed without an answer (RST_STREAM ${stream.rstCode ?? '?'})`), {
+          code: NO_ANSWER
+        })
+      )
+    else finish(undefined, { status, grpcStatus, grpcMessage })
+  })
+}
+
+/** The verdict on a gRPC call answered with an HTTP status other than 200: never a gRPC answer. */
+function judgeGrpcHttpStatus(status: number, shown: string): Failure {
+  if (status === 401 || status === 403)
+    return failure(
+      'auth',
+      `The ingestion key in otlp-headers was refused by otlp-endpoint ${shown} (HTTP ${status}): set otlp-headers to Authorization=<your ClickStack ingestion API key>.`
+    )
+  if (status === 404)
+    return failure(
+      'path',
+      `otlp-endpoint ${shown} answered HTTP 404 to the OTLP gRPC logs call: wrong path or port; gRPC is usually port 4317, and for OTLP/HTTP (usually 4318) set otlp-protocol: http.`
+    )
+  if (status === 502 || status === 503 || status === 504)
+    return failure(
+      'unavailable',
+      `otlp-endpoint ${shown} is not taking data now (HTTP ${status}): check that ClickStack's collector is up, then run again.`
+    )
+  return failure(
+    'protocol',
+    `otlp-endpoint ${shown} did not answer the OTLP gRPC logs call as gRPC (HTTP ${status}): check the port; for OTLP/HTTP (usually 4318) set otlp-protocol: http.`
+  )
+}
+
+/** The verdict on an HTTP 200 answer, by its grpc-status: undefined for 0 (OK), else a failure. */
+function judgeGrpcStatus(answer: GrpcAnswer, context: Context): Failure | undefined {
+  const { shown, redact } = context
+  const said = excerpt(answer.grpcMessage, redact)
   if (answer.grpcStatus === undefined)
     return failure(
       'protocol',
