@@ -103,36 +103,9 @@ export async function findLatestVersion(
     return true
   }
 
-  // The highest version seen present, 0 while none is.
-  let lo = 0
-  let step = stepFromStart
-  if (hint > 1) {
-    if (await exists(hint)) {
-      lo = hint
-      step = stepFromHint
-    } else {
-      // The hint's gap window below it: a version there is the latest or below it, and all of them
-      // absent with the hint mean the latest is below them, so the search starts over from 1.
-      for (let version = hint - 1; version >= Math.max(1, hint - gapWindow + 1) && lo === 0; version--)
-        if (await exists(version)) lo = version
-      if (lo > 0) step = stepFromHint
-    }
-  }
-
-  // Whether to probe the gap window of `hi`, an absent version that may be a hole: yes when the odds
-  // that it is one (the share of holes seen below `lo`, times the versions between `hi` and the end,
-  // against those between `lo` and `hi`) are at least even. Without a known end, always.
-  const worthChecking = (lo: number, hi: number, end: number): boolean => {
-    if (end === Infinity) return true
-    let holes = 0
-    let seen = 0
-    for (const [version, layer] of found)
-      if (version < lo) {
-        seen++
-        if (layer === undefined) holes++
-      }
-    return ((holes + PRIOR_HOLES) / (seen + PRIOR_VERSIONS)) * (end - hi) >= hi - lo
-  }
+  // The highest version seen present, 0 while none is; the gallop steps small from a version found near the hint.
+  let lo = await startFromHint(exists, hint, gapWindow)
+  const step = lo > 0 ? stepFromHint : stepFromStart
 
   let galloped = 0
   let galloping = true
@@ -152,7 +125,7 @@ export async function findLatestVersion(
     if (hi === Infinity || galloping) {
       next = lo + step(galloped++)
       gallop = true
-    } else if (hi < end && worthChecking(lo, hi, end)) {
+    } else if (hi < end && worthChecking(found, lo, hi, end)) {
       next = unknownIn(hi + 1, hi + gapWindow - 1)
     } else if (hi - lo > 1) {
       next = lo + Math.floor((hi - lo) / 2)
@@ -167,4 +140,39 @@ export async function findLatestVersion(
     if (await exists(next)) lo = Math.max(lo, next)
     else if (gallop) galloping = false
   }
+}
+
+/**
+ * Where the search starts from a hint: the hint when present, else the highest present version of
+ * the hint's gap window below it, else 0 (nothing seen present; also without a hint).
+ */
+async function startFromHint(
+  exists: (version: number) => Promise<boolean>,
+  hint: number,
+  gapWindow: number
+): Promise<number> {
+  if (hint <= 1) return 0
+  if (await exists(hint)) return hint
+  // The hint's gap window below it: a version there is the latest or below it, and all of them
+  // absent with the hint mean the latest is below them, so the search starts over from 1.
+  for (let version = hint - 1; version >= Math.max(1, hint - gapWindow + 1); version--)
+    if (await exists(version)) return version
+  return 0
+}
+
+/**
+ * Whether to probe the gap window of `hi`, an absent version that may be a hole: yes when the odds
+ * that it is one (the share of holes seen below `lo`, times the versions between `hi` and the end,
+ * against those between `lo` and `hi`) are at least even. Without a known end, always.
+ */
+function worthChecking(found: ReadonlyMap<number, LayerVersion | undefined>, lo: number, hi: number, end: number): boolean {
+  if (end === Infinity) return true
+  let holes = 0
+  let seen = 0
+  for (const [version, layer] of found)
+    if (version < lo) {
+      seen++
+      if (layer === undefined) holes++
+    }
+  return ((holes + PRIOR_HOLES) / (seen + PRIOR_VERSIONS)) * (end - hi) >= hi - lo
 }

@@ -103,6 +103,56 @@ export function variablesSize(variables: Readonly<Record<string, string>>): numb
 
 /** Plans the write that puts the Rotel layer and settings on one function, keeping everything of the user's. */
 export function planApply(state: FunctionState, desired: Desired): Plan {
+  const problems = unfitProblems(state, desired)
+  const { layersAfter, rotelLayerBefore } = withRotelLayer(state.layers, desired)
+  const before = state.variables ?? {}
+  const variables = variableWrites(before)
+  if (desired.instrumentation) {
+    const { layerArn, wrapper, layerNames } = desired.instrumentation
+    placeInstrumentationLayer(layersAfter, layerArn, layerNames)
+    const current = before[WRAPPER_VARIABLE]
+    if (current && current !== wrapper && !Object.values(WRAPPERS).includes(current))
+      problems.push(
+        `its ${WRAPPER_VARIABLE} is already ${current}, a wrapper for something else; auto-instrumentation would replace it. Remove that wrapper first, or set instrumentation: none.`
+      )
+    else variables.set(WRAPPER_VARIABLE, wrapper)
+  }
+  if (layersAfter.length > MAX_LAYERS)
+    problems.push(
+      `it would have ${layersAfter.length} layers and Lambda allows ${MAX_LAYERS}; remove one of its layers first.`
+    )
+
+  const { settings, conflicts } = setSettings(desired, variables)
+  problems.push(...conflicts)
+  // A function already on JSON is left alone, and nothing is recorded: remove then leaves it JSON.
+  let loggingAfter: LoggingConfig | undefined
+  if (desired.jsonLogs && logFormatOf(state) !== 'JSON') {
+    loggingAfter = { ...state.logging, format: 'JSON' }
+    variables.set(LOG_FORMAT_VARIABLE, logFormatOf(state))
+  }
+  const writes = !sameList(state.layers, layersAfter) || variables.changed.length > 0 || loggingAfter !== undefined
+  const record = recordReplaced(before, settings, rotelLayerBefore !== null, writes, variables)
+  if (record.problem !== undefined) problems.push(record.problem)
+  problems.push(...variablesProblems(variables.after))
+
+  const layersChanged = !sameList(state.layers, layersAfter)
+  return {
+    layersBefore: state.layers,
+    layersAfter,
+    variablesAfter: variables.after,
+    rotelLayerBefore,
+    changedVariables: variables.changed,
+    removedVariables: [],
+    hiddenValues: record.hiddenValues,
+    layersChanged,
+    loggingAfter,
+    changed: layersChanged || variables.changed.length > 0 || loggingAfter !== undefined,
+    problems
+  }
+}
+
+/** Why the function itself cannot take the layer: an image, or an architecture the layer or input does not fit. */
+function unfitProblems(state: FunctionState, desired: Desired): string[] {
   const problems: string[] = []
   if (state.packageType === 'Image')
     problems.push(
@@ -119,12 +169,19 @@ export function planApply(state: FunctionState, desired: Desired): Plan {
     problems.push(
       `the layer ${desired.layerArn} is for ${desired.layerArchitectures.join(', ')}, not ${state.architecture}; check layer-name.`
     )
+  return problems
+}
 
+/** The layers with the desired Rotel layer in, and the Rotel layer they had, if any. */
+function withRotelLayer(
+  layers: readonly string[],
+  desired: Desired
+): { layersAfter: string[]; rotelLayerBefore: string | null } {
   // Replace the first Rotel layer in place, so that the overlay order in /opt stays the user's;
   // drop any further Rotel layer, because two copies of the extension would both start.
   const layersAfter: string[] = []
   let rotelLayerBefore: string | null = null
-  for (const layer of state.layers) {
+  for (const layer of layers) {
     if (isRotelLayer(layer, desired.layerNames)) {
       if (rotelLayerBefore === null) {
         rotelLayerBefore = layer
@@ -135,64 +192,87 @@ export function planApply(state: FunctionState, desired: Desired): Plan {
     }
   }
   if (rotelLayerBefore === null) layersAfter.push(desired.layerArn)
-  const before = state.variables ?? {}
-  const variablesAfter: Record<string, string> = { ...before }
-  const changedVariables: string[] = []
-  const set = (key: string, value: string): void => {
-    if (before[key] !== value && !changedVariables.includes(key)) changedVariables.push(key)
-    variablesAfter[key] = value
-  }
-  if (desired.instrumentation) {
-    // Same rule as for the Rotel layer: an older instrumentation layer is replaced where it stands.
-    const { layerArn, wrapper, layerNames } = desired.instrumentation
-    const isOurs = (layer: string): boolean => isInstrumentationLayer(layer, layerNames)
-    const first = layersAfter.findIndex(isOurs)
-    if (first === -1) layersAfter.push(layerArn)
-    else {
-      layersAfter[first] = layerArn
-      for (let i = layersAfter.length - 1; i > first; i--) if (isOurs(layersAfter[i] ?? '')) layersAfter.splice(i, 1)
-    }
-    const current = before[WRAPPER_VARIABLE]
-    if (current && current !== wrapper && !Object.values(WRAPPERS).includes(current))
-      problems.push(
-        `its ${WRAPPER_VARIABLE} is already ${current}, a wrapper for something else; auto-instrumentation would replace it. Remove that wrapper first, or set instrumentation: none.`
-      )
-    else set(WRAPPER_VARIABLE, wrapper)
-  }
-  if (layersAfter.length > MAX_LAYERS)
-    problems.push(
-      `it would have ${layersAfter.length} layers and Lambda allows ${MAX_LAYERS}; remove one of its layers first.`
-    )
+  return { layersAfter, rotelLayerBefore }
+}
 
+/** Puts the instrumentation layer into `layers` (changed in place). */
+function placeInstrumentationLayer(layers: string[], layerArn: string, layerNames: readonly string[]): void {
+  // Same rule as for the Rotel layer: an older instrumentation layer is replaced where it stands.
+  const isOurs = (layer: string): boolean => isInstrumentationLayer(layer, layerNames)
+  const first = layers.findIndex(isOurs)
+  if (first === -1) layers.push(layerArn)
+  else {
+    layers[first] = layerArn
+    for (let i = layers.length - 1; i > first; i--) if (isOurs(layers[i] ?? '')) layers.splice(i, 1)
+  }
+}
+
+/** The variables a plan writes, built up from the function's, and which of them it adds or changes. */
+interface VariableWrites {
+  readonly after: Record<string, string>
+  /** In the order first set; a variable set to the value the function has is not one of them. */
+  readonly changed: string[]
+  readonly set: (key: string, value: string) => void
+}
+
+function variableWrites(before: Readonly<Record<string, string>>): VariableWrites {
+  const after: Record<string, string> = { ...before }
+  const changed: string[] = []
+  const set = (key: string, value: string): void => {
+    if (before[key] !== value && !changed.includes(key)) changed.push(key)
+    after[key] = value
+  }
+  return { after, changed, set }
+}
+
+/**
+ * Sets the desired variables but a wrapper that instrumentation sets otherwise: the settings set, for
+ * the record, and the conflicts, as problems.
+ */
+function setSettings(
+  desired: Desired,
+  variables: VariableWrites
+): { settings: Array<[string, string]>; conflicts: string[] } {
   const settings: Array<[string, string]> = []
+  const conflicts: string[] = []
   for (const [key, value] of Object.entries(desired.variables)) {
     if (key === WRAPPER_VARIABLE && desired.instrumentation && value !== desired.instrumentation.wrapper)
-      problems.push(`environment sets ${WRAPPER_VARIABLE}, which instrumentation sets too; set it in one place only.`)
+      conflicts.push(`environment sets ${WRAPPER_VARIABLE}, which instrumentation sets too; set it in one place only.`)
     else {
       settings.push([key, value])
-      set(key, value)
+      variables.set(key, value)
     }
   }
-  // A function already on JSON is left alone, and nothing is recorded: remove then leaves it JSON.
-  let loggingAfter: LoggingConfig | undefined
-  if (desired.jsonLogs && logFormatOf(state) !== 'JSON') {
-    loggingAfter = { ...state.logging, format: 'JSON' }
-    set(LOG_FORMAT_VARIABLE, logFormatOf(state))
-  }
+  return { settings, conflicts }
+}
+
+/**
+ * Sets the record of the user's values the settings replace (variableRecord.ts), when a write happens
+ * and the record changes; gives the names whose values are hidden, or why the record cannot be read.
+ */
+function recordReplaced(
+  before: Readonly<Record<string, string>>,
+  settings: ReadonlyArray<[string, string]>,
+  hadRotelLayer: boolean,
+  writes: boolean,
+  variables: VariableWrites
+): { hiddenValues: string[]; problem?: string } {
   // The record goes only with a write that happens anyway: by itself it is never a change (nor drift).
-  let hiddenValues: string[] = []
-  const writes = !sameList(state.layers, layersAfter) || changedVariables.length > 0 || loggingAfter !== undefined
   try {
     const existing = readRecord(before)
-    const record = recordAfter(existing, before, settings, rotelLayerBefore !== null)
+    const record = recordAfter(existing, before, settings, hadRotelLayer)
     if (writes && !sameRecord(existing, record) && Object.keys(record).length > 0)
-      set(PREVIOUS_VARIABLES_VARIABLE, writeRecord(record))
-    hiddenValues = hiddenBy(record)
+      variables.set(PREVIOUS_VARIABLES_VARIABLE, writeRecord(record))
+    return { hiddenValues: hiddenBy(record) }
   } catch (error) {
     if (!(error instanceof UnreadableRecordError)) throw error
-    problems.push(error.message)
-    hiddenValues = [PREVIOUS_VARIABLES_VARIABLE]
+    return { hiddenValues: [PREVIOUS_VARIABLES_VARIABLE], problem: error.message }
   }
+}
+
+/** Why the variables after the write would not do: over Lambda's 4 KB, or no telemetry destination. */
+function variablesProblems(variablesAfter: Readonly<Record<string, string>>): string[] {
+  const problems: string[] = []
   const size = variablesSize(variablesAfter)
   if (size > MAX_VARIABLES_BYTES)
     problems.push(
@@ -202,21 +282,7 @@ export function planApply(state: FunctionState, desired: Desired): Plan {
     problems.push(
       'it would have no telemetry destination (no ROTEL_OTLP_EXPORTER_ENDPOINT, ROTEL_ENV_FILE or ROTEL_EXPORTER), and the extension would drop everything; set otlp-endpoint.'
     )
-
-  const layersChanged = !sameList(state.layers, layersAfter)
-  return {
-    layersBefore: state.layers,
-    layersAfter,
-    variablesAfter,
-    rotelLayerBefore,
-    changedVariables,
-    removedVariables: [],
-    hiddenValues,
-    layersChanged,
-    loggingAfter,
-    changed: layersChanged || changedVariables.length > 0 || loggingAfter !== undefined,
-    problems
-  }
+  return problems
 }
 
 /** The record itself and every name it holds a value of the user's for. */
