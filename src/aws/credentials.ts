@@ -1,6 +1,6 @@
 /** Assume an AWS role with a GitHub OIDC ID token. */
 
-import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts'
+import { AssumeRoleWithWebIdentityCommand, type Credentials, STSClient } from '@aws-sdk/client-sts'
 import { type ForkPullRequest, forkTokenMessage } from '../core/forkPullRequest.js'
 import { sleep as realSleep, withRetry } from '../core/retry.js'
 import { errorName, isTransient, messageOf, NETWORK_ERROR_CODES } from '../core/errors.js'
@@ -124,6 +124,60 @@ function createStsClient(region: string): STSClient {
   })
 }
 
+/** Throws when the runner offers no OIDC ID token, saying what the job lacks (or that a fork's run never gets one). */
+function requireIdTokenRequest(env: NodeJS.ProcessEnv, roleArn: string, forkPullRequest?: ForkPullRequest): void {
+  if (!env['ACTIONS_ID_TOKEN_REQUEST_URL'] || !env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']) {
+    // Telling a fork's run to add the permission would send the user after a setting that changes nothing.
+    if (forkPullRequest) throw new Error(forkTokenMessage(forkPullRequest, roleArn))
+    throw new Error(
+      `To assume role-to-assume (${roleArn}) through GitHub OIDC the job needs \`permissions: id-token: write\`` +
+        ` (or leave role-to-assume empty to use the AWS credentials already in the environment).`
+    )
+  }
+}
+
+/** A GitHub OIDC ID token, any failure (an empty token included) wrapped as an `IdTokenFetchError` to classify it apart. */
+async function fetchIdToken(getIdToken: (audience: string) => Promise<string>, audience: string): Promise<string> {
+  let idToken: string
+  try {
+    idToken = await getIdToken(audience)
+  } catch (error) {
+    throw new IdTokenFetchError(error)
+  }
+  if (!idToken) throw new IdTokenFetchError(new Error('the ID token came back empty'))
+  return idToken
+}
+
+/** The credentials of an STS answer, each secret masked before it is handed on; throws if STS gave none. */
+function maskedCredentials(
+  credentials: Credentials | undefined,
+  mask: (secret: string) => void
+): AwsCredentials {
+  if (!credentials?.AccessKeyId || !credentials.SecretAccessKey) {
+    throw new Error('STS answered without credentials')
+  }
+  mask(credentials.AccessKeyId)
+  mask(credentials.SecretAccessKey)
+  const result: AwsCredentials = {
+    accessKeyId: credentials.AccessKeyId,
+    secretAccessKey: credentials.SecretAccessKey
+  }
+  if (credentials.SessionToken) {
+    mask(credentials.SessionToken)
+    result.sessionToken = credentials.SessionToken
+  }
+  if (credentials.Expiration) result.expiration = credentials.Expiration
+  return result
+}
+
+/** The one-line message for a failed assumption, with a hint at the usual misconfiguration and the secrets scrubbed. */
+function failureMessage(error: unknown, roleArn: string, audience: string, secrets: readonly string[]): string {
+  // @actions/core spreads its errors over several lines; the annotation reads better as one.
+  const reason = messageOf(error).replace(/\s+/g, ' ').trim().replace(/\.+$/, '')
+  const message = `Could not assume role ${roleArn} through GitHub OIDC: ${reason}.${hintFor(error, audience)}`
+  return redact(message, secrets)
+}
+
 /** Assume `roleArn` with a fresh GitHub OIDC ID token per attempt, retrying only what a later attempt can cure, and return masked credentials. */
 export async function assumeRoleWithOidc(params: AssumeRoleWithOidcParams): Promise<AwsCredentials> {
   const { roleArn, sessionName, audience, durationSeconds, getIdToken, mask } = params
@@ -131,14 +185,7 @@ export async function assumeRoleWithOidc(params: AssumeRoleWithOidcParams): Prom
   const log = params.log ?? ((message: string) => console.log(message))
   const attempts = Math.max(1, Math.floor(params.attempts ?? DEFAULT_ATTEMPTS))
 
-  if (!env['ACTIONS_ID_TOKEN_REQUEST_URL'] || !env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']) {
-    // Telling a fork's run to add the permission would send the user after a setting that changes nothing.
-    if (params.forkPullRequest) throw new Error(forkTokenMessage(params.forkPullRequest, roleArn))
-    throw new Error(
-      `To assume role-to-assume (${roleArn}) through GitHub OIDC the job needs \`permissions: id-token: write\`` +
-        ` (or leave role-to-assume empty to use the AWS credentials already in the environment).`
-    )
-  }
+  requireIdTokenRequest(env, roleArn, params.forkPullRequest)
 
   // Whatever could leak into a message is scrubbed from it, even though GitHub masks these in logs too.
   const secrets: string[] = []
@@ -150,13 +197,7 @@ export async function assumeRoleWithOidc(params: AssumeRoleWithOidcParams): Prom
     const response = await withRetry(
       async () => {
         // A fresh token each time: GitHub's JWT lives minutes, and a slow retry loop can outlast one.
-        let idToken: string
-        try {
-          idToken = await getIdToken(audience)
-        } catch (error) {
-          throw new IdTokenFetchError(error)
-        }
-        if (!idToken) throw new IdTokenFetchError(new Error('the ID token came back empty'))
+        const idToken = await fetchIdToken(getIdToken, audience)
         secrets.push(idToken)
         mask(idToken)
         return client.send(
@@ -184,27 +225,9 @@ export async function assumeRoleWithOidc(params: AssumeRoleWithOidcParams): Prom
       }
     )
 
-    const credentials = response.Credentials
-    if (!credentials?.AccessKeyId || !credentials.SecretAccessKey) {
-      throw new Error('STS answered without credentials')
-    }
-    mask(credentials.AccessKeyId)
-    mask(credentials.SecretAccessKey)
-    const result: AwsCredentials = {
-      accessKeyId: credentials.AccessKeyId,
-      secretAccessKey: credentials.SecretAccessKey
-    }
-    if (credentials.SessionToken) {
-      mask(credentials.SessionToken)
-      result.sessionToken = credentials.SessionToken
-    }
-    if (credentials.Expiration) result.expiration = credentials.Expiration
-    return result
+    return maskedCredentials(response.Credentials, mask)
   } catch (error) {
-    // @actions/core spreads its errors over several lines; the annotation reads better as one.
-    const reason = messageOf(error).replace(/\s+/g, ' ').trim().replace(/\.+$/, '')
-    const message = `Could not assume role ${roleArn} through GitHub OIDC: ${reason}.${hintFor(error, audience)}`
-    throw new Error(redact(message, secrets), { cause: error })
+    throw new Error(failureMessage(error, roleArn, audience, secrets), { cause: error })
   } finally {
     // Only a client made here is ours to close; its keep-alive sockets would otherwise outlive the step.
     if (!params.stsClient) client.destroy()

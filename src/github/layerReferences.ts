@@ -1,6 +1,6 @@
 /** Finding the Rotel layer version ARNs written in the repository's own files, for annotating the stale ones. */
 
-import { open, readdir } from 'node:fs/promises'
+import { type FileHandle, open, readdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { compileGlob, type GlobMatcher } from '../core/glob.js'
 import type { LayerReference } from '../core/model.js'
@@ -177,22 +177,15 @@ interface Candidate {
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 /**
- * The Rotel layer references in the workspace files the globs select (`!` excludes), within the limits, with
- * the files that were selected but not searched.
+ * The files under `base` the patterns select, in the order to read them: by the first pattern selecting them, then
+ * by the walk's order. A directory that cannot be listed goes to `skipped`; the root itself failing throws.
  */
-export async function scanWorkspace(
-  root: string,
-  patterns: readonly string[],
-  limits: ScanLimits = {}
-): Promise<ScanResult> {
-  const maxFiles = limits.maxFiles ?? 5000
-  const maxFileBytes = limits.maxFileBytes ?? 1024 * 1024
-  const maxTotalBytes = limits.maxTotalBytes ?? 50 * 1024 * 1024
-  const compiled = compilePatterns(patterns)
-  const base = resolve(root)
-  const skipped: SkippedFile[] = []
+async function listCandidates(
+  base: string,
+  compiled: readonly CompiledPattern[],
+  skipped: SkippedFile[]
+): Promise<Candidate[]> {
   const candidates: Candidate[] = []
-
   const walk = async (directory: string, prefix: string): Promise<void> => {
     let entries
     try {
@@ -222,6 +215,38 @@ export async function scanWorkspace(
 
   // Stable: within one priority, the walk's order.
   candidates.sort((a, b) => a.priority - b.priority)
+  return candidates
+}
+
+/** Up to `size` bytes from the start of a file, fewer if it shrank meanwhile. */
+async function readUpTo(handle: FileHandle, size: number): Promise<Buffer> {
+  // Reading no more than the size measured keeps the bounds when a file grows meanwhile.
+  const content = Buffer.alloc(size)
+  let filled = 0
+  while (filled < size) {
+    const { bytesRead: got } = await handle.read(content, filled, size - filled, filled)
+    if (got === 0) break
+    filled += got
+  }
+  return content.subarray(0, filled)
+}
+
+/**
+ * The Rotel layer references in the workspace files the globs select (`!` excludes), within the limits, with
+ * the files that were selected but not searched.
+ */
+export async function scanWorkspace(
+  root: string,
+  patterns: readonly string[],
+  limits: ScanLimits = {}
+): Promise<ScanResult> {
+  const maxFiles = limits.maxFiles ?? 5000
+  const maxFileBytes = limits.maxFileBytes ?? 1024 * 1024
+  const maxTotalBytes = limits.maxTotalBytes ?? 50 * 1024 * 1024
+  const compiled = compilePatterns(patterns)
+  const base = resolve(root)
+  const skipped: SkippedFile[] = []
+  const candidates = await listCandidates(base, compiled, skipped)
 
   const references: LayerReference[] = []
   const decoder = new TextDecoder('utf-8')
@@ -250,15 +275,7 @@ export async function scanWorkspace(
           skipped.push({ file, reason: 'limit' })
           continue
         }
-        // Reading no more than the size measured keeps the bounds when a file grows meanwhile.
-        content = Buffer.alloc(size)
-        let filled = 0
-        while (filled < size) {
-          const { bytesRead: got } = await handle.read(content, filled, size - filled, filled)
-          if (got === 0) break
-          filled += got
-        }
-        content = content.subarray(0, filled)
+        content = await readUpTo(handle, size)
       } finally {
         await handle.close()
       }
