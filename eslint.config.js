@@ -34,7 +34,12 @@ export default defineConfig(
     rules: {
       '@typescript-eslint/no-unused-vars': [
         'error',
-        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true }
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+          ignoreRestSiblings: true
+        }
       ],
       // A variable a callback reads before the one assignment that follows it stays `let`.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
@@ -45,6 +50,9 @@ export default defineConfig(
     files: ['src/**/*.ts'],
     plugins: { house },
     rules: {
+      // One module, one job; one function, one step: a file or function past these is doing two.
+      'max-lines': ['error', { max: 600, skipBlankLines: true, skipComments: true }],
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
       'house/no-type-cycle': 'error',
       'import-x/no-restricted-paths': [
         'error',
@@ -53,7 +61,8 @@ export default defineConfig(
             {
               target: './src/core',
               from: [...EDGES.map((edge) => `./src/${edge}`), ...RUN],
-              message: 'src/core decides without I/O: it imports no edge (aws, clickstack, github) nor src/run, not even a type.'
+              message:
+                'src/core decides without I/O: it imports no edge (aws, clickstack, github) nor src/run, not even a type.'
             },
             ...edgeZones
           ]

@@ -1,8 +1,5 @@
 // ts-jest's ESM preset: the action and @actions/core 3 are ESM-only.
-const tsJest = [
-  'ts-jest',
-  { useESM: true, tsconfig: 'tsconfig.json', diagnostics: { ignoreCodes: [151002] } }
-]
+const tsJest = ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: { ignoreCodes: [151002] } }]
 
 const common = {
   extensionsToTreatAsEsm: ['.ts'],

@@ -81,7 +81,9 @@ try {
   const second = await runAction('Second run (nothing should change)')
   process.exitCode = first === 0 && second === 0 ? 0 : 1
   console.log(`The local OTLP endpoint received: ${received.join(', ') || 'nothing'} (the preflight records).`)
-  console.log(`The emulator keeps running at ${endpoint} for a look around; stop it with: bash scripts/emulator.sh stop`)
+  console.log(
+    `The emulator keeps running at ${endpoint} for a look around; stop it with: bash scripts/emulator.sh stop`
+  )
 } finally {
   await oidc.close()
   otlp.close()

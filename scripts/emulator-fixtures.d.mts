@@ -1,5 +1,11 @@
 // Types of scripts/emulator-fixtures.mjs (hand-written; keep in step with it).
-import type { Architecture, GetFunctionConfigurationCommandOutput, LambdaClient, PackageType, Runtime } from '@aws-sdk/client-lambda'
+import type {
+  Architecture,
+  GetFunctionConfigurationCommandOutput,
+  LambdaClient,
+  PackageType,
+  Runtime
+} from '@aws-sdk/client-lambda'
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs'
 
 /** moto's default account: every fixture lives there. */

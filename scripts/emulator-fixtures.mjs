@@ -180,14 +180,7 @@ async function deleteVersions(client, name, versions) {
  * `deleted` in both), so that functions can use it and GetLayerVersion/ListLayerVersions see it.
  */
 export async function publishMirroredLayer(endpoint, options) {
-  const {
-    region,
-    name,
-    versions,
-    deleted = [],
-    architectures,
-    descriptionFor = (v) => `Tag=v${v}-alpha`
-  } = options
+  const { region, name, versions, deleted = [], architectures, descriptionFor = (v) => `Tag=v${v}-alpha` } = options
   if (!Number.isInteger(versions) || versions < 1) throw new Error('versions must be a whole number ≥ 1')
   for (const v of deleted) {
     if (!Number.isInteger(v) || v < 1 || v > versions) throw new Error(`cannot delete version ${v} of 1..${versions}`)
@@ -288,7 +281,11 @@ export async function ensureLambdaRole(endpoint, roleName = LAMBDA_ROLE_NAME) {
       AssumeRolePolicyDocument: LAMBDA_TRUST_POLICY
     })
     try {
-      await iamQuery(endpoint, { Action: 'AttachRolePolicy', RoleName: roleName, PolicyArn: BASIC_EXECUTION_POLICY_ARN })
+      await iamQuery(endpoint, {
+        Action: 'AttachRolePolicy',
+        RoleName: roleName,
+        PolicyArn: BASIC_EXECUTION_POLICY_ARN
+      })
     } catch (attachError) {
       // Without MOTO_IAM_LOAD_MANAGED_POLICIES=true the managed policy does not exist; the role still works.
       if (attachError.name !== 'NoSuchEntity') throw attachError
@@ -492,7 +489,9 @@ async function main(argv) {
       console.log(`Seeded the sample fleet on ${endpoint} (account ${fleet.layerAccount}):`)
       for (const layer of fleet.layers) {
         const gaps = layer.deletedVersions.length ? ` (deleted: ${layer.deletedVersions.join(', ')})` : ''
-        console.log(`  layer    ${layer.region.padEnd(10)} ${layer.name} versions ${layer.liveVersions.join(', ')}${gaps}`)
+        console.log(
+          `  layer    ${layer.region.padEnd(10)} ${layer.name} versions ${layer.liveVersions.join(', ')}${gaps}`
+        )
       }
       for (const fn of fleet.functions) console.log(`  function ${fn.region.padEnd(10)} ${fn.name}  ${fn.arn}`)
       console.log('  log group  us-east-1  /aws/lambda/orders-api (one stream, 3 days old)')

@@ -60,7 +60,8 @@ export async function startFakeOidc(options) {
       res.end(JSON.stringify(body))
     }
     if (req.method !== 'GET') return answer(405, { message: 'method not allowed' })
-    if (url.pathname !== '/') return answer(404, { message: `not found: ${url.pathname} (use the URL as given, query included)` })
+    if (url.pathname !== '/')
+      return answer(404, { message: `not found: ${url.pathname} (use the URL as given, query included)` })
     if (!authorized) return answer(401, { message: 'bad or missing bearer token' })
     // Without an audience, GitHub uses a default one; here it is the server's own URL unless given.
     record.token = makeToken(issuer, audience ?? defaultAudience ?? issuer, claims)

@@ -148,18 +148,22 @@ const HOP_BY_HOP = new Set([
   'accept-encoding',
   'host'
 ])
-const STS_ACTIONS = /^(AssumeRole|GetCallerIdentity|GetSessionToken|GetFederationToken|DecodeAuthorizationMessage|GetAccessKeyInfo)/
+const STS_ACTIONS =
+  /^(AssumeRole|GetCallerIdentity|GetSessionToken|GetFederationToken|DecodeAuthorizationMessage|GetAccessKeyInfo)/
 
 /** Starts the proxy on 127.0.0.1 (port 0: any free one); resolves once it listens. */
 export async function startFaultProxy(options) {
-  if (!options || typeof options.target !== 'string') throw new Error('startFaultProxy: target (the emulator URL) is required')
+  if (!options || typeof options.target !== 'string')
+    throw new Error('startFaultProxy: target (the emulator URL) is required')
   const target = new URL(options.target)
-  if (target.protocol !== 'http:') throw new Error(`startFaultProxy: target must be an http:// URL, not ${options.target}`)
+  if (target.protocol !== 'http:')
+    throw new Error(`startFaultProxy: target must be an http:// URL, not ${options.target}`)
   const seed = options.seed ?? 1
   const latencyMs = options.latencyMs ?? 0
   const revisions = options.revisions === true
   const pendingReads = options.pendingReads ?? 0
-  if (!Number.isInteger(pendingReads) || pendingReads < 0) throw new Error('startFaultProxy: pendingReads must be a whole number ≥ 0')
+  if (!Number.isInteger(pendingReads) || pendingReads < 0)
+    throw new Error('startFaultProxy: pendingReads must be a whole number ≥ 0')
 
   let rules = checkRules(options.rules ?? [])
   /** Per rule: how many calls it matched, how often it fired, and matches per call key (for the draws). */
@@ -205,7 +209,11 @@ export async function startFaultProxy(options) {
           const chunks = []
           response.on('data', (chunk) => chunks.push(chunk))
           response.on('end', () =>
-            resolve({ status: response.statusCode ?? 502, headers: { ...response.headers }, body: Buffer.concat(chunks) })
+            resolve({
+              status: response.statusCode ?? 502,
+              headers: { ...response.headers },
+              body: Buffer.concat(chunks)
+            })
           )
           response.on('error', reject)
         }
@@ -237,7 +245,9 @@ export async function startFaultProxy(options) {
         if (revisions) {
           const wanted = parseJson(body)?.RevisionId
           if (wanted) {
-            const current = await upstreamRequest('GET', configurationPath(call), headers, Buffer.alloc(0)).catch(() => undefined)
+            const current = await upstreamRequest('GET', configurationPath(call), headers, Buffer.alloc(0)).catch(
+              () => undefined
+            )
             const config = current?.status === 200 ? parseJson(current.body) : undefined
             if (config && revisionOf(config, state.generation) !== wanted) {
               call.revisionMismatch = true
@@ -308,7 +318,8 @@ export async function startFaultProxy(options) {
       if (rule.probability !== undefined && draw(seed, index, key, occurrence, 'fire') >= rule.probability) continue
       counter.fired++
       const faults = Array.isArray(rule.fault) ? rule.fault : [rule.fault]
-      const fault = faults[Math.min(faults.length - 1, Math.floor(draw(seed, index, key, occurrence, 'pick') * faults.length))]
+      const fault =
+        faults[Math.min(faults.length - 1, Math.floor(draw(seed, index, key, occurrence, 'pick') * faults.length))]
       chosen = { rule, index, fault }
     }
     return chosen
@@ -484,10 +495,13 @@ function checkRules(rules) {
     const faults = Array.isArray(rule.fault) ? rule.fault : [rule.fault]
     if (faults.length === 0) throw new Error(`fault proxy: rule ${index} has an empty fault list`)
     for (const fault of faults)
-      if (!FAULTS.includes(fault)) throw new Error(`fault proxy: rule ${index}: unknown fault "${fault}" (one of ${FAULTS.join(', ')})`)
+      if (!FAULTS.includes(fault))
+        throw new Error(`fault proxy: rule ${index}: unknown fault "${fault}" (one of ${FAULTS.join(', ')})`)
     for (const field of ['nth', 'times'])
       if (rule[field] !== undefined && !(Number.isInteger(rule[field]) && rule[field] >= (field === 'nth' ? 1 : 0)))
-        throw new Error(`fault proxy: rule ${index}: ${field} must be a whole number${field === 'nth' ? ' from 1' : ''}`)
+        throw new Error(
+          `fault proxy: rule ${index}: ${field} must be a whole number${field === 'nth' ? ' from 1' : ''}`
+        )
     if (rule.probability !== undefined && !(rule.probability >= 0 && rule.probability <= 1))
       throw new Error(`fault proxy: rule ${index}: probability must be between 0 and 1`)
     return { ...rule }
@@ -503,13 +517,18 @@ function matches(rule, call) {
       ? 'Invoke'
       : undefined
   const operation = rule.operation ?? implied
-  if (operation !== undefined && !(Array.isArray(operation) ? operation : [operation]).includes(call.operation)) return false
+  if (operation !== undefined && !(Array.isArray(operation) ? operation : [operation]).includes(call.operation))
+    return false
   if (rule.service !== undefined && rule.service !== call.service) return false
   if (rule.region !== undefined && rule.region !== call.region) return false
   if (rule.layerName !== undefined && rule.layerName !== call.layerName) return false
   if (rule.functionName !== undefined) {
     if (call.functionName === null) return false
-    if (rule.functionName instanceof RegExp ? !rule.functionName.test(call.functionName) : rule.functionName !== call.functionName)
+    if (
+      rule.functionName instanceof RegExp
+        ? !rule.functionName.test(call.functionName)
+        : rule.functionName !== call.functionName
+    )
       return false
   }
   return true
@@ -537,7 +556,9 @@ function revisionOf(config, generation) {
     StateReasonCode: _tc,
     ...rest
   } = config
-  const hex = createHash('sha256').update(`${stableJson(rest)}#${generation}`).digest('hex')
+  const hex = createHash('sha256')
+    .update(`${stableJson(rest)}#${generation}`)
+    .digest('hex')
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`
 }
 
@@ -562,7 +583,8 @@ function readBody(req) {
 
 function forwardHeaders(headers) {
   const out = {}
-  for (const [name, value] of Object.entries(headers)) if (!HOP_BY_HOP.has(name) && value !== undefined) out[name] = value
+  for (const [name, value] of Object.entries(headers))
+    if (!HOP_BY_HOP.has(name) && value !== undefined) out[name] = value
   return out
 }
 
@@ -595,7 +617,9 @@ function upstreamFailure(error) {
   return {
     status: 502,
     headers: { 'content-type': 'text/plain' },
-    body: Buffer.from(`fault proxy: the emulator did not answer: ${error instanceof Error ? error.message : String(error)}`)
+    body: Buffer.from(
+      `fault proxy: the emulator did not answer: ${error instanceof Error ? error.message : String(error)}`
+    )
   }
 }
 
@@ -614,7 +638,9 @@ function resourceArn(call) {
 function identify(req, body) {
   const url = new URL(req.url ?? '/', 'http://proxy.invalid')
   const method = (req.method ?? 'GET').toUpperCase()
-  const scope = /Credential=[^/,\s]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(String(req.headers.authorization ?? ''))
+  const scope = /Credential=[^/,\s]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(
+    String(req.headers.authorization ?? '')
+  )
   const call = {
     service: scope?.[2] ?? 'unknown',
     operation: 'Unknown',
@@ -633,14 +659,17 @@ function identify(req, body) {
     call.operation = target.slice(target.lastIndexOf('.') + 1)
     if (call.service === 'unknown' && target.startsWith('Logs_')) call.service = 'logs'
     const group = parseJson(body)?.logGroupName
-    if (typeof group === 'string' && group.startsWith('/aws/lambda/')) call.functionName = group.slice('/aws/lambda/'.length)
+    if (typeof group === 'string' && group.startsWith('/aws/lambda/'))
+      call.functionName = group.slice('/aws/lambda/'.length)
     return call
   }
 
   const contentType = String(req.headers['content-type'] ?? '')
   const action =
     url.searchParams.get('Action') ??
-    (contentType.includes('application/x-www-form-urlencoded') ? new URLSearchParams(body.toString('utf8')).get('Action') : null)
+    (contentType.includes('application/x-www-form-urlencoded')
+      ? new URLSearchParams(body.toString('utf8')).get('Action')
+      : null)
   if (action) {
     // Query protocol (STS, IAM). AssumeRoleWithWebIdentity is unsigned, so the action names the service.
     call.operation = action
@@ -648,7 +677,10 @@ function identify(req, body) {
     return call
   }
 
-  const segments = url.pathname.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s))
+  const segments = url.pathname
+    .split('/')
+    .filter((s) => s !== '')
+    .map((s) => decodeURIComponent(s))
   if (segments.length >= 2 && /^\d{4}-\d{2}-\d{2}$/.test(segments[0])) {
     if (call.service === 'unknown') call.service = 'lambda'
     const [, kind, id, sub, extra] = segments
@@ -660,9 +692,12 @@ function identify(req, body) {
       call.operation = method === 'GET' ? 'ListTags' : method === 'POST' ? 'TagResource' : 'UntagResource'
     } else if (kind === 'layers') {
       if (id !== undefined) call.layerName = id.includes(':layer:') ? id.slice(id.indexOf(':layer:') + 7) : id
-      if (id === undefined) call.operation = url.searchParams.get('find') === 'LayerVersion' ? 'GetLayerVersionByArn' : 'ListLayers'
-      else if (sub === 'versions' && extra === undefined) call.operation = method === 'POST' ? 'PublishLayerVersion' : 'ListLayerVersions'
-      else if (sub === 'versions' && segments[5] === 'policy') call.operation = method === 'POST' ? 'AddLayerVersionPermission' : 'GetLayerVersionPolicy'
+      if (id === undefined)
+        call.operation = url.searchParams.get('find') === 'LayerVersion' ? 'GetLayerVersionByArn' : 'ListLayers'
+      else if (sub === 'versions' && extra === undefined)
+        call.operation = method === 'POST' ? 'PublishLayerVersion' : 'ListLayerVersions'
+      else if (sub === 'versions' && segments[5] === 'policy')
+        call.operation = method === 'POST' ? 'AddLayerVersionPermission' : 'GetLayerVersionPolicy'
       else if (sub === 'versions') call.operation = method === 'DELETE' ? 'DeleteLayerVersion' : 'GetLayerVersion'
     }
   }
@@ -698,7 +733,11 @@ function lambdaFunctionOperation(method, id, sub, extra) {
       if (extra === undefined) return method === 'POST' ? 'CreateAlias' : 'ListAliases'
       return method === 'PUT' ? 'UpdateAlias' : method === 'DELETE' ? 'DeleteAlias' : 'GetAlias'
     case 'concurrency':
-      return method === 'PUT' ? 'PutFunctionConcurrency' : method === 'DELETE' ? 'DeleteFunctionConcurrency' : 'GetFunctionConcurrency'
+      return method === 'PUT'
+        ? 'PutFunctionConcurrency'
+        : method === 'DELETE'
+          ? 'DeleteFunctionConcurrency'
+          : 'GetFunctionConcurrency'
     case 'provisioned-concurrency':
       return method === 'PUT'
         ? 'PutProvisionedConcurrencyConfig'
@@ -706,9 +745,21 @@ function lambdaFunctionOperation(method, id, sub, extra) {
           ? 'DeleteProvisionedConcurrencyConfig'
           : 'GetProvisionedConcurrencyConfig'
     case 'url':
-      return method === 'POST' ? 'CreateFunctionUrlConfig' : method === 'PUT' ? 'UpdateFunctionUrlConfig' : method === 'DELETE' ? 'DeleteFunctionUrlConfig' : 'GetFunctionUrlConfig'
+      return method === 'POST'
+        ? 'CreateFunctionUrlConfig'
+        : method === 'PUT'
+          ? 'UpdateFunctionUrlConfig'
+          : method === 'DELETE'
+            ? 'DeleteFunctionUrlConfig'
+            : 'GetFunctionUrlConfig'
     case 'event-invoke-config':
-      return method === 'PUT' ? 'PutFunctionEventInvokeConfig' : method === 'POST' ? 'UpdateFunctionEventInvokeConfig' : method === 'DELETE' ? 'DeleteFunctionEventInvokeConfig' : 'GetFunctionEventInvokeConfig'
+      return method === 'PUT'
+        ? 'PutFunctionEventInvokeConfig'
+        : method === 'POST'
+          ? 'UpdateFunctionEventInvokeConfig'
+          : method === 'DELETE'
+            ? 'DeleteFunctionEventInvokeConfig'
+            : 'GetFunctionEventInvokeConfig'
     default:
       return 'Unknown'
   }
@@ -721,7 +772,8 @@ function errorAnswer(fault, call, message) {
   const requestId = randomUUID()
   if (call.service === 'sts' || call.service === 'iam') {
     const [status, code] = spec.query
-    const namespace = call.service === 'sts' ? 'https://sts.amazonaws.com/doc/2011-06-15/' : 'https://iam.amazonaws.com/doc/2010-05-08/'
+    const namespace =
+      call.service === 'sts' ? 'https://sts.amazonaws.com/doc/2011-06-15/' : 'https://iam.amazonaws.com/doc/2010-05-08/'
     const xml =
       `<ErrorResponse xmlns="${namespace}">\n  <Error>\n    <Type>${spec.type === 'Service' ? 'Receiver' : 'Sender'}</Type>\n` +
       `    <Code>${code}</Code>\n    <Message>${escapeXml(text)}</Message>\n  </Error>\n  <RequestId>${requestId}</RequestId>\n</ErrorResponse>\n`
@@ -745,7 +797,7 @@ function errorAnswer(fault, call, message) {
 
 function functionErrorAnswer(rule, answer) {
   const requestId = randomUUID()
-  const errorMessage = rule.errorMessage ?? 'Cannot find module \'rotel-config\''
+  const errorMessage = rule.errorMessage ?? "Cannot find module 'rotel-config'"
   const tail =
     rule.logTail ??
     [

@@ -4,9 +4,12 @@
 # fresh clone: node_modules (npm ci) and moto (scripts/install-moto.sh). Extra arguments go to jest.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-{ [ -x node_modules/.bin/jest ] && [ -x node_modules/.bin/eslint ]; } || npm install --no-audit --no-fund
-# The house rules first (eslint.config.js): an import cycle, or a core module importing an edge, fails the run.
+{ [ -x node_modules/.bin/jest ] && [ -x node_modules/.bin/eslint ] && [ -x node_modules/.bin/prettier ]; } ||
+  npm install --no-audit --no-fund
+# The house rules first (eslint.config.js): an import cycle, a core module importing an edge, a file over 600
+# lines or a function over 80 fails the run; then the format (.prettierrc.json: `npm run format` fixes it).
 node_modules/.bin/eslint .
+node_modules/.bin/prettier --check . --log-level warn
 bash scripts/install-moto.sh >&2
 results=.jest-results.json
 rm -f "$results"

@@ -3,10 +3,7 @@
  * sample fleet; every function is read back afterwards.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import {
-  CloudWatchLogsClient,
-  CreateLogStreamCommand
-} from '@aws-sdk/client-cloudwatch-logs'
+import { CloudWatchLogsClient, CreateLogStreamCommand } from '@aws-sdk/client-cloudwatch-logs'
 import { type FunctionConfiguration, GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import { resetEmulator, seedSampleFleet } from '../../scripts/emulator-fixtures.mjs'
 import { startFakeOidc } from '../../scripts/fake-oidc.mjs'
@@ -197,6 +194,8 @@ describe('apply against moto', () => {
     const result = await run
     const report = JSON.parse(result.outputs.report ?? '[]') as Array<{ cloudwatch: string }>
     expect(report[0]?.cloudwatch).toBe('on')
-    expect(result.stdout).toMatch(/::warning title=orders-api%3A CloudWatch Logs::orders-api: CloudWatch Logs still receives/)
+    expect(result.stdout).toMatch(
+      /::warning title=orders-api%3A CloudWatch Logs::orders-api: CloudWatch Logs still receives/
+    )
   })
 })

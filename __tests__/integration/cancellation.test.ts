@@ -14,9 +14,16 @@ let endpoint: string
 let proxy: FaultProxy
 
 async function layersAndVariables(region: string, name: string): Promise<unknown> {
-  const client = new LambdaClient({ region, endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } })
+  const client = new LambdaClient({
+    region,
+    endpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }
+  })
   const configuration = await client.send(new GetFunctionConfigurationCommand({ FunctionName: name }))
-  return { layers: configuration.Layers?.map((layer) => layer.Arn), variables: configuration.Environment?.Variables ?? {} }
+  return {
+    layers: configuration.Layers?.map((layer) => layer.Arn),
+    variables: configuration.Environment?.Variables ?? {}
+  }
 }
 
 /** Once the first test invocation is under way, cancels as the runner does: SIGINT, then maybe SIGTERM. */
@@ -75,7 +82,9 @@ it('on SIGINT starts no new function, leaves none half-done, and still writes th
   expect(result.exitCode).toBe(1)
   expect(exitedAfterMs).toBeLessThan(8000)
   expect(result.stdout).toMatch(/::warning::Received SIGINT: starting no new function/)
-  expect(result.stdout).toMatch(/::error::The run was cancelled: 2 of 3 functions were not processed \(billing-worker, legacy-job\)/)
+  expect(result.stdout).toMatch(
+    /::error::The run was cancelled: 2 of 3 functions were not processed \(billing-worker, legacy-job\)/
+  )
 
   const report = JSON.parse(result.outputs.report ?? '[]') as Array<{ function: string; status: string }>
   expect(report.map((row) => [row.function, row.status])).toEqual([
@@ -114,7 +123,9 @@ it('on a second signal writes the summary at once, the function in flight report
   const report = JSON.parse(result.outputs.report ?? '[]') as Array<{ function: string; status: string; error: string }>
   const orders = report.find((row) => row.function === 'orders-api')
   expect(orders?.status).toBe('failed')
-  expect(orders?.error).toMatch(/needs attention: the run stopped \(received SIGTERM after cancellation\) while verifying/)
+  expect(orders?.error).toMatch(
+    /needs attention: the run stopped \(received SIGTERM after cancellation\) while verifying/
+  )
   expect(orders?.error).toContain('aws lambda update-function-configuration --region us-east-1')
   expect(report.find((row) => row.function === 'legacy-job')?.status).toBe('cancelled')
   expect(result.summary).toContain('needs attention')

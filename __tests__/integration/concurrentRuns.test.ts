@@ -60,11 +60,19 @@ it('leaves each function with one run’s complete settings, never a mix, and th
     ['us-east-1', 'legacy-job'],
     ['eu-west-1', 'billing-worker']
   ] as const) {
-    const client = new LambdaClient({ region, endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } })
-    const variables = (await client.send(new GetFunctionConfigurationCommand({ FunctionName: name }))).Environment?.Variables ?? {}
+    const client = new LambdaClient({
+      region,
+      endpoint,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }
+    })
+    const variables =
+      (await client.send(new GetFunctionConfigurationCommand({ FunctionName: name }))).Environment?.Variables ?? {}
     const winner = variables.ROTEL_OTLP_EXPORTER_ENDPOINT?.startsWith('https://blue') ? 'blue' : 'green'
     const expected = settings(winner)
-    expect({ name, endpoint: variables.ROTEL_OTLP_EXPORTER_ENDPOINT }).toEqual({ name, endpoint: expected['otlp-endpoint'] })
+    expect({ name, endpoint: variables.ROTEL_OTLP_EXPORTER_ENDPOINT }).toEqual({
+      name,
+      endpoint: expected['otlp-endpoint']
+    })
     expect(variables.ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS).toBe(expected['otlp-headers'])
     expect(variables.ROTEL_OTEL_RESOURCE_ATTRIBUTES).toBe(
       `${expected['resource-attributes']},cloud.provider=aws,cloud.platform=aws_lambda`

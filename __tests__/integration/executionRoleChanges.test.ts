@@ -29,7 +29,8 @@ const ACCOUNT = '123456789012'
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' }
 const BASIC = 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'
 const TEAM_LOGGING = `arn:aws:iam::${ACCOUNT}:policy/team-logging`
-const group = (region: string, name: string): string => `arn:aws:logs:${region}:${ACCOUNT}:log-group:/aws/lambda/${name}`
+const group = (region: string, name: string): string =>
+  `arn:aws:logs:${region}:${ACCOUNT}:log-group:/aws/lambda/${name}`
 
 let port = 0
 let endpoint = ''
@@ -52,7 +53,13 @@ async function seed(): Promise<void> {
   await resetEmulator(endpoint)
   await seedSampleFleet(endpoint)
   await ensureLambdaRole(endpoint, 'reports-role')
-  await iam.send(new PutRolePolicyCommand({ RoleName: 'reports-role', PolicyName: 'app', PolicyDocument: JSON.stringify(APP_POLICY) }))
+  await iam.send(
+    new PutRolePolicyCommand({
+      RoleName: 'reports-role',
+      PolicyName: 'app',
+      PolicyDocument: JSON.stringify(APP_POLICY)
+    })
+  )
   await iam.send(
     new CreatePolicyCommand({
       PolicyName: 'team-logging',
@@ -62,7 +69,12 @@ async function seed(): Promise<void> {
       })
     })
   )
-  await createSampleFunction(endpoint, { region: 'us-east-1', name: 'reports-job', architecture: 'x86_64', role: 'reports-role' })
+  await createSampleFunction(endpoint, {
+    region: 'us-east-1',
+    name: 'reports-job',
+    architecture: 'x86_64',
+    role: 'reports-role'
+  })
 }
 
 /** The role as IAM lists it: attached policies, inline documents, tags. */
@@ -99,7 +111,8 @@ const reportOf = (run: ActionRun) =>
     cloudwatch: string
     executionRole: { role: string; changes: string[] } | null
   }>
-const statuses = (run: ActionRun): Record<string, string> => Object.fromEntries(reportOf(run).map((r) => [r.function, r.status]))
+const statuses = (run: ActionRun): Record<string, string> =>
+  Object.fromEntries(reportOf(run).map((r) => [r.function, r.status]))
 const iamCalls = (calls: readonly RecordedCall[], operation: string): RecordedCall[] =>
   calls.filter((call) => call.service === 'iam' && call.operation === operation)
 
@@ -138,7 +151,12 @@ describe('cloudwatch-logs: off with deny', () => {
     expect(run.stderr).toBe('')
     expect({ exit: run.exitCode, statuses: statuses(run) }).toEqual({
       exit: 0,
-      statuses: { 'orders-api': 'updated', 'legacy-job': 'updated', 'billing-worker': 'updated', 'reports-job': 'updated' }
+      statuses: {
+        'orders-api': 'updated',
+        'legacy-job': 'updated',
+        'billing-worker': 'updated',
+        'reports-job': 'updated'
+      }
     })
 
     const denyOf = (groups: string[]) => ({
@@ -166,7 +184,10 @@ describe('cloudwatch-logs: off with deny', () => {
       tags: { ...before.shared.tags, 'rotel-clickstack-action:deny-policy': 'RotelClickStackDenyCloudWatchLogs' }
     })
     const own = await readRole('reports-role')
-    expect(own.inline).toEqual({ ...before.own.inline, RotelClickStackDenyCloudWatchLogs: denyOf([group('us-east-1', 'reports-job')]) })
+    expect(own.inline).toEqual({
+      ...before.own.inline,
+      RotelClickStackDenyCloudWatchLogs: denyOf([group('us-east-1', 'reports-job')])
+    })
     expect(own.attached).toEqual(before.own.attached)
 
     // Two roles, four functions: each role read once (GetRole) and its policy written once.
@@ -205,7 +226,9 @@ describe('cloudwatch-logs: off with deny', () => {
     const plan = await apply({ mode: 'plan' })
     expect(plan.exitCode).toBe(0)
     expect(await readRole('lambda-exec')).toEqual(before)
-    expect(plan.summary).toMatch(/lambda-exec \| orders-api, legacy-job, billing-worker \| would put inline policy RotelClickStackDenyCloudWatchLogs/)
+    expect(plan.summary).toMatch(
+      /lambda-exec \| orders-api, legacy-job, billing-worker \| would put inline policy RotelClickStackDenyCloudWatchLogs/
+    )
 
     expect((await apply({})).exitCode).toBe(0)
     const inSync = await apply({ mode: 'check' })
@@ -213,25 +236,38 @@ describe('cloudwatch-logs: off with deny', () => {
       exit: 0,
       statuses: ['in-sync', 'in-sync', 'in-sync', 'in-sync']
     })
-    await iam.send(new DeleteRolePolicyCommand({ RoleName: 'lambda-exec', PolicyName: 'RotelClickStackDenyCloudWatchLogs' }))
+    await iam.send(
+      new DeleteRolePolicyCommand({ RoleName: 'lambda-exec', PolicyName: 'RotelClickStackDenyCloudWatchLogs' })
+    )
     const drifted = await apply({ mode: 'check' })
     expect(drifted.exitCode).toBe(1)
-    expect(statuses(drifted)).toEqual({ 'orders-api': 'drifted', 'legacy-job': 'drifted', 'billing-worker': 'drifted', 'reports-job': 'in-sync' })
-    expect(drifted.stdout).toMatch(/orders-api \(us-east-1\) has drifted: role lambda-exec lost the deny policy RotelClickStackDenyCloudWatchLogs/)
+    expect(statuses(drifted)).toEqual({
+      'orders-api': 'drifted',
+      'legacy-job': 'drifted',
+      'billing-worker': 'drifted',
+      'reports-job': 'in-sync'
+    })
+    expect(drifted.stdout).toMatch(
+      /orders-api \(us-east-1\) has drifted: role lambda-exec lost the deny policy RotelClickStackDenyCloudWatchLogs/
+    )
   })
 
   it('fails a function whose log group gets a new stream after its test invocation, and keeps its extension', async () => {
     const logs = new CloudWatchLogsClient({ region: 'us-east-1', endpoint, credentials })
     const pending = apply({ functions: 'orders-api', 'cloudwatch-check-seconds': '20' })
     await new Promise((done) => setTimeout(done, 3000))
-    await logs.send(new CreateLogStreamCommand({ logGroupName: '/aws/lambda/orders-api', logStreamName: '2026/11/25/[$LATEST]late' }))
+    await logs.send(
+      new CreateLogStreamCommand({ logGroupName: '/aws/lambda/orders-api', logStreamName: '2026/11/25/[$LATEST]late' })
+    )
     logs.destroy()
     const run = await pending
     expect(run.exitCode).toBe(1)
     const [row] = reportOf(run)
     expect(row).toMatchObject({ function: 'orders-api', status: 'failed', cloudwatch: 'on' })
     expect(row?.error).toMatch(/still received its logs after the test invocation .*IAM changes can take a few seconds/)
-    expect((await layersOf('us-east-1', 'orders-api')).some((arn) => arn.includes('rotel-extension-amd64-alpha'))).toBe(true)
+    expect((await layersOf('us-east-1', 'orders-api')).some((arn) => arn.includes('rotel-extension-amd64-alpha'))).toBe(
+      true
+    )
     // Its logs reach ClickStack, so its log group stays denied.
     expect(Object.keys((await readRole('lambda-exec')).inline)).toContain('RotelClickStackDenyCloudWatchLogs')
   })
@@ -239,7 +275,12 @@ describe('cloudwatch-logs: off with deny', () => {
   it('gives CloudWatch Logs back to a function that could not be changed, and only to it', async () => {
     // A sixth layer is over Lambda's limit of five: crowded-job fails before any write.
     for (let n = 1; n <= 5; n++)
-      await publishMirroredLayer(endpoint, { region: 'us-east-1', name: `extra-${n}`, versions: 1, architectures: ['x86_64'] })
+      await publishMirroredLayer(endpoint, {
+        region: 'us-east-1',
+        name: `extra-${n}`,
+        versions: 1,
+        architectures: ['x86_64']
+      })
     await createSampleFunction(endpoint, {
       region: 'us-east-1',
       name: 'crowded-job',
@@ -248,9 +289,18 @@ describe('cloudwatch-logs: off with deny', () => {
     })
     const run = await apply({ functions: 'orders-api\ncrowded-job' })
     expect(statuses(run)).toEqual({ 'orders-api': 'updated', 'crowded-job': 'failed' })
-    const deny = (await readRole('lambda-exec')).inline.RotelClickStackDenyCloudWatchLogs as { Statement: Array<{ Resource: string[] }> }
-    expect(deny.Statement[0]?.Resource).toEqual([group('us-east-1', 'orders-api'), `${group('us-east-1', 'orders-api')}:*`])
-    expect(reportOf(run).find((r) => r.function === 'crowded-job')?.executionRole?.changes.join('; ')).toMatch(/then took the function's log group out of/)
+    const deny = (await readRole('lambda-exec')).inline.RotelClickStackDenyCloudWatchLogs as {
+      Statement: Array<{ Resource: string[] }>
+    }
+    expect(deny.Statement[0]?.Resource).toEqual([
+      group('us-east-1', 'orders-api'),
+      `${group('us-east-1', 'orders-api')}:*`
+    ])
+    expect(
+      reportOf(run)
+        .find((r) => r.function === 'crowded-job')
+        ?.executionRole?.changes.join('; ')
+    ).toMatch(/then took the function's log group out of/)
   })
 })
 
@@ -271,9 +321,21 @@ describe('cloudwatch-logs: off with detach', () => {
     expect(actions).toContain('s3:GetObject')
     // The writes are gone; every other logs action the role had stays (written as narrower patterns).
     for (const write of ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'])
-      expect({ write, granted: actions.some((pattern) => actionMatches(pattern, write)) }).toEqual({ write, granted: false })
-    for (const other of ['logs:DescribeLogStreams', 'logs:GetLogEvents', 'logs:CreateExportTask', 'logs:PutRetentionPolicy', 'logs:FilterLogEvents'])
-      expect({ other, granted: actions.some((pattern) => actionMatches(pattern, other)) }).toEqual({ other, granted: true })
+      expect({ write, granted: actions.some((pattern) => actionMatches(pattern, write)) }).toEqual({
+        write,
+        granted: false
+      })
+    for (const other of [
+      'logs:DescribeLogStreams',
+      'logs:GetLogEvents',
+      'logs:CreateExportTask',
+      'logs:PutRetentionPolicy',
+      'logs:FilterLogEvents'
+    ])
+      expect({ other, granted: actions.some((pattern) => actionMatches(pattern, other)) }).toEqual({
+        other,
+        granted: true
+      })
     expect(app.Statement.find((statement) => statement.Sid === 'Queue')).toEqual(APP_POLICY.Statement[1])
     // The customer-managed policy is reported with its ARN, never edited.
     expect(run.stdout).toMatch(new RegExp(`::warning[^\\n]*${TEAM_LOGGING.replace(/[/]/g, '\\/')}`))
@@ -298,19 +360,37 @@ describe('grant-secret-access', () => {
     const before = await readRole('lambda-exec')
     const run = await apply(secretInputs('true'))
     expect(run.stderr).toBe('')
-    expect({ exit: run.exitCode, statuses: statuses(run) }).toEqual({ exit: 0, statuses: { 'orders-api': 'updated', 'legacy-job': 'updated' } })
+    expect({ exit: run.exitCode, statuses: statuses(run) }).toEqual({
+      exit: 0,
+      statuses: { 'orders-api': 'updated', 'legacy-job': 'updated' }
+    })
     const after = await readRole('lambda-exec')
     expect(after.attached).toEqual(before.attached)
-    expect(after.tags).toEqual({ ...before.tags, 'rotel-clickstack-action:secret-policy': 'RotelClickStackReadIngestionSecret' })
-    const policy = after.inline.RotelClickStackReadIngestionSecret as { Statement: Array<{ Effect: string; Action: unknown; Resource: unknown }> }
+    expect(after.tags).toEqual({
+      ...before.tags,
+      'rotel-clickstack-action:secret-policy': 'RotelClickStackReadIngestionSecret'
+    })
+    const policy = after.inline.RotelClickStackReadIngestionSecret as {
+      Statement: Array<{ Effect: string; Action: unknown; Resource: unknown }>
+    }
     const grants = policy.Statement.flatMap((statement) =>
-      [statement.Action].flat().flatMap((action) => [statement.Resource].flat().map((resource) => `${statement.Effect} ${String(action)} ${String(resource)}`))
+      [statement.Action]
+        .flat()
+        .flatMap((action) =>
+          [statement.Resource].flat().map((resource) => `${statement.Effect} ${String(action)} ${String(resource)}`)
+        )
     )
-    expect(grants.sort()).toEqual([`Allow secretsmanager:BatchGetSecretValue *`, `Allow secretsmanager:GetSecretValue ${SECRET}-??????`])
+    expect(grants.sort()).toEqual([
+      `Allow secretsmanager:BatchGetSecretValue *`,
+      `Allow secretsmanager:GetSecretValue ${SECRET}-??????`
+    ])
     expect(iamCalls(run.calls, 'PutRolePolicy')).toHaveLength(1)
     expect(iamCalls(run.calls, 'GetRole')).toHaveLength(1)
     // Both functions of the role report the one write, whichever of them made it.
-    for (const row of reportOf(run)) expect(row.executionRole?.changes.join(' ')).toMatch(/put the reads of secretsmanager:GetSecretValue on \S*clickstack-key-\?{6}, secretsmanager:BatchGetSecretValue on \* into inline policy RotelClickStackReadIngestionSecret/)
+    for (const row of reportOf(run))
+      expect(row.executionRole?.changes.join(' ')).toMatch(
+        /put the reads of secretsmanager:GetSecretValue on \S*clickstack-key-\?{6}, secretsmanager:BatchGetSecretValue on \* into inline policy RotelClickStackReadIngestionSecret/
+      )
 
     const again = await apply(secretInputs('true'))
     expect({ exit: again.exitCode, changed: again.outputs.changed }).toEqual({ exit: 0, changed: 'false' })
@@ -320,7 +400,9 @@ describe('grant-secret-access', () => {
     // remove takes the extension off and leaves the grant: other functions of the role may need it.
     const removal = await apply({ ...secretInputs('true'), mode: 'remove' })
     expect(removal.exitCode).toBe(0)
-    expect(removal.stdout).toMatch(/::notice title=Secret access left in place::Execution role lambda-exec keeps inline policy RotelClickStackReadIngestionSecret/)
+    expect(removal.stdout).toMatch(
+      /::notice title=Secret access left in place::Execution role lambda-exec keeps inline policy RotelClickStackReadIngestionSecret/
+    )
     expect(await readRole('lambda-exec')).toEqual(after)
   })
 
@@ -331,8 +413,15 @@ describe('grant-secret-access', () => {
     const PARAMETER = `arn:aws:ssm:us-east-1:${ACCOUNT}:parameter/clickstack/ingest-key`
     expect((await apply({ ...secretInputs('true'), 'secret-kms-key-arn': KEY })).exitCode).toBe(0)
 
-    const moved = await apply({ ...secretInputs('true'), 'otlp-headers': `Authorization=\${${PARAMETER}}`, 'secret-kms-key-arn': MOVED_KEY })
-    expect({ exit: moved.exitCode, statuses: statuses(moved) }).toEqual({ exit: 0, statuses: { 'orders-api': 'updated', 'legacy-job': 'updated' } })
+    const moved = await apply({
+      ...secretInputs('true'),
+      'otlp-headers': `Authorization=\${${PARAMETER}}`,
+      'secret-kms-key-arn': MOVED_KEY
+    })
+    expect({ exit: moved.exitCode, statuses: statuses(moved) }).toEqual({
+      exit: 0,
+      statuses: { 'orders-api': 'updated', 'legacy-job': 'updated' }
+    })
     const policy = (await readRole('lambda-exec')).inline.RotelClickStackReadIngestionSecret
     const text = JSON.stringify(policy)
     for (const old of [SECRET, KEY, 'secretsmanager:']) expect(text).not.toContain(old)
@@ -349,10 +438,17 @@ describe('grant-secret-access', () => {
         }
       ]
     })
-    for (const row of reportOf(moved)) expect(row.executionRole?.changes.join(' ')).toContain(`then dropped from inline policy RotelClickStackReadIngestionSecret`)
+    for (const row of reportOf(moved))
+      expect(row.executionRole?.changes.join(' ')).toContain(
+        `then dropped from inline policy RotelClickStackReadIngestionSecret`
+      )
 
     // The same inputs again: nothing to write.
-    const again = await apply({ ...secretInputs('true'), 'otlp-headers': `Authorization=\${${PARAMETER}}`, 'secret-kms-key-arn': MOVED_KEY })
+    const again = await apply({
+      ...secretInputs('true'),
+      'otlp-headers': `Authorization=\${${PARAMETER}}`,
+      'secret-kms-key-arn': MOVED_KEY
+    })
     expect(iamCalls(again.calls, 'PutRolePolicy')).toHaveLength(0)
 
     // The ingestion key in plain text now: nothing to read, so the grant and its tag go.
@@ -365,7 +461,9 @@ describe('grant-secret-access', () => {
     const before = await readRole('lambda-exec')
     const run = await apply(secretInputs('false'))
     expect(run.exitCode).toBe(0)
-    const warnings = run.stdout.split('\n').filter((line) => line.startsWith('::warning') && line.includes('secretsmanager:GetSecretValue'))
+    const warnings = run.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('::warning') && line.includes('secretsmanager:GetSecretValue'))
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toContain(`${SECRET}-??????`)
     expect(await readRole('lambda-exec')).toEqual(before)

@@ -20,7 +20,12 @@ import { IamRoles } from '../../src/aws/iamRoles.js'
 import { DENY_TAG, DETACHED_TAG, INLINE_UNDO_TAG_PREFIX, recordOf } from '../../src/core/roleRecord.js'
 import { RoleCoordinator } from '../../src/run/roleCoordinator.js'
 import type { PolicyDocument } from '../../src/core/iamPolicy.js'
-import { basicExecutionPolicyArn, DENY_POLICY_NAME, denyPolicyFor, logGroupArnForFunction } from '../../src/core/logPermissions.js'
+import {
+  basicExecutionPolicyArn,
+  DENY_POLICY_NAME,
+  denyPolicyFor,
+  logGroupArnForFunction
+} from '../../src/core/logPermissions.js'
 import { recordingIamClient, snapshotRole } from '../support/iamRoles.js'
 import { freePort, startEmulator, stopEmulator } from './harness.js'
 
@@ -39,7 +44,8 @@ const TRUST = JSON.stringify({
 })
 
 /** An IAM client that records every command it sends; `onSend` sees each before it goes. */
-const countingIam = (onSend?: (command: string, input: Record<string, unknown>) => void) => recordingIamClient(endpoint, onSend)
+const countingIam = (onSend?: (command: string, input: Record<string, unknown>) => void) =>
+  recordingIamClient(endpoint, onSend)
 
 let admin: IAMClient
 
@@ -54,12 +60,21 @@ const snapshot = (roleName: string) => snapshotRole(admin, roleName)
 
 async function customerPolicy(arn: string) {
   const { Policy: policy } = await admin.send(new GetPolicyCommand({ PolicyArn: arn }))
-  const { PolicyVersion: version } = await admin.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: policy?.DefaultVersionId ?? 'v1' }))
+  const { PolicyVersion: version } = await admin.send(
+    new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: policy?.DefaultVersionId ?? 'v1' })
+  )
   const { Versions: versions = [] } = await admin.send(new ListPolicyVersionsCommand({ PolicyArn: arn }))
-  return { defaultVersion: policy?.DefaultVersionId, document: decodeURIComponent(version?.Document ?? ''), versions: versions.length }
+  return {
+    defaultVersion: policy?.DefaultVersionId,
+    document: decodeURIComponent(version?.Document ?? ''),
+    versions: versions.length
+  }
 }
 
-async function createRole(name: string, options: { path?: string; tags?: Record<string, string>; attach?: string[]; inline?: Record<string, PolicyDocument> }) {
+async function createRole(
+  name: string,
+  options: { path?: string; tags?: Record<string, string>; attach?: string[]; inline?: Record<string, PolicyDocument> }
+) {
   await admin.send(
     new CreateRoleCommand({
       RoleName: name,
@@ -68,9 +83,12 @@ async function createRole(name: string, options: { path?: string; tags?: Record<
       Tags: Object.entries(options.tags ?? {}).map(([Key, Value]) => ({ Key, Value }))
     })
   )
-  for (const arn of options.attach ?? []) await admin.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: arn }))
+  for (const arn of options.attach ?? [])
+    await admin.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: arn }))
   for (const [policy, document] of Object.entries(options.inline ?? {}))
-    await admin.send(new PutRolePolicyCommand({ RoleName: name, PolicyName: policy, PolicyDocument: JSON.stringify(document) }))
+    await admin.send(
+      new PutRolePolicyCommand({ RoleName: name, PolicyName: policy, PolicyDocument: JSON.stringify(document) })
+    )
 }
 
 /**
@@ -92,7 +110,11 @@ async function lambdaFunction(name: string, role: string) {
     )
     const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }))
     const arn = config.FunctionArn ?? ''
-    return { key: arn, role: config.Role ?? '', logGroupArn: logGroupArnForFunction(arn, config.LoggingConfig?.LogGroup ?? `/aws/lambda/${name}`) }
+    return {
+      key: arn,
+      role: config.Role ?? '',
+      logGroupArn: logGroupArnForFunction(arn, config.LoggingConfig?.LogGroup ?? `/aws/lambda/${name}`)
+    }
   } finally {
     lambda.destroy()
   }
@@ -140,7 +162,12 @@ describe('deny', () => {
               Sid: 'RotelClickStackDenyCloudWatchLogs',
               Effect: 'Deny',
               Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
-              Resource: [group('orders-api'), `${group('orders-api')}:*`, group('orders-worker'), `${group('orders-worker')}:*`]
+              Resource: [
+                group('orders-api'),
+                `${group('orders-api')}:*`,
+                group('orders-worker'),
+                `${group('orders-worker')}:*`
+              ]
             }
           ]
         }
@@ -175,7 +202,7 @@ describe('deny', () => {
     expect(await snapshot('shared-exec')).toEqual(before)
   })
 
-  it('adds a later run\'s group without dropping the earlier one', async () => {
+  it("adds a later run's group without dropping the earlier one", async () => {
     await createRole('shared-exec', {})
     const a = await lambdaFunction('fn-a', 'shared-exec')
     const b = await lambdaFunction('fn-b', 'shared-exec')
@@ -185,7 +212,9 @@ describe('deny', () => {
     const second = new RoleCoordinator(new IamRoles(countingIam().client, { simulate: false }))
     second.plan(b)
     await applyEach(second, [b], 'deny')
-    expect((await snapshot('shared-exec')).inline[DENY_POLICY_NAME]).toEqual(denyPolicyFor([a.logGroupArn, b.logGroupArn]))
+    expect((await snapshot('shared-exec')).inline[DENY_POLICY_NAME]).toEqual(
+      denyPolicyFor([a.logGroupArn, b.logGroupArn])
+    )
   })
 })
 
@@ -207,10 +236,36 @@ describe('detach', () => {
         Sid: 'AppLogsAndData',
         Effect: 'Allow',
         Action: [
-          'logs:A*', 'logs:Ca*', 'logs:CreateD*', 'logs:CreateE*', 'logs:CreateI*', 'logs:CreateLogA*', 'logs:CreateLogD*',
-          'logs:CreateLoo*', 'logs:CreateS*', 'logs:D*', 'logs:F*', 'logs:G*', 'logs:I*', 'logs:L*', 'logs:Pr*', 'logs:PutA*',
-          'logs:PutB*', 'logs:PutD*', 'logs:PutI*', 'logs:PutLogG*', 'logs:PutM*', 'logs:PutP*', 'logs:PutQ*', 'logs:PutR*',
-          'logs:PutS*', 'logs:PutT*', 'logs:S*', 'logs:T*', 'logs:U*', 's3:GetObject'
+          'logs:A*',
+          'logs:Ca*',
+          'logs:CreateD*',
+          'logs:CreateE*',
+          'logs:CreateI*',
+          'logs:CreateLogA*',
+          'logs:CreateLogD*',
+          'logs:CreateLoo*',
+          'logs:CreateS*',
+          'logs:D*',
+          'logs:F*',
+          'logs:G*',
+          'logs:I*',
+          'logs:L*',
+          'logs:Pr*',
+          'logs:PutA*',
+          'logs:PutB*',
+          'logs:PutD*',
+          'logs:PutI*',
+          'logs:PutLogG*',
+          'logs:PutM*',
+          'logs:PutP*',
+          'logs:PutQ*',
+          'logs:PutR*',
+          'logs:PutS*',
+          'logs:PutT*',
+          'logs:S*',
+          'logs:T*',
+          'logs:U*',
+          's3:GetObject'
         ],
         Resource: '*'
       },
@@ -221,13 +276,26 @@ describe('detach', () => {
     Version: '2012-10-17',
     Statement: [
       { Effect: 'Allow', Action: 'logs:CreateLogGroup', Resource: `arn:aws:logs:${REGION}:${ACCOUNT_ID}:*` },
-      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [`${group('billing-api')}:*`] }
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: [`${group('billing-api')}:*`]
+      }
     ]
   }
-  const queue: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: '*' }] }
+  const queue: PolicyDocument = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: '*' }]
+  }
   const sharedLogging = JSON.stringify({
     Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: 'arn:aws:logs:*:*:log-group:/aws/lambda/*:*' }]
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: 'arn:aws:logs:*:*:log-group:/aws/lambda/*:*'
+      }
+    ]
   })
 
   async function setUp() {
@@ -258,7 +326,12 @@ describe('detach', () => {
     if (!outcome?.ok) throw new Error(outcome?.error)
     const change = outcome.value
     expect(run.calls.filter((c) => c === 'GetRoleCommand')).toHaveLength(1)
-    expect(run.writes()).toEqual(['TagRoleCommand', 'DetachRolePolicyCommand', 'PutRolePolicyCommand', 'DeleteRolePolicyCommand'])
+    expect(run.writes()).toEqual([
+      'TagRoleCommand',
+      'DetachRolePolicyCommand',
+      'PutRolePolicyCommand',
+      'DeleteRolePolicyCommand'
+    ])
 
     const after = await snapshot('billing-exec')
     expect({ ...after, tags: undefined }).toEqual({
@@ -268,7 +341,12 @@ describe('detach', () => {
       inline: { app: appAfter, queue }
     })
     expect(Object.keys(after.tags).sort()).toEqual(
-      ['cost', 'team', DETACHED_TAG, ...Object.keys(after.tags).filter((k) => k.startsWith(INLINE_UNDO_TAG_PREFIX))].sort()
+      [
+        'cost',
+        'team',
+        DETACHED_TAG,
+        ...Object.keys(after.tags).filter((k) => k.startsWith(INLINE_UNDO_TAG_PREFIX))
+      ].sort()
     )
     expect({ team: after.tags.team, cost: after.tags.cost }).toEqual(before.tags)
     expect(recordOf(after.tags)).toEqual({
@@ -304,7 +382,12 @@ describe('detach', () => {
     expect(check.value.method).toBe('static')
     expect(check.value.notes.join(' ')).toMatch(/simulator did not answer/)
     expect(check.value.granted).toEqual(['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'])
-    expect(check.value.sources.filter((s) => s.allows.length > 0).map((s) => s.arn ?? s.name).sort()).toEqual([SHARED, VPC].sort())
+    expect(
+      check.value.sources
+        .filter((s) => s.allows.length > 0)
+        .map((s) => s.arn ?? s.name)
+        .sort()
+    ).toEqual([SHARED, VPC].sort())
     expect(run.calls.filter((c) => c === 'GetRoleCommand')).toHaveLength(1)
 
     // A second run: reads, writes nothing.
@@ -325,7 +408,12 @@ describe('detach', () => {
     if (!undone?.ok) throw new Error(undone?.error)
     expect(undone.value.conflicts).toEqual([])
     expect(undone.value.reattached).toEqual([BASIC])
-    expect(remove.writes()).toEqual(['AttachRolePolicyCommand', 'PutRolePolicyCommand', 'PutRolePolicyCommand', 'UntagRoleCommand'])
+    expect(remove.writes()).toEqual([
+      'AttachRolePolicyCommand',
+      'PutRolePolicyCommand',
+      'PutRolePolicyCommand',
+      'UntagRoleCommand'
+    ])
     expect(await snapshot('billing-exec')).toEqual(before)
     expect(await customerPolicy(SHARED)).toEqual(sharedBefore)
 
@@ -354,7 +442,11 @@ describe('detach', () => {
 
 describe('functions sharing a role, processed concurrently', () => {
   it('loses no update: the second function, planned while the first is mid-way, is applied on top', async () => {
-    await createRole('shared-exec', { inline: { app: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] } } })
+    await createRole('shared-exec', {
+      inline: {
+        app: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] }
+      }
+    })
     const a = await lambdaFunction('fn-a', 'shared-exec')
     const b = await lambdaFunction('fn-b', 'shared-exec')
     let coordinator: RoleCoordinator | undefined
@@ -375,7 +467,9 @@ describe('functions sharing a role, processed concurrently', () => {
     // Two tasks, one after the other: one read of the role, two writes of the deny policy, nothing lost.
     expect(run.calls.filter((c) => c === 'GetRoleCommand')).toHaveLength(1)
     expect(run.calls.filter((c) => c === 'PutRolePolicyCommand')).toHaveLength(2)
-    expect((await snapshot('shared-exec')).inline[DENY_POLICY_NAME]).toEqual(denyPolicyFor([a.logGroupArn, b.logGroupArn]))
+    expect((await snapshot('shared-exec')).inline[DENY_POLICY_NAME]).toEqual(
+      denyPolicyFor([a.logGroupArn, b.logGroupArn])
+    )
   })
 
   it('batches functions planned before the role is read: one read, one write', async () => {
@@ -387,6 +481,8 @@ describe('functions sharing a role, processed concurrently', () => {
     const outcomes = await Promise.all(fns.map((fn) => coordinator.applyFor(fn.key, 'deny')))
     expect(outcomes.every((o) => o.ok)).toBe(true)
     expect(run.writes()).toEqual(['TagRoleCommand', 'PutRolePolicyCommand'])
-    expect((await snapshot('shared-exec')).inline[DENY_POLICY_NAME]).toEqual(denyPolicyFor(fns.map((fn) => fn.logGroupArn)))
+    expect((await snapshot('shared-exec')).inline[DENY_POLICY_NAME]).toEqual(
+      denyPolicyFor(fns.map((fn) => fn.logGroupArn))
+    )
   })
 })

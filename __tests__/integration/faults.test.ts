@@ -116,7 +116,10 @@ let original: Record<Key, State>
 const target = {} as Record<'apply' | 'remove', Record<Key, State>>
 /** The dist/index.js the targets were computed with. */
 let targetDist = ''
-const distHash = (): string => createHash('sha256').update(readFileSync(join(ROOT, 'dist/index.js'))).digest('hex')
+const distHash = (): string =>
+  createHash('sha256')
+    .update(readFileSync(join(ROOT, 'dist/index.js')))
+    .digest('hex')
 
 const clients = new Map<string, LambdaClient>()
 /** A client for moto itself, never through a proxy. */
@@ -181,11 +184,14 @@ function judge(
   theirs: Scenario['theirs'] = {}
 ): string[] {
   const problems: string[] = []
-  if (!rows) return [`no report output (exit ${run.exitCode}): ${(run.stdout + run.stderr).split('\n').slice(-8).join(' | ')}`]
+  if (!rows)
+    return [`no report output (exit ${run.exitCode}): ${(run.stdout + run.stderr).split('\n').slice(-8).join(' | ')}`]
   const updates = calls.filter((c) => c.operation === 'UpdateFunctionConfiguration')
   const invokes = calls.filter((c) => c.operation === 'Invoke')
   if (mode === 'check' && (updates.length > 0 || invokes.length > 0 || calls.some((c) => c.method === 'PUT')))
-    problems.push(`check mode wrote or invoked: ${[...updates, ...invokes].map((c) => `${c.method} ${c.path}`).join(', ')}`)
+    problems.push(
+      `check mode wrote or invoked: ${[...updates, ...invokes].map((c) => `${c.method} ${c.path}`).join(', ')}`
+    )
 
   for (const key of KEYS) {
     const fn = lane.fns[key]
@@ -197,7 +203,10 @@ function judge(
       say('has no report row')
       continue
     }
-    const withTheirs = (state: State): State => ({ layers: state.layers, variables: { ...state.variables, ...theirs[key] } })
+    const withTheirs = (state: State): State => ({
+      layers: state.layers,
+      variables: { ...state.variables, ...theirs[key] }
+    })
     const was = withTheirs(original[key])
     const now = after[key]
     const goal = mode === 'check' ? was : withTheirs(target[mode][key])
@@ -205,7 +214,8 @@ function judge(
     const applied = updates.filter((c) => mine(c) && c.upstreamStatus !== null && c.upstreamStatus < 300)
     // A test invocation that succeeded (late, if its answer was delayed).
     const verified = invokes.some((c) => mine(c) && c.status === 200 && (c.fault === null || c.fault === 'delay'))
-    const describe = (state: State): string => `layers [${state.layers.map((l) => l.replace(/^.*:layer:/, '')).join(', ')}], variables ${Object.keys(state.variables).sort().join(',') || 'none'}`
+    const describe = (state: State): string =>
+      `layers [${state.layers.map((l) => l.replace(/^.*:layer:/, '')).join(', ')}], variables ${Object.keys(state.variables).sort().join(',') || 'none'}`
 
     if (mode === 'check') {
       if (!same(now, was)) say(`check mode changed it: now ${describe(now)}`)
@@ -223,7 +233,8 @@ function judge(
       case 'unchanged':
         if (!same(was, goal)) say('reported unchanged, but it was not in the target state before the run')
         if (!same(now, was)) say(`reported unchanged, but this run changed it: now ${describe(now)}`)
-        if (applied.length > 0) say(`reported unchanged, but this run wrote to it (${applied.length} update(s) reached Lambda)`)
+        if (applied.length > 0)
+          say(`reported unchanged, but this run wrote to it (${applied.length} update(s) reached Lambda)`)
         break
       case 'rolled-back':
         if (!same(now, was)) say(`reported rolled back, but is not exactly as before: ${describe(now)}`)
@@ -240,13 +251,17 @@ function judge(
         const command = restoreCommand.exec(row.error)
         if (!command) {
           if (!(same(now, was) && /rolled back/i.test(row.error)))
-            say(`failed after a write (now ${same(now, goal) ? 'in the target state' : same(now, was) ? 'as before' : describe(now)}) without the command that restores it`)
+            say(
+              `failed after a write (now ${same(now, goal) ? 'in the target state' : same(now, was) ? 'as before' : describe(now)}) without the command that restores it`
+            )
           break
         }
         const [, region, functionName, layers] = command
         const restoreLayers = layers === '[]' ? [] : (layers ?? '').split(' ')
-        if (region !== fn.region || functionName !== fn.arn) say(`the restore command names ${functionName} in ${region}`)
-        if (JSON.stringify(restoreLayers) !== JSON.stringify(was.layers)) say(`the restore command sets layers ${layers}, not the original ones`)
+        if (region !== fn.region || functionName !== fn.arn)
+          say(`the restore command names ${functionName} in ${region}`)
+        if (JSON.stringify(restoreLayers) !== JSON.stringify(was.layers))
+          say(`the restore command sets layers ${layers}, not the original ones`)
         break
       }
       default:
@@ -254,7 +269,8 @@ function judge(
     }
   }
   const bad = rows.some((r) => r.status === 'failed' || r.status === 'rolled-back')
-  if (mode !== 'check' && run.exitCode !== (bad ? 1 : 0)) problems.push(`exit code ${run.exitCode} with ${bad ? 'a' : 'no'} failed function`)
+  if (mode !== 'check' && run.exitCode !== (bad ? 1 : 0))
+    problems.push(`exit code ${run.exitCode} with ${bad ? 'a' : 'no'} failed function`)
   return problems
 }
 
@@ -275,7 +291,8 @@ function unretried(calls: RecordedCall[]): string[] {
         c.status < 500 &&
         c.status !== 429
     )
-    if (!again) problems.push(`${call.operation} ${call.functionName ?? call.layerName ?? ''} (${call.fault}) was not retried`)
+    if (!again)
+      problems.push(`${call.operation} ${call.functionName ?? call.layerName ?? ''} (${call.fault}) was not retried`)
   }
   return problems
 }
@@ -335,11 +352,17 @@ async function runScenario(lane: Lane, scenario: Scenario): Promise<Outcome> {
     for (const [key, allowed] of Object.entries(scenario.expected ?? {}) as Array<[Key, readonly string[]]>) {
       const row = rows?.find((r) => r.function === lane.fns[key].name)
       if (row && !allowed.includes(row.status))
-        problems.push(`${lane.fns[key].name}: expected ${allowed.join(' or ')}, got ${row.status} (${row.error ?? 'no error'})`)
+        problems.push(
+          `${lane.fns[key].name}: expected ${allowed.join(' or ')}, got ${row.status} (${row.error ?? 'no error'})`
+        )
     }
     if (scenario.retried) problems.push(...unretried(calls))
     if (!scenario.baseline && (distBefore !== targetDist || distHash() !== targetDist))
-      problems.splice(0, problems.length, 'dist/index.js was rebuilt after the targets were computed: this outcome is not comparable; run again')
+      problems.splice(
+        0,
+        problems.length,
+        'dist/index.js was rebuilt after the targets were computed: this outcome is not comparable; run again'
+      )
     return { scenario, lane, run, rows, calls, after, ms, killed, problems }
   } finally {
     clearTimeout(timer)
@@ -459,11 +482,21 @@ function firstUpdateFails(mode: Mode, immediate: boolean, reason?: string): Scen
     mode,
     expected: { ...OTHERS[mode], orders: ['rolled-back'] },
     rules: (lane) =>
-      perFunction(lane, { fault: 'update-failed', nth: 1, immediate, ...(reason ? { reason, reasonCode: 'ExtensionError' } : {}) }, ['orders'])
+      perFunction(
+        lane,
+        { fault: 'update-failed', nth: 1, immediate, ...(reason ? { reason, reasonCode: 'ExtensionError' } : {}) },
+        ['orders']
+      )
   }
 }
 
-const APPLY_OPERATIONS = ['GetFunctionConfiguration', 'GetLayerVersion', 'UpdateFunctionConfiguration', 'Invoke', 'DescribeLogStreams']
+const APPLY_OPERATIONS = [
+  'GetFunctionConfiguration',
+  'GetLayerVersion',
+  'UpdateFunctionConfiguration',
+  'Invoke',
+  'DescribeLogStreams'
+]
 const FAILED_REASON = 'Extension rotel failed to start: layer archive corrupt'
 
 declare('apply, transient', [
@@ -472,7 +505,13 @@ declare('apply, transient', [
   transient('apply', ['UpdateFunctionConfiguration'], 'conflict'),
   transient('apply', ['UpdateFunctionConfiguration'], 'precondition'),
   // No fault, but updates take time as on Lambda: the action waits for each one to settle.
-  { name: 'apply: updates stay InProgress for two reads', mode: 'apply', expected: APPLIED, pendingReads: 2, rules: () => [] }
+  {
+    name: 'apply: updates stay InProgress for two reads',
+    mode: 'apply',
+    expected: APPLIED,
+    pendingReads: 2,
+    rules: () => []
+  }
 ])
 
 declare('apply, lasting', [
@@ -513,7 +552,11 @@ declare('apply, rollbacks', [
     rules: (lane) =>
       perFunction(
         lane,
-        { fault: 'function-error', errorMessage: 'Cannot find module rotel', logTail: 'START\nERROR Cannot find module rotel\nEND\n' },
+        {
+          fault: 'function-error',
+          errorMessage: 'Cannot find module rotel',
+          logTail: 'START\nERROR Cannot find module rotel\nEND\n'
+        },
         ['orders', 'billing']
       )
   }
@@ -538,19 +581,28 @@ declare('guarantee 2', [
     name: 'changed between read and write',
     mode: 'apply',
     theirs: { orders: THEIRS },
-    rules: (lane) => perFunction(lane, { operation: 'UpdateFunctionConfiguration', nth: 1, fault: 'pass', before: otherParty(lane) }, ['orders'])
+    rules: (lane) =>
+      perFunction(lane, { operation: 'UpdateFunctionConfiguration', nth: 1, fault: 'pass', before: otherParty(lane) }, [
+        'orders'
+      ])
   },
   {
     name: 'changed while Lambda said an update was in progress',
     mode: 'apply',
     theirs: { orders: THEIRS },
-    rules: (lane) => perFunction(lane, { operation: 'UpdateFunctionConfiguration', nth: 1, fault: 'conflict', before: otherParty(lane) }, ['orders'])
+    rules: (lane) =>
+      perFunction(
+        lane,
+        { operation: 'UpdateFunctionConfiguration', nth: 1, fault: 'conflict', before: otherParty(lane) },
+        ['orders']
+      )
   },
   {
     name: 'changed between our write and our rollback',
     mode: 'apply',
     expected: { orders: ['failed'], billing: ['updated'], legacy: ['updated'] },
-    rules: (lane) => perFunction(lane, { operation: 'Invoke', fault: 'function-error', before: otherParty(lane) }, ['orders'])
+    rules: (lane) =>
+      perFunction(lane, { operation: 'Invoke', fault: 'function-error', before: otherParty(lane) }, ['orders'])
   }
 ])
 
@@ -558,17 +610,20 @@ declare('lost answers', [
   {
     name: 'apply: update applied, connection reset before its answer, retried',
     mode: 'apply',
-    rules: (lane) => perFunction(lane, { operation: 'UpdateFunctionConfiguration', nth: 1, fault: 'reset', forward: true }, ['orders'])
+    rules: (lane) =>
+      perFunction(lane, { operation: 'UpdateFunctionConfiguration', nth: 1, fault: 'reset', forward: true }, ['orders'])
   },
   {
     name: 'apply: update applied, answered 500 on every attempt',
     mode: 'apply',
-    rules: (lane) => perFunction(lane, { operation: 'UpdateFunctionConfiguration', fault: '500', forward: true }, ['orders'])
+    rules: (lane) =>
+      perFunction(lane, { operation: 'UpdateFunctionConfiguration', fault: '500', forward: true }, ['orders'])
   },
   {
     name: 'remove: removal applied, connection reset before its answer, retried',
     mode: 'remove',
-    rules: (lane) => perFunction(lane, { operation: 'UpdateFunctionConfiguration', nth: 1, fault: 'reset', forward: true }, ['orders'])
+    rules: (lane) =>
+      perFunction(lane, { operation: 'UpdateFunctionConfiguration', nth: 1, fault: 'reset', forward: true }, ['orders'])
   }
 ])
 
@@ -580,7 +635,11 @@ declare('stalled answer', [
     deadlineMs: 40_000,
     expected: APPLIED,
     rules: (lane) =>
-      perFunction(lane, { operation: 'GetFunctionConfiguration', nth: 1, fault: 'delay', delayMs: 120_000, forward: false }, ['orders'])
+      perFunction(
+        lane,
+        { operation: 'GetFunctionConfiguration', nth: 1, fault: 'delay', delayMs: 120_000, forward: false },
+        ['orders']
+      )
   }
 ])
 
@@ -595,7 +654,9 @@ declare('remove', [
 ])
 
 declare('check', [
-  ...(['throttle', '500', 'reset'] as const).map((fault) => transient('check', ['GetFunctionConfiguration', 'GetLayerVersion'], fault)),
+  ...(['throttle', '500', 'reset'] as const).map((fault) =>
+    transient('check', ['GetFunctionConfiguration', 'GetLayerVersion'], fault)
+  ),
   lasting('check', 'GetFunctionConfiguration', '500', ['failed']),
   lasting('check', 'GetLayerVersion', 'conflict', ['failed'])
 ])
@@ -603,7 +664,18 @@ declare('check', [
 /** Every fault, on every operation, each call with this probability. */
 const mix = (probability: number): FaultRule => ({
   probability,
-  fault: ['throttle', 'too-many-requests', '500', '503', 'reset', 'delay', 'conflict', 'precondition', 'update-failed', 'function-error'],
+  fault: [
+    'throttle',
+    'too-many-requests',
+    '500',
+    '503',
+    'reset',
+    'delay',
+    'conflict',
+    'precondition',
+    'update-failed',
+    'function-error'
+  ],
   delayMs: 700
 })
 const modeFor = (seed: number): Mode => (seed <= 6 ? 'apply' : seed <= 8 ? 'remove' : 'check')
@@ -627,7 +699,12 @@ declare(
     lane: (i + 10) % LANES,
     mode: i % 2 === 0 ? 'apply' : 'remove',
     rules: () => [
-      { operation: ['UpdateFunctionConfiguration', 'Invoke'], probability: 0.25, fault: ['reset', '500', '503'], forward: true },
+      {
+        operation: ['UpdateFunctionConfiguration', 'Invoke'],
+        probability: 0.25,
+        fault: ['reset', '500', '503'],
+        forward: true
+      },
       mix(0.15)
     ]
   }))
@@ -646,7 +723,9 @@ beforeAll(async () => {
     ) as Record<Key, Fn>
   }
   const configurations = await Promise.all(KEYS.map((key) => readFn(lane0.fns[key])))
-  original = Object.fromEntries(KEYS.map((key, i) => [key, stateOf(configurations[i] as FunctionConfiguration)])) as Record<Key, State>
+  original = Object.fromEntries(
+    KEYS.map((key, i) => [key, stateOf(configurations[i] as FunctionConfiguration)])
+  ) as Record<Key, State>
   lanes = [lane0]
   for (let index = 1; index < LANES; index++) {
     const fns = {} as Record<Key, Fn>
@@ -723,7 +802,9 @@ describe('apply under faults', () => {
       'Invoke no-answer reset',
       'Invoke 200'
     ])
-    const logs = outcome('apply, transient', `apply: 503 once on ${each}`).calls.filter((c) => c.operation === 'DescribeLogStreams')
+    const logs = outcome('apply, transient', `apply: 503 once on ${each}`).calls.filter(
+      (c) => c.operation === 'DescribeLogStreams'
+    )
     expect(logs.filter((c) => c.fault === '503')).toHaveLength(3)
   })
 
@@ -734,9 +815,14 @@ describe('apply under faults', () => {
       const row = rowOf(o, 'orders')
       if (row?.status === 'failed') expect(row.error).toMatch(/Exception|Throttl|ECONNRESET|Error|Rolling back failed/)
     }
-    expect(rowOf(outcome('apply, lasting', 'apply: 500 on every DescribeLogStreams of orders-api'), 'orders')?.cloudwatch).toBe('unknown')
+    expect(
+      rowOf(outcome('apply, lasting', 'apply: 500 on every DescribeLogStreams of orders-api'), 'orders')?.cloudwatch
+    ).toBe('unknown')
     // Throttling that does not stop: the SDK's attempts, all throttled, then the function is given up.
-    const throttled = callsAbout(outcome('apply, lasting', 'apply: throttle on every UpdateFunctionConfiguration of orders-api'), 'orders')
+    const throttled = callsAbout(
+      outcome('apply, lasting', 'apply: throttle on every UpdateFunctionConfiguration of orders-api'),
+      'orders'
+    )
     expect(throttled.filter((c) => c === 'UpdateFunctionConfiguration 429 throttle').length).toBeGreaterThanOrEqual(3)
     expect(throttled).not.toContain('UpdateFunctionConfiguration 200')
   })
@@ -809,7 +895,10 @@ describe('guarantee 2: a change someone else makes meanwhile is never overwritte
     const row = rowOf(o, 'orders')
     expect(row?.error).toMatch(/Someone else changed the function after our update/)
     expect(row?.error).toMatch(/aws lambda update-function-configuration/)
-    expect(callsAbout(o, 'orders').slice(-2)).toEqual(['Invoke 200 function-error', 'UpdateFunctionConfiguration 412 stale-revision'])
+    expect(callsAbout(o, 'orders').slice(-2)).toEqual([
+      'Invoke 200 function-error',
+      'UpdateFunctionConfiguration 412 stale-revision'
+    ])
   })
 })
 
@@ -826,7 +915,10 @@ describe('lost answers: the call reached Lambda, its answer did not reach the ac
 describe('remove under faults', () => {
   it('transient faults are retried to the same result; lasting ones leave the function as it was, rolled back, or reported with the restore command', () => {
     expect(problemsOf(outcomesOf('remove'))).toEqual([])
-    const rolledBack = outcome('remove', 'remove: update-failed on the first update of orders-api, Failed after InProgress')
+    const rolledBack = outcome(
+      'remove',
+      'remove: update-failed on the first update of orders-api, Failed after InProgress'
+    )
     expect(rolledBack.after.orders).toEqual(original.orders)
   })
 })

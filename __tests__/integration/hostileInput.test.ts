@@ -144,18 +144,23 @@ const rows = (run: StepRun): Array<{ function: string; status: string; error: st
   }
 }
 
-const statusOf = (ctx: Ctx, run: StepRun): string => rows(run).find((r) => r.function === ctx.fn)?.status ?? 'no report row'
+const statusOf = (ctx: Ctx, run: StepRun): string =>
+  rows(run).find((r) => r.function === ctx.fn)?.status ?? 'no report row'
 
 /** The step failed on an input before any network call, with an error that names the input. */
-const refusedInput = (input: string) => (_ctx: Ctx, run: StepRun): string[] => {
-  const problems: string[] = []
-  if (run.run.exitCode !== 1) problems.push(`exit code ${run.run.exitCode}, not 1`)
-  if (run.calls.length > 0)
-    problems.push(`${run.calls.length} AWS call(s) before the input was refused: ${run.calls.map((c) => c.operation).join(', ')}`)
-  const errors = commandsRun(run.run.stdout).filter((line) => line.command === 'error')
-  if (!errors.some((line) => line.text.includes(input))) problems.push(`no ::error:: names the input ${input}`)
-  return problems
-}
+const refusedInput =
+  (input: string) =>
+  (_ctx: Ctx, run: StepRun): string[] => {
+    const problems: string[] = []
+    if (run.run.exitCode !== 1) problems.push(`exit code ${run.run.exitCode}, not 1`)
+    if (run.calls.length > 0)
+      problems.push(
+        `${run.calls.length} AWS call(s) before the input was refused: ${run.calls.map((c) => c.operation).join(', ')}`
+      )
+    const errors = commandsRun(run.run.stdout).filter((line) => line.command === 'error')
+    if (!errors.some((line) => line.text.includes(input))) problems.push(`no ::error:: names the input ${input}`)
+    return problems
+  }
 
 /** The action's own annotations still reach the runner: an error on the function, and the step's failure. */
 const ownAnnotations = (ctx: Ctx, run: StepRun): string[] => {
@@ -168,26 +173,37 @@ const ownAnnotations = (ctx: Ctx, run: StepRun): string[] => {
   return problems
 }
 
-const statusIs = (...allowed: string[]) => (ctx: Ctx, run: StepRun): string[] => {
-  const status = statusOf(ctx, run)
-  return allowed.includes(status) ? [] : [`${ctx.fn} ended ${status}, expected ${allowed.join(' or ')}`]
-}
+const statusIs =
+  (...allowed: string[]) =>
+  (ctx: Ctx, run: StepRun): string[] => {
+    const status = statusOf(ctx, run)
+    return allowed.includes(status) ? [] : [`${ctx.fn} ended ${status}, expected ${allowed.join(' or ')}`]
+  }
 
-const all = (...checks: Array<(ctx: Ctx, run: StepRun) => string[]>) => (ctx: Ctx, run: StepRun): string[] =>
-  checks.flatMap((check) => check(ctx, run))
+const all =
+  (...checks: Array<(ctx: Ctx, run: StepRun) => string[]>) =>
+  (ctx: Ctx, run: StepRun): string[] =>
+    checks.flatMap((check) => check(ctx, run))
 
-const summaryHas = (text: string, what: string) => (_ctx: Ctx, run: StepRun): string[] =>
-  run.channels.summary.includes(text) ? [] : [`the summary has no ${what} (so the planted text never reached it: the case proves nothing)`]
+const summaryHas =
+  (text: string, what: string) =>
+  (_ctx: Ctx, run: StepRun): string[] =>
+    run.channels.summary.includes(text)
+      ? []
+      : [`the summary has no ${what} (so the planted text never reached it: the case proves nothing)`]
 
 /** The run read the answer of the server that quotes requests (else the case proves nothing). */
 const echoRead = (_ctx: Ctx, run: StepRun): string[] =>
-  /clickhouse-url/.test(run.run.stdout) ? [] : ['the log does not mention clickhouse-url: the echoing answer was never read']
+  /clickhouse-url/.test(run.run.stdout)
+    ? []
+    : ['the log does not mention clickhouse-url: the echoing answer was never read']
 
 /** An ARN of the Rotel layer in the test account, as a repository file would pin it. */
 const rotelArn = (version: number, region = 'us-east-1', account = ACCOUNT): string =>
   `arn:aws:lambda:${region}:${account}:layer:rotel-extension-amd64-alpha:${version}`
 
-const tfPinning = (version: number): string => `resource "aws_lambda_function" "f" {\n  layers = ["${rotelArn(version)}"]\n}\n`
+const tfPinning = (version: number): string =>
+  `resource "aws_lambda_function" "f" {\n  layers = ["${rotelArn(version)}"]\n}\n`
 
 /** Multi-line text, as a log tail, an error message or an input holds it. */
 const lines = (...parts: string[]): string => parts.join('\n')
@@ -270,42 +286,47 @@ const CASES: HostileCase[] = [
       ['2b', 'another user, older than ours', { login: 'mallory', type: 'User' }, true],
       ['2c', 'another bot', { login: 'evil-app[bot]', type: 'Bot' }, false]
     ] as const
-  ).map(
-    ([id, who, user, oursToo]): HostileCase => ({
-      id,
-      name: `class 2: a comment by ${who} starting with the plan marker is never edited; ${oursToo ? 'ours is edited' : 'ours is created'}`,
-      setup: (ctx) => {
-        const heading = '## Rotel Lambda Extension for ClickStack: plan'
-        github.addComment(OWNER, ctx.repo, ctx.pr, `${MARKER}\n${heading}\n\n✅ Reviewed: nothing to change. ${CANARY}-${id}`, { ...user })
-        if (oursToo) github.addComment(OWNER, ctx.repo, ctx.pr, `${MARKER}\n${heading}\n\nan earlier plan of ours`)
-      },
-      steps: () => [
-        {
-          mode: 'plan',
-          pullRequest: true,
-          expect: (ctx) => {
-            const problems: string[] = []
-            const comments = github.commentsOf(OWNER, ctx.repo, ctx.pr)
-            const theirs = comments.filter((c) => c.user.login === user.login)
-            const ours = comments.filter((c) => c.user.login === 'github-actions[bot]')
-            const requests = github.requests.filter((r) => r.path.includes(`/repos/${OWNER}/${ctx.repo}/`))
-            for (const comment of theirs) {
-              if (!comment.body.includes(`${CANARY}-${id}`)) problems.push(`${user.login}'s comment ${comment.id} was edited`)
-              if (requests.some((r) => r.method === 'PATCH' && r.path.endsWith(`/comments/${comment.id}`)))
-                problems.push(`a PATCH was sent to ${user.login}'s comment ${comment.id}`)
-            }
-            if (ours.length !== 1) problems.push(`${ours.length} comments by the action's bot, expected exactly 1`)
-            else if (!ours[0]?.body.startsWith(`${MARKER}\n`) || ours[0].body.includes('an earlier plan of ours'))
-              problems.push("the bot's comment does not hold this run's plan")
-            const posts = requests.filter((r) => r.method === 'POST').length
-            if (oursToo && posts > 0) problems.push(`a new comment was created (${posts} POST) although ours existed`)
-            if (!oursToo && posts !== 1) problems.push(`${posts} comments created, expected 1`)
-            return problems
+  ).map(([id, who, user, oursToo]): HostileCase => ({
+    id,
+    name: `class 2: a comment by ${who} starting with the plan marker is never edited; ${oursToo ? 'ours is edited' : 'ours is created'}`,
+    setup: (ctx) => {
+      const heading = '## Rotel Lambda Extension for ClickStack: plan'
+      github.addComment(
+        OWNER,
+        ctx.repo,
+        ctx.pr,
+        `${MARKER}\n${heading}\n\n✅ Reviewed: nothing to change. ${CANARY}-${id}`,
+        { ...user }
+      )
+      if (oursToo) github.addComment(OWNER, ctx.repo, ctx.pr, `${MARKER}\n${heading}\n\nan earlier plan of ours`)
+    },
+    steps: () => [
+      {
+        mode: 'plan',
+        pullRequest: true,
+        expect: (ctx) => {
+          const problems: string[] = []
+          const comments = github.commentsOf(OWNER, ctx.repo, ctx.pr)
+          const theirs = comments.filter((c) => c.user.login === user.login)
+          const ours = comments.filter((c) => c.user.login === 'github-actions[bot]')
+          const requests = github.requests.filter((r) => r.path.includes(`/repos/${OWNER}/${ctx.repo}/`))
+          for (const comment of theirs) {
+            if (!comment.body.includes(`${CANARY}-${id}`))
+              problems.push(`${user.login}'s comment ${comment.id} was edited`)
+            if (requests.some((r) => r.method === 'PATCH' && r.path.endsWith(`/comments/${comment.id}`)))
+              problems.push(`a PATCH was sent to ${user.login}'s comment ${comment.id}`)
           }
+          if (ours.length !== 1) problems.push(`${ours.length} comments by the action's bot, expected exactly 1`)
+          else if (!ours[0]?.body.startsWith(`${MARKER}\n`) || ours[0].body.includes('an earlier plan of ours'))
+            problems.push("the bot's comment does not hold this run's plan")
+          const posts = requests.filter((r) => r.method === 'POST').length
+          if (oursToo && posts > 0) problems.push(`a new comment was created (${posts} POST) although ours existed`)
+          if (!oursToo && posts !== 1) problems.push(`${posts} comments created, expected 1`)
+          return problems
         }
-      ]
-    })
-  ),
+      }
+    ]
+  })),
 
   // 3. Workflow-command injection.
   {
@@ -341,7 +362,11 @@ const CASES: HostileCase[] = [
         mode: 'apply',
         // The URL parser drops newlines, so without a check the value passes as a URL with a longer path.
         inputs: {
-          'otlp-endpoint': lines('https://clickstack.example.com:4318/v1', `::error::${CANARY}-3b-injected`, `##[warning]${CANARY}-3b`)
+          'otlp-endpoint': lines(
+            'https://clickstack.example.com:4318/v1',
+            `::error::${CANARY}-3b-injected`,
+            `##[warning]${CANARY}-3b`
+          )
         },
         expect: refusedInput('otlp-endpoint')
       }
@@ -353,7 +378,14 @@ const CASES: HostileCase[] = [
     steps: (ctx) => [
       {
         mode: 'apply',
-        rules: [{ fault: 'update-failed', functionName: ctx.fn, nth: 1, reason: lines('Extension failed to start.', ...commandCanaries('3c')) }],
+        rules: [
+          {
+            fault: 'update-failed',
+            functionName: ctx.fn,
+            nth: 1,
+            reason: lines('Extension failed to start.', ...commandCanaries('3c'))
+          }
+        ],
         expect: all(statusIs('rolled-back'), ownAnnotations)
       }
     ]
@@ -416,7 +448,12 @@ const CASES: HostileCase[] = [
       })
     },
     steps: () => [
-      { mode: 'plan', pullRequest: true, inputs: { 'layer-name': 'hostile-4b-{arch}' }, expect: summaryHas('### Layer', 'layer table') }
+      {
+        mode: 'plan',
+        pullRequest: true,
+        inputs: { 'layer-name': 'hostile-4b-{arch}' },
+        expect: summaryHas('### Layer', 'layer table')
+      }
     ]
   },
   {
@@ -439,7 +476,13 @@ const CASES: HostileCase[] = [
       {
         mode: 'apply',
         rules: [
-          { fault: 'update-failed', functionName: ctx.fn, nth: 1, immediate: true, reason: lines('Extension failed:', ...markupCanaries('4d')) }
+          {
+            fault: 'update-failed',
+            functionName: ctx.fn,
+            nth: 1,
+            immediate: true,
+            reason: lines('Extension failed:', ...markupCanaries('4d'))
+          }
         ],
         expect: all(statusIs('rolled-back'), summaryHas('### Errors', 'errors section'))
       }
@@ -540,7 +583,8 @@ const CASES: HostileCase[] = [
         mode: 'apply',
         inputs: {
           'verify-delivery': 'warn',
-          'clickhouse-url': echoUrl.replace('http://', 'http://verifier5e:ChUrlPa55-5e-Secret@') + '?password=ChQueryPa55-5e-Secret'
+          'clickhouse-url':
+            echoUrl.replace('http://', 'http://verifier5e:ChUrlPa55-5e-Secret@') + '?password=ChQueryPa55-5e-Secret'
         },
         expect: echoRead
       }
@@ -611,7 +655,13 @@ const CASES: HostileCase[] = [
       writeFileSync(join(ctx.workspace, `${'ab'.repeat(9)}.tf`), tfPinning(2))
     },
     steps: () => [
-      { mode: 'plan', pullRequest: true, inputs: { 'annotate-files': `**/${'{a,b}'.repeat(18)}.tf` }, deadlineMs: 60_000, expect: withinBound }
+      {
+        mode: 'plan',
+        pullRequest: true,
+        inputs: { 'annotate-files': `**/${'{a,b}'.repeat(18)}.tf` },
+        deadlineMs: 60_000,
+        expect: withinBound
+      }
     ]
   },
 
@@ -619,14 +669,22 @@ const CASES: HostileCase[] = [
   {
     id: '7a',
     name: 'class 7: environment "API_KEY c2st…" without = is refused without echoing the key',
-    steps: () => [{ mode: 'apply', inputs: { environment: 'API_KEY c2stN0Equals-7a-Secret' }, expect: refusedInput('environment') }],
+    steps: () => [
+      { mode: 'apply', inputs: { environment: 'API_KEY c2stN0Equals-7a-Secret' }, expect: refusedInput('environment') }
+    ],
     secrets: () => [{ label: 'the value pasted without =', value: 'c2stN0Equals-7a-Secret' }]
   },
   {
     id: '7b',
     name: 'class 7: a test-payload that is not JSON is refused without echoing the payload',
     // A JSON error quotes the text around the fault: a part of the payload is as bad as all of it.
-    steps: () => [{ mode: 'apply', inputs: { 'test-payload': '{"token": PayL0ad-7b-Secret}' }, expect: refusedInput('test-payload') }],
+    steps: () => [
+      {
+        mode: 'apply',
+        inputs: { 'test-payload': '{"token": PayL0ad-7b-Secret}' },
+        expect: refusedInput('test-payload')
+      }
+    ],
     secrets: () => secretParts('the test-payload', 'PayL0ad-7b-Secret')
   },
   {
@@ -672,14 +730,18 @@ const CASES: HostileCase[] = [
     id: '8b',
     name: "class 8: the function's own DB_PASSWORD, apply with environment DB_PASSWORD=…, then remove: its own value again, never shown",
     steps: () => [
-      { mode: 'apply', inputs: { environment: 'DB_PASSWORD=NewPass-8b-Secret' }, expect: userVariable('DB_PASSWORD', 'NewPass-8b-Secret') },
+      {
+        mode: 'apply',
+        inputs: { environment: 'DB_PASSWORD=NewPass-8b-Secret' },
+        expect: userVariable('DB_PASSWORD', 'NewPass-8b-Secret')
+      },
       { mode: 'remove', inputs: { environment: 'DB_PASSWORD=NewPass-8b-Secret' }, expect: restored }
     ],
     secrets: () => [{ label: 'the environment input DB_PASSWORD', value: 'NewPass-8b-Secret' }]
   },
   {
     id: '8c',
-    name: "class 8: LOG_LEVEL=info, apply LOG_LEVEL=debug, apply LOG_LEVEL=trace, then remove: LOG_LEVEL=info again",
+    name: 'class 8: LOG_LEVEL=info, apply LOG_LEVEL=debug, apply LOG_LEVEL=trace, then remove: LOG_LEVEL=info again',
     variables: { LOG_LEVEL: 'info' },
     steps: () => [
       { mode: 'apply', inputs: { environment: 'LOG_LEVEL=debug' }, expect: userVariable('LOG_LEVEL', 'debug') },
@@ -712,7 +774,9 @@ function userVariable(name: string, value: string) {
       if (now[name] !== ctx.variables[name]) problems.push(`apply was refused, yet ${name} changed`)
       return problems
     }
-    return now[name] === value ? [] : [`after apply ${name} is ${now[name] === undefined ? 'gone' : 'not the value set'}`]
+    return now[name] === value
+      ? []
+      : [`after apply ${name} is ${now[name] === undefined ? 'gone' : 'not the value set'}`]
   }
 }
 
@@ -722,7 +786,8 @@ async function restored(ctx: Ctx, run: StepRun): Promise<string[]> {
   const problems: string[] = []
   if (run.run.exitCode !== 0) problems.push(`remove exited ${run.run.exitCode}`)
   for (const [name, value] of Object.entries(ctx.variables))
-    if (now[name] !== value) problems.push(`after remove ${name} is ${now[name] === undefined ? 'gone' : 'not its own value'}`)
+    if (now[name] !== value)
+      problems.push(`after remove ${name} is ${now[name] === undefined ? 'gone' : 'not its own value'}`)
   const extra = Object.keys(now).filter((name) => !(name in ctx.variables))
   if (extra.length > 0) problems.push(`after remove the function still has ${extra.join(', ')}`)
   return problems
@@ -805,7 +870,9 @@ async function runStep(ctx: Ctx, step: Step, label: string): Promise<StepRun> {
     .filter((r) => r.path.includes(path))
     .slice(before)
     .filter((r) => r.method === 'POST' || r.method === 'PATCH')
-    .map((r) => (typeof r.body === 'object' && r.body !== null && 'body' in r.body ? String(r.body.body) : JSON.stringify(r.body)))
+    .map((r) =>
+      typeof r.body === 'object' && r.body !== null && 'body' in r.body ? String(r.body.body) : JSON.stringify(r.body)
+    )
   const outputsText = readFileSync(files.GITHUB_OUTPUT, 'utf8')
   const channels: Channels = {
     stdout: run.stdout,

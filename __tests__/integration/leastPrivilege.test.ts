@@ -88,8 +88,11 @@ const actionsOf = (statement: Statement): string[] => listOf(statement.Action)
 
 /** The deploy role, as README's Deny names it: the role the test's runs hold. */
 const ROLE_NAME = (() => {
-  const names = DENIES.flatMap((statement) => listOf(statement.Resource)).map((arn) => /:role\/(?:.*\/)?([^/]+)$/.exec(arn)?.[1])
-  if (names.length !== 1 || !names[0]) throw new Error(`README's policy must deny writes to exactly one role, the deploy role (found ${names.join(', ')})`)
+  const names = DENIES.flatMap((statement) => listOf(statement.Resource)).map(
+    (arn) => /:role\/(?:.*\/)?([^/]+)$/.exec(arn)?.[1]
+  )
+  if (names.length !== 1 || !names[0])
+    throw new Error(`README's policy must deny writes to exactly one role, the deploy role (found ${names.join(', ')})`)
   return names[0]
 })()
 
@@ -98,10 +101,14 @@ function policyFor(rows: readonly string[]): PolicyDocument {
   const sids = new Set<string>()
   for (const row of rows) {
     const needed = NEEDS.get(row)
-    if (!needed) throw new Error(`README's permission table has no row "${row}" (rows: ${[...NEEDS.keys()].join(' | ')})`)
+    if (!needed)
+      throw new Error(`README's permission table has no row "${row}" (rows: ${[...NEEDS.keys()].join(' | ')})`)
     for (const sid of needed) sids.add(sid)
   }
-  return { Version: POLICY.Version, Statement: POLICY.Statement.filter((statement) => isDeny(statement) || sids.has(statement.Sid ?? '')) }
+  return {
+    Version: POLICY.Version,
+    Statement: POLICY.Statement.filter((statement) => isDeny(statement) || sids.has(statement.Sid ?? ''))
+  }
 }
 
 /** The policy without one action in its Allows (a statement left with none is dropped). */
@@ -140,7 +147,9 @@ const ROLE_NAMED_ACTIONS = new Set([
   'iam:DetachRolePolicy'
 ])
 const scopedByMoto = (statement: Statement): boolean =>
-  isDeny(statement) ? listOf(statement.Resource).every((arn) => arn.includes(':role/')) : actionsOf(statement).every((action) => ROLE_NAMED_ACTIONS.has(action))
+  isDeny(statement)
+    ? listOf(statement.Resource).every((arn) => arn.includes(':role/'))
+    : actionsOf(statement).every((action) => ROLE_NAMED_ACTIONS.has(action))
 
 /**
  * As moto can evaluate it: actions under moto's names; Conditions dropped (moto passes no context values
@@ -151,13 +160,13 @@ const scopedByMoto = (statement: Statement): boolean =>
 function forMoto(policy: PolicyDocument): PolicyDocument {
   return {
     Version: policy.Version,
-    Statement: policy.Statement.filter((statement) => !isDeny(statement) || (motoScopesRoles && scopedByMoto(statement))).map(
-      ({ Condition: _dropped, ...statement }) => ({
-        ...statement,
-        Action: actionsOf(statement).map((action) => MOTO_ACTION_OF_IAM[action] ?? action),
-        Resource: motoScopesRoles && scopedByMoto(statement) ? (statement.Resource ?? '*') : '*'
-      })
-    )
+    Statement: policy.Statement.filter(
+      (statement) => !isDeny(statement) || (motoScopesRoles && scopedByMoto(statement))
+    ).map(({ Condition: _dropped, ...statement }) => ({
+      ...statement,
+      Action: actionsOf(statement).map((action) => MOTO_ACTION_OF_IAM[action] ?? action),
+      Resource: motoScopesRoles && scopedByMoto(statement) ? (statement.Resource ?? '*') : '*'
+    }))
   }
 }
 
@@ -174,7 +183,11 @@ const CHECKED_BY_AWS_ITSELF = new Set(['KeepTheFunctionsOwnLayers'])
 function calledActionsOf(policy: PolicyDocument, uncalled: readonly string[] = []): string[] {
   const called = new Set<string>()
   for (const statement of policy.Statement)
-    if (!isDeny(statement) && !CHECKED_BY_AWS_ITSELF.has(statement.Sid ?? '') && !uncalled.includes(statement.Sid ?? ''))
+    if (
+      !isDeny(statement) &&
+      !CHECKED_BY_AWS_ITSELF.has(statement.Sid ?? '') &&
+      !uncalled.includes(statement.Sid ?? '')
+    )
       for (const action of actionsOf(statement)) called.add(action)
   return [...called].sort()
 }
@@ -234,8 +247,18 @@ const SECRET_INPUTS: Readonly<Record<string, string>> = { 'otlp-headers': `Autho
 const SECRET_POLICY = {
   Version: '2012-10-17',
   Statement: [
-    { Sid: 'RotelClickStackGetSecretValue', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [`${SECRET}-??????`] },
-    { Sid: 'RotelClickStackBatchGetSecretValue', Effect: 'Allow', Action: ['secretsmanager:BatchGetSecretValue'], Resource: ['*'] }
+    {
+      Sid: 'RotelClickStackGetSecretValue',
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: [`${SECRET}-??????`]
+    },
+    {
+      Sid: 'RotelClickStackBatchGetSecretValue',
+      Effect: 'Allow',
+      Action: ['secretsmanager:BatchGetSecretValue'],
+      Resource: ['*']
+    }
   ]
 }
 
@@ -283,7 +306,8 @@ const CASES: readonly Case[] = [
     statuses: { 'orders-api': 'updated', 'billing-worker': 'updated', 'legacy-job': 'updated' },
     without: 'lambda:UpdateFunctionConfiguration',
     failedStatuses: { 'orders-api': 'failed', 'billing-worker': 'failed', 'legacy-job': 'failed' },
-    failure: /::error title=orders-api%3A failed::Failed to update orders-api: AccessDeniedException: .*lambda:UpdateFunctionConfiguration/
+    failure:
+      /::error title=orders-api%3A failed::Failed to update orders-api: AccessDeniedException: .*lambda:UpdateFunctionConfiguration/
   },
   {
     title: 'apply with test-invoke: false',
@@ -292,7 +316,8 @@ const CASES: readonly Case[] = [
     statuses: { 'orders-api': 'updated', 'billing-worker': 'updated', 'legacy-job': 'updated' },
     without: 'lambda:GetLayerVersion',
     failedStatuses: { 'orders-api': 'failed', 'billing-worker': 'failed', 'legacy-job': 'failed' },
-    failure: /::error title=orders-api%3A failed::Could not find the Rotel layer for us-east-1\/x86_64: .*lambda:GetLayerVersion/
+    failure:
+      /::error title=orders-api%3A failed::Could not find the Rotel layer for us-east-1\/x86_64: .*lambda:GetLayerVersion/
   },
   {
     title: 'plan',
@@ -301,7 +326,8 @@ const CASES: readonly Case[] = [
     statuses: { 'orders-api': 'planned', 'billing-worker': 'planned', 'legacy-job': 'planned' },
     without: 'lambda:GetFunctionConfiguration',
     failedStatuses: { 'orders-api': 'failed', 'billing-worker': 'failed', 'legacy-job': 'failed' },
-    failure: /::error title=orders-api%3A failed::Not allowed to read orders-api in us-east-1 \(.*\); the deploy role needs lambda:GetFunctionConfiguration on it/
+    failure:
+      /::error title=orders-api%3A failed::Not allowed to read orders-api in us-east-1 \(.*\); the deploy role needs lambda:GetFunctionConfiguration on it/
   },
   {
     title: 'check',
@@ -310,7 +336,8 @@ const CASES: readonly Case[] = [
     statuses: { 'orders-api': 'drifted', 'billing-worker': 'drifted', 'legacy-job': 'drifted' },
     without: 'lambda:GetLayerVersion',
     failedStatuses: { 'orders-api': 'failed', 'billing-worker': 'failed', 'legacy-job': 'failed' },
-    failure: /::error title=legacy-job%3A failed::Could not find the Rotel layer for us-east-1\/arm64: .*lambda:GetLayerVersion/
+    failure:
+      /::error title=legacy-job%3A failed::Could not find the Rotel layer for us-east-1\/arm64: .*lambda:GetLayerVersion/
   },
   {
     title: 'remove',
@@ -320,7 +347,8 @@ const CASES: readonly Case[] = [
     without: 'lambda:InvokeFunction',
     // The write goes through, the test invocation is refused, and the write is undone.
     failedStatuses: { 'orders-api': 'rolled-back', 'billing-worker': 'unchanged', 'legacy-job': 'rolled-back' },
-    failure: /::error title=orders-api%3A rolled-back::orders-api: the test invocation could not be made: AccessDeniedException: .*lambda:InvokeFunction.* It was rolled back/
+    failure:
+      /::error title=orders-api%3A rolled-back::orders-api: the test invocation could not be made: AccessDeniedException: .*lambda:InvokeFunction.* It was rolled back/
   },
   {
     title: 'remove with test-invoke: false',
@@ -329,7 +357,8 @@ const CASES: readonly Case[] = [
     statuses: { 'orders-api': 'removed', 'billing-worker': 'unchanged', 'legacy-job': 'removed' },
     without: 'lambda:UpdateFunctionConfiguration',
     failedStatuses: { 'orders-api': 'failed', 'billing-worker': 'unchanged', 'legacy-job': 'failed' },
-    failure: /::error title=legacy-job%3A failed::Failed to update legacy-job: AccessDeniedException: .*lambda:UpdateFunctionConfiguration/
+    failure:
+      /::error title=legacy-job%3A failed::Failed to update legacy-job: AccessDeniedException: .*lambda:UpdateFunctionConfiguration/
   },
   {
     title: 'plan with patterns over two regions',
@@ -337,7 +366,8 @@ const CASES: readonly Case[] = [
     inputs: { mode: 'plan', functions: '*-worker\n*-job', 'aws-region': 'us-east-1\neu-west-1' },
     statuses: { 'billing-worker': 'planned', 'legacy-job': 'planned' },
     without: 'lambda:ListFunctions',
-    failure: /::error::.*Could not list the functions in (us-east-1|eu-west-1) to resolve \*-worker, \*-job: AccessDeniedException: .*lambda:ListFunctions/
+    failure:
+      /::error::.*Could not list the functions in (us-east-1|eu-west-1) to resolve \*-worker, \*-job: AccessDeniedException: .*lambda:ListFunctions/
   },
   {
     title: 'apply with cloudwatch-logs: off',
@@ -385,11 +415,15 @@ const CASES: readonly Case[] = [
         Statement: [expect.objectContaining({ Sid: 'Everything', Action: expect.arrayContaining(['s3:GetObject']) })]
       })
       const actions = [(roleAfter.inline.app as PolicyDocument).Statement[0]?.Action ?? []].flat()
-      expect(actions.filter((action) => action === 'logs:*' || /^logs:(CreateLogGroup|CreateLogStream|PutLogEvents)$/.test(action))).toEqual([])
+      expect(
+        actions.filter(
+          (action) => action === 'logs:*' || /^logs:(CreateLogGroup|CreateLogStream|PutLogEvents)$/.test(action)
+        )
+      ).toEqual([])
       // The record: what was detached, and the inline originals (in as many tags as they take).
-      expect(Object.keys(roleAfter.tags).filter((key) => !/^rotel-clickstack-action:inline-undo-\d\d$/.test(key))).toEqual([
-        'rotel-clickstack-action:detached'
-      ])
+      expect(
+        Object.keys(roleAfter.tags).filter((key) => !/^rotel-clickstack-action:inline-undo-\d\d$/.test(key))
+      ).toEqual(['rotel-clickstack-action:detached'])
       expect(roleAfter.tags['rotel-clickstack-action:detached']).toBe(BASIC)
     },
     without: 'iam:DetachRolePolicy',
@@ -412,7 +446,8 @@ const CASES: readonly Case[] = [
     },
     without: 'iam:GetRolePolicy',
     failedStatuses: { 'orders-api': 'failed', 'billing-worker': 'failed', 'legacy-job': 'failed' },
-    failure: /::error title=orders-api%3A failed::orders-api could not be planned: .*execution role lambda-exec: .*iam:GetRolePolicy/
+    failure:
+      /::error title=orders-api%3A failed::orders-api could not be planned: .*execution role lambda-exec: .*iam:GetRolePolicy/
   },
   {
     title: 'check with cloudwatch-logs: off',
@@ -508,7 +543,9 @@ const CASES: readonly Case[] = [
         inline: { ...baseline?.inline, RotelClickStackReadIngestionSecret: SECRET_POLICY },
         tags: { ...baseline?.tags, 'rotel-clickstack-action:secret-policy': 'RotelClickStackReadIngestionSecret' }
       })
-      expect(run.stdout).toMatch(/Waiting \d+ s for the new secret access of its role to apply before the test invocation\./)
+      expect(run.stdout).toMatch(
+        /Waiting \d+ s for the new secret access of its role to apply before the test invocation\./
+      )
     },
     without: 'iam:PutRolePolicy',
     failedStatuses: { 'orders-api': 'failed', 'billing-worker': 'failed', 'legacy-job': 'failed' },
@@ -525,7 +562,9 @@ const CASES: readonly Case[] = [
     optional: ['SimulateTheExecutionRoles'],
     alsoExpect: async ({ roleBefore, roleAfter, run }) => {
       expect(roleAfter).toEqual(roleBefore)
-      expect(run.summary).toMatch(/lambda-exec \|[^\n]*would allow secretsmanager:GetSecretValue on \S*clickstack-key-\?{6}, secretsmanager:BatchGetSecretValue on \\\*/)
+      expect(run.summary).toMatch(
+        /lambda-exec \|[^\n]*would allow secretsmanager:GetSecretValue on \S*clickstack-key-\?{6}, secretsmanager:BatchGetSecretValue on \\\*/
+      )
     },
     // What would be allowed cannot be shown, and plan says why; the functions' own plans stand.
     without: 'iam:GetRole',
@@ -557,11 +596,16 @@ function readRole(name = EXECUTION_ROLE): Promise<RoleSnapshot> {
     const attached = (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name }))).AttachedPolicies ?? []
     const inline: Record<string, unknown> = {}
     for (const policy of (await iam.send(new ListRolePoliciesCommand({ RoleName: name }))).PolicyNames ?? []) {
-      const { PolicyDocument: text = '{}' } = await iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policy }))
+      const { PolicyDocument: text = '{}' } = await iam.send(
+        new GetRolePolicyCommand({ RoleName: name, PolicyName: policy })
+      )
       inline[policy] = JSON.parse(decodeURIComponent(text))
     }
     const tags = Object.fromEntries(
-      ((await iam.send(new ListRoleTagsCommand({ RoleName: name }))).Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])
+      ((await iam.send(new ListRoleTagsCommand({ RoleName: name }))).Tags ?? []).map((tag) => [
+        tag.Key ?? '',
+        tag.Value ?? ''
+      ])
     )
     return { attached: attached.map((policy) => policy.PolicyArn ?? '').sort(), inline, tags }
   })
@@ -581,14 +625,18 @@ async function shapeExecutionRole(): Promise<RoleSnapshot> {
       new PutRolePolicyCommand({
         RoleName: EXECUTION_ROLE,
         PolicyName: 'app',
-        PolicyDocument: policy([{ Sid: 'Everything', Effect: 'Allow', Action: ['logs:*', 's3:GetObject'], Resource: '*' }])
+        PolicyDocument: policy([
+          { Sid: 'Everything', Effect: 'Allow', Action: ['logs:*', 's3:GetObject'], Resource: '*' }
+        ])
       })
     )
     await iam.send(
       new PutRolePolicyCommand({
         RoleName: EXECUTION_ROLE,
         PolicyName: 'logging',
-        PolicyDocument: policy([{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: '*' }])
+        PolicyDocument: policy([
+          { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: '*' }
+        ])
       })
     )
     await iam.send(
@@ -626,7 +674,10 @@ const denyPolicyOf = (functions: readonly string[]) => ({
       Sid: 'RotelClickStackDenyCloudWatchLogs',
       Effect: 'Deny',
       Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
-      Resource: functions.map(logGroup).sort().flatMap((arn) => [arn, `${arn}:*`])
+      Resource: functions
+        .map(logGroup)
+        .sort()
+        .flatMap((arn) => [arn, `${arn}:*`])
     }
   ]
 })
@@ -676,12 +727,22 @@ async function prepare(
         RoleName: ROLE_NAME,
         AssumeRolePolicyDocument: JSON.stringify({
           Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Principal: { Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/github` }, Action: 'sts:AssumeRoleWithWebIdentity' }]
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/github` },
+              Action: 'sts:AssumeRoleWithWebIdentity'
+            }
+          ]
         })
       })
     )
     await iam.send(
-      new PutRolePolicyCommand({ RoleName: ROLE_NAME, PolicyName: 'rotel-deploy', PolicyDocument: JSON.stringify(options.raw ? policy : forMoto(policy)) })
+      new PutRolePolicyCommand({
+        RoleName: ROLE_NAME,
+        PolicyName: 'rotel-deploy',
+        PolicyDocument: JSON.stringify(options.raw ? policy : forMoto(policy))
+      })
     )
     const { Credentials: credentials } = await sts.send(
       new AssumeRoleWithWebIdentityCommand({
@@ -754,12 +815,23 @@ async function runAs(policy: PolicyDocument, c: Pick<Case, 'inputs' | 'setup'>):
     await enforceIam(false)
   }
   const calls = proxy.calls.slice(first).filter((call) => call.accessKeyId === session.accessKeyId)
-  return { run, calls, before, after: await readFleet(), baseline: session.baseline, roleBefore, roleAfter: await readRole() }
+  return {
+    run,
+    calls,
+    before,
+    after: await readFleet(),
+    baseline: session.baseline,
+    roleBefore,
+    roleAfter: await readRole()
+  }
 }
 
 const statuses = (run: ActionRun): Record<string, string> =>
   Object.fromEntries(
-    (JSON.parse(run.outputs.report ?? '[]') as Array<{ function: string; status: string }>).map((r) => [r.function, r.status])
+    (JSON.parse(run.outputs.report ?? '[]') as Array<{ function: string; status: string }>).map((r) => [
+      r.function,
+      r.status
+    ])
   )
 
 const iamActionOf = (call: ProxiedCall): string => {
@@ -770,7 +842,10 @@ const iamActionOf = (call: ProxiedCall): string => {
 const refusals = (calls: readonly ProxiedCall[]): string[] =>
   calls
     .filter((call) => call.status === 401 || call.status === 403)
-    .map((call) => `${iamActionOf(call)} ${call.method} ${call.path} → ${call.status} ${call.errorCode ?? ''}: ${call.errorMessage ?? ''}`)
+    .map(
+      (call) =>
+        `${iamActionOf(call)} ${call.method} ${call.path} → ${call.status} ${call.errorCode ?? ''}: ${call.errorMessage ?? ''}`
+    )
 
 const rotelLayers = (configuration: FunctionConfiguration | undefined): string[] =>
   (configuration?.Layers ?? []).map((layer) => layer.Arn ?? '').filter((arn) => arn.includes(':layer:rotel-extension-'))
@@ -795,7 +870,11 @@ function expectFleetAsReported(outcome: Outcome, expected: Readonly<Record<strin
       })
       expect(after?.Environment?.Variables?.ROTEL_OTLP_EXPORTER_ENDPOINT).toBe('https://clickstack.example.com:4317')
     } else if (status === 'removed') {
-      expect({ name, layers: rotelLayers(after), variables: rotelVariables(after) }).toEqual({ name, layers: [], variables: [] })
+      expect({ name, layers: rotelLayers(after), variables: rotelVariables(after) }).toEqual({
+        name,
+        layers: [],
+        variables: []
+      })
       expect(after?.Layers?.length).toBe((before?.Layers?.length ?? 0) - rotelLayers(before).length)
     } else {
       // planned, drifted, in-sync, unchanged, failed, rolled-back, or not selected: as it was.
@@ -810,7 +889,9 @@ beforeAll(async () => {
   proxy = await startResigningProxy(endpoint)
   motoScopesRoles = await probeRoleScoping()
   if (!motoScopesRoles)
-    console.warn('This moto checks IAM role calls against "*" (moto 5.1.1 does; 5.2.1 resolves the role): every Resource is widened and README\'s Deny is not run.')
+    console.warn(
+      'This moto checks IAM role calls against "*" (moto 5.1.1 does; 5.2.1 resolves the role): every Resource is widened and README\'s Deny is not run.'
+    )
 })
 
 /**
@@ -854,14 +935,21 @@ describe('README', () => {
     expect(new Set(sids).size).toBe(sids.length)
     const used = new Set([...NEEDS.values()].flat())
     expect([...used].filter((sid) => !sids.includes(sid))).toEqual([])
-    expect(POLICY.Statement.filter((statement) => !isDeny(statement) && !used.has(statement.Sid ?? '')).map((s) => s.Sid)).toEqual([])
+    expect(
+      POLICY.Statement.filter((statement) => !isDeny(statement) && !used.has(statement.Sid ?? '')).map((s) => s.Sid)
+    ).toEqual([])
     expect(DENIES.filter((statement) => used.has(statement.Sid ?? '')).map((s) => s.Sid)).toEqual([])
     // Every row of the table is run below.
-    expect([...NEEDS.keys()].filter((row) => !CASES.some((c) => c.needs.includes(row)) && !ROWS_COVERED_ELSEWHERE.has(row))).toEqual([])
+    expect(
+      [...NEEDS.keys()].filter((row) => !CASES.some((c) => c.needs.includes(row)) && !ROWS_COVERED_ELSEWHERE.has(row))
+    ).toEqual([])
     // A case's uncalled and optional statements are statements its rows give it.
     for (const c of CASES) {
       const given = policyFor(c.needs).Statement.map((statement) => statement.Sid)
-      expect({ title: c.title, strays: [...(c.uncalled ?? []), ...(c.optional ?? [])].filter((sid) => !given.includes(sid)) }).toEqual({
+      expect({
+        title: c.title,
+        strays: [...(c.uncalled ?? []), ...(c.optional ?? [])].filter((sid) => !given.includes(sid))
+      }).toEqual({
         title: c.title,
         strays: []
       })
@@ -878,11 +966,17 @@ describe.each(CASES)('$title with exactly the permissions README lists', (c) => 
     expect({ statuses: statuses(outcome.run), report }).toEqual({ statuses: c.statuses, report })
     expect(outcome.run.exitCode).toBe(0)
     expect(outcome.run.stdout).not.toMatch(/^::error/m)
-    const called = [...new Set(outcome.calls.map(iamActionOf))].filter((action) => !NEEDS_NO_PERMISSION.has(action)).sort()
-    expect({ grantedNotCalled: calledActionsOf(policy, c.uncalled).filter((action) => !called.includes(action)) }).toEqual({
+    const called = [...new Set(outcome.calls.map(iamActionOf))]
+      .filter((action) => !NEEDS_NO_PERMISSION.has(action))
+      .sort()
+    expect({
+      grantedNotCalled: calledActionsOf(policy, c.uncalled).filter((action) => !called.includes(action))
+    }).toEqual({
       grantedNotCalled: []
     })
-    expect({ calledNotGranted: called.filter((action) => !grantedActionsOf(policy).includes(action)) }).toEqual({ calledNotGranted: [] })
+    expect({ calledNotGranted: called.filter((action) => !grantedActionsOf(policy).includes(action)) }).toEqual({
+      calledNotGranted: []
+    })
     expectFleetAsReported(outcome, c.statuses)
     await c.alsoExpect?.(outcome)
   })
@@ -895,7 +989,9 @@ describe.each(CASES)('$title with exactly the permissions README lists', (c) => 
     const refused = outcome.calls.filter((call) => call.status === 403)
     expect(refused.length).toBeGreaterThan(0)
     expect([...new Set(refused.map(iamActionOf))]).toEqual([c.without])
-    expect(refused[0]?.errorMessage).toMatch(`is not authorized to perform: ${MOTO_ACTION_OF_IAM[c.without] ?? c.without}`)
+    expect(refused[0]?.errorMessage).toMatch(
+      `is not authorized to perform: ${MOTO_ACTION_OF_IAM[c.without] ?? c.without}`
+    )
     expect(statuses(outcome.run)).toEqual(c.failedStatuses ?? {})
     expect(outcome.run.stdout).toMatch(c.failure)
     expectFleetAsReported(outcome, c.failedStatuses ?? {})
@@ -908,7 +1004,9 @@ describe.each(CASES)('$title with exactly the permissions README lists', (c) => 
       const policy = policyFor(c.needs)
       const outcome = await runAs(withoutStatements(policy, optional), c)
       const report = `exit ${outcome.run.exitCode}\n${outcome.run.stdout}\n${outcome.run.stderr}`
-      const optionalActions = policy.Statement.filter((statement) => optional.includes(statement.Sid ?? '')).flatMap(actionsOf)
+      const optionalActions = policy.Statement.filter((statement) => optional.includes(statement.Sid ?? '')).flatMap(
+        actionsOf
+      )
       const refused = [...new Set(outcome.calls.filter((call) => call.status === 403).map(iamActionOf))]
       expect(refused.length).toBeGreaterThan(0)
       expect(refused.filter((action) => !optionalActions.includes(action))).toEqual([])
@@ -924,8 +1022,21 @@ describe("README's whole policy under moto's IAM enforcement", () => {
   /** Each role write README's statements allow on an execution role, as one call on `role`. */
   const writes = (role: string) =>
     [
-      ['iam:PutRolePolicy', new PutRolePolicyCommand({ RoleName: role, PolicyName: 'probe', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }] }) })],
-      ['iam:TagRole', new TagRoleCommand({ RoleName: role, Tags: [{ Key: 'rotel-clickstack-action:probe', Value: 'x' }] })],
+      [
+        'iam:PutRolePolicy',
+        new PutRolePolicyCommand({
+          RoleName: role,
+          PolicyName: 'probe',
+          PolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }]
+          })
+        })
+      ],
+      [
+        'iam:TagRole',
+        new TagRoleCommand({ RoleName: role, Tags: [{ Key: 'rotel-clickstack-action:probe', Value: 'x' }] })
+      ],
       ['iam:UntagRole', new UntagRoleCommand({ RoleName: role, TagKeys: ['rotel-clickstack-action:probe'] })],
       ['iam:DeleteRolePolicy', new DeleteRolePolicyCommand({ RoleName: role, PolicyName: 'probe' })],
       ['iam:DetachRolePolicy', new DetachRolePolicyCommand({ RoleName: role, ...BASIC_POLICY })],
@@ -936,13 +1047,21 @@ describe("README's whole policy under moto's IAM enforcement", () => {
   async function asDeployRole(role: string): Promise<Record<string, number>> {
     const session = await prepare(POLICY, async () => {
       await adminIam(async (iam) => {
-        await iam.send(new CreateRoleCommand({ RoleName: 'admin-tools', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [] }) }))
-        await iam.send(new AttachRolePolicyCommand({ RoleName: ROLE_NAME === role ? EXECUTION_ROLE : role, ...BASIC_POLICY }))
+        await iam.send(
+          new CreateRoleCommand({
+            RoleName: 'admin-tools',
+            AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [] })
+          })
+        )
+        await iam.send(
+          new AttachRolePolicyCommand({ RoleName: ROLE_NAME === role ? EXECUTION_ROLE : role, ...BASIC_POLICY })
+        )
       })
       return undefined
     })
     // The deploy role needs AWSLambdaBasicExecutionRole attached for the detach to have something to act on.
-    if (role === ROLE_NAME) await adminIam((iam) => iam.send(new AttachRolePolicyCommand({ RoleName: role, ...BASIC_POLICY })))
+    if (role === ROLE_NAME)
+      await adminIam((iam) => iam.send(new AttachRolePolicyCommand({ RoleName: role, ...BASIC_POLICY })))
     const iam = new IAMClient({ region: 'us-east-1', endpoint: proxy.url, credentials: { ...session }, maxAttempts: 1 })
     const status: Record<string, number> = {}
     await enforceIam(true)

@@ -25,7 +25,9 @@ const layer = (region: string, arch: string, version: number): string =>
 
 async function readBack(region: string, name: string): Promise<Record<string, unknown>> {
   const client = new LambdaClient({ region, endpoint, credentials: { ...credentials } })
-  const { $metadata: _, ...configuration } = await client.send(new GetFunctionConfigurationCommand({ FunctionName: name }))
+  const { $metadata: _, ...configuration } = await client.send(
+    new GetFunctionConfigurationCommand({ FunctionName: name })
+  )
   return configuration
 }
 
@@ -112,8 +114,12 @@ describe('plan and check', () => {
     expect(await readFleet()).toEqual(before)
     expect(check.outputs.drift).toBe('true')
     expect(statuses(check)).toEqual({ 'orders-api': 'in-sync', 'billing-worker': 'drifted', 'legacy-job': 'drifted' })
-    expect(check.stdout).toMatch(/::warning title=billing-worker%3A drifted::billing-worker \(eu-west-1\) has drifted: the Rotel layer is missing/)
-    expect(check.stdout).toMatch(/::warning title=legacy-job%3A drifted::legacy-job \(us-east-1\) has drifted: it has the amd64 Rotel layer/)
+    expect(check.stdout).toMatch(
+      /::warning title=billing-worker%3A drifted::billing-worker \(eu-west-1\) has drifted: the Rotel layer is missing/
+    )
+    expect(check.stdout).toMatch(
+      /::warning title=legacy-job%3A drifted::legacy-job \(us-east-1\) has drifted: it has the amd64 Rotel layer/
+    )
     expect(check.stdout).not.toMatch(/title=orders-api%3A drifted/)
     expect(check.stdout).toMatch(/::error::2 of 3 functions drifted from the target \(billing-worker, legacy-job\)/)
 
@@ -142,7 +148,11 @@ describe('remove', () => {
     const firstRemove = await run({ mode: 'remove' })
     expect(firstRemove.exitCode).toBe(0)
     // billing-worker never had the extension; orders-api and legacy-job lose their old Rotel layers.
-    expect(statuses(firstRemove)).toEqual({ 'orders-api': 'removed', 'billing-worker': 'unchanged', 'legacy-job': 'removed' })
+    expect(statuses(firstRemove)).toEqual({
+      'orders-api': 'removed',
+      'billing-worker': 'unchanged',
+      'legacy-job': 'removed'
+    })
     expect(await readBack('eu-west-1', 'billing-worker')).toEqual(pristineBilling)
     const withoutExtension = await readFleet()
     expect((withoutExtension[0]?.Layers as Array<{ Arn: string }>).map((l) => l.Arn)).toEqual([
@@ -174,10 +184,14 @@ describe('remove', () => {
     const environment = 'LOG_LEVEL=debug\nNEW_VAR=x'
     const applied = await run({ ...ordersOnly, environment })
     expect(statuses(applied)).toEqual({ 'orders-api': 'updated' })
-    const variables = ((await readBack('us-east-1', 'orders-api')).Environment as { Variables: Record<string, string> }).Variables
+    const variables = ((await readBack('us-east-1', 'orders-api')).Environment as { Variables: Record<string, string> })
+      .Variables
     expect(variables).toMatchObject({ LOG_LEVEL: 'debug', NEW_VAR: 'x' })
     // The record holds the previous value; no channel shows it.
-    expect(JSON.parse(variables.CLICKSTACK_ACTION_PREVIOUS_VARIABLES ?? '')).toEqual({ LOG_LEVEL: 'info', NEW_VAR: null })
+    expect(JSON.parse(variables.CLICKSTACK_ACTION_PREVIOUS_VARIABLES ?? '')).toEqual({
+      LOG_LEVEL: 'info',
+      NEW_VAR: null
+    })
     for (const channel of [applied.stdout, applied.summary, applied.outputs.report ?? '']) {
       expect(channel).not.toMatch(/LOG_LEVEL\\*"\s*:\s*\\*"info/)
       expect(channel).not.toMatch(/"before"\s*:\s*"info"/)
@@ -194,7 +208,9 @@ describe('remove', () => {
     expect(statuses(removed)).toEqual({ 'orders-api': 'removed' })
     const restored = (await readBack('us-east-1', 'orders-api')).Environment as { Variables: Record<string, string> }
     expect(restored.Variables).toEqual(pristine.Variables)
-    expect(JSON.stringify(Object.entries(restored.Variables).sort())).toBe(JSON.stringify(Object.entries(pristine.Variables).sort()))
+    expect(JSON.stringify(Object.entries(restored.Variables).sort())).toBe(
+      JSON.stringify(Object.entries(pristine.Variables).sort())
+    )
   })
 })
 
@@ -294,18 +310,29 @@ describe('pull requests', () => {
   })
 
   it('posts the plan as one comment, updates it in place, and annotates pinned layer versions behind the latest', async () => {
-    const first = await run({ mode: 'plan', 'github-token': 'ghs_fakeToken123', 'annotate-files': '' }, pullRequestEnv())
+    const first = await run(
+      { mode: 'plan', 'github-token': 'ghs_fakeToken123', 'annotate-files': '' },
+      pullRequestEnv()
+    )
     expect(first.exitCode).toBe(0)
     let comments = github.commentsOf('my-org', 'my-repo', 7)
     expect(comments).toHaveLength(1)
     const id = comments[0]?.id
-    expect(comments[0]?.body).toMatch(/^<!-- rotel-clickstack-action:plan key=lambda\/plan -->\n## Rotel Lambda Extension for ClickStack: plan/)
+    expect(comments[0]?.body).toMatch(
+      /^<!-- rotel-clickstack-action:plan key=lambda\/plan -->\n## Rotel Lambda Extension for ClickStack: plan/
+    )
     expect(comments[0]?.body).not.toContain(SECRET_KEY)
     expect(github.requests.every((r) => r.authorization === 'token ghs_fakeToken123')).toBe(true)
 
-    expect(first.stdout).toMatch(/::warning title=Rotel layer behind the latest,file=template.yaml,line=6,col=16::rotel-extension-amd64-alpha version 3 is behind the latest, version 5/)
-    expect(first.stdout).toMatch(/::warning title=Rotel layer behind the latest,file=serverless.yml,line=8,col=9::rotel-extension-amd64-alpha version 2/)
-    expect(first.stdout).toMatch(/::warning title=Rotel layer behind the latest,file=infra\/main.tf,line=3,col=21::rotel-extension-arm64-alpha version 1 is behind the latest, version 5 in eu-west-1/)
+    expect(first.stdout).toMatch(
+      /::warning title=Rotel layer behind the latest,file=template.yaml,line=6,col=16::rotel-extension-amd64-alpha version 3 is behind the latest, version 5/
+    )
+    expect(first.stdout).toMatch(
+      /::warning title=Rotel layer behind the latest,file=serverless.yml,line=8,col=9::rotel-extension-amd64-alpha version 2/
+    )
+    expect(first.stdout).toMatch(
+      /::warning title=Rotel layer behind the latest,file=infra\/main.tf,line=3,col=21::rotel-extension-arm64-alpha version 1 is behind the latest, version 5 in eu-west-1/
+    )
     expect(first.stdout).not.toMatch(/file=template.yaml,line=11/)
 
     // Someone fixes a function by hand; the next plan edits the same comment.
@@ -338,7 +365,9 @@ describe('pull requests', () => {
     expect(second.exitCode).toBe(0)
     comments = github.commentsOf('my-org', 'my-repo', 7)
     expect(comments).toHaveLength(2)
-    expect(comments.find((comment) => comment.id === ours?.id)?.body).toMatch(/legacy-job \| us-east-1 \| arm64 \| ✅ in sync/)
+    expect(comments.find((comment) => comment.id === ours?.id)?.body).toMatch(
+      /legacy-job \| us-east-1 \| arm64 \| ✅ in sync/
+    )
     expect(fake.body).toBe(fakeBody)
     expect(github.requests.filter((r) => r.method === 'PATCH').map((r) => r.path)).toEqual([
       `/repos/my-org/my-repo/issues/comments/${ours?.id}`
@@ -350,7 +379,9 @@ describe('pull requests', () => {
     github.setViewer(undefined)
     const result = await run({ mode: 'plan', 'github-token': 'ghs_fakeToken123' }, pullRequestEnv())
     expect(result.exitCode).toBe(0)
-    expect(result.stdout).toMatch(/::warning::Could not learn which account github-token acts as .*a new comment was written/)
+    expect(result.stdout).toMatch(
+      /::warning::Could not learn which account github-token acts as .*a new comment was written/
+    )
     expect(github.commentsOf('my-org', 'my-repo', 7).map((comment) => comment.body.split('\n')[1])).toEqual([
       'old plan',
       '## Rotel Lambda Extension for ClickStack: plan'

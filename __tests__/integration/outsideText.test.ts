@@ -36,7 +36,15 @@ beforeAll(async () => {
   const proxy = await startFaultProxy({
     target: endpoint,
     seed: 1,
-    rules: [{ operation: 'Invoke', functionName: 'orders-api', fault: 'function-error', logTail: TAIL, errorMessage: '::error::INJECTED-payload' }]
+    rules: [
+      {
+        operation: 'Invoke',
+        functionName: 'orders-api',
+        fault: 'function-error',
+        logTail: TAIL,
+        errorMessage: '::error::INJECTED-payload'
+      }
+    ]
   })
   stopProxy = () => proxy.close()
   run = await runAction({
@@ -78,8 +86,12 @@ describe('a hostile log tail of a test invocation', () => {
     }
     expect(reading.commands.filter(({ command }) => command === 'set-output')).toEqual([])
     // The action masks the function's own values once it has read them (orders-api's DB_HOST), nothing else.
-    expect(reading.commands.filter(({ command }) => command === 'add-mask').map(({ data }) => data)).toEqual(['db.internal'])
-    expect(reading.commands.some(({ command, data }) => command === 'error' && /could not be instrumented/.test(data))).toBe(true)
+    expect(reading.commands.filter(({ command }) => command === 'add-mask').map(({ data }) => data)).toEqual([
+      'db.internal'
+    ])
+    expect(
+      reading.commands.some(({ command, data }) => command === 'error' && /could not be instrumented/.test(data))
+    ).toBe(true)
   })
 
   it('shows the tail in the summary as text, not markup', () => {

@@ -51,7 +51,9 @@ const runAsAssumedRole = (inputs: Record<string, string>): Promise<ActionRun> =>
 async function runWithSessionInEnvironment(inputs: Record<string, string>): Promise<ActionRun> {
   const sts = new STSClient({ region: 'us-east-1', endpoint, credentials: { ...admin } })
   try {
-    const { Credentials: session } = await sts.send(new AssumeRoleCommand({ RoleArn: DEPLOY_ROLE_ARN, RoleSessionName: 'ci' }))
+    const { Credentials: session } = await sts.send(
+      new AssumeRoleCommand({ RoleArn: DEPLOY_ROLE_ARN, RoleSessionName: 'ci' })
+    )
     return await runAction({
       endpoint: proxy.url,
       inputs: { ...BASE, ...inputs },
@@ -77,10 +79,9 @@ async function readFunction(name: string): Promise<FunctionConfiguration> {
 
 const reportOf = (run: ActionRun): Record<string, { status: string; error: string | null }> =>
   Object.fromEntries(
-    (JSON.parse(run.outputs.report ?? '[]') as Array<{ function: string; status: string; error: string | null }>).map((r) => [
-      r.function,
-      { status: r.status, error: r.error }
-    ])
+    (JSON.parse(run.outputs.report ?? '[]') as Array<{ function: string; status: string; error: string | null }>).map(
+      (r) => [r.function, { status: r.status, error: r.error }]
+    )
   )
 
 const callerIdentityCalls = (): number => proxy.calls.filter((call) => call.operation === 'GetCallerIdentity').length
@@ -118,7 +119,9 @@ describe('a function whose execution role is the deploy role', () => {
       [SELF]: { status: 'failed', error: `${SELF} was not changed: ${REFUSAL}` },
       'orders-api': { status: 'updated', error: null }
     })
-    expect(run.stdout).toContain(`::error title=${SELF}%3A failed::${SELF} was not changed: Its execution role ${DEPLOY_ROLE} is the role`)
+    expect(run.stdout).toContain(
+      `::error title=${SELF}%3A failed::${SELF} was not changed: Its execution role ${DEPLOY_ROLE} is the role`
+    )
     expect(await snapshotRole(iam, DEPLOY_ROLE)).toEqual(roleBefore)
     expect((await readFunction(SELF)).Layers ?? []).toEqual([])
     // The run did write where it may: the other function's role got the deny policy.
@@ -129,7 +132,10 @@ describe('a function whose execution role is the deploy role', () => {
 
   it('fails with grant-secret-access: true under credentials from the environment, asking STS once', async () => {
     const roleBefore = await snapshotRole(iam, DEPLOY_ROLE)
-    const run = await runWithSessionInEnvironment({ 'otlp-headers': `Authorization=\${${SECRET}}`, 'grant-secret-access': 'true' })
+    const run = await runWithSessionInEnvironment({
+      'otlp-headers': `Authorization=\${${SECRET}}`,
+      'grant-secret-access': 'true'
+    })
     expect(run.exitCode).toBe(1)
     expect(reportOf(run)[SELF]).toEqual({ status: 'failed', error: `${SELF} was not changed: ${REFUSAL}` })
     expect(reportOf(run)['orders-api']?.status).toBe('updated')
@@ -158,8 +164,14 @@ describe('a function whose execution role is the deploy role', () => {
     const run = await runAsAssumedRole({ mode: 'remove', functions: SELF })
     expect(run.exitCode).toBe(1)
     expect(reportOf(run)[SELF]?.status).toBe('failed')
-    expect(reportOf(run)[SELF]?.error).toMatch(new RegExp(`^${SELF} was not changed: CloudWatch Logs could not be switched back on for it first, .*${REFUSAL.replace(/[.()]/g, '\\$&')}$`))
+    expect(reportOf(run)[SELF]?.error).toMatch(
+      new RegExp(
+        `^${SELF} was not changed: CloudWatch Logs could not be switched back on for it first, .*${REFUSAL.replace(/[.()]/g, '\\$&')}$`
+      )
+    )
     expect(await snapshotRole(iam, DEPLOY_ROLE)).toEqual(roleBefore)
-    expect((await readFunction(SELF)).Layers?.map((layer) => layer.Arn)).toEqual([expect.stringContaining(':layer:rotel-extension-amd64-alpha:')])
+    expect((await readFunction(SELF)).Layers?.map((layer) => layer.Arn)).toEqual([
+      expect.stringContaining(':layer:rotel-extension-amd64-alpha:')
+    ])
   })
 })

@@ -5,12 +5,7 @@
  * read once and keeps both changes.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import {
-  AttachRolePolicyCommand,
-  CreateRoleCommand,
-  IAMClient,
-  PutRolePolicyCommand
-} from '@aws-sdk/client-iam'
+import { AttachRolePolicyCommand, CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam'
 import { ACCOUNT_ID, resetEmulator } from '../../scripts/emulator-fixtures.mjs'
 import { IamRoles } from '../../src/aws/iamRoles.js'
 import { DENY_TAG } from '../../src/core/roleRecord.js'
@@ -56,7 +51,10 @@ async function snapshot(roleName: string) {
   return role
 }
 
-async function createRole(name: string, options: { tags?: Record<string, string>; attach?: string[]; inline?: Record<string, PolicyDocument> }) {
+async function createRole(
+  name: string,
+  options: { tags?: Record<string, string>; attach?: string[]; inline?: Record<string, PolicyDocument> }
+) {
   await admin.send(
     new CreateRoleCommand({
       RoleName: name,
@@ -64,12 +62,18 @@ async function createRole(name: string, options: { tags?: Record<string, string>
       Tags: Object.entries(options.tags ?? {}).map(([Key, Value]) => ({ Key, Value }))
     })
   )
-  for (const arn of options.attach ?? []) await admin.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: arn }))
+  for (const arn of options.attach ?? [])
+    await admin.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: arn }))
   for (const [policy, document] of Object.entries(options.inline ?? {}))
-    await admin.send(new PutRolePolicyCommand({ RoleName: name, PolicyName: policy, PolicyDocument: JSON.stringify(document) }))
+    await admin.send(
+      new PutRolePolicyCommand({ RoleName: name, PolicyName: policy, PolicyDocument: JSON.stringify(document) })
+    )
 }
 
-const app: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] }
+const app: PolicyDocument = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }]
+}
 
 beforeAll(async () => {
   port = await freePort()
@@ -107,7 +111,9 @@ describe('grant-secret-access', () => {
       ['kms:Decrypt', KMS, 'not-allowed']
     ])
     expect(check.value.report.examined).toEqual(['inline policy app', 'AWS managed policy AWSLambdaBasicExecutionRole'])
-    expect(check.value.report.warnings).toEqual([expect.stringMatching(/^Role ingest-exec does not allow .*grant-secret-access: true/)])
+    expect(check.value.report.warnings).toEqual([
+      expect.stringMatching(/^Role ingest-exec does not allow .*grant-secret-access: true/)
+    ])
     expect(run.writes()).toEqual([])
 
     // true: the tag, then the policy; the same run's state, not a second read.
@@ -132,14 +138,23 @@ describe('grant-secret-access', () => {
               Action: ['secretsmanager:GetSecretValue'],
               Resource: [`${SM_PARTIAL}-??????`, SM_FULL]
             },
-            { Sid: 'RotelClickStackBatchGetSecretValue', Effect: 'Allow', Action: ['secretsmanager:BatchGetSecretValue'], Resource: ['*'] },
+            {
+              Sid: 'RotelClickStackBatchGetSecretValue',
+              Effect: 'Allow',
+              Action: ['secretsmanager:BatchGetSecretValue'],
+              Resource: ['*']
+            },
             { Sid: 'RotelClickStackGetParameters', Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: [SSM] },
             {
               Sid: 'RotelClickStackKmsDecrypt',
               Effect: 'Allow',
               Action: ['kms:Decrypt'],
               Resource: [KMS],
-              Condition: { StringEquals: { 'kms:ViaService': [`secretsmanager.${REGION}.amazonaws.com`, `ssm.${REGION}.amazonaws.com`] } }
+              Condition: {
+                StringEquals: {
+                  'kms:ViaService': [`secretsmanager.${REGION}.amazonaws.com`, `ssm.${REGION}.amazonaws.com`]
+                }
+              }
             }
           ]
         }
@@ -177,7 +192,11 @@ describe('grant-secret-access', () => {
     const OTHER_KMS = KMS.replace('1234abcd', '5678efab')
     const first = needsOf(`Authorization=\${${SSM}}`, KMS)
     const moved = needsOf(`Authorization=\${${SM_FULL}}`, OTHER_KMS)
-    await new RoleCoordinator(new IamRoles(countingIam().client, { simulate: false })).secretAccessForRole('ingest-exec', first, 'grant')
+    await new RoleCoordinator(new IamRoles(countingIam().client, { simulate: false })).secretAccessForRole(
+      'ingest-exec',
+      first,
+      'grant'
+    )
 
     // The next apply: one coordinator, as in a run – the grant before the writes, the cut after them.
     const run = countingIam()
@@ -187,7 +206,11 @@ describe('grant-secret-access', () => {
     for (const arn of [SSM, KMS, SM_FULL, OTHER_KMS]) expect(grown).toContain(arn)
     const cut = await coordinator.undoSecretGrantFor('ingest-exec', moved)
     if (!cut.ok) throw new Error(cut.error)
-    expect(cut.value.dropped).toEqual([`ssm:GetParameters on ${SSM}`, `kms:Decrypt on ${KMS}`, `kms:ViaService ssm.${REGION}.amazonaws.com`])
+    expect(cut.value.dropped).toEqual([
+      `ssm:GetParameters on ${SSM}`,
+      `kms:Decrypt on ${KMS}`,
+      `kms:ViaService ssm.${REGION}.amazonaws.com`
+    ])
     const after = await snapshot('ingest-exec')
     const policy = after.inline[SECRET_POLICY_NAME]
     expect(JSON.stringify(policy)).not.toContain(SSM)
@@ -195,8 +218,18 @@ describe('grant-secret-access', () => {
     expect(policy).toEqual({
       Version: '2012-10-17',
       Statement: [
-        { Sid: 'RotelClickStackGetSecretValue', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [SM_FULL] },
-        { Sid: 'RotelClickStackBatchGetSecretValue', Effect: 'Allow', Action: ['secretsmanager:BatchGetSecretValue'], Resource: ['*'] },
+        {
+          Sid: 'RotelClickStackGetSecretValue',
+          Effect: 'Allow',
+          Action: ['secretsmanager:GetSecretValue'],
+          Resource: [SM_FULL]
+        },
+        {
+          Sid: 'RotelClickStackBatchGetSecretValue',
+          Effect: 'Allow',
+          Action: ['secretsmanager:BatchGetSecretValue'],
+          Resource: ['*']
+        },
         {
           Sid: 'RotelClickStackKmsDecrypt',
           Effect: 'Allow',
@@ -221,19 +254,37 @@ describe('grant-secret-access', () => {
     expect(await snapshot('ingest-exec')).toEqual(before)
   })
 
-  it('the grant before the writes only adds: a later run\'s secret beside the earlier one (a rolled-back function may need it)', async () => {
+  it("the grant before the writes only adds: a later run's secret beside the earlier one (a rolled-back function may need it)", async () => {
     await createRole('ingest-exec', {})
     const first = needsOf(`Authorization=\${${SM_FULL}}`)
     const later = needsOf(`Authorization=\${${SSM}}`)
-    await new RoleCoordinator(new IamRoles(countingIam().client, { simulate: false })).secretAccessForRole('ingest-exec', first, 'grant')
+    await new RoleCoordinator(new IamRoles(countingIam().client, { simulate: false })).secretAccessForRole(
+      'ingest-exec',
+      first,
+      'grant'
+    )
     const run = countingIam()
-    await new RoleCoordinator(new IamRoles(run.client, { simulate: false })).secretAccessForRole('ingest-exec', later, 'grant')
+    await new RoleCoordinator(new IamRoles(run.client, { simulate: false })).secretAccessForRole(
+      'ingest-exec',
+      later,
+      'grant'
+    )
     expect(run.writes()).toEqual(['PutRolePolicyCommand'])
     expect((await snapshot('ingest-exec')).inline[SECRET_POLICY_NAME]).toEqual({
       Version: '2012-10-17',
       Statement: [
-        { Sid: 'RotelClickStackGetSecretValue', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [SM_FULL] },
-        { Sid: 'RotelClickStackBatchGetSecretValue', Effect: 'Allow', Action: ['secretsmanager:BatchGetSecretValue'], Resource: ['*'] },
+        {
+          Sid: 'RotelClickStackGetSecretValue',
+          Effect: 'Allow',
+          Action: ['secretsmanager:GetSecretValue'],
+          Resource: [SM_FULL]
+        },
+        {
+          Sid: 'RotelClickStackBatchGetSecretValue',
+          Effect: 'Allow',
+          Action: ['secretsmanager:BatchGetSecretValue'],
+          Resource: ['*']
+        },
         { Sid: 'RotelClickStackGetParameters', Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: [SSM] }
       ]
     })
@@ -251,7 +302,9 @@ describe('grant-secret-access', () => {
     const check = await coordinator.secretAccessForRole(`arn:aws:iam::${ACCOUNT_ID}:role/shared-exec`, needs, 'check')
     if (!check.ok) throw new Error(check.error)
     expect(check.value.report.missing.map((m) => m.action)).toEqual(['ssm:GetParameters'])
-    expect(check.value.report.decisions[0]?.allowedBy).toEqual(['AWS managed policy SecretsManagerReadWrite statement BasePermissions'])
+    expect(check.value.report.decisions[0]?.allowedBy).toEqual([
+      'AWS managed policy SecretsManagerReadWrite statement BasePermissions'
+    ])
 
     // Both features on the same role at once: one read, both written, neither lost.
     const [logs, secrets] = await Promise.all([

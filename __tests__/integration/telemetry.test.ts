@@ -19,8 +19,14 @@ let otlpHttp: string
 const clickhouse = new ClickHouseTestServer({ users: { verifier: { password: CLICKHOUSE_PASSWORD, readonly: 1 } } })
 
 async function readBack(name: string): Promise<Record<string, unknown>> {
-  const client = new LambdaClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } })
-  const { $metadata: _, ...configuration } = await client.send(new GetFunctionConfigurationCommand({ FunctionName: name }))
+  const client = new LambdaClient({
+    region: 'us-east-1',
+    endpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }
+  })
+  const { $metadata: _, ...configuration } = await client.send(
+    new GetFunctionConfigurationCommand({ FunctionName: name })
+  )
   return configuration
 }
 
@@ -80,9 +86,14 @@ describe('endpoint preflight', () => {
     const before = await readBack('orders-api')
     const result = await run({ 'verify-delivery': 'off' })
     expect(result.exitCode).toBe(1)
-    expect(result.stdout).toMatch(/::error::The OTLP endpoint check failed before any function was changed: .*otlp-headers/)
+    expect(result.stdout).toMatch(
+      /::error::The OTLP endpoint check failed before any function was changed: .*otlp-headers/
+    )
     expect(await readBack('orders-api')).toEqual(before)
-    const shown = result.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n')
+    const shown = result.stdout
+      .split('\n')
+      .filter((line) => !line.startsWith('::add-mask::'))
+      .join('\n')
     expect(shown).not.toContain(INGESTION_KEY)
   })
 
@@ -137,8 +148,15 @@ describe('delivery verification', () => {
     const before = await readBack('orders-api')
     const result = await run({ 'clickhouse-password': 'wrong-password-123' })
     expect(result.exitCode).toBe(1)
-    expect(result.stdout).toMatch(/::error::ClickStack cannot be queried to verify delivery, so no function was changed: .*clickhouse-(user|password)/)
-    expect(result.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')).not.toContain('wrong-password-123')
+    expect(result.stdout).toMatch(
+      /::error::ClickStack cannot be queried to verify delivery, so no function was changed: .*clickhouse-(user|password)/
+    )
+    expect(
+      result.stdout
+        .split('\n')
+        .filter((l) => !l.startsWith('::add-mask::'))
+        .join('\n')
+    ).not.toContain('wrong-password-123')
     expect(await readBack('orders-api')).toEqual(before)
   })
 })

@@ -4,7 +4,11 @@
  * is scanned: the log, the summary, the outputs and the PR comment body the stand-in received.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { GetFunctionConfigurationCommand, LambdaClient, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda'
+import {
+  GetFunctionConfigurationCommand,
+  LambdaClient,
+  UpdateFunctionConfigurationCommand
+} from '@aws-sdk/client-lambda'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -50,7 +54,10 @@ function pullRequestEnv(): Record<string, string> {
   }
 }
 
-function run(inputs: Record<string, string>, options: { env?: Record<string, string>; via?: string } = {}): Promise<ActionRun> {
+function run(
+  inputs: Record<string, string>,
+  options: { env?: Record<string, string>; via?: string } = {}
+): Promise<ActionRun> {
   return runAction({
     endpoint: options.via ?? endpoint,
     inputs: {
@@ -84,7 +91,8 @@ const HIDDEN = [
 
 function expectNothingHidden(channels: Record<string, string>): void {
   for (const [channel, text] of Object.entries(channels))
-    for (const value of HIDDEN) expect({ channel, value, found: text.includes(value) }).toEqual({ channel, value, found: false })
+    for (const value of HIDDEN)
+      expect({ channel, value, found: text.includes(value) }).toEqual({ channel, value, found: false })
 }
 
 const masks = (result: ActionRun): string[] =>
@@ -113,7 +121,7 @@ beforeEach(async () => {
 })
 
 describe('plan and check show no value that is not known to be safe', () => {
-  it('plan: the diff names every variable, shows only the action\'s own values, in every channel', async () => {
+  it("plan: the diff names every variable, shows only the action's own values, in every channel", async () => {
     const result = await run({ mode: 'plan', 'github-token': 'ghs_fakeToken123' }, { env: pullRequestEnv() })
     expect(result.exitCode).toBe(0)
     const comments = github.commentsOf('my-org', 'my-repo', 11)
@@ -127,11 +135,16 @@ describe('plan and check show no value that is not known to be safe', () => {
       expect(text).toContain('+ ROTEL_OTLP_EXPORTER_ENDPOINT=https://clickstack.example.com:4317')
       expect(text).toContain('+ ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS (value not shown)')
     }
-    const report = JSON.parse(result.outputs.report ?? '[]') as Array<{ function: string; diff: { variables: Array<{ name: string; before: unknown; shown: boolean }> } }>
+    const report = JSON.parse(result.outputs.report ?? '[]') as Array<{
+      function: string
+      diff: { variables: Array<{ name: string; before: unknown; shown: boolean }> }
+    }>
     const orders = report.find((row) => row.function === 'orders-api')
     expect(orders?.diff.variables.find((v) => v.name === 'DATABASE_URL')).toMatchObject({ before: null, shown: false })
     // The log is masked too: the runner gets the function's own values and the user's secrets as masks.
-    expect(masks(result)).toEqual(expect.arrayContaining([OWN.DB_PASSWORD, OWN.UPSTREAM_HOST, LEGACY_OWN.API_TOKEN, DATABASE_URL, 'Pg-Pa55word-42']))
+    expect(masks(result)).toEqual(
+      expect.arrayContaining([OWN.DB_PASSWORD, OWN.UPSTREAM_HOST, LEGACY_OWN.API_TOKEN, DATABASE_URL, 'Pg-Pa55word-42'])
+    )
     // Values too short to learn and not secret-named stay readable where they belong (none here is printed).
     expect(masks(result)).not.toContain(OWN.PIN)
   })
@@ -174,7 +187,11 @@ describe("AWS errors that echo a function's environment", () => {
       const result = await run({ mode: 'apply', 'test-invoke': 'false' }, { via: proxy.url })
       expect(result.exitCode).toBe(1)
       expectNothingHidden({ emitted: emitted(result) })
-      const report = JSON.parse(result.outputs.report ?? '[]') as Array<{ function: string; status: string; error: string }>
+      const report = JSON.parse(result.outputs.report ?? '[]') as Array<{
+        function: string
+        status: string
+        error: string
+      }>
       expect(report.map((row) => row.status).sort()).toEqual(['failed', 'rolled-back'])
       for (const row of report) expect(row.error).toContain('String measured: {…}')
       expect(result.stdout).toMatch(/::error title=orders-api[^\n]*String measured: \{…\}/)

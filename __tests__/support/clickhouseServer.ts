@@ -384,7 +384,12 @@ export class ClickHouseTestServer {
   }
 
   /** One statement at a time: `USE` for the `database` parameter holds only between its own statements. */
-  private run(sql: string, params?: Record<string, string>, format = 'TabSeparated', database?: string): Promise<string> {
+  private run(
+    sql: string,
+    params?: Record<string, string>,
+    format = 'TabSeparated',
+    database?: string
+  ): Promise<string> {
     const task = this.chain.then(async () => {
       const session = this.session
       if (!session) throw new Error('the ClickHouse test server is not running')
@@ -424,11 +429,23 @@ export class ClickHouseTestServer {
     const bodyText = method === 'POST' ? body.toString('utf8') : ''
     const query = urlQuery && bodyText ? `${urlQuery}\n${bodyText}` : urlQuery || bodyText
     const database = search.get('database') ?? 'default'
-    const recorded: RecordedRequest = { method, path: url.pathname, user, query, params, settings, database, status: 200 }
+    const recorded: RecordedRequest = {
+      method,
+      path: url.pathname,
+      user,
+      query,
+      params,
+      settings,
+      database,
+      status: 200
+    }
     this.requests.push(recorded)
     const queryId = search.get('query_id') ?? `test-${this.requests.length}`
     const fail = (error: unknown): void => {
-      const code = error instanceof ServerError ? error.code : Number((error as { clickhouseCode?: unknown }).clickhouseCode ?? 1001)
+      const code =
+        error instanceof ServerError
+          ? error.code
+          : Number((error as { clickhouseCode?: unknown }).clickhouseCode ?? 1001)
       const message = error instanceof Error ? error.message : String(error)
       recorded.status = httpStatusOf(code)
       recorded.exceptionCode = code
@@ -443,7 +460,10 @@ export class ClickHouseTestServer {
     try {
       const account = this.users[user]
       if (!account || account.password !== password)
-        throw new ServerError(516, `${user}: Authentication failed: password is incorrect, or there is no user with such name`)
+        throw new ServerError(
+          516,
+          `${user}: Authentication failed: password is incorrect, or there is no user with such name`
+        )
       // A GET may only read: ClickHouse sets readonly=2 for it when the profile allows more.
       let readonly: number = account.readonly ?? 0
       if (method === 'GET' && readonly === 0) readonly = 2
@@ -461,10 +481,9 @@ export class ClickHouseTestServer {
       }
       if (readonly > 0 && !isRead(query)) throw new ServerError(164, `${user}: Cannot execute query in readonly mode`)
       if (database !== 'default') {
-        const known = await this.run(
-          'SELECT count() FROM system.databases WHERE name = {name:String}',
-          { name: database }
-        )
+        const known = await this.run('SELECT count() FROM system.databases WHERE name = {name:String}', {
+          name: database
+        })
         if (known.trim() === '0') throw new ServerError(81, `Database ${database} does not exist`)
       }
       await this.onQuery?.(recorded)
@@ -477,7 +496,12 @@ export class ClickHouseTestServer {
         'x-clickhouse-query-id': queryId,
         'x-clickhouse-timezone': 'UTC',
         'x-clickhouse-server-display-name': 'chdb-test-server',
-        'x-clickhouse-summary': JSON.stringify({ read_rows: '0', read_bytes: '0', written_rows: '0', written_bytes: '0' })
+        'x-clickhouse-summary': JSON.stringify({
+          read_rows: '0',
+          read_bytes: '0',
+          written_rows: '0',
+          written_bytes: '0'
+        })
       }
       let payload = Buffer.from(text, 'utf8')
       if (settings.enable_http_compression === '1' && /gzip/i.test(String(req.headers['accept-encoding'] ?? ''))) {
@@ -504,7 +528,9 @@ function credentialsOf(req: IncomingMessage, search: URLSearchParams): { user: s
   if (authorization?.startsWith('Basic ')) {
     const decoded = Buffer.from(authorization.slice('Basic '.length), 'base64').toString('utf8')
     const colon = decoded.indexOf(':')
-    return colon < 0 ? { user: decoded, password: '' } : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) }
+    return colon < 0
+      ? { user: decoded, password: '' }
+      : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) }
   }
   const headerUser = req.headers['x-clickhouse-user']
   if (typeof headerUser === 'string')

@@ -91,7 +91,13 @@ export class GitHubStandIn {
   }
 
   /** Puts a comment on an issue or pull request, as if someone had written it before. */
-  addComment(owner: string, repo: string, issue: number, body: string, user: StandInComment['user'] = BOT): StandInComment {
+  addComment(
+    owner: string,
+    repo: string,
+    issue: number,
+    body: string,
+    user: StandInComment['user'] = BOT
+  ): StandInComment {
     const id = this.nextId++
     const comment: StandInComment = {
       id,
@@ -132,7 +138,8 @@ export class GitHubStandIn {
       if (method === 'POST') {
         const text = bodyText(body)
         if (text === undefined) return send(res, 422, { message: 'Validation Failed' })
-        if (text.length > GITHUB_MAX_BODY) return send(res, 422, { message: 'Body is too long (maximum is 65536 characters)' })
+        if (text.length > GITHUB_MAX_BODY)
+          return send(res, 422, { message: 'Body is too long (maximum is 65536 characters)' })
         return send(res, 201, this.addComment(owner, repo, Number(issue), text))
       }
     }
@@ -142,7 +149,8 @@ export class GitHubStandIn {
       if (!comment) return send(res, 404, { message: 'Not Found' })
       const text = bodyText(body)
       if (text === undefined) return send(res, 422, { message: 'Validation Failed' })
-      if (text.length > GITHUB_MAX_BODY) return send(res, 422, { message: 'Body is too long (maximum is 65536 characters)' })
+      if (text.length > GITHUB_MAX_BODY)
+        return send(res, 422, { message: 'Body is too long (maximum is 65536 characters)' })
       comment.body = text
       return send(res, 200, comment)
     }
@@ -155,7 +163,10 @@ export class GitHubStandIn {
     if (!/\bviewer\s*\{\s*login\s*\}/.test(query))
       return send(res, 200, { data: null, errors: [{ message: `The stand-in does not know this query: ${query}` }] })
     if (this.viewer === undefined)
-      return send(res, 200, { data: null, errors: [{ type: 'FORBIDDEN', message: 'Resource not accessible by integration' }] })
+      return send(res, 200, {
+        data: null,
+        errors: [{ type: 'FORBIDDEN', message: 'Resource not accessible by integration' }]
+      })
     send(res, 200, { data: { viewer: { login: this.viewer } } })
   }
 

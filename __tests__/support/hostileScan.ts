@@ -73,8 +73,14 @@ export function secretForms(value: string): Form[] {
   add('URL-encoded', encodeURIComponent(value), true)
   add('form-encoded', new URLSearchParams({ v: value }).toString().slice(2), true)
   add('URL-encoded (encodeURI)', encodeURI(value), true)
-  add('HTML-escaped', value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`))
-  add('HTML-escaped (named)', value.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c))
+  add(
+    'HTML-escaped',
+    value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+  )
+  add(
+    'HTML-escaped (named)',
+    value.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c)
+  )
   add('Markdown-escaped', value.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, '\\$&'))
   // Base64 of any text the secret is embedded in: only the characters that depend on the secret's bytes
   // alone, for each of the three alignments.
@@ -143,7 +149,13 @@ export function readLog(text: string): LogLine[] {
     }
     const legacy = /##\[([^\]\s]+)[^\]]*\]/.exec(line)
     if (legacy && legacy.index === line.indexOf('##['))
-      return { number, text: line, command: (legacy[1] ?? '').toLowerCase(), data: line.slice(legacy.index + legacy[0].length), stopped: false }
+      return {
+        number,
+        text: line,
+        command: (legacy[1] ?? '').toLowerCase(),
+        data: line.slice(legacy.index + legacy[0].length),
+        stopped: false
+      }
     return { number, text: line, command: undefined, data: '', stopped: false }
   })
 }
@@ -190,13 +202,18 @@ export function findCommands(channels: Channels): string[] {
     // Planted text that is itself the command: its name, or its message from the start. The action's own
     // annotation may carry planted text later in its message, escaped: the runner reads that as data.
     for (const line of lines)
-      if (line.command !== undefined && (line.command.includes(CANARY.toLowerCase()) || line.data.trimStart().startsWith(CANARY)))
+      if (
+        line.command !== undefined &&
+        (line.command.includes(CANARY.toLowerCase()) || line.data.trimStart().startsWith(CANARY))
+      )
         findings.push(
           `log (${stream}), line ${line.number}: the runner runs ::${line.command}:: from outside: ${JSON.stringify(line.text.slice(0, 120))}`
         )
     const opened = lines.map((line) => line.command).lastIndexOf('stop-commands')
     if (opened >= 0 && !lines.slice(opened).some((line) => line.command === 'resume-commands'))
-      findings.push(`log (${stream}): a ::stop-commands:: block is never ended, so the runner ignores every command after it`)
+      findings.push(
+        `log (${stream}): a ::stop-commands:: block is never ended, so the runner ignores every command after it`
+      )
   }
   return findings
 }
@@ -220,9 +237,12 @@ export function findMarkup(channels: Channels): string[] {
       }
       const html = /(?<!\\)<img\b/i.exec(content)
       if (html) say('an <img> tag', html.index)
-      const details = /(?<!\\)<details\b[^>]*>\s*<summary\b[^>]*>[^<\n]*HOSTILE|(?<!\\)<details\b[^>]*HOSTILE/i.exec(content)
+      const details = /(?<!\\)<details\b[^>]*>\s*<summary\b[^>]*>[^<\n]*HOSTILE|(?<!\\)<details\b[^>]*HOSTILE/i.exec(
+        content
+      )
       if (details) say('a <details> block', details.index)
-      if (/^\s{0,3}(?:>\s*)*\s{0,3}#{1,6}(?:\s|$)/.test(content) && /HOSTILE|✅ reviewed/.test(content)) say('a heading', 0)
+      if (/^\s{0,3}(?:>\s*)*\s{0,3}#{1,6}(?:\s|$)/.test(content) && /HOSTILE|✅ reviewed/.test(content))
+        say('a heading', 0)
       // GitHub links a mention or an issue reference after Markdown has run: a backslash does not stop it.
       const mention = /(?<![\w`])@octocat\b/.exec(content)
       if (mention) say('an @octocat mention', mention.index)
@@ -243,7 +263,8 @@ export function renderedLines(text: string): Array<[number, string]> {
   withoutComments.split('\n').forEach((line, index) => {
     const marker = /^ {0,3}(`{3,}|~{3,})/.exec(line)?.[1]
     if (fence !== undefined) {
-      if (marker !== undefined && marker[0] === fence[0] && marker.length >= fence.length && line.trim() === marker) fence = undefined
+      if (marker !== undefined && marker[0] === fence[0] && marker.length >= fence.length && line.trim() === marker)
+        fence = undefined
       return
     }
     if (marker !== undefined) {
@@ -303,5 +324,7 @@ export function findForeignOutputs(outputs: string, declared: readonly string[])
     }
     names.push(line.split('=')[0] ?? line)
   }
-  return names.filter((name) => !declared.includes(name)).map((name) => `outputs file: an output "${name}" the action does not declare`)
+  return names
+    .filter((name) => !declared.includes(name))
+    .map((name) => `outputs file: an output "${name}" the action does not declare`)
 }

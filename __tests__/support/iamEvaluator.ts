@@ -32,7 +32,10 @@ const SUPPORTED_KEYS = new Set(['Sid', 'Effect', 'Principal', 'Action', 'Resourc
 /** `*` and `?` wildcards, anchored. */
 function wildcard(pattern: string, flags = ''): RegExp {
   if (pattern.includes('${')) throw new Error(`policy variables are not implemented: ${pattern}`)
-  const body = pattern.replace(/[.+^$(){}|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+  const body = pattern
+    .replace(/[.+^$(){}|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
   return new RegExp(`^${body}$`, flags)
 }
 
@@ -58,7 +61,9 @@ const OPERATORS: Readonly<Record<string, (pattern: string, value: string) => boo
 }
 
 function conditionHolds(condition: Statement['Condition'], context: Request['context']): boolean {
-  const keys = new Map(Object.entries(context ?? {}).map(([key, value]) => [key.toLowerCase(), listOf(value as string | string[])]))
+  const keys = new Map(
+    Object.entries(context ?? {}).map(([key, value]) => [key.toLowerCase(), listOf(value as string | string[])])
+  )
   for (const [operator, entries] of Object.entries(condition ?? {})) {
     const test = OPERATORS[operator]
     if (!test) throw new Error(`condition operator ${operator} is not implemented`)
@@ -84,7 +89,11 @@ function applies(statement: Statement, request: Request): boolean {
   if (statement.Principal !== undefined) {
     const principal = request.principal
     if (!principal) return false
-    if (!Object.entries(statement.Principal).some(([type, ids]) => type === principal.type && listOf(ids).includes(principal.id)))
+    if (
+      !Object.entries(statement.Principal).some(
+        ([type, ids]) => type === principal.type && listOf(ids).includes(principal.id)
+      )
+    )
       return false
   }
   return conditionHolds(statement.Condition, request.context)
@@ -96,7 +105,8 @@ export function evaluate(policies: readonly PolicyDocument[], request: Request):
   const effects = new Set<string>()
   for (const policy of policies)
     for (const statement of policy.Statement) {
-      if (statement.Effect !== 'Allow' && statement.Effect !== 'Deny') throw new Error(`Effect ${String(statement.Effect)}`)
+      if (statement.Effect !== 'Allow' && statement.Effect !== 'Deny')
+        throw new Error(`Effect ${String(statement.Effect)}`)
       if (applies(statement, request)) effects.add(statement.Effect)
     }
   return effects.has('Deny') ? 'explicitly denied' : effects.has('Allow') ? 'allowed' : 'implicitly denied'

@@ -23,17 +23,28 @@ export function mockRole(
   options: { inline?: Record<string, PolicyDocument>; attached?: string[]; tags?: Record<string, string> } = {}
 ): void {
   iam.on(GetRoleCommand, { RoleName: roleName }).resolves({
-    Role: { RoleName: roleName, Arn: `arn:aws:iam::${account}:role/${roleName}`, Path: '/', RoleId: 'AROA', CreateDate: new Date() }
+    Role: {
+      RoleName: roleName,
+      Arn: `arn:aws:iam::${account}:role/${roleName}`,
+      Path: '/',
+      RoleId: 'AROA',
+      CreateDate: new Date()
+    }
   })
   iam.on(ListRoleTagsCommand, { RoleName: roleName }).resolves({
     Tags: Object.entries(options.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
     IsTruncated: false
   })
   iam.on(ListAttachedRolePoliciesCommand, { RoleName: roleName }).resolves({
-    AttachedPolicies: (options.attached ?? []).map((arn) => ({ PolicyArn: arn, PolicyName: arn.slice(arn.lastIndexOf('/') + 1) })),
+    AttachedPolicies: (options.attached ?? []).map((arn) => ({
+      PolicyArn: arn,
+      PolicyName: arn.slice(arn.lastIndexOf('/') + 1)
+    })),
     IsTruncated: false
   })
-  iam.on(ListRolePoliciesCommand, { RoleName: roleName }).resolves({ PolicyNames: Object.keys(options.inline ?? {}), IsTruncated: false })
+  iam
+    .on(ListRolePoliciesCommand, { RoleName: roleName })
+    .resolves({ PolicyNames: Object.keys(options.inline ?? {}), IsTruncated: false })
   for (const [name, document] of Object.entries(options.inline ?? {}))
     iam.on(GetRolePolicyCommand, { RoleName: roleName, PolicyName: name }).resolves({
       RoleName: roleName,
@@ -44,7 +55,8 @@ export function mockRole(
 
 /** The names of the commands a mocked IAM client received, and of those that write. */
 export function mockedCalls(iam: AwsClientStub<IAMClient>): { names: () => string[]; writes: () => string[] } {
-  const names = (): string[] => iam.calls().map((call) => (call.args[0] as { constructor: { name: string } }).constructor.name)
+  const names = (): string[] =>
+    iam.calls().map((call) => (call.args[0] as { constructor: { name: string } }).constructor.name)
   return { names, writes: () => names().filter(isWrite) }
 }
 
@@ -76,11 +88,15 @@ export function recordingIamClient(
 export async function snapshotRole(admin: IAMClient, roleName: string) {
   const { Role: role } = await admin.send(new GetRoleCommand({ RoleName: roleName }))
   const { Tags: tags = [] } = await admin.send(new ListRoleTagsCommand({ RoleName: roleName }))
-  const { AttachedPolicies: attached = [] } = await admin.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))
+  const { AttachedPolicies: attached = [] } = await admin.send(
+    new ListAttachedRolePoliciesCommand({ RoleName: roleName })
+  )
   const { PolicyNames: names = [] } = await admin.send(new ListRolePoliciesCommand({ RoleName: roleName }))
   const inline: Record<string, PolicyDocument> = {}
   for (const name of [...names].sort()) {
-    const { PolicyDocument: text = '' } = await admin.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }))
+    const { PolicyDocument: text = '' } = await admin.send(
+      new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name })
+    )
     inline[name] = JSON.parse(decodeURIComponent(text)) as PolicyDocument
   }
   return {

@@ -152,7 +152,9 @@ export class OtlpReceiver {
     if (path === '/v1/logs') decodeInto(record, () => decodeJsonExport(JSON.parse(body.toString('utf8')) as JsonExport))
     const status = HTTP_STATUS[answer]
     res.writeHead(status, { 'content-type': 'application/json' })
-    res.end(status === 200 ? '{"partialSuccess":{}}' : JSON.stringify({ code: status === 401 ? 16 : 5, message: answer }))
+    res.end(
+      status === 200 ? '{"partialSuccess":{}}' : JSON.stringify({ code: status === 401 ? 16 : 5, message: answer })
+    )
   }
 
   private onGrpc(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
@@ -185,7 +187,12 @@ export class OtlpReceiver {
       if (status !== 0) {
         // Trailers-only, as gRPC servers answer a call they refuse.
         stream.respond(
-          { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(status), 'grpc-message': encodeURIComponent(answer) },
+          {
+            ':status': 200,
+            'content-type': 'application/grpc',
+            'grpc-status': String(status),
+            'grpc-message': encodeURIComponent(answer)
+          },
           { endStream: true }
         )
         return

@@ -39,9 +39,13 @@ export function readmeJsonBlock(marker: string): PolicyDocument {
 export function readmePolicy(): PolicyDocument {
   const policy = readmeJsonBlock('deploy-role-policy')
   for (const statement of policy.Statement) {
-    const keys = Object.keys(statement).filter((key) => key !== 'Condition').sort()
+    const keys = Object.keys(statement)
+      .filter((key) => key !== 'Condition')
+      .sort()
     if (keys.join() !== 'Action,Effect,Resource,Sid' || (statement.Effect !== 'Allow' && statement.Effect !== 'Deny'))
-      throw new Error(`README statement ${JSON.stringify(statement)}: the tests read only Sid, Effect, Action, Resource and Condition`)
+      throw new Error(
+        `README statement ${JSON.stringify(statement)}: the tests read only Sid, Effect, Action, Resource and Condition`
+      )
   }
   return policy
 }
@@ -54,11 +58,18 @@ export function readmeNeeds(): Map<string, string[]> {
   const needs = new Map<string, string[]>()
   for (const row of rows.slice(2)) {
     if (!row.startsWith('|')) break
-    const [what = '', statements = ''] = row.split('|').slice(1, -1).map((cell) => cell.trim())
-    needs.set(what.replace(/`/g, ''), [...statements.matchAll(/`([A-Za-z0-9]+)`/g)].map((m) => m[1] ?? ''))
+    const [what = '', statements = ''] = row
+      .split('|')
+      .slice(1, -1)
+      .map((cell) => cell.trim())
+    needs.set(
+      what.replace(/`/g, ''),
+      [...statements.matchAll(/`([A-Za-z0-9]+)`/g)].map((m) => m[1] ?? '')
+    )
   }
   return needs
 }
 
 /** A string or a list, as a list. */
-export const listOf = (values: Values | undefined): string[] => (values === undefined ? [] : Array.isArray(values) ? values : [values])
+export const listOf = (values: Values | undefined): string[] =>
+  values === undefined ? [] : Array.isArray(values) ? values : [values]

@@ -127,7 +127,9 @@ const LAMBDA_OPERATIONS: ReadonlyArray<readonly [string, RegExp, string]> = [
 function operationOf(method: string, path: string, headers: IncomingHttpHeaders, body: Buffer): string {
   const target = headerValue(headers, 'x-amz-target')
   if (target) return target.replace(/^.*\./, '')
-  const action = new URLSearchParams(path.split('?')[1] ?? '').get('Action') ?? new URLSearchParams(body.toString('utf8')).get('Action')
+  const action =
+    new URLSearchParams(path.split('?')[1] ?? '').get('Action') ??
+    new URLSearchParams(body.toString('utf8')).get('Action')
   if (action && /^[A-Za-z]+$/.test(action)) return action
   return LAMBDA_OPERATIONS.find(([m, pattern]) => m === method && pattern.test(path))?.[2] ?? 'Unknown'
 }

@@ -13,11 +13,22 @@ export const XRAY_ARN = 'arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess'
 export const SHARED_ARN = `arn:aws:iam::${ACCOUNT}:policy/shared-logging`
 
 /** A policy document of these statements. */
-export const doc = (...statements: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement: statements })
+export const doc = (...statements: PolicyStatement[]): PolicyDocument => ({
+  Version: '2012-10-17',
+  Statement: statements
+})
 /** An Allow statement. */
-export const allow = (action: string | string[], resource: string | string[] = '*'): PolicyStatement => ({ Effect: 'Allow', Action: action, Resource: resource })
+export const allow = (action: string | string[], resource: string | string[] = '*'): PolicyStatement => ({
+  Effect: 'Allow',
+  Action: action,
+  Resource: resource
+})
 /** An inline policy as the edge reads it. */
-export const inline = (name: string, document: PolicyDocument): InlinePolicy => ({ name, document, text: JSON.stringify(document) })
+export const inline = (name: string, document: PolicyDocument): InlinePolicy => ({
+  name,
+  document,
+  text: JSON.stringify(document)
+})
 /** An attached managed policy. */
 export const attached = (arn: string) => ({ arn, name: arn.slice(arn.lastIndexOf('/') + 1) })
 
@@ -39,12 +50,17 @@ export function role(partial: Partial<RoleState> = {}): RoleState {
 export const MANAGED = new Map<string, ManagedDocument>([
   [VPC_ARN, { document: doc(allow([...THREE, 'ec2:CreateNetworkInterface'])) }],
   [XRAY_ARN, { document: doc(allow(['xray:PutTraceSegments'])) }],
-  [SHARED_ARN, { document: doc(allow(['logs:CreateLogStream', 'logs:PutLogEvents'], 'arn:aws:logs:*:*:log-group:/aws/lambda/*')) }]
+  [
+    SHARED_ARN,
+    { document: doc(allow(['logs:CreateLogStream', 'logs:PutLogEvents'], 'arn:aws:logs:*:*:log-group:/aws/lambda/*')) }
+  ]
 ])
 
 /** The role with the plan's writes done, compared as IAM would list it (attached policies unordered). */
 export const comparable = (state: RoleState) => ({
   ...state,
   attached: [...state.attached].sort((a, b) => a.arn.localeCompare(b.arn)),
-  inline: [...state.inline].map((p) => ({ name: p.name, document: p.document })).sort((a, b) => a.name.localeCompare(b.name))
+  inline: [...state.inline]
+    .map((p) => ({ name: p.name, document: p.document }))
+    .sort((a, b) => a.name.localeCompare(b.name))
 })

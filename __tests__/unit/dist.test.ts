@@ -14,7 +14,10 @@ describe('dist/', () => {
     // The same command as `npm run build`, into a scratch folder.
     const build = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { build: string } })
       .scripts.build
-    const args = build.split(/\s+/).slice(1).map((arg) => (arg === 'dist' ? fresh : arg))
+    const args = build
+      .split(/\s+/)
+      .slice(1)
+      .map((arg) => (arg === 'dist' ? fresh : arg))
     expect(args).toContain(fresh)
     execFileSync(join(root, 'node_modules/.bin/ncc'), args, { cwd: root, stdio: 'pipe' })
     const committed = join(root, 'dist')

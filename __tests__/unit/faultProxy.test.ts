@@ -82,7 +82,8 @@ class FakeAws {
       res.end(text)
     }
     const target = req.headers['x-amz-target']
-    if (target === 'Logs_20140328.DescribeLogStreams') return json(200, { logStreams: [] }, 'application/x-amz-json-1.1')
+    if (target === 'Logs_20140328.DescribeLogStreams')
+      return json(200, { logStreams: [] }, 'application/x-amz-json-1.1')
     if (body.includes('Action=AssumeRoleWithWebIdentity'))
       return xml(
         `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>ASIAFAKE</AccessKeyId><SecretAccessKey>secret</SecretAccessKey><SessionToken>token</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>`
@@ -132,14 +133,20 @@ async function proxyWith(rules: FaultRule[], options: Partial<FaultProxyOptions>
   return proxy
 }
 
-const lambda = (p: FaultProxy, maxAttempts = 1, region = 'us-east-1', extra: Record<string, unknown> = {}): LambdaClient =>
-  new LambdaClient({ endpoint: p.url, region, credentials: { ...credentials }, maxAttempts, ...extra })
+const lambda = (
+  p: FaultProxy,
+  maxAttempts = 1,
+  region = 'us-east-1',
+  extra: Record<string, unknown> = {}
+): LambdaClient => new LambdaClient({ endpoint: p.url, region, credentials: { ...credentials }, maxAttempts, ...extra })
 
 const getConfig = (client: LambdaClient, name = 'orders-api') =>
   client.send(new GetFunctionConfigurationCommand({ FunctionName: name }))
 
 /** What a rejected promise threw, by name, status and code, so that expectations read like the SDK's behaviour. */
-async function failure(promise: Promise<unknown>): Promise<{ name: string; status: number | undefined; code: string | undefined; error: Record<string, unknown> }> {
+async function failure(
+  promise: Promise<unknown>
+): Promise<{ name: string; status: number | undefined; code: string | undefined; error: Record<string, unknown> }> {
   try {
     await promise
   } catch (error) {
@@ -178,7 +185,12 @@ describe('faults surface as the SDK exceptions the real services produce', () =>
     const p = await proxyWith([{ operation: 'UpdateFunctionConfiguration', fault }])
     const client = lambda(p)
     const result = await failure(
-      client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api', Layers: ['arn:aws:lambda:us-east-1:123456789012:layer:x:1'] }))
+      client.send(
+        new UpdateFunctionConfigurationCommand({
+          FunctionName: 'orders-api',
+          Layers: ['arn:aws:lambda:us-east-1:123456789012:layer:x:1']
+        })
+      )
     )
     expect(result).toMatchObject({ name, status })
     // Not forwarded: the function is as it was.
@@ -203,7 +215,10 @@ describe('faults surface as the SDK exceptions the real services produce', () =>
       { operation: 'UpdateFunctionConfiguration', fault: 'conflict' }
     ])
     const client = lambda(p)
-    expect((await failure(getConfig(client))).error).toMatchObject({ Reason: 'CallerRateLimitExceeded', message: 'Rate exceeded' })
+    expect((await failure(getConfig(client))).error).toMatchObject({
+      Reason: 'CallerRateLimitExceeded',
+      message: 'Rate exceeded'
+    })
     const conflict = await failure(client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api' })))
     expect(conflict.error.message).toBe(
       `The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:us-east-1:${ACCOUNT}:function:orders-api`
@@ -216,32 +231,58 @@ describe('faults surface as the SDK exceptions the real services produce', () =>
     ['503', 'ServiceUnavailableException', 503]
   ] as const)('CloudWatch Logs: %s → %s (HTTP %d)', async (fault, name, status) => {
     const p = await proxyWith([{ service: 'logs', fault }])
-    const logs = new CloudWatchLogsClient({ endpoint: p.url, region: 'us-east-1', credentials: { ...credentials }, maxAttempts: 1 })
-    expect(await failure(logs.send(new DescribeLogStreamsCommand({ logGroupName: '/aws/lambda/orders-api' })))).toMatchObject({
+    const logs = new CloudWatchLogsClient({
+      endpoint: p.url,
+      region: 'us-east-1',
+      credentials: { ...credentials },
+      maxAttempts: 1
+    })
+    expect(
+      await failure(logs.send(new DescribeLogStreamsCommand({ logGroupName: '/aws/lambda/orders-api' })))
+    ).toMatchObject({
       name,
       status
     })
-    expect(p.calls[0]).toMatchObject({ service: 'logs', operation: 'DescribeLogStreams', functionName: 'orders-api', fault })
+    expect(p.calls[0]).toMatchObject({
+      service: 'logs',
+      operation: 'DescribeLogStreams',
+      functionName: 'orders-api',
+      fault
+    })
   })
 
   it.each([
     ['throttle', 'Throttling', 400],
     ['500', 'InternalFailure', 500],
     ['503', 'ServiceUnavailable', 503]
-  ] as const)('STS (XML ErrorResponse): %s → %s (HTTP %d), signed and unsigned calls alike', async (fault, name, status) => {
-    const p = await proxyWith([{ service: 'sts', fault }])
-    const sts = new STSClient({ endpoint: p.url, region: 'us-east-1', credentials: { ...credentials }, maxAttempts: 1 })
-    expect(await failure(sts.send(new GetCallerIdentityCommand({})))).toMatchObject({ name, status })
-    expect(
-      await failure(
-        sts.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/deploy`, RoleSessionName: 's', WebIdentityToken: 't' }))
-      )
-    ).toMatchObject({ name, status })
-    expect(p.calls.map((c) => [c.service, c.operation])).toEqual([
-      ['sts', 'GetCallerIdentity'],
-      ['sts', 'AssumeRoleWithWebIdentity']
-    ])
-  })
+  ] as const)(
+    'STS (XML ErrorResponse): %s → %s (HTTP %d), signed and unsigned calls alike',
+    async (fault, name, status) => {
+      const p = await proxyWith([{ service: 'sts', fault }])
+      const sts = new STSClient({
+        endpoint: p.url,
+        region: 'us-east-1',
+        credentials: { ...credentials },
+        maxAttempts: 1
+      })
+      expect(await failure(sts.send(new GetCallerIdentityCommand({})))).toMatchObject({ name, status })
+      expect(
+        await failure(
+          sts.send(
+            new AssumeRoleWithWebIdentityCommand({
+              RoleArn: `arn:aws:iam::${ACCOUNT}:role/deploy`,
+              RoleSessionName: 's',
+              WebIdentityToken: 't'
+            })
+          )
+        )
+      ).toMatchObject({ name, status })
+      expect(p.calls.map((c) => [c.service, c.operation])).toEqual([
+        ['sts', 'GetCallerIdentity'],
+        ['sts', 'AssumeRoleWithWebIdentity']
+      ])
+    }
+  )
 
   it('reset: the connection drops without an answer, the SDK sees ECONNRESET and retries it', async () => {
     const p = await proxyWith([{ operation: 'GetFunctionConfiguration', nth: 1, fault: 'reset' }])
@@ -262,14 +303,18 @@ describe('faults surface as the SDK exceptions the real services produce', () =>
   it('reset with forward: the write happens, only its answer is lost', async () => {
     const p = await proxyWith([{ operation: 'UpdateFunctionConfiguration', fault: 'reset', forward: true }])
     const layer = `arn:aws:lambda:us-east-1:${ACCOUNT}:layer:x:1`
-    await failure(lambda(p).send(new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api', Layers: [layer] })))
+    await failure(
+      lambda(p).send(new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api', Layers: [layer] }))
+    )
     expect(fake.functions.get('orders-api')?.Layers).toEqual([{ Arn: layer }])
     expect(p.calls[0]).toMatchObject({ fault: 'reset', status: null, upstreamStatus: 200 })
   })
 
   it('delay: an answer held past the client request timeout is a TimeoutError; a shorter one just arrives late', async () => {
     const p = await proxyWith([{ operation: 'GetFunctionConfiguration', nth: 1, fault: 'delay', delayMs: 2000 }])
-    const impatient = lambda(p, 1, 'us-east-1', { requestHandler: { requestTimeout: 300, throwOnRequestTimeout: true } })
+    const impatient = lambda(p, 1, 'us-east-1', {
+      requestHandler: { requestTimeout: 300, throwOnRequestTimeout: true }
+    })
     const started = Date.now()
     expect((await failure(getConfig(impatient))).name).toBe('TimeoutError')
     expect(Date.now() - started).toBeLessThan(1500)
@@ -282,16 +327,32 @@ describe('faults surface as the SDK exceptions the real services produce', () =>
   })
 
   it('update-failed: the update is applied, says InProgress, and reads say Failed with the reason until the next update', async () => {
-    const p = await proxyWith([{ operation: 'UpdateFunctionConfiguration', nth: 1, fault: 'update-failed', reason: 'Layer extraction failed.', reasonCode: 'InvalidLayer' }])
+    const p = await proxyWith([
+      {
+        operation: 'UpdateFunctionConfiguration',
+        nth: 1,
+        fault: 'update-failed',
+        reason: 'Layer extraction failed.',
+        reasonCode: 'InvalidLayer'
+      }
+    ])
     const client = lambda(p)
     const layer = `arn:aws:lambda:us-east-1:${ACCOUNT}:layer:x:1`
-    const update = await client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api', Layers: [layer] }))
+    const update = await client.send(
+      new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api', Layers: [layer] })
+    )
     expect(update.LastUpdateStatus).toBe('InProgress')
     expect(fake.functions.get('orders-api')?.Layers).toEqual([{ Arn: layer }])
     const read = await getConfig(client)
-    expect(read).toMatchObject({ LastUpdateStatus: 'Failed', LastUpdateStatusReason: 'Layer extraction failed.', LastUpdateStatusReasonCode: 'InvalidLayer' })
+    expect(read).toMatchObject({
+      LastUpdateStatus: 'Failed',
+      LastUpdateStatusReason: 'Layer extraction failed.',
+      LastUpdateStatusReasonCode: 'InvalidLayer'
+    })
     // The ARN form of the name is the same function; other functions are not affected.
-    expect((await getConfig(client, `arn:aws:lambda:us-east-1:${ACCOUNT}:function:orders-api`)).LastUpdateStatus).toBe('Failed')
+    expect((await getConfig(client, `arn:aws:lambda:us-east-1:${ACCOUNT}:function:orders-api`)).LastUpdateStatus).toBe(
+      'Failed'
+    )
     expect((await getConfig(lambda(p, 1, 'eu-west-1'), 'billing-worker')).LastUpdateStatus).toBe('Successful')
     // The SDK's waiter, which the action uses, ends in failure.
     await expect(
@@ -305,7 +366,9 @@ describe('faults surface as the SDK exceptions the real services produce', () =>
 
   it('update-failed with immediate: the update answer itself says Failed', async () => {
     const p = await proxyWith([{ fault: 'update-failed', immediate: true }])
-    const update = await lambda(p).send(new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api', Layers: [] }))
+    const update = await lambda(p).send(
+      new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api', Layers: [] })
+    )
     expect(update).toMatchObject({ LastUpdateStatus: 'Failed', LastUpdateStatusReasonCode: 'InvalidLayer' })
     expect(update.LastUpdateStatusReason).toMatch(/layer/)
   })
@@ -313,28 +376,41 @@ describe('faults surface as the SDK exceptions the real services produce', () =>
   it('function-error: Invoke is made, and answers FunctionError Unhandled with the log tail, as for a handler that threw', async () => {
     const p = await proxyWith([{ fault: 'function-error', errorMessage: 'boom', logTail: 'START\nERROR boom\nEND\n' }])
     const result = await lambda(p).send(
-      new InvokeCommand({ FunctionName: 'orders-api', InvocationType: 'RequestResponse', LogType: 'Tail', Payload: Buffer.from('{"test":"data"}') })
+      new InvokeCommand({
+        FunctionName: 'orders-api',
+        InvocationType: 'RequestResponse',
+        LogType: 'Tail',
+        Payload: Buffer.from('{"test":"data"}')
+      })
     )
     expect(fake.invocations).toBe(1)
     expect(result.StatusCode).toBe(200)
     expect(result.FunctionError).toBe('Unhandled')
     expect(Buffer.from(result.LogResult ?? '', 'base64').toString('utf8')).toBe('START\nERROR boom\nEND\n')
-    expect(JSON.parse(Buffer.from(result.Payload ?? new Uint8Array()).toString('utf8'))).toMatchObject({ errorMessage: 'boom' })
+    expect(JSON.parse(Buffer.from(result.Payload ?? new Uint8Array()).toString('utf8'))).toMatchObject({
+      errorMessage: 'boom'
+    })
     expect(p.calls[0]).toMatchObject({ operation: 'Invoke', fault: 'function-error', status: 200, upstreamStatus: 200 })
   })
 
-  it('environment-too-large: the update is refused unforwarded with Lambda\'s 4 KB message, which quotes the requested variables', async () => {
+  it("environment-too-large: the update is refused unforwarded with Lambda's 4 KB message, which quotes the requested variables", async () => {
     const p = await proxyWith([{ fault: 'environment-too-large', functionName: 'orders-api' }])
     const variables = { DB_PASSWORD: 'pa"ss\\word', LOG_LEVEL: 'debug' }
     const refused = await failure(
-      lambda(p).send(new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api', Environment: { Variables: variables } }))
+      lambda(p).send(
+        new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api', Environment: { Variables: variables } })
+      )
     )
     expect(refused).toMatchObject({ name: 'InvalidParameterValueException', status: 400 })
     expect(refused.error.message).toBe(
       `Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: ${JSON.stringify(variables)}`
     )
     expect(fake.functions.get('orders-api')?.Environment.Variables).toEqual({ LOG_LEVEL: 'info' })
-    expect(p.calls[0]).toMatchObject({ operation: 'UpdateFunctionConfiguration', fault: 'environment-too-large', upstreamStatus: null })
+    expect(p.calls[0]).toMatchObject({
+      operation: 'UpdateFunctionConfiguration',
+      fault: 'environment-too-large',
+      upstreamStatus: null
+    })
     // Only updates: a read of the same function passes.
     expect((await getConfig(lambda(p))).FunctionName).toBe('orders-api')
     expect(p.calls[1]).toMatchObject({ operation: 'GetFunctionConfiguration', fault: null })
@@ -343,7 +419,13 @@ describe('faults surface as the SDK exceptions the real services produce', () =>
   it('a fault with forward: true lets the write happen and replaces only its answer', async () => {
     const p = await proxyWith([{ operation: 'UpdateFunctionConfiguration', fault: '503', forward: true }])
     const layer = `arn:aws:lambda:us-east-1:${ACCOUNT}:layer:x:1`
-    expect((await failure(lambda(p).send(new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api', Layers: [layer] })))).status).toBe(503)
+    expect(
+      (
+        await failure(
+          lambda(p).send(new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api', Layers: [layer] }))
+        )
+      ).status
+    ).toBe(503)
     expect(fake.functions.get('orders-api')?.Layers).toEqual([{ Arn: layer }])
   })
 })
@@ -357,20 +439,32 @@ describe('RevisionId emulation', () => {
     expect((await getConfig(client)).RevisionId).toBe(first.RevisionId)
 
     const updated = await client.send(
-      new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api', Environment: { Variables: { A: '1' } }, RevisionId: first.RevisionId })
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: 'orders-api',
+        Environment: { Variables: { A: '1' } },
+        RevisionId: first.RevisionId
+      })
     )
     expect(updated.RevisionId).not.toBe(first.RevisionId)
     expect((await getConfig(client)).RevisionId).toBe(updated.RevisionId)
 
     const stale = await failure(
-      client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api', Environment: { Variables: { B: '2' } }, RevisionId: first.RevisionId }))
+      client.send(
+        new UpdateFunctionConfigurationCommand({
+          FunctionName: 'orders-api',
+          Environment: { Variables: { B: '2' } },
+          RevisionId: first.RevisionId
+        })
+      )
     )
     expect(stale).toMatchObject({ name: 'PreconditionFailedException', status: 412 })
     expect(fake.functions.get('orders-api')?.Environment.Variables).toEqual({ A: '1' })
     expect(p.calls.at(-1)).toMatchObject({ fault: 'stale-revision', status: 412, upstreamStatus: null })
 
     // Without a RevisionId an update is not checked, as on Lambda.
-    await client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api', Environment: { Variables: { C: '3' } } }))
+    await client.send(
+      new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api', Environment: { Variables: { C: '3' } } })
+    )
     expect(fake.functions.get('orders-api')?.Environment.Variables).toEqual({ C: '3' })
   })
 
@@ -382,7 +476,17 @@ describe('RevisionId emulation', () => {
     if (orders) orders.Environment.Variables.OTHER_TEAM = 'yes'
     expect((await getConfig(client)).RevisionId).not.toBe(before.RevisionId)
     expect(
-      (await failure(client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api', Layers: [], RevisionId: before.RevisionId })))).name
+      (
+        await failure(
+          client.send(
+            new UpdateFunctionConfigurationCommand({
+              FunctionName: 'orders-api',
+              Layers: [],
+              RevisionId: before.RevisionId
+            })
+          )
+        )
+      ).name
     ).toBe('PreconditionFailedException')
   })
 
@@ -406,7 +510,9 @@ describe('RevisionId emulation', () => {
     const client = lambda(p)
     const read = await getConfig(client)
     const write = () =>
-      client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api', Layers: [], RevisionId: read.RevisionId }))
+      client.send(
+        new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api', Layers: [], RevisionId: read.RevisionId })
+      )
     expect((await failure(write())).name).toBe('PreconditionFailedException')
     expect(seen).toEqual(['UpdateFunctionConfiguration orders-api'])
     expect(p.calls.map((c) => c.fault)).toEqual([null, 'stale-revision'])
@@ -425,11 +531,16 @@ describe('updates that take time (pendingReads), as on Lambda', () => {
     const update = await client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api', Layers: [] }))
     expect(update.LastUpdateStatus).toBe('InProgress')
     expect((await getConfig(client)).LastUpdateStatus).toBe('InProgress')
-    const meanwhile = await failure(client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api', Layers: [] })))
+    const meanwhile = await failure(
+      client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'orders-api', Layers: [] }))
+    )
     expect(meanwhile).toMatchObject({ name: 'ResourceConflictException', status: 409 })
     expect(p.calls.at(-1)).toMatchObject({ fault: 'update-in-progress', upstreamStatus: null })
     // The SDK's waiter, which the action uses, waits it out.
-    await waitUntilFunctionUpdated({ client, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { FunctionName: 'orders-api' })
+    await waitUntilFunctionUpdated(
+      { client, maxWaitTime: 10, minDelay: 1, maxDelay: 1 },
+      { FunctionName: 'orders-api' }
+    )
     expect((await getConfig(client)).LastUpdateStatus).toBe('Successful')
     expect(p.calls.filter((c) => c.operation === 'GetFunctionConfiguration')).toHaveLength(4)
   })
@@ -456,14 +567,24 @@ describe('rules', () => {
       { operation: 'GetFunctionConfiguration', functionName: 'billing-worker', times: 2, fault: 'throttle' }
     ])
     const names = ['orders-api', 'billing-worker', 'orders-api', 'billing-worker', 'orders-api', 'billing-worker']
-    expect(await sequence(p, names)).toEqual([null, 'ThrottlingException', 'ServiceException', 'ThrottlingException', null, null])
+    expect(await sequence(p, names)).toEqual([
+      null,
+      'ThrottlingException',
+      'ServiceException',
+      'ThrottlingException',
+      null,
+      null
+    ])
     expect(p.calls.map((c) => c.rule)).toEqual([null, 1, 0, 1, null, null])
   })
 
   it('probability with a seed: the same seed faults the same calls, another seed others, whatever the interleaving', async () => {
-    const rules: FaultRule[] = [{ operation: 'GetFunctionConfiguration', probability: 0.5, fault: ['500', 'throttle', '503'] }]
+    const rules: FaultRule[] = [
+      { operation: 'GetFunctionConfiguration', probability: 0.5, fault: ['500', 'throttle', '503'] }
+    ]
     const names = Array.from({ length: 24 }, (_, i) => (i % 2 === 0 ? 'orders-api' : 'billing-worker'))
-    const perFunction = (p: FaultProxy, name: string) => p.calls.filter((c) => c.functionName === name).map((c) => c.fault)
+    const perFunction = (p: FaultProxy, name: string) =>
+      p.calls.filter((c) => c.functionName === name).map((c) => c.fault)
 
     const a = await proxyWith(rules, { seed: 42 })
     await sequence(a, names)
@@ -497,9 +618,13 @@ describe('rules', () => {
   })
 
   it('refuses an unknown fault or a bad count', async () => {
-    await expect(startFaultProxy({ target: upstream, rules: [{ fault: 'explode' as never }] })).rejects.toThrow(/unknown fault "explode"/)
+    await expect(startFaultProxy({ target: upstream, rules: [{ fault: 'explode' as never }] })).rejects.toThrow(
+      /unknown fault "explode"/
+    )
     await expect(startFaultProxy({ target: upstream, rules: [{ fault: '500', nth: 0 }] })).rejects.toThrow(/nth/)
-    await expect(startFaultProxy({ target: upstream, rules: [{ fault: '500', probability: 2 }] })).rejects.toThrow(/probability/)
+    await expect(startFaultProxy({ target: upstream, rules: [{ fault: '500', probability: 2 }] })).rejects.toThrow(
+      /probability/
+    )
   })
 
   it('a throttled call is retried by an SDK client with retries, and the log shows both attempts', async () => {
@@ -518,12 +643,19 @@ describe('recording', () => {
     const client = lambda(p)
     await client.send(new ListFunctionsCommand({}))
     await getConfig(lambda(p, 1, 'eu-west-1'), `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:billing-worker`)
-    await client.send(new GetLayerVersionCommand({ LayerName: `arn:aws:lambda:us-east-1:${ACCOUNT}:layer:rotel-extension-amd64-alpha`, VersionNumber: 5 }))
+    await client.send(
+      new GetLayerVersionCommand({
+        LayerName: `arn:aws:lambda:us-east-1:${ACCOUNT}:layer:rotel-extension-amd64-alpha`,
+        VersionNumber: 5
+      })
+    )
     await client.send(new InvokeCommand({ FunctionName: 'orders-api', Payload: Buffer.from('{}') }))
     await new CloudWatchLogsClient({ endpoint: p.url, region: 'us-east-1', credentials: { ...credentials } }).send(
       new DescribeLogStreamsCommand({ logGroupName: '/aws/lambda/orders-api' })
     )
-    expect(p.calls.map((c) => [c.method, c.service, c.operation, c.functionName ?? c.layerName, c.region, c.status])).toEqual([
+    expect(
+      p.calls.map((c) => [c.method, c.service, c.operation, c.functionName ?? c.layerName, c.region, c.status])
+    ).toEqual([
       ['GET', 'lambda', 'ListFunctions', null, 'us-east-1', 200],
       ['GET', 'lambda', 'GetFunctionConfiguration', 'billing-worker', 'eu-west-1', 200],
       ['GET', 'lambda', 'GetLayerVersion', 'rotel-extension-amd64-alpha', 'us-east-1', 200],
@@ -545,7 +677,9 @@ describe('recording', () => {
     // The fake has none of these: each answers 404, which does not matter here.
     await failure(client.send(new TagResourceCommand({ Resource: arn, Tags: { team: 'x' } })))
     await failure(client.send(new ListTagsCommand({ Resource: arn })))
-    await failure(client.send(new PutFunctionConcurrencyCommand({ FunctionName: 'orders-api', ReservedConcurrentExecutions: 1 })))
+    await failure(
+      client.send(new PutFunctionConcurrencyCommand({ FunctionName: 'orders-api', ReservedConcurrentExecutions: 1 }))
+    )
     expect(p.calls.map((c) => [c.operation, c.functionName, c.region])).toEqual([
       ['TagResource', 'billing-worker', 'eu-west-1'],
       ['ListTags', 'billing-worker', 'eu-west-1'],

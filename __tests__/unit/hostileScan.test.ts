@@ -53,10 +53,18 @@ describe('secrets, in every form', () => {
 
   it('names the channel: each file, each stream, each comment', () => {
     const found = findSecrets(
-      channels({ stderr: SECRET.value, outputs: `report<<x\n${SECRET.value}\nx`, env: SECRET.value, state: SECRET.value, comments: ['ok', SECRET.value] }),
+      channels({
+        stderr: SECRET.value,
+        outputs: `report<<x\n${SECRET.value}\nx`,
+        env: SECRET.value,
+        state: SECRET.value,
+        comments: ['ok', SECRET.value]
+      }),
       [SECRET]
     ).map((finding) => finding.split(',')[0])
-    expect(new Set(found)).toEqual(new Set(['log (stderr)', 'outputs file', 'GITHUB_ENV file', 'GITHUB_STATE file', 'PR comment 2']))
+    expect(new Set(found)).toEqual(
+      new Set(['log (stderr)', 'outputs file', 'GITHUB_ENV file', 'GITHUB_STATE file', 'PR comment 2'])
+    )
   })
 
   it("allows a secret only in the runner's own add-mask command, not in one inside a stop-commands block", () => {
@@ -99,7 +107,8 @@ describe('workflow commands from outside', () => {
   })
 
   it("lets the action's own annotation carry planted text as its escaped message, but not a legacy command anywhere in a line", () => {
-    const own = '::error title=fn%3A rolled-back::fn: the test failed. Log tail:%0A::error::HOSTILE-u4%0A##[warning]HOSTILE-u4'
+    const own =
+      '::error title=fn%3A rolled-back::fn: the test failed. Log tail:%0A::error::HOSTILE-u4%0A##[warning]HOSTILE-u4'
     expect(findCommands(channels({ stdout: own }))).toEqual([])
     expect(findCommands(channels({ stdout: 'Log tail: ##[warning]HOSTILE-u4 legacy' }))).toEqual([
       'log (stdout), line 1: the runner runs ::warning:: from outside: "Log tail: ##[warning]HOSTILE-u4 legacy"'
@@ -107,12 +116,16 @@ describe('workflow commands from outside', () => {
   })
 
   it('finds no command in plain or escaped text', () => {
-    expect(findCommands(channels({ stdout: 'text ::error::HOSTILE-1\n%3A%3Aerror HOSTILE\n  : :error::HOSTILE' }))).toEqual([])
+    expect(
+      findCommands(channels({ stdout: 'text ::error::HOSTILE-1\n%3A%3Aerror HOSTILE\n  : :error::HOSTILE' }))
+    ).toEqual([])
   })
 
   it('outputs the action does not declare', () => {
     expect(findForeignOutputs('report<<d\n[]\nd\nchanged<<e\ntrue\ne\n', ['report', 'changed'])).toEqual([])
-    expect(findForeignOutputs('report<<d\n[]\nd\nx=HOSTILE\n', ['report'])).toEqual(['outputs file: an output "x" the action does not declare'])
+    expect(findForeignOutputs('report<<d\n[]\nd\nx=HOSTILE\n', ['report'])).toEqual([
+      'outputs file: an output "x" the action does not declare'
+    ])
   })
 })
 
@@ -147,11 +160,14 @@ describe('markup from outside', () => {
 
   it("a planted fence closes the action's own, and what follows renders", () => {
     const text = ['```', 'tail', '```', '<img src=x>', '```'].join('\n')
-    expect(findMarkup(channels({ summary: text }))).toEqual([expect.stringMatching(/^step summary, line 4: an <img> tag/)])
+    expect(findMarkup(channels({ summary: text }))).toEqual([
+      expect.stringMatching(/^step summary, line 4: an <img> tag/)
+    ])
   })
 
   it("ignores the action's own links and the marker comment", () => {
-    const own = '<!-- rotel-clickstack-action:plan key=a -->\n<sub>From [this run](https://github.example/o/r/actions/runs/1).</sub>'
+    const own =
+      '<!-- rotel-clickstack-action:plan key=a -->\n<sub>From [this run](https://github.example/o/r/actions/runs/1).</sub>'
     expect(findMarkup(channels({ comments: [own] }))).toEqual([])
     expect(renderedLines('a `b` c')).toEqual([[1, 'a     c']])
   })

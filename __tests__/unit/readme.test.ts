@@ -28,7 +28,9 @@ const yamlBlocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) =
 const workflows = yamlBlocks.map((text) => parse(text) as Workflow).filter((doc) => doc && doc.jobs)
 const ourSteps = workflows.flatMap((workflow) =>
   Object.values(workflow.jobs ?? {}).flatMap((job) =>
-    (job.steps ?? []).filter((step) => step.uses?.startsWith('org/rotel-clickstack-action@')).map((step) => ({ workflow, step }))
+    (job.steps ?? [])
+      .filter((step) => step.uses?.startsWith('org/rotel-clickstack-action@'))
+      .map((step) => ({ workflow, step }))
   )
 )
 

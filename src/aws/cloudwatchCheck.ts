@@ -1,9 +1,5 @@
 /** Whether a function's logs still reach CloudWatch Logs after its test invocation. */
-import {
-  type CloudWatchLogsClient,
-  DescribeLogStreamsCommand,
-  type LogStream
-} from '@aws-sdk/client-cloudwatch-logs'
+import { type CloudWatchLogsClient, DescribeLogStreamsCommand, type LogStream } from '@aws-sdk/client-cloudwatch-logs'
 import { sleep as realSleep } from '../core/retry.js'
 import { errorName, messageOf } from '../core/errors.js'
 import type { CloudWatchStatus } from '../core/model.js'
@@ -84,8 +80,8 @@ export async function checkCloudWatch(
         (stream) =>
           options.baseline?.get(stream.logStreamName ?? '') !== fingerprint(stream) &&
           ((stream.creationTime ?? 0) >= threshold ||
-          (stream.lastEventTimestamp ?? 0) >= threshold ||
-          (stream.lastIngestionTime ?? 0) >= threshold)
+            (stream.lastEventTimestamp ?? 0) >= threshold ||
+            (stream.lastIngestionTime ?? 0) >= threshold)
       )
       if (fresh)
         return {

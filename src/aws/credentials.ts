@@ -149,10 +149,7 @@ async function fetchIdToken(getIdToken: (audience: string) => Promise<string>, a
 }
 
 /** The credentials of an STS answer, each secret masked before it is handed on; throws if STS gave none. */
-function maskedCredentials(
-  credentials: Credentials | undefined,
-  mask: (secret: string) => void
-): AwsCredentials {
+function maskedCredentials(credentials: Credentials | undefined, mask: (secret: string) => void): AwsCredentials {
   if (!credentials?.AccessKeyId || !credentials.SecretAccessKey) {
     throw new Error('STS answered without credentials')
   }

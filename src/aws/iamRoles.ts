@@ -29,7 +29,12 @@ import {
   UntagRoleCommand
 } from '@aws-sdk/client-iam'
 import { decodePolicyText, parsePolicyDocument } from '../core/iamPolicy.js'
-import { isBasicExecutionPolicyArn, LOG_WRITE_ACTIONS, type LogWriteAction, parseLogGroupArn } from '../core/logPermissions.js'
+import {
+  isBasicExecutionPolicyArn,
+  LOG_WRITE_ACTIONS,
+  type LogWriteAction,
+  parseLogGroupArn
+} from '../core/logPermissions.js'
 import { type LogWriteReport, staticLogWriteReport } from '../core/logWriteReport.js'
 import { errorName, messageOf } from '../core/errors.js'
 import { hasRecord, MAX_ROLE_TAGS, recordOf } from '../core/roleRecord.js'
@@ -95,7 +100,8 @@ export class IamRoles implements RoleStore {
     do {
       const page = await this.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name, Marker: marker }))
       for (const policy of page.AttachedPolicies ?? [])
-        if (policy.PolicyArn) attached.push({ arn: policy.PolicyArn, name: policy.PolicyName ?? policyNameOf(policy.PolicyArn) })
+        if (policy.PolicyArn)
+          attached.push({ arn: policy.PolicyArn, name: policy.PolicyName ?? policyNameOf(policy.PolicyArn) })
       marker = page.IsTruncated ? page.Marker : undefined
     } while (marker)
     const names: string[] = []
@@ -153,20 +159,14 @@ export class IamRoles implements RoleStore {
    * Switches CloudWatch Logs writes off for these log groups (ARNs) on this role, as read by readRole.
    * Writes nothing when the role already is as it should be.
    */
-  async applyCloudWatchOff(
-    role: RoleState,
-    options: CloudWatchOffOptions
-  ): Promise<CloudWatchOffChange> {
+  async applyCloudWatchOff(role: RoleState, options: CloudWatchOffOptions): Promise<CloudWatchOffChange> {
     const planned = await this.planCloudWatchOff(role, options)
     await this.execute(role.name, planned.plan, 'record-first')
     return planned.change
   }
 
   /** What applyCloudWatchOff would write (plan mode); reads managed policies, writes nothing. */
-  async planCloudWatchOff(
-    role: RoleState,
-    options: CloudWatchOffOptions
-  ): Promise<PlannedChange> {
+  async planCloudWatchOff(role: RoleState, options: CloudWatchOffOptions): Promise<PlannedChange> {
     return options.method === 'deny'
       ? planDeny(role, options.logGroups)
       : planDetach(
@@ -192,7 +192,10 @@ export class IamRoles implements RoleStore {
   }
 
   /** remove mode: undoes what the role's record says (see planUndo), and nothing else. */
-  async undoCloudWatchOff(role: RoleState, options: { readonly logGroups?: readonly string[] } = {}): Promise<UndoResult> {
+  async undoCloudWatchOff(
+    role: RoleState,
+    options: { readonly logGroups?: readonly string[] } = {}
+  ): Promise<UndoResult> {
     const { plan, result } = planUndo(role, options.logGroups)
     await this.execute(role.name, plan, 'record-last')
     return result
@@ -204,7 +207,12 @@ export class IamRoles implements RoleStore {
    */
   async logWriteGrants(role: RoleState, logGroupArn: string): Promise<LogWriteReport> {
     const group = parseLogGroupArn(logGroupArn).arn
-    const { decisions, sources, notes, granted: statically } = staticLogWriteReport(role, await this.managedDocumentsOf(role), group)
+    const {
+      decisions,
+      sources,
+      notes,
+      granted: statically
+    } = staticLogWriteReport(role, await this.managedDocumentsOf(role), group)
     let granted = statically
     let method: LogWriteReport['method'] = 'static'
     if (this.simulate && role.arn) {
@@ -221,7 +229,9 @@ export class IamRoles implements RoleStore {
         )
       }
     } else {
-      notes.push("static analysis of the role's attached and inline policies; permission boundaries and SCPs are not weighed")
+      notes.push(
+        "static analysis of the role's attached and inline policies; permission boundaries and SCPs are not weighed"
+      )
     }
     return { role: role.name, logGroupArn: group, method, decisions, granted, sources, notes }
   }
@@ -243,7 +253,9 @@ export class IamRoles implements RoleStore {
         if (!action) continue
         const perResource = result.ResourceSpecificResults ?? []
         const anyAllowed =
-          perResource.length > 0 ? perResource.some((r) => r.EvalResourceDecision === 'allowed') : result.EvalDecision === 'allowed'
+          perResource.length > 0
+            ? perResource.some((r) => r.EvalResourceDecision === 'allowed')
+            : result.EvalDecision === 'allowed'
         if (anyAllowed) allowed.add(action)
       }
       marker = page.IsTruncated ? page.Marker : undefined
@@ -281,11 +293,17 @@ export class IamRoles implements RoleStore {
       const verdict = simulated.get(`${decision.action} ${decision.resource}`)
       return verdict === undefined ? decision : { ...decision, verdict }
     })
-    const notes = exact.length < required.length ? ['secrets named without their random suffix were decided by static analysis'] : []
+    const notes =
+      exact.length < required.length
+        ? ['secrets named without their random suffix were decided by static analysis']
+        : []
     return reportOf(role, 'simulation', decisions, report.examined, notes)
   }
 
-  private async simulateSecretAccess(roleArn: string, needs: readonly SecretNeed[]): Promise<Map<string, SecretAccessVerdict>> {
+  private async simulateSecretAccess(
+    roleArn: string,
+    needs: readonly SecretNeed[]
+  ): Promise<Map<string, SecretAccessVerdict>> {
     const verdicts = new Map<string, SecretAccessVerdict>()
     const byAction = new Map<string, string[]>()
     for (const need of needs) byAction.set(need.action, [...(byAction.get(need.action) ?? []), need.resource])
@@ -302,7 +320,9 @@ export class IamRoles implements RoleStore {
       const services = action === 'kms:Decrypt' ? [...new Set(needs.flatMap((need) => need.viaServices ?? []))] : []
       for (const service of services.length > 0 ? services : [undefined]) {
         const ContextEntries =
-          service === undefined ? undefined : [{ ContextKeyName: VIA_SERVICE, ContextKeyType: 'string' as const, ContextKeyValues: [service] }]
+          service === undefined
+            ? undefined
+            : [{ ContextKeyName: VIA_SERVICE, ContextKeyType: 'string' as const, ContextKeyValues: [service] }]
         let marker: string | undefined
         do {
           const page = await this.iam.send(
@@ -377,10 +397,13 @@ export class IamRoles implements RoleStore {
       for (let i = 0; i < set.length; i += MAX_ROLE_TAGS)
         await this.iam.send(new TagRoleCommand({ RoleName: roleName, Tags: set.slice(i, i + MAX_ROLE_TAGS) }))
       for (let i = 0; i < plan.tags.remove.length; i += MAX_ROLE_TAGS)
-        await this.iam.send(new UntagRoleCommand({ RoleName: roleName, TagKeys: plan.tags.remove.slice(i, i + MAX_ROLE_TAGS) }))
+        await this.iam.send(
+          new UntagRoleCommand({ RoleName: roleName, TagKeys: plan.tags.remove.slice(i, i + MAX_ROLE_TAGS) })
+        )
     }
     if (order === 'record-first') await writeTags()
-    for (const arn of plan.attach) await this.iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: arn }))
+    for (const arn of plan.attach)
+      await this.iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: arn }))
     for (const arn of plan.detach) {
       try {
         await this.iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: arn }))

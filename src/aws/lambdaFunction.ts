@@ -17,9 +17,7 @@ const UPDATE_WAIT_SECONDS = 300
 
 /** Reads a function's configuration; the ARN form is used when known so that the account is the user's. */
 export async function readFunction(client: LambdaClient, target: FunctionTarget): Promise<FunctionState> {
-  const configuration = await client.send(
-    new GetFunctionConfigurationCommand({ FunctionName: functionId(target) })
-  )
+  const configuration = await client.send(new GetFunctionConfigurationCommand({ FunctionName: functionId(target) }))
   return toState(configuration, target.region)
 }
 
@@ -61,7 +59,9 @@ function toLambdaLogging(logging: LoggingConfig): LambdaLoggingConfig {
     ...(logging.applicationLogLevel
       ? { ApplicationLogLevel: logging.applicationLogLevel as LambdaLoggingConfig['ApplicationLogLevel'] }
       : {}),
-    ...(logging.systemLogLevel ? { SystemLogLevel: logging.systemLogLevel as LambdaLoggingConfig['SystemLogLevel'] } : {}),
+    ...(logging.systemLogLevel
+      ? { SystemLogLevel: logging.systemLogLevel as LambdaLoggingConfig['SystemLogLevel'] }
+      : {}),
     ...(logging.logGroup ? { LogGroup: logging.logGroup } : {})
   }
 }

@@ -20,7 +20,8 @@ export function roleNameOfIdentity(arn: string): string | undefined {
 }
 
 /** The role name of an execution role given by name or ARN. */
-const nameOf = (nameOrArn: string): string => (nameOrArn.startsWith('arn:') ? (roleNameOfIdentity(nameOrArn) ?? nameOrArn) : nameOrArn)
+const nameOf = (nameOrArn: string): string =>
+  nameOrArn.startsWith('arn:') ? (roleNameOfIdentity(nameOrArn) ?? nameOrArn) : nameOrArn
 
 /** What decides whether a role is the deploy role: the role-to-assume input, or a way to ask who we are. */
 export interface OwnRoleSource {
@@ -109,7 +110,10 @@ export function refuseWritesToOwnRole(iam: IAMClient, guard: OwnRoleGuard): void
       const role = (args.input as { RoleName?: unknown }).RoleName
       if (context.commandName && ROLE_WRITES.has(context.commandName) && typeof role === 'string') {
         const refusal = await guard.refusal(role)
-        if (refusal) throw Object.assign(new Error(`Refused to write to execution role ${role}: ${refusal}`), { name: 'OwnRoleRefused' })
+        if (refusal)
+          throw Object.assign(new Error(`Refused to write to execution role ${role}: ${refusal}`), {
+            name: 'OwnRoleRefused'
+          })
       }
       return next(args)
     },

@@ -106,7 +106,7 @@ export interface DeliveryChecker {
 }
 
 export const JSON_LOG_FORMAT_HINT =
-  'Its log records arrived without faas.invocation_id: set json-logs: true (or the function\'s Lambda LoggingConfig LogFormat = JSON) so that each record names its invocation.'
+  "Its log records arrived without faas.invocation_id: set json-logs: true (or the function's Lambda LoggingConfig LogFormat = JSON) so that each record names its invocation."
 
 const DEFAULT_CLOCK_SKEW_MS = 2000
 
@@ -214,7 +214,11 @@ function createQueryRunner(clientOrThrow: () => DeliveryQueryClient, connection:
   let sendReadonly = true
   let logsHaveTimestampTime = true
 
-  return async function run<T>(logsTableQuery: boolean, params: Record<string, unknown>, table: TableRef): Promise<T[]> {
+  return async function run<T>(
+    logsTableQuery: boolean,
+    params: Record<string, unknown>,
+    table: TableRef
+  ): Promise<T[]> {
     for (;;) {
       // What this attempt sends: the other table's query, in flight at once, may learn the same lesson.
       const withReadonly = sendReadonly
@@ -311,7 +315,9 @@ export function createDeliveryChecker(options: DeliveryCheckerOptions): Delivery
   const clientOrThrow = (): DeliveryQueryClient => {
     if (client) return client
     try {
-      client = options.clientFactory ? options.clientFactory(config) : (createClient(config) as unknown as DeliveryQueryClient)
+      client = options.clientFactory
+        ? options.clientFactory(config)
+        : (createClient(config) as unknown as DeliveryQueryClient)
     } catch (error) {
       throw new PermanentError(`clickhouse-url ${shownUrl} cannot be used: ${redact(messageOf(error))}.`)
     }
@@ -454,7 +460,9 @@ function classify(
         `Table ${where} does not exist: check ${table.input} and clickhouse-database (ClickStack's defaults are ${table.input === 'logs-table' ? 'otel_logs' : 'otel_traces'} in database default).`
       )
     case 81: // UNKNOWN_DATABASE
-      return new PermanentError(`Database ${table.database} does not exist on ClickHouse at clickhouse-url ${shownUrl}: check clickhouse-database (or the database part of ${table.input}).`)
+      return new PermanentError(
+        `Database ${table.database} does not exist on ClickHouse at clickhouse-url ${shownUrl}: check clickhouse-database (or the database part of ${table.input}).`
+      )
     case 47: // UNKNOWN_IDENTIFIER
     case 16: // NO_SUCH_COLUMN_IN_TABLE
       return new PermanentError(
@@ -466,7 +474,9 @@ function classify(
         `Table ${where} does not have the exporter's Map attribute columns (ResourceAttributes, ${table.input === 'logs-table' ? 'LogAttributes' : 'SpanAttributes'}); tables of the JSON schema are not supported: check ${table.input} (ClickHouse said: ${said}).`
       )
     case 164: // READONLY, even without the setting
-      return new PermanentError(`ClickHouse at clickhouse-url ${shownUrl} refused a read-only query of ${where}: ${said}.`)
+      return new PermanentError(
+        `ClickHouse at clickhouse-url ${shownUrl} refused a read-only query of ${where}: ${said}.`
+      )
     default:
       break
   }
@@ -506,7 +516,9 @@ function withoutCredentials(base: string): string {
  * page opens the user's current source.
  */
 export function hyperdxSearchUrl(base: string, functionName: string, fromMs: number, toMs: number): string {
-  const root = withoutCredentials(base.trim()).replace(/\/+$/, '').replace(/\/search$/, '')
+  const root = withoutCredentials(base.trim())
+    .replace(/\/+$/, '')
+    .replace(/\/search$/, '')
   const params = new URLSearchParams({
     from: String(Math.floor(fromMs)),
     to: String(Math.ceil(toMs)),

@@ -7,8 +7,7 @@
  * The record is marked: resource `service.name=rotel-clickstack-action`, scope `rotel-clickstack-action`,
  * body "rotel-clickstack-action preflight", log attribute `rotel.preflight=true`.
  *
- * Protocol: an explicit otlp-protocol wins; otherwise port 4318 is OTLP/HTTP, 4317 and anything else
- * gRPC (the extension's default).
+ * Protocol: an explicit otlp-protocol wins; else port 4318 is OTLP/HTTP, any other gRPC (the extension's default).
  * - OTLP/HTTP: `POST <endpoint>/v1/logs`, `Content-Type: application/json`, OTLP/JSON.
  * - OTLP/gRPC without a gRPC library: one unary HTTP/2 call (node:http2; h2c for http://, TLS with ALPN h2
  *   for https://) to `/opentelemetry.proto.collector.logs.v1.LogsService/Export`, `content-type:
@@ -40,9 +39,7 @@ export type PreflightFailureKind =
   | 'rejected' // any other refusal
 
 export type PreflightResult =
-  | { ok: true; protocol: OtlpProtocol }
-  | { ok: false; reason: string; kind: PreflightFailureKind }
-  | { skipped: string }
+  { ok: true; protocol: OtlpProtocol } | { ok: false; reason: string; kind: PreflightFailureKind } | { skipped: string }
 
 export interface PreflightOptions {
   /** Input otlp-endpoint, e.g. `https://clickstack.example.com:4317`. */
@@ -89,18 +86,17 @@ export async function sendPreflight(options: PreflightOptions): Promise<Prefligh
   try {
     url = new URL(endpointText)
   } catch {
-    return failure('endpoint', 'otlp-endpoint is not a URL: give it with its scheme and port, e.g. https://clickstack.example.com:4317.')
+    return failure(
+      'endpoint',
+      'otlp-endpoint is not a URL: give it with its scheme and port, e.g. https://clickstack.example.com:4317.'
+    )
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     return failure(
       'endpoint',
       `otlp-endpoint must start with https:// or http:// (it starts with ${url.protocol}//): e.g. https://clickstack.example.com:4317.`
     )
-  const redact = createRedactor([
-    ...Object.values(options.headers),
-    decodeURIComponent(url.password),
-    url.password
-  ])
+  const redact = createRedactor([...Object.values(options.headers), decodeURIComponent(url.password), url.password])
   const protocol = preflightProtocol(endpointText, options.protocol)
   const context: Context = {
     url,
@@ -245,11 +241,15 @@ function readAnswer(
     if (size < 4096) chunks.push(chunk)
     size += chunk.length
   })
-  response.on('end', () => settle(undefined, { status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
+  response.on('end', () =>
+    settle(undefined, { status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') })
+  )
   response.on('error', (error) => settle(error))
   // Cut off in the middle of the answer: by our timeout, or by the other side.
   response.on('close', () =>
-    settle(timedOut() ? new PreflightTimeout() : Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' }))
+    settle(
+      timedOut() ? new PreflightTimeout() : Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' })
+    )
   )
 }
 
@@ -538,7 +538,14 @@ function decodeGrpcMessage(text: string): string {
 
 // ---------------------------------------------------------------- errors
 
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL'])
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL'
+])
 /** A gRPC call whose stream or connection closed before any answer. */
 const NO_ANSWER = 'ERR_PREFLIGHT_NO_ANSWER'
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_HTTP2_STREAM_CANCEL', NO_ANSWER])
@@ -551,8 +558,9 @@ function codeOf(error: unknown): string {
 function isTls(error: unknown): boolean {
   const code = codeOf(error)
   return (
-    /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|EPROTO$|HOSTNAME_MISMATCH)/.test(code) ||
-    /certificate|SSL routines|wrong version number|TLS/i.test(messageOf(error))
+    /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|EPROTO$|HOSTNAME_MISMATCH)/.test(
+      code
+    ) || /certificate|SSL routines|wrong version number|TLS/i.test(messageOf(error))
   )
 }
 

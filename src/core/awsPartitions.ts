@@ -52,8 +52,10 @@ export function arnLocationProblem(partition: string, region: string): string | 
   const unknown = partitionProblem(partition)
   if (unknown) return unknown
   const owner = partitionOf(region)
-  if (owner === undefined) return `names the region "${region}", which is not an AWS region name; write one like us-east-1`
-  if (owner !== partition) return `puts ${region} in the partition ${partition}, but ${region} is in ${owner}; write arn:${owner}:…`
+  if (owner === undefined)
+    return `names the region "${region}", which is not an AWS region name; write one like us-east-1`
+  if (owner !== partition)
+    return `puts ${region} in the partition ${partition}, but ${region} is in ${owner}; write arn:${owner}:…`
   return undefined
 }
 

@@ -91,7 +91,6 @@ export interface ActionConfig {
   readonly jsonLogs: boolean
 }
 
-
 export { ENV }
 
 /** How the input reader marks an input refused before parsing (no input can hold NUL: it is refused). */
@@ -192,9 +191,6 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
     secretNeeds: requiredSecretActions(secretReferences, kmsKeys)
   }
 }
-
-
-
 
 /** The layer name for one architecture. */
 export function layerNameFor(template: string, architecture: Architecture): string {

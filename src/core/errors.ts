@@ -55,8 +55,7 @@ export function isTransient(error: unknown): boolean {
   if (isThrottling(error)) return true
   const status = e.$metadata?.httpStatusCode
   if (status !== undefined && status >= 500) return true
-  if (e.name === 'TimeoutError' || e.name === 'RequestTimeout' || e.name === 'RequestTimeoutException')
-    return true
+  if (e.name === 'TimeoutError' || e.name === 'RequestTimeout' || e.name === 'RequestTimeoutException') return true
   if (e.name === 'ServiceException' || e.name === 'ServiceUnavailableException' || e.name === 'InternalFailure')
     return true
   return NETWORK_ERROR_CODES.includes(e.code ?? '')

@@ -25,8 +25,7 @@ export function forkPullRequestOf(context: {
 }): ForkPullRequest | undefined {
   if (!FORK_RESTRICTED_EVENTS.has(context.eventName)) return undefined
   const pullRequest = context.payload['pull_request'] as
-    | { number?: unknown; head?: { repo?: RepoLike | null }; base?: { repo?: RepoLike | null } }
-    | undefined
+    { number?: unknown; head?: { repo?: RepoLike | null }; base?: { repo?: RepoLike | null } } | undefined
   if (typeof pullRequest !== 'object' || pullRequest === null) return undefined
   const head = pullRequest.head?.repo
   const base = pullRequest.base?.repo

@@ -105,14 +105,20 @@ function classAt(pattern: string, start: number): { source: string; end: number 
   for (let j = 0; j < body.length; j++) {
     const from = body[j] as string
     if (!NAME_CHAR_TEST.test(from))
-      throw new Error(`the class "${pattern.slice(start, close + 1)}" holds "${from}", which cannot be in a function name`)
+      throw new Error(
+        `the class "${pattern.slice(start, close + 1)}" holds "${from}", which cannot be in a function name`
+      )
     const to = body[j + 2]
     // A "-" first or last is the character itself, as in shell globs.
     if (body[j + 1] === '-' && to !== undefined) {
       if (!NAME_CHAR_TEST.test(to))
-        throw new Error(`the class "${pattern.slice(start, close + 1)}" holds "${to}", which cannot be in a function name`)
+        throw new Error(
+          `the class "${pattern.slice(start, close + 1)}" holds "${to}", which cannot be in a function name`
+        )
       if (to < from)
-        throw new Error(`the range "${from}-${to}" in "${pattern.slice(start, close + 1)}" runs backwards; write "${to}-${from}"`)
+        throw new Error(
+          `the range "${from}-${to}" in "${pattern.slice(start, close + 1)}" runs backwards; write "${to}-${from}"`
+        )
       members.push(`${escapeInClass(from)}-${escapeInClass(to)}`)
       j += 2
     } else {
@@ -238,7 +244,9 @@ function boundedList(inputName: string, value: string, problems: string[]): stri
   const items = splitList(value)
   const most = MAX_ITEMS[inputName] ?? 1000
   if (items.length > most)
-    problems.push(`${inputName} lists ${items.length} items and takes at most ${most}; select the functions with patterns such as orders-*.`)
+    problems.push(
+      `${inputName} lists ${items.length} items and takes at most ${most}; select the functions with patterns such as orders-*.`
+    )
   return items.filter((item, index) => {
     if (item.length <= MAX_ITEM_LENGTH) return true
     problems.push(

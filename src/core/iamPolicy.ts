@@ -74,8 +74,7 @@ export function statementsOf(document: PolicyDocument | undefined): PolicyStatem
 }
 
 /** A policy element that may be one value or a list, as a list. */
-export const toList = (value: unknown): unknown[] =>
-  value === undefined ? [] : Array.isArray(value) ? value : [value]
+export const toList = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value])
 /** The strings of a policy element that may be one string or a list (anything else left out). */
 export const stringsOf = (value: unknown): string[] => toList(value).filter((v): v is string => typeof v === 'string')
 
@@ -93,7 +92,6 @@ export function sameJson(a: unknown, b: unknown): boolean {
   }
   return false
 }
-
 
 /** An Action/NotAction entry against an action: `*` and `?` wildcards, case-insensitive. */
 export const actionMatches = (pattern: string, action: string): boolean => iamWildcardRegExp(pattern, true).test(action)
@@ -124,7 +122,6 @@ export function resourceMatches(pattern: string, arn: string, variables: Variabl
   }
   return iamWildcardRegExp(effective, false).test(arn)
 }
-
 
 /** Whether the statement has a non-empty Condition (static analysis does not evaluate it). */
 export const hasCondition = (statement: PolicyStatement): boolean =>

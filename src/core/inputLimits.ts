@@ -6,7 +6,7 @@
 
 /** Lambda's limit on all of a function's environment variables together, keys and values (AWS Lambda quotas). */
 const LAMBDA_VARIABLES_BYTES = 4096
-const LAMBDA_VARIABLES = 'Lambda allows 4 KB for all of a function\'s environment variables together'
+const LAMBDA_VARIABLES = "Lambda allows 4 KB for all of a function's environment variables together"
 
 /** The longest each input may be, in characters, and why; inputs not listed take DEFAULT_LIMIT. */
 const LIMITS: Readonly<Record<string, readonly [number, string]>> = {

@@ -73,7 +73,9 @@ export function isValidInstrumentationTemplate(template: string): boolean {
 export function instrumentationLayerNames(region: string, template: string | undefined): string[] {
   if (!template) return []
   const names = (['nodejs', 'python', 'java'] as const).flatMap((language) =>
-    (['x86_64', 'arm64'] as const).map((arch) => layerVersionArnShape(instrumentationLayerArn(language, region, arch, template))?.name ?? '')
+    (['x86_64', 'arm64'] as const).map(
+      (arch) => layerVersionArnShape(instrumentationLayerArn(language, region, arch, template))?.name ?? ''
+    )
   )
   return [...new Set(names.filter((name) => name !== ''))]
 }

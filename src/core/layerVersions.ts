@@ -26,7 +26,6 @@ export interface LayerVersion {
 /** Looks up one version of one layer: the version, or undefined when it is absent (or not visible to us). */
 export type LayerProbe = (version: number) => Promise<LayerVersion | undefined>
 
-
 /** The unversioned ARN of layer `name` of `account` in `region`, with the partition the region belongs to. */
 export function layerArnFor(region: string, account: string, name: string): string {
   // Caught here rather than by Lambda, whose ValidationException would not say which input was wrong.
@@ -37,7 +36,6 @@ export function layerArnFor(region: string, account: string, name: string): stri
     throw new Error(`invalid layer-name "${name}": expected 1 to 140 letters, digits, hyphens or underscores`)
   return `arn:${partition}:lambda:${region}:${account}:layer:${name}`
 }
-
 
 /** The release tag in a layer description of the form `Tag=<release tag>`, if there is one. */
 export function tagFromDescription(description: string | undefined): string | undefined {
@@ -165,7 +163,12 @@ async function startFromHint(
  * that it is one (the share of holes seen below `lo`, times the versions between `hi` and the end,
  * against those between `lo` and `hi`) are at least even. Without a known end, always.
  */
-function worthChecking(found: ReadonlyMap<number, LayerVersion | undefined>, lo: number, hi: number, end: number): boolean {
+function worthChecking(
+  found: ReadonlyMap<number, LayerVersion | undefined>,
+  lo: number,
+  hi: number,
+  end: number
+): boolean {
   if (end === Infinity) return true
   let holes = 0
   let seen = 0

@@ -19,7 +19,16 @@
  * lets the role write a group, and the AWS managed policies known to grant the writes. The reading and
  * matching of policy documents themselves is iamPolicy.ts.
  */
-import { actionCovered, hasCondition, mayCover, type PolicyDocument, type PolicyStatement, statementsOf, stringsOf, surelyCovers } from './iamPolicy.js'
+import {
+  actionCovered,
+  hasCondition,
+  mayCover,
+  type PolicyDocument,
+  type PolicyStatement,
+  statementsOf,
+  stringsOf,
+  surelyCovers
+} from './iamPolicy.js'
 import { AWS_MANAGED_POLICY_ARN, functionArnLocation, LOG_GROUP_ARN } from './arns.js'
 
 export const LOG_WRITE_ACTIONS = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'] as const
@@ -43,7 +52,6 @@ export interface LogGroupRef {
   /** `arn:<partition>:logs:<region>:<account>:log-group:<name>`, without a trailing `:*`. */
   readonly arn: string
 }
-
 
 /** Parses a log group ARN, with or without the trailing `:*` that DescribeLogGroups reports. */
 export function parseLogGroupArn(value: string): LogGroupRef {
@@ -157,11 +165,7 @@ export function removeGroupsFromDeny(
   if (!statements.some(isDenyStatement)) return existing
   const gone = new Set(normalizeGroups(logGroupArns))
   const current = denyResourcesOf(statements.find(isDenyStatement))
-  return withDenyStatement(
-    existing,
-    current.groups.filter((group) => !gone.has(group)).sort(),
-    current.other
-  )
+  return withDenyStatement(existing, current.groups.filter((group) => !gone.has(group)).sort(), current.other)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -310,8 +314,16 @@ export const AWS_MANAGED_LOG_WRITERS: readonly AwsManagedLogWriter[] = Object.fr
   ),
   managed('service-role/', 'AWSLambdaKinesisExecutionRole', 'a policy with its kinesis:* read actions only'),
   managed('service-role/', 'AWSLambdaDynamoDBExecutionRole', 'a policy with its dynamodb:* stream read actions only'),
-  managed('service-role/', 'AWSLambdaSQSQueueExecutionRole', 'a policy with sqs:ReceiveMessage, sqs:DeleteMessage and sqs:GetQueueAttributes only'),
-  managed('service-role/', 'AWSLambdaMSKExecutionRole', 'a policy with its kafka:* and ec2:* network-interface actions only'),
+  managed(
+    'service-role/',
+    'AWSLambdaSQSQueueExecutionRole',
+    'a policy with sqs:ReceiveMessage, sqs:DeleteMessage and sqs:GetQueueAttributes only'
+  ),
+  managed(
+    'service-role/',
+    'AWSLambdaMSKExecutionRole',
+    'a policy with its kafka:* and ec2:* network-interface actions only'
+  ),
   managed('service-role/', 'AmazonS3ObjectLambdaExecutionRolePolicy'),
   managed('', 'AWSLambdaExecute', 'a policy with s3:GetObject and s3:PutObject only'),
   managed('', 'CloudWatchLogsFullAccess'),
@@ -327,7 +339,6 @@ export const AWS_MANAGED_LOG_WRITERS: readonly AwsManagedLogWriter[] = Object.fr
 
 /** The policy whose detachment is the guide's way to switch CloudWatch Logs off. */
 export const BASIC_EXECUTION_POLICY_NAME = 'AWSLambdaBasicExecutionRole'
-
 
 /** Whether the ARN is an AWS managed policy's (`arn:<partition>:iam::aws:policy/…`). */
 export const isAwsManagedPolicyArn = (arn: string): boolean => AWS_MANAGED_POLICY_ARN.test(arn)

@@ -3,7 +3,16 @@
  * failed CloudWatch check give, built from the policies' documents (the static analysis, which IAM's
  * policy simulator may overrule in the IAM edge), and what it says in words. Pure.
  */
-import { type AnalyzedSource, analyzeLogWrites, awsManagedLogWriter, decideLogWrites, isAwsManagedPolicyArn, LOG_WRITE_ACTIONS, type LogWriteAction, type LogWriteDecision } from './logPermissions.js'
+import {
+  type AnalyzedSource,
+  analyzeLogWrites,
+  awsManagedLogWriter,
+  decideLogWrites,
+  isAwsManagedPolicyArn,
+  LOG_WRITE_ACTIONS,
+  type LogWriteAction,
+  type LogWriteDecision
+} from './logPermissions.js'
 import { recordOf, hasRecord } from './roleRecord.js'
 import { type ManagedDocument, policyNameOf, type RoleState } from './roleModel.js'
 
@@ -34,7 +43,6 @@ export interface LogWriteReport {
   readonly notes: readonly string[]
 }
 
-
 /** The report of the role's documents without the simulator: what each policy allows, and the decision over all of them. */
 export function staticLogWriteReport(
   role: RoleState,
@@ -45,7 +53,12 @@ export function staticLogWriteReport(
   const sources: PolicySourceReport[] = []
   const analyzed: AnalyzedSource[] = []
   const unreadable = new Set<LogWriteAction>()
-  const add = (kind: PolicySourceReport['kind'], name: string, arn: string | undefined, source: ManagedDocument): void => {
+  const add = (
+    kind: PolicySourceReport['kind'],
+    name: string,
+    arn: string | undefined,
+    source: ManagedDocument
+  ): void => {
     if ('error' in source) {
       const known = arn ? awsManagedLogWriter(arn) : undefined
       const mayGrant = kind === 'customer-managed' || known !== undefined
@@ -68,7 +81,9 @@ export function staticLogWriteReport(
       name,
       ...(arn ? { arn } : {}),
       allows: analysis.filter((a) => a.allows.length > 0).map((a) => a.action),
-      conditional: analysis.filter((a) => a.allows.length > 0 && a.allows.every((r) => r.conditional)).map((a) => a.action),
+      conditional: analysis
+        .filter((a) => a.allows.length > 0 && a.allows.every((r) => r.conditional))
+        .map((a) => a.action),
       denies: analysis.filter((a) => a.denies.length > 0).map((a) => a.action)
     })
   }
@@ -82,14 +97,18 @@ export function staticLogWriteReport(
     )
   const decisions = decideLogWrites(analyzed)
   const granted = decisions
-    .filter((d) => d.verdict === 'allowed' || d.verdict === 'conditional' || (d.verdict === 'not-allowed' && unreadable.has(d.action)))
+    .filter(
+      (d) =>
+        d.verdict === 'allowed' ||
+        d.verdict === 'conditional' ||
+        (d.verdict === 'not-allowed' && unreadable.has(d.action))
+    )
     .map((d) => d.action)
   if (decisions.some((d) => d.verdict === 'conditional'))
     notes.push('some statements have Conditions, which static analysis does not evaluate: they are counted as granting')
   if (unreadable.size > 0) notes.push('some attached policies could not be read: they are counted as granting')
   return { decisions, granted, sources, notes }
 }
-
 
 /**
  * check: what in the role's state differs from "CloudWatch Logs off" for this group, in words; empty
@@ -101,7 +120,8 @@ export function cloudWatchDrift(role: RoleState, report: LogWriteReport): string
   if (record.denyPolicy && !role.inline.some((policy) => policy.name === record.denyPolicy))
     drift.push(`role ${role.name} lost the deny policy ${record.denyPolicy}`)
   for (const arn of record.detached)
-    if (role.attached.some((policy) => policy.arn === arn)) drift.push(`role ${role.name} has ${policyNameOf(arn)} attached again`)
+    if (role.attached.some((policy) => policy.arn === arn))
+      drift.push(`role ${role.name} has ${policyNameOf(arn)} attached again`)
   if (report.granted.length > 0) {
     const who = report.sources.filter((s) => s.allows.length > 0 || s.unreadable).map((s) => s.arn ?? s.name)
     drift.push(
@@ -132,7 +152,10 @@ export function explainLogsStillOn(report: LogWriteReport): string {
   if (report.granted.length > 0) {
     const who = report.sources
       .filter((source) => source.allows.length > 0 || source.unreadable)
-      .map((source) => `${source.kind} policy ${source.arn ?? source.name}${source.unreadable ? ' (unreadable)' : ` (${source.allows.join(', ')})`}`)
+      .map(
+        (source) =>
+          `${source.kind} policy ${source.arn ?? source.name}${source.unreadable ? ' (unreadable)' : ` (${source.allows.join(', ')})`}`
+      )
     return `role ${report.role} still lets Lambda write ${report.logGroupArn}: ${who.length > 0 ? who.join('; ') : report.granted.join(', ')}${unreadableNote(report)}`
   }
   return (

@@ -3,7 +3,16 @@
  * statements, keeping everything else the role may do (a `logs:` wildcard is rewritten into what it
  * granted besides them). Pure.
  */
-import { actionMatches, mayCover, type PolicyDocument, type PolicyStatement, statementsOf, type StringOrList, stringsOf, toList } from './iamPolicy.js'
+import {
+  actionMatches,
+  mayCover,
+  type PolicyDocument,
+  type PolicyStatement,
+  statementsOf,
+  type StringOrList,
+  stringsOf,
+  toList
+} from './iamPolicy.js'
 import { LOG_WRITE_ACTIONS, parseLogGroupArn, resourcesFor } from './logPermissions.js'
 /**
  * CloudWatch Logs' IAM actions (service prefix `logs`): the operations of @aws-sdk/client-cloudwatch-logs
@@ -11,36 +20,139 @@ import { LOG_WRITE_ACTIONS, parseLogGroupArn, resourcesFor } from './logPermissi
  * to rewrite a `logs:` wildcard into what it granted besides the three write actions.
  */
 export const CLOUDWATCH_LOGS_ACTIONS: readonly string[] = Object.freeze([
-  'AssociateKmsKey', 'AssociateSourceToS3TableIntegration', 'CallWithBearerToken', 'CancelExportTask',
-  'CancelImportTask', 'CreateDelivery', 'CreateExportTask', 'CreateImportTask', 'CreateLogAnomalyDetector',
-  'CreateLogDelivery', 'CreateLogGroup', 'CreateLogStream', 'CreateLookupTable', 'CreateScheduledQuery',
-  'DeleteAccountPolicy', 'DeleteDataProtectionPolicy', 'DeleteDelivery', 'DeleteDeliveryDestination',
-  'DeleteDeliveryDestinationPolicy', 'DeleteDeliverySource', 'DeleteDestination', 'DeleteIndexPolicy',
-  'DeleteIntegration', 'DeleteLogAnomalyDetector', 'DeleteLogDelivery', 'DeleteLogGroup', 'DeleteLogStream',
-  'DeleteLookupTable', 'DeleteMetricFilter', 'DeletePipelineRule', 'DeleteQueryDefinition',
-  'DeleteResourcePolicy', 'DeleteRetentionPolicy', 'DeleteScheduledQuery', 'DeleteSubscriptionFilter',
-  'DeleteSyslogConfiguration', 'DeleteTransformer', 'DescribeAccountPolicies', 'DescribeConfigurationTemplates',
-  'DescribeDeliveries', 'DescribeDeliveryDestinations', 'DescribeDeliverySources', 'DescribeDestinations',
-  'DescribeExportTasks', 'DescribeFieldIndexes', 'DescribeImportTaskBatches', 'DescribeImportTasks',
-  'DescribeIndexPolicies', 'DescribeLogGroups', 'DescribeLogStreams', 'DescribeLookupTables',
-  'DescribeMetricFilters', 'DescribeQueries', 'DescribeQueryDefinitions', 'DescribeResourcePolicies',
-  'DescribeSubscriptionFilters', 'DisassociateKmsKey', 'DisassociateSourceFromS3TableIntegration',
-  'FilterLogEvents', 'GetDataProtectionPolicy', 'GetDelivery', 'GetDeliveryDestination',
-  'GetDeliveryDestinationPolicy', 'GetDeliverySource', 'GetIntegration', 'GetLogAnomalyDetector',
-  'GetLogDelivery', 'GetLogEvents', 'GetLogFields', 'GetLogGroupFields', 'GetLogObject', 'GetLogRecord',
-  'GetLookupTable', 'GetQueryResults', 'GetScheduledQuery', 'GetScheduledQueryHistory', 'GetStorageTierPolicy',
-  'GetTransformer', 'IntegrateWithS3Table', 'Link', 'ListAggregateLogGroupSummaries', 'ListAnomalies',
-  'ListEntitiesForLogGroup', 'ListIntegrations', 'ListLogAnomalyDetectors', 'ListLogDeliveries', 'ListLogGroups',
-  'ListLogGroupsForEntity', 'ListLogGroupsForQuery', 'ListScheduledQueries', 'ListSourcesForS3TableIntegration',
-  'ListSyslogConfigurations', 'ListTagsForResource', 'ListTagsLogGroup', 'ProcessWithPipeline',
-  'PutAccountPolicy', 'PutBearerTokenAuthentication', 'PutDataProtectionPolicy', 'PutDeliveryDestination',
-  'PutDeliveryDestinationPolicy', 'PutDeliverySource', 'PutDestination', 'PutDestinationPolicy',
-  'PutIndexPolicy', 'PutIntegration', 'PutLogEvents', 'PutLogGroupDeletionProtection', 'PutMetricFilter',
-  'PutPipelineRule', 'PutQueryDefinition', 'PutResourcePolicy', 'PutRetentionPolicy', 'PutStorageTierPolicy',
-  'PutSubscriptionFilter', 'PutSyslogConfiguration', 'PutTransformer', 'StartLiveTail', 'StartQuery',
-  'StopLiveTail', 'StopQuery', 'TagLogGroup', 'TagResource', 'TestMetricFilter', 'TestTransformer', 'Unmask',
-  'UntagLogGroup', 'UntagResource', 'UpdateAnomaly', 'UpdateDeliveryConfiguration', 'UpdateLogAnomalyDetector',
-  'UpdateLogDelivery', 'UpdateLookupTable', 'UpdateScheduledQuery'
+  'AssociateKmsKey',
+  'AssociateSourceToS3TableIntegration',
+  'CallWithBearerToken',
+  'CancelExportTask',
+  'CancelImportTask',
+  'CreateDelivery',
+  'CreateExportTask',
+  'CreateImportTask',
+  'CreateLogAnomalyDetector',
+  'CreateLogDelivery',
+  'CreateLogGroup',
+  'CreateLogStream',
+  'CreateLookupTable',
+  'CreateScheduledQuery',
+  'DeleteAccountPolicy',
+  'DeleteDataProtectionPolicy',
+  'DeleteDelivery',
+  'DeleteDeliveryDestination',
+  'DeleteDeliveryDestinationPolicy',
+  'DeleteDeliverySource',
+  'DeleteDestination',
+  'DeleteIndexPolicy',
+  'DeleteIntegration',
+  'DeleteLogAnomalyDetector',
+  'DeleteLogDelivery',
+  'DeleteLogGroup',
+  'DeleteLogStream',
+  'DeleteLookupTable',
+  'DeleteMetricFilter',
+  'DeletePipelineRule',
+  'DeleteQueryDefinition',
+  'DeleteResourcePolicy',
+  'DeleteRetentionPolicy',
+  'DeleteScheduledQuery',
+  'DeleteSubscriptionFilter',
+  'DeleteSyslogConfiguration',
+  'DeleteTransformer',
+  'DescribeAccountPolicies',
+  'DescribeConfigurationTemplates',
+  'DescribeDeliveries',
+  'DescribeDeliveryDestinations',
+  'DescribeDeliverySources',
+  'DescribeDestinations',
+  'DescribeExportTasks',
+  'DescribeFieldIndexes',
+  'DescribeImportTaskBatches',
+  'DescribeImportTasks',
+  'DescribeIndexPolicies',
+  'DescribeLogGroups',
+  'DescribeLogStreams',
+  'DescribeLookupTables',
+  'DescribeMetricFilters',
+  'DescribeQueries',
+  'DescribeQueryDefinitions',
+  'DescribeResourcePolicies',
+  'DescribeSubscriptionFilters',
+  'DisassociateKmsKey',
+  'DisassociateSourceFromS3TableIntegration',
+  'FilterLogEvents',
+  'GetDataProtectionPolicy',
+  'GetDelivery',
+  'GetDeliveryDestination',
+  'GetDeliveryDestinationPolicy',
+  'GetDeliverySource',
+  'GetIntegration',
+  'GetLogAnomalyDetector',
+  'GetLogDelivery',
+  'GetLogEvents',
+  'GetLogFields',
+  'GetLogGroupFields',
+  'GetLogObject',
+  'GetLogRecord',
+  'GetLookupTable',
+  'GetQueryResults',
+  'GetScheduledQuery',
+  'GetScheduledQueryHistory',
+  'GetStorageTierPolicy',
+  'GetTransformer',
+  'IntegrateWithS3Table',
+  'Link',
+  'ListAggregateLogGroupSummaries',
+  'ListAnomalies',
+  'ListEntitiesForLogGroup',
+  'ListIntegrations',
+  'ListLogAnomalyDetectors',
+  'ListLogDeliveries',
+  'ListLogGroups',
+  'ListLogGroupsForEntity',
+  'ListLogGroupsForQuery',
+  'ListScheduledQueries',
+  'ListSourcesForS3TableIntegration',
+  'ListSyslogConfigurations',
+  'ListTagsForResource',
+  'ListTagsLogGroup',
+  'ProcessWithPipeline',
+  'PutAccountPolicy',
+  'PutBearerTokenAuthentication',
+  'PutDataProtectionPolicy',
+  'PutDeliveryDestination',
+  'PutDeliveryDestinationPolicy',
+  'PutDeliverySource',
+  'PutDestination',
+  'PutDestinationPolicy',
+  'PutIndexPolicy',
+  'PutIntegration',
+  'PutLogEvents',
+  'PutLogGroupDeletionProtection',
+  'PutMetricFilter',
+  'PutPipelineRule',
+  'PutQueryDefinition',
+  'PutResourcePolicy',
+  'PutRetentionPolicy',
+  'PutStorageTierPolicy',
+  'PutSubscriptionFilter',
+  'PutSyslogConfiguration',
+  'PutTransformer',
+  'StartLiveTail',
+  'StartQuery',
+  'StopLiveTail',
+  'StopQuery',
+  'TagLogGroup',
+  'TagResource',
+  'TestMetricFilter',
+  'TestTransformer',
+  'Unmask',
+  'UntagLogGroup',
+  'UntagResource',
+  'UpdateAnomaly',
+  'UpdateDeliveryConfiguration',
+  'UpdateLogAnomalyDetector',
+  'UpdateLogDelivery',
+  'UpdateLookupTable',
+  'UpdateScheduledQuery'
 ])
 
 const WRITE_NAMES = LOG_WRITE_ACTIONS.map((action) => action.slice('logs:'.length).toLowerCase())
@@ -128,7 +240,11 @@ export function stripStatement(statement: PolicyStatement): StatementStrip {
   if (statement.Action !== undefined) {
     const entries = toList(statement.Action)
     if (entries.some((entry) => typeof entry === 'string' && isEveryAction(entry))) {
-      return { statement: renameKey(statement, 'Action', 'NotAction', [...LOG_WRITE_ACTIONS]), changed: true, unresolved: [] }
+      return {
+        statement: renameKey(statement, 'Action', 'NotAction', [...LOG_WRITE_ACTIONS]),
+        changed: true,
+        unresolved: []
+      }
     }
     const kept: unknown[] = []
     const unresolved: Array<{ action: string; reason: string }> = []
@@ -168,7 +284,11 @@ export function stripStatement(statement: PolicyStatement): StatementStrip {
     const excluded = stringsOf(statement.NotAction)
     const granted = LOG_WRITE_ACTIONS.filter((action) => !excluded.some((pattern) => actionMatches(pattern, action)))
     if (granted.length === 0) return unchanged
-    return { statement: { ...statement, NotAction: [...toList(statement.NotAction), ...granted] as string[] }, changed: true, unresolved: [] }
+    return {
+      statement: { ...statement, NotAction: [...toList(statement.NotAction), ...granted] as string[] },
+      changed: true,
+      unresolved: []
+    }
   }
   return unchanged
 }

@@ -102,15 +102,7 @@ export interface DeliveryReport {
  * drifted/in-sync; remove: removed/unchanged; all: failed, rolled-back, cancelled.
  */
 export type FunctionStatus =
-  | 'updated'
-  | 'unchanged'
-  | 'planned'
-  | 'in-sync'
-  | 'drifted'
-  | 'removed'
-  | 'failed'
-  | 'rolled-back'
-  | 'cancelled'
+  'updated' | 'unchanged' | 'planned' | 'in-sync' | 'drifted' | 'removed' | 'failed' | 'rolled-back' | 'cancelled'
 
 /** One row of the `report` output. */
 export interface FunctionReport {

@@ -14,7 +14,8 @@ export interface OutsideTextOptions {
 // Terminal escape sequences: CSI (ESC [ or the one-byte C1 form), OSC up to BEL or ST, and two-character escapes.
 const ANSI = /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b\n]*(?:\u0007|\u001b\\)|\u001b[@-_]?/g
 // Other control characters (tab and newline stay), and the bidirectional overrides that reorder what is shown.
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+const CONTROL =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
 // Everything the runner (.NET ReadLine) or a browser may break a line at becomes \n.
 const LINE_BREAK = /\r\n|[\r\u0085\u2028\u2029]/g
 
@@ -116,7 +117,10 @@ export function markdownLink(label: string, url: string): string {
   } catch {
     return markdownText(label)
   }
-  const encoded = href.replace(/[\s()[\]<>|`'"\\]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)
+  const encoded = href.replace(
+    /[\s()[\]<>|`'"\\]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`
+  )
   return `[${markdownText(label)}](${encoded})`
 }
 

@@ -162,10 +162,7 @@ function unfitProblems(state: FunctionState, desired: Desired): string[] {
     problems.push(
       `it is ${state.architecture} but the architecture input says ${desired.architecture}; the ${desired.architecture} extension cannot run on it: use architecture: auto.`
     )
-  if (
-    desired.layerArchitectures.length > 0 &&
-    !desired.layerArchitectures.includes(state.architecture)
-  )
+  if (desired.layerArchitectures.length > 0 && !desired.layerArchitectures.includes(state.architecture))
     problems.push(
       `the layer ${desired.layerArn} is for ${desired.layerArchitectures.join(', ')}, not ${state.architecture}; check layer-name.`
     )
@@ -346,9 +343,16 @@ export function planRemove(
     taken = [...EXTENSION_SETTINGS, ...Object.keys(record).filter((name) => record[name] === null)]
   }
   const removedVariables = [
-    ...new Set([...taken, ...(wrapperIsOurs ? [WRAPPER_VARIABLE] : []), LOG_FORMAT_VARIABLE, PREVIOUS_VARIABLES_VARIABLE])
+    ...new Set([
+      ...taken,
+      ...(wrapperIsOurs ? [WRAPPER_VARIABLE] : []),
+      LOG_FORMAT_VARIABLE,
+      PREVIOUS_VARIABLES_VARIABLE
+    ])
   ].filter((key) => Object.hasOwn(before, key) && !Object.hasOwn(restore, key))
-  const changedVariables = Object.keys(restore).filter((name) => !Object.hasOwn(before, name) || before[name] !== restore[name])
+  const changedVariables = Object.keys(restore).filter(
+    (name) => !Object.hasOwn(before, name) || before[name] !== restore[name]
+  )
   // The format json-logs recorded goes back, whatever this run's json-logs says: the record is what
   // tells that the action made the function log JSON. Only Text is ever recorded.
   const recorded = Object.hasOwn(before, LOG_FORMAT_VARIABLE) ? before[LOG_FORMAT_VARIABLE] : undefined

@@ -54,13 +54,7 @@ export function createRedactor(secrets: readonly string[] = []): SecretRedactor 
 export function echoForms(secret: string): string[] {
   const json = JSON.stringify(secret).slice(1, -1)
   const encoded = encodeURIComponent(secret)
-  return unique([
-    secret,
-    json,
-    JSON.stringify(json).slice(1, -1),
-    encoded,
-    encoded.replace(/%20/g, '+')
-  ])
+  return unique([secret, json, JSON.stringify(json).slice(1, -1), encoded, encoded.replace(/%20/g, '+')])
 }
 
 /**
@@ -165,9 +159,7 @@ export function redactDeep<T>(value: T, redact: Redactor): T {
   if (typeof value === 'string') return redact(value) as T
   if (Array.isArray(value)) return value.map((item: unknown) => redactDeep(item, redact)) as T
   if (value !== null && typeof value === 'object')
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [redact(key), redactDeep(item, redact)])
-    ) as T
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [redact(key), redactDeep(item, redact)])) as T
   return value
 }
 

@@ -14,14 +14,10 @@ export interface RetryOptions {
 }
 
 /** Waits `ms` milliseconds. */
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms))
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Runs `operation` until it succeeds, the error is not retryable, or the attempts are spent. */
-export async function withRetry<T>(
-  operation: (attempt: number) => Promise<T>,
-  options: RetryOptions
-): Promise<T> {
+export async function withRetry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
   const wait = options.sleep ?? sleep
   const random = options.random ?? Math.random
   for (let attempt = 1; ; attempt++) {

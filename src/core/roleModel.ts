@@ -84,7 +84,11 @@ export interface UndoResult {
   readonly changed: boolean
   readonly reattached: readonly string[]
   readonly inlineRestored: ReadonlyArray<{ name: string; before?: PolicyDocument; after: PolicyDocument }>
-  readonly denyPolicy?: { readonly name: string; readonly deleted: boolean; readonly remainingGroups: readonly string[] }
+  readonly denyPolicy?: {
+    readonly name: string
+    readonly deleted: boolean
+    readonly remainingGroups: readonly string[]
+  }
   /** What could not be restored, and why; the record of it stays in the tags. */
   readonly conflicts: readonly string[]
   readonly tagsRemoved: readonly string[]

@@ -7,7 +7,20 @@
  * record of more than was done, which undo tolerates (every restore step is idempotent).
  */
 import { parsePolicyDocument, type PolicyDocument, policySize, sameJson, serializePolicyDocument } from './iamPolicy.js'
-import { analyzeLogWrites, awsManagedLogWriter, DENY_POLICY_NAME, decideLogWrites, deniedGroupsOf, isAwsManagedPolicyArn, isBasicExecutionPolicyArn, LOG_WRITE_ACTIONS, type LogWriteAction, mergeDenyPolicy, parseLogGroupArn, ROLE_INLINE_POLICY_QUOTA } from './logPermissions.js'
+import {
+  analyzeLogWrites,
+  awsManagedLogWriter,
+  DENY_POLICY_NAME,
+  decideLogWrites,
+  deniedGroupsOf,
+  isAwsManagedPolicyArn,
+  isBasicExecutionPolicyArn,
+  LOG_WRITE_ACTIONS,
+  type LogWriteAction,
+  mergeDenyPolicy,
+  parseLogGroupArn,
+  ROLE_INLINE_POLICY_QUOTA
+} from './logPermissions.js'
 import { stripLogWrites, type UnresolvedGrant } from './logWriteStrip.js'
 import {
   type CloudWatchOffRecord,
@@ -39,7 +52,10 @@ export const isEmptyPlan = (plan: WritePlan): boolean =>
   plan.delete.length === 0
 
 /** The role's tags after `tags` is written. */
-export function withTags(role: RoleState, tags: { set: Record<string, string>; remove: string[] }): Record<string, string> {
+export function withTags(
+  role: RoleState,
+  tags: { set: Record<string, string>; remove: string[] }
+): Record<string, string> {
   const removed = new Set([...tags.remove, ...Object.keys(tags.set)].map((key) => key.toLowerCase()))
   const out: Record<string, string> = {}
   for (const [key, value] of Object.entries(role.tags)) if (!removed.has(key.toLowerCase())) out[key] = value
@@ -109,7 +125,10 @@ export function planDeny(role: RoleState, logGroups: readonly string[]): Planned
   const groups = sortedGroups(logGroups)
   const existing = role.inline.find((policy) => policy.name === DENY_POLICY_NAME)
   const merged = mergeDenyPolicy(existing?.document, groups)
-  const put = existing && sameJson(existing.document, merged) ? [] : [{ name: DENY_POLICY_NAME, text: serializePolicyDocument(merged) }]
+  const put =
+    existing && sameJson(existing.document, merged)
+      ? []
+      : [{ name: DENY_POLICY_NAME, text: serializePolicyDocument(merged) }]
   const inline = inlineAfter(role, put, [])
   checkInlineQuota(role, inline)
   const record = recordOf(role.tags)
@@ -175,7 +194,13 @@ function stripInlineWrites(role: RoleState, groups: readonly string[]) {
       put.push({ name: policy.name, text: serializePolicyDocument(result.document) })
       inlineEdited.push({ name: policy.name, before: policy.document, after: result.document })
       for (const edit of result.edits)
-        batch.push({ kind: 'statement', policy: policy.name, index: edit.index, original: edit.before, removed: edit.after === undefined })
+        batch.push({
+          kind: 'statement',
+          policy: policy.name,
+          index: edit.index,
+          original: edit.before,
+          removed: edit.after === undefined
+        })
     }
   }
   return { put, deleted, inlineEdited, inlineDeleted, unresolved, batch }
@@ -208,7 +233,9 @@ function managedStillGranting(
       actions = awsManaged && !known ? [] : [...LOG_WRITE_ACTIONS]
       warnings.push(
         `Role ${role.name}: could not read ${policy.arn} (${unreadable}); ` +
-          (actions.length > 0 ? 'it is taken to grant CloudWatch Logs writes.' : 'it is taken not to grant CloudWatch Logs writes.')
+          (actions.length > 0
+            ? 'it is taken to grant CloudWatch Logs writes.'
+            : 'it is taken not to grant CloudWatch Logs writes.')
       )
     }
     if (actions.length === 0) continue
@@ -269,7 +296,12 @@ export function planDetach(
     inline: batch.length > 0 ? [...record.inline, batch] : record.inline
   }
   const tags = hasRecord(newRecord) || hasRecord(record) ? tagChanges(role, newRecord) : { set: {}, remove: [] }
-  const { customerManagedStillGranting, otherAwsManaged, warnings } = managedStillGranting(role, groups, detach, managed)
+  const { customerManagedStillGranting, otherAwsManaged, warnings } = managedStillGranting(
+    role,
+    groups,
+    detach,
+    managed
+  )
   for (const item of unresolved)
     warnings.push(
       `Role ${role.name}: inline policy ${item.policy}, statement ${item.sid ?? `#${item.index}`}: ${item.reason}; it was left as it was.`

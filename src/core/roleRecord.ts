@@ -72,7 +72,8 @@ export interface CloudWatchOffRecord {
 }
 
 /** A tag of the CloudWatch Logs record. The secret-access record (SECRET_POLICY_TAG) is kept apart from it. */
-export const isOurTag = (key: string): boolean => key.toLowerCase().startsWith(TAG_PREFIX) && key.toLowerCase() !== SECRET_POLICY_TAG
+export const isOurTag = (key: string): boolean =>
+  key.toLowerCase().startsWith(TAG_PREFIX) && key.toLowerCase() !== SECRET_POLICY_TAG
 
 type EncodedEntry = ['s', string, number, PolicyStatement, 0 | 1] | ['p', string, string]
 
@@ -148,7 +149,10 @@ export function recordOf(tags: Readonly<Record<string, string>>): CloudWatchOffR
 
 /** Whether the role carries any of this record. */
 export const hasRecord = (record: CloudWatchOffRecord): boolean =>
-  record.denyPolicy !== undefined || record.detached.length > 0 || record.inline.length > 0 || record.problem !== undefined
+  record.denyPolicy !== undefined ||
+  record.detached.length > 0 ||
+  record.inline.length > 0 ||
+  record.problem !== undefined
 
 /** What to tag and untag so that the role's tags hold `record`; throws when it cannot fit. */
 export function tagChanges(

@@ -6,11 +6,27 @@
  * if someone with iam:TagRole edited the tags; only AWSLambdaBasicExecutionRole is ever re-attached.
  * On undo the policy changes are written first, then the tags.
  */
-import { parsePolicyDocument, type PolicyDocument, type PolicyStatement, sameJson, serializePolicyDocument, statementsOf } from './iamPolicy.js'
+import {
+  parsePolicyDocument,
+  type PolicyDocument,
+  type PolicyStatement,
+  sameJson,
+  serializePolicyDocument,
+  statementsOf
+} from './iamPolicy.js'
 import { DENY_POLICY_NAME, deniedGroupsOf, isBasicExecutionPolicyArn, removeGroupsFromDeny } from './logPermissions.js'
 import { stripLogWrites, stripStatement } from './logWriteStrip.js'
 import { messageOf } from './errors.js'
-import { type CloudWatchOffRecord, INLINE_UNDO_TAG_PREFIX, type InlineUndo, isOurTag, type PolicyUndo, recordOf, recordTags, type StatementUndo } from './roleRecord.js'
+import {
+  type CloudWatchOffRecord,
+  INLINE_UNDO_TAG_PREFIX,
+  type InlineUndo,
+  isOurTag,
+  type PolicyUndo,
+  recordOf,
+  recordTags,
+  type StatementUndo
+} from './roleRecord.js'
 import { policyNameOf, type RoleState, type UndoResult, type WritePlan } from './roleModel.js'
 import { inlineAfter, isEmptyPlan, sortedGroups, withTags } from './rolePlanning.js'
 
@@ -41,13 +57,17 @@ function restorePolicy(state: Restoring, entry: PolicyUndo): void {
     return
   }
   if (stripLogWrites(original).document !== undefined) {
-    state.conflicts.push(`${where}: the recorded document grants more than CloudWatch Logs writes; not restored (the record was changed).`)
+    state.conflicts.push(
+      `${where}: the recorded document grants more than CloudWatch Logs writes; not restored (the record was changed).`
+    )
     return
   }
   const current = state.docs.get(entry.policy)
   if (current) {
     if (!sameJson(current.document, original))
-      state.conflicts.push(`${where} exists again with other content; the policy the action deleted was not put back: ${entry.document}`)
+      state.conflicts.push(
+        `${where} exists again with other content; the policy the action deleted was not put back: ${entry.document}`
+      )
     return
   }
   state.docs.set(entry.policy, { document: original })
@@ -61,7 +81,9 @@ function restoreStatement(state: Restoring, entry: StatementUndo): void {
   const stripped = stripStatement(entry.original)
   const label = `statement ${entry.original.Sid ?? `#${entry.index}`}`
   if (!stripped.changed || (entry.removed ? stripped.statement !== undefined : stripped.statement === undefined)) {
-    state.conflicts.push(`${where}, ${label}: the recorded original does not strip to what the action left; not restored (the record was changed).`)
+    state.conflicts.push(
+      `${where}, ${label}: the recorded original does not strip to what the action left; not restored (the record was changed).`
+    )
     return
   }
   const current = state.docs.get(entry.policy)
@@ -80,7 +102,9 @@ function restoreStatement(state: Restoring, entry: StatementUndo): void {
       ? entry.index
       : statements.findIndex((statement) => sameJson(statement, stripped.statement))
     if (at < 0) {
-      state.conflicts.push(`${where}, ${label} changed since the action edited it; not restored: ${JSON.stringify(entry.original)}`)
+      state.conflicts.push(
+        `${where}, ${label} changed since the action edited it; not restored: ${JSON.stringify(entry.original)}`
+      )
       return
     }
     next = statements.map((statement, i) => (i === at ? entry.original : statement))
@@ -93,7 +117,12 @@ function restoreStatement(state: Restoring, entry: StatementUndo): void {
 
 /** Where the action's inline undo record can be applied to the role's inline policies as they are now. Pure. */
 export function planInlineRestore(role: RoleState, record: CloudWatchOffRecord): RestorePlan {
-  if (record.problem) return { put: [], restored: [], conflicts: [`Role ${role.name}: ${record.problem}; inline policies were not restored.`] }
+  if (record.problem)
+    return {
+      put: [],
+      restored: [],
+      conflicts: [`Role ${role.name}: ${record.problem}; inline policies were not restored.`]
+    }
   const state: Restoring = { role, docs: new Map(), touched: new Set(), deletedTexts: new Map(), conflicts: [] }
   for (const policy of role.inline) state.docs.set(policy.name, { before: policy.document, document: policy.document })
 
@@ -115,7 +144,6 @@ export function planInlineRestore(role: RoleState, record: CloudWatchOffRecord):
   return { put, restored, conflicts: state.conflicts }
 }
 
-
 /**
  * remove: undo what the record says – the deny policy loses these groups (all of them when omitted) and
  * goes when empty; detached policies are attached again; inline statements come back; the tags go.
@@ -134,7 +162,11 @@ export function planUndo(role: RoleState, logGroups?: readonly string[]): { plan
     if (next === undefined) deleted.push(DENY_POLICY_NAME)
     else if (!sameJson(next, deny.document)) put.push({ name: DENY_POLICY_NAME, text: serializePolicyDocument(next) })
     denyLeft = next !== undefined
-    denyPolicy = { name: DENY_POLICY_NAME, deleted: next === undefined, remainingGroups: next ? deniedGroupsOf(next) : [] }
+    denyPolicy = {
+      name: DENY_POLICY_NAME,
+      deleted: next === undefined,
+      remainingGroups: next ? deniedGroupsOf(next) : []
+    }
   }
 
   const attachedNow = new Set(role.attached.map((policy) => policy.arn))

@@ -28,7 +28,14 @@
  */
 import { arnLocationProblem } from './awsPartitions.js'
 import type { ManagedDocument, RoleState } from './roleModel.js'
-import { actionCovered, hasCondition, type PolicyStatement, resourceMatches, statementsOf, stringsOf } from './iamPolicy.js'
+import {
+  actionCovered,
+  hasCondition,
+  type PolicyStatement,
+  resourceMatches,
+  statementsOf,
+  stringsOf
+} from './iamPolicy.js'
 import { isAwsManagedPolicyArn } from './logPermissions.js'
 import type { SecretReference } from './secretReferences.js'
 import { KMS_ALIAS_ARN, KMS_KEY_ARN } from './arns.js'
@@ -370,7 +377,8 @@ function decide(need: SecretNeed, sources: readonly Source[]): SecretAccessDecis
   const denies: Ref[] = []
   for (const source of sources) {
     if (source.unreadableGrants) {
-      if (source.unreadableGrants.includes(need.action)) allows.push({ label: `${source.label} (may grant it)`, uncertain: true })
+      if (source.unreadableGrants.includes(need.action))
+        allows.push({ label: `${source.label} (may grant it)`, uncertain: true })
       continue
     }
     ;(source.statements ?? []).forEach((statement, index) => {
@@ -407,7 +415,13 @@ export function missingSecretAccess(
 ): SecretAccessReport {
   const sources = sourcesOf(role, managed)
   const decisions = required.map((need) => decide(need, sources))
-  return reportOf(role, 'static', decisions, sources.map((s) => s.label), [])
+  return reportOf(
+    role,
+    'static',
+    decisions,
+    sources.map((s) => s.label),
+    []
+  )
 }
 
 /** The report for these decisions (static, or with some verdicts from the simulator). */
@@ -431,12 +445,20 @@ export function reportOf(
     }))
   const notes: string[] = [...extraNotes]
   if (method === 'static')
-    notes.push("static analysis of the role's inline and attached policies; permission boundaries, SCPs and resource policies are not weighed")
+    notes.push(
+      "static analysis of the role's inline and attached policies; permission boundaries, SCPs and resource policies are not weighed"
+    )
   if (decisions.some((d) => d.verdict === 'conditional'))
     notes.push(
       'some grants depend on a Condition, a policy variable, a secret suffix or a policy that could not be read: they are counted as granting'
     )
-  const foreign = [...new Set(decisions.map((d) => d.account).filter((a): a is string => a !== undefined && role.account !== '' && a !== role.account))]
+  const foreign = [
+    ...new Set(
+      decisions
+        .map((d) => d.account)
+        .filter((a): a is string => a !== undefined && role.account !== '' && a !== role.account)
+    )
+  ]
   if (foreign.length > 0)
     notes.push(
       `secrets in account ${foreign.join(', ')}: the secret's resource policy (and its KMS key's key policy) must also allow ` +
@@ -458,7 +480,8 @@ function warningsOf(role: RoleState, missing: readonly MissingSecretAccess[]): s
   const notAllowed = missing.filter((m) => m.reason === 'not-allowed')
   const denied = missing.filter((m) => m.reason === 'denied')
   const warnings: string[] = []
-  const impact = 'the Rotel extension cannot resolve its secret references and fails at start-up, and so does the function'
+  const impact =
+    'the Rotel extension cannot resolve its secret references and fails at start-up, and so does the function'
   if (notAllowed.length > 0)
     warnings.push(
       `Role ${role.name} does not allow ${list(notAllowed)}: ${impact}. ` +

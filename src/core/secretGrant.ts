@@ -4,9 +4,24 @@
  * before the functions are written and cut the grant down to what the run needs after. Pure: the caller
  * checks the role's tag and inline-policy quotas on the state after (rolePlanning.ts' secretPlanAfter).
  */
-import { type PolicyDocument, type PolicyStatement, sameJson, serializePolicyDocument, statementsOf, stringsOf } from './iamPolicy.js'
+import {
+  type PolicyDocument,
+  type PolicyStatement,
+  sameJson,
+  serializePolicyDocument,
+  statementsOf,
+  stringsOf
+} from './iamPolicy.js'
 import type { RoleState, WritePlan } from './roleModel.js'
-import { isOurStatement, SECRET_POLICY_NAME, SECRET_POLICY_TAG, SECRET_STATEMENTS, type SecretNeed, sortedUnique, VIA_SERVICE } from './secretAccess.js'
+import {
+  isOurStatement,
+  SECRET_POLICY_NAME,
+  SECRET_POLICY_TAG,
+  SECRET_STATEMENTS,
+  type SecretNeed,
+  sortedUnique,
+  VIA_SERVICE
+} from './secretAccess.js'
 
 /** The `kms:ViaService` values a statement is limited to: undefined when it is not (it holds for any caller). */
 function viaServicesIn(statement: PolicyStatement): string[] | undefined {
@@ -37,7 +52,10 @@ const viaServicesOf = (needs: readonly SecretNeed[]): string[] =>
  * then every other statement someone put there, in its order. Equal (sameJson) to `existing` when
  * nothing is new and it already has that form. It only grows: planSecretGrantUndo cuts it down.
  */
-export function mergeSecretPolicy(existing: PolicyDocument | undefined, required: readonly SecretNeed[]): PolicyDocument {
+export function mergeSecretPolicy(
+  existing: PolicyDocument | undefined,
+  required: readonly SecretNeed[]
+): PolicyDocument {
   const statements = statementsOf(existing)
   const ours: PolicyStatement[] = []
   for (const { sid, action } of SECRET_STATEMENTS) {
@@ -52,9 +70,15 @@ export function mergeSecretPolicy(existing: PolicyDocument | undefined, required
     // Actions someone added to the statement stay; its own is always there.
     const actions = stringsOf(current.Action)
     if (!actions.some((a) => a.toLowerCase() === action.toLowerCase())) actions.push(action)
-    const merged: PolicyStatement = { ...current, Action: actions, Resource: sortedUnique([...stringsOf(current.Resource), ...wanted]) }
+    const merged: PolicyStatement = {
+      ...current,
+      Action: actions,
+      Resource: sortedUnique([...stringsOf(current.Resource), ...wanted])
+    }
     const held = kms ? viaServicesIn(current) : undefined
-    ours.push(held === undefined ? merged : withViaServices(merged, sortedUnique([...held, ...viaServicesOf(required)])))
+    ours.push(
+      held === undefined ? merged : withViaServices(merged, sortedUnique([...held, ...viaServicesOf(required)]))
+    )
   }
   const others = statements.filter((statement) => !isOurStatement(statement))
   return { ...existing, Version: existing?.Version ?? '2012-10-17', Statement: [...ours, ...others] }
@@ -86,7 +110,8 @@ export interface SecretGrantPlan {
 
 const hasTag = (role: RoleState, key: string, value?: string): boolean =>
   Object.entries(role.tags).some(([k, v]) => k.toLowerCase() === key && (value === undefined || v === value))
-const tagKeysOf = (role: RoleState, key: string): string[] => Object.keys(role.tags).filter((k) => k.toLowerCase() === key)
+const tagKeysOf = (role: RoleState, key: string): string[] =>
+  Object.keys(role.tags).filter((k) => k.toLowerCase() === key)
 
 const emptyPlan = (): WritePlan => ({ tags: { set: {}, remove: [] }, attach: [], detach: [], put: [], delete: [] })
 
@@ -99,13 +124,23 @@ const emptyPlan = (): WritePlan => ({ tags: { set: {}, remove: [] }, attach: [],
 export function planSecretGrant(role: RoleState, required: readonly SecretNeed[]): SecretGrantPlan {
   const existing = role.inline.find((policy) => policy.name === SECRET_POLICY_NAME)
   if (required.length === 0 && !existing)
-    return { plan: emptyPlan(), policy: { name: SECRET_POLICY_NAME, after: { Version: '2012-10-17', Statement: [] } }, added: [], changed: false }
+    return {
+      plan: emptyPlan(),
+      policy: { name: SECRET_POLICY_NAME, after: { Version: '2012-10-17', Statement: [] } },
+      added: [],
+      changed: false
+    }
   const merged = mergeSecretPolicy(existing?.document, required)
-  const put = existing && sameJson(existing.document, merged) ? [] : [{ name: SECRET_POLICY_NAME, text: serializePolicyDocument(merged) }]
+  const put =
+    existing && sameJson(existing.document, merged)
+      ? []
+      : [{ name: SECRET_POLICY_NAME, text: serializePolicyDocument(merged) }]
   const set: Record<string, string> = {}
   if (!hasTag(role, SECRET_POLICY_TAG, SECRET_POLICY_NAME)) set[SECRET_POLICY_TAG] = SECRET_POLICY_NAME
   // A tag of the same key in other letter case is replaced, not kept beside.
-  const remove = tagKeysOf(role, SECRET_POLICY_TAG).filter((key) => key !== SECRET_POLICY_TAG && set[SECRET_POLICY_TAG] !== undefined)
+  const remove = tagKeysOf(role, SECRET_POLICY_TAG).filter(
+    (key) => key !== SECRET_POLICY_TAG && set[SECRET_POLICY_TAG] !== undefined
+  )
   const plan: WritePlan = { tags: { set, remove }, attach: [], detach: [], put, delete: [] }
   return {
     plan,
@@ -161,13 +196,18 @@ export function planSecretGrantUndo(role: RoleState, keep: readonly SecretNeed[]
     if (!before) continue
     const after = ours.find((statement) => statement.Sid === sid)
     const kept = after ? stringsOf(after.Resource) : []
-    for (const resource of stringsOf(before.Resource)) if (!kept.includes(resource)) dropped.push(`${action} on ${resource}`)
+    for (const resource of stringsOf(before.Resource))
+      if (!kept.includes(resource)) dropped.push(`${action} on ${resource}`)
     const services = after ? (viaServicesIn(after) ?? []) : []
-    for (const service of viaServicesIn(before) ?? []) if (!services.includes(service)) dropped.push(`${VIA_SERVICE} ${service}`)
+    for (const service of viaServicesIn(before) ?? [])
+      if (!services.includes(service)) dropped.push(`${VIA_SERVICE} ${service}`)
   }
   const left = [...ours, ...others]
   const after: PolicyDocument | undefined = left.length === 0 ? undefined : { ...existing.document, Statement: left }
-  const put = after && !sameJson(after, existing.document) ? [{ name: SECRET_POLICY_NAME, text: serializePolicyDocument(after) }] : []
+  const put =
+    after && !sameJson(after, existing.document)
+      ? [{ name: SECRET_POLICY_NAME, text: serializePolicyDocument(after) }]
+      : []
   const remove = ours.length === 0 ? tagKeys : []
   const plan: WritePlan = { ...emptyPlan(), tags: { set: {}, remove }, put, delete: after ? [] : [SECRET_POLICY_NAME] }
   return {

@@ -59,8 +59,7 @@ function parseReference(text: string, body: string): SecretReference | string {
   if (!/^\d{12}$/.test(account)) return `${text} has no 12-digit account ID.`
   if (service === 'secretsmanager' && !SECRET_RESOURCE.test(resource))
     return `${text} must name a secret as secret:NAME.`
-  if (service === 'ssm' && !PARAMETER_RESOURCE.test(resource))
-    return `${text} must name a parameter as parameter/NAME.`
+  if (service === 'ssm' && !PARAMETER_RESOURCE.test(resource)) return `${text} must name a parameter as parameter/NAME.`
   if (jsonKey !== undefined) {
     if (service === 'ssm')
       return `${text} selects a JSON key (#${jsonKey}), which only Secrets Manager references can; drop it, or store the value alone.`

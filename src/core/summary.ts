@@ -43,7 +43,10 @@ export function renderOutputs(result: RunResult, redact: Redactor): Outputs {
     'layer-arns': outputJson(layerArns, redact),
     changed: String(changed),
     drift: String(result.outcomes.some(({ report }) => report.status === 'drifted')),
-    report: outputJson(result.outcomes.map(({ report }) => report), redact)
+    report: outputJson(
+      result.outcomes.map(({ report }) => report),
+      redact
+    )
   }
 }
 
@@ -95,7 +98,8 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
   lines.push(...renderFunctions(result, reports, redact))
 
   const detailed = reports.filter(
-    (r) => r.diff && (r.status === 'planned' || r.status === 'drifted' || r.status === 'removed' || r.status === 'updated')
+    (r) =>
+      r.diff && (r.status === 'planned' || r.status === 'drifted' || r.status === 'removed' || r.status === 'updated')
   )
   if (detailed.length > 0 && words.detailsChanges) {
     lines.push('### Changes', '')
@@ -106,7 +110,9 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
   if (errors.length > 0) {
     lines.push('### Errors', '')
     for (const r of errors)
-      lines.push(`- **${cell(r.function, redact)}** (${cell(r.region, redact)}): ${cell(r.error ?? '', redact, LONG_TEXT)}`)
+      lines.push(
+        `- **${cell(r.function, redact)}** (${cell(r.region, redact)}): ${cell(r.error ?? '', redact, LONG_TEXT)}`
+      )
     lines.push('')
   }
 
@@ -121,7 +127,8 @@ export function renderSummary(result: RunResult, redact: Redactor): string {
         markdownBlock(tailOf(redact(logTail), 30, SUMMARY_TAIL_CHARS), { redact }),
         ''
       )
-    if (tails.length > SUMMARY_TAILS) lines.push(`The tails of ${tails.length - SUMMARY_TAILS} more are in the log.`, '')
+    if (tails.length > SUMMARY_TAILS)
+      lines.push(`The tails of ${tails.length - SUMMARY_TAILS} more are in the log.`, '')
   }
 
   lines.push(...renderDelivery(reports, redact))
@@ -158,7 +165,7 @@ function renderDelivery(reports: readonly FunctionReport[], redact: Redactor): s
   lines.push('')
   if (verified.some((r) => r.delivery?.status === 'delivered' && !r.delivery.withInvocationId))
     lines.push(
-      'Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set `json-logs: true` (or the functions\' LoggingConfig.LogFormat to JSON) to tie each record to its invocation.',
+      "Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set `json-logs: true` (or the functions' LoggingConfig.LogFormat to JSON) to tie each record to its invocation.",
       ''
     )
   return lines
@@ -227,7 +234,17 @@ export function renderPlanComment(result: RunResult, redact: Redactor, runUrl: s
 function tallyLine(reports: readonly FunctionReport[]): string {
   const counts = new Map<FunctionStatus, number>()
   for (const r of reports) counts.set(r.status, (counts.get(r.status) ?? 0) + 1)
-  const order: FunctionStatus[] = ['updated', 'planned', 'drifted', 'removed', 'unchanged', 'in-sync', 'rolled-back', 'failed', 'cancelled']
+  const order: FunctionStatus[] = [
+    'updated',
+    'planned',
+    'drifted',
+    'removed',
+    'unchanged',
+    'in-sync',
+    'rolled-back',
+    'failed',
+    'cancelled'
+  ]
   const parts = order
     .filter((status) => counts.has(status))
     .map((status) => `${counts.get(status)} ${STATUS_LABEL[status].replace(/^\S+ /, '')}`)
@@ -237,7 +254,9 @@ function tallyLine(reports: readonly FunctionReport[]): string {
 /** One function's diff as a Markdown `diff` block: layers in order, then variables. */
 export function renderDetails(r: FunctionReport, redact: Redactor = (text) => text): string[] {
   const diff = r.diff as PlanDiff
-  const lines = [`**${cell(r.function, redact)}** (${cell(r.region, redact)}, ${r.architecture ?? '?'}) – ${STATUS_LABEL[r.status]}`]
+  const lines = [
+    `**${cell(r.function, redact)}** (${cell(r.region, redact)}, ${r.architecture ?? '?'}) – ${STATUS_LABEL[r.status]}`
+  ]
   if (r.drift.length > 0) lines.push('', `Drift: ${cell(r.drift.join('; '), redact, LONG_TEXT)}.`)
   lines.push('', '```diff')
   const open = lines.length
@@ -277,7 +296,9 @@ function fenced(lines: string[], open: number): string[] {
 
 /** A line diff of two short lists (a longest common subsequence), so that an unmoved layer shows unchanged. */
 export function diffLists(before: readonly string[], after: readonly string[]): Array<[' ' | '-' | '+', string]> {
-  const common: number[][] = Array.from({ length: before.length + 1 }, () => new Array<number>(after.length + 1).fill(0))
+  const common: number[][] = Array.from({ length: before.length + 1 }, () =>
+    new Array<number>(after.length + 1).fill(0)
+  )
   for (let i = before.length - 1; i >= 0; i--)
     for (let j = after.length - 1; j >= 0; j--)
       (common[i] as number[])[j] =
@@ -307,7 +328,8 @@ export function diffLists(before: readonly string[], after: readonly string[]): 
 }
 
 function layerTransition(r: FunctionReport, redact: Redactor): string {
-  const short = (arn: string | null): string => (arn ? markdownCode(arn.replace(/^.*:layer:/, ''), { redact }) : '(none)')
+  const short = (arn: string | null): string =>
+    arn ? markdownCode(arn.replace(/^.*:layer:/, ''), { redact }) : '(none)'
   if (r.layerBefore === r.layerAfter) return short(r.layerAfter)
   return `${short(r.layerBefore)} → ${short(r.layerAfter)}`
 }

@@ -77,7 +77,10 @@ export function recordAfter(
   settings: ReadonlyArray<readonly [string, string]>,
   carriesExtension: boolean
 ): Record<string, string | null> {
-  const record: Record<string, string | null> = Object.assign(Object.create(null) as Record<string, string | null>, existing)
+  const record: Record<string, string | null> = Object.assign(
+    Object.create(null) as Record<string, string | null>,
+    existing
+  )
   for (const [name, value] of settings) {
     if (Object.hasOwn(record, name)) continue
     const had = Object.hasOwn(before, name)

@@ -26,7 +26,9 @@ export async function postPlanComment(
   const pullRequest = pullRequestOf(event)
   if (!pullRequest) return
   if (!config.githubToken) {
-    reporter.warning('No github-token: the plan is not posted on the pull request. Leave github-token at its default (github.token).')
+    reporter.warning(
+      'No github-token: the plan is not posted on the pull request. Leave github-token at its default (github.token).'
+    )
     return
   }
   // One comment per workflow and job, so that two plan jobs in one workflow keep their own.
@@ -48,7 +50,9 @@ export async function postPlanComment(
     else {
       if (posted.warning) reporter.warning(redact(posted.warning))
       // The URL is GitHub's answer: printed so that the runner runs no command from it.
-      reporter.outside(`Plan comment ${posted.outcome} on pull request #${pullRequest.number}${posted.url ? `: ${posted.url}` : ''}.`)
+      reporter.outside(
+        `Plan comment ${posted.outcome} on pull request #${pullRequest.number}${posted.url ? `: ${posted.url}` : ''}.`
+      )
     }
   } catch (error) {
     reporter.warning(redact(messageOf(error)))

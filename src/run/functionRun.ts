@@ -86,7 +86,12 @@ export class FunctionRun implements InFlight {
 
   /** The report row says the function's configuration stays as it was read (nothing of the plan holds). */
   keepAsRead(): void {
-    this.know({ layerAfter: this.plan.rotelLayerBefore, layersAfter: [...this.state.layers], changedVariables: [], diff: null })
+    this.know({
+      layerAfter: this.plan.rotelLayerBefore,
+      layersAfter: [...this.state.layers],
+      changedVariables: [],
+      diff: null
+    })
   }
 
   /** Sets the function's status (and its error, logged with a ✖) without ending the run. */

@@ -83,12 +83,14 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
     mask(redactor.add(config.secretValues))
     if (config.literalIngestionKey && MODE_POLICY[config.mode].writes === 'extension')
       reporter.notice(
-        'otlp-headers holds the ingestion key itself: Lambda keeps it in plain text in each function\'s configuration, readable by anyone allowed to read the function. Store it in Secrets Manager or Parameter Store and give a reference instead, e.g. Authorization=${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME}.',
+        "otlp-headers holds the ingestion key itself: Lambda keeps it in plain text in each function's configuration, readable by anyone allowed to read the function. Store it in Secrets Manager or Parameter Store and give a reference instead, e.g. Authorization=${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME}.",
         { title: 'Ingestion key in plain text' }
       )
 
     const clients = deps.awsClients(
-      config.roleToAssume ? await reporter.group('Assume the deploy role', () => assumeRole(config, env, deps)) : undefined
+      config.roleToAssume
+        ? await reporter.group('Assume the deploy role', () => assumeRole(config, env, deps))
+        : undefined
     )
     await preflightEndpoint(config, deps)
     const delivery = await openDeliveryChecker(config, deps)
@@ -99,7 +101,10 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
     const selection = await selectFunctions(config, clients.lambdaFor)
     for (const warning of selection.warnings) reporter.warning(annotationText(warning, { redact }))
     // Names and regions are printed anyway: a value found inside one hides nothing and would garble them.
-    const publicTexts = [...config.regions, ...selection.targets.flatMap((target) => [target.name, target.given, target.region])]
+    const publicTexts = [
+      ...config.regions,
+      ...selection.targets.flatMap((target) => [target.name, target.given, target.region])
+    ]
     const onRead = (state: FunctionState): void => mask(redactor.addEchoed(valuesToHide(state, publicTexts)))
 
     const done = new Map<FunctionTarget, FunctionOutcome>()
@@ -108,18 +113,25 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
       (reason) => {
         // The runner kills the process soon: report what is known, now, and leave.
         const outcomes = selection.targets.map((target) => done.get(target) ?? interrupted(control, target, reason))
-        const result = { mode: config.mode, outcomes, layers: layersByRegionAndArch(outcomes), testInvoke: config.testInvoke }
+        const result = {
+          mode: config.mode,
+          outcomes,
+          layers: layersByRegionAndArch(outcomes),
+          testInvoke: config.testInvoke
+        }
         void publishOnce(result).finally(() => deps.exit(1))
       },
       (message) => reporter.warning(redact(message))
     )
     const dispose = control.install()
-    const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done, delivery, { onRead, redact, deps }).finally(
-      async () => {
-        dispose()
-        await delivery?.close()
-      }
-    )
+    const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done, delivery, {
+      onRead,
+      redact,
+      deps
+    }).finally(async () => {
+      dispose()
+      await delivery?.close()
+    })
     const notes = [...selection.warnings]
     if (MODE_POLICY[config.mode].reports.annotatesFiles && config.annotateFiles?.length !== 0)
       notes.push(...(await annotateWorkspace(config, layers, env, reporter)))
@@ -135,7 +147,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
       await postPlanComment(config, result, redact, { reporter, env, event: deps.event, github: deps.github })
     await publishOnce(result)
   } catch (error) {
-    if (error instanceof InputError) for (const problem of error.problems) reporter.error(annotationText(problem, { redact }))
+    if (error instanceof InputError)
+      for (const problem of error.problems) reporter.error(annotationText(problem, { redact }))
     // An error from AWS or GitHub is outside text: no terminal escapes or control characters in the annotation.
     reporter.setFailed(annotationText(messageOf(error), { redact }))
   }
@@ -143,7 +156,9 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
 
 /** A function in flight, or never started, when the run had to stop at once. */
 function interrupted(control: RunControl, target: FunctionTarget, reason: string): FunctionOutcome {
-  const flight = [...control.inFlight].find(({ report }) => report.function === target.name && report.region === target.region)
+  const flight = [...control.inFlight].find(
+    ({ report }) => report.function === target.name && report.region === target.region
+  )
   if (!flight) return cancelledOutcome(emptyReport(target))
   const { report, phase, original } = flight
   report.status = 'failed'
@@ -172,18 +187,35 @@ function rawSecrets(reporter: Reporter): string[] {
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'))
     // A line without "=" may be a secret pasted without its name: all of it is masked.
-    .flatMap((line) => (line.includes('=') ? [[line.slice(0, line.indexOf('=')).trim(), line.slice(line.indexOf('=') + 1).trim()] as const] : [['', line] as const]))
+    .flatMap((line) =>
+      line.includes('=')
+        ? [[line.slice(0, line.indexOf('=')).trim(), line.slice(line.indexOf('=') + 1).trim()] as const]
+        : [['', line] as const]
+    )
     .flatMap(([name, value]) => [...(name === '' || isSecretName(name) ? [value] : []), ...secretPartsOf(value)])
-  const urls = ['otlp-endpoint', 'clickhouse-url', 'hyperdx-url'].flatMap((name) => secretPartsOf(reporter.getInput(name).trim()))
+  const urls = ['otlp-endpoint', 'clickhouse-url', 'hyperdx-url'].flatMap((name) =>
+    secretPartsOf(reporter.getInput(name).trim())
+  )
   return [
     ...new Set(
-      [raw.trim(), ...parts, ...parts.flatMap(secretPartsOf), ...environment, ...urls, password, password && `${user}:${password}`]
-        .filter((secret) => secret.length > 0)
+      [
+        raw.trim(),
+        ...parts,
+        ...parts.flatMap(secretPartsOf),
+        ...environment,
+        ...urls,
+        password,
+        password && `${user}:${password}`
+      ].filter((secret) => secret.length > 0)
     )
   ]
 }
 
-async function assumeRole(config: ActionConfig, env: NodeJS.ProcessEnv, deps: RunDeps): ReturnType<typeof assumeRoleWithOidc> {
+async function assumeRole(
+  config: ActionConfig,
+  env: NodeJS.ProcessEnv,
+  deps: RunDeps
+): ReturnType<typeof assumeRoleWithOidc> {
   const { reporter } = deps
   const credentials = await assumeRoleWithOidc({
     roleArn: config.roleToAssume ?? '',
@@ -244,18 +276,22 @@ async function processFunctions(
     waitSlots: new Slots(Math.max(WAITING_AT_ONCE, config.maxConcurrency))
   }
   // Every function is started; the slots decide how many write and how many wait at once.
-  const outcomes = await Promise.all(targets.map(async (target) => {
-    const outcome = await rolloutFunction(context, target)
-    done.set(target, outcome)
-    // Functions run in parallel, so each one's log is printed whole when it is done, in its own group.
-    // The log holds outside text (log tails, AWS errors): outsideGroup keeps the runner from running a command in it.
-    reporter.outsideGroup(redact(`${target.name} (${target.region}): ${outcome.report.status}`), outcome.log.map(redact))
-    return outcome
-  }))
+  const outcomes = await Promise.all(
+    targets.map(async (target) => {
+      const outcome = await rolloutFunction(context, target)
+      done.set(target, outcome)
+      // Functions run in parallel, so each one's log is printed whole when it is done, in its own group.
+      // The log holds outside text (log tails, AWS errors): outsideGroup keeps the runner from running a command in it.
+      reporter.outsideGroup(
+        redact(`${target.name} (${target.region}): ${outcome.report.status}`),
+        outcome.log.map(redact)
+      )
+      return outcome
+    })
+  )
   if (roleWork.roles && MODE_POLICY[config.mode].roles === 'switch-off' && config.cloudwatchLogs === 'off')
     await giveLogsBack(roleWork.roles, roleWork.preRead, targets, outcomes)
   if (roleWork.roles && shrinksSecretGrants(config) && !control.cancelled)
     await shrinkSecretGrants(roleWork.roles, config, roleWork.preRead, targets, outcomes, reporter)
   return outcomes
 }
-

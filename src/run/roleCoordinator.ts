@@ -7,7 +7,13 @@ import { parseLogGroupArn } from '../core/logPermissions.js'
 import { cloudWatchDrift, type LogWriteReport } from '../core/logWriteReport.js'
 import { describeIamError } from '../core/iamErrors.js'
 import { messageOf } from '../core/errors.js'
-import { type CloudWatchOffChange, type CloudWatchOffMethod, roleNameOf, type RoleState, type UndoResult } from '../core/roleModel.js'
+import {
+  type CloudWatchOffChange,
+  type CloudWatchOffMethod,
+  roleNameOf,
+  type RoleState,
+  type UndoResult
+} from '../core/roleModel.js'
 import { secretPlanAfter } from '../core/rolePlanning.js'
 import type { RoleStore, SecretAccessOutcome, SecretGrantUndo } from '../core/roleStore.js'
 import type { SecretNeed } from '../core/secretAccess.js'
@@ -208,7 +214,8 @@ export class RoleCoordinator {
       try {
         const entry = this.entry(name)
         const state = await this.known(entry)
-        if (mode === 'check') return { ok: true, value: { mode, report: await this.edge.secretAccessReport(state, required) } }
+        if (mode === 'check')
+          return { ok: true, value: { mode, report: await this.edge.secretAccessReport(state, required) } }
         const grant = await this.edge.grantSecretAccess(state, required)
         entry.state = grant.after
         return { ok: true, value: { mode, report: grant.report, grant } }

@@ -40,7 +40,10 @@ export async function prepareRoles(
   onRead?: (state: FunctionState) => void
 ): Promise<Pick<RolloutContext, 'roles' | 'preRead' | 'restored' | 'ownRoleRefusals'>> {
   const needed =
-    config.cloudwatchLogs === 'off' || MODE_POLICY[config.mode].roles === 'restore' || checksSecretAccess(config) || shrinksSecretGrants(config)
+    config.cloudwatchLogs === 'off' ||
+    MODE_POLICY[config.mode].roles === 'restore' ||
+    checksSecretAccess(config) ||
+    shrinksSecretGrants(config)
   const partition = targets[0]?.partition
   if (!needed || !partition || targets.length === 0) return {}
   const iam = clients.iamFor(partition)
@@ -54,7 +57,11 @@ export async function prepareRoles(
   const ownRoleRefusals = writesRoles(config) ? await refusalsOfOwnRole(preRead, guard) : new Map<string, string>()
   for (const read of preRead.values())
     if ('state' in read && read.state.role && !ownRoleRefusals.has(read.state.role))
-      roles.plan({ key: read.state.arn, role: read.state.role, logGroupArn: logGroupArnForFunction(read.state.arn, read.state.logGroup) })
+      roles.plan({
+        key: read.state.arn,
+        role: read.state.role,
+        logGroupArn: logGroupArnForFunction(read.state.arn, read.state.logGroup)
+      })
   if (MODE_POLICY[config.mode].roles !== 'restore') return { roles, preRead, ownRoleRefusals }
   const restored = await restoreRoles({ config, edge, roles, guard, reporter, restored: new Map() }, preRead)
   return { roles, preRead, restored }
@@ -83,9 +90,14 @@ async function readFunctions(
 }
 
 /** Why each role of the read functions that is the deploy role itself may not be written to, by role ARN. */
-async function refusalsOfOwnRole(preRead: ReadonlyMap<FunctionTarget, PreRead>, guard: OwnRoleGuard): Promise<Map<string, string>> {
+async function refusalsOfOwnRole(
+  preRead: ReadonlyMap<FunctionTarget, PreRead>,
+  guard: OwnRoleGuard
+): Promise<Map<string, string>> {
   const ownRoleRefusals = new Map<string, string>()
-  for (const role of new Set([...preRead.values()].flatMap((read) => ('state' in read && read.state.role ? [read.state.role] : []))))
+  for (const role of new Set(
+    [...preRead.values()].flatMap((read) => ('state' in read && read.state.role ? [read.state.role] : []))
+  ))
     if (!ownRoleRefusals.has(role)) {
       const refusal = await guard.refusal(role)
       if (refusal) ownRoleRefusals.set(role, refusal)
@@ -177,7 +189,10 @@ function writesRoles(config: ActionConfig): boolean {
 /** Reading the roles for secret access needs IAM reads: apply does it, plan only when asked to grant. */
 export function checksSecretAccess(config: ActionConfig): boolean {
   const access = MODE_POLICY[config.mode].secretAccess
-  return config.secretNeeds.length > 0 && (access === 'check-or-grant' || (access === 'preview-grant' && config.grantSecretAccess))
+  return (
+    config.secretNeeds.length > 0 &&
+    (access === 'check-or-grant' || (access === 'preview-grant' && config.grantSecretAccess))
+  )
 }
 
 /** grant-secret-access: true in apply: the grant on each role becomes what the run needs, even nothing. */
@@ -271,7 +286,9 @@ export async function giveLogsBack(
       if (changes.length === 0) continue
       const before = outcome.report.executionRole?.changes ?? []
       outcome.report.executionRole = { role, changes: [...before, ...changes.map((change) => `then ${change}`)] }
-      log.push(`CloudWatch Logs switched back on for it, as its logs are not known to reach ClickStack: ${changes.join('; ')}.`)
+      log.push(
+        `CloudWatch Logs switched back on for it, as its logs are not known to reach ClickStack: ${changes.join('; ')}.`
+      )
       // detach is role-wide: the other functions of the role get CloudWatch Logs back too.
       if (result.value.reattached.length > 0 || result.value.inlineRestored.length > 0)
         warnings.push(
@@ -314,7 +331,10 @@ export async function workOnRole(
     }
   } else {
     if (cloudwatchLogs === 'off' && roleWork !== 'check') {
-      const outcome = roleWork === 'preview' ? await ctx.roles.previewFor(state.arn, method) : await ctx.roles.applyFor(state.arn, method)
+      const outcome =
+        roleWork === 'preview'
+          ? await ctx.roles.previewFor(state.arn, method)
+          : await ctx.roles.applyFor(state.arn, method)
       if (!outcome.ok) return `CloudWatch Logs could not be switched off for it. ${outcome.error}`
       worked = true
       changes.push(...describeOffChange(outcome.value, roleWork === 'preview' ? 'would' : 'did'))
@@ -331,8 +351,11 @@ export async function workOnRole(
       }
       const outcome = await pending
       if (!outcome.ok) {
-        if (grant) return `Its execution role could not be given read access to the referenced secrets. ${outcome.error}`
-        warnings.push(`${state.name}: whether its execution role can read the referenced secrets is unknown: ${outcome.error}`)
+        if (grant)
+          return `Its execution role could not be given read access to the referenced secrets. ${outcome.error}`
+        warnings.push(
+          `${state.name}: whether its execution role can read the referenced secrets is unknown: ${outcome.error}`
+        )
       } else {
         worked = true
         const { report: access, grant: written } = outcome.value
@@ -343,19 +366,25 @@ export async function workOnRole(
           if (!ctx.roleWrittenAt?.has(role)) ctx.roleWrittenAt?.set(role, (ctx.now ?? Date.now)())
         }
         if (secretAccess === 'preview-grant' && grantSecretAccess && access.missing.length > 0)
-          changes.push(`would allow ${access.missing.map((need) => `${need.action} on ${need.resource}`).join(', ')} in an inline policy`)
+          changes.push(
+            `would allow ${access.missing.map((need) => `${need.action} on ${need.resource}`).join(', ')} in an inline policy`
+          )
         else warnings.push(...access.warnings, ...(written?.warnings ?? []))
         if (secretAccess === 'preview-grant' && grantSecretAccess) {
           const dropped = await ctx.roles.secretGrantDropPreview(state.role, secretNeeds)
           if (dropped.ok && dropped.value.length > 0)
-            changes.push(`would then drop what the run no longer needs from inline policy ${SECRET_POLICY_NAME}: ${dropped.value.join(', ')}`)
+            changes.push(
+              `would then drop what the run no longer needs from inline policy ${SECRET_POLICY_NAME}: ${dropped.value.join(', ')}`
+            )
         }
       }
     }
   }
   if (!worked) return undefined
   report.executionRole = { role, changes }
-  log.push(changes.length > 0 ? `Execution role ${role}: ${changes.join('; ')}.` : `Execution role ${role}: nothing to change.`)
+  log.push(
+    changes.length > 0 ? `Execution role ${role}: ${changes.join('; ')}.` : `Execution role ${role}: nothing to change.`
+  )
   return undefined
 }
 

@@ -29,8 +29,13 @@ export async function preflightEndpoint(config: ActionConfig, { reporter, sendPr
   })
   if ('skipped' in result) reporter.notice(`Preflight skipped: ${result.skipped}.`, { title: 'OTLP endpoint' })
   else if (!result.ok)
-    throw new Error(`The OTLP endpoint check failed before any function was changed: ${result.reason} (Set preflight: false if only the functions can reach the endpoint.)`)
-  else reporter.info(`Preflight: ${endpoint} took a test record over OTLP/${result.protocol === 'http' ? 'HTTP' : 'gRPC'}.`)
+    throw new Error(
+      `The OTLP endpoint check failed before any function was changed: ${result.reason} (Set preflight: false if only the functions can reach the endpoint.)`
+    )
+  else
+    reporter.info(
+      `Preflight: ${endpoint} took a test record over OTLP/${result.protocol === 'http' ? 'HTTP' : 'gRPC'}.`
+    )
 }
 
 /** The delivery checker for this run, proven able to query before any function is changed; undefined when verification is off. */
@@ -41,7 +46,9 @@ export async function openDeliveryChecker(
   const settings = config.delivery
   if (!settings || !MODE_POLICY[config.mode].verifiesTelemetry) return undefined
   if (!config.testInvoke) {
-    reporter.warning('verify-delivery needs the test invocation: with test-invoke false there is nothing to look for in ClickStack.')
+    reporter.warning(
+      'verify-delivery needs the test invocation: with test-invoke false there is nothing to look for in ClickStack.'
+    )
     return undefined
   }
   const checker = createDeliveryChecker({
@@ -55,7 +62,9 @@ export async function openDeliveryChecker(
   const ready = await checker.check()
   if (!ready.ok) {
     await checker.close()
-    throw new Error(`ClickStack cannot be queried to verify delivery, so no function was changed: ${ready.reason ?? 'no reason given'}`)
+    throw new Error(
+      `ClickStack cannot be queried to verify delivery, so no function was changed: ${ready.reason ?? 'no reason given'}`
+    )
   }
   return checker
 }

@@ -80,7 +80,10 @@ describe('refused calls', () => {
     })
     expect(
       await describeError(logs.send(new DescribeLogStreamsCommand({ logGroupName: '/aws/lambda/orders-api' })))
-    ).toMatchObject({ name: 'AccessDeniedException', message: expect.stringContaining('access denied to logs:DescribeLogStreams') })
+    ).toMatchObject({
+      name: 'AccessDeniedException',
+      message: expect.stringContaining('access denied to logs:DescribeLogStreams')
+    })
   })
 
   it("leaves AWS's own AccessDeniedException as it is, message and all", async () => {
@@ -99,7 +102,9 @@ describe('refused calls', () => {
     )
     expect(error).toMatchObject({
       name: 'AccessDeniedException',
-      message: expect.stringMatching(/^User: .* is not authorized to perform: lambda:UpdateFunctionConfiguration on resource: orders-api$/),
+      message: expect.stringMatching(
+        /^User: .* is not authorized to perform: lambda:UpdateFunctionConfiguration on resource: orders-api$/
+      ),
       $metadata: { httpStatusCode: 403 }
     })
   })
@@ -117,7 +122,7 @@ describe('one layer of retry', () => {
   const THROTTLED = JSON.stringify({ message: 'Rate exceeded' })
   const THROTTLED_HEADERS = { 'content-type': 'application/json', 'x-amzn-errortype': 'ThrottlingException' }
 
-  it('a throttled layer lookup sends the probe\'s 5 attempts, not 5 × 6 (measured 30 before lambdaOnceFor)', async () => {
+  it("a throttled layer lookup sends the probe's 5 attempts, not 5 × 6 (measured 30 before lambdaOnceFor)", async () => {
     const { lambdaOnce, sent } = clientsAnswering(400, THROTTLED, THROTTLED_HEADERS)
     const resolver = new LayerResolver({ clientFor: () => lambdaOnce, probe: { sleep: async () => {} } })
     const request = { region: 'us-east-1', account: '123456789012', name: 'rotel-extension-amd64-alpha', version: 3 }
@@ -125,7 +130,7 @@ describe('one layer of retry', () => {
     expect(sent.count).toBe(5)
   })
 
-  it('the other clients keep the SDK\'s own retry (6 attempts); the layer probe\'s client sends once', async () => {
+  it("the other clients keep the SDK's own retry (6 attempts); the layer probe's client sends once", async () => {
     const clients = createAwsClients(undefined)
     expect(await clients.lambdaFor('us-east-1').config.maxAttempts()).toBe(6)
     expect(await clients.lambdaOnceFor('us-east-1').config.maxAttempts()).toBe(1)

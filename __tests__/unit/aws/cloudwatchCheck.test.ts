@@ -35,8 +35,16 @@ function fakeClock(start = SINCE + 1500) {
 const stream = (name: string, fields: Partial<LogStream>): LogStream => ({ logStreamName: name, ...fields })
 /** Streams from earlier invocations, well before SINCE. */
 const OLD_STREAMS: LogStream[] = [
-  stream('2025/06/15/[$LATEST]old1', { creationTime: SINCE - 10 * MINUTE, lastEventTimestamp: SINCE - 5 * MINUTE, lastIngestionTime: SINCE - 5 * MINUTE }),
-  stream('2025/06/15/[$LATEST]old2', { creationTime: SINCE - 30 * MINUTE, lastEventTimestamp: SINCE - 20 * MINUTE, lastIngestionTime: SINCE - 20 * MINUTE })
+  stream('2025/06/15/[$LATEST]old1', {
+    creationTime: SINCE - 10 * MINUTE,
+    lastEventTimestamp: SINCE - 5 * MINUTE,
+    lastIngestionTime: SINCE - 5 * MINUTE
+  }),
+  stream('2025/06/15/[$LATEST]old2', {
+    creationTime: SINCE - 30 * MINUTE,
+    lastEventTimestamp: SINCE - 20 * MINUTE,
+    lastIngestionTime: SINCE - 20 * MINUTE
+  })
 ]
 const FRESH = stream('2025/06/15/[$LATEST]fresh', { creationTime: SINCE + 800 })
 
@@ -58,7 +66,7 @@ describe('checkCloudWatch', () => {
     expect(clock.sleeps).toEqual([])
   })
 
-  it('asks for the group\'s streams by last event time, newest first', async () => {
+  it("asks for the group's streams by last event time, newest first", async () => {
     logs.on(DescribeLogStreamsCommand).resolves({ logStreams: [FRESH] })
     await checkCloudWatch(client, { logGroup: LOG_GROUP, since: SINCE, pollSeconds: 15, ...fakeClock() })
     expect(describeCalls()[0]?.args[0].input).toMatchObject({
@@ -101,7 +109,13 @@ describe('checkCloudWatch', () => {
 
   it('is off when the group has no streams at all', async () => {
     logs.on(DescribeLogStreamsCommand).resolves({})
-    const verdict = await checkCloudWatch(client, { logGroup: LOG_GROUP, since: SINCE, pollSeconds: 5, intervalMs: 2500, ...fakeClock() })
+    const verdict = await checkCloudWatch(client, {
+      logGroup: LOG_GROUP,
+      since: SINCE,
+      pollSeconds: 5,
+      intervalMs: 2500,
+      ...fakeClock()
+    })
     expect(verdict.status).toBe('off')
     expect(describeCalls()).toHaveLength(3)
   })
@@ -113,7 +127,13 @@ describe('checkCloudWatch', () => {
       .resolvesOnce({ logStreams: OLD_STREAMS })
       .resolves({ logStreams: [FRESH, ...OLD_STREAMS] })
     const clock = fakeClock()
-    const verdict = await checkCloudWatch(client, { logGroup: LOG_GROUP, since: SINCE, pollSeconds: 15, intervalMs: 2500, ...clock })
+    const verdict = await checkCloudWatch(client, {
+      logGroup: LOG_GROUP,
+      since: SINCE,
+      pollSeconds: 15,
+      intervalMs: 2500,
+      ...clock
+    })
     expect(verdict.status).toBe('on')
     expect(verdict.detail).toContain('fresh')
     expect(describeCalls()).toHaveLength(3)
@@ -121,7 +141,10 @@ describe('checkCloudWatch', () => {
   })
 
   it('is on when an old stream received an event after the invocation began', async () => {
-    const reused = stream('2025/06/15/[$LATEST]warm', { creationTime: SINCE - 10 * MINUTE, lastEventTimestamp: SINCE + 300 })
+    const reused = stream('2025/06/15/[$LATEST]warm', {
+      creationTime: SINCE - 10 * MINUTE,
+      lastEventTimestamp: SINCE + 300
+    })
     logs.on(DescribeLogStreamsCommand).resolves({ logStreams: [reused, ...OLD_STREAMS] })
     const clock = fakeClock()
     const verdict = await checkCloudWatch(client, { logGroup: LOG_GROUP, since: SINCE, pollSeconds: 15, ...clock })
@@ -137,7 +160,12 @@ describe('checkCloudWatch', () => {
       lastIngestionTime: SINCE + 1200
     })
     logs.on(DescribeLogStreamsCommand).resolves({ logStreams: [...OLD_STREAMS, reused] })
-    const verdict = await checkCloudWatch(client, { logGroup: LOG_GROUP, since: SINCE, pollSeconds: 15, ...fakeClock() })
+    const verdict = await checkCloudWatch(client, {
+      logGroup: LOG_GROUP,
+      since: SINCE,
+      pollSeconds: 15,
+      ...fakeClock()
+    })
     expect(verdict.status).toBe('on')
     expect(verdict.detail).toContain('ingested')
   })
@@ -145,17 +173,24 @@ describe('checkCloudWatch', () => {
   it('allows for a small clock skew, but not for a stream minutes old', async () => {
     const skewed = stream('skewed', { creationTime: SINCE - 1000 })
     logs.on(DescribeLogStreamsCommand).resolves({ logStreams: [skewed] })
-    expect((await checkCloudWatch(client, { logGroup: LOG_GROUP, since: SINCE, pollSeconds: 0, ...fakeClock() })).status).toBe('on')
+    expect(
+      (await checkCloudWatch(client, { logGroup: LOG_GROUP, since: SINCE, pollSeconds: 0, ...fakeClock() })).status
+    ).toBe('on')
 
     logs.reset()
     const stale = stream('stale', { creationTime: SINCE - MINUTE, lastEventTimestamp: SINCE - MINUTE })
     logs.on(DescribeLogStreamsCommand).resolves({ logStreams: [stale] })
-    expect((await checkCloudWatch(client, { logGroup: LOG_GROUP, since: SINCE, pollSeconds: 0, ...fakeClock() })).status).toBe('off')
+    expect(
+      (await checkCloudWatch(client, { logGroup: LOG_GROUP, since: SINCE, pollSeconds: 0, ...fakeClock() })).status
+    ).toBe('off')
   })
 
   it('is off at once when the log group does not exist', async () => {
     logs.on(DescribeLogStreamsCommand).rejects(
-      new ResourceNotFoundException({ message: 'The specified log group does not exist.', $metadata: { httpStatusCode: 400 } })
+      new ResourceNotFoundException({
+        message: 'The specified log group does not exist.',
+        $metadata: { httpStatusCode: 400 }
+      })
     )
     const clock = fakeClock()
     const verdict = await checkCloudWatch(client, { logGroup: LOG_GROUP, since: SINCE, pollSeconds: 15, ...clock })
@@ -169,7 +204,8 @@ describe('checkCloudWatch', () => {
   it('is unknown, with the error in the detail, when reading the group is denied', async () => {
     logs.on(DescribeLogStreamsCommand).rejects(
       new AccessDeniedException({
-        message: 'User: arn:aws:sts::123456789012:assumed-role/deploy is not authorized to perform: logs:DescribeLogStreams',
+        message:
+          'User: arn:aws:sts::123456789012:assumed-role/deploy is not authorized to perform: logs:DescribeLogStreams',
         $metadata: { httpStatusCode: 400 }
       })
     )
@@ -188,7 +224,12 @@ describe('checkCloudWatch', () => {
       .on(DescribeLogStreamsCommand)
       .resolvesOnce({ logStreams: OLD_STREAMS })
       .rejects(new AccessDeniedException({ message: 'denied', $metadata: {} }))
-    const verdict = await checkCloudWatch(client, { logGroup: LOG_GROUP, since: SINCE, pollSeconds: 15, ...fakeClock() })
+    const verdict = await checkCloudWatch(client, {
+      logGroup: LOG_GROUP,
+      since: SINCE,
+      pollSeconds: 15,
+      ...fakeClock()
+    })
     expect(verdict.status).toBe('unknown')
     expect(describeCalls()).toHaveLength(2)
   })

@@ -19,12 +19,18 @@ const ISSUED = {
 
 const stsMock = mockClient(STSClient)
 
-const awsError = (name: string, status: number, message = `${name} happened`, extra: Record<string, unknown> = {}): Error =>
-  Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status }, ...extra })
+const awsError = (
+  name: string,
+  status: number,
+  message = `${name} happened`,
+  extra: Record<string, unknown> = {}
+): Error => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status }, ...extra })
 
 // The message @actions/core's getIDToken throws when the token service answers with an HTTP error.
 const coreTokenError = (status: number | 'undefined'): Error =>
-  new Error(`Error message: Failed to get ID Token. \n \n        Error Code : ${status}\n \n        Error Message: boom`)
+  new Error(
+    `Error message: Failed to get ID Token. \n \n        Error Code : ${status}\n \n        Error Message: boom`
+  )
 
 interface Harness {
   params: AssumeRoleWithOidcParams
@@ -126,7 +132,9 @@ describe('assumeRoleWithOidc on a pull request from a fork', () => {
 
     const error = await failureOf(assumeRoleWithOidc(h.params))
 
-    expect(error.message).toMatch(/^This run is for pull request #12 from the fork outsider\/lambdas, and GitHub gives workflows run for a fork's pull request no OIDC token/)
+    expect(error.message).toMatch(
+      /^This run is for pull request #12 from the fork outsider\/lambdas, and GitHub gives workflows run for a fork's pull request no OIDC token/
+    )
     expect(error.message).toContain(ROLE)
     expect(error.message).toContain('if: github.event.pull_request.head.repo.full_name == github.repository')
     expect(error.message).toMatch(/pull_request_target.*read-only role.*must never check out or run the fork's code\.$/)
@@ -219,7 +227,11 @@ describe('assumeRoleWithOidc', () => {
 
   it.each([
     ['a 503', awsError('ServiceUnavailable', 503), 'ServiceUnavailable'],
-    ['an unreachable identity provider', awsError('IDPCommunicationErrorException', 400), 'IDPCommunicationErrorException'],
+    [
+      'an unreachable identity provider',
+      awsError('IDPCommunicationErrorException', 400),
+      'IDPCommunicationErrorException'
+    ],
     ['a network fault', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), 'ECONNRESET'],
     ['a request timeout', awsError('TimeoutError', 0, 'request timed out', { code: 'ETIMEDOUT' }), 'TimeoutError']
   ])('retries %s', async (_what, error, label) => {
@@ -250,7 +262,9 @@ describe('assumeRoleWithOidc', () => {
 
     expect(fetches).toBe(2)
     expect(stsCalls()).toHaveLength(1)
-    expect(h.logs).toEqual([`Assuming ${ROLE} failed (IdTokenFetchError); retrying in ${h.waits[0]} ms (attempt 2 of 5)`])
+    expect(h.logs).toEqual([
+      `Assuming ${ROLE} failed (IdTokenFetchError); retrying in ${h.waits[0]} ms (attempt 2 of 5)`
+    ])
   })
 
   it('does not retry an ID token fetch the token service refused', async () => {
@@ -262,7 +276,9 @@ describe('assumeRoleWithOidc', () => {
     expect(stsCalls()).toHaveLength(0)
     expect(h.waits).toEqual([])
     expect(error.message).toMatch(
-      new RegExp(`^Could not assume role ${ROLE} through GitHub OIDC: could not fetch a GitHub OIDC ID token: .*Error Code : 403`)
+      new RegExp(
+        `^Could not assume role ${ROLE} through GitHub OIDC: could not fetch a GitHub OIDC ID token: .*Error Code : 403`
+      )
     )
     // One line, even though @actions/core spreads the message over several.
     expect(error.message).not.toMatch(/\n/)
@@ -297,7 +313,9 @@ describe('assumeRoleWithOidc', () => {
     expect(h.getIdToken).toHaveBeenCalledTimes(1)
     expect(h.waits).toEqual([])
     expect(h.logs).toEqual([])
-    expect(error.message.startsWith(`Could not assume role ${ROLE} through GitHub OIDC: ${name}: bad request.`)).toBe(true)
+    expect(error.message.startsWith(`Could not assume role ${ROLE} through GitHub OIDC: ${name}: bad request.`)).toBe(
+      true
+    )
     expect((error as Error & { cause?: unknown }).cause).toMatchObject({ name })
   })
 
@@ -310,7 +328,9 @@ describe('assumeRoleWithOidc', () => {
     const error = await failureOf(assumeRoleWithOidc(h.params))
 
     expect(error.message).toMatch(
-      new RegExp(`^Could not assume role ${ROLE} through GitHub OIDC: Not authorized to perform sts:AssumeRoleWithWebIdentity\\. `)
+      new RegExp(
+        `^Could not assume role ${ROLE} through GitHub OIDC: Not authorized to perform sts:AssumeRoleWithWebIdentity\\. `
+      )
     )
     expect(error.message).toMatch(/trust policy must allow .*token\.actions\.githubusercontent\.com/)
     expect(error.message).toContain('sts:AssumeRoleWithWebIdentity for this repository')
@@ -337,11 +357,9 @@ describe('assumeRoleWithOidc', () => {
       if (++fetches === 1) throw new Error(`Error Code : 503 with bearer ${REQUEST_TOKEN}`)
       return fetchToken(audience)
     }
-    stsMock
-      .on(AssumeRoleWithWebIdentityCommand)
-      .callsFake(async (input: { WebIdentityToken?: string }) => {
-        throw awsError('Throttling', 400, `throttled while checking ${input.WebIdentityToken}`)
-      })
+    stsMock.on(AssumeRoleWithWebIdentityCommand).callsFake(async (input: { WebIdentityToken?: string }) => {
+      throw awsError('Throttling', 400, `throttled while checking ${input.WebIdentityToken}`)
+    })
 
     const error = await failureOf(assumeRoleWithOidc(h.params))
 
@@ -375,7 +393,9 @@ describe('assumeRoleWithOidc', () => {
 
     expect(h.logs).toHaveLength(2)
     for (const secret of secretsOf(h)) for (const line of h.logs) expect(line).not.toContain(secret)
-    expect(h.masked).toEqual(expect.arrayContaining([...h.tokens, ISSUED.AccessKeyId, ISSUED.SecretAccessKey, ISSUED.SessionToken]))
+    expect(h.masked).toEqual(
+      expect.arrayContaining([...h.tokens, ISSUED.AccessKeyId, ISSUED.SecretAccessKey, ISSUED.SessionToken])
+    )
   })
 
   it('gives up after the last attempt with the last error and its context', async () => {

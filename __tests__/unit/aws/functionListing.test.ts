@@ -89,7 +89,12 @@ describe('resolvePatterns', () => {
   it('selects the matching functions across two regions, sorted by region then name', async () => {
     const fake = fleetOf(FLEET)
     const result = await resolvePatterns([pattern('*-api', ['us-east-1', 'eu-west-1'])], [], fake.lambdaFor)
-    expect(names(result.targets)).toEqual(['eu-west-1/billing-api', 'eu-west-1/orders-api', 'us-east-1/orders-api', 'us-east-1/search-api'])
+    expect(names(result.targets)).toEqual([
+      'eu-west-1/billing-api',
+      'eu-west-1/orders-api',
+      'us-east-1/orders-api',
+      'us-east-1/search-api'
+    ])
     expect(result.targets[2]).toEqual({
       given: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:orders-api`,
       name: 'orders-api',
@@ -108,7 +113,9 @@ describe('resolvePatterns', () => {
 
   it('takes the partition and account from the function ARN', async () => {
     const fake = fleetOf({
-      'cn-north-1': [{ FunctionName: 'orders-cn', FunctionArn: `arn:aws-cn:lambda:cn-north-1:${OTHER_ACCOUNT}:function:orders-cn` }]
+      'cn-north-1': [
+        { FunctionName: 'orders-cn', FunctionArn: `arn:aws-cn:lambda:cn-north-1:${OTHER_ACCOUNT}:function:orders-cn` }
+      ]
     })
     const result = await resolvePatterns([pattern('orders-*', ['cn-north-1'])], [], fake.lambdaFor)
     expect(result.targets).toEqual([
@@ -156,9 +163,7 @@ describe('resolvePatterns', () => {
     const client = new LambdaClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } })
     const mock = mockClient(client)
     restore = () => mock.restore()
-    mock
-      .on(ListFunctionsCommand)
-      .resolves({ Functions: [fn('eu-west-1', 'orders-1')], NextMarker: 'same' })
+    mock.on(ListFunctionsCommand).resolves({ Functions: [fn('eu-west-1', 'orders-1')], NextMarker: 'same' })
     const result = await resolvePatterns([pattern('orders-*', ['eu-west-1'])], [], () => client)
     expect(result.listCalls).toBe(2)
     expect(result.targets).toHaveLength(1)
@@ -176,10 +181,12 @@ describe('resolvePatterns', () => {
       fake.lambdaFor
     )
     // Pages of 2: eu-west-1 has 5 functions (3 requests), us-east-1 has 3 (2 requests).
-    expect(fake.requests.filter((request) => request.input.Marker === undefined).map((request) => request.region).sort()).toEqual([
-      'eu-west-1',
-      'us-east-1'
-    ])
+    expect(
+      fake.requests
+        .filter((request) => request.input.Marker === undefined)
+        .map((request) => request.region)
+        .sort()
+    ).toEqual(['eu-west-1', 'us-east-1'])
     expect(result.listCalls).toBe(5)
     expect(fake.requests).toHaveLength(5)
     expect(names(result.targets)).toEqual([
@@ -213,7 +220,9 @@ describe('resolvePatterns', () => {
       [],
       fake.lambdaFor
     )
-    expect(result.warnings).toEqual(['functions: the pattern "payments-*" matched no function in eu-west-1, us-east-1.'])
+    expect(result.warnings).toEqual([
+      'functions: the pattern "payments-*" matched no function in eu-west-1, us-east-1.'
+    ])
     expect(result.targets.length).toBeGreaterThan(0)
   })
 
@@ -221,7 +230,9 @@ describe('resolvePatterns', () => {
     const fake = fleetOf(FLEET)
     const result = await resolvePatterns([pattern('*-api', ['us-east-1'])], [/^.*-api$/], fake.lambdaFor)
     expect(result.targets).toEqual([])
-    expect(result.warnings).toEqual(['functions: the pattern "*-api" matched 2 functions in us-east-1, all removed by exclude.'])
+    expect(result.warnings).toEqual([
+      'functions: the pattern "*-api" matched 2 functions in us-east-1, all removed by exclude.'
+    ])
   })
 
   it('limits an ARN pattern to its region and account', async () => {
@@ -243,13 +254,11 @@ describe('resolvePatterns', () => {
 
   it('names the account in the warning of an ARN pattern that matches nothing', async () => {
     const fake = fleetOf(FLEET)
-    const result = await resolvePatterns(
-      [pattern('orders-*', ['eu-west-1'], OTHER_ACCOUNT)],
-      [],
-      fake.lambdaFor
-    )
+    const result = await resolvePatterns([pattern('orders-*', ['eu-west-1'], OTHER_ACCOUNT)], [], fake.lambdaFor)
     expect(result.targets).toEqual([])
-    expect(result.warnings).toEqual([`functions: the pattern "orders-*" matched no function in eu-west-1 (account ${OTHER_ACCOUNT}).`])
+    expect(result.warnings).toEqual([
+      `functions: the pattern "orders-*" matched no function in eu-west-1 (account ${OTHER_ACCOUNT}).`
+    ])
   })
 
   it('throws with the region, the patterns and the permission when ListFunctions fails', async () => {
@@ -260,7 +269,11 @@ describe('resolvePatterns', () => {
       name: 'AccessDeniedException'
     })
     mock.on(ListFunctionsCommand).rejects(denied)
-    const failure = resolvePatterns([pattern('orders-*', ['eu-west-1']), pattern('*-api', ['eu-west-1'])], [], () => client)
+    const failure = resolvePatterns(
+      [pattern('orders-*', ['eu-west-1']), pattern('*-api', ['eu-west-1'])],
+      [],
+      () => client
+    )
     await expect(failure).rejects.toThrow(
       'Could not list the functions in eu-west-1 to resolve orders-*, *-api: AccessDeniedException: User is not authorized to perform: lambda:ListFunctions; the deploy role needs lambda:ListFunctions'
     )

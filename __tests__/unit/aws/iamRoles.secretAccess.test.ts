@@ -1,10 +1,24 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
-import { DeleteRolePolicyCommand, GetPolicyCommand, GetPolicyVersionCommand, IAMClient, PutRolePolicyCommand, SimulatePrincipalPolicyCommand, TagRoleCommand, UntagRoleCommand } from '@aws-sdk/client-iam'
+import {
+  DeleteRolePolicyCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  IAMClient,
+  PutRolePolicyCommand,
+  SimulatePrincipalPolicyCommand,
+  TagRoleCommand,
+  UntagRoleCommand
+} from '@aws-sdk/client-iam'
 import { mockClient } from 'aws-sdk-client-mock'
 import { mockedCalls, mockRole as mockIamRole } from '../../support/iamRoles.js'
 import { IamRoles } from '../../../src/aws/iamRoles.js'
 import type { PolicyDocument, PolicyStatement } from '../../../src/core/iamPolicy.js'
-import { missingSecretAccess, requiredSecretActions, SECRET_POLICY_NAME, SECRET_POLICY_TAG } from '../../../src/core/secretAccess.js'
+import {
+  missingSecretAccess,
+  requiredSecretActions,
+  SECRET_POLICY_NAME,
+  SECRET_POLICY_TAG
+} from '../../../src/core/secretAccess.js'
 import { mergeSecretPolicy } from '../../../src/core/secretGrant.js'
 import { findSecretReferences, type SecretReference } from '../../../src/core/secretReferences.js'
 
@@ -24,13 +38,21 @@ const refs = (...values: string[]): SecretReference[] =>
   })
 
 const doc = (...statements: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement: statements })
-const allow = (action: string | string[], resource: string | string[] = '*', extra: Partial<PolicyStatement> = {}): PolicyStatement => ({
+const allow = (
+  action: string | string[],
+  resource: string | string[] = '*',
+  extra: Partial<PolicyStatement> = {}
+): PolicyStatement => ({
   Effect: 'Allow',
   Action: action,
   Resource: resource,
   ...extra
 })
-const deny = (action: string | string[], resource: string | string[] = '*', extra: Partial<PolicyStatement> = {}): PolicyStatement => ({
+const deny = (
+  action: string | string[],
+  resource: string | string[] = '*',
+  extra: Partial<PolicyStatement> = {}
+): PolicyStatement => ({
   Effect: 'Deny',
   Action: action,
   Resource: resource,
@@ -39,9 +61,13 @@ const deny = (action: string | string[], resource: string | string[] = '*', extr
 
 /** SecretsManagerReadWrite's BasePermissions statement as AWS publishes it (v5, abridged to its secret/KMS actions). */
 const SECRETS_MANAGER_READ_WRITE = doc(
-  allow(['secretsmanager:*', 'cloudformation:CreateChangeSet', 'kms:DescribeKey', 'kms:ListAliases', 'kms:ListKeys'], '*', {
-    Sid: 'BasePermissions'
-  }),
+  allow(
+    ['secretsmanager:*', 'cloudformation:CreateChangeSet', 'kms:DescribeKey', 'kms:ListAliases', 'kms:ListKeys'],
+    '*',
+    {
+      Sid: 'BasePermissions'
+    }
+  ),
   allow(['lambda:InvokeFunction'], 'arn:aws:lambda:*:*:function:SecretsManager*', { Sid: 'LambdaPermissions' })
 )
 const SMRW_ARN = 'arn:aws:iam::aws:policy/SecretsManagerReadWrite'
@@ -53,7 +79,8 @@ const iam = mockClient(IAMClient)
 const client = new IAMClient({ region: 'us-east-1' })
 const { names, writes } = mockedCalls(iam)
 
-const mockRole = (roleName: string, options: Parameters<typeof mockIamRole>[3] = {}) => mockIamRole(iam, ACCOUNT, roleName, options)
+const mockRole = (roleName: string, options: Parameters<typeof mockIamRole>[3] = {}) =>
+  mockIamRole(iam, ACCOUNT, roleName, options)
 
 beforeEach(() => {
   iam.reset()
@@ -93,7 +120,9 @@ describe('IamRoles: secret access', () => {
 
   it('leaves no record of a policy it could not write: a refused PutRolePolicy writes no tag', async () => {
     mockRole('orders-exec', { tags: { team: 'orders' } })
-    iam.on(PutRolePolicyCommand).rejects(Object.assign(new Error('not authorized to perform: iam:PutRolePolicy'), { name: 'AccessDenied' }))
+    iam
+      .on(PutRolePolicyCommand)
+      .rejects(Object.assign(new Error('not authorized to perform: iam:PutRolePolicy'), { name: 'AccessDenied' }))
     const roles = new IamRoles(client)
     const state = await roles.readRole('orders-exec')
     iam.resetHistory()
@@ -107,14 +136,21 @@ describe('IamRoles: secret access', () => {
     const roles = new IamRoles(client)
     const change = await roles.grantSecretAccess(await roles.readRole('orders-exec'), needs)
     expect(change.report.missing.map((m) => [m.action, m.reason])).toEqual([['ssm:GetParameters', 'denied']])
-    expect(change.warnings).toEqual([expect.stringMatching(/denies ssm:GetParameters .*inline policy guard statement #0/)])
+    expect(change.warnings).toEqual([
+      expect.stringMatching(/denies ssm:GetParameters .*inline policy guard statement #0/)
+    ])
   })
 
   it('refuses, before any write, a role without a free tag or without inline quota left', async () => {
     const fifty = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`t${i}`, 'v']))
     mockRole('full-tags', { tags: fifty })
     // An inline policy just under IAM's 10,240 characters per role: the grant would cross it.
-    const big = doc(allow('s3:GetObject', Array.from({ length: 355 }, (_, i) => `arn:aws:s3:::bucket-${i + 100}/*`)))
+    const big = doc(
+      allow(
+        's3:GetObject',
+        Array.from({ length: 355 }, (_, i) => `arn:aws:s3:::bucket-${i + 100}/*`)
+      )
+    )
     expect(JSON.stringify(big).length).toBeGreaterThan(9_900)
     expect(JSON.stringify(big).length).toBeLessThan(10_240)
     mockRole('full-inline', { inline: { big } })
@@ -123,14 +159,18 @@ describe('IamRoles: secret access', () => {
       name: 'RecordTooLargeError',
       message: expect.stringMatching(/at most 50\. Nothing was changed/)
     })
-    await expect(roles.grantSecretAccess(await roles.readRole('full-inline'), needs)).rejects.toMatchObject({ name: 'InlineQuotaError' })
+    await expect(roles.grantSecretAccess(await roles.readRole('full-inline'), needs)).rejects.toMatchObject({
+      name: 'InlineQuotaError'
+    })
     expect(writes()).toEqual([])
   })
 
-  it('checks with IAM\'s policy simulator for exact resources, statically for a secret without its suffix', async () => {
+  it("checks with IAM's policy simulator for exact resources, statically for a secret without its suffix", async () => {
     mockRole('orders-exec', { inline: { p: doc(allow('secretsmanager:*', `${SM_PARTIAL}-*`)) } })
     iam.on(SimulatePrincipalPolicyCommand, { ActionNames: ['secretsmanager:BatchGetSecretValue'] }).resolves({
-      EvaluationResults: [{ EvalActionName: 'secretsmanager:BatchGetSecretValue', EvalResourceName: '*', EvalDecision: 'implicitDeny' }],
+      EvaluationResults: [
+        { EvalActionName: 'secretsmanager:BatchGetSecretValue', EvalResourceName: '*', EvalDecision: 'implicitDeny' }
+      ],
       IsTruncated: false
     })
     iam.on(SimulatePrincipalPolicyCommand, { ActionNames: ['ssm:GetParameters'] }).resolves({
@@ -153,8 +193,16 @@ describe('IamRoles: secret access', () => {
     })
     expect(report.notes.join(' ')).toMatch(/without their random suffix were decided by static analysis/)
     expect(iam.commandCalls(SimulatePrincipalPolicyCommand).map((c) => c.args[0].input)).toEqual([
-      { PolicySourceArn: `arn:aws:iam::${ACCOUNT}:role/orders-exec`, ActionNames: ['secretsmanager:BatchGetSecretValue'], ResourceArns: ['*'] },
-      { PolicySourceArn: `arn:aws:iam::${ACCOUNT}:role/orders-exec`, ActionNames: ['ssm:GetParameters'], ResourceArns: [SSM] }
+      {
+        PolicySourceArn: `arn:aws:iam::${ACCOUNT}:role/orders-exec`,
+        ActionNames: ['secretsmanager:BatchGetSecretValue'],
+        ResourceArns: ['*']
+      },
+      {
+        PolicySourceArn: `arn:aws:iam::${ACCOUNT}:role/orders-exec`,
+        ActionNames: ['ssm:GetParameters'],
+        ResourceArns: [SSM]
+      }
     ])
   })
 
@@ -168,14 +216,22 @@ describe('IamRoles: secret access', () => {
     })
     const through = (service: string) => ({
       ActionNames: ['kms:Decrypt'],
-      ContextEntries: [{ ContextKeyName: 'kms:ViaService', ContextKeyType: 'string' as const, ContextKeyValues: [service] }]
+      ContextEntries: [
+        { ContextKeyName: 'kms:ViaService', ContextKeyType: 'string' as const, ContextKeyValues: [service] }
+      ]
     })
-    iam.on(SimulatePrincipalPolicyCommand, through('secretsmanager.us-east-1.amazonaws.com')).resolves(answer('allowed') as never)
-    iam.on(SimulatePrincipalPolicyCommand, through('ssm.eu-west-1.amazonaws.com')).resolves(answer('implicitDeny') as never)
+    iam
+      .on(SimulatePrincipalPolicyCommand, through('secretsmanager.us-east-1.amazonaws.com'))
+      .resolves(answer('allowed') as never)
+    iam
+      .on(SimulatePrincipalPolicyCommand, through('ssm.eu-west-1.amazonaws.com'))
+      .resolves(answer('implicitDeny') as never)
     const roles = new IamRoles(client)
     const report = await roles.secretAccessReport(await roles.readRole('orders-exec'), withKey)
     expect(verdicts(report)[`kms:Decrypt ${KMS}`]).toBe('not-allowed')
-    const kmsCalls = iam.commandCalls(SimulatePrincipalPolicyCommand).filter((c) => c.args[0].input.ActionNames?.[0] === 'kms:Decrypt')
+    const kmsCalls = iam
+      .commandCalls(SimulatePrincipalPolicyCommand)
+      .filter((c) => c.args[0].input.ActionNames?.[0] === 'kms:Decrypt')
     expect(kmsCalls.map((c) => c.args[0].input.ContextEntries?.[0]?.ContextKeyValues)).toEqual([
       ['secretsmanager.us-east-1.amazonaws.com'],
       ['ssm.eu-west-1.amazonaws.com']
@@ -191,15 +247,21 @@ describe('IamRoles: secret access', () => {
     const roles = new IamRoles(client)
     const onlySsm = requiredSecretActions(refs(`\${${SSM}}`))
     const report = await roles.secretAccessReport(await roles.readRole('orders-exec'), onlySsm)
-    expect(report.missing).toEqual([expect.objectContaining({ action: 'ssm:GetParameters', reason: 'denied', deniedBy: [] })])
+    expect(report.missing).toEqual([
+      expect.objectContaining({ action: 'ssm:GetParameters', reason: 'denied', deniedBy: [] })
+    ])
     expect(report.warnings).toEqual([expect.stringContaining(`denies ssm:GetParameters on ${SSM} (explicitly denied)`)])
   })
 
   it('falls back to static analysis when the simulator does not answer, and stops asking it', async () => {
     mockRole('orders-exec', { attached: [SMRW_ARN] })
     iam.on(GetPolicyCommand).resolves({ Policy: { DefaultVersionId: 'v5' } })
-    iam.on(GetPolicyVersionCommand).resolves({ PolicyVersion: { Document: encodeURIComponent(JSON.stringify(SECRETS_MANAGER_READ_WRITE)) } })
-    iam.on(SimulatePrincipalPolicyCommand).rejects(Object.assign(new Error('not implemented'), { name: 'NotImplemented' }))
+    iam
+      .on(GetPolicyVersionCommand)
+      .resolves({ PolicyVersion: { Document: encodeURIComponent(JSON.stringify(SECRETS_MANAGER_READ_WRITE)) } })
+    iam
+      .on(SimulatePrincipalPolicyCommand)
+      .rejects(Object.assign(new Error('not implemented'), { name: 'NotImplemented' }))
     const roles = new IamRoles(client)
     const state = await roles.readRole('orders-exec')
     const first = await roles.secretAccessReport(state, needs)
@@ -212,12 +274,18 @@ describe('IamRoles: secret access', () => {
   })
 
   it('undoes: the policy first, then the tag; "already gone" counts as done', async () => {
-    mockRole('orders-exec', { tags: { [SECRET_POLICY_TAG]: SECRET_POLICY_NAME }, inline: { [SECRET_POLICY_NAME]: mergeSecretPolicy(undefined, needs) } })
+    mockRole('orders-exec', {
+      tags: { [SECRET_POLICY_TAG]: SECRET_POLICY_NAME },
+      inline: { [SECRET_POLICY_NAME]: mergeSecretPolicy(undefined, needs) }
+    })
     iam.on(DeleteRolePolicyCommand).rejects(Object.assign(new Error('gone'), { name: 'NoSuchEntityException' }))
     const roles = new IamRoles(client)
     const undone = await roles.undoSecretGrant(await roles.readRole('orders-exec'))
     expect(writes()).toEqual(['DeleteRolePolicyCommand', 'UntagRoleCommand'])
-    expect(iam.commandCalls(UntagRoleCommand)[0]?.args[0].input).toEqual({ RoleName: 'orders-exec', TagKeys: [SECRET_POLICY_TAG] })
+    expect(iam.commandCalls(UntagRoleCommand)[0]?.args[0].input).toEqual({
+      RoleName: 'orders-exec',
+      TagKeys: [SECRET_POLICY_TAG]
+    })
     expect(undone).toMatchObject({ changed: true, tagsRemoved: [SECRET_POLICY_TAG] })
     expect(undone.after.inline).toEqual([])
     expect(undone.after.tags).toEqual({})

@@ -25,7 +25,8 @@ const client = new IAMClient({ region: 'us-east-1' })
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/orders-exec`
 const { names, writes } = mockedCalls(iam)
 
-const mockRole = (roleName: string, options: Parameters<typeof mockIamRole>[3] = {}) => mockIamRole(iam, ACCOUNT, roleName, options)
+const mockRole = (roleName: string, options: Parameters<typeof mockIamRole>[3] = {}) =>
+  mockIamRole(iam, ACCOUNT, roleName, options)
 
 beforeEach(() => {
   iam.reset()
@@ -33,21 +34,35 @@ beforeEach(() => {
 
 describe('IamRoles', () => {
   it('reads every page of tags, attached and inline policies, and decodes documents', async () => {
-    iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'orders-exec', Arn: ROLE_ARN, Path: '/', RoleId: 'R', CreateDate: new Date() } })
+    iam
+      .on(GetRoleCommand)
+      .resolves({ Role: { RoleName: 'orders-exec', Arn: ROLE_ARN, Path: '/', RoleId: 'R', CreateDate: new Date() } })
     iam
       .on(ListRoleTagsCommand)
       .resolvesOnce({ Tags: [{ Key: 'team', Value: 'orders' }], IsTruncated: true, Marker: 't1' })
       .resolvesOnce({ Tags: [{ Key: 'env', Value: 'prod' }], IsTruncated: false })
     iam
       .on(ListAttachedRolePoliciesCommand)
-      .resolvesOnce({ AttachedPolicies: [{ PolicyArn: BASIC_ARN, PolicyName: 'AWSLambdaBasicExecutionRole' }], IsTruncated: true, Marker: 'a1' })
+      .resolvesOnce({
+        AttachedPolicies: [{ PolicyArn: BASIC_ARN, PolicyName: 'AWSLambdaBasicExecutionRole' }],
+        IsTruncated: true,
+        Marker: 'a1'
+      })
       .resolvesOnce({ AttachedPolicies: [{ PolicyArn: SHARED_ARN, PolicyName: 'shared-logging' }], IsTruncated: false })
     iam
       .on(ListRolePoliciesCommand)
       .resolvesOnce({ PolicyNames: ['a'], IsTruncated: true, Marker: 'p1' })
       .resolvesOnce({ PolicyNames: ['b'], IsTruncated: false })
-    iam.on(GetRolePolicyCommand, { PolicyName: 'a' }).resolves({ RoleName: 'orders-exec', PolicyName: 'a', PolicyDocument: encodeURIComponent('{"Version":"2012-10-17","Statement":[]}') })
-    iam.on(GetRolePolicyCommand, { PolicyName: 'b' }).resolves({ RoleName: 'orders-exec', PolicyName: 'b', PolicyDocument: '{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}' })
+    iam.on(GetRolePolicyCommand, { PolicyName: 'a' }).resolves({
+      RoleName: 'orders-exec',
+      PolicyName: 'a',
+      PolicyDocument: encodeURIComponent('{"Version":"2012-10-17","Statement":[]}')
+    })
+    iam.on(GetRolePolicyCommand, { PolicyName: 'b' }).resolves({
+      RoleName: 'orders-exec',
+      PolicyName: 'b',
+      PolicyDocument: '{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}'
+    })
     const state = await new IamRoles(client).readRole(ROLE_ARN)
     expect(state).toEqual({
       name: 'orders-exec',
@@ -57,8 +72,16 @@ describe('IamRoles', () => {
       tags: { team: 'orders', env: 'prod' },
       attached: [attached(BASIC_ARN), attached(SHARED_ARN)],
       inline: [
-        { name: 'a', document: { Version: '2012-10-17', Statement: [] }, text: '{"Version":"2012-10-17","Statement":[]}' },
-        { name: 'b', document: { Statement: { Effect: 'Allow', Action: 's3:*', Resource: '*' } }, text: '{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}' }
+        {
+          name: 'a',
+          document: { Version: '2012-10-17', Statement: [] },
+          text: '{"Version":"2012-10-17","Statement":[]}'
+        },
+        {
+          name: 'b',
+          document: { Statement: { Effect: 'Allow', Action: 's3:*', Resource: '*' } },
+          text: '{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}'
+        }
       ]
     })
     expect(iam.commandCalls(ListRoleTagsCommand)[1]?.args[0].input).toEqual({ RoleName: 'orders-exec', Marker: 't1' })
@@ -89,12 +112,28 @@ describe('IamRoles', () => {
       inline: { app: doc(allow(['logs:*', 's3:GetObject'])), 'logs-only': doc(allow(THREE)) }
     })
     const roles = new IamRoles(client)
-    const change = await roles.applyCloudWatchOff(await roles.readRole('orders-exec'), { method: 'detach', logGroups: [ORDERS] })
-    expect(writes()).toEqual(['TagRoleCommand', 'DetachRolePolicyCommand', 'PutRolePolicyCommand', 'DeleteRolePolicyCommand'])
+    const change = await roles.applyCloudWatchOff(await roles.readRole('orders-exec'), {
+      method: 'detach',
+      logGroups: [ORDERS]
+    })
+    expect(writes()).toEqual([
+      'TagRoleCommand',
+      'DetachRolePolicyCommand',
+      'PutRolePolicyCommand',
+      'DeleteRolePolicyCommand'
+    ])
     iam.resetHistory()
     const undone = await roles.undoCloudWatchOff(change.after)
-    expect(writes()).toEqual(['AttachRolePolicyCommand', 'PutRolePolicyCommand', 'PutRolePolicyCommand', 'UntagRoleCommand'])
-    expect(iam.commandCalls(AttachRolePolicyCommand)[0]?.args[0].input).toEqual({ RoleName: 'orders-exec', PolicyArn: BASIC_ARN })
+    expect(writes()).toEqual([
+      'AttachRolePolicyCommand',
+      'PutRolePolicyCommand',
+      'PutRolePolicyCommand',
+      'UntagRoleCommand'
+    ])
+    expect(iam.commandCalls(AttachRolePolicyCommand)[0]?.args[0].input).toEqual({
+      RoleName: 'orders-exec',
+      PolicyArn: BASIC_ARN
+    })
     expect(undone.tagsRemoved.every((key) => key.startsWith('rotel-clickstack-action:'))).toBe(true)
   })
 
@@ -103,7 +142,9 @@ describe('IamRoles', () => {
     iam.on(DetachRolePolicyCommand).rejects(Object.assign(new Error('gone'), { name: 'NoSuchEntityException' }))
     iam.on(DeleteRolePolicyCommand).rejects(Object.assign(new Error('gone'), { name: 'NoSuchEntityException' }))
     const roles = new IamRoles(client)
-    await expect(roles.applyCloudWatchOff(await roles.readRole('orders-exec'), { method: 'detach', logGroups: [ORDERS] })).resolves.toMatchObject({
+    await expect(
+      roles.applyCloudWatchOff(await roles.readRole('orders-exec'), { method: 'detach', logGroups: [ORDERS] })
+    ).resolves.toMatchObject({
       changed: true
     })
   })
@@ -112,21 +153,28 @@ describe('IamRoles', () => {
     mockRole('a', { attached: [SHARED_ARN] })
     mockRole('b', { attached: [SHARED_ARN] })
     iam.on(GetPolicyCommand).resolves({ Policy: { Arn: SHARED_ARN, DefaultVersionId: 'v3' } })
-    iam.on(GetPolicyVersionCommand).resolves({ PolicyVersion: { Document: encodeURIComponent(JSON.stringify(doc(allow('logs:*')))) } })
+    iam
+      .on(GetPolicyVersionCommand)
+      .resolves({ PolicyVersion: { Document: encodeURIComponent(JSON.stringify(doc(allow('logs:*')))) } })
     const roles = new IamRoles(client)
     const a = await roles.applyCloudWatchOff(await roles.readRole('a'), { method: 'detach', logGroups: [ORDERS] })
     const b = await roles.applyCloudWatchOff(await roles.readRole('b'), { method: 'detach', logGroups: [ORDERS] })
     expect(a.customerManagedStillGranting).toHaveLength(1)
     expect(b.customerManagedStillGranting).toHaveLength(1)
     expect(iam.commandCalls(GetPolicyCommand)).toHaveLength(1)
-    expect(iam.commandCalls(GetPolicyVersionCommand)[0]?.args[0].input).toEqual({ PolicyArn: SHARED_ARN, VersionId: 'v3' })
+    expect(iam.commandCalls(GetPolicyVersionCommand)[0]?.args[0].input).toEqual({
+      PolicyArn: SHARED_ARN,
+      VersionId: 'v3'
+    })
     expect(writes()).toEqual([])
   })
 
   it('asks the policy simulator when it can, and says which policies grant', async () => {
     mockRole('orders-exec', { attached: [BASIC_ARN] })
     iam.on(GetPolicyCommand).resolves({ Policy: { DefaultVersionId: 'v1' } })
-    iam.on(GetPolicyVersionCommand).resolves({ PolicyVersion: { Document: encodeURIComponent(JSON.stringify(doc(allow(THREE)))) } })
+    iam
+      .on(GetPolicyVersionCommand)
+      .resolves({ PolicyVersion: { Document: encodeURIComponent(JSON.stringify(doc(allow(THREE)))) } })
     iam.on(SimulatePrincipalPolicyCommand).resolves({
       EvaluationResults: [
         { EvalActionName: 'logs:CreateLogGroup', EvalDecision: 'implicitDeny' },
@@ -147,7 +195,14 @@ describe('IamRoles', () => {
     expect(report.granted).toEqual(['logs:PutLogEvents'])
     expect(report.logGroupArn).toBe(ORDERS)
     expect(report.sources).toEqual([
-      { kind: 'aws-managed', name: 'AWSLambdaBasicExecutionRole', arn: BASIC_ARN, allows: THREE, conditional: [], denies: [] }
+      {
+        kind: 'aws-managed',
+        name: 'AWSLambdaBasicExecutionRole',
+        arn: BASIC_ARN,
+        allows: THREE,
+        conditional: [],
+        denies: []
+      }
     ])
     expect(iam.commandCalls(SimulatePrincipalPolicyCommand)[0]?.args[0].input).toMatchObject({
       PolicySourceArn: `arn:aws:iam::${ACCOUNT}:role/orders-exec`,
@@ -157,7 +212,9 @@ describe('IamRoles', () => {
 
   it('falls back to static analysis when the simulator does not answer, and stops asking it', async () => {
     mockRole('orders-exec', { inline: { app: doc(allow('logs:*')) } })
-    iam.on(SimulatePrincipalPolicyCommand).rejects(Object.assign(new Error('not implemented'), { name: 'NotImplemented' }))
+    iam
+      .on(SimulatePrincipalPolicyCommand)
+      .rejects(Object.assign(new Error('not implemented'), { name: 'NotImplemented' }))
     const roles = new IamRoles(client)
     const state = await roles.readRole('orders-exec')
     const first = await roles.logWriteGrants(state, ORDERS)

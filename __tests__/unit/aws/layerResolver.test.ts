@@ -14,7 +14,12 @@ import { DEFAULT_LAYER_ACCOUNT, layerArnFor } from '../../../src/core/layerVersi
 const ARN = 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-arm64-alpha'
 
 const awsError = (name: string, status: number, message = name): LambdaServiceException =>
-  new LambdaServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message })
+  new LambdaServiceException({
+    name,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status },
+    message
+  })
 
 const lambda = mockClient(LambdaClient)
 beforeEach(() => {
@@ -55,7 +60,10 @@ describe('lambdaLayerProbe', () => {
 
   it.each([
     ['AccessDeniedException (another account, missing or not public)', awsError('AccessDeniedException', 403)],
-    ['ResourceNotFoundException (own account)', new ResourceNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 404 } })]
+    [
+      'ResourceNotFoundException (own account)',
+      new ResourceNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 404 } })
+    ]
   ])('calls %s absent, without retrying', async (_, error) => {
     lambda.on(GetLayerVersionCommand).rejects(error)
     await expect(lambdaLayerProbe(client, ARN, options)(42)).resolves.toBeUndefined()
@@ -152,10 +160,18 @@ describe('LayerResolver', () => {
 
   it('starts from a hint, by layer name or by layer ARN', async () => {
     publish({ [ARN]: 41 })
-    const byName = new LayerResolver({ ...options, clientFor: (region) => new LambdaClient({ region }), hints: { [request.name]: 41 } })
+    const byName = new LayerResolver({
+      ...options,
+      clientFor: (region) => new LambdaClient({ region }),
+      hints: { [request.name]: 41 }
+    })
     expect((await byName.resolve({ ...request, version: 'latest' })).version).toBe(41)
     expect(byName.probes).toBe(3)
-    const byArn = new LayerResolver({ ...options, clientFor: (region) => new LambdaClient({ region }), hints: { [ARN]: 40, [request.name]: 1 } })
+    const byArn = new LayerResolver({
+      ...options,
+      clientFor: (region) => new LambdaClient({ region }),
+      hints: { [ARN]: 40, [request.name]: 1 }
+    })
     expect((await byArn.resolve({ ...request, version: 'latest' })).version).toBe(41)
     // 40 and 41 present, 43 absent, 44 (past it) absent, 42 absent.
     expect(byArn.probes).toBe(5)

@@ -30,11 +30,16 @@ describe('OwnRoleGuard', () => {
 
   it('takes the role from role-to-assume without asking STS, whatever the case or path of the execution role', async () => {
     const sts = counting('arn:aws:sts::123456789012:assumed-role/other/x')
-    const guard = new OwnRoleGuard({ roleToAssume: 'arn:aws:iam::123456789012:role/ci/Deploy', callerArn: sts.callerArn })
+    const guard = new OwnRoleGuard({
+      roleToAssume: 'arn:aws:iam::123456789012:role/ci/Deploy',
+      callerArn: sts.callerArn
+    })
     expect(await guard.refusal('arn:aws:iam::123456789012:role/deploy')).toMatch(
       /^Its execution role deploy is the role this action runs as, .*give the function an execution role of its own/
     )
-    expect(await guard.refusal('arn:aws:iam::123456789012:role/service-role/DEPLOY')).toMatch(/^Its execution role DEPLOY is/)
+    expect(await guard.refusal('arn:aws:iam::123456789012:role/service-role/DEPLOY')).toMatch(
+      /^Its execution role DEPLOY is/
+    )
     expect(await guard.refusal('arn:aws:iam::123456789012:role/lambda-exec')).toBeUndefined()
     expect(sts.asked).toEqual([])
   })
@@ -42,18 +47,26 @@ describe('OwnRoleGuard', () => {
   it('asks who it is once, for every role, when the credentials come from the environment', async () => {
     const sts = counting('arn:aws:sts::123456789012:assumed-role/deploy/session')
     const guard = new OwnRoleGuard({ roleToAssume: undefined, callerArn: sts.callerArn })
-    const answers = await Promise.all(['lambda-exec', 'arn:aws:iam::123456789012:role/deploy', 'other'].map((role) => guard.refusal(role)))
+    const answers = await Promise.all(
+      ['lambda-exec', 'arn:aws:iam::123456789012:role/deploy', 'other'].map((role) => guard.refusal(role))
+    )
     expect(answers.map((answer) => answer !== undefined)).toEqual([false, true, false])
     expect(sts.asked).toEqual([1])
   })
 
   it('refuses nothing for a caller that is no role (an IAM user has no role policies to escalate through)', async () => {
-    const guard = new OwnRoleGuard({ roleToAssume: undefined, callerArn: counting('arn:aws:iam::123456789012:user/deploy').callerArn })
+    const guard = new OwnRoleGuard({
+      roleToAssume: undefined,
+      callerArn: counting('arn:aws:iam::123456789012:user/deploy').callerArn
+    })
     expect(await guard.refusal('deploy')).toBeUndefined()
   })
 
   it('refuses every role when it cannot tell who it is', async () => {
-    const guard = new OwnRoleGuard({ roleToAssume: undefined, callerArn: counting(new Error('connect ECONNREFUSED')).callerArn })
+    const guard = new OwnRoleGuard({
+      roleToAssume: undefined,
+      callerArn: counting(new Error('connect ECONNREFUSED')).callerArn
+    })
     expect(await guard.refusal('lambda-exec')).toBe(
       'Whether execution role lambda-exec is the role this action runs as could not be told (sts:GetCallerIdentity: connect ECONNREFUSED), so nothing was written to it.'
     )
@@ -77,14 +90,21 @@ describe('refuseWritesToOwnRole', () => {
 
   it('lets reads and writes to other roles through, and stops any write to the deploy role before it is sent', async () => {
     const { iam, sent } = offlineIam()
-    refuseWritesToOwnRole(iam, new OwnRoleGuard({ roleToAssume: 'arn:aws:iam::123456789012:role/deploy', callerArn: async () => '' }))
+    refuseWritesToOwnRole(
+      iam,
+      new OwnRoleGuard({ roleToAssume: 'arn:aws:iam::123456789012:role/deploy', callerArn: async () => '' })
+    )
     refuseWritesToOwnRole(iam, new OwnRoleGuard({ roleToAssume: undefined, callerArn: async () => '' })) // once per client
     await iam.send(new GetRoleCommand({ RoleName: 'deploy' }))
     await iam.send(new PutRolePolicyCommand({ RoleName: 'lambda-exec', PolicyName: 'p', PolicyDocument: '{}' }))
-    await expect(iam.send(new PutRolePolicyCommand({ RoleName: 'deploy', PolicyName: 'p', PolicyDocument: '{}' }))).rejects.toThrow(
+    await expect(
+      iam.send(new PutRolePolicyCommand({ RoleName: 'deploy', PolicyName: 'p', PolicyDocument: '{}' }))
+    ).rejects.toThrow(
       /^Refused to write to execution role deploy: Its execution role deploy is the role this action runs as/
     )
-    await expect(iam.send(new TagRoleCommand({ RoleName: 'Deploy', Tags: [] }))).rejects.toMatchObject({ name: 'OwnRoleRefused' })
+    await expect(iam.send(new TagRoleCommand({ RoleName: 'Deploy', Tags: [] }))).rejects.toMatchObject({
+      name: 'OwnRoleRefused'
+    })
     expect(sent).toEqual(['GetRoleCommand', 'PutRolePolicyCommand'])
   })
 })

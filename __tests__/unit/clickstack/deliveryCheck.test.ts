@@ -99,8 +99,14 @@ afterAll(async () => {
 describe('waitForDelivery', () => {
   it('reports records that are already there: counts, invocation id, latency of the first poll', async () => {
     const { fn, requestId, since, after } = invocation()
-    await server.insertLogs([logOf(fn, after(300), requestId), logOf(fn, after(400), requestId), logOf(fn, after(500), requestId)])
-    await server.insertSpans([{ timestamp: after(250), resourceAttributes: resourceOf(fn), spanAttributes: { 'faas.invocation_id': requestId } }])
+    await server.insertLogs([
+      logOf(fn, after(300), requestId),
+      logOf(fn, after(400), requestId),
+      logOf(fn, after(500), requestId)
+    ])
+    await server.insertSpans([
+      { timestamp: after(250), resourceAttributes: resourceOf(fn), spanAttributes: { 'faas.invocation_id': requestId } }
+    ])
     const time = clock(since.getTime() + 1200)
     const result = await checker().waitForDelivery({ functionName: fn, requestId, since, timeoutMs: 90000, ...time })
     expect(result).toEqual({
@@ -147,8 +153,19 @@ describe('waitForDelivery', () => {
   it('counts records without faas.invocation_id and recommends JSON logging', async () => {
     const { fn, requestId, since, after } = invocation()
     await server.insertLogs([logOf(fn, after(100)), logOf(fn, after(200))])
-    const result = await checker().waitForDelivery({ functionName: fn, requestId, since, timeoutMs: 0, ...clock(since.getTime()) })
-    expect(result).toMatchObject({ delivered: true, logRecords: 2, withInvocationId: false, hint: JSON_LOG_FORMAT_HINT })
+    const result = await checker().waitForDelivery({
+      functionName: fn,
+      requestId,
+      since,
+      timeoutMs: 0,
+      ...clock(since.getTime())
+    })
+    expect(result).toMatchObject({
+      delivered: true,
+      logRecords: 2,
+      withInvocationId: false,
+      hint: JSON_LOG_FORMAT_HINT
+    })
     expect(result.hint).toMatch(/LogFormat = JSON/)
   })
 
@@ -158,7 +175,13 @@ describe('waitForDelivery', () => {
       { timestamp: after(10), resourceAttributes: resourceOf(fn) },
       { timestamp: after(20), resourceAttributes: resourceOf(fn), spanName: 'platform.runtime' }
     ])
-    const result = await checker().waitForDelivery({ functionName: fn, requestId, since, timeoutMs: 0, ...clock(since.getTime()) })
+    const result = await checker().waitForDelivery({
+      functionName: fn,
+      requestId,
+      since,
+      timeoutMs: 0,
+      ...clock(since.getTime())
+    })
     expect(result).toMatchObject({ delivered: true, logRecords: 0, spans: 2, withInvocationId: false })
     expect(result.hint).toBeUndefined()
   })
@@ -173,9 +196,19 @@ describe('waitForDelivery', () => {
     ])
     await server.insertSpans([
       { timestamp: after(100), resourceAttributes: resourceOf(other) },
-      { timestamp: after(100), resourceAttributes: resourceOf(fn), spanAttributes: { 'faas.invocation_id': 'another-invocation-id' } }
+      {
+        timestamp: after(100),
+        resourceAttributes: resourceOf(fn),
+        spanAttributes: { 'faas.invocation_id': 'another-invocation-id' }
+      }
     ])
-    const result = await checker().waitForDelivery({ functionName: fn, requestId, since, timeoutMs: 0, ...clock(since.getTime()) })
+    const result = await checker().waitForDelivery({
+      functionName: fn,
+      requestId,
+      since,
+      timeoutMs: 0,
+      ...clock(since.getTime())
+    })
     expect(result).toMatchObject({ delivered: false, logRecords: 0, spans: 0, polls: 1 })
   })
 
@@ -184,7 +217,13 @@ describe('waitForDelivery', () => {
     await server.insertLogs([
       { ...logOf(fn, after(100), requestId), resourceAttributes: resourceOf(fn, { 'service.name': 'orders' }) }
     ])
-    const result = await checker().waitForDelivery({ functionName: fn, requestId, since, timeoutMs: 0, ...clock(since.getTime()) })
+    const result = await checker().waitForDelivery({
+      functionName: fn,
+      requestId,
+      since,
+      timeoutMs: 0,
+      ...clock(since.getTime())
+    })
     expect(result).toMatchObject({ delivered: true, logRecords: 1, withInvocationId: true })
   })
 
@@ -246,7 +285,13 @@ describe('queries', () => {
     const requestId = 'c0ffee00-1111-4222-8333-444455556666'
     await server.insertLogs([logOf(fn, after(100), requestId)])
     const first = server.requests.length
-    const result = await checker().waitForDelivery({ functionName: fn, requestId, since, timeoutMs: 0, ...clock(since.getTime()) })
+    const result = await checker().waitForDelivery({
+      functionName: fn,
+      requestId,
+      since,
+      timeoutMs: 0,
+      ...clock(since.getTime())
+    })
     expect(result.delivered).toBe(true)
     const sent = server.requests.slice(first)
     expect(sent).toHaveLength(2)
@@ -260,7 +305,10 @@ describe('queries', () => {
       expect(request.settings.readonly).toBe('1')
       expect(request.user).toBe('reader')
     }
-    expect(sent.map((request) => request.params.logsTable ?? request.params.tracesTable).sort()).toEqual(['otel_logs', 'otel_traces'])
+    expect(sent.map((request) => request.params.logsTable ?? request.params.tracesTable).sort()).toEqual([
+      'otel_logs',
+      'otel_traces'
+    ])
   })
 
   it('work for a user whose profile is readonly=1 (readonly=1 unchanged) and readonly=2 (asked again without it)', async () => {
@@ -285,18 +333,26 @@ describe('queries', () => {
   it('fall back to Timestamp alone for a logs table without TimestampTime', async () => {
     await server.exec('CREATE DATABASE IF NOT EXISTS legacy')
     await server.exec(
-      "CREATE TABLE IF NOT EXISTS legacy.otel_logs (Timestamp DateTime64(9), ServiceName LowCardinality(String), Body String, ResourceAttributes Map(LowCardinality(String), String), LogAttributes Map(LowCardinality(String), String)) ENGINE = MergeTree ORDER BY (ServiceName, Timestamp)"
+      'CREATE TABLE IF NOT EXISTS legacy.otel_logs (Timestamp DateTime64(9), ServiceName LowCardinality(String), Body String, ResourceAttributes Map(LowCardinality(String), String), LogAttributes Map(LowCardinality(String), String)) ENGINE = MergeTree ORDER BY (ServiceName, Timestamp)'
     )
     await server.exec('CREATE TABLE IF NOT EXISTS legacy.otel_traces AS default.otel_traces')
     const { fn, since, after } = invocation()
     await server.exec(
       `INSERT INTO legacy.otel_logs SELECT fromUnixTimestamp64Milli(${after(100).getTime()}), '${fn}', 'hi', map('faas.name', '${fn}'), map()`
     )
-    const result = await checker({ database: 'legacy' }).waitForDelivery({ functionName: fn, since, timeoutMs: 0, ...clock(since.getTime()) })
+    const result = await checker({ database: 'legacy' }).waitForDelivery({
+      functionName: fn,
+      since,
+      timeoutMs: 0,
+      ...clock(since.getTime())
+    })
     expect(result).toMatchObject({ delivered: true, logRecords: 1 })
     expect(result.error).toBeUndefined()
     // The same tables named as db.table in logs-table / traces-table.
-    const qualified = await checker({ logsTable: 'legacy.otel_logs', tracesTable: 'legacy.otel_traces' }).waitForDelivery({
+    const qualified = await checker({
+      logsTable: 'legacy.otel_logs',
+      tracesTable: 'legacy.otel_traces'
+    }).waitForDelivery({
       functionName: fn,
       since,
       timeoutMs: 0,
@@ -414,7 +470,9 @@ describe('hyperdxSearchUrl', () => {
   })
 
   it('accepts a base that already ends in /search, and keeps a path prefix', () => {
-    expect(hyperdxSearchUrl('https://example.com/hdx/search', 'f', 1, 2)).toMatch(/^https:\/\/example\.com\/hdx\/search\?from=1&to=2&/)
+    expect(hyperdxSearchUrl('https://example.com/hdx/search', 'f', 1, 2)).toMatch(
+      /^https:\/\/example\.com\/hdx\/search\?from=1&to=2&/
+    )
   })
 })
 

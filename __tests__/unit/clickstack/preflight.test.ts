@@ -92,15 +92,22 @@ describe('OTLP/HTTP', () => {
 
   it('401: the ingestion key in otlp-headers was refused', async () => {
     receiver.answer = 'ok'
-    const result = failed(await preflight({ endpoint: urls.http, protocol: 'http', headers: { Authorization: WRONG_KEY } }))
+    const result = failed(
+      await preflight({ endpoint: urls.http, protocol: 'http', headers: { Authorization: WRONG_KEY } })
+    )
     expect(result.kind).toBe('auth')
-    expect(result.reason).toMatch(/^The ingestion key in otlp-headers was refused by otlp-endpoint http:\/\/127\.0\.0\.1:\d+ \(HTTP 401\)/)
+    expect(result.reason).toMatch(
+      /^The ingestion key in otlp-headers was refused by otlp-endpoint http:\/\/127\.0\.0\.1:\d+ \(HTTP 401\)/
+    )
   })
 
   it('403: refused as well', async () => {
     receiver.answer = 'forbidden'
     try {
-      expect(failed(await preflight({ endpoint: urls.http, protocol: 'http' }))).toMatchObject({ kind: 'auth', reason: expect.stringContaining('HTTP 403') })
+      expect(failed(await preflight({ endpoint: urls.http, protocol: 'http' }))).toMatchObject({
+        kind: 'auth',
+        reason: expect.stringContaining('HTTP 403')
+      })
     } finally {
       receiver.answer = 'ok'
     }
@@ -109,7 +116,9 @@ describe('OTLP/HTTP', () => {
   it('404: wrong path or port, naming otlp-endpoint', async () => {
     const result = failed(await preflight({ endpoint: `${urls.http}/otlp`, protocol: 'http' }))
     expect(result.kind).toBe('path')
-    expect(result.reason).toMatch(/^otlp-endpoint http:\/\/127\.0\.0\.1:\d+\/otlp answered HTTP 404 to POST \/otlp\/v1\/logs: wrong path or port/)
+    expect(result.reason).toMatch(
+      /^otlp-endpoint http:\/\/127\.0\.0\.1:\d+\/otlp answered HTTP 404 to POST \/otlp\/v1\/logs: wrong path or port/
+    )
   })
 
   it('a reset connection: could not connect', async () => {
@@ -171,7 +180,9 @@ describe('OTLP/gRPC over h2c', () => {
     try {
       const result = failed(await preflight({ endpoint: urls.grpc }))
       expect(result.kind).toBe('path')
-      expect(result.reason).toMatch(/^otlp-endpoint .* does not serve the OTLP gRPC logs service \(grpc-status 12 UNIMPLEMENTED\): wrong path or port/)
+      expect(result.reason).toMatch(
+        /^otlp-endpoint .* does not serve the OTLP gRPC logs service \(grpc-status 12 UNIMPLEMENTED\): wrong path or port/
+      )
     } finally {
       receiver.answer = 'ok'
     }
@@ -182,7 +193,9 @@ describe('OTLP/gRPC over h2c', () => {
     try {
       const result = failed(await preflight({ endpoint: urls.grpc }))
       expect(result.kind).toBe('connect')
-      expect(result.reason).toMatch(/^Could not connect to otlp-endpoint .*closed without an answer \(HTTP\/2 stream reset\)/)
+      expect(result.reason).toMatch(
+        /^Could not connect to otlp-endpoint .*closed without an answer \(HTTP\/2 stream reset\)/
+      )
     } finally {
       receiver.answer = 'ok'
     }
@@ -190,26 +203,40 @@ describe('OTLP/gRPC over h2c', () => {
 
   it('gRPC to an OTLP/HTTP port, and HTTP to a gRPC port, say which protocol to set', async () => {
     const grpcToHttp = failed(await preflight({ endpoint: urls.http, protocol: 'grpc' }))
-    expect(grpcToHttp).toEqual({ kind: 'protocol', reason: expect.stringMatching(/^otlp-endpoint .* does not speak OTLP\/gRPC .*otlp-protocol: http/) })
+    expect(grpcToHttp).toEqual({
+      kind: 'protocol',
+      reason: expect.stringMatching(/^otlp-endpoint .* does not speak OTLP\/gRPC .*otlp-protocol: http/)
+    })
     const httpToGrpc = failed(await preflight({ endpoint: urls.grpc, protocol: 'http' }))
-    expect(httpToGrpc).toEqual({ kind: 'protocol', reason: expect.stringMatching(/^otlp-endpoint .* does not speak OTLP\/HTTP .*otlp-protocol: grpc/) })
+    expect(httpToGrpc).toEqual({
+      kind: 'protocol',
+      reason: expect.stringMatching(/^otlp-endpoint .* does not speak OTLP\/HTTP .*otlp-protocol: grpc/)
+    })
   })
 
   it('the hand-made protobuf is what a protobuf reader reads', () => {
     const decoded = decodeProtoExport(encodePreflightRequest(123456789012345678n))
-    expect(decoded).toMatchObject({ severityNumber: 9, severityText: 'INFO', timeUnixNano: 123456789012345678n, scopeName: 'rotel-clickstack-action' })
+    expect(decoded).toMatchObject({
+      severityNumber: 9,
+      severityText: 'INFO',
+      timeUnixNano: 123456789012345678n,
+      scopeName: 'rotel-clickstack-action'
+    })
   })
 })
 
 describe('failures before any answer', () => {
-  it.each(['http', 'grpc'] as const)('connection refused (%s): could not connect to otlp-endpoint', async (protocol) => {
-    const port = await closedPort()
-    const result = failed(await preflight({ endpoint: `http://127.0.0.1:${port}`, protocol }))
-    expect(result).toEqual({
-      kind: 'connect',
-      reason: `Could not connect to otlp-endpoint http://127.0.0.1:${port} (ECONNREFUSED): check the host name and port, and that the runner may reach it.`
-    })
-  })
+  it.each(['http', 'grpc'] as const)(
+    'connection refused (%s): could not connect to otlp-endpoint',
+    async (protocol) => {
+      const port = await closedPort()
+      const result = failed(await preflight({ endpoint: `http://127.0.0.1:${port}`, protocol }))
+      expect(result).toEqual({
+        kind: 'connect',
+        reason: `Could not connect to otlp-endpoint http://127.0.0.1:${port} (ECONNREFUSED): check the host name and port, and that the runner may reach it.`
+      })
+    }
+  )
 
   it.each(['http', 'grpc'] as const)('TLS to a plain port (%s): TLS failed', async (protocol) => {
     const plain = protocol === 'http' ? urls.http : urls.grpc
@@ -251,9 +278,15 @@ describe('failures before any answer', () => {
 
 describe('secret references', () => {
   it.each([
-    ['Secrets Manager inside a value', { Authorization: '${arn:aws:secretsmanager:us-east-1:123456789012:secret:clickstack-key}' }],
+    [
+      'Secrets Manager inside a value',
+      { Authorization: '${arn:aws:secretsmanager:us-east-1:123456789012:secret:clickstack-key}' }
+    ],
     ['SSM inside a value', { Authorization: 'Bearer ${arn:aws:ssm:us-east-1:123456789012:parameter/clickstack-key}' }],
-    ['secret:// as the whole value', { Authorization: 'secret://arn:aws:secretsmanager:us-east-1:123456789012:secret:key#api' }]
+    [
+      'secret:// as the whole value',
+      { Authorization: 'secret://arn:aws:secretsmanager:us-east-1:123456789012:secret:key#api' }
+    ]
   ])('%s: skipped with a notice, nothing sent', async (_name, headers) => {
     const before = receiver.received.length
     expect(await preflight({ endpoint: urls.http, protocol: 'http', headers })).toEqual({
@@ -263,7 +296,9 @@ describe('secret references', () => {
   })
 
   it('an endpoint that is a secret reference is skipped too', async () => {
-    expect(await preflight({ endpoint: 'secret://arn:aws:secretsmanager:us-east-1:123456789012:secret:endpoint' })).toEqual({
+    expect(
+      await preflight({ endpoint: 'secret://arn:aws:secretsmanager:us-east-1:123456789012:secret:endpoint' })
+    ).toEqual({
       skipped: 'otlp-endpoint is a secret reference that only the function can resolve'
     })
   })
@@ -276,8 +311,25 @@ const openssl = spawnSync('openssl', ['version'], { encoding: 'utf8' }).status =
     const dir = mkdtempSync(join(tmpdir(), 'rotel-preflight-tls-'))
     const made = spawnSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem')
+      ],
       { encoding: 'utf8' }
     )
     if (made.status !== 0) throw new Error(`openssl failed: ${made.stderr}`)

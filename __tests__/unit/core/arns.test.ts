@@ -13,7 +13,12 @@ const ROTEL = 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-arm64
 
 describe('layer version ARNs', () => {
   it('are read alike by the layer search, the planner and the workspace scan', () => {
-    expect(parseLayerVersionArn(ROTEL)).toEqual({ region: 'us-east-1', account: '418653438961', name: 'rotel-extension-arm64-alpha', version: 12 })
+    expect(parseLayerVersionArn(ROTEL)).toEqual({
+      region: 'us-east-1',
+      account: '418653438961',
+      name: 'rotel-extension-arm64-alpha',
+      version: 12
+    })
     expect(layerVersionArnShape(ROTEL)).toEqual({ name: 'rotel-extension-arm64-alpha', version: 12 })
     expect(isRotelLayer(ROTEL)).toBe(true)
     expect(findReferencesInText(`Layers: [${ROTEL}]`, 'template.yml')).toHaveLength(1)

@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals'
-import { arnLocationProblem, iamRegionOf, PARTITION_IDS, partitionOf, REGION_PATTERN } from '../../../src/core/awsPartitions.js'
+import {
+  arnLocationProblem,
+  iamRegionOf,
+  PARTITION_IDS,
+  partitionOf,
+  REGION_PATTERN
+} from '../../../src/core/awsPartitions.js'
 
 /** Regions AWS's SDK endpoint data lists per partition (a sample of each). */
 const REGIONS: ReadonlyArray<[string, string]> = [
@@ -25,16 +31,25 @@ describe('AWS partitions', () => {
     expect(REGION_PATTERN.test(region)).toBe(true)
     expect(arnLocationProblem(partition, region)).toBeUndefined()
     for (const other of PARTITION_IDS.filter((id) => id !== partition))
-      expect(arnLocationProblem(other, region)).toBe(`puts ${region} in the partition ${other}, but ${region} is in ${partition}; write arn:${partition}:…`)
+      expect(arnLocationProblem(other, region)).toBe(
+        `puts ${region} in the partition ${other}, but ${region} is in ${partition}; write arn:${partition}:…`
+      )
   })
 
-  it.each(['mars-east-1', 'zz-east-1', 'us-east', 'US-EAST-1', 'us-east-1 ', 'eusc-east-1', 'cn-north-123', 'us-gov-west-1\n', ''])(
-    'knows %j for no region',
-    (region) => {
-      expect(partitionOf(region)).toBeUndefined()
-      expect(REGION_PATTERN.test(region)).toBe(false)
-    }
-  )
+  it.each([
+    'mars-east-1',
+    'zz-east-1',
+    'us-east',
+    'US-EAST-1',
+    'us-east-1 ',
+    'eusc-east-1',
+    'cn-north-123',
+    'us-gov-west-1\n',
+    ''
+  ])('knows %j for no region', (region) => {
+    expect(partitionOf(region)).toBeUndefined()
+    expect(REGION_PATTERN.test(region)).toBe(false)
+  })
 
   it('names a partition that does not exist, and the ones that do', () => {
     expect(arnLocationProblem('aws-moon', 'us-east-1')).toBe(
@@ -42,7 +57,7 @@ describe('AWS partitions', () => {
     )
   })
 
-  it('finds each partition\'s IAM region inside that partition', () => {
+  it("finds each partition's IAM region inside that partition", () => {
     for (const id of PARTITION_IDS) expect(partitionOf(iamRegionOf(id))).toBe(id)
   })
 })

@@ -115,10 +115,30 @@ describe('loadConfig: functions', () => {
   })
 
   it.each([
-    { source: 'aws-region over the environment', inputs: { 'aws-region': 'eu-west-2' }, env: { AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'us-west-2' }, region: 'eu-west-2' },
-    { source: 'AWS_REGION before AWS_DEFAULT_REGION', inputs: {}, env: { AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'us-west-2' }, region: 'eu-west-1' },
-    { source: 'AWS_DEFAULT_REGION when AWS_REGION is unset', inputs: {}, env: { AWS_DEFAULT_REGION: 'us-west-2' }, region: 'us-west-2' },
-    { source: 'AWS_DEFAULT_REGION when AWS_REGION is blank', inputs: {}, env: { AWS_REGION: '  ', AWS_DEFAULT_REGION: 'us-west-2' }, region: 'us-west-2' }
+    {
+      source: 'aws-region over the environment',
+      inputs: { 'aws-region': 'eu-west-2' },
+      env: { AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'us-west-2' },
+      region: 'eu-west-2'
+    },
+    {
+      source: 'AWS_REGION before AWS_DEFAULT_REGION',
+      inputs: {},
+      env: { AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'us-west-2' },
+      region: 'eu-west-1'
+    },
+    {
+      source: 'AWS_DEFAULT_REGION when AWS_REGION is unset',
+      inputs: {},
+      env: { AWS_DEFAULT_REGION: 'us-west-2' },
+      region: 'us-west-2'
+    },
+    {
+      source: 'AWS_DEFAULT_REGION when AWS_REGION is blank',
+      inputs: {},
+      env: { AWS_REGION: '  ', AWS_DEFAULT_REGION: 'us-west-2' },
+      region: 'us-west-2'
+    }
   ])('finds the region of plain names from $source', ({ inputs, env, region }) => {
     const config = load({ functions: 'fn-a', ...inputs }, env)
     expect(config.functions[0]?.region).toBe(region)
@@ -223,13 +243,10 @@ describe('loadConfig: defaults', () => {
   it('reads only inputs that action.yml declares', () => {
     const declared = actionYmlInputs()
     const read = new Set<string>()
-    loadConfig(
-      (name) => {
-        read.add(name)
-        return name === 'functions' ? 'fn-a' : name === 'aws-region' ? 'us-east-1' : ''
-      },
-      {}
-    )
+    loadConfig((name) => {
+      read.add(name)
+      return name === 'functions' ? 'fn-a' : name === 'aws-region' ? 'us-east-1' : ''
+    }, {})
     for (const name of read) expect([...declared.keys()]).toContain(name)
     // Every declared input is read: one the code forgets would be silently ignored.
     expect([...declared.keys()].filter((name) => !read.has(name))).toEqual([])
@@ -400,14 +417,24 @@ interface BadCase {
 }
 
 const BAD_CASES: readonly BadCase[] = [
-  { what: 'cloudwatch-logs not keep or off', inputs: { 'cloudwatch-logs': 'disabled' }, names: 'cloudwatch-logs', fix: /must be keep or off/ },
+  {
+    what: 'cloudwatch-logs not keep or off',
+    inputs: { 'cloudwatch-logs': 'disabled' },
+    names: 'cloudwatch-logs',
+    fix: /must be keep or off/
+  },
   {
     what: 'cloudwatch-off-method not deny or detach',
     inputs: { 'cloudwatch-off-method': 'remove' },
     names: 'cloudwatch-off-method',
     fix: /must be deny or detach/
   },
-  { what: 'grant-secret-access not a boolean', inputs: { 'grant-secret-access': 'always' }, names: 'grant-secret-access', fix: /true or false/ },
+  {
+    what: 'grant-secret-access not a boolean',
+    inputs: { 'grant-secret-access': 'always' },
+    names: 'grant-secret-access',
+    fix: /true or false/
+  },
   {
     what: 'secret-kms-key-arn an alias',
     inputs: {
@@ -505,10 +532,30 @@ const BAD_CASES: readonly BadCase[] = [
     names: 'functions',
     fix: /neither a function name .* nor a function ARN/
   },
-  { what: 'layer-version 0', inputs: { ...BASE, 'layer-version': '0' }, names: 'layer-version', fix: /"latest" or a layer version number/ },
-  { what: 'layer-version -1', inputs: { ...BASE, 'layer-version': '-1' }, names: 'layer-version', fix: /"latest" or a layer version number/ },
-  { what: 'layer-version 1.5', inputs: { ...BASE, 'layer-version': '1.5' }, names: 'layer-version', fix: /"latest" or a layer version number/ },
-  { what: 'layer-version abc', inputs: { ...BASE, 'layer-version': 'abc' }, names: 'layer-version', fix: /"latest" or a layer version number/ },
+  {
+    what: 'layer-version 0',
+    inputs: { ...BASE, 'layer-version': '0' },
+    names: 'layer-version',
+    fix: /"latest" or a layer version number/
+  },
+  {
+    what: 'layer-version -1',
+    inputs: { ...BASE, 'layer-version': '-1' },
+    names: 'layer-version',
+    fix: /"latest" or a layer version number/
+  },
+  {
+    what: 'layer-version 1.5',
+    inputs: { ...BASE, 'layer-version': '1.5' },
+    names: 'layer-version',
+    fix: /"latest" or a layer version number/
+  },
+  {
+    what: 'layer-version abc',
+    inputs: { ...BASE, 'layer-version': 'abc' },
+    names: 'layer-version',
+    fix: /"latest" or a layer version number/
+  },
   { what: 'empty functions', inputs: { ...BASE, functions: '' }, names: 'functions', fix: /list the Lambda functions/ },
   {
     what: 'functions holding only comments and separators',
@@ -516,7 +563,12 @@ const BAD_CASES: readonly BadCase[] = [
     names: 'functions',
     fix: /list the Lambda functions/
   },
-  { what: 'test-payload not JSON', inputs: { ...BASE, 'test-payload': '{test: data' }, names: 'test-payload', fix: /write a JSON document/ },
+  {
+    what: 'test-payload not JSON',
+    inputs: { ...BASE, 'test-payload': '{test: data' },
+    names: 'test-payload',
+    fix: /write a JSON document/
+  },
   {
     what: 'test-payload over 6 MB',
     inputs: { ...BASE, 'test-payload': JSON.stringify('x'.repeat(6 * 1024 * 1024)) },
@@ -611,19 +663,84 @@ const BAD_CASES: readonly BadCase[] = [
     names: 'role-to-assume',
     fix: /leave it empty/
   },
-  { what: 'role-session-name of one character', inputs: { ...BASE, 'role-session-name': 'a' }, names: 'role-session-name', fix: /2 to 64 characters/ },
-  { what: 'role-session-name with a space', inputs: { ...BASE, 'role-session-name': 'my session' }, names: 'role-session-name', fix: /2 to 64 characters/ },
-  { what: 'role-session-name of 65 characters', inputs: { ...BASE, 'role-session-name': 'x'.repeat(65) }, names: 'role-session-name', fix: /2 to 64 characters/ },
-  { what: 'role-duration-seconds 100', inputs: { ...BASE, 'role-duration-seconds': '100' }, names: 'role-duration-seconds', fix: /from 900 to 43200/ },
-  { what: 'role-duration-seconds 43201', inputs: { ...BASE, 'role-duration-seconds': '43201' }, names: 'role-duration-seconds', fix: /from 900 to 43200/ },
-  { what: 'max-concurrency 0', inputs: { ...BASE, 'max-concurrency': '0' }, names: 'max-concurrency', fix: /from 1 to 64/ },
-  { what: 'max-concurrency 65', inputs: { ...BASE, 'max-concurrency': '65' }, names: 'max-concurrency', fix: /from 1 to 64/ },
-  { what: 'max-concurrency 2.5', inputs: { ...BASE, 'max-concurrency': '2.5' }, names: 'max-concurrency', fix: /whole number from 1 to 64/ },
-  { what: 'cloudwatch-check-seconds 301', inputs: { ...BASE, 'cloudwatch-check-seconds': '301' }, names: 'cloudwatch-check-seconds', fix: /from 0 to 300/ },
-  { what: 'architecture amd64', inputs: { ...BASE, architecture: 'amd64' }, names: 'architecture', fix: /auto, x86_64 or arm64/ },
-  { what: 'otlp-protocol udp', inputs: { ...BASE, 'otlp-protocol': 'udp' }, names: 'otlp-protocol', fix: /grpc or http/ },
-  { what: 'otlp-endpoint ftp://x', inputs: { ...BASE, 'otlp-endpoint': 'ftp://x' }, names: 'otlp-endpoint', fix: /https:\/\/clickstack\.example\.com:4317/ },
-  { what: 'otlp-endpoint without a scheme', inputs: { ...BASE, 'otlp-endpoint': 'clickstack.example.com:4317' }, names: 'otlp-endpoint', fix: /http\(s\) URL/ },
+  {
+    what: 'role-session-name of one character',
+    inputs: { ...BASE, 'role-session-name': 'a' },
+    names: 'role-session-name',
+    fix: /2 to 64 characters/
+  },
+  {
+    what: 'role-session-name with a space',
+    inputs: { ...BASE, 'role-session-name': 'my session' },
+    names: 'role-session-name',
+    fix: /2 to 64 characters/
+  },
+  {
+    what: 'role-session-name of 65 characters',
+    inputs: { ...BASE, 'role-session-name': 'x'.repeat(65) },
+    names: 'role-session-name',
+    fix: /2 to 64 characters/
+  },
+  {
+    what: 'role-duration-seconds 100',
+    inputs: { ...BASE, 'role-duration-seconds': '100' },
+    names: 'role-duration-seconds',
+    fix: /from 900 to 43200/
+  },
+  {
+    what: 'role-duration-seconds 43201',
+    inputs: { ...BASE, 'role-duration-seconds': '43201' },
+    names: 'role-duration-seconds',
+    fix: /from 900 to 43200/
+  },
+  {
+    what: 'max-concurrency 0',
+    inputs: { ...BASE, 'max-concurrency': '0' },
+    names: 'max-concurrency',
+    fix: /from 1 to 64/
+  },
+  {
+    what: 'max-concurrency 65',
+    inputs: { ...BASE, 'max-concurrency': '65' },
+    names: 'max-concurrency',
+    fix: /from 1 to 64/
+  },
+  {
+    what: 'max-concurrency 2.5',
+    inputs: { ...BASE, 'max-concurrency': '2.5' },
+    names: 'max-concurrency',
+    fix: /whole number from 1 to 64/
+  },
+  {
+    what: 'cloudwatch-check-seconds 301',
+    inputs: { ...BASE, 'cloudwatch-check-seconds': '301' },
+    names: 'cloudwatch-check-seconds',
+    fix: /from 0 to 300/
+  },
+  {
+    what: 'architecture amd64',
+    inputs: { ...BASE, architecture: 'amd64' },
+    names: 'architecture',
+    fix: /auto, x86_64 or arm64/
+  },
+  {
+    what: 'otlp-protocol udp',
+    inputs: { ...BASE, 'otlp-protocol': 'udp' },
+    names: 'otlp-protocol',
+    fix: /grpc or http/
+  },
+  {
+    what: 'otlp-endpoint ftp://x',
+    inputs: { ...BASE, 'otlp-endpoint': 'ftp://x' },
+    names: 'otlp-endpoint',
+    fix: /https:\/\/clickstack\.example\.com:4317/
+  },
+  {
+    what: 'otlp-endpoint without a scheme',
+    inputs: { ...BASE, 'otlp-endpoint': 'clickstack.example.com:4317' },
+    names: 'otlp-endpoint',
+    fix: /http\(s\) URL/
+  },
   {
     what: 'otlp-endpoint with user:password@',
     inputs: { ...BASE, 'otlp-endpoint': 'https://ingest:hunter2pass@clickstack.example.com:4317' },
@@ -638,15 +755,60 @@ const BAD_CASES: readonly BadCase[] = [
     fix: /otlp-endpoint/,
     secrets: ['hunter2pass']
   },
-  { what: 'env-file relative path', inputs: { ...BASE, 'env-file': 'rotel.env' }, names: 'env-file', fix: /absolute path inside the function/ },
-  { what: 'env-file with a space', inputs: { ...BASE, 'env-file': '/var/task/my rotel.env' }, names: 'env-file', fix: /absolute path/ },
-  { what: 'layer-name with {region}', inputs: { ...BASE, 'layer-name': 'rotel-{region}-{arch}' }, names: 'layer-name', fix: /with \{arch\} where amd64 or arm64 belongs/ },
-  { what: 'layer-name with an unclosed brace', inputs: { ...BASE, 'layer-name': 'rotel-{arch' }, names: 'layer-name', fix: /\{arch\}/ },
-  { what: 'layer-name with a stray closing brace', inputs: { ...BASE, 'layer-name': 'rotel}-{arch}' }, names: 'layer-name', fix: /\{arch\}/ },
-  { what: 'layer-name with a colon', inputs: { ...BASE, 'layer-name': 'rotel:{arch}' }, names: 'layer-name', fix: /letters, digits, - and _/ },
-  { what: 'layer-account not 12 digits', inputs: { ...BASE, 'layer-account': '41865343896' }, names: 'layer-account', fix: /12-digit AWS account ID/ },
-  { what: 'test-invoke maybe', inputs: { ...BASE, 'test-invoke': 'maybe' }, names: 'test-invoke', fix: /true or false/ },
-  { what: 'rollback-on-failure maybe', inputs: { ...BASE, 'rollback-on-failure': 'maybe' }, names: 'rollback-on-failure', fix: /true or false/ },
+  {
+    what: 'env-file relative path',
+    inputs: { ...BASE, 'env-file': 'rotel.env' },
+    names: 'env-file',
+    fix: /absolute path inside the function/
+  },
+  {
+    what: 'env-file with a space',
+    inputs: { ...BASE, 'env-file': '/var/task/my rotel.env' },
+    names: 'env-file',
+    fix: /absolute path/
+  },
+  {
+    what: 'layer-name with {region}',
+    inputs: { ...BASE, 'layer-name': 'rotel-{region}-{arch}' },
+    names: 'layer-name',
+    fix: /with \{arch\} where amd64 or arm64 belongs/
+  },
+  {
+    what: 'layer-name with an unclosed brace',
+    inputs: { ...BASE, 'layer-name': 'rotel-{arch' },
+    names: 'layer-name',
+    fix: /\{arch\}/
+  },
+  {
+    what: 'layer-name with a stray closing brace',
+    inputs: { ...BASE, 'layer-name': 'rotel}-{arch}' },
+    names: 'layer-name',
+    fix: /\{arch\}/
+  },
+  {
+    what: 'layer-name with a colon',
+    inputs: { ...BASE, 'layer-name': 'rotel:{arch}' },
+    names: 'layer-name',
+    fix: /letters, digits, - and _/
+  },
+  {
+    what: 'layer-account not 12 digits',
+    inputs: { ...BASE, 'layer-account': '41865343896' },
+    names: 'layer-account',
+    fix: /12-digit AWS account ID/
+  },
+  {
+    what: 'test-invoke maybe',
+    inputs: { ...BASE, 'test-invoke': 'maybe' },
+    names: 'test-invoke',
+    fix: /true or false/
+  },
+  {
+    what: 'rollback-on-failure maybe',
+    inputs: { ...BASE, 'rollback-on-failure': 'maybe' },
+    names: 'rollback-on-failure',
+    fix: /true or false/
+  },
   { what: 'json-logs json', inputs: { ...BASE, 'json-logs': 'json' }, names: 'json-logs', fix: /true or false/ },
   {
     what: "environment setting json-logs' own record",
@@ -671,7 +833,9 @@ describe('loadConfig: bad inputs', () => {
     const problems = problemsOf(badCase.inputs, badCase.env ?? {})
     // One problem both names the input and says the fix.
     expect(problems).toEqual(
-      expect.arrayContaining([expect.stringMatching(new RegExp(`(?=[\\s\\S]*${escape(badCase.names)})(?=[\\s\\S]*(?:${badCase.fix.source}))`))])
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`(?=[\\s\\S]*${escape(badCase.names)})(?=[\\s\\S]*(?:${badCase.fix.source}))`))
+      ])
     )
     for (const secret of badCase.secrets ?? []) {
       for (const problem of problems) expect(problem).not.toContain(secret)
@@ -725,8 +889,12 @@ describe('loadConfig: annotate-files patterns are bounded before anything runs',
   it('names annotate-files and the fix for a pattern with too many brace alternatives or too long, negated or not', () => {
     const problems = problemsOf({ ...BASE, 'annotate-files': `**/*.tf\n${'{a,b}'.repeat(18)}\n!${'x'.repeat(2000)}` })
     expect(problems).toEqual([
-      expect.stringMatching(/^annotate-files: the pattern .* more than 256 alternatives .*split it over several lines\.$/),
-      expect.stringMatching(/^annotate-files: a pattern of 2000 characters .* longer than the 1024 allowed; shorten it\.$/)
+      expect.stringMatching(
+        /^annotate-files: the pattern .* more than 256 alternatives .*split it over several lines\.$/
+      ),
+      expect.stringMatching(
+        /^annotate-files: a pattern of 2000 characters .* longer than the 1024 allowed; shorten it\.$/
+      )
     ])
   })
 
@@ -769,11 +937,17 @@ const SM_REF = `\${arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:clickstack
 
 describe('loadConfig: partitions and regions', () => {
   it.each([
-    [arn('us-east-1', 'f', 'aws-cn'), /puts us-east-1 in the partition aws-cn, but us-east-1 is in aws; write arn:aws:/],
+    [
+      arn('us-east-1', 'f', 'aws-cn'),
+      /puts us-east-1 in the partition aws-cn, but us-east-1 is in aws; write arn:aws:/
+    ],
     [arn('cn-north-1', 'f', 'aws'), /cn-north-1 is in aws-cn/],
     [arn('us-gov-west-1', 'f', 'aws'), /us-gov-west-1 is in aws-us-gov/],
     [arn('eu-west-1', 'f', 'aws-iso'), /eu-west-1 is in aws/],
-    [arn('us-east-1', 'f', 'aws-moon'), /partition "aws-moon", which does not exist \(AWS's partitions are aws, aws-cn/],
+    [
+      arn('us-east-1', 'f', 'aws-moon'),
+      /partition "aws-moon", which does not exist \(AWS's partitions are aws, aws-cn/
+    ],
     [arn('moon-east-1', 'f'), /the region "moon-east-1", which is not an AWS region name/]
   ])('refuses the function ARN %s, even with a mirror', (given, message) => {
     const problems = problemsOf({ ...MIRRORED, functions: given })
@@ -814,13 +988,24 @@ describe('loadConfig: partitions and regions', () => {
 
   it('refuses a pattern in a region where the layer is not published, and takes it with a mirror', () => {
     const inputs = { functions: 'orders-*', 'aws-region': 'us-east-1, af-south-1' }
-    expect(problemsOf(inputs)).toEqual([expect.stringMatching(/^functions: orders-\* is in af-south-1, where the Rotel layer is not published .* set layer-account\.$/)])
-    expect(load({ ...inputs, 'layer-account': MIRROR_ACCOUNT }).patterns[0]?.regions).toEqual(['us-east-1', 'af-south-1'])
+    expect(problemsOf(inputs)).toEqual([
+      expect.stringMatching(
+        /^functions: orders-\* is in af-south-1, where the Rotel layer is not published .* set layer-account\.$/
+      )
+    ])
+    expect(load({ ...inputs, 'layer-account': MIRROR_ACCOUNT }).patterns[0]?.regions).toEqual([
+      'us-east-1',
+      'af-south-1'
+    ])
   })
 
   it('refuses an ARN pattern in a region or partition where the layer is not published', () => {
-    expect(allProblems({ functions: arn('me-south-1', 'orders-*') })).toMatch(/me-south-1, where the Rotel layer is not published/)
-    expect(allProblems({ functions: arn('cn-north-1', 'orders-*', 'aws-cn') })).toMatch(/aws-cn partition, where the Rotel layer is not published/)
+    expect(allProblems({ functions: arn('me-south-1', 'orders-*') })).toMatch(
+      /me-south-1, where the Rotel layer is not published/
+    )
+    expect(allProblems({ functions: arn('cn-north-1', 'orders-*', 'aws-cn') })).toMatch(
+      /aws-cn partition, where the Rotel layer is not published/
+    )
   })
 
   it('refuses patterns and names of two partitions in one run', () => {
@@ -838,10 +1023,14 @@ describe('loadConfig: partitions and regions', () => {
       'instrumentation-layer': `arn:aws-cn:lambda:{region}:${ACCOUNT}:layer:otel-{arch}:1`
     })
     for (const name of ['role-to-assume', 'otlp-headers', 'secret-kms-key-arn', 'instrumentation-layer'])
-      expect(problems).toContainEqual(expect.stringMatching(new RegExp(`^${name}: .* and the functions are in aws; AWS does not act across partitions`)))
+      expect(problems).toContainEqual(
+        expect.stringMatching(
+          new RegExp(`^${name}: .* and the functions are in aws; AWS does not act across partitions`)
+        )
+      )
   })
 
-  it('takes a role, a reference and a key of the functions\' own partition', () => {
+  it("takes a role, a reference and a key of the functions' own partition", () => {
     const config = load({
       ...MIRRORED,
       functions: arn('cn-north-1', 'f', 'aws-cn'),
@@ -857,7 +1046,11 @@ describe('loadConfig: partitions and regions', () => {
     [`arn:aws-moon:iam::${ACCOUNT}:role/deploy`, 'role-to-assume', /"aws-moon", which does not exist/],
     [`arn:aws-cn:kms:us-east-1:${ACCOUNT}:key/abc`, 'secret-kms-key-arn', /us-east-1 is in aws/],
     [`arn:aws:lambda:cn-north-1:${ACCOUNT}:layer:otel-{arch}:1`, 'instrumentation-layer', /cn-north-1 is in aws-cn/],
-    [`arn:aws-x:lambda:{region}:${ACCOUNT}:layer:otel-{arch}:1`, 'instrumentation-layer', /"aws-x", which does not exist/]
+    [
+      `arn:aws-x:lambda:{region}:${ACCOUNT}:layer:otel-{arch}:1`,
+      'instrumentation-layer',
+      /"aws-x", which does not exist/
+    ]
   ])('refuses %s in %s', (value, name, message) => {
     const extra = name === 'secret-kms-key-arn' ? { 'otlp-headers': `Authorization=${SM_REF}` } : {}
     expect(allProblems({ ...BASE, ...extra, [name]: value })).toMatch(message)
@@ -880,7 +1073,9 @@ describe('loadConfig: size limits', () => {
     const over = valueOf(limit + 1)
     expect(over).toHaveLength(limit + 1)
     const problems = problemsOf({ ...BASE, [name]: over })
-    expect(problems[0]).toMatch(new RegExp(`^${name} is ${limit + 1} characters long and may be at most ${limit} \\(.+\\); shorten it\\.$`))
+    expect(problems[0]).toMatch(
+      new RegExp(`^${name} is ${limit + 1} characters long and may be at most ${limit} \\(.+\\); shorten it\\.$`)
+    )
     // Only that one problem: the refused value is not parsed as well.
     expect(problems).toHaveLength(1)
     expect(problems.join('\n')).not.toContain(over.slice(-40))
@@ -890,7 +1085,7 @@ describe('loadConfig: size limits', () => {
     expect(load({ ...BASE, audience: 'a'.repeat(255) }).audience).toHaveLength(255)
   })
 
-  it('refuses settings that take more than Lambda\'s 4 KB together, naming each input with its share', () => {
+  it("refuses settings that take more than Lambda's 4 KB together, naming each input with its share", () => {
     const within = (pad: number): Inputs => ({
       ...BASE,
       'otlp-endpoint': 'https://clickstack.example.com:4317',
@@ -917,14 +1112,23 @@ describe('loadConfig: size limits', () => {
   })
 
   it('bounds the items of functions, exclude, aws-region, annotate-files and secret-kms-key-arn', () => {
-    const lines = (count: number, item: (i: number) => string): string => Array.from({ length: count }, (_, i) => item(i)).join('\n')
+    const lines = (count: number, item: (i: number) => string): string =>
+      Array.from({ length: count }, (_, i) => item(i)).join('\n')
     expect(load({ ...MIRRORED, functions: lines(1000, (i) => `fn-${i}`) }).functions).toHaveLength(1000)
-    expect(allProblems({ ...MIRRORED, functions: lines(1001, (i) => `fn-${i}`) })).toMatch(/^functions lists 1001 items and takes at most 1000/)
-    expect(allProblems({ ...BASE, functions: 'orders-*', exclude: lines(201, (i) => `x${i}-*`) })).toMatch(/^exclude lists 201 items/)
+    expect(allProblems({ ...MIRRORED, functions: lines(1001, (i) => `fn-${i}`) })).toMatch(
+      /^functions lists 1001 items and takes at most 1000/
+    )
+    expect(allProblems({ ...BASE, functions: 'orders-*', exclude: lines(201, (i) => `x${i}-*`) })).toMatch(
+      /^exclude lists 201 items/
+    )
     expect(allProblems({ ...BASE, 'aws-region': lines(51, () => 'us-east-1') })).toMatch(/^aws-region lists 51 regions/)
-    expect(allProblems({ ...BASE, 'annotate-files': lines(101, (i) => `d${i}/*.tf`) })).toMatch(/^annotate-files lists 101 globs/)
+    expect(allProblems({ ...BASE, 'annotate-files': lines(101, (i) => `d${i}/*.tf`) })).toMatch(
+      /^annotate-files lists 101 globs/
+    )
     const keys = lines(21, (i) => `arn:aws:kms:us-east-1:${ACCOUNT}:key/k${i}`)
-    expect(allProblems({ ...BASE, 'otlp-headers': `Authorization=${SM_REF}`, 'secret-kms-key-arn': keys })).toMatch(/^secret-kms-key-arn lists 21 keys/)
+    expect(allProblems({ ...BASE, 'otlp-headers': `Authorization=${SM_REF}`, 'secret-kms-key-arn': keys })).toMatch(
+      /^secret-kms-key-arn lists 21 keys/
+    )
   })
 
   it('refuses a functions item longer than any ARN or pattern without quoting it', () => {
@@ -948,14 +1152,19 @@ describe('loadConfig: control characters', () => {
     'test-invoke': 'true'
   }
 
-  it.each(Object.keys(SINGLE_LINE).flatMap((name) => ['\n', '\r', '\t', '\u0007', '\u001b', '\u007f', '\u0085', '\u2028', '\u202e'].map((c) => [name, c] as const)))(
-    'refuses in %s the character %j, naming the input and where',
-    (name, c) => {
-      const value = `${(SINGLE_LINE[name] as string).slice(0, 3)}${c}${(SINGLE_LINE[name] as string).slice(3)}`
-      const problems = problemsOf({ ...BASE, ...SINGLE_LINE, [name]: value })
-      expect(problems).toEqual([expect.stringMatching(new RegExp(`^${name} holds .* at character 4; write it on one line, without control characters\\.$`))])
-    }
-  )
+  it.each(
+    Object.keys(SINGLE_LINE).flatMap((name) =>
+      ['\n', '\r', '\t', '\u0007', '\u001b', '\u007f', '\u0085', '\u2028', '\u202e'].map((c) => [name, c] as const)
+    )
+  )('refuses in %s the character %j, naming the input and where', (name, c) => {
+    const value = `${(SINGLE_LINE[name] as string).slice(0, 3)}${c}${(SINGLE_LINE[name] as string).slice(3)}`
+    const problems = problemsOf({ ...BASE, ...SINGLE_LINE, [name]: value })
+    expect(problems).toEqual([
+      expect.stringMatching(
+        new RegExp(`^${name} holds .* at character 4; write it on one line, without control characters\\.$`)
+      )
+    ])
+  })
 
   it('takes line breaks (LF or CRLF) and tabs in a list input, and refuses a lone carriage return', () => {
     const config = load({ ...MIRRORED, functions: 'fn-a\r\n\tfn-b\nfn-c' })
@@ -978,13 +1187,18 @@ describe('loadConfig: control characters', () => {
   })
 
   it('refuses a bare NUL in any input', () => {
-    expect(allProblems({ ...BASE, 'otlp-headers': `Authorization=${SECRET}\u0000` })).toMatch(/otlp-headers holds the invisible character U\+0000/)
+    expect(allProblems({ ...BASE, 'otlp-headers': `Authorization=${SECRET}\u0000` })).toMatch(
+      /otlp-headers holds the invisible character U\+0000/
+    )
   })
 })
 
 describe('loadConfig: otlp-headers', () => {
   it.each([
-    [`Authorization=${SECRET},authorization=other`, /the header authorization is given twice \(header names ignore case\)/],
+    [
+      `Authorization=${SECRET},authorization=other`,
+      /the header authorization is given twice \(header names ignore case\)/
+    ],
     [`Authorization=${SECRET}\nAuthorization=${SECRET}`, /the header Authorization is given twice/],
     ['Authorization=', /the header Authorization has an empty value; give its value \(if a secret fills it/],
     [`Authorization=${SECRET}ключ`, /the value of Authorization holds a character outside printable ASCII/],
@@ -1006,7 +1220,9 @@ describe('loadConfig: otlp-headers', () => {
   })
 
   it('refuses a resource attribute given twice', () => {
-    expect(problemsOf({ ...BASE, 'resource-attributes': 'team=a,team=b' })).toEqual(['resource-attributes: team is given twice; keep one.'])
+    expect(problemsOf({ ...BASE, 'resource-attributes': 'team=a,team=b' })).toEqual([
+      'resource-attributes: team is given twice; keep one.'
+    ])
   })
 })
 
@@ -1024,17 +1240,26 @@ describe('loadConfig: environment', () => {
   })
 
   it('refuses a variable given twice, and still takes a value that is = inside', () => {
-    expect(problemsOf({ ...BASE, environment: 'TEAM=a\nTEAM=b' })).toEqual(['environment: TEAM is given twice; keep one line.'])
+    expect(problemsOf({ ...BASE, environment: 'TEAM=a\nTEAM=b' })).toEqual([
+      'environment: TEAM is given twice; keep one line.'
+    ])
     expect(load({ ...BASE, environment: 'EQ=a=b' }).managedVariables.EQ).toBe('a=b')
   })
 })
 
 describe('loadConfig: test-payload', () => {
-  it.each([`{"token":"${SECRET}" oops}`, SECRET, `{"token":"${SECRET}",}`])('does not show %j in its JSON error', (payload) => {
-    const problems = problemsOf({ ...BASE, 'test-payload': payload })
-    expect(problems).toEqual([expect.stringMatching(/^test-payload is not valid JSON( \(the error is at character \d+\))?; write a JSON document such as \{"test":"data"\} \(the payload is not shown\)\.$/)])
-    expect(problems.join()).not.toContain(SECRET.slice(0, 6))
-  })
+  it.each([`{"token":"${SECRET}" oops}`, SECRET, `{"token":"${SECRET}",}`])(
+    'does not show %j in its JSON error',
+    (payload) => {
+      const problems = problemsOf({ ...BASE, 'test-payload': payload })
+      expect(problems).toEqual([
+        expect.stringMatching(
+          /^test-payload is not valid JSON( \(the error is at character \d+\))?; write a JSON document such as \{"test":"data"\} \(the payload is not shown\)\.$/
+        )
+      ])
+      expect(problems.join()).not.toContain(SECRET.slice(0, 6))
+    }
+  )
 
   it('says where the error is when the parser says it', () => {
     expect(problemsOf({ ...BASE, 'test-payload': '{"a":1,}' })[0]).toMatch(/at character 8\)/)
@@ -1042,11 +1267,22 @@ describe('loadConfig: test-payload', () => {
 })
 
 describe('loadConfig: delivery and HyperDX', () => {
-  const DELIVERY: Inputs = { ...BASE, 'verify-delivery': 'warn', 'clickhouse-url': 'https://clickhouse.example.com:8443' }
+  const DELIVERY: Inputs = {
+    ...BASE,
+    'verify-delivery': 'warn',
+    'clickhouse-url': 'https://clickhouse.example.com:8443'
+  }
 
   it('names clickhouse-url for a malformed %-escape in its password, without showing it', () => {
-    const problems = problemsOf({ ...DELIVERY, 'clickhouse-url': `https://default:${SECRET}%zz@clickhouse.example.com:8443` })
-    expect(problems).toEqual([expect.stringMatching(/^clickhouse-url: the password in the URL has a malformed %-escape .* put the password in clickhouse-password\.$/)])
+    const problems = problemsOf({
+      ...DELIVERY,
+      'clickhouse-url': `https://default:${SECRET}%zz@clickhouse.example.com:8443`
+    })
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^clickhouse-url: the password in the URL has a malformed %-escape .* put the password in clickhouse-password\.$/
+      )
+    ])
     expect(problems.join()).not.toContain(SECRET)
   })
 
@@ -1057,9 +1293,13 @@ describe('loadConfig: delivery and HyperDX', () => {
 
   it('refuses a dotted clickhouse-database and takes DATABASE.TABLE in the table inputs', () => {
     expect(problemsOf({ ...DELIVERY, 'clickhouse-database': 'otel.logs' })).toEqual([
-      expect.stringMatching(/^clickhouse-database "otel.logs" is not a ClickHouse database name \(letters, digits and _, no dot\)/)
+      expect.stringMatching(
+        /^clickhouse-database "otel.logs" is not a ClickHouse database name \(letters, digits and _, no dot\)/
+      )
     ])
-    expect(load({ ...DELIVERY, 'logs-table': 'otel.logs', 'traces-table': 'otel.traces' }).delivery?.logsTable).toBe('otel.logs')
+    expect(load({ ...DELIVERY, 'logs-table': 'otel.logs', 'traces-table': 'otel.traces' }).delivery?.logsTable).toBe(
+      'otel.logs'
+    )
   })
 
   it.each([

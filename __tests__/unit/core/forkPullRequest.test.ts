@@ -1,7 +1,11 @@
 import { describe, expect, it } from '@jest/globals'
 import { forkPullRequestOf, forkTokenMessage } from '../../../src/core/forkPullRequest.js'
 
-const pullRequest = (head: unknown, base: unknown = { full_name: 'acme/lambdas', fork: false }, number: unknown = 12) => ({
+const pullRequest = (
+  head: unknown,
+  base: unknown = { full_name: 'acme/lambdas', fork: false },
+  number: unknown = 12
+) => ({
   pull_request: { number, head: { repo: head }, base: { repo: base } }
 })
 
@@ -9,7 +13,9 @@ describe('forkPullRequestOf', () => {
   it.each(['pull_request', 'pull_request_review', 'pull_request_review_comment'])(
     'finds a fork pull request on %s by its head repository',
     (eventName) => {
-      expect(forkPullRequestOf({ eventName, payload: pullRequest({ full_name: 'outsider/lambdas', fork: true }) })).toEqual({
+      expect(
+        forkPullRequestOf({ eventName, payload: pullRequest({ full_name: 'outsider/lambdas', fork: true }) })
+      ).toEqual({
         number: 12,
         head: 'outsider/lambdas'
       })
@@ -17,14 +23,27 @@ describe('forkPullRequestOf', () => {
   )
 
   it('calls a pull request from a branch of the same repository no fork, even in a repository that is itself a fork', () => {
-    expect(forkPullRequestOf({ eventName: 'pull_request', payload: pullRequest({ full_name: 'acme/lambdas', fork: true }, { full_name: 'acme/lambdas', fork: true }) })).toBeUndefined()
+    expect(
+      forkPullRequestOf({
+        eventName: 'pull_request',
+        payload: pullRequest({ full_name: 'acme/lambdas', fork: true }, { full_name: 'acme/lambdas', fork: true })
+      })
+    ).toBeUndefined()
     // GitHub's names are case-insensitive.
-    expect(forkPullRequestOf({ eventName: 'pull_request', payload: pullRequest({ full_name: 'Acme/Lambdas' }) })).toBeUndefined()
+    expect(
+      forkPullRequestOf({ eventName: 'pull_request', payload: pullRequest({ full_name: 'Acme/Lambdas' }) })
+    ).toBeUndefined()
   })
 
   it('takes a deleted fork for a fork, and falls back on the fork flag when the names are missing', () => {
-    expect(forkPullRequestOf({ eventName: 'pull_request', payload: pullRequest(null) })).toEqual({ number: 12, head: undefined })
-    expect(forkPullRequestOf({ eventName: 'pull_request', payload: pullRequest({ fork: true }, {}) })).toEqual({ number: 12, head: undefined })
+    expect(forkPullRequestOf({ eventName: 'pull_request', payload: pullRequest(null) })).toEqual({
+      number: 12,
+      head: undefined
+    })
+    expect(forkPullRequestOf({ eventName: 'pull_request', payload: pullRequest({ fork: true }, {}) })).toEqual({
+      number: 12,
+      head: undefined
+    })
     expect(forkPullRequestOf({ eventName: 'pull_request', payload: pullRequest({ fork: false }, {}) })).toBeUndefined()
   })
 
@@ -35,9 +54,14 @@ describe('forkPullRequestOf', () => {
   })
 
   it('repeats no head name that is not shaped like owner/name', () => {
-    const odd = forkPullRequestOf({ eventName: 'pull_request', payload: pullRequest({ full_name: 'x/y`](https://evil)\n::error::z' }, undefined, '12') })
+    const odd = forkPullRequestOf({
+      eventName: 'pull_request',
+      payload: pullRequest({ full_name: 'x/y`](https://evil)\n::error::z' }, undefined, '12')
+    })
     expect(odd).toEqual({ number: undefined, head: undefined })
-    expect(forkTokenMessage(odd ?? { number: undefined, head: undefined }, 'arn:aws:iam::123456789012:role/plan')).toMatch(
+    expect(
+      forkTokenMessage(odd ?? { number: undefined, head: undefined }, 'arn:aws:iam::123456789012:role/plan')
+    ).toMatch(
       /^This run is for pull request from a fork, and GitHub gives .* role-to-assume \(arn:aws:iam::123456789012:role\/plan\) cannot be assumed/
     )
   })

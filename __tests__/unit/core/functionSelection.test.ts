@@ -120,7 +120,8 @@ describe('parseSelection', () => {
 
   it('keeps plain names and ARNs untouched and turns patterns into regions to list', () => {
     const selection = parseSelection({
-      functions: 'orders-api\narn:aws:lambda:eu-west-1:123456789012:function:billing\n orders-* # the fleet\n*-api, orders-*',
+      functions:
+        'orders-api\narn:aws:lambda:eu-west-1:123456789012:function:billing\n orders-* # the fleet\n*-api, orders-*',
       exclude: '',
       regions
     })
@@ -172,7 +173,8 @@ describe('parseSelection', () => {
     {
       functions: 'arn:aws:lambda:eu-*:123456789012:function:orders-*',
       regions,
-      problem: /pattern in its region, which is not supported; give the plain pattern \(orders-\*\) and list the regions in aws-region/
+      problem:
+        /pattern in its region, which is not supported; give the plain pattern \(orders-\*\) and list the regions in aws-region/
     },
     {
       functions: 'arn:aws:lambda:eu-west-1:1234567890*:function:orders-*',
@@ -199,7 +201,11 @@ describe('parseSelection', () => {
       regions,
       problem: /puts eu-west-1 in the partition aws-cn, but eu-west-1 is in aws; write arn:aws:/
     },
-    { functions: 'arn:aws:s3:::bucket-*', regions, problem: /^functions: "arn:aws:s3:::bucket-\*" is not a Lambda function ARN/ }
+    {
+      functions: 'arn:aws:s3:::bucket-*',
+      regions,
+      problem: /^functions: "arn:aws:s3:::bucket-\*" is not a Lambda function ARN/
+    }
   ])('reports $functions', ({ functions, regions: given, problem }) => {
     const selection = parseSelection({ functions, exclude: '', regions: given })
     expect(selection.problems).toHaveLength(1)
@@ -208,7 +214,11 @@ describe('parseSelection', () => {
   })
 
   it('reports every problem at once, naming the exclude input for excludes', () => {
-    const selection = parseSelection({ functions: 'a.*\nb[', exclude: 'c!*\narn:aws:lambda:eu-*:123456789012:function:x', regions })
+    const selection = parseSelection({
+      functions: 'a.*\nb[',
+      exclude: 'c!*\narn:aws:lambda:eu-*:123456789012:function:x',
+      regions
+    })
     expect(selection.problems).toHaveLength(4)
     expect(selection.problems.filter((p) => p.startsWith('exclude: '))).toHaveLength(2)
   })

@@ -127,7 +127,9 @@ describe('compileGlob against an obvious matcher', () => {
     const patternSegment = fc.oneof(
       fc.constant('**'),
       fc.constantFrom('a', 'b', 'ab', '*', 'a*'),
-      fc.array(fc.constantFrom('a', 'b', '*', '?'), { minLength: 1, maxLength: 5 }).map((c) => c.join('').replace(/\*+/g, '*'))
+      fc
+        .array(fc.constantFrom('a', 'b', '*', '?'), { minLength: 1, maxLength: 5 })
+        .map((c) => c.join('').replace(/\*+/g, '*'))
     )
     const pathSegment = fc.oneof(
       fc.constantFrom('a', 'b', 'ab'),
@@ -180,7 +182,9 @@ describe('compileGlob on hostile paths and patterns', () => {
       expect(() => compileGlob('{a,b}'.repeat(groups))).toThrow(GlobError)
       expect(performance.now() - started).toBeLessThan(BOUND_MS)
     }
-    expect(globProblem('{a,b}'.repeat(18))).toMatch(/more than 256 alternatives .*write fewer groups, or split it over several lines/)
+    expect(globProblem('{a,b}'.repeat(18))).toMatch(
+      /more than 256 alternatives .*write fewer groups, or split it over several lines/
+    )
     // Nested groups count too.
     expect(globProblem('{{a,b},{c,d}}'.repeat(5))).toMatch(/more than 256 alternatives/)
   })
@@ -188,7 +192,9 @@ describe('compileGlob on hostile paths and patterns', () => {
   it(`refuses a pattern over ${MAX_GLOB_LENGTH} characters, quoting only its start`, () => {
     expect(globProblem('a'.repeat(MAX_GLOB_LENGTH))).toBeUndefined()
     const problem = globProblem(`${'x'.repeat(MAX_GLOB_LENGTH)}*`)
-    expect(problem).toMatch(new RegExp(`of ${MAX_GLOB_LENGTH + 1} characters .* longer than the ${MAX_GLOB_LENGTH} allowed`))
+    expect(problem).toMatch(
+      new RegExp(`of ${MAX_GLOB_LENGTH + 1} characters .* longer than the ${MAX_GLOB_LENGTH} allowed`)
+    )
     expect(problem?.length).toBeLessThan(200)
   })
 

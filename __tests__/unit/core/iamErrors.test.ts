@@ -4,9 +4,15 @@ import { RecordTooLargeError } from '../../../src/core/roleRecord.js'
 
 describe('describeIamError', () => {
   it.each([
-    [{ name: 'AccessDenied', message: 'User: u is not authorized to perform: iam:PutRolePolicy on resource: role r' }, /may not change execution role r.*README/],
+    [
+      { name: 'AccessDenied', message: 'User: u is not authorized to perform: iam:PutRolePolicy on resource: role r' },
+      /may not change execution role r.*README/
+    ],
     // A refused read is not called a refused change (plan and check only read).
-    [{ name: 'AccessDenied', message: 'User: u is not authorized to perform: iam:GetRolePolicy on resource: role r' }, /may not read execution role r: .*iam:GetRolePolicy.*README/],
+    [
+      { name: 'AccessDenied', message: 'User: u is not authorized to perform: iam:GetRolePolicy on resource: role r' },
+      /may not read execution role r: .*iam:GetRolePolicy.*README/
+    ],
     [{ name: 'AccessDenied', message: 'not authorized' }, /may not read or change execution role r/],
     [{ name: 'NoSuchEntityException', message: 'missing' }, /Execution role r was not found/],
     [{ name: 'LimitExceededException', message: 'too many' }, /IAM refused the change to role r/],

@@ -1,12 +1,27 @@
 import { describe, expect, it } from '@jest/globals'
-import { actionMatches, decodePolicyText, parsePolicyDocument, type PolicyDocument, type PolicyStatement, policySize, resourceMatches, sameJson, serializePolicyDocument, statementsOf } from '../../../src/core/iamPolicy.js'
+import {
+  actionMatches,
+  decodePolicyText,
+  parsePolicyDocument,
+  type PolicyDocument,
+  type PolicyStatement,
+  policySize,
+  resourceMatches,
+  sameJson,
+  serializePolicyDocument,
+  statementsOf
+} from '../../../src/core/iamPolicy.js'
 import { LOG_WRITE_ACTIONS } from '../../../src/core/logPermissions.js'
 
 const ORDERS = 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/orders-api'
 const ORDERS_V2 = 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/orders-api-v2'
 const THREE = [...LOG_WRITE_ACTIONS]
 const doc = (...statements: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement: statements })
-const allow = (action: string | string[], resource: string | string[] = '*', extra: Partial<PolicyStatement> = {}): PolicyStatement => ({
+const allow = (
+  action: string | string[],
+  resource: string | string[] = '*',
+  extra: Partial<PolicyStatement> = {}
+): PolicyStatement => ({
   Effect: 'Allow',
   Action: action,
   Resource: resource,

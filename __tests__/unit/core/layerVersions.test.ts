@@ -62,16 +62,19 @@ describe('findLatestVersion', () => {
     { versions: 10, probes: 9, withinBound: true },
     { versions: 100, probes: 15, withinBound: true },
     { versions: 1000, probes: 19, withinBound: true }
-  ])('finds the latest of $versions contiguous versions in $probes probes', async ({ versions, probes, withinBound }) => {
-    const layer = fakeLayer(versions)
-    const result = await findLatestVersion(layer.probe, {})
-    expect(result.latest?.version).toBe(versions)
-    expect(result.probes).toBe(probes)
-    expect(layer.calls).toHaveLength(probes)
-    expect(new Set(layer.calls).size).toBe(layer.calls.length)
-    if (withinBound) expect(result.probes).toBeLessThanOrEqual(bound(versions))
-    else expect(result.probes).toBe(bound(versions) + 3)
-  })
+  ])(
+    'finds the latest of $versions contiguous versions in $probes probes',
+    async ({ versions, probes, withinBound }) => {
+      const layer = fakeLayer(versions)
+      const result = await findLatestVersion(layer.probe, {})
+      expect(result.latest?.version).toBe(versions)
+      expect(result.probes).toBe(probes)
+      expect(layer.calls).toHaveLength(probes)
+      expect(new Set(layer.calls).size).toBe(layer.calls.length)
+      if (withinBound) expect(result.probes).toBeLessThanOrEqual(bound(versions))
+      else expect(result.probes).toBe(bound(versions) + 3)
+    }
+  )
 
   it('stays within 2·⌈log2 V⌉+2 probes without gaps for every V from 9 to 4096, and above it only at 1, 2, 6 and 8', async () => {
     const over: number[] = []
@@ -96,9 +99,21 @@ describe('findLatestVersion', () => {
   // inside the bracket it wrongly closed; a deleted latest costs nothing more.
   it.each([
     { versions: 10, missing: [5], latest: 10, probes: 9, note: 'hole on the gallop path' },
-    { versions: 10, missing: [9], latest: 10, probes: 11, note: 'hole where the binary search lands, below the latest' },
+    {
+      versions: 10,
+      missing: [9],
+      latest: 10,
+      probes: 11,
+      note: 'hole where the binary search lands, below the latest'
+    },
     { versions: 10, missing: [10], latest: 9, probes: 8, note: 'deleted latest' },
-    { versions: 10, missing: [5, 6], latest: 4, probes: 5, note: 'two-wide hole, as wide as the window, on the gallop path' },
+    {
+      versions: 10,
+      missing: [5, 6],
+      latest: 4,
+      probes: 5,
+      note: 'two-wide hole, as wide as the window, on the gallop path'
+    },
     { versions: 100, missing: [85], latest: 100, probes: 16, note: 'hole on the gallop path' },
     { versions: 100, missing: [21, 85], latest: 100, probes: 16, note: 'two holes on the gallop path' },
     { versions: 100, missing: [99], latest: 100, probes: 16, note: 'hole below the latest' },
@@ -106,15 +121,30 @@ describe('findLatestVersion', () => {
     { versions: 100, missing: [50, 51], latest: 100, probes: 15, note: 'two-wide hole off the search path' },
     { versions: 1000, missing: [341], latest: 1000, probes: 19, note: 'hole on the gallop path' },
     { versions: 1000, missing: [1000], latest: 999, probes: 18, note: 'deleted latest' },
-    { versions: 1000, missing: [341, 999], latest: 1000, probes: 19, note: 'hole on the gallop path and below the latest' },
-    { versions: 1000, missing: [85, 341, 1000], latest: 999, probes: 20, note: 'two holes on the gallop path, latest deleted' }
-  ])('V=$versions missing $missing ($note): finds $latest in $probes probes', async ({ versions, missing, latest, probes }) => {
-    const layer = fakeLayer(versions, missing)
-    const result = await findLatestVersion(layer.probe, {})
-    expect(result.latest?.version).toBe(latest)
-    expect(result.probes).toBe(probes)
-    expect(new Set(layer.calls).size).toBe(layer.calls.length)
-  })
+    {
+      versions: 1000,
+      missing: [341, 999],
+      latest: 1000,
+      probes: 19,
+      note: 'hole on the gallop path and below the latest'
+    },
+    {
+      versions: 1000,
+      missing: [85, 341, 1000],
+      latest: 999,
+      probes: 20,
+      note: 'two holes on the gallop path, latest deleted'
+    }
+  ])(
+    'V=$versions missing $missing ($note): finds $latest in $probes probes',
+    async ({ versions, missing, latest, probes }) => {
+      const layer = fakeLayer(versions, missing)
+      const result = await findLatestVersion(layer.probe, {})
+      expect(result.latest?.version).toBe(latest)
+      expect(result.probes).toBe(probes)
+      expect(new Set(layer.calls).size).toBe(layer.calls.length)
+    }
+  )
 
   // The bench's own cases (npm run bench, section 3). V = 10 with its one hole (at 9, where the binary
   // search lands) takes one probe more than the bound: 1, 5, 21, 22, 13, 9, 7, 8, 10, 11, 12.
@@ -122,15 +152,18 @@ describe('findLatestVersion', () => {
     { versions: 10, gaps: 1, probes: 11, withinBound: false },
     { versions: 100, gaps: 17, probes: 16, withinBound: true },
     { versions: 1000, gaps: 167, probes: 19, withinBound: true }
-  ])('finds the latest of the bench\'s $versions versions with $gaps gaps in $probes probes', async ({ versions, gaps, probes, withinBound }) => {
-    const missing = benchGaps(versions)
-    expect(missing).toHaveLength(gaps)
-    const layer = fakeLayer(versions, missing)
-    const result = await findLatestVersion(layer.probe, {})
-    expect(result.latest?.version).toBe(versions)
-    expect(result.probes).toBe(probes)
-    expect(result.probes <= bound(versions)).toBe(withinBound)
-  })
+  ])(
+    "finds the latest of the bench's $versions versions with $gaps gaps in $probes probes",
+    async ({ versions, gaps, probes, withinBound }) => {
+      const missing = benchGaps(versions)
+      expect(missing).toHaveLength(gaps)
+      const layer = fakeLayer(versions, missing)
+      const result = await findLatestVersion(layer.probe, {})
+      expect(result.latest?.version).toBe(versions)
+      expect(result.probes).toBe(probes)
+      expect(result.probes <= bound(versions)).toBe(withinBound)
+    }
+  )
 
   it.each([
     { versions: 41, missing: [], hint: 41, latest: 41, probes: 3 },
@@ -139,12 +172,15 @@ describe('findLatestVersion', () => {
     { versions: 43, missing: [], hint: 41, latest: 43, probes: 5 },
     { versions: 41, missing: [], hint: 40, latest: 41, probes: 5 },
     { versions: 41, missing: [41], hint: 41, latest: 40, probes: 3 }
-  ])('with hint $hint close to the latest ($latest) takes $probes probes', async ({ versions, missing, hint, latest, probes }) => {
-    const layer = fakeLayer(versions, missing)
-    const result = await findLatestVersion(layer.probe, { hint })
-    expect(result.latest?.version).toBe(latest)
-    expect(result.probes).toBe(probes)
-  })
+  ])(
+    'with hint $hint close to the latest ($latest) takes $probes probes',
+    async ({ versions, missing, hint, latest, probes }) => {
+      const layer = fakeLayer(versions, missing)
+      const result = await findLatestVersion(layer.probe, { hint })
+      expect(result.latest?.version).toBe(latest)
+      expect(result.probes).toBe(probes)
+    }
+  )
 
   // The hint and the version below it absent: the latest is below both, and the search starts over
   // from 1, bounded by them; a hint above the latest costs the two probes of the hint.
@@ -153,13 +189,16 @@ describe('findLatestVersion', () => {
     { versions: 41, hint: 100, probes: 12 },
     { versions: 41, hint: 1000, probes: 13 },
     { versions: 5, hint: 41, probes: 9 }
-  ])('searches below a hint that is absent: $versions versions, hint $hint, $probes probes', async ({ versions, hint, probes }) => {
-    const layer = fakeLayer(versions)
-    const result = await findLatestVersion(layer.probe, { hint })
-    expect(result.latest?.version).toBe(versions)
-    expect(result.probes).toBe(probes)
-    expect(result.probes).toBeLessThanOrEqual((await findLatestVersion(fakeLayer(versions).probe, {})).probes + 2)
-  })
+  ])(
+    'searches below a hint that is absent: $versions versions, hint $hint, $probes probes',
+    async ({ versions, hint, probes }) => {
+      const layer = fakeLayer(versions)
+      const result = await findLatestVersion(layer.probe, { hint })
+      expect(result.latest?.version).toBe(versions)
+      expect(result.probes).toBe(probes)
+      expect(result.probes).toBeLessThanOrEqual((await findLatestVersion(fakeLayer(versions).probe, {})).probes + 2)
+    }
+  )
 
   it('looks past an absent hint that is a hole with newer versions above it', async () => {
     const layer = fakeLayer(50, [41])

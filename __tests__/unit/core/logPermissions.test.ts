@@ -1,13 +1,35 @@
 import { describe, expect, it } from '@jest/globals'
 import { type PolicyDocument, type PolicyStatement, sameJson, statementsOf } from '../../../src/core/iamPolicy.js'
-import { analyzeLogWrites, AWS_MANAGED_LOG_WRITERS, awsManagedLogWriter, basicExecutionPolicyArn, decideLogWrites, DENY_STATEMENT_SID, deniedGroupsOf, denyPolicyFor, grantsLogWrites, isAwsManagedPolicyArn, isBasicExecutionPolicyArn, LOG_WRITE_ACTIONS, logGroupArn, logGroupArnForFunction, mergeDenyPolicy, parseLogGroupArn, removeGroupsFromDeny } from '../../../src/core/logPermissions.js'
+import {
+  analyzeLogWrites,
+  AWS_MANAGED_LOG_WRITERS,
+  awsManagedLogWriter,
+  basicExecutionPolicyArn,
+  decideLogWrites,
+  DENY_STATEMENT_SID,
+  deniedGroupsOf,
+  denyPolicyFor,
+  grantsLogWrites,
+  isAwsManagedPolicyArn,
+  isBasicExecutionPolicyArn,
+  LOG_WRITE_ACTIONS,
+  logGroupArn,
+  logGroupArnForFunction,
+  mergeDenyPolicy,
+  parseLogGroupArn,
+  removeGroupsFromDeny
+} from '../../../src/core/logPermissions.js'
 
 const ORDERS = 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/orders-api'
 const BILLING = 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/billing-worker'
 const ORDERS_V2 = 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/orders-api-v2'
 const THREE = [...LOG_WRITE_ACTIONS]
 const doc = (...statements: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement: statements })
-const allow = (action: string | string[], resource: string | string[] = '*', extra: Partial<PolicyStatement> = {}): PolicyStatement => ({
+const allow = (
+  action: string | string[],
+  resource: string | string[] = '*',
+  extra: Partial<PolicyStatement> = {}
+): PolicyStatement => ({
   Effect: 'Allow',
   Action: action,
   Resource: resource,
@@ -31,11 +53,15 @@ describe('log group ARNs', () => {
   })
 
   it('builds the ARN from a function ARN and a group name, partition included', () => {
-    expect(logGroupArnForFunction('arn:aws:lambda:us-east-1:123456789012:function:orders-api', '/aws/lambda/orders-api')).toBe(ORDERS)
+    expect(
+      logGroupArnForFunction('arn:aws:lambda:us-east-1:123456789012:function:orders-api', '/aws/lambda/orders-api')
+    ).toBe(ORDERS)
     expect(logGroupArnForFunction('arn:aws-cn:lambda:cn-north-1:123456789012:function:f', '/custom/group')).toBe(
       'arn:aws-cn:logs:cn-north-1:123456789012:log-group:/custom/group'
     )
-    expect(logGroupArn({ region: 'us-east-1', account: '123456789012', logGroup: '/aws/lambda/orders-api' })).toBe(ORDERS)
+    expect(logGroupArn({ region: 'us-east-1', account: '123456789012', logGroup: '/aws/lambda/orders-api' })).toBe(
+      ORDERS
+    )
     expect(() => logGroupArnForFunction('orders-api', '/g')).toThrow('not a Lambda function ARN')
   })
 })
@@ -91,10 +117,12 @@ describe('mergeDenyPolicy and removeGroupsFromDeny', () => {
 
   it('keeps statements, resources and actions someone else put in the policy', () => {
     const foreign: PolicyStatement = { Sid: 'Theirs', Effect: 'Deny', Action: 's3:DeleteObject', Resource: '*' }
-    const existing = doc(
-      foreign,
-      { Sid: DENY_STATEMENT_SID, Effect: 'Deny', Action: ['logs:PutLogEvents', 'logs:DeleteLogGroup'], Resource: [ORDERS, 'arn:aws:logs:*:*:destination:x'] }
-    )
+    const existing = doc(foreign, {
+      Sid: DENY_STATEMENT_SID,
+      Effect: 'Deny',
+      Action: ['logs:PutLogEvents', 'logs:DeleteLogGroup'],
+      Resource: [ORDERS, 'arn:aws:logs:*:*:destination:x']
+    })
     const merged = mergeDenyPolicy(existing, [BILLING])
     const statements = statementsOf(merged)
     expect(statements[0]).toBe(foreign)
@@ -108,7 +136,10 @@ describe('mergeDenyPolicy and removeGroupsFromDeny', () => {
 
   it('appends its statement to a policy of that name without one', () => {
     const foreign: PolicyStatement = { Sid: 'Theirs', Effect: 'Deny', Action: 's3:DeleteObject', Resource: '*' }
-    expect(statementsOf(mergeDenyPolicy(doc(foreign), [ORDERS]))).toEqual([foreign, statementsOf(denyPolicyFor([ORDERS]))[0]])
+    expect(statementsOf(mergeDenyPolicy(doc(foreign), [ORDERS]))).toEqual([
+      foreign,
+      statementsOf(denyPolicyFor([ORDERS]))[0]
+    ])
   })
 
   it.each([
@@ -133,17 +164,44 @@ describe('grantsLogWrites', () => {
   const condition = { StringEquals: { 'aws:SourceAccount': '123456789012' } }
   it.each<[string, PolicyDocument, Array<[string, boolean]>]>([
     ['AWSLambdaBasicExecutionRole', BASIC, THREE.map((a) => [a, false])],
-    ['logs:* on the account', doc(allow('logs:*', 'arn:aws:logs:us-east-1:123456789012:*')), THREE.map((a) => [a, false])],
+    [
+      'logs:* on the account',
+      doc(allow('logs:*', 'arn:aws:logs:us-east-1:123456789012:*')),
+      THREE.map((a) => [a, false])
+    ],
     ['Put* only', doc(allow('logs:Put*')), [['logs:PutLogEvents', false]]],
     ['another group', doc(allow(THREE, `${ORDERS_V2}:*`)), []],
     ['another service', doc(allow('s3:*')), []],
-    ['NotAction without logs', doc({ Effect: 'Allow', NotAction: 'iam:*', Resource: '*' }), THREE.map((a) => [a, false])],
+    [
+      'NotAction without logs',
+      doc({ Effect: 'Allow', NotAction: 'iam:*', Resource: '*' }),
+      THREE.map((a) => [a, false])
+    ],
     ['NotAction with logs', doc({ Effect: 'Allow', NotAction: 'logs:*', Resource: '*' }), []],
-    ['NotResource excluding the group', doc({ Effect: 'Allow', Action: THREE, NotResource: [ORDERS, `${ORDERS}:*`] }), []],
+    [
+      'NotResource excluding the group',
+      doc({ Effect: 'Allow', Action: THREE, NotResource: [ORDERS, `${ORDERS}:*`] }),
+      []
+    ],
     ['only under a Condition', doc(allow(THREE, '*', { Condition: condition })), THREE.map((a) => [a, true])],
-    ['its own Deny', doc(allow(THREE), { Effect: 'Deny', Action: 'logs:PutLogEvents', Resource: '*' }), [['logs:CreateLogGroup', false], ['logs:CreateLogStream', false]]],
-    ['a conditional Deny (may or may not apply)', doc(allow(THREE), { Effect: 'Deny', Action: THREE, Resource: '*', Condition: condition }), THREE.map((a) => [a, true])],
-    ['a Deny of the streams only', doc(allow(THREE), { Effect: 'Deny', Action: THREE, Resource: `${ORDERS}:*` }), THREE.map((a) => [a, false])],
+    [
+      'its own Deny',
+      doc(allow(THREE), { Effect: 'Deny', Action: 'logs:PutLogEvents', Resource: '*' }),
+      [
+        ['logs:CreateLogGroup', false],
+        ['logs:CreateLogStream', false]
+      ]
+    ],
+    [
+      'a conditional Deny (may or may not apply)',
+      doc(allow(THREE), { Effect: 'Deny', Action: THREE, Resource: '*', Condition: condition }),
+      THREE.map((a) => [a, true])
+    ],
+    [
+      'a Deny of the streams only',
+      doc(allow(THREE), { Effect: 'Deny', Action: THREE, Resource: `${ORDERS}:*` }),
+      THREE.map((a) => [a, false])
+    ],
     ['the action deny policy', doc(allow(THREE), ...statementsOf(denyPolicyFor([ORDERS]))), []]
   ])('%s', (_, document, expected) => {
     expect(grantsLogWrites(document, ORDERS).map((g) => [g.action, g.conditional])).toEqual(expected)
@@ -157,10 +215,18 @@ describe('grantsLogWrites', () => {
   it('lets a Deny in one policy override an Allow in another', () => {
     const decisions = decideLogWrites([
       { source: 'inline', analysis: analyzeLogWrites(doc(allow('logs:*')), ORDERS) },
-      { source: 'boundary-ish', analysis: analyzeLogWrites(doc({ Effect: 'Deny', Action: 'logs:CreateLogGroup', Resource: '*' }), ORDERS) }
+      {
+        source: 'boundary-ish',
+        analysis: analyzeLogWrites(doc({ Effect: 'Deny', Action: 'logs:CreateLogGroup', Resource: '*' }), ORDERS)
+      }
     ])
     expect(decisions).toEqual([
-      { action: 'logs:CreateLogGroup', verdict: 'denied', allowedBy: ['inline statement #0'], deniedBy: ['boundary-ish statement #0'] },
+      {
+        action: 'logs:CreateLogGroup',
+        verdict: 'denied',
+        allowedBy: ['inline statement #0'],
+        deniedBy: ['boundary-ish statement #0']
+      },
       { action: 'logs:CreateLogStream', verdict: 'allowed', allowedBy: ['inline statement #0'], deniedBy: [] },
       { action: 'logs:PutLogEvents', verdict: 'allowed', allowedBy: ['inline statement #0'], deniedBy: [] }
     ])
@@ -185,15 +251,19 @@ describe('AWS managed policies that write logs', () => {
   })
 
   it('recognises them in any partition, and AWS managed ARNs in general', () => {
-    expect(awsManagedLogWriter('arn:aws-cn:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole')?.instead).toContain(
-      'AWSLambdaENIManagementAccess'
-    )
+    expect(
+      awsManagedLogWriter('arn:aws-cn:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole')?.instead
+    ).toContain('AWSLambdaENIManagementAccess')
     expect(awsManagedLogWriter('arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess')).toBeUndefined()
     expect(awsManagedLogWriter('arn:aws:iam::123456789012:policy/CloudWatchLogsFullAccess')).toBeUndefined()
     expect(isAwsManagedPolicyArn('arn:aws:iam::aws:policy/job-function/SystemAdministrator')).toBe(true)
     expect(isAwsManagedPolicyArn('arn:aws:iam::123456789012:policy/mine')).toBe(false)
-    expect(basicExecutionPolicyArn('aws-us-gov')).toBe('arn:aws-us-gov:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole')
+    expect(basicExecutionPolicyArn('aws-us-gov')).toBe(
+      'arn:aws-us-gov:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'
+    )
     expect(isBasicExecutionPolicyArn(basicExecutionPolicyArn())).toBe(true)
-    expect(isBasicExecutionPolicyArn('arn:aws:iam::123456789012:policy/service-role/AWSLambdaBasicExecutionRole')).toBe(false)
+    expect(isBasicExecutionPolicyArn('arn:aws:iam::123456789012:policy/service-role/AWSLambdaBasicExecutionRole')).toBe(
+      false
+    )
   })
 })

@@ -23,9 +23,20 @@ describe('drift and explanations', () => {
 
   it('names the deny policy gone, the policy attached again, and who grants', () => {
     const detached = planDetach(role({ attached: [attached(BASIC_ARN)] }), [ORDERS], MANAGED).change.after
-    const drifted = { ...detached, attached: [attached(BASIC_ARN)], tags: { ...detached.tags, [DENY_TAG]: DENY_POLICY_NAME } }
+    const drifted = {
+      ...detached,
+      attached: [attached(BASIC_ARN)],
+      tags: { ...detached.tags, [DENY_TAG]: DENY_POLICY_NAME }
+    }
     const sources: LogWriteReport['sources'] = [
-      { kind: 'aws-managed', name: 'AWSLambdaBasicExecutionRole', arn: BASIC_ARN, allows: THREE, conditional: [], denies: [] }
+      {
+        kind: 'aws-managed',
+        name: 'AWSLambdaBasicExecutionRole',
+        arn: BASIC_ARN,
+        allows: THREE,
+        conditional: [],
+        denies: []
+      }
     ]
     expect(cloudWatchDrift(drifted, report(THREE, sources))).toEqual([
       `role orders-exec lost the deny policy ${DENY_POLICY_NAME}`,
@@ -40,7 +51,15 @@ describe('drift and explanations', () => {
   it('says why a policy counted as granting was not read, so that it is not taken for the one that grants', () => {
     const APP_READ = `arn:aws:iam::${ACCOUNT}:policy/app-read`
     const sources: LogWriteReport['sources'] = [
-      { kind: 'customer-managed', name: 'app-read', arn: APP_READ, allows: THREE, conditional: [], denies: [], unreadable: 'AccessDenied: not authorized to perform: iam:GetPolicyVersion' }
+      {
+        kind: 'customer-managed',
+        name: 'app-read',
+        arn: APP_READ,
+        allows: THREE,
+        conditional: [],
+        denies: [],
+        unreadable: 'AccessDenied: not authorized to perform: iam:GetPolicyVersion'
+      }
     ]
     const note = `; ${APP_READ} could not be read (AccessDenied: not authorized to perform: iam:GetPolicyVersion), so it is counted as granting – the deploy role needs iam:GetPolicy and iam:GetPolicyVersion on it to tell (see README, Permissions)`
     expect(cloudWatchDrift(role(), report(THREE, sources))).toEqual([

@@ -1,14 +1,29 @@
 import { describe, expect, it } from '@jest/globals'
-import { actionMatches, type PolicyDocument, type PolicyStatement, sameJson, statementsOf } from '../../../src/core/iamPolicy.js'
+import {
+  actionMatches,
+  type PolicyDocument,
+  type PolicyStatement,
+  sameJson,
+  statementsOf
+} from '../../../src/core/iamPolicy.js'
 import { LOG_WRITE_ACTIONS } from '../../../src/core/logPermissions.js'
-import { CLOUDWATCH_LOGS_ACTIONS, expandLogsWildcard, stripLogWrites, stripStatement } from '../../../src/core/logWriteStrip.js'
+import {
+  CLOUDWATCH_LOGS_ACTIONS,
+  expandLogsWildcard,
+  stripLogWrites,
+  stripStatement
+} from '../../../src/core/logWriteStrip.js'
 
 const ORDERS = 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/orders-api'
 const ORDERS_V2 = 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/orders-api-v2'
 const AUDIT = 'arn:aws:logs:us-east-1:123456789012:log-group:/app/audit'
 const THREE = [...LOG_WRITE_ACTIONS]
 const doc = (...statements: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement: statements })
-const allow = (action: string | string[], resource: string | string[] = '*', extra: Partial<PolicyStatement> = {}): PolicyStatement => ({
+const allow = (
+  action: string | string[],
+  resource: string | string[] = '*',
+  extra: Partial<PolicyStatement> = {}
+): PolicyStatement => ({
   Effect: 'Allow',
   Action: action,
   Resource: resource,
@@ -35,14 +50,22 @@ describe('expandLogsWildcard', () => {
         expect([action, rewritten.some((entry) => actionMatches(entry, action))]).toEqual([action, expected])
       }
       // Nothing outside the original pattern, even for actions not in the catalogue.
-      for (const invented of ['logs:DescribeSomethingNew', 'logs:CreateLogGroupV2', 'logs:PutLogEventsBatch', 'logs:Zap'])
-        if (rewritten.some((entry) => actionMatches(entry, invented))) expect(actionMatches(pattern, invented)).toBe(true)
+      for (const invented of [
+        'logs:DescribeSomethingNew',
+        'logs:CreateLogGroupV2',
+        'logs:PutLogEventsBatch',
+        'logs:Zap'
+      ])
+        if (rewritten.some((entry) => actionMatches(entry, invented)))
+          expect(actionMatches(pattern, invented)).toBe(true)
     }
   )
 
   it('rewrites a prefix wildcard into prefixes, compact and future-proof outside the write actions', () => {
     const all = expandLogsWildcard('logs:*')
-    expect(all).toEqual(expect.arrayContaining(['logs:A*', 'logs:D*', 'logs:G*', 'logs:CreateD*', 'logs:CreateLogA*', 'logs:PutLogG*']))
+    expect(all).toEqual(
+      expect.arrayContaining(['logs:A*', 'logs:D*', 'logs:G*', 'logs:CreateD*', 'logs:CreateLogA*', 'logs:PutLogG*'])
+    )
     expect(all.length).toBeLessThan(40)
     expect(all.some((entry) => actionMatches(entry, 'logs:DescribeSomethingNew'))).toBe(true)
     expect(all.some((entry) => actionMatches(entry, 'logs:CreateLogGroupV2'))).toBe(false)
@@ -58,18 +81,42 @@ describe('expandLogsWildcard', () => {
 describe('stripStatement', () => {
   const condition = { StringEquals: { 'aws:RequestedRegion': 'us-east-1' } }
   it.each<[string, PolicyStatement, PolicyStatement | undefined]>([
-    ['the three named among others', allow(['s3:GetObject', ...THREE, 'sqs:SendMessage']), allow(['s3:GetObject', 'sqs:SendMessage'])],
+    [
+      'the three named among others',
+      allow(['s3:GetObject', ...THREE, 'sqs:SendMessage']),
+      allow(['s3:GetObject', 'sqs:SendMessage'])
+    ],
     ['only the three', allow(THREE), undefined],
     ['one, as a string', allow('logs:PutLogEvents'), undefined],
     ['one in any case', allow(['LOGS:putlogevents', 's3:GetObject']), allow(['s3:GetObject'])],
     ['a string that stays one', allow('s3:GetObject'), allow('s3:GetObject')],
-    ['Action "*": everything but the three', allow('*', 'arn:aws:logs:*:*:*', { Condition: condition }), { Effect: 'Allow', NotAction: THREE, Resource: 'arn:aws:logs:*:*:*', Condition: condition }],
+    [
+      'Action "*": everything but the three',
+      allow('*', 'arn:aws:logs:*:*:*', { Condition: condition }),
+      { Effect: 'Allow', NotAction: THREE, Resource: 'arn:aws:logs:*:*:*', Condition: condition }
+    ],
     ['"*" among others', allow(['*', 's3:GetObject']), { Effect: 'Allow', NotAction: THREE, Resource: '*' }],
-    ['NotAction without them: they join it', { Effect: 'Allow', NotAction: ['iam:*'], Resource: '*' }, { Effect: 'Allow', NotAction: ['iam:*', ...THREE], Resource: '*' }],
-    ['NotAction as a string covering one', { Effect: 'Allow', NotAction: 'logs:Put*', Resource: '*' }, { Effect: 'Allow', NotAction: ['logs:Put*', 'logs:CreateLogGroup', 'logs:CreateLogStream'], Resource: '*' }],
-    ['NotAction that already excludes them', { Effect: 'Allow', NotAction: 'logs:*', Resource: '*' }, { Effect: 'Allow', NotAction: 'logs:*', Resource: '*' }],
+    [
+      'NotAction without them: they join it',
+      { Effect: 'Allow', NotAction: ['iam:*'], Resource: '*' },
+      { Effect: 'Allow', NotAction: ['iam:*', ...THREE], Resource: '*' }
+    ],
+    [
+      'NotAction as a string covering one',
+      { Effect: 'Allow', NotAction: 'logs:Put*', Resource: '*' },
+      { Effect: 'Allow', NotAction: ['logs:Put*', 'logs:CreateLogGroup', 'logs:CreateLogStream'], Resource: '*' }
+    ],
+    [
+      'NotAction that already excludes them',
+      { Effect: 'Allow', NotAction: 'logs:*', Resource: '*' },
+      { Effect: 'Allow', NotAction: 'logs:*', Resource: '*' }
+    ],
     ['a Deny', { Effect: 'Deny', Action: THREE, Resource: '*' }, { Effect: 'Deny', Action: THREE, Resource: '*' }],
-    ['with a Condition', allow(['logs:CreateLogStream', 'kms:Decrypt'], '*', { Condition: condition }), allow(['kms:Decrypt'], '*', { Condition: condition })],
+    [
+      'with a Condition',
+      allow(['logs:CreateLogStream', 'kms:Decrypt'], '*', { Condition: condition }),
+      allow(['kms:Decrypt'], '*', { Condition: condition })
+    ],
     ['no Action at all', { Effect: 'Allow', Resource: '*' }, { Effect: 'Allow', Resource: '*' }]
   ])('%s', (_, statement, expected) => {
     const result = stripStatement(statement)
@@ -91,7 +138,13 @@ describe('stripStatement', () => {
     const actions = result.statement?.Action as string[]
     expect(actions[actions.length - 1]).toBe('s3:GetObject')
     expect(actions.slice(0, -1)).toEqual(expandLogsWildcard('logs:*'))
-    for (const action of ['logs:DescribeLogGroups', 'logs:FilterLogEvents', 'logs:DeleteLogGroup', 'logs:PutRetentionPolicy', 's3:GetObject'])
+    for (const action of [
+      'logs:DescribeLogGroups',
+      'logs:FilterLogEvents',
+      'logs:DeleteLogGroup',
+      'logs:PutRetentionPolicy',
+      's3:GetObject'
+    ])
       expect(grantsAction([result.statement as PolicyStatement], action)).toBe(true)
     for (const action of THREE) expect(grantsAction([result.statement as PolicyStatement], action)).toBe(false)
   })
@@ -104,17 +157,25 @@ describe('stripStatement', () => {
     expect(withPrefix.filter((a) => a.toLowerCase() === 'logs:d*')).toHaveLength(1)
   })
 
-  it.each(['*:Put*', '*Log*', '*:PutLogEvents', 'log?:*'])('leaves %s (across services) as it is and says why', (pattern) => {
-    const statement = allow([pattern, 'logs:CreateLogGroup'])
-    const result = stripStatement(statement)
-    expect(result.changed).toBe(false)
-    expect(result.statement).toBe(statement)
-    expect(result.unresolved).toEqual([{ action: pattern, reason: expect.stringContaining('narrow it by hand') }])
-  })
+  it.each(['*:Put*', '*Log*', '*:PutLogEvents', 'log?:*'])(
+    'leaves %s (across services) as it is and says why',
+    (pattern) => {
+      const statement = allow([pattern, 'logs:CreateLogGroup'])
+      const result = stripStatement(statement)
+      expect(result.changed).toBe(false)
+      expect(result.statement).toBe(statement)
+      expect(result.unresolved).toEqual([{ action: pattern, reason: expect.stringContaining('narrow it by hand') }])
+    }
+  )
 })
 
 describe('stripLogWrites', () => {
-  const s3: PolicyStatement = { Sid: 'Read', Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::bucket/*' }
+  const s3: PolicyStatement = {
+    Sid: 'Read',
+    Effect: 'Allow',
+    Action: 's3:GetObject',
+    Resource: 'arn:aws:s3:::bucket/*'
+  }
   const denyAll: PolicyStatement = { Effect: 'Deny', Action: 'logs:*', Resource: AUDIT }
 
   it('keeps every other statement, the same object, in order', () => {
@@ -135,8 +196,14 @@ describe('stripLogWrites', () => {
   })
 
   it('is undefined (delete the policy) when no statement is left', () => {
-    expect(stripLogWrites(doc(allow(THREE), allow('logs:PutLogEvents', `${ORDERS}:*`)))).toMatchObject({ document: undefined, changed: true })
-    expect(stripLogWrites({ Version: '2012-10-17', Statement: allow(THREE) })).toMatchObject({ document: undefined, changed: true })
+    expect(stripLogWrites(doc(allow(THREE), allow('logs:PutLogEvents', `${ORDERS}:*`)))).toMatchObject({
+      document: undefined,
+      changed: true
+    })
+    expect(stripLogWrites({ Version: '2012-10-17', Statement: allow(THREE) })).toMatchObject({
+      document: undefined,
+      changed: true
+    })
   })
 
   it('keeps Statement an object when it was one', () => {
@@ -165,7 +232,11 @@ describe('stripLogWrites', () => {
       ['the application own audit group', false, allow(THREE, [AUDIT, `${AUDIT}:*`])],
       ['another region', false, allow(THREE, 'arn:aws:logs:eu-west-1:123456789012:*')],
       ['a group whose name starts the same', false, allow(THREE, `${ORDERS_V2}:*`)],
-      ['NotResource that excludes the group', false, { Effect: 'Allow', Action: THREE, NotResource: [ORDERS, `${ORDERS}:*`] }],
+      [
+        'NotResource that excludes the group',
+        false,
+        { Effect: 'Allow', Action: THREE, NotResource: [ORDERS, `${ORDERS}:*`] }
+      ],
       ['NotResource that excludes something else', true, { Effect: 'Allow', Action: THREE, NotResource: AUDIT }]
     ])('%s: stripped %s', (_, stripped, statement) => {
       expect(stripLogWrites(doc(statement), { logGroupArns: [ORDERS] }).changed).toBe(stripped)

@@ -32,7 +32,18 @@ describe('the mode table', () => {
     const shape = Object.fromEntries(
       MODES.map((mode) => {
         const p = MODE_POLICY[mode]
-        return [mode, [p.readsLayer, p.writes, p.roles, p.secretAccess, p.verifiesTelemetry, p.reports.changeStatus, p.reports.judgement]]
+        return [
+          mode,
+          [
+            p.readsLayer,
+            p.writes,
+            p.roles,
+            p.secretAccess,
+            p.verifiesTelemetry,
+            p.reports.changeStatus,
+            p.reports.judgement
+          ]
+        ]
       })
     )
     expect(shape).toEqual({
@@ -85,7 +96,10 @@ describe.each(MODES)('the %s entry drives', (mode) => {
 
   it('the roles heading of the summary', () => {
     const r = { ...row('f0', 'unchanged'), executionRole: { role: 'exec', changes: ['x'] } }
-    const summary = renderSummary({ ...result(mode, []), outcomes: [{ report: r, layer: undefined, log: [], warnings: [] }] }, redact)
+    const summary = renderSummary(
+      { ...result(mode, []), outcomes: [{ report: r, layer: undefined, log: [], warnings: [] }] },
+      redact
+    )
     expect(summary).toContain(`### Execution roles: ${reports.rolesHeading}`)
   })
 

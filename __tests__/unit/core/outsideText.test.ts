@@ -19,12 +19,70 @@ const ZWSP = '\u200b'
 
 /** Pieces that mean something to Markdown, HTML, GitHub's linker, a terminal or the runner, and plain text. */
 const hostilePiece = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom(
-    '[', ']', '(', ')', '](', '<', '>', '&', '&amp;', '&#64;', '#', '# ', '@', '`', '```', '*', '**', '_', '__', '~~',
-    '|', '\\', '$', '!', '\n', '\r', '\r\n', ' ', '    ', '\t', '\u00a0', '\u2028', '\u0085', '\u001b[31m',
-    '\u001b]8;;http://e\u0007', '\u202e', '::', '::error::', '##[', '##[warning]', 'http://', 'HTTPS://', 'www.',
-    'WWW.', 'GH-', 'gh-', '1.', '2)', '-', '+', '=', '---', 'octocat', 'org/team', '12', 'x', 'é', '😀', ZWSP
-  ) },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      '[',
+      ']',
+      '(',
+      ')',
+      '](',
+      '<',
+      '>',
+      '&',
+      '&amp;',
+      '&#64;',
+      '#',
+      '# ',
+      '@',
+      '`',
+      '```',
+      '*',
+      '**',
+      '_',
+      '__',
+      '~~',
+      '|',
+      '\\',
+      '$',
+      '!',
+      '\n',
+      '\r',
+      '\r\n',
+      ' ',
+      '    ',
+      '\t',
+      '\u00a0',
+      '\u2028',
+      '\u0085',
+      '\u001b[31m',
+      '\u001b]8;;http://e\u0007',
+      '\u202e',
+      '::',
+      '::error::',
+      '##[',
+      '##[warning]',
+      'http://',
+      'HTTPS://',
+      'www.',
+      'WWW.',
+      'GH-',
+      'gh-',
+      '1.',
+      '2)',
+      '-',
+      '+',
+      '=',
+      '---',
+      'octocat',
+      'org/team',
+      '12',
+      'x',
+      'é',
+      '😀',
+      ZWSP
+    )
+  },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 8 }) }
 )
 const hostileText = fc.array(hostilePiece, { maxLength: 24 }).map((pieces) => pieces.join(''))
@@ -48,8 +106,11 @@ function escapedAt(text: string, index: number): boolean {
 
 describe('plainText', () => {
   it('drops terminal escapes, control characters and bidirectional overrides, and makes every line break \\n', () => {
-    expect(plainText('\u001b[1;31mred\u001b[0m a\rb\r\nc\u2028d\u0085e \u001b]8;;http://x\u0007link\u001b]8;;\u0007 \u202eevil\u0000\u007f\u009b2J'))
-      .toBe('red a\nb\nc\nd\ne link evil')
+    expect(
+      plainText(
+        '\u001b[1;31mred\u001b[0m a\rb\r\nc\u2028d\u0085e \u001b]8;;http://x\u0007link\u001b]8;;\u0007 \u202eevil\u0000\u007f\u009b2J'
+      )
+    ).toBe('red a\nb\nc\nd\ne link evil')
   })
 
   it('keeps tabs, newlines and ordinary Unicode', () => {
@@ -176,7 +237,8 @@ describe('markdownCode', () => {
 })
 
 describe('markdownBlock', () => {
-  const decode = (html: string): string => html.replace(/&#x([0-9a-f]+);/g, (_, code: string) => String.fromCharCode(parseInt(code, 16)))
+  const decode = (html: string): string =>
+    html.replace(/&#x([0-9a-f]+);/g, (_, code: string) => String.fromCharCode(parseInt(code, 16)))
 
   it('shows a log tail in <pre>, every character that means something as an entity', () => {
     const tail = 'ok\n</pre><img src=x>\n\n# heading @octocat & [x](y) ::error::z\n```'
@@ -241,12 +303,22 @@ describe('logLines', () => {
   })
 
   it('catches commands behind any white space the runner trims and any line break it reads', () => {
-    for (const text of ['\u00a0::error::nbsp', '\u3000::error::ideographic', 'a\r::error::cr', 'a\u2028::error::ls', 'a\u0085::error::nel'])
+    for (const text of [
+      '\u00a0::error::nbsp',
+      '\u3000::error::ideographic',
+      'a\r::error::cr',
+      'a\u2028::error::ls',
+      'a\u0085::error::nel'
+    ])
       expect(readAsRunner([...logLines([text]), ours].join('\n')).commands).toHaveLength(1)
   })
 
   it('adds no block when no line could be a command', () => {
-    expect(logLines(['Updated (revision 3).', 'a:: b', '## heading [x]'])).toEqual(['Updated (revision 3).', 'a:: b', '## heading [x]'])
+    expect(logLines(['Updated (revision 3).', 'a:: b', '## heading [x]'])).toEqual([
+      'Updated (revision 3).',
+      'a:: b',
+      '## heading [x]'
+    ])
     expect(mayBeCommand('a:: b')).toBe(false)
     expect(mayBeCommand(' \t::x::')).toBe(true)
     expect(mayBeCommand('x ##[y')).toBe(true)

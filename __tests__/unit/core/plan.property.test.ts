@@ -13,7 +13,12 @@ import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
 import { DEFAULT_LAYER_NAME, ENV } from '../../../src/core/config.js'
 import type { Architecture, FunctionState, LoggingConfig } from '../../../src/core/model.js'
-import { type Language, WRAPPER_VARIABLE, WRAPPERS, instrumentationLayerArn } from '../../../src/core/instrumentation.js'
+import {
+  type Language,
+  WRAPPER_VARIABLE,
+  WRAPPERS,
+  instrumentationLayerArn
+} from '../../../src/core/instrumentation.js'
 import { displayValue } from '../../../src/core/valueDisplay.js'
 import {
   type Desired,
@@ -164,9 +169,12 @@ function expectedRemove(c: Case, state: FunctionState): { layers: string[]; vari
   const ourWrapper = c.instrumentation !== undefined && Object.values(WRAPPERS).includes(vars[WRAPPER_VARIABLE] ?? '')
   // Without a record, the managed keys are the action's only while the function has the Rotel layer.
   const carries = state.layers.some((arn) => isRotel(arn, c.desired.layerNames))
-  const gone = (key: string): boolean => (carries && c.managedKeys.includes(key)) || (ourWrapper && key === WRAPPER_VARIABLE)
+  const gone = (key: string): boolean =>
+    (carries && c.managedKeys.includes(key)) || (ourWrapper && key === WRAPPER_VARIABLE)
   return {
-    layers: state.layers.filter((arn) => !isRotel(arn, c.desired.layerNames) && !isInstrumentation(arn, c.instrumentation)),
+    layers: state.layers.filter(
+      (arn) => !isRotel(arn, c.desired.layerNames) && !isInstrumentation(arn, c.instrumentation)
+    ),
     variables: Object.fromEntries(Object.entries(vars).filter(([key]) => !gone(key))),
     removed: Object.keys(vars).filter(gone)
   }
@@ -188,7 +196,14 @@ function expectSameVariables(actual: Readonly<Vars>, expected: Readonly<Vars>): 
 // ---------------------------------------------------------------------------------------------
 
 const partition = fc.constantFrom('aws', 'aws-cn', 'aws-us-gov')
-const region = fc.constantFrom('us-east-1', 'eu-west-2', 'ap-southeast-2', 'cn-north-1', 'us-gov-west-1', 'il-central-1')
+const region = fc.constantFrom(
+  'us-east-1',
+  'eu-west-2',
+  'ap-southeast-2',
+  'cn-north-1',
+  'us-gov-west-1',
+  'il-central-1'
+)
 const account = fc.oneof(fc.constantFrom('418653438961', '123456789012'), fc.stringMatching(/^\d{12}$/))
 const version = fc.integer({ min: 1, max: 100_000 })
 const location = fc.record({ partition, region, account, version })
@@ -226,7 +241,12 @@ const userLayerName = fc.oneof(
 
 type LayerSpec =
   | { readonly kind: 'user'; readonly name: string; readonly at: Location }
-  | { readonly kind: 'rotel'; readonly line: '' | '-alpha' | 'mirror'; readonly arch: Architecture; readonly at: Location }
+  | {
+      readonly kind: 'rotel'
+      readonly line: '' | '-alpha' | 'mirror'
+      readonly arch: Architecture
+      readonly at: Location
+    }
   | { readonly kind: 'adot'; readonly name: string; readonly at: Location }
 
 /** ADOT layer names (any language, arch, version), and the instrumentation mirror's (see INSTRUMENTATION_MIRROR). */
@@ -535,7 +555,9 @@ const anyCase: fc.Arbitrary<Case> = caseSpec.map(buildCase)
  * run manages instrumentation, no instrumentation layer and no wrapper.
  */
 const freshCase: fc.Arbitrary<Case> = anyCase.map((c) => {
-  const layers = c.state.layers.filter((arn) => !isRotel(arn, c.desired.layerNames) && !isInstrumentation(arn, c.instrumentation))
+  const layers = c.state.layers.filter(
+    (arn) => !isRotel(arn, c.desired.layerNames) && !isInstrumentation(arn, c.instrumentation)
+  )
   const variables =
     c.state.variables === undefined
       ? undefined
@@ -597,10 +619,18 @@ describe('plan properties (fast-check)', () => {
     expect(share((c) => c.instrumentation !== undefined && adotCount(c) >= 1)).toBeGreaterThan(0.1)
     expect(share((c) => c.instrumentation === undefined && adotCount(c) >= 1)).toBeGreaterThan(0.1)
     expect(share((c) => c.instrumentation?.template === INSTRUMENTATION_MIRROR)).toBeGreaterThan(0.05)
-    expect(share((c) => c.instrumentation !== undefined && c.state.layers.some((arn) => c.instrumentation?.names.includes(layerName(arn)))))
-      .toBeGreaterThan(0.1)
-    expect(share((c) => c.desired.instrumentation !== undefined && c.state.layers.includes(c.desired.instrumentation.layerArn)))
-      .toBeGreaterThan(0.05)
+    expect(
+      share(
+        (c) =>
+          c.instrumentation !== undefined &&
+          c.state.layers.some((arn) => c.instrumentation?.names.includes(layerName(arn)))
+      )
+    ).toBeGreaterThan(0.1)
+    expect(
+      share(
+        (c) => c.desired.instrumentation !== undefined && c.state.layers.includes(c.desired.instrumentation.layerArn)
+      )
+    ).toBeGreaterThan(0.05)
     expect(share(foreignWrapper)).toBeGreaterThan(0.01)
     expect(share(environmentSetsWrapper)).toBeGreaterThan(0.005)
     const sizes = cases.map((c) => jsonBytes(expectedVariables(c)))
@@ -614,7 +644,9 @@ describe('plan properties (fast-check)', () => {
     expect(share((c) => destinations(c).length === 0)).toBeGreaterThan(0.03)
     expect(share((c) => destinations(c).join() === 'ROTEL_EXPORTER')).toBeGreaterThan(0.02)
     expect(share((c) => c.state.variables === undefined)).toBeGreaterThan(0.05)
-    expect(share((c) => Object.keys(c.state.variables ?? {}).some((k) => own(c.desired.variables, k)))).toBeGreaterThan(0.05)
+    expect(share((c) => Object.keys(c.state.variables ?? {}).some((k) => own(c.desired.variables, k)))).toBeGreaterThan(
+      0.05
+    )
     // Every state is a function Lambda could have: at most 5 layers, variables within 4 KB.
     for (const c of cases) {
       expect(c.state.layers.length).toBeLessThanOrEqual(MAX_LAYERS)
@@ -722,7 +754,8 @@ describe('plan properties (fast-check)', () => {
         const applied = planApply(original, c.desired)
         if (applied.problems.length > 0) return
         const before = original.variables ?? {}
-        if (Object.entries(c.desired.variables).some(([key, value]) => own(before, key) && before[key] !== value)) overwritten++
+        if (Object.entries(c.desired.variables).some(([key, value]) => own(before, key) && before[key] !== value))
+          overwritten++
         const afterApply = stateAfter(original, applied)
         // The second identical apply writes nothing, and leaves the record as the first wrote it.
         const again = planApply(afterApply, c.desired)
@@ -735,9 +768,13 @@ describe('plan properties (fast-check)', () => {
           expect(removed.layersAfter).toEqual(original.layers)
           expectSameVariables(removed.variablesAfter, before)
           // Byte for byte: the same JSON, in the same order for the names that were never touched.
-          const untouched = (vars: Readonly<Vars>): string[] => Object.keys(vars).filter((key) => !own(c.desired.variables, key))
+          const untouched = (vars: Readonly<Vars>): string[] =>
+            Object.keys(vars).filter((key) => !own(c.desired.variables, key))
           expect(untouched(removed.variablesAfter)).toEqual(untouched(before))
-          expect(planRemove(stateAfter(afterApply, removed), managedKeys, c.desired.layerNames, c.instrumentation?.names).changed).toBe(false)
+          expect(
+            planRemove(stateAfter(afterApply, removed), managedKeys, c.desired.layerNames, c.instrumentation?.names)
+              .changed
+          ).toBe(false)
         }
       }),
       RUNS
@@ -884,7 +921,13 @@ describe('plan properties (fast-check)', () => {
               before: null,
               ...after(name, plan.variablesAfter)
             })),
-            ...plan.removedVariables.map((name) => ({ name, change: 'removed', before: null, after: null, shown: false }))
+            ...plan.removedVariables.map((name) => ({
+              name,
+              change: 'removed',
+              before: null,
+              after: null,
+              shown: false
+            }))
           ])
         }
       }),
@@ -907,12 +950,17 @@ describe('plan properties (fast-check)', () => {
   const logging: fc.Arbitrary<LoggingConfig | undefined> = fc.oneof(
     { weight: 1, arbitrary: fc.constant(undefined) },
     { weight: 3, arbitrary: fc.record({ format: fc.constant('Text'), logGroup }) },
-    { weight: 2, arbitrary: fc.record({ format: fc.constant('JSON'), applicationLogLevel: level, systemLogLevel: level, logGroup }) }
+    {
+      weight: 2,
+      arbitrary: fc.record({ format: fc.constant('JSON'), applicationLogLevel: level, systemLogLevel: level, logGroup })
+    }
   )
   /** A fresh function with a log configuration, and json-logs on or off. */
-  const loggingCase = fc
-    .tuple(freshCase, logging, fc.boolean())
-    .map(([c, current, jsonLogs]) => ({ ...c, state: { ...c.state, logging: current }, desired: { ...c.desired, jsonLogs } }))
+  const loggingCase = fc.tuple(freshCase, logging, fc.boolean()).map(([c, current, jsonLogs]) => ({
+    ...c,
+    state: { ...c.state, logging: current },
+    desired: { ...c.desired, jsonLogs }
+  }))
   /** The function after a write of the plan: the LoggingConfig is replaced only when the plan sends one. */
   const written = (state: FunctionState, plan: Plan): FunctionState => ({
     ...stateAfter(state, plan),
@@ -945,7 +993,10 @@ describe('plan properties (fast-check)', () => {
         // Lambda refuses log levels with Text: a Text write never carries them.
         for (const plan of [applied, removed])
           if (plan.loggingAfter?.format === 'Text')
-            expect([plan.loggingAfter.applicationLogLevel, plan.loggingAfter.systemLogLevel]).toEqual([undefined, undefined])
+            expect([plan.loggingAfter.applicationLogLevel, plan.loggingAfter.systemLogLevel]).toEqual([
+              undefined,
+              undefined
+            ])
         const final = written(afterApply, removed)
         expect(normalLogging(final.logging)).toEqual(normalLogging(original.logging))
         expectSameVariables(final.variables ?? {}, original.variables ?? {})

@@ -137,10 +137,7 @@ describe('planApply: variables', () => {
 
   it('is idempotent: planning the planned configuration changes nothing', () => {
     const first = planApply(state({ layers: [ROTEL_ARM64_7, USER_A], variables: { X: 'y' } }), desired())
-    const second = planApply(
-      state({ layers: first.layersAfter, variables: first.variablesAfter }),
-      desired()
-    )
+    const second = planApply(state({ layers: first.layersAfter, variables: first.variablesAfter }), desired())
     expect(second.changed).toBe(false)
   })
 
@@ -164,7 +161,7 @@ describe('planApply: variables', () => {
     expect(plan.problems.join(' ')).toMatch(/set otlp-endpoint/)
   })
 
-  it("accepts a destination the function already has, or an env file", () => {
+  it('accepts a destination the function already has, or an env file', () => {
     expect(
       planApply(state({ variables: { ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://x:4317' } }), desired({ variables: {} }))
         .problems
@@ -230,7 +227,7 @@ describe('diffOf', () => {
     }
   })
 
-  it('shows only the action\'s own values, stripped, and none of what the function holds now', () => {
+  it("shows only the action's own values, stripped, and none of what the function holds now", () => {
     const plan = planApply(
       current,
       desired({
@@ -248,10 +245,22 @@ describe('diffOf', () => {
     const diff = diffOf(current, plan)
     expect(diff.layers).toEqual({ before: [ROTEL_AMD64_40], after: [ROTEL_AMD64_42] })
     expect(diff.variables).toEqual([
-      { name: 'ROTEL_OTLP_EXPORTER_ENDPOINT', change: 'changed', before: null, after: 'https://new-endpoint.example:4317/v1/traces', shown: true },
+      {
+        name: 'ROTEL_OTLP_EXPORTER_ENDPOINT',
+        change: 'changed',
+        before: null,
+        after: 'https://new-endpoint.example:4317/v1/traces',
+        shown: true
+      },
       { name: 'ROTEL_OTLP_EXPORTER_PROTOCOL', change: 'added', before: null, after: 'http', shown: true },
       { name: 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS', change: 'changed', before: null, after: null, shown: false },
-      { name: 'ROTEL_OTEL_RESOURCE_ATTRIBUTES', change: 'added', before: null, after: 'service.namespace=***,cloud.provider=aws', shown: true },
+      {
+        name: 'ROTEL_OTEL_RESOURCE_ATTRIBUTES',
+        change: 'added',
+        before: null,
+        after: 'service.namespace=***,cloud.provider=aws',
+        shown: true
+      },
       { name: 'ROTEL_ENV_FILE', change: 'added', before: null, after: '/var/task/rotel.env', shown: true },
       { name: 'DATABASE_URL', change: 'added', before: null, after: null, shown: false },
       { name: 'LOG_LEVEL', change: 'changed', before: null, after: null, shown: false },
@@ -259,7 +268,18 @@ describe('diffOf', () => {
       { name: 'CLICKSTACK_ACTION_PREVIOUS_VARIABLES', change: 'added', before: null, after: null, shown: false }
     ])
     const text = JSON.stringify(diff)
-    for (const value of ['old-endpoint', 'hunter2', 'info-current', 'old-key', 'new-key', 'query-secret', 'frag', 'tenant-4711', 's3cr3t', 'debug-new'])
+    for (const value of [
+      'old-endpoint',
+      'hunter2',
+      'info-current',
+      'old-key',
+      'new-key',
+      'query-secret',
+      'frag',
+      'tenant-4711',
+      's3cr3t',
+      'debug-new'
+    ])
       expect(text).not.toContain(value)
   })
 
@@ -271,14 +291,34 @@ describe('diffOf', () => {
     ])
   })
 
-  it('shows the instrumentation wrapper only when it is the action\'s own', () => {
-    const wrapped = planApply(state({ layers: [] }), desired({ instrumentation: { layerArn: 'arn:aws:lambda:us-east-1:901920570463:layer:aws-otel-nodejs-amd64-ver-1-30-2:1', wrapper: '/opt/otel-handler', layerNames: [] } }))
+  it("shows the instrumentation wrapper only when it is the action's own", () => {
+    const wrapped = planApply(
+      state({ layers: [] }),
+      desired({
+        instrumentation: {
+          layerArn: 'arn:aws:lambda:us-east-1:901920570463:layer:aws-otel-nodejs-amd64-ver-1-30-2:1',
+          wrapper: '/opt/otel-handler',
+          layerNames: []
+        }
+      })
+    )
     expect(diffOf(state({ layers: [] }), wrapped).variables).toContainEqual({
-      name: 'AWS_LAMBDA_EXEC_WRAPPER', change: 'added', before: null, after: '/opt/otel-handler', shown: true
+      name: 'AWS_LAMBDA_EXEC_WRAPPER',
+      change: 'added',
+      before: null,
+      after: '/opt/otel-handler',
+      shown: true
     })
-    const own = planApply(state({ layers: [] }), desired({ variables: { ...desired().variables, AWS_LAMBDA_EXEC_WRAPPER: '/opt/my-wrapper' } }))
+    const own = planApply(
+      state({ layers: [] }),
+      desired({ variables: { ...desired().variables, AWS_LAMBDA_EXEC_WRAPPER: '/opt/my-wrapper' } })
+    )
     expect(diffOf(state({ layers: [] }), own).variables).toContainEqual({
-      name: 'AWS_LAMBDA_EXEC_WRAPPER', change: 'added', before: null, after: null, shown: false
+      name: 'AWS_LAMBDA_EXEC_WRAPPER',
+      change: 'added',
+      before: null,
+      after: null,
+      shown: false
     })
   })
 })
@@ -297,7 +337,10 @@ describe('driftOf', () => {
     ).toEqual(['the Rotel layer is version 40, older than the target 42', 'ROTEL_OTLP_EXPORTER_ENDPOINT differs'])
     expect(
       drift(
-        state({ layers: [ROTEL_AMD64_42], variables: { ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317' } }),
+        state({
+          layers: [ROTEL_AMD64_42],
+          variables: { ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317' }
+        }),
         ROTEL_AMD64_40
       )
     ).toEqual(['the Rotel layer is version 42, not the target 40'])
@@ -310,7 +353,9 @@ describe('driftOf', () => {
         }),
         'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-arm64-alpha:42'
       )
-    ).toEqual(['it has the amd64 Rotel layer (rotel-extension-amd64-alpha:42) but needs rotel-extension-arm64-alpha:42'])
+    ).toEqual([
+      'it has the amd64 Rotel layer (rotel-extension-amd64-alpha:42) but needs rotel-extension-arm64-alpha:42'
+    ])
   })
 
   it('names two Rotel layers when the target is there but a second one is too', () => {
@@ -361,14 +406,22 @@ describe('planApply with auto-instrumentation', () => {
   it('remove with instrumentation takes the layer and our wrapper off, and leaves a foreign wrapper', () => {
     const names = ['rotel-extension-amd64-alpha']
     const ours = planRemove(
-      state({ layers: [USER_A, ROTEL_AMD64_42, ADOT_NODE_NEW], variables: { AWS_LAMBDA_EXEC_WRAPPER: '/opt/otel-handler', A: '1' } }),
+      state({
+        layers: [USER_A, ROTEL_AMD64_42, ADOT_NODE_NEW],
+        variables: { AWS_LAMBDA_EXEC_WRAPPER: '/opt/otel-handler', A: '1' }
+      }),
       [],
       names,
       []
     )
     expect(ours.layersAfter).toEqual([USER_A])
     expect(ours.variablesAfter).toEqual({ A: '1' })
-    const foreign = planRemove(state({ layers: [ADOT_NODE_NEW], variables: { AWS_LAMBDA_EXEC_WRAPPER: '/opt/mine' } }), [], names, [])
+    const foreign = planRemove(
+      state({ layers: [ADOT_NODE_NEW], variables: { AWS_LAMBDA_EXEC_WRAPPER: '/opt/mine' } }),
+      [],
+      names,
+      []
+    )
     expect(foreign.variablesAfter).toEqual({ AWS_LAMBDA_EXEC_WRAPPER: '/opt/mine' })
     const without = planRemove(state({ layers: [ADOT_NODE_NEW] }), [], names)
     expect(without.changed).toBe(false)
@@ -424,7 +477,10 @@ describe('json-logs', () => {
   })
 
   it('changes nothing and records nothing on a function already on JSON', () => {
-    const plan = planApply(instrumented({ logging: { format: 'JSON', applicationLogLevel: 'INFO', logGroup: GROUP } }), json)
+    const plan = planApply(
+      instrumented({ logging: { format: 'JSON', applicationLogLevel: 'INFO', logGroup: GROUP } }),
+      json
+    )
     expect(plan.loggingAfter).toBeUndefined()
     expect(plan.changed).toBe(false)
     expect(plan.variablesAfter).not.toHaveProperty(LOG_FORMAT_VARIABLE)
@@ -449,13 +505,17 @@ describe('json-logs', () => {
     const current = instrumented()
     const diff = diffOf(current, planApply(current, json))
     expect(diff.logFormat).toEqual({ before: 'Text', after: 'JSON' })
-    expect(diff.variables).toEqual([{ name: LOG_FORMAT_VARIABLE, change: 'added', before: null, after: 'Text', shown: true }])
+    expect(diff.variables).toEqual([
+      { name: LOG_FORMAT_VARIABLE, change: 'added', before: null, after: 'Text', shown: true }
+    ])
     expect(diffOf(current, planApply(current, desired()))).not.toHaveProperty('logFormat')
   })
 
   it('names the format as drift, without naming its record', () => {
     const current = instrumented()
-    expect(driftOf(current, planApply(current, json), ROTEL_AMD64_42)).toEqual(['log format is Text, json-logs wants JSON'])
+    expect(driftOf(current, planApply(current, json), ROTEL_AMD64_42)).toEqual([
+      'log format is Text, json-logs wants JSON'
+    ])
   })
 
   it('remove puts Text back with the log group only, and drops the record', () => {
@@ -483,7 +543,9 @@ describe('json-logs', () => {
   })
 
   it('loggingToRestore gives Text with its group only, and JSON with its levels', () => {
-    expect(loggingToRestore(instrumented({ logging: { format: 'Text', applicationLogLevel: 'WARN', logGroup: GROUP } }))).toEqual({
+    expect(
+      loggingToRestore(instrumented({ logging: { format: 'Text', applicationLogLevel: 'WARN', logGroup: GROUP } }))
+    ).toEqual({
       format: 'Text',
       logGroup: GROUP
     })
@@ -507,7 +569,10 @@ describe('the record of the variables the action replaced', () => {
 
   it("records the user's previous value and the names that were absent, but not the action's own settings", () => {
     const plan = planApply(original, wanted)
-    expect(JSON.parse(plan.variablesAfter[PREVIOUS_VARIABLES_VARIABLE] ?? '')).toEqual({ LOG_LEVEL: 'info', NEW_VAR: null })
+    expect(JSON.parse(plan.variablesAfter[PREVIOUS_VARIABLES_VARIABLE] ?? '')).toEqual({
+      LOG_LEVEL: 'info',
+      NEW_VAR: null
+    })
     expect(plan.variablesAfter).toMatchObject({ LOG_LEVEL: 'debug', NEW_VAR: 'x', DB_HOST: 'db', ...ENDPOINT })
     expect(plan.changedVariables).toContain(PREVIOUS_VARIABLES_VARIABLE)
   })
@@ -528,7 +593,9 @@ describe('the record of the variables the action replaced', () => {
     expect(removal.variablesAfter).toEqual(original.variables)
     expect(removal.layersAfter).toEqual(original.layers)
     expect(removal.changedVariables).toEqual(['LOG_LEVEL'])
-    expect([...removal.removedVariables].sort()).toEqual(['NEW_VAR', PREVIOUS_VARIABLES_VARIABLE, 'ROTEL_OTLP_EXPORTER_ENDPOINT'].sort())
+    expect([...removal.removedVariables].sort()).toEqual(
+      ['NEW_VAR', PREVIOUS_VARIABLES_VARIABLE, 'ROTEL_OTLP_EXPORTER_ENDPOINT'].sort()
+    )
     // What a remove run's `environment` says does not matter any more: the record does.
     expect(planRemove(applied, [], names).variablesAfter).toEqual(original.variables)
     expect(planRemove(written(applied, removal), managedKeys, names).changed).toBe(false)
@@ -545,7 +612,10 @@ describe('the record of the variables the action replaced', () => {
     // Already in sync: no write, so no record (it is never a change by itself).
     expect(planApply(earlier, wanted).changed).toBe(false)
     const upgrade = planApply({ ...earlier, layers: [ROTEL_AMD64_40] }, wanted)
-    expect(JSON.parse(upgrade.variablesAfter[PREVIOUS_VARIABLES_VARIABLE] ?? '')).toEqual({ LOG_LEVEL: null, NEW_VAR: null })
+    expect(JSON.parse(upgrade.variablesAfter[PREVIOUS_VARIABLES_VARIABLE] ?? '')).toEqual({
+      LOG_LEVEL: null,
+      NEW_VAR: null
+    })
   })
 
   it('hides the record and the values it holds or gives back in diffs, and never names it as drift', () => {
@@ -567,8 +637,18 @@ describe('the record of the variables the action replaced', () => {
   })
 
   it('refuses a record edited by hand, in apply and in remove, without echoing it', () => {
-    for (const broken of ['{"LOG_LEVEL":', '["LOG_LEVEL"]', '{"LOG_LEVEL":5}', '{"bad name":"v"}', 'null', 'secret-ish-text']) {
-      const current = state({ layers: [ROTEL_AMD64_42], variables: { ...ENDPOINT, LOG_LEVEL: 'debug', [PREVIOUS_VARIABLES_VARIABLE]: broken } })
+    for (const broken of [
+      '{"LOG_LEVEL":',
+      '["LOG_LEVEL"]',
+      '{"LOG_LEVEL":5}',
+      '{"bad name":"v"}',
+      'null',
+      'secret-ish-text'
+    ]) {
+      const current = state({
+        layers: [ROTEL_AMD64_42],
+        variables: { ...ENDPOINT, LOG_LEVEL: 'debug', [PREVIOUS_VARIABLES_VARIABLE]: broken }
+      })
       for (const plan of [planApply(current, wanted), planRemove(current, managedKeys, names)]) {
         expect(plan.problems).toHaveLength(1)
         expect(plan.problems[0]).toContain(PREVIOUS_VARIABLES_VARIABLE)
@@ -580,7 +660,10 @@ describe('the record of the variables the action replaced', () => {
   it('takes a name like an Object.prototype member (constructor) as a name like any other', () => {
     const own = state({ layers: [USER_A], variables: { constructor: 'mine', toString: 'also' } })
     const plan = planApply(own, desired({ variables: { ...ENDPOINT, constructor: 'ours', valueOf: 'x' } }))
-    expect(JSON.parse(plan.variablesAfter[PREVIOUS_VARIABLES_VARIABLE] ?? '')).toEqual({ constructor: 'mine', valueOf: null })
+    expect(JSON.parse(plan.variablesAfter[PREVIOUS_VARIABLES_VARIABLE] ?? '')).toEqual({
+      constructor: 'mine',
+      valueOf: null
+    })
     const removal = planRemove(written(own, plan), [], names)
     expect(removal.variablesAfter).toEqual(own.variables)
   })

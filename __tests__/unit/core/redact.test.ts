@@ -77,7 +77,9 @@ describe('createRedactor: the forms a secret travels in', () => {
   it('takes the user and password from clickhouse-url, user "default" when none is given', () => {
     const config = loadConfig(
       (name) =>
-        ({ functions: 'fn', 'aws-region': 'us-east-1', 'clickhouse-url': 'https://:url%40pass@ch.example.com:8443' })[name] ?? '',
+        ({ functions: 'fn', 'aws-region': 'us-east-1', 'clickhouse-url': 'https://:url%40pass@ch.example.com:8443' })[
+          name
+        ] ?? '',
       {}
     )
     const r = createRedactor(config.secretValues)
@@ -119,7 +121,8 @@ describe('createRedactor: the forms a secret travels in', () => {
     const reference = (text: string, forms: readonly string[]): string => {
       const hidden = new Array<boolean>(text.length).fill(false)
       for (const form of forms)
-        for (let at = text.indexOf(form); at !== -1; at = text.indexOf(form, at + 1)) hidden.fill(true, at, at + form.length)
+        for (let at = text.indexOf(form); at !== -1; at = text.indexOf(form, at + 1))
+          hidden.fill(true, at, at + form.length)
       return text.replace(/[\s\S]/g, (c, i: number) => (hidden[i] ? '\u0000' : c)).replace(/\u0000+/g, '***')
     }
     // Few letters, so that forms share prefixes and overlap often.
@@ -166,14 +169,17 @@ describe("stripEnvironmentEcho: AWS's echo of a function's environment", () => {
   })
 
   it('drops a JSON map of variables inside other text, escaped or not, and a Java-style map', () => {
-    expect(stripEnvironmentEcho('Variables: {"A_B":"v1", "C":"v\\"2"} were refused')).toBe('Variables: {…} were refused')
+    expect(stripEnvironmentEcho('Variables: {"A_B":"v1", "C":"v\\"2"} were refused')).toBe(
+      'Variables: {…} were refused'
+    )
     const escaped = JSON.stringify({ message: 'env {"SECRET_X":"s1","Y":"s2"}' })
     expect(stripEnvironmentEcho(escaped)).toBe(JSON.stringify({ message: 'env {…}' }))
-    expect(stripEnvironmentEcho("Environment {DB_PASSWORD=pw1, MODE=fast} invalid")).toBe('Environment {…} invalid')
+    expect(stripEnvironmentEcho('Environment {DB_PASSWORD=pw1, MODE=fast} invalid')).toBe('Environment {…} invalid')
   })
 
   it('leaves braces that are not a map of variables', () => {
-    const text = 'layer-name rotel-extension-{arch}-alpha; reference ${arn:aws:secretsmanager:us-east-1:1:secret:k}; {"count": 3}'
+    const text =
+      'layer-name rotel-extension-{arch}-alpha; reference ${arn:aws:secretsmanager:us-east-1:1:secret:k}; {"count": 3}'
     expect(stripEnvironmentEcho(text)).toBe(text)
   })
 
@@ -193,13 +199,28 @@ describe("stripEnvironmentEcho: AWS's echo of a function's environment", () => {
     const redact = createRedactor(['ingest-key-0001'])
     redact.addEchoed(['db-password-from-aws'])
     const report: FunctionReport = {
-      ...emptyReport({ given: 'orders-api', name: 'orders-api', region: 'us-east-1', account: undefined, partition: 'aws' }),
+      ...emptyReport({
+        given: 'orders-api',
+        name: 'orders-api',
+        region: 'us-east-1',
+        account: undefined,
+        partition: 'aws'
+      }),
       architecture: 'x86_64',
       status: 'failed',
       error: `Failed to update orders-api: ${measured.replace('pw1', 'db-password-from-aws')} (db-password-from-aws)`
     }
-    const result = { mode: 'apply' as const, outcomes: [{ report, layer: undefined, log: [], warnings: [] }], layers: new Map(), testInvoke: true }
-    for (const text of [renderSummary(result, redact), renderOutputs(result, redact).report, redact(report.error ?? '')]) {
+    const result = {
+      mode: 'apply' as const,
+      outcomes: [{ report, layer: undefined, log: [], warnings: [] }],
+      layers: new Map(),
+      testInvoke: true
+    }
+    for (const text of [
+      renderSummary(result, redact),
+      renderOutputs(result, redact).report,
+      redact(report.error ?? '')
+    ]) {
       expect(text).not.toContain('db-password-from-aws')
       expect(text).not.toContain('LOG_LEVEL')
       expect(text).toContain('String measured: {…}')

@@ -29,7 +29,7 @@ describe('planReferenceLookups', () => {
   const scope = lookupScope(config({}))
   const nothingKnown = (): boolean => false
 
-  it('looks up only the published layer account in published regions, placeholders being the run\'s', () => {
+  it("looks up only the published layer account in published regions, placeholders being the run's", () => {
     const refs = refsIn([
       arn('us-east-1', DEFAULT_LAYER_ACCOUNT, 'amd64', 3),
       arn('eu-west-1', foreignAccount(1), 'amd64', 3),
@@ -47,7 +47,9 @@ describe('planReferenceLookups', () => {
   })
 
   it('makes one lookup for many references to one layer', () => {
-    const refs = refsIn(Array.from({ length: 300 }, (_, i) => arn('eu-west-1', DEFAULT_LAYER_ACCOUNT, 'arm64', 1 + (i % 9))))
+    const refs = refsIn(
+      Array.from({ length: 300 }, (_, i) => arn('eu-west-1', DEFAULT_LAYER_ACCOUNT, 'arm64', 1 + (i % 9)))
+    )
     const plan = planReferenceLookups(refs, scope, nothingKnown)
     expect(plan.lookups).toHaveLength(1)
     expect(uncheckedNote(plan, false)).toBeUndefined()
@@ -56,13 +58,20 @@ describe('planReferenceLookups', () => {
   it(`stops at ${MAX_REFERENCE_LOOKUPS} new lookups, and counts the rest once, not each`, () => {
     // Every published region, both architectures, with and without -alpha: far more layers than the limit.
     const lines = ROTEL_REGIONS.flatMap((region) =>
-      (['amd64', 'arm64'] as const).flatMap((arch) => [arn(region, DEFAULT_LAYER_ACCOUNT, arch, 1), arn(region, DEFAULT_LAYER_ACCOUNT, arch, 2, false)])
+      (['amd64', 'arm64'] as const).flatMap((arch) => [
+        arn(region, DEFAULT_LAYER_ACCOUNT, arch, 1),
+        arn(region, DEFAULT_LAYER_ACCOUNT, arch, 2, false)
+      ])
     )
     const refs = refsIn([...lines, ...lines])
     const plan = planReferenceLookups(refs, scope, nothingKnown)
     expect(plan.lookups).toHaveLength(MAX_REFERENCE_LOOKUPS)
     // In the order the file names them.
-    expect(plan.lookups[0]).toEqual({ region: ROTEL_REGIONS[0], account: DEFAULT_LAYER_ACCOUNT, name: 'rotel-extension-amd64-alpha' })
+    expect(plan.lookups[0]).toEqual({
+      region: ROTEL_REGIONS[0],
+      account: DEFAULT_LAYER_ACCOUNT,
+      name: 'rotel-extension-amd64-alpha'
+    })
     expect(plan.overLimit).toBe(refs.length - 2 * MAX_REFERENCE_LOOKUPS)
     const note = uncheckedNote(plan, false)
     expect(note).toBe(
@@ -71,7 +80,9 @@ describe('planReferenceLookups', () => {
   })
 
   it('does not count a lookup the run already made against the limit', () => {
-    const lines = ROTEL_REGIONS.slice(0, MAX_REFERENCE_LOOKUPS + 1).map((region) => arn(region, DEFAULT_LAYER_ACCOUNT, 'amd64', 1))
+    const lines = ROTEL_REGIONS.slice(0, MAX_REFERENCE_LOOKUPS + 1).map((region) =>
+      arn(region, DEFAULT_LAYER_ACCOUNT, 'amd64', 1)
+    )
     const known = (lookup: { region: string }): boolean => lookup.region === ROTEL_REGIONS[0]
     const plan = planReferenceLookups(refsIn(lines), scope, known)
     expect(plan.lookups).toHaveLength(MAX_REFERENCE_LOOKUPS + 1)

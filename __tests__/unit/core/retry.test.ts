@@ -15,7 +15,14 @@ describe('withRetry', () => {
         if (calls < 3) throw awsError('ThrottlingException', 400)
         return 'ok'
       },
-      { attempts: 5, baseDelayMs: 100, maxDelayMs: 1000, isRetryable: isTransient, sleep: async (ms) => void waits.push(ms), random: () => 0.5 }
+      {
+        attempts: 5,
+        baseDelayMs: 100,
+        maxDelayMs: 1000,
+        isRetryable: isTransient,
+        sleep: async (ms) => void waits.push(ms),
+        random: () => 0.5
+      }
     )
     expect(result).toBe('ok')
     expect(calls).toBe(3)
@@ -27,7 +34,13 @@ describe('withRetry', () => {
       throw awsError('InvalidParameterValueException', 400)
     })
     await expect(
-      withRetry(operation, { attempts: 5, baseDelayMs: 1, maxDelayMs: 1, isRetryable: isTransient, sleep: async () => {} })
+      withRetry(operation, {
+        attempts: 5,
+        baseDelayMs: 1,
+        maxDelayMs: 1,
+        isRetryable: isTransient,
+        sleep: async () => {}
+      })
     ).rejects.toThrow('InvalidParameterValueException')
     expect(operation).toHaveBeenCalledTimes(1)
   })

@@ -4,7 +4,21 @@ import { deniedGroupsOf, DENY_POLICY_NAME, denyPolicyFor } from '../../../src/co
 import { type ManagedDocument } from '../../../src/core/roleModel.js'
 import { planDeny, planDetach } from '../../../src/core/rolePlanning.js'
 import { DENY_TAG, INLINE_UNDO_TAG_PREFIX, recordOf } from '../../../src/core/roleRecord.js'
-import { ORDERS, BILLING, THREE, BASIC_ARN, VPC_ARN, XRAY_ARN, SHARED_ARN, doc, allow, inline, attached, role, MANAGED } from '../../support/roleStates.js'
+import {
+  ORDERS,
+  BILLING,
+  THREE,
+  BASIC_ARN,
+  VPC_ARN,
+  XRAY_ARN,
+  SHARED_ARN,
+  doc,
+  allow,
+  inline,
+  attached,
+  role,
+  MANAGED
+} from '../../support/roleStates.js'
 
 describe('planDeny', () => {
   it('puts one deny policy and records it', () => {
@@ -12,7 +26,11 @@ describe('planDeny', () => {
     expect(plan.put).toEqual([{ name: DENY_POLICY_NAME, text: JSON.stringify(denyPolicyFor([ORDERS, BILLING])) }])
     expect(plan.tags).toEqual({ set: { [DENY_TAG]: DENY_POLICY_NAME }, remove: [] })
     expect(plan.detach).toEqual([])
-    expect(change).toMatchObject({ method: 'deny', changed: true, denyPolicy: { groups: [BILLING, ORDERS], added: [BILLING, ORDERS] } })
+    expect(change).toMatchObject({
+      method: 'deny',
+      changed: true,
+      denyPolicy: { groups: [BILLING, ORDERS], added: [BILLING, ORDERS] }
+    })
     expect(change.after.tags).toEqual({ team: 'orders', [DENY_TAG]: DENY_POLICY_NAME })
   })
 
@@ -40,7 +58,12 @@ describe('planDeny', () => {
 describe('planDetach', () => {
   const appPolicy = doc(
     { Sid: 'AppLogsAndData', Effect: 'Allow', Action: ['logs:*', 's3:GetObject'], Resource: '*' },
-    { Sid: 'Audit', Effect: 'Allow', Action: 'logs:PutLogEvents', Resource: 'arn:aws:logs:us-east-1:123456789012:log-group:/app/audit:*' }
+    {
+      Sid: 'Audit',
+      Effect: 'Allow',
+      Action: 'logs:PutLogEvents',
+      Resource: 'arn:aws:logs:us-east-1:123456789012:log-group:/app/audit:*'
+    }
   )
   const logsOnly = doc(allow(THREE, `${ORDERS}:*`))
   const start = () =>
@@ -61,9 +84,14 @@ describe('planDetach', () => {
     expect(change.inlineDeleted).toEqual([{ name: 'logs-only', before: logsOnly }])
     expect(change.inlineEdited.map((e) => e.name)).toEqual(['app'])
     expect(change.customerManagedStillGranting).toEqual([
-      expect.objectContaining({ arn: SHARED_ARN, actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'].slice(1) })
+      expect.objectContaining({
+        arn: SHARED_ARN,
+        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'].slice(1)
+      })
     ])
-    expect(change.customerManagedStillGranting[0]?.fix).toMatch(/never edits it.*other roles.*cloudwatch-off-method: deny/)
+    expect(change.customerManagedStillGranting[0]?.fix).toMatch(
+      /never edits it.*other roles.*cloudwatch-off-method: deny/
+    )
     expect(change.otherAwsManaged).toEqual([expect.objectContaining({ arn: VPC_ARN, actions: THREE })])
     expect(change.otherAwsManaged[0]?.fix).toContain('AWSLambdaENIManagementAccess')
     expect(change.warnings).toHaveLength(2)
@@ -106,7 +134,11 @@ describe('planDetach', () => {
   })
 
   it('leaves a wildcard across services as it is, and says so', () => {
-    const { change, plan } = planDetach(role({ inline: [inline('wide', doc({ Sid: 'Wide', ...allow('*:Put*') }))] }), [ORDERS], MANAGED)
+    const { change, plan } = planDetach(
+      role({ inline: [inline('wide', doc({ Sid: 'Wide', ...allow('*:Put*') }))] }),
+      [ORDERS],
+      MANAGED
+    )
     expect(plan.put).toEqual([])
     expect(change.unresolved).toEqual([expect.objectContaining({ policy: 'wide', sid: 'Wide', action: '*:Put*' })])
     expect(change.warnings[0]).toContain('inline policy wide, statement Wide')
@@ -120,7 +152,10 @@ describe('planDetach', () => {
   })
 
   it('refuses to strip more when the undo record in the tags is damaged', () => {
-    const damaged = role({ tags: { [`${INLINE_UNDO_TAG_PREFIX}00`]: 'garbage' }, inline: [inline('x', doc(allow(THREE)))] })
+    const damaged = role({
+      tags: { [`${INLINE_UNDO_TAG_PREFIX}00`]: 'garbage' },
+      inline: [inline('x', doc(allow(THREE)))]
+    })
     expect(() => planDetach(damaged, [ORDERS], MANAGED)).toThrow(/cannot be read.*Nothing was changed/)
   })
 })

@@ -1,7 +1,16 @@
 import { describe, expect, it } from '@jest/globals'
 import { DENY_POLICY_NAME } from '../../../src/core/logPermissions.js'
 import { planDeny } from '../../../src/core/rolePlanning.js'
-import { DENY_TAG, DETACHED_TAG, hasRecord, INLINE_UNDO_TAG_PREFIX, recordOf, recordTags, RecordTooLargeError, tagChanges } from '../../../src/core/roleRecord.js'
+import {
+  DENY_TAG,
+  DETACHED_TAG,
+  hasRecord,
+  INLINE_UNDO_TAG_PREFIX,
+  recordOf,
+  recordTags,
+  RecordTooLargeError,
+  tagChanges
+} from '../../../src/core/roleRecord.js'
 import { planInlineRestore } from '../../../src/core/roleUndo.js'
 import { ORDERS, THREE, BASIC_ARN, doc, allow, role } from '../../support/roleStates.js'
 
@@ -13,7 +22,13 @@ describe('the record in role tags', () => {
       detached: [BASIC_ARN],
       inline: [
         [
-          { kind: 'statement' as const, policy: 'app', index: 0, original: allow(['logs:*', 's3:GetObject']), removed: false },
+          {
+            kind: 'statement' as const,
+            policy: 'app',
+            index: 0,
+            original: allow(['logs:*', 's3:GetObject']),
+            removed: false
+          },
           { kind: 'policy' as const, policy: 'logging', document: JSON.stringify(original) }
         ]
       ]
@@ -51,7 +66,10 @@ describe('the record in role tags', () => {
   })
 
   it.each<[string, (tags: Record<string, string>) => Record<string, string>]>([
-    ['a damaged chunk', (tags) => ({ ...tags, [`${INLINE_UNDO_TAG_PREFIX}00`]: `A${tags[`${INLINE_UNDO_TAG_PREFIX}00`]?.slice(1)}` })],
+    [
+      'a damaged chunk',
+      (tags) => ({ ...tags, [`${INLINE_UNDO_TAG_PREFIX}00`]: `A${tags[`${INLINE_UNDO_TAG_PREFIX}00`]?.slice(1)}` })
+    ],
     ['a missing chunk', (tags) => Object.fromEntries(Object.entries(tags).filter(([key]) => !key.endsWith('-01')))],
     ['garbage', () => ({ [`${INLINE_UNDO_TAG_PREFIX}00`]: 'not-base64-deflate' })]
   ])('says the record cannot be read after %s, and restores nothing from it', (_, damage) => {
@@ -70,7 +88,9 @@ describe('the record in role tags', () => {
 
   it('refuses, before any change, a record that does not fit beside the role own tags', () => {
     const crowded = role({ tags: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`own-${i}`, 'x'])) })
-    expect(() => tagChanges(crowded, { denyPolicy: DENY_POLICY_NAME, detached: [], inline: [] })).toThrow(RecordTooLargeError)
+    expect(() => tagChanges(crowded, { denyPolicy: DENY_POLICY_NAME, detached: [], inline: [] })).toThrow(
+      RecordTooLargeError
+    )
     expect(() => planDeny(crowded, [ORDERS])).toThrow(/at most 50.*cloudwatch-off-method: deny|Nothing was changed/)
     const fits = role({ tags: Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`own-${i}`, 'x'])) })
     expect(tagChanges(fits, { denyPolicy: DENY_POLICY_NAME, detached: [], inline: [] })).toEqual({

@@ -4,7 +4,20 @@ import { DENY_POLICY_NAME } from '../../../src/core/logPermissions.js'
 import { planDeny, planDetach } from '../../../src/core/rolePlanning.js'
 import { DENY_TAG, INLINE_UNDO_TAG_PREFIX, recordTags } from '../../../src/core/roleRecord.js'
 import { planUndo } from '../../../src/core/roleUndo.js'
-import { ORDERS, BILLING, THREE, BASIC_ARN, XRAY_ARN, doc, allow, inline, attached, role, MANAGED, comparable } from '../../support/roleStates.js'
+import {
+  ORDERS,
+  BILLING,
+  THREE,
+  BASIC_ARN,
+  XRAY_ARN,
+  doc,
+  allow,
+  inline,
+  attached,
+  role,
+  MANAGED,
+  comparable
+} from '../../support/roleStates.js'
 
 describe('planUndo', () => {
   const appPolicy = doc(
@@ -17,7 +30,11 @@ describe('planUndo', () => {
   const original = () =>
     role({
       attached: [attached(BASIC_ARN), attached(XRAY_ARN)],
-      inline: [inline('app', appPolicy), inline('logs-only', doc(allow(THREE))), inline('other', doc(allow('sqs:SendMessage')))]
+      inline: [
+        inline('app', appPolicy),
+        inline('logs-only', doc(allow(THREE))),
+        inline('other', doc(allow('sqs:SendMessage')))
+      ]
     })
 
   it('restores a detached role exactly: policies, statements in place, tags', () => {
@@ -37,7 +54,12 @@ describe('planUndo', () => {
   it('undoes two runs, the later first', () => {
     const start = original()
     const first = planDetach(start, [ORDERS], MANAGED).change.after
-    const regained = { ...first, inline: first.inline.map((p) => (p.name === 'other' ? inline('other', doc(allow(['sqs:SendMessage', 'logs:*']))) : p)) }
+    const regained = {
+      ...first,
+      inline: first.inline.map((p) =>
+        p.name === 'other' ? inline('other', doc(allow(['sqs:SendMessage', 'logs:*']))) : p
+      )
+    }
     const second = planDetach(regained, [ORDERS], MANAGED).change.after
     const { result } = planUndo(second)
     expect(result.conflicts).toEqual([])
@@ -81,7 +103,14 @@ describe('planUndo', () => {
     const edited = {
       ...after,
       inline: after.inline.map((p) =>
-        p.name === 'app' ? inline('app', { ...p.document, Statement: statementsOf(p.document).map((s) => (s.Sid === 'AppLogsAndData' ? { ...s, Resource: 'arn:aws:s3:::only' } : s)) }) : p
+        p.name === 'app'
+          ? inline('app', {
+              ...p.document,
+              Statement: statementsOf(p.document).map((s) =>
+                s.Sid === 'AppLogsAndData' ? { ...s, Resource: 'arn:aws:s3:::only' } : s
+              )
+            })
+          : p
       )
     }
     const { result } = planUndo(edited)
@@ -91,13 +120,23 @@ describe('planUndo', () => {
   })
 
   it('refuses a record changed to grant more than log writes', () => {
-    const after = planDetach(role({ inline: [inline('app', doc(allow(['logs:PutLogEvents', 's3:GetObject'])))] }), [ORDERS], MANAGED).change.after
+    const after = planDetach(
+      role({ inline: [inline('app', doc(allow(['logs:PutLogEvents', 's3:GetObject'])))] }),
+      [ORDERS],
+      MANAGED
+    ).change.after
     const forged = recordTags({
       detached: ['arn:aws:iam::aws:policy/AdministratorAccess'],
       inline: [
         [
           { kind: 'statement', policy: 'app', index: 0, original: allow(['s3:*']), removed: false },
-          { kind: 'statement', policy: 'app', index: 1, original: allow(['iam:*', 'logs:PutLogEvents']), removed: true },
+          {
+            kind: 'statement',
+            policy: 'app',
+            index: 1,
+            original: allow(['iam:*', 'logs:PutLogEvents']),
+            removed: true
+          },
           { kind: 'policy', policy: 'admin', document: JSON.stringify(doc(allow('*'))) }
         ]
       ]

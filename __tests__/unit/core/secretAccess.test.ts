@@ -1,7 +1,13 @@
 import { describe, expect, it } from '@jest/globals'
 import type { InlinePolicy, ManagedDocument, RoleState } from '../../../src/core/roleModel.js'
 import type { PolicyDocument, PolicyStatement } from '../../../src/core/iamPolicy.js'
-import { kmsKeyArnProblem, missingSecretAccess, viaServiceOf, requiredSecretActions, secretResourceOf } from '../../../src/core/secretAccess.js'
+import {
+  kmsKeyArnProblem,
+  missingSecretAccess,
+  viaServiceOf,
+  requiredSecretActions,
+  secretResourceOf
+} from '../../../src/core/secretAccess.js'
 import { findSecretReferences, type SecretReference } from '../../../src/core/secretReferences.js'
 
 const ACCOUNT = '123456789012'
@@ -21,19 +27,31 @@ const refs = (...values: string[]): SecretReference[] =>
   })
 
 const doc = (...statements: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement: statements })
-const allow = (action: string | string[], resource: string | string[] = '*', extra: Partial<PolicyStatement> = {}): PolicyStatement => ({
+const allow = (
+  action: string | string[],
+  resource: string | string[] = '*',
+  extra: Partial<PolicyStatement> = {}
+): PolicyStatement => ({
   Effect: 'Allow',
   Action: action,
   Resource: resource,
   ...extra
 })
-const deny = (action: string | string[], resource: string | string[] = '*', extra: Partial<PolicyStatement> = {}): PolicyStatement => ({
+const deny = (
+  action: string | string[],
+  resource: string | string[] = '*',
+  extra: Partial<PolicyStatement> = {}
+): PolicyStatement => ({
   Effect: 'Deny',
   Action: action,
   Resource: resource,
   ...extra
 })
-const inline = (name: string, document: PolicyDocument): InlinePolicy => ({ name, document, text: JSON.stringify(document) })
+const inline = (name: string, document: PolicyDocument): InlinePolicy => ({
+  name,
+  document,
+  text: JSON.stringify(document)
+})
 const attached = (arn: string) => ({ arn, name: arn.slice(arn.lastIndexOf('/') + 1) })
 
 function role(partial: Partial<RoleState> = {}): RoleState {
@@ -51,9 +69,13 @@ function role(partial: Partial<RoleState> = {}): RoleState {
 
 /** SecretsManagerReadWrite's BasePermissions statement as AWS publishes it (v5, abridged to its secret/KMS actions). */
 const SECRETS_MANAGER_READ_WRITE = doc(
-  allow(['secretsmanager:*', 'cloudformation:CreateChangeSet', 'kms:DescribeKey', 'kms:ListAliases', 'kms:ListKeys'], '*', {
-    Sid: 'BasePermissions'
-  }),
+  allow(
+    ['secretsmanager:*', 'cloudformation:CreateChangeSet', 'kms:DescribeKey', 'kms:ListAliases', 'kms:ListKeys'],
+    '*',
+    {
+      Sid: 'BasePermissions'
+    }
+  ),
   allow(['lambda:InvokeFunction'], 'arn:aws:lambda:*:*:function:SecretsManager*', { Sid: 'LambdaPermissions' })
 )
 const SMRW_ARN = 'arn:aws:iam::aws:policy/SecretsManagerReadWrite'
@@ -67,7 +89,12 @@ describe('requiredSecretActions', () => {
       refs(`Authorization=\${${SSM}},x-a=\${${SM_FULL}#key},x-b=\${${SM_PARTIAL}}`, `secret://${SM_FULL}`)
     )
     expect(needs).toEqual([
-      { action: 'secretsmanager:GetSecretValue', resource: SM_PARTIAL_GRANT, references: [SM_PARTIAL], account: ACCOUNT },
+      {
+        action: 'secretsmanager:GetSecretValue',
+        resource: SM_PARTIAL_GRANT,
+        references: [SM_PARTIAL],
+        account: ACCOUNT
+      },
       { action: 'secretsmanager:GetSecretValue', resource: SM_FULL, references: [SM_FULL], account: ACCOUNT },
       { action: 'secretsmanager:BatchGetSecretValue', resource: '*', references: [SM_PARTIAL, SM_FULL].sort() },
       { action: 'ssm:GetParameters', resource: SSM, references: [SSM], account: ACCOUNT }
@@ -102,16 +129,37 @@ describe('requiredSecretActions', () => {
 
   it.each([
     // The random suffix present: the exact ARN. The #key is no part of it.
-    [`arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:prod/key-a1B2c3`, `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:prod/key-a1B2c3`],
+    [
+      `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:prod/key-a1B2c3`,
+      `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:prod/key-a1B2c3`
+    ],
     // Without it: exactly six more characters.
-    [`arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:prod/key`, `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:prod/key-??????`],
-    [`arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:key-abc12`, `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:key-abc12-??????`],
+    [
+      `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:prod/key`,
+      `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:prod/key-??????`
+    ],
+    [
+      `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:key-abc12`,
+      `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:key-abc12-??????`
+    ],
     // A name that ends like a suffix is taken as complete, as Secrets Manager takes it.
-    [`arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:ingest-secret`, `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:ingest-secret`],
-    [`arn:aws-cn:secretsmanager:cn-north-1:${ACCOUNT}:secret:key`, `arn:aws-cn:secretsmanager:cn-north-1:${ACCOUNT}:secret:key-??????`],
+    [
+      `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:ingest-secret`,
+      `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:ingest-secret`
+    ],
+    [
+      `arn:aws-cn:secretsmanager:cn-north-1:${ACCOUNT}:secret:key`,
+      `arn:aws-cn:secretsmanager:cn-north-1:${ACCOUNT}:secret:key-??????`
+    ],
     // A parameter /a/b is parameter/a/b in an ARN; a plain name as it is.
-    [`arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/clickstack/api-key`, `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/clickstack/api-key`],
-    [`arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter//clickstack/api-key`, `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/clickstack/api-key`],
+    [
+      `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/clickstack/api-key`,
+      `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/clickstack/api-key`
+    ],
+    [
+      `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter//clickstack/api-key`,
+      `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/clickstack/api-key`
+    ],
     [`arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/api_key.v2`, `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/api_key.v2`]
   ])('grants %s as %s', (arn, resource) => {
     const [reference] = refs(`\${${arn}${arn.includes(':secretsmanager:') ? '#field' : ''}}`)
@@ -124,7 +172,8 @@ describe('requiredSecretActions', () => {
 
 describe('missingSecretAccess', () => {
   const needs = requiredSecretActions(refs(`x=\${${SM_PARTIAL}},y=\${${SSM}}`), KMS)
-  const analyse = (r: RoleState, managed: Map<string, ManagedDocument> = new Map()) => missingSecretAccess(r, managed, needs)
+  const analyse = (r: RoleState, managed: Map<string, ManagedDocument> = new Map()) =>
+    missingSecretAccess(r, managed, needs)
 
   it('names every missing action when nothing grants, with the policies looked at and the fix', () => {
     const report = analyse(role({ inline: [inline('app', doc(allow('s3:GetObject')))] }))
@@ -193,8 +242,11 @@ describe('missingSecretAccess', () => {
   it('matches a full secret ARN exactly, or by wildcard; actions case-insensitively', () => {
     const full = requiredSecretActions(refs(`\${${SM_FULL}}`))
     const check = (resource: string) =>
-      missingSecretAccess(role({ inline: [inline('p', doc(allow('SecretsManager:getSecretValue', resource)))] }), new Map(), full).decisions[0]
-        ?.verdict
+      missingSecretAccess(
+        role({ inline: [inline('p', doc(allow('SecretsManager:getSecretValue', resource)))] }),
+        new Map(),
+        full
+      ).decisions[0]?.verdict
     expect(check(SM_FULL)).toBe('allowed')
     expect(check('arn:aws:secretsmanager:us-east-1:123456789012:secret:clickstack/*')).toBe('allowed')
     expect(check('arn:aws:secretsmanager:us-east-1:123456789012:secret:clickstack/ingest-??????')).toBe('allowed')
@@ -204,7 +256,14 @@ describe('missingSecretAccess', () => {
 
   it('needs BatchGetSecretValue on "*": a grant on the secret ARNs does not give it', () => {
     const report = analyse(
-      role({ inline: [inline('p', doc(allow(['secretsmanager:GetSecretValue', 'secretsmanager:BatchGetSecretValue'], `${SM_PARTIAL}-*`)))] })
+      role({
+        inline: [
+          inline(
+            'p',
+            doc(allow(['secretsmanager:GetSecretValue', 'secretsmanager:BatchGetSecretValue'], `${SM_PARTIAL}-*`))
+          )
+        ]
+      })
     )
     expect(verdicts(report)[`secretsmanager:GetSecretValue ${SM_PARTIAL_GRANT}`]).toBe('allowed')
     expect(verdicts(report)['secretsmanager:BatchGetSecretValue *']).toBe('not-allowed')
@@ -214,7 +273,16 @@ describe('missingSecretAccess', () => {
     const report = analyse(
       role({
         attached: [attached('arn:aws:iam::aws:policy/AdministratorAccess')],
-        inline: [inline('guard', doc(deny('secretsmanager:*', `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:clickstack-*`, { Sid: 'NoClickStack' })))]
+        inline: [
+          inline(
+            'guard',
+            doc(
+              deny('secretsmanager:*', `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:clickstack-*`, {
+                Sid: 'NoClickStack'
+              })
+            )
+          )
+        ]
       }),
       new Map([['arn:aws:iam::aws:policy/AdministratorAccess', { document: doc(allow('*')) }]])
     )
@@ -225,9 +293,17 @@ describe('missingSecretAccess', () => {
       [`kms:Decrypt ${KMS}`]: 'allowed'
     })
     expect(report.missing).toEqual([
-      expect.objectContaining({ action: 'secretsmanager:GetSecretValue', reason: 'denied', deniedBy: ['inline policy guard statement NoClickStack'] })
+      expect.objectContaining({
+        action: 'secretsmanager:GetSecretValue',
+        reason: 'denied',
+        deniedBy: ['inline policy guard statement NoClickStack']
+      })
     ])
-    expect(report.warnings).toEqual([expect.stringMatching(/denies secretsmanager:GetSecretValue .*denied by inline policy guard statement NoClickStack.*narrow that Deny/)])
+    expect(report.warnings).toEqual([
+      expect.stringMatching(
+        /denies secretsmanager:GetSecretValue .*denied by inline policy guard statement NoClickStack.*narrow that Deny/
+      )
+    ])
     expect(report.examined).toEqual(['inline policy guard', 'AWS managed policy AdministratorAccess'])
   })
 
@@ -253,7 +329,16 @@ describe('missingSecretAccess', () => {
     expect(conditionalDeny.missing).toEqual([])
 
     const conditionalAllow = analyse(
-      role({ inline: [inline('p', doc(allow('ssm:GetParameters', SSM, { Condition: { StringEquals: { 'aws:RequestedRegion': 'eu-west-1' } } })))] })
+      role({
+        inline: [
+          inline(
+            'p',
+            doc(
+              allow('ssm:GetParameters', SSM, { Condition: { StringEquals: { 'aws:RequestedRegion': 'eu-west-1' } } })
+            )
+          )
+        ]
+      })
     )
     expect(verdicts(conditionalAllow)[`ssm:GetParameters ${SSM}`]).toBe('conditional')
     expect(conditionalAllow.decisions[2]?.allowedBy).toEqual(['inline policy p statement #0 (conditional)'])
@@ -270,7 +355,11 @@ describe('missingSecretAccess', () => {
               // Everything but iam:* (PowerUserAccess' form): all four.
               { Effect: 'Allow', NotAction: ['iam:*', 'organizations:*'], Resource: '*' },
               // Deny everything outside the ClickStack secrets: does not reach them, does reach the parameter.
-              { Effect: 'Deny', Action: ['secretsmanager:GetSecretValue', 'ssm:GetParameters'], NotResource: [`arn:aws:secretsmanager:*:*:secret:clickstack-*`] }
+              {
+                Effect: 'Deny',
+                Action: ['secretsmanager:GetSecretValue', 'ssm:GetParameters'],
+                NotResource: [`arn:aws:secretsmanager:*:*:secret:clickstack-*`]
+              }
             )
           )
         ]
@@ -286,23 +375,32 @@ describe('missingSecretAccess', () => {
     // An Allow with NotResource that excludes the secret's every suffix does not grant it; one that
     // excludes a single suffix may.
     const excluded = (notResource: string) =>
-      verdicts(analyse(role({ inline: [inline('p', doc({ Effect: 'Allow', Action: 'secretsmanager:*', NotResource: notResource }))] })))[
-        `secretsmanager:GetSecretValue ${SM_PARTIAL_GRANT}`
-      ]
+      verdicts(
+        analyse(
+          role({
+            inline: [inline('p', doc({ Effect: 'Allow', Action: 'secretsmanager:*', NotResource: notResource }))]
+          })
+        )
+      )[`secretsmanager:GetSecretValue ${SM_PARTIAL_GRANT}`]
     expect(excluded(`${SM_PARTIAL}-*`)).toBe('not-allowed')
     expect(excluded(`${SM_PARTIAL}-Xy12Zq`)).toBe('conditional')
     expect(excluded('arn:aws:secretsmanager:*:*:secret:other-*')).toBe('allowed')
   })
 
   it('reads AWS managed SecretsManagerReadWrite: Secrets Manager yes, Parameter Store and kms:Decrypt no', () => {
-    const report = analyse(role({ attached: [attached(SMRW_ARN)] }), new Map([[SMRW_ARN, { document: SECRETS_MANAGER_READ_WRITE }]]))
+    const report = analyse(
+      role({ attached: [attached(SMRW_ARN)] }),
+      new Map([[SMRW_ARN, { document: SECRETS_MANAGER_READ_WRITE }]])
+    )
     expect(verdicts(report)).toEqual({
       [`secretsmanager:GetSecretValue ${SM_PARTIAL_GRANT}`]: 'allowed',
       'secretsmanager:BatchGetSecretValue *': 'allowed',
       [`ssm:GetParameters ${SSM}`]: 'not-allowed',
       [`kms:Decrypt ${KMS}`]: 'not-allowed'
     })
-    expect(report.decisions[0]?.allowedBy).toEqual(['AWS managed policy SecretsManagerReadWrite statement BasePermissions'])
+    expect(report.decisions[0]?.allowedBy).toEqual([
+      'AWS managed policy SecretsManagerReadWrite statement BasePermissions'
+    ])
     expect(report.missing.map((m) => m.action)).toEqual(['ssm:GetParameters', 'kms:Decrypt'])
   })
 
@@ -313,7 +411,9 @@ describe('missingSecretAccess', () => {
     const customer = analyse(role({ attached: [attached(shared)] }), new Map([[shared, unreadable]]))
     expect(customer.missing).toEqual([])
     expect(customer.decisions.every((d) => d.verdict === 'conditional')).toBe(true)
-    expect(customer.decisions[0]?.allowedBy).toEqual([`customer-managed policy ${shared} (unreadable: AccessDenied: no) (may grant it)`])
+    expect(customer.decisions[0]?.allowedBy).toEqual([
+      `customer-managed policy ${shared} (unreadable: AccessDenied: no) (may grant it)`
+    ])
 
     const aws = analyse(role({ attached: [attached(SMRW_ARN), attached(xray)] }), new Map([[SMRW_ARN, unreadable]]))
     expect(verdicts(aws)).toEqual({
@@ -329,9 +429,19 @@ describe('missingSecretAccess', () => {
   })
 
   it('says that a secret in another account also needs its resource policy', () => {
-    const foreign = requiredSecretActions(refs(`\${arn:aws:secretsmanager:us-east-1:${OTHER}:secret:shared-key-AbCdEf}`))
-    const report = missingSecretAccess(role({ inline: [inline('p', doc(allow('secretsmanager:*')))] }), new Map(), foreign)
+    const foreign = requiredSecretActions(
+      refs(`\${arn:aws:secretsmanager:us-east-1:${OTHER}:secret:shared-key-AbCdEf}`)
+    )
+    const report = missingSecretAccess(
+      role({ inline: [inline('p', doc(allow('secretsmanager:*')))] }),
+      new Map(),
+      foreign
+    )
     expect(report.missing).toEqual([])
-    expect(report.notes.join(' ')).toMatch(new RegExp(`account ${OTHER}: the secret's resource policy .*must also allow arn:aws:iam::${ACCOUNT}:role/orders-exec`))
+    expect(report.notes.join(' ')).toMatch(
+      new RegExp(
+        `account ${OTHER}: the secret's resource policy .*must also allow arn:aws:iam::${ACCOUNT}:role/orders-exec`
+      )
+    )
   })
 })

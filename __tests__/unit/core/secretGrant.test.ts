@@ -5,7 +5,12 @@ import { planUndo } from '../../../src/core/roleUndo.js'
 import type { InlinePolicy, RoleState } from '../../../src/core/roleModel.js'
 import type { PolicyDocument, PolicyStatement } from '../../../src/core/iamPolicy.js'
 import { DENY_POLICY_NAME } from '../../../src/core/logPermissions.js'
-import { missingSecretAccess, requiredSecretActions, SECRET_POLICY_NAME, SECRET_POLICY_TAG } from '../../../src/core/secretAccess.js'
+import {
+  missingSecretAccess,
+  requiredSecretActions,
+  SECRET_POLICY_NAME,
+  SECRET_POLICY_TAG
+} from '../../../src/core/secretAccess.js'
 import { mergeSecretPolicy, planSecretGrant, planSecretGrantUndo } from '../../../src/core/secretGrant.js'
 import { findSecretReferences, type SecretReference } from '../../../src/core/secretReferences.js'
 
@@ -24,7 +29,11 @@ const refs = (...values: string[]): SecretReference[] =>
     return found.references
   })
 
-const inline = (name: string, document: PolicyDocument): InlinePolicy => ({ name, document, text: JSON.stringify(document) })
+const inline = (name: string, document: PolicyDocument): InlinePolicy => ({
+  name,
+  document,
+  text: JSON.stringify(document)
+})
 
 function role(partial: Partial<RoleState> = {}): RoleState {
   return {
@@ -46,20 +55,32 @@ describe('the inline policy', () => {
   const expected: PolicyDocument = {
     Version: '2012-10-17',
     Statement: [
-      { Sid: 'RotelClickStackGetSecretValue', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [SM_PARTIAL_GRANT, SM_FULL] },
-      { Sid: 'RotelClickStackBatchGetSecretValue', Effect: 'Allow', Action: ['secretsmanager:BatchGetSecretValue'], Resource: ['*'] },
+      {
+        Sid: 'RotelClickStackGetSecretValue',
+        Effect: 'Allow',
+        Action: ['secretsmanager:GetSecretValue'],
+        Resource: [SM_PARTIAL_GRANT, SM_FULL]
+      },
+      {
+        Sid: 'RotelClickStackBatchGetSecretValue',
+        Effect: 'Allow',
+        Action: ['secretsmanager:BatchGetSecretValue'],
+        Resource: ['*']
+      },
       { Sid: 'RotelClickStackGetParameters', Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: [SSM] },
       {
         Sid: 'RotelClickStackKmsDecrypt',
         Effect: 'Allow',
         Action: ['kms:Decrypt'],
         Resource: [KMS],
-        Condition: { StringEquals: { 'kms:ViaService': ['secretsmanager.us-east-1.amazonaws.com', 'ssm.eu-west-1.amazonaws.com'] } }
+        Condition: {
+          StringEquals: { 'kms:ViaService': ['secretsmanager.us-east-1.amazonaws.com', 'ssm.eu-west-1.amazonaws.com'] }
+        }
       }
     ]
   }
 
-  it('keeps the tag in the action\'s prefix, apart from the CloudWatch Logs record', () => {
+  it("keeps the tag in the action's prefix, apart from the CloudWatch Logs record", () => {
     expect(SECRET_POLICY_TAG.startsWith(TAG_PREFIX)).toBe(true)
     expect(SECRET_POLICY_TAG).not.toBe(DENY_TAG)
   })
@@ -90,7 +111,10 @@ describe('the inline policy', () => {
   })
 
   it('writes nothing when the policy already holds the needs and the tag is there', () => {
-    const done = role({ tags: { team: 'orders', [SECRET_POLICY_TAG]: SECRET_POLICY_NAME }, inline: [inline(SECRET_POLICY_NAME, expected)] })
+    const done = role({
+      tags: { team: 'orders', [SECRET_POLICY_TAG]: SECRET_POLICY_NAME },
+      inline: [inline(SECRET_POLICY_NAME, expected)]
+    })
     const planned = planSecretGrant(done, needs)
     expect(planned.changed).toBe(false)
     expect(planned.plan).toEqual({ tags: { set: {}, remove: [] }, attach: [], detach: [], put: [], delete: [] })
@@ -112,8 +136,18 @@ describe('the inline policy', () => {
       Version: '2012-10-17',
       Statement: [
         someone,
-        { Sid: 'RotelClickStackGetSecretValue', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: earlier },
-        { Sid: 'RotelClickStackBatchGetSecretValue', Effect: 'Allow', Action: ['secretsmanager:BatchGetSecretValue'], Resource: ['*'] }
+        {
+          Sid: 'RotelClickStackGetSecretValue',
+          Effect: 'Allow',
+          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Resource: earlier
+        },
+        {
+          Sid: 'RotelClickStackBatchGetSecretValue',
+          Effect: 'Allow',
+          Action: ['secretsmanager:BatchGetSecretValue'],
+          Resource: ['*']
+        }
       ]
     }
     const merged = mergeSecretPolicy(existing, needs)
@@ -135,18 +169,37 @@ describe('the inline policy', () => {
     // Merging the result again changes nothing: idempotent.
     expect(mergeSecretPolicy(merged, needs)).toEqual(merged)
     const planned = planSecretGrant(role({ inline: [inline(SECRET_POLICY_NAME, existing)] }), needs)
-    expect(planned.added.map((n) => n.action)).toEqual(['secretsmanager:GetSecretValue', 'secretsmanager:GetSecretValue', 'ssm:GetParameters', 'kms:Decrypt'])
+    expect(planned.added.map((n) => n.action)).toEqual([
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:GetSecretValue',
+      'ssm:GetParameters',
+      'kms:Decrypt'
+    ])
     expect(planned.policy.before).toEqual(existing)
   })
 
   it('undo deletes the policy and the tag; keeps statements someone else added, and what `keep` names', () => {
-    const granted = role({ tags: { team: 'orders', [SECRET_POLICY_TAG]: SECRET_POLICY_NAME }, inline: [inline(SECRET_POLICY_NAME, expected)] })
+    const granted = role({
+      tags: { team: 'orders', [SECRET_POLICY_TAG]: SECRET_POLICY_NAME },
+      inline: [inline(SECRET_POLICY_NAME, expected)]
+    })
     const all = planSecretGrantUndo(granted)
-    expect(all.plan).toEqual({ tags: { set: {}, remove: [SECRET_POLICY_TAG] }, attach: [], detach: [], put: [], delete: [SECRET_POLICY_NAME] })
+    expect(all.plan).toEqual({
+      tags: { set: {}, remove: [SECRET_POLICY_TAG] },
+      attach: [],
+      detach: [],
+      put: [],
+      delete: [SECRET_POLICY_NAME]
+    })
     expect(all.policy).toEqual({ name: SECRET_POLICY_NAME, before: expected })
 
     const someone: PolicyStatement = { Sid: 'TheirOwn', Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }
-    const mixed = role({ ...granted, inline: [inline(SECRET_POLICY_NAME, { ...expected, Statement: [...(expected.Statement as PolicyStatement[]), someone] })] })
+    const mixed = role({
+      ...granted,
+      inline: [
+        inline(SECRET_POLICY_NAME, { ...expected, Statement: [...(expected.Statement as PolicyStatement[]), someone] })
+      ]
+    })
     expect(planSecretGrantUndo(mixed).plan).toMatchObject({
       tags: { remove: [SECRET_POLICY_TAG] },
       put: [{ name: SECRET_POLICY_NAME, text: JSON.stringify({ Version: '2012-10-17', Statement: [someone] }) }],
@@ -156,16 +209,24 @@ describe('the inline policy', () => {
     const keep = needs.filter((n) => n.action === 'ssm:GetParameters')
     const partial = planSecretGrantUndo(granted, keep)
     expect(partial.plan.tags.remove).toEqual([])
-    expect(partial.policy?.after).toEqual({ Version: '2012-10-17', Statement: [(expected.Statement as PolicyStatement[])[2]] })
+    expect(partial.policy?.after).toEqual({
+      Version: '2012-10-17',
+      Statement: [(expected.Statement as PolicyStatement[])[2]]
+    })
 
     expect(planSecretGrantUndo(role()).changed).toBe(false)
-    expect(planSecretGrantUndo(role({ tags: { [SECRET_POLICY_TAG]: SECRET_POLICY_NAME } })).plan.tags.remove).toEqual([SECRET_POLICY_TAG])
+    expect(planSecretGrantUndo(role({ tags: { [SECRET_POLICY_TAG]: SECRET_POLICY_NAME } })).plan.tags.remove).toEqual([
+      SECRET_POLICY_TAG
+    ])
   })
 
   it('after the reference moves, cuts the grant down to exactly the new needs: old secret, key and service gone', () => {
     const OTHER_KMS = KMS.replace('1234abcd', '9999ffff')
     const moved = requiredSecretActions(refs(`x=\${${SM_FULL}}`), OTHER_KMS)
-    const granted = role({ tags: { [SECRET_POLICY_TAG]: SECRET_POLICY_NAME }, inline: [inline(SECRET_POLICY_NAME, expected)] })
+    const granted = role({
+      tags: { [SECRET_POLICY_TAG]: SECRET_POLICY_NAME },
+      inline: [inline(SECRET_POLICY_NAME, expected)]
+    })
     // Before the functions are written the grant only grows: a rolled-back function still reads its old secret.
     const grown = planSecretGrant(granted, moved).policy.after
     const grownRole = role({ ...granted, inline: [inline(SECRET_POLICY_NAME, grown)] })
@@ -174,8 +235,18 @@ describe('the inline policy', () => {
     expect(shrunk.policy?.after).toEqual({
       Version: '2012-10-17',
       Statement: [
-        { Sid: 'RotelClickStackGetSecretValue', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [SM_FULL] },
-        { Sid: 'RotelClickStackBatchGetSecretValue', Effect: 'Allow', Action: ['secretsmanager:BatchGetSecretValue'], Resource: ['*'] },
+        {
+          Sid: 'RotelClickStackGetSecretValue',
+          Effect: 'Allow',
+          Action: ['secretsmanager:GetSecretValue'],
+          Resource: [SM_FULL]
+        },
+        {
+          Sid: 'RotelClickStackBatchGetSecretValue',
+          Effect: 'Allow',
+          Action: ['secretsmanager:BatchGetSecretValue'],
+          Resource: ['*']
+        },
         {
           Sid: 'RotelClickStackKmsDecrypt',
           Effect: 'Allow',
@@ -205,14 +276,28 @@ describe('the inline policy', () => {
     const earlier: PolicyDocument = {
       Version: '2012-10-17',
       Statement: [
-        { Sid: 'RotelClickStackKmsDecrypt', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [KMS], Condition: { Bool: { 'aws:SecureTransport': 'true' } } }
+        {
+          Sid: 'RotelClickStackKmsDecrypt',
+          Effect: 'Allow',
+          Action: ['kms:Decrypt'],
+          Resource: [KMS],
+          Condition: { Bool: { 'aws:SecureTransport': 'true' } }
+        }
       ]
     }
-    const held = role({ tags: { [SECRET_POLICY_TAG]: SECRET_POLICY_NAME }, inline: [inline(SECRET_POLICY_NAME, earlier)] })
+    const held = role({
+      tags: { [SECRET_POLICY_TAG]: SECRET_POLICY_NAME },
+      inline: [inline(SECRET_POLICY_NAME, earlier)]
+    })
     const kmsOf = (document: PolicyDocument | undefined): PolicyStatement | undefined =>
       (document?.Statement as PolicyStatement[]).find((statement) => statement.Sid === 'RotelClickStackKmsDecrypt')
-    expect(kmsOf(planSecretGrant(held, needs).policy.after)?.Condition).toEqual({ Bool: { 'aws:SecureTransport': 'true' } })
-    const cut = planSecretGrantUndo(role({ ...held, inline: [inline(SECRET_POLICY_NAME, planSecretGrant(held, needs).policy.after)] }), needs)
+    expect(kmsOf(planSecretGrant(held, needs).policy.after)?.Condition).toEqual({
+      Bool: { 'aws:SecureTransport': 'true' }
+    })
+    const cut = planSecretGrantUndo(
+      role({ ...held, inline: [inline(SECRET_POLICY_NAME, planSecretGrant(held, needs).policy.after)] }),
+      needs
+    )
     expect(kmsOf(cut.policy?.after)?.Condition).toEqual({
       Bool: { 'aws:SecureTransport': 'true' },
       StringEquals: { 'kms:ViaService': ['secretsmanager.us-east-1.amazonaws.com', 'ssm.eu-west-1.amazonaws.com'] }
@@ -221,7 +306,10 @@ describe('the inline policy', () => {
 
   it('survives the CloudWatch Logs code on the same role: its apply and undo leave the secret tag alone', () => {
     const group = `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/lambda/orders-api`
-    const granted = role({ tags: { team: 'orders', [SECRET_POLICY_TAG]: SECRET_POLICY_NAME }, inline: [inline(SECRET_POLICY_NAME, expected)] })
+    const granted = role({
+      tags: { team: 'orders', [SECRET_POLICY_TAG]: SECRET_POLICY_NAME },
+      inline: [inline(SECRET_POLICY_NAME, expected)]
+    })
     const denied = planDeny(granted, [group])
     expect(denied.plan.tags.remove).toEqual([])
     expect(denied.change.after.tags[SECRET_POLICY_TAG]).toBe(SECRET_POLICY_NAME)

@@ -4,17 +4,46 @@ import { isSecretName, secretPartsOf } from '../../../src/core/secretNames.js'
 
 describe('isSecretName', () => {
   it.each([
-    'DB_PASSWORD', 'MYSQL_PASSWD', 'PGPASS', 'ADMIN_PWD', 'api_key', 'ApiKey', 'GITHUB_TOKEN', 'CLIENT_SECRET',
-    'AUTHORIZATION', 'AWS_CREDENTIALS', 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS', 'SENTRY_DSN', 'DATABASE_URL',
-    'REDIS_URL', 'MONGODB_URI', 'SQLALCHEMY_DATABASE_URI', 'PG_REPLICA_URL', 'CONNECTION_STRING', 'DB_CONN_STR',
-    'PRIVATE_KEY_PEM', 'JWT_SIGNING_ALG', 'SESSION_COOKIE', 'SLACK_WEBHOOK_URL', 'TLS_CERT', 'PASSWORD_SALT'
+    'DB_PASSWORD',
+    'MYSQL_PASSWD',
+    'PGPASS',
+    'ADMIN_PWD',
+    'api_key',
+    'ApiKey',
+    'GITHUB_TOKEN',
+    'CLIENT_SECRET',
+    'AUTHORIZATION',
+    'AWS_CREDENTIALS',
+    'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS',
+    'SENTRY_DSN',
+    'DATABASE_URL',
+    'REDIS_URL',
+    'MONGODB_URI',
+    'SQLALCHEMY_DATABASE_URI',
+    'PG_REPLICA_URL',
+    'CONNECTION_STRING',
+    'DB_CONN_STR',
+    'PRIVATE_KEY_PEM',
+    'JWT_SIGNING_ALG',
+    'SESSION_COOKIE',
+    'SLACK_WEBHOOK_URL',
+    'TLS_CERT',
+    'PASSWORD_SALT'
   ])('%s is secret', (name) => {
     expect(isSecretName(name)).toBe(true)
   })
 
   it.each([
-    'LOG_LEVEL', 'NODE_ENV', 'PORT', 'TABLE_NAME', 'API_URL', 'ROTEL_OTLP_EXPORTER_ENDPOINT',
-    'ROTEL_OTLP_EXPORTER_PROTOCOL', 'ROTEL_OTEL_RESOURCE_ATTRIBUTES', 'ROTEL_ENV_FILE', 'AWS_LAMBDA_EXEC_WRAPPER',
+    'LOG_LEVEL',
+    'NODE_ENV',
+    'PORT',
+    'TABLE_NAME',
+    'API_URL',
+    'ROTEL_OTLP_EXPORTER_ENDPOINT',
+    'ROTEL_OTLP_EXPORTER_PROTOCOL',
+    'ROTEL_OTEL_RESOURCE_ATTRIBUTES',
+    'ROTEL_ENV_FILE',
+    'AWS_LAMBDA_EXEC_WRAPPER',
     'CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT'
   ])('%s is not', (name) => {
     expect(isSecretName(name)).toBe(false)
@@ -60,7 +89,12 @@ describe('config masks by the same rule', () => {
 
   it('masks the values of secret-named lines and the secret parts of any line, never the plain ones', () => {
     const config = configWith(
-      ['MYSQL_PASSWD=mysql-pw', 'SENTRY_DSN=https://key123@o1.ingest.sentry.io/1', 'MY_SERVICE=https://u:svc-pw@svc.internal', 'LOG_LEVEL=debug'].join('\n')
+      [
+        'MYSQL_PASSWD=mysql-pw',
+        'SENTRY_DSN=https://key123@o1.ingest.sentry.io/1',
+        'MY_SERVICE=https://u:svc-pw@svc.internal',
+        'LOG_LEVEL=debug'
+      ].join('\n')
     )
     expect(config.secretValues).toEqual(
       expect.arrayContaining(['mysql-pw', 'https://key123@o1.ingest.sentry.io/1', 'svc-pw', 'u:svc-pw'])
@@ -73,23 +107,28 @@ describe('config masks by the same rule', () => {
   it('masks a key in the query of otlp-endpoint', () => {
     const config = loadConfig(
       (name) =>
-        ({ functions: 'fn', 'aws-region': 'us-east-1', 'otlp-endpoint': 'https://otel.example.com:4318?api_key=q-secret-1' })[name] ?? '',
+        ({
+          functions: 'fn',
+          'aws-region': 'us-east-1',
+          'otlp-endpoint': 'https://otel.example.com:4318?api_key=q-secret-1'
+        })[name] ?? '',
       {}
     )
     expect(config.secretValues).toContain('q-secret-1')
   })
 
   it('refuses credentials in hyperdx-url, naming the input and not the password', () => {
-    const load = (): unknown => loadConfig(
-      (name) =>
-        ({
-          functions: 'fn',
-          'aws-region': 'us-east-1',
-          'clickhouse-url': 'https://ch.example.com:8443',
-          'hyperdx-url': 'https://viewer:hdx-pass@hyperdx.example.com'
-        })[name] ?? '',
-      {}
-    )
+    const load = (): unknown =>
+      loadConfig(
+        (name) =>
+          ({
+            functions: 'fn',
+            'aws-region': 'us-east-1',
+            'clickhouse-url': 'https://ch.example.com:8443',
+            'hyperdx-url': 'https://viewer:hdx-pass@hyperdx.example.com'
+          })[name] ?? '',
+        {}
+      )
     expect(load).toThrow(/hyperdx-url must not carry credentials/)
     expect(load).not.toThrow(/hdx-pass/)
   })

@@ -9,8 +9,22 @@ describe('findSecretReferences', () => {
   it('finds ${arn} references inside a value and secret:// as the whole value', () => {
     expect(findSecretReferences(`Authorization=\${${SM}#key},x-team=\${${SSM}}`, 'otlp-headers')).toEqual({
       references: [
-        { text: `\${${SM}#key}`, arn: SM, service: 'secretsmanager', region: 'us-east-1', account: '123456789012', jsonKey: 'key' },
-        { text: `\${${SSM}}`, arn: SSM, service: 'ssm', region: 'eu-west-1', account: '123456789012', jsonKey: undefined }
+        {
+          text: `\${${SM}#key}`,
+          arn: SM,
+          service: 'secretsmanager',
+          region: 'us-east-1',
+          account: '123456789012',
+          jsonKey: 'key'
+        },
+        {
+          text: `\${${SSM}}`,
+          arn: SSM,
+          service: 'ssm',
+          region: 'eu-west-1',
+          account: '123456789012',
+          jsonKey: undefined
+        }
       ],
       problems: []
     })
@@ -23,7 +37,10 @@ describe('findSecretReferences', () => {
 
   it.each([
     ['${arn:aws:s3:::bucket/key}', /only secretsmanager and ssm/],
-    ['${arn:aws:secretsmanager:mars:123456789012:secret:x}', /names the region "mars", which is not an AWS region name/],
+    [
+      '${arn:aws:secretsmanager:mars:123456789012:secret:x}',
+      /names the region "mars", which is not an AWS region name/
+    ],
     ['${arn:aws-cn:secretsmanager:us-east-1:123456789012:secret:x}', /us-east-1 is in aws; write arn:aws:/],
     ['${arn:aws-moon:ssm:us-east-1:123456789012:parameter/x}', /partition "aws-moon", which does not exist/],
     ['${arn:aws:secretsmanager:us-east-1:1234:secret:x}', /no 12-digit account/],
@@ -65,7 +82,9 @@ describe('secret references in the configuration', () => {
   })
 
   it('rejects a malformed reference before anything is written, naming the input', () => {
-    expect(() => load({ 'otlp-headers': `Authorization=\${${SSM}#key}` })).toThrow(/otlp-headers: .*only Secrets Manager/)
+    expect(() => load({ 'otlp-headers': `Authorization=\${${SSM}#key}` })).toThrow(
+      /otlp-headers: .*only Secrets Manager/
+    )
     expect(() => load({ environment: 'ROTEL_X=${arn:aws:kms:us-east-1:123456789012:key/x}' })).toThrow(
       /environment \(ROTEL_X\): .*only secretsmanager and ssm/
     )

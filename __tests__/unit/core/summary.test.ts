@@ -20,8 +20,16 @@ const layer = (region: string, arch: 'amd64' | 'arm64', version: number, tag: st
   compatibleArchitectures: [arch === 'amd64' ? 'x86_64' : 'arm64']
 })
 
-const report = (overrides: Partial<FunctionReport> & Pick<FunctionReport, 'function' | 'region' | 'status'>): FunctionReport => ({
-  ...emptyReport({ given: overrides.function, name: overrides.function, region: overrides.region, account: undefined, partition: 'aws' }),
+const report = (
+  overrides: Partial<FunctionReport> & Pick<FunctionReport, 'function' | 'region' | 'status'>
+): FunctionReport => ({
+  ...emptyReport({
+    given: overrides.function,
+    name: overrides.function,
+    region: overrides.region,
+    account: undefined,
+    partition: 'aws'
+  }),
   arn: fnArn(overrides.region, overrides.function),
   architecture: 'x86_64',
   ...overrides
@@ -83,7 +91,8 @@ const rolledBack = outcome(
     layerAfter: null,
     invocation: { status: 'failed', statusCode: 200, functionError: 'Unhandled' },
     cloudwatch: 'unknown',
-    error: 'billing-job: the test invocation failed (status 200, Unhandled error). It was rolled back to its previous configuration.'
+    error:
+      'billing-job: the test invocation failed (status 200, Unhandled error). It was rolled back to its previous configuration.'
   }),
   ARM_USE1
 )
@@ -96,7 +105,8 @@ const failed = outcome(
     status: 'failed',
     arn: null,
     architecture: null,
-    error: 'Not allowed to read legacy-cron in us-west-2 (User is not authorized); the deploy role needs lambda:GetFunctionConfiguration on it.'
+    error:
+      'Not allowed to read legacy-cron in us-west-2 (User is not authorized); the deploy role needs lambda:GetFunctionConfiguration on it.'
   }),
   undefined
 )
@@ -129,7 +139,10 @@ function section(markdown: string, heading: string): string {
 
 describe('layersByRegionAndArch', () => {
   it('keys each used layer by "<region>/<arch>", sorted, leaving out functions without a layer or an architecture', () => {
-    const noArch = outcome(report({ function: 'x', region: 'us-west-1', status: 'failed', architecture: null }), AMD_USE1)
+    const noArch = outcome(
+      report({ function: 'x', region: 'us-west-1', status: 'failed', architecture: null }),
+      AMD_USE1
+    )
     const layers = layersByRegionAndArch([...ALL, noArch])
     expect([...layers.keys()]).toEqual(['eu-west-1/arm64', 'us-east-1/arm64', 'us-east-1/x86_64'])
     expect(layers.get('us-east-1/x86_64')).toBe(AMD_USE1)
@@ -175,10 +188,18 @@ describe('renderSummary', () => {
 
   it('shows a first install as (none) → the new layer', () => {
     const fresh = outcome(
-      report({ function: 'new-fn', region: 'us-east-1', status: 'updated', layerAfter: AMD_USE1.arn, changedVariables: ['ROTEL_OTLP_EXPORTER_ENDPOINT'] }),
+      report({
+        function: 'new-fn',
+        region: 'us-east-1',
+        status: 'updated',
+        layerAfter: AMD_USE1.arn,
+        changedVariables: ['ROTEL_OTLP_EXPORTER_ENDPOINT']
+      }),
       AMD_USE1
     )
-    expect(rowOf(renderSummary(result([fresh]), noSecrets), 'new-fn')[4]).toBe('(none) → `rotel-extension-amd64-alpha:41`')
+    expect(rowOf(renderSummary(result([fresh]), noSecrets), 'new-fn')[4]).toBe(
+      '(none) → `rotel-extension-amd64-alpha:41`'
+    )
   })
 
   it('says "off" for the invocation when test-invoke is off, "skipped" when it is on', () => {
@@ -233,7 +254,9 @@ describe('renderSummary with json-logs', () => {
     changedVariables: ['CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT'],
     diff: {
       layers: { before: [AMD_USE1.arn], after: [AMD_USE1.arn] },
-      variables: [{ name: 'CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT', change: 'added', before: null, after: 'Text', shown: true }],
+      variables: [
+        { name: 'CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT', change: 'added', before: null, after: 'Text', shown: true }
+      ],
       logFormat: { before: 'Text', after: 'JSON' }
     }
   })
@@ -250,7 +273,11 @@ describe('renderSummary with json-logs', () => {
   })
 
   it('shows no logging part when the format does not change', () => {
-    const plain = { ...switched, changedVariables: [], diff: { layers: { before: [], after: [AMD_USE1.arn] }, variables: [] } }
+    const plain = {
+      ...switched,
+      changedVariables: [],
+      diff: { layers: { before: [], after: [AMD_USE1.arn] }, variables: [] }
+    }
     const other = renderSummary({ ...result([outcome(plain, AMD_USE1)]), mode: 'plan' }, noSecrets)
     expect(other).not.toContain('LogFormat')
   })
@@ -387,7 +414,8 @@ describe('redaction', () => {
 
 describe('outside text in the summary and the outputs', () => {
   const NAME = 'x](https://evil.example)<img src=x onerror=alert(1)>@octocat\n# ✅ reviewed by security'
-  const TAIL = 'START\n::error::injected\n  ::add-mask::y\n##[warning]w\n\u001b[31m[click](https://evil.example) @admin #1'
+  const TAIL =
+    'START\n::error::injected\n  ::add-mask::y\n##[warning]w\n\u001b[31m[click](https://evil.example) @admin #1'
   const hostile = outcome(
     report({
       function: NAME,
@@ -400,7 +428,10 @@ describe('outside text in the summary and the outputs', () => {
       changedVariables: ['<b>BOLD</b>', 'A|B'],
       invocation: { status: 'failed', statusCode: 200, functionError: 'Unhandled<script>' },
       drift: ['layer is [old](https://evil.example)'],
-      diff: { layers: { before: ['```', 'L1\n```\n# fake heading'], after: ['```', 'L1\n```\n# fake heading', 'L2'] }, variables: [] },
+      diff: {
+        layers: { before: ['```', 'L1\n```\n# fake heading'], after: ['```', 'L1\n```\n# fake heading', 'L2'] },
+        variables: []
+      },
       executionRole: { role: 'role|<b>admin</b>', changes: ['grant @everyone'] },
       delivery: {
         status: 'error',
@@ -421,7 +452,9 @@ describe('outside text in the summary and the outputs', () => {
   const run = (mode: RunResult['mode']): RunResult => ({
     ...result([{ ...hostile, report: { ...hostile.report, status: STATUS[mode] } }, withTail]),
     mode,
-    notes: ['1 Rotel layer version is pinned behind the latest (docs/[x](https://evil.example).tf:3, # ✅ reviewed.tf:1)']
+    notes: [
+      '1 Rotel layer version is pinned behind the latest (docs/[x](https://evil.example).tf:3, # ✅ reviewed.tf:1)'
+    ]
   })
   const OURS = /^(## Rotel Lambda Extension for ClickStack|### [A-Z]|# layers, in order|# variables|# logging)/
 
@@ -436,17 +469,21 @@ describe('outside text in the summary and the outputs', () => {
     // Every table row keeps its columns: a pipe from outside is escaped.
     const tables = summary.split('\n').filter((line) => line.startsWith('|'))
     for (const table of ['Functions', 'Layer', 'Execution roles', 'Delivery to ClickStack']) {
-      const rows = section(summary, table).split('\n').filter((line) => line.startsWith('|'))
+      const rows = section(summary, table)
+        .split('\n')
+        .filter((line) => line.startsWith('|'))
       const columns = new Set(rows.map((row) => row.split(/(?<!\\)\|/).length))
       if (rows.length > 0) expect(columns.size).toBe(1)
     }
     expect(tables.length).toBeGreaterThan(0)
   })
 
-  it('shows a failed test invocation\'s log tail as a block of text', () => {
+  it("shows a failed test invocation's log tail as a block of text", () => {
     const tails = section(renderSummary(run('apply'), noSecrets), 'Log tails of the failed test invocations')
     const block = /<pre>([^]*)<\/pre>/.exec(tails)?.[1] ?? ''
-    expect(block.replace(/&#x([0-9a-f]+);/g, (_, code: string) => String.fromCharCode(parseInt(code, 16)))).toBe(plainText(TAIL))
+    expect(block.replace(/&#x([0-9a-f]+);/g, (_, code: string) => String.fromCharCode(parseInt(code, 16)))).toBe(
+      plainText(TAIL)
+    )
     expect(tails).not.toMatch(/<(?!\/?pre>)/)
   })
 
@@ -475,7 +512,10 @@ describe('outside text in the summary and the outputs', () => {
   })
 
   it('bounds a long error in the summary and in the report', () => {
-    const long = outcome(report({ function: 'long', region: 'us-east-1', status: 'failed', error: 'e'.repeat(100_000) }), undefined)
+    const long = outcome(
+      report({ function: 'long', region: 'us-east-1', status: 'failed', error: 'e'.repeat(100_000) }),
+      undefined
+    )
     expect(renderSummary(result([long]), noSecrets).length).toBeLessThan(5_000)
     expect(renderOutputs(result([long]), noSecrets).report.length).toBeLessThan(6_000)
   })
@@ -487,7 +527,10 @@ describe('outside text in the summary and the outputs', () => {
       ...outcome(report({ function: `fn-${i}`, region: 'us-east-1', status: 'rolled-back' }), undefined),
       logTail: tail
     }))
-    const tails = section(renderSummary(result(many), createRedactor([secret])), 'Log tails of the failed test invocations')
+    const tails = section(
+      renderSummary(result(many), createRedactor([secret])),
+      'Log tails of the failed test invocations'
+    )
     const blocks = [...tails.matchAll(/<pre>([^<]*)<\/pre>/g)].map(([, block]) => block ?? '')
     expect(blocks).toHaveLength(10)
     for (const block of blocks) {
@@ -500,7 +543,24 @@ describe('outside text in the summary and the outputs', () => {
 
 describe('outside text in the summary, any text', () => {
   const piece = fc.oneof(
-    fc.constantFrom('[x](https://e.example)', '<img src=x>', '@octocat', '#12', '\n# h\n', '|', '`', '```', '::error::x', '##[warning]', '*', '_', '\r', '- ', '1. ', '> '),
+    fc.constantFrom(
+      '[x](https://e.example)',
+      '<img src=x>',
+      '@octocat',
+      '#12',
+      '\n# h\n',
+      '|',
+      '`',
+      '```',
+      '::error::x',
+      '##[warning]',
+      '*',
+      '_',
+      '\r',
+      '- ',
+      '1. ',
+      '> '
+    ),
     fc.string({ maxLength: 6 })
   )
   const text = fc.array(piece, { maxLength: 8 }).map((parts) => parts.join(''))
@@ -519,10 +579,21 @@ describe('outside text in the summary, any text', () => {
           layerAfter: name,
           changedVariables: [note],
           executionRole: { role: name, changes: [error] },
-          delivery: { status: 'error', logRecords: 0, spans: 0, firstArrivalMs: null, withInvocationId: false, link: tail, detail: drift }
+          delivery: {
+            status: 'error',
+            logRecords: 0,
+            spans: 0,
+            firstArrivalMs: null,
+            withInvocationId: false,
+            link: tail,
+            detail: drift
+          }
         })
         const planned: FunctionOutcome = {
-          ...outcome({ ...r, diff: { layers: { before: [tag], after: [tag, name] }, variables: [] } }, { ...AMD_USE1, tag }),
+          ...outcome(
+            { ...r, diff: { layers: { before: [tag], after: [tag, name] }, variables: [] } },
+            { ...AMD_USE1, tag }
+          ),
           logTail: tail
         }
         const summary = renderSummary({ ...result([planned]), mode: 'plan', notes: [note] }, noSecrets)
@@ -532,7 +603,8 @@ describe('outside text in the summary, any text', () => {
         for (const line of summary.split('\n')) {
           const run = /^ {0,3}(`{3,})/.exec(line)?.[1]
           if (fence === undefined && run) fence = run
-          else if (fence !== undefined && run && run.length >= fence.length && /^ {0,3}`+\s*$/.test(line)) fence = undefined
+          else if (fence !== undefined && run && run.length >= fence.length && /^ {0,3}`+\s*$/.test(line))
+            fence = undefined
           else if (fence === undefined) outside.push(line)
         }
         expect(fence).toBeUndefined()

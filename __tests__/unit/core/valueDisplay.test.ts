@@ -16,8 +16,12 @@ describe('displayValue', () => {
   })
 
   it('shows an endpoint without user-info, query, fragment or path segments that are not plain words', () => {
-    expect(displayEndpoint('https://user:pw@otel.example.com:4318/v1/traces?api_key=k#f')).toBe('https://otel.example.com:4318/v1/traces')
-    expect(displayEndpoint('https://otel.example.com/ingest/AbC123xyz987/v1')).toBe('https://otel.example.com/ingest/…/v1')
+    expect(displayEndpoint('https://user:pw@otel.example.com:4318/v1/traces?api_key=k#f')).toBe(
+      'https://otel.example.com:4318/v1/traces'
+    )
+    expect(displayEndpoint('https://otel.example.com/ingest/AbC123xyz987/v1')).toBe(
+      'https://otel.example.com/ingest/…/v1'
+    )
     expect(displayEndpoint('http://otel:4317/')).toBe('http://otel:4317')
     expect(displayEndpoint('ftp://otel.example.com')).toBeUndefined()
     expect(displayEndpoint('not a url')).toBeUndefined()
@@ -28,16 +32,17 @@ describe('displayValue', () => {
     expect(displayValue(ENV.protocol, 'grpc-with-a-secret')).toBeUndefined()
     expect(displayValue(ENV.envFile, 'relative/rotel.env')).toBeUndefined()
     expect(displayValue(ENV.envFile, '/var/task/a b.env')).toBeUndefined()
-    for (const wrapper of Object.values(WRAPPERS)) expect(displayValue('AWS_LAMBDA_EXEC_WRAPPER', wrapper)).toBe(wrapper)
+    for (const wrapper of Object.values(WRAPPERS))
+      expect(displayValue('AWS_LAMBDA_EXEC_WRAPPER', wrapper)).toBe(wrapper)
     expect(displayValue('AWS_LAMBDA_EXEC_WRAPPER', '/opt/users-own-wrapper')).toBeUndefined()
     expect(displayValue(LOG_FORMAT_VARIABLE, 'JSON')).toBe('JSON')
     expect(displayValue(LOG_FORMAT_VARIABLE, 'Text; token=1')).toBeUndefined()
   })
 
-  it('shows resource attribute names, and values only for the action\'s own cloud attributes', () => {
-    expect(displayValue(ENV.resourceAttributes, 'service.namespace=tenant-42,cloud.provider=aws,cloud.platform=aws_lambda')).toBe(
-      'service.namespace=***,cloud.provider=aws,cloud.platform=aws_lambda'
-    )
+  it("shows resource attribute names, and values only for the action's own cloud attributes", () => {
+    expect(
+      displayValue(ENV.resourceAttributes, 'service.namespace=tenant-42,cloud.provider=aws,cloud.platform=aws_lambda')
+    ).toBe('service.namespace=***,cloud.provider=aws,cloud.platform=aws_lambda')
     expect(displayValue(ENV.resourceAttributes, 'cloud.provider=gcp')).toBe('cloud.provider=***')
     expect(displayValue(ENV.resourceAttributes, 'no pair here')).toBeUndefined()
   })
@@ -66,7 +71,15 @@ describe('valuesToHide', () => {
   it('hides secret-named values from 3 characters and other values from 8', () => {
     expect(
       valuesToHide(
-        state({ DB_PASSWORD: 'pw1', API_KEY: 'ab', LOG_LEVEL: 'info', DEBUG: 'true', N: '1', STAGE: 'staging', OTHER: 'some-long-value' })
+        state({
+          DB_PASSWORD: 'pw1',
+          API_KEY: 'ab',
+          LOG_LEVEL: 'info',
+          DEBUG: 'true',
+          N: '1',
+          STAGE: 'staging',
+          OTHER: 'some-long-value'
+        })
       ).sort()
     ).toEqual(['pw1', 'some-long-value'])
   })

@@ -12,7 +12,8 @@ const refused = (path: unknown) => {
   const name = basename(String(path))
   return name === 'locked.yaml' || name === 'locked-dir'
 }
-const eacces = (path: unknown) => Object.assign(new Error(`EACCES: permission denied, '${String(path)}'`), { code: 'EACCES' })
+const eacces = (path: unknown) =>
+  Object.assign(new Error(`EACCES: permission denied, '${String(path)}'`), { code: 'EACCES' })
 jest.unstable_mockModule('node:fs/promises', () => ({
   ...realFs,
   open: async (...args: Parameters<typeof realFs.open>) => {
@@ -26,9 +27,8 @@ jest.unstable_mockModule('node:fs/promises', () => ({
   }
 }))
 
-const { DEFAULT_ANNOTATE_FILES, behindLatest, findReferencesInText, scanWorkspace } = await import(
-  '../../../src/github/layerReferences.js'
-)
+const { DEFAULT_ANNOTATE_FILES, behindLatest, findReferencesInText, scanWorkspace } =
+  await import('../../../src/github/layerReferences.js')
 type LayerReference = import('../../../src/core/model.js').LayerReference
 
 const FIXTURE = resolve(dirname(fileURLToPath(import.meta.url)), '../../fixtures/workspace')
@@ -111,29 +111,69 @@ describe('findReferencesInText', () => {
     // Literal regions, any partition, any account (mirrors).
     ['arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-amd64-alpha:12', 'us-east-1', '418653438961'],
     ['arn:aws-cn:lambda:cn-north-1:123456789012:layer:rotel-extension-amd64-alpha:12', 'cn-north-1', '123456789012'],
-    ['arn:aws-us-gov:lambda:us-gov-west-1:123456789012:layer:rotel-extension-amd64-alpha:12', 'us-gov-west-1', '123456789012'],
-    ['arn:aws:lambda:ap-southeast-2:418653438961:layer:rotel-extension-amd64-alpha:12', 'ap-southeast-2', '418653438961'],
+    [
+      'arn:aws-us-gov:lambda:us-gov-west-1:123456789012:layer:rotel-extension-amd64-alpha:12',
+      'us-gov-west-1',
+      '123456789012'
+    ],
+    [
+      'arn:aws:lambda:ap-southeast-2:418653438961:layer:rotel-extension-amd64-alpha:12',
+      'ap-southeast-2',
+      '418653438961'
+    ],
     // CloudFormation.
     ['arn:aws:lambda:${AWS::Region}:418653438961:layer:rotel-extension-amd64-alpha:12', undefined, '418653438961'],
-    ['arn:${AWS::Partition}:lambda:eu-west-1:418653438961:layer:rotel-extension-amd64-alpha:12', 'eu-west-1', '418653438961'],
-    ['arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:layer:rotel-extension-amd64-alpha:12', undefined, undefined],
+    [
+      'arn:${AWS::Partition}:lambda:eu-west-1:418653438961:layer:rotel-extension-amd64-alpha:12',
+      'eu-west-1',
+      '418653438961'
+    ],
+    [
+      'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:layer:rotel-extension-amd64-alpha:12',
+      undefined,
+      undefined
+    ],
     // Serverless Framework.
-    ['arn:aws:lambda:${self:provider.region}:418653438961:layer:rotel-extension-amd64-alpha:12', undefined, '418653438961'],
-    ['arn:aws:lambda:${opt:region, ${self:provider.region}}:418653438961:layer:rotel-extension-amd64-alpha:12', undefined, '418653438961'],
-    ["arn:aws:lambda:${opt:region, 'us-east-1'}:418653438961:layer:rotel-extension-amd64-alpha:12", undefined, '418653438961'],
+    [
+      'arn:aws:lambda:${self:provider.region}:418653438961:layer:rotel-extension-amd64-alpha:12',
+      undefined,
+      '418653438961'
+    ],
+    [
+      'arn:aws:lambda:${opt:region, ${self:provider.region}}:418653438961:layer:rotel-extension-amd64-alpha:12',
+      undefined,
+      '418653438961'
+    ],
+    [
+      "arn:aws:lambda:${opt:region, 'us-east-1'}:418653438961:layer:rotel-extension-amd64-alpha:12",
+      undefined,
+      '418653438961'
+    ],
     // Terraform.
     ['arn:aws:lambda:${var.region}:418653438961:layer:rotel-extension-amd64-alpha:12', undefined, '418653438961'],
-    ['arn:aws:lambda:${data.aws_region.current.name}:${var.account}:layer:rotel-extension-amd64-alpha:12', undefined, undefined],
+    [
+      'arn:aws:lambda:${data.aws_region.current.name}:${var.account}:layer:rotel-extension-amd64-alpha:12',
+      undefined,
+      undefined
+    ],
     ['arn:aws:lambda:%s:418653438961:layer:rotel-extension-amd64-alpha:12', undefined, '418653438961'],
     // CDK TypeScript and Python, other templating.
     ['arn:aws:lambda:${this.region}:418653438961:layer:rotel-extension-amd64-alpha:12', undefined, '418653438961'],
     ['arn:aws:lambda:${Aws.REGION}:418653438961:layer:rotel-extension-amd64-alpha:12', undefined, '418653438961'],
     ['arn:aws:lambda:${region}:418653438961:layer:rotel-extension-amd64-alpha:12', undefined, '418653438961'],
-    ['arn:aws:lambda:${Stack.of(this).region}:418653438961:layer:rotel-extension-amd64-alpha:12', undefined, '418653438961'],
+    [
+      'arn:aws:lambda:${Stack.of(this).region}:418653438961:layer:rotel-extension-amd64-alpha:12',
+      undefined,
+      '418653438961'
+    ],
     ['arn:aws:lambda:{region}:418653438961:layer:rotel-extension-amd64-alpha:12', undefined, '418653438961'],
     ['arn:aws:lambda:{self.region}:{self.account}:layer:rotel-extension-amd64-alpha:12', undefined, undefined],
     ['arn:aws:lambda:{{ region }}:418653438961:layer:rotel-extension-amd64-alpha:12', undefined, '418653438961'],
-    ['arn:aws:lambda:${{ vars.AWS_REGION }}:418653438961:layer:rotel-extension-amd64-alpha:12', undefined, '418653438961'],
+    [
+      'arn:aws:lambda:${{ vars.AWS_REGION }}:418653438961:layer:rotel-extension-amd64-alpha:12',
+      undefined,
+      '418653438961'
+    ],
     ['arn:aws:lambda:<region>:418653438961:layer:rotel-extension-amd64-alpha:12', undefined, '418653438961'],
     ['arn:aws:lambda:$AWS_REGION:418653438961:layer:rotel-extension-amd64-alpha:12', undefined, '418653438961'],
     ['arn:aws:lambda:*:*:layer:rotel-extension-amd64-alpha:12', undefined, undefined]
@@ -166,17 +206,29 @@ describe('findReferencesInText', () => {
 
   it.each([
     ['no version', 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-arm64'],
-    ['a CloudFormation version', 'arn:aws:lambda:${AWS::Region}:418653438961:layer:rotel-extension-arm64:${RotelVersion}'],
-    ['a Terraform version', 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-arm64:${var.rotel_layer_version}'],
+    [
+      'a CloudFormation version',
+      'arn:aws:lambda:${AWS::Region}:418653438961:layer:rotel-extension-arm64:${RotelVersion}'
+    ],
+    [
+      'a Terraform version',
+      'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-arm64:${var.rotel_layer_version}'
+    ],
     ['a Python version', 'arn:aws:lambda:{region}:418653438961:layer:rotel-extension-arm64:{version}'],
     ['a printf version', 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-arm64:%d'],
     ['a wildcard version', 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-arm64:*'],
     ['a word for a version', 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-arm64:latest'],
     ['version 0', 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-arm64:0'],
     ['a leading zero', 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-arm64:07'],
-    ['a version beyond safe integers', 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-arm64:9999999999999999'],
+    [
+      'a version beyond safe integers',
+      'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-arm64:9999999999999999'
+    ],
     ['a version run into a word', 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-arm64:3abc'],
-    ['a version run into a placeholder', 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-arm64:3${suffix}'],
+    [
+      'a version run into a placeholder',
+      'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-arm64:3${suffix}'
+    ],
     ['another layer', 'arn:aws:lambda:us-east-1:418653438961:layer:other-layer:3'],
     ['another architecture spelling', 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-x86_64:3'],
     ['a longer name', 'arn:aws:lambda:us-east-1:418653438961:layer:rotel-extension-amd64-alphabet:3'],
@@ -331,10 +383,22 @@ describe('scanWorkspace patterns', () => {
 
   it.each([
     [['**/*.yaml'], ['a.yaml', 'big/deep/x.yaml', 'dist/keep.yaml', 'dist/template.yaml']],
-    [['**/*.yaml', '!dist/**'], ['a.yaml', 'big/deep/x.yaml']],
-    [['**/*.yaml', '!dist/**', 'dist/keep.yaml'], ['a.yaml', 'big/deep/x.yaml', 'dist/keep.yaml']],
-    [['!dist/**', '**/*.yaml'], ['a.yaml', 'big/deep/x.yaml', 'dist/keep.yaml', 'dist/template.yaml']],
-    [['**/*.yaml', '!**/x.yaml', ' ', '!'], ['a.yaml', 'dist/keep.yaml', 'dist/template.yaml']],
+    [
+      ['**/*.yaml', '!dist/**'],
+      ['a.yaml', 'big/deep/x.yaml']
+    ],
+    [
+      ['**/*.yaml', '!dist/**', 'dist/keep.yaml'],
+      ['a.yaml', 'big/deep/x.yaml', 'dist/keep.yaml']
+    ],
+    [
+      ['!dist/**', '**/*.yaml'],
+      ['a.yaml', 'big/deep/x.yaml', 'dist/keep.yaml', 'dist/template.yaml']
+    ],
+    [
+      ['**/*.yaml', '!**/x.yaml', ' ', '!'],
+      ['a.yaml', 'dist/keep.yaml', 'dist/template.yaml']
+    ],
     [['!**/*.yaml'], []],
     [[], []]
   ])('%j selects %j, the last matching pattern deciding', async (patterns, expected) => {

@@ -36,9 +36,11 @@ const env = () => ({
   GITHUB_RUN_ID: '7'
 })
 
-async function post(
-  { token = TOKEN, event = PULL_REQUEST, secrets = [] as string[] }: { token?: string; event?: typeof PULL_REQUEST; secrets?: string[] } = {}
-): Promise<MemoryReporter> {
+async function post({
+  token = TOKEN,
+  event = PULL_REQUEST,
+  secrets = [] as string[]
+}: { token?: string; event?: typeof PULL_REQUEST; secrets?: string[] } = {}): Promise<MemoryReporter> {
   const reporter = new MemoryReporter()
   await postPlanComment(config(token || undefined), RESULT, createRedactor(secrets), {
     reporter,
@@ -82,20 +84,24 @@ describe('postPlanComment', () => {
     // The next run edits the same comment.
     const again = await post()
     expect(comments()).toHaveLength(1)
-    expect(again.reported).toEqual([{ kind: 'outside', lines: [`Plan comment unchanged on pull request #42: ${comment?.html_url}.`] }])
+    expect(again.reported).toEqual([
+      { kind: 'outside', lines: [`Plan comment unchanged on pull request #42: ${comment?.html_url}.`] }
+    ])
   })
 
   it('warns, and does not fail the step, when the token may not comment', async () => {
     github.failWith({ method: 'POST', status: 403, message: 'Resource not accessible by integration' })
     const reporter = await post()
     expect(reporter.annotations('warning').map(({ text }) => text)).toEqual([
-      expect.stringMatching(/^Could not write the plan comment on pull request #42: the token lacks permission\. .*pull-requests: write/)
+      expect.stringMatching(
+        /^Could not write the plan comment on pull request #42: the token lacks permission\. .*pull-requests: write/
+      )
     ])
     expect(reporter.failures).toEqual([])
     expect(comments()).toEqual([])
   })
 
-  it('warns with GitHub\'s error, redacted, when the comment cannot be written', async () => {
+  it("warns with GitHub's error, redacted, when the comment cannot be written", async () => {
     github.failWith({ method: 'POST', status: 500, message: 'broken by hunter2-the-secret' })
     const reporter = await post({ secrets: ['hunter2-the-secret'] })
     const warnings = reporter.annotations('warning').map(({ text }) => text)

@@ -5,8 +5,15 @@ import { ACTIONS_BOT, GitHubStandIn } from '../../support/githubStandIn.js'
 // request through it whatever baseUrl is given later: a runner's proxy must not catch the stand-in's traffic.
 for (const name of ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY']) delete process.env[name]
 const { getOctokit } = await import('@actions/github')
-const { MAX_COMMENT_LENGTH, PLAN_MARKER_PREFIX, TRUNCATION_NOTICE, commentBody, planMarker, pullRequestOf, upsertPlanComment } =
-  await import('../../../src/github/prComment.js')
+const {
+  MAX_COMMENT_LENGTH,
+  PLAN_MARKER_PREFIX,
+  TRUNCATION_NOTICE,
+  commentBody,
+  planMarker,
+  pullRequestOf,
+  upsertPlanComment
+} = await import('../../../src/github/prComment.js')
 const { isAuthor } = await import('../../../src/github/tokenIdentity.js')
 
 const TOKEN = 'ghs_standInToken0123456789abcdef'
@@ -42,16 +49,20 @@ describe('pullRequestOf', () => {
       repo: 'lambdas',
       number: 7
     })
-    expect(pullRequestOf({ eventName: 'pull_request_target', payload: { pull_request: { number: 8 } }, repo })).toEqual({
-      owner: 'acme',
-      repo: 'lambdas',
-      number: 8
-    })
+    expect(pullRequestOf({ eventName: 'pull_request_target', payload: { pull_request: { number: 8 } }, repo })).toEqual(
+      {
+        owner: 'acme',
+        repo: 'lambdas',
+        number: 8
+      }
+    )
   })
 
   it('gives nothing for other events, even with a pull request in the payload, or without one', () => {
     expect(pullRequestOf({ eventName: 'push', payload: { pull_request: { number: 7 } }, repo })).toBeUndefined()
-    expect(pullRequestOf({ eventName: 'issue_comment', payload: { pull_request: { number: 7 } }, repo })).toBeUndefined()
+    expect(
+      pullRequestOf({ eventName: 'issue_comment', payload: { pull_request: { number: 7 } }, repo })
+    ).toBeUndefined()
     expect(pullRequestOf({ eventName: 'pull_request', payload: {}, repo })).toBeUndefined()
   })
 })
@@ -139,16 +150,24 @@ describe('upsertPlanComment against a GitHub stand-in', () => {
     expect(quote.body).toBe(`Look at this:\n${MARKER}\n`)
     expect(longer.body).toBe(`${MARKER.replace(' -->', 'x -->')}\nx`)
 
-    const updated = await upsertPlanComment({ token: TOKEN, pullRequest: PR, body: 'the new eu plan', marker: otherMarker, apiUrl })
+    const updated = await upsertPlanComment({
+      token: TOKEN,
+      pullRequest: PR,
+      body: 'the new eu plan',
+      marker: otherMarker,
+      apiUrl
+    })
     expect(updated).toEqual({ outcome: 'updated', url: other.html_url })
     expect(other.body).toBe(`${otherMarker}\nthe new eu plan`)
     expect(comments().find((c) => c.body.startsWith(MARKER))?.body).toBe(`${MARKER}\nthe us plan`)
   })
 
   it('finds the plan comment on the second page of a pull request with more than 100 comments', async () => {
-    for (let i = 0; i < 120; i++) github.addComment(PR.owner, PR.repo, PR.number, `comment ${i}`, { login: 'dev', type: 'User' })
+    for (let i = 0; i < 120; i++)
+      github.addComment(PR.owner, PR.repo, PR.number, `comment ${i}`, { login: 'dev', type: 'User' })
     const plan = github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\nold plan`)
-    for (let i = 0; i < 30; i++) github.addComment(PR.owner, PR.repo, PR.number, `later ${i}`, { login: 'dev', type: 'User' })
+    for (let i = 0; i < 30; i++)
+      github.addComment(PR.owner, PR.repo, PR.number, `later ${i}`, { login: 'dev', type: 'User' })
 
     const result = await upsert('new plan')
 
@@ -164,14 +183,16 @@ describe('upsertPlanComment against a GitHub stand-in', () => {
 
   it('stops paging once the plan comment is found', async () => {
     github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\nold plan`)
-    for (let i = 0; i < 250; i++) github.addComment(PR.owner, PR.repo, PR.number, `comment ${i}`, { login: 'dev', type: 'User' })
+    for (let i = 0; i < 250; i++)
+      github.addComment(PR.owner, PR.repo, PR.number, `comment ${i}`, { login: 'dev', type: 'User' })
 
     expect((await upsert('new plan')).outcome).toBe('updated')
     expect(github.requests.filter((r) => r.method === 'GET')).toHaveLength(1)
   })
 
   it('creates the comment after reading every page when none has the marker', async () => {
-    for (let i = 0; i < 205; i++) github.addComment(PR.owner, PR.repo, PR.number, `comment ${i}`, { login: 'dev', type: 'User' })
+    for (let i = 0; i < 205; i++)
+      github.addComment(PR.owner, PR.repo, PR.number, `comment ${i}`, { login: 'dev', type: 'User' })
 
     expect((await upsert('plan')).outcome).toBe('created')
     expect(github.requests.filter((r) => r.method === 'GET')).toHaveLength(3)
@@ -194,11 +215,17 @@ describe('upsertPlanComment against a GitHub stand-in', () => {
 
   it('reports a missing permission for 401 and for 404 "Resource not accessible by integration"', async () => {
     github.failWith({ status: 401, message: 'Bad credentials' })
-    expect(await upsert('plan')).toMatchObject({ outcome: 'no-permission', message: expect.stringContaining(PERMISSION_HINT) })
+    expect(await upsert('plan')).toMatchObject({
+      outcome: 'no-permission',
+      message: expect.stringContaining(PERMISSION_HINT)
+    })
 
     github.reset()
     github.failWith({ method: 'GET', status: 404, message: 'Resource not accessible by integration' })
-    expect(await upsert('plan')).toMatchObject({ outcome: 'no-permission', message: expect.stringContaining(PERMISSION_HINT) })
+    expect(await upsert('plan')).toMatchObject({
+      outcome: 'no-permission',
+      message: expect.stringContaining(PERMISSION_HINT)
+    })
   })
 
   it('throws with the status for a plain 404 and for a 403 from the rate limit, which no permission fixes', async () => {
@@ -214,7 +241,9 @@ describe('upsertPlanComment against a GitHub stand-in', () => {
     })
     const error = await upsert('plan').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(Error)
-    expect((error as Error).message).toMatch(/^Could not write the plan comment on pull request #42: 403 API rate limit exceeded/)
+    expect((error as Error).message).toMatch(
+      /^Could not write the plan comment on pull request #42: 403 API rate limit exceeded/
+    )
     expect((error as Error).message).not.toContain(PERMISSION_HINT)
   })
 
@@ -254,7 +283,7 @@ describe('upsertPlanComment against a GitHub stand-in', () => {
   })
 })
 
-describe('upsertPlanComment: only the comments of the token\'s own account are ever edited', () => {
+describe("upsertPlanComment: only the comments of the token's own account are ever edited", () => {
   it('leaves a comment someone else posted with the marker alone, and creates and then updates its own', async () => {
     const fake = github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\n## Plan\n\n✅ nothing to change`, MALLORY)
 
@@ -276,8 +305,14 @@ describe('upsertPlanComment: only the comments of the token\'s own account are e
   })
 
   it("leaves another app's bot alone too, and a person named like the token's app", async () => {
-    const otherBot = github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\nfake`, { login: 'evil-app[bot]', type: 'Bot' })
-    const namesake = github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\nfake`, { login: 'github-actions', type: 'User' })
+    const otherBot = github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\nfake`, {
+      login: 'evil-app[bot]',
+      type: 'Bot'
+    })
+    const namesake = github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\nfake`, {
+      login: 'github-actions',
+      type: 'User'
+    })
 
     expect((await upsert('plan')).outcome).toBe('created')
     expect(otherBot.body).toBe(`${MARKER}\nfake`)
@@ -297,13 +332,16 @@ describe('upsertPlanComment: only the comments of the token\'s own account are e
   it("with a personal token, edits its user's comment and not the Actions bot's", async () => {
     github.setViewer('alice')
     const bots = github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\nby the bot`)
-    const alices = github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\nby alice`, { login: 'alice', type: 'User' })
+    const alices = github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\nby alice`, {
+      login: 'alice',
+      type: 'User'
+    })
 
     expect(await upsert('new')).toEqual({ outcome: 'updated', url: alices.html_url })
     expect(bots.body).toBe(`${MARKER}\nby the bot`)
   })
 
-  it('never edits when the token\'s account cannot be learned: writes a new comment and says why, without the token', async () => {
+  it("never edits when the token's account cannot be learned: writes a new comment and says why, without the token", async () => {
     const earlier = github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\nold plan`)
     const fake = github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\nfake`, MALLORY)
     github.failWith({ path: '/graphql', status: 502, message: `Bad gateway, token ${TOKEN}` })
@@ -312,7 +350,9 @@ describe('upsertPlanComment: only the comments of the token\'s own account are e
 
     expect(result.outcome).toBe('created')
     const warning = result.outcome === 'created' ? result.warning : undefined
-    expect(warning).toMatch(/^Could not learn which account github-token acts as \(502 .*\).* a new comment was written on pull request #42 instead of editing one\.$/)
+    expect(warning).toMatch(
+      /^Could not learn which account github-token acts as \(502 .*\).* a new comment was written on pull request #42 instead of editing one\.$/
+    )
     expect(warning).not.toContain(TOKEN)
     expect(earlier.body).toBe(`${MARKER}\nold plan`)
     expect(fake.body).toBe(`${MARKER}\nfake`)
@@ -324,9 +364,15 @@ describe('upsertPlanComment: only the comments of the token\'s own account are e
     github.addComment(PR.owner, PR.repo, PR.number, `${MARKER}\nold plan`)
     github.setViewer(undefined)
     const refused = await upsert('plan')
-    expect(refused).toMatchObject({ outcome: 'created', warning: expect.stringContaining('Resource not accessible by integration') })
+    expect(refused).toMatchObject({
+      outcome: 'created',
+      warning: expect.stringContaining('Resource not accessible by integration')
+    })
     github.setViewer('')
-    expect(await upsert('plan')).toMatchObject({ outcome: 'created', warning: expect.stringContaining('GitHub named no account') })
+    expect(await upsert('plan')).toMatchObject({
+      outcome: 'created',
+      warning: expect.stringContaining('GitHub named no account')
+    })
     expect(writes().map((r) => r.method)).toEqual(['POST', 'POST'])
   })
 })

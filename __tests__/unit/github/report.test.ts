@@ -39,7 +39,10 @@ describe('verdictOf', () => {
     ['remove', ['removed', 'unchanged'], false, /Removed the Rotel extension from 1 of 2 functions/],
     ['remove', ['failed'], true, /could not have the extension removed/]
   ])('%s with %j → fails: %s', (mode, statuses, fails, message) => {
-    const verdict = verdictOf(config(mode), statuses.map((status, i) => row(`f${i}`, status)))
+    const verdict = verdictOf(
+      config(mode),
+      statuses.map((status, i) => row(`f${i}`, status))
+    )
     expect(verdict.failure !== undefined).toBe(fails)
     expect(verdict.failure ?? verdict.message).toMatch(message)
   })
@@ -73,7 +76,13 @@ describe('plan summary', () => {
       diff: {
         layers: { before: ['L1', 'R40', 'L2'], after: ['L1', 'R42', 'L2'] },
         variables: [
-          { name: 'ROTEL_OTLP_EXPORTER_ENDPOINT', change: 'changed', before: null, after: 'https://new:4317', shown: true },
+          {
+            name: 'ROTEL_OTLP_EXPORTER_ENDPOINT',
+            change: 'changed',
+            before: null,
+            after: 'https://new:4317',
+            shown: true
+          },
           { name: 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS', change: 'added', before: null, after: null, shown: false },
           { name: 'LOG_LEVEL', change: 'changed', before: null, after: null, shown: false },
           { name: 'OLD_FLAG', change: 'removed', before: null, after: null, shown: false }
@@ -87,7 +96,22 @@ describe('plan summary', () => {
     expect(summary).toContain('This is a plan: nothing was written.')
     expect(summary).toContain('2 functions: 1 will change, 1 in sync.')
     expect(summary).toContain(
-      ['```diff', '# layers, in order', '  L1', '- R40', '+ R42', '  L2', '# variables', '- ROTEL_OTLP_EXPORTER_ENDPOINT (current value not shown)', '+ ROTEL_OTLP_EXPORTER_ENDPOINT=https://new:4317', '+ ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS (value not shown)', '- LOG_LEVEL (current value not shown)', '+ LOG_LEVEL (value not shown)', '- OLD_FLAG (current value not shown)', '```'].join('\n')
+      [
+        '```diff',
+        '# layers, in order',
+        '  L1',
+        '- R40',
+        '+ R42',
+        '  L2',
+        '# variables',
+        '- ROTEL_OTLP_EXPORTER_ENDPOINT (current value not shown)',
+        '+ ROTEL_OTLP_EXPORTER_ENDPOINT=https://new:4317',
+        '+ ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS (value not shown)',
+        '- LOG_LEVEL (current value not shown)',
+        '+ LOG_LEVEL (value not shown)',
+        '- OLD_FLAG (current value not shown)',
+        '```'
+      ].join('\n')
     )
     expect(summary).not.toMatch(/\| billing .*\n[\s\S]*\*\*billing\*\*/)
   })

@@ -11,7 +11,13 @@ import { createRedactor } from '../../../src/core/redact.js'
 import { publishResult } from '../../../src/github/report.js'
 import { readAsRunner } from '../../support/runnerCommands.js'
 
-const HOSTILE_LINES = ['::error::x', '  ::add-mask::y', '::stop-commands::z', '##[warning]w', 'mid-line ##[set-output name=a]b']
+const HOSTILE_LINES = [
+  '::error::x',
+  '  ::add-mask::y',
+  '::stop-commands::z',
+  '##[warning]w',
+  'mid-line ##[set-output name=a]b'
+]
 
 let stdout = ''
 const savedEnv = { ...process.env }
@@ -33,7 +39,11 @@ afterEach(() => {
 
 describe('runnerReporter.outsideGroup', () => {
   it('prints a log tail full of commands so that the runner runs none, and the annotation after it', () => {
-    runnerReporter.outsideGroup('fn (us-east-1): rolled-back', ['Test invocation: status 200', 'Log tail:', ...HOSTILE_LINES.map((line) => `    ${line}`)])
+    runnerReporter.outsideGroup('fn (us-east-1): rolled-back', [
+      'Test invocation: status 200',
+      'Log tail:',
+      ...HOSTILE_LINES.map((line) => `    ${line}`)
+    ])
     core.warning('the action still speaks')
     const reading = readAsRunner(stdout)
     expect(reading.commands.map(({ command, data }) => [command, data])).toEqual([
@@ -79,7 +89,13 @@ describe('publishResult', () => {
       outcome(NAME, { status: 'rolled-back', error: ERROR }, ['##[warning]secret ::add-mask::w']),
       outcome('drifty', { status: 'drifted', drift: ['layer ::error::d', '##[error]e'] })
     ]
-    await publishResult(config('check'), { mode: 'check', outcomes, layers: new Map(), testInvoke: true }, createRedactor([]), runnerReporter, {})
+    await publishResult(
+      config('check'),
+      { mode: 'check', outcomes, layers: new Map(), testInvoke: true },
+      createRedactor([]),
+      runnerReporter,
+      {}
+    )
     const reading = readAsRunner(stdout)
     expect(reading.stopped).toBe(false)
     const kinds = reading.commands.map(({ command }) => command)
@@ -94,12 +110,19 @@ describe('publishResult', () => {
   it('keeps a function name inside its annotation title', async () => {
     await publishResult(
       config('apply'),
-      { mode: 'apply', outcomes: [outcome(NAME, { status: 'failed', error: 'it broke' })], layers: new Map(), testInvoke: true },
+      {
+        mode: 'apply',
+        outcomes: [outcome(NAME, { status: 'failed', error: 'it broke' })],
+        layers: new Map(),
+        testInvoke: true
+      },
       createRedactor([]),
       runnerReporter,
       {}
     )
-    const annotation = readAsRunner(stdout).commands.find(({ command, data }) => command === 'error' && data === 'it broke')
+    const annotation = readAsRunner(stdout).commands.find(
+      ({ command, data }) => command === 'error' && data === 'it broke'
+    )
     const title = /^::error title=([^:]*)::/.exec(annotation?.line ?? '')?.[1]
     // One property, the title, with `,` and `:` escaped: the name cannot add a file or end the properties.
     expect(title).toBe('fn%2Cfile=/etc/passwd%3A%3Ax %3A%3Aadd-mask%3A%3Az%3A failed')

@@ -38,7 +38,13 @@ describe('FunctionRun', () => {
     r.log.push('a line')
     r.warnings.push('a warning')
     const outcome = r.end('updated', undefined, { cloudwatchStillOn: true })
-    expect(outcome).toEqual({ report: r.report, layer: undefined, log: ['a line'], warnings: ['a warning'], cloudwatchStillOn: true })
+    expect(outcome).toEqual({
+      report: r.report,
+      layer: undefined,
+      log: ['a line'],
+      warnings: ['a warning'],
+      cloudwatchStillOn: true
+    })
     expect([outcome.report.status, outcome.report.error, outcome.report.cloudwatch]).toEqual(['updated', null, 'off'])
   })
 

@@ -26,7 +26,8 @@ afterAll(() => {
 
 const ACCOUNT = '418653438961'
 const LATEST = 42
-const layerArn = (version: number): string => `arn:aws:lambda:us-east-1:${ACCOUNT}:layer:rotel-extension-amd64-alpha:${version}`
+const layerArn = (version: number): string =>
+  `arn:aws:lambda:us-east-1:${ACCOUNT}:layer:rotel-extension-amd64-alpha:${version}`
 const FN_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:orders-api'
 const KEY = 'secret-ingestion-key-0123'
 
@@ -83,10 +84,18 @@ function deps(inputs: Record<string, string>) {
 beforeEach(() => {
   lambda.reset()
   logs.reset()
-  lambda.on(GetLayerVersionCommand).callsFake(({ VersionNumber, LayerName }: { VersionNumber: number; LayerName: string }) => {
-    if (VersionNumber > LATEST) throw new ResourceNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 404 } })
-    return { LayerVersionArn: `${LayerName}:${VersionNumber}`, LayerArn: LayerName, Version: VersionNumber, CompatibleArchitectures: ['x86_64'] }
-  })
+  lambda
+    .on(GetLayerVersionCommand)
+    .callsFake(({ VersionNumber, LayerName }: { VersionNumber: number; LayerName: string }) => {
+      if (VersionNumber > LATEST)
+        throw new ResourceNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 404 } })
+      return {
+        LayerVersionArn: `${LayerName}:${VersionNumber}`,
+        LayerArn: LayerName,
+        Version: VersionNumber,
+        CompatibleArchitectures: ['x86_64']
+      }
+    })
   lambda.on(GetFunctionConfigurationCommand).resolves(configuration())
   lambda.on(UpdateFunctionConfigurationCommand).resolves({ LastUpdateStatus: 'Successful', RevisionId: 'rev-2' })
   lambda.on(InvokeCommand).resolves({ StatusCode: 200, $metadata: { requestId: 'req-1' } })
@@ -119,22 +128,33 @@ describe('run', () => {
     // The key was masked before anything was printed, and is in nothing printed.
     const firstSaid = reporter.reported.findIndex((entry) => entry.kind !== 'secret')
     expect(reporter.reported.slice(0, firstSaid)).toContainEqual({ kind: 'secret', secret: KEY })
-    expect(reporter.annotations('notice').map(({ properties }) => properties?.title)).toEqual(['Ingestion key in plain text'])
+    expect(reporter.annotations('notice').map(({ properties }) => properties?.title)).toEqual([
+      'Ingestion key in plain text'
+    ])
 
     const { outputs } = reporter
     expect(Object.keys(outputs).sort()).toEqual(['changed', 'drift', 'layer-arns', 'report'])
     expect(outputs.changed).toBe('true')
     expect(outputs.drift).toBe('false')
     expect(JSON.parse(outputs['layer-arns'] ?? '')).toEqual({ 'us-east-1/x86_64': layerArn(LATEST) })
-    expect(JSON.parse(outputs.report ?? '')).toEqual([expect.objectContaining({ function: 'orders-api', region: 'us-east-1', status: 'updated' })])
+    expect(JSON.parse(outputs.report ?? '')).toEqual([
+      expect.objectContaining({ function: 'orders-api', region: 'us-east-1', status: 'updated' })
+    ])
     expect(JSON.stringify(reporter.reported.filter((entry) => entry.kind !== 'secret'))).not.toContain(KEY)
 
     const summaries = reporter.reported.flatMap((entry) => (entry.kind === 'summary' ? [entry.markdown] : []))
     expect(summaries).toHaveLength(1)
     expect(summaries[0]).toContain('orders-api')
     expect(reporter.lines).toContain('Rolling the Rotel extension out to 1 function, 8 at a time.')
-    expect(reporter.reported).toContainEqual({ kind: 'outsideGroup', title: 'orders-api (us-east-1): updated', lines: expect.any(Array) })
-    expect(reporter.reported.at(-1)).toEqual({ kind: 'outside', lines: ['Every function has the Rotel extension and its settings.'] })
+    expect(reporter.reported).toContainEqual({
+      kind: 'outsideGroup',
+      title: 'orders-api (us-east-1): updated',
+      lines: expect.any(Array)
+    })
+    expect(reporter.reported.at(-1)).toEqual({
+      kind: 'outside',
+      lines: ['Every function has the Rotel extension and its settings.']
+    })
     expect(reporter.failures).toEqual([])
     expect(reporter.annotations('error')).toEqual([])
   })
@@ -148,7 +168,11 @@ describe('run', () => {
 
   it('fails the step when the function could not be instrumented, naming it', async () => {
     lambda.on(UpdateFunctionConfigurationCommand).rejects(
-      Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 403 } })
+      Object.assign(new Error('User is not authorized'), {
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 }
+      })
     )
     const { reporter, given } = deps(INPUTS)
     await run({}, given)

@@ -51,11 +51,19 @@ function context(mode: Mode): RolloutContext {
 beforeEach(() => {
   lambda.reset()
   logs.reset()
-  lambda.on(GetLayerVersionCommand).callsFake(({ VersionNumber, LayerName }: { VersionNumber: number; LayerName: string }) => {
-    // The search for the newest version stops at the first one missing.
-    if (VersionNumber > 42) throw new ResourceNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 404 } })
-    return { LayerVersionArn: `${LayerName}:${VersionNumber}`, LayerArn: LayerName, Version: VersionNumber, CompatibleArchitectures: ['x86_64'] }
-  })
+  lambda
+    .on(GetLayerVersionCommand)
+    .callsFake(({ VersionNumber, LayerName }: { VersionNumber: number; LayerName: string }) => {
+      // The search for the newest version stops at the first one missing.
+      if (VersionNumber > 42)
+        throw new ResourceNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 404 } })
+      return {
+        LayerVersionArn: `${LayerName}:${VersionNumber}`,
+        LayerArn: LayerName,
+        Version: VersionNumber,
+        CompatibleArchitectures: ['x86_64']
+      }
+    })
   lambda.on(GetFunctionConfigurationCommand).resolves({
     FunctionName: 'orders-api',
     FunctionArn: FN_ARN,

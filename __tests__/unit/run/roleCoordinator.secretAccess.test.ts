@@ -23,7 +23,11 @@ const refs = (...values: string[]): SecretReference[] =>
   })
 
 const doc = (...statements: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement: statements })
-const allow = (action: string | string[], resource: string | string[] = '*', extra: Partial<PolicyStatement> = {}): PolicyStatement => ({
+const allow = (
+  action: string | string[],
+  resource: string | string[] = '*',
+  extra: Partial<PolicyStatement> = {}
+): PolicyStatement => ({
   Effect: 'Allow',
   Action: action,
   Resource: resource,
@@ -36,7 +40,8 @@ const iam = mockClient(IAMClient)
 const client = new IAMClient({ region: 'us-east-1' })
 const { writes } = mockedCalls(iam)
 
-const mockRole = (roleName: string, options: Parameters<typeof mockIamRole>[3] = {}) => mockIamRole(iam, ACCOUNT, roleName, options)
+const mockRole = (roleName: string, options: Parameters<typeof mockIamRole>[3] = {}) =>
+  mockIamRole(iam, ACCOUNT, roleName, options)
 
 beforeEach(() => {
   iam.reset()
@@ -62,10 +67,17 @@ describe('RoleCoordinator: secret access', () => {
     expect(iam.commandCalls(GetRoleCommand)).toHaveLength(1)
     // CloudWatch Logs off records first, the secret grant last.
     expect(writes()).toEqual(['TagRoleCommand', 'PutRolePolicyCommand', 'PutRolePolicyCommand', 'TagRoleCommand'])
-    expect(iam.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input.PolicyName)).toEqual([DENY_POLICY_NAME, SECRET_POLICY_NAME])
+    expect(iam.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input.PolicyName)).toEqual([
+      DENY_POLICY_NAME,
+      SECRET_POLICY_NAME
+    ])
     // The state the coordinator keeps for the role: the one after its last task.
     const state = secretsB.ok ? secretsB.value.grant?.after : undefined
-    expect(state?.tags).toEqual({ team: 'orders', [DENY_TAG]: DENY_POLICY_NAME, [SECRET_POLICY_TAG]: SECRET_POLICY_NAME })
+    expect(state?.tags).toEqual({
+      team: 'orders',
+      [DENY_TAG]: DENY_POLICY_NAME,
+      [SECRET_POLICY_TAG]: SECRET_POLICY_NAME
+    })
     expect(state?.inline.map((p) => p.name)).toEqual([DENY_POLICY_NAME, SECRET_POLICY_NAME])
 
     // A function planned later: its deny lands on top of the secret grant, which keeps its tag.
@@ -89,17 +101,31 @@ describe('RoleCoordinator: secret access', () => {
 
   it('turns failures into outcomes that name grant-secret-access', async () => {
     mockRole('shared')
-    iam.on(PutRolePolicyCommand).rejects(Object.assign(new Error('not authorized to perform: iam:PutRolePolicy'), { name: 'AccessDenied' }))
+    iam
+      .on(PutRolePolicyCommand)
+      .rejects(Object.assign(new Error('not authorized to perform: iam:PutRolePolicy'), { name: 'AccessDenied' }))
     const coordinator = new RoleCoordinator(new IamRoles(client, { simulate: false }))
     const outcome = await coordinator.secretAccessForRole('shared', needs, 'grant')
-    expect(outcome).toEqual({ ok: false, error: expect.stringMatching(/may not change execution role shared: .*permissions that grant-secret-access needs/) })
-    expect(await coordinator.secretAccessForRole('arn:aws:iam::1:user/x', needs, 'grant')).toMatchObject({ ok: false, error: expect.stringMatching(/not an IAM role ARN/) })
+    expect(outcome).toEqual({
+      ok: false,
+      error: expect.stringMatching(/may not change execution role shared: .*permissions that grant-secret-access needs/)
+    })
+    expect(await coordinator.secretAccessForRole('arn:aws:iam::1:user/x', needs, 'grant')).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/not an IAM role ARN/)
+    })
   })
 
   it('undoes on the kept state, serialised with the rest', async () => {
-    mockRole('shared', { tags: { [SECRET_POLICY_TAG]: SECRET_POLICY_NAME }, inline: { [SECRET_POLICY_NAME]: mergeSecretPolicy(undefined, needs) } })
+    mockRole('shared', {
+      tags: { [SECRET_POLICY_TAG]: SECRET_POLICY_NAME },
+      inline: { [SECRET_POLICY_NAME]: mergeSecretPolicy(undefined, needs) }
+    })
     const coordinator = new RoleCoordinator(new IamRoles(client, { simulate: false }))
-    const [first, second] = await Promise.all([coordinator.undoSecretGrantFor('shared'), coordinator.undoSecretGrantFor('shared')])
+    const [first, second] = await Promise.all([
+      coordinator.undoSecretGrantFor('shared'),
+      coordinator.undoSecretGrantFor('shared')
+    ])
     expect(first.ok && first.value.changed).toBe(true)
     expect(second.ok && second.value.changed).toBe(false)
     expect(writes()).toEqual(['DeleteRolePolicyCommand', 'UntagRoleCommand'])

@@ -27,7 +27,8 @@ const iam = mockClient(IAMClient)
 const client = new IAMClient({ region: 'us-east-1' })
 const { writes } = mockedCalls(iam)
 
-const mockRole = (roleName: string, options: Parameters<typeof mockIamRole>[3] = {}) => mockIamRole(iam, ACCOUNT, roleName, options)
+const mockRole = (roleName: string, options: Parameters<typeof mockIamRole>[3] = {}) =>
+  mockIamRole(iam, ACCOUNT, roleName, options)
 
 beforeEach(() => {
   iam.reset()
@@ -46,10 +47,18 @@ describe('RoleCoordinator', () => {
     coordinator.plan({ key: 'f1', role: 'shared', logGroupArn: GROUP('f1') }) // again: no-op
     const [shared, , alone] = await Promise.all(['f1', 'f2', 'f3'].map((key) => coordinator.applyFor(key, 'deny')))
     expect([shared, alone].map((outcome) => outcome?.ok && outcome.value.role)).toEqual(['shared', 'alone'])
-    expect(iam.commandCalls(GetRoleCommand).map((c) => c.args[0].input.RoleName).sort()).toEqual(['alone', 'shared'])
+    expect(
+      iam
+        .commandCalls(GetRoleCommand)
+        .map((c) => c.args[0].input.RoleName)
+        .sort()
+    ).toEqual(['alone', 'shared'])
     const puts = iam.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input)
     expect(puts).toHaveLength(2)
-    expect(deniedGroupsOf(JSON.parse(puts.find((p) => p.RoleName === 'shared')?.PolicyDocument ?? '{}'))).toEqual([GROUP('f1'), GROUP('f2')])
+    expect(deniedGroupsOf(JSON.parse(puts.find((p) => p.RoleName === 'shared')?.PolicyDocument ?? '{}'))).toEqual([
+      GROUP('f1'),
+      GROUP('f2')
+    ])
     expect(shared?.ok && shared.value.denyPolicy?.groups).toEqual([GROUP('f1'), GROUP('f2')])
     expect(await coordinator.applyFor('f2', 'deny')).toBe(shared)
   })
@@ -80,12 +89,19 @@ describe('RoleCoordinator', () => {
 
   it('turns an IAM failure into an outcome with the fix, for every function of the role', async () => {
     mockRole('shared')
-    iam.on(PutRolePolicyCommand).rejects(Object.assign(new Error('User is not authorized to perform: iam:PutRolePolicy'), { name: 'AccessDenied' }))
+    iam
+      .on(PutRolePolicyCommand)
+      .rejects(
+        Object.assign(new Error('User is not authorized to perform: iam:PutRolePolicy'), { name: 'AccessDenied' })
+      )
     const coordinator = new RoleCoordinator(new IamRoles(client))
     coordinator.plan({ key: 'a', role: 'shared', logGroupArn: GROUP('a') })
     coordinator.plan({ key: 'b', role: 'shared', logGroupArn: GROUP('b') })
     const [a, b] = await Promise.all([coordinator.applyFor('a', 'deny'), coordinator.applyFor('b', 'deny')])
-    expect(a).toEqual({ ok: false, error: expect.stringMatching(/may not change execution role shared.*iam:PutRolePolicy/) })
+    expect(a).toEqual({
+      ok: false,
+      error: expect.stringMatching(/may not change execution role shared.*iam:PutRolePolicy/)
+    })
     expect(b).toBe(a)
     expect(await coordinator.applyFor('nope', 'deny')).toEqual({ ok: false, error: 'nope was not planned' })
   })
@@ -93,30 +109,42 @@ describe('RoleCoordinator', () => {
   it('after a failed write reads the role again to give CloudWatch Logs back, so no record of a change not made is left', async () => {
     mockRole('shared')
     // The record (tag) goes through, the deny policy is refused.
-    iam.on(PutRolePolicyCommand).rejects(Object.assign(new Error('User is not authorized to perform: iam:PutRolePolicy'), { name: 'AccessDenied' }))
+    iam
+      .on(PutRolePolicyCommand)
+      .rejects(
+        Object.assign(new Error('User is not authorized to perform: iam:PutRolePolicy'), { name: 'AccessDenied' })
+      )
     const coordinator = new RoleCoordinator(new IamRoles(client, { simulate: false }))
     coordinator.plan({ key: 'a', role: 'shared', logGroupArn: GROUP('a') })
     expect((await coordinator.applyFor('a', 'deny')).ok).toBe(false)
     expect(iam.commandCalls(TagRoleCommand)).toHaveLength(1)
     // IAM now has the tag the failed run wrote.
-    iam.on(ListRoleTagsCommand, { RoleName: 'shared' }).resolves({ Tags: [{ Key: DENY_TAG, Value: DENY_POLICY_NAME }], IsTruncated: false })
+    iam
+      .on(ListRoleTagsCommand, { RoleName: 'shared' })
+      .resolves({ Tags: [{ Key: DENY_TAG, Value: DENY_POLICY_NAME }], IsTruncated: false })
     const undone = await coordinator.undoFor(['a'])
     expect(undone.get('shared')).toMatchObject({ ok: true, value: { tagsRemoved: [DENY_TAG] } })
     expect(iam.commandCalls(GetRoleCommand)).toHaveLength(2)
-    expect(iam.commandCalls(UntagRoleCommand).map((call) => call.args[0].input)).toEqual([{ RoleName: 'shared', TagKeys: [DENY_TAG] }])
+    expect(iam.commandCalls(UntagRoleCommand).map((call) => call.args[0].input)).toEqual([
+      { RoleName: 'shared', TagKeys: [DENY_TAG] }
+    ])
     expect(iam.commandCalls(DeleteRolePolicyCommand)).toHaveLength(0)
   })
 
   it('refuses one key planned with two roles', () => {
     const coordinator = new RoleCoordinator(new IamRoles(client))
     coordinator.plan({ key: 'a', role: 'one', logGroupArn: GROUP('a') })
-    expect(() => coordinator.plan({ key: 'a', role: 'two', logGroupArn: GROUP('a') })).toThrow('was planned with role one')
+    expect(() => coordinator.plan({ key: 'a', role: 'two', logGroupArn: GROUP('a') })).toThrow(
+      'was planned with role one'
+    )
   })
 
   it('checks from the state it wrote, without reading the role again, and reports drift', async () => {
     mockRole('shared', { attached: [BASIC_ARN] })
     iam.on(GetPolicyCommand).resolves({ Policy: { DefaultVersionId: 'v1' } })
-    iam.on(GetPolicyVersionCommand).resolves({ PolicyVersion: { Document: encodeURIComponent(JSON.stringify(doc(allow(THREE)))) } })
+    iam
+      .on(GetPolicyVersionCommand)
+      .resolves({ PolicyVersion: { Document: encodeURIComponent(JSON.stringify(doc(allow(THREE)))) } })
     const coordinator = new RoleCoordinator(new IamRoles(client, { simulate: false }))
     coordinator.plan({ key: 'a', role: 'shared', logGroupArn: GROUP('a') })
     await coordinator.applyFor('a', 'deny')
@@ -133,10 +161,19 @@ describe('RoleCoordinator', () => {
     coordinator.plan({ key: 'a', role: 'shared', logGroupArn: GROUP('a') })
     const outcomes = await coordinator.undoFor(['a'])
     const shared = outcomes.get('shared')
-    expect(shared?.ok && shared.value.denyPolicy).toEqual({ name: DENY_POLICY_NAME, deleted: false, remainingGroups: [GROUP('other-run')] })
+    expect(shared?.ok && shared.value.denyPolicy).toEqual({
+      name: DENY_POLICY_NAME,
+      deleted: false,
+      remainingGroups: [GROUP('other-run')]
+    })
     expect(writes()).toEqual(['PutRolePolicyCommand'])
     expect(iam.commandCalls(UntagRoleCommand)).toHaveLength(0)
-    expect(sameJson(JSON.parse(iam.commandCalls(PutRolePolicyCommand)[0]?.args[0].input.PolicyDocument ?? ''), denyPolicyFor([GROUP('other-run')]))).toBe(true)
+    expect(
+      sameJson(
+        JSON.parse(iam.commandCalls(PutRolePolicyCommand)[0]?.args[0].input.PolicyDocument ?? ''),
+        denyPolicyFor([GROUP('other-run')])
+      )
+    ).toBe(true)
   })
 
   it('works on at most `concurrency` roles at once', async () => {

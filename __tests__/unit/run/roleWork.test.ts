@@ -35,7 +35,15 @@ const GROUP = 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/orders-
 const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:clickstack-key'
 const target = { given: 'orders-api', name: 'orders-api', region: 'us-east-1', account: undefined, partition: 'aws' }
 
-const ROLE: RoleState = { name: 'orders-exec', arn: ROLE_ARN, partition: 'aws', account: '123456789012', tags: {}, attached: [], inline: [] }
+const ROLE: RoleState = {
+  name: 'orders-exec',
+  arn: ROLE_ARN,
+  partition: 'aws',
+  account: '123456789012',
+  tags: {},
+  attached: [],
+  inline: []
+}
 
 const change = (overrides: Partial<CloudWatchOffChange> = {}): CloudWatchOffChange => ({
   role: 'orders-exec',
@@ -45,7 +53,12 @@ const change = (overrides: Partial<CloudWatchOffChange> = {}): CloudWatchOffChan
   detached: [],
   inlineEdited: [],
   inlineDeleted: [],
-  denyPolicy: { name: 'RotelClickStackDenyCloudWatchLogs', groups: [GROUP], added: [GROUP], after: { Version: '2012-10-17', Statement: [] } },
+  denyPolicy: {
+    name: 'RotelClickStackDenyCloudWatchLogs',
+    groups: [GROUP],
+    added: [GROUP],
+    after: { Version: '2012-10-17', Statement: [] }
+  },
   customerManagedStillGranting: [],
   otherAwsManaged: [],
   unresolved: [],
@@ -60,7 +73,19 @@ const grants = (granted: LogWriteReport['granted']): LogWriteReport => ({
   method: 'static',
   decisions: [],
   granted,
-  sources: granted.length > 0 ? [{ kind: 'customer-managed', name: 'team-logging', arn: 'arn:aws:iam::123456789012:policy/team-logging', allows: granted, conditional: [], denies: [] }] : [],
+  sources:
+    granted.length > 0
+      ? [
+          {
+            kind: 'customer-managed',
+            name: 'team-logging',
+            arn: 'arn:aws:iam::123456789012:policy/team-logging',
+            allows: granted,
+            conditional: [],
+            denies: []
+          }
+        ]
+      : [],
   notes: []
 })
 
@@ -69,7 +94,16 @@ const access = (missing: boolean): SecretAccessReport => ({
   method: 'static',
   decisions: [],
   missing: missing
-    ? [{ action: 'secretsmanager:GetSecretValue', resource: `${SECRET}-??????`, references: [SECRET], reason: 'not-allowed', deniedBy: [], examined: [] }]
+    ? [
+        {
+          action: 'secretsmanager:GetSecretValue',
+          resource: `${SECRET}-??????`,
+          references: [SECRET],
+          reason: 'not-allowed',
+          deniedBy: [],
+          examined: []
+        }
+      ]
     : [],
   examined: [],
   notes: [],
@@ -102,13 +136,23 @@ function fakeEdge() {
     planCloudWatchOff: async () => (calls.push('planCloudWatchOff'), { plan: {} as never, change: change() }),
     undoCloudWatchOff: async (): Promise<UndoResult> => (
       calls.push('undoCloudWatchOff'),
-      { role: 'orders-exec', changed: true, reattached: [], inlineRestored: [], denyPolicy: { name: 'RotelClickStackDenyCloudWatchLogs', deleted: true, remainingGroups: [] }, conflicts: [], tagsRemoved: [], after: ROLE }
+      {
+        role: 'orders-exec',
+        changed: true,
+        reattached: [],
+        inlineRestored: [],
+        denyPolicy: { name: 'RotelClickStackDenyCloudWatchLogs', deleted: true, remainingGroups: [] },
+        conflicts: [],
+        tagsRemoved: [],
+        after: ROLE
+      }
     ),
     logWriteGrants: async () => (calls.push('logWriteGrants'), edge.grants),
     secretAccessReport: async () => (calls.push('secretAccessReport'), edge.access),
     grantSecretAccess: async () => {
       calls.push('grantSecretAccess')
-      if (edge.grantFails) throw Object.assign(new Error('User is not authorized to perform: iam:PutRolePolicy'), { name: 'AccessDenied' })
+      if (edge.grantFails)
+        throw Object.assign(new Error('User is not authorized to perform: iam:PutRolePolicy'), { name: 'AccessDenied' })
       return {
         role: 'orders-exec',
         changed: true,
@@ -136,8 +180,14 @@ function context(inputs: Record<string, string>, edge: ReturnType<typeof fakeEdg
       })[name] ?? '',
     {}
   )
-  const lambdaClient = new LambdaClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
-  const logsClient = new CloudWatchLogsClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
+  const lambdaClient = new LambdaClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'a', secretAccessKey: 'b' }
+  })
+  const logsClient = new CloudWatchLogsClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'a', secretAccessKey: 'b' }
+  })
   const roles = new RoleCoordinator(edge as unknown as RoleStore)
   roles.plan({ key: FN_ARN, role: ROLE_ARN, logGroupArn: GROUP })
   return {
@@ -168,10 +218,16 @@ const writes = () => lambda.commandCalls(UpdateFunctionConfigurationCommand).len
 beforeEach(() => {
   lambda.reset()
   logs.reset()
-  lambda.on(GetLayerVersionCommand).callsFake(({ VersionNumber, LayerName }: { VersionNumber: number; LayerName: string }) => {
-    if (VersionNumber > 3) throw Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' })
-    return { LayerVersionArn: `${LayerName}:${VersionNumber}`, Version: VersionNumber, CompatibleArchitectures: ['x86_64'] }
-  })
+  lambda
+    .on(GetLayerVersionCommand)
+    .callsFake(({ VersionNumber, LayerName }: { VersionNumber: number; LayerName: string }) => {
+      if (VersionNumber > 3) throw Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' })
+      return {
+        LayerVersionArn: `${LayerName}:${VersionNumber}`,
+        Version: VersionNumber,
+        CompatibleArchitectures: ['x86_64']
+      }
+    })
   lambda.on(GetFunctionConfigurationCommand).resolves(configuration())
   lambda.on(UpdateFunctionConfigurationCommand).resolves({ LastUpdateStatus: 'Successful', RevisionId: 'rev-2' })
   lambda.on(InvokeCommand).resolves({ StatusCode: 200 })
@@ -192,21 +248,31 @@ describe('cloudwatch-logs: off in one function’s rollout', () => {
 
   it('apply: a role that cannot be switched off leaves the function unwritten, with the reason', async () => {
     const { edge } = fakeEdge()
-    edge.apply = async () => Promise.reject(Object.assign(new Error('User is not authorized to perform: iam:PutRolePolicy'), { name: 'AccessDenied' }))
+    edge.apply = async () =>
+      Promise.reject(
+        Object.assign(new Error('User is not authorized to perform: iam:PutRolePolicy'), { name: 'AccessDenied' })
+      )
     const { report } = await rolloutFunction(context({ 'cloudwatch-logs': 'off' }, edge), target)
     expect(report.status).toBe('failed')
     expect(writes()).toBe(0)
-    expect(report.error).toMatch(/^orders-api was not changed: CloudWatch Logs could not be switched off for it\. The deploy role may not change execution role orders-exec: .*iam:PutRolePolicy/)
+    expect(report.error).toMatch(
+      /^orders-api was not changed: CloudWatch Logs could not be switched off for it\. The deploy role may not change execution role orders-exec: .*iam:PutRolePolicy/
+    )
   })
 
   it('apply: logs still arriving after the invocation fail the function, name the granting policy, and keep its extension', async () => {
     const { edge } = fakeEdge()
     edge.grants = grants(['logs:CreateLogStream', 'logs:PutLogEvents'])
     const fresh = { logStreamName: 'new', creationTime: Date.now() + 60_000, lastEventTimestamp: Date.now() + 60_000 }
-    logs.on(DescribeLogStreamsCommand).resolvesOnce({ logStreams: [] }).resolves({ logStreams: [fresh] })
+    logs
+      .on(DescribeLogStreamsCommand)
+      .resolvesOnce({ logStreams: [] })
+      .resolves({ logStreams: [fresh] })
     const outcome = await rolloutFunction(context({ 'cloudwatch-logs': 'off' }, edge), target)
     expect(outcome.report).toMatchObject({ status: 'failed', cloudwatch: 'on' })
-    expect(outcome.report.error).toMatch(/still received its logs after the test invocation .*customer-managed policy arn:aws:iam::123456789012:policy\/team-logging \(logs:CreateLogStream, logs:PutLogEvents\)/)
+    expect(outcome.report.error).toMatch(
+      /still received its logs after the test invocation .*customer-managed policy arn:aws:iam::123456789012:policy\/team-logging \(logs:CreateLogStream, logs:PutLogEvents\)/
+    )
     expect(outcome.cloudwatchStillOn).toBe(true)
     expect(writes()).toBe(1)
   })
@@ -214,13 +280,21 @@ describe('cloudwatch-logs: off in one function’s rollout', () => {
   it('apply: an in-sync function is not invoked; its role’s policies decide', async () => {
     lambda.on(GetFunctionConfigurationCommand).resolves({
       ...configuration([ROTEL]),
-      Environment: { Variables: { LOG_LEVEL: 'info', ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317', ROTEL_OTEL_RESOURCE_ATTRIBUTES: 'cloud.provider=aws,cloud.platform=aws_lambda' } }
+      Environment: {
+        Variables: {
+          LOG_LEVEL: 'info',
+          ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317',
+          ROTEL_OTEL_RESOURCE_ATTRIBUTES: 'cloud.provider=aws,cloud.platform=aws_lambda'
+        }
+      }
     })
     const { edge } = fakeEdge()
     edge.grants = grants(['logs:PutLogEvents'])
     const outcome = await rolloutFunction(context({ 'cloudwatch-logs': 'off' }, edge), target)
     expect(outcome.report.status).toBe('failed')
-    expect(outcome.report.error).toMatch(/has the extension, but CloudWatch Logs still gets its logs: role orders-exec still lets Lambda write/)
+    expect(outcome.report.error).toMatch(
+      /has the extension, but CloudWatch Logs still gets its logs: role orders-exec still lets Lambda write/
+    )
     expect(lambda.commandCalls(InvokeCommand)).toHaveLength(0)
     expect(writes()).toBe(0)
   })
@@ -228,12 +302,20 @@ describe('cloudwatch-logs: off in one function’s rollout', () => {
   it('plan: an in-sync function whose role would change is planned, and nothing is written', async () => {
     lambda.on(GetFunctionConfigurationCommand).resolves({
       ...configuration([ROTEL]),
-      Environment: { Variables: { LOG_LEVEL: 'info', ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317', ROTEL_OTEL_RESOURCE_ATTRIBUTES: 'cloud.provider=aws,cloud.platform=aws_lambda' } }
+      Environment: {
+        Variables: {
+          LOG_LEVEL: 'info',
+          ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317',
+          ROTEL_OTEL_RESOURCE_ATTRIBUTES: 'cloud.provider=aws,cloud.platform=aws_lambda'
+        }
+      }
     })
     const { edge, calls } = fakeEdge()
     const { report } = await rolloutFunction(context({ 'cloudwatch-logs': 'off', mode: 'plan' }, edge), target)
     expect(report.status).toBe('planned')
-    expect(report.executionRole?.changes).toEqual(['would put inline policy RotelClickStackDenyCloudWatchLogs, denying log writes to /aws/lambda/orders-api'])
+    expect(report.executionRole?.changes).toEqual([
+      'would put inline policy RotelClickStackDenyCloudWatchLogs, denying log writes to /aws/lambda/orders-api'
+    ])
     expect(calls).toEqual(['readRole', 'planCloudWatchOff'])
     expect(writes()).toBe(0)
   })
@@ -241,23 +323,40 @@ describe('cloudwatch-logs: off in one function’s rollout', () => {
   it('check: a role that lets the function write its logs again is drift', async () => {
     lambda.on(GetFunctionConfigurationCommand).resolves({
       ...configuration([ROTEL]),
-      Environment: { Variables: { LOG_LEVEL: 'info', ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317', ROTEL_OTEL_RESOURCE_ATTRIBUTES: 'cloud.provider=aws,cloud.platform=aws_lambda' } }
+      Environment: {
+        Variables: {
+          LOG_LEVEL: 'info',
+          ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317',
+          ROTEL_OTEL_RESOURCE_ATTRIBUTES: 'cloud.provider=aws,cloud.platform=aws_lambda'
+        }
+      }
     })
     const { edge } = fakeEdge()
     edge.grants = grants(['logs:PutLogEvents'])
     const { report } = await rolloutFunction(context({ 'cloudwatch-logs': 'off', mode: 'check' }, edge), target)
     expect(report.status).toBe('drifted')
-    expect(report.drift).toEqual([expect.stringMatching(/^role orders-exec lets Lambda write .*orders-api \(logs:PutLogEvents via arn:aws:iam::123456789012:policy\/team-logging\)/)])
+    expect(report.drift).toEqual([
+      expect.stringMatching(
+        /^role orders-exec lets Lambda write .*orders-api \(logs:PutLogEvents via arn:aws:iam::123456789012:policy\/team-logging\)/
+      )
+    ])
   })
 
   it('remove: a role that could not be restored first leaves the extension on', async () => {
     lambda.on(GetFunctionConfigurationCommand).resolves(configuration([ROTEL]))
     const { edge } = fakeEdge()
-    const ctx = { ...context({ mode: 'remove' }, edge), restored: new Map([[FN_ARN, { ok: false as const, error: 'The deploy role may not change execution role orders-exec.' }]]) }
+    const ctx = {
+      ...context({ mode: 'remove' }, edge),
+      restored: new Map([
+        [FN_ARN, { ok: false as const, error: 'The deploy role may not change execution role orders-exec.' }]
+      ])
+    }
     const { report } = await rolloutFunction(ctx, target)
     expect(report.status).toBe('failed')
     expect(writes()).toBe(0)
-    expect(report.error).toMatch(/could not be switched back on for it first, and without it removing the extension would lose its logs/)
+    expect(report.error).toMatch(
+      /could not be switched back on for it first, and without it removing the extension would lose its logs/
+    )
   })
 })
 
@@ -277,12 +376,18 @@ describe('secret access in one function’s rollout', () => {
     const { edge, calls } = fakeEdge()
     const slept: number[] = []
     let clock = 1_000_000
-    const ctx = { ...context({ ...headers, 'grant-secret-access': 'true' }, edge), now: () => clock, sleep: async (ms: number) => void (slept.push(ms), (clock += ms)) }
+    const ctx = {
+      ...context({ ...headers, 'grant-secret-access': 'true' }, edge),
+      now: () => clock,
+      sleep: async (ms: number) => void (slept.push(ms), (clock += ms))
+    }
     const outcome = await rolloutFunction(ctx, target)
     expect(outcome.report.status).toBe('updated')
     expect(calls).toEqual(['readRole', 'grantSecretAccess'])
     expect(slept[0]).toBe(10_000)
-    expect(outcome.report.executionRole?.changes[0]).toMatch(/^put the reads of secretsmanager:GetSecretValue on .* into inline policy RotelClickStackReadIngestionSecret$/)
+    expect(outcome.report.executionRole?.changes[0]).toMatch(
+      /^put the reads of secretsmanager:GetSecretValue on .* into inline policy RotelClickStackReadIngestionSecret$/
+    )
   })
 
   it('true: a refused grant leaves the function unwritten', async () => {
@@ -291,24 +396,37 @@ describe('secret access in one function’s rollout', () => {
     const { report } = await rolloutFunction(context({ ...headers, 'grant-secret-access': 'true' }, edge), target)
     expect(report.status).toBe('failed')
     expect(writes()).toBe(0)
-    expect(report.error).toMatch(/could not be given read access to the referenced secrets\. The deploy role may not change execution role orders-exec/)
+    expect(report.error).toMatch(
+      /could not be given read access to the referenced secrets\. The deploy role may not change execution role orders-exec/
+    )
   })
 })
 
 describe('cutting the secret grant down after an apply', () => {
   const headers = { 'otlp-headers': `Authorization=\${${SECRET}}`, 'grant-secret-access': 'true' }
   const preReadOf = (ctx: RolloutContext) =>
-    new Map([[ctx.config.functions[0] ?? target, { state: { name: 'orders-api', arn: FN_ARN, role: ROLE_ARN } as never }]])
+    new Map([
+      [ctx.config.functions[0] ?? target, { state: { name: 'orders-api', arn: FN_ARN, role: ROLE_ARN } as never }]
+    ])
 
   it('once every function of the run on the role is updated: to exactly what the run needs, said in the report', async () => {
     const { edge, calls } = fakeEdge()
     const ctx = context(headers, edge)
     const outcome = await rolloutFunction(ctx, target)
     expect(outcome.report.status).toBe('updated')
-    await shrinkSecretGrants(ctx.roles as RoleCoordinator, ctx.config, preReadOf(ctx), ctx.config.functions, [outcome], new MemoryReporter())
+    await shrinkSecretGrants(
+      ctx.roles as RoleCoordinator,
+      ctx.config,
+      preReadOf(ctx),
+      ctx.config.functions,
+      [outcome],
+      new MemoryReporter()
+    )
     expect(calls).toEqual(['readRole', 'grantSecretAccess', 'undoSecretGrant'])
     expect(edge.keptBy).toEqual([ctx.config.secretNeeds.map((need) => `${need.action} ${need.resource}`)])
-    expect(outcome.report.executionRole?.changes.at(-1)).toMatch(/^then dropped from inline policy .* what the run no longer needs: ssm:GetParameters on .*old-key$/)
+    expect(outcome.report.executionRole?.changes.at(-1)).toMatch(
+      /^then dropped from inline policy .* what the run no longer needs: ssm:GetParameters on .*old-key$/
+    )
   })
 
   it('keeps the grant while a function of the role may still use its old references (rolled back, failed)', async () => {
@@ -316,9 +434,14 @@ describe('cutting the secret grant down after an apply', () => {
     const ctx = context(headers, edge)
     for (const status of ['rolled-back', 'failed', 'cancelled'] as const) {
       const report = { ...emptyReport(target), status }
-      await shrinkSecretGrants(ctx.roles as RoleCoordinator, ctx.config, preReadOf(ctx), ctx.config.functions, [
-        { report, layer: undefined, log: [], warnings: [] }
-      ], new MemoryReporter())
+      await shrinkSecretGrants(
+        ctx.roles as RoleCoordinator,
+        ctx.config,
+        preReadOf(ctx),
+        ctx.config.functions,
+        [{ report, layer: undefined, log: [], warnings: [] }],
+        new MemoryReporter()
+      )
     }
     expect(calls).not.toContain('undoSecretGrant')
   })
@@ -328,7 +451,9 @@ describe('cutting the secret grant down after an apply', () => {
     const OLD = 'arn:aws:ssm:us-east-1:123456789012:parameter/old-key'
     const document = {
       Version: '2012-10-17',
-      Statement: [{ Sid: 'RotelClickStackGetParameters', Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: [OLD] }]
+      Statement: [
+        { Sid: 'RotelClickStackGetParameters', Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: [OLD] }
+      ]
     }
     edge.readRole = async () => (
       calls.push('readRole'),
@@ -345,7 +470,9 @@ describe('cutting the secret grant down after an apply', () => {
   it('takes the grant off when the run references no secret any more, and only in apply with grant-secret-access', () => {
     expect(shrinksSecretGrants(context({ 'grant-secret-access': 'true' }, fakeEdge().edge).config)).toBe(true)
     expect(shrinksSecretGrants(context({ 'grant-secret-access': 'false' }, fakeEdge().edge).config)).toBe(false)
-    expect(shrinksSecretGrants(context({ 'grant-secret-access': 'true', mode: 'plan' }, fakeEdge().edge).config)).toBe(false)
+    expect(shrinksSecretGrants(context({ 'grant-secret-access': 'true', mode: 'plan' }, fakeEdge().edge).config)).toBe(
+      false
+    )
   })
 })
 
@@ -356,7 +483,13 @@ describe('describing role changes', () => {
       ...withoutDeny,
       method: 'detach',
       detached: ['arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
-      inlineEdited: [{ name: 'app', before: { Version: '2012-10-17', Statement: [] }, after: { Version: '2012-10-17', Statement: [] } }],
+      inlineEdited: [
+        {
+          name: 'app',
+          before: { Version: '2012-10-17', Statement: [] },
+          after: { Version: '2012-10-17', Statement: [] }
+        }
+      ],
       inlineDeleted: [{ name: 'logging', before: { Version: '2012-10-17', Statement: [] } }]
     }
     expect(describeOffChange(detached, 'did')).toEqual([
@@ -369,10 +502,31 @@ describe('describing role changes', () => {
 
   it('names only the groups a run added to an existing deny policy, and nothing when nothing changed', () => {
     const existing = change({
-      denyPolicy: { name: 'RotelClickStackDenyCloudWatchLogs', groups: [GROUP, `${GROUP}-2`], added: [`${GROUP}-2`], before: { Version: '2012-10-17', Statement: [] }, after: { Version: '2012-10-17', Statement: [] } }
+      denyPolicy: {
+        name: 'RotelClickStackDenyCloudWatchLogs',
+        groups: [GROUP, `${GROUP}-2`],
+        added: [`${GROUP}-2`],
+        before: { Version: '2012-10-17', Statement: [] },
+        after: { Version: '2012-10-17', Statement: [] }
+      }
     })
-    expect(describeOffChange(existing, 'did')).toEqual(['added /aws/lambda/orders-api-2 to the log groups inline policy RotelClickStackDenyCloudWatchLogs denies writes to'])
-    expect(describeOffChange(change({ changed: false, denyPolicy: { name: 'RotelClickStackDenyCloudWatchLogs', groups: [GROUP], added: [], after: { Version: '2012-10-17', Statement: [] } } }), 'did')).toEqual([])
+    expect(describeOffChange(existing, 'did')).toEqual([
+      'added /aws/lambda/orders-api-2 to the log groups inline policy RotelClickStackDenyCloudWatchLogs denies writes to'
+    ])
+    expect(
+      describeOffChange(
+        change({
+          changed: false,
+          denyPolicy: {
+            name: 'RotelClickStackDenyCloudWatchLogs',
+            groups: [GROUP],
+            added: [],
+            after: { Version: '2012-10-17', Statement: [] }
+          }
+        }),
+        'did'
+      )
+    ).toEqual([])
   })
 
   it('says what an undo did, and nothing for an undo that changed nothing', () => {
@@ -398,7 +552,17 @@ describe('describing role changes', () => {
     const row = (status: ReturnType<typeof emptyReport>['status'], delivery?: 'delivered' | 'not-delivered') => ({
       ...emptyReport(target),
       status,
-      delivery: delivery ? { status: delivery, logRecords: 0, spans: 0, firstArrivalMs: null, withInvocationId: false, link: null, detail: null } : null
+      delivery: delivery
+        ? {
+            status: delivery,
+            logRecords: 0,
+            spans: 0,
+            firstArrivalMs: null,
+            withInvocationId: false,
+            link: null,
+            detail: null
+          }
+        : null
     })
     expect(logsReachClickStack(row('updated'), false)).toBe(true)
     expect(logsReachClickStack(row('unchanged'), false)).toBe(true)

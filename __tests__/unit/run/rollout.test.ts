@@ -54,8 +54,14 @@ function context(inputs: Record<string, string> = {}): RolloutContext {
       })[name] ?? '',
     {}
   )
-  const lambdaClient = new LambdaClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
-  const logsClient = new CloudWatchLogsClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
+  const lambdaClient = new LambdaClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'a', secretAccessKey: 'b' }
+  })
+  const logsClient = new CloudWatchLogsClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'a', secretAccessKey: 'b' }
+  })
   return {
     config,
     lambdaFor: () => lambdaClient,
@@ -72,18 +78,20 @@ const updateInputs = () => lambda.commandCalls(UpdateFunctionConfigurationComman
 beforeEach(() => {
   lambda.reset()
   logs.reset()
-  lambda.on(GetLayerVersionCommand).callsFake(({ VersionNumber, LayerName }: { VersionNumber: number; LayerName: string }) => {
-    if (VersionNumber > LATEST)
-      throw new ResourceNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 404 } })
-    const arch = LayerName.includes('arm64') ? 'arm64' : 'x86_64'
-    return {
-      LayerVersionArn: `${LayerName}:${VersionNumber}`,
-      LayerArn: LayerName,
-      Version: VersionNumber,
-      Description: `Tag=v${VersionNumber}-alpha`,
-      CompatibleArchitectures: [arch]
-    }
-  })
+  lambda
+    .on(GetLayerVersionCommand)
+    .callsFake(({ VersionNumber, LayerName }: { VersionNumber: number; LayerName: string }) => {
+      if (VersionNumber > LATEST)
+        throw new ResourceNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 404 } })
+      const arch = LayerName.includes('arm64') ? 'arm64' : 'x86_64'
+      return {
+        LayerVersionArn: `${LayerName}:${VersionNumber}`,
+        LayerArn: LayerName,
+        Version: VersionNumber,
+        Description: `Tag=v${VersionNumber}-alpha`,
+        CompatibleArchitectures: [arch]
+      }
+    })
   lambda.on(GetFunctionConfigurationCommand).resolves(baseConfiguration())
   lambda.on(UpdateFunctionConfigurationCommand).resolves({ LastUpdateStatus: 'Successful', RevisionId: 'rev-2' })
   lambda.on(InvokeCommand).resolves({ StatusCode: 200, $metadata: { requestId: 'req-1' } })
@@ -153,7 +161,9 @@ describe('rolloutFunction', () => {
       )
     lambda
       .on(UpdateFunctionConfigurationCommand)
-      .rejectsOnce(new PreconditionFailedException({ message: 'revision mismatch', $metadata: { httpStatusCode: 412 } }))
+      .rejectsOnce(
+        new PreconditionFailedException({ message: 'revision mismatch', $metadata: { httpStatusCode: 412 } })
+      )
       .resolves({ LastUpdateStatus: 'Successful', RevisionId: 'rev-3' })
     const { report } = await rolloutFunction(context(), target)
     expect(report.status).toBe('updated')
@@ -176,7 +186,9 @@ describe('rolloutFunction', () => {
   it('waits out an update in progress, then writes', async () => {
     lambda
       .on(UpdateFunctionConfigurationCommand)
-      .rejectsOnce(new ResourceConflictException({ message: 'An update is in progress', $metadata: { httpStatusCode: 409 } }))
+      .rejectsOnce(
+        new ResourceConflictException({ message: 'An update is in progress', $metadata: { httpStatusCode: 409 } })
+      )
       .resolves({ LastUpdateStatus: 'Successful', RevisionId: 'rev-2' })
     const { report } = await rolloutFunction(context(), target)
     expect(report.status).toBe('updated')
@@ -192,7 +204,11 @@ describe('rolloutFunction', () => {
       .on(GetFunctionConfigurationCommand)
       .resolvesOnce(baseConfiguration())
       .resolves(
-        baseConfiguration({ LastUpdateStatus: 'Failed', LastUpdateStatusReason: 'Extension init failed', RevisionId: 'rev-3' })
+        baseConfiguration({
+          LastUpdateStatus: 'Failed',
+          LastUpdateStatusReason: 'Extension init failed',
+          RevisionId: 'rev-3'
+        })
       )
     const { report } = await rolloutFunction(context(), target)
     expect(report.status).toBe('rolled-back')
@@ -231,7 +247,9 @@ describe('rolloutFunction', () => {
 
   it('bounds a huge log tail in the log, the error and the outcome, keeping its end', async () => {
     const huge = `${'noise line\n'.repeat(20_000)}\u001b[31mlast words\r::error::x`
-    lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', LogResult: Buffer.from(huge).toString('base64') })
+    lambda
+      .on(InvokeCommand)
+      .resolves({ StatusCode: 200, FunctionError: 'Unhandled', LogResult: Buffer.from(huge).toString('base64') })
     const outcome = await rolloutFunction(context(), target)
     expect(outcome.report.status).toBe('rolled-back')
     expect(outcome.log.join('\n').length).toBeLessThan(6_000)
@@ -242,7 +260,9 @@ describe('rolloutFunction', () => {
   })
 
   it('restores a function that had no variables at all to an empty map', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(baseConfiguration({ Environment: undefined, Layers: undefined }))
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .resolves(baseConfiguration({ Environment: undefined, Layers: undefined }))
     lambda.on(InvokeCommand).resolves({ StatusCode: 500 })
     const { report } = await rolloutFunction(context(), target)
     expect(report.status).toBe('rolled-back')
@@ -307,7 +327,11 @@ describe('rolloutFunction', () => {
   })
 
   it('warns when CloudWatch still receives logs after the invocation', async () => {
-    const old = { logStreamName: '2026/11/20/[$LATEST]old', creationTime: Date.now() - 1000, lastIngestionTime: Date.now() - 500 }
+    const old = {
+      logStreamName: '2026/11/20/[$LATEST]old',
+      creationTime: Date.now() - 1000,
+      lastIngestionTime: Date.now() - 500
+    }
     logs
       .on(DescribeLogStreamsCommand)
       .resolvesOnce({ logStreams: [old] })
@@ -319,7 +343,11 @@ describe('rolloutFunction', () => {
   })
 
   it('does not take a stream written just before the invocation, and unchanged since, for CloudWatch being on', async () => {
-    const recent = { logStreamName: '2026/11/25/[$LATEST]before', creationTime: Date.now() - 500, lastIngestionTime: Date.now() - 100 }
+    const recent = {
+      logStreamName: '2026/11/25/[$LATEST]before',
+      creationTime: Date.now() - 500,
+      lastIngestionTime: Date.now() - 100
+    }
     logs.on(DescribeLogStreamsCommand).resolves({ logStreams: [recent] })
     const { report } = await rolloutFunction(context(), target)
     expect(report.cloudwatch).toBe('off')
@@ -353,7 +381,13 @@ describe('rolloutFunction in plan, check and remove modes', () => {
     expect(report.diff).toEqual({
       layers: { before: [USER_LAYER, layerArn('amd64', 40)], after: [USER_LAYER, layerArn('amd64', LATEST)] },
       variables: [
-        { name: 'ROTEL_OTLP_EXPORTER_ENDPOINT', change: 'added', before: null, after: 'https://clickstack.example.com:4317', shown: true },
+        {
+          name: 'ROTEL_OTLP_EXPORTER_ENDPOINT',
+          change: 'added',
+          before: null,
+          after: 'https://clickstack.example.com:4317',
+          shown: true
+        },
         { name: 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS', change: 'added', before: null, after: null, shown: false }
       ]
     })
@@ -410,7 +444,11 @@ describe('rolloutFunction in plan, check and remove modes', () => {
   it('remove: takes off the Rotel layer and the managed settings, keeping the rest in order', async () => {
     lambda.on(GetFunctionConfigurationCommand).resolves(
       baseConfiguration({
-        Layers: [{ Arn: USER_LAYER }, { Arn: layerArn('amd64', 40) }, { Arn: 'arn:aws:lambda:us-east-1:123456789012:layer:last:2' }],
+        Layers: [
+          { Arn: USER_LAYER },
+          { Arn: layerArn('amd64', 40) },
+          { Arn: 'arn:aws:lambda:us-east-1:123456789012:layer:last:2' }
+        ],
         Environment: {
           Variables: {
             LOG_LEVEL: 'info',
@@ -421,7 +459,10 @@ describe('rolloutFunction in plan, check and remove modes', () => {
         }
       })
     )
-    const { report } = await rolloutFunction(context({ mode: 'remove', 'otlp-endpoint': '', 'otlp-headers': '' }), target)
+    const { report } = await rolloutFunction(
+      context({ mode: 'remove', 'otlp-endpoint': '', 'otlp-headers': '' }),
+      target
+    )
     expect(report.status).toBe('removed')
     expect(updateInputs()).toEqual([
       {
@@ -527,7 +568,8 @@ describe('rolloutFunction when a write outcome is unknown', () => {
       }
     }
   })
-  const serverError = () => Object.assign(new Error('internal'), { name: 'ServiceException', $metadata: { httpStatusCode: 500 } })
+  const serverError = () =>
+    Object.assign(new Error('internal'), { name: 'ServiceException', $metadata: { httpStatusCode: 500 } })
 
   it('takes a write whose answer was lost, but which went through, as done – and verifies it', async () => {
     lambda.on(GetFunctionConfigurationCommand).resolvesOnce(baseConfiguration()).resolves(planned)
@@ -637,7 +679,9 @@ describe('rolloutFunction with json-logs', () => {
   it('apply: a function already on JSON gets no LoggingConfig and no record', async () => {
     lambda
       .on(GetFunctionConfigurationCommand)
-      .resolves(baseConfiguration({ LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'ERROR', LogGroup: GROUP } }))
+      .resolves(
+        baseConfiguration({ LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'ERROR', LogGroup: GROUP } })
+      )
     const { report } = await rolloutFunction(context(json), target)
     expect(report.status).toBe('updated')
     const [write] = updateInputs()
@@ -647,14 +691,18 @@ describe('rolloutFunction with json-logs', () => {
   })
 
   it('apply without json-logs sends no LoggingConfig, even to a Text function', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(baseConfiguration({ LoggingConfig: { LogFormat: 'Text', LogGroup: GROUP } }))
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .resolves(baseConfiguration({ LoggingConfig: { LogFormat: 'Text', LogGroup: GROUP } }))
     await rolloutFunction(context(), target)
     expect(updateInputs()[0]).not.toHaveProperty('LoggingConfig')
     expect(updateInputs()[0]?.Environment?.Variables).not.toHaveProperty(MARKER)
   })
 
   it('rolls back to Text, with the group and no levels, when the test invocation fails', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(baseConfiguration({ LoggingConfig: { LogFormat: 'Text', LogGroup: GROUP } }))
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .resolves(baseConfiguration({ LoggingConfig: { LogFormat: 'Text', LogGroup: GROUP } }))
     lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled' })
     const { report, log } = await rolloutFunction(context(json), target)
     expect(report.status).toBe('rolled-back')
@@ -670,7 +718,9 @@ describe('rolloutFunction with json-logs', () => {
   })
 
   it('rollback of a write that left the format alone sends no LoggingConfig', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(baseConfiguration({ LoggingConfig: { LogFormat: 'JSON', LogGroup: GROUP } }))
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .resolves(baseConfiguration({ LoggingConfig: { LogFormat: 'JSON', LogGroup: GROUP } }))
     lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled' })
     const { report } = await rolloutFunction(context(json), target)
     expect(report.status).toBe('rolled-back')
@@ -678,7 +728,9 @@ describe('rolloutFunction with json-logs', () => {
   })
 
   it('the restore command of a function left needing attention puts the log format back too', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(baseConfiguration({ LoggingConfig: { LogFormat: 'Text', LogGroup: GROUP } }))
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .resolves(baseConfiguration({ LoggingConfig: { LogFormat: 'Text', LogGroup: GROUP } }))
     lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Handled' })
     const { report } = await rolloutFunction(context({ ...json, 'rollback-on-failure': 'false' }), target)
     expect(report.status).toBe('failed')
@@ -740,7 +792,9 @@ describe('rolloutFunction with json-logs', () => {
 
   it('remove: leaves JSON that the action did not set', async () => {
     lambda.on(GetFunctionConfigurationCommand).resolves(
-      instrumentedText({ LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'INFO', LogGroup: GROUP } })
+      instrumentedText({
+        LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'INFO', LogGroup: GROUP }
+      })
     )
     const { report } = await rolloutFunction(context({ mode: 'remove' }), target)
     expect(report.status).toBe('removed')
@@ -761,19 +815,26 @@ describe('rolloutFunction with json-logs', () => {
   })
 
   it('takes a lost write as done only when the log format changed too', async () => {
-    const serverError = Object.assign(new Error('internal'), { name: 'ServiceException', $metadata: { httpStatusCode: 500 } })
+    const serverError = Object.assign(new Error('internal'), {
+      name: 'ServiceException',
+      $metadata: { httpStatusCode: 500 }
+    })
     lambda.on(UpdateFunctionConfigurationCommand).rejects(serverError)
     // Layers and variables as planned, but the format still Text: the write did not go through.
     lambda
       .on(GetFunctionConfigurationCommand)
-      .resolvesOnce(instrumentedText({ Environment: { Variables: { LOG_LEVEL: 'info', ...SETTINGS, [MARKER]: 'Text' } } }))
+      .resolvesOnce(
+        instrumentedText({ Environment: { Variables: { LOG_LEVEL: 'info', ...SETTINGS, [MARKER]: 'Text' } } })
+      )
       .resolves(instrumentedText({ Environment: { Variables: { LOG_LEVEL: 'info', ...SETTINGS, [MARKER]: 'Text' } } }))
     const notThrough = await rolloutFunction(context(json), target)
     expect(notThrough.report.status).toBe('failed')
     expect(lambda.commandCalls(InvokeCommand)).toHaveLength(0)
 
     lambda.reset()
-    lambda.on(GetLayerVersionCommand).resolves({ LayerVersionArn: layerArn('amd64', LATEST), Version: LATEST, CompatibleArchitectures: ['x86_64'] })
+    lambda
+      .on(GetLayerVersionCommand)
+      .resolves({ LayerVersionArn: layerArn('amd64', LATEST), Version: LATEST, CompatibleArchitectures: ['x86_64'] })
     lambda.on(UpdateFunctionConfigurationCommand).rejects(serverError)
     lambda.on(InvokeCommand).resolves({ StatusCode: 200 })
     lambda.on(GetFunctionConfigurationCommand).resolvesOnce(instrumentedText()).resolves(instrumentedJson())

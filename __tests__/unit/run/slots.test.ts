@@ -15,7 +15,6 @@ import { Slots } from '../../../src/core/concurrency.js'
 import { rolloutFunction } from '../../../src/run/rollout.js'
 import type { RolloutContext } from '../../../src/run/rolloutContext.js'
 
-
 describe('a function waiting for its telemetry', () => {
   const lambda = mockClient(LambdaClient)
   const logs = mockClient(CloudWatchLogsClient)
@@ -25,10 +24,16 @@ describe('a function waiting for its telemetry', () => {
   beforeEach(() => {
     lambda.reset()
     logs.reset()
-    lambda.on(GetLayerVersionCommand).callsFake(({ VersionNumber, LayerName }: { VersionNumber: number; LayerName: string }) => {
-      if (VersionNumber > 3) throw Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' })
-      return { LayerVersionArn: `${LayerName}:${VersionNumber}`, Version: VersionNumber, CompatibleArchitectures: ['x86_64'] }
-    })
+    lambda
+      .on(GetLayerVersionCommand)
+      .callsFake(({ VersionNumber, LayerName }: { VersionNumber: number; LayerName: string }) => {
+        if (VersionNumber > 3) throw Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' })
+        return {
+          LayerVersionArn: `${LayerName}:${VersionNumber}`,
+          Version: VersionNumber,
+          CompatibleArchitectures: ['x86_64']
+        }
+      })
     lambda.on(GetFunctionConfigurationCommand).callsFake(({ FunctionName }: { FunctionName: string }) => ({
       FunctionName,
       FunctionArn: arnOf(FunctionName),
@@ -56,8 +61,14 @@ describe('a function waiting for its telemetry', () => {
         })[name] ?? '',
       {}
     )
-    const lambdaClient = new LambdaClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
-    const logsClient = new CloudWatchLogsClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
+    const lambdaClient = new LambdaClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' }
+    })
+    const logsClient = new CloudWatchLogsClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' }
+    })
     lambda.on(UpdateFunctionConfigurationCommand).callsFake(({ FunctionName }: { FunctionName: string }) => {
       events.push(`write ${FunctionName.replace(/^.*:/, '')}`)
       return { LastUpdateStatus: 'Successful', RevisionId: 'rev-2' }
@@ -70,7 +81,14 @@ describe('a function waiting for its telemetry', () => {
         for (let i = 0; i < 50 && !events.includes('write second'); i++) await new Promise((r) => setTimeout(r, 2))
         events.push(`waited ${functionName}`)
         const delivered = arrives(functionName) && events.includes('write second')
-        return { delivered, logRecords: delivered ? 1 : 0, spans: 0, firstArrivalMs: delivered ? 10 : null, withInvocationId: true, polls: 1 }
+        return {
+          delivered,
+          logRecords: delivered ? 1 : 0,
+          spans: 0,
+          firstArrivalMs: delivered ? 10 : null,
+          withInvocationId: true,
+          polls: 1
+        }
       },
       check: async () => ({ ok: true }) as never,
       close: async () => {}
@@ -92,7 +110,10 @@ describe('a function waiting for its telemetry', () => {
   it('gives its write slot to the next function meanwhile (max-concurrency 1)', async () => {
     const events: string[] = []
     const ctx = context(events, 'warn', () => true)
-    const outcomes = await Promise.all([rolloutFunction(ctx, targetOf('first')), rolloutFunction(ctx, targetOf('second'))])
+    const outcomes = await Promise.all([
+      rolloutFunction(ctx, targetOf('first')),
+      rolloutFunction(ctx, targetOf('second'))
+    ])
     expect(outcomes.map((o) => [o.report.status, o.report.delivery?.status])).toEqual([
       ['updated', 'delivered'],
       ['updated', 'delivered']
@@ -103,7 +124,10 @@ describe('a function waiting for its telemetry', () => {
   it('takes a slot again to roll back when delivery is required and nothing arrived', async () => {
     const events: string[] = []
     const ctx = context(events, 'require', (name) => name === 'second')
-    const outcomes = await Promise.all([rolloutFunction(ctx, targetOf('first')), rolloutFunction(ctx, targetOf('second'))])
+    const outcomes = await Promise.all([
+      rolloutFunction(ctx, targetOf('first')),
+      rolloutFunction(ctx, targetOf('second'))
+    ])
     expect(outcomes.map((o) => o.report.status)).toEqual(['rolled-back', 'updated'])
     // first: its write, then its rollback (a second write) after the wait.
     expect(events.filter((e) => e === 'write first')).toHaveLength(2)

@@ -46,7 +46,7 @@ function io(preflight: PreflightResult, ready: { ok: boolean; reason?: string } 
 }
 
 describe('preflightEndpoint', () => {
-  it('sends the record to the endpoint with the run\'s headers, and says it was taken', async () => {
+  it("sends the record to the endpoint with the run's headers, and says it was taken", async () => {
     const { reporter, sent, deps } = io({ ok: true, protocol: 'http' })
     await preflightEndpoint(config(), deps)
     expect(sent).toEqual([
@@ -99,7 +99,9 @@ describe('openDeliveryChecker', () => {
     const { reporter, opened, closed, deps } = io({ ok: true, protocol: 'http' })
     const checker = await openDeliveryChecker(config(clickstack), deps)
     expect(checker).toBeDefined()
-    expect(opened).toEqual([expect.objectContaining({ url: 'https://clickhouse.example.com:8443', password: 'pw-0123456789' })])
+    expect(opened).toEqual([
+      expect.objectContaining({ url: 'https://clickhouse.example.com:8443', password: 'pw-0123456789' })
+    ])
     expect(closed).toEqual([])
     expect(reporter.reported).toEqual([])
   })

@@ -45,40 +45,28 @@ export function parseDelivery(
     problem(`verify-delivery "${setting}" must be off, warn or require.`)
     return undefined
   }
-  const timeoutSeconds = parseInteger('verify-delivery-timeout', input('verify-delivery-timeout') || '90', 5, 900, problem)
+  const timeoutSeconds = parseInteger(
+    'verify-delivery-timeout',
+    input('verify-delivery-timeout') || '90',
+    5,
+    900,
+    problem
+  )
   const username = input('clickhouse-user') || undefined
   const logsTable = input('logs-table') || 'otel_logs'
   const tracesTable = input('traces-table') || 'otel_traces'
   const database = input('clickhouse-database') || 'default'
   const hyperdxUrl = input('hyperdx-url') || undefined
   if (setting === 'off') return undefined
-  let parsed: URL | undefined
-  try {
-    parsed = new URL(url)
-  } catch {
-    parsed = undefined
-  }
-  if (!url) {
-    if (!refused('clickhouse-url'))
-      problem(`verify-delivery is ${setting} but clickhouse-url is empty; set it to ClickStack's ClickHouse HTTP endpoint, e.g. https://clickhouse.example.com:8443.`)
+  const urlProblems = clickhouseUrlProblems(url, setting, refused)
+  if (urlProblems) {
+    urlProblems.forEach(problem)
     return undefined
   }
-  // secretPartsOf above already holds the password as written; one the client could not decode is refused.
-  if (parsed?.password) {
-    try {
-      decodeURIComponent(parsed.password)
-    } catch {
-      problem(
-        'clickhouse-url: the password in the URL has a malformed %-escape (a % not followed by two hex digits); write % as %25, or put the password in clickhouse-password.'
-      )
-      return undefined
-    }
-  }
-  if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
-    problem('clickhouse-url is not an http(s) URL; write it like https://clickhouse.example.com:8443.')
-    return undefined
-  }
-  for (const [name, value] of [['logs-table', logsTable], ['traces-table', tracesTable]] as const)
+  for (const [name, value] of [
+    ['logs-table', logsTable],
+    ['traces-table', tracesTable]
+  ] as const)
     if (!CLICKHOUSE_TABLE.test(value))
       problem(`${name} "${value}" is not a ClickHouse table name; write NAME or DATABASE.NAME (letters, digits and _).`)
   if (!CLICKHOUSE_NAME.test(database))
@@ -100,6 +88,38 @@ export function parseDelivery(
     timeoutSeconds,
     hyperdxUrl
   }
+}
+
+/**
+ * What keeps clickhouse-url from being queried (an empty list when the problem was said already, as a
+ * refused input); undefined when it can be. Never quotes the URL: it may hold a password.
+ */
+function clickhouseUrlProblems(url: string, setting: string, refused: (name: string) => boolean): string[] | undefined {
+  if (!url)
+    return refused('clickhouse-url')
+      ? []
+      : [
+          `verify-delivery is ${setting} but clickhouse-url is empty; set it to ClickStack's ClickHouse HTTP endpoint, e.g. https://clickhouse.example.com:8443.`
+        ]
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(url)
+  } catch {
+    parsed = undefined
+  }
+  // secretPartsOf already holds the password as written; one the client could not decode is refused.
+  if (parsed?.password) {
+    try {
+      decodeURIComponent(parsed.password)
+    } catch {
+      return [
+        'clickhouse-url: the password in the URL has a malformed %-escape (a % not followed by two hex digits); write % as %25, or put the password in clickhouse-password.'
+      ]
+    }
+  }
+  if (!parsed || !['http:', 'https:'].includes(parsed.protocol))
+    return ['clickhouse-url is not an http(s) URL; write it like https://clickhouse.example.com:8443.']
+  return undefined
 }
 
 /** The user-info of a URL, decoded as the ClickHouse client takes it; empty when none or not a URL. */
@@ -124,10 +144,10 @@ function hyperdxUrlProblem(value: string): string | undefined {
     return 'is not an http(s) URL; write it like https://hyperdx.example.com.'
   // Refused rather than percent-encoded: an address with these is more likely a mistake than HyperDX's.
   if (LINK_BREAKERS.test(value))
-    return 'holds a character that would break the summary\'s Markdown link (a space, quote, bracket, parenthesis, <, >, \\, {, }, | or ^); percent-encode it, e.g. ) as %29.'
+    return "holds a character that would break the summary's Markdown link (a space, quote, bracket, parenthesis, <, >, \\, {, }, | or ^); percent-encode it, e.g. ) as %29."
   if (url.username || url.password)
     return 'must not carry credentials (they would be shown in every link); HyperDX asks for its own login.'
   if (url.search || url.hash)
-    return 'must be HyperDX\'s address without a ?query or #fragment; the action adds the search to it.'
+    return "must be HyperDX's address without a ?query or #fragment; the action adds the search to it."
   return undefined
 }

@@ -61,9 +61,7 @@ export function parseFunctions(
         partition: partitionOf(defaultRegion) ?? 'aws'
       }
     } else {
-      problem(
-        `functions: "${given}" is neither a function name (1 to 64 letters, digits, - and _) nor a function ARN.`
-      )
+      problem(`functions: "${given}" is neither a function name (1 to 64 letters, digits, - and _) nor a function ARN.`)
       continue
     }
     // The same function by name and by ARN is one function: keep the more precise (ARN) form.

@@ -41,10 +41,7 @@ export interface ManagedVariables {
   secretReferences: SecretReference[]
 }
 
-export function parseManagedVariables(
-  input: (name: string) => string,
-  problem: Problem
-): ManagedVariables {
+export function parseManagedVariables(input: (name: string) => string, problem: Problem): ManagedVariables {
   const variables: Record<string, string> = {}
   const secretValues: string[] = []
   const secretVariableNames: string[] = []
@@ -64,7 +61,9 @@ export function parseManagedVariables(
       problem('otlp-endpoint is not an http(s) URL; write it like https://clickstack.example.com:4317.')
     else if (/\s/.test(endpoint))
       // The URL parser would encode or drop it; the extension would be given the raw text.
-      problem('otlp-endpoint holds a space; write the URL without spaces (percent-encode one that belongs in it as %20).')
+      problem(
+        'otlp-endpoint holds a space; write the URL without spaces (percent-encode one that belongs in it as %20).'
+      )
     else if (url.username || url.password)
       problem('otlp-endpoint must not carry credentials in the URL; put the ingestion key in otlp-headers.')
     else variables[ENV.endpoint] = endpoint
@@ -120,11 +119,11 @@ export function parseManagedVariables(
   return { managedVariables: variables, secretVariableNames, secretValues, secretReferences }
 }
 
-
-
 /** The input a secret reference was written in, for messages. */
 export function inputNameOfReference(reference: SecretReference, variables: Readonly<Record<string, string>>): string {
-  const key = Object.keys(variables).find((k) => k.startsWith('ROTEL_') && (variables[k] ?? '').includes(reference.text))
+  const key = Object.keys(variables).find(
+    (k) => k.startsWith('ROTEL_') && (variables[k] ?? '').includes(reference.text)
+  )
   return key ? inputNameOf(key) : 'otlp-headers'
 }
 
@@ -141,10 +140,6 @@ const INPUT_OF: Record<keyof typeof ENV, string> = {
   resourceAttributes: 'resource-attributes',
   envFile: 'env-file'
 }
-
-
-
-
 
 /** Checked before any function is read: settings too big for any function's environment fail the run now. */
 export function checkVariablesSize(
@@ -179,9 +174,7 @@ function parseEnvironment(
   problem: Problem
 ): void {
   const environmentKeys = new Set<string>()
-  text
-    .split(/\r?\n/)
-    .forEach((line, index) => {
+  text.split(/\r?\n/).forEach((line, index) => {
     const trimmed = line.trim()
     if (!trimmed || trimmed.startsWith('#')) return
     const eq = trimmed.indexOf('=')
@@ -202,7 +195,9 @@ function parseEnvironment(
     } else if (RESERVED_VARIABLES.has(key)) {
       problem(`environment: ${key} is reserved by Lambda and cannot be set; remove that line.`)
     } else if (key === LOG_FORMAT_VARIABLE || key.startsWith(ACTION_VARIABLE_PREFIX)) {
-      problem(`environment: ${key} is a name the action keeps for its records (${ACTION_VARIABLE_PREFIX}…); remove that line.`)
+      problem(
+        `environment: ${key} is a name the action keeps for its records (${ACTION_VARIABLE_PREFIX}…); remove that line.`
+      )
     } else if (environmentKeys.has(key)) {
       problem(`environment: ${key} is given twice; keep one line.`)
     } else if (Object.hasOwn(variables, key)) {

@@ -8,7 +8,8 @@ export type Problem = (message: string) => void
  * taken for the separator: the key would become a name, shown everywhere names are.
  */
 export const PADDING_ONLY = /^=+$/
-export const PASTED_WITHOUT_NAME = 'looks like a base64 value pasted without its name (it ends in "=" padding; not shown)'
+export const PASTED_WITHOUT_NAME =
+  'looks like a base64 value pasted without its name (it ends in "=" padding; not shown)'
 /**
  * The entries of a `k=v` list, given comma-separated or one a line, each trimmed (empty ones kept, so
  * that a message can count entries). A lone CR splits too: configuration refuses it before parsing, and
@@ -54,7 +55,9 @@ export function parsePairs(
     }
     if (!keyPattern.test(key)) {
       // In a secret input, text before "=" may be a key pasted in the wrong form: it is not echoed.
-      problem(`${inputName}: ${secret ? `entry ${index + 1}` : `"${key}"`} does not start with a valid name followed by "=".`)
+      problem(
+        `${inputName}: ${secret ? `entry ${index + 1}` : `"${key}"`} does not start with a valid name followed by "=".`
+      )
       return
     }
     pairs.push([key, entryValue])
@@ -77,12 +80,7 @@ export function parseChoice<T extends string>(
 }
 
 /** true, yes or on; false, no or off; `fallback` when empty. */
-export function parseBoolean(
-  name: string,
-  value: string,
-  fallback: boolean,
-  problem: Problem
-): boolean {
+export function parseBoolean(name: string, value: string, fallback: boolean, problem: Problem): boolean {
   if (!value) return fallback
   if (/^(true|yes|on)$/i.test(value)) return true
   if (/^(false|no|off)$/i.test(value)) return false
@@ -91,13 +89,7 @@ export function parseBoolean(
 }
 
 /** A whole number from `min` to `max`; `min` (after a problem) when it is not one. */
-export function parseInteger(
-  name: string,
-  value: string,
-  min: number,
-  max: number,
-  problem: Problem
-): number {
+export function parseInteger(name: string, value: string, min: number, max: number, problem: Problem): number {
   if (!/^-?\d+$/.test(value) || Number(value) < min || Number(value) > max) {
     problem(`${name} "${value}" must be a whole number from ${min} to ${max}.`)
     return min

@@ -43,9 +43,7 @@ export function parseRole(input: Input, problem: Problem, samePartition: SamePar
   }
   const roleSessionName = input('role-session-name') || 'rotel-clickstack-action'
   if (!SESSION_NAME_PATTERN.test(roleSessionName))
-    problem(
-      `role-session-name "${roleSessionName}" must be 2 to 64 characters of letters, digits and _+=,.@-.`
-    )
+    problem(`role-session-name "${roleSessionName}" must be 2 to 64 characters of letters, digits and _+=,.@-.`)
   const audience = input('audience') || 'sts.amazonaws.com'
   const roleDurationSeconds = parseInteger(
     'role-duration-seconds',
@@ -77,8 +75,7 @@ export function parseLayer(input: Input, problem: Problem) {
   const architectureInput = input('architecture') || 'auto'
   let architecture: 'auto' | Architecture = 'auto'
   if (architectureInput === 'x86_64' || architectureInput === 'arm64') architecture = architectureInput
-  else if (architectureInput !== 'auto')
-    problem(`architecture "${architectureInput}" must be auto, x86_64 or arm64.`)
+  else if (architectureInput !== 'auto') problem(`architecture "${architectureInput}" must be auto, x86_64 or arm64.`)
   return { layerVersion, layerNameTemplate, architecture }
 }
 
@@ -87,7 +84,9 @@ export function parseTestInvoke(input: Input, problem: Problem) {
   const testInvoke = parseBoolean('test-invoke', input('test-invoke'), true, problem)
   const testPayload = input('test-payload') || '{"test":"data"}'
   if (Buffer.byteLength(testPayload) > MAX_PAYLOAD_BYTES) {
-    problem(`test-payload is ${Buffer.byteLength(testPayload)} bytes; Lambda takes at most 6 MB (6291456 bytes) in a synchronous invocation.`)
+    problem(
+      `test-payload is ${Buffer.byteLength(testPayload)} bytes; Lambda takes at most 6 MB (6291456 bytes) in a synchronous invocation.`
+    )
   } else {
     try {
       JSON.parse(testPayload)
@@ -129,7 +128,9 @@ export function parseAnnotateFiles(input: Input, problem: Problem): readonly str
     if (tooBig) problem(`annotate-files: ${tooBig}.`)
   }
   if (annotateFiles && annotateFiles.length > MAX_ANNOTATE_GLOBS)
-    problem(`annotate-files lists ${annotateFiles.length} globs; at most ${MAX_ANNOTATE_GLOBS}: combine them with ** or {a,b}.`)
+    problem(
+      `annotate-files lists ${annotateFiles.length} globs; at most ${MAX_ANNOTATE_GLOBS}: combine them with ** or {a,b}.`
+    )
   return annotateFiles
 }
 
@@ -174,6 +175,8 @@ export function parseKmsKeys(
   for (const reference of secretReferences)
     samePartition(inputNameOfReference(reference, managedVariables), reference.arn, reference.arn.split(':')[1] ?? '')
   if (kmsKeys.length > 0 && secretReferences.length === 0)
-    problem('secret-kms-key-arn is set but no setting references a secret; drop it, or reference the ingestion key in otlp-headers as ${arn:aws:secretsmanager:…}.')
+    problem(
+      'secret-kms-key-arn is set but no setting references a secret; drop it, or reference the ingestion key in otlp-headers as ${arn:aws:secretsmanager:…}.'
+    )
   return kmsKeys
 }

@@ -52,7 +52,9 @@ export function parseWhere(
 ): Where {
   const regionInputs = splitList(input('aws-region'))
   if (regionInputs.length > MAX_REGIONS)
-    problem(`aws-region lists ${regionInputs.length} regions; AWS has fewer than ${MAX_REGIONS}: list each region once.`)
+    problem(
+      `aws-region lists ${regionInputs.length} regions; AWS has fewer than ${MAX_REGIONS}: list each region once.`
+    )
   for (const region of regionInputs)
     if (!REGION_PATTERN.test(region))
       problem(`aws-region "${region}" is not an AWS region name; write one like us-east-1.`)
@@ -61,8 +63,7 @@ export function parseWhere(
   const regions = regionInputs.length > 0 ? regionInputs : envRegion ? [envRegion] : []
 
   const layerAccount = input('layer-account') || DEFAULT_LAYER_ACCOUNT
-  if (!/^\d{12}$/.test(layerAccount))
-    problem(`layer-account "${layerAccount}" is not a 12-digit AWS account ID.`)
+  if (!/^\d{12}$/.test(layerAccount)) problem(`layer-account "${layerAccount}" is not a 12-digit AWS account ID.`)
   const mirrored = layerAccount !== DEFAULT_LAYER_ACCOUNT
 
   const selection = parseSelection({ functions: input('functions'), exclude: input('exclude'), regions })
@@ -80,7 +81,12 @@ export function parseWhere(
     ...functions.map((f) => ({ given: f.given, region: f.region })),
     ...selection.patterns.flatMap((pattern) => pattern.regions.map((region) => ({ given: pattern.given, region })))
   ]
-  const partitions = new Set(places.map((place) => partitionOf(place.region)).filter((p) => p !== undefined).sort())
+  const partitions = new Set(
+    places
+      .map((place) => partitionOf(place.region))
+      .filter((p) => p !== undefined)
+      .sort()
+  )
   if (partitions.size > 1)
     problem(
       `functions mixes functions of the partitions ${[...partitions].join(' and ')}; one run has credentials for one partition: split them into separate steps.`

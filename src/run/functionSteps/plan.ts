@@ -32,9 +32,13 @@ export async function planStep(run: FunctionRun): Promise<FunctionOutcome | unde
     // Not invoked, so its logs cannot be watched: the role's policies say whether they can still go to CloudWatch.
     const stillOn = await logsStillAllowed(ctx, state)
     if (stillOn)
-      return run.end('failed', `${target.name} has the extension, but CloudWatch Logs still gets its logs: ${stillOn}.`, {
-        cloudwatchStillOn: true
-      })
+      return run.end(
+        'failed',
+        `${target.name} has the extension, but CloudWatch Logs still gets its logs: ${stillOn}.`,
+        {
+          cloudwatchStillOn: true
+        }
+      )
   }
   if (!plan.changed) {
     run.mark('unchanged')
@@ -80,8 +84,11 @@ function judge(run: FunctionRun, judgement: 'planned' | 'drifted'): FunctionOutc
   }
   log.push(`Layers: ${describeLayers(state.layers)} → ${describeLayers(plan.layersAfter)}`)
   for (const change of report.diff?.variables ?? [])
-    log.push(`${change.change === 'added' ? '+' : '~'} ${change.name}${change.shown ? `=${change.after ?? ''}` : ' (value not shown)'}`)
-  if (report.diff?.logFormat) log.push(`LoggingConfig.LogFormat: ${report.diff.logFormat.before} → ${report.diff.logFormat.after}`)
+    log.push(
+      `${change.change === 'added' ? '+' : '~'} ${change.name}${change.shown ? `=${change.after ?? ''}` : ' (value not shown)'}`
+    )
+  if (report.diff?.logFormat)
+    log.push(`LoggingConfig.LogFormat: ${report.diff.logFormat.before} → ${report.diff.logFormat.after}`)
   if (judgement === 'planned') return run.end('planned')
   run.mark('drifted')
   run.know({ drift: driftOf(state, plan, run.layer?.arn ?? '') })

@@ -1,7 +1,12 @@
 /** The first steps of a function's run: read it, and choose how it is planned (and with which layer). */
 import { layerNameFor, type ActionConfig } from '../../core/config.js'
 import type { FunctionOutcome, FunctionState, FunctionTarget } from '../../core/model.js'
-import { instrumentationLayerArn, instrumentationLayerNames, languageFor, WRAPPERS } from '../../core/instrumentation.js'
+import {
+  instrumentationLayerArn,
+  instrumentationLayerNames,
+  languageFor,
+  WRAPPERS
+} from '../../core/instrumentation.js'
 import type { LayerVersion } from '../../core/layerVersions.js'
 import { layerNamesOf, planApply, planRemove } from '../../core/plan.js'
 import { errorName, messageOf } from '../../core/errors.js'
@@ -32,7 +37,9 @@ export async function choosePlanStep(run: FunctionRun): Promise<FunctionOutcome 
   if (!run.policy.readsLayer) {
     const names = layerNamesOf(config.layerNameTemplate)
     const instrumentationNames =
-      config.instrumentation === 'none' ? undefined : instrumentationLayerNames(target.region, config.instrumentationLayer)
+      config.instrumentation === 'none'
+        ? undefined
+        : instrumentationLayerNames(target.region, config.instrumentationLayer)
     run.planFor = (current) => planRemove(current, config.managedKeys, names, instrumentationNames)
     return undefined
   }

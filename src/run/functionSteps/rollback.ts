@@ -35,8 +35,15 @@ export async function rollbackStep(run: FunctionRun, reason: string): Promise<Fu
         'failed',
         `${original.name}: ${reason} Rolling back failed too (${restored.reason ?? 'no reason given'}); it needs attention. ${hint}`
       )
-    run.know({ layersAfter: [...original.layers], layerAfter: run.report.layerBefore, changedVariables: [], diff: null })
-    run.log.push(`Rolled back: layers${loggingAfter ? ', variables and log format are' : ' and variables are'} as they were before this run.`)
+    run.know({
+      layersAfter: [...original.layers],
+      layerAfter: run.report.layerBefore,
+      changedVariables: [],
+      diff: null
+    })
+    run.log.push(
+      `Rolled back: layers${loggingAfter ? ', variables and log format are' : ' and variables are'} as they were before this run.`
+    )
     return run.end('rolled-back', `${original.name}: ${reason} It was rolled back to its previous configuration.`)
   } catch (error) {
     const concurrent =

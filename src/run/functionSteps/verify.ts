@@ -45,7 +45,11 @@ export async function invokeStep(run: FunctionRun): Promise<FunctionOutcome | In
   const invokedAt = run.now()
   let invocation: InvocationResult
   try {
-    invocation = await invokeFunction(ctx.invokerFor?.(target.region) ?? run.lambda, state.arn || functionId(target), ctx.config.testPayload)
+    invocation = await invokeFunction(
+      ctx.invokerFor?.(target.region) ?? run.lambda,
+      state.arn || functionId(target),
+      ctx.config.testPayload
+    )
   } catch (error) {
     run.know({ invocation: { status: 'failed', statusCode: null, functionError: null } })
     return rollbackStep(run, `the test invocation could not be made: ${errorName(error)}: ${messageOf(error)}`)
@@ -84,12 +88,17 @@ async function settleSecretAccess(run: FunctionRun): Promise<void> {
   if (writtenAt === undefined) return
   const wait = writtenAt + IAM_SETTLE_MS - run.now()
   if (wait <= 0) return
-  run.log.push(`Waiting ${Math.ceil(wait / 1000)} s for the new secret access of its role to apply before the test invocation.`)
+  run.log.push(
+    `Waiting ${Math.ceil(wait / 1000)} s for the new secret access of its role to apply before the test invocation.`
+  )
   await (ctx.sleep ?? sleep)(wait)
 }
 
 /** Waits for the invocation's logs in CloudWatch and its telemetry in ClickStack, then judges both. */
-export async function telemetryStep(run: FunctionRun, { invocation, invokedAt, logs, baseline }: Invoked): Promise<FunctionOutcome> {
+export async function telemetryStep(
+  run: FunctionRun,
+  { invocation, invokedAt, logs, baseline }: Invoked
+): Promise<FunctionOutcome> {
   const { ctx, target, state } = run
   // Both wait for things that arrive with a delay: look for them at the same time, without holding
   // a slot that the next function needs for its writes.
@@ -138,7 +147,8 @@ async function judgeDelivery(run: FunctionRun, delivery: DeliveryReport | null):
       ? `ClickStack: ${delivery.logRecords} log record(s) and ${delivery.spans} span(s) arrived within ${Math.round((delivery.firstArrivalMs ?? 0) / 1000)} s.`
       : `ClickStack: ${delivery.detail ?? 'nothing arrived'}`
   )
-  if (delivery.status === 'delivered' && !delivery.withInvocationId) run.notices.push(`${target.name}: ${JSON_LOG_FORMAT_HINT}`)
+  if (delivery.status === 'delivered' && !delivery.withInvocationId)
+    run.notices.push(`${target.name}: ${JSON_LOG_FORMAT_HINT}`)
   if (delivery.status === 'delivered') return undefined
   const reason = `its test invocation's telemetry did not reach ClickStack: ${delivery.detail ?? 'nothing arrived'}`
   if (ctx.config.delivery?.mode === 'require') {
@@ -146,12 +156,18 @@ async function judgeDelivery(run: FunctionRun, delivery: DeliveryReport | null):
     await run.slot.reacquire()
     return rollbackStep(run, `${reason}.`)
   }
-  run.warnings.push(`${target.name}: ${reason}; check otlp-endpoint, otlp-headers and that the function can reach the endpoint.`)
+  run.warnings.push(
+    `${target.name}: ${reason}; check otlp-endpoint, otlp-headers and that the function can reach the endpoint.`
+  )
   return undefined
 }
 
 /** Waits for the test invocation's records in ClickHouse, when delivery verification is on. */
-async function verifyDelivery(run: FunctionRun, requestId: string | undefined, invokedAt: number): Promise<DeliveryReport | null> {
+async function verifyDelivery(
+  run: FunctionRun,
+  requestId: string | undefined,
+  invokedAt: number
+): Promise<DeliveryReport | null> {
   const { ctx, target } = run
   const settings = ctx.config.delivery
   if (!ctx.delivery || !settings) return null
@@ -170,7 +186,9 @@ async function verifyDelivery(run: FunctionRun, requestId: string | undefined, i
     spans: result.spans,
     firstArrivalMs: result.firstArrivalMs,
     withInvocationId: result.withInvocationId,
-    link: settings.hyperdxUrl ? hyperdxSearchUrl(settings.hyperdxUrl, target.name, invokedAt - 60_000, windowEnd) : null,
+    link: settings.hyperdxUrl
+      ? hyperdxSearchUrl(settings.hyperdxUrl, target.name, invokedAt - 60_000, windowEnd)
+      : null,
     detail: result.error ?? (result.delivered ? null : `no record of it within ${settings.timeoutSeconds} s`)
   }
 }

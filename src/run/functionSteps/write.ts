@@ -40,7 +40,11 @@ export async function writeStep(run: FunctionRun, replan: number): Promise<Funct
  * A write that was refused, or whose answer was lost (5xx, reset, timeout), may have gone through, and
  * an SDK retry of it then meets its own new revision: the function itself says what happened.
  */
-async function afterFailedWrite(run: FunctionRun, error: unknown, replan: number): Promise<FunctionOutcome | 'replan' | undefined> {
+async function afterFailedWrite(
+  run: FunctionRun,
+  error: unknown,
+  replan: number
+): Promise<FunctionOutcome | 'replan' | undefined> {
   const { ctx, target, state, plan } = run
   const refused = errorName(error) === 'PreconditionFailedException'
   if (refused || isTransient(error)) {
@@ -68,7 +72,9 @@ async function afterFailedWrite(run: FunctionRun, error: unknown, replan: number
         `${target.name} needs attention: the update failed (${errorName(error)}: ${messageOf(error)}) and the function now holds neither its old configuration nor the planned one. ${restoreHint(state, plan.loggingAfter !== undefined)}`
       )
   }
-  const hint = refused ? ' It kept changing while the action tried to write it; run again when other deployments are done.' : ''
+  const hint = refused
+    ? ' It kept changing while the action tried to write it; run again when other deployments are done.'
+    : ''
   return run.fail(`Failed to update ${target.name}: ${errorName(error)}: ${messageOf(error)}.${hint}`)
 }
 
