@@ -82203,7 +82203,7 @@ function statementsOf(document) {
     return isRecord(statement) ? [statement] : [];
 }
 /** A policy element that may be one value or a list, as a list. */
-const toList = (value) => value === undefined ? [] : Array.isArray(value) ? value : [value];
+const toList = (value) => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 /** The strings of a policy element that may be one string or a list (anything else left out). */
 const stringsOf = (value) => toList(value).filter((v) => typeof v === 'string');
 /** Deep equality of JSON values; object key order does not matter, array order does. */
@@ -82941,7 +82941,11 @@ function reportOf(role, method, decisions, examined, extraNotes) {
         notes.push("static analysis of the role's inline and attached policies; permission boundaries, SCPs and resource policies are not weighed");
     if (decisions.some((d) => d.verdict === 'conditional'))
         notes.push('some grants depend on a Condition, a policy variable, a secret suffix or a policy that could not be read: they are counted as granting');
-    const foreign = [...new Set(decisions.map((d) => d.account).filter((a) => a !== undefined && role.account !== '' && a !== role.account))];
+    const foreign = [
+        ...new Set(decisions
+            .map((d) => d.account)
+            .filter((a) => a !== undefined && role.account !== '' && a !== role.account))
+    ];
     if (foreign.length > 0)
         notes.push(`secrets in account ${foreign.join(', ')}: the secret's resource policy (and its KMS key's key policy) must also allow ` +
             `${role.arn || role.name}; that is not checked`);
@@ -82979,7 +82983,7 @@ function warningsOf(role, missing) {
  */
 /** Lambda's limit on all of a function's environment variables together, keys and values (AWS Lambda quotas). */
 const LAMBDA_VARIABLES_BYTES = 4096;
-const LAMBDA_VARIABLES = 'Lambda allows 4 KB for all of a function\'s environment variables together';
+const LAMBDA_VARIABLES = "Lambda allows 4 KB for all of a function's environment variables together";
 /** The longest each input may be, in characters, and why; inputs not listed take DEFAULT_LIMIT. */
 const LIMITS = {
     // Lambda quotas: every one of these ends up in the function's environment variables.
@@ -83275,33 +83279,15 @@ function parseDelivery(input, problem, secretValues, refused) {
     const hyperdxUrl = input('hyperdx-url') || undefined;
     if (setting === 'off')
         return undefined;
-    let parsed;
-    try {
-        parsed = new URL(url);
-    }
-    catch {
-        parsed = undefined;
-    }
-    if (!url) {
-        if (!refused('clickhouse-url'))
-            problem(`verify-delivery is ${setting} but clickhouse-url is empty; set it to ClickStack's ClickHouse HTTP endpoint, e.g. https://clickhouse.example.com:8443.`);
+    const urlProblems = clickhouseUrlProblems(url, setting, refused);
+    if (urlProblems) {
+        urlProblems.forEach(problem);
         return undefined;
     }
-    // secretPartsOf above already holds the password as written; one the client could not decode is refused.
-    if (parsed?.password) {
-        try {
-            decodeURIComponent(parsed.password);
-        }
-        catch {
-            problem('clickhouse-url: the password in the URL has a malformed %-escape (a % not followed by two hex digits); write % as %25, or put the password in clickhouse-password.');
-            return undefined;
-        }
-    }
-    if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
-        problem('clickhouse-url is not an http(s) URL; write it like https://clickhouse.example.com:8443.');
-        return undefined;
-    }
-    for (const [name, value] of [['logs-table', logsTable], ['traces-table', tracesTable]])
+    for (const [name, value] of [
+        ['logs-table', logsTable],
+        ['traces-table', tracesTable]
+    ])
         if (!CLICKHOUSE_TABLE.test(value))
             problem(`${name} "${value}" is not a ClickHouse table name; write NAME or DATABASE.NAME (letters, digits and _).`);
     if (!CLICKHOUSE_NAME.test(database))
@@ -83322,6 +83308,39 @@ function parseDelivery(input, problem, secretValues, refused) {
         timeoutSeconds,
         hyperdxUrl
     };
+}
+/**
+ * What keeps clickhouse-url from being queried (an empty list when the problem was said already, as a
+ * refused input); undefined when it can be. Never quotes the URL: it may hold a password.
+ */
+function clickhouseUrlProblems(url, setting, refused) {
+    if (!url)
+        return refused('clickhouse-url')
+            ? []
+            : [
+                `verify-delivery is ${setting} but clickhouse-url is empty; set it to ClickStack's ClickHouse HTTP endpoint, e.g. https://clickhouse.example.com:8443.`
+            ];
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        parsed = undefined;
+    }
+    // secretPartsOf already holds the password as written; one the client could not decode is refused.
+    if (parsed?.password) {
+        try {
+            decodeURIComponent(parsed.password);
+        }
+        catch {
+            return [
+                'clickhouse-url: the password in the URL has a malformed %-escape (a % not followed by two hex digits); write % as %25, or put the password in clickhouse-password.'
+            ];
+        }
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol))
+        return ['clickhouse-url is not an http(s) URL; write it like https://clickhouse.example.com:8443.'];
+    return undefined;
 }
 /** The user-info of a URL, decoded as the ClickHouse client takes it; empty when none or not a URL. */
 function urlCredentials(url) {
@@ -83346,11 +83365,11 @@ function hyperdxUrlProblem(value) {
         return 'is not an http(s) URL; write it like https://hyperdx.example.com.';
     // Refused rather than percent-encoded: an address with these is more likely a mistake than HyperDX's.
     if (LINK_BREAKERS.test(value))
-        return 'holds a character that would break the summary\'s Markdown link (a space, quote, bracket, parenthesis, <, >, \\, {, }, | or ^); percent-encode it, e.g. ) as %29.';
+        return "holds a character that would break the summary's Markdown link (a space, quote, bracket, parenthesis, <, >, \\, {, }, | or ^); percent-encode it, e.g. ) as %29.";
     if (url.username || url.password)
         return 'must not carry credentials (they would be shown in every link); HyperDX asks for its own login.';
     if (url.search || url.hash)
-        return 'must be HyperDX\'s address without a ?query or #fragment; the action adds the search to it.';
+        return "must be HyperDX's address without a ?query or #fragment; the action adds the search to it.";
     return undefined;
 }
 
@@ -83695,19 +83714,67 @@ function variablesSize(variables) {
 }
 /** Plans the write that puts the Rotel layer and settings on one function, keeping everything of the user's. */
 function planApply(state, desired) {
+    const problems = unfitProblems(state, desired);
+    const { layersAfter, rotelLayerBefore } = withRotelLayer(state.layers, desired);
+    const before = state.variables ?? {};
+    const variables = variableWrites(before);
+    if (desired.instrumentation) {
+        const { layerArn, wrapper, layerNames } = desired.instrumentation;
+        placeInstrumentationLayer(layersAfter, layerArn, layerNames);
+        const current = before[WRAPPER_VARIABLE];
+        if (current && current !== wrapper && !Object.values(WRAPPERS).includes(current))
+            problems.push(`its ${WRAPPER_VARIABLE} is already ${current}, a wrapper for something else; auto-instrumentation would replace it. Remove that wrapper first, or set instrumentation: none.`);
+        else
+            variables.set(WRAPPER_VARIABLE, wrapper);
+    }
+    if (layersAfter.length > MAX_LAYERS)
+        problems.push(`it would have ${layersAfter.length} layers and Lambda allows ${MAX_LAYERS}; remove one of its layers first.`);
+    const { settings, conflicts } = setSettings(desired, variables);
+    problems.push(...conflicts);
+    // A function already on JSON is left alone, and nothing is recorded: remove then leaves it JSON.
+    let loggingAfter;
+    if (desired.jsonLogs && logFormatOf(state) !== 'JSON') {
+        loggingAfter = { ...state.logging, format: 'JSON' };
+        variables.set(LOG_FORMAT_VARIABLE, logFormatOf(state));
+    }
+    const writes = !sameList(state.layers, layersAfter) || variables.changed.length > 0 || loggingAfter !== undefined;
+    const record = recordReplaced(before, settings, rotelLayerBefore !== null, writes, variables);
+    if (record.problem !== undefined)
+        problems.push(record.problem);
+    problems.push(...variablesProblems(variables.after));
+    const layersChanged = !sameList(state.layers, layersAfter);
+    return {
+        layersBefore: state.layers,
+        layersAfter,
+        variablesAfter: variables.after,
+        rotelLayerBefore,
+        changedVariables: variables.changed,
+        removedVariables: [],
+        hiddenValues: record.hiddenValues,
+        layersChanged,
+        loggingAfter,
+        changed: layersChanged || variables.changed.length > 0 || loggingAfter !== undefined,
+        problems
+    };
+}
+/** Why the function itself cannot take the layer: an image, or an architecture the layer or input does not fit. */
+function unfitProblems(state, desired) {
     const problems = [];
     if (state.packageType === 'Image')
         problems.push('it is a container-image function, and those cannot use layers; build the Rotel extension into the image instead.');
     if (desired.architecture !== 'auto' && desired.architecture !== state.architecture)
         problems.push(`it is ${state.architecture} but the architecture input says ${desired.architecture}; the ${desired.architecture} extension cannot run on it: use architecture: auto.`);
-    if (desired.layerArchitectures.length > 0 &&
-        !desired.layerArchitectures.includes(state.architecture))
+    if (desired.layerArchitectures.length > 0 && !desired.layerArchitectures.includes(state.architecture))
         problems.push(`the layer ${desired.layerArn} is for ${desired.layerArchitectures.join(', ')}, not ${state.architecture}; check layer-name.`);
+    return problems;
+}
+/** The layers with the desired Rotel layer in, and the Rotel layer they had, if any. */
+function withRotelLayer(layers, desired) {
     // Replace the first Rotel layer in place, so that the overlay order in /opt stays the user's;
     // drop any further Rotel layer, because two copies of the extension would both start.
     const layersAfter = [];
     let rotelLayerBefore = null;
-    for (const layer of state.layers) {
+    for (const layer of layers) {
         if (isRotelLayer(layer, desired.layerNames)) {
             if (rotelLayerBefore === null) {
                 rotelLayerBefore = layer;
@@ -83720,85 +83787,77 @@ function planApply(state, desired) {
     }
     if (rotelLayerBefore === null)
         layersAfter.push(desired.layerArn);
-    const before = state.variables ?? {};
-    const variablesAfter = { ...before };
-    const changedVariables = [];
-    const set = (key, value) => {
-        if (before[key] !== value && !changedVariables.includes(key))
-            changedVariables.push(key);
-        variablesAfter[key] = value;
-    };
-    if (desired.instrumentation) {
-        // Same rule as for the Rotel layer: an older instrumentation layer is replaced where it stands.
-        const { layerArn, wrapper, layerNames } = desired.instrumentation;
-        const isOurs = (layer) => isInstrumentationLayer(layer, layerNames);
-        const first = layersAfter.findIndex(isOurs);
-        if (first === -1)
-            layersAfter.push(layerArn);
-        else {
-            layersAfter[first] = layerArn;
-            for (let i = layersAfter.length - 1; i > first; i--)
-                if (isOurs(layersAfter[i] ?? ''))
-                    layersAfter.splice(i, 1);
-        }
-        const current = before[WRAPPER_VARIABLE];
-        if (current && current !== wrapper && !Object.values(WRAPPERS).includes(current))
-            problems.push(`its ${WRAPPER_VARIABLE} is already ${current}, a wrapper for something else; auto-instrumentation would replace it. Remove that wrapper first, or set instrumentation: none.`);
-        else
-            set(WRAPPER_VARIABLE, wrapper);
+    return { layersAfter, rotelLayerBefore };
+}
+/** Puts the instrumentation layer into `layers` (changed in place). */
+function placeInstrumentationLayer(layers, layerArn, layerNames) {
+    // Same rule as for the Rotel layer: an older instrumentation layer is replaced where it stands.
+    const isOurs = (layer) => isInstrumentationLayer(layer, layerNames);
+    const first = layers.findIndex(isOurs);
+    if (first === -1)
+        layers.push(layerArn);
+    else {
+        layers[first] = layerArn;
+        for (let i = layers.length - 1; i > first; i--)
+            if (isOurs(layers[i] ?? ''))
+                layers.splice(i, 1);
     }
-    if (layersAfter.length > MAX_LAYERS)
-        problems.push(`it would have ${layersAfter.length} layers and Lambda allows ${MAX_LAYERS}; remove one of its layers first.`);
+}
+function variableWrites(before) {
+    const after = { ...before };
+    const changed = [];
+    const set = (key, value) => {
+        if (before[key] !== value && !changed.includes(key))
+            changed.push(key);
+        after[key] = value;
+    };
+    return { after, changed, set };
+}
+/**
+ * Sets the desired variables but a wrapper that instrumentation sets otherwise: the settings set, for
+ * the record, and the conflicts, as problems.
+ */
+function setSettings(desired, variables) {
     const settings = [];
+    const conflicts = [];
     for (const [key, value] of Object.entries(desired.variables)) {
         if (key === WRAPPER_VARIABLE && desired.instrumentation && value !== desired.instrumentation.wrapper)
-            problems.push(`environment sets ${WRAPPER_VARIABLE}, which instrumentation sets too; set it in one place only.`);
+            conflicts.push(`environment sets ${WRAPPER_VARIABLE}, which instrumentation sets too; set it in one place only.`);
         else {
             settings.push([key, value]);
-            set(key, value);
+            variables.set(key, value);
         }
     }
-    // A function already on JSON is left alone, and nothing is recorded: remove then leaves it JSON.
-    let loggingAfter;
-    if (desired.jsonLogs && logFormatOf(state) !== 'JSON') {
-        loggingAfter = { ...state.logging, format: 'JSON' };
-        set(LOG_FORMAT_VARIABLE, logFormatOf(state));
-    }
+    return { settings, conflicts };
+}
+/**
+ * Sets the record of the user's values the settings replace (variableRecord.ts), when a write happens
+ * and the record changes; gives the names whose values are hidden, or why the record cannot be read.
+ */
+function recordReplaced(before, settings, hadRotelLayer, writes, variables) {
     // The record goes only with a write that happens anyway: by itself it is never a change (nor drift).
-    let hiddenValues = [];
-    const writes = !sameList(state.layers, layersAfter) || changedVariables.length > 0 || loggingAfter !== undefined;
     try {
         const existing = readRecord(before);
-        const record = recordAfter(existing, before, settings, rotelLayerBefore !== null);
+        const record = recordAfter(existing, before, settings, hadRotelLayer);
         if (writes && !sameRecord(existing, record) && Object.keys(record).length > 0)
-            set(PREVIOUS_VARIABLES_VARIABLE, writeRecord(record));
-        hiddenValues = hiddenBy(record);
+            variables.set(PREVIOUS_VARIABLES_VARIABLE, writeRecord(record));
+        return { hiddenValues: hiddenBy(record) };
     }
     catch (error) {
         if (!(error instanceof UnreadableRecordError))
             throw error;
-        problems.push(error.message);
-        hiddenValues = [PREVIOUS_VARIABLES_VARIABLE];
+        return { hiddenValues: [PREVIOUS_VARIABLES_VARIABLE], problem: error.message };
     }
+}
+/** Why the variables after the write would not do: over Lambda's 4 KB, or no telemetry destination. */
+function variablesProblems(variablesAfter) {
+    const problems = [];
     const size = variablesSize(variablesAfter);
     if (size > MAX_VARIABLES_BYTES)
         problems.push(`its environment variables would take ${size} bytes and Lambda allows ${MAX_VARIABLES_BYTES}; move settings into env-file or remove unused variables.`);
     if (!hasExporterTarget(variablesAfter))
         problems.push('it would have no telemetry destination (no ROTEL_OTLP_EXPORTER_ENDPOINT, ROTEL_ENV_FILE or ROTEL_EXPORTER), and the extension would drop everything; set otlp-endpoint.');
-    const layersChanged = !sameList(state.layers, layersAfter);
-    return {
-        layersBefore: state.layers,
-        layersAfter,
-        variablesAfter,
-        rotelLayerBefore,
-        changedVariables,
-        removedVariables: [],
-        hiddenValues,
-        layersChanged,
-        loggingAfter,
-        changed: layersChanged || changedVariables.length > 0 || loggingAfter !== undefined,
-        problems
-    };
+    return problems;
 }
 /** The record itself and every name it holds a value of the user's for. */
 function hiddenBy(record) {
@@ -83856,7 +83915,12 @@ instrumentationNames) {
         taken = [...EXTENSION_SETTINGS, ...Object.keys(record).filter((name) => record[name] === null)];
     }
     const removedVariables = [
-        ...new Set([...taken, ...(wrapperIsOurs ? [WRAPPER_VARIABLE] : []), LOG_FORMAT_VARIABLE, PREVIOUS_VARIABLES_VARIABLE])
+        ...new Set([
+            ...taken,
+            ...(wrapperIsOurs ? [WRAPPER_VARIABLE] : []),
+            LOG_FORMAT_VARIABLE,
+            PREVIOUS_VARIABLES_VARIABLE
+        ])
     ].filter((key) => Object.hasOwn(before, key) && !Object.hasOwn(restore, key));
     const changedVariables = Object.keys(restore).filter((name) => !Object.hasOwn(before, name) || before[name] !== restore[name]);
     // The format json-logs recorded goes back, whatever this run's json-logs says: the record is what
@@ -84155,9 +84219,7 @@ function checkVariablesSize(managedVariables, jsonLogs, problem) {
  */
 function parseEnvironment(text, variables, secretVariableNames, secretValues, problem) {
     const environmentKeys = new Set();
-    text
-        .split(/\r?\n/)
-        .forEach((line, index) => {
+    text.split(/\r?\n/).forEach((line, index) => {
         const trimmed = line.trim();
         if (!trimmed || trimmed.startsWith('#'))
             return;
@@ -84942,40 +85004,9 @@ async function findLatestVersion(probe, options = {}) {
                 return false;
         return true;
     };
-    // The highest version seen present, 0 while none is.
-    let lo = 0;
-    let step = stepFromStart;
-    if (hint > 1) {
-        if (await exists(hint)) {
-            lo = hint;
-            step = stepFromHint;
-        }
-        else {
-            // The hint's gap window below it: a version there is the latest or below it, and all of them
-            // absent with the hint mean the latest is below them, so the search starts over from 1.
-            for (let version = hint - 1; version >= Math.max(1, hint - gapWindow + 1) && lo === 0; version--)
-                if (await exists(version))
-                    lo = version;
-            if (lo > 0)
-                step = stepFromHint;
-        }
-    }
-    // Whether to probe the gap window of `hi`, an absent version that may be a hole: yes when the odds
-    // that it is one (the share of holes seen below `lo`, times the versions between `hi` and the end,
-    // against those between `lo` and `hi`) are at least even. Without a known end, always.
-    const worthChecking = (lo, hi, end) => {
-        if (end === Infinity)
-            return true;
-        let holes = 0;
-        let seen = 0;
-        for (const [version, layer] of found)
-            if (version < lo) {
-                seen++;
-                if (layer === undefined)
-                    holes++;
-            }
-        return ((holes + PRIOR_HOLES) / (seen + PRIOR_VERSIONS)) * (end - hi) >= hi - lo;
-    };
+    // The highest version seen present, 0 while none is; the gallop steps small from a version found near the hint.
+    let lo = await startFromHint(exists, hint, gapWindow);
+    const step = lo > 0 ? stepFromHint : stepFromStart;
     let galloped = 0;
     let galloping = true;
     for (;;) {
@@ -84997,7 +85028,7 @@ async function findLatestVersion(probe, options = {}) {
             next = lo + step(galloped++);
             gallop = true;
         }
-        else if (hi < end && worthChecking(lo, hi, end)) {
+        else if (hi < end && worthChecking(found, lo, hi, end)) {
             next = unknownIn(hi + 1, hi + gapWindow - 1);
         }
         else if (hi - lo > 1) {
@@ -85019,6 +85050,40 @@ async function findLatestVersion(probe, options = {}) {
         else if (gallop)
             galloping = false;
     }
+}
+/**
+ * Where the search starts from a hint: the hint when present, else the highest present version of
+ * the hint's gap window below it, else 0 (nothing seen present; also without a hint).
+ */
+async function startFromHint(exists, hint, gapWindow) {
+    if (hint <= 1)
+        return 0;
+    if (await exists(hint))
+        return hint;
+    // The hint's gap window below it: a version there is the latest or below it, and all of them
+    // absent with the hint mean the latest is below them, so the search starts over from 1.
+    for (let version = hint - 1; version >= Math.max(1, hint - gapWindow + 1); version--)
+        if (await exists(version))
+            return version;
+    return 0;
+}
+/**
+ * Whether to probe the gap window of `hi`, an absent version that may be a hole: yes when the odds
+ * that it is one (the share of holes seen below `lo`, times the versions between `hi` and the end,
+ * against those between `lo` and `hi`) are at least even. Without a known end, always.
+ */
+function worthChecking(found, lo, hi, end) {
+    if (end === Infinity)
+        return true;
+    let holes = 0;
+    let seen = 0;
+    for (const [version, layer] of found)
+        if (version < lo) {
+            seen++;
+            if (layer === undefined)
+                holes++;
+        }
+    return ((holes + PRIOR_HOLES) / (seen + PRIOR_VERSIONS)) * (end - hi) >= hi - lo;
 }
 
 ;// CONCATENATED MODULE: ./src/core/inputs/functions.ts
@@ -85133,7 +85198,10 @@ function parseWhere(input, refused, env, problem) {
         ...functions.map((f) => ({ given: f.given, region: f.region })),
         ...selection.patterns.flatMap((pattern) => pattern.regions.map((region) => ({ given: pattern.given, region })))
     ];
-    const partitions = new Set(places.map((place) => awsPartitions_partitionOf(place.region)).filter((p) => p !== undefined).sort());
+    const partitions = new Set(places
+        .map((place) => awsPartitions_partitionOf(place.region))
+        .filter((p) => p !== undefined)
+        .sort());
     if (partitions.size > 1)
         problem(`functions mixes functions of the partitions ${[...partitions].join(' and ')}; one run has credentials for one partition: split them into separate steps.`);
     const runPartition = partitions.size === 1 ? [...partitions][0] : undefined;
@@ -85418,19 +85486,62 @@ function createStsClient(region) {
         requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000, throwOnRequestTimeout: true }
     });
 }
+/** Throws when the runner offers no OIDC ID token, saying what the job lacks (or that a fork's run never gets one). */
+function requireIdTokenRequest(env, roleArn, forkPullRequest) {
+    if (!env['ACTIONS_ID_TOKEN_REQUEST_URL'] || !env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']) {
+        // Telling a fork's run to add the permission would send the user after a setting that changes nothing.
+        if (forkPullRequest)
+            throw new Error(forkTokenMessage(forkPullRequest, roleArn));
+        throw new Error(`To assume role-to-assume (${roleArn}) through GitHub OIDC the job needs \`permissions: id-token: write\`` +
+            ` (or leave role-to-assume empty to use the AWS credentials already in the environment).`);
+    }
+}
+/** A GitHub OIDC ID token, any failure (an empty token included) wrapped as an `IdTokenFetchError` to classify it apart. */
+async function fetchIdToken(getIdToken, audience) {
+    let idToken;
+    try {
+        idToken = await getIdToken(audience);
+    }
+    catch (error) {
+        throw new IdTokenFetchError(error);
+    }
+    if (!idToken)
+        throw new IdTokenFetchError(new Error('the ID token came back empty'));
+    return idToken;
+}
+/** The credentials of an STS answer, each secret masked before it is handed on; throws if STS gave none. */
+function maskedCredentials(credentials, mask) {
+    if (!credentials?.AccessKeyId || !credentials.SecretAccessKey) {
+        throw new Error('STS answered without credentials');
+    }
+    mask(credentials.AccessKeyId);
+    mask(credentials.SecretAccessKey);
+    const result = {
+        accessKeyId: credentials.AccessKeyId,
+        secretAccessKey: credentials.SecretAccessKey
+    };
+    if (credentials.SessionToken) {
+        mask(credentials.SessionToken);
+        result.sessionToken = credentials.SessionToken;
+    }
+    if (credentials.Expiration)
+        result.expiration = credentials.Expiration;
+    return result;
+}
+/** The one-line message for a failed assumption, with a hint at the usual misconfiguration and the secrets scrubbed. */
+function failureMessage(error, roleArn, audience, secrets) {
+    // @actions/core spreads its errors over several lines; the annotation reads better as one.
+    const reason = messageOf(error).replace(/\s+/g, ' ').trim().replace(/\.+$/, '');
+    const message = `Could not assume role ${roleArn} through GitHub OIDC: ${reason}.${hintFor(error, audience)}`;
+    return redact(message, secrets);
+}
 /** Assume `roleArn` with a fresh GitHub OIDC ID token per attempt, retrying only what a later attempt can cure, and return masked credentials. */
 async function assumeRoleWithOidc(params) {
     const { roleArn, sessionName, audience, durationSeconds, getIdToken, mask } = params;
     const { env } = params;
     const log = params.log ?? ((message) => console.log(message));
     const attempts = Math.max(1, Math.floor(params.attempts ?? DEFAULT_ATTEMPTS));
-    if (!env['ACTIONS_ID_TOKEN_REQUEST_URL'] || !env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']) {
-        // Telling a fork's run to add the permission would send the user after a setting that changes nothing.
-        if (params.forkPullRequest)
-            throw new Error(forkTokenMessage(params.forkPullRequest, roleArn));
-        throw new Error(`To assume role-to-assume (${roleArn}) through GitHub OIDC the job needs \`permissions: id-token: write\`` +
-            ` (or leave role-to-assume empty to use the AWS credentials already in the environment).`);
-    }
+    requireIdTokenRequest(env, roleArn, params.forkPullRequest);
     // Whatever could leak into a message is scrubbed from it, even though GitHub masks these in logs too.
     const secrets = [];
     const requestToken = env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
@@ -85440,15 +85551,7 @@ async function assumeRoleWithOidc(params) {
     try {
         const response = await withRetry(async () => {
             // A fresh token each time: GitHub's JWT lives minutes, and a slow retry loop can outlast one.
-            let idToken;
-            try {
-                idToken = await getIdToken(audience);
-            }
-            catch (error) {
-                throw new IdTokenFetchError(error);
-            }
-            if (!idToken)
-                throw new IdTokenFetchError(new Error('the ID token came back empty'));
+            const idToken = await fetchIdToken(getIdToken, audience);
             secrets.push(idToken);
             mask(idToken);
             return client.send(new client_sts_dist_cjs/* AssumeRoleWithWebIdentityCommand */.WH({
@@ -85465,29 +85568,10 @@ async function assumeRoleWithOidc(params) {
             sleep: params.sleep ?? retry_sleep,
             onRetry: (error, attempt, delayMs) => log(redact(`Assuming ${roleArn} failed (${labelOf(error)}); retrying in ${delayMs} ms (attempt ${attempt + 1} of ${attempts})`, secrets))
         });
-        const credentials = response.Credentials;
-        if (!credentials?.AccessKeyId || !credentials.SecretAccessKey) {
-            throw new Error('STS answered without credentials');
-        }
-        mask(credentials.AccessKeyId);
-        mask(credentials.SecretAccessKey);
-        const result = {
-            accessKeyId: credentials.AccessKeyId,
-            secretAccessKey: credentials.SecretAccessKey
-        };
-        if (credentials.SessionToken) {
-            mask(credentials.SessionToken);
-            result.sessionToken = credentials.SessionToken;
-        }
-        if (credentials.Expiration)
-            result.expiration = credentials.Expiration;
-        return result;
+        return maskedCredentials(response.Credentials, mask);
     }
     catch (error) {
-        // @actions/core spreads its errors over several lines; the annotation reads better as one.
-        const reason = messageOf(error).replace(/\s+/g, ' ').trim().replace(/\.+$/, '');
-        const message = `Could not assume role ${roleArn} through GitHub OIDC: ${reason}.${hintFor(error, audience)}`;
-        throw new Error(redact(message, secrets), { cause: error });
+        throw new Error(failureMessage(error, roleArn, audience, secrets), { cause: error });
     }
     finally {
         // Only a client made here is ours to close; its keep-alive sockets would otherwise outlive the step.
@@ -85643,13 +85727,7 @@ function createRedactor(secrets = []) {
 function echoForms(secret) {
     const json = JSON.stringify(secret).slice(1, -1);
     const encoded = encodeURIComponent(secret);
-    return unique([
-        secret,
-        json,
-        JSON.stringify(json).slice(1, -1),
-        encoded,
-        encoded.replace(/%20/g, '+')
-    ]);
+    return unique([secret, json, JSON.stringify(json).slice(1, -1), encoded, encoded.replace(/%20/g, '+')]);
 }
 /**
  * Every form a secret is known to travel in: echoForms, and base64 (standard and URL-safe, with and
@@ -85794,7 +85872,7 @@ function unique(list) {
 
 
 
-const JSON_LOG_FORMAT_HINT = 'Its log records arrived without faas.invocation_id: set json-logs: true (or the function\'s Lambda LoggingConfig LogFormat = JSON) so that each record names its invocation.';
+const JSON_LOG_FORMAT_HINT = "Its log records arrived without faas.invocation_id: set json-logs: true (or the function's Lambda LoggingConfig LogFormat = JSON) so that each record names its invocation.";
 const DEFAULT_CLOCK_SKEW_MS = 2000;
 function tableRef(given, fallback, database, input) {
     const name = given?.trim() || fallback;
@@ -85832,7 +85910,8 @@ const toCount = (value) => {
     const number = typeof value === 'number' ? value : Number(value ?? 0);
     return Number.isFinite(number) ? number : 0;
 };
-function createDeliveryChecker(options) {
+/** The inputs resolved to the client's options, the tables and what messages may show. */
+function connectionOf(options) {
     const database = options.database?.trim() || 'default';
     // Credentials in the URL are used only when the inputs give none; the client gets the URL without them.
     const fromUrl = deliveryCheck_urlCredentials(options.url);
@@ -85854,22 +85933,18 @@ function createDeliveryChecker(options) {
         // Its own logging would print failed requests (URL, parameters) beside ours.
         log: { level: dist/* ClickHouseLogLevel */.P1.OFF }
     };
-    let client;
-    const clientOrThrow = () => {
-        if (client)
-            return client;
-        try {
-            client = options.clientFactory ? options.clientFactory(config) : (0,dist/* createClient */.UU)(config);
-        }
-        catch (error) {
-            throw new PermanentError(`clickhouse-url ${shownUrl} cannot be used: ${redact(messageOf(error))}.`);
-        }
-        return client;
-    };
+    return { config, username, logs, traces, redact, shownUrl };
+}
+/**
+ * Runs one table's query, adapting to the server: kept apart so that what it learns (readonly refused,
+ * no TimestampTime column) lives once per checker, shared by both tables' queries.
+ */
+function createQueryRunner(clientOrThrow, connection) {
+    const { username, shownUrl, redact } = connection;
     // Learnt once per run: whether to send readonly=1, and whether the logs table has TimestampTime.
     let sendReadonly = true;
     let logsHaveTimestampTime = true;
-    async function run(logsTableQuery, params, table) {
+    return async function run(logsTableQuery, params, table) {
         for (;;) {
             // What this attempt sends: the other table's query, in flight at once, may learn the same lesson.
             const withReadonly = sendReadonly;
@@ -85899,7 +85974,79 @@ function createDeliveryChecker(options) {
                 throw classify(error, { table, username, shownUrl, redact });
             }
         }
+    };
+}
+/** Polls with a doubling backoff until records arrive, a permanent error comes, or the time is up. */
+async function pollUntilDelivered(wait, poll, connection) {
+    const { redact, shownUrl } = connection;
+    const sleep = wait.sleep ?? retry_sleep;
+    const now = wait.now ?? Date.now;
+    const maxDelayMs = wait.maxDelayMs ?? 8000;
+    let delayMs = wait.initialDelayMs ?? 1000;
+    const sinceMs = wait.since.getTime() - (wait.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS);
+    const deadline = now() + Math.max(0, wait.timeoutMs);
+    const result = {
+        delivered: false,
+        logRecords: 0,
+        spans: 0,
+        firstArrivalMs: null,
+        withInvocationId: false,
+        polls: 0
+    };
+    for (;;) {
+        let transient;
+        try {
+            result.polls++;
+            const counts = await poll(wait.functionName, wait.requestId ?? '', sinceMs);
+            if (counts.logRecords + counts.spans > 0)
+                return recordArrival(result, counts, now() - wait.since.getTime());
+        }
+        catch (error) {
+            if (error instanceof PermanentError) {
+                result.error = error.message;
+                return result;
+            }
+            transient = redact(messageOf(error));
+        }
+        const remaining = deadline - now();
+        if (remaining <= 0) {
+            if (transient !== undefined)
+                result.error = `ClickHouse at clickhouse-url ${shownUrl} could not be queried (${transient}); the records of ${wait.functionName} could not be checked.`;
+            return result;
+        }
+        await sleep(Math.min(delayMs, remaining));
+        delayMs = Math.min(delayMs * 2, maxDelayMs);
     }
+}
+/** Fills the result from the first poll that saw records (`elapsedMs`: from `since` to its answer). */
+function recordArrival(result, counts, elapsedMs) {
+    result.delivered = true;
+    result.logRecords = counts.logRecords;
+    result.spans = counts.spans;
+    result.withInvocationId = counts.withInvocationId > 0;
+    result.firstArrivalMs = Math.max(0, elapsedMs);
+    if (result.logRecords > 0 && !result.withInvocationId)
+        result.hint = JSON_LOG_FORMAT_HINT;
+    return result;
+}
+function createDeliveryChecker(options) {
+    const connection = connectionOf(options);
+    const { config, logs, traces, redact, shownUrl } = connection;
+    let client;
+    const clientOrThrow = () => {
+        if (client)
+            return client;
+        try {
+            client = options.clientFactory
+                ? options.clientFactory(config)
+                : (0,dist/* createClient */.UU)(config);
+        }
+        catch (error) {
+            throw new PermanentError(`clickhouse-url ${shownUrl} cannot be used: ${redact(messageOf(error))}.`);
+        }
+        return client;
+    };
+    const run = createQueryRunner(clientOrThrow, connection);
     async function poll(functionName, requestId, sinceMs) {
         const common = { functionName, requestId, sinceMs };
         const [logRows, spanRows] = await Promise.all([
@@ -85911,54 +86058,6 @@ function createDeliveryChecker(options) {
             withInvocationId: toCount(logRows[0]?.with_invocation_id),
             spans: toCount(spanRows[0]?.spans)
         };
-    }
-    async function waitForDelivery(wait) {
-        const sleep = wait.sleep ?? retry_sleep;
-        const now = wait.now ?? Date.now;
-        const maxDelayMs = wait.maxDelayMs ?? 8000;
-        let delayMs = wait.initialDelayMs ?? 1000;
-        const sinceMs = wait.since.getTime() - (wait.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS);
-        const deadline = now() + Math.max(0, wait.timeoutMs);
-        const result = {
-            delivered: false,
-            logRecords: 0,
-            spans: 0,
-            firstArrivalMs: null,
-            withInvocationId: false,
-            polls: 0
-        };
-        for (;;) {
-            let transient;
-            try {
-                result.polls++;
-                const counts = await poll(wait.functionName, wait.requestId ?? '', sinceMs);
-                if (counts.logRecords + counts.spans > 0) {
-                    result.delivered = true;
-                    result.logRecords = counts.logRecords;
-                    result.spans = counts.spans;
-                    result.withInvocationId = counts.withInvocationId > 0;
-                    result.firstArrivalMs = Math.max(0, now() - wait.since.getTime());
-                    if (result.logRecords > 0 && !result.withInvocationId)
-                        result.hint = JSON_LOG_FORMAT_HINT;
-                    return result;
-                }
-            }
-            catch (error) {
-                if (error instanceof PermanentError) {
-                    result.error = error.message;
-                    return result;
-                }
-                transient = redact(messageOf(error));
-            }
-            const remaining = deadline - now();
-            if (remaining <= 0) {
-                if (transient !== undefined)
-                    result.error = `ClickHouse at clickhouse-url ${shownUrl} could not be queried (${transient}); the records of ${wait.functionName} could not be checked.`;
-                return result;
-            }
-            await sleep(Math.min(delayMs, remaining));
-            delayMs = Math.min(delayMs * 2, maxDelayMs);
-        }
     }
     async function check() {
         try {
@@ -85976,7 +86075,7 @@ function createDeliveryChecker(options) {
         }
     }
     return {
-        waitForDelivery,
+        waitForDelivery: (wait) => pollUntilDelivered(wait, poll, connection),
         check,
         async close() {
             const open = client;
@@ -86107,7 +86206,9 @@ function withoutCredentials(base) {
  * page opens the user's current source.
  */
 function hyperdxSearchUrl(base, functionName, fromMs, toMs) {
-    const root = withoutCredentials(base.trim()).replace(/\/+$/, '').replace(/\/search$/, '');
+    const root = withoutCredentials(base.trim())
+        .replace(/\/+$/, '')
+        .replace(/\/search$/, '');
     const params = new URLSearchParams({
         from: String(Math.floor(fromMs)),
         to: String(Math.ceil(toMs)),
@@ -86137,8 +86238,7 @@ var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_no
  * The record is marked: resource `service.name=rotel-clickstack-action`, scope `rotel-clickstack-action`,
  * body "rotel-clickstack-action preflight", log attribute `rotel.preflight=true`.
  *
- * Protocol: an explicit otlp-protocol wins; otherwise port 4318 is OTLP/HTTP, 4317 and anything else
- * gRPC (the extension's default).
+ * Protocol: an explicit otlp-protocol wins; else port 4318 is OTLP/HTTP, any other gRPC (the extension's default).
  * - OTLP/HTTP: `POST <endpoint>/v1/logs`, `Content-Type: application/json`, OTLP/JSON.
  * - OTLP/gRPC without a gRPC library: one unary HTTP/2 call (node:http2; h2c for http://, TLS with ALPN h2
  *   for https://) to `/opentelemetry.proto.collector.logs.v1.LogsService/Export`, `content-type:
@@ -86188,11 +86288,7 @@ async function sendPreflight(options) {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
         return failure('endpoint', `otlp-endpoint must start with https:// or http:// (it starts with ${url.protocol}//): e.g. https://clickstack.example.com:4317.`);
-    const redact = createRedactor([
-        ...Object.values(options.headers),
-        decodeURIComponent(url.password),
-        url.password
-    ]);
+    const redact = createRedactor([...Object.values(options.headers), decodeURIComponent(url.password), url.password]);
     const protocol = preflightProtocol(endpointText, options.protocol);
     const context = {
         url,
@@ -86252,10 +86348,15 @@ function preflightJson(nowNs) {
     };
 }
 async function viaHttp(context) {
-    const { url, shown, redact } = context;
-    const path = `${url.pathname.replace(/\/+$/, '')}/v1/logs`;
+    const path = `${context.url.pathname.replace(/\/+$/, '')}/v1/logs`;
     const body = Buffer.from(JSON.stringify(preflightJson(context.nowNs)), 'utf8');
-    const { status, text } = await new Promise((resolve, reject) => {
+    const { status, text } = await postOnce(context, path, body);
+    return judgeHttpAnswer(status, text, context, path);
+}
+/** One POST of the record, without an agent, settled once: by the answer, an error or the timeout. */
+function postOnce(context, path, body) {
+    const { url } = context;
+    return new Promise((resolve, reject) => {
         const transport = url.protocol === 'https:' ? (external_node_https_default()) : (external_node_http_default());
         let request;
         try {
@@ -86296,21 +86397,27 @@ async function viaHttp(context) {
             request.destroy(new PreflightTimeout());
         }, context.timeoutMs);
         request.on('error', (error) => settle(error));
-        request.on('response', (response) => {
-            const chunks = [];
-            let size = 0;
-            response.on('data', (chunk) => {
-                if (size < 4096)
-                    chunks.push(chunk);
-                size += chunk.length;
-            });
-            response.on('end', () => settle(undefined, { status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-            response.on('error', (error) => settle(error));
-            // Cut off in the middle of the answer: by our timeout, or by the other side.
-            response.on('close', () => settle(timedOut ? new PreflightTimeout() : Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' })));
-        });
+        request.on('response', (response) => readAnswer(response, settle, () => timedOut));
         request.end(body);
     });
+}
+/** Reads the status and the first 4 KiB of the body; a cut-off answer settles as a timeout or a reset. */
+function readAnswer(response, settle, timedOut) {
+    const chunks = [];
+    let size = 0;
+    response.on('data', (chunk) => {
+        if (size < 4096)
+            chunks.push(chunk);
+        size += chunk.length;
+    });
+    response.on('end', () => settle(undefined, { status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+    response.on('error', (error) => settle(error));
+    // Cut off in the middle of the answer: by our timeout, or by the other side.
+    response.on('close', () => settle(timedOut() ? new PreflightTimeout() : Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' })));
+}
+/** The verdict on an OTLP/HTTP answer: undefined for 2xx, else a failure naming the input to fix. */
+function judgeHttpAnswer(status, text, context, path) {
+    const { shown, redact } = context;
     if (status >= 200 && status < 300)
         return undefined;
     const said = excerpt(text, redact);
@@ -86408,14 +86515,25 @@ const H2_OWN_OR_FORBIDDEN = new Set([
     'content-length'
 ]);
 async function viaGrpc(context) {
-    const { url, shown, redact } = context;
+    const answer = await callGrpcOnce(context, grpcHeaders(context.headers));
+    if (answer.status !== 200)
+        return judgeGrpcHttpStatus(answer.status, context.shown);
+    return judgeGrpcStatus(answer, context);
+}
+/** otlp-headers as HTTP/2 wants them: lower-case, without the ones it forbids or the call sets itself. */
+function grpcHeaders(given) {
     const headers = {};
-    for (const [name, value] of Object.entries(context.headers)) {
+    for (const [name, value] of Object.entries(given)) {
         const lower = name.toLowerCase();
         if (!H2_OWN_OR_FORBIDDEN.has(lower))
             headers[lower] = value;
     }
-    const answer = await new Promise((resolve, reject) => {
+    return headers;
+}
+/** One unary Export call on its own session, settled once (the session then destroyed): answer, error or timeout. */
+function callGrpcOnce(context, headers) {
+    const { url } = context;
+    return new Promise((resolve, reject) => {
         let settled = false;
         let session;
         const finish = (error, value) => {
@@ -86449,49 +86567,58 @@ async function viaGrpc(context) {
                 'grpc-timeout': `${Math.min(99_999_999, Math.max(1, Math.ceil(context.timeoutMs)))}m`,
                 'user-agent': 'rotel-clickstack-action-preflight'
             });
-            let status = 0;
-            let grpcStatus;
-            let grpcMessage = '';
-            const take = (fields) => {
-                const value = fields['grpc-status'];
-                if (value !== undefined)
-                    grpcStatus = String(value);
-                const message = fields['grpc-message'];
-                if (message !== undefined)
-                    grpcMessage = decodeGrpcMessage(String(message));
-            };
-            stream.on('response', (fields) => {
-                status = Number(fields[':status'] ?? 0);
-                take(fields);
-            });
-            stream.on('trailers', (fields) => take(fields));
-            stream.on('data', () => undefined);
-            // A stream cancelled because its session failed carries the session's error (ECONNREFUSED, TLS) as cause.
-            stream.on('error', (error) => finish(codeOf(error) === 'ERR_HTTP2_STREAM_CANCEL' && error.cause !== undefined ? error.cause : error));
-            stream.on('close', () => {
-                if (status === 0 && grpcStatus === undefined)
-                    finish(Object.assign(new Error(`the stream was closed without an answer (RST_STREAM ${stream.rstCode ?? '?'})`), {
-                        code: NO_ANSWER
-                    }));
-                else
-                    finish(undefined, { status, grpcStatus, grpcMessage });
-            });
+            readGrpcAnswer(stream, finish);
             stream.end(grpcFrame(encodePreflightRequest(context.nowNs)));
         }
         catch (error) {
             finish(error);
         }
     });
+}
+/** Collects :status and grpc-status/grpc-message (headers or trailers) and settles when the stream closes. */
+function readGrpcAnswer(stream, finish) {
+    let status = 0;
+    let grpcStatus;
+    let grpcMessage = '';
+    const take = (fields) => {
+        const value = fields['grpc-status'];
+        if (value !== undefined)
+            grpcStatus = String(value);
+        const message = fields['grpc-message'];
+        if (message !== undefined)
+            grpcMessage = decodeGrpcMessage(String(message));
+    };
+    stream.on('response', (fields) => {
+        status = Number(fields[':status'] ?? 0);
+        take(fields);
+    });
+    stream.on('trailers', (fields) => take(fields));
+    stream.on('data', () => undefined);
+    // A stream cancelled because its session failed carries the session's error (ECONNREFUSED, TLS) as cause.
+    stream.on('error', (error) => finish(codeOf(error) === 'ERR_HTTP2_STREAM_CANCEL' && error.cause !== undefined ? error.cause : error));
+    stream.on('close', () => {
+        if (status === 0 && grpcStatus === undefined)
+            finish(Object.assign(new Error(`the stream was closed without an answer (RST_STREAM ${stream.rstCode ?? '?'})`), {
+                code: NO_ANSWER
+            }));
+        else
+            finish(undefined, { status, grpcStatus, grpcMessage });
+    });
+}
+/** The verdict on a gRPC call answered with an HTTP status other than 200: never a gRPC answer. */
+function judgeGrpcHttpStatus(status, shown) {
+    if (status === 401 || status === 403)
+        return failure('auth', `The ingestion key in otlp-headers was refused by otlp-endpoint ${shown} (HTTP ${status}): set otlp-headers to Authorization=<your ClickStack ingestion API key>.`);
+    if (status === 404)
+        return failure('path', `otlp-endpoint ${shown} answered HTTP 404 to the OTLP gRPC logs call: wrong path or port; gRPC is usually port 4317, and for OTLP/HTTP (usually 4318) set otlp-protocol: http.`);
+    if (status === 502 || status === 503 || status === 504)
+        return failure('unavailable', `otlp-endpoint ${shown} is not taking data now (HTTP ${status}): check that ClickStack's collector is up, then run again.`);
+    return failure('protocol', `otlp-endpoint ${shown} did not answer the OTLP gRPC logs call as gRPC (HTTP ${status}): check the port; for OTLP/HTTP (usually 4318) set otlp-protocol: http.`);
+}
+/** The verdict on an HTTP 200 answer, by its grpc-status: undefined for 0 (OK), else a failure. */
+function judgeGrpcStatus(answer, context) {
+    const { shown, redact } = context;
     const said = excerpt(answer.grpcMessage, redact);
-    if (answer.status !== 200) {
-        if (answer.status === 401 || answer.status === 403)
-            return failure('auth', `The ingestion key in otlp-headers was refused by otlp-endpoint ${shown} (HTTP ${answer.status}): set otlp-headers to Authorization=<your ClickStack ingestion API key>.`);
-        if (answer.status === 404)
-            return failure('path', `otlp-endpoint ${shown} answered HTTP 404 to the OTLP gRPC logs call: wrong path or port; gRPC is usually port 4317, and for OTLP/HTTP (usually 4318) set otlp-protocol: http.`);
-        if (answer.status === 502 || answer.status === 503 || answer.status === 504)
-            return failure('unavailable', `otlp-endpoint ${shown} is not taking data now (HTTP ${answer.status}): check that ClickStack's collector is up, then run again.`);
-        return failure('protocol', `otlp-endpoint ${shown} did not answer the OTLP gRPC logs call as gRPC (HTTP ${answer.status}): check the port; for OTLP/HTTP (usually 4318) set otlp-protocol: http.`);
-    }
     if (answer.grpcStatus === undefined)
         return failure('protocol', `otlp-endpoint ${shown} answered without a grpc-status, so it is not a gRPC server: check the port; for OTLP/HTTP (usually 4318) set otlp-protocol: http.`);
     const code = Number(answer.grpcStatus);
@@ -86516,7 +86643,14 @@ function decodeGrpcMessage(text) {
     }
 }
 // ---------------------------------------------------------------- errors
-const preflight_CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+const preflight_CONNECT_CODES = new Set([
+    'ECONNREFUSED',
+    'ENOTFOUND',
+    'EAI_AGAIN',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'EADDRNOTAVAIL'
+]);
 /** A gRPC call whose stream or connection closed before any answer. */
 const NO_ANSWER = 'ERR_PREFLIGHT_NO_ANSWER';
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_HTTP2_STREAM_CANCEL', NO_ANSWER]);
@@ -86526,8 +86660,7 @@ function codeOf(error) {
 }
 function isTls(error) {
     const code = codeOf(error);
-    return (/^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|EPROTO$|HOSTNAME_MISMATCH)/.test(code) ||
-        /certificate|SSL routines|wrong version number|TLS/i.test(messageOf(error)));
+    return (/^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|EPROTO$|HOSTNAME_MISMATCH)/.test(code) || /certificate|SSL routines|wrong version number|TLS/i.test(messageOf(error)));
 }
 function describeError(error, context, protocol) {
     const { shown, redact } = context;
@@ -87262,7 +87395,7 @@ function renderDelivery(reports, redact) {
     }
     lines.push('');
     if (verified.some((r) => r.delivery?.status === 'delivered' && !r.delivery.withInvocationId))
-        lines.push('Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set `json-logs: true` (or the functions\' LoggingConfig.LogFormat to JSON) to tie each record to its invocation.', '');
+        lines.push("Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set `json-logs: true` (or the functions' LoggingConfig.LogFormat to JSON) to tie each record to its invocation.", '');
     return lines;
 }
 /** The functions table: a mode that writes shows its test invocation and CloudWatch Logs too. */
@@ -87320,7 +87453,17 @@ function tallyLine(reports) {
     const counts = new Map();
     for (const r of reports)
         counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
-    const order = ['updated', 'planned', 'drifted', 'removed', 'unchanged', 'in-sync', 'rolled-back', 'failed', 'cancelled'];
+    const order = [
+        'updated',
+        'planned',
+        'drifted',
+        'removed',
+        'unchanged',
+        'in-sync',
+        'rolled-back',
+        'failed',
+        'cancelled'
+    ];
     const parts = order
         .filter((status) => counts.has(status))
         .map((status) => `${counts.get(status)} ${STATUS_LABEL[status].replace(/^\S+ /, '')}`);
@@ -87329,7 +87472,9 @@ function tallyLine(reports) {
 /** One function's diff as a Markdown `diff` block: layers in order, then variables. */
 function renderDetails(r, redact = (text) => text) {
     const diff = r.diff;
-    const lines = [`**${cell(r.function, redact)}** (${cell(r.region, redact)}, ${r.architecture ?? '?'}) – ${STATUS_LABEL[r.status]}`];
+    const lines = [
+        `**${cell(r.function, redact)}** (${cell(r.region, redact)}, ${r.architecture ?? '?'}) – ${STATUS_LABEL[r.status]}`
+    ];
     if (r.drift.length > 0)
         lines.push('', `Drift: ${cell(r.drift.join('; '), redact, LONG_TEXT)}.`);
     lines.push('', '```diff');
@@ -87396,7 +87541,7 @@ function diffLists(before, after) {
     return out;
 }
 function layerTransition(r, redact) {
-    const short = (arn) => (arn ? markdownCode(arn.replace(/^.*:layer:/, ''), { redact }) : '(none)');
+    const short = (arn) => arn ? markdownCode(arn.replace(/^.*:layer:/, ''), { redact }) : '(none)';
     if (r.layerBefore === r.layerAfter)
         return short(r.layerAfter);
     return `${short(r.layerBefore)} → ${short(r.layerAfter)}`;
@@ -90667,7 +90812,10 @@ function recordOf(tags) {
     };
 }
 /** Whether the role carries any of this record. */
-const hasRecord = (record) => record.denyPolicy !== undefined || record.detached.length > 0 || record.inline.length > 0 || record.problem !== undefined;
+const hasRecord = (record) => record.denyPolicy !== undefined ||
+    record.detached.length > 0 ||
+    record.inline.length > 0 ||
+    record.problem !== undefined;
 /** What to tag and untag so that the role's tags hold `record`; throws when it cannot fit. */
 function tagChanges(role, record) {
     const desired = recordTags(record);
@@ -90741,7 +90889,9 @@ function staticLogWriteReport(role, managed, group) {
             name,
             ...(arn ? { arn } : {}),
             allows: analysis.filter((a) => a.allows.length > 0).map((a) => a.action),
-            conditional: analysis.filter((a) => a.allows.length > 0 && a.allows.every((r) => r.conditional)).map((a) => a.action),
+            conditional: analysis
+                .filter((a) => a.allows.length > 0 && a.allows.every((r) => r.conditional))
+                .map((a) => a.action),
             denies: analysis.filter((a) => a.denies.length > 0).map((a) => a.action)
         });
     };
@@ -90751,7 +90901,9 @@ function staticLogWriteReport(role, managed, group) {
         add(isAwsManagedPolicyArn(policy.arn) ? 'aws-managed' : 'customer-managed', policy.name, policy.arn, managed.get(policy.arn) ?? { error: 'not read' });
     const decisions = decideLogWrites(analyzed);
     const granted = decisions
-        .filter((d) => d.verdict === 'allowed' || d.verdict === 'conditional' || (d.verdict === 'not-allowed' && unreadable.has(d.action)))
+        .filter((d) => d.verdict === 'allowed' ||
+        d.verdict === 'conditional' ||
+        (d.verdict === 'not-allowed' && unreadable.has(d.action)))
         .map((d) => d.action);
     if (decisions.some((d) => d.verdict === 'conditional'))
         notes.push('some statements have Conditions, which static analysis does not evaluate: they are counted as granting');
@@ -90817,36 +90969,139 @@ function explainLogsStillOn(report) {
  * to rewrite a `logs:` wildcard into what it granted besides the three write actions.
  */
 const CLOUDWATCH_LOGS_ACTIONS = Object.freeze([
-    'AssociateKmsKey', 'AssociateSourceToS3TableIntegration', 'CallWithBearerToken', 'CancelExportTask',
-    'CancelImportTask', 'CreateDelivery', 'CreateExportTask', 'CreateImportTask', 'CreateLogAnomalyDetector',
-    'CreateLogDelivery', 'CreateLogGroup', 'CreateLogStream', 'CreateLookupTable', 'CreateScheduledQuery',
-    'DeleteAccountPolicy', 'DeleteDataProtectionPolicy', 'DeleteDelivery', 'DeleteDeliveryDestination',
-    'DeleteDeliveryDestinationPolicy', 'DeleteDeliverySource', 'DeleteDestination', 'DeleteIndexPolicy',
-    'DeleteIntegration', 'DeleteLogAnomalyDetector', 'DeleteLogDelivery', 'DeleteLogGroup', 'DeleteLogStream',
-    'DeleteLookupTable', 'DeleteMetricFilter', 'DeletePipelineRule', 'DeleteQueryDefinition',
-    'DeleteResourcePolicy', 'DeleteRetentionPolicy', 'DeleteScheduledQuery', 'DeleteSubscriptionFilter',
-    'DeleteSyslogConfiguration', 'DeleteTransformer', 'DescribeAccountPolicies', 'DescribeConfigurationTemplates',
-    'DescribeDeliveries', 'DescribeDeliveryDestinations', 'DescribeDeliverySources', 'DescribeDestinations',
-    'DescribeExportTasks', 'DescribeFieldIndexes', 'DescribeImportTaskBatches', 'DescribeImportTasks',
-    'DescribeIndexPolicies', 'DescribeLogGroups', 'DescribeLogStreams', 'DescribeLookupTables',
-    'DescribeMetricFilters', 'DescribeQueries', 'DescribeQueryDefinitions', 'DescribeResourcePolicies',
-    'DescribeSubscriptionFilters', 'DisassociateKmsKey', 'DisassociateSourceFromS3TableIntegration',
-    'FilterLogEvents', 'GetDataProtectionPolicy', 'GetDelivery', 'GetDeliveryDestination',
-    'GetDeliveryDestinationPolicy', 'GetDeliverySource', 'GetIntegration', 'GetLogAnomalyDetector',
-    'GetLogDelivery', 'GetLogEvents', 'GetLogFields', 'GetLogGroupFields', 'GetLogObject', 'GetLogRecord',
-    'GetLookupTable', 'GetQueryResults', 'GetScheduledQuery', 'GetScheduledQueryHistory', 'GetStorageTierPolicy',
-    'GetTransformer', 'IntegrateWithS3Table', 'Link', 'ListAggregateLogGroupSummaries', 'ListAnomalies',
-    'ListEntitiesForLogGroup', 'ListIntegrations', 'ListLogAnomalyDetectors', 'ListLogDeliveries', 'ListLogGroups',
-    'ListLogGroupsForEntity', 'ListLogGroupsForQuery', 'ListScheduledQueries', 'ListSourcesForS3TableIntegration',
-    'ListSyslogConfigurations', 'ListTagsForResource', 'ListTagsLogGroup', 'ProcessWithPipeline',
-    'PutAccountPolicy', 'PutBearerTokenAuthentication', 'PutDataProtectionPolicy', 'PutDeliveryDestination',
-    'PutDeliveryDestinationPolicy', 'PutDeliverySource', 'PutDestination', 'PutDestinationPolicy',
-    'PutIndexPolicy', 'PutIntegration', 'PutLogEvents', 'PutLogGroupDeletionProtection', 'PutMetricFilter',
-    'PutPipelineRule', 'PutQueryDefinition', 'PutResourcePolicy', 'PutRetentionPolicy', 'PutStorageTierPolicy',
-    'PutSubscriptionFilter', 'PutSyslogConfiguration', 'PutTransformer', 'StartLiveTail', 'StartQuery',
-    'StopLiveTail', 'StopQuery', 'TagLogGroup', 'TagResource', 'TestMetricFilter', 'TestTransformer', 'Unmask',
-    'UntagLogGroup', 'UntagResource', 'UpdateAnomaly', 'UpdateDeliveryConfiguration', 'UpdateLogAnomalyDetector',
-    'UpdateLogDelivery', 'UpdateLookupTable', 'UpdateScheduledQuery'
+    'AssociateKmsKey',
+    'AssociateSourceToS3TableIntegration',
+    'CallWithBearerToken',
+    'CancelExportTask',
+    'CancelImportTask',
+    'CreateDelivery',
+    'CreateExportTask',
+    'CreateImportTask',
+    'CreateLogAnomalyDetector',
+    'CreateLogDelivery',
+    'CreateLogGroup',
+    'CreateLogStream',
+    'CreateLookupTable',
+    'CreateScheduledQuery',
+    'DeleteAccountPolicy',
+    'DeleteDataProtectionPolicy',
+    'DeleteDelivery',
+    'DeleteDeliveryDestination',
+    'DeleteDeliveryDestinationPolicy',
+    'DeleteDeliverySource',
+    'DeleteDestination',
+    'DeleteIndexPolicy',
+    'DeleteIntegration',
+    'DeleteLogAnomalyDetector',
+    'DeleteLogDelivery',
+    'DeleteLogGroup',
+    'DeleteLogStream',
+    'DeleteLookupTable',
+    'DeleteMetricFilter',
+    'DeletePipelineRule',
+    'DeleteQueryDefinition',
+    'DeleteResourcePolicy',
+    'DeleteRetentionPolicy',
+    'DeleteScheduledQuery',
+    'DeleteSubscriptionFilter',
+    'DeleteSyslogConfiguration',
+    'DeleteTransformer',
+    'DescribeAccountPolicies',
+    'DescribeConfigurationTemplates',
+    'DescribeDeliveries',
+    'DescribeDeliveryDestinations',
+    'DescribeDeliverySources',
+    'DescribeDestinations',
+    'DescribeExportTasks',
+    'DescribeFieldIndexes',
+    'DescribeImportTaskBatches',
+    'DescribeImportTasks',
+    'DescribeIndexPolicies',
+    'DescribeLogGroups',
+    'DescribeLogStreams',
+    'DescribeLookupTables',
+    'DescribeMetricFilters',
+    'DescribeQueries',
+    'DescribeQueryDefinitions',
+    'DescribeResourcePolicies',
+    'DescribeSubscriptionFilters',
+    'DisassociateKmsKey',
+    'DisassociateSourceFromS3TableIntegration',
+    'FilterLogEvents',
+    'GetDataProtectionPolicy',
+    'GetDelivery',
+    'GetDeliveryDestination',
+    'GetDeliveryDestinationPolicy',
+    'GetDeliverySource',
+    'GetIntegration',
+    'GetLogAnomalyDetector',
+    'GetLogDelivery',
+    'GetLogEvents',
+    'GetLogFields',
+    'GetLogGroupFields',
+    'GetLogObject',
+    'GetLogRecord',
+    'GetLookupTable',
+    'GetQueryResults',
+    'GetScheduledQuery',
+    'GetScheduledQueryHistory',
+    'GetStorageTierPolicy',
+    'GetTransformer',
+    'IntegrateWithS3Table',
+    'Link',
+    'ListAggregateLogGroupSummaries',
+    'ListAnomalies',
+    'ListEntitiesForLogGroup',
+    'ListIntegrations',
+    'ListLogAnomalyDetectors',
+    'ListLogDeliveries',
+    'ListLogGroups',
+    'ListLogGroupsForEntity',
+    'ListLogGroupsForQuery',
+    'ListScheduledQueries',
+    'ListSourcesForS3TableIntegration',
+    'ListSyslogConfigurations',
+    'ListTagsForResource',
+    'ListTagsLogGroup',
+    'ProcessWithPipeline',
+    'PutAccountPolicy',
+    'PutBearerTokenAuthentication',
+    'PutDataProtectionPolicy',
+    'PutDeliveryDestination',
+    'PutDeliveryDestinationPolicy',
+    'PutDeliverySource',
+    'PutDestination',
+    'PutDestinationPolicy',
+    'PutIndexPolicy',
+    'PutIntegration',
+    'PutLogEvents',
+    'PutLogGroupDeletionProtection',
+    'PutMetricFilter',
+    'PutPipelineRule',
+    'PutQueryDefinition',
+    'PutResourcePolicy',
+    'PutRetentionPolicy',
+    'PutStorageTierPolicy',
+    'PutSubscriptionFilter',
+    'PutSyslogConfiguration',
+    'PutTransformer',
+    'StartLiveTail',
+    'StartQuery',
+    'StopLiveTail',
+    'StopQuery',
+    'TagLogGroup',
+    'TagResource',
+    'TestMetricFilter',
+    'TestTransformer',
+    'Unmask',
+    'UntagLogGroup',
+    'UntagResource',
+    'UpdateAnomaly',
+    'UpdateDeliveryConfiguration',
+    'UpdateLogAnomalyDetector',
+    'UpdateLogDelivery',
+    'UpdateLookupTable',
+    'UpdateScheduledQuery'
 ]);
 const WRITE_NAMES = LOG_WRITE_ACTIONS.map((action) => action.slice('logs:'.length).toLowerCase());
 const isWriteName = (name) => WRITE_NAMES.includes(name.toLowerCase());
@@ -90924,7 +91179,11 @@ function stripStatement(statement) {
     if (statement.Action !== undefined) {
         const entries = toList(statement.Action);
         if (entries.some((entry) => typeof entry === 'string' && isEveryAction(entry))) {
-            return { statement: renameKey(statement, 'Action', 'NotAction', [...LOG_WRITE_ACTIONS]), changed: true, unresolved: [] };
+            return {
+                statement: renameKey(statement, 'Action', 'NotAction', [...LOG_WRITE_ACTIONS]),
+                changed: true,
+                unresolved: []
+            };
         }
         const kept = [];
         const unresolved = [];
@@ -90969,7 +91228,11 @@ function stripStatement(statement) {
         const granted = LOG_WRITE_ACTIONS.filter((action) => !excluded.some((pattern) => actionMatches(pattern, action)));
         if (granted.length === 0)
             return unchanged;
-        return { statement: { ...statement, NotAction: [...toList(statement.NotAction), ...granted] }, changed: true, unresolved: [] };
+        return {
+            statement: { ...statement, NotAction: [...toList(statement.NotAction), ...granted] },
+            changed: true,
+            unresolved: []
+        };
     }
     return unchanged;
 }
@@ -91086,7 +91349,9 @@ function planDeny(role, logGroups) {
     const groups = sortedGroups(logGroups);
     const existing = role.inline.find((policy) => policy.name === DENY_POLICY_NAME);
     const merged = mergeDenyPolicy(existing?.document, groups);
-    const put = existing && sameJson(existing.document, merged) ? [] : [{ name: DENY_POLICY_NAME, text: serializePolicyDocument(merged) }];
+    const put = existing && sameJson(existing.document, merged)
+        ? []
+        : [{ name: DENY_POLICY_NAME, text: serializePolicyDocument(merged) }];
     const inline = inlineAfter(role, put, []);
     checkInlineQuota(role, inline);
     const record = recordOf(role.tags);
@@ -91155,7 +91420,13 @@ function stripInlineWrites(role, groups) {
             put.push({ name: policy.name, text: serializePolicyDocument(result.document) });
             inlineEdited.push({ name: policy.name, before: policy.document, after: result.document });
             for (const edit of result.edits)
-                batch.push({ kind: 'statement', policy: policy.name, index: edit.index, original: edit.before, removed: edit.after === undefined });
+                batch.push({
+                    kind: 'statement',
+                    policy: policy.name,
+                    index: edit.index,
+                    original: edit.before,
+                    removed: edit.after === undefined
+                });
         }
     }
     return { put, deleted, inlineEdited, inlineDeleted, unresolved, batch };
@@ -91183,7 +91454,9 @@ function managedStillGranting(role, groups, detach, managed) {
             // Unread: an AWS managed policy is judged by the known list; a customer-managed one may grant.
             actions = awsManaged && !known ? [] : [...LOG_WRITE_ACTIONS];
             warnings.push(`Role ${role.name}: could not read ${policy.arn} (${unreadable}); ` +
-                (actions.length > 0 ? 'it is taken to grant CloudWatch Logs writes.' : 'it is taken not to grant CloudWatch Logs writes.'));
+                (actions.length > 0
+                    ? 'it is taken to grant CloudWatch Logs writes.'
+                    : 'it is taken not to grant CloudWatch Logs writes.'));
         }
         if (actions.length === 0)
             continue;
@@ -91345,7 +91618,11 @@ function restoreStatement(state, entry) {
 /** Where the action's inline undo record can be applied to the role's inline policies as they are now. Pure. */
 function planInlineRestore(role, record) {
     if (record.problem)
-        return { put: [], restored: [], conflicts: [`Role ${role.name}: ${record.problem}; inline policies were not restored.`] };
+        return {
+            put: [],
+            restored: [],
+            conflicts: [`Role ${role.name}: ${record.problem}; inline policies were not restored.`]
+        };
     const state = { role, docs: new Map(), touched: new Set(), deletedTexts: new Map(), conflicts: [] };
     for (const policy of role.inline)
         state.docs.set(policy.name, { before: policy.document, document: policy.document });
@@ -91389,7 +91666,11 @@ function planUndo(role, logGroups) {
         else if (!sameJson(next, deny.document))
             put.push({ name: DENY_POLICY_NAME, text: serializePolicyDocument(next) });
         denyLeft = next !== undefined;
-        denyPolicy = { name: DENY_POLICY_NAME, deleted: next === undefined, remainingGroups: next ? deniedGroupsOf(next) : [] };
+        denyPolicy = {
+            name: DENY_POLICY_NAME,
+            deleted: next === undefined,
+            remainingGroups: next ? deniedGroupsOf(next) : []
+        };
     }
     const attachedNow = new Set(role.attached.map((policy) => policy.arn));
     const conflicts = [];
@@ -91490,7 +91771,11 @@ function mergeSecretPolicy(existing, required) {
         const actions = stringsOf(current.Action);
         if (!actions.some((a) => a.toLowerCase() === action.toLowerCase()))
             actions.push(action);
-        const merged = { ...current, Action: actions, Resource: sortedUnique([...stringsOf(current.Resource), ...wanted]) };
+        const merged = {
+            ...current,
+            Action: actions,
+            Resource: sortedUnique([...stringsOf(current.Resource), ...wanted])
+        };
         const held = kms ? viaServicesIn(current) : undefined;
         ours.push(held === undefined ? merged : withViaServices(merged, sortedUnique([...held, ...viaServicesOf(required)])));
     }
@@ -91518,9 +91803,16 @@ const emptyPlan = () => ({ tags: { set: {}, remove: [] }, attach: [], detach: []
 function planSecretGrant(role, required) {
     const existing = role.inline.find((policy) => policy.name === SECRET_POLICY_NAME);
     if (required.length === 0 && !existing)
-        return { plan: emptyPlan(), policy: { name: SECRET_POLICY_NAME, after: { Version: '2012-10-17', Statement: [] } }, added: [], changed: false };
+        return {
+            plan: emptyPlan(),
+            policy: { name: SECRET_POLICY_NAME, after: { Version: '2012-10-17', Statement: [] } },
+            added: [],
+            changed: false
+        };
     const merged = mergeSecretPolicy(existing?.document, required);
-    const put = existing && sameJson(existing.document, merged) ? [] : [{ name: SECRET_POLICY_NAME, text: serializePolicyDocument(merged) }];
+    const put = existing && sameJson(existing.document, merged)
+        ? []
+        : [{ name: SECRET_POLICY_NAME, text: serializePolicyDocument(merged) }];
     const set = {};
     if (!hasTag(role, SECRET_POLICY_TAG, SECRET_POLICY_NAME))
         set[SECRET_POLICY_TAG] = SECRET_POLICY_NAME;
@@ -91579,7 +91871,9 @@ function planSecretGrantUndo(role, keep = []) {
     }
     const left = [...ours, ...others];
     const after = left.length === 0 ? undefined : { ...existing.document, Statement: left };
-    const put = after && !sameJson(after, existing.document) ? [{ name: SECRET_POLICY_NAME, text: serializePolicyDocument(after) }] : [];
+    const put = after && !sameJson(after, existing.document)
+        ? [{ name: SECRET_POLICY_NAME, text: serializePolicyDocument(after) }]
+        : [];
     const remove = ours.length === 0 ? tagKeys : [];
     const plan = { ...emptyPlan(), tags: { set: {}, remove }, put, delete: after ? [] : [SECRET_POLICY_NAME] };
     return {
@@ -91769,7 +92063,9 @@ class IamRoles {
                 if (!action)
                     continue;
                 const perResource = result.ResourceSpecificResults ?? [];
-                const anyAllowed = perResource.length > 0 ? perResource.some((r) => r.EvalResourceDecision === 'allowed') : result.EvalDecision === 'allowed';
+                const anyAllowed = perResource.length > 0
+                    ? perResource.some((r) => r.EvalResourceDecision === 'allowed')
+                    : result.EvalDecision === 'allowed';
                 if (anyAllowed)
                     allowed.add(action);
             }
@@ -91811,7 +92107,9 @@ class IamRoles {
             const verdict = simulated.get(`${decision.action} ${decision.resource}`);
             return verdict === undefined ? decision : { ...decision, verdict };
         });
-        const notes = exact.length < required.length ? ['secrets named without their random suffix were decided by static analysis'] : [];
+        const notes = exact.length < required.length
+            ? ['secrets named without their random suffix were decided by static analysis']
+            : [];
         return reportOf(role, 'simulation', decisions, report.examined, notes);
     }
     async simulateSecretAccess(roleArn, needs) {
@@ -91831,7 +92129,9 @@ class IamRoles {
             // kms:Decrypt comes through Secrets Manager or Parameter Store: asked as each of them calls it.
             const services = action === 'kms:Decrypt' ? [...new Set(needs.flatMap((need) => need.viaServices ?? []))] : [];
             for (const service of services.length > 0 ? services : [undefined]) {
-                const ContextEntries = service === undefined ? undefined : [{ ContextKeyName: VIA_SERVICE, ContextKeyType: 'string', ContextKeyValues: [service] }];
+                const ContextEntries = service === undefined
+                    ? undefined
+                    : [{ ContextKeyName: VIA_SERVICE, ContextKeyType: 'string', ContextKeyValues: [service] }];
                 let marker;
                 do {
                     const page = await this.iam.send(new client_iam_dist_cjs/* SimulatePrincipalPolicyCommand */.kUw({
@@ -92265,7 +92565,9 @@ function toLambdaLogging(logging) {
         ...(logging.applicationLogLevel
             ? { ApplicationLogLevel: logging.applicationLogLevel }
             : {}),
-        ...(logging.systemLogLevel ? { SystemLogLevel: logging.systemLogLevel } : {}),
+        ...(logging.systemLogLevel
+            ? { SystemLogLevel: logging.systemLogLevel }
+            : {}),
         ...(logging.logGroup ? { LogGroup: logging.logGroup } : {})
     };
 }
@@ -92349,7 +92651,7 @@ function roleNameOfIdentity(arn) {
     return roleNameOfArn(arn) ?? assumedRoleNameOf(arn);
 }
 /** The role name of an execution role given by name or ARN. */
-const nameOf = (nameOrArn) => (nameOrArn.startsWith('arn:') ? (roleNameOfIdentity(nameOrArn) ?? nameOrArn) : nameOrArn);
+const nameOf = (nameOrArn) => nameOrArn.startsWith('arn:') ? (roleNameOfIdentity(nameOrArn) ?? nameOrArn) : nameOrArn;
 /** Guards writes to execution roles: refusal(role) is the reason the action will not edit that role, if any. */
 class OwnRoleGuard {
     source;
@@ -92432,7 +92734,9 @@ function refuseWritesToOwnRole(iam, guard) {
         if (context.commandName && ROLE_WRITES.has(context.commandName) && typeof role === 'string') {
             const refusal = await guard.refusal(role);
             if (refusal)
-                throw Object.assign(new Error(`Refused to write to execution role ${role}: ${refusal}`), { name: 'OwnRoleRefused' });
+                throw Object.assign(new Error(`Refused to write to execution role ${role}: ${refusal}`), {
+                    name: 'OwnRoleRefused'
+                });
         }
         return next(args);
     }, { step: 'initialize', name: 'rotelRefuseWritesToOwnRole' });
@@ -92460,7 +92764,10 @@ function refuseWritesToOwnRole(iam, guard) {
 async function prepareRoles(config, clients, targets, control, reporter, 
 /** Told each configuration read, as rollout's onRead is. */
 onRead) {
-    const needed = config.cloudwatchLogs === 'off' || MODE_POLICY[config.mode].roles === 'restore' || checksSecretAccess(config) || shrinksSecretGrants(config);
+    const needed = config.cloudwatchLogs === 'off' ||
+        MODE_POLICY[config.mode].roles === 'restore' ||
+        checksSecretAccess(config) ||
+        shrinksSecretGrants(config);
     const partition = targets[0]?.partition;
     if (!needed || !partition || targets.length === 0)
         return {};
@@ -92469,8 +92776,26 @@ onRead) {
     refuseWritesToOwnRole(iam, guard);
     const edge = new IamRoles(iam);
     const roles = new RoleCoordinator(edge);
+    const preRead = await readFunctions(clients, targets, config.maxConcurrency, control, onRead);
+    // A role this run would write to, and that is the deploy role itself, is never planned: its functions
+    // fail with the reason (workOnRole), and nothing is read from or written to it on their behalf.
+    const ownRoleRefusals = writesRoles(config) ? await refusalsOfOwnRole(preRead, guard) : new Map();
+    for (const read of preRead.values())
+        if ('state' in read && read.state.role && !ownRoleRefusals.has(read.state.role))
+            roles.plan({
+                key: read.state.arn,
+                role: read.state.role,
+                logGroupArn: logGroupArnForFunction(read.state.arn, read.state.logGroup)
+            });
+    if (MODE_POLICY[config.mode].roles !== 'restore')
+        return { roles, preRead, ownRoleRefusals };
+    const restored = await restoreRoles({ config, edge, roles, guard, reporter, restored: new Map() }, preRead);
+    return { roles, preRead, restored };
+}
+/** Every function's configuration, or why it could not be read; none is read once the run is cancelled. */
+async function readFunctions(clients, targets, maxConcurrency, control, onRead) {
     const preRead = new Map();
-    await mapWithConcurrency(targets, config.maxConcurrency, async (target) => {
+    await mapWithConcurrency(targets, maxConcurrency, async (target) => {
         if (control.cancelled)
             return;
         try {
@@ -92482,21 +92807,21 @@ onRead) {
             preRead.set(target, { error });
         }
     });
-    // A role this run would write to, and that is the deploy role itself, is never planned: its functions
-    // fail with the reason (workOnRole), and nothing is read from or written to it on their behalf.
+    return preRead;
+}
+/** Why each role of the read functions that is the deploy role itself may not be written to, by role ARN. */
+async function refusalsOfOwnRole(preRead, guard) {
     const ownRoleRefusals = new Map();
-    if (writesRoles(config))
-        for (const role of new Set([...preRead.values()].flatMap((read) => ('state' in read && read.state.role ? [read.state.role] : []))))
-            if (!ownRoleRefusals.has(role)) {
-                const refusal = await guard.refusal(role);
-                if (refusal)
-                    ownRoleRefusals.set(role, refusal);
-            }
-    for (const read of preRead.values())
-        if ('state' in read && read.state.role && !ownRoleRefusals.has(read.state.role))
-            roles.plan({ key: read.state.arn, role: read.state.role, logGroupArn: logGroupArnForFunction(read.state.arn, read.state.logGroup) });
-    if (MODE_POLICY[config.mode].roles !== 'restore')
-        return { roles, preRead, ownRoleRefusals };
+    for (const role of new Set([...preRead.values()].flatMap((read) => ('state' in read && read.state.role ? [read.state.role] : []))))
+        if (!ownRoleRefusals.has(role)) {
+            const refusal = await guard.refusal(role);
+            if (refusal)
+                ownRoleRefusals.set(role, refusal);
+        }
+    return ownRoleRefusals;
+}
+/** remove: switches CloudWatch Logs back on for the roles this action switched it off on; the outcome by function ARN. */
+async function restoreRoles(work, preRead) {
     // Only roles that carry this action's record are read in full and restored.
     const keysByRole = new Map();
     for (const read of preRead.values())
@@ -92504,49 +92829,55 @@ onRead) {
             const keys = keysByRole.get(read.state.role) ?? [];
             keysByRole.set(read.state.role, [...keys, read.state.arn]);
         }
-    const restored = new Map();
-    await reporter.group('Switch CloudWatch Logs back on where this action switched it off', async () => {
-        await mapWithConcurrency([...keysByRole], 4, async ([roleArn, keys]) => {
-            const role = roleNameOf(roleArn);
-            let recorded;
-            try {
-                recorded = await edge.recordsOn(role);
-            }
-            catch (error) {
-                const reason = `could not read execution role ${role} to see whether this action switched its CloudWatch Logs off (${messageOf(error)}); grant the deploy role iam:GetRole on it (see README, Permissions)`;
-                // Told cloudwatch-logs: off, the user did switch logs off: removing the extension blind could
-                // lose logs. Otherwise the feature was most likely never used: say so, and go on.
-                if (config.cloudwatchLogs === 'off')
-                    for (const key of keys)
-                        restored.set(key, { ok: false, error: reason });
-                else
-                    reporter.warning(
-                    // The reason quotes IAM's error: outside text.
-                    annotationText(`The extension is removed, but it is unknown whether an earlier cloudwatch-logs: off run switched CloudWatch Logs off for execution role ${role}: ${reason}. If one did, CloudWatch Logs stays off for its functions.`), { title: 'Execution role not readable' });
-                return;
-            }
-            if (recorded.secretPolicy)
-                // Other functions of the role, not in this run, may still read the secret through it.
-                reporter.notice(`Execution role ${role} keeps inline policy ${recorded.secretPolicy}, which grant-secret-access put there: other functions using the role may still read the ingestion key through it. Once none does: aws iam delete-role-policy --role-name ${role} --policy-name ${recorded.secretPolicy} ; aws iam untag-role --role-name ${role} --tag-keys ${SECRET_POLICY_TAG}`, { title: 'Secret access left in place' });
-            if (!recorded.cloudwatchOff)
-                return;
-            const refusal = await guard.refusal(roleArn);
-            if (refusal) {
-                for (const key of keys)
-                    restored.set(key, { ok: false, error: refusal });
-                return;
-            }
-            const results = await roles.undoFor(keys);
-            for (const outcome of results.values()) {
-                // Role names and policy texts come from IAM: printed so that the runner runs no command from them.
-                if (outcome.ok)
-                    reporter.outside(`${role}: ${describeUndo(outcome.value).join('; ') || 'nothing to restore'}.`);
-                for (const key of keys)
-                    restored.set(key, outcome);
-            }
-        });
+    await work.reporter.group('Switch CloudWatch Logs back on where this action switched it off', async () => {
+        await mapWithConcurrency([...keysByRole], 4, async ([roleArn, keys]) => restoreRole(work, roleArn, keys));
     });
-    return { roles, preRead, restored };
+    return work.restored;
+}
+/** One role of remove: reads this action's record on it, and undoes what it says for the role's functions (keys). */
+async function restoreRole(work, roleArn, keys) {
+    const { edge, roles, guard, reporter, restored } = work;
+    const role = roleNameOf(roleArn);
+    let recorded;
+    try {
+        recorded = await edge.recordsOn(role);
+    }
+    catch (error) {
+        roleNotReadable(work, role, keys, error);
+        return;
+    }
+    if (recorded.secretPolicy)
+        // Other functions of the role, not in this run, may still read the secret through it.
+        reporter.notice(`Execution role ${role} keeps inline policy ${recorded.secretPolicy}, which grant-secret-access put there: other functions using the role may still read the ingestion key through it. Once none does: aws iam delete-role-policy --role-name ${role} --policy-name ${recorded.secretPolicy} ; aws iam untag-role --role-name ${role} --tag-keys ${SECRET_POLICY_TAG}`, { title: 'Secret access left in place' });
+    if (!recorded.cloudwatchOff)
+        return;
+    const refusal = await guard.refusal(roleArn);
+    if (refusal) {
+        for (const key of keys)
+            restored.set(key, { ok: false, error: refusal });
+        return;
+    }
+    const results = await roles.undoFor(keys);
+    for (const outcome of results.values()) {
+        // Role names and policy texts come from IAM: printed so that the runner runs no command from them.
+        if (outcome.ok)
+            reporter.outside(`${role}: ${describeUndo(outcome.value).join('; ') || 'nothing to restore'}.`);
+        for (const key of keys)
+            restored.set(key, outcome);
+    }
+}
+/** remove, when a role's record could not be read: its functions fail, or a warning says what may be left off. */
+function roleNotReadable(work, role, keys, error) {
+    const reason = `could not read execution role ${role} to see whether this action switched its CloudWatch Logs off (${messageOf(error)}); grant the deploy role iam:GetRole on it (see README, Permissions)`;
+    // Told cloudwatch-logs: off, the user did switch logs off: removing the extension blind could
+    // lose logs. Otherwise the feature was most likely never used: say so, and go on.
+    if (work.config.cloudwatchLogs === 'off')
+        for (const key of keys)
+            work.restored.set(key, { ok: false, error: reason });
+    else
+        work.reporter.warning(
+        // The reason quotes IAM's error: outside text.
+        annotationText(`The extension is removed, but it is unknown whether an earlier cloudwatch-logs: off run switched CloudWatch Logs off for execution role ${role}: ${reason}. If one did, CloudWatch Logs stays off for its functions.`), { title: 'Execution role not readable' });
 }
 /** Whether apply (or plan, showing what apply would do) writes to execution roles in this run. */
 function writesRoles(config) {
@@ -92557,7 +92888,8 @@ function writesRoles(config) {
 /** Reading the roles for secret access needs IAM reads: apply does it, plan only when asked to grant. */
 function checksSecretAccess(config) {
     const access = MODE_POLICY[config.mode].secretAccess;
-    return config.secretNeeds.length > 0 && (access === 'check-or-grant' || (access === 'preview-grant' && config.grantSecretAccess));
+    return (config.secretNeeds.length > 0 &&
+        (access === 'check-or-grant' || (access === 'preview-grant' && config.grantSecretAccess)));
 }
 /** grant-secret-access: true in apply: the grant on each role becomes what the run needs, even nothing. */
 function shrinksSecretGrants(config) {
@@ -92675,7 +93007,9 @@ async function workOnRole(ctx, state, report, log, warnings) {
     }
     else {
         if (cloudwatchLogs === 'off' && roleWork !== 'check') {
-            const outcome = roleWork === 'preview' ? await ctx.roles.previewFor(state.arn, method) : await ctx.roles.applyFor(state.arn, method);
+            const outcome = roleWork === 'preview'
+                ? await ctx.roles.previewFor(state.arn, method)
+                : await ctx.roles.applyFor(state.arn, method);
             if (!outcome.ok)
                 return `CloudWatch Logs could not be switched off for it. ${outcome.error}`;
             worked = true;
@@ -92891,7 +93225,12 @@ class FunctionRun {
     }
     /** The report row says the function's configuration stays as it was read (nothing of the plan holds). */
     keepAsRead() {
-        this.know({ layerAfter: this.plan.rotelLayerBefore, layersAfter: [...this.state.layers], changedVariables: [], diff: null });
+        this.know({
+            layerAfter: this.plan.rotelLayerBefore,
+            layersAfter: [...this.state.layers],
+            changedVariables: [],
+            diff: null
+        });
     }
     /** Sets the function's status (and its error, logged with a ✖) without ending the run. */
     mark(status, error) {
@@ -92958,7 +93297,9 @@ async function choosePlanStep(run) {
     // remove reads no layer: it takes off whichever Rotel layer is there.
     if (!run.policy.readsLayer) {
         const names = layerNamesOf(config.layerNameTemplate);
-        const instrumentationNames = config.instrumentation === 'none' ? undefined : instrumentationLayerNames(target.region, config.instrumentationLayer);
+        const instrumentationNames = config.instrumentation === 'none'
+            ? undefined
+            : instrumentationLayerNames(target.region, config.instrumentationLayer);
         run.planFor = (current) => planRemove(current, config.managedKeys, names, instrumentationNames);
         return undefined;
     }
@@ -93139,7 +93480,12 @@ async function rollbackStep(run, reason) {
         const restored = await writeConfiguration(run.lambda, original.arn, original.layers, original.variables ?? {}, revisionId, run.ctx.sleep, loggingAfter && loggingToRestore(original));
         if (restored.status === 'Failed')
             return run.end('failed', `${original.name}: ${reason} Rolling back failed too (${restored.reason ?? 'no reason given'}); it needs attention. ${hint}`);
-        run.know({ layersAfter: [...original.layers], layerAfter: run.report.layerBefore, changedVariables: [], diff: null });
+        run.know({
+            layersAfter: [...original.layers],
+            layerAfter: run.report.layerBefore,
+            changedVariables: [],
+            diff: null
+        });
         run.log.push(`Rolled back: layers${loggingAfter ? ', variables and log format are' : ' and variables are'} as they were before this run.`);
         return run.end('rolled-back', `${original.name}: ${reason} It was rolled back to its previous configuration.`);
     }
@@ -93227,7 +93573,9 @@ async function afterFailedWrite(run, error, replan) {
         if (!refused && !holds(current, state.layers, state.variables ?? {}, logFormatOf(state)))
             return run.fail(`${target.name} needs attention: the update failed (${errorName(error)}: ${messageOf(error)}) and the function now holds neither its old configuration nor the planned one. ${restoreHint(state, plan.loggingAfter !== undefined)}`);
     }
-    const hint = refused ? ' It kept changing while the action tried to write it; run again when other deployments are done.' : '';
+    const hint = refused
+        ? ' It kept changing while the action tried to write it; run again when other deployments are done.'
+        : '';
     return run.fail(`Failed to update ${target.name}: ${errorName(error)}: ${messageOf(error)}.${hint}`);
 }
 /** Whether a function holds exactly these layers, in order, these variables and this log format. */
@@ -93470,7 +93818,9 @@ async function verifyDelivery(run, requestId, invokedAt) {
         spans: result.spans,
         firstArrivalMs: result.firstArrivalMs,
         withInvocationId: result.withInvocationId,
-        link: settings.hyperdxUrl ? hyperdxSearchUrl(settings.hyperdxUrl, target.name, invokedAt - 60_000, windowEnd) : null,
+        link: settings.hyperdxUrl
+            ? hyperdxSearchUrl(settings.hyperdxUrl, target.name, invokedAt - 60_000, windowEnd)
+            : null,
         detail: result.error ?? (result.delivered ? null : `no record of it within ${settings.timeoutSeconds} s`)
     };
 }
@@ -93716,16 +94066,10 @@ function selection(path, patterns) {
 }
 const byName = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 /**
- * The Rotel layer references in the workspace files the globs select (`!` excludes), within the limits, with
- * the files that were selected but not searched.
+ * The files under `base` the patterns select, in the order to read them: by the first pattern selecting them, then
+ * by the walk's order. A directory that cannot be listed goes to `skipped`; the root itself failing throws.
  */
-async function scanWorkspace(root, patterns, limits = {}) {
-    const maxFiles = limits.maxFiles ?? 5000;
-    const maxFileBytes = limits.maxFileBytes ?? 1024 * 1024;
-    const maxTotalBytes = limits.maxTotalBytes ?? 50 * 1024 * 1024;
-    const compiled = compilePatterns(patterns);
-    const base = (0,external_node_path_.resolve)(root);
-    const skipped = [];
+async function listCandidates(base, compiled, skipped) {
     const candidates = [];
     const walk = async (directory, prefix) => {
         let entries;
@@ -93760,6 +94104,33 @@ async function scanWorkspace(root, patterns, limits = {}) {
     await walk(base, '');
     // Stable: within one priority, the walk's order.
     candidates.sort((a, b) => a.priority - b.priority);
+    return candidates;
+}
+/** Up to `size` bytes from the start of a file, fewer if it shrank meanwhile. */
+async function readUpTo(handle, size) {
+    // Reading no more than the size measured keeps the bounds when a file grows meanwhile.
+    const content = Buffer.alloc(size);
+    let filled = 0;
+    while (filled < size) {
+        const { bytesRead: got } = await handle.read(content, filled, size - filled, filled);
+        if (got === 0)
+            break;
+        filled += got;
+    }
+    return content.subarray(0, filled);
+}
+/**
+ * The Rotel layer references in the workspace files the globs select (`!` excludes), within the limits, with
+ * the files that were selected but not searched.
+ */
+async function scanWorkspace(root, patterns, limits = {}) {
+    const maxFiles = limits.maxFiles ?? 5000;
+    const maxFileBytes = limits.maxFileBytes ?? 1024 * 1024;
+    const maxTotalBytes = limits.maxTotalBytes ?? 50 * 1024 * 1024;
+    const compiled = compilePatterns(patterns);
+    const base = (0,external_node_path_.resolve)(root);
+    const skipped = [];
+    const candidates = await listCandidates(base, compiled, skipped);
     const references = [];
     const decoder = new TextDecoder('utf-8');
     let filesRead = 0;
@@ -93787,16 +94158,7 @@ async function scanWorkspace(root, patterns, limits = {}) {
                     skipped.push({ file, reason: 'limit' });
                     continue;
                 }
-                // Reading no more than the size measured keeps the bounds when a file grows meanwhile.
-                content = Buffer.alloc(size);
-                let filled = 0;
-                while (filled < size) {
-                    const { bytesRead: got } = await handle.read(content, filled, size - filled, filled);
-                    if (got === 0)
-                        break;
-                    filled += got;
-                }
-                content = content.subarray(0, filled);
+                content = await readUpTo(handle, size);
             }
             finally {
                 await handle.close();
@@ -94035,8 +94397,10 @@ async function run(env = process.env, given = {}) {
         const config = loadConfig((name) => reporter.getInput(name), env);
         mask(redactor.add(config.secretValues));
         if (config.literalIngestionKey && MODE_POLICY[config.mode].writes === 'extension')
-            reporter.notice('otlp-headers holds the ingestion key itself: Lambda keeps it in plain text in each function\'s configuration, readable by anyone allowed to read the function. Store it in Secrets Manager or Parameter Store and give a reference instead, e.g. Authorization=${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME}.', { title: 'Ingestion key in plain text' });
-        const clients = deps.awsClients(config.roleToAssume ? await reporter.group('Assume the deploy role', () => assumeRole(config, env, deps)) : undefined);
+            reporter.notice("otlp-headers holds the ingestion key itself: Lambda keeps it in plain text in each function's configuration, readable by anyone allowed to read the function. Store it in Secrets Manager or Parameter Store and give a reference instead, e.g. Authorization=${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME}.", { title: 'Ingestion key in plain text' });
+        const clients = deps.awsClients(config.roleToAssume
+            ? await reporter.group('Assume the deploy role', () => assumeRole(config, env, deps))
+            : undefined);
         await preflightEndpoint(config, deps);
         const delivery = await openDeliveryChecker(config, deps);
         // The hints are the upstream account's numbering; a mirror numbers its own copies.
@@ -94047,18 +94411,30 @@ async function run(env = process.env, given = {}) {
         for (const warning of selection.warnings)
             reporter.warning(annotationText(warning, { redact }));
         // Names and regions are printed anyway: a value found inside one hides nothing and would garble them.
-        const publicTexts = [...config.regions, ...selection.targets.flatMap((target) => [target.name, target.given, target.region])];
+        const publicTexts = [
+            ...config.regions,
+            ...selection.targets.flatMap((target) => [target.name, target.given, target.region])
+        ];
         const onRead = (state) => mask(redactor.addEchoed(valuesToHide(state, publicTexts)));
         const done = new Map();
         const publishOnce = once((result) => publishResult(config, result, redact, reporter, env));
         const control = new RunControl((reason) => {
             // The runner kills the process soon: report what is known, now, and leave.
             const outcomes = selection.targets.map((target) => done.get(target) ?? interrupted(control, target, reason));
-            const result = { mode: config.mode, outcomes, layers: layersByRegionAndArch(outcomes), testInvoke: config.testInvoke };
+            const result = {
+                mode: config.mode,
+                outcomes,
+                layers: layersByRegionAndArch(outcomes),
+                testInvoke: config.testInvoke
+            };
             void publishOnce(result).finally(() => deps.exit(1));
         }, (message) => reporter.warning(redact(message)));
         const dispose = control.install();
-        const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done, delivery, { onRead, redact, deps }).finally(async () => {
+        const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done, delivery, {
+            onRead,
+            redact,
+            deps
+        }).finally(async () => {
             dispose();
             await delivery?.close();
         });
@@ -94114,12 +94490,21 @@ function rawSecrets(reporter) {
         .map((line) => line.trim())
         .filter((line) => line !== '' && !line.startsWith('#'))
         // A line without "=" may be a secret pasted without its name: all of it is masked.
-        .flatMap((line) => (line.includes('=') ? [[line.slice(0, line.indexOf('=')).trim(), line.slice(line.indexOf('=') + 1).trim()]] : [['', line]]))
+        .flatMap((line) => line.includes('=')
+        ? [[line.slice(0, line.indexOf('=')).trim(), line.slice(line.indexOf('=') + 1).trim()]]
+        : [['', line]])
         .flatMap(([name, value]) => [...(name === '' || isSecretName(name) ? [value] : []), ...secretPartsOf(value)]);
     const urls = ['otlp-endpoint', 'clickhouse-url', 'hyperdx-url'].flatMap((name) => secretPartsOf(reporter.getInput(name).trim()));
     return [
-        ...new Set([raw.trim(), ...parts, ...parts.flatMap(secretPartsOf), ...environment, ...urls, password, password && `${user}:${password}`]
-            .filter((secret) => secret.length > 0))
+        ...new Set([
+            raw.trim(),
+            ...parts,
+            ...parts.flatMap(secretPartsOf),
+            ...environment,
+            ...urls,
+            password,
+            password && `${user}:${password}`
+        ].filter((secret) => secret.length > 0))
     ];
 }
 async function assumeRole(config, env, deps) {
