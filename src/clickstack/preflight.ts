@@ -22,6 +22,7 @@ import http2 from 'node:http2'
 import https from 'node:https'
 import { createRedactor, type Redactor } from '../core/redact.js'
 import { messageOf } from '../core/errors.js'
+import { encodePreflightRequest, grpcFrame, preflightJson } from '../core/otlpRecord.js'
 
 export type OtlpProtocol = 'grpc' | 'http'
 
@@ -55,8 +56,6 @@ export interface PreflightOptions {
   readonly now?: () => number
 }
 
-export const PREFLIGHT_SERVICE_NAME = 'rotel-clickstack-action'
-export const PREFLIGHT_BODY = 'rotel-clickstack-action preflight'
 export const GRPC_LOGS_EXPORT_PATH = '/opentelemetry.proto.collector.logs.v1.LogsService/Export'
 
 /** Whether a value is resolved by the extension from Secrets Manager or SSM, not by the runner. */
@@ -144,33 +143,6 @@ class PreflightTimeout extends Error {
 }
 
 // ---------------------------------------------------------------- OTLP/HTTP
-
-/** The preflight record as OTLP/JSON (ExportLogsServiceRequest). */
-export function preflightJson(nowNs: bigint): unknown {
-  const attribute = (key: string, value: string) => ({ key, value: { stringValue: value } })
-  return {
-    resourceLogs: [
-      {
-        resource: { attributes: [attribute('service.name', PREFLIGHT_SERVICE_NAME)] },
-        scopeLogs: [
-          {
-            scope: { name: PREFLIGHT_SERVICE_NAME },
-            logRecords: [
-              {
-                timeUnixNano: String(nowNs),
-                observedTimeUnixNano: String(nowNs),
-                severityNumber: 9,
-                severityText: 'INFO',
-                body: { stringValue: PREFLIGHT_BODY },
-                attributes: [attribute('rotel.preflight', 'true')]
-              }
-            ]
-          }
-        ]
-      }
-    ]
-  }
-}
 
 async function viaHttp(context: Context): Promise<Failure | undefined> {
   const path = `${context.url.pathname.replace(/\/+$/, '')}/v1/logs`
@@ -290,63 +262,6 @@ function judgeHttpAnswer(status: number, text: string, context: Context, path: s
 }
 
 // ---------------------------------------------------------------- OTLP/gRPC
-
-function varint(value: number | bigint): number[] {
-  let rest = BigInt(value)
-  const bytes: number[] = []
-  while (rest > 0x7fn) {
-    bytes.push(Number(rest & 0x7fn) | 0x80)
-    rest >>= 7n
-  }
-  bytes.push(Number(rest))
-  return bytes
-}
-const key = (field: number, wireType: number): number[] => varint((field << 3) | wireType)
-const lengthDelimited = (field: number, payload: readonly number[]): number[] => [
-  ...key(field, 2),
-  ...varint(payload.length),
-  ...payload
-]
-const stringField = (field: number, text: string): number[] => lengthDelimited(field, [...Buffer.from(text, 'utf8')])
-const varintField = (field: number, value: number): number[] => [...key(field, 0), ...varint(value)]
-function fixed64Field(field: number, value: bigint): number[] {
-  const bytes = Buffer.alloc(8)
-  bytes.writeBigUInt64LE(value)
-  return [...key(field, 1), ...bytes]
-}
-/** KeyValue { key = 1; AnyValue value = 2 { string_value = 1 } } */
-const stringAttribute = (name: string, value: string): number[] => [
-  ...stringField(1, name),
-  ...lengthDelimited(2, stringField(1, value))
-]
-
-/**
- * The preflight record as a protobuf ExportLogsServiceRequest:
- * resource_logs(1) → { resource(1) → attributes(1), scope_logs(2) → { scope(1) → name(1),
- * log_records(2) → { time_unix_nano(1) fixed64, severity_number(2), severity_text(3), body(5),
- * attributes(6), observed_time_unix_nano(11) fixed64 } } }
- */
-export function encodePreflightRequest(nowNs: bigint): Buffer {
-  const logRecord = [
-    ...fixed64Field(1, nowNs),
-    ...varintField(2, 9), // SEVERITY_NUMBER_INFO
-    ...stringField(3, 'INFO'),
-    ...lengthDelimited(5, stringField(1, PREFLIGHT_BODY)),
-    ...lengthDelimited(6, stringAttribute('rotel.preflight', 'true')),
-    ...fixed64Field(11, nowNs)
-  ]
-  const scopeLogs = [...lengthDelimited(1, stringField(1, PREFLIGHT_SERVICE_NAME)), ...lengthDelimited(2, logRecord)]
-  const resource = lengthDelimited(1, stringAttribute('service.name', PREFLIGHT_SERVICE_NAME))
-  const resourceLogs = [...lengthDelimited(1, resource), ...lengthDelimited(2, scopeLogs)]
-  return Buffer.from(lengthDelimited(1, resourceLogs))
-}
-
-/** A gRPC message frame: compressed flag 0, 4-byte big-endian length, the message. */
-export function grpcFrame(message: Buffer): Buffer {
-  const header = Buffer.alloc(5)
-  header.writeUInt32BE(message.length, 1)
-  return Buffer.concat([header, message])
-}
 
 const GRPC_CODES: Record<number, string> = {
   1: 'CANCELLED',

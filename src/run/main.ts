@@ -81,12 +81,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
   try {
     const config = loadConfig((name) => reporter.getInput(name), env)
     mask(redactor.add(config.secretValues))
-    if (config.literalIngestionKey && MODE_POLICY[config.mode].writes === 'extension')
-      reporter.notice(
-        "otlp-headers holds the ingestion key itself: Lambda keeps it in plain text in each function's configuration, readable by anyone allowed to read the function. Store it in Secrets Manager or Parameter Store and give a reference instead, e.g. Authorization=${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME}.",
-        { title: 'Ingestion key in plain text' }
-      )
-
+    noticeLiteralKey(config, reporter)
     const clients = deps.awsClients(
       config.roleToAssume
         ? await reporter.group('Assume the deploy role', () => assumeRole(config, env, deps))
@@ -100,12 +95,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
     const layers = new LayerResolver({ clientFor: clients.lambdaOnceFor, hints, ...probe })
     const selection = await selectFunctions(config, clients.lambdaFor)
     for (const warning of selection.warnings) reporter.warning(annotationText(warning, { redact }))
-    // Names and regions are printed anyway: a value found inside one hides nothing and would garble them.
-    const publicTexts = [
-      ...config.regions,
-      ...selection.targets.flatMap((target) => [target.name, target.given, target.region])
-    ]
-    const onRead = (state: FunctionState): void => mask(redactor.addEchoed(valuesToHide(state, publicTexts)))
+    const onRead = functionValueMasker(config, selection.targets, (values) => mask(redactor.addEchoed(values)))
 
     const done = new Map<FunctionTarget, FunctionOutcome>()
     const publishOnce = once((result: RunResult) => publishResult(config, result, redact, reporter, env))
@@ -154,19 +144,38 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
   }
 }
 
-/** A function in flight, or never started, when the run had to stop at once. */
+/** Tells once that otlp-headers holds the key itself, in the modes that write it to functions. */
+function noticeLiteralKey(config: ActionConfig, reporter: Reporter): void {
+  if (config.literalIngestionKey && MODE_POLICY[config.mode].writes === 'extension')
+    reporter.notice(
+      "otlp-headers holds the ingestion key itself: Lambda keeps it in plain text in each function's configuration, readable by anyone allowed to read the function. Store it in Secrets Manager or Parameter Store and give a reference instead, e.g. Authorization=${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME}.",
+      { title: 'Ingestion key in plain text' }
+    )
+}
+
+/** What to do with each function's configuration once read: hide its values in every channel from then on. */
+function functionValueMasker(
+  config: ActionConfig,
+  targets: readonly FunctionTarget[],
+  hide: (values: string[]) => void
+): (state: FunctionState) => void {
+  // Names and regions are printed anyway: a value found inside one hides nothing and would garble them.
+  const publicTexts = [...config.regions, ...targets.flatMap((target) => [target.name, target.given, target.region])]
+  return (state) => hide(valuesToHide(state, publicTexts))
+}
+
+/** A function in flight, or never started, when the run had to stop at once: a new report, the in-flight one left as it is. */
 function interrupted(control: RunControl, target: FunctionTarget, reason: string): FunctionOutcome {
   const flight = [...control.inFlight].find(
     ({ report }) => report.function === target.name && report.region === target.region
   )
   if (!flight) return cancelledOutcome(emptyReport(target))
-  const { report, phase, original } = flight
-  report.status = 'failed'
-  report.error =
+  const { phase, original } = flight
+  const error =
     phase === 'reading'
       ? `${target.name} was not changed: the run stopped (${reason}) while reading it.`
       : `${target.name} needs attention: the run stopped (${reason}) while ${phase}, so it may hold the new configuration unverified. ${original ? restoreHint(original, flight.logFormatChanged) : ''}`
-  return { report, layer: undefined, log: [report.error], warnings: [] }
+  return { report: { ...flight.report, status: 'failed', error }, layer: undefined, log: [error], warnings: [] }
 }
 
 /** Wraps an async function so that only its first call runs; later calls get the first call's promise. */

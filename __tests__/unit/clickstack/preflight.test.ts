@@ -7,13 +7,13 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  encodePreflightRequest,
   GRPC_LOGS_EXPORT_PATH,
   preflightProtocol,
   type PreflightOptions,
   type PreflightResult,
   sendPreflight
 } from '../../../src/clickstack/preflight.js'
+import { encodePreflightRequest } from '../../../src/core/otlpRecord.js'
 import { decodeProtoExport, OtlpReceiver, type ReceiverUrls } from '../../support/otlpReceiver.js'
 
 const KEY = 'ck-ingest-7d3f9a1b2c4e5f60'
