@@ -76816,7 +76816,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9234);
+/* harmony import */ var _run_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4303);
 /** The action's entry point. */
 
 await (0,_run_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -76826,7 +76826,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9234:
+/***/ 4303:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -86228,6 +86228,94 @@ var external_node_http2_default = /*#__PURE__*/__nccwpck_require__.n(external_no
 // EXTERNAL MODULE: external "node:https"
 var external_node_https_ = __nccwpck_require__(4708);
 var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_);
+;// CONCATENATED MODULE: ./src/core/otlpRecord.ts
+/**
+ * The preflight's OTLP log record, as OTLP/JSON and as a protobuf ExportLogsServiceRequest in a gRPC
+ * frame, encoded by hand: one fixed record needs no protobuf library. Pure.
+ */
+const PREFLIGHT_SERVICE_NAME = 'rotel-clickstack-action';
+const PREFLIGHT_BODY = 'rotel-clickstack-action preflight';
+/** The preflight record as OTLP/JSON (ExportLogsServiceRequest). */
+function preflightJson(nowNs) {
+    const attribute = (key, value) => ({ key, value: { stringValue: value } });
+    return {
+        resourceLogs: [
+            {
+                resource: { attributes: [attribute('service.name', PREFLIGHT_SERVICE_NAME)] },
+                scopeLogs: [
+                    {
+                        scope: { name: PREFLIGHT_SERVICE_NAME },
+                        logRecords: [
+                            {
+                                timeUnixNano: String(nowNs),
+                                observedTimeUnixNano: String(nowNs),
+                                severityNumber: 9,
+                                severityText: 'INFO',
+                                body: { stringValue: PREFLIGHT_BODY },
+                                attributes: [attribute('rotel.preflight', 'true')]
+                            }
+                        ]
+                    }
+                ]
+            }
+        ]
+    };
+}
+function varint(value) {
+    let rest = BigInt(value);
+    const bytes = [];
+    while (rest > 0x7fn) {
+        bytes.push(Number(rest & 0x7fn) | 0x80);
+        rest >>= 7n;
+    }
+    bytes.push(Number(rest));
+    return bytes;
+}
+const key = (field, wireType) => varint((field << 3) | wireType);
+const lengthDelimited = (field, payload) => [
+    ...key(field, 2),
+    ...varint(payload.length),
+    ...payload
+];
+const stringField = (field, text) => lengthDelimited(field, [...Buffer.from(text, 'utf8')]);
+const varintField = (field, value) => [...key(field, 0), ...varint(value)];
+function fixed64Field(field, value) {
+    const bytes = Buffer.alloc(8);
+    bytes.writeBigUInt64LE(value);
+    return [...key(field, 1), ...bytes];
+}
+/** KeyValue { key = 1; AnyValue value = 2 { string_value = 1 } } */
+const stringAttribute = (name, value) => [
+    ...stringField(1, name),
+    ...lengthDelimited(2, stringField(1, value))
+];
+/**
+ * The preflight record as a protobuf ExportLogsServiceRequest:
+ * resource_logs(1) → { resource(1) → attributes(1), scope_logs(2) → { scope(1) → name(1),
+ * log_records(2) → { time_unix_nano(1) fixed64, severity_number(2), severity_text(3), body(5),
+ * attributes(6), observed_time_unix_nano(11) fixed64 } } }
+ */
+function encodePreflightRequest(nowNs) {
+    const logRecord = [
+        ...fixed64Field(1, nowNs),
+        ...varintField(2, 9), // SEVERITY_NUMBER_INFO
+        ...stringField(3, 'INFO'),
+        ...lengthDelimited(5, stringField(1, PREFLIGHT_BODY)),
+        ...lengthDelimited(6, stringAttribute('rotel.preflight', 'true')),
+        ...fixed64Field(11, nowNs)
+    ];
+    const scopeLogs = [...lengthDelimited(1, stringField(1, PREFLIGHT_SERVICE_NAME)), ...lengthDelimited(2, logRecord)];
+    const resource = lengthDelimited(1, stringAttribute('service.name', PREFLIGHT_SERVICE_NAME));
+    const resourceLogs = [...lengthDelimited(1, resource), ...lengthDelimited(2, scopeLogs)];
+    return Buffer.from(lengthDelimited(1, resourceLogs));
+}
+/** A gRPC message frame: compressed flag 0, 4-byte big-endian length, the message. */
+function grpcFrame(message) {
+    const header = Buffer.alloc(5);
+    header.writeUInt32BE(message.length, 1);
+    return Buffer.concat([header, message]);
+}
+
 ;// CONCATENATED MODULE: ./src/clickstack/preflight.ts
 /**
  * Endpoint preflight: before any function is changed, the runner sends one small OTLP log record to
@@ -86253,8 +86341,7 @@ var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_no
 
 
 
-const PREFLIGHT_SERVICE_NAME = 'rotel-clickstack-action';
-const PREFLIGHT_BODY = 'rotel-clickstack-action preflight';
+
 const GRPC_LOGS_EXPORT_PATH = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
 /** Whether a value is resolved by the extension from Secrets Manager or SSM, not by the runner. */
 function isSecretReference(value) {
@@ -86321,32 +86408,6 @@ class PreflightTimeout extends Error {
     }
 }
 // ---------------------------------------------------------------- OTLP/HTTP
-/** The preflight record as OTLP/JSON (ExportLogsServiceRequest). */
-function preflightJson(nowNs) {
-    const attribute = (key, value) => ({ key, value: { stringValue: value } });
-    return {
-        resourceLogs: [
-            {
-                resource: { attributes: [attribute('service.name', PREFLIGHT_SERVICE_NAME)] },
-                scopeLogs: [
-                    {
-                        scope: { name: PREFLIGHT_SERVICE_NAME },
-                        logRecords: [
-                            {
-                                timeUnixNano: String(nowNs),
-                                observedTimeUnixNano: String(nowNs),
-                                severityNumber: 9,
-                                severityText: 'INFO',
-                                body: { stringValue: PREFLIGHT_BODY },
-                                attributes: [attribute('rotel.preflight', 'true')]
-                            }
-                        ]
-                    }
-                ]
-            }
-        ]
-    };
-}
 async function viaHttp(context) {
     const path = `${context.url.pathname.replace(/\/+$/, '')}/v1/logs`;
     const body = Buffer.from(JSON.stringify(preflightJson(context.nowNs)), 'utf8');
@@ -86434,60 +86495,6 @@ function judgeHttpAnswer(status, text, context, path) {
     return failure('rejected', `otlp-endpoint ${shown} refused the preflight log record (HTTP ${status}${said ? `: ${said}` : ''}): check that otlp-endpoint is ClickStack's OTLP endpoint.`);
 }
 // ---------------------------------------------------------------- OTLP/gRPC
-function varint(value) {
-    let rest = BigInt(value);
-    const bytes = [];
-    while (rest > 0x7fn) {
-        bytes.push(Number(rest & 0x7fn) | 0x80);
-        rest >>= 7n;
-    }
-    bytes.push(Number(rest));
-    return bytes;
-}
-const key = (field, wireType) => varint((field << 3) | wireType);
-const lengthDelimited = (field, payload) => [
-    ...key(field, 2),
-    ...varint(payload.length),
-    ...payload
-];
-const stringField = (field, text) => lengthDelimited(field, [...Buffer.from(text, 'utf8')]);
-const varintField = (field, value) => [...key(field, 0), ...varint(value)];
-function fixed64Field(field, value) {
-    const bytes = Buffer.alloc(8);
-    bytes.writeBigUInt64LE(value);
-    return [...key(field, 1), ...bytes];
-}
-/** KeyValue { key = 1; AnyValue value = 2 { string_value = 1 } } */
-const stringAttribute = (name, value) => [
-    ...stringField(1, name),
-    ...lengthDelimited(2, stringField(1, value))
-];
-/**
- * The preflight record as a protobuf ExportLogsServiceRequest:
- * resource_logs(1) → { resource(1) → attributes(1), scope_logs(2) → { scope(1) → name(1),
- * log_records(2) → { time_unix_nano(1) fixed64, severity_number(2), severity_text(3), body(5),
- * attributes(6), observed_time_unix_nano(11) fixed64 } } }
- */
-function encodePreflightRequest(nowNs) {
-    const logRecord = [
-        ...fixed64Field(1, nowNs),
-        ...varintField(2, 9), // SEVERITY_NUMBER_INFO
-        ...stringField(3, 'INFO'),
-        ...lengthDelimited(5, stringField(1, PREFLIGHT_BODY)),
-        ...lengthDelimited(6, stringAttribute('rotel.preflight', 'true')),
-        ...fixed64Field(11, nowNs)
-    ];
-    const scopeLogs = [...lengthDelimited(1, stringField(1, PREFLIGHT_SERVICE_NAME)), ...lengthDelimited(2, logRecord)];
-    const resource = lengthDelimited(1, stringAttribute('service.name', PREFLIGHT_SERVICE_NAME));
-    const resourceLogs = [...lengthDelimited(1, resource), ...lengthDelimited(2, scopeLogs)];
-    return Buffer.from(lengthDelimited(1, resourceLogs));
-}
-/** A gRPC message frame: compressed flag 0, 4-byte big-endian length, the message. */
-function grpcFrame(message) {
-    const header = Buffer.alloc(5);
-    header.writeUInt32BE(message.length, 1);
-    return Buffer.concat([header, message]);
-}
 const GRPC_CODES = {
     1: 'CANCELLED',
     2: 'UNKNOWN',
@@ -94396,8 +94403,7 @@ async function run(env = process.env, given = {}) {
     try {
         const config = loadConfig((name) => reporter.getInput(name), env);
         mask(redactor.add(config.secretValues));
-        if (config.literalIngestionKey && MODE_POLICY[config.mode].writes === 'extension')
-            reporter.notice("otlp-headers holds the ingestion key itself: Lambda keeps it in plain text in each function's configuration, readable by anyone allowed to read the function. Store it in Secrets Manager or Parameter Store and give a reference instead, e.g. Authorization=${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME}.", { title: 'Ingestion key in plain text' });
+        noticeLiteralKey(config, reporter);
         const clients = deps.awsClients(config.roleToAssume
             ? await reporter.group('Assume the deploy role', () => assumeRole(config, env, deps))
             : undefined);
@@ -94410,12 +94416,7 @@ async function run(env = process.env, given = {}) {
         const selection = await selectFunctions(config, clients.lambdaFor);
         for (const warning of selection.warnings)
             reporter.warning(annotationText(warning, { redact }));
-        // Names and regions are printed anyway: a value found inside one hides nothing and would garble them.
-        const publicTexts = [
-            ...config.regions,
-            ...selection.targets.flatMap((target) => [target.name, target.given, target.region])
-        ];
-        const onRead = (state) => mask(redactor.addEchoed(valuesToHide(state, publicTexts)));
+        const onRead = functionValueMasker(config, selection.targets, (values) => mask(redactor.addEchoed(values)));
         const done = new Map();
         const publishOnce = once((result) => publishResult(config, result, redact, reporter, env));
         const control = new RunControl((reason) => {
@@ -94460,18 +94461,27 @@ async function run(env = process.env, given = {}) {
         reporter.setFailed(annotationText(messageOf(error), { redact }));
     }
 }
-/** A function in flight, or never started, when the run had to stop at once. */
+/** Tells once that otlp-headers holds the key itself, in the modes that write it to functions. */
+function noticeLiteralKey(config, reporter) {
+    if (config.literalIngestionKey && MODE_POLICY[config.mode].writes === 'extension')
+        reporter.notice("otlp-headers holds the ingestion key itself: Lambda keeps it in plain text in each function's configuration, readable by anyone allowed to read the function. Store it in Secrets Manager or Parameter Store and give a reference instead, e.g. Authorization=${arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME}.", { title: 'Ingestion key in plain text' });
+}
+/** What to do with each function's configuration once read: hide its values in every channel from then on. */
+function functionValueMasker(config, targets, hide) {
+    // Names and regions are printed anyway: a value found inside one hides nothing and would garble them.
+    const publicTexts = [...config.regions, ...targets.flatMap((target) => [target.name, target.given, target.region])];
+    return (state) => hide(valuesToHide(state, publicTexts));
+}
+/** A function in flight, or never started, when the run had to stop at once: a new report, the in-flight one left as it is. */
 function interrupted(control, target, reason) {
     const flight = [...control.inFlight].find(({ report }) => report.function === target.name && report.region === target.region);
     if (!flight)
         return cancelledOutcome(emptyReport(target));
-    const { report, phase, original } = flight;
-    report.status = 'failed';
-    report.error =
-        phase === 'reading'
-            ? `${target.name} was not changed: the run stopped (${reason}) while reading it.`
-            : `${target.name} needs attention: the run stopped (${reason}) while ${phase}, so it may hold the new configuration unverified. ${original ? restoreHint(original, flight.logFormatChanged) : ''}`;
-    return { report, layer: undefined, log: [report.error], warnings: [] };
+    const { phase, original } = flight;
+    const error = phase === 'reading'
+        ? `${target.name} was not changed: the run stopped (${reason}) while reading it.`
+        : `${target.name} needs attention: the run stopped (${reason}) while ${phase}, so it may hold the new configuration unverified. ${original ? restoreHint(original, flight.logFormatChanged) : ''}`;
+    return { report: { ...flight.report, status: 'failed', error }, layer: undefined, log: [error], warnings: [] };
 }
 /** Wraps an async function so that only its first call runs; later calls get the first call's promise. */
 function once(fn) {
