@@ -298,9 +298,45 @@ async function processFunctions(
       return outcome
     })
   )
+  // The steps after the rollout say what they add to each outcome: the outcome is built anew with it,
+  // also in `done`, so that a hard stop reports it too.
+  let finished = outcomes
+  const add = (additions: Additions): void => {
+    finished = finished.map((outcome, index) => {
+      const more = additions.get(outcome)
+      const target = targets[index]
+      if (!more) return outcome
+      const next = withAdditions(outcome, more)
+      if (target) done.set(target, next)
+      return next
+    })
+  }
   if (roleWork.roles && MODE_POLICY[config.mode].roles === 'switch-off' && config.cloudwatchLogs === 'off')
-    await giveLogsBack(roleWork.roles, roleWork.preRead, targets, outcomes)
+    add(await giveLogsBack(roleWork.roles, roleWork.preRead, targets, finished))
   if (roleWork.roles && shrinksSecretGrants(config) && !control.cancelled)
-    await shrinkSecretGrants(roleWork.roles, config, roleWork.preRead, targets, outcomes, reporter)
-  return outcomes
+    add(await shrinkSecretGrants(roleWork.roles, config, roleWork.preRead, targets, finished, reporter))
+  return finished
+}
+
+/** What giveLogsBack and shrinkSecretGrants add to the finished outcomes (roleSteps.ts' OutcomeAdditions), and one of them. */
+type Additions = Awaited<ReturnType<typeof giveLogsBack>>
+type Addition = NonNullable<ReturnType<Additions['get']>>
+
+/** A finished function's outcome with what a step after the rollout adds to it: its role's changes, log lines, warnings. */
+function withAdditions(outcome: FunctionOutcome, more: Addition): FunctionOutcome {
+  const role = more.executionRole
+  return {
+    ...outcome,
+    report: role
+      ? {
+          ...outcome.report,
+          executionRole: {
+            role: role.role,
+            changes: [...(outcome.report.executionRole?.changes ?? []), ...role.changes]
+          }
+        }
+      : outcome.report,
+    log: [...outcome.log, ...(more.log ?? [])],
+    warnings: [...outcome.warnings, ...(more.warnings ?? [])]
+  }
 }

@@ -10,7 +10,7 @@ import type { RunControl } from './cancellation.js'
 import { describeOffChange, describeUndo, logsReachClickStack } from '../core/cloudwatchOff.js'
 import type { ActionConfig } from '../core/config.js'
 import { MODE_POLICY } from '../core/modes.js'
-import type { FunctionOutcome, FunctionReport, FunctionState, FunctionTarget } from '../core/model.js'
+import type { ExecutionRoleReport, FunctionOutcome, FunctionState, FunctionTarget } from '../core/model.js'
 import { IamRoles } from '../aws/iamRoles.js'
 import { explainLogsStillOn } from '../core/logWriteReport.js'
 import { RoleCoordinator, type RoleOutcome } from './roleCoordinator.js'
@@ -201,6 +201,19 @@ export function shrinksSecretGrants(config: ActionConfig): boolean {
 }
 
 /**
+ * What a step after the rollout adds to a finished function's outcome; processFunctions (main.ts)
+ * builds the new outcome from it.
+ */
+export interface OutcomeAdditions {
+  /** The execution role, and the changes made to it after those the report already has. */
+  readonly executionRole?: ExecutionRoleReport
+  /** Lines after those its log already has. */
+  readonly log?: readonly string[]
+  /** Warnings after those it already has. */
+  readonly warnings?: readonly string[]
+}
+
+/**
  * After an apply with grant-secret-access: true: on each execution role of the run's functions, the
  * action's grant is cut down to what this run's references need (old secrets, keys and services
  * dropped; the policy and its tag deleted when nothing is needed). Only once every function of the
@@ -214,7 +227,8 @@ export async function shrinkSecretGrants(
   targets: readonly FunctionTarget[],
   outcomes: readonly FunctionOutcome[],
   reporter: Reporter
-): Promise<void> {
+): Promise<Map<FunctionOutcome, OutcomeAdditions>> {
+  const additions = new Map<FunctionOutcome, OutcomeAdditions>()
   const byRole = new Map<string, Array<{ outcome: FunctionOutcome; current: boolean }>>()
   targets.forEach((target, index) => {
     const read = preRead?.get(target)
@@ -237,9 +251,12 @@ export async function shrinkSecretGrants(
     const result = await roles.undoSecretGrantFor(role, config.secretNeeds)
     if (!result.ok) {
       const first = functions[0]?.outcome
-      ;(first?.warnings as string[] | undefined)?.push(
-        `Execution role ${role}: the secret access it no longer needs could not be dropped: ${result.error}`
-      )
+      if (first)
+        additions.set(first, {
+          warnings: [
+            `Execution role ${role}: the secret access it no longer needs could not be dropped: ${result.error}`
+          ]
+        })
       return
     }
     if (!result.value.changed) return
@@ -247,11 +264,9 @@ export async function shrinkSecretGrants(
       ? `then dropped from inline policy ${result.value.policy.name} what the run no longer needs: ${result.value.dropped.join(', ')}`
       : `then deleted inline policy ${result.value.policy?.name ?? SECRET_POLICY_NAME} and its tag: nothing of it is needed any more`
     reporter.info(`Execution role ${role}: ${change}.`)
-    for (const { outcome } of functions) {
-      const before = outcome.report.executionRole?.changes ?? []
-      outcome.report.executionRole = { role, changes: [...before, change] }
-    }
+    for (const { outcome } of functions) additions.set(outcome, { executionRole: { role, changes: [change] } })
   })
+  return additions
 }
 
 /**
@@ -262,8 +277,9 @@ export async function giveLogsBack(
   roles: RoleCoordinator,
   preRead: ReadonlyMap<FunctionTarget, PreRead> | undefined,
   targets: readonly FunctionTarget[],
-  outcomes: FunctionOutcome[]
-): Promise<void> {
+  outcomes: readonly FunctionOutcome[]
+): Promise<Map<FunctionOutcome, OutcomeAdditions>> {
+  const additions = new Map<FunctionOutcome, OutcomeAdditions>()
   // Every function planned on a role counts, also one that failed before its own role step: the role
   // was switched off for all of its planned functions at once.
   const needing: Array<{ outcome: FunctionOutcome; key: string; role: string }> = []
@@ -274,57 +290,66 @@ export async function giveLogsBack(
     if (!logsReachClickStack(outcome.report, outcome.cloudwatchStillOn ?? false))
       needing.push({ outcome, key: read.state.arn, role: roleNameOf(read.state.role) })
   })
-  if (needing.length === 0) return
+  if (needing.length === 0) return additions
   const results = await roles.undoFor(needing.map(({ key }) => key))
   for (const { outcome, role } of needing) {
     const result = results.get(role)
-    const log = outcome.log as string[]
-    const warnings = outcome.warnings as string[]
     if (!result) continue
     if (result.ok) {
       const changes = describeUndo(result.value)
       if (changes.length === 0) continue
-      const before = outcome.report.executionRole?.changes ?? []
-      outcome.report.executionRole = { role, changes: [...before, ...changes.map((change) => `then ${change}`)] }
-      log.push(
-        `CloudWatch Logs switched back on for it, as its logs are not known to reach ClickStack: ${changes.join('; ')}.`
-      )
-      // detach is role-wide: the other functions of the role get CloudWatch Logs back too.
-      if (result.value.reattached.length > 0 || result.value.inlineRestored.length > 0)
-        warnings.push(
-          `Execution role ${role}: CloudWatch Logs is on again for every function using it, because ${outcome.report.function} did not end with its logs reaching ClickStack; run again once it does.`
-        )
+      additions.set(outcome, {
+        executionRole: { role, changes: changes.map((change) => `then ${change}`) },
+        log: [
+          `CloudWatch Logs switched back on for it, as its logs are not known to reach ClickStack: ${changes.join('; ')}.`
+        ],
+        // detach is role-wide: the other functions of the role get CloudWatch Logs back too.
+        warnings:
+          result.value.reattached.length > 0 || result.value.inlineRestored.length > 0
+            ? [
+                `Execution role ${role}: CloudWatch Logs is on again for every function using it, because ${outcome.report.function} did not end with its logs reaching ClickStack; run again once it does.`
+              ]
+            : []
+      })
     } else {
-      warnings.push(
-        `${outcome.report.function}: its logs are not known to reach ClickStack, and CloudWatch Logs could not be switched back on for it: ${result.error}`
-      )
+      additions.set(outcome, {
+        warnings: [
+          `${outcome.report.function}: its logs are not known to reach ClickStack, and CloudWatch Logs could not be switched back on for it: ${result.error}`
+        ]
+      })
     }
   }
+  return additions
+}
+
+/** What workOnRole did to the function's execution role (none when it did nothing), or why it failed. */
+export interface RoleWork {
+  readonly problem?: string
+  readonly executionRole?: ExecutionRoleReport
 }
 
 /**
  * The execution role's part of the mode, for cloudwatch-logs: off (and remove, whose roles were
- * restored before the rollout): returns why it failed, or undefined.
+ * restored before the rollout): returns what it did to the role, for the report, or why it failed.
  */
 export async function workOnRole(
   ctx: RolloutContext,
   state: FunctionState,
-  report: FunctionReport,
   log: string[],
   warnings: string[]
-): Promise<string | undefined> {
+): Promise<RoleWork> {
   const { cloudwatchLogs, cloudwatchOffMethod: method, secretNeeds, grantSecretAccess } = ctx.config
   const { roles: roleWork, secretAccess } = MODE_POLICY[ctx.config.mode]
-  if (!ctx.roles || !state.role) return undefined
+  if (!ctx.roles || !state.role) return {}
   const ownRole = ctx.ownRoleRefusals?.get(state.role)
-  if (ownRole) return ownRole
+  if (ownRole) return { problem: ownRole }
   const role = roleNameOf(state.role)
   const changes: string[] = []
   let worked = false
   if (roleWork === 'restore') {
     const restored = ctx.restored?.get(state.arn)
     if (restored) {
-      if (!restored.ok) return restored.error
+      if (!restored.ok) return { problem: restored.error }
       worked = true
       changes.push(...describeUndo(restored.value))
       warnings.push(...restored.value.conflicts)
@@ -335,7 +360,7 @@ export async function workOnRole(
         roleWork === 'preview'
           ? await ctx.roles.previewFor(state.arn, method)
           : await ctx.roles.applyFor(state.arn, method)
-      if (!outcome.ok) return `CloudWatch Logs could not be switched off for it. ${outcome.error}`
+      if (!outcome.ok) return { problem: `CloudWatch Logs could not be switched off for it. ${outcome.error}` }
       worked = true
       changes.push(...describeOffChange(outcome.value, roleWork === 'preview' ? 'would' : 'did'))
       warnings.push(...outcome.value.warnings)
@@ -343,16 +368,17 @@ export async function workOnRole(
     // Reading roles needs IAM reads that a read-only plan or check role lacks: plan reads them only to show a grant.
     if (checksSecretAccess(ctx.config)) {
       const grant = grantSecretAccess && secretAccess === 'check-or-grant'
-      const key = `${role} ${grant ? 'grant' : 'check'}`
-      let pending = ctx.secretAccessByRole?.get(key)
-      if (!pending) {
-        pending = ctx.roles.secretAccessForRole(state.role, secretNeeds, grant ? 'grant' : 'check')
-        ctx.secretAccessByRole?.set(key, pending)
-      }
+      const use = grant ? 'grant' : 'check'
+      const key = `${role} ${use}`
+      // One read (or grant) for all of the role's functions: the first one's, shared.
+      const pending = ctx.secretAccessByRole?.get(key) ?? ctx.roles.secretAccessForRole(state.role, secretNeeds, use)
+      ctx.secretAccessByRole?.set(key, pending)
       const outcome = await pending
       if (!outcome.ok) {
         if (grant)
-          return `Its execution role could not be given read access to the referenced secrets. ${outcome.error}`
+          return {
+            problem: `Its execution role could not be given read access to the referenced secrets. ${outcome.error}`
+          }
         warnings.push(
           `${state.name}: whether its execution role can read the referenced secrets is unknown: ${outcome.error}`
         )
@@ -380,12 +406,11 @@ export async function workOnRole(
       }
     }
   }
-  if (!worked) return undefined
-  report.executionRole = { role, changes }
+  if (!worked) return {}
   log.push(
     changes.length > 0 ? `Execution role ${role}: ${changes.join('; ')}.` : `Execution role ${role}: nothing to change.`
   )
-  return undefined
+  return { executionRole: { role, changes } }
 }
 
 /** Why the function's role may still write its CloudWatch logs, or undefined when it may not. */

@@ -23,7 +23,7 @@ import { LayerResolver } from '../../../src/aws/layerResolver.js'
 import { rolloutFunction } from '../../../src/run/rollout.js'
 import type { RolloutContext } from '../../../src/run/rolloutContext.js'
 import { emptyReport } from '../../../src/core/model.js'
-import { shrinkSecretGrants, shrinksSecretGrants } from '../../../src/run/roleSteps.js'
+import { giveLogsBack, shrinkSecretGrants, shrinksSecretGrants } from '../../../src/run/roleSteps.js'
 import type { SecretAccessReport } from '../../../src/core/secretAccess.js'
 import { MemoryReporter } from '../../../src/github/memoryReporter.js'
 
@@ -414,7 +414,7 @@ describe('cutting the secret grant down after an apply', () => {
     const ctx = context(headers, edge)
     const outcome = await rolloutFunction(ctx, target)
     expect(outcome.report.status).toBe('updated')
-    await shrinkSecretGrants(
+    const additions = await shrinkSecretGrants(
       ctx.roles as RoleCoordinator,
       ctx.config,
       preReadOf(ctx),
@@ -424,7 +424,14 @@ describe('cutting the secret grant down after an apply', () => {
     )
     expect(calls).toEqual(['readRole', 'grantSecretAccess', 'undoSecretGrant'])
     expect(edge.keptBy).toEqual([ctx.config.secretNeeds.map((need) => `${need.action} ${need.resource}`)])
-    expect(outcome.report.executionRole?.changes.at(-1)).toMatch(
+    // The step says what to add; it leaves the outcome as it was.
+    expect(outcome.report.executionRole?.changes.at(-1)).not.toMatch(/^then /)
+    expect(additions.get(outcome)?.executionRole?.changes).toEqual([
+      expect.stringMatching(
+        /^then dropped from inline policy .* what the run no longer needs: ssm:GetParameters on .*old-key$/
+      )
+    ])
+    expect(additions.get(outcome)?.executionRole?.changes.at(-1)).toMatch(
       /^then dropped from inline policy .* what the run no longer needs: ssm:GetParameters on .*old-key$/
     )
   })
@@ -572,5 +579,40 @@ describe('describing role changes', () => {
     expect(logsReachClickStack(row('failed'), false)).toBe(false)
     expect(logsReachClickStack(row('failed'), true)).toBe(true)
     expect(logsReachClickStack(row('cancelled'), false)).toBe(false)
+  })
+})
+
+describe('giving CloudWatch Logs back after an apply', () => {
+  it('says what it adds to the outcome of a function whose logs are not known to reach ClickStack', async () => {
+    const undone: UndoResult = {
+      role: 'orders-exec',
+      changed: true,
+      reattached: ['arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+      inlineRestored: [],
+      conflicts: [],
+      tagsRemoved: [],
+      after: ROLE
+    }
+    const roles = {
+      undoFor: async () => new Map([['orders-exec', { ok: true, value: undone }]])
+    } as unknown as RoleCoordinator
+    const preRead = new Map([[target, { state: { name: 'orders-api', arn: FN_ARN, role: ROLE_ARN } as never }]])
+    const outcome = {
+      report: { ...emptyReport(target), status: 'rolled-back' as const },
+      layer: undefined,
+      log: [],
+      warnings: []
+    }
+    const additions = await giveLogsBack(roles, preRead, [target], [outcome])
+    expect(additions.get(outcome)).toEqual({
+      executionRole: { role: 'orders-exec', changes: ['then attached AWSLambdaBasicExecutionRole again'] },
+      log: [
+        'CloudWatch Logs switched back on for it, as its logs are not known to reach ClickStack: attached AWSLambdaBasicExecutionRole again.'
+      ],
+      warnings: [expect.stringMatching(/^Execution role orders-exec: CloudWatch Logs is on again for every function/)]
+    })
+    // The outcome itself is left as it was: processFunctions builds the new one.
+    expect(outcome.report.executionRole).toBeNull()
+    expect(outcome.log).toEqual([])
   })
 })

@@ -22,11 +22,12 @@ export async function planStep(run: FunctionRun): Promise<FunctionOutcome | unde
     run.keepAsRead()
     return run.fail(`${target.name} ${reports.notChanged} changed: ${plan.problems.join(' Also, ')}`)
   }
-  const roleProblem = await workOnRole(ctx, state, run.report, run.log, run.warnings)
-  if (roleProblem) {
+  const role = await workOnRole(ctx, state, run.log, run.warnings)
+  if (role.problem) {
     run.keepAsRead()
-    return run.fail(reports.roleFailure(target.name, roleProblem))
+    return run.fail(reports.roleFailure(target.name, role.problem))
   }
+  if (role.executionRole) run.know({ executionRole: role.executionRole })
   if (reports.judgement) return judgeWithRole(run, reports.judgement)
   if (!plan.changed && policy.roles === 'switch-off' && ctx.config.cloudwatchLogs === 'off') {
     // Not invoked, so its logs cannot be watched: the role's policies say whether they can still go to CloudWatch.
