@@ -270,7 +270,11 @@ describe('waitForDelivery', () => {
     try {
       const time = clock(since.getTime())
       const result = await checker().waitForDelivery({ functionName: fn, requestId, since, timeoutMs: 90000, ...time })
-      expect(result).toMatchObject({ delivered: true, logRecords: 1, polls: 2 })
+      expect(result).toMatchObject({ delivered: true, logRecords: 1 })
+      // The two failures may fall in one poll (its log and span queries) or in two, as the requests race.
+      expect(result.polls).toBeGreaterThanOrEqual(2)
+      expect(result.polls).toBeLessThanOrEqual(3)
+      expect(failures).toBe(2)
       expect(result.error).toBeUndefined()
     } finally {
       server.onQuery = undefined
