@@ -92910,6 +92910,7 @@ function shrinksSecretGrants(config) {
  * old secret, so its role keeps the grant until a run that updates them all.
  */
 async function shrinkSecretGrants(roles, config, preRead, targets, outcomes, reporter) {
+    const additions = new Map();
     const byRole = new Map();
     targets.forEach((target, index) => {
         const read = preRead?.get(target);
@@ -92931,7 +92932,12 @@ async function shrinkSecretGrants(roles, config, preRead, targets, outcomes, rep
         const result = await roles.undoSecretGrantFor(role, config.secretNeeds);
         if (!result.ok) {
             const first = functions[0]?.outcome;
-            first?.warnings?.push(`Execution role ${role}: the secret access it no longer needs could not be dropped: ${result.error}`);
+            if (first)
+                additions.set(first, {
+                    warnings: [
+                        `Execution role ${role}: the secret access it no longer needs could not be dropped: ${result.error}`
+                    ]
+                });
             return;
         }
         if (!result.value.changed)
@@ -92940,17 +92946,17 @@ async function shrinkSecretGrants(roles, config, preRead, targets, outcomes, rep
             ? `then dropped from inline policy ${result.value.policy.name} what the run no longer needs: ${result.value.dropped.join(', ')}`
             : `then deleted inline policy ${result.value.policy?.name ?? SECRET_POLICY_NAME} and its tag: nothing of it is needed any more`;
         reporter.info(`Execution role ${role}: ${change}.`);
-        for (const { outcome } of functions) {
-            const before = outcome.report.executionRole?.changes ?? [];
-            outcome.report.executionRole = { role, changes: [...before, change] };
-        }
+        for (const { outcome } of functions)
+            additions.set(outcome, { executionRole: { role, changes: [change] } });
     });
+    return additions;
 }
 /**
  * After an apply with cloudwatch-logs: off, a function whose logs are not known to reach ClickStack
  * (rolled back, failed, cancelled, telemetry not arriving) gets CloudWatch Logs back.
  */
 async function giveLogsBack(roles, preRead, targets, outcomes) {
+    const additions = new Map();
     // Every function planned on a role counts, also one that failed before its own role step: the role
     // was switched off for all of its planned functions at once.
     const needing = [];
@@ -92963,42 +92969,51 @@ async function giveLogsBack(roles, preRead, targets, outcomes) {
             needing.push({ outcome, key: read.state.arn, role: roleNameOf(read.state.role) });
     });
     if (needing.length === 0)
-        return;
+        return additions;
     const results = await roles.undoFor(needing.map(({ key }) => key));
     for (const { outcome, role } of needing) {
         const result = results.get(role);
-        const log = outcome.log;
-        const warnings = outcome.warnings;
         if (!result)
             continue;
         if (result.ok) {
             const changes = describeUndo(result.value);
             if (changes.length === 0)
                 continue;
-            const before = outcome.report.executionRole?.changes ?? [];
-            outcome.report.executionRole = { role, changes: [...before, ...changes.map((change) => `then ${change}`)] };
-            log.push(`CloudWatch Logs switched back on for it, as its logs are not known to reach ClickStack: ${changes.join('; ')}.`);
-            // detach is role-wide: the other functions of the role get CloudWatch Logs back too.
-            if (result.value.reattached.length > 0 || result.value.inlineRestored.length > 0)
-                warnings.push(`Execution role ${role}: CloudWatch Logs is on again for every function using it, because ${outcome.report.function} did not end with its logs reaching ClickStack; run again once it does.`);
+            additions.set(outcome, {
+                executionRole: { role, changes: changes.map((change) => `then ${change}`) },
+                log: [
+                    `CloudWatch Logs switched back on for it, as its logs are not known to reach ClickStack: ${changes.join('; ')}.`
+                ],
+                // detach is role-wide: the other functions of the role get CloudWatch Logs back too.
+                warnings: result.value.reattached.length > 0 || result.value.inlineRestored.length > 0
+                    ? [
+                        `Execution role ${role}: CloudWatch Logs is on again for every function using it, because ${outcome.report.function} did not end with its logs reaching ClickStack; run again once it does.`
+                    ]
+                    : []
+            });
         }
         else {
-            warnings.push(`${outcome.report.function}: its logs are not known to reach ClickStack, and CloudWatch Logs could not be switched back on for it: ${result.error}`);
+            additions.set(outcome, {
+                warnings: [
+                    `${outcome.report.function}: its logs are not known to reach ClickStack, and CloudWatch Logs could not be switched back on for it: ${result.error}`
+                ]
+            });
         }
     }
+    return additions;
 }
 /**
  * The execution role's part of the mode, for cloudwatch-logs: off (and remove, whose roles were
- * restored before the rollout): returns why it failed, or undefined.
+ * restored before the rollout): returns what it did to the role, for the report, or why it failed.
  */
-async function workOnRole(ctx, state, report, log, warnings) {
+async function workOnRole(ctx, state, log, warnings) {
     const { cloudwatchLogs, cloudwatchOffMethod: method, secretNeeds, grantSecretAccess } = ctx.config;
     const { roles: roleWork, secretAccess } = MODE_POLICY[ctx.config.mode];
     if (!ctx.roles || !state.role)
-        return undefined;
+        return {};
     const ownRole = ctx.ownRoleRefusals?.get(state.role);
     if (ownRole)
-        return ownRole;
+        return { problem: ownRole };
     const role = roleNameOf(state.role);
     const changes = [];
     let worked = false;
@@ -93006,7 +93021,7 @@ async function workOnRole(ctx, state, report, log, warnings) {
         const restored = ctx.restored?.get(state.arn);
         if (restored) {
             if (!restored.ok)
-                return restored.error;
+                return { problem: restored.error };
             worked = true;
             changes.push(...describeUndo(restored.value));
             warnings.push(...restored.value.conflicts);
@@ -93018,7 +93033,7 @@ async function workOnRole(ctx, state, report, log, warnings) {
                 ? await ctx.roles.previewFor(state.arn, method)
                 : await ctx.roles.applyFor(state.arn, method);
             if (!outcome.ok)
-                return `CloudWatch Logs could not be switched off for it. ${outcome.error}`;
+                return { problem: `CloudWatch Logs could not be switched off for it. ${outcome.error}` };
             worked = true;
             changes.push(...describeOffChange(outcome.value, roleWork === 'preview' ? 'would' : 'did'));
             warnings.push(...outcome.value.warnings);
@@ -93026,16 +93041,17 @@ async function workOnRole(ctx, state, report, log, warnings) {
         // Reading roles needs IAM reads that a read-only plan or check role lacks: plan reads them only to show a grant.
         if (checksSecretAccess(ctx.config)) {
             const grant = grantSecretAccess && secretAccess === 'check-or-grant';
-            const key = `${role} ${grant ? 'grant' : 'check'}`;
-            let pending = ctx.secretAccessByRole?.get(key);
-            if (!pending) {
-                pending = ctx.roles.secretAccessForRole(state.role, secretNeeds, grant ? 'grant' : 'check');
-                ctx.secretAccessByRole?.set(key, pending);
-            }
+            const use = grant ? 'grant' : 'check';
+            const key = `${role} ${use}`;
+            // One read (or grant) for all of the role's functions: the first one's, shared.
+            const pending = ctx.secretAccessByRole?.get(key) ?? ctx.roles.secretAccessForRole(state.role, secretNeeds, use);
+            ctx.secretAccessByRole?.set(key, pending);
             const outcome = await pending;
             if (!outcome.ok) {
                 if (grant)
-                    return `Its execution role could not be given read access to the referenced secrets. ${outcome.error}`;
+                    return {
+                        problem: `Its execution role could not be given read access to the referenced secrets. ${outcome.error}`
+                    };
                 warnings.push(`${state.name}: whether its execution role can read the referenced secrets is unknown: ${outcome.error}`);
             }
             else {
@@ -93059,10 +93075,9 @@ async function workOnRole(ctx, state, report, log, warnings) {
         }
     }
     if (!worked)
-        return undefined;
-    report.executionRole = { role, changes };
+        return {};
     log.push(changes.length > 0 ? `Execution role ${role}: ${changes.join('; ')}.` : `Execution role ${role}: nothing to change.`);
-    return undefined;
+    return { executionRole: { role, changes } };
 }
 /** Why the function's role may still write its CloudWatch logs, or undefined when it may not. */
 async function logsStillAllowed(ctx, state) {
@@ -93396,11 +93411,13 @@ async function planStep(run) {
         run.keepAsRead();
         return run.fail(`${target.name} ${reports.notChanged} changed: ${plan.problems.join(' Also, ')}`);
     }
-    const roleProblem = await workOnRole(ctx, state, run.report, run.log, run.warnings);
-    if (roleProblem) {
+    const role = await workOnRole(ctx, state, run.log, run.warnings);
+    if (role.problem) {
         run.keepAsRead();
-        return run.fail(reports.roleFailure(target.name, roleProblem));
+        return run.fail(reports.roleFailure(target.name, role.problem));
     }
+    if (role.executionRole)
+        run.know({ executionRole: role.executionRole });
     if (reports.judgement)
         return judgeWithRole(run, reports.judgement);
     if (!plan.changed && policy.roles === 'switch-off' && ctx.config.cloudwatchLogs === 'off') {
@@ -94573,11 +94590,44 @@ async function processFunctions(config, clients, layers, targets, control, done,
         reporter.outsideGroup(redact(`${target.name} (${target.region}): ${outcome.report.status}`), outcome.log.map(redact));
         return outcome;
     }));
+    // The steps after the rollout say what they add to each outcome: the outcome is built anew with it,
+    // also in `done`, so that a hard stop reports it too.
+    let finished = outcomes;
+    const add = (additions) => {
+        finished = finished.map((outcome, index) => {
+            const more = additions.get(outcome);
+            const target = targets[index];
+            if (!more)
+                return outcome;
+            const next = withAdditions(outcome, more);
+            if (target)
+                done.set(target, next);
+            return next;
+        });
+    };
     if (roleWork.roles && MODE_POLICY[config.mode].roles === 'switch-off' && config.cloudwatchLogs === 'off')
-        await giveLogsBack(roleWork.roles, roleWork.preRead, targets, outcomes);
+        add(await giveLogsBack(roleWork.roles, roleWork.preRead, targets, finished));
     if (roleWork.roles && shrinksSecretGrants(config) && !control.cancelled)
-        await shrinkSecretGrants(roleWork.roles, config, roleWork.preRead, targets, outcomes, reporter);
-    return outcomes;
+        add(await shrinkSecretGrants(roleWork.roles, config, roleWork.preRead, targets, finished, reporter));
+    return finished;
+}
+/** A finished function's outcome with what a step after the rollout adds to it: its role's changes, log lines, warnings. */
+function withAdditions(outcome, more) {
+    const role = more.executionRole;
+    return {
+        ...outcome,
+        report: role
+            ? {
+                ...outcome.report,
+                executionRole: {
+                    role: role.role,
+                    changes: [...(outcome.report.executionRole?.changes ?? []), ...role.changes]
+                }
+            }
+            : outcome.report,
+        log: [...outcome.log, ...(more.log ?? [])],
+        warnings: [...outcome.warnings, ...(more.warnings ?? [])]
+    };
 }
 
 
