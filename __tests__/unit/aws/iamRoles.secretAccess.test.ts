@@ -12,7 +12,6 @@ import {
 import { mockClient } from 'aws-sdk-client-mock'
 import { mockedCalls, mockRole as mockIamRole } from '../../support/iamRoles.js'
 import { IamRoles } from '../../../src/aws/iamRoles.js'
-import type { PolicyDocument, PolicyStatement } from '../../../src/core/iamPolicy.js'
 import {
   missingSecretAccess,
   requiredSecretActions,
@@ -20,44 +19,18 @@ import {
   SECRET_POLICY_TAG
 } from '../../../src/core/secretAccess.js'
 import { mergeSecretPolicy } from '../../../src/core/secretGrant.js'
-import { findSecretReferences, type SecretReference } from '../../../src/core/secretReferences.js'
-
-const ACCOUNT = '123456789012'
-const SM_FULL = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:clickstack/ingest-AbC123`
-const SM_PARTIAL = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:clickstack-api-key`
-const SM_PARTIAL_GRANT = `${SM_PARTIAL}-??????`
-const SSM = `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/clickstack/api-key`
-const KMS = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`
-
-/** References exactly as config.ts collects them. */
-const refs = (...values: string[]): SecretReference[] =>
-  values.flatMap((value) => {
-    const found = findSecretReferences(value, 'otlp-headers')
-    if (found.problems.length > 0) throw new Error(found.problems.join('; '))
-    return found.references
-  })
-
-const doc = (...statements: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement: statements })
-const allow = (
-  action: string | string[],
-  resource: string | string[] = '*',
-  extra: Partial<PolicyStatement> = {}
-): PolicyStatement => ({
-  Effect: 'Allow',
-  Action: action,
-  Resource: resource,
-  ...extra
-})
-const deny = (
-  action: string | string[],
-  resource: string | string[] = '*',
-  extra: Partial<PolicyStatement> = {}
-): PolicyStatement => ({
-  Effect: 'Deny',
-  Action: action,
-  Resource: resource,
-  ...extra
-})
+import {
+  ACCOUNT,
+  SM_FULL,
+  SM_PARTIAL,
+  SM_PARTIAL_GRANT,
+  SSM,
+  KMS,
+  refs,
+  doc,
+  allow,
+  deny
+} from '../../support/secretFixtures.js'
 
 /** SecretsManagerReadWrite's BasePermissions statement as AWS publishes it (v5, abridged to its secret/KMS actions). */
 const SECRETS_MANAGER_READ_WRITE = doc(

@@ -12,22 +12,7 @@ import {
   SECRET_POLICY_TAG
 } from '../../../src/core/secretAccess.js'
 import { mergeSecretPolicy, planSecretGrant, planSecretGrantUndo } from '../../../src/core/secretGrant.js'
-import { findSecretReferences, type SecretReference } from '../../../src/core/secretReferences.js'
-
-const ACCOUNT = '123456789012'
-const SM_FULL = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:clickstack/ingest-AbC123`
-const SM_PARTIAL = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:clickstack-api-key`
-const SM_PARTIAL_GRANT = `${SM_PARTIAL}-??????`
-const SSM = `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/clickstack/api-key`
-const KMS = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`
-
-/** References exactly as config.ts collects them. */
-const refs = (...values: string[]): SecretReference[] =>
-  values.flatMap((value) => {
-    const found = findSecretReferences(value, 'otlp-headers')
-    if (found.problems.length > 0) throw new Error(found.problems.join('; '))
-    return found.references
-  })
+import { ACCOUNT, SM_FULL, SM_PARTIAL, SM_PARTIAL_GRANT, SSM, KMS, refs } from '../../support/secretFixtures.js'
 
 const inline = (name: string, document: PolicyDocument): InlinePolicy => ({
   name,

@@ -5,34 +5,10 @@ import { mockedCalls, mockRole as mockIamRole } from '../../support/iamRoles.js'
 import { IamRoles } from '../../../src/aws/iamRoles.js'
 import { DENY_TAG } from '../../../src/core/roleRecord.js'
 import { RoleCoordinator } from '../../../src/run/roleCoordinator.js'
-import type { PolicyDocument, PolicyStatement } from '../../../src/core/iamPolicy.js'
 import { DENY_POLICY_NAME } from '../../../src/core/logPermissions.js'
 import { requiredSecretActions, SECRET_POLICY_NAME, SECRET_POLICY_TAG } from '../../../src/core/secretAccess.js'
 import { mergeSecretPolicy } from '../../../src/core/secretGrant.js'
-import { findSecretReferences, type SecretReference } from '../../../src/core/secretReferences.js'
-
-const ACCOUNT = '123456789012'
-const SSM = `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/clickstack/api-key`
-
-/** References exactly as config.ts collects them. */
-const refs = (...values: string[]): SecretReference[] =>
-  values.flatMap((value) => {
-    const found = findSecretReferences(value, 'otlp-headers')
-    if (found.problems.length > 0) throw new Error(found.problems.join('; '))
-    return found.references
-  })
-
-const doc = (...statements: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement: statements })
-const allow = (
-  action: string | string[],
-  resource: string | string[] = '*',
-  extra: Partial<PolicyStatement> = {}
-): PolicyStatement => ({
-  Effect: 'Allow',
-  Action: action,
-  Resource: resource,
-  ...extra
-})
+import { ACCOUNT, SSM, refs, doc, allow } from '../../support/secretFixtures.js'
 
 /** SecretsManagerReadWrite's BasePermissions statement as AWS publishes it (v5, abridged to its secret/KMS actions). */
 
