@@ -1,5 +1,4 @@
 /** The secrets, keys and policy builders that the secret-access tests share. */
-import type { PolicyDocument, PolicyStatement } from '../../src/core/iamPolicy.js'
 import { findSecretReferences, type SecretReference } from '../../src/core/secretReferences.js'
 
 export const ACCOUNT = '123456789012'
@@ -17,27 +16,4 @@ export const refs = (...values: string[]): SecretReference[] =>
     return found.references
   })
 
-export const doc = (...statements: PolicyStatement[]): PolicyDocument => ({
-  Version: '2012-10-17',
-  Statement: statements
-})
-export const allow = (
-  action: string | string[],
-  resource: string | string[] = '*',
-  extra: Partial<PolicyStatement> = {}
-): PolicyStatement => ({
-  Effect: 'Allow',
-  Action: action,
-  Resource: resource,
-  ...extra
-})
-export const deny = (
-  action: string | string[],
-  resource: string | string[] = '*',
-  extra: Partial<PolicyStatement> = {}
-): PolicyStatement => ({
-  Effect: 'Deny',
-  Action: action,
-  Resource: resource,
-  ...extra
-})
+export { allow, deny, doc } from './policyFixtures.js'

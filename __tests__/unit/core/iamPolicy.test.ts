@@ -4,7 +4,6 @@ import {
   decodePolicyText,
   parsePolicyDocument,
   type PolicyDocument,
-  type PolicyStatement,
   policySize,
   resourceMatches,
   sameJson,
@@ -12,24 +11,12 @@ import {
   statementsOf
 } from '../../../src/core/iamPolicy.js'
 import { LOG_WRITE_ACTIONS } from '../../../src/core/logPermissions.js'
+import { allow, doc } from '../../support/policyFixtures.js'
 
 const ORDERS = 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/orders-api'
 const ORDERS_V2 = 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/orders-api-v2'
 const THREE = [...LOG_WRITE_ACTIONS]
-const doc = (...statements: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement: statements })
-const allow = (
-  action: string | string[],
-  resource: string | string[] = '*',
-  extra: Partial<PolicyStatement> = {}
-): PolicyStatement => ({
-  Effect: 'Allow',
-  Action: action,
-  Resource: resource,
-  ...extra
-})
 const BASIC = doc(allow(THREE))
-
-/** Whether a statement list grants `action` (no resources involved): the semantic the rewrite must keep. */
 
 describe('policy documents', () => {
   it('decodes URL-encoded documents as IAM returns them, and takes plain JSON as it is', () => {

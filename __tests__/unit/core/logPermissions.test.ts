@@ -19,25 +19,13 @@ import {
   parseLogGroupArn,
   removeGroupsFromDeny
 } from '../../../src/core/logPermissions.js'
+import { allow, doc } from '../../support/policyFixtures.js'
 
 const ORDERS = 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/orders-api'
 const BILLING = 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/billing-worker'
 const ORDERS_V2 = 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/orders-api-v2'
 const THREE = [...LOG_WRITE_ACTIONS]
-const doc = (...statements: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement: statements })
-const allow = (
-  action: string | string[],
-  resource: string | string[] = '*',
-  extra: Partial<PolicyStatement> = {}
-): PolicyStatement => ({
-  Effect: 'Allow',
-  Action: action,
-  Resource: resource,
-  ...extra
-})
 const BASIC = doc(allow(THREE))
-
-/** Whether a statement list grants `action` (no resources involved): the semantic the rewrite must keep. */
 
 describe('log group ARNs', () => {
   it('parses with or without the trailing :*', () => {

@@ -1,11 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import {
-  actionMatches,
-  type PolicyDocument,
-  type PolicyStatement,
-  sameJson,
-  statementsOf
-} from '../../../src/core/iamPolicy.js'
+import { actionMatches, type PolicyStatement, sameJson, statementsOf } from '../../../src/core/iamPolicy.js'
 import { LOG_WRITE_ACTIONS } from '../../../src/core/logPermissions.js'
 import {
   CLOUDWATCH_LOGS_ACTIONS,
@@ -13,22 +7,12 @@ import {
   stripLogWrites,
   stripStatement
 } from '../../../src/core/logWriteStrip.js'
+import { allow, doc } from '../../support/policyFixtures.js'
 
 const ORDERS = 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/orders-api'
 const ORDERS_V2 = 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/orders-api-v2'
 const AUDIT = 'arn:aws:logs:us-east-1:123456789012:log-group:/app/audit'
 const THREE = [...LOG_WRITE_ACTIONS]
-const doc = (...statements: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement: statements })
-const allow = (
-  action: string | string[],
-  resource: string | string[] = '*',
-  extra: Partial<PolicyStatement> = {}
-): PolicyStatement => ({
-  Effect: 'Allow',
-  Action: action,
-  Resource: resource,
-  ...extra
-})
 
 /** Whether a statement list grants `action` (no resources involved): the semantic the rewrite must keep. */
 function grantsAction(statements: PolicyStatement[], action: string): boolean {
