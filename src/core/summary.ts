@@ -4,6 +4,8 @@ import type { LayerVersion } from './layerVersions.js'
 import { markdownBlock, markdownCode, markdownLink, markdownText, plainText, tailOf } from './outsideText.js'
 import { MODE_POLICY, writesFunctions } from './modes.js'
 import { type Redactor, redactDeep } from './redact.js'
+import { COMMENT_ROOM, fitBlocks, type Room, SUMMARY_ROOM } from './summaryFit.js'
+import { byStatus, changeKey, errorTemplate, groupBy, QUIET_STATUSES, someNames } from './summaryGroups.js'
 
 export interface RunResult {
   readonly mode: Mode
@@ -76,136 +78,269 @@ const STATUS_LABEL: Record<FunctionStatus, string> = {
   cancelled: '⏹️ cancelled'
 }
 
-/** The job summary as Markdown. */
-export function renderSummary(result: RunResult, redact: Redactor): string {
+/** How much of the run the summary shows: everything, or less of it at each step when a fleet is too large. */
+type Detail = 'full' | 'compact' | 'counted'
+const DETAILS: readonly Detail[] = ['full', 'compact', 'counted']
+
+/** What a shortened summary says it left out, at each step. */
+const SHORTENED: Record<Exclude<Detail, 'full'>, string> = {
+  compact:
+    'errors are cut to 300 characters, only the first diffs are shown, and functions whose telemetry was delivered and execution roles with nothing to change are named or counted instead of each given a row',
+  counted:
+    'errors are grouped and cut to 300 characters, no diffs are shown, the names of functions that did not change are only counted and other lists of names end after 3,000 characters, and functions whose telemetry was delivered and execution roles with nothing to change are only counted'
+}
+
+/**
+ * The job summary as Markdown, within `room` (GitHub's cap on a step summary unless told otherwise): the
+ * whole of it when it fits, else the most detailed of the shorter forms that fits, saying so; the least
+ * detailed form, should even it be too large, is ended after its last whole block that fits.
+ */
+export function renderSummary(result: RunResult, redact: Redactor, room: Room = SUMMARY_ROOM): string {
+  for (const detail of DETAILS) {
+    const text = redact(summaryBlocks(result, redact, detail, room).join('\n'))
+    if (room.measure(text) <= room.max) return text
+  }
+  const blocks = summaryBlocks(result, redact, 'counted', room)
+  // Redaction never lengthens a text by more than a few characters ({} becomes {…}); the loop pays for those.
+  let max = room.max
+  for (;;) {
+    const text = redact(fitBlocks(blocks, { ...room, max }))
+    const over = room.measure(text) - room.max
+    if (over <= 0 || max <= room.max / 2) return text
+    max -= over
+  }
+}
+
+/** The summary as blocks of whole markup, in the order shown: the part a shortened summary keeps first. */
+function summaryBlocks(result: RunResult, redact: Redactor, detail: Detail, room: Room): string[] {
   const reports = result.outcomes.map(({ report }) => report)
   const words = MODE_POLICY[result.mode].reports
-  const lines: string[] = [`## ${words.title}`, '', tallyLine(reports), '']
-  const quiet = reports.length > 0 && reports.every((r) => r.status === 'unchanged' || r.status === 'in-sync')
-  if (quiet) lines.push(words.quiet, '')
-  if (words.nothingWritten) lines.push(words.nothingWritten, '')
-  for (const note of result.notes ?? []) lines.push(`> ${cell(note, redact, LONG_TEXT)}`, '')
+  const head: string[] = [`## ${words.title}`, '', tallyLine(reports), '']
+  const quiet = reports.length > 0 && reports.every((r) => QUIET_STATUSES.has(r.status))
+  if (quiet) head.push(words.quiet, '')
+  if (words.nothingWritten) head.push(words.nothingWritten, '')
+  if (detail !== 'full')
+    head.push(
+      `> **Shortened** to stay within ${room.cap}: ${SHORTENED[detail]}. Every function, with its error and diff, is in ${room.elsewhere}.`,
+      ''
+    )
+  const blocks = [head.join('\n')]
+  for (const note of result.notes ?? []) blocks.push(`> ${cell(note, redact, LONG_TEXT)}\n`)
 
   if (result.layers.size > 0) {
-    lines.push('### Layer', '', '| region / arch | layer version | tag |', '| --- | --- | --- |')
+    const lines = ['### Layer', '', '| region / arch | layer version | tag |', '| --- | --- | --- |']
     for (const [key, layer] of result.layers)
       lines.push(
         `| ${cell(key, redact)} | ${markdownCode(layer.arn, { redact })} | ${cell(layer.tag ?? layer.description ?? '', redact)} |`
       )
-    lines.push('')
+    blocks.push(`${lines.join('\n')}\n`)
   }
-
-  lines.push(...renderFunctions(result, reports, redact))
-
-  const detailed = reports.filter(
-    (r) =>
-      r.diff && (r.status === 'planned' || r.status === 'drifted' || r.status === 'removed' || r.status === 'updated')
-  )
-  if (detailed.length > 0 && words.detailsChanges) {
-    lines.push('### Changes', '')
-    for (const r of detailed) lines.push(...renderDetails(r, redact), '')
-  }
-
-  const errors = reports.filter((r) => r.error !== null)
-  if (errors.length > 0) {
-    lines.push('### Errors', '')
-    for (const r of errors)
-      lines.push(
-        `- **${cell(r.function, redact)}** (${cell(r.region, redact)}): ${cell(r.error ?? '', redact, LONG_TEXT)}`
-      )
-    lines.push('')
-  }
-
-  const tails = result.outcomes.filter((outcome) => outcome.logTail)
-  if (tails.length > 0) {
-    lines.push('### Log tails of the failed test invocations', '')
-    // Redacted before it is cut, so that the cut leaves no end of a secret; the log has the whole tail.
-    for (const { report: r, logTail = '' } of tails.slice(0, SUMMARY_TAILS))
-      lines.push(
-        `**${cell(r.function, redact)}** (${cell(r.region, redact)})`,
-        '',
-        markdownBlock(tailOf(redact(logTail), 30, SUMMARY_TAIL_CHARS), { redact }),
-        ''
-      )
-    if (tails.length > SUMMARY_TAILS)
-      lines.push(`The tails of ${tails.length - SUMMARY_TAILS} more are in the log.`, '')
-  }
-
-  lines.push(...renderDelivery(reports, redact))
-  lines.push(...renderRoles(result.mode, reports, redact))
+  blocks.push(...renderFunctions(result, reports, redact, detail))
+  blocks.push(...renderErrors(reports, redact, detail))
+  blocks.push(...renderTails(result.outcomes, redact, detail))
+  if (words.detailsChanges) blocks.push(...renderChanges(reports, redact, detail, room))
+  blocks.push(...renderDelivery(reports, redact, detail))
+  blocks.push(...renderRoles(result.mode, reports, redact, detail))
 
   const cloudwatchOn = reports.filter((r) => r.cloudwatch === 'on')
   if (cloudwatchOn.length > 0)
-    lines.push(
-      '### CloudWatch Logs',
-      '',
-      `${cloudwatchOn.length} function${cloudwatchOn.length === 1 ? '' : 's'} still send logs to CloudWatch Logs (${cell(cloudwatchOn.map((r) => r.function).join(', '), redact, LONG_TEXT)}). Their execution roles may still create log streams and put events; remove those permissions (\`cloudwatch-logs: off\` does) to stop paying for logs that now go to ClickStack.`,
-      ''
+    blocks.push(
+      `### CloudWatch Logs\n\n${cloudwatchOn.length} function${cloudwatchOn.length === 1 ? '' : 's'} still send logs to CloudWatch Logs (${cell(cloudwatchOn.map((r) => r.function).join(', '), redact, LONG_TEXT)}). Their execution roles may still create log streams and put events; remove those permissions (\`cloudwatch-logs: off\` does) to stop paying for logs that now go to ClickStack.\n`
     )
-  return redact(lines.join('\n'))
+  return blocks
+}
+
+/** The error of each function that has one, failures first; when shortened, cut, and at the last step grouped. */
+function renderErrors(reports: readonly FunctionReport[], redact: Redactor, detail: Detail): string[] {
+  const errors = byStatus(reports.filter((r) => r.error !== null))
+  if (errors.length === 0) return []
+  const max = detail === 'full' ? LONG_TEXT : SHORT_TEXT
+  if (detail !== 'counted')
+    return [
+      '### Errors\n',
+      ...errors.map(
+        (r) => `- **${cell(r.function, redact)}** (${cell(r.region, redact)}): ${cell(r.error ?? '', redact, max)}`
+      ),
+      ''
+    ]
+  // The same failure of many functions (their own names taken out) is said once, with their names.
+  return [
+    '### Errors\n',
+    ...groupBy(errors, errorTemplate).map((group) => {
+      const [first] = group as [FunctionReport]
+      if (group.length === 1)
+        return `- **${cell(first.function, redact)}** (${cell(first.region, redact)}): ${cell(first.error ?? '', redact, max)}`
+      return `- **${group.length} functions** (… is each one's name): ${cell(errorTemplate(first), redact, max)} ${namesInDetails(group, redact)}`
+    }),
+    ''
+  ]
+}
+
+/** The test invocations' log tails: the first few, each bounded; the log has them all. */
+function renderTails(outcomes: readonly FunctionOutcome[], redact: Redactor, detail: Detail): string[] {
+  const tails = outcomes.filter((outcome) => outcome.logTail)
+  if (tails.length === 0) return []
+  const shown = detail === 'full' ? SUMMARY_TAILS : SHORT_SUMMARY_TAILS
+  const blocks = ['### Log tails of the failed test invocations\n']
+  // Redacted before it is cut, so that the cut leaves no end of a secret; the log has the whole tail.
+  for (const { report: r, logTail = '' } of tails.slice(0, shown))
+    blocks.push(
+      `**${cell(r.function, redact)}** (${cell(r.region, redact)})\n\n${markdownBlock(tailOf(redact(logTail), 30, SUMMARY_TAIL_CHARS), { redact })}\n`
+    )
+  if (tails.length > shown) blocks.push(`The tails of ${tails.length - shown} more are in the log.\n`)
+  return blocks
+}
+
+/**
+ * What each function would change, functions with the same change under one collapsed diff. Shortened, the
+ * diffs shown stop at a share of the room; at the last step none are shown.
+ */
+function renderChanges(reports: readonly FunctionReport[], redact: Redactor, detail: Detail, room: Room): string[] {
+  const detailed = byStatus(reports.filter((r) => r.diff && CHANGE_STATUSES.has(r.status)))
+  if (detailed.length === 0) return []
+  const groups = groupBy(detailed, changeKey)
+  if (detail === 'counted')
+    return [
+      `### Changes\n\nThe diffs of ${detailed.length} function${detailed.length === 1 ? '' : 's'} (${groups.length} different) are left out; each function's \`diff\` is in ${room.elsewhere}.\n`
+    ]
+  const blocks = ['### Changes\n']
+  let used = 0
+  for (const [index, group] of groups.entries()) {
+    const block = changeBlock(group, redact)
+    used += room.measure(block)
+    if (detail === 'compact' && used > room.max * CHANGES_SHARE) {
+      const rest = groups.slice(index).reduce((sum, g) => sum + g.length, 0)
+      blocks.push(
+        `The diffs of ${rest} more function${rest === 1 ? '' : 's'} are left out; each function's \`diff\` is in ${room.elsewhere}.\n`
+      )
+      break
+    }
+    blocks.push(block)
+  }
+  return blocks
+}
+
+/** One change, collapsed: its function (or how many share it, and their names), then the diff. */
+function changeBlock(group: readonly FunctionReport[], redact: Redactor): string {
+  const [first] = group as [FunctionReport, ...FunctionReport[]]
+  const lines = renderDetails(first, redact)
+  const status = STATUS_LABEL[first.status]
+  // The line GitHub shows folded is HTML, where Markdown escapes do not apply: it holds the action's own
+  // words only; the names follow in the Markdown below it.
+  const label = `${status}: ${group.length} function${group.length === 1 ? '' : 's'}`
+  if (group.length > 1) {
+    lines[0] = `**${group.length} functions** (${cell(first.region, redact)}, ${first.architecture ?? '?'}) – ${status}`
+    lines.splice(1, 0, '', group.map((r) => cell(r.function, redact)).join(', '))
+  }
+  // GitHub renders Markdown inside <details> only after a blank line.
+  return `<details><summary>${label}</summary>\n\n${lines.join('\n')}\n\n</details>\n`
+}
+
+/**
+ * The names of a group in a collapsed element, on one line (fit for a table cell or a list item); `bounded`,
+ * the first NAMES_COUNTED characters of them, then how many more.
+ */
+function namesInDetails(group: readonly FunctionReport[], redact: Redactor, bounded = false): string {
+  const names = group.map((r) => cell(r.function, redact))
+  const shown = bounded ? someNames(names, NAMES_COUNTED) : names.join(', ')
+  return `<details><summary>${group.length} functions</summary>${shown}</details>`
 }
 
 /** What of each test invocation's telemetry reached ClickStack, when delivery was verified. */
-function renderDelivery(reports: readonly FunctionReport[], redact: Redactor): string[] {
+function renderDelivery(reports: readonly FunctionReport[], redact: Redactor, detail: Detail): string[] {
   const verified = reports.filter((r) => r.delivery !== null)
   if (verified.length === 0) return []
-  const lines: string[] = []
-  lines.push(
-    '### Delivery to ClickStack',
-    '',
-    '| function | telemetry of the test invocation | log records | spans | first seen after | HyperDX |',
-    '| --- | --- | --- | --- | --- | --- |'
-  )
-  for (const r of verified) {
+  // Shortened, only the functions whose telemetry did not arrive keep a row: they are the ones to look into.
+  const rows = detail === 'full' ? verified : verified.filter((r) => r.delivery?.status !== 'delivered')
+  const delivered = verified.filter((r) => !rows.includes(r))
+  const blocks = ['### Delivery to ClickStack\n']
+  if (rows.length > 0)
+    blocks.push(
+      '| function | telemetry of the test invocation | log records | spans | first seen after | HyperDX |\n| --- | --- | --- | --- | --- | --- |'
+    )
+  for (const r of rows) {
     const d = r.delivery as NonNullable<FunctionReport['delivery']>
-    lines.push(
+    blocks.push(
       `| ${cell(r.function, redact)} | ${d.status === 'delivered' ? '✅ delivered' : d.status === 'error' ? `❌ ${cell(d.detail ?? 'error', redact)}` : '❌ not delivered'} | ${Number(d.logRecords)} | ${Number(d.spans)} | ${d.firstArrivalMs === null ? '—' : `≤ ${Math.ceil(d.firstArrivalMs / 1000)} s`} | ${d.link ? markdownLink('search', redact(d.link)) : '—'} |`
     )
   }
-  lines.push('')
-  if (verified.some((r) => r.delivery?.status === 'delivered' && !r.delivery.withInvocationId))
-    lines.push(
-      "Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set `json-logs: true` (or the functions' LoggingConfig.LogFormat to JSON) to tie each record to its invocation.",
-      ''
+  if (rows.length > 0) blocks.push('')
+  if (delivered.length > 0)
+    blocks.push(
+      `The telemetry of ${delivered.length}${rows.length > 0 ? ' more' : ''} function${delivered.length === 1 ? '' : 's'} was delivered${detail === 'compact' ? `: ${namesInDetails(delivered, redact)}` : ''}.\n`
     )
-  return lines
+  if (verified.some((r) => r.delivery?.status === 'delivered' && !r.delivery.withInvocationId))
+    blocks.push(
+      "Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set `json-logs: true` (or the functions' LoggingConfig.LogFormat to JSON) to tie each record to its invocation.\n"
+    )
+  return blocks
 }
 
-/** The functions table: a mode that writes shows its test invocation and CloudWatch Logs too. */
-function renderFunctions(result: RunResult, reports: readonly FunctionReport[], redact: Redactor): string[] {
+/**
+ * The functions table, failures first: a mode that writes shows its test invocation and CloudWatch Logs
+ * too. Functions whose rows would be the same but for the name share one row that names them all (at the
+ * last step of shortening, functions that did not change are only counted).
+ */
+function renderFunctions(
+  result: RunResult,
+  reports: readonly FunctionReport[],
+  redact: Redactor,
+  detail: Detail
+): string[] {
   if (reports.length === 0) return []
-  const lines: string[] = []
   const writes = writesFunctions(result.mode)
-  lines.push(
-    '### Functions',
-    '',
-    writes
-      ? '| function | region | arch | result | Rotel layer before → after | settings changed | test invocation | CloudWatch Logs |'
-      : '| function | region | arch | result | Rotel layer now → target | settings that would change |',
-    writes ? '| --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- | --- |'
-  )
-  for (const r of reports) {
-    const row = [
-      cell(r.function, redact),
-      cell(r.region, redact),
-      r.architecture ?? '?',
-      STATUS_LABEL[r.status],
-      layerTransition(r, redact),
-      cell([...r.changedVariables, ...(r.diff?.logFormat ? ['LogFormat'] : [])].join(', ') || '—', redact, LONG_TEXT)
-    ]
-    if (writes)
-      row.push(
-        invocationCell(r, result.testInvoke, redact),
-        r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch
-      )
-    lines.push(`| ${row.join(' | ')} |`)
+  const blocks = [
+    [
+      '### Functions',
+      '',
+      writes
+        ? '| function | region | arch | result | Rotel layer before → after | settings changed | test invocation | CloudWatch Logs |'
+        : '| function | region | arch | result | Rotel layer now → target | settings that would change |',
+      writes ? '| --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- | --- |'
+    ].join('\n')
+  ]
+  const rows = byStatus(reports).map((r) => ({ r, cells: rowCells(r, result, redact, writes).join(' | ') }))
+  for (const group of groupBy(rows, ({ cells }) => cells)) {
+    const [{ r: first, cells }] = group as [(typeof rows)[number]]
+    const names =
+      group.length === 1
+        ? cell(first.function, redact)
+        : detail === 'counted' && QUIET_STATUSES.has(first.status)
+          ? `${group.length} functions (names left out)`
+          : namesInDetails(
+              group.map(({ r }) => r),
+              redact,
+              // A failed function is always named: the reader acts on it.
+              detail === 'counted' && !FAILURE_STATUSES.has(first.status)
+            )
+    blocks.push(`| ${names} | ${cells} |`)
   }
-  lines.push('')
-  return lines
+  blocks.push('')
+  return blocks
 }
 
-/** cloudwatch-logs: off and remove: each execution role once, with what was (or would be) done to it. */
-function renderRoles(mode: Mode, reports: readonly FunctionReport[], redact: Redactor): string[] {
+/** A function's row but for its name: equal for functions the table shows on one row. */
+function rowCells(r: FunctionReport, result: RunResult, redact: Redactor, writes: boolean): string[] {
+  const row = [
+    cell(r.region, redact),
+    r.architecture ?? '?',
+    STATUS_LABEL[r.status],
+    layerTransition(r, redact),
+    cell([...r.changedVariables, ...(r.diff?.logFormat ? ['LogFormat'] : [])].join(', ') || '—', redact, LONG_TEXT)
+  ]
+  if (writes)
+    row.push(
+      invocationCell(r, result.testInvoke, redact),
+      r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch
+    )
+  return row
+}
+
+/**
+ * cloudwatch-logs: off and remove: each execution role once, with what was (or would be) done to it;
+ * shortened, the roles with nothing to change are counted.
+ */
+function renderRoles(mode: Mode, reports: readonly FunctionReport[], redact: Redactor, detail: Detail): string[] {
   const byRole = new Map<string, { changes: Set<string>; functions: string[] }>()
   for (const r of reports) {
     if (!r.executionRole) continue
@@ -216,19 +351,35 @@ function renderRoles(mode: Mode, reports: readonly FunctionReport[], redact: Red
   }
   if (byRole.size === 0) return []
   const heading = MODE_POLICY[mode].reports.rolesHeading
-  const lines = [`### Execution roles: ${heading}`, '', '| role | functions | change |', '| --- | --- | --- |']
-  for (const [role, { changes, functions }] of byRole)
-    lines.push(
+  const blocks = [`### Execution roles: ${heading}\n\n| role | functions | change |\n| --- | --- | --- |`]
+  let unchanged = 0
+  for (const [role, { changes, functions }] of byRole) {
+    if (detail !== 'full' && changes.size === 0) {
+      unchanged++
+      continue
+    }
+    blocks.push(
       `| ${cell(role, redact)} | ${cell(functions.join(', '), redact, LONG_TEXT)} | ${cell([...changes].join('; ') || 'nothing to change', redact, LONG_TEXT)} |`
     )
-  lines.push('')
-  return lines
+  }
+  blocks.push('')
+  if (unchanged > 0)
+    blocks.push(`${unchanged} more execution role${unchanged === 1 ? '' : 's'} had nothing to change.\n`)
+  return blocks
 }
 
-/** The pull-request comment of a plan: the summary, which already says what would change and why. */
-export function renderPlanComment(result: RunResult, redact: Redactor, runUrl: string | undefined): string {
+/**
+ * The pull-request comment of a plan: the summary, which already says what would change and why, within
+ * the room a comment has; what does not fit is in the job summary and the `report` output.
+ */
+export function renderPlanComment(
+  result: RunResult,
+  redact: Redactor,
+  runUrl: string | undefined,
+  room: Room = COMMENT_ROOM
+): string {
   const footer = runUrl ? `\n\n<sub>From [this run](${runUrl}). Updated on every run of the workflow.</sub>` : ''
-  return `${renderSummary(result, redact)}${footer}`
+  return `${renderSummary(result, redact, { ...room, max: room.max - room.measure(footer) })}${footer}`
 }
 
 function tallyLine(reports: readonly FunctionReport[]): string {
@@ -342,12 +493,25 @@ function invocationCell(r: FunctionReport, testInvoke: boolean, redact: Redactor
 
 /** The test invocations' log tails the summary shows, and the characters of each: the summary stays small. */
 const SUMMARY_TAILS = 10
+const SHORT_SUMMARY_TAILS = 3
 const SUMMARY_TAIL_CHARS = 2000
 
 /** The most characters of a short text from outside (a name, a tag, a detail) in a cell. */
 const SHORT_TEXT = 300
 /** The most characters of a long one (an error, a list of names, drift). */
 const LONG_TEXT = 2000
+
+/** The statuses of functions that need the reader: never counted in place of their names. */
+const FAILURE_STATUSES: ReadonlySet<FunctionStatus> = new Set(['failed', 'rolled-back', 'cancelled'])
+
+/** The statuses whose diff the Changes section shows. */
+const CHANGE_STATUSES: ReadonlySet<FunctionStatus> = new Set(['planned', 'drifted', 'removed', 'updated'])
+
+/** The most characters of one group's names at the last step of shortening. */
+const NAMES_COUNTED = 3000
+
+/** The share of the room the diffs may take in a shortened summary: the rest is for the tables and errors. */
+const CHANGES_SHARE = 0.4
 
 /**
  * Text from outside made inert Markdown on one line, fit for a table cell: redacted before it is escaped,

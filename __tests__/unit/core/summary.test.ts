@@ -460,7 +460,7 @@ describe('outside text in the summary and the outputs', () => {
 
   it.each(['apply', 'plan', 'check', 'remove'] as const)('%s: outside text opens no markup', (mode) => {
     const summary = renderSummary(run(mode), noSecrets)
-    expect(summary).not.toMatch(/<(?!\/?(pre|sub)>)/)
+    expect(summary).not.toMatch(/<(?!\/?(pre|sub|details|summary)>)/)
     expect(summary).not.toContain('](https://evil')
     expect(summary).not.toMatch(/@(octocat|admin|everyone|clickhouse)/)
     expect(summary).not.toMatch(/#1\b/)
@@ -610,7 +610,7 @@ describe('outside text in the summary, any text', () => {
         expect(fence).toBeUndefined()
         for (const line of outside) {
           if (line.startsWith('#')) expect(line).toMatch(OURS)
-          expect(line).not.toMatch(/<(?!\/?(pre|sub)>)/)
+          expect(line).not.toMatch(/<(?!\/?(pre|sub|details|summary)>)/)
           expect(line).not.toContain('](')
           expect(line).not.toMatch(/@octocat|#12/)
         }

@@ -4,7 +4,8 @@ import type { ActionConfig } from '../../../src/core/config.js'
 import { createRedactor } from '../../../src/core/redact.js'
 import type { RunResult } from '../../../src/core/summary.js'
 import { MemoryReporter } from '../../../src/github/memoryReporter.js'
-import { GitHubStandIn } from '../../support/githubStandIn.js'
+import { fleetRun } from '../../support/fleet.js'
+import { GitHubStandIn, GITHUB_MAX_BODY } from '../../support/githubStandIn.js'
 
 // As in prComment.test.ts: a runner's proxy must not catch the stand-in's traffic.
 for (const name of ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY']) delete process.env[name]
@@ -100,6 +101,29 @@ describe('postPlanComment', () => {
     expect(reporter.failures).toEqual([])
     expect(comments()).toEqual([])
   })
+
+  it.each([1000, 5000])(
+    'posts the plan of %i functions as one comment GitHub accepts, with the count of every status and where the rest is',
+    async (size) => {
+      const reporter = new MemoryReporter()
+      const run = fleetRun('plan', size)
+      await postPlanComment(config(TOKEN), run, createRedactor([]), {
+        reporter,
+        env: env(),
+        event: PULL_REQUEST,
+        github: createGitHubClient
+      })
+      // The stand-in, like GitHub, refuses a body over 65,536 characters: one comment means it fitted.
+      const [comment] = comments()
+      expect(comments()).toHaveLength(1)
+      expect(comment?.body.length).toBeLessThanOrEqual(GITHUB_MAX_BODY)
+      expect(reporter.annotations('warning')).toEqual([])
+      expect(comment?.body).toContain(`${size} functions: `)
+      expect(comment?.body).toContain('Every function, with its error and diff, is in the job summary of this run')
+      // Fitted by whole blocks, never by the last-resort cut in the middle of the plan.
+      expect(comment?.body).not.toContain('The plan was cut here')
+    }
+  )
 
   it("warns with GitHub's error, redacted, when the comment cannot be written", async () => {
     github.failWith({ method: 'POST', status: 500, message: 'broken by hunter2-the-secret' })
