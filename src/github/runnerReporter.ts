@@ -23,6 +23,8 @@ export const runnerReporter: Reporter = {
   notice: (message, properties) => core.notice(message, properties),
   warning: (message, properties) => core.warning(message, properties),
   error: (message, properties) => core.error(message, properties),
+  // Nothing held here: capAnnotations (reporter.ts) holds and gathers what GitHub would not show.
+  endAnnotations: () => undefined,
   setSecret: (secret) => core.setSecret(secret),
   setOutput: (name, value) => core.setOutput(name, value),
   writeSummary: async (markdown) => {
