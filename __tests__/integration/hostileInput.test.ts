@@ -50,7 +50,7 @@ const INGESTION_KEY = 'ck_live_H0stileSuiteIngestKey'
 const GITHUB_TOKEN = 'ghs_H0stileSuiteGitHubToken'
 const OWNER = 'hostile-org'
 const MARKER = planMarker('lambda/plan')
-const DECLARED_OUTPUTS = ['layer-arns', 'changed', 'drift', 'report']
+const DECLARED_OUTPUTS = ['layer-arns', 'changed', 'drift', 'report', 'report-file']
 /** Cases run this many at a time: each run of the action is one node process. */
 const AT_ONCE = 4
 /** A run of the action here takes seconds; one bounded by the issue (a pathological glob) gets this long. */

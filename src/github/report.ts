@@ -1,5 +1,10 @@
 /** The GitHub side of the end of a run: outputs, annotations, the job summary, and the verdict. */
+import { writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { ActionConfig } from '../core/config.js'
+import { messageOf } from '../core/errors.js'
+import { reportFileName, reportOutput } from '../core/reportOutput.js'
 import { annotationText, annotationTitle } from '../core/outsideText.js'
 import type { Reporter } from './reporter.js'
 import type { Redactor } from '../core/redact.js'
@@ -15,8 +20,18 @@ export async function publishResult(
   reporter: Reporter,
   env: NodeJS.ProcessEnv
 ): Promise<void> {
-  const outputs = renderOutputs(result, redact)
+  const { report, ...outputs } = renderOutputs(result, redact)
   for (const [name, value] of Object.entries(outputs)) reporter.setOutput(name, value)
+  const file = await writeReportFile(report, env, reporter, redact)
+  reporter.setOutput(
+    'report',
+    reportOutput(
+      report,
+      result.outcomes.map((outcome) => outcome.report),
+      file
+    )
+  )
+  reporter.setOutput('report-file', file ?? '')
 
   // Annotation text comes from outside (AWS errors, log tails, names): @actions/core escapes what would end
   // the command (%, CR, LF; and `:` `,` in the title); terminal escapes and control characters go here.
@@ -45,10 +60,33 @@ export async function publishResult(
   if (env.GITHUB_STEP_SUMMARY) await reporter.writeSummary(summary)
   else reporter.outside(summary)
 
+  // Every annotation is made by now: the ones past GitHub's cap are gathered into the last of their kind.
+  reporter.endAnnotations()
   const verdict = verdictOf(config, result.outcomes)
   if (verdict.failure) reporter.setFailed(text(verdict.failure))
   // The verdict names functions; a name is outside text too.
   else reporter.outside(redact(verdict.message))
+}
+
+/**
+ * Writes the report (redacted, as the output has it) to a file in the runner's temporary folder, whatever
+ * its size, so that a workflow can read it the same way for 10 functions or 5,000; undefined, with a
+ * warning, when it cannot be written.
+ */
+async function writeReportFile(
+  report: string,
+  env: NodeJS.ProcessEnv,
+  reporter: Reporter,
+  redact: Redactor
+): Promise<string | undefined> {
+  const file = join(env.RUNNER_TEMP || tmpdir(), reportFileName(env))
+  try {
+    await writeFile(file, `${report}\n`, { mode: 0o600 })
+    return file
+  } catch (error) {
+    reporter.warning(`The report file could not be written: ${annotationText(messageOf(error), { redact })}`)
+    return undefined
+  }
 }
 
 /** One sentence for the end of the log, and whether the step fails. */

@@ -15,7 +15,7 @@ import { LayerResolver } from '../aws/layerResolver.js'
 import { annotationText } from '../core/outsideText.js'
 import { type PlanCommentIo, postPlanComment } from '../github/planComment.js'
 import { createGitHubClient, type GitHubClient } from '../github/prComment.js'
-import type { Reporter } from '../github/reporter.js'
+import { capAnnotations, type Reporter } from '../github/reporter.js'
 import { runnerReporter } from '../github/runnerReporter.js'
 import { Slots } from '../core/concurrency.js'
 import { giveLogsBack, prepareRoles, shrinkSecretGrants, shrinksSecretGrants } from './roleSteps.js'
@@ -59,7 +59,8 @@ export interface RunDeps extends TelemetryIo {
 /** The runner, the real clients and the real process. */
 export function realDeps(): RunDeps {
   return {
-    reporter: runnerReporter,
+    // GitHub shows 10 annotations of a kind a step: the rest are gathered into the 10th (capAnnotations).
+    reporter: capAnnotations(runnerReporter),
     awsClients: createAwsClients,
     github: createGitHubClient,
     event: context,

@@ -99,8 +99,8 @@ describe('publishResult', () => {
     const reading = readAsRunner(stdout)
     expect(reading.stopped).toBe(false)
     const kinds = reading.commands.map(({ command }) => command)
-    // The action's own: 4 outputs, a warning, 2 drift warnings... exactly what publishResult issues, nothing else.
-    expect(kinds.filter((kind) => kind === 'set-output')).toHaveLength(4)
+    // The action's own: 5 outputs, a warning, 2 drift warnings... exactly what publishResult issues, nothing else.
+    expect(kinds.filter((kind) => kind === 'set-output')).toHaveLength(5)
     expect(kinds.filter((kind) => kind === 'warning')).toHaveLength(2)
     expect(kinds.filter((kind) => kind === 'error')).toHaveLength(2)
     expect(kinds.filter((kind) => !['set-output', 'warning', 'error'].includes(kind))).toEqual([])

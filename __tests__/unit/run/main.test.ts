@@ -1,5 +1,6 @@
 /** A whole run on the in-memory reporter with mocked AWS clients: what the runner is told, and what AWS is sent. */
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { readFile } from 'node:fs/promises'
 import { CloudWatchLogsClient, DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs'
 import {
   type FunctionConfiguration,
@@ -133,7 +134,10 @@ describe('run', () => {
     ])
 
     const { outputs } = reporter
-    expect(Object.keys(outputs).sort()).toEqual(['changed', 'drift', 'layer-arns', 'report'])
+    expect(Object.keys(outputs).sort()).toEqual(['changed', 'drift', 'layer-arns', 'report', 'report-file'])
+    // Written on every run, whatever its size: here the same JSON as the output (the folder is tmpdir()
+    // outside a runner).
+    expect((await readFile(outputs['report-file'] ?? '', 'utf8')).trimEnd()).toBe(outputs.report)
     expect(outputs.changed).toBe('true')
     expect(outputs.drift).toBe('false')
     expect(JSON.parse(outputs['layer-arns'] ?? '')).toEqual({ 'us-east-1/x86_64': layerArn(LATEST) })
