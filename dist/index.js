@@ -76816,7 +76816,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4303);
+/* harmony import */ var _run_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3101);
 /** The action's entry point. */
 
 await (0,_run_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -76826,7 +76826,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4303:
+/***/ 3101:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -87293,7 +87293,139 @@ function writesFunctions(mode) {
     return MODE_POLICY[mode].writes !== 'nothing';
 }
 
+;// CONCATENATED MODULE: ./src/core/summaryFit.ts
+/**
+ * GitHub's caps on the job summary and the plan comment, and how a rendering is fitted under them: in
+ * whole blocks of markup, never cut inside one, saying what was left out and where to find it.
+ */
+/**
+ * A step's summary may hold at most 1 MiB: "If more than 1MiB of content is added for a step, then the
+ * upload for the step will fail and an error annotation will be created" – nothing of it is shown.
+ * https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands#step-isolation-and-limits
+ */
+const STEP_SUMMARY_MAX_BYTES = 1024 * 1024;
+/**
+ * GitHub refuses an issue comment (a pull request's conversation comment) longer than 65,536 characters:
+ * the REST API answers 422 "Body is too long (maximum is 65536 characters)". The figure is GitHub's answer;
+ * the REST reference (https://docs.github.com/en/rest/issues/comments#create-an-issue-comment) names none.
+ */
+const COMMENT_MAX_CHARACTERS = 65536;
+/** UTF-8 bytes, what the runner uploads of the summary file. */
+function utf8Length(text) {
+    return Buffer.byteLength(text, 'utf8');
+}
+/** UTF-16 code units: never fewer than the characters GitHub counts, so a comment measured so always fits. */
+function utf16Length(text) {
+    return text.length;
+}
+// Room kept back below each cap: the line that says the text was shortened, and a little to spare.
+const SPARE_BYTES = 4096;
+/** The job summary's room: GitHub's cap less a spare; the rest is in the `report` output or its file. */
+const SUMMARY_ROOM = {
+    max: STEP_SUMMARY_MAX_BYTES - SPARE_BYTES,
+    measure: utf8Length,
+    cap: "GitHub's 1 MiB cap on a step summary",
+    elsewhere: 'the `report` output (or the file `report-file` names)'
+};
+/**
+ * The plan comment's room: the cap less the marker that opens the comment (at most ~250 characters) and
+ * the footer that links the run.
+ */
+const COMMENT_ROOM = {
+    max: COMMENT_MAX_CHARACTERS - 1024,
+    measure: utf16Length,
+    cap: "GitHub's 65,536-character cap on a comment",
+    elsewhere: 'the job summary of this run and its `report` output'
+};
+/**
+ * The blocks of a text, in order, as many from the first as fit in the room, then a line saying how many
+ * were left out. A block is whole markup (a heading, a table row, a `<details>` element, a fenced block),
+ * so the text never ends inside one. The first block (the title and tally) is always kept.
+ */
+function fitBlocks(blocks, room) {
+    const all = blocks.join('\n');
+    if (room.measure(all) <= room.max)
+        return all;
+    const leftOut = (count) => 
+    // After a blank line: right after a list item it would read as part of that item.
+    `\n\n**Shortened here: ${count} more part${count === 1 ? '' : 's'} of this text (rows, list items, sections) ${count === 1 ? 'is' : 'are'} left out to stay within ${room.cap}. Every function is in ${room.elsewhere}.**`;
+    // The notice never needs more room than with the largest count.
+    let used = room.measure(leftOut(blocks.length)) + 1;
+    let kept = 0;
+    for (const block of blocks) {
+        const size = room.measure(block) + 1;
+        if (kept > 0 && used + size > room.max)
+            break;
+        used += size;
+        kept++;
+    }
+    return `${blocks.slice(0, kept).join('\n')}${leftOut(blocks.length - kept)}`;
+}
+
+;// CONCATENATED MODULE: ./src/core/summaryGroups.ts
+/** Failures first (the reader acts on them), then what changed or would change, then what did not. */
+const STATUS_ORDER = [
+    'failed',
+    'rolled-back',
+    'cancelled',
+    'drifted',
+    'planned',
+    'removed',
+    'updated',
+    'unchanged',
+    'in-sync'
+];
+/** The statuses of functions left as they were: at scale, the first whose names the summary stops listing. */
+const QUIET_STATUSES = new Set(['unchanged', 'in-sync']);
+/** The reports in STATUS_ORDER, each status in the order the run gave them. */
+function byStatus(reports) {
+    const rank = (r) => STATUS_ORDER.indexOf(r.status);
+    return reports
+        .map((report, index) => ({ report, index }))
+        .sort((a, b) => rank(a.report) - rank(b.report) || a.index - b.index)
+        .map(({ report }) => report);
+}
+/** The items grouped by key, the groups in the order of their first item, each group in the given order. */
+function groupBy(items, keyOf) {
+    const groups = new Map();
+    for (const item of items) {
+        const key = keyOf(item);
+        const group = groups.get(key);
+        if (group)
+            group.push(item);
+        else
+            groups.set(key, [item]);
+    }
+    return [...groups.values()];
+}
+/** What a function's change is, apart from the function: equal keys, equal diffs under the same status. */
+function changeKey(r) {
+    return JSON.stringify([r.status, r.region, r.architecture, r.drift, r.diff]);
+}
+/**
+ * An error with the function's own name taken out, so that the same failure of many functions reads as
+ * one: "Not allowed to read … in us-west-2" for each of them. Names shorter than 3 characters stay, since
+ * they occur inside other words.
+ */
+function errorTemplate(r) {
+    const error = r.error ?? '';
+    return r.function.length >= 3 ? error.split(r.function).join('…') : error;
+}
+/** Names joined with ", " for as long as they fit in `max` characters, then "and N more". */
+function someNames(names, max) {
+    let text = '';
+    for (const [index, name] of names.entries()) {
+        const next = text === '' ? name : `${text}, ${name}`;
+        if (next.length > max)
+            return `${text}${text === '' ? '' : ' '}and ${names.length - index} more`;
+        text = next;
+    }
+    return text;
+}
+
 ;// CONCATENATED MODULE: ./src/core/summary.ts
+
+
 
 
 
@@ -87341,97 +87473,231 @@ const STATUS_LABEL = {
     'rolled-back': '↩️ rolled back',
     cancelled: '⏹️ cancelled'
 };
-/** The job summary as Markdown. */
-function renderSummary(result, redact) {
+const DETAILS = ['full', 'compact', 'counted'];
+/** What a shortened summary says it left out, at each step. */
+const SHORTENED = {
+    compact: 'errors are cut to 300 characters, only the first diffs are shown, and functions whose telemetry was delivered and execution roles with nothing to change are named or counted instead of each given a row',
+    counted: 'errors are grouped and cut to 300 characters, no diffs are shown, the names of functions that did not change are only counted and other lists of names end after 3,000 characters, and functions whose telemetry was delivered and execution roles with nothing to change are only counted'
+};
+/**
+ * The job summary as Markdown, within `room` (GitHub's cap on a step summary unless told otherwise): the
+ * whole of it when it fits, else the most detailed of the shorter forms that fits, saying so; the least
+ * detailed form, should even it be too large, is ended after its last whole block that fits.
+ */
+function renderSummary(result, redact, room = SUMMARY_ROOM) {
+    for (const detail of DETAILS) {
+        const text = redact(summaryBlocks(result, redact, detail, room).join('\n'));
+        if (room.measure(text) <= room.max)
+            return text;
+    }
+    const blocks = summaryBlocks(result, redact, 'counted', room);
+    // Redaction never lengthens a text by more than a few characters ({} becomes {…}); the loop pays for those.
+    let max = room.max;
+    for (;;) {
+        const text = redact(fitBlocks(blocks, { ...room, max }));
+        const over = room.measure(text) - room.max;
+        if (over <= 0 || max <= room.max / 2)
+            return text;
+        max -= over;
+    }
+}
+/** The summary as blocks of whole markup, in the order shown: the part a shortened summary keeps first. */
+function summaryBlocks(result, redact, detail, room) {
     const reports = result.outcomes.map(({ report }) => report);
     const words = MODE_POLICY[result.mode].reports;
-    const lines = [`## ${words.title}`, '', tallyLine(reports), ''];
-    const quiet = reports.length > 0 && reports.every((r) => r.status === 'unchanged' || r.status === 'in-sync');
+    const head = [`## ${words.title}`, '', tallyLine(reports), ''];
+    const quiet = reports.length > 0 && reports.every((r) => QUIET_STATUSES.has(r.status));
     if (quiet)
-        lines.push(words.quiet, '');
+        head.push(words.quiet, '');
     if (words.nothingWritten)
-        lines.push(words.nothingWritten, '');
+        head.push(words.nothingWritten, '');
+    if (detail !== 'full')
+        head.push(`> **Shortened** to stay within ${room.cap}: ${SHORTENED[detail]}. Every function, with its error and diff, is in ${room.elsewhere}.`, '');
+    const blocks = [head.join('\n')];
     for (const note of result.notes ?? [])
-        lines.push(`> ${cell(note, redact, LONG_TEXT)}`, '');
+        blocks.push(`> ${cell(note, redact, LONG_TEXT)}\n`);
     if (result.layers.size > 0) {
-        lines.push('### Layer', '', '| region / arch | layer version | tag |', '| --- | --- | --- |');
+        const lines = ['### Layer', '', '| region / arch | layer version | tag |', '| --- | --- | --- |'];
         for (const [key, layer] of result.layers)
             lines.push(`| ${cell(key, redact)} | ${markdownCode(layer.arn, { redact })} | ${cell(layer.tag ?? layer.description ?? '', redact)} |`);
-        lines.push('');
+        blocks.push(`${lines.join('\n')}\n`);
     }
-    lines.push(...renderFunctions(result, reports, redact));
-    const detailed = reports.filter((r) => r.diff && (r.status === 'planned' || r.status === 'drifted' || r.status === 'removed' || r.status === 'updated'));
-    if (detailed.length > 0 && words.detailsChanges) {
-        lines.push('### Changes', '');
-        for (const r of detailed)
-            lines.push(...renderDetails(r, redact), '');
-    }
-    const errors = reports.filter((r) => r.error !== null);
-    if (errors.length > 0) {
-        lines.push('### Errors', '');
-        for (const r of errors)
-            lines.push(`- **${cell(r.function, redact)}** (${cell(r.region, redact)}): ${cell(r.error ?? '', redact, LONG_TEXT)}`);
-        lines.push('');
-    }
-    const tails = result.outcomes.filter((outcome) => outcome.logTail);
-    if (tails.length > 0) {
-        lines.push('### Log tails of the failed test invocations', '');
-        // Redacted before it is cut, so that the cut leaves no end of a secret; the log has the whole tail.
-        for (const { report: r, logTail = '' } of tails.slice(0, SUMMARY_TAILS))
-            lines.push(`**${cell(r.function, redact)}** (${cell(r.region, redact)})`, '', markdownBlock(tailOf(redact(logTail), 30, SUMMARY_TAIL_CHARS), { redact }), '');
-        if (tails.length > SUMMARY_TAILS)
-            lines.push(`The tails of ${tails.length - SUMMARY_TAILS} more are in the log.`, '');
-    }
-    lines.push(...renderDelivery(reports, redact));
-    lines.push(...renderRoles(result.mode, reports, redact));
+    blocks.push(...renderFunctions(result, reports, redact, detail));
+    blocks.push(...renderErrors(reports, redact, detail));
+    blocks.push(...renderTails(result.outcomes, redact, detail));
+    if (words.detailsChanges)
+        blocks.push(...renderChanges(reports, redact, detail, room));
+    blocks.push(...renderDelivery(reports, redact, detail));
+    blocks.push(...renderRoles(result.mode, reports, redact, detail));
     const cloudwatchOn = reports.filter((r) => r.cloudwatch === 'on');
     if (cloudwatchOn.length > 0)
-        lines.push('### CloudWatch Logs', '', `${cloudwatchOn.length} function${cloudwatchOn.length === 1 ? '' : 's'} still send logs to CloudWatch Logs (${cell(cloudwatchOn.map((r) => r.function).join(', '), redact, LONG_TEXT)}). Their execution roles may still create log streams and put events; remove those permissions (\`cloudwatch-logs: off\` does) to stop paying for logs that now go to ClickStack.`, '');
-    return redact(lines.join('\n'));
+        blocks.push(`### CloudWatch Logs\n\n${cloudwatchOn.length} function${cloudwatchOn.length === 1 ? '' : 's'} still send logs to CloudWatch Logs (${cell(cloudwatchOn.map((r) => r.function).join(', '), redact, LONG_TEXT)}). Their execution roles may still create log streams and put events; remove those permissions (\`cloudwatch-logs: off\` does) to stop paying for logs that now go to ClickStack.\n`);
+    return blocks;
+}
+/** The error of each function that has one, failures first; when shortened, cut, and at the last step grouped. */
+function renderErrors(reports, redact, detail) {
+    const errors = byStatus(reports.filter((r) => r.error !== null));
+    if (errors.length === 0)
+        return [];
+    const max = detail === 'full' ? LONG_TEXT : SHORT_TEXT;
+    if (detail !== 'counted')
+        return [
+            '### Errors\n',
+            ...errors.map((r) => `- **${cell(r.function, redact)}** (${cell(r.region, redact)}): ${cell(r.error ?? '', redact, max)}`),
+            ''
+        ];
+    // The same failure of many functions (their own names taken out) is said once, with their names.
+    return [
+        '### Errors\n',
+        ...groupBy(errors, errorTemplate).map((group) => {
+            const [first] = group;
+            if (group.length === 1)
+                return `- **${cell(first.function, redact)}** (${cell(first.region, redact)}): ${cell(first.error ?? '', redact, max)}`;
+            return `- **${group.length} functions** (… is each one's name): ${cell(errorTemplate(first), redact, max)} ${namesInDetails(group, redact)}`;
+        }),
+        ''
+    ];
+}
+/** The test invocations' log tails: the first few, each bounded; the log has them all. */
+function renderTails(outcomes, redact, detail) {
+    const tails = outcomes.filter((outcome) => outcome.logTail);
+    if (tails.length === 0)
+        return [];
+    const shown = detail === 'full' ? SUMMARY_TAILS : SHORT_SUMMARY_TAILS;
+    const blocks = ['### Log tails of the failed test invocations\n'];
+    // Redacted before it is cut, so that the cut leaves no end of a secret; the log has the whole tail.
+    for (const { report: r, logTail = '' } of tails.slice(0, shown))
+        blocks.push(`**${cell(r.function, redact)}** (${cell(r.region, redact)})\n\n${markdownBlock(tailOf(redact(logTail), 30, SUMMARY_TAIL_CHARS), { redact })}\n`);
+    if (tails.length > shown)
+        blocks.push(`The tails of ${tails.length - shown} more are in the log.\n`);
+    return blocks;
+}
+/**
+ * What each function would change, functions with the same change under one collapsed diff. Shortened, the
+ * diffs shown stop at a share of the room; at the last step none are shown.
+ */
+function renderChanges(reports, redact, detail, room) {
+    const detailed = byStatus(reports.filter((r) => r.diff && CHANGE_STATUSES.has(r.status)));
+    if (detailed.length === 0)
+        return [];
+    const groups = groupBy(detailed, changeKey);
+    if (detail === 'counted')
+        return [
+            `### Changes\n\nThe diffs of ${detailed.length} function${detailed.length === 1 ? '' : 's'} (${groups.length} different) are left out; each function's \`diff\` is in ${room.elsewhere}.\n`
+        ];
+    const blocks = ['### Changes\n'];
+    let used = 0;
+    for (const [index, group] of groups.entries()) {
+        const block = changeBlock(group, redact);
+        used += room.measure(block);
+        if (detail === 'compact' && used > room.max * CHANGES_SHARE) {
+            const rest = groups.slice(index).reduce((sum, g) => sum + g.length, 0);
+            blocks.push(`The diffs of ${rest} more function${rest === 1 ? '' : 's'} are left out; each function's \`diff\` is in ${room.elsewhere}.\n`);
+            break;
+        }
+        blocks.push(block);
+    }
+    return blocks;
+}
+/** One change, collapsed: its function (or how many share it, and their names), then the diff. */
+function changeBlock(group, redact) {
+    const [first] = group;
+    const lines = renderDetails(first, redact);
+    const status = STATUS_LABEL[first.status];
+    // The line GitHub shows folded is HTML, where Markdown escapes do not apply: it holds the action's own
+    // words only; the names follow in the Markdown below it.
+    const label = `${status}: ${group.length} function${group.length === 1 ? '' : 's'}`;
+    if (group.length > 1) {
+        lines[0] = `**${group.length} functions** (${cell(first.region, redact)}, ${first.architecture ?? '?'}) – ${status}`;
+        lines.splice(1, 0, '', group.map((r) => cell(r.function, redact)).join(', '));
+    }
+    // GitHub renders Markdown inside <details> only after a blank line.
+    return `<details><summary>${label}</summary>\n\n${lines.join('\n')}\n\n</details>\n`;
+}
+/**
+ * The names of a group in a collapsed element, on one line (fit for a table cell or a list item); `bounded`,
+ * the first NAMES_COUNTED characters of them, then how many more.
+ */
+function namesInDetails(group, redact, bounded = false) {
+    const names = group.map((r) => cell(r.function, redact));
+    const shown = bounded ? someNames(names, NAMES_COUNTED) : names.join(', ');
+    return `<details><summary>${group.length} functions</summary>${shown}</details>`;
 }
 /** What of each test invocation's telemetry reached ClickStack, when delivery was verified. */
-function renderDelivery(reports, redact) {
+function renderDelivery(reports, redact, detail) {
     const verified = reports.filter((r) => r.delivery !== null);
     if (verified.length === 0)
         return [];
-    const lines = [];
-    lines.push('### Delivery to ClickStack', '', '| function | telemetry of the test invocation | log records | spans | first seen after | HyperDX |', '| --- | --- | --- | --- | --- | --- |');
-    for (const r of verified) {
+    // Shortened, only the functions whose telemetry did not arrive keep a row: they are the ones to look into.
+    const rows = detail === 'full' ? verified : verified.filter((r) => r.delivery?.status !== 'delivered');
+    const delivered = verified.filter((r) => !rows.includes(r));
+    const blocks = ['### Delivery to ClickStack\n'];
+    if (rows.length > 0)
+        blocks.push('| function | telemetry of the test invocation | log records | spans | first seen after | HyperDX |\n| --- | --- | --- | --- | --- | --- |');
+    for (const r of rows) {
         const d = r.delivery;
-        lines.push(`| ${cell(r.function, redact)} | ${d.status === 'delivered' ? '✅ delivered' : d.status === 'error' ? `❌ ${cell(d.detail ?? 'error', redact)}` : '❌ not delivered'} | ${Number(d.logRecords)} | ${Number(d.spans)} | ${d.firstArrivalMs === null ? '—' : `≤ ${Math.ceil(d.firstArrivalMs / 1000)} s`} | ${d.link ? markdownLink('search', redact(d.link)) : '—'} |`);
+        blocks.push(`| ${cell(r.function, redact)} | ${d.status === 'delivered' ? '✅ delivered' : d.status === 'error' ? `❌ ${cell(d.detail ?? 'error', redact)}` : '❌ not delivered'} | ${Number(d.logRecords)} | ${Number(d.spans)} | ${d.firstArrivalMs === null ? '—' : `≤ ${Math.ceil(d.firstArrivalMs / 1000)} s`} | ${d.link ? markdownLink('search', redact(d.link)) : '—'} |`);
     }
-    lines.push('');
+    if (rows.length > 0)
+        blocks.push('');
+    if (delivered.length > 0)
+        blocks.push(`The telemetry of ${delivered.length}${rows.length > 0 ? ' more' : ''} function${delivered.length === 1 ? '' : 's'} was delivered${detail === 'compact' ? `: ${namesInDetails(delivered, redact)}` : ''}.\n`);
     if (verified.some((r) => r.delivery?.status === 'delivered' && !r.delivery.withInvocationId))
-        lines.push("Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set `json-logs: true` (or the functions' LoggingConfig.LogFormat to JSON) to tie each record to its invocation.", '');
-    return lines;
+        blocks.push("Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set `json-logs: true` (or the functions' LoggingConfig.LogFormat to JSON) to tie each record to its invocation.\n");
+    return blocks;
 }
-/** The functions table: a mode that writes shows its test invocation and CloudWatch Logs too. */
-function renderFunctions(result, reports, redact) {
+/**
+ * The functions table, failures first: a mode that writes shows its test invocation and CloudWatch Logs
+ * too. Functions whose rows would be the same but for the name share one row that names them all (at the
+ * last step of shortening, functions that did not change are only counted).
+ */
+function renderFunctions(result, reports, redact, detail) {
     if (reports.length === 0)
         return [];
-    const lines = [];
     const writes = writesFunctions(result.mode);
-    lines.push('### Functions', '', writes
-        ? '| function | region | arch | result | Rotel layer before → after | settings changed | test invocation | CloudWatch Logs |'
-        : '| function | region | arch | result | Rotel layer now → target | settings that would change |', writes ? '| --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- | --- |');
-    for (const r of reports) {
-        const row = [
-            cell(r.function, redact),
-            cell(r.region, redact),
-            r.architecture ?? '?',
-            STATUS_LABEL[r.status],
-            layerTransition(r, redact),
-            cell([...r.changedVariables, ...(r.diff?.logFormat ? ['LogFormat'] : [])].join(', ') || '—', redact, LONG_TEXT)
-        ];
-        if (writes)
-            row.push(invocationCell(r, result.testInvoke, redact), r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch);
-        lines.push(`| ${row.join(' | ')} |`);
+    const blocks = [
+        [
+            '### Functions',
+            '',
+            writes
+                ? '| function | region | arch | result | Rotel layer before → after | settings changed | test invocation | CloudWatch Logs |'
+                : '| function | region | arch | result | Rotel layer now → target | settings that would change |',
+            writes ? '| --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- | --- |'
+        ].join('\n')
+    ];
+    const rows = byStatus(reports).map((r) => ({ r, cells: rowCells(r, result, redact, writes).join(' | ') }));
+    for (const group of groupBy(rows, ({ cells }) => cells)) {
+        const [{ r: first, cells }] = group;
+        const names = group.length === 1
+            ? cell(first.function, redact)
+            : detail === 'counted' && QUIET_STATUSES.has(first.status)
+                ? `${group.length} functions (names left out)`
+                : namesInDetails(group.map(({ r }) => r), redact, 
+                // A failed function is always named: the reader acts on it.
+                detail === 'counted' && !FAILURE_STATUSES.has(first.status));
+        blocks.push(`| ${names} | ${cells} |`);
     }
-    lines.push('');
-    return lines;
+    blocks.push('');
+    return blocks;
 }
-/** cloudwatch-logs: off and remove: each execution role once, with what was (or would be) done to it. */
-function renderRoles(mode, reports, redact) {
+/** A function's row but for its name: equal for functions the table shows on one row. */
+function rowCells(r, result, redact, writes) {
+    const row = [
+        cell(r.region, redact),
+        r.architecture ?? '?',
+        STATUS_LABEL[r.status],
+        layerTransition(r, redact),
+        cell([...r.changedVariables, ...(r.diff?.logFormat ? ['LogFormat'] : [])].join(', ') || '—', redact, LONG_TEXT)
+    ];
+    if (writes)
+        row.push(invocationCell(r, result.testInvoke, redact), r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch);
+    return row;
+}
+/**
+ * cloudwatch-logs: off and remove: each execution role once, with what was (or would be) done to it;
+ * shortened, the roles with nothing to change are counted.
+ */
+function renderRoles(mode, reports, redact, detail) {
     const byRole = new Map();
     for (const r of reports) {
         if (!r.executionRole)
@@ -87445,16 +87711,27 @@ function renderRoles(mode, reports, redact) {
     if (byRole.size === 0)
         return [];
     const heading = MODE_POLICY[mode].reports.rolesHeading;
-    const lines = [`### Execution roles: ${heading}`, '', '| role | functions | change |', '| --- | --- | --- |'];
-    for (const [role, { changes, functions }] of byRole)
-        lines.push(`| ${cell(role, redact)} | ${cell(functions.join(', '), redact, LONG_TEXT)} | ${cell([...changes].join('; ') || 'nothing to change', redact, LONG_TEXT)} |`);
-    lines.push('');
-    return lines;
+    const blocks = [`### Execution roles: ${heading}\n\n| role | functions | change |\n| --- | --- | --- |`];
+    let unchanged = 0;
+    for (const [role, { changes, functions }] of byRole) {
+        if (detail !== 'full' && changes.size === 0) {
+            unchanged++;
+            continue;
+        }
+        blocks.push(`| ${cell(role, redact)} | ${cell(functions.join(', '), redact, LONG_TEXT)} | ${cell([...changes].join('; ') || 'nothing to change', redact, LONG_TEXT)} |`);
+    }
+    blocks.push('');
+    if (unchanged > 0)
+        blocks.push(`${unchanged} more execution role${unchanged === 1 ? '' : 's'} had nothing to change.\n`);
+    return blocks;
 }
-/** The pull-request comment of a plan: the summary, which already says what would change and why. */
-function renderPlanComment(result, redact, runUrl) {
+/**
+ * The pull-request comment of a plan: the summary, which already says what would change and why, within
+ * the room a comment has; what does not fit is in the job summary and the `report` output.
+ */
+function renderPlanComment(result, redact, runUrl, room = COMMENT_ROOM) {
     const footer = runUrl ? `\n\n<sub>From [this run](${runUrl}). Updated on every run of the workflow.</sub>` : '';
-    return `${renderSummary(result, redact)}${footer}`;
+    return `${renderSummary(result, redact, { ...room, max: room.max - room.measure(footer) })}${footer}`;
 }
 function tallyLine(reports) {
     const counts = new Map();
@@ -87561,11 +87838,20 @@ function invocationCell(r, testInvoke, redact) {
 }
 /** The test invocations' log tails the summary shows, and the characters of each: the summary stays small. */
 const SUMMARY_TAILS = 10;
+const SHORT_SUMMARY_TAILS = 3;
 const SUMMARY_TAIL_CHARS = 2000;
 /** The most characters of a short text from outside (a name, a tag, a detail) in a cell. */
 const SHORT_TEXT = 300;
 /** The most characters of a long one (an error, a list of names, drift). */
 const LONG_TEXT = 2000;
+/** The statuses of functions that need the reader: never counted in place of their names. */
+const FAILURE_STATUSES = new Set(['failed', 'rolled-back', 'cancelled']);
+/** The statuses whose diff the Changes section shows. */
+const CHANGE_STATUSES = new Set(['planned', 'drifted', 'removed', 'updated']);
+/** The most characters of one group's names at the last step of shortening. */
+const NAMES_COUNTED = 3000;
+/** The share of the room the diffs may take in a shortened summary: the rest is for the tables and errors. */
+const CHANGES_SHARE = 0.4;
 /**
  * Text from outside made inert Markdown on one line, fit for a table cell: redacted before it is escaped,
  * since an escaped secret would no longer match the redactor that runs over the whole summary at the end.
@@ -87613,6 +87899,137 @@ async function postPlanComment(config, result, redact, { reporter, env, event, g
     catch (error) {
         reporter.warning(redact(messageOf(error)));
     }
+}
+
+;// CONCATENATED MODULE: ./src/core/annotationCap.ts
+/**
+ * GitHub shows at most 10 error and 10 warning annotations of a step ("GitHub Actions are limited to 10
+ * warning annotations and 10 error annotations per step",
+ * https://docs.github.com/en/rest/checks/runs#create-a-check-run, `output.annotations`); the rest are
+ * dropped without a word. Notices have no documented figure and are held to the same 10. This decides which
+ * annotations are made as they come and gathers the rest into one last annotation of their kind that names
+ * them, so that none is lost without the reader being told.
+ */
+
+/** The most annotations of one kind GitHub shows for a step. */
+const SHOWN_PER_KIND = 10;
+/** The most characters of the names in the annotation that gathers the rest: the first ones, then "and N more". */
+const NAMES_MAX = 1500;
+/**
+ * Counts the annotations of a step by kind. The first ones of each kind are made as they come; once only
+ * one place is left (two for errors: the step's failure is one more, made by setFailed, and must be seen),
+ * the rest are held, and `gather` turns them into that last annotation.
+ */
+class AnnotationCap {
+    shown;
+    made = new Map();
+    held = new Map();
+    constructor(shown = SHOWN_PER_KIND) {
+        this.shown = shown;
+    }
+    /** Whether this annotation is made now (true), or held for the one that gathers the rest (false). */
+    admit(kind, annotation) {
+        const made = this.made.get(kind) ?? 0;
+        const held = this.held.get(kind) ?? [];
+        if (held.length === 0 && made < this.passThrough(kind)) {
+            this.made.set(kind, made + 1);
+            return true;
+        }
+        held.push(annotation);
+        this.held.set(kind, held);
+        return false;
+    }
+    /**
+     * The annotations to make now for those held, one per kind: a held one alone as it was, several as one
+     * that names them. Once a kind's places are used up, later ones are only in the log (the caller prints
+     * every held annotation there as it comes).
+     */
+    gather() {
+        const out = [];
+        for (const [kind, held] of this.held) {
+            this.held.set(kind, []);
+            const made = this.made.get(kind) ?? 0;
+            if (held.length === 0 || made >= this.passThrough(kind) + 1)
+                continue;
+            this.made.set(kind, made + 1);
+            const [first] = held;
+            if (held.length === 1)
+                out.push({ kind, ...first });
+            else
+                out.push({ kind, ...gathered(kind, held) });
+        }
+        return out;
+    }
+    passThrough(kind) {
+        return kind === 'error' ? this.shown - 2 : this.shown - 1;
+    }
+}
+const PLURAL = { error: 'errors', warning: 'warnings', notice: 'notices' };
+/** One annotation for many: how many, and what they were about (their titles, else their first words). */
+function gathered(kind, held) {
+    const about = held.map(({ title, message }) => title ?? firstWords(message));
+    return {
+        title: `${held.length} more ${PLURAL[kind]}`,
+        message: `GitHub shows only ${SHOWN_PER_KIND} ${PLURAL[kind]} of a step; ${held.length} more are in the log: ${someNames(about, NAMES_MAX)}. See the job summary for every function.`
+    };
+}
+function firstWords(message) {
+    const line = message.split('\n')[0] ?? '';
+    return line.length > 80 ? `${line.slice(0, 79)}…` : line;
+}
+
+;// CONCATENATED MODULE: ./src/github/reporter.ts
+/** What the action tells the runner and asks of it, behind one interface, so that a run can be watched in a test. */
+
+/**
+ * The reporter with GitHub's cap on annotations kept for every caller: the first of each kind are made as
+ * they come, the rest are printed to the log as they come and gathered into the last annotation of their
+ * kind at endAnnotations (or before the step is failed, whose annotation is always shown).
+ */
+function capAnnotations(inner, cap = new AnnotationCap()) {
+    const annotate = (kind) => (message, properties) => {
+        if (cap.admit(kind, { message, title: properties?.title })) {
+            inner[kind](message, properties);
+            return;
+        }
+        // Printed whole, as outside text: the annotation that gathers it names it only.
+        inner.outside(`${kind} (not an annotation: GitHub shows ${SHOWN_PER_KIND} of a step): ${properties?.title ? `${properties.title}: ` : ''}${message}`);
+    };
+    const endAnnotations = () => {
+        for (const { kind, message, title } of cap.gather())
+            inner[kind](message, title === undefined ? {} : { title });
+        inner.endAnnotations();
+    };
+    return {
+        ...bound(inner),
+        notice: annotate('notice'),
+        warning: annotate('warning'),
+        error: annotate('error'),
+        endAnnotations,
+        setFailed(message) {
+            endAnnotations();
+            inner.setFailed(message);
+        }
+    };
+}
+/** The inner reporter's methods bound to it, so that a class instance (MemoryReporter) can be wrapped. */
+function bound(inner) {
+    return {
+        getInput: (name) => inner.getInput(name),
+        info: (message) => inner.info(message),
+        outside: (...lines) => inner.outside(...lines),
+        group: (title, work) => inner.group(title, work),
+        outsideGroup: (title, lines) => inner.outsideGroup(title, lines),
+        notice: (message, properties) => inner.notice(message, properties),
+        warning: (message, properties) => inner.warning(message, properties),
+        error: (message, properties) => inner.error(message, properties),
+        endAnnotations: () => inner.endAnnotations(),
+        setSecret: (secret) => inner.setSecret(secret),
+        setOutput: (name, value) => inner.setOutput(name, value),
+        writeSummary: (markdown) => inner.writeSummary(markdown),
+        setFailed: (message) => inner.setFailed(message),
+        getIDToken: (audience) => inner.getIDToken(audience)
+    };
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -90580,6 +90997,8 @@ const runnerReporter = {
     notice: (message, properties) => notice(message, properties),
     warning: (message, properties) => warning(message, properties),
     error: (message, properties) => error(message, properties),
+    // Nothing held here: capAnnotations (reporter.ts) holds and gathers what GitHub would not show.
+    endAnnotations: () => undefined,
     setSecret: (secret) => setSecret(secret),
     setOutput: (name, value) => setOutput(name, value),
     writeSummary: async (markdown) => {
@@ -93121,15 +93540,79 @@ function valuesToHide(state, publicTexts = []) {
     return values;
 }
 
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./src/core/reportOutput.ts
+/**
+ * "Outputs can be a maximum of 1 MB per job. The total of all outputs in a workflow run can be a maximum
+ * of 50 MB. Size is approximated based on UTF-16 encoding."
+ * https://docs.github.com/en/actions/reference/workflows-and-actions/metadata-syntax#outputs-for-docker-container-and-javascript-actions
+ * (and https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax#jobsjob_idoutputs).
+ * Read as 1,000,000 bytes, the smaller reading of "1 MB".
+ */
+const JOB_OUTPUTS_MAX_BYTES = 1_000_000;
+/**
+ * The most of that cap the `report` output takes: half. The other half is for this action's other outputs
+ * and every other step of the job, which share the cap.
+ */
+const REPORT_OUTPUT_MAX_BYTES = JOB_OUTPUTS_MAX_BYTES / 2;
+/** A text's size as GitHub approximates an output's: UTF-16, two bytes a code unit. */
+function utf16Bytes(text) {
+    return text.length * 2;
+}
+/**
+ * The report file's name, one per run attempt, job and step, so that two steps of a job (or a re-run)
+ * never write over each other's; only letters, digits, `.`, `_` and `-` of the workflow's names are kept.
+ */
+function reportFileName(env) {
+    const parts = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_JOB, env.GITHUB_ACTION]
+        .map((part) => (part ?? '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100))
+        .filter((part) => part !== '' && part !== '_');
+    return `rotel-clickstack-report${parts.map((part) => `-${part}`).join('')}.json`;
+}
+/**
+ * The value of the `report` output: the report itself when it fits its share of the cap; else a small
+ * JSON object with the file that holds it, the count of functions by status, and why.
+ */
+function reportOutput(report, reports, file) {
+    if (utf16Bytes(report) <= REPORT_OUTPUT_MAX_BYTES)
+        return report;
+    const statuses = {};
+    for (const { status } of reports)
+        statuses[status] = (statuses[status] ?? 0) + 1;
+    const pointer = {
+        reportFile: file ?? null,
+        functions: reports.length,
+        statuses,
+        note: `The report of ${reports.length} functions is ${Math.ceil(utf16Bytes(report) / 1000)} kB, more than the ${REPORT_OUTPUT_MAX_BYTES / 1000} kB share of GitHub's 1 MB cap on a job's outputs this action takes. ${file ? 'The whole report is in the file reportFile names (the report-file output too).' : 'The report file could not be written (the warning of this step says why); the job summary has every function.'}`
+    };
+    // The file's path is the runner's temporary folder and the workflow's names: no `##[` can survive the
+    // name's filter, but the rule of the other outputs holds here too.
+    return JSON.stringify(pointer).replace(/##\[/g, '##\\u005b');
+}
+
 ;// CONCATENATED MODULE: ./src/github/report.ts
+/** The GitHub side of the end of a run: outputs, annotations, the job summary, and the verdict. */
+
+
+
+
+
 
 
 
 /** Writes outputs, annotations and the summary, then fails the step when the mode's rules say so. */
 async function publishResult(config, result, redact, reporter, env) {
-    const outputs = renderOutputs(result, redact);
+    const { report, ...outputs } = renderOutputs(result, redact);
     for (const [name, value] of Object.entries(outputs))
         reporter.setOutput(name, value);
+    const file = await writeReportFile(report, env, reporter, redact);
+    reporter.setOutput('report', reportOutput(report, result.outcomes.map((outcome) => outcome.report), file));
+    reporter.setOutput('report-file', file ?? '');
     // Annotation text comes from outside (AWS errors, log tails, names): @actions/core escapes what would end
     // the command (%, CR, LF; and `:` `,` in the title); terminal escapes and control characters go here.
     const text = (message) => annotationText(message, { redact });
@@ -93160,12 +93643,30 @@ async function publishResult(config, result, redact, reporter, env) {
         await reporter.writeSummary(summary);
     else
         reporter.outside(summary);
+    // Every annotation is made by now: the ones past GitHub's cap are gathered into the last of their kind.
+    reporter.endAnnotations();
     const verdict = verdictOf(config, result.outcomes);
     if (verdict.failure)
         reporter.setFailed(text(verdict.failure));
     // The verdict names functions; a name is outside text too.
     else
         reporter.outside(redact(verdict.message));
+}
+/**
+ * Writes the report (redacted, as the output has it) to a file in the runner's temporary folder, whatever
+ * its size, so that a workflow can read it the same way for 10 functions or 5,000; undefined, with a
+ * warning, when it cannot be written.
+ */
+async function writeReportFile(report, env, reporter, redact) {
+    const file = (0,external_node_path_.join)(env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), reportFileName(env));
+    try {
+        await (0,promises_.writeFile)(file, `${report}\n`, { mode: 0o600 });
+        return file;
+    }
+    catch (error) {
+        reporter.warning(`The report file could not be written: ${annotationText(messageOf(error), { redact })}`);
+        return undefined;
+    }
 }
 /** One sentence for the end of the log, and whether the step fails. */
 function verdictOf(config, outcomes) {
@@ -93955,10 +94456,6 @@ async function openDeliveryChecker(config, { reporter, createDeliveryChecker }) 
     return checker;
 }
 
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./src/github/layerReferences.ts
 /** Finding the Rotel layer version ARNs written in the repository's own files, for annotating the stale ones. */
 
@@ -94391,6 +94888,7 @@ async function annotateWorkspace(config, layers, env, reporter) {
 
 
 
+
 /** The last alpha release known when this version of the action was made; only where the search starts. */
 const LAYER_VERSION_HINTS = {
     'rotel-extension-amd64-alpha': 41,
@@ -94399,7 +94897,8 @@ const LAYER_VERSION_HINTS = {
 /** The runner, the real clients and the real process. */
 function realDeps() {
     return {
-        reporter: runnerReporter,
+        // GitHub shows 10 annotations of a kind a step: the rest are gathered into the 10th (capAnnotations).
+        reporter: capAnnotations(runnerReporter),
         awsClients: createAwsClients,
         github: createGitHubClient,
         event: github_context,
