@@ -1,6 +1,7 @@
 // AWS's published envelope for the fault proxy (scripts/fault-proxy.mjs, option `envelope`): moto answers
 // every call at once and never throttles, so a rollout proven against it alone says nothing about a fleet.
-// This module holds the figures and the bookkeeping; the proxy does the I/O. Types: scripts/aws-envelope.d.mts.
+// This module holds the figures, the bookkeeping, and the envelope's own calls to the emulator (listing a log
+// group whole, writing an invocation's stream); the proxy wires them in. Types: scripts/aws-envelope.d.mts.
 //
 // The figures (every one overridable), from AWS's pages:
 // - Lambda, https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html, "Lambda API requests":
@@ -12,17 +13,19 @@
 // - CloudWatch Logs DescribeLogStreams, https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_DescribeLogStreams.html:
 //   "a limit of five transactions per second, after which transactions are throttled", per account and Region.
 //   The quotas page (https://docs.aws.amazon.com/general/latest/gr/cwl_region.html) is the authority for the
-//   current default; its quota table could not be read in the stored copy available here while some AWS pages
-//   are said to give 25 now, so the default stays at the API reference's (and the issue's) 5 – the stricter one.
+//   current default; its quota table could not be read in the stored copy available here, and the issue reports
+//   that some AWS pages now say 25, so the default stays at the API reference's (and the issue's) 5, the
+//   stricter of the two; `rates: { 'logs:DescribeLogStreams': 25 }` tries the other.
 // - CloudWatch Logs CreateLogStream, https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogStream.html:
 //   50 transactions per second. Other CloudWatch Logs APIs are not limited unless `rates` names them.
 // - LogStream, https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_LogStream.html:
 //   lastEventTimestamp and lastIngestionTime update "on an eventual consistency basis", typically in less
 //   than an hour; creationTime is the stream's creation and is there at once. DescribeLogStreams orders
 //   by LastEventTime on lastEventTimestamp, and refuses orderBy LastEventTime with a logStreamNamePrefix.
-// - Throttling answers: Lambda 429 TooManyRequestsException, Reason CallerRateLimitExceeded, with a
-//   Retry-After header (https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html, Errors);
-//   CloudWatch Logs 400 ThrottlingException "Rate exceeded".
+// - Throttling answers: Lambda 429 TooManyRequestsException, Reason CallerRateLimitExceeded, its
+//   retryAfterSeconds sent as the Retry-After header
+//   (https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html, Errors); CloudWatch
+//   Logs 400 ThrottlingException "Rate exceeded" (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/CommonErrors.html).
 // - Settling: after a configuration update Lambda keeps LastUpdateStatus InProgress while it applies it and
 //   refuses another update meanwhile with 409 ResourceConflictException
 //   (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html). How long is not published: 2 s
