@@ -15,13 +15,19 @@
 //      8, 16, for apply (first run and no-change re-run) and check; the same at 16 with 20% of the
 //      calls throttled; and at 16 with updates that take time to settle (as on Lambda; moto settles at once).
 //   5. Peer: datadog-ci `lambda instrument` on the same 100 functions, same emulator and latency.
+//   6. Only when asked (--only=envelope): the fleet under AWS's published envelope (the fault proxy's
+//      `envelope`: quotas per API class, updates that settle in 2 s, lagged log stream times), N = 100,
+//      300, 1000: apply with the test invocation and the default CloudWatch check, then check; and the
+//      apply at 300 with 20% of calls additionally throttled (bench/lib/envelope.mjs).
 //
 // Options: --quick (one repetition of everything), --reps=N (fleet repetitions; default 3, the peer
-// and settling runs 2, the throttled run 1), --only=startup,lookup,calls,fleet
-// (sections; the fleet section includes peer, throttling and settling), --no-peer, --latency=MS
+// and settling runs 2, the throttled run 1), --only=startup,lookup,calls,fleet,envelope
+// (sections; the fleet section includes peer, throttling and settling; without --only all but envelope),
+// --envelope-fleet=N,N,… (default 100,300,1000; --quick: 100), --no-peer, --latency=MS
 // (default 50), --settle-ms=MS (default 1000), --fleet=N (default 100), --out=FILE (default
-// bench/results.json), --readme (also replace the table in bench/README-performance.md),
-// --render=FILE (print the tables of an earlier results.json; measures nothing).
+// bench/results.json; a run of the envelope section alone replaces only its part of an existing file),
+// --readme (also replace the tables in bench/README-performance.md), --render=FILE (print the tables of an
+// earlier results.json; measures nothing).
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
@@ -47,14 +53,17 @@ const { countCalls, describeOps, timeline } = await import('./lib/calls.mjs')
 const { startOtlpStub } = await import('./lib/otlp-stub.mjs')
 const { runAction, runPeer, peerStartupCommand, actionEnv } = await import('./lib/processes.mjs')
 const { ACCOUNT_ID, REGION, createFleet, publishLayers, resetFleet, countWithLayer, untagFleet } = await import('./lib/fleet.mjs')
-const { startSettleShim } = await import('./lib/settle-shim.mjs')
+const { sectionEnvelope, renderEnvelope } = await import('./lib/envelope.mjs')
+const { DEFAULT_RATES } = await import('../scripts/aws-envelope.mjs')
 const { measureStartup } = await import('./lib/startup.mjs')
 const { importTypeScript, measureLookups, lookupBound } = await import('./lib/lookup.mjs')
 
 // ---------------------------------------------------------------------------------------------
 // Options
 
-const SECTIONS = ['startup', 'lookup', 'calls', 'fleet']
+const SECTIONS = ['startup', 'lookup', 'calls', 'fleet', 'envelope']
+// Sections that run without --only; the envelope section takes many minutes at 1,000 functions.
+const DEFAULT_SECTIONS = ['startup', 'lookup', 'calls', 'fleet']
 
 function parseArgs(argv) {
   const options = {
@@ -95,6 +104,11 @@ function parseArgs(argv) {
       case '--fleet':
         options.fleet = Number(value)
         break
+      case '--envelope-fleet':
+        options.envelopeFleet = String(value).split(',').map(Number)
+        if (!options.envelopeFleet.every((n) => Number.isInteger(n) && n >= 1 && n <= 1000))
+          throw new Error(`--envelope-fleet takes sizes from 1 to 1000 separated by commas, not "${value}"`)
+        break
       case '--out':
         options.out = resolve(String(value))
         break
@@ -130,7 +144,8 @@ function parseArgs(argv) {
     callSizes: [1, 10, 100].filter((n) => n <= options.fleet).concat(options.fleet > 100 ? [options.fleet] : []),
     rotelVersions: 43
   }
-  const wants = (section) => !options.only || options.only.has(section)
+  options.envelopeFleet ??= options.quick ? [100] : [100, 300, 1000]
+  const wants = (section) => (options.only ? options.only.has(section) : DEFAULT_SECTIONS.includes(section))
   options.wants = wants
   return options
 }
@@ -453,8 +468,13 @@ async function sectionFleet(ctx) {
     })
 
   const latency = await startFaultProxy({ target: endpoint, latencyMs: options.latencyMs })
-  const shim = await startSettleShim({ target: endpoint, settleMs: options.settleMs })
-  const settling = await startFaultProxy({ target: shim.url, latencyMs: options.latencyMs })
+  // Updates that settle by wall time, from the proxy's envelope with its rates switched off.
+  const unlimited = Object.fromEntries(Object.keys(DEFAULT_RATES).map((apiClass) => [apiClass, 0]))
+  const settling = await startFaultProxy({
+    target: endpoint,
+    latencyMs: options.latencyMs,
+    envelope: { settleMs: options.settleMs, rates: unlimited }
+  })
   const peerCwd = mkdtempSync(join(ctx.temp, 'peer-run-'))
   try {
     for (let rep = 0; rep < plan.fleetReps; rep++) {
@@ -523,7 +543,6 @@ async function sectionFleet(ctx) {
       // Updates that settle after settleMs (InProgress until then), as on Lambda.
       if (rep < plan.settleReps) {
         await resetFleet(endpoint, names)
-        shim.reset()
         settling.reset()
         otlp.reset()
         record('settling', `apply, first run, updates settle in ${options.settleMs} ms`, 16, await action(settling, 'apply', 16), settling)
@@ -533,7 +552,6 @@ async function sectionFleet(ctx) {
   } finally {
     await latency.close()
     await settling.close()
-    await shim.close()
     await otlp.close()
   }
   // Group by scenario, step and concurrency.
@@ -812,18 +830,25 @@ function renderTables(results) {
 // Main
 
 /** Prints the tables (and with --readme puts them into bench/README-performance.md). */
-function publish(results, options) {
+function publish(results, options, measured = SECTIONS) {
   const table = renderTables(results)
   console.log(table)
+  const envelopeTable = results.envelope ? renderEnvelope(results.envelope) : null
+  if (envelopeTable) console.log(envelopeTable)
   if (results.durationSeconds !== undefined) console.log(`(bench took ${results.durationSeconds} s)`)
   if (options.readme) {
     const readme = join(BENCH, 'README-performance.md')
-    const text = readFileSync(readme, 'utf8')
-    const begin = '<!-- bench:table:begin -->'
-    const end = '<!-- bench:table:end -->'
-    if (!text.includes(begin) || !text.includes(end)) throw new Error(`${readme} has no ${begin} … ${end} block`)
-    writeFileSync(readme, `${text.slice(0, text.indexOf(begin) + begin.length)}\n${table}\n${text.slice(text.indexOf(end))}`)
-    log(`replaced the table in ${readme}`)
+    let text = readFileSync(readme, 'utf8')
+    const replace = (name, content) => {
+      const begin = `<!-- bench:${name}:begin -->`
+      const end = `<!-- bench:${name}:end -->`
+      if (!text.includes(begin) || !text.includes(end)) throw new Error(`${readme} has no ${begin} … ${end} block`)
+      text = `${text.slice(0, text.indexOf(begin) + begin.length)}\n${content}\n${text.slice(text.indexOf(end))}`
+      log(`replaced the ${name} block in ${readme}`)
+    }
+    if (measured.some((section) => DEFAULT_SECTIONS.includes(section))) replace('table', table)
+    if (envelopeTable && measured.includes('envelope')) replace('envelope', envelopeTable)
+    writeFileSync(readme, text)
   }
 }
 
@@ -893,7 +918,7 @@ async function main() {
       results.lookup = { rows: lookup.rows, fleetLayerLookupCalls: lookup.fleetLayerLookupCalls }
       log('layer lookup done')
     }
-    if (options.wants('calls') || options.wants('fleet')) {
+    if (options.wants('calls') || options.wants('fleet') || options.wants('envelope')) {
       port = await freePort()
       execFileSync('bash', [join(ROOT, 'scripts/emulator.sh'), 'start'], { env: { ...process.env, MOTO_PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] })
       emulatorStarted = true
@@ -902,17 +927,38 @@ async function main() {
       log(`emulator on ${endpoint}: publishing layers and creating ${options.fleet} functions`)
       await resetEmulator(endpoint)
       await publishLayers(endpoint, { rotelVersions: plan.rotelVersions, peer: options.peer })
-      ctx.names = await createFleet(endpoint, options.fleet)
+      const fleetSize = Math.max(options.fleet, ...(options.wants('envelope') ? options.envelopeFleet : []))
+      ctx.allNames = await createFleet(endpoint, fleetSize)
+      ctx.names = ctx.allNames.slice(0, options.fleet)
+      ctx.git = results.git
       if (options.wants('calls')) results.calls = await sectionCalls(ctx)
       if (options.wants('fleet')) results.fleet = await sectionFleet(ctx)
+      if (options.wants('envelope')) {
+        const otlp = await startOtlpStub({ latencyMs: options.latencyMs })
+        try {
+          results.envelope = await sectionEnvelope(ctx, { inputsFor, otlp, credentials: ENV_CREDENTIALS, log })
+        } finally {
+          await otlp.close()
+        }
+      }
       stopEmulator()
     }
     results.loadAverageAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100)
     results.durationSeconds = Math.round((Date.now() - startedAt) / 1000)
+    const measured = SECTIONS.filter((section) => options.wants(section))
+    if (measured.length === 1 && measured[0] === 'envelope' && existsSync(options.out)) {
+      // The envelope section alone: the other sections of the file stay as they were measured.
+      const earlier = JSON.parse(readFileSync(options.out, 'utf8'))
+      earlier.envelope = results.envelope
+      writeFileSync(options.out, `${JSON.stringify(earlier, null, 2)}\n`)
+      log(`wrote the envelope section into ${options.out}`)
+      publish({ ...earlier, durationSeconds: results.durationSeconds }, options, measured)
+      return
+    }
     results.targets = evaluateTargets(results)
     writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`)
     log(`wrote ${options.out}`)
-    publish(results, options)
+    publish(results, options, measured)
   } finally {
     stopEmulator()
     rmSync(temp, { recursive: true, force: true })

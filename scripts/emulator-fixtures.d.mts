@@ -114,6 +114,26 @@ export interface LogStreamOptions {
 /** Creates a log group (if missing) with one stream holding `messages`, stamped `ageMs` ago; throws when events are rejected. */
 export declare function createLogStream(endpoint: string, options: LogStreamOptions): Promise<void>
 
+export interface BusyLogGroupOptions {
+  region: string
+  logGroup: string
+  /** How many streams. */
+  streams: number
+  /** How many of them are named for today (UTC); the others for the 7 days before. Default 0. */
+  todayStreams?: number
+  /** Age of the newest event, ms; at least the proxy's envelope.logTimestampLagMs to keep them visible. Default 0. */
+  minAgeMs?: number
+  /** Age step between the streams' events, ms; default 1000. */
+  stepMs?: number
+}
+
+/**
+ * Creates a busy log group: streams named as Lambda names them, each with one recent event, so that a new
+ * stream is hidden behind them when DescribeLogStreams orders by LastEventTime under the envelope's lag.
+ * Returns the stream names, newest event first.
+ */
+export declare function createBusyLogGroup(endpoint: string, options: BusyLogGroupOptions): Promise<string[]>
+
 export interface SampleFleet {
   functions: Array<{ name: 'orders-api' | 'billing-worker' | 'legacy-job'; region: string; arn: string }>
   /** The account the Rotel layers were mirrored into (moto cannot use another account's layer). */

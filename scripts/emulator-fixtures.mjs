@@ -376,6 +376,43 @@ export async function createLogStream(endpoint, { region, logGroup, stream, mess
   }
 }
 
+/** `YYYY/MM/DD/[$LATEST]<32 hex>` for `time` (UTC), as Lambda names an execution environment's stream. */
+function lambdaStyleStreamName(time, index) {
+  const hex = createHash('sha256').update(`busy-${time}-${index}`).digest('hex').slice(0, 32)
+  return `${new Date(time).toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]${hex}`
+}
+
+/**
+ * A busy log group: `streams` streams named as Lambda names them, `todayStreams` of them for today's date
+ * (UTC) and the rest for earlier days, each with one recent event – the newest `minAgeMs` old, the others
+ * one `stepMs` apart. With `minAgeMs` at least the fault proxy's `envelope.logTimestampLagMs`, their
+ * lastEventTimestamp is visible, so DescribeLogStreams ordered by LastEventTime puts them all ahead of a
+ * stream that an invocation creates now (whose lastEventTimestamp is still hidden). Returns the names,
+ * newest event first.
+ */
+export async function createBusyLogGroup(
+  endpoint,
+  { region, logGroup, streams, todayStreams = 0, minAgeMs = 0, stepMs = 1000 }
+) {
+  if (minAgeMs + streams * stepMs > 13 * 24 * 3600 * 1000)
+    throw new Error('createBusyLogGroup: the oldest event would be over 13 days old, and CloudWatch drops those')
+  const now = Date.now()
+  const names = []
+  for (let index = 0; index < streams; index++) {
+    const daysAgo = index < todayStreams ? 0 : 1 + ((index - todayStreams) % 7)
+    const name = lambdaStyleStreamName(now - daysAgo * 24 * 3600 * 1000, index)
+    await createLogStream(endpoint, {
+      region,
+      logGroup,
+      stream: name,
+      messages: [`busy stream ${index}\n`],
+      ageMs: minAgeMs + index * stepMs
+    })
+    names.push(name)
+  }
+  return names
+}
+
 // ---------------------------------------------------------------------------------------------
 // The sample fleet
 

@@ -1,4 +1,7 @@
 // Types of scripts/fault-proxy.mjs (hand-written; keep in step with it).
+import type { ApiClass, EnvelopeOptions } from './aws-envelope.mjs'
+
+export type { ApiClass, EnvelopeOptions } from './aws-envelope.mjs'
 
 /**
  * What a rule injects. Error faults answer in the service's own protocol, so that the SDK throws the
@@ -62,9 +65,12 @@ export interface RecordedCall {
   upstreamStatus: number | null
   /**
    * The fault injected; `stale-revision` when the RevisionId emulation refused an update,
-   * `update-in-progress` when the pendingReads emulation did; else null.
+   * `update-in-progress` when the pendingReads or envelope settling did; `quota` when the envelope's rate
+   * refused the call, `extra-throttle` when its seeded extra throttling did; else null.
    */
-  fault: FaultType | 'stale-revision' | 'update-in-progress' | null
+  fault: FaultType | 'stale-revision' | 'update-in-progress' | 'quota' | 'extra-throttle' | null
+  /** The API class the call counts against under the envelope (`lambda:control`, `logs:DescribeLogStreams`, …). */
+  apiClass: ApiClass | null
   /** Index of the rule that fired, or null. */
   rule: number | null
   /** From arrival to answer (or reset); null while pending. */
@@ -128,6 +134,12 @@ export interface FaultProxyOptions {
    * refused with 409 ResourceConflictException. Default 0.
    */
   pendingReads?: number
+  /**
+   * AWS's published envelope (scripts/aws-envelope.mjs): rates per (account, Region, API class) answered with
+   * the real throttles, updates that settle by wall time, DescribeLogStreams answered as CloudWatch does with
+   * lagged event times, ListFunctions paged by 50, and optionally invocations that write log streams.
+   */
+  envelope?: boolean | EnvelopeOptions
   /** Port on 127.0.0.1; default 0 (any free port). */
   port?: number
 }

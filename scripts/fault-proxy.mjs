@@ -11,7 +11,8 @@
 //
 //   fault               Lambda (REST JSON)                  CloudWatch Logs (JSON 1.1)       STS / IAM (query, XML)
 //   throttle            429 ThrottlingException             400 ThrottlingException          400 Throttling
-//   too-many-requests   429 TooManyRequestsException        400 TooManyRequestsException*    400 TooManyRequests*
+//   too-many-requests   429 TooManyRequestsException +      400 TooManyRequestsException*    400 TooManyRequests*
+//                       Reason CallerRateLimitExceeded, Retry-After: 1
 //   500                 500 ServiceException                500 InternalFailure              500 InternalFailure
 //   503                 503 ServiceUnavailableException     503 ServiceUnavailableException  503 ServiceUnavailable
 //   conflict            409 ResourceConflictException       409 ResourceConflictException*   409 ConcurrentModification
@@ -44,6 +45,31 @@
 // says LastUpdateStatus InProgress, so do the next n reads of the function, and another update of it
 // meanwhile is answered 409 ResourceConflictException (recorded as fault `update-in-progress`).
 //
+// With `envelope: true` (or an object of overrides, see scripts/aws-envelope.d.mts) the proxy holds the calls
+// to AWS's published envelope, whose figures and their AWS pages are in scripts/aws-envelope.mjs:
+// - rates per (account, Region, API class): Lambda's control plane 15/s (all its APIs but Invoke, GetFunction,
+//   GetPolicy, together), GetFunction 100/s, GetPolicy 15/s, DescribeLogStreams 5/s, CreateLogStream 50/s, from
+//   token buckets of one second's capacity (`rates`, `burst`). A call over the rate is answered as AWS does –
+//   Lambda 429 TooManyRequestsException with Retry-After, CloudWatch Logs 400 ThrottlingException – and
+//   recorded with fault `quota`; every call is recorded with its `apiClass`, so that calls and throttles can
+//   be counted per class. Refused calls reach neither the rules nor the emulator.
+// - `extraThrottle: 0.2`: besides, each Lambda and CloudWatch Logs call but Invoke is throttled with that
+//   probability, drawn from the seed as the rules' draws are (fault `extra-throttle`).
+// - settling by wall time (`settleMs`, default 2000): an update's answer and every read of that function say
+//   LastUpdateStatus InProgress until settleMs after it; another update meanwhile is answered 409
+//   ResourceConflictException (fault `update-in-progress`). This replaces `pendingReads`' count of reads.
+// - DescribeLogStreams is answered by the proxy from moto's whole listing, as CloudWatch answers it: prefix,
+//   orderBy (LastEventTime on the shown values), descending, limit (1–50), nextToken, and InvalidParameter-
+//   Exception for a prefix with orderBy LastEventTime. A stream's event times (firstEventTimestamp,
+//   lastEventTimestamp, lastIngestionTime) show only `logTimestampLagMs` (default 1 h) after its last event;
+//   until then it shows the values it showed before, or none – creationTime is there at once.
+// - ListFunctions is paged by 50 (MaxItems, Marker/NextMarker) and, as on Lambda, carries no State or
+//   LastUpdateStatus.
+// - `invokeWritesLogs` (names, a predicate or true): a successful Invoke of such a function writes START/END/
+//   REPORT lines to its log group (LoggingConfig.LogGroup, else /aws/lambda/<name>), in a stream named as
+//   Lambda names it (`YYYY/MM/DD/[$LATEST]<32 hex>`, UTC), one per execution environment – a new one after
+//   each configuration update through the proxy. moto writes no logs on Invoke.
+//
 // Rules are tried in order; the first that fires decides the call. A rule matches a call by service,
 // operation, functionName (the function's name, also when the call names it by ARN; for CloudWatch Logs
 // the `<name>` of a `/aws/lambda/<name>` log group), region and layerName; omitted filters match anything.
@@ -54,6 +80,18 @@
 // at random (seeded) each time the rule fires.
 import { createHash, randomUUID } from 'node:crypto'
 import http from 'node:http'
+import {
+  apiClassOf,
+  createEnvelopeIo,
+  createExtraThrottle,
+  createRateLimiter,
+  describeStreamsRequest,
+  envelopeSettings,
+  laggedStream,
+  pageOfFunctions,
+  pageOfStreams,
+  streamQueryKey
+} from './aws-envelope.mjs'
 
 /** Every fault a rule can inject. */
 export const FAULTS = Object.freeze([
@@ -164,6 +202,11 @@ export async function startFaultProxy(options) {
   const pendingReads = options.pendingReads ?? 0
   if (!Number.isInteger(pendingReads) || pendingReads < 0)
     throw new Error('startFaultProxy: pendingReads must be a whole number ≥ 0')
+  const envelope = envelopeSettings(options.envelope)
+  const limiter = envelope && createRateLimiter(envelope)
+  const extraThrottle = envelope && createExtraThrottle(envelope, seed)
+  /** Per stream ("account/region/group/stream"): the event times DescribeLogStreams last showed. */
+  const shownStreams = new Map()
 
   let rules = checkRules(options.rules ?? [])
   /** Per rule: how many calls it matched, how often it fired, and matches per call key (for the draws). */
@@ -180,9 +223,11 @@ export async function startFaultProxy(options) {
 
   const stateOf = (key) => {
     let state = functions.get(key)
-    if (!state) functions.set(key, (state = { generation: 0, failed: null, pending: 0 }))
+    if (!state) functions.set(key, (state = { generation: 0, failed: null, pending: 0, settleUntil: 0 }))
     return state
   }
+  /** Under the envelope, whether the function's last update is still being applied (by wall time). */
+  const settling = (state) => envelope !== null && envelope.clock() < state.settleUntil
 
   const sleep = (ms) =>
     new Promise((resolve) => {
@@ -222,9 +267,15 @@ export async function startFaultProxy(options) {
       request.end(body)
     })
 
+  const envelopeIo = envelope && createEnvelopeIo(envelope, upstreamRequest)
+
   /** Forwards the call, adding what moto lacks: RevisionId and a pretended failed update. */
   const upstream = async (call, req, body, { failUpdate } = {}) => {
     const headers = forwardHeaders(req.headers)
+    if (envelope && call.service === 'logs' && call.operation === 'DescribeLogStreams')
+      return describeLogStreams(call, body)
+    if (envelope && call.service === 'lambda' && call.operation === 'ListFunctions')
+      return listFunctions(call, req, headers, body)
     if (call.service !== 'lambda' || !call.functionKey) {
       return forwarded(call, () => upstreamRequest(req.method, req.url, headers, body))
     }
@@ -238,7 +289,7 @@ export async function startFaultProxy(options) {
       updateLocks.set(call.functionKey, chained)
       await previous
       try {
-        if (state.pending > 0) {
+        if (state.pending > 0 || settling(state)) {
           call.inProgress = true
           return errorAnswer('conflict', call)
         }
@@ -259,10 +310,11 @@ export async function startFaultProxy(options) {
         if (answer.status < 200 || answer.status >= 300) return answer
         state.generation++
         state.failed = failUpdate ? { reason: failUpdate.reason, reasonCode: failUpdate.reasonCode } : null
-        state.pending = failUpdate ? 0 : pendingReads
+        state.pending = failUpdate || envelope ? 0 : pendingReads
+        if (envelope && !failUpdate) state.settleUntil = envelope.clock() + envelope.settleMs
         return rewriteJson(answer, (config) => {
           decorate(config, state, false)
-          if ((failUpdate && !failUpdate.immediate) || state.pending > 0) {
+          if ((failUpdate && !failUpdate.immediate) || state.pending > 0 || settling(state)) {
             config.LastUpdateStatus = 'InProgress'
             delete config.LastUpdateStatusReason
             delete config.LastUpdateStatusReasonCode
@@ -275,6 +327,8 @@ export async function startFaultProxy(options) {
       }
     }
     const answer = await forwarded(call, () => upstreamRequest(req.method, req.url, headers, body))
+    if (call.operation === 'Invoke' && envelope?.writesLogsFor(call.functionName) && answer.status === 200)
+      await envelopeIo.writeInvocationLogs(call, state.generation)
     if (answer.status !== 200) return answer
     if (call.operation === 'GetFunctionConfiguration') return rewriteJson(answer, (config) => decorate(config, state))
     if (call.operation === 'GetFunction')
@@ -285,11 +339,67 @@ export async function startFaultProxy(options) {
     return answer
   }
 
+  /** DescribeLogStreams as CloudWatch answers it: moto's whole listing, event times lagged, then ordered and paged. */
+  const describeLogStreams = async (call, body) => {
+    const params = parseJson(body) ?? {}
+    const checked = describeStreamsRequest(params)
+    if (checked.error) return errorAnswer('invalid-parameter', call, checked.error[1])
+    const group =
+      params.logGroupIdentifier !== undefined
+        ? { logGroupIdentifier: params.logGroupIdentifier }
+        : { logGroupName: params.logGroupName }
+    const region = call.region ?? 'us-east-1'
+    const listing = await envelopeIo.listWholeGroup(group, region, call.account).catch(upstreamFailure)
+    if (listing.status !== undefined || listing.failure) {
+      const failure = listing.failure ?? listing
+      call.upstreamStatus = failure.status
+      return failure
+    }
+    call.upstreamStatus = 200
+    const now = envelope.clock()
+    const groupId = `${call.account ?? DEFAULT_ACCOUNT}/${region}/${group.logGroupName ?? group.logGroupIdentifier}`
+    const shown = listing.streams.map((stream) => {
+      const key = `${groupId}/${stream.logStreamName}`
+      const view = laggedStream(stream, shownStreams.get(key), now, envelope.logTimestampLagMs)
+      if (view.remember) shownStreams.set(key, view.remember)
+      return view.shown
+    })
+    const page = pageOfStreams(shown, checked.request, streamQueryKey(groupId, checked.request))
+    if (page.error) return errorAnswer('invalid-parameter', call, page.error[1])
+    return jsonAnswer(call, { logStreams: page.logStreams, ...(page.nextToken ? { nextToken: page.nextToken } : {}) })
+  }
+
+  /** ListFunctions as Lambda pages it (moto answers all at once, with state fields Lambda leaves out). */
+  const listFunctions = async (call, req, headers, body) => {
+    const answer = await forwarded(call, () => upstreamRequest(req.method, req.url, headers, body))
+    const all = answer.status === 200 ? parseJson(answer.body)?.Functions : undefined
+    if (!Array.isArray(all)) return answer
+    if (revisions)
+      for (const config of all)
+        config.RevisionId = revisionOf(config, stateOf(`${call.region ?? ''}/${config.FunctionName}`).generation)
+    const query = new URL(req.url ?? '/', 'http://proxy.invalid').searchParams
+    const page = pageOfFunctions(all, query, envelope.listFunctionsPageSize)
+    if (page.error) return errorAnswer('invalid-parameter', call, page.error[1])
+    return jsonAnswer(call, page)
+  }
+
+  /** The envelope's refusal of a call over its class's rate, or drawn by the extra throttling; null to let it on. */
+  const admit = (call, record) => {
+    const apiClass = record.apiClass
+    if (!apiClass) return null
+    const retryAfter = limiter.take(call.account ?? DEFAULT_ACCOUNT, call.region ?? 'us-east-1', apiClass)
+    const drawn = retryAfter === null && extraThrottle.refuses(call, apiClass)
+    if (retryAfter === null && !drawn) return null
+    record.fault = retryAfter === null ? 'extra-throttle' : 'quota'
+    const fault = call.service === 'lambda' ? 'too-many-requests' : 'throttle'
+    return errorAnswer(fault, call, undefined, retryAfter ?? 1)
+  }
+
   /** Gives a configuration moto returned its emulated RevisionId and pretended update status. */
   const decorate = (config, state, read = true) => {
     if (revisions) config.RevisionId = revisionOf(config, state.generation)
-    if (read && state.pending > 0) {
-      state.pending--
+    if (read && (state.pending > 0 || settling(state))) {
+      if (state.pending > 0) state.pending--
       config.LastUpdateStatus = 'InProgress'
       delete config.LastUpdateStatusReason
       delete config.LastUpdateStatusReasonCode
@@ -343,6 +453,7 @@ export async function startFaultProxy(options) {
       upstreamStatus: null,
       fault: null,
       rule: null,
+      apiClass: apiClassOf(call),
       durationMs: null
     }
     if (call.service !== 'moto') calls.push(record)
@@ -368,6 +479,11 @@ export async function startFaultProxy(options) {
     }
 
     if (call.service === 'moto') return reply(await upstream(call, req, body))
+    const refused = envelope && admit(call, record)
+    if (refused) {
+      if (latencyMs > 0) await sleep(latencyMs)
+      return closed ? resetConnection() : reply(refused)
+    }
     const decision = choose(call)
     if (decision) {
       record.rule = decision.index
@@ -471,6 +587,12 @@ export async function startFaultProxy(options) {
       calls.length = 0
       counters = rules.map(newCounter)
       functions = new Map()
+      shownStreams.clear()
+      if (envelope) {
+        limiter.reset()
+        extraThrottle.reset()
+        envelopeIo.reset()
+      }
     },
     async close() {
       closed = true
@@ -766,7 +888,7 @@ function lambdaFunctionOperation(method, id, sub, extra) {
 }
 
 /** The error answer a service sends for a fault, in that service's protocol. */
-function errorAnswer(fault, call, message) {
+function errorAnswer(fault, call, message, retryAfterSeconds = 1) {
   const spec = ERROR_FAULTS[fault]
   const text = message ?? (typeof spec.message === 'function' ? spec.message(call) : spec.message)
   const requestId = randomUUID()
@@ -781,9 +903,16 @@ function errorAnswer(fault, call, message) {
   }
   if (call.service === 'lambda' || call.service === 'unknown') {
     const [status, name] = spec.restJson
+    // Lambda's TooManyRequestsException says when to come back (API reference, Errors: "Retry-After").
+    const retryAfter = fault === 'too-many-requests' ? { 'retry-after': String(retryAfterSeconds) } : {}
     return {
       status,
-      headers: { 'content-type': 'application/json', 'x-amzn-errortype': name, 'x-amzn-requestid': requestId },
+      headers: {
+        'content-type': 'application/json',
+        'x-amzn-errortype': name,
+        'x-amzn-requestid': requestId,
+        ...retryAfter
+      },
       body: Buffer.from(JSON.stringify({ Type: spec.type, message: text, ...(spec.extra ?? {}) }))
     }
   }
@@ -792,6 +921,16 @@ function errorAnswer(fault, call, message) {
     status,
     headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId },
     body: Buffer.from(JSON.stringify({ __type: name, message: text }))
+  }
+}
+
+/** A 200 answer in the call's protocol (Lambda REST JSON, else JSON 1.1). */
+function jsonAnswer(call, value) {
+  const type = call.service === 'lambda' ? 'application/json' : 'application/x-amz-json-1.1'
+  return {
+    status: 200,
+    headers: { 'content-type': type, 'x-amzn-requestid': randomUUID() },
+    body: Buffer.from(JSON.stringify(value))
   }
 }
 
