@@ -61,11 +61,13 @@ const byName = (input: DescribeLogStreamsCommandInput): boolean => input.orderBy
 
 /** Answers the listing by name and the listing by last event time each with their own page. */
 function answer(pages: { named: LogStream[]; more?: boolean; recent?: LogStream[] }): void {
-  logs.on(DescribeLogStreamsCommand).callsFake((input: DescribeLogStreamsCommandInput) =>
-    byName(input)
-      ? { logStreams: pages.named, ...(pages.more ? { nextToken: 'page-2' } : {}) }
-      : { logStreams: pages.recent ?? [], nextToken: 'more' }
-  )
+  logs
+    .on(DescribeLogStreamsCommand)
+    .callsFake((input: DescribeLogStreamsCommandInput) =>
+      byName(input)
+        ? { logStreams: pages.named, ...(pages.more ? { nextToken: 'page-2' } : {}) }
+        : { logStreams: pages.recent ?? [], nextToken: 'more' }
+    )
 }
 
 const check = (clock = fakeClock(), overrides: { writtenAt?: number; lookAt?: number } = {}) =>
