@@ -141,7 +141,7 @@ async function lookForNewStreams(look: Look): Promise<CloudWatchVerdict> {
   if (written) return onVerdict(look, written)
   return {
     status: 'off',
-    detail: `no stream in ${logGroup} was created or written since the update, but the group had over ${PAGE_SIZE} streams of ${days}: the verdict rests on ${PAGE_SIZE} of them (by name) and the ${PAGE_SIZE} most recently written, whose times CloudWatch updates with a delay of up to an hour; look at the group's newest streams again later to be sure`
+    detail: `no stream in ${logGroup} was created or written since the update, but the group had over ${PAGE_SIZE} streams of ${days}: the verdict rests on ${PAGE_SIZE} of them (by name) and the ${PAGE_SIZE} most recently written, whose times CloudWatch updates with a delay (typically under an hour); look at the group's newest streams again later to be sure`
   }
 }
 
