@@ -26,6 +26,16 @@ async function readBack(region: string, name: string): Promise<FunctionConfigura
   return client.send(new GetFunctionConfigurationCommand({ FunctionName: name }))
 }
 
+/** Waits until the action's update of orders-api went through: a stream created after it counts. */
+async function untilUpdated(): Promise<void> {
+  for (let tries = 0; tries < 300; tries++) {
+    const layers = (await readBack('us-east-1', 'orders-api')).Layers ?? []
+    if (layers.some((l) => l.Arn === layer('us-east-1', 'amd64', 5))) return
+    await new Promise((done) => setTimeout(done, 100))
+  }
+  throw new Error('orders-api was not updated within 30 s')
+}
+
 function inputs(overrides: Record<string, string> = {}): Record<string, string> {
   return {
     functions: `orders-api\narn:aws:lambda:eu-west-1:${ACCOUNT}:function:billing-worker\nlegacy-job`,
@@ -180,20 +190,24 @@ describe('apply against moto', () => {
     expect(run.summary).toContain('no-such-function')
   })
 
-  it('reports CloudWatch Logs "on" when a log stream appears after the test invocation', async () => {
+  it('reports CloudWatch Logs "on" when a log stream is created after the update', async () => {
     const logs = new CloudWatchLogsClient({ region: 'us-east-1', endpoint, credentials })
     const run = runAction({
       endpoint,
       inputs: inputs({ functions: 'orders-api', 'cloudwatch-check-seconds': '20' }),
       env: oidcEnv()
     })
-    await new Promise((done) => setTimeout(done, 2500))
-    await logs.send(
-      new CreateLogStreamCommand({ logGroupName: '/aws/lambda/orders-api', logStreamName: '2026/11/25/[$LATEST]fresh' })
-    )
+    // moto writes no stream on Invoke: the test makes the new environment's one, named as Lambda names it.
+    await untilUpdated()
+    const name = `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]fresh`
+    await logs.send(new CreateLogStreamCommand({ logGroupName: '/aws/lambda/orders-api', logStreamName: name }))
+    logs.destroy()
     const result = await run
-    const report = JSON.parse(result.outputs.report ?? '[]') as Array<{ cloudwatch: string }>
+    const report = JSON.parse(result.outputs.report ?? '[]') as Array<{ cloudwatch: string; cloudwatchDetail: string }>
     expect(report[0]?.cloudwatch).toBe('on')
+    expect(report[0]?.cloudwatchDetail).toMatch(
+      /^stream .*\[\$LATEST\]fresh in \/aws\/lambda\/orders-api was created \d+ s after the update$/
+    )
     expect(result.stdout).toMatch(
       /::warning title=orders-api%3A CloudWatch Logs::orders-api: CloudWatch Logs still receives/
     )

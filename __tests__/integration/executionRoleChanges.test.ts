@@ -255,10 +255,14 @@ describe('cloudwatch-logs: off with deny', () => {
   it('fails a function whose log group gets a new stream after its test invocation, and keeps its extension', async () => {
     const logs = new CloudWatchLogsClient({ region: 'us-east-1', endpoint, credentials })
     const pending = apply({ functions: 'orders-api', 'cloudwatch-check-seconds': '20' })
-    await new Promise((done) => setTimeout(done, 3000))
-    await logs.send(
-      new CreateLogStreamCommand({ logGroupName: '/aws/lambda/orders-api', logStreamName: '2026/11/25/[$LATEST]late' })
-    )
+    // moto writes no stream on Invoke: the test makes the new environment's one once the update went through.
+    for (let tries = 0; tries < 300; tries++) {
+      const layers = await layersOf('us-east-1', 'orders-api')
+      if (layers.some((arn) => arn.endsWith('rotel-extension-amd64-alpha:5'))) break
+      await new Promise((done) => setTimeout(done, 100))
+    }
+    const name = `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]late`
+    await logs.send(new CreateLogStreamCommand({ logGroupName: '/aws/lambda/orders-api', logStreamName: name }))
     logs.destroy()
     const run = await pending
     expect(run.exitCode).toBe(1)
@@ -269,6 +273,29 @@ describe('cloudwatch-logs: off with deny', () => {
       true
     )
     // Its logs reach ClickStack, so its log group stays denied.
+    expect(Object.keys((await readRole('lambda-exec')).inline)).toContain('RotelClickStackDenyCloudWatchLogs')
+  })
+
+  it('fails the step, keeping the change, when a function cannot be verified to have CloudWatch Logs off', async () => {
+    proxy.setRules([{ service: 'logs', operation: 'DescribeLogStreams', fault: '500' }])
+    try {
+      const run = await apply({ functions: 'orders-api' })
+      expect(run.exitCode).toBe(1)
+      expect(reportOf(run)).toEqual([
+        expect.objectContaining({ status: 'updated', cloudwatch: 'unknown', error: null })
+      ])
+      expect(run.stdout).toMatch(
+        /::warning title=orders-api%3A CloudWatch Logs::orders-api: it has the extension, but whether its logs no longer reach CloudWatch Logs could not be verified \(could not read log group \/aws\/lambda\/orders-api: InternalFailure/
+      )
+      expect(run.stdout).toMatch(
+        /::error::1 of 1 function could not be verified to have CloudWatch Logs off \(orders-api\); orders-api: could not read log group \/aws\/lambda\/orders-api: InternalFailure.*The change was kept, not rolled back/
+      )
+    } finally {
+      proxy.setRules([])
+    }
+    expect((await layersOf('us-east-1', 'orders-api')).some((arn) => arn.includes('rotel-extension-amd64-alpha'))).toBe(
+      true
+    )
     expect(Object.keys((await readRole('lambda-exec')).inline)).toContain('RotelClickStackDenyCloudWatchLogs')
   })
 

@@ -122,6 +122,8 @@ export interface FunctionReport {
     functionError: string | null
   }
   cloudwatch: CloudWatchStatus
+  /** What the CloudWatch check saw (the new stream, what it looked through, or why it could not tell); null when it did not look. */
+  cloudwatchDetail: string | null
   /** What the mode's write changes (or would change): layers in order, variables by name, values only where proven safe. */
   diff: PlanDiff | null
   /** check mode: what differs from the target, in words. */
@@ -163,6 +165,7 @@ export function emptyReport(target: FunctionTarget): FunctionReport {
     changedVariables: [],
     invocation: { status: 'skipped', statusCode: null, functionError: null },
     cloudwatch: 'unknown',
+    cloudwatchDetail: null,
     diff: null,
     drift: [],
     delivery: null,

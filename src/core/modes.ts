@@ -12,6 +12,8 @@ export interface VerdictInput {
   readonly of: string
   readonly names: (rows: FunctionReport[]) => string
   readonly failOnDrift: boolean
+  /** With off, a function whose CloudWatch Logs could not be verified off fails the step. */
+  readonly cloudwatchLogs: 'keep' | 'off'
 }
 
 /** One sentence for the end of the log, and whether the step fails. */
@@ -75,6 +77,33 @@ export interface ModePolicy {
 const countOf = (rows: readonly FunctionReport[], status: FunctionStatus): number =>
   rows.filter((row) => row.status === status).length
 
+/** Written and test-invoked, but the CloudWatch check could not tell (its detail says why); not one it skipped. */
+const cloudWatchUnknown = (row: FunctionReport): boolean =>
+  row.status === 'updated' && row.cloudwatch === 'unknown' && row.cloudwatchDetail !== null
+
+/**
+ * apply's verdict: a function whose logs could not be verified off fails the step with cloudwatch-logs: off
+ * (its extension stays: only the proof is missing); with keep it is said, and the step succeeds.
+ */
+function applyVerdict({ rows, of, names, cloudwatchLogs }: VerdictInput): Verdict {
+  const unknown = rows.filter(cloudWatchUnknown)
+  const [first] = unknown
+  if (first && cloudwatchLogs === 'off')
+    return {
+      failure: `${unknown.length} ${of} could not be verified to have CloudWatch Logs off (${names(unknown)}); ${names([first])}: ${first.cloudwatchDetail ?? ''}. The change was kept, not rolled back: the extension is on, only the proof that the logs no longer reach CloudWatch is missing.`,
+      message: ''
+    }
+  const done =
+    countOf(rows, 'updated') > 0
+      ? 'Every function has the Rotel extension and its settings.'
+      : 'Nothing changed: every function already had the Rotel extension and its settings.'
+  if (!first) return { failure: undefined, message: done }
+  return {
+    failure: undefined,
+    message: `${done} Whether CloudWatch Logs still receives their logs could not be checked for ${unknown.length} ${of} (${names(unknown)}); see the warnings.`
+  }
+}
+
 /** Every mode's policy; `satisfies` makes the compiler check each mode has each entry. */
 export const MODE_POLICY = {
   apply: {
@@ -100,13 +129,7 @@ export const MODE_POLICY = {
       prComment: false,
       annotatesFiles: false
     },
-    verdict: ({ rows }) => ({
-      failure: undefined,
-      message:
-        countOf(rows, 'updated') > 0
-          ? 'Every function has the Rotel extension and its settings.'
-          : 'Nothing changed: every function already had the Rotel extension and its settings.'
-    })
+    verdict: applyVerdict
   },
   plan: {
     readsLayer: true,

@@ -111,5 +111,11 @@ export function verdictOf(
       failure: `The run was cancelled: ${cancelled.length} ${of} ${cancelled.length === 1 ? 'was' : 'were'} not processed (${names(cancelled)}); the others are as the summary says.`,
       message: ''
     }
-  return MODE_POLICY[config.mode].verdict({ rows, of, names, failOnDrift: config.failOnDrift })
+  return MODE_POLICY[config.mode].verdict({
+    rows,
+    of,
+    names,
+    failOnDrift: config.failOnDrift,
+    cloudwatchLogs: config.cloudwatchLogs
+  })
 }

@@ -35,10 +35,12 @@ export function holderOf(slots: Slots | undefined, first: Lease | undefined): Sl
   }
 }
 
-/** The write that went through: the revision it produced and the configuration it replaced. */
+/** The write that went through: the revision it produced, the configuration it replaced, when it was sent. */
 export interface Written {
   readonly revisionId: string | undefined
   readonly basis: FunctionState
+  /** By the runner's clock: the CloudWatch check counts the log streams created since. */
+  readonly sentAt: number
 }
 
 /** The report fields a step learns; status and error are set by ending the run. */

@@ -247,8 +247,8 @@ async function assumeRole(
 }
 
 /**
- * Functions that wait for their telemetry at once. Each polls DescribeLogStreams every 2.5 s, so 48
- * stay under 20 calls a second, within CloudWatch Logs' default rate for that call.
+ * Functions that wait for their telemetry at once. Each makes one or two DescribeLogStreams calls at the
+ * end of its wait (aws/cloudwatchCheck.ts), and the ClickHouse polls of verify-delivery are the rest.
  */
 const WAITING_AT_ONCE = 48
 

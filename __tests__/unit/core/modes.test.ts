@@ -15,11 +15,19 @@ const result = (mode: Mode, statuses: readonly FunctionStatus[]): RunResult => (
   testInvoke: true
 })
 const redact = createRedactor()
-const input = (rows: FunctionReport[], failOnDrift = true) => ({
+const input = (rows: FunctionReport[], failOnDrift = true, cloudwatchLogs: 'keep' | 'off' = 'keep') => ({
   rows,
   of: `of ${rows.length} functions`,
   names: (list: FunctionReport[]) => list.map((r) => r.function).join(', '),
-  failOnDrift
+  failOnDrift,
+  cloudwatchLogs
+})
+/** Updated and test-invoked, but the CloudWatch check could not tell. */
+const unverified = (name: string): FunctionReport => ({
+  ...row(name, 'updated'),
+  invocation: { status: 'ok', statusCode: 200, functionError: null },
+  cloudwatch: 'unknown',
+  cloudwatchDetail: `could not read log group /aws/lambda/${name}: AccessDeniedException: denied`
 })
 
 describe('the mode table', () => {
@@ -107,6 +115,19 @@ describe.each(MODES)('the %s entry drives', (mode) => {
     const drifted = [row('a', 'drifted')]
     expect(verdict(input(drifted, true)).failure !== undefined).toBe(mode === 'check')
     expect(verdict(input(drifted, false)).failure).toBeUndefined()
+  })
+
+  it('the verdict: only apply fails on a CloudWatch check that could not tell, and only with cloudwatch-logs off', () => {
+    const rows = [unverified('a'), unverified('b'), { ...row('c', 'updated'), cloudwatch: 'off' as const }]
+    const off = verdict(input(rows, true, 'off'))
+    expect(off.failure !== undefined).toBe(mode === 'apply')
+    if (mode === 'apply')
+      expect(off.failure).toBe(
+        '2 of 3 functions could not be verified to have CloudWatch Logs off (a, b); a: could not read log group /aws/lambda/a: AccessDeniedException: denied. The change was kept, not rolled back: the extension is on, only the proof that the logs no longer reach CloudWatch is missing.'
+      )
+    expect(verdict(input(rows, true, 'keep')).failure).toBeUndefined()
+    // A function whose check did not run (test-invoke: false, or nothing to change) is no unknown verdict.
+    expect(verdict(input([{ ...row('d', 'updated'), cloudwatch: 'unknown' }], true, 'off')).failure).toBeUndefined()
   })
 
   it('the role failure message, which names the function and keeps the problem', () => {

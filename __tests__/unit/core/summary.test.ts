@@ -59,7 +59,8 @@ const updated = outcome(
     layersAfter: [AMD_USE1.arn],
     changedVariables: ['ROTEL_OTLP_EXPORTER_ENDPOINT', 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS'],
     invocation: { status: 'ok', statusCode: 200, functionError: null },
-    cloudwatch: 'on'
+    cloudwatch: 'on',
+    cloudwatchDetail: 'stream 2025/06/15/[$LATEST]ab12 in /aws/lambda/orders-api was created 3 s after the update'
   }),
   AMD_USE1
 )
@@ -311,6 +312,7 @@ describe('renderOutputs', () => {
         'changedVariables',
         'invocation',
         'cloudwatch',
+        'cloudwatchDetail',
         'diff',
         'drift',
         'delivery',
@@ -334,6 +336,7 @@ describe('renderOutputs', () => {
       changedVariables: ['ROTEL_OTLP_EXPORTER_ENDPOINT', 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS'],
       invocation: { status: 'ok', statusCode: 200, functionError: null },
       cloudwatch: 'on',
+      cloudwatchDetail: 'stream 2025/06/15/[$LATEST]ab12 in /aws/lambda/orders-api was created 3 s after the update',
       diff: null,
       drift: [],
       delivery: null,

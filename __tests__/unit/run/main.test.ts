@@ -187,6 +187,34 @@ describe('run', () => {
     expect(reporter.outputs.changed).toBe('false')
   })
 
+  it('keep: a CloudWatch check that could not read the group is a warning that names the function and why, not a failure', async () => {
+    logs.on(DescribeLogStreamsCommand).rejects(
+      Object.assign(new Error('not authorized to perform: logs:DescribeLogStreams'), {
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 }
+      })
+    )
+    const { reporter, given } = deps(INPUTS)
+    await run({}, given)
+    expect(reporter.failures).toEqual([])
+    const reason =
+      'could not read log group /aws/lambda/orders-api: AccessDeniedException: not authorized to perform: logs:DescribeLogStreams'
+    expect(reporter.annotations('warning').map(({ text, properties }) => [properties?.title, text])).toContainEqual([
+      'orders-api: CloudWatch Logs',
+      `orders-api: whether CloudWatch Logs still receives its logs could not be checked (${reason}).`
+    ])
+    expect(JSON.parse(reporter.outputs.report ?? '')).toEqual([
+      expect.objectContaining({ status: 'updated', cloudwatch: 'unknown', cloudwatchDetail: reason })
+    ])
+    expect(reporter.reported.at(-1)).toEqual({
+      kind: 'outside',
+      lines: [
+        'Every function has the Rotel extension and its settings. Whether CloudWatch Logs still receives their logs could not be checked for 1 of 1 function (orders-api); see the warnings.'
+      ]
+    })
+  })
+
   it('reports every input problem as an error, fails once, and builds no client', async () => {
     const { reporter, built, preflights, given } = deps({ ...INPUTS, mode: 'deploy', 'max-concurrency': 'many' })
     await run({}, given)

@@ -26,6 +26,7 @@ import { emptyReport } from '../../../src/core/model.js'
 import { giveLogsBack, shrinkSecretGrants, shrinksSecretGrants } from '../../../src/run/roleSteps.js'
 import type { SecretAccessReport } from '../../../src/core/secretAccess.js'
 import { MemoryReporter } from '../../../src/github/memoryReporter.js'
+import { verdictOf } from '../../../src/github/report.js'
 
 const lambda = mockClient(LambdaClient)
 const logs = mockClient(CloudWatchLogsClient)
@@ -264,10 +265,7 @@ describe('cloudwatch-logs: off in one function’s rollout', () => {
     const { edge } = fakeEdge()
     edge.grants = grants(['logs:CreateLogStream', 'logs:PutLogEvents'])
     const fresh = { logStreamName: 'new', creationTime: Date.now() + 60_000, lastEventTimestamp: Date.now() + 60_000 }
-    logs
-      .on(DescribeLogStreamsCommand)
-      .resolvesOnce({ logStreams: [] })
-      .resolves({ logStreams: [fresh] })
+    logs.on(DescribeLogStreamsCommand).resolves({ logStreams: [fresh] })
     const outcome = await rolloutFunction(context({ 'cloudwatch-logs': 'off' }, edge), target)
     expect(outcome.report).toMatchObject({ status: 'failed', cloudwatch: 'on' })
     expect(outcome.report.error).toMatch(
@@ -275,6 +273,35 @@ describe('cloudwatch-logs: off in one function’s rollout', () => {
     )
     expect(outcome.cloudwatchStillOn).toBe(true)
     expect(writes()).toBe(1)
+  })
+
+  it('apply: logs that cannot be verified off keep the extension, warn with the reason, and fail the step', async () => {
+    const { edge } = fakeEdge()
+    const denied = Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: {} })
+    logs.on(DescribeLogStreamsCommand).rejects(denied)
+    const ctx = context({ 'cloudwatch-logs': 'off' }, edge)
+    const outcome = await rolloutFunction(ctx, target)
+    expect(outcome.report).toMatchObject({ status: 'updated', cloudwatch: 'unknown', error: null })
+    expect(outcome.warnings).toEqual([
+      'orders-api: it has the extension, but whether its logs no longer reach CloudWatch Logs could not be verified (could not read log group /aws/lambda/orders-api: AccessDeniedException: denied); the change is kept.'
+    ])
+    expect(writes()).toBe(1)
+    const other = {
+      ...emptyReport({ ...target, name: 'billing' }),
+      status: 'updated' as const,
+      cloudwatch: 'off' as const
+    }
+    expect(verdictOf(ctx.config, [outcome, { report: other, layer: undefined, log: [], warnings: [] }])).toEqual({
+      failure:
+        '1 of 2 functions could not be verified to have CloudWatch Logs off (orders-api); orders-api: could not read log group /aws/lambda/orders-api: AccessDeniedException: denied. The change was kept, not rolled back: the extension is on, only the proof that the logs no longer reach CloudWatch is missing.',
+      message: ''
+    })
+    // The same unknown with keep: said, and the step succeeds.
+    const kept = { ...ctx.config, cloudwatchLogs: 'keep' as const }
+    expect(verdictOf(kept, [outcome]).failure).toBeUndefined()
+    expect(verdictOf(kept, [outcome]).message).toMatch(
+      /could not be checked for 1 of 1 function \(orders-api\); see the warnings\.$/
+    )
   })
 
   it('apply: an in-sync function is not invoked; its role’s policies decide', async () => {

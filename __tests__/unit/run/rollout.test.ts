@@ -326,32 +326,65 @@ describe('rolloutFunction', () => {
     expect(updateInputs()).toEqual([])
   })
 
-  it('warns when CloudWatch still receives logs after the invocation', async () => {
+  it('warns when CloudWatch still receives logs after the update: a stream created since, found in one call', async () => {
+    const today = new Date().toISOString().slice(0, 10).replaceAll('-', '/')
     const old = {
-      logStreamName: '2026/11/20/[$LATEST]old',
-      creationTime: Date.now() - 1000,
-      lastIngestionTime: Date.now() - 500
+      logStreamName: `${today}/[$LATEST]old`,
+      creationTime: Date.now() - 10 * 60_000,
+      lastIngestionTime: Date.now() - 5 * 60_000
     }
-    logs
-      .on(DescribeLogStreamsCommand)
-      .resolvesOnce({ logStreams: [old] })
-      .resolves({ logStreams: [{ logStreamName: '2026/11/25/[$LATEST]abc', creationTime: Date.now() + 1000 }, old] })
+    const fresh = { logStreamName: `${today}/[$LATEST]abc`, creationTime: Date.now() + 1000 }
+    logs.on(DescribeLogStreamsCommand).resolves({ logStreams: [fresh, old] })
     const { report, warnings } = await rolloutFunction(context(), target)
     expect(report.cloudwatch).toBe('on')
+    expect(report.cloudwatchDetail).toMatch(
+      /^stream .*\[\$LATEST\]abc in \/aws\/lambda\/orders-api was created \d+ s after the update$/
+    )
     expect(warnings.join(' ')).toMatch(/CloudWatch Logs still receives/)
-    expect(logs.commandCalls(DescribeLogStreamsCommand)[0]?.args[0].input.logGroupName).toBe('/aws/lambda/orders-api')
+    // No baseline before the invocation: the one call is the look, by name, for today's streams.
+    expect(logs.commandCalls(DescribeLogStreamsCommand).map((call) => call.args[0].input)).toEqual([
+      expect.objectContaining({ logGroupName: '/aws/lambda/orders-api', logStreamNamePrefix: `${today}/` })
+    ])
   })
 
-  it('does not take a stream written just before the invocation, and unchanged since, for CloudWatch being on', async () => {
+  it('does not take a stream created minutes before the update for CloudWatch being on', async () => {
     const recent = {
       logStreamName: '2026/11/25/[$LATEST]before',
-      creationTime: Date.now() - 500,
-      lastIngestionTime: Date.now() - 100
+      creationTime: Date.now() - 5 * 60_000,
+      lastIngestionTime: Date.now() - 60_000
     }
     logs.on(DescribeLogStreamsCommand).resolves({ logStreams: [recent] })
+    const { report, warnings } = await rolloutFunction(context(), target)
+    expect(report.cloudwatch).toBe('off')
+    expect(report.cloudwatchDetail).toMatch(
+      /no stream in \/aws\/lambda\/orders-api was created or written since the update \(1 stream of/
+    )
+    expect(warnings).toEqual([])
+    expect(logs.commandCalls(DescribeLogStreamsCommand)).toHaveLength(1)
+  })
+
+  it('keep: a check that cannot read the group leaves the function updated, unknown, with a warning that says why', async () => {
+    logs.on(DescribeLogStreamsCommand).rejects(
+      Object.assign(new Error('not authorized to perform: logs:DescribeLogStreams'), {
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 }
+      })
+    )
+    const { report, warnings } = await rolloutFunction(context(), target)
+    expect(report).toMatchObject({ status: 'updated', cloudwatch: 'unknown', error: null })
+    expect(warnings).toEqual([
+      'orders-api: whether CloudWatch Logs still receives its logs could not be checked (could not read log group /aws/lambda/orders-api: AccessDeniedException: not authorized to perform: logs:DescribeLogStreams).'
+    ])
+  })
+
+  it('waits out throttling of the CloudWatch check instead of answering unknown', async () => {
+    logs
+      .on(DescribeLogStreamsCommand)
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} }))
+      .resolves({ logStreams: [] })
     const { report } = await rolloutFunction(context(), target)
     expect(report.cloudwatch).toBe('off')
-    // One snapshot before the invocation, one look after it.
     expect(logs.commandCalls(DescribeLogStreamsCommand)).toHaveLength(2)
   })
 

@@ -1,6 +1,6 @@
 /** The verify steps: test-invoke the written function, then watch CloudWatch Logs and ClickStack for its telemetry. */
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs'
-import { checkCloudWatch, snapshotLogStreams } from '../../aws/cloudwatchCheck.js'
+import { checkCloudWatch, type CloudWatchVerdict } from '../../aws/cloudwatchCheck.js'
 import { functionId, type InvocationResult, invokeFunction } from '../../aws/lambdaFunction.js'
 import { roleNameOf } from '../../core/roleModel.js'
 import { hyperdxSearchUrl, JSON_LOG_FORMAT_HINT } from '../../clickstack/deliveryCheck.js'
@@ -16,12 +16,12 @@ import { indent, lastLines, LOG_TAIL_CHARS } from './words.js'
 /** IAM is eventually consistent: a policy just written may take seconds to apply where Lambda runs. */
 const IAM_SETTLE_MS = 10_000
 
-/** What the test invocation left for the telemetry step: when it was made, and the log streams before it. */
+/** What the test invocation left for the telemetry step: when it was made, and when it returned. */
 export interface Invoked {
   readonly invocation: InvocationResult
   readonly invokedAt: number
+  readonly returnedAt: number
   readonly logs: CloudWatchLogsClient
-  readonly baseline: Awaited<ReturnType<typeof snapshotLogStreams>> | undefined
 }
 
 /** Test-invokes the written function; returns an outcome when its run ends here. */
@@ -38,10 +38,6 @@ export async function invokeStep(run: FunctionRun): Promise<FunctionOutcome | In
   }
   run.phase = 'verifying'
   await settleSecretAccess(run)
-  // Only a mode that verifies telemetry (apply) checks CloudWatch Logs afterwards: remove would read the
-  // group for nothing (and a role without logs:DescribeLogStreams, which remove does not need, would be refused).
-  const logs = ctx.logsFor(target.region)
-  const baseline = !run.policy.verifiesTelemetry ? undefined : await snapshotLogStreams(logs, state.logGroup)
   const invokedAt = run.now()
   let invocation: InvocationResult
   try {
@@ -73,9 +69,10 @@ export async function invokeStep(run: FunctionRun): Promise<FunctionOutcome | In
     const outcome = await rollbackStep(run, reason)
     return invocation.logTail ? { ...outcome, logTail: tailOf(invocation.logTail, 100, LOG_TAIL_CHARS) } : outcome
   }
-  // After a removal the logs are the function's own business again: nothing to verify.
+  // After a removal the logs are the function's own business again: nothing to verify (and a role without
+  // logs:DescribeLogStreams, which remove does not need, would be refused).
   if (!run.policy.verifiesTelemetry) return run.outcome()
-  return { invocation, invokedAt, logs, baseline }
+  return { invocation, invokedAt, returnedAt: run.now(), logs: ctx.logsFor(target.region) }
 }
 
 /**
@@ -97,19 +94,18 @@ async function settleSecretAccess(run: FunctionRun): Promise<void> {
 /** Waits for the invocation's logs in CloudWatch and its telemetry in ClickStack, then judges both. */
 export async function telemetryStep(
   run: FunctionRun,
-  { invocation, invokedAt, logs, baseline }: Invoked
+  { invocation, invokedAt, returnedAt, logs }: Invoked
 ): Promise<FunctionOutcome> {
-  const { ctx, target, state } = run
+  const { ctx, state } = run
   // Both wait for things that arrive with a delay: look for them at the same time, without holding
   // a slot that the next function needs for its writes.
   run.slot.release()
-  const waitForTelemetry = (): Promise<[Awaited<ReturnType<typeof checkCloudWatch>>, DeliveryReport | null]> =>
+  const waitForTelemetry = (): Promise<[CloudWatchVerdict, DeliveryReport | null]> =>
     Promise.all([
       checkCloudWatch(logs, {
         logGroup: state.logGroup,
-        since: invokedAt,
-        ...(baseline ? { baseline } : {}),
-        pollSeconds: ctx.config.cloudwatchCheckSeconds,
+        writtenAt: run.written.sentAt,
+        lookAt: returnedAt + ctx.config.cloudwatchCheckSeconds * 1000,
         ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
         ...(ctx.now ? { now: ctx.now } : {})
       }),
@@ -118,7 +114,13 @@ export async function telemetryStep(
   const [verdict, delivery] = await (ctx.waitSlots ? ctx.waitSlots.run(waitForTelemetry) : waitForTelemetry())
   const givenBack = await judgeDelivery(run, delivery)
   if (givenBack) return givenBack
-  run.know({ cloudwatch: verdict.status })
+  return judgeCloudWatch(run, verdict)
+}
+
+/** Reports what the CloudWatch check saw; fails the function whose logs still reach CloudWatch with cloudwatch-logs: off. */
+async function judgeCloudWatch(run: FunctionRun, verdict: CloudWatchVerdict): Promise<FunctionOutcome> {
+  const { ctx, target, state } = run
+  run.know({ cloudwatch: verdict.status, cloudwatchDetail: verdict.detail })
   run.log.push(`CloudWatch Logs: ${verdict.status} (${verdict.detail})`)
   if (verdict.status === 'on' && ctx.config.cloudwatchLogs === 'off') {
     const why =
@@ -133,6 +135,13 @@ export async function telemetryStep(
   if (verdict.status === 'on')
     run.warnings.push(
       `${target.name}: CloudWatch Logs still receives its logs (${verdict.detail}); its execution role may still write logs, so CloudWatch keeps billing for them.`
+    )
+  // The run's verdict (core/modes.ts) fails the step for this one with cloudwatch-logs: off.
+  if (verdict.status === 'unknown')
+    run.warnings.push(
+      ctx.config.cloudwatchLogs === 'off'
+        ? `${target.name}: it has the extension, but whether its logs no longer reach CloudWatch Logs could not be verified (${verdict.detail}); the change is kept.`
+        : `${target.name}: whether CloudWatch Logs still receives its logs could not be checked (${verdict.detail}).`
     )
   return run.outcome()
 }

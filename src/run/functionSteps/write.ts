@@ -25,14 +25,15 @@ export async function writeStep(run: FunctionRun, replan: number): Promise<Funct
       : `Variables set: ${plan.changedVariables.join(', ') || 'none'}`,
     ...(plan.loggingAfter ? [`LoggingConfig.LogFormat: ${logFormatOf(state)} → ${plan.loggingAfter.format}`] : [])
   )
+  const attempt = { sentAt: run.now() }
   try {
-    const result = await writeWithConflictWaits(run)
-    run.written = { revisionId: result.revisionId, basis: state }
+    const result = await writeWithConflictWaits(run, attempt)
+    run.written = { revisionId: result.revisionId, basis: state, sentAt: attempt.sentAt }
     if (result.status === 'Failed')
       return await rollbackStep(run, `Lambda could not apply the update: ${result.reason ?? 'no reason given'}`)
     return undefined
   } catch (error) {
-    return afterFailedWrite(run, error, replan)
+    return afterFailedWrite(run, error, replan, attempt.sentAt)
   }
 }
 
@@ -43,7 +44,8 @@ export async function writeStep(run: FunctionRun, replan: number): Promise<Funct
 async function afterFailedWrite(
   run: FunctionRun,
   error: unknown,
-  replan: number
+  replan: number,
+  sentAt: number
 ): Promise<FunctionOutcome | 'replan' | undefined> {
   const { ctx, target, state, plan } = run
   const refused = errorName(error) === 'PreconditionFailedException'
@@ -59,7 +61,7 @@ async function afterFailedWrite(
     }
     if (holds(current, plan.layersAfter, plan.variablesAfter, plan.loggingAfter?.format ?? logFormatOf(state))) {
       run.log.push('The update went through although its answer was lost.')
-      run.written = { revisionId: current.revisionId, basis: state }
+      run.written = { revisionId: current.revisionId, basis: state, sentAt }
       return undefined
     }
     if (refused && replan < MAX_REPLANS) {
@@ -94,10 +96,15 @@ function holds(
   )
 }
 
-async function writeWithConflictWaits(run: FunctionRun): ReturnType<typeof writeConfiguration> {
+/** Writes, waiting out updates in progress; `attempt.sentAt` is when the last attempt was sent. */
+async function writeWithConflictWaits(
+  run: FunctionRun,
+  attempt: { sentAt: number }
+): ReturnType<typeof writeConfiguration> {
   const { lambda, state, plan } = run
   for (let wait = 0; ; wait++) {
     try {
+      attempt.sentAt = run.now()
       return await writeConfiguration(
         lambda,
         state.arn,
