@@ -247,8 +247,10 @@ async function assumeRole(
 }
 
 /**
- * Functions that wait for their telemetry at once. Each makes one or two DescribeLogStreams calls at the
- * end of its wait (aws/cloudwatchCheck.ts), and the ClickHouse polls of verify-delivery are the rest.
+ * Functions that wait for their ClickStack delivery at once (verify-delivery polls ClickHouse while it
+ * waits). Without it a wait is a timer and one or two DescribeLogStreams calls at its end, paced by the
+ * rate governor, so no cap: a cap would hold the CloudWatch checks of a fleet below the 5 per second
+ * that CloudWatch Logs allows (48 waits of 15 s are 3.2 checks per second).
  */
 const WAITING_AT_ONCE = 48
 
@@ -283,7 +285,7 @@ async function processFunctions(
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
     slots: new Slots(config.maxConcurrency),
-    waitSlots: new Slots(Math.max(WAITING_AT_ONCE, config.maxConcurrency))
+    ...(config.delivery ? { waitSlots: new Slots(Math.max(WAITING_AT_ONCE, config.maxConcurrency)) } : {})
   }
   // Every function is started; the slots decide how many write and how many wait at once.
   const outcomes = await Promise.all(
