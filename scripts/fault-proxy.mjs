@@ -34,11 +34,12 @@
 // `forward: true` on an error fault or `reset` lets the call reach the emulator first, so that the write
 // happens and only its answer is lost or replaced; `delay` forwards first unless `forward: false`.
 //
-// With `revisions: true` the proxy gives Lambda functions the RevisionId moto lacks: reads and updates
-// carry a RevisionId derived from the configuration moto holds (so a change made behind the proxy's back,
-// directly in moto, changes it too) and from the number of updates made through the proxy; an
-// UpdateFunctionConfiguration carrying another RevisionId is answered 412 PreconditionFailedException
-// without being forwarded, as Lambda does.
+// With `revisions: true` the proxy gives Lambda functions the RevisionId moto lacks: reads, listings
+// and updates carry a RevisionId derived from the configuration moto holds (so a change made behind
+// the proxy's back, directly in moto, changes it too) and from the number of updates made through the
+// proxy; an UpdateFunctionConfiguration carrying another RevisionId is answered 412
+// PreconditionFailedException without being forwarded, as Lambda does. Listings, as Lambda's, carry no
+// State or LastUpdateStatus (moto's do).
 //
 // With `pendingReads: n` updates take time, as on Lambda (moto finishes them at once): an update's answer
 // says LastUpdateStatus InProgress, so do the next n reads of the function, and another update of it
@@ -225,6 +226,14 @@ export async function startFaultProxy(options) {
   /** Forwards the call, adding what moto lacks: RevisionId and a pretended failed update. */
   const upstream = async (call, req, body, { failUpdate } = {}) => {
     const headers = forwardHeaders(req.headers)
+    if (call.service === 'lambda' && call.operation === 'ListFunctions') {
+      const answer = await forwarded(call, () => upstreamRequest(req.method, req.url, headers, body))
+      if (answer.status !== 200) return answer
+      return rewriteJson(answer, (page) => {
+        for (const config of page.Functions ?? []) listed(config, `${call.region ?? ''}/${config.FunctionName}`)
+        return page
+      })
+    }
     if (call.service !== 'lambda' || !call.functionKey) {
       return forwarded(call, () => upstreamRequest(req.method, req.url, headers, body))
     }
@@ -283,6 +292,17 @@ export async function startFaultProxy(options) {
         return whole
       })
     return answer
+  }
+
+  /**
+   * A configuration as ListFunctions gives it on Lambda: with the same emulated RevisionId as a read,
+   * without the fields only GetFunction returns (State, LastUpdateStatus and their reasons:
+   * https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html), which moto lists too.
+   */
+  const listed = (config, key) => {
+    for (const field of STATUS_FIELDS) delete config[field]
+    if (revisions) config.RevisionId = revisionOf(config, stateOf(key).generation)
+    return config
   }
 
   /** Gives a configuration moto returned its emulated RevisionId and pretended update status. */
@@ -545,6 +565,16 @@ function draw(seed, ruleIndex, key, occurrence, purpose) {
 }
 
 /** The emulated RevisionId: a UUID-shaped digest of the configuration moto holds and of the updates made. */
+/** The fields of a function's configuration that say its state and update status, which ListFunctions omits. */
+const STATUS_FIELDS = Object.freeze([
+  'State',
+  'StateReason',
+  'StateReasonCode',
+  'LastUpdateStatus',
+  'LastUpdateStatusReason',
+  'LastUpdateStatusReasonCode'
+])
+
 function revisionOf(config, generation) {
   const {
     RevisionId: _r,
