@@ -51,7 +51,7 @@ export interface RecordedCall {
   path: string
   /** From the SigV4 credential scope (`lambda`, `logs`, `sts`, `iam`), else guessed from the request. */
   service: string
-  /** `GetFunctionConfiguration`, `UpdateFunctionConfiguration`, `Invoke`, `GetLayerVersion`, `ListFunctions`,
+  /** `GetFunction`, `UpdateFunctionConfiguration`, `Invoke`, `GetLayerVersion`, `ListFunctions`,
    * `DescribeLogStreams`, `AssumeRoleWithWebIdentity`, …; `Unknown` when not recognised. */
   operation: string
   /** The function's name (also when the call names it by ARN); for CloudWatch Logs, `<name>` of `/aws/lambda/<name>`. */
@@ -126,7 +126,7 @@ export interface FaultProxyOptions {
   rules?: readonly FaultRule[]
   /** Extra delay of every call before it is forwarded (for benchmarks); default 0. */
   latencyMs?: number
-  /** Emulate Lambda's RevisionId (moto has none): add it to reads and updates, refuse stale updates with 412. */
+  /** Emulate Lambda's RevisionId (moto has none): add it to reads, listings and updates, refuse stale updates with 412. */
   revisions?: boolean
   /**
    * Let updates take time, as on Lambda (moto finishes them at once): an update answers LastUpdateStatus

@@ -35,11 +35,12 @@
 // `forward: true` on an error fault or `reset` lets the call reach the emulator first, so that the write
 // happens and only its answer is lost or replaced; `delay` forwards first unless `forward: false`.
 //
-// With `revisions: true` the proxy gives Lambda functions the RevisionId moto lacks: reads and updates
-// carry a RevisionId derived from the configuration moto holds (so a change made behind the proxy's back,
-// directly in moto, changes it too) and from the number of updates made through the proxy; an
-// UpdateFunctionConfiguration carrying another RevisionId is answered 412 PreconditionFailedException
-// without being forwarded, as Lambda does.
+// With `revisions: true` the proxy gives Lambda functions the RevisionId moto lacks: reads, listings
+// and updates carry a RevisionId derived from the configuration moto holds (so a change made behind
+// the proxy's back, directly in moto, changes it too) and from the number of updates made through the
+// proxy; an UpdateFunctionConfiguration carrying another RevisionId is answered 412
+// PreconditionFailedException without being forwarded, as Lambda does. Listings, as Lambda's, carry no
+// State or LastUpdateStatus (moto's do).
 //
 // With `pendingReads: n` updates take time, as on Lambda (moto finishes them at once): an update's answer
 // says LastUpdateStatus InProgress, so do the next n reads of the function, and another update of it
@@ -274,8 +275,7 @@ export async function startFaultProxy(options) {
     const headers = forwardHeaders(req.headers)
     if (envelope && call.service === 'logs' && call.operation === 'DescribeLogStreams')
       return describeLogStreams(call, body)
-    if (envelope && call.service === 'lambda' && call.operation === 'ListFunctions')
-      return listFunctions(call, req, headers, body)
+    if (call.service === 'lambda' && call.operation === 'ListFunctions') return listFunctions(call, req, headers, body)
     if (call.service !== 'lambda' || !call.functionKey) {
       return forwarded(call, () => upstreamRequest(req.method, req.url, headers, body))
     }
@@ -369,14 +369,22 @@ export async function startFaultProxy(options) {
     return jsonAnswer(call, { logStreams: page.logStreams, ...(page.nextToken ? { nextToken: page.nextToken } : {}) })
   }
 
-  /** ListFunctions as Lambda pages it (moto answers all at once, with state fields Lambda leaves out). */
+  /**
+   * ListFunctions as Lambda answers it: each configuration with the same emulated RevisionId as a read, without
+   * the fields only GetFunction returns (State, LastUpdateStatus and their reasons:
+   * https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html), which moto lists too; under the
+   * envelope also paged as Lambda pages it (moto answers all at once).
+   */
   const listFunctions = async (call, req, headers, body) => {
     const answer = await forwarded(call, () => upstreamRequest(req.method, req.url, headers, body))
     const all = answer.status === 200 ? parseJson(answer.body)?.Functions : undefined
     if (!Array.isArray(all)) return answer
-    if (revisions)
-      for (const config of all)
+    for (const config of all) {
+      for (const field of STATUS_FIELDS) delete config[field]
+      if (revisions)
         config.RevisionId = revisionOf(config, stateOf(`${call.region ?? ''}/${config.FunctionName}`).generation)
+    }
+    if (!envelope) return rewriteJson(answer, (page) => ({ ...page, Functions: all }))
     const query = new URL(req.url ?? '/', 'http://proxy.invalid').searchParams
     const page = pageOfFunctions(all, query, envelope.listFunctionsPageSize)
     if (page.error) return errorAnswer('invalid-parameter', call, page.error[1])
@@ -667,6 +675,16 @@ function draw(seed, ruleIndex, key, occurrence, purpose) {
 }
 
 /** The emulated RevisionId: a UUID-shaped digest of the configuration moto holds and of the updates made. */
+/** The fields of a function's configuration that say its state and update status, which ListFunctions omits. */
+const STATUS_FIELDS = Object.freeze([
+  'State',
+  'StateReason',
+  'StateReasonCode',
+  'LastUpdateStatus',
+  'LastUpdateStatusReason',
+  'LastUpdateStatusReasonCode'
+])
+
 function revisionOf(config, generation) {
   const {
     RevisionId: _r,

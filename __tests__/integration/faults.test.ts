@@ -491,7 +491,7 @@ function firstUpdateFails(mode: Mode, immediate: boolean, reason?: string): Scen
 }
 
 const APPLY_OPERATIONS = [
-  'GetFunctionConfiguration',
+  'GetFunction',
   'GetLayerVersion',
   'UpdateFunctionConfiguration',
   'Invoke',
@@ -515,9 +515,9 @@ declare('apply, transient', [
 ])
 
 declare('apply, lasting', [
-  lasting('apply', 'GetFunctionConfiguration', 'throttle', ['failed']),
-  lasting('apply', 'GetFunctionConfiguration', '500', ['failed']),
-  lasting('apply', 'GetFunctionConfiguration', 'reset', ['failed']),
+  lasting('apply', 'GetFunction', 'throttle', ['failed']),
+  lasting('apply', 'GetFunction', '500', ['failed']),
+  lasting('apply', 'GetFunction', 'reset', ['failed']),
   lasting('apply', 'GetLayerVersion', '500', ['failed']),
   lasting('apply', 'GetLayerVersion', 'conflict', ['failed']),
   lasting('apply', 'UpdateFunctionConfiguration', 'throttle', ['failed']),
@@ -629,23 +629,21 @@ declare('lost answers', [
 
 declare('stalled answer', [
   {
-    name: 'apply: the first GetFunctionConfiguration of orders-api held for 120 s',
+    name: 'apply: the first GetFunction of orders-api held for 120 s',
     mode: 'apply',
     slow: true,
     deadlineMs: 40_000,
     expected: APPLIED,
     rules: (lane) =>
-      perFunction(
-        lane,
-        { operation: 'GetFunctionConfiguration', nth: 1, fault: 'delay', delayMs: 120_000, forward: false },
-        ['orders']
-      )
+      perFunction(lane, { operation: 'GetFunction', nth: 1, fault: 'delay', delayMs: 120_000, forward: false }, [
+        'orders'
+      ])
   }
 ])
 
 declare('remove', [
   ...(['throttle', '500', 'reset'] as const).map((fault) =>
-    transient('remove', ['GetFunctionConfiguration', 'UpdateFunctionConfiguration', 'Invoke'], fault)
+    transient('remove', ['GetFunction', 'UpdateFunctionConfiguration', 'Invoke'], fault)
   ),
   lasting('remove', 'UpdateFunctionConfiguration', '503', ['failed']),
   lasting('remove', 'UpdateFunctionConfiguration', 'update-failed', ['failed']),
@@ -655,9 +653,9 @@ declare('remove', [
 
 declare('check', [
   ...(['throttle', '500', 'reset'] as const).map((fault) =>
-    transient('check', ['GetFunctionConfiguration', 'GetLayerVersion'], fault)
+    transient('check', ['GetFunction', 'GetLayerVersion'], fault)
   ),
-  lasting('check', 'GetFunctionConfiguration', '500', ['failed']),
+  lasting('check', 'GetFunction', '500', ['failed']),
   lasting('check', 'GetLayerVersion', 'conflict', ['failed'])
 ])
 
@@ -786,8 +784,8 @@ describe('apply under faults', () => {
     const each = `each of ${APPLY_OPERATIONS.join(', ')}`
     // The log shows each retry: a throttled call, then the same call answered.
     expect(callsAbout(outcome('apply, transient', `apply: throttle once on ${each}`), 'orders')).toEqual([
-      'GetFunctionConfiguration 429 throttle',
-      'GetFunctionConfiguration 200',
+      'GetFunction 429 throttle',
+      'GetFunction 200',
       'UpdateFunctionConfiguration 429 throttle',
       'UpdateFunctionConfiguration 200',
       'Invoke 429 throttle',
@@ -795,8 +793,8 @@ describe('apply under faults', () => {
     ])
     // A connection reset: the call made again (the test invocation too: invoked again, not rolled back).
     expect(callsAbout(outcome('apply, transient', `apply: reset once on ${each}`), 'billing')).toEqual([
-      'GetFunctionConfiguration no-answer reset',
-      'GetFunctionConfiguration 200',
+      'GetFunction no-answer reset',
+      'GetFunction 200',
       'UpdateFunctionConfiguration no-answer reset',
       'UpdateFunctionConfiguration 200',
       'Invoke no-answer reset',
@@ -837,14 +835,14 @@ describe('apply under faults', () => {
     expect(rowOf(immediate, 'orders')?.error).toContain(FAILED_REASON)
     // The waiter saw Failed, the reason was read, then the rollback was written.
     expect(callsAbout(inProgress, 'orders')).toEqual([
-      'GetFunctionConfiguration 200',
+      'GetFunction 200',
       'UpdateFunctionConfiguration 200 update-failed',
-      'GetFunctionConfiguration 200',
-      'GetFunctionConfiguration 200',
+      'GetFunction 200',
+      'GetFunction 200',
       'UpdateFunctionConfiguration 200'
     ])
     expect(callsAbout(immediate, 'orders')).toEqual([
-      'GetFunctionConfiguration 200',
+      'GetFunction 200',
       'UpdateFunctionConfiguration 200 update-failed',
       'UpdateFunctionConfiguration 200'
     ])
@@ -871,18 +869,18 @@ describe('guarantee 2: a change someone else makes meanwhile is never overwritte
       expect(o.after.orders.variables).toEqual({ ...target.apply.orders.variables, ...THEIRS })
     }
     expect(callsAbout(changed, 'orders')).toEqual([
-      'GetFunctionConfiguration 200',
+      'GetFunction 200',
       'UpdateFunctionConfiguration 412 stale-revision',
-      'GetFunctionConfiguration 200',
+      'GetFunction 200',
       'UpdateFunctionConfiguration 200',
       'Invoke 200'
     ])
     expect(callsAbout(duringConflict, 'orders')).toEqual([
-      'GetFunctionConfiguration 200',
+      'GetFunction 200',
       'UpdateFunctionConfiguration 409 conflict',
-      'GetFunctionConfiguration 200',
+      'GetFunction 200',
       'UpdateFunctionConfiguration 412 stale-revision',
-      'GetFunctionConfiguration 200',
+      'GetFunction 200',
       'UpdateFunctionConfiguration 200',
       'Invoke 200'
     ])

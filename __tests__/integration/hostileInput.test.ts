@@ -398,7 +398,7 @@ const CASES: HostileCase[] = [
         mode: 'check',
         rules: [
           {
-            operation: 'GetFunctionConfiguration',
+            operation: 'GetFunction',
             functionName: ctx.fn,
             fault: 'invalid-parameter',
             message: lines('The function configuration could not be read.', ...commandCanaries('3d'))

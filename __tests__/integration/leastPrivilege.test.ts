@@ -324,10 +324,10 @@ const CASES: readonly Case[] = [
     needs: ['plan, check'],
     inputs: { mode: 'plan' },
     statuses: { 'orders-api': 'planned', 'billing-worker': 'planned', 'legacy-job': 'planned' },
-    without: 'lambda:GetFunctionConfiguration',
+    without: 'lambda:GetFunction',
     failedStatuses: { 'orders-api': 'failed', 'billing-worker': 'failed', 'legacy-job': 'failed' },
     failure:
-      /::error title=orders-api%3A failed::Not allowed to read orders-api in us-east-1 \(.*\); the deploy role needs lambda:GetFunctionConfiguration on it/
+      /::error title=orders-api%3A failed::Not allowed to read orders-api in us-east-1 \(.*\); the deploy role needs lambda:GetFunction on it/
   },
   {
     title: 'check',
@@ -365,6 +365,10 @@ const CASES: readonly Case[] = [
     needs: ['plan, check', 'patterns in functions (in addition, in any mode)'],
     inputs: { mode: 'plan', functions: '*-worker\n*-job', 'aws-region': 'us-east-1\neu-west-1' },
     statuses: { 'billing-worker': 'planned', 'legacy-job': 'planned' },
+    // The listing gives every selected function's configuration: none is read on its own.
+    uncalled: ['ReadTheFunctions'],
+    alsoExpect: ({ calls }) =>
+      expect(calls.filter((call) => call.service === 'lambda' && /^GetFunction/.test(call.operation))).toEqual([]),
     without: 'lambda:ListFunctions',
     failure:
       /::error::.*Could not list the functions in (us-east-1|eu-west-1) to resolve \*-worker, \*-job: AccessDeniedException: .*lambda:ListFunctions/

@@ -518,6 +518,31 @@ describe('RevisionId emulation', () => {
     expect(p.calls.map((c) => c.fault)).toEqual([null, 'stale-revision'])
   })
 
+  it('a listing carries the RevisionId a read gives, and, as on Lambda, no State or LastUpdateStatus', async () => {
+    const p = await proxyWith([], { revisions: true })
+    const client = lambda(p)
+    const listOrders = async () =>
+      (await client.send(new ListFunctionsCommand({}))).Functions?.find((f) => f.FunctionName === 'orders-api')
+    const listed = await listOrders()
+    const read = await getConfig(client)
+    expect(listed?.RevisionId).toBeDefined()
+    expect(listed?.RevisionId).toBe(read.RevisionId)
+    expect(read).toMatchObject({ State: 'Active', LastUpdateStatus: 'Successful' })
+    expect(listed).not.toHaveProperty('State')
+    expect(listed).not.toHaveProperty('LastUpdateStatus')
+    // A write on the listed revision goes through, and the next listing has the new one.
+    await client.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: 'orders-api',
+        Environment: { Variables: { A: '1' } },
+        RevisionId: listed?.RevisionId
+      })
+    )
+    const relisted = await listOrders()
+    expect(relisted?.RevisionId).not.toBe(listed?.RevisionId)
+    expect(relisted?.RevisionId).toBe((await getConfig(client)).RevisionId)
+  })
+
   it('without revisions nothing is added, as with moto', async () => {
     const p = await proxyWith([])
     expect((await getConfig(lambda(p))).RevisionId).toBeUndefined()

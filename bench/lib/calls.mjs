@@ -61,7 +61,7 @@ export function countCalls(calls, functionCount) {
   }
 }
 
-/** "GetFunctionConfiguration 1, UpdateFunctionConfiguration 1" with short names. */
+/** "GetFunction 1, UpdateFunctionConfiguration 1" with short names (GetFunctionConfiguration in older runs' logs). */
 export function describeOps(byOp, digits = 2) {
   const short = {
     GetFunctionConfiguration: 'GetFunctionConfig',

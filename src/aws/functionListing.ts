@@ -1,11 +1,15 @@
-/** Resolving the `functions` patterns against ListFunctions, each region listed once. */
+/**
+ * Resolving the `functions` patterns against ListFunctions, each region listed once; the configuration
+ * each listed function comes with is kept as the function's first read.
+ */
 import { type FunctionConfiguration, type LambdaClient, paginateListFunctions } from '@aws-sdk/client-lambda'
 import type { ActionConfig } from '../core/config.js'
-import type { FunctionTarget } from '../core/model.js'
+import type { FunctionState, FunctionTarget } from '../core/model.js'
 import type { FunctionPattern } from '../core/functionSelection.js'
 import { partitionOf } from '../core/awsPartitions.js'
 import { errorName, messageOf } from '../core/errors.js'
 import { functionArnLocation } from '../core/arns.js'
+import { toState } from './lambdaFunction.js'
 
 const PAGE_SIZE = 50
 
@@ -16,6 +20,10 @@ export interface Resolution {
   readonly warnings: string[]
   /** ListFunctions requests sent, every page counted. */
   readonly listCalls: number
+  /** Each target's configuration as the listing gave it. */
+  readonly listed: Map<FunctionTarget, FunctionState>
+  /** Finds a function named outright in the listings, when its region was listed. */
+  readonly find: (target: FunctionTarget) => FunctionState | undefined
 }
 
 interface Listed {
@@ -23,6 +31,14 @@ interface Listed {
   readonly arn: string
   readonly partition: string
   readonly account: string | undefined
+  /**
+   * Its configuration (ListFunctions returns up to 50 per page with Layers, Environment, RevisionId,
+   * Architectures and LoggingConfig, but not State or LastUpdateStatus:
+   * https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html). The write is guarded by
+   * this RevisionId, so a listing that is stale by then is refused and read again; a function still
+   * being updated refuses the write with ResourceConflictException, which the write waits out.
+   */
+  readonly state: FunctionState
 }
 
 /** Lists the functions of every region the patterns use, matches them, and drops the excluded ones; throws when a listing fails. */
@@ -60,6 +76,7 @@ export async function resolvePatterns(
 
   const warnings: string[] = []
   const byKey = new Map<string, FunctionTarget>()
+  const listed = new Map<FunctionTarget, FunctionState>()
   for (const pattern of patterns) {
     let matched = 0
     let excluded = 0
@@ -73,8 +90,10 @@ export async function resolvePatterns(
         }
         matched++
         const key = `${region}/${fn.name}`
-        if (!byKey.has(key))
-          byKey.set(key, { given: fn.arn, name: fn.name, region, account: fn.account, partition: fn.partition })
+        if (byKey.has(key)) continue
+        const target = { given: fn.arn, name: fn.name, region, account: fn.account, partition: fn.partition }
+        byKey.set(key, target)
+        listed.set(target, fn.state)
       }
     }
     if (matched === 0) {
@@ -88,7 +107,16 @@ export async function resolvePatterns(
   }
 
   const targets = [...byKey.values()].sort((a, b) => compare(a.region, b.region) || compare(a.name, b.name))
-  return { targets, warnings, listCalls }
+  const find = (target: FunctionTarget): FunctionState | undefined =>
+    listings
+      .get(target.region)
+      ?.find(
+        (fn) =>
+          fn.name === target.name &&
+          (target.account === undefined || fn.account === target.account) &&
+          fn.partition === target.partition
+      )?.state
+  return { targets, warnings, listCalls, listed, find }
 }
 
 // Code-unit order, not the locale's: the same on every runner.
@@ -115,23 +143,51 @@ async function listRegion(client: LambdaClient, region: string, countPage: () =>
 function toListed(configuration: FunctionConfiguration, region: string): Listed | undefined {
   const name = configuration.FunctionName
   if (!name) return undefined
+  const state = toState(configuration, region)
   const location = functionArnLocation(configuration.FunctionArn ?? '')
-  if (!location) return { name, arn: name, partition: partitionOf(region) ?? 'aws', account: undefined }
+  if (!location) return { name, arn: name, partition: partitionOf(region) ?? 'aws', account: undefined, state }
   const { arn, partition, account } = location
-  return { name, arn, partition, account }
+  return { name, arn, partition, account, state }
+}
+
+/** The functions of a run, with what their selection learned. */
+export interface SelectedFunctions {
+  readonly targets: FunctionTarget[]
+  /** The warnings of patterns that matched nothing. */
+  readonly warnings: string[]
+  readonly listCalls: number
+  /** The configurations the listings gave, by target: the run does not read these functions again. */
+  readonly listed: ReadonlyMap<FunctionTarget, FunctionState>
 }
 
 /**
  * The functions of this run: those named outright, then those the patterns select that were not
- * named; with the warnings of patterns that matched nothing.
+ * named. A function named outright is read on its own (one GetFunction each) unless a pattern's
+ * listing of its region holds it anyway: listing a region to save those reads would cost a page per
+ * 50 functions of the region, in the control plane's 15 requests a second, and lambda:ListFunctions.
  */
 export async function selectFunctions(
   config: Pick<ActionConfig, 'functions' | 'patterns' | 'excludes'>,
   lambdaFor: (region: string) => LambdaClient
-): Promise<{ targets: FunctionTarget[]; warnings: string[]; listCalls: number }> {
-  if (config.patterns.length === 0) return { targets: [...config.functions], warnings: [], listCalls: 0 }
+): Promise<SelectedFunctions> {
+  if (config.patterns.length === 0)
+    return { targets: [...config.functions], warnings: [], listCalls: 0, listed: new Map() }
   const resolved = await resolvePatterns(config.patterns, config.excludes, lambdaFor)
   const named = new Set(config.functions.map((target) => `${target.region}/${target.name}`))
   const selected = resolved.targets.filter((target) => !named.has(`${target.region}/${target.name}`))
-  return { targets: [...config.functions, ...selected], warnings: resolved.warnings, listCalls: resolved.listCalls }
+  const listed = new Map<FunctionTarget, FunctionState>()
+  for (const target of config.functions) {
+    const state = resolved.find(target)
+    if (state) listed.set(target, state)
+  }
+  for (const target of selected) {
+    const state = resolved.listed.get(target)
+    if (state) listed.set(target, state)
+  }
+  return {
+    targets: [...config.functions, ...selected],
+    warnings: resolved.warnings,
+    listCalls: resolved.listCalls,
+    listed
+  }
 }

@@ -1,12 +1,13 @@
 /** The Lambda edge: read a function, write its layers, variables and log format, wait for the write, invoke it. */
 import {
-  GetFunctionConfigurationCommand,
   type FunctionConfiguration,
+  GetFunctionCommand,
+  type GetFunctionCommandOutput,
   InvokeCommand,
   type LambdaClient,
   type LoggingConfig as LambdaLoggingConfig,
   UpdateFunctionConfigurationCommand,
-  waitUntilFunctionUpdated
+  waitUntilFunctionUpdatedV2
 } from '@aws-sdk/client-lambda'
 import type { Architecture, FunctionState, FunctionTarget, LoggingConfig } from '../core/model.js'
 import { sleep } from '../core/retry.js'
@@ -15,10 +16,25 @@ import { errorName } from '../core/errors.js'
 /** How long to wait for one configuration update to settle. */
 const UPDATE_WAIT_SECONDS = 300
 
-/** Reads a function's configuration; the ARN form is used when known so that the account is the user's. */
+/**
+ * Reads a function's configuration; the ARN form is used when known so that the account is the user's.
+ * Through GetFunction, which has a quota of its own (100 requests a second per Region), not
+ * GetFunctionConfiguration, which shares the 15 a second of every control-plane call with the writes
+ * and the listing (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html, "Lambda API requests").
+ */
 export async function readFunction(client: LambdaClient, target: FunctionTarget): Promise<FunctionState> {
-  const configuration = await client.send(new GetFunctionConfigurationCommand({ FunctionName: functionId(target) }))
-  return toState(configuration, target.region)
+  return toState(await getConfiguration(client, functionId(target)), target.region)
+}
+
+/**
+ * GetFunction's Configuration, and nothing else of its answer: Code holds a presigned URL to the
+ * deployment package and Tags the function's tags, neither of which the action may print or keep
+ * (https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html).
+ */
+async function getConfiguration(client: LambdaClient, functionName: string): Promise<FunctionConfiguration> {
+  const { Configuration: configuration } = await client.send(new GetFunctionCommand({ FunctionName: functionName }))
+  if (!configuration) throw new Error(`GetFunction ${functionName} answered without the function's configuration`)
+  return configuration
 }
 
 /** What the waiters and writes identify a function by: its ARN when given, else its name. */
@@ -112,18 +128,23 @@ export async function writeConfiguration(
   return waitForUpdate(client, functionArn)
 }
 
-/** Waits until no update of the function is in progress, and says how the last one ended. */
+/**
+ * Waits until no update of the function is in progress, and says how the last one ended. The waiter
+ * polls GetFunction (the V2 waiter; the first one polls GetFunctionConfiguration), whose quota is its
+ * own rather than the control plane's (see readFunction).
+ */
 export async function waitForUpdate(client: LambdaClient, functionArn: string): Promise<WriteResult> {
   try {
-    const outcome = await waitUntilFunctionUpdated(
+    const outcome = await waitUntilFunctionUpdatedV2(
       { client, maxWaitTime: UPDATE_WAIT_SECONDS, minDelay: 1, maxDelay: 5 },
       { FunctionName: functionArn }
     )
-    const settled = outcome.reason as FunctionConfiguration | undefined
+    // Only the revision is taken from the answer: its Code and Tags are neither printed nor kept.
+    const settled = (outcome.reason as GetFunctionCommandOutput | undefined)?.Configuration
     return { status: 'Successful', reason: undefined, revisionId: settled?.RevisionId }
   } catch (error) {
     // The waiter fails on LastUpdateStatus "Failed" (and on timeouts): read the reason it ended with.
-    const latest = await client.send(new GetFunctionConfigurationCommand({ FunctionName: functionArn }))
+    const latest = await getConfiguration(client, functionArn)
     if (latest.LastUpdateStatus === 'Failed')
       return { status: 'Failed', reason: latest.LastUpdateStatusReason, revisionId: latest.RevisionId }
     throw new Error(

@@ -5,6 +5,7 @@ import {
   layerArnFor,
   type LayerProbe,
   type LayerVersion,
+  parseLayerVersionArn,
   tagFromDescription
 } from '../core/layerVersions.js'
 import { type RetryOptions, withRetry } from '../core/retry.js'
@@ -90,8 +91,25 @@ export class LayerResolver {
   probes = 0
 
   private readonly cache = new Map<string, Promise<LayerVersion | undefined>>()
+  /** The highest version of each layer (unversioned ARN) that the run's functions carry. */
+  private readonly carried = new Map<string, number>()
 
   constructor(private readonly options: LayerResolverOptions) {}
+
+  /**
+   * Notes the layer versions functions carry. A version attached to a function was published, so the
+   * latest is at or above it: a search for it starts there (a fleet that already carries the latest
+   * costs three probes, the version and the gap window above it), unless a hint is higher. The search
+   * still finds the latest when that version has been deleted since.
+   */
+  noteCarried(layerVersionArns: Iterable<string>): void {
+    for (const arn of layerVersionArns) {
+      const parts = parseLayerVersionArn(arn)
+      if (!parts) continue
+      const layerArn = arn.slice(0, arn.lastIndexOf(':'))
+      this.carried.set(layerArn, Math.max(this.carried.get(layerArn) ?? 0, parts.version))
+    }
+  }
 
   /** Whether a request was looked up already (or is being), so that asking again makes no call. */
   has(request: LayerRequest): boolean {
@@ -145,7 +163,8 @@ export class LayerResolver {
       return base(v)
     }
     if (version !== 'latest') return probe(version)
-    const hint = this.options.hints?.[layerArn] ?? this.options.hints?.[name]
+    const shipped = this.options.hints?.[layerArn] ?? this.options.hints?.[name]
+    const hint = Math.max(shipped ?? 0, this.carried.get(layerArn) ?? 0) || undefined
     const { latest } = await findLatestVersion(probe, {
       ...(hint !== undefined ? { hint } : {}),
       ...(this.options.gapWindow !== undefined ? { gapWindow: this.options.gapWindow } : {})

@@ -34,7 +34,7 @@ export interface LoggingConfig {
   readonly logGroup?: string | undefined
 }
 
-/** What the planner needs to know of a function, read from GetFunctionConfiguration. */
+/** What the planner needs to know of a function, read from GetFunction or listed by ListFunctions. */
 export interface FunctionState {
   readonly name: string
   readonly arn: string

@@ -23,7 +23,7 @@ export const MAX_VARIABLES_BYTES = 4096
 /**
  * Where json-logs records the log format a function had before the action switched it to JSON, so
  * that `remove` can put it back. Why a variable of the function, and not a tag:
- * - it is read with the configuration (GetFunctionConfiguration), so check and plan stay at one read
+ * - it is read with the configuration (GetFunction, or the listing), so check and plan stay at one read
  *   per function and remove needs no extra ListTags call; a tag would also need lambda:TagResource,
  *   UntagResource and ListTags on the deploy role;
  * - it is written in the same UpdateFunctionConfiguration as the LoggingConfig it describes, under the

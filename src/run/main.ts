@@ -97,6 +97,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
     const selection = await selectFunctions(config, clients.lambdaFor)
     for (const warning of selection.warnings) reporter.warning(annotationText(warning, { redact }))
     const onRead = functionValueMasker(config, selection.targets, (values) => mask(redactor.addEchoed(values)))
+    // A listed configuration is the function's first read: its values are hidden now, as a read's are.
+    for (const state of selection.listed.values()) onRead(state)
 
     const done = new Map<FunctionTarget, FunctionOutcome>()
     const publishOnce = once((result: RunResult) => publishResult(config, result, redact, reporter, env))
@@ -118,7 +120,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
     const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done, delivery, {
       onRead,
       redact,
-      deps
+      deps,
+      listed: selection.listed
     }).finally(async () => {
       dispose()
       await delivery?.close()
@@ -254,6 +257,15 @@ async function assumeRole(
  */
 const WAITING_AT_ONCE = 48
 
+/** What processFunctions is told besides the run's configuration, clients and targets. */
+interface ProcessingIo {
+  readonly onRead: (state: FunctionState) => void
+  readonly redact: Redactor
+  readonly deps: RunDeps
+  /** The configurations the listing gave (selectFunctions' `listed`). */
+  readonly listed: ReadonlyMap<FunctionTarget, FunctionState>
+}
+
 async function processFunctions(
   config: ActionConfig,
   clients: AwsClients,
@@ -262,14 +274,20 @@ async function processFunctions(
   control: RunControl,
   done: Map<FunctionTarget, FunctionOutcome>,
   delivery: DeliveryChecker | undefined,
-  { onRead, redact, deps }: { onRead: (state: FunctionState) => void; redact: Redactor; deps: RunDeps }
+  { onRead, redact, deps, listed }: ProcessingIo
 ): Promise<FunctionOutcome[]> {
   const { reporter } = deps
   reporter.info(
     `${MODE_POLICY[config.mode].reports.verb} ${targets.length} function${targets.length === 1 ? '' : 's'}, ${config.maxConcurrency} at a time.`
   )
-  const roleWork = await prepareRoles(config, clients, targets, control, reporter, onRead)
+  // The listing's configurations are the functions' first reads: none of them is read again.
+  const known = new Map([...listed].map(([target, state]) => [target, { state }] as const))
+  const roleWork = await prepareRoles(config, clients, targets, control, reporter, onRead, known)
+  // Every configuration known before the rollout says which layer versions the functions carry: where
+  // the search for the latest Rotel layer starts. Those read during the rollout come too late to say it.
+  for (const read of (roleWork.preRead ?? known).values()) if ('state' in read) layers.noteCarried(read.state.layers)
   const context: RolloutContext = {
+    preRead: known,
     ...roleWork,
     roleWrittenAt: new Map(),
     secretAccessByRole: new Map(),

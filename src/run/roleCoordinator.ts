@@ -24,7 +24,7 @@ import { Slots } from '../core/concurrency.js'
 export interface RoleTarget {
   /** The function (its ARN, or any key unique in the run). */
   readonly key: string
-  /** Its execution role: name or ARN (`Role` of GetFunctionConfiguration). */
+  /** Its execution role: name or ARN (`Role` of the function's configuration). */
   readonly role: string
   /** Its log group's ARN (logGroupArnForFunction). */
   readonly logGroupArn: string

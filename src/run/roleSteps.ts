@@ -37,7 +37,9 @@ export async function prepareRoles(
   control: RunControl,
   reporter: Reporter,
   /** Told each configuration read, as rollout's onRead is. */
-  onRead?: (state: FunctionState) => void
+  onRead?: (state: FunctionState) => void,
+  /** Configurations known already (from the listing): not read again, and told to onRead by whoever read them. */
+  known: ReadonlyMap<FunctionTarget, PreRead> = new Map()
 ): Promise<Pick<RolloutContext, 'roles' | 'preRead' | 'restored' | 'ownRoleRefusals'>> {
   const needed =
     config.cloudwatchLogs === 'off' ||
@@ -51,7 +53,12 @@ export async function prepareRoles(
   refuseWritesToOwnRole(iam, guard)
   const edge = new IamRoles(iam)
   const roles = new RoleCoordinator(edge)
-  const preRead = await readFunctions(clients, targets, config.maxConcurrency, control, onRead)
+  const preRead = await readFunctions(clients, targets, {
+    known,
+    maxConcurrency: config.maxConcurrency,
+    control,
+    onRead
+  })
   // A role this run would write to, and that is the deploy role itself, is never planned: its functions
   // fail with the reason (workOnRole), and nothing is read from or written to it on their behalf.
   const ownRoleRefusals = writesRoles(config) ? await refusalsOfOwnRole(preRead, guard) : new Map<string, string>()
@@ -67,16 +74,24 @@ export async function prepareRoles(
   return { roles, preRead, restored }
 }
 
-/** Every function's configuration, or why it could not be read; none is read once the run is cancelled. */
+/**
+ * Every function's configuration, or why it could not be read; those `known` are not read again, and
+ * none is read once the run is cancelled.
+ */
 async function readFunctions(
   clients: AwsClients,
   targets: readonly FunctionTarget[],
-  maxConcurrency: number,
-  control: RunControl,
-  onRead?: (state: FunctionState) => void
+  how: {
+    known: ReadonlyMap<FunctionTarget, PreRead>
+    maxConcurrency: number
+    control: RunControl
+    onRead: ((state: FunctionState) => void) | undefined
+  }
 ): Promise<Map<FunctionTarget, PreRead>> {
-  const preRead = new Map<FunctionTarget, PreRead>()
-  await mapWithConcurrency(targets, maxConcurrency, async (target) => {
+  const { known, maxConcurrency, control, onRead } = how
+  const preRead = new Map<FunctionTarget, PreRead>(known)
+  const unknown = targets.filter((target) => !known.has(target))
+  await mapWithConcurrency(unknown, maxConcurrency, async (target) => {
     if (control.cancelled) return
     try {
       const state = await readFunction(clients.lambdaFor(target.region), target)

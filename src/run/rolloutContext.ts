@@ -38,7 +38,7 @@ export interface RolloutContext {
   readonly waitSlots?: Slots
   /** Execution roles, with every function planned on it by its ARN: set with cloudwatch-logs: off, and in remove. */
   readonly roles?: RoleCoordinator
-  /** Functions read before the rollout: not read again (their revision still guards the write). */
+  /** Functions read or listed before the rollout: not read again (their revision still guards the write). */
   readonly preRead?: ReadonlyMap<FunctionTarget, PreRead>
   /** Execution roles (ARN) this run will not write to, being the deploy role itself: why, in one sentence. */
   readonly ownRoleRefusals?: ReadonlyMap<string, string>

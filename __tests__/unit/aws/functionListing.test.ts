@@ -6,7 +6,8 @@ import {
   type ListFunctionsCommandInput
 } from '@aws-sdk/client-lambda'
 import { mockClient } from 'aws-sdk-client-mock'
-import { resolvePatterns } from '../../../src/aws/functionListing.js'
+import { resolvePatterns, selectFunctions } from '../../../src/aws/functionListing.js'
+import type { FunctionTarget } from '../../../src/core/model.js'
 import { type FunctionPattern, functionPatternToRegExp, parseSelection } from '../../../src/core/functionSelection.js'
 
 const ACCOUNT = '123456789012'
@@ -283,7 +284,90 @@ describe('resolvePatterns', () => {
   it('lists nothing for no patterns', async () => {
     const fake = fleetOf(FLEET)
     const result = await resolvePatterns([], [], fake.lambdaFor)
-    expect(result).toEqual({ targets: [], warnings: [], listCalls: 0 })
+    expect(result).toMatchObject({ targets: [], warnings: [], listCalls: 0 })
+    expect(result.listed.size).toBe(0)
     expect(fake.requests).toEqual([])
+  })
+
+  it('keeps the configuration each selected function was listed with, as a read gives it, and none of the others', async () => {
+    const fake = fleetOf({
+      'eu-west-1': [
+        fn('eu-west-1', 'orders-api', {
+          Architectures: ['arm64'],
+          Layers: [{ Arn: 'arn:aws:lambda:eu-west-1:123456789012:layer:shared:3' }],
+          Environment: { Variables: { DB_PASSWORD: 'listed-secret' } },
+          RevisionId: 'rev-7',
+          Role: `arn:aws:iam::${ACCOUNT}:role/lambda-exec`,
+          LoggingConfig: { LogFormat: 'JSON', LogGroup: '/custom/orders' }
+        }),
+        fn('eu-west-1', 'orders-sandbox'),
+        fn('eu-west-1', 'billing-api')
+      ]
+    })
+    const result = await resolvePatterns([pattern('orders-*', ['eu-west-1'])], [/-sandbox$/], fake.lambdaFor)
+    expect(names(result.targets)).toEqual(['eu-west-1/orders-api'])
+    expect([...result.listed.keys()]).toEqual(result.targets)
+    expect(result.listed.get(result.targets[0] as FunctionTarget)).toEqual({
+      name: 'orders-api',
+      arn: `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:orders-api`,
+      region: 'eu-west-1',
+      architecture: 'arm64',
+      packageType: 'Zip',
+      layers: ['arn:aws:lambda:eu-west-1:123456789012:layer:shared:3'],
+      variables: { DB_PASSWORD: 'listed-secret' },
+      revisionId: 'rev-7',
+      logGroup: '/custom/orders',
+      runtime: undefined,
+      role: `arn:aws:iam::${ACCOUNT}:role/lambda-exec`,
+      logging: { format: 'JSON', applicationLogLevel: undefined, systemLogLevel: undefined, logGroup: '/custom/orders' }
+    })
+  })
+})
+
+describe('selectFunctions', () => {
+  const named = (name: string, region: string, account?: string): FunctionTarget => ({
+    given: account ? `arn:aws:lambda:${region}:${account}:function:${name}` : name,
+    name,
+    region,
+    account,
+    partition: 'aws'
+  })
+
+  it('reads nothing and lists nothing for functions named outright without patterns', async () => {
+    const fake = fleetOf(FLEET)
+    const target = named('orders-api', 'us-east-1')
+    const selection = await selectFunctions({ functions: [target], patterns: [], excludes: [] }, fake.lambdaFor)
+    expect(selection.targets).toEqual([target])
+    expect(selection.listed.size).toBe(0)
+    expect(fake.requests).toEqual([])
+  })
+
+  it('gives every function a listing holds its listed configuration, named ones too; one in another account or an unlisted region is read on its own', async () => {
+    const fake = fleetOf(FLEET)
+    const inListing = named('search-api', 'us-east-1')
+    const byArn = named('orders-batch', 'us-east-1', ACCOUNT)
+    const otherAccount = named('orders-api', 'us-east-1', OTHER_ACCOUNT)
+    const unlisted = named('billing-api', 'eu-west-1')
+    const selection = await selectFunctions(
+      {
+        functions: [inListing, byArn, otherAccount, unlisted],
+        patterns: [pattern('orders-*', ['us-east-1'])],
+        excludes: []
+      },
+      fake.lambdaFor
+    )
+    // The pattern's orders-api is the named one's region and name: counted once, as the named one, which
+    // is in another account, so the listing's configuration is not its own.
+    expect(names(selection.targets)).toEqual([
+      'us-east-1/search-api',
+      'us-east-1/orders-batch',
+      'us-east-1/orders-api',
+      'eu-west-1/billing-api'
+    ])
+    expect(selection.listed.get(inListing)?.arn).toBe(`arn:aws:lambda:us-east-1:${ACCOUNT}:function:search-api`)
+    expect(selection.listed.get(byArn)?.arn).toBe(`arn:aws:lambda:us-east-1:${ACCOUNT}:function:orders-batch`)
+    expect(selection.listed.has(otherAccount)).toBe(false)
+    expect(selection.listed.has(unlisted)).toBe(false)
+    expect([...selection.listed.keys()].length).toBe(selection.targets.length - 2)
   })
 })

@@ -177,6 +177,36 @@ describe('LayerResolver', () => {
     expect(byArn.probes).toBe(5)
   })
 
+  it('starts from the highest version the functions carry, above a lower hint, and only for that layer', async () => {
+    publish({ [ARN]: 41 })
+    const cold = new LayerResolver({ ...options, clientFor: (region) => new LambdaClient({ region }) })
+    expect((await cold.resolve({ ...request, version: 'latest' })).version).toBe(41)
+    const carried = new LayerResolver({
+      ...options,
+      clientFor: (region) => new LambdaClient({ region }),
+      hints: { [request.name]: 30 }
+    })
+    carried.noteCarried([
+      `${ARN}:40`,
+      `${ARN}:41`,
+      // Another region's copy, another layer and no layer ARN at all say nothing about this one.
+      'arn:aws:lambda:eu-west-1:418653438961:layer:rotel-extension-arm64-alpha:90',
+      'arn:aws:lambda:us-east-1:123456789012:layer:shared-utils:95',
+      'not-an-arn:99'
+    ])
+    expect((await carried.resolve({ ...request, version: 'latest' })).version).toBe(41)
+    // 41 present, 42 and 43 (its gap window) absent: the search from 1 took many more.
+    expect(carried.probes).toBe(3)
+    expect(cold.probes).toBeGreaterThan(6)
+  })
+
+  it('still finds the latest when the version a function carries was deleted since', async () => {
+    publish({ [ARN]: 41 })
+    const resolver = new LayerResolver({ ...options, clientFor: (region) => new LambdaClient({ region }) })
+    resolver.noteCarried([`${ARN}:60`])
+    expect((await resolver.resolve({ ...request, version: 'latest' })).version).toBe(41)
+  })
+
   it('gets an explicit version with a single call', async () => {
     publish({ [ARN]: 41 })
     const resolver = new LayerResolver({ ...options, clientFor: (region) => new LambdaClient({ region }) })

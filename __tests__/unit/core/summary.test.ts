@@ -107,7 +107,7 @@ const failed = outcome(
     arn: null,
     architecture: null,
     error:
-      'Not allowed to read legacy-cron in us-west-2 (User is not authorized); the deploy role needs lambda:GetFunctionConfiguration on it.'
+      'Not allowed to read legacy-cron in us-west-2 (User is not authorized); the deploy role needs lambda:GetFunction on it.'
   }),
   undefined
 )

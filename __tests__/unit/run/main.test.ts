@@ -4,14 +4,19 @@ import { readFile } from 'node:fs/promises'
 import { CloudWatchLogsClient, DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs'
 import {
   type FunctionConfiguration,
-  GetFunctionConfigurationCommand,
   GetLayerVersionCommand,
+  GetFunctionCommand,
   InvokeCommand,
   LambdaClient,
+  ListFunctionsCommand,
+  PreconditionFailedException,
   ResourceNotFoundException,
   UpdateFunctionConfigurationCommand
 } from '@aws-sdk/client-lambda'
+import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam'
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import { mockClient } from 'aws-sdk-client-mock'
+import { CODE_LOCATION, readsOf } from '../../support/lambdaReads.js'
 import { type AwsClients, createAwsClients } from '../../../src/aws/awsClients.js'
 import type { AwsCredentials } from '../../../src/aws/credentials.js'
 import type { PreflightOptions } from '../../../src/clickstack/preflight.js'
@@ -97,7 +102,7 @@ beforeEach(() => {
         CompatibleArchitectures: ['x86_64']
       }
     })
-  lambda.on(GetFunctionConfigurationCommand).resolves(configuration())
+  readsOf(lambda).resolves(configuration())
   lambda.on(UpdateFunctionConfigurationCommand).resolves({ LastUpdateStatus: 'Successful', RevisionId: 'rev-2' })
   lambda.on(InvokeCommand).resolves({ StatusCode: 200, $metadata: { requestId: 'req-1' } })
   logs.on(DescribeLogStreamsCommand).resolves({ logStreams: [] })
@@ -145,6 +150,10 @@ describe('run', () => {
       expect.objectContaining({ function: 'orders-api', region: 'us-east-1', status: 'updated' })
     ])
     expect(JSON.stringify(reporter.reported.filter((entry) => entry.kind !== 'secret'))).not.toContain(KEY)
+    // GetFunction's answer carries a link to the code and the tags beside the configuration: neither is said.
+    expect(lambda.commandCalls(GetFunctionCommand)).toHaveLength(1)
+    expect(JSON.stringify(reporter.reported)).not.toContain(CODE_LOCATION)
+    expect(JSON.stringify(reporter.reported)).not.toContain('secret-tag-value')
 
     const summaries = reporter.reported.flatMap((entry) => (entry.kind === 'summary' ? [entry.markdown] : []))
     expect(summaries).toHaveLength(1)
@@ -212,6 +221,106 @@ describe('run', () => {
       lines: [
         'Every function has the Rotel extension and its settings. Whether CloudWatch Logs still receives their logs could not be checked for 1 of 1 function (orders-api); see the warnings.'
       ]
+    })
+  })
+
+  describe('functions a pattern selects', () => {
+    const LISTED_SECRET = 'listed-db-password-0123'
+    const PATTERN_INPUTS = { ...INPUTS, functions: 'orders-*' }
+    const listed = configuration({ Environment: { Variables: { LOG_LEVEL: 'info', DB_PASSWORD: LISTED_SECRET } } })
+
+    beforeEach(() => {
+      lambda.on(ListFunctionsCommand).resolves({ Functions: [listed] })
+    })
+
+    it('are not read again: the listing gave their configuration, whose values are masked before the function is reported', async () => {
+      const { reporter, given } = deps({ ...PATTERN_INPUTS, mode: 'plan' })
+      await run({}, given)
+      expect(lambda.commandCalls(ListFunctionsCommand)).toHaveLength(1)
+      expect(lambda.commandCalls(GetFunctionCommand)).toEqual([])
+      expect(JSON.parse(reporter.outputs.report ?? '')).toEqual([
+        expect.objectContaining({ function: 'orders-api', status: 'planned' })
+      ])
+      const masked = reporter.reported.findIndex((entry) => entry.kind === 'secret' && entry.secret === LISTED_SECRET)
+      // Before the first word about the functions, as a read's values would be (also when roles are read first).
+      const reported = reporter.reported.findIndex(
+        (entry) => entry.kind === 'info' && entry.text.startsWith('Planning')
+      )
+      expect(masked).toBeGreaterThanOrEqual(0)
+      expect(masked).toBeLessThan(reported)
+      expect(JSON.stringify(reporter.reported.filter((entry) => entry.kind !== 'secret'))).not.toContain(LISTED_SECRET)
+    })
+
+    it('are written with the listed revision; a write refused as stale reads the function again and writes on the new revision', async () => {
+      const theirs = configuration({
+        RevisionId: 'rev-theirs',
+        Environment: { Variables: { LOG_LEVEL: 'info', DB_PASSWORD: LISTED_SECRET, THEIR_TOKEN: 'their-token-4567' } }
+      })
+      readsOf(lambda).resolves(theirs)
+      lambda
+        .on(UpdateFunctionConfigurationCommand)
+        .rejectsOnce(
+          new PreconditionFailedException({ message: 'revision mismatch', $metadata: { httpStatusCode: 412 } })
+        )
+        .resolves({ LastUpdateStatus: 'Successful', RevisionId: 'rev-ours' })
+      const { reporter, given } = deps(PATTERN_INPUTS)
+      await run({}, given)
+      const writes = lambda.commandCalls(UpdateFunctionConfigurationCommand).map((call) => call.args[0].input)
+      expect(writes.map((input) => input.RevisionId)).toEqual(['rev-1', 'rev-theirs'])
+      expect(writes[1]?.Environment?.Variables).toMatchObject({ THEIR_TOKEN: 'their-token-4567' })
+      // The one read: after the refusal, not before the first write.
+      const functionCalls = lambda
+        .calls()
+        .flatMap(({ args: [command] }) =>
+          command instanceof ListFunctionsCommand
+            ? ['list']
+            : command instanceof GetFunctionCommand
+              ? ['read']
+              : command instanceof UpdateFunctionConfigurationCommand
+                ? ['write']
+                : []
+        )
+      expect(functionCalls).toEqual(['list', 'write', 'read', 'write'])
+      expect(reporter.reported).toContainEqual({ kind: 'secret', secret: 'their-token-4567' })
+      expect(JSON.parse(reporter.outputs.report ?? '')).toEqual([
+        expect.objectContaining({ function: 'orders-api', status: 'updated' })
+      ])
+    })
+
+    it('remove: the execution roles are planned from the listed configurations; no function is read on its own', async () => {
+      const ROLE = 'arn:aws:iam::123456789012:role/orders-exec'
+      lambda.on(ListFunctionsCommand).resolves({ Functions: [{ ...listed, Role: ROLE }] })
+      const iam = mockClient(IAMClient)
+      const sts = mockClient(STSClient)
+      try {
+        iam.on(GetRoleCommand).resolves({
+          Role: {
+            RoleName: 'orders-exec',
+            Arn: ROLE,
+            Path: '/',
+            RoleId: 'AROAEXAMPLE',
+            CreateDate: new Date(),
+            Tags: []
+          }
+        })
+        sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:iam::123456789012:user/deployer' })
+        const { reporter, given } = deps({ ...PATTERN_INPUTS, mode: 'remove' })
+        await run({}, given)
+        expect(iam.commandCalls(GetRoleCommand).map((call) => call.args[0].input)).toEqual([
+          { RoleName: 'orders-exec' }
+        ])
+        expect(lambda.commandCalls(GetFunctionCommand)).toEqual([])
+        expect(lambda.commandCalls(UpdateFunctionConfigurationCommand)[0]?.args[0].input).toMatchObject({
+          Layers: [],
+          RevisionId: 'rev-1'
+        })
+        expect(JSON.parse(reporter.outputs.report ?? '')).toEqual([
+          expect.objectContaining({ function: 'orders-api', status: 'removed' })
+        ])
+      } finally {
+        iam.restore()
+        sts.restore()
+      }
     })
   })
 

@@ -1,7 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import { CloudWatchLogsClient, DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs'
 import {
-  GetFunctionConfigurationCommand,
   GetLayerVersionCommand,
   InvokeCommand,
   LambdaClient,
@@ -9,6 +8,7 @@ import {
   UpdateFunctionConfigurationCommand
 } from '@aws-sdk/client-lambda'
 import { mockClient } from 'aws-sdk-client-mock'
+import { readsOf } from '../../support/lambdaReads.js'
 import { loadConfig } from '../../../src/core/config.js'
 import { MODES, type Mode } from '../../../src/core/model.js'
 import { MODE_POLICY, writesFunctions } from '../../../src/core/modes.js'
@@ -64,7 +64,7 @@ beforeEach(() => {
         CompatibleArchitectures: ['x86_64']
       }
     })
-  lambda.on(GetFunctionConfigurationCommand).resolves({
+  readsOf(lambda).resolves({
     FunctionName: 'orders-api',
     FunctionArn: FN_ARN,
     Architectures: ['x86_64'],
@@ -104,7 +104,7 @@ describe.each(MODES)('a %s run of a function with nothing to change', (mode) => 
     await rolloutFunction(context(writesFunctions(mode) ? mode : 'apply'), target)
     const written = lambda.commandCalls(UpdateFunctionConfigurationCommand)[0]?.args[0].input
     expect(written).toBeDefined()
-    lambda.on(GetFunctionConfigurationCommand).resolves({
+    readsOf(lambda).resolves({
       FunctionName: 'orders-api',
       FunctionArn: FN_ARN,
       Architectures: ['x86_64'],

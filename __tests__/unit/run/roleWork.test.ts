@@ -6,13 +6,13 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import { CloudWatchLogsClient, DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs'
 import {
-  GetFunctionConfigurationCommand,
   GetLayerVersionCommand,
   InvokeCommand,
   LambdaClient,
   UpdateFunctionConfigurationCommand
 } from '@aws-sdk/client-lambda'
 import { mockClient } from 'aws-sdk-client-mock'
+import { readsOf } from '../../support/lambdaReads.js'
 import { describeOffChange, describeUndo, logsReachClickStack } from '../../../src/core/cloudwatchOff.js'
 import { loadConfig } from '../../../src/core/config.js'
 import type { LogWriteReport } from '../../../src/core/logWriteReport.js'
@@ -229,7 +229,7 @@ beforeEach(() => {
         CompatibleArchitectures: ['x86_64']
       }
     })
-  lambda.on(GetFunctionConfigurationCommand).resolves(configuration())
+  readsOf(lambda).resolves(configuration())
   lambda.on(UpdateFunctionConfigurationCommand).resolves({ LastUpdateStatus: 'Successful', RevisionId: 'rev-2' })
   lambda.on(InvokeCommand).resolves({ StatusCode: 200 })
   logs.on(DescribeLogStreamsCommand).resolves({ logStreams: [] })
@@ -305,7 +305,7 @@ describe('cloudwatch-logs: off in one function’s rollout', () => {
   })
 
   it('apply: an in-sync function is not invoked; its role’s policies decide', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves({
+    readsOf(lambda).resolves({
       ...configuration([ROTEL]),
       Environment: {
         Variables: {
@@ -327,7 +327,7 @@ describe('cloudwatch-logs: off in one function’s rollout', () => {
   })
 
   it('plan: an in-sync function whose role would change is planned, and nothing is written', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves({
+    readsOf(lambda).resolves({
       ...configuration([ROTEL]),
       Environment: {
         Variables: {
@@ -348,7 +348,7 @@ describe('cloudwatch-logs: off in one function’s rollout', () => {
   })
 
   it('check: a role that lets the function write its logs again is drift', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves({
+    readsOf(lambda).resolves({
       ...configuration([ROTEL]),
       Environment: {
         Variables: {
@@ -370,7 +370,7 @@ describe('cloudwatch-logs: off in one function’s rollout', () => {
   })
 
   it('remove: a role that could not be restored first leaves the extension on', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(configuration([ROTEL]))
+    readsOf(lambda).resolves(configuration([ROTEL]))
     const { edge } = fakeEdge()
     const ctx = {
       ...context({ mode: 'remove' }, edge),

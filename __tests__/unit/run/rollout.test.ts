@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from '@jest/globals'
 import { CloudWatchLogsClient, DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs'
 import {
   type FunctionConfiguration,
-  GetFunctionConfigurationCommand,
+  GetFunctionCommand,
   GetLayerVersionCommand,
   InvokeCommand,
   LambdaClient,
@@ -12,6 +12,7 @@ import {
   UpdateFunctionConfigurationCommand
 } from '@aws-sdk/client-lambda'
 import { mockClient } from 'aws-sdk-client-mock'
+import { readsOf } from '../../support/lambdaReads.js'
 import { loadConfig } from '../../../src/core/config.js'
 import { LayerResolver } from '../../../src/aws/layerResolver.js'
 import { rolloutFunction } from '../../../src/run/rollout.js'
@@ -92,7 +93,7 @@ beforeEach(() => {
         CompatibleArchitectures: [arch]
       }
     })
-  lambda.on(GetFunctionConfigurationCommand).resolves(baseConfiguration())
+  readsOf(lambda).resolves(baseConfiguration())
   lambda.on(UpdateFunctionConfigurationCommand).resolves({ LastUpdateStatus: 'Successful', RevisionId: 'rev-2' })
   lambda.on(InvokeCommand).resolves({ StatusCode: 200, $metadata: { requestId: 'req-1' } })
   logs.on(DescribeLogStreamsCommand).resolves({ logStreams: [] })
@@ -131,7 +132,7 @@ describe('rolloutFunction', () => {
   })
 
   it('makes no write and no invocation when the function is already in the target state', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(
+    readsOf(lambda).resolves(
       baseConfiguration({
         Layers: [{ Arn: USER_LAYER }, { Arn: layerArn('amd64', LATEST) }],
         Environment: {
@@ -150,8 +151,7 @@ describe('rolloutFunction', () => {
   })
 
   it('re-reads and re-plans when someone changed the function between read and write, keeping their change', async () => {
-    lambda
-      .on(GetFunctionConfigurationCommand)
+    readsOf(lambda)
       .resolvesOnce(baseConfiguration())
       .resolves(
         baseConfiguration({
@@ -200,8 +200,7 @@ describe('rolloutFunction', () => {
       .on(UpdateFunctionConfigurationCommand)
       .resolvesOnce({ LastUpdateStatus: 'InProgress', RevisionId: 'rev-2' })
       .resolves({ LastUpdateStatus: 'Successful', RevisionId: 'rev-4' })
-    lambda
-      .on(GetFunctionConfigurationCommand)
+    readsOf(lambda)
       .resolvesOnce(baseConfiguration())
       .resolves(
         baseConfiguration({
@@ -260,9 +259,7 @@ describe('rolloutFunction', () => {
   })
 
   it('restores a function that had no variables at all to an empty map', async () => {
-    lambda
-      .on(GetFunctionConfigurationCommand)
-      .resolves(baseConfiguration({ Environment: undefined, Layers: undefined }))
+    readsOf(lambda).resolves(baseConfiguration({ Environment: undefined, Layers: undefined }))
     lambda.on(InvokeCommand).resolves({ StatusCode: 500 })
     const { report } = await rolloutFunction(context(), target)
     expect(report.status).toBe('rolled-back')
@@ -292,9 +289,9 @@ describe('rolloutFunction', () => {
   })
 
   it('reports a function that does not exist without writing anything', async () => {
-    lambda
-      .on(GetFunctionConfigurationCommand)
-      .rejects(new ResourceNotFoundException({ message: 'Function not found', $metadata: { httpStatusCode: 404 } }))
+    readsOf(lambda).rejects(
+      new ResourceNotFoundException({ message: 'Function not found', $metadata: { httpStatusCode: 404 } })
+    )
     const { report } = await rolloutFunction(context(), target)
     expect(report.status).toBe('failed')
     expect(report.error).toMatch(/does not exist in us-east-1/)
@@ -302,7 +299,7 @@ describe('rolloutFunction', () => {
   })
 
   it('refuses a container-image function before writing', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(baseConfiguration({ PackageType: 'Image', Layers: [] }))
+    readsOf(lambda).resolves(baseConfiguration({ PackageType: 'Image', Layers: [] }))
     const { report } = await rolloutFunction(context(), target)
     expect(report.status).toBe('failed')
     expect(report.error).toMatch(/container-image/)
@@ -310,9 +307,7 @@ describe('rolloutFunction', () => {
   })
 
   it('uses the arm64 layer for an arm64 function and replaces the wrong arch layer', async () => {
-    lambda
-      .on(GetFunctionConfigurationCommand)
-      .resolves(baseConfiguration({ Architectures: ['arm64'], Layers: [{ Arn: layerArn('amd64', 3) }] }))
+    readsOf(lambda).resolves(baseConfiguration({ Architectures: ['arm64'], Layers: [{ Arn: layerArn('amd64', 3) }] }))
     const { report, layer } = await rolloutFunction(context(), target)
     expect(report.status).toBe('updated')
     expect(layer?.arn).toBe(layerArn('arm64', LATEST))
@@ -389,9 +384,7 @@ describe('rolloutFunction', () => {
   })
 
   it('checks the log group the function configures, not the default', async () => {
-    lambda
-      .on(GetFunctionConfigurationCommand)
-      .resolves(baseConfiguration({ LoggingConfig: { LogGroup: '/custom/orders', LogFormat: 'Text' } }))
+    readsOf(lambda).resolves(baseConfiguration({ LoggingConfig: { LogGroup: '/custom/orders', LogFormat: 'Text' } }))
     await rolloutFunction(context(), target)
     expect(logs.commandCalls(DescribeLogStreamsCommand)[0]?.args[0].input.logGroupName).toBe('/custom/orders')
   })
@@ -428,7 +421,7 @@ describe('rolloutFunction in plan, check and remove modes', () => {
   })
 
   it('plan: an in-sync function is reported in-sync', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(
+    readsOf(lambda).resolves(
       baseConfiguration({
         Layers: [{ Arn: USER_LAYER }, { Arn: layerArn('amd64', LATEST) }],
         Environment: {
@@ -444,7 +437,7 @@ describe('rolloutFunction in plan, check and remove modes', () => {
   })
 
   it('check: names what drifted – an older layer and a setting that differs – and writes nothing', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(
+    readsOf(lambda).resolves(
       baseConfiguration({
         Environment: {
           Variables: {
@@ -464,8 +457,7 @@ describe('rolloutFunction in plan, check and remove modes', () => {
   })
 
   it('check: the wrong architecture and a missing layer are named', async () => {
-    lambda
-      .on(GetFunctionConfigurationCommand)
+    readsOf(lambda)
       .resolvesOnce(baseConfiguration({ Architectures: ['arm64'], Layers: [{ Arn: layerArn('amd64', LATEST) }] }))
       .resolves(baseConfiguration({ Layers: [] }))
     const wrongArch = await rolloutFunction(context({ mode: 'check' }), target)
@@ -475,7 +467,7 @@ describe('rolloutFunction in plan, check and remove modes', () => {
   })
 
   it('remove: takes off the Rotel layer and the managed settings, keeping the rest in order', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(
+    readsOf(lambda).resolves(
       baseConfiguration({
         Layers: [
           { Arn: USER_LAYER },
@@ -514,9 +506,9 @@ describe('rolloutFunction in plan, check and remove modes', () => {
   })
 
   it('remove: a function without the extension is left alone', async () => {
-    lambda
-      .on(GetFunctionConfigurationCommand)
-      .resolves(baseConfiguration({ Layers: [{ Arn: USER_LAYER }], Environment: { Variables: { A: '1' } } }))
+    readsOf(lambda).resolves(
+      baseConfiguration({ Layers: [{ Arn: USER_LAYER }], Environment: { Variables: { A: '1' } } })
+    )
     const { report } = await rolloutFunction(context({ mode: 'remove' }), target)
     expect(report.status).toBe('unchanged')
     expect(updateInputs()).toEqual([])
@@ -555,9 +547,7 @@ describe('rolloutFunction when the run is cancelled', () => {
 
 describe('rolloutFunction with instrumentation', () => {
   it('auto picks the Python layer and wrapper from the runtime, for the function region and arch', async () => {
-    lambda
-      .on(GetFunctionConfigurationCommand)
-      .resolves(baseConfiguration({ Runtime: 'python3.12', Architectures: ['arm64'], Layers: [] }))
+    readsOf(lambda).resolves(baseConfiguration({ Runtime: 'python3.12', Architectures: ['arm64'], Layers: [] }))
     const { report } = await rolloutFunction(context({ instrumentation: 'auto' }), target)
     expect(report.status).toBe('updated')
     expect(updateInputs()[0]?.Layers).toEqual([
@@ -568,7 +558,7 @@ describe('rolloutFunction with instrumentation', () => {
   })
 
   it('auto gives a runtime without a layer a notice and only the extension', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(baseConfiguration({ Runtime: 'provided.al2023' }))
+    readsOf(lambda).resolves(baseConfiguration({ Runtime: 'provided.al2023' }))
     const { report, notices } = await rolloutFunction(context({ instrumentation: 'auto' }), target)
     expect(report.status).toBe('updated')
     expect(notices?.join(' ')).toMatch(/provided.al2023 has no AWS auto-instrumentation layer/)
@@ -576,7 +566,7 @@ describe('rolloutFunction with instrumentation', () => {
   })
 
   it('uses the instrumentation-layer template', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(baseConfiguration({ Runtime: 'nodejs22.x' }))
+    readsOf(lambda).resolves(baseConfiguration({ Runtime: 'nodejs22.x' }))
     await rolloutFunction(
       context({
         instrumentation: 'nodejs',
@@ -605,7 +595,7 @@ describe('rolloutFunction when a write outcome is unknown', () => {
     Object.assign(new Error('internal'), { name: 'ServiceException', $metadata: { httpStatusCode: 500 } })
 
   it('takes a write whose answer was lost, but which went through, as done – and verifies it', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolvesOnce(baseConfiguration()).resolves(planned)
+    readsOf(lambda).resolvesOnce(baseConfiguration()).resolves(planned)
     lambda.on(UpdateFunctionConfigurationCommand).rejects(serverError())
     const { report } = await rolloutFunction(context(), target)
     expect(report.status).toBe('updated')
@@ -613,7 +603,7 @@ describe('rolloutFunction when a write outcome is unknown', () => {
   })
 
   it('takes a revision refusal of our own lost write (an SDK retry) as done', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolvesOnce(baseConfiguration()).resolves(planned)
+    readsOf(lambda).resolvesOnce(baseConfiguration()).resolves(planned)
     lambda
       .on(UpdateFunctionConfigurationCommand)
       .rejects(new PreconditionFailedException({ message: 'revision mismatch', $metadata: { httpStatusCode: 412 } }))
@@ -630,8 +620,7 @@ describe('rolloutFunction when a write outcome is unknown', () => {
   })
 
   it('reports a failed write that left something else behind as needing attention, with the restore command', async () => {
-    lambda
-      .on(GetFunctionConfigurationCommand)
+    readsOf(lambda)
       .resolvesOnce(baseConfiguration())
       .resolves(baseConfiguration({ Layers: [{ Arn: layerArn('amd64', LATEST) }] }))
     lambda.on(UpdateFunctionConfigurationCommand).rejects(serverError())
@@ -667,7 +656,7 @@ describe('rolloutFunction with json-logs', () => {
     })
 
   it('apply: switches Text to JSON in the same write as the layer, keeping the levels and the group, and records Text', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(
+    readsOf(lambda).resolves(
       baseConfiguration({
         LoggingConfig: { LogFormat: 'Text', ApplicationLogLevel: 'DEBUG', SystemLogLevel: 'WARN', LogGroup: GROUP }
       })
@@ -690,7 +679,7 @@ describe('rolloutFunction with json-logs', () => {
   })
 
   it('apply: a function whose only difference is the log format gets a write of that alone', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(instrumentedText())
+    readsOf(lambda).resolves(instrumentedText())
     const { report } = await rolloutFunction(context(json), target)
     expect(report.status).toBe('updated')
     expect(report.changedVariables).toEqual([MARKER])
@@ -701,20 +690,18 @@ describe('rolloutFunction with json-logs', () => {
   })
 
   it('apply again: the switched function is unchanged, with one read and no write', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(instrumentedJson())
+    readsOf(lambda).resolves(instrumentedJson())
     const { report, log } = await rolloutFunction(context(json), target)
     expect(report.status).toBe('unchanged')
     expect(log.join('\n')).toMatch(/nothing to change/)
     expect(updateInputs()).toEqual([])
-    expect(lambda.commandCalls(GetFunctionConfigurationCommand)).toHaveLength(1)
+    expect(lambda.commandCalls(GetFunctionCommand)).toHaveLength(1)
   })
 
   it('apply: a function already on JSON gets no LoggingConfig and no record', async () => {
-    lambda
-      .on(GetFunctionConfigurationCommand)
-      .resolves(
-        baseConfiguration({ LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'ERROR', LogGroup: GROUP } })
-      )
+    readsOf(lambda).resolves(
+      baseConfiguration({ LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'ERROR', LogGroup: GROUP } })
+    )
     const { report } = await rolloutFunction(context(json), target)
     expect(report.status).toBe('updated')
     const [write] = updateInputs()
@@ -724,18 +711,14 @@ describe('rolloutFunction with json-logs', () => {
   })
 
   it('apply without json-logs sends no LoggingConfig, even to a Text function', async () => {
-    lambda
-      .on(GetFunctionConfigurationCommand)
-      .resolves(baseConfiguration({ LoggingConfig: { LogFormat: 'Text', LogGroup: GROUP } }))
+    readsOf(lambda).resolves(baseConfiguration({ LoggingConfig: { LogFormat: 'Text', LogGroup: GROUP } }))
     await rolloutFunction(context(), target)
     expect(updateInputs()[0]).not.toHaveProperty('LoggingConfig')
     expect(updateInputs()[0]?.Environment?.Variables).not.toHaveProperty(MARKER)
   })
 
   it('rolls back to Text, with the group and no levels, when the test invocation fails', async () => {
-    lambda
-      .on(GetFunctionConfigurationCommand)
-      .resolves(baseConfiguration({ LoggingConfig: { LogFormat: 'Text', LogGroup: GROUP } }))
+    readsOf(lambda).resolves(baseConfiguration({ LoggingConfig: { LogFormat: 'Text', LogGroup: GROUP } }))
     lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled' })
     const { report, log } = await rolloutFunction(context(json), target)
     expect(report.status).toBe('rolled-back')
@@ -751,9 +734,7 @@ describe('rolloutFunction with json-logs', () => {
   })
 
   it('rollback of a write that left the format alone sends no LoggingConfig', async () => {
-    lambda
-      .on(GetFunctionConfigurationCommand)
-      .resolves(baseConfiguration({ LoggingConfig: { LogFormat: 'JSON', LogGroup: GROUP } }))
+    readsOf(lambda).resolves(baseConfiguration({ LoggingConfig: { LogFormat: 'JSON', LogGroup: GROUP } }))
     lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled' })
     const { report } = await rolloutFunction(context(json), target)
     expect(report.status).toBe('rolled-back')
@@ -761,9 +742,7 @@ describe('rolloutFunction with json-logs', () => {
   })
 
   it('the restore command of a function left needing attention puts the log format back too', async () => {
-    lambda
-      .on(GetFunctionConfigurationCommand)
-      .resolves(baseConfiguration({ LoggingConfig: { LogFormat: 'Text', LogGroup: GROUP } }))
+    readsOf(lambda).resolves(baseConfiguration({ LoggingConfig: { LogFormat: 'Text', LogGroup: GROUP } }))
     lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Handled' })
     const { report } = await rolloutFunction(context({ ...json, 'rollback-on-failure': 'false' }), target)
     expect(report.status).toBe('failed')
@@ -778,24 +757,24 @@ describe('rolloutFunction with json-logs', () => {
   })
 
   it('check: names the Text format as drift, with one read of the function', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(instrumentedText())
+    readsOf(lambda).resolves(instrumentedText())
     const { report, log } = await rolloutFunction(context({ ...json, mode: 'check' }), target)
     expect(report.status).toBe('drifted')
     expect(report.drift).toEqual(['log format is Text, json-logs wants JSON'])
     expect(log).toContain('LoggingConfig.LogFormat: Text → JSON')
     expect(updateInputs()).toEqual([])
-    expect(lambda.commandCalls(GetFunctionConfigurationCommand)).toHaveLength(1)
+    expect(lambda.commandCalls(GetFunctionCommand)).toHaveLength(1)
     expect(lambda.calls().filter((call) => !(call.args[0] instanceof GetLayerVersionCommand))).toHaveLength(1)
   })
 
   it('check: a switched function is in sync', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(instrumentedJson())
+    readsOf(lambda).resolves(instrumentedJson())
     const { report } = await rolloutFunction(context({ ...json, mode: 'check' }), target)
     expect(report.status).toBe('in-sync')
   })
 
   it('plan: the diff shows the format change and its record', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(instrumentedText())
+    readsOf(lambda).resolves(instrumentedText())
     const { report } = await rolloutFunction(context({ ...json, mode: 'plan' }), target)
     expect(report.status).toBe('planned')
     expect(report.diff).toEqual({
@@ -807,7 +786,7 @@ describe('rolloutFunction with json-logs', () => {
   })
 
   it('remove: puts Text back with the group only and drops the record, whatever json-logs says now', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(instrumentedJson())
+    readsOf(lambda).resolves(instrumentedJson())
     const { report } = await rolloutFunction(context({ mode: 'remove' }), target)
     expect(report.status).toBe('removed')
     expect(updateInputs()).toEqual([
@@ -824,7 +803,7 @@ describe('rolloutFunction with json-logs', () => {
   })
 
   it('remove: leaves JSON that the action did not set', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(
+    readsOf(lambda).resolves(
       instrumentedText({
         LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'INFO', LogGroup: GROUP }
       })
@@ -835,7 +814,7 @@ describe('rolloutFunction with json-logs', () => {
   })
 
   it('remove: a failing test invocation puts JSON back with its levels, and the record', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(instrumentedJson())
+    readsOf(lambda).resolves(instrumentedJson())
     lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled' })
     const { report } = await rolloutFunction(context({ mode: 'remove' }), target)
     expect(report.status).toBe('rolled-back')
@@ -854,8 +833,7 @@ describe('rolloutFunction with json-logs', () => {
     })
     lambda.on(UpdateFunctionConfigurationCommand).rejects(serverError)
     // Layers and variables as planned, but the format still Text: the write did not go through.
-    lambda
-      .on(GetFunctionConfigurationCommand)
+    readsOf(lambda)
       .resolvesOnce(
         instrumentedText({ Environment: { Variables: { LOG_LEVEL: 'info', ...SETTINGS, [MARKER]: 'Text' } } })
       )
@@ -870,7 +848,7 @@ describe('rolloutFunction with json-logs', () => {
       .resolves({ LayerVersionArn: layerArn('amd64', LATEST), Version: LATEST, CompatibleArchitectures: ['x86_64'] })
     lambda.on(UpdateFunctionConfigurationCommand).rejects(serverError)
     lambda.on(InvokeCommand).resolves({ StatusCode: 200 })
-    lambda.on(GetFunctionConfigurationCommand).resolvesOnce(instrumentedText()).resolves(instrumentedJson())
+    readsOf(lambda).resolvesOnce(instrumentedText()).resolves(instrumentedJson())
     const through = await rolloutFunction(context({ ...json, 'layer-version': String(LATEST) }), target)
     expect(through.report.status).toBe('updated')
     expect(lambda.commandCalls(InvokeCommand)).toHaveLength(1)

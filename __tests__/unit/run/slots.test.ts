@@ -1,13 +1,13 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import { CloudWatchLogsClient, DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs'
 import {
-  GetFunctionConfigurationCommand,
   GetLayerVersionCommand,
   InvokeCommand,
   LambdaClient,
   UpdateFunctionConfigurationCommand
 } from '@aws-sdk/client-lambda'
 import { mockClient } from 'aws-sdk-client-mock'
+import { readsOf } from '../../support/lambdaReads.js'
 import { loadConfig } from '../../../src/core/config.js'
 import type { DeliveryChecker, DeliveryResult } from '../../../src/clickstack/deliveryCheck.js'
 import { LayerResolver } from '../../../src/aws/layerResolver.js'
@@ -34,7 +34,7 @@ describe('a function waiting for its telemetry', () => {
           CompatibleArchitectures: ['x86_64']
         }
       })
-    lambda.on(GetFunctionConfigurationCommand).callsFake(({ FunctionName }: { FunctionName: string }) => ({
+    readsOf(lambda).callsFake(({ FunctionName }: { FunctionName: string }) => ({
       FunctionName,
       FunctionArn: arnOf(FunctionName),
       Architectures: ['x86_64'],

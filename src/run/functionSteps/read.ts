@@ -13,7 +13,10 @@ import { errorName, messageOf } from '../../core/errors.js'
 import { readFunction } from '../../aws/lambdaFunction.js'
 import type { FunctionRun } from '../functionRun.js'
 
-/** Reads the function (or takes the configuration read before the rollout); the report learns what it is. */
+/**
+ * Reads the function, or takes the configuration read or listed before the rollout (its revision
+ * still guards the write); the report learns what it is.
+ */
 export async function readStep(run: FunctionRun): Promise<FunctionOutcome | undefined> {
   const { ctx, target } = run
   const early = ctx.preRead?.get(target)
@@ -94,6 +97,6 @@ function describeReadError(error: unknown, target: FunctionTarget): string {
   if (name === 'ResourceNotFoundException')
     return `Function ${target.given} does not exist in ${target.region}; check the name, the region (aws-region) and the account.`
   if (name === 'AccessDeniedException' || name === 'AccessDenied')
-    return `Not allowed to read ${target.given} in ${target.region} (${messageOf(error)}); the deploy role needs lambda:GetFunctionConfiguration on it.`
+    return `Not allowed to read ${target.given} in ${target.region} (${messageOf(error)}); the deploy role needs lambda:GetFunction on it.`
   return `Could not read ${target.given} in ${target.region}: ${name}: ${messageOf(error)}`
 }
