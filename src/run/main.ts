@@ -249,8 +249,9 @@ async function assumeRole(
 }
 
 /**
- * Functions that wait for their telemetry at once. Each polls DescribeLogStreams every 2.5 s, so 48
- * stay under 20 calls a second, within CloudWatch Logs' default rate for that call.
+ * Functions that wait for their telemetry at once. Each polls DescribeLogStreams every 2.5 s, so 48 ask
+ * for under 20 calls a second; the rate governor (aws/rateGovernor.ts) holds the calls themselves to the
+ * quota, 5 a second by default.
  */
 const WAITING_AT_ONCE = 48
 
