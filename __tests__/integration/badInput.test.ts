@@ -138,6 +138,28 @@ const BAD_INPUTS: readonly BadCase[] = [
   }),
   bad('role-duration-seconds too long', { 'role-duration-seconds': '43201' }, 'role-duration-seconds'),
   bad('role-duration-seconds in exponent form', { 'role-duration-seconds': '1e3' }, 'role-duration-seconds'),
+  bad('an unknown aws-api-rates name', { 'aws-api-rates': 'invoke=5' }, 'aws-api-rates', {
+    says: /"invoke" is not a rate it knows; name one of lambda, get-function, get-policy/
+  }),
+  bad('an aws-api-rates rate in words', { 'aws-api-rates': 'lambda=fast' }, 'aws-api-rates', {
+    says: /not a number of requests a second/
+  }),
+  bad('an aws-api-rates rate of 0', { 'aws-api-rates': 'describe-log-streams=0' }, 'aws-api-rates', {
+    says: /must be at least 0\.1/
+  }),
+  bad('an aws-api-rates rate below 0', { 'aws-api-rates': 'get-function=-5' }, 'aws-api-rates'),
+  bad('an aws-api-rates Lambda rate above its fixed quota', { 'aws-api-rates': 'lambda=20' }, 'aws-api-rates', {
+    says: /above AWS's quota of 15 requests a second .* cannot be increased .*give at most 15/
+  }),
+  bad(
+    'an aws-api-rates GetFunction rate above its fixed quota',
+    { 'aws-api-rates': 'get-function=150' },
+    'aws-api-rates',
+    {
+      says: /give at most 100/
+    }
+  ),
+  bad('an aws-api-rates entry without "="', { 'aws-api-rates': 'describe-log-streams' }, 'aws-api-rates'),
   bad('a number of 300 digits', { 'max-concurrency': '9'.repeat(300) }, 'max-concurrency', {
     says: /300 characters long and may be at most 256/
   }),

@@ -2,9 +2,11 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs'
 import { IAMClient } from '@aws-sdk/client-iam'
 import { LambdaClient } from '@aws-sdk/client-lambda'
+import { type ApiRates, DEFAULT_API_RATES, type PacedService, type PaceFigures } from '../core/apiRates.js'
 import { iamRegionOf } from '../core/awsPartitions.js'
 import type { AwsCredentials } from './credentials.js'
 import { httpStatusOf } from '../core/errors.js'
+import { GOVERNOR_MIDDLEWARE, type GovernorClock, RateGovernor, SIGNING_MIDDLEWARE } from './rateGovernor.js'
 
 export interface AwsClients {
   lambdaFor(region: string): LambdaClient
@@ -18,12 +20,21 @@ export interface AwsClients {
   logsFor(region: string): CloudWatchLogsClient
   /** IAM is global per partition; its endpoint lives in one region of it. */
   iamFor(partition: string): IAMClient
+  /** What the rate governor did so far, per region and bucket (the Lambda and CloudWatch Logs clients share it). */
+  paceFigures(): PaceFigures[]
 }
 
 /**
- * Clients retry throttling and 5xx with the SDK's standard strategy, and time out stalled calls.
+ * Lambda and CloudWatch Logs requests are paced per region and API class at `rates` and wait out
+ * throttling (rateGovernor.ts); 5xx and network faults are retried with the SDK's standard strategy;
+ * stalled calls time out. IAM and STS calls are not paced.
  */
-export function createAwsClients(credentials: AwsCredentials | undefined): AwsClients {
+export function createAwsClients(
+  credentials: AwsCredentials | undefined,
+  rates: ApiRates = DEFAULT_API_RATES,
+  clock?: GovernorClock
+): AwsClients {
+  const governor = new RateGovernor(rates, clock)
   const common = {
     maxAttempts: 6,
     // Standard retry (jittered backoff per call): adaptive mode's client-side rate limiter throttled a
@@ -34,10 +45,8 @@ export function createAwsClients(credentials: AwsCredentials | undefined): AwsCl
     requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
     ...(credentials ? { credentials } : {})
   } as const
-  const named = <T extends LambdaClient | CloudWatchLogsClient>(client: T, service: string): T => {
-    client.middlewareStack.add(nameRefusals(service), { step: 'initialize', name: 'rotelNameRefusals' })
-    return client
-  }
+  const named = <T extends LambdaClient | CloudWatchLogsClient>(client: T, service: PacedService, region: string): T =>
+    governed(client, service, governor.middleware(service, region))
   const lambdas = new Map<string, LambdaClient>()
   const lambdasOnce = new Map<string, LambdaClient>()
   const invokers = new Map<string, LambdaClient>()
@@ -46,13 +55,16 @@ export function createAwsClients(credentials: AwsCredentials | undefined): AwsCl
   return {
     lambdaFor(region) {
       let client = lambdas.get(region)
-      if (!client) lambdas.set(region, (client = named(new LambdaClient({ ...common, region }), 'lambda')))
+      if (!client) lambdas.set(region, (client = named(new LambdaClient({ ...common, region }), 'lambda', region)))
       return client
     },
     lambdaOnceFor(region) {
       let client = lambdasOnce.get(region)
       if (!client)
-        lambdasOnce.set(region, (client = named(new LambdaClient({ ...common, maxAttempts: 1, region }), 'lambda')))
+        lambdasOnce.set(
+          region,
+          (client = named(new LambdaClient({ ...common, maxAttempts: 1, region }), 'lambda', region))
+        )
       return client
     },
     invokerFor(region) {
@@ -67,22 +79,40 @@ export function createAwsClients(credentials: AwsCredentials | undefined): AwsCl
               region,
               requestHandler: { connectionTimeout: 5_000, requestTimeout: 960_000, throwOnRequestTimeout: true }
             }),
-            'lambda'
+            'lambda',
+            region
           ))
         )
       return client
     },
     logsFor(region) {
       let client = logs.get(region)
-      if (!client) logs.set(region, (client = named(new CloudWatchLogsClient({ ...common, region }), 'logs')))
+      if (!client) logs.set(region, (client = named(new CloudWatchLogsClient({ ...common, region }), 'logs', region)))
       return client
     },
     iamFor(partition) {
       let client = iams.get(partition)
       if (!client) iams.set(partition, (client = new IAMClient({ ...common, region: iamRegionOf(partition) })))
       return client
-    }
+    },
+    paceFigures: () => governor.figures()
   }
+}
+
+/** The client with its middleware: refusals named, and requests paced by the rate governor. */
+function governed<T extends LambdaClient | CloudWatchLogsClient>(
+  client: T,
+  service: PacedService,
+  pacing: ReturnType<RateGovernor['middleware']>
+): T {
+  client.middlewareStack.add(nameRefusals(service), { step: 'initialize', name: 'rotelNameRefusals' })
+  // Inside the SDK's retry loop and before signing: each attempt takes its turn and is signed afresh.
+  client.middlewareStack.addRelativeTo(pacing, {
+    relation: 'before',
+    toMiddleware: SIGNING_MIDDLEWARE,
+    name: GOVERNOR_MIDDLEWARE
+  })
+  return client
 }
 
 /** IAM's name of an operation where the two differ. */

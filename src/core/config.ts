@@ -9,6 +9,7 @@ import type { InstrumentationSetting } from './instrumentation.js'
 import { inputTextProblem } from './inputLimits.js'
 import { ENV } from './extensionSettings.js'
 import { type Architecture, type FunctionTarget, type Mode, MODES } from './model.js'
+import type { ApiRates } from './apiRates.js'
 import { type DeliveryConfig, parseDelivery } from './inputs/delivery.js'
 import { checkVariablesSize, parseManagedVariables } from './inputs/managedVariables.js'
 import { parseBoolean, parseChoice } from './inputs/parsers.js'
@@ -58,6 +59,8 @@ export interface ActionConfig {
   readonly testPayload: string
   readonly rollbackOnFailure: boolean
   readonly maxConcurrency: number
+  /** The API rates the run keeps to per region: AWS's published quotas unless aws-api-rates says otherwise. */
+  readonly apiRates: ApiRates
   readonly cloudwatchCheckSeconds: number
   /** Keys `remove` takes off: the settings this action manages, whatever their values. */
   readonly managedKeys: readonly string[]

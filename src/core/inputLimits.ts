@@ -46,7 +46,8 @@ const MULTI_LINE = new Set([
   'environment',
   'annotate-files',
   'secret-kms-key-arn',
-  'test-payload'
+  'test-payload',
+  'aws-api-rates'
 ])
 
 // C0 and C1 controls, DEL, the line and paragraph separators, and the bidirectional overrides and

@@ -29,6 +29,7 @@ import { cancelledOutcome, restoreHint, rolloutFunction } from './rollout.js'
 import type { RolloutContext } from './rolloutContext.js'
 import { MODE_POLICY } from '../core/modes.js'
 import { layersByRegionAndArch, type RunResult } from '../core/summary.js'
+import { type ApiRates, paceLines } from '../core/apiRates.js'
 import { openDeliveryChecker, preflightEndpoint, type TelemetryIo } from './telemetryEndpoint.js'
 import { annotateWorkspace } from './workspaceAnnotations.js'
 
@@ -41,8 +42,8 @@ const LAYER_VERSION_HINTS: Record<string, number> = {
 /** What a run talks to besides `env`: the runner, and the makers of the outside systems' clients. */
 export interface RunDeps extends TelemetryIo {
   readonly reporter: Reporter
-  /** The AWS clients of the run, with the deploy role's credentials when one was assumed. */
-  readonly awsClients: (credentials: AwsCredentials | undefined) => AwsClients
+  /** The AWS clients of the run, with the deploy role's credentials when one was assumed, paced at `rates`. */
+  readonly awsClients: (credentials: AwsCredentials | undefined, rates: ApiRates) => AwsClients
   /** The STS client that trades the OIDC ID token (the reporter's getIDToken) for the deploy role; its own when absent. */
   readonly stsClient?: ((region: string) => STSClient) | undefined
   /** The GitHub client of the plan comment. */
@@ -86,7 +87,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
     const clients = deps.awsClients(
       config.roleToAssume
         ? await reporter.group('Assume the deploy role', () => assumeRole(config, env, deps))
-        : undefined
+        : undefined,
+      config.apiRates
     )
     await preflightEndpoint(config, deps)
     const delivery = await openDeliveryChecker(config, deps)
@@ -125,6 +127,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
     }).finally(async () => {
       dispose()
       await delivery?.close()
+      for (const line of paceLines(clients.paceFigures())) reporter.info(line)
     })
     const notes = [...selection.warnings]
     if (MODE_POLICY[config.mode].reports.annotatesFiles && config.annotateFiles?.length !== 0)

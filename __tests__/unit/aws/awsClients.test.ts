@@ -4,6 +4,7 @@ import { DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs'
 import { InvokeCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda'
 import { Readable } from 'node:stream'
 import { createAwsClients, explainRefusal, iamActionOf } from '../../../src/aws/awsClients.js'
+import { DEFAULT_API_RATES } from '../../../src/core/apiRates.js'
 import { LayerResolver } from '../../../src/aws/layerResolver.js'
 
 /** What a promise rejects with. */
@@ -21,9 +22,21 @@ const MOTO_DENIAL = `<?xml version="1.0" encoding="UTF-8"?>
 <Message><![CDATA[User: arn:aws:iam::123456789012:user/deployer is not authorized to perform: lambda:UpdateFunctionConfiguration]]></Message>
 </Error></Errors><RequestId>r-1</RequestId></ErrorResponse>`
 
+/** A clock for the rate governor whose sleeps end at once, moving time forward. */
+function instantClock() {
+  let now = 0
+  return {
+    now: () => now,
+    random: () => 0.5,
+    sleep: async (ms: number) => {
+      now += ms
+    }
+  }
+}
+
 /** Clients as the action makes them, answering every request with this response (and counting requests). */
 function clientsAnswering(status: number, body: string, headers: Record<string, string>) {
-  const clients = createAwsClients({ accessKeyId: 'a', secretAccessKey: 'b' })
+  const clients = createAwsClients({ accessKeyId: 'a', secretAccessKey: 'b' }, DEFAULT_API_RATES, instantClock())
   const sent = { count: 0 }
   const handler = {
     handle: async () => {
@@ -42,7 +55,7 @@ function clientsAnswering(status: number, body: string, headers: Record<string, 
   const lambdaOnce = clientsWith(clients.lambdaOnceFor('us-east-1'), handler)
   const invoker = clientsWith(clients.invokerFor('us-east-1'), handler)
   const logs = clientsWith(clients.logsFor('us-east-1'), handler)
-  return { lambda, lambdaOnce, invoker, logs, sent }
+  return { lambda, lambdaOnce, invoker, logs, sent, clients }
 }
 
 function clientsWith<T extends { config: object }>(client: T, handler: object): T {
@@ -122,12 +135,13 @@ describe('one layer of retry', () => {
   const THROTTLED = JSON.stringify({ message: 'Rate exceeded' })
   const THROTTLED_HEADERS = { 'content-type': 'application/json', 'x-amzn-errortype': 'ThrottlingException' }
 
-  it("a throttled layer lookup sends the probe's 5 attempts, not 5 × 6 (measured 30 before lambdaOnceFor)", async () => {
-    const { lambdaOnce, sent } = clientsAnswering(400, THROTTLED, THROTTLED_HEADERS)
+  it('a throttled layer lookup is paced by the governor alone: no probe retry, no SDK retry (measured 5 × 6 before)', async () => {
+    const { lambdaOnce, sent, clients } = clientsAnswering(400, THROTTLED, THROTTLED_HEADERS)
     const resolver = new LayerResolver({ clientFor: () => lambdaOnce, probe: { sleep: async () => {} } })
     const request = { region: 'us-east-1', account: '123456789012', name: 'rotel-extension-amd64-alpha', version: 3 }
-    await expect(resolver.resolve(request)).rejects.toThrow(/GetLayerVersion .*:3 failed: ThrottlingException/)
-    expect(sent.count).toBe(5)
+    await expect(resolver.resolve(request)).rejects.toThrow(/GetLayerVersion .*:3 failed: .*throttled for 5 minutes/)
+    // One call waited out its throttles until the deadline, then gave up once: the probe did not start it again.
+    expect(clients.paceFigures()).toEqual([expect.objectContaining({ key: 'lambda', sent: sent.count, gaveUp: 1 })])
   })
 
   it("the other clients keep the SDK's own retry (6 attempts); the layer probe's client sends once", async () => {

@@ -199,6 +199,7 @@ describe('loadConfig: defaults', () => {
       rollbackOnFailure: true,
       maxConcurrency: 8,
       cloudwatchCheckSeconds: 15,
+      apiRates: { lambda: 15, 'get-function': 100, 'get-policy': 15, 'describe-log-streams': 5, 'other-logs': 5 },
       mode: 'apply',
       patterns: [],
       excludes: [],
@@ -269,6 +270,7 @@ describe('loadConfig: defaults', () => {
       'rollback-on-failure': 'no',
       'max-concurrency': '64',
       'cloudwatch-check-seconds': '0',
+      'aws-api-rates': 'describe-log-streams=25\nlambda=10',
       'json-logs': 'true'
     })
     expect(config).toMatchObject({
@@ -285,6 +287,7 @@ describe('loadConfig: defaults', () => {
       rollbackOnFailure: false,
       maxConcurrency: 64,
       cloudwatchCheckSeconds: 0,
+      apiRates: { lambda: 10, 'get-function': 100, 'get-policy': 15, 'describe-log-streams': 25, 'other-logs': 5 },
       jsonLogs: true
     })
   })

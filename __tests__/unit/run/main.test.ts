@@ -336,3 +336,31 @@ describe('run', () => {
     expect(reporter.outputs).toEqual({})
   })
 })
+
+describe('the API pace', () => {
+  it('builds the clients at the rates aws-api-rates gives, and logs what they did, one line per region', async () => {
+    const { reporter, given } = deps({ ...INPUTS, 'aws-api-rates': 'describe-log-streams=25' })
+    const rates: unknown[] = []
+    await run(
+      {},
+      {
+        ...given,
+        awsClients: (_credentials, requested) => {
+          rates.push(requested)
+          const clients = createAwsClients({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMIexample' })
+          return {
+            ...clients,
+            paceFigures: () => [
+              { region: 'us-east-1', key: 'lambda', sent: 3, throttled: 1, gaveUp: 0, waitedMs: 2_500 }
+            ]
+          }
+        }
+      }
+    )
+    expect(rates).toEqual([expect.objectContaining({ 'describe-log-streams': 25, lambda: 15 })])
+    expect(reporter.reported).toContainEqual({
+      kind: 'info',
+      text: 'API pace in us-east-1: lambda 3 sent, 1 throttled, 2.5 s waited.'
+    })
+  })
+})

@@ -11,6 +11,7 @@ import {
 import type { Architecture } from '../model.js'
 import { kmsKeyArnProblem } from '../secretAccess.js'
 import type { SecretReference } from '../secretReferences.js'
+import { parseApiRates } from './apiRates.js'
 import { inputNameOfReference } from './managedVariables.js'
 import { parseBoolean, parseInteger, type Problem } from './parsers.js'
 import type { SamePartition } from './where.js'
@@ -79,7 +80,7 @@ export function parseLayer(input: Input, problem: Problem) {
   return { layerVersion, layerNameTemplate, architecture }
 }
 
-/** The test invocation, rollback and the limits of a run's pace. */
+/** The test invocation, rollback and the limits of a run's pace (max-concurrency, aws-api-rates). */
 export function parseTestInvoke(input: Input, problem: Problem) {
   const testInvoke = parseBoolean('test-invoke', input('test-invoke'), true, problem)
   const testPayload = input('test-payload') || '{"test":"data"}'
@@ -107,7 +108,8 @@ export function parseTestInvoke(input: Input, problem: Problem) {
     300,
     problem
   )
-  return { testInvoke, testPayload, rollbackOnFailure, maxConcurrency, cloudwatchCheckSeconds }
+  const apiRates = parseApiRates(input, problem)
+  return { testInvoke, testPayload, rollbackOnFailure, maxConcurrency, cloudwatchCheckSeconds, apiRates }
 }
 
 /** annotate-files: undefined for the built-in list, empty to turn the scan off. */
