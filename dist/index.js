@@ -17823,13 +17823,13 @@ __webpack_unused_export__ = GetFunctionCodeSigningConfig$;
 __webpack_unused_export__ = GetFunctionCodeSigningConfigCommand;
 __webpack_unused_export__ = GetFunctionCodeSigningConfigRequest$;
 __webpack_unused_export__ = GetFunctionCodeSigningConfigResponse$;
-__webpack_unused_export__ = GetFunctionCommand;
+exports.YF5 = GetFunctionCommand;
 __webpack_unused_export__ = GetFunctionConcurrency$;
 __webpack_unused_export__ = GetFunctionConcurrencyCommand;
 __webpack_unused_export__ = GetFunctionConcurrencyRequest$;
 __webpack_unused_export__ = GetFunctionConcurrencyResponse$;
 __webpack_unused_export__ = GetFunctionConfiguration$;
-exports.qA6 = GetFunctionConfigurationCommand;
+__webpack_unused_export__ = GetFunctionConfigurationCommand;
 __webpack_unused_export__ = GetFunctionConfigurationRequest$;
 __webpack_unused_export__ = GetFunctionEventInvokeConfig$;
 __webpack_unused_export__ = GetFunctionEventInvokeConfigCommand;
@@ -18225,8 +18225,8 @@ __webpack_unused_export__ = waitForPublishedVersionActive;
 __webpack_unused_export__ = waitUntilFunctionActive;
 __webpack_unused_export__ = waitUntilFunctionActiveV2;
 __webpack_unused_export__ = waitUntilFunctionExists;
-exports.nOy = waitUntilFunctionUpdated;
-__webpack_unused_export__ = waitUntilFunctionUpdatedV2;
+__webpack_unused_export__ = waitUntilFunctionUpdated;
+exports.rWV = waitUntilFunctionUpdatedV2;
 __webpack_unused_export__ = waitUntilPublishedVersionActive;
 
 
@@ -76816,7 +76816,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3101);
+/* harmony import */ var _run_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2126);
 /** The action's entry point. */
 
 await (0,_run_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -76826,7 +76826,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3101:
+/***/ 2126:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -81847,6 +81847,85 @@ var dist_cjs = __nccwpck_require__(303);
 var client_iam_dist_cjs = __nccwpck_require__(6764);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-lambda/dist-cjs/index.js
 var client_lambda_dist_cjs = __nccwpck_require__(1696);
+;// CONCATENATED MODULE: ./src/core/apiRates.ts
+/**
+ * The API rates the action keeps to, per account and region: which quota each call counts against, AWS's
+ * published default for it, and whether an account can have it raised. The governor (aws/rateGovernor.ts)
+ * paces the calls; the aws-api-rates input (inputs/apiRates.ts) lowers a rate, or raises a raisable one.
+ */
+/** Lambda quotas, "Lambda API requests". */
+const LAMBDA_QUOTAS_PAGE = 'https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html';
+/** CloudWatch Logs quotas (CloudWatch Logs User Guide); the General Reference lists them too, at cwl_region.html. */
+const LOGS_QUOTAS_PAGE = 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html';
+/** The rate classes, as the aws-api-rates input names them. */
+const API_CLASSES = ['lambda', 'get-function', 'get-policy', 'describe-log-streams', 'other-logs'];
+/**
+ * AWS's published figures. Lambda (LAMBDA_QUOTAS_PAGE, "Lambda API requests"): GetFunction 100 requests a
+ * second, GetPolicy 15, and "the remainder of the control plane API requests (excludes invocation,
+ * GetFunction, and GetPolicy requests)" 15 a second across all of them together; none can be increased.
+ * CloudWatch Logs (LOGS_QUOTAS_PAGE, and the API reference of DescribeLogStreams,
+ * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_DescribeLogStreams.html):
+ * DescribeLogStreams 5 transactions a second per account and region, raisable on request. Some pages quote
+ * 25 for it; the quotas page and the API reference say 5, and an account raised to 25 only loses speed
+ * at 5 (aws-api-rates gives it back), while one on 5 paced at 25 would be throttled four calls in five.
+ * The action makes no other CloudWatch Logs call today; any other is paced per operation at 5 a second,
+ * the figure the quotas page gives DescribeLogGroups too.
+ */
+const API_QUOTAS = {
+    lambda: {
+        rate: 15,
+        raisable: false,
+        covers: "Lambda's control-plane calls (all but Invoke, GetFunction and GetPolicy, together)",
+        source: LAMBDA_QUOTAS_PAGE
+    },
+    'get-function': { rate: 100, raisable: false, covers: "Lambda's GetFunction", source: LAMBDA_QUOTAS_PAGE },
+    'get-policy': { rate: 15, raisable: false, covers: "Lambda's GetPolicy", source: LAMBDA_QUOTAS_PAGE },
+    'describe-log-streams': {
+        rate: 5,
+        raisable: true,
+        covers: "CloudWatch Logs' DescribeLogStreams",
+        source: LOGS_QUOTAS_PAGE
+    },
+    'other-logs': {
+        rate: 5,
+        raisable: true,
+        covers: 'every other CloudWatch Logs call, each on its own',
+        source: LOGS_QUOTAS_PAGE
+    }
+};
+const DEFAULT_API_RATES = Object.fromEntries(API_CLASSES.map((name) => [name, API_QUOTAS[name].rate]));
+/** Lambda calls with no request-rate quota of their own: invocations are bounded by concurrency instead. */
+const UNPACED_LAMBDA = new Set(['Invoke', 'InvokeAsync', 'InvokeWithResponseStream']);
+/**
+ * The class a call counts against, and the key of its bucket (a class paced per operation adds the
+ * operation); undefined for a call that is not paced.
+ */
+function apiClassOf(service, commandName) {
+    const operation = (commandName ?? '').replace(/Command$/, '');
+    if (service === 'logs')
+        return operation === 'DescribeLogStreams'
+            ? { apiClass: 'describe-log-streams', key: 'describe-log-streams' }
+            : { apiClass: 'other-logs', key: `other-logs:${operation}` };
+    if (UNPACED_LAMBDA.has(operation))
+        return undefined;
+    if (operation === 'GetFunction')
+        return { apiClass: 'get-function', key: 'get-function' };
+    if (operation === 'GetPolicy')
+        return { apiClass: 'get-policy', key: 'get-policy' };
+    return { apiClass: 'lambda', key: 'lambda' };
+}
+/** One log line per region: what was sent, throttled and waited for, bucket by bucket. */
+function paceLines(figures) {
+    const regions = [...new Set(figures.map((figure) => figure.region))].sort();
+    return regions.map((region) => {
+        const buckets = figures
+            .filter((figure) => figure.region === region && figure.sent > 0)
+            .sort((a, b) => a.key.localeCompare(b.key))
+            .map((figure) => `${figure.key} ${figure.sent} sent, ${figure.throttled} throttled${figure.gaveUp ? `, ${figure.gaveUp} given up` : ''}, ${(figure.waitedMs / 1000).toFixed(1)} s waited`);
+        return `API pace in ${region}: ${buckets.length > 0 ? buckets.join('; ') : 'no paced calls'}.`;
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/core/awsPartitions.ts
 /**
  * AWS partitions and their regions: whether a name is a region, which partition owns it, and whether an
@@ -81872,7 +81951,7 @@ const PARTITION_IDS = PARTITIONS.map((partition) => partition.id);
 /** Any AWS region name of any partition, anchored; its source also composes into ARN patterns. */
 const REGION_PATTERN = new RegExp(`^(?:${PARTITIONS.map((partition) => partition.regions.source.slice(1, -1)).join('|')})$`);
 /** The partition that owns a region, or undefined when the name is no AWS region's. */
-function awsPartitions_partitionOf(region) {
+function partitionOf(region) {
     return PARTITIONS.find((partition) => partition.regions.test(region))?.id;
 }
 /** The region IAM's endpoint of a partition lives in (IAM is global per partition). */
@@ -81887,7 +81966,7 @@ function arnLocationProblem(partition, region) {
     const unknown = partitionProblem(partition);
     if (unknown)
         return unknown;
-    const owner = awsPartitions_partitionOf(region);
+    const owner = partitionOf(region);
     if (owner === undefined)
         return `names the region "${region}", which is not an AWS region name; write one like us-east-1`;
     if (owner !== partition)
@@ -81968,6 +82047,292 @@ function messageOf(error) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/core/pace.ts
+/**
+ * The arithmetic of pacing one class of API calls, on a clock the caller gives (milliseconds): when the
+ * next call may go, how a throttle answer slows the class, and how long a throttled call waits.
+ *
+ * Calls are spaced evenly at 1/rate with no burst: AWS meters each quota with a bucket that holds about one
+ * second of calls and refills at the rate, so a client that never sends two calls closer than 1/rate can
+ * never empty it by itself, and the bucket's reserve is left to absorb network jitter (calls sent evenly
+ * may arrive bunched) and other tools of the account. A burst on our side would spend that reserve. The
+ * one exception is the turn of a call AWS refused, which took nothing from its bucket (see `throttled`).
+ */
+/** How much one throttle slows the class: the pace is multiplied by this (once per episode, see `throttled`). */
+const SLOWDOWN = 0.9;
+/** How much each answer that is not a throttle gives back, as a share of the full rate: 2 answers undo a slowdown. */
+const RECOVERY = 0.05;
+/** The slowest the class goes, as a share of its rate, however many throttles came. */
+const SLOWEST = 0.1;
+/** The longest a Retry-After is honoured; a longer one is an outlier, and the deadline still bounds the call. */
+const RETRY_AFTER_CAP_MS = 20_000;
+/** A throttled call's own backoff without Retry-After: full jitter from this, doubling per throttle of the call… */
+const BACKOFF_BASE_MS = 200;
+/** …up to this. */
+const BACKOFF_CAP_MS = 5_000;
+/**
+ * How long one call may keep being throttled before it fails: long enough to outlast another tool's burst
+ * on the account, short enough that a quota taken for good by something else ends the run with a reason.
+ */
+const THROTTLE_DEADLINE_MS = 5 * 60_000;
+/** One class's pace: the earliest time the next call may go, and how far throttles have slowed it. */
+class Pace {
+    ratePerSecond;
+    nextAt = Number.NEGATIVE_INFINITY;
+    pausedUntil = Number.NEGATIVE_INFINITY;
+    /** The share of the rate the class goes at now, from SLOWEST to 1. */
+    share = 1;
+    lastSlowdownAt = Number.NEGATIVE_INFINITY;
+    /** A turn given back by a throttled call, which one call may take before its time (at most one is kept). */
+    givenBack = 0;
+    constructor(ratePerSecond) {
+        this.ratePerSecond = ratePerSecond;
+    }
+    /** The spacing of calls now, in milliseconds. */
+    get intervalMs() {
+        return 1000 / (this.ratePerSecond * this.share);
+    }
+    /** The share of the rate the class goes at now (1 until a throttle). */
+    get currentShare() {
+        return this.share;
+    }
+    /** How long a call that wants to go at `now` must wait; 0 when it may go. */
+    delayAt(now) {
+        const paused = Math.max(0, this.pausedUntil - now);
+        return this.givenBack > 0 ? paused : Math.max(paused, this.nextAt - now);
+    }
+    /** A call goes at `now`: a turn given back, if it is early; else the next one may go one interval later. Idle time earns nothing. */
+    take(now) {
+        if (this.nextAt > now && this.givenBack > 0)
+            this.givenBack--;
+        else
+            this.nextAt = Math.max(this.nextAt, now) + this.intervalMs;
+    }
+    /**
+     * A call sent at `sentAt` was throttled, answered at `now`. The class pauses for `pauseMs` and slows by
+     * SLOWDOWN – once for all the calls that were already on their way when it last slowed: the calls of one
+     * crowded moment come back throttled together, and that is one signal, not eight. That first throttle
+     * also gives its turn back: AWS took nothing from its bucket for a refused call, and without it one call
+     * in five throttled at random would cost a quarter of the rate before any slowdown. Later throttles of
+     * the same moment give nothing back, so that a quota really spent is not answered with more calls.
+     */
+    throttled(now, sentAt, pauseMs) {
+        if (sentAt >= this.lastSlowdownAt) {
+            this.share = Math.max(SLOWEST, this.share * SLOWDOWN);
+            this.lastSlowdownAt = now;
+            this.givenBack = 1;
+        }
+        this.pausedUntil = Math.max(this.pausedUntil, now + pauseMs);
+    }
+    /** An answer that was not a throttle: the class gets back towards its full rate. */
+    answered() {
+        this.share = Math.min(1, this.share + RECOVERY);
+    }
+}
+/**
+ * How long a throttled call waits before it queues for its turn again: the answer's Retry-After (seconds,
+ * capped), or full-jitter backoff from BACKOFF_BASE_MS doubling with each throttle of the same call.
+ */
+function throttleWaitMs(retryAfterSeconds, throttlesOfCall, random) {
+    if (retryAfterSeconds !== undefined && Number.isFinite(retryAfterSeconds) && retryAfterSeconds >= 0)
+        return Math.min(RETRY_AFTER_CAP_MS, retryAfterSeconds * 1000);
+    const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, throttlesOfCall - 1));
+    return Math.floor(random * ceiling);
+}
+/**
+ * How long the whole class pauses after a throttle: up to half an interval, jittered. A throttle that the
+ * account's other tools caused (or a random one) must not stop the class for a Retry-After of whole seconds
+ * each time – at 15 calls a second with one in five throttled that would be a stop three times a second.
+ * The throttled call itself honours Retry-After; when the quota really is spent, every call of the class
+ * is throttled, each waits its Retry-After, and the slowdowns add up.
+ */
+function classPauseMs(intervalMs, random) {
+    return Math.floor((random * intervalMs) / 2);
+}
+
+;// CONCATENATED MODULE: ./src/core/retry.ts
+/** Retry with full-jitter exponential backoff, for the errors that a later attempt can cure. */
+/** Waits `ms` milliseconds. */
+const retry_sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Runs `operation` until it succeeds, the error is not retryable, or the attempts are spent. */
+async function withRetry(operation, options) {
+    const wait = options.sleep ?? retry_sleep;
+    const random = options.random ?? Math.random;
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await operation(attempt);
+        }
+        catch (error) {
+            if (attempt >= options.attempts || !options.isRetryable(error))
+                throw error;
+            const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+            const delayMs = Math.floor(random() * ceiling);
+            options.onRetry?.(error, attempt, delayMs);
+            await wait(delayMs);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/aws/rateGovernor.ts
+/**
+ * The client-side rate governor: every Lambda and CloudWatch Logs request of a run takes its turn in the
+ * bucket of its region and API class (core/apiRates.ts), paced at the class's rate (core/pace.ts), and a
+ * throttle answer is waited out and sent again here, below the SDK's retry. One governor serves every
+ * client of one createAwsClients, and so one set of credentials: its buckets are per account already.
+ *
+ * Why below the SDK's retry: the standard strategy counts a throttle against the call's attempts (6) and
+ * against a retry quota shared by the whole client, which a fleet spends in seconds; then every throttled
+ * call fails. Here a throttle costs neither: the request goes round again through the bucket until it is
+ * answered or THROTTLE_DEADLINE_MS has passed. Every other error goes up to the SDK's retry as before, and
+ * each of its attempts comes through the bucket again.
+ */
+
+
+
+
+const REAL_CLOCK = { now: () => Date.now(), sleep: retry_sleep, random: Math.random };
+/** The name of the SDK's signing middleware, which the governor goes just before (inside the retry loop). */
+const SIGNING_MIDDLEWARE = 'httpSigningMiddleware';
+const GOVERNOR_MIDDLEWARE = 'rotelRateGovernor';
+/** One bucket: its pace, the queue of calls waiting for their turn, and what it did. */
+class Bucket {
+    clock;
+    pace;
+    /** The last call in line: each waits for the one before it, so turns go first come, first served. */
+    line = Promise.resolve();
+    sent = 0;
+    throttled = 0;
+    gaveUp = 0;
+    waitedMs = 0;
+    constructor(rate, clock) {
+        this.clock = clock;
+        this.pace = new Pace(rate);
+    }
+    /** Waits for this call's turn; resolves with the time it went. */
+    async turn() {
+        const before = this.line;
+        let done;
+        this.line = new Promise((resolve) => (done = resolve));
+        const start = this.clock.now();
+        try {
+            await before;
+            // Checked again after each wait: a throttle meanwhile may have paused or slowed the class.
+            for (let delay = this.pace.delayAt(this.clock.now()); delay > 0; delay = this.pace.delayAt(this.clock.now()))
+                await this.clock.sleep(delay);
+            const at = this.clock.now();
+            this.pace.take(at);
+            this.sent++;
+            this.waitedMs += at - start;
+            return at;
+        }
+        finally {
+            done();
+        }
+    }
+    /** A throttle answer at `now` to the call sent at `sentAt`. */
+    onThrottle(now, sentAt) {
+        this.throttled++;
+        this.pace.throttled(now, sentAt, classPauseMs(this.pace.intervalMs, this.clock.random()));
+    }
+    onAnswer() {
+        this.pace.answered();
+    }
+    /** Waits out a throttled call's own backoff. */
+    async backOff(ms) {
+        this.waitedMs += ms;
+        await this.clock.sleep(ms);
+    }
+}
+/** The buckets of one run, by region and class, and the SDK middleware that sends requests through them. */
+class RateGovernor {
+    rates;
+    clock;
+    buckets = new Map();
+    constructor(rates, clock = REAL_CLOCK) {
+        this.rates = rates;
+        this.clock = clock;
+    }
+    /** The middleware for a client of `service` in `region` (finalizeRequest step, before signing). */
+    middleware(service, region) {
+        return (next, context) => async (args) => {
+            const paced = apiClassOf(service, context.commandName);
+            if (!paced)
+                return next(args);
+            const bucket = this.bucket(region, paced.key, this.rates[paced.apiClass]);
+            return this.send(bucket, () => next(args), `${service}:${operationOf(context.commandName)}`, region);
+        };
+    }
+    /** What each bucket did, for the run's log. */
+    figures() {
+        return [...this.buckets].map(([id, bucket]) => {
+            const [region = '', key = ''] = id.split('\n');
+            const { sent, throttled, gaveUp, waitedMs } = bucket;
+            return { region, key, sent, throttled, gaveUp, waitedMs };
+        });
+    }
+    bucket(region, key, rate) {
+        const id = `${region}\n${key}`;
+        let bucket = this.buckets.get(id);
+        if (!bucket)
+            this.buckets.set(id, (bucket = new Bucket(rate, this.clock)));
+        return bucket;
+    }
+    /** Sends through the bucket until an answer that is not a throttle, or the deadline. */
+    async send(bucket, attempt, action, region) {
+        let firstThrottleAt;
+        for (let throttles = 1;; throttles++) {
+            const sentAt = await bucket.turn();
+            try {
+                const answer = await attempt();
+                bucket.onAnswer();
+                return answer;
+            }
+            catch (error) {
+                if (!isThrottling(error)) {
+                    bucket.onAnswer();
+                    throw error;
+                }
+                const now = this.clock.now();
+                bucket.onThrottle(now, sentAt);
+                firstThrottleAt ??= now;
+                if (now - firstThrottleAt >= THROTTLE_DEADLINE_MS) {
+                    bucket.gaveUp++;
+                    throw throttledTooLong(error, action, region, throttles);
+                }
+                await bucket.backOff(throttleWaitMs(retryAfterOf(error, now), throttles, this.clock.random()));
+            }
+        }
+    }
+}
+function operationOf(commandName) {
+    return (commandName ?? 'UnknownCommand').replace(/Command$/, '');
+}
+/**
+ * The error of a call throttled past the deadline. It carries no HTTP status and a name of its own, so
+ * that the SDK's retry (which would start the wait over, six times) and the run's retries leave it alone.
+ */
+function throttledTooLong(error, action, region, throttles) {
+    const minutes = THROTTLE_DEADLINE_MS / 60_000;
+    const failed = new Error(`${action} in ${region} was throttled for ${minutes} minutes (${throttles} answers ${errorName(error)}) and was given up: another tool is using the account's quota for it. Run again later, or lower aws-api-rates to leave it room.`, { cause: error });
+    failed.name = 'ThrottledTooLong';
+    return failed;
+}
+/** The answer's Retry-After in seconds (Lambda's retryAfterSeconds, or the header), if it gave one. */
+function retryAfterOf(error, now) {
+    if (typeof error !== 'object' || error === null)
+        return undefined;
+    const given = error;
+    const raw = given.retryAfterSeconds ?? given.$response?.headers?.['retry-after'];
+    if (typeof raw !== 'string' && typeof raw !== 'number')
+        return undefined;
+    const text = String(raw).trim();
+    if (/^\d+(\.\d+)?$/.test(text))
+        return Number(text);
+    // The header may also be an HTTP date.
+    const at = Date.parse(text);
+    return Number.isNaN(at) ? undefined : Math.max(0, (at - now) / 1000);
+}
+
 ;// CONCATENATED MODULE: ./src/aws/awsClients.ts
 /** One SDK client per service and region for the whole run, all with the same credentials. */
 
@@ -81975,10 +82340,15 @@ function messageOf(error) {
 
 
 
+
+
 /**
- * Clients retry throttling and 5xx with the SDK's standard strategy, and time out stalled calls.
+ * Lambda and CloudWatch Logs requests are paced per region and API class at `rates` and wait out
+ * throttling (rateGovernor.ts); 5xx and network faults are retried with the SDK's standard strategy;
+ * stalled calls time out. IAM and STS calls are not paced.
  */
-function createAwsClients(credentials) {
+function createAwsClients(credentials, rates = DEFAULT_API_RATES, clock) {
+    const governor = new RateGovernor(rates, clock);
     const common = {
         maxAttempts: 6,
         // Standard retry (jittered backoff per call): adaptive mode's client-side rate limiter throttled a
@@ -81989,10 +82359,7 @@ function createAwsClients(credentials) {
         requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
         ...(credentials ? { credentials } : {})
     };
-    const named = (client, service) => {
-        client.middlewareStack.add(nameRefusals(service), { step: 'initialize', name: 'rotelNameRefusals' });
-        return client;
-    };
+    const named = (client, service, region) => governed(client, service, governor.middleware(service, region));
     const lambdas = new Map();
     const lambdasOnce = new Map();
     const invokers = new Map();
@@ -82002,13 +82369,13 @@ function createAwsClients(credentials) {
         lambdaFor(region) {
             let client = lambdas.get(region);
             if (!client)
-                lambdas.set(region, (client = named(new client_lambda_dist_cjs/* LambdaClient */.Nox({ ...common, region }), 'lambda')));
+                lambdas.set(region, (client = named(new client_lambda_dist_cjs/* LambdaClient */.Nox({ ...common, region }), 'lambda', region)));
             return client;
         },
         lambdaOnceFor(region) {
             let client = lambdasOnce.get(region);
             if (!client)
-                lambdasOnce.set(region, (client = named(new client_lambda_dist_cjs/* LambdaClient */.Nox({ ...common, maxAttempts: 1, region }), 'lambda')));
+                lambdasOnce.set(region, (client = named(new client_lambda_dist_cjs/* LambdaClient */.Nox({ ...common, maxAttempts: 1, region }), 'lambda', region)));
             return client;
         },
         invokerFor(region) {
@@ -82019,13 +82386,13 @@ function createAwsClients(credentials) {
                     ...common,
                     region,
                     requestHandler: { connectionTimeout: 5_000, requestTimeout: 960_000, throwOnRequestTimeout: true }
-                }), 'lambda')));
+                }), 'lambda', region)));
             return client;
         },
         logsFor(region) {
             let client = logs.get(region);
             if (!client)
-                logs.set(region, (client = named(new dist_cjs/* CloudWatchLogsClient */.TFr({ ...common, region }), 'logs')));
+                logs.set(region, (client = named(new dist_cjs/* CloudWatchLogsClient */.TFr({ ...common, region }), 'logs', region)));
             return client;
         },
         iamFor(partition) {
@@ -82033,8 +82400,20 @@ function createAwsClients(credentials) {
             if (!client)
                 iams.set(partition, (client = new client_iam_dist_cjs/* IAMClient */.h8v({ ...common, region: iamRegionOf(partition) })));
             return client;
-        }
+        },
+        paceFigures: () => governor.figures()
     };
+}
+/** The client with its middleware: refusals named, and requests paced by the rate governor. */
+function governed(client, service, pacing) {
+    client.middlewareStack.add(nameRefusals(service), { step: 'initialize', name: 'rotelNameRefusals' });
+    // Inside the SDK's retry loop and before signing: each attempt takes its turn and is signed afresh.
+    client.middlewareStack.addRelativeTo(pacing, {
+        relation: 'before',
+        toMiddleware: SIGNING_MIDDLEWARE,
+        name: GOVERNOR_MIDDLEWARE
+    });
+    return client;
 }
 /** IAM's name of an operation where the two differ. */
 const IAM_ACTION_NAMES = { 'lambda:Invoke': 'lambda:InvokeFunction' };
@@ -83021,7 +83400,8 @@ const MULTI_LINE = new Set([
     'environment',
     'annotate-files',
     'secret-kms-key-arn',
-    'test-payload'
+    'test-payload',
+    'aws-api-rates'
 ]);
 // C0 and C1 controls, DEL, the line and paragraph separators, and the bidirectional overrides and
 // isolates (which make text display in another order than it is read).
@@ -83088,6 +83468,7 @@ function emptyReport(target) {
         changedVariables: [],
         invocation: { status: 'skipped', statusCode: null, functionError: null },
         cloudwatch: 'unknown',
+        cloudwatchDetail: null,
         diff: null,
         drift: [],
         delivery: null,
@@ -83683,7 +84064,7 @@ const MAX_VARIABLES_BYTES = 4096;
 /**
  * Where json-logs records the log format a function had before the action switched it to JSON, so
  * that `remove` can put it back. Why a variable of the function, and not a tag:
- * - it is read with the configuration (GetFunctionConfiguration), so check and plan stay at one read
+ * - it is read with the configuration (GetFunction, or the listing), so check and plan stay at one read
  *   per function and remove needs no extra ListTags call; a tag would also need lambda:TagResource,
  *   UntagResource and ListTags on the deploy role;
  * - it is written in the same UpdateFunctionConfiguration as the LoggingConfig it describes, under the
@@ -84566,8 +84947,63 @@ function splitList(value) {
         .filter((item) => item.length > 0);
 }
 
+;// CONCATENATED MODULE: ./src/core/inputs/apiRates.ts
+/** aws-api-rates: the API rates to keep to, for accounts whose quotas were raised or that leave room for other tools. */
+
+
+const INPUT = 'aws-api-rates';
+/** Slower than this, a run of any size would mostly wait: one call every 10 s. */
+const MIN_RATE = 0.1;
+/** A raisable quota set this high is past what one run can use; a larger figure is a typo. */
+const MAX_RATE = 10_000;
+const RATE = /^-?\d{1,5}(\.\d{1,3})?$/;
+/** The rates of the run: AWS's defaults, with those aws-api-rates names replaced. */
+function parseApiRates(input, problem) {
+    const rates = { ...DEFAULT_API_RATES };
+    const seen = new Set();
+    for (const [name, value] of parsePairs(input(INPUT), INPUT, /^[A-Za-z][\w-]*$/, problem, false)) {
+        if (!API_CLASSES.includes(name)) {
+            problem(`${INPUT}: "${name}" is not a rate it knows; name one of ${API_CLASSES.join(', ')}.`);
+            continue;
+        }
+        const apiClass = name;
+        if (seen.has(name)) {
+            problem(`${INPUT} gives ${name} twice; give each rate once.`);
+            continue;
+        }
+        seen.add(name);
+        const rate = rateOf(apiClass, value, problem);
+        if (rate !== undefined)
+            rates[apiClass] = rate;
+    }
+    return rates;
+}
+/** The rate `value` gives for `apiClass`, or undefined after a problem naming the fix. */
+function rateOf(apiClass, value, problem) {
+    const quota = API_QUOTAS[apiClass];
+    if (!RATE.test(value)) {
+        problem(`${INPUT}: ${apiClass} "${value}" is not a number of requests a second; write e.g. ${apiClass}=${quota.rate}.`);
+        return undefined;
+    }
+    const rate = Number(value);
+    if (rate < MIN_RATE) {
+        problem(`${INPUT}: ${apiClass}=${value} must be at least ${MIN_RATE} requests a second; leave it out for AWS's default of ${quota.rate}.`);
+        return undefined;
+    }
+    if (!quota.raisable && rate > quota.rate) {
+        problem(`${INPUT}: ${apiClass}=${value} is above AWS's quota of ${quota.rate} requests a second for ${quota.covers}, which cannot be increased (${quota.source}); give at most ${quota.rate}.`);
+        return undefined;
+    }
+    if (rate > MAX_RATE) {
+        problem(`${INPUT}: ${apiClass}=${value} is above ${MAX_RATE} requests a second; give the quota your account has.`);
+        return undefined;
+    }
+    return rate;
+}
+
 ;// CONCATENATED MODULE: ./src/core/inputs/runSettings.ts
 /** The settings of a run that stand alone: the deploy role, the layer, the test invocation, annotations, instrumentation, KMS keys. */
+
 
 
 
@@ -84626,7 +85062,7 @@ function parseLayer(input, problem) {
         problem(`architecture "${architectureInput}" must be auto, x86_64 or arm64.`);
     return { layerVersion, layerNameTemplate, architecture };
 }
-/** The test invocation, rollback and the limits of a run's pace. */
+/** The test invocation, rollback and the limits of a run's pace (max-concurrency, aws-api-rates). */
 function parseTestInvoke(input, problem) {
     const testInvoke = parseBoolean('test-invoke', input('test-invoke'), true, problem);
     const testPayload = input('test-payload') || '{"test":"data"}';
@@ -84646,7 +85082,8 @@ function parseTestInvoke(input, problem) {
     const rollbackOnFailure = parseBoolean('rollback-on-failure', input('rollback-on-failure'), true, problem);
     const maxConcurrency = parseInteger('max-concurrency', input('max-concurrency') || '8', 1, 64, problem);
     const cloudwatchCheckSeconds = parseInteger('cloudwatch-check-seconds', input('cloudwatch-check-seconds') || '15', 0, 300, problem);
-    return { testInvoke, testPayload, rollbackOnFailure, maxConcurrency, cloudwatchCheckSeconds };
+    const apiRates = parseApiRates(input, problem);
+    return { testInvoke, testPayload, rollbackOnFailure, maxConcurrency, cloudwatchCheckSeconds, apiRates };
 }
 /** annotate-files: undefined for the built-in list, empty to turn the scan off. */
 function parseAnnotateFiles(input, problem) {
@@ -84943,7 +85380,7 @@ const DEFAULT_LAYER_ACCOUNT = '418653438961';
 /** The unversioned ARN of layer `name` of `account` in `region`, with the partition the region belongs to. */
 function layerArnFor(region, account, name) {
     // Caught here rather than by Lambda, whose ValidationException would not say which input was wrong.
-    const partition = awsPartitions_partitionOf(region);
+    const partition = partitionOf(region);
     if (partition === undefined)
         throw new Error(`invalid region "${region}": expected a region such as us-east-1`);
     if (!ACCOUNT.test(account))
@@ -85126,7 +85563,7 @@ function parseFunctions(items, defaultRegion, regionRefused, problem) {
                 name: given,
                 region: defaultRegion,
                 account: undefined,
-                partition: awsPartitions_partitionOf(defaultRegion) ?? 'aws'
+                partition: partitionOf(defaultRegion) ?? 'aws'
             };
         }
         else {
@@ -85199,7 +85636,7 @@ function parseWhere(input, refused, env, problem) {
         ...selection.patterns.flatMap((pattern) => pattern.regions.map((region) => ({ given: pattern.given, region })))
     ];
     const partitions = new Set(places
-        .map((place) => awsPartitions_partitionOf(place.region))
+        .map((place) => partitionOf(place.region))
         .filter((p) => p !== undefined)
         .sort());
     if (partitions.size > 1)
@@ -85210,7 +85647,7 @@ function parseWhere(input, refused, env, problem) {
         problem(`the region ${JSON.stringify(envRegion.slice(0, 64))} (from AWS_REGION or AWS_DEFAULT_REGION, as aws-region is empty) is not an AWS region name; set aws-region to one like us-east-1.`);
     if (!mirrored)
         for (const { given, region } of places) {
-            const partition = awsPartitions_partitionOf(region);
+            const partition = partitionOf(region);
             if (partition !== undefined && partition !== 'aws')
                 problem(`functions: ${given} is in the ${partition} partition, where the Rotel layer is not published; mirror the layer into an account there and set layer-account.`);
             else if (partition === 'aws' && !ROTEL_REGIONS.includes(region))
@@ -85379,29 +85816,6 @@ function forkTokenMessage(fork, roleArn) {
         `for pull requests from this repository (\`if: github.event.pull_request.head.repo.full_name == github.repository\`), ` +
         `or plan forks' pull requests from a separate \`pull_request_target\` workflow with a read-only role of its own, ` +
         `knowing that such a workflow holds this repository's token and secrets and must never check out or run the fork's code.`);
-}
-
-;// CONCATENATED MODULE: ./src/core/retry.ts
-/** Retry with full-jitter exponential backoff, for the errors that a later attempt can cure. */
-/** Waits `ms` milliseconds. */
-const retry_sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Runs `operation` until it succeeds, the error is not retryable, or the attempts are spent. */
-async function withRetry(operation, options) {
-    const wait = options.sleep ?? retry_sleep;
-    const random = options.random ?? Math.random;
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await operation(attempt);
-        }
-        catch (error) {
-            if (attempt >= options.attempts || !options.isRetryable(error))
-                throw error;
-            const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
-            const delayMs = Math.floor(random() * ceiling);
-            options.onRetry?.(error, attempt, delayMs);
-            await wait(delayMs);
-        }
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/aws/credentials.ts
@@ -85580,8 +85994,146 @@ async function assumeRoleWithOidc(params) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/aws/lambdaFunction.ts
+/** The Lambda edge: read a function, write its layers, variables and log format, wait for the write, invoke it. */
+
+
+
+/** How long to wait for one configuration update to settle. */
+const UPDATE_WAIT_SECONDS = 300;
+/**
+ * Reads a function's configuration; the ARN form is used when known so that the account is the user's.
+ * Through GetFunction, which has a quota of its own (100 requests a second per Region), not
+ * GetFunctionConfiguration, which shares the 15 a second of every control-plane call with the writes
+ * and the listing (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html, "Lambda API requests").
+ */
+async function readFunction(client, target) {
+    return toState(await getConfiguration(client, functionId(target)), target.region);
+}
+/**
+ * GetFunction's Configuration, and nothing else of its answer: Code holds a presigned URL to the
+ * deployment package and Tags the function's tags, neither of which the action may print or keep
+ * (https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html).
+ */
+async function getConfiguration(client, functionName) {
+    const { Configuration: configuration } = await client.send(new client_lambda_dist_cjs/* GetFunctionCommand */.YF5({ FunctionName: functionName }));
+    if (!configuration)
+        throw new Error(`GetFunction ${functionName} answered without the function's configuration`);
+    return configuration;
+}
+/** What the waiters and writes identify a function by: its ARN when given, else its name. */
+function functionId(target) {
+    return target.account
+        ? `arn:${target.partition}:lambda:${target.region}:${target.account}:function:${target.name}`
+        : target.name;
+}
+function toState(configuration, region) {
+    const architecture = configuration.Architectures?.[0] === 'arm64' ? 'arm64' : 'x86_64';
+    const name = configuration.FunctionName ?? '';
+    return {
+        name,
+        arn: stripQualifier(configuration.FunctionArn ?? ''),
+        region,
+        architecture,
+        packageType: configuration.PackageType === 'Image' ? 'Image' : 'Zip',
+        layers: (configuration.Layers ?? []).map((layer) => layer.Arn ?? '').filter((arn) => arn !== ''),
+        variables: configuration.Environment?.Variables,
+        revisionId: configuration.RevisionId,
+        logGroup: configuration.LoggingConfig?.LogGroup || `/aws/lambda/${name}`,
+        runtime: configuration.Runtime,
+        role: configuration.Role,
+        logging: configuration.LoggingConfig && {
+            format: configuration.LoggingConfig.LogFormat ?? 'Text',
+            applicationLogLevel: configuration.LoggingConfig.ApplicationLogLevel,
+            systemLogLevel: configuration.LoggingConfig.SystemLogLevel,
+            logGroup: configuration.LoggingConfig.LogGroup || undefined
+        }
+    };
+}
+/** The LoggingConfig of UpdateFunctionConfiguration, with only the fields that have a value. */
+function toLambdaLogging(logging) {
+    return {
+        LogFormat: logging.format,
+        ...(logging.applicationLogLevel
+            ? { ApplicationLogLevel: logging.applicationLogLevel }
+            : {}),
+        ...(logging.systemLogLevel
+            ? { SystemLogLevel: logging.systemLogLevel }
+            : {}),
+        ...(logging.logGroup ? { LogGroup: logging.logGroup } : {})
+    };
+}
+function stripQualifier(arn) {
+    return arn.replace(/(:function:[^:]+):.+$/, '$1');
+}
+/**
+ * Writes the layers and variables, and the LoggingConfig only when given (the log format changes),
+ * nothing else, guarded by the revision read; then waits until Lambda says the update succeeded or failed.
+ */
+async function writeConfiguration(client, functionArn, layers, variables, revisionId, pause = retry_sleep, logging) {
+    const response = await client.send(new client_lambda_dist_cjs/* UpdateFunctionConfigurationCommand */.Zlw({
+        FunctionName: functionArn,
+        Layers: [...layers],
+        Environment: { Variables: { ...variables } },
+        ...(logging ? { LoggingConfig: toLambdaLogging(logging) } : {}),
+        ...(revisionId ? { RevisionId: revisionId } : {})
+    }));
+    // Lambda may report the outcome at once; polling then would only cost a call.
+    if (response.LastUpdateStatus === 'Successful' || response.LastUpdateStatus === 'Failed')
+        return {
+            status: response.LastUpdateStatus,
+            reason: response.LastUpdateStatusReason,
+            revisionId: response.RevisionId
+        };
+    // An update takes about a second to apply: polling at once only costs a call that says InProgress.
+    await pause(1000);
+    return waitForUpdate(client, functionArn);
+}
+/**
+ * Waits until no update of the function is in progress, and says how the last one ended. The waiter
+ * polls GetFunction (the V2 waiter; the first one polls GetFunctionConfiguration), whose quota is its
+ * own rather than the control plane's (see readFunction).
+ */
+async function waitForUpdate(client, functionArn) {
+    try {
+        const outcome = await (0,client_lambda_dist_cjs/* waitUntilFunctionUpdatedV2 */.rWV)({ client, maxWaitTime: UPDATE_WAIT_SECONDS, minDelay: 1, maxDelay: 5 }, { FunctionName: functionArn });
+        // Only the revision is taken from the answer: its Code and Tags are neither printed nor kept.
+        const settled = outcome.reason?.Configuration;
+        return { status: 'Successful', reason: undefined, revisionId: settled?.RevisionId };
+    }
+    catch (error) {
+        // The waiter fails on LastUpdateStatus "Failed" (and on timeouts): read the reason it ended with.
+        const latest = await getConfiguration(client, functionArn);
+        if (latest.LastUpdateStatus === 'Failed')
+            return { status: 'Failed', reason: latest.LastUpdateStatusReason, revisionId: latest.RevisionId };
+        throw new Error(`the update of ${functionArn} did not settle within ${UPDATE_WAIT_SECONDS} s (LastUpdateStatus ${latest.LastUpdateStatus ?? 'unknown'}): ${errorName(error)}`);
+    }
+}
+/** Invokes the function synchronously with the test payload, asking for the tail of its log. */
+async function invokeFunction(client, functionArn, payload) {
+    const response = await client.send(new client_lambda_dist_cjs/* InvokeCommand */.mdN({
+        FunctionName: functionArn,
+        InvocationType: 'RequestResponse',
+        LogType: 'Tail',
+        Payload: Buffer.from(payload)
+    }));
+    const statusCode = response.StatusCode;
+    const functionError = response.FunctionError || undefined;
+    return {
+        statusCode,
+        functionError,
+        requestId: response.$metadata?.requestId,
+        logTail: response.LogResult ? Buffer.from(response.LogResult, 'base64').toString('utf8') : undefined,
+        ok: functionError === undefined && statusCode !== undefined && statusCode >= 200 && statusCode < 300
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/aws/functionListing.ts
-/** Resolving the `functions` patterns against ListFunctions, each region listed once. */
+/**
+ * Resolving the `functions` patterns against ListFunctions, each region listed once; the configuration
+ * each listed function comes with is kept as the function's first read.
+ */
+
 
 
 
@@ -85614,6 +86166,7 @@ async function resolvePatterns(patterns, excludes, lambdaFor) {
     }
     const warnings = [];
     const byKey = new Map();
+    const listed = new Map();
     for (const pattern of patterns) {
         let matched = 0;
         let excluded = 0;
@@ -85629,8 +86182,11 @@ async function resolvePatterns(patterns, excludes, lambdaFor) {
                 }
                 matched++;
                 const key = `${region}/${fn.name}`;
-                if (!byKey.has(key))
-                    byKey.set(key, { given: fn.arn, name: fn.name, region, account: fn.account, partition: fn.partition });
+                if (byKey.has(key))
+                    continue;
+                const target = { given: fn.arn, name: fn.name, region, account: fn.account, partition: fn.partition };
+                byKey.set(key, target);
+                listed.set(target, fn.state);
             }
         }
         if (matched === 0) {
@@ -85641,7 +86197,12 @@ async function resolvePatterns(patterns, excludes, lambdaFor) {
         }
     }
     const targets = [...byKey.values()].sort((a, b) => functionListing_compare(a.region, b.region) || functionListing_compare(a.name, b.name));
-    return { targets, warnings, listCalls };
+    const find = (target) => listings
+        .get(target.region)
+        ?.find((fn) => fn.name === target.name &&
+        (target.account === undefined || fn.account === target.account) &&
+        fn.partition === target.partition)?.state;
+    return { targets, warnings, listCalls, listed, find };
 }
 // Code-unit order, not the locale's: the same on every runner.
 function functionListing_compare(a, b) {
@@ -85664,23 +86225,42 @@ function toListed(configuration, region) {
     const name = configuration.FunctionName;
     if (!name)
         return undefined;
+    const state = toState(configuration, region);
     const location = functionArnLocation(configuration.FunctionArn ?? '');
     if (!location)
-        return { name, arn: name, partition: awsPartitions_partitionOf(region) ?? 'aws', account: undefined };
+        return { name, arn: name, partition: partitionOf(region) ?? 'aws', account: undefined, state };
     const { arn, partition, account } = location;
-    return { name, arn, partition, account };
+    return { name, arn, partition, account, state };
 }
 /**
  * The functions of this run: those named outright, then those the patterns select that were not
- * named; with the warnings of patterns that matched nothing.
+ * named. A function named outright is read on its own (one GetFunction each) unless a pattern's
+ * listing of its region holds it anyway: listing a region to save those reads would cost a page per
+ * 50 functions of the region, in the control plane's 15 requests a second, and lambda:ListFunctions.
  */
 async function selectFunctions(config, lambdaFor) {
     if (config.patterns.length === 0)
-        return { targets: [...config.functions], warnings: [], listCalls: 0 };
+        return { targets: [...config.functions], warnings: [], listCalls: 0, listed: new Map() };
     const resolved = await resolvePatterns(config.patterns, config.excludes, lambdaFor);
     const named = new Set(config.functions.map((target) => `${target.region}/${target.name}`));
     const selected = resolved.targets.filter((target) => !named.has(`${target.region}/${target.name}`));
-    return { targets: [...config.functions, ...selected], warnings: resolved.warnings, listCalls: resolved.listCalls };
+    const listed = new Map();
+    for (const target of config.functions) {
+        const state = resolved.find(target);
+        if (state)
+            listed.set(target, state);
+    }
+    for (const target of selected) {
+        const state = resolved.listed.get(target);
+        if (state)
+            listed.set(target, state);
+    }
+    return {
+        targets: [...config.functions, ...selected],
+        warnings: resolved.warnings,
+        listCalls: resolved.listCalls,
+        listed
+    };
 }
 
 // EXTERNAL MODULE: ./node_modules/@clickhouse/client/dist/index.js
@@ -86745,8 +87325,25 @@ class LayerResolver {
     /** How many GetLayerVersion probes those lookups made, retries not counted. */
     probes = 0;
     cache = new Map();
+    /** The highest version of each layer (unversioned ARN) that the run's functions carry. */
+    carried = new Map();
     constructor(options) {
         this.options = options;
+    }
+    /**
+     * Notes the layer versions functions carry. A version attached to a function was published, so the
+     * latest is at or above it: a search for it starts there (a fleet that already carries the latest
+     * costs three probes, the version and the gap window above it), unless a hint is higher. The search
+     * still finds the latest when that version has been deleted since.
+     */
+    noteCarried(layerVersionArns) {
+        for (const arn of layerVersionArns) {
+            const parts = parseLayerVersionArn(arn);
+            if (!parts)
+                continue;
+            const layerArn = arn.slice(0, arn.lastIndexOf(':'));
+            this.carried.set(layerArn, Math.max(this.carried.get(layerArn) ?? 0, parts.version));
+        }
     }
     /** Whether a request was looked up already (or is being), so that asking again makes no call. */
     has(request) {
@@ -86793,7 +87390,8 @@ class LayerResolver {
         };
         if (version !== 'latest')
             return probe(version);
-        const hint = this.options.hints?.[layerArn] ?? this.options.hints?.[name];
+        const shipped = this.options.hints?.[layerArn] ?? this.options.hints?.[name];
+        const hint = Math.max(shipped ?? 0, this.carried.get(layerArn) ?? 0) || undefined;
         const { latest } = await findLatestVersion(probe, {
             ...(hint !== undefined ? { hint } : {}),
             ...(this.options.gapWindow !== undefined ? { gapWindow: this.options.gapWindow } : {})
@@ -87153,6 +87751,30 @@ function hide(text, token) {
 
 ;// CONCATENATED MODULE: ./src/core/modes.ts
 const countOf = (rows, status) => rows.filter((row) => row.status === status).length;
+/** Written and test-invoked, but the CloudWatch check could not tell (its detail says why); not one it skipped. */
+const cloudWatchUnknown = (row) => row.status === 'updated' && row.cloudwatch === 'unknown' && row.cloudwatchDetail !== null;
+/**
+ * apply's verdict: a function whose logs could not be verified off fails the step with cloudwatch-logs: off
+ * (its extension stays: only the proof is missing); with keep it is said, and the step succeeds.
+ */
+function applyVerdict({ rows, of, names, cloudwatchLogs }) {
+    const unknown = rows.filter(cloudWatchUnknown);
+    const [first] = unknown;
+    if (first && cloudwatchLogs === 'off')
+        return {
+            failure: `${unknown.length} ${of} could not be verified to have CloudWatch Logs off (${names(unknown)}); ${names([first])}: ${first.cloudwatchDetail ?? ''}. The change was kept, not rolled back: the extension is on, only the proof that the logs no longer reach CloudWatch is missing.`,
+            message: ''
+        };
+    const done = countOf(rows, 'updated') > 0
+        ? 'Every function has the Rotel extension and its settings.'
+        : 'Nothing changed: every function already had the Rotel extension and its settings.';
+    if (!first)
+        return { failure: undefined, message: done };
+    return {
+        failure: undefined,
+        message: `${done} Whether CloudWatch Logs still receives their logs could not be checked for ${unknown.length} ${of} (${names(unknown)}); see the warnings.`
+    };
+}
 /** Every mode's policy; `satisfies` makes the compiler check each mode has each entry. */
 const MODE_POLICY = {
     apply: {
@@ -87178,12 +87800,7 @@ const MODE_POLICY = {
             prComment: false,
             annotatesFiles: false
         },
-        verdict: ({ rows }) => ({
-            failure: undefined,
-            message: countOf(rows, 'updated') > 0
-                ? 'Every function has the Rotel extension and its settings.'
-                : 'Nothing changed: every function already had the Rotel extension and its settings.'
-        })
+        verdict: applyVerdict
     },
     plan: {
         readsLayer: true,
@@ -92943,120 +93560,6 @@ class RoleCoordinator {
     }
 }
 
-;// CONCATENATED MODULE: ./src/aws/lambdaFunction.ts
-/** The Lambda edge: read a function, write its layers, variables and log format, wait for the write, invoke it. */
-
-
-
-/** How long to wait for one configuration update to settle. */
-const UPDATE_WAIT_SECONDS = 300;
-/** Reads a function's configuration; the ARN form is used when known so that the account is the user's. */
-async function readFunction(client, target) {
-    const configuration = await client.send(new client_lambda_dist_cjs/* GetFunctionConfigurationCommand */.qA6({ FunctionName: functionId(target) }));
-    return toState(configuration, target.region);
-}
-/** What the waiters and writes identify a function by: its ARN when given, else its name. */
-function functionId(target) {
-    return target.account
-        ? `arn:${target.partition}:lambda:${target.region}:${target.account}:function:${target.name}`
-        : target.name;
-}
-function toState(configuration, region) {
-    const architecture = configuration.Architectures?.[0] === 'arm64' ? 'arm64' : 'x86_64';
-    const name = configuration.FunctionName ?? '';
-    return {
-        name,
-        arn: stripQualifier(configuration.FunctionArn ?? ''),
-        region,
-        architecture,
-        packageType: configuration.PackageType === 'Image' ? 'Image' : 'Zip',
-        layers: (configuration.Layers ?? []).map((layer) => layer.Arn ?? '').filter((arn) => arn !== ''),
-        variables: configuration.Environment?.Variables,
-        revisionId: configuration.RevisionId,
-        logGroup: configuration.LoggingConfig?.LogGroup || `/aws/lambda/${name}`,
-        runtime: configuration.Runtime,
-        role: configuration.Role,
-        logging: configuration.LoggingConfig && {
-            format: configuration.LoggingConfig.LogFormat ?? 'Text',
-            applicationLogLevel: configuration.LoggingConfig.ApplicationLogLevel,
-            systemLogLevel: configuration.LoggingConfig.SystemLogLevel,
-            logGroup: configuration.LoggingConfig.LogGroup || undefined
-        }
-    };
-}
-/** The LoggingConfig of UpdateFunctionConfiguration, with only the fields that have a value. */
-function toLambdaLogging(logging) {
-    return {
-        LogFormat: logging.format,
-        ...(logging.applicationLogLevel
-            ? { ApplicationLogLevel: logging.applicationLogLevel }
-            : {}),
-        ...(logging.systemLogLevel
-            ? { SystemLogLevel: logging.systemLogLevel }
-            : {}),
-        ...(logging.logGroup ? { LogGroup: logging.logGroup } : {})
-    };
-}
-function stripQualifier(arn) {
-    return arn.replace(/(:function:[^:]+):.+$/, '$1');
-}
-/**
- * Writes the layers and variables, and the LoggingConfig only when given (the log format changes),
- * nothing else, guarded by the revision read; then waits until Lambda says the update succeeded or failed.
- */
-async function writeConfiguration(client, functionArn, layers, variables, revisionId, pause = retry_sleep, logging) {
-    const response = await client.send(new client_lambda_dist_cjs/* UpdateFunctionConfigurationCommand */.Zlw({
-        FunctionName: functionArn,
-        Layers: [...layers],
-        Environment: { Variables: { ...variables } },
-        ...(logging ? { LoggingConfig: toLambdaLogging(logging) } : {}),
-        ...(revisionId ? { RevisionId: revisionId } : {})
-    }));
-    // Lambda may report the outcome at once; polling then would only cost a call.
-    if (response.LastUpdateStatus === 'Successful' || response.LastUpdateStatus === 'Failed')
-        return {
-            status: response.LastUpdateStatus,
-            reason: response.LastUpdateStatusReason,
-            revisionId: response.RevisionId
-        };
-    // An update takes about a second to apply: polling at once only costs a call that says InProgress.
-    await pause(1000);
-    return waitForUpdate(client, functionArn);
-}
-/** Waits until no update of the function is in progress, and says how the last one ended. */
-async function waitForUpdate(client, functionArn) {
-    try {
-        const outcome = await (0,client_lambda_dist_cjs/* waitUntilFunctionUpdated */.nOy)({ client, maxWaitTime: UPDATE_WAIT_SECONDS, minDelay: 1, maxDelay: 5 }, { FunctionName: functionArn });
-        const settled = outcome.reason;
-        return { status: 'Successful', reason: undefined, revisionId: settled?.RevisionId };
-    }
-    catch (error) {
-        // The waiter fails on LastUpdateStatus "Failed" (and on timeouts): read the reason it ended with.
-        const latest = await client.send(new client_lambda_dist_cjs/* GetFunctionConfigurationCommand */.qA6({ FunctionName: functionArn }));
-        if (latest.LastUpdateStatus === 'Failed')
-            return { status: 'Failed', reason: latest.LastUpdateStatusReason, revisionId: latest.RevisionId };
-        throw new Error(`the update of ${functionArn} did not settle within ${UPDATE_WAIT_SECONDS} s (LastUpdateStatus ${latest.LastUpdateStatus ?? 'unknown'}): ${errorName(error)}`);
-    }
-}
-/** Invokes the function synchronously with the test payload, asking for the tail of its log. */
-async function invokeFunction(client, functionArn, payload) {
-    const response = await client.send(new client_lambda_dist_cjs/* InvokeCommand */.mdN({
-        FunctionName: functionArn,
-        InvocationType: 'RequestResponse',
-        LogType: 'Tail',
-        Payload: Buffer.from(payload)
-    }));
-    const statusCode = response.StatusCode;
-    const functionError = response.FunctionError || undefined;
-    return {
-        statusCode,
-        functionError,
-        requestId: response.$metadata?.requestId,
-        logTail: response.LogResult ? Buffer.from(response.LogResult, 'base64').toString('utf8') : undefined,
-        ok: functionError === undefined && statusCode !== undefined && statusCode >= 200 && statusCode < 300
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/aws/ownRole.ts
 /**
  * The role this action runs as (the deploy role), so that it never edits it: a function whose execution
@@ -93189,7 +93692,9 @@ function refuseWritesToOwnRole(iam, guard) {
  */
 async function prepareRoles(config, clients, targets, control, reporter, 
 /** Told each configuration read, as rollout's onRead is. */
-onRead) {
+onRead, 
+/** Configurations known already (from the listing): not read again, and told to onRead by whoever read them. */
+known = new Map()) {
     const needed = config.cloudwatchLogs === 'off' ||
         MODE_POLICY[config.mode].roles === 'restore' ||
         checksSecretAccess(config) ||
@@ -93202,7 +93707,12 @@ onRead) {
     refuseWritesToOwnRole(iam, guard);
     const edge = new IamRoles(iam);
     const roles = new RoleCoordinator(edge);
-    const preRead = await readFunctions(clients, targets, config.maxConcurrency, control, onRead);
+    const preRead = await readFunctions(clients, targets, {
+        known,
+        maxConcurrency: config.maxConcurrency,
+        control,
+        onRead
+    });
     // A role this run would write to, and that is the deploy role itself, is never planned: its functions
     // fail with the reason (workOnRole), and nothing is read from or written to it on their behalf.
     const ownRoleRefusals = writesRoles(config) ? await refusalsOfOwnRole(preRead, guard) : new Map();
@@ -93218,10 +93728,15 @@ onRead) {
     const restored = await restoreRoles({ config, edge, roles, guard, reporter, restored: new Map() }, preRead);
     return { roles, preRead, restored };
 }
-/** Every function's configuration, or why it could not be read; none is read once the run is cancelled. */
-async function readFunctions(clients, targets, maxConcurrency, control, onRead) {
-    const preRead = new Map();
-    await mapWithConcurrency(targets, maxConcurrency, async (target) => {
+/**
+ * Every function's configuration, or why it could not be read; those `known` are not read again, and
+ * none is read once the run is cancelled.
+ */
+async function readFunctions(clients, targets, how) {
+    const { known, maxConcurrency, control, onRead } = how;
+    const preRead = new Map(known);
+    const unknown = targets.filter((target) => !known.has(target));
+    await mapWithConcurrency(unknown, maxConcurrency, async (target) => {
         if (control.cancelled)
             return;
         try {
@@ -93687,7 +94202,13 @@ function verdictOf(config, outcomes) {
             failure: `The run was cancelled: ${cancelled.length} ${of} ${cancelled.length === 1 ? 'was' : 'were'} not processed (${names(cancelled)}); the others are as the summary says.`,
             message: ''
         };
-    return MODE_POLICY[config.mode].verdict({ rows, of, names, failOnDrift: config.failOnDrift });
+    return MODE_POLICY[config.mode].verdict({
+        rows,
+        of,
+        names,
+        failOnDrift: config.failOnDrift,
+        cloudwatchLogs: config.cloudwatchLogs
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/run/functionRun.ts
@@ -93796,7 +94317,10 @@ function cancelledOutcome(report) {
 
 
 
-/** Reads the function (or takes the configuration read before the rollout); the report learns what it is. */
+/**
+ * Reads the function, or takes the configuration read or listed before the rollout (its revision
+ * still guards the write); the report learns what it is.
+ */
 async function readStep(run) {
     const { ctx, target } = run;
     const early = ctx.preRead?.get(target);
@@ -93869,7 +94393,7 @@ function describeReadError(error, target) {
     if (name === 'ResourceNotFoundException')
         return `Function ${target.given} does not exist in ${target.region}; check the name, the region (aws-region) and the account.`;
     if (name === 'AccessDeniedException' || name === 'AccessDenied')
-        return `Not allowed to read ${target.given} in ${target.region} (${messageOf(error)}); the deploy role needs lambda:GetFunctionConfiguration on it.`;
+        return `Not allowed to read ${target.given} in ${target.region} (${messageOf(error)}); the deploy role needs lambda:GetFunction on it.`;
     return `Could not read ${target.given} in ${target.region}: ${name}: ${messageOf(error)}`;
 }
 
@@ -94058,22 +94582,23 @@ async function writeStep(run, replan) {
     log.push(`Layers: ${describeLayers(state.layers)} → ${describeLayers(plan.layersAfter)}`, policy.writes === 'removal'
         ? `Variables removed: ${plan.removedVariables.join(', ') || 'none'}${plan.changedVariables.length > 0 ? `; put back as they were before the action: ${plan.changedVariables.join(', ')}` : ''}`
         : `Variables set: ${plan.changedVariables.join(', ') || 'none'}`, ...(plan.loggingAfter ? [`LoggingConfig.LogFormat: ${logFormatOf(state)} → ${plan.loggingAfter.format}`] : []));
+    const attempt = { sentAt: run.now() };
     try {
-        const result = await writeWithConflictWaits(run);
-        run.written = { revisionId: result.revisionId, basis: state };
+        const result = await writeWithConflictWaits(run, attempt);
+        run.written = { revisionId: result.revisionId, basis: state, sentAt: attempt.sentAt };
         if (result.status === 'Failed')
             return await rollbackStep(run, `Lambda could not apply the update: ${result.reason ?? 'no reason given'}`);
         return undefined;
     }
     catch (error) {
-        return afterFailedWrite(run, error, replan);
+        return afterFailedWrite(run, error, replan, attempt.sentAt);
     }
 }
 /**
  * A write that was refused, or whose answer was lost (5xx, reset, timeout), may have gone through, and
  * an SDK retry of it then meets its own new revision: the function itself says what happened.
  */
-async function afterFailedWrite(run, error, replan) {
+async function afterFailedWrite(run, error, replan, sentAt) {
     const { ctx, target, state, plan } = run;
     const refused = errorName(error) === 'PreconditionFailedException';
     if (refused || isTransient(error)) {
@@ -94087,7 +94612,7 @@ async function afterFailedWrite(run, error, replan) {
         }
         if (holds(current, plan.layersAfter, plan.variablesAfter, plan.loggingAfter?.format ?? logFormatOf(state))) {
             run.log.push('The update went through although its answer was lost.');
-            run.written = { revisionId: current.revisionId, basis: state };
+            run.written = { revisionId: current.revisionId, basis: state, sentAt };
             return undefined;
         }
         if (refused && replan < MAX_REPLANS) {
@@ -94111,10 +94636,12 @@ function holds(current, layers, variables, logFormat) {
         Object.keys(now).length === Object.keys(variables).length &&
         Object.entries(variables).every(([key, value]) => Object.hasOwn(now, key) && now[key] === value));
 }
-async function writeWithConflictWaits(run) {
+/** Writes, waiting out updates in progress; `attempt.sentAt` is when the last attempt was sent. */
+async function writeWithConflictWaits(run, attempt) {
     const { lambda, state, plan } = run;
     for (let wait = 0;; wait++) {
         try {
+            attempt.sentAt = run.now();
             return await writeConfiguration(lambda, state.arn, plan.layersAfter, plan.variablesAfter, state.revisionId, run.ctx.sleep, plan.loggingAfter);
         }
         catch (error) {
@@ -94128,66 +94655,152 @@ async function writeWithConflictWaits(run) {
 }
 
 ;// CONCATENATED MODULE: ./src/aws/cloudwatchCheck.ts
-/** Whether a function's logs still reach CloudWatch Logs after its test invocation. */
-
-
-
-const fingerprint = (stream) => `${stream.creationTime ?? ''}/${stream.lastEventTimestamp ?? ''}/${stream.lastIngestionTime ?? ''}`;
-async function newestStreams(client, logGroup) {
-    const { logStreams = [] } = await client.send(new dist_cjs/* DescribeLogStreamsCommand */.w$R({ logGroupName: logGroup, orderBy: 'LastEventTime', descending: true, limit: 5 }));
-    return logStreams;
-}
 /**
- * The group's newest streams before the test invocation, so that streams written just before it
- * (by the action's own clock, within the skew tolerance) are not taken for streams written by it.
+ * Whether a function's logs still reach CloudWatch Logs after its update: one look, at most two
+ * DescribeLogStreams calls, because that call is limited to 5 a second per account and region
+ * (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_DescribeLogStreams.html,
+ * https://docs.aws.amazon.com/general/latest/gr/cwl_region.html) and a rollout checks many functions.
+ *
+ * The evidence is a stream created after the update: Lambda gives each execution environment its own
+ * stream, named `YYYY/MM/DD/[<version>]<environment id>` after the environment's UTC start date
+ * (https://docs.aws.amazon.com/lambda/latest/operatorguide/log-structure.html), and an update makes
+ * every later invocation start a new environment with the new configuration
+ * (https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html), which creates
+ * its stream only if the function may still write to CloudWatch. A stream's `creationTime` is set when
+ * it is created; its `lastEventTimestamp` and `lastIngestionTime` are updated with a delay, typically
+ * under an hour (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_LogStream.html),
+ * so ordering by last event time can hide a new stream: the streams are listed by name first.
  */
-async function snapshotLogStreams(client, logGroup) {
-    try {
-        const streams = await newestStreams(client, logGroup);
-        return new Map(streams.map((stream) => [stream.logStreamName ?? '', fingerprint(stream)]));
-    }
-    catch (error) {
-        // No group yet is an empty snapshot; anything else leaves the check to the timestamps alone.
-        return errorName(error) === 'ResourceNotFoundException' ? new Map() : undefined;
-    }
-}
+
+
+
 /** Tolerance for the difference between the runner's clock and AWS's. */
 const CLOCK_SKEW_MS = 2000;
+/** The most streams one DescribeLogStreams call returns (its `limit`, 1 to 50; see the API page above). */
+const cloudwatchCheck_PAGE_SIZE = 50;
+/** How long a throttled call is waited out and asked again before the verdict is unknown. */
+const cloudwatchCheck_THROTTLE_DEADLINE_MS = 5 * 60_000;
+const THROTTLE_FIRST_WAIT_MS = 1000;
+const THROTTLE_LONGEST_WAIT_MS = 16_000;
+/** The UTC date as Lambda writes it at the start of a stream's name: `2026/12/02`. */
+const utcDay = (ms) => new Date(ms).toISOString().slice(0, 10).replaceAll('-', '/');
+function commonPrefix(a, b) {
+    let length = 0;
+    while (length < a.length && a[length] === b[length])
+        length++;
+    return a.slice(0, length);
+}
+/** Any of the stream's times at or after the threshold: created, or written to, since the update. */
+const isEvidence = (stream, threshold) => (stream.creationTime ?? 0) >= threshold ||
+    (stream.lastEventTimestamp ?? 0) >= threshold ||
+    (stream.lastIngestionTime ?? 0) >= threshold;
 /**
- * Polls the log group's newest streams: a stream created, or written to, at or after the invocation
- * began means CloudWatch still receives the function's logs. No such stream, or no group, means off.
+ * Looks once, `lookAt`, for a stream of the group created or written since the update: such a stream
+ * means CloudWatch still receives the function's logs (on); none, or no group, means off. Throttling is
+ * waited out; only an error that is no throttle (after the SDK's own retries) makes the verdict unknown.
  */
 async function checkCloudWatch(client, options) {
     const sleep = options.sleep ?? retry_sleep;
     const now = options.now ?? Date.now;
-    const intervalMs = options.intervalMs ?? 2500;
-    const threshold = options.since - CLOCK_SKEW_MS;
-    const deadline = now() + options.pollSeconds * 1000;
-    for (;;) {
+    const wait = options.lookAt - now();
+    if (wait > 0)
+        await sleep(wait);
+    const threshold = options.writtenAt - CLOCK_SKEW_MS;
+    const [first, last] = [utcDay(threshold), utcDay(now() + CLOCK_SKEW_MS)];
+    const look = {
+        client,
+        options,
+        threshold,
+        days: first === last ? [first] : [first, last],
+        prefix: commonPrefix(`${first}/`, `${last}/`),
+        sleep,
+        now,
+        throttleDeadline: now() + cloudwatchCheck_THROTTLE_DEADLINE_MS
+    };
+    try {
+        return await lookForNewStreams(look);
+    }
+    catch (error) {
+        return verdictOfError(error, options.logGroup);
+    }
+}
+async function lookForNewStreams(look) {
+    const { logGroup } = look.options;
+    // Descending by name: the newest day first (around midnight the prefix spans both days).
+    const byName = await describe(look, {
+        logGroupName: logGroup,
+        logStreamNamePrefix: look.prefix,
+        orderBy: 'LogStreamName',
+        descending: true,
+        limit: cloudwatchCheck_PAGE_SIZE
+    });
+    const named = byName.logStreams ?? [];
+    const found = named.find((stream) => isEvidence(stream, look.threshold));
+    if (found)
+        return onVerdict(look, found);
+    const days = look.days.join(' and ');
+    if (!byName.nextToken)
+        return {
+            status: 'off',
+            detail: `no stream in ${logGroup} was created or written since the update (${named.length} stream${named.length === 1 ? '' : 's'} of ${days} checked)`
+        };
+    // More than a page that day: a busy function. Its most recently written streams are the other half of the look.
+    const byEvent = await describe(look, {
+        logGroupName: logGroup,
+        orderBy: 'LastEventTime',
+        descending: true,
+        limit: cloudwatchCheck_PAGE_SIZE
+    });
+    const written = (byEvent.logStreams ?? []).find((stream) => isEvidence(stream, look.threshold));
+    if (written)
+        return onVerdict(look, written);
+    return {
+        status: 'off',
+        detail: `no stream in ${logGroup} was created or written since the update, but the group had over ${cloudwatchCheck_PAGE_SIZE} streams of ${days}: the verdict rests on ${cloudwatchCheck_PAGE_SIZE} of them (by name) and the ${cloudwatchCheck_PAGE_SIZE} most recently written, whose times CloudWatch updates with a delay (typically under an hour); look at the group's newest streams again later to be sure`
+    };
+}
+function onVerdict(look, stream) {
+    const { writtenAt, logGroup } = look.options;
+    const name = stream.logStreamName ?? '?';
+    const created = stream.creationTime ?? 0;
+    const after = (time) => `${Math.max(0, Math.round((time - writtenAt) / 1000))} s after the update`;
+    const what = created >= look.threshold
+        ? `created ${after(created)}`
+        : `written ${after(Math.max(stream.lastEventTimestamp ?? 0, stream.lastIngestionTime ?? 0))}`;
+    return { status: 'on', detail: `stream ${name} in ${logGroup} was ${what}` };
+}
+/** One DescribeLogStreams call; a throttled one is asked again, with growing waits, until the deadline. */
+async function describe(look, input) {
+    for (let wait = THROTTLE_FIRST_WAIT_MS;; wait = Math.min(wait * 2, THROTTLE_LONGEST_WAIT_MS)) {
         try {
-            const logStreams = await newestStreams(client, options.logGroup);
-            const fresh = logStreams.find((stream) => options.baseline?.get(stream.logStreamName ?? '') !== fingerprint(stream) &&
-                ((stream.creationTime ?? 0) >= threshold ||
-                    (stream.lastEventTimestamp ?? 0) >= threshold ||
-                    (stream.lastIngestionTime ?? 0) >= threshold));
-            if (fresh)
-                return {
-                    status: 'on',
-                    detail: `log stream ${fresh.logStreamName ?? '?'} in ${options.logGroup} received logs after the test invocation`
-                };
+            return await look.client.send(new dist_cjs/* DescribeLogStreamsCommand */.w$R(input));
         }
         catch (error) {
-            if (errorName(error) === 'ResourceNotFoundException')
-                return { status: 'off', detail: `log group ${options.logGroup} does not exist` };
-            return {
-                status: 'unknown',
-                detail: `could not read log group ${options.logGroup}: ${errorName(error)}: ${messageOf(error)}`
-            };
+            if (!isThrottling(error))
+                throw error;
+            if (look.now() + wait > look.throttleDeadline)
+                throw new StillThrottled(error);
+            await look.sleep(wait);
         }
-        if (now() + intervalMs > deadline)
-            return { status: 'off', detail: `no new log stream in ${options.logGroup} after the test invocation` };
-        await sleep(intervalMs);
     }
+}
+/** Throttling that lasted past THROTTLE_DEADLINE_MS: the one throttle that becomes a verdict. */
+class StillThrottled extends Error {
+    last;
+    constructor(last) {
+        super(`${errorName(last)}: ${messageOf(last)}`);
+        this.last = last;
+    }
+}
+function verdictOfError(error, logGroup) {
+    if (error instanceof StillThrottled)
+        return {
+            status: 'unknown',
+            detail: `could not read log group ${logGroup}: DescribeLogStreams was still throttled after ${cloudwatchCheck_THROTTLE_DEADLINE_MS / 60_000} minutes of asking again (${error.message})`
+        };
+    if (errorName(error) === 'ResourceNotFoundException')
+        return { status: 'off', detail: `log group ${logGroup} does not exist` };
+    return { status: 'unknown', detail: `could not read log group ${logGroup}: ${errorName(error)}: ${messageOf(error)}` };
 }
 
 ;// CONCATENATED MODULE: ./src/run/functionSteps/verify.ts
@@ -94217,10 +94830,6 @@ async function invokeStep(run) {
     }
     run.phase = 'verifying';
     await settleSecretAccess(run);
-    // Only a mode that verifies telemetry (apply) checks CloudWatch Logs afterwards: remove would read the
-    // group for nothing (and a role without logs:DescribeLogStreams, which remove does not need, would be refused).
-    const logs = ctx.logsFor(target.region);
-    const baseline = !run.policy.verifiesTelemetry ? undefined : await snapshotLogStreams(logs, state.logGroup);
     const invokedAt = run.now();
     let invocation;
     try {
@@ -94248,10 +94857,11 @@ async function invokeStep(run) {
         const outcome = await rollbackStep(run, reason);
         return invocation.logTail ? { ...outcome, logTail: tailOf(invocation.logTail, 100, LOG_TAIL_CHARS) } : outcome;
     }
-    // After a removal the logs are the function's own business again: nothing to verify.
+    // After a removal the logs are the function's own business again: nothing to verify (and a role without
+    // logs:DescribeLogStreams, which remove does not need, would be refused).
     if (!run.policy.verifiesTelemetry)
         return run.outcome();
-    return { invocation, invokedAt, logs, baseline };
+    return { invocation, invokedAt, returnedAt: run.now(), logs: ctx.logsFor(target.region) };
 }
 /**
  * A test invocation right after the role got read access to the secrets could start the extension
@@ -94269,17 +94879,16 @@ async function settleSecretAccess(run) {
     await (ctx.sleep ?? retry_sleep)(wait);
 }
 /** Waits for the invocation's logs in CloudWatch and its telemetry in ClickStack, then judges both. */
-async function telemetryStep(run, { invocation, invokedAt, logs, baseline }) {
-    const { ctx, target, state } = run;
+async function telemetryStep(run, { invocation, invokedAt, returnedAt, logs }) {
+    const { ctx, state } = run;
     // Both wait for things that arrive with a delay: look for them at the same time, without holding
     // a slot that the next function needs for its writes.
     run.slot.release();
     const waitForTelemetry = () => Promise.all([
         checkCloudWatch(logs, {
             logGroup: state.logGroup,
-            since: invokedAt,
-            ...(baseline ? { baseline } : {}),
-            pollSeconds: ctx.config.cloudwatchCheckSeconds,
+            writtenAt: run.written.sentAt,
+            lookAt: returnedAt + ctx.config.cloudwatchCheckSeconds * 1000,
             ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
             ...(ctx.now ? { now: ctx.now } : {})
         }),
@@ -94289,7 +94898,12 @@ async function telemetryStep(run, { invocation, invokedAt, logs, baseline }) {
     const givenBack = await judgeDelivery(run, delivery);
     if (givenBack)
         return givenBack;
-    run.know({ cloudwatch: verdict.status });
+    return judgeCloudWatch(run, verdict);
+}
+/** Reports what the CloudWatch check saw; fails the function whose logs still reach CloudWatch with cloudwatch-logs: off. */
+async function judgeCloudWatch(run, verdict) {
+    const { ctx, target, state } = run;
+    run.know({ cloudwatch: verdict.status, cloudwatchDetail: verdict.detail });
     run.log.push(`CloudWatch Logs: ${verdict.status} (${verdict.detail})`);
     if (verdict.status === 'on' && ctx.config.cloudwatchLogs === 'off') {
         const why = (await logsStillAllowed(ctx, state)) ??
@@ -94298,6 +94912,11 @@ async function telemetryStep(run, { invocation, invokedAt, logs, baseline }) {
     }
     if (verdict.status === 'on')
         run.warnings.push(`${target.name}: CloudWatch Logs still receives its logs (${verdict.detail}); its execution role may still write logs, so CloudWatch keeps billing for them.`);
+    // The run's verdict (core/modes.ts) fails the step for this one with cloudwatch-logs: off.
+    if (verdict.status === 'unknown')
+        run.warnings.push(ctx.config.cloudwatchLogs === 'off'
+            ? `${target.name}: it has the extension, but whether its logs no longer reach CloudWatch Logs could not be verified (${verdict.detail}); the change is kept.`
+            : `${target.name}: whether CloudWatch Logs still receives its logs could not be checked (${verdict.detail}).`);
     return run.outcome();
 }
 /** Reports what reached ClickStack; rolls back when it is required and nothing did. */
@@ -94889,6 +95508,7 @@ async function annotateWorkspace(config, layers, env, reporter) {
 
 
 
+
 /** The last alpha release known when this version of the action was made; only where the search starts. */
 const LAYER_VERSION_HINTS = {
     'rotel-extension-amd64-alpha': 41,
@@ -94922,7 +95542,7 @@ async function run(env = process.env, given = {}) {
         noticeLiteralKey(config, reporter);
         const clients = deps.awsClients(config.roleToAssume
             ? await reporter.group('Assume the deploy role', () => assumeRole(config, env, deps))
-            : undefined);
+            : undefined, config.apiRates);
         await preflightEndpoint(config, deps);
         const delivery = await openDeliveryChecker(config, deps);
         // The hints are the upstream account's numbering; a mirror numbers its own copies.
@@ -94933,6 +95553,9 @@ async function run(env = process.env, given = {}) {
         for (const warning of selection.warnings)
             reporter.warning(annotationText(warning, { redact }));
         const onRead = functionValueMasker(config, selection.targets, (values) => mask(redactor.addEchoed(values)));
+        // A listed configuration is the function's first read: its values are hidden now, as a read's are.
+        for (const state of selection.listed.values())
+            onRead(state);
         const done = new Map();
         const publishOnce = once((result) => publishResult(config, result, redact, reporter, env));
         const control = new RunControl((reason) => {
@@ -94950,10 +95573,13 @@ async function run(env = process.env, given = {}) {
         const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done, delivery, {
             onRead,
             redact,
-            deps
+            deps,
+            listed: selection.listed
         }).finally(async () => {
             dispose();
             await delivery?.close();
+            for (const line of paceLines(clients.paceFigures()))
+                reporter.info(line);
         });
         const notes = [...selection.warnings];
         if (MODE_POLICY[config.mode].reports.annotatesFiles && config.annotateFiles?.length !== 0)
@@ -95054,15 +95680,25 @@ async function assumeRole(config, env, deps) {
     return credentials;
 }
 /**
- * Functions that wait for their telemetry at once. Each polls DescribeLogStreams every 2.5 s, so 48
- * stay under 20 calls a second, within CloudWatch Logs' default rate for that call.
+ * Functions that wait for their ClickStack delivery at once (verify-delivery polls ClickHouse while it
+ * waits). Without it a wait is a timer and one or two DescribeLogStreams calls at its end, paced by the
+ * rate governor, so no cap: a cap would hold the CloudWatch checks of a fleet below the 5 per second
+ * that CloudWatch Logs allows (48 waits of 15 s are 3.2 checks per second).
  */
 const WAITING_AT_ONCE = 48;
-async function processFunctions(config, clients, layers, targets, control, done, delivery, { onRead, redact, deps }) {
+async function processFunctions(config, clients, layers, targets, control, done, delivery, { onRead, redact, deps, listed }) {
     const { reporter } = deps;
     reporter.info(`${MODE_POLICY[config.mode].reports.verb} ${targets.length} function${targets.length === 1 ? '' : 's'}, ${config.maxConcurrency} at a time.`);
-    const roleWork = await prepareRoles(config, clients, targets, control, reporter, onRead);
+    // The listing's configurations are the functions' first reads: none of them is read again.
+    const known = new Map([...listed].map(([target, state]) => [target, { state }]));
+    const roleWork = await prepareRoles(config, clients, targets, control, reporter, onRead, known);
+    // Every configuration known before the rollout says which layer versions the functions carry: where
+    // the search for the latest Rotel layer starts. Those read during the rollout come too late to say it.
+    for (const read of (roleWork.preRead ?? known).values())
+        if ('state' in read)
+            layers.noteCarried(read.state.layers);
     const context = {
+        preRead: known,
         ...roleWork,
         roleWrittenAt: new Map(),
         secretAccessByRole: new Map(),
@@ -95078,7 +95714,7 @@ async function processFunctions(config, clients, layers, targets, control, done,
         ...(deps.now ? { now: deps.now } : {}),
         ...(deps.sleep ? { sleep: deps.sleep } : {}),
         slots: new Slots(config.maxConcurrency),
-        waitSlots: new Slots(Math.max(WAITING_AT_ONCE, config.maxConcurrency))
+        ...(config.delivery ? { waitSlots: new Slots(Math.max(WAITING_AT_ONCE, config.maxConcurrency)) } : {})
     };
     // Every function is started; the slots decide how many write and how many wait at once.
     const outcomes = await Promise.all(targets.map(async (target) => {
