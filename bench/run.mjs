@@ -23,7 +23,8 @@
 // Options: --quick (one repetition of everything), --reps=N (fleet repetitions; default 3, the peer
 // and settling runs 2, the throttled run 1), --only=startup,lookup,calls,fleet,envelope
 // (sections; the fleet section includes peer, throttling and settling; without --only all but envelope),
-// --envelope-fleet=N,N,… (default 100,300,1000; --quick: 100), --no-peer, --latency=MS
+// --envelope-fleet=N,N,… (default 100,300,1000; --quick: 100), --envelope-concurrency=N (default: the
+// action's own default of max-concurrency), --no-peer, --latency=MS
 // (default 50), --settle-ms=MS (default 1000), --fleet=N (default 100), --out=FILE (default
 // bench/results.json; a run of the envelope section alone replaces only its part of an existing file),
 // --readme (also replace the tables in bench/README-performance.md), --render=FILE (print the tables of an
@@ -103,6 +104,9 @@ function parseArgs(argv) {
         break
       case '--fleet':
         options.fleet = Number(value)
+        break
+      case '--envelope-concurrency':
+        options.envelopeConcurrency = String(value)
         break
       case '--envelope-fleet':
         options.envelopeFleet = String(value).split(',').map(Number)

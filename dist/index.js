@@ -85080,7 +85080,7 @@ function parseTestInvoke(input, problem) {
         }
     }
     const rollbackOnFailure = parseBoolean('rollback-on-failure', input('rollback-on-failure'), true, problem);
-    const maxConcurrency = parseInteger('max-concurrency', input('max-concurrency') || '8', 1, 64, problem);
+    const maxConcurrency = parseInteger('max-concurrency', input('max-concurrency') || '16', 1, 64, problem);
     const cloudwatchCheckSeconds = parseInteger('cloudwatch-check-seconds', input('cloudwatch-check-seconds') || '15', 0, 300, problem);
     const apiRates = parseApiRates(input, problem);
     return { testInvoke, testPayload, rollbackOnFailure, maxConcurrency, cloudwatchCheckSeconds, apiRates };
@@ -86002,6 +86002,13 @@ async function assumeRoleWithOidc(params) {
 /** How long to wait for one configuration update to settle. */
 const UPDATE_WAIT_SECONDS = 300;
 /**
+ * The settle wait's first gap between polls; it doubles (with jitter) up to 5 s. GetFunction has its own
+ * 100 requests a second (see readFunction), so polling every half second early on costs no control-plane
+ * quota, and a function that settles in 2 s is seen settled about a second sooner than with 1 s gaps,
+ * which is a second less in its write slot.
+ */
+const SETTLE_POLL_MIN_SECONDS = 0.5;
+/**
  * Reads a function's configuration; the ARN form is used when known so that the account is the user's.
  * Through GetFunction, which has a quota of its own (100 requests a second per Region), not
  * GetFunctionConfiguration, which shares the 15 a second of every control-plane call with the writes
@@ -86096,7 +86103,7 @@ async function writeConfiguration(client, functionArn, layers, variables, revisi
  */
 async function waitForUpdate(client, functionArn) {
     try {
-        const outcome = await (0,client_lambda_dist_cjs/* waitUntilFunctionUpdatedV2 */.rWV)({ client, maxWaitTime: UPDATE_WAIT_SECONDS, minDelay: 1, maxDelay: 5 }, { FunctionName: functionArn });
+        const outcome = await (0,client_lambda_dist_cjs/* waitUntilFunctionUpdatedV2 */.rWV)({ client, maxWaitTime: UPDATE_WAIT_SECONDS, minDelay: SETTLE_POLL_MIN_SECONDS, maxDelay: 5 }, { FunctionName: functionArn });
         // Only the revision is taken from the answer: its Code and Tags are neither printed nor kept.
         const settled = outcome.reason?.Configuration;
         return { status: 'Successful', reason: undefined, revisionId: settled?.RevisionId };

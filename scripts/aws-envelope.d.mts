@@ -21,6 +21,7 @@ export declare const ENVELOPE_DEFAULTS: Readonly<{
   settleMs: 2000
   logTimestampLagMs: 3600000
   extraThrottle: 0
+  extraThrottleTakesToken: false
   listFunctionsPageSize: 50
 }>
 
@@ -35,6 +36,8 @@ export interface EnvelopeOptions {
   logTimestampLagMs?: number
   /** Share of Lambda and CloudWatch Logs calls (Invoke aside) additionally throttled, drawn from the proxy's seed. */
   extraThrottle?: number
+  /** Whether an extra throttle also takes the bucket's token (another tool's call spent it); default false. */
+  extraThrottleTakesToken?: boolean
   /** Functions per ListFunctions page; default 50. */
   listFunctionsPageSize?: number
   /**

@@ -47,6 +47,9 @@ export const ENVELOPE_DEFAULTS = Object.freeze({
   // relies on lastEventTimestamp is seen to fail rather than pass by luck.
   logTimestampLagMs: 3_600_000,
   extraThrottle: 0,
+  // An extra throttle is a refusal, and a token bucket takes nothing for a refusal; true models the account's
+  // other tools spending that token instead (the caller then gets 20 % less of the quota, not only re-sends).
+  extraThrottleTakesToken: false,
   listFunctionsPageSize: 50
 })
 
@@ -74,6 +77,8 @@ export function envelopeSettings(option) {
   for (const field of ['settleMs', 'logTimestampLagMs', 'listFunctionsPageSize'])
     if (!(Number.isFinite(settings[field]) && settings[field] >= 0))
       throw new Error(`fault proxy: envelope.${field} must be a number ≥ 0`)
+  if (typeof settings.extraThrottleTakesToken !== 'boolean')
+    throw new Error('fault proxy: envelope.extraThrottleTakesToken must be true or false')
   if (!(settings.extraThrottle >= 0 && settings.extraThrottle <= 1))
     throw new Error('fault proxy: envelope.extraThrottle must be between 0 and 1')
   for (const [name, rate] of Object.entries(settings.rates))

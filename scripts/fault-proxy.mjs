@@ -55,7 +55,8 @@
 //   recorded with fault `quota`; every call is recorded with its `apiClass`, so that calls and throttles can
 //   be counted per class. Refused calls reach neither the rules nor the emulator.
 // - `extraThrottle: 0.2`: besides, each Lambda and CloudWatch Logs call but Invoke is throttled with that
-//   probability, drawn from the seed as the rules' draws are (fault `extra-throttle`).
+//   probability, drawn from the seed as the rules' draws are (fault `extra-throttle`). Like any refusal it
+//   takes nothing from the bucket, unless `extraThrottleTakesToken: true` (the account's other tools took it).
 // - settling by wall time (`settleMs`, default 2000): an update's answer and every read of that function say
 //   LastUpdateStatus InProgress until settleMs after it; another update meanwhile is answered 409
 //   ResourceConflictException (fault `update-in-progress`). This replaces `pendingReads`' count of reads.
@@ -395,11 +396,16 @@ export async function startFaultProxy(options) {
   const admit = (call, record) => {
     const apiClass = record.apiClass
     if (!apiClass) return null
+    const fault = call.service === 'lambda' ? 'too-many-requests' : 'throttle'
+    // Drawn before the bucket unless the draw stands for another tool's call that took the token.
+    if (!envelope.extraThrottleTakesToken && extraThrottle.refuses(call, apiClass)) {
+      record.fault = 'extra-throttle'
+      return errorAnswer(fault, call, undefined, 1)
+    }
     const retryAfter = limiter.take(call.account ?? DEFAULT_ACCOUNT, call.region ?? 'us-east-1', apiClass)
-    const drawn = retryAfter === null && extraThrottle.refuses(call, apiClass)
+    const drawn = retryAfter === null && envelope.extraThrottleTakesToken && extraThrottle.refuses(call, apiClass)
     if (retryAfter === null && !drawn) return null
     record.fault = retryAfter === null ? 'extra-throttle' : 'quota'
-    const fault = call.service === 'lambda' ? 'too-many-requests' : 'throttle'
     return errorAnswer(fault, call, undefined, retryAfter ?? 1)
   }
 

@@ -88,6 +88,8 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
     GITHUB_ACTIONS: 'true',
+    // The report file goes into the run's own folder, not the machine's temporary folder.
+    RUNNER_TEMP: work,
     AWS_ENDPOINT_URL: options.endpoint,
     AWS_EC2_METADATA_DISABLED: 'true',
     ...inputEnv

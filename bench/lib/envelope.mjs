@@ -145,15 +145,23 @@ export async function sectionEnvelope(ctx, { inputsFor, otlp, credentials, log }
         otlp.reset()
         const from = proxy.calls.length
         const extra = mode === 'apply' ? { 'test-invoke': 'true', 'cloudwatch-check-seconds': String(DEFAULT_CHECK_SECONDS) } : {}
+        // check selects the whole fleet by a pattern (the issue's target), where the fleet is that size.
+        const byPattern = mode === 'check' && names.length === allNames.length
+        const inputs = inputsFor(names, mode, 0, otlp.url, {
+          ...extra,
+          ...(byPattern ? { functions: 'bench-fn-*' } : {}),
+          // The action's own default, as a workflow that does not set it gets, unless the bench is told otherwise.
+          'max-concurrency': options.envelopeConcurrency ?? ''
+        })
         const result = await runAction({
           node: ctx.runtimeNode,
           script: ctx.dist.script,
           endpoint: proxy.url,
-          inputs: inputsFor(names, mode, 8, otlp.url, extra),
+          inputs,
           env: credentials,
           timeoutMs: RUN_TIMEOUT_MS
         })
-        const step = `${mode}${scenario.extraThrottle ? `, ${scenario.extraThrottle * 100}% extra throttled` : ''}`
+        const step = `${mode}${byPattern ? ' (by a pattern)' : ''}${scenario.extraThrottle ? `, ${scenario.extraThrottle * 100}% extra throttled` : ''}`
         const sample = sampleOf({
           n: scenario.n,
           step,
@@ -183,6 +191,7 @@ export async function sectionEnvelope(ctx, { inputsFor, otlp, credentials, log }
     settleMs: ENVELOPE_SETTLE_MS,
     lagMs: ENVELOPE_DEFAULTS.logTimestampLagMs,
     checkSeconds: DEFAULT_CHECK_SECONDS,
+    concurrency: options.envelopeConcurrency ?? 'the default',
     busyEvery: BUSY_EVERY,
     busyStreams: BUSY_STREAMS,
     runs
@@ -203,7 +212,7 @@ export function renderEnvelope(envelope) {
     `#### 6. Fleet under AWS's envelope: control plane 15/s, GetFunction 100/s, DescribeLogStreams 5/s, updates settle in ${envelope.settleMs / 1000} s, ${envelope.latencyMs} ms per call`,
     '',
     `Measured ${envelope.date}; dist/index.js ${String(envelope.dist).slice(0, 12)} (commit ${envelope.commit ?? '?'}) on Node ${String(envelope.runtime ?? '?').replace(/^v/, '')}. ` +
-      `apply: test-invoke true, cloudwatch-check-seconds default (${envelope.checkSeconds}), max-concurrency 8; then check. ` +
+      `apply: test-invoke true, cloudwatch-check-seconds default (${envelope.checkSeconds}), max-concurrency ${envelope.concurrency ?? 8}; then check. ` +
       `Invocations write log streams as Lambda does; stream event times show ${envelope.lagMs / 60_000} min late; every ${envelope.busyEvery}th function's log group holds ${envelope.busyStreams} busy streams. ` +
       'Quota floor = settle + window + max(updates ÷ 15/s, test-invoked functions × 1 DescribeLogStreams ÷ 5/s); "thr." = answered 429/ThrottlingException by the envelope.',
     '',

@@ -57,6 +57,8 @@ export function actionEnv({ endpoint, inputs, extra = {}, parent = tmpdir() }) {
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
     GITHUB_ACTIONS: 'true',
+    // The report file goes here, and is removed with the run's folder.
+    RUNNER_TEMP: work,
     AWS_EC2_METADATA_DISABLED: 'true',
     ...(endpoint ? { AWS_ENDPOINT_URL: endpoint } : {}),
     ...Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value])),
@@ -74,6 +76,8 @@ export async function runAction({ node, script, endpoint, inputs, env: extra = {
     let report = []
     try {
       report = JSON.parse(outputs.report ?? '[]')
+      // A large fleet's report is too big for a job output: the output then says where the file is.
+      if (!Array.isArray(report)) report = JSON.parse(readFileSync(outputs['report-file'], 'utf8'))
     } catch {
       report = []
     }

@@ -15,6 +15,13 @@ import { errorName } from '../core/errors.js'
 
 /** How long to wait for one configuration update to settle. */
 const UPDATE_WAIT_SECONDS = 300
+/**
+ * The settle wait's first gap between polls; it doubles (with jitter) up to 5 s. GetFunction has its own
+ * 100 requests a second (see readFunction), so polling every half second early on costs no control-plane
+ * quota, and a function that settles in 2 s is seen settled about a second sooner than with 1 s gaps,
+ * which is a second less in its write slot.
+ */
+const SETTLE_POLL_MIN_SECONDS = 0.5
 
 /**
  * Reads a function's configuration; the ARN form is used when known so that the account is the user's.
@@ -136,7 +143,7 @@ export async function writeConfiguration(
 export async function waitForUpdate(client: LambdaClient, functionArn: string): Promise<WriteResult> {
   try {
     const outcome = await waitUntilFunctionUpdatedV2(
-      { client, maxWaitTime: UPDATE_WAIT_SECONDS, minDelay: 1, maxDelay: 5 },
+      { client, maxWaitTime: UPDATE_WAIT_SECONDS, minDelay: SETTLE_POLL_MIN_SECONDS, maxDelay: 5 },
       { FunctionName: functionArn }
     )
     // Only the revision is taken from the answer: its Code and Tags are neither printed nor kept.

@@ -197,7 +197,7 @@ describe('loadConfig: defaults', () => {
       testInvoke: true,
       testPayload: '{"test":"data"}',
       rollbackOnFailure: true,
-      maxConcurrency: 8,
+      maxConcurrency: 16,
       cloudwatchCheckSeconds: 15,
       apiRates: { lambda: 15, 'get-function': 100, 'get-policy': 15, 'describe-log-streams': 5, 'other-logs': 5 },
       mode: 'apply',

@@ -100,7 +100,7 @@ export function parseTestInvoke(input: Input, problem: Problem) {
     }
   }
   const rollbackOnFailure = parseBoolean('rollback-on-failure', input('rollback-on-failure'), true, problem)
-  const maxConcurrency = parseInteger('max-concurrency', input('max-concurrency') || '8', 1, 64, problem)
+  const maxConcurrency = parseInteger('max-concurrency', input('max-concurrency') || '16', 1, 64, problem)
   const cloudwatchCheckSeconds = parseInteger(
     'cloudwatch-check-seconds',
     input('cloudwatch-check-seconds') || '15',
