@@ -255,4 +255,43 @@ describe('extra throttling', () => {
     expect(await pattern(5)).toBe(first)
     expect(await pattern(6)).not.toBe(first)
   })
+
+  it('takes no token for an extra throttle, unless the draw stands for another tool that took it', async () => {
+    // 10 calls at once against a bucket of 10 (rate 1/s, burst 10), every other one drawn: only the
+    // token-taking model leaves the bucket short, so that calls over it meet the quota.
+    const quotaRefusals = async (extraThrottleTakesToken: boolean): Promise<number> => {
+      const seeded = await startFaultProxy({
+        target: moto,
+        seed: 5,
+        envelope: {
+          extraThrottle: 0.5,
+          extraThrottleTakesToken,
+          rates: { 'lambda:control': 1 },
+          burst: { 'lambda:control': 10 }
+        }
+      })
+      try {
+        const client = new LambdaClient({
+          endpoint: seeded.url,
+          region: 'us-east-1',
+          credentials: { ...CREDENTIALS },
+          maxAttempts: 1
+        })
+        // Two rounds of 10: the first spends what each model spends, the second meets what is left.
+        for (let round = 0; round < 2; round++)
+          await outcomes(
+            Array.from({ length: 10 }, () =>
+              client.send(new GetFunctionConfigurationCommand({ FunctionName: 'orders-api' }))
+            )
+          )
+        expect(seeded.calls.filter((call) => call.fault === 'extra-throttle').length).toBeGreaterThanOrEqual(2)
+        return seeded.calls.filter((call) => call.fault === 'quota').length
+      } finally {
+        await seeded.close()
+      }
+    }
+    const refused = await quotaRefusals(false)
+    const taken = await quotaRefusals(true)
+    expect(taken).toBeGreaterThan(refused)
+  })
 })
