@@ -158,7 +158,7 @@ describe('run', () => {
     const summaries = reporter.reported.flatMap((entry) => (entry.kind === 'summary' ? [entry.markdown] : []))
     expect(summaries).toHaveLength(1)
     expect(summaries[0]).toContain('orders-api')
-    expect(reporter.lines).toContain('Rolling the Rotel extension out to 1 function, 8 at a time.')
+    expect(reporter.lines).toContain('Rolling the Rotel extension out to 1 function, 16 at a time.')
     expect(reporter.reported).toContainEqual({
       kind: 'outsideGroup',
       title: 'orders-api (us-east-1): updated',
