@@ -61,6 +61,8 @@ async function runAction(title) {
       GITHUB_ACTIONS: 'true',
       GITHUB_OUTPUT: output,
       GITHUB_STEP_SUMMARY: summary,
+      // The report file goes beside the outputs, not into the machine's temporary folder.
+      RUNNER_TEMP: work,
       ACTIONS_ID_TOKEN_REQUEST_URL: oidc.url,
       ACTIONS_ID_TOKEN_REQUEST_TOKEN: requestToken,
       AWS_ENDPOINT_URL: endpoint,
