@@ -86204,11 +86204,13 @@ async function resolvePatterns(patterns, excludes, lambdaFor) {
         }
     }
     const targets = [...byKey.values()].sort((a, b) => functionListing_compare(a.region, b.region) || functionListing_compare(a.name, b.name));
-    const find = (target) => listings
-        .get(target.region)
-        ?.find((fn) => fn.name === target.name &&
-        (target.account === undefined || fn.account === target.account) &&
-        fn.partition === target.partition)?.state;
+    // By region and name (unique in one account's region), so that thousands of named functions are found at once.
+    const byName = new Map([...listings].map(([region, fns]) => [region, new Map(fns.map((fn) => [fn.name, fn]))]));
+    const find = (target) => {
+        const fn = byName.get(target.region)?.get(target.name);
+        const same = fn && (target.account === undefined || fn.account === target.account) && fn.partition === target.partition;
+        return same ? fn.state : undefined;
+    };
     return { targets, warnings, listCalls, listed, find };
 }
 // Code-unit order, not the locale's: the same on every runner.
@@ -94069,6 +94071,7 @@ var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./src/core/reportOutput.ts
+
 /**
  * "Outputs can be a maximum of 1 MB per job. The total of all outputs in a workflow run can be a maximum
  * of 50 MB. Size is approximated based on UTF-16 encoding."
@@ -94084,7 +94087,7 @@ const JOB_OUTPUTS_MAX_BYTES = 1_000_000;
 const REPORT_OUTPUT_MAX_BYTES = JOB_OUTPUTS_MAX_BYTES / 2;
 /** A text's size as GitHub approximates an output's: UTF-16, two bytes a code unit. */
 function utf16Bytes(text) {
-    return text.length * 2;
+    return utf16Length(text) * 2;
 }
 /**
  * The report file's name, one per run attempt, job and step, so that two steps of a job (or a re-run)

@@ -13,17 +13,9 @@
  * pattern asks Lambda for the listing pages and the layer lookups only.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import {
-  ACCOUNT_ID,
-  CREDENTIALS,
-  createBusyLogGroup,
-  createSampleFunction,
-  ensureLambdaRole,
-  publishMirroredLayer,
-  resetEmulator
-} from '../../scripts/emulator-fixtures.mjs'
+import { ACCOUNT_ID, CREDENTIALS, createBusyLogGroup, resetEmulator } from '../../scripts/emulator-fixtures.mjs'
 import { type FaultProxy, type RecordedCall, startFaultProxy } from '../../scripts/fault-proxy.mjs'
-import { type ActionRun, freePort, runAction, startEmulator, stopEmulator } from './harness.js'
+import { type ActionRun, createFleet, freePort, runAction, startEmulator, stopEmulator } from './harness.js'
 
 const REGION = 'us-east-1'
 const N = 30
@@ -62,30 +54,13 @@ beforeAll(async () => {
   port = await freePort()
   endpoint = startEmulator(port)
   await resetEmulator(endpoint)
-  for (const [suffix, architecture] of [
-    ['amd64', 'x86_64'],
-    ['arm64', 'arm64']
-  ] as const)
-    await publishMirroredLayer(endpoint, {
-      region: REGION,
-      name: `rotel-extension-${suffix}-alpha`,
-      versions: 3,
-      architectures: [architecture]
-    })
-  await ensureLambdaRole(endpoint)
   const names = [...CALM, ...NOISY]
-  // A few at a time: moto is one process on the same cores.
-  for (let start = 0; start < names.length; start += 8)
-    await Promise.all(
-      names.slice(start, start + 8).map((name, index) =>
-        createSampleFunction(endpoint, {
-          region: REGION,
-          name,
-          architecture: (start + index) % 2 === 0 ? 'x86_64' : 'arm64',
-          variables: { LOG_LEVEL: 'info' }
-        })
-      )
-    )
+  await createFleet(
+    endpoint,
+    REGION,
+    names.map((name, index) => ({ name, architecture: index % 2 === 0 ? 'x86_64' : 'arm64' })),
+    3
+  )
   // 40 of today and 80 of the week before, each with a recent event: more than LastEventTime's first page.
   for (const name of BUSY)
     await createBusyLogGroup(endpoint, {

@@ -13,16 +13,9 @@ import {
   LambdaClient,
   UpdateFunctionConfigurationCommand
 } from '@aws-sdk/client-lambda'
-import {
-  ACCOUNT_ID,
-  CREDENTIALS,
-  createSampleFunction,
-  ensureLambdaRole,
-  publishMirroredLayer,
-  resetEmulator
-} from '../../scripts/emulator-fixtures.mjs'
+import { ACCOUNT_ID, CREDENTIALS, resetEmulator } from '../../scripts/emulator-fixtures.mjs'
 import { type FaultProxy, type RecordedCall, startFaultProxy } from '../../scripts/fault-proxy.mjs'
-import { type ActionRun, freePort, runAction, startEmulator, stopEmulator } from './harness.js'
+import { type ActionRun, createFleet, freePort, runAction, startEmulator, stopEmulator } from './harness.js'
 
 const REGION = 'us-east-1'
 /** The functions the pattern selects: half x86_64, half arm64, so both layers are looked up. */
@@ -64,30 +57,12 @@ beforeAll(async () => {
   port = await freePort()
   endpoint = startEmulator(port)
   await resetEmulator(endpoint)
-  for (const [suffix, architecture] of [
-    ['amd64', 'x86_64'],
-    ['arm64', 'arm64']
-  ] as const)
-    await publishMirroredLayer(endpoint, {
-      region: REGION,
-      name: `rotel-extension-${suffix}-alpha`,
-      versions: 5,
-      architectures: [architecture]
-    })
-  await ensureLambdaRole(endpoint)
-  const specs = [...FLEET, ...OTHERS.map((name) => ({ name, architecture: 'x86_64' as const }))]
-  // A few at a time: moto is one process on the same two cores.
-  for (let start = 0; start < specs.length; start += 8)
-    await Promise.all(
-      specs.slice(start, start + 8).map((spec) =>
-        createSampleFunction(endpoint, {
-          region: REGION,
-          name: spec.name,
-          architecture: spec.architecture,
-          variables: { LOG_LEVEL: 'info' }
-        })
-      )
-    )
+  await createFleet(
+    endpoint,
+    REGION,
+    [...FLEET, ...OTHERS.map((name) => ({ name, architecture: 'x86_64' as const }))],
+    5
+  )
   proxy = await startFaultProxy({ target: endpoint, revisions: true })
 }, 240_000)
 

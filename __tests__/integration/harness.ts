@@ -8,6 +8,7 @@ import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createSampleFunction, ensureLambdaRole, publishMirroredLayer } from '../../scripts/emulator-fixtures.mjs'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -121,4 +122,42 @@ export function emitted(run: ActionRun): string {
     .filter((line) => !line.startsWith('::add-mask::'))
     .join('\n')
   return `${streams}\n${run.summary}\n${JSON.stringify(run.outputs)}`
+}
+
+/** A function of a test fleet: its name and architecture. */
+export interface FleetFunction {
+  readonly name: string
+  readonly architecture: 'x86_64' | 'arm64'
+}
+
+/**
+ * A fleet in moto: the Rotel layers of both architectures mirrored into moto's account (`versions` of
+ * each), the execution role, and the functions, each with one variable of its own.
+ */
+export async function createFleet(
+  endpoint: string,
+  region: string,
+  functions: readonly FleetFunction[],
+  versions: number
+): Promise<void> {
+  for (const [suffix, architecture] of [
+    ['amd64', 'x86_64'],
+    ['arm64', 'arm64']
+  ] as const)
+    await publishMirroredLayer(endpoint, {
+      region,
+      name: `rotel-extension-${suffix}-alpha`,
+      versions,
+      architectures: [architecture]
+    })
+  await ensureLambdaRole(endpoint)
+  // A few at a time: moto is one process on the same cores.
+  for (let start = 0; start < functions.length; start += 8)
+    await Promise.all(
+      functions
+        .slice(start, start + 8)
+        .map(({ name, architecture }) =>
+          createSampleFunction(endpoint, { region, name, architecture, variables: { LOG_LEVEL: 'info' } })
+        )
+    )
 }

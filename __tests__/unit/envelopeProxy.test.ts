@@ -27,8 +27,10 @@ let now = Date.now()
 let proxy: FaultProxy
 let busy: string[] = []
 
-const lambda = (region = 'us-east-1'): LambdaClient =>
-  new LambdaClient({ endpoint: proxy.url, region, credentials: { ...CREDENTIALS }, maxAttempts: 1 })
+/** A Lambda client through a proxy (the file's own by default), sending each request once. */
+const lambdaThrough = (url: string, region = 'us-east-1'): LambdaClient =>
+  new LambdaClient({ endpoint: url, region, credentials: { ...CREDENTIALS }, maxAttempts: 1 })
+const lambda = (region = 'us-east-1'): LambdaClient => lambdaThrough(proxy.url, region)
 const logs = (): CloudWatchLogsClient =>
   new CloudWatchLogsClient({
     endpoint: proxy.url,
@@ -230,12 +232,7 @@ describe('extra throttling', () => {
         envelope: { extraThrottle: 0.3, rates: { 'lambda:control': 0 } }
       })
       try {
-        const client = new LambdaClient({
-          endpoint: seeded.url,
-          region: 'us-east-1',
-          credentials: { ...CREDENTIALS },
-          maxAttempts: 1
-        })
+        const client = lambdaThrough(seeded.url)
         const seen: string[] = []
         for (let i = 0; i < 20; i++)
           seen.push(
@@ -271,12 +268,7 @@ describe('extra throttling', () => {
         }
       })
       try {
-        const client = new LambdaClient({
-          endpoint: seeded.url,
-          region: 'us-east-1',
-          credentials: { ...CREDENTIALS },
-          maxAttempts: 1
-        })
+        const client = lambdaThrough(seeded.url)
         // Two rounds of 10: the first spends what each model spends, the second meets what is left.
         for (let round = 0; round < 2; round++)
           await outcomes(

@@ -107,15 +107,14 @@ export async function resolvePatterns(
   }
 
   const targets = [...byKey.values()].sort((a, b) => compare(a.region, b.region) || compare(a.name, b.name))
-  const find = (target: FunctionTarget): FunctionState | undefined =>
-    listings
-      .get(target.region)
-      ?.find(
-        (fn) =>
-          fn.name === target.name &&
-          (target.account === undefined || fn.account === target.account) &&
-          fn.partition === target.partition
-      )?.state
+  // By region and name (unique in one account's region), so that thousands of named functions are found at once.
+  const byName = new Map([...listings].map(([region, fns]) => [region, new Map(fns.map((fn) => [fn.name, fn]))]))
+  const find = (target: FunctionTarget): FunctionState | undefined => {
+    const fn = byName.get(target.region)?.get(target.name)
+    const same =
+      fn && (target.account === undefined || fn.account === target.account) && fn.partition === target.partition
+    return same ? fn.state : undefined
+  }
   return { targets, warnings, listCalls, listed, find }
 }
 

@@ -3,6 +3,7 @@
  * JSON that says where the whole one is (the file the `report-file` output names).
  */
 import type { FunctionReport, FunctionStatus } from './model.js'
+import { utf16Length } from './summaryFit.js'
 
 /**
  * "Outputs can be a maximum of 1 MB per job. The total of all outputs in a workflow run can be a maximum
@@ -21,7 +22,7 @@ export const REPORT_OUTPUT_MAX_BYTES = JOB_OUTPUTS_MAX_BYTES / 2
 
 /** A text's size as GitHub approximates an output's: UTF-16, two bytes a code unit. */
 export function utf16Bytes(text: string): number {
-  return text.length * 2
+  return utf16Length(text) * 2
 }
 
 /**
