@@ -76816,7 +76816,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2126);
+/* harmony import */ var _run_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(856);
 /** The action's entry point. */
 
 await (0,_run_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -76826,7 +76826,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2126:
+/***/ 856:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -95487,7 +95487,65 @@ async function annotateWorkspace(config, layers, env, reporter) {
     return unchecked ? [...notes, unchecked] : notes;
 }
 
+;// CONCATENATED MODULE: ./src/core/releaseLine.ts
+
+
+/** The layer-name that selects the current release line. */
+const CURRENT_LINE_TEMPLATE = 'rotel-extension-{arch}';
+/** Whether a run takes its layer from the upstream alpha line by default (not a mirror, not a chosen name). */
+function onDefaultAlphaLine(layerNameTemplate, layerAccount) {
+    return layerNameTemplate === DEFAULT_LAYER_NAME && layerAccount === DEFAULT_LAYER_ACCOUNT;
+}
+/** The one notice about the current line, or undefined when it was found nowhere. */
+function currentLineNotice(found) {
+    if (found.length === 0)
+        return undefined;
+    const where = found
+        .map(({ region, architecture, layer }) => `${region}/${architecture}: ${layer.tag ?? `version ${layer.version}`}`)
+        .sort();
+    return (`This run used the legacy alpha release line (layer-name ${DEFAULT_LAYER_NAME}, no releases since v41-alpha). ` +
+        `The current line is published where this run's functions are (${where.join(', ')}). ` +
+        `To switch, set the input layer-name: ${CURRENT_LINE_TEMPLATE} (a plan run shows the change first).`);
+}
+
+;// CONCATENATED MODULE: ./src/run/releaseLine.ts
+
+
+
+
+/**
+ * Looks up the current line's latest version in each region and architecture where the run used the
+ * alpha line (`used`: layersByRegionAndArch, keyed "region/architecture"), one search each through the
+ * run's resolver, and gives one notice. Only a hint: a lookup that fails says nothing and fails nothing.
+ */
+async function noticeCurrentLine(config, layers, used, reporter, redact) {
+    if (!MODE_POLICY[config.mode].readsLayer || !onDefaultAlphaLine(config.layerNameTemplate, config.layerAccount))
+        return;
+    const lookups = [...used.keys()].map(async (key) => {
+        const region = key.slice(0, key.lastIndexOf('/'));
+        const architecture = key.slice(key.lastIndexOf('/') + 1);
+        try {
+            const layer = await layers.resolve({
+                region,
+                account: config.layerAccount,
+                name: layerNameFor(CURRENT_LINE_TEMPLATE, architecture),
+                version: 'latest'
+            });
+            return { region, architecture, layer };
+        }
+        catch {
+            return undefined;
+        }
+    });
+    const found = (await Promise.all(lookups)).filter((entry) => entry !== undefined);
+    const notice = currentLineNotice(found);
+    // A tag comes from the layer's Description: outside text.
+    if (notice)
+        reporter.notice(annotationText(notice, { redact }), { title: 'Rotel release line' });
+}
+
 ;// CONCATENATED MODULE: ./src/run/main.ts
+
 
 
 
@@ -95591,13 +95649,16 @@ async function run(env = process.env, given = {}) {
             for (const line of paceLines(clients.paceFigures()))
                 reporter.info(line);
         });
+        const usedLayers = layersByRegionAndArch(outcomes);
+        if (!control.cancelled)
+            await noticeCurrentLine(config, layers, usedLayers, reporter, redact);
         const notes = [...selection.warnings];
         if (MODE_POLICY[config.mode].reports.annotatesFiles && config.annotateFiles?.length !== 0)
             notes.push(...(await annotateWorkspace(config, layers, env, reporter)));
         const result = {
             mode: config.mode,
             outcomes,
-            layers: layersByRegionAndArch(outcomes),
+            layers: usedLayers,
             testInvoke: config.testInvoke,
             notes
         };

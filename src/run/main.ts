@@ -32,6 +32,7 @@ import { layersByRegionAndArch, type RunResult } from '../core/summary.js'
 import { type ApiRates, paceLines } from '../core/apiRates.js'
 import { openDeliveryChecker, preflightEndpoint, type TelemetryIo } from './telemetryEndpoint.js'
 import { annotateWorkspace } from './workspaceAnnotations.js'
+import { noticeCurrentLine } from './releaseLine.js'
 
 /** The last alpha release known when this version of the action was made; only where the search starts. */
 const LAYER_VERSION_HINTS: Record<string, number> = {
@@ -129,6 +130,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
       await delivery?.close()
       for (const line of paceLines(clients.paceFigures())) reporter.info(line)
     })
+    const usedLayers = layersByRegionAndArch(outcomes)
+    if (!control.cancelled) await noticeCurrentLine(config, layers, usedLayers, reporter, redact)
     const notes = [...selection.warnings]
     if (MODE_POLICY[config.mode].reports.annotatesFiles && config.annotateFiles?.length !== 0)
       notes.push(...(await annotateWorkspace(config, layers, env, reporter)))
@@ -136,7 +139,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
     const result: RunResult = {
       mode: config.mode,
       outcomes,
-      layers: layersByRegionAndArch(outcomes),
+      layers: usedLayers,
       testInvoke: config.testInvoke,
       notes
     }

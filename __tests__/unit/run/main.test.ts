@@ -87,18 +87,25 @@ function deps(inputs: Record<string, string>) {
   return { reporter, built, preflights, given }
 }
 
+/** The latest version of the current line (rotel-extension-{arch}) in this test's region; 0: not published. */
+const currentLine = { latest: 0 }
+
 beforeEach(() => {
+  currentLine.latest = 0
   lambda.reset()
   logs.reset()
   lambda
     .on(GetLayerVersionCommand)
     .callsFake(({ VersionNumber, LayerName }: { VersionNumber: number; LayerName: string }) => {
-      if (VersionNumber > LATEST)
+      // The current release line is published only where a test says so (currentLine).
+      const latest = LayerName.endsWith('-alpha') ? LATEST : currentLine.latest
+      if (VersionNumber > latest)
         throw new ResourceNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 404 } })
       return {
         LayerVersionArn: `${LayerName}:${VersionNumber}`,
         LayerArn: LayerName,
         Version: VersionNumber,
+        Description: LayerName.endsWith('-alpha') ? undefined : `Tag=v0.1.${VersionNumber - 1}`,
         CompatibleArchitectures: ['x86_64']
       }
     })
@@ -362,5 +369,35 @@ describe('the API pace', () => {
       kind: 'info',
       text: 'API pace in us-east-1: lambda 3 sent, 1 throttled, 2.5 s waited.'
     })
+  })
+})
+
+describe('the release line', () => {
+  const releaseNotices = (reporter: MemoryReporter) =>
+    reporter.annotations('notice').filter(({ properties }) => properties?.title === 'Rotel release line')
+
+  it('says once, with the input to switch, where the current line is published beside the default alpha line', async () => {
+    currentLine.latest = 7
+    const { reporter, given } = deps(INPUTS)
+    await run({}, given)
+    expect(releaseNotices(reporter).map(({ text }) => text)).toEqual([
+      expect.stringContaining('us-east-1/x86_64: v0.1.6')
+    ])
+    expect(releaseNotices(reporter)[0]?.text).toContain('set the input layer-name: rotel-extension-{arch}')
+    // The run itself stays on the alpha line.
+    expect(JSON.parse(reporter.outputs['layer-arns'] ?? '')).toEqual({ 'us-east-1/x86_64': layerArn(LATEST) })
+  })
+
+  it.each([
+    ['the current line is not published in the region', {}, 0],
+    ['the current line was chosen', { 'layer-name': 'rotel-extension-{arch}' }, 7],
+    ['the layer comes from a mirror', { 'layer-account': '123456789012' }, 7],
+    ['the mode takes the layer off', { mode: 'remove' }, 7]
+  ])('says nothing when %s', async (_case, inputs, latest) => {
+    currentLine.latest = latest
+    const { reporter, given } = deps({ ...INPUTS, ...inputs })
+    await run({}, given)
+    expect(reporter.failures).toEqual([])
+    expect(releaseNotices(reporter)).toEqual([])
   })
 })
