@@ -30,6 +30,8 @@ export interface Failure {
   /** Only requests to this path (no query) fail; all of them when absent. */
   path?: string
   headers?: Record<string, string>
+  /** How many matching requests fail; every one when absent. */
+  times?: number
 }
 
 /** GitHub refuses longer comment bodies with 422; the stand-in does too, so a test sees an over-long body fail. */
@@ -126,6 +128,8 @@ export class GitHubStandIn {
       (f) => (f.method === undefined || f.method === method) && (f.path === undefined || f.path === url.pathname)
     )
     if (failure) {
+      if (failure.times !== undefined && --failure.times <= 0)
+        this.failures = this.failures.filter((f) => f !== failure)
       const documentation = 'https://docs.github.com/rest'
       return send(res, failure.status, { message: failure.message, documentation_url: documentation }, failure.headers)
     }

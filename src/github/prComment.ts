@@ -1,5 +1,7 @@
 /** The plan as one pull-request comment, written on the first run and edited in place on later runs. */
 import { getOctokit } from '@actions/github'
+import { retry } from '@octokit/plugin-retry'
+import { throttling } from '@octokit/plugin-throttling'
 import { isAuthor, tokenIdentity } from './tokenIdentity.js'
 import { messageOf } from '../core/errors.js'
 
@@ -13,9 +15,42 @@ export interface PullRequestRef {
 /** The client `getOctokit` builds: REST endpoint methods plus pagination. */
 export type GitHubClient = ReturnType<typeof getOctokit>
 
-/** The client of a real run: the token, against the REST API at baseUrl. */
-export function createGitHubClient(token: string, baseUrl: string): GitHubClient {
-  return getOctokit(token, { baseUrl })
+/** How the client waits: GitHub's own pacing in a run; tests shorten the waits and may leave writes unspaced. */
+export interface GitHubClientTiming {
+  /** The unit of every wait before a retry, in ms (a Retry-After of 2 waits 2 units). */
+  readonly retryUnitMs: number
+  /** Whether writes keep the spacing GitHub asks of integrations (one at a time, content creation 3 s apart). */
+  readonly spaceWrites: boolean
+}
+
+const RUN_TIMING: GitHubClientTiming = { retryUnitMs: 1000, spaceWrites: true }
+/** A rate-limit wait longer than this (seconds) fails the comment rather than hold the job. */
+const MAX_RATE_LIMIT_WAIT_S = 60
+
+/**
+ * The client of a real run: the token, against the REST API at baseUrl. Octokit's retry plugin sends a
+ * request that failed with a server error again (3 times, after 1, 4 and 9 units); its throttling plugin
+ * waits out a primary or secondary rate limit (Retry-After, or until the reset) twice when the wait is at
+ * most a minute, and spaces writes as GitHub's REST API best practices ask (docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api).
+ */
+export function createGitHubClient(token: string, baseUrl: string, timing = RUN_TIMING): GitHubClient {
+  const waitOrGiveUp = (retryAfterS: number, _options: unknown, _octokit: unknown, retryCount: number): boolean =>
+    retryCount < 2 && retryAfterS <= MAX_RATE_LIMIT_WAIT_S
+  return getOctokit(
+    token,
+    {
+      baseUrl,
+      retry: { retryAfterBaseValue: timing.retryUnitMs },
+      throttle: {
+        enabled: timing.spaceWrites,
+        retryAfterBaseValue: timing.retryUnitMs,
+        onRateLimit: waitOrGiveUp,
+        onSecondaryRateLimit: waitOrGiveUp
+      }
+    },
+    retry,
+    throttling
+  )
 }
 
 /** The pull request this workflow run is for, or undefined when the event is not a pull request's. */
@@ -75,10 +110,12 @@ export async function upsertPlanComment(params: {
   marker: string
   apiUrl?: string
   octokit?: GitHubClient
+  /** How the client built here waits (tests); a run's own pacing when absent. */
+  timing?: GitHubClientTiming
 }): Promise<UpsertResult> {
   const { token, pullRequest, marker } = params
   const { owner, repo, number } = pullRequest
-  const octokit = params.octokit ?? createGitHubClient(token, params.apiUrl || DEFAULT_API_URL)
+  const octokit = params.octokit ?? createGitHubClient(token, params.apiUrl || DEFAULT_API_URL, params.timing)
   const body = commentBody(marker, params.body)
 
   let step = 'learning which account the token acts as'

@@ -11,6 +11,8 @@ import { GitHubStandIn, GITHUB_MAX_BODY } from '../../support/githubStandIn.js'
 for (const name of ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY']) delete process.env[name]
 const { postPlanComment } = await import('../../../src/github/planComment.js')
 const { createGitHubClient, planMarker } = await import('../../../src/github/prComment.js')
+// Retries after 1 ms, writes unspaced (prComment.test.ts tests the run's own pacing).
+const FAST = { retryUnitMs: 1, spaceWrites: false }
 
 const TOKEN = 'ghs_standInToken0123456789abcdef'
 const repo = { owner: 'acme', repo: 'lambdas' }
@@ -47,7 +49,7 @@ async function post({
     reporter,
     env: env(),
     event,
-    github: createGitHubClient
+    github: (token: string, baseUrl: string) => createGitHubClient(token, baseUrl, FAST)
   })
   return reporter
 }
@@ -111,7 +113,7 @@ describe('postPlanComment', () => {
         reporter,
         env: env(),
         event: PULL_REQUEST,
-        github: createGitHubClient
+        github: (token: string, baseUrl: string) => createGitHubClient(token, baseUrl, FAST)
       })
       // The stand-in, like GitHub, refuses a body over 65,536 characters: one comment means it fitted.
       const [comment] = comments()

@@ -32,8 +32,10 @@ afterAll(async () => {
 })
 beforeEach(() => github.reset())
 
+// Retries after 1 ms instead of 1 s, and writes unspaced: the pacing itself is tested below with the run's own.
+const FAST = { retryUnitMs: 1, spaceWrites: false }
 const upsert = (body: string, marker = MARKER) =>
-  upsertPlanComment({ token: TOKEN, pullRequest: PR, body, marker, apiUrl })
+  upsertPlanComment({ token: TOKEN, pullRequest: PR, body, marker, apiUrl, timing: FAST })
 const comments = () => github.commentsOf(PR.owner, PR.repo, PR.number)
 const isGraphql = (r: { path: string }): boolean => r.path === '/graphql'
 // Comment writes only: asking GraphQL who the token is is a POST too.
@@ -155,7 +157,8 @@ describe('upsertPlanComment against a GitHub stand-in', () => {
       pullRequest: PR,
       body: 'the new eu plan',
       marker: otherMarker,
-      apiUrl
+      apiUrl,
+      timing: FAST
     })
     expect(updated).toEqual({ outcome: 'updated', url: other.html_url })
     expect(other.body).toBe(`${otherMarker}\nthe new eu plan`)
@@ -421,5 +424,51 @@ describe('the client upsertPlanComment builds', () => {
     const result = await upsertPlanComment({ token: TOKEN, pullRequest: PR, body: 'plan', marker: MARKER, octokit })
     expect(result.outcome).toBe('created')
     expect(github.requests.map((r) => r.authorization)).toEqual(Array(3).fill('token ghs_otherToken'))
+  })
+})
+
+describe("the run's client: GitHub's server errors and rate limits are waited out", () => {
+  // The run's own pacing (no timing given): waits of whole seconds, so each case waits one unit at most.
+  const upsertAsRun = (body: string) =>
+    upsertPlanComment({ token: TOKEN, pullRequest: PR, body, marker: MARKER, apiUrl })
+  const posts = () => github.requests.filter((r) => r.method === 'POST' && !isGraphql(r))
+
+  it('sends a comment again after a 502, and writes it once', async () => {
+    github.failWith({
+      method: 'POST',
+      path: `/repos/acme/lambdas/issues/42/comments`,
+      status: 502,
+      message: 'Bad gateway',
+      times: 1
+    })
+    expect(await upsertAsRun('plan')).toMatchObject({ outcome: 'created' })
+    expect(posts()).toHaveLength(2)
+    expect(comments().map((c) => c.body)).toEqual([`${MARKER}\nplan`])
+  })
+
+  it('waits out a secondary rate limit for its Retry-After, then writes', async () => {
+    github.failWith({
+      method: 'POST',
+      path: `/repos/acme/lambdas/issues/42/comments`,
+      status: 403,
+      message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+      headers: { 'retry-after': '1' },
+      times: 1
+    })
+    const started = Date.now()
+    expect(await upsertAsRun('plan')).toMatchObject({ outcome: 'created' })
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900)
+    expect(posts()).toHaveLength(2)
+  })
+
+  it('gives up on a rate limit that would hold the job over a minute, saying so', async () => {
+    github.failWith({
+      method: 'POST',
+      status: 403,
+      message: 'API rate limit exceeded for installation ID 1.',
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600) }
+    })
+    await expect(upsertAsRun('plan')).rejects.toThrow(/403 API rate limit exceeded/)
+    expect(posts()).toHaveLength(1)
   })
 })
