@@ -7,7 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createInterface } from 'node:readline'
 import { resetEmulator, seedSampleFleet } from './emulator-fixtures.mjs'
+import { createRunnerLog, readOutputs } from './runner-log.mjs'
 import { startFakeOidc } from './fake-oidc.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -51,10 +53,10 @@ async function runAction(title) {
   const summary = join(work, 'summary')
   writeFileSync(output, '')
   writeFileSync(summary, '')
-  console.log(`\n━━━ ${title}: ${node} dist/index.js ━━━\n`)
+  console.log(`\n━━━ ${title}: the step's log, as GitHub shows it ━━━\n`)
   // Asynchronous: the OIDC token endpoint is served from this process and must keep answering.
   const child = spawn(node, [join(root, 'dist/index.js')], {
-    stdio: 'inherit',
+    stdio: ['ignore', 'pipe', 'inherit'],
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -70,12 +72,24 @@ async function runAction(title) {
       ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]))
     }
   })
+  // The runner's commands (masks, groups, annotations) rendered as the log viewer does, not printed raw.
+  const log = createRunnerLog((line) => console.log(line))
+  createInterface({ input: child.stdout }).on('line', (line) => log.line(line))
   const status = await new Promise((done) => child.on('close', (code) => done(code)))
-  console.log(`\n━━━ ${title}: exit code ${status}; job summary ━━━\n`)
-  console.log(readFileSync(summary, 'utf8'))
-  console.log(`━━━ ${title}: outputs (GITHUB_OUTPUT) ━━━\n`)
-  console.log(readFileSync(output, 'utf8'))
+  console.log(`\n━━━ ${title}: exit code ${status}; the job summary (Markdown) ━━━\n`)
+  console.log(log.mask(readFileSync(summary, 'utf8')))
+  console.log(`━━━ ${title}: outputs ━━━\n`)
+  for (const [name, value] of Object.entries(readOutputs(readFileSync(output, 'utf8'))))
+    console.log(`${name}: ${log.mask(name === 'report' ? reportDigest(value) : value)}`)
   return status
+}
+
+/** The report output in a line a person reads: each function's status (the whole JSON is in report-file). */
+function reportDigest(json) {
+  const rows = JSON.parse(json)
+  if (!Array.isArray(rows)) return json
+  const each = rows.map((row) => `${row.function} (${row.region}) ${row.status}`).join(', ')
+  return `${rows.length} function${rows.length === 1 ? '' : 's'}: ${each} (every field in report-file)`
 }
 
 try {
