@@ -11,6 +11,9 @@ const common = {
 export default {
   // A global option: jest ignores it inside a project. Integration tests run the action for real.
   testTimeout: 120000,
+  // One temporary folder per test run (TMPDIR), removed at its end: the tests leave nothing in /tmp.
+  globalSetup: '<rootDir>/__tests__/support/tempRootSetup.mjs',
+  globalTeardown: '<rootDir>/__tests__/support/tempRootTeardown.mjs',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/__tests__/unit/**/*.test.ts'] },
     {
