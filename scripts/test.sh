@@ -8,9 +8,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
   npm install --no-audit --no-fund
 # The house rules first (eslint.config.js): an import cycle, a core module importing an edge, a file over 600
 # lines or a function over 80 fails the run; then the format (.prettierrc.json: `npm run format` fixes it).
+echo "▸ lint (eslint) and format (prettier)"
 node_modules/.bin/eslint .
 node_modules/.bin/prettier --check . --log-level warn
+echo "▸ the emulator (moto)"
 bash scripts/install-moto.sh >&2
+echo "▸ jest: unit tests, the dist/ check and integration tests against the emulator (each file is named as it ends)"
 results=.jest-results.json
 rm -f "$results"
 status=0
