@@ -3,20 +3,21 @@
 // the first run instruments the fleet, the second shows that nothing is left to change.
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:http'
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
 import { resetEmulator, seedSampleFleet } from './emulator-fixtures.mjs'
 import { createRunnerLog, readOutputs } from './runner-log.mjs'
+import { ensureTool } from './test-tools.mjs'
 import { startFakeOidc } from './fake-oidc.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const endpoint = process.env.AWS_ENDPOINT_URL
 if (!endpoint) throw new Error('AWS_ENDPOINT_URL must point at the emulator (scripts/demo.sh sets it)')
-const node24 = join(root, 'node_modules/node/bin/node')
-const node = existsSync(node24) ? node24 : process.execPath
+// Node 24, as `runs.using: node24` runs the action (fetched into the project's cache on first use).
+const node = join(ensureTool('node'), 'bin/node')
 
 await resetEmulator(endpoint)
 const fleet = await seedSampleFleet(endpoint)

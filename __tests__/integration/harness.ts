@@ -3,19 +3,18 @@
  * outputs and summary through files, OIDC through a token endpoint; AWS is a local moto.
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createSampleFunction, ensureLambdaRole, publishMirroredLayer } from '../../scripts/emulator-fixtures.mjs'
+import { ensureTool } from '../../scripts/test-tools.mjs'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 
-/** Node 24, as `runs.using: node24` runs the action, when the `node` dev dependency brought it. */
-export const NODE_BINARY = existsSync(join(ROOT, 'node_modules/node/bin/node'))
-  ? join(ROOT, 'node_modules/node/bin/node')
-  : process.execPath
+/** Node 24, as `runs.using: node24` runs the action: the test tool (scripts/test-tools.mjs) pinned for it. */
+export const NODE_BINARY = join(ensureTool('node'), 'bin/node')
 
 export interface ActionRun {
   readonly exitCode: number

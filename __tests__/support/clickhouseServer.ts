@@ -20,10 +20,27 @@
  * - `enable_http_compression=1` with `Accept-Encoding: gzip` compresses the answer; a gzip body is read.
  * Not done: sessions, multipart parameters, progress headers, multi-statement refusal.
  */
-import { Session } from 'chdb'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { gunzipSync, gzipSync } from 'node:zlib'
+import { ensureTool } from '../../scripts/test-tools.mjs'
+
+/** The part of chdb's Session (chdb/index.d.ts) this server uses. */
+interface ChdbSession {
+  queryAsync(query: string, options?: { format?: string }): Promise<{ text(): string }>
+  queryBindAsync(query: string, params: object, options?: { format?: string }): Promise<{ text(): string }>
+  close(): void
+}
+
+/**
+ * chdb, from the project's test-tool cache (scripts/test-tools.mjs installs it there at its pinned
+ * version on first use): its engine is half a gigabyte, too heavy for every `npm ci` of the action.
+ */
+const { Session } = createRequire(join(ensureTool('chdb'), 'package.json'))('chdb') as {
+  Session: new () => ChdbSession
+}
 
 export interface ClickHouseUser {
   password: string
@@ -249,7 +266,7 @@ export class ClickHouseTestServer {
   /** Called before each query runs; a test can insert rows here, or count. */
   onQuery: ((request: RecordedRequest) => void | Promise<void>) | undefined
   private server: Server | undefined
-  private session: Session | undefined
+  private session: ChdbSession | undefined
   private base = ''
   private chain: Promise<unknown> = Promise.resolve()
   private settingNames = new Set<string>()
