@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The action's main job against a local AWS emulator, as a newcomer's first command: installs what is
-# missing (node_modules, moto), starts moto, seeds the sample fleet, then runs dist/index.js twice as
+# missing (node_modules, Node 24, moto), starts moto, seeds the sample fleet, then runs dist/index.js twice as
 # the GitHub runner would and prints each run's job summary and outputs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-[ -x node_modules/.bin/jest ] || npm install --no-audit --no-fund
+[ -x node_modules/.bin/jest ] || npm ci --no-audit --no-fund
 bash scripts/install-moto.sh >&2
 bash scripts/emulator.sh start
 AWS_ENDPOINT_URL="$(bash scripts/emulator.sh url)" exec node scripts/demo.mjs
