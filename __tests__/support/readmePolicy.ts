@@ -1,8 +1,8 @@
 /**
- * README's IAM documents, as the tests read them: the deploy role's policy (after
+ * The IAM documents of docs/permissions.md (README's Permissions section points there), as the tests read them: the deploy role's policy (after
  * `<!-- deploy-role-policy`), the table of which statements each run needs (after
  * `<!-- deploy-role-needs -->`), and the trust policies (after `<!-- deploy-role-trust` and
- * `<!-- plan-role-trust`). README is the single source; the tests prove what it says.
+ * `<!-- plan-role-trust`). That page is the single source; the tests prove what it says.
  */
 import { readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
@@ -26,12 +26,12 @@ export interface PolicyDocument {
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 
-export const README = readFileSync(join(ROOT, 'README.md'), 'utf8')
+export const PERMISSIONS_DOC = readFileSync(join(ROOT, 'docs/permissions.md'), 'utf8')
 
 /** The ```json block right after `<!-- MARKER …-->`. */
 export function readmeJsonBlock(marker: string): PolicyDocument {
-  const block = new RegExp(`<!-- ${marker}\\b[^>]*-->\\s*\`\`\`json\\n([\\s\\S]*?)\`\`\``).exec(README)?.[1]
-  if (block === undefined) throw new Error(`README has no \`\`\`json block right after <!-- ${marker} -->`)
+  const block = new RegExp(`<!-- ${marker}\\b[^>]*-->\\s*\`\`\`json\\n([\\s\\S]*?)\`\`\``).exec(PERMISSIONS_DOC)?.[1]
+  if (block === undefined) throw new Error(`docs/permissions.md has no \`\`\`json block right after <!-- ${marker} -->`)
   return JSON.parse(block) as PolicyDocument
 }
 
@@ -44,16 +44,16 @@ export function readmePolicy(): PolicyDocument {
       .sort()
     if (keys.join() !== 'Action,Effect,Resource,Sid' || (statement.Effect !== 'Allow' && statement.Effect !== 'Deny'))
       throw new Error(
-        `README statement ${JSON.stringify(statement)}: the tests read only Sid, Effect, Action, Resource and Condition`
+        `docs/permissions.md statement ${JSON.stringify(statement)}: the tests read only Sid, Effect, Action, Resource and Condition`
       )
   }
   return policy
 }
 
-/** README's table: the first cell (backticks dropped) → the Sids in the second. */
+/** The table: the first cell (backticks dropped) → the Sids in the second. */
 export function readmeNeeds(): Map<string, string[]> {
-  const after = README.split('<!-- deploy-role-needs -->')[1]
-  if (after === undefined) throw new Error('README has no <!-- deploy-role-needs --> table')
+  const after = PERMISSIONS_DOC.split('<!-- deploy-role-needs -->')[1]
+  if (after === undefined) throw new Error('docs/permissions.md has no <!-- deploy-role-needs --> table')
   const rows = after.trimStart().split('\n')
   const needs = new Map<string, string[]>()
   for (const row of rows.slice(2)) {
