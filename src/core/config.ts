@@ -24,6 +24,7 @@ import {
   parseTestInvoke
 } from './inputs/runSettings.js'
 import { parseWhere, ROTEL_REGIONS } from './inputs/where.js'
+import { parseRolloutWaves, type RolloutWaves } from './inputs/rolloutWaves.js'
 
 export type { DeliveryConfig }
 export { DEFAULT_LAYER_NAME, MAX_PAYLOAD_BYTES, ROTEL_REGIONS }
@@ -59,6 +60,8 @@ export interface ActionConfig {
   readonly testPayload: string
   readonly rollbackOnFailure: boolean
   readonly maxConcurrency: number
+  /** canary and failure-tolerance: the first wave, and how many failures stop the rollout. */
+  readonly waves: RolloutWaves
   /** The API rates the run keeps to per region: AWS's published quotas unless aws-api-rates says otherwise. */
   readonly apiRates: ApiRates
   readonly cloudwatchCheckSeconds: number
@@ -135,6 +138,7 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
   )
 
   const invoke = parseTestInvoke(input, problem)
+  const waves = parseRolloutWaves(input, problem, invoke.testInvoke)
 
   const failOnDrift = parseBoolean('fail-on-drift', input('fail-on-drift'), true, problem)
   const prComment = parseBoolean('pr-comment', input('pr-comment'), true, problem)
@@ -175,6 +179,7 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
     secretVariableNames,
     secretValues,
     ...invoke,
+    waves,
     managedKeys: [...new Set([...Object.values(ENV), ...Object.keys(managedVariables)])],
     failOnDrift,
     prComment,

@@ -15,6 +15,8 @@ export interface RunResult {
   readonly testInvoke: boolean
   /** Things the run wants said that belong to no one function (e.g. a pattern that matched nothing). */
   readonly notes?: readonly string[]
+  /** Why the rollout started no new function (the canary failed, too many failures); the skipped rows say it too. */
+  readonly stopped?: string | undefined
 }
 
 export interface Outputs {
@@ -75,7 +77,8 @@ const STATUS_LABEL: Record<FunctionStatus, string> = {
   removed: '🗑️ removed',
   failed: '❌ failed',
   'rolled-back': '↩️ rolled back',
-  cancelled: '⏹️ cancelled'
+  cancelled: '⏹️ cancelled',
+  skipped: '⏭️ skipped'
 }
 
 /** How much of the run the summary shows: everything, or less of it at each step when a fleet is too large. */
@@ -394,7 +397,8 @@ function tallyLine(reports: readonly FunctionReport[]): string {
     'in-sync',
     'rolled-back',
     'failed',
-    'cancelled'
+    'cancelled',
+    'skipped'
   ]
   const parts = order
     .filter((status) => counts.has(status))
@@ -502,7 +506,7 @@ const SHORT_TEXT = 300
 const LONG_TEXT = 2000
 
 /** The statuses of functions that need the reader: never counted in place of their names. */
-const FAILURE_STATUSES: ReadonlySet<FunctionStatus> = new Set(['failed', 'rolled-back', 'cancelled'])
+const FAILURE_STATUSES: ReadonlySet<FunctionStatus> = new Set(['failed', 'rolled-back', 'cancelled', 'skipped'])
 
 /** The statuses whose diff the Changes section shows. */
 const CHANGE_STATUSES: ReadonlySet<FunctionStatus> = new Set(['planned', 'drifted', 'removed', 'updated'])

@@ -32,6 +32,8 @@ import { layersByRegionAndArch, type RunResult } from '../core/summary.js'
 import { type ApiRates, paceLines } from '../core/apiRates.js'
 import { openDeliveryChecker, preflightEndpoint, type TelemetryIo } from './telemetryEndpoint.js'
 import { annotateWorkspace } from './workspaceAnnotations.js'
+import { rolloutGateOf } from './rolloutWaves.js'
+import type { RolloutGate } from '../core/rolloutGate.js'
 
 /** The last alpha release known when this version of the action was made; only where the search starts. */
 const LAYER_VERSION_HINTS: Record<string, number> = {
@@ -102,6 +104,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
     // A listed configuration is the function's first read: its values are hidden now, as a read's are.
     for (const state of selection.listed.values()) onRead(state)
 
+    const gate = rolloutGateOf(config, selection.targets, (line) => reporter.info(line))
     const done = new Map<FunctionTarget, FunctionOutcome>()
     const publishOnce = once((result: RunResult) => publishResult(config, result, redact, reporter, env))
     const control = new RunControl(
@@ -123,7 +126,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
       onRead,
       redact,
       deps,
-      listed: selection.listed
+      listed: selection.listed,
+      gate
     }).finally(async () => {
       dispose()
       await delivery?.close()
@@ -138,7 +142,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
       outcomes,
       layers: layersByRegionAndArch(outcomes),
       testInvoke: config.testInvoke,
-      notes
+      notes,
+      stopped: gate?.stopped
     }
     if (MODE_POLICY[config.mode].reports.prComment && config.prComment)
       await postPlanComment(config, result, redact, { reporter, env, event: deps.event, github: deps.github })
@@ -267,6 +272,8 @@ interface ProcessingIo {
   readonly deps: RunDeps
   /** The configurations the listing gave (selectFunctions' `listed`). */
   readonly listed: ReadonlyMap<FunctionTarget, FunctionState>
+  /** canary and failure-tolerance, in the modes that write. */
+  readonly gate: RolloutGate | undefined
 }
 
 async function processFunctions(
@@ -277,7 +284,7 @@ async function processFunctions(
   control: RunControl,
   done: Map<FunctionTarget, FunctionOutcome>,
   delivery: DeliveryChecker | undefined,
-  { onRead, redact, deps, listed }: ProcessingIo
+  { onRead, redact, deps, listed, gate }: ProcessingIo
 ): Promise<FunctionOutcome[]> {
   const { reporter } = deps
   reporter.info(
@@ -306,6 +313,7 @@ async function processFunctions(
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
     slots: new Slots(config.maxConcurrency),
+    gate,
     ...(config.delivery ? { waitSlots: new Slots(Math.max(WAITING_AT_ONCE, config.maxConcurrency)) } : {})
   }
   // Every function is started; the slots decide how many write and how many wait at once.
