@@ -115,7 +115,9 @@ describe('a rollout in waves, against moto', () => {
     expect(skipped.map((row) => row.function)).toEqual(NAMES.slice(2))
     for (const row of skipped)
       expect(row.error).toMatch(
-        new RegExp(`^${row.function} was not started: the rollout stopped after the canary function wave-0[01] failed\\.$`)
+        new RegExp(
+          `^${row.function} was not started: the rollout stopped after the canary function wave-0[01] failed\\.$`
+        )
       )
     expect(run.stdout).toMatch(
       /::error::The rollout stopped after the canary function wave-0[01] failed: 18 of 20 functions were not started/
@@ -158,7 +160,9 @@ describe('a rollout in waves, against moto', () => {
         .sort()
     ).toEqual(['wave-00', 'wave-01'])
     const canaryInvoked = Math.max(
-      ...calls.filter((c) => c.operation === 'Invoke' && ['wave-00', 'wave-01'].includes(c.functionName ?? '')).map((c) => c.seq)
+      ...calls
+        .filter((c) => c.operation === 'Invoke' && ['wave-00', 'wave-01'].includes(c.functionName ?? ''))
+        .map((c) => c.seq)
     )
     const firstOther = Math.min(
       ...updates.filter((call) => !['wave-00', 'wave-01'].includes(call.functionName ?? '')).map((call) => call.seq)

@@ -24,7 +24,7 @@ import {
   parseTestInvoke
 } from './inputs/runSettings.js'
 import { parseWhere, ROTEL_REGIONS } from './inputs/where.js'
-import { parseRolloutWaves, type RolloutWaves } from './inputs/rolloutWaves.js'
+import type { RolloutWaves } from './inputs/rolloutWaves.js'
 
 export type { DeliveryConfig }
 export { DEFAULT_LAYER_NAME, MAX_PAYLOAD_BYTES, ROTEL_REGIONS }
@@ -138,7 +138,6 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
   )
 
   const invoke = parseTestInvoke(input, problem)
-  const waves = parseRolloutWaves(input, problem, invoke.testInvoke)
 
   const failOnDrift = parseBoolean('fail-on-drift', input('fail-on-drift'), true, problem)
   const prComment = parseBoolean('pr-comment', input('pr-comment'), true, problem)
@@ -179,7 +178,6 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
     secretVariableNames,
     secretValues,
     ...invoke,
-    waves,
     managedKeys: [...new Set([...Object.values(ENV), ...Object.keys(managedVariables)])],
     failOnDrift,
     prComment,

@@ -30,7 +30,9 @@ export function canaryTargets(
   for (const name of names) {
     const arn = FUNCTION_ARN.exec(name)
     const found = targets.filter((target) =>
-      arn ? target.name === arn[4] && target.region === arn[2] && (target.account ?? arn[3]) === arn[3] : target.name === name || target.given === name
+      arn
+        ? target.name === arn[4] && target.region === arn[2] && (target.account ?? arn[3]) === arn[3]
+        : target.name === name || target.given === name
     )
     if (found.length === 0) unknown.push(name)
     for (const target of found) members.add(target)

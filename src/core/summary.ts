@@ -153,23 +153,23 @@ function summaryBlocks(result: RunResult, redact: Redactor, detail: Detail, room
   return blocks
 }
 
-/** The error of each function that has one, failures first; when shortened, cut, and at the last step grouped. */
+/**
+ * The error of each function that has one, failures first; when shortened, cut, and at the last step
+ * grouped. Functions not started (skipped) share one reason: said once, with their names, at every step.
+ */
 function renderErrors(reports: readonly FunctionReport[], redact: Redactor, detail: Detail): string[] {
   const errors = byStatus(reports.filter((r) => r.error !== null))
   if (errors.length === 0) return []
   const max = detail === 'full' ? LONG_TEXT : SHORT_TEXT
-  if (detail !== 'counted')
-    return [
-      '### Errors\n',
-      ...errors.map(
-        (r) => `- **${cell(r.function, redact)}** (${cell(r.region, redact)}): ${cell(r.error ?? '', redact, max)}`
-      ),
-      ''
-    ]
-  // The same failure of many functions (their own names taken out) is said once, with their names.
+  const own = errors.filter((r) => detail !== 'counted' && r.status !== 'skipped')
+  const grouped = errors.filter((r) => !own.includes(r))
   return [
     '### Errors\n',
-    ...groupBy(errors, errorTemplate).map((group) => {
+    ...own.map(
+      (r) => `- **${cell(r.function, redact)}** (${cell(r.region, redact)}): ${cell(r.error ?? '', redact, max)}`
+    ),
+    // The same failure of many functions (their own names taken out) is said once, with their names.
+    ...groupBy(grouped, errorTemplate).map((group) => {
       const [first] = group as [FunctionReport]
       if (group.length === 1)
         return `- **${cell(first.function, redact)}** (${cell(first.region, redact)}): ${cell(first.error ?? '', redact, max)}`

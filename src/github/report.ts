@@ -53,7 +53,8 @@ export async function publishResult(
         title: title(`${row.function}: drifted`)
       })
     // A function not started says the verdict's one sentence again: the verdict says it once.
-    if (row.error && row.status !== 'skipped') reporter.error(text(row.error), { title: title(`${row.function}: ${row.status}`) })
+    if (row.error && row.status !== 'skipped')
+      reporter.error(text(row.error), { title: title(`${row.function}: ${row.status}`) })
   }
 
   const summary = renderSummary(result, redact)
@@ -100,7 +101,8 @@ export function verdictOf(
   const of = `of ${rows.length} function${rows.length === 1 ? '' : 's'}`
   const names = (list: typeof rows): string => list.map((row) => row.function).join(', ')
   const skipped = rows.filter((row) => row.status === 'skipped').length
-  if (stopped)
+  // A stop that left nothing unstarted (the last functions were in flight) changes nothing: the failures say it.
+  if (stopped && skipped > 0)
     return {
       failure: `The rollout stopped after ${stopped}: ${skipped} ${of} ${skipped === 1 ? 'was' : 'were'} not started; see the job summary.`,
       message: ''

@@ -111,13 +111,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
       (reason) => {
         // The runner kills the process soon: report what is known, now, and leave.
         const outcomes = selection.targets.map((target) => done.get(target) ?? interrupted(control, target, reason))
-        const result = {
-          mode: config.mode,
-          outcomes,
-          layers: layersByRegionAndArch(outcomes),
-          testInvoke: config.testInvoke
-        }
-        void publishOnce(result).finally(() => deps.exit(1))
+        void publishOnce(resultOf(config, outcomes)).finally(() => deps.exit(1))
       },
       (message) => reporter.warning(redact(message))
     )
@@ -137,14 +131,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
     if (MODE_POLICY[config.mode].reports.annotatesFiles && config.annotateFiles?.length !== 0)
       notes.push(...(await annotateWorkspace(config, layers, env, reporter)))
 
-    const result: RunResult = {
-      mode: config.mode,
-      outcomes,
-      layers: layersByRegionAndArch(outcomes),
-      testInvoke: config.testInvoke,
-      notes,
-      stopped: gate?.stopped
-    }
+    const result: RunResult = { ...resultOf(config, outcomes), notes, stopped: gate?.stopped }
     if (MODE_POLICY[config.mode].reports.prComment && config.prComment)
       await postPlanComment(config, result, redact, { reporter, env, event: deps.event, github: deps.github })
     await publishOnce(result)
@@ -154,6 +141,11 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
     // An error from AWS or GitHub is outside text: no terminal escapes or control characters in the annotation.
     reporter.setFailed(annotationText(messageOf(error), { redact }))
   }
+}
+
+/** What the run did, as the outputs, summary and verdict say it. */
+function resultOf(config: ActionConfig, outcomes: readonly FunctionOutcome[]): RunResult {
+  return { mode: config.mode, outcomes, layers: layersByRegionAndArch(outcomes), testInvoke: config.testInvoke }
 }
 
 /** Tells once that otlp-headers holds the key itself, in the modes that write it to functions. */

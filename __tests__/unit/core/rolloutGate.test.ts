@@ -54,8 +54,8 @@ describe('canary and failure-tolerance inputs', () => {
       failureTolerance: { percent: 10 }
     })
     expect(
-      wavesOf({ canary: 'orders-api, arn:aws:lambda:eu-west-1:123456789012:function:billing\nreports # low risk' }).waves
-        .canary
+      wavesOf({ canary: 'orders-api, arn:aws:lambda:eu-west-1:123456789012:function:billing\nreports # low risk' })
+        .waves.canary
     ).toEqual({ names: ['orders-api', 'arn:aws:lambda:eu-west-1:123456789012:function:billing', 'reports'] })
   })
 
@@ -97,7 +97,12 @@ describe('canaryTargets', () => {
   it('finds functions by name, as given, or by ARN in their region, and says which names match none', () => {
     const targets = [target('orders'), target('orders', 'eu-west-1'), target('billing', 'eu-west-1')]
     const found = canaryTargets(
-      ['arn:aws:lambda:eu-west-1:123456789012:function:billing', 'orders', 'arn:aws:lambda:us-west-2:123456789012:function:orders', 'nope'],
+      [
+        'arn:aws:lambda:eu-west-1:123456789012:function:billing',
+        'orders',
+        'arn:aws:lambda:us-west-2:123456789012:function:orders',
+        'nope'
+      ],
       targets
     )
     expect([...found.members]).toEqual([targets[2], targets[0], targets[1]])

@@ -12,7 +12,12 @@ export type Amount = { readonly count: number } | { readonly percent: number }
  */
 export type Canary = { readonly none: true } | Amount | { readonly names: readonly string[] }
 
-/** How a run rolls out: its first wave, and how many functions may fail before no new one is started. */
+/**
+ * How a run rolls out: its first wave, and how many functions may fail before no new one is started. The
+ * tolerance means what StackSets' FailureToleranceCount/Percentage mean, a percentage rounding down as
+ * there (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackSetOperationPreferences.html),
+ * with concurrency kept at max-concurrency as their SOFT_FAILURE_TOLERANCE does.
+ */
 export interface RolloutWaves {
   readonly canary: Canary
   readonly failureTolerance: Amount
@@ -68,7 +73,7 @@ function parseAmount(name: string, value: string, least: number, problem: Proble
   if (percent !== undefined && Number(percent) <= 100 && (Number(percent) > 0 || least === 0))
     return { percent: Number(percent) }
   problem(
-    `${name} "${value}" must be a whole number of functions from ${least} (e.g. 3) or a percentage of the selected functions from ${least === 0 ? '0' : 'above 0'} to 100 (e.g. 5%).`
+    `${name} "${value}" must be a whole number of functions from ${least} (e.g. 3) or a percentage of the selected functions ${least === 0 ? 'from 0 to 100' : 'above 0, up to 100'} (e.g. 5%).`
   )
   return undefined
 }
