@@ -146,6 +146,16 @@ describe('a rollout in waves, against moto', () => {
     expect(await configurations()).toEqual(before)
   }, 120_000)
 
+  it('plan says what the waves would be, and neither holds nor skips a function', async () => {
+    const { run, rows, calls } = await apply({ mode: 'plan', canary: 'wave-03, wave-07', 'failure-tolerance': '5%' })
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toContain(
+      'Apply would roll out in waves: canary wave-03, wave-07 first, then the rest once it succeeded; no new function is started after more than 1 failure (failure-tolerance).'
+    )
+    expect(withStatus(rows, 'planned')).toEqual(NAMES)
+    expect(written(calls).size).toBe(0)
+  }, 120_000)
+
   it('lets the whole fleet through once a canary passes', async () => {
     proxy.setRules([])
     const { run, rows, calls } = await apply({ canary: '10%', 'max-concurrency': '4' })
