@@ -76,11 +76,6 @@ export class RolloutGate {
     this.settleCanary()
   }
 
-  /** Whether the run has a first wave. */
-  get hasCanary(): boolean {
-    return this.wanted !== undefined || this.members.size > 0
-  }
-
   /** The canary's functions so far (a count's are chosen as they reach the gate). */
   canaryOf(targets: readonly FunctionTarget[]): FunctionTarget[] {
     return targets.filter((target) => this.members.has(this.indexOf(target)))
