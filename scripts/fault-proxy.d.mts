@@ -89,6 +89,12 @@ export interface FaultRule {
   functionName?: string | RegExp
   region?: string
   layerName?: string
+  /**
+   * Only Lambda calls about a function that carries, when the call arrives, a layer version whose ARN
+   * contains this text (e.g. `:layer:rotel-extension-amd64-alpha:5`); the proxy reads the function's
+   * configuration from the emulator to know.
+   */
+  withLayer?: string
   /** Fire only on the nth call this rule matches (1-based). */
   nth?: number
   /** Fire at most this many times. */

@@ -74,7 +74,10 @@
 //
 // Rules are tried in order; the first that fires decides the call. A rule matches a call by service,
 // operation, functionName (the function's name, also when the call names it by ARN; for CloudWatch Logs
-// the `<name>` of a `/aws/lambda/<name>` log group), region and layerName; omitted filters match anything.
+// the `<name>` of a `/aws/lambda/<name>` log group), region, layerName and withLayer (a Lambda call about a
+// function that carries, at the time of the call as the emulator says, a layer version whose ARN contains
+// this text: e.g. `function-error` on Invoke of every function with a new layer version); omitted filters
+// match anything.
 // Of the calls it matches, it fires on the `nth` only (1-based) or on every one, at most `times` times,
 // and each with `probability` (default 1). Random draws come from the seed, the rule's position, and which
 // call of that operation on that function or layer it is – so the same seed gives the same faults to the
@@ -270,6 +273,18 @@ export async function startFaultProxy(options) {
     })
 
   const envelopeIo = envelope && createEnvelopeIo(envelope, upstreamRequest)
+
+  /** The layer version ARNs the call's function carries now, as the emulator has it; none when it cannot tell. */
+  const currentLayers = async (call, req) => {
+    const answer = await upstreamRequest(
+      'GET',
+      configurationPath(call),
+      forwardHeaders(req.headers),
+      Buffer.alloc(0)
+    ).catch(() => undefined)
+    const config = answer?.status === 200 ? parseJson(answer.body) : undefined
+    return (config?.Layers ?? []).map((layer) => String(layer.Arn ?? ''))
+  }
 
   /** Forwards the call, adding what moto lacks: RevisionId and a pretended failed update. */
   const upstream = async (call, req, body, { failUpdate } = {}) => {
@@ -498,6 +513,9 @@ export async function startFaultProxy(options) {
       if (latencyMs > 0) await sleep(latencyMs)
       return closed ? resetConnection() : reply(refused)
     }
+    // A rule for functions that carry a layer asks the emulator what the function carries now.
+    if (call.service === 'lambda' && call.functionKey && rules.some((rule) => rule.withLayer !== undefined))
+      call.layers = await currentLayers(call, req)
     const decision = choose(call)
     if (decision) {
       record.rule = decision.index
@@ -658,6 +676,7 @@ function matches(rule, call) {
   if (rule.service !== undefined && rule.service !== call.service) return false
   if (rule.region !== undefined && rule.region !== call.region) return false
   if (rule.layerName !== undefined && rule.layerName !== call.layerName) return false
+  if (rule.withLayer !== undefined && !(call.layers ?? []).some((arn) => arn.includes(rule.withLayer))) return false
   if (rule.functionName !== undefined) {
     if (call.functionName === null) return false
     if (

@@ -129,6 +129,14 @@ const BAD_INPUTS: readonly BadCase[] = [
   bad('a boolean with an escape character', { 'test-invoke': 'true\u001b[0m' }, 'test-invoke', { says: /U\+001B/ }),
   // numbers
   bad('max-concurrency 0', { 'max-concurrency': '0' }, 'max-concurrency', { says: /from 1 to 64/ }),
+  bad('a canary of 0', { canary: '0' }, 'canary', { says: /whole number of functions from 1 \(e\.g\. 3\)/ }),
+  bad('a canary over 100 %', { canary: '120%' }, 'canary', { says: /percentage of the selected functions/ }),
+  bad('a canary that is no function name', { canary: 'orders api' }, 'canary', { says: /not a function name or ARN/ }),
+  bad('a canary without the test invocation', { canary: '1', 'test-invoke': 'false' }, 'canary', {
+    says: /set test-invoke: true, or leave canary empty/
+  }),
+  bad('a negative failure-tolerance', { 'failure-tolerance': '-1' }, 'failure-tolerance', { says: /from 0/ }),
+  bad('failure-tolerance over 100 %', { 'failure-tolerance': '101%' }, 'failure-tolerance'),
   bad('max-concurrency 65', { 'max-concurrency': '65' }, 'max-concurrency'),
   bad('max-concurrency in words', { 'max-concurrency': 'eight' }, 'max-concurrency'),
   bad('cloudwatch-check-seconds -1', { 'cloudwatch-check-seconds': '-1' }, 'cloudwatch-check-seconds'),
@@ -973,6 +981,12 @@ describe('bad functions are refused before any write', () => {
         }),
       { functions: 'big-fn' },
       /would take \d+ bytes and Lambda allows 4096; move settings into env-file/
+    ],
+    [
+      'a canary that names a function not selected',
+      async () => {},
+      { functions: 'orders-api', canary: 'billing-worker' },
+      /canary: "billing-worker" is not one of the selected functions; name functions that `functions` selects/
     ]
   ]
 

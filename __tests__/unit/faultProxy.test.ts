@@ -393,6 +393,29 @@ describe('faults surface as the SDK exceptions the real services produce', () =>
     expect(p.calls[0]).toMatchObject({ operation: 'Invoke', fault: 'function-error', status: 200, upstreamStatus: 200 })
   })
 
+  it('withLayer: faults only the calls about a function that carries that layer version now, as the emulator says', async () => {
+    const p = await proxyWith([{ fault: 'function-error', withLayer: ':layer:rotel:2' }])
+    const invoke = () => lambda(p).send(new InvokeCommand({ FunctionName: 'orders-api', Payload: Buffer.from('{}') }))
+    expect((await invoke()).FunctionError).toBeUndefined()
+    const put = (version: number) =>
+      lambda(p).send(
+        new UpdateFunctionConfigurationCommand({
+          FunctionName: 'orders-api',
+          Layers: [`arn:aws:lambda:us-east-1:${ACCOUNT}:layer:rotel:${version}`]
+        })
+      )
+    await put(2)
+    expect((await invoke()).FunctionError).toBe('Unhandled')
+    // Put back as it was: the next invocation passes again.
+    await put(1)
+    expect((await invoke()).FunctionError).toBeUndefined()
+    expect(p.calls.filter((call) => call.operation === 'Invoke').map((call) => call.fault)).toEqual([
+      null,
+      'function-error',
+      null
+    ])
+  })
+
   it("environment-too-large: the update is refused unforwarded with Lambda's 4 KB message, which quotes the requested variables", async () => {
     const p = await proxyWith([{ fault: 'environment-too-large', functionName: 'orders-api' }])
     const variables = { DB_PASSWORD: 'pa"ss\\word', LOG_LEVEL: 'debug' }

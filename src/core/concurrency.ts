@@ -18,11 +18,11 @@ export class Slots {
 
   constructor(readonly limit: number) {}
 
-  /** A slot, once one is free. */
-  async acquire(): Promise<Lease> {
+  /** A slot, once one is free; `first`: ahead of those already waiting (work in flight before new work). */
+  async acquire(first = false): Promise<Lease> {
     if (this.held < this.limit) this.held++
     // A released slot passes straight to the next in line, so `held` does not change then.
-    else await new Promise<void>((resolve) => this.queue.push(resolve))
+    else await new Promise<void>((resolve) => (first ? this.queue.unshift(resolve) : this.queue.push(resolve)))
     let released = false
     return {
       release: () => {

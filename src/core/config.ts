@@ -24,6 +24,7 @@ import {
   parseTestInvoke
 } from './inputs/runSettings.js'
 import { parseWhere, ROTEL_REGIONS } from './inputs/where.js'
+import type { RolloutWaves } from './inputs/rolloutWaves.js'
 
 export type { DeliveryConfig }
 export { DEFAULT_LAYER_NAME, MAX_PAYLOAD_BYTES, ROTEL_REGIONS }
@@ -59,6 +60,8 @@ export interface ActionConfig {
   readonly testPayload: string
   readonly rollbackOnFailure: boolean
   readonly maxConcurrency: number
+  /** canary and failure-tolerance: the first wave, and how many failures stop the rollout. */
+  readonly waves: RolloutWaves
   /** The API rates the run keeps to per region: AWS's published quotas unless aws-api-rates says otherwise. */
   readonly apiRates: ApiRates
   readonly cloudwatchCheckSeconds: number

@@ -99,10 +99,20 @@ export interface DeliveryReport {
 
 /**
  * A function's status in the `report` output. apply: updated/unchanged; plan: planned/in-sync; check:
- * drifted/in-sync; remove: removed/unchanged; all: failed, rolled-back, cancelled.
+ * drifted/in-sync; remove: removed/unchanged; all: failed, rolled-back, cancelled; apply and remove:
+ * skipped (not started, nothing written: the canary failed, or more functions failed than failure-tolerance allows).
  */
 export type FunctionStatus =
-  'updated' | 'unchanged' | 'planned' | 'in-sync' | 'drifted' | 'removed' | 'failed' | 'rolled-back' | 'cancelled'
+  | 'updated'
+  | 'unchanged'
+  | 'planned'
+  | 'in-sync'
+  | 'drifted'
+  | 'removed'
+  | 'failed'
+  | 'rolled-back'
+  | 'cancelled'
+  | 'skipped'
 
 /** One row of the `report` output. */
 export interface FunctionReport {

@@ -15,6 +15,8 @@ export interface RunResult {
   readonly testInvoke: boolean
   /** Things the run wants said that belong to no one function (e.g. a pattern that matched nothing). */
   readonly notes?: readonly string[]
+  /** Why the rollout started no new function (the canary failed, too many failures); the skipped rows say it too. */
+  readonly stopped?: string | undefined
 }
 
 export interface Outputs {
@@ -75,7 +77,8 @@ const STATUS_LABEL: Record<FunctionStatus, string> = {
   removed: '🗑️ removed',
   failed: '❌ failed',
   'rolled-back': '↩️ rolled back',
-  cancelled: '⏹️ cancelled'
+  cancelled: '⏹️ cancelled',
+  skipped: '⏭️ skipped'
 }
 
 /** How much of the run the summary shows: everything, or less of it at each step when a fleet is too large. */
@@ -150,23 +153,23 @@ function summaryBlocks(result: RunResult, redact: Redactor, detail: Detail, room
   return blocks
 }
 
-/** The error of each function that has one, failures first; when shortened, cut, and at the last step grouped. */
+/**
+ * The error of each function that has one, failures first; when shortened, cut, and at the last step
+ * grouped. Functions not started (skipped) share one reason: said once, with their names, at every step.
+ */
 function renderErrors(reports: readonly FunctionReport[], redact: Redactor, detail: Detail): string[] {
   const errors = byStatus(reports.filter((r) => r.error !== null))
   if (errors.length === 0) return []
   const max = detail === 'full' ? LONG_TEXT : SHORT_TEXT
-  if (detail !== 'counted')
-    return [
-      '### Errors\n',
-      ...errors.map(
-        (r) => `- **${cell(r.function, redact)}** (${cell(r.region, redact)}): ${cell(r.error ?? '', redact, max)}`
-      ),
-      ''
-    ]
-  // The same failure of many functions (their own names taken out) is said once, with their names.
+  const own = errors.filter((r) => detail !== 'counted' && r.status !== 'skipped')
+  const grouped = errors.filter((r) => !own.includes(r))
   return [
     '### Errors\n',
-    ...groupBy(errors, errorTemplate).map((group) => {
+    ...own.map(
+      (r) => `- **${cell(r.function, redact)}** (${cell(r.region, redact)}): ${cell(r.error ?? '', redact, max)}`
+    ),
+    // The same failure of many functions (their own names taken out) is said once, with their names.
+    ...groupBy(grouped, errorTemplate).map((group) => {
       const [first] = group as [FunctionReport]
       if (group.length === 1)
         return `- **${cell(first.function, redact)}** (${cell(first.region, redact)}): ${cell(first.error ?? '', redact, max)}`
@@ -394,7 +397,8 @@ function tallyLine(reports: readonly FunctionReport[]): string {
     'in-sync',
     'rolled-back',
     'failed',
-    'cancelled'
+    'cancelled',
+    'skipped'
   ]
   const parts = order
     .filter((status) => counts.has(status))
@@ -502,7 +506,7 @@ const SHORT_TEXT = 300
 const LONG_TEXT = 2000
 
 /** The statuses of functions that need the reader: never counted in place of their names. */
-const FAILURE_STATUSES: ReadonlySet<FunctionStatus> = new Set(['failed', 'rolled-back', 'cancelled'])
+const FAILURE_STATUSES: ReadonlySet<FunctionStatus> = new Set(['failed', 'rolled-back', 'cancelled', 'skipped'])
 
 /** The statuses whose diff the Changes section shows. */
 const CHANGE_STATUSES: ReadonlySet<FunctionStatus> = new Set(['planned', 'drifted', 'removed', 'updated'])

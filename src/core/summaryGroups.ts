@@ -9,6 +9,7 @@ const STATUS_ORDER: readonly FunctionStatus[] = [
   'failed',
   'rolled-back',
   'cancelled',
+  'skipped',
   'drifted',
   'planned',
   'removed',

@@ -52,7 +52,9 @@ export async function publishResult(
       reporter.warning(text(`${row.function} (${row.region}) has drifted: ${row.drift.join('; ')}.`), {
         title: title(`${row.function}: drifted`)
       })
-    if (row.error) reporter.error(text(row.error), { title: title(`${row.function}: ${row.status}`) })
+    // A function not started says the verdict's one sentence again: the verdict says it once.
+    if (row.error && row.status !== 'skipped')
+      reporter.error(text(row.error), { title: title(`${row.function}: ${row.status}`) })
   }
 
   const summary = renderSummary(result, redact)
@@ -62,7 +64,7 @@ export async function publishResult(
 
   // Every annotation is made by now: the ones past GitHub's cap are gathered into the last of their kind.
   reporter.endAnnotations()
-  const verdict = verdictOf(config, result.outcomes)
+  const verdict = verdictOf(config, result.outcomes, result.stopped)
   if (verdict.failure) reporter.setFailed(text(verdict.failure))
   // The verdict names functions; a name is outside text too.
   else reporter.outside(redact(verdict.message))
@@ -92,11 +94,19 @@ async function writeReportFile(
 /** One sentence for the end of the log, and whether the step fails. */
 export function verdictOf(
   config: ActionConfig,
-  outcomes: readonly FunctionOutcome[]
+  outcomes: readonly FunctionOutcome[],
+  stopped?: string
 ): { failure: string | undefined; message: string } {
   const rows = outcomes.map(({ report }) => report)
   const of = `of ${rows.length} function${rows.length === 1 ? '' : 's'}`
   const names = (list: typeof rows): string => list.map((row) => row.function).join(', ')
+  const skipped = rows.filter((row) => row.status === 'skipped').length
+  // A stop that left nothing unstarted (the last functions were in flight) changes nothing: the failures say it.
+  if (stopped && skipped > 0)
+    return {
+      failure: `The rollout stopped after ${stopped}: ${skipped} ${of} ${skipped === 1 ? 'was' : 'were'} not started; see the job summary.`,
+      message: ''
+    }
   const failed = rows.filter((row) => row.status === 'failed' || row.status === 'rolled-back')
   if (failed.length > 0) {
     const what = MODE_POLICY[config.mode].reports.failedWhat

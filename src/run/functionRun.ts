@@ -18,7 +18,8 @@ import type { RolloutContext } from './rolloutContext.js'
 /** The function's `slots` slot: given back while it only waits, taken again to write. */
 export interface SlotHolder {
   release(): void
-  reacquire(): Promise<void>
+  /** `first`: ahead of the functions waiting to start (one let through the rollout's gate). */
+  reacquire(first?: boolean): Promise<void>
 }
 
 /** A slot holder over the lease taken before the function started (none without max-concurrency). */
@@ -29,8 +30,8 @@ export function holderOf(slots: Slots | undefined, first: Lease | undefined): Sl
       lease?.release()
       lease = undefined
     },
-    reacquire: async () => {
-      if (slots && !lease) lease = await slots.acquire()
+    reacquire: async (first = false) => {
+      if (slots && !lease) lease = await slots.acquire(first)
     }
   }
 }

@@ -33,6 +33,8 @@ import { type ApiRates, paceLines } from '../core/apiRates.js'
 import { openDeliveryChecker, preflightEndpoint, type TelemetryIo } from './telemetryEndpoint.js'
 import { annotateWorkspace } from './workspaceAnnotations.js'
 import { noticeCurrentLine } from './releaseLine.js'
+import { rolloutGateOf } from './rolloutWaves.js'
+import type { RolloutGate } from '../core/rolloutGate.js'
 
 /** The last alpha release known when this version of the action was made; only where the search starts. */
 const LAYER_VERSION_HINTS: Record<string, number> = {
@@ -103,19 +105,14 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
     // A listed configuration is the function's first read: its values are hidden now, as a read's are.
     for (const state of selection.listed.values()) onRead(state)
 
+    const gate = rolloutGateOf(config, selection.targets, (line) => reporter.info(line))
     const done = new Map<FunctionTarget, FunctionOutcome>()
     const publishOnce = once((result: RunResult) => publishResult(config, result, redact, reporter, env))
     const control = new RunControl(
       (reason) => {
         // The runner kills the process soon: report what is known, now, and leave.
         const outcomes = selection.targets.map((target) => done.get(target) ?? interrupted(control, target, reason))
-        const result = {
-          mode: config.mode,
-          outcomes,
-          layers: layersByRegionAndArch(outcomes),
-          testInvoke: config.testInvoke
-        }
-        void publishOnce(result).finally(() => deps.exit(1))
+        void publishOnce(resultOf(config, outcomes)).finally(() => deps.exit(1))
       },
       (message) => reporter.warning(redact(message))
     )
@@ -124,25 +121,19 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
       onRead,
       redact,
       deps,
-      listed: selection.listed
+      listed: selection.listed,
+      gate
     }).finally(async () => {
       dispose()
       await delivery?.close()
       for (const line of paceLines(clients.paceFigures())) reporter.info(line)
     })
-    const usedLayers = layersByRegionAndArch(outcomes)
-    if (!control.cancelled) await noticeCurrentLine(config, layers, usedLayers, reporter, redact)
+    if (!control.cancelled) await noticeCurrentLine(config, layers, layersByRegionAndArch(outcomes), reporter, redact)
     const notes = [...selection.warnings]
     if (MODE_POLICY[config.mode].reports.annotatesFiles && config.annotateFiles?.length !== 0)
       notes.push(...(await annotateWorkspace(config, layers, env, reporter)))
 
-    const result: RunResult = {
-      mode: config.mode,
-      outcomes,
-      layers: usedLayers,
-      testInvoke: config.testInvoke,
-      notes
-    }
+    const result: RunResult = { ...resultOf(config, outcomes), notes, stopped: gate?.stopped }
     if (MODE_POLICY[config.mode].reports.prComment && config.prComment)
       await postPlanComment(config, result, redact, { reporter, env, event: deps.event, github: deps.github })
     await publishOnce(result)
@@ -152,6 +143,11 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
     // An error from AWS or GitHub is outside text: no terminal escapes or control characters in the annotation.
     reporter.setFailed(annotationText(messageOf(error), { redact }))
   }
+}
+
+/** What the run did, as the outputs, summary and verdict say it. */
+function resultOf(config: ActionConfig, outcomes: readonly FunctionOutcome[]): RunResult {
+  return { mode: config.mode, outcomes, layers: layersByRegionAndArch(outcomes), testInvoke: config.testInvoke }
 }
 
 /** Tells once that otlp-headers holds the key itself, in the modes that write it to functions. */
@@ -270,6 +266,8 @@ interface ProcessingIo {
   readonly deps: RunDeps
   /** The configurations the listing gave (selectFunctions' `listed`). */
   readonly listed: ReadonlyMap<FunctionTarget, FunctionState>
+  /** canary and failure-tolerance, in the modes that write. */
+  readonly gate: RolloutGate | undefined
 }
 
 async function processFunctions(
@@ -280,7 +278,7 @@ async function processFunctions(
   control: RunControl,
   done: Map<FunctionTarget, FunctionOutcome>,
   delivery: DeliveryChecker | undefined,
-  { onRead, redact, deps, listed }: ProcessingIo
+  { onRead, redact, deps, listed, gate }: ProcessingIo
 ): Promise<FunctionOutcome[]> {
   const { reporter } = deps
   reporter.info(
@@ -309,6 +307,7 @@ async function processFunctions(
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
     slots: new Slots(config.maxConcurrency),
+    gate,
     ...(config.delivery ? { waitSlots: new Slots(Math.max(WAITING_AT_ONCE, config.maxConcurrency)) } : {})
   }
   // Every function is started; the slots decide how many write and how many wait at once.

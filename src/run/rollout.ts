@@ -7,9 +7,11 @@ import { emptyReport, type FunctionOutcome, type FunctionTarget } from '../core/
 import { cancelledOutcome, FunctionRun, holderOf } from './functionRun.js'
 import { choosePlanStep, readStep } from './functionSteps/read.js'
 import { planStep } from './functionSteps/plan.js'
+import { gateStep } from './functionSteps/gate.js'
 import { writeStep } from './functionSteps/write.js'
 import { invokeStep, telemetryStep } from './functionSteps/verify.js'
 import type { RolloutContext } from './rolloutContext.js'
+import { gateResultOf } from '../core/rolloutGate.js'
 
 export { cancelledOutcome } from './functionRun.js'
 export { restoreHint } from './functionSteps/rollback.js'
@@ -19,16 +21,21 @@ export async function rolloutFunction(ctx: RolloutContext, target: FunctionTarge
   const slot = holderOf(ctx.slots, await ctx.slots?.acquire())
   if (ctx.isCancelled?.()) {
     slot.release()
+    ctx.gate?.settle(target, 'neutral')
     return cancelledOutcome(emptyReport(target))
   }
   const run = new FunctionRun(ctx, target, slot)
   // The run is its own in-flight entry: a hard stop reads its report as it stands.
   ctx.inFlight?.add(run)
+  let outcome: FunctionOutcome | undefined
   try {
-    return { ...(await steps(run)), notices: run.notices }
+    outcome = { ...(await steps(run)), notices: run.notices }
+    return outcome
   } finally {
     ctx.inFlight?.delete(run)
     slot.release()
+    // Every function tells the gate how it ended: the canary's verdict and the failure count wait for it.
+    ctx.gate?.settle(target, outcome ? gateResultOf(outcome.report, ctx.gate.proof) : 'failed')
   }
 }
 
@@ -42,10 +49,10 @@ async function steps(run: FunctionRun): Promise<FunctionOutcome> {
   return 'invocation' in invoked ? telemetryStep(run, invoked) : invoked
 }
 
-/** Plan, write; if someone changed the function since it was read, read again and plan again. */
+/** Plan, pass the gate, write; if someone changed the function since it was read, read again and plan again. */
 async function planAndWrite(run: FunctionRun): Promise<FunctionOutcome | undefined> {
   for (let replan = 0; ; replan++) {
-    const planned = await planStep(run)
+    const planned = (await planStep(run)) ?? (replan === 0 ? await gateStep(run) : undefined)
     if (planned) return planned
     const written = await writeStep(run, replan)
     if (written !== 'replan') return written

@@ -9,6 +9,7 @@ import type { FunctionState, FunctionTarget } from '../core/model.js'
 import type { UndoResult } from '../core/roleModel.js'
 import type { InFlight } from './cancellation.js'
 import type { Slots } from '../core/concurrency.js'
+import type { RolloutGate } from '../core/rolloutGate.js'
 
 /** A function read before the rollout began (to plan the execution roles), or why it could not be. */
 export type PreRead = { readonly state: FunctionState } | { readonly error: unknown }
@@ -48,6 +49,8 @@ export interface RolloutContext {
   readonly roleWrittenAt?: Map<string, number>
   /** Secret access, checked or granted once per role and run: every function of the role reports the same. */
   readonly secretAccessByRole?: Map<string, ReturnType<RoleCoordinator['secretAccessForRole']>>
+  /** The canary and failure-tolerance gate every function passes before its first write; none in plan and check. */
+  readonly gate?: RolloutGate | undefined
   /** Called with each configuration read from AWS, before anything about it is said: its values become secrets. */
   readonly onRead?: (state: FunctionState) => void
 }

@@ -33,6 +33,18 @@ describe('Slots', () => {
     f.release()
   })
 
+  it('serves one asking `first` ahead of those already waiting', async () => {
+    const slots = new Slots(1)
+    const order: string[] = []
+    const held = await slots.acquire()
+    const later = slots.acquire().then((lease) => (order.push('later'), lease))
+    const first = slots.acquire(true).then((lease) => (order.push('first'), lease))
+    held.release()
+    ;(await first).release()
+    ;(await later).release()
+    expect(order).toEqual(['first', 'later'])
+  })
+
   it('counts a second release of the same lease as nothing', async () => {
     const slots = new Slots(1)
     const lease = await slots.acquire()

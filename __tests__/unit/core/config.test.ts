@@ -225,7 +225,8 @@ describe('loadConfig: defaults', () => {
       delivery: undefined,
       jsonLogs: false,
       grantSecretAccess: false,
-      secretNeeds: []
+      secretNeeds: [],
+      waves: { canary: { none: true }, failureTolerance: { count: 3 } }
     })
     expect(DEFAULT_LAYER_ACCOUNT).toBe('418653438961')
     expect(DEFAULT_LAYER_NAME).toBe('rotel-extension-{arch}-alpha')

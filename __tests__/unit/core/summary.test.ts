@@ -243,6 +243,44 @@ describe('renderSummary', () => {
   })
 })
 
+describe('renderSummary of a stopped rollout', () => {
+  it('lists the failure first, then the functions not started, whose one reason is said once with their names', () => {
+    const failedCanary = report({
+      function: 'wave-00',
+      region: 'us-east-1',
+      status: 'rolled-back',
+      error: 'wave-00: the test invocation failed (status 200, Unhandled error). It was rolled back.'
+    })
+    const skipped = ['wave-01', 'wave-02', 'wave-03'].map((name) =>
+      report({
+        function: name,
+        region: 'us-east-1',
+        status: 'skipped',
+        error: `${name} was not started: the rollout stopped after the canary function wave-00 failed.`
+      })
+    )
+    const summary = renderSummary(
+      {
+        mode: 'apply',
+        outcomes: [...skipped, failedCanary].map((r) => outcome(r, undefined)),
+        layers: new Map(),
+        testInvoke: true,
+        stopped: 'the canary function wave-00 failed'
+      },
+      createRedactor()
+    )
+    expect(summary).toContain('4 functions: 1 rolled back, 3 skipped.')
+    const errors = summary.slice(summary.indexOf('### Errors'))
+    expect(errors.split('\n').filter((line) => line.startsWith('- '))).toEqual([
+      '- **wave-00** (us-east-1): wave-00: the test invocation failed (status 200, Unhandled error). It was rolled back.',
+      expect.stringMatching(
+        /^- \*\*3 functions\*\* \(… is each one's name\): … was not started: the rollout stopped after the canary function wave-00 failed\. .*wave-01, wave-02, wave-03/
+      )
+    ])
+    expect(summary.indexOf('↩️ rolled back')).toBeLessThan(summary.indexOf('⏭️ skipped'))
+  })
+})
+
 describe('renderSummary with json-logs', () => {
   const switched = report({
     function: 'orders-api',

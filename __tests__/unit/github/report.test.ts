@@ -47,6 +47,19 @@ describe('verdictOf', () => {
     expect(verdict.failure ?? verdict.message).toMatch(message)
   })
 
+  it('a stopped rollout fails the step with the one sentence of what stopped it, before the failures', () => {
+    const outcomes = [row('f0', 'rolled-back'), row('f1', 'skipped'), row('f2', 'skipped'), row('f3', 'unchanged')]
+    expect(verdictOf(config('apply'), outcomes, 'the canary function f0 failed')).toEqual({
+      failure:
+        'The rollout stopped after the canary function f0 failed: 2 of 4 functions were not started; see the job summary.',
+      message: ''
+    })
+    // A stop that left nothing unstarted: the failures are the verdict.
+    expect(verdictOf(config('apply'), [row('f0', 'failed')], '1 failure (failure-tolerance 0)').failure).toMatch(
+      /^1 of 1 function could not be instrumented \(f0\)/
+    )
+  })
+
   it('check with fail-on-drift false reports drift and succeeds', () => {
     const verdict = verdictOf(config('check', false), [row('f0', 'drifted')])
     expect(verdict.failure).toBeUndefined()

@@ -17,6 +17,8 @@ import { loadConfig } from '../../../src/core/config.js'
 import { LayerResolver } from '../../../src/aws/layerResolver.js'
 import { rolloutFunction } from '../../../src/run/rollout.js'
 import type { RolloutContext } from '../../../src/run/rolloutContext.js'
+import { rolloutGateOf } from '../../../src/run/rolloutWaves.js'
+import { Slots } from '../../../src/core/concurrency.js'
 
 const lambda = mockClient(LambdaClient)
 const logs = mockClient(CloudWatchLogsClient)
@@ -395,6 +397,78 @@ describe('rolloutFunction', () => {
     expect(report.invocation.status).toBe('skipped')
     expect(lambda.commandCalls(InvokeCommand)).toHaveLength(0)
     expect(logs.commandCalls(DescribeLogStreamsCommand)).toHaveLength(0)
+  })
+})
+
+describe('rolloutFunction at the rollout gate (canary, failure-tolerance)', () => {
+  const other = { ...target, given: 'billing', name: 'billing' }
+  const gated = (inputs: Record<string, string>, targets = [target, other]): RolloutContext => {
+    const ctx = context(inputs)
+    return { ...ctx, slots: new Slots(1), gate: rolloutGateOf(ctx.config, targets, () => {}) }
+  }
+  const armOf = (name: string): string => `arn:aws:lambda:us-east-1:123456789012:function:${name}`
+
+  it('starts no function to be written once the rollout stopped; it says why and writes nothing', async () => {
+    const ctx = gated({ 'failure-tolerance': '0' })
+    ctx.gate?.settle(other, 'failed')
+    const { report, log } = await rolloutFunction(ctx, target)
+    expect(report).toMatchObject({
+      status: 'skipped',
+      error: 'orders-api was not started: the rollout stopped after 1 failure (failure-tolerance 0).',
+      layersAfter: report.layersBefore,
+      diff: null
+    })
+    expect(log).toContain('Not started: nothing was written.')
+    expect(updateInputs()).toEqual([])
+    expect(lambda.commandCalls(InvokeCommand)).toHaveLength(0)
+  })
+
+  it('never holds or skips a function with nothing to write', async () => {
+    readsOf(lambda).resolves(
+      baseConfiguration({
+        Layers: [{ Arn: USER_LAYER }, { Arn: layerArn('amd64', LATEST) }],
+        Environment: {
+          Variables: {
+            LOG_LEVEL: 'info',
+            ROTEL_OTLP_EXPORTER_ENDPOINT: 'https://clickstack.example.com:4317',
+            ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS: 'Authorization=secret-ingestion-key'
+          }
+        }
+      })
+    )
+    const ctx = gated({ 'failure-tolerance': '0' })
+    ctx.gate?.settle(other, 'failed')
+    expect((await rolloutFunction(ctx, target)).report.status).toBe('unchanged')
+  })
+
+  it('lets the canary write first while the others wait without holding a slot, then the rest', async () => {
+    // The canary is listed second: the first function reaches the gate first and must give its only slot back.
+    readsOf(lambda).callsFake(({ FunctionName }) =>
+      baseConfiguration({ FunctionName, FunctionArn: armOf(FunctionName) })
+    )
+    const ctx = gated({ canary: 'billing' })
+    const [first, second] = await Promise.all([rolloutFunction(ctx, target), rolloutFunction(ctx, other)])
+    expect([first.report.status, second.report.status]).toEqual(['updated', 'updated'])
+    expect(updateInputs().map((input) => input.FunctionName)).toEqual([armOf('billing'), armOf('orders-api')])
+    // The rest started only after the canary's test invocation.
+    const invoked = lambda.commandCalls(InvokeCommand).map((call) => call.args[0].input.FunctionName)
+    expect(invoked).toEqual([armOf('billing'), armOf('orders-api')])
+  })
+
+  it('skips the waiting function when the canary fails, and rolls the canary back', async () => {
+    readsOf(lambda).callsFake(({ FunctionName }) =>
+      baseConfiguration({ FunctionName, FunctionArn: armOf(FunctionName) })
+    )
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled' })
+    const ctx = gated({ canary: 'billing' })
+    const [first, second] = await Promise.all([rolloutFunction(ctx, target), rolloutFunction(ctx, other)])
+    expect(second.report.status).toBe('rolled-back')
+    expect(first.report).toMatchObject({
+      status: 'skipped',
+      error: 'orders-api was not started: the rollout stopped after the canary function billing failed.'
+    })
+    expect(ctx.gate?.stopped).toBe('the canary function billing failed')
+    expect(updateInputs().map((input) => input.FunctionName)).toEqual([armOf('billing'), armOf('billing')])
   })
 })
 

@@ -12,6 +12,7 @@ import type { Architecture } from '../model.js'
 import { kmsKeyArnProblem } from '../secretAccess.js'
 import type { SecretReference } from '../secretReferences.js'
 import { parseApiRates } from './apiRates.js'
+import { parseRolloutWaves } from './rolloutWaves.js'
 import { inputNameOfReference } from './managedVariables.js'
 import { parseBoolean, parseInteger, type Problem } from './parsers.js'
 import type { SamePartition } from './where.js'
@@ -80,7 +81,7 @@ export function parseLayer(input: Input, problem: Problem) {
   return { layerVersion, layerNameTemplate, architecture }
 }
 
-/** The test invocation, rollback and the limits of a run's pace (max-concurrency, aws-api-rates). */
+/** The test invocation, rollback, the limits of a run's pace (max-concurrency, aws-api-rates) and its waves (canary, failure-tolerance). */
 export function parseTestInvoke(input: Input, problem: Problem) {
   const testInvoke = parseBoolean('test-invoke', input('test-invoke'), true, problem)
   const testPayload = input('test-payload') || '{"test":"data"}'
@@ -109,7 +110,8 @@ export function parseTestInvoke(input: Input, problem: Problem) {
     problem
   )
   const apiRates = parseApiRates(input, problem)
-  return { testInvoke, testPayload, rollbackOnFailure, maxConcurrency, cloudwatchCheckSeconds, apiRates }
+  const waves = parseRolloutWaves(input, problem, testInvoke)
+  return { testInvoke, testPayload, rollbackOnFailure, maxConcurrency, cloudwatchCheckSeconds, apiRates, waves }
 }
 
 /** annotate-files: undefined for the built-in list, empty to turn the scan off. */
