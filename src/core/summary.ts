@@ -5,6 +5,7 @@ import { markdownBlock, markdownCode, markdownLink, markdownText, plainText, tai
 import { MODE_POLICY, writesFunctions } from './modes.js'
 import { type Redactor, redactDeep } from './redact.js'
 import { COMMENT_ROOM, fitBlocks, type Room, SUMMARY_ROOM } from './summaryFit.js'
+import { costLine, figuresCell } from './invocationFigures.js'
 import { byStatus, changeKey, errorTemplate, groupBy, QUIET_STATUSES, someNames } from './summaryGroups.js'
 
 export interface RunResult {
@@ -46,9 +47,23 @@ export function renderOutputs(result: RunResult, redact: Redactor): Outputs {
     changed: String(changed),
     drift: String(result.outcomes.some(({ report }) => report.status === 'drifted')),
     report: outputJson(
-      result.outcomes.map(({ report }) => report),
+      result.outcomes.map(({ report }) => withFigureFields(report)),
       redact
     )
+  }
+}
+
+/** Every row carries the figure fields, null when unknown, whichever step made its invocation record. */
+function withFigureFields(report: FunctionReport): FunctionReport {
+  const { invocation } = report
+  return {
+    ...report,
+    invocation: {
+      ...invocation,
+      report: invocation.report ?? null,
+      lowMemory: invocation.lowMemory ?? false,
+      before: invocation.before ?? null
+    }
   }
 }
 
@@ -116,6 +131,8 @@ function summaryBlocks(result: RunResult, redact: Redactor, detail: Detail, room
   const reports = result.outcomes.map(({ report }) => report)
   const words = MODE_POLICY[result.mode].reports
   const head: string[] = [`## ${words.title}`, '', tallyLine(reports), '']
+  const cost = costLine(reports, (name) => cell(name, redact))
+  if (cost) head.push(cost, '')
   const quiet = reports.length > 0 && reports.every((r) => QUIET_STATUSES.has(r.status))
   if (quiet) head.push(words.quiet, '')
   if (words.nothingWritten) head.push(words.nothingWritten, '')
@@ -488,7 +505,8 @@ function layerTransition(r: FunctionReport, redact: Redactor): string {
 function invocationCell(r: FunctionReport, testInvoke: boolean, redact: Redactor): string {
   const { status, statusCode, functionError } = r.invocation
   if (status === 'skipped') return testInvoke ? 'skipped' : 'off'
-  return `${status}${statusCode !== null ? ` (${Number(statusCode)})` : ''}${functionError ? ` ${cell(functionError, redact)}` : ''}`
+  const figures = figuresCell(r.invocation)
+  return `${status}${statusCode !== null ? ` (${Number(statusCode)})` : ''}${functionError ? ` ${cell(functionError, redact)}` : ''}${figures ? ` · ${figures}` : ''}`
 }
 
 /** The test invocations' log tails the summary shows, and the characters of each: the summary stays small. */

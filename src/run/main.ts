@@ -32,6 +32,8 @@ import { layersByRegionAndArch, type RunResult } from '../core/summary.js'
 import { type ApiRates, paceLines } from '../core/apiRates.js'
 import { openDeliveryChecker, preflightEndpoint, type TelemetryIo } from './telemetryEndpoint.js'
 import { annotateWorkspace } from './workspaceAnnotations.js'
+import { readEarlierReport } from './earlierReport.js'
+import { withEarlierFigures } from '../core/earlierReport.js'
 
 /** The last alpha release known when this version of the action was made; only where the search starts. */
 const LAYER_VERSION_HINTS: Record<string, number> = {
@@ -84,6 +86,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
     const config = loadConfig((name) => reporter.getInput(name), env)
     mask(redactor.add(config.secretValues))
     noticeLiteralKey(config, reporter)
+    const earlier = await readEarlierReport(config, env, (text) => reporter.warning(annotationText(text, { redact })))
     const clients = deps.awsClients(
       config.roleToAssume
         ? await reporter.group('Assume the deploy role', () => assumeRole(config, env, deps))
@@ -119,7 +122,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
       (message) => reporter.warning(redact(message))
     )
     const dispose = control.install()
-    const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done, delivery, {
+    const processed = await processFunctions(config, clients, layers, selection.targets, control, done, delivery, {
       onRead,
       redact,
       deps,
@@ -129,6 +132,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
       await delivery?.close()
       for (const line of paceLines(clients.paceFigures())) reporter.info(line)
     })
+    const outcomes = earlier ? withEarlierFigures(processed, earlier) : processed
     const notes = [...selection.warnings]
     if (MODE_POLICY[config.mode].reports.annotatesFiles && config.annotateFiles?.length !== 0)
       notes.push(...(await annotateWorkspace(config, layers, env, reporter)))
