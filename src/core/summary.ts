@@ -102,7 +102,7 @@ const SHORTENED: Record<Exclude<Detail, 'full'>, string> = {
   compact:
     'errors are cut to 300 characters, only the first diffs are shown, and functions whose telemetry was delivered and execution roles with nothing to change are named or counted instead of each given a row',
   counted:
-    'errors are grouped and cut to 300 characters, no diffs are shown, the names of functions that did not change are only counted and other lists of names end after 3,000 characters, and functions whose telemetry was delivered and execution roles with nothing to change are only counted'
+    "errors are grouped and cut to 300 characters, no diffs are shown, the test invocations' memory and init figures are left out of the table (the report has them), the names of functions that did not change are only counted and other lists of names end after 3,000 characters, and functions whose telemetry was delivered and execution roles with nothing to change are only counted"
 }
 
 /**
@@ -316,7 +316,9 @@ function renderFunctions(
       writes ? '| --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- | --- |'
     ].join('\n')
   ]
-  const rows = byStatus(reports).map((r) => ({ r, cells: rowCells(r, result, redact, writes).join(' | ') }))
+  // At the last step of shortening the figures are left out, so that functions of the same outcome share a row again.
+  const figures = detail !== 'counted'
+  const rows = byStatus(reports).map((r) => ({ r, cells: rowCells(r, result, redact, writes, figures).join(' | ') }))
   for (const group of groupBy(rows, ({ cells }) => cells)) {
     const [{ r: first, cells }] = group as [(typeof rows)[number]]
     const names =
@@ -337,7 +339,13 @@ function renderFunctions(
 }
 
 /** A function's row but for its name: equal for functions the table shows on one row. */
-function rowCells(r: FunctionReport, result: RunResult, redact: Redactor, writes: boolean): string[] {
+function rowCells(
+  r: FunctionReport,
+  result: RunResult,
+  redact: Redactor,
+  writes: boolean,
+  withFigures: boolean
+): string[] {
   const row = [
     cell(r.region, redact),
     r.architecture ?? '?',
@@ -347,7 +355,7 @@ function rowCells(r: FunctionReport, result: RunResult, redact: Redactor, writes
   ]
   if (writes)
     row.push(
-      invocationCell(r, result.testInvoke, redact),
+      invocationCell(r, result.testInvoke, redact, withFigures),
       r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch
     )
   return row
@@ -502,10 +510,10 @@ function layerTransition(r: FunctionReport, redact: Redactor): string {
   return `${short(r.layerBefore)} → ${short(r.layerAfter)}`
 }
 
-function invocationCell(r: FunctionReport, testInvoke: boolean, redact: Redactor): string {
+function invocationCell(r: FunctionReport, testInvoke: boolean, redact: Redactor, withFigures: boolean): string {
   const { status, statusCode, functionError } = r.invocation
   if (status === 'skipped') return testInvoke ? 'skipped' : 'off'
-  const figures = figuresCell(r.invocation)
+  const figures = withFigures ? figuresCell(r.invocation) : ''
   return `${status}${statusCode !== null ? ` (${Number(statusCode)})` : ''}${functionError ? ` ${cell(functionError, redact)}` : ''}${figures ? ` · ${figures}` : ''}`
 }
 

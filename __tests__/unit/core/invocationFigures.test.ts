@@ -126,3 +126,31 @@ describe('the summary and the report output', () => {
     })
   })
 })
+
+describe('a fleet too large for the summary', () => {
+  it('leaves the figures out at the last step, so that functions of the same outcome share a row again', () => {
+    const outcomes = Array.from({ length: 300 }, (_, n) => ({
+      report: row(`fn-${n}`, { report: figures({ maxMemoryUsedMb: 100 + n, memorySizeMb: 1024 }) }),
+      layer: undefined,
+      log: [],
+      warnings: []
+    }))
+    const result = { mode: 'apply' as const, outcomes, layers: new Map(), testInvoke: true }
+    const redact = createRedactor()
+    const full = renderSummary(result, redact)
+    expect(full).toContain('| ok (200) · 399/1024 MB · init 250 ms |')
+    expect(Buffer.byteLength(full)).toBeGreaterThan(30_000)
+    const room = {
+      max: 20_000,
+      measure: (text: string) => Buffer.byteLength(text),
+      cap: 'a small cap',
+      elsewhere: 'the report'
+    }
+    const counted = renderSummary(result, redact, room)
+    expect(counted).toMatch(/memory and init figures are left out of the table/)
+    expect(counted).not.toMatch(/\d+\/1024 MB/)
+    expect(counted).toContain('| <details><summary>300 functions</summary>fn-0, fn-1,')
+    // The cost line stays.
+    expect(counted).toContain('**Memory**: the most any test invocation used is 399 MB of 1024 (fn-299)')
+  })
+})
