@@ -62,13 +62,13 @@ export async function invokeStep(run: FunctionRun): Promise<FunctionOutcome | In
     })
     return rollbackStep(run, `the test invocation could not be made: ${errorName(error)}: ${messageOf(error)}`)
   }
-  const lowMemory = knowInvocation(run, invocation)
   log.push(
     `Test invocation: status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, FunctionError ${invocation.functionError}` : ''}${invocation.requestId ? ` (request ${invocation.requestId})` : ''}`
   )
   // The tail is the function's own output: bounded (Lambda sends 4 KB; a proxy may send more), and printed
   // by main.ts through the reporter's outsideGroup, which keeps the runner from reading a command in it.
   if (invocation.logTail) log.push('Log tail:', ...indent(tailOf(invocation.logTail, 100, LOG_TAIL_CHARS)))
+  const lowMemory = knowInvocation(run, invocation)
   if (!invocation.ok) {
     const tail = invocation.logTail ? ` Log tail: ${lastLines(invocation.logTail, 5)}` : ''
     const reason = `the test invocation failed (status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, ${invocation.functionError} error` : ''}).${tail}`
