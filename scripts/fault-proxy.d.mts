@@ -18,6 +18,8 @@ export type { ApiClass, EnvelopeOptions } from './aws-envelope.mjs'
  * - `update-failed`: UpdateFunctionConfiguration is applied, answered LastUpdateStatus InProgress (Failed with
  *   `immediate`), and later reads of the function say Failed with `reason`/`reasonCode` until its next update
  * - `function-error`: Invoke is made, then answered 200 with X-Amz-Function-Error: Unhandled and X-Amz-Log-Result
+ * - `log-tail`: Invoke is made and its answer kept, with X-Amz-Log-Result set to `logTail`, each `{requestId}` in it
+ *   replaced by the answer's request id (moto sends no log)
  * - `environment-too-large`: UpdateFunctionConfiguration only, not forwarded: 400 InvalidParameterValueException with
  *   Lambda's message for variables over 4 KB, which quotes the requested variables as JSON ("String measured: {…}")
  * - `pass`: forwarded unchanged (for a rule that only runs `before`)
@@ -33,6 +35,7 @@ export type FaultType =
   | 'delay'
   | 'update-failed'
   | 'function-error'
+  | 'log-tail'
   | 'invalid-parameter'
   | 'environment-too-large'
   | 'pass'
@@ -82,7 +85,7 @@ export interface FaultRule {
   service?: string
   /**
    * Only calls of this operation (or these). `update-failed` and `environment-too-large` imply
-   * UpdateFunctionConfiguration, `function-error` Invoke.
+   * UpdateFunctionConfiguration, `function-error` and `log-tail` Invoke.
    */
   operation?: string | readonly string[]
   /** Only calls about this function (name, never ARN), or names this pattern matches. */
@@ -117,7 +120,7 @@ export interface FaultRule {
   reasonCode?: string
   /** For `update-failed`: the update's own answer says Failed (default: InProgress, and the next read says Failed). */
   immediate?: boolean
-  /** For `function-error`: the error message in the payload, and the log tail (plain text; sent base64). */
+  /** For `function-error`: the error message in the payload, and the log tail (plain text; sent base64); for `log-tail`, the tail. */
   errorMessage?: string
   logTail?: string
   /** Called when the rule fires, before the call is forwarded or faulted: e.g. to change the function meanwhile. */

@@ -27,6 +27,9 @@
 //                       with `reason` / `reasonCode` – until the next update of that function goes through
 //   function-error      Invoke only: the invocation is made, then answered 200 with X-Amz-Function-Error: Unhandled,
 //                       X-Amz-Log-Result (the base64 `logTail`) and an error payload, as for a handler that threw
+//   log-tail            Invoke only: the invocation is made and its answer kept, with X-Amz-Log-Result set to the
+//                       base64 `logTail`, each {requestId} in it replaced by the answer's request id (moto sends
+//                       no log): a tail with Lambda's REPORT line for the invocation, as Lambda's would end
 //   environment-too-large
 //                       UpdateFunctionConfiguration only, not forwarded: 400 InvalidParameterValueException with
 //                       Lambda's own message for variables over 4 KB, which echoes the requested variables as JSON
@@ -110,6 +113,7 @@ export const FAULTS = Object.freeze([
   'delay',
   'update-failed',
   'function-error',
+  'log-tail',
   'invalid-parameter',
   'environment-too-large',
   'pass'
@@ -524,7 +528,7 @@ export async function startFaultProxy(options) {
         decision.fault === 'pass' ||
         ((decision.fault === 'update-failed' || decision.fault === 'environment-too-large') &&
           call.operation !== 'UpdateFunctionConfiguration') ||
-        (decision.fault === 'function-error' && call.operation !== 'Invoke')
+        ((decision.fault === 'function-error' || decision.fault === 'log-tail') && call.operation !== 'Invoke')
       if (inapplicable) decision.fault = 'pass'
       record.fault = inapplicable ? null : decision.fault
       if (decision.rule.before) await decision.rule.before({ ...record })
@@ -584,6 +588,14 @@ export async function startFaultProxy(options) {
         return reply(answer)
       }
       return reply(functionErrorAnswer(rule, answer))
+    }
+    if (fault === 'log-tail') {
+      const answer = await upstream(call, req, body)
+      if (answer.status !== 200) {
+        record.fault = null
+        return reply(answer)
+      }
+      return reply(withLogTail(rule, answer))
     }
     return reply(await upstream(call, req, body))
   }
@@ -667,7 +679,7 @@ function matches(rule, call) {
   // These two only make sense on one operation each: a rule naming no operation means that one.
   const implied = faults.every((f) => f === 'update-failed' || f === 'environment-too-large')
     ? 'UpdateFunctionConfiguration'
-    : faults.every((f) => f === 'function-error')
+    : faults.every((f) => f === 'function-error' || f === 'log-tail')
       ? 'Invoke'
       : undefined
   const operation = rule.operation ?? implied
@@ -999,6 +1011,20 @@ function functionErrorAnswer(rule, answer) {
       'x-amz-log-result': Buffer.from(tail).toString('base64')
     },
     body: Buffer.from(JSON.stringify({ errorType: 'Error', errorMessage, trace: [] }))
+  }
+}
+
+/** The invocation's own answer, with the rule's log tail for its request id (one made up when moto gave none). */
+function withLogTail(rule, answer) {
+  const requestId = answer.headers['x-amzn-requestid'] ?? randomUUID()
+  const tail = (rule.logTail ?? '').replaceAll('{requestId}', requestId)
+  return {
+    ...answer,
+    headers: {
+      ...answer.headers,
+      'x-amzn-requestid': requestId,
+      'x-amz-log-result': Buffer.from(tail).toString('base64')
+    }
   }
 }
 

@@ -76,6 +76,12 @@ const PAYLOAD_SECRET = 'S3cr3t-In-The-Payload-77'
 const PASTED_KEY = 'c2VjcmV0LWtleS1wYXN0ZWQ=='
 const URL_PASSWORD = 'Ch-Pa55word-x'
 const HEADER_SECRET = 'Hdr-S3cret-Value-42'
+/** Earlier reports compare-report must refuse before any AWS call: too large, and not the report file. */
+const REPORTS = mkdtempSync(join(tmpdir(), 'rotel-compare-'))
+const HUGE_REPORT = join(REPORTS, 'huge.json')
+writeFileSync(HUGE_REPORT, `[${' '.repeat(6 * 1024 * 1024 - 2)}]`)
+const SMALL_REPORT = join(REPORTS, 'small.json')
+writeFileSync(SMALL_REPORT, JSON.stringify({ reportFile: '/tmp/report.json', functions: 900, note: 'too large' }))
 
 /** A bad-input case: the inputs that spoil BASE, the input the message must name, and the secrets it carries. */
 interface BadCase {
@@ -813,6 +819,21 @@ const BAD_INPUTS: readonly BadCase[] = [
     { 'github-token': `ghp_${HEADER_SECRET}${'t'.repeat(2000)}` },
     'github-token',
     { secrets: [HEADER_SECRET] }
+  ),
+  // memory-headroom, low-memory, compare-report
+  bad('a memory-headroom without a unit', { 'memory-headroom': '10' }, 'memory-headroom', { says: /e\.g\. 10%/ }),
+  bad('a memory-headroom of 95%', { 'memory-headroom': '95%' }, 'memory-headroom', { says: /from 0% to 90%/ }),
+  bad('an unknown low-memory', { 'low-memory': 'rollback' }, 'low-memory', { says: /must be warn .* or fail/ }),
+  bad('a compare-report over 5 MB', { 'compare-report': HUGE_REPORT }, 'compare-report', {
+    says: /compare-report is 6 MB; at most 5 MB is read/
+  }),
+  bad(
+    'a compare-report that is the small report output, not the file',
+    { 'compare-report': SMALL_REPORT },
+    'compare-report',
+    {
+      says: /not a JSON array of function rows/
+    }
   ),
   // several at once: every one is reported
   bad('two bad inputs at once', { mode: 'deploy', 'max-concurrency': '0' }, 'max-concurrency', {

@@ -416,6 +416,24 @@ describe('faults surface as the SDK exceptions the real services produce', () =>
     ])
   })
 
+  it("log-tail: Invoke is made and its answer kept, with the tail for the answer's request id", async () => {
+    const p = await proxyWith([
+      { fault: 'log-tail', logTail: 'END RequestId: {requestId}\nREPORT RequestId: {requestId}\n' }
+    ])
+    const result = await lambda(p).send(
+      new InvokeCommand({ FunctionName: 'orders-api', LogType: 'Tail', Payload: Buffer.from('{"test":"data"}') })
+    )
+    expect(fake.invocations).toBe(1)
+    expect(result.StatusCode).toBe(200)
+    expect(result.FunctionError).toBeUndefined()
+    const requestId = result.$metadata.requestId ?? ''
+    expect(requestId).toMatch(/^[\w-]{8,}$/)
+    expect(Buffer.from(result.LogResult ?? '', 'base64').toString('utf8')).toBe(
+      `END RequestId: ${requestId}\nREPORT RequestId: ${requestId}\n`
+    )
+    expect(p.calls[0]).toMatchObject({ operation: 'Invoke', fault: 'log-tail', status: 200, upstreamStatus: 200 })
+  })
+
   it("environment-too-large: the update is refused unforwarded with Lambda's 4 KB message, which quotes the requested variables", async () => {
     const p = await proxyWith([{ fault: 'environment-too-large', functionName: 'orders-api' }])
     const variables = { DB_PASSWORD: 'pa"ss\\word', LOG_LEVEL: 'debug' }

@@ -71,7 +71,8 @@ export function toState(configuration: FunctionConfiguration, region: string): F
       applicationLogLevel: configuration.LoggingConfig.ApplicationLogLevel,
       systemLogLevel: configuration.LoggingConfig.SystemLogLevel,
       logGroup: configuration.LoggingConfig.LogGroup || undefined
-    }
+    },
+    memorySizeMb: configuration.MemorySize
   }
 }
 

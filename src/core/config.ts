@@ -25,6 +25,8 @@ import {
 } from './inputs/runSettings.js'
 import { parseWhere, ROTEL_REGIONS } from './inputs/where.js'
 import type { RolloutWaves } from './inputs/rolloutWaves.js'
+import { parseMemorySettings } from './inputs/memory.js'
+import type { LowMemoryAction, MemoryHeadroom } from './memoryHeadroom.js'
 
 export type { DeliveryConfig }
 export { DEFAULT_LAYER_NAME, MAX_PAYLOAD_BYTES, ROTEL_REGIONS }
@@ -95,6 +97,12 @@ export interface ActionConfig {
   readonly secretNeeds: readonly SecretNeed[]
   /** json-logs: switch functions that log Text to JSON (so that records carry faas.invocation_id). */
   readonly jsonLogs: boolean
+  /** How much of its memory size a function must keep free in the test invocation (memory-headroom). */
+  readonly memoryHeadroom: MemoryHeadroom
+  /** low-memory: warn, or roll back and fail, when it does not. */
+  readonly lowMemory: LowMemoryAction
+  /** compare-report: an earlier run's report file, whose figures the rows compare with; undefined for none. */
+  readonly compareReport: string | undefined
 }
 
 export { ENV }
@@ -137,7 +145,7 @@ export function loadConfig(readInput: InputReader, env: NodeJS.ProcessEnv): Acti
     problem
   )
 
-  const invoke = parseTestInvoke(input, problem)
+  const invoke = { ...parseTestInvoke(input, problem), ...parseMemorySettings(input, problem) }
 
   const failOnDrift = parseBoolean('fail-on-drift', input('fail-on-drift'), true, problem)
   const prComment = parseBoolean('pr-comment', input('pr-comment'), true, problem)

@@ -3,6 +3,7 @@
  * of them, and the report of what was done. Types and constructors only; no I/O.
  */
 import type { LayerVersion } from './layerVersions.js'
+import type { InvocationFigures } from './invocationReport.js'
 
 /** A function's instruction set, as Lambda names it. */
 export type Architecture = 'x86_64' | 'arm64'
@@ -52,6 +53,8 @@ export interface FunctionState {
   readonly role?: string | undefined
   /** Its LoggingConfig as read; undefined when Lambda returned none (then the format is Text). */
   readonly logging?: LoggingConfig | undefined
+  /** MemorySize as read, in MB: what the memory headroom is measured against. */
+  readonly memorySizeMb?: number | undefined
 }
 
 /** One variable the write adds, changes or removes, as the diff shows it. */
@@ -130,6 +133,12 @@ export interface FunctionReport {
     status: 'ok' | 'failed' | 'skipped'
     statusCode: number | null
     functionError: string | null
+    /** The figures of Lambda's REPORT line for the test invocation; null when its tail had none to trust. */
+    report?: InvocationFigures | null
+    /** Its Max Memory Used came within memory-headroom of the memory size. */
+    lowMemory?: boolean
+    /** The same function's figures in the report compare-report names; null when it has none. */
+    before?: InvocationFigures | null
   }
   cloudwatch: CloudWatchStatus
   /** What the CloudWatch check saw (the new stream, what it looked through, or why it could not tell); null when it did not look. */
@@ -173,7 +182,14 @@ export function emptyReport(target: FunctionTarget): FunctionReport {
     layersBefore: [],
     layersAfter: [],
     changedVariables: [],
-    invocation: { status: 'skipped', statusCode: null, functionError: null },
+    invocation: {
+      status: 'skipped',
+      statusCode: null,
+      functionError: null,
+      report: null,
+      lowMemory: false,
+      before: null
+    },
     cloudwatch: 'unknown',
     cloudwatchDetail: null,
     diff: null,

@@ -5,6 +5,7 @@ import { markdownBlock, markdownCode, markdownLink, markdownText, plainText, tai
 import { MODE_POLICY, writesFunctions } from './modes.js'
 import { type Redactor, redactDeep } from './redact.js'
 import { COMMENT_ROOM, fitBlocks, type Room, SUMMARY_ROOM } from './summaryFit.js'
+import { costLine, figuresCell } from './invocationFigures.js'
 import { byStatus, changeKey, errorTemplate, groupBy, QUIET_STATUSES, someNames } from './summaryGroups.js'
 
 export interface RunResult {
@@ -48,9 +49,23 @@ export function renderOutputs(result: RunResult, redact: Redactor): Outputs {
     changed: String(changed),
     drift: String(result.outcomes.some(({ report }) => report.status === 'drifted')),
     report: outputJson(
-      result.outcomes.map(({ report }) => report),
+      result.outcomes.map(({ report }) => withFigureFields(report)),
       redact
     )
+  }
+}
+
+/** Every row carries the figure fields, null when unknown, whichever step made its invocation record. */
+function withFigureFields(report: FunctionReport): FunctionReport {
+  const { invocation } = report
+  return {
+    ...report,
+    invocation: {
+      ...invocation,
+      report: invocation.report ?? null,
+      lowMemory: invocation.lowMemory ?? false,
+      before: invocation.before ?? null
+    }
   }
 }
 
@@ -90,7 +105,7 @@ const SHORTENED: Record<Exclude<Detail, 'full'>, string> = {
   compact:
     'errors are cut to 300 characters, only the first diffs are shown, and functions whose telemetry was delivered and execution roles with nothing to change are named or counted instead of each given a row',
   counted:
-    'errors are grouped and cut to 300 characters, no diffs are shown, the names of functions that did not change are only counted and other lists of names end after 3,000 characters, and functions whose telemetry was delivered and execution roles with nothing to change are only counted'
+    "errors are grouped and cut to 300 characters, no diffs are shown, the test invocations' memory and init figures are left out of the table (the report has them), the names of functions that did not change are only counted and other lists of names end after 3,000 characters, and functions whose telemetry was delivered and execution roles with nothing to change are only counted"
 }
 
 /**
@@ -119,6 +134,8 @@ function summaryBlocks(result: RunResult, redact: Redactor, detail: Detail, room
   const reports = result.outcomes.map(({ report }) => report)
   const words = MODE_POLICY[result.mode].reports
   const head: string[] = [`## ${words.title}`, '', tallyLine(reports), '']
+  const cost = costLine(reports, (name) => cell(name, redact))
+  if (cost) head.push(cost, '')
   const quiet = reports.length > 0 && reports.every((r) => QUIET_STATUSES.has(r.status))
   if (quiet) head.push(words.quiet, '')
   if (words.nothingWritten) head.push(words.nothingWritten, '')
@@ -302,7 +319,9 @@ function renderFunctions(
       writes ? '| --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- | --- |'
     ].join('\n')
   ]
-  const rows = byStatus(reports).map((r) => ({ r, cells: rowCells(r, result, redact, writes).join(' | ') }))
+  // At the last step of shortening the figures are left out, so that functions of the same outcome share a row again.
+  const figures = detail !== 'counted'
+  const rows = byStatus(reports).map((r) => ({ r, cells: rowCells(r, result, redact, writes, figures).join(' | ') }))
   for (const group of groupBy(rows, ({ cells }) => cells)) {
     const [{ r: first, cells }] = group as [(typeof rows)[number]]
     const names =
@@ -323,7 +342,13 @@ function renderFunctions(
 }
 
 /** A function's row but for its name: equal for functions the table shows on one row. */
-function rowCells(r: FunctionReport, result: RunResult, redact: Redactor, writes: boolean): string[] {
+function rowCells(
+  r: FunctionReport,
+  result: RunResult,
+  redact: Redactor,
+  writes: boolean,
+  withFigures: boolean
+): string[] {
   const row = [
     cell(r.region, redact),
     r.architecture ?? '?',
@@ -333,7 +358,7 @@ function rowCells(r: FunctionReport, result: RunResult, redact: Redactor, writes
   ]
   if (writes)
     row.push(
-      invocationCell(r, result.testInvoke, redact),
+      invocationCell(r, result.testInvoke, redact, withFigures),
       r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch
     )
   return row
@@ -489,10 +514,11 @@ function layerTransition(r: FunctionReport, redact: Redactor): string {
   return `${short(r.layerBefore)} → ${short(r.layerAfter)}`
 }
 
-function invocationCell(r: FunctionReport, testInvoke: boolean, redact: Redactor): string {
+function invocationCell(r: FunctionReport, testInvoke: boolean, redact: Redactor, withFigures: boolean): string {
   const { status, statusCode, functionError } = r.invocation
   if (status === 'skipped') return testInvoke ? 'skipped' : 'off'
-  return `${status}${statusCode !== null ? ` (${Number(statusCode)})` : ''}${functionError ? ` ${cell(functionError, redact)}` : ''}`
+  const figures = withFigures ? figuresCell(r.invocation) : ''
+  return `${status}${statusCode !== null ? ` (${Number(statusCode)})` : ''}${functionError ? ` ${cell(functionError, redact)}` : ''}${figures ? ` · ${figures}` : ''}`
 }
 
 /** The test invocations' log tails the summary shows, and the characters of each: the summary stays small. */

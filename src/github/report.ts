@@ -11,6 +11,7 @@ import type { Redactor } from '../core/redact.js'
 import type { FunctionOutcome } from '../core/model.js'
 import { MODE_POLICY } from '../core/modes.js'
 import { renderOutputs, renderSummary, type RunResult } from '../core/summary.js'
+import { MEMORY_HEADROOM_TOPIC } from '../core/invocationFigures.js'
 
 /** Writes outputs, annotations and the summary, then fails the step when the mode's rules say so. */
 export async function publishResult(
@@ -45,7 +46,7 @@ export async function publishResult(
       if (said.has(warning)) continue
       said.add(warning)
       reporter.warning(text(warning), {
-        title: title(`${row.function}: ${/secret/i.test(warning) ? 'secret access' : 'CloudWatch Logs'}`)
+        title: title(`${row.function}: ${warningTopic(warning)}`)
       })
     }
     if (row.status === 'drifted')
@@ -128,4 +129,10 @@ export function verdictOf(
     failOnDrift: config.failOnDrift,
     cloudwatchLogs: config.cloudwatchLogs
   })
+}
+
+/** A warning's annotation title: the memory headroom's warnings start with its topic; the rest are about roles. */
+function warningTopic(warning: string): string {
+  if (warning.startsWith(`${MEMORY_HEADROOM_TOPIC}: `)) return MEMORY_HEADROOM_TOPIC.toLowerCase()
+  return /secret/i.test(warning) ? 'secret access' : 'CloudWatch Logs'
 }

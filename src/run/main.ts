@@ -35,6 +35,8 @@ import { annotateWorkspace } from './workspaceAnnotations.js'
 import { noticeCurrentLine } from './releaseLine.js'
 import { rolloutGateOf } from './rolloutWaves.js'
 import type { RolloutGate } from '../core/rolloutGate.js'
+import { readEarlierReport } from './earlierReport.js'
+import { withEarlierFigures } from '../core/earlierReport.js'
 
 /** The last alpha release known when this version of the action was made; only where the search starts. */
 const LAYER_VERSION_HINTS: Record<string, number> = {
@@ -87,6 +89,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
     const config = loadConfig((name) => reporter.getInput(name), env)
     mask(redactor.add(config.secretValues))
     noticeLiteralKey(config, reporter)
+    const earlier = await readEarlierReport(config, env, (text) => reporter.warning(annotationText(text, { redact })))
     const clients = deps.awsClients(
       config.roleToAssume
         ? await reporter.group('Assume the deploy role', () => assumeRole(config, env, deps))
@@ -117,7 +120,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
       (message) => reporter.warning(redact(message))
     )
     const dispose = control.install()
-    const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done, delivery, {
+    const processed = await processFunctions(config, clients, layers, selection.targets, control, done, delivery, {
       onRead,
       redact,
       deps,
@@ -128,6 +131,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, given: Partial<R
       await delivery?.close()
       for (const line of paceLines(clients.paceFigures())) reporter.info(line)
     })
+    const outcomes = earlier ? withEarlierFigures(processed, earlier) : processed
     if (!control.cancelled) await noticeCurrentLine(config, layers, layersByRegionAndArch(outcomes), reporter, redact)
     const notes = [...selection.warnings]
     if (MODE_POLICY[config.mode].reports.annotatesFiles && config.annotateFiles?.length !== 0)

@@ -226,7 +226,10 @@ describe('loadConfig: defaults', () => {
       jsonLogs: false,
       grantSecretAccess: false,
       secretNeeds: [],
-      waves: { canary: { none: true }, failureTolerance: { count: 3 } }
+      waves: { canary: { none: true }, failureTolerance: { count: 3 } },
+      memoryHeadroom: { percent: 10 },
+      lowMemory: 'warn',
+      compareReport: undefined
     })
     expect(DEFAULT_LAYER_ACCOUNT).toBe('418653438961')
     expect(DEFAULT_LAYER_NAME).toBe('rotel-extension-{arch}-alpha')
@@ -421,6 +424,36 @@ interface BadCase {
 }
 
 const BAD_CASES: readonly BadCase[] = [
+  {
+    what: 'memory-headroom without a unit',
+    inputs: { 'memory-headroom': '10' },
+    names: 'memory-headroom',
+    fix: /e\.g\. 10%.*e\.g\. 32MB/
+  },
+  {
+    what: 'memory-headroom of 95%',
+    inputs: { 'memory-headroom': '95%' },
+    names: 'memory-headroom',
+    fix: /from 0% to 90%/
+  },
+  {
+    what: 'memory-headroom above the largest memory size',
+    inputs: { 'memory-headroom': '20000MB' },
+    names: 'memory-headroom',
+    fix: /from 0 to 10240/
+  },
+  {
+    what: 'memory-headroom negative',
+    inputs: { 'memory-headroom': '-5%' },
+    names: 'memory-headroom',
+    fix: /must be a share/
+  },
+  {
+    what: 'low-memory not warn or fail',
+    inputs: { 'low-memory': 'rollback' },
+    names: 'low-memory',
+    fix: /must be warn .* or fail/
+  },
   {
     what: 'cloudwatch-logs not keep or off',
     inputs: { 'cloudwatch-logs': 'disabled' },
@@ -827,6 +860,25 @@ const BAD_CASES: readonly BadCase[] = [
     fix: /keeps for its records .*remove that line/
   }
 ]
+
+describe('loadConfig: memory headroom', () => {
+  it.each([
+    ['10%', { percent: 10 }],
+    ['0%', { percent: 0 }],
+    ['12.5 %', { percent: 12.5 }],
+    ['32MB', { mb: 32 }],
+    ['64 mb', { mb: 64 }],
+    ['0MB', { mb: 0 }]
+  ])('reads memory-headroom %s', (given, expected) => {
+    expect(load({ ...BASE, 'memory-headroom': given }).memoryHeadroom).toEqual(expected)
+  })
+
+  it('reads low-memory fail and compare-report', () => {
+    const config = load({ ...BASE, 'low-memory': 'fail', 'compare-report': 'previous/report.json' })
+    expect(config.lowMemory).toBe('fail')
+    expect(config.compareReport).toBe('previous/report.json')
+  })
+})
 
 describe('loadConfig: bad inputs', () => {
   it('has at least 25 bad cases', () => {

@@ -358,7 +358,14 @@ describe('renderOutputs', () => {
         'error'
       ])
         expect(row).toHaveProperty(field)
-      expect(Object.keys(row.invocation as object).sort()).toEqual(['functionError', 'status', 'statusCode'])
+      expect(Object.keys(row.invocation as object).sort()).toEqual([
+        'before',
+        'functionError',
+        'lowMemory',
+        'report',
+        'status',
+        'statusCode'
+      ])
     }
     expect(parsed[0]).toEqual({
       function: 'orders-api',
@@ -372,7 +379,7 @@ describe('renderOutputs', () => {
       layersBefore: [layerArn('us-east-1', 'amd64', 40)],
       layersAfter: [AMD_USE1.arn],
       changedVariables: ['ROTEL_OTLP_EXPORTER_ENDPOINT', 'ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS'],
-      invocation: { status: 'ok', statusCode: 200, functionError: null },
+      invocation: { status: 'ok', statusCode: 200, functionError: null, report: null, lowMemory: false, before: null },
       cloudwatch: 'on',
       cloudwatchDetail: 'stream 2025/06/15/[$LATEST]ab12 in /aws/lambda/orders-api was created 3 s after the update',
       diff: null,
@@ -386,7 +393,14 @@ describe('renderOutputs', () => {
       ['billing-job', 'rolled-back', 'unknown'],
       ['legacy-cron', 'failed', 'unknown']
     ])
-    expect(parsed[2]?.invocation).toEqual({ status: 'failed', statusCode: 200, functionError: 'Unhandled' })
+    expect(parsed[2]?.invocation).toEqual({
+      status: 'failed',
+      statusCode: 200,
+      functionError: 'Unhandled',
+      report: null,
+      lowMemory: false,
+      before: null
+    })
     expect(parsed[3]?.error).toBe(failed.report.error)
     expect(parsed[3]?.architecture).toBeNull()
   })

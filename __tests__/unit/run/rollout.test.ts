@@ -232,7 +232,14 @@ describe('rolloutFunction', () => {
     })
     const { report, log } = await rolloutFunction(context(), target)
     expect(report.status).toBe('rolled-back')
-    expect(report.invocation).toEqual({ status: 'failed', statusCode: 200, functionError: 'Unhandled' })
+    expect(report.invocation).toEqual({
+      status: 'failed',
+      statusCode: 200,
+      functionError: 'Unhandled',
+      report: null,
+      lowMemory: false,
+      before: null
+    })
     expect(report.error).toMatch(/extension rotel failed to start/)
     expect(log.join('\n')).toMatch(/Log tail/)
     const [, restore] = updateInputs()

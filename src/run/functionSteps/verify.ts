@@ -12,6 +12,9 @@ import { logsStillAllowed } from '../roleSteps.js'
 import type { FunctionRun } from '../functionRun.js'
 import { rollbackStep } from './rollback.js'
 import { indent, lastLines, LOG_TAIL_CHARS } from './words.js'
+import { findInvocationReport } from '../../core/invocationReport.js'
+import { figuresLine, MEMORY_HEADROOM_TOPIC } from '../../core/invocationFigures.js'
+import { lowMemoryReason } from '../../core/memoryHeadroom.js'
 
 /** IAM is eventually consistent: a policy just written may take seconds to apply where Lambda runs. */
 const IAM_SETTLE_MS = 10_000
@@ -47,32 +50,71 @@ export async function invokeStep(run: FunctionRun): Promise<FunctionOutcome | In
       ctx.config.testPayload
     )
   } catch (error) {
-    run.know({ invocation: { status: 'failed', statusCode: null, functionError: null } })
+    run.know({
+      invocation: {
+        status: 'failed',
+        statusCode: null,
+        functionError: null,
+        report: null,
+        lowMemory: false,
+        before: null
+      }
+    })
     return rollbackStep(run, `the test invocation could not be made: ${errorName(error)}: ${messageOf(error)}`)
   }
-  run.know({
-    invocation: {
-      status: invocation.ok ? 'ok' : 'failed',
-      statusCode: invocation.statusCode ?? null,
-      functionError: invocation.functionError ?? null
-    }
-  })
   log.push(
     `Test invocation: status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, FunctionError ${invocation.functionError}` : ''}${invocation.requestId ? ` (request ${invocation.requestId})` : ''}`
   )
   // The tail is the function's own output: bounded (Lambda sends 4 KB; a proxy may send more), and printed
   // by main.ts through the reporter's outsideGroup, which keeps the runner from reading a command in it.
   if (invocation.logTail) log.push('Log tail:', ...indent(tailOf(invocation.logTail, 100, LOG_TAIL_CHARS)))
+  const lowMemory = knowInvocation(run, invocation)
   if (!invocation.ok) {
     const tail = invocation.logTail ? ` Log tail: ${lastLines(invocation.logTail, 5)}` : ''
     const reason = `the test invocation failed (status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, ${invocation.functionError} error` : ''}).${tail}`
     const outcome = await rollbackStep(run, reason)
     return invocation.logTail ? { ...outcome, logTail: tailOf(invocation.logTail, 100, LOG_TAIL_CHARS) } : outcome
   }
+  if (lowMemory) {
+    const said = `${target.name}: ${lowMemory}.`
+    if (ctx.config.lowMemory === 'fail') {
+      run.phase = 'rolling back'
+      return rollbackStep(run, `${lowMemory}; low-memory is fail.`)
+    }
+    run.warnings.push(`${MEMORY_HEADROOM_TOPIC}: ${said}`)
+  }
   // After a removal the logs are the function's own business again: nothing to verify (and a role without
   // logs:DescribeLogStreams, which remove does not need, would be refused).
   if (!run.policy.verifiesTelemetry) return run.outcome()
   return { invocation, invokedAt, returnedAt: run.now(), logs: ctx.logsFor(target.region) }
+}
+
+/**
+ * Records the test invocation in the report row, with the figures of Lambda's REPORT line for it; says why
+ * its memory use is too close to its size when it carries the extension now and is (undefined otherwise).
+ */
+function knowInvocation(run: FunctionRun, invocation: InvocationResult): string | undefined {
+  const figures = findInvocationReport(invocation.logTail, invocation.requestId)
+  // The size read from the function's configuration, not the tail's: the tail is the function's own output.
+  const memorySizeMb = run.state.memorySizeMb ?? figures?.memorySizeMb ?? null
+  const lowMemory =
+    run.policy.writes === 'extension' && figures
+      ? lowMemoryReason(figures.maxMemoryUsedMb, memorySizeMb, run.ctx.config.memoryHeadroom)
+      : undefined
+  run.know({
+    invocation: {
+      status: invocation.ok ? 'ok' : 'failed',
+      statusCode: invocation.statusCode ?? null,
+      functionError: invocation.functionError ?? null,
+      report: figures,
+      lowMemory: lowMemory !== undefined,
+      before: null
+    }
+  })
+  if (figures) run.log.push(`Lambda's report: ${figuresLine(figures)}`)
+  else if (invocation.logTail)
+    run.log.push("Lambda's report: none for this invocation's request id in the log tail; no figures.")
+  return lowMemory
 }
 
 /**
