@@ -39,14 +39,14 @@ export async function publishResult(
   const title = (what: string): string => annotationTitle(redact(what))
   // Functions that share an execution role share its warnings: each is said once.
   const said = new Set<string>()
-  for (const { report: row, warnings, notices = [] } of result.outcomes) {
+  for (const { report: row, warnings, warningTopics = {}, notices = [] } of result.outcomes) {
     for (const notice of notices) reporter.notice(text(notice), { title: title(`${row.function}: instrumentation`) })
     for (const warning of warnings) {
       if (said.has(warning)) continue
       said.add(warning)
-      reporter.warning(text(warning), {
-        title: title(`${row.function}: ${/secret/i.test(warning) ? 'secret access' : 'CloudWatch Logs'}`)
-      })
+      // A warning without a topic of its own is one of its execution role's (CloudWatch Logs or secret access).
+      const topic = warningTopics[warning] ?? (/secret/i.test(warning) ? 'secret access' : 'CloudWatch Logs')
+      reporter.warning(text(warning), { title: title(`${row.function}: ${topic}`) })
     }
     if (row.status === 'drifted')
       reporter.warning(text(`${row.function} (${row.region}) has drifted: ${row.drift.join('; ')}.`), {
