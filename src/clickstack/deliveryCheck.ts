@@ -114,7 +114,7 @@ export interface CheckResult {
 
 export interface DeliveryChecker {
   waitForDelivery(options: WaitForDeliveryOptions): Promise<DeliveryResult>
-  /** One query of each table for a function that cannot exist: proves URL, credentials, database and tables. */
+  /** Learns both tables' columns, then queries each for a function that cannot exist: proves URL, credentials, database and tables. */
   check(): Promise<CheckResult>
   close(): Promise<void>
 }
