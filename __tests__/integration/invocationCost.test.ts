@@ -132,7 +132,7 @@ describe('the test invocation’s REPORT line', () => {
     expect(row?.status).toBe('updated')
     expect(row?.invocation.lowMemory).toBe(true)
     expect(result.stdout).toMatch(
-      /::warning title=orders-api%3A memory headroom::Memory headroom: orders-api: its test invocation used 240 MB of its 256 MB/
+      /::warning title=orders-api%3A memory headroom::orders-api: its test invocation used 240 MB of its 256 MB/
     )
     expect(result.summary).toContain('240/256 MB · ⚠ low memory · init 313 ms')
     expect(await layersOf('orders-api')).toContain(

@@ -58,7 +58,7 @@ const rows = (result: ActionRun) =>
   JSON.parse(result.outputs.report ?? '[]') as Array<{
     function: string
     status: string
-    delivery: { status: string; logRecords: number; link: string | null } | null
+    delivery: { status: string; logRecords: number; link: string | null; detail: string | null } | null
   }>
 
 beforeAll(async () => {
@@ -112,27 +112,48 @@ describe('endpoint preflight', () => {
 describe('delivery verification', () => {
   it('reports delivery with counts and a HyperDX link, and require rolls back the function whose telemetry never arrives', async () => {
     const legacyBefore = await readBack('legacy-job')
-    const result = await run({}, async () => {
-      // The extension's exporter, played by the test: orders-api's records arrive, legacy-job's never do.
-      await new Promise((done) => setTimeout(done, 2500))
+    // The extension's exporter, played by the test. Both functions have a warm environment from before the
+    // change whose Text-format line lands in the window without the test invocation's request id: it proves
+    // nothing. orders-api's new environment then prints the invocation's own line (Node.js console format);
+    // its request id is the one the action asks ClickHouse about, taken here from the query's parameters.
+    // Written when the action first asks about a function, so that they fall inside its window.
+    const seen = new Set<string>()
+    clickhouse.onQuery = async (request) => {
+      const { functionName: name, requestId } = request.params
+      if (!name || !requestId || seen.has(name)) return
+      seen.add(name)
+      const resourceAttributes = { 'service.name': name, 'faas.name': name }
+      const at = new Date()
       await clickhouse.insertLogs([
-        {
-          timestamp: new Date(),
-          serviceName: 'orders-api',
-          body: 'handled {"test":"data"}',
-          resourceAttributes: { 'service.name': 'orders-api', 'faas.name': 'orders-api' }
-        }
+        { timestamp: at, body: 'a line printed without a request id', resourceAttributes },
+        ...(name === 'orders-api'
+          ? [
+              {
+                timestamp: at,
+                body: `${at.toISOString()}\t${requestId}\tINFO\thandled {"test":"data"}`,
+                resourceAttributes
+              }
+            ]
+          : [])
       ])
-    })
+    }
+    const result = await run({}).finally(() => (clickhouse.onQuery = undefined))
     expect(result.exitCode).toBe(1)
     const report = rows(result)
     const orders = report.find((r) => r.function === 'orders-api')
     expect(orders?.status).toBe('updated')
     expect(orders?.delivery).toMatchObject({ status: 'delivered', logRecords: 1 })
     expect(orders?.delivery?.link).toMatch(/^https:\/\/hyperdx.example.com\/search\?/)
+    // The link searches what was counted: the function, and the invocation's request id.
+    expect(new URL(orders?.delivery?.link ?? '').searchParams.get('where')).toMatch(
+      /^\(ServiceName:"orders-api" OR ResourceAttributes\.faas\.name:"orders-api"\) AND \("([^"]+)" OR LogAttributes\.faas\.invocation_id:"\1"\)$/
+    )
     const legacy = report.find((r) => r.function === 'legacy-job')
     expect(legacy?.status).toBe('rolled-back')
     expect(legacy?.delivery?.status).toBe('not-delivered')
+    expect(legacy?.delivery?.detail).toMatch(
+      /1 record\(s\) of legacy-job arrived since the invocation, but none names its request id/
+    )
     const legacyAfter = await readBack('legacy-job')
     expect({ Layers: legacyAfter.Layers, Environment: legacyAfter.Environment }).toEqual({
       Layers: legacyBefore.Layers,

@@ -59,6 +59,12 @@ export interface ClickHouseServerOptions {
   createTables?: boolean
 }
 
+/** Another table than the server's own, for rows of another schema (e.g. HyperDX's seed tables). */
+export interface TableName {
+  database: string
+  table: string
+}
+
 /** One HTTP request as the server understood it. */
 export interface RecordedRequest {
   method: string
@@ -342,7 +348,7 @@ export class ClickHouseTestServer {
   }
 
   /** Writes log records as the exporter does: one row each, ServiceName from the resource's service.name. */
-  async insertLogs(rows: readonly LogRow[]): Promise<void> {
+  async insertLogs(rows: readonly LogRow[], into?: TableName): Promise<void> {
     const lines = rows.map((row) => {
       const resource = row.resourceAttributes ?? {}
       return JSON.stringify({
@@ -363,11 +369,11 @@ export class ClickHouseTestServer {
         LogAttributes: row.logAttributes ?? {}
       })
     })
-    await this.insert(this.logsTable, lines)
+    await this.insert(into ?? { database: this.database, table: this.logsTable }, lines)
   }
 
   /** Writes spans as the exporter does. */
-  async insertSpans(rows: readonly SpanRow[]): Promise<void> {
+  async insertSpans(rows: readonly SpanRow[], into?: TableName): Promise<void> {
     const lines = rows.map((row, index) => {
       const resource = row.resourceAttributes ?? {}
       return JSON.stringify({
@@ -388,15 +394,15 @@ export class ClickHouseTestServer {
         StatusMessage: ''
       })
     })
-    await this.insert(this.tracesTable, lines)
+    await this.insert(into ?? { database: this.database, table: this.tracesTable }, lines)
   }
 
-  private async insert(table: string, lines: string[]): Promise<void> {
+  private async insert({ database, table }: TableName, lines: string[]): Promise<void> {
     if (lines.length === 0) return
     // Inline data after FORMAT, as clickhouse-local reads it; the rows are JSON built above, not request data.
     // best_effort: the timestamps are ISO 8601 with Z, whatever the engine's time zone.
     await this.run(
-      `INSERT INTO ${ident(this.database)}.${ident(table)} SETTINGS date_time_input_format = 'best_effort' FORMAT JSONEachRow\n${lines.join('\n')}`
+      `INSERT INTO ${ident(database)}.${ident(table)} SETTINGS date_time_input_format = 'best_effort' FORMAT JSONEachRow\n${lines.join('\n')}`
     )
   }
 

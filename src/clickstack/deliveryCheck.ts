@@ -1,14 +1,16 @@
 /**
  * Delivery verification: after a function's test invocation, polls ClickStack's ClickHouse for the
- * records the Rotel extension sent, until they arrive or the time is up.
+ * records the Rotel extension sent, until a record of THAT invocation arrives or the time is up.
  *
- * What counts as "the function's records" (tables as the OpenTelemetry ClickHouse exporter creates them):
- * - log records in `logs-table` whose `ServiceName` (resource `service.name`) or
- *   `ResourceAttributes['faas.name']` is the function, with `Timestamp` at or after the invocation began
- *   (less a small clock-skew allowance), and – when a record carries `faas.invocation_id` (a log attribute,
- *   or a resource attribute) – only when it is the test invocation's request id. Records without it count:
- *   the extension attaches it only when the function logs JSON (Lambda `LoggingConfig.LogFormat = JSON`).
- * - spans in `traces-table` of the function, on the same terms (`SpanAttributes['faas.invocation_id']`).
+ * What counts (deliveryQueries.ts says why): a log record in `logs-table` or a span in `traces-table` of
+ * the function (`ServiceName` is the function's or its configured service.name, or
+ * `ResourceAttributes['faas.name']` is the function), with `Timestamp` at or after the invocation began
+ * (less a small clock-skew allowance), that names the invocation's request id – as `faas.invocation_id`,
+ * or as a whole token of the body. Records of the function in the window that name no invocation are
+ * counted apart and do not prove delivery: a warm environment from before the change could have sent them.
+ *
+ * The tables' columns are learnt once per run from `system.columns` (one query per table), and the
+ * queries chosen from them: a table without a needed column gets one message naming it and the columns.
  *
  * Every value (function name, request id, time, database and table names) goes to ClickHouse as a query
  * parameter (`{name:Type}`, tables as `{name:Identifier}`): no SQL is built from input.
@@ -27,6 +29,14 @@ import { createClient, type ClickHouseClientConfigOptions, ClickHouseLogLevel } 
 import { createRedactor, type Redactor } from '../core/redact.js'
 import { sleep as realSleep } from '../core/retry.js'
 import { messageOf } from '../core/errors.js'
+import {
+  COLUMNS_QUERY,
+  logsQueryFor,
+  type QueryChoice,
+  spansQueryFor,
+  type TableColumns,
+  type TableRef
+} from './deliveryQueries.js'
 
 export interface DeliveryCheckerOptions {
   /** ClickStack's ClickHouse HTTP(S) interface, e.g. `https://clickhouse.example.com:8443` (input clickhouse-url). */
@@ -60,7 +70,9 @@ export interface DeliveryQueryClient {
 
 export interface WaitForDeliveryOptions {
   readonly functionName: string
-  /** The test invocation's request id (`x-amzn-RequestId`); empty or absent: any invocation id counts. */
+  /** The function's service.name when resource-attributes sets one (its records carry it as ServiceName). */
+  readonly serviceName?: string | undefined
+  /** The test invocation's request id (`x-amzn-RequestId`); empty or absent: any record of the function counts. */
   readonly requestId?: string | undefined
   /** When the test invocation began, by the runner's clock. */
   readonly since: Date
@@ -76,7 +88,7 @@ export interface WaitForDeliveryOptions {
 }
 
 export interface DeliveryResult {
-  /** Any log record or span of the function arrived within the timeout. */
+  /** A log record or span of the test invocation arrived within the timeout. */
   delivered: boolean
   logRecords: number
   spans: number
@@ -84,7 +96,9 @@ export interface DeliveryResult {
   firstArrivalMs: number | null
   /** Some of the log records carry faas.invocation_id (the test invocation's, when its request id is known). */
   withInvocationId: boolean
-  /** Queries made (each poll queries both tables). */
+  /** Records of the function in the window that name no invocation (the last poll's count): they prove nothing. */
+  unmatched?: number
+  /** Polls made (each queries both tables). */
   polls: number
   /** Set when log records arrived without faas.invocation_id: the advice to log JSON. */
   hint?: string
@@ -100,7 +114,7 @@ export interface CheckResult {
 
 export interface DeliveryChecker {
   waitForDelivery(options: WaitForDeliveryOptions): Promise<DeliveryResult>
-  /** One query of each table for a function that cannot exist: proves URL, credentials, database and tables. */
+  /** Learns both tables' columns, then queries each for a function that cannot exist: proves URL, credentials, database and tables. */
   check(): Promise<CheckResult>
   close(): Promise<void>
 }
@@ -110,13 +124,6 @@ export const JSON_LOG_FORMAT_HINT =
 
 const DEFAULT_CLOCK_SKEW_MS = 2000
 
-interface TableRef {
-  readonly database: string
-  readonly table: string
-  /** The input that names it, for messages. */
-  readonly input: 'logs-table' | 'traces-table'
-}
-
 function tableRef(given: string | undefined, fallback: string, database: string, input: TableRef['input']): TableRef {
   const name = given?.trim() || fallback
   const dot = name.indexOf('.')
@@ -125,32 +132,6 @@ function tableRef(given: string | undefined, fallback: string, database: string,
     : { database, table: name, input }
 }
 
-const INVOCATION_FILTER = `({requestId:String} = ''
-      OR (LogAttributes['faas.invocation_id'] = '' AND ResourceAttributes['faas.invocation_id'] = '')
-      OR LogAttributes['faas.invocation_id'] = {requestId:String}
-      OR ResourceAttributes['faas.invocation_id'] = {requestId:String})`
-
-/** Log records of the function since the invocation began. TimestampTime prunes partitions of the exporter's table. */
-function logsQuery(withTimestampTime: boolean): string {
-  return `SELECT
-    count() AS records,
-    countIf(LogAttributes['faas.invocation_id'] != '' OR ResourceAttributes['faas.invocation_id'] != '') AS with_invocation_id
-  FROM {logsDatabase:Identifier}.{logsTable:Identifier}
-  WHERE (ServiceName = {functionName:String} OR ResourceAttributes['faas.name'] = {functionName:String})
-    AND Timestamp >= fromUnixTimestamp64Milli({sinceMs:Int64})${
-      withTimestampTime ? `\n    AND TimestampTime >= toDateTime(intDiv({sinceMs:Int64}, 1000))` : ''
-    }
-    AND ${INVOCATION_FILTER}`
-}
-
-const SPANS_QUERY = `SELECT count() AS spans
-  FROM {tracesDatabase:Identifier}.{tracesTable:Identifier}
-  WHERE (ServiceName = {functionName:String} OR ResourceAttributes['faas.name'] = {functionName:String})
-    AND Timestamp >= fromUnixTimestamp64Milli({sinceMs:Int64})
-    AND ({requestId:String} = ''
-      OR SpanAttributes['faas.invocation_id'] = ''
-      OR SpanAttributes['faas.invocation_id'] = {requestId:String})`
-
 /** An error that a later poll cannot cure: the input named in the message has to change. */
 class PermanentError extends Error {}
 
@@ -158,6 +139,7 @@ interface Counts {
   logRecords: number
   withInvocationId: number
   spans: number
+  unmatched: number
 }
 
 /** Numbers come as JSON numbers or, for 64-bit integers with output_format_json_quote_64bit_integers, as strings. */
@@ -202,30 +184,24 @@ function connectionOf(options: DeliveryCheckerOptions): Connection {
   return { config, username, logs, traces, redact, shownUrl }
 }
 
-type RunQuery = <T>(logsTableQuery: boolean, params: Record<string, unknown>, table: TableRef) => Promise<T[]>
+type RunQuery = <T>(query: string, params: Record<string, unknown>, table: TableRef) => Promise<T[]>
 
 /**
- * Runs one table's query, adapting to the server: kept apart so that what it learns (readonly refused,
- * no TimestampTime column) lives once per checker, shared by both tables' queries.
+ * Runs one query, adapting to the server: kept apart so that what it learns (readonly refused) lives once
+ * per checker, shared by every query.
  */
 function createQueryRunner(clientOrThrow: () => DeliveryQueryClient, connection: Connection): RunQuery {
   const { username, shownUrl, redact } = connection
-  // Learnt once per run: whether to send readonly=1, and whether the logs table has TimestampTime.
+  // Learnt once per run: whether to send readonly=1.
   let sendReadonly = true
-  let logsHaveTimestampTime = true
 
-  return async function run<T>(
-    logsTableQuery: boolean,
-    params: Record<string, unknown>,
-    table: TableRef
-  ): Promise<T[]> {
+  return async function run<T>(query: string, params: Record<string, unknown>, table: TableRef): Promise<T[]> {
     for (;;) {
-      // What this attempt sends: the other table's query, in flight at once, may learn the same lesson.
+      // What this attempt sends: another query, in flight at once, may learn the same lesson.
       const withReadonly = sendReadonly
-      const withTimestampTime = logsHaveTimestampTime
       try {
         const result = await clientOrThrow().query({
-          query: logsTableQuery ? logsQuery(withTimestampTime) : SPANS_QUERY,
+          query,
           format: 'JSONEachRow',
           query_params: params,
           ...(withReadonly ? { clickhouse_settings: { readonly: '1' } } : {})
@@ -239,18 +215,50 @@ function createQueryRunner(clientOrThrow: () => DeliveryQueryClient, connection:
           sendReadonly = false
           continue
         }
-        if (code === 47 && logsTableQuery && withTimestampTime && /TimestampTime/.test(messageOf(error))) {
-          // An older or hand-made table without the exporter's TimestampTime column: filter on Timestamp alone.
-          logsHaveTimestampTime = false
-          continue
-        }
         throw classify(error, { table, username, shownUrl, redact })
       }
     }
   }
 }
 
-type Poll = (functionName: string, requestId: string, sinceMs: number) => Promise<Counts>
+/**
+ * The query for a table, from its columns as `system.columns` lists them: asked once per table per run
+ * (shared by every function's polls, also while the first answer is on its way); asked again only after a
+ * failure that a later poll may not meet (a lost connection, a busy server).
+ */
+function createQueryChooser(
+  run: RunQuery
+): (table: TableRef, choose: (columns: TableColumns, table: TableRef) => QueryChoice) => Promise<string> {
+  const learnt = new Map<string, Promise<TableColumns>>()
+  const columnsOf = (table: TableRef): Promise<TableColumns> => {
+    const key = `${table.input}:${table.database}.${table.table}`
+    let columns = learnt.get(key)
+    if (!columns) {
+      columns = run<{ name: string; type: string }>(
+        COLUMNS_QUERY,
+        { database: table.database, table: table.table },
+        table
+      ).then((rows) => new Map(rows.map((row) => [row.name, row.type])))
+      learnt.set(key, columns)
+      columns.catch(() => learnt.delete(key))
+    }
+    return columns
+  }
+  return async (table, choose) => {
+    const choice = choose(await columnsOf(table), table)
+    if ('problem' in choice) throw new PermanentError(choice.problem)
+    return choice.query
+  }
+}
+
+/** Whose records to count: the function (by name, or its configured service.name) and its invocation. */
+interface Subject {
+  readonly functionName: string
+  readonly serviceName: string
+  readonly requestId: string
+}
+
+type Poll = (subject: Subject, sinceMs: number) => Promise<Counts>
 
 /** Polls with a doubling backoff until records arrive, a permanent error comes, or the time is up. */
 async function pollUntilDelivered(
@@ -271,14 +279,22 @@ async function pollUntilDelivered(
     spans: 0,
     firstArrivalMs: null,
     withInvocationId: false,
+    unmatched: 0,
     polls: 0
+  }
+  const subject: Subject = {
+    functionName: wait.functionName,
+    serviceName: wait.serviceName?.trim() || wait.functionName,
+    requestId: wait.requestId ?? ''
   }
   for (;;) {
     let transient: string | undefined
     try {
       result.polls++
-      const counts = await poll(wait.functionName, wait.requestId ?? '', sinceMs)
+      const counts = await poll(subject, sinceMs)
       if (counts.logRecords + counts.spans > 0) return recordArrival(result, counts, now() - wait.since.getTime())
+      // Not enough: the invocation's own records may still be on their way.
+      result.unmatched = counts.unmatched
     } catch (error) {
       if (error instanceof PermanentError) {
         result.error = error.message
@@ -303,6 +319,7 @@ function recordArrival(result: DeliveryResult, counts: Counts, elapsedMs: number
   result.logRecords = counts.logRecords
   result.spans = counts.spans
   result.withInvocationId = counts.withInvocationId > 0
+  result.unmatched = counts.unmatched
   result.firstArrivalMs = Math.max(0, elapsedMs)
   if (result.logRecords > 0 && !result.withInvocationId) result.hint = JSON_LOG_FORMAT_HINT
   return result
@@ -324,28 +341,35 @@ export function createDeliveryChecker(options: DeliveryCheckerOptions): Delivery
     return client
   }
   const run = createQueryRunner(clientOrThrow, connection)
+  const queryFor = createQueryChooser(run)
 
-  async function poll(functionName: string, requestId: string, sinceMs: number): Promise<Counts> {
-    const common = { functionName, requestId, sinceMs }
+  async function poll(subject: Subject, sinceMs: number): Promise<Counts> {
+    const common = { ...subject, sinceMs }
+    const countsOf = async <T>(table: TableRef, choose: typeof logsQueryFor, params: Record<string, unknown>) =>
+      run<T>(await queryFor(table, choose), { ...common, ...params }, table)
     const [logRows, spanRows] = await Promise.all([
-      run<{ records?: unknown; with_invocation_id?: unknown }>(
-        true,
-        { ...common, logsDatabase: logs.database, logsTable: logs.table },
-        logs
-      ),
-      run<{ spans?: unknown }>(false, { ...common, tracesDatabase: traces.database, tracesTable: traces.table }, traces)
+      countsOf<{ records?: unknown; with_invocation_id?: unknown; unmatched?: unknown }>(logs, logsQueryFor, {
+        logsDatabase: logs.database,
+        logsTable: logs.table
+      }),
+      countsOf<{ spans?: unknown; unmatched?: unknown }>(traces, spansQueryFor, {
+        tracesDatabase: traces.database,
+        tracesTable: traces.table
+      })
     ])
     return {
       logRecords: toCount(logRows[0]?.records),
       withInvocationId: toCount(logRows[0]?.with_invocation_id),
-      spans: toCount(spanRows[0]?.spans)
+      spans: toCount(spanRows[0]?.spans),
+      unmatched: toCount(logRows[0]?.unmatched) + toCount(spanRows[0]?.unmatched)
     }
   }
 
   async function check(): Promise<CheckResult> {
     try {
       // A name no Lambda function can have (they are [A-Za-z0-9_-]): nothing matches, everything is checked.
-      await poll('rotel-clickstack-action/check', '', Date.now())
+      const name = 'rotel-clickstack-action/check'
+      await poll({ functionName: name, serviceName: name, requestId: '' }, Date.now())
       return { ok: true }
     } catch (error) {
       return {
@@ -496,35 +520,4 @@ function classify(
   return new PermanentError(
     `clickhouse-url ${shownUrl} did not answer like ClickHouse's HTTP interface (${said.slice(0, 120) || 'empty answer'}): check the URL (ClickStack's ClickHouse HTTP port, usually 8123 or 8443, not HyperDX's).`
   )
-}
-
-/** A link that may be shown: no user-info (its password is a secret), no query and no fragment. */
-function withoutCredentials(base: string): string {
-  try {
-    const url = new URL(base)
-    return `${url.protocol}//${url.host}${url.pathname}`
-  } catch {
-    return base.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1').replace(/[?#].*$/, '')
-  }
-}
-
-/**
- * A link to HyperDX's search for the function's records in a time window: `/search` with `from`/`to` in
- * ms since the epoch, a Lucene `where` on ServiceName (a column of both the logs and the traces source),
- * `whereLanguage=lucene` and `isLive=false` – the query parameters of HyperDX v2's search page, as in
- * ClickStack's documentation links. No `source`: that is a HyperDX id the action does not know, so the
- * page opens the user's current source.
- */
-export function hyperdxSearchUrl(base: string, functionName: string, fromMs: number, toMs: number): string {
-  const root = withoutCredentials(base.trim())
-    .replace(/\/+$/, '')
-    .replace(/\/search$/, '')
-  const params = new URLSearchParams({
-    from: String(Math.floor(fromMs)),
-    to: String(Math.ceil(toMs)),
-    isLive: 'false',
-    where: `ServiceName:"${functionName.replace(/["\\]/g, '\\$&')}"`,
-    whereLanguage: 'lucene'
-  })
-  return `${root}/search?${params.toString()}`
 }

@@ -161,6 +161,8 @@ export interface FunctionOutcome {
   readonly log: readonly string[]
   /** Said as an annotation, beside the error. */
   readonly warnings: readonly string[]
+  /** The topic a warning's annotation is titled by (`<function>: <topic>`), by the warning's text. */
+  readonly warningTopics?: Readonly<Record<string, string>>
   /** Said as notices: worth knowing, nothing wrong. */
   readonly notices?: readonly string[]
   /** The failed test invocation's log tail (bounded), shown in the summary. */

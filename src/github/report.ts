@@ -11,7 +11,6 @@ import type { Redactor } from '../core/redact.js'
 import type { FunctionOutcome } from '../core/model.js'
 import { MODE_POLICY } from '../core/modes.js'
 import { renderOutputs, renderSummary, type RunResult } from '../core/summary.js'
-import { MEMORY_HEADROOM_TOPIC } from '../core/invocationFigures.js'
 
 /** Writes outputs, annotations and the summary, then fails the step when the mode's rules say so. */
 export async function publishResult(
@@ -40,14 +39,14 @@ export async function publishResult(
   const title = (what: string): string => annotationTitle(redact(what))
   // Functions that share an execution role share its warnings: each is said once.
   const said = new Set<string>()
-  for (const { report: row, warnings, notices = [] } of result.outcomes) {
+  for (const { report: row, warnings, warningTopics = {}, notices = [] } of result.outcomes) {
     for (const notice of notices) reporter.notice(text(notice), { title: title(`${row.function}: instrumentation`) })
     for (const warning of warnings) {
       if (said.has(warning)) continue
       said.add(warning)
-      reporter.warning(text(warning), {
-        title: title(`${row.function}: ${warningTopic(warning)}`)
-      })
+      // A warning without a topic of its own is one of its execution role's (CloudWatch Logs or secret access).
+      const topic = warningTopics[warning] ?? (/secret/i.test(warning) ? 'secret access' : 'CloudWatch Logs')
+      reporter.warning(text(warning), { title: title(`${row.function}: ${topic}`) })
     }
     if (row.status === 'drifted')
       reporter.warning(text(`${row.function} (${row.region}) has drifted: ${row.drift.join('; ')}.`), {
@@ -129,10 +128,4 @@ export function verdictOf(
     failOnDrift: config.failOnDrift,
     cloudwatchLogs: config.cloudwatchLogs
   })
-}
-
-/** A warning's annotation title: the memory headroom's warnings start with its topic; the rest are about roles. */
-function warningTopic(warning: string): string {
-  if (warning.startsWith(`${MEMORY_HEADROOM_TOPIC}: `)) return MEMORY_HEADROOM_TOPIC.toLowerCase()
-  return /secret/i.test(warning) ? 'secret access' : 'CloudWatch Logs'
 }

@@ -59,6 +59,7 @@ export class FunctionRun implements InFlight {
   readonly now: () => number
   readonly log: string[] = []
   readonly warnings: string[] = []
+  readonly warningTopics: Record<string, string> = {}
   readonly notices: string[] = []
   phase: InFlight['phase'] = 'reading'
   original: FunctionState | undefined = undefined
@@ -124,7 +125,20 @@ export class FunctionRun implements InFlight {
 
   /** The run's outcome as it stands: the one place its report, log and warnings are put together. */
   outcome(extra: Partial<FunctionOutcome> = {}): FunctionOutcome {
-    return { report: this.report, layer: this.layer, log: this.log, warnings: this.warnings, ...extra }
+    return {
+      report: this.report,
+      layer: this.layer,
+      log: this.log,
+      warnings: this.warnings,
+      warningTopics: this.warningTopics,
+      ...extra
+    }
+  }
+
+  /** A warning with its own topic, which titles its annotation (`<function>: <topic>`). */
+  warn(topic: string, message: string): void {
+    this.warnings.push(message)
+    this.warningTopics[message] = topic
   }
 }
 

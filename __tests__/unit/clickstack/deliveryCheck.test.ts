@@ -11,10 +11,11 @@ import {
   type DeliveryChecker,
   type DeliveryCheckerOptions,
   displayUrl,
-  hyperdxSearchUrl,
   JSON_LOG_FORMAT_HINT
 } from '../../../src/clickstack/deliveryCheck.js'
-import { ClickHouseTestServer, type LogRow } from '../../support/clickhouseServer.js'
+import { hyperdxSearchUrl } from '../../../src/clickstack/hyperdxLink.js'
+import { ClickHouseTestServer, type LogRow, type SpanRow, type TableName } from '../../support/clickhouseServer.js'
+import { hyperdxSeedDdl } from '../../support/hyperdxSeedDdl.js'
 
 const PASSWORD = 'Reader-Pa55word!'
 const WRONG_PASSWORD = 'Not-The-Pa55word?'
@@ -73,6 +74,14 @@ function logOf(fn: string, at: Date, requestId?: string, extra: Partial<LogRow> 
   }
 }
 
+/** A Text-format line as Lambda's Node.js runtime prints console.info: `<time>\t<requestId>\tINFO\t<message>`. */
+const nodeLine = (at: Date, requestId: string, message: string): string =>
+  `${at.toISOString()}\t${requestId}\tINFO\t${message}`
+
+/** A Text-format line as Lambda's Python runtime prints logging.info: `[INFO]\t<time>\t<requestId>\t<message>`. */
+const pythonLine = (at: Date, requestId: string, message: string): string =>
+  `[INFO]\t${at.toISOString()}\t${requestId}\t${message}`
+
 let sequence = 0
 /** A fresh function name, request id and invocation time per test: the tables are shared. */
 function invocation() {
@@ -86,8 +95,13 @@ function invocation() {
   }
 }
 
+/** The tables of ClickStack's own seed (HyperDX's), beside the collector exporter's in `default`. */
+const HYPERDX_DATABASE = 'hyperdx_seed'
+
 beforeAll(async () => {
   url = await server.start()
+  await server.exec(`CREATE DATABASE IF NOT EXISTS ${HYPERDX_DATABASE}`)
+  for (const statement of hyperdxSeedDdl(HYPERDX_DATABASE)) await server.exec(statement)
   process.stdout.write(`chdb ClickHouse test server ready in ${server.startupMs} ms\n`)
 }, 60000)
 
@@ -115,6 +129,7 @@ describe('waitForDelivery', () => {
       spans: 1,
       firstArrivalMs: 1200,
       withInvocationId: true,
+      unmatched: 0,
       polls: 1
     })
     expect(time.sleeps).toEqual([])
@@ -143,6 +158,7 @@ describe('waitForDelivery', () => {
       spans: 0,
       firstArrivalMs: null,
       withInvocationId: false,
+      unmatched: 0,
       polls: 15
     })
     // 1, 2, 4, then 8 s waits, the last one cut to the deadline: never past it.
@@ -150,9 +166,12 @@ describe('waitForDelivery', () => {
     expect(time.sleeps.reduce((sum, ms) => sum + ms, 0)).toBe(90000)
   })
 
-  it('counts records without faas.invocation_id and recommends JSON logging', async () => {
+  it('counts Text-format lines that carry the request id, and recommends JSON logging', async () => {
     const { fn, requestId, since, after } = invocation()
-    await server.insertLogs([logOf(fn, after(100)), logOf(fn, after(200))])
+    await server.insertLogs([
+      logOf(fn, after(100), undefined, { body: nodeLine(after(100), requestId, 'one') }),
+      logOf(fn, after(200), undefined, { body: nodeLine(after(200), requestId, 'two') })
+    ])
     const result = await checker().waitForDelivery({
       functionName: fn,
       requestId,
@@ -169,11 +188,11 @@ describe('waitForDelivery', () => {
     expect(result.hint).toMatch(/LogFormat = JSON/)
   })
 
-  it('counts spans alone as delivered', async () => {
+  it('counts spans of the invocation alone as delivered', async () => {
     const { fn, requestId, since, after } = invocation()
     await server.insertSpans([
-      { timestamp: after(10), resourceAttributes: resourceOf(fn) },
-      { timestamp: after(20), resourceAttributes: resourceOf(fn), spanName: 'platform.runtime' }
+      { timestamp: after(10), resourceAttributes: resourceOf(fn), spanAttributes: { 'faas.invocation_id': requestId } },
+      { timestamp: after(20), resourceAttributes: resourceOf(fn), spanAttributes: { 'faas.execution': requestId } }
     ])
     const result = await checker().waitForDelivery({
       functionName: fn,
@@ -238,7 +257,13 @@ describe('waitForDelivery', () => {
     const made = checker()
     const runs = [invocation(), invocation(), invocation()]
     await server.insertLogs([logOf(runs[0]!.fn, runs[0]!.after(50), runs[0]!.requestId)])
-    await server.insertSpans([{ timestamp: runs[2]!.after(50), resourceAttributes: resourceOf(runs[2]!.fn) }])
+    await server.insertSpans([
+      {
+        timestamp: runs[2]!.after(50),
+        resourceAttributes: resourceOf(runs[2]!.fn),
+        spanAttributes: { 'faas.invocation_id': runs[2]!.requestId }
+      }
+    ])
     const results = await Promise.all(
       runs.map((run) =>
         made.waitForDelivery({
@@ -282,6 +307,99 @@ describe('waitForDelivery', () => {
   })
 })
 
+/** The two schemas the check meets: the collector exporter's (with TimestampTime) and HyperDX's seed (without). */
+const SCHEMAS: Array<{ name: string; database: string; logs?: TableName; traces?: TableName }> = [
+  { name: "the OpenTelemetry collector exporter's tables", database: 'default' },
+  {
+    name: "ClickStack's seed tables (HyperDX)",
+    database: HYPERDX_DATABASE,
+    logs: { database: HYPERDX_DATABASE, table: 'otel_logs' },
+    traces: { database: HYPERDX_DATABASE, table: 'otel_traces' }
+  }
+]
+
+describe.each(SCHEMAS)('what counts as the test invocation’s record, on $name', (schema) => {
+  /** Writes the rows, then one poll of a fresh checker on this schema's tables. */
+  async function pollOnce(
+    fn: string,
+    requestId: string,
+    since: Date,
+    rows: { logs?: LogRow[]; spans?: SpanRow[]; serviceName?: string }
+  ) {
+    if (rows.logs) await server.insertLogs(rows.logs, schema.logs)
+    if (rows.spans) await server.insertSpans(rows.spans, schema.traces)
+    return checker({ database: schema.database }).waitForDelivery({
+      functionName: fn,
+      requestId,
+      since,
+      timeoutMs: 0,
+      ...(rows.serviceName ? { serviceName: rows.serviceName } : {}),
+      ...clock(since.getTime())
+    })
+  }
+
+  it("a warm older environment's records in the window, without the request id, are not delivery", async () => {
+    const { fn, requestId, since, after } = invocation()
+    const result = await pollOnce(fn, requestId, since, {
+      logs: [
+        // Text-format lines of another invocation, and a line that names none (print(), process.stdout).
+        logOf(fn, after(100), undefined, { body: nodeLine(after(100), 'a1b2c3d4-0000-4000-8000-000000000001', 'old') }),
+        logOf(fn, after(150), undefined, { body: 'plain stdout line' }),
+        logOf(fn, after(200), 'a1b2c3d4-0000-4000-8000-000000000002')
+      ],
+      spans: [{ timestamp: after(120), resourceAttributes: resourceOf(fn) }]
+    })
+    expect(result).toMatchObject({ delivered: false, logRecords: 0, spans: 0, unmatched: 4, polls: 1 })
+    expect(result.error).toBeUndefined()
+  })
+
+  it.each([
+    ['a Node.js Text line', (at: Date, id: string) => nodeLine(at, id, 'handled')],
+    ['a Python Text line', (at: Date, id: string) => pythonLine(at, id, 'handled')],
+    ['a START platform line', (_at: Date, id: string) => `START RequestId: ${id} Version: $LATEST`],
+    [
+      'a REPORT platform line',
+      (_at: Date, id: string) =>
+        `REPORT RequestId: ${id}\tDuration: 2.04 ms\tBilled Duration: 3 ms\tMemory Size: 128 MB\tMax Memory Used: 68 MB`
+    ]
+  ])('the request id in %s counts', async (_what, bodyOf) => {
+    const { fn, requestId, since, after } = invocation()
+    const result = await pollOnce(fn, requestId, since, {
+      logs: [logOf(fn, after(100), undefined, { body: bodyOf(after(100), requestId) })]
+    })
+    expect(result).toMatchObject({ delivered: true, logRecords: 1, withInvocationId: false, unmatched: 0 })
+  })
+
+  it('faas.invocation_id (JSON logs) counts, and says the records name their invocation', async () => {
+    const { fn, requestId, since, after } = invocation()
+    const result = await pollOnce(fn, requestId, since, { logs: [logOf(fn, after(100), requestId)] })
+    expect(result).toMatchObject({ delivered: true, logRecords: 1, withInvocationId: true })
+    expect(result.hint).toBeUndefined()
+  })
+
+  it('the request id inside a longer token does not count', async () => {
+    const { fn, requestId, since, after } = invocation()
+    const result = await pollOnce(fn, requestId, since, {
+      logs: [
+        logOf(fn, after(100), undefined, { body: nodeLine(after(100), `${requestId}0`, 'longer') }),
+        logOf(fn, after(110), undefined, { body: `retry-of-${requestId}` }),
+        logOf(fn, after(120), undefined, { body: `${requestId}-retry` }),
+        logOf(fn, after(130), undefined, { body: `x${requestId} ${requestId.slice(0, -1)}` })
+      ]
+    })
+    expect(result).toMatchObject({ delivered: false, logRecords: 0, unmatched: 4 })
+  })
+
+  it('a record under the configured service.name counts when faas.name was renamed too', async () => {
+    const { fn, requestId, since, after } = invocation()
+    const renamed = resourceOf(fn, { 'service.name': `svc-${fn}`, 'faas.name': `svc-${fn}` })
+    const rows = { logs: [{ ...logOf(fn, after(100), requestId), resourceAttributes: renamed }] }
+    expect(await pollOnce(fn, requestId, since, rows)).toMatchObject({ delivered: false, unmatched: 0 })
+    const withService = await pollOnce(fn, requestId, since, { serviceName: `svc-${fn}` })
+    expect(withService).toMatchObject({ delivered: true, logRecords: 1 })
+  })
+})
+
 describe('queries', () => {
   it('are parameterised: no function name, request id or table in the SQL text, and read-only', async () => {
     const { since, after } = invocation()
@@ -297,7 +415,18 @@ describe('queries', () => {
       ...clock(since.getTime())
     })
     expect(result.delivered).toBe(true)
-    const sent = server.requests.slice(first)
+    const all = server.requests.slice(first)
+    // A fresh checker learns each table's columns first, with the names as parameters too.
+    const learning = all.filter((request) => request.query.includes('system.columns'))
+    expect(learning.map((request) => request.params)).toEqual(
+      expect.arrayContaining([
+        { database: 'default', table: 'otel_logs' },
+        { database: 'default', table: 'otel_traces' }
+      ])
+    )
+    expect(learning).toHaveLength(2)
+    for (const request of learning) expect(request.query).not.toMatch(/otel_(logs|traces)/)
+    const sent = all.filter((request) => !learning.includes(request))
     expect(sent).toHaveLength(2)
     for (const request of sent) {
       expect(request.method).toBe('POST')
@@ -305,7 +434,12 @@ describe('queries', () => {
       expect(request.query).not.toContain(requestId)
       expect(request.query).not.toMatch(/otel_(logs|traces)/)
       expect(request.query).toContain('{functionName:String}')
-      expect(request.params).toMatchObject({ functionName: fn, requestId, sinceMs: String(since.getTime() - 2000) })
+      expect(request.params).toMatchObject({
+        functionName: fn,
+        serviceName: fn,
+        requestId,
+        sinceMs: String(since.getTime() - 2000)
+      })
       expect(request.settings.readonly).toBe('1')
       expect(request.user).toBe('reader')
     }
@@ -329,12 +463,12 @@ describe('queries', () => {
       })
       expect({ username, ...result }).toMatchObject({ username, delivered: true, logRecords: 1 })
       const codes = server.requests.slice(first).map((request) => request.exceptionCode ?? 0)
-      if (username === 'profile_readonly_1') expect(codes).toEqual([0, 0])
+      if (username === 'profile_readonly_1') expect(codes).toEqual([0, 0, 0, 0])
       else expect(codes.filter((code) => code === 164).length).toBeGreaterThanOrEqual(1)
     }
   })
 
-  it('fall back to Timestamp alone for a logs table without TimestampTime', async () => {
+  it('are chosen from the columns: Timestamp alone for a logs table without TimestampTime, never by trying', async () => {
     await server.exec('CREATE DATABASE IF NOT EXISTS legacy')
     await server.exec(
       'CREATE TABLE IF NOT EXISTS legacy.otel_logs (Timestamp DateTime64(9), ServiceName LowCardinality(String), Body String, ResourceAttributes Map(LowCardinality(String), String), LogAttributes Map(LowCardinality(String), String)) ENGINE = MergeTree ORDER BY (ServiceName, Timestamp)'
@@ -344,6 +478,7 @@ describe('queries', () => {
     await server.exec(
       `INSERT INTO legacy.otel_logs SELECT fromUnixTimestamp64Milli(${after(100).getTime()}), '${fn}', 'hi', map('faas.name', '${fn}'), map()`
     )
+    const first = server.requests.length
     const result = await checker({ database: 'legacy' }).waitForDelivery({
       functionName: fn,
       since,
@@ -352,6 +487,10 @@ describe('queries', () => {
     })
     expect(result).toMatchObject({ delivered: true, logRecords: 1 })
     expect(result.error).toBeUndefined()
+    const sent = server.requests.slice(first)
+    expect(sent.map((request) => request.exceptionCode)).toEqual([undefined, undefined, undefined, undefined])
+    const logsQuery = sent.find((request) => request.params.logsTable === 'otel_logs')
+    expect(logsQuery?.query).not.toContain('TimestampTime')
     // The same tables named as db.table in logs-table / traces-table.
     const qualified = await checker({
       logsTable: 'legacy.otel_logs',
@@ -363,6 +502,50 @@ describe('queries', () => {
       ...clock(since.getTime())
     })
     expect(qualified).toMatchObject({ delivered: true, logRecords: 1 })
+  })
+
+  it("learn each table's columns once per checker, however many functions poll how often", async () => {
+    const made = checker()
+    const first = server.requests.length
+    const runs = [invocation(), invocation(), invocation()]
+    await Promise.all(
+      runs.map((run) =>
+        made.waitForDelivery({
+          functionName: run.fn,
+          requestId: run.requestId,
+          since: run.since,
+          timeoutMs: 3000,
+          ...clock(run.since.getTime())
+        })
+      )
+    )
+    const sent = server.requests.slice(first)
+    const learning = sent.filter((request) => request.query.includes('system.columns'))
+    expect(learning.map((request) => request.params.table).sort()).toEqual(['otel_logs', 'otel_traces'])
+    // 3 functions × 3 polls (0, 1, 2 s: then the 3 s are up) × 2 tables, besides the learning.
+    expect(sent.length - learning.length).toBe(18)
+    const logsQuery = sent.find((request) => request.params.logsTable === 'otel_logs')
+    expect(logsQuery?.query).toContain('TimestampTime >=')
+  })
+
+  it('a table without the columns the check reads gets one message naming the table and the columns', async () => {
+    await server.exec('CREATE DATABASE IF NOT EXISTS bare')
+    await server.exec(
+      'CREATE TABLE IF NOT EXISTS bare.otel_logs (Timestamp DateTime64(9), ServiceName String, ResourceAttributes Map(String, String)) ENGINE = MergeTree ORDER BY Timestamp'
+    )
+    await server.exec('CREATE TABLE IF NOT EXISTS bare.otel_traces AS default.otel_traces')
+    const made = checker({ database: 'bare' })
+    const first = server.requests.length
+    const verdict = await made.check()
+    expect(verdict).toEqual({
+      ok: false,
+      reason:
+        "Table bare.otel_logs lacks the columns Body, LogAttributes of the OpenTelemetry ClickHouse exporter's schema that the delivery check reads: check logs-table."
+    })
+    // Learnt, not tried: no query of the table was sent, so no ClickHouse error came back.
+    const sent = server.requests.slice(first)
+    expect(sent.every((request) => request.exceptionCode === undefined)).toBe(true)
+    expect(sent.some((request) => request.params.logsTable === 'otel_logs')).toBe(false)
   })
 })
 
@@ -406,7 +589,7 @@ describe('errors name the input to fix and never show the password', () => {
   it('a table of the JSON schema is named as unsupported', async () => {
     await server.exec('CREATE DATABASE IF NOT EXISTS jsonschema')
     await server.exec(
-      'CREATE TABLE IF NOT EXISTS jsonschema.otel_logs (Timestamp DateTime64(9), TimestampTime DateTime DEFAULT toDateTime(Timestamp), ServiceName LowCardinality(String), ResourceAttributes JSON, LogAttributes JSON) ENGINE = MergeTree ORDER BY (ServiceName, Timestamp)'
+      'CREATE TABLE IF NOT EXISTS jsonschema.otel_logs (Timestamp DateTime64(9), TimestampTime DateTime DEFAULT toDateTime(Timestamp), ServiceName LowCardinality(String), Body String, ResourceAttributes JSON, LogAttributes JSON) ENGINE = MergeTree ORDER BY (ServiceName, Timestamp)'
     )
     await server.exec('CREATE TABLE IF NOT EXISTS jsonschema.otel_traces AS default.otel_traces')
     const verdict = await checker({ database: 'jsonschema' }).check()
@@ -460,21 +643,48 @@ describe('errors name the input to fix and never show the password', () => {
 })
 
 describe('hyperdxSearchUrl', () => {
-  it("links HyperDX's search to the function's records in the window", () => {
-    const link = hyperdxSearchUrl('https://hyperdx.example.com/', 'orders-api', 1700000000000, 1700000090000)
+  const window = { fromMs: 1700000000000, toMs: 1700000090000 }
+
+  it("searches what the check counts: the function by service name or faas.name, and the invocation's request id", () => {
+    const link = hyperdxSearchUrl('https://hyperdx.example.com/', {
+      functionName: 'orders-api',
+      requestId: '8f5c7a3e-0000-4000-8000-000000000001',
+      ...window
+    })
     const parsed = new URL(link)
     expect(parsed.origin + parsed.pathname).toBe('https://hyperdx.example.com/search')
     expect(Object.fromEntries(parsed.searchParams)).toEqual({
       from: '1700000000000',
       to: '1700000090000',
       isLive: 'false',
-      where: 'ServiceName:"orders-api"',
+      where:
+        '(ServiceName:"orders-api" OR ResourceAttributes.faas.name:"orders-api") AND ("8f5c7a3e-0000-4000-8000-000000000001" OR LogAttributes.faas.invocation_id:"8f5c7a3e-0000-4000-8000-000000000001")',
       whereLanguage: 'lucene'
     })
+    // Markdown-safe: the summary puts the link in [search](…); no raw parenthesis or quote is left.
+    expect(link).not.toMatch(/[()"\s]/)
+  })
+
+  it('uses the service.name that resource-attributes configured, and faas.name, which stays the function', () => {
+    const link = hyperdxSearchUrl('https://hyperdx.example.com', {
+      functionName: 'orders-api',
+      serviceName: 'orders',
+      ...window
+    })
+    expect(new URL(link).searchParams.get('where')).toBe(
+      '(ServiceName:"orders" OR ResourceAttributes.faas.name:"orders-api")'
+    )
+  })
+
+  it('escapes quotes and backslashes of the values', () => {
+    const link = hyperdxSearchUrl('https://h.example.com', { functionName: 'f', serviceName: 'a"b\\c', ...window })
+    expect(new URL(link).searchParams.get('where')).toBe(
+      '(ServiceName:"a\\"b\\\\c" OR ResourceAttributes.faas.name:"f")'
+    )
   })
 
   it('accepts a base that already ends in /search, and keeps a path prefix', () => {
-    expect(hyperdxSearchUrl('https://example.com/hdx/search', 'f', 1, 2)).toMatch(
+    expect(hyperdxSearchUrl('https://example.com/hdx/search', { functionName: 'f', fromMs: 1, toMs: 2 })).toMatch(
       /^https:\/\/example\.com\/hdx\/search\?from=1&to=2&/
     )
   })
@@ -482,7 +692,11 @@ describe('hyperdxSearchUrl', () => {
 
 describe('hyperdxSearchUrl with credentials in hyperdx-url', () => {
   it('leaves the user, the password, the query and the fragment out of the link', () => {
-    const link = hyperdxSearchUrl('https://viewer:hdx-pass@hyperdx.example.com/app/?token=t1#x', 'f', 1, 2)
+    const link = hyperdxSearchUrl('https://viewer:hdx-pass@hyperdx.example.com/app/?token=t1#x', {
+      functionName: 'f',
+      fromMs: 1,
+      toMs: 2
+    })
     expect(link).toMatch(/^https:\/\/hyperdx\.example\.com\/app\/search\?from=1&to=2&/)
     for (const secret of ['viewer', 'hdx-pass', 't1']) expect(link).not.toContain(secret)
   })

@@ -37,12 +37,14 @@ describe('FunctionRun', () => {
     r.know({ cloudwatch: 'off' })
     r.log.push('a line')
     r.warnings.push('a warning')
+    r.warn('ClickStack delivery', 'a warning with its own topic')
     const outcome = r.end('updated', undefined, { cloudwatchStillOn: true })
     expect(outcome).toEqual({
       report: r.report,
       layer: undefined,
       log: ['a line'],
-      warnings: ['a warning'],
+      warnings: ['a warning', 'a warning with its own topic'],
+      warningTopics: { 'a warning with its own topic': 'ClickStack delivery' },
       cloudwatchStillOn: true
     })
     expect([outcome.report.status, outcome.report.error, outcome.report.cloudwatch]).toEqual(['updated', null, 'off'])

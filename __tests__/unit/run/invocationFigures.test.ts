@@ -114,12 +114,14 @@ describe('the test invocation’s figures', () => {
 
   it('warns by default when the memory used comes within the headroom, keeping the change', async () => {
     invokedWithTail(reportLine(REQUEST_ID, 120))
-    const { report, warnings } = await rolloutFunction(context(), target)
+    const { report, warnings, warningTopics } = await rolloutFunction(context(), target)
     expect(report.status).toBe('updated')
     expect(report.invocation.lowMemory).toBe(true)
     expect(warnings).toEqual([
-      expect.stringMatching(/^Memory headroom: orders-api: its test invocation used 120 MB of its 128 MB \(8 MB free/)
+      expect.stringMatching(/^orders-api: its test invocation used 120 MB of its 128 MB \(8 MB free/)
     ])
+    // The annotation's title: "<function>: memory headroom".
+    expect(warningTopics).toEqual({ [warnings[0] ?? '']: 'memory headroom' })
     expect(lambda.commandCalls(UpdateFunctionConfigurationCommand)).toHaveLength(1)
   })
 

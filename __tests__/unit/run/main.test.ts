@@ -19,6 +19,7 @@ import { mockClient } from 'aws-sdk-client-mock'
 import { CODE_LOCATION, readsOf } from '../../support/lambdaReads.js'
 import { type AwsClients, createAwsClients } from '../../../src/aws/awsClients.js'
 import type { AwsCredentials } from '../../../src/aws/credentials.js'
+import type { DeliveryChecker, WaitForDeliveryOptions } from '../../../src/clickstack/deliveryCheck.js'
 import type { PreflightOptions } from '../../../src/clickstack/preflight.js'
 import { MemoryReporter } from '../../../src/github/memoryReporter.js'
 import { run, type RunDeps } from '../../../src/run/main.js'
@@ -399,5 +400,52 @@ describe('the release line', () => {
     await run({}, given)
     expect(reporter.failures).toEqual([])
     expect(releaseNotices(reporter)).toEqual([])
+  })
+})
+
+describe('delivery warnings', () => {
+  it('carry their own topic as the annotation title, name the request id, and link what the check searched', async () => {
+    const waits: WaitForDeliveryOptions[] = []
+    const { reporter, given } = deps({
+      ...INPUTS,
+      'clickhouse-url': 'https://clickhouse.example.com:8443',
+      'verify-delivery': 'warn',
+      'hyperdx-url': 'https://hyperdx.example.com',
+      'resource-attributes': 'service.name=orders'
+    })
+    const checker: DeliveryChecker = {
+      check: async () => ({ ok: true }),
+      close: async () => {},
+      waitForDelivery: async (options) => {
+        waits.push(options)
+        // Only records of an older environment, which name no invocation, arrived.
+        return {
+          delivered: false,
+          logRecords: 0,
+          spans: 0,
+          firstArrivalMs: null,
+          withInvocationId: false,
+          unmatched: 2,
+          polls: 4
+        }
+      }
+    }
+    await run({}, { ...given, createDeliveryChecker: () => checker })
+    expect(waits.map(({ functionName, serviceName, requestId }) => ({ functionName, serviceName, requestId }))).toEqual(
+      [{ functionName: 'orders-api', serviceName: 'orders', requestId: 'req-1' }]
+    )
+    const warnings = reporter.annotations('warning').map(({ text, properties }) => [properties?.title, text])
+    expect(warnings).toContainEqual([
+      'orders-api: ClickStack delivery',
+      expect.stringMatching(
+        /2 record\(s\) of orders-api arrived since the invocation, but none names its request id req-1/
+      )
+    ])
+    expect(warnings.filter(([title]) => title === 'orders-api: CloudWatch Logs')).toEqual([])
+    const [row] = JSON.parse(reporter.outputs.report ?? '') as Array<{ delivery: { status: string; link: string } }>
+    expect(row?.delivery.status).toBe('not-delivered')
+    expect(new URL(row?.delivery.link ?? '').searchParams.get('where')).toBe(
+      '(ServiceName:"orders" OR ResourceAttributes.faas.name:"orders-api") AND ("req-1" OR LogAttributes.faas.invocation_id:"req-1")'
+    )
   })
 })

@@ -3,7 +3,9 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs'
 import { checkCloudWatch, type CloudWatchVerdict } from '../../aws/cloudwatchCheck.js'
 import { functionId, type InvocationResult, invokeFunction } from '../../aws/lambdaFunction.js'
 import { roleNameOf } from '../../core/roleModel.js'
-import { hyperdxSearchUrl, JSON_LOG_FORMAT_HINT } from '../../clickstack/deliveryCheck.js'
+import { type DeliveryResult, JSON_LOG_FORMAT_HINT } from '../../clickstack/deliveryCheck.js'
+import { hyperdxSearchUrl } from '../../clickstack/hyperdxLink.js'
+import { configuredServiceName } from '../../core/serviceName.js'
 import type { DeliveryReport, FunctionOutcome } from '../../core/model.js'
 import { tailOf } from '../../core/outsideText.js'
 import { errorName, messageOf } from '../../core/errors.js'
@@ -81,7 +83,7 @@ export async function invokeStep(run: FunctionRun): Promise<FunctionOutcome | In
       run.phase = 'rolling back'
       return rollbackStep(run, `${lowMemory}; low-memory is fail.`)
     }
-    run.warnings.push(`${MEMORY_HEADROOM_TOPIC}: ${said}`)
+    run.warn(MEMORY_HEADROOM_TOPIC.toLowerCase(), said)
   }
   // After a removal the logs are the function's own business again: nothing to verify (and a role without
   // logs:DescribeLogStreams, which remove does not need, would be refused).
@@ -175,12 +177,14 @@ async function judgeCloudWatch(run: FunctionRun, verdict: CloudWatchVerdict): Pr
     )
   }
   if (verdict.status === 'on')
-    run.warnings.push(
+    run.warn(
+      'CloudWatch Logs',
       `${target.name}: CloudWatch Logs still receives its logs (${verdict.detail}); its execution role may still write logs, so CloudWatch keeps billing for them.`
     )
   // The run's verdict (core/modes.ts) fails the step for this one with cloudwatch-logs: off.
   if (verdict.status === 'unknown')
-    run.warnings.push(
+    run.warn(
+      'CloudWatch Logs',
       ctx.config.cloudwatchLogs === 'off'
         ? `${target.name}: it has the extension, but whether its logs no longer reach CloudWatch Logs could not be verified (${verdict.detail}); the change is kept.`
         : `${target.name}: whether CloudWatch Logs still receives its logs could not be checked (${verdict.detail}).`
@@ -207,7 +211,8 @@ async function judgeDelivery(run: FunctionRun, delivery: DeliveryReport | null):
     await run.slot.reacquire()
     return rollbackStep(run, `${reason}.`)
   }
-  run.warnings.push(
+  run.warn(
+    'ClickStack delivery',
     `${target.name}: ${reason}; check otlp-endpoint, otlp-headers and that the function can reach the endpoint.`
   )
   return undefined
@@ -222,8 +227,11 @@ async function verifyDelivery(
   const { ctx, target } = run
   const settings = ctx.config.delivery
   if (!ctx.delivery || !settings) return null
+  // resource-attributes may rename service.name; faas.name stays the function's name.
+  const serviceName = configuredServiceName(run.plan.variablesAfter)
   const result = await ctx.delivery.waitForDelivery({
     functionName: target.name,
+    ...(serviceName ? { serviceName } : {}),
     ...(requestId ? { requestId } : {}),
     since: new Date(invokedAt),
     timeoutMs: settings.timeoutSeconds * 1000,
@@ -238,8 +246,22 @@ async function verifyDelivery(
     firstArrivalMs: result.firstArrivalMs,
     withInvocationId: result.withInvocationId,
     link: settings.hyperdxUrl
-      ? hyperdxSearchUrl(settings.hyperdxUrl, target.name, invokedAt - 60_000, windowEnd)
+      ? hyperdxSearchUrl(settings.hyperdxUrl, {
+          functionName: target.name,
+          serviceName,
+          requestId,
+          fromMs: invokedAt - 60_000,
+          toMs: windowEnd
+        })
       : null,
-    detail: result.error ?? (result.delivered ? null : `no record of it within ${settings.timeoutSeconds} s`)
+    detail:
+      result.error ?? (result.delivered ? null : notDelivered(target.name, requestId, result, settings.timeoutSeconds))
   }
+}
+
+/** Why nothing proved delivery: nothing arrived, or only records that do not name the invocation. */
+function notDelivered(name: string, requestId: string | undefined, result: DeliveryResult, seconds: number): string {
+  const unmatched = result.unmatched ?? 0
+  if (unmatched === 0 || !requestId) return `no record of it within ${seconds} s`
+  return `no record of it within ${seconds} s; ${unmatched} record(s) of ${name} arrived since the invocation, but none names its request id ${requestId}, so none proves it (an execution environment started before the change could have sent them): set json-logs: true, or log through console (Node.js) or the logging module (Python), whose lines carry the request id`
 }
