@@ -78346,7 +78346,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1973);
+/* harmony import */ var _run_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3172);
 /** The action's entry point. */
 
 await (0,_run_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -78356,7 +78356,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1973:
+/***/ 3172:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -84996,7 +84996,14 @@ function emptyReport(target) {
         layersBefore: [],
         layersAfter: [],
         changedVariables: [],
-        invocation: { status: 'skipped', statusCode: null, functionError: null },
+        invocation: {
+            status: 'skipped',
+            statusCode: null,
+            functionError: null,
+            report: null,
+            lowMemory: false,
+            before: null
+        },
         cloudwatch: 'unknown',
         cloudwatchDetail: null,
         diff: null,
@@ -86531,8 +86538,63 @@ function rateOf(apiClass, value, problem) {
     return rate;
 }
 
+;// CONCATENATED MODULE: ./src/core/inputs/rolloutWaves.ts
+/** canary and failure-tolerance: the shape of a rollout in waves, checked before any AWS call. */
+
+
+/**
+ * The default failure-tolerance: a team of three functions never sees a function skipped, and a fleet of
+ * 1,000 stops after 4 failures, having written at most 4 + max-concurrency functions.
+ */
+const DEFAULT_FAILURE_TOLERANCE = 3;
+const COUNT = /^\d{1,7}$/;
+const PERCENT = /^(\d{1,3}(?:\.\d+)?)\s*%$/;
+/** A function name as Lambda takes it (1 to 64 of letters, digits, - and _), or its ARN. */
+const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** canary and failure-tolerance; `testInvoke` because a canary proves itself by its test invocation. */
+function parseRolloutWaves(input, problem, testInvoke) {
+    const canary = parseCanary(input('canary'), problem);
+    if (!('none' in canary) && !testInvoke)
+        problem('canary is set but test-invoke is false: a canary proves itself by its test invocation; set test-invoke: true, or leave canary empty.');
+    const failureTolerance = parseAmount('failure-tolerance', input('failure-tolerance') || String(DEFAULT_FAILURE_TOLERANCE), 0, problem) ?? { count: DEFAULT_FAILURE_TOLERANCE };
+    return { canary, failureTolerance };
+}
+function parseCanary(value, problem) {
+    if (value === '')
+        return { none: true };
+    if (COUNT.test(value) || value.endsWith('%'))
+        return parseAmount('canary', value, 1, problem) ?? { none: true };
+    const names = [...new Set(splitList(value))];
+    for (const name of names)
+        if (!FUNCTION_NAME.test(name) && !FUNCTION_ARN.test(name))
+            problem(`canary: "${name}" is not a function name or ARN; write a number (2), a share of the functions (5%), or the functions' names or ARNs, one a line or comma-separated.`);
+    return { names };
+}
+/** `N` or `N%`: a count from `least`, or a share from more than 0 (from 0 when `least` is 0) to 100 %. */
+function parseAmount(name, value, least, problem) {
+    if (COUNT.test(value) && Number(value) >= least)
+        return { count: Number(value) };
+    const percent = PERCENT.exec(value)?.[1];
+    if (percent !== undefined && Number(percent) <= 100 && (Number(percent) > 0 || least === 0))
+        return { percent: Number(percent) };
+    problem(`${name} "${value}" must be a whole number of functions from ${least} (e.g. 3) or a percentage of the selected functions ${least === 0 ? 'from 0 to 100' : 'above 0, up to 100'} (e.g. 5%).`);
+    return undefined;
+}
+/** The amount as a number of functions out of `total`: a share of the canary rounds up, of the tolerance down. */
+function countOf(amount, total, round) {
+    if ('count' in amount)
+        return amount.count;
+    const exact = (amount.percent * total) / 100;
+    // 3 % of 100 is 3.0000000000000004 in floating point: a hair's breadth is no extra function.
+    const near = Math.round(exact);
+    if (Math.abs(exact - near) < 1e-9)
+        return near;
+    return round === 'up' ? Math.ceil(exact) : Math.floor(exact);
+}
+
 ;// CONCATENATED MODULE: ./src/core/inputs/runSettings.ts
 /** The settings of a run that stand alone: the deploy role, the layer, the test invocation, annotations, instrumentation, KMS keys. */
+
 
 
 
@@ -86592,7 +86654,7 @@ function parseLayer(input, problem) {
         problem(`architecture "${architectureInput}" must be auto, x86_64 or arm64.`);
     return { layerVersion, layerNameTemplate, architecture };
 }
-/** The test invocation, rollback and the limits of a run's pace (max-concurrency, aws-api-rates). */
+/** The test invocation, rollback, the limits of a run's pace (max-concurrency, aws-api-rates) and its waves (canary, failure-tolerance). */
 function parseTestInvoke(input, problem) {
     const testInvoke = parseBoolean('test-invoke', input('test-invoke'), true, problem);
     const testPayload = input('test-payload') || '{"test":"data"}';
@@ -86613,7 +86675,8 @@ function parseTestInvoke(input, problem) {
     const maxConcurrency = parseInteger('max-concurrency', input('max-concurrency') || '16', 1, 64, problem);
     const cloudwatchCheckSeconds = parseInteger('cloudwatch-check-seconds', input('cloudwatch-check-seconds') || '15', 0, 300, problem);
     const apiRates = parseApiRates(input, problem);
-    return { testInvoke, testPayload, rollbackOnFailure, maxConcurrency, cloudwatchCheckSeconds, apiRates };
+    const waves = parseRolloutWaves(input, problem, testInvoke);
+    return { testInvoke, testPayload, rollbackOnFailure, maxConcurrency, cloudwatchCheckSeconds, apiRates, waves };
 }
 /** annotate-files: undefined for the built-in list, empty to turn the scan off. */
 function parseAnnotateFiles(input, problem) {
@@ -87191,7 +87254,216 @@ function parseWhere(input, refused, env, problem) {
     return { regions, defaultRegion, layerAccount, selection, functions, samePartition };
 }
 
+;// CONCATENATED MODULE: ./src/core/invocationReport.ts
+/**
+ * Lambda's REPORT line of one invocation, found in the log tail that Invoke returns with LogType Tail, and
+ * what its memory figures say about the function's headroom.
+ *
+ * The tail is the function's own output and is read as hostile data: a function can print a line that
+ * looks like Lambda's report. Only a report naming this invocation's request id counts, and of those the
+ * last one, since Lambda writes its REPORT after everything the function printed for the invocation
+ * (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-logging.html, "Report Log"). Without the request
+ * id nothing tells Lambda's line from a forged one, so no figures are taken at all.
+ */
+/**
+ * Lambda's largest memory size, 10,240 MB, and its smallest, 128 MB
+ * (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html, "Function configuration").
+ */
+const MAX_MEMORY_MB = 10_240;
+const MIN_MEMORY_MB = 128;
+/**
+ * A function runs at most 900 seconds (the same quotas page, "Function timeout"); an init or restore is
+ * shorter still. A duration above this is not Lambda's.
+ */
+const MAX_DURATION_MS = 900_000;
+/** Lambda's REPORT line is a few hundred characters, even with the X-Ray fields: a longer line is not read. */
+const MAX_REPORT_LINE = 1_000;
+/** The platform.report record of a JSON log is about as long. */
+const MAX_JSON_LINE = 2_000;
+/** Lambda's tail is the last 4 KB of the log (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html); a proxy may send more: only this much is looked at. */
+const MAX_TAIL_CHARS = 64 * 1024;
+/** The REPORT line's names (Text log format) and the platform.report metrics' names (JSON log format). */
+const TEXT_FIELDS = {
+    Duration: ['durationMs', 'ms'],
+    'Billed Duration': ['billedDurationMs', 'ms'],
+    'Memory Size': ['memorySizeMb', 'MB'],
+    'Max Memory Used': ['maxMemoryUsedMb', 'MB'],
+    'Init Duration': ['initDurationMs', 'ms'],
+    'Restore Duration': ['restoreDurationMs', 'ms'],
+    'Billed Restore Duration': ['billedRestoreDurationMs', 'ms']
+};
+/**
+ * With LoggingConfig LogFormat JSON, Lambda writes its report as a `platform.report` record whose metrics
+ * are named as in the Telemetry API (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-logformat.html,
+ * https://docs.aws.amazon.com/lambda/latest/dg/telemetry-schema-reference.html#ReportMetrics).
+ */
+const JSON_FIELDS = {
+    durationMs: 'durationMs',
+    billedDurationMs: 'billedDurationMs',
+    memorySizeMB: 'memorySizeMb',
+    maxMemoryUsedMB: 'maxMemoryUsedMb',
+    initDurationMs: 'initDurationMs',
+    restoreDurationMs: 'restoreDurationMs',
+    billedRestoreDurationMs: 'billedRestoreDurationMs'
+};
+/** Longest names first, so that "Billed Restore Duration" is never read as "Restore Duration". */
+const TEXT_FIELD = new RegExp(`(?<=^|\\s)(${Object.keys(TEXT_FIELDS)
+    .sort((a, b) => b.length - a.length)
+    .join('|')}): (\\d{1,7}(?:\\.\\d{1,3})?) (ms|MB)(?=\\s|$)`, 'g');
+const REQUEST_ID = /^[A-Za-z0-9-]{1,64}$/;
+/** The figures of this invocation's report in the tail, or null when there is none to trust. */
+function findInvocationReport(tail, requestId) {
+    if (!tail || !requestId || !REQUEST_ID.test(requestId))
+        return null;
+    const lines = tail.slice(-MAX_TAIL_CHARS).split(/\r?\n/);
+    for (let index = lines.length - 1; index >= 0; index--) {
+        const line = (lines[index] ?? '').trim();
+        const figures = line.startsWith('{') ? fromJsonLine(line, requestId) : fromTextLine(line, requestId);
+        if (figures)
+            return figures;
+    }
+    return null;
+}
+function fromTextLine(line, requestId) {
+    if (line.length > MAX_REPORT_LINE)
+        return null;
+    const head = /^REPORT RequestId: ([A-Za-z0-9-]{1,64})(?=\s|$)/.exec(line);
+    if (!head || head[1] !== requestId)
+        return null;
+    const values = {};
+    for (const [, name = '', number = '', unit] of line.matchAll(TEXT_FIELD)) {
+        const [field, expectedUnit] = TEXT_FIELDS[name] ?? [];
+        if (!field || unit !== expectedUnit)
+            continue;
+        // A name given twice is a line Lambda did not write as documented: neither value is taken.
+        values[field] = field in values ? null : bounded(field, Number(number));
+    }
+    return figuresOf(values);
+}
+function fromJsonLine(line, requestId) {
+    if (line.length > MAX_JSON_LINE || !line.includes('platform.report'))
+        return null;
+    let parsed;
+    try {
+        parsed = JSON.parse(line);
+    }
+    catch {
+        return null;
+    }
+    const event = parsed;
+    if (event?.type !== 'platform.report' || event.record?.requestId !== requestId)
+        return null;
+    const metrics = event.record.metrics;
+    if (typeof metrics !== 'object' || metrics === null)
+        return null;
+    const values = {};
+    for (const [name, field] of Object.entries(JSON_FIELDS)) {
+        const value = metrics[name];
+        if (value !== undefined)
+            values[field] = typeof value === 'number' ? bounded(field, value) : null;
+    }
+    return figuresOf(values);
+}
+/** A figure within what Lambda can report, else null: the tail never sets a size the action trusts blindly. */
+function bounded(field, value) {
+    if (!Number.isFinite(value) || value < 0)
+        return null;
+    if (field === 'memorySizeMb')
+        return value >= MIN_MEMORY_MB && value <= MAX_MEMORY_MB ? value : null;
+    if (field === 'maxMemoryUsedMb')
+        return value <= MAX_MEMORY_MB ? value : null;
+    return value <= MAX_DURATION_MS ? value : null;
+}
+function figuresOf(values) {
+    const figures = {
+        durationMs: values.durationMs ?? null,
+        billedDurationMs: values.billedDurationMs ?? null,
+        memorySizeMb: values.memorySizeMb ?? null,
+        maxMemoryUsedMb: values.maxMemoryUsedMb ?? null,
+        initDurationMs: values.initDurationMs ?? null,
+        restoreDurationMs: values.restoreDurationMs ?? null,
+        billedRestoreDurationMs: values.billedRestoreDurationMs ?? null
+    };
+    return Object.values(figures).some((value) => value !== null) ? figures : null;
+}
+/** Figures kept in an earlier run's report (outside data): each field bounded as the tail's are, else null. */
+function figuresFromRecord(record) {
+    if (typeof record !== 'object' || record === null || Array.isArray(record))
+        return null;
+    const values = {};
+    for (const field of Object.values(JSON_FIELDS)) {
+        const value = record[field];
+        if (typeof value === 'number')
+            values[field] = bounded(field, value);
+    }
+    return figuresOf(values);
+}
+
+;// CONCATENATED MODULE: ./src/core/memoryHeadroom.ts
+/**
+ * Whether a function keeps enough memory free once it carries the extension: the test invocation's
+ * Max Memory Used against the function's memory size, less the memory-headroom margin.
+ */
+
+const DEFAULT_MEMORY_HEADROOM = { percent: 10 };
+/** memory-headroom as written: `10%` or `32MB`; undefined when it is neither, or beyond what fits a function. */
+function parseHeadroom(text) {
+    const percent = /^(\d{1,2}(?:\.\d)?) ?%$/.exec(text)?.[1];
+    if (percent !== undefined)
+        return Number(percent) <= 90 ? { percent: Number(percent) } : undefined;
+    const mb = /^(\d{1,5}) ?MB$/i.exec(text)?.[1];
+    if (mb !== undefined)
+        return Number(mb) <= MAX_MEMORY_MB ? { mb: Number(mb) } : undefined;
+    return undefined;
+}
+/** The headroom in MB for a function of this memory size. */
+function headroomMb(headroom, memorySizeMb) {
+    return 'mb' in headroom ? headroom.mb : Math.round(memorySizeMb * headroom.percent) / 100;
+}
+/** Why a function's memory is too close to its size, in words, or undefined when it is not (or is not known). */
+function lowMemoryReason(maxMemoryUsedMb, memorySizeMb, headroom) {
+    if (maxMemoryUsedMb === null || memorySizeMb === null)
+        return undefined;
+    const margin = headroomMb(headroom, memorySizeMb);
+    const free = memorySizeMb - maxMemoryUsedMb;
+    if (free > margin)
+        return undefined;
+    const marginText = 'mb' in headroom ? `${margin} MB` : `${headroom.percent}% of it, ${margin} MB`;
+    return `its test invocation used ${maxMemoryUsedMb} MB of its ${memorySizeMb} MB (${Math.max(free, 0)} MB free, within the memory-headroom of ${marginText}); an out-of-memory error ends an invocation, so raise its MemorySize (to ${suggestedSize(maxMemoryUsedMb, headroom)} MB, say) or, if the figure is expected, lower memory-headroom`;
+}
+/** The smallest size, in whole 64 MB steps, that would leave more than the headroom free at this use. */
+function suggestedSize(usedMb, headroom) {
+    const least = 'mb' in headroom ? usedMb + headroom.mb : usedMb / (1 - headroom.percent / 100);
+    return Math.min(MAX_MEMORY_MB, (Math.floor(least / 64) + 1) * 64);
+}
+
+;// CONCATENATED MODULE: ./src/core/inputs/memory.ts
+/** memory-headroom, low-memory and compare-report: how close to its memory size a function may come, and what then. */
+
+
+/** Linux's PATH_MAX. */
+const MAX_PATH_CHARS = 4096;
+/** memory-headroom, low-memory, and compare-report (a path: the file is read before any AWS call, in run/). */
+function parseMemorySettings(input, problem) {
+    const headroomInput = input('memory-headroom') || '10%';
+    const memoryHeadroom = parseHeadroom(headroomInput);
+    if (!memoryHeadroom)
+        problem(`memory-headroom "${headroomInput}" must be a share of the memory size from 0% to 90% (e.g. 10%) or a number of MB from 0 to ${MAX_MEMORY_MB} (e.g. 32MB).`);
+    const lowMemoryInput = input('low-memory') || 'warn';
+    if (lowMemoryInput !== 'warn' && lowMemoryInput !== 'fail')
+        problem(`low-memory "${lowMemoryInput}" must be warn (say so and keep the change) or fail (roll the function back and fail).`);
+    const compareReport = input('compare-report') || undefined;
+    if (compareReport && compareReport.length > MAX_PATH_CHARS)
+        problem(`compare-report is ${compareReport.length} characters long; give the path of the earlier run's report file.`);
+    return {
+        compareReport,
+        memoryHeadroom: memoryHeadroom ?? DEFAULT_MEMORY_HEADROOM,
+        lowMemory: (lowMemoryInput === 'fail' ? 'fail' : 'warn')
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/core/config.ts
+
 
 
 
@@ -87230,7 +87502,7 @@ function loadConfig(readInput, env) {
     const role = parseRole(input, problem, samePartition);
     const layer = parseLayer(input, problem);
     const { managedVariables, secretVariableNames, secretValues, secretReferences } = parseManagedVariables(input, problem);
-    const invoke = parseTestInvoke(input, problem);
+    const invoke = { ...parseTestInvoke(input, problem), ...parseMemorySettings(input, problem) };
     const failOnDrift = parseBoolean('fail-on-drift', input('fail-on-drift'), true, problem);
     const prComment = parseBoolean('pr-comment', input('pr-comment'), true, problem);
     const githubToken = input('github-token');
@@ -87584,7 +87856,8 @@ function toState(configuration, region) {
             applicationLogLevel: configuration.LoggingConfig.ApplicationLogLevel,
             systemLogLevel: configuration.LoggingConfig.SystemLogLevel,
             logGroup: configuration.LoggingConfig.LogGroup || undefined
-        }
+        },
+        memorySizeMb: configuration.MemorySize
     };
 }
 /** The LoggingConfig of UpdateFunctionConfiguration, with only the fields that have a value. */
@@ -87961,18 +88234,138 @@ function unique(list) {
     return [...new Set(list)];
 }
 
+;// CONCATENATED MODULE: ./src/clickstack/deliveryQueries.ts
+/**
+ * The delivery check's SQL, chosen from the columns a table has (learnt once per run from
+ * `system.columns`), and what counts as a record of the test invocation.
+ *
+ * The tables it reads are ClickStack's (HyperDX's seed, hyperdxio/hyperdx
+ * docker/otel-collector/schema/seed/00002_otel_logs.sql and 00005_otel_traces.sql), the OpenTelemetry
+ * Collector's clickhouseexporter tables and Rotel's ClickHouse exporter tables (the same column names,
+ * streamfold/rotel src/exporters/clickhouse/schema.rs). They differ in what the check cares about only
+ * by `TimestampTime`: the collector's logs table has it (and is partitioned by it), HyperDX's seed
+ * dropped it (ordered by `toStartOfFiveMinutes(Timestamp)`).
+ *
+ * A record counts for THIS invocation only when it names the invocation's request id, because a warm
+ * execution environment started before the change (without the extension's new settings, or another
+ * invocation's) can send records of the same function inside the time window:
+ * - as `faas.invocation_id`: the Rotel extension sets that log attribute from the `requestId` of a JSON
+ *   log line (streamfold/rotel-lambda-extension src/lambda/logs.rs), i.e. LoggingConfig LogFormat = JSON;
+ *   on spans, as the OpenTelemetry Lambda instrumentations set `faas.invocation_id` (or the older
+ *   semantic conventions' `faas.execution`);
+ * - in the body, as a whole token (not inside a longer one): Text-format lines keep the runtime's raw line,
+ *   and Lambda's runtimes print the request id in it – Node.js's console methods as
+ *   `<timestamp>\t<requestId>\t<LEVEL>\t<message>`
+ *   (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-logging.html), Python's logging module as
+ *   `[LEVEL]\t<timestamp>\t<requestId>\t<message>` (https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html),
+ *   and the platform's lines as `START RequestId: <id> Version: …`, `END RequestId: <id>`,
+ *   `REPORT RequestId: <id> …` (the examples of the same two pages),
+ *   should a forwarder send those as records. The Rotel extension (v0.1.3) forwards the Telemetry API's
+ *   `function` and `extension` records only; its `platform.*` records (whose `record.requestId` names the
+ *   invocation, https://docs.aws.amazon.com/lambda/latest/dg/telemetry-schema-reference.html) drive its
+ *   flushing and are not exported (src/lambda/telemetry_api.rs).
+ * A record of the function in the window that names no invocation is counted apart (`unmatched`), to say
+ * why nothing proved delivery.
+ *
+ * Every value is a query parameter (`{name:Type}`, tables as `{name:Identifier}`): no SQL is built from input.
+ */
+/**
+ * One query per table per run: what columns it has. No grant beyond SELECT on the table is needed: the
+ * `system` database is always readable, and it lists the columns of the tables the user holds a privilege
+ * on (SHOW is implied by any other privilege; https://clickhouse.com/docs/sql-reference/statements/grant).
+ * No row: the table does not exist, or the user holds nothing on it.
+ */
+const COLUMNS_QUERY = `SELECT name, type FROM system.columns
+  WHERE database = {database:String} AND table = {table:String}`;
+/** The columns each query reads; Map columns must be Map(…, String) for `m['key']`. */
+const NEEDED = {
+    'logs-table': { plain: ['Timestamp', 'ServiceName', 'Body'], maps: ['ResourceAttributes', 'LogAttributes'] },
+    'traces-table': { plain: ['Timestamp', 'ServiceName'], maps: ['ResourceAttributes', 'SpanAttributes'] }
+};
+/** The function's records: by resource service.name (configured or the function's) or faas.name. */
+const OF_FUNCTION = `(ServiceName = {functionName:String} OR ServiceName = {serviceName:String}
+      OR ResourceAttributes['faas.name'] = {functionName:String})
+    AND Timestamp >= fromUnixTimestamp64Milli({sinceMs:Int64})`;
+/**
+ * The request id as a whole token of the body: tokens are runs of [0-9A-Za-z_-], so `<id>` inside
+ * `x<id>` or `<id>-retry` does not count. `position` first: a cheap filter before the split.
+ */
+const IN_BODY = `(position(Body, {requestId:String}) > 0
+        AND has(extractAll(Body, '[0-9A-Za-z_-]+'), {requestId:String}))`;
+/** With no request id known (the invoke answer had none), any record of the function in the window counts. */
+const LOG_OF_INVOCATION = `({requestId:String} = ''
+        OR LogAttributes['faas.invocation_id'] = {requestId:String}
+        OR ResourceAttributes['faas.invocation_id'] = {requestId:String}
+        OR ${IN_BODY})`;
+const SPAN_OF_INVOCATION = `({requestId:String} = ''
+        OR SpanAttributes['faas.invocation_id'] = {requestId:String}
+        OR SpanAttributes['faas.execution'] = {requestId:String})`;
+/** The logs query for a table with these columns, or why the table cannot be read. */
+function logsQueryFor(columns, table) {
+    const problem = missingColumns(columns, table);
+    if (problem)
+        return { problem };
+    // TimestampTime (collector's schema) prunes its partitions; HyperDX's seed partitions by Timestamp itself.
+    const timestampTime = columns.has('TimestampTime')
+        ? `\n    AND TimestampTime >= toDateTime(intDiv({sinceMs:Int64}, 1000))`
+        : '';
+    return {
+        query: `SELECT
+    countIf(of_invocation) AS records,
+    countIf(of_invocation AND carries_id) AS with_invocation_id,
+    countIf(NOT of_invocation) AS unmatched
+  FROM (
+    SELECT
+      (LogAttributes['faas.invocation_id'] != '' OR ResourceAttributes['faas.invocation_id'] != '') AS carries_id,
+      ${LOG_OF_INVOCATION} AS of_invocation
+    FROM {logsDatabase:Identifier}.{logsTable:Identifier}
+    WHERE ${OF_FUNCTION}${timestampTime}
+  )`
+    };
+}
+/** The spans query for a table with these columns, or why the table cannot be read. */
+function spansQueryFor(columns, table) {
+    const problem = missingColumns(columns, table);
+    if (problem)
+        return { problem };
+    return {
+        query: `SELECT countIf(of_invocation) AS spans, countIf(NOT of_invocation) AS unmatched
+  FROM (
+    SELECT ${SPAN_OF_INVOCATION} AS of_invocation
+    FROM {tracesDatabase:Identifier}.{tracesTable:Identifier}
+    WHERE ${OF_FUNCTION}
+  )`
+    };
+}
+/** One sentence naming the table, the columns it lacks and the input to fix; undefined when it has them. */
+function missingColumns(columns, table) {
+    const where = `${table.database}.${table.table}`;
+    if (columns.size === 0)
+        return `Table ${where} does not exist: check ${table.input} and clickhouse-database (ClickStack's defaults are ${table.input === 'logs-table' ? 'otel_logs' : 'otel_traces'} in database default); if it exists, the user clickhouse-user may not see it.`;
+    const { plain, maps } = NEEDED[table.input];
+    const missing = [...plain, ...maps].filter((name) => !columns.has(name));
+    if (missing.length > 0)
+        return `Table ${where} lacks the column${missing.length === 1 ? '' : 's'} ${missing.join(', ')} of the OpenTelemetry ClickHouse exporter's schema that the delivery check reads: check ${table.input}.`;
+    const notMaps = maps.filter((name) => !/^Map\(/.test(columns.get(name) ?? ''));
+    if (notMaps.length > 0)
+        return `Table ${where} does not have the exporter's Map attribute columns (${notMaps.map((name) => `${name} is ${columns.get(name)}`).join(', ')}); tables of the JSON schema are not supported: check ${table.input}.`;
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/clickstack/deliveryCheck.ts
 /**
  * Delivery verification: after a function's test invocation, polls ClickStack's ClickHouse for the
- * records the Rotel extension sent, until they arrive or the time is up.
+ * records the Rotel extension sent, until a record of THAT invocation arrives or the time is up.
  *
- * What counts as "the function's records" (tables as the OpenTelemetry ClickHouse exporter creates them):
- * - log records in `logs-table` whose `ServiceName` (resource `service.name`) or
- *   `ResourceAttributes['faas.name']` is the function, with `Timestamp` at or after the invocation began
- *   (less a small clock-skew allowance), and – when a record carries `faas.invocation_id` (a log attribute,
- *   or a resource attribute) – only when it is the test invocation's request id. Records without it count:
- *   the extension attaches it only when the function logs JSON (Lambda `LoggingConfig.LogFormat = JSON`).
- * - spans in `traces-table` of the function, on the same terms (`SpanAttributes['faas.invocation_id']`).
+ * What counts (deliveryQueries.ts says why): a log record in `logs-table` or a span in `traces-table` of
+ * the function (`ServiceName` is the function's or its configured service.name, or
+ * `ResourceAttributes['faas.name']` is the function), with `Timestamp` at or after the invocation began
+ * (less a small clock-skew allowance), that names the invocation's request id – as `faas.invocation_id`,
+ * or as a whole token of the body. Records of the function in the window that name no invocation are
+ * counted apart and do not prove delivery: a warm environment from before the change could have sent them.
+ *
+ * The tables' columns are learnt once per run from `system.columns` (one query per table), and the
+ * queries chosen from them: a table without a needed column gets one message naming it and the columns.
  *
  * Every value (function name, request id, time, database and table names) goes to ClickHouse as a query
  * parameter (`{name:Type}`, tables as `{name:Identifier}`): no SQL is built from input.
@@ -87991,6 +88384,7 @@ function unique(list) {
 
 
 
+
 const JSON_LOG_FORMAT_HINT = "Its log records arrived without faas.invocation_id: set json-logs: true (or the function's Lambda LoggingConfig LogFormat = JSON) so that each record names its invocation.";
 const DEFAULT_CLOCK_SKEW_MS = 2000;
 function tableRef(given, fallback, database, input) {
@@ -88000,27 +88394,6 @@ function tableRef(given, fallback, database, input) {
         ? { database: name.slice(0, dot), table: name.slice(dot + 1), input }
         : { database, table: name, input };
 }
-const INVOCATION_FILTER = `({requestId:String} = ''
-      OR (LogAttributes['faas.invocation_id'] = '' AND ResourceAttributes['faas.invocation_id'] = '')
-      OR LogAttributes['faas.invocation_id'] = {requestId:String}
-      OR ResourceAttributes['faas.invocation_id'] = {requestId:String})`;
-/** Log records of the function since the invocation began. TimestampTime prunes partitions of the exporter's table. */
-function logsQuery(withTimestampTime) {
-    return `SELECT
-    count() AS records,
-    countIf(LogAttributes['faas.invocation_id'] != '' OR ResourceAttributes['faas.invocation_id'] != '') AS with_invocation_id
-  FROM {logsDatabase:Identifier}.{logsTable:Identifier}
-  WHERE (ServiceName = {functionName:String} OR ResourceAttributes['faas.name'] = {functionName:String})
-    AND Timestamp >= fromUnixTimestamp64Milli({sinceMs:Int64})${withTimestampTime ? `\n    AND TimestampTime >= toDateTime(intDiv({sinceMs:Int64}, 1000))` : ''}
-    AND ${INVOCATION_FILTER}`;
-}
-const SPANS_QUERY = `SELECT count() AS spans
-  FROM {tracesDatabase:Identifier}.{tracesTable:Identifier}
-  WHERE (ServiceName = {functionName:String} OR ResourceAttributes['faas.name'] = {functionName:String})
-    AND Timestamp >= fromUnixTimestamp64Milli({sinceMs:Int64})
-    AND ({requestId:String} = ''
-      OR SpanAttributes['faas.invocation_id'] = ''
-      OR SpanAttributes['faas.invocation_id'] = {requestId:String})`;
 /** An error that a later poll cannot cure: the input named in the message has to change. */
 class PermanentError extends Error {
 }
@@ -88055,22 +88428,20 @@ function connectionOf(options) {
     return { config, username, logs, traces, redact, shownUrl };
 }
 /**
- * Runs one table's query, adapting to the server: kept apart so that what it learns (readonly refused,
- * no TimestampTime column) lives once per checker, shared by both tables' queries.
+ * Runs one query, adapting to the server: kept apart so that what it learns (readonly refused) lives once
+ * per checker, shared by every query.
  */
 function createQueryRunner(clientOrThrow, connection) {
     const { username, shownUrl, redact } = connection;
-    // Learnt once per run: whether to send readonly=1, and whether the logs table has TimestampTime.
+    // Learnt once per run: whether to send readonly=1.
     let sendReadonly = true;
-    let logsHaveTimestampTime = true;
-    return async function run(logsTableQuery, params, table) {
+    return async function run(query, params, table) {
         for (;;) {
-            // What this attempt sends: the other table's query, in flight at once, may learn the same lesson.
+            // What this attempt sends: another query, in flight at once, may learn the same lesson.
             const withReadonly = sendReadonly;
-            const withTimestampTime = logsHaveTimestampTime;
             try {
                 const result = await clientOrThrow().query({
-                    query: logsTableQuery ? logsQuery(withTimestampTime) : SPANS_QUERY,
+                    query,
                     format: 'JSONEachRow',
                     query_params: params,
                     ...(withReadonly ? { clickhouse_settings: { readonly: '1' } } : {})
@@ -88085,14 +88456,33 @@ function createQueryRunner(clientOrThrow, connection) {
                     sendReadonly = false;
                     continue;
                 }
-                if (code === 47 && logsTableQuery && withTimestampTime && /TimestampTime/.test(messageOf(error))) {
-                    // An older or hand-made table without the exporter's TimestampTime column: filter on Timestamp alone.
-                    logsHaveTimestampTime = false;
-                    continue;
-                }
                 throw classify(error, { table, username, shownUrl, redact });
             }
         }
+    };
+}
+/**
+ * The query for a table, from its columns as `system.columns` lists them: asked once per table per run
+ * (shared by every function's polls, also while the first answer is on its way); asked again only after a
+ * failure that a later poll may not meet (a lost connection, a busy server).
+ */
+function createQueryChooser(run) {
+    const learnt = new Map();
+    const columnsOf = (table) => {
+        const key = `${table.input}:${table.database}.${table.table}`;
+        let columns = learnt.get(key);
+        if (!columns) {
+            columns = run(COLUMNS_QUERY, { database: table.database, table: table.table }, table).then((rows) => new Map(rows.map((row) => [row.name, row.type])));
+            learnt.set(key, columns);
+            columns.catch(() => learnt.delete(key));
+        }
+        return columns;
+    };
+    return async (table, choose) => {
+        const choice = choose(await columnsOf(table), table);
+        if ('problem' in choice)
+            throw new PermanentError(choice.problem);
+        return choice.query;
     };
 }
 /** Polls with a doubling backoff until records arrive, a permanent error comes, or the time is up. */
@@ -88110,15 +88500,23 @@ async function pollUntilDelivered(wait, poll, connection) {
         spans: 0,
         firstArrivalMs: null,
         withInvocationId: false,
+        unmatched: 0,
         polls: 0
+    };
+    const subject = {
+        functionName: wait.functionName,
+        serviceName: wait.serviceName?.trim() || wait.functionName,
+        requestId: wait.requestId ?? ''
     };
     for (;;) {
         let transient;
         try {
             result.polls++;
-            const counts = await poll(wait.functionName, wait.requestId ?? '', sinceMs);
+            const counts = await poll(subject, sinceMs);
             if (counts.logRecords + counts.spans > 0)
                 return recordArrival(result, counts, now() - wait.since.getTime());
+            // Not enough: the invocation's own records may still be on their way.
+            result.unmatched = counts.unmatched;
         }
         catch (error) {
             if (error instanceof PermanentError) {
@@ -88143,6 +88541,7 @@ function recordArrival(result, counts, elapsedMs) {
     result.logRecords = counts.logRecords;
     result.spans = counts.spans;
     result.withInvocationId = counts.withInvocationId > 0;
+    result.unmatched = counts.unmatched;
     result.firstArrivalMs = Math.max(0, elapsedMs);
     if (result.logRecords > 0 && !result.withInvocationId)
         result.hint = JSON_LOG_FORMAT_HINT;
@@ -88166,22 +88565,32 @@ function createDeliveryChecker(options) {
         return client;
     };
     const run = createQueryRunner(clientOrThrow, connection);
-    async function poll(functionName, requestId, sinceMs) {
-        const common = { functionName, requestId, sinceMs };
+    const queryFor = createQueryChooser(run);
+    async function poll(subject, sinceMs) {
+        const common = { ...subject, sinceMs };
+        const countsOf = async (table, choose, params) => run(await queryFor(table, choose), { ...common, ...params }, table);
         const [logRows, spanRows] = await Promise.all([
-            run(true, { ...common, logsDatabase: logs.database, logsTable: logs.table }, logs),
-            run(false, { ...common, tracesDatabase: traces.database, tracesTable: traces.table }, traces)
+            countsOf(logs, logsQueryFor, {
+                logsDatabase: logs.database,
+                logsTable: logs.table
+            }),
+            countsOf(traces, spansQueryFor, {
+                tracesDatabase: traces.database,
+                tracesTable: traces.table
+            })
         ]);
         return {
             logRecords: toCount(logRows[0]?.records),
             withInvocationId: toCount(logRows[0]?.with_invocation_id),
-            spans: toCount(spanRows[0]?.spans)
+            spans: toCount(spanRows[0]?.spans),
+            unmatched: toCount(logRows[0]?.unmatched) + toCount(spanRows[0]?.unmatched)
         };
     }
     async function check() {
         try {
             // A name no Lambda function can have (they are [A-Za-z0-9_-]): nothing matches, everything is checked.
-            await poll('rotel-clickstack-action/check', '', Date.now());
+            const name = 'rotel-clickstack-action/check';
+            await poll({ functionName: name, serviceName: name, requestId: '' }, Date.now());
             return { ok: true };
         }
         catch (error) {
@@ -88306,36 +88715,6 @@ function classify(error, context) {
         return new Error(`${systemCode || said}`);
     // An answer that is not ClickHouse's (a proxy, or HyperDX's UI port): no later poll will change it.
     return new PermanentError(`clickhouse-url ${shownUrl} did not answer like ClickHouse's HTTP interface (${said.slice(0, 120) || 'empty answer'}): check the URL (ClickStack's ClickHouse HTTP port, usually 8123 or 8443, not HyperDX's).`);
-}
-/** A link that may be shown: no user-info (its password is a secret), no query and no fragment. */
-function withoutCredentials(base) {
-    try {
-        const url = new URL(base);
-        return `${url.protocol}//${url.host}${url.pathname}`;
-    }
-    catch {
-        return base.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1').replace(/[?#].*$/, '');
-    }
-}
-/**
- * A link to HyperDX's search for the function's records in a time window: `/search` with `from`/`to` in
- * ms since the epoch, a Lucene `where` on ServiceName (a column of both the logs and the traces source),
- * `whereLanguage=lucene` and `isLive=false` – the query parameters of HyperDX v2's search page, as in
- * ClickStack's documentation links. No `source`: that is a HyperDX id the action does not know, so the
- * page opens the user's current source.
- */
-function hyperdxSearchUrl(base, functionName, fromMs, toMs) {
-    const root = withoutCredentials(base.trim())
-        .replace(/\/+$/, '')
-        .replace(/\/search$/, '');
-    const params = new URLSearchParams({
-        from: String(Math.floor(fromMs)),
-        to: String(Math.ceil(toMs)),
-        isLive: 'false',
-        where: `ServiceName:"${functionName.replace(/["\\]/g, '\\$&')}"`,
-        whereLanguage: 'lucene'
-    });
-    return `${root}/search?${params.toString()}`;
 }
 
 // EXTERNAL MODULE: external "node:http"
@@ -89636,7 +90015,7 @@ function hide(text, token) {
 }
 
 ;// CONCATENATED MODULE: ./src/core/modes.ts
-const countOf = (rows, status) => rows.filter((row) => row.status === status).length;
+const modes_countOf = (rows, status) => rows.filter((row) => row.status === status).length;
 /** Written and test-invoked, but the CloudWatch check could not tell (its detail says why); not one it skipped. */
 const cloudWatchUnknown = (row) => row.status === 'updated' && row.cloudwatch === 'unknown' && row.cloudwatchDetail !== null;
 /**
@@ -89651,7 +90030,7 @@ function applyVerdict({ rows, of, names, cloudwatchLogs }) {
             failure: `${unknown.length} ${of} could not be verified to have CloudWatch Logs off (${names(unknown)}); ${names([first])}: ${first.cloudwatchDetail ?? ''}. The change was kept, not rolled back: the extension is on, only the proof that the logs no longer reach CloudWatch is missing.`,
             message: ''
         };
-    const done = countOf(rows, 'updated') > 0
+    const done = modes_countOf(rows, 'updated') > 0
         ? 'Every function has the Rotel extension and its settings.'
         : 'Nothing changed: every function already had the Rotel extension and its settings.';
     if (!first)
@@ -89713,8 +90092,8 @@ const MODE_POLICY = {
         },
         verdict: ({ rows, of }) => ({
             failure: undefined,
-            message: countOf(rows, 'planned') > 0
-                ? `Apply would change ${countOf(rows, 'planned')} ${of}; nothing was written.`
+            message: modes_countOf(rows, 'planned') > 0
+                ? `Apply would change ${modes_countOf(rows, 'planned')} ${of}; nothing was written.`
                 : 'Apply would change nothing; nothing was written.'
         })
     },
@@ -89781,8 +90160,8 @@ const MODE_POLICY = {
         },
         verdict: ({ rows, of }) => ({
             failure: undefined,
-            message: countOf(rows, 'removed') > 0
-                ? `Removed the Rotel extension from ${countOf(rows, 'removed')} ${of}.`
+            message: modes_countOf(rows, 'removed') > 0
+                ? `Removed the Rotel extension from ${modes_countOf(rows, 'removed')} ${of}.`
                 : 'Nothing to remove: no function had the Rotel extension or its settings.'
         })
     }
@@ -89865,12 +90244,100 @@ function fitBlocks(blocks, room) {
     return `${blocks.slice(0, kept).join('\n')}${leftOut(blocks.length - kept)}`;
 }
 
+;// CONCATENATED MODULE: ./src/core/invocationFigures.ts
+/** The title of the warning annotation of a function whose memory use comes within memory-headroom of its size. */
+const MEMORY_HEADROOM_TOPIC = 'Memory headroom';
+/** Every figure the report had, as Lambda names them. */
+function figuresLine(figures) {
+    const parts = [
+        figures.durationMs !== null ? `Duration ${figures.durationMs} ms` : '',
+        figures.billedDurationMs !== null ? `Billed Duration ${figures.billedDurationMs} ms` : '',
+        figures.memorySizeMb !== null ? `Memory Size ${figures.memorySizeMb} MB` : '',
+        figures.maxMemoryUsedMb !== null ? `Max Memory Used ${figures.maxMemoryUsedMb} MB` : '',
+        figures.initDurationMs !== null ? `Init Duration ${figures.initDurationMs} ms` : '',
+        figures.restoreDurationMs !== null ? `Restore Duration ${figures.restoreDurationMs} ms` : '',
+        figures.billedRestoreDurationMs !== null ? `Billed Restore Duration ${figures.billedRestoreDurationMs} ms` : ''
+    ];
+    return parts.filter((part) => part !== '').join(', ');
+}
+/**
+ * The figures folded into the test invocation's cell, short: "112/128 MB · init 250 ms", or with an
+ * earlier run's figures "84 → 112/128 MB (+28) · init 180 → 250 ms"; empty when there are none.
+ */
+function figuresCell(invocation) {
+    const now = invocation.report;
+    if (!now)
+        return '';
+    const before = invocation.before ?? null;
+    const parts = [];
+    if (now.maxMemoryUsedMb !== null) {
+        const size = now.memorySizeMb !== null ? `/${now.memorySizeMb}` : '';
+        const earlier = before?.maxMemoryUsedMb ?? null;
+        parts.push(earlier === null
+            ? `${now.maxMemoryUsedMb}${size} MB`
+            : `${earlier} → ${now.maxMemoryUsedMb}${size} MB (${signed(now.maxMemoryUsedMb - earlier)})`);
+        if (invocation.lowMemory)
+            parts.push('⚠ low memory');
+    }
+    const start = startOf(now);
+    if (start) {
+        const earlier = before ? startOf(before) : undefined;
+        parts.push(earlier && earlier.what === start.what
+            ? `${start.what} ${ms(earlier.ms)} → ${ms(start.ms)} ms`
+            : `${start.what} ${ms(start.ms)} ms`);
+    }
+    return parts.join(' · ');
+}
+/**
+ * The summary's cost line, when any function has figures: the most memory any used, and the largest
+ * increase from the earlier report; `name` makes a function's name safe to show. Undefined when no function has memory figures.
+ */
+function costLine(reports, name) {
+    const measured = reports.filter((r) => r.invocation.report?.maxMemoryUsedMb != null);
+    if (measured.length === 0)
+        return undefined;
+    const most = measured.reduce((a, b) => (used(b) > used(a) ? b : a));
+    const size = most.invocation.report?.memorySizeMb;
+    const parts = [
+        `**Memory**: the most any test invocation used is ${used(most)} MB${size != null ? ` of ${size}` : ''} (${name(most.function)})`
+    ];
+    const increases = measured
+        .filter((r) => r.invocation.before?.maxMemoryUsedMb != null)
+        .map((r) => ({ r, change: used(r) - (r.invocation.before?.maxMemoryUsedMb ?? 0) }));
+    if (increases.length > 0) {
+        const largest = increases.reduce((a, b) => (b.change > a.change ? b : a));
+        parts.push(`the largest change from the earlier report is ${signed(largest.change)} MB (${name(largest.r.function)})`);
+    }
+    const low = measured.filter((r) => r.invocation.lowMemory).length;
+    if (low > 0)
+        parts.push(`${low} function${low === 1 ? '' : 's'} within memory-headroom of the memory size`);
+    return `${parts.join('; ')}.`;
+}
+function used(r) {
+    return r.invocation.report?.maxMemoryUsedMb ?? 0;
+}
+/** A cold start's init, or a SnapStart restore's duration, whichever the report has. */
+function startOf(figures) {
+    if (figures.initDurationMs !== null)
+        return { what: 'init', ms: figures.initDurationMs };
+    if (figures.restoreDurationMs !== null)
+        return { what: 'restore', ms: figures.restoreDurationMs };
+    return undefined;
+}
+function ms(value) {
+    return String(Math.round(value));
+}
+function signed(value) {
+    return value > 0 ? `+${value}` : String(value);
+}
+
 ;// CONCATENATED MODULE: ./src/core/summaryGroups.ts
 /** Failures first (the reader acts on them), then what changed or would change, then what did not. */
 const STATUS_ORDER = [
     'failed',
     'rolled-back',
     'cancelled',
+    'skipped',
     'drifted',
     'planned',
     'removed',
@@ -89932,6 +90399,7 @@ function someNames(names, max) {
 
 
 
+
 /** The layers used, keyed "<region>/<arch>" as the `layer-arns` output has them. */
 function layersByRegionAndArch(outcomes) {
     const layers = new Map();
@@ -89950,7 +90418,20 @@ function renderOutputs(result, redact) {
         'layer-arns': outputJson(layerArns, redact),
         changed: String(changed),
         drift: String(result.outcomes.some(({ report }) => report.status === 'drifted')),
-        report: outputJson(result.outcomes.map(({ report }) => report), redact)
+        report: outputJson(result.outcomes.map(({ report }) => withFigureFields(report)), redact)
+    };
+}
+/** Every row carries the figure fields, null when unknown, whichever step made its invocation record. */
+function withFigureFields(report) {
+    const { invocation } = report;
+    return {
+        ...report,
+        invocation: {
+            ...invocation,
+            report: invocation.report ?? null,
+            lowMemory: invocation.lowMemory ?? false,
+            before: invocation.before ?? null
+        }
     };
 }
 /** The most characters of one string in the JSON outputs (an error with a log tail in it). */
@@ -89974,13 +90455,14 @@ const STATUS_LABEL = {
     removed: '🗑️ removed',
     failed: '❌ failed',
     'rolled-back': '↩️ rolled back',
-    cancelled: '⏹️ cancelled'
+    cancelled: '⏹️ cancelled',
+    skipped: '⏭️ skipped'
 };
 const DETAILS = ['full', 'compact', 'counted'];
 /** What a shortened summary says it left out, at each step. */
 const SHORTENED = {
     compact: 'errors are cut to 300 characters, only the first diffs are shown, and functions whose telemetry was delivered and execution roles with nothing to change are named or counted instead of each given a row',
-    counted: 'errors are grouped and cut to 300 characters, no diffs are shown, the names of functions that did not change are only counted and other lists of names end after 3,000 characters, and functions whose telemetry was delivered and execution roles with nothing to change are only counted'
+    counted: "errors are grouped and cut to 300 characters, no diffs are shown, the test invocations' memory and init figures are left out of the table (the report has them), the names of functions that did not change are only counted and other lists of names end after 3,000 characters, and functions whose telemetry was delivered and execution roles with nothing to change are only counted"
 };
 /**
  * The job summary as Markdown, within `room` (GitHub's cap on a step summary unless told otherwise): the
@@ -90009,6 +90491,9 @@ function summaryBlocks(result, redact, detail, room) {
     const reports = result.outcomes.map(({ report }) => report);
     const words = MODE_POLICY[result.mode].reports;
     const head = [`## ${words.title}`, '', tallyLine(reports), ''];
+    const cost = costLine(reports, (name) => cell(name, redact));
+    if (cost)
+        head.push(cost, '');
     const quiet = reports.length > 0 && reports.every((r) => QUIET_STATUSES.has(r.status));
     if (quiet)
         head.push(words.quiet, '');
@@ -90037,22 +90522,22 @@ function summaryBlocks(result, redact, detail, room) {
         blocks.push(`### CloudWatch Logs\n\n${cloudwatchOn.length} function${cloudwatchOn.length === 1 ? '' : 's'} still send logs to CloudWatch Logs (${cell(cloudwatchOn.map((r) => r.function).join(', '), redact, LONG_TEXT)}). Their execution roles may still create log streams and put events; remove those permissions (\`cloudwatch-logs: off\` does) to stop paying for logs that now go to ClickStack.\n`);
     return blocks;
 }
-/** The error of each function that has one, failures first; when shortened, cut, and at the last step grouped. */
+/**
+ * The error of each function that has one, failures first; when shortened, cut, and at the last step
+ * grouped. Functions not started (skipped) share one reason: said once, with their names, at every step.
+ */
 function renderErrors(reports, redact, detail) {
     const errors = byStatus(reports.filter((r) => r.error !== null));
     if (errors.length === 0)
         return [];
     const max = detail === 'full' ? LONG_TEXT : SHORT_TEXT;
-    if (detail !== 'counted')
-        return [
-            '### Errors\n',
-            ...errors.map((r) => `- **${cell(r.function, redact)}** (${cell(r.region, redact)}): ${cell(r.error ?? '', redact, max)}`),
-            ''
-        ];
-    // The same failure of many functions (their own names taken out) is said once, with their names.
+    const own = errors.filter((r) => detail !== 'counted' && r.status !== 'skipped');
+    const grouped = errors.filter((r) => !own.includes(r));
     return [
         '### Errors\n',
-        ...groupBy(errors, errorTemplate).map((group) => {
+        ...own.map((r) => `- **${cell(r.function, redact)}** (${cell(r.region, redact)}): ${cell(r.error ?? '', redact, max)}`),
+        // The same failure of many functions (their own names taken out) is said once, with their names.
+        ...groupBy(grouped, errorTemplate).map((group) => {
             const [first] = group;
             if (group.length === 1)
                 return `- **${cell(first.function, redact)}** (${cell(first.region, redact)}): ${cell(first.error ?? '', redact, max)}`;
@@ -90168,7 +90653,9 @@ function renderFunctions(result, reports, redact, detail) {
             writes ? '| --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- | --- |'
         ].join('\n')
     ];
-    const rows = byStatus(reports).map((r) => ({ r, cells: rowCells(r, result, redact, writes).join(' | ') }));
+    // At the last step of shortening the figures are left out, so that functions of the same outcome share a row again.
+    const figures = detail !== 'counted';
+    const rows = byStatus(reports).map((r) => ({ r, cells: rowCells(r, result, redact, writes, figures).join(' | ') }));
     for (const group of groupBy(rows, ({ cells }) => cells)) {
         const [{ r: first, cells }] = group;
         const names = group.length === 1
@@ -90184,7 +90671,7 @@ function renderFunctions(result, reports, redact, detail) {
     return blocks;
 }
 /** A function's row but for its name: equal for functions the table shows on one row. */
-function rowCells(r, result, redact, writes) {
+function rowCells(r, result, redact, writes, withFigures) {
     const row = [
         cell(r.region, redact),
         r.architecture ?? '?',
@@ -90193,7 +90680,7 @@ function rowCells(r, result, redact, writes) {
         cell([...r.changedVariables, ...(r.diff?.logFormat ? ['LogFormat'] : [])].join(', ') || '—', redact, LONG_TEXT)
     ];
     if (writes)
-        row.push(invocationCell(r, result.testInvoke, redact), r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch);
+        row.push(invocationCell(r, result.testInvoke, redact, withFigures), r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch);
     return row;
 }
 /**
@@ -90249,7 +90736,8 @@ function tallyLine(reports) {
         'in-sync',
         'rolled-back',
         'failed',
-        'cancelled'
+        'cancelled',
+        'skipped'
     ];
     const parts = order
         .filter((status) => counts.has(status))
@@ -90333,11 +90821,12 @@ function layerTransition(r, redact) {
         return short(r.layerAfter);
     return `${short(r.layerBefore)} → ${short(r.layerAfter)}`;
 }
-function invocationCell(r, testInvoke, redact) {
+function invocationCell(r, testInvoke, redact, withFigures) {
     const { status, statusCode, functionError } = r.invocation;
     if (status === 'skipped')
         return testInvoke ? 'skipped' : 'off';
-    return `${status}${statusCode !== null ? ` (${Number(statusCode)})` : ''}${functionError ? ` ${cell(functionError, redact)}` : ''}`;
+    const figures = withFigures ? figuresCell(r.invocation) : '';
+    return `${status}${statusCode !== null ? ` (${Number(statusCode)})` : ''}${functionError ? ` ${cell(functionError, redact)}` : ''}${figures ? ` · ${figures}` : ''}`;
 }
 /** The test invocations' log tails the summary shows, and the characters of each: the summary stays small. */
 const SUMMARY_TAILS = 10;
@@ -90348,7 +90837,7 @@ const SHORT_TEXT = 300;
 /** The most characters of a long one (an error, a list of names, drift). */
 const LONG_TEXT = 2000;
 /** The statuses of functions that need the reader: never counted in place of their names. */
-const FAILURE_STATUSES = new Set(['failed', 'rolled-back', 'cancelled']);
+const FAILURE_STATUSES = new Set(['failed', 'rolled-back', 'cancelled', 'skipped']);
 /** The statuses whose diff the Changes section shows. */
 const CHANGE_STATUSES = new Set(['planned', 'drifted', 'removed', 'updated']);
 /** The most characters of one group's names at the last step of shortening. */
@@ -93527,13 +94016,13 @@ class Slots {
     constructor(limit) {
         this.limit = limit;
     }
-    /** A slot, once one is free. */
-    async acquire() {
+    /** A slot, once one is free; `first`: ahead of those already waiting (work in flight before new work). */
+    async acquire(first = false) {
         if (this.held < this.limit)
             this.held++;
         // A released slot passes straight to the next in line, so `held` does not change then.
         else
-            await new Promise((resolve) => this.queue.push(resolve));
+            await new Promise((resolve) => (first ? this.queue.unshift(resolve) : this.queue.push(resolve)));
         let released = false;
         return {
             release: () => {
@@ -96021,22 +96510,23 @@ async function publishResult(config, result, redact, reporter, env) {
     const title = (what) => annotationTitle(redact(what));
     // Functions that share an execution role share its warnings: each is said once.
     const said = new Set();
-    for (const { report: row, warnings, notices = [] } of result.outcomes) {
+    for (const { report: row, warnings, warningTopics = {}, notices = [] } of result.outcomes) {
         for (const notice of notices)
             reporter.notice(text(notice), { title: title(`${row.function}: instrumentation`) });
         for (const warning of warnings) {
             if (said.has(warning))
                 continue;
             said.add(warning);
-            reporter.warning(text(warning), {
-                title: title(`${row.function}: ${/secret/i.test(warning) ? 'secret access' : 'CloudWatch Logs'}`)
-            });
+            // A warning without a topic of its own is one of its execution role's (CloudWatch Logs or secret access).
+            const topic = warningTopics[warning] ?? (/secret/i.test(warning) ? 'secret access' : 'CloudWatch Logs');
+            reporter.warning(text(warning), { title: title(`${row.function}: ${topic}`) });
         }
         if (row.status === 'drifted')
             reporter.warning(text(`${row.function} (${row.region}) has drifted: ${row.drift.join('; ')}.`), {
                 title: title(`${row.function}: drifted`)
             });
-        if (row.error)
+        // A function not started says the verdict's one sentence again: the verdict says it once.
+        if (row.error && row.status !== 'skipped')
             reporter.error(text(row.error), { title: title(`${row.function}: ${row.status}`) });
     }
     const summary = renderSummary(result, redact);
@@ -96047,7 +96537,7 @@ async function publishResult(config, result, redact, reporter, env) {
         reporter.outside(summary);
     // Every annotation is made by now: the ones past GitHub's cap are gathered into the last of their kind.
     reporter.endAnnotations();
-    const verdict = verdictOf(config, result.outcomes);
+    const verdict = verdictOf(config, result.outcomes, result.stopped);
     if (verdict.failure)
         reporter.setFailed(text(verdict.failure));
     // The verdict names functions; a name is outside text too.
@@ -96071,10 +96561,17 @@ async function writeReportFile(report, env, reporter, redact) {
     }
 }
 /** One sentence for the end of the log, and whether the step fails. */
-function verdictOf(config, outcomes) {
+function verdictOf(config, outcomes, stopped) {
     const rows = outcomes.map(({ report }) => report);
     const of = `of ${rows.length} function${rows.length === 1 ? '' : 's'}`;
     const names = (list) => list.map((row) => row.function).join(', ');
+    const skipped = rows.filter((row) => row.status === 'skipped').length;
+    // A stop that left nothing unstarted (the last functions were in flight) changes nothing: the failures say it.
+    if (stopped && skipped > 0)
+        return {
+            failure: `The rollout stopped after ${stopped}: ${skipped} ${of} ${skipped === 1 ? 'was' : 'were'} not started; see the job summary.`,
+            message: ''
+        };
     const failed = rows.filter((row) => row.status === 'failed' || row.status === 'rolled-back');
     if (failed.length > 0) {
         const what = MODE_POLICY[config.mode].reports.failedWhat;
@@ -96109,9 +96606,9 @@ function holderOf(slots, first) {
             lease?.release();
             lease = undefined;
         },
-        reacquire: async () => {
+        reacquire: async (first = false) => {
             if (slots && !lease)
-                lease = await slots.acquire();
+                lease = await slots.acquire(first);
         }
     };
 }
@@ -96130,6 +96627,7 @@ class FunctionRun {
     now;
     log = [];
     warnings = [];
+    warningTopics = {};
     notices = [];
     phase = 'reading';
     original = undefined;
@@ -96187,7 +96685,19 @@ class FunctionRun {
     }
     /** The run's outcome as it stands: the one place its report, log and warnings are put together. */
     outcome(extra = {}) {
-        return { report: this.report, layer: this.layer, log: this.log, warnings: this.warnings, ...extra };
+        return {
+            report: this.report,
+            layer: this.layer,
+            log: this.log,
+            warnings: this.warnings,
+            warningTopics: this.warningTopics,
+            ...extra
+        };
+    }
+    /** A warning with its own topic, which titles its annotation (`<function>: <topic>`). */
+    warn(topic, message) {
+        this.warnings.push(message);
+        this.warningTopics[message] = topic;
     }
 }
 /** The outcome of a function the run never started, or stopped before writing, because it was cancelled. */
@@ -96394,6 +96904,31 @@ function judge(run, judgement) {
     run.know({ drift: driftOf(state, plan, run.layer?.arn ?? '') });
     log.push(`Drifted: ${report.drift.join('; ')}.`);
     return run.outcome();
+}
+
+;// CONCATENATED MODULE: ./src/run/functionSteps/gate.ts
+/** Passes the run's gate before the first write; returns an outcome when the function is not to be written. */
+async function gateStep(run) {
+    const { ctx, target } = run;
+    const { gate } = ctx;
+    if (!gate)
+        return undefined;
+    let answer = gate.check(target);
+    while (answer === 'wait') {
+        // Waiting for the canary holds no max-concurrency slot, else the waiting would keep the canary from its writes.
+        run.slot.release();
+        await gate.decided(target);
+        // Ahead of the functions still to be read: a canary function waits for no one once it may go.
+        await run.slot.reacquire(true);
+        if (ctx.isCancelled?.())
+            return run.cancelled();
+        answer = gate.check(target);
+    }
+    if (answer.go)
+        return ctx.isCancelled?.() ? run.cancelled() : undefined;
+    run.keepAsRead();
+    run.log.push('Not started: nothing was written.');
+    return run.end('skipped', `${target.name} was not started: ${answer.reason}.`);
 }
 
 ;// CONCATENATED MODULE: ./src/run/functionSteps/rollback.ts
@@ -96690,7 +97225,83 @@ function verdictOfError(error, logGroup) {
     return { status: 'unknown', detail: `could not read log group ${logGroup}: ${errorName(error)}: ${messageOf(error)}` };
 }
 
+;// CONCATENATED MODULE: ./src/clickstack/hyperdxLink.ts
+/**
+ * The link to HyperDX's search for what the delivery check counted: the function's records (by the
+ * resource's service.name as configured, or faas.name, which the extension sets to the function's name
+ * whatever resource-attributes says) that name the test invocation's request id.
+ */
+/** A link that may be shown: no user-info (its password is a secret), no query and no fragment. */
+function withoutCredentials(base) {
+    try {
+        const url = new URL(base);
+        return `${url.protocol}//${url.host}${url.pathname}`;
+    }
+    catch {
+        return base.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1').replace(/[?#].*$/, '');
+    }
+}
+/** A Lucene phrase: quoted, with its quotes and backslashes escaped. */
+const phrase = (value) => `"${value.replace(/["\\]/g, '\\$&')}"`;
+/**
+ * The Lucene `where` that mirrors the check's query. In HyperDX's Lucene a quoted `field:"value"` is
+ * equality, `ResourceAttributes.faas.name` reads a key of the Map column, and a bare quoted term searches
+ * the source's implicit column (the body of a log source) for the whole word (hyperdxio/hyperdx
+ * packages/common-utils/src/queryParser.ts, fieldSearch: "has whole word") – the same whole-token match as
+ * the check's. The request id part names LogAttributes, so the link is for a logs source (ClickStack's
+ * default one).
+ */
+function hyperdxWhere(search) {
+    const serviceName = search.serviceName?.trim() || search.functionName;
+    const ofFunction = `(ServiceName:${phrase(serviceName)} OR ResourceAttributes.faas.name:${phrase(search.functionName)})`;
+    if (!search.requestId)
+        return ofFunction;
+    return `${ofFunction} AND (${phrase(search.requestId)} OR LogAttributes.faas.invocation_id:${phrase(search.requestId)})`;
+}
+/**
+ * A link to HyperDX's search in a time window: `/search` with `from`/`to` in ms since the epoch, the
+ * Lucene `where` above, `whereLanguage=lucene` and `isLive=false` – the query parameters of HyperDX v2's
+ * search page (packages/app/src/DBSearchPage.tsx). No `source`: that is a HyperDX id the action does not
+ * know, so the page opens the user's current source.
+ */
+function hyperdxSearchUrl(base, search) {
+    const root = withoutCredentials(base.trim())
+        .replace(/\/+$/, '')
+        .replace(/\/search$/, '');
+    const params = new URLSearchParams({
+        from: String(Math.floor(search.fromMs)),
+        to: String(Math.ceil(search.toMs)),
+        isLive: 'false',
+        where: hyperdxWhere(search),
+        whereLanguage: 'lucene'
+    });
+    return `${root}/search?${params.toString()}`;
+}
+
+;// CONCATENATED MODULE: ./src/core/serviceName.ts
+/** The service.name a function's telemetry carries when its resource attributes set one. Pure. */
+/** The extension's resource attributes variable: `key=value` pairs joined by commas (inputs/managedVariables.ts). */
+const serviceName_RESOURCE_ATTRIBUTES = 'ROTEL_OTEL_RESOURCE_ATTRIBUTES';
+/**
+ * The `service.name` set in ROTEL_OTEL_RESOURCE_ATTRIBUTES, which overrides the extension's own (the
+ * function's name); undefined when the variable sets none. The last one wins, as a later key overrides.
+ */
+function configuredServiceName(variables) {
+    let found;
+    for (const pair of (variables?.[serviceName_RESOURCE_ATTRIBUTES] ?? '').split(',')) {
+        const equals = pair.indexOf('=');
+        if (equals > 0 && pair.slice(0, equals).trim() === 'service.name')
+            found = pair.slice(equals + 1).trim();
+    }
+    return found || undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/run/functionSteps/verify.ts
+
+
+
+
+
 
 
 
@@ -96723,32 +97334,70 @@ async function invokeStep(run) {
         invocation = await invokeFunction(ctx.invokerFor?.(target.region) ?? run.lambda, state.arn || functionId(target), ctx.config.testPayload);
     }
     catch (error) {
-        run.know({ invocation: { status: 'failed', statusCode: null, functionError: null } });
+        run.know({
+            invocation: {
+                status: 'failed',
+                statusCode: null,
+                functionError: null,
+                report: null,
+                lowMemory: false,
+                before: null
+            }
+        });
         return rollbackStep(run, `the test invocation could not be made: ${errorName(error)}: ${messageOf(error)}`);
     }
-    run.know({
-        invocation: {
-            status: invocation.ok ? 'ok' : 'failed',
-            statusCode: invocation.statusCode ?? null,
-            functionError: invocation.functionError ?? null
-        }
-    });
     log.push(`Test invocation: status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, FunctionError ${invocation.functionError}` : ''}${invocation.requestId ? ` (request ${invocation.requestId})` : ''}`);
     // The tail is the function's own output: bounded (Lambda sends 4 KB; a proxy may send more), and printed
     // by main.ts through the reporter's outsideGroup, which keeps the runner from reading a command in it.
     if (invocation.logTail)
         log.push('Log tail:', ...indent(tailOf(invocation.logTail, 100, LOG_TAIL_CHARS)));
+    const lowMemory = knowInvocation(run, invocation);
     if (!invocation.ok) {
         const tail = invocation.logTail ? ` Log tail: ${lastLines(invocation.logTail, 5)}` : '';
         const reason = `the test invocation failed (status ${invocation.statusCode ?? '?'}${invocation.functionError ? `, ${invocation.functionError} error` : ''}).${tail}`;
         const outcome = await rollbackStep(run, reason);
         return invocation.logTail ? { ...outcome, logTail: tailOf(invocation.logTail, 100, LOG_TAIL_CHARS) } : outcome;
     }
+    if (lowMemory) {
+        const said = `${target.name}: ${lowMemory}.`;
+        if (ctx.config.lowMemory === 'fail') {
+            run.phase = 'rolling back';
+            return rollbackStep(run, `${lowMemory}; low-memory is fail.`);
+        }
+        run.warn(MEMORY_HEADROOM_TOPIC.toLowerCase(), said);
+    }
     // After a removal the logs are the function's own business again: nothing to verify (and a role without
     // logs:DescribeLogStreams, which remove does not need, would be refused).
     if (!run.policy.verifiesTelemetry)
         return run.outcome();
     return { invocation, invokedAt, returnedAt: run.now(), logs: ctx.logsFor(target.region) };
+}
+/**
+ * Records the test invocation in the report row, with the figures of Lambda's REPORT line for it; says why
+ * its memory use is too close to its size when it carries the extension now and is (undefined otherwise).
+ */
+function knowInvocation(run, invocation) {
+    const figures = findInvocationReport(invocation.logTail, invocation.requestId);
+    // The size read from the function's configuration, not the tail's: the tail is the function's own output.
+    const memorySizeMb = run.state.memorySizeMb ?? figures?.memorySizeMb ?? null;
+    const lowMemory = run.policy.writes === 'extension' && figures
+        ? lowMemoryReason(figures.maxMemoryUsedMb, memorySizeMb, run.ctx.config.memoryHeadroom)
+        : undefined;
+    run.know({
+        invocation: {
+            status: invocation.ok ? 'ok' : 'failed',
+            statusCode: invocation.statusCode ?? null,
+            functionError: invocation.functionError ?? null,
+            report: figures,
+            lowMemory: lowMemory !== undefined,
+            before: null
+        }
+    });
+    if (figures)
+        run.log.push(`Lambda's report: ${figuresLine(figures)}`);
+    else if (invocation.logTail)
+        run.log.push("Lambda's report: none for this invocation's request id in the log tail; no figures.");
+    return lowMemory;
 }
 /**
  * A test invocation right after the role got read access to the secrets could start the extension
@@ -96798,10 +97447,10 @@ async function judgeCloudWatch(run, verdict) {
         return run.end('failed', `${target.name} has the extension, but CloudWatch Logs still received its logs after the test invocation (${verdict.detail}): ${why}.`, { cloudwatchStillOn: true });
     }
     if (verdict.status === 'on')
-        run.warnings.push(`${target.name}: CloudWatch Logs still receives its logs (${verdict.detail}); its execution role may still write logs, so CloudWatch keeps billing for them.`);
+        run.warn('CloudWatch Logs', `${target.name}: CloudWatch Logs still receives its logs (${verdict.detail}); its execution role may still write logs, so CloudWatch keeps billing for them.`);
     // The run's verdict (core/modes.ts) fails the step for this one with cloudwatch-logs: off.
     if (verdict.status === 'unknown')
-        run.warnings.push(ctx.config.cloudwatchLogs === 'off'
+        run.warn('CloudWatch Logs', ctx.config.cloudwatchLogs === 'off'
             ? `${target.name}: it has the extension, but whether its logs no longer reach CloudWatch Logs could not be verified (${verdict.detail}); the change is kept.`
             : `${target.name}: whether CloudWatch Logs still receives its logs could not be checked (${verdict.detail}).`);
     return run.outcome();
@@ -96825,7 +97474,7 @@ async function judgeDelivery(run, delivery) {
         await run.slot.reacquire();
         return rollbackStep(run, `${reason}.`);
     }
-    run.warnings.push(`${target.name}: ${reason}; check otlp-endpoint, otlp-headers and that the function can reach the endpoint.`);
+    run.warn('ClickStack delivery', `${target.name}: ${reason}; check otlp-endpoint, otlp-headers and that the function can reach the endpoint.`);
     return undefined;
 }
 /** Waits for the test invocation's records in ClickHouse, when delivery verification is on. */
@@ -96834,8 +97483,11 @@ async function verifyDelivery(run, requestId, invokedAt) {
     const settings = ctx.config.delivery;
     if (!ctx.delivery || !settings)
         return null;
+    // resource-attributes may rename service.name; faas.name stays the function's name.
+    const serviceName = configuredServiceName(run.plan.variablesAfter);
     const result = await ctx.delivery.waitForDelivery({
         functionName: target.name,
+        ...(serviceName ? { serviceName } : {}),
         ...(requestId ? { requestId } : {}),
         since: new Date(invokedAt),
         timeoutMs: settings.timeoutSeconds * 1000,
@@ -96850,10 +97502,189 @@ async function verifyDelivery(run, requestId, invokedAt) {
         firstArrivalMs: result.firstArrivalMs,
         withInvocationId: result.withInvocationId,
         link: settings.hyperdxUrl
-            ? hyperdxSearchUrl(settings.hyperdxUrl, target.name, invokedAt - 60_000, windowEnd)
+            ? hyperdxSearchUrl(settings.hyperdxUrl, {
+                functionName: target.name,
+                serviceName,
+                requestId,
+                fromMs: invokedAt - 60_000,
+                toMs: windowEnd
+            })
             : null,
-        detail: result.error ?? (result.delivered ? null : `no record of it within ${settings.timeoutSeconds} s`)
+        detail: result.error ?? (result.delivered ? null : notDelivered(target.name, requestId, result, settings.timeoutSeconds))
     };
+}
+/** Why nothing proved delivery: nothing arrived, or only records that do not name the invocation. */
+function notDelivered(name, requestId, result, seconds) {
+    const unmatched = result.unmatched ?? 0;
+    if (unmatched === 0 || !requestId)
+        return `no record of it within ${seconds} s`;
+    return `no record of it within ${seconds} s; ${unmatched} record(s) of ${name} arrived since the invocation, but none names its request id ${requestId}, so none proves it (an execution environment started before the change could have sent them): set json-logs: true, or log through console (Node.js) or the logging module (Python), whose lines carry the request id`;
+}
+
+;// CONCATENATED MODULE: ./src/core/rolloutGate.ts
+/**
+ * The gate every function passes just before its first write: the canary goes first, the rest waits until
+ * it has succeeded, and once the canary fails, or more functions failed than failure-tolerance allows, no
+ * new function is started. Functions with nothing to write never reach the gate; every function tells the
+ * gate how it ended. Decisions only, no I/O: the run's steps ask and tell.
+ */
+
+
+/** The canary's functions among `targets`, by the names or ARNs given; the names that match none are `unknown`. */
+function canaryTargets(names, targets) {
+    const members = new Set();
+    const unknown = [];
+    for (const name of names) {
+        const arn = FUNCTION_ARN.exec(name);
+        const found = targets.filter((target) => arn
+            ? target.name === arn[4] && target.region === arn[2] && (target.account ?? arn[3]) === arn[3]
+            : target.name === name || target.given === name);
+        if (found.length === 0)
+            unknown.push(name);
+        for (const target of found)
+            members.add(target);
+    }
+    return { members, unknown };
+}
+/** The gate of one run over its targets, in their listed order. */
+class RolloutGate {
+    proof;
+    order;
+    places;
+    waiting = new Map();
+    members = new Set();
+    /** A canary of a count: how many members it takes, chosen in listed order as they reach the gate. */
+    wanted;
+    /** A canary of a count: the first target not yet considered for it. */
+    next = 0;
+    canaryOpen;
+    failures = 0;
+    /** Why no new function is started, once that is so: "the canary function x failed". */
+    stopped;
+    /** How many functions may fail before no new one is started. */
+    tolerance;
+    constructor(targets, waves, 
+    /** What a canary function proves besides its write. */
+    proof, 
+    /** The canary's functions when it is given by name (canaryTargets). */
+    named = new Set()) {
+        this.proof = proof;
+        this.tolerance = countOf(waves.failureTolerance, targets.length, 'down');
+        this.order = new Map(targets.map((target, index) => [target, index]));
+        this.places = targets.map(() => 'pending');
+        const canary = waves.canary;
+        this.wanted = 'none' in canary || 'names' in canary ? undefined : countOf(canary, targets.length, 'up');
+        if ('names' in canary)
+            for (const target of named)
+                this.members.add(this.indexOf(target));
+        this.canaryOpen = !('none' in canary);
+        this.settleCanary();
+    }
+    /** The canary's functions so far (a count's are chosen as they reach the gate). */
+    canaryOf(targets) {
+        return targets.filter((target) => this.members.has(this.indexOf(target)));
+    }
+    /**
+     * Called by a function about to write, holding its max-concurrency slot: go (it is in flight from now),
+     * not at all (why), or wait: then it gives its slot back, awaits `decided` and asks again once it holds
+     * one, so that every function written after a stop was decided on, with its slot, before the stop.
+     */
+    check(target) {
+        const index = this.indexOf(target);
+        if (this.places[index] === 'passed')
+            return { go: true };
+        if (this.stopped)
+            return { go: false, reason: `the rollout stopped after ${this.stopped}` };
+        this.places[index] = 'waiting';
+        this.chooseMembers();
+        if (this.canaryOpen && !this.members.has(index))
+            return 'wait';
+        this.places[index] = 'passed';
+        return { go: true };
+    }
+    /** Resolves once `check` would no longer say wait to this function: the canary was decided, or it joined it. */
+    decided(target) {
+        const index = this.indexOf(target);
+        const done = new Promise((resolve) => this.waiting.set(index, resolve));
+        this.pump();
+        return done;
+    }
+    /** Called once by every function as it ends, whether it reached the gate or not. */
+    settle(target, result) {
+        const index = this.indexOf(target);
+        this.places[index] = 'ended';
+        this.waiting.delete(index);
+        if (result === 'failed')
+            this.failures++;
+        const name = target.name;
+        if (this.canaryOpen && this.members.has(index) && (result === 'failed' || result === 'unproven'))
+            this.stop(result === 'failed' ? `the canary function ${name} failed` : `the canary function ${name} could not be proven`);
+        else if (this.failures > this.tolerance && !this.stopped)
+            this.stop(`${this.failures} failure${this.failures === 1 ? '' : 's'} (failure-tolerance ${this.tolerance})`);
+        this.pump();
+    }
+    stop(reason) {
+        this.stopped ??= reason;
+        this.canaryOpen = false;
+    }
+    /** Wakes every waiting function whose answer is now known. */
+    pump() {
+        this.chooseMembers();
+        this.settleCanary();
+        for (const [index, resolve] of [...this.waiting]) {
+            if (this.stopped === undefined && this.canaryOpen && !this.members.has(index))
+                continue;
+            this.waiting.delete(index);
+            resolve();
+        }
+    }
+    /** A canary of a count takes the first functions in listed order that reach the gate, skipping those that ended before it. */
+    chooseMembers() {
+        if (this.wanted === undefined || !this.canaryOpen)
+            return;
+        while (this.members.size < this.wanted && this.next < this.places.length) {
+            const place = this.places[this.next];
+            if (place === 'pending')
+                return;
+            if (place === 'waiting')
+                this.members.add(this.next);
+            this.next++;
+        }
+    }
+    /** The canary succeeded once all its functions ended (none failed, or it would be stopped) and no more will join. */
+    settleCanary() {
+        if (!this.canaryOpen)
+            return;
+        const complete = this.wanted === undefined || this.members.size >= this.wanted || this.next >= this.places.length;
+        if (complete && [...this.members].every((index) => this.places[index] === 'ended'))
+            this.canaryOpen = false;
+    }
+    indexOf(target) {
+        const index = this.order.get(target);
+        if (index === undefined)
+            throw new Error(`${target.name} is not a target of this run`);
+        return index;
+    }
+}
+/** How a function's report row ended, for the gate. */
+function gateResultOf(report, proof) {
+    switch (report.status) {
+        case 'failed':
+        case 'rolled-back':
+            return 'failed';
+        case 'cancelled':
+        case 'skipped':
+            return 'neutral';
+        case 'updated':
+        case 'removed': {
+            const proven = (!proof.testInvoke || report.invocation.status === 'ok') &&
+                (!proof.testInvoke || !proof.verifiesTelemetry || report.cloudwatch !== 'unknown') &&
+                (!proof.deliveryRequired || report.delivery?.status === 'delivered');
+            return proven ? 'succeeded' : 'unproven';
+        }
+        default:
+            return 'succeeded';
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/run/rollout.ts
@@ -96870,22 +97701,29 @@ async function verifyDelivery(run, requestId, invokedAt) {
 
 
 
+
+
 /** Processes one function in the configured mode; never throws, every failure ends up in the report. */
 async function rolloutFunction(ctx, target) {
     const slot = holderOf(ctx.slots, await ctx.slots?.acquire());
     if (ctx.isCancelled?.()) {
         slot.release();
+        ctx.gate?.settle(target, 'neutral');
         return cancelledOutcome(emptyReport(target));
     }
     const run = new FunctionRun(ctx, target, slot);
     // The run is its own in-flight entry: a hard stop reads its report as it stands.
     ctx.inFlight?.add(run);
+    let outcome;
     try {
-        return { ...(await steps(run)), notices: run.notices };
+        outcome = { ...(await steps(run)), notices: run.notices };
+        return outcome;
     }
     finally {
         ctx.inFlight?.delete(run);
         slot.release();
+        // Every function tells the gate how it ended: the canary's verdict and the failure count wait for it.
+        ctx.gate?.settle(target, outcome ? gateResultOf(outcome.report, ctx.gate.proof) : 'failed');
     }
 }
 /** The steps in their order; each returns an outcome when the function's run ends there. */
@@ -96898,10 +97736,10 @@ async function steps(run) {
     const invoked = await invokeStep(run);
     return 'invocation' in invoked ? telemetryStep(run, invoked) : invoked;
 }
-/** Plan, write; if someone changed the function since it was read, read again and plan again. */
+/** Plan, pass the gate, write; if someone changed the function since it was read, read again and plan again. */
 async function planAndWrite(run) {
     for (let replan = 0;; replan++) {
-        const planned = await planStep(run);
+        const planned = (await planStep(run)) ?? (replan === 0 ? await gateStep(run) : undefined);
         if (planned)
             return planned;
         const written = await writeStep(run, replan);
@@ -97421,7 +98259,154 @@ async function noticeCurrentLine(config, layers, used, reporter, redact) {
         reporter.notice(annotationText(notice, { redact }), { title: 'Rotel release line' });
 }
 
+;// CONCATENATED MODULE: ./src/run/rolloutWaves.ts
+/** The run's waves: the gate of canary and failure-tolerance for the modes that write, and the line that says them. */
+
+
+
+/**
+ * The gate of a run that writes (none for plan and check, which only say what apply would do); a canary
+ * name that matches none of the selected functions is an input error, found before anything is written.
+ */
+function rolloutGateOf(config, targets, say) {
+    const { canary } = config.waves;
+    const named = 'names' in canary ? canaryTargets(canary.names, targets) : undefined;
+    if (named && named.unknown.length > 0)
+        throw new InputError(named.unknown.map((name) => `canary: "${name}" is not one of the selected functions; name functions that \`functions\` selects (and \`exclude\` leaves), by name or ARN.`));
+    const gate = new RolloutGate(targets, config.waves, {
+        testInvoke: config.testInvoke,
+        verifiesTelemetry: MODE_POLICY[config.mode].verifiesTelemetry,
+        deliveryRequired: config.delivery?.mode === 'require'
+    }, named?.members);
+    const writes = writesFunctions(config.mode);
+    say(`${writes ? '' : 'Apply would roll out in waves: '}${wavesLine(config, gate, targets)}`);
+    return writes ? gate : undefined;
+}
+/** The waves in one line: what goes first, and when the rollout stops. */
+function wavesLine(config, gate, targets) {
+    const { canary } = config.waves;
+    const first = 'none' in canary
+        ? 'no canary'
+        : 'names' in canary
+            ? `canary ${gate
+                .canaryOf(targets)
+                .map((target) => target.name)
+                .join(', ')} first`
+            : `canary: the first ${'count' in canary ? canary.count : `${canary.percent}%`} of the functions to be written first`;
+    const then = 'none' in canary ? '' : ', then the rest once it succeeded';
+    return `${first}${then}; no new function is started after more than ${gate.tolerance} failure${gate.tolerance === 1 ? '' : 's'} (failure-tolerance).`;
+}
+
+;// CONCATENATED MODULE: ./src/core/earlierReport.ts
+/**
+ * The figures of an earlier run's report file (compare-report), matched to this run's functions by name
+ * and region. The file is outside data: only the fields needed are read, each checked and bounded, and
+ * nothing in it sets a size or a count.
+ */
+
+/** The largest report file read: a report of thousands of functions is a few MB. */
+const MAX_EARLIER_REPORT_BYTES = 5 * 1024 * 1024;
+/** The most rows looked at; the action's own reports stay far below. */
+const MAX_ROWS = 20_000;
+/** Lambda's function names are at most 64 characters, region names far fewer. */
+const earlierReport_FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const earlierReport_REGION = /^[a-z]{2}(?:-[a-z]+){1,2}-\d{1,2}$/;
+/** The figures of the file's rows, or a problem naming compare-report and its fix. */
+function parseEarlierReport(text) {
+    let parsed;
+    try {
+        parsed = JSON.parse(text);
+    }
+    catch {
+        return {
+            problem: "compare-report is not JSON; give the file an earlier run's report-file output named (the whole report, a JSON array)."
+        };
+    }
+    if (!Array.isArray(parsed))
+        return {
+            problem: "compare-report is not a JSON array of function rows; give the file an earlier run's report-file output named, not its report output."
+        };
+    const figures = new Map();
+    for (const row of parsed.slice(0, MAX_ROWS)) {
+        if (typeof row !== 'object' || row === null)
+            continue;
+        const { function: name, region, invocation } = row;
+        if (typeof name !== 'string' || !earlierReport_FUNCTION_NAME.test(name))
+            continue;
+        if (typeof region !== 'string' || !earlierReport_REGION.test(region))
+            continue;
+        const earlier = figuresFromRecord(invocation?.report);
+        // The first row of a function counts: a report has each function once.
+        if (earlier && !figures.has(keyOf(region, name)))
+            figures.set(keyOf(region, name), earlier);
+    }
+    return { figures };
+}
+/** The outcomes with each function's earlier figures in its row, where the earlier report has them. */
+function withEarlierFigures(outcomes, earlier) {
+    return outcomes.map((outcome) => {
+        const { report } = outcome;
+        const before = earlier.get(keyOf(report.region, report.function)) ?? null;
+        if (!before)
+            return outcome;
+        return { ...outcome, report: { ...report, invocation: { ...report.invocation, before } } };
+    });
+}
+function keyOf(region, name) {
+    return `${region}/${name}`;
+}
+
+;// CONCATENATED MODULE: ./src/run/earlierReport.ts
+/** compare-report: the earlier run's report file, read once before any AWS call. */
+
+
+
+
+
+/**
+ * The earlier figures, or undefined without compare-report. A missing file is said and passed over (a
+ * first run has no earlier report to download); a file too large or not a report is an input error.
+ */
+async function readEarlierReport(config, env, warn) {
+    if (!config.compareReport)
+        return undefined;
+    const path = (0,external_node_path_.isAbsolute)(config.compareReport)
+        ? config.compareReport
+        : (0,external_node_path_.resolve)(env.GITHUB_WORKSPACE || process.cwd(), config.compareReport);
+    let text;
+    try {
+        const file = await (0,promises_.open)(path, 'r');
+        try {
+            // The size is checked on the open file, and no more than the limit is ever read.
+            const { size } = await file.stat();
+            if (size > MAX_EARLIER_REPORT_BYTES)
+                throw new InputError([
+                    `compare-report is ${Math.ceil(size / 1024 / 1024)} MB; at most ${MAX_EARLIER_REPORT_BYTES / 1024 / 1024} MB is read. Give the file an earlier run's report-file output named.`
+                ]);
+            const buffer = Buffer.alloc(Math.min(size, MAX_EARLIER_REPORT_BYTES));
+            const { bytesRead } = await file.read(buffer, 0, buffer.length, 0);
+            text = buffer.subarray(0, bytesRead).toString('utf8');
+        }
+        finally {
+            await file.close();
+        }
+    }
+    catch (error) {
+        if (error instanceof InputError)
+            throw error;
+        warn(`compare-report: the earlier report could not be read (${error.code ?? errorName(error)}), so no function is compared with it. On a first run there is none; otherwise check the path and the download-artifact step.`);
+        return undefined;
+    }
+    const parsed = parseEarlierReport(text);
+    if ('problem' in parsed)
+        throw new InputError([parsed.problem]);
+    return parsed.figures;
+}
+
 ;// CONCATENATED MODULE: ./src/run/main.ts
+
+
+
 
 
 
@@ -97485,6 +98470,7 @@ async function run(env = process.env, given = {}) {
         const config = loadConfig((name) => reporter.getInput(name), env);
         mask(redactor.add(config.secretValues));
         noticeLiteralKey(config, reporter);
+        const earlier = await readEarlierReport(config, env, (text) => reporter.warning(annotationText(text, { redact })));
         const clients = deps.awsClients(config.roleToAssume
             ? await reporter.group('Assume the deploy role', () => assumeRole(config, env, deps))
             : undefined, config.apiRates);
@@ -97501,44 +98487,34 @@ async function run(env = process.env, given = {}) {
         // A listed configuration is the function's first read: its values are hidden now, as a read's are.
         for (const state of selection.listed.values())
             onRead(state);
+        const gate = rolloutGateOf(config, selection.targets, (line) => reporter.info(line));
         const done = new Map();
         const publishOnce = once((result) => publishResult(config, result, redact, reporter, env));
         const control = new RunControl((reason) => {
             // The runner kills the process soon: report what is known, now, and leave.
             const outcomes = selection.targets.map((target) => done.get(target) ?? interrupted(control, target, reason));
-            const result = {
-                mode: config.mode,
-                outcomes,
-                layers: layersByRegionAndArch(outcomes),
-                testInvoke: config.testInvoke
-            };
-            void publishOnce(result).finally(() => deps.exit(1));
+            void publishOnce(resultOf(config, outcomes)).finally(() => deps.exit(1));
         }, (message) => reporter.warning(redact(message)));
         const dispose = control.install();
-        const outcomes = await processFunctions(config, clients, layers, selection.targets, control, done, delivery, {
+        const processed = await processFunctions(config, clients, layers, selection.targets, control, done, delivery, {
             onRead,
             redact,
             deps,
-            listed: selection.listed
+            listed: selection.listed,
+            gate
         }).finally(async () => {
             dispose();
             await delivery?.close();
             for (const line of paceLines(clients.paceFigures()))
                 reporter.info(line);
         });
-        const usedLayers = layersByRegionAndArch(outcomes);
+        const outcomes = earlier ? withEarlierFigures(processed, earlier) : processed;
         if (!control.cancelled)
-            await noticeCurrentLine(config, layers, usedLayers, reporter, redact);
+            await noticeCurrentLine(config, layers, layersByRegionAndArch(outcomes), reporter, redact);
         const notes = [...selection.warnings];
         if (MODE_POLICY[config.mode].reports.annotatesFiles && config.annotateFiles?.length !== 0)
             notes.push(...(await annotateWorkspace(config, layers, env, reporter)));
-        const result = {
-            mode: config.mode,
-            outcomes,
-            layers: usedLayers,
-            testInvoke: config.testInvoke,
-            notes
-        };
+        const result = { ...resultOf(config, outcomes), notes, stopped: gate?.stopped };
         if (MODE_POLICY[config.mode].reports.prComment && config.prComment)
             await postPlanComment(config, result, redact, { reporter, env, event: deps.event, github: deps.github });
         await publishOnce(result);
@@ -97550,6 +98526,10 @@ async function run(env = process.env, given = {}) {
         // An error from AWS or GitHub is outside text: no terminal escapes or control characters in the annotation.
         reporter.setFailed(annotationText(messageOf(error), { redact }));
     }
+}
+/** What the run did, as the outputs, summary and verdict say it. */
+function resultOf(config, outcomes) {
+    return { mode: config.mode, outcomes, layers: layersByRegionAndArch(outcomes), testInvoke: config.testInvoke };
 }
 /** Tells once that otlp-headers holds the key itself, in the modes that write it to functions. */
 function noticeLiteralKey(config, reporter) {
@@ -97634,7 +98614,7 @@ async function assumeRole(config, env, deps) {
  * that CloudWatch Logs allows (48 waits of 15 s are 3.2 checks per second).
  */
 const WAITING_AT_ONCE = 48;
-async function processFunctions(config, clients, layers, targets, control, done, delivery, { onRead, redact, deps, listed }) {
+async function processFunctions(config, clients, layers, targets, control, done, delivery, { onRead, redact, deps, listed, gate }) {
     const { reporter } = deps;
     reporter.info(`${MODE_POLICY[config.mode].reports.verb} ${targets.length} function${targets.length === 1 ? '' : 's'}, ${config.maxConcurrency} at a time.`);
     // The listing's configurations are the functions' first reads: none of them is read again.
@@ -97662,6 +98642,7 @@ async function processFunctions(config, clients, layers, targets, control, done,
         ...(deps.now ? { now: deps.now } : {}),
         ...(deps.sleep ? { sleep: deps.sleep } : {}),
         slots: new Slots(config.maxConcurrency),
+        gate,
         ...(config.delivery ? { waitSlots: new Slots(Math.max(WAITING_AT_ONCE, config.maxConcurrency)) } : {})
     };
     // Every function is started; the slots decide how many write and how many wait at once.
