@@ -7,4 +7,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [ -x node_modules/.bin/jest ] || npm ci --no-audit --no-fund
 bash scripts/install-moto.sh >&2
 bash scripts/emulator.sh start
-AWS_ENDPOINT_URL="$(bash scripts/emulator.sh url)" exec node scripts/demo.mjs
+# The demo itself runs on the Node 24 it runs the action with (fetched once into .cache/test-tools).
+node24="$(node scripts/test-tools.mjs --path node)/bin/node"
+AWS_ENDPOINT_URL="$(bash scripts/emulator.sh url)" exec "$node24" scripts/demo.mjs
