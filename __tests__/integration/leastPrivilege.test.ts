@@ -1,6 +1,7 @@
 /**
- * Guarantee 5 of README's "Failure behaviour": the deploy role needs only the permissions README
- * lists, per mode and feature. README is the single source: the test reads the policy block after
+ * Guarantee 5 of docs/failure-behaviour.md: the deploy role needs only the permissions docs/permissions.md
+ * lists, per mode and feature ("README" below: that page, where README held these documents once). It is the
+ * single source: the test reads the policy block after
  * `<!-- deploy-role-policy -->` and the table after `<!-- deploy-role-needs -->` (which statements each
  * kind of run needs), gives a role exactly those statements, turns moto's IAM enforcement on and runs
  * dist/index.js with that role's credentials. For each row of CASES it proves that

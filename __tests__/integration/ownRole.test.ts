@@ -3,7 +3,7 @@
  * with one sentence and the role is read back unchanged – whether the role comes from role-to-assume or
  * from the credentials in the environment, for cloudwatch-logs: off, grant-secret-access: true and the
  * restore of remove. IAM enforcement stays off: the action's own guard is what is tested, not a policy
- * (README's Deny is proven in leastPrivilege.test.ts and readmePolicy.test.ts).
+ * (docs/permissions.md's Deny is proven in leastPrivilege.test.ts and readmePolicy.test.ts).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { type FunctionConfiguration, GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda'
@@ -21,7 +21,7 @@ const SELF = 'self-deploying'
 const REQUEST_TOKEN = 'runtime-request-token-0wnr01e'
 const SECRET = `arn:aws:secretsmanager:us-east-1:${ACCOUNT_ID}:secret:clickstack-key`
 const admin = { accessKeyId: 'testing', secretAccessKey: 'testing' }
-const REFUSAL = `Its execution role ${DEPLOY_ROLE} is the role this action runs as, and the action never changes its own role's policies or tags: give the function an execution role of its own (see README, Permissions).`
+const REFUSAL = `Its execution role ${DEPLOY_ROLE} is the role this action runs as, and the action never changes its own role's policies or tags: give the function an execution role of its own (see docs/permissions.md).`
 
 let port = 0
 let endpoint = ''

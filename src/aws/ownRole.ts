@@ -43,7 +43,7 @@ export class OwnRoleGuard {
     if ('error' in own)
       return `Whether execution role ${name} is the role this action runs as could not be told (sts:GetCallerIdentity: ${own.error}), so nothing was written to it.`
     if (own.name === undefined || own.name.toLowerCase() !== name.toLowerCase()) return undefined
-    return `Its execution role ${name} is the role this action runs as, and the action never changes its own role's policies or tags: give the function an execution role of its own (see README, Permissions).`
+    return `Its execution role ${name} is the role this action runs as, and the action never changes its own role's policies or tags: give the function an execution role of its own (see docs/permissions.md).`
   }
 
   private own(): Promise<{ readonly name: string | undefined } | { readonly error: string }> {

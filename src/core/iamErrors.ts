@@ -13,7 +13,7 @@ export function describeIamError(error: unknown, role: string, feature = 'cloudw
     const verb = action === undefined ? 'read or change' : /^iam:(Get|List|Simulate)/.test(action) ? 'read' : 'change'
     return (
       `The deploy role may not ${verb} execution role ${role}: ${messageOf(error)}. ` +
-      `Grant it the IAM permissions that ${feature} needs (see README, Permissions).`
+      `Grant it the IAM permissions that ${feature} needs (see docs/permissions.md).`
     )
   }
   if (name === 'LimitExceededException' || name === 'LimitExceeded')

@@ -143,7 +143,7 @@ function unreadableNote(report: LogWriteReport): string {
   return (
     `; ${unread.map((source) => `${source.arn ?? source.name} could not be read (${source.unreadable ?? ''})`).join('; ')}, ` +
     `so ${one ? 'it is' : 'they are'} counted as granting – the deploy role needs iam:GetPolicy and iam:GetPolicyVersion ` +
-    `on ${one ? 'it' : 'them'} to tell (see README, Permissions)`
+    `on ${one ? 'it' : 'them'} to tell (see docs/permissions.md)`
   )
 }
 

@@ -181,7 +181,7 @@ async function restoreRole(work: RestoreWork, roleArn: string, keys: readonly st
 
 /** remove, when a role's record could not be read: its functions fail, or a warning says what may be left off. */
 function roleNotReadable(work: RestoreWork, role: string, keys: readonly string[], error: unknown): void {
-  const reason = `could not read execution role ${role} to see whether this action switched its CloudWatch Logs off (${messageOf(error)}); grant the deploy role iam:GetRole on it (see README, Permissions)`
+  const reason = `could not read execution role ${role} to see whether this action switched its CloudWatch Logs off (${messageOf(error)}); grant the deploy role iam:GetRole on it (see docs/permissions.md)`
   // Told cloudwatch-logs: off, the user did switch logs off: removing the extension blind could
   // lose logs. Otherwise the feature was most likely never used: say so, and go on.
   if (work.config.cloudwatchLogs === 'off') for (const key of keys) work.restored.set(key, { ok: false, error: reason })

@@ -6,12 +6,12 @@ describe('describeIamError', () => {
   it.each([
     [
       { name: 'AccessDenied', message: 'User: u is not authorized to perform: iam:PutRolePolicy on resource: role r' },
-      /may not change execution role r.*README/
+      /may not change execution role r.*docs\/permissions\.md/
     ],
     // A refused read is not called a refused change (plan and check only read).
     [
       { name: 'AccessDenied', message: 'User: u is not authorized to perform: iam:GetRolePolicy on resource: role r' },
-      /may not read execution role r: .*iam:GetRolePolicy.*README/
+      /may not read execution role r: .*iam:GetRolePolicy.*docs\/permissions\.md/
     ],
     [{ name: 'AccessDenied', message: 'not authorized' }, /may not read or change execution role r/],
     [{ name: 'NoSuchEntityException', message: 'missing' }, /Execution role r was not found/],

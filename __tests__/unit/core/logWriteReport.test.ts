@@ -61,7 +61,7 @@ describe('drift and explanations', () => {
         unreadable: 'AccessDenied: not authorized to perform: iam:GetPolicyVersion'
       }
     ]
-    const note = `; ${APP_READ} could not be read (AccessDenied: not authorized to perform: iam:GetPolicyVersion), so it is counted as granting – the deploy role needs iam:GetPolicy and iam:GetPolicyVersion on it to tell (see README, Permissions)`
+    const note = `; ${APP_READ} could not be read (AccessDenied: not authorized to perform: iam:GetPolicyVersion), so it is counted as granting – the deploy role needs iam:GetPolicy and iam:GetPolicyVersion on it to tell (see docs/permissions.md)`
     expect(cloudWatchDrift(role(), report(THREE, sources))).toEqual([
       `role orders-exec lets Lambda write ${ORDERS} (logs:CreateLogGroup, logs:CreateLogStream, logs:PutLogEvents via ${APP_READ})${note}`
     ])

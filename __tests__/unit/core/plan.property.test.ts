@@ -128,7 +128,7 @@ function expectedSettings(c: Case): Array<[string, string]> {
 }
 
 /**
- * What apply records of the function's own variables (README, "What it does to each function"), for a
+ * What apply records of the function's own variables (docs/how-it-works.md, "What it does to each function"), for a
  * function without a record: each name `environment` sets with the value it had, null when absent;
  * the action's own settings (ACTION_KEYS) only when they held a value and the function had no Rotel
  * layer. On a function with a Rotel layer but no record (set up by an earlier version) the names
