@@ -94359,7 +94359,7 @@ function unreadableNote(report) {
     const one = unread.length === 1;
     return (`; ${unread.map((source) => `${source.arn ?? source.name} could not be read (${source.unreadable ?? ''})`).join('; ')}, ` +
         `so ${one ? 'it is' : 'they are'} counted as granting – the deploy role needs iam:GetPolicy and iam:GetPolicyVersion ` +
-        `on ${one ? 'it' : 'them'} to tell (see README, Permissions)`);
+        `on ${one ? 'it' : 'them'} to tell (see docs/permissions.md)`);
 }
 /** Why CloudWatch Logs still received logs after the test invocation, for the failure message. */
 function explainLogsStillOn(report) {
@@ -95667,7 +95667,7 @@ function describeIamError(error, role, feature = 'cloudwatch-logs: off') {
         const action = /not authorized to perform:? (iam:[A-Za-z]+)/.exec(messageOf(error))?.[1];
         const verb = action === undefined ? 'read or change' : /^iam:(Get|List|Simulate)/.test(action) ? 'read' : 'change';
         return (`The deploy role may not ${verb} execution role ${role}: ${messageOf(error)}. ` +
-            `Grant it the IAM permissions that ${feature} needs (see README, Permissions).`);
+            `Grant it the IAM permissions that ${feature} needs (see docs/permissions.md).`);
     }
     if (name === 'LimitExceededException' || name === 'LimitExceeded')
         return `IAM refused the change to role ${role}: ${messageOf(error)}.`;
@@ -95971,7 +95971,7 @@ class OwnRoleGuard {
             return `Whether execution role ${name} is the role this action runs as could not be told (sts:GetCallerIdentity: ${own.error}), so nothing was written to it.`;
         if (own.name === undefined || own.name.toLowerCase() !== name.toLowerCase())
             return undefined;
-        return `Its execution role ${name} is the role this action runs as, and the action never changes its own role's policies or tags: give the function an execution role of its own (see README, Permissions).`;
+        return `Its execution role ${name} is the role this action runs as, and the action never changes its own role's policies or tags: give the function an execution role of its own (see docs/permissions.md).`;
     }
     own() {
         this.identity ??= (async () => {
@@ -96184,7 +96184,7 @@ async function restoreRole(work, roleArn, keys) {
 }
 /** remove, when a role's record could not be read: its functions fail, or a warning says what may be left off. */
 function roleNotReadable(work, role, keys, error) {
-    const reason = `could not read execution role ${role} to see whether this action switched its CloudWatch Logs off (${messageOf(error)}); grant the deploy role iam:GetRole on it (see README, Permissions)`;
+    const reason = `could not read execution role ${role} to see whether this action switched its CloudWatch Logs off (${messageOf(error)}); grant the deploy role iam:GetRole on it (see docs/permissions.md)`;
     // Told cloudwatch-logs: off, the user did switch logs off: removing the extension blind could
     // lose logs. Otherwise the feature was most likely never used: say so, and go on.
     if (work.config.cloudwatchLogs === 'off')
