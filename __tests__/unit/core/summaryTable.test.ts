@@ -4,7 +4,7 @@ import { createRedactor } from '../../../src/core/redact.js'
 import { MODES, type Mode } from '../../../src/core/model.js'
 import { renderPlanComment, renderSummary, type RunResult } from '../../../src/core/summary.js'
 import { layerChange } from '../../../src/core/summaryTable.js'
-import { fleetName, fleetRun } from '../../support/fleet.js'
+import { fleetRun } from '../../support/fleet.js'
 
 const noSecrets = createRedactor([])
 
