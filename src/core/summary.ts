@@ -255,27 +255,19 @@ function renderChanges(reports: readonly FunctionReport[], redact: Redactor, det
  */
 function changeBlock(group: readonly FunctionReport[], redact: Redactor): string {
   const [first] = group as [FunctionReport, ...FunctionReport[]]
-  const [head = '', ...diff] = renderDetails(first, redact)
-  const status = STATUS_LABEL[first.status]
-  if (group.length === 1)
-    // GitHub renders Markdown inside <details> only after a blank line.
-    return `${head}
-
-<details><summary>the diff</summary>
-${diff.join('\n')}
-
-</details>
-`
+  const lines = renderDetails(first, redact)
+  // Shown: the function and, in a check, its drift in words; folded: the diff block.
+  const fence = lines.findIndex((line) => /^`{3,}diff$/.test(line))
+  const [head = '', ...drift] = lines.slice(0, fence)
+  const diff = lines.slice(fence).join('\n')
+  const said = drift
+    .filter((line) => line !== '')
+    .map((line) => `\n\n${line}`)
+    .join('')
+  // GitHub renders Markdown inside <details> only after a blank line.
+  if (group.length === 1) return `${head}${said}\n\n<details><summary>the diff</summary>\n\n${diff}\n\n</details>\n`
   const names = group.map((r) => cell(r.function, redact)).join(', ')
-  return `**${group.length} functions** (${cell(first.region, redact)}, ${first.architecture ?? '?'}) – ${status}
-
-<details><summary>their names and the diff</summary>
-
-${names}
-${diff.join('\n')}
-
-</details>
-`
+  return `**${group.length} functions** (${cell(first.region, redact)}, ${first.architecture ?? '?'}) – ${STATUS_LABEL[first.status]}${said}\n\n<details><summary>their names and the diff</summary>\n\n${names}\n\n${diff}\n\n</details>\n`
 }
 
 /** What of each test invocation's telemetry reached ClickStack, when delivery was verified. */

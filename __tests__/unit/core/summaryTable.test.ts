@@ -106,6 +106,13 @@ describe('the changes, each diff folded', () => {
     )
   })
 
+  it('shows a check’s drift in words unfolded, above the folded diff', () => {
+    const changes = section(renderSummary(fleetRun('check', 30), noSecrets), 'Changes')
+    expect(changes).toMatch(
+      /– ⚠️ drifted\n\nDrift: the Rotel layer is version 40, the target 41\.\n\n<details><summary>the diff<\/summary>/
+    )
+  })
+
   it('folds under the action’s own words only, whatever the names (the folded line is HTML)', () => {
     const text = renderSummary(fleetRun('plan', 300), noSecrets)
     const labels = [...text.matchAll(/<summary>([^<]*)<\/summary>/g)].map(([, label]) => label)
