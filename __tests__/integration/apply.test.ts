@@ -117,7 +117,7 @@ describe('apply against moto', () => {
       error: null
     })
     expect(report[2]?.layerBefore).toBe(layer('us-east-1', 'amd64', 3))
-    expect(first.summary).toContain('| orders-api | us-east-1 | x86_64 | ✅ updated |')
+    expect(first.summary).toContain('| orders-api <sub>us-east-1 · x86_64</sub> | ✅ updated |')
     expect(first.summary).toContain('ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS')
     expect(emitted(first)).not.toContain(SECRET_KEY)
     // The OIDC token was fetched for the STS audience, with the runner's request token.

@@ -342,7 +342,7 @@ describe('pull requests', () => {
     comments = github.commentsOf('my-org', 'my-repo', 7)
     expect(comments).toHaveLength(1)
     expect(comments[0]?.id).toBe(id)
-    expect(comments[0]?.body).toMatch(/legacy-job \| us-east-1 \| arm64 \| ✅ in sync/)
+    expect(comments[0]?.body).toMatch(/\| legacy-job <sub>us-east-1 · arm64<\/sub> \| ✅ in sync \|/)
     expect(github.requests.filter((r) => r.method === 'PATCH')).toHaveLength(1)
   })
 
@@ -366,7 +366,7 @@ describe('pull requests', () => {
     comments = github.commentsOf('my-org', 'my-repo', 7)
     expect(comments).toHaveLength(2)
     expect(comments.find((comment) => comment.id === ours?.id)?.body).toMatch(
-      /legacy-job \| us-east-1 \| arm64 \| ✅ in sync/
+      /\| legacy-job <sub>us-east-1 · arm64<\/sub> \| ✅ in sync \|/
     )
     expect(fake.body).toBe(fakeBody)
     expect(github.requests.filter((r) => r.method === 'PATCH').map((r) => r.path)).toEqual([

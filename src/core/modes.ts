@@ -51,7 +51,7 @@ export interface ModePolicy {
     readonly quiet: string
     /** A line under the summary's tally saying nothing was written, for modes that write nothing. */
     readonly nothingWritten: string | undefined
-    /** Whether the summary details each function's changes (apply's are in the table already). */
+    /** Whether the summary details each function's changes in collapsed diffs (the table has them short). */
     readonly detailsChanges: boolean
     /** The summary's heading over the execution roles. */
     readonly rolesHeading: string
@@ -119,7 +119,7 @@ export const MODE_POLICY = {
       title: 'Rotel Lambda Extension for ClickStack',
       quiet: 'Nothing to change: every function already has the target layer and settings.',
       nothingWritten: undefined,
-      detailsChanges: false,
+      detailsChanges: true,
       rolesHeading: 'CloudWatch Logs switched off',
       failedWhat: 'could not be instrumented',
       notChanged: 'was not',

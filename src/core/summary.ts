@@ -1,12 +1,21 @@
 /** The job summary, the plan comment and the outputs, rendered from the run's results; pure, so that tests read them whole. */
 import type { FunctionOutcome, FunctionReport, FunctionStatus, Mode, PlanDiff } from './model.js'
 import type { LayerVersion } from './layerVersions.js'
-import { markdownBlock, markdownCode, markdownLink, markdownText, plainText, tailOf } from './outsideText.js'
+import { markdownBlock, markdownCode, markdownLink, plainText, tailOf } from './outsideText.js'
 import { MODE_POLICY, writesFunctions } from './modes.js'
 import { type Redactor, redactDeep } from './redact.js'
 import { COMMENT_ROOM, fitBlocks, type Room, SUMMARY_ROOM } from './summaryFit.js'
-import { costLine, figuresCell } from './invocationFigures.js'
-import { byStatus, changeKey, errorTemplate, groupBy, QUIET_STATUSES, someNames } from './summaryGroups.js'
+import { costLine } from './invocationFigures.js'
+import { byStatus, changeKey, errorTemplate, groupBy, QUIET_STATUSES } from './summaryGroups.js'
+import {
+  cell,
+  type Detail,
+  LONG_TEXT,
+  namesInDetails,
+  renderFunctions,
+  SHORT_TEXT,
+  STATUS_LABEL
+} from './summaryTable.js'
 
 export interface RunResult {
   readonly mode: Mode
@@ -83,21 +92,6 @@ function outputJson(value: unknown, redact: Redactor): string {
   return JSON.stringify(clean).replace(/##\[/g, '##\\u005b')
 }
 
-const STATUS_LABEL: Record<FunctionStatus, string> = {
-  updated: '✅ updated',
-  unchanged: '➖ unchanged',
-  planned: '📝 will change',
-  'in-sync': '✅ in sync',
-  drifted: '⚠️ drifted',
-  removed: '🗑️ removed',
-  failed: '❌ failed',
-  'rolled-back': '↩️ rolled back',
-  cancelled: '⏹️ cancelled',
-  skipped: '⏭️ skipped'
-}
-
-/** How much of the run the summary shows: everything, or less of it at each step when a fleet is too large. */
-type Detail = 'full' | 'compact' | 'counted'
 const DETAILS: readonly Detail[] = ['full', 'compact', 'counted']
 
 /** What a shortened summary says it left out, at each step. */
@@ -147,6 +141,9 @@ function summaryBlocks(result: RunResult, redact: Redactor, detail: Detail, room
   const blocks = [head.join('\n')]
   for (const note of result.notes ?? []) blocks.push(`> ${cell(note, redact, LONG_TEXT)}\n`)
 
+  // Failures first: what went wrong and why, then every function at a glance, then the details.
+  blocks.push(...renderErrors(reports, redact, detail))
+  blocks.push(...renderFunctions(result.mode, result.testInvoke, reports, redact, detail))
   if (result.layers.size > 0) {
     const lines = ['### Layer', '', '| region / arch | layer version | tag |', '| --- | --- | --- |']
     for (const [key, layer] of result.layers)
@@ -155,8 +152,6 @@ function summaryBlocks(result: RunResult, redact: Redactor, detail: Detail, room
       )
     blocks.push(`${lines.join('\n')}\n`)
   }
-  blocks.push(...renderFunctions(result, reports, redact, detail))
-  blocks.push(...renderErrors(reports, redact, detail))
   blocks.push(...renderTails(result.outcomes, redact, detail))
   if (words.detailsChanges) blocks.push(...renderChanges(reports, redact, detail, room))
   blocks.push(...renderDelivery(reports, redact, detail))
@@ -165,7 +160,7 @@ function summaryBlocks(result: RunResult, redact: Redactor, detail: Detail, room
   const cloudwatchOn = reports.filter((r) => r.cloudwatch === 'on')
   if (cloudwatchOn.length > 0)
     blocks.push(
-      `### CloudWatch Logs\n\n${cloudwatchOn.length} function${cloudwatchOn.length === 1 ? '' : 's'} still send logs to CloudWatch Logs (${cell(cloudwatchOn.map((r) => r.function).join(', '), redact, LONG_TEXT)}). Their execution roles may still create log streams and put events; remove those permissions (\`cloudwatch-logs: off\` does) to stop paying for logs that now go to ClickStack.\n`
+      `### CloudWatch Logs\n\n${cloudwatchOn.length === 1 ? '1 function still sends' : `${cloudwatchOn.length} functions still send`} logs to CloudWatch Logs (${cell(cloudwatchOn.map((r) => r.function).join(', '), redact, LONG_TEXT)}). Their execution roles may still create log streams and put events; remove those permissions (\`cloudwatch-logs: off\` does) to stop paying for logs that now go to ClickStack.\n`
     )
   return blocks
 }
@@ -205,10 +200,23 @@ function renderTails(outcomes: readonly FunctionOutcome[], redact: Redactor, det
   // Redacted before it is cut, so that the cut leaves no end of a secret; the log has the whole tail.
   for (const { report: r, logTail = '' } of tails.slice(0, shown))
     blocks.push(
-      `**${cell(r.function, redact)}** (${cell(r.region, redact)})\n\n${markdownBlock(tailOf(redact(logTail), 30, SUMMARY_TAIL_CHARS), { redact })}\n`
+      `**${cell(r.function, redact)}** (${cell(r.region, redact)})\n\n${markdownBlock(wrapped(tailOf(redact(logTail), 30, SUMMARY_TAIL_CHARS)), { redact })}\n`
     )
   if (tails.length > shown) blocks.push(`The tails of ${tails.length - shown} more are in the log.\n`)
   return blocks
+}
+
+/**
+ * A log tail's lines cut into pieces of TAIL_WIDTH characters, tabs made two spaces: GitHub shows a
+ * `<pre>` without wrapping, and a REPORT line would have the reader scroll sideways at 1,000 px.
+ */
+function wrapped(tail: string): string {
+  const pieces = new RegExp(`.{1,${TAIL_WIDTH}}`, 'gsu')
+  return tail
+    .replace(/\t/g, '  ')
+    .split('\n')
+    .map((line) => (line.length <= TAIL_WIDTH ? line : (line.match(pieces) ?? []).join('\n  ↪ ')))
+    .join('\n')
 }
 
 /**
@@ -240,30 +248,26 @@ function renderChanges(reports: readonly FunctionReport[], redact: Redactor, det
   return blocks
 }
 
-/** One change, collapsed: its function (or how many share it, and their names), then the diff. */
+/**
+ * One change: its function (or how many share it) on a line of its own, then its diff collapsed (with the
+ * names, for a group). The line GitHub shows folded is HTML, where Markdown escapes do not apply: it holds
+ * the action's own words only, and the names stay in the Markdown around it.
+ */
 function changeBlock(group: readonly FunctionReport[], redact: Redactor): string {
   const [first] = group as [FunctionReport, ...FunctionReport[]]
   const lines = renderDetails(first, redact)
-  const status = STATUS_LABEL[first.status]
-  // The line GitHub shows folded is HTML, where Markdown escapes do not apply: it holds the action's own
-  // words only; the names follow in the Markdown below it.
-  const label = `${status}: ${group.length} function${group.length === 1 ? '' : 's'}`
-  if (group.length > 1) {
-    lines[0] = `**${group.length} functions** (${cell(first.region, redact)}, ${first.architecture ?? '?'}) – ${status}`
-    lines.splice(1, 0, '', group.map((r) => cell(r.function, redact)).join(', '))
-  }
+  // Shown: the function and, in a check, its drift in words; folded: the diff block.
+  const fence = lines.findIndex((line) => /^`{3,}diff$/.test(line))
+  const [head = '', ...drift] = lines.slice(0, fence)
+  const diff = lines.slice(fence).join('\n')
+  const said = drift
+    .filter((line) => line !== '')
+    .map((line) => `\n\n${line}`)
+    .join('')
   // GitHub renders Markdown inside <details> only after a blank line.
-  return `<details><summary>${label}</summary>\n\n${lines.join('\n')}\n\n</details>\n`
-}
-
-/**
- * The names of a group in a collapsed element, on one line (fit for a table cell or a list item); `bounded`,
- * the first NAMES_COUNTED characters of them, then how many more.
- */
-function namesInDetails(group: readonly FunctionReport[], redact: Redactor, bounded = false): string {
-  const names = group.map((r) => cell(r.function, redact))
-  const shown = bounded ? someNames(names, NAMES_COUNTED) : names.join(', ')
-  return `<details><summary>${group.length} functions</summary>${shown}</details>`
+  if (group.length === 1) return `${head}${said}\n\n<details><summary>the diff</summary>\n\n${diff}\n\n</details>\n`
+  const names = group.map((r) => cell(r.function, redact)).join(', ')
+  return `**${group.length} functions** (${cell(first.region, redact)}, ${first.architecture ?? '?'}) – ${STATUS_LABEL[first.status]}${said}\n\n<details><summary>their names and the diff</summary>\n\n${names}\n\n${diff}\n\n</details>\n`
 }
 
 /** What of each test invocation's telemetry reached ClickStack, when delivery was verified. */
@@ -294,74 +298,6 @@ function renderDelivery(reports: readonly FunctionReport[], redact: Redactor, de
       "Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set `json-logs: true` (or the functions' LoggingConfig.LogFormat to JSON) to tie each record to its invocation.\n"
     )
   return blocks
-}
-
-/**
- * The functions table, failures first: a mode that writes shows its test invocation and CloudWatch Logs
- * too. Functions whose rows would be the same but for the name share one row that names them all (at the
- * last step of shortening, functions that did not change are only counted).
- */
-function renderFunctions(
-  result: RunResult,
-  reports: readonly FunctionReport[],
-  redact: Redactor,
-  detail: Detail
-): string[] {
-  if (reports.length === 0) return []
-  const writes = writesFunctions(result.mode)
-  const blocks = [
-    [
-      '### Functions',
-      '',
-      writes
-        ? '| function | region | arch | result | Rotel layer before → after | settings changed | test invocation | CloudWatch Logs |'
-        : '| function | region | arch | result | Rotel layer now → target | settings that would change |',
-      writes ? '| --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- | --- |'
-    ].join('\n')
-  ]
-  // At the last step of shortening the figures are left out, so that functions of the same outcome share a row again.
-  const figures = detail !== 'counted'
-  const rows = byStatus(reports).map((r) => ({ r, cells: rowCells(r, result, redact, writes, figures).join(' | ') }))
-  for (const group of groupBy(rows, ({ cells }) => cells)) {
-    const [{ r: first, cells }] = group as [(typeof rows)[number]]
-    const names =
-      group.length === 1
-        ? cell(first.function, redact)
-        : detail === 'counted' && QUIET_STATUSES.has(first.status)
-          ? `${group.length} functions (names left out)`
-          : namesInDetails(
-              group.map(({ r }) => r),
-              redact,
-              // A failed function is always named: the reader acts on it.
-              detail === 'counted' && !FAILURE_STATUSES.has(first.status)
-            )
-    blocks.push(`| ${names} | ${cells} |`)
-  }
-  blocks.push('')
-  return blocks
-}
-
-/** A function's row but for its name: equal for functions the table shows on one row. */
-function rowCells(
-  r: FunctionReport,
-  result: RunResult,
-  redact: Redactor,
-  writes: boolean,
-  withFigures: boolean
-): string[] {
-  const row = [
-    cell(r.region, redact),
-    r.architecture ?? '?',
-    STATUS_LABEL[r.status],
-    layerTransition(r, redact),
-    cell([...r.changedVariables, ...(r.diff?.logFormat ? ['LogFormat'] : [])].join(', ') || '—', redact, LONG_TEXT)
-  ]
-  if (writes)
-    row.push(
-      invocationCell(r, result.testInvoke, redact, withFigures),
-      r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch
-    )
-  return row
 }
 
 /**
@@ -507,46 +443,15 @@ export function diffLists(before: readonly string[], after: readonly string[]): 
   return out
 }
 
-function layerTransition(r: FunctionReport, redact: Redactor): string {
-  const short = (arn: string | null): string =>
-    arn ? markdownCode(arn.replace(/^.*:layer:/, ''), { redact }) : '(none)'
-  if (r.layerBefore === r.layerAfter) return short(r.layerAfter)
-  return `${short(r.layerBefore)} → ${short(r.layerAfter)}`
-}
-
-function invocationCell(r: FunctionReport, testInvoke: boolean, redact: Redactor, withFigures: boolean): string {
-  const { status, statusCode, functionError } = r.invocation
-  if (status === 'skipped') return testInvoke ? 'skipped' : 'off'
-  const figures = withFigures ? figuresCell(r.invocation) : ''
-  return `${status}${statusCode !== null ? ` (${Number(statusCode)})` : ''}${functionError ? ` ${cell(functionError, redact)}` : ''}${figures ? ` · ${figures}` : ''}`
-}
-
 /** The test invocations' log tails the summary shows, and the characters of each: the summary stays small. */
 const SUMMARY_TAILS = 10
 const SHORT_SUMMARY_TAILS = 3
 const SUMMARY_TAIL_CHARS = 2000
-
-/** The most characters of a short text from outside (a name, a tag, a detail) in a cell. */
-const SHORT_TEXT = 300
-/** The most characters of a long one (an error, a list of names, drift). */
-const LONG_TEXT = 2000
-
-/** The statuses of functions that need the reader: never counted in place of their names. */
-const FAILURE_STATUSES: ReadonlySet<FunctionStatus> = new Set(['failed', 'rolled-back', 'cancelled', 'skipped'])
+/** The most characters of a log tail's line in the summary: what a 1,000 px page shows of a `<pre>` (GitHub's 12 px monospace). */
+const TAIL_WIDTH = 110
 
 /** The statuses whose diff the Changes section shows. */
 const CHANGE_STATUSES: ReadonlySet<FunctionStatus> = new Set(['planned', 'drifted', 'removed', 'updated'])
 
-/** The most characters of one group's names at the last step of shortening. */
-const NAMES_COUNTED = 3000
-
 /** The share of the room the diffs may take in a shortened summary: the rest is for the tables and errors. */
 const CHANGES_SHARE = 0.4
-
-/**
- * Text from outside made inert Markdown on one line, fit for a table cell: redacted before it is escaped,
- * since an escaped secret would no longer match the redactor that runs over the whole summary at the end.
- */
-function cell(text: string, redact: Redactor, max = SHORT_TEXT): string {
-  return markdownText(text, { max, redact })
-}

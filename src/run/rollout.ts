@@ -44,7 +44,8 @@ async function steps(run: FunctionRun): Promise<FunctionOutcome> {
   const stopped = (await readStep(run)) ?? (await choosePlanStep(run)) ?? (await planAndWrite(run))
   if (stopped) return stopped
   run.mark(run.policy.reports.changeStatus)
-  run.log.push(`${run.policy.reports.written ?? 'Written'} (revision ${run.written.revisionId ?? 'unknown'}).`)
+  const { revisionId } = run.written
+  run.log.push(`${run.policy.reports.written ?? 'Written'}${revisionId ? ` (revision ${revisionId})` : ''}.`)
   const invoked = await invokeStep(run)
   return 'invocation' in invoked ? telemetryStep(run, invoked) : invoked
 }

@@ -109,9 +109,7 @@ describe('the summary and the report output', () => {
     expect(summary).toMatch(/\*\*Memory\*\*: the most any test invocation used is 127 MB of 128 \(.*evil.*\)/)
     expect(summary).not.toContain('<b>evil</b>')
     // The table keeps its columns: the figures add none.
-    expect(summary).toContain(
-      '| function | region | arch | result | Rotel layer before → after | settings changed | test invocation | CloudWatch Logs |'
-    )
+    expect(summary).toContain('| function | result | change | test invocation | CloudWatch Logs |')
   })
 
   it('keeps the figures and the earlier ones in the report output', () => {

@@ -88,9 +88,10 @@ describe.each(MODES)('the %s entry drives', (mode) => {
     if (reports.nothingWritten) expect(summary).toContain(reports.nothingWritten)
   })
 
-  it('the summary table: write columns only for modes that write', () => {
+  it('the summary table: a test invocation column for modes that write, CloudWatch Logs for one that verifies', () => {
     const summary = renderSummary(result(mode, [reports.changeStatus]), redact)
-    expect(summary.includes('| test invocation | CloudWatch Logs |')).toBe(writesFunctions(mode))
+    expect(summary.includes('| test invocation |')).toBe(writesFunctions(mode))
+    expect(summary.includes('| CloudWatch Logs |')).toBe(MODE_POLICY[mode].verifiesTelemetry)
   })
 
   it('the changed output: its change status counts, the other modes’ do not', () => {

@@ -113,6 +113,7 @@ const failed = outcome(
 )
 
 const ALL = [updated, unchanged, rolledBack, failed]
+const TARGET = { given: 'x', name: 'x', region: 'us-east-1', account: undefined, partition: 'aws' }
 const result = (outcomes: readonly FunctionOutcome[], testInvoke = true): RunResult => ({
   mode: 'apply',
   outcomes,
@@ -121,9 +122,9 @@ const result = (outcomes: readonly FunctionOutcome[], testInvoke = true): RunRes
 })
 const noSecrets = createRedactor([])
 
-/** The cells of the table row that starts with `first`, unescaped. */
+/** The cells of the table row that starts with `first` (a name, then its region and arch), unescaped. */
 function rowOf(markdown: string, first: string): string[] {
-  const line = markdown.split('\n').find((l) => l.startsWith(`| ${first} |`))
+  const line = markdown.split('\n').find((l) => l.startsWith(`| ${first} |`) || l.startsWith(`| ${first} <sub>`))
   if (!line) throw new Error(`no row for ${first} in:\n${markdown}`)
   return line
     .slice(2, -2)
@@ -159,35 +160,39 @@ describe('renderSummary', () => {
     expect(summary).toContain('4 functions: 1 updated, 1 unchanged, 1 rolled back, 1 failed.')
   })
 
-  it('has one table row per function with region, arch, status, layer before → after, changed variables', () => {
+  it('has one row per function: name with region and arch, result, short layer change and settings count', () => {
     const functions = section(summary, 'Functions')
     for (const name of ['orders-api', 'image-worker', 'billing-job', 'legacy-cron'])
-      expect(functions.split('\n').filter((l) => l.startsWith(`| ${name} |`))).toHaveLength(1)
+      expect(functions.split('\n').filter((l) => l.startsWith(`| ${name} `))).toHaveLength(1)
 
     const api = rowOf(functions, 'orders-api')
-    expect(api.slice(0, 4)).toEqual(['orders-api', 'us-east-1', 'x86_64', '✅ updated'])
-    expect(api[4]).toBe('`rotel-extension-amd64-alpha:40` → `rotel-extension-amd64-alpha:41`')
-    expect(api[5]).toBe('ROTEL_OTLP_EXPORTER_ENDPOINT, ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS')
-    expect(api[6]).toBe('ok (200)')
-    expect(api[7]).toBe('on')
+    expect(api.slice(0, 2)).toEqual(['orders-api <sub>us-east-1 · x86_64</sub>', '✅ updated'])
+    // The same layer at a new version reads as the version's change; the Layer table has the full ARN.
+    expect(api[2]).toBe('`rotel-extension-amd64-alpha` 40 → 41 · 2 variables')
+    expect(api[3]).toBe('ok (200)')
+    expect(api[4]).toBe('⚠️ still receiving logs')
 
     const worker = rowOf(functions, 'image-worker')
-    expect(worker.slice(0, 4)).toEqual(['image-worker', 'eu-west-1', 'arm64', '➖ unchanged'])
-    expect(worker[4]).toBe('`rotel-extension-arm64-alpha:41`')
-    expect(worker[5]).toBe('—')
-    // Nothing was invoked, so nothing was checked: the cell says so rather than a stale status.
-    expect(worker[7]).toBe('not checked')
+    expect(worker.slice(0, 3)).toEqual([
+      'image-worker <sub>eu-west-1 · arm64</sub>',
+      '➖ unchanged',
+      '`rotel-extension-arm64-alpha:41`'
+    ])
+    // Nothing was invoked, so nothing was looked at: the cell says so rather than a stale verdict.
+    expect(worker[4]).toBe('not looked at')
 
     const billing = rowOf(functions, 'billing-job')
-    expect(billing.slice(0, 4)).toEqual(['billing-job', 'us-east-1', 'arm64', '↩️ rolled back'])
-    expect(billing[4]).toBe('(none)')
-    expect(billing[6]).toBe('failed (200) Unhandled')
+    expect(billing.slice(1, 4)).toEqual(['↩️ rolled back', '—', 'failed (200) Unhandled'])
+    // The invocation failed, so the CloudWatch check was never made: not "unknown".
+    expect(billing[4]).toBe('not looked at')
 
-    const legacy = rowOf(functions, 'legacy-cron')
-    expect(legacy.slice(0, 4)).toEqual(['legacy-cron', 'us-west-2', '?', '❌ failed'])
+    expect(rowOf(functions, 'legacy-cron').slice(0, 2)).toEqual([
+      'legacy-cron <sub>us-west-2 · arch unknown</sub>',
+      '❌ failed'
+    ])
   })
 
-  it('shows a first install as (none) → the new layer', () => {
+  it('shows a first install as (none) → the new layer, and a change of layer name in full short names', () => {
     const fresh = outcome(
       report({
         function: 'new-fn',
@@ -198,15 +203,44 @@ describe('renderSummary', () => {
       }),
       AMD_USE1
     )
-    expect(rowOf(renderSummary(result([fresh]), noSecrets), 'new-fn')[4]).toBe(
-      '(none) → `rotel-extension-amd64-alpha:41`'
+    expect(rowOf(renderSummary(result([fresh]), noSecrets), 'new-fn')[2]).toBe(
+      '(none) → `rotel-extension-amd64-alpha:41` · 1 variable'
+    )
+    const renamed = outcome(
+      report({
+        function: 'renamed',
+        region: 'us-east-1',
+        status: 'updated',
+        layerBefore: layerArn('us-east-1', 'arm64', 40),
+        layerAfter: AMD_USE1.arn
+      }),
+      AMD_USE1
+    )
+    expect(rowOf(renderSummary(result([renamed]), noSecrets), 'renamed')[2]).toBe(
+      '`rotel-extension-arm64-alpha:40` → `rotel-extension-amd64-alpha:41`'
     )
   })
 
-  it('says "off" for the invocation when test-invoke is off, "skipped" when it is on', () => {
-    expect(rowOf(renderSummary(result([unchanged], false), noSecrets), 'image-worker')[6]).toBe('off')
-    expect(rowOf(renderSummary(result([unchanged], true), noSecrets), 'image-worker')[6]).toBe('skipped')
+  it('says the invocation was not made when test-invoke is off, and that CloudWatch Logs were not looked at', () => {
+    const changed = { ...updated, report: { ...updated.report, invocation: emptyReport(TARGET).invocation } }
+    const off = rowOf(renderSummary(result([changed], false), noSecrets), 'orders-api')
+    expect(off.slice(3)).toEqual(['off (test-invoke: false)', 'not looked at (no test invocation)'])
+    const on = rowOf(renderSummary(result([unchanged], true), noSecrets), 'image-worker')
+    expect(on.slice(3)).toEqual(['not made', 'not looked at'])
   })
+
+  it.each([
+    ['off', null, 'no new log stream since the update'],
+    ['on', 'stream s was created', '⚠️ still receiving logs'],
+    ['unknown', 'could not read log group g: AccessDenied', 'could not tell (see the warning)'],
+    ['unknown', null, 'not looked at']
+  ] as const)(
+    'words the CloudWatch verdict %s (detail %s) as "%s", never "on", "off" or "unknown"',
+    (cw, detail, words) => {
+      const seen = { ...updated, report: { ...updated.report, cloudwatch: cw, cloudwatchDetail: detail } }
+      expect(rowOf(renderSummary(result([seen]), noSecrets), 'orders-api')[4]).toBe(words)
+    }
+  )
 
   it('lists each region/arch layer ARN with its tag', () => {
     const layers = section(summary, 'Layer')
@@ -302,7 +336,7 @@ describe('renderSummary with json-logs', () => {
   const text = renderSummary({ ...result([outcome(switched, AMD_USE1)]), mode: 'plan' }, noSecrets)
 
   it('names the log format among the settings that change', () => {
-    expect(rowOf(text, 'orders-api')[5]).toBe('CLICKSTACK_ACTION_PREVIOUS_LOG_FORMAT, LogFormat')
+    expect(rowOf(text, 'orders-api')[2]).toBe('`rotel-extension-amd64-alpha:41` · 1 variable · LogFormat Text → JSON')
   })
 
   it('shows the log format in the diff of the function', () => {
@@ -589,8 +623,12 @@ describe('outside text in the summary and the outputs', () => {
     const blocks = [...tails.matchAll(/<pre>([^<]*)<\/pre>/g)].map(([, block]) => block ?? '')
     expect(blocks).toHaveLength(10)
     for (const block of blocks) {
-      expect([...block.replace(/&#x[0-9a-f]+;/g, '.')].length).toBeLessThanOrEqual(2000)
-      expect(block).toMatch(/^…x*\*\*\*y+\nEND$/)
+      const shown = block.replace(/&#x[0-9a-f]+;/g, '.')
+      // Long lines go on in pieces of 110 characters, so that nothing scrolls sideways at 1,000 px.
+      for (const line of shown.split('\n')) expect([...line].length).toBeLessThanOrEqual(110 + '  ↪ '.length)
+      const whole = shown.replace(/\n {2}↪ /g, '')
+      expect([...whole].length).toBeLessThanOrEqual(2000)
+      expect(whole).toMatch(/^…x*\*\*\*y+\nEND$/)
     }
     expect(tails).toContain('The tails of 2 more are in the log.')
   })

@@ -59,8 +59,10 @@ function statusByName(markdown: string): Record<string, string> {
   const found: Record<string, string> = {}
   for (const row of table.split('\n').filter((line) => line.startsWith('| ') && !/^\| (function|---) \|/.test(line))) {
     const cells = row.slice(2, -2).split(/ (?<!\\)\| /)
-    const names = /<\/summary>(.*)<\/details>/.exec(cells[0] ?? '')?.[1]?.split(', ') ?? [cells[0] ?? '']
-    for (const name of names) found[name] = cells[3] ?? ''
+    // The first cell: a name or a collapsed list of names, then the region and arch in <sub>.
+    const named = (cells[0] ?? '').replace(/ <sub>[^<]*<\/sub>$/, '')
+    const names = /<\/summary>(.*)<\/details>/.exec(named)?.[1]?.split(', ') ?? [named]
+    for (const name of names) found[name] = cells[1] ?? ''
   }
   return found
 }
@@ -184,9 +186,11 @@ describe.each([1000, 5000])('the plan comment of %i functions', (size) => {
   })
 
   it('shows the failures first, each with its error, as far as they fit', () => {
-    const functions = comment.slice(comment.indexOf('### Functions'))
-    expect(functions.indexOf('❌ failed')).toBeGreaterThan(0)
-    expect(functions.indexOf('❌ failed')).toBeLessThan(functions.indexOf('📝 will change'))
+    const errors = comment.indexOf('### Errors')
+    expect(errors).toBeGreaterThan(0)
+    expect(errors).toBeLessThan(comment.search(/📝 will change|### Functions/))
+    const [failed] = run.outcomes.filter(({ report }) => report.status === 'failed')
+    expect(comment).toContain(markdownText(failed?.report.error ?? '', { max: 300 }))
   })
 })
 

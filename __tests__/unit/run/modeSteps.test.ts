@@ -97,6 +97,23 @@ describe.each(MODES)('a %s run of a function that differs from the target', (mod
   })
 })
 
+describe('the log of an apply run', () => {
+  it('says "Updated." without a revision when Lambda returned none, never "revision unknown"', async () => {
+    lambda.on(UpdateFunctionConfigurationCommand).resolves({ LastUpdateStatus: 'Successful' })
+    const { log } = await rolloutFunction(context('apply'), target)
+    expect(log).toContain('Updated.')
+    expect(log.join('\n')).not.toMatch(/revision unknown/)
+  })
+
+  it('says what the CloudWatch check saw, not "off", when no new stream was written', async () => {
+    const { log } = await rolloutFunction(context('apply'), target)
+    const line = log.find((entry) => entry.startsWith('CloudWatch Logs'))
+    expect(line).toMatch(
+      /^CloudWatch Logs: no stream in \/aws\/lambda\/orders-api was created or written since the update/
+    )
+  })
+})
+
 describe.each(MODES)('a %s run of a function with nothing to change', (mode) => {
   it("logs its entry's line and writes nothing", async () => {
     // The function is made to hold what the mode wants: what the mode itself writes, or, for a mode

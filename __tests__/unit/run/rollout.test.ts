@@ -339,12 +339,14 @@ describe('rolloutFunction', () => {
     }
     const fresh = { logStreamName: `${today}/[$LATEST]abc`, creationTime: Date.now() + 1000 }
     logs.on(DescribeLogStreamsCommand).resolves({ logStreams: [fresh, old] })
-    const { report, warnings } = await rolloutFunction(context(), target)
+    const { report, warnings, log } = await rolloutFunction(context(), target)
     expect(report.cloudwatch).toBe('on')
     expect(report.cloudwatchDetail).toMatch(
       /^stream .*\[\$LATEST\]abc in \/aws\/lambda\/orders-api was created \d+ s after the update$/
     )
     expect(warnings.join(' ')).toMatch(/CloudWatch Logs still receives/)
+    // The log says what was seen in words, not "CloudWatch Logs: on".
+    expect(log).toContain(`CloudWatch Logs still receiving logs: ${report.cloudwatchDetail ?? ''}.`)
     // No baseline before the invocation: the one call is the look, by name, for today's streams.
     expect(logs.commandCalls(DescribeLogStreamsCommand).map((call) => call.args[0].input)).toEqual([
       expect.objectContaining({ logGroupName: '/aws/lambda/orders-api', logStreamNamePrefix: `${today}/` })

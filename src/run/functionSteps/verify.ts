@@ -165,7 +165,7 @@ export async function telemetryStep(
 async function judgeCloudWatch(run: FunctionRun, verdict: CloudWatchVerdict): Promise<FunctionOutcome> {
   const { ctx, target, state } = run
   run.know({ cloudwatch: verdict.status, cloudwatchDetail: verdict.detail })
-  run.log.push(`CloudWatch Logs: ${verdict.status} (${verdict.detail})`)
+  run.log.push(cloudwatchLogLine(verdict))
   if (verdict.status === 'on' && ctx.config.cloudwatchLogs === 'off') {
     const why =
       (await logsStillAllowed(ctx, state)) ??
@@ -190,6 +190,16 @@ async function judgeCloudWatch(run: FunctionRun, verdict: CloudWatchVerdict): Pr
         : `${target.name}: whether CloudWatch Logs still receives its logs could not be checked (${verdict.detail}).`
     )
   return run.outcome()
+}
+
+/**
+ * What the CloudWatch check saw, in words that cannot be misread: "off" would read as switched off even
+ * with cloudwatch-logs: keep, where all that was seen is that no stream was created or written since the update.
+ */
+function cloudwatchLogLine({ status, detail }: CloudWatchVerdict): string {
+  if (status === 'on') return `CloudWatch Logs still receiving logs: ${detail}.`
+  if (status === 'off') return `CloudWatch Logs: ${detail}.`
+  return `CloudWatch Logs: could not tell whether it still receives logs: ${detail}.`
 }
 
 /** Reports what reached ClickStack; rolls back when it is required and nothing did. */
