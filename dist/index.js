@@ -78346,7 +78346,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3172);
+/* harmony import */ var _run_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6523);
 /** The action's entry point. */
 
 await (0,_run_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -78356,7 +78356,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3172:
+/***/ 6523:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -90055,7 +90055,7 @@ const MODE_POLICY = {
             title: 'Rotel Lambda Extension for ClickStack',
             quiet: 'Nothing to change: every function already has the target layer and settings.',
             nothingWritten: undefined,
-            detailsChanges: false,
+            detailsChanges: true,
             rolesHeading: 'CloudWatch Logs switched off',
             failedWhat: 'could not be instrumented',
             notChanged: 'was not',
@@ -90393,7 +90393,166 @@ function someNames(names, max) {
     return text;
 }
 
+;// CONCATENATED MODULE: ./src/core/summaryTable.ts
+
+
+
+
+const STATUS_LABEL = {
+    updated: '✅ updated',
+    unchanged: '➖ unchanged',
+    planned: '📝 will change',
+    'in-sync': '✅ in sync',
+    drifted: '⚠️ drifted',
+    removed: '🗑️ removed',
+    failed: '❌ failed',
+    'rolled-back': '↩️ rolled back',
+    cancelled: '⏹️ cancelled',
+    skipped: '⏭️ skipped'
+};
+/** The most characters of a short text from outside (a name, a tag, a detail) in a cell. */
+const SHORT_TEXT = 300;
+/** The most characters of a long one (an error, a list of names, drift). */
+const LONG_TEXT = 2000;
+/** The most characters of one group's names at the last step of shortening. */
+const NAMES_COUNTED = 3000;
+/** The statuses of functions that need the reader: never counted in place of their names. */
+const FAILURE_STATUSES = new Set(['failed', 'rolled-back', 'cancelled', 'skipped']);
+/** The change column's heading: what the mode changes, or would. */
+const CHANGE_HEADING = {
+    apply: 'change',
+    plan: 'change apply would make',
+    check: 'drift: what apply would change',
+    remove: 'change'
+};
+/**
+ * What a mode that has no CloudWatch Logs column says of them under the table: it never looked, so no row
+ * says "unknown" for a check it did not make.
+ */
+const CLOUDWATCH_NOT_LOOKED_AT = {
+    apply: undefined,
+    plan: "CloudWatch Logs were not looked at: a plan reads the functions' configurations only.",
+    check: "CloudWatch Logs were not looked at: a drift check reads the functions' configurations only (apply's test invocation looks).",
+    remove: "CloudWatch Logs were not looked at after the removal: a function's logs are its own business again."
+};
+/**
+ * Text from outside made inert Markdown on one line, fit for a table cell: redacted before it is escaped,
+ * since an escaped secret would no longer match the redactor that runs over the whole summary at the end.
+ */
+function cell(text, redact, max = SHORT_TEXT) {
+    return markdownText(text, { max, redact });
+}
+/**
+ * The names of a group in a collapsed element, on one line (fit for a table cell or a list item); `bounded`,
+ * the first NAMES_COUNTED characters of them, then how many more.
+ */
+function namesInDetails(group, redact, bounded = false) {
+    const names = group.map((r) => cell(r.function, redact));
+    const shown = bounded ? someNames(names, NAMES_COUNTED) : names.join(', ');
+    return `<details><summary>${group.length} functions</summary>${shown}</details>`;
+}
+/** The table's columns for a mode: a mode that writes shows its test invocation, one that verifies its CloudWatch Logs. */
+function headings(mode) {
+    const columns = ['function', 'result', CHANGE_HEADING[mode]];
+    if (writesFunctions(mode))
+        columns.push('test invocation');
+    if (MODE_POLICY[mode].verifiesTelemetry)
+        columns.push('CloudWatch Logs');
+    return columns;
+}
+/**
+ * The functions table, failures first. Functions whose rows would be the same but for the name share one
+ * row that names them all (at the last step of shortening, functions that did not change are only counted).
+ */
+function renderFunctions(mode, testInvoke, reports, redact, detail) {
+    if (reports.length === 0)
+        return [];
+    const columns = headings(mode);
+    const blocks = [['### Functions', '', `| ${columns.join(' | ')} |`, `|${' --- |'.repeat(columns.length)}`].join('\n')];
+    // At the last step of shortening the figures are left out, so that functions of the same outcome share a row again.
+    const figures = detail !== 'counted';
+    const rows = byStatus(reports).map((r) => ({ r, cells: rowCells(r, mode, testInvoke, redact, figures) }));
+    for (const group of groupBy(rows, ({ cells }) => cells.join(' | '))) {
+        const [{ r: first, cells }] = group;
+        const [where, ...rest] = cells;
+        const names = group.length === 1
+            ? cell(first.function, redact)
+            : detail === 'counted' && QUIET_STATUSES.has(first.status)
+                ? `${group.length} functions (names left out)`
+                : namesInDetails(group.map(({ r }) => r), redact, 
+                // A failed function is always named: the reader acts on it.
+                detail === 'counted' && !FAILURE_STATUSES.has(first.status));
+        blocks.push(`| ${names} ${where} | ${rest.join(' | ')} |`);
+    }
+    const notLookedAt = CLOUDWATCH_NOT_LOOKED_AT[mode];
+    blocks.push('', ...(notLookedAt ? [notLookedAt, ''] : []));
+    return blocks;
+}
+/** A function's row but for its name (its region and arch, small, first): equal for functions shown on one row. */
+function rowCells(r, mode, testInvoke, redact, withFigures) {
+    const row = [
+        `<sub>${cell(r.region, redact)} · ${r.architecture ?? 'arch unknown'}</sub>`,
+        STATUS_LABEL[r.status],
+        changeCell(r, redact)
+    ];
+    if (writesFunctions(mode))
+        row.push(invocationCell(r, testInvoke, redact, withFigures));
+    if (MODE_POLICY[mode].verifiesTelemetry)
+        row.push(cloudwatchCell(r, testInvoke));
+    return row;
+}
+/** The layer change, short ("`rotel-extension-amd64-alpha` 40 → 41"), then how many settings change. */
+function changeCell(r, redact) {
+    const variables = r.changedVariables.length;
+    const settings = [
+        variables > 0 ? `${variables} variable${variables === 1 ? '' : 's'}` : '',
+        r.diff?.logFormat ? `LogFormat ${r.diff.logFormat.before} → ${r.diff.logFormat.after}` : ''
+    ].filter((part) => part !== '');
+    const layer = layerChange(r.layerBefore, r.layerAfter, redact);
+    return [layer, ...settings].filter((part) => part !== '').join(' · ') || '—';
+}
+/**
+ * A layer version's short name, `rotel-extension-amd64-alpha:41` (the Layer table has the full ARN); the
+ * version alone when only it changes. Empty when the function has no Rotel layer before or after.
+ */
+function layerChange(before, after, redact) {
+    const short = (arn) => arn ? markdownCode(arn.replace(/^.*:layer:/, ''), { redact }) : '(none)';
+    if (before === after)
+        return after ? short(after) : '';
+    const [nameBefore, versionBefore] = splitVersion(before);
+    const [nameAfter, versionAfter] = splitVersion(after);
+    if (nameBefore !== undefined && nameBefore === nameAfter)
+        return `${markdownCode(nameAfter, { redact })} ${versionBefore} → ${versionAfter}`;
+    return `${short(before)} → ${short(after)}`;
+}
+/** A layer version ARN's short name and version; nothing when it has none. */
+function splitVersion(arn) {
+    const match = arn ? /:layer:(.+):(\d+)$/.exec(arn) : null;
+    return match ? [match[1], match[2]] : [undefined, ''];
+}
+function invocationCell(r, testInvoke, redact, withFigures) {
+    const { status, statusCode, functionError } = r.invocation;
+    if (status === 'skipped')
+        return testInvoke ? 'not made' : 'off (test-invoke: false)';
+    const figures = withFigures ? figuresCell(r.invocation) : '';
+    return `${status}${statusCode !== null ? ` (${Number(statusCode)})` : ''}${functionError ? ` ${cell(functionError, redact)}` : ''}${figures ? ` · ${figures}` : ''}`;
+}
+/**
+ * What the CloudWatch check saw, in words that cannot be misread: "off" could mean switched off; what was
+ * seen is that no stream was created or written since the update. A check not made says so.
+ */
+function cloudwatchCell(r, testInvoke) {
+    if (r.invocation.status === 'skipped')
+        return testInvoke ? 'not looked at' : 'not looked at (no test invocation)';
+    if (r.cloudwatch === 'on')
+        return '⚠️ still receiving logs';
+    if (r.cloudwatch === 'off')
+        return 'no new log stream since the update';
+    return r.cloudwatchDetail === null ? 'not looked at' : 'could not tell (see the warning)';
+}
+
 ;// CONCATENATED MODULE: ./src/core/summary.ts
+
 
 
 
@@ -90446,18 +90605,6 @@ function outputJson(value, redact) {
     const clean = redactDeep(value, (text) => plainText(text, { redact, max: OUTPUT_TEXT }));
     return JSON.stringify(clean).replace(/##\[/g, '##\\u005b');
 }
-const STATUS_LABEL = {
-    updated: '✅ updated',
-    unchanged: '➖ unchanged',
-    planned: '📝 will change',
-    'in-sync': '✅ in sync',
-    drifted: '⚠️ drifted',
-    removed: '🗑️ removed',
-    failed: '❌ failed',
-    'rolled-back': '↩️ rolled back',
-    cancelled: '⏹️ cancelled',
-    skipped: '⏭️ skipped'
-};
 const DETAILS = ['full', 'compact', 'counted'];
 /** What a shortened summary says it left out, at each step. */
 const SHORTENED = {
@@ -90504,14 +90651,15 @@ function summaryBlocks(result, redact, detail, room) {
     const blocks = [head.join('\n')];
     for (const note of result.notes ?? [])
         blocks.push(`> ${cell(note, redact, LONG_TEXT)}\n`);
+    // Failures first: what went wrong and why, then every function at a glance, then the details.
+    blocks.push(...renderErrors(reports, redact, detail));
+    blocks.push(...renderFunctions(result.mode, result.testInvoke, reports, redact, detail));
     if (result.layers.size > 0) {
         const lines = ['### Layer', '', '| region / arch | layer version | tag |', '| --- | --- | --- |'];
         for (const [key, layer] of result.layers)
             lines.push(`| ${cell(key, redact)} | ${markdownCode(layer.arn, { redact })} | ${cell(layer.tag ?? layer.description ?? '', redact)} |`);
         blocks.push(`${lines.join('\n')}\n`);
     }
-    blocks.push(...renderFunctions(result, reports, redact, detail));
-    blocks.push(...renderErrors(reports, redact, detail));
     blocks.push(...renderTails(result.outcomes, redact, detail));
     if (words.detailsChanges)
         blocks.push(...renderChanges(reports, redact, detail, room));
@@ -90519,7 +90667,7 @@ function summaryBlocks(result, redact, detail, room) {
     blocks.push(...renderRoles(result.mode, reports, redact, detail));
     const cloudwatchOn = reports.filter((r) => r.cloudwatch === 'on');
     if (cloudwatchOn.length > 0)
-        blocks.push(`### CloudWatch Logs\n\n${cloudwatchOn.length} function${cloudwatchOn.length === 1 ? '' : 's'} still send logs to CloudWatch Logs (${cell(cloudwatchOn.map((r) => r.function).join(', '), redact, LONG_TEXT)}). Their execution roles may still create log streams and put events; remove those permissions (\`cloudwatch-logs: off\` does) to stop paying for logs that now go to ClickStack.\n`);
+        blocks.push(`### CloudWatch Logs\n\n${cloudwatchOn.length === 1 ? '1 function still sends' : `${cloudwatchOn.length} functions still send`} logs to CloudWatch Logs (${cell(cloudwatchOn.map((r) => r.function).join(', '), redact, LONG_TEXT)}). Their execution roles may still create log streams and put events; remove those permissions (\`cloudwatch-logs: off\` does) to stop paying for logs that now go to ClickStack.\n`);
     return blocks;
 }
 /**
@@ -90555,10 +90703,22 @@ function renderTails(outcomes, redact, detail) {
     const blocks = ['### Log tails of the failed test invocations\n'];
     // Redacted before it is cut, so that the cut leaves no end of a secret; the log has the whole tail.
     for (const { report: r, logTail = '' } of tails.slice(0, shown))
-        blocks.push(`**${cell(r.function, redact)}** (${cell(r.region, redact)})\n\n${markdownBlock(tailOf(redact(logTail), 30, SUMMARY_TAIL_CHARS), { redact })}\n`);
+        blocks.push(`**${cell(r.function, redact)}** (${cell(r.region, redact)})\n\n${markdownBlock(wrapped(tailOf(redact(logTail), 30, SUMMARY_TAIL_CHARS)), { redact })}\n`);
     if (tails.length > shown)
         blocks.push(`The tails of ${tails.length - shown} more are in the log.\n`);
     return blocks;
+}
+/**
+ * A log tail's lines cut into pieces of TAIL_WIDTH characters, tabs made two spaces: GitHub shows a
+ * `<pre>` without wrapping, and a REPORT line would have the reader scroll sideways at 1,000 px.
+ */
+function wrapped(tail) {
+    const pieces = new RegExp(`.{1,${TAIL_WIDTH}}`, 'gsu');
+    return tail
+        .replace(/\t/g, '  ')
+        .split('\n')
+        .map((line) => (line.length <= TAIL_WIDTH ? line : (line.match(pieces) ?? []).join('\n  ↪ ')))
+        .join('\n');
 }
 /**
  * What each function would change, functions with the same change under one collapsed diff. Shortened, the
@@ -90587,29 +90747,27 @@ function renderChanges(reports, redact, detail, room) {
     }
     return blocks;
 }
-/** One change, collapsed: its function (or how many share it, and their names), then the diff. */
+/**
+ * One change: its function (or how many share it) on a line of its own, then its diff collapsed (with the
+ * names, for a group). The line GitHub shows folded is HTML, where Markdown escapes do not apply: it holds
+ * the action's own words only, and the names stay in the Markdown around it.
+ */
 function changeBlock(group, redact) {
     const [first] = group;
     const lines = renderDetails(first, redact);
-    const status = STATUS_LABEL[first.status];
-    // The line GitHub shows folded is HTML, where Markdown escapes do not apply: it holds the action's own
-    // words only; the names follow in the Markdown below it.
-    const label = `${status}: ${group.length} function${group.length === 1 ? '' : 's'}`;
-    if (group.length > 1) {
-        lines[0] = `**${group.length} functions** (${cell(first.region, redact)}, ${first.architecture ?? '?'}) – ${status}`;
-        lines.splice(1, 0, '', group.map((r) => cell(r.function, redact)).join(', '));
-    }
+    // Shown: the function and, in a check, its drift in words; folded: the diff block.
+    const fence = lines.findIndex((line) => /^`{3,}diff$/.test(line));
+    const [head = '', ...drift] = lines.slice(0, fence);
+    const diff = lines.slice(fence).join('\n');
+    const said = drift
+        .filter((line) => line !== '')
+        .map((line) => `\n\n${line}`)
+        .join('');
     // GitHub renders Markdown inside <details> only after a blank line.
-    return `<details><summary>${label}</summary>\n\n${lines.join('\n')}\n\n</details>\n`;
-}
-/**
- * The names of a group in a collapsed element, on one line (fit for a table cell or a list item); `bounded`,
- * the first NAMES_COUNTED characters of them, then how many more.
- */
-function namesInDetails(group, redact, bounded = false) {
-    const names = group.map((r) => cell(r.function, redact));
-    const shown = bounded ? someNames(names, NAMES_COUNTED) : names.join(', ');
-    return `<details><summary>${group.length} functions</summary>${shown}</details>`;
+    if (group.length === 1)
+        return `${head}${said}\n\n<details><summary>the diff</summary>\n\n${diff}\n\n</details>\n`;
+    const names = group.map((r) => cell(r.function, redact)).join(', ');
+    return `**${group.length} functions** (${cell(first.region, redact)}, ${first.architecture ?? '?'}) – ${STATUS_LABEL[first.status]}${said}\n\n<details><summary>their names and the diff</summary>\n\n${names}\n\n${diff}\n\n</details>\n`;
 }
 /** What of each test invocation's telemetry reached ClickStack, when delivery was verified. */
 function renderDelivery(reports, redact, detail) {
@@ -90633,55 +90791,6 @@ function renderDelivery(reports, redact, detail) {
     if (verified.some((r) => r.delivery?.status === 'delivered' && !r.delivery.withInvocationId))
         blocks.push("Some records arrived without `faas.invocation_id`: the extension adds it only to JSON logs. Set `json-logs: true` (or the functions' LoggingConfig.LogFormat to JSON) to tie each record to its invocation.\n");
     return blocks;
-}
-/**
- * The functions table, failures first: a mode that writes shows its test invocation and CloudWatch Logs
- * too. Functions whose rows would be the same but for the name share one row that names them all (at the
- * last step of shortening, functions that did not change are only counted).
- */
-function renderFunctions(result, reports, redact, detail) {
-    if (reports.length === 0)
-        return [];
-    const writes = writesFunctions(result.mode);
-    const blocks = [
-        [
-            '### Functions',
-            '',
-            writes
-                ? '| function | region | arch | result | Rotel layer before → after | settings changed | test invocation | CloudWatch Logs |'
-                : '| function | region | arch | result | Rotel layer now → target | settings that would change |',
-            writes ? '| --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- | --- |'
-        ].join('\n')
-    ];
-    // At the last step of shortening the figures are left out, so that functions of the same outcome share a row again.
-    const figures = detail !== 'counted';
-    const rows = byStatus(reports).map((r) => ({ r, cells: rowCells(r, result, redact, writes, figures).join(' | ') }));
-    for (const group of groupBy(rows, ({ cells }) => cells)) {
-        const [{ r: first, cells }] = group;
-        const names = group.length === 1
-            ? cell(first.function, redact)
-            : detail === 'counted' && QUIET_STATUSES.has(first.status)
-                ? `${group.length} functions (names left out)`
-                : namesInDetails(group.map(({ r }) => r), redact, 
-                // A failed function is always named: the reader acts on it.
-                detail === 'counted' && !FAILURE_STATUSES.has(first.status));
-        blocks.push(`| ${names} | ${cells} |`);
-    }
-    blocks.push('');
-    return blocks;
-}
-/** A function's row but for its name: equal for functions the table shows on one row. */
-function rowCells(r, result, redact, writes, withFigures) {
-    const row = [
-        cell(r.region, redact),
-        r.architecture ?? '?',
-        STATUS_LABEL[r.status],
-        layerTransition(r, redact),
-        cell([...r.changedVariables, ...(r.diff?.logFormat ? ['LogFormat'] : [])].join(', ') || '—', redact, LONG_TEXT)
-    ];
-    if (writes)
-        row.push(invocationCell(r, result.testInvoke, redact, withFigures), r.invocation.status === 'skipped' ? 'not checked' : r.cloudwatch);
-    return row;
 }
 /**
  * cloudwatch-logs: off and remove: each execution role once, with what was (or would be) done to it;
@@ -90815,42 +90924,16 @@ function diffLists(before, after) {
     }
     return out;
 }
-function layerTransition(r, redact) {
-    const short = (arn) => arn ? markdownCode(arn.replace(/^.*:layer:/, ''), { redact }) : '(none)';
-    if (r.layerBefore === r.layerAfter)
-        return short(r.layerAfter);
-    return `${short(r.layerBefore)} → ${short(r.layerAfter)}`;
-}
-function invocationCell(r, testInvoke, redact, withFigures) {
-    const { status, statusCode, functionError } = r.invocation;
-    if (status === 'skipped')
-        return testInvoke ? 'skipped' : 'off';
-    const figures = withFigures ? figuresCell(r.invocation) : '';
-    return `${status}${statusCode !== null ? ` (${Number(statusCode)})` : ''}${functionError ? ` ${cell(functionError, redact)}` : ''}${figures ? ` · ${figures}` : ''}`;
-}
 /** The test invocations' log tails the summary shows, and the characters of each: the summary stays small. */
 const SUMMARY_TAILS = 10;
 const SHORT_SUMMARY_TAILS = 3;
 const SUMMARY_TAIL_CHARS = 2000;
-/** The most characters of a short text from outside (a name, a tag, a detail) in a cell. */
-const SHORT_TEXT = 300;
-/** The most characters of a long one (an error, a list of names, drift). */
-const LONG_TEXT = 2000;
-/** The statuses of functions that need the reader: never counted in place of their names. */
-const FAILURE_STATUSES = new Set(['failed', 'rolled-back', 'cancelled', 'skipped']);
+/** The most characters of a log tail's line in the summary: what a 1,000 px page shows of a `<pre>` (GitHub's 12 px monospace). */
+const TAIL_WIDTH = 110;
 /** The statuses whose diff the Changes section shows. */
 const CHANGE_STATUSES = new Set(['planned', 'drifted', 'removed', 'updated']);
-/** The most characters of one group's names at the last step of shortening. */
-const NAMES_COUNTED = 3000;
 /** The share of the room the diffs may take in a shortened summary: the rest is for the tables and errors. */
 const CHANGES_SHARE = 0.4;
-/**
- * Text from outside made inert Markdown on one line, fit for a table cell: redacted before it is escaped,
- * since an escaped secret would no longer match the redactor that runs over the whole summary at the end.
- */
-function cell(text, redact, max = SHORT_TEXT) {
-    return markdownText(text, { max, redact });
-}
 
 ;// CONCATENATED MODULE: ./src/github/planComment.ts
 
@@ -97440,7 +97523,7 @@ async function telemetryStep(run, { invocation, invokedAt, returnedAt, logs }) {
 async function judgeCloudWatch(run, verdict) {
     const { ctx, target, state } = run;
     run.know({ cloudwatch: verdict.status, cloudwatchDetail: verdict.detail });
-    run.log.push(`CloudWatch Logs: ${verdict.status} (${verdict.detail})`);
+    run.log.push(cloudwatchLogLine(verdict));
     if (verdict.status === 'on' && ctx.config.cloudwatchLogs === 'off') {
         const why = (await logsStillAllowed(ctx, state)) ??
             'no policy of its role lets it write logs any more; IAM changes can take a few seconds to apply everywhere, so run the check again later';
@@ -97454,6 +97537,17 @@ async function judgeCloudWatch(run, verdict) {
             ? `${target.name}: it has the extension, but whether its logs no longer reach CloudWatch Logs could not be verified (${verdict.detail}); the change is kept.`
             : `${target.name}: whether CloudWatch Logs still receives its logs could not be checked (${verdict.detail}).`);
     return run.outcome();
+}
+/**
+ * What the CloudWatch check saw, in words that cannot be misread: "off" would read as switched off even
+ * with cloudwatch-logs: keep, where all that was seen is that no stream was created or written since the update.
+ */
+function cloudwatchLogLine({ status, detail }) {
+    if (status === 'on')
+        return `CloudWatch Logs still receiving logs: ${detail}.`;
+    if (status === 'off')
+        return `CloudWatch Logs: ${detail}.`;
+    return `CloudWatch Logs: could not tell whether it still receives logs: ${detail}.`;
 }
 /** Reports what reached ClickStack; rolls back when it is required and nothing did. */
 async function judgeDelivery(run, delivery) {
@@ -97732,7 +97826,8 @@ async function steps(run) {
     if (stopped)
         return stopped;
     run.mark(run.policy.reports.changeStatus);
-    run.log.push(`${run.policy.reports.written ?? 'Written'} (revision ${run.written.revisionId ?? 'unknown'}).`);
+    const { revisionId } = run.written;
+    run.log.push(`${run.policy.reports.written ?? 'Written'}${revisionId ? ` (revision ${revisionId})` : ''}.`);
     const invoked = await invokeStep(run);
     return 'invocation' in invoked ? telemetryStep(run, invoked) : invoked;
 }
