@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os'
+
 // ts-jest's ESM preset: the action and @actions/core 3 are ESM-only.
 const tsJest = ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: { ignoreCodes: [151002] } }]
 
@@ -14,6 +16,11 @@ export default {
   // One temporary folder per test run (TMPDIR), removed at its end: the tests leave nothing in /tmp.
   globalSetup: '<rootDir>/__tests__/support/tempRootSetup.mjs',
   globalTeardown: '<rootDir>/__tests__/support/tempRootTeardown.mjs',
+  // The slow files first when jest has no times of an earlier run (a fresh clone): see the file.
+  testSequencer: '<rootDir>/__tests__/support/slowFirstSequencer.mjs',
+  // Two at least: an integration file spends most of its time waiting on moto and on the action's own
+  // waits, so two files at a time use both cores of a 2-core machine, where jest's default (cores - 1) is 1.
+  maxWorkers: Math.max(2, availableParallelism() - 1),
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/__tests__/unit/**/*.test.ts'] },
     // Builds src/ into a scratch folder (about a minute): apart, so that the unit tests start in seconds.
