@@ -85032,6 +85032,13 @@ const CREDENTIAL_URL_NAME = /(^|_)(DB|DATABASE|POSTGRES|POSTGRESQL|PG|MYSQL|MARI
 function isSecretName(name) {
     return SECRET_WORDS.test(name) || CREDENTIAL_URL_NAME.test(name);
 }
+// A URL's user-info after its scheme (RFC 3986: a letter, then letters, digits, +, . or -). The scheme is
+// looked for behind each "://" rather than ahead of it: `[A-Za-z][A-Za-z0-9+.-]*://` tried at every letter
+// of a long run without "://" reads the run to its end each time, quadratic time (a header value of
+// 100 KB took a minute before any check could refuse it).
+const SCHEME_BEHIND = String.raw `:\/\/(?<=[A-Za-z][A-Za-z0-9+.-]*:\/\/)`;
+const USER_INFO_WITH_PASSWORD = new RegExp(String.raw `${SCHEME_BEHIND}([^\s:@/]*):([^\s@/]+)@`, 'g');
+const USER_INFO_ALONE = new RegExp(String.raw `${SCHEME_BEHIND}([^\s:@/]{8,})@`, 'g');
 /**
  * The secret parts of a value whatever its name: the password of every URL with user-info in it
  * (`postgres://app:PASSWORD@host`, raw and decoded, and `user:password` as Basic auth sends it), or
@@ -85041,7 +85048,7 @@ function isSecretName(name) {
  */
 function secretPartsOf(value) {
     const parts = [];
-    for (const [, user = '', password = ''] of value.matchAll(/[A-Za-z][A-Za-z0-9+.-]*:\/\/([^\s:@/]*):([^\s@/]+)@/g)) {
+    for (const [, user = '', password = ''] of value.matchAll(USER_INFO_WITH_PASSWORD)) {
         parts.push(password, `${user}:${password}`);
         const decoded = safeDecode(password, false);
         if (decoded !== password)
@@ -85049,7 +85056,7 @@ function secretPartsOf(value) {
     }
     // User-info without a password is a token standing in for one (https://TOKEN@github.com/…); shorter
     // than 8 it is a user name (default, admin, git), and hiding it would garble every message naming it.
-    for (const [, user = ''] of value.matchAll(/[A-Za-z][A-Za-z0-9+.-]*:\/\/([^\s:@/]{8,})@/g))
+    for (const [, user = ''] of value.matchAll(USER_INFO_ALONE))
         parts.push(user, safeDecode(user, false));
     for (const [, name = '', parameter = ''] of value.matchAll(/[?&;]([^=&;#\s]+)=([^&;#\s]+)/g))
         if (isSecretName(safeDecode(name, true)))
