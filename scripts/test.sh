@@ -6,11 +6,12 @@
 # action does.
 #   bash scripts/test.sh [jest arguments]   everything (npm test)
 #   bash scripts/test.sh unit [arguments]   the unit tests only: no lint, no emulator (npm run test:unit)
+#   bash scripts/test.sh dist               dist/ is the bundle of src/ (npm run check:dist)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-only_unit=false
-if [ "${1:-}" = unit ]; then
-  only_unit=true
+only=
+if [ "${1:-}" = unit ] || [ "${1:-}" = dist ]; then
+  only=$1
   shift
 fi
 { [ -x node_modules/.bin/jest ] && [ -x node_modules/.bin/eslint ] && [ -x node_modules/.bin/prettier ]; } ||
@@ -19,8 +20,8 @@ node scripts/test-tools.mjs
 node24="$(node scripts/test-tools.mjs --path node)/bin"
 export PATH="$node24:$PATH"
 jest=(node --experimental-vm-modules --no-warnings node_modules/jest/bin/jest.js)
-if $only_unit; then
-  exec "${jest[@]}" "$@" --selectProjects unit
+if [ -n "$only" ]; then
+  exec "${jest[@]}" "$@" --selectProjects "$only"
 fi
 # The house rules first (eslint.config.js): an import cycle, a core module importing an edge, a file over 600
 # lines or a function over 80 fails the run; then the format (.prettierrc.json: `npm run format` fixes it).
