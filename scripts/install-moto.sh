@@ -20,6 +20,10 @@
 # install made by a route is reused by the same route); MOTO_PIP_TIMEOUT (seconds, default 5) for b.
 set -euo pipefail
 
+# The one moto version the tests are run against, whichever route brings it: another version is never
+# used (two machines would test against two emulators). Changing it means running the whole suite on it.
+PINNED=5.2.1
+
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 EMU="$ROOT/.emulator"
 ENV_FILE="$EMU/python-env"
@@ -42,6 +46,14 @@ FOUND_VERSION=unknown
 moto_works() {
   [ -n "$1" ] && [ -x "$1" ] || return 1
   FOUND_VERSION="$(PYTHONPATH="$2" "$1" -c 'import moto, moto.server; print(moto.__version__)' 2>/dev/null)"
+}
+
+# pinned_works PYTHON PYTHONPATH WHAT: moto_works, and it is the pinned version; says so when it is another.
+pinned_works() {
+  moto_works "$1" "$2" || return 1
+  [ "$FOUND_VERSION" = "$PINNED" ] && return 0
+  log "$3 has moto $FOUND_VERSION, not the pinned $PINNED: not used"
+  return 1
 }
 
 # moto_import_error PYTHON PYTHONPATH: the last lines of the import failure, for error messages.
@@ -80,23 +92,24 @@ try_existing() {
     local MOTO_PYTHON='' MOTO_PYTHONPATH='' MOTO_ROUTE=''
     # shellcheck disable=SC1090
     . "$ENV_FILE"
-    if route_allowed "${MOTO_ROUTE%% *}" && moto_works "$MOTO_PYTHON" "$MOTO_PYTHONPATH"; then
+    if route_allowed "${MOTO_ROUTE%% *}" && pinned_works "$MOTO_PYTHON" "$MOTO_PYTHONPATH" "the recorded install ($MOTO_ROUTE)"; then
       record "$MOTO_PYTHON" "$MOTO_PYTHONPATH" "$MOTO_ROUTE"
       return 0
     fi
   fi
-  if route_allowed debian && [ -d "$DEB_SITE" ] && moto_works "$SYS_PY" "$DEB_SITE"; then
+  if route_allowed debian && [ -d "$DEB_SITE" ] && pinned_works "$SYS_PY" "$DEB_SITE" ".emulator/moto"; then
     record "$SYS_PY" "$DEB_SITE" "debian package in .emulator/moto"; return 0
   fi
   local py
   py="$(path_python || true)"
-  if route_allowed pip && [ -n "$py" ] && [ -d "$PIP_DIR" ] && moto_works "$py" "$PIP_DIR"; then
+  if route_allowed pip && [ -n "$py" ] && [ -d "$PIP_DIR" ] && pinned_works "$py" "$PIP_DIR" ".emulator/pip-moto"; then
     record "$py" "$PIP_DIR" "pip into .emulator/pip-moto"; return 0
   fi
   route_allowed existing || return 1
-  if moto_works "$SYS_PY" ""; then record "$SYS_PY" "" "existing in /usr/bin/python3"; return 0; fi
-  if [ -n "$py" ] && [ "$py" != "$SYS_PY" ] && moto_works "$py" ""; then
-    record "$py" "" "existing in python3 on PATH"; return 0
+  # The machine's own moto is used only at the pinned version, and the line printed says whose it is.
+  if pinned_works "$SYS_PY" "" "$SYS_PY"; then record "$SYS_PY" "" "existing: the machine's own, in /usr/bin/python3"; return 0; fi
+  if [ -n "$py" ] && [ "$py" != "$SYS_PY" ] && pinned_works "$py" "" "$py"; then
+    record "$py" "" "existing: the machine's own, in python3 on PATH"; return 0
   fi
   return 1
 }
@@ -110,7 +123,7 @@ try_pip() {
     log "pip route: $py has no pip"
     return 1
   fi
-  log "pip route: $py -m pip install --target .emulator/pip-moto \"moto[server]\""
+  log "pip route: $py -m pip install --target .emulator/pip-moto \"moto[server]==$PINNED\""
   rm -rf "$PIP_DIR.partial"
   local pip_log
   pip_log="$(mktemp "${TMPDIR:-/tmp}/install-moto-pip.XXXXXX")"
@@ -118,11 +131,11 @@ try_pip() {
   if PIP_DEFAULT_TIMEOUT="${MOTO_PIP_TIMEOUT:-5}" PIP_RETRIES=0 PIP_NO_INPUT=1 \
     "$py" -m pip install --disable-pip-version-check --no-input --quiet \
     --timeout "${MOTO_PIP_TIMEOUT:-5}" --retries 0 \
-    --target "$PIP_DIR.partial" "moto[server]" </dev/null >"$pip_log" 2>&1; then
+    --target "$PIP_DIR.partial" "moto[server]==$PINNED" </dev/null >"$pip_log" 2>&1; then
     rm -f "$pip_log"
     rm -rf "$PIP_DIR"
     mv "$PIP_DIR.partial" "$PIP_DIR"
-    if moto_works "$py" "$PIP_DIR"; then
+    if pinned_works "$py" "$PIP_DIR" ".emulator/pip-moto"; then
       record "$py" "$PIP_DIR" "pip into .emulator/pip-moto"
       return 0
     fi
@@ -219,8 +232,6 @@ try_debian() {
   [ -n "$mirror" ] || { log "no Debian mirror found in $SYSTEM_SOURCES; Debian route skipped"; return 1; }
   keyring="$(debian_keyring || true)"
 
-  apt_install_deps
-
   write_private_apt "$mirror" "$keyring"
   export APT_CONFIG="$APT_DIR/apt.conf"
   if ! compgen -G "$APT_DIR/lists/*_dists_trixie_main_binary-*_Packages*" >/dev/null; then
@@ -235,11 +246,21 @@ try_debian() {
     (cd "$APT_DIR/debs" && apt-get download -qq python3-moto </dev/null >&2) || die "apt-get download python3-moto failed"
   fi
   unset APT_CONFIG
-  local deb
+  local deb version
   deb="$(ls "$APT_DIR/debs/"python3-moto_*.deb | head -n 1)"
+  # Before anything is installed system-wide: Debian's version must be the pinned one.
+  version="$(dpkg-deb -f "$deb" Version)"
+  version="${version%%-*}"
+  if [ "$version" != "$PINNED" ]; then
+    log "Debian's python3-moto is $version, not the pinned $PINNED: Debian route skipped, nothing installed"
+    return 1
+  fi
+  # The dependencies go into the system (said here, before apt-get runs): bookworm's python3 packages.
+  log "installing moto's dependencies system-wide with apt-get (root): ${DEBIAN_DEPS[*]}"
+  apt_install_deps
   rm -rf "$DEB_DIR"
   dpkg -x "$deb" "$DEB_DIR"
-  if moto_works "$SYS_PY" "$DEB_SITE"; then
+  if pinned_works "$SYS_PY" "$DEB_SITE" ".emulator/moto"; then
     record "$SYS_PY" "$DEB_SITE" "debian package in .emulator/moto"
     return 0
   fi
@@ -257,4 +278,4 @@ mkdir -p "$EMU"
 try_existing && exit 0
 if route_allowed pip; then try_pip && exit 0; fi
 if route_allowed debian; then try_debian && exit 0; fi
-die "could not make moto runnable. Install it yourself (pip install \"moto[server]\", or pipx), then run this again."
+die "could not make moto $PINNED runnable. Install it yourself (pip install \"moto[server]==$PINNED\", or pipx), then run this again."
