@@ -36,7 +36,7 @@ import { createServer } from 'node:net'
 import os from 'node:os'
 import { delimiter, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ensureTool } from '../scripts/test-tools.mjs'
+import { node24 } from '../scripts/test-tools.mjs'
 
 // The AWS SDK warns this orchestrator (on Node 20) about its Node version; the action runs on Node 24.
 process.removeAllListeners('warning')
@@ -868,7 +868,7 @@ async function main() {
   }
   const plan = options.plan
   const startedAt = Date.now()
-  const runtimeNode = join(ensureTool('node'), 'bin/node')
+  const runtimeNode = node24()
   if (!existsSync(join(ROOT, 'dist/index.js'))) throw new Error('dist/index.js is missing: run npm run build first')
   const temp = mkdtempSync(join(os.tmpdir(), 'rotel-bench-'))
   let port

@@ -90062,7 +90062,6 @@ const MODE_POLICY = {
             title: 'Rotel Lambda Extension for ClickStack',
             quiet: 'Nothing to change: every function already has the target layer and settings.',
             nothingWritten: undefined,
-            detailsChanges: true,
             rolesHeading: 'CloudWatch Logs switched off',
             failedWhat: 'could not be instrumented',
             notChanged: 'was not',
@@ -90087,7 +90086,6 @@ const MODE_POLICY = {
             title: 'Rotel Lambda Extension for ClickStack: plan',
             quiet: 'Every function is in sync: apply would change nothing.',
             nothingWritten: 'This is a plan: nothing was written.',
-            detailsChanges: true,
             rolesHeading: 'what apply would change',
             failedWhat: 'could not be planned',
             notChanged: 'could not be',
@@ -90117,7 +90115,6 @@ const MODE_POLICY = {
             title: 'Rotel Lambda Extension for ClickStack: drift check',
             quiet: 'Every function is in sync: apply would change nothing.',
             nothingWritten: 'This is a check: nothing was written.',
-            detailsChanges: true,
             rolesHeading: 'CloudWatch Logs switched off',
             failedWhat: 'could not be checked',
             notChanged: 'could not be',
@@ -90155,7 +90152,6 @@ const MODE_POLICY = {
             title: 'Rotel Lambda Extension for ClickStack: removal',
             quiet: 'Nothing to remove: no function has the Rotel layer or its settings.',
             nothingWritten: undefined,
-            detailsChanges: true,
             rolesHeading: 'CloudWatch Logs put back',
             failedWhat: 'could not have the extension removed',
             notChanged: 'was not',
@@ -90668,8 +90664,8 @@ function summaryBlocks(result, redact, detail, room) {
         blocks.push(`${lines.join('\n')}\n`);
     }
     blocks.push(...renderTails(result.outcomes, redact, detail));
-    if (words.detailsChanges)
-        blocks.push(...renderChanges(reports, redact, detail, room));
+    // Every mode details each function's changes in collapsed diffs: the table has them short.
+    blocks.push(...renderChanges(reports, redact, detail, room));
     blocks.push(...renderDelivery(reports, redact, detail));
     blocks.push(...renderRoles(result.mode, reports, redact, detail));
     const cloudwatchOn = reports.filter((r) => r.cloudwatch === 'on');

@@ -10,14 +10,14 @@ import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
 import { resetEmulator, seedSampleFleet } from './emulator-fixtures.mjs'
 import { createRunnerLog, readOutputs } from './runner-log.mjs'
-import { ensureTool } from './test-tools.mjs'
+import { node24 } from './test-tools.mjs'
 import { startFakeOidc } from './fake-oidc.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const endpoint = process.env.AWS_ENDPOINT_URL
 if (!endpoint) throw new Error('AWS_ENDPOINT_URL must point at the emulator (scripts/demo.sh sets it)')
 // Node 24, as `runs.using: node24` runs the action (fetched into the project's cache on first use).
-const node = join(ensureTool('node'), 'bin/node')
+const node = node24()
 
 await resetEmulator(endpoint)
 const fleet = await seedSampleFleet(endpoint)

@@ -18,8 +18,8 @@ const [outDir, ...names] = process.argv.slice(2)
 if (!outDir) throw new Error('usage: node scripts/render-summary.mjs <out dir> [apply plan check remove failed]')
 
 if (!process.features.typescript) {
-  const { ensureTool } = await import('./test-tools.mjs')
-  const node = join(ensureTool('node'), 'bin/node')
+  const { node24 } = await import('./test-tools.mjs')
+  const node = node24()
   const rerun = spawnSync(node, process.argv.slice(1), { stdio: 'inherit' })
   process.exit(rerun.status ?? 1)
 }

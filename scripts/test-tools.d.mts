@@ -1,3 +1,3 @@
 export function toolPackage(name: string): string
-export function node24Binary(): string | undefined
+export function node24(): string
 export function ensureTool(name: string, log?: (line: string) => void): string

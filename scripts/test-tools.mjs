@@ -23,10 +23,9 @@ export function toolPackage(name) {
   return join(CACHE, `${name}@${pin.version}`, 'node_modules', name)
 }
 
-/** The Node 24 binary the tests run the action with, when installed; undefined when not. */
-export function node24Binary() {
-  const binary = join(toolPackage('node'), 'bin/node')
-  return existsSync(binary) ? binary : undefined
+/** The Node 24 binary the tests, the demo and the bench run the action with (installed first when missing). */
+export function node24() {
+  return join(ensureTool('node'), 'bin/node')
 }
 
 /** Installs a tool at its pinned version unless it is there; returns its package folder. */

@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createSampleFunction, ensureLambdaRole, publishMirroredLayer } from '../../scripts/emulator-fixtures.mjs'
-import { ensureTool } from '../../scripts/test-tools.mjs'
+import { node24 } from '../../scripts/test-tools.mjs'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 
 /** Node 24, as `runs.using: node24` runs the action: the test tool (scripts/test-tools.mjs) pinned for it. */
-export const NODE_BINARY = join(ensureTool('node'), 'bin/node')
+export const NODE_BINARY = node24()
 
 /**
  * Node's on-disk compile cache (nodejs.org/api/module.html#module-compile-cache) for the action runs: the

@@ -51,8 +51,6 @@ export interface ModePolicy {
     readonly quiet: string
     /** A line under the summary's tally saying nothing was written, for modes that write nothing. */
     readonly nothingWritten: string | undefined
-    /** Whether the summary details each function's changes in collapsed diffs (the table has them short). */
-    readonly detailsChanges: boolean
     /** The summary's heading over the execution roles. */
     readonly rolesHeading: string
     /** What a function that ends failed could not have done ("3 of 5 functions could not be planned"). */
@@ -119,7 +117,6 @@ export const MODE_POLICY = {
       title: 'Rotel Lambda Extension for ClickStack',
       quiet: 'Nothing to change: every function already has the target layer and settings.',
       nothingWritten: undefined,
-      detailsChanges: true,
       rolesHeading: 'CloudWatch Logs switched off',
       failedWhat: 'could not be instrumented',
       notChanged: 'was not',
@@ -144,7 +141,6 @@ export const MODE_POLICY = {
       title: 'Rotel Lambda Extension for ClickStack: plan',
       quiet: 'Every function is in sync: apply would change nothing.',
       nothingWritten: 'This is a plan: nothing was written.',
-      detailsChanges: true,
       rolesHeading: 'what apply would change',
       failedWhat: 'could not be planned',
       notChanged: 'could not be',
@@ -175,7 +171,6 @@ export const MODE_POLICY = {
       title: 'Rotel Lambda Extension for ClickStack: drift check',
       quiet: 'Every function is in sync: apply would change nothing.',
       nothingWritten: 'This is a check: nothing was written.',
-      detailsChanges: true,
       rolesHeading: 'CloudWatch Logs switched off',
       failedWhat: 'could not be checked',
       notChanged: 'could not be',
@@ -214,7 +209,6 @@ export const MODE_POLICY = {
       title: 'Rotel Lambda Extension for ClickStack: removal',
       quiet: 'Nothing to remove: no function has the Rotel layer or its settings.',
       nothingWritten: undefined,
-      detailsChanges: true,
       rolesHeading: 'CloudWatch Logs put back',
       failedWhat: 'could not have the extension removed',
       notChanged: 'was not',

@@ -153,7 +153,8 @@ function summaryBlocks(result: RunResult, redact: Redactor, detail: Detail, room
     blocks.push(`${lines.join('\n')}\n`)
   }
   blocks.push(...renderTails(result.outcomes, redact, detail))
-  if (words.detailsChanges) blocks.push(...renderChanges(reports, redact, detail, room))
+  // Every mode details each function's changes in collapsed diffs: the table has them short.
+  blocks.push(...renderChanges(reports, redact, detail, room))
   blocks.push(...renderDelivery(reports, redact, detail))
   blocks.push(...renderRoles(result.mode, reports, redact, detail))
 
