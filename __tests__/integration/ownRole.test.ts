@@ -3,7 +3,7 @@
  * with one sentence and the role is read back unchanged – whether the role comes from role-to-assume or
  * from the credentials in the environment, for cloudwatch-logs: off, grant-secret-access: true and the
  * restore of remove. IAM enforcement stays off: the action's own guard is what is tested, not a policy
- * (docs/permissions.md's Deny is proven in leastPrivilege.test.ts and readmePolicy.test.ts).
+ * (docs/permissions.md's Deny is proven in leastPrivilegeSuite.ts and readmePolicy.test.ts).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { type FunctionConfiguration, GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda'

@@ -3,7 +3,7 @@
  * (moto treats every condition of an identity policy as met), Resource on requests that do not name a
  * role, and the trust policies (moto does not check them for AssumeRoleWithWebIdentity). The evaluator
  * (__tests__/support/iamEvaluator.ts) implements the rules README's documents use and throws on anything
- * else. What runs under moto is in __tests__/integration/leastPrivilege.test.ts.
+ * else. What runs under moto is in __tests__/integration/leastPrivilegeSuite.ts.
  */
 import { describe, expect, it } from '@jest/globals'
 import { type Decision, evaluate, type Request } from '../support/iamEvaluator.js'
