@@ -86,7 +86,7 @@ matches_lock() {
   local out
   if out="$(PYTHONPATH="$2" "$1" -S "$LOCK_TOOL" check --path "$2" --import 2>&1 >/dev/null)"; then return 0; fi
   log "$3 does not match the lock: not used"
-  sed 's/^/  /' <<<"$out" | tail -n 20 >&2
+  sed 's/^/  /' <<<"$out" >&2
   return 1
 }
 
