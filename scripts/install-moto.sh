@@ -220,7 +220,12 @@ try_pip() {
 # copy_sources: the interpreters to copy from, one a line, each once.
 copy_sources() {
   if [ -n "${MOTO_COPY_FROM:-}" ]; then
-    echo "$MOTO_COPY_FROM"
+    # Made absolute (emulator.sh runs it from anywhere) but not resolved: a venv's python is a symlink
+    # whose target would not see the venv's packages.
+    case "$MOTO_COPY_FROM" in
+      /*) echo "$MOTO_COPY_FROM" ;;
+      *) echo "$PWD/$MOTO_COPY_FROM" ;;
+    esac
     return 0
   fi
   { path_python || true; echo "$SYS_PY"; } | awk 'NF && !seen[$0]++'
