@@ -8,7 +8,7 @@
 #
 # Each port is its own instance (the tests use their own port while the demo's runs on 5055); every
 # command acts on the instance of MOTO_PORT.
-# start installs moto first when scripts/install-moto.sh has not recorded an interpreter yet, starts it
+# start installs moto first when scripts/install-moto.sh has not recorded an install yet, starts it
 # with MOTO_IAM_LOAD_MANAGED_POLICIES=true (AWS managed policies exist), waits until it answers
 # (MOTO_START_TIMEOUT seconds, default 30), then switches Lambda to use_docker=false before anything
 # is created (Invoke without Docker; the switch selects a separate Lambda store).
@@ -94,25 +94,29 @@ start() {
     die "something else already answers at $URL (not started by this script); stop it or set MOTO_PORT"
   fi
 
-  if [ ! -f "$ENV_FILE" ]; then
-    say "moto not installed yet: running scripts/install-moto.sh"
+  # A record from before the lock (route "existing": the machine's own site-packages) is not run.
+  if ! grep -Eqs '^MOTO_ROUTE=(pip|copy|debian)$' "$ENV_FILE"; then
+    say "moto not installed in .emulator yet: running scripts/install-moto.sh"
     bash "$ROOT/scripts/install-moto.sh" >&2
   fi
-  local MOTO_PYTHON='' MOTO_PYTHONPATH=''
+  local MOTO_PYTHON='' MOTO_PYTHON_FLAGS='' MOTO_PYTHONPATH=''
   # shellcheck disable=SC1090
   . "$ENV_FILE"
   [ -x "$MOTO_PYTHON" ] || die "interpreter '$MOTO_PYTHON' from $ENV_FILE is gone; run bash scripts/install-moto.sh"
+  # As install-moto.sh checked it: -S keeps the machine's site-packages off sys.path (empty for Debian's).
+  local flags=()
+  read -r -a flags <<<"$MOTO_PYTHON_FLAGS"
 
   mkdir -p "$EMU"
   # One log per start; the previous one is kept as moto.log.prev.
   [ -f "$LOG_FILE" ] && mv -f "$LOG_FILE" "$LOG_FILE.prev"
-  echo "--- $(date -u +%FT%TZ) start on $URL: ${MOTO_PYTHONPATH:+PYTHONPATH=$MOTO_PYTHONPATH }$MOTO_PYTHON -m moto.server" >"$LOG_FILE"
+  echo "--- $(date -u +%FT%TZ) start on $URL: ${MOTO_PYTHONPATH:+PYTHONPATH=$MOTO_PYTHONPATH }$MOTO_PYTHON ${MOTO_PYTHON_FLAGS:+$MOTO_PYTHON_FLAGS }-m moto.server" >"$LOG_FILE"
   # setsid (where there is one; macOS has none): own session, so a Ctrl-C in the caller's terminal
   # or the end of the caller's process group does not reach the server.
   local detach=()
   command -v setsid >/dev/null && detach=(setsid)
   MOTO_IAM_LOAD_MANAGED_POLICIES=true PYTHONPATH="$MOTO_PYTHONPATH" \
-    ${detach[@]+"${detach[@]}"} "$MOTO_PYTHON" -m moto.server -H "$HOST" -p "$PORT" </dev/null >>"$LOG_FILE" 2>&1 &
+    ${detach[@]+"${detach[@]}"} "$MOTO_PYTHON" ${flags[@]+"${flags[@]}"} -m moto.server -H "$HOST" -p "$PORT" </dev/null >>"$LOG_FILE" 2>&1 &
   pid=$!
   echo "$pid" >"$PID_FILE"
 

@@ -1,35 +1,49 @@
 #!/usr/bin/env bash
-# Makes the moto server (the local AWS emulator the tests and the demo use) runnable, then prints one
-# line saying how to run it. Safe to run again: when moto already imports it returns within seconds.
+# Makes the moto server (the local AWS emulator the tests and the demo use) runnable from the project's own
+# .emulator folder, then prints one line saying where it came from and how to run it. Safe to run again: an
+# earlier install that still matches the lock is reused within a couple of seconds.
+#
+# The lock, scripts/moto-requirements.txt (written by scripts/moto-lock.py), pins moto[server] and every
+# distribution it needs, each at one version: its moto line is the pinned version. pip and copy installs are
+# checked against it (every locked version exactly, nothing else) and run isolated from the machine's
+# site-packages: `python3 -S` (no site module: no site-packages, no user site, no .pth files) with
+# PYTHONPATH set to the install.
 #
 # Routes, first that works wins:
-#   a. moto already importable: the interpreter recorded by an earlier run, an earlier route b or c
-#      install under .emulator, /usr/bin/python3, or the first python3 on PATH.
-#   b. pip: `pip install --target .emulator/pip-moto "moto[server]"` with the python3 on PATH. --target
-#      keeps moto out of the user's environment and sidesteps PEP 668 "externally managed" errors.
-#      Short timeout and no retries, so a machine without an index fails over in seconds.
-#   c. Debian, as root (see docs on the emulator): apt-get install bookworm's pure-Python dependencies,
-#      then with a private apt configuration (own sources list naming the system's Debian mirror, suite
-#      trixie, own lists and cache under .emulator/apt; the system's sources stay untouched)
-#      `apt-get download python3-moto` and `dpkg -x` it into .emulator/moto.
+#   a. an earlier install: the one .emulator/python-env records, else .emulator/site, .emulator/pip-moto or
+#      .emulator/moto; a pip or copy install only when it still matches the lock.
+#   b. pip: `pip install --no-deps --target .emulator/pip-moto -r scripts/moto-requirements.txt` with the
+#      python3 on PATH: exactly the lock, nothing unlisted. --target keeps it out of the user's environment
+#      and sidesteps PEP 668 "externally managed" errors. Short timeout and no retries, so a machine
+#      without an index fails over in seconds.
+#   c. copy: from a python on the machine that has every locked distribution at exactly its locked version
+#      (MOTO_COPY_FROM, else python3 on PATH, then /usr/bin/python3), each one's files as its RECORD lists
+#      them are copied into .emulator/site. A python lacking one, or with another version, is refused, and
+#      each difference is named.
+#   d. Debian, as root (see docs on the emulator): only when trixie's python3-moto is the pinned version.
+#      Its dependencies are bookworm's packages, installed system-wide (said before apt-get runs), so this
+#      route is checked by moto's version only, not against the lock, and runs without -S. With a private
+#      apt configuration (own sources list naming the system's Debian mirror, suite trixie, own lists and
+#      cache under .emulator/apt; the system's sources stay untouched) `apt-get download python3-moto` and
+#      `dpkg -x` it into .emulator/moto.
 #
-# Writes .emulator/python-env (shell syntax: MOTO_PYTHON, MOTO_PYTHONPATH, MOTO_ROUTE, MOTO_VERSION),
-# which scripts/emulator.sh reads. Needs no standard input; works with CI=true.
+# Writes .emulator/python-env (shell syntax: MOTO_PYTHON, MOTO_PYTHON_FLAGS, MOTO_PYTHONPATH, MOTO_ROUTE,
+# MOTO_FROM, MOTO_VERSION), which scripts/emulator.sh reads. Needs no standard input; works with CI=true.
 #
-# Environment: MOTO_INSTALL_ROUTE=auto (default) | existing | pip | debian restricts the routes (an
-# install made by a route is reused by the same route); MOTO_PIP_TIMEOUT (seconds, default 5) for b.
+# Environment: MOTO_INSTALL_ROUTE=auto (default) | pip | copy | debian restricts the routes (an install
+# made by a route is reused by the same route); MOTO_PIP_TIMEOUT (seconds, default 5) for b; MOTO_COPY_FROM
+# (a python interpreter, e.g. a venv's bin/python3) for c.
 set -euo pipefail
 
-# The one moto version the tests are run against, whichever route brings it: another version is never
-# used (two machines would test against two emulators). Changing it means running the whole suite on it.
-PINNED=5.2.1
-
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LOCK="$ROOT/scripts/moto-requirements.txt"
+LOCK_TOOL="$ROOT/scripts/moto-lock.py"
 EMU="$ROOT/.emulator"
 ENV_FILE="$EMU/python-env"
+SITE_DIR="$EMU/site"
+PIP_DIR="$EMU/pip-moto"
 DEB_DIR="$EMU/moto"
 DEB_SITE="$DEB_DIR/usr/lib/python3/dist-packages"
-PIP_DIR="$EMU/pip-moto"
 APT_DIR="$EMU/apt"
 SYS_PY=/usr/bin/python3
 SYSTEM_SOURCES=/etc/apt/sources.list.d/debian.sources
@@ -41,8 +55,53 @@ DEBIAN_DEPS=(python3-flask python3-flask-cors python3-werkzeug python3-requests 
 log() { echo "install-moto: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# moto_works PYTHON PYTHONPATH: true when that interpreter imports moto's server; sets FOUND_VERSION.
+# The one moto version the tests are run against, whichever route brings it: another version is never
+# used (two machines would test against two emulators). Changing it means a new lock and the whole suite.
+PINNED="$(sed -n 's/^moto==//p' "$LOCK" 2>/dev/null || true)"
+[ -n "$PINNED" ] || die "no moto==VERSION line in $LOCK"
+LOCKED_COUNT="$(grep -c '^[^#[:space:]]' "$LOCK")"
+
+# record PYTHON FLAGS PYTHONPATH ROUTE FROM HOW: write .emulator/python-env and print the one line.
+record() {
+  local py=$1 flags=$2 pp=$3 route=$4 from=$5 how=$6
+  mkdir -p "$EMU"
+  {
+    echo "# Written by scripts/install-moto.sh; read by scripts/emulator.sh."
+    printf 'MOTO_PYTHON=%q\n' "$py"
+    printf 'MOTO_PYTHON_FLAGS=%q\n' "$flags"
+    printf 'MOTO_PYTHONPATH=%q\n' "$pp"
+    printf 'MOTO_ROUTE=%q\n' "$route"
+    printf 'MOTO_FROM=%q\n' "$from"
+    printf 'MOTO_VERSION=%q\n' "$PINNED"
+  } >"$ENV_FILE.tmp"
+  mv "$ENV_FILE.tmp" "$ENV_FILE"
+  echo "moto $PINNED ($how): run 'bash scripts/emulator.sh start', or by hand:" \
+    "${pp:+PYTHONPATH=$pp }$py ${flags:+$flags }-m moto.server -H 127.0.0.1 -p ${MOTO_PORT:-5055}"
+}
+
+# matches_lock PYTHON DIR WHAT: DIR holds exactly the locked distributions and moto.server imports from it,
+# run as the emulator runs (-S, PYTHONPATH=DIR). One python start, so that reuse stays fast; says why not.
+matches_lock() {
+  [ -x "$1" ] && [ -d "$2" ] || return 1
+  local out
+  if out="$(PYTHONPATH="$2" "$1" -S "$LOCK_TOOL" check --path "$2" --import 2>&1 >/dev/null)"; then return 0; fi
+  log "$3 does not match the lock: not used"
+  sed 's/^/  /' <<<"$out" >&2
+  return 1
+}
+
+# lock_closed PYTHON DIR: no requirement of the locked distributions in DIR (markers of PYTHON) is unlisted.
+lock_closed() {
+  local out
+  out="$(PYTHONPATH='' "$1" "$LOCK_TOOL" check --path "$2" --closure 2>&1 >/dev/null)" && return 0
+  sed 's/^/  /' <<<"$out" >&2
+  return 1
+}
+
+# FOUND_VERSION: what moto_works last saw.
 FOUND_VERSION=unknown
+# moto_works PYTHON PYTHONPATH: that interpreter, with the site module (Debian's dependencies are in its
+# dist-packages), imports moto's server; sets FOUND_VERSION.
 moto_works() {
   [ -n "$1" ] && [ -x "$1" ] || return 1
   FOUND_VERSION="$(PYTHONPATH="$2" "$1" -c 'import moto, moto.server; print(moto.__version__)' 2>/dev/null)"
@@ -61,55 +120,56 @@ moto_import_error() {
   PYTHONPATH="$2" "$1" -c 'import moto.server' 2>&1 | tail -n 5 || true
 }
 
-# record PYTHON PYTHONPATH ROUTE: write .emulator/python-env and print the one line.
-record() {
-  local py=$1 pp=$2 route=$3 version=$FOUND_VERSION
-  mkdir -p "$EMU"
-  {
-    echo "# Written by scripts/install-moto.sh; read by scripts/emulator.sh."
-    printf 'MOTO_PYTHON=%q\n' "$py"
-    printf 'MOTO_PYTHONPATH=%q\n' "$pp"
-    printf 'MOTO_ROUTE=%q\n' "$route"
-    printf 'MOTO_VERSION=%q\n' "$version"
-  } >"$ENV_FILE.tmp"
-  mv "$ENV_FILE.tmp" "$ENV_FILE"
-  echo "moto $version ($route): run 'bash scripts/emulator.sh start', or by hand:" \
-    "${pp:+PYTHONPATH=$pp }$py -m moto.server -H 127.0.0.1 -p ${MOTO_PORT:-5055}"
-}
-
 # The interpreter that `python3` on PATH really is (pyenv shims and the like resolved).
 path_python() {
   command -v python3 >/dev/null 2>&1 || return 1
   python3 -c 'import sys; print(sys.executable)' 2>/dev/null
 }
 
-# --- a. already there --------------------------------------------------------------------------
 # route_allowed NAME: whether MOTO_INSTALL_ROUTE lets that route be used.
 route_allowed() { [ "$ROUTE" = auto ] || [ "$ROUTE" = "$1" ]; }
 
-try_existing() {
-  if [ -f "$ENV_FILE" ]; then
-    local MOTO_PYTHON='' MOTO_PYTHONPATH='' MOTO_ROUTE=''
-    # shellcheck disable=SC1090
-    . "$ENV_FILE"
-    if route_allowed "${MOTO_ROUTE%% *}" && pinned_works "$MOTO_PYTHON" "$MOTO_PYTHONPATH" "the recorded install ($MOTO_ROUTE)"; then
-      record "$MOTO_PYTHON" "$MOTO_PYTHONPATH" "$MOTO_ROUTE"
-      return 0
-    fi
-  fi
-  if route_allowed debian && [ -d "$DEB_SITE" ] && pinned_works "$SYS_PY" "$DEB_SITE" ".emulator/moto"; then
-    record "$SYS_PY" "$DEB_SITE" "debian package in .emulator/moto"; return 0
-  fi
+# --- a. an earlier install ---------------------------------------------------------------------
+try_earlier() {
   local py
   py="$(path_python || true)"
-  if route_allowed pip && [ -n "$py" ] && [ -d "$PIP_DIR" ] && pinned_works "$py" "$PIP_DIR" ".emulator/pip-moto"; then
-    record "$py" "$PIP_DIR" "pip into .emulator/pip-moto"; return 0
+  if [ -f "$ENV_FILE" ]; then
+    local MOTO_PYTHON='' MOTO_PYTHONPATH='' MOTO_ROUTE='' MOTO_FROM=''
+    # shellcheck disable=SC1090
+    . "$ENV_FILE"
+    if route_allowed "$MOTO_ROUTE"; then
+      case "$MOTO_ROUTE" in
+        pip | copy)
+          if matches_lock "$MOTO_PYTHON" "$MOTO_PYTHONPATH" "the recorded install ($MOTO_FROM)"; then
+            record "$MOTO_PYTHON" -S "$MOTO_PYTHONPATH" "$MOTO_ROUTE" "$MOTO_FROM" \
+              "$MOTO_FROM; reused, all $LOCKED_COUNT locked versions still match"
+            return 0
+          fi
+          ;;
+        debian)
+          if pinned_works "$MOTO_PYTHON" "$MOTO_PYTHONPATH" "the recorded install ($MOTO_FROM)"; then
+            record "$MOTO_PYTHON" '' "$MOTO_PYTHONPATH" debian "$MOTO_FROM" "$MOTO_FROM; reused"
+            return 0
+          fi
+          ;;
+      esac
+    fi
   fi
-  route_allowed existing || return 1
-  # The machine's own moto is used only at the pinned version, and the line printed says whose it is.
-  if pinned_works "$SYS_PY" "" "$SYS_PY"; then record "$SYS_PY" "" "existing: the machine's own, in /usr/bin/python3"; return 0; fi
-  if [ -n "$py" ] && [ "$py" != "$SYS_PY" ] && pinned_works "$py" "" "$py"; then
-    record "$py" "" "existing: the machine's own, in python3 on PATH"; return 0
+  # Installs whose record is gone: the interpreter they most likely came from.
+  if route_allowed copy && [ -n "$py" ] && [ -d "$SITE_DIR" ] && matches_lock "$py" "$SITE_DIR" ".emulator/site"; then
+    record "$py" -S "$SITE_DIR" copy "copied into .emulator/site for $py" \
+      "the earlier copy in .emulator/site, for $py; reused, all $LOCKED_COUNT locked versions match"
+    return 0
+  fi
+  if route_allowed pip && [ -n "$py" ] && [ -d "$PIP_DIR" ] && matches_lock "$py" "$PIP_DIR" ".emulator/pip-moto"; then
+    record "$py" -S "$PIP_DIR" pip "pip --no-deps into .emulator/pip-moto for $py" \
+      "the earlier pip install in .emulator/pip-moto, for $py; reused, all $LOCKED_COUNT locked versions match"
+    return 0
+  fi
+  if route_allowed debian && [ -d "$DEB_SITE" ] && pinned_works "$SYS_PY" "$DEB_SITE" ".emulator/moto"; then
+    record "$SYS_PY" '' "$DEB_SITE" debian "Debian's python3-moto in .emulator/moto, run by $SYS_PY" \
+      "Debian's python3-moto in .emulator/moto, run by $SYS_PY; reused"
+    return 0
   fi
   return 1
 }
@@ -123,30 +183,80 @@ try_pip() {
     log "pip route: $py has no pip"
     return 1
   fi
-  log "pip route: $py -m pip install --target .emulator/pip-moto \"moto[server]==$PINNED\""
+  log "pip route: $py -m pip install --no-deps --target .emulator/pip-moto -r scripts/moto-requirements.txt ($LOCKED_COUNT distributions)"
   rm -rf "$PIP_DIR.partial"
   local pip_log
   pip_log="$(mktemp "${TMPDIR:-/tmp}/install-moto-pip.XXXXXX")"
   # PIP_DEFAULT_TIMEOUT and friends from the environment would otherwise win over a slow failure.
+  # --no-deps: the lock is the whole closure, so pip resolves nothing and installs nothing unlisted.
   if PIP_DEFAULT_TIMEOUT="${MOTO_PIP_TIMEOUT:-5}" PIP_RETRIES=0 PIP_NO_INPUT=1 \
     "$py" -m pip install --disable-pip-version-check --no-input --quiet \
-    --timeout "${MOTO_PIP_TIMEOUT:-5}" --retries 0 \
-    --target "$PIP_DIR.partial" "moto[server]==$PINNED" </dev/null >"$pip_log" 2>&1; then
+    --timeout "${MOTO_PIP_TIMEOUT:-5}" --retries 0 --no-deps \
+    --target "$PIP_DIR.partial" -r "$LOCK" </dev/null >"$pip_log" 2>&1; then
     rm -f "$pip_log"
+    # The lock was made on one python: another one's markers may need a distribution it does not name.
+    if ! lock_closed "$py" "$PIP_DIR.partial"; then
+      rm -rf "$PIP_DIR.partial"
+      log "pip route: for $py the lock is not the whole closure (above); make a new one with scripts/moto-lock.py"
+      return 1
+    fi
     rm -rf "$PIP_DIR"
     mv "$PIP_DIR.partial" "$PIP_DIR"
-    if pinned_works "$py" "$PIP_DIR" ".emulator/pip-moto"; then
-      record "$py" "$PIP_DIR" "pip into .emulator/pip-moto"
+    if matches_lock "$py" "$PIP_DIR" ".emulator/pip-moto"; then
+      record "$py" -S "$PIP_DIR" pip "pip --no-deps into .emulator/pip-moto for $py" \
+        "pip --no-deps into .emulator/pip-moto for $py, all $LOCKED_COUNT locked versions"
       return 0
     fi
-    log "pip route: installed, but moto does not import:"
-    moto_import_error "$py" "$PIP_DIR" >&2
     return 1
   fi
   rm -rf "$PIP_DIR.partial"
   log "pip route failed (no reachable index?); pip said:"
   tail -n 3 "$pip_log" | sed 's/^/  /' >&2
   rm -f "$pip_log"
+  return 1
+}
+
+# --- c. copy -----------------------------------------------------------------------------------
+# copy_sources: the interpreters to copy from, one a line, each once.
+copy_sources() {
+  if [ -n "${MOTO_COPY_FROM:-}" ]; then
+    # Made absolute (emulator.sh runs it from anywhere) but not resolved: a venv's python is a symlink
+    # whose target would not see the venv's packages.
+    case "$MOTO_COPY_FROM" in
+      /*) echo "$MOTO_COPY_FROM" ;;
+      *) echo "$PWD/$MOTO_COPY_FROM" ;;
+    esac
+    return 0
+  fi
+  { path_python || true; echo "$SYS_PY"; } | awk 'NF && !seen[$0]++'
+}
+
+try_copy() {
+  local src out
+  while IFS= read -r src; do
+    if [ ! -x "$src" ]; then log "copy route: no python at $src"; continue; fi
+    # Every locked version there, and for its markers nothing the lock lacks: else each difference is named.
+    if ! out="$("$src" "$LOCK_TOOL" check --closure 2>&1 >/dev/null)"; then
+      log "copy route: $src is not used:"
+      sed 's/^/  /' <<<"$out" >&2
+      continue
+    fi
+    log "copy route: copying the $LOCKED_COUNT locked distributions from $src into .emulator/site"
+    rm -rf "$SITE_DIR.partial"
+    if ! out="$("$src" "$LOCK_TOOL" copy --to "$SITE_DIR.partial" 2>&1 >/dev/null)"; then
+      rm -rf "$SITE_DIR.partial"
+      log "copy route: copying from $src failed:"
+      sed 's/^/  /' <<<"$out" >&2
+      continue
+    fi
+    rm -rf "$SITE_DIR"
+    mv "$SITE_DIR.partial" "$SITE_DIR"
+    if matches_lock "$src" "$SITE_DIR" ".emulator/site"; then
+      record "$src" -S "$SITE_DIR" copy "copied into .emulator/site from the machine's $src" \
+        "copied into .emulator/site from the machine's $src, all $LOCKED_COUNT locked versions matched"
+      return 0
+    fi
+  done < <(copy_sources)
   return 1
 }
 
@@ -261,7 +371,8 @@ try_debian() {
   rm -rf "$DEB_DIR"
   dpkg -x "$deb" "$DEB_DIR"
   if pinned_works "$SYS_PY" "$DEB_SITE" ".emulator/moto"; then
-    record "$SYS_PY" "$DEB_SITE" "debian package in .emulator/moto"
+    record "$SYS_PY" '' "$DEB_SITE" debian "Debian's python3-moto in .emulator/moto, run by $SYS_PY" \
+      "Debian's python3-moto $PINNED in .emulator/moto, run by $SYS_PY, its dependencies bookworm's system packages"
     return 0
   fi
   log "unpacked $(basename "$deb"), but moto does not import:"
@@ -271,11 +382,15 @@ try_debian() {
 
 ROUTE="${MOTO_INSTALL_ROUTE:-auto}"
 case "$ROUTE" in
-  auto | existing | pip | debian) ;;
-  *) die "MOTO_INSTALL_ROUTE must be auto, existing, pip or debian, not '$ROUTE'" ;;
+  auto | pip | copy | debian) ;;
+  existing) die "MOTO_INSTALL_ROUTE=existing is gone: moto runs from .emulator only; 'copy' copies the machine's moto there when it matches scripts/moto-requirements.txt" ;;
+  *) die "MOTO_INSTALL_ROUTE must be auto, pip, copy or debian, not '$ROUTE'" ;;
 esac
 mkdir -p "$EMU"
-try_existing && exit 0
+try_earlier && exit 0
 if route_allowed pip; then try_pip && exit 0; fi
+if route_allowed copy; then try_copy && exit 0; fi
 if route_allowed debian; then try_debian && exit 0; fi
-die "could not make moto $PINNED runnable. Install it yourself (pip install \"moto[server]==$PINNED\", or pipx), then run this again."
+die "could not make moto $PINNED runnable from scripts/moto-requirements.txt. Install exactly the lock into a" \
+  "python of your own (python3 -m venv v && v/bin/pip install --no-deps -r scripts/moto-requirements.txt)," \
+  "then run this again with MOTO_COPY_FROM=v/bin/python3."
