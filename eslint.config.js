@@ -20,7 +20,18 @@ const edgeZones = EDGES.map((edge) => ({
 const IO_MODULES = ['http', 'https', 'http2', 'net', 'fs', 'fs/promises'].flatMap((name) => [name, `node:${name}`])
 
 export default defineConfig(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/**', '__tests__/fixtures/**'] },
+  // .emulator and .cache hold installed tools (moto's packages carry .js files of their own), not our code.
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'bench/**',
+      '__tests__/fixtures/**',
+      '.emulator/**',
+      '.cache/**'
+    ]
+  },
   {
     files: ['**/*.ts', '**/*.mts'],
     extends: [tseslint.configs.recommended],

@@ -924,7 +924,7 @@ const OFF_ROWS = [OFF_APPLY, OFF_DETACH, OFF_PLAN, OFF_CHECK, OFF_REMOVE]
 const SECRET_ROWS = [SECRET_CHECK, SECRET_GRANT, SECRET_PLAN]
 
 /** The part a case is run in: by the README rows it needs beside its mode's. */
-export function partOf(c: Pick<Case, 'needs'>): SuitePart {
+function partOf(c: Pick<Case, 'needs'>): SuitePart {
   if (c.needs.some((row) => OFF_ROWS.includes(row))) return 'cloudwatch-logs-off'
   if (c.needs.some((row) => SECRET_ROWS.includes(row))) return 'secret-access'
   return 'modes'
